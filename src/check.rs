@@ -1,0 +1,588 @@
+//! Type checking: from resolved names to the typed IR.
+//!
+//! Order of work (each step reports its own problems and goes on):
+//! 1. regime headers ([`header`]);
+//! 2. cells of every form, with types, units and aggregation ([`forms`]);
+//! 3. formulas of computed cells, typed (types of undeclared computed cells
+//!    are inferred, in as many rounds as needed), then cycles among them;
+//! 4. rules: written ones ([`rules`]) and those derived from split and
+//!    of-which rows;
+//! 5. assembly of the [`ir::Library`].
+
+pub(crate) mod expr;
+mod forms;
+mod header;
+mod rules;
+
+use crate::diagnostic::{Code, Diagnostic, Diagnostics};
+use crate::ir::{self, Unit, ValueType};
+use crate::resolve::{CodelistRef, Env, FormShape, RefCtx};
+use crate::source::{SourceMap, Span};
+use crate::syntax::ast;
+use expr::{CellSig, ExprCx};
+use forms::CellDecl;
+use std::collections::{BTreeMap, HashMap};
+
+/// A cell anywhere in the library.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub(crate) struct CellKey {
+    pub regime: String,
+    pub form: String,
+    pub cell: String,
+}
+
+struct RegimeWork<'a> {
+    code: &'a str,
+    header: header::Header,
+    /// Per form: its cells.
+    forms: Vec<Vec<CellDecl<'a>>>,
+    /// Typed formulas, by (form, cell index).
+    formulas: HashMap<(usize, usize), ir::Expr>,
+}
+
+pub fn check(env: &Env<'_>, sources: &SourceMap, diags: &mut Diagnostics) -> ir::Library {
+    // 1–2: headers and declared cells.
+    let mut work: Vec<RegimeWork<'_>> = Vec::new();
+    for (code, table) in &env.regimes {
+        let header = header::check(table.regime, env.data, diags);
+        if table.forms.is_empty() {
+            diags.push(
+                Diagnostic::new(Code::NoForms, table.regime.code.span, format!("the regime `{code}` has no forms"), "no forms")
+                    .with_help("a regime reports its data on forms: add `form B01 \"…\" { rows { … } }`"),
+            );
+        }
+        let forms = table
+            .forms
+            .iter()
+            .map(|f| forms::cells(env, f, table.file, diags))
+            .collect();
+        // `entered once per year` only makes sense below a year.
+        if let Some(freq) = header.frequency
+            && !freq.is_sub_annual()
+        {
+            yearly_warnings(table.regime, freq, diags);
+        }
+        work.push(RegimeWork {
+            code,
+            header,
+            forms,
+            formulas: HashMap::new(),
+        });
+    }
+
+    let mut sigs: HashMap<CellKey, CellSig> = HashMap::new();
+    for w in &work {
+        for (fi, cells) in w.forms.iter().enumerate() {
+            let Some(form) = env.regimes.get(w.code).and_then(|t| t.forms.get(fi)) else { continue };
+            for c in cells {
+                if let Some(sig) = &c.sig {
+                    sigs.insert(key(w.code, form.code(), &c.id), sig.clone());
+                }
+            }
+        }
+    }
+
+    // 3: formulas, in rounds until no more computed cell can be typed.
+    let mut deps: HashMap<CellKey, (Span, Vec<CellKey>)> = HashMap::new();
+    let mut done: std::collections::HashSet<CellKey> = std::collections::HashSet::new();
+    let mut final_round = false;
+    loop {
+        let mut progress = false;
+        for w in work.iter_mut() {
+            let Some(table) = env.regimes.get(w.code) else { continue };
+            for (fi, cells) in w.forms.iter_mut().enumerate() {
+                let Some(form) = table.forms.get(fi) else { continue };
+                for (ci, cell) in cells.iter_mut().enumerate() {
+                    let Some(formula) = cell.formula else { continue };
+                    let k = key(w.code, form.code(), &cell.id);
+                    if done.contains(&k) {
+                        continue;
+                    }
+                    let ctx = RefCtx {
+                        form: Some(fi),
+                        row: cell.row,
+                        column: cell.column,
+                        column_formula: formula.is_column,
+                        row_formula: !formula.is_column,
+                        ..RefCtx::default()
+                    };
+                    let mut scratch = Diagnostics::new();
+                    let (typed, cell_deps, deferred) = {
+                        let sink = if final_round { &mut *diags } else { &mut scratch };
+                        let mut cx = ExprCx {
+                            env,
+                            regime: w.code,
+                            frequency: w.header.frequency,
+                            ctx,
+                            cells: &sigs,
+                            deps: Vec::new(),
+                            deferred: false,
+                            diags: sink,
+                            other_regimes: 0,
+                        };
+                        let t = cx.expr(formula.expr);
+                        (t, cx.deps, cx.deferred)
+                    };
+                    if deferred && !final_round {
+                        continue;
+                    }
+                    if !final_round {
+                        diags.extend(scratch);
+                    }
+                    deps.insert(k.clone(), (formula.expr.span, cell_deps));
+                    done.insert(k.clone());
+                    progress = true;
+                    let expr = match &cell.sig {
+                        Some(sig) => conform(typed, sig, formula.expr.span, &cell.id, diags),
+                        None => {
+                            let sig = CellSig {
+                                ty: infer_type(&typed.expr, &sigs, w.code),
+                                unit: typed.expr.unit.clone(),
+                            };
+                            if !deferred {
+                                cell.sig = Some(sig.clone());
+                                sigs.insert(k.clone(), sig);
+                            }
+                            typed.expr
+                        }
+                    };
+                    w.formulas.insert((fi, ci), expr);
+                }
+            }
+        }
+        if final_round {
+            break;
+        }
+        if !progress {
+            final_round = true;
+        }
+    }
+    cycles(&deps, diags);
+
+    // Cells whose type could not be found (in a cycle, or after an error)
+    // get a neutral one so that checking goes on.
+    for w in work.iter_mut() {
+        for cells in w.forms.iter_mut() {
+            for c in cells.iter_mut() {
+                if c.sig.is_none() {
+                    c.sig = Some(CellSig {
+                        ty: ir::Type::Decimal { precision: 38, scale: 6 },
+                        unit: Unit::dimensionless(),
+                    });
+                }
+            }
+        }
+    }
+
+    // 4–5: rules and assembly.
+    let mut regimes = Vec::new();
+    for w in &work {
+        let Some(table) = env.regimes.get(w.code) else { continue };
+        let mut forms_ir = Vec::new();
+        for (fi, cells) in w.forms.iter().enumerate() {
+            let Some(form) = table.forms.get(fi) else { continue };
+            forms_ir.push(form_ir(form, cells, &w.formulas, fi));
+        }
+        let mut rules_ir = rules::written(env, table, w.code, w.header.frequency, &sigs, diags);
+        rules_ir.extend(rules::derived(table, &forms_ir));
+        let h = &w.header;
+        regimes.push(ir::Regime {
+            code: w.code.to_string(),
+            titles: h.titles.clone(),
+            basis: h.basis.clone(),
+            owner: h.owner.clone(),
+            receiver: h.receiver.clone(),
+            kind: h.kind,
+            frequency: h.frequency.unwrap_or(ir::Frequency::AdHoc),
+            cutoff: h.cutoff,
+            reporters: h.reporters.clone(),
+            flow: h.flow.clone(),
+            deadlines: h.deadlines.clone(),
+            methods: h.methods.clone(),
+            version: h.version,
+            effective: h.effective,
+            forms: forms_ir,
+            rules: rules_ir,
+            source: env
+                .files
+                .get(table.file)
+                .and_then(|f| sources.get(f.id))
+                .map(|f| f.rel.clone())
+                .unwrap_or_default(),
+        });
+    }
+
+    ir::Library {
+        ir_version: ir::IR_VERSION,
+        codelists: used_codelists(env, &regimes),
+        units: declared_units(env),
+        org: ir::Org {
+            levels: env.data.levels.clone(),
+            unit_types: env.data.unit_types.clone(),
+            // Moved in by `crate::compile` (too large to copy).
+            editions: Vec::new(),
+            mappings: Vec::new(),
+        },
+        holidays: env.data.holidays.clone(),
+        working_weekends: env.data.working_weekends.clone(),
+        regimes,
+    }
+}
+
+fn key(regime: &str, form: &str, cell: &str) -> CellKey {
+    CellKey {
+        regime: regime.to_string(),
+        form: form.to_string(),
+        cell: cell.to_string(),
+    }
+}
+
+/// Checks a typed formula against the cell's declared type and unit, and
+/// scales a fraction into percentage points for a percent cell.
+fn conform(typed: expr::Typed, sig: &CellSig, span: Span, id: &str, diags: &mut Diagnostics) -> ir::Expr {
+    if typed.poisoned {
+        return typed.expr;
+    }
+    let want = sig.value_type();
+    if typed.expr.ty != want {
+        diags.push(
+            Diagnostic::new(
+                Code::DeclaredTypeMismatch,
+                span,
+                format!("the formula of `{id}` gives a {}, but the cell is a {}", expr::ty_name(&typed.expr.ty), expr::ty_name(&want)),
+                format!("gives a {}", expr::ty_name(&typed.expr.ty)),
+            )
+            .with_help("change the formula or the cell's declared type"),
+        );
+        return typed.expr;
+    }
+    if sig.ty == ir::Type::Percent {
+        if !typed.expr.unit.is_dimensionless() {
+            diags.push(
+                Diagnostic::new(
+                    Code::DeclaredTypeMismatch,
+                    span,
+                    format!("`{id}` is a percent, but its formula gives a quantity in {}", typed.expr.unit),
+                    format!("in {}", typed.expr.unit),
+                )
+                .with_help("a percent is a ratio of two quantities in the same unit, e.g. `= ytd / plan`"),
+            );
+            return typed.expr;
+        }
+        return expr::fraction_to_percent(typed.expr);
+    }
+    if want == ValueType::Number && !typed.literal && typed.expr.unit != sig.unit {
+        diags.push(
+            Diagnostic::new(
+                Code::DeclaredTypeMismatch,
+                span,
+                format!("`{id}` is in {}, but its formula gives {}", sig.unit, typed.expr.unit),
+                format!("in {}", typed.expr.unit),
+            )
+            .with_help("make the formula's unit match the cell's, or declare the cell with the formula's unit"),
+        );
+    }
+    typed.expr
+}
+
+/// The storage type of a computed cell with no declared type: whole numbers
+/// and money stay so under `+ - ×`, sums, minima and maxima; anything with
+/// a division (or mixed inputs) is a decimal.
+fn infer_type(e: &ir::Expr, sigs: &HashMap<CellKey, CellSig>, regime: &str) -> ir::Type {
+    fn walk(e: &ir::Expr, sigs: &HashMap<CellKey, CellSig>, regime: &str, acc: &mut Option<ir::Type>, exact: &mut bool) {
+        match &e.kind {
+            ir::ExprKind::Cell { regime: regime_of, form, cell, .. } => {
+                let k = CellKey {
+                    regime: regime_of.clone().unwrap_or_else(|| regime.to_string()),
+                    form: form.clone(),
+                    cell: cell.clone(),
+                };
+                let t = sigs.get(&k).map(|s| s.ty.clone());
+                match (acc.as_ref(), t) {
+                    (_, None) => *exact = false,
+                    (None, Some(t @ (ir::Type::Int | ir::Type::Money))) => *acc = Some(t),
+                    (Some(a), Some(t)) if *a == t => {}
+                    _ => *exact = false,
+                }
+            }
+            ir::ExprKind::Number { value } => {
+                if value.contains('.') {
+                    *exact = false;
+                }
+            }
+            ir::ExprKind::Binary { bin: ir::BinOp::Div, .. } | ir::ExprKind::Call { func: ir::Func::Round, .. } => *exact = false,
+            ir::ExprKind::Binary { lhs, rhs, .. } => {
+                walk(lhs, sigs, regime, acc, exact);
+                walk(rhs, sigs, regime, acc, exact);
+            }
+            ir::ExprKind::Neg { arg } | ir::ExprKind::YearToDate { arg, .. } => walk(arg, sigs, regime, acc, exact),
+            ir::ExprKind::Call { args, .. } => args.iter().for_each(|a| walk(a, sigs, regime, acc, exact)),
+            ir::ExprKind::Records { func: ir::RecordFunc::Count, .. } => {
+                if acc.is_none() {
+                    *acc = Some(ir::Type::Int);
+                }
+            }
+            _ => *exact = false,
+        }
+    }
+    match e.ty {
+        ValueType::Text => return ir::Type::Text { max_len: 255 },
+        ValueType::Bool => return ir::Type::Bool,
+        ValueType::Date => return ir::Type::Date,
+        ValueType::Number => {}
+    }
+    let mut acc = None;
+    let mut exact = true;
+    walk(e, sigs, regime, &mut acc, &mut exact);
+    match (acc, exact) {
+        (Some(t), true) => t,
+        _ => ir::Type::Decimal { precision: 38, scale: 6 },
+    }
+}
+
+/// Reports every cycle among computed cells once, at the formula of its
+/// first cell (by name), listing the path.
+fn cycles(deps: &HashMap<CellKey, (Span, Vec<CellKey>)>, diags: &mut Diagnostics) {
+    let mut keys: Vec<&CellKey> = deps.keys().collect();
+    keys.sort();
+    let mut reported: std::collections::HashSet<&CellKey> = std::collections::HashSet::new();
+    // Colour-marking DFS; 0 = new, 1 = on stack, 2 = done.
+    let mut colour: HashMap<&CellKey, u8> = HashMap::new();
+    for start in keys {
+        if colour.get(start).copied().unwrap_or(0) != 0 {
+            continue;
+        }
+        let mut stack: Vec<(&CellKey, usize)> = vec![(start, 0)];
+        colour.insert(start, 1);
+        while let Some((node, next)) = stack.last().cloned() {
+            let succ = deps.get(node).map(|(_, d)| d.as_slice()).unwrap_or(&[]);
+            if let Some(s) = succ.get(next) {
+                if let Some(top) = stack.last_mut() {
+                    top.1 += 1;
+                }
+                if !deps.contains_key(s) {
+                    continue;
+                }
+                match colour.get(s).copied().unwrap_or(0) {
+                    0 => {
+                        colour.insert(s, 1);
+                        stack.push((s, 0));
+                    }
+                    1 => {
+                        // A cycle: from `s` up the stack to `node`.
+                        let pos = stack.iter().position(|(n, _)| *n == s).unwrap_or(0);
+                        let path: Vec<&CellKey> = stack.get(pos..).unwrap_or(&[]).iter().map(|(n, _)| *n).collect();
+                        if path.iter().any(|p| reported.contains(p)) {
+                            continue;
+                        }
+                        reported.extend(path.iter().copied());
+                        let first = path.iter().min().copied().unwrap_or(s);
+                        let Some((span, _)) = deps.get(first) else { continue };
+                        let names: Vec<String> = path.iter().map(|k| format!("{}.{}", k.form, k.cell)).collect();
+                        let mut d = Diagnostic::new(
+                            Code::ComputedCycle,
+                            *span,
+                            format!("computed cells depend on each other in a cycle: {} → {}", names.join(" → "), names.first().cloned().unwrap_or_default()),
+                            format!("`{}` is computed from itself", first.cell),
+                        )
+                        .with_help("break the cycle: one of these cells must be entered, or computed from other cells");
+                        for p in &path {
+                            if *p != first
+                                && let Some((sp, _)) = deps.get(*p)
+                            {
+                                d = d.with_label(*sp, format!("`{}` is computed here", p.cell));
+                            }
+                        }
+                        diags.push(d);
+                    }
+                    _ => {}
+                }
+            } else {
+                colour.insert(node, 2);
+                stack.pop();
+            }
+        }
+    }
+}
+
+fn yearly_warnings(regime: &ast::Regime, freq: ir::Frequency, diags: &mut Diagnostics) {
+    for form in &regime.forms {
+        let ast::FormBody::Grid { columns, rows, .. } = &form.body else { continue };
+        let attrs = columns.iter().flat_map(|c| c.attrs.iter()).chain(rows_attrs(rows));
+        for a in attrs {
+            if let ast::Attr::Entered { once_per_year: true, span } = a {
+                diags.push(
+                    Diagnostic::new(
+                        Code::YearlyInYearly,
+                        *span,
+                        format!("`entered once per year` in a {} regime", freq.name()),
+                        "has no effect here",
+                    )
+                    .with_help("this regime has at most one period a year, so every value is entered once per year already; write `entered`"),
+                );
+            }
+        }
+    }
+}
+
+fn rows_attrs(rows: &[ast::RowItem]) -> Vec<&ast::Attr> {
+    let mut out = Vec::new();
+    for item in rows {
+        if let ast::RowItem::Row(r) = item {
+            out.extend(r.attrs.iter());
+            for c in &r.children {
+                out.extend(rows_attrs(&c.rows));
+            }
+        }
+    }
+    out
+}
+
+fn form_ir(form: &crate::resolve::FormTable<'_>, cells: &[CellDecl<'_>], formulas: &HashMap<(usize, usize), ir::Expr>, fi: usize) -> ir::Form {
+    let (kind, columns, rows) = match &form.shape {
+        FormShape::Records { .. } => (ir::FormKind::Records, Vec::new(), Vec::new()),
+        FormShape::Grid { columns, rows } => {
+            let cols = if columns.is_empty() {
+                vec![ir::Column {
+                    name: forms::VALUE.to_string(),
+                    label: String::new(),
+                    implicit: true,
+                }]
+            } else {
+                columns
+                    .iter()
+                    .map(|c| ir::Column {
+                        name: c.name.text.clone(),
+                        label: c.label.value.clone(),
+                        implicit: false,
+                    })
+                    .collect()
+            };
+            let rows = rows
+                .iter()
+                .map(|r| ir::Row {
+                    name: r.row.name.text.clone(),
+                    number: r.row.number.text.clone(),
+                    label: r.row.label.value.clone(),
+                    depth: r.depth,
+                    parent: r.parent.and_then(|p| rows.get(p)).map(|p| p.row.name.text.clone()),
+                    relation: r.relation.map(|k| match k {
+                        ast::ChildKind::Split => ir::Relation::Split,
+                        ast::ChildKind::OfWhich => ir::Relation::OfWhich,
+                    }),
+                    block_label: r.block_label.map(|s| s.value.clone()),
+                })
+                .collect();
+            (ir::FormKind::Grid, cols, rows)
+        }
+    };
+    let cells = cells
+        .iter()
+        .enumerate()
+        .map(|(ci, c)| {
+            let sig = c.sig.clone().unwrap_or(CellSig {
+                ty: ir::Type::Decimal { precision: 38, scale: 6 },
+                unit: Unit::dimensionless(),
+            });
+            let entry = match formulas.get(&(fi, ci)) {
+                Some(f) => ir::Entry::Computed { formula: f.clone() },
+                None if c.formula.is_some() => ir::Entry::Computed { formula: expr::number("0") },
+                None if c.yearly => ir::Entry::EnteredYearly,
+                None => ir::Entry::Entered,
+            };
+            let aggregation = match entry {
+                ir::Entry::Computed { .. } => None,
+                _ if kind == ir::FormKind::Records => None,
+                _ => c.aggregation.or(Some(forms::default_aggregation(&sig, c.yearly))),
+            };
+            ir::Cell {
+                id: c.id.clone(),
+                row: c.row_name.clone(),
+                column: c.column_name.clone(),
+                ty: sig.ty,
+                unit: sig.unit,
+                entry,
+                required: c.required,
+                range: c.range.clone(),
+                aggregation,
+                note: c.note.clone(),
+            }
+        })
+        .collect();
+    ir::Form {
+        code: form.code().to_string(),
+        title: form.form.title.value.clone(),
+        kind,
+        columns,
+        rows,
+        cells,
+    }
+}
+
+fn used_codelists(env: &Env<'_>, regimes: &[ir::Regime]) -> Vec<ir::Codelist> {
+    let mut out: BTreeMap<String, ir::Codelist> = BTreeMap::new();
+    for r in regimes {
+        let Some(table) = env.regimes.get(r.code.as_str()) else { continue };
+        let Some(scope) = env.scopes.get(table.file) else { continue };
+        for f in &r.forms {
+            for c in &f.cells {
+                let ir::Type::Code { codelist } = &c.ty else { continue };
+                if out.contains_key(codelist) {
+                    continue;
+                }
+                // Rows from groups use their own module's codelists.
+                let found = scope.codelists.get(codelist.as_str()).copied().or_else(|| {
+                    env.scopes.iter().find_map(|s| s.codelists.get(codelist.as_str()).copied())
+                });
+                let Some(cl) = found else { continue };
+                let decl = cl.decl();
+                let list = match cl {
+                    CodelistRef::Inline(_) => ir::Codelist {
+                        code: codelist.clone(),
+                        title: decl.label.as_ref().map(|l| l.value.clone()).unwrap_or_default(),
+                        values: match &decl.source {
+                            ast::CodelistSource::Inline(values) => values
+                                .iter()
+                                .map(|(c, l)| crate::data::CodeValue {
+                                    code: c.text.clone(),
+                                    label: l.value.clone(),
+                                    label_en: None,
+                                })
+                                .collect(),
+                            ast::CodelistSource::File(_) => Vec::new(),
+                        },
+                    },
+                    CodelistRef::File(_, file) => ir::Codelist {
+                        code: codelist.clone(),
+                        title: decl.label.as_ref().map(|l| l.value.clone()).unwrap_or_else(|| file.title.clone()),
+                        values: file.values.clone(),
+                    },
+                };
+                out.insert(codelist.clone(), list);
+            }
+        }
+    }
+    out.into_values().collect()
+}
+
+fn declared_units(env: &Env<'_>) -> Vec<ir::UnitOfMeasure> {
+    let mut out: BTreeMap<String, ir::UnitOfMeasure> = BTreeMap::new();
+    for f in env.files {
+        for u in &f.units {
+            out.entry(u.name.text.clone()).or_insert_with(|| ir::UnitOfMeasure {
+                name: u.name.text.clone(),
+                label: u.label.as_ref().map(|l| l.value.clone()),
+                defined_as: u.alias.as_ref().map(|(n, e)| {
+                    let mut unit = Unit::dimensionless();
+                    for t in &e.terms {
+                        let mut m = BTreeMap::new();
+                        m.insert(t.name.text.clone(), t.power);
+                        unit = unit.mul(&Unit(m));
+                    }
+                    (expr::normalize(&n.text), unit)
+                }),
+            });
+        }
+    }
+    out.into_values().collect()
+}

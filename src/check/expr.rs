@@ -1,0 +1,801 @@
+//! Typing of expressions (formulas and rule conditions): value types, units
+//! of measure with dimensional analysis, functions, period references; and
+//! their lowering into IR expression trees.
+
+use super::CellKey;
+use crate::diagnostic::{Code, Diagnostic, Diagnostics, did_you_mean};
+use crate::ir::{self, Frequency, PeriodRef, Unit, ValueType};
+use crate::resolve::{Env, FormShape, RefCtx, Target};
+use crate::source::Span;
+use crate::syntax::ast;
+use std::collections::HashMap;
+
+/// The type and unit of a cell as far as expressions are concerned.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct CellSig {
+    pub ty: ir::Type,
+    pub unit: Unit,
+}
+
+impl CellSig {
+    pub(crate) fn value_type(&self) -> ValueType {
+        match &self.ty {
+            ir::Type::Int | ir::Type::Decimal { .. } | ir::Type::Money | ir::Type::Percent => ValueType::Number,
+            ir::Type::Text { .. } | ir::Type::Code { .. } => ValueType::Text,
+            ir::Type::Date => ValueType::Date,
+            ir::Type::Bool => ValueType::Bool,
+        }
+    }
+}
+
+/// A typed expression under construction. `literal` marks a bare number,
+/// which takes the unit of what it is added to or compared with (`x > 0`).
+pub(crate) struct Typed {
+    pub expr: ir::Expr,
+    pub literal: bool,
+    /// The subexpression had an error already reported: no more errors
+    /// about it (no cascades).
+    pub poisoned: bool,
+}
+
+pub(crate) struct ExprCx<'c, 'a> {
+    pub env: &'c Env<'a>,
+    pub regime: &'a str,
+    pub frequency: Option<Frequency>,
+    pub ctx: RefCtx,
+    pub cells: &'c HashMap<CellKey, CellSig>,
+    /// Cells read in the current period (for cycle detection).
+    pub deps: Vec<CellKey>,
+    /// Some reference could not be typed yet (a computed cell whose type is
+    /// still being inferred); the caller retries later.
+    pub deferred: bool,
+    pub diags: &'c mut Diagnostics,
+    /// References to other regimes found (a reconcile needs at least one).
+    pub other_regimes: usize,
+}
+
+const FUNCTIONS: &[&str] = &["abs", "min", "max", "round", "sum", "if", "count", "average", "last", "first"];
+
+impl<'c, 'a> ExprCx<'c, 'a> {
+    fn err(&mut self, d: Diagnostic) {
+        self.diags.push(d);
+    }
+
+    fn poisoned(span: Span) -> Typed {
+        let _ = span;
+        Typed {
+            expr: ir::Expr {
+                kind: ir::ExprKind::Number { value: "0".into() },
+                ty: ValueType::Number,
+                unit: Unit::dimensionless(),
+            },
+            literal: true,
+            poisoned: true,
+        }
+    }
+
+    fn typed(kind: ir::ExprKind, ty: ValueType, unit: Unit) -> Typed {
+        Typed {
+            expr: ir::Expr { kind, ty, unit },
+            literal: false,
+            poisoned: false,
+        }
+    }
+
+    pub(crate) fn expr(&mut self, e: &ast::Expr) -> Typed {
+        match &e.kind {
+            ast::ExprKind::Error => Self::poisoned(e.span),
+            ast::ExprKind::Number(n) => Typed {
+                expr: ir::Expr {
+                    kind: ir::ExprKind::Number { value: normalize(&n.text) },
+                    ty: ValueType::Number,
+                    unit: Unit::dimensionless(),
+                },
+                literal: true,
+                poisoned: false,
+            },
+            ast::ExprKind::Percent(n) => Self::typed(
+                ir::ExprKind::Number { value: percent_value(&n.text) },
+                ValueType::Number,
+                Unit::dimensionless(),
+            ),
+            ast::ExprKind::Str(s) => Self::typed(ir::ExprKind::Text { value: s.value.clone() }, ValueType::Text, Unit::dimensionless()),
+            ast::ExprKind::Bool(b) => Self::typed(ir::ExprKind::Bool { value: *b }, ValueType::Bool, Unit::dimensionless()),
+            ast::ExprKind::Date(d) => match chrono::NaiveDate::from_ymd_opt(d.year, d.month, d.day) {
+                Some(value) => Self::typed(ir::ExprKind::Date { value }, ValueType::Date, Unit::dimensionless()),
+                None => Self::poisoned(e.span),
+            },
+            ast::ExprKind::Ref(r) => self.reference(r),
+            ast::ExprKind::Neg(a) => {
+                let a = self.expr(a);
+                if !a.poisoned && a.expr.ty != ValueType::Number {
+                    self.err(type_mismatch(e.span, "`-` needs a number", &a.expr.ty));
+                    return Self::poisoned(e.span);
+                }
+                let unit = a.expr.unit.clone();
+                Typed {
+                    literal: a.literal,
+                    poisoned: a.poisoned,
+                    expr: ir::Expr {
+                        kind: ir::ExprKind::Neg { arg: Box::new(a.expr) },
+                        ty: ValueType::Number,
+                        unit,
+                    },
+                }
+            }
+            ast::ExprKind::Not(a) => {
+                let a = self.expr(a);
+                if !a.poisoned && a.expr.ty != ValueType::Bool {
+                    self.err(type_mismatch(e.span, "`not` needs a condition (true/false)", &a.expr.ty));
+                    return Self::poisoned(e.span);
+                }
+                Typed {
+                    literal: false,
+                    poisoned: a.poisoned,
+                    expr: ir::Expr {
+                        kind: ir::ExprKind::Not { arg: Box::new(a.expr) },
+                        ty: ValueType::Bool,
+                        unit: Unit::dimensionless(),
+                    },
+                }
+            }
+            ast::ExprKind::Binary(op, l, r) => self.binary(*op, l, r, e.span),
+            ast::ExprKind::Call { func, args } => self.call(func, args, e.span),
+        }
+    }
+
+    fn binary(&mut self, op: ast::BinOp, l: &ast::Expr, r: &ast::Expr, span: Span) -> Typed {
+        let lt = self.expr(l);
+        let rt = self.expr(r);
+        let poisoned = lt.poisoned || rt.poisoned;
+        let bin = match op {
+            ast::BinOp::Add => ir::BinOp::Add,
+            ast::BinOp::Sub => ir::BinOp::Sub,
+            ast::BinOp::Mul => ir::BinOp::Mul,
+            ast::BinOp::Div => ir::BinOp::Div,
+            ast::BinOp::Eq => ir::BinOp::Eq,
+            ast::BinOp::Ne => ir::BinOp::Ne,
+            ast::BinOp::Lt => ir::BinOp::Lt,
+            ast::BinOp::Le => ir::BinOp::Le,
+            ast::BinOp::Gt => ir::BinOp::Gt,
+            ast::BinOp::Ge => ir::BinOp::Ge,
+            ast::BinOp::And => ir::BinOp::And,
+            ast::BinOp::Or => ir::BinOp::Or,
+        };
+        let build = |ty: ValueType, unit: Unit, lt: Typed, rt: Typed, literal: bool| Typed {
+            literal,
+            poisoned,
+            expr: ir::Expr {
+                kind: ir::ExprKind::Binary {
+                    bin,
+                    lhs: Box::new(lt.expr),
+                    rhs: Box::new(rt.expr),
+                },
+                ty,
+                unit,
+            },
+        };
+        if poisoned {
+            let ty = if bin.is_comparison() || matches!(bin, ir::BinOp::And | ir::BinOp::Or) {
+                ValueType::Bool
+            } else {
+                ValueType::Number
+            };
+            let mut t = build(ty, Unit::dimensionless(), lt, rt, false);
+            t.poisoned = true;
+            return t;
+        }
+        match op {
+            ast::BinOp::And | ast::BinOp::Or => {
+                for (side, t) in [(l, &lt), (r, &rt)] {
+                    if t.expr.ty != ValueType::Bool {
+                        self.err(type_mismatch(side.span, &format!("`{}` joins conditions (true/false)", op.symbol()), &t.expr.ty));
+                        return Self::poisoned(span);
+                    }
+                }
+                build(ValueType::Bool, Unit::dimensionless(), lt, rt, false)
+            }
+            ast::BinOp::Add | ast::BinOp::Sub | ast::BinOp::Mul | ast::BinOp::Div => {
+                for (side, t) in [(l, &lt), (r, &rt)] {
+                    if t.expr.ty != ValueType::Number {
+                        self.err(type_mismatch(side.span, &format!("`{}` needs numbers", op.symbol()), &t.expr.ty));
+                        return Self::poisoned(span);
+                    }
+                }
+                let unit = match op {
+                    ast::BinOp::Mul => lt.expr.unit.mul(&rt.expr.unit),
+                    ast::BinOp::Div => {
+                        if let ir::ExprKind::Number { value } = &rt.expr.kind
+                            && is_zero(value)
+                            && rt.literal
+                        {
+                            self.err(
+                                Diagnostic::new(Code::DivisionByZero, r.span, "division by zero", "this is zero")
+                                    .with_help("a division by zero can never give a value; divide by a cell, and let the rules' missing-value strategy handle zeros"),
+                            );
+                            return Self::poisoned(span);
+                        }
+                        lt.expr.unit.div(&rt.expr.unit)
+                    }
+                    _ => match self.same_unit(op.symbol(), l, &lt, r, &rt) {
+                        Some(u) => u,
+                        None => return Self::poisoned(span),
+                    },
+                };
+                let literal = lt.literal && rt.literal;
+                build(ValueType::Number, unit, lt, rt, literal)
+            }
+            _ => {
+                // Comparisons.
+                if lt.expr.ty != rt.expr.ty {
+                    self.err(
+                        Diagnostic::new(
+                            Code::TypeMismatch,
+                            l.span,
+                            format!(
+                                "`{}` compares a {} with a {}",
+                                op.symbol(),
+                                ty_name(&lt.expr.ty),
+                                ty_name(&rt.expr.ty)
+                            ),
+                            format!("a {}", ty_name(&lt.expr.ty)),
+                        )
+                        .with_label(r.span, format!("a {}", ty_name(&rt.expr.ty)))
+                        .with_help("compare values of the same type: numbers with numbers, dates with dates, codes and texts with texts in quotes"),
+                    );
+                    return Self::poisoned(span);
+                }
+                let ordered = !matches!(op, ast::BinOp::Eq | ast::BinOp::Ne);
+                if ordered && matches!(lt.expr.ty, ValueType::Bool | ValueType::Text) {
+                    self.err(
+                        Diagnostic::new(
+                            Code::TypeMismatch,
+                            span,
+                            format!("`{}` cannot order {} values", op.symbol(), ty_name(&lt.expr.ty)),
+                            "not ordered",
+                        )
+                        .with_help("texts, codes and true/false can only be compared with `==` or `!=`"),
+                    );
+                    return Self::poisoned(span);
+                }
+                if lt.expr.ty == ValueType::Number && self.same_unit(op.symbol(), l, &lt, r, &rt).is_none() {
+                    return Self::poisoned(span);
+                }
+                build(ValueType::Bool, Unit::dimensionless(), lt, rt, false)
+            }
+        }
+    }
+
+    /// Units of two sides that must agree (`+`, `-`, comparisons, `min`…).
+    fn same_unit(&mut self, what: &str, l: &ast::Expr, lt: &Typed, r: &ast::Expr, rt: &Typed) -> Option<Unit> {
+        if lt.literal {
+            return Some(rt.expr.unit.clone());
+        }
+        if rt.literal || lt.expr.unit == rt.expr.unit {
+            return Some(lt.expr.unit.clone());
+        }
+        self.err(unit_mismatch(what, l.span, &lt.expr.unit, r.span, &rt.expr.unit));
+        None
+    }
+
+    fn reference(&mut self, r: &ast::Reference) -> Typed {
+        let span = r.span;
+        let target = match self.env.resolve_ref(self.regime, r, self.ctx) {
+            Ok(t) => t,
+            Err(d) => {
+                self.err(d);
+                return Self::poisoned(span);
+            }
+        };
+        let period = match &r.period {
+            None => PeriodRef::Current,
+            Some(p) => match self.period(p) {
+                Some(p) => p,
+                None => return Self::poisoned(span),
+            },
+        };
+        let (regime, form, cell) = match &target {
+            Target::Cell { regime, form, row, column } => {
+                let table = regime
+                    .as_deref()
+                    .and_then(|c| self.env.regimes.get(c))
+                    .or_else(|| self.env.regimes.get(self.regime));
+                let Some(ft) = table.and_then(|t| t.forms.get(*form)) else {
+                    return Self::poisoned(span);
+                };
+                let row_name = match &ft.shape {
+                    FormShape::Grid { rows, .. } => rows.get(*row).map(|r| r.row.name.text.clone()).unwrap_or_default(),
+                    FormShape::Records { .. } => String::new(),
+                };
+                (regime.clone(), ft.code().to_string(), format!("{row_name}.{column}"))
+            }
+            Target::Field { form, field } => {
+                let Some(ft) = self.env.regimes.get(self.regime).and_then(|t| t.forms.get(*form)) else {
+                    return Self::poisoned(span);
+                };
+                let FormShape::Records { fields } = &ft.shape else {
+                    return Self::poisoned(span);
+                };
+                if period != PeriodRef::Current {
+                    self.err(
+                        Diagnostic::new(
+                            Code::PeriodNotAvailable,
+                            r.period.as_ref().map(|p| p.span).unwrap_or(span),
+                            "a record field has no value in another period",
+                            "records are not matched across periods",
+                        )
+                        .with_help("compare totals instead: `sum(B02.field)@…` is not available either; use a grid cell"),
+                    );
+                    return Self::poisoned(span);
+                }
+                let name = fields.get(*field).map(|f| f.name.text.clone()).unwrap_or_default();
+                (None, ft.code().to_string(), name)
+            }
+            Target::RecordColumn { form, .. } | Target::Form { form } => {
+                let code = self
+                    .env
+                    .regimes
+                    .get(self.regime)
+                    .and_then(|t| t.forms.get(*form))
+                    .map(|f| f.code().to_string())
+                    .unwrap_or_default();
+                let text = r.segments.iter().map(|s| s.text.as_str()).collect::<Vec<_>>().join(".");
+                self.err(
+                    Diagnostic::new(
+                        Code::FieldOutsideRecord,
+                        span,
+                        format!("`{text}` stands for all the records of form {code}, not one value"),
+                        "a whole record form",
+                    )
+                    .with_help(format!(
+                        "inside a rule about each record write `for each {code}` and name the field alone; to total the records use `count({code})` or `sum({code}.field)`"
+                    )),
+                );
+                return Self::poisoned(span);
+            }
+        };
+        let key = CellKey {
+            regime: regime.clone().unwrap_or_else(|| self.regime.to_string()),
+            form: form.clone(),
+            cell: cell.clone(),
+        };
+        let Some(sig) = self.cells.get(&key).cloned() else {
+            // A computed cell whose type is not known yet.
+            self.deferred = true;
+            return Self::poisoned(span);
+        };
+        if regime.is_some() {
+            self.other_regimes += 1;
+        }
+        if period == PeriodRef::Current && regime.is_none() {
+            self.deps.push(key);
+        }
+        let vt = sig.value_type();
+        let percent = sig.ty == ir::Type::Percent;
+        let unit = if percent { Unit::dimensionless() } else { sig.unit.clone() };
+        let node = ir::Expr {
+            kind: ir::ExprKind::Cell { regime, form, cell, period },
+            ty: vt,
+            unit: unit.clone(),
+        };
+        let expr = if percent { percent_to_fraction(node) } else { node };
+        Typed {
+            expr,
+            literal: false,
+            poisoned: false,
+        }
+    }
+
+    fn period(&mut self, p: &ast::Name) -> Option<PeriodRef> {
+        let period = match p.text.as_str() {
+            "previous" => PeriodRef::Previous,
+            "same_period_last_year" | "last_year" => PeriodRef::SamePeriodLastYear,
+            other => {
+                self.err(
+                    Diagnostic::new(Code::UnknownPeriod, p.span, format!("`@{other}` is not a period reference"), "unknown period")
+                        .with_help(format!(
+                            "{}; for year to date write `sum(x over year_to_date)`",
+                            did_you_mean(other, "period reference", ["previous", "same_period_last_year"])
+                        )),
+                );
+                return None;
+            }
+        };
+        if self.frequency == Some(Frequency::AdHoc) {
+            self.err(
+                Diagnostic::new(
+                    Code::PeriodNotAvailable,
+                    p.span,
+                    format!("an ad hoc regime has no `@{}` period", p.text),
+                    "no periods in an ad hoc regime",
+                )
+                .with_help("ad hoc reports are not periodic, so there is no previous period to compare with; remove the reference"),
+            );
+            return None;
+        }
+        Some(period)
+    }
+
+    fn call(&mut self, func: &ast::Name, args: &[ast::Arg], span: Span) -> Typed {
+        let name = func.text.as_str();
+        // `sum(x over year_to_date)` and friends.
+        if let [arg] = args
+            && let Some(over) = &arg.over
+        {
+            return self.window(func, arg, over, span);
+        }
+        if let Some(a) = args.iter().find_map(|a| a.over.as_ref()) {
+            self.err(
+                Diagnostic::new(Code::BadWindow, a.span, "`over` applies to a single argument", "misplaced `over`")
+                    .with_help("write `sum(x over year_to_date)` with one argument"),
+            );
+            return Self::poisoned(span);
+        }
+        // `count(B02)`, `sum(B02.field)`.
+        if matches!(name, "count" | "sum" | "min" | "max")
+            && let [arg] = args
+            && let ast::ExprKind::Ref(r) = &arg.expr.kind
+            && r.period.is_none()
+            && let Some(t) = self.record_target(r, name == "count")
+        {
+            return t;
+        }
+        let arity: (usize, usize) = match name {
+            "abs" => (1, 1),
+            "round" => (1, 2),
+            "if" => (3, 3),
+            "min" | "max" => (2, usize::MAX),
+            "sum" => (1, usize::MAX),
+            "count" | "average" | "last" | "first" => {
+                self.err(
+                    Diagnostic::new(
+                        Code::WrongArity,
+                        func.span,
+                        format!("`{name}` needs a record form (`{name}(B02)`) or a window (`{name}(x over year_to_date)`)"),
+                        "missing window or records",
+                    )
+                    .with_help(format!("write `{name}(x over year_to_date)` or `count(FORM)` for the records of a record form")),
+                );
+                return Self::poisoned(span);
+            }
+            _ => {
+                self.err(
+                    Diagnostic::new(Code::UnknownFunction, func.span, format!("there is no function `{name}`"), "unknown function")
+                        .with_help(did_you_mean(name, "function", FUNCTIONS.iter().copied())),
+                );
+                return Self::poisoned(span);
+            }
+        };
+        if args.len() < arity.0 || args.len() > arity.1 {
+            let expect = match arity {
+                (a, b) if a == b => format!("{a}"),
+                (a, usize::MAX) => format!("at least {a}"),
+                (a, b) => format!("{a} or {b}"),
+            };
+            self.err(
+                Diagnostic::new(
+                    Code::WrongArity,
+                    span,
+                    format!("`{name}` takes {expect} argument(s), but {} were given", args.len()),
+                    "wrong number of arguments",
+                )
+                .with_help(match name {
+                    "if" => "write `if(condition, value_if_true, value_if_false)`".to_string(),
+                    "round" => "write `round(x)` or `round(x, digits)`".to_string(),
+                    _ => format!("write `{name}(a, b, …)`"),
+                }),
+            );
+            return Self::poisoned(span);
+        }
+        let typed: Vec<Typed> = args.iter().map(|a| self.expr(&a.expr)).collect();
+        if typed.iter().any(|t| t.poisoned) {
+            let mut t = Self::poisoned(span);
+            t.expr.ty = if name == "if" {
+                typed.get(1).map(|t| t.expr.ty.clone()).unwrap_or(ValueType::Number)
+            } else {
+                ValueType::Number
+            };
+            return t;
+        }
+        let f = match name {
+            "abs" => ir::Func::Abs,
+            "round" => ir::Func::Round,
+            "if" => ir::Func::If,
+            "min" => ir::Func::Min,
+            "max" => ir::Func::Max,
+            _ => ir::Func::Sum,
+        };
+        let (ty, unit, literal) = match f {
+            ir::Func::If => {
+                let (Some(c), Some(a), Some(b)) = (typed.first(), typed.get(1), typed.get(2)) else {
+                    return Self::poisoned(span);
+                };
+                let (Some(ca), Some(aa), Some(ba)) = (args.first(), args.get(1), args.get(2)) else {
+                    return Self::poisoned(span);
+                };
+                if c.expr.ty != ValueType::Bool {
+                    self.err(type_mismatch(ca.expr.span, "the first argument of `if` is a condition", &c.expr.ty));
+                    return Self::poisoned(span);
+                }
+                if a.expr.ty != b.expr.ty {
+                    self.err(
+                        Diagnostic::new(
+                            Code::TypeMismatch,
+                            aa.expr.span,
+                            format!("the two branches of `if` give a {} and a {}", ty_name(&a.expr.ty), ty_name(&b.expr.ty)),
+                            format!("a {}", ty_name(&a.expr.ty)),
+                        )
+                        .with_label(ba.expr.span, format!("a {}", ty_name(&b.expr.ty)))
+                        .with_help("both branches must give the same type of value"),
+                    );
+                    return Self::poisoned(span);
+                }
+                let unit = if a.expr.ty == ValueType::Number {
+                    match self.same_unit("if", &aa.expr, a, &ba.expr, b) {
+                        Some(u) => u,
+                        None => return Self::poisoned(span),
+                    }
+                } else {
+                    Unit::dimensionless()
+                };
+                (a.expr.ty.clone(), unit, a.literal && b.literal)
+            }
+            _ => {
+                for (a, t) in args.iter().zip(&typed) {
+                    if t.expr.ty != ValueType::Number {
+                        self.err(type_mismatch(a.expr.span, &format!("`{name}` needs numbers"), &t.expr.ty));
+                        return Self::poisoned(span);
+                    }
+                }
+                if f == ir::Func::Round {
+                    if let (Some(d), Some(da)) = (typed.get(1), args.get(1))
+                        && !(d.literal && matches!(&d.expr.kind, ir::ExprKind::Number { value } if !value.contains('.')))
+                    {
+                        self.err(
+                            Diagnostic::new(Code::TypeMismatch, da.expr.span, "the number of digits of `round` must be a whole number written out", "not a whole number")
+                                .with_help("write e.g. `round(x, 2)`"),
+                        );
+                        return Self::poisoned(span);
+                    }
+                    let first = typed.first();
+                    (
+                        ValueType::Number,
+                        first.map(|t| t.expr.unit.clone()).unwrap_or_default(),
+                        first.is_some_and(|t| t.literal),
+                    )
+                } else if f == ir::Func::Abs {
+                    let first = typed.first();
+                    (
+                        ValueType::Number,
+                        first.map(|t| t.expr.unit.clone()).unwrap_or_default(),
+                        first.is_some_and(|t| t.literal),
+                    )
+                } else {
+                    // min, max, sum: all arguments in one unit.
+                    let mut unit: Option<(usize, Unit)> = None;
+                    for (i, t) in typed.iter().enumerate() {
+                        if t.literal {
+                            continue;
+                        }
+                        match &unit {
+                            None => unit = Some((i, t.expr.unit.clone())),
+                            Some((j, u)) if *u != t.expr.unit => {
+                                let (Some(la), Some(ra)) = (args.get(*j), args.get(i)) else {
+                                    return Self::poisoned(span);
+                                };
+                                self.err(unit_mismatch(name, la.expr.span, u, ra.expr.span, &t.expr.unit));
+                                return Self::poisoned(span);
+                            }
+                            _ => {}
+                        }
+                    }
+                    let lit = unit.is_none();
+                    (ValueType::Number, unit.map(|(_, u)| u).unwrap_or_default(), lit)
+                }
+            }
+        };
+        Typed {
+            literal,
+            poisoned: false,
+            expr: ir::Expr {
+                kind: ir::ExprKind::Call {
+                    func: f,
+                    args: typed.into_iter().map(|t| t.expr).collect(),
+                },
+                ty,
+                unit,
+            },
+        }
+    }
+
+    /// `count(B02)` / `sum(B02.gross_t)`: `None` if the argument is not a
+    /// record form or one of its fields (then it is an ordinary call).
+    fn record_target(&mut self, r: &ast::Reference, is_count: bool) -> Option<Typed> {
+        let table = self.env.regimes.get(self.regime)?;
+        let first = r.segments.first()?;
+        let fi = table.form_index(&first.text)?;
+        let ft = table.forms.get(fi)?;
+        let FormShape::Records { fields } = &ft.shape else {
+            return None;
+        };
+        let code = ft.code().to_string();
+        match (r.segments.len(), is_count) {
+            (1, true) => Some(Self::typed(
+                ir::ExprKind::Records { func: ir::RecordFunc::Count, form: code, field: None },
+                ValueType::Number,
+                Unit::dimensionless(),
+            )),
+            (2, _) => {
+                let seg = r.segments.get(1)?;
+                let Some(field) = fields.iter().find(|f| f.name.text == seg.text) else {
+                    self.err(
+                        Diagnostic::new(Code::UnknownName, seg.span, format!("form {code} has no field `{}`", seg.text), "unknown field")
+                            .with_help(did_you_mean(&seg.text, "field", fields.iter().map(|f| f.name.text.as_str()))),
+                    );
+                    return Some(Self::poisoned(r.span));
+                };
+                let key = CellKey {
+                    regime: self.regime.to_string(),
+                    form: code.clone(),
+                    cell: field.name.text.clone(),
+                };
+                let sig = self.cells.get(&key)?.clone();
+                let func = match (is_count, r.segments.len()) {
+                    (true, _) => ir::RecordFunc::Count,
+                    _ => ir::RecordFunc::Sum,
+                };
+                if !is_count && sig.value_type() != ValueType::Number {
+                    self.err(type_mismatch(seg.span, "only numeric fields can be summed", &sig.value_type()));
+                    return Some(Self::poisoned(r.span));
+                }
+                let unit = if is_count { Unit::dimensionless() } else { sig.unit.clone() };
+                Some(Self::typed(
+                    ir::ExprKind::Records { func, form: code, field: Some(field.name.text.clone()) },
+                    ValueType::Number,
+                    unit,
+                ))
+            }
+            _ => None,
+        }
+    }
+
+    fn window(&mut self, func: &ast::Name, arg: &ast::Arg, over: &ast::Name, span: Span) -> Typed {
+        if over.text != "year_to_date" {
+            self.err(
+                Diagnostic::new(Code::BadWindow, over.span, format!("`over {}` is not a time window", over.text), "unknown window")
+                    .with_help(did_you_mean(&over.text, "window", ["year_to_date"])),
+            );
+            return Self::poisoned(span);
+        }
+        let f = match func.text.as_str() {
+            "sum" => ir::TimeAgg::Sum,
+            "average" => ir::TimeAgg::Average,
+            "min" => ir::TimeAgg::Min,
+            "max" => ir::TimeAgg::Max,
+            "last" => ir::TimeAgg::Last,
+            "first" => ir::TimeAgg::First,
+            other => {
+                self.err(
+                    Diagnostic::new(Code::BadWindow, func.span, format!("`{other}` cannot be taken over a time window"), "not a time aggregation")
+                        .with_help("use one of sum, average, min, max, last, first: `sum(x over year_to_date)`"),
+                );
+                return Self::poisoned(span);
+            }
+        };
+        if let Some(freq) = self.frequency
+            && !freq.is_sub_annual()
+        {
+            self.err(
+                Diagnostic::new(
+                    Code::PeriodNotAvailable,
+                    over.span,
+                    format!("a {} regime has no year-to-date total", freq.name()),
+                    "only one period per year",
+                )
+                .with_help("year to date needs several periods in a year (daily … nine-monthly); use the value itself"),
+            );
+            return Self::poisoned(span);
+        }
+        let t = self.expr(&arg.expr);
+        if t.poisoned {
+            return t;
+        }
+        if t.expr.ty != ValueType::Number {
+            self.err(type_mismatch(arg.expr.span, "a time window needs numbers", &t.expr.ty));
+            return Self::poisoned(span);
+        }
+        let unit = t.expr.unit.clone();
+        Self::typed(ir::ExprKind::YearToDate { func: f, arg: Box::new(t.expr) }, ValueType::Number, unit)
+    }
+}
+
+/// `x` (percentage points) as a fraction: `x ÷ 100`.
+pub(crate) fn percent_to_fraction(e: ir::Expr) -> ir::Expr {
+    ir::Expr {
+        unit: Unit::dimensionless(),
+        ty: ValueType::Number,
+        kind: ir::ExprKind::Binary {
+            bin: ir::BinOp::Div,
+            lhs: Box::new(e),
+            rhs: Box::new(number("100")),
+        },
+    }
+}
+
+/// A fraction as percentage points: `x × 100`.
+pub(crate) fn fraction_to_percent(e: ir::Expr) -> ir::Expr {
+    ir::Expr {
+        unit: Unit::dimensionless(),
+        ty: ValueType::Number,
+        kind: ir::ExprKind::Binary {
+            bin: ir::BinOp::Mul,
+            lhs: Box::new(e),
+            rhs: Box::new(number("100")),
+        },
+    }
+}
+
+pub(crate) fn number(v: &str) -> ir::Expr {
+    ir::Expr {
+        kind: ir::ExprKind::Number { value: v.to_string() },
+        ty: ValueType::Number,
+        unit: Unit::dimensionless(),
+    }
+}
+
+fn is_zero(v: &str) -> bool {
+    v.chars().all(|c| c == '0' || c == '.')
+}
+
+/// `007.50` → `7.5`: one spelling per value, so the IR is canonical.
+pub(crate) fn normalize(text: &str) -> String {
+    let (neg, t) = match text.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, text),
+    };
+    let (int, frac) = t.split_once('.').unwrap_or((t, ""));
+    let int = int.trim_start_matches('0');
+    let frac = frac.trim_end_matches('0');
+    let int = if int.is_empty() { "0" } else { int };
+    let body = if frac.is_empty() { int.to_string() } else { format!("{int}.{frac}") };
+    if neg && body != "0" { format!("-{body}") } else { body }
+}
+
+/// `30` (from `30%`) → `0.3`, exactly, by moving the decimal point.
+pub(crate) fn percent_value(text: &str) -> String {
+    let (int, frac) = text.split_once('.').unwrap_or((text, ""));
+    let digits = format!("{int}{frac}");
+    let point = int.len() as i64 - 2;
+    let s = if point <= 0 {
+        format!("0.{}{digits}", "0".repeat((-point) as usize))
+    } else {
+        let (a, b) = digits.split_at(point as usize);
+        format!("{a}.{b}")
+    };
+    normalize(&s)
+}
+
+pub(crate) fn ty_name(t: &ValueType) -> &'static str {
+    match t {
+        ValueType::Number => "number",
+        ValueType::Text => "text",
+        ValueType::Bool => "true/false value",
+        ValueType::Date => "date",
+    }
+}
+
+fn type_mismatch(span: Span, what: &str, found: &ValueType) -> Diagnostic {
+    Diagnostic::new(Code::TypeMismatch, span, format!("{what}, but this is a {}", ty_name(found)), format!("a {}", ty_name(found)))
+        .with_help("check which cell this refers to; codes and texts are compared with `==` only")
+}
+
+pub(crate) fn unit_mismatch(what: &str, ls: Span, lu: &Unit, rs: Span, ru: &Unit) -> Diagnostic {
+    Diagnostic::new(
+        Code::UnitMismatch,
+        ls,
+        format!("`{what}` mixes quantities in {lu} and in {ru}"),
+        format!("in {lu}"),
+    )
+    .with_label(rs, format!("in {ru}"))
+    .with_help("only quantities of the same unit can be added, compared or put side by side; divide to get a ratio (e.g. tonne/TEU)")
+}

@@ -1,0 +1,512 @@
+//! Forms and cells: types, units of measure, entry mode, `required`,
+//! ranges, aggregation (with defaults by type), split and of-which rows.
+
+use super::expr::CellSig;
+use crate::diagnostic::{Code, Diagnostic, Diagnostics, did_you_mean};
+use crate::ir::{self, Aggregation, TimeAgg, Unit, UnitsAgg};
+use crate::resolve::{Env, FlatRow, FormShape, FormTable, IMPLICIT_COLUMN, Scope};
+use crate::source::Span;
+use crate::syntax::ast;
+
+/// A cell as declared, before its formula (if any) is typed.
+#[derive(Debug, Clone)]
+pub(crate) struct CellDecl<'a> {
+    pub id: String,
+    pub row: Option<usize>,
+    pub column: Option<usize>,
+    pub row_name: Option<String>,
+    pub column_name: Option<String>,
+    /// None while a computed cell's type is still to be inferred.
+    pub sig: Option<CellSig>,
+    pub formula: Option<Formula<'a>>,
+    pub yearly: bool,
+    pub required: bool,
+    pub range: Option<ir::Range>,
+    pub aggregation: Option<Aggregation>,
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Formula<'a> {
+    pub expr: &'a ast::Expr,
+    /// A column formula (computed per row) or a row formula (per column).
+    pub is_column: bool,
+}
+
+const TYPES: &[&str] = &["int", "decimal", "money", "percent", "text", "date", "bool", "code"];
+const UNITS_AGG: &[(&str, UnitsAgg)] = &[
+    ("sum", UnitsAgg::Sum),
+    ("average", UnitsAgg::Average),
+    ("avg", UnitsAgg::Average),
+    ("min", UnitsAgg::Min),
+    ("max", UnitsAgg::Max),
+    ("count", UnitsAgg::Count),
+    ("none", UnitsAgg::None),
+];
+const TIME_AGG: &[(&str, TimeAgg)] = &[
+    ("sum", TimeAgg::Sum),
+    ("average", TimeAgg::Average),
+    ("avg", TimeAgg::Average),
+    ("last", TimeAgg::Last),
+    ("first", TimeAgg::First),
+    ("min", TimeAgg::Min),
+    ("max", TimeAgg::Max),
+    ("none", TimeAgg::None),
+];
+
+/// The cells of one form, in order, with problems reported.
+pub(crate) fn cells<'a>(env: &Env<'a>, form: &FormTable<'a>, file_scope: usize, diags: &mut Diagnostics) -> Vec<CellDecl<'a>> {
+    match &form.shape {
+        FormShape::Records { fields } => fields.iter().map(|f| field(env, f, file_scope, diags)).collect(),
+        FormShape::Grid { columns, rows } => {
+            if rows.is_empty() {
+                diags.push(
+                    Diagnostic::new(Code::EmptyForm, form.form.code.span, format!("form {} has no rows", form.code()), "no rows")
+                        .with_help("add a `rows { 1 name \"Label\" : int }` block"),
+                );
+            }
+            if columns.is_empty()
+                && let ast::FormBody::Grid { columns_span: Some(span), .. } = &form.form.body
+            {
+                diags.push(
+                    Diagnostic::new(Code::EmptyForm, *span, format!("form {} has an empty `columns` block", form.code()), "no columns")
+                        .with_help("list the columns, or remove the block: a form without columns has one value per row"),
+                );
+            }
+            let names = form.column_names();
+            let mut out = Vec::new();
+            for (ri, row) in rows.iter().enumerate() {
+                // `without` names existing columns.
+                for a in &row.row.attrs {
+                    if let ast::Attr::Without(cols) = a {
+                        for c in cols {
+                            if !names.contains(&c.text.as_str()) {
+                                diags.push(
+                                    Diagnostic::new(Code::UnknownColumn, c.span, format!("form {} has no column `{}`", form.code(), c.text), "unknown column")
+                                        .with_help(did_you_mean(&c.text, "column", names.iter().copied())),
+                                );
+                            }
+                        }
+                    }
+                }
+                for (ci, cname) in names.iter().enumerate() {
+                    if !form.cell_exists(ri, cname) {
+                        continue;
+                    }
+                    let column = columns.get(ci).copied();
+                    out.push(grid_cell(env, row, ri, column, ci, cname, diags));
+                }
+            }
+            split_checks(rows, &out, diags);
+            out
+        }
+    }
+}
+
+fn field<'a>(env: &Env<'a>, f: &'a ast::Field, scope: usize, diags: &mut Diagnostics) -> CellDecl<'a> {
+    let scope_ref = env.scopes.get(scope);
+    let sig = match &f.ty.ty {
+        Some(t) => resolve_type(t, f.ty.unit.as_ref(), scope_ref, diags),
+        None => {
+            diags.push(missing_type(f.ty.span, &f.name.text));
+            None
+        }
+    };
+    let mut decl = CellDecl {
+        id: f.name.text.clone(),
+        row: None,
+        column: None,
+        row_name: None,
+        column_name: None,
+        sig,
+        formula: None,
+        yearly: false,
+        required: false,
+        range: None,
+        aggregation: None,
+        note: None,
+    };
+    for a in &f.attrs {
+        apply_attr(&mut decl, a, false, diags);
+    }
+    if decl.aggregation.is_some() {
+        decl.aggregation = None;
+        if let Some(span) = f.attrs.iter().find_map(|a| match a {
+            ast::Attr::Aggregate { span, .. } => Some(*span),
+            _ => None,
+        }) {
+            diags.push(
+                Diagnostic::new(Code::BadAggregation, span, "fields of a record form have no aggregation of their own", "not for record fields")
+                    .with_help("records are totalled in rules with `count(FORM)` or `sum(FORM.field)`; roll-ups count and sum them"),
+            );
+        }
+    }
+    decl
+}
+
+#[allow(clippy::too_many_arguments)]
+fn grid_cell<'a>(
+    env: &Env<'a>,
+    row: &FlatRow<'a>,
+    ri: usize,
+    column: Option<&'a ast::Column>,
+    ci: usize,
+    cname: &str,
+    diags: &mut Diagnostics,
+) -> CellDecl<'a> {
+    let scope = env.scopes.get(row.scope);
+    let r = row.row;
+    // Entry: a column formula, else a row formula, else entered.
+    let formula = match (column.and_then(|c| c.formula.as_ref()), r.formula.as_ref()) {
+        (Some(e), _) => Some(Formula { expr: e, is_column: true }),
+        (None, Some(e)) => Some(Formula { expr: e, is_column: false }),
+        _ => None,
+    };
+    // An element that is both `= …` and `entered`.
+    for (has_formula, attrs) in [
+        (r.formula.is_some(), r.attrs.as_slice()),
+        (column.is_some_and(|c| c.formula.is_some()), column.map(|c| c.attrs.as_slice()).unwrap_or(&[])),
+    ] {
+        if has_formula
+            && let Some(span) = attrs.iter().find_map(|a| match a {
+                ast::Attr::Entered { span, .. } => Some(*span),
+                _ => None,
+            })
+            && ci == 0
+        {
+            diags.push(
+                Diagnostic::new(Code::EnteredComputed, span, "a computed value cannot also be entered", "marked as entered")
+                    .with_help("remove `entered`, or remove the formula `= …` if reporters type this value"),
+            );
+        }
+    }
+    // Type: the column's annotation overrides the row's.
+    let (ty, unit) = {
+        let col_ann = column.and_then(|c| c.ty.as_ref());
+        let row_ann = r.ty.as_ref();
+        let ty = col_ann.and_then(|a| a.ty.as_ref()).or(row_ann.and_then(|a| a.ty.as_ref()));
+        let unit = match col_ann {
+            Some(a) if a.ty.is_some() => a.unit.as_ref(),
+            Some(a) if a.unit.is_some() => a.unit.as_ref(),
+            _ => row_ann.and_then(|a| a.unit.as_ref()),
+        };
+        (ty, unit)
+    };
+    let id = format!("{}.{cname}", r.name.text);
+    let sig = match ty {
+        Some(t) => resolve_type(t, unit, scope, diags),
+        None if formula.is_some() => None,
+        None => {
+            if ci == 0 || column.is_some_and(|c| c.ty.is_some()) {
+                diags.push(missing_type(r.span, &r.name.text));
+            }
+            None
+        }
+    };
+    let mut decl = CellDecl {
+        id,
+        row: Some(ri),
+        column: Some(ci),
+        row_name: Some(r.name.text.clone()),
+        column_name: Some(cname.to_string()),
+        sig,
+        formula,
+        yearly: false,
+        required: false,
+        range: None,
+        aggregation: None,
+        note: None,
+    };
+    let first_col = ci == 0;
+    for a in &r.attrs {
+        apply_attr(&mut decl, a, !first_col, diags);
+    }
+    if let Some(c) = column {
+        for a in &c.attrs {
+            // Column attributes are reported once, on the first row.
+            apply_attr(&mut decl, a, ri != 0, diags);
+        }
+    }
+    if decl.formula.is_some() {
+        decl.yearly = false;
+    }
+    decl
+}
+
+/// Applies an attribute; `quiet` suppresses diagnostics that would repeat
+/// for every cell of a row or column.
+fn apply_attr(decl: &mut CellDecl<'_>, a: &ast::Attr, quiet: bool, diags: &mut Diagnostics) {
+    let mut report = |d: Diagnostic| {
+        if !quiet {
+            diags.push(d);
+        }
+    };
+    match a {
+        ast::Attr::Entered { once_per_year, .. } => decl.yearly |= *once_per_year,
+        ast::Attr::Required(_) => decl.required = true,
+        ast::Attr::Note(s) => decl.note = Some(s.value.clone()),
+        ast::Attr::Without(_) => {}
+        ast::Attr::Range { min, max, span } => {
+            if let Some(sig) = &decl.sig
+                && !sig.ty.is_numeric()
+            {
+                report(
+                    Diagnostic::new(Code::BadRange, *span, "a range applies to numbers only", "not a number")
+                        .with_help("for texts use `text(n)` to limit the length; for codes the codelist limits the values"),
+                );
+                return;
+            }
+            if compare_decimal(&min.text, &max.text) == std::cmp::Ordering::Greater {
+                report(
+                    Diagnostic::new(Code::BadRange, *span, format!("the range {}..{} is empty: the minimum is above the maximum", min.text, max.text), "empty range")
+                        .with_label(min.span, "minimum")
+                        .with_label(max.span, "maximum")
+                        .with_help("write the smaller bound first: `range 0..100`"),
+                );
+                return;
+            }
+            decl.range = Some(ir::Range {
+                min: super::expr::normalize(&min.text),
+                max: super::expr::normalize(&max.text),
+            });
+        }
+        ast::Attr::Aggregate { axes, none, span } => {
+            if decl.formula.is_some() {
+                report(
+                    Diagnostic::new(Code::AggregateOnComputed, *span, "a computed cell is recomputed at every level, not aggregated", "on a computed cell")
+                        .with_help("remove `aggregate`: the cells the formula reads are aggregated, and the formula is applied to their totals"),
+                );
+                return;
+            }
+            let mut agg = decl.aggregation.unwrap_or(Aggregation { units: UnitsAgg::None, time: TimeAgg::None });
+            let mut given = false;
+            if *none {
+                agg = Aggregation { units: UnitsAgg::None, time: TimeAgg::None };
+                given = true;
+            }
+            for (axis, f) in axes {
+                if axis.text == "units" {
+                    match UNITS_AGG.iter().find(|(n, _)| *n == f.text) {
+                        Some((_, u)) => {
+                            agg.units = *u;
+                            given = true;
+                        }
+                        None => report(bad_agg(f, "over org units", &["sum", "average", "min", "max", "count", "none"])),
+                    }
+                } else {
+                    match TIME_AGG.iter().find(|(n, _)| *n == f.text) {
+                        Some((_, t)) => {
+                            agg.time = *t;
+                            given = true;
+                        }
+                        None => report(bad_agg(f, "over time", &["sum", "average", "last", "first", "min", "max", "none"])),
+                    }
+                }
+            }
+            if given {
+                // An axis not mentioned keeps its default.
+                let defaults = decl.sig.as_ref().map(|s| default_aggregation(s, decl.yearly));
+                if let Some(d) = defaults {
+                    if !axes.iter().any(|(a, _)| a.text == "units") && !*none {
+                        agg.units = d.units;
+                    }
+                    if !axes.iter().any(|(a, _)| a.text == "time") && !*none {
+                        agg.time = d.time;
+                    }
+                }
+                decl.aggregation = Some(agg);
+                // Summing a percent or a ratio is meaningless.
+                if let Some(sig) = &decl.sig
+                    && (sig.ty == ir::Type::Percent || sig.unit.is_ratio())
+                    && (agg.units == UnitsAgg::Sum || agg.time == TimeAgg::Sum)
+                {
+                    let what = if sig.ty == ir::Type::Percent { "a percent".to_string() } else { format!("a ratio ({})", sig.unit) };
+                    report(
+                        Diagnostic::new(Code::SummedRatio, *span, format!("this would sum {what}"), "summed")
+                            .with_help("a sum of percentages or ratios means nothing; use `average`, or make the cell computed (`= a / b`) so it is recomputed from summed parts"),
+                    );
+                }
+            }
+        }
+    }
+}
+
+fn bad_agg(f: &ast::Name, axis: &str, choices: &[&str]) -> Diagnostic {
+    Diagnostic::new(Code::BadAggregation, f.span, format!("`{}` is not an aggregation {axis}", f.text), "unknown aggregation")
+        .with_help(format!("{} (one of: {})", did_you_mean(&f.text, "aggregation", choices.iter().copied()), choices.join(", ")))
+}
+
+/// Defaults by type: amounts sum over units and time; percents and ratios
+/// average; yearly values take the last; texts, codes, dates and booleans
+/// do not aggregate over units and take the last value over time.
+pub(crate) fn default_aggregation(sig: &CellSig, yearly: bool) -> Aggregation {
+    let numeric = sig.ty.is_numeric();
+    if !numeric {
+        return Aggregation { units: UnitsAgg::None, time: TimeAgg::Last };
+    }
+    if sig.ty == ir::Type::Percent || sig.unit.is_ratio() {
+        return Aggregation { units: UnitsAgg::Average, time: TimeAgg::Average };
+    }
+    Aggregation {
+        units: UnitsAgg::Sum,
+        time: if yearly { TimeAgg::Last } else { TimeAgg::Sum },
+    }
+}
+
+fn missing_type(span: Span, name: &str) -> Diagnostic {
+    Diagnostic::new(Code::MissingType, span, format!("`{name}` is entered but has no data type"), "no type")
+        .with_help("give it a type after `:`, e.g. `: int [person]`, `: decimal(12,2) [tonne]`, `: money`, `: percent`")
+}
+
+/// Resolves a type annotation and its unit of measure.
+pub(crate) fn resolve_type(t: &ast::TypeExpr, unit: Option<&ast::UnitExpr>, scope: Option<&Scope<'_>>, diags: &mut Diagnostics) -> Option<CellSig> {
+    let ty = match t {
+        ast::TypeExpr::Code { codelist, .. } => {
+            if scope.is_some_and(|s| s.codelists.contains_key(codelist.text.as_str())) {
+                ir::Type::Code { codelist: codelist.text.clone() }
+            } else {
+                let names: Vec<&str> = scope.map(|s| s.codelists.keys().copied().collect()).unwrap_or_default();
+                diags.push(
+                    Diagnostic::new(Code::UnknownCodelist, codelist.span, format!("there is no codelist `{}` here", codelist.text), "unknown codelist")
+                        .with_help(format!("{}; codelists come from this file or a module brought in with `use`", did_you_mean(&codelist.text, "codelist", names.iter().copied()))),
+                );
+                return None;
+            }
+        }
+        ast::TypeExpr::Simple { name, params, span } => {
+            let p: Vec<Option<u32>> = params.iter().map(|n| n.as_u32()).collect();
+            let bad = |msg: String, help: &str, diags: &mut Diagnostics| {
+                diags.push(Diagnostic::new(Code::BadTypeParams, *span, msg, "invalid parameters").with_help(help.to_string()));
+            };
+            match (name.text.as_str(), p.as_slice()) {
+                ("int" | "integer", []) => ir::Type::Int,
+                ("money", []) => ir::Type::Money,
+                ("percent", []) => ir::Type::Percent,
+                ("date", []) => ir::Type::Date,
+                ("bool", []) => ir::Type::Bool,
+                ("decimal", []) => ir::Type::Decimal { precision: 18, scale: 2 },
+                ("decimal", [Some(pr)]) if (1..=38).contains(pr) => ir::Type::Decimal { precision: *pr, scale: 0 },
+                ("decimal", [Some(pr), Some(sc)]) if (1..=38).contains(pr) && sc <= pr => ir::Type::Decimal { precision: *pr, scale: *sc },
+                ("decimal", _) => {
+                    bad("`decimal(p, s)` needs 1 ≤ p ≤ 38 digits in all and s ≤ p after the point".into(), "e.g. `decimal(12,2)`: 12 digits, 2 after the point", diags);
+                    return None;
+                }
+                ("text", []) => ir::Type::Text { max_len: 255 },
+                ("text", [Some(n)]) if (1..=100_000).contains(n) => ir::Type::Text { max_len: *n },
+                ("text", _) => {
+                    bad("`text(n)` needs a length from 1 to 100000".into(), "e.g. `text(120)`", diags);
+                    return None;
+                }
+                ("int" | "integer" | "money" | "percent" | "date" | "bool", _) => {
+                    bad(format!("`{}` takes no parameters", name.text), "remove the parentheses", diags);
+                    return None;
+                }
+                (other, _) => {
+                    diags.push(
+                        Diagnostic::new(Code::UnknownType, name.span, format!("`{other}` is not a data type"), "unknown type")
+                            .with_help(format!("{} (types: int, decimal(p,s), money, percent, text(n), date, bool, code LIST)", did_you_mean(other, "type", TYPES.iter().copied()))),
+                    );
+                    return None;
+                }
+            }
+        }
+    };
+    let unit = match (&ty, unit) {
+        (ir::Type::Int | ir::Type::Decimal { .. }, Some(u)) => resolve_unit(u, scope, diags)?,
+        (ir::Type::Int | ir::Type::Decimal { .. }, None) => Unit::dimensionless(),
+        (ir::Type::Money, None) => Unit::base("VND"),
+        (_, None) => Unit::dimensionless(),
+        (other, Some(u)) => {
+            let (what, help) = match other {
+                ir::Type::Money => ("money is always in đồng (VND)", "remove the unit; for amounts in millions of đồng use `decimal(18,2) [million_vnd]`"),
+                ir::Type::Percent => ("a percent has no unit", "remove the unit: a percent is a ratio of two quantities of the same unit"),
+                _ => ("only numbers have a unit of measure", "remove the unit"),
+            };
+            diags.push(Diagnostic::new(Code::BadTypeParams, u.span, what.to_string(), "unit not allowed here").with_help(help.to_string()));
+            return None;
+        }
+    };
+    Some(CellSig { ty, unit })
+}
+
+pub(crate) fn resolve_unit(u: &ast::UnitExpr, scope: Option<&Scope<'_>>, diags: &mut Diagnostics) -> Option<Unit> {
+    let mut unit = Unit::dimensionless();
+    let mut ok = true;
+    for term in &u.terms {
+        if scope.is_some_and(|s| s.units.contains_key(term.name.text.as_str())) {
+            let mut base = std::collections::BTreeMap::new();
+            base.insert(term.name.text.clone(), term.power);
+            unit = unit.mul(&Unit(base));
+        } else {
+            ok = false;
+            let names: Vec<&str> = scope.map(|s| s.units.keys().copied().collect()).unwrap_or_default();
+            diags.push(
+                Diagnostic::new(Code::UnknownUnit, term.name.span, format!("there is no unit of measure `{}` here", term.name.text), "unknown unit")
+                    .with_help(format!(
+                        "{}; declare it with `unit {} \"…\"` in a shared module and `use` it",
+                        did_you_mean(&term.name.text, "unit", names.iter().copied()),
+                        term.name.text
+                    )),
+            );
+        }
+    }
+    ok.then_some(unit)
+}
+
+/// Split and of-which children: numeric parents, children in the parent's unit.
+fn split_checks(rows: &[FlatRow<'_>], cells: &[CellDecl<'_>], diags: &mut Diagnostics) {
+    for (ri, row) in rows.iter().enumerate() {
+        let Some(pi) = row.parent else { continue };
+        let Some(parent) = rows.get(pi) else { continue };
+        let sig_of = |r: usize| cells.iter().find(|c| c.row == Some(r) && c.formula.is_none()).and_then(|c| c.sig.clone());
+        let (Some(ps), Some(cs)) = (sig_of(pi), sig_of(ri)) else { continue };
+        let block = if row.relation == Some(ast::ChildKind::Split) { "split (Chia ra)" } else { "of-which (Trong đó)" };
+        if !ps.ty.is_numeric() {
+            // Reported once per parent: on its first child.
+            if rows.iter().position(|r| r.parent == Some(pi)) == Some(ri) {
+                diags.push(
+                    Diagnostic::new(Code::SplitNotNumeric, parent.row.name.span, format!("`{}` has {block} rows but is not a number", parent.row.name.text), "not a number")
+                        .with_label(row.row.name.span, "child row")
+                        .with_help("only numeric rows can be broken down; give the parent a numeric type"),
+                );
+            }
+            continue;
+        }
+        if ps.unit != cs.unit {
+            diags.push(
+                Diagnostic::new(Code::SplitUnitMismatch, row.row.name.span, format!("the {block} row `{}` is in {}, its parent `{}` in {}", row.row.name.text, cs.unit, parent.row.name.text, ps.unit), "different unit")
+                    .with_label(parent.row.name.span, format!("parent in {}", ps.unit))
+                    .with_help("children of a split or of-which row count the same quantity as their parent: give them the parent's unit"),
+            );
+        }
+    }
+}
+
+/// Compares two decimal literals (optionally negative) exactly.
+pub(crate) fn compare_decimal(a: &str, b: &str) -> std::cmp::Ordering {
+    use std::cmp::Ordering;
+    let parse = |s: &str| {
+        let n = super::expr::normalize(s);
+        let neg = n.starts_with('-');
+        let body = n.trim_start_matches('-').to_string();
+        let (i, f) = body.split_once('.').map(|(i, f)| (i.to_string(), f.to_string())).unwrap_or((body.clone(), String::new()));
+        (neg, i, f)
+    };
+    let (an, ai, af) = parse(a);
+    let (bn, bi, bf) = parse(b);
+    let mag = |ai: &str, af: &str, bi: &str, bf: &str| -> Ordering {
+        ai.len().cmp(&bi.len()).then_with(|| ai.cmp(bi)).then_with(|| {
+            let w = af.len().max(bf.len());
+            format!("{af:0<w$}").cmp(&format!("{bf:0<w$}"))
+        })
+    };
+    match (an, bn) {
+        (false, true) => Ordering::Greater,
+        (true, false) => Ordering::Less,
+        (false, false) => mag(&ai, &af, &bi, &bf),
+        (true, true) => mag(&bi, &bf, &ai, &af),
+    }
+}
+
+/// The implicit column's name, re-exported for the IR.
+pub(crate) const VALUE: &str = IMPLICIT_COLUMN;

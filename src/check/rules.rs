@@ -1,0 +1,338 @@
+//! Rules: written `rule` and `reconcile` declarations, and the rules the
+//! compiler derives from split ("Chia ra") and of-which ("Trong đó") rows.
+
+use super::CellKey;
+use super::expr::{CellSig, ExprCx};
+use crate::diagnostic::{Code, Diagnostic, Diagnostics, did_you_mean};
+use crate::ir::{self, Frequency, Unit, ValueType};
+use crate::resolve::{Env, RefCtx, RegimeTable};
+use crate::source::Span;
+use std::collections::HashMap;
+
+const SEVERITIES: &[(&str, ir::Severity)] = &[
+    ("error", ir::Severity::Error),
+    ("warning", ir::Severity::Warning),
+    ("info", ir::Severity::Info),
+];
+const MISSING: &[(&str, ir::Missing)] = &[
+    ("skip_if_any", ir::Missing::SkipIfAny),
+    ("skip_any", ir::Missing::SkipIfAny),
+    ("skip", ir::Missing::SkipIfAny),
+    ("skip_if_all", ir::Missing::SkipIfAll),
+    ("skip_all", ir::Missing::SkipIfAll),
+    ("zero", ir::Missing::Zero),
+    ("as_zero", ir::Missing::Zero),
+    ("never", ir::Missing::Never),
+    ("never_skip", ir::Missing::Never),
+];
+
+pub(crate) fn written(
+    env: &Env<'_>,
+    table: &RegimeTable<'_>,
+    regime: &str,
+    frequency: Option<Frequency>,
+    sigs: &HashMap<CellKey, CellSig>,
+    diags: &mut Diagnostics,
+) -> Vec<ir::Rule> {
+    let mut out = Vec::new();
+    let mut seen: HashMap<&str, Span> = HashMap::new();
+    for rule in &table.regime.rules {
+        if let Some(first) = seen.get(rule.code.text.as_str()) {
+            diags.push(
+                Diagnostic::new(Code::DuplicateRule, rule.code.span, format!("the rule `{}` is declared twice", rule.code.text), "declared again here")
+                    .with_label(*first, "first declared here")
+                    .with_help("rule codes are unique within a regime (R01, R02, …; C01 … for reconciliations)"),
+            );
+            continue;
+        }
+        seen.insert(&rule.code.text, rule.code.span);
+
+        let severity = match &rule.severity {
+            None => ir::Severity::Error,
+            Some(n) => match SEVERITIES.iter().find(|(s, _)| *s == n.text) {
+                Some((_, s)) => *s,
+                None => {
+                    diags.push(
+                        Diagnostic::new(Code::UnknownSeverity, n.span, format!("`{}` is not a rule severity", n.text), "unknown severity")
+                            .with_help(format!("{} (error blocks submission, warning asks for an explanation, info only informs)", did_you_mean(&n.text, "severity", ["error", "warning", "info"]))),
+                    );
+                    ir::Severity::Error
+                }
+            },
+        };
+        let missing = match &rule.missing {
+            None => ir::Missing::SkipIfAny,
+            Some(n) => match MISSING.iter().find(|(s, _)| *s == n.text) {
+                Some((_, m)) => *m,
+                None => {
+                    diags.push(
+                        Diagnostic::new(Code::UnknownMissing, n.span, format!("`{}` is not a missing-value strategy", n.text), "unknown strategy")
+                            .with_help(format!(
+                                "{} (skip_if_any: skip the rule if any value is blank; skip_if_all: only if all are; zero: blanks count as 0; never: a blank fails the rule)",
+                                did_you_mean(&n.text, "strategy", ["skip_if_any", "skip_if_all", "zero", "never"])
+                            )),
+                    );
+                    ir::Missing::SkipIfAny
+                }
+            },
+        };
+        let mut record_form = None;
+        let mut scope = ir::RuleScope::Submission;
+        if let Some(f) = &rule.for_each {
+            match table.form_index(&f.text) {
+                Some(fi) if table.forms.get(fi).is_some_and(|t| t.is_records()) => {
+                    record_form = Some(fi);
+                    scope = ir::RuleScope::EachRecord { form: f.text.clone() };
+                }
+                Some(_) => diags.push(
+                    Diagnostic::new(Code::UnknownForm, f.span, format!("form {} is a grid form, not a record form", f.text), "not a record form")
+                        .with_help("`for each` applies to record forms (`form B02 \"…\" records { … }`); rules on grid cells need no `for each`"),
+                ),
+                None => diags.push(
+                    Diagnostic::new(Code::UnknownForm, f.span, format!("there is no form `{}` in this regime", f.text), "unknown form")
+                        .with_help(did_you_mean(&f.text, "form", table.forms.iter().map(|t| t.code()))),
+                ),
+            }
+        }
+        let ctx = RefCtx {
+            record_form,
+            allow_regime: rule.is_reconcile,
+            ..RefCtx::default()
+        };
+        let mut cx = ExprCx {
+            env,
+            regime,
+            frequency,
+            ctx,
+            cells: sigs,
+            deps: Vec::new(),
+            deferred: false,
+            diags,
+            other_regimes: 0,
+        };
+        let check = cx.expr(&rule.expr);
+        let placeholders: Vec<ir::Expr> = rule
+            .placeholders
+            .iter()
+            .map(|p| cx.expr(&crate::syntax::ast::Expr {
+                kind: crate::syntax::ast::ExprKind::Ref(p.clone()),
+                span: p.span,
+            }))
+            .map(|t| t.expr)
+            .collect();
+        let other = cx.other_regimes;
+        if !check.poisoned && check.expr.ty != ValueType::Bool {
+            diags.push(
+                Diagnostic::new(
+                    Code::NotBoolean,
+                    rule.expr.span,
+                    format!("the condition of rule {} gives a {}, not true or false", rule.code.text, super::expr::ty_name(&check.expr.ty)),
+                    "not a condition",
+                )
+                .with_help("a rule states what must hold, e.g. `cargo.month >= 0` or `total == a + b`"),
+            );
+        }
+        if rule.is_reconcile && other == 0 && !check.poisoned {
+            diags.push(
+                Diagnostic::new(Code::ReconcileWithoutOther, rule.code.span, format!("reconciliation {} compares nothing from another regime", rule.code.text), "no other regime")
+                    .with_help("a reconciliation compares this regime's value with another regime's, e.g. `beds.total == health.hospital_activity.B01.beds.total`; use `rule` for checks inside one regime"),
+            );
+        }
+        let tolerance = rule.tolerance.as_ref().and_then(|t| {
+            let is_eq = matches!(&check.expr.kind, ir::ExprKind::Binary { bin: ir::BinOp::Eq, .. });
+            if !is_eq && !check.poisoned {
+                diags.push(
+                    Diagnostic::new(Code::BadTolerance, t.span, "a tolerance applies to a rule of the form `a == b`", "no equality to relax")
+                        .with_help("write the rule as an equality (`a == b`); the tolerance says how far apart a and b may be"),
+                );
+                return None;
+            }
+            if t.percent && super::forms::compare_decimal(&t.value.text, "100") == std::cmp::Ordering::Greater {
+                diags.push(
+                    Diagnostic::new(Code::BadTolerance, t.span, format!("a tolerance of {}% accepts any value", t.value.text), "too large")
+                        .with_help("relative tolerances are between 0% and 100%; typical values are 0.5% to 5%"),
+                );
+                return None;
+            }
+            Some(ir::Tolerance {
+                value: if t.percent { super::expr::percent_value(&t.value.text) } else { super::expr::normalize(&t.value.text) },
+                relative: t.percent,
+            })
+        });
+        let at_level = rule.at_level.as_ref().and_then(|l| {
+            if env.data.is_level(&l.text) || env.data.is_unit_type(&l.text) {
+                Some(l.text.clone())
+            } else {
+                diags.push(
+                    Diagnostic::new(Code::UnknownLevel, l.span, format!("`{}` is not an org level", l.text), "unknown level")
+                        .with_help(did_you_mean(&l.text, "level", env.data.levels.iter().map(|l| l.code.as_str()))),
+                );
+                None
+            }
+        });
+        out.push(ir::Rule {
+            code: rule.code.text.clone(),
+            origin: if rule.is_reconcile { ir::RuleOrigin::Reconcile } else { ir::RuleOrigin::Written },
+            severity,
+            message: number_placeholders(&rule.message.value),
+            placeholders,
+            missing,
+            scope,
+            tolerance,
+            at_level,
+            check: check.expr,
+        });
+    }
+    out
+}
+
+/// Replaces the k-th `{…}` placeholder of a message with `{k}`; `{{` and
+/// `}}` stay as they are (literal braces).
+fn number_placeholders(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    let mut k = 0;
+    let mut rest = message;
+    while let Some(i) = rest.find(['{', '}']) {
+        out.push_str(rest.get(..i).unwrap_or(""));
+        let tail = rest.get(i..).unwrap_or("");
+        if tail.starts_with("{{") || tail.starts_with("}}") {
+            out.push_str(tail.get(..2).unwrap_or(""));
+            rest = tail.get(2..).unwrap_or("");
+        } else if tail.starts_with('{') {
+            match tail.find('}') {
+                Some(close) => {
+                    out.push_str(&format!("{{{k}}}"));
+                    k += 1;
+                    rest = tail.get(close + 1..).unwrap_or("");
+                }
+                None => {
+                    out.push_str(tail);
+                    rest = "";
+                }
+            }
+        } else {
+            out.push('}');
+            rest = tail.get(1..).unwrap_or("");
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Split rows: for each entered numeric column of the parent, the parent
+/// equals the sum of its children. Of-which rows: each child is at most the
+/// parent. Blank cells count as zero (`missing zero`). Percent and ratio
+/// columns are not additive and get no split rule.
+pub(crate) fn derived(table: &RegimeTable<'_>, forms: &[ir::Form]) -> Vec<ir::Rule> {
+    let _ = table;
+    let mut out = Vec::new();
+    for form in forms {
+        if form.kind != ir::FormKind::Grid {
+            continue;
+        }
+        let cell = |row: &str, col: &str| form.cells.iter().find(|c| c.row.as_deref() == Some(row) && c.column.as_deref() == Some(col));
+        for parent in &form.rows {
+            let children: Vec<&ir::Row> = form.rows.iter().filter(|r| r.parent.as_deref() == Some(parent.name.as_str())).collect();
+            if children.is_empty() {
+                continue;
+            }
+            for col in &form.columns {
+                let Some(pc) = cell(&parent.name, &col.name) else { continue };
+                let additive = pc.ty.is_numeric() && pc.ty != ir::Type::Percent && !pc.unit.is_ratio();
+                if !additive || matches!(pc.entry, ir::Entry::Computed { .. }) {
+                    continue;
+                }
+                let col_label = if col.implicit { String::new() } else { format!(" [{}]", col.label) };
+                let pref = cell_ref(form, pc);
+                let split: Vec<&ir::Cell> = children
+                    .iter()
+                    .filter(|c| c.relation == Some(ir::Relation::Split))
+                    .filter_map(|c| cell(&c.name, &col.name))
+                    .filter(|c| c.unit == pc.unit)
+                    .collect();
+                if !split.is_empty() {
+                    let sum = ir::Expr {
+                        kind: ir::ExprKind::Call {
+                            func: ir::Func::Sum,
+                            args: split.iter().map(|c| cell_ref(form, c)).collect(),
+                        },
+                        ty: ValueType::Number,
+                        unit: pc.unit.clone(),
+                    };
+                    out.push(ir::Rule {
+                        code: format!("split.{}.{}", form.code, pc.id),
+                        origin: ir::RuleOrigin::Split {
+                            form: form.code.clone(),
+                            parent: parent.name.clone(),
+                            column: col.name.clone(),
+                        },
+                        severity: ir::Severity::Error,
+                        message: format!(
+                            "{}. {}{col_label}: tổng các dòng chia ra ({{1}}) phải bằng dòng tổng ({{0}})",
+                            parent.number, parent.label
+                        ),
+                        placeholders: vec![pref.clone(), sum.clone()],
+                        missing: ir::Missing::Zero,
+                        scope: ir::RuleScope::Submission,
+                        tolerance: None,
+                        at_level: None,
+                        check: compare(ir::BinOp::Eq, pref.clone(), sum),
+                    });
+                }
+                for child in children.iter().filter(|c| c.relation == Some(ir::Relation::OfWhich)) {
+                    let Some(cc) = cell(&child.name, &col.name) else { continue };
+                    if cc.unit != pc.unit || matches!(cc.entry, ir::Entry::Computed { .. }) && !cc.ty.is_numeric() {
+                        continue;
+                    }
+                    let cref = cell_ref(form, cc);
+                    out.push(ir::Rule {
+                        code: format!("of_which.{}.{}", form.code, cc.id),
+                        origin: ir::RuleOrigin::OfWhich {
+                            form: form.code.clone(),
+                            parent: parent.name.clone(),
+                            child: child.name.clone(),
+                            column: col.name.clone(),
+                        },
+                        severity: ir::Severity::Error,
+                        message: format!(
+                            "{}. {}{col_label} ({{0}}) không được lớn hơn {}. {} ({{1}})",
+                            child.number, child.label, parent.number, parent.label
+                        ),
+                        placeholders: vec![cref.clone(), pref.clone()],
+                        missing: ir::Missing::Zero,
+                        scope: ir::RuleScope::Submission,
+                        tolerance: None,
+                        at_level: None,
+                        check: compare(ir::BinOp::Le, cref, pref.clone()),
+                    });
+                }
+            }
+        }
+    }
+    out
+}
+
+fn cell_ref(form: &ir::Form, c: &ir::Cell) -> ir::Expr {
+    ir::Expr {
+        kind: ir::ExprKind::Cell {
+            regime: None,
+            form: form.code.clone(),
+            cell: c.id.clone(),
+            period: ir::PeriodRef::Current,
+        },
+        ty: ValueType::Number,
+        unit: c.unit.clone(),
+    }
+}
+
+fn compare(bin: ir::BinOp, lhs: ir::Expr, rhs: ir::Expr) -> ir::Expr {
+    ir::Expr {
+        kind: ir::ExprKind::Binary {
+            bin,
+            lhs: Box::new(lhs),
+            rhs: Box::new(rhs),
+        },
+        ty: ValueType::Bool,
+        unit: Unit::dimensionless(),
+    }
+}

@@ -1,0 +1,482 @@
+//! The command line: the only place that reads arguments, touches the file
+//! system (through [`crate::source`]) and prints.
+//!
+//! Exit codes: 0 success (warnings allowed), 1 the regimes have errors,
+//! 2 usage or IO errors. A panic is a bug in regc and says so.
+
+use crate::diagnostic::{Code, render};
+use crate::ir;
+use crate::source::{self, SourceFile, SourceMap};
+use clap::{Parser, Subcommand, ValueEnum};
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+
+#[derive(Parser, Debug)]
+#[command(name = "regc", version, about = "Compiles government reporting regimes into schemas, rules, forms and roll-ups")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+    /// Colour in diagnostics: auto (when printing to a terminal), always, never.
+    #[arg(long, global = true, default_value = "auto")]
+    pub color: ColorChoice,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Check regimes and report every problem found.
+    Check {
+        /// Library folders or regime files (default: regimes/).
+        paths: Vec<PathBuf>,
+        #[arg(long, default_value = "human")]
+        format: DiagFormat,
+    },
+    /// List the regimes of a library.
+    List {
+        /// Library folders (default: regimes/).
+        paths: Vec<PathBuf>,
+        #[arg(long, default_value = "table")]
+        format: ListFormat,
+    },
+    /// Explain a diagnostic code, with an example and its fix.
+    Explain {
+        /// A code such as E0304.
+        code: String,
+    },
+    /// Compile the library and write the generated artifacts.
+    Build {
+        /// Library folders (default: regimes/).
+        paths: Vec<PathBuf>,
+        /// Where to write the artifacts.
+        #[arg(long, default_value = "generated")]
+        out: PathBuf,
+        /// Write the typed IR as JSON into this folder instead.
+        #[arg(long, value_name = "DIR")]
+        ir: Option<PathBuf>,
+        /// Write nothing; exit 1 listing every file that differs from what
+        /// a build would write.
+        #[arg(long)]
+        check: bool,
+        #[arg(long, default_value = "human")]
+        format: DiagFormat,
+    },
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DiagFormat {
+    Human,
+    Json,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ListFormat {
+    Table,
+    Json,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+/// Runs regc with the process arguments; returns the exit code.
+pub fn main() -> i32 {
+    install_panic_hook();
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return code;
+        }
+    };
+    run(cli)
+}
+
+pub fn run(cli: Cli) -> i32 {
+    let color = match cli.color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+    };
+    match cli.command {
+        Command::Check { paths, format } => check(&paths, format, color),
+        Command::List { paths, format } => list(&paths, format, color),
+        Command::Explain { code } => explain(&code),
+        Command::Build { paths, out, ir, check, format } => build(&paths, &out, ir.as_deref(), check, format, color),
+    }
+}
+
+fn install_panic_hook() {
+    std::panic::set_hook(Box::new(|info| {
+        eprintln!(
+            "internal error: regc {} crashed. This is a bug in regc, not in your regime.\n\
+             Please report it with the input that caused it.\n\n{info}",
+            env!("CARGO_PKG_VERSION")
+        );
+    }));
+}
+
+/// Loads the sources named on the command line: each path is a library
+/// folder, or a file (its library is the nearest folder above with a
+/// library.yaml; a file outside any library is compiled alone).
+fn load(paths: &[PathBuf]) -> Result<SourceMap, String> {
+    let paths: Vec<PathBuf> = if paths.is_empty() {
+        let default = PathBuf::from("regimes");
+        if !default.is_dir() {
+            return Err("no paths given and there is no regimes/ folder here".into());
+        }
+        vec![default]
+    } else {
+        paths.to_vec()
+    };
+    let mut map = SourceMap::new();
+    let mut roots: Vec<PathBuf> = Vec::new();
+    for p in &paths {
+        if !p.exists() {
+            return Err(format!("{}: no such file or folder", p.display()));
+        }
+        let root = source::find_root(p);
+        let in_library = root.join(source::LIBRARY_MANIFEST).is_file();
+        if p.is_file() && !in_library {
+            let text = std::fs::read_to_string(p).map_err(|e| format!("{}: {e}", p.display()))?;
+            let rel = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            map.add(SourceFile::new(source::display_path(p), rel, text));
+            continue;
+        }
+        if roots.contains(&root) {
+            continue;
+        }
+        let lib = source::load_library(&root).map_err(|e| e.to_string())?;
+        for (_, f) in lib.iter() {
+            map.add(f.clone());
+        }
+        roots.push(root);
+    }
+    Ok(map)
+}
+
+fn print_diagnostics(c: &crate::Compilation, sources: &SourceMap, format: DiagFormat, color: bool) {
+    match format {
+        DiagFormat::Json => println!("{}", render::json_all(&c.diagnostics, sources)),
+        DiagFormat::Human => {
+            let text = render::human_all(&c.diagnostics, sources, color);
+            if !text.is_empty() {
+                eprint!("{text}");
+            }
+        }
+    }
+}
+
+fn check(paths: &[PathBuf], format: DiagFormat, color: bool) -> i32 {
+    let sources = match load(paths) {
+        Ok(s) => s,
+        Err(e) => return usage_error(&e),
+    };
+    let c = crate::compile(&sources);
+    print_diagnostics(&c, &sources, format, color);
+    if format == DiagFormat::Human {
+        let files = sources.iter().filter(|(_, f)| f.kind == source::FileKind::Regime).count();
+        eprintln!(
+            "checked {} regime(s) in {files} file(s): {} error(s), {} warning(s)",
+            c.library.regimes.len(),
+            c.diagnostics.error_count(),
+            c.diagnostics.warning_count()
+        );
+    }
+    let code = i32::from(c.has_errors());
+    // The process ends now: freeing thousands of org units one by one would
+    // only delay the exit.
+    std::mem::forget(c);
+    code
+}
+
+fn usage_error(message: &str) -> i32 {
+    eprintln!("error: {message}");
+    2
+}
+
+/// A row of `regc list`.
+#[derive(serde::Serialize)]
+struct ListEntry<'a> {
+    code: &'a str,
+    title: &'a str,
+    owner: &'a str,
+    basis: &'a str,
+    frequency: &'static str,
+    version: u32,
+    forms: Vec<&'a str>,
+    cells: usize,
+    rules: usize,
+    source: &'a str,
+}
+
+fn list(paths: &[PathBuf], format: ListFormat, color: bool) -> i32 {
+    let sources = match load(paths) {
+        Ok(s) => s,
+        Err(e) => return usage_error(&e),
+    };
+    let c = crate::compile(&sources);
+    if c.has_errors() {
+        print_diagnostics(&c, &sources, DiagFormat::Human, color);
+    }
+    let entries: Vec<ListEntry<'_>> = c
+        .library
+        .regimes
+        .iter()
+        .map(|r| ListEntry {
+            code: &r.code,
+            title: r.titles.get("vi").map(String::as_str).unwrap_or(""),
+            owner: &r.owner,
+            basis: &r.basis,
+            frequency: r.frequency.name(),
+            version: r.version,
+            forms: r.forms.iter().map(|f| f.code.as_str()).collect(),
+            cells: r.forms.iter().map(|f| f.cells.len()).sum(),
+            rules: r.rules.len(),
+            source: &r.source,
+        })
+        .collect();
+    match format {
+        ListFormat::Json => match serde_json::to_string_pretty(&entries) {
+            Ok(s) => println!("{s}"),
+            Err(e) => return usage_error(&e.to_string()),
+        },
+        ListFormat::Table => {
+            let mut rows = vec![[
+                "code".to_string(),
+                "owner".into(),
+                "frequency".into(),
+                "version".into(),
+                "forms".into(),
+                "cells".into(),
+                "rules".into(),
+            ]];
+            for e in &entries {
+                rows.push([
+                    e.code.to_string(),
+                    e.owner.to_string(),
+                    e.frequency.to_string(),
+                    e.version.to_string(),
+                    e.forms.join(","),
+                    e.cells.to_string(),
+                    e.rules.to_string(),
+                ]);
+            }
+            print!("{}", table(&rows));
+        }
+    }
+    i32::from(c.has_errors())
+}
+
+/// A plain text table, columns padded by character count.
+fn table<const N: usize>(rows: &[[String; N]]) -> String {
+    let mut widths = [0usize; N];
+    for r in rows {
+        for (w, cell) in widths.iter_mut().zip(r.iter()) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let mut out = String::new();
+    for r in rows {
+        let line: Vec<String> = r
+            .iter()
+            .zip(widths.iter())
+            .map(|(cell, w)| format!("{cell}{}", " ".repeat(w.saturating_sub(cell.chars().count()))))
+            .collect();
+        out.push_str(line.join("  ").trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+fn explain(code: &str) -> i32 {
+    match Code::parse(code) {
+        Some(c) => {
+            println!("{} ({}): {}\n", c.as_str(), severity_name(c), c.title());
+            print!("{}", c.explanation());
+            0
+        }
+        None => {
+            let all: Vec<&str> = Code::ALL.iter().map(|c| c.as_str()).collect();
+            eprintln!(
+                "error: `{code}` is not a regc diagnostic code; {}",
+                crate::diagnostic::did_you_mean(code, "code", all.iter().copied())
+            );
+            2
+        }
+    }
+}
+
+fn severity_name(c: Code) -> &'static str {
+    match c.severity() {
+        crate::diagnostic::Severity::Error => "error",
+        crate::diagnostic::Severity::Warning => "warning",
+    }
+}
+
+/// The files a build writes, as (relative path, contents), sorted.
+pub fn artifacts(lib: &ir::Library) -> Result<Vec<(String, String)>, String> {
+    let json = |v: &dyn erased::Json| v.to_json();
+    let mut out = Vec::new();
+    for r in &lib.regimes {
+        out.push((format!("{}/ir.json", r.code), json(r)?));
+    }
+    out.push(("library.json".to_string(), json(lib)?));
+    out.sort();
+    Ok(out)
+}
+
+/// The IR dump of `regc build --ir`: one file per regime, the library
+/// (codelists, units, levels, holidays) and the org hierarchy.
+pub fn ir_files(lib: &ir::Library) -> Result<Vec<(String, String)>, String> {
+    #[derive(serde::Serialize)]
+    struct OrgDump<'a> {
+        editions: &'a [crate::data::Edition],
+        mappings: &'a [crate::data::Mapping],
+    }
+    let mut out = Vec::new();
+    for r in &lib.regimes {
+        out.push((format!("{}.json", r.code), erased::Json::to_json(r)?));
+    }
+    out.push(("library.json".to_string(), erased::Json::to_json(lib)?));
+    let org = OrgDump {
+        editions: &lib.org.editions,
+        mappings: &lib.org.mappings,
+    };
+    out.push(("org.json".to_string(), erased::Json::to_json(&org)?));
+    out.sort();
+    Ok(out)
+}
+
+mod erased {
+    pub trait Json {
+        fn to_json(&self) -> Result<String, String>;
+    }
+    impl<T: serde::Serialize> Json for T {
+        fn to_json(&self) -> Result<String, String> {
+            serde_json::to_string_pretty(self)
+                .map(|mut s| {
+                    s.push('\n');
+                    s
+                })
+                .map_err(|e| e.to_string())
+        }
+    }
+}
+
+fn build(paths: &[PathBuf], out: &Path, ir_dir: Option<&Path>, check: bool, format: DiagFormat, color: bool) -> i32 {
+    let sources = match load(paths) {
+        Ok(s) => s,
+        Err(e) => return usage_error(&e),
+    };
+    let c = crate::compile(&sources);
+    print_diagnostics(&c, &sources, format, color);
+    if c.has_errors() {
+        eprintln!("build failed: {} error(s); nothing was written", c.diagnostics.error_count());
+        return 1;
+    }
+    let (dir, files) = match ir_dir {
+        Some(d) => (d, ir_files(&c.library)),
+        None => (out, artifacts(&c.library)),
+    };
+    let files = match files {
+        Ok(f) => f,
+        Err(e) => return usage_error(&e),
+    };
+    if check {
+        return match stale(dir, &files) {
+            Ok(diff) if diff.is_empty() => {
+                eprintln!("{} is up to date ({} files)", dir.display(), files.len());
+                0
+            }
+            Ok(diff) => {
+                eprintln!("{} is not up to date with the sources; run `regc build`:", dir.display());
+                for d in diff {
+                    eprintln!("  {d}");
+                }
+                1
+            }
+            Err(e) => usage_error(&e),
+        };
+    }
+    match write_tree(dir, &files) {
+        Ok(()) => {
+            println!("wrote {} files to {}:", files.len(), dir.display());
+            for (path, text) in &files {
+                println!("  {path} ({} bytes)", text.len());
+            }
+            0
+        }
+        Err(e) => usage_error(&e),
+    }
+}
+
+/// Every file that differs between `dir` and `files`: changed, missing or
+/// extra.
+fn stale(dir: &Path, files: &[(String, String)]) -> Result<Vec<String>, String> {
+    let mut diff = Vec::new();
+    for (path, text) in files {
+        match std::fs::read_to_string(dir.join(path)) {
+            Ok(existing) if existing == *text => {}
+            Ok(_) => diff.push(format!("changed: {path}")),
+            Err(_) => diff.push(format!("missing: {path}")),
+        }
+    }
+    let mut present = Vec::new();
+    if dir.is_dir() {
+        walk(dir, dir, &mut present).map_err(|e| format!("{}: {e}", dir.display()))?;
+    }
+    for p in present {
+        if !files.iter().any(|(f, _)| *f == p) {
+            diff.push(format!("extra: {p}"));
+        }
+    }
+    diff.sort();
+    Ok(diff)
+}
+
+fn walk(root: &Path, dir: &Path, out: &mut Vec<String>) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.is_dir() {
+            walk(root, &path, out)?;
+        } else if let Ok(rel) = path.strip_prefix(root) {
+            out.push(rel.to_string_lossy().replace('\\', "/"));
+        }
+    }
+    Ok(())
+}
+
+/// Writes the tree atomically: into a fresh sibling folder, then swapped in
+/// with renames, so that a failed build leaves the old tree as it was.
+fn write_tree(dir: &Path, files: &[(String, String)]) -> Result<(), String> {
+    let parent = dir.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let name = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "generated".into());
+    let tmp = parent.join(format!(".{name}.tmp-{}", std::process::id()));
+    let old = parent.join(format!(".{name}.old-{}", std::process::id()));
+    let io = |e: std::io::Error, p: &Path| format!("{}: {e}", p.display());
+    let _ = std::fs::remove_dir_all(&tmp);
+    std::fs::create_dir_all(&tmp).map_err(|e| io(e, &tmp))?;
+    for (path, text) in files {
+        let target = tmp.join(path);
+        if let Some(p) = target.parent() {
+            std::fs::create_dir_all(p).map_err(|e| io(e, p))?;
+        }
+        if let Err(e) = std::fs::write(&target, text) {
+            let _ = std::fs::remove_dir_all(&tmp);
+            return Err(io(e, &target));
+        }
+    }
+    if dir.exists() {
+        std::fs::rename(dir, &old).map_err(|e| io(e, dir))?;
+    }
+    if let Err(e) = std::fs::rename(&tmp, dir) {
+        // Put the old tree back.
+        let _ = std::fs::rename(&old, dir);
+        return Err(io(e, dir));
+    }
+    let _ = std::fs::remove_dir_all(&old);
+    Ok(())
+}

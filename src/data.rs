@@ -1,0 +1,573 @@
+//! Data files: YAML read with serde, each tagged with a `kind:`
+//! (`library`, `codelist`, `org_levels`, `org_units`, `org_mapping`,
+//! `holidays`). Errors point into the YAML file: shape errors at the
+//! location serde_yaml reports, reference errors at the offending value.
+//!
+//! The formats are documented in `docs/data.md`.
+
+use crate::diagnostic::{Code, Diagnostic, Diagnostics, did_you_mean};
+use crate::source::{FileId, FileKind, SourceMap, Span};
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+#[derive(Debug, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+enum DataFile {
+    Library {
+        name: String,
+        #[serde(default)]
+        description: Option<String>,
+    },
+    Codelist(CodelistFile),
+    OrgLevels {
+        levels: Vec<Level>,
+        #[serde(default)]
+        unit_types: Vec<UnitType>,
+    },
+    OrgUnits(EditionFile),
+    OrgMapping(MappingFile),
+    Holidays {
+        #[serde(default)]
+        holidays: Vec<HolidayEntry>,
+        /// Weekend days that are working days (make-up days for a bridge holiday).
+        #[serde(default)]
+        working_weekends: Vec<NaiveDate>,
+    },
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct CodelistFile {
+    pub code: String,
+    pub title: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    pub values: Vec<CodeValue>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct CodeValue {
+    pub code: String,
+    pub label: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label_en: Option<String>,
+}
+
+/// A level of the administrative or reporting hierarchy, top first.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Level {
+    pub code: String,
+    pub title: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title_en: Option<String>,
+}
+
+/// A kind of reporting unit that is not a territorial level (a port
+/// authority, a hospital), attached under units of `parent_level`.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct UnitType {
+    pub code: String,
+    pub title: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title_en: Option<String>,
+    pub parent_level: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EditionFile {
+    edition: String,
+    valid_from: Option<NaiveDate>,
+    valid_to: Option<NaiveDate>,
+    #[serde(default)]
+    source: Option<String>,
+    /// `[code, name, level or unit type, parent code]`
+    #[serde(default)]
+    units: Vec<(String, String, String, Option<String>)>,
+    /// A CSV file beside this one with the columns `code,name,level,parent`
+    /// (for large editions: it reads much faster than YAML).
+    #[serde(default)]
+    units_csv: Option<String>,
+}
+
+/// One effective-dated version of the org hierarchy.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Edition {
+    /// The file it was read from (editions are checked once all files are read).
+    #[serde(skip)]
+    pub file: FileId,
+    pub edition: String,
+    pub valid_from: Option<NaiveDate>,
+    pub valid_to: Option<NaiveDate>,
+    pub source: Option<String>,
+    pub units: Vec<OrgUnit>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct OrgUnit {
+    /// Where the unit is written (its CSV line or its code in the YAML).
+    #[serde(skip)]
+    pub at: Span,
+    pub code: String,
+    pub name: String,
+    /// A level code or a unit type code.
+    pub level: String,
+    pub parent: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MappingFile {
+    from: String,
+    to: String,
+    /// `[old code, new code, full | partial]`
+    #[serde(default)]
+    pairs: Vec<(String, String, MapType)>,
+    /// A CSV file beside this one with the columns `old,new,type`.
+    #[serde(default)]
+    pairs_csv: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum MapType {
+    Full,
+    Partial,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Mapping {
+    pub from: String,
+    pub to: String,
+    pub pairs: Vec<(String, String, MapType)>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+enum HolidayEntry {
+    Day { date: NaiveDate, name: String },
+    Range { from: NaiveDate, to: NaiveDate, name: String },
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Holiday {
+    pub date: NaiveDate,
+    pub name: String,
+}
+
+/// Everything the library's YAML files say, checked.
+#[derive(Debug, Clone, Default)]
+pub struct DataSet {
+    pub library_name: Option<String>,
+    pub library_description: Option<String>,
+    pub levels: Vec<Level>,
+    pub unit_types: Vec<UnitType>,
+    pub editions: Vec<Edition>,
+    pub mappings: Vec<Mapping>,
+    pub holidays: Vec<Holiday>,
+    pub working_weekends: Vec<NaiveDate>,
+    /// Codelist files by their path relative to the library root.
+    pub codelist_files: BTreeMap<String, (FileId, CodelistFile)>,
+}
+
+impl DataSet {
+    pub fn is_level(&self, code: &str) -> bool {
+        self.levels.iter().any(|l| l.code == code)
+    }
+
+    pub fn is_unit_type(&self, code: &str) -> bool {
+        self.unit_types.iter().any(|t| t.code == code)
+    }
+
+    /// The rank of a level (0 = top), or of a unit type (its parent level's
+    /// rank plus one half, i.e. just below it: returned as rank*2+1; levels
+    /// are rank*2).
+    pub fn depth(&self, code: &str) -> Option<usize> {
+        if let Some(i) = self.levels.iter().position(|l| l.code == code) {
+            return Some(i * 2);
+        }
+        let t = self.unit_types.iter().find(|t| t.code == code)?;
+        let i = self.levels.iter().position(|l| l.code == t.parent_level)?;
+        Some(i * 2 + 1)
+    }
+
+    pub fn is_holiday(&self, date: NaiveDate) -> bool {
+        self.holidays.iter().any(|h| h.date == date)
+    }
+}
+
+/// Reads every YAML file of the library.
+pub fn load(sources: &SourceMap, diags: &mut Diagnostics) -> DataSet {
+    let mut set = DataSet::default();
+    let mut level_file = None;
+    let mut holiday_seen: HashMap<NaiveDate, Span> = HashMap::new();
+    for (id, file) in sources.iter() {
+        if file.kind != FileKind::Yaml {
+            continue;
+        }
+        let parsed: DataFile = match serde_yaml::from_str(&file.text) {
+            Ok(v) => v,
+            Err(e) => {
+                let (start, end) = match e.location() {
+                    Some(loc) => {
+                        let at = file.offset_of(loc.line(), loc.column());
+                        (at, token_end(&file.text, at))
+                    }
+                    None => (0, token_end(&file.text, 0)),
+                };
+                let message = e.to_string();
+                let message = message
+                    .split(" at line ")
+                    .next()
+                    .unwrap_or(&message)
+                    .to_string();
+                diags.push(
+                    Diagnostic::new(
+                        Code::YamlError,
+                        Span::new(id, start, end),
+                        format!("this data file cannot be read: {message}"),
+                        "here",
+                    )
+                    .with_help(
+                        "every data file starts with `kind:` (library, codelist, org_levels, org_units, org_mapping or holidays); docs/data.md shows each format",
+                    ),
+                );
+                continue;
+            }
+        };
+        match parsed {
+            DataFile::Library { name, description } => {
+                set.library_name = Some(name);
+                set.library_description = description;
+            }
+            DataFile::Codelist(c) => {
+                let mut seen = HashSet::new();
+                for v in &c.values {
+                    if !seen.insert(v.code.as_str()) {
+                        diags.push(duplicate(id, &file.text, &v.code, "codelist value"));
+                    }
+                }
+                set.codelist_files.insert(file.rel.clone(), (id, c));
+            }
+            DataFile::OrgLevels { levels, unit_types } => {
+                let mut seen = HashSet::new();
+                for code in levels
+                    .iter()
+                    .map(|l| &l.code)
+                    .chain(unit_types.iter().map(|t| &t.code))
+                {
+                    if !seen.insert(code.clone()) {
+                        diags.push(duplicate(id, &file.text, code, "level or unit type"));
+                    }
+                }
+                set.levels.extend(levels);
+                set.unit_types.extend(unit_types);
+                level_file = Some(id);
+            }
+            DataFile::OrgUnits(e) => {
+                if let (Some(from), Some(to)) = (e.valid_from, e.valid_to)
+                    && to < from
+                {
+                    diags.push(
+                        Diagnostic::new(
+                            Code::BadValidity,
+                            find(id, &file.text, "valid_to", 0),
+                            format!("edition `{}` ends on {to}, before it starts on {from}", e.edition),
+                            "ends before it starts",
+                        )
+                        .with_help("`valid_to` is the last day the edition applies; it must not be before `valid_from`"),
+                    );
+                }
+                let mut units: Vec<OrgUnit> = e
+                    .units
+                    .into_iter()
+                    .map(|(code, name, level, parent)| OrgUnit {
+                        at: find(id, &file.text, &code, 0),
+                        code,
+                        name: name.trim().to_string(),
+                        level,
+                        parent,
+                    })
+                    .collect();
+                if let Some(csv) = &e.units_csv {
+                    let rows = read_csv(sources, id, &file.rel, &file.text, csv, &["code", "name", "level", "parent"], diags);
+                    units.extend(rows.into_iter().map(|(at, mut f)| {
+                        let parent = f.pop().filter(|p| !p.is_empty());
+                        let level = f.pop().unwrap_or_default();
+                        let name = f.pop().unwrap_or_default();
+                        let code = f.pop().unwrap_or_default();
+                        OrgUnit {
+                            at,
+                            code,
+                            name: name.trim().to_string(),
+                            level,
+                            parent,
+                        }
+                    }));
+                }
+                set.editions.push(Edition {
+                    file: id,
+                    edition: e.edition,
+                    valid_from: e.valid_from,
+                    valid_to: e.valid_to,
+                    source: e.source,
+                    units,
+                });
+            }
+            DataFile::OrgMapping(m) => {
+                let mut pairs = m.pairs;
+                if let Some(csv) = &m.pairs_csv {
+                    for (at, f) in read_csv(sources, id, &file.rel, &file.text, csv, &["old", "new", "type"], diags) {
+                        let (Some(old), Some(new), Some(kind)) = (f.first(), f.get(1), f.get(2)) else { continue };
+                        let kind = match kind.as_str() {
+                            "full" => MapType::Full,
+                            "partial" => MapType::Partial,
+                            other => {
+                                diags.push(
+                                    Diagnostic::new(Code::YamlError, at, format!("`{other}` is not a mapping type"), "expected full or partial")
+                                        .with_help("the type column says whether the whole old unit (`full`) or only part of it (`partial`) went into the new unit"),
+                                );
+                                continue;
+                            }
+                        };
+                        pairs.push((old.clone(), new.clone(), kind));
+                    }
+                }
+                set.mappings.push(Mapping {
+                    from: m.from,
+                    to: m.to,
+                    pairs,
+                });
+            }
+            DataFile::Holidays {
+                holidays,
+                working_weekends,
+            } => {
+                for h in holidays {
+                    let (from, to, name) = match h {
+                        HolidayEntry::Day { date, name } => (date, date, name),
+                        HolidayEntry::Range { from, to, name } => (from, to, name),
+                    };
+                    let mut d = from;
+                    while d <= to {
+                        let span = find(id, &file.text, &from.to_string(), 0);
+                        if let Some(first) = holiday_seen.insert(d, span) {
+                            diags.push(
+                                Diagnostic::new(
+                                    Code::DuplicateHoliday,
+                                    span,
+                                    format!("{d} is listed as a holiday twice"),
+                                    "listed again here",
+                                )
+                                .with_label(first, "first listed here")
+                                .with_help("remove one of the two entries"),
+                            );
+                        }
+                        set.holidays.push(Holiday {
+                            date: d,
+                            name: name.clone(),
+                        });
+                        match d.succ_opt() {
+                            Some(next) => d = next,
+                            None => break,
+                        }
+                    }
+                }
+                set.working_weekends.extend(working_weekends);
+            }
+        }
+    }
+    set.holidays.sort_by_key(|h| h.date);
+    check_editions(&set, level_file, diags);
+    set
+}
+
+/// Units must have a known level or type, unique codes within an edition,
+/// and a parent that exists in the same edition (or, for units whose parent
+/// is above the territorial tree, in an edition without end date).
+fn check_editions(
+    set: &DataSet,
+    level_file: Option<FileId>,
+    diags: &mut Diagnostics,
+) {
+    let kinds: Vec<&str> = set
+        .levels
+        .iter()
+        .map(|l| l.code.as_str())
+        .chain(set.unit_types.iter().map(|t| t.code.as_str()))
+        .collect();
+    // Units valid for the whole time line (no dates) can be parents of
+    // units of any edition (the Government, ministries).
+    let permanent: HashSet<&str> = set
+        .editions
+        .iter()
+        .filter(|e| e.valid_from.is_none() && e.valid_to.is_none())
+        .flat_map(|e| e.units.iter().map(|u| u.code.as_str()))
+        .collect();
+    for edition in &set.editions {
+        let mut codes: HashMap<&str, Span> = HashMap::with_capacity(edition.units.len());
+        for u in &edition.units {
+            if let Some(first) = codes.insert(u.code.as_str(), u.at) {
+                diags.push(
+                    Diagnostic::new(Code::DuplicateDataCode, u.at, format!("the org unit `{}` is given twice in edition `{}`", u.code, edition.edition), "given again here")
+                        .with_label(first, "first given here")
+                        .with_help("codes must be unique within an edition; remove or renumber one of them"),
+                );
+            }
+        }
+        for u in &edition.units {
+            if !kinds.is_empty() && !kinds.contains(&u.level.as_str()) {
+                diags.push(
+                    Diagnostic::new(
+                        Code::UnknownUnitLevel,
+                        u.at,
+                        format!("unit `{}` has level `{}`, which is not declared", u.code, u.level),
+                        "unknown level or unit type",
+                    )
+                    .with_help(did_you_mean(&u.level, "level", kinds.iter().copied())),
+                );
+            }
+            if let Some(parent) = &u.parent
+                && !codes.contains_key(parent.as_str())
+                && !permanent.contains(parent.as_str())
+            {
+                diags.push(
+                    Diagnostic::new(
+                        Code::UnknownParent,
+                        u.at,
+                        format!(
+                            "unit `{}` has parent `{parent}`, which is not a unit of edition `{}`",
+                            u.code, edition.edition
+                        ),
+                        "no such unit",
+                    )
+                    .with_help("parents must be units of the same edition, or of an edition without dates"),
+                );
+            }
+        }
+    }
+    if set.levels.is_empty() && !set.editions.is_empty() {
+        let at = set.editions.first().map(|e| e.file).or(level_file).unwrap_or_default();
+        diags.push(
+            Diagnostic::new(
+                Code::MissingDataFile,
+                Span::new(at, 0, 0),
+                "org units are given but no `kind: org_levels` file declares their levels",
+                "units declared here",
+            )
+            .with_help("add a data file with `kind: org_levels` listing the levels, top first"),
+        );
+    }
+}
+
+fn duplicate(id: FileId, text: &str, code: &str, what: &str) -> Diagnostic {
+    let first = find(id, text, code, 0);
+    let second = find(id, text, code, 1);
+    Diagnostic::new(
+        Code::DuplicateDataCode,
+        second,
+        format!("the {what} `{code}` is given twice"),
+        "given again here",
+    )
+    .with_label(first, "first given here")
+    .with_help("codes must be unique; remove or renumber one of them")
+}
+
+/// The span of the `nth` (0-based) occurrence of `needle` as a whole YAML
+/// scalar (quoted or not), or the start of the file if it is not found.
+pub(crate) fn find(id: FileId, text: &str, needle: &str, nth: usize) -> Span {
+    occurrences(text, needle)
+        .nth(nth)
+        .map(|(s, e)| Span::new(id, s, e))
+        .unwrap_or_else(|| Span::new(id, 0, token_end(text, 0)))
+}
+
+fn occurrences<'a>(text: &'a str, needle: &'a str) -> impl Iterator<Item = (usize, usize)> + 'a {
+    let bytes = text.as_bytes();
+    text.match_indices(needle).filter_map(move |(i, m)| {
+        let before = i.checked_sub(1).and_then(|b| bytes.get(b)).copied();
+        let after = bytes.get(i + m.len()).copied();
+        let boundary = |c: Option<u8>| {
+            c.is_none_or(|c| matches!(c, b' ' | b'"' | b'\'' | b',' | b'[' | b']' | b'{' | b'}' | b':' | b'\n' | b'\r'))
+        };
+        (boundary(before) && boundary(after)).then_some((i, i + m.len()))
+    })
+}
+
+fn token_end(text: &str, at: usize) -> usize {
+    text.get(at..)
+        .and_then(|rest| rest.find(['\n', ' ', ',']))
+        .map(|n| at + n.max(1))
+        .unwrap_or(text.len())
+        .min(text.len())
+}
+
+/// Reads a CSV file named by a YAML data file (relative to its folder),
+/// checks its header, and returns each record with the span of its line.
+fn read_csv(
+    sources: &SourceMap,
+    yaml: FileId,
+    yaml_rel: &str,
+    yaml_text: &str,
+    name: &str,
+    header: &[&str],
+    diags: &mut Diagnostics,
+) -> Vec<(Span, Vec<String>)> {
+    let dir = yaml_rel.rsplit_once('/').map(|(d, _)| d).unwrap_or("");
+    let rel = if dir.is_empty() { name.to_string() } else { format!("{dir}/{name}") };
+    let Some(id) = sources.find_rel(&rel) else {
+        diags.push(
+            Diagnostic::new(Code::MissingDataFile, find(yaml, yaml_text, name, 0), format!("there is no file `{rel}` in this library"), "file not found")
+                .with_help("the CSV file is named relative to the folder of this YAML file"),
+        );
+        return Vec::new();
+    };
+    let Some(file) = sources.get(id) else { return Vec::new() };
+    let text = file.text.as_str();
+    let mut reader = csv::ReaderBuilder::new().has_headers(true).from_reader(text.as_bytes());
+    let line_span = |start: usize| {
+        let end = text.get(start..).and_then(|t| t.find('\n')).map(|n| start + n).unwrap_or(text.len());
+        Span::new(id, start, end)
+    };
+    match reader.headers() {
+        Ok(h) if h.iter().eq(header.iter().copied()) => {}
+        Ok(_) | Err(_) => {
+            diags.push(
+                Diagnostic::new(Code::YamlError, line_span(0), format!("this CSV file does not start with the header `{}`", header.join(",")), "unexpected header")
+                    .with_help(format!("the first line names the columns: {}", header.join(","))),
+            );
+            return Vec::new();
+        }
+    }
+    let mut out = Vec::new();
+    let mut record = csv::StringRecord::new();
+    loop {
+        match reader.read_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {
+                let at = line_span(record.position().map(|p| p.byte() as usize).unwrap_or(0));
+                if record.len() != header.len() {
+                    diags.push(
+                        Diagnostic::new(Code::YamlError, at, format!("this row has {} fields, not {}", record.len(), header.len()), "wrong number of fields")
+                            .with_help(format!("each row has the columns {}; quote a field that contains a comma", header.join(","))),
+                    );
+                    continue;
+                }
+                out.push((at, record.iter().map(str::to_string).collect()));
+            }
+            Err(e) => {
+                let at = e.position().map(|p| p.byte() as usize).unwrap_or(0);
+                diags.push(
+                    Diagnostic::new(Code::YamlError, line_span(at), format!("this CSV row cannot be read: {e}"), "here")
+                        .with_help("check the quotes on this line"),
+                );
+                break;
+            }
+        }
+    }
+    out
+}

@@ -1,0 +1,169 @@
+//! Diagnostics: values, collected per stage, rendered at the edge.
+//!
+//! Every stage takes `&mut Diagnostics` and returns a (possibly partial)
+//! result; nothing fails fast. Each diagnostic has a stable [`Code`] (see
+//! [`codes`] for the registry and the long explanations behind
+//! `regc explain`), a severity, a primary span with a label, secondary labels
+//! and a help line.
+
+pub mod codes;
+pub mod render;
+
+use crate::source::Span;
+pub use codes::Code;
+use serde::Serialize;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Label {
+    pub span: Span,
+    pub text: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Diagnostic {
+    pub code: Code,
+    pub severity: Severity,
+    pub message: String,
+    /// Where the problem is. Always a real location in a loaded file.
+    pub primary: Label,
+    pub secondary: Vec<Label>,
+    /// What to do about it. Every diagnostic has one.
+    pub help: String,
+}
+
+impl Diagnostic {
+    /// A diagnostic of the code's default severity.
+    pub fn new(code: Code, span: Span, message: impl Into<String>, label: impl Into<String>) -> Self {
+        Diagnostic {
+            severity: code.severity(),
+            code,
+            message: message.into(),
+            primary: Label {
+                span,
+                text: label.into(),
+            },
+            secondary: Vec::new(),
+            help: String::new(),
+        }
+    }
+
+    pub fn with_label(mut self, span: Span, text: impl Into<String>) -> Self {
+        self.secondary.push(Label {
+            span,
+            text: text.into(),
+        });
+        self
+    }
+
+    pub fn with_help(mut self, help: impl Into<String>) -> Self {
+        self.help = help.into();
+        self
+    }
+
+    pub fn is_error(&self) -> bool {
+        self.severity == Severity::Error
+    }
+}
+
+/// The diagnostics of a compilation, in the order they were found.
+#[derive(Debug, Clone, Default)]
+pub struct Diagnostics {
+    items: Vec<Diagnostic>,
+}
+
+impl Diagnostics {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn push(&mut self, diagnostic: Diagnostic) {
+        self.items.push(diagnostic);
+    }
+
+    pub fn extend(&mut self, other: Diagnostics) {
+        self.items.extend(other.items);
+    }
+
+    pub fn has_errors(&self) -> bool {
+        self.items.iter().any(Diagnostic::is_error)
+    }
+
+    pub fn error_count(&self) -> usize {
+        self.items.iter().filter(|d| d.is_error()).count()
+    }
+
+    pub fn warning_count(&self) -> usize {
+        self.items.iter().filter(|d| !d.is_error()).count()
+    }
+
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &Diagnostic> {
+        self.items.iter()
+    }
+
+    /// Sorted by file, position and code, so that output is deterministic
+    /// whatever order the stages ran in.
+    pub fn sorted(&self) -> Vec<&Diagnostic> {
+        let mut v: Vec<&Diagnostic> = self.items.iter().collect();
+        v.sort_by(|a, b| {
+            (a.primary.span, a.code, &a.message).cmp(&(b.primary.span, b.code, &b.message))
+        });
+        v
+    }
+
+    pub fn into_vec(self) -> Vec<Diagnostic> {
+        self.items
+    }
+}
+
+/// "did you mean …": the closest candidate by edit distance, if it is close
+/// enough to be a plausible typo.
+pub fn suggest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let lower = name.to_lowercase();
+    candidates
+        .into_iter()
+        .map(|c| (strsim::damerau_levenshtein(&lower, &c.to_lowercase()), c))
+        .filter(|(d, c)| *d <= (name.chars().count().max(c.chars().count()) / 3).max(1))
+        .min()
+        .map(|(_, c)| c)
+}
+
+/// The help line for an unknown name: a suggestion if there is a close one,
+/// else the list of what exists (up to a handful).
+pub fn did_you_mean<'a>(
+    name: &str,
+    what: &str,
+    candidates: impl IntoIterator<Item = &'a str> + Clone,
+) -> String {
+    if let Some(s) = suggest(name, candidates.clone()) {
+        return format!("did you mean `{s}`?");
+    }
+    let mut all: Vec<&str> = candidates.into_iter().collect();
+    all.sort_unstable();
+    all.dedup();
+    match all.len() {
+        0 => format!("no {what} is declared here; declare it first"),
+        1..=8 => format!(
+            "the {what}s available here are: {}",
+            all.iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(", ")
+        ),
+        n => format!(
+            "{n} {what}s are available here, e.g. {}",
+            all.iter().take(6).map(|c| format!("`{c}`")).collect::<Vec<_>>().join(", ")
+        ),
+    }
+}

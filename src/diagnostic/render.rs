@@ -1,0 +1,207 @@
+//! Rendering diagnostics: for people with miette's graphical handler
+//! against the whole source file (Unicode-aware, so Vietnamese text and wide
+//! characters are underlined correctly), and as JSON for tools.
+
+use super::{Diagnostic, Diagnostics, Severity};
+use crate::source::{SourceMap, Span};
+use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource};
+use serde::Serialize;
+
+/// One diagnostic with its source, in the shape miette renders.
+struct Report<'a> {
+    diag: &'a Diagnostic,
+    source: NamedSource<String>,
+    labels: Vec<LabeledSpan>,
+}
+
+impl std::fmt::Debug for Report<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.diag.message)
+    }
+}
+
+impl std::fmt::Display for Report<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.diag.message)
+    }
+}
+
+impl std::error::Error for Report<'_> {}
+
+impl miette::Diagnostic for Report<'_> {
+    fn code<'b>(&'b self) -> Option<Box<dyn std::fmt::Display + 'b>> {
+        Some(Box::new(self.diag.code.as_str()))
+    }
+
+    fn severity(&self) -> Option<miette::Severity> {
+        Some(match self.diag.severity {
+            Severity::Error => miette::Severity::Error,
+            Severity::Warning => miette::Severity::Warning,
+        })
+    }
+
+    fn help<'b>(&'b self) -> Option<Box<dyn std::fmt::Display + 'b>> {
+        (!self.diag.help.is_empty()).then(|| Box::new(&self.diag.help) as Box<dyn std::fmt::Display>)
+    }
+
+    fn source_code(&self) -> Option<&dyn miette::SourceCode> {
+        Some(&self.source)
+    }
+
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        Some(Box::new(self.labels.iter().cloned()))
+    }
+}
+
+fn clamp(span: Span, len: usize) -> (usize, usize) {
+    let start = (span.start as usize).min(len);
+    let end = (span.end as usize).clamp(start, len);
+    (start, end - start)
+}
+
+/// Renders one diagnostic; `color` selects ANSI colours.
+pub fn human(diag: &Diagnostic, sources: &SourceMap, color: bool) -> String {
+    let file = sources.get(diag.primary.span.file);
+    let (name, text) = file.map(|f| (f.name.clone(), f.text.clone())).unwrap_or_default();
+    // Keep spans on character boundaries (a span inside a multi-byte
+    // character would otherwise confuse the renderer).
+    let fix = |span: Span| -> Span {
+        let mut s = span;
+        while s.start > 0 && !text.is_char_boundary(s.start as usize) {
+            s.start -= 1;
+        }
+        while (s.end as usize) < text.len() && !text.is_char_boundary(s.end as usize) {
+            s.end += 1;
+        }
+        s
+    };
+    let mut labels = vec![LabeledSpan::new_primary_with_span(
+        Some(diag.primary.text.clone()),
+        clamp(fix(diag.primary.span), text.len()),
+    )];
+    let mut elsewhere = Vec::new();
+    for l in &diag.secondary {
+        if l.span.file == diag.primary.span.file {
+            labels.push(LabeledSpan::new_with_span(Some(l.text.clone()), clamp(fix(l.span), text.len())));
+        } else if let Some(f) = sources.get(l.span.file) {
+            let (line, col) = f.line_col(l.span.start as usize);
+            elsewhere.push(format!("  = {}: {}:{line}:{col}", l.text, f.name));
+        }
+    }
+    let report = Report {
+        diag,
+        source: NamedSource::new(name, text).with_language("regime"),
+        labels,
+    };
+    let theme = if color { GraphicalTheme::unicode() } else { GraphicalTheme::unicode_nocolor() };
+    let handler = GraphicalReportHandler::new_themed(theme).with_width(100).with_links(false);
+    let mut out = String::new();
+    if handler.render_report(&mut out, &report).is_err() {
+        out = format!("{}[{}]: {}\n", severity_word(diag.severity), diag.code, diag.message);
+    }
+    for e in elsewhere {
+        out.push_str(&e);
+        out.push('\n');
+    }
+    out
+}
+
+fn severity_word(s: Severity) -> &'static str {
+    match s {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+    }
+}
+
+/// All diagnostics, sorted, for a terminal, followed by a summary line.
+pub fn human_all(diags: &Diagnostics, sources: &SourceMap, color: bool) -> String {
+    let mut out = String::new();
+    for d in diags.sorted() {
+        out.push_str(&human(d, sources, color));
+        out.push('\n');
+    }
+    out
+}
+
+#[derive(Serialize)]
+pub struct JsonLocation {
+    pub file: String,
+    pub line: usize,
+    pub column: usize,
+    pub end_line: usize,
+    pub end_column: usize,
+    /// Byte offsets into the file.
+    pub start: u32,
+    pub end: u32,
+}
+
+#[derive(Serialize)]
+pub struct JsonLabel {
+    #[serde(flatten)]
+    pub location: JsonLocation,
+    pub text: String,
+}
+
+#[derive(Serialize)]
+pub struct JsonDiagnostic {
+    pub code: &'static str,
+    pub severity: Severity,
+    pub message: String,
+    #[serde(flatten)]
+    pub location: JsonLocation,
+    pub label: String,
+    pub labels: Vec<JsonLabel>,
+    pub help: String,
+}
+
+pub fn location(span: Span, sources: &SourceMap) -> JsonLocation {
+    let (file, (line, column), (end_line, end_column)) = match sources.get(span.file) {
+        Some(f) => (f.name.clone(), f.line_col(span.start as usize), f.line_col(span.end as usize)),
+        None => (String::new(), (0, 0), (0, 0)),
+    };
+    JsonLocation {
+        file,
+        line,
+        column,
+        end_line,
+        end_column,
+        start: span.start,
+        end: span.end,
+    }
+}
+
+pub fn json_diagnostic(d: &Diagnostic, sources: &SourceMap) -> JsonDiagnostic {
+    JsonDiagnostic {
+        code: d.code.as_str(),
+        severity: d.severity,
+        message: d.message.clone(),
+        location: location(d.primary.span, sources),
+        label: d.primary.text.clone(),
+        labels: d
+            .secondary
+            .iter()
+            .map(|l| JsonLabel {
+                location: location(l.span, sources),
+                text: l.text.clone(),
+            })
+            .collect(),
+        help: d.help.clone(),
+    }
+}
+
+#[derive(Serialize)]
+pub struct JsonReport {
+    pub diagnostics: Vec<JsonDiagnostic>,
+    pub errors: usize,
+    pub warnings: usize,
+}
+
+/// All diagnostics as one JSON document.
+pub fn json_all(diags: &Diagnostics, sources: &SourceMap) -> String {
+    let report = JsonReport {
+        diagnostics: diags.sorted().into_iter().map(|d| json_diagnostic(d, sources)).collect(),
+        errors: diags.error_count(),
+        warnings: diags.warning_count(),
+    };
+    serde_json::to_string_pretty(&report).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
+}

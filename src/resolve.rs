@@ -1,0 +1,786 @@
+//! Name resolution: which module, unit, codelist, row group, regime, form,
+//! row, column and field each name stands for.
+//!
+//! [`resolve`] builds the symbol tables (an [`Env`]): module scopes (own
+//! declarations plus those brought in with `use`), the regimes by code, and
+//! for each regime its forms with their rows flattened (row groups included,
+//! split and of-which children after their parent). It reports duplicate and
+//! unknown declarations. References inside expressions are resolved on
+//! demand by [`Env::resolve_ref`], which the checker calls while typing.
+
+use crate::data::{CodelistFile, DataSet};
+use crate::diagnostic::{Code, Diagnostic, Diagnostics, did_you_mean};
+use crate::source::Span;
+use crate::syntax::ast;
+use std::collections::{BTreeMap, HashMap};
+
+/// A codelist visible in a scope: declared inline or read from a YAML file.
+#[derive(Debug, Clone, Copy)]
+pub enum CodelistRef<'a> {
+    Inline(&'a ast::CodelistDecl),
+    File(&'a ast::CodelistDecl, &'a CodelistFile),
+}
+
+impl<'a> CodelistRef<'a> {
+    pub fn decl(self) -> &'a ast::CodelistDecl {
+        match self {
+            CodelistRef::Inline(d) | CodelistRef::File(d, _) => d,
+        }
+    }
+}
+
+/// What one file can see.
+#[derive(Debug, Default)]
+pub struct Scope<'a> {
+    pub units: BTreeMap<&'a str, &'a ast::UnitDecl>,
+    pub codelists: BTreeMap<&'a str, CodelistRef<'a>>,
+    pub groups: BTreeMap<&'a str, &'a ast::GroupDecl>,
+}
+
+/// A row of a grid form after groups are included and children flattened.
+#[derive(Debug, Clone)]
+pub struct FlatRow<'a> {
+    pub row: &'a ast::Row,
+    pub parent: Option<usize>,
+    pub relation: Option<ast::ChildKind>,
+    pub block_label: Option<&'a ast::Str>,
+    pub depth: u32,
+    /// The file scope the row was written in (a group's rows use their own
+    /// module's units and codelists).
+    pub scope: usize,
+}
+
+#[derive(Debug)]
+pub enum FormShape<'a> {
+    Grid {
+        /// Empty when the form declares no columns: it then has one implicit
+        /// column named [`IMPLICIT_COLUMN`].
+        columns: Vec<&'a ast::Column>,
+        rows: Vec<FlatRow<'a>>,
+    },
+    Records {
+        fields: Vec<&'a ast::Field>,
+    },
+}
+
+/// The name of the single column of a grid form that declares none.
+pub const IMPLICIT_COLUMN: &str = "value";
+
+#[derive(Debug)]
+pub struct FormTable<'a> {
+    pub form: &'a ast::Form,
+    pub shape: FormShape<'a>,
+}
+
+impl<'a> FormTable<'a> {
+    pub fn code(&self) -> &'a str {
+        &self.form.code.text
+    }
+
+    pub fn row_index(&self, name: &str) -> Option<usize> {
+        match &self.shape {
+            FormShape::Grid { rows, .. } => rows.iter().position(|r| r.row.name.text == name),
+            FormShape::Records { .. } => None,
+        }
+    }
+
+    /// Column names in order (the implicit one if none is declared).
+    pub fn column_names(&self) -> Vec<&'a str> {
+        match &self.shape {
+            FormShape::Grid { columns, .. } if columns.is_empty() => vec![IMPLICIT_COLUMN],
+            FormShape::Grid { columns, .. } => columns.iter().map(|c| c.name.text.as_str()).collect(),
+            FormShape::Records { .. } => Vec::new(),
+        }
+    }
+
+    pub fn has_implicit_column(&self) -> bool {
+        matches!(&self.shape, FormShape::Grid { columns, .. } if columns.is_empty())
+    }
+
+    pub fn field_index(&self, name: &str) -> Option<usize> {
+        match &self.shape {
+            FormShape::Records { fields } => fields.iter().position(|f| f.name.text == name),
+            FormShape::Grid { .. } => None,
+        }
+    }
+
+    pub fn is_records(&self) -> bool {
+        matches!(self.shape, FormShape::Records { .. })
+    }
+
+    /// Whether the cell exists (a row may exclude columns with `without`).
+    pub fn cell_exists(&self, row: usize, column: &str) -> bool {
+        let FormShape::Grid { rows, .. } = &self.shape else {
+            return false;
+        };
+        let Some(r) = rows.get(row) else { return false };
+        !r.row.attrs.iter().any(|a| match a {
+            ast::Attr::Without(cols) => cols.iter().any(|c| c.text == column),
+            _ => false,
+        })
+    }
+}
+
+#[derive(Debug)]
+pub struct RegimeTable<'a> {
+    pub file: usize,
+    pub regime: &'a ast::Regime,
+    pub forms: Vec<FormTable<'a>>,
+}
+
+impl<'a> RegimeTable<'a> {
+    pub fn form_index(&self, code: &str) -> Option<usize> {
+        self.forms.iter().position(|f| f.code() == code)
+    }
+}
+
+pub struct Env<'a> {
+    pub files: &'a [ast::File],
+    pub data: &'a DataSet,
+    pub scopes: Vec<Scope<'a>>,
+    /// Regimes by code; the first declaration of a code wins.
+    pub regimes: BTreeMap<&'a str, RegimeTable<'a>>,
+}
+
+/// Where a reference points.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    /// A grid cell: form index, row index, column name.
+    Cell {
+        regime: Option<String>,
+        form: usize,
+        row: usize,
+        column: String,
+    },
+    /// A field of the record being checked (in a `for each` rule).
+    Field { form: usize, field: usize },
+    /// A field of a record form, as a whole column (inside `sum(B02.x)`).
+    RecordColumn { form: usize, field: usize },
+    /// A whole form (inside `count(B02)`).
+    Form { form: usize },
+}
+
+/// Where a reference is written, which decides how short names resolve.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RefCtx {
+    /// The form of the formula being checked.
+    pub form: Option<usize>,
+    /// In a column formula: the row it is computed for.
+    pub row: Option<usize>,
+    /// In a row formula: the column it is computed for.
+    pub column_formula: bool,
+    pub row_formula: bool,
+    pub column: Option<usize>,
+    /// In a `for each` rule: the record form.
+    pub record_form: Option<usize>,
+    /// References to other regimes are allowed (in `reconcile`).
+    pub allow_regime: bool,
+}
+
+pub fn resolve<'a>(files: &'a [ast::File], data: &'a DataSet, diags: &mut Diagnostics) -> Env<'a> {
+    let modules: HashMap<&str, usize> = files
+        .iter()
+        .enumerate()
+        .map(|(i, f)| (f.module.as_str(), i))
+        .collect();
+
+    // Own declarations of each file, with duplicates reported.
+    let own: Vec<Scope<'a>> = files
+        .iter()
+        .map(|f| own_scope(f, data, diags))
+        .collect();
+
+    // Each file's scope: its own declarations, then those of used modules.
+    let mut scopes = Vec::with_capacity(files.len());
+    for (i, f) in files.iter().enumerate() {
+        let mut scope = Scope::default();
+        merge(&mut scope, own.get(i), None, diags);
+        for u in &f.uses {
+            match modules.get(u.path.text.as_str()) {
+                Some(&m) if m == i => {}
+                Some(&m) => merge(&mut scope, own.get(m), Some(u.path.span), diags),
+                None => diags.push(
+                    Diagnostic::new(
+                        Code::UnknownModule,
+                        u.path.span,
+                        format!("there is no module `{}` in this library", u.path.text),
+                        "unknown module",
+                    )
+                    .with_help(format!(
+                        "a module is a .regime file named by its path from the library root (`common.units` is `common/units.regime`); {}",
+                        did_you_mean(&u.path.text, "module", modules.keys().copied())
+                    )),
+                ),
+            }
+        }
+        scopes.push(scope);
+    }
+
+    let mut env = Env {
+        files,
+        data,
+        scopes,
+        regimes: BTreeMap::new(),
+    };
+
+    for (fi, f) in files.iter().enumerate() {
+        for regime in &f.regimes {
+            if let Some(prev) = env.regimes.get(regime.code.text.as_str()) {
+                diags.push(
+                    Diagnostic::new(
+                        Code::DuplicateRegime,
+                        regime.code.span,
+                        format!("the regime `{}` is declared twice", regime.code.text),
+                        "declared again here",
+                    )
+                    .with_label(prev.regime.code.span, "first declared here")
+                    .with_help("regime codes are unique in a library; rename one, or raise its `version` instead of copying it"),
+                );
+                continue;
+            }
+            let table = env.regime_table(fi, regime, diags);
+            env.regimes.insert(&regime.code.text, table);
+        }
+    }
+    env
+}
+
+fn own_scope<'a>(f: &'a ast::File, data: &'a DataSet, diags: &mut Diagnostics) -> Scope<'a> {
+    let mut scope = Scope::default();
+    let mut seen: HashMap<&str, Span> = HashMap::new();
+    let mut dup = |name: &'a ast::Name, what: &str, diags: &mut Diagnostics| -> bool {
+        if let Some(first) = seen.get(name.text.as_str()) {
+            diags.push(
+                Diagnostic::new(
+                    Code::DuplicateDecl,
+                    name.span,
+                    format!("`{}` is declared twice in this module", name.text),
+                    format!("second {what} `{}`", name.text),
+                )
+                .with_label(*first, "first declared here")
+                .with_help("units, codelists and groups of one module share one namespace; rename one of them"),
+            );
+            true
+        } else {
+            seen.insert(&name.text, name.span);
+            false
+        }
+    };
+    for u in &f.units {
+        if !dup(&u.name, "unit", diags) {
+            scope.units.insert(&u.name.text, u);
+        }
+    }
+    for c in &f.codelists {
+        if dup(&c.name, "codelist", diags) {
+            continue;
+        }
+        let r = match &c.source {
+            ast::CodelistSource::Inline(_) => CodelistRef::Inline(c),
+            ast::CodelistSource::File(path) => {
+                match data.codelist_files.get(path.value.trim_start_matches("./")) {
+                    Some((_, file)) => CodelistRef::File(c, file),
+                    None => {
+                        diags.push(
+                            Diagnostic::new(
+                                Code::MissingDataFile,
+                                path.span,
+                                format!("there is no codelist file `{}` in this library", path.value),
+                                "file not found",
+                            )
+                            .with_help(format!(
+                                "paths are relative to the library root (the folder with library.yaml); {}",
+                                did_you_mean(
+                                    &path.value,
+                                    "codelist file",
+                                    data.codelist_files.keys().map(String::as_str)
+                                )
+                            )),
+                        );
+                        CodelistRef::Inline(c)
+                    }
+                }
+            }
+        };
+        scope.codelists.insert(&c.name.text, r);
+    }
+    for g in &f.groups {
+        if !dup(&g.name, "group", diags) {
+            scope.groups.insert(&g.name.text, g);
+        }
+    }
+    scope
+}
+
+/// Adds `from` to `into`. A name brought in by two `use`s is reported.
+fn merge<'a>(into: &mut Scope<'a>, from: Option<&Scope<'a>>, at: Option<Span>, diags: &mut Diagnostics) {
+    let Some(from) = from else { return };
+    let clash = |name: &str, first: Span, diags: &mut Diagnostics| {
+        if let Some(at) = at {
+            diags.push(
+                Diagnostic::new(
+                    Code::DuplicateDecl,
+                    at,
+                    format!("this `use` brings in `{name}`, which is already declared in this scope"),
+                    format!("second `{name}`"),
+                )
+                .with_label(first, "the one already visible")
+                .with_help("rename one of the declarations; the one declared in this file is used"),
+            );
+        }
+    };
+    for (k, v) in &from.units {
+        match into.units.get(k) {
+            Some(existing) if !std::ptr::eq(*existing, *v) => clash(k, existing.name.span, diags),
+            Some(_) => {}
+            None => {
+                into.units.insert(k, v);
+            }
+        }
+    }
+    for (k, v) in &from.codelists {
+        match into.codelists.get(k) {
+            Some(existing) if !std::ptr::eq(existing.decl(), v.decl()) => {
+                clash(k, existing.decl().name.span, diags)
+            }
+            Some(_) => {}
+            None => {
+                into.codelists.insert(k, *v);
+            }
+        }
+    }
+    for (k, v) in &from.groups {
+        match into.groups.get(k) {
+            Some(existing) if !std::ptr::eq(*existing, *v) => clash(k, existing.name.span, diags),
+            Some(_) => {}
+            None => {
+                into.groups.insert(k, v);
+            }
+        }
+    }
+}
+
+impl<'a> Env<'a> {
+    fn regime_table(&self, file: usize, regime: &'a ast::Regime, diags: &mut Diagnostics) -> RegimeTable<'a> {
+        let mut forms: Vec<FormTable<'a>> = Vec::new();
+        for form in &regime.forms {
+            if let Some(prev) = forms.iter().find(|f| f.code() == form.code.text) {
+                diags.push(
+                    Diagnostic::new(
+                        Code::DuplicateForm,
+                        form.code.span,
+                        format!("the form `{}` is declared twice in this regime", form.code.text),
+                        "declared again here",
+                    )
+                    .with_label(prev.form.code.span, "first declared here")
+                    .with_help("form codes are unique within a regime (B01, B02, …)"),
+                );
+                continue;
+            }
+            let shape = match &form.body {
+                ast::FormBody::Records { fields } => {
+                    check_unique(fields.iter().map(|f| &f.name), "field", diags);
+                    FormShape::Records {
+                        fields: fields.iter().collect(),
+                    }
+                }
+                ast::FormBody::Grid { columns, rows, .. } => {
+                    check_unique(columns.iter().map(|c| &c.name), "column", diags);
+                    let mut flat = Vec::new();
+                    self.flatten(rows, None, None, None, 0, file, &mut Vec::new(), &mut flat, diags);
+                    check_unique(flat.iter().map(|r| &r.row.name), "row", diags);
+                    check_row_numbers(&flat, diags);
+                    FormShape::Grid {
+                        columns: columns.iter().collect(),
+                        rows: flat,
+                    }
+                }
+            };
+            forms.push(FormTable { form, shape });
+        }
+        RegimeTable { file, regime, forms }
+    }
+
+    /// Flattens rows: included groups are expanded in place (each group at
+    /// most once on the current path, so a group that includes itself is
+    /// reported instead of looping), children follow their parent.
+    #[allow(clippy::too_many_arguments)]
+    fn flatten(
+        &self,
+        items: &'a [ast::RowItem],
+        parent: Option<usize>,
+        relation: Option<ast::ChildKind>,
+        block_label: Option<&'a ast::Str>,
+        depth: u32,
+        scope: usize,
+        path: &mut Vec<&'a str>,
+        out: &mut Vec<FlatRow<'a>>,
+        diags: &mut Diagnostics,
+    ) {
+        for item in items {
+            match item {
+                ast::RowItem::Row(row) => {
+                    let idx = out.len();
+                    out.push(FlatRow {
+                        row,
+                        parent,
+                        relation,
+                        block_label,
+                        depth,
+                        scope,
+                    });
+                    for block in &row.children {
+                        self.flatten(
+                            &block.rows,
+                            Some(idx),
+                            Some(block.kind),
+                            block.label.as_ref(),
+                            depth + 1,
+                            scope,
+                            path,
+                            out,
+                            diags,
+                        );
+                    }
+                }
+                ast::RowItem::Include(name) => {
+                    let Some(group) = self.scopes.get(scope).and_then(|s| s.groups.get(name.text.as_str())) else {
+                        let names = self
+                            .scopes
+                            .get(scope)
+                            .map(|s| s.groups.keys().copied().collect::<Vec<_>>())
+                            .unwrap_or_default();
+                        diags.push(
+                            Diagnostic::new(
+                                Code::UnknownGroup,
+                                name.span,
+                                format!("there is no row group `{}` here", name.text),
+                                "unknown group",
+                            )
+                            .with_help(format!(
+                                "{}; groups come from this file or from a module brought in with `use`",
+                                did_you_mean(&name.text, "group", names.iter().copied())
+                            )),
+                        );
+                        continue;
+                    };
+                    if path.contains(&group.name.text.as_str()) {
+                        diags.push(
+                            Diagnostic::new(
+                                Code::UnknownGroup,
+                                name.span,
+                                format!("the row group `{}` includes itself", name.text),
+                                "included again here",
+                            )
+                            .with_label(group.name.span, "group declared here")
+                            .with_help("a group cannot include itself, directly or through another group"),
+                        );
+                        continue;
+                    }
+                    let group_scope = self.scope_of_group(group).unwrap_or(scope);
+                    path.push(&group.name.text);
+                    self.flatten(&group.rows, parent, relation, block_label, depth, group_scope, path, out, diags);
+                    path.pop();
+                }
+            }
+        }
+    }
+
+    fn scope_of_group(&self, group: &ast::GroupDecl) -> Option<usize> {
+        self.files
+            .iter()
+            .position(|f| f.groups.iter().any(|g| std::ptr::eq(g, group)))
+    }
+
+    /// Resolves a cell reference in the regime `regime`. `ctx` says where
+    /// the reference is written.
+    pub fn resolve_ref(&self, regime: &str, r: &ast::Reference, ctx: RefCtx) -> Result<Target, Diagnostic> {
+        let segs: Vec<&str> = r.segments.iter().map(|s| s.text.as_str()).collect();
+        // Another regime: the first two segments are a regime code.
+        if segs.len() >= 3 {
+            let code = format!("{}.{}", segs.first().copied().unwrap_or(""), segs.get(1).copied().unwrap_or(""));
+            if code != regime {
+                if let Some(other) = self.regimes.get(code.as_str()) {
+                    if !ctx.allow_regime {
+                        return Err(Diagnostic::new(
+                            Code::CrossRegimeInRule,
+                            r.span,
+                            format!("`{}` is a cell of another regime (`{code}`)", segs.join(".")),
+                            "another regime's cell",
+                        )
+                        .with_help("values of other regimes can only be compared in a `reconcile` rule, which says at which level and with which tolerance"));
+                    }
+                    let rest = r.segments.get(2..).unwrap_or(&[]);
+                    return self
+                        .resolve_in(other, rest, r, RefCtx::default())
+                        .map(|t| match t {
+                            Target::Cell { form, row, column, .. } => Target::Cell {
+                                regime: Some(code.clone()),
+                                form,
+                                row,
+                                column,
+                            },
+                            t => t,
+                        });
+                }
+            } else {
+                // The regime's own code as a prefix.
+                let Some(own) = self.regimes.get(regime) else {
+                    return Err(unknown(r, "regime", Vec::new()));
+                };
+                return self.resolve_in(own, r.segments.get(2..).unwrap_or(&[]), r, ctx);
+            }
+        }
+        let Some(table) = self.regimes.get(regime) else {
+            return Err(unknown(r, "regime", Vec::new()));
+        };
+        self.resolve_in(table, &r.segments, r, ctx)
+    }
+
+    fn resolve_in(
+        &self,
+        table: &RegimeTable<'a>,
+        segs: &[ast::Name],
+        r: &ast::Reference,
+        ctx: RefCtx,
+    ) -> Result<Target, Diagnostic> {
+        let texts: Vec<&str> = segs.iter().map(|s| s.text.as_str()).collect();
+        let cell = |form: usize, row: usize, column: &str| Target::Cell {
+            regime: None,
+            form,
+            row,
+            column: column.to_string(),
+        };
+        let exists = |form: usize, row: usize, column: &str| -> Result<(), Diagnostic> {
+            match table.forms.get(form) {
+                Some(f) if f.cell_exists(row, column) => Ok(()),
+                _ => Err(Diagnostic::new(
+                    Code::UnknownName,
+                    r.span,
+                    format!("the cell `{}` does not exist: its row leaves out the column `{column}`", texts.join(".")),
+                    "no such cell",
+                )
+                .with_help("the row has `without` for this column (a shaded cell on the paper form); refer to another column")),
+            }
+        };
+        match texts.as_slice() {
+            [x] => {
+                // A field of the current record.
+                if let Some(rf) = ctx.record_form
+                    && let Some(field) = table.forms.get(rf).and_then(|f| f.field_index(x))
+                {
+                    return Ok(Target::Field { form: rf, field });
+                }
+                if let Some(fi) = ctx.form
+                    && let Some(form) = table.forms.get(fi)
+                {
+                    // A sibling column (column formula) or row (row formula).
+                    if ctx.column_formula
+                        && let Some(row) = ctx.row
+                        && form.column_names().contains(x)
+                    {
+                        exists(fi, row, x)?;
+                        return Ok(cell(fi, row, x));
+                    }
+                    if ctx.row_formula
+                        && let Some(ci) = ctx.column
+                        && let Some(row) = form.row_index(x)
+                    {
+                        let col = form.column_names().get(ci).copied().unwrap_or(IMPLICIT_COLUMN);
+                        exists(fi, row, col)?;
+                        return Ok(cell(fi, row, col));
+                    }
+                }
+                // A row of a single-column grid form.
+                let mut found = Vec::new();
+                for (fi, form) in table.forms.iter().enumerate() {
+                    if form.has_implicit_column()
+                        && let Some(row) = form.row_index(x)
+                    {
+                        found.push(cell(fi, row, IMPLICIT_COLUMN));
+                    }
+                }
+                if found.is_empty()
+                    && let Some(fi) = table.form_index(x)
+                {
+                    return Ok(Target::Form { form: fi });
+                }
+                self.pick(found, table, r)
+            }
+            [a, b] => {
+                let mut found = Vec::new();
+                // row.column, preferring the current form.
+                let order: Vec<usize> = match ctx.form {
+                    Some(cur) => std::iter::once(cur)
+                        .chain((0..table.forms.len()).filter(|i| *i != cur))
+                        .collect(),
+                    None => (0..table.forms.len()).collect(),
+                };
+                for fi in order {
+                    let Some(form) = table.forms.get(fi) else { continue };
+                    if let Some(row) = form.row_index(a)
+                        && form.column_names().contains(b)
+                    {
+                        exists(fi, row, b)?;
+                        found.push(cell(fi, row, b));
+                        if Some(fi) == ctx.form {
+                            break;
+                        }
+                    }
+                }
+                if found.is_empty()
+                    && let Some(fi) = table.form_index(a)
+                    && let Some(form) = table.forms.get(fi)
+                {
+                    if let Some(field) = form.field_index(b) {
+                        return Ok(Target::RecordColumn { form: fi, field });
+                    }
+                    if form.has_implicit_column()
+                        && let Some(row) = form.row_index(b)
+                    {
+                        return Ok(cell(fi, row, IMPLICIT_COLUMN));
+                    }
+                }
+                if found.len() > 1 && ctx.form.is_some() {
+                    found.truncate(1);
+                }
+                self.pick(found, table, r)
+            }
+            [f, a, b] => {
+                let Some(fi) = table.form_index(f) else {
+                    return Err(unknown_in(r, segs.first(), "form", table.forms.iter().map(|f| f.code().to_string()).collect()));
+                };
+                let Some(form) = table.forms.get(fi) else {
+                    return Err(unknown(r, "form", Vec::new()));
+                };
+                let Some(row) = form.row_index(a) else {
+                    return Err(unknown_in(r, segs.get(1), "row", row_names(form)));
+                };
+                if !form.column_names().contains(b) {
+                    return Err(unknown_in(r, segs.get(2), "column", form.column_names().iter().map(|s| s.to_string()).collect()));
+                }
+                exists(fi, row, b)?;
+                Ok(cell(fi, row, b))
+            }
+            _ => Err(unknown(r, "cell", Vec::new())),
+        }
+    }
+
+    fn pick(&self, found: Vec<Target>, table: &RegimeTable<'a>, r: &ast::Reference) -> Result<Target, Diagnostic> {
+        let mut it = found.into_iter();
+        match (it.next(), it.next()) {
+            (Some(t), None) => Ok(t),
+            (Some(first), Some(second)) => {
+                let name = |t: &Target| match t {
+                    Target::Cell { form, .. } => table.forms.get(*form).map(|f| f.code().to_string()).unwrap_or_default(),
+                    _ => String::new(),
+                };
+                let text = r.segments.iter().map(|s| s.text.as_str()).collect::<Vec<_>>().join(".");
+                Err(Diagnostic::new(
+                    Code::AmbiguousName,
+                    r.span,
+                    format!("`{text}` is a cell of more than one form ({} and {})", name(&first), name(&second)),
+                    "ambiguous",
+                )
+                .with_help(format!("name the form first: `{}.{text}`", name(&first))))
+            }
+            (None, _) => {
+                // Candidates: every row.column and row of the regime.
+                let mut cands = Vec::new();
+                for form in &table.forms {
+                    match &form.shape {
+                        FormShape::Grid { rows, .. } => {
+                            for row in rows {
+                                if form.has_implicit_column() {
+                                    cands.push(row.row.name.text.clone());
+                                } else {
+                                    for c in form.column_names() {
+                                        cands.push(format!("{}.{c}", row.row.name.text));
+                                    }
+                                }
+                            }
+                        }
+                        FormShape::Records { fields } => {
+                            for f in fields {
+                                cands.push(format!("{}.{}", form.code(), f.name.text));
+                            }
+                        }
+                    }
+                }
+                Err(unknown(r, "cell", cands))
+            }
+        }
+    }
+}
+
+fn row_names(form: &FormTable<'_>) -> Vec<String> {
+    match &form.shape {
+        FormShape::Grid { rows, .. } => rows.iter().map(|r| r.row.name.text.clone()).collect(),
+        FormShape::Records { fields } => fields.iter().map(|f| f.name.text.clone()).collect(),
+    }
+}
+
+fn unknown(r: &ast::Reference, what: &str, cands: Vec<String>) -> Diagnostic {
+    let text = r.segments.iter().map(|s| s.text.as_str()).collect::<Vec<_>>().join(".");
+    Diagnostic::new(
+        Code::UnknownName,
+        r.span,
+        format!("there is no {what} `{text}` in this regime"),
+        format!("unknown {what}"),
+    )
+    .with_help(did_you_mean(&text, what, cands.iter().map(String::as_str)))
+}
+
+fn unknown_in(r: &ast::Reference, seg: Option<&ast::Name>, what: &str, cands: Vec<String>) -> Diagnostic {
+    let Some(seg) = seg else {
+        return unknown(r, what, cands);
+    };
+    Diagnostic::new(
+        Code::UnknownName,
+        seg.span,
+        format!("there is no {what} `{}` here", seg.text),
+        format!("unknown {what}"),
+    )
+    .with_help(did_you_mean(&seg.text, what, cands.iter().map(String::as_str)))
+}
+
+fn check_unique<'n>(names: impl Iterator<Item = &'n ast::Name>, what: &str, diags: &mut Diagnostics) {
+    let mut seen: HashMap<&str, Span> = HashMap::new();
+    for n in names {
+        if let Some(first) = seen.get(n.text.as_str()) {
+            diags.push(
+                Diagnostic::new(
+                    Code::DuplicateName,
+                    n.span,
+                    format!("the {what} `{}` is declared twice in this form", n.text),
+                    "declared again here",
+                )
+                .with_label(*first, "first declared here")
+                .with_help(format!("each {what} of a form needs its own name; cells are named `row.column`")),
+            );
+        } else {
+            seen.insert(&n.text, n.span);
+        }
+    }
+}
+
+fn check_row_numbers(rows: &[FlatRow<'_>], diags: &mut Diagnostics) {
+    let mut seen: HashMap<&str, Span> = HashMap::new();
+    for r in rows {
+        let n = &r.row.number;
+        if let Some(first) = seen.get(n.text.as_str()) {
+            diags.push(
+                Diagnostic::new(
+                    Code::DuplicateRowNumber,
+                    n.span,
+                    format!("row number {} is used twice in this form", n.text),
+                    "used again here",
+                )
+                .with_label(*first, "first used here")
+                .with_help("row numbers are printed on the paper form and must be unique (1, 1.1, 1.2, 2, …)"),
+            );
+        } else {
+            seen.insert(&n.text, n.span);
+        }
+    }
+}

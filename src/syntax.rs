@@ -1,0 +1,131 @@
+//! Syntax: `.regime` text → [`ast::File`], with spans, using the pest grammar
+//! in `grammar/regime.pest`. One conversion function per grammar rule; each
+//! names its rule in its doc comment.
+//!
+//! Parsing never stops at the first problem: the grammar's catch-all
+//! `bad_line` alternatives let the rest of a file parse, and the converter
+//! reports each of them with a targeted message.
+
+pub mod ast;
+mod lower;
+
+use crate::diagnostic::{Code, Diagnostic, Diagnostics};
+use crate::source::{FileId, SourceFile, Span};
+use pest::Parser;
+
+#[derive(pest_derive::Parser)]
+#[grammar = "../grammar/regime.pest"]
+pub(crate) struct RegimeParser;
+
+/// Files larger than this are refused with a diagnostic (E0010) instead of
+/// being parsed: no real regime comes near it.
+pub const MAX_FILE_BYTES: usize = 4 * 1024 * 1024;
+
+/// Nesting deeper than this (brackets, or nested expressions) is refused
+/// with E0005 before it can exhaust the stack.
+pub const MAX_NESTING: usize = 64;
+
+/// Parses one `.regime` file. Always returns a file (possibly empty) and
+/// reports every problem found in `diags`.
+pub fn parse_file(id: FileId, source: &SourceFile, diags: &mut Diagnostics) -> ast::File {
+    let text = source.text.as_str();
+    let empty = ast::File {
+        id,
+        module: source.module_path(),
+        ..Default::default()
+    };
+    if text.len() > MAX_FILE_BYTES {
+        diags.push(
+            Diagnostic::new(
+                Code::FileTooLarge,
+                Span::new(id, 0, 0),
+                format!(
+                    "this file has {} bytes; regime files may have at most {} bytes",
+                    text.len(),
+                    MAX_FILE_BYTES
+                ),
+                "file starts here",
+            )
+            .with_help("split the regime into several files and share declarations with `use`"),
+        );
+        return empty;
+    }
+    if let Some((start, end)) = too_deep(text) {
+        diags.push(
+            Diagnostic::new(
+                Code::TooDeep,
+                Span::new(id, start, end),
+                format!("brackets are nested more than {MAX_NESTING} levels deep here"),
+                "nested too deeply",
+            )
+            .with_help("split the expression into computed cells, or remove the extra brackets"),
+        );
+        return empty;
+    }
+    match RegimeParser::parse(Rule::file, text) {
+        Ok(mut pairs) => {
+            let mut lower = lower::Lower::new(id, diags);
+            match pairs.next() {
+                Some(file) => lower.file(file, empty),
+                None => empty,
+            }
+        }
+        Err(err) => {
+            diags.push(lower::parse_error(id, text, err));
+            empty
+        }
+    }
+}
+
+/// Finds the first place where `(`, `[` or `{` nest deeper than
+/// [`MAX_NESTING`], outside strings and comments.
+fn too_deep(text: &str) -> Option<(usize, usize)> {
+    let bytes = text.as_bytes();
+    let mut depth = 0usize;
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        match b {
+            b'"' => {
+                i += 1;
+                while let Some(&c) = bytes.get(i) {
+                    if c == b'\\' {
+                        i += 1;
+                    } else if c == b'"' || c == b'\n' {
+                        break;
+                    }
+                    i += 1;
+                }
+            }
+            b'/' if bytes.get(i + 1) == Some(&b'/') => {
+                while bytes.get(i).is_some_and(|&c| c != b'\n') {
+                    i += 1;
+                }
+            }
+            b'(' | b'[' | b'{' => {
+                depth += 1;
+                if depth > MAX_NESTING {
+                    return Some((i, i + 1));
+                }
+            }
+            b')' | b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
+/// Parses the inside of a message placeholder (`cargo.month@previous`).
+/// `offset` is where `text` starts in the file.
+pub(crate) fn parse_placeholder(
+    id: FileId,
+    text: &str,
+    offset: usize,
+) -> Option<ast::Reference> {
+    let mut pairs = RegimeParser::parse(Rule::placeholder, text).ok()?;
+    let placeholder = pairs.next()?;
+    let reference = placeholder
+        .into_inner()
+        .find(|p| p.as_rule() == Rule::reference)?;
+    Some(lower::reference_at(id, reference, offset))
+}

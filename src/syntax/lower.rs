@@ -1,0 +1,1415 @@
+//! Conversion of pest pairs into the AST: one function per grammar rule.
+
+use super::ast::*;
+use super::{MAX_NESTING, Rule};
+use crate::diagnostic::{Code, Diagnostic, Diagnostics, did_you_mean, suggest};
+use crate::source::{FileId, Span};
+use pest::iterators::Pair;
+
+type P<'i> = Pair<'i, Rule>;
+
+/// Keyword pairs carry no information beyond their position; the converter
+/// skips them.
+fn is_keyword(r: Rule) -> bool {
+    matches!(
+        r,
+        Rule::k_after
+            | Rule::k_aggregate
+            | Rule::k_and
+            | Rule::k_at
+            | Rule::k_basis
+            | Rule::k_code
+            | Rule::k_codelist
+            | Rule::k_columns
+            | Rule::k_cutoff
+            | Rule::k_day
+            | Rule::k_days
+            | Rule::k_deadline
+            | Rule::k_each
+            | Rule::k_effective
+            | Rule::k_entered
+            | Rule::k_flow
+            | Rule::k_for
+            | Rule::k_form
+            | Rule::k_frequency
+            | Rule::k_from
+            | Rule::k_group
+            | Rule::k_include
+            | Rule::k_kind
+            | Rule::k_method
+            | Rule::k_missing
+            | Rule::k_month
+            | Rule::k_next
+            | Rule::k_none
+            | Rule::k_not
+            | Rule::k_note
+            | Rule::k_of
+            | Rule::k_of_which
+            | Rule::k_once
+            | Rule::k_or
+            | Rule::k_over
+            | Rule::k_owner
+            | Rule::k_per
+            | Rule::k_range
+            | Rule::k_receiver
+            | Rule::k_reconcile
+            | Rule::k_records
+            | Rule::k_regime
+            | Rule::k_reporters
+            | Rule::k_required
+            | Rule::k_rows
+            | Rule::k_rule
+            | Rule::k_split
+            | Rule::k_title
+            | Rule::k_tolerance
+            | Rule::k_unit
+            | Rule::k_use
+            | Rule::k_version
+            | Rule::k_without
+            | Rule::k_working
+            | Rule::k_year
+    )
+}
+
+fn inner(pair: P<'_>) -> impl Iterator<Item = P<'_>> {
+    pair.into_inner().filter(|p| !is_keyword(p.as_rule()))
+}
+
+/// Header keywords, for "did you mean" on an unrecognised regime line.
+const REGIME_WORDS: &[&str] = &[
+    "title",
+    "basis",
+    "owner",
+    "receiver",
+    "version",
+    "kind",
+    "frequency",
+    "cutoff",
+    "reporters",
+    "flow",
+    "deadline",
+    "method",
+    "form",
+    "rule",
+    "reconcile",
+];
+const TOP_WORDS: &[&str] = &["use", "unit", "codelist", "group", "regime"];
+const ATTR_WORDS: &[&str] = &[
+    "entered",
+    "required",
+    "range",
+    "aggregate",
+    "without",
+    "note",
+    "split",
+    "of_which",
+];
+
+/// Where a `bad_line` was found, which decides its message.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Context {
+    Top,
+    Regime,
+    Grid,
+    Columns,
+    Rows,
+    Records,
+    Codelist,
+}
+
+pub(super) struct Lower<'d> {
+    file: FileId,
+    diags: &'d mut Diagnostics,
+    depth: usize,
+}
+
+impl<'d> Lower<'d> {
+    pub(super) fn new(file: FileId, diags: &'d mut Diagnostics) -> Self {
+        Lower {
+            file,
+            diags,
+            depth: 0,
+        }
+    }
+
+    fn span(&self, p: &P<'_>) -> Span {
+        let s = p.as_span();
+        Span::new(self.file, s.start(), s.end())
+    }
+
+    fn name(&self, p: P<'_>) -> Name {
+        Name {
+            span: self.span(&p),
+            text: p.as_str().to_string(),
+        }
+    }
+
+    fn number(&mut self, p: P<'_>) -> Number {
+        let span = self.span(&p);
+        let text = p.as_str().to_string();
+        let digits = text.chars().filter(char::is_ascii_digit).count();
+        if digits > 38 {
+            self.diags.push(
+                Diagnostic::new(
+                    Code::BadNumber,
+                    span,
+                    format!("this number has {digits} digits; at most 38 are supported"),
+                    "too many digits",
+                )
+                .with_help("numbers are exact decimals of up to 38 digits (like NUMERIC(38))"),
+            );
+        }
+        Number { text, span }
+    }
+
+    /// `string`: unescapes `\"`, `\\`, `\n`, `\t`; reports others (E0004).
+    fn string(&mut self, p: P<'_>) -> Str {
+        let span = self.span(&p);
+        let raw = p.as_str();
+        let body = raw
+            .strip_prefix('"')
+            .and_then(|s| s.strip_suffix('"'))
+            .unwrap_or(raw);
+        let mut value = String::with_capacity(body.len());
+        let mut chars = body.char_indices();
+        while let Some((i, c)) = chars.next() {
+            if c != '\\' {
+                value.push(c);
+                continue;
+            }
+            match chars.next() {
+                Some((_, '"')) => value.push('"'),
+                Some((_, '\\')) => value.push('\\'),
+                Some((_, 'n')) => value.push('\n'),
+                Some((_, 't')) => value.push('\t'),
+                other => {
+                    let len = other.map(|(_, c)| c.len_utf8()).unwrap_or(0) + 1;
+                    let start = span.start as usize + 1 + i;
+                    self.diags.push(
+                        Diagnostic::new(
+                            Code::BadEscape,
+                            Span::new(self.file, start, start + len),
+                            "unknown escape sequence in a string",
+                            "not a known escape",
+                        )
+                        .with_help(r#"the escapes are \" \\ \n \t; write \\ for a backslash"#),
+                    );
+                    if let Some((_, c)) = other {
+                        value.push(c);
+                    }
+                }
+            }
+        }
+        Str { value, span }
+    }
+
+    fn date(&mut self, p: P<'_>) -> DateLit {
+        let span = self.span(&p);
+        let text = p.as_str();
+        let year = text.get(0..4).and_then(|s| s.parse().ok()).unwrap_or(0);
+        let month = text.get(5..7).and_then(|s| s.parse().ok()).unwrap_or(0);
+        let day = text.get(8..10).and_then(|s| s.parse().ok()).unwrap_or(0);
+        if chrono::NaiveDate::from_ymd_opt(year, month, day).is_none() {
+            self.diags.push(
+                Diagnostic::new(
+                    Code::BadDate,
+                    span,
+                    format!("{text} is not a date in the calendar"),
+                    "no such date",
+                )
+                .with_help("write dates as YYYY-MM-DD, e.g. 2025-07-01"),
+            );
+        }
+        DateLit {
+            year,
+            month,
+            day,
+            span,
+        }
+    }
+
+    /// `file = { SOI ~ top_item* ~ EOI }`
+    pub(super) fn file(&mut self, p: P<'_>, mut file: File) -> File {
+        for item in inner(p) {
+            let span = self.span(&item);
+            match item.as_rule() {
+                Rule::use_decl => {
+                    if let Some(path) = inner(item).next() {
+                        let path = self.name(path);
+                        file.uses.push(Use { path, span });
+                    }
+                }
+                Rule::unit_decl => file.units.push(self.unit_decl(item)),
+                Rule::codelist_decl => {
+                    if let Some(c) = self.codelist_decl(item) {
+                        file.codelists.push(c);
+                    }
+                }
+                Rule::group_decl => {
+                    if let Some(g) = self.group_decl(item) {
+                        file.groups.push(g);
+                    }
+                }
+                Rule::regime => {
+                    if let Some(r) = self.regime(item) {
+                        file.regimes.push(r);
+                    }
+                }
+                Rule::bad_line => self.bad_line(item, Context::Top),
+                _ => {}
+            }
+        }
+        file
+    }
+
+    /// `unit_decl = { k_unit ~ ident ~ string? ~ unit_alias? }`
+    fn unit_decl(&mut self, p: P<'_>) -> UnitDecl {
+        let span = self.span(&p);
+        let mut name = None;
+        let mut label = None;
+        let mut alias = None;
+        for part in inner(p) {
+            match part.as_rule() {
+                Rule::ident => name = Some(self.name(part)),
+                Rule::string => label = Some(self.string(part)),
+                Rule::unit_alias => {
+                    let mut factor = None;
+                    let mut unit = None;
+                    for a in inner(part) {
+                        match a.as_rule() {
+                            Rule::number => factor = Some(self.number(a)),
+                            Rule::unit_expr => unit = Some(self.unit_expr(a)),
+                            _ => {}
+                        }
+                    }
+                    if let (Some(f), Some(u)) = (factor, unit) {
+                        alias = Some((f, u));
+                    }
+                }
+                _ => {}
+            }
+        }
+        UnitDecl {
+            name: name.unwrap_or(Name {
+                text: String::new(),
+                span,
+            }),
+            label,
+            alias,
+            span,
+        }
+    }
+
+    /// `codelist_decl = { k_codelist ~ ident ~ string? ~ (codelist_from | codelist_body) }`
+    fn codelist_decl(&mut self, p: P<'_>) -> Option<CodelistDecl> {
+        let span = self.span(&p);
+        let mut name = None;
+        let mut label = None;
+        let mut source = None;
+        for part in inner(p) {
+            match part.as_rule() {
+                Rule::ident => name = Some(self.name(part)),
+                Rule::string => label = Some(self.string(part)),
+                Rule::codelist_from => {
+                    if let Some(s) = inner(part).next() {
+                        source = Some(CodelistSource::File(self.string(s)));
+                    }
+                }
+                Rule::codelist_body => {
+                    let mut values = Vec::new();
+                    for v in inner(part) {
+                        match v.as_rule() {
+                            Rule::code_value => {
+                                let mut it = inner(v);
+                                if let (Some(c), Some(l)) = (it.next(), it.next()) {
+                                    let c = self.name(c);
+                                    let l = self.string(l);
+                                    values.push((c, l));
+                                }
+                            }
+                            Rule::bad_line => self.bad_line(v, Context::Codelist),
+                            _ => {}
+                        }
+                    }
+                    source = Some(CodelistSource::Inline(values));
+                }
+                _ => {}
+            }
+        }
+        Some(CodelistDecl {
+            name: name?,
+            label,
+            source: source?,
+            span,
+        })
+    }
+
+    /// `group_decl = { k_group ~ ident ~ string? ~ LBRACE ~ row_item* ~ RBRACE }`
+    fn group_decl(&mut self, p: P<'_>) -> Option<GroupDecl> {
+        let span = self.span(&p);
+        let mut name = None;
+        let mut label = None;
+        let mut rows = Vec::new();
+        for part in inner(p) {
+            match part.as_rule() {
+                Rule::ident => name = Some(self.name(part)),
+                Rule::string => label = Some(self.string(part)),
+                _ => self.row_item(part, &mut rows),
+            }
+        }
+        Some(GroupDecl {
+            name: name?,
+            label,
+            rows,
+            span,
+        })
+    }
+
+    /// `regime = { k_regime ~ path ~ LBRACE ~ regime_item* ~ RBRACE }`
+    fn regime(&mut self, p: P<'_>) -> Option<Regime> {
+        let span = self.span(&p);
+        let mut it = inner(p);
+        let code = self.name(it.next()?);
+        let mut regime = Regime {
+            code,
+            header: Vec::new(),
+            forms: Vec::new(),
+            rules: Vec::new(),
+            span,
+        };
+        for item in it {
+            let item_span = self.span(&item);
+            let item_rule = item.as_rule();
+            let keyword = item
+                .clone()
+                .into_inner()
+                .next()
+                .map(|k| self.span(&k))
+                .unwrap_or(item_span);
+            let kind = match item_rule {
+                Rule::title => {
+                    let mut lang = None;
+                    let mut text = None;
+                    for part in inner(item) {
+                        match part.as_rule() {
+                            Rule::lang => lang = Some(self.name(part)),
+                            Rule::string => text = Some(self.string(part)),
+                            _ => {}
+                        }
+                    }
+                    text.map(|text| HeaderKind::Title { lang, text })
+                }
+                Rule::basis | Rule::owner | Rule::receiver => {
+                    inner(item).next().map(|s| self.string(s)).map(|s| match item_rule {
+                        Rule::basis => HeaderKind::Basis(s),
+                        Rule::owner => HeaderKind::Owner(s),
+                        _ => HeaderKind::Receiver(s),
+                    })
+                }
+                Rule::version => {
+                    let mut number = None;
+                    let mut effective = None;
+                    for part in inner(item) {
+                        match part.as_rule() {
+                            Rule::int => number = Some(self.number(part)),
+                            Rule::date_lit => effective = Some(self.date(part)),
+                            _ => {}
+                        }
+                    }
+                    number.map(|number| HeaderKind::Version { number, effective })
+                }
+                Rule::kind | Rule::frequency | Rule::cutoff => {
+                    inner(item).next().map(|n| self.name(n)).map(|n| match item_rule {
+                        Rule::kind => HeaderKind::Kind(n),
+                        Rule::frequency => HeaderKind::Frequency(n),
+                        _ => HeaderKind::Cutoff(n),
+                    })
+                }
+                Rule::reporters | Rule::flow | Rule::method => {
+                    let names: Vec<Name> = inner(item).map(|n| self.name(n)).collect();
+                    Some(match item_rule {
+                        Rule::reporters => HeaderKind::Reporters(names),
+                        Rule::flow => HeaderKind::Flow(names),
+                        _ => HeaderKind::Method(names),
+                    })
+                }
+                Rule::deadline => {
+                    let items = inner(item)
+                        .filter_map(|d| self.deadline_item(d))
+                        .collect();
+                    Some(HeaderKind::Deadline(items))
+                }
+                Rule::form => {
+                    if let Some(f) = self.form(item) {
+                        regime.forms.push(f);
+                    }
+                    None
+                }
+                Rule::rule | Rule::reconcile => {
+                    if let Some(r) = self.rule(item) {
+                        regime.rules.push(r);
+                    }
+                    None
+                }
+                Rule::bad_line => {
+                    self.bad_line(item, Context::Regime);
+                    None
+                }
+                _ => None,
+            };
+            if let Some(kind) = kind {
+                regime.header.push(Header {
+                    kind,
+                    keyword,
+                    span: item_span,
+                });
+            }
+        }
+        Some(regime)
+    }
+
+    /// `deadline_item = { ident ~ (days_after | fixed_day) }`
+    fn deadline_item(&mut self, p: P<'_>) -> Option<Deadline> {
+        let span = self.span(&p);
+        let mut it = inner(p);
+        let level = self.name(it.next()?);
+        let spec = it.next()?;
+        let rule = match spec.as_rule() {
+            Rule::days_after => {
+                let mut days = None;
+                let mut working = false;
+                for part in inner(spec) {
+                    match part.as_rule() {
+                        Rule::int => days = Some(self.number(part)),
+                        Rule::working => working = true,
+                        _ => {}
+                    }
+                }
+                DeadlineRule::DaysAfter {
+                    days: days?,
+                    working,
+                }
+            }
+            Rule::fixed_day => {
+                let day = inner(spec).find(|p| p.as_rule() == Rule::int)?;
+                DeadlineRule::DayOfNextMonth {
+                    day: self.number(day),
+                }
+            }
+            _ => return None,
+        };
+        Some(Deadline { level, rule, span })
+    }
+
+    /// `form = { k_form ~ ident ~ string ~ (records_body | grid_body) }`
+    fn form(&mut self, p: P<'_>) -> Option<Form> {
+        let span = self.span(&p);
+        let mut it = inner(p);
+        let code = self.name(it.next()?);
+        let title = self.string(it.next()?);
+        let body_pair = it.next()?;
+        let body = match body_pair.as_rule() {
+            Rule::records_body => {
+                let mut fields = Vec::new();
+                for f in inner(body_pair) {
+                    match f.as_rule() {
+                        Rule::field => {
+                            if let Some(field) = self.field(f) {
+                                fields.push(field);
+                            }
+                        }
+                        Rule::bad_line => self.bad_line(f, Context::Records),
+                        _ => {}
+                    }
+                }
+                FormBody::Records { fields }
+            }
+            _ => {
+                let mut columns = Vec::new();
+                let mut columns_span = None;
+                let mut rows = Vec::new();
+                for part in inner(body_pair) {
+                    match part.as_rule() {
+                        Rule::columns => {
+                            columns_span = Some(self.span(&part));
+                            for c in inner(part) {
+                                match c.as_rule() {
+                                    Rule::column => {
+                                        if let Some(col) = self.column(c) {
+                                            columns.push(col);
+                                        }
+                                    }
+                                    Rule::bad_line => self.bad_line(c, Context::Columns),
+                                    _ => {}
+                                }
+                            }
+                        }
+                        Rule::rows => {
+                            for r in inner(part) {
+                                self.row_item(r, &mut rows);
+                            }
+                        }
+                        Rule::bad_line => self.bad_line(part, Context::Grid),
+                        _ => {}
+                    }
+                }
+                FormBody::Grid {
+                    columns,
+                    columns_span,
+                    rows,
+                }
+            }
+        };
+        Some(Form {
+            code,
+            title,
+            body,
+            span,
+        })
+    }
+
+    /// `field = { !reserved ~ ident ~ string ~ type_ann ~ attr* }`
+    fn field(&mut self, p: P<'_>) -> Option<Field> {
+        let span = self.span(&p);
+        let mut it = inner(p);
+        let name = self.name(it.next()?);
+        let label = self.string(it.next()?);
+        let ty = self.type_ann(it.next()?);
+        let attrs = it.filter_map(|a| self.attr(a)).collect();
+        Some(Field {
+            name,
+            label,
+            ty,
+            attrs,
+            span,
+        })
+    }
+
+    /// `column = { !reserved ~ ident ~ string ~ formula? ~ type_ann? ~ attr* }`
+    fn column(&mut self, p: P<'_>) -> Option<Column> {
+        let span = self.span(&p);
+        let mut it = inner(p);
+        let name = self.name(it.next()?);
+        let label = self.string(it.next()?);
+        let mut column = Column {
+            name,
+            label,
+            formula: None,
+            ty: None,
+            attrs: Vec::new(),
+            span,
+        };
+        for part in it {
+            match part.as_rule() {
+                Rule::formula => column.formula = self.formula(part),
+                Rule::type_ann => column.ty = Some(self.type_ann(part)),
+                _ => {
+                    if let Some(a) = self.attr(part) {
+                        column.attrs.push(a);
+                    }
+                }
+            }
+        }
+        Some(column)
+    }
+
+    /// `row_item = _{ include | row | bad_line }`
+    fn row_item(&mut self, p: P<'_>, out: &mut Vec<RowItem>) {
+        match p.as_rule() {
+            Rule::row => {
+                if let Some(r) = self.row(p) {
+                    out.push(RowItem::Row(r));
+                }
+            }
+            Rule::include => {
+                if let Some(path) = inner(p).next() {
+                    out.push(RowItem::Include(self.name(path)));
+                }
+            }
+            Rule::bad_line => self.bad_line(p, Context::Rows),
+            _ => {}
+        }
+    }
+
+    /// `row = { row_no ~ ident ~ string ~ formula? ~ type_ann? ~ attr* ~ (split | of_which)* }`
+    fn row(&mut self, p: P<'_>) -> Option<Row> {
+        let span = self.span(&p);
+        let mut it = inner(p);
+        let number = self.name(it.next()?);
+        let name = self.name(it.next()?);
+        let label = self.string(it.next()?);
+        let mut row = Row {
+            number,
+            name,
+            label,
+            formula: None,
+            ty: None,
+            attrs: Vec::new(),
+            children: Vec::new(),
+            span,
+        };
+        for part in it {
+            match part.as_rule() {
+                Rule::formula => row.formula = self.formula(part),
+                Rule::type_ann => row.ty = Some(self.type_ann(part)),
+                Rule::split | Rule::of_which => {
+                    let kind = if part.as_rule() == Rule::split {
+                        ChildKind::Split
+                    } else {
+                        ChildKind::OfWhich
+                    };
+                    let block_span = self.span(&part);
+                    let mut label = None;
+                    let mut rows = Vec::new();
+                    for c in inner(part) {
+                        if c.as_rule() == Rule::string {
+                            label = Some(self.string(c));
+                        } else {
+                            self.row_item(c, &mut rows);
+                        }
+                    }
+                    row.children.push(ChildBlock {
+                        kind,
+                        label,
+                        rows,
+                        span: block_span,
+                    });
+                }
+                _ => {
+                    if let Some(a) = self.attr(part) {
+                        row.attrs.push(a);
+                    }
+                }
+            }
+        }
+        Some(row)
+    }
+
+    /// `formula = { "=" ~ expr }`
+    fn formula(&mut self, p: P<'_>) -> Option<Expr> {
+        inner(p).next().map(|e| self.expr(e))
+    }
+
+    /// `type_ann = { COLON ~ type_expr ~ unit_ann? | unit_ann }`
+    fn type_ann(&mut self, p: P<'_>) -> TypeAnn {
+        let span = self.span(&p);
+        let mut ann = TypeAnn {
+            ty: None,
+            unit: None,
+            span,
+        };
+        for part in inner(p) {
+            match part.as_rule() {
+                Rule::type_expr => {
+                    let Some(t) = inner(part).next() else {
+                        continue;
+                    };
+                    let tspan = self.span(&t);
+                    ann.ty = match t.as_rule() {
+                        Rule::code_type => inner(t).next().map(|c| TypeExpr::Code {
+                            codelist: self.name(c),
+                            span: tspan,
+                        }),
+                        _ => {
+                            let mut it = inner(t);
+                            it.next().map(|n| {
+                                let name = self.name(n);
+                                let params = it.map(|x| self.number(x)).collect();
+                                TypeExpr::Simple {
+                                    name,
+                                    params,
+                                    span: tspan,
+                                }
+                            })
+                        }
+                    };
+                }
+                Rule::unit_ann => {
+                    ann.unit = inner(part).next().map(|u| self.unit_expr(u));
+                }
+                _ => {}
+            }
+        }
+        ann
+    }
+
+    /// `unit_expr = { unit_term ~ (unit_op ~ unit_term)* }`
+    fn unit_expr(&mut self, p: P<'_>) -> UnitExpr {
+        let span = self.span(&p);
+        let mut terms = Vec::new();
+        let mut sign = 1;
+        for part in inner(p) {
+            match part.as_rule() {
+                Rule::unit_op => sign = if part.as_str() == "/" { -1 } else { 1 },
+                Rule::unit_term => {
+                    let mut it = inner(part);
+                    if let Some(n) = it.next() {
+                        let name = self.name(n);
+                        let power = it
+                            .next()
+                            .and_then(|e| e.as_str().parse::<i32>().ok())
+                            .unwrap_or(1)
+                            .clamp(-16, 16);
+                        terms.push(UnitTerm {
+                            name,
+                            power: sign * power,
+                        });
+                    }
+                }
+                _ => {}
+            }
+        }
+        UnitExpr { terms, span }
+    }
+
+    /// `attr = _{ entered | required | range | aggregate | without | note }`
+    fn attr(&mut self, p: P<'_>) -> Option<Attr> {
+        let span = self.span(&p);
+        Some(match p.as_rule() {
+            Rule::entered => Attr::Entered {
+                once_per_year: inner(p).next().is_some(),
+                span,
+            },
+            Rule::required => Attr::Required(span),
+            Rule::range => {
+                let mut it = inner(p);
+                let min = it.next()?;
+                let max = it.next()?;
+                Attr::Range {
+                    min: SignedNumber {
+                        span: self.span(&min),
+                        text: min.as_str().to_string(),
+                    },
+                    max: SignedNumber {
+                        span: self.span(&max),
+                        text: max.as_str().to_string(),
+                    },
+                    span,
+                }
+            }
+            Rule::aggregate => {
+                let mut axes = Vec::new();
+                let mut none = false;
+                for part in inner(p) {
+                    match part.as_rule() {
+                        Rule::agg_none => none = true,
+                        Rule::agg_axis => {
+                            let mut it = inner(part);
+                            if let (Some(a), Some(f)) = (it.next(), it.next()) {
+                                axes.push((self.name(a), self.name(f)));
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+                Attr::Aggregate { axes, none, span }
+            }
+            Rule::without => Attr::Without(inner(p).map(|n| self.name(n)).collect()),
+            Rule::note => Attr::Note(self.string(inner(p).next()?)),
+            _ => return None,
+        })
+    }
+
+    /// `rule = { k_rule ~ ident ~ ident? ~ string ~ for_each? ~ COLON ~ expr ~ rule_opt* }`
+    /// and `reconcile = { … }`
+    fn rule(&mut self, p: P<'_>) -> Option<Rule_> {
+        let span = self.span(&p);
+        let is_reconcile = p.as_rule() == Rule::reconcile;
+        let mut it = inner(p);
+        let code = self.name(it.next()?);
+        let mut severity = None;
+        let mut message = None;
+        let mut placeholders = Vec::new();
+        let mut for_each = None;
+        let mut missing = None;
+        let mut tolerance = None;
+        let mut at_level = None;
+        let mut expr = None;
+        for part in it {
+            match part.as_rule() {
+                Rule::ident => severity = Some(self.name(part)),
+                Rule::string => {
+                    placeholders = self.placeholders(&part);
+                    message = Some(self.string(part));
+                }
+                Rule::for_each => for_each = inner(part).next().map(|n| self.name(n)),
+                Rule::missing => missing = inner(part).next().map(|n| self.name(n)),
+                Rule::at_level => at_level = inner(part).next().map(|n| self.name(n)),
+                Rule::tolerance => {
+                    let tspan = self.span(&part);
+                    if let Some(v) = inner(part).next() {
+                        let percent = v.as_rule() == Rule::percent_lit;
+                        let num = if percent {
+                            inner(v).next().map(|n| self.number(n))
+                        } else {
+                            Some(self.number(v))
+                        };
+                        tolerance = num.map(|value| Tolerance {
+                            value,
+                            percent,
+                            span: tspan,
+                        });
+                    }
+                }
+                Rule::expr => expr = Some(self.expr(part)),
+                _ => {}
+            }
+        }
+        Some(Rule_ {
+            code,
+            is_reconcile,
+            severity,
+            message: message?,
+            placeholders,
+            for_each,
+            missing,
+            tolerance,
+            at_level,
+            expr: expr?,
+            span,
+        })
+    }
+
+    /// The `{…}` placeholders of a message string, parsed from the raw source
+    /// (so that spans are exact). `{{` and `}}` stand for literal braces.
+    fn placeholders(&mut self, p: &P<'_>) -> Vec<Reference> {
+        let raw = p.as_str();
+        let base = p.as_span().start();
+        let mut out = Vec::new();
+        let bytes = raw.as_bytes();
+        let mut i = 0;
+        while let Some(&b) = bytes.get(i) {
+            if b == b'{' && bytes.get(i + 1) == Some(&b'{') {
+                i += 2;
+                continue;
+            }
+            if b == b'}' && bytes.get(i + 1) == Some(&b'}') {
+                i += 2;
+                continue;
+            }
+            if b == b'{' {
+                let close = raw.get(i + 1..).and_then(|rest| rest.find('}'));
+                let Some(close) = close else {
+                    self.diags.push(
+                        Diagnostic::new(
+                            Code::BadPlaceholder,
+                            Span::new(self.file, base + i, base + i + 1),
+                            "this `{` opens a placeholder that is never closed",
+                            "unclosed placeholder",
+                        )
+                        .with_help("close it with `}`, or write `{{` for a literal brace"),
+                    );
+                    break;
+                };
+                let content = raw.get(i + 1..i + 1 + close).unwrap_or("");
+                let offset = base + i + 1;
+                match super::parse_placeholder(self.file, content.trim(), offset + (content.len() - content.trim_start().len())) {
+                    Some(r) => out.push(r),
+                    None => self.diags.push(
+                        Diagnostic::new(
+                            Code::BadPlaceholder,
+                            Span::new(self.file, base + i, base + i + close + 2),
+                            format!("`{{{content}}}` is not a cell reference"),
+                            "expected a cell such as `{cargo.month}`",
+                        )
+                        .with_help(
+                            "a placeholder names a cell, optionally with a period: `{cargo.month@previous}`; write `{{` for a literal brace",
+                        ),
+                    ),
+                }
+                i += close + 2;
+                continue;
+            }
+            i += 1;
+        }
+        out
+    }
+
+    /// `expr = { disj }` and the precedence levels below it.
+    fn expr(&mut self, p: P<'_>) -> Expr {
+        let span = self.span(&p);
+        self.depth += 1;
+        if self.depth > MAX_NESTING {
+            self.depth -= 1;
+            self.diags.push(
+                Diagnostic::new(
+                    Code::TooDeep,
+                    span,
+                    format!("this expression is nested more than {MAX_NESTING} levels deep"),
+                    "nested too deeply",
+                )
+                .with_help("split it into computed cells or simpler rules"),
+            );
+            return Expr {
+                kind: ExprKind::Error,
+                span,
+            };
+        }
+        let e = self.expr_inner(p, span);
+        self.depth -= 1;
+        e
+    }
+
+    fn expr_inner(&mut self, p: P<'_>, span: Span) -> Expr {
+        let error = Expr {
+            kind: ExprKind::Error,
+            span,
+        };
+        match p.as_rule() {
+            Rule::expr => match inner(p).next() {
+                Some(e) => self.expr(e),
+                None => error,
+            },
+            Rule::disj | Rule::conj => {
+                let op = if p.as_rule() == Rule::disj {
+                    BinOp::Or
+                } else {
+                    BinOp::And
+                };
+                self.fold_same(p, op)
+            }
+            Rule::neg => {
+                let Some(first) = inner(p).next() else {
+                    return error;
+                };
+                if first.as_rule() == Rule::neg {
+                    let e = self.expr(first);
+                    Expr {
+                        kind: ExprKind::Not(Box::new(e)),
+                        span,
+                    }
+                } else {
+                    self.expr(first)
+                }
+            }
+            Rule::cmp | Rule::sum | Rule::product => {
+                let mut it = inner(p);
+                let Some(first) = it.next() else {
+                    return error;
+                };
+                let mut acc = self.expr(first);
+                while let (Some(op), Some(rhs)) = (it.next(), it.next()) {
+                    let op = match op.as_str() {
+                        "==" => BinOp::Eq,
+                        "!=" => BinOp::Ne,
+                        "<=" => BinOp::Le,
+                        ">=" => BinOp::Ge,
+                        "<" => BinOp::Lt,
+                        ">" => BinOp::Gt,
+                        "+" => BinOp::Add,
+                        "-" => BinOp::Sub,
+                        "*" => BinOp::Mul,
+                        _ => BinOp::Div,
+                    };
+                    let rhs = self.expr(rhs);
+                    let s = acc.span.to(rhs.span);
+                    acc = Expr {
+                        kind: ExprKind::Binary(op, Box::new(acc), Box::new(rhs)),
+                        span: s,
+                    };
+                }
+                acc
+            }
+            Rule::unary => {
+                let mut it = inner(p);
+                let Some(first) = it.next() else {
+                    return error;
+                };
+                if first.as_rule() == Rule::minus {
+                    match it.next() {
+                        Some(operand) => {
+                            let e = self.expr(operand);
+                            Expr {
+                                kind: ExprKind::Neg(Box::new(e)),
+                                span,
+                            }
+                        }
+                        None => error,
+                    }
+                } else {
+                    self.expr(first)
+                }
+            }
+            Rule::number => Expr {
+                kind: ExprKind::Number(self.number(p)),
+                span,
+            },
+            Rule::percent_lit => match inner(p).next() {
+                Some(n) => Expr {
+                    kind: ExprKind::Percent(self.number(n)),
+                    span,
+                },
+                None => error,
+            },
+            Rule::date_lit => Expr {
+                kind: ExprKind::Date(self.date(p)),
+                span,
+            },
+            Rule::string => Expr {
+                kind: ExprKind::Str(self.string(p)),
+                span,
+            },
+            Rule::bool_lit => Expr {
+                kind: ExprKind::Bool(p.as_str() == "true"),
+                span,
+            },
+            Rule::reference => Expr {
+                kind: ExprKind::Ref(reference_at(self.file, p, 0)),
+                span,
+            },
+            Rule::call => {
+                let mut it = inner(p);
+                let Some(func) = it.next() else {
+                    return error;
+                };
+                let func = self.name(func);
+                let mut args = Vec::new();
+                for a in it {
+                    let mut parts = inner(a);
+                    let Some(e) = parts.next() else { continue };
+                    let expr = self.expr(e);
+                    let over = parts
+                        .next()
+                        .and_then(|o| inner(o).next())
+                        .map(|n| self.name(n));
+                    args.push(Arg { expr, over });
+                }
+                Expr {
+                    kind: ExprKind::Call { func, args },
+                    span,
+                }
+            }
+            _ => error,
+        }
+    }
+
+    fn fold_same(&mut self, p: P<'_>, op: BinOp) -> Expr {
+        let span = self.span(&p);
+        let mut it = inner(p);
+        let Some(first) = it.next() else {
+            return Expr {
+                kind: ExprKind::Error,
+                span,
+            };
+        };
+        let mut acc = self.expr(first);
+        for rhs in it {
+            let rhs = self.expr(rhs);
+            let s = acc.span.to(rhs.span);
+            acc = Expr {
+                kind: ExprKind::Binary(op, Box::new(acc), Box::new(rhs)),
+                span: s,
+            };
+        }
+        acc
+    }
+
+    /// A line the grammar did not understand: says what was expected here.
+    fn bad_line(&mut self, p: P<'_>, ctx: Context) {
+        let span = self.span(&p);
+        let text = p.as_str();
+        let first_line = text.lines().next().unwrap_or("").trim();
+        let words: Vec<&str> = first_line.split_whitespace().collect();
+        let first = words.first().copied().unwrap_or("");
+        let first_word: String = first
+            .chars()
+            .take_while(|c| c.is_alphanumeric() || *c == '_' || *c == '.')
+            .collect();
+        let shown: String = first_line.chars().take(60).collect();
+        let word_span = {
+            let start = span.start as usize + (text.len() - text.trim_start().len());
+            Span::new(self.file, start, start + first.len().max(1))
+        };
+
+        // A name with Vietnamese letters (`hàng_hóa`) where an ASCII name is needed.
+        let name_word = match ctx {
+            Context::Rows => words.get(1).copied().unwrap_or(""),
+            _ => first,
+        };
+        if name_word
+            .chars()
+            .any(|c| !c.is_ascii() && c.is_alphabetic())
+            && !name_word.starts_with('"')
+        {
+            let offset = first_line.find(name_word).unwrap_or(0);
+            let start = span.start as usize + (text.len() - text.trim_start().len()) + offset;
+            self.diags.push(
+                Diagnostic::new(
+                    Code::NonAsciiName,
+                    Span::new(self.file, start, start + name_word.len()),
+                    format!("`{name_word}` is not a valid name: names use ASCII letters, digits and `_`"),
+                    "not an ASCII name",
+                )
+                .with_help(format!(
+                    "write the name without accents (e.g. `{}`) and put the Vietnamese text in the label",
+                    strip_accents(name_word)
+                )),
+            );
+            return;
+        }
+
+        let (code, message, label, help) = match ctx {
+            Context::Columns | Context::Records
+                if ["entered", "required", "range", "aggregate", "without", "note"]
+                    .contains(&first_word.as_str()) =>
+            {
+                (
+                    Code::ReservedName,
+                    format!("`{first_word}` is a reserved word and cannot name a column or field"),
+                    "reserved word".to_string(),
+                    format!("choose another name, e.g. `{first_word}_value`; the label can still read as you like"),
+                )
+            }
+            Context::Rows
+                if first.starts_with(|c: char| c.is_ascii_alphabetic())
+                    && words.get(1).is_some_and(|w| w.starts_with('"')) =>
+            {
+                (
+                    Code::MissingRowNumber,
+                    format!("the row `{first}` has no row number"),
+                    "row number expected before the name".to_string(),
+                    format!(
+                        "write the number printed on the paper form first, e.g. `1 {first} …` or `1.2 {first} …`"
+                    ),
+                )
+            }
+            _ => {
+                let (what, words_here): (&str, &[&str]) = match ctx {
+                    Context::Top => (
+                        "a declaration (`use`, `unit`, `codelist`, `group` or `regime`)",
+                        TOP_WORDS,
+                    ),
+                    Context::Regime => ("a regime header line, a `form` or a `rule`", REGIME_WORDS),
+                    Context::Grid => ("a `columns { … }` or `rows { … }` block", &["columns", "rows"]),
+                    Context::Columns => ("a column: `name \"Label\" …`", ATTR_WORDS),
+                    Context::Rows => ("a row: `1 name \"Label\" : type [unit]`", ATTR_WORDS),
+                    Context::Records => ("a field: `name \"Label\" : type`", ATTR_WORDS),
+                    Context::Codelist => ("a code and its label: `01 \"Label\"`", &[]),
+                };
+                let help = match suggest(&first_word, words_here.iter().copied()) {
+                    Some(s) if s != first_word => format!("did you mean `{s}`?"),
+                    _ => match ctx {
+                        Context::Regime => did_you_mean(&first_word, "header keyword", REGIME_WORDS.iter().copied()),
+                        _ => format!("expected {what}; see `regc explain E0002` for the shapes of each block"),
+                    },
+                };
+                (
+                    Code::UnexpectedLine,
+                    format!("this line is not understood here: `{shown}`"),
+                    format!("expected {what}"),
+                    help,
+                )
+            }
+        };
+        let primary = if code == Code::UnexpectedLine { span_first_line(span, text) } else { word_span };
+        self.diags
+            .push(Diagnostic::new(code, primary, message, label).with_help(help));
+    }
+}
+
+/// The part of a span on its first line (so a swallowed block does not
+/// underline twenty lines).
+fn span_first_line(span: Span, text: &str) -> Span {
+    let len = text.find('\n').unwrap_or(text.len());
+    Span {
+        end: span.start + u32::try_from(len).unwrap_or(0),
+        ..span
+    }
+}
+
+type Rule_ = super::ast::Rule;
+
+/// `reference = { path ~ period_ref? }`, with spans shifted by `offset`
+/// (non-zero for placeholders parsed out of a message).
+pub(crate) fn reference_at(file: FileId, p: P<'_>, offset: usize) -> Reference {
+    let s = p.as_span();
+    let span = Span::new(file, s.start() + offset, s.end() + offset);
+    let mut segments = Vec::new();
+    let mut period = None;
+    for part in p.into_inner() {
+        match part.as_rule() {
+            Rule::path => {
+                let base = part.as_span().start() + offset;
+                let mut pos = 0;
+                for seg in part.as_str().split('.') {
+                    let start = base + pos;
+                    segments.push(Name {
+                        text: seg.to_string(),
+                        span: Span::new(file, start, start + seg.len()),
+                    });
+                    pos += seg.len() + 1;
+                }
+            }
+            Rule::period_ref => {
+                if let Some(n) = part.into_inner().next() {
+                    let ns = n.as_span();
+                    period = Some(Name {
+                        text: n.as_str().to_string(),
+                        span: Span::new(file, ns.start() + offset, ns.end() + offset),
+                    });
+                }
+            }
+            _ => {}
+        }
+    }
+    Reference {
+        segments,
+        period,
+        span,
+    }
+}
+
+/// Vietnamese letters without their marks, for a suggested ASCII name.
+fn strip_accents(s: &str) -> String {
+    const FROM: &str = "àáảãạăằắẳẵặâầấẩẫậèéẻẽẹêềếểễệìíỉĩịòóỏõọôồốổỗộơờớởỡợùúủũụưừứửữựỳýỷỹỵđÀÁẢÃẠĂẰẮẲẴẶÂẦẤẨẪẬÈÉẺẼẸÊỀẾỂỄỆÌÍỈĨỊÒÓỎÕỌÔỒỐỔỖỘƠỜỚỞỠỢÙÚỦŨỤƯỪỨỬỮỰỲÝỶỸỴĐ";
+    const TO: &str = "aaaaaaaaaaaaaaaaaeeeeeeeeeeeiiiiiooooooooooooooooouuuuuuuuuuuyyyyydAAAAAAAAAAAAAAAAAEEEEEEEEEEEIIIIIOOOOOOOOOOOOOOOOOUUUUUUUUUUUYYYYYD";
+    s.chars()
+        .map(|c| match FROM.chars().position(|f| f == c) {
+            Some(i) => TO.chars().nth(i).unwrap_or(c),
+            None => c,
+        })
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .collect()
+}
+
+/// A whole-file parse failure (the grammar's recovery could not absorb it,
+/// e.g. an unclosed block or string): one diagnostic at the place pest
+/// stopped, phrased without grammar rule names.
+pub(super) fn parse_error(file: FileId, text: &str, err: pest::error::Error<Rule>) -> Diagnostic {
+    use pest::error::{ErrorVariant, InputLocation};
+    let pos = match err.location {
+        InputLocation::Pos(p) => p,
+        InputLocation::Span((s, _)) => s,
+    };
+    if let Some(open) = unclosed_brace(text) {
+        return Diagnostic::new(
+            Code::UnclosedBlock,
+            Span::new(file, open, open + 1),
+            "this `{` is never closed",
+            "block opened here",
+        )
+        .with_label(
+            Span::new(file, text.len(), text.len()),
+            "the file ends before its `}`",
+        )
+        .with_help("add the missing `}` (each `form`, `rows`, `columns`, `split` and `regime` block needs one)");
+    }
+    if let Some(open) = unclosed_string(text) {
+        return Diagnostic::new(
+            Code::UnclosedBlock,
+            Span::new(file, open, open + 1),
+            "this string is never closed",
+            "string starts here",
+        )
+        .with_help("close the string with `\"` on the same line");
+    }
+    let expected = match &err.variant {
+        ErrorVariant::ParsingError { positives, .. } => {
+            let mut words: Vec<&str> = positives.iter().filter_map(|r| friendly(*r)).collect();
+            words.sort_unstable();
+            words.dedup();
+            words
+        }
+        ErrorVariant::CustomError { .. } => Vec::new(),
+    };
+    let end = text
+        .get(pos..)
+        .and_then(|rest| rest.find(|c: char| c.is_whitespace()))
+        .map(|n| pos + n.max(1))
+        .unwrap_or(text.len());
+    let label = if expected.is_empty() {
+        "unexpected here".to_string()
+    } else {
+        format!("expected {}", expected.join(" or "))
+    };
+    Diagnostic::new(
+        Code::SyntaxError,
+        Span::new(file, pos, end.min(text.len())),
+        "the file cannot be read past this point",
+        label,
+    )
+    .with_help("check the brackets and quotes around this place; `regc explain E0001` shows the shape of a regime file")
+}
+
+/// The opening brace of the first `{` that is never closed, if any.
+fn unclosed_brace(text: &str) -> Option<usize> {
+    let mut stack = Vec::new();
+    let mut in_string = false;
+    let mut chars = text.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        if in_string {
+            match c {
+                '\\' => {
+                    chars.next();
+                }
+                '"' | '\n' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match c {
+            '"' => in_string = true,
+            '/' if chars.peek().map(|(_, c)| *c) == Some('/') => {
+                for (_, c) in chars.by_ref() {
+                    if c == '\n' {
+                        break;
+                    }
+                }
+            }
+            '{' => stack.push(i),
+            '}' => {
+                stack.pop();
+            }
+            _ => {}
+        }
+    }
+    stack.first().copied()
+}
+
+/// The opening quote of a string that runs to the end of its line.
+fn unclosed_string(text: &str) -> Option<usize> {
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        let code = match line.find("//") {
+            Some(c) if line.get(..c).is_some_and(|before| before.matches('"').count() % 2 == 0) => {
+                line.get(..c).unwrap_or(line)
+            }
+            _ => line,
+        };
+        let mut open = None;
+        let mut chars = code.char_indices();
+        while let Some((i, c)) = chars.next() {
+            match c {
+                '\\' if open.is_some() => {
+                    chars.next();
+                }
+                '"' => open = if open.is_some() { None } else { Some(i) },
+                _ => {}
+            }
+        }
+        if let Some(i) = open {
+            return Some(offset + i);
+        }
+        offset += line.len();
+    }
+    None
+}
+
+/// Grammar rules as users know them; `None` for rules never worth naming.
+fn friendly(r: Rule) -> Option<&'static str> {
+    Some(match r {
+        Rule::ident | Rule::path => "a name",
+        Rule::string => "a text in double quotes",
+        Rule::int | Rule::number | Rule::signed_number => "a number",
+        Rule::date_lit => "a date (YYYY-MM-DD)",
+        Rule::expr | Rule::disj | Rule::conj | Rule::neg | Rule::cmp | Rule::sum | Rule::product | Rule::unary => {
+            "an expression"
+        }
+        Rule::cmp_op => "a comparison",
+        Rule::type_expr | Rule::type_ann => "a type",
+        Rule::unit_expr | Rule::unit_term => "a unit",
+        Rule::row_no => "a row number",
+        Rule::EOI => "the end of the file",
+        _ => return None,
+    })
+}

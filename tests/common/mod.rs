@@ -1,0 +1,66 @@
+//! Shared helpers for the integration tests: the fixture library, compiling
+//! a case against it, rendering diagnostics for snapshots.
+#![allow(dead_code)]
+
+use regc::diagnostic::render;
+use regc::source::{SourceFile, SourceMap};
+use std::path::{Path, PathBuf};
+
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The small fixture library of `tests/fixtures/lib`.
+pub fn fixture() -> SourceMap {
+    regc::source::load_library(&repo().join("tests/fixtures/lib")).expect("the fixture library is readable")
+}
+
+/// The fixture library plus one case file, added as `cases/<name>`.
+pub fn with_case(name: &str, text: &str) -> SourceMap {
+    let mut map = fixture();
+    map.add(SourceFile::new(format!("cases/{name}"), format!("cases/{name}"), text));
+    map
+}
+
+/// Every diagnostic, rendered for people (no colour) and as JSON.
+pub fn render_all(c: &regc::Compilation, sources: &SourceMap) -> String {
+    let human = render::human_all(&c.diagnostics, sources, false);
+    let json = render::json_all(&c.diagnostics, sources);
+    format!("{human}\n--- json ---\n{json}\n")
+}
+
+/// The codes a case file says it expects: a first line `// expect: E0304 E0201`
+/// (or `# expect: …` in YAML).
+pub fn expected_codes(text: &str) -> Vec<String> {
+    let first = text.lines().next().unwrap_or("");
+    let rest = first
+        .trim_start_matches("//")
+        .trim_start_matches('#')
+        .trim();
+    match rest.strip_prefix("expect:") {
+        Some(codes) => codes.split_whitespace().map(str::to_string).collect(),
+        None => Vec::new(),
+    }
+}
+
+/// Checks that every diagnostic is well formed: a real span on character
+/// boundaries inside its file, a label and a help line.
+pub fn assert_well_formed(c: &regc::Compilation, sources: &SourceMap) {
+    for d in c.diagnostics.iter() {
+        let file = sources.get(d.primary.span.file).expect("the span's file exists");
+        let (s, e) = (d.primary.span.start as usize, d.primary.span.end as usize);
+        assert!(s <= e && e <= file.text.len(), "{:?}: span {s}..{e} outside {} bytes", d.code, file.text.len());
+        assert!(file.text.is_char_boundary(s) && file.text.is_char_boundary(e), "{:?}: span not on a char boundary", d.code);
+        assert!(!d.primary.text.is_empty(), "{:?}: empty label", d.code);
+        assert!(!d.help.is_empty(), "{:?}: no help", d.code);
+        assert!(!d.message.is_empty(), "{:?}: no message", d.code);
+        for l in &d.secondary {
+            let f = sources.get(l.span.file).expect("label file exists");
+            assert!(l.span.end as usize <= f.text.len());
+        }
+    }
+}
+
+pub fn read(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
