@@ -7,10 +7,42 @@ use crate::source::{SourceMap, Span};
 use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource};
 use serde::Serialize;
 
+/// A named source whose header location counts columns in characters, as
+/// editors do (miette counts bytes, which puts `cargo` after "Hàng hóa"
+/// three columns too far right).
+struct CharColumns(NamedSource<String>);
+
+impl miette::SourceCode for CharColumns {
+    fn read_span<'a>(
+        &'a self,
+        span: &miette::SourceSpan,
+        before: usize,
+        after: usize,
+    ) -> Result<Box<dyn miette::SpanContents<'a> + 'a>, miette::MietteError> {
+        let inner = self.0.read_span(span, before, after)?;
+        if before != 0 || after != 0 {
+            return Ok(inner);
+        }
+        let text = self.0.inner().as_str();
+        let at = span.offset().min(text.len());
+        let line_start = text.get(..at).and_then(|t| t.rfind('\n')).map(|n| n + 1).unwrap_or(0);
+        let column = text.get(line_start..at).map(|t| t.chars().count()).unwrap_or(0);
+        let contents = miette::MietteSpanContents::new_named(
+            self.0.name().to_string(),
+            inner.data(),
+            *inner.span(),
+            inner.line(),
+            column,
+            inner.line_count(),
+        );
+        Ok(Box::new(contents))
+    }
+}
+
 /// One diagnostic with its source, in the shape miette renders.
 struct Report<'a> {
     diag: &'a Diagnostic,
-    source: NamedSource<String>,
+    source: CharColumns,
     labels: Vec<LabeledSpan>,
 }
 
@@ -90,7 +122,7 @@ pub fn human(diag: &Diagnostic, sources: &SourceMap, color: bool) -> String {
     }
     let report = Report {
         diag,
-        source: NamedSource::new(name, text).with_language("regime"),
+        source: CharColumns(NamedSource::new(name, text)),
         labels,
     };
     let theme = if color { GraphicalTheme::unicode() } else { GraphicalTheme::unicode_nocolor() };
