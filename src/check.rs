@@ -47,8 +47,15 @@ pub fn check(env: &Env<'_>, sources: &SourceMap, diags: &mut Diagnostics) -> ir:
         let header = header::check(table.regime, env.data, diags);
         if table.forms.is_empty() {
             diags.push(
-                Diagnostic::new(Code::NoForms, table.regime.code.span, format!("the regime `{code}` has no forms"), "no forms")
-                    .with_help("a regime reports its data on forms: add `form B01 \"…\" { rows { … } }`"),
+                Diagnostic::new(
+                    Code::NoForms,
+                    table.regime.code.span,
+                    format!("the regime `{code}` has no forms"),
+                    "no forms",
+                )
+                .with_help(
+                    "a regime reports its data on forms: add `form B01 \"…\" { rows { … } }`",
+                ),
             );
         }
         let forms = table
@@ -73,7 +80,9 @@ pub fn check(env: &Env<'_>, sources: &SourceMap, diags: &mut Diagnostics) -> ir:
     let mut sigs: HashMap<CellKey, CellSig> = HashMap::new();
     for w in &work {
         for (fi, cells) in w.forms.iter().enumerate() {
-            let Some(form) = env.regimes.get(w.code).and_then(|t| t.forms.get(fi)) else { continue };
+            let Some(form) = env.regimes.get(w.code).and_then(|t| t.forms.get(fi)) else {
+                continue;
+            };
             for c in cells {
                 if let Some(sig) = &c.sig {
                     sigs.insert(key(w.code, form.code(), &c.id), sig.clone());
@@ -89,11 +98,17 @@ pub fn check(env: &Env<'_>, sources: &SourceMap, diags: &mut Diagnostics) -> ir:
     loop {
         let mut progress = false;
         for w in work.iter_mut() {
-            let Some(table) = env.regimes.get(w.code) else { continue };
+            let Some(table) = env.regimes.get(w.code) else {
+                continue;
+            };
             for (fi, cells) in w.forms.iter_mut().enumerate() {
-                let Some(form) = table.forms.get(fi) else { continue };
+                let Some(form) = table.forms.get(fi) else {
+                    continue;
+                };
                 for (ci, cell) in cells.iter_mut().enumerate() {
-                    let Some(formula) = cell.formula else { continue };
+                    let Some(formula) = cell.formula else {
+                        continue;
+                    };
                     let k = key(w.code, form.code(), &cell.id);
                     if done.contains(&k) {
                         continue;
@@ -108,7 +123,11 @@ pub fn check(env: &Env<'_>, sources: &SourceMap, diags: &mut Diagnostics) -> ir:
                     };
                     let mut scratch = Diagnostics::new();
                     let (typed, cell_deps, deferred) = {
-                        let sink = if final_round { &mut *diags } else { &mut scratch };
+                        let sink = if final_round {
+                            &mut *diags
+                        } else {
+                            &mut scratch
+                        };
                         let mut cx = ExprCx {
                             env,
                             regime: w.code,
@@ -166,7 +185,10 @@ pub fn check(env: &Env<'_>, sources: &SourceMap, diags: &mut Diagnostics) -> ir:
             for c in cells.iter_mut() {
                 if c.sig.is_none() {
                     c.sig = Some(CellSig {
-                        ty: ir::Type::Decimal { precision: 38, scale: 6 },
+                        ty: ir::Type::Decimal {
+                            precision: 38,
+                            scale: 6,
+                        },
                         unit: Unit::dimensionless(),
                     });
                 }
@@ -177,10 +199,14 @@ pub fn check(env: &Env<'_>, sources: &SourceMap, diags: &mut Diagnostics) -> ir:
     // 4–5: rules and assembly.
     let mut regimes = Vec::new();
     for w in &work {
-        let Some(table) = env.regimes.get(w.code) else { continue };
+        let Some(table) = env.regimes.get(w.code) else {
+            continue;
+        };
         let mut forms_ir = Vec::new();
         for (fi, cells) in w.forms.iter().enumerate() {
-            let Some(form) = table.forms.get(fi) else { continue };
+            let Some(form) = table.forms.get(fi) else {
+                continue;
+            };
             forms_ir.push(form_ir(form, cells, &w.formulas, fi));
         }
         let mut rules_ir = rules::written(env, table, w.code, w.header.frequency, &sigs, diags);
@@ -239,7 +265,13 @@ fn key(regime: &str, form: &str, cell: &str) -> CellKey {
 
 /// Checks a typed formula against the cell's declared type and unit, and
 /// scales a fraction into percentage points for a percent cell.
-fn conform(typed: expr::Typed, sig: &CellSig, span: Span, id: &str, diags: &mut Diagnostics) -> ir::Expr {
+fn conform(
+    typed: expr::Typed,
+    sig: &CellSig,
+    span: Span,
+    id: &str,
+    diags: &mut Diagnostics,
+) -> ir::Expr {
     if typed.poisoned {
         return typed.expr;
     }
@@ -249,7 +281,11 @@ fn conform(typed: expr::Typed, sig: &CellSig, span: Span, id: &str, diags: &mut 
             Diagnostic::new(
                 Code::DeclaredTypeMismatch,
                 span,
-                format!("the formula of `{id}` gives a {}, but the cell is a {}", expr::ty_name(&typed.expr.ty), expr::ty_name(&want)),
+                format!(
+                    "the formula of `{id}` gives a {}, but the cell is a {}",
+                    expr::ty_name(&typed.expr.ty),
+                    expr::ty_name(&want)
+                ),
                 format!("gives a {}", expr::ty_name(&typed.expr.ty)),
             )
             .with_help("change the formula or the cell's declared type"),
@@ -262,10 +298,15 @@ fn conform(typed: expr::Typed, sig: &CellSig, span: Span, id: &str, diags: &mut 
                 Diagnostic::new(
                     Code::DeclaredTypeMismatch,
                     span,
-                    format!("`{id}` is a percent, but its formula gives a quantity in {}", typed.expr.unit),
+                    format!(
+                        "`{id}` is a percent, but its formula gives a quantity in {}",
+                        typed.expr.unit
+                    ),
                     format!("in {}", typed.expr.unit),
                 )
-                .with_help("a percent is a ratio of two quantities in the same unit, e.g. `= ytd / plan`"),
+                .with_help(
+                    "a percent is a ratio of two quantities in the same unit, e.g. `= ytd / plan`",
+                ),
             );
             return typed.expr;
         }
@@ -289,9 +330,20 @@ fn conform(typed: expr::Typed, sig: &CellSig, span: Span, id: &str, diags: &mut 
 /// and money stay so under `+ - ×`, sums, minima and maxima; anything with
 /// a division (or mixed inputs) is a decimal.
 fn infer_type(e: &ir::Expr, sigs: &HashMap<CellKey, CellSig>, regime: &str) -> ir::Type {
-    fn walk(e: &ir::Expr, sigs: &HashMap<CellKey, CellSig>, regime: &str, acc: &mut Option<ir::Type>, exact: &mut bool) {
+    fn walk(
+        e: &ir::Expr,
+        sigs: &HashMap<CellKey, CellSig>,
+        regime: &str,
+        acc: &mut Option<ir::Type>,
+        exact: &mut bool,
+    ) {
         match &e.kind {
-            ir::ExprKind::Cell { regime: regime_of, form, cell, .. } => {
+            ir::ExprKind::Cell {
+                regime: regime_of,
+                form,
+                cell,
+                ..
+            } => {
                 let k = CellKey {
                     regime: regime_of.clone().unwrap_or_else(|| regime.to_string()),
                     form: form.clone(),
@@ -310,14 +362,28 @@ fn infer_type(e: &ir::Expr, sigs: &HashMap<CellKey, CellSig>, regime: &str) -> i
                     *exact = false;
                 }
             }
-            ir::ExprKind::Binary { bin: ir::BinOp::Div, .. } | ir::ExprKind::Call { func: ir::Func::Round, .. } => *exact = false,
+            ir::ExprKind::Binary {
+                bin: ir::BinOp::Div,
+                ..
+            }
+            | ir::ExprKind::Call {
+                func: ir::Func::Round,
+                ..
+            } => *exact = false,
             ir::ExprKind::Binary { lhs, rhs, .. } => {
                 walk(lhs, sigs, regime, acc, exact);
                 walk(rhs, sigs, regime, acc, exact);
             }
-            ir::ExprKind::Neg { arg } | ir::ExprKind::YearToDate { arg, .. } => walk(arg, sigs, regime, acc, exact),
-            ir::ExprKind::Call { args, .. } => args.iter().for_each(|a| walk(a, sigs, regime, acc, exact)),
-            ir::ExprKind::Records { func: ir::RecordFunc::Count, .. } => {
+            ir::ExprKind::Neg { arg } | ir::ExprKind::YearToDate { arg, .. } => {
+                walk(arg, sigs, regime, acc, exact)
+            }
+            ir::ExprKind::Call { args, .. } => {
+                args.iter().for_each(|a| walk(a, sigs, regime, acc, exact))
+            }
+            ir::ExprKind::Records {
+                func: ir::RecordFunc::Count,
+                ..
+            } => {
                 if acc.is_none() {
                     *acc = Some(ir::Type::Int);
                 }
@@ -336,7 +402,10 @@ fn infer_type(e: &ir::Expr, sigs: &HashMap<CellKey, CellSig>, regime: &str) -> i
     walk(e, sigs, regime, &mut acc, &mut exact);
     match (acc, exact) {
         (Some(t), true) => t,
-        _ => ir::Type::Decimal { precision: 38, scale: 6 },
+        _ => ir::Type::Decimal {
+            precision: 38,
+            scale: 6,
+        },
     }
 }
 
@@ -371,14 +440,24 @@ fn cycles(deps: &HashMap<CellKey, (Span, Vec<CellKey>)>, diags: &mut Diagnostics
                     1 => {
                         // A cycle: from `s` up the stack to `node`.
                         let pos = stack.iter().position(|(n, _)| *n == s).unwrap_or(0);
-                        let path: Vec<&CellKey> = stack.get(pos..).unwrap_or(&[]).iter().map(|(n, _)| *n).collect();
+                        let path: Vec<&CellKey> = stack
+                            .get(pos..)
+                            .unwrap_or(&[])
+                            .iter()
+                            .map(|(n, _)| *n)
+                            .collect();
                         if path.iter().any(|p| reported.contains(p)) {
                             continue;
                         }
                         reported.extend(path.iter().copied());
                         let first = path.iter().min().copied().unwrap_or(s);
-                        let Some((span, _)) = deps.get(first) else { continue };
-                        let names: Vec<String> = path.iter().map(|k| format!("{}.{}", k.form, k.cell)).collect();
+                        let Some((span, _)) = deps.get(first) else {
+                            continue;
+                        };
+                        let names: Vec<String> = path
+                            .iter()
+                            .map(|k| format!("{}.{}", k.form, k.cell))
+                            .collect();
                         let mut d = Diagnostic::new(
                             Code::ComputedCycle,
                             *span,
@@ -407,10 +486,19 @@ fn cycles(deps: &HashMap<CellKey, (Span, Vec<CellKey>)>, diags: &mut Diagnostics
 
 fn yearly_warnings(regime: &ast::Regime, freq: ir::Frequency, diags: &mut Diagnostics) {
     for form in &regime.forms {
-        let ast::FormBody::Grid { columns, rows, .. } = &form.body else { continue };
-        let attrs = columns.iter().flat_map(|c| c.attrs.iter()).chain(rows_attrs(rows));
+        let ast::FormBody::Grid { columns, rows, .. } = &form.body else {
+            continue;
+        };
+        let attrs = columns
+            .iter()
+            .flat_map(|c| c.attrs.iter())
+            .chain(rows_attrs(rows));
         for a in attrs {
-            if let ast::Attr::Entered { once_per_year: true, span } = a {
+            if let ast::Attr::Entered {
+                once_per_year: true,
+                span,
+            } = a
+            {
                 diags.push(
                     Diagnostic::new(
                         Code::YearlyInYearly,
@@ -438,7 +526,12 @@ fn rows_attrs(rows: &[ast::RowItem]) -> Vec<&ast::Attr> {
     out
 }
 
-fn form_ir(form: &crate::resolve::FormTable<'_>, cells: &[CellDecl<'_>], formulas: &HashMap<(usize, usize), ir::Expr>, fi: usize) -> ir::Form {
+fn form_ir(
+    form: &crate::resolve::FormTable<'_>,
+    cells: &[CellDecl<'_>],
+    formulas: &HashMap<(usize, usize), ir::Expr>,
+    fi: usize,
+) -> ir::Form {
     let (kind, columns, rows) = match &form.shape {
         FormShape::Records { .. } => (ir::FormKind::Records, Vec::new(), Vec::new()),
         FormShape::Grid { columns, rows } => {
@@ -465,7 +558,10 @@ fn form_ir(form: &crate::resolve::FormTable<'_>, cells: &[CellDecl<'_>], formula
                     number: r.row.number.text.clone(),
                     label: r.row.label.value.clone(),
                     depth: r.depth,
-                    parent: r.parent.and_then(|p| rows.get(p)).map(|p| p.row.name.text.clone()),
+                    parent: r
+                        .parent
+                        .and_then(|p| rows.get(p))
+                        .map(|p| p.row.name.text.clone()),
                     relation: r.relation.map(|k| match k {
                         ast::ChildKind::Split => ir::Relation::Split,
                         ast::ChildKind::OfWhich => ir::Relation::OfWhich,
@@ -481,19 +577,26 @@ fn form_ir(form: &crate::resolve::FormTable<'_>, cells: &[CellDecl<'_>], formula
         .enumerate()
         .map(|(ci, c)| {
             let sig = c.sig.clone().unwrap_or(CellSig {
-                ty: ir::Type::Decimal { precision: 38, scale: 6 },
+                ty: ir::Type::Decimal {
+                    precision: 38,
+                    scale: 6,
+                },
                 unit: Unit::dimensionless(),
             });
             let entry = match formulas.get(&(fi, ci)) {
                 Some(f) => ir::Entry::Computed { formula: f.clone() },
-                None if c.formula.is_some() => ir::Entry::Computed { formula: expr::number("0") },
+                None if c.formula.is_some() => ir::Entry::Computed {
+                    formula: expr::number("0"),
+                },
                 None if c.yearly => ir::Entry::EnteredYearly,
                 None => ir::Entry::Entered,
             };
             let aggregation = match entry {
                 ir::Entry::Computed { .. } => None,
                 _ if kind == ir::FormKind::Records => None,
-                _ => c.aggregation.or(Some(forms::default_aggregation(&sig, c.yearly))),
+                _ => c
+                    .aggregation
+                    .or(Some(forms::default_aggregation(&sig, c.yearly))),
             };
             ir::Cell {
                 id: c.id.clone(),
@@ -522,24 +625,36 @@ fn form_ir(form: &crate::resolve::FormTable<'_>, cells: &[CellDecl<'_>], formula
 fn used_codelists(env: &Env<'_>, regimes: &[ir::Regime]) -> Vec<ir::Codelist> {
     let mut out: BTreeMap<String, ir::Codelist> = BTreeMap::new();
     for r in regimes {
-        let Some(table) = env.regimes.get(r.code.as_str()) else { continue };
-        let Some(scope) = env.scopes.get(table.file) else { continue };
+        let Some(table) = env.regimes.get(r.code.as_str()) else {
+            continue;
+        };
+        let Some(scope) = env.scopes.get(table.file) else {
+            continue;
+        };
         for f in &r.forms {
             for c in &f.cells {
-                let ir::Type::Code { codelist } = &c.ty else { continue };
+                let ir::Type::Code { codelist } = &c.ty else {
+                    continue;
+                };
                 if out.contains_key(codelist) {
                     continue;
                 }
                 // Rows from groups use their own module's codelists.
                 let found = scope.codelists.get(codelist.as_str()).copied().or_else(|| {
-                    env.scopes.iter().find_map(|s| s.codelists.get(codelist.as_str()).copied())
+                    env.scopes
+                        .iter()
+                        .find_map(|s| s.codelists.get(codelist.as_str()).copied())
                 });
                 let Some(cl) = found else { continue };
                 let decl = cl.decl();
                 let list = match cl {
                     CodelistRef::Inline(_) => ir::Codelist {
                         code: codelist.clone(),
-                        title: decl.label.as_ref().map(|l| l.value.clone()).unwrap_or_default(),
+                        title: decl
+                            .label
+                            .as_ref()
+                            .map(|l| l.value.clone())
+                            .unwrap_or_default(),
                         values: match &decl.source {
                             ast::CodelistSource::Inline(values) => values
                                 .iter()
@@ -554,7 +669,11 @@ fn used_codelists(env: &Env<'_>, regimes: &[ir::Regime]) -> Vec<ir::Codelist> {
                     },
                     CodelistRef::File(_, file) => ir::Codelist {
                         code: codelist.clone(),
-                        title: decl.label.as_ref().map(|l| l.value.clone()).unwrap_or_else(|| file.title.clone()),
+                        title: decl
+                            .label
+                            .as_ref()
+                            .map(|l| l.value.clone())
+                            .unwrap_or_else(|| file.title.clone()),
                         values: file.values.clone(),
                     },
                 };
@@ -569,19 +688,20 @@ fn declared_units(env: &Env<'_>) -> Vec<ir::UnitOfMeasure> {
     let mut out: BTreeMap<String, ir::UnitOfMeasure> = BTreeMap::new();
     for f in env.files {
         for u in &f.units {
-            out.entry(u.name.text.clone()).or_insert_with(|| ir::UnitOfMeasure {
-                name: u.name.text.clone(),
-                label: u.label.as_ref().map(|l| l.value.clone()),
-                defined_as: u.alias.as_ref().map(|(n, e)| {
-                    let mut unit = Unit::dimensionless();
-                    for t in &e.terms {
-                        let mut m = BTreeMap::new();
-                        m.insert(t.name.text.clone(), t.power);
-                        unit = unit.mul(&Unit(m));
-                    }
-                    (expr::normalize(&n.text), unit)
-                }),
-            });
+            out.entry(u.name.text.clone())
+                .or_insert_with(|| ir::UnitOfMeasure {
+                    name: u.name.text.clone(),
+                    label: u.label.as_ref().map(|l| l.value.clone()),
+                    defined_as: u.alias.as_ref().map(|(n, e)| {
+                        let mut unit = Unit::dimensionless();
+                        for t in &e.terms {
+                            let mut m = BTreeMap::new();
+                            m.insert(t.name.text.clone(), t.power);
+                            unit = unit.mul(&Unit(m));
+                        }
+                        (expr::normalize(&n.text), unit)
+                    }),
+                });
         }
     }
     out.into_values().collect()

@@ -12,7 +12,11 @@ use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
 #[derive(Parser, Debug)]
-#[command(name = "regc", version, about = "Compiles government reporting regimes into schemas, rules, forms and roll-ups")]
+#[command(
+    name = "regc",
+    version,
+    about = "Compiles government reporting regimes into schemas, rules, forms and roll-ups"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -98,13 +102,21 @@ pub fn run(cli: Cli) -> i32 {
     let color = match cli.color {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
-        ColorChoice::Auto => std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+        ColorChoice::Auto => {
+            std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+        }
     };
     match cli.command {
         Command::Check { paths, format } => check(&paths, format, color),
         Command::List { paths, format } => list(&paths, format, color),
         Command::Explain { code } => explain(&code),
-        Command::Build { paths, out, ir, check, format } => build(&paths, &out, ir.as_deref(), check, format, color),
+        Command::Build {
+            paths,
+            out,
+            ir,
+            check,
+            format,
+        } => build(&paths, &out, ir.as_deref(), check, format, color),
     }
 }
 
@@ -141,7 +153,10 @@ fn load(paths: &[PathBuf]) -> Result<SourceMap, String> {
         let in_library = root.join(source::LIBRARY_MANIFEST).is_file();
         if p.is_file() && !in_library {
             let text = std::fs::read_to_string(p).map_err(|e| format!("{}: {e}", p.display()))?;
-            let rel = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            let rel = p
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
             map.add(SourceFile::new(source::display_path(p), rel, text));
             continue;
         }
@@ -177,7 +192,10 @@ fn check(paths: &[PathBuf], format: DiagFormat, color: bool) -> i32 {
     let c = crate::compile(&sources);
     print_diagnostics(&c, &sources, format, color);
     if format == DiagFormat::Human {
-        let files = sources.iter().filter(|(_, f)| f.kind == source::FileKind::Regime).count();
+        let files = sources
+            .iter()
+            .filter(|(_, f)| f.kind == source::FileKind::Regime)
+            .count();
         eprintln!(
             "checked {} regime(s) in {files} file(s): {} error(s), {} warning(s)",
             c.library.regimes.len(),
@@ -283,7 +301,12 @@ fn table<const N: usize>(rows: &[[String; N]]) -> String {
         let line: Vec<String> = r
             .iter()
             .zip(widths.iter())
-            .map(|(cell, w)| format!("{cell}{}", " ".repeat(w.saturating_sub(cell.chars().count()))))
+            .map(|(cell, w)| {
+                format!(
+                    "{cell}{}",
+                    " ".repeat(w.saturating_sub(cell.chars().count()))
+                )
+            })
             .collect();
         out.push_str(line.join("  ").trim_end());
         out.push('\n');
@@ -366,7 +389,14 @@ mod erased {
     }
 }
 
-fn build(paths: &[PathBuf], out: &Path, ir_dir: Option<&Path>, check: bool, format: DiagFormat, color: bool) -> i32 {
+fn build(
+    paths: &[PathBuf],
+    out: &Path,
+    ir_dir: Option<&Path>,
+    check: bool,
+    format: DiagFormat,
+    color: bool,
+) -> i32 {
     let sources = match load(paths) {
         Ok(s) => s,
         Err(e) => return usage_error(&e),
@@ -374,7 +404,10 @@ fn build(paths: &[PathBuf], out: &Path, ir_dir: Option<&Path>, check: bool, form
     let c = crate::compile(&sources);
     print_diagnostics(&c, &sources, format, color);
     if c.has_errors() {
-        eprintln!("build failed: {} error(s); nothing was written", c.diagnostics.error_count());
+        eprintln!(
+            "build failed: {} error(s); nothing was written",
+            c.diagnostics.error_count()
+        );
         return 1;
     }
     let (dir, files) = match ir_dir {
@@ -392,7 +425,10 @@ fn build(paths: &[PathBuf], out: &Path, ir_dir: Option<&Path>, check: bool, form
                 0
             }
             Ok(diff) => {
-                eprintln!("{} is not up to date with the sources; run `regc build`:", dir.display());
+                eprintln!(
+                    "{} is not up to date with the sources; run `regc build`:",
+                    dir.display()
+                );
                 for d in diff {
                     eprintln!("  {d}");
                 }
@@ -452,8 +488,14 @@ fn walk(root: &Path, dir: &Path, out: &mut Vec<String>) -> std::io::Result<()> {
 /// Writes the tree atomically: into a fresh sibling folder, then swapped in
 /// with renames, so that a failed build leaves the old tree as it was.
 fn write_tree(dir: &Path, files: &[(String, String)]) -> Result<(), String> {
-    let parent = dir.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let name = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "generated".into());
+    let parent = dir
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "generated".into());
     let tmp = parent.join(format!(".{name}.tmp-{}", std::process::id()));
     let old = parent.join(format!(".{name}.old-{}", std::process::id()));
     let io = |e: std::io::Error, p: &Path| format!("{}: {e}", p.display());

@@ -149,8 +149,15 @@ pub struct Mapping {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(untagged)]
 enum HolidayEntry {
-    Day { date: NaiveDate, name: String },
-    Range { from: NaiveDate, to: NaiveDate, name: String },
+    Day {
+        date: NaiveDate,
+        name: String,
+    },
+    Range {
+        from: NaiveDate,
+        to: NaiveDate,
+        name: String,
+    },
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -294,7 +301,15 @@ pub fn load(sources: &SourceMap, diags: &mut Diagnostics) -> DataSet {
                     })
                     .collect();
                 if let Some(csv) = &e.units_csv {
-                    let rows = read_csv(sources, id, &file.rel, &file.text, csv, &["code", "name", "level", "parent"], diags);
+                    let rows = read_csv(
+                        sources,
+                        id,
+                        &file.rel,
+                        &file.text,
+                        csv,
+                        &["code", "name", "level", "parent"],
+                        diags,
+                    );
                     units.extend(rows.into_iter().map(|(at, mut f)| {
                         let parent = f.pop().filter(|p| !p.is_empty());
                         let level = f.pop().unwrap_or_default();
@@ -321,8 +336,19 @@ pub fn load(sources: &SourceMap, diags: &mut Diagnostics) -> DataSet {
             DataFile::OrgMapping(m) => {
                 let mut pairs = m.pairs;
                 if let Some(csv) = &m.pairs_csv {
-                    for (at, f) in read_csv(sources, id, &file.rel, &file.text, csv, &["old", "new", "type"], diags) {
-                        let (Some(old), Some(new), Some(kind)) = (f.first(), f.get(1), f.get(2)) else { continue };
+                    for (at, f) in read_csv(
+                        sources,
+                        id,
+                        &file.rel,
+                        &file.text,
+                        csv,
+                        &["old", "new", "type"],
+                        diags,
+                    ) {
+                        let (Some(old), Some(new), Some(kind)) = (f.first(), f.get(1), f.get(2))
+                        else {
+                            continue;
+                        };
                         let kind = match kind.as_str() {
                             "full" => MapType::Full,
                             "partial" => MapType::Partial,
@@ -389,11 +415,7 @@ pub fn load(sources: &SourceMap, diags: &mut Diagnostics) -> DataSet {
 /// Units must have a known level or type, unique codes within an edition,
 /// and a parent that exists in the same edition (or, for units whose parent
 /// is above the territorial tree, in an edition without end date).
-fn check_editions(
-    set: &DataSet,
-    level_file: Option<FileId>,
-    diags: &mut Diagnostics,
-) {
+fn check_editions(set: &DataSet, level_file: Option<FileId>, diags: &mut Diagnostics) {
     let kinds: Vec<&str> = set
         .levels
         .iter()
@@ -413,9 +435,19 @@ fn check_editions(
         for u in &edition.units {
             if let Some(first) = codes.insert(u.code.as_str(), u.at) {
                 diags.push(
-                    Diagnostic::new(Code::DuplicateDataCode, u.at, format!("the org unit `{}` is given twice in edition `{}`", u.code, edition.edition), "given again here")
-                        .with_label(first, "first given here")
-                        .with_help("codes must be unique within an edition; remove or renumber one of them"),
+                    Diagnostic::new(
+                        Code::DuplicateDataCode,
+                        u.at,
+                        format!(
+                            "the org unit `{}` is given twice in edition `{}`",
+                            u.code, edition.edition
+                        ),
+                        "given again here",
+                    )
+                    .with_label(first, "first given here")
+                    .with_help(
+                        "codes must be unique within an edition; remove or renumber one of them",
+                    ),
                 );
             }
         }
@@ -425,10 +457,17 @@ fn check_editions(
                     Diagnostic::new(
                         Code::UnknownUnitLevel,
                         u.at,
-                        format!("unit `{}` has level `{}`, which is not declared", u.code, u.level),
+                        format!(
+                            "unit `{}` has level `{}`, which is not declared",
+                            u.code, u.level
+                        ),
                         "unknown level or unit type",
                     )
-                    .with_help(did_you_mean(&u.level, "level", kinds.iter().copied())),
+                    .with_help(did_you_mean(
+                        &u.level,
+                        "level",
+                        kinds.iter().copied(),
+                    )),
                 );
             }
             if let Some(parent) = &u.parent
@@ -445,13 +484,20 @@ fn check_editions(
                         ),
                         "no such unit",
                     )
-                    .with_help("parents must be units of the same edition, or of an edition without dates"),
+                    .with_help(
+                        "parents must be units of the same edition, or of an edition without dates",
+                    ),
                 );
             }
         }
     }
     if set.levels.is_empty() && !set.editions.is_empty() {
-        let at = set.editions.first().map(|e| e.file).or(level_file).unwrap_or_default();
+        let at = set
+            .editions
+            .first()
+            .map(|e| e.file)
+            .or(level_file)
+            .unwrap_or_default();
         diags.push(
             Diagnostic::new(
                 Code::MissingDataFile,
@@ -492,7 +538,12 @@ fn occurrences<'a>(text: &'a str, needle: &'a str) -> impl Iterator<Item = (usiz
         let before = i.checked_sub(1).and_then(|b| bytes.get(b)).copied();
         let after = bytes.get(i + m.len()).copied();
         let boundary = |c: Option<u8>| {
-            c.is_none_or(|c| matches!(c, b' ' | b'"' | b'\'' | b',' | b'[' | b']' | b'{' | b'}' | b':' | b'\n' | b'\r'))
+            c.is_none_or(|c| {
+                matches!(
+                    c,
+                    b' ' | b'"' | b'\'' | b',' | b'[' | b']' | b'{' | b'}' | b':' | b'\n' | b'\r'
+                )
+            })
         };
         (boundary(before) && boundary(after)).then_some((i, i + m.len()))
     })
@@ -518,27 +569,55 @@ fn read_csv(
     diags: &mut Diagnostics,
 ) -> Vec<(Span, Vec<String>)> {
     let dir = yaml_rel.rsplit_once('/').map(|(d, _)| d).unwrap_or("");
-    let rel = if dir.is_empty() { name.to_string() } else { format!("{dir}/{name}") };
+    let rel = if dir.is_empty() {
+        name.to_string()
+    } else {
+        format!("{dir}/{name}")
+    };
     let Some(id) = sources.find_rel(&rel) else {
         diags.push(
-            Diagnostic::new(Code::MissingDataFile, find(yaml, yaml_text, name, 0), format!("there is no file `{rel}` in this library"), "file not found")
-                .with_help("the CSV file is named relative to the folder of this YAML file"),
+            Diagnostic::new(
+                Code::MissingDataFile,
+                find(yaml, yaml_text, name, 0),
+                format!("there is no file `{rel}` in this library"),
+                "file not found",
+            )
+            .with_help("the CSV file is named relative to the folder of this YAML file"),
         );
         return Vec::new();
     };
-    let Some(file) = sources.get(id) else { return Vec::new() };
+    let Some(file) = sources.get(id) else {
+        return Vec::new();
+    };
     let text = file.text.as_str();
-    let mut reader = csv::ReaderBuilder::new().has_headers(true).from_reader(text.as_bytes());
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .from_reader(text.as_bytes());
     let line_span = |start: usize| {
-        let end = text.get(start..).and_then(|t| t.find('\n')).map(|n| start + n).unwrap_or(text.len());
+        let end = text
+            .get(start..)
+            .and_then(|t| t.find('\n'))
+            .map(|n| start + n)
+            .unwrap_or(text.len());
         Span::new(id, start, end)
     };
     match reader.headers() {
         Ok(h) if h.iter().eq(header.iter().copied()) => {}
         Ok(_) | Err(_) => {
             diags.push(
-                Diagnostic::new(Code::YamlError, line_span(0), format!("this CSV file does not start with the header `{}`", header.join(",")), "unexpected header")
-                    .with_help(format!("the first line names the columns: {}", header.join(","))),
+                Diagnostic::new(
+                    Code::YamlError,
+                    line_span(0),
+                    format!(
+                        "this CSV file does not start with the header `{}`",
+                        header.join(",")
+                    ),
+                    "unexpected header",
+                )
+                .with_help(format!(
+                    "the first line names the columns: {}",
+                    header.join(",")
+                )),
             );
             return Vec::new();
         }
@@ -552,8 +631,16 @@ fn read_csv(
                 let at = line_span(record.position().map(|p| p.byte() as usize).unwrap_or(0));
                 if record.len() != header.len() {
                     diags.push(
-                        Diagnostic::new(Code::YamlError, at, format!("this row has {} fields, not {}", record.len(), header.len()), "wrong number of fields")
-                            .with_help(format!("each row has the columns {}; quote a field that contains a comma", header.join(","))),
+                        Diagnostic::new(
+                            Code::YamlError,
+                            at,
+                            format!("this row has {} fields, not {}", record.len(), header.len()),
+                            "wrong number of fields",
+                        )
+                        .with_help(format!(
+                            "each row has the columns {}; quote a field that contains a comma",
+                            header.join(",")
+                        )),
                     );
                     continue;
                 }
@@ -562,8 +649,13 @@ fn read_csv(
             Err(e) => {
                 let at = e.position().map(|p| p.byte() as usize).unwrap_or(0);
                 diags.push(
-                    Diagnostic::new(Code::YamlError, line_span(at), format!("this CSV row cannot be read: {e}"), "here")
-                        .with_help("check the quotes on this line"),
+                    Diagnostic::new(
+                        Code::YamlError,
+                        line_span(at),
+                        format!("this CSV row cannot be read: {e}"),
+                        "here",
+                    )
+                    .with_help("check the quotes on this line"),
                 );
                 break;
             }

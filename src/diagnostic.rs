@@ -40,7 +40,12 @@ pub struct Diagnostic {
 
 impl Diagnostic {
     /// A diagnostic of the code's default severity.
-    pub fn new(code: Code, span: Span, message: impl Into<String>, label: impl Into<String>) -> Self {
+    pub fn new(
+        code: Code,
+        span: Span,
+        message: impl Into<String>,
+        label: impl Into<String>,
+    ) -> Self {
         Diagnostic {
             severity: code.severity(),
             code,
@@ -159,11 +164,18 @@ pub fn did_you_mean<'a>(
         0 => format!("no {what} is declared here; declare it first"),
         1..=8 => format!(
             "the {what}s available here are: {}",
-            all.iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(", ")
+            all.iter()
+                .map(|c| format!("`{c}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
         ),
         n => format!(
             "{n} {what}s are available here, e.g. {}",
-            all.iter().take(6).map(|c| format!("`{c}`")).collect::<Vec<_>>().join(", ")
+            all.iter()
+                .take(6)
+                .map(|c| format!("`{c}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
         ),
     }
 }

@@ -250,20 +250,30 @@ pub struct Cell {
 pub enum Type {
     /// A whole number.
     Int,
-    Decimal { precision: u32, scale: u32 },
+    Decimal {
+        precision: u32,
+        scale: u32,
+    },
     /// Vietnamese đồng, a whole number (VND has no minor unit).
     Money,
     /// Percentage points: 80 means 80 %.
     Percent,
-    Text { max_len: u32 },
+    Text {
+        max_len: u32,
+    },
     Date,
     Bool,
-    Code { codelist: String },
+    Code {
+        codelist: String,
+    },
 }
 
 impl Type {
     pub fn is_numeric(&self) -> bool {
-        matches!(self, Type::Int | Type::Decimal { .. } | Type::Money | Type::Percent)
+        matches!(
+            self,
+            Type::Int | Type::Decimal { .. } | Type::Money | Type::Percent
+        )
     }
 }
 
@@ -280,7 +290,9 @@ pub enum Entry {
     /// Entered in the first period of each year (a yearly plan); later
     /// periods of the year carry it.
     EnteredYearly,
-    Computed { formula: Expr },
+    Computed {
+        formula: Expr,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -365,13 +377,33 @@ impl std::fmt::Display for Unit {
         let part = |items: Vec<(&String, i32)>| {
             items
                 .iter()
-                .map(|(k, p)| if *p == 1 { (*k).clone() } else { format!("{k}^{p}") })
+                .map(|(k, p)| {
+                    if *p == 1 {
+                        (*k).clone()
+                    } else {
+                        format!("{k}^{p}")
+                    }
+                })
                 .collect::<Vec<_>>()
                 .join("*")
         };
-        let num: Vec<_> = self.0.iter().filter(|(_, p)| **p > 0).map(|(k, p)| (k, *p)).collect();
-        let den: Vec<_> = self.0.iter().filter(|(_, p)| **p < 0).map(|(k, p)| (k, -*p)).collect();
-        let n = if num.is_empty() { "1".to_string() } else { part(num) };
+        let num: Vec<_> = self
+            .0
+            .iter()
+            .filter(|(_, p)| **p > 0)
+            .map(|(k, p)| (k, *p))
+            .collect();
+        let den: Vec<_> = self
+            .0
+            .iter()
+            .filter(|(_, p)| **p < 0)
+            .map(|(k, p)| (k, -*p))
+            .collect();
+        let n = if num.is_empty() {
+            "1".to_string()
+        } else {
+            part(num)
+        };
         if den.is_empty() {
             f.write_str(&n)
         } else {
@@ -405,8 +437,17 @@ pub struct Rule {
 pub enum RuleOrigin {
     Written,
     Reconcile,
-    Split { form: String, parent: String, column: String },
-    OfWhich { form: String, parent: String, child: String, column: String },
+    Split {
+        form: String,
+        parent: String,
+        column: String,
+    },
+    OfWhich {
+        form: String,
+        parent: String,
+        child: String,
+        column: String,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -471,10 +512,18 @@ pub enum ValueType {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "op", rename_all = "snake_case")]
 pub enum ExprKind {
-    Number { value: String },
-    Text { value: String },
-    Bool { value: bool },
-    Date { value: NaiveDate },
+    Number {
+        value: String,
+    },
+    Text {
+        value: String,
+    },
+    Bool {
+        value: bool,
+    },
+    Date {
+        value: NaiveDate,
+    },
     /// A cell of a grid form or a field of the current record.
     Cell {
         /// Another regime (reconciliation only).
@@ -484,15 +533,33 @@ pub enum ExprKind {
         cell: String,
         period: PeriodRef,
     },
-    Neg { arg: Box<Expr> },
-    Not { arg: Box<Expr> },
-    Binary { bin: BinOp, lhs: Box<Expr>, rhs: Box<Expr> },
-    Call { func: Func, args: Vec<Expr> },
+    Neg {
+        arg: Box<Expr>,
+    },
+    Not {
+        arg: Box<Expr>,
+    },
+    Binary {
+        bin: BinOp,
+        lhs: Box<Expr>,
+        rhs: Box<Expr>,
+    },
+    Call {
+        func: Func,
+        args: Vec<Expr>,
+    },
     /// `sum(x over year_to_date)`: `x` summed over the periods of the year up
     /// to and including the current one.
-    YearToDate { func: TimeAgg, arg: Box<Expr> },
+    YearToDate {
+        func: TimeAgg,
+        arg: Box<Expr>,
+    },
     /// `count(B02)`, `sum(B02.gross_t)`: over the records of a record form.
-    Records { func: RecordFunc, form: String, field: Option<String> },
+    Records {
+        func: RecordFunc,
+        form: String,
+        field: Option<String>,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -88,7 +88,9 @@ impl<'a> FormTable<'a> {
     pub fn column_names(&self) -> Vec<&'a str> {
         match &self.shape {
             FormShape::Grid { columns, .. } if columns.is_empty() => vec![IMPLICIT_COLUMN],
-            FormShape::Grid { columns, .. } => columns.iter().map(|c| c.name.text.as_str()).collect(),
+            FormShape::Grid { columns, .. } => {
+                columns.iter().map(|c| c.name.text.as_str()).collect()
+            }
             FormShape::Records { .. } => Vec::new(),
         }
     }
@@ -185,10 +187,7 @@ pub fn resolve<'a>(files: &'a [ast::File], data: &'a DataSet, diags: &mut Diagno
         .collect();
 
     // Own declarations of each file, with duplicates reported.
-    let own: Vec<Scope<'a>> = files
-        .iter()
-        .map(|f| own_scope(f, data, diags))
-        .collect();
+    let own: Vec<Scope<'a>> = files.iter().map(|f| own_scope(f, data, diags)).collect();
 
     // Each file's scope: its own declarations, then those of used modules.
     let mut scopes = Vec::with_capacity(files.len());
@@ -313,7 +312,12 @@ fn own_scope<'a>(f: &'a ast::File, data: &'a DataSet, diags: &mut Diagnostics) -
 }
 
 /// Adds `from` to `into`. A name brought in by two `use`s is reported.
-fn merge<'a>(into: &mut Scope<'a>, from: Option<&Scope<'a>>, at: Option<Span>, diags: &mut Diagnostics) {
+fn merge<'a>(
+    into: &mut Scope<'a>,
+    from: Option<&Scope<'a>>,
+    at: Option<Span>,
+    diags: &mut Diagnostics,
+) {
     let Some(from) = from else { return };
     let clash = |name: &str, first: Span, diags: &mut Diagnostics| {
         if let Some(at) = at {
@@ -321,7 +325,9 @@ fn merge<'a>(into: &mut Scope<'a>, from: Option<&Scope<'a>>, at: Option<Span>, d
                 Diagnostic::new(
                     Code::DuplicateDecl,
                     at,
-                    format!("this `use` brings in `{name}`, which is already declared in this scope"),
+                    format!(
+                        "this `use` brings in `{name}`, which is already declared in this scope"
+                    ),
                     format!("second `{name}`"),
                 )
                 .with_label(first, "the one already visible")
@@ -361,7 +367,12 @@ fn merge<'a>(into: &mut Scope<'a>, from: Option<&Scope<'a>>, at: Option<Span>, d
 }
 
 impl<'a> Env<'a> {
-    fn regime_table(&self, file: usize, regime: &'a ast::Regime, diags: &mut Diagnostics) -> RegimeTable<'a> {
+    fn regime_table(
+        &self,
+        file: usize,
+        regime: &'a ast::Regime,
+        diags: &mut Diagnostics,
+    ) -> RegimeTable<'a> {
         let mut forms: Vec<FormTable<'a>> = Vec::new();
         for form in &regime.forms {
             if let Some(prev) = forms.iter().find(|f| f.code() == form.code.text) {
@@ -369,7 +380,10 @@ impl<'a> Env<'a> {
                     Diagnostic::new(
                         Code::DuplicateForm,
                         form.code.span,
-                        format!("the form `{}` is declared twice in this regime", form.code.text),
+                        format!(
+                            "the form `{}` is declared twice in this regime",
+                            form.code.text
+                        ),
                         "declared again here",
                     )
                     .with_label(prev.form.code.span, "first declared here")
@@ -387,7 +401,17 @@ impl<'a> Env<'a> {
                 ast::FormBody::Grid { columns, rows, .. } => {
                     check_unique(columns.iter().map(|c| &c.name), "column", diags);
                     let mut flat = Vec::new();
-                    self.flatten(rows, None, None, None, 0, file, &mut Vec::new(), &mut flat, diags);
+                    self.flatten(
+                        rows,
+                        None,
+                        None,
+                        None,
+                        0,
+                        file,
+                        &mut Vec::new(),
+                        &mut flat,
+                        diags,
+                    );
                     check_unique(flat.iter().map(|r| &r.row.name), "row", diags);
                     check_row_numbers(&flat, diags);
                     FormShape::Grid {
@@ -398,7 +422,11 @@ impl<'a> Env<'a> {
             };
             forms.push(FormTable { form, shape });
         }
-        RegimeTable { file, regime, forms }
+        RegimeTable {
+            file,
+            regime,
+            forms,
+        }
     }
 
     /// Flattens rows: included groups are expanded in place (each group at
@@ -444,7 +472,11 @@ impl<'a> Env<'a> {
                     }
                 }
                 ast::RowItem::Include(name) => {
-                    let Some(group) = self.scopes.get(scope).and_then(|s| s.groups.get(name.text.as_str())) else {
+                    let Some(group) = self
+                        .scopes
+                        .get(scope)
+                        .and_then(|s| s.groups.get(name.text.as_str()))
+                    else {
                         let names = self
                             .scopes
                             .get(scope)
@@ -473,13 +505,25 @@ impl<'a> Env<'a> {
                                 "included again here",
                             )
                             .with_label(group.name.span, "group declared here")
-                            .with_help("a group cannot include itself, directly or through another group"),
+                            .with_help(
+                                "a group cannot include itself, directly or through another group",
+                            ),
                         );
                         continue;
                     }
                     let group_scope = self.scope_of_group(group).unwrap_or(scope);
                     path.push(&group.name.text);
-                    self.flatten(&group.rows, parent, relation, block_label, depth, group_scope, path, out, diags);
+                    self.flatten(
+                        &group.rows,
+                        parent,
+                        relation,
+                        block_label,
+                        depth,
+                        group_scope,
+                        path,
+                        out,
+                        diags,
+                    );
                     path.pop();
                 }
             }
@@ -494,11 +538,20 @@ impl<'a> Env<'a> {
 
     /// Resolves a cell reference in the regime `regime`. `ctx` says where
     /// the reference is written.
-    pub fn resolve_ref(&self, regime: &str, r: &ast::Reference, ctx: RefCtx) -> Result<Target, Diagnostic> {
+    pub fn resolve_ref(
+        &self,
+        regime: &str,
+        r: &ast::Reference,
+        ctx: RefCtx,
+    ) -> Result<Target, Diagnostic> {
         let segs: Vec<&str> = r.segments.iter().map(|s| s.text.as_str()).collect();
         // Another regime: the first two segments are a regime code.
         if segs.len() >= 3 {
-            let code = format!("{}.{}", segs.first().copied().unwrap_or(""), segs.get(1).copied().unwrap_or(""));
+            let code = format!(
+                "{}.{}",
+                segs.first().copied().unwrap_or(""),
+                segs.get(1).copied().unwrap_or("")
+            );
             if code != regime {
                 if let Some(other) = self.regimes.get(code.as_str()) {
                     if !ctx.allow_regime {
@@ -514,7 +567,9 @@ impl<'a> Env<'a> {
                     return self
                         .resolve_in(other, rest, r, RefCtx::default())
                         .map(|t| match t {
-                            Target::Cell { form, row, column, .. } => Target::Cell {
+                            Target::Cell {
+                                form, row, column, ..
+                            } => Target::Cell {
                                 regime: Some(code.clone()),
                                 form,
                                 row,
@@ -586,7 +641,11 @@ impl<'a> Env<'a> {
                         && let Some(ci) = ctx.column
                         && let Some(row) = form.row_index(x)
                     {
-                        let col = form.column_names().get(ci).copied().unwrap_or(IMPLICIT_COLUMN);
+                        let col = form
+                            .column_names()
+                            .get(ci)
+                            .copied()
+                            .unwrap_or(IMPLICIT_COLUMN);
                         exists(fi, row, col)?;
                         return Ok(cell(fi, row, col));
                     }
@@ -617,7 +676,9 @@ impl<'a> Env<'a> {
                     None => (0..table.forms.len()).collect(),
                 };
                 for fi in order {
-                    let Some(form) = table.forms.get(fi) else { continue };
+                    let Some(form) = table.forms.get(fi) else {
+                        continue;
+                    };
                     if let Some(row) = form.row_index(a)
                         && form.column_names().contains(b)
                     {
@@ -648,7 +709,12 @@ impl<'a> Env<'a> {
             }
             [f, a, b] => {
                 let Some(fi) = table.form_index(f) else {
-                    return Err(unknown_in(r, segs.first(), "form", table.forms.iter().map(|f| f.code().to_string()).collect()));
+                    return Err(unknown_in(
+                        r,
+                        segs.first(),
+                        "form",
+                        table.forms.iter().map(|f| f.code().to_string()).collect(),
+                    ));
                 };
                 let Some(form) = table.forms.get(fi) else {
                     return Err(unknown(r, "form", Vec::new()));
@@ -657,7 +723,12 @@ impl<'a> Env<'a> {
                     return Err(unknown_in(r, segs.get(1), "row", row_names(form)));
                 };
                 if !form.column_names().contains(b) {
-                    return Err(unknown_in(r, segs.get(2), "column", form.column_names().iter().map(|s| s.to_string()).collect()));
+                    return Err(unknown_in(
+                        r,
+                        segs.get(2),
+                        "column",
+                        form.column_names().iter().map(|s| s.to_string()).collect(),
+                    ));
                 }
                 exists(fi, row, b)?;
                 Ok(cell(fi, row, b))
@@ -666,20 +737,38 @@ impl<'a> Env<'a> {
         }
     }
 
-    fn pick(&self, found: Vec<Target>, table: &RegimeTable<'a>, r: &ast::Reference) -> Result<Target, Diagnostic> {
+    fn pick(
+        &self,
+        found: Vec<Target>,
+        table: &RegimeTable<'a>,
+        r: &ast::Reference,
+    ) -> Result<Target, Diagnostic> {
         let mut it = found.into_iter();
         match (it.next(), it.next()) {
             (Some(t), None) => Ok(t),
             (Some(first), Some(second)) => {
                 let name = |t: &Target| match t {
-                    Target::Cell { form, .. } => table.forms.get(*form).map(|f| f.code().to_string()).unwrap_or_default(),
+                    Target::Cell { form, .. } => table
+                        .forms
+                        .get(*form)
+                        .map(|f| f.code().to_string())
+                        .unwrap_or_default(),
                     _ => String::new(),
                 };
-                let text = r.segments.iter().map(|s| s.text.as_str()).collect::<Vec<_>>().join(".");
+                let text = r
+                    .segments
+                    .iter()
+                    .map(|s| s.text.as_str())
+                    .collect::<Vec<_>>()
+                    .join(".");
                 Err(Diagnostic::new(
                     Code::AmbiguousName,
                     r.span,
-                    format!("`{text}` is a cell of more than one form ({} and {})", name(&first), name(&second)),
+                    format!(
+                        "`{text}` is a cell of more than one form ({} and {})",
+                        name(&first),
+                        name(&second)
+                    ),
                     "ambiguous",
                 )
                 .with_help(format!("name the form first: `{}.{text}`", name(&first))))
@@ -721,7 +810,12 @@ fn row_names(form: &FormTable<'_>) -> Vec<String> {
 }
 
 fn unknown(r: &ast::Reference, what: &str, cands: Vec<String>) -> Diagnostic {
-    let text = r.segments.iter().map(|s| s.text.as_str()).collect::<Vec<_>>().join(".");
+    let text = r
+        .segments
+        .iter()
+        .map(|s| s.text.as_str())
+        .collect::<Vec<_>>()
+        .join(".");
     Diagnostic::new(
         Code::UnknownName,
         r.span,
@@ -731,7 +825,12 @@ fn unknown(r: &ast::Reference, what: &str, cands: Vec<String>) -> Diagnostic {
     .with_help(did_you_mean(&text, what, cands.iter().map(String::as_str)))
 }
 
-fn unknown_in(r: &ast::Reference, seg: Option<&ast::Name>, what: &str, cands: Vec<String>) -> Diagnostic {
+fn unknown_in(
+    r: &ast::Reference,
+    seg: Option<&ast::Name>,
+    what: &str,
+    cands: Vec<String>,
+) -> Diagnostic {
     let Some(seg) = seg else {
         return unknown(r, what, cands);
     };
@@ -741,10 +840,18 @@ fn unknown_in(r: &ast::Reference, seg: Option<&ast::Name>, what: &str, cands: Ve
         format!("there is no {what} `{}` here", seg.text),
         format!("unknown {what}"),
     )
-    .with_help(did_you_mean(&seg.text, what, cands.iter().map(String::as_str)))
+    .with_help(did_you_mean(
+        &seg.text,
+        what,
+        cands.iter().map(String::as_str),
+    ))
 }
 
-fn check_unique<'n>(names: impl Iterator<Item = &'n ast::Name>, what: &str, diags: &mut Diagnostics) {
+fn check_unique<'n>(
+    names: impl Iterator<Item = &'n ast::Name>,
+    what: &str,
+    diags: &mut Diagnostics,
+) {
     let mut seen: HashMap<&str, Span> = HashMap::new();
     for n in names {
         if let Some(first) = seen.get(n.text.as_str()) {
@@ -756,7 +863,9 @@ fn check_unique<'n>(names: impl Iterator<Item = &'n ast::Name>, what: &str, diag
                     "declared again here",
                 )
                 .with_label(*first, "first declared here")
-                .with_help(format!("each {what} of a form needs its own name; cells are named `row.column`")),
+                .with_help(format!(
+                    "each {what} of a form needs its own name; cells are named `row.column`"
+                )),
             );
         } else {
             seen.insert(&n.text, n.span);

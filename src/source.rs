@@ -89,7 +89,13 @@ impl SourceFile {
         };
         let mut line_starts = vec![0];
         line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
-        SourceFile { name, rel, text, kind, line_starts }
+        SourceFile {
+            name,
+            rel,
+            text,
+            kind,
+            line_starts,
+        }
     }
 
     /// 1-based line and column (in characters) of a byte offset.
@@ -121,7 +127,9 @@ impl SourceFile {
 
     /// The module path of a `.regime` file: `common/units.regime` → `common.units`.
     pub fn module_path(&self) -> String {
-        self.rel.trim_end_matches(".regime").replace(['/', '\\'], ".")
+        self.rel
+            .trim_end_matches(".regime")
+            .replace(['/', '\\'], ".")
     }
 }
 

@@ -25,6 +25,14 @@ pub const MAX_FILE_BYTES: usize = 4 * 1024 * 1024;
 /// with E0005 before it can exhaust the stack.
 pub const MAX_NESTING: usize = 64;
 
+/// Parser calls allowed per byte of input: real files need about 20.
+const PARSER_CALLS_PER_BYTE: usize = 2000;
+
+/// Expression trees taller than this (long chains such as `a + b + … + z`
+/// with hundreds of terms) are refused with E0005: checking and every
+/// emitter walk expressions recursively.
+pub const MAX_TREE_HEIGHT: usize = 256;
+
 /// Parses one `.regime` file. Always returns a file (possibly empty) and
 /// reports every problem found in `diags`.
 pub fn parse_file(id: FileId, source: &SourceFile, diags: &mut Diagnostics) -> ast::File {
@@ -62,6 +70,12 @@ pub fn parse_file(id: FileId, source: &SourceFile, diags: &mut Diagnostics) -> a
         );
         return empty;
     }
+    // A budget of parser calls, so that a pathological input ends with a
+    // diagnostic instead of running for minutes (pest also stops before the
+    // native stack runs out).
+    pest::set_call_limit(std::num::NonZeroUsize::new(
+        PARSER_CALLS_PER_BYTE * text.len().max(1024),
+    ));
     match RegimeParser::parse(Rule::file, text) {
         Ok(mut pairs) => {
             let mut lower = lower::Lower::new(id, diags);
@@ -117,11 +131,7 @@ fn too_deep(text: &str) -> Option<(usize, usize)> {
 
 /// Parses the inside of a message placeholder (`cargo.month@previous`).
 /// `offset` is where `text` starts in the file.
-pub(crate) fn parse_placeholder(
-    id: FileId,
-    text: &str,
-    offset: usize,
-) -> Option<ast::Reference> {
+pub(crate) fn parse_placeholder(id: FileId, text: &str, offset: usize) -> Option<ast::Reference> {
     let mut pairs = RegimeParser::parse(Rule::placeholder, text).ok()?;
     let placeholder = pairs.next()?;
     let reference = placeholder

@@ -3,6 +3,8 @@
 //! first line names the codes it must produce (`// expect: E0304`), and the
 //! snapshot holds the diagnostics rendered for people and as JSON.
 
+#![allow(clippy::indexing_slicing, clippy::unwrap_used)]
+
 mod common;
 
 use regc::diagnostic::Code;
@@ -11,15 +13,28 @@ use std::collections::BTreeSet;
 #[test]
 fn diagnostic_cases() {
     insta::glob!("cases/diagnostics/*.*", |path| {
-        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default();
         let text = common::read(path);
         let sources = common::with_case(name, &text);
         let c = regc::compile(&sources);
         common::assert_well_formed(&c, &sources);
-        let got: BTreeSet<String> = c.diagnostics.iter().map(|d| d.code.as_str().to_string()).collect();
+        let got: BTreeSet<String> = c
+            .diagnostics
+            .iter()
+            .map(|d| d.code.as_str().to_string())
+            .collect();
         let want: BTreeSet<String> = common::expected_codes(&text).into_iter().collect();
-        assert!(!want.is_empty(), "{name}: the first line must say `// expect: CODE …`");
-        assert_eq!(got, want, "{name}: the codes produced differ from the `expect:` line");
+        assert!(
+            !want.is_empty(),
+            "{name}: the first line must say `// expect: CODE …`"
+        );
+        assert_eq!(
+            got, want,
+            "{name}: the codes produced differ from the `expect:` line"
+        );
         insta::assert_snapshot!(common::render_all(&c, &sources));
     });
 }
@@ -33,21 +48,41 @@ fn every_code_has_a_case() {
     for entry in std::fs::read_dir(&dir).expect("the cases folder exists") {
         let path = entry.expect("entry").path();
         for code in common::expected_codes(&common::read(&path)) {
-            assert!(Code::parse(&code).is_some(), "{}: unknown code {code}", path.display());
+            assert!(
+                Code::parse(&code).is_some(),
+                "{}: unknown code {code}",
+                path.display()
+            );
             covered.insert(code);
         }
     }
-    let missing: Vec<&str> = Code::ALL.iter().map(|c| c.as_str()).filter(|c| !covered.contains(*c)).collect();
-    assert!(missing.is_empty(), "codes without a case in tests/cases/diagnostics: {missing:?}");
+    let missing: Vec<&str> = Code::ALL
+        .iter()
+        .map(|c| c.as_str())
+        .filter(|c| !covered.contains(*c))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "codes without a case in tests/cases/diagnostics: {missing:?}"
+    );
 }
 
 #[test]
 fn every_code_is_explained() {
     for code in Code::ALL {
         let text = code.explanation();
-        assert!(text.starts_with(&format!("# {}", code.as_str())), "{code}: the explanation starts with its code");
-        assert!(!text.contains("TODO"), "{code}: the explanation is unfinished");
-        assert!(text.contains("```"), "{code}: the explanation shows an example");
+        assert!(
+            text.starts_with(&format!("# {}", code.as_str())),
+            "{code}: the explanation starts with its code"
+        );
+        assert!(
+            !text.contains("TODO"),
+            "{code}: the explanation is unfinished"
+        );
+        assert!(
+            text.contains("```"),
+            "{code}: the explanation shows an example"
+        );
     }
 }
 

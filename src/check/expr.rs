@@ -20,7 +20,9 @@ pub(crate) struct CellSig {
 impl CellSig {
     pub(crate) fn value_type(&self) -> ValueType {
         match &self.ty {
-            ir::Type::Int | ir::Type::Decimal { .. } | ir::Type::Money | ir::Type::Percent => ValueType::Number,
+            ir::Type::Int | ir::Type::Decimal { .. } | ir::Type::Money | ir::Type::Percent => {
+                ValueType::Number
+            }
             ir::Type::Text { .. } | ir::Type::Code { .. } => ValueType::Text,
             ir::Type::Date => ValueType::Date,
             ir::Type::Bool => ValueType::Bool,
@@ -54,7 +56,9 @@ pub(crate) struct ExprCx<'c, 'a> {
     pub other_regimes: usize,
 }
 
-const FUNCTIONS: &[&str] = &["abs", "min", "max", "round", "sum", "if", "count", "average", "last", "first"];
+const FUNCTIONS: &[&str] = &[
+    "abs", "min", "max", "round", "sum", "if", "count", "average", "last", "first",
+];
 
 impl<'c, 'a> ExprCx<'c, 'a> {
     fn err(&mut self, d: Diagnostic) {
@@ -87,7 +91,9 @@ impl<'c, 'a> ExprCx<'c, 'a> {
             ast::ExprKind::Error => Self::poisoned(e.span),
             ast::ExprKind::Number(n) => Typed {
                 expr: ir::Expr {
-                    kind: ir::ExprKind::Number { value: normalize(&n.text) },
+                    kind: ir::ExprKind::Number {
+                        value: normalize(&n.text),
+                    },
                     ty: ValueType::Number,
                     unit: Unit::dimensionless(),
                 },
@@ -95,14 +101,31 @@ impl<'c, 'a> ExprCx<'c, 'a> {
                 poisoned: false,
             },
             ast::ExprKind::Percent(n) => Self::typed(
-                ir::ExprKind::Number { value: percent_value(&n.text) },
+                ir::ExprKind::Number {
+                    value: percent_value(&n.text),
+                },
                 ValueType::Number,
                 Unit::dimensionless(),
             ),
-            ast::ExprKind::Str(s) => Self::typed(ir::ExprKind::Text { value: s.value.clone() }, ValueType::Text, Unit::dimensionless()),
-            ast::ExprKind::Bool(b) => Self::typed(ir::ExprKind::Bool { value: *b }, ValueType::Bool, Unit::dimensionless()),
-            ast::ExprKind::Date(d) => match chrono::NaiveDate::from_ymd_opt(d.year, d.month, d.day) {
-                Some(value) => Self::typed(ir::ExprKind::Date { value }, ValueType::Date, Unit::dimensionless()),
+            ast::ExprKind::Str(s) => Self::typed(
+                ir::ExprKind::Text {
+                    value: s.value.clone(),
+                },
+                ValueType::Text,
+                Unit::dimensionless(),
+            ),
+            ast::ExprKind::Bool(b) => Self::typed(
+                ir::ExprKind::Bool { value: *b },
+                ValueType::Bool,
+                Unit::dimensionless(),
+            ),
+            ast::ExprKind::Date(d) => match chrono::NaiveDate::from_ymd_opt(d.year, d.month, d.day)
+            {
+                Some(value) => Self::typed(
+                    ir::ExprKind::Date { value },
+                    ValueType::Date,
+                    Unit::dimensionless(),
+                ),
                 None => Self::poisoned(e.span),
             },
             ast::ExprKind::Ref(r) => self.reference(r),
@@ -117,7 +140,9 @@ impl<'c, 'a> ExprCx<'c, 'a> {
                     literal: a.literal,
                     poisoned: a.poisoned,
                     expr: ir::Expr {
-                        kind: ir::ExprKind::Neg { arg: Box::new(a.expr) },
+                        kind: ir::ExprKind::Neg {
+                            arg: Box::new(a.expr),
+                        },
                         ty: ValueType::Number,
                         unit,
                     },
@@ -126,14 +151,20 @@ impl<'c, 'a> ExprCx<'c, 'a> {
             ast::ExprKind::Not(a) => {
                 let a = self.expr(a);
                 if !a.poisoned && a.expr.ty != ValueType::Bool {
-                    self.err(type_mismatch(e.span, "`not` needs a condition (true/false)", &a.expr.ty));
+                    self.err(type_mismatch(
+                        e.span,
+                        "`not` needs a condition (true/false)",
+                        &a.expr.ty,
+                    ));
                     return Self::poisoned(e.span);
                 }
                 Typed {
                     literal: false,
                     poisoned: a.poisoned,
                     expr: ir::Expr {
-                        kind: ir::ExprKind::Not { arg: Box::new(a.expr) },
+                        kind: ir::ExprKind::Not {
+                            arg: Box::new(a.expr),
+                        },
                         ty: ValueType::Bool,
                         unit: Unit::dimensionless(),
                     },
@@ -189,7 +220,11 @@ impl<'c, 'a> ExprCx<'c, 'a> {
             ast::BinOp::And | ast::BinOp::Or => {
                 for (side, t) in [(l, &lt), (r, &rt)] {
                     if t.expr.ty != ValueType::Bool {
-                        self.err(type_mismatch(side.span, &format!("`{}` joins conditions (true/false)", op.symbol()), &t.expr.ty));
+                        self.err(type_mismatch(
+                            side.span,
+                            &format!("`{}` joins conditions (true/false)", op.symbol()),
+                            &t.expr.ty,
+                        ));
                         return Self::poisoned(span);
                     }
                 }
@@ -198,7 +233,11 @@ impl<'c, 'a> ExprCx<'c, 'a> {
             ast::BinOp::Add | ast::BinOp::Sub | ast::BinOp::Mul | ast::BinOp::Div => {
                 for (side, t) in [(l, &lt), (r, &rt)] {
                     if t.expr.ty != ValueType::Number {
-                        self.err(type_mismatch(side.span, &format!("`{}` needs numbers", op.symbol()), &t.expr.ty));
+                        self.err(type_mismatch(
+                            side.span,
+                            &format!("`{}` needs numbers", op.symbol()),
+                            &t.expr.ty,
+                        ));
                         return Self::poisoned(span);
                     }
                 }
@@ -251,14 +290,22 @@ impl<'c, 'a> ExprCx<'c, 'a> {
                         Diagnostic::new(
                             Code::TypeMismatch,
                             span,
-                            format!("`{}` cannot order {} values", op.symbol(), ty_name(&lt.expr.ty)),
+                            format!(
+                                "`{}` cannot order {} values",
+                                op.symbol(),
+                                ty_name(&lt.expr.ty)
+                            ),
                             "not ordered",
                         )
-                        .with_help("texts, codes and true/false can only be compared with `==` or `!=`"),
+                        .with_help(
+                            "texts, codes and true/false can only be compared with `==` or `!=`",
+                        ),
                     );
                     return Self::poisoned(span);
                 }
-                if lt.expr.ty == ValueType::Number && self.same_unit(op.symbol(), l, &lt, r, &rt).is_none() {
+                if lt.expr.ty == ValueType::Number
+                    && self.same_unit(op.symbol(), l, &lt, r, &rt).is_none()
+                {
                     return Self::poisoned(span);
                 }
                 build(ValueType::Bool, Unit::dimensionless(), lt, rt, false)
@@ -267,14 +314,27 @@ impl<'c, 'a> ExprCx<'c, 'a> {
     }
 
     /// Units of two sides that must agree (`+`, `-`, comparisons, `min`…).
-    fn same_unit(&mut self, what: &str, l: &ast::Expr, lt: &Typed, r: &ast::Expr, rt: &Typed) -> Option<Unit> {
+    fn same_unit(
+        &mut self,
+        what: &str,
+        l: &ast::Expr,
+        lt: &Typed,
+        r: &ast::Expr,
+        rt: &Typed,
+    ) -> Option<Unit> {
         if lt.literal {
             return Some(rt.expr.unit.clone());
         }
         if rt.literal || lt.expr.unit == rt.expr.unit {
             return Some(lt.expr.unit.clone());
         }
-        self.err(unit_mismatch(what, l.span, &lt.expr.unit, r.span, &rt.expr.unit));
+        self.err(unit_mismatch(
+            what,
+            l.span,
+            &lt.expr.unit,
+            r.span,
+            &rt.expr.unit,
+        ));
         None
     }
 
@@ -295,7 +355,12 @@ impl<'c, 'a> ExprCx<'c, 'a> {
             },
         };
         let (regime, form, cell) = match &target {
-            Target::Cell { regime, form, row, column } => {
+            Target::Cell {
+                regime,
+                form,
+                row,
+                column,
+            } => {
                 let table = regime
                     .as_deref()
                     .and_then(|c| self.env.regimes.get(c))
@@ -304,13 +369,25 @@ impl<'c, 'a> ExprCx<'c, 'a> {
                     return Self::poisoned(span);
                 };
                 let row_name = match &ft.shape {
-                    FormShape::Grid { rows, .. } => rows.get(*row).map(|r| r.row.name.text.clone()).unwrap_or_default(),
+                    FormShape::Grid { rows, .. } => rows
+                        .get(*row)
+                        .map(|r| r.row.name.text.clone())
+                        .unwrap_or_default(),
                     FormShape::Records { .. } => String::new(),
                 };
-                (regime.clone(), ft.code().to_string(), format!("{row_name}.{column}"))
+                (
+                    regime.clone(),
+                    ft.code().to_string(),
+                    format!("{row_name}.{column}"),
+                )
             }
             Target::Field { form, field } => {
-                let Some(ft) = self.env.regimes.get(self.regime).and_then(|t| t.forms.get(*form)) else {
+                let Some(ft) = self
+                    .env
+                    .regimes
+                    .get(self.regime)
+                    .and_then(|t| t.forms.get(*form))
+                else {
                     return Self::poisoned(span);
                 };
                 let FormShape::Records { fields } = &ft.shape else {
@@ -328,7 +405,10 @@ impl<'c, 'a> ExprCx<'c, 'a> {
                     );
                     return Self::poisoned(span);
                 }
-                let name = fields.get(*field).map(|f| f.name.text.clone()).unwrap_or_default();
+                let name = fields
+                    .get(*field)
+                    .map(|f| f.name.text.clone())
+                    .unwrap_or_default();
                 (None, ft.code().to_string(), name)
             }
             Target::RecordColumn { form, .. } | Target::Form { form } => {
@@ -339,7 +419,12 @@ impl<'c, 'a> ExprCx<'c, 'a> {
                     .and_then(|t| t.forms.get(*form))
                     .map(|f| f.code().to_string())
                     .unwrap_or_default();
-                let text = r.segments.iter().map(|s| s.text.as_str()).collect::<Vec<_>>().join(".");
+                let text = r
+                    .segments
+                    .iter()
+                    .map(|s| s.text.as_str())
+                    .collect::<Vec<_>>()
+                    .join(".");
                 self.err(
                     Diagnostic::new(
                         Code::FieldOutsideRecord,
@@ -372,13 +457,26 @@ impl<'c, 'a> ExprCx<'c, 'a> {
         }
         let vt = sig.value_type();
         let percent = sig.ty == ir::Type::Percent;
-        let unit = if percent { Unit::dimensionless() } else { sig.unit.clone() };
+        let unit = if percent {
+            Unit::dimensionless()
+        } else {
+            sig.unit.clone()
+        };
         let node = ir::Expr {
-            kind: ir::ExprKind::Cell { regime, form, cell, period },
+            kind: ir::ExprKind::Cell {
+                regime,
+                form,
+                cell,
+                period,
+            },
             ty: vt,
             unit: unit.clone(),
         };
-        let expr = if percent { percent_to_fraction(node) } else { node };
+        let expr = if percent {
+            percent_to_fraction(node)
+        } else {
+            node
+        };
         Typed {
             expr,
             literal: false,
@@ -392,11 +490,20 @@ impl<'c, 'a> ExprCx<'c, 'a> {
             "same_period_last_year" | "last_year" => PeriodRef::SamePeriodLastYear,
             other => {
                 self.err(
-                    Diagnostic::new(Code::UnknownPeriod, p.span, format!("`@{other}` is not a period reference"), "unknown period")
-                        .with_help(format!(
-                            "{}; for year to date write `sum(x over year_to_date)`",
-                            did_you_mean(other, "period reference", ["previous", "same_period_last_year"])
-                        )),
+                    Diagnostic::new(
+                        Code::UnknownPeriod,
+                        p.span,
+                        format!("`@{other}` is not a period reference"),
+                        "unknown period",
+                    )
+                    .with_help(format!(
+                        "{}; for year to date write `sum(x over year_to_date)`",
+                        did_you_mean(
+                            other,
+                            "period reference",
+                            ["previous", "same_period_last_year"]
+                        )
+                    )),
                 );
                 return None;
             }
@@ -426,8 +533,13 @@ impl<'c, 'a> ExprCx<'c, 'a> {
         }
         if let Some(a) = args.iter().find_map(|a| a.over.as_ref()) {
             self.err(
-                Diagnostic::new(Code::BadWindow, a.span, "`over` applies to a single argument", "misplaced `over`")
-                    .with_help("write `sum(x over year_to_date)` with one argument"),
+                Diagnostic::new(
+                    Code::BadWindow,
+                    a.span,
+                    "`over` applies to a single argument",
+                    "misplaced `over`",
+                )
+                .with_help("write `sum(x over year_to_date)` with one argument"),
             );
             return Self::poisoned(span);
         }
@@ -460,8 +572,17 @@ impl<'c, 'a> ExprCx<'c, 'a> {
             }
             _ => {
                 self.err(
-                    Diagnostic::new(Code::UnknownFunction, func.span, format!("there is no function `{name}`"), "unknown function")
-                        .with_help(did_you_mean(name, "function", FUNCTIONS.iter().copied())),
+                    Diagnostic::new(
+                        Code::UnknownFunction,
+                        func.span,
+                        format!("there is no function `{name}`"),
+                        "unknown function",
+                    )
+                    .with_help(did_you_mean(
+                        name,
+                        "function",
+                        FUNCTIONS.iter().copied(),
+                    )),
                 );
                 return Self::poisoned(span);
             }
@@ -476,7 +597,10 @@ impl<'c, 'a> ExprCx<'c, 'a> {
                 Diagnostic::new(
                     Code::WrongArity,
                     span,
-                    format!("`{name}` takes {expect} argument(s), but {} were given", args.len()),
+                    format!(
+                        "`{name}` takes {expect} argument(s), but {} were given",
+                        args.len()
+                    ),
                     "wrong number of arguments",
                 )
                 .with_help(match name {
@@ -491,7 +615,10 @@ impl<'c, 'a> ExprCx<'c, 'a> {
         if typed.iter().any(|t| t.poisoned) {
             let mut t = Self::poisoned(span);
             t.expr.ty = if name == "if" {
-                typed.get(1).map(|t| t.expr.ty.clone()).unwrap_or(ValueType::Number)
+                typed
+                    .get(1)
+                    .map(|t| t.expr.ty.clone())
+                    .unwrap_or(ValueType::Number)
             } else {
                 ValueType::Number
             };
@@ -507,14 +634,20 @@ impl<'c, 'a> ExprCx<'c, 'a> {
         };
         let (ty, unit, literal) = match f {
             ir::Func::If => {
-                let (Some(c), Some(a), Some(b)) = (typed.first(), typed.get(1), typed.get(2)) else {
+                let (Some(c), Some(a), Some(b)) = (typed.first(), typed.get(1), typed.get(2))
+                else {
                     return Self::poisoned(span);
                 };
-                let (Some(ca), Some(aa), Some(ba)) = (args.first(), args.get(1), args.get(2)) else {
+                let (Some(ca), Some(aa), Some(ba)) = (args.first(), args.get(1), args.get(2))
+                else {
                     return Self::poisoned(span);
                 };
                 if c.expr.ty != ValueType::Bool {
-                    self.err(type_mismatch(ca.expr.span, "the first argument of `if` is a condition", &c.expr.ty));
+                    self.err(type_mismatch(
+                        ca.expr.span,
+                        "the first argument of `if` is a condition",
+                        &c.expr.ty,
+                    ));
                     return Self::poisoned(span);
                 }
                 if a.expr.ty != b.expr.ty {
@@ -522,7 +655,11 @@ impl<'c, 'a> ExprCx<'c, 'a> {
                         Diagnostic::new(
                             Code::TypeMismatch,
                             aa.expr.span,
-                            format!("the two branches of `if` give a {} and a {}", ty_name(&a.expr.ty), ty_name(&b.expr.ty)),
+                            format!(
+                                "the two branches of `if` give a {} and a {}",
+                                ty_name(&a.expr.ty),
+                                ty_name(&b.expr.ty)
+                            ),
                             format!("a {}", ty_name(&a.expr.ty)),
                         )
                         .with_label(ba.expr.span, format!("a {}", ty_name(&b.expr.ty)))
@@ -543,13 +680,18 @@ impl<'c, 'a> ExprCx<'c, 'a> {
             _ => {
                 for (a, t) in args.iter().zip(&typed) {
                     if t.expr.ty != ValueType::Number {
-                        self.err(type_mismatch(a.expr.span, &format!("`{name}` needs numbers"), &t.expr.ty));
+                        self.err(type_mismatch(
+                            a.expr.span,
+                            &format!("`{name}` needs numbers"),
+                            &t.expr.ty,
+                        ));
                         return Self::poisoned(span);
                     }
                 }
                 if f == ir::Func::Round {
                     if let (Some(d), Some(da)) = (typed.get(1), args.get(1))
-                        && !(d.literal && matches!(&d.expr.kind, ir::ExprKind::Number { value } if !value.contains('.')))
+                        && !(d.literal
+                            && matches!(&d.expr.kind, ir::ExprKind::Number { value } if !value.contains('.')))
                     {
                         self.err(
                             Diagnostic::new(Code::TypeMismatch, da.expr.span, "the number of digits of `round` must be a whole number written out", "not a whole number")
@@ -583,14 +725,24 @@ impl<'c, 'a> ExprCx<'c, 'a> {
                                 let (Some(la), Some(ra)) = (args.get(*j), args.get(i)) else {
                                     return Self::poisoned(span);
                                 };
-                                self.err(unit_mismatch(name, la.expr.span, u, ra.expr.span, &t.expr.unit));
+                                self.err(unit_mismatch(
+                                    name,
+                                    la.expr.span,
+                                    u,
+                                    ra.expr.span,
+                                    &t.expr.unit,
+                                ));
                                 return Self::poisoned(span);
                             }
                             _ => {}
                         }
                     }
                     let lit = unit.is_none();
-                    (ValueType::Number, unit.map(|(_, u)| u).unwrap_or_default(), lit)
+                    (
+                        ValueType::Number,
+                        unit.map(|(_, u)| u).unwrap_or_default(),
+                        lit,
+                    )
                 }
             }
         };
@@ -621,7 +773,11 @@ impl<'c, 'a> ExprCx<'c, 'a> {
         let code = ft.code().to_string();
         match (r.segments.len(), is_count) {
             (1, true) => Some(Self::typed(
-                ir::ExprKind::Records { func: ir::RecordFunc::Count, form: code, field: None },
+                ir::ExprKind::Records {
+                    func: ir::RecordFunc::Count,
+                    form: code,
+                    field: None,
+                },
                 ValueType::Number,
                 Unit::dimensionless(),
             )),
@@ -629,8 +785,17 @@ impl<'c, 'a> ExprCx<'c, 'a> {
                 let seg = r.segments.get(1)?;
                 let Some(field) = fields.iter().find(|f| f.name.text == seg.text) else {
                     self.err(
-                        Diagnostic::new(Code::UnknownName, seg.span, format!("form {code} has no field `{}`", seg.text), "unknown field")
-                            .with_help(did_you_mean(&seg.text, "field", fields.iter().map(|f| f.name.text.as_str()))),
+                        Diagnostic::new(
+                            Code::UnknownName,
+                            seg.span,
+                            format!("form {code} has no field `{}`", seg.text),
+                            "unknown field",
+                        )
+                        .with_help(did_you_mean(
+                            &seg.text,
+                            "field",
+                            fields.iter().map(|f| f.name.text.as_str()),
+                        )),
                     );
                     return Some(Self::poisoned(r.span));
                 };
@@ -645,12 +810,24 @@ impl<'c, 'a> ExprCx<'c, 'a> {
                     _ => ir::RecordFunc::Sum,
                 };
                 if !is_count && sig.value_type() != ValueType::Number {
-                    self.err(type_mismatch(seg.span, "only numeric fields can be summed", &sig.value_type()));
+                    self.err(type_mismatch(
+                        seg.span,
+                        "only numeric fields can be summed",
+                        &sig.value_type(),
+                    ));
                     return Some(Self::poisoned(r.span));
                 }
-                let unit = if is_count { Unit::dimensionless() } else { sig.unit.clone() };
+                let unit = if is_count {
+                    Unit::dimensionless()
+                } else {
+                    sig.unit.clone()
+                };
                 Some(Self::typed(
-                    ir::ExprKind::Records { func, form: code, field: Some(field.name.text.clone()) },
+                    ir::ExprKind::Records {
+                        func,
+                        form: code,
+                        field: Some(field.name.text.clone()),
+                    },
                     ValueType::Number,
                     unit,
                 ))
@@ -662,8 +839,13 @@ impl<'c, 'a> ExprCx<'c, 'a> {
     fn window(&mut self, func: &ast::Name, arg: &ast::Arg, over: &ast::Name, span: Span) -> Typed {
         if over.text != "year_to_date" {
             self.err(
-                Diagnostic::new(Code::BadWindow, over.span, format!("`over {}` is not a time window", over.text), "unknown window")
-                    .with_help(did_you_mean(&over.text, "window", ["year_to_date"])),
+                Diagnostic::new(
+                    Code::BadWindow,
+                    over.span,
+                    format!("`over {}` is not a time window", over.text),
+                    "unknown window",
+                )
+                .with_help(did_you_mean(&over.text, "window", ["year_to_date"])),
             );
             return Self::poisoned(span);
         }
@@ -701,11 +883,22 @@ impl<'c, 'a> ExprCx<'c, 'a> {
             return t;
         }
         if t.expr.ty != ValueType::Number {
-            self.err(type_mismatch(arg.expr.span, "a time window needs numbers", &t.expr.ty));
+            self.err(type_mismatch(
+                arg.expr.span,
+                "a time window needs numbers",
+                &t.expr.ty,
+            ));
             return Self::poisoned(span);
         }
         let unit = t.expr.unit.clone();
-        Self::typed(ir::ExprKind::YearToDate { func: f, arg: Box::new(t.expr) }, ValueType::Number, unit)
+        Self::typed(
+            ir::ExprKind::YearToDate {
+                func: f,
+                arg: Box::new(t.expr),
+            },
+            ValueType::Number,
+            unit,
+        )
     }
 }
 
@@ -737,7 +930,9 @@ pub(crate) fn fraction_to_percent(e: ir::Expr) -> ir::Expr {
 
 pub(crate) fn number(v: &str) -> ir::Expr {
     ir::Expr {
-        kind: ir::ExprKind::Number { value: v.to_string() },
+        kind: ir::ExprKind::Number {
+            value: v.to_string(),
+        },
         ty: ValueType::Number,
         unit: Unit::dimensionless(),
     }
@@ -757,8 +952,16 @@ pub(crate) fn normalize(text: &str) -> String {
     let int = int.trim_start_matches('0');
     let frac = frac.trim_end_matches('0');
     let int = if int.is_empty() { "0" } else { int };
-    let body = if frac.is_empty() { int.to_string() } else { format!("{int}.{frac}") };
-    if neg && body != "0" { format!("-{body}") } else { body }
+    let body = if frac.is_empty() {
+        int.to_string()
+    } else {
+        format!("{int}.{frac}")
+    };
+    if neg && body != "0" {
+        format!("-{body}")
+    } else {
+        body
+    }
 }
 
 /// `30` (from `30%`) → `0.3`, exactly, by moving the decimal point.
@@ -785,8 +988,13 @@ pub(crate) fn ty_name(t: &ValueType) -> &'static str {
 }
 
 fn type_mismatch(span: Span, what: &str, found: &ValueType) -> Diagnostic {
-    Diagnostic::new(Code::TypeMismatch, span, format!("{what}, but this is a {}", ty_name(found)), format!("a {}", ty_name(found)))
-        .with_help("check which cell this refers to; codes and texts are compared with `==` only")
+    Diagnostic::new(
+        Code::TypeMismatch,
+        span,
+        format!("{what}, but this is a {}", ty_name(found)),
+        format!("a {}", ty_name(found)),
+    )
+    .with_help("check which cell this refers to; codes and texts are compared with `==` only")
 }
 
 pub(crate) fn unit_mismatch(what: &str, ls: Span, lu: &Unit, rs: Span, ru: &Unit) -> Diagnostic {

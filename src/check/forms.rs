@@ -33,7 +33,9 @@ pub(crate) struct Formula<'a> {
     pub is_column: bool,
 }
 
-const TYPES: &[&str] = &["int", "decimal", "money", "percent", "text", "date", "bool", "code"];
+const TYPES: &[&str] = &[
+    "int", "decimal", "money", "percent", "text", "date", "bool", "code",
+];
 const UNITS_AGG: &[(&str, UnitsAgg)] = &[
     ("sum", UnitsAgg::Sum),
     ("average", UnitsAgg::Average),
@@ -55,18 +57,34 @@ const TIME_AGG: &[(&str, TimeAgg)] = &[
 ];
 
 /// The cells of one form, in order, with problems reported.
-pub(crate) fn cells<'a>(env: &Env<'a>, form: &FormTable<'a>, file_scope: usize, diags: &mut Diagnostics) -> Vec<CellDecl<'a>> {
+pub(crate) fn cells<'a>(
+    env: &Env<'a>,
+    form: &FormTable<'a>,
+    file_scope: usize,
+    diags: &mut Diagnostics,
+) -> Vec<CellDecl<'a>> {
     match &form.shape {
-        FormShape::Records { fields } => fields.iter().map(|f| field(env, f, file_scope, diags)).collect(),
+        FormShape::Records { fields } => fields
+            .iter()
+            .map(|f| field(env, f, file_scope, diags))
+            .collect(),
         FormShape::Grid { columns, rows } => {
             if rows.is_empty() {
                 diags.push(
-                    Diagnostic::new(Code::EmptyForm, form.form.code.span, format!("form {} has no rows", form.code()), "no rows")
-                        .with_help("add a `rows { 1 name \"Label\" : int }` block"),
+                    Diagnostic::new(
+                        Code::EmptyForm,
+                        form.form.code.span,
+                        format!("form {} has no rows", form.code()),
+                        "no rows",
+                    )
+                    .with_help("add a `rows { 1 name \"Label\" : int }` block"),
                 );
             }
             if columns.is_empty()
-                && let ast::FormBody::Grid { columns_span: Some(span), .. } = &form.form.body
+                && let ast::FormBody::Grid {
+                    columns_span: Some(span),
+                    ..
+                } = &form.form.body
             {
                 diags.push(
                     Diagnostic::new(Code::EmptyForm, *span, format!("form {} has an empty `columns` block", form.code()), "no columns")
@@ -82,8 +100,17 @@ pub(crate) fn cells<'a>(env: &Env<'a>, form: &FormTable<'a>, file_scope: usize, 
                         for c in cols {
                             if !names.contains(&c.text.as_str()) {
                                 diags.push(
-                                    Diagnostic::new(Code::UnknownColumn, c.span, format!("form {} has no column `{}`", form.code(), c.text), "unknown column")
-                                        .with_help(did_you_mean(&c.text, "column", names.iter().copied())),
+                                    Diagnostic::new(
+                                        Code::UnknownColumn,
+                                        c.span,
+                                        format!("form {} has no column `{}`", form.code(), c.text),
+                                        "unknown column",
+                                    )
+                                    .with_help(did_you_mean(
+                                        &c.text,
+                                        "column",
+                                        names.iter().copied(),
+                                    )),
                                 );
                             }
                         }
@@ -103,7 +130,12 @@ pub(crate) fn cells<'a>(env: &Env<'a>, form: &FormTable<'a>, file_scope: usize, 
     }
 }
 
-fn field<'a>(env: &Env<'a>, f: &'a ast::Field, scope: usize, diags: &mut Diagnostics) -> CellDecl<'a> {
+fn field<'a>(
+    env: &Env<'a>,
+    f: &'a ast::Field,
+    scope: usize,
+    diags: &mut Diagnostics,
+) -> CellDecl<'a> {
     let scope_ref = env.scopes.get(scope);
     let sig = match &f.ty.ty {
         Some(t) => resolve_type(t, f.ty.unit.as_ref(), scope_ref, diags),
@@ -127,7 +159,7 @@ fn field<'a>(env: &Env<'a>, f: &'a ast::Field, scope: usize, diags: &mut Diagnos
         note: None,
     };
     for a in &f.attrs {
-        apply_attr(&mut decl, a, false, diags);
+        apply_attr(&mut decl, a, false, false, diags);
     }
     if decl.aggregation.is_some() {
         decl.aggregation = None;
@@ -156,16 +188,32 @@ fn grid_cell<'a>(
 ) -> CellDecl<'a> {
     let scope = env.scopes.get(row.scope);
     let r = row.row;
-    // Entry: a column formula, else a row formula, else entered.
+    // Entry: a formula of the column or of the row, else entered. Where
+    // both have one, the non-linear one is applied last: a ratio column on a
+    // total row is the ratio of totals, and a ratio row in a year-to-date
+    // column is the ratio of year-to-date values (never a sum of ratios).
     let formula = match (column.and_then(|c| c.formula.as_ref()), r.formula.as_ref()) {
-        (Some(e), _) => Some(Formula { expr: e, is_column: true }),
-        (None, Some(e)) => Some(Formula { expr: e, is_column: false }),
+        (Some(c), Some(rf)) if is_linear(c) && !is_linear(rf) => Some(Formula {
+            expr: rf,
+            is_column: false,
+        }),
+        (Some(e), _) => Some(Formula {
+            expr: e,
+            is_column: true,
+        }),
+        (None, Some(e)) => Some(Formula {
+            expr: e,
+            is_column: false,
+        }),
         _ => None,
     };
     // An element that is both `= …` and `entered`.
     for (has_formula, attrs) in [
         (r.formula.is_some(), r.attrs.as_slice()),
-        (column.is_some_and(|c| c.formula.is_some()), column.map(|c| c.attrs.as_slice()).unwrap_or(&[])),
+        (
+            column.is_some_and(|c| c.formula.is_some()),
+            column.map(|c| c.attrs.as_slice()).unwrap_or(&[]),
+        ),
     ] {
         if has_formula
             && let Some(span) = attrs.iter().find_map(|a| match a {
@@ -175,8 +223,15 @@ fn grid_cell<'a>(
             && ci == 0
         {
             diags.push(
-                Diagnostic::new(Code::EnteredComputed, span, "a computed value cannot also be entered", "marked as entered")
-                    .with_help("remove `entered`, or remove the formula `= …` if reporters type this value"),
+                Diagnostic::new(
+                    Code::EnteredComputed,
+                    span,
+                    "a computed value cannot also be entered",
+                    "marked as entered",
+                )
+                .with_help(
+                    "remove `entered`, or remove the formula `= …` if reporters type this value",
+                ),
             );
         }
     }
@@ -184,7 +239,9 @@ fn grid_cell<'a>(
     let (ty, unit) = {
         let col_ann = column.and_then(|c| c.ty.as_ref());
         let row_ann = r.ty.as_ref();
-        let ty = col_ann.and_then(|a| a.ty.as_ref()).or(row_ann.and_then(|a| a.ty.as_ref()));
+        let ty = col_ann
+            .and_then(|a| a.ty.as_ref())
+            .or(row_ann.and_then(|a| a.ty.as_ref()));
         let unit = match col_ann {
             Some(a) if a.ty.is_some() => a.unit.as_ref(),
             Some(a) if a.unit.is_some() => a.unit.as_ref(),
@@ -193,8 +250,14 @@ fn grid_cell<'a>(
         (ty, unit)
     };
     let id = format!("{}.{cname}", r.name.text);
+    // A row's type is checked once (with its first column), a column's once
+    // (with its first row): no repeated diagnostics for every cell.
+    let from_column = column.and_then(|c| c.ty.as_ref()).is_some();
+    let first = if from_column { ri == 0 } else { ci == 0 };
+    let mut scratch = Diagnostics::new();
+    let sink = if first { &mut *diags } else { &mut scratch };
     let sig = match ty {
-        Some(t) => resolve_type(t, unit, scope, diags),
+        Some(t) => resolve_type(t, unit, scope, sink),
         None if formula.is_some() => None,
         None => {
             if ci == 0 || column.is_some_and(|c| c.ty.is_some()) {
@@ -219,12 +282,12 @@ fn grid_cell<'a>(
     };
     let first_col = ci == 0;
     for a in &r.attrs {
-        apply_attr(&mut decl, a, !first_col, diags);
+        apply_attr(&mut decl, a, !first_col, r.formula.is_some(), diags);
     }
     if let Some(c) = column {
         for a in &c.attrs {
             // Column attributes are reported once, on the first row.
-            apply_attr(&mut decl, a, ri != 0, diags);
+            apply_attr(&mut decl, a, ri != 0, c.formula.is_some(), diags);
         }
     }
     if decl.formula.is_some() {
@@ -235,7 +298,16 @@ fn grid_cell<'a>(
 
 /// Applies an attribute; `quiet` suppresses diagnostics that would repeat
 /// for every cell of a row or column.
-fn apply_attr(decl: &mut CellDecl<'_>, a: &ast::Attr, quiet: bool, diags: &mut Diagnostics) {
+/// `owner_computed`: the row or column carrying the attribute is itself
+/// computed (an aggregation there is a mistake; on an entered row it simply
+/// does not apply to the row's computed columns).
+fn apply_attr(
+    decl: &mut CellDecl<'_>,
+    a: &ast::Attr,
+    quiet: bool,
+    owner_computed: bool,
+    diags: &mut Diagnostics,
+) {
     let mut report = |d: Diagnostic| {
         if !quiet {
             diags.push(d);
@@ -258,10 +330,18 @@ fn apply_attr(decl: &mut CellDecl<'_>, a: &ast::Attr, quiet: bool, diags: &mut D
             }
             if compare_decimal(&min.text, &max.text) == std::cmp::Ordering::Greater {
                 report(
-                    Diagnostic::new(Code::BadRange, *span, format!("the range {}..{} is empty: the minimum is above the maximum", min.text, max.text), "empty range")
-                        .with_label(min.span, "minimum")
-                        .with_label(max.span, "maximum")
-                        .with_help("write the smaller bound first: `range 0..100`"),
+                    Diagnostic::new(
+                        Code::BadRange,
+                        *span,
+                        format!(
+                            "the range {}..{} is empty: the minimum is above the maximum",
+                            min.text, max.text
+                        ),
+                        "empty range",
+                    )
+                    .with_label(min.span, "minimum")
+                    .with_label(max.span, "maximum")
+                    .with_help("write the smaller bound first: `range 0..100`"),
                 );
                 return;
             }
@@ -272,16 +352,25 @@ fn apply_attr(decl: &mut CellDecl<'_>, a: &ast::Attr, quiet: bool, diags: &mut D
         }
         ast::Attr::Aggregate { axes, none, span } => {
             if decl.formula.is_some() {
+                if !owner_computed {
+                    return;
+                }
                 report(
                     Diagnostic::new(Code::AggregateOnComputed, *span, "a computed cell is recomputed at every level, not aggregated", "on a computed cell")
                         .with_help("remove `aggregate`: the cells the formula reads are aggregated, and the formula is applied to their totals"),
                 );
                 return;
             }
-            let mut agg = decl.aggregation.unwrap_or(Aggregation { units: UnitsAgg::None, time: TimeAgg::None });
+            let mut agg = decl.aggregation.unwrap_or(Aggregation {
+                units: UnitsAgg::None,
+                time: TimeAgg::None,
+            });
             let mut given = false;
             if *none {
-                agg = Aggregation { units: UnitsAgg::None, time: TimeAgg::None };
+                agg = Aggregation {
+                    units: UnitsAgg::None,
+                    time: TimeAgg::None,
+                };
                 given = true;
             }
             for (axis, f) in axes {
@@ -291,7 +380,11 @@ fn apply_attr(decl: &mut CellDecl<'_>, a: &ast::Attr, quiet: bool, diags: &mut D
                             agg.units = *u;
                             given = true;
                         }
-                        None => report(bad_agg(f, "over org units", &["sum", "average", "min", "max", "count", "none"])),
+                        None => report(bad_agg(
+                            f,
+                            "over org units",
+                            &["sum", "average", "min", "max", "count", "none"],
+                        )),
                     }
                 } else {
                     match TIME_AGG.iter().find(|(n, _)| *n == f.text) {
@@ -299,13 +392,20 @@ fn apply_attr(decl: &mut CellDecl<'_>, a: &ast::Attr, quiet: bool, diags: &mut D
                             agg.time = *t;
                             given = true;
                         }
-                        None => report(bad_agg(f, "over time", &["sum", "average", "last", "first", "min", "max", "none"])),
+                        None => report(bad_agg(
+                            f,
+                            "over time",
+                            &["sum", "average", "last", "first", "min", "max", "none"],
+                        )),
                     }
                 }
             }
             if given {
                 // An axis not mentioned keeps its default.
-                let defaults = decl.sig.as_ref().map(|s| default_aggregation(s, decl.yearly));
+                let defaults = decl
+                    .sig
+                    .as_ref()
+                    .map(|s| default_aggregation(s, decl.yearly));
                 if let Some(d) = defaults {
                     if !axes.iter().any(|(a, _)| a.text == "units") && !*none {
                         agg.units = d.units;
@@ -320,7 +420,11 @@ fn apply_attr(decl: &mut CellDecl<'_>, a: &ast::Attr, quiet: bool, diags: &mut D
                     && (sig.ty == ir::Type::Percent || sig.unit.is_ratio())
                     && (agg.units == UnitsAgg::Sum || agg.time == TimeAgg::Sum)
                 {
-                    let what = if sig.ty == ir::Type::Percent { "a percent".to_string() } else { format!("a ratio ({})", sig.unit) };
+                    let what = if sig.ty == ir::Type::Percent {
+                        "a percent".to_string()
+                    } else {
+                        format!("a ratio ({})", sig.unit)
+                    };
                     report(
                         Diagnostic::new(Code::SummedRatio, *span, format!("this would sum {what}"), "summed")
                             .with_help("a sum of percentages or ratios means nothing; use `average`, or make the cell computed (`= a / b`) so it is recomputed from summed parts"),
@@ -332,8 +436,17 @@ fn apply_attr(decl: &mut CellDecl<'_>, a: &ast::Attr, quiet: bool, diags: &mut D
 }
 
 fn bad_agg(f: &ast::Name, axis: &str, choices: &[&str]) -> Diagnostic {
-    Diagnostic::new(Code::BadAggregation, f.span, format!("`{}` is not an aggregation {axis}", f.text), "unknown aggregation")
-        .with_help(format!("{} (one of: {})", did_you_mean(&f.text, "aggregation", choices.iter().copied()), choices.join(", ")))
+    Diagnostic::new(
+        Code::BadAggregation,
+        f.span,
+        format!("`{}` is not an aggregation {axis}", f.text),
+        "unknown aggregation",
+    )
+    .with_help(format!(
+        "{} (one of: {})",
+        did_you_mean(&f.text, "aggregation", choices.iter().copied()),
+        choices.join(", ")
+    ))
 }
 
 /// Defaults by type: amounts sum over units and time; percents and ratios
@@ -342,10 +455,16 @@ fn bad_agg(f: &ast::Name, axis: &str, choices: &[&str]) -> Diagnostic {
 pub(crate) fn default_aggregation(sig: &CellSig, yearly: bool) -> Aggregation {
     let numeric = sig.ty.is_numeric();
     if !numeric {
-        return Aggregation { units: UnitsAgg::None, time: TimeAgg::Last };
+        return Aggregation {
+            units: UnitsAgg::None,
+            time: TimeAgg::Last,
+        };
     }
     if sig.ty == ir::Type::Percent || sig.unit.is_ratio() {
-        return Aggregation { units: UnitsAgg::Average, time: TimeAgg::Average };
+        return Aggregation {
+            units: UnitsAgg::Average,
+            time: TimeAgg::Average,
+        };
     }
     Aggregation {
         units: UnitsAgg::Sum,
@@ -359,16 +478,33 @@ fn missing_type(span: Span, name: &str) -> Diagnostic {
 }
 
 /// Resolves a type annotation and its unit of measure.
-pub(crate) fn resolve_type(t: &ast::TypeExpr, unit: Option<&ast::UnitExpr>, scope: Option<&Scope<'_>>, diags: &mut Diagnostics) -> Option<CellSig> {
+pub(crate) fn resolve_type(
+    t: &ast::TypeExpr,
+    unit: Option<&ast::UnitExpr>,
+    scope: Option<&Scope<'_>>,
+    diags: &mut Diagnostics,
+) -> Option<CellSig> {
     let ty = match t {
         ast::TypeExpr::Code { codelist, .. } => {
             if scope.is_some_and(|s| s.codelists.contains_key(codelist.text.as_str())) {
-                ir::Type::Code { codelist: codelist.text.clone() }
+                ir::Type::Code {
+                    codelist: codelist.text.clone(),
+                }
             } else {
-                let names: Vec<&str> = scope.map(|s| s.codelists.keys().copied().collect()).unwrap_or_default();
+                let names: Vec<&str> = scope
+                    .map(|s| s.codelists.keys().copied().collect())
+                    .unwrap_or_default();
                 diags.push(
-                    Diagnostic::new(Code::UnknownCodelist, codelist.span, format!("there is no codelist `{}` here", codelist.text), "unknown codelist")
-                        .with_help(format!("{}; codelists come from this file or a module brought in with `use`", did_you_mean(&codelist.text, "codelist", names.iter().copied()))),
+                    Diagnostic::new(
+                        Code::UnknownCodelist,
+                        codelist.span,
+                        format!("there is no codelist `{}` here", codelist.text),
+                        "unknown codelist",
+                    )
+                    .with_help(format!(
+                        "{}; codelists come from this file or a module brought in with `use`",
+                        did_you_mean(&codelist.text, "codelist", names.iter().copied())
+                    )),
                 );
                 return None;
             }
@@ -376,7 +512,10 @@ pub(crate) fn resolve_type(t: &ast::TypeExpr, unit: Option<&ast::UnitExpr>, scop
         ast::TypeExpr::Simple { name, params, span } => {
             let p: Vec<Option<u32>> = params.iter().map(|n| n.as_u32()).collect();
             let bad = |msg: String, help: &str, diags: &mut Diagnostics| {
-                diags.push(Diagnostic::new(Code::BadTypeParams, *span, msg, "invalid parameters").with_help(help.to_string()));
+                diags.push(
+                    Diagnostic::new(Code::BadTypeParams, *span, msg, "invalid parameters")
+                        .with_help(help.to_string()),
+                );
             };
             match (name.text.as_str(), p.as_slice()) {
                 ("int" | "integer", []) => ir::Type::Int,
@@ -384,21 +523,45 @@ pub(crate) fn resolve_type(t: &ast::TypeExpr, unit: Option<&ast::UnitExpr>, scop
                 ("percent", []) => ir::Type::Percent,
                 ("date", []) => ir::Type::Date,
                 ("bool", []) => ir::Type::Bool,
-                ("decimal", []) => ir::Type::Decimal { precision: 18, scale: 2 },
-                ("decimal", [Some(pr)]) if (1..=38).contains(pr) => ir::Type::Decimal { precision: *pr, scale: 0 },
-                ("decimal", [Some(pr), Some(sc)]) if (1..=38).contains(pr) && sc <= pr => ir::Type::Decimal { precision: *pr, scale: *sc },
+                ("decimal", []) => ir::Type::Decimal {
+                    precision: 18,
+                    scale: 2,
+                },
+                ("decimal", [Some(pr)]) if (1..=38).contains(pr) => ir::Type::Decimal {
+                    precision: *pr,
+                    scale: 0,
+                },
+                ("decimal", [Some(pr), Some(sc)]) if (1..=38).contains(pr) && sc <= pr => {
+                    ir::Type::Decimal {
+                        precision: *pr,
+                        scale: *sc,
+                    }
+                }
                 ("decimal", _) => {
-                    bad("`decimal(p, s)` needs 1 ≤ p ≤ 38 digits in all and s ≤ p after the point".into(), "e.g. `decimal(12,2)`: 12 digits, 2 after the point", diags);
+                    bad(
+                        "`decimal(p, s)` needs 1 ≤ p ≤ 38 digits in all and s ≤ p after the point"
+                            .into(),
+                        "e.g. `decimal(12,2)`: 12 digits, 2 after the point",
+                        diags,
+                    );
                     return None;
                 }
                 ("text", []) => ir::Type::Text { max_len: 255 },
                 ("text", [Some(n)]) if (1..=100_000).contains(n) => ir::Type::Text { max_len: *n },
                 ("text", _) => {
-                    bad("`text(n)` needs a length from 1 to 100000".into(), "e.g. `text(120)`", diags);
+                    bad(
+                        "`text(n)` needs a length from 1 to 100000".into(),
+                        "e.g. `text(120)`",
+                        diags,
+                    );
                     return None;
                 }
                 ("int" | "integer" | "money" | "percent" | "date" | "bool", _) => {
-                    bad(format!("`{}` takes no parameters", name.text), "remove the parentheses", diags);
+                    bad(
+                        format!("`{}` takes no parameters", name.text),
+                        "remove the parentheses",
+                        diags,
+                    );
                     return None;
                 }
                 (other, _) => {
@@ -418,18 +581,36 @@ pub(crate) fn resolve_type(t: &ast::TypeExpr, unit: Option<&ast::UnitExpr>, scop
         (_, None) => Unit::dimensionless(),
         (other, Some(u)) => {
             let (what, help) = match other {
-                ir::Type::Money => ("money is always in đồng (VND)", "remove the unit; for amounts in millions of đồng use `decimal(18,2) [million_vnd]`"),
-                ir::Type::Percent => ("a percent has no unit", "remove the unit: a percent is a ratio of two quantities of the same unit"),
+                ir::Type::Money => (
+                    "money is always in đồng (VND)",
+                    "remove the unit; for amounts in millions of đồng use `decimal(18,2) [million_vnd]`",
+                ),
+                ir::Type::Percent => (
+                    "a percent has no unit",
+                    "remove the unit: a percent is a ratio of two quantities of the same unit",
+                ),
                 _ => ("only numbers have a unit of measure", "remove the unit"),
             };
-            diags.push(Diagnostic::new(Code::BadTypeParams, u.span, what.to_string(), "unit not allowed here").with_help(help.to_string()));
+            diags.push(
+                Diagnostic::new(
+                    Code::BadTypeParams,
+                    u.span,
+                    what.to_string(),
+                    "unit not allowed here",
+                )
+                .with_help(help.to_string()),
+            );
             return None;
         }
     };
     Some(CellSig { ty, unit })
 }
 
-pub(crate) fn resolve_unit(u: &ast::UnitExpr, scope: Option<&Scope<'_>>, diags: &mut Diagnostics) -> Option<Unit> {
+pub(crate) fn resolve_unit(
+    u: &ast::UnitExpr,
+    scope: Option<&Scope<'_>>,
+    diags: &mut Diagnostics,
+) -> Option<Unit> {
     let mut unit = Unit::dimensionless();
     let mut ok = true;
     for term in &u.terms {
@@ -439,14 +620,21 @@ pub(crate) fn resolve_unit(u: &ast::UnitExpr, scope: Option<&Scope<'_>>, diags: 
             unit = unit.mul(&Unit(base));
         } else {
             ok = false;
-            let names: Vec<&str> = scope.map(|s| s.units.keys().copied().collect()).unwrap_or_default();
+            let names: Vec<&str> = scope
+                .map(|s| s.units.keys().copied().collect())
+                .unwrap_or_default();
             diags.push(
-                Diagnostic::new(Code::UnknownUnit, term.name.span, format!("there is no unit of measure `{}` here", term.name.text), "unknown unit")
-                    .with_help(format!(
-                        "{}; declare it with `unit {} \"…\"` in a shared module and `use` it",
-                        did_you_mean(&term.name.text, "unit", names.iter().copied()),
-                        term.name.text
-                    )),
+                Diagnostic::new(
+                    Code::UnknownUnit,
+                    term.name.span,
+                    format!("there is no unit of measure `{}` here", term.name.text),
+                    "unknown unit",
+                )
+                .with_help(format!(
+                    "{}; declare it with `unit {} \"…\"` in a shared module and `use` it",
+                    did_you_mean(&term.name.text, "unit", names.iter().copied()),
+                    term.name.text
+                )),
             );
         }
     }
@@ -458,16 +646,37 @@ fn split_checks(rows: &[FlatRow<'_>], cells: &[CellDecl<'_>], diags: &mut Diagno
     for (ri, row) in rows.iter().enumerate() {
         let Some(pi) = row.parent else { continue };
         let Some(parent) = rows.get(pi) else { continue };
-        let sig_of = |r: usize| cells.iter().find(|c| c.row == Some(r) && c.formula.is_none()).and_then(|c| c.sig.clone());
-        let (Some(ps), Some(cs)) = (sig_of(pi), sig_of(ri)) else { continue };
-        let block = if row.relation == Some(ast::ChildKind::Split) { "split (Chia ra)" } else { "of-which (Trong đó)" };
+        let sig_of = |r: usize| {
+            cells
+                .iter()
+                .find(|c| c.row == Some(r) && c.formula.is_none())
+                .and_then(|c| c.sig.clone())
+        };
+        let (Some(ps), Some(cs)) = (sig_of(pi), sig_of(ri)) else {
+            continue;
+        };
+        let block = if row.relation == Some(ast::ChildKind::Split) {
+            "split (Chia ra)"
+        } else {
+            "of-which (Trong đó)"
+        };
         if !ps.ty.is_numeric() {
             // Reported once per parent: on its first child.
             if rows.iter().position(|r| r.parent == Some(pi)) == Some(ri) {
                 diags.push(
-                    Diagnostic::new(Code::SplitNotNumeric, parent.row.name.span, format!("`{}` has {block} rows but is not a number", parent.row.name.text), "not a number")
-                        .with_label(row.row.name.span, "child row")
-                        .with_help("only numeric rows can be broken down; give the parent a numeric type"),
+                    Diagnostic::new(
+                        Code::SplitNotNumeric,
+                        parent.row.name.span,
+                        format!(
+                            "`{}` has {block} rows but is not a number",
+                            parent.row.name.text
+                        ),
+                        "not a number",
+                    )
+                    .with_label(row.row.name.span, "child row")
+                    .with_help(
+                        "only numeric rows can be broken down; give the parent a numeric type",
+                    ),
                 );
             }
             continue;
@@ -489,16 +698,22 @@ pub(crate) fn compare_decimal(a: &str, b: &str) -> std::cmp::Ordering {
         let n = super::expr::normalize(s);
         let neg = n.starts_with('-');
         let body = n.trim_start_matches('-').to_string();
-        let (i, f) = body.split_once('.').map(|(i, f)| (i.to_string(), f.to_string())).unwrap_or((body.clone(), String::new()));
+        let (i, f) = body
+            .split_once('.')
+            .map(|(i, f)| (i.to_string(), f.to_string()))
+            .unwrap_or((body.clone(), String::new()));
         (neg, i, f)
     };
     let (an, ai, af) = parse(a);
     let (bn, bi, bf) = parse(b);
     let mag = |ai: &str, af: &str, bi: &str, bf: &str| -> Ordering {
-        ai.len().cmp(&bi.len()).then_with(|| ai.cmp(bi)).then_with(|| {
-            let w = af.len().max(bf.len());
-            format!("{af:0<w$}").cmp(&format!("{bf:0<w$}"))
-        })
+        ai.len()
+            .cmp(&bi.len())
+            .then_with(|| ai.cmp(bi))
+            .then_with(|| {
+                let w = af.len().max(bf.len());
+                format!("{af:0<w$}").cmp(&format!("{bf:0<w$}"))
+            })
     };
     match (an, bn) {
         (false, true) => Ordering::Greater,
@@ -510,3 +725,26 @@ pub(crate) fn compare_decimal(a: &str, b: &str) -> std::cmp::Ordering {
 
 /// The implicit column's name, re-exported for the IR.
 pub(crate) const VALUE: &str = IMPLICIT_COLUMN;
+
+/// Whether a formula is linear in the cells it reads (sums, differences,
+/// multiples by constants, year-to-date sums), so that applying it before or
+/// after aggregation gives the same result.
+fn is_linear(e: &ast::Expr) -> bool {
+    let constant =
+        |e: &ast::Expr| matches!(e.kind, ast::ExprKind::Number(_) | ast::ExprKind::Percent(_));
+    match &e.kind {
+        ast::ExprKind::Number(_) | ast::ExprKind::Percent(_) | ast::ExprKind::Ref(_) => true,
+        ast::ExprKind::Neg(a) => is_linear(a),
+        ast::ExprKind::Binary(ast::BinOp::Add | ast::BinOp::Sub, a, b) => {
+            is_linear(a) && is_linear(b)
+        }
+        ast::ExprKind::Binary(ast::BinOp::Mul, a, b) => {
+            (constant(a) && is_linear(b)) || (constant(b) && is_linear(a))
+        }
+        ast::ExprKind::Binary(ast::BinOp::Div, a, b) => constant(b) && is_linear(a),
+        ast::ExprKind::Call { func, args } => {
+            func.text == "sum" && args.iter().all(|a| is_linear(&a.expr))
+        }
+        _ => false,
+    }
+}

@@ -36,7 +36,10 @@ const FREQUENCY_ALIASES: &[(&str, Frequency)] = &[
     ("yearly", Frequency::Annual),
     ("adhoc", Frequency::AdHoc),
 ];
-const CUTOFFS: &[(&str, Cutoff)] = &[("decree09", Cutoff::Decree09), ("calendar", Cutoff::Calendar)];
+const CUTOFFS: &[(&str, Cutoff)] = &[
+    ("decree09", Cutoff::Decree09),
+    ("calendar", Cutoff::Calendar),
+];
 const METHODS: &[(&str, Method)] = &[
     ("electronic", Method::Electronic),
     ("paper", Method::Paper),
@@ -49,12 +52,17 @@ fn lookup<T: Copy>(table: &[(&str, T)], name: &ast::Name) -> Option<T> {
 }
 
 fn unknown_value(code: Code, name: &ast::Name, what: &str, choices: &[&str]) -> Diagnostic {
-    Diagnostic::new(code, name.span, format!("`{}` is not a {what}", name.text), format!("unknown {what}"))
-        .with_help(format!(
-            "{} (one of: {})",
-            did_you_mean(&name.text, what, choices.iter().copied()),
-            choices.join(", ")
-        ))
+    Diagnostic::new(
+        code,
+        name.span,
+        format!("`{}` is not a {what}", name.text),
+        format!("unknown {what}"),
+    )
+    .with_help(format!(
+        "{} (one of: {})",
+        did_you_mean(&name.text, what, choices.iter().copied()),
+        choices.join(", ")
+    ))
 }
 
 pub(crate) fn check(regime: &ast::Regime, data: &DataSet, diags: &mut Diagnostics) -> Header {
@@ -64,7 +72,10 @@ pub(crate) fn check(regime: &ast::Regime, data: &DataSet, diags: &mut Diagnostic
             Diagnostic::new(
                 Code::BadRegimeCode,
                 regime.code.span,
-                format!("the regime code `{}` is not of the form `agency.name`", regime.code.text),
+                format!(
+                    "the regime code `{}` is not of the form `agency.name`",
+                    regime.code.text
+                ),
                 "expected two parts",
             )
             .with_help("write the owning agency and a short name, e.g. `transport.seaport_cargo`"),
@@ -98,15 +109,25 @@ pub(crate) fn check(regime: &ast::Regime, data: &DataSet, diags: &mut Diagnostic
         // Deadlines may be split over several lines.
         if !matches!(line.kind, HeaderKind::Deadline(_)) {
             if let Some(first) = seen.get(&key) {
-                let code = if key.starts_with("title") { Code::DuplicateLanguage } else { Code::DuplicateHeader };
+                let code = if key.starts_with("title") {
+                    Code::DuplicateLanguage
+                } else {
+                    Code::DuplicateHeader
+                };
                 diags.push(
-                    Diagnostic::new(code, line.keyword, format!("`{key}` is given twice"), "given again here")
-                        .with_label(*first, "first given here")
-                        .with_help(if code == Code::DuplicateLanguage {
-                            "each language has one title: `title` (Vietnamese), `title.en`, …".to_string()
-                        } else {
-                            format!("keep one `{key}` line")
-                        }),
+                    Diagnostic::new(
+                        code,
+                        line.keyword,
+                        format!("`{key}` is given twice"),
+                        "given again here",
+                    )
+                    .with_label(*first, "first given here")
+                    .with_help(if code == Code::DuplicateLanguage {
+                        "each language has one title: `title` (Vietnamese), `title.en`, …"
+                            .to_string()
+                    } else {
+                        format!("keep one `{key}` line")
+                    }),
                 );
                 continue;
             }
@@ -114,11 +135,21 @@ pub(crate) fn check(regime: &ast::Regime, data: &DataSet, diags: &mut Diagnostic
         }
         match &line.kind {
             HeaderKind::Title { lang, text } => {
-                let l = lang.as_ref().map(|l| l.text.to_lowercase()).unwrap_or_else(|| "vi".into());
+                let l = lang
+                    .as_ref()
+                    .map(|l| l.text.to_lowercase())
+                    .unwrap_or_else(|| "vi".into());
                 if h.titles.contains_key(&l) {
                     diags.push(
-                        Diagnostic::new(Code::DuplicateLanguage, line.keyword, format!("a title in `{l}` is given twice"), "given again here")
-                            .with_help("`title` is the Vietnamese title; `title.vi` says the same again"),
+                        Diagnostic::new(
+                            Code::DuplicateLanguage,
+                            line.keyword,
+                            format!("a title in `{l}` is given twice"),
+                            "given again here",
+                        )
+                        .with_help(
+                            "`title` is the Vietnamese title; `title.vi` says the same again",
+                        ),
                     );
                 }
                 h.titles.insert(l, text.value.clone());
@@ -134,11 +165,17 @@ pub(crate) fn check(regime: &ast::Regime, data: &DataSet, diags: &mut Diagnostic
                             .with_help("versions are whole numbers starting at 1, raised by one with each change"),
                     ),
                 }
-                h.effective = effective.and_then(|d| chrono::NaiveDate::from_ymd_opt(d.year, d.month, d.day));
+                h.effective =
+                    effective.and_then(|d| chrono::NaiveDate::from_ymd_opt(d.year, d.month, d.day));
             }
             HeaderKind::Kind(n) => match lookup(KINDS, n) {
                 Some(k) => kind = Some((k, n.span)),
-                None => diags.push(unknown_value(Code::UnknownKind, n, "regime kind", &["periodic", "thematic", "ad_hoc"])),
+                None => diags.push(unknown_value(
+                    Code::UnknownKind,
+                    n,
+                    "regime kind",
+                    &["periodic", "thematic", "ad_hoc"],
+                )),
             },
             HeaderKind::Frequency(n) => {
                 let f = Frequency::ALL
@@ -153,13 +190,23 @@ pub(crate) fn check(regime: &ast::Regime, data: &DataSet, diags: &mut Diagnostic
                     }
                     None => {
                         let names: Vec<&str> = Frequency::ALL.iter().map(|(n, _)| *n).collect();
-                        diags.push(unknown_value(Code::UnknownFrequency, n, "frequency", &names));
+                        diags.push(unknown_value(
+                            Code::UnknownFrequency,
+                            n,
+                            "frequency",
+                            &names,
+                        ));
                     }
                 }
             }
             HeaderKind::Cutoff(n) => match lookup(CUTOFFS, n) {
                 Some(c) => h.cutoff = c,
-                None => diags.push(unknown_value(Code::UnknownCutoff, n, "cut-off rule", &["decree09", "calendar"])),
+                None => diags.push(unknown_value(
+                    Code::UnknownCutoff,
+                    n,
+                    "cut-off rule",
+                    &["decree09", "calendar"],
+                )),
             },
             HeaderKind::Reporters(names) => reporter_names.extend(names),
             HeaderKind::Flow(names) => flow_names.extend(names),
@@ -168,7 +215,12 @@ pub(crate) fn check(regime: &ast::Regime, data: &DataSet, diags: &mut Diagnostic
                 for n in names {
                     match lookup(METHODS, n) {
                         Some(m) => h.methods.push(m),
-                        None => diags.push(unknown_value(Code::UnknownMethod, n, "reporting method", &["electronic", "paper", "signed", "email"])),
+                        None => diags.push(unknown_value(
+                            Code::UnknownMethod,
+                            n,
+                            "reporting method",
+                            &["electronic", "paper", "signed", "email"],
+                        )),
                     }
                 }
             }
@@ -184,7 +236,9 @@ pub(crate) fn check(regime: &ast::Regime, data: &DataSet, diags: &mut Diagnostic
                 format!("the regime `{}` has no `{key}` line", regime.code.text),
                 format!("`{key}` missing in this regime"),
             )
-            .with_help(format!("add a line such as `{example}` (Decree 09/2019/NĐ-CP Art. 7 requires it)")),
+            .with_help(format!(
+                "add a line such as `{example}` (Decree 09/2019/NĐ-CP Art. 7 requires it)"
+            )),
         );
     };
     if !h.titles.contains_key("vi") {
@@ -261,18 +315,24 @@ pub(crate) fn check(regime: &ast::Regime, data: &DataSet, diags: &mut Diagnostic
         known(n, diags);
         h.flow.push(n.text.clone());
     }
-    if let (Some(first), false) = (flow_names.first(), h.reporters.is_empty()) {
-        if !h.reporters.contains(&first.text) {
-            diags.push(
-                Diagnostic::new(
-                    Code::FlowStart,
-                    first.span,
-                    format!("the flow starts at `{}`, which is not a reporter", first.text),
-                    "flow starts here",
-                )
-                .with_help(format!("start the flow at the reporters: `flow {} -> …`", h.reporters.join(" | "))),
-            );
-        }
+    if let (Some(first), false) = (flow_names.first(), h.reporters.is_empty())
+        && !h.reporters.contains(&first.text)
+    {
+        diags.push(
+            Diagnostic::new(
+                Code::FlowStart,
+                first.span,
+                format!(
+                    "the flow starts at `{}`, which is not a reporter",
+                    first.text
+                ),
+                "flow starts here",
+            )
+            .with_help(format!(
+                "start the flow at the reporters: `flow {} -> …`",
+                h.reporters.join(" | ")
+            )),
+        );
     }
     if h.flow.is_empty() {
         h.flow = h.reporters.iter().take(1).cloned().collect();
@@ -292,7 +352,13 @@ fn kind_name(k: RegimeKind) -> &'static str {
 
 /// Deadlines: one per level of the flow, each at least one working day
 /// after the cut-off (Decree 09 Art. 8), in flow order.
-fn deadlines(h: &mut Header, items: &[&ast::Deadline], flow: &[&ast::Name], regime: &ast::Regime, diags: &mut Diagnostics) {
+fn deadlines(
+    h: &mut Header,
+    items: &[&ast::Deadline],
+    flow: &[&ast::Name],
+    regime: &ast::Regime,
+    diags: &mut Diagnostics,
+) {
     let mut by_level: BTreeMap<&str, (&ast::Deadline, ir::DeadlineRule)> = BTreeMap::new();
     for d in items {
         if !flow.is_empty() && !flow.iter().any(|f| f.text == d.level.text) {
@@ -305,16 +371,25 @@ fn deadlines(h: &mut Header, items: &[&ast::Deadline], flow: &[&ast::Name], regi
                 )
                 .with_help(format!(
                     "{}; deadlines are given for the levels of `flow`",
-                    did_you_mean(&d.level.text, "level of the flow", flow.iter().map(|f| f.text.as_str()))
+                    did_you_mean(
+                        &d.level.text,
+                        "level of the flow",
+                        flow.iter().map(|f| f.text.as_str())
+                    )
                 )),
             );
             continue;
         }
         if let Some((first, _)) = by_level.get(d.level.text.as_str()) {
             diags.push(
-                Diagnostic::new(Code::DuplicateHeader, d.level.span, format!("`{}` has two deadlines", d.level.text), "second deadline")
-                    .with_label(first.level.span, "first deadline")
-                    .with_help("each level has one deadline"),
+                Diagnostic::new(
+                    Code::DuplicateHeader,
+                    d.level.span,
+                    format!("`{}` has two deadlines", d.level.text),
+                    "second deadline",
+                )
+                .with_label(first.level.span, "first deadline")
+                .with_help("each level has one deadline"),
             );
             continue;
         }
@@ -336,14 +411,22 @@ fn deadlines(h: &mut Header, items: &[&ast::Deadline], flow: &[&ast::Name], regi
                         .with_help("Decree 09/2019/NĐ-CP Art. 8: each level has at least one working day after the cut-off; write e.g. `1 working days after cutoff`"),
                     );
                 }
-                ir::DeadlineRule::DaysAfterCutoff { days: n, working: *working }
+                ir::DeadlineRule::DaysAfterCutoff {
+                    days: n,
+                    working: *working,
+                }
             }
             ast::DeadlineRule::DayOfNextMonth { day } => {
                 let n = day.as_u32().unwrap_or(0);
                 if n == 0 || n > 28 {
                     diags.push(
-                        Diagnostic::new(Code::BadFixedDay, day.span, format!("day {n} does not exist in every month"), "not in every month")
-                            .with_help("choose a day from 1 to 28, so that February has it too"),
+                        Diagnostic::new(
+                            Code::BadFixedDay,
+                            day.span,
+                            format!("day {n} does not exist in every month"),
+                            "not in every month",
+                        )
+                        .with_help("choose a day from 1 to 28, so that February has it too"),
                     );
                 } else if h.cutoff == Cutoff::Calendar && n < 3 {
                     diags.push(
@@ -408,7 +491,16 @@ fn deadlines(h: &mut Header, items: &[&ast::Deadline], flow: &[&ast::Name], regi
 fn earlier(a: &ir::DeadlineRule, b: &ir::DeadlineRule) -> Option<bool> {
     use ir::DeadlineRule::*;
     match (a, b) {
-        (DaysAfterCutoff { days: x, working: w1 }, DaysAfterCutoff { days: y, working: w2 }) if w1 == w2 => Some(x < y),
+        (
+            DaysAfterCutoff {
+                days: x,
+                working: w1,
+            },
+            DaysAfterCutoff {
+                days: y,
+                working: w2,
+            },
+        ) if w1 == w2 => Some(x < y),
         (DayOfNextMonth { day: x }, DayOfNextMonth { day: y }) => Some(x < y),
         _ => None,
     }

@@ -114,10 +114,12 @@ pub(crate) fn written(
         let placeholders: Vec<ir::Expr> = rule
             .placeholders
             .iter()
-            .map(|p| cx.expr(&crate::syntax::ast::Expr {
-                kind: crate::syntax::ast::ExprKind::Ref(p.clone()),
-                span: p.span,
-            }))
+            .map(|p| {
+                cx.expr(&crate::syntax::ast::Expr {
+                    kind: crate::syntax::ast::ExprKind::Ref(p.clone()),
+                    span: p.span,
+                })
+            })
             .map(|t| t.expr)
             .collect();
         let other = cx.other_regimes;
@@ -126,10 +128,16 @@ pub(crate) fn written(
                 Diagnostic::new(
                     Code::NotBoolean,
                     rule.expr.span,
-                    format!("the condition of rule {} gives a {}, not true or false", rule.code.text, super::expr::ty_name(&check.expr.ty)),
+                    format!(
+                        "the condition of rule {} gives a {}, not true or false",
+                        rule.code.text,
+                        super::expr::ty_name(&check.expr.ty)
+                    ),
                     "not a condition",
                 )
-                .with_help("a rule states what must hold, e.g. `cargo.month >= 0` or `total == a + b`"),
+                .with_help(
+                    "a rule states what must hold, e.g. `cargo.month >= 0` or `total == a + b`",
+                ),
             );
         }
         if rule.is_reconcile && other == 0 && !check.poisoned {
@@ -164,15 +172,28 @@ pub(crate) fn written(
                 Some(l.text.clone())
             } else {
                 diags.push(
-                    Diagnostic::new(Code::UnknownLevel, l.span, format!("`{}` is not an org level", l.text), "unknown level")
-                        .with_help(did_you_mean(&l.text, "level", env.data.levels.iter().map(|l| l.code.as_str()))),
+                    Diagnostic::new(
+                        Code::UnknownLevel,
+                        l.span,
+                        format!("`{}` is not an org level", l.text),
+                        "unknown level",
+                    )
+                    .with_help(did_you_mean(
+                        &l.text,
+                        "level",
+                        env.data.levels.iter().map(|l| l.code.as_str()),
+                    )),
                 );
                 None
             }
         });
         out.push(ir::Rule {
             code: rule.code.text.clone(),
-            origin: if rule.is_reconcile { ir::RuleOrigin::Reconcile } else { ir::RuleOrigin::Written },
+            origin: if rule.is_reconcile {
+                ir::RuleOrigin::Reconcile
+            } else {
+                ir::RuleOrigin::Written
+            },
             severity,
             message: number_placeholders(&rule.message.value),
             placeholders,
@@ -230,19 +251,34 @@ pub(crate) fn derived(table: &RegimeTable<'_>, forms: &[ir::Form]) -> Vec<ir::Ru
         if form.kind != ir::FormKind::Grid {
             continue;
         }
-        let cell = |row: &str, col: &str| form.cells.iter().find(|c| c.row.as_deref() == Some(row) && c.column.as_deref() == Some(col));
+        let cell = |row: &str, col: &str| {
+            form.cells
+                .iter()
+                .find(|c| c.row.as_deref() == Some(row) && c.column.as_deref() == Some(col))
+        };
         for parent in &form.rows {
-            let children: Vec<&ir::Row> = form.rows.iter().filter(|r| r.parent.as_deref() == Some(parent.name.as_str())).collect();
+            let children: Vec<&ir::Row> = form
+                .rows
+                .iter()
+                .filter(|r| r.parent.as_deref() == Some(parent.name.as_str()))
+                .collect();
             if children.is_empty() {
                 continue;
             }
             for col in &form.columns {
-                let Some(pc) = cell(&parent.name, &col.name) else { continue };
-                let additive = pc.ty.is_numeric() && pc.ty != ir::Type::Percent && !pc.unit.is_ratio();
+                let Some(pc) = cell(&parent.name, &col.name) else {
+                    continue;
+                };
+                let additive =
+                    pc.ty.is_numeric() && pc.ty != ir::Type::Percent && !pc.unit.is_ratio();
                 if !additive || matches!(pc.entry, ir::Entry::Computed { .. }) {
                     continue;
                 }
-                let col_label = if col.implicit { String::new() } else { format!(" [{}]", col.label) };
+                let col_label = if col.implicit {
+                    String::new()
+                } else {
+                    format!(" [{}]", col.label)
+                };
                 let pref = cell_ref(form, pc);
                 let split: Vec<&ir::Cell> = children
                     .iter()
@@ -279,9 +315,16 @@ pub(crate) fn derived(table: &RegimeTable<'_>, forms: &[ir::Form]) -> Vec<ir::Ru
                         check: compare(ir::BinOp::Eq, pref.clone(), sum),
                     });
                 }
-                for child in children.iter().filter(|c| c.relation == Some(ir::Relation::OfWhich)) {
-                    let Some(cc) = cell(&child.name, &col.name) else { continue };
-                    if cc.unit != pc.unit || matches!(cc.entry, ir::Entry::Computed { .. }) && !cc.ty.is_numeric() {
+                for child in children
+                    .iter()
+                    .filter(|c| c.relation == Some(ir::Relation::OfWhich))
+                {
+                    let Some(cc) = cell(&child.name, &col.name) else {
+                        continue;
+                    };
+                    if cc.unit != pc.unit
+                        || matches!(cc.entry, ir::Entry::Computed { .. }) && !cc.ty.is_numeric()
+                    {
                         continue;
                     }
                     let cref = cell_ref(form, cc);

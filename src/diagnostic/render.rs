@@ -25,8 +25,15 @@ impl miette::SourceCode for CharColumns {
         }
         let text = self.0.inner().as_str();
         let at = span.offset().min(text.len());
-        let line_start = text.get(..at).and_then(|t| t.rfind('\n')).map(|n| n + 1).unwrap_or(0);
-        let column = text.get(line_start..at).map(|t| t.chars().count()).unwrap_or(0);
+        let line_start = text
+            .get(..at)
+            .and_then(|t| t.rfind('\n'))
+            .map(|n| n + 1)
+            .unwrap_or(0);
+        let column = text
+            .get(line_start..at)
+            .map(|t| t.chars().count())
+            .unwrap_or(0);
         let contents = miette::MietteSpanContents::new_named(
             self.0.name().to_string(),
             inner.data(),
@@ -73,7 +80,8 @@ impl miette::Diagnostic for Report<'_> {
     }
 
     fn help<'b>(&'b self) -> Option<Box<dyn std::fmt::Display + 'b>> {
-        (!self.diag.help.is_empty()).then(|| Box::new(&self.diag.help) as Box<dyn std::fmt::Display>)
+        (!self.diag.help.is_empty())
+            .then(|| Box::new(&self.diag.help) as Box<dyn std::fmt::Display>)
     }
 
     fn source_code(&self) -> Option<&dyn miette::SourceCode> {
@@ -94,7 +102,9 @@ fn clamp(span: Span, len: usize) -> (usize, usize) {
 /// Renders one diagnostic; `color` selects ANSI colours.
 pub fn human(diag: &Diagnostic, sources: &SourceMap, color: bool) -> String {
     let file = sources.get(diag.primary.span.file);
-    let (name, text) = file.map(|f| (f.name.clone(), f.text.clone())).unwrap_or_default();
+    let (name, text) = file
+        .map(|f| (f.name.clone(), f.text.clone()))
+        .unwrap_or_default();
     // Keep spans on character boundaries (a span inside a multi-byte
     // character would otherwise confuse the renderer).
     let fix = |span: Span| -> Span {
@@ -114,7 +124,10 @@ pub fn human(diag: &Diagnostic, sources: &SourceMap, color: bool) -> String {
     let mut elsewhere = Vec::new();
     for l in &diag.secondary {
         if l.span.file == diag.primary.span.file {
-            labels.push(LabeledSpan::new_with_span(Some(l.text.clone()), clamp(fix(l.span), text.len())));
+            labels.push(LabeledSpan::new_with_span(
+                Some(l.text.clone()),
+                clamp(fix(l.span), text.len()),
+            ));
         } else if let Some(f) = sources.get(l.span.file) {
             let (line, col) = f.line_col(l.span.start as usize);
             elsewhere.push(format!("  = {}: {}:{line}:{col}", l.text, f.name));
@@ -125,15 +138,88 @@ pub fn human(diag: &Diagnostic, sources: &SourceMap, color: bool) -> String {
         source: CharColumns(NamedSource::new(name, text)),
         labels,
     };
-    let theme = if color { GraphicalTheme::unicode() } else { GraphicalTheme::unicode_nocolor() };
-    let handler = GraphicalReportHandler::new_themed(theme).with_width(100).with_links(false);
+    // miette cannot draw labels on lines of tens of thousands of characters
+    // (it panics on a format width); such lines get the plain rendering.
+    let longest = diag
+        .secondary
+        .iter()
+        .map(|l| l.span)
+        .chain(std::iter::once(diag.primary.span))
+        .filter(|s| s.file == diag.primary.span.file)
+        .map(|s| {
+            line_len(&report.source.0, s.start as usize)
+                .max(line_len(&report.source.0, s.end as usize))
+        })
+        .max()
+        .unwrap_or(0);
+    if longest > MAX_DRAWN_LINE {
+        return plain(diag, sources);
+    }
+    let theme = if color {
+        GraphicalTheme::unicode()
+    } else {
+        GraphicalTheme::unicode_nocolor()
+    };
+    let handler = GraphicalReportHandler::new_themed(theme)
+        .with_width(100)
+        .with_links(false);
     let mut out = String::new();
     if handler.render_report(&mut out, &report).is_err() {
-        out = format!("{}[{}]: {}\n", severity_word(diag.severity), diag.code, diag.message);
+        out = format!(
+            "{}[{}]: {}\n",
+            severity_word(diag.severity),
+            diag.code,
+            diag.message
+        );
     }
     for e in elsewhere {
         out.push_str(&e);
         out.push('\n');
+    }
+    out
+}
+
+/// Lines longer than this are not drawn with underlines.
+const MAX_DRAWN_LINE: usize = 2000;
+
+fn line_len(source: &NamedSource<String>, at: usize) -> usize {
+    let text = source.inner().as_str();
+    let at = at.min(text.len());
+    let start = text
+        .get(..at)
+        .and_then(|t| t.rfind('\n'))
+        .map(|n| n + 1)
+        .unwrap_or(0);
+    let end = text
+        .get(at..)
+        .and_then(|t| t.find('\n'))
+        .map(|n| at + n)
+        .unwrap_or(text.len());
+    end - start
+}
+
+/// A rendering without source excerpt: code, message, location, label, help.
+pub fn plain(diag: &Diagnostic, sources: &SourceMap) -> String {
+    let loc = location(diag.primary.span, sources);
+    let mut out = format!(
+        "{}[{}]: {}\n  --> {}:{}:{}: {}\n",
+        severity_word(diag.severity),
+        diag.code,
+        diag.message,
+        loc.file,
+        loc.line,
+        loc.column,
+        diag.primary.text
+    );
+    for l in &diag.secondary {
+        let at = location(l.span, sources);
+        out.push_str(&format!(
+            "  --> {}:{}:{}: {}\n",
+            at.file, at.line, at.column, l.text
+        ));
+    }
+    if !diag.help.is_empty() {
+        out.push_str(&format!("  help: {}\n", diag.help));
     }
     out
 }
@@ -188,7 +274,11 @@ pub struct JsonDiagnostic {
 
 pub fn location(span: Span, sources: &SourceMap) -> JsonLocation {
     let (file, (line, column), (end_line, end_column)) = match sources.get(span.file) {
-        Some(f) => (f.name.clone(), f.line_col(span.start as usize), f.line_col(span.end as usize)),
+        Some(f) => (
+            f.name.clone(),
+            f.line_col(span.start as usize),
+            f.line_col(span.end as usize),
+        ),
         None => (String::new(), (0, 0), (0, 0)),
     };
     JsonLocation {
@@ -231,7 +321,11 @@ pub struct JsonReport {
 /// All diagnostics as one JSON document.
 pub fn json_all(diags: &Diagnostics, sources: &SourceMap) -> String {
     let report = JsonReport {
-        diagnostics: diags.sorted().into_iter().map(|d| json_diagnostic(d, sources)).collect(),
+        diagnostics: diags
+            .sorted()
+            .into_iter()
+            .map(|d| json_diagnostic(d, sources))
+            .collect(),
         errors: diags.error_count(),
         warnings: diags.warning_count(),
     };

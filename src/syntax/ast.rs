@@ -89,11 +89,17 @@ pub struct Header {
 
 #[derive(Debug, Clone)]
 pub enum HeaderKind {
-    Title { lang: Option<Name>, text: Str },
+    Title {
+        lang: Option<Name>,
+        text: Str,
+    },
     Basis(Str),
     Owner(Str),
     Receiver(Str),
-    Version { number: Number, effective: Option<DateLit> },
+    Version {
+        number: Number,
+        effective: Option<DateLit>,
+    },
     Kind(Name),
     Frequency(Name),
     Cutoff(Name),
@@ -179,7 +185,9 @@ pub enum FormBody {
         columns_span: Option<Span>,
         rows: Vec<RowItem>,
     },
-    Records { fields: Vec<Field> },
+    Records {
+        fields: Vec<Field>,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -194,7 +202,7 @@ pub struct Column {
 
 #[derive(Debug, Clone)]
 pub enum RowItem {
-    Row(Row),
+    Row(Box<Row>),
     Include(Name),
 }
 
@@ -245,7 +253,11 @@ pub struct TypeAnn {
 #[derive(Debug, Clone)]
 pub enum TypeExpr {
     /// `int`, `decimal(12,2)`, `text(120)`, …: validated by the checker.
-    Simple { name: Name, params: Vec<Number>, span: Span },
+    Simple {
+        name: Name,
+        params: Vec<Number>,
+        span: Span,
+    },
     /// `code countries`
     Code { codelist: Name, span: Span },
 }
@@ -265,10 +277,21 @@ pub struct UnitTerm {
 
 #[derive(Debug, Clone)]
 pub enum Attr {
-    Entered { once_per_year: bool, span: Span },
+    Entered {
+        once_per_year: bool,
+        span: Span,
+    },
     Required(Span),
-    Range { min: SignedNumber, max: SignedNumber, span: Span },
-    Aggregate { axes: Vec<(Name, Name)>, none: bool, span: Span },
+    Range {
+        min: SignedNumber,
+        max: SignedNumber,
+        span: Span,
+    },
+    Aggregate {
+        axes: Vec<(Name, Name)>,
+        none: bool,
+        span: Span,
+    },
     Without(Vec<Name>),
     Note(Str),
 }
@@ -355,7 +378,10 @@ pub enum ExprKind {
     Neg(Box<Expr>),
     Not(Box<Expr>),
     Binary(BinOp, Box<Expr>, Box<Expr>),
-    Call { func: Name, args: Vec<Arg> },
+    Call {
+        func: Name,
+        args: Vec<Arg>,
+    },
     /// Stands for a subexpression that did not parse; a diagnostic was
     /// already reported, and checking treats it as unknown.
     Error,

@@ -1,7 +1,7 @@
 //! Conversion of pest pairs into the AST: one function per grammar rule.
 
 use super::ast::*;
-use super::{MAX_NESTING, Rule};
+use super::{MAX_NESTING, MAX_TREE_HEIGHT, Rule};
 use crate::diagnostic::{Code, Diagnostic, Diagnostics, did_you_mean, suggest};
 use crate::source::{FileId, Span};
 use pest::iterators::Pair;
@@ -120,7 +120,11 @@ enum Context {
 pub(super) struct Lower<'d> {
     file: FileId,
     diags: &'d mut Diagnostics,
+    /// Nesting of the expression being converted (recursion guard).
     depth: usize,
+    /// The height of the expression tree last returned by [`Lower::expr`]:
+    /// long chains like `a + a + … + a` build deep trees without nesting.
+    height: usize,
 }
 
 impl<'d> Lower<'d> {
@@ -129,6 +133,7 @@ impl<'d> Lower<'d> {
             file,
             diags,
             depth: 0,
+            height: 0,
         }
     }
 
@@ -399,13 +404,14 @@ impl<'d> Lower<'d> {
                     }
                     text.map(|text| HeaderKind::Title { lang, text })
                 }
-                Rule::basis | Rule::owner | Rule::receiver => {
-                    inner(item).next().map(|s| self.string(s)).map(|s| match item_rule {
+                Rule::basis | Rule::owner | Rule::receiver => inner(item)
+                    .next()
+                    .map(|s| self.string(s))
+                    .map(|s| match item_rule {
                         Rule::basis => HeaderKind::Basis(s),
                         Rule::owner => HeaderKind::Owner(s),
                         _ => HeaderKind::Receiver(s),
-                    })
-                }
+                    }),
                 Rule::version => {
                     let mut number = None;
                     let mut effective = None;
@@ -418,13 +424,14 @@ impl<'d> Lower<'d> {
                     }
                     number.map(|number| HeaderKind::Version { number, effective })
                 }
-                Rule::kind | Rule::frequency | Rule::cutoff => {
-                    inner(item).next().map(|n| self.name(n)).map(|n| match item_rule {
+                Rule::kind | Rule::frequency | Rule::cutoff => inner(item)
+                    .next()
+                    .map(|n| self.name(n))
+                    .map(|n| match item_rule {
                         Rule::kind => HeaderKind::Kind(n),
                         Rule::frequency => HeaderKind::Frequency(n),
                         _ => HeaderKind::Cutoff(n),
-                    })
-                }
+                    }),
                 Rule::reporters | Rule::flow | Rule::method => {
                     let names: Vec<Name> = inner(item).map(|n| self.name(n)).collect();
                     Some(match item_rule {
@@ -434,9 +441,7 @@ impl<'d> Lower<'d> {
                     })
                 }
                 Rule::deadline => {
-                    let items = inner(item)
-                        .filter_map(|d| self.deadline_item(d))
-                        .collect();
+                    let items = inner(item).filter_map(|d| self.deadline_item(d)).collect();
                     Some(HeaderKind::Deadline(items))
                 }
                 Rule::form => {
@@ -618,7 +623,7 @@ impl<'d> Lower<'d> {
         match p.as_rule() {
             Rule::row => {
                 if let Some(r) = self.row(p) {
-                    out.push(RowItem::Row(r));
+                    out.push(RowItem::Row(Box::new(r)));
                 }
             }
             Rule::include => {
@@ -945,12 +950,37 @@ impl<'d> Lower<'d> {
                 span,
             };
         }
+        self.height = 0;
         let e = self.expr_inner(p, span);
         self.depth -= 1;
+        if self.height > MAX_TREE_HEIGHT {
+            self.height = 1;
+            self.diags.push(
+                Diagnostic::new(
+                    Code::TooDeep,
+                    span,
+                    format!("this expression chains more than {MAX_TREE_HEIGHT} operations"),
+                    "too long",
+                )
+                .with_help(
+                    "split it into computed cells (e.g. subtotals), each with a shorter formula",
+                ),
+            );
+            return Expr {
+                kind: ExprKind::Error,
+                span,
+            };
+        }
         e
     }
 
+    /// Records the height of a node built on children of height `child`.
+    fn grow(&mut self, child: usize) {
+        self.height = child + 1;
+    }
+
     fn expr_inner(&mut self, p: P<'_>, span: Span) -> Expr {
+        self.height = 1;
         let error = Expr {
             kind: ExprKind::Error,
             span,
@@ -974,6 +1004,7 @@ impl<'d> Lower<'d> {
                 };
                 if first.as_rule() == Rule::neg {
                     let e = self.expr(first);
+                    self.grow(self.height);
                     Expr {
                         kind: ExprKind::Not(Box::new(e)),
                         span,
@@ -988,6 +1019,7 @@ impl<'d> Lower<'d> {
                     return error;
                 };
                 let mut acc = self.expr(first);
+                let mut h = self.height;
                 while let (Some(op), Some(rhs)) = (it.next(), it.next()) {
                     let op = match op.as_str() {
                         "==" => BinOp::Eq,
@@ -1002,12 +1034,17 @@ impl<'d> Lower<'d> {
                         _ => BinOp::Div,
                     };
                     let rhs = self.expr(rhs);
+                    h = h.max(self.height) + 1;
                     let s = acc.span.to(rhs.span);
                     acc = Expr {
                         kind: ExprKind::Binary(op, Box::new(acc), Box::new(rhs)),
                         span: s,
                     };
+                    if h > MAX_TREE_HEIGHT {
+                        break;
+                    }
                 }
+                self.height = h;
                 acc
             }
             Rule::unary => {
@@ -1019,6 +1056,7 @@ impl<'d> Lower<'d> {
                     match it.next() {
                         Some(operand) => {
                             let e = self.expr(operand);
+                            self.grow(self.height);
                             Expr {
                                 kind: ExprKind::Neg(Box::new(e)),
                                 span,
@@ -1064,16 +1102,19 @@ impl<'d> Lower<'d> {
                 };
                 let func = self.name(func);
                 let mut args = Vec::new();
+                let mut h = 0;
                 for a in it {
                     let mut parts = inner(a);
                     let Some(e) = parts.next() else { continue };
                     let expr = self.expr(e);
+                    h = h.max(self.height);
                     let over = parts
                         .next()
                         .and_then(|o| inner(o).next())
                         .map(|n| self.name(n));
                     args.push(Arg { expr, over });
                 }
+                self.grow(h);
                 Expr {
                     kind: ExprKind::Call { func, args },
                     span,
@@ -1093,14 +1134,20 @@ impl<'d> Lower<'d> {
             };
         };
         let mut acc = self.expr(first);
+        let mut h = self.height;
         for rhs in it {
             let rhs = self.expr(rhs);
+            h = h.max(self.height) + 1;
             let s = acc.span.to(rhs.span);
             acc = Expr {
                 kind: ExprKind::Binary(op, Box::new(acc), Box::new(rhs)),
                 span: s,
             };
+            if h > MAX_TREE_HEIGHT {
+                break;
+            }
         }
+        self.height = h;
         acc
     }
 
@@ -1150,14 +1197,23 @@ impl<'d> Lower<'d> {
 
         let (code, message, label, help) = match ctx {
             Context::Columns | Context::Records
-                if ["entered", "required", "range", "aggregate", "without", "note"]
-                    .contains(&first_word.as_str()) =>
+                if [
+                    "entered",
+                    "required",
+                    "range",
+                    "aggregate",
+                    "without",
+                    "note",
+                ]
+                .contains(&first_word.as_str()) =>
             {
                 (
                     Code::ReservedName,
                     format!("`{first_word}` is a reserved word and cannot name a column or field"),
                     "reserved word".to_string(),
-                    format!("choose another name, e.g. `{first_word}_value`; the label can still read as you like"),
+                    format!(
+                        "choose another name, e.g. `{first_word}_value`; the label can still read as you like"
+                    ),
                 )
             }
             Context::Rows
@@ -1180,7 +1236,10 @@ impl<'d> Lower<'d> {
                         TOP_WORDS,
                     ),
                     Context::Regime => ("a regime header line, a `form` or a `rule`", REGIME_WORDS),
-                    Context::Grid => ("a `columns { … }` or `rows { … }` block", &["columns", "rows"]),
+                    Context::Grid => (
+                        "a `columns { … }` or `rows { … }` block",
+                        &["columns", "rows"],
+                    ),
                     Context::Columns => ("a column: `name \"Label\" …`", ATTR_WORDS),
                     Context::Rows => ("a row: `1 name \"Label\" : type [unit]`", ATTR_WORDS),
                     Context::Records => ("a field: `name \"Label\" : type`", ATTR_WORDS),
@@ -1189,8 +1248,14 @@ impl<'d> Lower<'d> {
                 let help = match suggest(&first_word, words_here.iter().copied()) {
                     Some(s) if s != first_word => format!("did you mean `{s}`?"),
                     _ => match ctx {
-                        Context::Regime => did_you_mean(&first_word, "header keyword", REGIME_WORDS.iter().copied()),
-                        _ => format!("expected {what}; see `regc explain E0002` for the shapes of each block"),
+                        Context::Regime => did_you_mean(
+                            &first_word,
+                            "header keyword",
+                            REGIME_WORDS.iter().copied(),
+                        ),
+                        _ => format!(
+                            "expected {what}; see `regc explain E0002` for the shapes of each block"
+                        ),
                     },
                 };
                 (
@@ -1201,7 +1266,11 @@ impl<'d> Lower<'d> {
                 )
             }
         };
-        let primary = if code == Code::UnexpectedLine { span_first_line(span, text) } else { word_span };
+        let primary = if code == Code::UnexpectedLine {
+            span_first_line(span, text)
+        } else {
+            word_span
+        };
         self.diags
             .push(Diagnostic::new(code, primary, message, label).with_help(help));
     }
@@ -1281,6 +1350,17 @@ pub(super) fn parse_error(file: FileId, text: &str, err: pest::error::Error<Rule
         InputLocation::Pos(p) => p,
         InputLocation::Span((s, _)) => s,
     };
+    if let ErrorVariant::CustomError { message } = &err.variant
+        && message.contains("limit reached")
+    {
+        return Diagnostic::new(
+            Code::TooDeep,
+            Span::new(file, pos, (pos + 1).min(text.len())),
+            "the file nests too deeply here to be read",
+            "reading stopped here",
+        )
+        .with_help("long chains of `not` or `-`, or deeply nested brackets, cannot be read; simplify the expression or split it into computed cells");
+    }
     if let Some(open) = unclosed_brace(text) {
         return Diagnostic::new(
             Code::UnclosedBlock,
@@ -1371,7 +1451,11 @@ fn unclosed_string(text: &str) -> Option<usize> {
     let mut offset = 0;
     for line in text.split_inclusive('\n') {
         let code = match line.find("//") {
-            Some(c) if line.get(..c).is_some_and(|before| before.matches('"').count() % 2 == 0) => {
+            Some(c)
+                if line
+                    .get(..c)
+                    .is_some_and(|before| before.matches('"').count() % 2 == 0) =>
+            {
                 line.get(..c).unwrap_or(line)
             }
             _ => line,
@@ -1402,9 +1486,14 @@ fn friendly(r: Rule) -> Option<&'static str> {
         Rule::string => "a text in double quotes",
         Rule::int | Rule::number | Rule::signed_number => "a number",
         Rule::date_lit => "a date (YYYY-MM-DD)",
-        Rule::expr | Rule::disj | Rule::conj | Rule::neg | Rule::cmp | Rule::sum | Rule::product | Rule::unary => {
-            "an expression"
-        }
+        Rule::expr
+        | Rule::disj
+        | Rule::conj
+        | Rule::neg
+        | Rule::cmp
+        | Rule::sum
+        | Rule::product
+        | Rule::unary => "an expression",
         Rule::cmp_op => "a comparison",
         Rule::type_expr | Rule::type_ann => "a type",
         Rule::unit_expr | Rule::unit_term => "a unit",

@@ -1,6 +1,7 @@
 //! Shared helpers for the integration tests: the fixture library, compiling
 //! a case against it, rendering diagnostics for snapshots.
 #![allow(dead_code)]
+#![allow(clippy::indexing_slicing, clippy::unwrap_used)]
 
 use regc::diagnostic::render;
 use regc::source::{SourceFile, SourceMap};
@@ -12,13 +13,18 @@ pub fn repo() -> PathBuf {
 
 /// The small fixture library of `tests/fixtures/lib`.
 pub fn fixture() -> SourceMap {
-    regc::source::load_library(&repo().join("tests/fixtures/lib")).expect("the fixture library is readable")
+    regc::source::load_library(&repo().join("tests/fixtures/lib"))
+        .expect("the fixture library is readable")
 }
 
 /// The fixture library plus one case file, added as `cases/<name>`.
 pub fn with_case(name: &str, text: &str) -> SourceMap {
     let mut map = fixture();
-    map.add(SourceFile::new(format!("cases/{name}"), format!("cases/{name}"), text));
+    map.add(SourceFile::new(
+        format!("cases/{name}"),
+        format!("cases/{name}"),
+        text,
+    ));
     map
 }
 
@@ -47,10 +53,21 @@ pub fn expected_codes(text: &str) -> Vec<String> {
 /// boundaries inside its file, a label and a help line.
 pub fn assert_well_formed(c: &regc::Compilation, sources: &SourceMap) {
     for d in c.diagnostics.iter() {
-        let file = sources.get(d.primary.span.file).expect("the span's file exists");
+        let file = sources
+            .get(d.primary.span.file)
+            .expect("the span's file exists");
         let (s, e) = (d.primary.span.start as usize, d.primary.span.end as usize);
-        assert!(s <= e && e <= file.text.len(), "{:?}: span {s}..{e} outside {} bytes", d.code, file.text.len());
-        assert!(file.text.is_char_boundary(s) && file.text.is_char_boundary(e), "{:?}: span not on a char boundary", d.code);
+        assert!(
+            s <= e && e <= file.text.len(),
+            "{:?}: span {s}..{e} outside {} bytes",
+            d.code,
+            file.text.len()
+        );
+        assert!(
+            file.text.is_char_boundary(s) && file.text.is_char_boundary(e),
+            "{:?}: span not on a char boundary",
+            d.code
+        );
         assert!(!d.primary.text.is_empty(), "{:?}: empty label", d.code);
         assert!(!d.help.is_empty(), "{:?}: no help", d.code);
         assert!(!d.message.is_empty(), "{:?}: no message", d.code);
