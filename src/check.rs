@@ -45,7 +45,7 @@ pub fn check(env: &Env<'_>, sources: &SourceMap, diags: &mut Diagnostics) -> ir:
     let mut work: Vec<RegimeWork<'_>> = Vec::new();
     for (code, table) in &env.regimes {
         let header = header::check(table.regime, env.data, diags);
-        if table.forms.is_empty() {
+        if table.forms.is_empty() && !table.regime.incomplete {
             diags.push(
                 Diagnostic::new(
                     Code::NoForms,
@@ -503,7 +503,7 @@ fn yearly_warnings(regime: &ast::Regime, freq: ir::Frequency, diags: &mut Diagno
                     Diagnostic::new(
                         Code::YearlyInYearly,
                         *span,
-                        format!("`entered once per year` in a {} regime", freq.name()),
+                        format!("`entered once per year` in {} {} regime", crate::diagnostic::article(freq.name()), freq.name().replace('_', " ")),
                         "has no effect here",
                     )
                     .with_help("this regime has at most one period a year, so every value is entered once per year already; write `entered`"),
@@ -598,6 +598,8 @@ fn form_ir(
                     .aggregation
                     .or(Some(forms::default_aggregation(&sig, c.yearly))),
             };
+            // `required` on a row or column concerns what is entered.
+            let required = c.required && !matches!(entry, ir::Entry::Computed { .. });
             ir::Cell {
                 id: c.id.clone(),
                 row: c.row_name.clone(),
@@ -605,7 +607,7 @@ fn form_ir(
                 ty: sig.ty,
                 unit: sig.unit,
                 entry,
-                required: c.required,
+                required,
                 range: c.range.clone(),
                 aggregation,
                 note: c.note.clone(),

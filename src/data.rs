@@ -11,34 +11,141 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-#[derive(Debug, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+/// A data file, by its `kind:`.
+#[derive(Debug)]
 enum DataFile {
-    Library {
-        name: String,
-        #[serde(default)]
-        description: Option<String>,
-    },
+    Library(LibraryFile),
     Codelist(CodelistFile),
-    OrgLevels {
-        levels: Vec<Level>,
-        #[serde(default)]
-        unit_types: Vec<UnitType>,
-    },
+    OrgLevels(LevelsFile),
     OrgUnits(EditionFile),
     OrgMapping(MappingFile),
-    Holidays {
-        #[serde(default)]
-        holidays: Vec<HolidayEntry>,
-        /// Weekend days that are working days (make-up days for a bridge holiday).
-        #[serde(default)]
-        working_weekends: Vec<NaiveDate>,
-    },
+    Holidays(HolidaysFile),
+}
+
+const KINDS: &[&str] = &[
+    "library",
+    "codelist",
+    "org_levels",
+    "org_units",
+    "org_mapping",
+    "holidays",
+];
+
+/// Only the `kind:` of a file, read first; the file is then read as that
+/// kind (serde's tagged enums would lose the location of every error).
+#[derive(Deserialize)]
+struct KindOnly {
+    kind: Option<serde_yaml::Value>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LibraryFile {
+    #[serde(rename = "kind")]
+    _kind: String,
+    name: String,
+    #[serde(default)]
+    description: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LevelsFile {
+    #[serde(rename = "kind")]
+    _kind: String,
+    levels: Vec<Level>,
+    #[serde(default)]
+    unit_types: Vec<UnitType>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct HolidaysFile {
+    #[serde(rename = "kind")]
+    _kind: String,
+    #[serde(default)]
+    holidays: Vec<HolidayEntry>,
+    /// Weekend days that are working days (make-up days for a bridge holiday).
+    #[serde(default)]
+    working_weekends: Vec<NaiveDate>,
+}
+
+/// Why a data file could not be read.
+struct ReadError {
+    location: Option<(usize, usize)>,
+    message: String,
+    help: String,
+}
+
+fn read_error(e: serde_yaml::Error, kind: &str) -> ReadError {
+    let message = e.to_string();
+    let message = message
+        .split(" at line ")
+        .next()
+        .unwrap_or(&message)
+        .to_string();
+    ReadError {
+        location: e.location().map(|l| (l.line(), l.column())),
+        message,
+        help: format!("see the format of `kind: {kind}` files in docs/data.md"),
+    }
+}
+
+fn parse_data_file(text: &str) -> Result<DataFile, ReadError> {
+    let kind = serde_yaml::from_str::<KindOnly>(text).map_err(|e| read_error(e, "…"))?;
+    let kind = match kind.kind {
+        Some(serde_yaml::Value::String(k)) => k,
+        _ => {
+            return Err(ReadError {
+                location: None,
+                message: "it has no `kind:`".into(),
+                help: format!(
+                    "every data file starts with `kind:`, one of {}",
+                    KINDS.join(", ")
+                ),
+            });
+        }
+    };
+    let parsed = match kind.as_str() {
+        "library" => serde_yaml::from_str(text).map(DataFile::Library),
+        "codelist" => serde_yaml::from_str(text).map(DataFile::Codelist),
+        "org_levels" => serde_yaml::from_str(text).map(DataFile::OrgLevels),
+        "org_units" => serde_yaml::from_str(text).map(DataFile::OrgUnits),
+        "org_mapping" => serde_yaml::from_str(text).map(DataFile::OrgMapping),
+        "holidays" => serde_yaml::from_str(text).map(DataFile::Holidays),
+        other => {
+            let at = text.find(&format!("kind: {other}")).map(|i| i + 6);
+            let (line, column) = match at {
+                Some(i) => {
+                    let line = text
+                        .get(..i)
+                        .map(|t| t.matches('\n').count() + 1)
+                        .unwrap_or(1);
+                    let col = i - text
+                        .get(..i)
+                        .and_then(|t| t.rfind('\n'))
+                        .map(|n| n + 1)
+                        .unwrap_or(0)
+                        + 1;
+                    (line, col)
+                }
+                None => (1, 1),
+            };
+            return Err(ReadError {
+                location: Some((line, column)),
+                message: format!("`{other}` is not a kind of data file"),
+                help: crate::diagnostic::choices(other, KINDS),
+            });
+        }
+    };
+    parsed.map_err(|e| read_error(e, &kind))
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct CodelistFile {
+    #[serde(rename = "kind", default, skip_serializing)]
+    pub _kind: String,
     pub code: String,
     pub title: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -80,6 +187,8 @@ pub struct UnitType {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct EditionFile {
+    #[serde(rename = "kind")]
+    _kind: String,
     edition: String,
     valid_from: Option<NaiveDate>,
     valid_to: Option<NaiveDate>,
@@ -122,6 +231,8 @@ pub struct OrgUnit {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct MappingFile {
+    #[serde(rename = "kind")]
+    _kind: String,
     from: String,
     to: String,
     /// `[old code, new code, full | partial]`
@@ -212,44 +323,37 @@ pub fn load(sources: &SourceMap, diags: &mut Diagnostics) -> DataSet {
     let mut set = DataSet::default();
     let mut level_file = None;
     let mut holiday_seen: HashMap<NaiveDate, Span> = HashMap::new();
+    let mut level_spans: HashMap<String, Span> = HashMap::new();
     for (id, file) in sources.iter() {
         if file.kind != FileKind::Yaml {
             continue;
         }
-        let parsed: DataFile = match serde_yaml::from_str(&file.text) {
+        let parsed = match parse_data_file(&file.text) {
             Ok(v) => v,
             Err(e) => {
-                let (start, end) = match e.location() {
-                    Some(loc) => {
-                        let at = file.offset_of(loc.line(), loc.column());
+                let (start, end) = match e.location {
+                    Some((line, column)) => {
+                        let at = file.offset_of(line, column);
                         (at, token_end(&file.text, at))
                     }
                     None => (0, token_end(&file.text, 0)),
                 };
-                let message = e.to_string();
-                let message = message
-                    .split(" at line ")
-                    .next()
-                    .unwrap_or(&message)
-                    .to_string();
                 diags.push(
                     Diagnostic::new(
                         Code::YamlError,
                         Span::new(id, start, end),
-                        format!("this data file cannot be read: {message}"),
+                        format!("this data file cannot be read: {}", e.message),
                         "here",
                     )
-                    .with_help(
-                        "every data file starts with `kind:` (library, codelist, org_levels, org_units, org_mapping or holidays); docs/data.md shows each format",
-                    ),
+                    .with_help(e.help),
                 );
                 continue;
             }
         };
         match parsed {
-            DataFile::Library { name, description } => {
-                set.library_name = Some(name);
-                set.library_description = description;
+            DataFile::Library(l) => {
+                set.library_name = Some(l.name);
+                set.library_description = l.description;
             }
             DataFile::Codelist(c) => {
                 let mut seen = HashSet::new();
@@ -260,7 +364,9 @@ pub fn load(sources: &SourceMap, diags: &mut Diagnostics) -> DataSet {
                 }
                 set.codelist_files.insert(file.rel.clone(), (id, c));
             }
-            DataFile::OrgLevels { levels, unit_types } => {
+            DataFile::OrgLevels(LevelsFile {
+                levels, unit_types, ..
+            }) => {
                 let mut seen = HashSet::new();
                 for code in levels
                     .iter()
@@ -269,7 +375,27 @@ pub fn load(sources: &SourceMap, diags: &mut Diagnostics) -> DataSet {
                 {
                     if !seen.insert(code.clone()) {
                         diags.push(duplicate(id, &file.text, code, "level or unit type"));
+                    } else if let Some(first) = level_spans.get(code) {
+                        diags.push(
+                            Diagnostic::new(
+                                Code::DuplicateDataCode,
+                                find(id, &file.text, code, 0),
+                                format!("the level or unit type `{code}` is already declared in another file"),
+                                "declared again here",
+                            )
+                            .with_label(*first, "first declared here")
+                            .with_help("levels and unit types are declared once for the whole library; keep one declaration"),
+                        );
                     }
+                }
+                for code in levels
+                    .iter()
+                    .map(|l| &l.code)
+                    .chain(unit_types.iter().map(|t| &t.code))
+                {
+                    level_spans
+                        .entry(code.clone())
+                        .or_insert_with(|| find(id, &file.text, code, 0));
                 }
                 set.levels.extend(levels);
                 set.unit_types.extend(unit_types);
@@ -289,11 +415,16 @@ pub fn load(sources: &SourceMap, diags: &mut Diagnostics) -> DataSet {
                         .with_help("`valid_to` is the last day the edition applies; it must not be before `valid_from`"),
                     );
                 }
+                let rows = item_spans(id, &file.text, "units");
                 let mut units: Vec<OrgUnit> = e
                     .units
                     .into_iter()
-                    .map(|(code, name, level, parent)| OrgUnit {
-                        at: find(id, &file.text, &code, 0),
+                    .enumerate()
+                    .map(|(i, (code, name, level, parent))| OrgUnit {
+                        at: rows
+                            .get(i)
+                            .copied()
+                            .unwrap_or_else(|| find(id, &file.text, &code, 0)),
                         code,
                         name: name.trim().to_string(),
                         level,
@@ -369,34 +500,48 @@ pub fn load(sources: &SourceMap, diags: &mut Diagnostics) -> DataSet {
                     pairs,
                 });
             }
-            DataFile::Holidays {
+            DataFile::Holidays(HolidaysFile {
                 holidays,
                 working_weekends,
-            } => {
-                for h in holidays {
+                ..
+            }) => {
+                let entries = item_spans(id, &file.text, "holidays");
+                for (i, h) in holidays.into_iter().enumerate() {
                     let (from, to, name) = match h {
                         HolidayEntry::Day { date, name } => (date, date, name),
                         HolidayEntry::Range { from, to, name } => (from, to, name),
                     };
+                    let span = entries
+                        .get(i)
+                        .copied()
+                        .unwrap_or_else(|| find(id, &file.text, &from.to_string(), 0));
+                    let mut reported = false;
                     let mut d = from;
                     while d <= to {
-                        let span = find(id, &file.text, &from.to_string(), 0);
-                        if let Some(first) = holiday_seen.insert(d, span) {
-                            diags.push(
-                                Diagnostic::new(
-                                    Code::DuplicateHoliday,
-                                    span,
-                                    format!("{d} is listed as a holiday twice"),
-                                    "listed again here",
-                                )
-                                .with_label(first, "first listed here")
-                                .with_help("remove one of the two entries"),
-                            );
+                        match holiday_seen.get(&d) {
+                            Some(first) if !reported => {
+                                // Once per entry, however many days overlap.
+                                reported = true;
+                                diags.push(
+                                    Diagnostic::new(
+                                        Code::DuplicateHoliday,
+                                        span,
+                                        format!("{d} is listed as a holiday twice"),
+                                        "listed again here",
+                                    )
+                                    .with_label(*first, "first listed here")
+                                    .with_help("remove the day from one of the two entries"),
+                                );
+                            }
+                            Some(_) => {}
+                            None => {
+                                holiday_seen.insert(d, span);
+                                set.holidays.push(Holiday {
+                                    date: d,
+                                    name: name.clone(),
+                                });
+                            }
                         }
-                        set.holidays.push(Holiday {
-                            date: d,
-                            name: name.clone(),
-                        });
                         match d.succ_opt() {
                             Some(next) => d = next,
                             None => break,
@@ -408,14 +553,25 @@ pub fn load(sources: &SourceMap, diags: &mut Diagnostics) -> DataSet {
         }
     }
     set.holidays.sort_by_key(|h| h.date);
-    check_editions(&set, level_file, diags);
+    check_editions(sources, &set, level_file, diags);
     set
 }
 
 /// Units must have a known level or type, unique codes within an edition,
 /// and a parent that exists in the same edition (or, for units whose parent
 /// is above the territorial tree, in an edition without end date).
-fn check_editions(set: &DataSet, level_file: Option<FileId>, diags: &mut Diagnostics) {
+fn check_editions(
+    sources: &SourceMap,
+    set: &DataSet,
+    level_file: Option<FileId>,
+    diags: &mut Diagnostics,
+) {
+    let text_of = |span: Span| {
+        sources
+            .get(span.file)
+            .map(|f| f.text.as_str())
+            .unwrap_or("")
+    };
     let kinds: Vec<&str> = set
         .levels
         .iter()
@@ -456,7 +612,7 @@ fn check_editions(set: &DataSet, level_file: Option<FileId>, diags: &mut Diagnos
                 diags.push(
                     Diagnostic::new(
                         Code::UnknownUnitLevel,
-                        u.at,
+                        span_in(text_of(u.at), u.at, &u.level),
                         format!(
                             "unit `{}` has level `{}`, which is not declared",
                             u.code, u.level
@@ -477,7 +633,7 @@ fn check_editions(set: &DataSet, level_file: Option<FileId>, diags: &mut Diagnos
                 diags.push(
                     Diagnostic::new(
                         Code::UnknownParent,
-                        u.at,
+                        span_in(text_of(u.at), u.at, parent),
                         format!(
                             "unit `{}` has parent `{parent}`, which is not a unit of edition `{}`",
                             u.code, edition.edition
@@ -530,6 +686,45 @@ pub(crate) fn find(id: FileId, text: &str, needle: &str, nth: usize) -> Span {
         .nth(nth)
         .map(|(s, e)| Span::new(id, s, e))
         .unwrap_or_else(|| Span::new(id, 0, token_end(text, 0)))
+}
+
+/// The spans of the items of the top-level list `key:` (one per `- …`
+/// entry, as long as the first line of the entry).
+fn item_spans(id: FileId, text: &str, key: &str) -> Vec<Span> {
+    let mut out = Vec::new();
+    let mut inside = false;
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        let trimmed = line.trim_end();
+        let content = trimmed.trim_start();
+        let indent = trimmed.len() - content.len();
+        if !content.is_empty() && !content.starts_with('#') {
+            if indent == 0 && !content.starts_with('-') {
+                inside = content.starts_with(key)
+                    && content.get(key.len()..).is_some_and(|r| r.starts_with(':'));
+            } else if inside && content.starts_with('-') {
+                out.push(Span::new(id, offset + indent, offset + trimmed.len()));
+            }
+        }
+        offset += line.len();
+    }
+    out
+}
+
+/// The span of the last occurrence of `needle` inside `within` (a unit's
+/// parent or level on its row), or `within` itself.
+fn span_in(text: &str, within: Span, needle: &str) -> Span {
+    let Some(slice) = text.get(within.range()) else {
+        return within;
+    };
+    match occurrences(slice, needle).last() {
+        Some((s, e)) => Span {
+            start: within.start + s as u32,
+            end: within.start + e as u32,
+            ..within
+        },
+        None => within,
+    }
 }
 
 fn occurrences<'a>(text: &'a str, needle: &'a str) -> impl Iterator<Item = (usize, usize)> + 'a {

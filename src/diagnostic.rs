@@ -81,6 +81,9 @@ impl Diagnostic {
 #[derive(Debug, Clone, Default)]
 pub struct Diagnostics {
     items: Vec<Diagnostic>,
+    /// What was reported already: the same problem found twice (a column
+    /// formula checked for every row) is reported once.
+    seen: std::collections::HashSet<(Code, Span, String)>,
 }
 
 impl Diagnostics {
@@ -89,11 +92,20 @@ impl Diagnostics {
     }
 
     pub fn push(&mut self, diagnostic: Diagnostic) {
-        self.items.push(diagnostic);
+        let key = (
+            diagnostic.code,
+            diagnostic.primary.span,
+            diagnostic.message.clone(),
+        );
+        if self.seen.insert(key) {
+            self.items.push(diagnostic);
+        }
     }
 
     pub fn extend(&mut self, other: Diagnostics) {
-        self.items.extend(other.items);
+        for d in other.items {
+            self.push(d);
+        }
     }
 
     pub fn has_errors(&self) -> bool {
@@ -136,13 +148,23 @@ impl Diagnostics {
 }
 
 /// "did you mean …": the closest candidate by edit distance, if it is close
-/// enough to be a plausible typo.
+/// enough to be a plausible typo, or one the name is a prefix of.
 pub fn suggest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
     let lower = name.to_lowercase();
+    let n = lower.chars().count();
     candidates
         .into_iter()
-        .map(|c| (strsim::damerau_levenshtein(&lower, &c.to_lowercase()), c))
-        .filter(|(d, c)| *d <= (name.chars().count().max(c.chars().count()) / 3).max(1))
+        .filter_map(|c| {
+            let cl = c.to_lowercase();
+            let d = strsim::damerau_levenshtein(&lower, &cl);
+            // A prefix of at least three letters (`warn` for `warning`,
+            // `absolute` for `abs`) is as good as a typo.
+            let prefix = n >= 3
+                && cl.chars().count() >= 3
+                && (cl.starts_with(&lower) || lower.starts_with(&cl));
+            let close = d <= (n.max(cl.chars().count()) / 3).max(1);
+            (close || prefix).then_some((if close { d } else { d + 100 }, c))
+        })
         .min()
         .map(|(_, c)| c)
 }
@@ -160,22 +182,40 @@ pub fn did_you_mean<'a>(
     let mut all: Vec<&str> = candidates.into_iter().collect();
     all.sort_unstable();
     all.dedup();
+    let list = |items: &[&str]| {
+        items
+            .iter()
+            .map(|c| format!("`{c}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
     match all.len() {
-        0 => format!("no {what} is declared here; declare it first"),
-        1..=8 => format!(
-            "the {what}s available here are: {}",
-            all.iter()
-                .map(|c| format!("`{c}`"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
+        0 => format!("there is no {what} here to refer to; declare it first"),
+        1..=10 => format!("choose one of: {}", list(&all)),
         n => format!(
-            "{n} {what}s are available here, e.g. {}",
-            all.iter()
-                .take(6)
-                .map(|c| format!("`{c}`"))
-                .collect::<Vec<_>>()
-                .join(", ")
+            "there are {n} to choose from, e.g. {}",
+            list(all.get(..6).unwrap_or(&all))
         ),
+    }
+}
+
+/// The help for a word from a closed set: a suggestion and the whole set.
+pub fn choices(name: &str, choices: &[&str]) -> String {
+    let list = choices
+        .iter()
+        .map(|c| format!("`{c}`"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    match suggest(name, choices.iter().copied()) {
+        Some(s) => format!("did you mean `{s}`? (the choices are {list})"),
+        None => format!("choose one of: {list}"),
+    }
+}
+
+/// "a" or "an" before a word.
+pub fn article(word: &str) -> &'static str {
+    match word.chars().next() {
+        Some('a' | 'e' | 'i' | 'o' | 'u' | 'A' | 'E' | 'I' | 'O' | 'U') => "an",
+        _ => "a",
     }
 }

@@ -23,6 +23,7 @@ pub mod ir;
 pub mod resolve;
 pub mod source;
 pub mod syntax;
+pub mod synth;
 
 use diagnostic::Diagnostics;
 use source::{FileKind, SourceMap};

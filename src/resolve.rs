@@ -490,7 +490,7 @@ impl<'a> Env<'a> {
                                 "unknown group",
                             )
                             .with_help(format!(
-                                "{}; groups come from this file or from a module brought in with `use`",
+                                "groups come from this file or from a module brought in with `use`; {}",
                                 did_you_mean(&name.text, "group", names.iter().copied())
                             )),
                         );
@@ -545,6 +545,30 @@ impl<'a> Env<'a> {
         ctx: RefCtx,
     ) -> Result<Target, Diagnostic> {
         let segs: Vec<&str> = r.segments.iter().map(|s| s.text.as_str()).collect();
+        // Four or more segments can only start with a regime code.
+        if segs.len() >= 4 {
+            let code = format!(
+                "{}.{}",
+                segs.first().copied().unwrap_or(""),
+                segs.get(1).copied().unwrap_or("")
+            );
+            if !self.regimes.contains_key(code.as_str()) {
+                let span = match (r.segments.first(), r.segments.get(1)) {
+                    (Some(a), Some(b)) => a.span.to(b.span),
+                    _ => r.span,
+                };
+                return Err(Diagnostic::new(
+                    Code::UnknownRegime,
+                    span,
+                    format!("there is no regime `{code}` in this library"),
+                    "unknown regime",
+                )
+                .with_help(format!(
+                    "a cell of another regime is written `agency.name.FORM.row.column`; {}",
+                    did_you_mean(&code, "regime", self.regimes.keys().copied())
+                )));
+            }
+        }
         // Another regime: the first two segments are a regime code.
         if segs.len() >= 3 {
             let code = format!(
@@ -709,12 +733,14 @@ impl<'a> Env<'a> {
             }
             [f, a, b] => {
                 let Some(fi) = table.form_index(f) else {
-                    return Err(unknown_in(
+                    let mut d = unknown_in(
                         r,
                         segs.first(),
                         "form",
                         table.forms.iter().map(|f| f.code().to_string()).collect(),
-                    ));
+                    );
+                    d.code = Code::UnknownForm;
+                    return Err(d);
                 };
                 let Some(form) = table.forms.get(fi) else {
                     return Err(unknown(r, "form", Vec::new()));
@@ -774,6 +800,24 @@ impl<'a> Env<'a> {
                 .with_help(format!("name the form first: `{}.{text}`", name(&first))))
             }
             (None, _) => {
+                // A field of a record form, used outside `for each`.
+                if let [name] = r.segments.as_slice() {
+                    for form in &table.forms {
+                        if form.field_index(&name.text).is_some() {
+                            return Err(Diagnostic::new(
+                                Code::FieldOutsideRecord,
+                                r.span,
+                                format!("`{}` is a field of the record form {}, which has one value per record", name.text, form.code()),
+                                "a field of each record",
+                            )
+                            .with_help(format!(
+                                "for a rule about each record add `for each {0}` after the message; for all records together use `sum({0}.{1})` or `count({0})`",
+                                form.code(),
+                                name.text
+                            )));
+                        }
+                    }
+                }
                 // Candidates: every row.column and row of the regime.
                 let mut cands = Vec::new();
                 for form in &table.forms {

@@ -378,7 +378,11 @@ impl<'c, 'a> ExprCx<'c, 'a> {
                 (
                     regime.clone(),
                     ft.code().to_string(),
-                    format!("{row_name}.{column}"),
+                    if ft.has_implicit_column() {
+                        row_name
+                    } else {
+                        format!("{row_name}.{column}")
+                    },
                 )
             }
             Target::Field { form, field } => {
@@ -401,7 +405,7 @@ impl<'c, 'a> ExprCx<'c, 'a> {
                             "a record field has no value in another period",
                             "records are not matched across periods",
                         )
-                        .with_help("compare totals instead: `sum(B02.field)@…` is not available either; use a grid cell"),
+                        .with_help("records are not matched from one period to the next; compare a total instead, e.g. a grid cell that holds the period's total"),
                     );
                     return Self::poisoned(span);
                 }
@@ -548,7 +552,7 @@ impl<'c, 'a> ExprCx<'c, 'a> {
             && let [arg] = args
             && let ast::ExprKind::Ref(r) = &arg.expr.kind
             && r.period.is_none()
-            && let Some(t) = self.record_target(r, name == "count")
+            && let Some(t) = self.record_target(r, name)
         {
             return t;
         }
@@ -563,10 +567,18 @@ impl<'c, 'a> ExprCx<'c, 'a> {
                     Diagnostic::new(
                         Code::WrongArity,
                         func.span,
-                        format!("`{name}` needs a record form (`{name}(B02)`) or a window (`{name}(x over year_to_date)`)"),
-                        "missing window or records",
+                        if name == "count" {
+                            "`count` counts the records of a record form: `count(B02)`".to_string()
+                        } else {
+                            format!("`{name}` takes a value over a time window: `{name}(x over year_to_date)`")
+                        },
+                        "missing what to take it over",
                     )
-                    .with_help(format!("write `{name}(x over year_to_date)` or `count(FORM)` for the records of a record form")),
+                    .with_help(if name == "count" {
+                        "name a record form: `count(B02)` is the number of records reported on form B02".to_string()
+                    } else {
+                        format!("write `{name}(x over year_to_date)`; for several cells of the same period use `min`, `max` or `sum`")
+                    }),
                 );
                 return Self::poisoned(span);
             }
@@ -762,7 +774,8 @@ impl<'c, 'a> ExprCx<'c, 'a> {
 
     /// `count(B02)` / `sum(B02.gross_t)`: `None` if the argument is not a
     /// record form or one of its fields (then it is an ordinary call).
-    fn record_target(&mut self, r: &ast::Reference, is_count: bool) -> Option<Typed> {
+    fn record_target(&mut self, r: &ast::Reference, name: &str) -> Option<Typed> {
+        let is_count = name == "count";
         let table = self.env.regimes.get(self.regime)?;
         let first = r.segments.first()?;
         let fi = table.form_index(&first.text)?;
@@ -805,14 +818,16 @@ impl<'c, 'a> ExprCx<'c, 'a> {
                     cell: field.name.text.clone(),
                 };
                 let sig = self.cells.get(&key)?.clone();
-                let func = match (is_count, r.segments.len()) {
-                    (true, _) => ir::RecordFunc::Count,
+                let func = match name {
+                    "count" => ir::RecordFunc::Count,
+                    "min" => ir::RecordFunc::Min,
+                    "max" => ir::RecordFunc::Max,
                     _ => ir::RecordFunc::Sum,
                 };
                 if !is_count && sig.value_type() != ValueType::Number {
                     self.err(type_mismatch(
                         seg.span,
-                        "only numeric fields can be summed",
+                        &format!("`{name}` over records needs a numeric field"),
                         &sig.value_type(),
                     ));
                     return Some(Self::poisoned(r.span));
@@ -856,6 +871,25 @@ impl<'c, 'a> ExprCx<'c, 'a> {
             "max" => ir::TimeAgg::Max,
             "last" => ir::TimeAgg::Last,
             "first" => ir::TimeAgg::First,
+            other if !FUNCTIONS.contains(&other) => {
+                self.err(
+                    Diagnostic::new(
+                        Code::UnknownFunction,
+                        func.span,
+                        format!("there is no function `{other}`"),
+                        "unknown function",
+                    )
+                    .with_help(format!(
+                        "over a time window use sum, average, min, max, last or first; {}",
+                        did_you_mean(
+                            other,
+                            "function",
+                            ["sum", "average", "min", "max", "last", "first"]
+                        )
+                    )),
+                );
+                return Self::poisoned(span);
+            }
             other => {
                 self.err(
                     Diagnostic::new(Code::BadWindow, func.span, format!("`{other}` cannot be taken over a time window"), "not a time aggregation")
@@ -871,7 +905,7 @@ impl<'c, 'a> ExprCx<'c, 'a> {
                 Diagnostic::new(
                     Code::PeriodNotAvailable,
                     over.span,
-                    format!("a {} regime has no year-to-date total", freq.name()),
+                    format!("{} {} regime has no year-to-date total", crate::diagnostic::article(freq.name()), freq.name().replace('_', " ")),
                     "only one period per year",
                 )
                 .with_help("year to date needs several periods in a year (daily … nine-monthly); use the value itself"),
@@ -1005,5 +1039,5 @@ pub(crate) fn unit_mismatch(what: &str, ls: Span, lu: &Unit, rs: Span, ru: &Unit
         format!("in {lu}"),
     )
     .with_label(rs, format!("in {ru}"))
-    .with_help("only quantities of the same unit can be added, compared or put side by side; divide to get a ratio (e.g. tonne/TEU)")
+    .with_help("only quantities in the same unit can be added or compared; convert one side first (multiply by the factor between the units), or divide them if a ratio is meant")
 }

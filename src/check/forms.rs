@@ -64,10 +64,23 @@ pub(crate) fn cells<'a>(
     diags: &mut Diagnostics,
 ) -> Vec<CellDecl<'a>> {
     match &form.shape {
-        FormShape::Records { fields } => fields
-            .iter()
-            .map(|f| field(env, f, file_scope, diags))
-            .collect(),
+        FormShape::Records { fields } => {
+            if fields.is_empty() {
+                diags.push(
+                    Diagnostic::new(
+                        Code::EmptyForm,
+                        form.form.code.span,
+                        format!("form {} has no fields", form.code()),
+                        "no fields",
+                    )
+                    .with_help("list the fields of each record: `name \"Label\" : text(120)`"),
+                );
+            }
+            fields
+                .iter()
+                .map(|f| field(env, f, file_scope, diags))
+                .collect()
+        }
         FormShape::Grid { columns, rows } => {
             if rows.is_empty() {
                 diags.push(
@@ -121,7 +134,9 @@ pub(crate) fn cells<'a>(
                         continue;
                     }
                     let column = columns.get(ci).copied();
-                    out.push(grid_cell(env, row, ri, column, ci, cname, diags));
+                    out.push(grid_cell(
+                        env, file_scope, row, ri, column, ci, cname, diags,
+                    ));
                 }
             }
             split_checks(rows, &out, diags);
@@ -138,7 +153,12 @@ fn field<'a>(
 ) -> CellDecl<'a> {
     let scope_ref = env.scopes.get(scope);
     let sig = match &f.ty.ty {
-        Some(t) => resolve_type(t, f.ty.unit.as_ref(), scope_ref, diags),
+        Some(t) => resolve_type(
+            t,
+            f.ty.unit.as_ref().map(|u| (u, scope_ref)),
+            scope_ref,
+            diags,
+        ),
         None => {
             diags.push(missing_type(f.ty.span, &f.name.text));
             None
@@ -179,6 +199,7 @@ fn field<'a>(
 #[allow(clippy::too_many_arguments)]
 fn grid_cell<'a>(
     env: &Env<'a>,
+    form_scope: usize,
     row: &FlatRow<'a>,
     ri: usize,
     column: Option<&'a ast::Column>,
@@ -186,7 +207,6 @@ fn grid_cell<'a>(
     cname: &str,
     diags: &mut Diagnostics,
 ) -> CellDecl<'a> {
-    let scope = env.scopes.get(row.scope);
     let r = row.row;
     // Entry: a formula of the column or of the row, else entered. Where
     // both have one, the non-linear one is applied last: a ratio column on a
@@ -207,20 +227,22 @@ fn grid_cell<'a>(
         }),
         _ => None,
     };
-    // An element that is both `= …` and `entered`.
-    for (has_formula, attrs) in [
-        (r.formula.is_some(), r.attrs.as_slice()),
+    // An element that is both `= …` and `entered` (reported once: a row's
+    // with its first column, a column's with its first row).
+    for (has_formula, attrs, first) in [
+        (r.formula.is_some(), r.attrs.as_slice(), ci == 0),
         (
             column.is_some_and(|c| c.formula.is_some()),
             column.map(|c| c.attrs.as_slice()).unwrap_or(&[]),
+            ri == 0,
         ),
     ] {
         if has_formula
+            && first
             && let Some(span) = attrs.iter().find_map(|a| match a {
                 ast::Attr::Entered { span, .. } => Some(*span),
                 _ => None,
             })
-            && ci == 0
         {
             diags.push(
                 Diagnostic::new(
@@ -235,33 +257,47 @@ fn grid_cell<'a>(
             );
         }
     }
-    // Type: the column's annotation overrides the row's.
-    let (ty, unit) = {
-        let col_ann = column.and_then(|c| c.ty.as_ref());
-        let row_ann = r.ty.as_ref();
-        let ty = col_ann
-            .and_then(|a| a.ty.as_ref())
-            .or(row_ann.and_then(|a| a.ty.as_ref()));
-        let unit = match col_ann {
-            Some(a) if a.ty.is_some() => a.unit.as_ref(),
-            Some(a) if a.unit.is_some() => a.unit.as_ref(),
-            _ => row_ann.and_then(|a| a.unit.as_ref()),
-        };
-        (ty, unit)
+    // Type: the column's annotation overrides the row's. Each annotation is
+    // resolved in the scope of the file it is written in (rows included
+    // from a group see their own module's units).
+    let col_ann = column.and_then(|c| c.ty.as_ref());
+    let row_ann = r.ty.as_ref();
+    let row_scope = env.scopes.get(row.scope);
+    let form_scope = env.scopes.get(form_scope);
+    let (ty, type_scope) = match col_ann.and_then(|a| a.ty.as_ref()) {
+        Some(t) => (Some(t), form_scope),
+        None => (row_ann.and_then(|a| a.ty.as_ref()), row_scope),
     };
-    let id = format!("{}.{cname}", r.name.text);
+    let unit = match (
+        col_ann.and_then(|a| a.unit.as_ref()),
+        row_ann.and_then(|a| a.unit.as_ref()),
+    ) {
+        (Some(u), _) => Some((u, form_scope)),
+        // A column that names only a numeric type (`: decimal(18,1)`) keeps
+        // the row's unit; one that changes the kind (`: percent`) does not.
+        (None, Some(u)) if col_ann.and_then(|a| a.ty.as_ref()).is_none_or(keeps_unit) => {
+            Some((u, row_scope))
+        }
+        _ => None,
+    };
+    // The implicit column of a form without columns is not part of names.
+    let id = if column.is_none() && cname == IMPLICIT_COLUMN {
+        r.name.text.clone()
+    } else {
+        format!("{}.{cname}", r.name.text)
+    };
     // A row's type is checked once (with its first column), a column's once
     // (with its first row): no repeated diagnostics for every cell.
-    let from_column = column.and_then(|c| c.ty.as_ref()).is_some();
+    let from_column = col_ann.is_some();
     let first = if from_column { ri == 0 } else { ci == 0 };
     let mut scratch = Diagnostics::new();
     let sink = if first { &mut *diags } else { &mut scratch };
     let sig = match ty {
-        Some(t) => resolve_type(t, unit, scope, sink),
+        Some(t) => resolve_type(t, unit, type_scope, sink),
         None if formula.is_some() => None,
         None => {
             if ci == 0 || column.is_some_and(|c| c.ty.is_some()) {
-                diags.push(missing_type(r.span, &r.name.text));
+                diags.push(missing_type(r.name.span, &r.name.text));
             }
             None
         }
@@ -415,6 +451,20 @@ fn apply_attr(
                     }
                 }
                 decl.aggregation = Some(agg);
+                // Texts, codes, dates and true/false values can be counted
+                // or carried over, not summed or averaged.
+                if let Some(sig) = &decl.sig
+                    && !sig.ty.is_numeric()
+                    && (!matches!(agg.units, UnitsAgg::Count | UnitsAgg::None)
+                        || !matches!(agg.time, TimeAgg::Last | TimeAgg::First | TimeAgg::None))
+                {
+                    report(
+                        Diagnostic::new(Code::BadAggregation, *span, "only numbers can be summed, averaged or compared for a minimum or maximum", "not a number")
+                            .with_help("for texts, codes, dates and true/false values use `units count` (how many units reported one) and `time last` or `time first`"),
+                    );
+                    decl.aggregation = Some(default_aggregation(sig, decl.yearly));
+                    return;
+                }
                 // Summing a percent or a ratio is meaningless.
                 if let Some(sig) = &decl.sig
                     && (sig.ty == ir::Type::Percent || sig.unit.is_ratio())
@@ -442,11 +492,7 @@ fn bad_agg(f: &ast::Name, axis: &str, choices: &[&str]) -> Diagnostic {
         format!("`{}` is not an aggregation {axis}", f.text),
         "unknown aggregation",
     )
-    .with_help(format!(
-        "{} (one of: {})",
-        did_you_mean(&f.text, "aggregation", choices.iter().copied()),
-        choices.join(", ")
-    ))
+    .with_help(crate::diagnostic::choices(&f.text, choices))
 }
 
 /// Defaults by type: amounts sum over units and time; percents and ratios
@@ -477,10 +523,16 @@ fn missing_type(span: Span, name: &str) -> Diagnostic {
         .with_help("give it a type after `:`, e.g. `: int [person]`, `: decimal(12,2) [tonne]`, `: money`, `: percent`")
 }
 
-/// Resolves a type annotation and its unit of measure.
+/// Whether a column type keeps the row's unit of measure.
+fn keeps_unit(t: &ast::TypeExpr) -> bool {
+    matches!(t, ast::TypeExpr::Simple { name, .. } if matches!(name.text.as_str(), "int" | "integer" | "decimal"))
+}
+
+/// Resolves a type annotation (in `scope`) and its unit of measure (in the
+/// scope given with it).
 pub(crate) fn resolve_type(
     t: &ast::TypeExpr,
-    unit: Option<&ast::UnitExpr>,
+    unit: Option<(&ast::UnitExpr, Option<&Scope<'_>>)>,
     scope: Option<&Scope<'_>>,
     diags: &mut Diagnostics,
 ) -> Option<CellSig> {
@@ -502,7 +554,7 @@ pub(crate) fn resolve_type(
                         "unknown codelist",
                     )
                     .with_help(format!(
-                        "{}; codelists come from this file or a module brought in with `use`",
+                        "codelists come from this file or a module brought in with `use`; {}",
                         did_you_mean(&codelist.text, "codelist", names.iter().copied())
                     )),
                 );
@@ -566,8 +618,19 @@ pub(crate) fn resolve_type(
                 }
                 (other, _) => {
                     diags.push(
-                        Diagnostic::new(Code::UnknownType, name.span, format!("`{other}` is not a data type"), "unknown type")
-                            .with_help(format!("{} (types: int, decimal(p,s), money, percent, text(n), date, bool, code LIST)", did_you_mean(other, "type", TYPES.iter().copied()))),
+                        Diagnostic::new(
+                            Code::UnknownType,
+                            name.span,
+                            format!("`{other}` is not a data type"),
+                            "unknown type",
+                        )
+                        .with_help(format!(
+                            "{} (a text is `text(n)`, a code from a list `code LIST`)",
+                            crate::diagnostic::choices(
+                                if other == "string" { "text" } else { other },
+                                TYPES
+                            )
+                        )),
                     );
                     return None;
                 }
@@ -575,11 +638,13 @@ pub(crate) fn resolve_type(
         }
     };
     let unit = match (&ty, unit) {
-        (ir::Type::Int | ir::Type::Decimal { .. }, Some(u)) => resolve_unit(u, scope, diags)?,
+        (ir::Type::Int | ir::Type::Decimal { .. }, Some((u, unit_scope))) => {
+            resolve_unit(u, unit_scope, diags)?
+        }
         (ir::Type::Int | ir::Type::Decimal { .. }, None) => Unit::dimensionless(),
         (ir::Type::Money, None) => Unit::base("VND"),
         (_, None) => Unit::dimensionless(),
-        (other, Some(u)) => {
+        (other, Some((u, _))) => {
             let (what, help) = match other {
                 ir::Type::Money => (
                     "money is always in đồng (VND)",

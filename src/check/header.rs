@@ -2,7 +2,7 @@
 //! flow, deadlines (Decree 09/2019/NĐ-CP Art. 7, 8 and 12), method, version.
 
 use crate::data::DataSet;
-use crate::diagnostic::{Code, Diagnostic, Diagnostics, did_you_mean};
+use crate::diagnostic::{Code, Diagnostic, Diagnostics, article, did_you_mean};
 use crate::ir::{self, Cutoff, Frequency, Method, RegimeKind};
 use crate::source::Span;
 use crate::syntax::ast::{self, HeaderKind};
@@ -55,14 +55,10 @@ fn unknown_value(code: Code, name: &ast::Name, what: &str, choices: &[&str]) -> 
     Diagnostic::new(
         code,
         name.span,
-        format!("`{}` is not a {what}", name.text),
+        format!("`{}` is not {} {what}", name.text, article(what)),
         format!("unknown {what}"),
     )
-    .with_help(format!(
-        "{} (one of: {})",
-        did_you_mean(&name.text, what, choices.iter().copied()),
-        choices.join(", ")
-    ))
+    .with_help(crate::diagnostic::choices(&name.text, choices))
 }
 
 pub(crate) fn check(regime: &ast::Regime, data: &DataSet, diags: &mut Diagnostics) -> Header {
@@ -228,7 +224,11 @@ pub(crate) fn check(regime: &ast::Regime, data: &DataSet, diags: &mut Diagnostic
     }
 
     // Required lines.
+    // (Not when a line of the regime could not be read: it may be that line.)
     let missing = |key: &str, example: &str, diags: &mut Diagnostics| {
+        if regime.incomplete {
+            return;
+        }
         diags.push(
             Diagnostic::new(
                 Code::MissingHeader,
@@ -273,7 +273,7 @@ pub(crate) fn check(regime: &ast::Regime, data: &DataSet, diags: &mut Diagnostic
                     Diagnostic::new(
                         Code::KindFrequencyMismatch,
                         span,
-                        format!("a {} regime cannot have the frequency `{}`", kind_name(k), f.name()),
+                        format!("{} {} regime cannot have the frequency `{}`", article(kind_name(k)), kind_name(k), f.name()),
                         "kind",
                     )
                     .with_label(freq_span.unwrap_or(span), "frequency")
@@ -300,7 +300,7 @@ pub(crate) fn check(regime: &ast::Regime, data: &DataSet, diags: &mut Diagnostic
         diags.push(
             Diagnostic::new(Code::UnknownLevel, n.span, format!("`{}` is not an org level or unit type", n.text), "unknown level")
                 .with_help(format!(
-                    "{}; levels and unit types are declared in the library's org data (kind: org_levels)",
+                    "levels and unit types are declared in the library's org data (kind: org_levels); {}",
                     did_you_mean(&n.text, "level", all.iter().copied())
                 )),
         );
@@ -338,7 +338,14 @@ pub(crate) fn check(regime: &ast::Regime, data: &DataSet, diags: &mut Diagnostic
         h.flow = h.reporters.iter().take(1).cloned().collect();
     }
 
-    deadlines(&mut h, &deadline_items, &flow_names, regime, diags);
+    // Without a `flow`, reports go from the reporters to the receiver in one
+    // step, and the reporters' level needs its deadline.
+    let flow_or_reporters: Vec<&ast::Name> = if flow_names.is_empty() {
+        reporter_names.iter().take(1).copied().collect()
+    } else {
+        flow_names.clone()
+    };
+    deadlines(&mut h, &deadline_items, &flow_or_reporters, regime, diags);
     h
 }
 
@@ -370,12 +377,9 @@ fn deadlines(
                     "not in the flow",
                 )
                 .with_help(format!(
-                    "{}; deadlines are given for the levels of `flow`",
-                    did_you_mean(
-                        &d.level.text,
-                        "level of the flow",
-                        flow.iter().map(|f| f.text.as_str())
-                    )
+                    "deadlines are given for the levels of `flow` (add `{}` to the flow if it forwards the report); {}",
+                    d.level.text,
+                    did_you_mean(&d.level.text, "level", flow.iter().map(|f| f.text.as_str()))
                 )),
             );
             continue;

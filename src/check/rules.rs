@@ -54,7 +54,7 @@ pub(crate) fn written(
                 None => {
                     diags.push(
                         Diagnostic::new(Code::UnknownSeverity, n.span, format!("`{}` is not a rule severity", n.text), "unknown severity")
-                            .with_help(format!("{} (error blocks submission, warning asks for an explanation, info only informs)", did_you_mean(&n.text, "severity", ["error", "warning", "info"]))),
+                            .with_help(format!("{}; an error blocks the submission, a warning asks for an explanation, info only informs", crate::diagnostic::choices(&n.text, &["error", "warning", "info"]))),
                     );
                     ir::Severity::Error
                 }
@@ -68,8 +68,8 @@ pub(crate) fn written(
                     diags.push(
                         Diagnostic::new(Code::UnknownMissing, n.span, format!("`{}` is not a missing-value strategy", n.text), "unknown strategy")
                             .with_help(format!(
-                                "{} (skip_if_any: skip the rule if any value is blank; skip_if_all: only if all are; zero: blanks count as 0; never: a blank fails the rule)",
-                                did_you_mean(&n.text, "strategy", ["skip_if_any", "skip_if_all", "zero", "never"])
+                                "{}; skip_if_any skips the rule if any value is blank, skip_if_all only if all are, zero counts blanks as 0, never makes a blank fail the rule",
+                                crate::diagnostic::choices(&n.text, &["skip_if_any", "skip_if_all", "zero", "never"])
                             )),
                     );
                     ir::Missing::SkipIfAny
@@ -78,9 +78,12 @@ pub(crate) fn written(
         };
         let mut record_form = None;
         let mut scope = ir::RuleScope::Submission;
+        let mut unusable = false;
         if let Some(f) = &rule.for_each {
+            unusable = true;
             match table.form_index(&f.text) {
                 Some(fi) if table.forms.get(fi).is_some_and(|t| t.is_records()) => {
+                    unusable = false;
                     record_form = Some(fi);
                     scope = ir::RuleScope::EachRecord { form: f.text.clone() };
                 }
@@ -93,6 +96,10 @@ pub(crate) fn written(
                         .with_help(did_you_mean(&f.text, "form", table.forms.iter().map(|t| t.code()))),
                 ),
             }
+        }
+        if unusable {
+            // The rule's fields cannot be resolved without its record form.
+            continue;
         }
         let ctx = RefCtx {
             record_form,
@@ -120,7 +127,9 @@ pub(crate) fn written(
                     span: p.span,
                 })
             })
-            .map(|t| t.expr)
+            // A placeholder shows the value as stored (a percent in
+            // percentage points, not the fraction used in arithmetic).
+            .map(|t| strip_percent_scaling(t.expr))
             .collect();
         let other = cx.other_regimes;
         if !check.poisoned && check.expr.ty != ValueType::Bool {
@@ -205,6 +214,21 @@ pub(crate) fn written(
         });
     }
     out
+}
+
+/// `cell ÷ 100` (a percent cell read as a fraction) → `cell`.
+fn strip_percent_scaling(e: ir::Expr) -> ir::Expr {
+    if let ir::ExprKind::Binary {
+        bin: ir::BinOp::Div,
+        lhs,
+        rhs,
+    } = &e.kind
+        && matches!(lhs.kind, ir::ExprKind::Cell { .. })
+        && matches!(&rhs.kind, ir::ExprKind::Number { value } if value == "100")
+    {
+        return (**lhs).clone();
+    }
+    e
 }
 
 /// Replaces the k-th `{…}` placeholder of a message with `{k}`; `{{` and

@@ -75,6 +75,9 @@ pub struct Regime {
     pub header: Vec<Header>,
     pub forms: Vec<Form>,
     pub rules: Vec<Rule>,
+    /// Some line of the regime could not be read (and was reported): checks
+    /// for what is missing are skipped, since it may be on that line.
+    pub incomplete: bool,
     pub span: Span,
 }
 

@@ -137,9 +137,29 @@ impl<'d> Lower<'d> {
         }
     }
 
+    /// The span of a pair, without the whitespace (and comments) pest
+    /// includes after its last token.
     fn span(&self, p: &P<'_>) -> Span {
         let s = p.as_span();
-        Span::new(self.file, s.start(), s.end())
+        let text = p.as_str();
+        let mut end = text.trim_end().len();
+        // A trailing `// comment` inside the pair (after its last token).
+        while let Some(line_start) = text.get(..end).and_then(|t| t.rfind('\n')) {
+            let line = text.get(line_start + 1..end).unwrap_or("").trim_start();
+            if line.starts_with("//") {
+                end = text
+                    .get(..line_start)
+                    .map(|t| t.trim_end().len())
+                    .unwrap_or(0);
+            } else {
+                break;
+            }
+        }
+        Span::new(
+            self.file,
+            s.start(),
+            s.start() + end.max(usize::from(s.end() > s.start()).min(text.len())),
+        )
     }
 
     fn name(&self, p: P<'_>) -> Name {
@@ -165,6 +185,37 @@ impl<'d> Lower<'d> {
             );
         }
         Number { text, span }
+    }
+
+    /// `percent_lit = @{ number ~ "%" }` (atomic, so its number is not a
+    /// pair of its own): the number before the sign.
+    fn percent_number(&mut self, p: P<'_>) -> Number {
+        let span = self.span(&p);
+        let text = p.as_str().trim_end_matches('%').to_string();
+        let n = Number {
+            span: Span {
+                end: span.end.saturating_sub(1),
+                ..span
+            },
+            text,
+        };
+        if n.text.chars().filter(char::is_ascii_digit).count() > 38 {
+            return self.number_checked(n);
+        }
+        n
+    }
+
+    fn number_checked(&mut self, n: Number) -> Number {
+        self.diags.push(
+            Diagnostic::new(
+                Code::BadNumber,
+                n.span,
+                "this number has more than 38 digits",
+                "too many digits",
+            )
+            .with_help("numbers are exact decimals of up to 38 digits (like NUMERIC(38))"),
+        );
+        n
     }
 
     /// `string`: unescapes `\"`, `\\`, `\n`, `\t`; reports others (E0004).
@@ -380,11 +431,25 @@ impl<'d> Lower<'d> {
             header: Vec::new(),
             forms: Vec::new(),
             rules: Vec::new(),
+            incomplete: false,
             span,
         };
+        // The line on which the last item ended, if it was a rule: a bad
+        // line starting there is the unreadable rest of that rule.
+        let mut rule_end_line: Option<usize> = None;
+        let mut broken_rule = false;
         for item in it {
             let item_span = self.span(&item);
             let item_rule = item.as_rule();
+            let start_line = item.as_span().start_pos().line_col().0;
+            let previous_rule_end = rule_end_line.take();
+            if item_rule != Rule::bad_line {
+                broken_rule = false;
+            }
+            if matches!(item_rule, Rule::rule | Rule::reconcile) {
+                let trimmed = item.as_str().trim_end();
+                rule_end_line = Some(start_line + trimmed.matches('\n').count());
+            }
             let keyword = item
                 .clone()
                 .into_inner()
@@ -417,7 +482,7 @@ impl<'d> Lower<'d> {
                     let mut effective = None;
                     for part in inner(item) {
                         match part.as_rule() {
-                            Rule::int => number = Some(self.number(part)),
+                            Rule::int | Rule::number => number = Some(self.number(part)),
                             Rule::date_lit => effective = Some(self.date(part)),
                             _ => {}
                         }
@@ -457,7 +522,24 @@ impl<'d> Lower<'d> {
                     None
                 }
                 Rule::bad_line => {
-                    self.bad_line(item, Context::Regime);
+                    regime.incomplete = true;
+                    if previous_rule_end == Some(start_line) {
+                        // The rule's condition stopped being readable here.
+                        if let Some(rule) = regime.rules.pop() {
+                            self.broken_rule(&rule, item);
+                            broken_rule = true;
+                        }
+                    } else if broken_rule && continues_rule(item.as_str()) {
+                        // The rest of a rule already reported as broken.
+                    } else {
+                        // A `rule` line that cannot be read: its condition
+                        // and options on the next lines are part of it.
+                        broken_rule = matches!(
+                            item.as_str().split_whitespace().next(),
+                            Some("rule" | "reconcile")
+                        );
+                        self.bad_line(item, Context::Regime);
+                    }
                     None
                 }
                 _ => None,
@@ -844,11 +926,11 @@ impl<'d> Lower<'d> {
                     let tspan = self.span(&part);
                     if let Some(v) = inner(part).next() {
                         let percent = v.as_rule() == Rule::percent_lit;
-                        let num = if percent {
-                            inner(v).next().map(|n| self.number(n))
+                        let num = Some(if percent {
+                            self.percent_number(v)
                         } else {
-                            Some(self.number(v))
-                        };
+                            self.number(v)
+                        });
                         tolerance = num.map(|value| Tolerance {
                             value,
                             percent,
@@ -1072,12 +1154,9 @@ impl<'d> Lower<'d> {
                 kind: ExprKind::Number(self.number(p)),
                 span,
             },
-            Rule::percent_lit => match inner(p).next() {
-                Some(n) => Expr {
-                    kind: ExprKind::Percent(self.number(n)),
-                    span,
-                },
-                None => error,
+            Rule::percent_lit => Expr {
+                kind: ExprKind::Percent(self.percent_number(p)),
+                span,
             },
             Rule::date_lit => Expr {
                 kind: ExprKind::Date(self.date(p)),
@@ -1151,6 +1230,40 @@ impl<'d> Lower<'d> {
         acc
     }
 
+    /// A rule whose condition cannot be read to its end: one E0001 at the
+    /// place reading stopped (usually an unbalanced bracket), instead of
+    /// errors about the half that was read.
+    fn broken_rule(&mut self, rule: &super::ast::Rule, rest: P<'_>) {
+        let span = span_first_line(self.span(&rest), rest.as_str());
+        let line = rest.as_str().lines().next().unwrap_or("");
+        let opened = line.matches('(').count();
+        let closed = line.matches(')').count();
+        let help = if opened > closed {
+            format!(
+                "{} `(` {} never closed: add the missing `)`",
+                opened - closed,
+                if opened - closed == 1 { "is" } else { "are" }
+            )
+        } else if closed > opened {
+            "there is a `)` without its `(`".to_string()
+        } else {
+            "a condition is built from cells, numbers, `+ - * /`, comparisons, `and`/`or`/`not` and functions such as `abs(x)`".to_string()
+        };
+        self.diags.push(
+            Diagnostic::new(
+                Code::SyntaxError,
+                span,
+                format!(
+                    "the condition of rule {} cannot be read from here",
+                    rule.code.text
+                ),
+                "not understood",
+            )
+            .with_label(rule.code.span, "in this rule")
+            .with_help(help),
+        );
+    }
+
     /// A line the grammar did not understand: says what was expected here.
     fn bad_line(&mut self, p: P<'_>, ctx: Context) {
         let span = self.span(&p);
@@ -1168,28 +1281,37 @@ impl<'d> Lower<'d> {
             Span::new(self.file, start, start + first.len().max(1))
         };
 
-        // A name with Vietnamese letters (`hàng_hóa`) where an ASCII name is needed.
-        let name_word = match ctx {
-            Context::Rows => words.get(1).copied().unwrap_or(""),
-            _ => first,
-        };
-        if name_word
-            .chars()
-            .any(|c| !c.is_ascii() && c.is_alphabetic())
-            && !name_word.starts_with('"')
-        {
-            let offset = first_line.find(name_word).unwrap_or(0);
-            let start = span.start as usize + (text.len() - text.trim_start().len()) + offset;
+        let line_start = span.start as usize + (text.len() - text.trim_start().len());
+        // A string that runs to the end of the line.
+        if let Some(q) = unclosed_quote(first_line) {
+            let at = line_start + q;
+            self.diags.push(
+                Diagnostic::new(
+                    Code::UnclosedBlock,
+                    Span::new(self.file, at, at + 1),
+                    "this string is never closed",
+                    "string starts here",
+                )
+                .with_help(
+                    "close it with `\"` on the same line; a `\"` inside a text is written `\\\"`",
+                ),
+            );
+            return;
+        }
+        // A name with Vietnamese letters (`hàng_hóa`) where an ASCII name is
+        // needed: the first word outside strings with such letters.
+        if let Some((offset, word)) = non_ascii_word(first_line) {
+            let start = line_start + offset;
             self.diags.push(
                 Diagnostic::new(
                     Code::NonAsciiName,
-                    Span::new(self.file, start, start + name_word.len()),
-                    format!("`{name_word}` is not a valid name: names use ASCII letters, digits and `_`"),
+                    Span::new(self.file, start, start + word.len()),
+                    format!("`{word}` is not a valid name: names use ASCII letters, digits and `_`"),
                     "not an ASCII name",
                 )
                 .with_help(format!(
                     "write the name without accents (e.g. `{}`) and put the Vietnamese text in the label",
-                    strip_accents(name_word)
+                    strip_accents(word)
                 )),
             );
             return;
@@ -1276,6 +1398,17 @@ impl<'d> Lower<'d> {
     }
 }
 
+/// A line that continues a rule (its condition, or `missing …`,
+/// `tolerance …`, `at …`) rather than starting a new regime item.
+fn continues_rule(line: &str) -> bool {
+    let first = line.split_whitespace().next().unwrap_or("");
+    let word: String = first
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '.')
+        .collect();
+    !REGIME_WORDS.contains(&word.as_str())
+}
+
 /// The part of a span on its first line (so a swallowed block does not
 /// underline twenty lines).
 fn span_first_line(span: Span, text: &str) -> Span {
@@ -1328,6 +1461,64 @@ pub(crate) fn reference_at(file: FileId, p: P<'_>, offset: usize) -> Reference {
     }
 }
 
+/// The byte offset of a `"` that opens a string never closed on its line.
+fn unclosed_quote(line: &str) -> Option<usize> {
+    let mut open = None;
+    let mut chars = line.char_indices();
+    while let Some((i, c)) = chars.next() {
+        match c {
+            '\\' if open.is_some() => {
+                chars.next();
+            }
+            '"' => open = if open.is_some() { None } else { Some(i) },
+            '/' if open.is_none() && line.get(i..).is_some_and(|r| r.starts_with("//")) => break,
+            _ => {}
+        }
+    }
+    open
+}
+
+/// The first word outside strings and comments that has letters outside
+/// ASCII (a name written with Vietnamese letters), with its byte offset.
+fn non_ascii_word(line: &str) -> Option<(usize, &str)> {
+    let mut in_string = false;
+    let mut start = None;
+    let mut escaped = false;
+    for (i, c) in line.char_indices() {
+        if in_string {
+            if escaped {
+                escaped = false;
+            } else if c == '\\' {
+                escaped = true;
+            } else if c == '"' {
+                in_string = false;
+            }
+            continue;
+        }
+        let word_char = c.is_alphanumeric() || c == '_';
+        match (word_char, start) {
+            (true, None) => start = Some(i),
+            (false, Some(s)) => {
+                let w = line.get(s..i).unwrap_or("");
+                if w.chars().any(|c| !c.is_ascii()) {
+                    return Some((s, w));
+                }
+                start = None;
+            }
+            _ => {}
+        }
+        if c == '"' {
+            in_string = true;
+        }
+        if c == '/' && line.get(i..).is_some_and(|r| r.starts_with("//")) {
+            return None;
+        }
+    }
+    let s = start?;
+    let w = line.get(s..)?;
+    w.chars().any(|c| !c.is_ascii()).then_some((s, w))
+}
+
 /// Vietnamese letters without their marks, for a suggested ASCII name.
 fn strip_accents(s: &str) -> String {
     const FROM: &str = "àáảãạăằắẳẵặâầấẩẫậèéẻẽẹêềếểễệìíỉĩịòóỏõọôồốổỗộơờớởỡợùúủũụưừứửữựỳýỷỹỵđÀÁẢÃẠĂẰẮẲẴẶÂẦẤẨẪẬÈÉẺẼẸÊỀẾỂỄỆÌÍỈĨỊÒÓỎÕỌÔỒỐỔỖỘƠỜỚỞỠỢÙÚỦŨỤƯỪỨỬỮỰỲÝỶỸỴĐ";
@@ -1361,18 +1552,31 @@ pub(super) fn parse_error(file: FileId, text: &str, err: pest::error::Error<Rule
         )
         .with_help("long chains of `not` or `-`, or deeply nested brackets, cannot be read; simplify the expression or split it into computed cells");
     }
-    if let Some(open) = unclosed_brace(text) {
+    let braces = scan_braces(text);
+    if let Some(open) = braces.unclosed {
+        let last = text.trim_end().len();
+        let last_start = text
+            .get(..last)
+            .and_then(|t| t.char_indices().last())
+            .map(|(i, _)| i)
+            .unwrap_or(0);
         return Diagnostic::new(
             Code::UnclosedBlock,
             Span::new(file, open, open + 1),
             "this `{` is never closed",
             "block opened here",
         )
-        .with_label(
-            Span::new(file, text.len(), text.len()),
-            "the file ends before its `}`",
+        .with_label(Span::new(file, last_start, last), "the file ends before its `}`")
+        .with_help("add the missing `}` (each `form`, `rows`, `columns`, `split` and `regime` block needs one); the indentation suggests it belongs to the block marked here");
+    }
+    if let Some(close) = braces.stray {
+        return Diagnostic::new(
+            Code::SyntaxError,
+            Span::new(file, close, close + 1),
+            "this `}` closes a block that is already closed",
+            "one `}` too many",
         )
-        .with_help("add the missing `}` (each `form`, `rows`, `columns`, `split` and `regime` block needs one)");
+        .with_help("remove this `}`, or the one before it that closes its block too early; everything after the extra `}` is outside the regime");
     }
     if let Some(open) = unclosed_string(text) {
         return Diagnostic::new(
@@ -1411,9 +1615,38 @@ pub(super) fn parse_error(file: FileId, text: &str, err: pest::error::Error<Rule
     .with_help("check the brackets and quotes around this place; `regc explain E0001` shows the shape of a regime file")
 }
 
-/// The opening brace of the first `{` that is never closed, if any.
-fn unclosed_brace(text: &str) -> Option<usize> {
-    let mut stack = Vec::new();
+/// What the braces of a file say when it cannot be parsed.
+struct Braces {
+    /// A `{` never closed: the likeliest one (see below).
+    unclosed: Option<usize>,
+    /// A `}` with no `{`: the likeliest one.
+    stray: Option<usize>,
+}
+
+/// Matches braces (outside strings and comments) and uses indentation to
+/// find the likely culprit: the first `}` standing on its own line whose
+/// indentation differs from the line of the `{` it closes is where the
+/// structure went wrong. If a block is left open, it is the block that
+/// `}` closed (its own `}` is missing); if there is one `}` too many, it is
+/// that `}`.
+fn scan_braces(text: &str) -> Braces {
+    let line_start = |pos: usize| {
+        text.get(..pos)
+            .and_then(|t| t.rfind('\n'))
+            .map(|n| n + 1)
+            .unwrap_or(0)
+    };
+    let indent = |s: &str| s.chars().take_while(|c| *c == ' ' || *c == '\t').count();
+    // The indentation of the line `pos` is on.
+    let line_indent = |pos: usize| indent(text.get(line_start(pos)..).unwrap_or(""));
+    // The indentation before `pos`, and whether only blanks precede it.
+    let indent_at = |pos: usize| -> (usize, bool) {
+        let before = text.get(line_start(pos)..pos).unwrap_or("");
+        (indent(before), before.trim().is_empty())
+    };
+    let mut stack: Vec<usize> = Vec::new();
+    let mut mismatch: Option<(usize, usize)> = None;
+    let mut stray = None;
     let mut in_string = false;
     let mut chars = text.char_indices().peekable();
     while let Some((i, c)) = chars.next() {
@@ -1437,13 +1670,28 @@ fn unclosed_brace(text: &str) -> Option<usize> {
                 }
             }
             '{' => stack.push(i),
-            '}' => {
-                stack.pop();
-            }
+            '}' => match stack.pop() {
+                Some(open) => {
+                    let (close_indent, alone) = indent_at(i);
+                    let open_line_indent = line_indent(open);
+                    if alone && close_indent != open_line_indent && mismatch.is_none() {
+                        mismatch = Some((open, i));
+                    }
+                }
+                None => {
+                    if stray.is_none() {
+                        stray = Some(i);
+                    }
+                }
+            },
             _ => {}
         }
     }
-    stack.first().copied()
+    let unclosed = (!stack.is_empty())
+        .then(|| mismatch.map(|(open, _)| open).or(stack.last().copied()))
+        .flatten();
+    let stray = stray.map(|s| mismatch.map(|(_, close)| close).unwrap_or(s));
+    Braces { unclosed, stray }
 }
 
 /// The opening quote of a string that runs to the end of its line.
