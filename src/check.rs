@@ -16,12 +16,15 @@ mod rules;
 
 use crate::diagnostic::{Code, Diagnostic, Diagnostics};
 use crate::ir::{self, Unit, ValueType};
-use crate::resolve::{CodelistRef, Env, FormShape, RefCtx};
+use crate::resolve::{CodelistRef, Env, FormShape, RefCtx, RegimeTable};
 use crate::source::{SourceMap, Span};
 use crate::syntax::ast;
 use expr::{CellSig, ExprCx};
 use forms::CellDecl;
 use std::collections::{BTreeMap, HashMap};
+
+/// The type and unit of every cell, by cell.
+pub(crate) type SigMap = rustc_hash::FxHashMap<CellKey, CellSig>;
 
 /// A cell anywhere in the library.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -41,43 +44,24 @@ struct RegimeWork<'a> {
 }
 
 pub fn check(env: &Env<'_>, sources: &SourceMap, diags: &mut Diagnostics) -> ir::Library {
-    // 1–2: headers and declared cells.
-    let mut work: Vec<RegimeWork<'_>> = Vec::new();
-    for (code, table) in &env.regimes {
-        let header = header::check(table.regime, env.data, diags);
-        if table.forms.is_empty() && !table.regime.incomplete {
-            diags.push(
-                Diagnostic::new(
-                    Code::NoForms,
-                    table.regime.code.span,
-                    format!("the regime `{code}` has no forms"),
-                    "no forms",
-                )
-                .with_help(
-                    "a regime reports its data on forms: add `form B01 \"…\" { rows { … } }`",
-                ),
-            );
-        }
-        let forms = table
-            .forms
-            .iter()
-            .map(|f| forms::cells(env, f, table.file, diags))
-            .collect();
-        // `entered once per year` only makes sense below a year.
-        if let Some(freq) = header.frequency
-            && !freq.is_sub_annual()
-        {
-            yearly_warnings(table.regime, freq, diags);
-        }
-        work.push(RegimeWork {
-            code,
-            header,
-            forms,
-            formulas: HashMap::new(),
-        });
-    }
+    use rayon::prelude::*;
+    let tables: Vec<(&str, &RegimeTable<'_>)> = env.regimes.iter().map(|(c, t)| (*c, t)).collect();
 
-    let mut sigs: HashMap<CellKey, CellSig> = HashMap::new();
+    // 1–2: headers and declared cells, each regime on its own.
+    let declared: Vec<(RegimeWork<'_>, Diagnostics)> = tables
+        .par_iter()
+        .map(|(code, table)| {
+            let mut d = Diagnostics::new();
+            let w = declare(env, code, table, &mut d);
+            (w, d)
+        })
+        .collect();
+    let mut work = Vec::with_capacity(declared.len());
+    for (w, d) in declared {
+        diags.extend(d);
+        work.push(w);
+    }
+    let mut sigs: SigMap = SigMap::default();
     for w in &work {
         for (fi, cells) in w.forms.iter().enumerate() {
             let Some(form) = env.regimes.get(w.code).and_then(|t| t.forms.get(fi)) else {
@@ -91,151 +75,39 @@ pub fn check(env: &Env<'_>, sources: &SourceMap, diags: &mut Diagnostics) -> ir:
         }
     }
 
-    // 3: formulas, in rounds until no more computed cell can be typed.
-    let mut deps: HashMap<CellKey, (Span, Vec<CellKey>)> = HashMap::new();
-    let mut done: std::collections::HashSet<CellKey> = std::collections::HashSet::new();
-    let mut final_round = false;
-    loop {
-        let mut progress = false;
-        for w in work.iter_mut() {
-            let Some(table) = env.regimes.get(w.code) else {
-                continue;
-            };
-            for (fi, cells) in w.forms.iter_mut().enumerate() {
-                let Some(form) = table.forms.get(fi) else {
-                    continue;
-                };
-                for (ci, cell) in cells.iter_mut().enumerate() {
-                    let Some(formula) = cell.formula else {
-                        continue;
-                    };
-                    let k = key(w.code, form.code(), &cell.id);
-                    if done.contains(&k) {
-                        continue;
-                    }
-                    let ctx = RefCtx {
-                        form: Some(fi),
-                        row: cell.row,
-                        column: cell.column,
-                        column_formula: formula.is_column,
-                        row_formula: !formula.is_column,
-                        ..RefCtx::default()
-                    };
-                    let mut scratch = Diagnostics::new();
-                    let (typed, cell_deps, deferred) = {
-                        let sink = if final_round {
-                            &mut *diags
-                        } else {
-                            &mut scratch
-                        };
-                        let mut cx = ExprCx {
-                            env,
-                            regime: w.code,
-                            frequency: w.header.frequency,
-                            ctx,
-                            cells: &sigs,
-                            deps: Vec::new(),
-                            deferred: false,
-                            diags: sink,
-                            other_regimes: 0,
-                        };
-                        let t = cx.expr(formula.expr);
-                        (t, cx.deps, cx.deferred)
-                    };
-                    if deferred && !final_round {
-                        continue;
-                    }
-                    if !final_round {
-                        diags.extend(scratch);
-                    }
-                    deps.insert(k.clone(), (formula.expr.span, cell_deps));
-                    done.insert(k.clone());
-                    progress = true;
-                    let expr = match &cell.sig {
-                        Some(sig) => conform(typed, sig, formula.expr.span, &cell.id, diags),
-                        None => {
-                            let sig = CellSig {
-                                ty: infer_type(&typed.expr, &sigs, w.code),
-                                unit: typed.expr.unit.clone(),
-                            };
-                            if !deferred {
-                                cell.sig = Some(sig.clone());
-                                sigs.insert(k.clone(), sig);
-                            }
-                            typed.expr
-                        }
-                    };
-                    w.formulas.insert((fi, ci), expr);
-                }
-            }
-        }
-        if final_round {
-            break;
-        }
-        if !progress {
-            final_round = true;
-        }
+    // 3: formulas. A formula reads only its own regime, so regimes are typed
+    // in parallel, each inferring the types of its undeclared computed cells.
+    let typed: Vec<(Diagnostics, SigMap, Vec<(CellKey, (Span, Vec<CellKey>))>)> = work
+        .par_iter_mut()
+        .map(|w| {
+            let mut d = Diagnostics::new();
+            let (inferred, deps) = formulas(env, w, &sigs, &mut d);
+            (d, inferred, deps)
+        })
+        .collect();
+    let mut deps: rustc_hash::FxHashMap<CellKey, (Span, Vec<CellKey>)> = Default::default();
+    for (d, inferred, regime_deps) in typed {
+        diags.extend(d);
+        sigs.extend(inferred);
+        deps.extend(regime_deps);
     }
     cycles(&deps, diags);
 
-    // Cells whose type could not be found (in a cycle, or after an error)
-    // get a neutral one so that checking goes on.
-    for w in work.iter_mut() {
-        for cells in w.forms.iter_mut() {
-            for c in cells.iter_mut() {
-                if c.sig.is_none() {
-                    c.sig = Some(CellSig {
-                        ty: ir::Type::Decimal {
-                            precision: 38,
-                            scale: 6,
-                        },
-                        unit: Unit::dimensionless(),
-                    });
-                }
-            }
-        }
-    }
-
-    // 4–5: rules and assembly.
-    let mut regimes = Vec::new();
-    for w in &work {
-        let Some(table) = env.regimes.get(w.code) else {
-            continue;
-        };
-        let mut forms_ir = Vec::new();
-        for (fi, cells) in w.forms.iter().enumerate() {
-            let Some(form) = table.forms.get(fi) else {
-                continue;
-            };
-            forms_ir.push(form_ir(form, cells, &w.formulas, fi));
-        }
-        let mut rules_ir = rules::written(env, table, w.code, w.header.frequency, &sigs, diags);
-        rules_ir.extend(rules::derived(table, &forms_ir));
-        let h = &w.header;
-        regimes.push(ir::Regime {
-            code: w.code.to_string(),
-            titles: h.titles.clone(),
-            basis: h.basis.clone(),
-            owner: h.owner.clone(),
-            receiver: h.receiver.clone(),
-            kind: h.kind,
-            frequency: h.frequency.unwrap_or(ir::Frequency::AdHoc),
-            cutoff: h.cutoff,
-            reporters: h.reporters.clone(),
-            flow: h.flow.clone(),
-            deadlines: h.deadlines.clone(),
-            methods: h.methods.clone(),
-            version: h.version,
-            effective: h.effective,
-            forms: forms_ir,
-            rules: rules_ir,
-            source: env
-                .files
-                .get(table.file)
-                .and_then(|f| sources.get(f.id))
-                .map(|f| f.rel.clone())
-                .unwrap_or_default(),
-        });
+    // 4–5: rules and assembly, in parallel again (rules may read other
+    // regimes' cells, whose types are all known now).
+    let assembled: Vec<(ir::Regime, Diagnostics)> = work
+        .par_iter_mut()
+        .filter_map(|w| {
+            let table = env.regimes.get(w.code)?;
+            let mut d = Diagnostics::new();
+            let regime = assemble(env, sources, table, w, &sigs, &mut d);
+            Some((regime, d))
+        })
+        .collect();
+    let mut regimes = Vec::with_capacity(assembled.len());
+    for (r, d) in assembled {
+        diags.extend(d);
+        regimes.push(r);
     }
 
     ir::Library {
@@ -252,6 +124,203 @@ pub fn check(env: &Env<'_>, sources: &SourceMap, diags: &mut Diagnostics) -> ir:
         holidays: env.data.holidays.clone(),
         working_weekends: env.data.working_weekends.clone(),
         regimes,
+    }
+}
+
+/// The header and the declared cells of one regime.
+fn declare<'a>(
+    env: &Env<'a>,
+    code: &'a str,
+    table: &RegimeTable<'a>,
+    diags: &mut Diagnostics,
+) -> RegimeWork<'a> {
+    let header = header::check(table.regime, env.data, diags);
+    if table.forms.is_empty() && !table.regime.incomplete {
+        diags.push(
+            Diagnostic::new(
+                Code::NoForms,
+                table.regime.code.span,
+                format!("the regime `{code}` has no forms"),
+                "no forms",
+            )
+            .with_help("a regime reports its data on forms: add `form B01 \"…\" { rows { … } }`"),
+        );
+    }
+    let forms = table
+        .forms
+        .iter()
+        .map(|f| forms::cells(env, f, table.file, diags))
+        .collect();
+    // `entered once per year` only makes sense below a year.
+    if let Some(freq) = header.frequency
+        && !freq.is_sub_annual()
+    {
+        yearly_warnings(table.regime, freq, diags);
+    }
+    RegimeWork {
+        code,
+        header,
+        forms,
+        formulas: HashMap::new(),
+    }
+}
+
+/// Types the formulas of one regime, in rounds until no more computed cell
+/// can be typed (a cell whose formula reads an untyped computed cell waits
+/// for the next round); what is left is typed once more with diagnostics
+/// on (cycles, or cells after an error). Returns the inferred types and the
+/// dependencies of each computed cell.
+#[allow(clippy::type_complexity)]
+fn formulas<'a>(
+    env: &Env<'a>,
+    w: &mut RegimeWork<'a>,
+    declared: &SigMap,
+    diags: &mut Diagnostics,
+) -> (SigMap, Vec<(CellKey, (Span, Vec<CellKey>))>) {
+    let mut inferred = SigMap::default();
+    let mut deps = Vec::new();
+    let Some(table) = env.regimes.get(w.code) else {
+        return (inferred, deps);
+    };
+    let mut final_round = false;
+    loop {
+        let mut progress = false;
+        let mut pending = 0usize;
+        for (fi, cells) in w.forms.iter_mut().enumerate() {
+            let Some(form) = table.forms.get(fi) else {
+                continue;
+            };
+            for (ci, cell) in cells.iter_mut().enumerate() {
+                let Some(formula) = cell.formula else {
+                    continue;
+                };
+                if w.formulas.contains_key(&(fi, ci)) {
+                    continue;
+                }
+                let ctx = RefCtx {
+                    form: Some(fi),
+                    row: cell.row,
+                    column: cell.column,
+                    column_formula: formula.is_column,
+                    row_formula: !formula.is_column,
+                    ..RefCtx::default()
+                };
+                let mut scratch = Diagnostics::new();
+                let (typed, cell_deps, deferred) = {
+                    let sink = if final_round {
+                        &mut *diags
+                    } else {
+                        &mut scratch
+                    };
+                    let mut cx = ExprCx {
+                        env,
+                        regime: w.code,
+                        frequency: w.header.frequency,
+                        ctx,
+                        cells: declared,
+                        local: Some(&inferred),
+                        raw_percent: false,
+                        deps: Vec::new(),
+                        deferred: false,
+                        diags: sink,
+                        other_regimes: 0,
+                    };
+                    let t = cx.expr(formula.expr);
+                    (t, cx.deps, cx.deferred)
+                };
+                if deferred && !final_round {
+                    pending += 1;
+                    continue;
+                }
+                if !final_round {
+                    diags.extend(scratch);
+                }
+                let k = key(w.code, form.code(), &cell.id);
+                deps.push((k.clone(), (formula.expr.span, cell_deps)));
+                progress = true;
+                let expr = match &cell.sig {
+                    Some(sig) => conform(typed, sig, formula.expr.span, &cell.id, diags),
+                    None => {
+                        let sig = CellSig {
+                            ty: infer_type(&typed.expr, declared, &inferred, w.code),
+                            unit: typed.expr.unit.clone(),
+                        };
+                        if !deferred {
+                            cell.sig = Some(sig.clone());
+                            inferred.insert(k, sig);
+                        }
+                        typed.expr
+                    }
+                };
+                w.formulas.insert((fi, ci), expr);
+            }
+        }
+        if final_round || pending == 0 {
+            break;
+        }
+        if !progress {
+            final_round = true;
+        }
+    }
+    // Cells whose type could not be found (in a cycle, or after an error)
+    // get a neutral one so that checking goes on.
+    for cells in w.forms.iter_mut() {
+        for c in cells.iter_mut() {
+            if c.sig.is_none() {
+                c.sig = Some(CellSig {
+                    ty: ir::Type::Decimal {
+                        precision: 38,
+                        scale: 6,
+                    },
+                    unit: Unit::dimensionless(),
+                });
+            }
+        }
+    }
+    (inferred, deps)
+}
+
+/// The IR of one regime: its forms, its written and derived rules.
+fn assemble(
+    env: &Env<'_>,
+    sources: &SourceMap,
+    table: &RegimeTable<'_>,
+    w: &RegimeWork<'_>,
+    sigs: &SigMap,
+    diags: &mut Diagnostics,
+) -> ir::Regime {
+    let mut forms_ir = Vec::new();
+    for (fi, cells) in w.forms.iter().enumerate() {
+        if let Some(form) = table.forms.get(fi) {
+            forms_ir.push(form_ir(form, cells, &w.formulas, fi));
+        }
+    }
+    let mut rules_ir = rules::written(env, table, w.code, w.header.frequency, sigs, diags);
+    rules_ir.extend(rules::derived(table, &forms_ir));
+    let h = &w.header;
+    ir::Regime {
+        code: w.code.to_string(),
+        titles: h.titles.clone(),
+        basis: h.basis.clone(),
+        owner: h.owner.clone(),
+        receiver: h.receiver.clone(),
+        kind: h.kind,
+        frequency: h.frequency.unwrap_or(ir::Frequency::AdHoc),
+        cutoff: h.cutoff,
+        reporters: h.reporters.clone(),
+        flow: h.flow.clone(),
+        deadlines: h.deadlines.clone(),
+        methods: h.methods.clone(),
+        version: h.version,
+        effective: h.effective,
+        forms: forms_ir,
+        rules: rules_ir,
+        source: env
+            .files
+            .get(table.file)
+            .and_then(|f| sources.get(f.id))
+            .map(|f| f.rel.clone())
+            .unwrap_or_default(),
     }
 }
 
@@ -329,10 +398,10 @@ fn conform(
 /// The storage type of a computed cell with no declared type: whole numbers
 /// and money stay so under `+ - ×`, sums, minima and maxima; anything with
 /// a division (or mixed inputs) is a decimal.
-fn infer_type(e: &ir::Expr, sigs: &HashMap<CellKey, CellSig>, regime: &str) -> ir::Type {
+fn infer_type(e: &ir::Expr, declared: &SigMap, inferred: &SigMap, regime: &str) -> ir::Type {
     fn walk(
         e: &ir::Expr,
-        sigs: &HashMap<CellKey, CellSig>,
+        sigs: &[&SigMap],
         regime: &str,
         acc: &mut Option<ir::Type>,
         exact: &mut bool,
@@ -349,7 +418,7 @@ fn infer_type(e: &ir::Expr, sigs: &HashMap<CellKey, CellSig>, regime: &str) -> i
                     form: form.clone(),
                     cell: cell.clone(),
                 };
-                let t = sigs.get(&k).map(|s| s.ty.clone());
+                let t = sigs.iter().find_map(|m| m.get(&k)).map(|s| s.ty.clone());
                 match (acc.as_ref(), t) {
                     (_, None) => *exact = false,
                     (None, Some(t @ (ir::Type::Int | ir::Type::Money))) => *acc = Some(t),
@@ -399,7 +468,7 @@ fn infer_type(e: &ir::Expr, sigs: &HashMap<CellKey, CellSig>, regime: &str) -> i
     }
     let mut acc = None;
     let mut exact = true;
-    walk(e, sigs, regime, &mut acc, &mut exact);
+    walk(e, &[declared, inferred], regime, &mut acc, &mut exact);
     match (acc, exact) {
         (Some(t), true) => t,
         _ => ir::Type::Decimal {
@@ -411,7 +480,7 @@ fn infer_type(e: &ir::Expr, sigs: &HashMap<CellKey, CellSig>, regime: &str) -> i
 
 /// Reports every cycle among computed cells once, at the formula of its
 /// first cell (by name), listing the path.
-fn cycles(deps: &HashMap<CellKey, (Span, Vec<CellKey>)>, diags: &mut Diagnostics) {
+fn cycles(deps: &rustc_hash::FxHashMap<CellKey, (Span, Vec<CellKey>)>, diags: &mut Diagnostics) {
     let mut keys: Vec<&CellKey> = deps.keys().collect();
     keys.sort();
     let mut reported: std::collections::HashSet<&CellKey> = std::collections::HashSet::new();
@@ -697,9 +766,7 @@ fn declared_units(env: &Env<'_>) -> Vec<ir::UnitOfMeasure> {
                     defined_as: u.alias.as_ref().map(|(n, e)| {
                         let mut unit = Unit::dimensionless();
                         for t in &e.terms {
-                            let mut m = BTreeMap::new();
-                            m.insert(t.name.text.clone(), t.power);
-                            unit = unit.mul(&Unit(m));
+                            unit = unit.mul(&Unit::power(&t.name.text, t.power));
                         }
                         (expr::normalize(&n.text), unit)
                     }),

@@ -23,6 +23,9 @@ pub struct Cli {
     /// Colour in diagnostics: auto (when printing to a terminal), always, never.
     #[arg(long, global = true, default_value = "auto")]
     pub color: ColorChoice,
+    /// Print how long each compiler stage took.
+    #[arg(long, global = true)]
+    pub timings: bool,
 }
 
 #[derive(Subcommand, Debug)]
@@ -99,6 +102,7 @@ pub fn main() -> i32 {
 }
 
 pub fn run(cli: Cli) -> i32 {
+    TIMINGS.store(cli.timings, std::sync::atomic::Ordering::Relaxed);
     let color = match cli.color {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
@@ -172,7 +176,18 @@ fn load(paths: &[PathBuf]) -> Result<SourceMap, String> {
     Ok(map)
 }
 
+fn print_timings(c: &crate::Compilation) {
+    if TIMINGS.load(std::sync::atomic::Ordering::Relaxed) {
+        for (stage, t) in &c.timings {
+            eprintln!("{stage:>8}: {:.1} ms", t.as_secs_f64() * 1000.0);
+        }
+    }
+}
+
+static TIMINGS: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
 fn print_diagnostics(c: &crate::Compilation, sources: &SourceMap, format: DiagFormat, color: bool) {
+    print_timings(c);
     match format {
         DiagFormat::Json => println!("{}", render::json_all(&c.diagnostics, sources)),
         DiagFormat::Human => {
@@ -339,14 +354,41 @@ fn severity_name(c: Code) -> &'static str {
     }
 }
 
+/// What `library.json` holds: everything of the IR but the regimes (each
+/// has its own file) and the org units (in `org.json` of `--ir`).
+#[derive(serde::Serialize)]
+struct LibraryFile<'a> {
+    ir_version: u32,
+    regimes: Vec<&'a str>,
+    codelists: &'a [ir::Codelist],
+    units: &'a [ir::UnitOfMeasure],
+    org: &'a ir::Org,
+    holidays: &'a [crate::data::Holiday],
+    working_weekends: &'a [chrono::NaiveDate],
+}
+
+fn library_file(lib: &ir::Library) -> LibraryFile<'_> {
+    LibraryFile {
+        ir_version: lib.ir_version,
+        regimes: lib.regimes.iter().map(|r| r.code.as_str()).collect(),
+        codelists: &lib.codelists,
+        units: &lib.units,
+        org: &lib.org,
+        holidays: &lib.holidays,
+        working_weekends: &lib.working_weekends,
+    }
+}
+
 /// The files a build writes, as (relative path, contents), sorted.
 pub fn artifacts(lib: &ir::Library) -> Result<Vec<(String, String)>, String> {
-    let json = |v: &dyn erased::Json| v.to_json();
     let mut out = Vec::new();
     for r in &lib.regimes {
-        out.push((format!("{}/ir.json", r.code), json(r)?));
+        out.push((format!("{}/ir.json", r.code), erased::Json::to_json(r)?));
     }
-    out.push(("library.json".to_string(), json(lib)?));
+    out.push((
+        "library.json".to_string(),
+        erased::Json::to_json(&library_file(lib))?,
+    ));
     out.sort();
     Ok(out)
 }
@@ -363,7 +405,10 @@ pub fn ir_files(lib: &ir::Library) -> Result<Vec<(String, String)>, String> {
     for r in &lib.regimes {
         out.push((format!("{}.json", r.code), erased::Json::to_json(r)?));
     }
-    out.push(("library.json".to_string(), erased::Json::to_json(lib)?));
+    out.push((
+        "library.json".to_string(),
+        erased::Json::to_json(&library_file(lib))?,
+    ));
     let org = OrgDump {
         editions: &lib.org.editions,
         mappings: &lib.org.mappings,

@@ -326,9 +326,28 @@ pub enum TimeAgg {
 
 /// A unit of measure as a product of powers of declared units:
 /// `tonne/person` is `{tonne: 1, person: -1}`; dimensionless is `{}`.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default)]
-#[serde(transparent)]
-pub struct Unit(pub BTreeMap<String, i32>);
+/// Kept as a short sorted list (most units have one or two factors, and
+/// every expression node carries one); serialized as a JSON object.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Unit(Vec<(String, i32)>);
+
+impl Serialize for Unit {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut m = s.serialize_map(Some(self.0.len()))?;
+        for (k, p) in &self.0 {
+            m.serialize_entry(k, p)?;
+        }
+        m.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for Unit {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let m = BTreeMap::<String, i32>::deserialize(d)?;
+        Ok(Unit(m.into_iter().filter(|(_, p)| *p != 0).collect()))
+    }
+}
 
 impl Unit {
     pub fn dimensionless() -> Unit {
@@ -336,7 +355,21 @@ impl Unit {
     }
 
     pub fn base(name: &str) -> Unit {
-        Unit(BTreeMap::from([(name.to_string(), 1)]))
+        Unit::power(name, 1)
+    }
+
+    /// `name^p`.
+    pub fn power(name: &str, p: i32) -> Unit {
+        if p == 0 {
+            Unit::default()
+        } else {
+            Unit(vec![(name.to_string(), p)])
+        }
+    }
+
+    /// The factors and their powers, sorted by name.
+    pub fn powers(&self) -> impl Iterator<Item = (&str, i32)> {
+        self.0.iter().map(|(k, p)| (k.as_str(), *p))
     }
 
     pub fn is_dimensionless(&self) -> bool {
@@ -345,7 +378,7 @@ impl Unit {
 
     /// A ratio has some unit in the denominator (`tonne/person`).
     pub fn is_ratio(&self) -> bool {
-        self.0.values().any(|p| *p < 0)
+        self.0.iter().any(|(_, p)| *p < 0)
     }
 
     pub fn mul(&self, other: &Unit) -> Unit {
@@ -359,10 +392,16 @@ impl Unit {
     fn combine(&self, other: &Unit, sign: i32) -> Unit {
         let mut out = self.0.clone();
         for (k, p) in &other.0 {
-            let e = out.entry(k.clone()).or_insert(0);
-            *e += sign * p;
-            if *e == 0 {
-                out.remove(k);
+            match out.binary_search_by(|(n, _)| n.as_str().cmp(k)) {
+                Ok(i) => {
+                    if let Some(e) = out.get_mut(i) {
+                        e.1 += sign * p;
+                        if e.1 == 0 {
+                            out.remove(i);
+                        }
+                    }
+                }
+                Err(i) => out.insert(i, (k.clone(), sign * p)),
             }
         }
         Unit(out)
@@ -390,13 +429,13 @@ impl std::fmt::Display for Unit {
         let num: Vec<_> = self
             .0
             .iter()
-            .filter(|(_, p)| **p > 0)
+            .filter(|(_, p)| *p > 0)
             .map(|(k, p)| (k, *p))
             .collect();
         let den: Vec<_> = self
             .0
             .iter()
-            .filter(|(_, p)| **p < 0)
+            .filter(|(_, p)| *p < 0)
             .map(|(k, p)| (k, -*p))
             .collect();
         let n = if num.is_empty() {

@@ -33,6 +33,8 @@ use source::{FileKind, SourceMap};
 pub struct Compilation {
     pub library: ir::Library,
     pub diagnostics: Diagnostics,
+    /// How long each stage took (`regc --timings`).
+    pub timings: Vec<(&'static str, std::time::Duration)>,
 }
 
 impl Compilation {
@@ -43,15 +45,22 @@ impl Compilation {
 
 /// Compiles every file of `sources`: parse, load data, resolve, check.
 pub fn compile(sources: &SourceMap) -> Compilation {
+    let mut timings = Vec::new();
+    let mut clock = std::time::Instant::now();
+    let mut lap = |name: &'static str, timings: &mut Vec<(&'static str, std::time::Duration)>| {
+        let now = std::time::Instant::now();
+        timings.push((name, now - clock));
+        clock = now;
+    };
     let mut diags = Diagnostics::new();
-    let files: Vec<syntax::ast::File> = sources
-        .iter()
-        .filter(|(_, f)| f.kind == FileKind::Regime)
-        .map(|(id, f)| syntax::parse_file(id, f, &mut diags))
-        .collect();
+    let files = parse_all(sources, &mut diags);
+    lap("parse", &mut timings);
     let mut data = data::load(sources, &mut diags);
+    lap("data", &mut timings);
     let env = resolve::resolve(&files, &data, &mut diags);
+    lap("resolve", &mut timings);
     let mut library = check::check(&env, sources, &mut diags);
+    lap("check", &mut timings);
     drop(env);
     // The org hierarchy is large (≈ 14,000 units): moved, not copied.
     library.org.editions = std::mem::take(&mut data.editions);
@@ -59,5 +68,52 @@ pub fn compile(sources: &SourceMap) -> Compilation {
     Compilation {
         library,
         diagnostics: diags,
+        timings,
     }
+}
+
+/// Parses every `.regime` file, on all cores: files are independent until
+/// name resolution. The result (files and diagnostics) is in file order
+/// whatever the number of threads.
+fn parse_all(sources: &SourceMap, diags: &mut Diagnostics) -> Vec<syntax::ast::File> {
+    let regimes: Vec<_> = sources
+        .iter()
+        .filter(|(_, f)| f.kind == FileKind::Regime)
+        .collect();
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(8);
+    // Small libraries are not worth a thread.
+    let chunk = if regimes.len() < 64 {
+        regimes.len().max(1)
+    } else {
+        regimes.len().div_ceil(threads)
+    };
+    let parse = |part: &[(source::FileId, &source::SourceFile)]| {
+        let mut d = Diagnostics::new();
+        let files: Vec<_> = part
+            .iter()
+            .map(|(id, f)| syntax::parse_file(*id, f, &mut d))
+            .collect();
+        (files, d)
+    };
+    let results: Vec<(Vec<syntax::ast::File>, Diagnostics)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = regimes
+            .chunks(chunk)
+            .map(|part| scope.spawn(move || parse(part)))
+            .collect();
+        handles
+            .into_iter()
+            .zip(regimes.chunks(chunk))
+            // A thread that panicked is a bug; parse its part again here so
+            // that the panic surfaces on this thread with its message.
+            .map(|(h, part)| h.join().unwrap_or_else(|_| parse(part)))
+            .collect()
+    });
+    let mut files = Vec::with_capacity(regimes.len());
+    for (f, d) in results {
+        files.extend(f);
+        diags.extend(d);
+    }
+    files
 }

@@ -14,8 +14,12 @@ const UNITS: &str =
 
 /// The text of synthetic regime number `i`.
 pub fn regime(i: usize) -> String {
-    let freq = ["monthly", "quarterly", "six_monthly", "annual"][i % 4];
-    let unit = ["tonne", "person", "ha", "TEU"][i % 4];
+    let (freq, unit) = match i % 4 {
+        0 => ("monthly", "tonne"),
+        1 => ("quarterly", "person"),
+        2 => ("six_monthly", "ha"),
+        _ => ("annual", "TEU"),
+    };
     let mut rows = String::new();
     for r in 0..5 {
         rows.push_str(&format!(

@@ -2,13 +2,12 @@
 //! of measure with dimensional analysis, functions, period references; and
 //! their lowering into IR expression trees.
 
-use super::CellKey;
+use super::{CellKey, SigMap};
 use crate::diagnostic::{Code, Diagnostic, Diagnostics, did_you_mean};
 use crate::ir::{self, Frequency, PeriodRef, Unit, ValueType};
 use crate::resolve::{Env, FormShape, RefCtx, Target};
 use crate::source::Span;
 use crate::syntax::ast;
-use std::collections::HashMap;
 
 /// The type and unit of a cell as far as expressions are concerned.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,7 +44,13 @@ pub(crate) struct ExprCx<'c, 'a> {
     pub regime: &'a str,
     pub frequency: Option<Frequency>,
     pub ctx: RefCtx,
-    pub cells: &'c HashMap<CellKey, CellSig>,
+    /// Types of cells: the declared ones of the whole library…
+    pub cells: &'c SigMap,
+    /// …and, while formulas are typed, those inferred so far in this regime.
+    pub local: Option<&'c SigMap>,
+    /// Read percent cells as stored (percentage points), not as fractions:
+    /// for message placeholders.
+    pub raw_percent: bool,
     /// Cells read in the current period (for cycle detection).
     pub deps: Vec<CellKey>,
     /// Some reference could not be typed yet (a computed cell whose type is
@@ -448,7 +453,12 @@ impl<'c, 'a> ExprCx<'c, 'a> {
             form: form.clone(),
             cell: cell.clone(),
         };
-        let Some(sig) = self.cells.get(&key).cloned() else {
+        let Some(sig) = self
+            .cells
+            .get(&key)
+            .or_else(|| self.local.and_then(|l| l.get(&key)))
+            .cloned()
+        else {
             // A computed cell whose type is not known yet.
             self.deferred = true;
             return Self::poisoned(span);
@@ -460,7 +470,7 @@ impl<'c, 'a> ExprCx<'c, 'a> {
             self.deps.push(key);
         }
         let vt = sig.value_type();
-        let percent = sig.ty == ir::Type::Percent;
+        let percent = sig.ty == ir::Type::Percent && !self.raw_percent;
         let unit = if percent {
             Unit::dimensionless()
         } else {

@@ -680,9 +680,7 @@ pub(crate) fn resolve_unit(
     let mut ok = true;
     for term in &u.terms {
         if scope.is_some_and(|s| s.units.contains_key(term.name.text.as_str())) {
-            let mut base = std::collections::BTreeMap::new();
-            base.insert(term.name.text.clone(), term.power);
-            unit = unit.mul(&Unit(base));
+            unit = unit.mul(&Unit::power(&term.name.text, term.power));
         } else {
             ok = false;
             let names: Vec<&str> = scope

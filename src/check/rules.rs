@@ -1,8 +1,8 @@
 //! Rules: written `rule` and `reconcile` declarations, and the rules the
 //! compiler derives from split ("Chia ra") and of-which ("Trong đó") rows.
 
-use super::CellKey;
-use super::expr::{CellSig, ExprCx};
+use super::SigMap;
+use super::expr::ExprCx;
 use crate::diagnostic::{Code, Diagnostic, Diagnostics, did_you_mean};
 use crate::ir::{self, Frequency, Unit, ValueType};
 use crate::resolve::{Env, RefCtx, RegimeTable};
@@ -31,7 +31,7 @@ pub(crate) fn written(
     table: &RegimeTable<'_>,
     regime: &str,
     frequency: Option<Frequency>,
-    sigs: &HashMap<CellKey, CellSig>,
+    sigs: &SigMap,
     diags: &mut Diagnostics,
 ) -> Vec<ir::Rule> {
     let mut out = Vec::new();
@@ -112,12 +112,17 @@ pub(crate) fn written(
             frequency,
             ctx,
             cells: sigs,
+            local: None,
+            raw_percent: false,
             deps: Vec::new(),
             deferred: false,
             diags,
             other_regimes: 0,
         };
         let check = cx.expr(&rule.expr);
+        // A placeholder shows the value as stored (a percent in percentage
+        // points, not the fraction used in arithmetic).
+        cx.raw_percent = true;
         let placeholders: Vec<ir::Expr> = rule
             .placeholders
             .iter()
@@ -126,10 +131,8 @@ pub(crate) fn written(
                     kind: crate::syntax::ast::ExprKind::Ref(p.clone()),
                     span: p.span,
                 })
+                .expr
             })
-            // A placeholder shows the value as stored (a percent in
-            // percentage points, not the fraction used in arithmetic).
-            .map(|t| strip_percent_scaling(t.expr))
             .collect();
         let other = cx.other_regimes;
         if !check.poisoned && check.expr.ty != ValueType::Bool {
@@ -214,21 +217,6 @@ pub(crate) fn written(
         });
     }
     out
-}
-
-/// `cell ÷ 100` (a percent cell read as a fraction) → `cell`.
-fn strip_percent_scaling(e: ir::Expr) -> ir::Expr {
-    if let ir::ExprKind::Binary {
-        bin: ir::BinOp::Div,
-        lhs,
-        rhs,
-    } = &e.kind
-        && matches!(lhs.kind, ir::ExprKind::Cell { .. })
-        && matches!(&rhs.kind, ir::ExprKind::Number { value } if value == "100")
-    {
-        return (**lhs).clone();
-    }
-    e
 }
 
 /// Replaces the k-th `{…}` placeholder of a message with `{k}`; `{{` and

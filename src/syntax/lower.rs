@@ -434,21 +434,23 @@ impl<'d> Lower<'d> {
             incomplete: false,
             span,
         };
-        // The line on which the last item ended, if it was a rule: a bad
-        // line starting there is the unreadable rest of that rule.
-        let mut rule_end_line: Option<usize> = None;
+        // Where the last item ended, if it was a rule: a bad line starting
+        // on the same line is the unreadable rest of that rule.
+        let mut rule_end: Option<usize> = None;
         let mut broken_rule = false;
         for item in it {
             let item_span = self.span(&item);
             let item_rule = item.as_rule();
-            let start_line = item.as_span().start_pos().line_col().0;
-            let previous_rule_end = rule_end_line.take();
+            let start = item.as_span().start();
+            let rest_of_rule = rule_end
+                .take()
+                .and_then(|end| item.get_input().get(end..start))
+                .is_some_and(|between| !between.contains('\n'));
             if item_rule != Rule::bad_line {
                 broken_rule = false;
             }
             if matches!(item_rule, Rule::rule | Rule::reconcile) {
-                let trimmed = item.as_str().trim_end();
-                rule_end_line = Some(start_line + trimmed.matches('\n').count());
+                rule_end = Some(item.as_span().start() + item.as_str().trim_end().len());
             }
             let keyword = item
                 .clone()
@@ -523,7 +525,7 @@ impl<'d> Lower<'d> {
                 }
                 Rule::bad_line => {
                     regime.incomplete = true;
-                    if previous_rule_end == Some(start_line) {
+                    if rest_of_rule {
                         // The rule's condition stopped being readable here.
                         if let Some(rule) = regime.rules.pop() {
                             self.broken_rule(&rule, item);
@@ -1500,7 +1502,7 @@ fn non_ascii_word(line: &str) -> Option<(usize, &str)> {
             (true, None) => start = Some(i),
             (false, Some(s)) => {
                 let w = line.get(s..i).unwrap_or("");
-                if w.chars().any(|c| !c.is_ascii()) {
+                if !w.is_ascii() {
                     return Some((s, w));
                 }
                 start = None;
@@ -1516,7 +1518,7 @@ fn non_ascii_word(line: &str) -> Option<(usize, &str)> {
     }
     let s = start?;
     let w = line.get(s..)?;
-    w.chars().any(|c| !c.is_ascii()).then_some((s, w))
+    (!w.is_ascii()).then_some((s, w))
 }
 
 /// Vietnamese letters without their marks, for a suggested ASCII name.

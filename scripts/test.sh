@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Runs every test of regc: the unit, snapshot, property and command-line
+# tests. This is the README's test command, and .ci/run calls it.
+#
+# A fresh machine needs only Rust (cargo); anything else the tests need is
+# installed here. Under CI=true nothing is skipped.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if ! command -v cargo >/dev/null 2>&1; then
+  echo "scripts/test.sh: cargo is not installed; install Rust from rustup.rs first" >&2
+  exit 2
+fi
+
+# Snapshot tests never write snapshots in CI: a difference is a failure.
+if [ "${CI:-}" = "true" ]; then
+  export INSTA_UPDATE=no
+fi
+
+cargo test --locked --all-features
