@@ -23,6 +23,9 @@ use expr::{CellSig, ExprCx};
 use forms::CellDecl;
 use std::collections::{BTreeMap, HashMap};
 
+/// A computed cell, where its formula is, and the cells it reads.
+type CellDeps = (CellKey, (Span, Vec<CellKey>));
+
 /// The type and unit of every cell, by cell.
 pub(crate) type SigMap = rustc_hash::FxHashMap<CellKey, CellSig>;
 
@@ -77,7 +80,7 @@ pub fn check(env: &Env<'_>, sources: &SourceMap, diags: &mut Diagnostics) -> ir:
 
     // 3: formulas. A formula reads only its own regime, so regimes are typed
     // in parallel, each inferring the types of its undeclared computed cells.
-    let typed: Vec<(Diagnostics, SigMap, Vec<(CellKey, (Span, Vec<CellKey>))>)> = work
+    let typed: Vec<(Diagnostics, SigMap, Vec<CellDeps>)> = work
         .par_iter_mut()
         .map(|w| {
             let mut d = Diagnostics::new();
@@ -170,13 +173,12 @@ fn declare<'a>(
 /// for the next round); what is left is typed once more with diagnostics
 /// on (cycles, or cells after an error). Returns the inferred types and the
 /// dependencies of each computed cell.
-#[allow(clippy::type_complexity)]
 fn formulas<'a>(
     env: &Env<'a>,
     w: &mut RegimeWork<'a>,
     declared: &SigMap,
     diags: &mut Diagnostics,
-) -> (SigMap, Vec<(CellKey, (Span, Vec<CellKey>))>) {
+) -> (SigMap, Vec<CellDeps>) {
     let mut inferred = SigMap::default();
     let mut deps = Vec::new();
     let Some(table) = env.regimes.get(w.code) else {
