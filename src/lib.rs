@@ -43,8 +43,29 @@ impl Compilation {
     }
 }
 
-/// Compiles every file of `sources`: parse, load data, resolve, check.
+/// The stack of the compiler's threads. Parsing and checking recurse over
+/// nested expressions (bounded by `syntax::MAX_NESTING` and
+/// `syntax::MAX_TREE_HEIGHT`); a debug build needs several megabytes for
+/// the deepest accepted input, more than a default thread has.
+const STACK_BYTES: usize = 256 * 1024 * 1024;
+
+/// Compiles every file of `sources`: parse, load data, resolve, check. Runs
+/// on threads of its own, with a stack large enough for any accepted input.
 pub fn compile(sources: &SourceMap) -> Compilation {
+    std::thread::scope(|scope| {
+        std::thread::Builder::new()
+            .name("regc-compile".into())
+            .stack_size(STACK_BYTES)
+            .spawn_scoped(scope, || compile_here(sources))
+            .ok()
+            .and_then(|h| h.join().ok())
+    })
+    // A thread could not be started (or panicked, which the panic hook has
+    // reported): compile on this thread instead.
+    .unwrap_or_else(|| compile_here(sources))
+}
+
+fn compile_here(sources: &SourceMap) -> Compilation {
     let mut timings = Vec::new();
     let mut clock = std::time::Instant::now();
     let mut lap = |name: &'static str, timings: &mut Vec<(&'static str, std::time::Duration)>| {
@@ -59,7 +80,13 @@ pub fn compile(sources: &SourceMap) -> Compilation {
     lap("data", &mut timings);
     let env = resolve::resolve(&files, &data, &mut diags);
     lap("resolve", &mut timings);
-    let mut library = check::check(&env, sources, &mut diags);
+    let pool = rayon::ThreadPoolBuilder::new()
+        .stack_size(STACK_BYTES)
+        .build();
+    let mut library = match pool {
+        Ok(pool) => pool.install(|| check::check(&env, sources, &mut diags)),
+        Err(_) => check::check(&env, sources, &mut diags),
+    };
     lap("check", &mut timings);
     drop(env);
     // The org hierarchy is large (≈ 14,000 units): moved, not copied.
@@ -100,14 +127,22 @@ fn parse_all(sources: &SourceMap, diags: &mut Diagnostics) -> Vec<syntax::ast::F
     let results: Vec<(Vec<syntax::ast::File>, Diagnostics)> = std::thread::scope(|scope| {
         let handles: Vec<_> = regimes
             .chunks(chunk)
-            .map(|part| scope.spawn(move || parse(part)))
+            .map(|part| {
+                std::thread::Builder::new()
+                    .stack_size(STACK_BYTES)
+                    .spawn_scoped(scope, move || parse(part))
+            })
             .collect();
         handles
             .into_iter()
             .zip(regimes.chunks(chunk))
-            // A thread that panicked is a bug; parse its part again here so
-            // that the panic surfaces on this thread with its message.
-            .map(|(h, part)| h.join().unwrap_or_else(|_| parse(part)))
+            // A thread that could not start, or panicked (a bug), gets its
+            // part parsed here, so that a panic surfaces on this thread.
+            .map(|(h, part)| {
+                h.ok()
+                    .and_then(|h| h.join().ok())
+                    .unwrap_or_else(|| parse(part))
+            })
             .collect()
     });
     let mut files = Vec::with_capacity(regimes.len());

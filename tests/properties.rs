@@ -203,3 +203,16 @@ fn huge_files_are_refused() {
     let (c, _) = compile_case(&text);
     assert_eq!(codes(&c), vec![Code::FileTooLarge]);
 }
+
+#[test]
+fn nesting_below_the_limit_is_accepted() {
+    // The regime block is one level; 60 brackets inside it are fine.
+    let text = format!(
+        "{}\n  rule R01 error \"x\": {}cargo + cargo{} >= 0\n}}\n",
+        header(),
+        "(".repeat(60),
+        ")".repeat(60)
+    );
+    let (c, _) = compile_case(&text);
+    assert!(c.diagnostics.is_empty(), "{:?}", codes(&c));
+}

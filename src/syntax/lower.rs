@@ -8,6 +8,10 @@ use pest::iterators::Pair;
 
 type P<'i> = Pair<'i, Rule>;
 
+/// The grammar levels one bracket of an expression goes through
+/// (`expr`, `disj`, `conj`, `neg`, `cmp`, `sum`, `product`, `unary`, …).
+const EXPR_LEVELS: usize = 10;
+
 /// Keyword pairs carry no information beyond their position; the converter
 /// skips them.
 fn is_keyword(r: Rule) -> bool {
@@ -125,6 +129,8 @@ pub(super) struct Lower<'d> {
     /// The height of the expression tree last returned by [`Lower::expr`]:
     /// long chains like `a + a + … + a` build deep trees without nesting.
     height: usize,
+    /// E0005 was reported for the expression being converted: once is enough.
+    too_deep: bool,
 }
 
 impl<'d> Lower<'d> {
@@ -134,6 +140,7 @@ impl<'d> Lower<'d> {
             diags,
             depth: 0,
             height: 0,
+            too_deep: false,
         }
     }
 
@@ -1017,17 +1024,19 @@ impl<'d> Lower<'d> {
     /// `expr = { disj }` and the precedence levels below it.
     fn expr(&mut self, p: P<'_>) -> Expr {
         let span = self.span(&p);
+        if self.depth == 0 {
+            self.too_deep = false;
+        }
         self.depth += 1;
-        if self.depth > MAX_NESTING {
+        // Each level of brackets is about ten levels of the expression
+        // grammar (or, operators, calls, `not`, `-`…).
+        if self.depth > MAX_NESTING * EXPR_LEVELS {
             self.depth -= 1;
-            self.diags.push(
-                Diagnostic::new(
-                    Code::TooDeep,
-                    span,
-                    format!("this expression is nested more than {MAX_NESTING} levels deep"),
-                    "nested too deeply",
-                )
-                .with_help("split it into computed cells or simpler rules"),
+            self.height = 1;
+            self.report_too_deep(
+                span,
+                format!("this expression is nested more than {MAX_NESTING} levels deep"),
+                "split it into computed cells or simpler rules",
             );
             return Expr {
                 kind: ExprKind::Error,
@@ -1039,16 +1048,10 @@ impl<'d> Lower<'d> {
         self.depth -= 1;
         if self.height > MAX_TREE_HEIGHT {
             self.height = 1;
-            self.diags.push(
-                Diagnostic::new(
-                    Code::TooDeep,
-                    span,
-                    format!("this expression chains more than {MAX_TREE_HEIGHT} operations"),
-                    "too long",
-                )
-                .with_help(
-                    "split it into computed cells (e.g. subtotals), each with a shorter formula",
-                ),
+            self.report_too_deep(
+                span,
+                format!("this expression chains more than {MAX_TREE_HEIGHT} operations"),
+                "split it into computed cells (e.g. subtotals), each with a shorter formula",
             );
             return Expr {
                 kind: ExprKind::Error,
@@ -1056,6 +1059,15 @@ impl<'d> Lower<'d> {
             };
         }
         e
+    }
+
+    /// E0005, once per top-level expression.
+    fn report_too_deep(&mut self, span: Span, message: String, help: &str) {
+        if !self.too_deep {
+            self.too_deep = true;
+            self.diags
+                .push(Diagnostic::new(Code::TooDeep, span, message, "too deep").with_help(help));
+        }
     }
 
     /// Records the height of a node built on children of height `child`.
