@@ -116,7 +116,7 @@ pub fn check(env: &Env<'_>, sources: &SourceMap, diags: &mut Diagnostics) -> ir:
     ir::Library {
         ir_version: ir::IR_VERSION,
         codelists: used_codelists(env, &regimes),
-        units: declared_units(env),
+        units: declared_units(env, diags),
         org: ir::Org {
             levels: env.data.levels.clone(),
             unit_types: env.data.unit_types.clone(),
@@ -301,6 +301,7 @@ fn assemble(
     rules_ir.extend(rules::derived(table, &forms_ir));
     let h = &w.header;
     ir::Regime {
+        ir_version: ir::IR_VERSION,
         code: w.code.to_string(),
         titles: h.titles.clone(),
         basis: h.basis.clone(),
@@ -638,6 +639,7 @@ fn form_ir(
                         ast::ChildKind::OfWhich => ir::Relation::OfWhich,
                     }),
                     block_label: r.block_label.map(|s| s.value.clone()),
+                    block: r.block,
                 })
                 .collect();
             (ir::FormKind::Grid, cols, rows)
@@ -671,6 +673,12 @@ fn form_ir(
             };
             // `required` on a row or column concerns what is entered.
             let required = c.required && !matches!(entry, ir::Entry::Computed { .. });
+            // So is a range: a computed percent on a row of counts has none.
+            let range = if matches!(entry, ir::Entry::Computed { .. }) {
+                None
+            } else {
+                c.range.clone()
+            };
             ir::Cell {
                 id: c.id.clone(),
                 row: c.row_name.clone(),
@@ -679,7 +687,7 @@ fn form_ir(
                 unit: sig.unit,
                 entry,
                 required,
-                range: c.range.clone(),
+                range,
                 aggregation,
                 note: c.note.clone(),
             }
@@ -757,21 +765,21 @@ fn used_codelists(env: &Env<'_>, regimes: &[ir::Regime]) -> Vec<ir::Codelist> {
     out.into_values().collect()
 }
 
-fn declared_units(env: &Env<'_>) -> Vec<ir::UnitOfMeasure> {
+/// Every declared unit of measure; the unit a `unit x = n y` is defined
+/// by must exist where it is written.
+fn declared_units(env: &Env<'_>, diags: &mut Diagnostics) -> Vec<ir::UnitOfMeasure> {
     let mut out: BTreeMap<String, ir::UnitOfMeasure> = BTreeMap::new();
-    for f in env.files {
+    for (fi, f) in env.files.iter().enumerate() {
         for u in &f.units {
+            let defined_as = u.alias.as_ref().and_then(|(n, e)| {
+                forms::resolve_unit(e, env.scopes.get(fi), diags)
+                    .map(|unit| (expr::normalize(&n.text), unit))
+            });
             out.entry(u.name.text.clone())
                 .or_insert_with(|| ir::UnitOfMeasure {
                     name: u.name.text.clone(),
                     label: u.label.as_ref().map(|l| l.value.clone()),
-                    defined_as: u.alias.as_ref().map(|(n, e)| {
-                        let mut unit = Unit::dimensionless();
-                        for t in &e.terms {
-                            unit = unit.mul(&Unit::power(&t.name.text, t.power));
-                        }
-                        (expr::normalize(&n.text), unit)
-                    }),
+                    defined_as,
                 });
         }
     }

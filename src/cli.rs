@@ -11,6 +11,33 @@ use clap::{Parser, Subcommand, ValueEnum};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
+// Output that never panics: a closed pipe (`regc list | head -1`) or a full
+// disk ends the output, not the process.
+macro_rules! outln {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout().lock(), $($t)*);
+    }};
+}
+macro_rules! out {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        let _ = write!(std::io::stdout().lock(), $($t)*);
+    }};
+}
+macro_rules! errln {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr().lock(), $($t)*);
+    }};
+}
+macro_rules! err {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        let _ = write!(std::io::stderr().lock(), $($t)*);
+    }};
+}
+
 #[derive(Parser, Debug)]
 #[command(
     name = "regc",
@@ -126,7 +153,7 @@ pub fn run(cli: Cli) -> i32 {
 
 fn install_panic_hook() {
     std::panic::set_hook(Box::new(|info| {
-        eprintln!(
+        errln!(
             "internal error: regc {} crashed. This is a bug in regc, not in your regime.\n\
              Please report it with the input that caused it.\n\n{info}",
             env!("CARGO_PKG_VERSION")
@@ -179,7 +206,7 @@ fn load(paths: &[PathBuf]) -> Result<SourceMap, String> {
 fn print_timings(c: &crate::Compilation) {
     if TIMINGS.load(std::sync::atomic::Ordering::Relaxed) {
         for (stage, t) in &c.timings {
-            eprintln!("{stage:>8}: {:.1} ms", t.as_secs_f64() * 1000.0);
+            errln!("{stage:>8}: {:.1} ms", t.as_secs_f64() * 1000.0);
         }
     }
 }
@@ -189,11 +216,11 @@ static TIMINGS: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::n
 fn print_diagnostics(c: &crate::Compilation, sources: &SourceMap, format: DiagFormat, color: bool) {
     print_timings(c);
     match format {
-        DiagFormat::Json => println!("{}", render::json_all(&c.diagnostics, sources)),
+        DiagFormat::Json => outln!("{}", render::json_all(&c.diagnostics, sources)),
         DiagFormat::Human => {
             let text = render::human_all(&c.diagnostics, sources, color);
             if !text.is_empty() {
-                eprint!("{text}");
+                err!("{text}");
             }
         }
     }
@@ -211,7 +238,7 @@ fn check(paths: &[PathBuf], format: DiagFormat, color: bool) -> i32 {
             .iter()
             .filter(|(_, f)| f.kind == source::FileKind::Regime)
             .count();
-        eprintln!(
+        errln!(
             "checked {} regime(s) in {files} file(s): {} error(s), {} warning(s)",
             c.library.regimes.len(),
             c.diagnostics.error_count(),
@@ -226,7 +253,7 @@ fn check(paths: &[PathBuf], format: DiagFormat, color: bool) -> i32 {
 }
 
 fn usage_error(message: &str) -> i32 {
-    eprintln!("error: {message}");
+    errln!("error: {message}");
     2
 }
 
@@ -273,7 +300,7 @@ fn list(paths: &[PathBuf], format: ListFormat, color: bool) -> i32 {
         .collect();
     match format {
         ListFormat::Json => match serde_json::to_string_pretty(&entries) {
-            Ok(s) => println!("{s}"),
+            Ok(s) => outln!("{s}"),
             Err(e) => return usage_error(&e.to_string()),
         },
         ListFormat::Table => {
@@ -297,7 +324,7 @@ fn list(paths: &[PathBuf], format: ListFormat, color: bool) -> i32 {
                     e.rules.to_string(),
                 ]);
             }
-            print!("{}", table(&rows));
+            out!("{}", table(&rows));
         }
     }
     i32::from(c.has_errors())
@@ -332,13 +359,13 @@ fn table<const N: usize>(rows: &[[String; N]]) -> String {
 fn explain(code: &str) -> i32 {
     match Code::parse(code) {
         Some(c) => {
-            println!("{} ({}): {}\n", c.as_str(), severity_name(c), c.title());
-            print!("{}", c.explanation());
+            outln!("{} ({}): {}\n", c.as_str(), severity_name(c), c.title());
+            out!("{}", c.explanation());
             0
         }
         None => {
             let all: Vec<&str> = Code::ALL.iter().map(|c| c.as_str()).collect();
-            eprintln!(
+            errln!(
                 "error: `{code}` is not a regc diagnostic code; {}",
                 crate::diagnostic::did_you_mean(code, "code", all.iter().copied())
             );
@@ -449,7 +476,7 @@ fn build(
     let c = crate::compile(&sources);
     print_diagnostics(&c, &sources, format, color);
     if c.has_errors() {
-        eprintln!(
+        errln!(
             "build failed: {} error(s); nothing was written",
             c.diagnostics.error_count()
         );
@@ -466,16 +493,16 @@ fn build(
     if check {
         return match stale(dir, &files) {
             Ok(diff) if diff.is_empty() => {
-                eprintln!("{} is up to date ({} files)", dir.display(), files.len());
+                errln!("{} is up to date ({} files)", dir.display(), files.len());
                 0
             }
             Ok(diff) => {
-                eprintln!(
+                errln!(
                     "{} is not up to date with the sources; run `regc build`:",
                     dir.display()
                 );
                 for d in diff {
-                    eprintln!("  {d}");
+                    errln!("  {d}");
                 }
                 1
             }
@@ -484,9 +511,9 @@ fn build(
     }
     match write_tree(dir, &files) {
         Ok(()) => {
-            println!("wrote {} files to {}:", files.len(), dir.display());
+            outln!("wrote {} files to {}:", files.len(), dir.display());
             for (path, text) in &files {
-                println!("  {path} ({} bytes)", text.len());
+                outln!("  {path} ({} bytes)", text.len());
             }
             0
         }

@@ -257,18 +257,17 @@ pub struct Mapping {
     pub pairs: Vec<(String, String, MapType)>,
 }
 
+/// `{date, name}` for one day or `{from, to, name}` for a break.
 #[derive(Debug, Clone, Deserialize)]
-#[serde(untagged)]
-enum HolidayEntry {
-    Day {
-        date: NaiveDate,
-        name: String,
-    },
-    Range {
-        from: NaiveDate,
-        to: NaiveDate,
-        name: String,
-    },
+#[serde(deny_unknown_fields)]
+struct HolidayEntry {
+    #[serde(default)]
+    date: Option<NaiveDate>,
+    #[serde(default)]
+    from: Option<NaiveDate>,
+    #[serde(default)]
+    to: Option<NaiveDate>,
+    name: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -288,6 +287,9 @@ pub struct DataSet {
     pub mappings: Vec<Mapping>,
     pub holidays: Vec<Holiday>,
     pub working_weekends: Vec<NaiveDate>,
+    /// Data files that could not be read (already reported): what depends
+    /// on them is not reported again.
+    pub failed: std::collections::BTreeSet<String>,
     /// Codelist files by their path relative to the library root.
     pub codelist_files: BTreeMap<String, (FileId, CodelistFile)>,
 }
@@ -338,6 +340,7 @@ pub fn load(sources: &SourceMap, diags: &mut Diagnostics) -> DataSet {
                     }
                     None => (0, token_end(&file.text, 0)),
                 };
+                set.failed.insert(file.rel.clone());
                 diags.push(
                     Diagnostic::new(
                         Code::YamlError,
@@ -396,6 +399,33 @@ pub fn load(sources: &SourceMap, diags: &mut Diagnostics) -> DataSet {
                     level_spans
                         .entry(code.clone())
                         .or_insert_with(|| find(id, &file.text, code, 0));
+                }
+                for t in &unit_types {
+                    if !levels.iter().any(|l| l.code == t.parent_level)
+                        && !set.levels.iter().any(|l| l.code == t.parent_level)
+                    {
+                        let names: Vec<&str> = levels
+                            .iter()
+                            .chain(set.levels.iter())
+                            .map(|l| l.code.as_str())
+                            .collect();
+                        diags.push(
+                            Diagnostic::new(
+                                Code::UnknownUnitLevel,
+                                find(id, &file.text, &t.parent_level, 0),
+                                format!(
+                                    "unit type `{}` hangs under `{}`, which is not a level",
+                                    t.code, t.parent_level
+                                ),
+                                "unknown level",
+                            )
+                            .with_help(did_you_mean(
+                                &t.parent_level,
+                                "level",
+                                names.iter().copied(),
+                            )),
+                        );
+                    }
                 }
                 set.levels.extend(levels);
                 set.unit_types.extend(unit_types);
@@ -507,14 +537,33 @@ pub fn load(sources: &SourceMap, diags: &mut Diagnostics) -> DataSet {
             }) => {
                 let entries = item_spans(id, &file.text, "holidays");
                 for (i, h) in holidays.into_iter().enumerate() {
-                    let (from, to, name) = match h {
-                        HolidayEntry::Day { date, name } => (date, date, name),
-                        HolidayEntry::Range { from, to, name } => (from, to, name),
-                    };
                     let span = entries
                         .get(i)
                         .copied()
-                        .unwrap_or_else(|| find(id, &file.text, &from.to_string(), 0));
+                        .unwrap_or_else(|| Span::new(id, 0, 0));
+                    let (from, to, name) = match (h.date, h.from, h.to) {
+                        (Some(d), None, None) => (d, d, h.name),
+                        (None, Some(f), Some(t)) if f <= t => (f, t, h.name),
+                        (None, Some(f), Some(t)) => {
+                            diags.push(
+                                Diagnostic::new(
+                                    Code::YamlError,
+                                    span,
+                                    format!("this holiday ends on {t}, before it starts on {f}"),
+                                    "ends before it starts",
+                                )
+                                .with_help("write the first day in `from` and the last in `to`"),
+                            );
+                            continue;
+                        }
+                        _ => {
+                            diags.push(
+                                Diagnostic::new(Code::YamlError, span, "a holiday has either a `date`, or a `from` and a `to`", "neither one day nor a range")
+                                    .with_help("write `{date: 2026-01-01, name: …}` for one day or `{from: …, to: …, name: …}` for a break"),
+                            );
+                            continue;
+                        }
+                    };
                     let mut reported = false;
                     let mut d = from;
                     while d <= to {
@@ -548,11 +597,37 @@ pub fn load(sources: &SourceMap, diags: &mut Diagnostics) -> DataSet {
                         }
                     }
                 }
-                set.working_weekends.extend(working_weekends);
+                let days = item_spans(id, &file.text, "working_weekends");
+                for (i, d) in working_weekends.into_iter().enumerate() {
+                    use chrono::Datelike;
+                    let span = days
+                        .get(i)
+                        .copied()
+                        .unwrap_or_else(|| find(id, &file.text, &d.to_string(), 0));
+                    if !matches!(d.weekday(), chrono::Weekday::Sat | chrono::Weekday::Sun) {
+                        diags.push(
+                            Diagnostic::new(Code::YamlError, span, format!("{d} is a {}, not a weekend day", d.weekday()), "not a Saturday or Sunday")
+                                .with_help("`working_weekends` lists the Saturdays and Sundays worked to make up a bridge holiday"),
+                        );
+                    } else if set.working_weekends.contains(&d) {
+                        diags.push(
+                            Diagnostic::new(
+                                Code::DuplicateHoliday,
+                                span,
+                                format!("{d} is listed twice as a working weekend day"),
+                                "listed again",
+                            )
+                            .with_help("remove one of the two entries"),
+                        );
+                    } else {
+                        set.working_weekends.push(d);
+                    }
+                }
             }
         }
     }
     set.holidays.sort_by_key(|h| h.date);
+    set.working_weekends.sort();
     check_editions(sources, &set, level_file, diags);
     set
 }
@@ -627,6 +702,7 @@ fn check_editions(
                 );
             }
             if let Some(parent) = &u.parent
+                && set.failed.is_empty()
                 && !codes.contains_key(parent.as_str())
                 && !permanent.contains(parent.as_str())
             {
@@ -786,6 +862,7 @@ fn read_csv(
     };
     let text = file.text.as_str();
     let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
         .has_headers(true)
         .from_reader(text.as_bytes());
     let line_span = |start: usize| {

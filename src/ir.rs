@@ -41,8 +41,8 @@ pub struct Library {
 pub struct Org {
     pub levels: Vec<crate::data::Level>,
     pub unit_types: Vec<crate::data::UnitType>,
-    /// Effective-dated editions of the hierarchy. Omitted from the per-regime
-    /// JSON files; `regc build --ir` writes them to `org.json`.
+    /// Effective-dated editions of the hierarchy. Not serialized with the
+    /// rest (they are large): `regc build --ir` writes them to `org.json`.
     #[serde(skip)]
     pub editions: Vec<crate::data::Edition>,
     #[serde(skip)]
@@ -66,6 +66,8 @@ pub struct UnitOfMeasure {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Regime {
+    /// [`IR_VERSION`], so that each regime's JSON file says its format.
+    pub ir_version: u32,
     /// `transport.seaport_cargo`
     pub code: String,
     /// Titles by language; `vi` is always present.
@@ -79,7 +81,8 @@ pub struct Regime {
     pub reporters: Vec<String>,
     /// Levels (or unit types) a report passes through, reporters first.
     pub flow: Vec<String>,
-    /// One per level of the flow, in flow order.
+    /// One per level of the flow, in flow order (an ad hoc regime may leave
+    /// levels without one).
     pub deadlines: Vec<Deadline>,
     pub methods: Vec<Method>,
     pub version: u32,
@@ -132,8 +135,12 @@ impl Frequency {
     }
 
     /// Whether a year holds more than one period of this frequency.
+    /// A nine-month report is made once a year (January to September).
     pub fn is_sub_annual(self) -> bool {
-        !matches!(self, Frequency::Annual | Frequency::AdHoc)
+        !matches!(
+            self,
+            Frequency::Annual | Frequency::NineMonthly | Frequency::AdHoc
+        )
     }
 }
 
@@ -215,6 +222,9 @@ pub struct Row {
     pub relation: Option<Relation>,
     /// The heading of the block this row is in ("Chia ra", "Trong đó").
     pub block_label: Option<String>,
+    /// Which of the parent's blocks the row is in: a row may be split in
+    /// several ways (by sex, by area), each block summing to the parent.
+    pub block: u32,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -240,7 +250,8 @@ pub struct Cell {
     pub range: Option<Range>,
     /// How the value rolls up over org units and over time; `None` for
     /// computed cells (recomputed at every level from aggregated inputs) and
-    /// for values that do not aggregate.
+    /// for the fields of record forms. Values that do not roll up say so
+    /// with `none` on an axis.
     pub aggregation: Option<Aggregation>,
     pub note: Option<String>,
 }

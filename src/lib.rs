@@ -74,10 +74,22 @@ fn compile_here(sources: &SourceMap) -> Compilation {
         clock = now;
     };
     let mut diags = Diagnostics::new();
-    let files = parse_all(sources, &mut diags);
-    lap("parse", &mut timings);
-    let mut data = data::load(sources, &mut diags);
-    lap("data", &mut timings);
+    // The data files (14,000 org units) load while the regimes parse.
+    let load = || {
+        let mut d = Diagnostics::new();
+        let data = data::load(sources, &mut d);
+        (data, d)
+    };
+    let (files, (mut data, data_diags)) = std::thread::scope(|scope| {
+        let loader = std::thread::Builder::new()
+            .stack_size(STACK_BYTES)
+            .spawn_scoped(scope, load);
+        let files = parse_all(sources, &mut diags);
+        let data = loader.ok().and_then(|h| h.join().ok()).unwrap_or_else(load);
+        (files, data)
+    });
+    diags.extend(data_diags);
+    lap("parse and load data", &mut timings);
     let env = resolve::resolve(&files, &data, &mut diags);
     lap("resolve", &mut timings);
     let pool = rayon::ThreadPoolBuilder::new()
@@ -111,7 +123,7 @@ fn parse_all(sources: &SourceMap, diags: &mut Diagnostics) -> Vec<syntax::ast::F
         .map_or(1, |n| n.get())
         .min(8);
     // Small libraries are not worth a thread.
-    let chunk = if regimes.len() < 64 {
+    let chunk = if regimes.len() < 4 {
         regimes.len().max(1)
     } else {
         regimes.len().div_ceil(threads)

@@ -45,6 +45,9 @@ pub struct FlatRow<'a> {
     pub relation: Option<ast::ChildKind>,
     pub block_label: Option<&'a ast::Str>,
     pub depth: u32,
+    /// Which of its parent's split/of-which blocks the row is in (a row
+    /// may be broken down in several ways: by sex, by area…).
+    pub block: u32,
     /// The file scope the row was written in (a group's rows use their own
     /// module's units and codelists).
     pub scope: usize,
@@ -275,10 +278,34 @@ fn own_scope<'a>(f: &'a ast::File, data: &'a DataSet, diags: &mut Diagnostics) -
             continue;
         }
         let r = match &c.source {
-            ast::CodelistSource::Inline(_) => CodelistRef::Inline(c),
+            ast::CodelistSource::Inline(values) => {
+                let mut seen: HashMap<&str, Span> = HashMap::new();
+                for (code, _) in values {
+                    if let Some(first) = seen.insert(&code.text, code.span) {
+                        diags.push(
+                            Diagnostic::new(
+                                Code::DuplicateDataCode,
+                                code.span,
+                                format!(
+                                    "the code `{}` is given twice in codelist `{}`",
+                                    code.text, c.name.text
+                                ),
+                                "given again here",
+                            )
+                            .with_label(first, "first given here")
+                            .with_help("each value of a codelist has its own code"),
+                        );
+                    }
+                }
+                CodelistRef::Inline(c)
+            }
             ast::CodelistSource::File(path) => {
                 match data.codelist_files.get(path.value.trim_start_matches("./")) {
                     Some((_, file)) => CodelistRef::File(c, file),
+                    // A file that exists but could not be read was reported.
+                    None if data.failed.contains(path.value.trim_start_matches("./")) => {
+                        CodelistRef::Inline(c)
+                    }
                     None => {
                         diags.push(
                             Diagnostic::new(
@@ -405,7 +432,7 @@ impl<'a> Env<'a> {
                         rows,
                         None,
                         None,
-                        None,
+                        (None, 0),
                         0,
                         file,
                         &mut Vec::new(),
@@ -438,7 +465,7 @@ impl<'a> Env<'a> {
         items: &'a [ast::RowItem],
         parent: Option<usize>,
         relation: Option<ast::ChildKind>,
-        block_label: Option<&'a ast::Str>,
+        (block_label, block): (Option<&'a ast::Str>, u32),
         depth: u32,
         scope: usize,
         path: &mut Vec<&'a str>,
@@ -455,14 +482,15 @@ impl<'a> Env<'a> {
                         relation,
                         block_label,
                         depth,
+                        block,
                         scope,
                     });
-                    for block in &row.children {
+                    for (bi, block) in row.children.iter().enumerate() {
                         self.flatten(
                             &block.rows,
                             Some(idx),
                             Some(block.kind),
-                            block.label.as_ref(),
+                            (block.label.as_ref(), u32::try_from(bi).unwrap_or(u32::MAX)),
                             depth + 1,
                             scope,
                             path,
@@ -517,7 +545,7 @@ impl<'a> Env<'a> {
                         &group.rows,
                         parent,
                         relation,
-                        block_label,
+                        (block_label, block),
                         depth,
                         group_scope,
                         path,
@@ -726,9 +754,7 @@ impl<'a> Env<'a> {
                         return Ok(cell(fi, row, IMPLICIT_COLUMN));
                     }
                 }
-                if found.len() > 1 && ctx.form.is_some() {
-                    found.truncate(1);
-                }
+
                 self.pick(found, table, r)
             }
             [f, a, b] => {

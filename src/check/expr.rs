@@ -453,6 +453,11 @@ impl<'c, 'a> ExprCx<'c, 'a> {
             form: form.clone(),
             cell: cell.clone(),
         };
+        // Recorded before the type is known, so that a cycle among computed
+        // cells whose types are all inferred is still found.
+        if period == PeriodRef::Current && regime.is_none() {
+            self.deps.push(key.clone());
+        }
         let Some(sig) = self
             .cells
             .get(&key)
@@ -465,9 +470,6 @@ impl<'c, 'a> ExprCx<'c, 'a> {
         };
         if regime.is_some() {
             self.other_regimes += 1;
-        }
-        if period == PeriodRef::Current && regime.is_none() {
-            self.deps.push(key);
         }
         let vt = sig.value_type();
         let percent = sig.ty == ir::Type::Percent && !self.raw_percent;
@@ -795,15 +797,21 @@ impl<'c, 'a> ExprCx<'c, 'a> {
         };
         let code = ft.code().to_string();
         match (r.segments.len(), is_count) {
-            (1, true) => Some(Self::typed(
-                ir::ExprKind::Records {
-                    func: ir::RecordFunc::Count,
-                    form: code,
-                    field: None,
-                },
-                ValueType::Number,
-                Unit::dimensionless(),
-            )),
+            // A count of records is a number of things: like a literal, it
+            // takes the unit of what it is compared with (`count(B02) ==
+            // new_projects` where the cell is in [project]).
+            (1, true) => Some(Typed {
+                literal: true,
+                ..Self::typed(
+                    ir::ExprKind::Records {
+                        func: ir::RecordFunc::Count,
+                        form: code,
+                        field: None,
+                    },
+                    ValueType::Number,
+                    Unit::dimensionless(),
+                )
+            }),
             (2, _) => {
                 let seg = r.segments.get(1)?;
                 let Some(field) = fields.iter().find(|f| f.name.text == seg.text) else {
@@ -1049,5 +1057,5 @@ pub(crate) fn unit_mismatch(what: &str, ls: Span, lu: &Unit, rs: Span, ru: &Unit
         format!("in {lu}"),
     )
     .with_label(rs, format!("in {ru}"))
-    .with_help("only quantities in the same unit can be added or compared; convert one side first (multiply by the factor between the units), or divide them if a ratio is meant")
+    .with_help("only quantities in the same unit can be added or compared: report both cells in one unit, or divide them if a ratio is meant (tonne / TEU)")
 }

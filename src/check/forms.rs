@@ -23,7 +23,18 @@ pub(crate) struct CellDecl<'a> {
     pub required: bool,
     pub range: Option<ir::Range>,
     pub aggregation: Option<Aggregation>,
+    /// `aggregate` as written on the row and the column, before defaults.
+    pub agg: AggChoice,
     pub note: Option<String>,
+}
+
+/// The axes an `aggregate` attribute names, and where (with whether its
+/// diagnostics are reported for this cell).
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct AggChoice {
+    pub units: Option<UnitsAgg>,
+    pub time: Option<TimeAgg>,
+    pub span: Option<(Span, bool)>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -176,13 +187,14 @@ fn field<'a>(
         required: false,
         range: None,
         aggregation: None,
+        agg: AggChoice::default(),
         note: None,
     };
     for a in &f.attrs {
         apply_attr(&mut decl, a, false, false, diags);
     }
-    if decl.aggregation.is_some() {
-        decl.aggregation = None;
+    if decl.agg.span.is_some() {
+        decl.agg = AggChoice::default();
         if let Some(span) = f.attrs.iter().find_map(|a| match a {
             ast::Attr::Aggregate { span, .. } => Some(*span),
             _ => None,
@@ -314,6 +326,7 @@ fn grid_cell<'a>(
         required: false,
         range: None,
         aggregation: None,
+        agg: AggChoice::default(),
         note: None,
     };
     let first_col = ci == 0;
@@ -329,6 +342,7 @@ fn grid_cell<'a>(
     if decl.formula.is_some() {
         decl.yearly = false;
     }
+    finalize_aggregation(&mut decl, diags);
     decl
 }
 
@@ -397,25 +411,14 @@ fn apply_attr(
                 );
                 return;
             }
-            let mut agg = decl.aggregation.unwrap_or(Aggregation {
-                units: UnitsAgg::None,
-                time: TimeAgg::None,
-            });
-            let mut given = false;
             if *none {
-                agg = Aggregation {
-                    units: UnitsAgg::None,
-                    time: TimeAgg::None,
-                };
-                given = true;
+                decl.agg.units = Some(UnitsAgg::None);
+                decl.agg.time = Some(TimeAgg::None);
             }
             for (axis, f) in axes {
                 if axis.text == "units" {
                     match UNITS_AGG.iter().find(|(n, _)| *n == f.text) {
-                        Some((_, u)) => {
-                            agg.units = *u;
-                            given = true;
-                        }
+                        Some((_, u)) => decl.agg.units = Some(*u),
                         None => report(bad_agg(
                             f,
                             "over org units",
@@ -424,10 +427,7 @@ fn apply_attr(
                     }
                 } else {
                     match TIME_AGG.iter().find(|(n, _)| *n == f.text) {
-                        Some((_, t)) => {
-                            agg.time = *t;
-                            given = true;
-                        }
+                        Some((_, t)) => decl.agg.time = Some(*t),
                         None => report(bad_agg(
                             f,
                             "over time",
@@ -436,53 +436,63 @@ fn apply_attr(
                     }
                 }
             }
-            if given {
-                // An axis not mentioned keeps its default.
-                let defaults = decl
-                    .sig
-                    .as_ref()
-                    .map(|s| default_aggregation(s, decl.yearly));
-                if let Some(d) = defaults {
-                    if !axes.iter().any(|(a, _)| a.text == "units") && !*none {
-                        agg.units = d.units;
-                    }
-                    if !axes.iter().any(|(a, _)| a.text == "time") && !*none {
-                        agg.time = d.time;
-                    }
-                }
-                decl.aggregation = Some(agg);
-                // Texts, codes, dates and true/false values can be counted
-                // or carried over, not summed or averaged.
-                if let Some(sig) = &decl.sig
-                    && !sig.ty.is_numeric()
-                    && (!matches!(agg.units, UnitsAgg::Count | UnitsAgg::None)
-                        || !matches!(agg.time, TimeAgg::Last | TimeAgg::First | TimeAgg::None))
-                {
-                    report(
-                        Diagnostic::new(Code::BadAggregation, *span, "only numbers can be summed, averaged or compared for a minimum or maximum", "not a number")
-                            .with_help("for texts, codes, dates and true/false values use `units count` (how many units reported one) and `time last` or `time first`"),
-                    );
-                    decl.aggregation = Some(default_aggregation(sig, decl.yearly));
-                    return;
-                }
-                // Summing a percent or a ratio is meaningless.
-                if let Some(sig) = &decl.sig
-                    && (sig.ty == ir::Type::Percent || sig.unit.is_ratio())
-                    && (agg.units == UnitsAgg::Sum || agg.time == TimeAgg::Sum)
-                {
-                    let what = if sig.ty == ir::Type::Percent {
-                        "a percent".to_string()
-                    } else {
-                        format!("a ratio ({})", sig.unit)
-                    };
-                    report(
-                        Diagnostic::new(Code::SummedRatio, *span, format!("this would sum {what}"), "summed")
-                            .with_help("a sum of percentages or ratios means nothing; use `average`, or make the cell computed (`= a / b`) so it is recomputed from summed parts"),
-                    );
-                }
+            if !quiet || decl.agg.span.is_none() {
+                decl.agg.span = Some((*span, quiet));
             }
         }
     }
+}
+
+/// The aggregation of an entered cell: what its row and column say (the
+/// column's choice wins on an axis both name), the defaults of its type for
+/// the rest. Reports sums of texts, percents and ratios.
+fn finalize_aggregation(decl: &mut CellDecl<'_>, diags: &mut Diagnostics) {
+    let Some(sig) = &decl.sig else { return };
+    if decl.formula.is_some() {
+        return;
+    }
+    let default = default_aggregation(sig, decl.yearly);
+    let agg = Aggregation {
+        units: decl.agg.units.unwrap_or(default.units),
+        time: decl.agg.time.unwrap_or(default.time),
+    };
+    let Some((span, quiet)) = decl.agg.span else {
+        decl.aggregation = Some(agg);
+        return;
+    };
+    let mut report = |d: Diagnostic| {
+        if !quiet {
+            diags.push(d);
+        }
+    };
+    // Texts, codes, dates and true/false values can be counted or carried
+    // over, not summed or averaged.
+    if !sig.ty.is_numeric()
+        && (!matches!(agg.units, UnitsAgg::Count | UnitsAgg::None)
+            || !matches!(agg.time, TimeAgg::Last | TimeAgg::First | TimeAgg::None))
+    {
+        report(
+            Diagnostic::new(Code::BadAggregation, span, "only numbers can be summed, averaged or compared for a minimum or maximum", "not a number")
+                .with_help("for texts, codes, dates and true/false values use `units count` (how many units reported one) and `time last` or `time first`"),
+        );
+        decl.aggregation = Some(default);
+        return;
+    }
+    // Summing a percent or a ratio is meaningless.
+    if (sig.ty == ir::Type::Percent || sig.unit.is_ratio())
+        && (agg.units == UnitsAgg::Sum || agg.time == TimeAgg::Sum)
+    {
+        let what = if sig.ty == ir::Type::Percent {
+            "a percent".to_string()
+        } else {
+            format!("a ratio ({})", sig.unit)
+        };
+        report(
+            Diagnostic::new(Code::SummedRatio, span, format!("this would sum {what}"), "summed")
+                .with_help("a sum of percentages or ratios means nothing; use `average`, or make the cell computed (`= a / b`) so it is recomputed from summed parts"),
+        );
+    }
+    decl.aggregation = Some(agg);
 }
 
 fn bad_agg(f: &ast::Name, axis: &str, choices: &[&str]) -> Diagnostic {
@@ -744,10 +754,26 @@ fn split_checks(rows: &[FlatRow<'_>], cells: &[CellDecl<'_>], diags: &mut Diagno
             }
             continue;
         }
-        if ps.unit != cs.unit {
+        if !cs.ty.is_numeric() {
             diags.push(
-                Diagnostic::new(Code::SplitUnitMismatch, row.row.name.span, format!("the {block} row `{}` is in {}, its parent `{}` in {}", row.row.name.text, cs.unit, parent.row.name.text, ps.unit), "different unit")
-                    .with_label(parent.row.name.span, format!("parent in {}", ps.unit))
+                Diagnostic::new(Code::SplitNotNumeric, row.row.name.span, format!("the {block} row `{}` is not a number", row.row.name.text), "not a number")
+                    .with_label(parent.row.name.span, "a number")
+                    .with_help("the rows of a breakdown count parts of their parent: give them the parent's numeric type"),
+            );
+            continue;
+        }
+        let kind = |s: &CellSig| {
+            if s.ty == ir::Type::Percent {
+                "percent".to_string()
+            } else {
+                s.unit.to_string()
+            }
+        };
+        if ps.unit != cs.unit || (ps.ty == ir::Type::Percent) != (cs.ty == ir::Type::Percent) {
+            let (cu, pu) = (kind(&cs), kind(&ps));
+            diags.push(
+                Diagnostic::new(Code::SplitUnitMismatch, row.row.name.span, format!("the {block} row `{}` is in {cu}, its parent `{}` in {pu}", row.row.name.text, parent.row.name.text), "different unit")
+                    .with_label(parent.row.name.span, format!("parent in {pu}"))
                     .with_help("children of a split or of-which row count the same quantity as their parent: give them the parent's unit"),
             );
         }

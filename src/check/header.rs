@@ -330,18 +330,18 @@ pub(crate) fn check(regime: &ast::Regime, data: &DataSet, diags: &mut Diagnostic
             )
             .with_help(format!(
                 "start the flow at the reporters: `flow {} -> …`",
-                h.reporters.join(" | ")
+                h.reporters.join(", ")
             )),
         );
     }
     if h.flow.is_empty() {
-        h.flow = h.reporters.iter().take(1).cloned().collect();
+        h.flow = h.reporters.clone();
     }
 
     // Without a `flow`, reports go from the reporters to the receiver in one
     // step, and the reporters' level needs its deadline.
     let flow_or_reporters: Vec<&ast::Name> = if flow_names.is_empty() {
-        reporter_names.iter().take(1).copied().collect()
+        reporter_names.clone()
     } else {
         flow_names.clone()
     };

@@ -281,9 +281,7 @@ pub(crate) fn derived(table: &RegimeTable<'_>, forms: &[ir::Form]) -> Vec<ir::Ru
                 let Some(pc) = cell(&parent.name, &col.name) else {
                     continue;
                 };
-                let additive =
-                    pc.ty.is_numeric() && pc.ty != ir::Type::Percent && !pc.unit.is_ratio();
-                if !additive || matches!(pc.entry, ir::Entry::Computed { .. }) {
+                if !additive(pc) || matches!(pc.entry, ir::Entry::Computed { .. }) {
                     continue;
                 }
                 let col_label = if col.implicit {
@@ -292,13 +290,24 @@ pub(crate) fn derived(table: &RegimeTable<'_>, forms: &[ir::Form]) -> Vec<ir::Ru
                     format!(" [{}]", col.label)
                 };
                 let pref = cell_ref(form, pc);
-                let split: Vec<&ir::Cell> = children
+                // One sum per split block (a row may be split by sex and by
+                // area); blocks numbered after the first get a suffix.
+                let mut blocks: Vec<u32> = children
                     .iter()
                     .filter(|c| c.relation == Some(ir::Relation::Split))
-                    .filter_map(|c| cell(&c.name, &col.name))
-                    .filter(|c| c.unit == pc.unit)
+                    .map(|c| c.block)
                     .collect();
-                if !split.is_empty() {
+                blocks.dedup();
+                for (n, block) in blocks.iter().enumerate() {
+                    let split: Vec<&ir::Cell> = children
+                        .iter()
+                        .filter(|c| c.relation == Some(ir::Relation::Split) && c.block == *block)
+                        .filter_map(|c| cell(&c.name, &col.name))
+                        .filter(|c| additive(c) && c.unit == pc.unit)
+                        .collect();
+                    if split.is_empty() {
+                        continue;
+                    }
                     let sum = ir::Expr {
                         kind: ir::ExprKind::Call {
                             func: ir::Func::Sum,
@@ -307,8 +316,13 @@ pub(crate) fn derived(table: &RegimeTable<'_>, forms: &[ir::Form]) -> Vec<ir::Ru
                         ty: ValueType::Number,
                         unit: pc.unit.clone(),
                     };
+                    let suffix = if n == 0 {
+                        String::new()
+                    } else {
+                        format!(".{}", n + 1)
+                    };
                     out.push(ir::Rule {
-                        code: format!("split.{}.{}", form.code, pc.id),
+                        code: format!("split.{}.{}{suffix}", form.code, pc.id),
                         origin: ir::RuleOrigin::Split {
                             form: form.code.clone(),
                             parent: parent.name.clone(),
@@ -334,9 +348,7 @@ pub(crate) fn derived(table: &RegimeTable<'_>, forms: &[ir::Form]) -> Vec<ir::Ru
                     let Some(cc) = cell(&child.name, &col.name) else {
                         continue;
                     };
-                    if cc.unit != pc.unit
-                        || matches!(cc.entry, ir::Entry::Computed { .. }) && !cc.ty.is_numeric()
-                    {
+                    if cc.unit != pc.unit || !additive(cc) {
                         continue;
                     }
                     let cref = cell_ref(form, cc);
@@ -365,6 +377,11 @@ pub(crate) fn derived(table: &RegimeTable<'_>, forms: &[ir::Form]) -> Vec<ir::Ru
         }
     }
     out
+}
+
+/// A cell whose values add up: a number that is not a percent or a ratio.
+fn additive(c: &ir::Cell) -> bool {
+    c.ty.is_numeric() && c.ty != ir::Type::Percent && !c.unit.is_ratio()
 }
 
 fn cell_ref(form: &ir::Form, c: &ir::Cell) -> ir::Expr {
