@@ -917,49 +917,57 @@ fn unknown_in(
     ))
 }
 
+/// Each name that repeats an earlier one, with the span of the first.
+pub(crate) fn repeated<'n>(
+    names: impl IntoIterator<Item = &'n ast::Name>,
+) -> Vec<(&'n ast::Name, Span)> {
+    let mut seen: HashMap<&str, Span> = HashMap::new();
+    let mut out = Vec::new();
+    for n in names {
+        match seen.get(n.text.as_str()) {
+            Some(first) => out.push((n, *first)),
+            None => {
+                seen.insert(&n.text, n.span);
+            }
+        }
+    }
+    out
+}
+
 fn check_unique<'n>(
     names: impl Iterator<Item = &'n ast::Name>,
     what: &str,
     diags: &mut Diagnostics,
 ) {
-    let mut seen: HashMap<&str, Span> = HashMap::new();
-    for n in names {
-        if let Some(first) = seen.get(n.text.as_str()) {
-            diags.push(
-                Diagnostic::new(
-                    Code::DuplicateName,
-                    n.span,
-                    format!("the {what} `{}` is declared twice in this form", n.text),
-                    "declared again here",
-                )
-                .with_label(*first, "first declared here")
-                .with_help(format!(
-                    "each {what} of a form needs its own name; cells are named `row.column`"
-                )),
-            );
-        } else {
-            seen.insert(&n.text, n.span);
-        }
+    for (n, first) in repeated(names) {
+        diags.push(
+            Diagnostic::new(
+                Code::DuplicateName,
+                n.span,
+                format!("the {what} `{}` is declared twice in this form", n.text),
+                "declared again here",
+            )
+            .with_label(first, "first declared here")
+            .with_help(format!(
+                "each {what} of a form needs its own name; cells are named `row.column`"
+            )),
+        );
     }
 }
 
 fn check_row_numbers(rows: &[FlatRow<'_>], diags: &mut Diagnostics) {
-    let mut seen: HashMap<&str, Span> = HashMap::new();
-    for r in rows {
-        let n = &r.row.number;
-        if let Some(first) = seen.get(n.text.as_str()) {
-            diags.push(
-                Diagnostic::new(
-                    Code::DuplicateRowNumber,
-                    n.span,
-                    format!("row number {} is used twice in this form", n.text),
-                    "used again here",
-                )
-                .with_label(*first, "first used here")
-                .with_help("row numbers are printed on the paper form and must be unique (1, 1.1, 1.2, 2, …)"),
-            );
-        } else {
-            seen.insert(&n.text, n.span);
-        }
+    for (n, first) in repeated(rows.iter().map(|r| &r.row.number)) {
+        diags.push(
+            Diagnostic::new(
+                Code::DuplicateRowNumber,
+                n.span,
+                format!("row number {} is used twice in this form", n.text),
+                "used again here",
+            )
+            .with_label(first, "first used here")
+            .with_help(
+                "row numbers are printed on the paper form and must be unique (1, 1.1, 1.2, 2, …)",
+            ),
+        );
     }
 }
