@@ -462,7 +462,7 @@ pub fn load(sources: &SourceMap, diags: &mut Diagnostics) -> DataSet {
                     })
                     .collect();
                 if let Some(csv) = &e.units_csv {
-                    let rows = read_csv(
+                    read_csv(
                         sources,
                         id,
                         &file.rel,
@@ -470,20 +470,19 @@ pub fn load(sources: &SourceMap, diags: &mut Diagnostics) -> DataSet {
                         csv,
                         &["code", "name", "level", "parent"],
                         diags,
+                        |at, f, _| {
+                            let field = |i: usize| f.get(i).unwrap_or("");
+                            units.push(OrgUnit {
+                                at,
+                                code: field(0).to_string(),
+                                name: field(1).trim().to_string(),
+                                level: field(2).to_string(),
+                                parent: Some(field(3))
+                                    .filter(|p| !p.is_empty())
+                                    .map(str::to_string),
+                            });
+                        },
                     );
-                    units.extend(rows.into_iter().map(|(at, mut f)| {
-                        let parent = f.pop().filter(|p| !p.is_empty());
-                        let level = f.pop().unwrap_or_default();
-                        let name = f.pop().unwrap_or_default();
-                        let code = f.pop().unwrap_or_default();
-                        OrgUnit {
-                            at,
-                            code,
-                            name: name.trim().to_string(),
-                            level,
-                            parent,
-                        }
-                    }));
                 }
                 set.editions.push(Edition {
                     file: id,
@@ -497,7 +496,7 @@ pub fn load(sources: &SourceMap, diags: &mut Diagnostics) -> DataSet {
             DataFile::OrgMapping(m) => {
                 let mut pairs = m.pairs;
                 if let Some(csv) = &m.pairs_csv {
-                    for (at, f) in read_csv(
+                    read_csv(
                         sources,
                         id,
                         &file.rel,
@@ -505,24 +504,25 @@ pub fn load(sources: &SourceMap, diags: &mut Diagnostics) -> DataSet {
                         csv,
                         &["old", "new", "type"],
                         diags,
-                    ) {
-                        let (Some(old), Some(new), Some(kind)) = (f.first(), f.get(1), f.get(2))
-                        else {
-                            continue;
-                        };
-                        let kind = match kind.as_str() {
-                            "full" => MapType::Full,
-                            "partial" => MapType::Partial,
-                            other => {
-                                diags.push(
-                                    Diagnostic::new(Code::YamlError, at, format!("`{other}` is not a mapping type"), "expected full or partial")
-                                        .with_help("the type column says whether the whole old unit (`full`) or only part of it (`partial`) went into the new unit"),
-                                );
-                                continue;
-                            }
-                        };
-                        pairs.push((old.clone(), new.clone(), kind));
-                    }
+                        |at, f, diags| {
+                            let (Some(old), Some(new), Some(kind)) = (f.get(0), f.get(1), f.get(2))
+                            else {
+                                return;
+                            };
+                            let kind = match kind {
+                                "full" => MapType::Full,
+                                "partial" => MapType::Partial,
+                                other => {
+                                    diags.push(
+                                        Diagnostic::new(Code::YamlError, at, format!("`{other}` is not a mapping type"), "expected full or partial")
+                                            .with_help("the type column says whether the whole old unit (`full`) or only part of it (`partial`) went into the new unit"),
+                                    );
+                                    return;
+                                }
+                            };
+                            pairs.push((old.to_string(), new.to_string(), kind));
+                        },
+                    );
                 }
                 set.mappings.push(Mapping {
                     from: m.from,
@@ -838,7 +838,8 @@ fn read_csv(
     name: &str,
     header: &[&str],
     diags: &mut Diagnostics,
-) -> Vec<(Span, Vec<String>)> {
+    mut row: impl FnMut(Span, &csv::StringRecord, &mut Diagnostics),
+) {
     let dir = yaml_rel.rsplit_once('/').map(|(d, _)| d).unwrap_or("");
     let rel = if dir.is_empty() {
         name.to_string()
@@ -855,10 +856,10 @@ fn read_csv(
             )
             .with_help("the CSV file is named relative to the folder of this YAML file"),
         );
-        return Vec::new();
+        return;
     };
     let Some(file) = sources.get(id) else {
-        return Vec::new();
+        return;
     };
     let text = file.text.as_str();
     let mut reader = csv::ReaderBuilder::new()
@@ -891,10 +892,9 @@ fn read_csv(
                     header.join(",")
                 )),
             );
-            return Vec::new();
+            return;
         }
     }
-    let mut out = Vec::new();
     let mut record = csv::StringRecord::new();
     loop {
         match reader.read_record(&mut record) {
@@ -916,7 +916,7 @@ fn read_csv(
                     );
                     continue;
                 }
-                out.push((at, record.iter().map(str::to_string).collect()));
+                row(at, &record, diags);
             }
             Err(e) => {
                 let at = e.position().map(|p| p.byte() as usize).unwrap_or(0);
@@ -933,5 +933,4 @@ fn read_csv(
             }
         }
     }
-    out
 }
