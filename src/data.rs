@@ -464,9 +464,7 @@ pub fn load(sources: &SourceMap, diags: &mut Diagnostics) -> DataSet {
                 if let Some(csv) = &e.units_csv {
                     read_csv(
                         sources,
-                        id,
-                        &file.rel,
-                        &file.text,
+                        (id, file),
                         csv,
                         &["code", "name", "level", "parent"],
                         diags,
@@ -498,9 +496,7 @@ pub fn load(sources: &SourceMap, diags: &mut Diagnostics) -> DataSet {
                 if let Some(csv) = &m.pairs_csv {
                     read_csv(
                         sources,
-                        id,
-                        &file.rel,
-                        &file.text,
+                        (id, file),
                         csv,
                         &["old", "new", "type"],
                         diags,
@@ -832,14 +828,13 @@ fn token_end(text: &str, at: usize) -> usize {
 /// checks its header, and returns each record with the span of its line.
 fn read_csv(
     sources: &SourceMap,
-    yaml: FileId,
-    yaml_rel: &str,
-    yaml_text: &str,
+    (yaml, yaml_file): (FileId, &crate::source::SourceFile),
     name: &str,
     header: &[&str],
     diags: &mut Diagnostics,
     mut row: impl FnMut(Span, &csv::StringRecord, &mut Diagnostics),
 ) {
+    let (yaml_rel, yaml_text) = (yaml_file.rel.as_str(), yaml_file.text.as_str());
     let dir = yaml_rel.rsplit_once('/').map(|(d, _)| d).unwrap_or("");
     let rel = if dir.is_empty() {
         name.to_string()
