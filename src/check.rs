@@ -681,6 +681,7 @@ fn form_ir(
             };
             ir::Cell {
                 id: c.id.clone(),
+                label: c.label.clone(),
                 row: c.row_name.clone(),
                 column: c.column_name.clone(),
                 ty: sig.ty,

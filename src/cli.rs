@@ -93,6 +93,25 @@ pub enum Command {
         #[arg(long, default_value = "human")]
         format: DiagFormat,
     },
+    /// Print a regime's reporting periods and the deadline of each level.
+    Schedule {
+        /// The regime's code, e.g. transport.seaport_cargo.
+        regime: String,
+        /// Library folders (default: regimes/).
+        paths: Vec<PathBuf>,
+        /// The year (default: the current year).
+        #[arg(long)]
+        year: Option<i32>,
+        #[arg(long, default_value = "table")]
+        format: ScheduleFormat,
+    },
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ScheduleFormat {
+    Table,
+    Json,
+    Ics,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -148,6 +167,12 @@ pub fn run(cli: Cli) -> i32 {
             check,
             format,
         } => build(&paths, &out, ir.as_deref(), check, format, color),
+        Command::Schedule {
+            regime,
+            paths,
+            year,
+            format,
+        } => schedule(&regime, &paths, year, format, color),
     }
 }
 
@@ -409,13 +434,24 @@ fn library_file(lib: &ir::Library) -> LibraryFile<'_> {
 /// The files a build writes, as (relative path, contents), sorted.
 pub fn artifacts(lib: &ir::Library) -> Result<Vec<(String, String)>, String> {
     let mut out = Vec::new();
+    let days = crate::calendar::WorkingDays::of_library(lib);
     for r in &lib.regimes {
         out.push((format!("{}/ir.json", r.code), erased::Json::to_json(r)?));
+        let cal = crate::calendar::calendar_file(r, crate::calendar::JSON_YEARS, &days);
+        out.push((
+            format!("{}/calendar.json", r.code),
+            erased::Json::to_json(&cal)?,
+        ));
+        out.push((
+            format!("{}/README.md", r.code),
+            crate::emit::docs::regime_readme(lib, r),
+        ));
     }
     out.push((
         "library.json".to_string(),
         erased::Json::to_json(&library_file(lib))?,
     ));
+    out.push(("index.md".to_string(), crate::emit::docs::index(lib)));
     out.sort();
     Ok(out)
 }
@@ -593,4 +629,71 @@ fn write_tree(dir: &Path, files: &[(String, String)]) -> Result<(), String> {
     }
     let _ = std::fs::remove_dir_all(&old);
     Ok(())
+}
+
+// ---- regc schedule -------------------------------------------------------
+
+/// The current year, from the system clock (UTC).
+fn current_year() -> i32 {
+    use chrono::Datelike as _;
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    i64::try_from(secs)
+        .ok()
+        .and_then(|s| chrono::DateTime::from_timestamp(s, 0))
+        .map_or(1970, |t| t.year())
+}
+
+fn schedule(
+    code: &str,
+    paths: &[PathBuf],
+    year: Option<i32>,
+    format: ScheduleFormat,
+    color: bool,
+) -> i32 {
+    let sources = match load(paths) {
+        Ok(s) => s,
+        Err(e) => return usage_error(&e),
+    };
+    let c = crate::compile(&sources);
+    if c.has_errors() {
+        print_diagnostics(&c, &sources, DiagFormat::Human, color);
+        return 1;
+    }
+    let Some(regime) = c.library.regimes.iter().find(|r| r.code == code) else {
+        errln!(
+            "error: there is no regime `{code}`; {}",
+            crate::diagnostic::did_you_mean(
+                code,
+                "regime",
+                c.library.regimes.iter().map(|r| r.code.as_str())
+            )
+        );
+        return 2;
+    };
+    let year = year.unwrap_or_else(current_year);
+    let days = crate::calendar::WorkingDays::of_library(&c.library);
+    match format {
+        ScheduleFormat::Table => {
+            let periods = crate::calendar::periods(regime, year, &days);
+            if periods.is_empty() {
+                errln!("{code} is reported ad hoc: it has no periods");
+            }
+            out!("{}", crate::calendar::render_table(regime, &periods));
+        }
+        ScheduleFormat::Ics => {
+            let periods = crate::calendar::periods(regime, year, &days);
+            out!("{}", crate::calendar::render_ics(regime, &periods));
+        }
+        ScheduleFormat::Json => {
+            let cal = crate::calendar::calendar_file(regime, [year], &days);
+            match erased::Json::to_json(&cal) {
+                Ok(s) => out!("{s}"),
+                Err(e) => return usage_error(&e),
+            }
+        }
+    }
+    0
 }

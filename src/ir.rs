@@ -242,6 +242,9 @@ pub struct Cell {
     pub id: String,
     pub row: Option<String>,
     pub column: Option<String>,
+    /// As printed: the field's label in a record form; in a grid form the
+    /// row's label, then the column's (`Tổng hàng hóa — Thực hiện tháng`).
+    pub label: String,
     pub ty: Type,
     pub unit: Unit,
     pub entry: Entry,

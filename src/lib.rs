@@ -11,14 +11,17 @@
 //! | name resolution | [`resolve`] | an [`resolve::Env`]: scopes, regimes, forms, flattened rows |
 //! | type checking | [`check`] | the typed IR, an [`ir::Library`] |
 //! | diagnostics | [`diagnostic`] | coded, spanned problems, rendered at the edge |
-//! | command line | [`cli`] | `regc check`, `list`, `explain`, `build` |
+//! | calendar | [`calendar`] | reporting periods, cut-offs and deadlines per level (`calendar.json`, `regc schedule`) |
+//! | command line | [`cli`] | `regc check`, `list`, `explain`, `build`, `schedule` |
 //!
 //! Everything but `source::load_library` and `cli` is pure: data in, data out.
 
+pub mod calendar;
 pub mod check;
 pub mod cli;
 pub mod data;
 pub mod diagnostic;
+pub mod emit;
 pub mod ir;
 pub mod resolve;
 pub mod source;

@@ -12,6 +12,7 @@ use crate::syntax::ast;
 #[derive(Debug, Clone)]
 pub(crate) struct CellDecl<'a> {
     pub id: String,
+    pub label: String,
     pub row: Option<usize>,
     pub column: Option<usize>,
     pub row_name: Option<String>,
@@ -177,6 +178,7 @@ fn field<'a>(
     };
     let mut decl = CellDecl {
         id: f.name.text.clone(),
+        label: f.label.value.clone(),
         row: None,
         column: None,
         row_name: None,
@@ -314,8 +316,13 @@ fn grid_cell<'a>(
             None
         }
     };
+    let label = match column {
+        Some(c) => format!("{} — {}", r.label.value, c.label.value),
+        None => r.label.value.clone(),
+    };
     let mut decl = CellDecl {
         id,
+        label,
         row: Some(ri),
         column: Some(ci),
         row_name: Some(r.name.text.clone()),

@@ -1,0 +1,8 @@
+//! Emitters: the typed IR in, artifacts out. Each emitter is a pure
+//! function of [`crate::ir`]; `cli` writes what they return.
+//!
+//! | emitter | module | writes |
+//! |---|---|---|
+//! | documentation | [`docs`] | `generated/<regime>/README.md`, `generated/index.md` |
+
+pub mod docs;
