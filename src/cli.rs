@@ -432,7 +432,7 @@ fn library_file(lib: &ir::Library) -> LibraryFile<'_> {
 }
 
 /// The files a build writes, as (relative path, contents), sorted.
-pub fn artifacts(lib: &ir::Library) -> Result<Vec<(String, String)>, String> {
+pub fn artifacts(lib: &ir::Library, sources: &SourceMap) -> Result<Vec<(String, String)>, String> {
     let mut out = Vec::new();
     let days = crate::calendar::WorkingDays::of_library(lib);
     for r in &lib.regimes {
@@ -452,6 +452,12 @@ pub fn artifacts(lib: &ir::Library) -> Result<Vec<(String, String)>, String> {
         erased::Json::to_json(&library_file(lib))?,
     ));
     out.push(("index.md".to_string(), crate::emit::docs::index(lib)));
+    out.sort();
+    let manifest = crate::emit::manifest::manifest(lib, sources, &out);
+    out.push((
+        "manifest.json".to_string(),
+        erased::Json::to_json(&manifest)?,
+    ));
     out.sort();
     Ok(out)
 }
@@ -520,7 +526,7 @@ fn build(
     }
     let (dir, files) = match ir_dir {
         Some(d) => (d, ir_files(&c.library)),
-        None => (out, artifacts(&c.library)),
+        None => (out, artifacts(&c.library, &sources)),
     };
     let files = match files {
         Ok(f) => f,

@@ -4,5 +4,7 @@
 //! | emitter | module | writes |
 //! |---|---|---|
 //! | documentation | [`docs`] | `generated/<regime>/README.md`, `generated/index.md` |
+//! | manifest | [`manifest`] | `generated/manifest.json` |
 
 pub mod docs;
+pub mod manifest;

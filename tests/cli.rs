@@ -163,3 +163,111 @@ fn build_ir_writes_json_and_check_detects_edits() {
         text(&o)
     );
 }
+
+fn tree(dir: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+    fn walk(root: &Path, dir: &Path, out: &mut std::collections::BTreeMap<String, Vec<u8>>) {
+        for e in std::fs::read_dir(dir).expect("readable") {
+            let p = e.expect("entry").path();
+            if p.is_dir() {
+                walk(root, &p, out);
+            } else {
+                out.insert(
+                    p.strip_prefix(root).unwrap().to_string_lossy().into_owned(),
+                    std::fs::read(&p).unwrap(),
+                );
+            }
+        }
+    }
+    let mut out = std::collections::BTreeMap::new();
+    walk(dir, dir, &mut out);
+    out
+}
+
+#[test]
+fn builds_are_deterministic_atomic_and_checked() {
+    let dir = tmp("build");
+    let lib = common::repo().join("regimes");
+    let lib_s = lib.to_string_lossy().into_owned();
+    // Twice into two folders: byte-identical, and equal to the committed generated/.
+    for out in ["a", "b"] {
+        let o = regc(&["build", &lib_s, "--out", out], &dir);
+        assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    }
+    let a = tree(&dir.join("a"));
+    assert_eq!(a, tree(&dir.join("b")));
+    assert_eq!(
+        a,
+        tree(&common::repo().join("generated")),
+        "generated/ is stale: run `regc build`"
+    );
+    assert!(a.contains_key("manifest.json") && a.contains_key("index.md"));
+    // A stale file of a removed regime disappears.
+    std::fs::create_dir_all(dir.join("a/old.regime_code")).unwrap();
+    std::fs::write(dir.join("a/old.regime_code/ir.json"), "{}").unwrap();
+    let o = regc(&["build", &lib_s, "--out", "a", "--check"], &dir);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        text(&o).contains("extra: old.regime_code/ir.json"),
+        "{}",
+        text(&o)
+    );
+    let o = regc(&["build", &lib_s, "--out", "a"], &dir);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(!dir.join("a/old.regime_code").exists());
+    // --check catches a hand-edited file and writes nothing.
+    std::fs::write(dir.join("a/index.md"), "edited").unwrap();
+    let o = regc(&["build", &lib_s, "--out", "a", "--check"], &dir);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(text(&o).contains("changed: index.md"), "{}", text(&o));
+    assert_eq!(
+        std::fs::read_to_string(dir.join("a/index.md")).unwrap(),
+        "edited"
+    );
+    // A build whose sources have an error writes nothing: the old tree stays.
+    let broken = dir.join("broken");
+    std::fs::create_dir_all(&broken).unwrap();
+    for entry in ["library.yaml", "common", "data", "transport"] {
+        let status = Command::new("cp")
+            .arg("-r")
+            .arg(lib.join(entry))
+            .arg(&broken)
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+    std::fs::write(
+        broken.join("transport/seaport_cargo.regime"),
+        "regime transport.seaport_cargo {",
+    )
+    .unwrap();
+    let before = tree(&dir.join("b"));
+    let o = regc(&["build", &broken.to_string_lossy(), "--out", "b"], &dir);
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(
+        tree(&dir.join("b")),
+        before,
+        "a failed build left the old tree as it was"
+    );
+    // An output folder that cannot be written: exit 2, old tree intact.
+    let ro = dir.join("ro");
+    std::fs::create_dir_all(ro.join("out")).unwrap();
+    std::fs::write(ro.join("out/keep.txt"), "keep").unwrap();
+    let mut perms = std::fs::metadata(&ro).unwrap().permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o555);
+    std::fs::set_permissions(&ro, perms).unwrap();
+    let o = regc(
+        &["build", &lib_s, "--out", &ro.join("out").to_string_lossy()],
+        &dir,
+    );
+    let mut perms = std::fs::metadata(&ro).unwrap().permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o755);
+    std::fs::set_permissions(&ro, perms).unwrap();
+    // (root ignores permissions: then the build simply succeeds.)
+    if o.status.code() != Some(0) {
+        assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+        assert_eq!(
+            std::fs::read_to_string(ro.join("out/keep.txt")).unwrap(),
+            "keep"
+        );
+    }
+}

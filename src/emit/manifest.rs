@@ -1,0 +1,135 @@
+//! `generated/manifest.json`: what produced `generated/` and from what: the
+//! compiler's version, the SHA-256 of every input file and of every output
+//! file, and for each regime its version, source and the hash of the inputs
+//! its artifacts depend on. Deterministic (sorted, no timestamps), so it
+//! changes only when an input, an output or the compiler does.
+
+use crate::ir;
+use crate::source::{FileKind, SourceMap};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use std::collections::{BTreeMap, BTreeSet};
+
+#[derive(Serialize)]
+pub struct Manifest {
+    pub compiler: Compiler,
+    pub ir_version: u32,
+    /// Every file of the library, by path relative to its root.
+    pub inputs: BTreeMap<String, String>,
+    pub regimes: Vec<RegimeEntry>,
+    /// Every output but the manifest itself, by path relative to `generated/`.
+    pub outputs: BTreeMap<String, String>,
+}
+
+#[derive(Serialize)]
+pub struct Compiler {
+    pub name: &'static str,
+    pub version: &'static str,
+}
+
+#[derive(Serialize)]
+pub struct RegimeEntry {
+    pub code: String,
+    pub version: u32,
+    pub source: String,
+    /// SHA-256 over the compiler version and the hashes of the files the
+    /// regime's artifacts depend on: its own file, the modules of the
+    /// library (units, codelists, groups), the data files, and the files of
+    /// the regimes its reconciliations read.
+    pub inputs_sha256: String,
+}
+
+pub fn sha256(bytes: &[u8]) -> String {
+    let digest = Sha256::digest(bytes);
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The manifest of a build of `lib` from `sources` that writes `outputs`.
+pub fn manifest(lib: &ir::Library, sources: &SourceMap, outputs: &[(String, String)]) -> Manifest {
+    let inputs: BTreeMap<String, String> = sources
+        .iter()
+        .map(|(_, f)| (f.rel.clone(), sha256(f.text.as_bytes())))
+        .collect();
+    let regime_files: BTreeSet<&str> = lib.regimes.iter().map(|r| r.source.as_str()).collect();
+    // Files every regime may read: shared modules and data.
+    let shared: Vec<(&String, &String)> = sources
+        .iter()
+        .filter(|(_, f)| !(f.kind == FileKind::Regime && regime_files.contains(f.rel.as_str())))
+        .filter_map(|(_, f)| inputs.get_key_value(&f.rel))
+        .collect();
+    let source_of: BTreeMap<&str, &str> = lib
+        .regimes
+        .iter()
+        .map(|r| (r.code.as_str(), r.source.as_str()))
+        .collect();
+    let regimes = lib
+        .regimes
+        .iter()
+        .map(|r| {
+            let mut files: BTreeSet<&str> = BTreeSet::from([r.source.as_str()]);
+            for other in other_regimes(r) {
+                if let Some(src) = source_of.get(other.as_str()) {
+                    files.insert(src);
+                }
+            }
+            let mut h = Sha256::new();
+            h.update(env!("CARGO_PKG_VERSION").as_bytes());
+            for f in &files {
+                if let Some(hash) = inputs.get(*f) {
+                    h.update(f.as_bytes());
+                    h.update(hash.as_bytes());
+                }
+            }
+            for (path, hash) in &shared {
+                h.update(path.as_bytes());
+                h.update(hash.as_bytes());
+            }
+            RegimeEntry {
+                code: r.code.clone(),
+                version: r.version,
+                source: r.source.clone(),
+                inputs_sha256: h.finalize().iter().map(|b| format!("{b:02x}")).collect(),
+            }
+        })
+        .collect();
+    Manifest {
+        compiler: Compiler {
+            name: "regc",
+            version: env!("CARGO_PKG_VERSION"),
+        },
+        ir_version: ir::IR_VERSION,
+        inputs,
+        regimes,
+        outputs: outputs
+            .iter()
+            .map(|(p, text)| (p.clone(), sha256(text.as_bytes())))
+            .collect(),
+    }
+}
+
+/// The regimes a regime's rules read (reconciliations).
+fn other_regimes(r: &ir::Regime) -> BTreeSet<String> {
+    fn walk(e: &ir::Expr, out: &mut BTreeSet<String>) {
+        match &e.kind {
+            ir::ExprKind::Cell {
+                regime: Some(code), ..
+            } => {
+                out.insert(code.clone());
+            }
+            ir::ExprKind::Neg { arg }
+            | ir::ExprKind::Not { arg }
+            | ir::ExprKind::YearToDate { arg, .. } => walk(arg, out),
+            ir::ExprKind::Binary { lhs, rhs, .. } => {
+                walk(lhs, out);
+                walk(rhs, out);
+            }
+            ir::ExprKind::Call { args, .. } => args.iter().for_each(|a| walk(a, out)),
+            _ => {}
+        }
+    }
+    let mut out = BTreeSet::new();
+    for rule in &r.rules {
+        walk(&rule.check, &mut out);
+    }
+    out
+}
