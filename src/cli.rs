@@ -105,6 +105,15 @@ pub enum Command {
         #[arg(long, default_value = "table")]
         format: ScheduleFormat,
     },
+    /// Format regime files in place (indentation and whitespace only).
+    Fmt {
+        /// Regime files or folders, searched recursively for `.regime`
+        /// files (default: regimes/).
+        paths: Vec<PathBuf>,
+        /// Write nothing; exit 1 listing the files that would change.
+        #[arg(long)]
+        check: bool,
+    },
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -118,6 +127,8 @@ pub enum ScheduleFormat {
 pub enum DiagFormat {
     Human,
     Json,
+    /// SARIF 2.1.0, for code-scanning interfaces.
+    Sarif,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -173,6 +184,7 @@ pub fn run(cli: Cli) -> i32 {
             year,
             format,
         } => schedule(&regime, &paths, year, format, color),
+        Command::Fmt { paths, check } => fmt(&paths, check, color),
     }
 }
 
@@ -242,6 +254,7 @@ fn print_diagnostics(c: &crate::Compilation, sources: &SourceMap, format: DiagFo
     print_timings(c);
     match format {
         DiagFormat::Json => outln!("{}", render::json_all(&c.diagnostics, sources)),
+        DiagFormat::Sarif => outln!("{}", render::sarif_all(&c.diagnostics, sources)),
         DiagFormat::Human => {
             let text = render::human_all(&c.diagnostics, sources, color);
             if !text.is_empty() {
@@ -432,10 +445,37 @@ fn library_file(lib: &ir::Library) -> LibraryFile<'_> {
 }
 
 /// The files a build writes, as (relative path, contents), sorted.
-pub fn artifacts(lib: &ir::Library, sources: &SourceMap) -> Result<Vec<(String, String)>, String> {
+/// `previous`: the folder of an earlier build; a regime whose inputs hash
+/// the same as its manifest says, and whose files there are intact, is not
+/// emitted again: its files are read back (the output is the same as a full
+/// build's, which tests/cli.rs asserts).
+pub fn artifacts(
+    lib: &ir::Library,
+    sources: &SourceMap,
+    previous: Option<&Path>,
+) -> Result<Vec<(String, String)>, String> {
     let mut out = Vec::new();
     let days = crate::calendar::WorkingDays::of_library(lib);
+    let hashes = crate::emit::manifest::regime_input_hashes(lib, sources);
+    let old: Option<crate::emit::manifest::Previous> = previous
+        .and_then(|dir| std::fs::read_to_string(dir.join("manifest.json")).ok())
+        .and_then(|text| serde_json::from_str(&text).ok());
     for r in &lib.regimes {
+        let reused = old.as_ref().zip(previous).and_then(|(old, dir)| {
+            let files = old.reusable(&r.code, hashes.get(&r.code)?)?;
+            files
+                .into_iter()
+                .map(|(path, hash)| {
+                    let text = std::fs::read_to_string(dir.join(path)).ok()?;
+                    (crate::emit::manifest::sha256(text.as_bytes()) == hash)
+                        .then(|| (path.to_string(), text))
+                })
+                .collect::<Option<Vec<_>>>()
+        });
+        if let Some(files) = reused {
+            out.extend(files);
+            continue;
+        }
         out.push((format!("{}/ir.json", r.code), erased::Json::to_json(r)?));
         let cal = crate::calendar::calendar_file(r, crate::calendar::JSON_YEARS, &days);
         out.push((
@@ -511,11 +551,21 @@ fn build(
     format: DiagFormat,
     color: bool,
 ) -> i32 {
+    // A spinner on a terminal (indicatif draws nothing when stderr is not
+    // one, so CI logs stay clean).
+    let progress = indicatif::ProgressBar::new_spinner();
+    progress.enable_steady_tick(std::time::Duration::from_millis(100));
+    progress.set_message("reading the library");
     let sources = match load(paths) {
         Ok(s) => s,
-        Err(e) => return usage_error(&e),
+        Err(e) => {
+            progress.finish_and_clear();
+            return usage_error(&e);
+        }
     };
+    progress.set_message(format!("compiling {} files", sources.len()));
     let c = crate::compile(&sources);
+    progress.finish_and_clear();
     print_diagnostics(&c, &sources, format, color);
     if c.has_errors() {
         errln!(
@@ -526,7 +576,11 @@ fn build(
     }
     let (dir, files) = match ir_dir {
         Some(d) => (d, ir_files(&c.library)),
-        None => (out, artifacts(&c.library, &sources)),
+        // `--check` compares a full build; a real build reuses what it can.
+        None => (
+            out,
+            artifacts(&c.library, &sources, (!check).then_some(out)),
+        ),
     };
     let files = match files {
         Ok(f) => f,
@@ -635,6 +689,120 @@ fn write_tree(dir: &Path, files: &[(String, String)]) -> Result<(), String> {
     }
     let _ = std::fs::remove_dir_all(&old);
     Ok(())
+}
+
+// ---- regc fmt ------------------------------------------------------------
+
+/// `regc fmt`: formats `.regime` files in place, or with `check` lists the
+/// files that would change. Files with syntax errors are reported, not
+/// formatted.
+fn fmt(paths: &[PathBuf], check: bool, color: bool) -> i32 {
+    let roots: Vec<PathBuf> = if paths.is_empty() {
+        vec![PathBuf::from("regimes")]
+    } else {
+        paths.to_vec()
+    };
+    let mut files = Vec::new();
+    for root in &roots {
+        if root.is_dir() {
+            let mut found = Vec::new();
+            if let Err(e) = walk(root, root, &mut found) {
+                return usage_error(&format!("{}: {e}", root.display()));
+            }
+            files.extend(
+                found
+                    .into_iter()
+                    .filter(|rel| rel.ends_with(".regime"))
+                    .map(|rel| root.join(rel)),
+            );
+        } else if root.is_file() {
+            files.push(root.clone());
+        } else {
+            return usage_error(&format!("{}: no such file or folder", root.display()));
+        }
+    }
+    files.sort();
+    files.dedup();
+    let mut changed = Vec::new();
+    let mut broken = 0usize;
+    for path in &files {
+        let name = source::display_path(path);
+        let text = match std::fs::read_to_string(path) {
+            Ok(t) => t,
+            Err(e) => return usage_error(&format!("{name}: {e}")),
+        };
+        let mut map = SourceMap::new();
+        let id = map.add(SourceFile::new(name.clone(), name.clone(), text));
+        let Some(file) = map.get(id) else {
+            continue;
+        };
+        // Parsing recurses over nested expressions: on a thread with the
+        // compiler's stack, as `compile` does.
+        let result = std::thread::scope(|scope| {
+            std::thread::Builder::new()
+                .stack_size(256 * 1024 * 1024)
+                .spawn_scoped(scope, || crate::fmt::format_file(id, file))
+                .ok()
+                .and_then(|h| h.join().ok())
+        })
+        .unwrap_or_else(|| crate::fmt::format_file(id, file));
+        match result {
+            Ok(formatted) if formatted == file.text => {}
+            Ok(formatted) => {
+                if !check && let Err(e) = write_atomically(path, &formatted) {
+                    return usage_error(&e);
+                }
+                changed.push(name);
+            }
+            Err(crate::fmt::FmtError::Syntax(diags)) => {
+                err!("{}", render::human_all(&diags, &map, color));
+                errln!("{name}: not formatted: it has syntax errors");
+                broken += 1;
+            }
+        }
+    }
+    if check {
+        if changed.is_empty() {
+            errln!("{} file(s) are formatted", files.len() - broken);
+        } else {
+            errln!(
+                "{} file(s) are not formatted; run `regc fmt`:",
+                changed.len()
+            );
+            for name in &changed {
+                outln!("{name}");
+            }
+        }
+        return i32::from(!changed.is_empty() || broken > 0);
+    }
+    for name in &changed {
+        outln!("formatted {name}");
+    }
+    errln!(
+        "{} file(s) checked, {} reformatted",
+        files.len(),
+        changed.len()
+    );
+    i32::from(broken > 0)
+}
+
+/// Writes a file through a temporary sibling and a rename, so that it is
+/// never left half written.
+fn write_atomically(path: &Path, text: &str) -> Result<(), String> {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = path.with_file_name(format!(".{name}.fmt-{}", std::process::id()));
+    let io = |e: std::io::Error, p: &Path| format!("{}: {e}", p.display());
+    std::fs::write(&tmp, text).map_err(|e| io(e, &tmp))?;
+    if let Ok(meta) = std::fs::metadata(path) {
+        let _ = std::fs::set_permissions(&tmp, meta.permissions());
+    }
+    std::fs::rename(&tmp, path).map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        io(e, path)
+    })
 }
 
 // ---- regc schedule -------------------------------------------------------

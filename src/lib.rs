@@ -11,8 +11,9 @@
 //! | name resolution | [`resolve`] | an [`resolve::Env`]: scopes, regimes, forms, flattened rows |
 //! | type checking | [`check`] | the typed IR, an [`ir::Library`] |
 //! | diagnostics | [`diagnostic`] | coded, spanned problems, rendered at the edge |
+//! | formatter | [`fmt`] | `regc fmt`: indentation and whitespace, comments kept, meaning unchanged |
 //! | calendar | [`calendar`] | reporting periods, cut-offs and deadlines per level (`calendar.json`, `regc schedule`) |
-//! | command line | [`cli`] | `regc check`, `list`, `explain`, `build`, `schedule` |
+//! | command line | [`cli`] | `regc check`, `list`, `explain`, `build`, `schedule`, `fmt` |
 //!
 //! Everything but `source::load_library` and `cli` is pure: data in, data out.
 
@@ -22,6 +23,7 @@ pub mod cli;
 pub mod data;
 pub mod diagnostic;
 pub mod emit;
+pub mod fmt;
 pub mod ir;
 pub mod resolve;
 pub mod source;

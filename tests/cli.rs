@@ -271,3 +271,41 @@ fn builds_are_deterministic_atomic_and_checked() {
         );
     }
 }
+
+#[test]
+fn an_incremental_build_equals_a_full_build() {
+    let dir = tmp("incremental");
+    let lib = dir.join("lib");
+    let status = Command::new("cp")
+        .arg("-r")
+        .arg(common::repo().join("regimes"))
+        .arg(&lib)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let lib_s = lib.to_string_lossy().into_owned();
+    assert_eq!(
+        regc(&["build", &lib_s, "--out", "inc"], &dir).status.code(),
+        Some(0)
+    );
+    // Touch one regime: a new comment and a changed label.
+    let file = lib.join("transport/seaport_cargo.regime");
+    let text = common::read(&file).replace("\"Tổng hàng hóa\"", "\"Tổng khối lượng hàng hóa\"");
+    std::fs::write(&file, format!("// edited\n{text}")).unwrap();
+    assert_eq!(
+        regc(&["build", &lib_s, "--out", "inc"], &dir).status.code(),
+        Some(0)
+    );
+    assert_eq!(
+        regc(&["build", &lib_s, "--out", "full"], &dir)
+            .status
+            .code(),
+        Some(0)
+    );
+    let (inc, full) = (tree(&dir.join("inc")), tree(&dir.join("full")));
+    assert_eq!(inc, full);
+    assert!(
+        String::from_utf8_lossy(&inc["transport.seaport_cargo/README.md"])
+            .contains("Tổng khối lượng hàng hóa")
+    );
+}

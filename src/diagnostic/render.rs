@@ -331,3 +331,99 @@ pub fn json_all(diags: &Diagnostics, sources: &SourceMap) -> String {
     };
     serde_json::to_string_pretty(&report).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
 }
+
+/// All diagnostics as a SARIF 2.1.0 log, so that code-scanning interfaces
+/// show regime errors inline. Columns are counted in Unicode code points
+/// (`columnKind`), as in the other formats; every code used has a rule
+/// with its title and its long explanation as help.
+pub fn sarif_all(diags: &Diagnostics, sources: &SourceMap) -> String {
+    use serde_json::json;
+    let sorted = diags.sorted();
+    let mut codes: Vec<super::Code> = sorted.iter().map(|d| d.code).collect();
+    codes.sort();
+    codes.dedup();
+    let rules: Vec<serde_json::Value> = codes
+        .iter()
+        .map(|c| {
+            json!({
+                "id": c.as_str(),
+                "name": c.title(),
+                "shortDescription": { "text": c.title() },
+                "fullDescription": { "text": c.explanation() },
+                "help": { "text": format!("regc explain {}", c.as_str()), "markdown": c.explanation() },
+                "defaultConfiguration": { "level": sarif_level(c.severity()) },
+            })
+        })
+        .collect();
+    let region = |span: Span| {
+        let l = location(span, sources);
+        json!({
+            "startLine": l.line.max(1),
+            "startColumn": l.column.max(1),
+            "endLine": l.end_line.max(1),
+            "endColumn": l.end_column.max(1),
+        })
+    };
+    let place = |span: Span| {
+        json!({
+            "physicalLocation": {
+                "artifactLocation": { "uri": location(span, sources).file },
+                "region": region(span),
+            }
+        })
+    };
+    let results: Vec<serde_json::Value> = sorted
+        .iter()
+        .map(|d| {
+            let rule_index = codes.iter().position(|c| *c == d.code).unwrap_or(0);
+            let related: Vec<serde_json::Value> = d
+                .secondary
+                .iter()
+                .enumerate()
+                .map(|(i, l)| {
+                    let mut p = place(l.span);
+                    if let Some(obj) = p.as_object_mut() {
+                        obj.insert("id".into(), json!(i));
+                        obj.insert("message".into(), json!({ "text": l.text }));
+                    }
+                    p
+                })
+                .collect();
+            let mut loc = place(d.primary.span);
+            if let Some(obj) = loc.as_object_mut() {
+                obj.insert("message".into(), json!({ "text": d.primary.text }));
+            }
+            json!({
+                "ruleId": d.code.as_str(),
+                "ruleIndex": rule_index,
+                "level": sarif_level(d.severity),
+                "message": { "text": format!("{} (help: {})", d.message, d.help) },
+                "locations": [loc],
+                "relatedLocations": related,
+            })
+        })
+        .collect();
+    let log = json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {
+                "driver": {
+                    "name": "regc",
+                    "version": env!("CARGO_PKG_VERSION"),
+                    "rules": rules,
+                }
+            },
+            "columnKind": "unicodeCodePoints",
+            "results": results,
+        }]
+    });
+    serde_json::to_string_pretty(&log).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
+}
+
+fn sarif_level(s: Severity) -> &'static str {
+    match s {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+    }
+}

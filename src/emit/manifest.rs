@@ -44,14 +44,15 @@ pub fn sha256(bytes: &[u8]) -> String {
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// The manifest of a build of `lib` from `sources` that writes `outputs`.
-pub fn manifest(lib: &ir::Library, sources: &SourceMap, outputs: &[(String, String)]) -> Manifest {
+/// The hash of what each regime's artifacts depend on: the compiler
+/// version, its own file, the library's shared files (modules, data) and
+/// the files of the regimes its reconciliations read.
+pub fn regime_input_hashes(lib: &ir::Library, sources: &SourceMap) -> BTreeMap<String, String> {
     let inputs: BTreeMap<String, String> = sources
         .iter()
         .map(|(_, f)| (f.rel.clone(), sha256(f.text.as_bytes())))
         .collect();
     let regime_files: BTreeSet<&str> = lib.regimes.iter().map(|r| r.source.as_str()).collect();
-    // Files every regime may read: shared modules and data.
     let shared: Vec<(&String, &String)> = sources
         .iter()
         .filter(|(_, f)| !(f.kind == FileKind::Regime && regime_files.contains(f.rel.as_str())))
@@ -62,8 +63,7 @@ pub fn manifest(lib: &ir::Library, sources: &SourceMap, outputs: &[(String, Stri
         .iter()
         .map(|r| (r.code.as_str(), r.source.as_str()))
         .collect();
-    let regimes = lib
-        .regimes
+    lib.regimes
         .iter()
         .map(|r| {
             let mut files: BTreeSet<&str> = BTreeSet::from([r.source.as_str()]);
@@ -84,12 +84,27 @@ pub fn manifest(lib: &ir::Library, sources: &SourceMap, outputs: &[(String, Stri
                 h.update(path.as_bytes());
                 h.update(hash.as_bytes());
             }
-            RegimeEntry {
-                code: r.code.clone(),
-                version: r.version,
-                source: r.source.clone(),
-                inputs_sha256: h.finalize().iter().map(|b| format!("{b:02x}")).collect(),
-            }
+            let hex: String = h.finalize().iter().map(|b| format!("{b:02x}")).collect();
+            (r.code.clone(), hex)
+        })
+        .collect()
+}
+
+/// The manifest of a build of `lib` from `sources` that writes `outputs`.
+pub fn manifest(lib: &ir::Library, sources: &SourceMap, outputs: &[(String, String)]) -> Manifest {
+    let inputs: BTreeMap<String, String> = sources
+        .iter()
+        .map(|(_, f)| (f.rel.clone(), sha256(f.text.as_bytes())))
+        .collect();
+    let hashes = regime_input_hashes(lib, sources);
+    let regimes = lib
+        .regimes
+        .iter()
+        .map(|r| RegimeEntry {
+            code: r.code.clone(),
+            version: r.version,
+            source: r.source.clone(),
+            inputs_sha256: hashes.get(&r.code).cloned().unwrap_or_default(),
         })
         .collect();
     Manifest {
@@ -104,6 +119,47 @@ pub fn manifest(lib: &ir::Library, sources: &SourceMap, outputs: &[(String, Stri
             .iter()
             .map(|(p, text)| (p.clone(), sha256(text.as_bytes())))
             .collect(),
+    }
+}
+
+/// What a previous build's manifest says, for incremental builds.
+#[derive(serde::Deserialize)]
+pub struct Previous {
+    pub compiler: PreviousCompiler,
+    pub regimes: Vec<PreviousRegime>,
+    pub outputs: BTreeMap<String, String>,
+}
+
+#[derive(serde::Deserialize)]
+pub struct PreviousCompiler {
+    pub version: String,
+}
+
+#[derive(serde::Deserialize)]
+pub struct PreviousRegime {
+    pub code: String,
+    pub inputs_sha256: String,
+}
+
+impl Previous {
+    /// The files of `code` that can be reused as they are: the regime's
+    /// inputs hash the same, by the same compiler version. The caller checks
+    /// that each file still has its recorded hash.
+    pub fn reusable(&self, code: &str, inputs_sha256: &str) -> Option<Vec<(&str, &str)>> {
+        if self.compiler.version != env!("CARGO_PKG_VERSION") {
+            return None;
+        }
+        self.regimes
+            .iter()
+            .find(|r| r.code == code && r.inputs_sha256 == inputs_sha256)?;
+        let prefix = format!("{code}/");
+        let files: Vec<(&str, &str)> = self
+            .outputs
+            .iter()
+            .filter(|(p, _)| p.starts_with(&prefix))
+            .map(|(p, h)| (p.as_str(), h.as_str()))
+            .collect();
+        (!files.is_empty()).then_some(files)
     }
 }
 
