@@ -337,6 +337,35 @@ fn short_weekday(d: NaiveDate) -> &'static str {
     }
 }
 
+/// Rows of cells as plain text columns, padded by character count (so that
+/// Vietnamese text lines up), two spaces apart, without trailing blanks.
+pub fn text_table<R: AsRef<[String]>>(rows: &[R]) -> String {
+    let columns = rows.iter().map(|r| r.as_ref().len()).max().unwrap_or(0);
+    let mut widths = vec![0usize; columns];
+    for r in rows {
+        for (w, cell) in widths.iter_mut().zip(r.as_ref()) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let mut out = String::new();
+    for r in rows {
+        let line: Vec<String> = r
+            .as_ref()
+            .iter()
+            .zip(&widths)
+            .map(|(cell, w)| {
+                format!(
+                    "{cell}{}",
+                    " ".repeat(w.saturating_sub(cell.chars().count()))
+                )
+            })
+            .collect();
+        out.push_str(line.join("  ").trim_end());
+        out.push('\n');
+    }
+    out
+}
+
 /// A plain text table: period, start, end (the cut-off), then one column
 /// per level with its deadline and weekday (followed by `?` when the count
 /// ran through a year without holiday data), and a note on such dates.
@@ -361,28 +390,7 @@ pub fn render_table(regime: &ir::Regime, periods: &[Period]) -> String {
         }
         rows.push(row);
     }
-    let columns = rows.iter().map(Vec::len).max().unwrap_or(0);
-    let mut widths = vec![0usize; columns];
-    for r in &rows {
-        for (w, cell) in widths.iter_mut().zip(r) {
-            *w = (*w).max(cell.chars().count());
-        }
-    }
-    let mut out = String::new();
-    for r in &rows {
-        let line: Vec<String> = r
-            .iter()
-            .zip(&widths)
-            .map(|(cell, w)| {
-                format!(
-                    "{cell}{}",
-                    " ".repeat(w.saturating_sub(cell.chars().count()))
-                )
-            })
-            .collect();
-        out.push_str(line.join("  ").trim_end());
-        out.push('\n');
-    }
+    let mut out = text_table(&rows);
     if periods
         .iter()
         .any(|p| p.deadlines.iter().any(|d| d.holidays_unknown))

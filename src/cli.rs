@@ -362,36 +362,10 @@ fn list(paths: &[PathBuf], format: ListFormat, color: bool) -> i32 {
                     e.rules.to_string(),
                 ]);
             }
-            out!("{}", table(&rows));
+            out!("{}", crate::calendar::text_table(&rows));
         }
     }
     i32::from(c.has_errors())
-}
-
-/// A plain text table, columns padded by character count.
-fn table<const N: usize>(rows: &[[String; N]]) -> String {
-    let mut widths = [0usize; N];
-    for r in rows {
-        for (w, cell) in widths.iter_mut().zip(r.iter()) {
-            *w = (*w).max(cell.chars().count());
-        }
-    }
-    let mut out = String::new();
-    for r in rows {
-        let line: Vec<String> = r
-            .iter()
-            .zip(widths.iter())
-            .map(|(cell, w)| {
-                format!(
-                    "{cell}{}",
-                    " ".repeat(w.saturating_sub(cell.chars().count()))
-                )
-            })
-            .collect();
-        out.push_str(line.join("  ").trim_end());
-        out.push('\n');
-    }
-    out
 }
 
 fn explain(code: &str) -> i32 {
