@@ -25,3 +25,17 @@ fn check_real_library(bencher: Bencher) {
         regc::compile(&sources).library.regimes.len()
     });
 }
+
+/// The whole build of the real library: compile and every artifact (the
+/// files are produced in memory, not written).
+#[divan::bench(sample_count = 10)]
+fn build_real_library(bencher: Bencher) {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("regimes");
+    let sources = regc::source::load_library(&root).expect("regimes/ is readable");
+    bencher.bench(|| {
+        let c = regc::compile(&sources);
+        regc::cli::artifacts(&c.library, &sources, None)
+            .expect("artifacts")
+            .len()
+    });
+}
