@@ -17,4 +17,12 @@ if [ "${CI:-}" = "true" ]; then
   export INSTA_UPDATE=no
 fi
 
-cargo test --locked --all-features
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+cargo test --locked --all-features 2>&1 | tee "$log"
+status=${PIPESTATUS[0]}
+# One closing line for the whole run.
+passed=$(grep -oE '^test result: .* ([0-9]+) passed' "$log" | grep -oE '[0-9]+ passed' | awk '{s+=$1} END {print s+0}')
+failed=$(grep -oE '^test result: .* ([0-9]+) failed' "$log" | grep -oE '[0-9]+ failed' | awk '{s+=$1} END {print s+0}')
+echo "regc: ${passed} passed, ${failed} failed"
+exit "$status"
