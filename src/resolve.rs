@@ -807,12 +807,7 @@ impl<'a> Env<'a> {
                         .unwrap_or_default(),
                     _ => String::new(),
                 };
-                let text = r
-                    .segments
-                    .iter()
-                    .map(|s| s.text.as_str())
-                    .collect::<Vec<_>>()
-                    .join(".");
+                let text = r.text();
                 Err(Diagnostic::new(
                     Code::AmbiguousName,
                     r.span,
@@ -880,12 +875,7 @@ fn row_names(form: &FormTable<'_>) -> Vec<String> {
 }
 
 fn unknown(r: &ast::Reference, what: &str, cands: Vec<String>) -> Diagnostic {
-    let text = r
-        .segments
-        .iter()
-        .map(|s| s.text.as_str())
-        .collect::<Vec<_>>()
-        .join(".");
+    let text = r.text();
     Diagnostic::new(
         Code::UnknownName,
         r.span,

@@ -428,12 +428,7 @@ impl<'c, 'a> ExprCx<'c, 'a> {
                     .and_then(|t| t.forms.get(*form))
                     .map(|f| f.code().to_string())
                     .unwrap_or_default();
-                let text = r
-                    .segments
-                    .iter()
-                    .map(|s| s.text.as_str())
-                    .collect::<Vec<_>>()
-                    .join(".");
+                let text = r.text();
                 self.err(
                     Diagnostic::new(
                         Code::FieldOutsideRecord,

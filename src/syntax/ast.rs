@@ -397,6 +397,17 @@ pub struct Arg {
     pub over: Option<Name>,
 }
 
+impl Reference {
+    /// The reference as written, without its period: `B01.cargo.month`.
+    pub fn text(&self) -> String {
+        self.segments
+            .iter()
+            .map(|s| s.text.as_str())
+            .collect::<Vec<_>>()
+            .join(".")
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Reference {
     /// The dotted segments: `B01.cargo.month` → [B01, cargo, month].

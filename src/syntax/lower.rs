@@ -1712,28 +1712,7 @@ fn scan_braces(text: &str) -> Braces {
 fn unclosed_string(text: &str) -> Option<usize> {
     let mut offset = 0;
     for line in text.split_inclusive('\n') {
-        let code = match line.find("//") {
-            Some(c)
-                if line
-                    .get(..c)
-                    .is_some_and(|before| before.matches('"').count() % 2 == 0) =>
-            {
-                line.get(..c).unwrap_or(line)
-            }
-            _ => line,
-        };
-        let mut open = None;
-        let mut chars = code.char_indices();
-        while let Some((i, c)) = chars.next() {
-            match c {
-                '\\' if open.is_some() => {
-                    chars.next();
-                }
-                '"' => open = if open.is_some() { None } else { Some(i) },
-                _ => {}
-            }
-        }
-        if let Some(i) = open {
+        if let Some(i) = unclosed_quote(line.trim_end_matches(['\n', '\r'])) {
             return Some(offset + i);
         }
         offset += line.len();
