@@ -38,6 +38,8 @@ macro_rules! err {
     }};
 }
 
+mod data;
+
 #[derive(Parser, Debug)]
 #[command(
     name = "regc",
@@ -105,6 +107,55 @@ pub enum Command {
         #[arg(long, default_value = "table")]
         format: ScheduleFormat,
     },
+    /// Load submissions (CSV, long or wide) into a database, in one
+    /// transaction: all of them or, on any bad row, none.
+    Import {
+        /// The regime's code, e.g. transport.seaport_cargo.
+        regime: String,
+        /// CSV files of submissions.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// sqlite:PATH or postgres://USER@HOST/DB.
+        #[arg(long, default_value = crate::db::DEFAULT_DB)]
+        db: String,
+        /// The library folder.
+        #[arg(long, default_value = "regimes")]
+        lib: PathBuf,
+        /// The status the new revisions get.
+        #[arg(long, default_value = "submitted")]
+        status: SubmissionStatus,
+        /// Who submitted them, recorded with each revision.
+        #[arg(long)]
+        submitter: Option<String>,
+        #[arg(long, default_value = "human")]
+        format: ReportFormat,
+    },
+    /// Print the SQL that moves a database from one version of a regime
+    /// to another. Refuses changes that would lose data (E0601–E0604)
+    /// unless --allow-destructive.
+    Migrate {
+        /// The old version: a .regime file (compiled within --lib in place
+        /// of the library's file of the same regime) or a library folder.
+        old: PathBuf,
+        /// The new version, likewise.
+        new: PathBuf,
+        /// The library the files belong to.
+        #[arg(long, default_value = "regimes")]
+        lib: PathBuf,
+        /// Which regime, when OLD and NEW are folders or declare several.
+        #[arg(long)]
+        regime: Option<String>,
+        /// Which engine's script to print.
+        #[arg(long, default_value = "postgres")]
+        dialect: SqlDialect,
+        /// Write migrate.postgres.sql and migrate.sqlite.sql into this
+        /// folder instead of printing one.
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+        /// Drop forms and cells and narrow types that hold data.
+        #[arg(long)]
+        allow_destructive: bool,
+    },
     /// Format regime files in place (indentation and whitespace only).
     Fmt {
         /// Regime files or folders, searched recursively for `.regime`
@@ -135,6 +186,25 @@ pub enum DiagFormat {
 pub enum ListFormat {
     Table,
     Json,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SqlDialect {
+    Postgres,
+    Sqlite,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReportFormat {
+    Human,
+    Json,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SubmissionStatus {
+    Draft,
+    Submitted,
+    Approved,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -185,6 +255,54 @@ pub fn run(cli: Cli) -> i32 {
             format,
         } => schedule(&regime, &paths, year, format, color),
         Command::Fmt { paths, check } => fmt(&paths, check, color),
+        Command::Migrate {
+            old,
+            new,
+            lib,
+            regime,
+            dialect,
+            out,
+            allow_destructive,
+        } => data::migrate(
+            &data::MigrateArgs {
+                old,
+                new,
+                lib,
+                regime,
+                dialect: match dialect {
+                    SqlDialect::Postgres => crate::sql::Dialect::Postgres,
+                    SqlDialect::Sqlite => crate::sql::Dialect::Sqlite,
+                },
+                out,
+                allow_destructive,
+            },
+            color,
+        ),
+        Command::Import {
+            regime,
+            files,
+            db,
+            lib,
+            status,
+            submitter,
+            format,
+        } => data::import(
+            &data::ImportArgs {
+                regime,
+                files,
+                db,
+                lib,
+                status: match status {
+                    SubmissionStatus::Draft => "draft",
+                    SubmissionStatus::Submitted => "submitted",
+                    SubmissionStatus::Approved => "approved",
+                }
+                .to_string(),
+                submitter,
+                json: format == ReportFormat::Json,
+            },
+            color,
+        ),
     }
 }
 
@@ -460,6 +578,15 @@ pub fn artifacts(
             format!("{}/README.md", r.code),
             crate::emit::docs::regime_readme(lib, r),
         ));
+        let layout = crate::layout::regime(r);
+        for d in crate::sql::Dialect::ALL {
+            let sql = crate::emit::schema::regime(r, &layout, d).map_err(|e| e.to_string())?;
+            out.push((format!("{}/schema.{}.sql", r.code, d.name()), sql));
+        }
+    }
+    for d in crate::sql::Dialect::ALL {
+        let sql = crate::emit::schema::core(lib, d).map_err(|e| e.to_string())?;
+        out.push((format!("core.schema.{}.sql", d.name()), sql));
     }
     out.push((
         "library.json".to_string(),
@@ -550,11 +677,12 @@ fn build(
     }
     let (dir, files) = match ir_dir {
         Some(d) => (d, ir_files(&c.library)),
-        // `--check` compares a full build; a real build reuses what it can.
-        None => (
-            out,
-            artifacts(&c.library, &sources, (!check).then_some(out)),
-        ),
+        // `--check` compares a full build; a real build reuses what it can
+        // of a tree the same compiler wrote.
+        None => {
+            let reuse = !check && build_id_matches(out);
+            (out, artifacts(&c.library, &sources, reuse.then_some(out)))
+        }
     };
     let files = match files {
         Ok(f) => f,
@@ -581,6 +709,10 @@ fn build(
     }
     match write_tree(dir, &files) {
         Ok(()) => {
+            if ir_dir.is_none() {
+                // Best effort: without it the next build is a full one.
+                let _ = std::fs::write(build_id_file(out), env!("REGC_BUILD_ID"));
+            }
             outln!("wrote {} files to {}:", files.len(), dir.display());
             for (path, text) in &files {
                 outln!("  {path} ({} bytes)", text.len());
@@ -589,6 +721,25 @@ fn build(
         }
         Err(e) => usage_error(&e),
     }
+}
+
+/// Where a build records which compiler wrote `out`: beside it, as
+/// `.<name>.regc-build` (not inside, so that `out` holds only artifacts).
+fn build_id_file(out: &Path) -> PathBuf {
+    let parent = out
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = out
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "generated".into());
+    parent.join(format!(".{name}.regc-build"))
+}
+
+/// Whether `out` was written by this very compiler (same `REGC_BUILD_ID`).
+fn build_id_matches(out: &Path) -> bool {
+    std::fs::read_to_string(build_id_file(out)).is_ok_and(|id| id == env!("REGC_BUILD_ID"))
 }
 
 /// Every file that differs between `dir` and `files`: changed, missing or

@@ -4,7 +4,18 @@
 //! | emitter | module | writes |
 //! |---|---|---|
 //! | documentation | [`docs`] | `generated/<regime>/README.md`, `generated/index.md` |
+//! | database schemas | [`schema`] | `generated/core.schema.{postgres,sqlite}.sql`, `generated/<regime>/schema.{postgres,sqlite}.sql` |
 //! | manifest | [`manifest`] | `generated/manifest.json` |
 
 pub mod docs;
 pub mod manifest;
+pub mod schema;
+
+/// The files written for each regime, in `generated/<regime>/`.
+pub const REGIME_ARTIFACTS: &[&str] = &[
+    "README.md",
+    "calendar.json",
+    "ir.json",
+    "schema.postgres.sql",
+    "schema.sqlite.sql",
+];

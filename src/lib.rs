@@ -12,6 +12,8 @@
 //! | type checking | [`check`] | the typed IR, an [`ir::Library`] |
 //! | diagnostics | [`diagnostic`] | coded, spanned problems, rendered at the edge |
 //! | formatter | [`fmt`] | `regc fmt`: indentation and whitespace, comments kept, meaning unchanged |
+//! | storage layout | [`layout`] | the table and column of every entered cell, per engine |
+//! | SQL text | [`sql`] | quoting, naming, and statements checked by sqlparser |
 //! | calendar | [`calendar`] | reporting periods, cut-offs and deadlines per level (`calendar.json`, `regc schedule`) |
 //! | command line | [`cli`] | `regc check`, `list`, `explain`, `build`, `schedule`, `fmt` |
 //!
@@ -21,14 +23,20 @@ pub mod calendar;
 pub mod check;
 pub mod cli;
 pub mod data;
+pub mod db;
 pub mod diagnostic;
 pub mod emit;
 pub mod fmt;
 pub mod ir;
+pub mod layout;
+pub mod migrate;
 pub mod resolve;
 pub mod source;
+pub mod sql;
+pub mod submission;
 pub mod syntax;
 pub mod synth;
+pub mod value;
 
 use diagnostic::Diagnostics;
 use source::{FileKind, SourceMap};

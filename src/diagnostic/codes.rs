@@ -136,6 +136,12 @@ codes! {
     BadValidity = "E0505", Error, "an org edition that ends before it starts";
     MissingDataFile = "E0506", Error, "a data file that is named but does not exist";
     DuplicateHoliday = "E0507", Error, "a holiday date given twice";
+
+    // Migrations between versions of a regime: E06xx
+    DropsData = "E0601", Error, "a new version that drops a form or a cell holding data";
+    NarrowsType = "E0602", Error, "a new version that narrows a cell's type or range";
+    CannotMigrate = "E0603", Error, "a change of a form that cannot be made in place";
+    VersionNotRaised = "E0604", Error, "a regime whose tables changed but whose version did not";
 }
 
 impl Serialize for Code {

@@ -143,8 +143,10 @@ pub struct PreviousRegime {
 
 impl Previous {
     /// The files of `code` that can be reused as they are: the regime's
-    /// inputs hash the same, by the same compiler version. The caller checks
-    /// that each file still has its recorded hash.
+    /// inputs hash the same, by the same compiler version, and the previous
+    /// build wrote the same files ([`crate::emit::REGIME_ARTIFACTS`]) as
+    /// this one would. The caller checks that each file still has its
+    /// recorded hash. (`regc build --check` never reuses anything.)
     pub fn reusable(&self, code: &str, inputs_sha256: &str) -> Option<Vec<(&str, &str)>> {
         if self.compiler.version != env!("CARGO_PKG_VERSION") {
             return None;
@@ -159,7 +161,12 @@ impl Previous {
             .filter(|(p, _)| p.starts_with(&prefix))
             .map(|(p, h)| (p.as_str(), h.as_str()))
             .collect();
-        (!files.is_empty()).then_some(files)
+        let names: BTreeSet<&str> = files
+            .iter()
+            .filter_map(|(p, _)| p.strip_prefix(&prefix))
+            .collect();
+        let expected: BTreeSet<&str> = crate::emit::REGIME_ARTIFACTS.iter().copied().collect();
+        (names == expected).then_some(files)
     }
 }
 

@@ -81,3 +81,68 @@ pub fn assert_well_formed(c: &regc::Compilation, sources: &SourceMap) {
 pub fn read(path: &Path) -> String {
     std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
+
+/// The regime library of `regimes/`, compiled (once per test binary).
+pub fn library() -> &'static (SourceMap, regc::ir::Library) {
+    static LIB: std::sync::OnceLock<(SourceMap, regc::ir::Library)> = std::sync::OnceLock::new();
+    LIB.get_or_init(|| {
+        let sources = regc::source::load_library(&repo().join("regimes")).unwrap();
+        let c = regc::compile(&sources);
+        assert!(!c.has_errors(), "the library compiles");
+        (sources, c.library)
+    })
+}
+
+/// The PostgreSQL server of the tests: `REGC_TEST_POSTGRES`, else
+/// 127.0.0.1:5432, user postgres, database test.
+pub fn postgres_url() -> String {
+    std::env::var("REGC_TEST_POSTGRES")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_string())
+}
+
+/// A fresh PostgreSQL schema of its own for one test, dropped on drop.
+/// `None` (after a note on stderr) if no server answers, except under
+/// `CI=true`, where a missing database fails the test.
+pub struct PgSchema {
+    pub name: String,
+    pub url: String,
+}
+
+impl PgSchema {
+    pub fn new(tag: &str) -> Option<PgSchema> {
+        static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let base = postgres_url();
+        let mut admin = match postgres::Client::connect(&base, postgres::NoTls) {
+            Ok(c) => c,
+            Err(e) => {
+                if std::env::var("CI").is_ok_and(|v| v == "true") {
+                    panic!("CI=true and PostgreSQL is not reachable at {base}: {e}");
+                }
+                eprintln!("skipped: PostgreSQL is not reachable at {base}: {e}");
+                return None;
+            }
+        };
+        let n = N.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let name = format!("t_{tag}_{}_{n}", std::process::id());
+        admin
+            .batch_execute(&format!(
+                "DROP SCHEMA IF EXISTS \"{name}\" CASCADE; CREATE SCHEMA \"{name}\";"
+            ))
+            .unwrap();
+        let sep = if base.contains('?') { '&' } else { '?' };
+        let url = format!("{base}{sep}options=-csearch_path%3D{name}");
+        Some(PgSchema { name, url })
+    }
+
+    pub fn client(&self) -> postgres::Client {
+        postgres::Client::connect(&self.url, postgres::NoTls).unwrap()
+    }
+}
+
+impl Drop for PgSchema {
+    fn drop(&mut self) {
+        if let Ok(mut c) = postgres::Client::connect(&postgres_url(), postgres::NoTls) {
+            let _ = c.batch_execute(&format!("DROP SCHEMA IF EXISTS \"{}\" CASCADE", self.name));
+        }
+    }
+}

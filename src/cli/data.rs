@@ -1,0 +1,337 @@
+//! The commands that move data: `regc import` (and `regc migrate`).
+
+use super::{DiagFormat, load, print_diagnostics, usage_error};
+use crate::db::{self, Conn, Target};
+use crate::submission::{Context, Reader};
+use std::path::PathBuf;
+
+pub struct ImportArgs {
+    pub regime: String,
+    pub files: Vec<PathBuf>,
+    pub db: String,
+    pub lib: PathBuf,
+    pub status: String,
+    pub submitter: Option<String>,
+    pub json: bool,
+}
+
+/// The most problems printed; the rest are counted.
+const SHOWN_ERRORS: usize = 50;
+
+/// Compiles the library at `lib` and finds `code` in it; prints why not.
+pub fn compile_regime(lib: &std::path::Path, color: bool) -> Result<crate::Compilation, i32> {
+    let sources = load(&[lib.to_path_buf()]).map_err(|e| usage_error(&e))?;
+    let c = crate::compile(&sources);
+    if c.has_errors() {
+        print_diagnostics(&c, &sources, DiagFormat::Human, color);
+        errln!(
+            "error: the library has {} error(s); fix them first",
+            c.diagnostics.error_count()
+        );
+        return Err(1);
+    }
+    Ok(c)
+}
+
+pub fn import(args: &ImportArgs, color: bool) -> i32 {
+    let target = match Target::parse(&args.db) {
+        Ok(t) => t,
+        Err(e) => return usage_error(&e),
+    };
+    let c = match compile_regime(&args.lib, color) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let lib = &c.library;
+    let Some(regime) = lib.regimes.iter().find(|r| r.code == args.regime) else {
+        errln!(
+            "error: there is no regime `{}`; {}",
+            args.regime,
+            crate::diagnostic::did_you_mean(
+                &args.regime,
+                "regime",
+                lib.regimes.iter().map(|r| r.code.as_str())
+            )
+        );
+        return 2;
+    };
+    let mut ctx = Context::new(lib, regime);
+    let mut reader = Reader::default();
+    for path in &args.files {
+        let name = crate::source::display_path(path);
+        match std::fs::File::open(path) {
+            Ok(f) => reader.read_csv(&mut ctx, &name, std::io::BufReader::new(f)),
+            Err(e) => return usage_error(&format!("{name}: {e}")),
+        }
+    }
+    if !reader.errors.is_empty() {
+        if args.json {
+            let errors: Vec<serde_json::Value> = reader
+                .errors
+                .iter()
+                .map(|e| {
+                    serde_json::json!({
+                        "file": e.file, "line": e.line, "column": e.column, "message": e.message
+                    })
+                })
+                .collect();
+            outln!(
+                "{}",
+                serde_json::json!({"imported": false, "errors": errors})
+            );
+        } else {
+            for e in reader.errors.iter().take(SHOWN_ERRORS) {
+                errln!("error: {e}");
+            }
+            if reader.errors.len() > SHOWN_ERRORS {
+                errln!("… and {} more", reader.errors.len() - SHOWN_ERRORS);
+            }
+            errln!(
+                "import refused: {} problem(s) in {} row(s) read; nothing was written to {target}",
+                reader.errors.len(),
+                reader.rows
+            );
+        }
+        return 1;
+    }
+    let mut conn = match Conn::open(&target) {
+        Ok(c) => c,
+        Err(e) => return usage_error(&e),
+    };
+    let subs: Vec<&crate::submission::Submission> = reader.submissions.values().collect();
+    let opts = db::import::Options {
+        status: args.status.clone(),
+        submitter: args.submitter.clone(),
+        now: chrono::DateTime::<chrono::Utc>::from(std::time::SystemTime::now())
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+    };
+    let started = std::time::Instant::now();
+    match db::import::import(&mut conn, lib, regime, &ctx.layout, &subs, &opts) {
+        Ok(report) => {
+            let secs = started.elapsed().as_secs_f64();
+            if args.json {
+                outln!(
+                    "{}",
+                    serde_json::json!({
+                        "imported": true, "regime": regime.code, "database": target.to_string(),
+                        "rows_read": reader.rows, "report": report
+                    })
+                );
+            } else {
+                outln!(
+                    "imported {} into {target}: {} new revision(s) ({} correction(s)), {} unchanged; {} row(s) read, {} form row(s) written in {:.2} s",
+                    regime.code,
+                    report.written,
+                    report.corrections,
+                    report.unchanged,
+                    reader.rows,
+                    report.rows,
+                    secs
+                );
+            }
+            0
+        }
+        Err(e) => {
+            if args.json {
+                outln!(
+                    "{}",
+                    serde_json::json!({"imported": false, "database_error": e})
+                );
+            } else {
+                errln!("error: the database refused the import: {e}");
+                errln!("nothing was written to {target} (the transaction was rolled back)");
+            }
+            1
+        }
+    }
+}
+
+pub struct MigrateArgs {
+    pub old: PathBuf,
+    pub new: PathBuf,
+    pub lib: PathBuf,
+    pub regime: Option<String>,
+    pub dialect: crate::sql::Dialect,
+    pub out: Option<PathBuf>,
+    pub allow_destructive: bool,
+}
+
+/// One version for `regc migrate`: a library folder, a file inside a
+/// library, or a file compiled within `lib` in place of the library's file
+/// that declares the same regime. Returns the sources and the regime codes
+/// the path declares (all of the library's for a folder).
+fn version_sources(
+    path: &std::path::Path,
+    lib: &std::path::Path,
+) -> Result<(crate::source::SourceMap, Vec<String>), String> {
+    use crate::source::{self, SourceFile, SourceMap};
+    if !path.exists() {
+        return Err(format!("{}: no such file or folder", path.display()));
+    }
+    let declared = |file: &SourceFile| -> Vec<String> {
+        let mut scratch = crate::diagnostic::Diagnostics::new();
+        crate::syntax::parse_file(crate::source::FileId(0), file, &mut scratch)
+            .regimes
+            .iter()
+            .map(|r| r.code.text.clone())
+            .collect()
+    };
+    let root = source::find_root(path);
+    if path.is_dir() || root.join(source::LIBRARY_MANIFEST).is_file() {
+        let map = source::load_library(&root).map_err(|e| e.to_string())?;
+        let codes = if path.is_dir() {
+            map.iter()
+                .filter(|(_, f)| f.kind == source::FileKind::Regime)
+                .flat_map(|(_, f)| declared(f))
+                .collect()
+        } else {
+            let rel = path
+                .canonicalize()
+                .ok()
+                .and_then(|p| {
+                    let r = root.canonicalize().ok()?;
+                    p.strip_prefix(r)
+                        .ok()
+                        .map(|p| p.to_string_lossy().replace('\\', "/"))
+                })
+                .unwrap_or_default();
+            map.iter()
+                .filter(|(_, f)| f.rel == rel)
+                .flat_map(|(_, f)| declared(f))
+                .collect()
+        };
+        return Ok((map, codes));
+    }
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let overlay = SourceFile::new(source::display_path(path), "overlay.regime", text);
+    let codes = declared(&overlay);
+    let library = source::load_library(lib).map_err(|e| e.to_string())?;
+    // The library's file that declares the same regime is replaced.
+    let replaced = library
+        .iter()
+        .filter(|(_, f)| f.kind == source::FileKind::Regime)
+        .find(|(_, f)| declared(f).iter().any(|c| codes.contains(c)))
+        .map(|(_, f)| f.rel.clone());
+    let mut map = SourceMap::new();
+    for (_, f) in library.iter() {
+        if Some(&f.rel) != replaced.as_ref() {
+            map.add(f.clone());
+        }
+    }
+    let rel = replaced.unwrap_or_else(|| {
+        path.file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    });
+    map.add(SourceFile::new(
+        source::display_path(path),
+        rel,
+        overlay.text,
+    ));
+    Ok((map, codes))
+}
+
+pub fn migrate(args: &MigrateArgs, color: bool) -> i32 {
+    use crate::diagnostic::render;
+    let mut sides = Vec::new();
+    for path in [&args.old, &args.new] {
+        let (sources, codes) = match version_sources(path, &args.lib) {
+            Ok(v) => v,
+            Err(e) => return usage_error(&e),
+        };
+        let c = crate::compile(&sources);
+        if c.has_errors() {
+            print_diagnostics(&c, &sources, DiagFormat::Human, color);
+            errln!("error: {} does not compile; fix it first", path.display());
+            return 1;
+        }
+        sides.push((sources, codes, c.library));
+    }
+    let [(old_src, old_codes, old_lib), (new_src, new_codes, new_lib)] = sides.as_slice() else {
+        return 2;
+    };
+    let code = match (&args.regime, new_codes.as_slice()) {
+        (Some(c), _) => c.clone(),
+        (None, [one]) => one.clone(),
+        (None, []) => return usage_error(&format!("{} declares no regime", args.new.display())),
+        (None, many) => {
+            return usage_error(&format!(
+                "{} declares several regimes ({}): choose one with --regime",
+                args.new.display(),
+                many.join(", ")
+            ));
+        }
+    };
+    let _ = old_codes;
+    let find = |lib: &crate::ir::Library, which: &std::path::Path| -> Result<usize, String> {
+        lib.regimes
+            .iter()
+            .position(|r| r.code == code)
+            .ok_or_else(|| format!("{} has no regime `{code}`", which.display()))
+    };
+    let (old_r, new_r) = match (find(old_lib, &args.old), find(new_lib, &args.new)) {
+        (Ok(o), Ok(n)) => match (old_lib.regimes.get(o), new_lib.regimes.get(n)) {
+            (Some(o), Some(n)) => (o, n),
+            _ => return 2,
+        },
+        (Err(e), _) | (_, Err(e)) => return usage_error(&e),
+    };
+    let result = crate::migrate::migrate(
+        crate::migrate::Version {
+            regime: old_r,
+            sources: old_src,
+        },
+        crate::migrate::Version {
+            regime: new_r,
+            sources: new_src,
+        },
+        args.allow_destructive,
+    );
+    let show = |f: &crate::migrate::Findings| {
+        let text = format!(
+            "{}{}",
+            render::human_all(&f.old, old_src, color),
+            render::human_all(&f.new, new_src, color)
+        );
+        if !text.is_empty() {
+            err!("{text}");
+        }
+    };
+    let m = match result {
+        Ok(m) => m,
+        Err(findings) => {
+            show(&findings);
+            errln!("migration refused: nothing was written");
+            return 1;
+        }
+    };
+    show(&m.warnings);
+    if m.changes.is_empty() {
+        errln!(
+            "{code}: versions {} and {} have the same tables; nothing to migrate",
+            m.from,
+            m.to
+        );
+    } else {
+        errln!("{code}: version {} → {}:", m.from, m.to);
+        for c in &m.changes {
+            errln!("  {c}");
+        }
+    }
+    match &args.out {
+        Some(dir) => {
+            if let Err(e) = std::fs::create_dir_all(dir) {
+                return usage_error(&format!("{}: {e}", dir.display()));
+            }
+            for d in crate::sql::Dialect::ALL {
+                let path = dir.join(format!("migrate.{}.sql", d.name()));
+                if let Err(e) = std::fs::write(&path, m.script(d)) {
+                    return usage_error(&format!("{}: {e}", path.display()));
+                }
+                errln!("wrote {}", path.display());
+            }
+        }
+        None => out!("{}", m.script(args.dialect)),
+    }
+    0
+}

@@ -1,0 +1,579 @@
+//! Reading submissions: CSV files in the long layout (one value per line:
+//! `unit,period,form,record,cell,value`) or the wide one (one line per
+//! unit, period and record, one column per cell), checked against a
+//! regime: known units that report it, periods of its frequency, forms,
+//! entered cells, and values of each cell's type. The result is grouped
+//! into [`Submission`]s; every problem is an [`InputError`] with its file,
+//! line and column. Nothing here writes anywhere (`crate::db` does).
+//!
+//! Layouts (a header line names the columns, in any order):
+//!
+//! * long: `unit`, `period`, `cell`, `value`, and optionally `form` and
+//!   `record`. Without `form`, a cell is written `B01.cargo.month` or is a
+//!   cell id found in exactly one form;
+//! * wide: `unit`, `period`, optionally `form` and `record`, and one
+//!   column per cell, named as in the long layout's `cell`.
+//!
+//! An empty value is a missing one. Grid forms leave `record` empty;
+//! record forms number their records from 1.
+
+use crate::calendar;
+use crate::ir::{self, FormKind};
+use crate::layout::RegimeLayout;
+use crate::value::{self, Value};
+use chrono::NaiveDate;
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+/// The values of one form of one unit for one period.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Submission {
+    pub form: String,
+    pub unit: String,
+    pub period: String,
+    /// The file and line it was first seen on.
+    pub file: String,
+    pub line: u64,
+    /// Grid forms: one record, numbered 0. Record forms: by number.
+    pub records: BTreeMap<u32, BTreeMap<String, Value>>,
+}
+
+impl Submission {
+    /// SHA-256 of the values in a canonical order: equal for equal data,
+    /// whatever the file's layout or line order.
+    pub fn checksum(&self) -> String {
+        let mut text = String::new();
+        for (n, cells) in &self.records {
+            for (cell, v) in cells {
+                text.push_str(&format!("{n}\t{cell}\t{}\n", v.canonical()));
+            }
+        }
+        crate::emit::manifest::sha256(text.as_bytes())
+    }
+
+    pub fn value_count(&self) -> usize {
+        self.records.values().map(BTreeMap::len).sum()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InputError {
+    pub file: String,
+    /// 1-based; 0 when the problem is the file itself.
+    pub line: u64,
+    /// The column's name, when one is at fault.
+    pub column: Option<String>,
+    pub message: String,
+}
+
+impl std::fmt::Display for InputError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.file)?;
+        if self.line > 0 {
+            write!(f, ":{}", self.line)?;
+        }
+        if let Some(c) = &self.column {
+            write!(f, " [{c}]")?;
+        }
+        write!(f, ": {}", self.message)
+    }
+}
+
+/// Where a unit is: its level, and the validity of the edition holding it.
+type Place<'a> = (&'a str, Option<NaiveDate>, Option<NaiveDate>);
+
+/// A value's key: (form, unit, period, record, cell).
+type ValueKey = (String, String, String, u32, String);
+
+/// A wide file's column: its index and the (form, cell) it names.
+type WideColumn = (usize, Result<(String, String), String>);
+
+/// What a regime accepts: its units, periods, forms and codes.
+pub struct Context<'a> {
+    pub regime: &'a ir::Regime,
+    pub layout: RegimeLayout,
+    /// Unit code → (level, valid from, valid to) in each edition holding it.
+    units: HashMap<&'a str, Vec<Place<'a>>>,
+    codes: HashMap<&'a str, HashSet<&'a str>>,
+    periods: HashMap<i32, HashMap<String, (NaiveDate, NaiveDate)>>,
+}
+
+impl<'a> Context<'a> {
+    pub fn new(lib: &'a ir::Library, regime: &'a ir::Regime) -> Context<'a> {
+        let mut units: HashMap<&str, Vec<_>> = HashMap::new();
+        for e in &lib.org.editions {
+            for u in &e.units {
+                units.entry(u.code.as_str()).or_default().push((
+                    u.level.as_str(),
+                    e.valid_from,
+                    e.valid_to,
+                ));
+            }
+        }
+        let codes = lib
+            .codelists
+            .iter()
+            .map(|c| {
+                (
+                    c.code.as_str(),
+                    c.values.iter().map(|v| v.code.as_str()).collect(),
+                )
+            })
+            .collect();
+        Context {
+            regime,
+            layout: crate::layout::regime(regime),
+            units,
+            codes,
+            periods: HashMap::new(),
+        }
+    }
+
+    /// The bounds of a period id of this regime's frequency.
+    /// An ad hoc regime's periods are days (`2025-03-14`, the day reported on).
+    pub fn period(&mut self, id: &str) -> Option<(NaiveDate, NaiveDate)> {
+        if self.regime.frequency == ir::Frequency::AdHoc {
+            let day = NaiveDate::parse_from_str(id, "%Y-%m-%d")
+                .ok()
+                .filter(|_| id.len() == 10)?;
+            return Some((day, day));
+        }
+        let year: i32 = id.get(..4)?.parse().ok()?;
+        let (freq, cutoff) = (self.regime.frequency, self.regime.cutoff);
+        self.periods
+            .entry(year)
+            .or_insert_with(|| {
+                calendar::period_bounds(freq, cutoff, year)
+                    .into_iter()
+                    .map(|(id, s, e)| (id, (s, e)))
+                    .collect()
+            })
+            .get(id)
+            .copied()
+    }
+
+    /// Checks that `unit` exists on `day` and reports this regime.
+    fn check_unit(&self, unit: &str, day: NaiveDate) -> Result<(), String> {
+        let Some(places) = self.units.get(unit) else {
+            return Err(format!("unknown unit `{unit}`"));
+        };
+        let live = places
+            .iter()
+            .find(|(_, from, to)| from.is_none_or(|f| f <= day) && to.is_none_or(|t| day <= t));
+        let Some((level, _, _)) = live else {
+            return Err(format!(
+                "unit `{unit}` does not exist on {day} (the period's cut-off day)"
+            ));
+        };
+        if !self.regime.reporters.iter().any(|r| r == level) {
+            return Err(format!(
+                "unit `{unit}` is a {level}; {} is reported by {}",
+                self.regime.code,
+                self.regime.reporters.join(", ")
+            ));
+        }
+        Ok(())
+    }
+
+    /// The form and cell a column or `cell` value names.
+    fn resolve_cell(&self, form: Option<&str>, name: &str) -> Result<(String, String), String> {
+        let entered = |f: &ir::Form, cell: &str| -> Result<bool, String> {
+            match f.cells.iter().find(|c| c.id == cell) {
+                None => Ok(false),
+                Some(c) if matches!(c.entry, ir::Entry::Computed { .. }) => Err(format!(
+                    "cell `{cell}` of form {} is computed, not entered: leave it out",
+                    f.code
+                )),
+                Some(_) => Ok(true),
+            }
+        };
+        if let Some(code) = form {
+            let f = self.form(code)?;
+            return if entered(f, name)? {
+                Ok((code.to_string(), name.to_string()))
+            } else {
+                Err(self.unknown_cell(f, name))
+            };
+        }
+        if let Some((code, cell)) = name.split_once('.')
+            && let Some(f) = self.regime.forms.iter().find(|f| f.code == code)
+        {
+            return if entered(f, cell)? {
+                Ok((code.to_string(), cell.to_string()))
+            } else {
+                Err(self.unknown_cell(f, cell))
+            };
+        }
+        let mut found = Vec::new();
+        for f in &self.regime.forms {
+            if entered(f, name)? {
+                found.push(f.code.clone());
+            }
+        }
+        match found.as_slice() {
+            [one] => Ok((one.clone(), name.to_string())),
+            [] => Err(format!(
+                "no form of {} has a cell `{name}`",
+                self.regime.code
+            )),
+            many => Err(format!(
+                "cell `{name}` is in forms {}: write it `FORM.{name}`",
+                many.join(", ")
+            )),
+        }
+    }
+
+    fn form(&self, code: &str) -> Result<&'a ir::Form, String> {
+        self.regime
+            .forms
+            .iter()
+            .find(|f| f.code == code)
+            .ok_or_else(|| {
+                let known: Vec<&str> = self.regime.forms.iter().map(|f| f.code.as_str()).collect();
+                format!(
+                    "unknown form `{code}`; {} has {}",
+                    self.regime.code,
+                    known.join(", ")
+                )
+            })
+    }
+
+    fn unknown_cell(&self, f: &ir::Form, cell: &str) -> String {
+        let near = f
+            .cells
+            .iter()
+            .map(|c| (strsim::jaro_winkler(&c.id, cell), &c.id))
+            .filter(|(s, _)| *s > 0.85)
+            .max_by(|a, b| a.0.total_cmp(&b.0))
+            .map(|(_, id)| format!(" (did you mean `{id}`?)"))
+            .unwrap_or_default();
+        format!("form {} has no cell `{cell}`{near}", f.code)
+    }
+
+    fn parse_value(&self, form: &str, cell: &str, text: &str) -> Result<Value, String> {
+        let Some((_, column)) = self.layout.column(form, cell) else {
+            return Err(format!("form {form} has no entered cell `{cell}`"));
+        };
+        let codes = |code: &str| match &column.storage {
+            crate::layout::Storage::Code { codelist } => self
+                .codes
+                .get(codelist.as_str())
+                .is_some_and(|set| set.contains(code)),
+            _ => false,
+        };
+        value::parse(text, &column.storage, column.range.as_ref(), &codes)
+    }
+}
+
+/// The most problems reported per file before giving up on it.
+pub const MAX_ERRORS: usize = 200;
+
+/// Submissions read so far from any number of files, keyed by
+/// (form, unit, period).
+#[derive(Debug, Default)]
+pub struct Reader {
+    pub submissions: BTreeMap<(String, String, String), Submission>,
+    pub errors: Vec<InputError>,
+    pub rows: u64,
+    /// Where each value was given: (form, unit, period, record, cell) → (file, line).
+    seen: HashMap<ValueKey, (String, u64)>,
+}
+
+/// One value of a line, before it is grouped.
+struct Item<'l> {
+    unit: &'l str,
+    period: &'l str,
+    form: Option<&'l str>,
+    record: &'l str,
+    cell: &'l str,
+    value: &'l str,
+    /// The column the value came from (wide layout) or `value`.
+    column: &'l str,
+}
+
+impl Reader {
+    /// Reads one CSV file (long or wide, told by its header).
+    pub fn read_csv(&mut self, ctx: &mut Context, file: &str, input: impl std::io::Read) {
+        let mut csv = csv::ReaderBuilder::new().flexible(false).from_reader(input);
+        let errors_before = self.errors.len();
+        let header = match csv.headers() {
+            Ok(h) => h.clone(),
+            Err(e) => {
+                self.error(file, csv_line(&e), None, csv_message(&e));
+                return;
+            }
+        };
+        let names: Vec<String> = header.iter().map(|h| h.trim().to_string()).collect();
+        let col = |n: &str| names.iter().position(|h| h == n);
+        let (Some(unit), Some(period)) = (col("unit"), col("period")) else {
+            self.error(
+                file,
+                1,
+                None,
+                "the header names no `unit` and `period` columns".to_string(),
+            );
+            return;
+        };
+        let (form, record) = (col("form"), col("record"));
+        let long = match (col("cell"), col("value")) {
+            (Some(c), Some(v)) => Some((c, v)),
+            _ => None,
+        };
+        let mut dup = HashSet::new();
+        for (i, n) in names.iter().enumerate() {
+            if !dup.insert(n) {
+                self.error(
+                    file,
+                    1,
+                    Some(n.clone()),
+                    format!("column `{n}` is named twice"),
+                );
+            }
+            let known = [
+                Some(unit),
+                Some(period),
+                form,
+                record,
+                long.map(|l| l.0),
+                long.map(|l| l.1),
+            ];
+            if long.is_some() && !known.contains(&Some(i)) {
+                self.error(
+                    file,
+                    1,
+                    Some(n.clone()),
+                    format!("unknown column `{n}`: a long file has unit, period, form, record, cell and value"),
+                );
+            }
+        }
+        if self.errors.len() > errors_before {
+            return;
+        }
+        // Wide: resolve each cell column once.
+        let mut wide_columns: Vec<WideColumn> = Vec::new();
+        if long.is_none() {
+            for (i, n) in names.iter().enumerate() {
+                if [Some(unit), Some(period), form, record].contains(&Some(i)) {
+                    continue;
+                }
+                if form.is_some() {
+                    // Resolved per line, against that line's form.
+                    wide_columns.push((i, Ok((String::new(), n.clone()))));
+                } else {
+                    wide_columns.push((i, ctx.resolve_cell(None, n)));
+                }
+            }
+            for (i, r) in &wide_columns {
+                if let Err(e) = r {
+                    self.error(file, 1, names.get(*i).cloned(), e.clone());
+                }
+            }
+            if self.errors.len() > errors_before {
+                return;
+            }
+        }
+        let mut record_buf = csv::StringRecord::new();
+        loop {
+            if self.errors.len() - errors_before >= MAX_ERRORS {
+                self.error(
+                    file,
+                    0,
+                    None,
+                    format!("more than {MAX_ERRORS} problems; stopped reading"),
+                );
+                return;
+            }
+            match csv.read_record(&mut record_buf) {
+                Ok(false) => break,
+                Ok(true) => {}
+                Err(e) => {
+                    self.error(file, csv_line(&e), None, csv_message(&e));
+                    // A malformed line stops the file: what follows may be
+                    // misaligned.
+                    return;
+                }
+            }
+            self.rows += 1;
+            let line = record_buf.position().map_or(0, |p| p.line());
+            let get = |i: Option<usize>| i.and_then(|i| record_buf.get(i)).unwrap_or("").trim();
+            let (u, p, f, r) = (
+                get(Some(unit)),
+                get(Some(period)),
+                form.map(|i| get(Some(i))),
+                get(record),
+            );
+            match long {
+                Some((c, v)) => {
+                    let item = Item {
+                        unit: u,
+                        period: p,
+                        form: f,
+                        record: r,
+                        cell: get(Some(c)),
+                        value: record_buf.get(v).unwrap_or(""),
+                        column: "value",
+                    };
+                    self.add(ctx, file, line, item);
+                }
+                None => {
+                    for (i, resolved) in &wide_columns {
+                        let Ok((rf, cell)) = resolved else { continue };
+                        let text = record_buf.get(*i).unwrap_or("");
+                        if text.trim().is_empty() {
+                            continue;
+                        }
+                        let item = Item {
+                            unit: u,
+                            period: p,
+                            form: f.or((!rf.is_empty()).then_some(rf.as_str())),
+                            record: r,
+                            cell,
+                            value: text,
+                            column: names.get(*i).map_or("", String::as_str),
+                        };
+                        self.add(ctx, file, line, item);
+                    }
+                }
+            }
+        }
+    }
+
+    fn error(&mut self, file: &str, line: u64, column: Option<String>, message: String) {
+        self.errors.push(InputError {
+            file: file.to_string(),
+            line,
+            column,
+            message,
+        });
+    }
+
+    fn add(&mut self, ctx: &mut Context, file: &str, line: u64, item: Item) {
+        let at = |column: &str| Some(column.to_string());
+        if item.unit.is_empty() {
+            return self.error(file, line, at("unit"), "no unit".into());
+        }
+        let Some((_, cutoff)) = ctx.period(item.period) else {
+            return self.error(
+                file,
+                line,
+                at("period"),
+                format!(
+                    "`{}` is not a {} period of {} (e.g. {})",
+                    item.period,
+                    ctx.regime.frequency.name(),
+                    ctx.regime.code,
+                    period_example(ctx.regime.frequency)
+                ),
+            );
+        };
+        if let Err(e) = ctx.check_unit(item.unit, cutoff) {
+            return self.error(file, line, at("unit"), e);
+        }
+        let (form, cell) = match ctx.resolve_cell(item.form.filter(|f| !f.is_empty()), item.cell) {
+            Ok(fc) => fc,
+            Err(e) => {
+                let column = if item.column == "value" {
+                    "cell"
+                } else {
+                    item.column
+                };
+                return self.error(file, line, at(column), e);
+            }
+        };
+        let kind = ctx.form(&form).map(|f| f.kind).unwrap_or(FormKind::Grid);
+        let record = match (kind, item.record) {
+            (FormKind::Grid, "") => 0,
+            (FormKind::Grid, r) => {
+                return self.error(
+                    file,
+                    line,
+                    at("record"),
+                    format!("form {form} is a grid: leave `record` empty (found `{r}`)"),
+                );
+            }
+            (FormKind::Records, r) => match r.parse::<u32>() {
+                Ok(n) if n >= 1 => n,
+                _ => {
+                    return self.error(
+                        file,
+                        line,
+                        at("record"),
+                        format!(
+                            "form {form} holds records: `record` must be 1, 2, … (found `{r}`)"
+                        ),
+                    );
+                }
+            },
+        };
+        if item.value.trim().is_empty() {
+            return;
+        }
+        let value = match ctx.parse_value(&form, &cell, item.value) {
+            Ok(v) => v,
+            Err(e) => {
+                return self.error(file, line, at(item.column), format!("{form}.{cell}: {e}"));
+            }
+        };
+        let key = (
+            form.clone(),
+            item.unit.to_string(),
+            item.period.to_string(),
+            record,
+            cell.clone(),
+        );
+        if let Some((f0, l0)) = self.seen.get(&key) {
+            return self.error(
+                file,
+                line,
+                at(item.column),
+                format!(
+                    "{form}.{cell} of {} for {} is given twice (first at {f0}:{l0})",
+                    item.unit, item.period
+                ),
+            );
+        }
+        self.seen.insert(key, (file.to_string(), line));
+        let sub = self
+            .submissions
+            .entry((form.clone(), item.unit.to_string(), item.period.to_string()))
+            .or_insert_with(|| Submission {
+                form,
+                unit: item.unit.to_string(),
+                period: item.period.to_string(),
+                file: file.to_string(),
+                line,
+                records: BTreeMap::new(),
+            });
+        sub.records.entry(record).or_default().insert(cell, value);
+    }
+}
+
+fn period_example(f: ir::Frequency) -> &'static str {
+    match f {
+        ir::Frequency::Daily => "2025-03-14",
+        ir::Frequency::Weekly => "2025-W11",
+        ir::Frequency::Monthly => "2025-03",
+        ir::Frequency::Quarterly => "2025-Q1",
+        ir::Frequency::SixMonthly => "2025-H1",
+        ir::Frequency::NineMonthly => "2025-9M",
+        ir::Frequency::Annual => "2025",
+        ir::Frequency::AdHoc => "2025-03-14, the day reported on",
+    }
+}
+
+fn csv_line(e: &csv::Error) -> u64 {
+    e.position().map_or(0, |p| p.line())
+}
+
+fn csv_message(e: &csv::Error) -> String {
+    match e.kind() {
+        csv::ErrorKind::Utf8 { err, .. } => format!(
+            "not UTF-8 text (field {}): save the file as UTF-8",
+            err.field() + 1
+        ),
+        csv::ErrorKind::UnequalLengths {
+            expected_len, len, ..
+        } => format!("{len} fields where the header has {expected_len}"),
+        csv::ErrorKind::Io(e) => format!("cannot read: {e}"),
+        _ => e.to_string(),
+    }
+}
