@@ -120,7 +120,12 @@ impl Conn {
             }
             Target::Postgres(url) => postgres::Client::connect(url, postgres::NoTls)
                 .map(|c| Conn::Postgres(Box::new(c)))
-                .map_err(|e| format!("cannot connect to {target}: {e}")),
+                .map_err(|e| {
+                    let cause = std::error::Error::source(&e)
+                        .map(|s| format!(": {s}"))
+                        .unwrap_or_default();
+                    format!("cannot connect to {target}: {e}{cause}")
+                }),
         }
     }
 

@@ -114,7 +114,11 @@ enum Fit {
     Narrowed(String),
 }
 
-pub fn migrate(old: Version, new: Version, allow_destructive: bool) -> Result<Migration, Box<Findings>> {
+pub fn migrate(
+    old: Version,
+    new: Version,
+    allow_destructive: bool,
+) -> Result<Migration, Box<Findings>> {
     let (lo, ln) = (layout::regime(old.regime), layout::regime(new.regime));
     let mut problems = Findings::default();
     let mut changes = Vec::new();

@@ -23,6 +23,7 @@ use crate::layout::RegimeLayout;
 use crate::value::{self, Value};
 use chrono::NaiveDate;
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
 
 /// The values of one form of one unit for one period.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,8 +34,11 @@ pub struct Submission {
     /// The file and line it was first seen on.
     pub file: String,
     pub line: u64,
-    /// Grid forms: one record, numbered 0. Record forms: by number.
-    pub records: BTreeMap<u32, BTreeMap<String, Value>>,
+    /// The form's entered cells, in layout order: the slots of `records`.
+    pub cells: Arc<Vec<String>>,
+    /// Grid forms: one record, numbered 0. Record forms: by number. Each
+    /// record has one slot per entered cell, `None` where missing.
+    pub records: BTreeMap<u32, Vec<Option<Value>>>,
 }
 
 impl Submission {
@@ -42,16 +46,32 @@ impl Submission {
     /// whatever the file's layout or line order.
     pub fn checksum(&self) -> String {
         let mut text = String::new();
-        for (n, cells) in &self.records {
-            for (cell, v) in cells {
+        for (n, values) in &self.records {
+            let mut named: Vec<(&str, &Value)> = self
+                .cells
+                .iter()
+                .zip(values)
+                .filter_map(|(c, v)| Some((c.as_str(), v.as_ref()?)))
+                .collect();
+            named.sort_by_key(|(c, _)| *c);
+            for (cell, v) in named {
                 text.push_str(&format!("{n}\t{cell}\t{}\n", v.canonical()));
             }
         }
         crate::emit::manifest::sha256(text.as_bytes())
     }
 
+    /// The value of `cell` in record `n` (0 for a grid form).
+    pub fn get(&self, n: u32, cell: &str) -> Option<&Value> {
+        let slot = self.cells.iter().position(|c| c == cell)?;
+        self.records.get(&n)?.get(slot)?.as_ref()
+    }
+
     pub fn value_count(&self) -> usize {
-        self.records.values().map(BTreeMap::len).sum()
+        self.records
+            .values()
+            .map(|r| r.iter().filter(|v| v.is_some()).count())
+            .sum()
     }
 }
 
@@ -81,9 +101,6 @@ impl std::fmt::Display for InputError {
 /// Where a unit is: its level, and the validity of the edition holding it.
 type Place<'a> = (&'a str, Option<NaiveDate>, Option<NaiveDate>);
 
-/// A value's key: (form, unit, period, record, cell).
-type ValueKey = (String, String, String, u32, String);
-
 /// A wide file's column: its index and the (form, cell) it names.
 type WideColumn = (usize, Result<(String, String), String>);
 
@@ -95,6 +112,15 @@ pub struct Context<'a> {
     units: HashMap<&'a str, Vec<Place<'a>>>,
     codes: HashMap<&'a str, HashSet<&'a str>>,
     periods: HashMap<i32, HashMap<String, (NaiveDate, NaiveDate)>>,
+    /// Per form: its entered cells (the slots of a record) and their index.
+    slots: HashMap<String, FormSlots>,
+}
+
+/// The entered cells of a form, in layout order.
+struct FormSlots {
+    names: Arc<Vec<String>>,
+    index: HashMap<String, usize>,
+    columns: Vec<crate::layout::Column>,
 }
 
 impl<'a> Context<'a> {
@@ -119,12 +145,29 @@ impl<'a> Context<'a> {
                 )
             })
             .collect();
+        let layout = crate::layout::regime(regime);
+        let mut slots: HashMap<String, FormSlots> = HashMap::new();
+        for t in &layout.tables {
+            let f = slots.entry(t.form.clone()).or_insert_with(|| FormSlots {
+                names: Arc::new(Vec::new()),
+                index: HashMap::new(),
+                columns: Vec::new(),
+            });
+            for c in &t.columns {
+                f.index.insert(c.cell.clone(), f.columns.len());
+                f.columns.push(c.clone());
+            }
+        }
+        for f in slots.values_mut() {
+            f.names = Arc::new(f.columns.iter().map(|c| c.cell.clone()).collect());
+        }
         Context {
             regime,
-            layout: crate::layout::regime(regime),
+            layout,
             units,
             codes,
             periods: HashMap::new(),
+            slots,
         }
     }
 
@@ -176,6 +219,14 @@ impl<'a> Context<'a> {
 
     /// The form and cell a column or `cell` value names.
     fn resolve_cell(&self, form: Option<&str>, name: &str) -> Result<(String, String), String> {
+        if let Some(code) = form
+            && self
+                .slots
+                .get(code)
+                .is_some_and(|f| f.index.contains_key(name))
+        {
+            return Ok((code.to_string(), name.to_string()));
+        }
         let entered = |f: &ir::Form, cell: &str| -> Result<bool, String> {
             match f.cells.iter().find(|c| c.id == cell) {
                 None => Ok(false),
@@ -249,8 +300,13 @@ impl<'a> Context<'a> {
         format!("form {} has no cell `{cell}`{near}", f.code)
     }
 
-    fn parse_value(&self, form: &str, cell: &str, text: &str) -> Result<Value, String> {
-        let Some((_, column)) = self.layout.column(form, cell) else {
+    /// The slot of an entered cell and its parsed value.
+    fn parse_value(&self, form: &str, cell: &str, text: &str) -> Result<(usize, Value), String> {
+        let Some((slot, column)) = self.slots.get(form).and_then(|f| {
+            f.index
+                .get(cell)
+                .and_then(|i| Some((*i, f.columns.get(*i)?)))
+        }) else {
             return Err(format!("form {form} has no entered cell `{cell}`"));
         };
         let codes = |code: &str| match &column.storage {
@@ -260,7 +316,7 @@ impl<'a> Context<'a> {
                 .is_some_and(|set| set.contains(code)),
             _ => false,
         };
-        value::parse(text, &column.storage, column.range.as_ref(), &codes)
+        value::parse(text, &column.storage, column.range.as_ref(), &codes).map(|v| (slot, v))
     }
 }
 
@@ -274,8 +330,13 @@ pub struct Reader {
     pub submissions: BTreeMap<(String, String, String), Submission>,
     pub errors: Vec<InputError>,
     pub rows: u64,
-    /// Where each value was given: (form, unit, period, record, cell) → (file, line).
-    seen: HashMap<ValueKey, (String, u64)>,
+    /// Where each value was given, parallel to the submissions' slots:
+    /// (form, unit, period) → record → slot → (file, line).
+    lines: HashMap<(String, String, String), HashMap<u32, Vec<u64>>>,
+    files: Vec<String>,
+    /// The last (unit, period) checked: files list a submission's values
+    /// together, so most lines repeat it.
+    last_checked: Option<(String, String)>,
 }
 
 /// One value of a line, before it is grouped.
@@ -302,6 +363,16 @@ impl Reader {
                 return;
             }
         };
+        if header.is_empty() || header.iter().all(|h| h.trim().is_empty()) {
+            self.error(
+                file,
+                1,
+                None,
+                "the file is empty: expected a header line (unit,period,form,record,cell,value)"
+                    .to_string(),
+            );
+            return;
+        }
         let names: Vec<String> = header.iter().map(|h| h.trim().to_string()).collect();
         let col = |n: &str| names.iter().position(|h| h == n);
         let (Some(unit), Some(period)) = (col("unit"), col("period")) else {
@@ -451,22 +522,29 @@ impl Reader {
         if item.unit.is_empty() {
             return self.error(file, line, at("unit"), "no unit".into());
         }
-        let Some((_, cutoff)) = ctx.period(item.period) else {
-            return self.error(
-                file,
-                line,
-                at("period"),
-                format!(
-                    "`{}` is not a {} period of {} (e.g. {})",
-                    item.period,
-                    ctx.regime.frequency.name(),
-                    ctx.regime.code,
-                    period_example(ctx.regime.frequency)
-                ),
-            );
-        };
-        if let Err(e) = ctx.check_unit(item.unit, cutoff) {
-            return self.error(file, line, at("unit"), e);
+        let cached = self
+            .last_checked
+            .as_ref()
+            .is_some_and(|(u, p)| u == item.unit && p == item.period);
+        if !cached {
+            let Some((_, cutoff)) = ctx.period(item.period) else {
+                return self.error(
+                    file,
+                    line,
+                    at("period"),
+                    format!(
+                        "`{}` is not a {} period of {} (e.g. {})",
+                        item.period,
+                        ctx.regime.frequency.name(),
+                        ctx.regime.code,
+                        period_example(ctx.regime.frequency)
+                    ),
+                );
+            };
+            if let Err(e) = ctx.check_unit(item.unit, cutoff) {
+                return self.error(file, line, at("unit"), e);
+            }
+            self.last_checked = Some((item.unit.to_string(), item.period.to_string()));
         }
         let (form, cell) = match ctx.resolve_cell(item.form.filter(|f| !f.is_empty()), item.cell) {
             Ok(fc) => fc,
@@ -507,43 +585,69 @@ impl Reader {
         if item.value.trim().is_empty() {
             return;
         }
-        let value = match ctx.parse_value(&form, &cell, item.value) {
+        let (slot, value) = match ctx.parse_value(&form, &cell, item.value) {
             Ok(v) => v,
             Err(e) => {
                 return self.error(file, line, at(item.column), format!("{form}.{cell}: {e}"));
             }
         };
-        let key = (
-            form.clone(),
-            item.unit.to_string(),
-            item.period.to_string(),
-            record,
-            cell.clone(),
-        );
-        if let Some((f0, l0)) = self.seen.get(&key) {
+        let Some(slots) = ctx.slots.get(&form) else {
+            return;
+        };
+        let width = slots.names.len();
+        let key = (form, item.unit.to_string(), item.period.to_string());
+        if !self.files.iter().any(|f| f == file) {
+            self.files.push(file.to_string());
+        }
+        let file_no = self.files.iter().position(|f| f == file).unwrap_or(0) as u64;
+        let lines = self
+            .lines
+            .entry(key.clone())
+            .or_default()
+            .entry(record)
+            .or_insert_with(|| vec![0; width]);
+        if let Some(first) = lines.get(slot).copied().filter(|l| *l != 0) {
+            let (f0, l0) = (
+                self.files
+                    .get((first >> 40) as usize)
+                    .cloned()
+                    .unwrap_or_default(),
+                first & ((1 << 40) - 1),
+            );
             return self.error(
                 file,
                 line,
                 at(item.column),
                 format!(
-                    "{form}.{cell} of {} for {} is given twice (first at {f0}:{l0})",
-                    item.unit, item.period
+                    "{}.{cell} of {} for {} is given twice (first at {f0}:{l0})",
+                    key.0, key.1, key.2
                 ),
             );
         }
-        self.seen.insert(key, (file.to_string(), line));
+        if let Some(l) = lines.get_mut(slot) {
+            *l = (file_no << 40) | line;
+        }
+        let names = slots.names.clone();
         let sub = self
             .submissions
-            .entry((form.clone(), item.unit.to_string(), item.period.to_string()))
-            .or_insert_with(|| Submission {
-                form,
-                unit: item.unit.to_string(),
-                period: item.period.to_string(),
+            .entry(key)
+            .or_insert_with_key(|(form, unit, period)| Submission {
+                form: form.clone(),
+                unit: unit.clone(),
+                period: period.clone(),
                 file: file.to_string(),
                 line,
+                cells: names,
                 records: BTreeMap::new(),
             });
-        sub.records.entry(record).or_default().insert(cell, value);
+        if let Some(v) = sub
+            .records
+            .entry(record)
+            .or_insert_with(|| vec![None; width])
+            .get_mut(slot)
+        {
+            *v = Some(value);
+        }
     }
 }
 

@@ -702,7 +702,11 @@ fn write_submissions(
             s.period.as_str().into(),
             SqlValue::Int(revision),
             opts.status.as_str().into(),
-            opts.now.as_str().into(),
+            if opts.status == "draft" {
+                SqlValue::Null
+            } else {
+                opts.now.as_str().into()
+            },
             if approved {
                 opts.now.as_str().into()
             } else {
@@ -712,28 +716,35 @@ fn write_submissions(
             checksum.into(),
             format!("{}:{}", s.file, s.line).into(),
         ]);
+        // A form's slots are its tables' columns, part after part.
+        let mut offset = 0;
         for t in layout.form_tables(&s.form) {
+            let width = t.columns.len();
             let Some((_, rows)) = tables.get_mut(t.name.as_str()) else {
+                offset += width;
                 continue;
             };
-            let records: Vec<(u32, Option<&BTreeMap<String, Value>>)> = match t.kind {
+            let records: Vec<(u32, Option<&Vec<Option<Value>>>)> = match t.kind {
                 ir::FormKind::Grid => vec![(0, s.records.get(&0))],
                 ir::FormKind::Records => s.records.iter().map(|(n, v)| (*n, Some(v))).collect(),
             };
             for (n, values) in records {
-                let mut row = vec![SqlValue::Int(next_id)];
+                let mut row = Vec::with_capacity(width + 2);
+                row.push(SqlValue::Int(next_id));
                 if t.kind == ir::FormKind::Records {
                     row.push(SqlValue::Int(i64::from(n)));
                 }
-                for c in &t.columns {
+                for (i, c) in t.columns.iter().enumerate() {
                     row.push(
                         values
-                            .and_then(|v| v.get(&c.cell))
+                            .and_then(|v| v.get(offset + i))
+                            .and_then(Option::as_ref)
                             .map_or(SqlValue::Null, |v| sql_value(v, &c.storage, d)),
                     );
                 }
                 rows.push(row);
             }
+            offset += width;
         }
     }
     conn.write_rows(
