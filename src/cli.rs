@@ -130,6 +130,24 @@ pub enum Command {
         #[arg(long, default_value = "human")]
         format: ReportFormat,
     },
+    /// Check submissions against every rule of a regime and report each
+    /// violation; exit 1 if any has error severity.
+    Validate {
+        /// The regime's code, e.g. transport.seaport_cargo.
+        regime: String,
+        /// CSV files of submissions (long or wide).
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// A database (sqlite:PATH or postgres://…) of earlier submissions,
+        /// read by rules on other periods (@previous, year to date).
+        #[arg(long)]
+        history: Option<String>,
+        /// The library folder.
+        #[arg(long, default_value = "regimes")]
+        lib: PathBuf,
+        #[arg(long, default_value = "human")]
+        format: ValidateFormat,
+    },
     /// Print the SQL that moves a database from one version of a regime
     /// to another. Refuses changes that would lose data (E0601–E0604)
     /// unless --allow-destructive.
@@ -186,6 +204,13 @@ pub enum DiagFormat {
 pub enum ListFormat {
     Table,
     Json,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ValidateFormat {
+    Human,
+    Json,
+    Csv,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -255,6 +280,13 @@ pub fn run(cli: Cli) -> i32 {
             format,
         } => schedule(&regime, &paths, year, format, color),
         Command::Fmt { paths, check } => fmt(&paths, check, color),
+        Command::Validate {
+            regime,
+            files,
+            history,
+            lib,
+            format,
+        } => data::validate(&regime, &files, history.as_deref(), &lib, format, color),
         Command::Migrate {
             old,
             new,
@@ -578,12 +610,20 @@ pub fn artifacts(
             format!("{}/README.md", r.code),
             crate::emit::docs::regime_readme(lib, r),
         ));
+        out.push((
+            format!("{}/rules.json", r.code),
+            erased::Json::to_json(&crate::emit::rules::rules_file(lib, r))?,
+        ));
         let layout = crate::layout::regime(r);
         for d in crate::sql::Dialect::ALL {
             let sql = crate::emit::schema::regime(r, &layout, d).map_err(|e| e.to_string())?;
             out.push((format!("{}/schema.{}.sql", r.code, d.name()), sql));
         }
     }
+    out.push((
+        "rules.schema.json".to_string(),
+        crate::emit::rules::SCHEMA.to_string(),
+    ));
     for d in crate::sql::Dialect::ALL {
         let sql = crate::emit::schema::core(lib, d).map_err(|e| e.to_string())?;
         out.push((format!("core.schema.{}.sql", d.name()), sql));

@@ -3,6 +3,7 @@
 //! Bulk writes use `COPY … FROM STDIN` on PostgreSQL and one prepared
 //! statement in one transaction on SQLite.
 
+pub mod history;
 pub mod import;
 
 use crate::sql::{Dialect, ident};

@@ -5,10 +5,12 @@
 //! |---|---|---|
 //! | documentation | [`docs`] | `generated/<regime>/README.md`, `generated/index.md` |
 //! | database schemas | [`schema`] | `generated/core.schema.{postgres,sqlite}.sql`, `generated/<regime>/schema.{postgres,sqlite}.sql` |
+//! | rule IR | [`rules`] | `generated/<regime>/rules.json`, `generated/rules.schema.json` |
 //! | manifest | [`manifest`] | `generated/manifest.json` |
 
 pub mod docs;
 pub mod manifest;
+pub mod rules;
 pub mod schema;
 
 /// The files written for each regime, in `generated/<regime>/`.
@@ -16,6 +18,7 @@ pub const REGIME_ARTIFACTS: &[&str] = &[
     "README.md",
     "calendar.json",
     "ir.json",
+    "rules.json",
     "schema.postgres.sql",
     "schema.sqlite.sql",
 ];

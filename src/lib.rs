@@ -26,6 +26,7 @@ pub mod data;
 pub mod db;
 pub mod diagnostic;
 pub mod emit;
+pub mod eval;
 pub mod fmt;
 pub mod ir;
 pub mod layout;
@@ -36,6 +37,7 @@ pub mod sql;
 pub mod submission;
 pub mod syntax;
 pub mod synth;
+pub mod validate;
 pub mod value;
 
 use diagnostic::Diagnostics;

@@ -83,6 +83,20 @@ pub struct InputError {
     /// The column's name, when one is at fault.
     pub column: Option<String>,
     pub message: String,
+    /// A value that breaks its cell's type, range or codelist: for
+    /// `regc validate` a violation of a derived rule, not a bad file.
+    pub value: Option<BadValue>,
+}
+
+/// Where a bad value is and which derived rule it breaks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BadValue {
+    pub problem: value::Problem,
+    pub form: String,
+    pub cell: String,
+    pub unit: String,
+    pub period: String,
+    pub record: u32,
 }
 
 impl std::fmt::Display for InputError {
@@ -301,13 +315,18 @@ impl<'a> Context<'a> {
     }
 
     /// The slot of an entered cell and its parsed value.
-    fn parse_value(&self, form: &str, cell: &str, text: &str) -> Result<(usize, Value), String> {
+    fn parse_value(
+        &self,
+        form: &str,
+        cell: &str,
+        text: &str,
+    ) -> Result<(usize, Value), (Option<value::Problem>, String)> {
         let Some((slot, column)) = self.slots.get(form).and_then(|f| {
             f.index
                 .get(cell)
                 .and_then(|i| Some((*i, f.columns.get(*i)?)))
         }) else {
-            return Err(format!("form {form} has no entered cell `{cell}`"));
+            return Err((None, format!("form {form} has no entered cell `{cell}`")));
         };
         let codes = |code: &str| match &column.storage {
             crate::layout::Storage::Code { codelist } => self
@@ -316,7 +335,9 @@ impl<'a> Context<'a> {
                 .is_some_and(|set| set.contains(code)),
             _ => false,
         };
-        value::parse(text, &column.storage, column.range.as_ref(), &codes).map(|v| (slot, v))
+        value::parse(text, &column.storage, column.range.as_ref(), &codes)
+            .map(|v| (slot, v))
+            .map_err(|(p, e)| (Some(p), e))
     }
 }
 
@@ -514,6 +535,7 @@ impl Reader {
             line,
             column,
             message,
+            value: None,
         });
     }
 
@@ -587,8 +609,19 @@ impl Reader {
         }
         let (slot, value) = match ctx.parse_value(&form, &cell, item.value) {
             Ok(v) => v,
-            Err(e) => {
-                return self.error(file, line, at(item.column), format!("{form}.{cell}: {e}"));
+            Err((problem, e)) => {
+                self.error(file, line, at(item.column), format!("{form}.{cell}: {e}"));
+                if let (Some(problem), Some(last)) = (problem, self.errors.last_mut()) {
+                    last.value = Some(BadValue {
+                        problem,
+                        form,
+                        cell,
+                        unit: item.unit.to_string(),
+                        period: item.period.to_string(),
+                        record,
+                    });
+                }
+                return;
             }
         };
         let Some(slots) = ctx.slots.get(&form) else {

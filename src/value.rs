@@ -155,15 +155,77 @@ impl Value {
     }
 }
 
+/// Which derived rule a bad value breaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Problem {
+    /// Not a value of the cell's type (digits, scale, length, date…).
+    Type,
+    /// Outside the cell's `range`.
+    Range,
+    /// Not a code of the cell's codelist.
+    Codelist,
+}
+
+impl Problem {
+    pub fn name(self) -> &'static str {
+        match self {
+            Problem::Type => "type",
+            Problem::Range => "range",
+            Problem::Codelist => "codelist",
+        }
+    }
+}
+
 /// Parses the text of a submitted value for a cell stored as `storage`,
 /// within `range`. `codes` says whether a code exists in the cell's list.
-/// The error says what is wrong in words for the reporter.
+/// The error says what is wrong in words for the reporter, and which
+/// derived rule it breaks.
 pub fn parse(
     text: &str,
     storage: &Storage,
     range: Option<&crate::ir::Range>,
     codes: &dyn Fn(&str) -> bool,
-) -> Result<Value, String> {
+) -> Result<Value, (Problem, String)> {
+    parse_typed(text, storage, codes)
+        .map_err(|e| (Problem::Type, e))
+        .and_then(|(v, code_ok)| {
+            if !code_ok {
+                let Storage::Code { codelist } = storage else {
+                    return Err((Problem::Type, String::new()));
+                };
+                return Err((
+                    Problem::Codelist,
+                    format!("`{}` is not a code of the list {codelist}", shorten(text)),
+                ));
+            }
+            check_range(v, range).map_err(|e| (Problem::Range, e))
+        })
+}
+
+fn check_range(value: Value, range: Option<&crate::ir::Range>) -> Result<Value, String> {
+    if let Some(r) = range {
+        let number = match &value {
+            Value::Integer(n) => Some(Decimal::from_int(*n)),
+            Value::Decimal(d) => Some(*d),
+            _ => None,
+        };
+        if let (Some(n), Some(lo), Some(hi)) =
+            (number, Decimal::parse(&r.min), Decimal::parse(&r.max))
+            && (n < lo || n > hi)
+        {
+            return Err(format!("{n} is outside the range {}..{}", r.min, r.max));
+        }
+    }
+    Ok(value)
+}
+
+/// The value of its type, and whether a code is in its list.
+fn parse_typed(
+    text: &str,
+    storage: &Storage,
+    codes: &dyn Fn(&str) -> bool,
+) -> Result<(Value, bool), String> {
     let value = match storage {
         Storage::Integer => {
             let d = Decimal::parse(text)
@@ -214,30 +276,9 @@ pub fn parse(
             "false" | "0" => false,
             _ => return Err(format!("`{}` is not true or false", shorten(text))),
         }),
-        Storage::Code { codelist } => {
-            if !codes(text) {
-                return Err(format!(
-                    "`{}` is not a code of the list {codelist}",
-                    shorten(text)
-                ));
-            }
-            Value::Code(text.to_string())
-        }
+        Storage::Code { .. } => return Ok((Value::Code(text.to_string()), codes(text))),
     };
-    if let Some(r) = range {
-        let number = match &value {
-            Value::Integer(n) => Some(Decimal::from_int(*n)),
-            Value::Decimal(d) => Some(*d),
-            _ => None,
-        };
-        if let (Some(n), Some(lo), Some(hi)) =
-            (number, Decimal::parse(&r.min), Decimal::parse(&r.max))
-            && (n < lo || n > hi)
-        {
-            return Err(format!("{n} is outside the range {}..{}", r.min, r.max));
-        }
-    }
-    Ok(value)
+    Ok((value, true))
 }
 
 /// A value quoted in a message: at most 40 characters.

@@ -335,3 +335,163 @@ pub fn migrate(args: &MigrateArgs, color: bool) -> i32 {
     }
     0
 }
+
+pub fn validate(
+    code: &str,
+    files: &[PathBuf],
+    history: Option<&str>,
+    lib: &std::path::Path,
+    format: super::ValidateFormat,
+    color: bool,
+) -> i32 {
+    use crate::validate::Violation;
+    let c = match compile_regime(lib, color) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let library = &c.library;
+    let Some(regime) = library.regimes.iter().find(|r| r.code == code) else {
+        errln!(
+            "error: there is no regime `{code}`; {}",
+            crate::diagnostic::did_you_mean(
+                code,
+                "regime",
+                library.regimes.iter().map(|r| r.code.as_str())
+            )
+        );
+        return 2;
+    };
+    let mut ctx = Context::new(library, regime);
+    let mut reader = Reader::default();
+    for path in files {
+        let name = crate::source::display_path(path);
+        match std::fs::File::open(path) {
+            Ok(f) => reader.read_csv(&mut ctx, &name, std::io::BufReader::new(f)),
+            Err(e) => return usage_error(&format!("{name}: {e}")),
+        }
+    }
+    let (bad_values, problems): (Vec<_>, Vec<_>) =
+        reader.errors.iter().partition(|e| e.value.is_some());
+    if !problems.is_empty() {
+        for e in problems.iter().take(SHOWN_ERRORS) {
+            errln!("error: {e}");
+        }
+        if problems.len() > SHOWN_ERRORS {
+            errln!("… and {} more", problems.len() - SHOWN_ERRORS);
+        }
+        errln!(
+            "cannot validate: {} problem(s) in the files (not submissions of {code} as written)",
+            problems.len()
+        );
+        return 2;
+    }
+    let mut store = crate::eval::Store::default();
+    if let Some(db) = history {
+        let target = match Target::parse(db) {
+            Ok(t) => t,
+            Err(e) => return usage_error(&e),
+        };
+        let mut conn = match Conn::open(&target) {
+            Ok(c) => c,
+            Err(e) => return usage_error(&e),
+        };
+        match db::history::load(&mut conn, regime, &ctx.layout, &mut store) {
+            Ok(n) => errln!("read {n} earlier submission(s) of {code} from {target}"),
+            Err(e) => return usage_error(&format!("{target}: {e}")),
+        }
+    }
+    let mut targets: Vec<(String, String)> = Vec::new();
+    for s in reader.submissions.into_values() {
+        targets.push((s.unit.clone(), s.period.clone()));
+        store.insert(&regime.code, s);
+    }
+    // Units whose every value was bad still get their verdict.
+    for e in &bad_values {
+        if let Some(b) = &e.value {
+            targets.push((b.unit.clone(), b.period.clone()));
+        }
+    }
+    targets.sort();
+    targets.dedup();
+    let bad: Vec<crate::submission::BadValue> =
+        bad_values.iter().filter_map(|e| e.value.clone()).collect();
+    let report = crate::validate::validate(regime, &store, &targets, &bad);
+    let severity = |v: &Violation| match v.severity {
+        crate::ir::Severity::Error => "error",
+        crate::ir::Severity::Warning => "warning",
+        crate::ir::Severity::Info => "info",
+    };
+    match format {
+        super::ValidateFormat::Json => {
+            outln!(
+                "{}",
+                serde_json::to_string_pretty(&serde_json::json!({
+                    "regime": code,
+                    "submissions": targets.len(),
+                    "violations": report.violations,
+                    "summary": {
+                        "errors": report.count(crate::ir::Severity::Error),
+                        "warnings": report.count(crate::ir::Severity::Warning),
+                        "infos": report.count(crate::ir::Severity::Info),
+                        "evaluated": report.evaluated,
+                        "skipped_for_missing_values": report.skipped,
+                        "not_evaluated": report.not_evaluated.iter().map(|(r, why)| serde_json::json!({"rule": r, "why": why})).collect::<Vec<_>>(),
+                    }
+                }))
+                .unwrap_or_default()
+            );
+        }
+        super::ValidateFormat::Csv => {
+            let mut w = csv::Writer::from_writer(std::io::stdout());
+            let _ = w.write_record([
+                "unit", "period", "form", "record", "cell", "rule", "kind", "severity", "message",
+            ]);
+            for v in &report.violations {
+                let _ = w.write_record([
+                    v.unit.as_str(),
+                    &v.period,
+                    &v.form,
+                    &v.record.map(|r| r.to_string()).unwrap_or_default(),
+                    v.cell.as_deref().unwrap_or_default(),
+                    &v.rule,
+                    v.kind,
+                    severity(v),
+                    &v.message,
+                ]);
+            }
+            let _ = w.flush();
+        }
+        super::ValidateFormat::Human => {
+            for v in &report.violations {
+                let record = v.record.map(|r| format!(" record {r}")).unwrap_or_default();
+                let cell = v
+                    .cell
+                    .as_deref()
+                    .map(|c| format!(" {c}"))
+                    .unwrap_or_default();
+                outln!(
+                    "{}: {} {} {}{record}{cell} [{}]: {}",
+                    severity(v),
+                    v.unit,
+                    v.period,
+                    v.form,
+                    v.rule,
+                    v.message
+                );
+            }
+            for (rule, why) in &report.not_evaluated {
+                errln!("note: {rule} not evaluated here: {why}");
+            }
+            errln!(
+                "{code}: {} submission(s) checked: {} error(s), {} warning(s), {} info; {} rule evaluation(s), {} skipped for missing values",
+                targets.len(),
+                report.count(crate::ir::Severity::Error),
+                report.count(crate::ir::Severity::Warning),
+                report.count(crate::ir::Severity::Info),
+                report.evaluated,
+                report.skipped
+            );
+        }
+    }
+    i32::from(report.errors() > 0)
+}

@@ -1,0 +1,626 @@
+//! The Rust evaluator of rules: the typed IR's rules run over submissions
+//! held in memory ([`Store`]). The semantics (missing values, exact
+//! arithmetic, periods) are those of `docs/rules.md`, which the SQL and
+//! JavaScript evaluators share.
+
+pub mod num;
+
+use crate::calendar;
+use crate::ir::{self, BinOp, ExprKind, Func, Missing, PeriodRef, RecordFunc, TimeAgg};
+use crate::submission::Submission;
+use crate::value::Value;
+use chrono::NaiveDate;
+use num::Num;
+use std::collections::HashMap;
+
+/// A value during evaluation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum V {
+    Num(Num),
+    Text(String),
+    Bool(bool),
+    Date(NaiveDate),
+}
+
+impl V {
+    pub fn from_value(v: &Value) -> V {
+        match v {
+            Value::Integer(n) => V::Num(Num::from_i64(*n)),
+            Value::Decimal(d) => V::Num(Num::from(d)),
+            Value::Text(t) | Value::Code(t) => V::Text(t.clone()),
+            Value::Date(d) => V::Date(*d),
+            Value::Bool(b) => V::Bool(*b),
+        }
+    }
+
+    /// As shown in a message.
+    pub fn show(&self) -> String {
+        match self {
+            V::Num(n) => n.to_plain(),
+            V::Text(t) => t.clone(),
+            V::Bool(b) => if *b { "đúng" } else { "sai" }.to_string(),
+            V::Date(d) => d.format("%d/%m/%Y").to_string(),
+        }
+    }
+}
+
+/// Why evaluation stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stop {
+    DivByZero,
+}
+
+type Eval = Result<Option<V>, Stop>;
+
+/// The submissions of any number of regimes, units and periods.
+#[derive(Debug, Default)]
+pub struct Store {
+    /// (regime, form, unit, period) → submission.
+    subs: HashMap<(String, String, String, String), Submission>,
+}
+
+impl Store {
+    pub fn insert(&mut self, regime: &str, s: Submission) {
+        self.subs.insert(
+            (
+                regime.to_string(),
+                s.form.clone(),
+                s.unit.clone(),
+                s.period.clone(),
+            ),
+            s,
+        );
+    }
+
+    pub fn get(&self, regime: &str, form: &str, unit: &str, period: &str) -> Option<&Submission> {
+        self.subs.get(&(
+            regime.to_string(),
+            form.to_string(),
+            unit.to_string(),
+            period.to_string(),
+        ))
+    }
+
+    /// The (unit, period) pairs with a submission of `regime`, sorted.
+    pub fn reports(&self, regime: &str) -> Vec<(String, String)> {
+        let mut out: Vec<(String, String)> = self
+            .subs
+            .keys()
+            .filter(|(r, ..)| r == regime)
+            .map(|(_, _, u, p)| (u.clone(), p.clone()))
+            .collect();
+        out.sort();
+        out.dedup();
+        out
+    }
+
+    pub fn submissions(&self, regime: &str) -> impl Iterator<Item = &Submission> {
+        self.subs
+            .iter()
+            .filter(move |((r, ..), _)| r == regime)
+            .map(|(_, s)| s)
+    }
+}
+
+/// The periods of a regime: previous, same period last year, year to date.
+pub struct Periods {
+    frequency: ir::Frequency,
+    cutoff: ir::Cutoff,
+    years: std::cell::RefCell<HashMap<i32, Vec<String>>>,
+}
+
+impl Periods {
+    pub fn new(r: &ir::Regime) -> Periods {
+        Periods {
+            frequency: r.frequency,
+            cutoff: r.cutoff,
+            years: Default::default(),
+        }
+    }
+
+    fn year_of(id: &str) -> Option<i32> {
+        id.get(..4)?.parse().ok()
+    }
+
+    fn of_year(&self, year: i32) -> Vec<String> {
+        self.years
+            .borrow_mut()
+            .entry(year)
+            .or_insert_with(|| {
+                calendar::period_bounds(self.frequency, self.cutoff, year)
+                    .into_iter()
+                    .map(|(id, _, _)| id)
+                    .collect()
+            })
+            .clone()
+    }
+
+    pub fn shift(&self, id: &str, by: PeriodRef) -> Option<String> {
+        match by {
+            PeriodRef::Current => Some(id.to_string()),
+            PeriodRef::Previous => {
+                let y = Self::year_of(id)?;
+                let list = self.of_year(y);
+                match list.iter().position(|p| p == id)? {
+                    0 => self.of_year(y - 1).last().cloned(),
+                    i => list.get(i - 1).cloned(),
+                }
+            }
+            PeriodRef::SamePeriodLastYear => {
+                let y = Self::year_of(id)?;
+                let candidate = format!("{}{}", y - 1, id.get(4..)?);
+                self.of_year(y - 1).into_iter().find(|p| *p == candidate)
+            }
+        }
+    }
+
+    /// The periods of `id`'s year up to and including it.
+    pub fn year_to_date(&self, id: &str) -> Vec<String> {
+        let Some(y) = Self::year_of(id) else {
+            return Vec::new();
+        };
+        let list = self.of_year(y);
+        match list.iter().position(|p| p == id) {
+            Some(i) => list.into_iter().take(i + 1).collect(),
+            None => Vec::new(),
+        }
+    }
+
+    /// The first period of `id`'s year.
+    pub fn first_of_year(&self, id: &str) -> Option<String> {
+        self.of_year(Self::year_of(id)?).first().cloned()
+    }
+}
+
+/// The outcome of one rule for one unit and period (and record).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Pass,
+    /// Not evaluated: values it reads are missing.
+    Skipped,
+    /// The rule does not hold; the placeholders' values.
+    Fail(Vec<Option<V>>),
+    /// A division by zero stopped the evaluation.
+    DivByZero,
+}
+
+/// Evaluates the rules of one regime.
+pub struct Evaluator<'a> {
+    pub regime: &'a ir::Regime,
+    pub store: &'a Store,
+    pub periods: Periods,
+    cells: HashMap<(&'a str, &'a str), &'a ir::Cell>,
+}
+
+/// Where an evaluation happens.
+#[derive(Clone, Copy)]
+struct At<'s> {
+    unit: &'s str,
+    period: &'s str,
+    /// `for each` rules: the record form and the record's values.
+    record: Option<(&'s str, &'s Submission, u32)>,
+    /// Missing numbers count as zero.
+    zero: bool,
+    tolerance: Option<&'s ir::Tolerance>,
+}
+
+impl<'a> Evaluator<'a> {
+    pub fn new(regime: &'a ir::Regime, store: &'a Store) -> Evaluator<'a> {
+        let mut cells = HashMap::new();
+        for f in &regime.forms {
+            for c in &f.cells {
+                cells.insert((f.code.as_str(), c.id.as_str()), c);
+            }
+        }
+        Evaluator {
+            regime,
+            store,
+            periods: Periods::new(regime),
+            cells,
+        }
+    }
+
+    /// Evaluates `rule` for `unit` and `period` (and, for a `for each`
+    /// rule, every record): one outcome per record (record 0 for
+    /// submission rules).
+    pub fn rule(&self, rule: &ir::Rule, unit: &str, period: &str) -> Vec<(u32, Outcome)> {
+        match &rule.scope {
+            ir::RuleScope::Submission => {
+                let at = At {
+                    unit,
+                    period,
+                    record: None,
+                    zero: false,
+                    tolerance: rule.tolerance.as_ref(),
+                };
+                vec![(0, self.outcome(rule, at))]
+            }
+            ir::RuleScope::EachRecord { form } => {
+                let Some(sub) = self.store.get(&self.regime.code, form, unit, period) else {
+                    return Vec::new();
+                };
+                sub.records
+                    .keys()
+                    .map(|n| {
+                        let at = At {
+                            unit,
+                            period,
+                            record: Some((form.as_str(), sub, *n)),
+                            zero: false,
+                            tolerance: rule.tolerance.as_ref(),
+                        };
+                        (*n, self.outcome(rule, at))
+                    })
+                    .collect()
+            }
+        }
+    }
+
+    fn outcome(&self, rule: &ir::Rule, at: At) -> Outcome {
+        let mut reads = Vec::new();
+        if let Err(Stop::DivByZero) = self.reads(&rule.check, at, &mut reads) {
+            return Outcome::DivByZero;
+        }
+        let missing = reads.iter().filter(|r| !**r).count();
+        let all_missing = !reads.is_empty() && missing == reads.len();
+        let zero = match rule.missing {
+            Missing::SkipIfAny if missing > 0 => return Outcome::Skipped,
+            Missing::SkipIfAll if all_missing => return Outcome::Skipped,
+            Missing::Never if missing > 0 => {
+                return Outcome::Fail(self.placeholders(rule, at));
+            }
+            Missing::SkipIfAll | Missing::Zero => true,
+            Missing::SkipIfAny | Missing::Never => false,
+        };
+        let at = At { zero, ..at };
+        match self.eval(&rule.check, at) {
+            Ok(Some(V::Bool(true))) => Outcome::Pass,
+            Ok(Some(V::Bool(false))) => Outcome::Fail(self.placeholders(rule, at)),
+            Ok(_) => Outcome::Skipped,
+            Err(Stop::DivByZero) => Outcome::DivByZero,
+        }
+    }
+
+    fn placeholders(&self, rule: &ir::Rule, at: At) -> Vec<Option<V>> {
+        let at = At { zero: false, ..at };
+        rule.placeholders
+            .iter()
+            .map(|p| self.eval(p, at).ok().flatten())
+            .collect()
+    }
+
+    /// Whether each value the expression reads is present, in order.
+    fn reads(&self, e: &ir::Expr, at: At, out: &mut Vec<bool>) -> Result<(), Stop> {
+        match &e.kind {
+            ExprKind::Cell { .. } | ExprKind::YearToDate { .. } => {
+                out.push(self.eval(e, At { zero: false, ..at })?.is_some());
+            }
+            ExprKind::Records {
+                func: RecordFunc::Sum | RecordFunc::Min | RecordFunc::Max,
+                ..
+            } => out.push(self.eval(e, At { zero: false, ..at })?.is_some()),
+            ExprKind::Neg { arg } | ExprKind::Not { arg } => self.reads(arg, at, out)?,
+            ExprKind::Binary { lhs, rhs, .. } => {
+                self.reads(lhs, at, out)?;
+                self.reads(rhs, at, out)?;
+            }
+            ExprKind::Call { args, .. } => {
+                for a in args {
+                    self.reads(a, at, out)?;
+                }
+            }
+            ExprKind::Number { .. }
+            | ExprKind::Text { .. }
+            | ExprKind::Bool { .. }
+            | ExprKind::Date { .. }
+            | ExprKind::Records { .. } => {}
+        }
+        Ok(())
+    }
+
+    /// The value of a cell of this regime in `period` (shifted by `by`).
+    fn cell(&self, form: &str, cell: &str, by: PeriodRef, at: At) -> Eval {
+        // A field of the record being checked.
+        if let Some((rf, sub, n)) = at.record
+            && rf == form
+        {
+            return Ok(sub.get(n, cell).map(V::from_value));
+        }
+        let Some(period) = self.periods.shift(at.period, by) else {
+            return Ok(None);
+        };
+        let Some(def) = self.cells.get(&(form, cell)) else {
+            return Ok(None);
+        };
+        match &def.entry {
+            ir::Entry::Computed { formula } => {
+                let at = At {
+                    period: &period,
+                    record: None,
+                    zero: false,
+                    ..at
+                };
+                self.eval(formula, at)
+            }
+            ir::Entry::Entered => Ok(self.stored(form, cell, at.unit, &period)),
+            ir::Entry::EnteredYearly => {
+                let v = self.stored(form, cell, at.unit, &period);
+                if v.is_some() {
+                    return Ok(v);
+                }
+                Ok(self
+                    .periods
+                    .first_of_year(&period)
+                    .and_then(|first| self.stored(form, cell, at.unit, &first)))
+            }
+        }
+    }
+
+    fn stored(&self, form: &str, cell: &str, unit: &str, period: &str) -> Option<V> {
+        self.store
+            .get(&self.regime.code, form, unit, period)?
+            .get(0, cell)
+            .map(V::from_value)
+    }
+
+    fn num(&self, e: &ir::Expr, at: At) -> Result<Option<Num>, Stop> {
+        Ok(match self.eval(e, at)? {
+            Some(V::Num(n)) => Some(n),
+            None if at.zero && e.ty == ir::ValueType::Number => Some(Num::zero()),
+            _ => None,
+        })
+    }
+
+    pub fn eval_expr(&self, e: &ir::Expr, unit: &str, period: &str) -> Result<Option<V>, Stop> {
+        self.eval(
+            e,
+            At {
+                unit,
+                period,
+                record: None,
+                zero: false,
+                tolerance: None,
+            },
+        )
+    }
+
+    fn eval(&self, e: &ir::Expr, at: At) -> Eval {
+        let zero_if = |v: Option<V>| -> Option<V> {
+            match v {
+                None if at.zero && e.ty == ir::ValueType::Number => Some(V::Num(Num::zero())),
+                v => v,
+            }
+        };
+        Ok(match &e.kind {
+            ExprKind::Number { value } => Num::parse(value).map(V::Num),
+            ExprKind::Text { value } => Some(V::Text(value.clone())),
+            ExprKind::Bool { value } => Some(V::Bool(*value)),
+            ExprKind::Date { value } => Some(V::Date(*value)),
+            ExprKind::Cell {
+                regime: Some(_), ..
+            } => None,
+            ExprKind::Cell {
+                regime: None,
+                form,
+                cell,
+                period,
+            } => zero_if(self.cell(form, cell, *period, at)?),
+            ExprKind::Neg { arg } => self.num(arg, at)?.map(|n| V::Num(n.neg())),
+            ExprKind::Not { arg } => match self.eval(arg, at)? {
+                Some(V::Bool(b)) => Some(V::Bool(!b)),
+                _ => None,
+            },
+            ExprKind::Binary { bin, lhs, rhs } => self.binary(*bin, lhs, rhs, at)?,
+            ExprKind::Call { func, args } => self.call(*func, args, at)?,
+            ExprKind::YearToDate { func, arg } => {
+                let mut values = Vec::new();
+                for p in self.periods.year_to_date(at.period) {
+                    let at = At {
+                        period: &p,
+                        zero: false,
+                        ..at
+                    };
+                    if let Some(V::Num(n)) = self.eval(arg, at)? {
+                        values.push(n);
+                    }
+                }
+                zero_if(time_agg(*func, &values)?.map(V::Num))
+            }
+            ExprKind::Records { func, form, field } => {
+                let sub = self.store.get(&self.regime.code, form, at.unit, at.period);
+                let count = sub.map_or(0, |s| s.records.len());
+                match (func, field) {
+                    (RecordFunc::Count, _) | (_, None) => Some(V::Num(Num::from_i64(
+                        i64::try_from(count).unwrap_or(i64::MAX),
+                    ))),
+                    (f, Some(field)) => {
+                        let values: Vec<Num> = sub
+                            .map(|s| {
+                                s.records
+                                    .keys()
+                                    .filter_map(|n| match s.get(*n, field).map(V::from_value) {
+                                        Some(V::Num(x)) => Some(x),
+                                        _ => None,
+                                    })
+                                    .collect()
+                            })
+                            .unwrap_or_default();
+                        let agg = match f {
+                            RecordFunc::Sum => TimeAgg::Sum,
+                            RecordFunc::Min => TimeAgg::Min,
+                            RecordFunc::Max | RecordFunc::Count => TimeAgg::Max,
+                        };
+                        zero_if(time_agg(agg, &values)?.map(V::Num))
+                    }
+                }
+            }
+        })
+    }
+
+    fn binary(&self, bin: BinOp, lhs: &ir::Expr, rhs: &ir::Expr, at: At) -> Eval {
+        use std::cmp::Ordering;
+        if matches!(bin, BinOp::And | BinOp::Or) {
+            let l = self.eval(lhs, at)?;
+            let r = self.eval(rhs, at)?;
+            return Ok(match (l, r) {
+                (Some(V::Bool(a)), Some(V::Bool(b))) => {
+                    Some(V::Bool(if bin == BinOp::And { a && b } else { a || b }))
+                }
+                _ => None,
+            });
+        }
+        if matches!(bin, BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::Div) {
+            let (Some(a), Some(b)) = (self.num(lhs, at)?, self.num(rhs, at)?) else {
+                return Ok(None);
+            };
+            return Ok(Some(V::Num(match bin {
+                BinOp::Add => a.add(&b),
+                BinOp::Sub => a.sub(&b),
+                BinOp::Mul => a.mul(&b),
+                _ => a.div(&b).ok_or(Stop::DivByZero)?,
+            })));
+        }
+        let (l, r) = if lhs.ty == ir::ValueType::Number {
+            (
+                self.num(lhs, at)?.map(V::Num),
+                self.num(rhs, at)?.map(V::Num),
+            )
+        } else {
+            (self.eval(lhs, at)?, self.eval(rhs, at)?)
+        };
+        let (Some(l), Some(r)) = (l, r) else {
+            return Ok(None);
+        };
+        let ord: Ordering = match (&l, &r) {
+            (V::Num(a), V::Num(b)) => {
+                // A tolerance makes "equal" mean "close enough".
+                if let (Some(t), BinOp::Eq | BinOp::Ne) = (at.tolerance, bin) {
+                    let close = within(a, b, t);
+                    return Ok(Some(V::Bool(close == (bin == BinOp::Eq))));
+                }
+                a.cmp(b)
+            }
+            (V::Text(a), V::Text(b)) => a.cmp(b),
+            (V::Date(a), V::Date(b)) => a.cmp(b),
+            (V::Bool(a), V::Bool(b)) => a.cmp(b),
+            _ => return Ok(None),
+        };
+        Ok(Some(V::Bool(match bin {
+            BinOp::Eq => ord == Ordering::Equal,
+            BinOp::Ne => ord != Ordering::Equal,
+            BinOp::Lt => ord == Ordering::Less,
+            BinOp::Le => ord != Ordering::Greater,
+            BinOp::Gt => ord == Ordering::Greater,
+            _ => ord != Ordering::Less,
+        })))
+    }
+
+    fn call(&self, func: Func, args: &[ir::Expr], at: At) -> Eval {
+        if func == Func::If {
+            let [c, t, f] = args else { return Ok(None) };
+            return match self.eval(c, at)? {
+                Some(V::Bool(true)) => self.eval(t, at),
+                Some(V::Bool(false)) => self.eval(f, at),
+                _ => Ok(None),
+            };
+        }
+        let mut nums = Vec::with_capacity(args.len());
+        for a in args {
+            match self.num(a, at)? {
+                Some(n) => nums.push(n),
+                None => return Ok(None),
+            }
+        }
+        Ok(match (func, nums.as_slice()) {
+            (Func::Abs, [x]) => Some(V::Num(x.abs())),
+            (Func::Round, [x]) => Some(V::Num(x.round(0))),
+            (Func::Round, [x, n]) => {
+                let digits: i64 = n.to_plain().parse().unwrap_or(0);
+                Some(V::Num(x.round(digits)))
+            }
+            (Func::Min, [first, rest @ ..]) => {
+                Some(V::Num(rest.iter().fold(first.clone(), |m, x| {
+                    if *x < m { x.clone() } else { m }
+                })))
+            }
+            (Func::Max, [first, rest @ ..]) => {
+                Some(V::Num(rest.iter().fold(first.clone(), |m, x| {
+                    if *x > m { x.clone() } else { m }
+                })))
+            }
+            (Func::Sum, xs) => Some(V::Num(xs.iter().fold(Num::zero(), |s, x| s.add(x)))),
+            _ => None,
+        })
+    }
+}
+
+/// Whether `a` and `b` agree within the tolerance: |a − b| ≤ t, or
+/// ≤ t × max(|a|, |b|) for a relative one.
+pub fn within(a: &Num, b: &Num, t: &ir::Tolerance) -> bool {
+    let Some(tol) = Num::parse(&t.value) else {
+        return a == b;
+    };
+    let diff = a.sub(b).abs();
+    let bound = if t.relative {
+        let (x, y) = (a.abs(), b.abs());
+        tol.mul(if x > y { &x } else { &y })
+    } else {
+        tol
+    };
+    diff <= bound
+}
+
+/// Aggregates present values over time (or over records): `None` when
+/// there are none.
+fn time_agg(func: TimeAgg, values: &[Num]) -> Result<Option<Num>, Stop> {
+    let Some(first) = values.first() else {
+        return Ok(None);
+    };
+    Ok(Some(match func {
+        TimeAgg::Sum => values.iter().fold(Num::zero(), |s, x| s.add(x)),
+        TimeAgg::Average => {
+            let sum = values.iter().fold(Num::zero(), |s, x| s.add(x));
+            let n = Num::from_i64(i64::try_from(values.len()).unwrap_or(i64::MAX));
+            sum.div(&n).ok_or(Stop::DivByZero)?
+        }
+        TimeAgg::Last => values.last().cloned().unwrap_or_else(|| first.clone()),
+        TimeAgg::First | TimeAgg::None => first.clone(),
+        TimeAgg::Min => values
+            .iter()
+            .fold(first.clone(), |m, x| if *x < m { x.clone() } else { m }),
+        TimeAgg::Max => values
+            .iter()
+            .fold(first.clone(), |m, x| if *x > m { x.clone() } else { m }),
+    }))
+}
+
+/// Fills a rule's message: `{k}` by the k-th placeholder's value (`…` when
+/// missing), `{{`/`}}` by braces.
+pub fn fill_message(message: &str, values: &[Option<V>]) -> String {
+    let mut out = String::with_capacity(message.len());
+    let mut rest = message;
+    while let Some(i) = rest.find(['{', '}']) {
+        out.push_str(rest.get(..i).unwrap_or_default());
+        let tail = rest.get(i..).unwrap_or_default();
+        if tail.starts_with("{{") || tail.starts_with("}}") {
+            out.push_str(tail.get(..1).unwrap_or_default());
+            rest = tail.get(2..).unwrap_or_default();
+            continue;
+        }
+        if let Some(end) = tail.find('}')
+            && let Ok(k) = tail.get(1..end).unwrap_or_default().parse::<usize>()
+        {
+            let shown = values
+                .get(k)
+                .and_then(|v| v.as_ref())
+                .map_or_else(|| "(trống)".to_string(), V::show);
+            out.push_str(&shown);
+            rest = tail.get(end + 1..).unwrap_or_default();
+            continue;
+        }
+        out.push_str(tail.get(..1).unwrap_or_default());
+        rest = tail.get(1..).unwrap_or_default();
+    }
+    out.push_str(rest);
+    out
+}

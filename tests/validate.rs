@@ -1,0 +1,274 @@
+//! The Rust evaluator and `regc validate`: the library's samples give
+//! exactly their annotated verdicts, golden cases give the verdicts
+//! computed by hand, and rules on earlier periods read them from a
+//! database of either engine.
+
+#![allow(clippy::indexing_slicing, clippy::unwrap_used)]
+
+mod common;
+
+use regc::submission::{Context, Reader};
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn regc(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_regc"))
+        .args(args)
+        .current_dir(common::repo())
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("regc runs")
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+/// Validates `files` against `regime` of `lib` in process.
+fn run(lib: &regc::ir::Library, regime: &str, files: &[&Path]) -> regc::validate::Report {
+    let r = lib.regimes.iter().find(|r| r.code == regime).unwrap();
+    let mut ctx = Context::new(lib, r);
+    let mut reader = Reader::default();
+    for f in files {
+        let text = std::fs::read_to_string(f).unwrap();
+        reader.read_csv(&mut ctx, &f.display().to_string(), text.as_bytes());
+    }
+    let bad: Vec<_> = reader
+        .errors
+        .iter()
+        .filter_map(|e| e.value.clone())
+        .collect();
+    assert_eq!(
+        bad.len(),
+        reader.errors.len(),
+        "{regime}: input errors {:?}",
+        reader.errors
+    );
+    let mut store = regc::eval::Store::default();
+    let mut targets = Vec::new();
+    for s in reader.submissions.into_values() {
+        targets.push((s.unit.clone(), s.period.clone()));
+        store.insert(regime, s);
+    }
+    targets.sort();
+    targets.dedup();
+    regc::validate::validate(r, &store, &targets, &bad)
+}
+
+#[test]
+fn the_samples_give_exactly_their_annotated_verdicts() {
+    let (_, lib) = common::library();
+    let dir = common::repo().join("tests/samples");
+    let mut regimes: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    regimes.sort();
+    assert_eq!(regimes.len(), 19);
+    for regime in regimes {
+        let valid = run(lib, &regime, &[&dir.join(&regime).join("valid.csv")]);
+        assert!(
+            valid.violations.is_empty(),
+            "{regime}: valid.csv breaks {:#?}",
+            valid.violations
+        );
+        assert!(valid.evaluated > 0, "{regime}: nothing evaluated");
+        let invalid = run(lib, &regime, &[&dir.join(&regime).join("invalid.csv")]);
+        let got: BTreeSet<String> = invalid.violations.iter().map(|v| v.rule.clone()).collect();
+        let want: BTreeSet<String> =
+            std::fs::read_to_string(dir.join(&regime).join("invalid.breaks.txt"))
+                .unwrap()
+                .lines()
+                .filter(|l| !l.starts_with('#'))
+                .filter_map(|l| l.split_whitespace().next().map(str::to_string))
+                .collect();
+        assert_eq!(got, want, "{regime}: rules broken by invalid.csv");
+    }
+}
+
+#[test]
+fn golden_cases_give_the_verdicts_computed_by_hand() {
+    let dir = common::repo().join("tests/fixtures/golden");
+    let source = std::fs::read_to_string(dir.join("golden.regime")).unwrap();
+    let sources = common::with_case("golden.regime", &source);
+    let c = regc::compile(&sources);
+    assert!(!c.has_errors(), "{}", common::render_all(&c, &sources));
+    let report = run(&c.library, "test.golden", &[&dir.join("golden.csv")]);
+    let got: BTreeSet<String> = report
+        .violations
+        .iter()
+        .map(|v| {
+            let record = v.record.map(|r| format!(" {r}")).unwrap_or_default();
+            format!("{} {}{record} {}", v.period, v.rule, v.kind)
+        })
+        .collect();
+    let want: BTreeSet<String> = std::fs::read_to_string(dir.join("golden.expected.txt"))
+        .unwrap()
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .map(str::to_string)
+        .collect();
+    assert_eq!(got, want);
+    // Messages are filled with the values read (blank ones shown so).
+    let msg = |rule: &str| {
+        report
+            .violations
+            .iter()
+            .find(|v| v.rule == rule)
+            .map(|v| v.message.clone())
+            .unwrap()
+    };
+    assert_eq!(msg("G02"), "zero: 10 + 4");
+    assert_eq!(msg("G04"), "never: (trống)");
+    assert_eq!(msg("G08"), "year to date 30");
+    assert_eq!(msg("G12"), "for each 2");
+}
+
+#[test]
+fn exit_codes_and_formats() {
+    let dir = "tests/samples/transport.seaport_cargo";
+    let o = regc(&[
+        "validate",
+        "transport.seaport_cargo",
+        &format!("{dir}/valid.csv"),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(text(&o).contains("0 error(s)"));
+    let o = regc(&[
+        "validate",
+        "transport.seaport_cargo",
+        &format!("{dir}/invalid.csv"),
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    insta::assert_snapshot!("validate_seaport_invalid_human", text(&o));
+    let o = regc(&[
+        "validate",
+        "transport.seaport_cargo",
+        &format!("{dir}/invalid.csv"),
+        "--format",
+        "json",
+    ]);
+    let json: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(json["summary"]["errors"], 4);
+    assert_eq!(json["violations"][0]["unit"], "CVHH-HP");
+    let o = regc(&[
+        "validate",
+        "transport.seaport_cargo",
+        &format!("{dir}/invalid.csv"),
+        "--format",
+        "csv",
+    ]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.starts_with("unit,period,form,record,cell,rule,kind,severity,message\n"));
+    assert_eq!(out.lines().count(), 5);
+    // Files that are not submissions of the regime: exit 2, with lines.
+    let bad = std::env::temp_dir().join(format!("regc-validate-bad-{}.csv", std::process::id()));
+    std::fs::write(
+        &bad,
+        "unit,period,form,record,cell,value\nCVHH-HP,2025-01,B09,,x,1\n",
+    )
+    .unwrap();
+    let o = regc(&["validate", "transport.seaport_cargo", bad.to_str().unwrap()]);
+    let _ = std::fs::remove_file(&bad);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(
+        text(&o).contains(":2 [cell]: unknown form `B09`"),
+        "{}",
+        text(&o)
+    );
+}
+
+/// R01 of the seaport regime compares a month with the one before: with
+/// January stored in a database, February's doubling is reported.
+#[test]
+fn rules_on_earlier_periods_read_the_history_database() {
+    let jan = common::repo().join("tests/samples/transport.seaport_cargo/valid.csv");
+    let dir = std::env::temp_dir().join(format!("regc-history-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let feb = dir.join("feb.csv");
+    std::fs::write(
+        &feb,
+        "unit,period,form,record,cell,value\nCVHH-HP,2025-02,B01,,cargo.month,31704295.10\nCVHH-HP,2025-02,B01,,export.month,31704295.10\n",
+    )
+    .unwrap();
+    let mut dbs = vec![(format!("sqlite:{}", dir.join("h.db").display()), None)];
+    if let Some(pg) = common::PgSchema::new("history") {
+        dbs.push((pg.url.clone(), Some(pg)));
+    }
+    for (db, _guard) in &dbs {
+        // Without history, R01 cannot be evaluated (skipped, missing).
+        let o = regc(&[
+            "validate",
+            "transport.seaport_cargo",
+            feb.to_str().unwrap(),
+            "--format",
+            "csv",
+        ]);
+        assert!(
+            !String::from_utf8_lossy(&o.stdout).contains(",R01,"),
+            "{}",
+            text(&o)
+        );
+        let o = regc(&[
+            "import",
+            "transport.seaport_cargo",
+            jan.to_str().unwrap(),
+            "--db",
+            db,
+        ]);
+        assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+        let o = regc(&[
+            "validate",
+            "transport.seaport_cargo",
+            feb.to_str().unwrap(),
+            "--history",
+            db,
+            "--format",
+            "csv",
+        ]);
+        let out = String::from_utf8_lossy(&o.stdout).into_owned();
+        assert!(
+            out.contains(",R01,written,warning,Sản lượng tháng tăng/giảm quá 30% so với tháng trước (31704295.1 so với 15852147.55)"),
+            "{db}: {}",
+            text(&o)
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn every_rules_json_follows_the_published_schema() {
+    let (sources, lib) = common::library();
+    let schema: serde_json::Value = serde_json::from_str(regc::emit::rules::SCHEMA).unwrap();
+    let validator = jsonschema::validator_for(&schema).expect("the schema compiles");
+    let files = regc::cli::artifacts(lib, sources, None).unwrap();
+    let mut checked = 0;
+    for (path, text) in &files {
+        if !path.ends_with("/rules.json") {
+            continue;
+        }
+        let doc: serde_json::Value = serde_json::from_str(text).unwrap();
+        let errors: Vec<String> = validator.iter_errors(&doc).map(|e| e.to_string()).collect();
+        assert!(errors.is_empty(), "{path}: {errors:?}");
+        checked += 1;
+        // The schema is not vacuous: a rule with an unknown operator fails.
+        let mut broken = doc.clone();
+        broken["rules"][0]["check"]["op"] = serde_json::json!("modulo");
+        assert!(
+            !validator.is_valid(&broken),
+            "{path}: a broken check passed"
+        );
+    }
+    assert_eq!(checked, 19);
+    assert!(
+        files
+            .iter()
+            .any(|(p, t)| p == "rules.schema.json" && t == regc::emit::rules::SCHEMA)
+    );
+}
