@@ -191,13 +191,19 @@ CREATE TABLE IF NOT EXISTS "regc_cell" (
   FOREIGN KEY ("regime", "form") REFERENCES "regc_form"("regime", "code")
 );
 
--- Reporting periods of each regime: end_date is the cut-off day; one deadline per level.
+-- Reporting periods of each regime: end_date is the cut-off day; seq numbers the periods of a year from 1;
+-- previous, last_year and first name the period before, the same period a year before and the year's first.
 CREATE TABLE IF NOT EXISTS "regc_period" (
   "regime" TEXT NOT NULL REFERENCES "regc_regime" ("code"),
   "code" TEXT NOT NULL,
   "frequency" TEXT NOT NULL,
   "start_date" DATE NOT NULL,
   "end_date" DATE NOT NULL,
+  "year" INTEGER,
+  "seq" INTEGER,
+  "previous" TEXT,
+  "last_year" TEXT,
+  "first" TEXT,
   CHECK ("start_date" <= "end_date"),
   PRIMARY KEY ("regime", "code")
 );
@@ -232,6 +238,16 @@ CREATE TABLE IF NOT EXISTS "regc_submission" (
   FOREIGN KEY ("regime", "form") REFERENCES "regc_form"("regime", "code"),
   FOREIGN KEY ("regime", "period") REFERENCES "regc_period"("regime", "code")
 );
+
+-- Division as every regc evaluator does it: the exact quotient rounded half away from zero to
+-- 20 digits after the point; NULL for a division by zero (rules test for it first). SQLite's is
+-- registered by regc (docs/rules.md).
+CREATE OR REPLACE FUNCTION "regc_div"("a" NUMERIC, "b" NUMERIC) RETURNS NUMERIC LANGUAGE SQL IMMUTABLE STRICT AS 'SELECT CASE WHEN b = 0 THEN NULL ELSE sign(a) * sign(b) * div(2 * abs(a) * 100000000000000000000 + abs(b), 2 * abs(b)) * 0.00000000000000000001 END';
+
+-- AND and OR as the rules read them: unknown when either side is (SQL's FALSE AND NULL is FALSE).
+CREATE OR REPLACE FUNCTION "regc_and"("a" BOOLEAN, "b" BOOLEAN) RETURNS BOOLEAN LANGUAGE SQL IMMUTABLE STRICT AS 'SELECT a AND b';
+
+CREATE OR REPLACE FUNCTION "regc_or"("a" BOOLEAN, "b" BOOLEAN) RETURNS BOOLEAN LANGUAGE SQL IMMUTABLE STRICT AS 'SELECT a OR b';
 
 -- The current revision of each (regime, form, unit, period): the latest approved, else the latest.
 CREATE OR REPLACE VIEW "regc_current_submission" AS

@@ -191,13 +191,19 @@ CREATE TABLE IF NOT EXISTS "regc_cell" (
   FOREIGN KEY ("regime", "form") REFERENCES "regc_form"("regime", "code")
 ) STRICT;
 
--- Reporting periods of each regime: end_date is the cut-off day; one deadline per level.
+-- Reporting periods of each regime: end_date is the cut-off day; seq numbers the periods of a year from 1;
+-- previous, last_year and first name the period before, the same period a year before and the year's first.
 CREATE TABLE IF NOT EXISTS "regc_period" (
   "regime" TEXT NOT NULL REFERENCES "regc_regime" ("code"),
   "code" TEXT NOT NULL,
   "frequency" TEXT NOT NULL,
   "start_date" TEXT NOT NULL,
   "end_date" TEXT NOT NULL,
+  "year" INTEGER,
+  "seq" INTEGER,
+  "previous" TEXT,
+  "last_year" TEXT,
+  "first" TEXT,
   CHECK ("start_date" <= "end_date"),
   PRIMARY KEY ("regime", "code")
 ) STRICT;

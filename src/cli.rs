@@ -618,12 +618,16 @@ pub fn artifacts(
         for d in crate::sql::Dialect::ALL {
             let sql = crate::emit::schema::regime(r, &layout, d).map_err(|e| e.to_string())?;
             out.push((format!("{}/schema.{}.sql", r.code, d.name()), sql));
+            let sql =
+                crate::emit::rules_sql::rules_sql(r, &layout, d).map_err(|e| e.to_string())?;
+            out.push((format!("{}/rules.{}.sql", r.code, d.name()), sql));
         }
     }
     out.push((
         "rules.schema.json".to_string(),
         crate::emit::rules::SCHEMA.to_string(),
     ));
+    out.push(("rules.js".to_string(), crate::emit::rules::JS.to_string()));
     for d in crate::sql::Dialect::ALL {
         let sql = crate::emit::schema::core(lib, d).map_err(|e| e.to_string())?;
         out.push((format!("core.schema.{}.sql", d.name()), sql));

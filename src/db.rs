@@ -3,6 +3,7 @@
 //! Bulk writes use `COPY … FROM STDIN` on PostgreSQL and one prepared
 //! statement in one transaction on SQLite.
 
+pub mod functions;
 pub mod history;
 pub mod import;
 
@@ -117,6 +118,7 @@ impl Conn {
                     .map_err(|e| format!("cannot open {}: {e}", path.display()))?;
                 c.execute_batch("PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;")
                     .map_err(|e| format!("{}: {e}", path.display()))?;
+                functions::register(&c).map_err(|e| format!("{}: {e}", path.display()))?;
                 Ok(Conn::Sqlite(c))
             }
             Target::Postgres(url) => postgres::Client::connect(url, postgres::NoTls)

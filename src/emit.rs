@@ -5,12 +5,14 @@
 //! |---|---|---|
 //! | documentation | [`docs`] | `generated/<regime>/README.md`, `generated/index.md` |
 //! | database schemas | [`schema`] | `generated/core.schema.{postgres,sqlite}.sql`, `generated/<regime>/schema.{postgres,sqlite}.sql` |
-//! | rule IR | [`rules`] | `generated/<regime>/rules.json`, `generated/rules.schema.json` |
+//! | rule IR | [`rules`] | `generated/<regime>/rules.json`, `generated/rules.schema.json`, `generated/rules.js` |
+//! | SQL rules | [`rules_sql`] | `generated/<regime>/rules.{postgres,sqlite}.sql` |
 //! | manifest | [`manifest`] | `generated/manifest.json` |
 
 pub mod docs;
 pub mod manifest;
 pub mod rules;
+pub mod rules_sql;
 pub mod schema;
 
 /// The files written for each regime, in `generated/<regime>/`.
@@ -19,6 +21,8 @@ pub const REGIME_ARTIFACTS: &[&str] = &[
     "calendar.json",
     "ir.json",
     "rules.json",
+    "rules.postgres.sql",
+    "rules.sqlite.sql",
     "schema.postgres.sql",
     "schema.sqlite.sql",
 ];

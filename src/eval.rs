@@ -94,6 +94,41 @@ impl Store {
         out
     }
 
+    /// The submissions of `regime` as the JSON the other evaluators read
+    /// (docs/rules.md, "Submission sets"): sorted, values as canonical
+    /// text.
+    pub fn to_json(&self, regime: &str) -> serde_json::Value {
+        let mut subs: Vec<&Submission> = self.submissions(regime).collect();
+        subs.sort_by(|a, b| (&a.unit, &a.period, &a.form).cmp(&(&b.unit, &b.period, &b.form)));
+        let list: Vec<serde_json::Value> = subs
+            .iter()
+            .map(|s| {
+                let records: serde_json::Map<String, serde_json::Value> = s
+                    .records
+                    .iter()
+                    .map(|(n, values)| {
+                        let cells: serde_json::Map<String, serde_json::Value> = s
+                            .cells
+                            .iter()
+                            .zip(values)
+                            .filter_map(|(c, v)| {
+                                Some((
+                                    c.clone(),
+                                    serde_json::Value::String(v.as_ref()?.canonical()),
+                                ))
+                            })
+                            .collect();
+                        (n.to_string(), serde_json::Value::Object(cells))
+                    })
+                    .collect();
+                serde_json::json!({
+                    "unit": s.unit, "period": s.period, "form": s.form, "records": records
+                })
+            })
+            .collect();
+        serde_json::json!({ "regime": regime, "submissions": list })
+    }
+
     pub fn submissions(&self, regime: &str) -> impl Iterator<Item = &Submission> {
         self.subs
             .iter()
@@ -258,9 +293,7 @@ impl<'a> Evaluator<'a> {
 
     fn outcome(&self, rule: &ir::Rule, at: At) -> Outcome {
         let mut reads = Vec::new();
-        if let Err(Stop::DivByZero) = self.reads(&rule.check, at, &mut reads) {
-            return Outcome::DivByZero;
-        }
+        self.reads(&rule.check, at, &mut reads);
         let missing = reads.iter().filter(|r| !**r).count();
         let all_missing = !reads.is_empty() && missing == reads.len();
         let zero = match rule.missing {
@@ -289,24 +322,28 @@ impl<'a> Evaluator<'a> {
             .collect()
     }
 
-    /// Whether each value the expression reads is present, in order.
-    fn reads(&self, e: &ir::Expr, at: At, out: &mut Vec<bool>) -> Result<(), Stop> {
+    /// Whether each value the expression reads is present, in order. A
+    /// read that divides by zero (a computed cell) counts as present: the
+    /// check reports the division if, and only if, it uses that value
+    /// (`if(b == 0, …, a / b …)` guards it).
+    fn reads(&self, e: &ir::Expr, at: At, out: &mut Vec<bool>) {
+        let present = |v: Eval| !matches!(v, Ok(None));
         match &e.kind {
             ExprKind::Cell { .. } | ExprKind::YearToDate { .. } => {
-                out.push(self.eval(e, At { zero: false, ..at })?.is_some());
+                out.push(present(self.eval(e, At { zero: false, ..at })));
             }
             ExprKind::Records {
                 func: RecordFunc::Sum | RecordFunc::Min | RecordFunc::Max,
                 ..
-            } => out.push(self.eval(e, At { zero: false, ..at })?.is_some()),
-            ExprKind::Neg { arg } | ExprKind::Not { arg } => self.reads(arg, at, out)?,
+            } => out.push(present(self.eval(e, At { zero: false, ..at }))),
+            ExprKind::Neg { arg } | ExprKind::Not { arg } => self.reads(arg, at, out),
             ExprKind::Binary { lhs, rhs, .. } => {
-                self.reads(lhs, at, out)?;
-                self.reads(rhs, at, out)?;
+                self.reads(lhs, at, out);
+                self.reads(rhs, at, out);
             }
             ExprKind::Call { args, .. } => {
                 for a in args {
-                    self.reads(a, at, out)?;
+                    self.reads(a, at, out);
                 }
             }
             ExprKind::Number { .. }
@@ -315,7 +352,6 @@ impl<'a> Evaluator<'a> {
             | ExprKind::Date { .. }
             | ExprKind::Records { .. } => {}
         }
-        Ok(())
     }
 
     /// The value of a cell of this regime in `period` (shifted by `by`).
@@ -334,10 +370,13 @@ impl<'a> Evaluator<'a> {
         };
         match &def.entry {
             ir::Entry::Computed { formula } => {
+                // The cell's own value: the rule's tolerance does not
+                // reach into its formula.
                 let at = At {
                     period: &period,
                     record: None,
                     zero: false,
+                    tolerance: None,
                     ..at
                 };
                 self.eval(formula, at)
@@ -594,6 +633,14 @@ fn time_agg(func: TimeAgg, values: &[Num]) -> Result<Option<Num>, Stop> {
     }))
 }
 
+/// `{k}`'s k: ASCII digits only (no sign, no blanks).
+pub fn placeholder_index(text: &str) -> Option<usize> {
+    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    text.parse().ok()
+}
+
 /// Fills a rule's message: `{k}` by the k-th placeholder's value (`…` when
 /// missing), `{{`/`}}` by braces.
 pub fn fill_message(message: &str, values: &[Option<V>]) -> String {
@@ -608,7 +655,7 @@ pub fn fill_message(message: &str, values: &[Option<V>]) -> String {
             continue;
         }
         if let Some(end) = tail.find('}')
-            && let Ok(k) = tail.get(1..end).unwrap_or_default().parse::<usize>()
+            && let Some(k) = placeholder_index(tail.get(1..end).unwrap_or_default())
         {
             let shown = values
                 .get(k)

@@ -266,9 +266,9 @@ fn parse_typed(
             Value::Text(text.to_string())
         }
         Storage::Date => Value::Date(
-            NaiveDate::parse_from_str(text, "%Y-%m-%d")
-                .ok()
-                .filter(|_| text.len() == 10)
+            Some(text)
+                .filter(|t| is_iso_date_shape(t))
+                .and_then(|t| NaiveDate::parse_from_str(t, "%Y-%m-%d").ok())
                 .ok_or_else(|| format!("`{}` is not a date (YYYY-MM-DD)", shorten(text)))?,
         ),
         Storage::Bool => Value::Bool(match text {
@@ -279,6 +279,20 @@ fn parse_typed(
         Storage::Code { .. } => return Ok((Value::Code(text.to_string()), codes(text))),
     };
     Ok((value, true))
+}
+
+/// `YYYY-MM-DD` exactly: chrono alone would also take ` 2025-1-3` or a
+/// signed year.
+pub fn is_iso_date_shape(t: &str) -> bool {
+    let b = t.as_bytes();
+    b.len() == 10
+        && b.iter().enumerate().all(|(i, c)| {
+            if i == 4 || i == 7 {
+                *c == b'-'
+            } else {
+                c.is_ascii_digit()
+            }
+        })
 }
 
 /// A value quoted in a message: at most 40 characters.

@@ -710,10 +710,11 @@ impl<'c, 'a> ExprCx<'c, 'a> {
                 if f == ir::Func::Round {
                     if let (Some(d), Some(da)) = (typed.get(1), args.get(1))
                         && !(d.literal
-                            && matches!(&d.expr.kind, ir::ExprKind::Number { value } if !value.contains('.')))
+                            && matches!(&d.expr.kind, ir::ExprKind::Number { value }
+                                if value.parse::<u32>().is_ok_and(|n| n <= crate::value::MAX_DIGITS)))
                     {
                         self.err(
-                            Diagnostic::new(Code::TypeMismatch, da.expr.span, "the number of digits of `round` must be a whole number written out", "not a whole number")
+                            Diagnostic::new(Code::TypeMismatch, da.expr.span, "the number of digits of `round` must be a whole number from 0 to 38, written out", "not a whole number from 0 to 38")
                                 .with_help("write e.g. `round(x, 2)`"),
                         );
                         return Self::poisoned(span);

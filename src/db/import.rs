@@ -520,7 +520,11 @@ pub fn load_catalog(conn: &mut Conn, r: &ir::Regime, layout: &RegimeLayout) -> R
     )
 }
 
-/// The periods the submissions name, with their deadlines.
+/// The periods of every year the submissions name (all of them, so that
+/// year-to-date rules find the year's earlier periods), with their links
+/// to the previous period, the same period a year before and the year's
+/// first, and their deadlines. An ad hoc regime's periods are the days
+/// named.
 fn load_periods(
     conn: &mut Conn,
     lib: &Library,
@@ -529,13 +533,14 @@ fn load_periods(
 ) -> Result<(), String> {
     let days = calendar::WorkingDays::of_library(lib);
     let wanted: std::collections::BTreeSet<&str> = subs.iter().map(|s| s.period.as_str()).collect();
+    let links = crate::eval::Periods::new(r);
     let mut periods = Vec::new();
-    let mut deadlines = Vec::new();
+    let mut rows = Vec::new();
     let mut years = std::collections::BTreeSet::new();
     for id in &wanted {
         if r.frequency == ir::Frequency::AdHoc {
             if let Ok(day) = chrono::NaiveDate::parse_from_str(id, "%Y-%m-%d") {
-                periods.push(calendar::Period {
+                let p = calendar::Period {
                     id: (*id).to_string(),
                     start: day,
                     end: day,
@@ -550,37 +555,38 @@ fn load_periods(
                             })
                         })
                         .collect(),
-                });
+                };
+                rows.push(period_row(r, &p, None, None, &links));
+                periods.push(p);
             }
         } else if let Some(y) = id.get(..4).and_then(|y| y.parse::<i32>().ok()) {
             years.insert(y);
         }
     }
     for y in years {
-        periods.extend(
-            calendar::periods(r, y, &days)
-                .into_iter()
-                .filter(|p| wanted.contains(p.id.as_str())),
-        );
+        for (i, p) in calendar::periods(r, y, &days).into_iter().enumerate() {
+            rows.push(period_row(r, &p, Some(y), Some(i + 1), &links));
+            periods.push(p);
+        }
     }
+    let mut deadlines = Vec::new();
     for p in &periods {
         periods_row(&mut deadlines, r, p);
     }
-    let rows: Vec<Vec<SqlValue>> = periods
-        .iter()
-        .map(|p| {
-            vec![
-                r.code.as_str().into(),
-                p.id.as_str().into(),
-                r.frequency.name().into(),
-                date(Some(p.start)),
-                date(Some(p.end)),
-            ]
-        })
-        .collect();
     conn.write_rows(
         "regc_period",
-        &["regime", "code", "frequency", "start_date", "end_date"],
+        &[
+            "regime",
+            "code",
+            "frequency",
+            "start_date",
+            "end_date",
+            "year",
+            "seq",
+            "previous",
+            "last_year",
+            "first",
+        ],
         &rows,
         Conflict::Update(&["regime", "code"]),
     )?;
@@ -590,6 +596,28 @@ fn load_periods(
         &deadlines,
         Conflict::Update(&["regime", "period", "level"]),
     )
+}
+
+fn period_row(
+    r: &ir::Regime,
+    p: &calendar::Period,
+    year: Option<i32>,
+    seq: Option<usize>,
+    links: &crate::eval::Periods,
+) -> Vec<SqlValue> {
+    let int = |n: Option<i64>| n.map_or(SqlValue::Null, SqlValue::Int);
+    vec![
+        r.code.as_str().into(),
+        p.id.as_str().into(),
+        r.frequency.name().into(),
+        date(Some(p.start)),
+        date(Some(p.end)),
+        int(year.map(i64::from)),
+        int(seq.and_then(|s| i64::try_from(s).ok())),
+        links.shift(&p.id, ir::PeriodRef::Previous).into(),
+        links.shift(&p.id, ir::PeriodRef::SamePeriodLastYear).into(),
+        links.first_of_year(&p.id).into(),
+    ]
 }
 
 fn periods_row(out: &mut Vec<Vec<SqlValue>>, r: &ir::Regime, p: &calendar::Period) {

@@ -14,6 +14,10 @@ pub const RULES_VERSION: u32 = 1;
 /// The JSON Schema (2020-12) of `rules.json`.
 pub const SCHEMA: &str = include_str!("rules.schema.json");
 
+/// The JavaScript evaluator, `generated/rules.js`: one dependency-free ES
+/// module for browsers and Node (docs/rules.md).
+pub const JS: &str = include_str!("rules.js");
+
 #[derive(Serialize)]
 pub struct RulesFile<'a> {
     pub rules_version: u32,

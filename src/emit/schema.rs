@@ -127,10 +127,13 @@ pub fn core(lib: &ir::Library, d: Dialect) -> Result<String, SqlError> {
     ))?;
 
     s.comment(
-        "Reporting periods of each regime: end_date is the cut-off day; one deadline per level.",
+        "Reporting periods of each regime: end_date is the cut-off day; seq numbers the periods of a year from 1;",
+    );
+    s.comment(
+        "previous, last_year and first name the period before, the same period a year before and the year's first.",
     );
     s.stmt(&format!(
-        "CREATE TABLE IF NOT EXISTS \"regc_period\" (\"regime\" TEXT NOT NULL REFERENCES \"regc_regime\" (\"code\"), \"code\" TEXT NOT NULL, \"frequency\" TEXT NOT NULL, \"start_date\" {date} NOT NULL, \"end_date\" {date} NOT NULL, CHECK (\"start_date\" <= \"end_date\"), PRIMARY KEY (\"regime\", \"code\")){opts}"
+        "CREATE TABLE IF NOT EXISTS \"regc_period\" (\"regime\" TEXT NOT NULL REFERENCES \"regc_regime\" (\"code\"), \"code\" TEXT NOT NULL, \"frequency\" TEXT NOT NULL, \"start_date\" {date} NOT NULL, \"end_date\" {date} NOT NULL, \"year\" INTEGER, \"seq\" INTEGER, \"previous\" TEXT, \"last_year\" TEXT, \"first\" TEXT, CHECK (\"start_date\" <= \"end_date\"), PRIMARY KEY (\"regime\", \"code\")){opts}"
     ))?;
     s.stmt(&format!(
         "CREATE TABLE IF NOT EXISTS \"regc_period_deadline\" (\"regime\" TEXT NOT NULL, \"period\" TEXT NOT NULL, \"level\" TEXT NOT NULL, \"due_date\" {date} NOT NULL, \"holidays_unknown\" {boolean} NOT NULL, PRIMARY KEY (\"regime\", \"period\", \"level\"), FOREIGN KEY (\"regime\", \"period\") REFERENCES \"regc_period\" (\"regime\", \"code\")){opts}"
@@ -140,6 +143,17 @@ pub fn core(lib: &ir::Library, d: Dialect) -> Result<String, SqlError> {
     s.stmt(&format!(
         "CREATE TABLE IF NOT EXISTS \"regc_submission\" (\"id\" {id} PRIMARY KEY, \"regime\" TEXT NOT NULL, \"regime_version\" INTEGER NOT NULL, \"form\" TEXT NOT NULL, \"unit\" TEXT NOT NULL REFERENCES \"regc_org_unit\" (\"code\"), \"period\" TEXT NOT NULL, \"revision\" INTEGER NOT NULL CHECK (\"revision\" >= 1), \"status\" TEXT NOT NULL CHECK (\"status\" IN ('draft', 'submitted', 'approved', 'returned')), \"submitted_at\" {ts}, \"approved_at\" {ts}, \"submitter\" TEXT, \"signer\" TEXT, \"checksum\" TEXT NOT NULL, \"source\" TEXT, UNIQUE (\"regime\", \"form\", \"unit\", \"period\", \"revision\"), FOREIGN KEY (\"regime\", \"form\") REFERENCES \"regc_form\" (\"regime\", \"code\"), FOREIGN KEY (\"regime\", \"period\") REFERENCES \"regc_period\" (\"regime\", \"code\")){opts}"
     ))?;
+    if d == Dialect::Postgres {
+        s.comment("Division as every regc evaluator does it: the exact quotient rounded half away from zero to");
+        s.comment("20 digits after the point; NULL for a division by zero (rules test for it first). SQLite's is");
+        s.comment("registered by regc (docs/rules.md).");
+        s.stmt("CREATE OR REPLACE FUNCTION \"regc_div\"(\"a\" NUMERIC, \"b\" NUMERIC) RETURNS NUMERIC LANGUAGE SQL IMMUTABLE STRICT AS 'SELECT CASE WHEN b = 0 THEN NULL ELSE sign(a) * sign(b) * div(2 * abs(a) * 100000000000000000000 + abs(b), 2 * abs(b)) * 0.00000000000000000001 END'")?;
+    }
+    if d == Dialect::Postgres {
+        s.comment("AND and OR as the rules read them: unknown when either side is (SQL's FALSE AND NULL is FALSE).");
+        s.stmt("CREATE OR REPLACE FUNCTION \"regc_and\"(\"a\" BOOLEAN, \"b\" BOOLEAN) RETURNS BOOLEAN LANGUAGE SQL IMMUTABLE STRICT AS 'SELECT a AND b'")?;
+        s.stmt("CREATE OR REPLACE FUNCTION \"regc_or\"(\"a\" BOOLEAN, \"b\" BOOLEAN) RETURNS BOOLEAN LANGUAGE SQL IMMUTABLE STRICT AS 'SELECT a OR b'")?;
+    }
     s.comment("The current revision of each (regime, form, unit, period): the latest approved, else the latest.");
     s.stmt(&format!(
         "{} AS SELECT \"id\", \"regime\", \"regime_version\", \"form\", \"unit\", \"period\", \"revision\", \"status\", \"submitted_at\", \"approved_at\", \"submitter\", \"signer\", \"checksum\", \"source\" FROM (SELECT s.*, row_number() OVER (PARTITION BY \"regime\", \"form\", \"unit\", \"period\" ORDER BY CASE WHEN \"status\" = 'approved' THEN 0 ELSE 1 END, \"revision\" DESC) AS \"rank\" FROM \"regc_submission\" AS s) AS ranked WHERE \"rank\" = 1",
