@@ -112,7 +112,9 @@ pub enum Command {
     Import {
         /// The regime's code, e.g. transport.seaport_cargo.
         regime: String,
-        /// CSV files of submissions.
+        /// Files of submissions: CSV (long or wide), Excel workbooks
+        /// (.xlsx, .xls, .ods: the first sheet, laid out like a CSV file) or
+        /// JSON submission sets.
         #[arg(required = true)]
         files: Vec<PathBuf>,
         /// sqlite:PATH or postgres://USER@HOST/DB.
@@ -135,7 +137,8 @@ pub enum Command {
     Validate {
         /// The regime's code, e.g. transport.seaport_cargo.
         regime: String,
-        /// CSV files of submissions (long or wide).
+        /// Files of submissions: CSV (long or wide), Excel workbooks or
+        /// JSON submission sets, as for `regc import`.
         #[arg(required = true)]
         files: Vec<PathBuf>,
         /// A database (sqlite:PATH or postgres://…) of earlier submissions,

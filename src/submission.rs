@@ -376,15 +376,176 @@ impl Reader {
     /// Reads one CSV file (long or wide, told by its header).
     pub fn read_csv(&mut self, ctx: &mut Context, file: &str, input: impl std::io::Read) {
         let mut csv = csv::ReaderBuilder::new().flexible(false).from_reader(input);
-        let errors_before = self.errors.len();
         let header = match csv.headers() {
-            Ok(h) => h.clone(),
+            Ok(h) => h.iter().map(|h| h.trim().to_string()).collect(),
             Err(e) => {
                 self.error(file, csv_line(&e), None, csv_message(&e));
                 return;
             }
         };
-        if header.is_empty() || header.iter().all(|h| h.trim().is_empty()) {
+        let mut table = CsvTable {
+            csv,
+            record: csv::StringRecord::new(),
+        };
+        self.read_table(ctx, file, header, &mut table);
+    }
+
+    /// Reads the first worksheet of an Excel workbook (`.xlsx`, `.xls`,
+    /// `.ods`) laid out like a CSV file: a header row, then one row per
+    /// value (long) or per unit and period (wide).
+    pub fn read_workbook(&mut self, ctx: &mut Context, file: &str, path: &std::path::Path) {
+        use calamine::Reader as _;
+        let mut book = match calamine::open_workbook_auto(path) {
+            Ok(b) => b,
+            Err(e) => {
+                return self.error(file, 0, None, format!("not a workbook regc can read: {e}"));
+            }
+        };
+        let Some(Ok(range)) = book.worksheet_range_at(0) else {
+            return self.error(file, 0, None, "the workbook has no worksheet".into());
+        };
+        let mut rows = range
+            .rows()
+            .map(|r| r.iter().map(sheet_text).collect::<Vec<String>>());
+        let Some(header) = rows.next() else {
+            return self.error(
+                file,
+                1,
+                None,
+                "the worksheet is empty: expected a header row".into(),
+            );
+        };
+        let header = header.into_iter().map(|h| h.trim().to_string()).collect();
+        let mut table = SheetTable {
+            rows: rows.collect(),
+            at: 0,
+        };
+        self.read_table(ctx, file, header, &mut table);
+    }
+
+    /// Reads a submission set (docs/rules.md): `{"regime", "submissions":
+    /// [{"unit", "period", "form", "records": {"0": {"cell": "value"}}}]}`,
+    /// values as text (numbers and true/false are taken as written).
+    /// Problems are located by their JSON path.
+    pub fn read_json(&mut self, ctx: &mut Context, file: &str, input: impl std::io::Read) {
+        let doc: serde_json::Value = match serde_json::from_reader(input) {
+            Ok(v) => v,
+            Err(e) => {
+                return self.error(
+                    file,
+                    u64::try_from(e.line()).unwrap_or(0),
+                    None,
+                    format!("not JSON: {e}"),
+                );
+            }
+        };
+        if let Some(code) = doc.get("regime").and_then(|r| r.as_str())
+            && code != ctx.regime.code
+        {
+            return self.error(
+                file,
+                0,
+                Some("regime".into()),
+                format!("a submission of {code}, not of {}", ctx.regime.code),
+            );
+        }
+        let Some(subs) = doc.get("submissions").and_then(|s| s.as_array()) else {
+            return self.error(
+                file,
+                0,
+                Some("submissions".into()),
+                "expected a list `submissions`".into(),
+            );
+        };
+        for (i, sub) in subs.iter().enumerate() {
+            let text = |k: &str| {
+                sub.get(k)
+                    .and_then(|v| v.as_str())
+                    .unwrap_or("")
+                    .to_string()
+            };
+            let (unit, period, form) = (text("unit"), text("period"), text("form"));
+            let Some(records) = sub.get("records").and_then(|r| r.as_object()) else {
+                self.error(
+                    file,
+                    0,
+                    Some(format!("submissions[{i}].records")),
+                    "expected an object of records".into(),
+                );
+                continue;
+            };
+            for (n, cells) in records {
+                let Some(cells) = cells.as_object() else {
+                    self.error(
+                        file,
+                        0,
+                        Some(format!("submissions[{i}].records.{n}")),
+                        "expected an object of cells".into(),
+                    );
+                    continue;
+                };
+                let record = if n == "0" { "" } else { n.as_str() };
+                for (cell, value) in cells {
+                    let value = match value {
+                        serde_json::Value::String(s) => s.clone(),
+                        serde_json::Value::Null => String::new(),
+                        serde_json::Value::Bool(b) => b.to_string(),
+                        serde_json::Value::Number(x) => x.to_string(),
+                        other => other.to_string(),
+                    };
+                    self.rows += 1;
+                    let column = format!("submissions[{i}].records.{n}.{cell}");
+                    let item = Item {
+                        unit: &unit,
+                        period: &period,
+                        form: Some(form.as_str()),
+                        record,
+                        cell,
+                        value: &value,
+                        column: &column,
+                    };
+                    self.add(ctx, file, 0, item);
+                }
+            }
+        }
+    }
+
+    /// Reads a file by its extension: `.json`, `.xlsx`/`.xls`/`.ods`, else
+    /// CSV.
+    pub fn read_path(&mut self, ctx: &mut Context, path: &std::path::Path) -> std::io::Result<()> {
+        let name = crate::source::display_path(path);
+        let ext = path
+            .extension()
+            .map(|e| e.to_string_lossy().to_ascii_lowercase())
+            .unwrap_or_default();
+        match ext.as_str() {
+            "xlsx" | "xlsm" | "xls" | "ods" => {
+                std::fs::metadata(path)?;
+                self.read_workbook(ctx, &name, path);
+            }
+            "json" => self.read_json(
+                ctx,
+                &name,
+                std::io::BufReader::new(std::fs::File::open(path)?),
+            ),
+            _ => self.read_csv(
+                ctx,
+                &name,
+                std::io::BufReader::new(std::fs::File::open(path)?),
+            ),
+        }
+        Ok(())
+    }
+
+    fn read_table(
+        &mut self,
+        ctx: &mut Context,
+        file: &str,
+        names: Vec<String>,
+        table: &mut dyn Table,
+    ) {
+        let errors_before = self.errors.len();
+        if names.is_empty() || names.iter().all(|h| h.is_empty()) {
             self.error(
                 file,
                 1,
@@ -394,7 +555,6 @@ impl Reader {
             );
             return;
         }
-        let names: Vec<String> = header.iter().map(|h| h.trim().to_string()).collect();
         let col = |n: &str| names.iter().position(|h| h == n);
         let (Some(unit), Some(period)) = (col("unit"), col("period")) else {
             self.error(
@@ -463,7 +623,6 @@ impl Reader {
                 return;
             }
         }
-        let mut record_buf = csv::StringRecord::new();
         loop {
             if self.errors.len() - errors_before >= MAX_ERRORS {
                 self.error(
@@ -474,19 +633,18 @@ impl Reader {
                 );
                 return;
             }
-            match csv.read_record(&mut record_buf) {
-                Ok(false) => break,
-                Ok(true) => {}
-                Err(e) => {
-                    self.error(file, csv_line(&e), None, csv_message(&e));
+            let line = match table.next_row() {
+                Ok(None) => break,
+                Ok(Some(line)) => line,
+                Err((line, message)) => {
+                    self.error(file, line, None, message);
                     // A malformed line stops the file: what follows may be
                     // misaligned.
                     return;
                 }
-            }
+            };
             self.rows += 1;
-            let line = record_buf.position().map_or(0, |p| p.line());
-            let get = |i: Option<usize>| i.and_then(|i| record_buf.get(i)).unwrap_or("").trim();
+            let get = |i: Option<usize>| i.and_then(|i| table.field(i)).unwrap_or("").trim();
             let (u, p, f, r) = (
                 get(Some(unit)),
                 get(Some(period)),
@@ -501,7 +659,7 @@ impl Reader {
                         form: f,
                         record: r,
                         cell: get(Some(c)),
-                        value: record_buf.get(v).unwrap_or(""),
+                        value: table.field(v).unwrap_or(""),
                         column: "value",
                     };
                     self.add(ctx, file, line, item);
@@ -509,7 +667,7 @@ impl Reader {
                 None => {
                     for (i, resolved) in &wide_columns {
                         let Ok((rf, cell)) = resolved else { continue };
-                        let text = record_buf.get(*i).unwrap_or("");
+                        let text = table.field(*i).unwrap_or("");
                         if text.trim().is_empty() {
                             continue;
                         }
@@ -681,6 +839,84 @@ impl Reader {
         {
             *v = Some(value);
         }
+    }
+}
+
+/// Rows of a table file (CSV, a worksheet): fields by column index.
+trait Table {
+    /// Moves to the next row: its line number, `None` at the end, or why
+    /// the file cannot be read further.
+    fn next_row(&mut self) -> Result<Option<u64>, (u64, String)>;
+    fn field(&self, i: usize) -> Option<&str>;
+}
+
+struct CsvTable<R: std::io::Read> {
+    csv: csv::Reader<R>,
+    record: csv::StringRecord,
+}
+
+impl<R: std::io::Read> Table for CsvTable<R> {
+    fn next_row(&mut self) -> Result<Option<u64>, (u64, String)> {
+        match self.csv.read_record(&mut self.record) {
+            Ok(false) => Ok(None),
+            Ok(true) => Ok(Some(self.record.position().map_or(0, |p| p.line()))),
+            Err(e) => Err((csv_line(&e), csv_message(&e))),
+        }
+    }
+
+    fn field(&self, i: usize) -> Option<&str> {
+        self.record.get(i)
+    }
+}
+
+struct SheetTable {
+    rows: Vec<Vec<String>>,
+    /// The next row's index (the header was row 1).
+    at: usize,
+}
+
+impl Table for SheetTable {
+    fn next_row(&mut self) -> Result<Option<u64>, (u64, String)> {
+        if self.at >= self.rows.len() {
+            return Ok(None);
+        }
+        self.at += 1;
+        Ok(Some(u64::try_from(self.at + 1).unwrap_or(0)))
+    }
+
+    fn field(&self, i: usize) -> Option<&str> {
+        self.rows
+            .get(self.at.checked_sub(1)?)?
+            .get(i)
+            .map(String::as_str)
+    }
+}
+
+/// A worksheet cell as the text a CSV file would hold: whole numbers
+/// without a point, other numbers in their shortest exact form, dates as
+/// YYYY-MM-DD.
+fn sheet_text(d: &calamine::Data) -> String {
+    use calamine::Data;
+    match d {
+        Data::Empty => String::new(),
+        Data::String(s) => s.clone(),
+        Data::Int(n) => n.to_string(),
+        Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{f:.0}"),
+        Data::Float(f) => format!("{f}"),
+        Data::Bool(b) => b.to_string(),
+        // An Excel date is a count of days from 30 December 1899.
+        Data::DateTime(dt) => NaiveDate::from_ymd_opt(1899, 12, 30)
+            .and_then(|epoch| {
+                let days = dt.as_f64().floor();
+                (0.0..3_000_000.0).contains(&days)
+                    .then(|| epoch.checked_add_days(chrono::Days::new(days as u64)))
+                    .flatten()
+            })
+            .map(|d| d.format("%Y-%m-%d").to_string())
+            .unwrap_or_else(|| dt.to_string()),
+        Data::DateTimeIso(s) => s.get(..10).unwrap_or(s).to_string(),
+        Data::DurationIso(s) => s.clone(),
+        Data::Error(e) => format!("#{e:?}"),
     }
 }
 

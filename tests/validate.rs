@@ -7,6 +7,7 @@
 
 mod common;
 
+use chrono::Datelike;
 use regc::submission::{Context, Reader};
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -35,8 +36,7 @@ fn run(lib: &regc::ir::Library, regime: &str, files: &[&Path]) -> regc::validate
     let mut ctx = Context::new(lib, r);
     let mut reader = Reader::default();
     for f in files {
-        let text = std::fs::read_to_string(f).unwrap();
-        reader.read_csv(&mut ctx, &f.display().to_string(), text.as_bytes());
+        reader.read_path(&mut ctx, f).unwrap();
     }
     let bad: Vec<_> = reader
         .errors
@@ -271,4 +271,97 @@ fn every_rules_json_follows_the_published_schema() {
             .iter()
             .any(|(p, t)| p == "rules.schema.json" && t == regc::emit::rules::SCHEMA)
     );
+}
+
+/// The same submissions as CSV, as a JSON submission set and as an Excel
+/// workbook give the same report.
+#[test]
+fn json_and_excel_files_read_like_csv() {
+    let (_, lib) = common::library();
+    let dir = common::repo().join("tests/samples/transport.seaport_cargo");
+    let csv_path = dir.join("invalid.csv");
+    let from_csv = run(lib, "transport.seaport_cargo", &[&csv_path]);
+    assert!(!from_csv.violations.is_empty());
+    let tmp = std::env::temp_dir().join(format!("regc-formats-{}", std::process::id()));
+    std::fs::create_dir_all(&tmp).unwrap();
+
+    // JSON: the submission set of the same data.
+    let r = lib
+        .regimes
+        .iter()
+        .find(|r| r.code == "transport.seaport_cargo")
+        .unwrap();
+    let mut ctx = Context::new(lib, r);
+    let mut reader = Reader::default();
+    reader.read_path(&mut ctx, &csv_path).unwrap();
+    let mut store = regc::eval::Store::default();
+    for s in reader.submissions.into_values() {
+        store.insert(&r.code, s);
+    }
+    let json_path = tmp.join("invalid.json");
+    std::fs::write(&json_path, store.to_json(&r.code).to_string()).unwrap();
+
+    // Excel: the CSV's rows in the first sheet, numbers as numbers, dates as
+    // dates.
+    let xlsx_path = tmp.join("invalid.xlsx");
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    let date_format = rust_xlsxwriter::Format::new().set_num_format("yyyy-mm-dd");
+    let mut rows = csv::Reader::from_path(&csv_path).unwrap();
+    for (c, h) in rows.headers().unwrap().iter().enumerate() {
+        sheet.write_string(0, c as u16, h).unwrap();
+    }
+    for (i, rec) in rows.records().enumerate() {
+        let rec = rec.unwrap();
+        for (c, field) in rec.iter().enumerate() {
+            let (row, col) = (i as u32 + 1, c as u16);
+            if c == 5
+                && let Ok(d) = chrono::NaiveDate::parse_from_str(field, "%Y-%m-%d")
+            {
+                let d = rust_xlsxwriter::ExcelDateTime::from_ymd(
+                    d.year() as u16,
+                    d.month() as u8,
+                    d.day() as u8,
+                )
+                .unwrap();
+                sheet
+                    .write_datetime_with_format(row, col, &d, &date_format)
+                    .unwrap();
+            } else if c == 5 && !field.contains('.') && field.parse::<i64>().is_ok() {
+                sheet
+                    .write_number(row, col, field.parse::<f64>().unwrap())
+                    .unwrap();
+            } else {
+                sheet.write_string(row, col, field).unwrap();
+            }
+        }
+    }
+    book.save(&xlsx_path).unwrap();
+
+    for path in [&json_path, &xlsx_path] {
+        let report = run(lib, "transport.seaport_cargo", &[path]);
+        assert_eq!(report.violations, from_csv.violations, "{}", path.display());
+    }
+    // A JSON file of another regime, and a broken workbook, are refused
+    // with their location.
+    std::fs::write(
+        &json_path,
+        r#"{"regime": "planning.fdi", "submissions": []}"#,
+    )
+    .unwrap();
+    std::fs::write(&xlsx_path, "not a workbook").unwrap();
+    let mut reader = Reader::default();
+    reader.read_path(&mut ctx, &json_path).unwrap();
+    reader.read_path(&mut ctx, &xlsx_path).unwrap();
+    let errors: Vec<String> = reader.errors.iter().map(|e| e.to_string()).collect();
+    assert!(
+        errors[0]
+            .ends_with("[regime]: a submission of planning.fdi, not of transport.seaport_cargo"),
+        "{errors:?}"
+    );
+    assert!(
+        errors[1].contains("not a workbook regc can read"),
+        "{errors:?}"
+    );
+    let _ = std::fs::remove_dir_all(&tmp);
 }

@@ -523,7 +523,7 @@ SELECT
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc R07: phép chia cho 0 (division by zero)'
     ELSE
-      'Tỷ lệ hồ sơ giải quyết trước hạn và đúng hạn (' || COALESCE(CAST(trim_scale((CASE WHEN (((SELECT CAST(t30."ahead" AS NUMERIC) FROM "government_office.admin_procedures.B01.current" AS t30 WHERE t30."unit" = v."unit" AND t30."period" = v."period") + (SELECT CAST(t31."on_time" AS NUMERIC) FROM "government_office.admin_procedures.B01.current" AS t31 WHERE t31."unit" = v."unit" AND t31."period" = v."period")) IS NOT NULL AND ((SELECT CAST(t32."resolved" AS NUMERIC) FROM "government_office.admin_procedures.B01.current" AS t32 WHERE t32."unit" = v."unit" AND t32."period" = v."period") = CAST(0 AS NUMERIC))) THEN NULL ELSE (regc_div(((SELECT CAST(t30."ahead" AS NUMERIC) FROM "government_office.admin_procedures.B01.current" AS t30 WHERE t30."unit" = v."unit" AND t30."period" = v."period") + (SELECT CAST(t31."on_time" AS NUMERIC) FROM "government_office.admin_procedures.B01.current" AS t31 WHERE t31."unit" = v."unit" AND t31."period" = v."period")), (SELECT CAST(t32."resolved" AS NUMERIC) FROM "government_office.admin_procedures.B01.current" AS t32 WHERE t32."unit" = v."unit" AND t32."period" = v."period")) * CAST(100 AS NUMERIC)) END)) AS TEXT), '(trống)') || '%) dưới 90%'
+      'Tỷ lệ hồ sơ giải quyết trước hạn và đúng hạn (' || COALESCE(CAST(trim_scale((CASE WHEN (((SELECT CAST(t30."ahead" AS NUMERIC) FROM "government_office.admin_procedures.B01.current" AS t30 WHERE t30."unit" = v."unit" AND t30."period" = v."period") + (SELECT CAST(t31."on_time" AS NUMERIC) FROM "government_office.admin_procedures.B01.current" AS t31 WHERE t31."unit" = v."unit" AND t31."period" = v."period")) IS NOT NULL AND COALESCE(((SELECT CAST(t32."resolved" AS NUMERIC) FROM "government_office.admin_procedures.B01.current" AS t32 WHERE t32."unit" = v."unit" AND t32."period" = v."period") = CAST(0 AS NUMERIC)), false)) THEN NULL ELSE (regc_div(((SELECT CAST(t30."ahead" AS NUMERIC) FROM "government_office.admin_procedures.B01.current" AS t30 WHERE t30."unit" = v."unit" AND t30."period" = v."period") + (SELECT CAST(t31."on_time" AS NUMERIC) FROM "government_office.admin_procedures.B01.current" AS t31 WHERE t31."unit" = v."unit" AND t31."period" = v."period")), (SELECT CAST(t32."resolved" AS NUMERIC) FROM "government_office.admin_procedures.B01.current" AS t32 WHERE t32."unit" = v."unit" AND t32."period" = v."period")) * CAST(100 AS NUMERIC)) END)) AS TEXT), '(trống)') || '%) dưới 90%'
   END AS "message"
 FROM
   (
@@ -534,7 +534,7 @@ FROM
       CASE
         WHEN (i."r0" IS NULL AND NOT i."z0") THEN
           'skipped'
-        WHEN (i."z0" OR (i."r0" IS NOT NULL AND (CAST(100 AS NUMERIC) = CAST(0 AS NUMERIC)))) THEN
+        WHEN (i."z0" OR (i."r0" IS NOT NULL AND COALESCE((CAST(100 AS NUMERIC) = CAST(0 AS NUMERIC)), false))) THEN
           'div_by_zero'
         WHEN (regc_div(i."r0", CAST(100 AS NUMERIC)) >= CAST(0.9 AS NUMERIC)) THEN
           'pass'
@@ -550,7 +550,7 @@ FROM
           b."period" AS "period",
           CAST(NULL AS INTEGER) AS "record",
           (regc_div(((SELECT CAST(t27."ahead" AS NUMERIC) FROM "government_office.admin_procedures.B01.current" AS t27 WHERE t27."unit" = b."unit" AND t27."period" = b."period") + (SELECT CAST(t28."on_time" AS NUMERIC) FROM "government_office.admin_procedures.B01.current" AS t28 WHERE t28."unit" = b."unit" AND t28."period" = b."period")), (SELECT CAST(t29."resolved" AS NUMERIC) FROM "government_office.admin_procedures.B01.current" AS t29 WHERE t29."unit" = b."unit" AND t29."period" = b."period")) * CAST(100 AS NUMERIC)) AS "r0",
-          (((SELECT CAST(t27."ahead" AS NUMERIC) FROM "government_office.admin_procedures.B01.current" AS t27 WHERE t27."unit" = b."unit" AND t27."period" = b."period") + (SELECT CAST(t28."on_time" AS NUMERIC) FROM "government_office.admin_procedures.B01.current" AS t28 WHERE t28."unit" = b."unit" AND t28."period" = b."period")) IS NOT NULL AND ((SELECT CAST(t29."resolved" AS NUMERIC) FROM "government_office.admin_procedures.B01.current" AS t29 WHERE t29."unit" = b."unit" AND t29."period" = b."period") = CAST(0 AS NUMERIC))) AS "z0"
+          COALESCE((((SELECT CAST(t27."ahead" AS NUMERIC) FROM "government_office.admin_procedures.B01.current" AS t27 WHERE t27."unit" = b."unit" AND t27."period" = b."period") + (SELECT CAST(t28."on_time" AS NUMERIC) FROM "government_office.admin_procedures.B01.current" AS t28 WHERE t28."unit" = b."unit" AND t28."period" = b."period")) IS NOT NULL AND COALESCE(((SELECT CAST(t29."resolved" AS NUMERIC) FROM "government_office.admin_procedures.B01.current" AS t29 WHERE t29."unit" = b."unit" AND t29."period" = b."period") = CAST(0 AS NUMERIC)), false)), false) AS "z0"
         FROM
           (
             SELECT DISTINCT

@@ -524,7 +524,7 @@ SELECT
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc R07: phép chia cho 0 (division by zero)'
     ELSE
-      'Tỷ lệ hồ sơ giải quyết trước hạn và đúng hạn (' || COALESCE(regc_add((CASE WHEN (regc_add((SELECT regc_dec(t30."ahead", 0) FROM "government_office.admin_procedures.B01.current" AS t30 WHERE t30."unit" = v."unit" AND t30."period" = v."period"), (SELECT regc_dec(t31."on_time", 0) FROM "government_office.admin_procedures.B01.current" AS t31 WHERE t31."unit" = v."unit" AND t31."period" = v."period")) IS NOT NULL AND (regc_cmp((SELECT regc_dec(t32."resolved", 0) FROM "government_office.admin_procedures.B01.current" AS t32 WHERE t32."unit" = v."unit" AND t32."period" = v."period"), '0') = 0)) THEN NULL ELSE regc_mul(regc_div(regc_add((SELECT regc_dec(t30."ahead", 0) FROM "government_office.admin_procedures.B01.current" AS t30 WHERE t30."unit" = v."unit" AND t30."period" = v."period"), (SELECT regc_dec(t31."on_time", 0) FROM "government_office.admin_procedures.B01.current" AS t31 WHERE t31."unit" = v."unit" AND t31."period" = v."period")), (SELECT regc_dec(t32."resolved", 0) FROM "government_office.admin_procedures.B01.current" AS t32 WHERE t32."unit" = v."unit" AND t32."period" = v."period")), '100') END), '0'), '(trống)') || '%) dưới 90%'
+      'Tỷ lệ hồ sơ giải quyết trước hạn và đúng hạn (' || COALESCE(regc_add((CASE WHEN (regc_add((SELECT regc_dec(t30."ahead", 0) FROM "government_office.admin_procedures.B01.current" AS t30 WHERE t30."unit" = v."unit" AND t30."period" = v."period"), (SELECT regc_dec(t31."on_time", 0) FROM "government_office.admin_procedures.B01.current" AS t31 WHERE t31."unit" = v."unit" AND t31."period" = v."period")) IS NOT NULL AND COALESCE((regc_cmp((SELECT regc_dec(t32."resolved", 0) FROM "government_office.admin_procedures.B01.current" AS t32 WHERE t32."unit" = v."unit" AND t32."period" = v."period"), '0') = 0), false)) THEN NULL ELSE regc_mul(regc_div(regc_add((SELECT regc_dec(t30."ahead", 0) FROM "government_office.admin_procedures.B01.current" AS t30 WHERE t30."unit" = v."unit" AND t30."period" = v."period"), (SELECT regc_dec(t31."on_time", 0) FROM "government_office.admin_procedures.B01.current" AS t31 WHERE t31."unit" = v."unit" AND t31."period" = v."period")), (SELECT regc_dec(t32."resolved", 0) FROM "government_office.admin_procedures.B01.current" AS t32 WHERE t32."unit" = v."unit" AND t32."period" = v."period")), '100') END), '0'), '(trống)') || '%) dưới 90%'
   END AS "message"
 FROM
   (
@@ -535,7 +535,7 @@ FROM
       CASE
         WHEN (i."r0" IS NULL AND NOT i."z0") THEN
           'skipped'
-        WHEN (i."z0" OR (i."r0" IS NOT NULL AND (regc_cmp('100', '0') = 0))) THEN
+        WHEN (i."z0" OR (i."r0" IS NOT NULL AND COALESCE((regc_cmp('100', '0') = 0), false))) THEN
           'div_by_zero'
         WHEN (regc_cmp(regc_div(i."r0", '100'), '0.9') >= 0) THEN
           'pass'
@@ -551,7 +551,7 @@ FROM
           b."period" AS "period",
           CAST(NULL AS INTEGER) AS "record",
           regc_mul(regc_div(regc_add((SELECT regc_dec(t27."ahead", 0) FROM "government_office.admin_procedures.B01.current" AS t27 WHERE t27."unit" = b."unit" AND t27."period" = b."period"), (SELECT regc_dec(t28."on_time", 0) FROM "government_office.admin_procedures.B01.current" AS t28 WHERE t28."unit" = b."unit" AND t28."period" = b."period")), (SELECT regc_dec(t29."resolved", 0) FROM "government_office.admin_procedures.B01.current" AS t29 WHERE t29."unit" = b."unit" AND t29."period" = b."period")), '100') AS "r0",
-          (regc_add((SELECT regc_dec(t27."ahead", 0) FROM "government_office.admin_procedures.B01.current" AS t27 WHERE t27."unit" = b."unit" AND t27."period" = b."period"), (SELECT regc_dec(t28."on_time", 0) FROM "government_office.admin_procedures.B01.current" AS t28 WHERE t28."unit" = b."unit" AND t28."period" = b."period")) IS NOT NULL AND (regc_cmp((SELECT regc_dec(t29."resolved", 0) FROM "government_office.admin_procedures.B01.current" AS t29 WHERE t29."unit" = b."unit" AND t29."period" = b."period"), '0') = 0)) AS "z0"
+          COALESCE((regc_add((SELECT regc_dec(t27."ahead", 0) FROM "government_office.admin_procedures.B01.current" AS t27 WHERE t27."unit" = b."unit" AND t27."period" = b."period"), (SELECT regc_dec(t28."on_time", 0) FROM "government_office.admin_procedures.B01.current" AS t28 WHERE t28."unit" = b."unit" AND t28."period" = b."period")) IS NOT NULL AND COALESCE((regc_cmp((SELECT regc_dec(t29."resolved", 0) FROM "government_office.admin_procedures.B01.current" AS t29 WHERE t29."unit" = b."unit" AND t29."period" = b."period"), '0') = 0), false)), false) AS "z0"
         FROM
           (
             SELECT DISTINCT

@@ -242,7 +242,7 @@ SELECT
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc R01: phép chia cho 0 (division by zero)'
     ELSE
-      'Công suất sử dụng giường bệnh (' || COALESCE(CAST(trim_scale((CASE WHEN ((SELECT CAST(t3."treatment_days.actual" AS NUMERIC) FROM "health.hospital_activity.B01.current" AS t3 WHERE t3."unit" = v."unit" AND t3."period" = v."period") IS NOT NULL AND ((SELECT CAST(t4."bed_days.actual" AS NUMERIC) FROM "health.hospital_activity.B01.current" AS t4 WHERE t4."unit" = v."unit" AND t4."period" = v."period") = CAST(0 AS NUMERIC))) THEN NULL ELSE (regc_div((SELECT CAST(t3."treatment_days.actual" AS NUMERIC) FROM "health.hospital_activity.B01.current" AS t3 WHERE t3."unit" = v."unit" AND t3."period" = v."period"), (SELECT CAST(t4."bed_days.actual" AS NUMERIC) FROM "health.hospital_activity.B01.current" AS t4 WHERE t4."unit" = v."unit" AND t4."period" = v."period")) * CAST(100 AS NUMERIC)) END)) AS TEXT), '(trống)') || '%) vượt quá 120%'
+      'Công suất sử dụng giường bệnh (' || COALESCE(CAST(trim_scale((CASE WHEN ((SELECT CAST(t3."treatment_days.actual" AS NUMERIC) FROM "health.hospital_activity.B01.current" AS t3 WHERE t3."unit" = v."unit" AND t3."period" = v."period") IS NOT NULL AND COALESCE(((SELECT CAST(t4."bed_days.actual" AS NUMERIC) FROM "health.hospital_activity.B01.current" AS t4 WHERE t4."unit" = v."unit" AND t4."period" = v."period") = CAST(0 AS NUMERIC)), false)) THEN NULL ELSE (regc_div((SELECT CAST(t3."treatment_days.actual" AS NUMERIC) FROM "health.hospital_activity.B01.current" AS t3 WHERE t3."unit" = v."unit" AND t3."period" = v."period"), (SELECT CAST(t4."bed_days.actual" AS NUMERIC) FROM "health.hospital_activity.B01.current" AS t4 WHERE t4."unit" = v."unit" AND t4."period" = v."period")) * CAST(100 AS NUMERIC)) END)) AS TEXT), '(trống)') || '%) vượt quá 120%'
   END AS "message"
 FROM
   (
@@ -253,7 +253,7 @@ FROM
       CASE
         WHEN (i."r0" IS NULL AND NOT i."z0") THEN
           'skipped'
-        WHEN (i."z0" OR (i."r0" IS NOT NULL AND (CAST(100 AS NUMERIC) = CAST(0 AS NUMERIC)))) THEN
+        WHEN (i."z0" OR (i."r0" IS NOT NULL AND COALESCE((CAST(100 AS NUMERIC) = CAST(0 AS NUMERIC)), false))) THEN
           'div_by_zero'
         WHEN (regc_div(i."r0", CAST(100 AS NUMERIC)) <= CAST(1.2 AS NUMERIC)) THEN
           'pass'
@@ -269,7 +269,7 @@ FROM
           b."period" AS "period",
           CAST(NULL AS INTEGER) AS "record",
           (regc_div((SELECT CAST(t1."treatment_days.actual" AS NUMERIC) FROM "health.hospital_activity.B01.current" AS t1 WHERE t1."unit" = b."unit" AND t1."period" = b."period"), (SELECT CAST(t2."bed_days.actual" AS NUMERIC) FROM "health.hospital_activity.B01.current" AS t2 WHERE t2."unit" = b."unit" AND t2."period" = b."period")) * CAST(100 AS NUMERIC)) AS "r0",
-          ((SELECT CAST(t1."treatment_days.actual" AS NUMERIC) FROM "health.hospital_activity.B01.current" AS t1 WHERE t1."unit" = b."unit" AND t1."period" = b."period") IS NOT NULL AND ((SELECT CAST(t2."bed_days.actual" AS NUMERIC) FROM "health.hospital_activity.B01.current" AS t2 WHERE t2."unit" = b."unit" AND t2."period" = b."period") = CAST(0 AS NUMERIC))) AS "z0"
+          COALESCE(((SELECT CAST(t1."treatment_days.actual" AS NUMERIC) FROM "health.hospital_activity.B01.current" AS t1 WHERE t1."unit" = b."unit" AND t1."period" = b."period") IS NOT NULL AND COALESCE(((SELECT CAST(t2."bed_days.actual" AS NUMERIC) FROM "health.hospital_activity.B01.current" AS t2 WHERE t2."unit" = b."unit" AND t2."period" = b."period") = CAST(0 AS NUMERIC)), false)), false) AS "z0"
         FROM
           (
             SELECT DISTINCT
@@ -308,7 +308,7 @@ SELECT
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc R02: phép chia cho 0 (division by zero)'
     ELSE
-      'Số ngày điều trị trung bình (' || COALESCE(CAST(trim_scale((CASE WHEN ((SELECT CAST(t9."treatment_days.actual" AS NUMERIC) FROM "health.hospital_activity.B01.current" AS t9 WHERE t9."unit" = v."unit" AND t9."period" = v."period") IS NOT NULL AND ((SELECT CAST(t10."inpatients.actual" AS NUMERIC) FROM "health.hospital_activity.B01.current" AS t10 WHERE t10."unit" = v."unit" AND t10."period" = v."period") = CAST(0 AS NUMERIC))) THEN NULL ELSE regc_div((SELECT CAST(t9."treatment_days.actual" AS NUMERIC) FROM "health.hospital_activity.B01.current" AS t9 WHERE t9."unit" = v."unit" AND t9."period" = v."period"), (SELECT CAST(t10."inpatients.actual" AS NUMERIC) FROM "health.hospital_activity.B01.current" AS t10 WHERE t10."unit" = v."unit" AND t10."period" = v."period")) END)) AS TEXT), '(trống)') || ' ngày) nằm ngoài khoảng 2 - 15 ngày'
+      'Số ngày điều trị trung bình (' || COALESCE(CAST(trim_scale((CASE WHEN ((SELECT CAST(t9."treatment_days.actual" AS NUMERIC) FROM "health.hospital_activity.B01.current" AS t9 WHERE t9."unit" = v."unit" AND t9."period" = v."period") IS NOT NULL AND COALESCE(((SELECT CAST(t10."inpatients.actual" AS NUMERIC) FROM "health.hospital_activity.B01.current" AS t10 WHERE t10."unit" = v."unit" AND t10."period" = v."period") = CAST(0 AS NUMERIC)), false)) THEN NULL ELSE regc_div((SELECT CAST(t9."treatment_days.actual" AS NUMERIC) FROM "health.hospital_activity.B01.current" AS t9 WHERE t9."unit" = v."unit" AND t9."period" = v."period"), (SELECT CAST(t10."inpatients.actual" AS NUMERIC) FROM "health.hospital_activity.B01.current" AS t10 WHERE t10."unit" = v."unit" AND t10."period" = v."period")) END)) AS TEXT), '(trống)') || ' ngày) nằm ngoài khoảng 2 - 15 ngày'
   END AS "message"
 FROM
   (
@@ -335,9 +335,9 @@ FROM
           b."period" AS "period",
           CAST(NULL AS INTEGER) AS "record",
           regc_div((SELECT CAST(t5."treatment_days.actual" AS NUMERIC) FROM "health.hospital_activity.B01.current" AS t5 WHERE t5."unit" = b."unit" AND t5."period" = b."period"), (SELECT CAST(t6."inpatients.actual" AS NUMERIC) FROM "health.hospital_activity.B01.current" AS t6 WHERE t6."unit" = b."unit" AND t6."period" = b."period")) AS "r0",
-          ((SELECT CAST(t5."treatment_days.actual" AS NUMERIC) FROM "health.hospital_activity.B01.current" AS t5 WHERE t5."unit" = b."unit" AND t5."period" = b."period") IS NOT NULL AND ((SELECT CAST(t6."inpatients.actual" AS NUMERIC) FROM "health.hospital_activity.B01.current" AS t6 WHERE t6."unit" = b."unit" AND t6."period" = b."period") = CAST(0 AS NUMERIC))) AS "z0",
+          COALESCE(((SELECT CAST(t5."treatment_days.actual" AS NUMERIC) FROM "health.hospital_activity.B01.current" AS t5 WHERE t5."unit" = b."unit" AND t5."period" = b."period") IS NOT NULL AND COALESCE(((SELECT CAST(t6."inpatients.actual" AS NUMERIC) FROM "health.hospital_activity.B01.current" AS t6 WHERE t6."unit" = b."unit" AND t6."period" = b."period") = CAST(0 AS NUMERIC)), false)), false) AS "z0",
           regc_div((SELECT CAST(t7."treatment_days.actual" AS NUMERIC) FROM "health.hospital_activity.B01.current" AS t7 WHERE t7."unit" = b."unit" AND t7."period" = b."period"), (SELECT CAST(t8."inpatients.actual" AS NUMERIC) FROM "health.hospital_activity.B01.current" AS t8 WHERE t8."unit" = b."unit" AND t8."period" = b."period")) AS "r1",
-          ((SELECT CAST(t7."treatment_days.actual" AS NUMERIC) FROM "health.hospital_activity.B01.current" AS t7 WHERE t7."unit" = b."unit" AND t7."period" = b."period") IS NOT NULL AND ((SELECT CAST(t8."inpatients.actual" AS NUMERIC) FROM "health.hospital_activity.B01.current" AS t8 WHERE t8."unit" = b."unit" AND t8."period" = b."period") = CAST(0 AS NUMERIC))) AS "z1"
+          COALESCE(((SELECT CAST(t7."treatment_days.actual" AS NUMERIC) FROM "health.hospital_activity.B01.current" AS t7 WHERE t7."unit" = b."unit" AND t7."period" = b."period") IS NOT NULL AND COALESCE(((SELECT CAST(t8."inpatients.actual" AS NUMERIC) FROM "health.hospital_activity.B01.current" AS t8 WHERE t8."unit" = b."unit" AND t8."period" = b."period") = CAST(0 AS NUMERIC)), false)), false) AS "z1"
         FROM
           (
             SELECT DISTINCT

@@ -182,7 +182,7 @@ FROM
       CASE
         WHEN i."r0" IS NULL OR i."r1" IS NULL THEN
           'skipped'
-        WHEN ((i."r0" IS NOT NULL AND (CAST(100 AS NUMERIC) = CAST(0 AS NUMERIC))) OR (i."r1" IS NOT NULL AND (CAST(100 AS NUMERIC) = CAST(0 AS NUMERIC)))) THEN
+        WHEN ((i."r0" IS NOT NULL AND COALESCE((CAST(100 AS NUMERIC) = CAST(0 AS NUMERIC)), false)) OR (i."r1" IS NOT NULL AND COALESCE((CAST(100 AS NUMERIC) = CAST(0 AS NUMERIC)), false))) THEN
           'div_by_zero'
         WHEN regc_and((regc_div(i."r0", CAST(100 AS NUMERIC)) >= CAST(0.7 AS NUMERIC)), (regc_div(i."r1", CAST(100 AS NUMERIC)) <= CAST(1.5 AS NUMERIC))) THEN
           'pass'
@@ -248,7 +248,7 @@ FROM
       CASE
         WHEN i."r0" IS NULL OR i."r1" IS NULL THEN
           'skipped'
-        WHEN ((i."r0" IS NOT NULL AND (CAST(100 AS NUMERIC) = CAST(0 AS NUMERIC))) OR (i."r1" IS NOT NULL AND (CAST(100 AS NUMERIC) = CAST(0 AS NUMERIC)))) THEN
+        WHEN ((i."r0" IS NOT NULL AND COALESCE((CAST(100 AS NUMERIC) = CAST(0 AS NUMERIC)), false)) OR (i."r1" IS NOT NULL AND COALESCE((CAST(100 AS NUMERIC) = CAST(0 AS NUMERIC)), false))) THEN
           'div_by_zero'
         WHEN regc_and((regc_div(i."r0", CAST(100 AS NUMERIC)) >= CAST(0.6 AS NUMERIC)), (regc_div(i."r1", CAST(100 AS NUMERIC)) <= CAST(1.6 AS NUMERIC))) THEN
           'pass'

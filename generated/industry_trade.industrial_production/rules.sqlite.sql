@@ -183,7 +183,7 @@ FROM
       CASE
         WHEN i."r0" IS NULL OR i."r1" IS NULL THEN
           'skipped'
-        WHEN ((i."r0" IS NOT NULL AND (regc_cmp('100', '0') = 0)) OR (i."r1" IS NOT NULL AND (regc_cmp('100', '0') = 0))) THEN
+        WHEN ((i."r0" IS NOT NULL AND COALESCE((regc_cmp('100', '0') = 0), false)) OR (i."r1" IS NOT NULL AND COALESCE((regc_cmp('100', '0') = 0), false))) THEN
           'div_by_zero'
         WHEN regc_and((regc_cmp(regc_div(i."r0", '100'), '0.7') >= 0), (regc_cmp(regc_div(i."r1", '100'), '1.5') <= 0)) THEN
           'pass'
@@ -249,7 +249,7 @@ FROM
       CASE
         WHEN i."r0" IS NULL OR i."r1" IS NULL THEN
           'skipped'
-        WHEN ((i."r0" IS NOT NULL AND (regc_cmp('100', '0') = 0)) OR (i."r1" IS NOT NULL AND (regc_cmp('100', '0') = 0))) THEN
+        WHEN ((i."r0" IS NOT NULL AND COALESCE((regc_cmp('100', '0') = 0), false)) OR (i."r1" IS NOT NULL AND COALESCE((regc_cmp('100', '0') = 0), false))) THEN
           'div_by_zero'
         WHEN regc_and((regc_cmp(regc_div(i."r0", '100'), '0.6') >= 0), (regc_cmp(regc_div(i."r1", '100'), '1.6') <= 0)) THEN
           'pass'

@@ -91,7 +91,7 @@ SELECT
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc R02: phép chia cho 0 (division by zero)'
     ELSE
-      'Tỷ lệ dân số tham gia bảo hiểm y tế (' || COALESCE(CAST(trim_scale((CASE WHEN ((SELECT CAST(t9."hi_participants.actual" AS NUMERIC) FROM "social_security.insurance.B01.current" AS t9 WHERE t9."unit" = v."unit" AND t9."period" = v."period") IS NOT NULL AND ((SELECT CAST(t10."population.actual" AS NUMERIC) FROM "social_security.insurance.B01.current" AS t10 WHERE t10."unit" = v."unit" AND t10."period" = v."period") = CAST(0 AS NUMERIC))) THEN NULL ELSE (regc_div((SELECT CAST(t9."hi_participants.actual" AS NUMERIC) FROM "social_security.insurance.B01.current" AS t9 WHERE t9."unit" = v."unit" AND t9."period" = v."period"), (SELECT CAST(t10."population.actual" AS NUMERIC) FROM "social_security.insurance.B01.current" AS t10 WHERE t10."unit" = v."unit" AND t10."period" = v."period")) * CAST(100 AS NUMERIC)) END)) AS TEXT), '(trống)') || '%) trên 100%: kiểm tra số dân hoặc số người tham gia'
+      'Tỷ lệ dân số tham gia bảo hiểm y tế (' || COALESCE(CAST(trim_scale((CASE WHEN ((SELECT CAST(t9."hi_participants.actual" AS NUMERIC) FROM "social_security.insurance.B01.current" AS t9 WHERE t9."unit" = v."unit" AND t9."period" = v."period") IS NOT NULL AND COALESCE(((SELECT CAST(t10."population.actual" AS NUMERIC) FROM "social_security.insurance.B01.current" AS t10 WHERE t10."unit" = v."unit" AND t10."period" = v."period") = CAST(0 AS NUMERIC)), false)) THEN NULL ELSE (regc_div((SELECT CAST(t9."hi_participants.actual" AS NUMERIC) FROM "social_security.insurance.B01.current" AS t9 WHERE t9."unit" = v."unit" AND t9."period" = v."period"), (SELECT CAST(t10."population.actual" AS NUMERIC) FROM "social_security.insurance.B01.current" AS t10 WHERE t10."unit" = v."unit" AND t10."period" = v."period")) * CAST(100 AS NUMERIC)) END)) AS TEXT), '(trống)') || '%) trên 100%: kiểm tra số dân hoặc số người tham gia'
   END AS "message"
 FROM
   (
@@ -102,7 +102,7 @@ FROM
       CASE
         WHEN (i."r0" IS NULL AND NOT i."z0") THEN
           'skipped'
-        WHEN (i."z0" OR (i."r0" IS NOT NULL AND (CAST(100 AS NUMERIC) = CAST(0 AS NUMERIC)))) THEN
+        WHEN (i."z0" OR (i."r0" IS NOT NULL AND COALESCE((CAST(100 AS NUMERIC) = CAST(0 AS NUMERIC)), false))) THEN
           'div_by_zero'
         WHEN (regc_div(i."r0", CAST(100 AS NUMERIC)) <= CAST(1 AS NUMERIC)) THEN
           'pass'
@@ -118,7 +118,7 @@ FROM
           b."period" AS "period",
           CAST(NULL AS INTEGER) AS "record",
           (regc_div((SELECT CAST(t7."hi_participants.actual" AS NUMERIC) FROM "social_security.insurance.B01.current" AS t7 WHERE t7."unit" = b."unit" AND t7."period" = b."period"), (SELECT CAST(t8."population.actual" AS NUMERIC) FROM "social_security.insurance.B01.current" AS t8 WHERE t8."unit" = b."unit" AND t8."period" = b."period")) * CAST(100 AS NUMERIC)) AS "r0",
-          ((SELECT CAST(t7."hi_participants.actual" AS NUMERIC) FROM "social_security.insurance.B01.current" AS t7 WHERE t7."unit" = b."unit" AND t7."period" = b."period") IS NOT NULL AND ((SELECT CAST(t8."population.actual" AS NUMERIC) FROM "social_security.insurance.B01.current" AS t8 WHERE t8."unit" = b."unit" AND t8."period" = b."period") = CAST(0 AS NUMERIC))) AS "z0"
+          COALESCE(((SELECT CAST(t7."hi_participants.actual" AS NUMERIC) FROM "social_security.insurance.B01.current" AS t7 WHERE t7."unit" = b."unit" AND t7."period" = b."period") IS NOT NULL AND COALESCE(((SELECT CAST(t8."population.actual" AS NUMERIC) FROM "social_security.insurance.B01.current" AS t8 WHERE t8."unit" = b."unit" AND t8."period" = b."period") = CAST(0 AS NUMERIC)), false)), false) AS "z0"
         FROM
           (
             SELECT DISTINCT

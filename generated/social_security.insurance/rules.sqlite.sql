@@ -92,7 +92,7 @@ SELECT
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc R02: phép chia cho 0 (division by zero)'
     ELSE
-      'Tỷ lệ dân số tham gia bảo hiểm y tế (' || COALESCE(regc_add((CASE WHEN ((SELECT regc_dec(t9."hi_participants.actual", 0) FROM "social_security.insurance.B01.current" AS t9 WHERE t9."unit" = v."unit" AND t9."period" = v."period") IS NOT NULL AND (regc_cmp((SELECT regc_dec(t10."population.actual", 0) FROM "social_security.insurance.B01.current" AS t10 WHERE t10."unit" = v."unit" AND t10."period" = v."period"), '0') = 0)) THEN NULL ELSE regc_mul(regc_div((SELECT regc_dec(t9."hi_participants.actual", 0) FROM "social_security.insurance.B01.current" AS t9 WHERE t9."unit" = v."unit" AND t9."period" = v."period"), (SELECT regc_dec(t10."population.actual", 0) FROM "social_security.insurance.B01.current" AS t10 WHERE t10."unit" = v."unit" AND t10."period" = v."period")), '100') END), '0'), '(trống)') || '%) trên 100%: kiểm tra số dân hoặc số người tham gia'
+      'Tỷ lệ dân số tham gia bảo hiểm y tế (' || COALESCE(regc_add((CASE WHEN ((SELECT regc_dec(t9."hi_participants.actual", 0) FROM "social_security.insurance.B01.current" AS t9 WHERE t9."unit" = v."unit" AND t9."period" = v."period") IS NOT NULL AND COALESCE((regc_cmp((SELECT regc_dec(t10."population.actual", 0) FROM "social_security.insurance.B01.current" AS t10 WHERE t10."unit" = v."unit" AND t10."period" = v."period"), '0') = 0), false)) THEN NULL ELSE regc_mul(regc_div((SELECT regc_dec(t9."hi_participants.actual", 0) FROM "social_security.insurance.B01.current" AS t9 WHERE t9."unit" = v."unit" AND t9."period" = v."period"), (SELECT regc_dec(t10."population.actual", 0) FROM "social_security.insurance.B01.current" AS t10 WHERE t10."unit" = v."unit" AND t10."period" = v."period")), '100') END), '0'), '(trống)') || '%) trên 100%: kiểm tra số dân hoặc số người tham gia'
   END AS "message"
 FROM
   (
@@ -103,7 +103,7 @@ FROM
       CASE
         WHEN (i."r0" IS NULL AND NOT i."z0") THEN
           'skipped'
-        WHEN (i."z0" OR (i."r0" IS NOT NULL AND (regc_cmp('100', '0') = 0))) THEN
+        WHEN (i."z0" OR (i."r0" IS NOT NULL AND COALESCE((regc_cmp('100', '0') = 0), false))) THEN
           'div_by_zero'
         WHEN (regc_cmp(regc_div(i."r0", '100'), '1') <= 0) THEN
           'pass'
@@ -119,7 +119,7 @@ FROM
           b."period" AS "period",
           CAST(NULL AS INTEGER) AS "record",
           regc_mul(regc_div((SELECT regc_dec(t7."hi_participants.actual", 0) FROM "social_security.insurance.B01.current" AS t7 WHERE t7."unit" = b."unit" AND t7."period" = b."period"), (SELECT regc_dec(t8."population.actual", 0) FROM "social_security.insurance.B01.current" AS t8 WHERE t8."unit" = b."unit" AND t8."period" = b."period")), '100') AS "r0",
-          ((SELECT regc_dec(t7."hi_participants.actual", 0) FROM "social_security.insurance.B01.current" AS t7 WHERE t7."unit" = b."unit" AND t7."period" = b."period") IS NOT NULL AND (regc_cmp((SELECT regc_dec(t8."population.actual", 0) FROM "social_security.insurance.B01.current" AS t8 WHERE t8."unit" = b."unit" AND t8."period" = b."period"), '0') = 0)) AS "z0"
+          COALESCE(((SELECT regc_dec(t7."hi_participants.actual", 0) FROM "social_security.insurance.B01.current" AS t7 WHERE t7."unit" = b."unit" AND t7."period" = b."period") IS NOT NULL AND COALESCE((regc_cmp((SELECT regc_dec(t8."population.actual", 0) FROM "social_security.insurance.B01.current" AS t8 WHERE t8."unit" = b."unit" AND t8."period" = b."period"), '0') = 0), false)), false) AS "z0"
         FROM
           (
             SELECT DISTINCT

@@ -58,10 +58,8 @@ pub fn import(args: &ImportArgs, color: bool) -> i32 {
     let mut ctx = Context::new(lib, regime);
     let mut reader = Reader::default();
     for path in &args.files {
-        let name = crate::source::display_path(path);
-        match std::fs::File::open(path) {
-            Ok(f) => reader.read_csv(&mut ctx, &name, std::io::BufReader::new(f)),
-            Err(e) => return usage_error(&format!("{name}: {e}")),
+        if let Err(e) = reader.read_path(&mut ctx, path) {
+            return usage_error(&format!("{}: {e}", crate::source::display_path(path)));
         }
     }
     if !reader.errors.is_empty() {
@@ -364,10 +362,8 @@ pub fn validate(
     let mut ctx = Context::new(library, regime);
     let mut reader = Reader::default();
     for path in files {
-        let name = crate::source::display_path(path);
-        match std::fs::File::open(path) {
-            Ok(f) => reader.read_csv(&mut ctx, &name, std::io::BufReader::new(f)),
-            Err(e) => return usage_error(&format!("{name}: {e}")),
+        if let Err(e) = reader.read_path(&mut ctx, path) {
+            return usage_error(&format!("{}: {e}", crate::source::display_path(path)));
         }
     }
     let (bad_values, problems): (Vec<_>, Vec<_>) =

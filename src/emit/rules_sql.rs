@@ -341,8 +341,9 @@ impl<'a> Gen<'a> {
             let mut dz = vec![a.dz.as_str(), b.dz.as_str()];
             let zero_div;
             if bin == BinOp::Div {
+                // Never unknown: a missing divisor does not divide by zero.
                 zero_div = format!(
-                    "({} IS NOT NULL AND {})",
+                    "({} IS NOT NULL AND COALESCE({}, FALSE))",
                     a.v,
                     self.compare_num("=", &b.v, self.zero())
                 );
@@ -701,7 +702,7 @@ impl<'a> Gen<'a> {
                 missing.push(format!("{col} IS NULL"));
                 cols.push((col, "FALSE".into()));
             } else {
-                inner_cols.push(format!("{} AS \"z{i}\"", s.dz));
+                inner_cols.push(format!("COALESCE({}, FALSE) AS \"z{i}\"", s.dz));
                 let flag = format!("i.\"z{i}\"");
                 missing.push(format!("({col} IS NULL AND NOT {flag})"));
                 cols.push((col, flag));

@@ -155,8 +155,10 @@ pub fn core(lib: &ir::Library, d: Dialect) -> Result<String, SqlError> {
         s.stmt("CREATE OR REPLACE FUNCTION \"regc_or\"(\"a\" BOOLEAN, \"b\" BOOLEAN) RETURNS BOOLEAN LANGUAGE SQL IMMUTABLE STRICT AS 'SELECT a OR b'")?;
     }
     s.comment("The current revision of each (regime, form, unit, period): the latest approved, else the latest.");
+    s.comment("(Written with NOT EXISTS rather than a window function, so that a query on one unit and period");
+    s.comment("reaches its rows through the unique index instead of ranking every submission.)");
     s.stmt(&format!(
-        "{} AS SELECT \"id\", \"regime\", \"regime_version\", \"form\", \"unit\", \"period\", \"revision\", \"status\", \"submitted_at\", \"approved_at\", \"submitter\", \"signer\", \"checksum\", \"source\" FROM (SELECT s.*, row_number() OVER (PARTITION BY \"regime\", \"form\", \"unit\", \"period\" ORDER BY CASE WHEN \"status\" = 'approved' THEN 0 ELSE 1 END, \"revision\" DESC) AS \"rank\" FROM \"regc_submission\" AS s) AS ranked WHERE \"rank\" = 1",
+        "{} AS SELECT s.\"id\", s.\"regime\", s.\"regime_version\", s.\"form\", s.\"unit\", s.\"period\", s.\"revision\", s.\"status\", s.\"submitted_at\", s.\"approved_at\", s.\"submitter\", s.\"signer\", s.\"checksum\", s.\"source\" FROM \"regc_submission\" AS s WHERE NOT EXISTS (SELECT 1 FROM \"regc_submission\" AS o WHERE o.\"regime\" = s.\"regime\" AND o.\"form\" = s.\"form\" AND o.\"unit\" = s.\"unit\" AND o.\"period\" = s.\"period\" AND ((o.\"status\" = 'approved' AND s.\"status\" <> 'approved') OR ((o.\"status\" = 'approved') = (s.\"status\" = 'approved') AND o.\"revision\" > s.\"revision\")))",
         create_view(d, "regc_current_submission")
     ))?;
     Ok(s.finish())
