@@ -908,7 +908,8 @@ fn sheet_text(d: &calamine::Data) -> String {
         Data::DateTime(dt) => NaiveDate::from_ymd_opt(1899, 12, 30)
             .and_then(|epoch| {
                 let days = dt.as_f64().floor();
-                (0.0..3_000_000.0).contains(&days)
+                (0.0..3_000_000.0)
+                    .contains(&days)
                     .then(|| epoch.checked_add_days(chrono::Days::new(days as u64)))
                     .flatten()
             })
