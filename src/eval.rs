@@ -52,45 +52,46 @@ pub enum Stop {
 
 type Eval = Result<Option<V>, Stop>;
 
+/// form → submission, for one unit and period.
+type Forms = HashMap<String, Submission>;
+
 /// The submissions of any number of regimes, units and periods.
 #[derive(Debug, Default)]
 pub struct Store {
-    /// (regime, form, unit, period) → submission.
-    subs: HashMap<(String, String, String, String), Submission>,
+    /// regime → unit → period → form → submission (nested, so that a
+    /// lookup borrows its keys instead of building them).
+    subs: HashMap<String, HashMap<String, HashMap<String, Forms>>>,
 }
 
 impl Store {
     pub fn insert(&mut self, regime: &str, s: Submission) {
-        self.subs.insert(
-            (
-                regime.to_string(),
-                s.form.clone(),
-                s.unit.clone(),
-                s.period.clone(),
-            ),
-            s,
-        );
+        self.subs
+            .entry(regime.to_string())
+            .or_default()
+            .entry(s.unit.clone())
+            .or_default()
+            .entry(s.period.clone())
+            .or_default()
+            .insert(s.form.clone(), s);
     }
 
     pub fn get(&self, regime: &str, form: &str, unit: &str, period: &str) -> Option<&Submission> {
-        self.subs.get(&(
-            regime.to_string(),
-            form.to_string(),
-            unit.to_string(),
-            period.to_string(),
-        ))
+        self.subs.get(regime)?.get(unit)?.get(period)?.get(form)
     }
 
     /// The (unit, period) pairs with a submission of `regime`, sorted.
     pub fn reports(&self, regime: &str) -> Vec<(String, String)> {
         let mut out: Vec<(String, String)> = self
             .subs
-            .keys()
-            .filter(|(r, ..)| r == regime)
-            .map(|(_, _, u, p)| (u.clone(), p.clone()))
+            .get(regime)
+            .into_iter()
+            .flat_map(|units| {
+                units
+                    .iter()
+                    .flat_map(|(u, periods)| periods.keys().map(move |p| (u.clone(), p.clone())))
+            })
             .collect();
         out.sort();
-        out.dedup();
         out
     }
 
@@ -131,9 +132,11 @@ impl Store {
 
     pub fn submissions(&self, regime: &str) -> impl Iterator<Item = &Submission> {
         self.subs
-            .iter()
-            .filter(move |((r, ..), _)| r == regime)
-            .map(|(_, s)| s)
+            .get(regime)
+            .into_iter()
+            .flat_map(|units| units.values())
+            .flat_map(|periods| periods.values())
+            .flat_map(|forms| forms.values())
     }
 }
 
@@ -225,6 +228,9 @@ pub struct Evaluator<'a> {
     pub store: &'a Store,
     pub periods: Periods,
     cells: HashMap<(&'a str, &'a str), &'a ir::Cell>,
+    /// The slot of each entered cell in a submission's records (layout
+    /// order, as the reader and the history store them).
+    slots: HashMap<(&'a str, &'a str), usize>,
 }
 
 /// Where an evaluation happens.
@@ -247,11 +253,22 @@ impl<'a> Evaluator<'a> {
                 cells.insert((f.code.as_str(), c.id.as_str()), c);
             }
         }
+        let mut slots = HashMap::new();
+        for f in &regime.forms {
+            let entered = f
+                .cells
+                .iter()
+                .filter(|c| !matches!(c.entry, ir::Entry::Computed { .. }));
+            for (i, c) in entered.enumerate() {
+                slots.insert((f.code.as_str(), c.id.as_str()), i);
+            }
+        }
         Evaluator {
             regime,
             store,
             periods: Periods::new(regime),
             cells,
+            slots,
         }
     }
 
@@ -396,9 +413,13 @@ impl<'a> Evaluator<'a> {
     }
 
     fn stored(&self, form: &str, cell: &str, unit: &str, period: &str) -> Option<V> {
+        let slot = *self.slots.get(&(form, cell))?;
         self.store
             .get(&self.regime.code, form, unit, period)?
-            .get(0, cell)
+            .records
+            .get(&0)?
+            .get(slot)?
+            .as_ref()
             .map(V::from_value)
     }
 
