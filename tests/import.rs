@@ -9,24 +9,8 @@ mod common;
 
 use regc::db::{Conn, Target};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
-fn regc(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_regc"))
-        .args(args)
-        .current_dir(common::repo())
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("regc runs")
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
+use common::{regc, text};
 
 /// A fresh database of each engine: (the `--db` argument, its guard).
 struct Db {
@@ -48,7 +32,7 @@ impl Db {
         regc::db::count_rows(&mut c, &[table]).unwrap()[table]
     }
 
-    fn import(&self, regime: &str, files: &[&Path]) -> Output {
+    fn import(&self, regime: &str, files: &[&Path]) -> std::process::Output {
         let mut args = vec!["import", regime, "--db", &self.url];
         let files: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
         args.extend(files.iter().map(String::as_str));

@@ -7,26 +7,10 @@ mod common;
 
 use regc::db::{Conn, Target};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
 const OLD: &str = "regimes/transport/seaport_cargo.regime";
 
-fn regc(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_regc"))
-        .args(args)
-        .current_dir(common::repo())
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("regc runs")
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
+use common::{regc, text};
 
 #[test]
 fn refused_changes_report_their_codes() {

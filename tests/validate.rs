@@ -11,24 +11,8 @@ use chrono::Datelike;
 use regc::submission::{Context, Reader};
 use std::collections::BTreeSet;
 use std::path::Path;
-use std::process::{Command, Output};
 
-fn regc(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_regc"))
-        .args(args)
-        .current_dir(common::repo())
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("regc runs")
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
+use common::{regc, text};
 
 /// Validates `files` against `regime` of `lib` in process.
 fn run(lib: &regc::ir::Library, regime: &str, files: &[&Path]) -> regc::validate::Report {

@@ -146,3 +146,22 @@ impl Drop for PgSchema {
         }
     }
 }
+
+/// Runs the `regc` binary in the repository root, without colour.
+pub fn regc(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_regc"))
+        .args(args)
+        .current_dir(repo())
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("regc runs")
+}
+
+/// Everything a run printed: stdout, then stderr.
+pub fn text(o: &std::process::Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
