@@ -443,6 +443,23 @@ fn check(paths: &[PathBuf], format: DiagFormat, color: bool) -> i32 {
     code
 }
 
+/// The regime `code` of `lib`; if there is none, says so (with the
+/// nearest code) and gives `None`.
+fn find_regime<'a>(lib: &'a ir::Library, code: &str) -> Option<&'a ir::Regime> {
+    let found = lib.regimes.iter().find(|r| r.code == code);
+    if found.is_none() {
+        errln!(
+            "error: there is no regime `{code}`; {}",
+            crate::diagnostic::did_you_mean(
+                code,
+                "regime",
+                lib.regimes.iter().map(|r| r.code.as_str())
+            )
+        );
+    }
+    found
+}
+
 fn usage_error(message: &str) -> i32 {
     errln!("error: {message}");
     2
@@ -1008,15 +1025,7 @@ fn schedule(
         print_diagnostics(&c, &sources, DiagFormat::Human, color);
         return 1;
     }
-    let Some(regime) = c.library.regimes.iter().find(|r| r.code == code) else {
-        errln!(
-            "error: there is no regime `{code}`; {}",
-            crate::diagnostic::did_you_mean(
-                code,
-                "regime",
-                c.library.regimes.iter().map(|r| r.code.as_str())
-            )
-        );
+    let Some(regime) = find_regime(&c.library, code) else {
         return 2;
     };
     let year = year.unwrap_or_else(current_year);

@@ -662,33 +662,59 @@ pub fn placeholder_index(text: &str) -> Option<usize> {
     text.parse().ok()
 }
 
-/// Fills a rule's message: `{k}` by the k-th placeholder's value (`…` when
-/// missing), `{{`/`}}` by braces.
-pub fn fill_message(message: &str, values: &[Option<V>]) -> String {
-    let mut out = String::with_capacity(message.len());
+/// A piece of a rule's message: text (braces already undoubled) or the
+/// index of a placeholder.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MessagePart {
+    Text(String),
+    Placeholder(usize),
+}
+
+/// Splits a message into text and `{k}` placeholders: `{{` and `}}` are
+/// braces, any other brace is text. Adjacent text is one part.
+pub fn message_parts(message: &str) -> Vec<MessagePart> {
+    let mut parts = Vec::new();
+    let mut text = String::new();
     let mut rest = message;
     while let Some(i) = rest.find(['{', '}']) {
-        out.push_str(rest.get(..i).unwrap_or_default());
+        text.push_str(rest.get(..i).unwrap_or_default());
         let tail = rest.get(i..).unwrap_or_default();
         if tail.starts_with("{{") || tail.starts_with("}}") {
-            out.push_str(tail.get(..1).unwrap_or_default());
+            text.push_str(tail.get(..1).unwrap_or_default());
             rest = tail.get(2..).unwrap_or_default();
             continue;
         }
         if let Some(end) = tail.find('}')
             && let Some(k) = placeholder_index(tail.get(1..end).unwrap_or_default())
         {
-            let shown = values
-                .get(k)
-                .and_then(|v| v.as_ref())
-                .map_or_else(|| "(trống)".to_string(), V::show);
-            out.push_str(&shown);
+            if !text.is_empty() {
+                parts.push(MessagePart::Text(std::mem::take(&mut text)));
+            }
+            parts.push(MessagePart::Placeholder(k));
             rest = tail.get(end + 1..).unwrap_or_default();
             continue;
         }
-        out.push_str(tail.get(..1).unwrap_or_default());
+        text.push_str(tail.get(..1).unwrap_or_default());
         rest = tail.get(1..).unwrap_or_default();
     }
-    out.push_str(rest);
-    out
+    text.push_str(rest);
+    if !text.is_empty() {
+        parts.push(MessagePart::Text(text));
+    }
+    parts
+}
+
+/// Fills a rule's message: `{k}` by the k-th placeholder's value (`(trống)`
+/// when missing), `{{`/`}}` by braces.
+pub fn fill_message(message: &str, values: &[Option<V>]) -> String {
+    message_parts(message)
+        .into_iter()
+        .map(|p| match p {
+            MessagePart::Text(t) => t,
+            MessagePart::Placeholder(k) => values
+                .get(k)
+                .and_then(|v| v.as_ref())
+                .map_or_else(|| "(trống)".to_string(), V::show),
+        })
+        .collect()
 }

@@ -56,11 +56,14 @@ pub fn ident(name: &str) -> String {
 /// neither a line-based file nor PostgreSQL's NUL-free text can keep) become
 /// spaces; regc only writes its own words and codes this way.
 pub fn literal(text: &str) -> String {
-    let clean: String = text
-        .chars()
+    format!("'{}'", one_line(text).replace('\'', "''"))
+}
+
+/// `text` with every control character (newlines included) a space.
+fn one_line(text: &str) -> String {
+    text.chars()
         .map(|c| if c.is_control() { ' ' } else { c })
-        .collect();
-    format!("'{}'", clean.replace('\'', "''"))
+        .collect()
 }
 
 /// `name` if it fits in [`MAX_NAME`] bytes, else its first bytes, `~` and
@@ -151,13 +154,8 @@ impl Script {
 
     /// A comment line for the next statement (or the end of the script).
     pub fn comment(&mut self, line: impl Into<String>) {
-        let line: String = line.into();
         // One line, whatever it holds: a newline would end the comment.
-        let line: String = line
-            .chars()
-            .map(|c| if c.is_control() { ' ' } else { c })
-            .collect();
-        self.pending_comment.push(line);
+        self.pending_comment.push(one_line(&line.into()));
     }
 
     /// Adds a statement, checked and pretty-printed by sqlparser.

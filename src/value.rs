@@ -62,6 +62,11 @@ impl Decimal {
         })
     }
 
+    /// `(mantissa, scale)`: the value is `mantissa × 10^-scale`.
+    pub fn parts(&self) -> (i128, u32) {
+        (self.mantissa, self.scale)
+    }
+
     /// Digits after the point (trailing zeros dropped).
     pub fn scale(&self) -> u32 {
         self.scale

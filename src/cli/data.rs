@@ -1,6 +1,6 @@
 //! The commands that move data: `regc import` (and `regc migrate`).
 
-use super::{DiagFormat, load, print_diagnostics, usage_error};
+use super::{DiagFormat, find_regime, load, print_diagnostics, usage_error};
 use crate::db::{self, Conn, Target};
 use crate::submission::{Context, Reader};
 use std::path::PathBuf;
@@ -13,6 +13,21 @@ pub struct ImportArgs {
     pub status: String,
     pub submitter: Option<String>,
     pub json: bool,
+}
+
+/// Reads every file into one reader; an unreadable file is a usage error
+/// (exit 2). Problems inside the files are in the reader's `errors`.
+fn read_files(ctx: &mut Context, files: &[PathBuf]) -> Result<Reader, i32> {
+    let mut reader = Reader::default();
+    for path in files {
+        if let Err(e) = reader.read_path(ctx, path) {
+            return Err(usage_error(&format!(
+                "{}: {e}",
+                crate::source::display_path(path)
+            )));
+        }
+    }
+    Ok(reader)
 }
 
 /// The most problems printed; the rest are counted.
@@ -43,25 +58,14 @@ pub fn import(args: &ImportArgs, color: bool) -> i32 {
         Err(code) => return code,
     };
     let lib = &c.library;
-    let Some(regime) = lib.regimes.iter().find(|r| r.code == args.regime) else {
-        errln!(
-            "error: there is no regime `{}`; {}",
-            args.regime,
-            crate::diagnostic::did_you_mean(
-                &args.regime,
-                "regime",
-                lib.regimes.iter().map(|r| r.code.as_str())
-            )
-        );
+    let Some(regime) = find_regime(lib, &args.regime) else {
         return 2;
     };
     let mut ctx = Context::new(lib, regime);
-    let mut reader = Reader::default();
-    for path in &args.files {
-        if let Err(e) = reader.read_path(&mut ctx, path) {
-            return usage_error(&format!("{}: {e}", crate::source::display_path(path)));
-        }
-    }
+    let reader = match read_files(&mut ctx, &args.files) {
+        Ok(r) => r,
+        Err(code) => return code,
+    };
     if !reader.errors.is_empty() {
         if args.json {
             let errors: Vec<serde_json::Value> = reader
@@ -348,24 +352,14 @@ pub fn validate(
         Err(code) => return code,
     };
     let library = &c.library;
-    let Some(regime) = library.regimes.iter().find(|r| r.code == code) else {
-        errln!(
-            "error: there is no regime `{code}`; {}",
-            crate::diagnostic::did_you_mean(
-                code,
-                "regime",
-                library.regimes.iter().map(|r| r.code.as_str())
-            )
-        );
+    let Some(regime) = find_regime(library, code) else {
         return 2;
     };
     let mut ctx = Context::new(library, regime);
-    let mut reader = Reader::default();
-    for path in files {
-        if let Err(e) = reader.read_path(&mut ctx, path) {
-            return usage_error(&format!("{}: {e}", crate::source::display_path(path)));
-        }
-    }
+    let reader = match read_files(&mut ctx, files) {
+        Ok(r) => r,
+        Err(code) => return code,
+    };
     let (bad_values, problems): (Vec<_>, Vec<_>) =
         reader.errors.iter().partition(|e| e.value.is_some());
     if !problems.is_empty() {

@@ -13,7 +13,7 @@
 //!   schema) for division; on SQLite, text decimals and the `regc_*`
 //!   functions regc registers ([`crate::db::functions`]).
 
-use crate::eval::placeholder_index;
+use crate::eval::{MessagePart, message_parts};
 use crate::ir::{self, BinOp, ExprKind, Func, Missing, PeriodRef, RecordFunc, TimeAgg};
 use crate::layout::{RegimeLayout, Storage};
 use crate::sql::{Dialect, Script, SqlError, ident, literal};
@@ -618,33 +618,17 @@ impl<'a> Gen<'a> {
                 format!("COALESCE({}, '(trống)')", self.show(p, &v))
             })
             .collect();
-        let mut parts: Vec<String> = Vec::new();
-        let mut text = String::new();
-        let mut rest = rule.message.as_str();
-        while let Some(i) = rest.find(['{', '}']) {
-            text.push_str(rest.get(..i).unwrap_or_default());
-            let tail = rest.get(i..).unwrap_or_default();
-            if tail.starts_with("{{") || tail.starts_with("}}") {
-                text.push_str(tail.get(..1).unwrap_or_default());
-                rest = tail.get(2..).unwrap_or_default();
-                continue;
-            }
-            if let Some(end) = tail.find('}')
-                && let Some(k) = placeholder_index(tail.get(1..end).unwrap_or_default())
-            {
-                if !text.is_empty() {
-                    parts.push(literal(&std::mem::take(&mut text)));
+        let mut parts: Vec<String> = message_parts(&rule.message)
+            .into_iter()
+            .map(|p| match p {
+                MessagePart::Text(t) => literal(&t),
+                MessagePart::Placeholder(k) => {
+                    values.get(k).cloned().unwrap_or_else(|| "'(trống)'".into())
                 }
-                parts.push(values.get(k).cloned().unwrap_or_else(|| "'(trống)'".into()));
-                rest = tail.get(end + 1..).unwrap_or_default();
-                continue;
-            }
-            text.push_str(tail.get(..1).unwrap_or_default());
-            rest = tail.get(1..).unwrap_or_default();
-        }
-        text.push_str(rest);
-        if !text.is_empty() || parts.is_empty() {
-            parts.push(literal(&text));
+            })
+            .collect();
+        if parts.is_empty() {
+            parts.push(literal(""));
         }
         parts.join(" || ")
     }

@@ -207,7 +207,8 @@ impl std::fmt::Display for Num {
 
 impl From<&crate::value::Decimal> for Num {
     fn from(d: &crate::value::Decimal) -> Num {
-        Num::parse(&d.to_string()).unwrap_or_else(Num::zero)
+        let (mantissa, scale) = d.parts();
+        Num::new(BigInt::from(mantissa), scale)
     }
 }
 
