@@ -218,6 +218,32 @@ CREATE TABLE IF NOT EXISTS "regc_period_deadline" (
   FOREIGN KEY ("regime", "period") REFERENCES "regc_period"("regime", "code")
 );
 
+-- Roll-up periods: the regime's own periods and every coarser period they roll up into
+-- (docs/aggregation.md); edition names the hierarchy in force on the period's cut-off day.
+CREATE TABLE IF NOT EXISTS "regc_rollup_period" (
+  "regime" TEXT NOT NULL REFERENCES "regc_regime" ("code"),
+  "frequency" TEXT NOT NULL,
+  "code" TEXT NOT NULL,
+  "start_date" DATE NOT NULL,
+  "end_date" DATE NOT NULL,
+  "edition" TEXT NOT NULL REFERENCES "regc_org_edition" ("code"),
+  PRIMARY KEY ("regime", "frequency", "code")
+);
+
+-- Which roll-up period of each type a reporting period belongs to (the one holding its cut-off
+-- day), with the edition in force on that cut-off day; each period is its own roll-up too.
+CREATE TABLE IF NOT EXISTS "regc_period_rollup" (
+  "regime" TEXT NOT NULL,
+  "period" TEXT NOT NULL,
+  "frequency" TEXT NOT NULL,
+  "rollup" TEXT NOT NULL,
+  "end_date" DATE NOT NULL,
+  "edition" TEXT NOT NULL REFERENCES "regc_org_edition" ("code"),
+  PRIMARY KEY ("regime", "period", "frequency"),
+  FOREIGN KEY ("regime", "period") REFERENCES "regc_period"("regime", "code"),
+  FOREIGN KEY ("regime", "frequency", "rollup") REFERENCES "regc_rollup_period"("regime", "frequency", "code")
+);
+
 -- Submissions: one row per revision of one form of one unit for one period; never updated in place.
 CREATE TABLE IF NOT EXISTS "regc_submission" (
   "id" BIGINT PRIMARY KEY,

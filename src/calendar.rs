@@ -286,6 +286,35 @@ pub fn periods(regime: &ir::Regime, year: i32, days: &WorkingDays) -> Vec<Period
         .collect()
 }
 
+/// The coarser period types a regime's data roll up into, finest first
+/// (its own frequency is not listed). A period belongs to the period of a
+/// coarser type that holds its cut-off day ([`rollup_of`]); nine months
+/// are a roll-up target only where they are a union of whole periods.
+pub fn rollup_frequencies(base: Frequency) -> &'static [Frequency] {
+    use Frequency::*;
+    match base {
+        Daily => &[Weekly, Monthly, Quarterly, SixMonthly, NineMonthly, Annual],
+        Weekly => &[Monthly, Quarterly, SixMonthly, NineMonthly, Annual],
+        Monthly => &[Quarterly, SixMonthly, NineMonthly, Annual],
+        Quarterly => &[SixMonthly, NineMonthly, Annual],
+        SixMonthly => &[Annual],
+        NineMonthly | Annual | AdHoc => &[],
+    }
+}
+
+/// The period of `frequency` (cut by `cutoff`) that holds `day`, if any
+/// (a day after 30 September is in no nine-month period).
+pub fn rollup_of(frequency: Frequency, cutoff: Cutoff, day: NaiveDate) -> Option<Bounds> {
+    // The periods named by the day's year hold it, except at the edges:
+    // ISO weeks and decree09 periods reach into the neighbouring years.
+    let y = day.year();
+    [y, y + 1, y - 1].into_iter().find_map(|year| {
+        period_bounds(frequency, cutoff, year)
+            .into_iter()
+            .find(|(_, start, end)| *start <= day && day <= *end)
+    })
+}
+
 /// What `calendar.json` holds for one regime.
 #[derive(Debug, Clone, Serialize)]
 pub struct CalendarFile {

@@ -39,6 +39,7 @@ macro_rules! err {
 }
 
 mod data;
+mod rollup;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -177,6 +178,33 @@ pub enum Command {
         #[arg(long)]
         allow_destructive: bool,
     },
+    /// Roll a regime's stored submissions up the org hierarchy and over
+    /// time (or count expected, received and on-time reports) with the
+    /// generated aggregation SQL, and print the result.
+    Rollup {
+        /// The regime's code, e.g. transport.seaport_cargo.
+        regime: String,
+        /// sqlite:PATH or postgres://USER@HOST/DB.
+        #[arg(long, default_value = crate::db::DEFAULT_DB)]
+        db: String,
+        /// Only units of this level or unit type (province, commune, …).
+        #[arg(long)]
+        level: Option<String>,
+        /// Only this period: 2025-03, 2025-Q1, 2025-H1, 2025-9M, 2025, …
+        #[arg(long)]
+        period: Option<String>,
+        /// Only this grid form.
+        #[arg(long)]
+        form: Option<String>,
+        /// Expected, received and on-time reports instead of values.
+        #[arg(long)]
+        completeness: bool,
+        /// The library folder.
+        #[arg(long, default_value = "regimes")]
+        lib: PathBuf,
+        #[arg(long, default_value = "table")]
+        format: RollupFormat,
+    },
     /// Format regime files in place (indentation and whitespace only).
     Fmt {
         /// Regime files or folders, searched recursively for `.regime`
@@ -186,6 +214,15 @@ pub enum Command {
         #[arg(long)]
         check: bool,
     },
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RollupFormat {
+    /// One line per value: period, unit, cell, value.
+    Table,
+    /// One row per unit and period, a column per cell.
+    Csv,
+    Json,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -283,6 +320,30 @@ pub fn run(cli: Cli) -> i32 {
             format,
         } => schedule(&regime, &paths, year, format, color),
         Command::Fmt { paths, check } => fmt(&paths, check, color),
+        Command::Rollup {
+            regime,
+            db,
+            level,
+            period,
+            form,
+            completeness,
+            lib,
+            format,
+        } => rollup::rollup(
+            &rollup::RollupArgs {
+                regime,
+                db,
+                lib,
+                query: crate::db::rollup::Query {
+                    form,
+                    level,
+                    period,
+                },
+                completeness,
+                format,
+            },
+            color,
+        ),
         Command::Validate {
             regime,
             files,
@@ -641,6 +702,9 @@ pub fn artifacts(
             let sql =
                 crate::emit::rules_sql::rules_sql(r, &layout, d).map_err(|e| e.to_string())?;
             out.push((format!("{}/rules.{}.sql", r.code, d.name()), sql));
+            let sql = crate::emit::aggregate::aggregate_sql(r, &layout, d)
+                .map_err(|e| e.to_string())?;
+            out.push((format!("{}/aggregate.{}.sql", r.code, d.name()), sql));
         }
     }
     out.push((

@@ -6,6 +6,7 @@
 pub mod functions;
 pub mod history;
 pub mod import;
+pub mod rollup;
 
 use crate::sql::{Dialect, ident};
 use std::collections::HashMap;

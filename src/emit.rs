@@ -7,8 +7,10 @@
 //! | database schemas | [`schema`] | `generated/core.schema.{postgres,sqlite}.sql`, `generated/<regime>/schema.{postgres,sqlite}.sql` |
 //! | rule IR | [`rules`] | `generated/<regime>/rules.json`, `generated/rules.schema.json`, `generated/rules.js` |
 //! | SQL rules | [`rules_sql`] | `generated/<regime>/rules.{postgres,sqlite}.sql` |
+//! | aggregation SQL | [`aggregate`] | `generated/<regime>/aggregate.{postgres,sqlite}.sql` |
 //! | manifest | [`manifest`] | `generated/manifest.json` |
 
+pub mod aggregate;
 pub mod docs;
 pub mod manifest;
 pub mod rules;
@@ -18,6 +20,8 @@ pub mod schema;
 /// The files written for each regime, in `generated/<regime>/`.
 pub const REGIME_ARTIFACTS: &[&str] = &[
     "README.md",
+    "aggregate.postgres.sql",
+    "aggregate.sqlite.sql",
     "calendar.json",
     "ir.json",
     "rules.json",

@@ -49,6 +49,20 @@ pub struct Org {
     pub mappings: Vec<crate::data::Mapping>,
 }
 
+impl Org {
+    /// The edition of the hierarchy in force on `day`: the dated edition
+    /// whose validity holds it (dated editions include the permanent
+    /// units), else the first edition without dates.
+    pub fn edition_on(&self, day: NaiveDate) -> Option<&crate::data::Edition> {
+        let dated = |e: &&crate::data::Edition| e.valid_from.is_some() || e.valid_to.is_some();
+        self.editions
+            .iter()
+            .filter(dated)
+            .find(|e| e.valid_from.is_none_or(|f| f <= day) && e.valid_to.is_none_or(|t| day <= t))
+            .or_else(|| self.editions.iter().find(|e| !dated(e)))
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Codelist {
     pub code: String,

@@ -595,6 +595,85 @@ fn load_periods(
         &["regime", "period", "level", "due_date", "holidays_unknown"],
         &deadlines,
         Conflict::Update(&["regime", "period", "level"]),
+    )?;
+    load_rollups(conn, lib, r, &periods)
+}
+
+/// The roll-up periods of `periods` (docs/aggregation.md): each period is
+/// its own roll-up and belongs to the coarser period holding its cut-off
+/// day; each is placed in the edition of the hierarchy in force on its
+/// cut-off day.
+fn load_rollups(
+    conn: &mut Conn,
+    lib: &Library,
+    r: &ir::Regime,
+    periods: &[calendar::Period],
+) -> Result<(), String> {
+    let edition = |day: chrono::NaiveDate| {
+        lib.org
+            .edition_on(day)
+            .map(|e| e.edition.clone())
+            .ok_or_else(|| format!("no edition of the organisation is in force on {day}"))
+    };
+    let mut targets: BTreeMap<(&str, String), Vec<SqlValue>> = BTreeMap::new();
+    let mut members = Vec::new();
+    for p in periods {
+        let own = (p.id.clone(), p.start, p.end);
+        let base = std::iter::once((r.frequency, Some(own)));
+        let coarser = calendar::rollup_frequencies(r.frequency)
+            .iter()
+            .map(|f| (*f, calendar::rollup_of(*f, r.cutoff, p.end)));
+        for (f, bounds) in base.chain(coarser) {
+            let Some((code, start, end)) = bounds else {
+                continue;
+            };
+            members.push(vec![
+                r.code.as_str().into(),
+                p.id.as_str().into(),
+                f.name().into(),
+                code.as_str().into(),
+                date(Some(p.end)),
+                edition(p.end)?.into(),
+            ]);
+            if let std::collections::btree_map::Entry::Vacant(v) = targets.entry((f.name(), code)) {
+                let row = vec![
+                    r.code.as_str().into(),
+                    f.name().into(),
+                    v.key().1.as_str().into(),
+                    date(Some(start)),
+                    date(Some(end)),
+                    edition(end)?.into(),
+                ];
+                v.insert(row);
+            }
+        }
+    }
+    let targets: Vec<Vec<SqlValue>> = targets.into_values().collect();
+    conn.write_rows(
+        "regc_rollup_period",
+        &[
+            "regime",
+            "frequency",
+            "code",
+            "start_date",
+            "end_date",
+            "edition",
+        ],
+        &targets,
+        Conflict::Update(&["regime", "frequency", "code"]),
+    )?;
+    conn.write_rows(
+        "regc_period_rollup",
+        &[
+            "regime",
+            "period",
+            "frequency",
+            "rollup",
+            "end_date",
+            "edition",
+        ],
+        &members,
+        Conflict::Update(&["regime", "period", "frequency"]),
     )
 }
 

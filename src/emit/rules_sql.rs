@@ -68,6 +68,9 @@ struct Gen<'a> {
     alias: Counter<usize>,
     /// The index of the next read while translating a check.
     next_read: Counter<usize>,
+    /// Over a roll-up ([`rollup_formula`]): the alias of the aggregated row,
+    /// whose columns hold the current period's cells of one form.
+    rollup: Option<(String, String)>,
 }
 
 impl<'a> Gen<'a> {
@@ -178,6 +181,23 @@ impl<'a> Gen<'a> {
                 return Sql::plain("NULL".into());
             };
             return Sql::plain(self.column(alias, &c.name, &c.storage));
+        }
+        if let Some((row, of)) = &self.rollup {
+            // A roll-up holds the current period's aggregated cells of its
+            // form only.
+            if form != of {
+                return Sql::plain("NULL".into());
+            }
+            return match (self.cells.get(&(form, cell)).map(|c| &c.entry), by) {
+                (Some(ir::Entry::Computed { formula }), PeriodRef::Current) => {
+                    self.eval(formula, ctx)
+                }
+                (Some(_), PeriodRef::Current) => Sql::plain(format!(
+                    "{row}.{}",
+                    ident(&crate::layout::column_name(cell))
+                )),
+                _ => Sql::plain("NULL".into()),
+            };
         }
         let period = self.shift(&ctx.period, by);
         let Some(def) = self.cells.get(&(form, cell)) else {
@@ -309,6 +329,9 @@ impl<'a> Gen<'a> {
             }
             ExprKind::Binary { bin, lhs, rhs } => self.binary(*bin, lhs, rhs, ctx),
             ExprKind::Call { func, args } => self.call(*func, args, ctx),
+            ExprKind::YearToDate { .. } | ExprKind::Records { .. } if self.rollup.is_some() => {
+                Sql::plain("NULL".into())
+            }
             ExprKind::YearToDate { func, arg } => {
                 let s = self.year_to_date(*func, arg, ctx);
                 self.zero_if(e, s, ctx)
@@ -816,6 +839,55 @@ impl<'a> Gen<'a> {
     }
 }
 
+impl<'a> Gen<'a> {
+    fn new(
+        r: &'a ir::Regime,
+        layout: &'a RegimeLayout,
+        d: Dialect,
+        rollup: Option<(String, String)>,
+    ) -> Self {
+        let mut cells = HashMap::new();
+        for f in &r.forms {
+            for c in &f.cells {
+                cells.insert((f.code.as_str(), c.id.as_str()), c);
+            }
+        }
+        Gen {
+            r,
+            layout,
+            d,
+            cells,
+            alias: Counter::new(0),
+            next_read: Counter::new(0),
+            rollup,
+        }
+    }
+}
+
+/// A computed cell's formula over an aggregated row `row` whose columns
+/// (named [`crate::layout::column_name`]) hold the current period's cells:
+/// how roll-ups recompute ratios from aggregated components. References to
+/// other periods, year-to-date and record aggregates are `NULL` there.
+pub(crate) fn rollup_formula(
+    r: &ir::Regime,
+    layout: &RegimeLayout,
+    d: Dialect,
+    form: &str,
+    formula: &ir::Expr,
+    row: &str,
+) -> String {
+    let g = Gen::new(r, layout, d, Some((row.to_string(), form.to_string())));
+    let ctx = Ctx {
+        unit: "NULL".into(),
+        period: "NULL".into(),
+        record: None,
+        zero: false,
+        tolerance: None,
+        reads: None,
+    };
+    g.eval(formula, &ctx).v
+}
+
 /// The name of the regime's view of violations.
 pub fn view_name(r: &ir::Regime) -> String {
     crate::sql::fit(&format!("{}.violations", r.code))
@@ -823,20 +895,7 @@ pub fn view_name(r: &ir::Regime) -> String {
 
 /// `rules.<dialect>.sql` of one regime.
 pub fn rules_sql(r: &ir::Regime, layout: &RegimeLayout, d: Dialect) -> Result<String, SqlError> {
-    let mut cells = HashMap::new();
-    for f in &r.forms {
-        for c in &f.cells {
-            cells.insert((f.code.as_str(), c.id.as_str()), c);
-        }
-    }
-    let g = Gen {
-        r,
-        layout,
-        d,
-        cells,
-        alias: Counter::new(0),
-        next_read: Counter::new(0),
-    };
+    let g = Gen::new(r, layout, d, None);
     let mut queries = g.required();
     let mut skipped = Vec::new();
     for rule in &r.rules {
