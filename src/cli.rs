@@ -702,8 +702,8 @@ pub fn artifacts(
             let sql =
                 crate::emit::rules_sql::rules_sql(r, &layout, d).map_err(|e| e.to_string())?;
             out.push((format!("{}/rules.{}.sql", r.code, d.name()), sql));
-            let sql = crate::emit::aggregate::aggregate_sql(r, &layout, d)
-                .map_err(|e| e.to_string())?;
+            let sql =
+                crate::emit::aggregate::aggregate_sql(r, &layout, d).map_err(|e| e.to_string())?;
             out.push((format!("{}/aggregate.{}.sql", r.code, d.name()), sql));
         }
     }

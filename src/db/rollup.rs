@@ -74,14 +74,19 @@ pub fn normalize(text: &str) -> String {
 }
 
 /// Creates (or replaces) the aggregation views of `regime`.
-pub fn apply_views(conn: &mut Conn, regime: &ir::Regime, layout: &RegimeLayout) -> Result<(), String> {
+pub fn apply_views(
+    conn: &mut Conn,
+    regime: &ir::Regime,
+    layout: &RegimeLayout,
+) -> Result<(), String> {
     if !conn.has_table("regc_period_rollup")? || !conn.has_table(&layout_table(layout))? {
         return Err(format!(
             "the database holds no submissions of {}: import some first (regc import)",
             regime.code
         ));
     }
-    let sql = aggregate::aggregate_sql(regime, layout, conn.dialect()).map_err(|e| e.to_string())?;
+    let sql =
+        aggregate::aggregate_sql(regime, layout, conn.dialect()).map_err(|e| e.to_string())?;
     conn.begin()?;
     match conn.exec(&sql) {
         Ok(()) => conn.commit(),
@@ -139,11 +144,7 @@ fn filters(d: Dialect, q: &Query, level_column: &str) -> (String, Vec<String>) {
 }
 
 /// Reads the roll-ups of `regime` (views applied by [`apply_views`]).
-pub fn rollups(
-    conn: &mut Conn,
-    regime: &ir::Regime,
-    q: &Query,
-) -> Result<Vec<Rollup>, String> {
+pub fn rollups(conn: &mut Conn, regime: &ir::Regime, q: &Query) -> Result<Vec<Rollup>, String> {
     let d = conn.dialect();
     let mut out = Vec::new();
     for form in regime.forms.iter().filter(|f| {

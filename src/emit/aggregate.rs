@@ -64,7 +64,6 @@ struct Entered {
     stored: Repr,
 }
 
-
 struct Gen<'a> {
     r: &'a ir::Regime,
     layout: &'a RegimeLayout,
@@ -131,10 +130,7 @@ impl Gen<'_> {
                 format!("regc_div(regc_dec(SUM({v}), {s}), COUNT({v}))"),
                 Repr::Text,
             ),
-            Repr::Text => (
-                format!("regc_div(regc_total({v}), COUNT({v}))"),
-                Repr::Text,
-            ),
+            Repr::Text => (format!("regc_div(regc_total({v}), COUNT({v}))"), Repr::Text),
         }
     }
 

@@ -139,13 +139,19 @@ pub fn core(lib: &ir::Library, d: Dialect) -> Result<String, SqlError> {
         "CREATE TABLE IF NOT EXISTS \"regc_period_deadline\" (\"regime\" TEXT NOT NULL, \"period\" TEXT NOT NULL, \"level\" TEXT NOT NULL, \"due_date\" {date} NOT NULL, \"holidays_unknown\" {boolean} NOT NULL, PRIMARY KEY (\"regime\", \"period\", \"level\"), FOREIGN KEY (\"regime\", \"period\") REFERENCES \"regc_period\" (\"regime\", \"code\")){opts}"
     ))?;
 
-    s.comment("Roll-up periods: the regime's own periods and every coarser period they roll up into");
-    s.comment("(docs/aggregation.md); edition names the hierarchy in force on the period's cut-off day.");
+    s.comment(
+        "Roll-up periods: the regime's own periods and every coarser period they roll up into",
+    );
+    s.comment(
+        "(docs/aggregation.md); edition names the hierarchy in force on the period's cut-off day.",
+    );
     s.stmt(&format!(
         "CREATE TABLE IF NOT EXISTS \"regc_rollup_period\" (\"regime\" TEXT NOT NULL REFERENCES \"regc_regime\" (\"code\"), \"frequency\" TEXT NOT NULL, \"code\" TEXT NOT NULL, \"start_date\" {date} NOT NULL, \"end_date\" {date} NOT NULL, \"edition\" TEXT NOT NULL REFERENCES \"regc_org_edition\" (\"code\"), PRIMARY KEY (\"regime\", \"frequency\", \"code\")){opts}"
     ))?;
     s.comment("Which roll-up period of each type a reporting period belongs to (the one holding its cut-off");
-    s.comment("day), with the edition in force on that cut-off day; each period is its own roll-up too.");
+    s.comment(
+        "day), with the edition in force on that cut-off day; each period is its own roll-up too.",
+    );
     s.stmt(&format!(
         "CREATE TABLE IF NOT EXISTS \"regc_period_rollup\" (\"regime\" TEXT NOT NULL, \"period\" TEXT NOT NULL, \"frequency\" TEXT NOT NULL, \"rollup\" TEXT NOT NULL, \"end_date\" {date} NOT NULL, \"edition\" TEXT NOT NULL REFERENCES \"regc_org_edition\" (\"code\"), PRIMARY KEY (\"regime\", \"period\", \"frequency\"), FOREIGN KEY (\"regime\", \"period\") REFERENCES \"regc_period\" (\"regime\", \"code\"), FOREIGN KEY (\"regime\", \"frequency\", \"rollup\") REFERENCES \"regc_rollup_period\" (\"regime\", \"frequency\", \"code\")){opts}"
     ))?;

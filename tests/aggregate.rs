@@ -1,0 +1,750 @@
+//! The aggregation SQL against an oracle: random submissions of the
+//! fixture regime `test.rollup` (a cell for every aggregation over units
+//! and over time, a computed ratio) over the twelve months of 2025, across
+//! the reform of 1 July 2025 (two provinces merge, districts go, communes
+//! merge and split), with missing values, units that never report,
+//! corrections and late reports. They are imported into SQLite and
+//! PostgreSQL, the generated views are read back, and every roll-up and
+//! completeness row must equal what the oracle below computes — in plain
+//! Rust, from the same submissions and the fixture's hierarchy, with exact
+//! big-integer decimals — exactly, row set and values.
+
+#![allow(clippy::indexing_slicing, clippy::unwrap_used)]
+
+mod common;
+
+use num_bigint::BigInt;
+use num_traits::{Signed, Zero};
+use regc::db::{Conn, Target};
+use regc::submission::{Context, Reader};
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
+
+/// xorshift64*: deterministic test data.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        let mut x = self.0;
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        self.0 = x;
+        x.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n.max(1)
+    }
+    fn chance(&mut self, percent: u64) -> bool {
+        self.below(100) < percent
+    }
+}
+
+/// Numbers in the oracle: exact, as integers × 10^20 (every regc division
+/// rounds to 20 digits after the point).
+const SCALE: u32 = 20;
+
+fn ten(n: u32) -> BigInt {
+    BigInt::from(10u8).pow(n)
+}
+
+/// Exact decimal text to × 10^20.
+fn fixed(text: &str) -> BigInt {
+    let (neg, t) = match text.strip_prefix('-') {
+        Some(t) => (true, t),
+        None => (false, text),
+    };
+    let (int, frac) = t.split_once('.').unwrap_or((t, ""));
+    assert!(frac.len() <= SCALE as usize, "{text}: too many digits");
+    let digits = format!("{int}{frac}{}", "0".repeat(SCALE as usize - frac.len()));
+    let n: BigInt = digits.parse().unwrap();
+    if neg { -n } else { n }
+}
+
+/// `a / b` (both × 10^20) rounded half away from zero to 20 digits.
+fn div(a: &BigInt, b: &BigInt) -> Option<BigInt> {
+    if b.is_zero() {
+        return None;
+    }
+    let num = a.abs() * ten(SCALE) * 2 + b.abs();
+    let q: BigInt = num / (b.abs() * 2);
+    Some(if a.is_negative() != b.is_negative() {
+        -q
+    } else {
+        q
+    })
+}
+
+/// The cells of `test.rollup` B01 in form order, with their aggregation
+/// over units and over time and their decimal scale.
+const CELLS: &[(&str, &str, &str, u32)] = &[
+    ("ss", "sum", "sum", 0),
+    ("sa", "sum", "average", 2),
+    ("as_", "average", "sum", 0),
+    ("nx", "min", "max", 1),
+    ("xn", "max", "min", 0),
+    ("cl", "count", "last", 0),
+    ("sf", "sum", "first", 0),
+    ("sl", "sum", "last", 0),
+    ("nn", "none", "none", 0),
+];
+
+/// The months of 2025; before July the 2024 edition is in force.
+fn edition_of(month: u32) -> &'static str {
+    if month <= 6 { "2024" } else { "2025" }
+}
+
+/// The roll-up periods holding a month, by frequency (the oracle's own
+/// calendar arithmetic, not regc's).
+fn rollups_of(month: u32) -> Vec<(&'static str, String)> {
+    let mut out = vec![
+        ("monthly", format!("2025-{month:02}")),
+        ("quarterly", format!("2025-Q{}", (month - 1) / 3 + 1)),
+        (
+            "six_monthly",
+            format!("2025-H{}", if month <= 6 { 1 } else { 2 }),
+        ),
+        ("annual", "2025".to_string()),
+    ];
+    if month <= 9 {
+        out.push(("nine_monthly", "2025-9M".to_string()));
+    }
+    out
+}
+
+/// The fixture's hierarchy: (unit, parent, level) per edition.
+fn hierarchy(edition: &str) -> Vec<(&'static str, Option<&'static str>, &'static str)> {
+    let vn = ("VN", None, "government");
+    if edition == "2024" {
+        vec![
+            vn,
+            ("01", Some("VN"), "province"),
+            ("02", Some("VN"), "province"),
+            ("03", Some("VN"), "province"),
+            ("101", Some("01"), "district"),
+            ("201", Some("02"), "district"),
+            ("301", Some("03"), "district"),
+            ("302", Some("03"), "district"),
+            ("0001", Some("101"), "commune"),
+            ("0002", Some("101"), "commune"),
+            ("0003", Some("201"), "commune"),
+            ("0004", Some("201"), "commune"),
+            ("0005", Some("301"), "commune"),
+            ("0006", Some("301"), "commune"),
+            ("0007", Some("302"), "commune"),
+            ("0008", Some("302"), "commune"),
+        ]
+    } else {
+        vec![
+            vn,
+            ("01", Some("VN"), "province"),
+            ("03", Some("VN"), "province"),
+            ("9001", Some("01"), "commune"),
+            ("0003", Some("01"), "commune"),
+            ("9004", Some("01"), "commune"),
+            ("9005", Some("01"), "commune"),
+            ("0005", Some("03"), "commune"),
+            ("0006", Some("03"), "commune"),
+            ("0007", Some("03"), "commune"),
+            ("0008", Some("03"), "commune"),
+        ]
+    }
+}
+
+/// A unit and its ancestors in an edition.
+fn ancestors(edition: &str, unit: &str) -> Vec<&'static str> {
+    let h = hierarchy(edition);
+    let mut out = Vec::new();
+    let mut at = h.iter().find(|(u, _, _)| *u == unit);
+    while let Some((u, parent, _)) = at {
+        out.push(*u);
+        at = parent.and_then(|p| h.iter().find(|(u, _, _)| *u == p));
+    }
+    out
+}
+
+fn level_of(edition: &str, unit: &str) -> &'static str {
+    hierarchy(edition)
+        .into_iter()
+        .find(|(u, _, _)| *u == unit)
+        .map(|(_, _, l)| l)
+        .unwrap()
+}
+
+/// One generated report: its values and when it was first received.
+#[derive(Clone, Debug)]
+struct Report {
+    values: Vec<Option<String>>,
+    /// The VN day it first arrived, relative to the commune's deadline:
+    /// on time or one day late.
+    late: bool,
+}
+
+type Reports = BTreeMap<(String, u32), Report>;
+
+fn generate(seed: u64) -> (Reports, Vec<(String, u32, Vec<Option<String>>)>) {
+    let mut rng = Rng(seed.max(1));
+    let mut reports = Reports::new();
+    let mut first_revisions = Vec::new();
+    for month in 1..=12u32 {
+        for (unit, _, level) in hierarchy(edition_of(month)) {
+            // 0007 never reports; others skip a month now and then.
+            if level != "commune" || unit == "0007" || rng.chance(15) {
+                continue;
+            }
+            let mut values = Vec::new();
+            for (_, _, _, scale) in CELLS {
+                if rng.chance(15) {
+                    values.push(None);
+                    continue;
+                }
+                let n = rng.below(2001) as i64 - 200;
+                let v = match scale {
+                    0 => n.to_string(),
+                    s => {
+                        let frac = rng.below(10u64.pow(*s));
+                        let sign = if n < 0 { "-" } else { "" };
+                        format!("{sign}{}.{frac:0w$}", n.abs(), w = *s as usize)
+                    }
+                };
+                values.push(Some(v));
+            }
+            // A zero now and then, so that the ratio divides by zero.
+            if rng.chance(10) {
+                values[2] = Some("0".into());
+            }
+            let late = rng.chance(25);
+            // Some reports are corrected later: the first revision holds
+            // other values, the correction the ones that count.
+            if rng.chance(20) {
+                let wrong = values
+                    .iter()
+                    .map(|v| v.as_ref().map(|_| "1".to_string()))
+                    .collect();
+                first_revisions.push((unit.to_string(), month, wrong));
+            }
+            reports.insert((unit.to_string(), month), Report { values, late });
+        }
+    }
+    (reports, first_revisions)
+}
+
+fn csv_of<'a>(rows: impl Iterator<Item = (&'a str, u32, &'a [Option<String>])>) -> String {
+    let mut csv = String::from("unit,period,form,record,cell,value\n");
+    for (unit, month, values) in rows {
+        for ((cell, ..), v) in CELLS.iter().zip(values) {
+            if let Some(v) = v {
+                writeln!(csv, "{unit},2025-{month:02},B01,,{cell},{v}").unwrap();
+            }
+        }
+    }
+    csv
+}
+
+/// The commune's deadline: 5 calendar days after the month's last day.
+fn commune_due(month: u32) -> chrono::NaiveDate {
+    let last = if month == 12 {
+        chrono::NaiveDate::from_ymd_opt(2025, 12, 31).unwrap()
+    } else {
+        chrono::NaiveDate::from_ymd_opt(2025, month + 1, 1)
+            .unwrap()
+            .pred_opt()
+            .unwrap()
+    };
+    last + chrono::Days::new(5)
+}
+
+/// Imports the reports: first revisions, then the reports as they count,
+/// each batch with its own submission time. On time means 23:59 in Vietnam
+/// on the deadline (16:59 UTC); late means midnight after it.
+fn import(conn: &mut Conn, reports: &Reports, first: &[(String, u32, Vec<Option<String>>)]) {
+    let (_, lib) = lib();
+    let r = regime();
+    let mut batches: BTreeMap<(u8, u32, bool), Vec<(&str, u32, &[Option<String>])>> =
+        BTreeMap::new();
+    for (unit, month, values) in first {
+        let late = reports[&(unit.clone(), *month)].late;
+        batches
+            .entry((0, *month, late))
+            .or_default()
+            .push((unit, *month, values));
+    }
+    for ((unit, month), rep) in reports {
+        // A corrected report's second revision arrives two months later;
+        // it is received when its first revision was.
+        let corrected = first.iter().any(|(u, m, _)| u == unit && m == month);
+        batches
+            .entry((u8::from(corrected), *month, rep.late))
+            .or_default()
+            .push((unit, *month, &rep.values));
+    }
+    for ((stage, month, late), rows) in batches {
+        let mut ctx = Context::new(lib, r);
+        let mut reader = Reader::default();
+        reader.read_csv(&mut ctx, "rollup.csv", csv_of(rows.into_iter()).as_bytes());
+        assert!(reader.errors.is_empty(), "{:?}", reader.errors);
+        let due = commune_due(month);
+        let now = match (stage, late) {
+            // A correction arrives two months later; the report was
+            // received when its first revision was.
+            (1, _) => format!("{}T10:00:00Z", due + chrono::Days::new(60)),
+            (_, true) => format!("{due}T17:00:00Z"),
+            (_, false) => format!("{due}T16:59:00Z"),
+        };
+        let subs: Vec<&regc::submission::Submission> = reader.submissions.values().collect();
+        let opts = regc::db::import::Options {
+            status: "submitted".into(),
+            submitter: None,
+            now,
+        };
+        regc::db::import::import(conn, lib, r, &ctx.layout, &subs, &opts).unwrap();
+    }
+}
+
+fn lib() -> &'static (regc::source::SourceMap, regc::ir::Library) {
+    static LIB: std::sync::OnceLock<(regc::source::SourceMap, regc::ir::Library)> =
+        std::sync::OnceLock::new();
+    LIB.get_or_init(|| {
+        let sources =
+            regc::source::load_library(&common::repo().join("tests/fixtures/rollup")).unwrap();
+        let c = regc::compile(&sources);
+        assert!(!c.has_errors(), "the fixture compiles");
+        (sources, c.library)
+    })
+}
+
+fn regime() -> &'static regc::ir::Regime {
+    lib()
+        .1
+        .regimes
+        .iter()
+        .find(|r| r.code == "test.rollup")
+        .unwrap()
+}
+
+/// A roll-up row: (frequency, period, edition, unit) → (level, reporters,
+/// values × 10^20 of every cell, the ratio last).
+type Key = (String, String, String, String);
+type Row = (String, i64, Vec<Option<BigInt>>);
+
+fn time_agg(func: &str, series: &[(u32, BigInt)], base: bool) -> Option<BigInt> {
+    // `series`: (month, value) of the reported values, by month.
+    match func {
+        "sum" => (!series.is_empty()).then(|| series.iter().map(|(_, v)| v).sum()),
+        "average" => {
+            let total: BigInt = series.iter().map(|(_, v)| v).sum();
+            div(&total, &(BigInt::from(series.len()) * ten(SCALE)))
+        }
+        "min" => series.iter().map(|(_, v)| v.clone()).min(),
+        "max" => series.iter().map(|(_, v)| v.clone()).max(),
+        "last" => series
+            .iter()
+            .max_by_key(|(m, _)| *m)
+            .map(|(_, v)| v.clone()),
+        "first" => series
+            .iter()
+            .min_by_key(|(m, _)| *m)
+            .map(|(_, v)| v.clone()),
+        "none" => base
+            .then(|| series.first().map(|(_, v)| v.clone()))
+            .flatten(),
+        other => panic!("{other}"),
+    }
+}
+
+fn units_agg(
+    func: &str,
+    values: &[Option<BigInt>],
+    own: Option<&Option<BigInt>>,
+) -> Option<BigInt> {
+    let present: Vec<&BigInt> = values.iter().flatten().collect();
+    match func {
+        "sum" => (!present.is_empty()).then(|| present.iter().copied().sum()),
+        "average" => {
+            let total: BigInt = present.iter().copied().sum();
+            div(&total, &(BigInt::from(present.len()) * ten(SCALE)))
+        }
+        "min" => present.iter().copied().min().cloned(),
+        "max" => present.iter().copied().max().cloned(),
+        "count" => Some(BigInt::from(present.len()) * ten(SCALE)),
+        "none" => own.cloned().flatten(),
+        other => panic!("{other}"),
+    }
+}
+
+fn oracle_rollups(reports: &Reports) -> BTreeMap<Key, Row> {
+    // Each reporter's values per roll-up period and edition.
+    let mut series: BTreeMap<(String, String, String, String), Vec<(u32, Vec<Option<BigInt>>)>> =
+        BTreeMap::new();
+    for ((unit, month), rep) in reports {
+        let values: Vec<Option<BigInt>> =
+            rep.values.iter().map(|v| v.as_deref().map(fixed)).collect();
+        for (freq, period) in rollups_of(*month) {
+            series
+                .entry((
+                    freq.to_string(),
+                    period,
+                    edition_of(*month).to_string(),
+                    unit.clone(),
+                ))
+                .or_default()
+                .push((*month, values.clone()));
+        }
+    }
+    let by_reporter: BTreeMap<_, Vec<Option<BigInt>>> = series
+        .iter()
+        .map(|(key, months)| {
+            let values = CELLS
+                .iter()
+                .enumerate()
+                .map(|(i, (_, _, time, _))| {
+                    let s: Vec<(u32, BigInt)> = months
+                        .iter()
+                        .filter_map(|(m, vs)| vs[i].clone().map(|v| (*m, v)))
+                        .collect();
+                    time_agg(time, &s, key.0 == "monthly")
+                })
+                .collect();
+            (key.clone(), values)
+        })
+        .collect();
+    // Every unit above (and at) each reporter.
+    let mut groups: BTreeMap<Key, Vec<(&str, &Vec<Option<BigInt>>)>> = BTreeMap::new();
+    for ((freq, period, edition, unit), values) in &by_reporter {
+        for a in ancestors(edition, unit) {
+            groups
+                .entry((freq.clone(), period.clone(), edition.clone(), a.to_string()))
+                .or_default()
+                .push((unit.as_str(), values));
+        }
+    }
+    groups
+        .into_iter()
+        .map(|(key, members)| {
+            let mut values: Vec<Option<BigInt>> = CELLS
+                .iter()
+                .enumerate()
+                .map(|(i, (_, units, _, _))| {
+                    let vals: Vec<Option<BigInt>> =
+                        members.iter().map(|(_, v)| v[i].clone()).collect();
+                    let own = members
+                        .iter()
+                        .find(|(u, _)| *u == key.3)
+                        .map(|(_, v)| &v[i]);
+                    units_agg(units, &vals, own)
+                })
+                .collect();
+            // ratio = ss / as_
+            let ratio = match (&values[0], &values[2]) {
+                (Some(a), Some(b)) => div(a, b),
+                _ => None,
+            };
+            values.push(ratio);
+            let level = level_of(&key.2, &key.3).to_string();
+            (key, (level, members.len() as i64, values))
+        })
+        .collect()
+}
+
+/// (period, edition, unit, level) → (expected, received, on time).
+type Done = BTreeMap<(String, String, String, String), (i64, i64, i64)>;
+
+fn oracle_completeness(reports: &Reports) -> Done {
+    let mut out = Done::new();
+    for month in 1..=12u32 {
+        let e = edition_of(month);
+        for (unit, _, level) in hierarchy(e) {
+            if level != "commune" && level != "province" {
+                continue;
+            }
+            let rep = reports.get(&(unit.to_string(), month));
+            for a in ancestors(e, unit) {
+                let entry = out
+                    .entry((
+                        format!("2025-{month:02}"),
+                        e.to_string(),
+                        a.to_string(),
+                        level.to_string(),
+                    ))
+                    .or_insert((0, 0, 0));
+                entry.0 += 1;
+                if let Some(rep) = rep {
+                    entry.1 += 1;
+                    if !rep.late {
+                        entry.2 += 1;
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+fn read_rollups(conn: &mut Conn) -> BTreeMap<Key, Row> {
+    let rows = regc::db::rollup::rollups(conn, regime(), &Default::default()).unwrap();
+    let mut out = BTreeMap::new();
+    for r in &rows[0].rows {
+        let values = r.values.iter().map(|v| v.as_deref().map(fixed)).collect();
+        out.insert(
+            (
+                r.frequency.clone(),
+                r.period.clone(),
+                r.edition.clone(),
+                r.unit.clone(),
+            ),
+            (r.level.clone(), r.reporters, values),
+        );
+    }
+    out
+}
+
+fn read_completeness(conn: &mut Conn) -> Done {
+    let rows = regc::db::rollup::completeness(conn, regime(), &Default::default()).unwrap();
+    rows.into_iter()
+        .map(|r| {
+            // The percentages are the counts' exact ratios, rounded.
+            let pct = |n: i64| {
+                let q = div(
+                    &(BigInt::from(n) * ten(SCALE) * 100),
+                    &(BigInt::from(r.expected) * ten(SCALE)),
+                )
+                .unwrap();
+                // to 2 digits, half away from zero
+                let unit = ten(SCALE - 2);
+                let r2: BigInt = (q.abs() * 2 + &unit) / (&unit * 2) * &unit;
+                if q.is_negative() { -r2 } else { r2 }
+            };
+            assert_eq!(fixed(&r.received_pct), pct(r.received), "{r:?}");
+            assert_eq!(fixed(&r.on_time_pct), pct(r.on_time), "{r:?}");
+            (
+                (r.period, r.edition, r.unit, r.level),
+                (r.expected, r.received, r.on_time),
+            )
+        })
+        .collect()
+}
+
+fn explain<K: std::fmt::Debug + Ord, V: std::fmt::Debug + PartialEq>(
+    engine: &str,
+    seed: u64,
+    want: &BTreeMap<K, V>,
+    got: &BTreeMap<K, V>,
+) -> String {
+    let mut s = format!("seed {seed}: {engine} differs from the oracle\n");
+    let keys: BTreeSet<&K> = want.keys().chain(got.keys()).collect();
+    for k in keys
+        .into_iter()
+        .filter(|k| want.get(k) != got.get(k))
+        .take(10)
+    {
+        writeln!(
+            s,
+            "{k:?}\n  oracle: {:?}\n  {engine}: {:?}",
+            want.get(k),
+            got.get(k)
+        )
+        .unwrap();
+    }
+    s
+}
+
+fn engines(tag: &str) -> (Vec<(&'static str, Conn)>, Option<common::PgSchema>) {
+    let mut out = vec![(
+        "sqlite",
+        Conn::open(&Target::Sqlite(":memory:".into())).unwrap(),
+    )];
+    let pg = common::PgSchema::new(tag);
+    if let Some(pg) = &pg {
+        out.push((
+            "postgres",
+            Conn::open(&Target::parse(&pg.url).unwrap()).unwrap(),
+        ));
+    }
+    (out, pg)
+}
+
+#[test]
+fn rollups_and_completeness_equal_the_oracle_on_both_engines() {
+    let seeds: Vec<u64> = match std::env::var("REGC_ROLLUP_SEED") {
+        Ok(s) => vec![s.parse().unwrap()],
+        Err(_) => vec![1, 2, 3],
+    };
+    for seed in seeds {
+        let (reports, first) = generate(seed);
+        let want = oracle_rollups(&reports);
+        let want_done = oracle_completeness(&reports);
+        let (conns, _pg) = engines("rollup");
+        for (name, mut conn) in conns {
+            import(&mut conn, &reports, &first);
+            let r = regime();
+            regc::db::rollup::apply_views(&mut conn, r, &regc::layout::regime(r)).unwrap();
+            let got = read_rollups(&mut conn);
+            assert!(want == got, "{}", explain(name, seed, &want, &got));
+            let done = read_completeness(&mut conn);
+            assert!(
+                want_done == done,
+                "{}",
+                explain(name, seed, &want_done, &done)
+            );
+        }
+    }
+}
+
+/// Hand-computed roll-ups of two communes of province 03 (edition 2025)
+/// over July and August 2025: every aggregation type, a missing value, a
+/// month without a report.
+#[test]
+fn golden_rollups_computed_by_hand() {
+    let csv = "unit,period,form,record,cell,value
+0005,2025-07,B01,,ss,10
+0005,2025-07,B01,,sa,1.50
+0005,2025-07,B01,,as_,4
+0005,2025-07,B01,,nx,2.5
+0005,2025-07,B01,,xn,7
+0005,2025-07,B01,,cl,3
+0005,2025-07,B01,,sf,5
+0005,2025-07,B01,,sl,100
+0005,2025-07,B01,,nn,9
+0005,2025-08,B01,,ss,20
+0005,2025-08,B01,,sa,2.25
+0005,2025-08,B01,,as_,6
+0005,2025-08,B01,,nx,1.5
+0005,2025-08,B01,,xn,4
+0005,2025-08,B01,,sf,6
+0005,2025-08,B01,,nn,8
+0006,2025-07,B01,,ss,1
+0006,2025-07,B01,,sa,0.10
+0006,2025-07,B01,,as_,1
+0006,2025-07,B01,,nx,-3.0
+0006,2025-07,B01,,xn,9
+0006,2025-07,B01,,cl,1
+0006,2025-07,B01,,sl,50
+0006,2025-07,B01,,nn,7
+";
+    // (frequency, period, unit) → reporters and the cells
+    // ss sa as_ nx xn cl sf sl nn ratio, as text ("" for null).
+    let want: &[(&str, &str, &str, i64, [&str; 10])] = &[
+        // Q3: 0005 over time: ss 10+20, sa (1.50+2.25)/2, as_ 4+6, nx
+        // max(2.5, 1.5), xn min(7, 4), cl last reported (July: August is
+        // blank), sf first, sl last reported, nn only monthly.
+        (
+            "quarterly",
+            "2025-Q3",
+            "0005",
+            1,
+            ["30", "1.875", "10", "2.5", "4", "1", "5", "100", "", "3"],
+        ),
+        (
+            "quarterly",
+            "2025-Q3",
+            "0006",
+            1,
+            ["1", "0.1", "1", "-3", "9", "1", "", "50", "", "1"],
+        ),
+        // Province 03: ss 30+1, sa 1.875+0.1, as_ (10+1)/2, nx min, xn
+        // max, cl counts 2 values, sf 5 (0006 has none), sl 100+50, ratio
+        // 31/5.5 rounded half away from zero at 20 digits.
+        (
+            "quarterly",
+            "2025-Q3",
+            "03",
+            2,
+            [
+                "31",
+                "1.975",
+                "5.5",
+                "-3",
+                "9",
+                "2",
+                "5",
+                "150",
+                "",
+                "5.63636363636363636364",
+            ],
+        ),
+        // August: only 0005 reported; cl and sl are blank there.
+        (
+            "monthly",
+            "2025-08",
+            "03",
+            1,
+            [
+                "20",
+                "2.25",
+                "6",
+                "1.5",
+                "4",
+                "0",
+                "6",
+                "",
+                "",
+                "3.33333333333333333333",
+            ],
+        ),
+        (
+            "monthly",
+            "2025-08",
+            "0005",
+            1,
+            [
+                "20",
+                "2.25",
+                "6",
+                "1.5",
+                "4",
+                "0",
+                "6",
+                "",
+                "8",
+                "3.33333333333333333333",
+            ],
+        ),
+        (
+            "monthly",
+            "2025-07",
+            "0006",
+            1,
+            ["1", "0.1", "1", "-3", "9", "1", "", "50", "7", "1"],
+        ),
+        (
+            "monthly",
+            "2025-07",
+            "03",
+            2,
+            ["11", "1.6", "2.5", "-3", "9", "2", "5", "150", "", "4.4"],
+        ),
+    ];
+    let (_, lib) = lib();
+    let r = regime();
+    let (conns, _pg) = engines("rollup_golden");
+    for (name, mut conn) in conns {
+        let mut ctx = Context::new(lib, r);
+        let mut reader = Reader::default();
+        reader.read_csv(&mut ctx, "golden.csv", csv.as_bytes());
+        assert!(reader.errors.is_empty(), "{:?}", reader.errors);
+        let subs: Vec<&regc::submission::Submission> = reader.submissions.values().collect();
+        let opts = regc::db::import::Options {
+            status: "approved".into(),
+            submitter: None,
+            now: "2025-09-01T00:00:00Z".into(),
+        };
+        regc::db::import::import(&mut conn, lib, r, &ctx.layout, &subs, &opts).unwrap();
+        regc::db::rollup::apply_views(&mut conn, r, &ctx.layout).unwrap();
+        let got = regc::db::rollup::rollups(&mut conn, r, &Default::default()).unwrap();
+        for (freq, period, unit, reporters, cells) in want {
+            let row = got[0]
+                .rows
+                .iter()
+                .find(|x| x.frequency == *freq && x.period == *period && x.unit == *unit)
+                .unwrap_or_else(|| panic!("{name}: no row {freq} {period} {unit}"));
+            assert_eq!(row.edition, "2025", "{name}");
+            assert_eq!(row.reporters, *reporters, "{name}: {freq} {period} {unit}");
+            let values: Vec<String> = row
+                .values
+                .iter()
+                .map(|v| v.clone().unwrap_or_default())
+                .collect();
+            assert_eq!(values, cells.to_vec(), "{name}: {freq} {period} {unit}");
+        }
+    }
+}
