@@ -9,7 +9,7 @@
 //! Rust, from the same submissions and the fixture's hierarchy, with exact
 //! big-integer decimals — exactly, row set and values.
 
-#![allow(clippy::indexing_slicing, clippy::unwrap_used)]
+#![allow(clippy::indexing_slicing, clippy::unwrap_used, clippy::type_complexity)]
 
 mod common;
 
