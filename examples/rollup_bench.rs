@@ -6,7 +6,7 @@
 //! against a hand-written query for the same result, which must give the
 //! same rows.
 //!
-//! Usage: rollup_bench POSTGRES_URL SQLITE_PATH [MONTHS]
+//! Usage: rollup_bench POSTGRES_URL|- SQLITE_PATH [MONTHS]
 
 use regc::db::{Conn, Target};
 use regc::submission::{Context, Reader};
@@ -183,10 +183,11 @@ fn main() {
         communes.len()
     );
 
-    for (name, target) in [
-        ("postgres", Target::parse(pg_url).expect("postgres URL")),
-        ("sqlite", Target::Sqlite(sqlite_path.into())),
-    ] {
+    let mut targets = vec![("sqlite", Target::Sqlite(sqlite_path.into()))];
+    if pg_url != "-" {
+        targets.insert(0, ("postgres", Target::parse(pg_url).expect("postgres URL")));
+    }
+    for (name, target) in targets {
         let mut conn = Conn::open(&target).expect("database");
         let t = Instant::now();
         regc::db::import::import(&mut conn, lib, r, &ctx.layout, &subs, &opts).expect("import");

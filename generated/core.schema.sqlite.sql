@@ -61,6 +61,9 @@ CREATE TABLE IF NOT EXISTS "regc_org_closure" (
 
 CREATE INDEX IF NOT EXISTS "regc_org_closure_descendant" ON "regc_org_closure"("descendant", "edition");
 
+-- Every ancestor of a unit in one edition, without reading the table (roll-ups join through it).
+CREATE INDEX IF NOT EXISTS "regc_org_closure_up" ON "regc_org_closure"("edition", "descendant", "ancestor", "depth");
+
 -- Which units of one edition became which units of the next.
 CREATE TABLE IF NOT EXISTS "regc_org_mapping" (
   "from_edition" TEXT NOT NULL REFERENCES "regc_org_edition" ("code"),

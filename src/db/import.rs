@@ -129,6 +129,30 @@ fn write(
     load_catalog(conn, regime, layout)?;
     load_periods(conn, lib, regime, subs)?;
     write_submissions(conn, regime, layout, subs, opts, &mut report)?;
+    if d == Dialect::Postgres {
+        // Fresh statistics after a bulk load: without them the planner
+        // takes the new tables for empty and picks nested loops that make
+        // the current-revision and roll-up views quadratic.
+        let mut tables: Vec<String> = [
+            "regc_submission",
+            "regc_period",
+            "regc_period_rollup",
+            "regc_rollup_period",
+            "regc_period_deadline",
+        ]
+        .iter()
+        .map(|t| crate::sql::ident(t))
+        .collect();
+        if report.reference_data_loaded {
+            tables.extend(
+                ["regc_org_unit", "regc_org_link", "regc_org_closure", "regc_org_mapping"]
+                    .iter()
+                    .map(|t| crate::sql::ident(t)),
+            );
+        }
+        tables.extend(layout.tables.iter().map(|t| crate::sql::ident(&t.name)));
+        conn.exec(&format!("ANALYZE {}", tables.join(", ")))?;
+    }
     Ok(report)
 }
 

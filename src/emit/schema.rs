@@ -93,6 +93,8 @@ pub fn core(lib: &ir::Library, d: Dialect) -> Result<String, SqlError> {
         "CREATE TABLE IF NOT EXISTS \"regc_org_closure\" (\"edition\" TEXT NOT NULL REFERENCES \"regc_org_edition\" (\"code\"), \"ancestor\" TEXT NOT NULL REFERENCES \"regc_org_unit\" (\"code\"), \"descendant\" TEXT NOT NULL REFERENCES \"regc_org_unit\" (\"code\"), \"depth\" INTEGER NOT NULL CHECK (\"depth\" >= 0), \"valid_from\" {date}, \"valid_to\" {date}, PRIMARY KEY (\"edition\", \"ancestor\", \"descendant\")){opts}"
     ))?;
     s.stmt("CREATE INDEX IF NOT EXISTS \"regc_org_closure_descendant\" ON \"regc_org_closure\" (\"descendant\", \"edition\")")?;
+    s.comment("Every ancestor of a unit in one edition, without reading the table (roll-ups join through it).");
+    s.stmt("CREATE INDEX IF NOT EXISTS \"regc_org_closure_up\" ON \"regc_org_closure\" (\"edition\", \"descendant\", \"ancestor\", \"depth\")")?;
     s.comment("Which units of one edition became which units of the next.");
     s.stmt(&format!(
         "CREATE TABLE IF NOT EXISTS \"regc_org_mapping\" (\"from_edition\" TEXT NOT NULL REFERENCES \"regc_org_edition\" (\"code\"), \"to_edition\" TEXT NOT NULL REFERENCES \"regc_org_edition\" (\"code\"), \"old_unit\" TEXT NOT NULL REFERENCES \"regc_org_unit\" (\"code\"), \"new_unit\" TEXT NOT NULL REFERENCES \"regc_org_unit\" (\"code\"), \"kind\" TEXT NOT NULL CHECK (\"kind\" IN ('full', 'partial')), PRIMARY KEY (\"from_edition\", \"to_edition\", \"old_unit\", \"new_unit\")){opts}"
