@@ -45,6 +45,19 @@ impl V {
     }
 }
 
+/// A cell's definition and its slot (entered cells).
+type Found<'a> = (&'a ir::Cell, Option<usize>);
+
+/// An expression's address: its key in `Evaluator::nodes`.
+fn node(e: &ir::Expr) -> usize {
+    std::ptr::from_ref(e) as usize
+}
+
+/// Equal strings, most often the very same one.
+fn same(a: &str, b: &str) -> bool {
+    (std::ptr::eq(a.as_ptr(), b.as_ptr()) && a.len() == b.len()) || a == b
+}
+
 /// The values a check reads: how many, how many missing.
 #[derive(Default)]
 struct Reads {
@@ -270,6 +283,9 @@ pub struct Evaluator<'a> {
     /// The slot of each entered cell in a submission's records (layout
     /// order, as the reader and the history store them).
     slots: HashMap<(&'a str, &'a str), usize>,
+    /// The cell each cell reference of the regime's rules and formulas
+    /// names, with its slot, by the reference's address: found once.
+    nodes: HashMap<usize, Found<'a>>,
 }
 
 /// Where an evaluation happens.
@@ -304,7 +320,62 @@ impl<'a> Evaluator<'a> {
                 slots.insert((f.code.as_str(), c.id.as_str()), i);
             }
         }
+        fn walk<'a>(
+            e: &'a ir::Expr,
+            find: &dyn Fn(&str, &str) -> Option<Found<'a>>,
+            out: &mut HashMap<usize, Found<'a>>,
+        ) {
+            match &e.kind {
+                ExprKind::Cell {
+                    regime: None,
+                    form,
+                    cell,
+                    ..
+                } => {
+                    if let Some(found) = find(form, cell) {
+                        out.insert(node(e), found);
+                    }
+                }
+                ExprKind::Neg { arg }
+                | ExprKind::Not { arg }
+                | ExprKind::YearToDate { arg, .. } => {
+                    walk(arg, find, out);
+                }
+                ExprKind::Binary { lhs, rhs, .. } => {
+                    walk(lhs, find, out);
+                    walk(rhs, find, out);
+                }
+                ExprKind::Call { args, .. } => {
+                    for a in args {
+                        walk(a, find, out);
+                    }
+                }
+                _ => {}
+            }
+        }
+        let find = |form: &str, cell: &str| {
+            let def = *cells.get(&(form, cell))?;
+            Some((def, slots.get(&(form, cell)).copied()))
+        };
+        let mut nodes = HashMap::default();
+        let formulas = regime
+            .forms
+            .iter()
+            .flat_map(|f| &f.cells)
+            .filter_map(|c| match &c.entry {
+                ir::Entry::Computed { formula } => Some(formula),
+                _ => None,
+            });
+        for e in regime
+            .rules
+            .iter()
+            .flat_map(|r| std::iter::once(&r.check).chain(&r.placeholders))
+            .chain(formulas)
+        {
+            walk(e, &find, &mut nodes);
+        }
         Evaluator {
+            nodes,
             regime,
             store,
             periods: Periods::new(regime),
@@ -324,6 +395,13 @@ impl<'a> Evaluator<'a> {
     /// [`Evaluator::rule`] for the unit and period of `here`, whose
     /// submissions stand in for the store's.
     pub fn rule_at(&self, rule: &ir::Rule, here: &Here) -> Vec<(u32, Outcome)> {
+        let mut out = Vec::new();
+        self.rule_each(rule, here, &mut |n, o| out.push((n, o)));
+        out
+    }
+
+    /// [`Evaluator::rule_at`], each outcome given to `f` as it comes.
+    pub fn rule_each(&self, rule: &ir::Rule, here: &Here, f: &mut dyn FnMut(u32, Outcome)) {
         let (unit, period) = (here.unit, here.period);
         match &rule.scope {
             ir::RuleScope::Submission => {
@@ -335,26 +413,23 @@ impl<'a> Evaluator<'a> {
                     zero: false,
                     tolerance: rule.tolerance.as_ref(),
                 };
-                vec![(0, self.outcome(rule, at))]
+                f(0, self.outcome(rule, at));
             }
             ir::RuleScope::EachRecord { form } => {
                 let Some(sub) = here.form(form) else {
-                    return Vec::new();
+                    return;
                 };
-                sub.records
-                    .keys()
-                    .map(|n| {
-                        let at = At {
-                            unit,
-                            period,
-                            here,
-                            record: Some((form.as_str(), sub, *n)),
-                            zero: false,
-                            tolerance: rule.tolerance.as_ref(),
-                        };
-                        (*n, self.outcome(rule, at))
-                    })
-                    .collect()
+                for n in sub.records.keys() {
+                    let at = At {
+                        unit,
+                        period,
+                        here,
+                        record: Some((form.as_str(), sub, *n)),
+                        zero: false,
+                        tolerance: rule.tolerance.as_ref(),
+                    };
+                    f(*n, self.outcome(rule, at));
+                }
             }
         }
     }
@@ -426,7 +501,7 @@ impl<'a> Evaluator<'a> {
     }
 
     /// The value of a cell of this regime in `period` (shifted by `by`).
-    fn cell(&self, form: &str, cell: &str, by: PeriodRef, at: At) -> Eval {
+    fn cell(&self, e: &ir::Expr, form: &str, cell: &str, by: PeriodRef, at: At) -> Eval {
         // A field of the record being checked.
         if let Some((rf, sub, n)) = at.record
             && rf == form
@@ -440,8 +515,12 @@ impl<'a> Evaluator<'a> {
                 None => return Ok(None),
             },
         };
-        let Some(def) = self.cells.get(&(form, cell)) else {
-            return Ok(None);
+        let (def, slot) = match self.nodes.get(&node(e)) {
+            Some(found) => *found,
+            None => match self.cells.get(&(form, cell)) {
+                Some(def) => (*def, self.slots.get(&(form, cell)).copied()),
+                None => return Ok(None),
+            },
         };
         match &def.entry {
             ir::Entry::Computed { formula } => {
@@ -456,16 +535,16 @@ impl<'a> Evaluator<'a> {
                 };
                 self.eval(formula, at)
             }
-            ir::Entry::Entered => Ok(self.stored(form, cell, &period, at)),
+            ir::Entry::Entered => Ok(self.stored(form, slot, &period, at)),
             ir::Entry::EnteredYearly => {
-                let v = self.stored(form, cell, &period, at);
+                let v = self.stored(form, slot, &period, at);
                 if v.is_some() {
                     return Ok(v);
                 }
                 Ok(self
                     .periods
                     .first_of_year(&period)
-                    .and_then(|first| self.stored(form, cell, &first, at)))
+                    .and_then(|first| self.stored(form, slot, &first, at)))
             }
         }
     }
@@ -473,14 +552,14 @@ impl<'a> Evaluator<'a> {
     /// The submission of `form` for the unit of `at` and `period`: the
     /// one at hand when it is that period, else the store's.
     fn submission<'s>(&'s self, form: &str, period: &str, at: At<'s>) -> Option<&'s Submission> {
-        if period == at.here.period && at.unit == at.here.unit {
+        if same(period, at.here.period) && same(at.unit, at.here.unit) {
             return at.here.form(form);
         }
         self.store.get(&self.regime.code, form, at.unit, period)
     }
 
-    fn stored(&self, form: &str, cell: &str, period: &str, at: At) -> Option<V> {
-        let slot = *self.slots.get(&(form, cell))?;
+    fn stored(&self, form: &str, slot: Option<usize>, period: &str, at: At) -> Option<V> {
+        let slot = slot?;
         self.submission(form, period, at)?
             .records
             .get(&0)?
@@ -532,7 +611,7 @@ impl<'a> Evaluator<'a> {
                 form,
                 cell,
                 period,
-            } => zero_if(self.cell(form, cell, *period, at)?),
+            } => zero_if(self.cell(e, form, cell, *period, at)?),
             ExprKind::Neg { arg } => self.num(arg, at)?.map(|n| V::Num(n.neg())),
             ExprKind::Not { arg } => match self.eval(arg, at)? {
                 Some(V::Bool(b)) => Some(V::Bool(!b)),
@@ -652,31 +731,50 @@ impl<'a> Evaluator<'a> {
                 _ => Ok(None),
             };
         }
-        let mut nums = Vec::with_capacity(args.len());
+        // The arguments in order, folded as they come: the first missing
+        // one ends the call (those after it are not evaluated).
+        let mut acc: Option<Num> = None;
+        let mut second: Option<Num> = None;
+        let mut count = 0usize;
         for a in args {
-            match self.num(a, at)? {
-                Some(n) => nums.push(n),
-                None => return Ok(None),
-            }
+            let Some(x) = self.num(a, at)? else {
+                return Ok(None);
+            };
+            count += 1;
+            acc = Some(match (func, acc) {
+                (Func::Sum, s) => s.unwrap_or_else(Num::zero).add(&x),
+                (Func::Min, Some(m)) => {
+                    if x < m {
+                        x
+                    } else {
+                        m
+                    }
+                }
+                (Func::Max, Some(m)) => {
+                    if x > m {
+                        x
+                    } else {
+                        m
+                    }
+                }
+                (_, None) => x,
+                (_, Some(m)) => {
+                    if count == 2 {
+                        second = Some(x);
+                    }
+                    m
+                }
+            });
         }
-        Ok(match (func, nums.as_slice()) {
-            (Func::Abs, [x]) => Some(V::Num(x.abs())),
-            (Func::Round, [x]) => Some(V::Num(x.round(0))),
-            (Func::Round, [x, n]) => {
+        Ok(match (func, count, acc, second) {
+            (Func::Abs, 1, Some(x), _) => Some(V::Num(x.abs())),
+            (Func::Round, 1, Some(x), _) => Some(V::Num(x.round(0))),
+            (Func::Round, 2, Some(x), Some(n)) => {
                 let digits: i64 = n.to_plain().parse().unwrap_or(0);
                 Some(V::Num(x.round(digits)))
             }
-            (Func::Min, [first, rest @ ..]) => {
-                Some(V::Num(rest.iter().fold(first.clone(), |m, x| {
-                    if *x < m { x.clone() } else { m }
-                })))
-            }
-            (Func::Max, [first, rest @ ..]) => {
-                Some(V::Num(rest.iter().fold(first.clone(), |m, x| {
-                    if *x > m { x.clone() } else { m }
-                })))
-            }
-            (Func::Sum, xs) => Some(V::Num(xs.iter().fold(Num::zero(), |s, x| s.add(x)))),
+            (Func::Min | Func::Max, 1.., Some(m), _) => Some(V::Num(m)),
+            (Func::Sum, _, s, _) => Some(V::Num(s.unwrap_or_else(Num::zero))),
             _ => None,
         })
     }

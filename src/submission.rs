@@ -139,6 +139,8 @@ struct FormSlots {
     names: Arc<Vec<String>>,
     index: HashMap<String, usize>,
     columns: Vec<crate::layout::Column>,
+    /// Each column's range, its bounds read once.
+    bounds: Vec<Option<value::Bounds>>,
 }
 
 impl<'a> Context<'a> {
@@ -170,10 +172,12 @@ impl<'a> Context<'a> {
                 names: Arc::new(Vec::new()),
                 index: HashMap::default(),
                 columns: Vec::new(),
+                bounds: Vec::new(),
             });
             for c in &t.columns {
                 f.index.insert(c.cell.clone(), f.columns.len());
                 f.columns.push(c.clone());
+                f.bounds.push(c.range.as_ref().map(value::Bounds::new));
             }
         }
         for f in slots.values_mut() {
@@ -335,10 +339,10 @@ impl<'a> Context<'a> {
         cell: &str,
         text: &str,
     ) -> Result<(usize, Value), (Option<value::Problem>, String)> {
-        let Some((slot, column)) = self.slots.get(form).and_then(|f| {
+        let Some((slot, column, bounds)) = self.slots.get(form).and_then(|f| {
             f.index
                 .get(cell)
-                .and_then(|i| Some((*i, f.columns.get(*i)?)))
+                .and_then(|i| Some((*i, f.columns.get(*i)?, f.bounds.get(*i)?)))
         }) else {
             return Err((None, format!("form {form} has no entered cell `{cell}`")));
         };
@@ -349,7 +353,7 @@ impl<'a> Context<'a> {
                 .is_some_and(|set| set.contains(code)),
             _ => false,
         };
-        value::parse(text, &column.storage, column.range.as_ref(), &codes)
+        value::parse_within(text, &column.storage, bounds.as_ref(), &codes)
             .map(|v| (slot, v))
             .map_err(|(p, e)| (Some(p), e))
     }

@@ -212,16 +212,16 @@ impl<'a> Validator<'a> {
         self.required(here, report);
         for p in &self.rules {
             let rule = p.rule;
-            for (record, outcome) in eval.rule_at(rule, here) {
+            eval.rule_each(rule, here, &mut |record, outcome| {
                 let record = p.each.then_some(record);
                 let (kind, severity, message) = match outcome {
                     Outcome::Pass => {
                         report.evaluated += 1;
-                        continue;
+                        return;
                     }
                     Outcome::Skipped => {
                         report.skipped += 1;
-                        continue;
+                        return;
                     }
                     Outcome::Fail(values) => (
                         kind(&rule.origin),
@@ -249,7 +249,7 @@ impl<'a> Validator<'a> {
                     severity,
                     message,
                 });
-            }
+            });
         }
     }
 

@@ -74,6 +74,17 @@ impl Num {
         if m == 0 {
             scale = 0;
         }
+        if let Ok(mut x) = i64::try_from(m) {
+            // 64-bit division is many times cheaper than 128-bit.
+            while scale > 0 && x % 10 == 0 {
+                x /= 10;
+                scale -= 1;
+            }
+            return Num {
+                mantissa: Mantissa::Small(i128::from(x)),
+                scale,
+            };
+        }
         while scale > 0 && m % 10 == 0 {
             m /= 10;
             scale -= 1;
