@@ -11,7 +11,8 @@ use crate::submission::Submission;
 use crate::value::Value;
 use chrono::NaiveDate;
 use num::Num;
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
+use std::borrow::Cow;
 
 /// A value during evaluation.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,6 +43,26 @@ impl V {
             V::Date(d) => d.format("%d/%m/%Y").to_string(),
         }
     }
+}
+
+/// A cell's definition and its slot (entered cells).
+type Found<'a> = (&'a ir::Cell, Option<usize>);
+
+/// An expression's address: its key in `Evaluator::nodes`.
+fn node(e: &ir::Expr) -> usize {
+    std::ptr::from_ref(e) as usize
+}
+
+/// Equal strings, most often the very same one.
+fn same(a: &str, b: &str) -> bool {
+    (std::ptr::eq(a.as_ptr(), b.as_ptr()) && a.len() == b.len()) || a == b
+}
+
+/// The values a check reads: how many, how many missing.
+#[derive(Default)]
+struct Reads {
+    all: usize,
+    missing: usize,
 }
 
 /// Why evaluation stopped.
@@ -77,6 +98,22 @@ impl Store {
 
     pub fn get(&self, regime: &str, form: &str, unit: &str, period: &str) -> Option<&Submission> {
         self.subs.get(regime)?.get(unit)?.get(period)?.get(form)
+    }
+
+    /// The submissions of `regime` for `unit` and `period`, every form.
+    pub fn here<'s>(&'s self, regime: &str, unit: &'s str, period: &'s str) -> Here<'s> {
+        let forms = self
+            .subs
+            .get(regime)
+            .and_then(|u| u.get(unit))
+            .and_then(|p| p.get(period))
+            .map(|forms| forms.values().collect())
+            .unwrap_or_default();
+        Here {
+            unit,
+            period,
+            forms,
+        }
     }
 
     /// The (unit, period) pairs with a submission of `regime`, sorted.
@@ -137,6 +174,21 @@ impl Store {
             .flat_map(|units| units.values())
             .flat_map(|periods| periods.values())
             .flat_map(|forms| forms.values())
+    }
+}
+
+/// The submissions of one unit for one period (one of each form at most):
+/// what most reads of a rule look at, found once instead of by name.
+#[derive(Debug, Clone)]
+pub struct Here<'s> {
+    pub unit: &'s str,
+    pub period: &'s str,
+    pub forms: Vec<&'s Submission>,
+}
+
+impl<'s> Here<'s> {
+    fn form(&self, form: &str) -> Option<&'s Submission> {
+        self.forms.iter().find(|s| s.form == form).copied()
     }
 }
 
@@ -231,6 +283,9 @@ pub struct Evaluator<'a> {
     /// The slot of each entered cell in a submission's records (layout
     /// order, as the reader and the history store them).
     slots: HashMap<(&'a str, &'a str), usize>,
+    /// The cell each cell reference of the regime's rules and formulas
+    /// names, with its slot, by the reference's address: found once.
+    nodes: HashMap<usize, Found<'a>>,
 }
 
 /// Where an evaluation happens.
@@ -240,6 +295,8 @@ struct At<'s> {
     period: &'s str,
     /// `for each` rules: the record form and the record's values.
     record: Option<(&'s str, &'s Submission, u32)>,
+    /// The submissions of the unit and period evaluated.
+    here: &'s Here<'s>,
     /// Missing numbers count as zero.
     zero: bool,
     tolerance: Option<&'s ir::Tolerance>,
@@ -247,13 +304,13 @@ struct At<'s> {
 
 impl<'a> Evaluator<'a> {
     pub fn new(regime: &'a ir::Regime, store: &'a Store) -> Evaluator<'a> {
-        let mut cells = HashMap::new();
+        let mut cells = HashMap::default();
         for f in &regime.forms {
             for c in &f.cells {
                 cells.insert((f.code.as_str(), c.id.as_str()), c);
             }
         }
-        let mut slots = HashMap::new();
+        let mut slots = HashMap::default();
         for f in &regime.forms {
             let entered = f
                 .cells
@@ -263,7 +320,62 @@ impl<'a> Evaluator<'a> {
                 slots.insert((f.code.as_str(), c.id.as_str()), i);
             }
         }
+        fn walk<'a>(
+            e: &'a ir::Expr,
+            find: &dyn Fn(&str, &str) -> Option<Found<'a>>,
+            out: &mut HashMap<usize, Found<'a>>,
+        ) {
+            match &e.kind {
+                ExprKind::Cell {
+                    regime: None,
+                    form,
+                    cell,
+                    ..
+                } => {
+                    if let Some(found) = find(form, cell) {
+                        out.insert(node(e), found);
+                    }
+                }
+                ExprKind::Neg { arg }
+                | ExprKind::Not { arg }
+                | ExprKind::YearToDate { arg, .. } => {
+                    walk(arg, find, out);
+                }
+                ExprKind::Binary { lhs, rhs, .. } => {
+                    walk(lhs, find, out);
+                    walk(rhs, find, out);
+                }
+                ExprKind::Call { args, .. } => {
+                    for a in args {
+                        walk(a, find, out);
+                    }
+                }
+                _ => {}
+            }
+        }
+        let find = |form: &str, cell: &str| {
+            let def = *cells.get(&(form, cell))?;
+            Some((def, slots.get(&(form, cell)).copied()))
+        };
+        let mut nodes = HashMap::default();
+        let formulas = regime
+            .forms
+            .iter()
+            .flat_map(|f| &f.cells)
+            .filter_map(|c| match &c.entry {
+                ir::Entry::Computed { formula } => Some(formula),
+                _ => None,
+            });
+        for e in regime
+            .rules
+            .iter()
+            .flat_map(|r| std::iter::once(&r.check).chain(&r.placeholders))
+            .chain(formulas)
+        {
+            walk(e, &find, &mut nodes);
+        }
         Evaluator {
+            nodes,
             regime,
             store,
             periods: Periods::new(regime),
@@ -276,43 +388,57 @@ impl<'a> Evaluator<'a> {
     /// rule, every record): one outcome per record (record 0 for
     /// submission rules).
     pub fn rule(&self, rule: &ir::Rule, unit: &str, period: &str) -> Vec<(u32, Outcome)> {
+        let here = self.store.here(&self.regime.code, unit, period);
+        self.rule_at(rule, &here)
+    }
+
+    /// [`Evaluator::rule`] for the unit and period of `here`, whose
+    /// submissions stand in for the store's.
+    pub fn rule_at(&self, rule: &ir::Rule, here: &Here) -> Vec<(u32, Outcome)> {
+        let mut out = Vec::new();
+        self.rule_each(rule, here, &mut |n, o| out.push((n, o)));
+        out
+    }
+
+    /// [`Evaluator::rule_at`], each outcome given to `f` as it comes.
+    pub fn rule_each(&self, rule: &ir::Rule, here: &Here, f: &mut dyn FnMut(u32, Outcome)) {
+        let (unit, period) = (here.unit, here.period);
         match &rule.scope {
             ir::RuleScope::Submission => {
                 let at = At {
                     unit,
                     period,
+                    here,
                     record: None,
                     zero: false,
                     tolerance: rule.tolerance.as_ref(),
                 };
-                vec![(0, self.outcome(rule, at))]
+                f(0, self.outcome(rule, at));
             }
             ir::RuleScope::EachRecord { form } => {
-                let Some(sub) = self.store.get(&self.regime.code, form, unit, period) else {
-                    return Vec::new();
+                let Some(sub) = here.form(form) else {
+                    return;
                 };
-                sub.records
-                    .keys()
-                    .map(|n| {
-                        let at = At {
-                            unit,
-                            period,
-                            record: Some((form.as_str(), sub, *n)),
-                            zero: false,
-                            tolerance: rule.tolerance.as_ref(),
-                        };
-                        (*n, self.outcome(rule, at))
-                    })
-                    .collect()
+                for n in sub.records.keys() {
+                    let at = At {
+                        unit,
+                        period,
+                        here,
+                        record: Some((form.as_str(), sub, *n)),
+                        zero: false,
+                        tolerance: rule.tolerance.as_ref(),
+                    };
+                    f(*n, self.outcome(rule, at));
+                }
             }
         }
     }
 
     fn outcome(&self, rule: &ir::Rule, at: At) -> Outcome {
-        let mut reads = Vec::new();
+        let mut reads = Reads::default();
         self.reads(&rule.check, at, &mut reads);
-        let missing = reads.iter().filter(|r| !**r).count();
-        let all_missing = !reads.is_empty() && missing == reads.len();
+        let missing = reads.missing;
+        let all_missing = reads.all > 0 && missing == reads.all;
         let zero = match rule.missing {
             Missing::SkipIfAny if missing > 0 => return Outcome::Skipped,
             Missing::SkipIfAll if all_missing => return Outcome::Skipped,
@@ -339,20 +465,23 @@ impl<'a> Evaluator<'a> {
             .collect()
     }
 
-    /// Whether each value the expression reads is present, in order. A
+    /// Counts the values the expression reads, and the missing ones. A
     /// read that divides by zero (a computed cell) counts as present: the
     /// check reports the division if, and only if, it uses that value
     /// (`if(b == 0, …, a / b …)` guards it).
-    fn reads(&self, e: &ir::Expr, at: At, out: &mut Vec<bool>) {
-        let present = |v: Eval| !matches!(v, Ok(None));
+    fn reads(&self, e: &ir::Expr, at: At, out: &mut Reads) {
+        let mut count = |v: Eval| {
+            out.all += 1;
+            out.missing += usize::from(matches!(v, Ok(None)));
+        };
         match &e.kind {
             ExprKind::Cell { .. } | ExprKind::YearToDate { .. } => {
-                out.push(present(self.eval(e, At { zero: false, ..at })));
+                count(self.eval(e, At { zero: false, ..at }));
             }
             ExprKind::Records {
                 func: RecordFunc::Sum | RecordFunc::Min | RecordFunc::Max,
                 ..
-            } => out.push(present(self.eval(e, At { zero: false, ..at }))),
+            } => count(self.eval(e, At { zero: false, ..at })),
             ExprKind::Neg { arg } | ExprKind::Not { arg } => self.reads(arg, at, out),
             ExprKind::Binary { lhs, rhs, .. } => {
                 self.reads(lhs, at, out);
@@ -372,18 +501,26 @@ impl<'a> Evaluator<'a> {
     }
 
     /// The value of a cell of this regime in `period` (shifted by `by`).
-    fn cell(&self, form: &str, cell: &str, by: PeriodRef, at: At) -> Eval {
+    fn cell(&self, e: &ir::Expr, form: &str, cell: &str, by: PeriodRef, at: At) -> Eval {
         // A field of the record being checked.
         if let Some((rf, sub, n)) = at.record
             && rf == form
         {
             return Ok(sub.get(n, cell).map(V::from_value));
         }
-        let Some(period) = self.periods.shift(at.period, by) else {
-            return Ok(None);
+        let period: Cow<str> = match by {
+            PeriodRef::Current => Cow::Borrowed(at.period),
+            _ => match self.periods.shift(at.period, by) {
+                Some(p) => Cow::Owned(p),
+                None => return Ok(None),
+            },
         };
-        let Some(def) = self.cells.get(&(form, cell)) else {
-            return Ok(None);
+        let (def, slot) = match self.nodes.get(&node(e)) {
+            Some(found) => *found,
+            None => match self.cells.get(&(form, cell)) {
+                Some(def) => (*def, self.slots.get(&(form, cell)).copied()),
+                None => return Ok(None),
+            },
         };
         match &def.entry {
             ir::Entry::Computed { formula } => {
@@ -398,24 +535,32 @@ impl<'a> Evaluator<'a> {
                 };
                 self.eval(formula, at)
             }
-            ir::Entry::Entered => Ok(self.stored(form, cell, at.unit, &period)),
+            ir::Entry::Entered => Ok(self.stored(form, slot, &period, at)),
             ir::Entry::EnteredYearly => {
-                let v = self.stored(form, cell, at.unit, &period);
+                let v = self.stored(form, slot, &period, at);
                 if v.is_some() {
                     return Ok(v);
                 }
                 Ok(self
                     .periods
                     .first_of_year(&period)
-                    .and_then(|first| self.stored(form, cell, at.unit, &first)))
+                    .and_then(|first| self.stored(form, slot, &first, at)))
             }
         }
     }
 
-    fn stored(&self, form: &str, cell: &str, unit: &str, period: &str) -> Option<V> {
-        let slot = *self.slots.get(&(form, cell))?;
-        self.store
-            .get(&self.regime.code, form, unit, period)?
+    /// The submission of `form` for the unit of `at` and `period`: the
+    /// one at hand when it is that period, else the store's.
+    fn submission<'s>(&'s self, form: &str, period: &str, at: At<'s>) -> Option<&'s Submission> {
+        if same(period, at.here.period) && same(at.unit, at.here.unit) {
+            return at.here.form(form);
+        }
+        self.store.get(&self.regime.code, form, at.unit, period)
+    }
+
+    fn stored(&self, form: &str, slot: Option<usize>, period: &str, at: At) -> Option<V> {
+        let slot = slot?;
+        self.submission(form, period, at)?
             .records
             .get(&0)?
             .get(slot)?
@@ -432,11 +577,13 @@ impl<'a> Evaluator<'a> {
     }
 
     pub fn eval_expr(&self, e: &ir::Expr, unit: &str, period: &str) -> Result<Option<V>, Stop> {
+        let here = self.store.here(&self.regime.code, unit, period);
         self.eval(
             e,
             At {
                 unit,
                 period,
+                here: &here,
                 record: None,
                 zero: false,
                 tolerance: None,
@@ -464,7 +611,7 @@ impl<'a> Evaluator<'a> {
                 form,
                 cell,
                 period,
-            } => zero_if(self.cell(form, cell, *period, at)?),
+            } => zero_if(self.cell(e, form, cell, *period, at)?),
             ExprKind::Neg { arg } => self.num(arg, at)?.map(|n| V::Num(n.neg())),
             ExprKind::Not { arg } => match self.eval(arg, at)? {
                 Some(V::Bool(b)) => Some(V::Bool(!b)),
@@ -487,7 +634,7 @@ impl<'a> Evaluator<'a> {
                 zero_if(time_agg(*func, &values)?.map(V::Num))
             }
             ExprKind::Records { func, form, field } => {
-                let sub = self.store.get(&self.regime.code, form, at.unit, at.period);
+                let sub = self.submission(form, at.period, at);
                 let count = sub.map_or(0, |s| s.records.len());
                 match (func, field) {
                     (RecordFunc::Count, _) | (_, None) => Some(V::Num(Num::from_i64(
@@ -584,34 +731,101 @@ impl<'a> Evaluator<'a> {
                 _ => Ok(None),
             };
         }
-        let mut nums = Vec::with_capacity(args.len());
+        // The arguments in order, folded as they come: the first missing
+        // one ends the call (those after it are not evaluated).
+        let mut acc: Option<Num> = None;
+        let mut second: Option<Num> = None;
+        let mut count = 0usize;
         for a in args {
-            match self.num(a, at)? {
-                Some(n) => nums.push(n),
-                None => return Ok(None),
-            }
+            let Some(x) = self.num(a, at)? else {
+                return Ok(None);
+            };
+            count += 1;
+            acc = Some(match (func, acc) {
+                (Func::Sum, s) => s.unwrap_or_else(Num::zero).add(&x),
+                (Func::Min, Some(m)) => {
+                    if x < m {
+                        x
+                    } else {
+                        m
+                    }
+                }
+                (Func::Max, Some(m)) => {
+                    if x > m {
+                        x
+                    } else {
+                        m
+                    }
+                }
+                (_, None) => x,
+                (_, Some(m)) => {
+                    if count == 2 {
+                        second = Some(x);
+                    }
+                    m
+                }
+            });
         }
-        Ok(match (func, nums.as_slice()) {
-            (Func::Abs, [x]) => Some(V::Num(x.abs())),
-            (Func::Round, [x]) => Some(V::Num(x.round(0))),
-            (Func::Round, [x, n]) => {
+        Ok(match (func, count, acc, second) {
+            (Func::Abs, 1, Some(x), _) => Some(V::Num(x.abs())),
+            (Func::Round, 1, Some(x), _) => Some(V::Num(x.round(0))),
+            (Func::Round, 2, Some(x), Some(n)) => {
                 let digits: i64 = n.to_plain().parse().unwrap_or(0);
                 Some(V::Num(x.round(digits)))
             }
-            (Func::Min, [first, rest @ ..]) => {
-                Some(V::Num(rest.iter().fold(first.clone(), |m, x| {
-                    if *x < m { x.clone() } else { m }
-                })))
-            }
-            (Func::Max, [first, rest @ ..]) => {
-                Some(V::Num(rest.iter().fold(first.clone(), |m, x| {
-                    if *x > m { x.clone() } else { m }
-                })))
-            }
-            (Func::Sum, xs) => Some(V::Num(xs.iter().fold(Num::zero(), |s, x| s.add(x)))),
+            (Func::Min | Func::Max, 1.., Some(m), _) => Some(V::Num(m)),
+            (Func::Sum, _, s, _) => Some(V::Num(s.unwrap_or_else(Num::zero))),
             _ => None,
         })
     }
+}
+
+/// Whether evaluating the rules of `regime` for one unit and period may
+/// read another period (`@previous`, year to date, a yearly cell left
+/// blank): then a period cannot be checked on its own.
+pub fn reads_other_periods(regime: &ir::Regime) -> bool {
+    fn walk(e: &ir::Expr, yearly: &dyn Fn(&str, &str) -> bool) -> bool {
+        match &e.kind {
+            ExprKind::Cell {
+                regime: None,
+                form,
+                cell,
+                period,
+            } => *period != PeriodRef::Current || yearly(form, cell),
+            ExprKind::YearToDate { .. } => true,
+            ExprKind::Neg { arg } | ExprKind::Not { arg } => walk(arg, yearly),
+            ExprKind::Binary { lhs, rhs, .. } => walk(lhs, yearly) || walk(rhs, yearly),
+            ExprKind::Call { args, .. } => args.iter().any(|a| walk(a, yearly)),
+            ExprKind::Cell { .. }
+            | ExprKind::Number { .. }
+            | ExprKind::Text { .. }
+            | ExprKind::Bool { .. }
+            | ExprKind::Date { .. }
+            | ExprKind::Records { .. } => false,
+        }
+    }
+    let yearly = |form: &str, cell: &str| {
+        regime.forms.iter().any(|f| {
+            f.code == form
+                && f.cells
+                    .iter()
+                    .any(|c| c.id == cell && matches!(c.entry, ir::Entry::EnteredYearly))
+        })
+    };
+    let formulas = regime
+        .forms
+        .iter()
+        .flat_map(|f| &f.cells)
+        .filter_map(|c| match &c.entry {
+            ir::Entry::Computed { formula } => Some(formula),
+            _ => None,
+        });
+    regime
+        .rules
+        .iter()
+        .flat_map(|r| std::iter::once(&r.check).chain(&r.placeholders))
+        .chain(formulas)
+        .any(|e| walk(e, &yearly))
 }
 
 /// Whether `a` and `b` agree within the tolerance: |a − b| ≤ t, or

@@ -22,8 +22,11 @@ use crate::ir::{self, FormKind};
 use crate::layout::RegimeLayout;
 use crate::value::{self, Value};
 use chrono::NaiveDate;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+use std::borrow::Cow;
+use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::sync::mpsc::SyncSender;
 
 /// The values of one form of one unit for one period.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -125,7 +128,8 @@ pub struct Context<'a> {
     /// Unit code → (level, valid from, valid to) in each edition holding it.
     units: HashMap<&'a str, Vec<Place<'a>>>,
     codes: HashMap<&'a str, HashSet<&'a str>>,
-    periods: HashMap<i32, HashMap<String, (NaiveDate, NaiveDate)>>,
+    /// Year → period id → (start, cut-off, position in the year).
+    periods: HashMap<i32, HashMap<String, (NaiveDate, NaiveDate, u32)>>,
     /// Per form: its entered cells (the slots of a record) and their index.
     slots: HashMap<String, FormSlots>,
 }
@@ -135,11 +139,13 @@ struct FormSlots {
     names: Arc<Vec<String>>,
     index: HashMap<String, usize>,
     columns: Vec<crate::layout::Column>,
+    /// Each column's range, its bounds read once.
+    bounds: Vec<Option<value::Bounds>>,
 }
 
 impl<'a> Context<'a> {
     pub fn new(lib: &'a ir::Library, regime: &'a ir::Regime) -> Context<'a> {
-        let mut units: HashMap<&str, Vec<_>> = HashMap::new();
+        let mut units: HashMap<&str, Vec<_>> = HashMap::default();
         for e in &lib.org.editions {
             for u in &e.units {
                 units.entry(u.code.as_str()).or_default().push((
@@ -160,16 +166,18 @@ impl<'a> Context<'a> {
             })
             .collect();
         let layout = crate::layout::regime(regime);
-        let mut slots: HashMap<String, FormSlots> = HashMap::new();
+        let mut slots: HashMap<String, FormSlots> = HashMap::default();
         for t in &layout.tables {
             let f = slots.entry(t.form.clone()).or_insert_with(|| FormSlots {
                 names: Arc::new(Vec::new()),
-                index: HashMap::new(),
+                index: HashMap::default(),
                 columns: Vec::new(),
+                bounds: Vec::new(),
             });
             for c in &t.columns {
                 f.index.insert(c.cell.clone(), f.columns.len());
                 f.columns.push(c.clone());
+                f.bounds.push(c.range.as_ref().map(value::Bounds::new));
             }
         }
         for f in slots.values_mut() {
@@ -180,7 +188,7 @@ impl<'a> Context<'a> {
             layout,
             units,
             codes,
-            periods: HashMap::new(),
+            periods: HashMap::default(),
             slots,
         }
     }
@@ -188,24 +196,34 @@ impl<'a> Context<'a> {
     /// The bounds of a period id of this regime's frequency.
     /// An ad hoc regime's periods are days (`2025-03-14`, the day reported on).
     pub fn period(&mut self, id: &str) -> Option<(NaiveDate, NaiveDate)> {
+        self.period_at(id).map(|(s, e, _)| (s, e))
+    }
+
+    /// The bounds of a period and a number that orders the periods:
+    /// consecutive periods of a year have consecutive numbers.
+    fn period_at(&mut self, id: &str) -> Option<(NaiveDate, NaiveDate, i64)> {
         if self.regime.frequency == ir::Frequency::AdHoc {
             let day = NaiveDate::parse_from_str(id, "%Y-%m-%d")
                 .ok()
                 .filter(|_| id.len() == 10)?;
-            return Some((day, day));
+            let n = i64::from(chrono::Datelike::num_days_from_ce(&day));
+            return Some((day, day, n));
         }
         let year: i32 = id.get(..4)?.parse().ok()?;
         let (freq, cutoff) = (self.regime.frequency, self.regime.cutoff);
-        self.periods
+        let (s, e, i) = self
+            .periods
             .entry(year)
             .or_insert_with(|| {
                 calendar::period_bounds(freq, cutoff, year)
                     .into_iter()
-                    .map(|(id, s, e)| (id, (s, e)))
+                    .zip(0u32..)
+                    .map(|((id, s, e), i)| (id, (s, e, i)))
                     .collect()
             })
             .get(id)
-            .copied()
+            .copied()?;
+        Some((s, e, i64::from(year) * 1000 + i64::from(i)))
     }
 
     /// Checks that `unit` exists on `day` and reports this regime.
@@ -321,10 +339,10 @@ impl<'a> Context<'a> {
         cell: &str,
         text: &str,
     ) -> Result<(usize, Value), (Option<value::Problem>, String)> {
-        let Some((slot, column)) = self.slots.get(form).and_then(|f| {
+        let Some((slot, column, bounds)) = self.slots.get(form).and_then(|f| {
             f.index
                 .get(cell)
-                .and_then(|i| Some((*i, f.columns.get(*i)?)))
+                .and_then(|i| Some((*i, f.columns.get(*i)?, f.bounds.get(*i)?)))
         }) else {
             return Err((None, format!("form {form} has no entered cell `{cell}`")));
         };
@@ -335,7 +353,7 @@ impl<'a> Context<'a> {
                 .is_some_and(|set| set.contains(code)),
             _ => false,
         };
-        value::parse(text, &column.storage, column.range.as_ref(), &codes)
+        value::parse_within(text, &column.storage, bounds.as_ref(), &codes)
             .map(|v| (slot, v))
             .map_err(|(p, e)| (Some(p), e))
     }
@@ -358,6 +376,78 @@ pub struct Reader {
     /// The last (unit, period) checked: files list a submission's values
     /// together, so most lines repeat it.
     last_checked: Option<(String, String)>,
+    /// The (unit, period) whose lines are being read.
+    open: Option<Open>,
+    /// Set by [`Reader::streaming`]: groups are sent, not kept.
+    stream: Option<Stream>,
+}
+
+/// The submissions of one unit and period, as read from one file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Group {
+    pub unit: String,
+    pub period: String,
+    pub submissions: Vec<Submission>,
+    /// Values that break their cell's type, range or codelist.
+    pub bad_values: Vec<BadValue>,
+}
+
+/// The group being read, with where each of its values was given (by
+/// submission, record and slot: file number << 40 | line).
+#[derive(Debug)]
+struct Open {
+    unit: String,
+    period: String,
+    subs: Vec<(Submission, HashMap<u32, Vec<u64>>)>,
+    /// The first error of the group in `Reader::errors`.
+    errors_from: usize,
+    /// Streaming: the period's number (`Context::period_at`).
+    number: i64,
+}
+
+/// How many groups go to the evaluator at a time.
+const BATCH: usize = 512;
+
+#[derive(Debug)]
+struct Stream {
+    send: SyncSender<Vec<Group>>,
+    batch: Vec<Group>,
+    /// Unit → the periods already sent, as intervals of period numbers.
+    done: HashMap<String, Vec<(i64, i64)>>,
+    /// Where a group's lines started again after it was sent.
+    scattered: Option<String>,
+}
+
+/// Adds `x` to a sorted list of disjoint intervals; whether it was in.
+fn mark(list: &mut Vec<(i64, i64)>, x: i64) -> bool {
+    let i = list.partition_point(|&(_, hi)| hi < x);
+    let next = list.get(i).copied();
+    if next.is_some_and(|(lo, _)| lo <= x) {
+        return true;
+    }
+    let prev = i.checked_sub(1).and_then(|p| list.get(p).copied());
+    let joins_prev = prev.is_some_and(|(_, hi)| hi + 1 == x);
+    let joins_next = next.is_some_and(|(lo, _)| lo == x + 1);
+    match (joins_prev, joins_next, next) {
+        (true, true, Some((_, hi))) => {
+            list.remove(i);
+            if let Some(p) = i.checked_sub(1).and_then(|p| list.get_mut(p)) {
+                p.1 = hi;
+            }
+        }
+        (true, _, _) => {
+            if let Some(p) = i.checked_sub(1).and_then(|p| list.get_mut(p)) {
+                p.1 = x;
+            }
+        }
+        (false, true, _) => {
+            if let Some(n) = list.get_mut(i) {
+                n.0 = x;
+            }
+        }
+        _ => list.insert(i, (x, x)),
+    }
+    false
 }
 
 /// One value of a line, before it is grouped.
@@ -373,6 +463,135 @@ struct Item<'l> {
 }
 
 impl Reader {
+    /// A reader that keeps nothing: the submissions of each unit and
+    /// period are sent to `send` (in batches) as soon as the lines of the
+    /// next one begin, with the bad values among them. Files list a
+    /// submission's lines together; if the lines of a unit and period
+    /// start again after it was sent, the reader stops and
+    /// [`Reader::scattered`] says where: read the files whole instead.
+    /// Call [`Reader::finish`] after the last file.
+    pub fn streaming(send: SyncSender<Vec<Group>>) -> Reader {
+        Reader {
+            stream: Some(Stream {
+                send,
+                batch: Vec::new(),
+                done: HashMap::default(),
+                scattered: None,
+            }),
+            ..Reader::default()
+        }
+    }
+
+    /// Streaming: where the lines of a group already sent started again.
+    pub fn scattered(&self) -> Option<&str> {
+        self.stream.as_ref()?.scattered.as_deref()
+    }
+
+    /// Streaming: sends the groups still held.
+    pub fn finish(&mut self) {
+        self.close();
+        if let Some(st) = &mut self.stream
+            && !st.batch.is_empty()
+        {
+            let _ = st.send.send(std::mem::take(&mut st.batch));
+        }
+    }
+
+    fn stopped(&self) -> bool {
+        self.scattered().is_some()
+    }
+
+    /// Starts (or goes on with) the group of `unit` and `period`.
+    fn open(&mut self, ctx: &mut Context, file: &str, line: u64, unit: &str, period: &str) {
+        if self
+            .open
+            .as_ref()
+            .is_some_and(|o| o.unit == unit && o.period == period)
+        {
+            return;
+        }
+        self.close();
+        let mut open = Open {
+            unit: unit.to_string(),
+            period: period.to_string(),
+            subs: Vec::new(),
+            errors_from: self.errors.len(),
+            number: 0,
+        };
+        match &mut self.stream {
+            Some(st) => {
+                let n = ctx.period_at(period).map_or(0, |(_, _, n)| n);
+                open.number = n;
+                if st.done.get(unit).is_some_and(|l| {
+                    let i = l.partition_point(|&(_, hi)| hi < n);
+                    l.get(i).is_some_and(|(lo, _)| *lo <= n)
+                }) {
+                    st.scattered = Some(format!(
+                        "{file}:{line}: the lines of {unit} for {period} start again after other submissions"
+                    ));
+                }
+            }
+            None => {
+                // Lines of a submission seen before: take it up again.
+                for f in &ctx.regime.forms {
+                    let key = (f.code.clone(), open.unit.clone(), open.period.clone());
+                    if let Some(sub) = self.submissions.remove(&key) {
+                        let lines = self.lines.remove(&key).unwrap_or_default();
+                        open.subs.push((sub, lines));
+                    }
+                }
+            }
+        }
+        self.open = Some(open);
+    }
+
+    /// Ends the group being read: kept, or sent when streaming.
+    fn close(&mut self) {
+        let Some(open) = self.open.take() else {
+            return;
+        };
+        let Some(st) = &mut self.stream else {
+            for (sub, lines) in open.subs {
+                let key = (sub.form.clone(), sub.unit.clone(), sub.period.clone());
+                self.lines.insert(key.clone(), lines);
+                self.submissions.insert(key, sub);
+            }
+            return;
+        };
+        // Bad values are violations of the group's, not problems of the file.
+        let mut bad_values = Vec::new();
+        let mut kept = Vec::new();
+        for e in self.errors.drain(open.errors_from.min(self.errors.len())..) {
+            match e.value {
+                Some(b) => bad_values.push(b),
+                None => kept.push(e),
+            }
+        }
+        self.errors.extend(kept);
+        if open.subs.is_empty() && bad_values.is_empty() {
+            return;
+        }
+        match st.done.get_mut(&open.unit) {
+            Some(list) => {
+                mark(list, open.number);
+            }
+            None => {
+                st.done
+                    .insert(open.unit.clone(), vec![(open.number, open.number)]);
+            }
+        }
+        let group = Group {
+            submissions: open.subs.into_iter().map(|(s, _)| s).collect(),
+            unit: open.unit,
+            period: open.period,
+            bad_values,
+        };
+        st.batch.push(group);
+        if st.batch.len() >= BATCH && st.send.send(std::mem::take(&mut st.batch)).is_err() {
+            st.scattered = Some("the evaluation stopped".to_string());
+        }
+    }
+
     /// Reads one CSV file (long or wide, told by its header).
     pub fn read_csv(&mut self, ctx: &mut Context, file: &str, input: impl std::io::Read) {
         let mut csv = csv::ReaderBuilder::new().flexible(false).from_reader(input);
@@ -508,6 +727,7 @@ impl Reader {
                 }
             }
         }
+        self.close();
     }
 
     /// Reads a file by its extension: `.json`, `.xlsx`/`.xls`/`.ods`, else
@@ -544,6 +764,17 @@ impl Reader {
         names: Vec<String>,
         table: &mut dyn Table,
     ) {
+        self.read_rows(ctx, file, names, table);
+        self.close();
+    }
+
+    fn read_rows(
+        &mut self,
+        ctx: &mut Context,
+        file: &str,
+        names: Vec<String>,
+        table: &mut dyn Table,
+    ) {
         let errors_before = self.errors.len();
         if names.is_empty() || names.iter().all(|h| h.is_empty()) {
             self.error(
@@ -570,7 +801,7 @@ impl Reader {
             (Some(c), Some(v)) => Some((c, v)),
             _ => None,
         };
-        let mut dup = HashSet::new();
+        let mut dup = HashSet::default();
         for (i, n) in names.iter().enumerate() {
             if !dup.insert(n) {
                 self.error(
@@ -624,7 +855,10 @@ impl Reader {
             }
         }
         loop {
-            if self.errors.len() - errors_before >= MAX_ERRORS {
+            if self.stopped() {
+                return;
+            }
+            if self.errors.len().saturating_sub(errors_before) >= MAX_ERRORS {
                 self.error(
                     file,
                     0,
@@ -680,7 +914,10 @@ impl Reader {
                             value: text,
                             column: names.get(*i).map_or("", String::as_str),
                         };
-                        self.add(ctx, file, line, item);
+                        // Columns named without a form column were
+                        // resolved from the header, once.
+                        let resolved = (!rf.is_empty()).then_some((rf.as_str(), cell.as_str()));
+                        self.add_to(ctx, file, line, item, resolved);
                     }
                 }
             }
@@ -698,7 +935,23 @@ impl Reader {
     }
 
     fn add(&mut self, ctx: &mut Context, file: &str, line: u64, item: Item) {
+        self.add_to(ctx, file, line, item, None);
+    }
+
+    /// Adds a value; `resolved` is its (form, cell) when the column named
+    /// them already (a wide file's header).
+    fn add_to(
+        &mut self,
+        ctx: &mut Context,
+        file: &str,
+        line: u64,
+        item: Item,
+        resolved: Option<(&str, &str)>,
+    ) {
         let at = |column: &str| Some(column.to_string());
+        if self.stopped() {
+            return;
+        }
         if item.unit.is_empty() {
             return self.error(file, line, at("unit"), "no unit".into());
         }
@@ -726,16 +979,23 @@ impl Reader {
             }
             self.last_checked = Some((item.unit.to_string(), item.period.to_string()));
         }
-        let (form, cell) = match ctx.resolve_cell(item.form.filter(|f| !f.is_empty()), item.cell) {
-            Ok(fc) => fc,
-            Err(e) => {
-                let column = if item.column == "value" {
-                    "cell"
-                } else {
-                    item.column
-                };
-                return self.error(file, line, at(column), e);
-            }
+        self.open(ctx, file, line, item.unit, item.period);
+        if self.stopped() {
+            return;
+        }
+        let (form, cell): (Cow<str>, Cow<str>) = match resolved {
+            Some((f, c)) => (Cow::Borrowed(f), Cow::Borrowed(c)),
+            None => match ctx.resolve_cell(item.form.filter(|f| !f.is_empty()), item.cell) {
+                Ok((f, c)) => (Cow::Owned(f), Cow::Owned(c)),
+                Err(e) => {
+                    let column = if item.column == "value" {
+                        "cell"
+                    } else {
+                        item.column
+                    };
+                    return self.error(file, line, at(column), e);
+                }
+            },
         };
         let kind = ctx.form(&form).map(|f| f.kind).unwrap_or(FormKind::Grid);
         let record = match (kind, item.record) {
@@ -772,8 +1032,8 @@ impl Reader {
                 if let (Some(problem), Some(last)) = (problem, self.errors.last_mut()) {
                     last.value = Some(BadValue {
                         problem,
-                        form,
-                        cell,
+                        form: form.into_owned(),
+                        cell: cell.into_owned(),
                         unit: item.unit.to_string(),
                         period: item.period.to_string(),
                         record,
@@ -782,21 +1042,42 @@ impl Reader {
                 return;
             }
         };
-        let Some(slots) = ctx.slots.get(&form) else {
+        let Some(slots) = ctx.slots.get(form.as_ref()) else {
             return;
         };
         let width = slots.names.len();
-        let key = (form, item.unit.to_string(), item.period.to_string());
-        if !self.files.iter().any(|f| f == file) {
-            self.files.push(file.to_string());
-        }
-        let file_no = self.files.iter().position(|f| f == file).unwrap_or(0) as u64;
-        let lines = self
-            .lines
-            .entry(key.clone())
-            .or_default()
-            .entry(record)
-            .or_insert_with(|| vec![0; width]);
+        let file_no = match self.files.iter().position(|f| f == file) {
+            Some(n) => n,
+            None => {
+                self.files.push(file.to_string());
+                self.files.len() - 1
+            }
+        } as u64;
+        let Some(open) = self.open.as_mut() else {
+            return;
+        };
+        let i = match open.subs.iter().position(|(s, _)| s.form == form) {
+            Some(i) => i,
+            None => {
+                open.subs.push((
+                    Submission {
+                        form: form.to_string(),
+                        unit: open.unit.clone(),
+                        period: open.period.clone(),
+                        file: file.to_string(),
+                        line,
+                        cells: slots.names.clone(),
+                        records: BTreeMap::new(),
+                    },
+                    HashMap::default(),
+                ));
+                open.subs.len() - 1
+            }
+        };
+        let Some((sub, lines)) = open.subs.get_mut(i) else {
+            return;
+        };
+        let lines = lines.entry(record).or_insert_with(|| vec![0; width]);
         if let Some(first) = lines.get(slot).copied().filter(|l| *l != 0) {
             let (f0, l0) = (
                 self.files
@@ -805,32 +1086,15 @@ impl Reader {
                     .unwrap_or_default(),
                 first & ((1 << 40) - 1),
             );
-            return self.error(
-                file,
-                line,
-                at(item.column),
-                format!(
-                    "{}.{cell} of {} for {} is given twice (first at {f0}:{l0})",
-                    key.0, key.1, key.2
-                ),
+            let message = format!(
+                "{form}.{cell} of {} for {} is given twice (first at {f0}:{l0})",
+                item.unit, item.period
             );
+            return self.error(file, line, at(item.column), message);
         }
         if let Some(l) = lines.get_mut(slot) {
             *l = (file_no << 40) | line;
         }
-        let names = slots.names.clone();
-        let sub = self
-            .submissions
-            .entry(key)
-            .or_insert_with_key(|(form, unit, period)| Submission {
-                form: form.clone(),
-                unit: unit.clone(),
-                period: period.clone(),
-                file: file.to_string(),
-                line,
-                cells: names,
-                records: BTreeMap::new(),
-            });
         if let Some(v) = sub
             .records
             .entry(record)

@@ -3,7 +3,7 @@
 //! evaluator ([`crate::eval`]); required cells are checked here; values
 //! that break a cell's type, range or codelist come from the reader.
 
-use crate::eval::{Evaluator, Outcome, Store, fill_message};
+use crate::eval::{Evaluator, Here, Outcome, Store, fill_message};
 use crate::ir::{self, ExprKind, RuleOrigin, Severity};
 use crate::submission::BadValue;
 use serde::Serialize;
@@ -82,89 +82,217 @@ pub fn validate(
     targets: &[(String, String)],
     bad_values: &[BadValue],
 ) -> Report {
-    let mut report = Report::default();
+    let validator = Validator::new(regime);
+    let mut report = validator.report();
     let eval = Evaluator::new(regime, store);
     for b in bad_values {
-        let rule = format!("{}.{}.{}", b.problem.name(), b.form, b.cell);
-        report.violations.push(Violation {
-            unit: b.unit.clone(),
-            period: b.period.clone(),
-            form: b.form.clone(),
-            record: (b.record > 0).then_some(b.record),
-            cell: Some(b.cell.clone()),
-            rule,
-            kind: b.problem.name(),
-            severity: Severity::Error,
-            message: bad_value_message(regime, b),
-        });
-    }
-    for rule in &regime.rules {
-        if rule.origin == RuleOrigin::Reconcile {
-            report.not_evaluated.push((
-                rule.code.clone(),
-                "a reconciliation compares roll-ups of two regimes: it is evaluated by the aggregation SQL".into(),
-            ));
-        }
+        report.violations.push(bad_value(regime, b));
     }
     for (unit, period) in targets {
-        required(regime, store, unit, period, &mut report);
-        for rule in &regime.rules {
-            if rule.origin == RuleOrigin::Reconcile {
-                continue;
-            }
-            let (form, cell) = match (&rule.scope, first_cell(&rule.check)) {
-                (ir::RuleScope::EachRecord { form }, c) => {
-                    (form.clone(), c.map(|(_, c)| c.to_string()))
-                }
-                (_, Some((f, c))) => (f.to_string(), Some(c.to_string())),
-                (_, None) => (String::new(), None),
-            };
-            for (record, outcome) in eval.rule(rule, unit, period) {
-                let record =
-                    matches!(rule.scope, ir::RuleScope::EachRecord { .. }).then_some(record);
-                match outcome {
-                    Outcome::Pass => report.evaluated += 1,
-                    Outcome::Skipped => report.skipped += 1,
-                    Outcome::Fail(values) => {
-                        report.evaluated += 1;
-                        report.violations.push(Violation {
-                            unit: unit.clone(),
-                            period: period.clone(),
-                            form: form.clone(),
-                            record,
-                            cell: cell.clone(),
-                            rule: rule.code.clone(),
-                            kind: kind(&rule.origin),
-                            severity: rule.severity,
-                            message: fill_message(&rule.message, &values),
-                        });
-                    }
-                    Outcome::DivByZero => {
-                        report.evaluated += 1;
-                        report.violations.push(Violation {
-                            unit: unit.clone(),
-                            period: period.clone(),
-                            form: form.clone(),
-                            record,
-                            cell: cell.clone(),
-                            rule: rule.code.clone(),
-                            kind: "div_by_zero",
-                            severity: Severity::Error,
-                            message: format!(
-                                "Không kiểm tra được quy tắc {}: phép chia cho 0 (division by zero)",
-                                rule.code
-                            ),
-                        });
-                    }
-                }
-            }
-        }
+        let here = store.here(&regime.code, unit, period);
+        validator.check(&eval, &here, &mut report);
     }
-    report.violations.sort_by(|a, b| {
+    sort(&mut report.violations);
+    report
+}
+
+/// The order of a report: unit, period, form, record, rule, cell.
+pub fn sort(violations: &mut [Violation]) {
+    violations.sort_by(|a, b| {
         (&a.unit, &a.period, &a.form, a.record, &a.rule, &a.cell)
             .cmp(&(&b.unit, &b.period, &b.form, b.record, &b.rule, &b.cell))
     });
-    report
+}
+
+/// The violation of a `type`, `range` or `codelist` rule a bad value is.
+pub fn bad_value(regime: &ir::Regime, b: &BadValue) -> Violation {
+    Violation {
+        unit: b.unit.clone(),
+        period: b.period.clone(),
+        form: b.form.clone(),
+        record: (b.record > 0).then_some(b.record),
+        cell: Some(b.cell.clone()),
+        rule: format!("{}.{}.{}", b.problem.name(), b.form, b.cell),
+        kind: b.problem.name(),
+        severity: Severity::Error,
+        message: bad_value_message(regime, b),
+    }
+}
+
+impl Report {
+    /// Adds another part of the same report (violations left unsorted).
+    pub fn merge(&mut self, other: Report) {
+        self.violations.extend(other.violations);
+        self.evaluated += other.evaluated;
+        self.skipped += other.skipped;
+    }
+}
+
+/// The rules of a regime, prepared once to be checked over one unit and
+/// period at a time.
+pub struct Validator<'a> {
+    regime: &'a ir::Regime,
+    rules: Vec<Prepared<'a>>,
+    required: Vec<RequiredCells<'a>>,
+}
+
+/// A rule and what its violations name.
+struct Prepared<'a> {
+    rule: &'a ir::Rule,
+    form: &'a str,
+    cell: Option<&'a str>,
+    each: bool,
+}
+
+/// A form's required entered cells, with their slots in layout order.
+struct RequiredCells<'a> {
+    form: &'a ir::Form,
+    cells: Vec<(&'a ir::Cell, usize)>,
+}
+
+impl<'a> Validator<'a> {
+    pub fn new(regime: &'a ir::Regime) -> Validator<'a> {
+        let rules = regime
+            .rules
+            .iter()
+            .filter(|r| r.origin != RuleOrigin::Reconcile)
+            .map(|rule| {
+                let (form, cell) = match (&rule.scope, first_cell(&rule.check)) {
+                    (ir::RuleScope::EachRecord { form }, c) => (form.as_str(), c.map(|(_, c)| c)),
+                    (_, Some((f, c))) => (f, Some(c)),
+                    (_, None) => ("", None),
+                };
+                Prepared {
+                    rule,
+                    form,
+                    cell,
+                    each: matches!(rule.scope, ir::RuleScope::EachRecord { .. }),
+                }
+            })
+            .collect();
+        let required = regime
+            .forms
+            .iter()
+            .filter_map(|form| {
+                let cells: Vec<(&ir::Cell, usize)> = form
+                    .cells
+                    .iter()
+                    .filter(|c| !matches!(c.entry, ir::Entry::Computed { .. }))
+                    .enumerate()
+                    .filter(|(_, c)| c.required)
+                    .map(|(slot, c)| (c, slot))
+                    .collect();
+                (!cells.is_empty()).then_some(RequiredCells { form, cells })
+            })
+            .collect();
+        Validator {
+            regime,
+            rules,
+            required,
+        }
+    }
+
+    /// An empty report, with the rules this evaluator does not run.
+    pub fn report(&self) -> Report {
+        let mut report = Report::default();
+        for rule in &self.regime.rules {
+            if rule.origin == RuleOrigin::Reconcile {
+                report.not_evaluated.push((
+                    rule.code.clone(),
+                    "a reconciliation compares roll-ups of two regimes: it is evaluated by the aggregation SQL".into(),
+                ));
+            }
+        }
+        report
+    }
+
+    /// Checks the submissions of one unit and period: required cells and
+    /// every rule (violations added unsorted).
+    pub fn check(&self, eval: &Evaluator, here: &Here, report: &mut Report) {
+        self.required(here, report);
+        for p in &self.rules {
+            let rule = p.rule;
+            eval.rule_each(rule, here, &mut |record, outcome| {
+                let record = p.each.then_some(record);
+                let (kind, severity, message) = match outcome {
+                    Outcome::Pass => {
+                        report.evaluated += 1;
+                        return;
+                    }
+                    Outcome::Skipped => {
+                        report.skipped += 1;
+                        return;
+                    }
+                    Outcome::Fail(values) => (
+                        kind(&rule.origin),
+                        rule.severity,
+                        fill_message(&rule.message, &values),
+                    ),
+                    Outcome::DivByZero => (
+                        "div_by_zero",
+                        Severity::Error,
+                        format!(
+                            "Không kiểm tra được quy tắc {}: phép chia cho 0 (division by zero)",
+                            rule.code
+                        ),
+                    ),
+                };
+                report.evaluated += 1;
+                report.violations.push(Violation {
+                    unit: here.unit.to_string(),
+                    period: here.period.to_string(),
+                    form: p.form.to_string(),
+                    record,
+                    cell: p.cell.map(str::to_string),
+                    rule: rule.code.clone(),
+                    kind,
+                    severity,
+                    message,
+                });
+            });
+        }
+    }
+
+    /// Required cells left blank.
+    fn required(&self, here: &Here, report: &mut Report) {
+        for req in &self.required {
+            let form = req.form;
+            let sub = here.forms.iter().find(|s| s.form == form.code).copied();
+            let records: Vec<u32> = match (form.kind, sub) {
+                (ir::FormKind::Grid, _) => vec![0],
+                (ir::FormKind::Records, Some(s)) => s.records.keys().copied().collect(),
+                (ir::FormKind::Records, None) => Vec::new(),
+            };
+            for n in records {
+                let values = sub.and_then(|s| s.records.get(&n));
+                for (c, slot) in &req.cells {
+                    // The slot in layout order, checked against the
+                    // submission's own list of cells.
+                    let present = match (sub, values) {
+                        (Some(s), Some(v)) if s.cells.get(*slot) == Some(&c.id) => {
+                            v.get(*slot).is_some_and(Option::is_some)
+                        }
+                        (Some(s), _) => s.get(n, &c.id).is_some(),
+                        (None, _) => false,
+                    };
+                    if present {
+                        continue;
+                    }
+                    report.violations.push(Violation {
+                        unit: here.unit.to_string(),
+                        period: here.period.to_string(),
+                        form: form.code.clone(),
+                        record: (form.kind == ir::FormKind::Records).then_some(n),
+                        cell: Some(c.id.clone()),
+                        rule: format!("required.{}.{}", form.code, c.id),
+                        kind: "required",
+                        severity: Severity::Error,
+                        message: format!("{}: bắt buộc phải nhập", c.label),
+                    });
+                }
+            }
+        }
+    }
 }
 
 fn bad_value_message(regime: &ir::Regime, b: &BadValue) -> String {
@@ -178,42 +306,5 @@ fn bad_value_message(regime: &ir::Regime, b: &BadValue) -> String {
         crate::value::Problem::Type => format!("{label}: giá trị không đúng kiểu dữ liệu"),
         crate::value::Problem::Range => format!("{label}: giá trị nằm ngoài khoảng cho phép"),
         crate::value::Problem::Codelist => format!("{label}: mã không có trong danh mục"),
-    }
-}
-
-/// Required cells left blank in the submissions of `unit` for `period`.
-fn required(regime: &ir::Regime, store: &Store, unit: &str, period: &str, report: &mut Report) {
-    for form in &regime.forms {
-        let required: Vec<&ir::Cell> = form
-            .cells
-            .iter()
-            .filter(|c| c.required && !matches!(c.entry, ir::Entry::Computed { .. }))
-            .collect();
-        if required.is_empty() {
-            continue;
-        }
-        let sub = store.get(&regime.code, &form.code, unit, period);
-        let records: Vec<u32> = match (form.kind, sub) {
-            (ir::FormKind::Grid, _) => vec![0],
-            (ir::FormKind::Records, Some(s)) => s.records.keys().copied().collect(),
-            (ir::FormKind::Records, None) => Vec::new(),
-        };
-        for n in records {
-            for c in &required {
-                if sub.and_then(|s| s.get(n, &c.id)).is_none() {
-                    report.violations.push(Violation {
-                        unit: unit.to_string(),
-                        period: period.to_string(),
-                        form: form.code.clone(),
-                        record: (form.kind == ir::FormKind::Records).then_some(n),
-                        cell: Some(c.id.clone()),
-                        rule: format!("required.{}.{}", form.code, c.id),
-                        kind: "required",
-                        severity: Severity::Error,
-                        message: format!("{}: bắt buộc phải nhập", c.label),
-                    });
-                }
-            }
-        }
     }
 }

@@ -74,6 +74,16 @@ impl Decimal {
 
     /// Digits before the point (0 for `0.5`).
     pub fn int_digits(&self) -> u32 {
+        if let Ok(m) = u64::try_from(self.mantissa.unsigned_abs()) {
+            // 64-bit division is many times cheaper than 128-bit.
+            let mut whole = 10u64.checked_pow(self.scale).map_or(0, |p| m / p);
+            let mut n = 0;
+            while whole > 0 {
+                whole /= 10;
+                n += 1;
+            }
+            return n;
+        }
         let mut whole = (self.mantissa / pow10(self.scale).unwrap_or(1)).unsigned_abs();
         let mut n = 0;
         while whole > 0 {
@@ -102,6 +112,12 @@ impl Decimal {
 
 impl Ord for Decimal {
     fn cmp(&self, other: &Self) -> Ordering {
+        // At one scale (or brought to one without overflow) the mantissas
+        // compare as they are.
+        let s = self.scale.max(other.scale);
+        if let (Some(a), Some(b)) = (self.scaled(s), other.scaled(s)) {
+            return a.cmp(&b);
+        }
         // Whole parts first, then the fractions at the larger scale (a
         // fraction below 10^38 times a power of ten never overflows there).
         let split = |d: &Decimal| {
@@ -192,6 +208,32 @@ pub fn parse(
     range: Option<&crate::ir::Range>,
     codes: &dyn Fn(&str) -> bool,
 ) -> Result<Value, (Problem, String)> {
+    parse_within(text, storage, range.map(Bounds::new).as_ref(), codes)
+}
+
+/// A `range` with its bounds read once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Bounds {
+    pub range: crate::ir::Range,
+    numbers: Option<(Decimal, Decimal)>,
+}
+
+impl Bounds {
+    pub fn new(r: &crate::ir::Range) -> Bounds {
+        Bounds {
+            range: r.clone(),
+            numbers: Decimal::parse(&r.min).zip(Decimal::parse(&r.max)),
+        }
+    }
+}
+
+/// [`parse`], the range's bounds read beforehand.
+pub fn parse_within(
+    text: &str,
+    storage: &Storage,
+    range: Option<&Bounds>,
+    codes: &dyn Fn(&str) -> bool,
+) -> Result<Value, (Problem, String)> {
     parse_typed(text, storage, codes)
         .map_err(|e| (Problem::Type, e))
         .and_then(|(v, code_ok)| {
@@ -208,17 +250,17 @@ pub fn parse(
         })
 }
 
-fn check_range(value: Value, range: Option<&crate::ir::Range>) -> Result<Value, String> {
-    if let Some(r) = range {
+fn check_range(value: Value, range: Option<&Bounds>) -> Result<Value, String> {
+    if let Some(b) = range {
         let number = match &value {
             Value::Integer(n) => Some(Decimal::from_int(*n)),
             Value::Decimal(d) => Some(*d),
             _ => None,
         };
-        if let (Some(n), Some(lo), Some(hi)) =
-            (number, Decimal::parse(&r.min), Decimal::parse(&r.max))
+        if let (Some(n), Some((lo, hi))) = (number, b.numbers)
             && (n < lo || n > hi)
         {
+            let r = &b.range;
             return Err(format!("{n} is outside the range {}..{}", r.min, r.max));
         }
     }

@@ -349,3 +349,231 @@ fn json_and_excel_files_read_like_csv() {
     );
     let _ = std::fs::remove_dir_all(&tmp);
 }
+
+/// `regc validate` on the samples: the command checks a period as soon as
+/// its lines are read (or reads the files whole when a rule reads other
+/// periods); either way it reports exactly what the evaluator reports on
+/// the submissions held in memory.
+#[test]
+fn the_command_reports_what_the_evaluator_reports_on_every_sample() {
+    let (_, lib) = common::library();
+    let dir = common::repo().join("tests/samples");
+    let mut streamed = 0;
+    for r in &lib.regimes {
+        let sample = dir.join(&r.code).join("invalid.csv");
+        if !sample.exists() {
+            continue;
+        }
+        if !regc::eval::reads_other_periods(r) {
+            streamed += 1;
+        }
+        let want = run(lib, &r.code, &[&sample]);
+        let o = regc(&[
+            "validate",
+            &r.code,
+            sample.to_str().unwrap(),
+            "--format",
+            "json",
+        ]);
+        let got: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        assert_eq!(
+            got["violations"],
+            serde_json::to_value(&want.violations).unwrap(),
+            "{}",
+            r.code
+        );
+        assert_eq!(got["summary"]["evaluated"], want.evaluated, "{}", r.code);
+        assert_eq!(
+            got["summary"]["skipped_for_missing_values"], want.skipped,
+            "{}",
+            r.code
+        );
+    }
+    assert!(streamed >= 1, "no sample takes the streaming path");
+}
+
+/// A file whose lines of one submission are not together (the first line
+/// moved to the end, after other submissions) gives the same report: the
+/// command notices, says so and reads the files whole.
+#[test]
+fn scattered_lines_give_the_same_report() {
+    let (_, lib) = common::library();
+    let dir = common::repo().join("tests/samples");
+    let mut tried = 0;
+    for r in lib
+        .regimes
+        .iter()
+        .filter(|r| !regc::eval::reads_other_periods(r))
+    {
+        let sample = dir.join(&r.code).join("invalid.csv");
+        let Ok(text) = std::fs::read_to_string(&sample) else {
+            continue;
+        };
+        // The sample's lines, then the same values for the day before
+        // (the samples of day-based regimes hold one day).
+        let lines: Vec<&str> = text.lines().collect();
+        let Some(day) = lines
+            .get(1)
+            .and_then(|l| l.split(',').nth(1))
+            .and_then(|p| chrono::NaiveDate::parse_from_str(p, "%Y-%m-%d").ok())
+        else {
+            continue;
+        };
+        let before = (day - chrono::Days::new(1)).format("%Y-%m-%d").to_string();
+        let day = day.format("%Y-%m-%d").to_string();
+        let copied: Vec<String> = lines[1..]
+            .iter()
+            .map(|l| l.replacen(&format!(",{day},"), &format!(",{before},"), 1))
+            .collect();
+        let mut grouped: Vec<&str> = lines.clone();
+        grouped.extend(copied.iter().map(String::as_str));
+        if lines.len() < 3 {
+            continue;
+        }
+        let sample = std::env::temp_dir().join(format!(
+            "regc-grouped-{}-{}.csv",
+            r.code,
+            std::process::id()
+        ));
+        std::fs::write(&sample, grouped.join("\n") + "\n").unwrap();
+        // The first line moved to the end.
+        let mut moved = vec![grouped[0]];
+        moved.extend(&grouped[2..]);
+        moved.push(grouped[1]);
+        let scattered = std::env::temp_dir().join(format!(
+            "regc-scattered-{}-{}.csv",
+            r.code,
+            std::process::id()
+        ));
+        std::fs::write(&scattered, moved.join("\n") + "\n").unwrap();
+        let a = regc(&[
+            "validate",
+            &r.code,
+            sample.to_str().unwrap(),
+            "--format",
+            "csv",
+        ]);
+        let b = regc(&[
+            "validate",
+            &r.code,
+            scattered.to_str().unwrap(),
+            "--format",
+            "csv",
+        ]);
+        let _ = std::fs::remove_file(&scattered);
+        let _ = std::fs::remove_file(&sample);
+        assert_eq!(a.status.code(), b.status.code(), "{}", r.code);
+        assert!(!a.stdout.is_empty(), "{}: {}", r.code, text_of(&a));
+        assert_eq!(
+            String::from_utf8_lossy(&a.stdout),
+            String::from_utf8_lossy(&b.stdout),
+            "{}",
+            r.code
+        );
+        assert!(
+            !String::from_utf8_lossy(&a.stderr).contains("start again"),
+            "{}: {}",
+            r.code,
+            text_of(&a)
+        );
+        assert!(
+            String::from_utf8_lossy(&b.stderr).contains("start again after other submissions"),
+            "{}: {}",
+            r.code,
+            text_of(&b)
+        );
+        tried += 1;
+    }
+    assert!(tried >= 1, "no sample tried");
+}
+
+fn text_of(o: &std::process::Output) -> String {
+    text(o)
+}
+
+/// Files that are not submissions as written: an error with the file, the
+/// line and the column (or field), exit 2, never a panic, on the
+/// streaming path; a value far too long for its cell is a violation of its
+/// type.
+#[test]
+fn bad_files_are_located_by_file_line_and_column() {
+    let (_, lib) = common::library();
+    let dir = common::repo().join("tests/samples");
+    let r = lib
+        .regimes
+        .iter()
+        .find(|r| !regc::eval::reads_other_periods(r) && dir.join(&r.code).exists())
+        .unwrap();
+    let good = std::fs::read_to_string(dir.join(&r.code).join("valid.csv")).unwrap();
+    let mut lines = good.lines();
+    let (header, first) = (lines.next().unwrap(), lines.next().unwrap());
+    assert_eq!(header, "unit,period,form,record,cell,value");
+    let f: Vec<&str> = first.split(',').collect();
+    let start = format!("{header}\n{first}\n");
+    let with = |i: usize, v: &str| {
+        let mut g: Vec<String> = f.iter().map(|s| s.to_string()).collect();
+        g[i] = v.to_string();
+        format!("{start}{}\n", g.join(","))
+    };
+    let cases: Vec<(&str, Vec<u8>, String)> = vec![
+        (
+            "non-utf8",
+            [
+                start.as_bytes(),
+                f[..5].join(",").as_bytes(),
+                b",\xff\xfe\n",
+            ]
+            .concat(),
+            ":3: not UTF-8 text (field 6)".into(),
+        ),
+        (
+            "fields",
+            format!("{start}{}\n", f[..3].join(",")).into_bytes(),
+            ":3: 3 fields where the header has 6".into(),
+        ),
+        (
+            "period",
+            with(1, "2025-13-45").into_bytes(),
+            ":3 [period]: `2025-13-45` is not a".into(),
+        ),
+        (
+            "cell",
+            with(4, "no_such_cell").into_bytes(),
+            ":3 [cell]: form B01 has no cell `no_such_cell`".into(),
+        ),
+        (
+            "unit",
+            with(0, "NOWHERE").into_bytes(),
+            ":3 [unit]: unknown unit `NOWHERE`".into(),
+        ),
+        (
+            "huge line",
+            with(5, &"9".repeat(2_000_000)).into_bytes(),
+            String::new(),
+        ),
+    ];
+    for (name, bytes, want) in cases {
+        let path = std::env::temp_dir().join(format!(
+            "regc-bad-{}-{}.csv",
+            name.replace(' ', "-"),
+            std::process::id()
+        ));
+        std::fs::write(&path, &bytes).unwrap();
+        let o = regc(&["validate", &r.code, path.to_str().unwrap()]);
+        let _ = std::fs::remove_file(&path);
+        let out = text(&o);
+        assert!(!out.contains("this is a bug"), "{name}: {out}");
+        if name == "huge line" {
+            // Far too long for the cell: a violation of its type (exit 1).
+            assert_eq!(o.status.code(), Some(1), "{name}: {out}");
+            assert!(out.contains("[type."), "{name}: {out}");
+            continue;
+        }
+        assert_eq!(o.status.code(), Some(2), "{name}: {out}");
+        assert!(out.contains(&want), "{name}: want {want:?} in {out}");
+        assert!(
+            out.contains("regc-bad-"),
+            "{name}: the file is named: {out}"
+        );
+    }
+}

@@ -346,7 +346,6 @@ pub fn validate(
     format: super::ValidateFormat,
     color: bool,
 ) -> i32 {
-    use crate::validate::Violation;
     let c = match compile_regime(lib, color) {
         Ok(c) => c,
         Err(code) => return code,
@@ -356,25 +355,6 @@ pub fn validate(
         return 2;
     };
     let mut ctx = Context::new(library, regime);
-    let reader = match read_files(&mut ctx, files) {
-        Ok(r) => r,
-        Err(code) => return code,
-    };
-    let (bad_values, problems): (Vec<_>, Vec<_>) =
-        reader.errors.iter().partition(|e| e.value.is_some());
-    if !problems.is_empty() {
-        for e in problems.iter().take(SHOWN_ERRORS) {
-            errln!("error: {e}");
-        }
-        if problems.len() > SHOWN_ERRORS {
-            errln!("… and {} more", problems.len() - SHOWN_ERRORS);
-        }
-        errln!(
-            "cannot validate: {} problem(s) in the files (not submissions of {code} as written)",
-            problems.len()
-        );
-        return 2;
-    }
     let mut store = crate::eval::Store::default();
     if let Some(db) = history {
         let target = match Target::parse(db) {
@@ -389,6 +369,26 @@ pub fn validate(
             Ok(n) => errln!("read {n} earlier submission(s) of {code} from {target}"),
             Err(e) => return usage_error(&format!("{target}: {e}")),
         }
+    }
+    // A period is checked as soon as its lines are read, unless a rule
+    // reads other periods of the files.
+    if !crate::eval::reads_other_periods(regime) {
+        match validate_streaming(&mut ctx, &store, files) {
+            Ok(Some((report, submissions))) => {
+                return print_report(code, &report, submissions, format);
+            }
+            Ok(None) => {}
+            Err(exit) => return exit,
+        }
+    }
+    let reader = match read_files(&mut ctx, files) {
+        Ok(r) => r,
+        Err(code) => return code,
+    };
+    let (bad_values, problems): (Vec<_>, Vec<_>) =
+        reader.errors.iter().partition(|e| e.value.is_some());
+    if !problems.is_empty() {
+        return refuse(code, &problems);
     }
     let mut targets: Vec<(String, String)> = Vec::new();
     for s in reader.submissions.into_values() {
@@ -406,6 +406,117 @@ pub fn validate(
     let bad: Vec<crate::submission::BadValue> =
         bad_values.iter().filter_map(|e| e.value.clone()).collect();
     let report = crate::validate::validate(regime, &store, &targets, &bad);
+    print_report(code, &report, targets.len(), format)
+}
+
+/// Problems in the files: not submissions of the regime as written.
+fn refuse(code: &str, problems: &[&crate::submission::InputError]) -> i32 {
+    for e in problems.iter().take(SHOWN_ERRORS) {
+        errln!("error: {e}");
+    }
+    if problems.len() > SHOWN_ERRORS {
+        errln!("… and {} more", problems.len() - SHOWN_ERRORS);
+    }
+    errln!(
+        "cannot validate: {} problem(s) in the files (not submissions of {code} as written)",
+        problems.len()
+    );
+    2
+}
+
+/// Validates the files as they are read: one thread reads and sends the
+/// submissions of each unit and period as soon as its lines end, the
+/// others check them, and only the violations are kept. `Ok(None)` when
+/// a file does not keep the lines of a submission together: read them
+/// whole instead.
+fn validate_streaming(
+    ctx: &mut Context,
+    history: &crate::eval::Store,
+    files: &[PathBuf],
+) -> Result<Option<(crate::validate::Report, usize)>, i32> {
+    use crate::submission::{Group, InputError};
+    use crate::validate::{Report, Validator};
+    use rayon::prelude::*;
+    let regime = ctx.regime;
+    let code = regime.code.as_str();
+    let (send, receive) = std::sync::mpsc::sync_channel::<Vec<Group>>(4);
+    let validator = Validator::new(regime);
+    let check = |eval: &mut crate::eval::Evaluator, group: &Group| -> Report {
+        let mut report = Report::default();
+        for b in &group.bad_values {
+            report
+                .violations
+                .push(crate::validate::bad_value(regime, b));
+        }
+        let mut here = history.here(code, &group.unit, &group.period);
+        // The files' submissions replace the stored ones.
+        here.forms
+            .retain(|h| !group.submissions.iter().any(|s| s.form == h.form));
+        here.forms.extend(group.submissions.iter());
+        validator.check(eval, &here, &mut report);
+        report
+    };
+    let (read, report, submissions) = std::thread::scope(|scope| {
+        let reading = scope.spawn(
+            move || -> Result<(Vec<InputError>, Option<String>), String> {
+                let mut reader = crate::submission::Reader::streaming(send);
+                for path in files {
+                    reader
+                        .read_path(ctx, path)
+                        .map_err(|e| format!("{}: {e}", crate::source::display_path(path)))?;
+                    if reader.scattered().is_some() {
+                        break;
+                    }
+                }
+                reader.finish();
+                let scattered = reader.scattered().map(str::to_string);
+                Ok((std::mem::take(&mut reader.errors), scattered))
+            },
+        );
+        let mut report = Report::default();
+        let mut submissions = 0;
+        for batch in receive {
+            submissions += batch.len();
+            let part = batch
+                .par_iter()
+                .map_init(
+                    || crate::eval::Evaluator::new(regime, history),
+                    |eval, group| check(eval, group),
+                )
+                .reduce(Report::default, |mut a, b| {
+                    a.merge(b);
+                    a
+                });
+            report.merge(part);
+        }
+        let read = reading
+            .join()
+            .unwrap_or_else(|_| Err("the reading thread stopped".to_string()));
+        (read, report, submissions)
+    });
+    let (errors, scattered) = read.map_err(|e| usage_error(&e))?;
+    if let Some(at) = scattered {
+        errln!("note: {at}: reading the files whole");
+        return Ok(None);
+    }
+    let problems: Vec<&InputError> = errors.iter().filter(|e| e.value.is_none()).collect();
+    if !problems.is_empty() {
+        return Err(refuse(code, &problems));
+    }
+    let mut full = Validator::new(regime).report();
+    full.merge(report);
+    crate::validate::sort(&mut full.violations);
+    Ok(Some((full, submissions)))
+}
+
+/// Prints a report; the exit code.
+fn print_report(
+    code: &str,
+    report: &crate::validate::Report,
+    submissions: usize,
+    format: super::ValidateFormat,
+) -> i32 {
+    use crate::validate::Violation;
     let severity = |v: &Violation| match v.severity {
         crate::ir::Severity::Error => "error",
         crate::ir::Severity::Warning => "warning",
@@ -417,7 +528,7 @@ pub fn validate(
                 "{}",
                 serde_json::to_string_pretty(&serde_json::json!({
                     "regime": code,
-                    "submissions": targets.len(),
+                    "submissions": submissions,
                     "violations": report.violations,
                     "summary": {
                         "errors": report.count(crate::ir::Severity::Error),
@@ -474,7 +585,7 @@ pub fn validate(
             }
             errln!(
                 "{code}: {} submission(s) checked: {} error(s), {} warning(s), {} info; {} rule evaluation(s), {} skipped for missing values",
-                targets.len(),
+                submissions,
                 report.count(crate::ir::Severity::Error),
                 report.count(crate::ir::Severity::Warning),
                 report.count(crate::ir::Severity::Info),
