@@ -7,15 +7,21 @@
 //! | database schemas | [`schema`] | `generated/core.schema.{postgres,sqlite}.sql`, `generated/<regime>/schema.{postgres,sqlite}.sql` |
 //! | rule IR | [`rules`] | `generated/<regime>/rules.json`, `generated/rules.schema.json`, `generated/rules.js` |
 //! | SQL rules | [`rules_sql`] | `generated/<regime>/rules.{postgres,sqlite}.sql` |
+//! | forms | [`forms`] | `generated/<regime>/forms/<FORM>.html`, `generated/<regime>/submission.schema.json`, `generated/forms.{css,js}` |
+//! | Excel templates | [`xlsx`] | `generated/<regime>/forms/<FORM>.xlsx` |
 //! | manifest | [`manifest`] | `generated/manifest.json` |
 
 pub mod docs;
+pub mod forms;
 pub mod manifest;
 pub mod rules;
 pub mod rules_sql;
 pub mod schema;
+pub mod xlsx;
 
-/// The files written for each regime, in `generated/<regime>/`.
+/// The files written for each regime, in `generated/<regime>/`, besides
+/// one `forms/<FORM>.html` and one `forms/<FORM>.xlsx` per form
+/// ([`forms::artifact_names`]).
 pub const REGIME_ARTIFACTS: &[&str] = &[
     "README.md",
     "calendar.json",
@@ -25,4 +31,5 @@ pub const REGIME_ARTIFACTS: &[&str] = &[
     "rules.sqlite.sql",
     "schema.postgres.sql",
     "schema.sqlite.sql",
+    "submission.schema.json",
 ];
