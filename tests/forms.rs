@@ -932,6 +932,7 @@ fn browser_hostile_text_warnings_records_and_keyboard() {
         json!({"fill": "f-b.v", "value": "140"}),
         json!({"fill": "f-c.v", "value": "10"}),
         json!({"look": true}),
+        json!({"a11y": true}),
         json!({"fill": "f-a.v", "value": "90"}),
         json!({"fill": "f-b.v", "value": "80"}),
         json!({"look": true}),
@@ -979,8 +980,11 @@ fn browser_hostile_text_warnings_records_and_keyboard() {
     assert!(a11y["controls"].as_u64().unwrap() >= 6);
     assert_eq!(a11y["unlabelled"], json!([]));
     assert_eq!(a11y["describedby_missing"], json!([]));
-    assert_eq!(a11y["without_describedby"], json!([]));
     let broken = &r1[1];
+    // Each invalid control names its message with aria-describedby.
+    assert_eq!(r1[2]["invalid"], 1);
+    assert_eq!(r1[2]["invalid_unexplained"], json!([]));
+    assert_eq!(r1[2]["describedby_missing"], json!([]));
     // Messages hold the hostile text as text, with the values.
     let m = broken["messages"]["m-a.v"].as_str().unwrap();
     assert!(
@@ -989,20 +993,20 @@ fn browser_hostile_text_warnings_records_and_keyboard() {
     );
     assert_eq!(broken["warnings"], json!(["W01"]));
     assert_eq!(broken["outputs"]["a.ytd"], "150");
-    let calm = &r1[2];
+    let calm = &r1[3];
     assert_eq!(calm["errors"], json!([]));
     assert_eq!(calm["warnings"], json!(["W01"]));
-    let unexplained = &r1[3];
+    let unexplained = &r1[4];
     assert_eq!(unexplained["json"], Json::Null);
     assert!(unexplained["status"].as_str().unwrap().contains("W01"));
-    let sent = &r1[4]["json"];
+    let sent = &r1[5]["json"];
     assert_eq!(
         sent["submissions"][0]["explanations"],
         json!({"W01": "<img src=x onerror=window.__xss='explanation'> đúng"})
     );
-    assert_eq!(r1[5]["focused"], "f-b.v");
     assert_eq!(r1[6]["focused"], "f-b.v");
-    assert_eq!(r1[7]["focused"], "regc-period");
+    assert_eq!(r1[7]["focused"], "f-b.v");
+    assert_eq!(r1[8]["focused"], "regc-period");
     // The schema and regc validate take the document, explanation included.
     let c = regc::compile(&regc::source::load_library(&lib_dir).unwrap());
     let r = regime(&c.library, "test.hostile");

@@ -376,14 +376,39 @@ fn forms_read<'j>(e: &'j Json, out: &mut std::collections::BTreeSet<&'j str>) {
     }
 }
 
-/// Drops every `unit` key (the evaluators never read units).
-fn strip_units(v: &mut Json) {
+/// Drops what the page does not need or restores itself (`expandRules` in
+/// forms.js): every `unit` (the evaluators never read units), and the
+/// defaults of expressions (type `number`, the page's own form, the current
+/// period) and of cells (entry `entered`, required false).
+fn compact(v: &mut Json, form: &str) {
     match v {
         Json::Object(map) => {
             map.remove("unit");
-            map.values_mut().for_each(strip_units);
+            let op = map.get("op").and_then(Json::as_str).map(str::to_string);
+            if let Some(op) = op {
+                if map.get("ty").and_then(Json::as_str) == Some("number") {
+                    map.remove("ty");
+                }
+                if (op == "cell" || op == "records")
+                    && map.get("form").and_then(Json::as_str) == Some(form)
+                    && map.get("regime").is_none_or(Json::is_null)
+                {
+                    map.remove("form");
+                }
+                if op == "cell" && map.get("period").and_then(Json::as_str) == Some("current") {
+                    map.remove("period");
+                }
+            } else if map.contains_key("entry") && map.contains_key("id") {
+                if map.get("entry").and_then(Json::as_str) == Some("entered") {
+                    map.remove("entry");
+                }
+                if map.get("required") == Some(&Json::Bool(false)) {
+                    map.remove("required");
+                }
+            }
+            map.values_mut().for_each(|x| compact(x, form));
         }
-        Json::Array(items) => items.iter_mut().for_each(strip_units),
+        Json::Array(items) => items.iter_mut().for_each(|x| compact(x, form)),
         _ => {}
     }
 }
@@ -391,7 +416,8 @@ fn strip_units(v: &mut Json) {
 /// The part of a regime's rules IR (`rules.json`) a form's page needs: the
 /// form's cells, the rules that read this form only (written, split,
 /// of-which: the others are left to `regc validate`), and the bounds and
-/// codes of its cells (checkValue); without units of measure. As JSON text
+/// codes of its cells (checkValue); without units of measure and defaults
+/// (`compact`). As JSON text
 /// safe inside `<script>`: every `<` (only ever inside a string) written
 /// `\u003c`.
 pub fn rules_data(lib: &ir::Library, r: &ir::Regime, form: &ir::Form) -> Result<String, String> {
@@ -430,7 +456,7 @@ pub fn rules_data(lib: &ir::Library, r: &ir::Regime, form: &ir::Form) -> Result<
             }
         }
     }
-    strip_units(&mut all);
+    compact(&mut all, code);
     let text = serde_json::to_string(&all).map_err(|e| e.to_string())?;
     Ok(text.replace('<', "\\u003c"))
 }

@@ -18,7 +18,8 @@
 //                                           "errors": [summary lines], "warnings": [rule codes],
 //                                           "summary_hidden": bool, "status": text}
 //   {"submit": true}                     → {"status": text, "json": parsed document or null}
-//   {"a11y": true}                       → {"controls": n, "unlabelled": [ids], "describedby_missing": [ids]}
+//   {"a11y": true}                       → {"controls": n, "unlabelled": [ids], "describedby_missing": [ids],
+//                                           "invalid_unexplained": [ids], "invalid": n}
 //   {"bench": ID, "values": [TEXT, …]}   → {"ms": [per keystroke]}: the time of the input
 //                                           event's handler plus layout, measured in the page
 // The report: {"sessions": [{"results": [...], "dialogs": [...], "csp": [violations],
@@ -83,7 +84,7 @@ async function session(plan) {
       report.results.push(
         await page.evaluate(() => {
           const outputs = {};
-          for (const o of document.querySelectorAll("output[data-cell]")) outputs[o.dataset.cell] = o.value;
+          for (const o of document.querySelectorAll('output[id^="f-"]')) outputs[o.id.slice(2)] = o.value;
           const messages = {};
           for (const m of document.querySelectorAll(".regc-msg")) if (m.textContent) messages[m.id] = m.textContent;
           return {
@@ -127,9 +128,12 @@ async function session(plan) {
             controls: controls.length,
             unlabelled: controls.filter((c) => !named(c)).map((c) => c.id || c.outerHTML.slice(0, 60)),
             describedby_missing: controls.filter((c) => !described(c)).map((c) => c.id),
-            without_describedby: controls
-              .filter((c) => (c.tagName === "INPUT" || c.tagName === "SELECT") && !c.getAttribute("aria-describedby"))
-              .map((c) => c.id),
+            // Invalid controls whose aria-describedby names no message.
+            invalid_unexplained: [...document.querySelectorAll('[aria-invalid="true"]')]
+              .filter((el) => !(el.getAttribute("aria-describedby") || "").split(/\s+/)
+                .some((id) => document.getElementById(id)?.textContent.trim()))
+              .map((el) => el.id),
+            invalid: document.querySelectorAll('[aria-invalid="true"]').length,
           };
         }),
       );

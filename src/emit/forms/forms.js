@@ -45,12 +45,89 @@ function display(ty, text) {
   return `${int}.${frac.padEnd(digits, "0")}`;
 }
 
+// The page's copy of rules.json leaves out defaults (src/emit/forms.rs
+// rules_data): an expression's type "number", a cell's own form and the
+// current period, a cell's entry "entered" and required false.
+function expand(e, form) {
+  if (!e || typeof e !== "object") return;
+  if (e.ty === undefined) e.ty = "number";
+  if ((e.op === "cell" || e.op === "records") && e.form === undefined) e.form = form;
+  if (e.op === "cell" && e.period === undefined) e.period = "current";
+  expand(e.arg, form);
+  expand(e.lhs, form);
+  expand(e.rhs, form);
+  if (e.args) for (const a of e.args) expand(a, form);
+}
+
+function expandRules(rules, form) {
+  for (const f of rules.forms) {
+    for (const c of f.cells) {
+      if (c.entry === undefined) c.entry = "entered";
+      if (c.required === undefined) c.required = false;
+      if (c.formula) expand(c.formula, form);
+    }
+  }
+  for (const r of rules.rules) {
+    if (r.check) expand(r.check, form);
+    for (const p of r.placeholders || []) expand(p, form);
+  }
+  return rules;
+}
+
+// Memoization for one pass of a page (one keystroke): every stored value
+// is parsed once per record object and every computed cell evaluated once
+// per (unit, period) for the evaluators of a pass (they read the same
+// records, and all take the page's rules), instead of at each read. The results
+// are those of the evaluator above (values are never mutated; a division
+// by zero is remembered and thrown again).
+const parsedValues = new WeakMap(); // a record's cells object → Map key → value
+const baseValue = Evaluator.prototype.value;
+Evaluator.prototype.value = function (sub, n, form, cell) {
+  const rec = sub && sub.records.get(n);
+  if (!rec) return baseValue.call(this, sub, n, form, cell);
+  let memo = parsedValues.get(rec);
+  if (!memo) parsedValues.set(rec, (memo = new Map()));
+  const key = `${form}\u0000${cell}`;
+  if (memo.has(key)) return memo.get(key);
+  const v = baseValue.call(this, sub, n, form, cell);
+  memo.set(key, v);
+  return v;
+};
+const computedValues = new WeakMap(); // the first record's cells object → Map key → value
+const baseCell = Evaluator.prototype.cell;
+Evaluator.prototype.cell = function (form, cell, by, at) {
+  if (at.record && at.record.form === form) return baseCell.call(this, form, cell, by, at);
+  const def = this.cells.get(`${form}\u0000${cell}`);
+  if (!def || def.entry !== "computed") return baseCell.call(this, form, cell, by, at);
+  const key = `${form}\u0000${cell}\u0000${at.unit}\u0000${this.periods.shift(at.period, by)}`;
+  if (!this.computed) {
+    // Shared by the evaluators of one pass: they index the same records.
+    const first = this.subs.values().next().value;
+    const owner = first && first.records.get(first.numbers[0]);
+    if (owner && !computedValues.has(owner)) computedValues.set(owner, new Map());
+    this.computed = owner ? computedValues.get(owner) : new Map();
+  }
+  const known = this.computed.get(key);
+  if (known) {
+    if (known.error) throw known.error;
+    return known.value;
+  }
+  try {
+    const value = baseCell.call(this, form, cell, by, at);
+    this.computed.set(key, { value });
+    return value;
+  } catch (error) {
+    if (error instanceof DivByZero) this.computed.set(key, { error });
+    throw error;
+  }
+};
+
 function formPage(doc) {
   const form = doc.getElementById("regc-form");
   const data = doc.getElementById("regc-rules");
   if (!form || !data) return;
-  const rules = JSON.parse(data.textContent);
   const code = form.dataset.form;
+  const rules = expandRules(JSON.parse(data.textContent), code);
   const grid = form.dataset.kind === "grid";
   const spec = rules.forms.find((f) => f.code === code);
   if (!spec) return;
@@ -118,19 +195,24 @@ function formPage(doc) {
     });
   }
 
-  // ---- keyboard: arrows move up and down a column of the grid
+  // ---- keyboard: arrows move up and down a column of the grid or table
   form.addEventListener("keydown", (e) => {
     if (e.key !== "ArrowDown" && e.key !== "ArrowUp") return;
     const el = e.target;
     if (el.tagName !== "INPUT" || el.type !== "text") return;
-    const key = grid ? "data-col" : "data-field";
-    const name = el.getAttribute(key);
-    if (!name) return;
-    const column = [...form.querySelectorAll(`input[${key}="${CSS.escape(name)}"]`)];
-    const next = column[column.indexOf(el) + (e.key === "ArrowDown" ? 1 : -1)];
-    if (next) {
-      e.preventDefault();
-      next.focus();
+    const td = el.closest("td");
+    if (!td) return;
+    const index = td.cellIndex;
+    let tr = td.parentElement;
+    for (;;) {
+      tr = e.key === "ArrowDown" ? tr.nextElementSibling : tr.previousElementSibling;
+      if (!tr) return;
+      const next = tr.cells.length > index ? tr.cells[index].querySelector('input:not([type]), input[type="text"]') : null;
+      if (next && tr.cells.length === td.parentElement.cells.length) {
+        e.preventDefault();
+        next.focus();
+        return;
+      }
     }
   });
 
@@ -140,25 +222,41 @@ function formPage(doc) {
     return text;
   }
 
-  // The records of the form, each {n, cells: Map cell → element}, and the
-  // submission's records object (valid values only, canonical text).
+  // Each control's last text and its verdict: a keystroke rechecks one.
+  const checked = new WeakMap();
+  function check(el, cell, text) {
+    const last = checked.get(el);
+    if (last && last.cell === cell && last.text === text) return last;
+    const problem = checkValue(rules, code, cell, text);
+    const v = { cell, text, problem, canon: problem ? null : canonicalText(defs.get(cell).type, text) };
+    checked.set(el, v);
+    return v;
+  }
+
+  // The submission's records (valid values only, canonical text) and the
+  // values that break their cell's type, range or codelist.
+  const gridControls = grid ? [...form.querySelectorAll('input[id^="f-"], select[id^="f-"]')] : [];
+  const gridOutputs = grid ? [...form.querySelectorAll('output[id^="f-"]')] : [];
   function read() {
-    const rows = grid
-      ? [{ n: 0, scope: form, attr: "data-cell" }]
-      : [...tbody.rows].map((tr, i) => ({ n: i + 1, scope: tr, attr: "data-field" }));
     const records = {};
     const bad = [];
-    for (const row of rows) {
+    const take = (n, el, cell, cells) => {
+      const text = el.value.trim();
+      if (text === "") return;
+      const v = check(el, cell, text);
+      if (v.problem) bad.push({ el, cell, record: n, problem: v.problem });
+      else cells[cell] = v.canon;
+    };
+    if (grid) {
       const cells = {};
-      for (const el of row.scope.querySelectorAll(`input[${row.attr}], select[${row.attr}]`)) {
-        const cell = el.getAttribute(row.attr);
-        const text = el.value.trim();
-        if (text === "") continue;
-        const problem = checkValue(rules, code, cell, text);
-        if (problem) bad.push({ el, cell, record: row.n, problem });
-        else cells[cell] = canonicalText(defs.get(cell).type, text);
-      }
-      records[String(row.n)] = cells;
+      for (const el of gridControls) take(0, el, el.id.slice(2), cells);
+      records["0"] = cells;
+    } else {
+      [...tbody.rows].forEach((tr, i) => {
+        const cells = {};
+        for (const el of tr.querySelectorAll("input[data-field], select[data-field]")) take(i + 1, el, el.dataset.field, cells);
+        records[String(i + 1)] = cells;
+      });
     }
     return { records, bad };
   }
@@ -173,9 +271,21 @@ function formPage(doc) {
   }
 
   // ---- messages
+  // A cell's control and its message element, made on first use and
+  // linked to the control by aria-describedby.
   function target(cell, record) {
     const suffix = grid ? cell : `${record}-${cell}`;
-    return { el: $(`f-${suffix}`), msg: $(`m-${suffix}`) };
+    const el = $(`f-${suffix}`);
+    let msg = $(`m-${suffix}`);
+    if (!msg && el) {
+      msg = doc.createElement("span");
+      msg.className = "regc-msg";
+      msg.id = `m-${suffix}`;
+      el.parentNode.appendChild(msg);
+      const by = el.getAttribute("aria-describedby");
+      el.setAttribute("aria-describedby", by ? `${by} ${msg.id}` : msg.id);
+    }
+    return { el, msg };
   }
 
   function clear() {
@@ -221,17 +331,20 @@ function formPage(doc) {
     // Computed cells.
     const ev = new Evaluator(pageRules, set);
     const at = { unit: unit || "-", period, record: null, zero: false, tolerance: null };
-    for (const out of form.querySelectorAll("output[data-cell]")) {
-      const def = defs.get(out.dataset.cell);
+    for (const out of gridOutputs) {
+      const cell = out.id.slice(2);
       let text;
       try {
-        text = canonical(ev.cell(code, out.dataset.cell, "current", at));
+        text = canonical(ev.cell(code, cell, "current", at));
       } catch (e) {
         if (!(e instanceof DivByZero)) throw e;
         text = null;
       }
-      out.value = display(def.type, text);
-      out.title = text ?? "";
+      const shown = display(defs.get(cell).type, text);
+      if (out.value !== shown) {
+        out.value = shown;
+        out.title = text ?? "";
+      }
     }
     const issues = [];
     const unitProblem = unit === "" && submitted ? "Đơn vị báo cáo: bắt buộc phải nhập" : null;
