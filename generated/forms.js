@@ -889,9 +889,17 @@ function expand(e, form) {
   if (e.args) for (const a of e.args) expand(a, form);
 }
 
-function expandRules(rules, form) {
+// Cell types are indexes into `types`; a grid cell without a label is
+// labelled "<row label> — <column label>", read from the page's headers.
+function expandRules(rules, form, doc) {
+  const header = (id) => doc.getElementById(id)?.textContent ?? "";
   for (const f of rules.forms) {
     for (const c of f.cells) {
+      if (typeof c.type === "number") c.type = rules.types[c.type];
+      if (c.label === undefined) {
+        const [row, col] = c.id.split(".");
+        c.label = `${header(`row-${row}`)} — ${header(`col-${col}`)}`;
+      }
       if (c.entry === undefined) c.entry = "entered";
       if (c.required === undefined) c.required = false;
       if (c.formula) expand(c.formula, form);
@@ -957,7 +965,7 @@ function formPage(doc) {
   const data = doc.getElementById("regc-rules");
   if (!form || !data) return;
   const code = form.dataset.form;
-  const rules = expandRules(JSON.parse(data.textContent), code);
+  const rules = expandRules(JSON.parse(data.textContent), code, doc);
   const grid = form.dataset.kind === "grid";
   const spec = rules.forms.find((f) => f.code === code);
   if (!spec) return;

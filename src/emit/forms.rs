@@ -413,6 +413,59 @@ fn compact(v: &mut Json, form: &str) {
     }
 }
 
+/// The cells of the page's rules IR with their types as indexes into a
+/// top-level `types` list, and without the labels of grid cells that read
+/// `<row label> — <column label>` (the page has both in its headers).
+fn shorten_cells(all: &mut Json, form: &ir::Form) {
+    let mut types: Vec<Json> = Vec::new();
+    let labels: BTreeMap<&str, bool> = form
+        .cells
+        .iter()
+        .map(|c| {
+            let derived = match (&c.row, &c.column) {
+                (Some(row), Some(col)) if c.id == format!("{row}.{col}") => {
+                    let row = form.rows.iter().find(|x| &x.name == row);
+                    let col = form.columns.iter().find(|x| &x.name == col);
+                    row.zip(col)
+                        .is_some_and(|(r, k)| c.label == format!("{} — {}", r.label, k.label))
+                }
+                _ => false,
+            };
+            (c.id.as_str(), derived)
+        })
+        .collect();
+    let Some(Json::Array(forms)) = all.get_mut("forms") else {
+        return;
+    };
+    for f in forms.iter_mut() {
+        let Some(Json::Array(cells)) = f.get_mut("cells") else {
+            continue;
+        };
+        for cell in cells.iter_mut() {
+            let Json::Object(map) = cell else {
+                continue;
+            };
+            if let Some(ty) = map.remove("type") {
+                let i = match types.iter().position(|t| *t == ty) {
+                    Some(i) => i,
+                    None => {
+                        types.push(ty);
+                        types.len() - 1
+                    }
+                };
+                map.insert("type".into(), Json::from(i));
+            }
+            let id = map.get("id").and_then(Json::as_str).unwrap_or("");
+            if labels.get(id).copied().unwrap_or(false) {
+                map.remove("label");
+            }
+        }
+    }
+    if let Json::Object(map) = all {
+        map.insert("types".into(), Json::Array(types));
+    }
+}
+
 /// The part of a regime's rules IR (`rules.json`) a form's page needs: the
 /// form's cells, the rules that read this form only (written, split,
 /// of-which: the others are left to `regc validate`), and the bounds and
@@ -457,6 +510,7 @@ pub fn rules_data(lib: &ir::Library, r: &ir::Regime, form: &ir::Form) -> Result<
         }
     }
     compact(&mut all, code);
+    shorten_cells(&mut all, form);
     let text = serde_json::to_string(&all).map_err(|e| e.to_string())?;
     Ok(text.replace('<', "\\u003c"))
 }
