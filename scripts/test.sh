@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Runs every test of regc: the unit, snapshot, property and command-line
-# tests. This is the README's test command, and .ci/run calls it.
+# Runs every test of regc: the unit, snapshot, property, command-line and
+# browser tests. This is the README's test command, and .ci/run calls it.
 #
 # A fresh machine needs only Rust (cargo); anything else the tests need is
 # installed here. Under CI=true nothing is skipped.
@@ -15,6 +15,23 @@ fi
 # Snapshot tests never write snapshots in CI: a difference is a failure.
 if [ "${CI:-}" = "true" ]; then
   export INSTA_UPDATE=no
+fi
+
+# The browser tests of tests/forms.rs drive the system Chromium through
+# playwright-core (npm, tests/browser/): both are installed when missing
+# (Debian's chromium with apt-get, as root or through sudo).
+if ! command -v chromium >/dev/null 2>&1; then
+  apt=""
+  if [ "$(id -u)" = 0 ]; then apt="apt-get"; elif sudo -n true 2>/dev/null; then apt="sudo apt-get"; fi
+  if [ -n "$apt" ] && command -v apt-get >/dev/null 2>&1; then
+    $apt update -qq
+    DEBIAN_FRONTEND=noninteractive $apt install -y -qq chromium chromium-driver >/dev/null
+  else
+    echo "scripts/test.sh: chromium is missing and cannot be installed here (the browser tests will say so)" >&2
+  fi
+fi
+if [ ! -d tests/browser/node_modules/playwright-core ] && command -v npm >/dev/null 2>&1; then
+  (cd tests/browser && npm ci --no-audit --no-fund --loglevel=error)
 fi
 
 log=$(mktemp)

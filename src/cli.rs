@@ -95,6 +95,11 @@ pub enum Command {
         check: bool,
         #[arg(long, default_value = "human")]
         format: DiagFormat,
+        /// Render the forms with the templates of this folder: a file named
+        /// like a default template (form.html, grid.html, records.html)
+        /// replaces it (docs/forms.md).
+        #[arg(long, value_name = "DIR")]
+        templates: Option<PathBuf>,
     },
     /// Print a regime's reporting periods and the deadline of each level.
     Schedule {
@@ -312,7 +317,18 @@ pub fn run(cli: Cli) -> i32 {
             ir,
             check,
             format,
-        } => build(&paths, &out, ir.as_deref(), check, format, color),
+            templates,
+        } => build(
+            &paths,
+            &out,
+            BuildOptions {
+                ir_dir: ir.as_deref(),
+                check,
+                templates: templates.as_deref(),
+            },
+            format,
+            color,
+        ),
         Command::Schedule {
             regime,
             paths,
@@ -649,7 +665,8 @@ fn library_file(lib: &ir::Library) -> LibraryFile<'_> {
     }
 }
 
-/// The files a build writes, as (relative path, contents), sorted.
+/// The text files a build writes, as (relative path, contents), sorted
+/// (the Excel templates left out: [`artifacts_with`] has every file).
 /// `previous`: the folder of an earlier build; a regime whose inputs hash
 /// the same as its manifest says, and whose files there are intact, is not
 /// emitted again: its files are read back (the output is the same as a full
@@ -659,7 +676,31 @@ pub fn artifacts(
     sources: &SourceMap,
     previous: Option<&Path>,
 ) -> Result<Vec<(String, String)>, String> {
+    let files = artifacts_with(
+        lib,
+        sources,
+        previous,
+        &crate::emit::forms::Templates::new()?,
+    )?;
+    Ok(files
+        .into_iter()
+        .filter(|(p, _)| !p.ends_with(".xlsx"))
+        .filter_map(|(p, bytes)| Some((p, String::from_utf8(bytes).ok()?)))
+        .collect())
+}
+
+/// A file of `generated/`: its path and bytes.
+pub type Artifact = (String, Vec<u8>);
+
+/// [`artifacts`] with the forms rendered from `templates`.
+pub fn artifacts_with(
+    lib: &ir::Library,
+    sources: &SourceMap,
+    previous: Option<&Path>,
+    templates: &crate::emit::forms::Templates,
+) -> Result<Vec<Artifact>, String> {
     let mut out = Vec::new();
+    let mut binary: Vec<Artifact> = Vec::new();
     let days = crate::calendar::WorkingDays::of_library(lib);
     let hashes = crate::emit::manifest::regime_input_hashes(lib, sources);
     let old: Option<crate::emit::manifest::Previous> = previous
@@ -667,18 +708,24 @@ pub fn artifacts(
         .and_then(|text| serde_json::from_str(&text).ok());
     for r in &lib.regimes {
         let reused = old.as_ref().zip(previous).and_then(|(old, dir)| {
-            let files = old.reusable(&r.code, hashes.get(&r.code)?)?;
+            let files = old.reusable(r, hashes.get(&r.code)?)?;
             files
                 .into_iter()
                 .map(|(path, hash)| {
-                    let text = std::fs::read_to_string(dir.join(path)).ok()?;
-                    (crate::emit::manifest::sha256(text.as_bytes()) == hash)
-                        .then(|| (path.to_string(), text))
+                    let bytes = std::fs::read(dir.join(path)).ok()?;
+                    (crate::emit::manifest::sha256(&bytes) == hash)
+                        .then(|| (path.to_string(), bytes))
                 })
                 .collect::<Option<Vec<_>>>()
         });
         if let Some(files) = reused {
-            out.extend(files);
+            for (path, bytes) in files {
+                if path.ends_with(".xlsx") {
+                    binary.push((path, bytes));
+                } else {
+                    out.push((path, String::from_utf8(bytes).map_err(|e| e.to_string())?));
+                }
+            }
             continue;
         }
         out.push((format!("{}/ir.json", r.code), erased::Json::to_json(r)?));
@@ -706,7 +753,11 @@ pub fn artifacts(
                 crate::emit::aggregate::aggregate_sql(r, &layout, d).map_err(|e| e.to_string())?;
             out.push((format!("{}/aggregate.{}.sql", r.code, d.name()), sql));
         }
+        out.extend(crate::emit::forms::regime_files(lib, r, templates)?);
+        binary.extend(crate::emit::xlsx::regime_files(lib, r)?);
     }
+    out.push(("forms.css".to_string(), crate::emit::forms::CSS.to_string()));
+    out.push(("forms.js".to_string(), crate::emit::forms::script()));
     out.push((
         "rules.schema.json".to_string(),
         crate::emit::rules::SCHEMA.to_string(),
@@ -721,11 +772,16 @@ pub fn artifacts(
         erased::Json::to_json(&library_file(lib))?,
     ));
     out.push(("index.md".to_string(), crate::emit::docs::index(lib)));
+    let mut out: Vec<Artifact> = out
+        .into_iter()
+        .map(|(p, text)| (p, text.into_bytes()))
+        .chain(binary)
+        .collect();
     out.sort();
     let manifest = crate::emit::manifest::manifest(lib, sources, &out);
     out.push((
         "manifest.json".to_string(),
-        erased::Json::to_json(&manifest)?,
+        erased::Json::to_json(&manifest)?.into_bytes(),
     ));
     out.sort();
     Ok(out)
@@ -772,14 +828,36 @@ mod erased {
     }
 }
 
+/// What `regc build` writes, and from which templates.
+struct BuildOptions<'a> {
+    ir_dir: Option<&'a Path>,
+    check: bool,
+    templates: Option<&'a Path>,
+}
+
 fn build(
     paths: &[PathBuf],
     out: &Path,
-    ir_dir: Option<&Path>,
-    check: bool,
+    options: BuildOptions,
     format: DiagFormat,
     color: bool,
 ) -> i32 {
+    let BuildOptions {
+        ir_dir,
+        check,
+        templates,
+    } = options;
+    // Templates of a folder are not among the hashed inputs: no reuse, and
+    // the next build may not reuse this one's forms either.
+    let custom = templates.is_some();
+    let templates = match templates {
+        Some(dir) => crate::emit::forms::Templates::from_dir(dir),
+        None => crate::emit::forms::Templates::new(),
+    };
+    let templates = match templates {
+        Ok(t) => t,
+        Err(e) => return usage_error(&e),
+    };
     // A spinner on a terminal (indicatif draws nothing when stderr is not
     // one, so CI logs stay clean).
     let progress = indicatif::ProgressBar::new_spinner();
@@ -804,12 +882,23 @@ fn build(
         return 1;
     }
     let (dir, files) = match ir_dir {
-        Some(d) => (d, ir_files(&c.library)),
+        Some(d) => (
+            d,
+            ir_files(&c.library).map(|files| {
+                files
+                    .into_iter()
+                    .map(|(p, text)| (p, text.into_bytes()))
+                    .collect()
+            }),
+        ),
         // `--check` compares a full build; a real build reuses what it can
         // of a tree the same compiler wrote.
         None => {
-            let reuse = !check && build_id_matches(out);
-            (out, artifacts(&c.library, &sources, reuse.then_some(out)))
+            let reuse = !check && !custom && build_id_matches(out);
+            (
+                out,
+                artifacts_with(&c.library, &sources, reuse.then_some(out), &templates),
+            )
         }
     };
     let files = match files {
@@ -839,7 +928,11 @@ fn build(
         Ok(()) => {
             if ir_dir.is_none() {
                 // Best effort: without it the next build is a full one.
-                let _ = std::fs::write(build_id_file(out), env!("REGC_BUILD_ID"));
+                if custom {
+                    let _ = std::fs::remove_file(build_id_file(out));
+                } else {
+                    let _ = std::fs::write(build_id_file(out), env!("REGC_BUILD_ID"));
+                }
             }
             outln!("wrote {} files to {}:", files.len(), dir.display());
             for (path, text) in &files {
@@ -872,10 +965,10 @@ fn build_id_matches(out: &Path) -> bool {
 
 /// Every file that differs between `dir` and `files`: changed, missing or
 /// extra.
-fn stale(dir: &Path, files: &[(String, String)]) -> Result<Vec<String>, String> {
+fn stale(dir: &Path, files: &[Artifact]) -> Result<Vec<String>, String> {
     let mut diff = Vec::new();
     for (path, text) in files {
-        match std::fs::read_to_string(dir.join(path)) {
+        match std::fs::read(dir.join(path)) {
             Ok(existing) if existing == *text => {}
             Ok(_) => diff.push(format!("changed: {path}")),
             Err(_) => diff.push(format!("missing: {path}")),
@@ -908,7 +1001,7 @@ fn walk(root: &Path, dir: &Path, out: &mut Vec<String>) -> std::io::Result<()> {
 
 /// Writes the tree atomically: into a fresh sibling folder, then swapped in
 /// with renames, so that a failed build leaves the old tree as it was.
-fn write_tree(dir: &Path, files: &[(String, String)]) -> Result<(), String> {
+fn write_tree(dir: &Path, files: &[Artifact]) -> Result<(), String> {
     let parent = dir
         .parent()
         .filter(|p| !p.as_os_str().is_empty())

@@ -8,16 +8,22 @@
 //! | rule IR | [`rules`] | `generated/<regime>/rules.json`, `generated/rules.schema.json`, `generated/rules.js` |
 //! | SQL rules | [`rules_sql`] | `generated/<regime>/rules.{postgres,sqlite}.sql` |
 //! | aggregation SQL | [`aggregate`] | `generated/<regime>/aggregate.{postgres,sqlite}.sql` |
+//! | forms | [`forms`] | `generated/<regime>/forms/<FORM>.html`, `generated/<regime>/submission.schema.json`, `generated/forms.{css,js}` |
+//! | Excel templates | [`xlsx`] | `generated/<regime>/forms/<FORM>.xlsx` |
 //! | manifest | [`manifest`] | `generated/manifest.json` |
 
 pub mod aggregate;
 pub mod docs;
+pub mod forms;
 pub mod manifest;
 pub mod rules;
 pub mod rules_sql;
 pub mod schema;
+pub mod xlsx;
 
-/// The files written for each regime, in `generated/<regime>/`.
+/// The files written for each regime, in `generated/<regime>/`, besides
+/// one `forms/<FORM>.html` and one `forms/<FORM>.xlsx` per form
+/// ([`forms::artifact_names`]).
 pub const REGIME_ARTIFACTS: &[&str] = &[
     "README.md",
     "aggregate.postgres.sql",
@@ -29,4 +35,5 @@ pub const REGIME_ARTIFACTS: &[&str] = &[
     "rules.sqlite.sql",
     "schema.postgres.sql",
     "schema.sqlite.sql",
+    "submission.schema.json",
 ];

@@ -369,6 +369,9 @@ pub struct Reader {
     pub submissions: BTreeMap<(String, String, String), Submission>,
     pub errors: Vec<InputError>,
     pub rows: u64,
+    /// The explanations a JSON submission gives for warnings: (form, unit,
+    /// period) → rule code → text (docs/forms.md).
+    pub explanations: BTreeMap<(String, String, String), BTreeMap<String, String>>,
     /// Where each value was given, parallel to the submissions' slots:
     /// (form, unit, period) → record → slot → (file, line).
     lines: HashMap<(String, String, String), HashMap<u32, Vec<u64>>>,
@@ -620,6 +623,9 @@ impl Reader {
                 return self.error(file, 0, None, format!("not a workbook regc can read: {e}"));
             }
         };
+        if let Ok(meta) = book.worksheet_range(crate::emit::xlsx::META_SHEET) {
+            return self.read_template(ctx, file, &mut book, &meta);
+        }
         let Some(Ok(range)) = book.worksheet_range_at(0) else {
             return self.error(file, 0, None, "the workbook has no worksheet".into());
         };
@@ -642,9 +648,99 @@ impl Reader {
         self.read_table(ctx, file, header, &mut table);
     }
 
+    /// Reads a filled Excel template of a form (`regc build` writes them,
+    /// `crate::emit::xlsx`): its hidden sheet `regc` says where the unit,
+    /// the period and each cell are on the form's sheet.
+    fn read_template<R: std::io::Read + std::io::Seek>(
+        &mut self,
+        ctx: &mut Context,
+        file: &str,
+        book: &mut calamine::Sheets<R>,
+        meta: &calamine::Range<calamine::Data>,
+    ) {
+        use calamine::Reader as _;
+        let rows: Vec<Vec<String>> = meta
+            .rows()
+            .map(|r| r.iter().map(sheet_text).collect())
+            .collect();
+        let get = |key: &str| {
+            rows.iter()
+                .find(|r| r.first().map(String::as_str) == Some(key))
+                .and_then(|r| r.get(1))
+                .cloned()
+                .unwrap_or_default()
+        };
+        let (regime, form) = (get("regime"), get("form"));
+        if regime != ctx.regime.code {
+            return self.error(
+                file,
+                0,
+                None,
+                format!("a template of {regime}, not of {}", ctx.regime.code),
+            );
+        }
+        let sheet = match book.worksheet_range(&form) {
+            Ok(s) => s,
+            Err(e) => {
+                return self.error(file, 0, None, format!("no sheet {form}: {e}"));
+            }
+        };
+        let at = |address: &str| -> String {
+            crate::emit::xlsx::parse_a1(address)
+                .and_then(|(r, c)| sheet.get_value((r, u32::from(c))))
+                .map(sheet_text)
+                .unwrap_or_default()
+                .trim()
+                .to_string()
+        };
+        let (unit, period) = (at(&get("unit")), at(&get("period")));
+        let span = rows
+            .iter()
+            .find(|r| r.first().map(String::as_str) == Some("rows"))
+            .and_then(|r| {
+                Some((
+                    r.get(1)?.parse::<u32>().ok()?,
+                    r.get(2)?.parse::<u32>().ok()?,
+                ))
+            });
+        for r in &rows {
+            let (Some(kind), Some(cell), Some(place)) = (r.first(), r.get(1), r.get(2)) else {
+                continue;
+            };
+            let places: Vec<(String, String)> = match (kind.as_str(), span) {
+                ("cell", _) => vec![(place.clone(), String::new())],
+                ("field", Some((first, last))) => (first..=last)
+                    .map(|line| (format!("{place}{line}"), (line - first + 1).to_string()))
+                    .collect(),
+                _ => continue,
+            };
+            for (address, record) in places {
+                let value = at(&address);
+                if value.is_empty() {
+                    continue;
+                }
+                self.rows += 1;
+                let line =
+                    crate::emit::xlsx::parse_a1(&address).map_or(0, |(r, _)| u64::from(r) + 1);
+                let item = Item {
+                    unit: &unit,
+                    period: &period,
+                    form: Some(form.as_str()),
+                    record: &record,
+                    cell,
+                    value: &value,
+                    column: &address,
+                };
+                self.add(ctx, file, line, item);
+            }
+        }
+    }
+
     /// Reads a submission set (docs/rules.md): `{"regime", "submissions":
-    /// [{"unit", "period", "form", "records": {"0": {"cell": "value"}}}]}`,
-    /// values as text (numbers and true/false are taken as written).
+    /// [{"unit", "period", "form", "records": {"0": {"cell": "value"}},
+    /// "explanations": {"R01": "why"}}]}` (the document a form page writes,
+    /// docs/forms.md), values as text (numbers and true/false are taken as
+    /// written).
     /// Problems are located by their JSON path.
     pub fn read_json(&mut self, ctx: &mut Context, file: &str, input: impl std::io::Read) {
         let doc: serde_json::Value = match serde_json::from_reader(input) {
@@ -684,6 +780,33 @@ impl Reader {
                     .to_string()
             };
             let (unit, period, form) = (text("unit"), text("period"), text("form"));
+            match sub.get("explanations") {
+                None | Some(serde_json::Value::Null) => {}
+                Some(serde_json::Value::Object(given)) => {
+                    for (rule, why) in given {
+                        match why.as_str() {
+                            Some(why) if !why.trim().is_empty() => {
+                                self.explanations
+                                    .entry((form.clone(), unit.clone(), period.clone()))
+                                    .or_default()
+                                    .insert(rule.clone(), why.to_string());
+                            }
+                            _ => self.error(
+                                file,
+                                0,
+                                Some(format!("submissions[{i}].explanations.{rule}")),
+                                "expected the text of an explanation".into(),
+                            ),
+                        }
+                    }
+                }
+                Some(_) => self.error(
+                    file,
+                    0,
+                    Some(format!("submissions[{i}].explanations")),
+                    "expected an object: rule code → explanation".into(),
+                ),
+            }
             let Some(records) = sub.get("records").and_then(|r| r.as_object()) else {
                 self.error(
                     file,

@@ -91,7 +91,11 @@ pub fn regime_input_hashes(lib: &ir::Library, sources: &SourceMap) -> BTreeMap<S
 }
 
 /// The manifest of a build of `lib` from `sources` that writes `outputs`.
-pub fn manifest(lib: &ir::Library, sources: &SourceMap, outputs: &[(String, String)]) -> Manifest {
+pub fn manifest<T: AsRef<[u8]>>(
+    lib: &ir::Library,
+    sources: &SourceMap,
+    outputs: &[(String, T)],
+) -> Manifest {
     let inputs: BTreeMap<String, String> = sources
         .iter()
         .map(|(_, f)| (f.rel.clone(), sha256(f.text.as_bytes())))
@@ -117,7 +121,7 @@ pub fn manifest(lib: &ir::Library, sources: &SourceMap, outputs: &[(String, Stri
         regimes,
         outputs: outputs
             .iter()
-            .map(|(p, text)| (p.clone(), sha256(text.as_bytes())))
+            .map(|(p, bytes)| (p.clone(), sha256(bytes.as_ref())))
             .collect(),
     }
 }
@@ -147,7 +151,8 @@ impl Previous {
     /// build wrote the same files ([`crate::emit::REGIME_ARTIFACTS`]) as
     /// this one would. The caller checks that each file still has its
     /// recorded hash. (`regc build --check` never reuses anything.)
-    pub fn reusable(&self, code: &str, inputs_sha256: &str) -> Option<Vec<(&str, &str)>> {
+    pub fn reusable(&self, r: &ir::Regime, inputs_sha256: &str) -> Option<Vec<(&str, &str)>> {
+        let code = r.code.as_str();
         if self.compiler.version != env!("CARGO_PKG_VERSION") {
             return None;
         }
@@ -165,7 +170,12 @@ impl Previous {
             .iter()
             .filter_map(|(p, _)| p.strip_prefix(&prefix))
             .collect();
-        let expected: BTreeSet<&str> = crate::emit::REGIME_ARTIFACTS.iter().copied().collect();
+        let forms = crate::emit::forms::artifact_names(r);
+        let expected: BTreeSet<&str> = crate::emit::REGIME_ARTIFACTS
+            .iter()
+            .copied()
+            .chain(forms.iter().map(String::as_str))
+            .collect();
         (names == expected).then_some(files)
     }
 }

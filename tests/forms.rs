@@ -1,0 +1,1033 @@
+#![allow(clippy::indexing_slicing, clippy::unwrap_used)]
+//! Submission forms (docs/forms.md): the JSON Schema of every regime
+//! against its samples and against broken documents (and `regc validate`'s
+//! reader on the same documents), a snapshot of one regime's pages, the
+//! templates' override and escaping, the Excel templates read back by
+//! `regc validate`, and the pages in headless Chromium
+//! (tests/browser/driver.mjs): values typed, computed cells updated, rules
+//! broken and fixed, warnings explained, the submitted JSON checked by the
+//! schema and by `regc validate`, hostile labels kept as text under the
+//! page's Content-Security-Policy, labels and keyboard.
+
+mod common;
+
+use regc::emit::forms;
+use regc::eval::Store;
+use regc::ir;
+use regc::submission::{Context, Reader};
+use serde_json::{Value as Json, json};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn regime<'a>(lib: &'a ir::Library, code: &str) -> &'a ir::Regime {
+    lib.regimes.iter().find(|r| r.code == code).unwrap()
+}
+
+/// A temporary directory of one test, removed on drop.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(tag: &str) -> TempDir {
+        let dir = std::env::temp_dir().join(format!("regc-forms-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        TempDir(dir)
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.0.join(name)
+    }
+
+    fn write(&self, name: &str, value: &Json) -> PathBuf {
+        let path = self.path(name);
+        std::fs::write(&path, serde_json::to_string_pretty(value).unwrap()).unwrap();
+        path
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// The valid sample of a regime as a submission set (canonical values).
+fn sample_set(lib: &ir::Library, r: &ir::Regime) -> Json {
+    let path = common::repo().join(format!("tests/samples/{}/valid.csv", r.code));
+    let mut ctx = Context::new(lib, r);
+    let mut reader = Reader::default();
+    reader.read_csv(
+        &mut ctx,
+        "valid.csv",
+        std::fs::read_to_string(&path).unwrap().as_bytes(),
+    );
+    assert!(reader.errors.is_empty(), "{}: {:?}", r.code, reader.errors);
+    let mut store = Store::default();
+    for s in reader.submissions.into_values() {
+        store.insert(&r.code, s);
+    }
+    store.to_json(&r.code)
+}
+
+/// What regc's JSON reader says of a document: its input errors.
+fn reader_errors(lib: &ir::Library, r: &ir::Regime, doc: &Json) -> Vec<String> {
+    let mut ctx = Context::new(lib, r);
+    let mut reader = Reader::default();
+    reader.read_json(
+        &mut ctx,
+        "doc.json",
+        serde_json::to_string(doc).unwrap().as_bytes(),
+    );
+    reader.errors.iter().map(|e| e.to_string()).collect()
+}
+
+fn validator(lib: &ir::Library, r: &ir::Regime) -> jsonschema::Validator {
+    let schema = forms::submission_schema(lib, r);
+    jsonschema::meta::validate(&schema)
+        .unwrap_or_else(|e| panic!("{}: not a valid JSON Schema: {e}", r.code));
+    jsonschema::draft202012::new(&schema).unwrap()
+}
+
+#[test]
+fn every_schema_is_the_committed_one_and_accepts_the_valid_sample() {
+    let (_, lib) = common::library();
+    for r in &lib.regimes {
+        let schema = forms::submission_schema(lib, r);
+        let committed: Json = serde_json::from_str(&common::read(
+            &common::repo().join(format!("generated/{}/submission.schema.json", r.code)),
+        ))
+        .unwrap();
+        assert_eq!(schema, committed, "{}", r.code);
+        let v = validator(lib, r);
+        let set = sample_set(lib, r);
+        let errors: Vec<String> = v.iter_errors(&set).map(|e| e.to_string()).collect();
+        assert!(errors.is_empty(), "{}: {errors:#?}", r.code);
+        assert!(reader_errors(lib, r, &set).is_empty(), "{}", r.code);
+    }
+}
+
+/// One change to a valid document.
+fn mutate(doc: &Json, f: impl FnOnce(&mut Json)) -> Json {
+    let mut d = doc.clone();
+    f(&mut d);
+    d
+}
+
+#[test]
+fn schemas_reject_what_the_reader_rejects() {
+    let (_, lib) = common::library();
+    let r = regime(lib, "transport.seaport_cargo");
+    let v = validator(lib, r);
+    let set = sample_set(lib, r);
+    let b01 = set["submissions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .position(|s| s["form"] == "B01")
+        .unwrap();
+    let b02 = set["submissions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .position(|s| s["form"] == "B02")
+        .unwrap();
+    let cases: Vec<(&str, Json)> = vec![
+        (
+            "a word in a number",
+            mutate(&set, |d| {
+                d["submissions"][b01]["records"]["0"]["cargo.month"] = json!("nhiều");
+            }),
+        ),
+        (
+            "three decimals in decimal(12,2)",
+            mutate(&set, |d| {
+                d["submissions"][b01]["records"]["0"]["cargo.month"] = json!("1.125");
+            }),
+        ),
+        (
+            "a computed cell",
+            mutate(&set, |d| {
+                d["submissions"][b01]["records"]["0"]["cargo.ytd"] = json!("1");
+            }),
+        ),
+        (
+            "an unknown cell",
+            mutate(&set, |d| {
+                d["submissions"][b01]["records"]["0"]["cargo.nope"] = json!("1");
+            }),
+        ),
+        (
+            "a code outside its codelist",
+            mutate(&set, |d| {
+                d["submissions"][b02]["records"]["1"]["flag"] = json!("ZZ");
+            }),
+        ),
+        (
+            "a required field left out",
+            mutate(&set, |d| {
+                d["submissions"][b02]["records"]["1"]
+                    .as_object_mut()
+                    .unwrap()
+                    .remove("ship");
+            }),
+        ),
+        (
+            "a date that does not exist",
+            mutate(&set, |d| {
+                d["submissions"][b02]["records"]["1"]["arrived"] = json!("2025-02-30x");
+            }),
+        ),
+        (
+            "a period of another frequency",
+            mutate(&set, |d| {
+                d["submissions"][b01]["period"] = json!("2025-Q1");
+            }),
+        ),
+        (
+            "an unknown form",
+            mutate(&set, |d| {
+                d["submissions"][b01]["form"] = json!("B09");
+            }),
+        ),
+        (
+            "another regime",
+            mutate(&set, |d| {
+                d["regime"] = json!("transport.traffic_accidents");
+            }),
+        ),
+        (
+            "an explanation that is not text",
+            mutate(&set, |d| {
+                d["submissions"][b01]["explanations"] = json!({"R01": 5});
+            }),
+        ),
+    ];
+    for (what, doc) in &cases {
+        assert!(!v.is_valid(doc), "the schema accepts {what}");
+        // The required field is a rule (regc validate reports it), not an
+        // input error; every other case the reader refuses as well.
+        if *what != "a required field left out" {
+            assert!(
+                !reader_errors(lib, r, doc).is_empty(),
+                "the reader accepts {what}"
+            );
+        }
+    }
+    // Explanations of warnings are part of the document.
+    let explained = mutate(&set, |d| {
+        d["submissions"][b01]["explanations"] = json!({"R01": "Cảng mới đưa vào khai thác"});
+    });
+    assert!(v.is_valid(&explained));
+    assert!(reader_errors(lib, r, &explained).is_empty());
+    let unknown = mutate(&set, |d| {
+        d["submissions"][b01]["explanations"] = json!({"R02": "R02 is an error, not a warning"});
+    });
+    assert!(!v.is_valid(&unknown));
+}
+
+#[test]
+fn whole_number_ranges_are_patterns() {
+    let (_, lib) = common::library();
+    let mut seen = 0;
+    for r in &lib.regimes {
+        for f in &r.forms {
+            for c in &f.cells {
+                let (Some(range), ir::Type::Int) = (&c.range, &c.ty) else {
+                    continue;
+                };
+                let (lo, hi): (u64, u64) = (range.min.parse().unwrap(), range.max.parse().unwrap());
+                let schema = json!({"type": "string", "pattern": forms::int_range_pattern(lo, hi)});
+                let v = jsonschema::draft202012::new(&schema).unwrap();
+                for n in [lo, hi, (lo + hi) / 2] {
+                    assert!(v.is_valid(&json!(n.to_string())), "{} {n}", c.id);
+                }
+                assert!(
+                    !v.is_valid(&json!((hi + 1).to_string())),
+                    "{} {}",
+                    c.id,
+                    hi + 1
+                );
+                if lo > 0 {
+                    assert!(!v.is_valid(&json!((lo - 1).to_string())), "{}", c.id);
+                }
+                assert!(!v.is_valid(&json!(format!("0{hi}"))) || lo == 0);
+                seen += 1;
+            }
+        }
+    }
+    assert!(seen > 0, "the library has whole-number ranges");
+    // Exhaustively on small ranges.
+    for (lo, hi) in [(0, 9), (0, 120), (1, 1000), (7, 7), (15, 2345)] {
+        let schema = json!({"type": "string", "pattern": forms::int_range_pattern(lo, hi)});
+        let v = jsonschema::draft202012::new(&schema).unwrap();
+        for n in 0..3000u64 {
+            assert_eq!(
+                v.is_valid(&json!(n.to_string())),
+                (lo..=hi).contains(&n),
+                "{lo}..{hi}: {n}"
+            );
+        }
+    }
+}
+
+#[test]
+fn pages_of_the_seaport_regime() {
+    let (_, lib) = common::library();
+    let r = regime(lib, "transport.seaport_cargo");
+    let templates = forms::Templates::new().unwrap();
+    for form in &r.forms {
+        let data = forms::rules_data(lib, r, form).unwrap();
+        let html = forms::form_page(lib, r, form, &data, &templates).unwrap();
+        // The data block is the rules IR of this form, parsed back whole.
+        let start = html.find(r#"id="regc-rules">"#).unwrap() + r#"id="regc-rules">"#.len();
+        let end = start + html[start..].find("</script>").unwrap();
+        let parsed: Json = serde_json::from_str(&html[start..end]).unwrap();
+        assert_eq!(parsed["regime"], "transport.seaport_cargo");
+        assert_eq!(parsed["forms"].as_array().unwrap().len(), 1);
+        assert_eq!(parsed["forms"][0]["code"], form.code.as_str());
+        insta::with_settings!({filters => vec![(r#"id="regc-rules">[^<]*</script>"#, r#"id="regc-rules">[rules IR]</script>"#)]}, {
+            insta::assert_snapshot!(format!("seaport_{}", form.code), html);
+        });
+    }
+}
+
+/// A regime whose every label, title and message is hostile.
+const HOSTILE: &str = r#"use common.units
+use common.codelists
+regime test.hostile {
+  title "</title><script>window.__xss='title'</script>"
+  basis "x\"><img src=x onerror=\"window.__xss='basis'\">"
+  owner "<svg onload=window.__xss='owner'>"
+  version 1
+  frequency monthly
+  cutoff calendar
+  reporters province
+  flow province -> ministry
+  deadline province 5 days after cutoff, ministry 10 days after cutoff
+  form B01 "<script>window.__xss='form'</script>" {
+    columns {
+      v   "\"><img src=x onerror=window.__xss='column'>" entered
+      ytd "<iframe src=javascript:window.__xss='ytd'>" = sum(v over year_to_date)
+    }
+    rows {
+      1 a "<script>window.__xss='row'</script>" : int [person]
+        split "<b onmouseover=window.__xss='block'>Chia ra</b>" {
+          1.1 b "'><img src=x onerror=window.__xss='child'>" : int [person]
+          1.2 c "</td></tr></table><script>window.__xss='c'</script>" : int [person]
+        }
+    }
+  }
+  form B02 "Bản ghi <img src=x onerror=window.__xss='records'>" records {
+    name "<script>window.__xss='field'</script>" : text(40) required
+    flag "\"><svg onload=window.__xss='flag'>" : code countries
+  }
+  rule R01 error "<img src=x onerror=window.__xss='message'> {a.v} </script><script>window.__xss='m2'</script>": a.v <= 100
+  rule W01 warning "<script>window.__xss='warning'</script> {b.v}": b.v <= 10
+}
+"#;
+
+/// The fixture library with the hostile regime, on disk (for `regc
+/// validate --lib`) and built (pages, schemas, templates) under `out/`.
+fn hostile_library(tmp: &TempDir) -> (PathBuf, PathBuf) {
+    let lib_dir = tmp.path("lib");
+    copy_dir(&common::repo().join("tests/fixtures/lib"), &lib_dir);
+    std::fs::create_dir_all(lib_dir.join("cases")).unwrap();
+    std::fs::write(lib_dir.join("cases/hostile.regime"), HOSTILE).unwrap();
+    let out = tmp.path("out");
+    let o = Command::new(env!("CARGO_BIN_EXE_regc"))
+        .args(["build"])
+        .arg(&lib_dir)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    (lib_dir, out)
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let path = entry.unwrap().path();
+        let target = to.join(path.file_name().unwrap());
+        if path.is_dir() {
+            copy_dir(&path, &target);
+        } else {
+            std::fs::copy(&path, &target).unwrap();
+        }
+    }
+}
+
+#[test]
+fn hostile_text_is_escaped_in_the_pages() {
+    let tmp = TempDir::new("escape");
+    let (_, out) = hostile_library(&tmp);
+    for form in ["B01", "B02"] {
+        let html = common::read(&out.join(format!("test.hostile/forms/{form}.html")));
+        let lower = html.to_lowercase();
+        // Exactly the page's own two scripts: forms.js and the data block.
+        assert_eq!(lower.matches("<script").count(), 2, "{html}");
+        for bad in ["<img", "<svg", "<iframe", "<b ", "</title><", "<td></tr>"] {
+            assert!(!lower.contains(bad), "{form}: {bad} in {html}");
+        }
+        assert!(html.contains("&lt;script&gt;window.__xss="), "{form}");
+    }
+}
+
+#[test]
+fn templates_can_be_replaced_and_still_escape() {
+    let (_, lib) = common::library();
+    let r = regime(lib, "transport.seaport_cargo");
+    let form = &r.forms[0];
+    let custom = std::collections::BTreeMap::from([(
+        "grid.html".to_string(),
+        "<p class=custom>{{ form.title }} {{ '<b>' }}</p>".to_string(),
+    )]);
+    let t = forms::Templates::with_overrides(&custom).unwrap();
+    let html = forms::form_page(lib, r, form, "{}", &t).unwrap();
+    assert!(html.contains("<p class=custom>Sản lượng hàng hóa thông qua cảng &lt;b&gt;</p>"));
+    assert!(!html.contains("<table class=\"regc-grid\">"));
+    let unknown = std::collections::BTreeMap::from([("page.html".to_string(), String::new())]);
+    assert!(forms::Templates::with_overrides(&unknown).is_err());
+    // From a folder, through the command line.
+    let tmp = TempDir::new("templates");
+    std::fs::create_dir_all(tmp.path("t")).unwrap();
+    std::fs::write(tmp.path("t/grid.html"), "<p id=mine>{{ form.code }}</p>").unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_regc"))
+        .arg("build")
+        .arg(common::repo().join("regimes"))
+        .arg("--out")
+        .arg(tmp.path("out"))
+        .arg("--templates")
+        .arg(tmp.path("t"))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let page = common::read(&tmp.path("out/transport.seaport_cargo/forms/B01.html"));
+    assert!(page.contains("<p id=mine>B01</p>"));
+}
+
+// ------------------------------------------------------------------ Excel
+
+/// Fills a template's open cells with the values of a submission (as a
+/// unit reporting by spreadsheet would) and returns the workbook's path.
+fn fill_template(
+    tmp: &TempDir,
+    r: &ir::Regime,
+    form: &ir::Form,
+    xlsx: &[u8],
+    sub: &Json,
+) -> PathBuf {
+    // The template's map of cells, read with calamine as regc reads it.
+    let path = tmp.path(&format!("{}.template.xlsx", form.code));
+    std::fs::write(&path, xlsx).unwrap();
+    use calamine::Reader as _;
+    let mut book = calamine::open_workbook_auto(&path).unwrap();
+    let meta = book.worksheet_range("regc").unwrap();
+    let rows: Vec<Vec<String>> = meta
+        .rows()
+        .map(|r| {
+            let mut cells: Vec<String> = r.iter().map(|d| d.to_string()).collect();
+            while cells.last().is_some_and(String::is_empty) {
+                cells.pop();
+            }
+            cells
+        })
+        .collect();
+    assert_eq!(rows[0], ["regime", r.code.as_str()]);
+    let place = |kind: &str, id: &str| {
+        rows.iter()
+            .find(|r| r[0] == kind && r[1] == id)
+            .map(|r| r[2].clone())
+    };
+    let first_row: u32 = rows
+        .iter()
+        .find(|r| r[0] == "rows")
+        .map(|r| r[1].parse().unwrap())
+        .unwrap_or(0);
+    // Write a new workbook with the same layout of values (rust_xlsxwriter
+    // cannot edit a file): the form's sheet with the values at their
+    // addresses, and the same `regc` sheet.
+    let mut book_out = rust_xlsxwriter::Workbook::new();
+    let ws = book_out.add_worksheet();
+    ws.set_name(&form.code).unwrap();
+    let mut put = |address: &str, text: &str, number: bool| {
+        let (row, col) = regc::emit::xlsx::parse_a1(address).unwrap();
+        match text.parse::<f64>() {
+            Ok(x) if number => ws.write_number(row, col, x).unwrap(),
+            _ => ws.write_string(row, col, text).unwrap(),
+        };
+    };
+    put(
+        &place_of(&rows, "unit"),
+        sub["unit"].as_str().unwrap(),
+        false,
+    );
+    put(
+        &place_of(&rows, "period"),
+        sub["period"].as_str().unwrap(),
+        false,
+    );
+    let numeric = |id: &str| {
+        form.cells
+            .iter()
+            .find(|c| c.id == id)
+            .is_some_and(|c| c.ty.is_numeric())
+    };
+    for (n, cells) in sub["records"].as_object().unwrap() {
+        for (id, value) in cells.as_object().unwrap() {
+            let text = value.as_str().unwrap();
+            if n == "0" {
+                put(&place("cell", id).unwrap(), text, numeric(id));
+            } else {
+                let col = place("field", id).unwrap();
+                let line = first_row + n.parse::<u32>().unwrap() - 1;
+                put(&format!("{col}{line}"), text, numeric(id));
+            }
+        }
+    }
+    let ws = book_out.add_worksheet();
+    ws.set_name("regc").unwrap();
+    for (i, row) in rows.iter().enumerate() {
+        for (j, text) in row.iter().enumerate() {
+            ws.write_string(i as u32, j as u16, text).unwrap();
+        }
+    }
+    let filled = tmp.path(&format!("{}.filled.xlsx", form.code));
+    book_out.save(&filled).unwrap();
+    filled
+}
+
+fn place_of(rows: &[Vec<String>], key: &str) -> String {
+    rows.iter().find(|r| r[0] == key).unwrap()[1].clone()
+}
+
+#[test]
+fn excel_templates_are_read_back_into_the_same_values() {
+    let (_, lib) = common::library();
+    let tmp = TempDir::new("xlsx");
+    let mut checked = 0;
+    for r in &lib.regimes {
+        let set = sample_set(lib, r);
+        for form in &r.forms {
+            let xlsx = regc::emit::xlsx::template(lib, r, form).unwrap();
+            // Deterministic bytes, and the committed file.
+            assert_eq!(xlsx, regc::emit::xlsx::template(lib, r, form).unwrap());
+            let committed = std::fs::read(
+                common::repo().join(format!("generated/{}/forms/{}.xlsx", r.code, form.code)),
+            )
+            .unwrap();
+            assert!(
+                xlsx == committed,
+                "{} {}: not the committed template",
+                r.code,
+                form.code
+            );
+            for sub in set["submissions"].as_array().unwrap() {
+                if sub["form"] != form.code.as_str() {
+                    continue;
+                }
+                let filled = fill_template(&tmp, r, form, &xlsx, sub);
+                let mut ctx = Context::new(lib, r);
+                let mut reader = Reader::default();
+                reader.read_path(&mut ctx, &filled).unwrap();
+                assert!(
+                    reader.errors.is_empty(),
+                    "{} {}: {:?}",
+                    r.code,
+                    form.code,
+                    reader.errors
+                );
+                let mut store = Store::default();
+                for s in reader.submissions.into_values() {
+                    store.insert(&r.code, s);
+                }
+                let back = store.to_json(&r.code);
+                assert_eq!(
+                    back["submissions"],
+                    json!([sub]),
+                    "{} {}",
+                    r.code,
+                    form.code
+                );
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked >= 19, "{checked} submissions read back");
+}
+
+#[test]
+fn a_filled_template_passes_regc_validate() {
+    let (_, lib) = common::library();
+    let r = regime(lib, "transport.seaport_cargo");
+    let tmp = TempDir::new("xlsx-cli");
+    let set = sample_set(lib, r);
+    let mut files = Vec::new();
+    for form in &r.forms {
+        let xlsx = regc::emit::xlsx::template(lib, r, form).unwrap();
+        let sub = set["submissions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["form"] == form.code.as_str())
+            .unwrap();
+        files.push(fill_template(&tmp, r, form, &xlsx, sub));
+    }
+    let o = Command::new(env!("CARGO_BIN_EXE_regc"))
+        .current_dir(common::repo())
+        .args(["validate", "transport.seaport_cargo"])
+        .args(&files)
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+// ---------------------------------------------------------------- browser
+
+/// Whether the browser tests can run: the system Chromium and
+/// playwright-core (scripts/test.sh installs both). Skipped without them,
+/// except under `CI=true`, where they fail.
+fn browser() -> bool {
+    let chromium = std::env::var("REGC_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    let driver = common::repo().join("tests/browser/node_modules/playwright-core");
+    let node = Command::new("node")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if Path::new(&chromium).exists() && driver.is_dir() && node {
+        return true;
+    }
+    let why = format!(
+        "chromium at {chromium}: {}, playwright-core: {}, node: {node} (run scripts/test.sh, which installs them)",
+        Path::new(&chromium).exists(),
+        driver.is_dir()
+    );
+    if std::env::var("CI").is_ok_and(|v| v == "true") {
+        panic!("CI=true and the browser tests cannot run: {why}");
+    }
+    eprintln!("skipped: {why}");
+    false
+}
+
+/// Runs the driver over sessions; their reports.
+fn drive(tmp: &TempDir, sessions: Vec<Json>) -> Vec<Json> {
+    let plan = tmp.write("plan.json", &json!({ "sessions": sessions }));
+    let o = Command::new("node")
+        .arg(common::repo().join("tests/browser/driver.mjs"))
+        .arg(&plan)
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success(),
+        "driver failed: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let report: Json = serde_json::from_slice(&o.stdout).unwrap();
+    let sessions = report["sessions"].as_array().unwrap().clone();
+    for s in &sessions {
+        assert_eq!(s["console_errors"], json!([]), "errors in the page");
+        assert_eq!(s["csp"], json!([]), "Content-Security-Policy violations");
+        assert_eq!(
+            s["requests"],
+            json!([]),
+            "requests beyond the page's folder"
+        );
+        assert_eq!(s["dialogs"], json!([]), "dialogs opened");
+    }
+    sessions
+}
+
+fn page(code: &str, form: &str) -> String {
+    common::repo()
+        .join(format!("generated/{code}/forms/{form}.html"))
+        .display()
+        .to_string()
+}
+
+/// Steps that type a submission's values into its page.
+fn fill_steps(form: &ir::Form, sub: &Json) -> Vec<Json> {
+    let mut steps = vec![
+        json!({"fill": "regc-unit", "value": sub["unit"]}),
+        json!({"fill": "regc-period", "value": sub["period"]}),
+    ];
+    let records = sub["records"].as_object().unwrap();
+    match form.kind {
+        ir::FormKind::Grid => {
+            for (cell, value) in records["0"].as_object().unwrap() {
+                steps.push(json!({"fill": format!("f-{cell}"), "value": value}));
+            }
+        }
+        ir::FormKind::Records => {
+            let mut numbers: Vec<u32> = records.keys().map(|k| k.parse().unwrap()).collect();
+            numbers.sort();
+            for (i, n) in numbers.iter().enumerate() {
+                if i > 0 {
+                    steps.push(json!({"add_record": true}));
+                }
+                for (field, value) in records[&n.to_string()].as_object().unwrap() {
+                    steps.push(json!({"fill": format!("f-{}-{field}", i + 1), "value": value}));
+                }
+            }
+        }
+    }
+    steps
+}
+
+/// Records renumbered 1, 2, 3… in order (a page numbers its rows so).
+fn renumbered(sub: &Json) -> Json {
+    let mut sub = sub.clone();
+    let records = sub["records"].as_object().unwrap();
+    if records.contains_key("0") {
+        return sub;
+    }
+    let mut numbers: Vec<(u32, Json)> = records
+        .iter()
+        .map(|(k, v)| (k.parse().unwrap(), v.clone()))
+        .collect();
+    numbers.sort_by_key(|(n, _)| *n);
+    sub["records"] = Json::Object(
+        numbers
+            .into_iter()
+            .enumerate()
+            .map(|(i, (_, v))| ((i + 1).to_string(), v))
+            .collect(),
+    );
+    sub
+}
+
+fn regc_validate(lib_dir: &Path, code: &str, file: &Path) -> (bool, Json) {
+    let o = Command::new(env!("CARGO_BIN_EXE_regc"))
+        .current_dir(common::repo())
+        .args(["validate", code])
+        .arg(file)
+        .arg("--lib")
+        .arg(lib_dir)
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    let report = serde_json::from_slice(&o.stdout).unwrap_or_else(|_| {
+        json!({"stdout": String::from_utf8_lossy(&o.stdout), "stderr": String::from_utf8_lossy(&o.stderr)})
+    });
+    (o.status.success(), report)
+}
+
+/// Every form of every regime: the valid sample typed in, no error shown,
+/// the submitted document equal to the sample, valid under the schema,
+/// and all forms of a regime together passing `regc validate`.
+#[test]
+fn browser_every_form_submits_its_valid_sample() {
+    if !browser() {
+        return;
+    }
+    let (_, lib) = common::library();
+    let tmp = TempDir::new("browser-samples");
+    let mut sessions = Vec::new();
+    let mut expected = Vec::new();
+    for r in &lib.regimes {
+        let set = sample_set(lib, r);
+        for sub in set["submissions"].as_array().unwrap() {
+            let form = r
+                .forms
+                .iter()
+                .find(|f| sub["form"] == f.code.as_str())
+                .unwrap();
+            let mut steps = fill_steps(form, sub);
+            steps.push(json!({"look": true}));
+            steps.push(json!({"explain_all": "Số liệu đã được kiểm tra lại"}));
+            steps.push(json!({"submit": true}));
+            sessions.push(json!({"page": page(&r.code, &form.code), "steps": steps}));
+            expected.push((r, form, renumbered(sub)));
+        }
+    }
+    let reports = drive(&tmp, sessions);
+    let mut by_regime: std::collections::BTreeMap<&str, Vec<Json>> = Default::default();
+    for (report, (r, form, sub)) in reports.iter().zip(&expected) {
+        let results = report["results"].as_array().unwrap();
+        let (look, submit) = (&results[0], &results[1]);
+        let at = format!("{} {}", r.code, form.code);
+        assert_eq!(
+            look["errors"],
+            json!([]),
+            "{at}: errors shown for a valid sample"
+        );
+        let doc = &submit["json"];
+        assert!(doc.is_object(), "{at}: not submitted: {}", submit["status"]);
+        assert_eq!(doc["regime"], r.code.as_str());
+        let mut got = doc["submissions"][0].clone();
+        let warned = got.as_object_mut().unwrap().remove("explanations");
+        assert_eq!(got, *sub, "{at}: the document is not the typed values");
+        if let Some(w) = warned {
+            let shown: Vec<&str> = look["warnings"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|x| x.as_str().unwrap())
+                .collect();
+            let keys: Vec<&str> = w.as_object().unwrap().keys().map(String::as_str).collect();
+            assert_eq!(keys.len(), shown.len(), "{at}");
+        }
+        let v = validator(lib, r);
+        let errors: Vec<String> = v.iter_errors(doc).map(|e| e.to_string()).collect();
+        assert!(errors.is_empty(), "{at}: {errors:#?}");
+        by_regime
+            .entry(r.code.as_str())
+            .or_default()
+            .push(doc["submissions"][0].clone());
+    }
+    assert!(by_regime.len() == lib.regimes.len());
+    for (code, subs) in by_regime {
+        let file = tmp.write(
+            &format!("{code}.json"),
+            &json!({"regime": code, "submissions": subs}),
+        );
+        let (ok, report) = regc_validate(&common::repo().join("regimes"), code, &file);
+        assert!(
+            ok,
+            "{code}: regc validate fails the submitted forms: {report:#}"
+        );
+    }
+}
+
+/// The seaport form: computed cells follow the typing, an of-which rule is
+/// broken then fixed, a wrong value shows its type message, and the
+/// document passes the schema and `regc validate`.
+#[test]
+fn browser_computed_cells_rules_and_submit() {
+    if !browser() {
+        return;
+    }
+    let (_, lib) = common::library();
+    let r = regime(lib, "transport.seaport_cargo");
+    let tmp = TempDir::new("browser-seaport");
+    let steps = vec![
+        json!({"fill": "regc-unit", "value": "CVHH-HP"}),
+        json!({"fill": "regc-period", "value": "2025-01"}),
+        json!({"fill": "f-cargo.plan", "value": "195000000"}),
+        json!({"fill": "f-cargo.month", "value": "15852147.55"}),
+        json!({"look": true}),
+        // Liquid cargo larger than all cargo: the of-which rule.
+        json!({"fill": "f-export.month", "value": "15852147.55"}),
+        json!({"fill": "f-liquid.month", "value": "16000000"}),
+        json!({"look": true}),
+        // Fixed; and a word where a number goes.
+        json!({"fill": "f-liquid.month", "value": "9800000.5"}),
+        json!({"fill": "f-containers.month", "value": "nhiều"}),
+        json!({"look": true}),
+        json!({"submit": true}),
+        json!({"fill": "f-containers.month", "value": "1200"}),
+        json!({"fill": "f-export.plan", "value": "195000000"}),
+        json!({"submit": true}),
+    ];
+    let reports = drive(
+        &tmp,
+        vec![json!({"page": page(&r.code, "B01"), "steps": steps})],
+    );
+    let results = reports[0]["results"].as_array().unwrap();
+    let (first, broken, fixed, refused, sent) = (
+        &results[0],
+        &results[1],
+        &results[2],
+        &results[3],
+        &results[4],
+    );
+    // Year to date in January is the month; % of plan rounded to 2 digits.
+    assert_eq!(first["outputs"]["cargo.ytd"], "15852147.55");
+    assert_eq!(first["outputs"]["cargo.vs_plan"], "8.13");
+    // The split rule (children must sum to the parent) fails until the
+    // children are typed; its message sits at the parent cell.
+    assert!(
+        first["messages"]["m-cargo.month"]
+            .as_str()
+            .unwrap()
+            .contains("chia ra")
+    );
+    let of_which = broken["messages"]["m-liquid.month"].as_str().unwrap();
+    assert!(
+        of_which.contains("16000000") && of_which.contains("15852147.55"),
+        "{of_which}"
+    );
+    assert!(
+        broken["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e.as_str() == Some(of_which))
+    );
+    assert!(
+        broken["invalid"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("f-liquid.month"))
+    );
+    assert_eq!(broken["outputs"]["liquid.ytd"], "16000000.00");
+    assert!(
+        fixed["messages"].get("m-liquid.month").is_none(),
+        "{fixed:#}"
+    );
+    assert!(
+        fixed["messages"]["m-containers.month"]
+            .as_str()
+            .unwrap()
+            .contains("không đúng kiểu")
+    );
+    assert!(!fixed["summary_hidden"].as_bool().unwrap());
+    assert_eq!(
+        refused["json"],
+        Json::Null,
+        "a form with errors was submitted"
+    );
+    assert_eq!(refused["focused"], "regc-summary");
+    let doc = &sent["json"];
+    assert_eq!(
+        doc["submissions"][0]["records"]["0"],
+        json!({"cargo.plan": "195000000", "cargo.month": "15852147.55", "export.month": "15852147.55",
+               "export.plan": "195000000",
+               "liquid.month": "9800000.5", "containers.month": "1200"})
+    );
+    assert!(validator(lib, r).is_valid(doc));
+    let file = tmp.write("sent.json", doc);
+    let (_, report) = regc_validate(&common::repo().join("regimes"), &r.code, &file);
+    // regc validate sees the same data: no error of this form's rules
+    // (R02 reads form B02, not sent here, and is left to it).
+    let text = report.to_string();
+    assert!(
+        !text.contains("of_which.B01") && !text.contains("split.B01"),
+        "{report:#}"
+    );
+    assert!(
+        text.contains("R02"),
+        "regc validate checks the cross-form rule: {report:#}"
+    );
+}
+
+/// Hostile labels and messages stay text in the browser; the warning asks
+/// for an explanation, which goes into the document; record rows are added
+/// and removed; every control is labelled; arrows move along a column.
+#[test]
+fn browser_hostile_text_warnings_records_and_keyboard() {
+    if !browser() {
+        return;
+    }
+    let tmp = TempDir::new("browser-hostile");
+    let (lib_dir, out) = hostile_library(&tmp);
+    let b01 = out
+        .join("test.hostile/forms/B01.html")
+        .display()
+        .to_string();
+    let b02 = out
+        .join("test.hostile/forms/B02.html")
+        .display()
+        .to_string();
+    let s1 = vec![
+        json!({"a11y": true}),
+        json!({"fill": "regc-unit", "value": "01"}),
+        json!({"fill": "regc-period", "value": "2025-08"}),
+        json!({"fill": "f-a.v", "value": "150"}),
+        json!({"fill": "f-b.v", "value": "140"}),
+        json!({"fill": "f-c.v", "value": "10"}),
+        json!({"look": true}),
+        json!({"a11y": true}),
+        json!({"fill": "f-a.v", "value": "90"}),
+        json!({"fill": "f-b.v", "value": "80"}),
+        json!({"look": true}),
+        json!({"submit": true}),
+        json!({"explain": "W01", "text": "<img src=x onerror=window.__xss='explanation'> đúng"}),
+        json!({"submit": true}),
+        json!({"press": "ArrowDown", "on": "f-a.v"}),
+        json!({"press": "ArrowUp", "on": "f-c.v"}),
+        json!({"tab_from": "regc-unit", "count": 1}),
+    ];
+    let s2 = vec![
+        json!({"fill": "regc-unit", "value": "01"}),
+        json!({"fill": "regc-period", "value": "2025-08"}),
+        json!({"fill": "f-1-name", "value": "<script>window.__xss='typed'</script>"}),
+        json!({"fill": "f-1-flag", "value": "VN"}),
+        json!({"add_record": true}),
+        json!({"add_record": true}),
+        json!({"fill": "f-3-name", "value": "Ba"}),
+        json!({"look": true}),
+        json!({"submit": true}),
+        json!({"remove_record": 2}),
+        json!({"a11y": true}),
+        json!({"submit": true}),
+    ];
+    let shot = tmp.path("hostile.png");
+    let reports = drive(
+        &tmp,
+        vec![
+            json!({"page": b01, "steps": s1, "screenshot": shot.display().to_string()}),
+            json!({"page": b02, "steps": s2}),
+        ],
+    );
+    for rep in &reports {
+        let injected = &rep["injected"];
+        assert_eq!(injected["xss_flag"], Json::Null, "{injected}");
+        assert_eq!(injected["images"], 0);
+        assert_eq!(injected["event_handlers"], 0);
+        assert_eq!(
+            injected["scripts"],
+            json!(["forms.js", "inline:application/json"])
+        );
+    }
+    let r1 = reports[0]["results"].as_array().unwrap();
+    let a11y = &r1[0];
+    assert!(a11y["controls"].as_u64().unwrap() >= 6);
+    assert_eq!(a11y["unlabelled"], json!([]));
+    assert_eq!(a11y["describedby_missing"], json!([]));
+    let broken = &r1[1];
+    // Each invalid control names its message with aria-describedby.
+    assert_eq!(r1[2]["invalid"], 1);
+    assert_eq!(r1[2]["invalid_unexplained"], json!([]));
+    assert_eq!(r1[2]["describedby_missing"], json!([]));
+    // Messages hold the hostile text as text, with the values.
+    let m = broken["messages"]["m-a.v"].as_str().unwrap();
+    assert!(
+        m.contains("<img src=x onerror=window.__xss='message'> 150"),
+        "{m}"
+    );
+    assert_eq!(broken["warnings"], json!(["W01"]));
+    assert_eq!(broken["outputs"]["a.ytd"], "150");
+    let calm = &r1[3];
+    assert_eq!(calm["errors"], json!([]));
+    assert_eq!(calm["warnings"], json!(["W01"]));
+    let unexplained = &r1[4];
+    assert_eq!(unexplained["json"], Json::Null);
+    assert!(unexplained["status"].as_str().unwrap().contains("W01"));
+    let sent = &r1[5]["json"];
+    assert_eq!(
+        sent["submissions"][0]["explanations"],
+        json!({"W01": "<img src=x onerror=window.__xss='explanation'> đúng"})
+    );
+    assert_eq!(r1[6]["focused"], "f-b.v");
+    assert_eq!(r1[7]["focused"], "f-b.v");
+    assert_eq!(r1[8]["focused"], "regc-period");
+    // The schema and regc validate take the document, explanation included.
+    let c = regc::compile(&regc::source::load_library(&lib_dir).unwrap());
+    let r = regime(&c.library, "test.hostile");
+    assert!(validator(&c.library, r).is_valid(sent));
+    let file = tmp.write("b01.json", sent);
+    let (ok, report) = regc_validate(&lib_dir, "test.hostile", &file);
+    assert!(ok, "{report:#}");
+    assert!(report.to_string().contains("W01"), "{report:#}");
+
+    let r2 = reports[1]["results"].as_array().unwrap();
+    // Record 2 is empty: its required name is reported on submit.
+    assert!(r2[0]["errors"].as_array().unwrap().is_empty());
+    assert_eq!(r2[1]["json"], Json::Null);
+    assert_eq!(r2[2]["unlabelled"], json!([]));
+    let sent = &r2[3]["json"];
+    assert_eq!(
+        sent["submissions"][0]["records"],
+        json!({"1": {"name": "<script>window.__xss='typed'</script>", "flag": "VN"}, "2": {"name": "Ba"}})
+    );
+    assert!(validator(&c.library, r).is_valid(sent));
+    let file = tmp.write("b02.json", sent);
+    let (ok, report) = regc_validate(&lib_dir, "test.hostile", &file);
+    assert!(ok, "{report:#}");
+}
