@@ -8,6 +8,8 @@
 //!
 //! Usage: rollup_bench POSTGRES_URL|- SQLITE_PATH [MONTHS]
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
 use regc::db::{Conn, Target};
 use regc::submission::{Context, Reader};
 use std::fmt::Write as _;
@@ -156,7 +158,7 @@ fn main() {
                 x ^= x << 13;
                 x ^= x >> 7;
                 x ^= x << 17;
-                if x % 20 == 0 {
+                if x.is_multiple_of(20) {
                     csv.push(',');
                 } else if (7..=10).contains(&i) {
                     write!(csv, ",{}.{:02}", x % 100_000, (x >> 20) % 100).unwrap();
@@ -185,7 +187,10 @@ fn main() {
 
     let mut targets = vec![("sqlite", Target::Sqlite(sqlite_path.into()))];
     if pg_url != "-" {
-        targets.insert(0, ("postgres", Target::parse(pg_url).expect("postgres URL")));
+        targets.insert(
+            0,
+            ("postgres", Target::parse(pg_url).expect("postgres URL")),
+        );
     }
     for (name, target) in targets {
         let mut conn = Conn::open(&target).expect("database");

@@ -222,7 +222,8 @@ CREATE TABLE IF NOT EXISTS "regc_period_deadline" (
 ) STRICT;
 
 -- Roll-up periods: the regime's own periods and every coarser period they roll up into
--- (docs/aggregation.md); edition names the hierarchy in force on the period's cut-off day.
+-- (docs/aggregation.md); edition names the hierarchy in force on the period's cut-off day;
+-- previous and last_year name the period before and the same period a year before.
 CREATE TABLE IF NOT EXISTS "regc_rollup_period" (
   "regime" TEXT NOT NULL REFERENCES "regc_regime" ("code"),
   "frequency" TEXT NOT NULL,
@@ -230,6 +231,8 @@ CREATE TABLE IF NOT EXISTS "regc_rollup_period" (
   "start_date" TEXT NOT NULL,
   "end_date" TEXT NOT NULL,
   "edition" TEXT NOT NULL REFERENCES "regc_org_edition" ("code"),
+  "previous" TEXT,
+  "last_year" TEXT,
   PRIMARY KEY ("regime", "frequency", "code")
 ) STRICT;
 
@@ -243,6 +246,19 @@ CREATE TABLE IF NOT EXISTS "regc_period_rollup" (
   "end_date" TEXT NOT NULL,
   "edition" TEXT NOT NULL REFERENCES "regc_org_edition" ("code"),
   PRIMARY KEY ("regime", "period", "frequency"),
+  FOREIGN KEY ("regime", "period") REFERENCES "regc_period"("regime", "code"),
+  FOREIGN KEY ("regime", "frequency", "rollup") REFERENCES "regc_rollup_period"("regime", "frequency", "code")
+) STRICT;
+
+-- The reporting periods in each roll-up period's year to date: those of its year ending by its end.
+CREATE TABLE IF NOT EXISTS "regc_period_ytd" (
+  "regime" TEXT NOT NULL,
+  "period" TEXT NOT NULL,
+  "frequency" TEXT NOT NULL,
+  "rollup" TEXT NOT NULL,
+  "end_date" TEXT NOT NULL,
+  "edition" TEXT NOT NULL REFERENCES "regc_org_edition" ("code"),
+  PRIMARY KEY ("regime", "period", "frequency", "rollup"),
   FOREIGN KEY ("regime", "period") REFERENCES "regc_period"("regime", "code"),
   FOREIGN KEY ("regime", "frequency", "rollup") REFERENCES "regc_rollup_period"("regime", "frequency", "code")
 ) STRICT;

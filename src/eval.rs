@@ -201,9 +201,14 @@ pub struct Periods {
 
 impl Periods {
     pub fn new(r: &ir::Regime) -> Periods {
+        Periods::of(r.frequency, r.cutoff)
+    }
+
+    /// The periods of any frequency under a cut-off rule (roll-up periods).
+    pub fn of(frequency: ir::Frequency, cutoff: ir::Cutoff) -> Periods {
         Periods {
-            frequency: r.frequency,
-            cutoff: r.cutoff,
+            frequency,
+            cutoff,
             years: Default::default(),
         }
     }

@@ -372,7 +372,74 @@ fn units_agg(
     }
 }
 
+/// The months of a roll-up period of 2025.
+fn months_of(freq: &str, period: &str) -> Vec<u32> {
+    (1..=12u32)
+        .filter(|m| {
+            rollups_of(*m)
+                .iter()
+                .any(|(f, p)| *f == freq && p == period)
+        })
+        .collect()
+}
+
+/// The period before a roll-up period of 2025 (none before 2025's first).
+fn previous_of(freq: &str, period: &str) -> Option<String> {
+    let n: u32 = period
+        .get(5..)
+        .map(|x| x.trim_start_matches(['Q', 'H']))
+        .and_then(|x| x.parse().ok())
+        .unwrap_or(0);
+    match freq {
+        "monthly" if n > 1 => Some(format!("2025-{:02}", n - 1)),
+        "quarterly" if n > 1 => Some(format!("2025-Q{}", n - 1)),
+        "six_monthly" if n > 1 => Some("2025-H1".into()),
+        _ => None,
+    }
+}
+
 fn oracle_rollups(reports: &Reports) -> BTreeMap<Key, Row> {
+    let mut rows = oracle_aggregates(reports);
+    // ytd = sum(ss over year_to_date): each reporter's ss summed over the
+    // months of the year up to the period's end reported under the row's
+    // edition, then summed over the reporters below the unit.
+    let keys: Vec<Key> = rows.keys().cloned().collect();
+    for key in &keys {
+        let (freq, period, edition, unit) = key;
+        let end = months_of(freq, period).into_iter().max().unwrap();
+        let mut per_reporter: BTreeMap<&str, Option<BigInt>> = BTreeMap::new();
+        for ((u, m), rep) in reports {
+            if *m > end
+                || edition_of(*m) != edition
+                || !ancestors(edition, u).contains(&unit.as_str())
+            {
+                continue;
+            }
+            let slot = per_reporter.entry(u.as_str()).or_insert(None);
+            if let Some(v) = rep.values[0].as_deref().map(fixed) {
+                *slot = Some(slot.take().unwrap_or_default() + v);
+            }
+        }
+        let vals: Vec<Option<BigInt>> = per_reporter.into_values().collect();
+        let ytd = units_agg("sum", &vals, None);
+        // prev = ss@previous: the same unit's row in the period before,
+        // under the edition in force at that period's end.
+        let prev = previous_of(freq, period).and_then(|p| {
+            let e = edition_of(months_of(freq, &p).into_iter().max().unwrap());
+            rows.get(&(freq.clone(), p, e.to_string(), unit.clone()))
+                .and_then(|(_, _, v)| v[0].clone())
+        });
+        let row = rows.get_mut(key).unwrap();
+        let growth = match (&row.2[0], &prev) {
+            (Some(a), Some(b)) => Some(a - b),
+            _ => None,
+        };
+        row.2.extend([ytd, prev, growth]);
+    }
+    rows
+}
+
+fn oracle_aggregates(reports: &Reports) -> BTreeMap<Key, Row> {
     // Each reporter's values per roll-up period and edition.
     let mut series: BTreeMap<(String, String, String, String), Vec<(u32, Vec<Option<BigInt>>)>> =
         BTreeMap::new();
@@ -622,97 +689,27 @@ fn golden_rollups_computed_by_hand() {
 0006,2025-07,B01,,nn,7
 ";
     // (frequency, period, unit) → reporters and the cells
-    // ss sa as_ nx xn cl sf sl nn ratio, as text ("" for null).
-    let want: &[(&str, &str, &str, i64, [&str; 10])] = &[
+    // ss sa as_ nx xn cl sf sl nn ratio ytd prev growth, as text ("" for
+    // null). The year to date counts the months reported under the row's
+    // edition; the period before July 2025 is of the 2024 edition, where
+    // these communes did not report.
+    #[rustfmt::skip]
+    let want: &[(&str, &str, &str, i64, [&str; 13])] = &[
         // Q3: 0005 over time: ss 10+20, sa (1.50+2.25)/2, as_ 4+6, nx
         // max(2.5, 1.5), xn min(7, 4), cl last reported (July: August is
         // blank), sf first, sl last reported, nn only monthly.
-        (
-            "quarterly",
-            "2025-Q3",
-            "0005",
-            1,
-            ["30", "1.875", "10", "2.5", "4", "1", "5", "100", "", "3"],
-        ),
-        (
-            "quarterly",
-            "2025-Q3",
-            "0006",
-            1,
-            ["1", "0.1", "1", "-3", "9", "1", "", "50", "", "1"],
-        ),
+        ("quarterly", "2025-Q3", "0005", 1, ["30", "1.875", "10", "2.5", "4", "1", "5", "100", "", "3", "30", "", ""]),
+        ("quarterly", "2025-Q3", "0006", 1, ["1", "0.1", "1", "-3", "9", "1", "", "50", "", "1", "1", "", ""]),
         // Province 03: ss 30+1, sa 1.875+0.1, as_ (10+1)/2, nx min, xn
         // max, cl counts 2 values, sf 5 (0006 has none), sl 100+50, ratio
         // 31/5.5 rounded half away from zero at 20 digits.
-        (
-            "quarterly",
-            "2025-Q3",
-            "03",
-            2,
-            [
-                "31",
-                "1.975",
-                "5.5",
-                "-3",
-                "9",
-                "2",
-                "5",
-                "150",
-                "",
-                "5.63636363636363636364",
-            ],
-        ),
-        // August: only 0005 reported; cl and sl are blank there.
-        (
-            "monthly",
-            "2025-08",
-            "03",
-            1,
-            [
-                "20",
-                "2.25",
-                "6",
-                "1.5",
-                "4",
-                "0",
-                "6",
-                "",
-                "",
-                "3.33333333333333333333",
-            ],
-        ),
-        (
-            "monthly",
-            "2025-08",
-            "0005",
-            1,
-            [
-                "20",
-                "2.25",
-                "6",
-                "1.5",
-                "4",
-                "0",
-                "6",
-                "",
-                "8",
-                "3.33333333333333333333",
-            ],
-        ),
-        (
-            "monthly",
-            "2025-07",
-            "0006",
-            1,
-            ["1", "0.1", "1", "-3", "9", "1", "", "50", "7", "1"],
-        ),
-        (
-            "monthly",
-            "2025-07",
-            "03",
-            2,
-            ["11", "1.6", "2.5", "-3", "9", "2", "5", "150", "", "4.4"],
-        ),
+        ("quarterly", "2025-Q3", "03", 2, ["31", "1.975", "5.5", "-3", "9", "2", "5", "150", "", "5.63636363636363636364", "31", "", ""]),
+        // August: only 0005 reported; cl and sl are blank there. The year
+        // to date adds July (10 + 1); the previous period is July's row.
+        ("monthly", "2025-08", "03", 1, ["20", "2.25", "6", "1.5", "4", "0", "6", "", "", "3.33333333333333333333", "31", "11", "9"]),
+        ("monthly", "2025-08", "0005", 1, ["20", "2.25", "6", "1.5", "4", "0", "6", "", "8", "3.33333333333333333333", "30", "10", "10"]),
+        ("monthly", "2025-07", "0006", 1, ["1", "0.1", "1", "-3", "9", "1", "", "50", "7", "1", "1", "", ""]),
+        ("monthly", "2025-07", "03", 2, ["11", "1.6", "2.5", "-3", "9", "2", "5", "150", "", "4.4", "11", "", ""]),
     ];
     let (_, lib) = lib();
     let r = regime();

@@ -5,9 +5,13 @@ DROP VIEW IF EXISTS "education.school_statistics.completeness";
 
 DROP VIEW IF EXISTS "education.school_statistics.B01.rollup";
 
+DROP VIEW IF EXISTS "education.school_statistics.B01.ytd";
+
 DROP VIEW IF EXISTS "education.school_statistics.B01.by_reporter";
 
 DROP VIEW IF EXISTS "education.school_statistics.B02.rollup";
+
+DROP VIEW IF EXISTS "education.school_statistics.B02.ytd";
 
 DROP VIEW IF EXISTS "education.school_statistics.B02.by_reporter";
 
@@ -64,6 +68,59 @@ GROUP BY
   m."frequency", m."rollup", m."edition", t1."unit";
 
 CREATE VIEW "education.school_statistics.B01.rollup" AS
+WITH a AS (
+  SELECT
+    b."frequency" AS "frequency",
+    b."period" AS "period",
+    b."edition" AS "edition",
+    c."ancestor" AS "unit",
+    u."level" AS "level",
+    COUNT(*) AS "reporters",
+    CAST(SUM(b."schools.public") AS NUMERIC) AS "schools.public",
+    CAST(SUM(b."schools.private") AS NUMERIC) AS "schools.private",
+    CAST(SUM(b."nursery_schools.public") AS NUMERIC) AS "nursery_schools.public",
+    CAST(SUM(b."nursery_schools.private") AS NUMERIC) AS "nursery_schools.private",
+    CAST(SUM(b."kindergartens.public") AS NUMERIC) AS "kindergartens.public",
+    CAST(SUM(b."kindergartens.private") AS NUMERIC) AS "kindergartens.private",
+    CAST(SUM(b."preschools.public") AS NUMERIC) AS "preschools.public",
+    CAST(SUM(b."preschools.private") AS NUMERIC) AS "preschools.private",
+    CAST(SUM(b."classes.public") AS NUMERIC) AS "classes.public",
+    CAST(SUM(b."classes.private") AS NUMERIC) AS "classes.private",
+    CAST(SUM(b."nursery_groups.public") AS NUMERIC) AS "nursery_groups.public",
+    CAST(SUM(b."nursery_groups.private") AS NUMERIC) AS "nursery_groups.private",
+    CAST(SUM(b."kg_classes.public") AS NUMERIC) AS "kg_classes.public",
+    CAST(SUM(b."kg_classes.private") AS NUMERIC) AS "kg_classes.private",
+    CAST(SUM(b."kg5_classes.public") AS NUMERIC) AS "kg5_classes.public",
+    CAST(SUM(b."kg5_classes.private") AS NUMERIC) AS "kg5_classes.private",
+    CAST(SUM(b."children.public") AS NUMERIC) AS "children.public",
+    CAST(SUM(b."children.private") AS NUMERIC) AS "children.private",
+    CAST(SUM(b."nursery_children.public") AS NUMERIC) AS "nursery_children.public",
+    CAST(SUM(b."nursery_children.private") AS NUMERIC) AS "nursery_children.private",
+    CAST(SUM(b."kg_children.public") AS NUMERIC) AS "kg_children.public",
+    CAST(SUM(b."kg_children.private") AS NUMERIC) AS "kg_children.private",
+    CAST(SUM(b."kg5_children.public") AS NUMERIC) AS "kg5_children.public",
+    CAST(SUM(b."kg5_children.private") AS NUMERIC) AS "kg5_children.private",
+    CAST(SUM(b."children_female.public") AS NUMERIC) AS "children_female.public",
+    CAST(SUM(b."children_female.private") AS NUMERIC) AS "children_female.private",
+    CAST(SUM(b."children_ethnic.public") AS NUMERIC) AS "children_ethnic.public",
+    CAST(SUM(b."children_ethnic.private") AS NUMERIC) AS "children_ethnic.private",
+    CAST(SUM(b."children_disabled.public") AS NUMERIC) AS "children_disabled.public",
+    CAST(SUM(b."children_disabled.private") AS NUMERIC) AS "children_disabled.private",
+    CAST(SUM(b."teachers.public") AS NUMERIC) AS "teachers.public",
+    CAST(SUM(b."teachers.private") AS NUMERIC) AS "teachers.private",
+    CAST(SUM(b."teachers_female.public") AS NUMERIC) AS "teachers_female.public",
+    CAST(SUM(b."teachers_female.private") AS NUMERIC) AS "teachers_female.private",
+    CAST(SUM(b."teachers_ethnic.public") AS NUMERIC) AS "teachers_ethnic.public",
+    CAST(SUM(b."teachers_ethnic.private") AS NUMERIC) AS "teachers_ethnic.private",
+    CAST(SUM(b."teachers_qualified.public") AS NUMERIC) AS "teachers_qualified.public",
+    CAST(SUM(b."teachers_qualified.private") AS NUMERIC) AS "teachers_qualified.private"
+  FROM
+    "education.school_statistics.B01.by_reporter" AS b
+    JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit"
+    JOIN "regc_org_unit" AS u ON u."code" = c."ancestor"
+  GROUP BY
+    b."frequency", b."period", b."edition", c."ancestor", u."level"
+)
 SELECT
   a."frequency",
   a."period",
@@ -141,59 +198,7 @@ SELECT
   (regc_div(a."teachers_qualified.public", a."teachers.public") * CAST(100 AS NUMERIC)) AS "qualified_share.public",
   (regc_div(a."teachers_qualified.private", a."teachers.private") * CAST(100 AS NUMERIC)) AS "qualified_share.private"
 FROM
-  (
-    SELECT
-      b."frequency" AS "frequency",
-      b."period" AS "period",
-      b."edition" AS "edition",
-      c."ancestor" AS "unit",
-      u."level" AS "level",
-      COUNT(*) AS "reporters",
-      CAST(SUM(b."schools.public") AS NUMERIC) AS "schools.public",
-      CAST(SUM(b."schools.private") AS NUMERIC) AS "schools.private",
-      CAST(SUM(b."nursery_schools.public") AS NUMERIC) AS "nursery_schools.public",
-      CAST(SUM(b."nursery_schools.private") AS NUMERIC) AS "nursery_schools.private",
-      CAST(SUM(b."kindergartens.public") AS NUMERIC) AS "kindergartens.public",
-      CAST(SUM(b."kindergartens.private") AS NUMERIC) AS "kindergartens.private",
-      CAST(SUM(b."preschools.public") AS NUMERIC) AS "preschools.public",
-      CAST(SUM(b."preschools.private") AS NUMERIC) AS "preschools.private",
-      CAST(SUM(b."classes.public") AS NUMERIC) AS "classes.public",
-      CAST(SUM(b."classes.private") AS NUMERIC) AS "classes.private",
-      CAST(SUM(b."nursery_groups.public") AS NUMERIC) AS "nursery_groups.public",
-      CAST(SUM(b."nursery_groups.private") AS NUMERIC) AS "nursery_groups.private",
-      CAST(SUM(b."kg_classes.public") AS NUMERIC) AS "kg_classes.public",
-      CAST(SUM(b."kg_classes.private") AS NUMERIC) AS "kg_classes.private",
-      CAST(SUM(b."kg5_classes.public") AS NUMERIC) AS "kg5_classes.public",
-      CAST(SUM(b."kg5_classes.private") AS NUMERIC) AS "kg5_classes.private",
-      CAST(SUM(b."children.public") AS NUMERIC) AS "children.public",
-      CAST(SUM(b."children.private") AS NUMERIC) AS "children.private",
-      CAST(SUM(b."nursery_children.public") AS NUMERIC) AS "nursery_children.public",
-      CAST(SUM(b."nursery_children.private") AS NUMERIC) AS "nursery_children.private",
-      CAST(SUM(b."kg_children.public") AS NUMERIC) AS "kg_children.public",
-      CAST(SUM(b."kg_children.private") AS NUMERIC) AS "kg_children.private",
-      CAST(SUM(b."kg5_children.public") AS NUMERIC) AS "kg5_children.public",
-      CAST(SUM(b."kg5_children.private") AS NUMERIC) AS "kg5_children.private",
-      CAST(SUM(b."children_female.public") AS NUMERIC) AS "children_female.public",
-      CAST(SUM(b."children_female.private") AS NUMERIC) AS "children_female.private",
-      CAST(SUM(b."children_ethnic.public") AS NUMERIC) AS "children_ethnic.public",
-      CAST(SUM(b."children_ethnic.private") AS NUMERIC) AS "children_ethnic.private",
-      CAST(SUM(b."children_disabled.public") AS NUMERIC) AS "children_disabled.public",
-      CAST(SUM(b."children_disabled.private") AS NUMERIC) AS "children_disabled.private",
-      CAST(SUM(b."teachers.public") AS NUMERIC) AS "teachers.public",
-      CAST(SUM(b."teachers.private") AS NUMERIC) AS "teachers.private",
-      CAST(SUM(b."teachers_female.public") AS NUMERIC) AS "teachers_female.public",
-      CAST(SUM(b."teachers_female.private") AS NUMERIC) AS "teachers_female.private",
-      CAST(SUM(b."teachers_ethnic.public") AS NUMERIC) AS "teachers_ethnic.public",
-      CAST(SUM(b."teachers_ethnic.private") AS NUMERIC) AS "teachers_ethnic.private",
-      CAST(SUM(b."teachers_qualified.public") AS NUMERIC) AS "teachers_qualified.public",
-      CAST(SUM(b."teachers_qualified.private") AS NUMERIC) AS "teachers_qualified.private"
-    FROM
-      "education.school_statistics.B01.by_reporter" AS b
-      JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit"
-      JOIN "regc_org_unit" AS u ON u."code" = c."ancestor"
-    GROUP BY
-      b."frequency", b."period", b."edition", c."ancestor", u."level"
-  ) AS a;
+  a;
 
 -- Form B02: each reporter's values over every roll-up period, then every unit's.
 CREATE VIEW "education.school_statistics.B02.by_reporter" AS
@@ -258,6 +263,69 @@ GROUP BY
   m."frequency", m."rollup", m."edition", t1."unit";
 
 CREATE VIEW "education.school_statistics.B02.rollup" AS
+WITH a AS (
+  SELECT
+    b."frequency" AS "frequency",
+    b."period" AS "period",
+    b."edition" AS "edition",
+    c."ancestor" AS "unit",
+    u."level" AS "level",
+    COUNT(*) AS "reporters",
+    CAST(SUM(b."schools.public") AS NUMERIC) AS "schools.public",
+    CAST(SUM(b."schools.private") AS NUMERIC) AS "schools.private",
+    CAST(SUM(b."schools_primary.public") AS NUMERIC) AS "schools_primary.public",
+    CAST(SUM(b."schools_primary.private") AS NUMERIC) AS "schools_primary.private",
+    CAST(SUM(b."schools_lower.public") AS NUMERIC) AS "schools_lower.public",
+    CAST(SUM(b."schools_lower.private") AS NUMERIC) AS "schools_lower.private",
+    CAST(SUM(b."schools_upper.public") AS NUMERIC) AS "schools_upper.public",
+    CAST(SUM(b."schools_upper.private") AS NUMERIC) AS "schools_upper.private",
+    CAST(SUM(b."schools_multi.public") AS NUMERIC) AS "schools_multi.public",
+    CAST(SUM(b."schools_multi.private") AS NUMERIC) AS "schools_multi.private",
+    CAST(SUM(b."classes.public") AS NUMERIC) AS "classes.public",
+    CAST(SUM(b."classes.private") AS NUMERIC) AS "classes.private",
+    CAST(SUM(b."classes_primary.public") AS NUMERIC) AS "classes_primary.public",
+    CAST(SUM(b."classes_primary.private") AS NUMERIC) AS "classes_primary.private",
+    CAST(SUM(b."classes_lower.public") AS NUMERIC) AS "classes_lower.public",
+    CAST(SUM(b."classes_lower.private") AS NUMERIC) AS "classes_lower.private",
+    CAST(SUM(b."classes_upper.public") AS NUMERIC) AS "classes_upper.public",
+    CAST(SUM(b."classes_upper.private") AS NUMERIC) AS "classes_upper.private",
+    CAST(SUM(b."pupils.public") AS NUMERIC) AS "pupils.public",
+    CAST(SUM(b."pupils.private") AS NUMERIC) AS "pupils.private",
+    CAST(SUM(b."pupils_primary.public") AS NUMERIC) AS "pupils_primary.public",
+    CAST(SUM(b."pupils_primary.private") AS NUMERIC) AS "pupils_primary.private",
+    CAST(SUM(b."grade1_pupils.public") AS NUMERIC) AS "grade1_pupils.public",
+    CAST(SUM(b."grade1_pupils.private") AS NUMERIC) AS "grade1_pupils.private",
+    CAST(SUM(b."pupils_lower.public") AS NUMERIC) AS "pupils_lower.public",
+    CAST(SUM(b."pupils_lower.private") AS NUMERIC) AS "pupils_lower.private",
+    CAST(SUM(b."pupils_upper.public") AS NUMERIC) AS "pupils_upper.public",
+    CAST(SUM(b."pupils_upper.private") AS NUMERIC) AS "pupils_upper.private",
+    CAST(SUM(b."pupils_female.public") AS NUMERIC) AS "pupils_female.public",
+    CAST(SUM(b."pupils_female.private") AS NUMERIC) AS "pupils_female.private",
+    CAST(SUM(b."pupils_ethnic.public") AS NUMERIC) AS "pupils_ethnic.public",
+    CAST(SUM(b."pupils_ethnic.private") AS NUMERIC) AS "pupils_ethnic.private",
+    CAST(SUM(b."pupils_disabled.public") AS NUMERIC) AS "pupils_disabled.public",
+    CAST(SUM(b."pupils_disabled.private") AS NUMERIC) AS "pupils_disabled.private",
+    CAST(SUM(b."teachers.public") AS NUMERIC) AS "teachers.public",
+    CAST(SUM(b."teachers.private") AS NUMERIC) AS "teachers.private",
+    CAST(SUM(b."teachers_primary.public") AS NUMERIC) AS "teachers_primary.public",
+    CAST(SUM(b."teachers_primary.private") AS NUMERIC) AS "teachers_primary.private",
+    CAST(SUM(b."teachers_lower.public") AS NUMERIC) AS "teachers_lower.public",
+    CAST(SUM(b."teachers_lower.private") AS NUMERIC) AS "teachers_lower.private",
+    CAST(SUM(b."teachers_upper.public") AS NUMERIC) AS "teachers_upper.public",
+    CAST(SUM(b."teachers_upper.private") AS NUMERIC) AS "teachers_upper.private",
+    CAST(SUM(b."teachers_female.public") AS NUMERIC) AS "teachers_female.public",
+    CAST(SUM(b."teachers_female.private") AS NUMERIC) AS "teachers_female.private",
+    CAST(SUM(b."teachers_ethnic.public") AS NUMERIC) AS "teachers_ethnic.public",
+    CAST(SUM(b."teachers_ethnic.private") AS NUMERIC) AS "teachers_ethnic.private",
+    CAST(SUM(b."teachers_qualified.public") AS NUMERIC) AS "teachers_qualified.public",
+    CAST(SUM(b."teachers_qualified.private") AS NUMERIC) AS "teachers_qualified.private"
+  FROM
+    "education.school_statistics.B02.by_reporter" AS b
+    JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit"
+    JOIN "regc_org_unit" AS u ON u."code" = c."ancestor"
+  GROUP BY
+    b."frequency", b."period", b."edition", c."ancestor", u."level"
+)
 SELECT
   a."frequency",
   a."period",
@@ -359,69 +427,7 @@ SELECT
   (regc_div(a."teachers_qualified.public", a."teachers.public") * CAST(100 AS NUMERIC)) AS "qualified_share.public",
   (regc_div(a."teachers_qualified.private", a."teachers.private") * CAST(100 AS NUMERIC)) AS "qualified_share.private"
 FROM
-  (
-    SELECT
-      b."frequency" AS "frequency",
-      b."period" AS "period",
-      b."edition" AS "edition",
-      c."ancestor" AS "unit",
-      u."level" AS "level",
-      COUNT(*) AS "reporters",
-      CAST(SUM(b."schools.public") AS NUMERIC) AS "schools.public",
-      CAST(SUM(b."schools.private") AS NUMERIC) AS "schools.private",
-      CAST(SUM(b."schools_primary.public") AS NUMERIC) AS "schools_primary.public",
-      CAST(SUM(b."schools_primary.private") AS NUMERIC) AS "schools_primary.private",
-      CAST(SUM(b."schools_lower.public") AS NUMERIC) AS "schools_lower.public",
-      CAST(SUM(b."schools_lower.private") AS NUMERIC) AS "schools_lower.private",
-      CAST(SUM(b."schools_upper.public") AS NUMERIC) AS "schools_upper.public",
-      CAST(SUM(b."schools_upper.private") AS NUMERIC) AS "schools_upper.private",
-      CAST(SUM(b."schools_multi.public") AS NUMERIC) AS "schools_multi.public",
-      CAST(SUM(b."schools_multi.private") AS NUMERIC) AS "schools_multi.private",
-      CAST(SUM(b."classes.public") AS NUMERIC) AS "classes.public",
-      CAST(SUM(b."classes.private") AS NUMERIC) AS "classes.private",
-      CAST(SUM(b."classes_primary.public") AS NUMERIC) AS "classes_primary.public",
-      CAST(SUM(b."classes_primary.private") AS NUMERIC) AS "classes_primary.private",
-      CAST(SUM(b."classes_lower.public") AS NUMERIC) AS "classes_lower.public",
-      CAST(SUM(b."classes_lower.private") AS NUMERIC) AS "classes_lower.private",
-      CAST(SUM(b."classes_upper.public") AS NUMERIC) AS "classes_upper.public",
-      CAST(SUM(b."classes_upper.private") AS NUMERIC) AS "classes_upper.private",
-      CAST(SUM(b."pupils.public") AS NUMERIC) AS "pupils.public",
-      CAST(SUM(b."pupils.private") AS NUMERIC) AS "pupils.private",
-      CAST(SUM(b."pupils_primary.public") AS NUMERIC) AS "pupils_primary.public",
-      CAST(SUM(b."pupils_primary.private") AS NUMERIC) AS "pupils_primary.private",
-      CAST(SUM(b."grade1_pupils.public") AS NUMERIC) AS "grade1_pupils.public",
-      CAST(SUM(b."grade1_pupils.private") AS NUMERIC) AS "grade1_pupils.private",
-      CAST(SUM(b."pupils_lower.public") AS NUMERIC) AS "pupils_lower.public",
-      CAST(SUM(b."pupils_lower.private") AS NUMERIC) AS "pupils_lower.private",
-      CAST(SUM(b."pupils_upper.public") AS NUMERIC) AS "pupils_upper.public",
-      CAST(SUM(b."pupils_upper.private") AS NUMERIC) AS "pupils_upper.private",
-      CAST(SUM(b."pupils_female.public") AS NUMERIC) AS "pupils_female.public",
-      CAST(SUM(b."pupils_female.private") AS NUMERIC) AS "pupils_female.private",
-      CAST(SUM(b."pupils_ethnic.public") AS NUMERIC) AS "pupils_ethnic.public",
-      CAST(SUM(b."pupils_ethnic.private") AS NUMERIC) AS "pupils_ethnic.private",
-      CAST(SUM(b."pupils_disabled.public") AS NUMERIC) AS "pupils_disabled.public",
-      CAST(SUM(b."pupils_disabled.private") AS NUMERIC) AS "pupils_disabled.private",
-      CAST(SUM(b."teachers.public") AS NUMERIC) AS "teachers.public",
-      CAST(SUM(b."teachers.private") AS NUMERIC) AS "teachers.private",
-      CAST(SUM(b."teachers_primary.public") AS NUMERIC) AS "teachers_primary.public",
-      CAST(SUM(b."teachers_primary.private") AS NUMERIC) AS "teachers_primary.private",
-      CAST(SUM(b."teachers_lower.public") AS NUMERIC) AS "teachers_lower.public",
-      CAST(SUM(b."teachers_lower.private") AS NUMERIC) AS "teachers_lower.private",
-      CAST(SUM(b."teachers_upper.public") AS NUMERIC) AS "teachers_upper.public",
-      CAST(SUM(b."teachers_upper.private") AS NUMERIC) AS "teachers_upper.private",
-      CAST(SUM(b."teachers_female.public") AS NUMERIC) AS "teachers_female.public",
-      CAST(SUM(b."teachers_female.private") AS NUMERIC) AS "teachers_female.private",
-      CAST(SUM(b."teachers_ethnic.public") AS NUMERIC) AS "teachers_ethnic.public",
-      CAST(SUM(b."teachers_ethnic.private") AS NUMERIC) AS "teachers_ethnic.private",
-      CAST(SUM(b."teachers_qualified.public") AS NUMERIC) AS "teachers_qualified.public",
-      CAST(SUM(b."teachers_qualified.private") AS NUMERIC) AS "teachers_qualified.private"
-    FROM
-      "education.school_statistics.B02.by_reporter" AS b
-      JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit"
-      JOIN "regc_org_unit" AS u ON u."code" = c."ancestor"
-    GROUP BY
-      b."frequency", b."period", b."edition", c."ancestor", u."level"
-  ) AS a;
+  a;
 
 -- Expected, received and on-time reports per unit, flow level and period.
 CREATE VIEW "education.school_statistics.completeness" AS

@@ -6,9 +6,13 @@ DROP VIEW IF EXISTS "education.school_statistics.completeness";
 
 DROP VIEW IF EXISTS "education.school_statistics.B01.rollup";
 
+DROP VIEW IF EXISTS "education.school_statistics.B01.ytd";
+
 DROP VIEW IF EXISTS "education.school_statistics.B01.by_reporter";
 
 DROP VIEW IF EXISTS "education.school_statistics.B02.rollup";
+
+DROP VIEW IF EXISTS "education.school_statistics.B02.ytd";
 
 DROP VIEW IF EXISTS "education.school_statistics.B02.by_reporter";
 
@@ -65,6 +69,59 @@ GROUP BY
   m."frequency", m."rollup", m."edition", t1."unit";
 
 CREATE VIEW "education.school_statistics.B01.rollup" AS
+WITH a AS (
+  SELECT
+    b."frequency" AS "frequency",
+    b."period" AS "period",
+    b."edition" AS "edition",
+    c."ancestor" AS "unit",
+    u."level" AS "level",
+    COUNT(*) AS "reporters",
+    regc_dec(SUM(b."schools.public"), 0) AS "schools.public",
+    regc_dec(SUM(b."schools.private"), 0) AS "schools.private",
+    regc_dec(SUM(b."nursery_schools.public"), 0) AS "nursery_schools.public",
+    regc_dec(SUM(b."nursery_schools.private"), 0) AS "nursery_schools.private",
+    regc_dec(SUM(b."kindergartens.public"), 0) AS "kindergartens.public",
+    regc_dec(SUM(b."kindergartens.private"), 0) AS "kindergartens.private",
+    regc_dec(SUM(b."preschools.public"), 0) AS "preschools.public",
+    regc_dec(SUM(b."preschools.private"), 0) AS "preschools.private",
+    regc_dec(SUM(b."classes.public"), 0) AS "classes.public",
+    regc_dec(SUM(b."classes.private"), 0) AS "classes.private",
+    regc_dec(SUM(b."nursery_groups.public"), 0) AS "nursery_groups.public",
+    regc_dec(SUM(b."nursery_groups.private"), 0) AS "nursery_groups.private",
+    regc_dec(SUM(b."kg_classes.public"), 0) AS "kg_classes.public",
+    regc_dec(SUM(b."kg_classes.private"), 0) AS "kg_classes.private",
+    regc_dec(SUM(b."kg5_classes.public"), 0) AS "kg5_classes.public",
+    regc_dec(SUM(b."kg5_classes.private"), 0) AS "kg5_classes.private",
+    regc_dec(SUM(b."children.public"), 0) AS "children.public",
+    regc_dec(SUM(b."children.private"), 0) AS "children.private",
+    regc_dec(SUM(b."nursery_children.public"), 0) AS "nursery_children.public",
+    regc_dec(SUM(b."nursery_children.private"), 0) AS "nursery_children.private",
+    regc_dec(SUM(b."kg_children.public"), 0) AS "kg_children.public",
+    regc_dec(SUM(b."kg_children.private"), 0) AS "kg_children.private",
+    regc_dec(SUM(b."kg5_children.public"), 0) AS "kg5_children.public",
+    regc_dec(SUM(b."kg5_children.private"), 0) AS "kg5_children.private",
+    regc_dec(SUM(b."children_female.public"), 0) AS "children_female.public",
+    regc_dec(SUM(b."children_female.private"), 0) AS "children_female.private",
+    regc_dec(SUM(b."children_ethnic.public"), 0) AS "children_ethnic.public",
+    regc_dec(SUM(b."children_ethnic.private"), 0) AS "children_ethnic.private",
+    regc_dec(SUM(b."children_disabled.public"), 0) AS "children_disabled.public",
+    regc_dec(SUM(b."children_disabled.private"), 0) AS "children_disabled.private",
+    regc_dec(SUM(b."teachers.public"), 0) AS "teachers.public",
+    regc_dec(SUM(b."teachers.private"), 0) AS "teachers.private",
+    regc_dec(SUM(b."teachers_female.public"), 0) AS "teachers_female.public",
+    regc_dec(SUM(b."teachers_female.private"), 0) AS "teachers_female.private",
+    regc_dec(SUM(b."teachers_ethnic.public"), 0) AS "teachers_ethnic.public",
+    regc_dec(SUM(b."teachers_ethnic.private"), 0) AS "teachers_ethnic.private",
+    regc_dec(SUM(b."teachers_qualified.public"), 0) AS "teachers_qualified.public",
+    regc_dec(SUM(b."teachers_qualified.private"), 0) AS "teachers_qualified.private"
+  FROM
+    "education.school_statistics.B01.by_reporter" AS b
+    JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit"
+    JOIN "regc_org_unit" AS u ON u."code" = c."ancestor"
+  GROUP BY
+    b."frequency", b."period", b."edition", c."ancestor", u."level"
+)
 SELECT
   a."frequency",
   a."period",
@@ -142,59 +199,7 @@ SELECT
   regc_mul(regc_div(a."teachers_qualified.public", a."teachers.public"), '100') AS "qualified_share.public",
   regc_mul(regc_div(a."teachers_qualified.private", a."teachers.private"), '100') AS "qualified_share.private"
 FROM
-  (
-    SELECT
-      b."frequency" AS "frequency",
-      b."period" AS "period",
-      b."edition" AS "edition",
-      c."ancestor" AS "unit",
-      u."level" AS "level",
-      COUNT(*) AS "reporters",
-      regc_dec(SUM(b."schools.public"), 0) AS "schools.public",
-      regc_dec(SUM(b."schools.private"), 0) AS "schools.private",
-      regc_dec(SUM(b."nursery_schools.public"), 0) AS "nursery_schools.public",
-      regc_dec(SUM(b."nursery_schools.private"), 0) AS "nursery_schools.private",
-      regc_dec(SUM(b."kindergartens.public"), 0) AS "kindergartens.public",
-      regc_dec(SUM(b."kindergartens.private"), 0) AS "kindergartens.private",
-      regc_dec(SUM(b."preschools.public"), 0) AS "preschools.public",
-      regc_dec(SUM(b."preschools.private"), 0) AS "preschools.private",
-      regc_dec(SUM(b."classes.public"), 0) AS "classes.public",
-      regc_dec(SUM(b."classes.private"), 0) AS "classes.private",
-      regc_dec(SUM(b."nursery_groups.public"), 0) AS "nursery_groups.public",
-      regc_dec(SUM(b."nursery_groups.private"), 0) AS "nursery_groups.private",
-      regc_dec(SUM(b."kg_classes.public"), 0) AS "kg_classes.public",
-      regc_dec(SUM(b."kg_classes.private"), 0) AS "kg_classes.private",
-      regc_dec(SUM(b."kg5_classes.public"), 0) AS "kg5_classes.public",
-      regc_dec(SUM(b."kg5_classes.private"), 0) AS "kg5_classes.private",
-      regc_dec(SUM(b."children.public"), 0) AS "children.public",
-      regc_dec(SUM(b."children.private"), 0) AS "children.private",
-      regc_dec(SUM(b."nursery_children.public"), 0) AS "nursery_children.public",
-      regc_dec(SUM(b."nursery_children.private"), 0) AS "nursery_children.private",
-      regc_dec(SUM(b."kg_children.public"), 0) AS "kg_children.public",
-      regc_dec(SUM(b."kg_children.private"), 0) AS "kg_children.private",
-      regc_dec(SUM(b."kg5_children.public"), 0) AS "kg5_children.public",
-      regc_dec(SUM(b."kg5_children.private"), 0) AS "kg5_children.private",
-      regc_dec(SUM(b."children_female.public"), 0) AS "children_female.public",
-      regc_dec(SUM(b."children_female.private"), 0) AS "children_female.private",
-      regc_dec(SUM(b."children_ethnic.public"), 0) AS "children_ethnic.public",
-      regc_dec(SUM(b."children_ethnic.private"), 0) AS "children_ethnic.private",
-      regc_dec(SUM(b."children_disabled.public"), 0) AS "children_disabled.public",
-      regc_dec(SUM(b."children_disabled.private"), 0) AS "children_disabled.private",
-      regc_dec(SUM(b."teachers.public"), 0) AS "teachers.public",
-      regc_dec(SUM(b."teachers.private"), 0) AS "teachers.private",
-      regc_dec(SUM(b."teachers_female.public"), 0) AS "teachers_female.public",
-      regc_dec(SUM(b."teachers_female.private"), 0) AS "teachers_female.private",
-      regc_dec(SUM(b."teachers_ethnic.public"), 0) AS "teachers_ethnic.public",
-      regc_dec(SUM(b."teachers_ethnic.private"), 0) AS "teachers_ethnic.private",
-      regc_dec(SUM(b."teachers_qualified.public"), 0) AS "teachers_qualified.public",
-      regc_dec(SUM(b."teachers_qualified.private"), 0) AS "teachers_qualified.private"
-    FROM
-      "education.school_statistics.B01.by_reporter" AS b
-      JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit"
-      JOIN "regc_org_unit" AS u ON u."code" = c."ancestor"
-    GROUP BY
-      b."frequency", b."period", b."edition", c."ancestor", u."level"
-  ) AS a;
+  a;
 
 -- Form B02: each reporter's values over every roll-up period, then every unit's.
 CREATE VIEW "education.school_statistics.B02.by_reporter" AS
@@ -259,6 +264,69 @@ GROUP BY
   m."frequency", m."rollup", m."edition", t1."unit";
 
 CREATE VIEW "education.school_statistics.B02.rollup" AS
+WITH a AS (
+  SELECT
+    b."frequency" AS "frequency",
+    b."period" AS "period",
+    b."edition" AS "edition",
+    c."ancestor" AS "unit",
+    u."level" AS "level",
+    COUNT(*) AS "reporters",
+    regc_dec(SUM(b."schools.public"), 0) AS "schools.public",
+    regc_dec(SUM(b."schools.private"), 0) AS "schools.private",
+    regc_dec(SUM(b."schools_primary.public"), 0) AS "schools_primary.public",
+    regc_dec(SUM(b."schools_primary.private"), 0) AS "schools_primary.private",
+    regc_dec(SUM(b."schools_lower.public"), 0) AS "schools_lower.public",
+    regc_dec(SUM(b."schools_lower.private"), 0) AS "schools_lower.private",
+    regc_dec(SUM(b."schools_upper.public"), 0) AS "schools_upper.public",
+    regc_dec(SUM(b."schools_upper.private"), 0) AS "schools_upper.private",
+    regc_dec(SUM(b."schools_multi.public"), 0) AS "schools_multi.public",
+    regc_dec(SUM(b."schools_multi.private"), 0) AS "schools_multi.private",
+    regc_dec(SUM(b."classes.public"), 0) AS "classes.public",
+    regc_dec(SUM(b."classes.private"), 0) AS "classes.private",
+    regc_dec(SUM(b."classes_primary.public"), 0) AS "classes_primary.public",
+    regc_dec(SUM(b."classes_primary.private"), 0) AS "classes_primary.private",
+    regc_dec(SUM(b."classes_lower.public"), 0) AS "classes_lower.public",
+    regc_dec(SUM(b."classes_lower.private"), 0) AS "classes_lower.private",
+    regc_dec(SUM(b."classes_upper.public"), 0) AS "classes_upper.public",
+    regc_dec(SUM(b."classes_upper.private"), 0) AS "classes_upper.private",
+    regc_dec(SUM(b."pupils.public"), 0) AS "pupils.public",
+    regc_dec(SUM(b."pupils.private"), 0) AS "pupils.private",
+    regc_dec(SUM(b."pupils_primary.public"), 0) AS "pupils_primary.public",
+    regc_dec(SUM(b."pupils_primary.private"), 0) AS "pupils_primary.private",
+    regc_dec(SUM(b."grade1_pupils.public"), 0) AS "grade1_pupils.public",
+    regc_dec(SUM(b."grade1_pupils.private"), 0) AS "grade1_pupils.private",
+    regc_dec(SUM(b."pupils_lower.public"), 0) AS "pupils_lower.public",
+    regc_dec(SUM(b."pupils_lower.private"), 0) AS "pupils_lower.private",
+    regc_dec(SUM(b."pupils_upper.public"), 0) AS "pupils_upper.public",
+    regc_dec(SUM(b."pupils_upper.private"), 0) AS "pupils_upper.private",
+    regc_dec(SUM(b."pupils_female.public"), 0) AS "pupils_female.public",
+    regc_dec(SUM(b."pupils_female.private"), 0) AS "pupils_female.private",
+    regc_dec(SUM(b."pupils_ethnic.public"), 0) AS "pupils_ethnic.public",
+    regc_dec(SUM(b."pupils_ethnic.private"), 0) AS "pupils_ethnic.private",
+    regc_dec(SUM(b."pupils_disabled.public"), 0) AS "pupils_disabled.public",
+    regc_dec(SUM(b."pupils_disabled.private"), 0) AS "pupils_disabled.private",
+    regc_dec(SUM(b."teachers.public"), 0) AS "teachers.public",
+    regc_dec(SUM(b."teachers.private"), 0) AS "teachers.private",
+    regc_dec(SUM(b."teachers_primary.public"), 0) AS "teachers_primary.public",
+    regc_dec(SUM(b."teachers_primary.private"), 0) AS "teachers_primary.private",
+    regc_dec(SUM(b."teachers_lower.public"), 0) AS "teachers_lower.public",
+    regc_dec(SUM(b."teachers_lower.private"), 0) AS "teachers_lower.private",
+    regc_dec(SUM(b."teachers_upper.public"), 0) AS "teachers_upper.public",
+    regc_dec(SUM(b."teachers_upper.private"), 0) AS "teachers_upper.private",
+    regc_dec(SUM(b."teachers_female.public"), 0) AS "teachers_female.public",
+    regc_dec(SUM(b."teachers_female.private"), 0) AS "teachers_female.private",
+    regc_dec(SUM(b."teachers_ethnic.public"), 0) AS "teachers_ethnic.public",
+    regc_dec(SUM(b."teachers_ethnic.private"), 0) AS "teachers_ethnic.private",
+    regc_dec(SUM(b."teachers_qualified.public"), 0) AS "teachers_qualified.public",
+    regc_dec(SUM(b."teachers_qualified.private"), 0) AS "teachers_qualified.private"
+  FROM
+    "education.school_statistics.B02.by_reporter" AS b
+    JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit"
+    JOIN "regc_org_unit" AS u ON u."code" = c."ancestor"
+  GROUP BY
+    b."frequency", b."period", b."edition", c."ancestor", u."level"
+)
 SELECT
   a."frequency",
   a."period",
@@ -360,69 +428,7 @@ SELECT
   regc_mul(regc_div(a."teachers_qualified.public", a."teachers.public"), '100') AS "qualified_share.public",
   regc_mul(regc_div(a."teachers_qualified.private", a."teachers.private"), '100') AS "qualified_share.private"
 FROM
-  (
-    SELECT
-      b."frequency" AS "frequency",
-      b."period" AS "period",
-      b."edition" AS "edition",
-      c."ancestor" AS "unit",
-      u."level" AS "level",
-      COUNT(*) AS "reporters",
-      regc_dec(SUM(b."schools.public"), 0) AS "schools.public",
-      regc_dec(SUM(b."schools.private"), 0) AS "schools.private",
-      regc_dec(SUM(b."schools_primary.public"), 0) AS "schools_primary.public",
-      regc_dec(SUM(b."schools_primary.private"), 0) AS "schools_primary.private",
-      regc_dec(SUM(b."schools_lower.public"), 0) AS "schools_lower.public",
-      regc_dec(SUM(b."schools_lower.private"), 0) AS "schools_lower.private",
-      regc_dec(SUM(b."schools_upper.public"), 0) AS "schools_upper.public",
-      regc_dec(SUM(b."schools_upper.private"), 0) AS "schools_upper.private",
-      regc_dec(SUM(b."schools_multi.public"), 0) AS "schools_multi.public",
-      regc_dec(SUM(b."schools_multi.private"), 0) AS "schools_multi.private",
-      regc_dec(SUM(b."classes.public"), 0) AS "classes.public",
-      regc_dec(SUM(b."classes.private"), 0) AS "classes.private",
-      regc_dec(SUM(b."classes_primary.public"), 0) AS "classes_primary.public",
-      regc_dec(SUM(b."classes_primary.private"), 0) AS "classes_primary.private",
-      regc_dec(SUM(b."classes_lower.public"), 0) AS "classes_lower.public",
-      regc_dec(SUM(b."classes_lower.private"), 0) AS "classes_lower.private",
-      regc_dec(SUM(b."classes_upper.public"), 0) AS "classes_upper.public",
-      regc_dec(SUM(b."classes_upper.private"), 0) AS "classes_upper.private",
-      regc_dec(SUM(b."pupils.public"), 0) AS "pupils.public",
-      regc_dec(SUM(b."pupils.private"), 0) AS "pupils.private",
-      regc_dec(SUM(b."pupils_primary.public"), 0) AS "pupils_primary.public",
-      regc_dec(SUM(b."pupils_primary.private"), 0) AS "pupils_primary.private",
-      regc_dec(SUM(b."grade1_pupils.public"), 0) AS "grade1_pupils.public",
-      regc_dec(SUM(b."grade1_pupils.private"), 0) AS "grade1_pupils.private",
-      regc_dec(SUM(b."pupils_lower.public"), 0) AS "pupils_lower.public",
-      regc_dec(SUM(b."pupils_lower.private"), 0) AS "pupils_lower.private",
-      regc_dec(SUM(b."pupils_upper.public"), 0) AS "pupils_upper.public",
-      regc_dec(SUM(b."pupils_upper.private"), 0) AS "pupils_upper.private",
-      regc_dec(SUM(b."pupils_female.public"), 0) AS "pupils_female.public",
-      regc_dec(SUM(b."pupils_female.private"), 0) AS "pupils_female.private",
-      regc_dec(SUM(b."pupils_ethnic.public"), 0) AS "pupils_ethnic.public",
-      regc_dec(SUM(b."pupils_ethnic.private"), 0) AS "pupils_ethnic.private",
-      regc_dec(SUM(b."pupils_disabled.public"), 0) AS "pupils_disabled.public",
-      regc_dec(SUM(b."pupils_disabled.private"), 0) AS "pupils_disabled.private",
-      regc_dec(SUM(b."teachers.public"), 0) AS "teachers.public",
-      regc_dec(SUM(b."teachers.private"), 0) AS "teachers.private",
-      regc_dec(SUM(b."teachers_primary.public"), 0) AS "teachers_primary.public",
-      regc_dec(SUM(b."teachers_primary.private"), 0) AS "teachers_primary.private",
-      regc_dec(SUM(b."teachers_lower.public"), 0) AS "teachers_lower.public",
-      regc_dec(SUM(b."teachers_lower.private"), 0) AS "teachers_lower.private",
-      regc_dec(SUM(b."teachers_upper.public"), 0) AS "teachers_upper.public",
-      regc_dec(SUM(b."teachers_upper.private"), 0) AS "teachers_upper.private",
-      regc_dec(SUM(b."teachers_female.public"), 0) AS "teachers_female.public",
-      regc_dec(SUM(b."teachers_female.private"), 0) AS "teachers_female.private",
-      regc_dec(SUM(b."teachers_ethnic.public"), 0) AS "teachers_ethnic.public",
-      regc_dec(SUM(b."teachers_ethnic.private"), 0) AS "teachers_ethnic.private",
-      regc_dec(SUM(b."teachers_qualified.public"), 0) AS "teachers_qualified.public",
-      regc_dec(SUM(b."teachers_qualified.private"), 0) AS "teachers_qualified.private"
-    FROM
-      "education.school_statistics.B02.by_reporter" AS b
-      JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit"
-      JOIN "regc_org_unit" AS u ON u."code" = c."ancestor"
-    GROUP BY
-      b."frequency", b."period", b."edition", c."ancestor", u."level"
-  ) AS a;
+  a;
 
 -- Expected, received and on-time reports per unit, flow level and period.
 CREATE VIEW "education.school_statistics.completeness" AS

@@ -5,9 +5,13 @@ DROP VIEW IF EXISTS "education.school_year_results.completeness";
 
 DROP VIEW IF EXISTS "education.school_year_results.B01.rollup";
 
+DROP VIEW IF EXISTS "education.school_year_results.B01.ytd";
+
 DROP VIEW IF EXISTS "education.school_year_results.B01.by_reporter";
 
 DROP VIEW IF EXISTS "education.school_year_results.B02.rollup";
+
+DROP VIEW IF EXISTS "education.school_year_results.B02.ytd";
 
 DROP VIEW IF EXISTS "education.school_year_results.B02.by_reporter";
 
@@ -50,6 +54,45 @@ GROUP BY
   m."frequency", m."rollup", m."edition", t1."unit";
 
 CREATE VIEW "education.school_year_results.B01.rollup" AS
+WITH a AS (
+  SELECT
+    b."frequency" AS "frequency",
+    b."period" AS "period",
+    b."edition" AS "edition",
+    c."ancestor" AS "unit",
+    u."level" AS "level",
+    COUNT(*) AS "reporters",
+    CAST(SUM(b."pupils_start.public") AS NUMERIC) AS "pupils_start.public",
+    CAST(SUM(b."pupils_start.private") AS NUMERIC) AS "pupils_start.private",
+    CAST(SUM(b."pupils_end.public") AS NUMERIC) AS "pupils_end.public",
+    CAST(SUM(b."pupils_end.private") AS NUMERIC) AS "pupils_end.private",
+    CAST(SUM(b."excellent.public") AS NUMERIC) AS "excellent.public",
+    CAST(SUM(b."excellent.private") AS NUMERIC) AS "excellent.private",
+    CAST(SUM(b."good.public") AS NUMERIC) AS "good.public",
+    CAST(SUM(b."good.private") AS NUMERIC) AS "good.private",
+    CAST(SUM(b."completed.public") AS NUMERIC) AS "completed.public",
+    CAST(SUM(b."completed.private") AS NUMERIC) AS "completed.private",
+    CAST(SUM(b."not_completed.public") AS NUMERIC) AS "not_completed.public",
+    CAST(SUM(b."not_completed.private") AS NUMERIC) AS "not_completed.private",
+    CAST(SUM(b."end_female.public") AS NUMERIC) AS "end_female.public",
+    CAST(SUM(b."end_female.private") AS NUMERIC) AS "end_female.private",
+    CAST(SUM(b."end_ethnic.public") AS NUMERIC) AS "end_ethnic.public",
+    CAST(SUM(b."end_ethnic.private") AS NUMERIC) AS "end_ethnic.private",
+    CAST(SUM(b."grade5.public") AS NUMERIC) AS "grade5.public",
+    CAST(SUM(b."grade5.private") AS NUMERIC) AS "grade5.private",
+    CAST(SUM(b."primary_completed.public") AS NUMERIC) AS "primary_completed.public",
+    CAST(SUM(b."primary_completed.private") AS NUMERIC) AS "primary_completed.private",
+    CAST(SUM(b."repeaters.public") AS NUMERIC) AS "repeaters.public",
+    CAST(SUM(b."repeaters.private") AS NUMERIC) AS "repeaters.private",
+    CAST(SUM(b."dropouts.public") AS NUMERIC) AS "dropouts.public",
+    CAST(SUM(b."dropouts.private") AS NUMERIC) AS "dropouts.private"
+  FROM
+    "education.school_year_results.B01.by_reporter" AS b
+    JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit"
+    JOIN "regc_org_unit" AS u ON u."code" = c."ancestor"
+  GROUP BY
+    b."frequency", b."period", b."edition", c."ancestor", u."level"
+)
 SELECT
   a."frequency",
   a."period",
@@ -100,45 +143,7 @@ SELECT
   (regc_div(a."primary_completed.public", a."grade5.public") * CAST(100 AS NUMERIC)) AS "completion_rate.public",
   (regc_div(a."primary_completed.private", a."grade5.private") * CAST(100 AS NUMERIC)) AS "completion_rate.private"
 FROM
-  (
-    SELECT
-      b."frequency" AS "frequency",
-      b."period" AS "period",
-      b."edition" AS "edition",
-      c."ancestor" AS "unit",
-      u."level" AS "level",
-      COUNT(*) AS "reporters",
-      CAST(SUM(b."pupils_start.public") AS NUMERIC) AS "pupils_start.public",
-      CAST(SUM(b."pupils_start.private") AS NUMERIC) AS "pupils_start.private",
-      CAST(SUM(b."pupils_end.public") AS NUMERIC) AS "pupils_end.public",
-      CAST(SUM(b."pupils_end.private") AS NUMERIC) AS "pupils_end.private",
-      CAST(SUM(b."excellent.public") AS NUMERIC) AS "excellent.public",
-      CAST(SUM(b."excellent.private") AS NUMERIC) AS "excellent.private",
-      CAST(SUM(b."good.public") AS NUMERIC) AS "good.public",
-      CAST(SUM(b."good.private") AS NUMERIC) AS "good.private",
-      CAST(SUM(b."completed.public") AS NUMERIC) AS "completed.public",
-      CAST(SUM(b."completed.private") AS NUMERIC) AS "completed.private",
-      CAST(SUM(b."not_completed.public") AS NUMERIC) AS "not_completed.public",
-      CAST(SUM(b."not_completed.private") AS NUMERIC) AS "not_completed.private",
-      CAST(SUM(b."end_female.public") AS NUMERIC) AS "end_female.public",
-      CAST(SUM(b."end_female.private") AS NUMERIC) AS "end_female.private",
-      CAST(SUM(b."end_ethnic.public") AS NUMERIC) AS "end_ethnic.public",
-      CAST(SUM(b."end_ethnic.private") AS NUMERIC) AS "end_ethnic.private",
-      CAST(SUM(b."grade5.public") AS NUMERIC) AS "grade5.public",
-      CAST(SUM(b."grade5.private") AS NUMERIC) AS "grade5.private",
-      CAST(SUM(b."primary_completed.public") AS NUMERIC) AS "primary_completed.public",
-      CAST(SUM(b."primary_completed.private") AS NUMERIC) AS "primary_completed.private",
-      CAST(SUM(b."repeaters.public") AS NUMERIC) AS "repeaters.public",
-      CAST(SUM(b."repeaters.private") AS NUMERIC) AS "repeaters.private",
-      CAST(SUM(b."dropouts.public") AS NUMERIC) AS "dropouts.public",
-      CAST(SUM(b."dropouts.private") AS NUMERIC) AS "dropouts.private"
-    FROM
-      "education.school_year_results.B01.by_reporter" AS b
-      JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit"
-      JOIN "regc_org_unit" AS u ON u."code" = c."ancestor"
-    GROUP BY
-      b."frequency", b."period", b."edition", c."ancestor", u."level"
-  ) AS a;
+  a;
 
 -- Form B02: each reporter's values over every roll-up period, then every unit's.
 CREATE VIEW "education.school_year_results.B02.by_reporter" AS
@@ -189,6 +194,55 @@ GROUP BY
   m."frequency", m."rollup", m."edition", t1."unit";
 
 CREATE VIEW "education.school_year_results.B02.rollup" AS
+WITH a AS (
+  SELECT
+    b."frequency" AS "frequency",
+    b."period" AS "period",
+    b."edition" AS "edition",
+    c."ancestor" AS "unit",
+    u."level" AS "level",
+    COUNT(*) AS "reporters",
+    CAST(SUM(b."pupils_start.lower") AS NUMERIC) AS "pupils_start.lower",
+    CAST(SUM(b."pupils_start.upper") AS NUMERIC) AS "pupils_start.upper",
+    CAST(SUM(b."assessed_learning.lower") AS NUMERIC) AS "assessed_learning.lower",
+    CAST(SUM(b."assessed_learning.upper") AS NUMERIC) AS "assessed_learning.upper",
+    CAST(SUM(b."learning_very_good.lower") AS NUMERIC) AS "learning_very_good.lower",
+    CAST(SUM(b."learning_very_good.upper") AS NUMERIC) AS "learning_very_good.upper",
+    CAST(SUM(b."learning_good.lower") AS NUMERIC) AS "learning_good.lower",
+    CAST(SUM(b."learning_good.upper") AS NUMERIC) AS "learning_good.upper",
+    CAST(SUM(b."learning_pass.lower") AS NUMERIC) AS "learning_pass.lower",
+    CAST(SUM(b."learning_pass.upper") AS NUMERIC) AS "learning_pass.upper",
+    CAST(SUM(b."learning_fail.lower") AS NUMERIC) AS "learning_fail.lower",
+    CAST(SUM(b."learning_fail.upper") AS NUMERIC) AS "learning_fail.upper",
+    CAST(SUM(b."end_female.lower") AS NUMERIC) AS "end_female.lower",
+    CAST(SUM(b."end_female.upper") AS NUMERIC) AS "end_female.upper",
+    CAST(SUM(b."end_ethnic.lower") AS NUMERIC) AS "end_ethnic.lower",
+    CAST(SUM(b."end_ethnic.upper") AS NUMERIC) AS "end_ethnic.upper",
+    CAST(SUM(b."assessed_training.lower") AS NUMERIC) AS "assessed_training.lower",
+    CAST(SUM(b."assessed_training.upper") AS NUMERIC) AS "assessed_training.upper",
+    CAST(SUM(b."training_very_good.lower") AS NUMERIC) AS "training_very_good.lower",
+    CAST(SUM(b."training_very_good.upper") AS NUMERIC) AS "training_very_good.upper",
+    CAST(SUM(b."training_good.lower") AS NUMERIC) AS "training_good.lower",
+    CAST(SUM(b."training_good.upper") AS NUMERIC) AS "training_good.upper",
+    CAST(SUM(b."training_pass.lower") AS NUMERIC) AS "training_pass.lower",
+    CAST(SUM(b."training_pass.upper") AS NUMERIC) AS "training_pass.upper",
+    CAST(SUM(b."training_fail.lower") AS NUMERIC) AS "training_fail.lower",
+    CAST(SUM(b."training_fail.upper") AS NUMERIC) AS "training_fail.upper",
+    CAST(SUM(b."repeaters.lower") AS NUMERIC) AS "repeaters.lower",
+    CAST(SUM(b."repeaters.upper") AS NUMERIC) AS "repeaters.upper",
+    CAST(SUM(b."dropouts.lower") AS NUMERIC) AS "dropouts.lower",
+    CAST(SUM(b."dropouts.upper") AS NUMERIC) AS "dropouts.upper",
+    CAST(SUM(b."candidates.lower") AS NUMERIC) AS "candidates.lower",
+    CAST(SUM(b."candidates.upper") AS NUMERIC) AS "candidates.upper",
+    CAST(SUM(b."graduates.lower") AS NUMERIC) AS "graduates.lower",
+    CAST(SUM(b."graduates.upper") AS NUMERIC) AS "graduates.upper"
+  FROM
+    "education.school_year_results.B02.by_reporter" AS b
+    JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit"
+    JOIN "regc_org_unit" AS u ON u."code" = c."ancestor"
+  GROUP BY
+    b."frequency", b."period", b."edition", c."ancestor", u."level"
+)
 SELECT
   a."frequency",
   a."period",
@@ -257,55 +311,7 @@ SELECT
   (regc_div(a."graduates.lower", a."candidates.lower") * CAST(100 AS NUMERIC)) AS "graduation_rate.lower",
   (regc_div(a."graduates.upper", a."candidates.upper") * CAST(100 AS NUMERIC)) AS "graduation_rate.upper"
 FROM
-  (
-    SELECT
-      b."frequency" AS "frequency",
-      b."period" AS "period",
-      b."edition" AS "edition",
-      c."ancestor" AS "unit",
-      u."level" AS "level",
-      COUNT(*) AS "reporters",
-      CAST(SUM(b."pupils_start.lower") AS NUMERIC) AS "pupils_start.lower",
-      CAST(SUM(b."pupils_start.upper") AS NUMERIC) AS "pupils_start.upper",
-      CAST(SUM(b."assessed_learning.lower") AS NUMERIC) AS "assessed_learning.lower",
-      CAST(SUM(b."assessed_learning.upper") AS NUMERIC) AS "assessed_learning.upper",
-      CAST(SUM(b."learning_very_good.lower") AS NUMERIC) AS "learning_very_good.lower",
-      CAST(SUM(b."learning_very_good.upper") AS NUMERIC) AS "learning_very_good.upper",
-      CAST(SUM(b."learning_good.lower") AS NUMERIC) AS "learning_good.lower",
-      CAST(SUM(b."learning_good.upper") AS NUMERIC) AS "learning_good.upper",
-      CAST(SUM(b."learning_pass.lower") AS NUMERIC) AS "learning_pass.lower",
-      CAST(SUM(b."learning_pass.upper") AS NUMERIC) AS "learning_pass.upper",
-      CAST(SUM(b."learning_fail.lower") AS NUMERIC) AS "learning_fail.lower",
-      CAST(SUM(b."learning_fail.upper") AS NUMERIC) AS "learning_fail.upper",
-      CAST(SUM(b."end_female.lower") AS NUMERIC) AS "end_female.lower",
-      CAST(SUM(b."end_female.upper") AS NUMERIC) AS "end_female.upper",
-      CAST(SUM(b."end_ethnic.lower") AS NUMERIC) AS "end_ethnic.lower",
-      CAST(SUM(b."end_ethnic.upper") AS NUMERIC) AS "end_ethnic.upper",
-      CAST(SUM(b."assessed_training.lower") AS NUMERIC) AS "assessed_training.lower",
-      CAST(SUM(b."assessed_training.upper") AS NUMERIC) AS "assessed_training.upper",
-      CAST(SUM(b."training_very_good.lower") AS NUMERIC) AS "training_very_good.lower",
-      CAST(SUM(b."training_very_good.upper") AS NUMERIC) AS "training_very_good.upper",
-      CAST(SUM(b."training_good.lower") AS NUMERIC) AS "training_good.lower",
-      CAST(SUM(b."training_good.upper") AS NUMERIC) AS "training_good.upper",
-      CAST(SUM(b."training_pass.lower") AS NUMERIC) AS "training_pass.lower",
-      CAST(SUM(b."training_pass.upper") AS NUMERIC) AS "training_pass.upper",
-      CAST(SUM(b."training_fail.lower") AS NUMERIC) AS "training_fail.lower",
-      CAST(SUM(b."training_fail.upper") AS NUMERIC) AS "training_fail.upper",
-      CAST(SUM(b."repeaters.lower") AS NUMERIC) AS "repeaters.lower",
-      CAST(SUM(b."repeaters.upper") AS NUMERIC) AS "repeaters.upper",
-      CAST(SUM(b."dropouts.lower") AS NUMERIC) AS "dropouts.lower",
-      CAST(SUM(b."dropouts.upper") AS NUMERIC) AS "dropouts.upper",
-      CAST(SUM(b."candidates.lower") AS NUMERIC) AS "candidates.lower",
-      CAST(SUM(b."candidates.upper") AS NUMERIC) AS "candidates.upper",
-      CAST(SUM(b."graduates.lower") AS NUMERIC) AS "graduates.lower",
-      CAST(SUM(b."graduates.upper") AS NUMERIC) AS "graduates.upper"
-    FROM
-      "education.school_year_results.B02.by_reporter" AS b
-      JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit"
-      JOIN "regc_org_unit" AS u ON u."code" = c."ancestor"
-    GROUP BY
-      b."frequency", b."period", b."edition", c."ancestor", u."level"
-  ) AS a;
+  a;
 
 -- Expected, received and on-time reports per unit, flow level and period.
 CREATE VIEW "education.school_year_results.completeness" AS

@@ -6,9 +6,13 @@ DROP VIEW IF EXISTS "education.school_year_results.completeness";
 
 DROP VIEW IF EXISTS "education.school_year_results.B01.rollup";
 
+DROP VIEW IF EXISTS "education.school_year_results.B01.ytd";
+
 DROP VIEW IF EXISTS "education.school_year_results.B01.by_reporter";
 
 DROP VIEW IF EXISTS "education.school_year_results.B02.rollup";
+
+DROP VIEW IF EXISTS "education.school_year_results.B02.ytd";
 
 DROP VIEW IF EXISTS "education.school_year_results.B02.by_reporter";
 
@@ -51,6 +55,45 @@ GROUP BY
   m."frequency", m."rollup", m."edition", t1."unit";
 
 CREATE VIEW "education.school_year_results.B01.rollup" AS
+WITH a AS (
+  SELECT
+    b."frequency" AS "frequency",
+    b."period" AS "period",
+    b."edition" AS "edition",
+    c."ancestor" AS "unit",
+    u."level" AS "level",
+    COUNT(*) AS "reporters",
+    regc_dec(SUM(b."pupils_start.public"), 0) AS "pupils_start.public",
+    regc_dec(SUM(b."pupils_start.private"), 0) AS "pupils_start.private",
+    regc_dec(SUM(b."pupils_end.public"), 0) AS "pupils_end.public",
+    regc_dec(SUM(b."pupils_end.private"), 0) AS "pupils_end.private",
+    regc_dec(SUM(b."excellent.public"), 0) AS "excellent.public",
+    regc_dec(SUM(b."excellent.private"), 0) AS "excellent.private",
+    regc_dec(SUM(b."good.public"), 0) AS "good.public",
+    regc_dec(SUM(b."good.private"), 0) AS "good.private",
+    regc_dec(SUM(b."completed.public"), 0) AS "completed.public",
+    regc_dec(SUM(b."completed.private"), 0) AS "completed.private",
+    regc_dec(SUM(b."not_completed.public"), 0) AS "not_completed.public",
+    regc_dec(SUM(b."not_completed.private"), 0) AS "not_completed.private",
+    regc_dec(SUM(b."end_female.public"), 0) AS "end_female.public",
+    regc_dec(SUM(b."end_female.private"), 0) AS "end_female.private",
+    regc_dec(SUM(b."end_ethnic.public"), 0) AS "end_ethnic.public",
+    regc_dec(SUM(b."end_ethnic.private"), 0) AS "end_ethnic.private",
+    regc_dec(SUM(b."grade5.public"), 0) AS "grade5.public",
+    regc_dec(SUM(b."grade5.private"), 0) AS "grade5.private",
+    regc_dec(SUM(b."primary_completed.public"), 0) AS "primary_completed.public",
+    regc_dec(SUM(b."primary_completed.private"), 0) AS "primary_completed.private",
+    regc_dec(SUM(b."repeaters.public"), 0) AS "repeaters.public",
+    regc_dec(SUM(b."repeaters.private"), 0) AS "repeaters.private",
+    regc_dec(SUM(b."dropouts.public"), 0) AS "dropouts.public",
+    regc_dec(SUM(b."dropouts.private"), 0) AS "dropouts.private"
+  FROM
+    "education.school_year_results.B01.by_reporter" AS b
+    JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit"
+    JOIN "regc_org_unit" AS u ON u."code" = c."ancestor"
+  GROUP BY
+    b."frequency", b."period", b."edition", c."ancestor", u."level"
+)
 SELECT
   a."frequency",
   a."period",
@@ -101,45 +144,7 @@ SELECT
   regc_mul(regc_div(a."primary_completed.public", a."grade5.public"), '100') AS "completion_rate.public",
   regc_mul(regc_div(a."primary_completed.private", a."grade5.private"), '100') AS "completion_rate.private"
 FROM
-  (
-    SELECT
-      b."frequency" AS "frequency",
-      b."period" AS "period",
-      b."edition" AS "edition",
-      c."ancestor" AS "unit",
-      u."level" AS "level",
-      COUNT(*) AS "reporters",
-      regc_dec(SUM(b."pupils_start.public"), 0) AS "pupils_start.public",
-      regc_dec(SUM(b."pupils_start.private"), 0) AS "pupils_start.private",
-      regc_dec(SUM(b."pupils_end.public"), 0) AS "pupils_end.public",
-      regc_dec(SUM(b."pupils_end.private"), 0) AS "pupils_end.private",
-      regc_dec(SUM(b."excellent.public"), 0) AS "excellent.public",
-      regc_dec(SUM(b."excellent.private"), 0) AS "excellent.private",
-      regc_dec(SUM(b."good.public"), 0) AS "good.public",
-      regc_dec(SUM(b."good.private"), 0) AS "good.private",
-      regc_dec(SUM(b."completed.public"), 0) AS "completed.public",
-      regc_dec(SUM(b."completed.private"), 0) AS "completed.private",
-      regc_dec(SUM(b."not_completed.public"), 0) AS "not_completed.public",
-      regc_dec(SUM(b."not_completed.private"), 0) AS "not_completed.private",
-      regc_dec(SUM(b."end_female.public"), 0) AS "end_female.public",
-      regc_dec(SUM(b."end_female.private"), 0) AS "end_female.private",
-      regc_dec(SUM(b."end_ethnic.public"), 0) AS "end_ethnic.public",
-      regc_dec(SUM(b."end_ethnic.private"), 0) AS "end_ethnic.private",
-      regc_dec(SUM(b."grade5.public"), 0) AS "grade5.public",
-      regc_dec(SUM(b."grade5.private"), 0) AS "grade5.private",
-      regc_dec(SUM(b."primary_completed.public"), 0) AS "primary_completed.public",
-      regc_dec(SUM(b."primary_completed.private"), 0) AS "primary_completed.private",
-      regc_dec(SUM(b."repeaters.public"), 0) AS "repeaters.public",
-      regc_dec(SUM(b."repeaters.private"), 0) AS "repeaters.private",
-      regc_dec(SUM(b."dropouts.public"), 0) AS "dropouts.public",
-      regc_dec(SUM(b."dropouts.private"), 0) AS "dropouts.private"
-    FROM
-      "education.school_year_results.B01.by_reporter" AS b
-      JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit"
-      JOIN "regc_org_unit" AS u ON u."code" = c."ancestor"
-    GROUP BY
-      b."frequency", b."period", b."edition", c."ancestor", u."level"
-  ) AS a;
+  a;
 
 -- Form B02: each reporter's values over every roll-up period, then every unit's.
 CREATE VIEW "education.school_year_results.B02.by_reporter" AS
@@ -190,6 +195,55 @@ GROUP BY
   m."frequency", m."rollup", m."edition", t1."unit";
 
 CREATE VIEW "education.school_year_results.B02.rollup" AS
+WITH a AS (
+  SELECT
+    b."frequency" AS "frequency",
+    b."period" AS "period",
+    b."edition" AS "edition",
+    c."ancestor" AS "unit",
+    u."level" AS "level",
+    COUNT(*) AS "reporters",
+    regc_dec(SUM(b."pupils_start.lower"), 0) AS "pupils_start.lower",
+    regc_dec(SUM(b."pupils_start.upper"), 0) AS "pupils_start.upper",
+    regc_dec(SUM(b."assessed_learning.lower"), 0) AS "assessed_learning.lower",
+    regc_dec(SUM(b."assessed_learning.upper"), 0) AS "assessed_learning.upper",
+    regc_dec(SUM(b."learning_very_good.lower"), 0) AS "learning_very_good.lower",
+    regc_dec(SUM(b."learning_very_good.upper"), 0) AS "learning_very_good.upper",
+    regc_dec(SUM(b."learning_good.lower"), 0) AS "learning_good.lower",
+    regc_dec(SUM(b."learning_good.upper"), 0) AS "learning_good.upper",
+    regc_dec(SUM(b."learning_pass.lower"), 0) AS "learning_pass.lower",
+    regc_dec(SUM(b."learning_pass.upper"), 0) AS "learning_pass.upper",
+    regc_dec(SUM(b."learning_fail.lower"), 0) AS "learning_fail.lower",
+    regc_dec(SUM(b."learning_fail.upper"), 0) AS "learning_fail.upper",
+    regc_dec(SUM(b."end_female.lower"), 0) AS "end_female.lower",
+    regc_dec(SUM(b."end_female.upper"), 0) AS "end_female.upper",
+    regc_dec(SUM(b."end_ethnic.lower"), 0) AS "end_ethnic.lower",
+    regc_dec(SUM(b."end_ethnic.upper"), 0) AS "end_ethnic.upper",
+    regc_dec(SUM(b."assessed_training.lower"), 0) AS "assessed_training.lower",
+    regc_dec(SUM(b."assessed_training.upper"), 0) AS "assessed_training.upper",
+    regc_dec(SUM(b."training_very_good.lower"), 0) AS "training_very_good.lower",
+    regc_dec(SUM(b."training_very_good.upper"), 0) AS "training_very_good.upper",
+    regc_dec(SUM(b."training_good.lower"), 0) AS "training_good.lower",
+    regc_dec(SUM(b."training_good.upper"), 0) AS "training_good.upper",
+    regc_dec(SUM(b."training_pass.lower"), 0) AS "training_pass.lower",
+    regc_dec(SUM(b."training_pass.upper"), 0) AS "training_pass.upper",
+    regc_dec(SUM(b."training_fail.lower"), 0) AS "training_fail.lower",
+    regc_dec(SUM(b."training_fail.upper"), 0) AS "training_fail.upper",
+    regc_dec(SUM(b."repeaters.lower"), 0) AS "repeaters.lower",
+    regc_dec(SUM(b."repeaters.upper"), 0) AS "repeaters.upper",
+    regc_dec(SUM(b."dropouts.lower"), 0) AS "dropouts.lower",
+    regc_dec(SUM(b."dropouts.upper"), 0) AS "dropouts.upper",
+    regc_dec(SUM(b."candidates.lower"), 0) AS "candidates.lower",
+    regc_dec(SUM(b."candidates.upper"), 0) AS "candidates.upper",
+    regc_dec(SUM(b."graduates.lower"), 0) AS "graduates.lower",
+    regc_dec(SUM(b."graduates.upper"), 0) AS "graduates.upper"
+  FROM
+    "education.school_year_results.B02.by_reporter" AS b
+    JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit"
+    JOIN "regc_org_unit" AS u ON u."code" = c."ancestor"
+  GROUP BY
+    b."frequency", b."period", b."edition", c."ancestor", u."level"
+)
 SELECT
   a."frequency",
   a."period",
@@ -258,55 +312,7 @@ SELECT
   regc_mul(regc_div(a."graduates.lower", a."candidates.lower"), '100') AS "graduation_rate.lower",
   regc_mul(regc_div(a."graduates.upper", a."candidates.upper"), '100') AS "graduation_rate.upper"
 FROM
-  (
-    SELECT
-      b."frequency" AS "frequency",
-      b."period" AS "period",
-      b."edition" AS "edition",
-      c."ancestor" AS "unit",
-      u."level" AS "level",
-      COUNT(*) AS "reporters",
-      regc_dec(SUM(b."pupils_start.lower"), 0) AS "pupils_start.lower",
-      regc_dec(SUM(b."pupils_start.upper"), 0) AS "pupils_start.upper",
-      regc_dec(SUM(b."assessed_learning.lower"), 0) AS "assessed_learning.lower",
-      regc_dec(SUM(b."assessed_learning.upper"), 0) AS "assessed_learning.upper",
-      regc_dec(SUM(b."learning_very_good.lower"), 0) AS "learning_very_good.lower",
-      regc_dec(SUM(b."learning_very_good.upper"), 0) AS "learning_very_good.upper",
-      regc_dec(SUM(b."learning_good.lower"), 0) AS "learning_good.lower",
-      regc_dec(SUM(b."learning_good.upper"), 0) AS "learning_good.upper",
-      regc_dec(SUM(b."learning_pass.lower"), 0) AS "learning_pass.lower",
-      regc_dec(SUM(b."learning_pass.upper"), 0) AS "learning_pass.upper",
-      regc_dec(SUM(b."learning_fail.lower"), 0) AS "learning_fail.lower",
-      regc_dec(SUM(b."learning_fail.upper"), 0) AS "learning_fail.upper",
-      regc_dec(SUM(b."end_female.lower"), 0) AS "end_female.lower",
-      regc_dec(SUM(b."end_female.upper"), 0) AS "end_female.upper",
-      regc_dec(SUM(b."end_ethnic.lower"), 0) AS "end_ethnic.lower",
-      regc_dec(SUM(b."end_ethnic.upper"), 0) AS "end_ethnic.upper",
-      regc_dec(SUM(b."assessed_training.lower"), 0) AS "assessed_training.lower",
-      regc_dec(SUM(b."assessed_training.upper"), 0) AS "assessed_training.upper",
-      regc_dec(SUM(b."training_very_good.lower"), 0) AS "training_very_good.lower",
-      regc_dec(SUM(b."training_very_good.upper"), 0) AS "training_very_good.upper",
-      regc_dec(SUM(b."training_good.lower"), 0) AS "training_good.lower",
-      regc_dec(SUM(b."training_good.upper"), 0) AS "training_good.upper",
-      regc_dec(SUM(b."training_pass.lower"), 0) AS "training_pass.lower",
-      regc_dec(SUM(b."training_pass.upper"), 0) AS "training_pass.upper",
-      regc_dec(SUM(b."training_fail.lower"), 0) AS "training_fail.lower",
-      regc_dec(SUM(b."training_fail.upper"), 0) AS "training_fail.upper",
-      regc_dec(SUM(b."repeaters.lower"), 0) AS "repeaters.lower",
-      regc_dec(SUM(b."repeaters.upper"), 0) AS "repeaters.upper",
-      regc_dec(SUM(b."dropouts.lower"), 0) AS "dropouts.lower",
-      regc_dec(SUM(b."dropouts.upper"), 0) AS "dropouts.upper",
-      regc_dec(SUM(b."candidates.lower"), 0) AS "candidates.lower",
-      regc_dec(SUM(b."candidates.upper"), 0) AS "candidates.upper",
-      regc_dec(SUM(b."graduates.lower"), 0) AS "graduates.lower",
-      regc_dec(SUM(b."graduates.upper"), 0) AS "graduates.upper"
-    FROM
-      "education.school_year_results.B02.by_reporter" AS b
-      JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit"
-      JOIN "regc_org_unit" AS u ON u."code" = c."ancestor"
-    GROUP BY
-      b."frequency", b."period", b."edition", c."ancestor", u."level"
-  ) AS a;
+  a;
 
 -- Expected, received and on-time reports per unit, flow level and period.
 CREATE VIEW "education.school_year_results.completeness" AS

@@ -5,9 +5,13 @@ DROP VIEW IF EXISTS "finance.state_budget.completeness";
 
 DROP VIEW IF EXISTS "finance.state_budget.B01.rollup";
 
+DROP VIEW IF EXISTS "finance.state_budget.B01.ytd";
+
 DROP VIEW IF EXISTS "finance.state_budget.B01.by_reporter";
 
 DROP VIEW IF EXISTS "finance.state_budget.B02.rollup";
+
+DROP VIEW IF EXISTS "finance.state_budget.B02.ytd";
 
 DROP VIEW IF EXISTS "finance.state_budget.B02.by_reporter";
 
@@ -39,7 +43,80 @@ FROM
 GROUP BY
   m."frequency", m."rollup", m."edition", t1."unit";
 
+-- The years to date its computed cells read, per unit.
+CREATE VIEW "finance.state_budget.B01.ytd" AS
+SELECT
+  b."frequency" AS "frequency",
+  b."period" AS "period",
+  b."edition" AS "edition",
+  c."ancestor" AS "unit",
+  CAST(SUM(b."ytd.sum.revenue.month") AS NUMERIC) AS "ytd.sum.revenue.month",
+  CAST(SUM(b."ytd.sum.domestic.month") AS NUMERIC) AS "ytd.sum.domestic.month",
+  CAST(SUM(b."ytd.sum.land_use.month") AS NUMERIC) AS "ytd.sum.land_use.month",
+  CAST(SUM(b."ytd.sum.lottery.month") AS NUMERIC) AS "ytd.sum.lottery.month",
+  CAST(SUM(b."ytd.sum.crude_oil.month") AS NUMERIC) AS "ytd.sum.crude_oil.month",
+  CAST(SUM(b."ytd.sum.import_export.month") AS NUMERIC) AS "ytd.sum.import_export.month",
+  CAST(SUM(b."ytd.sum.aid.month") AS NUMERIC) AS "ytd.sum.aid.month"
+FROM
+  (
+    SELECT
+      m."frequency" AS "frequency",
+      m."rollup" AS "period",
+      m."edition" AS "edition",
+      t1."unit" AS "unit",
+      COUNT(*) AS "reports",
+      SUM(t1."revenue.month") AS "ytd.sum.revenue.month",
+      SUM(t1."domestic.month") AS "ytd.sum.domestic.month",
+      SUM(t1."land_use.month") AS "ytd.sum.land_use.month",
+      SUM(t1."lottery.month") AS "ytd.sum.lottery.month",
+      SUM(t1."crude_oil.month") AS "ytd.sum.crude_oil.month",
+      SUM(t1."import_export.month") AS "ytd.sum.import_export.month",
+      SUM(t1."aid.month") AS "ytd.sum.aid.month"
+    FROM
+      "finance.state_budget.B01.current" AS t1
+      JOIN "regc_period_ytd" AS m ON m."regime" = 'finance.state_budget' AND m."period" = t1."period"
+    GROUP BY
+      m."frequency", m."rollup", m."edition", t1."unit"
+  ) AS b
+  JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit"
+GROUP BY
+  b."frequency", b."period", b."edition", c."ancestor";
+
 CREATE VIEW "finance.state_budget.B01.rollup" AS
+WITH a AS (
+  SELECT
+    b."frequency" AS "frequency",
+    b."period" AS "period",
+    b."edition" AS "edition",
+    c."ancestor" AS "unit",
+    u."level" AS "level",
+    COUNT(*) AS "reporters",
+    CAST(SUM(b."revenue.plan") AS NUMERIC) AS "revenue.plan",
+    CAST(SUM(b."revenue.month") AS NUMERIC) AS "revenue.month",
+    CAST(SUM(b."domestic.plan") AS NUMERIC) AS "domestic.plan",
+    CAST(SUM(b."domestic.month") AS NUMERIC) AS "domestic.month",
+    CAST(SUM(b."land_use.plan") AS NUMERIC) AS "land_use.plan",
+    CAST(SUM(b."land_use.month") AS NUMERIC) AS "land_use.month",
+    CAST(SUM(b."lottery.plan") AS NUMERIC) AS "lottery.plan",
+    CAST(SUM(b."lottery.month") AS NUMERIC) AS "lottery.month",
+    CAST(SUM(b."crude_oil.plan") AS NUMERIC) AS "crude_oil.plan",
+    CAST(SUM(b."crude_oil.month") AS NUMERIC) AS "crude_oil.month",
+    CAST(SUM(b."import_export.plan") AS NUMERIC) AS "import_export.plan",
+    CAST(SUM(b."import_export.month") AS NUMERIC) AS "import_export.month",
+    CAST(SUM(b."aid.plan") AS NUMERIC) AS "aid.plan",
+    CAST(SUM(b."aid.month") AS NUMERIC) AS "aid.month"
+  FROM
+    "finance.state_budget.B01.by_reporter" AS b
+    JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit"
+    JOIN "regc_org_unit" AS u ON u."code" = c."ancestor"
+  GROUP BY
+    b."frequency", b."period", b."edition", c."ancestor", u."level"
+), y AS (
+  SELECT
+    *
+  FROM
+    "finance.state_budget.B01.ytd"
+)
 SELECT
   a."frequency",
   a."period",
@@ -49,69 +126,46 @@ SELECT
   a."reporters",
   a."revenue.plan",
   a."revenue.month",
-  NULL AS "revenue.ytd",
-  (regc_div(NULL, a."revenue.plan") * CAST(100 AS NUMERIC)) AS "revenue.vs_plan",
-  (regc_div(NULL, NULL) * CAST(100 AS NUMERIC)) AS "revenue.vs_ly",
+  y0."ytd.sum.revenue.month" AS "revenue.ytd",
+  (regc_div(y0."ytd.sum.revenue.month", a."revenue.plan") * CAST(100 AS NUMERIC)) AS "revenue.vs_plan",
+  (regc_div(y0."ytd.sum.revenue.month", y2."ytd.sum.revenue.month") * CAST(100 AS NUMERIC)) AS "revenue.vs_ly",
   a."domestic.plan",
   a."domestic.month",
-  NULL AS "domestic.ytd",
-  (regc_div(NULL, a."domestic.plan") * CAST(100 AS NUMERIC)) AS "domestic.vs_plan",
-  (regc_div(NULL, NULL) * CAST(100 AS NUMERIC)) AS "domestic.vs_ly",
+  y0."ytd.sum.domestic.month" AS "domestic.ytd",
+  (regc_div(y0."ytd.sum.domestic.month", a."domestic.plan") * CAST(100 AS NUMERIC)) AS "domestic.vs_plan",
+  (regc_div(y0."ytd.sum.domestic.month", y2."ytd.sum.domestic.month") * CAST(100 AS NUMERIC)) AS "domestic.vs_ly",
   a."land_use.plan",
   a."land_use.month",
-  NULL AS "land_use.ytd",
-  (regc_div(NULL, a."land_use.plan") * CAST(100 AS NUMERIC)) AS "land_use.vs_plan",
-  (regc_div(NULL, NULL) * CAST(100 AS NUMERIC)) AS "land_use.vs_ly",
+  y0."ytd.sum.land_use.month" AS "land_use.ytd",
+  (regc_div(y0."ytd.sum.land_use.month", a."land_use.plan") * CAST(100 AS NUMERIC)) AS "land_use.vs_plan",
+  (regc_div(y0."ytd.sum.land_use.month", y2."ytd.sum.land_use.month") * CAST(100 AS NUMERIC)) AS "land_use.vs_ly",
   a."lottery.plan",
   a."lottery.month",
-  NULL AS "lottery.ytd",
-  (regc_div(NULL, a."lottery.plan") * CAST(100 AS NUMERIC)) AS "lottery.vs_plan",
-  (regc_div(NULL, NULL) * CAST(100 AS NUMERIC)) AS "lottery.vs_ly",
+  y0."ytd.sum.lottery.month" AS "lottery.ytd",
+  (regc_div(y0."ytd.sum.lottery.month", a."lottery.plan") * CAST(100 AS NUMERIC)) AS "lottery.vs_plan",
+  (regc_div(y0."ytd.sum.lottery.month", y2."ytd.sum.lottery.month") * CAST(100 AS NUMERIC)) AS "lottery.vs_ly",
   a."crude_oil.plan",
   a."crude_oil.month",
-  NULL AS "crude_oil.ytd",
-  (regc_div(NULL, a."crude_oil.plan") * CAST(100 AS NUMERIC)) AS "crude_oil.vs_plan",
-  (regc_div(NULL, NULL) * CAST(100 AS NUMERIC)) AS "crude_oil.vs_ly",
+  y0."ytd.sum.crude_oil.month" AS "crude_oil.ytd",
+  (regc_div(y0."ytd.sum.crude_oil.month", a."crude_oil.plan") * CAST(100 AS NUMERIC)) AS "crude_oil.vs_plan",
+  (regc_div(y0."ytd.sum.crude_oil.month", y2."ytd.sum.crude_oil.month") * CAST(100 AS NUMERIC)) AS "crude_oil.vs_ly",
   a."import_export.plan",
   a."import_export.month",
-  NULL AS "import_export.ytd",
-  (regc_div(NULL, a."import_export.plan") * CAST(100 AS NUMERIC)) AS "import_export.vs_plan",
-  (regc_div(NULL, NULL) * CAST(100 AS NUMERIC)) AS "import_export.vs_ly",
+  y0."ytd.sum.import_export.month" AS "import_export.ytd",
+  (regc_div(y0."ytd.sum.import_export.month", a."import_export.plan") * CAST(100 AS NUMERIC)) AS "import_export.vs_plan",
+  (regc_div(y0."ytd.sum.import_export.month", y2."ytd.sum.import_export.month") * CAST(100 AS NUMERIC)) AS "import_export.vs_ly",
   a."aid.plan",
   a."aid.month",
-  NULL AS "aid.ytd",
-  (regc_div(NULL, a."aid.plan") * CAST(100 AS NUMERIC)) AS "aid.vs_plan",
-  (regc_div(NULL, NULL) * CAST(100 AS NUMERIC)) AS "aid.vs_ly"
+  y0."ytd.sum.aid.month" AS "aid.ytd",
+  (regc_div(y0."ytd.sum.aid.month", a."aid.plan") * CAST(100 AS NUMERIC)) AS "aid.vs_plan",
+  (regc_div(y0."ytd.sum.aid.month", y2."ytd.sum.aid.month") * CAST(100 AS NUMERIC)) AS "aid.vs_ly"
 FROM
-  (
-    SELECT
-      b."frequency" AS "frequency",
-      b."period" AS "period",
-      b."edition" AS "edition",
-      c."ancestor" AS "unit",
-      u."level" AS "level",
-      COUNT(*) AS "reporters",
-      CAST(SUM(b."revenue.plan") AS NUMERIC) AS "revenue.plan",
-      CAST(SUM(b."revenue.month") AS NUMERIC) AS "revenue.month",
-      CAST(SUM(b."domestic.plan") AS NUMERIC) AS "domestic.plan",
-      CAST(SUM(b."domestic.month") AS NUMERIC) AS "domestic.month",
-      CAST(SUM(b."land_use.plan") AS NUMERIC) AS "land_use.plan",
-      CAST(SUM(b."land_use.month") AS NUMERIC) AS "land_use.month",
-      CAST(SUM(b."lottery.plan") AS NUMERIC) AS "lottery.plan",
-      CAST(SUM(b."lottery.month") AS NUMERIC) AS "lottery.month",
-      CAST(SUM(b."crude_oil.plan") AS NUMERIC) AS "crude_oil.plan",
-      CAST(SUM(b."crude_oil.month") AS NUMERIC) AS "crude_oil.month",
-      CAST(SUM(b."import_export.plan") AS NUMERIC) AS "import_export.plan",
-      CAST(SUM(b."import_export.month") AS NUMERIC) AS "import_export.month",
-      CAST(SUM(b."aid.plan") AS NUMERIC) AS "aid.plan",
-      CAST(SUM(b."aid.month") AS NUMERIC) AS "aid.month"
-    FROM
-      "finance.state_budget.B01.by_reporter" AS b
-      JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit"
-      JOIN "regc_org_unit" AS u ON u."code" = c."ancestor"
-    GROUP BY
-      b."frequency", b."period", b."edition", c."ancestor", u."level"
-  ) AS a;
+  a
+  LEFT JOIN y AS y0 ON y0."frequency" = a."frequency" AND y0."period" = a."period" AND y0."edition" = a."edition" AND y0."unit" = a."unit"
+  LEFT JOIN "regc_rollup_period" AS rp ON rp."regime" = 'finance.state_budget' AND rp."frequency" = a."frequency" AND rp."code" = a."period"
+  LEFT JOIN "regc_rollup_period" AS rp2 ON rp2."regime" = 'finance.state_budget' AND rp2."frequency" = a."frequency" AND rp2."code" = rp."last_year"
+  LEFT JOIN a AS a2 ON a2."frequency" = a."frequency" AND a2."period" = rp2."code" AND a2."edition" = rp2."edition" AND a2."unit" = a."unit"
+  LEFT JOIN y AS y2 ON y2."frequency" = a."frequency" AND y2."period" = rp2."code" AND y2."edition" = rp2."edition" AND y2."unit" = a."unit";
 
 -- Form B02: each reporter's values over every roll-up period, then every unit's.
 CREATE VIEW "finance.state_budget.B02.by_reporter" AS
@@ -142,7 +196,81 @@ FROM
 GROUP BY
   m."frequency", m."rollup", m."edition", t1."unit";
 
+-- The years to date its computed cells read, per unit.
+CREATE VIEW "finance.state_budget.B02.ytd" AS
+SELECT
+  b."frequency" AS "frequency",
+  b."period" AS "period",
+  b."edition" AS "edition",
+  c."ancestor" AS "unit",
+  CAST(SUM(b."ytd.sum.expenditure.month") AS NUMERIC) AS "ytd.sum.expenditure.month",
+  CAST(SUM(b."ytd.sum.dev_investment.month") AS NUMERIC) AS "ytd.sum.dev_investment.month",
+  CAST(SUM(b."ytd.sum.debt_interest.month") AS NUMERIC) AS "ytd.sum.debt_interest.month",
+  CAST(SUM(b."ytd.sum.recurrent.month") AS NUMERIC) AS "ytd.sum.recurrent.month",
+  CAST(SUM(b."ytd.sum.education.month") AS NUMERIC) AS "ytd.sum.education.month",
+  CAST(SUM(b."ytd.sum.science.month") AS NUMERIC) AS "ytd.sum.science.month",
+  CAST(SUM(b."ytd.sum.reserve_fund.month") AS NUMERIC) AS "ytd.sum.reserve_fund.month"
+FROM
+  (
+    SELECT
+      m."frequency" AS "frequency",
+      m."rollup" AS "period",
+      m."edition" AS "edition",
+      t1."unit" AS "unit",
+      COUNT(*) AS "reports",
+      SUM(t1."expenditure.month") AS "ytd.sum.expenditure.month",
+      SUM(t1."dev_investment.month") AS "ytd.sum.dev_investment.month",
+      SUM(t1."debt_interest.month") AS "ytd.sum.debt_interest.month",
+      SUM(t1."recurrent.month") AS "ytd.sum.recurrent.month",
+      SUM(t1."education.month") AS "ytd.sum.education.month",
+      SUM(t1."science.month") AS "ytd.sum.science.month",
+      SUM(t1."reserve_fund.month") AS "ytd.sum.reserve_fund.month"
+    FROM
+      "finance.state_budget.B02.current" AS t1
+      JOIN "regc_period_ytd" AS m ON m."regime" = 'finance.state_budget' AND m."period" = t1."period"
+    GROUP BY
+      m."frequency", m."rollup", m."edition", t1."unit"
+  ) AS b
+  JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit"
+GROUP BY
+  b."frequency", b."period", b."edition", c."ancestor";
+
 CREATE VIEW "finance.state_budget.B02.rollup" AS
+WITH a AS (
+  SELECT
+    b."frequency" AS "frequency",
+    b."period" AS "period",
+    b."edition" AS "edition",
+    c."ancestor" AS "unit",
+    u."level" AS "level",
+    COUNT(*) AS "reporters",
+    CAST(SUM(b."expenditure.plan") AS NUMERIC) AS "expenditure.plan",
+    CAST(SUM(b."expenditure.month") AS NUMERIC) AS "expenditure.month",
+    CAST(SUM(b."dev_investment.plan") AS NUMERIC) AS "dev_investment.plan",
+    CAST(SUM(b."dev_investment.month") AS NUMERIC) AS "dev_investment.month",
+    CAST(SUM(b."debt_interest.plan") AS NUMERIC) AS "debt_interest.plan",
+    CAST(SUM(b."debt_interest.month") AS NUMERIC) AS "debt_interest.month",
+    CAST(SUM(b."recurrent.plan") AS NUMERIC) AS "recurrent.plan",
+    CAST(SUM(b."recurrent.month") AS NUMERIC) AS "recurrent.month",
+    CAST(SUM(b."education.plan") AS NUMERIC) AS "education.plan",
+    CAST(SUM(b."education.month") AS NUMERIC) AS "education.month",
+    CAST(SUM(b."science.plan") AS NUMERIC) AS "science.plan",
+    CAST(SUM(b."science.month") AS NUMERIC) AS "science.month",
+    CAST(SUM(b."reserve_fund.plan") AS NUMERIC) AS "reserve_fund.plan",
+    CAST(SUM(b."reserve_fund.month") AS NUMERIC) AS "reserve_fund.month",
+    CAST(SUM(b."contingency.plan") AS NUMERIC) AS "contingency.plan"
+  FROM
+    "finance.state_budget.B02.by_reporter" AS b
+    JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit"
+    JOIN "regc_org_unit" AS u ON u."code" = c."ancestor"
+  GROUP BY
+    b."frequency", b."period", b."edition", c."ancestor", u."level"
+), y AS (
+  SELECT
+    *
+  FROM
+    "finance.state_budget.B02.ytd"
+)
 SELECT
   a."frequency",
   a."period",
@@ -152,71 +280,47 @@ SELECT
   a."reporters",
   a."expenditure.plan",
   a."expenditure.month",
-  NULL AS "expenditure.ytd",
-  (regc_div(NULL, a."expenditure.plan") * CAST(100 AS NUMERIC)) AS "expenditure.vs_plan",
-  (regc_div(NULL, NULL) * CAST(100 AS NUMERIC)) AS "expenditure.vs_ly",
+  y0."ytd.sum.expenditure.month" AS "expenditure.ytd",
+  (regc_div(y0."ytd.sum.expenditure.month", a."expenditure.plan") * CAST(100 AS NUMERIC)) AS "expenditure.vs_plan",
+  (regc_div(y0."ytd.sum.expenditure.month", y2."ytd.sum.expenditure.month") * CAST(100 AS NUMERIC)) AS "expenditure.vs_ly",
   a."dev_investment.plan",
   a."dev_investment.month",
-  NULL AS "dev_investment.ytd",
-  (regc_div(NULL, a."dev_investment.plan") * CAST(100 AS NUMERIC)) AS "dev_investment.vs_plan",
-  (regc_div(NULL, NULL) * CAST(100 AS NUMERIC)) AS "dev_investment.vs_ly",
+  y0."ytd.sum.dev_investment.month" AS "dev_investment.ytd",
+  (regc_div(y0."ytd.sum.dev_investment.month", a."dev_investment.plan") * CAST(100 AS NUMERIC)) AS "dev_investment.vs_plan",
+  (regc_div(y0."ytd.sum.dev_investment.month", y2."ytd.sum.dev_investment.month") * CAST(100 AS NUMERIC)) AS "dev_investment.vs_ly",
   a."debt_interest.plan",
   a."debt_interest.month",
-  NULL AS "debt_interest.ytd",
-  (regc_div(NULL, a."debt_interest.plan") * CAST(100 AS NUMERIC)) AS "debt_interest.vs_plan",
-  (regc_div(NULL, NULL) * CAST(100 AS NUMERIC)) AS "debt_interest.vs_ly",
+  y0."ytd.sum.debt_interest.month" AS "debt_interest.ytd",
+  (regc_div(y0."ytd.sum.debt_interest.month", a."debt_interest.plan") * CAST(100 AS NUMERIC)) AS "debt_interest.vs_plan",
+  (regc_div(y0."ytd.sum.debt_interest.month", y2."ytd.sum.debt_interest.month") * CAST(100 AS NUMERIC)) AS "debt_interest.vs_ly",
   a."recurrent.plan",
   a."recurrent.month",
-  NULL AS "recurrent.ytd",
-  (regc_div(NULL, a."recurrent.plan") * CAST(100 AS NUMERIC)) AS "recurrent.vs_plan",
-  (regc_div(NULL, NULL) * CAST(100 AS NUMERIC)) AS "recurrent.vs_ly",
+  y0."ytd.sum.recurrent.month" AS "recurrent.ytd",
+  (regc_div(y0."ytd.sum.recurrent.month", a."recurrent.plan") * CAST(100 AS NUMERIC)) AS "recurrent.vs_plan",
+  (regc_div(y0."ytd.sum.recurrent.month", y2."ytd.sum.recurrent.month") * CAST(100 AS NUMERIC)) AS "recurrent.vs_ly",
   a."education.plan",
   a."education.month",
-  NULL AS "education.ytd",
-  (regc_div(NULL, a."education.plan") * CAST(100 AS NUMERIC)) AS "education.vs_plan",
-  (regc_div(NULL, NULL) * CAST(100 AS NUMERIC)) AS "education.vs_ly",
+  y0."ytd.sum.education.month" AS "education.ytd",
+  (regc_div(y0."ytd.sum.education.month", a."education.plan") * CAST(100 AS NUMERIC)) AS "education.vs_plan",
+  (regc_div(y0."ytd.sum.education.month", y2."ytd.sum.education.month") * CAST(100 AS NUMERIC)) AS "education.vs_ly",
   a."science.plan",
   a."science.month",
-  NULL AS "science.ytd",
-  (regc_div(NULL, a."science.plan") * CAST(100 AS NUMERIC)) AS "science.vs_plan",
-  (regc_div(NULL, NULL) * CAST(100 AS NUMERIC)) AS "science.vs_ly",
+  y0."ytd.sum.science.month" AS "science.ytd",
+  (regc_div(y0."ytd.sum.science.month", a."science.plan") * CAST(100 AS NUMERIC)) AS "science.vs_plan",
+  (regc_div(y0."ytd.sum.science.month", y2."ytd.sum.science.month") * CAST(100 AS NUMERIC)) AS "science.vs_ly",
   a."reserve_fund.plan",
   a."reserve_fund.month",
-  NULL AS "reserve_fund.ytd",
-  (regc_div(NULL, a."reserve_fund.plan") * CAST(100 AS NUMERIC)) AS "reserve_fund.vs_plan",
-  (regc_div(NULL, NULL) * CAST(100 AS NUMERIC)) AS "reserve_fund.vs_ly",
+  y0."ytd.sum.reserve_fund.month" AS "reserve_fund.ytd",
+  (regc_div(y0."ytd.sum.reserve_fund.month", a."reserve_fund.plan") * CAST(100 AS NUMERIC)) AS "reserve_fund.vs_plan",
+  (regc_div(y0."ytd.sum.reserve_fund.month", y2."ytd.sum.reserve_fund.month") * CAST(100 AS NUMERIC)) AS "reserve_fund.vs_ly",
   a."contingency.plan"
 FROM
-  (
-    SELECT
-      b."frequency" AS "frequency",
-      b."period" AS "period",
-      b."edition" AS "edition",
-      c."ancestor" AS "unit",
-      u."level" AS "level",
-      COUNT(*) AS "reporters",
-      CAST(SUM(b."expenditure.plan") AS NUMERIC) AS "expenditure.plan",
-      CAST(SUM(b."expenditure.month") AS NUMERIC) AS "expenditure.month",
-      CAST(SUM(b."dev_investment.plan") AS NUMERIC) AS "dev_investment.plan",
-      CAST(SUM(b."dev_investment.month") AS NUMERIC) AS "dev_investment.month",
-      CAST(SUM(b."debt_interest.plan") AS NUMERIC) AS "debt_interest.plan",
-      CAST(SUM(b."debt_interest.month") AS NUMERIC) AS "debt_interest.month",
-      CAST(SUM(b."recurrent.plan") AS NUMERIC) AS "recurrent.plan",
-      CAST(SUM(b."recurrent.month") AS NUMERIC) AS "recurrent.month",
-      CAST(SUM(b."education.plan") AS NUMERIC) AS "education.plan",
-      CAST(SUM(b."education.month") AS NUMERIC) AS "education.month",
-      CAST(SUM(b."science.plan") AS NUMERIC) AS "science.plan",
-      CAST(SUM(b."science.month") AS NUMERIC) AS "science.month",
-      CAST(SUM(b."reserve_fund.plan") AS NUMERIC) AS "reserve_fund.plan",
-      CAST(SUM(b."reserve_fund.month") AS NUMERIC) AS "reserve_fund.month",
-      CAST(SUM(b."contingency.plan") AS NUMERIC) AS "contingency.plan"
-    FROM
-      "finance.state_budget.B02.by_reporter" AS b
-      JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit"
-      JOIN "regc_org_unit" AS u ON u."code" = c."ancestor"
-    GROUP BY
-      b."frequency", b."period", b."edition", c."ancestor", u."level"
-  ) AS a;
+  a
+  LEFT JOIN y AS y0 ON y0."frequency" = a."frequency" AND y0."period" = a."period" AND y0."edition" = a."edition" AND y0."unit" = a."unit"
+  LEFT JOIN "regc_rollup_period" AS rp ON rp."regime" = 'finance.state_budget' AND rp."frequency" = a."frequency" AND rp."code" = a."period"
+  LEFT JOIN "regc_rollup_period" AS rp2 ON rp2."regime" = 'finance.state_budget' AND rp2."frequency" = a."frequency" AND rp2."code" = rp."last_year"
+  LEFT JOIN a AS a2 ON a2."frequency" = a."frequency" AND a2."period" = rp2."code" AND a2."edition" = rp2."edition" AND a2."unit" = a."unit"
+  LEFT JOIN y AS y2 ON y2."frequency" = a."frequency" AND y2."period" = rp2."code" AND y2."edition" = rp2."edition" AND y2."unit" = a."unit";
 
 -- Expected, received and on-time reports per unit, flow level and period.
 CREATE VIEW "finance.state_budget.completeness" AS

@@ -6,9 +6,13 @@ DROP VIEW IF EXISTS "finance.state_budget.completeness";
 
 DROP VIEW IF EXISTS "finance.state_budget.B01.rollup";
 
+DROP VIEW IF EXISTS "finance.state_budget.B01.ytd";
+
 DROP VIEW IF EXISTS "finance.state_budget.B01.by_reporter";
 
 DROP VIEW IF EXISTS "finance.state_budget.B02.rollup";
+
+DROP VIEW IF EXISTS "finance.state_budget.B02.ytd";
 
 DROP VIEW IF EXISTS "finance.state_budget.B02.by_reporter";
 
@@ -40,7 +44,80 @@ FROM
 GROUP BY
   m."frequency", m."rollup", m."edition", t1."unit";
 
+-- The years to date its computed cells read, per unit.
+CREATE VIEW "finance.state_budget.B01.ytd" AS
+SELECT
+  b."frequency" AS "frequency",
+  b."period" AS "period",
+  b."edition" AS "edition",
+  c."ancestor" AS "unit",
+  regc_dec(SUM(b."ytd.sum.revenue.month"), 1) AS "ytd.sum.revenue.month",
+  regc_dec(SUM(b."ytd.sum.domestic.month"), 1) AS "ytd.sum.domestic.month",
+  regc_dec(SUM(b."ytd.sum.land_use.month"), 1) AS "ytd.sum.land_use.month",
+  regc_dec(SUM(b."ytd.sum.lottery.month"), 1) AS "ytd.sum.lottery.month",
+  regc_dec(SUM(b."ytd.sum.crude_oil.month"), 1) AS "ytd.sum.crude_oil.month",
+  regc_dec(SUM(b."ytd.sum.import_export.month"), 1) AS "ytd.sum.import_export.month",
+  regc_dec(SUM(b."ytd.sum.aid.month"), 1) AS "ytd.sum.aid.month"
+FROM
+  (
+    SELECT
+      m."frequency" AS "frequency",
+      m."rollup" AS "period",
+      m."edition" AS "edition",
+      t1."unit" AS "unit",
+      COUNT(*) AS "reports",
+      SUM(t1."revenue.month") AS "ytd.sum.revenue.month",
+      SUM(t1."domestic.month") AS "ytd.sum.domestic.month",
+      SUM(t1."land_use.month") AS "ytd.sum.land_use.month",
+      SUM(t1."lottery.month") AS "ytd.sum.lottery.month",
+      SUM(t1."crude_oil.month") AS "ytd.sum.crude_oil.month",
+      SUM(t1."import_export.month") AS "ytd.sum.import_export.month",
+      SUM(t1."aid.month") AS "ytd.sum.aid.month"
+    FROM
+      "finance.state_budget.B01.current" AS t1
+      JOIN "regc_period_ytd" AS m ON m."regime" = 'finance.state_budget' AND m."period" = t1."period"
+    GROUP BY
+      m."frequency", m."rollup", m."edition", t1."unit"
+  ) AS b
+  JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit"
+GROUP BY
+  b."frequency", b."period", b."edition", c."ancestor";
+
 CREATE VIEW "finance.state_budget.B01.rollup" AS
+WITH a AS (
+  SELECT
+    b."frequency" AS "frequency",
+    b."period" AS "period",
+    b."edition" AS "edition",
+    c."ancestor" AS "unit",
+    u."level" AS "level",
+    COUNT(*) AS "reporters",
+    regc_dec(SUM(b."revenue.plan"), 1) AS "revenue.plan",
+    regc_dec(SUM(b."revenue.month"), 1) AS "revenue.month",
+    regc_dec(SUM(b."domestic.plan"), 1) AS "domestic.plan",
+    regc_dec(SUM(b."domestic.month"), 1) AS "domestic.month",
+    regc_dec(SUM(b."land_use.plan"), 1) AS "land_use.plan",
+    regc_dec(SUM(b."land_use.month"), 1) AS "land_use.month",
+    regc_dec(SUM(b."lottery.plan"), 1) AS "lottery.plan",
+    regc_dec(SUM(b."lottery.month"), 1) AS "lottery.month",
+    regc_dec(SUM(b."crude_oil.plan"), 1) AS "crude_oil.plan",
+    regc_dec(SUM(b."crude_oil.month"), 1) AS "crude_oil.month",
+    regc_dec(SUM(b."import_export.plan"), 1) AS "import_export.plan",
+    regc_dec(SUM(b."import_export.month"), 1) AS "import_export.month",
+    regc_dec(SUM(b."aid.plan"), 1) AS "aid.plan",
+    regc_dec(SUM(b."aid.month"), 1) AS "aid.month"
+  FROM
+    "finance.state_budget.B01.by_reporter" AS b
+    JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit"
+    JOIN "regc_org_unit" AS u ON u."code" = c."ancestor"
+  GROUP BY
+    b."frequency", b."period", b."edition", c."ancestor", u."level"
+), y AS (
+  SELECT
+    *
+  FROM
+    "finance.state_budget.B01.ytd"
+)
 SELECT
   a."frequency",
   a."period",
@@ -50,69 +127,46 @@ SELECT
   a."reporters",
   a."revenue.plan",
   a."revenue.month",
-  NULL AS "revenue.ytd",
-  regc_mul(regc_div(NULL, a."revenue.plan"), '100') AS "revenue.vs_plan",
-  regc_mul(regc_div(NULL, NULL), '100') AS "revenue.vs_ly",
+  y0."ytd.sum.revenue.month" AS "revenue.ytd",
+  regc_mul(regc_div(y0."ytd.sum.revenue.month", a."revenue.plan"), '100') AS "revenue.vs_plan",
+  regc_mul(regc_div(y0."ytd.sum.revenue.month", y2."ytd.sum.revenue.month"), '100') AS "revenue.vs_ly",
   a."domestic.plan",
   a."domestic.month",
-  NULL AS "domestic.ytd",
-  regc_mul(regc_div(NULL, a."domestic.plan"), '100') AS "domestic.vs_plan",
-  regc_mul(regc_div(NULL, NULL), '100') AS "domestic.vs_ly",
+  y0."ytd.sum.domestic.month" AS "domestic.ytd",
+  regc_mul(regc_div(y0."ytd.sum.domestic.month", a."domestic.plan"), '100') AS "domestic.vs_plan",
+  regc_mul(regc_div(y0."ytd.sum.domestic.month", y2."ytd.sum.domestic.month"), '100') AS "domestic.vs_ly",
   a."land_use.plan",
   a."land_use.month",
-  NULL AS "land_use.ytd",
-  regc_mul(regc_div(NULL, a."land_use.plan"), '100') AS "land_use.vs_plan",
-  regc_mul(regc_div(NULL, NULL), '100') AS "land_use.vs_ly",
+  y0."ytd.sum.land_use.month" AS "land_use.ytd",
+  regc_mul(regc_div(y0."ytd.sum.land_use.month", a."land_use.plan"), '100') AS "land_use.vs_plan",
+  regc_mul(regc_div(y0."ytd.sum.land_use.month", y2."ytd.sum.land_use.month"), '100') AS "land_use.vs_ly",
   a."lottery.plan",
   a."lottery.month",
-  NULL AS "lottery.ytd",
-  regc_mul(regc_div(NULL, a."lottery.plan"), '100') AS "lottery.vs_plan",
-  regc_mul(regc_div(NULL, NULL), '100') AS "lottery.vs_ly",
+  y0."ytd.sum.lottery.month" AS "lottery.ytd",
+  regc_mul(regc_div(y0."ytd.sum.lottery.month", a."lottery.plan"), '100') AS "lottery.vs_plan",
+  regc_mul(regc_div(y0."ytd.sum.lottery.month", y2."ytd.sum.lottery.month"), '100') AS "lottery.vs_ly",
   a."crude_oil.plan",
   a."crude_oil.month",
-  NULL AS "crude_oil.ytd",
-  regc_mul(regc_div(NULL, a."crude_oil.plan"), '100') AS "crude_oil.vs_plan",
-  regc_mul(regc_div(NULL, NULL), '100') AS "crude_oil.vs_ly",
+  y0."ytd.sum.crude_oil.month" AS "crude_oil.ytd",
+  regc_mul(regc_div(y0."ytd.sum.crude_oil.month", a."crude_oil.plan"), '100') AS "crude_oil.vs_plan",
+  regc_mul(regc_div(y0."ytd.sum.crude_oil.month", y2."ytd.sum.crude_oil.month"), '100') AS "crude_oil.vs_ly",
   a."import_export.plan",
   a."import_export.month",
-  NULL AS "import_export.ytd",
-  regc_mul(regc_div(NULL, a."import_export.plan"), '100') AS "import_export.vs_plan",
-  regc_mul(regc_div(NULL, NULL), '100') AS "import_export.vs_ly",
+  y0."ytd.sum.import_export.month" AS "import_export.ytd",
+  regc_mul(regc_div(y0."ytd.sum.import_export.month", a."import_export.plan"), '100') AS "import_export.vs_plan",
+  regc_mul(regc_div(y0."ytd.sum.import_export.month", y2."ytd.sum.import_export.month"), '100') AS "import_export.vs_ly",
   a."aid.plan",
   a."aid.month",
-  NULL AS "aid.ytd",
-  regc_mul(regc_div(NULL, a."aid.plan"), '100') AS "aid.vs_plan",
-  regc_mul(regc_div(NULL, NULL), '100') AS "aid.vs_ly"
+  y0."ytd.sum.aid.month" AS "aid.ytd",
+  regc_mul(regc_div(y0."ytd.sum.aid.month", a."aid.plan"), '100') AS "aid.vs_plan",
+  regc_mul(regc_div(y0."ytd.sum.aid.month", y2."ytd.sum.aid.month"), '100') AS "aid.vs_ly"
 FROM
-  (
-    SELECT
-      b."frequency" AS "frequency",
-      b."period" AS "period",
-      b."edition" AS "edition",
-      c."ancestor" AS "unit",
-      u."level" AS "level",
-      COUNT(*) AS "reporters",
-      regc_dec(SUM(b."revenue.plan"), 1) AS "revenue.plan",
-      regc_dec(SUM(b."revenue.month"), 1) AS "revenue.month",
-      regc_dec(SUM(b."domestic.plan"), 1) AS "domestic.plan",
-      regc_dec(SUM(b."domestic.month"), 1) AS "domestic.month",
-      regc_dec(SUM(b."land_use.plan"), 1) AS "land_use.plan",
-      regc_dec(SUM(b."land_use.month"), 1) AS "land_use.month",
-      regc_dec(SUM(b."lottery.plan"), 1) AS "lottery.plan",
-      regc_dec(SUM(b."lottery.month"), 1) AS "lottery.month",
-      regc_dec(SUM(b."crude_oil.plan"), 1) AS "crude_oil.plan",
-      regc_dec(SUM(b."crude_oil.month"), 1) AS "crude_oil.month",
-      regc_dec(SUM(b."import_export.plan"), 1) AS "import_export.plan",
-      regc_dec(SUM(b."import_export.month"), 1) AS "import_export.month",
-      regc_dec(SUM(b."aid.plan"), 1) AS "aid.plan",
-      regc_dec(SUM(b."aid.month"), 1) AS "aid.month"
-    FROM
-      "finance.state_budget.B01.by_reporter" AS b
-      JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit"
-      JOIN "regc_org_unit" AS u ON u."code" = c."ancestor"
-    GROUP BY
-      b."frequency", b."period", b."edition", c."ancestor", u."level"
-  ) AS a;
+  a
+  LEFT JOIN y AS y0 ON y0."frequency" = a."frequency" AND y0."period" = a."period" AND y0."edition" = a."edition" AND y0."unit" = a."unit"
+  LEFT JOIN "regc_rollup_period" AS rp ON rp."regime" = 'finance.state_budget' AND rp."frequency" = a."frequency" AND rp."code" = a."period"
+  LEFT JOIN "regc_rollup_period" AS rp2 ON rp2."regime" = 'finance.state_budget' AND rp2."frequency" = a."frequency" AND rp2."code" = rp."last_year"
+  LEFT JOIN a AS a2 ON a2."frequency" = a."frequency" AND a2."period" = rp2."code" AND a2."edition" = rp2."edition" AND a2."unit" = a."unit"
+  LEFT JOIN y AS y2 ON y2."frequency" = a."frequency" AND y2."period" = rp2."code" AND y2."edition" = rp2."edition" AND y2."unit" = a."unit";
 
 -- Form B02: each reporter's values over every roll-up period, then every unit's.
 CREATE VIEW "finance.state_budget.B02.by_reporter" AS
@@ -143,7 +197,81 @@ FROM
 GROUP BY
   m."frequency", m."rollup", m."edition", t1."unit";
 
+-- The years to date its computed cells read, per unit.
+CREATE VIEW "finance.state_budget.B02.ytd" AS
+SELECT
+  b."frequency" AS "frequency",
+  b."period" AS "period",
+  b."edition" AS "edition",
+  c."ancestor" AS "unit",
+  regc_dec(SUM(b."ytd.sum.expenditure.month"), 1) AS "ytd.sum.expenditure.month",
+  regc_dec(SUM(b."ytd.sum.dev_investment.month"), 1) AS "ytd.sum.dev_investment.month",
+  regc_dec(SUM(b."ytd.sum.debt_interest.month"), 1) AS "ytd.sum.debt_interest.month",
+  regc_dec(SUM(b."ytd.sum.recurrent.month"), 1) AS "ytd.sum.recurrent.month",
+  regc_dec(SUM(b."ytd.sum.education.month"), 1) AS "ytd.sum.education.month",
+  regc_dec(SUM(b."ytd.sum.science.month"), 1) AS "ytd.sum.science.month",
+  regc_dec(SUM(b."ytd.sum.reserve_fund.month"), 1) AS "ytd.sum.reserve_fund.month"
+FROM
+  (
+    SELECT
+      m."frequency" AS "frequency",
+      m."rollup" AS "period",
+      m."edition" AS "edition",
+      t1."unit" AS "unit",
+      COUNT(*) AS "reports",
+      SUM(t1."expenditure.month") AS "ytd.sum.expenditure.month",
+      SUM(t1."dev_investment.month") AS "ytd.sum.dev_investment.month",
+      SUM(t1."debt_interest.month") AS "ytd.sum.debt_interest.month",
+      SUM(t1."recurrent.month") AS "ytd.sum.recurrent.month",
+      SUM(t1."education.month") AS "ytd.sum.education.month",
+      SUM(t1."science.month") AS "ytd.sum.science.month",
+      SUM(t1."reserve_fund.month") AS "ytd.sum.reserve_fund.month"
+    FROM
+      "finance.state_budget.B02.current" AS t1
+      JOIN "regc_period_ytd" AS m ON m."regime" = 'finance.state_budget' AND m."period" = t1."period"
+    GROUP BY
+      m."frequency", m."rollup", m."edition", t1."unit"
+  ) AS b
+  JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit"
+GROUP BY
+  b."frequency", b."period", b."edition", c."ancestor";
+
 CREATE VIEW "finance.state_budget.B02.rollup" AS
+WITH a AS (
+  SELECT
+    b."frequency" AS "frequency",
+    b."period" AS "period",
+    b."edition" AS "edition",
+    c."ancestor" AS "unit",
+    u."level" AS "level",
+    COUNT(*) AS "reporters",
+    regc_dec(SUM(b."expenditure.plan"), 1) AS "expenditure.plan",
+    regc_dec(SUM(b."expenditure.month"), 1) AS "expenditure.month",
+    regc_dec(SUM(b."dev_investment.plan"), 1) AS "dev_investment.plan",
+    regc_dec(SUM(b."dev_investment.month"), 1) AS "dev_investment.month",
+    regc_dec(SUM(b."debt_interest.plan"), 1) AS "debt_interest.plan",
+    regc_dec(SUM(b."debt_interest.month"), 1) AS "debt_interest.month",
+    regc_dec(SUM(b."recurrent.plan"), 1) AS "recurrent.plan",
+    regc_dec(SUM(b."recurrent.month"), 1) AS "recurrent.month",
+    regc_dec(SUM(b."education.plan"), 1) AS "education.plan",
+    regc_dec(SUM(b."education.month"), 1) AS "education.month",
+    regc_dec(SUM(b."science.plan"), 1) AS "science.plan",
+    regc_dec(SUM(b."science.month"), 1) AS "science.month",
+    regc_dec(SUM(b."reserve_fund.plan"), 1) AS "reserve_fund.plan",
+    regc_dec(SUM(b."reserve_fund.month"), 1) AS "reserve_fund.month",
+    regc_dec(SUM(b."contingency.plan"), 1) AS "contingency.plan"
+  FROM
+    "finance.state_budget.B02.by_reporter" AS b
+    JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit"
+    JOIN "regc_org_unit" AS u ON u."code" = c."ancestor"
+  GROUP BY
+    b."frequency", b."period", b."edition", c."ancestor", u."level"
+), y AS (
+  SELECT
+    *
+  FROM
+    "finance.state_budget.B02.ytd"
+)
 SELECT
   a."frequency",
   a."period",
@@ -153,71 +281,47 @@ SELECT
   a."reporters",
   a."expenditure.plan",
   a."expenditure.month",
-  NULL AS "expenditure.ytd",
-  regc_mul(regc_div(NULL, a."expenditure.plan"), '100') AS "expenditure.vs_plan",
-  regc_mul(regc_div(NULL, NULL), '100') AS "expenditure.vs_ly",
+  y0."ytd.sum.expenditure.month" AS "expenditure.ytd",
+  regc_mul(regc_div(y0."ytd.sum.expenditure.month", a."expenditure.plan"), '100') AS "expenditure.vs_plan",
+  regc_mul(regc_div(y0."ytd.sum.expenditure.month", y2."ytd.sum.expenditure.month"), '100') AS "expenditure.vs_ly",
   a."dev_investment.plan",
   a."dev_investment.month",
-  NULL AS "dev_investment.ytd",
-  regc_mul(regc_div(NULL, a."dev_investment.plan"), '100') AS "dev_investment.vs_plan",
-  regc_mul(regc_div(NULL, NULL), '100') AS "dev_investment.vs_ly",
+  y0."ytd.sum.dev_investment.month" AS "dev_investment.ytd",
+  regc_mul(regc_div(y0."ytd.sum.dev_investment.month", a."dev_investment.plan"), '100') AS "dev_investment.vs_plan",
+  regc_mul(regc_div(y0."ytd.sum.dev_investment.month", y2."ytd.sum.dev_investment.month"), '100') AS "dev_investment.vs_ly",
   a."debt_interest.plan",
   a."debt_interest.month",
-  NULL AS "debt_interest.ytd",
-  regc_mul(regc_div(NULL, a."debt_interest.plan"), '100') AS "debt_interest.vs_plan",
-  regc_mul(regc_div(NULL, NULL), '100') AS "debt_interest.vs_ly",
+  y0."ytd.sum.debt_interest.month" AS "debt_interest.ytd",
+  regc_mul(regc_div(y0."ytd.sum.debt_interest.month", a."debt_interest.plan"), '100') AS "debt_interest.vs_plan",
+  regc_mul(regc_div(y0."ytd.sum.debt_interest.month", y2."ytd.sum.debt_interest.month"), '100') AS "debt_interest.vs_ly",
   a."recurrent.plan",
   a."recurrent.month",
-  NULL AS "recurrent.ytd",
-  regc_mul(regc_div(NULL, a."recurrent.plan"), '100') AS "recurrent.vs_plan",
-  regc_mul(regc_div(NULL, NULL), '100') AS "recurrent.vs_ly",
+  y0."ytd.sum.recurrent.month" AS "recurrent.ytd",
+  regc_mul(regc_div(y0."ytd.sum.recurrent.month", a."recurrent.plan"), '100') AS "recurrent.vs_plan",
+  regc_mul(regc_div(y0."ytd.sum.recurrent.month", y2."ytd.sum.recurrent.month"), '100') AS "recurrent.vs_ly",
   a."education.plan",
   a."education.month",
-  NULL AS "education.ytd",
-  regc_mul(regc_div(NULL, a."education.plan"), '100') AS "education.vs_plan",
-  regc_mul(regc_div(NULL, NULL), '100') AS "education.vs_ly",
+  y0."ytd.sum.education.month" AS "education.ytd",
+  regc_mul(regc_div(y0."ytd.sum.education.month", a."education.plan"), '100') AS "education.vs_plan",
+  regc_mul(regc_div(y0."ytd.sum.education.month", y2."ytd.sum.education.month"), '100') AS "education.vs_ly",
   a."science.plan",
   a."science.month",
-  NULL AS "science.ytd",
-  regc_mul(regc_div(NULL, a."science.plan"), '100') AS "science.vs_plan",
-  regc_mul(regc_div(NULL, NULL), '100') AS "science.vs_ly",
+  y0."ytd.sum.science.month" AS "science.ytd",
+  regc_mul(regc_div(y0."ytd.sum.science.month", a."science.plan"), '100') AS "science.vs_plan",
+  regc_mul(regc_div(y0."ytd.sum.science.month", y2."ytd.sum.science.month"), '100') AS "science.vs_ly",
   a."reserve_fund.plan",
   a."reserve_fund.month",
-  NULL AS "reserve_fund.ytd",
-  regc_mul(regc_div(NULL, a."reserve_fund.plan"), '100') AS "reserve_fund.vs_plan",
-  regc_mul(regc_div(NULL, NULL), '100') AS "reserve_fund.vs_ly",
+  y0."ytd.sum.reserve_fund.month" AS "reserve_fund.ytd",
+  regc_mul(regc_div(y0."ytd.sum.reserve_fund.month", a."reserve_fund.plan"), '100') AS "reserve_fund.vs_plan",
+  regc_mul(regc_div(y0."ytd.sum.reserve_fund.month", y2."ytd.sum.reserve_fund.month"), '100') AS "reserve_fund.vs_ly",
   a."contingency.plan"
 FROM
-  (
-    SELECT
-      b."frequency" AS "frequency",
-      b."period" AS "period",
-      b."edition" AS "edition",
-      c."ancestor" AS "unit",
-      u."level" AS "level",
-      COUNT(*) AS "reporters",
-      regc_dec(SUM(b."expenditure.plan"), 1) AS "expenditure.plan",
-      regc_dec(SUM(b."expenditure.month"), 1) AS "expenditure.month",
-      regc_dec(SUM(b."dev_investment.plan"), 1) AS "dev_investment.plan",
-      regc_dec(SUM(b."dev_investment.month"), 1) AS "dev_investment.month",
-      regc_dec(SUM(b."debt_interest.plan"), 1) AS "debt_interest.plan",
-      regc_dec(SUM(b."debt_interest.month"), 1) AS "debt_interest.month",
-      regc_dec(SUM(b."recurrent.plan"), 1) AS "recurrent.plan",
-      regc_dec(SUM(b."recurrent.month"), 1) AS "recurrent.month",
-      regc_dec(SUM(b."education.plan"), 1) AS "education.plan",
-      regc_dec(SUM(b."education.month"), 1) AS "education.month",
-      regc_dec(SUM(b."science.plan"), 1) AS "science.plan",
-      regc_dec(SUM(b."science.month"), 1) AS "science.month",
-      regc_dec(SUM(b."reserve_fund.plan"), 1) AS "reserve_fund.plan",
-      regc_dec(SUM(b."reserve_fund.month"), 1) AS "reserve_fund.month",
-      regc_dec(SUM(b."contingency.plan"), 1) AS "contingency.plan"
-    FROM
-      "finance.state_budget.B02.by_reporter" AS b
-      JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit"
-      JOIN "regc_org_unit" AS u ON u."code" = c."ancestor"
-    GROUP BY
-      b."frequency", b."period", b."edition", c."ancestor", u."level"
-  ) AS a;
+  a
+  LEFT JOIN y AS y0 ON y0."frequency" = a."frequency" AND y0."period" = a."period" AND y0."edition" = a."edition" AND y0."unit" = a."unit"
+  LEFT JOIN "regc_rollup_period" AS rp ON rp."regime" = 'finance.state_budget' AND rp."frequency" = a."frequency" AND rp."code" = a."period"
+  LEFT JOIN "regc_rollup_period" AS rp2 ON rp2."regime" = 'finance.state_budget' AND rp2."frequency" = a."frequency" AND rp2."code" = rp."last_year"
+  LEFT JOIN a AS a2 ON a2."frequency" = a."frequency" AND a2."period" = rp2."code" AND a2."edition" = rp2."edition" AND a2."unit" = a."unit"
+  LEFT JOIN y AS y2 ON y2."frequency" = a."frequency" AND y2."period" = rp2."code" AND y2."edition" = rp2."edition" AND y2."unit" = a."unit";
 
 -- Expected, received and on-time reports per unit, flow level and period.
 CREATE VIEW "finance.state_budget.completeness" AS

@@ -5,6 +5,8 @@ DROP VIEW IF EXISTS "government_office.admin_procedures.completeness";
 
 DROP VIEW IF EXISTS "government_office.admin_procedures.B01.rollup";
 
+DROP VIEW IF EXISTS "government_office.admin_procedures.B01.ytd";
+
 DROP VIEW IF EXISTS "government_office.admin_procedures.B01.by_reporter";
 
 -- Form B01: each reporter's values over every roll-up period, then every unit's.
@@ -36,6 +38,35 @@ GROUP BY
   m."frequency", m."rollup", m."edition", t1."unit";
 
 CREATE VIEW "government_office.admin_procedures.B01.rollup" AS
+WITH a AS (
+  SELECT
+    b."frequency" AS "frequency",
+    b."period" AS "period",
+    b."edition" AS "edition",
+    c."ancestor" AS "unit",
+    u."level" AS "level",
+    COUNT(*) AS "reporters",
+    CAST(SUM(b."received") AS NUMERIC) AS "received",
+    CAST(SUM(b."carried") AS NUMERIC) AS "carried",
+    CAST(SUM(b."online") AS NUMERIC) AS "online",
+    CAST(SUM(b."direct") AS NUMERIC) AS "direct",
+    CAST(SUM(b."resolved") AS NUMERIC) AS "resolved",
+    CAST(SUM(b."ahead") AS NUMERIC) AS "ahead",
+    CAST(SUM(b."on_time") AS NUMERIC) AS "on_time",
+    CAST(SUM(b."late") AS NUMERIC) AS "late",
+    CAST(SUM(b."pending") AS NUMERIC) AS "pending",
+    CAST(SUM(b."pending_in_time") AS NUMERIC) AS "pending_in_time",
+    CAST(SUM(b."pending_overdue") AS NUMERIC) AS "pending_overdue",
+    CAST(SUM(b."procedures") AS NUMERIC) AS "procedures",
+    CAST(SUM(b."dvc_full") AS NUMERIC) AS "dvc_full",
+    CAST(SUM(b."dvc_partial") AS NUMERIC) AS "dvc_partial"
+  FROM
+    "government_office.admin_procedures.B01.by_reporter" AS b
+    JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit"
+    JOIN "regc_org_unit" AS u ON u."code" = c."ancestor"
+  GROUP BY
+    b."frequency", b."period", b."edition", c."ancestor", u."level"
+)
 SELECT
   a."frequency",
   a."period",
@@ -61,35 +92,7 @@ SELECT
   a."dvc_partial",
   (regc_div(a."dvc_full", a."procedures") * CAST(100 AS NUMERIC)) AS "dvc_full_rate"
 FROM
-  (
-    SELECT
-      b."frequency" AS "frequency",
-      b."period" AS "period",
-      b."edition" AS "edition",
-      c."ancestor" AS "unit",
-      u."level" AS "level",
-      COUNT(*) AS "reporters",
-      CAST(SUM(b."received") AS NUMERIC) AS "received",
-      CAST(SUM(b."carried") AS NUMERIC) AS "carried",
-      CAST(SUM(b."online") AS NUMERIC) AS "online",
-      CAST(SUM(b."direct") AS NUMERIC) AS "direct",
-      CAST(SUM(b."resolved") AS NUMERIC) AS "resolved",
-      CAST(SUM(b."ahead") AS NUMERIC) AS "ahead",
-      CAST(SUM(b."on_time") AS NUMERIC) AS "on_time",
-      CAST(SUM(b."late") AS NUMERIC) AS "late",
-      CAST(SUM(b."pending") AS NUMERIC) AS "pending",
-      CAST(SUM(b."pending_in_time") AS NUMERIC) AS "pending_in_time",
-      CAST(SUM(b."pending_overdue") AS NUMERIC) AS "pending_overdue",
-      CAST(SUM(b."procedures") AS NUMERIC) AS "procedures",
-      CAST(SUM(b."dvc_full") AS NUMERIC) AS "dvc_full",
-      CAST(SUM(b."dvc_partial") AS NUMERIC) AS "dvc_partial"
-    FROM
-      "government_office.admin_procedures.B01.by_reporter" AS b
-      JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit"
-      JOIN "regc_org_unit" AS u ON u."code" = c."ancestor"
-    GROUP BY
-      b."frequency", b."period", b."edition", c."ancestor", u."level"
-  ) AS a;
+  a;
 
 -- Expected, received and on-time reports per unit, flow level and period.
 CREATE VIEW "government_office.admin_procedures.completeness" AS

@@ -6,6 +6,8 @@ DROP VIEW IF EXISTS "government_office.admin_procedures.completeness";
 
 DROP VIEW IF EXISTS "government_office.admin_procedures.B01.rollup";
 
+DROP VIEW IF EXISTS "government_office.admin_procedures.B01.ytd";
+
 DROP VIEW IF EXISTS "government_office.admin_procedures.B01.by_reporter";
 
 -- Form B01: each reporter's values over every roll-up period, then every unit's.
@@ -37,6 +39,35 @@ GROUP BY
   m."frequency", m."rollup", m."edition", t1."unit";
 
 CREATE VIEW "government_office.admin_procedures.B01.rollup" AS
+WITH a AS (
+  SELECT
+    b."frequency" AS "frequency",
+    b."period" AS "period",
+    b."edition" AS "edition",
+    c."ancestor" AS "unit",
+    u."level" AS "level",
+    COUNT(*) AS "reporters",
+    regc_dec(SUM(b."received"), 0) AS "received",
+    regc_dec(SUM(b."carried"), 0) AS "carried",
+    regc_dec(SUM(b."online"), 0) AS "online",
+    regc_dec(SUM(b."direct"), 0) AS "direct",
+    regc_dec(SUM(b."resolved"), 0) AS "resolved",
+    regc_dec(SUM(b."ahead"), 0) AS "ahead",
+    regc_dec(SUM(b."on_time"), 0) AS "on_time",
+    regc_dec(SUM(b."late"), 0) AS "late",
+    regc_dec(SUM(b."pending"), 0) AS "pending",
+    regc_dec(SUM(b."pending_in_time"), 0) AS "pending_in_time",
+    regc_dec(SUM(b."pending_overdue"), 0) AS "pending_overdue",
+    regc_dec(SUM(b."procedures"), 0) AS "procedures",
+    regc_dec(SUM(b."dvc_full"), 0) AS "dvc_full",
+    regc_dec(SUM(b."dvc_partial"), 0) AS "dvc_partial"
+  FROM
+    "government_office.admin_procedures.B01.by_reporter" AS b
+    JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit"
+    JOIN "regc_org_unit" AS u ON u."code" = c."ancestor"
+  GROUP BY
+    b."frequency", b."period", b."edition", c."ancestor", u."level"
+)
 SELECT
   a."frequency",
   a."period",
@@ -62,35 +93,7 @@ SELECT
   a."dvc_partial",
   regc_mul(regc_div(a."dvc_full", a."procedures"), '100') AS "dvc_full_rate"
 FROM
-  (
-    SELECT
-      b."frequency" AS "frequency",
-      b."period" AS "period",
-      b."edition" AS "edition",
-      c."ancestor" AS "unit",
-      u."level" AS "level",
-      COUNT(*) AS "reporters",
-      regc_dec(SUM(b."received"), 0) AS "received",
-      regc_dec(SUM(b."carried"), 0) AS "carried",
-      regc_dec(SUM(b."online"), 0) AS "online",
-      regc_dec(SUM(b."direct"), 0) AS "direct",
-      regc_dec(SUM(b."resolved"), 0) AS "resolved",
-      regc_dec(SUM(b."ahead"), 0) AS "ahead",
-      regc_dec(SUM(b."on_time"), 0) AS "on_time",
-      regc_dec(SUM(b."late"), 0) AS "late",
-      regc_dec(SUM(b."pending"), 0) AS "pending",
-      regc_dec(SUM(b."pending_in_time"), 0) AS "pending_in_time",
-      regc_dec(SUM(b."pending_overdue"), 0) AS "pending_overdue",
-      regc_dec(SUM(b."procedures"), 0) AS "procedures",
-      regc_dec(SUM(b."dvc_full"), 0) AS "dvc_full",
-      regc_dec(SUM(b."dvc_partial"), 0) AS "dvc_partial"
-    FROM
-      "government_office.admin_procedures.B01.by_reporter" AS b
-      JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit"
-      JOIN "regc_org_unit" AS u ON u."code" = c."ancestor"
-    GROUP BY
-      b."frequency", b."period", b."edition", c."ancestor", u."level"
-  ) AS a;
+  a;
 
 -- Expected, received and on-time reports per unit, flow level and period.
 CREATE VIEW "government_office.admin_procedures.completeness" AS

@@ -6,9 +6,13 @@ DROP VIEW IF EXISTS "government_office.socio_economic.completeness";
 
 DROP VIEW IF EXISTS "government_office.socio_economic.B01.rollup";
 
+DROP VIEW IF EXISTS "government_office.socio_economic.B01.ytd";
+
 DROP VIEW IF EXISTS "government_office.socio_economic.B01.by_reporter";
 
 DROP VIEW IF EXISTS "government_office.socio_economic.B02.rollup";
+
+DROP VIEW IF EXISTS "government_office.socio_economic.B02.ytd";
 
 DROP VIEW IF EXISTS "government_office.socio_economic.B02.by_reporter";
 
@@ -66,7 +70,138 @@ FROM
 GROUP BY
   m."frequency", m."rollup", m."edition", t1."unit";
 
+-- The years to date its computed cells read, per unit.
+CREATE VIEW "government_office.socio_economic.B01.ytd" AS
+SELECT
+  b."frequency" AS "frequency",
+  b."period" AS "period",
+  b."edition" AS "edition",
+  c."ancestor" AS "unit",
+  regc_dec(SUM(b."ytd.sum.retail.month"), 1) AS "ytd.sum.retail.month",
+  regc_dec(SUM(b."ytd.sum.exports.month"), 1) AS "ytd.sum.exports.month",
+  regc_dec(SUM(b."ytd.sum.imports.month"), 1) AS "ytd.sum.imports.month",
+  regc_dec(SUM(b."ytd.sum.budget_revenue.month"), 1) AS "ytd.sum.budget_revenue.month",
+  regc_dec(SUM(b."ytd.sum.revenue_domestic.month"), 1) AS "ytd.sum.revenue_domestic.month",
+  regc_dec(SUM(b."ytd.sum.land_use.month"), 1) AS "ytd.sum.land_use.month",
+  regc_dec(SUM(b."ytd.sum.revenue_oil.month"), 1) AS "ytd.sum.revenue_oil.month",
+  regc_dec(SUM(b."ytd.sum.revenue_trade.month"), 1) AS "ytd.sum.revenue_trade.month",
+  regc_dec(SUM(b."ytd.sum.revenue_aid.month"), 1) AS "ytd.sum.revenue_aid.month",
+  regc_dec(SUM(b."ytd.sum.budget_spending.month"), 1) AS "ytd.sum.budget_spending.month",
+  regc_dec(SUM(b."ytd.sum.spending_development.month"), 1) AS "ytd.sum.spending_development.month",
+  regc_dec(SUM(b."ytd.sum.spending_recurrent.month"), 1) AS "ytd.sum.spending_recurrent.month",
+  regc_dec(SUM(b."ytd.sum.public_investment.month"), 1) AS "ytd.sum.public_investment.month",
+  regc_dec(SUM(b."ytd.sum.fdi.month"), 1) AS "ytd.sum.fdi.month",
+  regc_dec(SUM(b."ytd.sum.fdi_new.month"), 1) AS "ytd.sum.fdi_new.month",
+  regc_dec(SUM(b."ytd.sum.fdi_adjusted.month"), 1) AS "ytd.sum.fdi_adjusted.month",
+  regc_dec(SUM(b."ytd.sum.fdi_shares.month"), 1) AS "ytd.sum.fdi_shares.month",
+  regc_dec(SUM(b."ytd.sum.new_enterprises.month"), 0) AS "ytd.sum.new_enterprises.month",
+  regc_dec(SUM(b."ytd.sum.new_capital.month"), 1) AS "ytd.sum.new_capital.month",
+  regc_dec(SUM(b."ytd.sum.containers.month"), 0) AS "ytd.sum.containers.month",
+  regc_dec(SUM(b."ytd.sum.jobs.month"), 0) AS "ytd.sum.jobs.month",
+  regc_dec(SUM(b."ytd.sum.accidents.month"), 0) AS "ytd.sum.accidents.month",
+  regc_dec(SUM(b."ytd.sum.traffic_deaths.month"), 0) AS "ytd.sum.traffic_deaths.month"
+FROM
+  (
+    SELECT
+      m."frequency" AS "frequency",
+      m."rollup" AS "period",
+      m."edition" AS "edition",
+      t1."unit" AS "unit",
+      COUNT(*) AS "reports",
+      SUM(t1."retail.month") AS "ytd.sum.retail.month",
+      SUM(t1."exports.month") AS "ytd.sum.exports.month",
+      SUM(t1."imports.month") AS "ytd.sum.imports.month",
+      SUM(t1."budget_revenue.month") AS "ytd.sum.budget_revenue.month",
+      SUM(t1."revenue_domestic.month") AS "ytd.sum.revenue_domestic.month",
+      SUM(t1."land_use.month") AS "ytd.sum.land_use.month",
+      SUM(t1."revenue_oil.month") AS "ytd.sum.revenue_oil.month",
+      SUM(t1."revenue_trade.month") AS "ytd.sum.revenue_trade.month",
+      SUM(t1."revenue_aid.month") AS "ytd.sum.revenue_aid.month",
+      SUM(t1."budget_spending.month") AS "ytd.sum.budget_spending.month",
+      SUM(t1."spending_development.month") AS "ytd.sum.spending_development.month",
+      SUM(t1."spending_recurrent.month") AS "ytd.sum.spending_recurrent.month",
+      SUM(t1."public_investment.month") AS "ytd.sum.public_investment.month",
+      SUM(t1."fdi.month") AS "ytd.sum.fdi.month",
+      SUM(t1."fdi_new.month") AS "ytd.sum.fdi_new.month",
+      SUM(t1."fdi_adjusted.month") AS "ytd.sum.fdi_adjusted.month",
+      SUM(t1."fdi_shares.month") AS "ytd.sum.fdi_shares.month",
+      SUM(t1."new_enterprises.month") AS "ytd.sum.new_enterprises.month",
+      SUM(t1."new_capital.month") AS "ytd.sum.new_capital.month",
+      SUM(t1."containers.month") AS "ytd.sum.containers.month",
+      SUM(t1."jobs.month") AS "ytd.sum.jobs.month",
+      SUM(t1."accidents.month") AS "ytd.sum.accidents.month",
+      SUM(t1."traffic_deaths.month") AS "ytd.sum.traffic_deaths.month"
+    FROM
+      "government_office.socio_economic.B01.current" AS t1
+      JOIN "regc_period_ytd" AS m ON m."regime" = 'government_office.socio_economic' AND m."period" = t1."period"
+    GROUP BY
+      m."frequency", m."rollup", m."edition", t1."unit"
+  ) AS b
+  JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit"
+GROUP BY
+  b."frequency", b."period", b."edition", c."ancestor";
+
 CREATE VIEW "government_office.socio_economic.B01.rollup" AS
+WITH a AS (
+  SELECT
+    b."frequency" AS "frequency",
+    b."period" AS "period",
+    b."edition" AS "edition",
+    c."ancestor" AS "unit",
+    u."level" AS "level",
+    COUNT(*) AS "reporters",
+    regc_dec(SUM(b."retail.plan"), 1) AS "retail.plan",
+    regc_dec(SUM(b."retail.month"), 1) AS "retail.month",
+    regc_dec(SUM(b."exports.plan"), 1) AS "exports.plan",
+    regc_dec(SUM(b."exports.month"), 1) AS "exports.month",
+    regc_dec(SUM(b."imports.month"), 1) AS "imports.month",
+    regc_dec(SUM(b."budget_revenue.plan"), 1) AS "budget_revenue.plan",
+    regc_dec(SUM(b."budget_revenue.month"), 1) AS "budget_revenue.month",
+    regc_dec(SUM(b."revenue_domestic.plan"), 1) AS "revenue_domestic.plan",
+    regc_dec(SUM(b."revenue_domestic.month"), 1) AS "revenue_domestic.month",
+    regc_dec(SUM(b."land_use.plan"), 1) AS "land_use.plan",
+    regc_dec(SUM(b."land_use.month"), 1) AS "land_use.month",
+    regc_dec(SUM(b."revenue_oil.plan"), 1) AS "revenue_oil.plan",
+    regc_dec(SUM(b."revenue_oil.month"), 1) AS "revenue_oil.month",
+    regc_dec(SUM(b."revenue_trade.plan"), 1) AS "revenue_trade.plan",
+    regc_dec(SUM(b."revenue_trade.month"), 1) AS "revenue_trade.month",
+    regc_dec(SUM(b."revenue_aid.plan"), 1) AS "revenue_aid.plan",
+    regc_dec(SUM(b."revenue_aid.month"), 1) AS "revenue_aid.month",
+    regc_dec(SUM(b."budget_spending.plan"), 1) AS "budget_spending.plan",
+    regc_dec(SUM(b."budget_spending.month"), 1) AS "budget_spending.month",
+    regc_dec(SUM(b."spending_development.plan"), 1) AS "spending_development.plan",
+    regc_dec(SUM(b."spending_development.month"), 1) AS "spending_development.month",
+    regc_dec(SUM(b."spending_recurrent.plan"), 1) AS "spending_recurrent.plan",
+    regc_dec(SUM(b."spending_recurrent.month"), 1) AS "spending_recurrent.month",
+    regc_dec(SUM(b."public_investment.plan"), 1) AS "public_investment.plan",
+    regc_dec(SUM(b."public_investment.month"), 1) AS "public_investment.month",
+    regc_dec(SUM(b."fdi.plan"), 1) AS "fdi.plan",
+    regc_dec(SUM(b."fdi.month"), 1) AS "fdi.month",
+    regc_dec(SUM(b."fdi_new.month"), 1) AS "fdi_new.month",
+    regc_dec(SUM(b."fdi_adjusted.month"), 1) AS "fdi_adjusted.month",
+    regc_dec(SUM(b."fdi_shares.month"), 1) AS "fdi_shares.month",
+    regc_dec(SUM(b."new_enterprises.plan"), 0) AS "new_enterprises.plan",
+    regc_dec(SUM(b."new_enterprises.month"), 0) AS "new_enterprises.month",
+    regc_dec(SUM(b."new_capital.month"), 1) AS "new_capital.month",
+    regc_dec(SUM(b."containers.month"), 0) AS "containers.month",
+    regc_dec(SUM(b."beds.plan"), 0) AS "beds.plan",
+    regc_dec(SUM(b."beds.month"), 0) AS "beds.month",
+    regc_dec(SUM(b."jobs.plan"), 0) AS "jobs.plan",
+    regc_dec(SUM(b."jobs.month"), 0) AS "jobs.month",
+    regc_dec(SUM(b."accidents.month"), 0) AS "accidents.month",
+    regc_dec(SUM(b."traffic_deaths.month"), 0) AS "traffic_deaths.month"
+  FROM
+    "government_office.socio_economic.B01.by_reporter" AS b
+    JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit"
+    JOIN "regc_org_unit" AS u ON u."code" = c."ancestor"
+  GROUP BY
+    b."frequency", b."period", b."edition", c."ancestor", u."level"
+), y AS (
+  SELECT
+    *
+  FROM
+    "government_office.socio_economic.B01.ytd"
+)
 SELECT
   a."frequency",
   a."period",
@@ -76,161 +211,112 @@ SELECT
   a."reporters",
   a."retail.plan",
   a."retail.month",
-  NULL AS "retail.ytd",
-  regc_mul(regc_div(NULL, NULL), '100') AS "retail.vs_ly",
-  regc_mul(regc_div(NULL, a."retail.plan"), '100') AS "retail.vs_plan",
+  y0."ytd.sum.retail.month" AS "retail.ytd",
+  regc_mul(regc_div(y0."ytd.sum.retail.month", y2."ytd.sum.retail.month"), '100') AS "retail.vs_ly",
+  regc_mul(regc_div(y0."ytd.sum.retail.month", a."retail.plan"), '100') AS "retail.vs_plan",
   a."exports.plan",
   a."exports.month",
-  NULL AS "exports.ytd",
-  regc_mul(regc_div(NULL, NULL), '100') AS "exports.vs_ly",
-  regc_mul(regc_div(NULL, a."exports.plan"), '100') AS "exports.vs_plan",
+  y0."ytd.sum.exports.month" AS "exports.ytd",
+  regc_mul(regc_div(y0."ytd.sum.exports.month", y2."ytd.sum.exports.month"), '100') AS "exports.vs_ly",
+  regc_mul(regc_div(y0."ytd.sum.exports.month", a."exports.plan"), '100') AS "exports.vs_plan",
   a."imports.month",
-  NULL AS "imports.ytd",
-  regc_mul(regc_div(NULL, NULL), '100') AS "imports.vs_ly",
+  y0."ytd.sum.imports.month" AS "imports.ytd",
+  regc_mul(regc_div(y0."ytd.sum.imports.month", y2."ytd.sum.imports.month"), '100') AS "imports.vs_ly",
   a."budget_revenue.plan",
   a."budget_revenue.month",
-  NULL AS "budget_revenue.ytd",
-  regc_mul(regc_div(NULL, NULL), '100') AS "budget_revenue.vs_ly",
-  regc_mul(regc_div(NULL, a."budget_revenue.plan"), '100') AS "budget_revenue.vs_plan",
+  y0."ytd.sum.budget_revenue.month" AS "budget_revenue.ytd",
+  regc_mul(regc_div(y0."ytd.sum.budget_revenue.month", y2."ytd.sum.budget_revenue.month"), '100') AS "budget_revenue.vs_ly",
+  regc_mul(regc_div(y0."ytd.sum.budget_revenue.month", a."budget_revenue.plan"), '100') AS "budget_revenue.vs_plan",
   a."revenue_domestic.plan",
   a."revenue_domestic.month",
-  NULL AS "revenue_domestic.ytd",
-  regc_mul(regc_div(NULL, NULL), '100') AS "revenue_domestic.vs_ly",
-  regc_mul(regc_div(NULL, a."revenue_domestic.plan"), '100') AS "revenue_domestic.vs_plan",
+  y0."ytd.sum.revenue_domestic.month" AS "revenue_domestic.ytd",
+  regc_mul(regc_div(y0."ytd.sum.revenue_domestic.month", y2."ytd.sum.revenue_domestic.month"), '100') AS "revenue_domestic.vs_ly",
+  regc_mul(regc_div(y0."ytd.sum.revenue_domestic.month", a."revenue_domestic.plan"), '100') AS "revenue_domestic.vs_plan",
   a."land_use.plan",
   a."land_use.month",
-  NULL AS "land_use.ytd",
-  regc_mul(regc_div(NULL, NULL), '100') AS "land_use.vs_ly",
-  regc_mul(regc_div(NULL, a."land_use.plan"), '100') AS "land_use.vs_plan",
+  y0."ytd.sum.land_use.month" AS "land_use.ytd",
+  regc_mul(regc_div(y0."ytd.sum.land_use.month", y2."ytd.sum.land_use.month"), '100') AS "land_use.vs_ly",
+  regc_mul(regc_div(y0."ytd.sum.land_use.month", a."land_use.plan"), '100') AS "land_use.vs_plan",
   a."revenue_oil.plan",
   a."revenue_oil.month",
-  NULL AS "revenue_oil.ytd",
-  regc_mul(regc_div(NULL, NULL), '100') AS "revenue_oil.vs_ly",
-  regc_mul(regc_div(NULL, a."revenue_oil.plan"), '100') AS "revenue_oil.vs_plan",
+  y0."ytd.sum.revenue_oil.month" AS "revenue_oil.ytd",
+  regc_mul(regc_div(y0."ytd.sum.revenue_oil.month", y2."ytd.sum.revenue_oil.month"), '100') AS "revenue_oil.vs_ly",
+  regc_mul(regc_div(y0."ytd.sum.revenue_oil.month", a."revenue_oil.plan"), '100') AS "revenue_oil.vs_plan",
   a."revenue_trade.plan",
   a."revenue_trade.month",
-  NULL AS "revenue_trade.ytd",
-  regc_mul(regc_div(NULL, NULL), '100') AS "revenue_trade.vs_ly",
-  regc_mul(regc_div(NULL, a."revenue_trade.plan"), '100') AS "revenue_trade.vs_plan",
+  y0."ytd.sum.revenue_trade.month" AS "revenue_trade.ytd",
+  regc_mul(regc_div(y0."ytd.sum.revenue_trade.month", y2."ytd.sum.revenue_trade.month"), '100') AS "revenue_trade.vs_ly",
+  regc_mul(regc_div(y0."ytd.sum.revenue_trade.month", a."revenue_trade.plan"), '100') AS "revenue_trade.vs_plan",
   a."revenue_aid.plan",
   a."revenue_aid.month",
-  NULL AS "revenue_aid.ytd",
-  regc_mul(regc_div(NULL, NULL), '100') AS "revenue_aid.vs_ly",
-  regc_mul(regc_div(NULL, a."revenue_aid.plan"), '100') AS "revenue_aid.vs_plan",
+  y0."ytd.sum.revenue_aid.month" AS "revenue_aid.ytd",
+  regc_mul(regc_div(y0."ytd.sum.revenue_aid.month", y2."ytd.sum.revenue_aid.month"), '100') AS "revenue_aid.vs_ly",
+  regc_mul(regc_div(y0."ytd.sum.revenue_aid.month", a."revenue_aid.plan"), '100') AS "revenue_aid.vs_plan",
   a."budget_spending.plan",
   a."budget_spending.month",
-  NULL AS "budget_spending.ytd",
-  regc_mul(regc_div(NULL, NULL), '100') AS "budget_spending.vs_ly",
-  regc_mul(regc_div(NULL, a."budget_spending.plan"), '100') AS "budget_spending.vs_plan",
+  y0."ytd.sum.budget_spending.month" AS "budget_spending.ytd",
+  regc_mul(regc_div(y0."ytd.sum.budget_spending.month", y2."ytd.sum.budget_spending.month"), '100') AS "budget_spending.vs_ly",
+  regc_mul(regc_div(y0."ytd.sum.budget_spending.month", a."budget_spending.plan"), '100') AS "budget_spending.vs_plan",
   a."spending_development.plan",
   a."spending_development.month",
-  NULL AS "spending_development.ytd",
-  regc_mul(regc_div(NULL, NULL), '100') AS "spending_development.vs_ly",
-  regc_mul(regc_div(NULL, a."spending_development.plan"), '100') AS "spending_development.vs_plan",
+  y0."ytd.sum.spending_development.month" AS "spending_development.ytd",
+  regc_mul(regc_div(y0."ytd.sum.spending_development.month", y2."ytd.sum.spending_development.month"), '100') AS "spending_development.vs_ly",
+  regc_mul(regc_div(y0."ytd.sum.spending_development.month", a."spending_development.plan"), '100') AS "spending_development.vs_plan",
   a."spending_recurrent.plan",
   a."spending_recurrent.month",
-  NULL AS "spending_recurrent.ytd",
-  regc_mul(regc_div(NULL, NULL), '100') AS "spending_recurrent.vs_ly",
-  regc_mul(regc_div(NULL, a."spending_recurrent.plan"), '100') AS "spending_recurrent.vs_plan",
+  y0."ytd.sum.spending_recurrent.month" AS "spending_recurrent.ytd",
+  regc_mul(regc_div(y0."ytd.sum.spending_recurrent.month", y2."ytd.sum.spending_recurrent.month"), '100') AS "spending_recurrent.vs_ly",
+  regc_mul(regc_div(y0."ytd.sum.spending_recurrent.month", a."spending_recurrent.plan"), '100') AS "spending_recurrent.vs_plan",
   a."public_investment.plan",
   a."public_investment.month",
-  NULL AS "public_investment.ytd",
-  regc_mul(regc_div(NULL, NULL), '100') AS "public_investment.vs_ly",
-  regc_mul(regc_div(NULL, a."public_investment.plan"), '100') AS "public_investment.vs_plan",
+  y0."ytd.sum.public_investment.month" AS "public_investment.ytd",
+  regc_mul(regc_div(y0."ytd.sum.public_investment.month", y2."ytd.sum.public_investment.month"), '100') AS "public_investment.vs_ly",
+  regc_mul(regc_div(y0."ytd.sum.public_investment.month", a."public_investment.plan"), '100') AS "public_investment.vs_plan",
   a."fdi.plan",
   a."fdi.month",
-  NULL AS "fdi.ytd",
-  regc_mul(regc_div(NULL, NULL), '100') AS "fdi.vs_ly",
-  regc_mul(regc_div(NULL, a."fdi.plan"), '100') AS "fdi.vs_plan",
+  y0."ytd.sum.fdi.month" AS "fdi.ytd",
+  regc_mul(regc_div(y0."ytd.sum.fdi.month", y2."ytd.sum.fdi.month"), '100') AS "fdi.vs_ly",
+  regc_mul(regc_div(y0."ytd.sum.fdi.month", a."fdi.plan"), '100') AS "fdi.vs_plan",
   a."fdi_new.month",
-  NULL AS "fdi_new.ytd",
-  regc_mul(regc_div(NULL, NULL), '100') AS "fdi_new.vs_ly",
+  y0."ytd.sum.fdi_new.month" AS "fdi_new.ytd",
+  regc_mul(regc_div(y0."ytd.sum.fdi_new.month", y2."ytd.sum.fdi_new.month"), '100') AS "fdi_new.vs_ly",
   a."fdi_adjusted.month",
-  NULL AS "fdi_adjusted.ytd",
-  regc_mul(regc_div(NULL, NULL), '100') AS "fdi_adjusted.vs_ly",
+  y0."ytd.sum.fdi_adjusted.month" AS "fdi_adjusted.ytd",
+  regc_mul(regc_div(y0."ytd.sum.fdi_adjusted.month", y2."ytd.sum.fdi_adjusted.month"), '100') AS "fdi_adjusted.vs_ly",
   a."fdi_shares.month",
-  NULL AS "fdi_shares.ytd",
-  regc_mul(regc_div(NULL, NULL), '100') AS "fdi_shares.vs_ly",
+  y0."ytd.sum.fdi_shares.month" AS "fdi_shares.ytd",
+  regc_mul(regc_div(y0."ytd.sum.fdi_shares.month", y2."ytd.sum.fdi_shares.month"), '100') AS "fdi_shares.vs_ly",
   a."new_enterprises.plan",
   a."new_enterprises.month",
-  NULL AS "new_enterprises.ytd",
-  regc_mul(regc_div(NULL, NULL), '100') AS "new_enterprises.vs_ly",
-  regc_mul(regc_div(NULL, a."new_enterprises.plan"), '100') AS "new_enterprises.vs_plan",
+  y0."ytd.sum.new_enterprises.month" AS "new_enterprises.ytd",
+  regc_mul(regc_div(y0."ytd.sum.new_enterprises.month", y2."ytd.sum.new_enterprises.month"), '100') AS "new_enterprises.vs_ly",
+  regc_mul(regc_div(y0."ytd.sum.new_enterprises.month", a."new_enterprises.plan"), '100') AS "new_enterprises.vs_plan",
   a."new_capital.month",
-  NULL AS "new_capital.ytd",
-  regc_mul(regc_div(NULL, NULL), '100') AS "new_capital.vs_ly",
+  y0."ytd.sum.new_capital.month" AS "new_capital.ytd",
+  regc_mul(regc_div(y0."ytd.sum.new_capital.month", y2."ytd.sum.new_capital.month"), '100') AS "new_capital.vs_ly",
   a."containers.month",
-  NULL AS "containers.ytd",
-  regc_mul(regc_div(NULL, NULL), '100') AS "containers.vs_ly",
+  y0."ytd.sum.containers.month" AS "containers.ytd",
+  regc_mul(regc_div(y0."ytd.sum.containers.month", y2."ytd.sum.containers.month"), '100') AS "containers.vs_ly",
   a."beds.plan",
   a."beds.month",
   a."jobs.plan",
   a."jobs.month",
-  NULL AS "jobs.ytd",
-  regc_mul(regc_div(NULL, NULL), '100') AS "jobs.vs_ly",
-  regc_mul(regc_div(NULL, a."jobs.plan"), '100') AS "jobs.vs_plan",
+  y0."ytd.sum.jobs.month" AS "jobs.ytd",
+  regc_mul(regc_div(y0."ytd.sum.jobs.month", y2."ytd.sum.jobs.month"), '100') AS "jobs.vs_ly",
+  regc_mul(regc_div(y0."ytd.sum.jobs.month", a."jobs.plan"), '100') AS "jobs.vs_plan",
   a."accidents.month",
-  NULL AS "accidents.ytd",
-  regc_mul(regc_div(NULL, NULL), '100') AS "accidents.vs_ly",
+  y0."ytd.sum.accidents.month" AS "accidents.ytd",
+  regc_mul(regc_div(y0."ytd.sum.accidents.month", y2."ytd.sum.accidents.month"), '100') AS "accidents.vs_ly",
   a."traffic_deaths.month",
-  NULL AS "traffic_deaths.ytd",
-  regc_mul(regc_div(NULL, NULL), '100') AS "traffic_deaths.vs_ly"
+  y0."ytd.sum.traffic_deaths.month" AS "traffic_deaths.ytd",
+  regc_mul(regc_div(y0."ytd.sum.traffic_deaths.month", y2."ytd.sum.traffic_deaths.month"), '100') AS "traffic_deaths.vs_ly"
 FROM
-  (
-    SELECT
-      b."frequency" AS "frequency",
-      b."period" AS "period",
-      b."edition" AS "edition",
-      c."ancestor" AS "unit",
-      u."level" AS "level",
-      COUNT(*) AS "reporters",
-      regc_dec(SUM(b."retail.plan"), 1) AS "retail.plan",
-      regc_dec(SUM(b."retail.month"), 1) AS "retail.month",
-      regc_dec(SUM(b."exports.plan"), 1) AS "exports.plan",
-      regc_dec(SUM(b."exports.month"), 1) AS "exports.month",
-      regc_dec(SUM(b."imports.month"), 1) AS "imports.month",
-      regc_dec(SUM(b."budget_revenue.plan"), 1) AS "budget_revenue.plan",
-      regc_dec(SUM(b."budget_revenue.month"), 1) AS "budget_revenue.month",
-      regc_dec(SUM(b."revenue_domestic.plan"), 1) AS "revenue_domestic.plan",
-      regc_dec(SUM(b."revenue_domestic.month"), 1) AS "revenue_domestic.month",
-      regc_dec(SUM(b."land_use.plan"), 1) AS "land_use.plan",
-      regc_dec(SUM(b."land_use.month"), 1) AS "land_use.month",
-      regc_dec(SUM(b."revenue_oil.plan"), 1) AS "revenue_oil.plan",
-      regc_dec(SUM(b."revenue_oil.month"), 1) AS "revenue_oil.month",
-      regc_dec(SUM(b."revenue_trade.plan"), 1) AS "revenue_trade.plan",
-      regc_dec(SUM(b."revenue_trade.month"), 1) AS "revenue_trade.month",
-      regc_dec(SUM(b."revenue_aid.plan"), 1) AS "revenue_aid.plan",
-      regc_dec(SUM(b."revenue_aid.month"), 1) AS "revenue_aid.month",
-      regc_dec(SUM(b."budget_spending.plan"), 1) AS "budget_spending.plan",
-      regc_dec(SUM(b."budget_spending.month"), 1) AS "budget_spending.month",
-      regc_dec(SUM(b."spending_development.plan"), 1) AS "spending_development.plan",
-      regc_dec(SUM(b."spending_development.month"), 1) AS "spending_development.month",
-      regc_dec(SUM(b."spending_recurrent.plan"), 1) AS "spending_recurrent.plan",
-      regc_dec(SUM(b."spending_recurrent.month"), 1) AS "spending_recurrent.month",
-      regc_dec(SUM(b."public_investment.plan"), 1) AS "public_investment.plan",
-      regc_dec(SUM(b."public_investment.month"), 1) AS "public_investment.month",
-      regc_dec(SUM(b."fdi.plan"), 1) AS "fdi.plan",
-      regc_dec(SUM(b."fdi.month"), 1) AS "fdi.month",
-      regc_dec(SUM(b."fdi_new.month"), 1) AS "fdi_new.month",
-      regc_dec(SUM(b."fdi_adjusted.month"), 1) AS "fdi_adjusted.month",
-      regc_dec(SUM(b."fdi_shares.month"), 1) AS "fdi_shares.month",
-      regc_dec(SUM(b."new_enterprises.plan"), 0) AS "new_enterprises.plan",
-      regc_dec(SUM(b."new_enterprises.month"), 0) AS "new_enterprises.month",
-      regc_dec(SUM(b."new_capital.month"), 1) AS "new_capital.month",
-      regc_dec(SUM(b."containers.month"), 0) AS "containers.month",
-      regc_dec(SUM(b."beds.plan"), 0) AS "beds.plan",
-      regc_dec(SUM(b."beds.month"), 0) AS "beds.month",
-      regc_dec(SUM(b."jobs.plan"), 0) AS "jobs.plan",
-      regc_dec(SUM(b."jobs.month"), 0) AS "jobs.month",
-      regc_dec(SUM(b."accidents.month"), 0) AS "accidents.month",
-      regc_dec(SUM(b."traffic_deaths.month"), 0) AS "traffic_deaths.month"
-    FROM
-      "government_office.socio_economic.B01.by_reporter" AS b
-      JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit"
-      JOIN "regc_org_unit" AS u ON u."code" = c."ancestor"
-    GROUP BY
-      b."frequency", b."period", b."edition", c."ancestor", u."level"
-  ) AS a;
+  a
+  LEFT JOIN y AS y0 ON y0."frequency" = a."frequency" AND y0."period" = a."period" AND y0."edition" = a."edition" AND y0."unit" = a."unit"
+  LEFT JOIN "regc_rollup_period" AS rp ON rp."regime" = 'government_office.socio_economic' AND rp."frequency" = a."frequency" AND rp."code" = a."period"
+  LEFT JOIN "regc_rollup_period" AS rp2 ON rp2."regime" = 'government_office.socio_economic' AND rp2."frequency" = a."frequency" AND rp2."code" = rp."last_year"
+  LEFT JOIN a AS a2 ON a2."frequency" = a."frequency" AND a2."period" = rp2."code" AND a2."edition" = rp2."edition" AND a2."unit" = a."unit"
+  LEFT JOIN y AS y2 ON y2."frequency" = a."frequency" AND y2."period" = rp2."code" AND y2."edition" = rp2."edition" AND y2."unit" = a."unit";
 
 -- Form B02: each reporter's values over every roll-up period, then every unit's.
 CREATE VIEW "government_office.socio_economic.B02.by_reporter" AS
@@ -252,6 +338,26 @@ GROUP BY
   m."frequency", m."rollup", m."edition", t1."unit";
 
 CREATE VIEW "government_office.socio_economic.B02.rollup" AS
+WITH a AS (
+  SELECT
+    b."frequency" AS "frequency",
+    b."period" AS "period",
+    b."edition" AS "edition",
+    c."ancestor" AS "unit",
+    u."level" AS "level",
+    COUNT(*) AS "reporters",
+    regc_dec(MAX(CASE WHEN c."depth" = 0 THEN b."grdp.ytd" END), 4) AS "grdp.ytd",
+    regc_dec(MAX(CASE WHEN c."depth" = 0 THEN b."iip.month" END), 4) AS "iip.month",
+    regc_dec(MAX(CASE WHEN c."depth" = 0 THEN b."iip.ytd" END), 4) AS "iip.ytd",
+    regc_dec(MAX(CASE WHEN c."depth" = 0 THEN b."cpi.month" END), 4) AS "cpi.month",
+    regc_dec(MAX(CASE WHEN c."depth" = 0 THEN b."cpi.ytd" END), 4) AS "cpi.ytd"
+  FROM
+    "government_office.socio_economic.B02.by_reporter" AS b
+    JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit"
+    JOIN "regc_org_unit" AS u ON u."code" = c."ancestor"
+  GROUP BY
+    b."frequency", b."period", b."edition", c."ancestor", u."level"
+)
 SELECT
   a."frequency",
   a."period",
@@ -265,26 +371,7 @@ SELECT
   a."cpi.month",
   a."cpi.ytd"
 FROM
-  (
-    SELECT
-      b."frequency" AS "frequency",
-      b."period" AS "period",
-      b."edition" AS "edition",
-      c."ancestor" AS "unit",
-      u."level" AS "level",
-      COUNT(*) AS "reporters",
-      regc_dec(MAX(CASE WHEN c."depth" = 0 THEN b."grdp.ytd" END), 4) AS "grdp.ytd",
-      regc_dec(MAX(CASE WHEN c."depth" = 0 THEN b."iip.month" END), 4) AS "iip.month",
-      regc_dec(MAX(CASE WHEN c."depth" = 0 THEN b."iip.ytd" END), 4) AS "iip.ytd",
-      regc_dec(MAX(CASE WHEN c."depth" = 0 THEN b."cpi.month" END), 4) AS "cpi.month",
-      regc_dec(MAX(CASE WHEN c."depth" = 0 THEN b."cpi.ytd" END), 4) AS "cpi.ytd"
-    FROM
-      "government_office.socio_economic.B02.by_reporter" AS b
-      JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit"
-      JOIN "regc_org_unit" AS u ON u."code" = c."ancestor"
-    GROUP BY
-      b."frequency", b."period", b."edition", c."ancestor", u."level"
-  ) AS a;
+  a;
 
 -- Expected, received and on-time reports per unit, flow level and period.
 CREATE VIEW "government_office.socio_economic.completeness" AS

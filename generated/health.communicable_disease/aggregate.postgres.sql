@@ -5,6 +5,8 @@ DROP VIEW IF EXISTS "health.communicable_disease.completeness";
 
 DROP VIEW IF EXISTS "health.communicable_disease.B01.rollup";
 
+DROP VIEW IF EXISTS "health.communicable_disease.B01.ytd";
+
 DROP VIEW IF EXISTS "health.communicable_disease.B01.by_reporter";
 
 -- Form B01: each reporter's values over every roll-up period, then every unit's.
@@ -52,6 +54,51 @@ GROUP BY
   m."frequency", m."rollup", m."edition", t1."unit";
 
 CREATE VIEW "health.communicable_disease.B01.rollup" AS
+WITH a AS (
+  SELECT
+    b."frequency" AS "frequency",
+    b."period" AS "period",
+    b."edition" AS "edition",
+    c."ancestor" AS "unit",
+    u."level" AS "level",
+    COUNT(*) AS "reporters",
+    CAST(SUM(b."total.cases") AS NUMERIC) AS "total.cases",
+    CAST(SUM(b."total.deaths") AS NUMERIC) AS "total.deaths",
+    CAST(SUM(b."group_a.cases") AS NUMERIC) AS "group_a.cases",
+    CAST(SUM(b."group_a.deaths") AS NUMERIC) AS "group_a.deaths",
+    CAST(SUM(b."cholera.cases") AS NUMERIC) AS "cholera.cases",
+    CAST(SUM(b."cholera.deaths") AS NUMERIC) AS "cholera.deaths",
+    CAST(SUM(b."novel_flu.cases") AS NUMERIC) AS "novel_flu.cases",
+    CAST(SUM(b."novel_flu.deaths") AS NUMERIC) AS "novel_flu.deaths",
+    CAST(SUM(b."group_b.cases") AS NUMERIC) AS "group_b.cases",
+    CAST(SUM(b."group_b.deaths") AS NUMERIC) AS "group_b.deaths",
+    CAST(SUM(b."dengue.cases") AS NUMERIC) AS "dengue.cases",
+    CAST(SUM(b."dengue.deaths") AS NUMERIC) AS "dengue.deaths",
+    CAST(SUM(b."hfmd.cases") AS NUMERIC) AS "hfmd.cases",
+    CAST(SUM(b."hfmd.deaths") AS NUMERIC) AS "hfmd.deaths",
+    CAST(SUM(b."measles.cases") AS NUMERIC) AS "measles.cases",
+    CAST(SUM(b."measles.deaths") AS NUMERIC) AS "measles.deaths",
+    CAST(SUM(b."diphtheria.cases") AS NUMERIC) AS "diphtheria.cases",
+    CAST(SUM(b."diphtheria.deaths") AS NUMERIC) AS "diphtheria.deaths",
+    CAST(SUM(b."pertussis.cases") AS NUMERIC) AS "pertussis.cases",
+    CAST(SUM(b."pertussis.deaths") AS NUMERIC) AS "pertussis.deaths",
+    CAST(SUM(b."rabies.cases") AS NUMERIC) AS "rabies.cases",
+    CAST(SUM(b."rabies.deaths") AS NUMERIC) AS "rabies.deaths",
+    CAST(SUM(b."meningococcal.cases") AS NUMERIC) AS "meningococcal.cases",
+    CAST(SUM(b."meningococcal.deaths") AS NUMERIC) AS "meningococcal.deaths",
+    CAST(SUM(b."japanese_enc.cases") AS NUMERIC) AS "japanese_enc.cases",
+    CAST(SUM(b."japanese_enc.deaths") AS NUMERIC) AS "japanese_enc.deaths",
+    CAST(SUM(b."covid19.cases") AS NUMERIC) AS "covid19.cases",
+    CAST(SUM(b."covid19.deaths") AS NUMERIC) AS "covid19.deaths",
+    CAST(SUM(b."other_b.cases") AS NUMERIC) AS "other_b.cases",
+    CAST(SUM(b."other_b.deaths") AS NUMERIC) AS "other_b.deaths"
+  FROM
+    "health.communicable_disease.B01.by_reporter" AS b
+    JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit"
+    JOIN "regc_org_unit" AS u ON u."code" = c."ancestor"
+  GROUP BY
+    b."frequency", b."period", b."edition", c."ancestor", u."level"
+)
 SELECT
   a."frequency",
   a."period",
@@ -105,51 +152,7 @@ SELECT
   a."other_b.deaths",
   (regc_div(a."other_b.deaths", a."other_b.cases") * CAST(100 AS NUMERIC)) AS "other_b.cfr"
 FROM
-  (
-    SELECT
-      b."frequency" AS "frequency",
-      b."period" AS "period",
-      b."edition" AS "edition",
-      c."ancestor" AS "unit",
-      u."level" AS "level",
-      COUNT(*) AS "reporters",
-      CAST(SUM(b."total.cases") AS NUMERIC) AS "total.cases",
-      CAST(SUM(b."total.deaths") AS NUMERIC) AS "total.deaths",
-      CAST(SUM(b."group_a.cases") AS NUMERIC) AS "group_a.cases",
-      CAST(SUM(b."group_a.deaths") AS NUMERIC) AS "group_a.deaths",
-      CAST(SUM(b."cholera.cases") AS NUMERIC) AS "cholera.cases",
-      CAST(SUM(b."cholera.deaths") AS NUMERIC) AS "cholera.deaths",
-      CAST(SUM(b."novel_flu.cases") AS NUMERIC) AS "novel_flu.cases",
-      CAST(SUM(b."novel_flu.deaths") AS NUMERIC) AS "novel_flu.deaths",
-      CAST(SUM(b."group_b.cases") AS NUMERIC) AS "group_b.cases",
-      CAST(SUM(b."group_b.deaths") AS NUMERIC) AS "group_b.deaths",
-      CAST(SUM(b."dengue.cases") AS NUMERIC) AS "dengue.cases",
-      CAST(SUM(b."dengue.deaths") AS NUMERIC) AS "dengue.deaths",
-      CAST(SUM(b."hfmd.cases") AS NUMERIC) AS "hfmd.cases",
-      CAST(SUM(b."hfmd.deaths") AS NUMERIC) AS "hfmd.deaths",
-      CAST(SUM(b."measles.cases") AS NUMERIC) AS "measles.cases",
-      CAST(SUM(b."measles.deaths") AS NUMERIC) AS "measles.deaths",
-      CAST(SUM(b."diphtheria.cases") AS NUMERIC) AS "diphtheria.cases",
-      CAST(SUM(b."diphtheria.deaths") AS NUMERIC) AS "diphtheria.deaths",
-      CAST(SUM(b."pertussis.cases") AS NUMERIC) AS "pertussis.cases",
-      CAST(SUM(b."pertussis.deaths") AS NUMERIC) AS "pertussis.deaths",
-      CAST(SUM(b."rabies.cases") AS NUMERIC) AS "rabies.cases",
-      CAST(SUM(b."rabies.deaths") AS NUMERIC) AS "rabies.deaths",
-      CAST(SUM(b."meningococcal.cases") AS NUMERIC) AS "meningococcal.cases",
-      CAST(SUM(b."meningococcal.deaths") AS NUMERIC) AS "meningococcal.deaths",
-      CAST(SUM(b."japanese_enc.cases") AS NUMERIC) AS "japanese_enc.cases",
-      CAST(SUM(b."japanese_enc.deaths") AS NUMERIC) AS "japanese_enc.deaths",
-      CAST(SUM(b."covid19.cases") AS NUMERIC) AS "covid19.cases",
-      CAST(SUM(b."covid19.deaths") AS NUMERIC) AS "covid19.deaths",
-      CAST(SUM(b."other_b.cases") AS NUMERIC) AS "other_b.cases",
-      CAST(SUM(b."other_b.deaths") AS NUMERIC) AS "other_b.deaths"
-    FROM
-      "health.communicable_disease.B01.by_reporter" AS b
-      JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit"
-      JOIN "regc_org_unit" AS u ON u."code" = c."ancestor"
-    GROUP BY
-      b."frequency", b."period", b."edition", c."ancestor", u."level"
-  ) AS a;
+  a;
 
 -- Expected, received and on-time reports per unit, flow level and period.
 CREATE VIEW "health.communicable_disease.completeness" AS

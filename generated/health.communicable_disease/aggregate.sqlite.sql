@@ -6,6 +6,8 @@ DROP VIEW IF EXISTS "health.communicable_disease.completeness";
 
 DROP VIEW IF EXISTS "health.communicable_disease.B01.rollup";
 
+DROP VIEW IF EXISTS "health.communicable_disease.B01.ytd";
+
 DROP VIEW IF EXISTS "health.communicable_disease.B01.by_reporter";
 
 -- Form B01: each reporter's values over every roll-up period, then every unit's.
@@ -53,6 +55,51 @@ GROUP BY
   m."frequency", m."rollup", m."edition", t1."unit";
 
 CREATE VIEW "health.communicable_disease.B01.rollup" AS
+WITH a AS (
+  SELECT
+    b."frequency" AS "frequency",
+    b."period" AS "period",
+    b."edition" AS "edition",
+    c."ancestor" AS "unit",
+    u."level" AS "level",
+    COUNT(*) AS "reporters",
+    regc_dec(SUM(b."total.cases"), 0) AS "total.cases",
+    regc_dec(SUM(b."total.deaths"), 0) AS "total.deaths",
+    regc_dec(SUM(b."group_a.cases"), 0) AS "group_a.cases",
+    regc_dec(SUM(b."group_a.deaths"), 0) AS "group_a.deaths",
+    regc_dec(SUM(b."cholera.cases"), 0) AS "cholera.cases",
+    regc_dec(SUM(b."cholera.deaths"), 0) AS "cholera.deaths",
+    regc_dec(SUM(b."novel_flu.cases"), 0) AS "novel_flu.cases",
+    regc_dec(SUM(b."novel_flu.deaths"), 0) AS "novel_flu.deaths",
+    regc_dec(SUM(b."group_b.cases"), 0) AS "group_b.cases",
+    regc_dec(SUM(b."group_b.deaths"), 0) AS "group_b.deaths",
+    regc_dec(SUM(b."dengue.cases"), 0) AS "dengue.cases",
+    regc_dec(SUM(b."dengue.deaths"), 0) AS "dengue.deaths",
+    regc_dec(SUM(b."hfmd.cases"), 0) AS "hfmd.cases",
+    regc_dec(SUM(b."hfmd.deaths"), 0) AS "hfmd.deaths",
+    regc_dec(SUM(b."measles.cases"), 0) AS "measles.cases",
+    regc_dec(SUM(b."measles.deaths"), 0) AS "measles.deaths",
+    regc_dec(SUM(b."diphtheria.cases"), 0) AS "diphtheria.cases",
+    regc_dec(SUM(b."diphtheria.deaths"), 0) AS "diphtheria.deaths",
+    regc_dec(SUM(b."pertussis.cases"), 0) AS "pertussis.cases",
+    regc_dec(SUM(b."pertussis.deaths"), 0) AS "pertussis.deaths",
+    regc_dec(SUM(b."rabies.cases"), 0) AS "rabies.cases",
+    regc_dec(SUM(b."rabies.deaths"), 0) AS "rabies.deaths",
+    regc_dec(SUM(b."meningococcal.cases"), 0) AS "meningococcal.cases",
+    regc_dec(SUM(b."meningococcal.deaths"), 0) AS "meningococcal.deaths",
+    regc_dec(SUM(b."japanese_enc.cases"), 0) AS "japanese_enc.cases",
+    regc_dec(SUM(b."japanese_enc.deaths"), 0) AS "japanese_enc.deaths",
+    regc_dec(SUM(b."covid19.cases"), 0) AS "covid19.cases",
+    regc_dec(SUM(b."covid19.deaths"), 0) AS "covid19.deaths",
+    regc_dec(SUM(b."other_b.cases"), 0) AS "other_b.cases",
+    regc_dec(SUM(b."other_b.deaths"), 0) AS "other_b.deaths"
+  FROM
+    "health.communicable_disease.B01.by_reporter" AS b
+    JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit"
+    JOIN "regc_org_unit" AS u ON u."code" = c."ancestor"
+  GROUP BY
+    b."frequency", b."period", b."edition", c."ancestor", u."level"
+)
 SELECT
   a."frequency",
   a."period",
@@ -106,51 +153,7 @@ SELECT
   a."other_b.deaths",
   regc_mul(regc_div(a."other_b.deaths", a."other_b.cases"), '100') AS "other_b.cfr"
 FROM
-  (
-    SELECT
-      b."frequency" AS "frequency",
-      b."period" AS "period",
-      b."edition" AS "edition",
-      c."ancestor" AS "unit",
-      u."level" AS "level",
-      COUNT(*) AS "reporters",
-      regc_dec(SUM(b."total.cases"), 0) AS "total.cases",
-      regc_dec(SUM(b."total.deaths"), 0) AS "total.deaths",
-      regc_dec(SUM(b."group_a.cases"), 0) AS "group_a.cases",
-      regc_dec(SUM(b."group_a.deaths"), 0) AS "group_a.deaths",
-      regc_dec(SUM(b."cholera.cases"), 0) AS "cholera.cases",
-      regc_dec(SUM(b."cholera.deaths"), 0) AS "cholera.deaths",
-      regc_dec(SUM(b."novel_flu.cases"), 0) AS "novel_flu.cases",
-      regc_dec(SUM(b."novel_flu.deaths"), 0) AS "novel_flu.deaths",
-      regc_dec(SUM(b."group_b.cases"), 0) AS "group_b.cases",
-      regc_dec(SUM(b."group_b.deaths"), 0) AS "group_b.deaths",
-      regc_dec(SUM(b."dengue.cases"), 0) AS "dengue.cases",
-      regc_dec(SUM(b."dengue.deaths"), 0) AS "dengue.deaths",
-      regc_dec(SUM(b."hfmd.cases"), 0) AS "hfmd.cases",
-      regc_dec(SUM(b."hfmd.deaths"), 0) AS "hfmd.deaths",
-      regc_dec(SUM(b."measles.cases"), 0) AS "measles.cases",
-      regc_dec(SUM(b."measles.deaths"), 0) AS "measles.deaths",
-      regc_dec(SUM(b."diphtheria.cases"), 0) AS "diphtheria.cases",
-      regc_dec(SUM(b."diphtheria.deaths"), 0) AS "diphtheria.deaths",
-      regc_dec(SUM(b."pertussis.cases"), 0) AS "pertussis.cases",
-      regc_dec(SUM(b."pertussis.deaths"), 0) AS "pertussis.deaths",
-      regc_dec(SUM(b."rabies.cases"), 0) AS "rabies.cases",
-      regc_dec(SUM(b."rabies.deaths"), 0) AS "rabies.deaths",
-      regc_dec(SUM(b."meningococcal.cases"), 0) AS "meningococcal.cases",
-      regc_dec(SUM(b."meningococcal.deaths"), 0) AS "meningococcal.deaths",
-      regc_dec(SUM(b."japanese_enc.cases"), 0) AS "japanese_enc.cases",
-      regc_dec(SUM(b."japanese_enc.deaths"), 0) AS "japanese_enc.deaths",
-      regc_dec(SUM(b."covid19.cases"), 0) AS "covid19.cases",
-      regc_dec(SUM(b."covid19.deaths"), 0) AS "covid19.deaths",
-      regc_dec(SUM(b."other_b.cases"), 0) AS "other_b.cases",
-      regc_dec(SUM(b."other_b.deaths"), 0) AS "other_b.deaths"
-    FROM
-      "health.communicable_disease.B01.by_reporter" AS b
-      JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit"
-      JOIN "regc_org_unit" AS u ON u."code" = c."ancestor"
-    GROUP BY
-      b."frequency", b."period", b."edition", c."ancestor", u."level"
-  ) AS a;
+  a;
 
 -- Expected, received and on-time reports per unit, flow level and period.
 CREATE VIEW "health.communicable_disease.completeness" AS

@@ -5,6 +5,8 @@ DROP VIEW IF EXISTS "health.hospital_activity.completeness";
 
 DROP VIEW IF EXISTS "health.hospital_activity.B01.rollup";
 
+DROP VIEW IF EXISTS "health.hospital_activity.B01.ytd";
+
 DROP VIEW IF EXISTS "health.hospital_activity.B01.by_reporter";
 
 -- Form B01: each reporter's values over every roll-up period, then every unit's.
@@ -41,7 +43,98 @@ FROM
 GROUP BY
   m."frequency", m."rollup", m."edition", t1."unit";
 
+-- The years to date its computed cells read, per unit.
+CREATE VIEW "health.hospital_activity.B01.ytd" AS
+SELECT
+  b."frequency" AS "frequency",
+  b."period" AS "period",
+  b."edition" AS "edition",
+  c."ancestor" AS "unit",
+  CAST(SUM(b."ytd.sum.outpatient.actual") AS NUMERIC) AS "ytd.sum.outpatient.actual",
+  CAST(SUM(b."ytd.sum.outpatient_insured.actual") AS NUMERIC) AS "ytd.sum.outpatient_insured.actual",
+  CAST(SUM(b."ytd.sum.outpatient_children.actual") AS NUMERIC) AS "ytd.sum.outpatient_children.actual",
+  CAST(SUM(b."ytd.sum.outpatient_treated.actual") AS NUMERIC) AS "ytd.sum.outpatient_treated.actual",
+  CAST(SUM(b."ytd.sum.inpatients.actual") AS NUMERIC) AS "ytd.sum.inpatients.actual",
+  CAST(SUM(b."ytd.sum.inpatients_insured.actual") AS NUMERIC) AS "ytd.sum.inpatients_insured.actual",
+  CAST(SUM(b."ytd.sum.inpatients_children.actual") AS NUMERIC) AS "ytd.sum.inpatients_children.actual",
+  CAST(SUM(b."ytd.sum.treatment_days.actual") AS NUMERIC) AS "ytd.sum.treatment_days.actual",
+  CAST(SUM(b."ytd.sum.bed_days.actual") AS NUMERIC) AS "ytd.sum.bed_days.actual",
+  CAST(SUM(b."ytd.sum.surgeries.actual") AS NUMERIC) AS "ytd.sum.surgeries.actual",
+  CAST(SUM(b."ytd.sum.major_surgeries.actual") AS NUMERIC) AS "ytd.sum.major_surgeries.actual",
+  CAST(SUM(b."ytd.sum.deaths.actual") AS NUMERIC) AS "ytd.sum.deaths.actual",
+  CAST(SUM(b."ytd.sum.deaths_24h.actual") AS NUMERIC) AS "ytd.sum.deaths_24h.actual"
+FROM
+  (
+    SELECT
+      m."frequency" AS "frequency",
+      m."rollup" AS "period",
+      m."edition" AS "edition",
+      t1."unit" AS "unit",
+      COUNT(*) AS "reports",
+      SUM(t1."outpatient.actual") AS "ytd.sum.outpatient.actual",
+      SUM(t1."outpatient_insured.actual") AS "ytd.sum.outpatient_insured.actual",
+      SUM(t1."outpatient_children.actual") AS "ytd.sum.outpatient_children.actual",
+      SUM(t1."outpatient_treated.actual") AS "ytd.sum.outpatient_treated.actual",
+      SUM(t1."inpatients.actual") AS "ytd.sum.inpatients.actual",
+      SUM(t1."inpatients_insured.actual") AS "ytd.sum.inpatients_insured.actual",
+      SUM(t1."inpatients_children.actual") AS "ytd.sum.inpatients_children.actual",
+      SUM(t1."treatment_days.actual") AS "ytd.sum.treatment_days.actual",
+      SUM(t1."bed_days.actual") AS "ytd.sum.bed_days.actual",
+      SUM(t1."surgeries.actual") AS "ytd.sum.surgeries.actual",
+      SUM(t1."major_surgeries.actual") AS "ytd.sum.major_surgeries.actual",
+      SUM(t1."deaths.actual") AS "ytd.sum.deaths.actual",
+      SUM(t1."deaths_24h.actual") AS "ytd.sum.deaths_24h.actual"
+    FROM
+      "health.hospital_activity.B01.current" AS t1
+      JOIN "regc_period_ytd" AS m ON m."regime" = 'health.hospital_activity' AND m."period" = t1."period"
+    GROUP BY
+      m."frequency", m."rollup", m."edition", t1."unit"
+  ) AS b
+  JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit"
+GROUP BY
+  b."frequency", b."period", b."edition", c."ancestor";
+
 CREATE VIEW "health.hospital_activity.B01.rollup" AS
+WITH a AS (
+  SELECT
+    b."frequency" AS "frequency",
+    b."period" AS "period",
+    b."edition" AS "edition",
+    c."ancestor" AS "unit",
+    u."level" AS "level",
+    COUNT(*) AS "reporters",
+    CAST(SUM(b."beds.planned") AS NUMERIC) AS "beds.planned",
+    CAST(SUM(b."beds.actual") AS NUMERIC) AS "beds.actual",
+    CAST(SUM(b."outpatient.planned") AS NUMERIC) AS "outpatient.planned",
+    CAST(SUM(b."outpatient.actual") AS NUMERIC) AS "outpatient.actual",
+    CAST(SUM(b."outpatient_insured.actual") AS NUMERIC) AS "outpatient_insured.actual",
+    CAST(SUM(b."outpatient_children.actual") AS NUMERIC) AS "outpatient_children.actual",
+    CAST(SUM(b."outpatient_treated.planned") AS NUMERIC) AS "outpatient_treated.planned",
+    CAST(SUM(b."outpatient_treated.actual") AS NUMERIC) AS "outpatient_treated.actual",
+    CAST(SUM(b."inpatients.planned") AS NUMERIC) AS "inpatients.planned",
+    CAST(SUM(b."inpatients.actual") AS NUMERIC) AS "inpatients.actual",
+    CAST(SUM(b."inpatients_insured.actual") AS NUMERIC) AS "inpatients_insured.actual",
+    CAST(SUM(b."inpatients_children.actual") AS NUMERIC) AS "inpatients_children.actual",
+    CAST(SUM(b."treatment_days.planned") AS NUMERIC) AS "treatment_days.planned",
+    CAST(SUM(b."treatment_days.actual") AS NUMERIC) AS "treatment_days.actual",
+    CAST(SUM(b."bed_days.actual") AS NUMERIC) AS "bed_days.actual",
+    CAST(SUM(b."surgeries.planned") AS NUMERIC) AS "surgeries.planned",
+    CAST(SUM(b."surgeries.actual") AS NUMERIC) AS "surgeries.actual",
+    CAST(SUM(b."major_surgeries.actual") AS NUMERIC) AS "major_surgeries.actual",
+    CAST(SUM(b."deaths.actual") AS NUMERIC) AS "deaths.actual",
+    CAST(SUM(b."deaths_24h.actual") AS NUMERIC) AS "deaths_24h.actual"
+  FROM
+    "health.hospital_activity.B01.by_reporter" AS b
+    JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit"
+    JOIN "regc_org_unit" AS u ON u."code" = c."ancestor"
+  GROUP BY
+    b."frequency", b."period", b."edition", c."ancestor", u."level"
+), y AS (
+  SELECT
+    *
+  FROM
+    "health.hospital_activity.B01.ytd"
+)
 SELECT
   a."frequency",
   a."period",
@@ -53,81 +146,48 @@ SELECT
   a."beds.actual",
   a."outpatient.planned",
   a."outpatient.actual",
-  NULL AS "outpatient.ytd",
-  (regc_div(NULL, a."outpatient.planned") * CAST(100 AS NUMERIC)) AS "outpatient.vs_plan",
+  y0."ytd.sum.outpatient.actual" AS "outpatient.ytd",
+  (regc_div(y0."ytd.sum.outpatient.actual", a."outpatient.planned") * CAST(100 AS NUMERIC)) AS "outpatient.vs_plan",
   a."outpatient_insured.actual",
-  NULL AS "outpatient_insured.ytd",
+  y0."ytd.sum.outpatient_insured.actual" AS "outpatient_insured.ytd",
   a."outpatient_children.actual",
-  NULL AS "outpatient_children.ytd",
+  y0."ytd.sum.outpatient_children.actual" AS "outpatient_children.ytd",
   a."outpatient_treated.planned",
   a."outpatient_treated.actual",
-  NULL AS "outpatient_treated.ytd",
-  (regc_div(NULL, a."outpatient_treated.planned") * CAST(100 AS NUMERIC)) AS "outpatient_treated.vs_plan",
+  y0."ytd.sum.outpatient_treated.actual" AS "outpatient_treated.ytd",
+  (regc_div(y0."ytd.sum.outpatient_treated.actual", a."outpatient_treated.planned") * CAST(100 AS NUMERIC)) AS "outpatient_treated.vs_plan",
   a."inpatients.planned",
   a."inpatients.actual",
-  NULL AS "inpatients.ytd",
-  (regc_div(NULL, a."inpatients.planned") * CAST(100 AS NUMERIC)) AS "inpatients.vs_plan",
+  y0."ytd.sum.inpatients.actual" AS "inpatients.ytd",
+  (regc_div(y0."ytd.sum.inpatients.actual", a."inpatients.planned") * CAST(100 AS NUMERIC)) AS "inpatients.vs_plan",
   a."inpatients_insured.actual",
-  NULL AS "inpatients_insured.ytd",
+  y0."ytd.sum.inpatients_insured.actual" AS "inpatients_insured.ytd",
   a."inpatients_children.actual",
-  NULL AS "inpatients_children.ytd",
+  y0."ytd.sum.inpatients_children.actual" AS "inpatients_children.ytd",
   a."treatment_days.planned",
   a."treatment_days.actual",
-  NULL AS "treatment_days.ytd",
-  (regc_div(NULL, a."treatment_days.planned") * CAST(100 AS NUMERIC)) AS "treatment_days.vs_plan",
+  y0."ytd.sum.treatment_days.actual" AS "treatment_days.ytd",
+  (regc_div(y0."ytd.sum.treatment_days.actual", a."treatment_days.planned") * CAST(100 AS NUMERIC)) AS "treatment_days.vs_plan",
   a."bed_days.actual",
-  NULL AS "bed_days.ytd",
+  y0."ytd.sum.bed_days.actual" AS "bed_days.ytd",
   (regc_div(a."treatment_days.actual", a."bed_days.actual") * CAST(100 AS NUMERIC)) AS "occupancy.actual",
-  (regc_div(NULL, NULL) * CAST(100 AS NUMERIC)) AS "occupancy.ytd",
+  (regc_div(y0."ytd.sum.treatment_days.actual", y0."ytd.sum.bed_days.actual") * CAST(100 AS NUMERIC)) AS "occupancy.ytd",
   regc_div(a."treatment_days.planned", a."inpatients.planned") AS "avg_stay.planned",
   regc_div(a."treatment_days.actual", a."inpatients.actual") AS "avg_stay.actual",
-  regc_div(NULL, NULL) AS "avg_stay.ytd",
+  regc_div(y0."ytd.sum.treatment_days.actual", y0."ytd.sum.inpatients.actual") AS "avg_stay.ytd",
   a."surgeries.planned",
   a."surgeries.actual",
-  NULL AS "surgeries.ytd",
-  (regc_div(NULL, a."surgeries.planned") * CAST(100 AS NUMERIC)) AS "surgeries.vs_plan",
+  y0."ytd.sum.surgeries.actual" AS "surgeries.ytd",
+  (regc_div(y0."ytd.sum.surgeries.actual", a."surgeries.planned") * CAST(100 AS NUMERIC)) AS "surgeries.vs_plan",
   a."major_surgeries.actual",
-  NULL AS "major_surgeries.ytd",
+  y0."ytd.sum.major_surgeries.actual" AS "major_surgeries.ytd",
   a."deaths.actual",
-  NULL AS "deaths.ytd",
+  y0."ytd.sum.deaths.actual" AS "deaths.ytd",
   a."deaths_24h.actual",
-  NULL AS "deaths_24h.ytd"
+  y0."ytd.sum.deaths_24h.actual" AS "deaths_24h.ytd"
 FROM
-  (
-    SELECT
-      b."frequency" AS "frequency",
-      b."period" AS "period",
-      b."edition" AS "edition",
-      c."ancestor" AS "unit",
-      u."level" AS "level",
-      COUNT(*) AS "reporters",
-      CAST(SUM(b."beds.planned") AS NUMERIC) AS "beds.planned",
-      CAST(SUM(b."beds.actual") AS NUMERIC) AS "beds.actual",
-      CAST(SUM(b."outpatient.planned") AS NUMERIC) AS "outpatient.planned",
-      CAST(SUM(b."outpatient.actual") AS NUMERIC) AS "outpatient.actual",
-      CAST(SUM(b."outpatient_insured.actual") AS NUMERIC) AS "outpatient_insured.actual",
-      CAST(SUM(b."outpatient_children.actual") AS NUMERIC) AS "outpatient_children.actual",
-      CAST(SUM(b."outpatient_treated.planned") AS NUMERIC) AS "outpatient_treated.planned",
-      CAST(SUM(b."outpatient_treated.actual") AS NUMERIC) AS "outpatient_treated.actual",
-      CAST(SUM(b."inpatients.planned") AS NUMERIC) AS "inpatients.planned",
-      CAST(SUM(b."inpatients.actual") AS NUMERIC) AS "inpatients.actual",
-      CAST(SUM(b."inpatients_insured.actual") AS NUMERIC) AS "inpatients_insured.actual",
-      CAST(SUM(b."inpatients_children.actual") AS NUMERIC) AS "inpatients_children.actual",
-      CAST(SUM(b."treatment_days.planned") AS NUMERIC) AS "treatment_days.planned",
-      CAST(SUM(b."treatment_days.actual") AS NUMERIC) AS "treatment_days.actual",
-      CAST(SUM(b."bed_days.actual") AS NUMERIC) AS "bed_days.actual",
-      CAST(SUM(b."surgeries.planned") AS NUMERIC) AS "surgeries.planned",
-      CAST(SUM(b."surgeries.actual") AS NUMERIC) AS "surgeries.actual",
-      CAST(SUM(b."major_surgeries.actual") AS NUMERIC) AS "major_surgeries.actual",
-      CAST(SUM(b."deaths.actual") AS NUMERIC) AS "deaths.actual",
-      CAST(SUM(b."deaths_24h.actual") AS NUMERIC) AS "deaths_24h.actual"
-    FROM
-      "health.hospital_activity.B01.by_reporter" AS b
-      JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit"
-      JOIN "regc_org_unit" AS u ON u."code" = c."ancestor"
-    GROUP BY
-      b."frequency", b."period", b."edition", c."ancestor", u."level"
-  ) AS a;
+  a
+  LEFT JOIN y AS y0 ON y0."frequency" = a."frequency" AND y0."period" = a."period" AND y0."edition" = a."edition" AND y0."unit" = a."unit";
 
 -- Expected, received and on-time reports per unit, flow level and period.
 CREATE VIEW "health.hospital_activity.completeness" AS

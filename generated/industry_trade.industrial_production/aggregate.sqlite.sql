@@ -6,9 +6,13 @@ DROP VIEW IF EXISTS "industry_trade.industrial_production.completeness";
 
 DROP VIEW IF EXISTS "industry_trade.industrial_production.B01.rollup";
 
+DROP VIEW IF EXISTS "industry_trade.industrial_production.B01.ytd";
+
 DROP VIEW IF EXISTS "industry_trade.industrial_production.B01.by_reporter";
 
 DROP VIEW IF EXISTS "industry_trade.industrial_production.B02.rollup";
+
+DROP VIEW IF EXISTS "industry_trade.industrial_production.B02.ytd";
 
 DROP VIEW IF EXISTS "industry_trade.industrial_production.B02.by_reporter";
 
@@ -42,6 +46,36 @@ GROUP BY
   m."frequency", m."rollup", m."edition", t1."unit";
 
 CREATE VIEW "industry_trade.industrial_production.B01.rollup" AS
+WITH a AS (
+  SELECT
+    b."frequency" AS "frequency",
+    b."period" AS "period",
+    b."edition" AS "edition",
+    c."ancestor" AS "unit",
+    u."level" AS "level",
+    COUNT(*) AS "reporters",
+    regc_dec(MAX(CASE WHEN c."depth" = 0 THEN b."total.vs_prev" END), 4) AS "total.vs_prev",
+    regc_dec(MAX(CASE WHEN c."depth" = 0 THEN b."total.vs_ly_month" END), 4) AS "total.vs_ly_month",
+    regc_dec(MAX(CASE WHEN c."depth" = 0 THEN b."total.vs_ly_ytd" END), 4) AS "total.vs_ly_ytd",
+    regc_dec(MAX(CASE WHEN c."depth" = 0 THEN b."mining.vs_prev" END), 4) AS "mining.vs_prev",
+    regc_dec(MAX(CASE WHEN c."depth" = 0 THEN b."mining.vs_ly_month" END), 4) AS "mining.vs_ly_month",
+    regc_dec(MAX(CASE WHEN c."depth" = 0 THEN b."mining.vs_ly_ytd" END), 4) AS "mining.vs_ly_ytd",
+    regc_dec(MAX(CASE WHEN c."depth" = 0 THEN b."manufacturing.vs_prev" END), 4) AS "manufacturing.vs_prev",
+    regc_dec(MAX(CASE WHEN c."depth" = 0 THEN b."manufacturing.vs_ly_month" END), 4) AS "manufacturing.vs_ly_month",
+    regc_dec(MAX(CASE WHEN c."depth" = 0 THEN b."manufacturing.vs_ly_ytd" END), 4) AS "manufacturing.vs_ly_ytd",
+    regc_dec(MAX(CASE WHEN c."depth" = 0 THEN b."electricity.vs_prev" END), 4) AS "electricity.vs_prev",
+    regc_dec(MAX(CASE WHEN c."depth" = 0 THEN b."electricity.vs_ly_month" END), 4) AS "electricity.vs_ly_month",
+    regc_dec(MAX(CASE WHEN c."depth" = 0 THEN b."electricity.vs_ly_ytd" END), 4) AS "electricity.vs_ly_ytd",
+    regc_dec(MAX(CASE WHEN c."depth" = 0 THEN b."water.vs_prev" END), 4) AS "water.vs_prev",
+    regc_dec(MAX(CASE WHEN c."depth" = 0 THEN b."water.vs_ly_month" END), 4) AS "water.vs_ly_month",
+    regc_dec(MAX(CASE WHEN c."depth" = 0 THEN b."water.vs_ly_ytd" END), 4) AS "water.vs_ly_ytd"
+  FROM
+    "industry_trade.industrial_production.B01.by_reporter" AS b
+    JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit"
+    JOIN "regc_org_unit" AS u ON u."code" = c."ancestor"
+  GROUP BY
+    b."frequency", b."period", b."edition", c."ancestor", u."level"
+)
 SELECT
   a."frequency",
   a."period",
@@ -65,36 +99,7 @@ SELECT
   a."water.vs_ly_month",
   a."water.vs_ly_ytd"
 FROM
-  (
-    SELECT
-      b."frequency" AS "frequency",
-      b."period" AS "period",
-      b."edition" AS "edition",
-      c."ancestor" AS "unit",
-      u."level" AS "level",
-      COUNT(*) AS "reporters",
-      regc_dec(MAX(CASE WHEN c."depth" = 0 THEN b."total.vs_prev" END), 4) AS "total.vs_prev",
-      regc_dec(MAX(CASE WHEN c."depth" = 0 THEN b."total.vs_ly_month" END), 4) AS "total.vs_ly_month",
-      regc_dec(MAX(CASE WHEN c."depth" = 0 THEN b."total.vs_ly_ytd" END), 4) AS "total.vs_ly_ytd",
-      regc_dec(MAX(CASE WHEN c."depth" = 0 THEN b."mining.vs_prev" END), 4) AS "mining.vs_prev",
-      regc_dec(MAX(CASE WHEN c."depth" = 0 THEN b."mining.vs_ly_month" END), 4) AS "mining.vs_ly_month",
-      regc_dec(MAX(CASE WHEN c."depth" = 0 THEN b."mining.vs_ly_ytd" END), 4) AS "mining.vs_ly_ytd",
-      regc_dec(MAX(CASE WHEN c."depth" = 0 THEN b."manufacturing.vs_prev" END), 4) AS "manufacturing.vs_prev",
-      regc_dec(MAX(CASE WHEN c."depth" = 0 THEN b."manufacturing.vs_ly_month" END), 4) AS "manufacturing.vs_ly_month",
-      regc_dec(MAX(CASE WHEN c."depth" = 0 THEN b."manufacturing.vs_ly_ytd" END), 4) AS "manufacturing.vs_ly_ytd",
-      regc_dec(MAX(CASE WHEN c."depth" = 0 THEN b."electricity.vs_prev" END), 4) AS "electricity.vs_prev",
-      regc_dec(MAX(CASE WHEN c."depth" = 0 THEN b."electricity.vs_ly_month" END), 4) AS "electricity.vs_ly_month",
-      regc_dec(MAX(CASE WHEN c."depth" = 0 THEN b."electricity.vs_ly_ytd" END), 4) AS "electricity.vs_ly_ytd",
-      regc_dec(MAX(CASE WHEN c."depth" = 0 THEN b."water.vs_prev" END), 4) AS "water.vs_prev",
-      regc_dec(MAX(CASE WHEN c."depth" = 0 THEN b."water.vs_ly_month" END), 4) AS "water.vs_ly_month",
-      regc_dec(MAX(CASE WHEN c."depth" = 0 THEN b."water.vs_ly_ytd" END), 4) AS "water.vs_ly_ytd"
-    FROM
-      "industry_trade.industrial_production.B01.by_reporter" AS b
-      JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit"
-      JOIN "regc_org_unit" AS u ON u."code" = c."ancestor"
-    GROUP BY
-      b."frequency", b."period", b."edition", c."ancestor", u."level"
-  ) AS a;
+  a;
 
 -- Form B02: each reporter's values over every roll-up period, then every unit's.
 CREATE VIEW "industry_trade.industrial_production.B02.by_reporter" AS
@@ -146,7 +151,124 @@ FROM
 GROUP BY
   m."frequency", m."rollup", m."edition", t1."unit";
 
+-- The years to date its computed cells read, per unit.
+CREATE VIEW "industry_trade.industrial_production.B02.ytd" AS
+SELECT
+  b."frequency" AS "frequency",
+  b."period" AS "period",
+  b."edition" AS "edition",
+  c."ancestor" AS "unit",
+  regc_dec(SUM(b."ytd.sum.coal.month"), 1) AS "ytd.sum.coal.month",
+  regc_dec(SUM(b."ytd.sum.crude_oil.month"), 1) AS "ytd.sum.crude_oil.month",
+  regc_dec(SUM(b."ytd.sum.natural_gas.month"), 1) AS "ytd.sum.natural_gas.month",
+  regc_dec(SUM(b."ytd.sum.power.month"), 1) AS "ytd.sum.power.month",
+  regc_dec(SUM(b."ytd.sum.power_sold.month"), 1) AS "ytd.sum.power_sold.month",
+  regc_dec(SUM(b."ytd.sum.cement.month"), 1) AS "ytd.sum.cement.month",
+  regc_dec(SUM(b."ytd.sum.crude_steel.month"), 1) AS "ytd.sum.crude_steel.month",
+  regc_dec(SUM(b."ytd.sum.rolled_steel.month"), 1) AS "ytd.sum.rolled_steel.month",
+  regc_dec(SUM(b."ytd.sum.urea.month"), 1) AS "ytd.sum.urea.month",
+  regc_dec(SUM(b."ytd.sum.seafood.month"), 1) AS "ytd.sum.seafood.month",
+  regc_dec(SUM(b."ytd.sum.milk.month"), 1) AS "ytd.sum.milk.month",
+  regc_dec(SUM(b."ytd.sum.beer.month"), 1) AS "ytd.sum.beer.month",
+  regc_dec(SUM(b."ytd.sum.garments.month"), 1) AS "ytd.sum.garments.month",
+  regc_dec(SUM(b."ytd.sum.footwear.month"), 1) AS "ytd.sum.footwear.month",
+  regc_dec(SUM(b."ytd.sum.phones.month"), 1) AS "ytd.sum.phones.month",
+  regc_dec(SUM(b."ytd.sum.televisions.month"), 1) AS "ytd.sum.televisions.month",
+  regc_dec(SUM(b."ytd.sum.cars.month"), 1) AS "ytd.sum.cars.month",
+  regc_dec(SUM(b."ytd.sum.motorcycles.month"), 1) AS "ytd.sum.motorcycles.month"
+FROM
+  (
+    SELECT
+      m."frequency" AS "frequency",
+      m."rollup" AS "period",
+      m."edition" AS "edition",
+      t1."unit" AS "unit",
+      COUNT(*) AS "reports",
+      SUM(t1."coal.month") AS "ytd.sum.coal.month",
+      SUM(t1."crude_oil.month") AS "ytd.sum.crude_oil.month",
+      SUM(t1."natural_gas.month") AS "ytd.sum.natural_gas.month",
+      SUM(t1."power.month") AS "ytd.sum.power.month",
+      SUM(t1."power_sold.month") AS "ytd.sum.power_sold.month",
+      SUM(t1."cement.month") AS "ytd.sum.cement.month",
+      SUM(t1."crude_steel.month") AS "ytd.sum.crude_steel.month",
+      SUM(t1."rolled_steel.month") AS "ytd.sum.rolled_steel.month",
+      SUM(t1."urea.month") AS "ytd.sum.urea.month",
+      SUM(t1."seafood.month") AS "ytd.sum.seafood.month",
+      SUM(t1."milk.month") AS "ytd.sum.milk.month",
+      SUM(t1."beer.month") AS "ytd.sum.beer.month",
+      SUM(t1."garments.month") AS "ytd.sum.garments.month",
+      SUM(t1."footwear.month") AS "ytd.sum.footwear.month",
+      SUM(t1."phones.month") AS "ytd.sum.phones.month",
+      SUM(t1."televisions.month") AS "ytd.sum.televisions.month",
+      SUM(t1."cars.month") AS "ytd.sum.cars.month",
+      SUM(t1."motorcycles.month") AS "ytd.sum.motorcycles.month"
+    FROM
+      "industry_trade.industrial_production.B02.current" AS t1
+      JOIN "regc_period_ytd" AS m ON m."regime" = 'industry_trade.industrial_production' AND m."period" = t1."period"
+    GROUP BY
+      m."frequency", m."rollup", m."edition", t1."unit"
+  ) AS b
+  JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit"
+GROUP BY
+  b."frequency", b."period", b."edition", c."ancestor";
+
 CREATE VIEW "industry_trade.industrial_production.B02.rollup" AS
+WITH a AS (
+  SELECT
+    b."frequency" AS "frequency",
+    b."period" AS "period",
+    b."edition" AS "edition",
+    c."ancestor" AS "unit",
+    u."level" AS "level",
+    COUNT(*) AS "reporters",
+    regc_dec(SUM(b."coal.prev_month"), 1) AS "coal.prev_month",
+    regc_dec(SUM(b."coal.month"), 1) AS "coal.month",
+    regc_dec(SUM(b."crude_oil.prev_month"), 1) AS "crude_oil.prev_month",
+    regc_dec(SUM(b."crude_oil.month"), 1) AS "crude_oil.month",
+    regc_dec(SUM(b."natural_gas.prev_month"), 1) AS "natural_gas.prev_month",
+    regc_dec(SUM(b."natural_gas.month"), 1) AS "natural_gas.month",
+    regc_dec(SUM(b."power.prev_month"), 1) AS "power.prev_month",
+    regc_dec(SUM(b."power.month"), 1) AS "power.month",
+    regc_dec(SUM(b."power_sold.prev_month"), 1) AS "power_sold.prev_month",
+    regc_dec(SUM(b."power_sold.month"), 1) AS "power_sold.month",
+    regc_dec(SUM(b."cement.prev_month"), 1) AS "cement.prev_month",
+    regc_dec(SUM(b."cement.month"), 1) AS "cement.month",
+    regc_dec(SUM(b."crude_steel.prev_month"), 1) AS "crude_steel.prev_month",
+    regc_dec(SUM(b."crude_steel.month"), 1) AS "crude_steel.month",
+    regc_dec(SUM(b."rolled_steel.prev_month"), 1) AS "rolled_steel.prev_month",
+    regc_dec(SUM(b."rolled_steel.month"), 1) AS "rolled_steel.month",
+    regc_dec(SUM(b."urea.prev_month"), 1) AS "urea.prev_month",
+    regc_dec(SUM(b."urea.month"), 1) AS "urea.month",
+    regc_dec(SUM(b."seafood.prev_month"), 1) AS "seafood.prev_month",
+    regc_dec(SUM(b."seafood.month"), 1) AS "seafood.month",
+    regc_dec(SUM(b."milk.prev_month"), 1) AS "milk.prev_month",
+    regc_dec(SUM(b."milk.month"), 1) AS "milk.month",
+    regc_dec(SUM(b."beer.prev_month"), 1) AS "beer.prev_month",
+    regc_dec(SUM(b."beer.month"), 1) AS "beer.month",
+    regc_dec(SUM(b."garments.prev_month"), 1) AS "garments.prev_month",
+    regc_dec(SUM(b."garments.month"), 1) AS "garments.month",
+    regc_dec(SUM(b."footwear.prev_month"), 1) AS "footwear.prev_month",
+    regc_dec(SUM(b."footwear.month"), 1) AS "footwear.month",
+    regc_dec(SUM(b."phones.prev_month"), 1) AS "phones.prev_month",
+    regc_dec(SUM(b."phones.month"), 1) AS "phones.month",
+    regc_dec(SUM(b."televisions.prev_month"), 1) AS "televisions.prev_month",
+    regc_dec(SUM(b."televisions.month"), 1) AS "televisions.month",
+    regc_dec(SUM(b."cars.prev_month"), 1) AS "cars.prev_month",
+    regc_dec(SUM(b."cars.month"), 1) AS "cars.month",
+    regc_dec(SUM(b."motorcycles.prev_month"), 1) AS "motorcycles.prev_month",
+    regc_dec(SUM(b."motorcycles.month"), 1) AS "motorcycles.month"
+  FROM
+    "industry_trade.industrial_production.B02.by_reporter" AS b
+    JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit"
+    JOIN "regc_org_unit" AS u ON u."code" = c."ancestor"
+  GROUP BY
+    b."frequency", b."period", b."edition", c."ancestor", u."level"
+), y AS (
+  SELECT
+    *
+  FROM
+    "industry_trade.industrial_production.B02.ytd"
+)
 SELECT
   a."frequency",
   a."period",
@@ -156,128 +278,83 @@ SELECT
   a."reporters",
   a."coal.prev_month",
   a."coal.month",
-  NULL AS "coal.ytd",
-  regc_mul(regc_div(NULL, NULL), '100') AS "coal.vs_ly",
+  y0."ytd.sum.coal.month" AS "coal.ytd",
+  regc_mul(regc_div(y0."ytd.sum.coal.month", y2."ytd.sum.coal.month"), '100') AS "coal.vs_ly",
   a."crude_oil.prev_month",
   a."crude_oil.month",
-  NULL AS "crude_oil.ytd",
-  regc_mul(regc_div(NULL, NULL), '100') AS "crude_oil.vs_ly",
+  y0."ytd.sum.crude_oil.month" AS "crude_oil.ytd",
+  regc_mul(regc_div(y0."ytd.sum.crude_oil.month", y2."ytd.sum.crude_oil.month"), '100') AS "crude_oil.vs_ly",
   a."natural_gas.prev_month",
   a."natural_gas.month",
-  NULL AS "natural_gas.ytd",
-  regc_mul(regc_div(NULL, NULL), '100') AS "natural_gas.vs_ly",
+  y0."ytd.sum.natural_gas.month" AS "natural_gas.ytd",
+  regc_mul(regc_div(y0."ytd.sum.natural_gas.month", y2."ytd.sum.natural_gas.month"), '100') AS "natural_gas.vs_ly",
   a."power.prev_month",
   a."power.month",
-  NULL AS "power.ytd",
-  regc_mul(regc_div(NULL, NULL), '100') AS "power.vs_ly",
+  y0."ytd.sum.power.month" AS "power.ytd",
+  regc_mul(regc_div(y0."ytd.sum.power.month", y2."ytd.sum.power.month"), '100') AS "power.vs_ly",
   a."power_sold.prev_month",
   a."power_sold.month",
-  NULL AS "power_sold.ytd",
-  regc_mul(regc_div(NULL, NULL), '100') AS "power_sold.vs_ly",
+  y0."ytd.sum.power_sold.month" AS "power_sold.ytd",
+  regc_mul(regc_div(y0."ytd.sum.power_sold.month", y2."ytd.sum.power_sold.month"), '100') AS "power_sold.vs_ly",
   a."cement.prev_month",
   a."cement.month",
-  NULL AS "cement.ytd",
-  regc_mul(regc_div(NULL, NULL), '100') AS "cement.vs_ly",
+  y0."ytd.sum.cement.month" AS "cement.ytd",
+  regc_mul(regc_div(y0."ytd.sum.cement.month", y2."ytd.sum.cement.month"), '100') AS "cement.vs_ly",
   a."crude_steel.prev_month",
   a."crude_steel.month",
-  NULL AS "crude_steel.ytd",
-  regc_mul(regc_div(NULL, NULL), '100') AS "crude_steel.vs_ly",
+  y0."ytd.sum.crude_steel.month" AS "crude_steel.ytd",
+  regc_mul(regc_div(y0."ytd.sum.crude_steel.month", y2."ytd.sum.crude_steel.month"), '100') AS "crude_steel.vs_ly",
   a."rolled_steel.prev_month",
   a."rolled_steel.month",
-  NULL AS "rolled_steel.ytd",
-  regc_mul(regc_div(NULL, NULL), '100') AS "rolled_steel.vs_ly",
+  y0."ytd.sum.rolled_steel.month" AS "rolled_steel.ytd",
+  regc_mul(regc_div(y0."ytd.sum.rolled_steel.month", y2."ytd.sum.rolled_steel.month"), '100') AS "rolled_steel.vs_ly",
   a."urea.prev_month",
   a."urea.month",
-  NULL AS "urea.ytd",
-  regc_mul(regc_div(NULL, NULL), '100') AS "urea.vs_ly",
+  y0."ytd.sum.urea.month" AS "urea.ytd",
+  regc_mul(regc_div(y0."ytd.sum.urea.month", y2."ytd.sum.urea.month"), '100') AS "urea.vs_ly",
   a."seafood.prev_month",
   a."seafood.month",
-  NULL AS "seafood.ytd",
-  regc_mul(regc_div(NULL, NULL), '100') AS "seafood.vs_ly",
+  y0."ytd.sum.seafood.month" AS "seafood.ytd",
+  regc_mul(regc_div(y0."ytd.sum.seafood.month", y2."ytd.sum.seafood.month"), '100') AS "seafood.vs_ly",
   a."milk.prev_month",
   a."milk.month",
-  NULL AS "milk.ytd",
-  regc_mul(regc_div(NULL, NULL), '100') AS "milk.vs_ly",
+  y0."ytd.sum.milk.month" AS "milk.ytd",
+  regc_mul(regc_div(y0."ytd.sum.milk.month", y2."ytd.sum.milk.month"), '100') AS "milk.vs_ly",
   a."beer.prev_month",
   a."beer.month",
-  NULL AS "beer.ytd",
-  regc_mul(regc_div(NULL, NULL), '100') AS "beer.vs_ly",
+  y0."ytd.sum.beer.month" AS "beer.ytd",
+  regc_mul(regc_div(y0."ytd.sum.beer.month", y2."ytd.sum.beer.month"), '100') AS "beer.vs_ly",
   a."garments.prev_month",
   a."garments.month",
-  NULL AS "garments.ytd",
-  regc_mul(regc_div(NULL, NULL), '100') AS "garments.vs_ly",
+  y0."ytd.sum.garments.month" AS "garments.ytd",
+  regc_mul(regc_div(y0."ytd.sum.garments.month", y2."ytd.sum.garments.month"), '100') AS "garments.vs_ly",
   a."footwear.prev_month",
   a."footwear.month",
-  NULL AS "footwear.ytd",
-  regc_mul(regc_div(NULL, NULL), '100') AS "footwear.vs_ly",
+  y0."ytd.sum.footwear.month" AS "footwear.ytd",
+  regc_mul(regc_div(y0."ytd.sum.footwear.month", y2."ytd.sum.footwear.month"), '100') AS "footwear.vs_ly",
   a."phones.prev_month",
   a."phones.month",
-  NULL AS "phones.ytd",
-  regc_mul(regc_div(NULL, NULL), '100') AS "phones.vs_ly",
+  y0."ytd.sum.phones.month" AS "phones.ytd",
+  regc_mul(regc_div(y0."ytd.sum.phones.month", y2."ytd.sum.phones.month"), '100') AS "phones.vs_ly",
   a."televisions.prev_month",
   a."televisions.month",
-  NULL AS "televisions.ytd",
-  regc_mul(regc_div(NULL, NULL), '100') AS "televisions.vs_ly",
+  y0."ytd.sum.televisions.month" AS "televisions.ytd",
+  regc_mul(regc_div(y0."ytd.sum.televisions.month", y2."ytd.sum.televisions.month"), '100') AS "televisions.vs_ly",
   a."cars.prev_month",
   a."cars.month",
-  NULL AS "cars.ytd",
-  regc_mul(regc_div(NULL, NULL), '100') AS "cars.vs_ly",
+  y0."ytd.sum.cars.month" AS "cars.ytd",
+  regc_mul(regc_div(y0."ytd.sum.cars.month", y2."ytd.sum.cars.month"), '100') AS "cars.vs_ly",
   a."motorcycles.prev_month",
   a."motorcycles.month",
-  NULL AS "motorcycles.ytd",
-  regc_mul(regc_div(NULL, NULL), '100') AS "motorcycles.vs_ly"
+  y0."ytd.sum.motorcycles.month" AS "motorcycles.ytd",
+  regc_mul(regc_div(y0."ytd.sum.motorcycles.month", y2."ytd.sum.motorcycles.month"), '100') AS "motorcycles.vs_ly"
 FROM
-  (
-    SELECT
-      b."frequency" AS "frequency",
-      b."period" AS "period",
-      b."edition" AS "edition",
-      c."ancestor" AS "unit",
-      u."level" AS "level",
-      COUNT(*) AS "reporters",
-      regc_dec(SUM(b."coal.prev_month"), 1) AS "coal.prev_month",
-      regc_dec(SUM(b."coal.month"), 1) AS "coal.month",
-      regc_dec(SUM(b."crude_oil.prev_month"), 1) AS "crude_oil.prev_month",
-      regc_dec(SUM(b."crude_oil.month"), 1) AS "crude_oil.month",
-      regc_dec(SUM(b."natural_gas.prev_month"), 1) AS "natural_gas.prev_month",
-      regc_dec(SUM(b."natural_gas.month"), 1) AS "natural_gas.month",
-      regc_dec(SUM(b."power.prev_month"), 1) AS "power.prev_month",
-      regc_dec(SUM(b."power.month"), 1) AS "power.month",
-      regc_dec(SUM(b."power_sold.prev_month"), 1) AS "power_sold.prev_month",
-      regc_dec(SUM(b."power_sold.month"), 1) AS "power_sold.month",
-      regc_dec(SUM(b."cement.prev_month"), 1) AS "cement.prev_month",
-      regc_dec(SUM(b."cement.month"), 1) AS "cement.month",
-      regc_dec(SUM(b."crude_steel.prev_month"), 1) AS "crude_steel.prev_month",
-      regc_dec(SUM(b."crude_steel.month"), 1) AS "crude_steel.month",
-      regc_dec(SUM(b."rolled_steel.prev_month"), 1) AS "rolled_steel.prev_month",
-      regc_dec(SUM(b."rolled_steel.month"), 1) AS "rolled_steel.month",
-      regc_dec(SUM(b."urea.prev_month"), 1) AS "urea.prev_month",
-      regc_dec(SUM(b."urea.month"), 1) AS "urea.month",
-      regc_dec(SUM(b."seafood.prev_month"), 1) AS "seafood.prev_month",
-      regc_dec(SUM(b."seafood.month"), 1) AS "seafood.month",
-      regc_dec(SUM(b."milk.prev_month"), 1) AS "milk.prev_month",
-      regc_dec(SUM(b."milk.month"), 1) AS "milk.month",
-      regc_dec(SUM(b."beer.prev_month"), 1) AS "beer.prev_month",
-      regc_dec(SUM(b."beer.month"), 1) AS "beer.month",
-      regc_dec(SUM(b."garments.prev_month"), 1) AS "garments.prev_month",
-      regc_dec(SUM(b."garments.month"), 1) AS "garments.month",
-      regc_dec(SUM(b."footwear.prev_month"), 1) AS "footwear.prev_month",
-      regc_dec(SUM(b."footwear.month"), 1) AS "footwear.month",
-      regc_dec(SUM(b."phones.prev_month"), 1) AS "phones.prev_month",
-      regc_dec(SUM(b."phones.month"), 1) AS "phones.month",
-      regc_dec(SUM(b."televisions.prev_month"), 1) AS "televisions.prev_month",
-      regc_dec(SUM(b."televisions.month"), 1) AS "televisions.month",
-      regc_dec(SUM(b."cars.prev_month"), 1) AS "cars.prev_month",
-      regc_dec(SUM(b."cars.month"), 1) AS "cars.month",
-      regc_dec(SUM(b."motorcycles.prev_month"), 1) AS "motorcycles.prev_month",
-      regc_dec(SUM(b."motorcycles.month"), 1) AS "motorcycles.month"
-    FROM
-      "industry_trade.industrial_production.B02.by_reporter" AS b
-      JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit"
-      JOIN "regc_org_unit" AS u ON u."code" = c."ancestor"
-    GROUP BY
-      b."frequency", b."period", b."edition", c."ancestor", u."level"
-  ) AS a;
+  a
+  LEFT JOIN y AS y0 ON y0."frequency" = a."frequency" AND y0."period" = a."period" AND y0."edition" = a."edition" AND y0."unit" = a."unit"
+  LEFT JOIN "regc_rollup_period" AS rp ON rp."regime" = 'industry_trade.industrial_production' AND rp."frequency" = a."frequency" AND rp."code" = a."period"
+  LEFT JOIN "regc_rollup_period" AS rp2 ON rp2."regime" = 'industry_trade.industrial_production' AND rp2."frequency" = a."frequency" AND rp2."code" = rp."last_year"
+  LEFT JOIN a AS a2 ON a2."frequency" = a."frequency" AND a2."period" = rp2."code" AND a2."edition" = rp2."edition" AND a2."unit" = a."unit"
+  LEFT JOIN y AS y2 ON y2."frequency" = a."frequency" AND y2."period" = rp2."code" AND y2."edition" = rp2."edition" AND y2."unit" = a."unit";
 
 -- Expected, received and on-time reports per unit, flow level and period.
 CREATE VIEW "industry_trade.industrial_production.completeness" AS

@@ -6,9 +6,13 @@ DROP VIEW IF EXISTS "industry_trade.retail_sales.completeness";
 
 DROP VIEW IF EXISTS "industry_trade.retail_sales.B01.rollup";
 
+DROP VIEW IF EXISTS "industry_trade.retail_sales.B01.ytd";
+
 DROP VIEW IF EXISTS "industry_trade.retail_sales.B01.by_reporter";
 
 DROP VIEW IF EXISTS "industry_trade.retail_sales.B02.rollup";
+
+DROP VIEW IF EXISTS "industry_trade.retail_sales.B02.ytd";
 
 DROP VIEW IF EXISTS "industry_trade.retail_sales.B02.by_reporter";
 
@@ -68,7 +72,136 @@ FROM
 GROUP BY
   m."frequency", m."rollup", m."edition", t1."unit";
 
+-- The years to date its computed cells read, per unit.
+CREATE VIEW "industry_trade.retail_sales.B01.ytd" AS
+SELECT
+  b."frequency" AS "frequency",
+  b."period" AS "period",
+  b."edition" AS "edition",
+  c."ancestor" AS "unit",
+  regc_dec(SUM(b."ytd.sum.total.month"), 1) AS "ytd.sum.total.month",
+  regc_dec(SUM(b."ytd.sum.goods.month"), 1) AS "ytd.sum.goods.month",
+  regc_dec(SUM(b."ytd.sum.food.month"), 1) AS "ytd.sum.food.month",
+  regc_dec(SUM(b."ytd.sum.garments.month"), 1) AS "ytd.sum.garments.month",
+  regc_dec(SUM(b."ytd.sum.household.month"), 1) AS "ytd.sum.household.month",
+  regc_dec(SUM(b."ytd.sum.culture.month"), 1) AS "ytd.sum.culture.month",
+  regc_dec(SUM(b."ytd.sum.building.month"), 1) AS "ytd.sum.building.month",
+  regc_dec(SUM(b."ytd.sum.cars.month"), 1) AS "ytd.sum.cars.month",
+  regc_dec(SUM(b."ytd.sum.passenger_cars.month"), 1) AS "ytd.sum.passenger_cars.month",
+  regc_dec(SUM(b."ytd.sum.vehicles.month"), 1) AS "ytd.sum.vehicles.month",
+  regc_dec(SUM(b."ytd.sum.petrol.month"), 1) AS "ytd.sum.petrol.month",
+  regc_dec(SUM(b."ytd.sum.other_fuel.month"), 1) AS "ytd.sum.other_fuel.month",
+  regc_dec(SUM(b."ytd.sum.jewellery.month"), 1) AS "ytd.sum.jewellery.month",
+  regc_dec(SUM(b."ytd.sum.other_goods.month"), 1) AS "ytd.sum.other_goods.month",
+  regc_dec(SUM(b."ytd.sum.vehicle_repair.month"), 1) AS "ytd.sum.vehicle_repair.month",
+  regc_dec(SUM(b."ytd.sum.services.month"), 1) AS "ytd.sum.services.month",
+  regc_dec(SUM(b."ytd.sum.accommodation_food.month"), 1) AS "ytd.sum.accommodation_food.month",
+  regc_dec(SUM(b."ytd.sum.accommodation.month"), 1) AS "ytd.sum.accommodation.month",
+  regc_dec(SUM(b."ytd.sum.food_service.month"), 1) AS "ytd.sum.food_service.month",
+  regc_dec(SUM(b."ytd.sum.travel.month"), 1) AS "ytd.sum.travel.month",
+  regc_dec(SUM(b."ytd.sum.other_services.month"), 1) AS "ytd.sum.other_services.month"
+FROM
+  (
+    SELECT
+      m."frequency" AS "frequency",
+      m."rollup" AS "period",
+      m."edition" AS "edition",
+      t1."unit" AS "unit",
+      COUNT(*) AS "reports",
+      SUM(t1."total.month") AS "ytd.sum.total.month",
+      SUM(t1."goods.month") AS "ytd.sum.goods.month",
+      SUM(t1."food.month") AS "ytd.sum.food.month",
+      SUM(t1."garments.month") AS "ytd.sum.garments.month",
+      SUM(t1."household.month") AS "ytd.sum.household.month",
+      SUM(t1."culture.month") AS "ytd.sum.culture.month",
+      SUM(t1."building.month") AS "ytd.sum.building.month",
+      SUM(t1."cars.month") AS "ytd.sum.cars.month",
+      SUM(t1."passenger_cars.month") AS "ytd.sum.passenger_cars.month",
+      SUM(t1."vehicles.month") AS "ytd.sum.vehicles.month",
+      SUM(t1."petrol.month") AS "ytd.sum.petrol.month",
+      SUM(t1."other_fuel.month") AS "ytd.sum.other_fuel.month",
+      SUM(t1."jewellery.month") AS "ytd.sum.jewellery.month",
+      SUM(t1."other_goods.month") AS "ytd.sum.other_goods.month",
+      SUM(t1."vehicle_repair.month") AS "ytd.sum.vehicle_repair.month",
+      SUM(t1."services.month") AS "ytd.sum.services.month",
+      SUM(t1."accommodation_food.month") AS "ytd.sum.accommodation_food.month",
+      SUM(t1."accommodation.month") AS "ytd.sum.accommodation.month",
+      SUM(t1."food_service.month") AS "ytd.sum.food_service.month",
+      SUM(t1."travel.month") AS "ytd.sum.travel.month",
+      SUM(t1."other_services.month") AS "ytd.sum.other_services.month"
+    FROM
+      "industry_trade.retail_sales.B01.current" AS t1
+      JOIN "regc_period_ytd" AS m ON m."regime" = 'industry_trade.retail_sales' AND m."period" = t1."period"
+    GROUP BY
+      m."frequency", m."rollup", m."edition", t1."unit"
+  ) AS b
+  JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit"
+GROUP BY
+  b."frequency", b."period", b."edition", c."ancestor";
+
 CREATE VIEW "industry_trade.retail_sales.B01.rollup" AS
+WITH a AS (
+  SELECT
+    b."frequency" AS "frequency",
+    b."period" AS "period",
+    b."edition" AS "edition",
+    c."ancestor" AS "unit",
+    u."level" AS "level",
+    COUNT(*) AS "reporters",
+    regc_dec(SUM(b."total.prev_month"), 1) AS "total.prev_month",
+    regc_dec(SUM(b."total.month"), 1) AS "total.month",
+    regc_dec(SUM(b."goods.prev_month"), 1) AS "goods.prev_month",
+    regc_dec(SUM(b."goods.month"), 1) AS "goods.month",
+    regc_dec(SUM(b."food.prev_month"), 1) AS "food.prev_month",
+    regc_dec(SUM(b."food.month"), 1) AS "food.month",
+    regc_dec(SUM(b."garments.prev_month"), 1) AS "garments.prev_month",
+    regc_dec(SUM(b."garments.month"), 1) AS "garments.month",
+    regc_dec(SUM(b."household.prev_month"), 1) AS "household.prev_month",
+    regc_dec(SUM(b."household.month"), 1) AS "household.month",
+    regc_dec(SUM(b."culture.prev_month"), 1) AS "culture.prev_month",
+    regc_dec(SUM(b."culture.month"), 1) AS "culture.month",
+    regc_dec(SUM(b."building.prev_month"), 1) AS "building.prev_month",
+    regc_dec(SUM(b."building.month"), 1) AS "building.month",
+    regc_dec(SUM(b."cars.prev_month"), 1) AS "cars.prev_month",
+    regc_dec(SUM(b."cars.month"), 1) AS "cars.month",
+    regc_dec(SUM(b."passenger_cars.prev_month"), 1) AS "passenger_cars.prev_month",
+    regc_dec(SUM(b."passenger_cars.month"), 1) AS "passenger_cars.month",
+    regc_dec(SUM(b."vehicles.prev_month"), 1) AS "vehicles.prev_month",
+    regc_dec(SUM(b."vehicles.month"), 1) AS "vehicles.month",
+    regc_dec(SUM(b."petrol.prev_month"), 1) AS "petrol.prev_month",
+    regc_dec(SUM(b."petrol.month"), 1) AS "petrol.month",
+    regc_dec(SUM(b."other_fuel.prev_month"), 1) AS "other_fuel.prev_month",
+    regc_dec(SUM(b."other_fuel.month"), 1) AS "other_fuel.month",
+    regc_dec(SUM(b."jewellery.prev_month"), 1) AS "jewellery.prev_month",
+    regc_dec(SUM(b."jewellery.month"), 1) AS "jewellery.month",
+    regc_dec(SUM(b."other_goods.prev_month"), 1) AS "other_goods.prev_month",
+    regc_dec(SUM(b."other_goods.month"), 1) AS "other_goods.month",
+    regc_dec(SUM(b."vehicle_repair.prev_month"), 1) AS "vehicle_repair.prev_month",
+    regc_dec(SUM(b."vehicle_repair.month"), 1) AS "vehicle_repair.month",
+    regc_dec(SUM(b."services.prev_month"), 1) AS "services.prev_month",
+    regc_dec(SUM(b."services.month"), 1) AS "services.month",
+    regc_dec(SUM(b."accommodation_food.prev_month"), 1) AS "accommodation_food.prev_month",
+    regc_dec(SUM(b."accommodation_food.month"), 1) AS "accommodation_food.month",
+    regc_dec(SUM(b."accommodation.prev_month"), 1) AS "accommodation.prev_month",
+    regc_dec(SUM(b."accommodation.month"), 1) AS "accommodation.month",
+    regc_dec(SUM(b."food_service.prev_month"), 1) AS "food_service.prev_month",
+    regc_dec(SUM(b."food_service.month"), 1) AS "food_service.month",
+    regc_dec(SUM(b."travel.prev_month"), 1) AS "travel.prev_month",
+    regc_dec(SUM(b."travel.month"), 1) AS "travel.month",
+    regc_dec(SUM(b."other_services.prev_month"), 1) AS "other_services.prev_month",
+    regc_dec(SUM(b."other_services.month"), 1) AS "other_services.month"
+  FROM
+    "industry_trade.retail_sales.B01.by_reporter" AS b
+    JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit"
+    JOIN "regc_org_unit" AS u ON u."code" = c."ancestor"
+  GROUP BY
+    b."frequency", b."period", b."edition", c."ancestor", u."level"
+), y AS (
+  SELECT
+    *
+  FROM
+    "industry_trade.retail_sales.B01.ytd"
+)
 SELECT
   a."frequency",
   a."period",
@@ -78,188 +211,137 @@ SELECT
   a."reporters",
   a."total.prev_month",
   a."total.month",
-  NULL AS "total.ytd",
+  y0."ytd.sum.total.month" AS "total.ytd",
   regc_mul(regc_div(a."total.month", a."total.prev_month"), '100') AS "total.vs_prev",
-  regc_mul(regc_div(a."total.month", NULL), '100') AS "total.vs_ly_month",
-  regc_mul(regc_div(NULL, NULL), '100') AS "total.vs_ly",
+  regc_mul(regc_div(a."total.month", a2."total.month"), '100') AS "total.vs_ly_month",
+  regc_mul(regc_div(y0."ytd.sum.total.month", y2."ytd.sum.total.month"), '100') AS "total.vs_ly",
   a."goods.prev_month",
   a."goods.month",
-  NULL AS "goods.ytd",
+  y0."ytd.sum.goods.month" AS "goods.ytd",
   regc_mul(regc_div(a."goods.month", a."goods.prev_month"), '100') AS "goods.vs_prev",
-  regc_mul(regc_div(a."goods.month", NULL), '100') AS "goods.vs_ly_month",
-  regc_mul(regc_div(NULL, NULL), '100') AS "goods.vs_ly",
+  regc_mul(regc_div(a."goods.month", a2."goods.month"), '100') AS "goods.vs_ly_month",
+  regc_mul(regc_div(y0."ytd.sum.goods.month", y2."ytd.sum.goods.month"), '100') AS "goods.vs_ly",
   a."food.prev_month",
   a."food.month",
-  NULL AS "food.ytd",
+  y0."ytd.sum.food.month" AS "food.ytd",
   regc_mul(regc_div(a."food.month", a."food.prev_month"), '100') AS "food.vs_prev",
-  regc_mul(regc_div(a."food.month", NULL), '100') AS "food.vs_ly_month",
-  regc_mul(regc_div(NULL, NULL), '100') AS "food.vs_ly",
+  regc_mul(regc_div(a."food.month", a2."food.month"), '100') AS "food.vs_ly_month",
+  regc_mul(regc_div(y0."ytd.sum.food.month", y2."ytd.sum.food.month"), '100') AS "food.vs_ly",
   a."garments.prev_month",
   a."garments.month",
-  NULL AS "garments.ytd",
+  y0."ytd.sum.garments.month" AS "garments.ytd",
   regc_mul(regc_div(a."garments.month", a."garments.prev_month"), '100') AS "garments.vs_prev",
-  regc_mul(regc_div(a."garments.month", NULL), '100') AS "garments.vs_ly_month",
-  regc_mul(regc_div(NULL, NULL), '100') AS "garments.vs_ly",
+  regc_mul(regc_div(a."garments.month", a2."garments.month"), '100') AS "garments.vs_ly_month",
+  regc_mul(regc_div(y0."ytd.sum.garments.month", y2."ytd.sum.garments.month"), '100') AS "garments.vs_ly",
   a."household.prev_month",
   a."household.month",
-  NULL AS "household.ytd",
+  y0."ytd.sum.household.month" AS "household.ytd",
   regc_mul(regc_div(a."household.month", a."household.prev_month"), '100') AS "household.vs_prev",
-  regc_mul(regc_div(a."household.month", NULL), '100') AS "household.vs_ly_month",
-  regc_mul(regc_div(NULL, NULL), '100') AS "household.vs_ly",
+  regc_mul(regc_div(a."household.month", a2."household.month"), '100') AS "household.vs_ly_month",
+  regc_mul(regc_div(y0."ytd.sum.household.month", y2."ytd.sum.household.month"), '100') AS "household.vs_ly",
   a."culture.prev_month",
   a."culture.month",
-  NULL AS "culture.ytd",
+  y0."ytd.sum.culture.month" AS "culture.ytd",
   regc_mul(regc_div(a."culture.month", a."culture.prev_month"), '100') AS "culture.vs_prev",
-  regc_mul(regc_div(a."culture.month", NULL), '100') AS "culture.vs_ly_month",
-  regc_mul(regc_div(NULL, NULL), '100') AS "culture.vs_ly",
+  regc_mul(regc_div(a."culture.month", a2."culture.month"), '100') AS "culture.vs_ly_month",
+  regc_mul(regc_div(y0."ytd.sum.culture.month", y2."ytd.sum.culture.month"), '100') AS "culture.vs_ly",
   a."building.prev_month",
   a."building.month",
-  NULL AS "building.ytd",
+  y0."ytd.sum.building.month" AS "building.ytd",
   regc_mul(regc_div(a."building.month", a."building.prev_month"), '100') AS "building.vs_prev",
-  regc_mul(regc_div(a."building.month", NULL), '100') AS "building.vs_ly_month",
-  regc_mul(regc_div(NULL, NULL), '100') AS "building.vs_ly",
+  regc_mul(regc_div(a."building.month", a2."building.month"), '100') AS "building.vs_ly_month",
+  regc_mul(regc_div(y0."ytd.sum.building.month", y2."ytd.sum.building.month"), '100') AS "building.vs_ly",
   a."cars.prev_month",
   a."cars.month",
-  NULL AS "cars.ytd",
+  y0."ytd.sum.cars.month" AS "cars.ytd",
   regc_mul(regc_div(a."cars.month", a."cars.prev_month"), '100') AS "cars.vs_prev",
-  regc_mul(regc_div(a."cars.month", NULL), '100') AS "cars.vs_ly_month",
-  regc_mul(regc_div(NULL, NULL), '100') AS "cars.vs_ly",
+  regc_mul(regc_div(a."cars.month", a2."cars.month"), '100') AS "cars.vs_ly_month",
+  regc_mul(regc_div(y0."ytd.sum.cars.month", y2."ytd.sum.cars.month"), '100') AS "cars.vs_ly",
   a."passenger_cars.prev_month",
   a."passenger_cars.month",
-  NULL AS "passenger_cars.ytd",
+  y0."ytd.sum.passenger_cars.month" AS "passenger_cars.ytd",
   regc_mul(regc_div(a."passenger_cars.month", a."passenger_cars.prev_month"), '100') AS "passenger_cars.vs_prev",
-  regc_mul(regc_div(a."passenger_cars.month", NULL), '100') AS "passenger_cars.vs_ly_month",
-  regc_mul(regc_div(NULL, NULL), '100') AS "passenger_cars.vs_ly",
+  regc_mul(regc_div(a."passenger_cars.month", a2."passenger_cars.month"), '100') AS "passenger_cars.vs_ly_month",
+  regc_mul(regc_div(y0."ytd.sum.passenger_cars.month", y2."ytd.sum.passenger_cars.month"), '100') AS "passenger_cars.vs_ly",
   a."vehicles.prev_month",
   a."vehicles.month",
-  NULL AS "vehicles.ytd",
+  y0."ytd.sum.vehicles.month" AS "vehicles.ytd",
   regc_mul(regc_div(a."vehicles.month", a."vehicles.prev_month"), '100') AS "vehicles.vs_prev",
-  regc_mul(regc_div(a."vehicles.month", NULL), '100') AS "vehicles.vs_ly_month",
-  regc_mul(regc_div(NULL, NULL), '100') AS "vehicles.vs_ly",
+  regc_mul(regc_div(a."vehicles.month", a2."vehicles.month"), '100') AS "vehicles.vs_ly_month",
+  regc_mul(regc_div(y0."ytd.sum.vehicles.month", y2."ytd.sum.vehicles.month"), '100') AS "vehicles.vs_ly",
   a."petrol.prev_month",
   a."petrol.month",
-  NULL AS "petrol.ytd",
+  y0."ytd.sum.petrol.month" AS "petrol.ytd",
   regc_mul(regc_div(a."petrol.month", a."petrol.prev_month"), '100') AS "petrol.vs_prev",
-  regc_mul(regc_div(a."petrol.month", NULL), '100') AS "petrol.vs_ly_month",
-  regc_mul(regc_div(NULL, NULL), '100') AS "petrol.vs_ly",
+  regc_mul(regc_div(a."petrol.month", a2."petrol.month"), '100') AS "petrol.vs_ly_month",
+  regc_mul(regc_div(y0."ytd.sum.petrol.month", y2."ytd.sum.petrol.month"), '100') AS "petrol.vs_ly",
   a."other_fuel.prev_month",
   a."other_fuel.month",
-  NULL AS "other_fuel.ytd",
+  y0."ytd.sum.other_fuel.month" AS "other_fuel.ytd",
   regc_mul(regc_div(a."other_fuel.month", a."other_fuel.prev_month"), '100') AS "other_fuel.vs_prev",
-  regc_mul(regc_div(a."other_fuel.month", NULL), '100') AS "other_fuel.vs_ly_month",
-  regc_mul(regc_div(NULL, NULL), '100') AS "other_fuel.vs_ly",
+  regc_mul(regc_div(a."other_fuel.month", a2."other_fuel.month"), '100') AS "other_fuel.vs_ly_month",
+  regc_mul(regc_div(y0."ytd.sum.other_fuel.month", y2."ytd.sum.other_fuel.month"), '100') AS "other_fuel.vs_ly",
   a."jewellery.prev_month",
   a."jewellery.month",
-  NULL AS "jewellery.ytd",
+  y0."ytd.sum.jewellery.month" AS "jewellery.ytd",
   regc_mul(regc_div(a."jewellery.month", a."jewellery.prev_month"), '100') AS "jewellery.vs_prev",
-  regc_mul(regc_div(a."jewellery.month", NULL), '100') AS "jewellery.vs_ly_month",
-  regc_mul(regc_div(NULL, NULL), '100') AS "jewellery.vs_ly",
+  regc_mul(regc_div(a."jewellery.month", a2."jewellery.month"), '100') AS "jewellery.vs_ly_month",
+  regc_mul(regc_div(y0."ytd.sum.jewellery.month", y2."ytd.sum.jewellery.month"), '100') AS "jewellery.vs_ly",
   a."other_goods.prev_month",
   a."other_goods.month",
-  NULL AS "other_goods.ytd",
+  y0."ytd.sum.other_goods.month" AS "other_goods.ytd",
   regc_mul(regc_div(a."other_goods.month", a."other_goods.prev_month"), '100') AS "other_goods.vs_prev",
-  regc_mul(regc_div(a."other_goods.month", NULL), '100') AS "other_goods.vs_ly_month",
-  regc_mul(regc_div(NULL, NULL), '100') AS "other_goods.vs_ly",
+  regc_mul(regc_div(a."other_goods.month", a2."other_goods.month"), '100') AS "other_goods.vs_ly_month",
+  regc_mul(regc_div(y0."ytd.sum.other_goods.month", y2."ytd.sum.other_goods.month"), '100') AS "other_goods.vs_ly",
   a."vehicle_repair.prev_month",
   a."vehicle_repair.month",
-  NULL AS "vehicle_repair.ytd",
+  y0."ytd.sum.vehicle_repair.month" AS "vehicle_repair.ytd",
   regc_mul(regc_div(a."vehicle_repair.month", a."vehicle_repair.prev_month"), '100') AS "vehicle_repair.vs_prev",
-  regc_mul(regc_div(a."vehicle_repair.month", NULL), '100') AS "vehicle_repair.vs_ly_month",
-  regc_mul(regc_div(NULL, NULL), '100') AS "vehicle_repair.vs_ly",
+  regc_mul(regc_div(a."vehicle_repair.month", a2."vehicle_repair.month"), '100') AS "vehicle_repair.vs_ly_month",
+  regc_mul(regc_div(y0."ytd.sum.vehicle_repair.month", y2."ytd.sum.vehicle_repair.month"), '100') AS "vehicle_repair.vs_ly",
   a."services.prev_month",
   a."services.month",
-  NULL AS "services.ytd",
+  y0."ytd.sum.services.month" AS "services.ytd",
   regc_mul(regc_div(a."services.month", a."services.prev_month"), '100') AS "services.vs_prev",
-  regc_mul(regc_div(a."services.month", NULL), '100') AS "services.vs_ly_month",
-  regc_mul(regc_div(NULL, NULL), '100') AS "services.vs_ly",
+  regc_mul(regc_div(a."services.month", a2."services.month"), '100') AS "services.vs_ly_month",
+  regc_mul(regc_div(y0."ytd.sum.services.month", y2."ytd.sum.services.month"), '100') AS "services.vs_ly",
   a."accommodation_food.prev_month",
   a."accommodation_food.month",
-  NULL AS "accommodation_food.ytd",
+  y0."ytd.sum.accommodation_food.month" AS "accommodation_food.ytd",
   regc_mul(regc_div(a."accommodation_food.month", a."accommodation_food.prev_month"), '100') AS "accommodation_food.vs_prev",
-  regc_mul(regc_div(a."accommodation_food.month", NULL), '100') AS "accommodation_food.vs_ly_month",
-  regc_mul(regc_div(NULL, NULL), '100') AS "accommodation_food.vs_ly",
+  regc_mul(regc_div(a."accommodation_food.month", a2."accommodation_food.month"), '100') AS "accommodation_food.vs_ly_month",
+  regc_mul(regc_div(y0."ytd.sum.accommodation_food.month", y2."ytd.sum.accommodation_food.month"), '100') AS "accommodation_food.vs_ly",
   a."accommodation.prev_month",
   a."accommodation.month",
-  NULL AS "accommodation.ytd",
+  y0."ytd.sum.accommodation.month" AS "accommodation.ytd",
   regc_mul(regc_div(a."accommodation.month", a."accommodation.prev_month"), '100') AS "accommodation.vs_prev",
-  regc_mul(regc_div(a."accommodation.month", NULL), '100') AS "accommodation.vs_ly_month",
-  regc_mul(regc_div(NULL, NULL), '100') AS "accommodation.vs_ly",
+  regc_mul(regc_div(a."accommodation.month", a2."accommodation.month"), '100') AS "accommodation.vs_ly_month",
+  regc_mul(regc_div(y0."ytd.sum.accommodation.month", y2."ytd.sum.accommodation.month"), '100') AS "accommodation.vs_ly",
   a."food_service.prev_month",
   a."food_service.month",
-  NULL AS "food_service.ytd",
+  y0."ytd.sum.food_service.month" AS "food_service.ytd",
   regc_mul(regc_div(a."food_service.month", a."food_service.prev_month"), '100') AS "food_service.vs_prev",
-  regc_mul(regc_div(a."food_service.month", NULL), '100') AS "food_service.vs_ly_month",
-  regc_mul(regc_div(NULL, NULL), '100') AS "food_service.vs_ly",
+  regc_mul(regc_div(a."food_service.month", a2."food_service.month"), '100') AS "food_service.vs_ly_month",
+  regc_mul(regc_div(y0."ytd.sum.food_service.month", y2."ytd.sum.food_service.month"), '100') AS "food_service.vs_ly",
   a."travel.prev_month",
   a."travel.month",
-  NULL AS "travel.ytd",
+  y0."ytd.sum.travel.month" AS "travel.ytd",
   regc_mul(regc_div(a."travel.month", a."travel.prev_month"), '100') AS "travel.vs_prev",
-  regc_mul(regc_div(a."travel.month", NULL), '100') AS "travel.vs_ly_month",
-  regc_mul(regc_div(NULL, NULL), '100') AS "travel.vs_ly",
+  regc_mul(regc_div(a."travel.month", a2."travel.month"), '100') AS "travel.vs_ly_month",
+  regc_mul(regc_div(y0."ytd.sum.travel.month", y2."ytd.sum.travel.month"), '100') AS "travel.vs_ly",
   a."other_services.prev_month",
   a."other_services.month",
-  NULL AS "other_services.ytd",
+  y0."ytd.sum.other_services.month" AS "other_services.ytd",
   regc_mul(regc_div(a."other_services.month", a."other_services.prev_month"), '100') AS "other_services.vs_prev",
-  regc_mul(regc_div(a."other_services.month", NULL), '100') AS "other_services.vs_ly_month",
-  regc_mul(regc_div(NULL, NULL), '100') AS "other_services.vs_ly"
+  regc_mul(regc_div(a."other_services.month", a2."other_services.month"), '100') AS "other_services.vs_ly_month",
+  regc_mul(regc_div(y0."ytd.sum.other_services.month", y2."ytd.sum.other_services.month"), '100') AS "other_services.vs_ly"
 FROM
-  (
-    SELECT
-      b."frequency" AS "frequency",
-      b."period" AS "period",
-      b."edition" AS "edition",
-      c."ancestor" AS "unit",
-      u."level" AS "level",
-      COUNT(*) AS "reporters",
-      regc_dec(SUM(b."total.prev_month"), 1) AS "total.prev_month",
-      regc_dec(SUM(b."total.month"), 1) AS "total.month",
-      regc_dec(SUM(b."goods.prev_month"), 1) AS "goods.prev_month",
-      regc_dec(SUM(b."goods.month"), 1) AS "goods.month",
-      regc_dec(SUM(b."food.prev_month"), 1) AS "food.prev_month",
-      regc_dec(SUM(b."food.month"), 1) AS "food.month",
-      regc_dec(SUM(b."garments.prev_month"), 1) AS "garments.prev_month",
-      regc_dec(SUM(b."garments.month"), 1) AS "garments.month",
-      regc_dec(SUM(b."household.prev_month"), 1) AS "household.prev_month",
-      regc_dec(SUM(b."household.month"), 1) AS "household.month",
-      regc_dec(SUM(b."culture.prev_month"), 1) AS "culture.prev_month",
-      regc_dec(SUM(b."culture.month"), 1) AS "culture.month",
-      regc_dec(SUM(b."building.prev_month"), 1) AS "building.prev_month",
-      regc_dec(SUM(b."building.month"), 1) AS "building.month",
-      regc_dec(SUM(b."cars.prev_month"), 1) AS "cars.prev_month",
-      regc_dec(SUM(b."cars.month"), 1) AS "cars.month",
-      regc_dec(SUM(b."passenger_cars.prev_month"), 1) AS "passenger_cars.prev_month",
-      regc_dec(SUM(b."passenger_cars.month"), 1) AS "passenger_cars.month",
-      regc_dec(SUM(b."vehicles.prev_month"), 1) AS "vehicles.prev_month",
-      regc_dec(SUM(b."vehicles.month"), 1) AS "vehicles.month",
-      regc_dec(SUM(b."petrol.prev_month"), 1) AS "petrol.prev_month",
-      regc_dec(SUM(b."petrol.month"), 1) AS "petrol.month",
-      regc_dec(SUM(b."other_fuel.prev_month"), 1) AS "other_fuel.prev_month",
-      regc_dec(SUM(b."other_fuel.month"), 1) AS "other_fuel.month",
-      regc_dec(SUM(b."jewellery.prev_month"), 1) AS "jewellery.prev_month",
-      regc_dec(SUM(b."jewellery.month"), 1) AS "jewellery.month",
-      regc_dec(SUM(b."other_goods.prev_month"), 1) AS "other_goods.prev_month",
-      regc_dec(SUM(b."other_goods.month"), 1) AS "other_goods.month",
-      regc_dec(SUM(b."vehicle_repair.prev_month"), 1) AS "vehicle_repair.prev_month",
-      regc_dec(SUM(b."vehicle_repair.month"), 1) AS "vehicle_repair.month",
-      regc_dec(SUM(b."services.prev_month"), 1) AS "services.prev_month",
-      regc_dec(SUM(b."services.month"), 1) AS "services.month",
-      regc_dec(SUM(b."accommodation_food.prev_month"), 1) AS "accommodation_food.prev_month",
-      regc_dec(SUM(b."accommodation_food.month"), 1) AS "accommodation_food.month",
-      regc_dec(SUM(b."accommodation.prev_month"), 1) AS "accommodation.prev_month",
-      regc_dec(SUM(b."accommodation.month"), 1) AS "accommodation.month",
-      regc_dec(SUM(b."food_service.prev_month"), 1) AS "food_service.prev_month",
-      regc_dec(SUM(b."food_service.month"), 1) AS "food_service.month",
-      regc_dec(SUM(b."travel.prev_month"), 1) AS "travel.prev_month",
-      regc_dec(SUM(b."travel.month"), 1) AS "travel.month",
-      regc_dec(SUM(b."other_services.prev_month"), 1) AS "other_services.prev_month",
-      regc_dec(SUM(b."other_services.month"), 1) AS "other_services.month"
-    FROM
-      "industry_trade.retail_sales.B01.by_reporter" AS b
-      JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit"
-      JOIN "regc_org_unit" AS u ON u."code" = c."ancestor"
-    GROUP BY
-      b."frequency", b."period", b."edition", c."ancestor", u."level"
-  ) AS a;
+  a
+  LEFT JOIN y AS y0 ON y0."frequency" = a."frequency" AND y0."period" = a."period" AND y0."edition" = a."edition" AND y0."unit" = a."unit"
+  LEFT JOIN "regc_rollup_period" AS rp ON rp."regime" = 'industry_trade.retail_sales' AND rp."frequency" = a."frequency" AND rp."code" = a."period"
+  LEFT JOIN "regc_rollup_period" AS rp2 ON rp2."regime" = 'industry_trade.retail_sales' AND rp2."frequency" = a."frequency" AND rp2."code" = rp."last_year"
+  LEFT JOIN a AS a2 ON a2."frequency" = a."frequency" AND a2."period" = rp2."code" AND a2."edition" = rp2."edition" AND a2."unit" = a."unit"
+  LEFT JOIN y AS y2 ON y2."frequency" = a."frequency" AND y2."period" = rp2."code" AND y2."edition" = rp2."edition" AND y2."unit" = a."unit";
 
 -- Form B02: each reporter's values over every roll-up period, then every unit's.
 CREATE VIEW "industry_trade.retail_sales.B02.by_reporter" AS
@@ -289,7 +371,80 @@ FROM
 GROUP BY
   m."frequency", m."rollup", m."edition", t1."unit";
 
+-- The years to date its computed cells read, per unit.
+CREATE VIEW "industry_trade.retail_sales.B02.ytd" AS
+SELECT
+  b."frequency" AS "frequency",
+  b."period" AS "period",
+  b."edition" AS "edition",
+  c."ancestor" AS "unit",
+  regc_dec(SUM(b."ytd.sum.total.month"), 1) AS "ytd.sum.total.month",
+  regc_dec(SUM(b."ytd.sum.state.month"), 1) AS "ytd.sum.state.month",
+  regc_dec(SUM(b."ytd.sum.non_state.month"), 1) AS "ytd.sum.non_state.month",
+  regc_dec(SUM(b."ytd.sum.collective.month"), 1) AS "ytd.sum.collective.month",
+  regc_dec(SUM(b."ytd.sum.private.month"), 1) AS "ytd.sum.private.month",
+  regc_dec(SUM(b."ytd.sum.household.month"), 1) AS "ytd.sum.household.month",
+  regc_dec(SUM(b."ytd.sum.fdi.month"), 1) AS "ytd.sum.fdi.month"
+FROM
+  (
+    SELECT
+      m."frequency" AS "frequency",
+      m."rollup" AS "period",
+      m."edition" AS "edition",
+      t1."unit" AS "unit",
+      COUNT(*) AS "reports",
+      SUM(t1."total.month") AS "ytd.sum.total.month",
+      SUM(t1."state.month") AS "ytd.sum.state.month",
+      SUM(t1."non_state.month") AS "ytd.sum.non_state.month",
+      SUM(t1."collective.month") AS "ytd.sum.collective.month",
+      SUM(t1."private.month") AS "ytd.sum.private.month",
+      SUM(t1."household.month") AS "ytd.sum.household.month",
+      SUM(t1."fdi.month") AS "ytd.sum.fdi.month"
+    FROM
+      "industry_trade.retail_sales.B02.current" AS t1
+      JOIN "regc_period_ytd" AS m ON m."regime" = 'industry_trade.retail_sales' AND m."period" = t1."period"
+    GROUP BY
+      m."frequency", m."rollup", m."edition", t1."unit"
+  ) AS b
+  JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit"
+GROUP BY
+  b."frequency", b."period", b."edition", c."ancestor";
+
 CREATE VIEW "industry_trade.retail_sales.B02.rollup" AS
+WITH a AS (
+  SELECT
+    b."frequency" AS "frequency",
+    b."period" AS "period",
+    b."edition" AS "edition",
+    c."ancestor" AS "unit",
+    u."level" AS "level",
+    COUNT(*) AS "reporters",
+    regc_dec(SUM(b."total.prev_month"), 1) AS "total.prev_month",
+    regc_dec(SUM(b."total.month"), 1) AS "total.month",
+    regc_dec(SUM(b."state.prev_month"), 1) AS "state.prev_month",
+    regc_dec(SUM(b."state.month"), 1) AS "state.month",
+    regc_dec(SUM(b."non_state.prev_month"), 1) AS "non_state.prev_month",
+    regc_dec(SUM(b."non_state.month"), 1) AS "non_state.month",
+    regc_dec(SUM(b."collective.prev_month"), 1) AS "collective.prev_month",
+    regc_dec(SUM(b."collective.month"), 1) AS "collective.month",
+    regc_dec(SUM(b."private.prev_month"), 1) AS "private.prev_month",
+    regc_dec(SUM(b."private.month"), 1) AS "private.month",
+    regc_dec(SUM(b."household.prev_month"), 1) AS "household.prev_month",
+    regc_dec(SUM(b."household.month"), 1) AS "household.month",
+    regc_dec(SUM(b."fdi.prev_month"), 1) AS "fdi.prev_month",
+    regc_dec(SUM(b."fdi.month"), 1) AS "fdi.month"
+  FROM
+    "industry_trade.retail_sales.B02.by_reporter" AS b
+    JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit"
+    JOIN "regc_org_unit" AS u ON u."code" = c."ancestor"
+  GROUP BY
+    b."frequency", b."period", b."edition", c."ancestor", u."level"
+), y AS (
+  SELECT
+    *
+  FROM
+    "industry_trade.retail_sales.B02.ytd"
+)
 SELECT
   a."frequency",
   a."period",
@@ -299,69 +454,46 @@ SELECT
   a."reporters",
   a."total.prev_month",
   a."total.month",
-  NULL AS "total.ytd",
-  regc_mul(regc_div(a."total.month", NULL), '100') AS "total.vs_ly_month",
-  regc_mul(regc_div(NULL, NULL), '100') AS "total.vs_ly",
+  y0."ytd.sum.total.month" AS "total.ytd",
+  regc_mul(regc_div(a."total.month", a2."total.month"), '100') AS "total.vs_ly_month",
+  regc_mul(regc_div(y0."ytd.sum.total.month", y2."ytd.sum.total.month"), '100') AS "total.vs_ly",
   a."state.prev_month",
   a."state.month",
-  NULL AS "state.ytd",
-  regc_mul(regc_div(a."state.month", NULL), '100') AS "state.vs_ly_month",
-  regc_mul(regc_div(NULL, NULL), '100') AS "state.vs_ly",
+  y0."ytd.sum.state.month" AS "state.ytd",
+  regc_mul(regc_div(a."state.month", a2."state.month"), '100') AS "state.vs_ly_month",
+  regc_mul(regc_div(y0."ytd.sum.state.month", y2."ytd.sum.state.month"), '100') AS "state.vs_ly",
   a."non_state.prev_month",
   a."non_state.month",
-  NULL AS "non_state.ytd",
-  regc_mul(regc_div(a."non_state.month", NULL), '100') AS "non_state.vs_ly_month",
-  regc_mul(regc_div(NULL, NULL), '100') AS "non_state.vs_ly",
+  y0."ytd.sum.non_state.month" AS "non_state.ytd",
+  regc_mul(regc_div(a."non_state.month", a2."non_state.month"), '100') AS "non_state.vs_ly_month",
+  regc_mul(regc_div(y0."ytd.sum.non_state.month", y2."ytd.sum.non_state.month"), '100') AS "non_state.vs_ly",
   a."collective.prev_month",
   a."collective.month",
-  NULL AS "collective.ytd",
-  regc_mul(regc_div(a."collective.month", NULL), '100') AS "collective.vs_ly_month",
-  regc_mul(regc_div(NULL, NULL), '100') AS "collective.vs_ly",
+  y0."ytd.sum.collective.month" AS "collective.ytd",
+  regc_mul(regc_div(a."collective.month", a2."collective.month"), '100') AS "collective.vs_ly_month",
+  regc_mul(regc_div(y0."ytd.sum.collective.month", y2."ytd.sum.collective.month"), '100') AS "collective.vs_ly",
   a."private.prev_month",
   a."private.month",
-  NULL AS "private.ytd",
-  regc_mul(regc_div(a."private.month", NULL), '100') AS "private.vs_ly_month",
-  regc_mul(regc_div(NULL, NULL), '100') AS "private.vs_ly",
+  y0."ytd.sum.private.month" AS "private.ytd",
+  regc_mul(regc_div(a."private.month", a2."private.month"), '100') AS "private.vs_ly_month",
+  regc_mul(regc_div(y0."ytd.sum.private.month", y2."ytd.sum.private.month"), '100') AS "private.vs_ly",
   a."household.prev_month",
   a."household.month",
-  NULL AS "household.ytd",
-  regc_mul(regc_div(a."household.month", NULL), '100') AS "household.vs_ly_month",
-  regc_mul(regc_div(NULL, NULL), '100') AS "household.vs_ly",
+  y0."ytd.sum.household.month" AS "household.ytd",
+  regc_mul(regc_div(a."household.month", a2."household.month"), '100') AS "household.vs_ly_month",
+  regc_mul(regc_div(y0."ytd.sum.household.month", y2."ytd.sum.household.month"), '100') AS "household.vs_ly",
   a."fdi.prev_month",
   a."fdi.month",
-  NULL AS "fdi.ytd",
-  regc_mul(regc_div(a."fdi.month", NULL), '100') AS "fdi.vs_ly_month",
-  regc_mul(regc_div(NULL, NULL), '100') AS "fdi.vs_ly"
+  y0."ytd.sum.fdi.month" AS "fdi.ytd",
+  regc_mul(regc_div(a."fdi.month", a2."fdi.month"), '100') AS "fdi.vs_ly_month",
+  regc_mul(regc_div(y0."ytd.sum.fdi.month", y2."ytd.sum.fdi.month"), '100') AS "fdi.vs_ly"
 FROM
-  (
-    SELECT
-      b."frequency" AS "frequency",
-      b."period" AS "period",
-      b."edition" AS "edition",
-      c."ancestor" AS "unit",
-      u."level" AS "level",
-      COUNT(*) AS "reporters",
-      regc_dec(SUM(b."total.prev_month"), 1) AS "total.prev_month",
-      regc_dec(SUM(b."total.month"), 1) AS "total.month",
-      regc_dec(SUM(b."state.prev_month"), 1) AS "state.prev_month",
-      regc_dec(SUM(b."state.month"), 1) AS "state.month",
-      regc_dec(SUM(b."non_state.prev_month"), 1) AS "non_state.prev_month",
-      regc_dec(SUM(b."non_state.month"), 1) AS "non_state.month",
-      regc_dec(SUM(b."collective.prev_month"), 1) AS "collective.prev_month",
-      regc_dec(SUM(b."collective.month"), 1) AS "collective.month",
-      regc_dec(SUM(b."private.prev_month"), 1) AS "private.prev_month",
-      regc_dec(SUM(b."private.month"), 1) AS "private.month",
-      regc_dec(SUM(b."household.prev_month"), 1) AS "household.prev_month",
-      regc_dec(SUM(b."household.month"), 1) AS "household.month",
-      regc_dec(SUM(b."fdi.prev_month"), 1) AS "fdi.prev_month",
-      regc_dec(SUM(b."fdi.month"), 1) AS "fdi.month"
-    FROM
-      "industry_trade.retail_sales.B02.by_reporter" AS b
-      JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit"
-      JOIN "regc_org_unit" AS u ON u."code" = c."ancestor"
-    GROUP BY
-      b."frequency", b."period", b."edition", c."ancestor", u."level"
-  ) AS a;
+  a
+  LEFT JOIN y AS y0 ON y0."frequency" = a."frequency" AND y0."period" = a."period" AND y0."edition" = a."edition" AND y0."unit" = a."unit"
+  LEFT JOIN "regc_rollup_period" AS rp ON rp."regime" = 'industry_trade.retail_sales' AND rp."frequency" = a."frequency" AND rp."code" = a."period"
+  LEFT JOIN "regc_rollup_period" AS rp2 ON rp2."regime" = 'industry_trade.retail_sales' AND rp2."frequency" = a."frequency" AND rp2."code" = rp."last_year"
+  LEFT JOIN a AS a2 ON a2."frequency" = a."frequency" AND a2."period" = rp2."code" AND a2."edition" = rp2."edition" AND a2."unit" = a."unit"
+  LEFT JOIN y AS y2 ON y2."frequency" = a."frequency" AND y2."period" = rp2."code" AND y2."edition" = rp2."edition" AND y2."unit" = a."unit";
 
 -- Expected, received and on-time reports per unit, flow level and period.
 CREATE VIEW "industry_trade.retail_sales.completeness" AS

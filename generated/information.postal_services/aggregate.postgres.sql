@@ -5,6 +5,8 @@ DROP VIEW IF EXISTS "information.postal_services.completeness";
 
 DROP VIEW IF EXISTS "information.postal_services.B01.rollup";
 
+DROP VIEW IF EXISTS "information.postal_services.B01.ytd";
+
 DROP VIEW IF EXISTS "information.postal_services.B01.by_reporter";
 
 -- Form B01: each reporter's values over every roll-up period, then every unit's.
@@ -36,7 +38,89 @@ FROM
 GROUP BY
   m."frequency", m."rollup", m."edition", t1."unit";
 
+-- The years to date its computed cells read, per unit.
+CREATE VIEW "information.postal_services.B01.ytd" AS
+SELECT
+  b."frequency" AS "frequency",
+  b."period" AS "period",
+  b."edition" AS "edition",
+  c."ancestor" AS "unit",
+  CAST(SUM(b."ytd.sum.items.current") AS NUMERIC) AS "ytd.sum.items.current",
+  CAST(SUM(b."ytd.sum.domestic.current") AS NUMERIC) AS "ytd.sum.domestic.current",
+  CAST(SUM(b."ytd.sum.international.current") AS NUMERIC) AS "ytd.sum.international.current",
+  CAST(SUM(b."ytd.sum.outbound.current") AS NUMERIC) AS "ytd.sum.outbound.current",
+  CAST(SUM(b."ytd.sum.inbound.current") AS NUMERIC) AS "ytd.sum.inbound.current",
+  CAST(SUM(b."ytd.sum.universal.current") AS NUMERIC) AS "ytd.sum.universal.current",
+  CAST(SUM(b."ytd.sum.express.current") AS NUMERIC) AS "ytd.sum.express.current",
+  CAST(SUM(b."ytd.sum.revenue.current") AS NUMERIC) AS "ytd.sum.revenue.current",
+  CAST(SUM(b."ytd.sum.revenue_domestic.current") AS NUMERIC) AS "ytd.sum.revenue_domestic.current",
+  CAST(SUM(b."ytd.sum.revenue_international.current") AS NUMERIC) AS "ytd.sum.revenue_international.current",
+  CAST(SUM(b."ytd.sum.revenue_universal.current") AS NUMERIC) AS "ytd.sum.revenue_universal.current"
+FROM
+  (
+    SELECT
+      m."frequency" AS "frequency",
+      m."rollup" AS "period",
+      m."edition" AS "edition",
+      t1."unit" AS "unit",
+      COUNT(*) AS "reports",
+      SUM(t1."items.current") AS "ytd.sum.items.current",
+      SUM(t1."domestic.current") AS "ytd.sum.domestic.current",
+      SUM(t1."international.current") AS "ytd.sum.international.current",
+      SUM(t1."outbound.current") AS "ytd.sum.outbound.current",
+      SUM(t1."inbound.current") AS "ytd.sum.inbound.current",
+      SUM(t1."universal.current") AS "ytd.sum.universal.current",
+      SUM(t1."express.current") AS "ytd.sum.express.current",
+      SUM(t1."revenue.current") AS "ytd.sum.revenue.current",
+      SUM(t1."revenue_domestic.current") AS "ytd.sum.revenue_domestic.current",
+      SUM(t1."revenue_international.current") AS "ytd.sum.revenue_international.current",
+      SUM(t1."revenue_universal.current") AS "ytd.sum.revenue_universal.current"
+    FROM
+      "information.postal_services.B01.current" AS t1
+      JOIN "regc_period_ytd" AS m ON m."regime" = 'information.postal_services' AND m."period" = t1."period"
+    GROUP BY
+      m."frequency", m."rollup", m."edition", t1."unit"
+  ) AS b
+  JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit"
+GROUP BY
+  b."frequency", b."period", b."edition", c."ancestor";
+
 CREATE VIEW "information.postal_services.B01.rollup" AS
+WITH a AS (
+  SELECT
+    b."frequency" AS "frequency",
+    b."period" AS "period",
+    b."edition" AS "edition",
+    c."ancestor" AS "unit",
+    u."level" AS "level",
+    COUNT(*) AS "reporters",
+    CAST(SUM(b."items.current") AS NUMERIC) AS "items.current",
+    CAST(SUM(b."domestic.current") AS NUMERIC) AS "domestic.current",
+    CAST(SUM(b."international.current") AS NUMERIC) AS "international.current",
+    CAST(SUM(b."outbound.current") AS NUMERIC) AS "outbound.current",
+    CAST(SUM(b."inbound.current") AS NUMERIC) AS "inbound.current",
+    CAST(SUM(b."universal.current") AS NUMERIC) AS "universal.current",
+    CAST(SUM(b."express.current") AS NUMERIC) AS "express.current",
+    CAST(SUM(b."revenue.current") AS NUMERIC) AS "revenue.current",
+    CAST(SUM(b."revenue_domestic.current") AS NUMERIC) AS "revenue_domestic.current",
+    CAST(SUM(b."revenue_international.current") AS NUMERIC) AS "revenue_international.current",
+    CAST(SUM(b."revenue_universal.current") AS NUMERIC) AS "revenue_universal.current",
+    CAST(SUM(b."points.current") AS NUMERIC) AS "points.current",
+    CAST(SUM(b."post_offices.current") AS NUMERIC) AS "post_offices.current",
+    CAST(SUM(b."commune_points.current") AS NUMERIC) AS "commune_points.current",
+    CAST(SUM(b."other_points.current") AS NUMERIC) AS "other_points.current"
+  FROM
+    "information.postal_services.B01.by_reporter" AS b
+    JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit"
+    JOIN "regc_org_unit" AS u ON u."code" = c."ancestor"
+  GROUP BY
+    b."frequency", b."period", b."edition", c."ancestor", u."level"
+), y AS (
+  SELECT
+    *
+  FROM
+    "information.postal_services.B01.ytd"
+)
 SELECT
   a."frequency",
   a."period",
@@ -45,77 +129,53 @@ SELECT
   a."level",
   a."reporters",
   a."items.current",
-  NULL AS "items.ytd",
-  (regc_div(a."items.current", NULL) * CAST(100 AS NUMERIC)) AS "items.vs_ly",
+  y0."ytd.sum.items.current" AS "items.ytd",
+  (regc_div(a."items.current", a2."items.current") * CAST(100 AS NUMERIC)) AS "items.vs_ly",
   a."domestic.current",
-  NULL AS "domestic.ytd",
-  (regc_div(a."domestic.current", NULL) * CAST(100 AS NUMERIC)) AS "domestic.vs_ly",
+  y0."ytd.sum.domestic.current" AS "domestic.ytd",
+  (regc_div(a."domestic.current", a2."domestic.current") * CAST(100 AS NUMERIC)) AS "domestic.vs_ly",
   a."international.current",
-  NULL AS "international.ytd",
-  (regc_div(a."international.current", NULL) * CAST(100 AS NUMERIC)) AS "international.vs_ly",
+  y0."ytd.sum.international.current" AS "international.ytd",
+  (regc_div(a."international.current", a2."international.current") * CAST(100 AS NUMERIC)) AS "international.vs_ly",
   a."outbound.current",
-  NULL AS "outbound.ytd",
-  (regc_div(a."outbound.current", NULL) * CAST(100 AS NUMERIC)) AS "outbound.vs_ly",
+  y0."ytd.sum.outbound.current" AS "outbound.ytd",
+  (regc_div(a."outbound.current", a2."outbound.current") * CAST(100 AS NUMERIC)) AS "outbound.vs_ly",
   a."inbound.current",
-  NULL AS "inbound.ytd",
-  (regc_div(a."inbound.current", NULL) * CAST(100 AS NUMERIC)) AS "inbound.vs_ly",
+  y0."ytd.sum.inbound.current" AS "inbound.ytd",
+  (regc_div(a."inbound.current", a2."inbound.current") * CAST(100 AS NUMERIC)) AS "inbound.vs_ly",
   a."universal.current",
-  NULL AS "universal.ytd",
-  (regc_div(a."universal.current", NULL) * CAST(100 AS NUMERIC)) AS "universal.vs_ly",
+  y0."ytd.sum.universal.current" AS "universal.ytd",
+  (regc_div(a."universal.current", a2."universal.current") * CAST(100 AS NUMERIC)) AS "universal.vs_ly",
   a."express.current",
-  NULL AS "express.ytd",
-  (regc_div(a."express.current", NULL) * CAST(100 AS NUMERIC)) AS "express.vs_ly",
+  y0."ytd.sum.express.current" AS "express.ytd",
+  (regc_div(a."express.current", a2."express.current") * CAST(100 AS NUMERIC)) AS "express.vs_ly",
   a."revenue.current",
-  NULL AS "revenue.ytd",
-  (regc_div(a."revenue.current", NULL) * CAST(100 AS NUMERIC)) AS "revenue.vs_ly",
+  y0."ytd.sum.revenue.current" AS "revenue.ytd",
+  (regc_div(a."revenue.current", a2."revenue.current") * CAST(100 AS NUMERIC)) AS "revenue.vs_ly",
   a."revenue_domestic.current",
-  NULL AS "revenue_domestic.ytd",
-  (regc_div(a."revenue_domestic.current", NULL) * CAST(100 AS NUMERIC)) AS "revenue_domestic.vs_ly",
+  y0."ytd.sum.revenue_domestic.current" AS "revenue_domestic.ytd",
+  (regc_div(a."revenue_domestic.current", a2."revenue_domestic.current") * CAST(100 AS NUMERIC)) AS "revenue_domestic.vs_ly",
   a."revenue_international.current",
-  NULL AS "revenue_international.ytd",
-  (regc_div(a."revenue_international.current", NULL) * CAST(100 AS NUMERIC)) AS "revenue_international.vs_ly",
+  y0."ytd.sum.revenue_international.current" AS "revenue_international.ytd",
+  (regc_div(a."revenue_international.current", a2."revenue_international.current") * CAST(100 AS NUMERIC)) AS "revenue_international.vs_ly",
   a."revenue_universal.current",
-  NULL AS "revenue_universal.ytd",
-  (regc_div(a."revenue_universal.current", NULL) * CAST(100 AS NUMERIC)) AS "revenue_universal.vs_ly",
+  y0."ytd.sum.revenue_universal.current" AS "revenue_universal.ytd",
+  (regc_div(a."revenue_universal.current", a2."revenue_universal.current") * CAST(100 AS NUMERIC)) AS "revenue_universal.vs_ly",
   a."points.current",
-  (regc_div(a."points.current", NULL) * CAST(100 AS NUMERIC)) AS "points.vs_ly",
+  (regc_div(a."points.current", a2."points.current") * CAST(100 AS NUMERIC)) AS "points.vs_ly",
   a."post_offices.current",
-  (regc_div(a."post_offices.current", NULL) * CAST(100 AS NUMERIC)) AS "post_offices.vs_ly",
+  (regc_div(a."post_offices.current", a2."post_offices.current") * CAST(100 AS NUMERIC)) AS "post_offices.vs_ly",
   a."commune_points.current",
-  (regc_div(a."commune_points.current", NULL) * CAST(100 AS NUMERIC)) AS "commune_points.vs_ly",
+  (regc_div(a."commune_points.current", a2."commune_points.current") * CAST(100 AS NUMERIC)) AS "commune_points.vs_ly",
   a."other_points.current",
-  (regc_div(a."other_points.current", NULL) * CAST(100 AS NUMERIC)) AS "other_points.vs_ly"
+  (regc_div(a."other_points.current", a2."other_points.current") * CAST(100 AS NUMERIC)) AS "other_points.vs_ly"
 FROM
-  (
-    SELECT
-      b."frequency" AS "frequency",
-      b."period" AS "period",
-      b."edition" AS "edition",
-      c."ancestor" AS "unit",
-      u."level" AS "level",
-      COUNT(*) AS "reporters",
-      CAST(SUM(b."items.current") AS NUMERIC) AS "items.current",
-      CAST(SUM(b."domestic.current") AS NUMERIC) AS "domestic.current",
-      CAST(SUM(b."international.current") AS NUMERIC) AS "international.current",
-      CAST(SUM(b."outbound.current") AS NUMERIC) AS "outbound.current",
-      CAST(SUM(b."inbound.current") AS NUMERIC) AS "inbound.current",
-      CAST(SUM(b."universal.current") AS NUMERIC) AS "universal.current",
-      CAST(SUM(b."express.current") AS NUMERIC) AS "express.current",
-      CAST(SUM(b."revenue.current") AS NUMERIC) AS "revenue.current",
-      CAST(SUM(b."revenue_domestic.current") AS NUMERIC) AS "revenue_domestic.current",
-      CAST(SUM(b."revenue_international.current") AS NUMERIC) AS "revenue_international.current",
-      CAST(SUM(b."revenue_universal.current") AS NUMERIC) AS "revenue_universal.current",
-      CAST(SUM(b."points.current") AS NUMERIC) AS "points.current",
-      CAST(SUM(b."post_offices.current") AS NUMERIC) AS "post_offices.current",
-      CAST(SUM(b."commune_points.current") AS NUMERIC) AS "commune_points.current",
-      CAST(SUM(b."other_points.current") AS NUMERIC) AS "other_points.current"
-    FROM
-      "information.postal_services.B01.by_reporter" AS b
-      JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit"
-      JOIN "regc_org_unit" AS u ON u."code" = c."ancestor"
-    GROUP BY
-      b."frequency", b."period", b."edition", c."ancestor", u."level"
-  ) AS a;
+  a
+  LEFT JOIN y AS y0 ON y0."frequency" = a."frequency" AND y0."period" = a."period" AND y0."edition" = a."edition" AND y0."unit" = a."unit"
+  LEFT JOIN "regc_rollup_period" AS rp ON rp."regime" = 'information.postal_services' AND rp."frequency" = a."frequency" AND rp."code" = a."period"
+  LEFT JOIN "regc_rollup_period" AS rp2 ON rp2."regime" = 'information.postal_services' AND rp2."frequency" = a."frequency" AND rp2."code" = rp."last_year"
+  LEFT JOIN a AS a2 ON a2."frequency" = a."frequency" AND a2."period" = rp2."code" AND a2."edition" = rp2."edition" AND a2."unit" = a."unit"
+  LEFT JOIN y AS y2 ON y2."frequency" = a."frequency" AND y2."period" = rp2."code" AND y2."edition" = rp2."edition" AND y2."unit" = a."unit";
 
 -- Expected, received and on-time reports per unit, flow level and period.
 CREATE VIEW "information.postal_services.completeness" AS

@@ -6,6 +6,8 @@ DROP VIEW IF EXISTS "information.postal_services.completeness";
 
 DROP VIEW IF EXISTS "information.postal_services.B01.rollup";
 
+DROP VIEW IF EXISTS "information.postal_services.B01.ytd";
+
 DROP VIEW IF EXISTS "information.postal_services.B01.by_reporter";
 
 -- Form B01: each reporter's values over every roll-up period, then every unit's.
@@ -37,7 +39,89 @@ FROM
 GROUP BY
   m."frequency", m."rollup", m."edition", t1."unit";
 
+-- The years to date its computed cells read, per unit.
+CREATE VIEW "information.postal_services.B01.ytd" AS
+SELECT
+  b."frequency" AS "frequency",
+  b."period" AS "period",
+  b."edition" AS "edition",
+  c."ancestor" AS "unit",
+  regc_dec(SUM(b."ytd.sum.items.current"), 0) AS "ytd.sum.items.current",
+  regc_dec(SUM(b."ytd.sum.domestic.current"), 0) AS "ytd.sum.domestic.current",
+  regc_dec(SUM(b."ytd.sum.international.current"), 0) AS "ytd.sum.international.current",
+  regc_dec(SUM(b."ytd.sum.outbound.current"), 0) AS "ytd.sum.outbound.current",
+  regc_dec(SUM(b."ytd.sum.inbound.current"), 0) AS "ytd.sum.inbound.current",
+  regc_dec(SUM(b."ytd.sum.universal.current"), 0) AS "ytd.sum.universal.current",
+  regc_dec(SUM(b."ytd.sum.express.current"), 0) AS "ytd.sum.express.current",
+  regc_dec(SUM(b."ytd.sum.revenue.current"), 1) AS "ytd.sum.revenue.current",
+  regc_dec(SUM(b."ytd.sum.revenue_domestic.current"), 1) AS "ytd.sum.revenue_domestic.current",
+  regc_dec(SUM(b."ytd.sum.revenue_international.current"), 1) AS "ytd.sum.revenue_international.current",
+  regc_dec(SUM(b."ytd.sum.revenue_universal.current"), 1) AS "ytd.sum.revenue_universal.current"
+FROM
+  (
+    SELECT
+      m."frequency" AS "frequency",
+      m."rollup" AS "period",
+      m."edition" AS "edition",
+      t1."unit" AS "unit",
+      COUNT(*) AS "reports",
+      SUM(t1."items.current") AS "ytd.sum.items.current",
+      SUM(t1."domestic.current") AS "ytd.sum.domestic.current",
+      SUM(t1."international.current") AS "ytd.sum.international.current",
+      SUM(t1."outbound.current") AS "ytd.sum.outbound.current",
+      SUM(t1."inbound.current") AS "ytd.sum.inbound.current",
+      SUM(t1."universal.current") AS "ytd.sum.universal.current",
+      SUM(t1."express.current") AS "ytd.sum.express.current",
+      SUM(t1."revenue.current") AS "ytd.sum.revenue.current",
+      SUM(t1."revenue_domestic.current") AS "ytd.sum.revenue_domestic.current",
+      SUM(t1."revenue_international.current") AS "ytd.sum.revenue_international.current",
+      SUM(t1."revenue_universal.current") AS "ytd.sum.revenue_universal.current"
+    FROM
+      "information.postal_services.B01.current" AS t1
+      JOIN "regc_period_ytd" AS m ON m."regime" = 'information.postal_services' AND m."period" = t1."period"
+    GROUP BY
+      m."frequency", m."rollup", m."edition", t1."unit"
+  ) AS b
+  JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit"
+GROUP BY
+  b."frequency", b."period", b."edition", c."ancestor";
+
 CREATE VIEW "information.postal_services.B01.rollup" AS
+WITH a AS (
+  SELECT
+    b."frequency" AS "frequency",
+    b."period" AS "period",
+    b."edition" AS "edition",
+    c."ancestor" AS "unit",
+    u."level" AS "level",
+    COUNT(*) AS "reporters",
+    regc_dec(SUM(b."items.current"), 0) AS "items.current",
+    regc_dec(SUM(b."domestic.current"), 0) AS "domestic.current",
+    regc_dec(SUM(b."international.current"), 0) AS "international.current",
+    regc_dec(SUM(b."outbound.current"), 0) AS "outbound.current",
+    regc_dec(SUM(b."inbound.current"), 0) AS "inbound.current",
+    regc_dec(SUM(b."universal.current"), 0) AS "universal.current",
+    regc_dec(SUM(b."express.current"), 0) AS "express.current",
+    regc_dec(SUM(b."revenue.current"), 1) AS "revenue.current",
+    regc_dec(SUM(b."revenue_domestic.current"), 1) AS "revenue_domestic.current",
+    regc_dec(SUM(b."revenue_international.current"), 1) AS "revenue_international.current",
+    regc_dec(SUM(b."revenue_universal.current"), 1) AS "revenue_universal.current",
+    regc_dec(SUM(b."points.current"), 0) AS "points.current",
+    regc_dec(SUM(b."post_offices.current"), 0) AS "post_offices.current",
+    regc_dec(SUM(b."commune_points.current"), 0) AS "commune_points.current",
+    regc_dec(SUM(b."other_points.current"), 0) AS "other_points.current"
+  FROM
+    "information.postal_services.B01.by_reporter" AS b
+    JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit"
+    JOIN "regc_org_unit" AS u ON u."code" = c."ancestor"
+  GROUP BY
+    b."frequency", b."period", b."edition", c."ancestor", u."level"
+), y AS (
+  SELECT
+    *
+  FROM
+    "information.postal_services.B01.ytd"
+)
 SELECT
   a."frequency",
   a."period",
@@ -46,77 +130,53 @@ SELECT
   a."level",
   a."reporters",
   a."items.current",
-  NULL AS "items.ytd",
-  regc_mul(regc_div(a."items.current", NULL), '100') AS "items.vs_ly",
+  y0."ytd.sum.items.current" AS "items.ytd",
+  regc_mul(regc_div(a."items.current", a2."items.current"), '100') AS "items.vs_ly",
   a."domestic.current",
-  NULL AS "domestic.ytd",
-  regc_mul(regc_div(a."domestic.current", NULL), '100') AS "domestic.vs_ly",
+  y0."ytd.sum.domestic.current" AS "domestic.ytd",
+  regc_mul(regc_div(a."domestic.current", a2."domestic.current"), '100') AS "domestic.vs_ly",
   a."international.current",
-  NULL AS "international.ytd",
-  regc_mul(regc_div(a."international.current", NULL), '100') AS "international.vs_ly",
+  y0."ytd.sum.international.current" AS "international.ytd",
+  regc_mul(regc_div(a."international.current", a2."international.current"), '100') AS "international.vs_ly",
   a."outbound.current",
-  NULL AS "outbound.ytd",
-  regc_mul(regc_div(a."outbound.current", NULL), '100') AS "outbound.vs_ly",
+  y0."ytd.sum.outbound.current" AS "outbound.ytd",
+  regc_mul(regc_div(a."outbound.current", a2."outbound.current"), '100') AS "outbound.vs_ly",
   a."inbound.current",
-  NULL AS "inbound.ytd",
-  regc_mul(regc_div(a."inbound.current", NULL), '100') AS "inbound.vs_ly",
+  y0."ytd.sum.inbound.current" AS "inbound.ytd",
+  regc_mul(regc_div(a."inbound.current", a2."inbound.current"), '100') AS "inbound.vs_ly",
   a."universal.current",
-  NULL AS "universal.ytd",
-  regc_mul(regc_div(a."universal.current", NULL), '100') AS "universal.vs_ly",
+  y0."ytd.sum.universal.current" AS "universal.ytd",
+  regc_mul(regc_div(a."universal.current", a2."universal.current"), '100') AS "universal.vs_ly",
   a."express.current",
-  NULL AS "express.ytd",
-  regc_mul(regc_div(a."express.current", NULL), '100') AS "express.vs_ly",
+  y0."ytd.sum.express.current" AS "express.ytd",
+  regc_mul(regc_div(a."express.current", a2."express.current"), '100') AS "express.vs_ly",
   a."revenue.current",
-  NULL AS "revenue.ytd",
-  regc_mul(regc_div(a."revenue.current", NULL), '100') AS "revenue.vs_ly",
+  y0."ytd.sum.revenue.current" AS "revenue.ytd",
+  regc_mul(regc_div(a."revenue.current", a2."revenue.current"), '100') AS "revenue.vs_ly",
   a."revenue_domestic.current",
-  NULL AS "revenue_domestic.ytd",
-  regc_mul(regc_div(a."revenue_domestic.current", NULL), '100') AS "revenue_domestic.vs_ly",
+  y0."ytd.sum.revenue_domestic.current" AS "revenue_domestic.ytd",
+  regc_mul(regc_div(a."revenue_domestic.current", a2."revenue_domestic.current"), '100') AS "revenue_domestic.vs_ly",
   a."revenue_international.current",
-  NULL AS "revenue_international.ytd",
-  regc_mul(regc_div(a."revenue_international.current", NULL), '100') AS "revenue_international.vs_ly",
+  y0."ytd.sum.revenue_international.current" AS "revenue_international.ytd",
+  regc_mul(regc_div(a."revenue_international.current", a2."revenue_international.current"), '100') AS "revenue_international.vs_ly",
   a."revenue_universal.current",
-  NULL AS "revenue_universal.ytd",
-  regc_mul(regc_div(a."revenue_universal.current", NULL), '100') AS "revenue_universal.vs_ly",
+  y0."ytd.sum.revenue_universal.current" AS "revenue_universal.ytd",
+  regc_mul(regc_div(a."revenue_universal.current", a2."revenue_universal.current"), '100') AS "revenue_universal.vs_ly",
   a."points.current",
-  regc_mul(regc_div(a."points.current", NULL), '100') AS "points.vs_ly",
+  regc_mul(regc_div(a."points.current", a2."points.current"), '100') AS "points.vs_ly",
   a."post_offices.current",
-  regc_mul(regc_div(a."post_offices.current", NULL), '100') AS "post_offices.vs_ly",
+  regc_mul(regc_div(a."post_offices.current", a2."post_offices.current"), '100') AS "post_offices.vs_ly",
   a."commune_points.current",
-  regc_mul(regc_div(a."commune_points.current", NULL), '100') AS "commune_points.vs_ly",
+  regc_mul(regc_div(a."commune_points.current", a2."commune_points.current"), '100') AS "commune_points.vs_ly",
   a."other_points.current",
-  regc_mul(regc_div(a."other_points.current", NULL), '100') AS "other_points.vs_ly"
+  regc_mul(regc_div(a."other_points.current", a2."other_points.current"), '100') AS "other_points.vs_ly"
 FROM
-  (
-    SELECT
-      b."frequency" AS "frequency",
-      b."period" AS "period",
-      b."edition" AS "edition",
-      c."ancestor" AS "unit",
-      u."level" AS "level",
-      COUNT(*) AS "reporters",
-      regc_dec(SUM(b."items.current"), 0) AS "items.current",
-      regc_dec(SUM(b."domestic.current"), 0) AS "domestic.current",
-      regc_dec(SUM(b."international.current"), 0) AS "international.current",
-      regc_dec(SUM(b."outbound.current"), 0) AS "outbound.current",
-      regc_dec(SUM(b."inbound.current"), 0) AS "inbound.current",
-      regc_dec(SUM(b."universal.current"), 0) AS "universal.current",
-      regc_dec(SUM(b."express.current"), 0) AS "express.current",
-      regc_dec(SUM(b."revenue.current"), 1) AS "revenue.current",
-      regc_dec(SUM(b."revenue_domestic.current"), 1) AS "revenue_domestic.current",
-      regc_dec(SUM(b."revenue_international.current"), 1) AS "revenue_international.current",
-      regc_dec(SUM(b."revenue_universal.current"), 1) AS "revenue_universal.current",
-      regc_dec(SUM(b."points.current"), 0) AS "points.current",
-      regc_dec(SUM(b."post_offices.current"), 0) AS "post_offices.current",
-      regc_dec(SUM(b."commune_points.current"), 0) AS "commune_points.current",
-      regc_dec(SUM(b."other_points.current"), 0) AS "other_points.current"
-    FROM
-      "information.postal_services.B01.by_reporter" AS b
-      JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit"
-      JOIN "regc_org_unit" AS u ON u."code" = c."ancestor"
-    GROUP BY
-      b."frequency", b."period", b."edition", c."ancestor", u."level"
-  ) AS a;
+  a
+  LEFT JOIN y AS y0 ON y0."frequency" = a."frequency" AND y0."period" = a."period" AND y0."edition" = a."edition" AND y0."unit" = a."unit"
+  LEFT JOIN "regc_rollup_period" AS rp ON rp."regime" = 'information.postal_services' AND rp."frequency" = a."frequency" AND rp."code" = a."period"
+  LEFT JOIN "regc_rollup_period" AS rp2 ON rp2."regime" = 'information.postal_services' AND rp2."frequency" = a."frequency" AND rp2."code" = rp."last_year"
+  LEFT JOIN a AS a2 ON a2."frequency" = a."frequency" AND a2."period" = rp2."code" AND a2."edition" = rp2."edition" AND a2."unit" = a."unit"
+  LEFT JOIN y AS y2 ON y2."frequency" = a."frequency" AND y2."period" = rp2."code" AND y2."edition" = rp2."edition" AND y2."unit" = a."unit";
 
 -- Expected, received and on-time reports per unit, flow level and period.
 CREATE VIEW "information.postal_services.completeness" AS

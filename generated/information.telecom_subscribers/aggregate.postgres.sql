@@ -5,6 +5,8 @@ DROP VIEW IF EXISTS "information.telecom_subscribers.completeness";
 
 DROP VIEW IF EXISTS "information.telecom_subscribers.B01.rollup";
 
+DROP VIEW IF EXISTS "information.telecom_subscribers.B01.ytd";
+
 DROP VIEW IF EXISTS "information.telecom_subscribers.B01.by_reporter";
 
 -- Form B01: each reporter's values over every roll-up period, then every unit's.
@@ -32,6 +34,31 @@ GROUP BY
   m."frequency", m."rollup", m."edition", t1."unit";
 
 CREATE VIEW "information.telecom_subscribers.B01.rollup" AS
+WITH a AS (
+  SELECT
+    b."frequency" AS "frequency",
+    b."period" AS "period",
+    b."edition" AS "edition",
+    c."ancestor" AS "unit",
+    u."level" AS "level",
+    COUNT(*) AS "reporters",
+    CAST(SUM(b."fixed.q_end") AS NUMERIC) AS "fixed.q_end",
+    CAST(SUM(b."mobile.q_end") AS NUMERIC) AS "mobile.q_end",
+    CAST(SUM(b."prepaid.q_end") AS NUMERIC) AS "prepaid.q_end",
+    CAST(SUM(b."postpaid.q_end") AS NUMERIC) AS "postpaid.q_end",
+    CAST(SUM(b."fixed_bb.q_end") AS NUMERIC) AS "fixed_bb.q_end",
+    CAST(SUM(b."ftth.q_end") AS NUMERIC) AS "ftth.q_end",
+    CAST(SUM(b."mobile_bb.q_end") AS NUMERIC) AS "mobile_bb.q_end",
+    CAST(SUM(b."bb_4g.q_end") AS NUMERIC) AS "bb_4g.q_end",
+    CAST(SUM(b."bb_5g.q_end") AS NUMERIC) AS "bb_5g.q_end",
+    CAST(SUM(b."population.q_end") AS NUMERIC) AS "population.q_end"
+  FROM
+    "information.telecom_subscribers.B01.by_reporter" AS b
+    JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit"
+    JOIN "regc_org_unit" AS u ON u."code" = c."ancestor"
+  GROUP BY
+    b."frequency", b."period", b."edition", c."ancestor", u."level"
+)
 SELECT
   a."frequency",
   a."period",
@@ -40,68 +67,49 @@ SELECT
   a."level",
   a."reporters",
   a."fixed.q_end",
-  (a."fixed.q_end" - NULL) AS "fixed.change",
-  (regc_div(a."fixed.q_end", NULL) * CAST(100 AS NUMERIC)) AS "fixed.vs_ly",
+  (a."fixed.q_end" - a1."fixed.q_end") AS "fixed.change",
+  (regc_div(a."fixed.q_end", a2."fixed.q_end") * CAST(100 AS NUMERIC)) AS "fixed.vs_ly",
   a."mobile.q_end",
-  (a."mobile.q_end" - NULL) AS "mobile.change",
-  (regc_div(a."mobile.q_end", NULL) * CAST(100 AS NUMERIC)) AS "mobile.vs_ly",
+  (a."mobile.q_end" - a1."mobile.q_end") AS "mobile.change",
+  (regc_div(a."mobile.q_end", a2."mobile.q_end") * CAST(100 AS NUMERIC)) AS "mobile.vs_ly",
   a."prepaid.q_end",
-  (a."prepaid.q_end" - NULL) AS "prepaid.change",
-  (regc_div(a."prepaid.q_end", NULL) * CAST(100 AS NUMERIC)) AS "prepaid.vs_ly",
+  (a."prepaid.q_end" - a1."prepaid.q_end") AS "prepaid.change",
+  (regc_div(a."prepaid.q_end", a2."prepaid.q_end") * CAST(100 AS NUMERIC)) AS "prepaid.vs_ly",
   a."postpaid.q_end",
-  (a."postpaid.q_end" - NULL) AS "postpaid.change",
-  (regc_div(a."postpaid.q_end", NULL) * CAST(100 AS NUMERIC)) AS "postpaid.vs_ly",
+  (a."postpaid.q_end" - a1."postpaid.q_end") AS "postpaid.change",
+  (regc_div(a."postpaid.q_end", a2."postpaid.q_end") * CAST(100 AS NUMERIC)) AS "postpaid.vs_ly",
   a."fixed_bb.q_end",
-  (a."fixed_bb.q_end" - NULL) AS "fixed_bb.change",
-  (regc_div(a."fixed_bb.q_end", NULL) * CAST(100 AS NUMERIC)) AS "fixed_bb.vs_ly",
+  (a."fixed_bb.q_end" - a1."fixed_bb.q_end") AS "fixed_bb.change",
+  (regc_div(a."fixed_bb.q_end", a2."fixed_bb.q_end") * CAST(100 AS NUMERIC)) AS "fixed_bb.vs_ly",
   a."ftth.q_end",
-  (a."ftth.q_end" - NULL) AS "ftth.change",
-  (regc_div(a."ftth.q_end", NULL) * CAST(100 AS NUMERIC)) AS "ftth.vs_ly",
+  (a."ftth.q_end" - a1."ftth.q_end") AS "ftth.change",
+  (regc_div(a."ftth.q_end", a2."ftth.q_end") * CAST(100 AS NUMERIC)) AS "ftth.vs_ly",
   a."mobile_bb.q_end",
-  (a."mobile_bb.q_end" - NULL) AS "mobile_bb.change",
-  (regc_div(a."mobile_bb.q_end", NULL) * CAST(100 AS NUMERIC)) AS "mobile_bb.vs_ly",
+  (a."mobile_bb.q_end" - a1."mobile_bb.q_end") AS "mobile_bb.change",
+  (regc_div(a."mobile_bb.q_end", a2."mobile_bb.q_end") * CAST(100 AS NUMERIC)) AS "mobile_bb.vs_ly",
   a."bb_4g.q_end",
-  (a."bb_4g.q_end" - NULL) AS "bb_4g.change",
-  (regc_div(a."bb_4g.q_end", NULL) * CAST(100 AS NUMERIC)) AS "bb_4g.vs_ly",
+  (a."bb_4g.q_end" - a1."bb_4g.q_end") AS "bb_4g.change",
+  (regc_div(a."bb_4g.q_end", a2."bb_4g.q_end") * CAST(100 AS NUMERIC)) AS "bb_4g.vs_ly",
   a."bb_5g.q_end",
-  (a."bb_5g.q_end" - NULL) AS "bb_5g.change",
-  (regc_div(a."bb_5g.q_end", NULL) * CAST(100 AS NUMERIC)) AS "bb_5g.vs_ly",
+  (a."bb_5g.q_end" - a1."bb_5g.q_end") AS "bb_5g.change",
+  (regc_div(a."bb_5g.q_end", a2."bb_5g.q_end") * CAST(100 AS NUMERIC)) AS "bb_5g.vs_ly",
   a."population.q_end",
-  (regc_div(a."population.q_end", NULL) * CAST(100 AS NUMERIC)) AS "population.vs_ly",
+  (regc_div(a."population.q_end", a2."population.q_end") * CAST(100 AS NUMERIC)) AS "population.vs_ly",
   regc_div((a."fixed.q_end" * CAST(100 AS NUMERIC)), a."population.q_end") AS "fixed_density.q_end",
-  (regc_div(regc_div((a."fixed.q_end" * CAST(100 AS NUMERIC)), a."population.q_end"), NULL) * CAST(100 AS NUMERIC)) AS "fixed_density.vs_ly",
+  (regc_div(regc_div((a."fixed.q_end" * CAST(100 AS NUMERIC)), a."population.q_end"), regc_div((a2."fixed.q_end" * CAST(100 AS NUMERIC)), a2."population.q_end")) * CAST(100 AS NUMERIC)) AS "fixed_density.vs_ly",
   regc_div((a."mobile.q_end" * CAST(100 AS NUMERIC)), a."population.q_end") AS "mobile_density.q_end",
-  (regc_div(regc_div((a."mobile.q_end" * CAST(100 AS NUMERIC)), a."population.q_end"), NULL) * CAST(100 AS NUMERIC)) AS "mobile_density.vs_ly",
+  (regc_div(regc_div((a."mobile.q_end" * CAST(100 AS NUMERIC)), a."population.q_end"), regc_div((a2."mobile.q_end" * CAST(100 AS NUMERIC)), a2."population.q_end")) * CAST(100 AS NUMERIC)) AS "mobile_density.vs_ly",
   regc_div((a."fixed_bb.q_end" * CAST(100 AS NUMERIC)), a."population.q_end") AS "fixed_bb_density.q_end",
-  (regc_div(regc_div((a."fixed_bb.q_end" * CAST(100 AS NUMERIC)), a."population.q_end"), NULL) * CAST(100 AS NUMERIC)) AS "fixed_bb_density.vs_ly",
+  (regc_div(regc_div((a."fixed_bb.q_end" * CAST(100 AS NUMERIC)), a."population.q_end"), regc_div((a2."fixed_bb.q_end" * CAST(100 AS NUMERIC)), a2."population.q_end")) * CAST(100 AS NUMERIC)) AS "fixed_bb_density.vs_ly",
   regc_div((a."mobile_bb.q_end" * CAST(100 AS NUMERIC)), a."population.q_end") AS "mobile_bb_density.q_end",
-  (regc_div(regc_div((a."mobile_bb.q_end" * CAST(100 AS NUMERIC)), a."population.q_end"), NULL) * CAST(100 AS NUMERIC)) AS "mobile_bb_density.vs_ly"
+  (regc_div(regc_div((a."mobile_bb.q_end" * CAST(100 AS NUMERIC)), a."population.q_end"), regc_div((a2."mobile_bb.q_end" * CAST(100 AS NUMERIC)), a2."population.q_end")) * CAST(100 AS NUMERIC)) AS "mobile_bb_density.vs_ly"
 FROM
-  (
-    SELECT
-      b."frequency" AS "frequency",
-      b."period" AS "period",
-      b."edition" AS "edition",
-      c."ancestor" AS "unit",
-      u."level" AS "level",
-      COUNT(*) AS "reporters",
-      CAST(SUM(b."fixed.q_end") AS NUMERIC) AS "fixed.q_end",
-      CAST(SUM(b."mobile.q_end") AS NUMERIC) AS "mobile.q_end",
-      CAST(SUM(b."prepaid.q_end") AS NUMERIC) AS "prepaid.q_end",
-      CAST(SUM(b."postpaid.q_end") AS NUMERIC) AS "postpaid.q_end",
-      CAST(SUM(b."fixed_bb.q_end") AS NUMERIC) AS "fixed_bb.q_end",
-      CAST(SUM(b."ftth.q_end") AS NUMERIC) AS "ftth.q_end",
-      CAST(SUM(b."mobile_bb.q_end") AS NUMERIC) AS "mobile_bb.q_end",
-      CAST(SUM(b."bb_4g.q_end") AS NUMERIC) AS "bb_4g.q_end",
-      CAST(SUM(b."bb_5g.q_end") AS NUMERIC) AS "bb_5g.q_end",
-      CAST(SUM(b."population.q_end") AS NUMERIC) AS "population.q_end"
-    FROM
-      "information.telecom_subscribers.B01.by_reporter" AS b
-      JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit"
-      JOIN "regc_org_unit" AS u ON u."code" = c."ancestor"
-    GROUP BY
-      b."frequency", b."period", b."edition", c."ancestor", u."level"
-  ) AS a;
+  a
+  LEFT JOIN "regc_rollup_period" AS rp ON rp."regime" = 'information.telecom_subscribers' AND rp."frequency" = a."frequency" AND rp."code" = a."period"
+  LEFT JOIN "regc_rollup_period" AS rp1 ON rp1."regime" = 'information.telecom_subscribers' AND rp1."frequency" = a."frequency" AND rp1."code" = rp."previous"
+  LEFT JOIN a AS a1 ON a1."frequency" = a."frequency" AND a1."period" = rp1."code" AND a1."edition" = rp1."edition" AND a1."unit" = a."unit"
+  LEFT JOIN "regc_rollup_period" AS rp2 ON rp2."regime" = 'information.telecom_subscribers' AND rp2."frequency" = a."frequency" AND rp2."code" = rp."last_year"
+  LEFT JOIN a AS a2 ON a2."frequency" = a."frequency" AND a2."period" = rp2."code" AND a2."edition" = rp2."edition" AND a2."unit" = a."unit";
 
 -- Expected, received and on-time reports per unit, flow level and period.
 CREATE VIEW "information.telecom_subscribers.completeness" AS

@@ -6,6 +6,8 @@ DROP VIEW IF EXISTS "planning.fdi.completeness";
 
 DROP VIEW IF EXISTS "planning.fdi.B01.rollup";
 
+DROP VIEW IF EXISTS "planning.fdi.B01.ytd";
+
 DROP VIEW IF EXISTS "planning.fdi.B01.by_reporter";
 
 -- Form B01: each reporter's values over every roll-up period, then every unit's.
@@ -30,7 +32,76 @@ FROM
 GROUP BY
   m."frequency", m."rollup", m."edition", t1."unit";
 
+-- The years to date its computed cells read, per unit.
+CREATE VIEW "planning.fdi.B01.ytd" AS
+SELECT
+  b."frequency" AS "frequency",
+  b."period" AS "period",
+  b."edition" AS "edition",
+  c."ancestor" AS "unit",
+  regc_dec(SUM(b."ytd.sum.total_capital.quarter"), 3) AS "ytd.sum.total_capital.quarter",
+  regc_dec(SUM(b."ytd.sum.new_capital.quarter"), 3) AS "ytd.sum.new_capital.quarter",
+  regc_dec(SUM(b."ytd.sum.adjusted_capital.quarter"), 3) AS "ytd.sum.adjusted_capital.quarter",
+  regc_dec(SUM(b."ytd.sum.contribution_capital.quarter"), 3) AS "ytd.sum.contribution_capital.quarter",
+  regc_dec(SUM(b."ytd.sum.new_projects.quarter"), 0) AS "ytd.sum.new_projects.quarter",
+  regc_dec(SUM(b."ytd.sum.adjusted_projects.quarter"), 0) AS "ytd.sum.adjusted_projects.quarter",
+  regc_dec(SUM(b."ytd.sum.contributions.quarter"), 0) AS "ytd.sum.contributions.quarter",
+  regc_dec(SUM(b."ytd.sum.disbursed.quarter"), 3) AS "ytd.sum.disbursed.quarter"
+FROM
+  (
+    SELECT
+      m."frequency" AS "frequency",
+      m."rollup" AS "period",
+      m."edition" AS "edition",
+      t1."unit" AS "unit",
+      COUNT(*) AS "reports",
+      SUM(t1."total_capital.quarter") AS "ytd.sum.total_capital.quarter",
+      SUM(t1."new_capital.quarter") AS "ytd.sum.new_capital.quarter",
+      SUM(t1."adjusted_capital.quarter") AS "ytd.sum.adjusted_capital.quarter",
+      SUM(t1."contribution_capital.quarter") AS "ytd.sum.contribution_capital.quarter",
+      SUM(t1."new_projects.quarter") AS "ytd.sum.new_projects.quarter",
+      SUM(t1."adjusted_projects.quarter") AS "ytd.sum.adjusted_projects.quarter",
+      SUM(t1."contributions.quarter") AS "ytd.sum.contributions.quarter",
+      SUM(t1."disbursed.quarter") AS "ytd.sum.disbursed.quarter"
+    FROM
+      "planning.fdi.B01.current" AS t1
+      JOIN "regc_period_ytd" AS m ON m."regime" = 'planning.fdi' AND m."period" = t1."period"
+    GROUP BY
+      m."frequency", m."rollup", m."edition", t1."unit"
+  ) AS b
+  JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit"
+GROUP BY
+  b."frequency", b."period", b."edition", c."ancestor";
+
 CREATE VIEW "planning.fdi.B01.rollup" AS
+WITH a AS (
+  SELECT
+    b."frequency" AS "frequency",
+    b."period" AS "period",
+    b."edition" AS "edition",
+    c."ancestor" AS "unit",
+    u."level" AS "level",
+    COUNT(*) AS "reporters",
+    regc_dec(SUM(b."total_capital.quarter"), 3) AS "total_capital.quarter",
+    regc_dec(SUM(b."new_capital.quarter"), 3) AS "new_capital.quarter",
+    regc_dec(SUM(b."adjusted_capital.quarter"), 3) AS "adjusted_capital.quarter",
+    regc_dec(SUM(b."contribution_capital.quarter"), 3) AS "contribution_capital.quarter",
+    regc_dec(SUM(b."new_projects.quarter"), 0) AS "new_projects.quarter",
+    regc_dec(SUM(b."adjusted_projects.quarter"), 0) AS "adjusted_projects.quarter",
+    regc_dec(SUM(b."contributions.quarter"), 0) AS "contributions.quarter",
+    regc_dec(SUM(b."disbursed.quarter"), 3) AS "disbursed.quarter"
+  FROM
+    "planning.fdi.B01.by_reporter" AS b
+    JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit"
+    JOIN "regc_org_unit" AS u ON u."code" = c."ancestor"
+  GROUP BY
+    b."frequency", b."period", b."edition", c."ancestor", u."level"
+), y AS (
+  SELECT
+    *
+  FROM
+    "planning.fdi.B01.ytd"
+)
 SELECT
   a."frequency",
   a."period",
@@ -39,53 +110,36 @@ SELECT
   a."level",
   a."reporters",
   a."total_capital.quarter",
-  NULL AS "total_capital.ytd",
-  regc_mul(regc_div(NULL, NULL), '100') AS "total_capital.vs_ly",
+  y0."ytd.sum.total_capital.quarter" AS "total_capital.ytd",
+  regc_mul(regc_div(y0."ytd.sum.total_capital.quarter", y2."ytd.sum.total_capital.quarter"), '100') AS "total_capital.vs_ly",
   a."new_capital.quarter",
-  NULL AS "new_capital.ytd",
-  regc_mul(regc_div(NULL, NULL), '100') AS "new_capital.vs_ly",
+  y0."ytd.sum.new_capital.quarter" AS "new_capital.ytd",
+  regc_mul(regc_div(y0."ytd.sum.new_capital.quarter", y2."ytd.sum.new_capital.quarter"), '100') AS "new_capital.vs_ly",
   a."adjusted_capital.quarter",
-  NULL AS "adjusted_capital.ytd",
-  regc_mul(regc_div(NULL, NULL), '100') AS "adjusted_capital.vs_ly",
+  y0."ytd.sum.adjusted_capital.quarter" AS "adjusted_capital.ytd",
+  regc_mul(regc_div(y0."ytd.sum.adjusted_capital.quarter", y2."ytd.sum.adjusted_capital.quarter"), '100') AS "adjusted_capital.vs_ly",
   a."contribution_capital.quarter",
-  NULL AS "contribution_capital.ytd",
-  regc_mul(regc_div(NULL, NULL), '100') AS "contribution_capital.vs_ly",
+  y0."ytd.sum.contribution_capital.quarter" AS "contribution_capital.ytd",
+  regc_mul(regc_div(y0."ytd.sum.contribution_capital.quarter", y2."ytd.sum.contribution_capital.quarter"), '100') AS "contribution_capital.vs_ly",
   a."new_projects.quarter",
-  NULL AS "new_projects.ytd",
-  regc_mul(regc_div(NULL, NULL), '100') AS "new_projects.vs_ly",
+  y0."ytd.sum.new_projects.quarter" AS "new_projects.ytd",
+  regc_mul(regc_div(y0."ytd.sum.new_projects.quarter", y2."ytd.sum.new_projects.quarter"), '100') AS "new_projects.vs_ly",
   a."adjusted_projects.quarter",
-  NULL AS "adjusted_projects.ytd",
-  regc_mul(regc_div(NULL, NULL), '100') AS "adjusted_projects.vs_ly",
+  y0."ytd.sum.adjusted_projects.quarter" AS "adjusted_projects.ytd",
+  regc_mul(regc_div(y0."ytd.sum.adjusted_projects.quarter", y2."ytd.sum.adjusted_projects.quarter"), '100') AS "adjusted_projects.vs_ly",
   a."contributions.quarter",
-  NULL AS "contributions.ytd",
-  regc_mul(regc_div(NULL, NULL), '100') AS "contributions.vs_ly",
+  y0."ytd.sum.contributions.quarter" AS "contributions.ytd",
+  regc_mul(regc_div(y0."ytd.sum.contributions.quarter", y2."ytd.sum.contributions.quarter"), '100') AS "contributions.vs_ly",
   a."disbursed.quarter",
-  NULL AS "disbursed.ytd",
-  regc_mul(regc_div(NULL, NULL), '100') AS "disbursed.vs_ly"
+  y0."ytd.sum.disbursed.quarter" AS "disbursed.ytd",
+  regc_mul(regc_div(y0."ytd.sum.disbursed.quarter", y2."ytd.sum.disbursed.quarter"), '100') AS "disbursed.vs_ly"
 FROM
-  (
-    SELECT
-      b."frequency" AS "frequency",
-      b."period" AS "period",
-      b."edition" AS "edition",
-      c."ancestor" AS "unit",
-      u."level" AS "level",
-      COUNT(*) AS "reporters",
-      regc_dec(SUM(b."total_capital.quarter"), 3) AS "total_capital.quarter",
-      regc_dec(SUM(b."new_capital.quarter"), 3) AS "new_capital.quarter",
-      regc_dec(SUM(b."adjusted_capital.quarter"), 3) AS "adjusted_capital.quarter",
-      regc_dec(SUM(b."contribution_capital.quarter"), 3) AS "contribution_capital.quarter",
-      regc_dec(SUM(b."new_projects.quarter"), 0) AS "new_projects.quarter",
-      regc_dec(SUM(b."adjusted_projects.quarter"), 0) AS "adjusted_projects.quarter",
-      regc_dec(SUM(b."contributions.quarter"), 0) AS "contributions.quarter",
-      regc_dec(SUM(b."disbursed.quarter"), 3) AS "disbursed.quarter"
-    FROM
-      "planning.fdi.B01.by_reporter" AS b
-      JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit"
-      JOIN "regc_org_unit" AS u ON u."code" = c."ancestor"
-    GROUP BY
-      b."frequency", b."period", b."edition", c."ancestor", u."level"
-  ) AS a;
+  a
+  LEFT JOIN y AS y0 ON y0."frequency" = a."frequency" AND y0."period" = a."period" AND y0."edition" = a."edition" AND y0."unit" = a."unit"
+  LEFT JOIN "regc_rollup_period" AS rp ON rp."regime" = 'planning.fdi' AND rp."frequency" = a."frequency" AND rp."code" = a."period"
+  LEFT JOIN "regc_rollup_period" AS rp2 ON rp2."regime" = 'planning.fdi' AND rp2."frequency" = a."frequency" AND rp2."code" = rp."last_year"
+  LEFT JOIN a AS a2 ON a2."frequency" = a."frequency" AND a2."period" = rp2."code" AND a2."edition" = rp2."edition" AND a2."unit" = a."unit"
+  LEFT JOIN y AS y2 ON y2."frequency" = a."frequency" AND y2."period" = rp2."code" AND y2."edition" = rp2."edition" AND y2."unit" = a."unit";
 
 -- Expected, received and on-time reports per unit, flow level and period.
 CREATE VIEW "planning.fdi.completeness" AS

@@ -5,6 +5,8 @@ DROP VIEW IF EXISTS "planning.public_investment.completeness";
 
 DROP VIEW IF EXISTS "planning.public_investment.B01.rollup";
 
+DROP VIEW IF EXISTS "planning.public_investment.B01.ytd";
+
 DROP VIEW IF EXISTS "planning.public_investment.B01.by_reporter";
 
 -- Form B01: each reporter's values over every roll-up period, then every unit's.
@@ -44,7 +46,91 @@ FROM
 GROUP BY
   m."frequency", m."rollup", m."edition", t1."unit";
 
+-- The years to date its computed cells read, per unit.
+CREATE VIEW "planning.public_investment.B01.ytd" AS
+SELECT
+  b."frequency" AS "frequency",
+  b."period" AS "period",
+  b."edition" AS "edition",
+  c."ancestor" AS "unit",
+  CAST(SUM(b."ytd.sum.total.month") AS NUMERIC) AS "ytd.sum.total.month",
+  CAST(SUM(b."ytd.sum.central.month") AS NUMERIC) AS "ytd.sum.central.month",
+  CAST(SUM(b."ytd.sum.central_domestic.month") AS NUMERIC) AS "ytd.sum.central_domestic.month",
+  CAST(SUM(b."ytd.sum.foreign.month") AS NUMERIC) AS "ytd.sum.foreign.month",
+  CAST(SUM(b."ytd.sum.local.month") AS NUMERIC) AS "ytd.sum.local.month",
+  CAST(SUM(b."ytd.sum.land_use.month") AS NUMERIC) AS "ytd.sum.land_use.month",
+  CAST(SUM(b."ytd.sum.lottery.month") AS NUMERIC) AS "ytd.sum.lottery.month",
+  CAST(SUM(b."ytd.sum.carried.month") AS NUMERIC) AS "ytd.sum.carried.month"
+FROM
+  (
+    SELECT
+      m."frequency" AS "frequency",
+      m."rollup" AS "period",
+      m."edition" AS "edition",
+      t1."unit" AS "unit",
+      COUNT(*) AS "reports",
+      SUM(t1."total.month") AS "ytd.sum.total.month",
+      SUM(t1."central.month") AS "ytd.sum.central.month",
+      SUM(t1."central_domestic.month") AS "ytd.sum.central_domestic.month",
+      SUM(t1."foreign.month") AS "ytd.sum.foreign.month",
+      SUM(t1."local.month") AS "ytd.sum.local.month",
+      SUM(t1."land_use.month") AS "ytd.sum.land_use.month",
+      SUM(t1."lottery.month") AS "ytd.sum.lottery.month",
+      SUM(t1."carried.month") AS "ytd.sum.carried.month"
+    FROM
+      "planning.public_investment.B01.current" AS t1
+      JOIN "regc_period_ytd" AS m ON m."regime" = 'planning.public_investment' AND m."period" = t1."period"
+    GROUP BY
+      m."frequency", m."rollup", m."edition", t1."unit"
+  ) AS b
+  JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit"
+GROUP BY
+  b."frequency", b."period", b."edition", c."ancestor";
+
 CREATE VIEW "planning.public_investment.B01.rollup" AS
+WITH a AS (
+  SELECT
+    b."frequency" AS "frequency",
+    b."period" AS "period",
+    b."edition" AS "edition",
+    c."ancestor" AS "unit",
+    u."level" AS "level",
+    COUNT(*) AS "reporters",
+    CAST(SUM(b."total.plan_ttg") AS NUMERIC) AS "total.plan_ttg",
+    CAST(SUM(b."total.plan") AS NUMERIC) AS "total.plan",
+    CAST(SUM(b."total.month") AS NUMERIC) AS "total.month",
+    CAST(SUM(b."central.plan_ttg") AS NUMERIC) AS "central.plan_ttg",
+    CAST(SUM(b."central.plan") AS NUMERIC) AS "central.plan",
+    CAST(SUM(b."central.month") AS NUMERIC) AS "central.month",
+    CAST(SUM(b."central_domestic.plan_ttg") AS NUMERIC) AS "central_domestic.plan_ttg",
+    CAST(SUM(b."central_domestic.plan") AS NUMERIC) AS "central_domestic.plan",
+    CAST(SUM(b."central_domestic.month") AS NUMERIC) AS "central_domestic.month",
+    CAST(SUM(b."foreign.plan_ttg") AS NUMERIC) AS "foreign.plan_ttg",
+    CAST(SUM(b."foreign.plan") AS NUMERIC) AS "foreign.plan",
+    CAST(SUM(b."foreign.month") AS NUMERIC) AS "foreign.month",
+    CAST(SUM(b."local.plan_ttg") AS NUMERIC) AS "local.plan_ttg",
+    CAST(SUM(b."local.plan") AS NUMERIC) AS "local.plan",
+    CAST(SUM(b."local.month") AS NUMERIC) AS "local.month",
+    CAST(SUM(b."land_use.plan_ttg") AS NUMERIC) AS "land_use.plan_ttg",
+    CAST(SUM(b."land_use.plan") AS NUMERIC) AS "land_use.plan",
+    CAST(SUM(b."land_use.month") AS NUMERIC) AS "land_use.month",
+    CAST(SUM(b."lottery.plan_ttg") AS NUMERIC) AS "lottery.plan_ttg",
+    CAST(SUM(b."lottery.plan") AS NUMERIC) AS "lottery.plan",
+    CAST(SUM(b."lottery.month") AS NUMERIC) AS "lottery.month",
+    CAST(SUM(b."carried.plan") AS NUMERIC) AS "carried.plan",
+    CAST(SUM(b."carried.month") AS NUMERIC) AS "carried.month"
+  FROM
+    "planning.public_investment.B01.by_reporter" AS b
+    JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit"
+    JOIN "regc_org_unit" AS u ON u."code" = c."ancestor"
+  GROUP BY
+    b."frequency", b."period", b."edition", c."ancestor", u."level"
+), y AS (
+  SELECT
+    *
+  FROM
+    "planning.public_investment.B01.ytd"
+)
 SELECT
   a."frequency",
   a."period",
@@ -55,88 +141,52 @@ SELECT
   a."total.plan_ttg",
   a."total.plan",
   a."total.month",
-  NULL AS "total.ytd",
-  (regc_div(NULL, a."total.plan_ttg") * CAST(100 AS NUMERIC)) AS "total.rate",
-  (regc_div(NULL, a."total.plan") * CAST(100 AS NUMERIC)) AS "total.rate_assigned",
+  y0."ytd.sum.total.month" AS "total.ytd",
+  (regc_div(y0."ytd.sum.total.month", a."total.plan_ttg") * CAST(100 AS NUMERIC)) AS "total.rate",
+  (regc_div(y0."ytd.sum.total.month", a."total.plan") * CAST(100 AS NUMERIC)) AS "total.rate_assigned",
   a."central.plan_ttg",
   a."central.plan",
   a."central.month",
-  NULL AS "central.ytd",
-  (regc_div(NULL, a."central.plan_ttg") * CAST(100 AS NUMERIC)) AS "central.rate",
-  (regc_div(NULL, a."central.plan") * CAST(100 AS NUMERIC)) AS "central.rate_assigned",
+  y0."ytd.sum.central.month" AS "central.ytd",
+  (regc_div(y0."ytd.sum.central.month", a."central.plan_ttg") * CAST(100 AS NUMERIC)) AS "central.rate",
+  (regc_div(y0."ytd.sum.central.month", a."central.plan") * CAST(100 AS NUMERIC)) AS "central.rate_assigned",
   a."central_domestic.plan_ttg",
   a."central_domestic.plan",
   a."central_domestic.month",
-  NULL AS "central_domestic.ytd",
-  (regc_div(NULL, a."central_domestic.plan_ttg") * CAST(100 AS NUMERIC)) AS "central_domestic.rate",
-  (regc_div(NULL, a."central_domestic.plan") * CAST(100 AS NUMERIC)) AS "central_domestic.rate_assigned",
+  y0."ytd.sum.central_domestic.month" AS "central_domestic.ytd",
+  (regc_div(y0."ytd.sum.central_domestic.month", a."central_domestic.plan_ttg") * CAST(100 AS NUMERIC)) AS "central_domestic.rate",
+  (regc_div(y0."ytd.sum.central_domestic.month", a."central_domestic.plan") * CAST(100 AS NUMERIC)) AS "central_domestic.rate_assigned",
   a."foreign.plan_ttg",
   a."foreign.plan",
   a."foreign.month",
-  NULL AS "foreign.ytd",
-  (regc_div(NULL, a."foreign.plan_ttg") * CAST(100 AS NUMERIC)) AS "foreign.rate",
-  (regc_div(NULL, a."foreign.plan") * CAST(100 AS NUMERIC)) AS "foreign.rate_assigned",
+  y0."ytd.sum.foreign.month" AS "foreign.ytd",
+  (regc_div(y0."ytd.sum.foreign.month", a."foreign.plan_ttg") * CAST(100 AS NUMERIC)) AS "foreign.rate",
+  (regc_div(y0."ytd.sum.foreign.month", a."foreign.plan") * CAST(100 AS NUMERIC)) AS "foreign.rate_assigned",
   a."local.plan_ttg",
   a."local.plan",
   a."local.month",
-  NULL AS "local.ytd",
-  (regc_div(NULL, a."local.plan_ttg") * CAST(100 AS NUMERIC)) AS "local.rate",
-  (regc_div(NULL, a."local.plan") * CAST(100 AS NUMERIC)) AS "local.rate_assigned",
+  y0."ytd.sum.local.month" AS "local.ytd",
+  (regc_div(y0."ytd.sum.local.month", a."local.plan_ttg") * CAST(100 AS NUMERIC)) AS "local.rate",
+  (regc_div(y0."ytd.sum.local.month", a."local.plan") * CAST(100 AS NUMERIC)) AS "local.rate_assigned",
   a."land_use.plan_ttg",
   a."land_use.plan",
   a."land_use.month",
-  NULL AS "land_use.ytd",
-  (regc_div(NULL, a."land_use.plan_ttg") * CAST(100 AS NUMERIC)) AS "land_use.rate",
-  (regc_div(NULL, a."land_use.plan") * CAST(100 AS NUMERIC)) AS "land_use.rate_assigned",
+  y0."ytd.sum.land_use.month" AS "land_use.ytd",
+  (regc_div(y0."ytd.sum.land_use.month", a."land_use.plan_ttg") * CAST(100 AS NUMERIC)) AS "land_use.rate",
+  (regc_div(y0."ytd.sum.land_use.month", a."land_use.plan") * CAST(100 AS NUMERIC)) AS "land_use.rate_assigned",
   a."lottery.plan_ttg",
   a."lottery.plan",
   a."lottery.month",
-  NULL AS "lottery.ytd",
-  (regc_div(NULL, a."lottery.plan_ttg") * CAST(100 AS NUMERIC)) AS "lottery.rate",
-  (regc_div(NULL, a."lottery.plan") * CAST(100 AS NUMERIC)) AS "lottery.rate_assigned",
+  y0."ytd.sum.lottery.month" AS "lottery.ytd",
+  (regc_div(y0."ytd.sum.lottery.month", a."lottery.plan_ttg") * CAST(100 AS NUMERIC)) AS "lottery.rate",
+  (regc_div(y0."ytd.sum.lottery.month", a."lottery.plan") * CAST(100 AS NUMERIC)) AS "lottery.rate_assigned",
   a."carried.plan",
   a."carried.month",
-  NULL AS "carried.ytd",
-  (regc_div(NULL, a."carried.plan") * CAST(100 AS NUMERIC)) AS "carried.rate_assigned"
+  y0."ytd.sum.carried.month" AS "carried.ytd",
+  (regc_div(y0."ytd.sum.carried.month", a."carried.plan") * CAST(100 AS NUMERIC)) AS "carried.rate_assigned"
 FROM
-  (
-    SELECT
-      b."frequency" AS "frequency",
-      b."period" AS "period",
-      b."edition" AS "edition",
-      c."ancestor" AS "unit",
-      u."level" AS "level",
-      COUNT(*) AS "reporters",
-      CAST(SUM(b."total.plan_ttg") AS NUMERIC) AS "total.plan_ttg",
-      CAST(SUM(b."total.plan") AS NUMERIC) AS "total.plan",
-      CAST(SUM(b."total.month") AS NUMERIC) AS "total.month",
-      CAST(SUM(b."central.plan_ttg") AS NUMERIC) AS "central.plan_ttg",
-      CAST(SUM(b."central.plan") AS NUMERIC) AS "central.plan",
-      CAST(SUM(b."central.month") AS NUMERIC) AS "central.month",
-      CAST(SUM(b."central_domestic.plan_ttg") AS NUMERIC) AS "central_domestic.plan_ttg",
-      CAST(SUM(b."central_domestic.plan") AS NUMERIC) AS "central_domestic.plan",
-      CAST(SUM(b."central_domestic.month") AS NUMERIC) AS "central_domestic.month",
-      CAST(SUM(b."foreign.plan_ttg") AS NUMERIC) AS "foreign.plan_ttg",
-      CAST(SUM(b."foreign.plan") AS NUMERIC) AS "foreign.plan",
-      CAST(SUM(b."foreign.month") AS NUMERIC) AS "foreign.month",
-      CAST(SUM(b."local.plan_ttg") AS NUMERIC) AS "local.plan_ttg",
-      CAST(SUM(b."local.plan") AS NUMERIC) AS "local.plan",
-      CAST(SUM(b."local.month") AS NUMERIC) AS "local.month",
-      CAST(SUM(b."land_use.plan_ttg") AS NUMERIC) AS "land_use.plan_ttg",
-      CAST(SUM(b."land_use.plan") AS NUMERIC) AS "land_use.plan",
-      CAST(SUM(b."land_use.month") AS NUMERIC) AS "land_use.month",
-      CAST(SUM(b."lottery.plan_ttg") AS NUMERIC) AS "lottery.plan_ttg",
-      CAST(SUM(b."lottery.plan") AS NUMERIC) AS "lottery.plan",
-      CAST(SUM(b."lottery.month") AS NUMERIC) AS "lottery.month",
-      CAST(SUM(b."carried.plan") AS NUMERIC) AS "carried.plan",
-      CAST(SUM(b."carried.month") AS NUMERIC) AS "carried.month"
-    FROM
-      "planning.public_investment.B01.by_reporter" AS b
-      JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit"
-      JOIN "regc_org_unit" AS u ON u."code" = c."ancestor"
-    GROUP BY
-      b."frequency", b."period", b."edition", c."ancestor", u."level"
-  ) AS a;
+  a
+  LEFT JOIN y AS y0 ON y0."frequency" = a."frequency" AND y0."period" = a."period" AND y0."edition" = a."edition" AND y0."unit" = a."unit";
 
 -- Expected, received and on-time reports per unit, flow level and period.
 CREATE VIEW "planning.public_investment.completeness" AS

@@ -6,6 +6,8 @@ DROP VIEW IF EXISTS "planning.public_investment.completeness";
 
 DROP VIEW IF EXISTS "planning.public_investment.B01.rollup";
 
+DROP VIEW IF EXISTS "planning.public_investment.B01.ytd";
+
 DROP VIEW IF EXISTS "planning.public_investment.B01.by_reporter";
 
 -- Form B01: each reporter's values over every roll-up period, then every unit's.
@@ -45,7 +47,91 @@ FROM
 GROUP BY
   m."frequency", m."rollup", m."edition", t1."unit";
 
+-- The years to date its computed cells read, per unit.
+CREATE VIEW "planning.public_investment.B01.ytd" AS
+SELECT
+  b."frequency" AS "frequency",
+  b."period" AS "period",
+  b."edition" AS "edition",
+  c."ancestor" AS "unit",
+  regc_dec(SUM(b."ytd.sum.total.month"), 1) AS "ytd.sum.total.month",
+  regc_dec(SUM(b."ytd.sum.central.month"), 1) AS "ytd.sum.central.month",
+  regc_dec(SUM(b."ytd.sum.central_domestic.month"), 1) AS "ytd.sum.central_domestic.month",
+  regc_dec(SUM(b."ytd.sum.foreign.month"), 1) AS "ytd.sum.foreign.month",
+  regc_dec(SUM(b."ytd.sum.local.month"), 1) AS "ytd.sum.local.month",
+  regc_dec(SUM(b."ytd.sum.land_use.month"), 1) AS "ytd.sum.land_use.month",
+  regc_dec(SUM(b."ytd.sum.lottery.month"), 1) AS "ytd.sum.lottery.month",
+  regc_dec(SUM(b."ytd.sum.carried.month"), 1) AS "ytd.sum.carried.month"
+FROM
+  (
+    SELECT
+      m."frequency" AS "frequency",
+      m."rollup" AS "period",
+      m."edition" AS "edition",
+      t1."unit" AS "unit",
+      COUNT(*) AS "reports",
+      SUM(t1."total.month") AS "ytd.sum.total.month",
+      SUM(t1."central.month") AS "ytd.sum.central.month",
+      SUM(t1."central_domestic.month") AS "ytd.sum.central_domestic.month",
+      SUM(t1."foreign.month") AS "ytd.sum.foreign.month",
+      SUM(t1."local.month") AS "ytd.sum.local.month",
+      SUM(t1."land_use.month") AS "ytd.sum.land_use.month",
+      SUM(t1."lottery.month") AS "ytd.sum.lottery.month",
+      SUM(t1."carried.month") AS "ytd.sum.carried.month"
+    FROM
+      "planning.public_investment.B01.current" AS t1
+      JOIN "regc_period_ytd" AS m ON m."regime" = 'planning.public_investment' AND m."period" = t1."period"
+    GROUP BY
+      m."frequency", m."rollup", m."edition", t1."unit"
+  ) AS b
+  JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit"
+GROUP BY
+  b."frequency", b."period", b."edition", c."ancestor";
+
 CREATE VIEW "planning.public_investment.B01.rollup" AS
+WITH a AS (
+  SELECT
+    b."frequency" AS "frequency",
+    b."period" AS "period",
+    b."edition" AS "edition",
+    c."ancestor" AS "unit",
+    u."level" AS "level",
+    COUNT(*) AS "reporters",
+    regc_dec(SUM(b."total.plan_ttg"), 1) AS "total.plan_ttg",
+    regc_dec(SUM(b."total.plan"), 1) AS "total.plan",
+    regc_dec(SUM(b."total.month"), 1) AS "total.month",
+    regc_dec(SUM(b."central.plan_ttg"), 1) AS "central.plan_ttg",
+    regc_dec(SUM(b."central.plan"), 1) AS "central.plan",
+    regc_dec(SUM(b."central.month"), 1) AS "central.month",
+    regc_dec(SUM(b."central_domestic.plan_ttg"), 1) AS "central_domestic.plan_ttg",
+    regc_dec(SUM(b."central_domestic.plan"), 1) AS "central_domestic.plan",
+    regc_dec(SUM(b."central_domestic.month"), 1) AS "central_domestic.month",
+    regc_dec(SUM(b."foreign.plan_ttg"), 1) AS "foreign.plan_ttg",
+    regc_dec(SUM(b."foreign.plan"), 1) AS "foreign.plan",
+    regc_dec(SUM(b."foreign.month"), 1) AS "foreign.month",
+    regc_dec(SUM(b."local.plan_ttg"), 1) AS "local.plan_ttg",
+    regc_dec(SUM(b."local.plan"), 1) AS "local.plan",
+    regc_dec(SUM(b."local.month"), 1) AS "local.month",
+    regc_dec(SUM(b."land_use.plan_ttg"), 1) AS "land_use.plan_ttg",
+    regc_dec(SUM(b."land_use.plan"), 1) AS "land_use.plan",
+    regc_dec(SUM(b."land_use.month"), 1) AS "land_use.month",
+    regc_dec(SUM(b."lottery.plan_ttg"), 1) AS "lottery.plan_ttg",
+    regc_dec(SUM(b."lottery.plan"), 1) AS "lottery.plan",
+    regc_dec(SUM(b."lottery.month"), 1) AS "lottery.month",
+    regc_dec(SUM(b."carried.plan"), 1) AS "carried.plan",
+    regc_dec(SUM(b."carried.month"), 1) AS "carried.month"
+  FROM
+    "planning.public_investment.B01.by_reporter" AS b
+    JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit"
+    JOIN "regc_org_unit" AS u ON u."code" = c."ancestor"
+  GROUP BY
+    b."frequency", b."period", b."edition", c."ancestor", u."level"
+), y AS (
+  SELECT
+    *
+  FROM
+    "planning.public_investment.B01.ytd"
+)
 SELECT
   a."frequency",
   a."period",
@@ -56,88 +142,52 @@ SELECT
   a."total.plan_ttg",
   a."total.plan",
   a."total.month",
-  NULL AS "total.ytd",
-  regc_mul(regc_div(NULL, a."total.plan_ttg"), '100') AS "total.rate",
-  regc_mul(regc_div(NULL, a."total.plan"), '100') AS "total.rate_assigned",
+  y0."ytd.sum.total.month" AS "total.ytd",
+  regc_mul(regc_div(y0."ytd.sum.total.month", a."total.plan_ttg"), '100') AS "total.rate",
+  regc_mul(regc_div(y0."ytd.sum.total.month", a."total.plan"), '100') AS "total.rate_assigned",
   a."central.plan_ttg",
   a."central.plan",
   a."central.month",
-  NULL AS "central.ytd",
-  regc_mul(regc_div(NULL, a."central.plan_ttg"), '100') AS "central.rate",
-  regc_mul(regc_div(NULL, a."central.plan"), '100') AS "central.rate_assigned",
+  y0."ytd.sum.central.month" AS "central.ytd",
+  regc_mul(regc_div(y0."ytd.sum.central.month", a."central.plan_ttg"), '100') AS "central.rate",
+  regc_mul(regc_div(y0."ytd.sum.central.month", a."central.plan"), '100') AS "central.rate_assigned",
   a."central_domestic.plan_ttg",
   a."central_domestic.plan",
   a."central_domestic.month",
-  NULL AS "central_domestic.ytd",
-  regc_mul(regc_div(NULL, a."central_domestic.plan_ttg"), '100') AS "central_domestic.rate",
-  regc_mul(regc_div(NULL, a."central_domestic.plan"), '100') AS "central_domestic.rate_assigned",
+  y0."ytd.sum.central_domestic.month" AS "central_domestic.ytd",
+  regc_mul(regc_div(y0."ytd.sum.central_domestic.month", a."central_domestic.plan_ttg"), '100') AS "central_domestic.rate",
+  regc_mul(regc_div(y0."ytd.sum.central_domestic.month", a."central_domestic.plan"), '100') AS "central_domestic.rate_assigned",
   a."foreign.plan_ttg",
   a."foreign.plan",
   a."foreign.month",
-  NULL AS "foreign.ytd",
-  regc_mul(regc_div(NULL, a."foreign.plan_ttg"), '100') AS "foreign.rate",
-  regc_mul(regc_div(NULL, a."foreign.plan"), '100') AS "foreign.rate_assigned",
+  y0."ytd.sum.foreign.month" AS "foreign.ytd",
+  regc_mul(regc_div(y0."ytd.sum.foreign.month", a."foreign.plan_ttg"), '100') AS "foreign.rate",
+  regc_mul(regc_div(y0."ytd.sum.foreign.month", a."foreign.plan"), '100') AS "foreign.rate_assigned",
   a."local.plan_ttg",
   a."local.plan",
   a."local.month",
-  NULL AS "local.ytd",
-  regc_mul(regc_div(NULL, a."local.plan_ttg"), '100') AS "local.rate",
-  regc_mul(regc_div(NULL, a."local.plan"), '100') AS "local.rate_assigned",
+  y0."ytd.sum.local.month" AS "local.ytd",
+  regc_mul(regc_div(y0."ytd.sum.local.month", a."local.plan_ttg"), '100') AS "local.rate",
+  regc_mul(regc_div(y0."ytd.sum.local.month", a."local.plan"), '100') AS "local.rate_assigned",
   a."land_use.plan_ttg",
   a."land_use.plan",
   a."land_use.month",
-  NULL AS "land_use.ytd",
-  regc_mul(regc_div(NULL, a."land_use.plan_ttg"), '100') AS "land_use.rate",
-  regc_mul(regc_div(NULL, a."land_use.plan"), '100') AS "land_use.rate_assigned",
+  y0."ytd.sum.land_use.month" AS "land_use.ytd",
+  regc_mul(regc_div(y0."ytd.sum.land_use.month", a."land_use.plan_ttg"), '100') AS "land_use.rate",
+  regc_mul(regc_div(y0."ytd.sum.land_use.month", a."land_use.plan"), '100') AS "land_use.rate_assigned",
   a."lottery.plan_ttg",
   a."lottery.plan",
   a."lottery.month",
-  NULL AS "lottery.ytd",
-  regc_mul(regc_div(NULL, a."lottery.plan_ttg"), '100') AS "lottery.rate",
-  regc_mul(regc_div(NULL, a."lottery.plan"), '100') AS "lottery.rate_assigned",
+  y0."ytd.sum.lottery.month" AS "lottery.ytd",
+  regc_mul(regc_div(y0."ytd.sum.lottery.month", a."lottery.plan_ttg"), '100') AS "lottery.rate",
+  regc_mul(regc_div(y0."ytd.sum.lottery.month", a."lottery.plan"), '100') AS "lottery.rate_assigned",
   a."carried.plan",
   a."carried.month",
-  NULL AS "carried.ytd",
-  regc_mul(regc_div(NULL, a."carried.plan"), '100') AS "carried.rate_assigned"
+  y0."ytd.sum.carried.month" AS "carried.ytd",
+  regc_mul(regc_div(y0."ytd.sum.carried.month", a."carried.plan"), '100') AS "carried.rate_assigned"
 FROM
-  (
-    SELECT
-      b."frequency" AS "frequency",
-      b."period" AS "period",
-      b."edition" AS "edition",
-      c."ancestor" AS "unit",
-      u."level" AS "level",
-      COUNT(*) AS "reporters",
-      regc_dec(SUM(b."total.plan_ttg"), 1) AS "total.plan_ttg",
-      regc_dec(SUM(b."total.plan"), 1) AS "total.plan",
-      regc_dec(SUM(b."total.month"), 1) AS "total.month",
-      regc_dec(SUM(b."central.plan_ttg"), 1) AS "central.plan_ttg",
-      regc_dec(SUM(b."central.plan"), 1) AS "central.plan",
-      regc_dec(SUM(b."central.month"), 1) AS "central.month",
-      regc_dec(SUM(b."central_domestic.plan_ttg"), 1) AS "central_domestic.plan_ttg",
-      regc_dec(SUM(b."central_domestic.plan"), 1) AS "central_domestic.plan",
-      regc_dec(SUM(b."central_domestic.month"), 1) AS "central_domestic.month",
-      regc_dec(SUM(b."foreign.plan_ttg"), 1) AS "foreign.plan_ttg",
-      regc_dec(SUM(b."foreign.plan"), 1) AS "foreign.plan",
-      regc_dec(SUM(b."foreign.month"), 1) AS "foreign.month",
-      regc_dec(SUM(b."local.plan_ttg"), 1) AS "local.plan_ttg",
-      regc_dec(SUM(b."local.plan"), 1) AS "local.plan",
-      regc_dec(SUM(b."local.month"), 1) AS "local.month",
-      regc_dec(SUM(b."land_use.plan_ttg"), 1) AS "land_use.plan_ttg",
-      regc_dec(SUM(b."land_use.plan"), 1) AS "land_use.plan",
-      regc_dec(SUM(b."land_use.month"), 1) AS "land_use.month",
-      regc_dec(SUM(b."lottery.plan_ttg"), 1) AS "lottery.plan_ttg",
-      regc_dec(SUM(b."lottery.plan"), 1) AS "lottery.plan",
-      regc_dec(SUM(b."lottery.month"), 1) AS "lottery.month",
-      regc_dec(SUM(b."carried.plan"), 1) AS "carried.plan",
-      regc_dec(SUM(b."carried.month"), 1) AS "carried.month"
-    FROM
-      "planning.public_investment.B01.by_reporter" AS b
-      JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit"
-      JOIN "regc_org_unit" AS u ON u."code" = c."ancestor"
-    GROUP BY
-      b."frequency", b."period", b."edition", c."ancestor", u."level"
-  ) AS a;
+  a
+  LEFT JOIN y AS y0 ON y0."frequency" = a."frequency" AND y0."period" = a."period" AND y0."edition" = a."edition" AND y0."unit" = a."unit";
 
 -- Expected, received and on-time reports per unit, flow level and period.
 CREATE VIEW "planning.public_investment.completeness" AS

@@ -5,6 +5,8 @@ DROP VIEW IF EXISTS "social_security.health_insurance_costs.completeness";
 
 DROP VIEW IF EXISTS "social_security.health_insurance_costs.B01.rollup";
 
+DROP VIEW IF EXISTS "social_security.health_insurance_costs.B01.ytd";
+
 DROP VIEW IF EXISTS "social_security.health_insurance_costs.B01.by_reporter";
 
 -- Form B01: each reporter's values over every roll-up period, then every unit's.
@@ -35,7 +37,94 @@ FROM
 GROUP BY
   m."frequency", m."rollup", m."edition", t1."unit";
 
+-- The years to date its computed cells read, per unit.
+CREATE VIEW "social_security.health_insurance_costs.B01.ytd" AS
+SELECT
+  b."frequency" AS "frequency",
+  b."period" AS "period",
+  b."edition" AS "edition",
+  c."ancestor" AS "unit",
+  CAST(SUM(b."ytd.sum.visits.month") AS NUMERIC) AS "ytd.sum.visits.month",
+  CAST(SUM(b."ytd.sum.visits_out.month") AS NUMERIC) AS "ytd.sum.visits_out.month",
+  CAST(SUM(b."ytd.sum.visits_in.month") AS NUMERIC) AS "ytd.sum.visits_in.month",
+  CAST(SUM(b."ytd.sum.treatment_days.month") AS NUMERIC) AS "ytd.sum.treatment_days.month",
+  CAST(SUM(b."ytd.sum.cost_total.month") AS NUMERIC) AS "ytd.sum.cost_total.month",
+  CAST(SUM(b."ytd.sum.cost_out.month") AS NUMERIC) AS "ytd.sum.cost_out.month",
+  CAST(SUM(b."ytd.sum.cost_in.month") AS NUMERIC) AS "ytd.sum.cost_in.month",
+  CAST(SUM(b."ytd.sum.cost_drugs.month") AS NUMERIC) AS "ytd.sum.cost_drugs.month",
+  CAST(SUM(b."ytd.sum.cost_supplies.month") AS NUMERIC) AS "ytd.sum.cost_supplies.month",
+  CAST(SUM(b."ytd.sum.cost_tests.month") AS NUMERIC) AS "ytd.sum.cost_tests.month",
+  CAST(SUM(b."ytd.sum.cost_payers.month") AS NUMERIC) AS "ytd.sum.cost_payers.month",
+  CAST(SUM(b."ytd.sum.fund_paid.month") AS NUMERIC) AS "ytd.sum.fund_paid.month",
+  CAST(SUM(b."ytd.sum.copay.month") AS NUMERIC) AS "ytd.sum.copay.month",
+  CAST(SUM(b."ytd.sum.other_sources.month") AS NUMERIC) AS "ytd.sum.other_sources.month"
+FROM
+  (
+    SELECT
+      m."frequency" AS "frequency",
+      m."rollup" AS "period",
+      m."edition" AS "edition",
+      t1."unit" AS "unit",
+      COUNT(*) AS "reports",
+      SUM(t1."visits.month") AS "ytd.sum.visits.month",
+      SUM(t1."visits_out.month") AS "ytd.sum.visits_out.month",
+      SUM(t1."visits_in.month") AS "ytd.sum.visits_in.month",
+      SUM(t1."treatment_days.month") AS "ytd.sum.treatment_days.month",
+      SUM(t1."cost_total.month") AS "ytd.sum.cost_total.month",
+      SUM(t1."cost_out.month") AS "ytd.sum.cost_out.month",
+      SUM(t1."cost_in.month") AS "ytd.sum.cost_in.month",
+      SUM(t1."cost_drugs.month") AS "ytd.sum.cost_drugs.month",
+      SUM(t1."cost_supplies.month") AS "ytd.sum.cost_supplies.month",
+      SUM(t1."cost_tests.month") AS "ytd.sum.cost_tests.month",
+      SUM(t1."cost_payers.month") AS "ytd.sum.cost_payers.month",
+      SUM(t1."fund_paid.month") AS "ytd.sum.fund_paid.month",
+      SUM(t1."copay.month") AS "ytd.sum.copay.month",
+      SUM(t1."other_sources.month") AS "ytd.sum.other_sources.month"
+    FROM
+      "social_security.health_insurance_costs.B01.current" AS t1
+      JOIN "regc_period_ytd" AS m ON m."regime" = 'social_security.health_insurance_costs' AND m."period" = t1."period"
+    GROUP BY
+      m."frequency", m."rollup", m."edition", t1."unit"
+  ) AS b
+  JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit"
+GROUP BY
+  b."frequency", b."period", b."edition", c."ancestor";
+
 CREATE VIEW "social_security.health_insurance_costs.B01.rollup" AS
+WITH a AS (
+  SELECT
+    b."frequency" AS "frequency",
+    b."period" AS "period",
+    b."edition" AS "edition",
+    c."ancestor" AS "unit",
+    u."level" AS "level",
+    COUNT(*) AS "reporters",
+    CAST(SUM(b."visits.month") AS NUMERIC) AS "visits.month",
+    CAST(SUM(b."visits_out.month") AS NUMERIC) AS "visits_out.month",
+    CAST(SUM(b."visits_in.month") AS NUMERIC) AS "visits_in.month",
+    CAST(SUM(b."treatment_days.month") AS NUMERIC) AS "treatment_days.month",
+    CAST(SUM(b."cost_total.month") AS NUMERIC) AS "cost_total.month",
+    CAST(SUM(b."cost_out.month") AS NUMERIC) AS "cost_out.month",
+    CAST(SUM(b."cost_in.month") AS NUMERIC) AS "cost_in.month",
+    CAST(SUM(b."cost_drugs.month") AS NUMERIC) AS "cost_drugs.month",
+    CAST(SUM(b."cost_supplies.month") AS NUMERIC) AS "cost_supplies.month",
+    CAST(SUM(b."cost_tests.month") AS NUMERIC) AS "cost_tests.month",
+    CAST(SUM(b."cost_payers.month") AS NUMERIC) AS "cost_payers.month",
+    CAST(SUM(b."fund_paid.month") AS NUMERIC) AS "fund_paid.month",
+    CAST(SUM(b."copay.month") AS NUMERIC) AS "copay.month",
+    CAST(SUM(b."other_sources.month") AS NUMERIC) AS "other_sources.month"
+  FROM
+    "social_security.health_insurance_costs.B01.by_reporter" AS b
+    JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit"
+    JOIN "regc_org_unit" AS u ON u."code" = c."ancestor"
+  GROUP BY
+    b."frequency", b."period", b."edition", c."ancestor", u."level"
+), y AS (
+  SELECT
+    *
+  FROM
+    "social_security.health_insurance_costs.B01.ytd"
+)
 SELECT
   a."frequency",
   a."period",
@@ -44,91 +133,68 @@ SELECT
   a."level",
   a."reporters",
   a."visits.month",
-  NULL AS "visits.ytd",
-  (regc_div(NULL, NULL) * CAST(100 AS NUMERIC)) AS "visits.vs_ly",
+  y0."ytd.sum.visits.month" AS "visits.ytd",
+  (regc_div(y0."ytd.sum.visits.month", y2."ytd.sum.visits.month") * CAST(100 AS NUMERIC)) AS "visits.vs_ly",
   a."visits_out.month",
-  NULL AS "visits_out.ytd",
-  (regc_div(NULL, NULL) * CAST(100 AS NUMERIC)) AS "visits_out.vs_ly",
+  y0."ytd.sum.visits_out.month" AS "visits_out.ytd",
+  (regc_div(y0."ytd.sum.visits_out.month", y2."ytd.sum.visits_out.month") * CAST(100 AS NUMERIC)) AS "visits_out.vs_ly",
   a."visits_in.month",
-  NULL AS "visits_in.ytd",
-  (regc_div(NULL, NULL) * CAST(100 AS NUMERIC)) AS "visits_in.vs_ly",
+  y0."ytd.sum.visits_in.month" AS "visits_in.ytd",
+  (regc_div(y0."ytd.sum.visits_in.month", y2."ytd.sum.visits_in.month") * CAST(100 AS NUMERIC)) AS "visits_in.vs_ly",
   a."treatment_days.month",
-  NULL AS "treatment_days.ytd",
-  (regc_div(NULL, NULL) * CAST(100 AS NUMERIC)) AS "treatment_days.vs_ly",
+  y0."ytd.sum.treatment_days.month" AS "treatment_days.ytd",
+  (regc_div(y0."ytd.sum.treatment_days.month", y2."ytd.sum.treatment_days.month") * CAST(100 AS NUMERIC)) AS "treatment_days.vs_ly",
   a."cost_total.month",
-  NULL AS "cost_total.ytd",
-  (regc_div(NULL, NULL) * CAST(100 AS NUMERIC)) AS "cost_total.vs_ly",
+  y0."ytd.sum.cost_total.month" AS "cost_total.ytd",
+  (regc_div(y0."ytd.sum.cost_total.month", y2."ytd.sum.cost_total.month") * CAST(100 AS NUMERIC)) AS "cost_total.vs_ly",
   a."cost_out.month",
-  NULL AS "cost_out.ytd",
-  (regc_div(NULL, NULL) * CAST(100 AS NUMERIC)) AS "cost_out.vs_ly",
+  y0."ytd.sum.cost_out.month" AS "cost_out.ytd",
+  (regc_div(y0."ytd.sum.cost_out.month", y2."ytd.sum.cost_out.month") * CAST(100 AS NUMERIC)) AS "cost_out.vs_ly",
   a."cost_in.month",
-  NULL AS "cost_in.ytd",
-  (regc_div(NULL, NULL) * CAST(100 AS NUMERIC)) AS "cost_in.vs_ly",
+  y0."ytd.sum.cost_in.month" AS "cost_in.ytd",
+  (regc_div(y0."ytd.sum.cost_in.month", y2."ytd.sum.cost_in.month") * CAST(100 AS NUMERIC)) AS "cost_in.vs_ly",
   a."cost_drugs.month",
-  NULL AS "cost_drugs.ytd",
-  (regc_div(NULL, NULL) * CAST(100 AS NUMERIC)) AS "cost_drugs.vs_ly",
+  y0."ytd.sum.cost_drugs.month" AS "cost_drugs.ytd",
+  (regc_div(y0."ytd.sum.cost_drugs.month", y2."ytd.sum.cost_drugs.month") * CAST(100 AS NUMERIC)) AS "cost_drugs.vs_ly",
   a."cost_supplies.month",
-  NULL AS "cost_supplies.ytd",
-  (regc_div(NULL, NULL) * CAST(100 AS NUMERIC)) AS "cost_supplies.vs_ly",
+  y0."ytd.sum.cost_supplies.month" AS "cost_supplies.ytd",
+  (regc_div(y0."ytd.sum.cost_supplies.month", y2."ytd.sum.cost_supplies.month") * CAST(100 AS NUMERIC)) AS "cost_supplies.vs_ly",
   a."cost_tests.month",
-  NULL AS "cost_tests.ytd",
-  (regc_div(NULL, NULL) * CAST(100 AS NUMERIC)) AS "cost_tests.vs_ly",
+  y0."ytd.sum.cost_tests.month" AS "cost_tests.ytd",
+  (regc_div(y0."ytd.sum.cost_tests.month", y2."ytd.sum.cost_tests.month") * CAST(100 AS NUMERIC)) AS "cost_tests.vs_ly",
   a."cost_payers.month",
-  NULL AS "cost_payers.ytd",
-  (regc_div(NULL, NULL) * CAST(100 AS NUMERIC)) AS "cost_payers.vs_ly",
+  y0."ytd.sum.cost_payers.month" AS "cost_payers.ytd",
+  (regc_div(y0."ytd.sum.cost_payers.month", y2."ytd.sum.cost_payers.month") * CAST(100 AS NUMERIC)) AS "cost_payers.vs_ly",
   a."fund_paid.month",
-  NULL AS "fund_paid.ytd",
-  (regc_div(NULL, NULL) * CAST(100 AS NUMERIC)) AS "fund_paid.vs_ly",
+  y0."ytd.sum.fund_paid.month" AS "fund_paid.ytd",
+  (regc_div(y0."ytd.sum.fund_paid.month", y2."ytd.sum.fund_paid.month") * CAST(100 AS NUMERIC)) AS "fund_paid.vs_ly",
   a."copay.month",
-  NULL AS "copay.ytd",
-  (regc_div(NULL, NULL) * CAST(100 AS NUMERIC)) AS "copay.vs_ly",
+  y0."ytd.sum.copay.month" AS "copay.ytd",
+  (regc_div(y0."ytd.sum.copay.month", y2."ytd.sum.copay.month") * CAST(100 AS NUMERIC)) AS "copay.vs_ly",
   a."other_sources.month",
-  NULL AS "other_sources.ytd",
-  (regc_div(NULL, NULL) * CAST(100 AS NUMERIC)) AS "other_sources.vs_ly",
+  y0."ytd.sum.other_sources.month" AS "other_sources.ytd",
+  (regc_div(y0."ytd.sum.other_sources.month", y2."ytd.sum.other_sources.month") * CAST(100 AS NUMERIC)) AS "other_sources.vs_ly",
   regc_div(a."cost_total.month", a."visits.month") AS "avg_cost.month",
-  regc_div(NULL, NULL) AS "avg_cost.ytd",
-  (regc_div(regc_div(NULL, NULL), NULL) * CAST(100 AS NUMERIC)) AS "avg_cost.vs_ly",
+  regc_div(y0."ytd.sum.cost_total.month", y0."ytd.sum.visits.month") AS "avg_cost.ytd",
+  (regc_div(regc_div(y0."ytd.sum.cost_total.month", y0."ytd.sum.visits.month"), regc_div(y2."ytd.sum.cost_total.month", y2."ytd.sum.visits.month")) * CAST(100 AS NUMERIC)) AS "avg_cost.vs_ly",
   regc_div(a."cost_out.month", a."visits_out.month") AS "avg_cost_out.month",
-  regc_div(NULL, NULL) AS "avg_cost_out.ytd",
-  (regc_div(regc_div(NULL, NULL), NULL) * CAST(100 AS NUMERIC)) AS "avg_cost_out.vs_ly",
+  regc_div(y0."ytd.sum.cost_out.month", y0."ytd.sum.visits_out.month") AS "avg_cost_out.ytd",
+  (regc_div(regc_div(y0."ytd.sum.cost_out.month", y0."ytd.sum.visits_out.month"), regc_div(y2."ytd.sum.cost_out.month", y2."ytd.sum.visits_out.month")) * CAST(100 AS NUMERIC)) AS "avg_cost_out.vs_ly",
   regc_div(a."cost_in.month", a."visits_in.month") AS "avg_cost_in.month",
-  regc_div(NULL, NULL) AS "avg_cost_in.ytd",
-  (regc_div(regc_div(NULL, NULL), NULL) * CAST(100 AS NUMERIC)) AS "avg_cost_in.vs_ly",
+  regc_div(y0."ytd.sum.cost_in.month", y0."ytd.sum.visits_in.month") AS "avg_cost_in.ytd",
+  (regc_div(regc_div(y0."ytd.sum.cost_in.month", y0."ytd.sum.visits_in.month"), regc_div(y2."ytd.sum.cost_in.month", y2."ytd.sum.visits_in.month")) * CAST(100 AS NUMERIC)) AS "avg_cost_in.vs_ly",
   regc_div(a."treatment_days.month", a."visits_in.month") AS "avg_stay.month",
-  regc_div(NULL, NULL) AS "avg_stay.ytd",
-  (regc_div(regc_div(NULL, NULL), NULL) * CAST(100 AS NUMERIC)) AS "avg_stay.vs_ly",
+  regc_div(y0."ytd.sum.treatment_days.month", y0."ytd.sum.visits_in.month") AS "avg_stay.ytd",
+  (regc_div(regc_div(y0."ytd.sum.treatment_days.month", y0."ytd.sum.visits_in.month"), regc_div(y2."ytd.sum.treatment_days.month", y2."ytd.sum.visits_in.month")) * CAST(100 AS NUMERIC)) AS "avg_stay.vs_ly",
   (regc_div(a."fund_paid.month", a."cost_payers.month") * CAST(100 AS NUMERIC)) AS "fund_share.month",
-  (regc_div(NULL, NULL) * CAST(100 AS NUMERIC)) AS "fund_share.ytd"
+  (regc_div(y0."ytd.sum.fund_paid.month", y0."ytd.sum.cost_payers.month") * CAST(100 AS NUMERIC)) AS "fund_share.ytd"
 FROM
-  (
-    SELECT
-      b."frequency" AS "frequency",
-      b."period" AS "period",
-      b."edition" AS "edition",
-      c."ancestor" AS "unit",
-      u."level" AS "level",
-      COUNT(*) AS "reporters",
-      CAST(SUM(b."visits.month") AS NUMERIC) AS "visits.month",
-      CAST(SUM(b."visits_out.month") AS NUMERIC) AS "visits_out.month",
-      CAST(SUM(b."visits_in.month") AS NUMERIC) AS "visits_in.month",
-      CAST(SUM(b."treatment_days.month") AS NUMERIC) AS "treatment_days.month",
-      CAST(SUM(b."cost_total.month") AS NUMERIC) AS "cost_total.month",
-      CAST(SUM(b."cost_out.month") AS NUMERIC) AS "cost_out.month",
-      CAST(SUM(b."cost_in.month") AS NUMERIC) AS "cost_in.month",
-      CAST(SUM(b."cost_drugs.month") AS NUMERIC) AS "cost_drugs.month",
-      CAST(SUM(b."cost_supplies.month") AS NUMERIC) AS "cost_supplies.month",
-      CAST(SUM(b."cost_tests.month") AS NUMERIC) AS "cost_tests.month",
-      CAST(SUM(b."cost_payers.month") AS NUMERIC) AS "cost_payers.month",
-      CAST(SUM(b."fund_paid.month") AS NUMERIC) AS "fund_paid.month",
-      CAST(SUM(b."copay.month") AS NUMERIC) AS "copay.month",
-      CAST(SUM(b."other_sources.month") AS NUMERIC) AS "other_sources.month"
-    FROM
-      "social_security.health_insurance_costs.B01.by_reporter" AS b
-      JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit"
-      JOIN "regc_org_unit" AS u ON u."code" = c."ancestor"
-    GROUP BY
-      b."frequency", b."period", b."edition", c."ancestor", u."level"
-  ) AS a;
+  a
+  LEFT JOIN y AS y0 ON y0."frequency" = a."frequency" AND y0."period" = a."period" AND y0."edition" = a."edition" AND y0."unit" = a."unit"
+  LEFT JOIN "regc_rollup_period" AS rp ON rp."regime" = 'social_security.health_insurance_costs' AND rp."frequency" = a."frequency" AND rp."code" = a."period"
+  LEFT JOIN "regc_rollup_period" AS rp2 ON rp2."regime" = 'social_security.health_insurance_costs' AND rp2."frequency" = a."frequency" AND rp2."code" = rp."last_year"
+  LEFT JOIN a AS a2 ON a2."frequency" = a."frequency" AND a2."period" = rp2."code" AND a2."edition" = rp2."edition" AND a2."unit" = a."unit"
+  LEFT JOIN y AS y2 ON y2."frequency" = a."frequency" AND y2."period" = rp2."code" AND y2."edition" = rp2."edition" AND y2."unit" = a."unit";
 
 -- Expected, received and on-time reports per unit, flow level and period.
 CREATE VIEW "social_security.health_insurance_costs.completeness" AS

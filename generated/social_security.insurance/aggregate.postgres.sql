@@ -5,9 +5,13 @@ DROP VIEW IF EXISTS "social_security.insurance.completeness";
 
 DROP VIEW IF EXISTS "social_security.insurance.B01.rollup";
 
+DROP VIEW IF EXISTS "social_security.insurance.B01.ytd";
+
 DROP VIEW IF EXISTS "social_security.insurance.B01.by_reporter";
 
 DROP VIEW IF EXISTS "social_security.insurance.B02.rollup";
+
+DROP VIEW IF EXISTS "social_security.insurance.B02.ytd";
 
 DROP VIEW IF EXISTS "social_security.insurance.B02.by_reporter";
 
@@ -46,6 +50,41 @@ GROUP BY
   m."frequency", m."rollup", m."edition", t1."unit";
 
 CREATE VIEW "social_security.insurance.B01.rollup" AS
+WITH a AS (
+  SELECT
+    b."frequency" AS "frequency",
+    b."period" AS "period",
+    b."edition" AS "edition",
+    c."ancestor" AS "unit",
+    u."level" AS "level",
+    COUNT(*) AS "reporters",
+    CAST(SUM(b."si_participants.plan") AS NUMERIC) AS "si_participants.plan",
+    CAST(SUM(b."si_participants.actual") AS NUMERIC) AS "si_participants.actual",
+    CAST(SUM(b."si_voluntary.plan") AS NUMERIC) AS "si_voluntary.plan",
+    CAST(SUM(b."si_voluntary.actual") AS NUMERIC) AS "si_voluntary.actual",
+    CAST(SUM(b."ui_participants.plan") AS NUMERIC) AS "ui_participants.plan",
+    CAST(SUM(b."ui_participants.actual") AS NUMERIC) AS "ui_participants.actual",
+    CAST(SUM(b."hi_participants.plan") AS NUMERIC) AS "hi_participants.plan",
+    CAST(SUM(b."hi_participants.actual") AS NUMERIC) AS "hi_participants.actual",
+    CAST(SUM(b."hi_employment.plan") AS NUMERIC) AS "hi_employment.plan",
+    CAST(SUM(b."hi_employment.actual") AS NUMERIC) AS "hi_employment.actual",
+    CAST(SUM(b."hi_si_paid.plan") AS NUMERIC) AS "hi_si_paid.plan",
+    CAST(SUM(b."hi_si_paid.actual") AS NUMERIC) AS "hi_si_paid.actual",
+    CAST(SUM(b."hi_state_paid.plan") AS NUMERIC) AS "hi_state_paid.plan",
+    CAST(SUM(b."hi_state_paid.actual") AS NUMERIC) AS "hi_state_paid.actual",
+    CAST(SUM(b."hi_state_supported.plan") AS NUMERIC) AS "hi_state_supported.plan",
+    CAST(SUM(b."hi_state_supported.actual") AS NUMERIC) AS "hi_state_supported.actual",
+    CAST(SUM(b."hi_household.plan") AS NUMERIC) AS "hi_household.plan",
+    CAST(SUM(b."hi_household.actual") AS NUMERIC) AS "hi_household.actual",
+    CAST(SUM(b."population.actual") AS NUMERIC) AS "population.actual",
+    CAST(SUM(b."labour_force.actual") AS NUMERIC) AS "labour_force.actual"
+  FROM
+    "social_security.insurance.B01.by_reporter" AS b
+    JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit"
+    JOIN "regc_org_unit" AS u ON u."code" = c."ancestor"
+  GROUP BY
+    b."frequency", b."period", b."edition", c."ancestor", u."level"
+)
 SELECT
   a."frequency",
   a."period",
@@ -56,83 +95,52 @@ SELECT
   a."si_participants.plan",
   a."si_participants.actual",
   (regc_div(a."si_participants.actual", a."si_participants.plan") * CAST(100 AS NUMERIC)) AS "si_participants.vs_plan",
-  (regc_div(a."si_participants.actual", NULL) * CAST(100 AS NUMERIC)) AS "si_participants.vs_ly",
+  (regc_div(a."si_participants.actual", a2."si_participants.actual") * CAST(100 AS NUMERIC)) AS "si_participants.vs_ly",
   a."si_voluntary.plan",
   a."si_voluntary.actual",
   (regc_div(a."si_voluntary.actual", a."si_voluntary.plan") * CAST(100 AS NUMERIC)) AS "si_voluntary.vs_plan",
-  (regc_div(a."si_voluntary.actual", NULL) * CAST(100 AS NUMERIC)) AS "si_voluntary.vs_ly",
+  (regc_div(a."si_voluntary.actual", a2."si_voluntary.actual") * CAST(100 AS NUMERIC)) AS "si_voluntary.vs_ly",
   a."ui_participants.plan",
   a."ui_participants.actual",
   (regc_div(a."ui_participants.actual", a."ui_participants.plan") * CAST(100 AS NUMERIC)) AS "ui_participants.vs_plan",
-  (regc_div(a."ui_participants.actual", NULL) * CAST(100 AS NUMERIC)) AS "ui_participants.vs_ly",
+  (regc_div(a."ui_participants.actual", a2."ui_participants.actual") * CAST(100 AS NUMERIC)) AS "ui_participants.vs_ly",
   a."hi_participants.plan",
   a."hi_participants.actual",
   (regc_div(a."hi_participants.actual", a."hi_participants.plan") * CAST(100 AS NUMERIC)) AS "hi_participants.vs_plan",
-  (regc_div(a."hi_participants.actual", NULL) * CAST(100 AS NUMERIC)) AS "hi_participants.vs_ly",
+  (regc_div(a."hi_participants.actual", a2."hi_participants.actual") * CAST(100 AS NUMERIC)) AS "hi_participants.vs_ly",
   a."hi_employment.plan",
   a."hi_employment.actual",
   (regc_div(a."hi_employment.actual", a."hi_employment.plan") * CAST(100 AS NUMERIC)) AS "hi_employment.vs_plan",
-  (regc_div(a."hi_employment.actual", NULL) * CAST(100 AS NUMERIC)) AS "hi_employment.vs_ly",
+  (regc_div(a."hi_employment.actual", a2."hi_employment.actual") * CAST(100 AS NUMERIC)) AS "hi_employment.vs_ly",
   a."hi_si_paid.plan",
   a."hi_si_paid.actual",
   (regc_div(a."hi_si_paid.actual", a."hi_si_paid.plan") * CAST(100 AS NUMERIC)) AS "hi_si_paid.vs_plan",
-  (regc_div(a."hi_si_paid.actual", NULL) * CAST(100 AS NUMERIC)) AS "hi_si_paid.vs_ly",
+  (regc_div(a."hi_si_paid.actual", a2."hi_si_paid.actual") * CAST(100 AS NUMERIC)) AS "hi_si_paid.vs_ly",
   a."hi_state_paid.plan",
   a."hi_state_paid.actual",
   (regc_div(a."hi_state_paid.actual", a."hi_state_paid.plan") * CAST(100 AS NUMERIC)) AS "hi_state_paid.vs_plan",
-  (regc_div(a."hi_state_paid.actual", NULL) * CAST(100 AS NUMERIC)) AS "hi_state_paid.vs_ly",
+  (regc_div(a."hi_state_paid.actual", a2."hi_state_paid.actual") * CAST(100 AS NUMERIC)) AS "hi_state_paid.vs_ly",
   a."hi_state_supported.plan",
   a."hi_state_supported.actual",
   (regc_div(a."hi_state_supported.actual", a."hi_state_supported.plan") * CAST(100 AS NUMERIC)) AS "hi_state_supported.vs_plan",
-  (regc_div(a."hi_state_supported.actual", NULL) * CAST(100 AS NUMERIC)) AS "hi_state_supported.vs_ly",
+  (regc_div(a."hi_state_supported.actual", a2."hi_state_supported.actual") * CAST(100 AS NUMERIC)) AS "hi_state_supported.vs_ly",
   a."hi_household.plan",
   a."hi_household.actual",
   (regc_div(a."hi_household.actual", a."hi_household.plan") * CAST(100 AS NUMERIC)) AS "hi_household.vs_plan",
-  (regc_div(a."hi_household.actual", NULL) * CAST(100 AS NUMERIC)) AS "hi_household.vs_ly",
+  (regc_div(a."hi_household.actual", a2."hi_household.actual") * CAST(100 AS NUMERIC)) AS "hi_household.vs_ly",
   a."population.actual",
-  (regc_div(a."population.actual", NULL) * CAST(100 AS NUMERIC)) AS "population.vs_ly",
+  (regc_div(a."population.actual", a2."population.actual") * CAST(100 AS NUMERIC)) AS "population.vs_ly",
   a."labour_force.actual",
-  (regc_div(a."labour_force.actual", NULL) * CAST(100 AS NUMERIC)) AS "labour_force.vs_ly",
+  (regc_div(a."labour_force.actual", a2."labour_force.actual") * CAST(100 AS NUMERIC)) AS "labour_force.vs_ly",
   (regc_div(a."hi_participants.actual", a."population.actual") * CAST(100 AS NUMERIC)) AS "hi_coverage.actual",
-  (regc_div(regc_div((regc_div(a."hi_participants.actual", a."population.actual") * CAST(100 AS NUMERIC)), CAST(100 AS NUMERIC)), regc_div(NULL, CAST(100 AS NUMERIC))) * CAST(100 AS NUMERIC)) AS "hi_coverage.vs_ly",
+  (regc_div(regc_div((regc_div(a."hi_participants.actual", a."population.actual") * CAST(100 AS NUMERIC)), CAST(100 AS NUMERIC)), regc_div((regc_div(a2."hi_participants.actual", a2."population.actual") * CAST(100 AS NUMERIC)), CAST(100 AS NUMERIC))) * CAST(100 AS NUMERIC)) AS "hi_coverage.vs_ly",
   (regc_div(a."si_participants.actual", a."labour_force.actual") * CAST(100 AS NUMERIC)) AS "si_coverage.actual",
-  (regc_div(regc_div((regc_div(a."si_participants.actual", a."labour_force.actual") * CAST(100 AS NUMERIC)), CAST(100 AS NUMERIC)), regc_div(NULL, CAST(100 AS NUMERIC))) * CAST(100 AS NUMERIC)) AS "si_coverage.vs_ly"
+  (regc_div(regc_div((regc_div(a."si_participants.actual", a."labour_force.actual") * CAST(100 AS NUMERIC)), CAST(100 AS NUMERIC)), regc_div((regc_div(a2."si_participants.actual", a2."labour_force.actual") * CAST(100 AS NUMERIC)), CAST(100 AS NUMERIC))) * CAST(100 AS NUMERIC)) AS "si_coverage.vs_ly"
 FROM
-  (
-    SELECT
-      b."frequency" AS "frequency",
-      b."period" AS "period",
-      b."edition" AS "edition",
-      c."ancestor" AS "unit",
-      u."level" AS "level",
-      COUNT(*) AS "reporters",
-      CAST(SUM(b."si_participants.plan") AS NUMERIC) AS "si_participants.plan",
-      CAST(SUM(b."si_participants.actual") AS NUMERIC) AS "si_participants.actual",
-      CAST(SUM(b."si_voluntary.plan") AS NUMERIC) AS "si_voluntary.plan",
-      CAST(SUM(b."si_voluntary.actual") AS NUMERIC) AS "si_voluntary.actual",
-      CAST(SUM(b."ui_participants.plan") AS NUMERIC) AS "ui_participants.plan",
-      CAST(SUM(b."ui_participants.actual") AS NUMERIC) AS "ui_participants.actual",
-      CAST(SUM(b."hi_participants.plan") AS NUMERIC) AS "hi_participants.plan",
-      CAST(SUM(b."hi_participants.actual") AS NUMERIC) AS "hi_participants.actual",
-      CAST(SUM(b."hi_employment.plan") AS NUMERIC) AS "hi_employment.plan",
-      CAST(SUM(b."hi_employment.actual") AS NUMERIC) AS "hi_employment.actual",
-      CAST(SUM(b."hi_si_paid.plan") AS NUMERIC) AS "hi_si_paid.plan",
-      CAST(SUM(b."hi_si_paid.actual") AS NUMERIC) AS "hi_si_paid.actual",
-      CAST(SUM(b."hi_state_paid.plan") AS NUMERIC) AS "hi_state_paid.plan",
-      CAST(SUM(b."hi_state_paid.actual") AS NUMERIC) AS "hi_state_paid.actual",
-      CAST(SUM(b."hi_state_supported.plan") AS NUMERIC) AS "hi_state_supported.plan",
-      CAST(SUM(b."hi_state_supported.actual") AS NUMERIC) AS "hi_state_supported.actual",
-      CAST(SUM(b."hi_household.plan") AS NUMERIC) AS "hi_household.plan",
-      CAST(SUM(b."hi_household.actual") AS NUMERIC) AS "hi_household.actual",
-      CAST(SUM(b."population.actual") AS NUMERIC) AS "population.actual",
-      CAST(SUM(b."labour_force.actual") AS NUMERIC) AS "labour_force.actual"
-    FROM
-      "social_security.insurance.B01.by_reporter" AS b
-      JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit"
-      JOIN "regc_org_unit" AS u ON u."code" = c."ancestor"
-    GROUP BY
-      b."frequency", b."period", b."edition", c."ancestor", u."level"
-  ) AS a;
+  a
+  LEFT JOIN "regc_rollup_period" AS rp ON rp."regime" = 'social_security.insurance' AND rp."frequency" = a."frequency" AND rp."code" = a."period"
+  LEFT JOIN "regc_rollup_period" AS rp2 ON rp2."regime" = 'social_security.insurance' AND rp2."frequency" = a."frequency" AND rp2."code" = rp."last_year"
+  LEFT JOIN a AS a2 ON a2."frequency" = a."frequency" AND a2."period" = rp2."code" AND a2."edition" = rp2."edition" AND a2."unit" = a."unit";
 
 -- Form B02: each reporter's values over every roll-up period, then every unit's.
 CREATE VIEW "social_security.insurance.B02.by_reporter" AS
@@ -169,7 +177,93 @@ FROM
 GROUP BY
   m."frequency", m."rollup", m."edition", t1."unit";
 
+-- The years to date its computed cells read, per unit.
+CREATE VIEW "social_security.insurance.B02.ytd" AS
+SELECT
+  b."frequency" AS "frequency",
+  b."period" AS "period",
+  b."edition" AS "edition",
+  c."ancestor" AS "unit",
+  CAST(SUM(b."ytd.sum.revenue.actual") AS NUMERIC) AS "ytd.sum.revenue.actual",
+  CAST(SUM(b."ytd.sum.rev_si.actual") AS NUMERIC) AS "ytd.sum.rev_si.actual",
+  CAST(SUM(b."ytd.sum.rev_si_voluntary.actual") AS NUMERIC) AS "ytd.sum.rev_si_voluntary.actual",
+  CAST(SUM(b."ytd.sum.rev_hi.actual") AS NUMERIC) AS "ytd.sum.rev_hi.actual",
+  CAST(SUM(b."ytd.sum.rev_ui.actual") AS NUMERIC) AS "ytd.sum.rev_ui.actual",
+  CAST(SUM(b."ytd.sum.payments.actual") AS NUMERIC) AS "ytd.sum.payments.actual",
+  CAST(SUM(b."ytd.sum.pay_si.actual") AS NUMERIC) AS "ytd.sum.pay_si.actual",
+  CAST(SUM(b."ytd.sum.pay_pensions.actual") AS NUMERIC) AS "ytd.sum.pay_pensions.actual",
+  CAST(SUM(b."ytd.sum.pay_hi.actual") AS NUMERIC) AS "ytd.sum.pay_hi.actual",
+  CAST(SUM(b."ytd.sum.pay_ui.actual") AS NUMERIC) AS "ytd.sum.pay_ui.actual"
+FROM
+  (
+    SELECT
+      m."frequency" AS "frequency",
+      m."rollup" AS "period",
+      m."edition" AS "edition",
+      t1."unit" AS "unit",
+      COUNT(*) AS "reports",
+      SUM(t1."revenue.actual") AS "ytd.sum.revenue.actual",
+      SUM(t1."rev_si.actual") AS "ytd.sum.rev_si.actual",
+      SUM(t1."rev_si_voluntary.actual") AS "ytd.sum.rev_si_voluntary.actual",
+      SUM(t1."rev_hi.actual") AS "ytd.sum.rev_hi.actual",
+      SUM(t1."rev_ui.actual") AS "ytd.sum.rev_ui.actual",
+      SUM(t1."payments.actual") AS "ytd.sum.payments.actual",
+      SUM(t1."pay_si.actual") AS "ytd.sum.pay_si.actual",
+      SUM(t1."pay_pensions.actual") AS "ytd.sum.pay_pensions.actual",
+      SUM(t1."pay_hi.actual") AS "ytd.sum.pay_hi.actual",
+      SUM(t1."pay_ui.actual") AS "ytd.sum.pay_ui.actual"
+    FROM
+      "social_security.insurance.B02.current" AS t1
+      JOIN "regc_period_ytd" AS m ON m."regime" = 'social_security.insurance' AND m."period" = t1."period"
+    GROUP BY
+      m."frequency", m."rollup", m."edition", t1."unit"
+  ) AS b
+  JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit"
+GROUP BY
+  b."frequency", b."period", b."edition", c."ancestor";
+
 CREATE VIEW "social_security.insurance.B02.rollup" AS
+WITH a AS (
+  SELECT
+    b."frequency" AS "frequency",
+    b."period" AS "period",
+    b."edition" AS "edition",
+    c."ancestor" AS "unit",
+    u."level" AS "level",
+    COUNT(*) AS "reporters",
+    CAST(SUM(b."revenue.plan") AS NUMERIC) AS "revenue.plan",
+    CAST(SUM(b."revenue.actual") AS NUMERIC) AS "revenue.actual",
+    CAST(SUM(b."rev_si.plan") AS NUMERIC) AS "rev_si.plan",
+    CAST(SUM(b."rev_si.actual") AS NUMERIC) AS "rev_si.actual",
+    CAST(SUM(b."rev_si_voluntary.plan") AS NUMERIC) AS "rev_si_voluntary.plan",
+    CAST(SUM(b."rev_si_voluntary.actual") AS NUMERIC) AS "rev_si_voluntary.actual",
+    CAST(SUM(b."rev_hi.plan") AS NUMERIC) AS "rev_hi.plan",
+    CAST(SUM(b."rev_hi.actual") AS NUMERIC) AS "rev_hi.actual",
+    CAST(SUM(b."rev_ui.plan") AS NUMERIC) AS "rev_ui.plan",
+    CAST(SUM(b."rev_ui.actual") AS NUMERIC) AS "rev_ui.actual",
+    CAST(SUM(b."arrears.actual") AS NUMERIC) AS "arrears.actual",
+    CAST(SUM(b."payments.plan") AS NUMERIC) AS "payments.plan",
+    CAST(SUM(b."payments.actual") AS NUMERIC) AS "payments.actual",
+    CAST(SUM(b."pay_si.plan") AS NUMERIC) AS "pay_si.plan",
+    CAST(SUM(b."pay_si.actual") AS NUMERIC) AS "pay_si.actual",
+    CAST(SUM(b."pay_pensions.plan") AS NUMERIC) AS "pay_pensions.plan",
+    CAST(SUM(b."pay_pensions.actual") AS NUMERIC) AS "pay_pensions.actual",
+    CAST(SUM(b."pay_hi.plan") AS NUMERIC) AS "pay_hi.plan",
+    CAST(SUM(b."pay_hi.actual") AS NUMERIC) AS "pay_hi.actual",
+    CAST(SUM(b."pay_ui.plan") AS NUMERIC) AS "pay_ui.plan",
+    CAST(SUM(b."pay_ui.actual") AS NUMERIC) AS "pay_ui.actual"
+  FROM
+    "social_security.insurance.B02.by_reporter" AS b
+    JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit"
+    JOIN "regc_org_unit" AS u ON u."code" = c."ancestor"
+  GROUP BY
+    b."frequency", b."period", b."edition", c."ancestor", u."level"
+), y AS (
+  SELECT
+    *
+  FROM
+    "social_security.insurance.B02.ytd"
+)
 SELECT
   a."frequency",
   a."period",
@@ -179,92 +273,62 @@ SELECT
   a."reporters",
   a."revenue.plan",
   a."revenue.actual",
-  NULL AS "revenue.ytd",
-  (regc_div(NULL, a."revenue.plan") * CAST(100 AS NUMERIC)) AS "revenue.vs_plan",
-  (regc_div(NULL, NULL) * CAST(100 AS NUMERIC)) AS "revenue.vs_ly",
+  y0."ytd.sum.revenue.actual" AS "revenue.ytd",
+  (regc_div(y0."ytd.sum.revenue.actual", a."revenue.plan") * CAST(100 AS NUMERIC)) AS "revenue.vs_plan",
+  (regc_div(y0."ytd.sum.revenue.actual", y2."ytd.sum.revenue.actual") * CAST(100 AS NUMERIC)) AS "revenue.vs_ly",
   a."rev_si.plan",
   a."rev_si.actual",
-  NULL AS "rev_si.ytd",
-  (regc_div(NULL, a."rev_si.plan") * CAST(100 AS NUMERIC)) AS "rev_si.vs_plan",
-  (regc_div(NULL, NULL) * CAST(100 AS NUMERIC)) AS "rev_si.vs_ly",
+  y0."ytd.sum.rev_si.actual" AS "rev_si.ytd",
+  (regc_div(y0."ytd.sum.rev_si.actual", a."rev_si.plan") * CAST(100 AS NUMERIC)) AS "rev_si.vs_plan",
+  (regc_div(y0."ytd.sum.rev_si.actual", y2."ytd.sum.rev_si.actual") * CAST(100 AS NUMERIC)) AS "rev_si.vs_ly",
   a."rev_si_voluntary.plan",
   a."rev_si_voluntary.actual",
-  NULL AS "rev_si_voluntary.ytd",
-  (regc_div(NULL, a."rev_si_voluntary.plan") * CAST(100 AS NUMERIC)) AS "rev_si_voluntary.vs_plan",
-  (regc_div(NULL, NULL) * CAST(100 AS NUMERIC)) AS "rev_si_voluntary.vs_ly",
+  y0."ytd.sum.rev_si_voluntary.actual" AS "rev_si_voluntary.ytd",
+  (regc_div(y0."ytd.sum.rev_si_voluntary.actual", a."rev_si_voluntary.plan") * CAST(100 AS NUMERIC)) AS "rev_si_voluntary.vs_plan",
+  (regc_div(y0."ytd.sum.rev_si_voluntary.actual", y2."ytd.sum.rev_si_voluntary.actual") * CAST(100 AS NUMERIC)) AS "rev_si_voluntary.vs_ly",
   a."rev_hi.plan",
   a."rev_hi.actual",
-  NULL AS "rev_hi.ytd",
-  (regc_div(NULL, a."rev_hi.plan") * CAST(100 AS NUMERIC)) AS "rev_hi.vs_plan",
-  (regc_div(NULL, NULL) * CAST(100 AS NUMERIC)) AS "rev_hi.vs_ly",
+  y0."ytd.sum.rev_hi.actual" AS "rev_hi.ytd",
+  (regc_div(y0."ytd.sum.rev_hi.actual", a."rev_hi.plan") * CAST(100 AS NUMERIC)) AS "rev_hi.vs_plan",
+  (regc_div(y0."ytd.sum.rev_hi.actual", y2."ytd.sum.rev_hi.actual") * CAST(100 AS NUMERIC)) AS "rev_hi.vs_ly",
   a."rev_ui.plan",
   a."rev_ui.actual",
-  NULL AS "rev_ui.ytd",
-  (regc_div(NULL, a."rev_ui.plan") * CAST(100 AS NUMERIC)) AS "rev_ui.vs_plan",
-  (regc_div(NULL, NULL) * CAST(100 AS NUMERIC)) AS "rev_ui.vs_ly",
+  y0."ytd.sum.rev_ui.actual" AS "rev_ui.ytd",
+  (regc_div(y0."ytd.sum.rev_ui.actual", a."rev_ui.plan") * CAST(100 AS NUMERIC)) AS "rev_ui.vs_plan",
+  (regc_div(y0."ytd.sum.rev_ui.actual", y2."ytd.sum.rev_ui.actual") * CAST(100 AS NUMERIC)) AS "rev_ui.vs_ly",
   a."arrears.actual",
   a."payments.plan",
   a."payments.actual",
-  NULL AS "payments.ytd",
-  (regc_div(NULL, a."payments.plan") * CAST(100 AS NUMERIC)) AS "payments.vs_plan",
-  (regc_div(NULL, NULL) * CAST(100 AS NUMERIC)) AS "payments.vs_ly",
+  y0."ytd.sum.payments.actual" AS "payments.ytd",
+  (regc_div(y0."ytd.sum.payments.actual", a."payments.plan") * CAST(100 AS NUMERIC)) AS "payments.vs_plan",
+  (regc_div(y0."ytd.sum.payments.actual", y2."ytd.sum.payments.actual") * CAST(100 AS NUMERIC)) AS "payments.vs_ly",
   a."pay_si.plan",
   a."pay_si.actual",
-  NULL AS "pay_si.ytd",
-  (regc_div(NULL, a."pay_si.plan") * CAST(100 AS NUMERIC)) AS "pay_si.vs_plan",
-  (regc_div(NULL, NULL) * CAST(100 AS NUMERIC)) AS "pay_si.vs_ly",
+  y0."ytd.sum.pay_si.actual" AS "pay_si.ytd",
+  (regc_div(y0."ytd.sum.pay_si.actual", a."pay_si.plan") * CAST(100 AS NUMERIC)) AS "pay_si.vs_plan",
+  (regc_div(y0."ytd.sum.pay_si.actual", y2."ytd.sum.pay_si.actual") * CAST(100 AS NUMERIC)) AS "pay_si.vs_ly",
   a."pay_pensions.plan",
   a."pay_pensions.actual",
-  NULL AS "pay_pensions.ytd",
-  (regc_div(NULL, a."pay_pensions.plan") * CAST(100 AS NUMERIC)) AS "pay_pensions.vs_plan",
-  (regc_div(NULL, NULL) * CAST(100 AS NUMERIC)) AS "pay_pensions.vs_ly",
+  y0."ytd.sum.pay_pensions.actual" AS "pay_pensions.ytd",
+  (regc_div(y0."ytd.sum.pay_pensions.actual", a."pay_pensions.plan") * CAST(100 AS NUMERIC)) AS "pay_pensions.vs_plan",
+  (regc_div(y0."ytd.sum.pay_pensions.actual", y2."ytd.sum.pay_pensions.actual") * CAST(100 AS NUMERIC)) AS "pay_pensions.vs_ly",
   a."pay_hi.plan",
   a."pay_hi.actual",
-  NULL AS "pay_hi.ytd",
-  (regc_div(NULL, a."pay_hi.plan") * CAST(100 AS NUMERIC)) AS "pay_hi.vs_plan",
-  (regc_div(NULL, NULL) * CAST(100 AS NUMERIC)) AS "pay_hi.vs_ly",
+  y0."ytd.sum.pay_hi.actual" AS "pay_hi.ytd",
+  (regc_div(y0."ytd.sum.pay_hi.actual", a."pay_hi.plan") * CAST(100 AS NUMERIC)) AS "pay_hi.vs_plan",
+  (regc_div(y0."ytd.sum.pay_hi.actual", y2."ytd.sum.pay_hi.actual") * CAST(100 AS NUMERIC)) AS "pay_hi.vs_ly",
   a."pay_ui.plan",
   a."pay_ui.actual",
-  NULL AS "pay_ui.ytd",
-  (regc_div(NULL, a."pay_ui.plan") * CAST(100 AS NUMERIC)) AS "pay_ui.vs_plan",
-  (regc_div(NULL, NULL) * CAST(100 AS NUMERIC)) AS "pay_ui.vs_ly"
+  y0."ytd.sum.pay_ui.actual" AS "pay_ui.ytd",
+  (regc_div(y0."ytd.sum.pay_ui.actual", a."pay_ui.plan") * CAST(100 AS NUMERIC)) AS "pay_ui.vs_plan",
+  (regc_div(y0."ytd.sum.pay_ui.actual", y2."ytd.sum.pay_ui.actual") * CAST(100 AS NUMERIC)) AS "pay_ui.vs_ly"
 FROM
-  (
-    SELECT
-      b."frequency" AS "frequency",
-      b."period" AS "period",
-      b."edition" AS "edition",
-      c."ancestor" AS "unit",
-      u."level" AS "level",
-      COUNT(*) AS "reporters",
-      CAST(SUM(b."revenue.plan") AS NUMERIC) AS "revenue.plan",
-      CAST(SUM(b."revenue.actual") AS NUMERIC) AS "revenue.actual",
-      CAST(SUM(b."rev_si.plan") AS NUMERIC) AS "rev_si.plan",
-      CAST(SUM(b."rev_si.actual") AS NUMERIC) AS "rev_si.actual",
-      CAST(SUM(b."rev_si_voluntary.plan") AS NUMERIC) AS "rev_si_voluntary.plan",
-      CAST(SUM(b."rev_si_voluntary.actual") AS NUMERIC) AS "rev_si_voluntary.actual",
-      CAST(SUM(b."rev_hi.plan") AS NUMERIC) AS "rev_hi.plan",
-      CAST(SUM(b."rev_hi.actual") AS NUMERIC) AS "rev_hi.actual",
-      CAST(SUM(b."rev_ui.plan") AS NUMERIC) AS "rev_ui.plan",
-      CAST(SUM(b."rev_ui.actual") AS NUMERIC) AS "rev_ui.actual",
-      CAST(SUM(b."arrears.actual") AS NUMERIC) AS "arrears.actual",
-      CAST(SUM(b."payments.plan") AS NUMERIC) AS "payments.plan",
-      CAST(SUM(b."payments.actual") AS NUMERIC) AS "payments.actual",
-      CAST(SUM(b."pay_si.plan") AS NUMERIC) AS "pay_si.plan",
-      CAST(SUM(b."pay_si.actual") AS NUMERIC) AS "pay_si.actual",
-      CAST(SUM(b."pay_pensions.plan") AS NUMERIC) AS "pay_pensions.plan",
-      CAST(SUM(b."pay_pensions.actual") AS NUMERIC) AS "pay_pensions.actual",
-      CAST(SUM(b."pay_hi.plan") AS NUMERIC) AS "pay_hi.plan",
-      CAST(SUM(b."pay_hi.actual") AS NUMERIC) AS "pay_hi.actual",
-      CAST(SUM(b."pay_ui.plan") AS NUMERIC) AS "pay_ui.plan",
-      CAST(SUM(b."pay_ui.actual") AS NUMERIC) AS "pay_ui.actual"
-    FROM
-      "social_security.insurance.B02.by_reporter" AS b
-      JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit"
-      JOIN "regc_org_unit" AS u ON u."code" = c."ancestor"
-    GROUP BY
-      b."frequency", b."period", b."edition", c."ancestor", u."level"
-  ) AS a;
+  a
+  LEFT JOIN y AS y0 ON y0."frequency" = a."frequency" AND y0."period" = a."period" AND y0."edition" = a."edition" AND y0."unit" = a."unit"
+  LEFT JOIN "regc_rollup_period" AS rp ON rp."regime" = 'social_security.insurance' AND rp."frequency" = a."frequency" AND rp."code" = a."period"
+  LEFT JOIN "regc_rollup_period" AS rp2 ON rp2."regime" = 'social_security.insurance' AND rp2."frequency" = a."frequency" AND rp2."code" = rp."last_year"
+  LEFT JOIN a AS a2 ON a2."frequency" = a."frequency" AND a2."period" = rp2."code" AND a2."edition" = rp2."edition" AND a2."unit" = a."unit"
+  LEFT JOIN y AS y2 ON y2."frequency" = a."frequency" AND y2."period" = rp2."code" AND y2."edition" = rp2."edition" AND y2."unit" = a."unit";
 
 -- Expected, received and on-time reports per unit, flow level and period.
 CREATE VIEW "social_security.insurance.completeness" AS

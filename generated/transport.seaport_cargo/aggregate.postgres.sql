@@ -5,6 +5,8 @@ DROP VIEW IF EXISTS "transport.seaport_cargo.completeness";
 
 DROP VIEW IF EXISTS "transport.seaport_cargo.B01.rollup";
 
+DROP VIEW IF EXISTS "transport.seaport_cargo.B01.ytd";
+
 DROP VIEW IF EXISTS "transport.seaport_cargo.B01.by_reporter";
 
 -- Form B01: each reporter's values over every roll-up period, then every unit's.
@@ -39,7 +41,86 @@ FROM
 GROUP BY
   m."frequency", m."rollup", m."edition", t1."unit";
 
+-- The years to date its computed cells read, per unit.
+CREATE VIEW "transport.seaport_cargo.B01.ytd" AS
+SELECT
+  b."frequency" AS "frequency",
+  b."period" AS "period",
+  b."edition" AS "edition",
+  c."ancestor" AS "unit",
+  CAST(SUM(b."ytd.sum.cargo.month") AS NUMERIC) AS "ytd.sum.cargo.month",
+  CAST(SUM(b."ytd.sum.export.month") AS NUMERIC) AS "ytd.sum.export.month",
+  CAST(SUM(b."ytd.sum.import.month") AS NUMERIC) AS "ytd.sum.import.month",
+  CAST(SUM(b."ytd.sum.domestic.month") AS NUMERIC) AS "ytd.sum.domestic.month",
+  CAST(SUM(b."ytd.sum.transit.month") AS NUMERIC) AS "ytd.sum.transit.month",
+  CAST(SUM(b."ytd.sum.liquid.month") AS NUMERIC) AS "ytd.sum.liquid.month",
+  CAST(SUM(b."ytd.sum.containers.month") AS NUMERIC) AS "ytd.sum.containers.month",
+  CAST(SUM(b."ytd.sum.passengers.month") AS NUMERIC) AS "ytd.sum.passengers.month"
+FROM
+  (
+    SELECT
+      m."frequency" AS "frequency",
+      m."rollup" AS "period",
+      m."edition" AS "edition",
+      t1."unit" AS "unit",
+      COUNT(*) AS "reports",
+      SUM(t1."cargo.month") AS "ytd.sum.cargo.month",
+      SUM(t1."export.month") AS "ytd.sum.export.month",
+      SUM(t1."import.month") AS "ytd.sum.import.month",
+      SUM(t1."domestic.month") AS "ytd.sum.domestic.month",
+      SUM(t1."transit.month") AS "ytd.sum.transit.month",
+      SUM(t1."liquid.month") AS "ytd.sum.liquid.month",
+      SUM(t1."containers.month") AS "ytd.sum.containers.month",
+      SUM(t1."passengers.month") AS "ytd.sum.passengers.month"
+    FROM
+      "transport.seaport_cargo.B01.current" AS t1
+      JOIN "regc_period_ytd" AS m ON m."regime" = 'transport.seaport_cargo' AND m."period" = t1."period"
+    GROUP BY
+      m."frequency", m."rollup", m."edition", t1."unit"
+  ) AS b
+  JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit"
+GROUP BY
+  b."frequency", b."period", b."edition", c."ancestor";
+
 CREATE VIEW "transport.seaport_cargo.B01.rollup" AS
+WITH a AS (
+  SELECT
+    b."frequency" AS "frequency",
+    b."period" AS "period",
+    b."edition" AS "edition",
+    c."ancestor" AS "unit",
+    u."level" AS "level",
+    COUNT(*) AS "reporters",
+    CAST(SUM(b."cargo.plan") AS NUMERIC) AS "cargo.plan",
+    CAST(SUM(b."cargo.month") AS NUMERIC) AS "cargo.month",
+    CAST(SUM(b."export.plan") AS NUMERIC) AS "export.plan",
+    CAST(SUM(b."export.month") AS NUMERIC) AS "export.month",
+    CAST(SUM(b."import.plan") AS NUMERIC) AS "import.plan",
+    CAST(SUM(b."import.month") AS NUMERIC) AS "import.month",
+    CAST(SUM(b."domestic.plan") AS NUMERIC) AS "domestic.plan",
+    CAST(SUM(b."domestic.month") AS NUMERIC) AS "domestic.month",
+    CAST(SUM(b."transit.plan") AS NUMERIC) AS "transit.plan",
+    CAST(SUM(b."transit.month") AS NUMERIC) AS "transit.month",
+    CAST(SUM(b."liquid.plan") AS NUMERIC) AS "liquid.plan",
+    CAST(SUM(b."liquid.month") AS NUMERIC) AS "liquid.month",
+    CAST(SUM(b."containers.plan") AS NUMERIC) AS "containers.plan",
+    CAST(SUM(b."containers.month") AS NUMERIC) AS "containers.month",
+    CAST(SUM(b."passengers.plan") AS NUMERIC) AS "passengers.plan",
+    CAST(SUM(b."passengers.month") AS NUMERIC) AS "passengers.month",
+    CAST(SUM(b."berths.plan") AS NUMERIC) AS "berths.plan",
+    CAST(SUM(b."berths.month") AS NUMERIC) AS "berths.month"
+  FROM
+    "transport.seaport_cargo.B01.by_reporter" AS b
+    JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit"
+    JOIN "regc_org_unit" AS u ON u."code" = c."ancestor"
+  GROUP BY
+    b."frequency", b."period", b."edition", c."ancestor", u."level"
+), y AS (
+  SELECT
+    *
+  FROM
+    "transport.seaport_cargo.B01.ytd"
+)
 SELECT
   a."frequency",
   a."period",
@@ -49,80 +130,53 @@ SELECT
   a."reporters",
   a."cargo.plan",
   a."cargo.month",
-  NULL AS "cargo.ytd",
-  (regc_div(NULL, a."cargo.plan") * CAST(100 AS NUMERIC)) AS "cargo.vs_plan",
-  (regc_div(NULL, NULL) * CAST(100 AS NUMERIC)) AS "cargo.vs_ly",
+  y0."ytd.sum.cargo.month" AS "cargo.ytd",
+  (regc_div(y0."ytd.sum.cargo.month", a."cargo.plan") * CAST(100 AS NUMERIC)) AS "cargo.vs_plan",
+  (regc_div(y0."ytd.sum.cargo.month", y2."ytd.sum.cargo.month") * CAST(100 AS NUMERIC)) AS "cargo.vs_ly",
   a."export.plan",
   a."export.month",
-  NULL AS "export.ytd",
-  (regc_div(NULL, a."export.plan") * CAST(100 AS NUMERIC)) AS "export.vs_plan",
-  (regc_div(NULL, NULL) * CAST(100 AS NUMERIC)) AS "export.vs_ly",
+  y0."ytd.sum.export.month" AS "export.ytd",
+  (regc_div(y0."ytd.sum.export.month", a."export.plan") * CAST(100 AS NUMERIC)) AS "export.vs_plan",
+  (regc_div(y0."ytd.sum.export.month", y2."ytd.sum.export.month") * CAST(100 AS NUMERIC)) AS "export.vs_ly",
   a."import.plan",
   a."import.month",
-  NULL AS "import.ytd",
-  (regc_div(NULL, a."import.plan") * CAST(100 AS NUMERIC)) AS "import.vs_plan",
-  (regc_div(NULL, NULL) * CAST(100 AS NUMERIC)) AS "import.vs_ly",
+  y0."ytd.sum.import.month" AS "import.ytd",
+  (regc_div(y0."ytd.sum.import.month", a."import.plan") * CAST(100 AS NUMERIC)) AS "import.vs_plan",
+  (regc_div(y0."ytd.sum.import.month", y2."ytd.sum.import.month") * CAST(100 AS NUMERIC)) AS "import.vs_ly",
   a."domestic.plan",
   a."domestic.month",
-  NULL AS "domestic.ytd",
-  (regc_div(NULL, a."domestic.plan") * CAST(100 AS NUMERIC)) AS "domestic.vs_plan",
-  (regc_div(NULL, NULL) * CAST(100 AS NUMERIC)) AS "domestic.vs_ly",
+  y0."ytd.sum.domestic.month" AS "domestic.ytd",
+  (regc_div(y0."ytd.sum.domestic.month", a."domestic.plan") * CAST(100 AS NUMERIC)) AS "domestic.vs_plan",
+  (regc_div(y0."ytd.sum.domestic.month", y2."ytd.sum.domestic.month") * CAST(100 AS NUMERIC)) AS "domestic.vs_ly",
   a."transit.plan",
   a."transit.month",
-  NULL AS "transit.ytd",
-  (regc_div(NULL, a."transit.plan") * CAST(100 AS NUMERIC)) AS "transit.vs_plan",
-  (regc_div(NULL, NULL) * CAST(100 AS NUMERIC)) AS "transit.vs_ly",
+  y0."ytd.sum.transit.month" AS "transit.ytd",
+  (regc_div(y0."ytd.sum.transit.month", a."transit.plan") * CAST(100 AS NUMERIC)) AS "transit.vs_plan",
+  (regc_div(y0."ytd.sum.transit.month", y2."ytd.sum.transit.month") * CAST(100 AS NUMERIC)) AS "transit.vs_ly",
   a."liquid.plan",
   a."liquid.month",
-  NULL AS "liquid.ytd",
-  (regc_div(NULL, a."liquid.plan") * CAST(100 AS NUMERIC)) AS "liquid.vs_plan",
-  (regc_div(NULL, NULL) * CAST(100 AS NUMERIC)) AS "liquid.vs_ly",
+  y0."ytd.sum.liquid.month" AS "liquid.ytd",
+  (regc_div(y0."ytd.sum.liquid.month", a."liquid.plan") * CAST(100 AS NUMERIC)) AS "liquid.vs_plan",
+  (regc_div(y0."ytd.sum.liquid.month", y2."ytd.sum.liquid.month") * CAST(100 AS NUMERIC)) AS "liquid.vs_ly",
   a."containers.plan",
   a."containers.month",
-  NULL AS "containers.ytd",
-  (regc_div(NULL, a."containers.plan") * CAST(100 AS NUMERIC)) AS "containers.vs_plan",
-  (regc_div(NULL, NULL) * CAST(100 AS NUMERIC)) AS "containers.vs_ly",
+  y0."ytd.sum.containers.month" AS "containers.ytd",
+  (regc_div(y0."ytd.sum.containers.month", a."containers.plan") * CAST(100 AS NUMERIC)) AS "containers.vs_plan",
+  (regc_div(y0."ytd.sum.containers.month", y2."ytd.sum.containers.month") * CAST(100 AS NUMERIC)) AS "containers.vs_ly",
   a."passengers.plan",
   a."passengers.month",
-  NULL AS "passengers.ytd",
-  (regc_div(NULL, a."passengers.plan") * CAST(100 AS NUMERIC)) AS "passengers.vs_plan",
-  (regc_div(NULL, NULL) * CAST(100 AS NUMERIC)) AS "passengers.vs_ly",
+  y0."ytd.sum.passengers.month" AS "passengers.ytd",
+  (regc_div(y0."ytd.sum.passengers.month", a."passengers.plan") * CAST(100 AS NUMERIC)) AS "passengers.vs_plan",
+  (regc_div(y0."ytd.sum.passengers.month", y2."ytd.sum.passengers.month") * CAST(100 AS NUMERIC)) AS "passengers.vs_ly",
   a."berths.plan",
   a."berths.month"
 FROM
-  (
-    SELECT
-      b."frequency" AS "frequency",
-      b."period" AS "period",
-      b."edition" AS "edition",
-      c."ancestor" AS "unit",
-      u."level" AS "level",
-      COUNT(*) AS "reporters",
-      CAST(SUM(b."cargo.plan") AS NUMERIC) AS "cargo.plan",
-      CAST(SUM(b."cargo.month") AS NUMERIC) AS "cargo.month",
-      CAST(SUM(b."export.plan") AS NUMERIC) AS "export.plan",
-      CAST(SUM(b."export.month") AS NUMERIC) AS "export.month",
-      CAST(SUM(b."import.plan") AS NUMERIC) AS "import.plan",
-      CAST(SUM(b."import.month") AS NUMERIC) AS "import.month",
-      CAST(SUM(b."domestic.plan") AS NUMERIC) AS "domestic.plan",
-      CAST(SUM(b."domestic.month") AS NUMERIC) AS "domestic.month",
-      CAST(SUM(b."transit.plan") AS NUMERIC) AS "transit.plan",
-      CAST(SUM(b."transit.month") AS NUMERIC) AS "transit.month",
-      CAST(SUM(b."liquid.plan") AS NUMERIC) AS "liquid.plan",
-      CAST(SUM(b."liquid.month") AS NUMERIC) AS "liquid.month",
-      CAST(SUM(b."containers.plan") AS NUMERIC) AS "containers.plan",
-      CAST(SUM(b."containers.month") AS NUMERIC) AS "containers.month",
-      CAST(SUM(b."passengers.plan") AS NUMERIC) AS "passengers.plan",
-      CAST(SUM(b."passengers.month") AS NUMERIC) AS "passengers.month",
-      CAST(SUM(b."berths.plan") AS NUMERIC) AS "berths.plan",
-      CAST(SUM(b."berths.month") AS NUMERIC) AS "berths.month"
-    FROM
-      "transport.seaport_cargo.B01.by_reporter" AS b
-      JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit"
-      JOIN "regc_org_unit" AS u ON u."code" = c."ancestor"
-    GROUP BY
-      b."frequency", b."period", b."edition", c."ancestor", u."level"
-  ) AS a;
+  a
+  LEFT JOIN y AS y0 ON y0."frequency" = a."frequency" AND y0."period" = a."period" AND y0."edition" = a."edition" AND y0."unit" = a."unit"
+  LEFT JOIN "regc_rollup_period" AS rp ON rp."regime" = 'transport.seaport_cargo' AND rp."frequency" = a."frequency" AND rp."code" = a."period"
+  LEFT JOIN "regc_rollup_period" AS rp2 ON rp2."regime" = 'transport.seaport_cargo' AND rp2."frequency" = a."frequency" AND rp2."code" = rp."last_year"
+  LEFT JOIN a AS a2 ON a2."frequency" = a."frequency" AND a2."period" = rp2."code" AND a2."edition" = rp2."edition" AND a2."unit" = a."unit"
+  LEFT JOIN y AS y2 ON y2."frequency" = a."frequency" AND y2."period" = rp2."code" AND y2."edition" = rp2."edition" AND y2."unit" = a."unit";
 
 -- Expected, received and on-time reports per unit, flow level and period.
 CREATE VIEW "transport.seaport_cargo.completeness" AS

@@ -5,6 +5,8 @@ DROP VIEW IF EXISTS "transport.traffic_accidents.completeness";
 
 DROP VIEW IF EXISTS "transport.traffic_accidents.B01.rollup";
 
+DROP VIEW IF EXISTS "transport.traffic_accidents.B01.ytd";
+
 DROP VIEW IF EXISTS "transport.traffic_accidents.B01.by_reporter";
 
 -- Form B01: each reporter's values over every roll-up period, then every unit's.
@@ -40,6 +42,39 @@ GROUP BY
   m."frequency", m."rollup", m."edition", t1."unit";
 
 CREATE VIEW "transport.traffic_accidents.B01.rollup" AS
+WITH a AS (
+  SELECT
+    b."frequency" AS "frequency",
+    b."period" AS "period",
+    b."edition" AS "edition",
+    c."ancestor" AS "unit",
+    u."level" AS "level",
+    COUNT(*) AS "reporters",
+    CAST(SUM(b."total.accidents") AS NUMERIC) AS "total.accidents",
+    CAST(SUM(b."total.deaths") AS NUMERIC) AS "total.deaths",
+    CAST(SUM(b."total.injured") AS NUMERIC) AS "total.injured",
+    CAST(SUM(b."road.accidents") AS NUMERIC) AS "road.accidents",
+    CAST(SUM(b."road.deaths") AS NUMERIC) AS "road.deaths",
+    CAST(SUM(b."road.injured") AS NUMERIC) AS "road.injured",
+    CAST(SUM(b."expressway.accidents") AS NUMERIC) AS "expressway.accidents",
+    CAST(SUM(b."expressway.deaths") AS NUMERIC) AS "expressway.deaths",
+    CAST(SUM(b."expressway.injured") AS NUMERIC) AS "expressway.injured",
+    CAST(SUM(b."rail.accidents") AS NUMERIC) AS "rail.accidents",
+    CAST(SUM(b."rail.deaths") AS NUMERIC) AS "rail.deaths",
+    CAST(SUM(b."rail.injured") AS NUMERIC) AS "rail.injured",
+    CAST(SUM(b."inland.accidents") AS NUMERIC) AS "inland.accidents",
+    CAST(SUM(b."inland.deaths") AS NUMERIC) AS "inland.deaths",
+    CAST(SUM(b."inland.injured") AS NUMERIC) AS "inland.injured",
+    CAST(SUM(b."maritime.accidents") AS NUMERIC) AS "maritime.accidents",
+    CAST(SUM(b."maritime.deaths") AS NUMERIC) AS "maritime.deaths",
+    CAST(SUM(b."maritime.injured") AS NUMERIC) AS "maritime.injured"
+  FROM
+    "transport.traffic_accidents.B01.by_reporter" AS b
+    JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit"
+    JOIN "regc_org_unit" AS u ON u."code" = c."ancestor"
+  GROUP BY
+    b."frequency", b."period", b."edition", c."ancestor", u."level"
+)
 SELECT
   a."frequency",
   a."period",
@@ -50,73 +85,44 @@ SELECT
   a."total.accidents",
   a."total.deaths",
   a."total.injured",
-  (a."total.accidents" - NULL) AS "total.d_accidents",
-  (a."total.deaths" - NULL) AS "total.d_deaths",
-  (a."total.injured" - NULL) AS "total.d_injured",
+  (a."total.accidents" - a1."total.accidents") AS "total.d_accidents",
+  (a."total.deaths" - a1."total.deaths") AS "total.d_deaths",
+  (a."total.injured" - a1."total.injured") AS "total.d_injured",
   a."road.accidents",
   a."road.deaths",
   a."road.injured",
-  (a."road.accidents" - NULL) AS "road.d_accidents",
-  (a."road.deaths" - NULL) AS "road.d_deaths",
-  (a."road.injured" - NULL) AS "road.d_injured",
+  (a."road.accidents" - a1."road.accidents") AS "road.d_accidents",
+  (a."road.deaths" - a1."road.deaths") AS "road.d_deaths",
+  (a."road.injured" - a1."road.injured") AS "road.d_injured",
   a."expressway.accidents",
   a."expressway.deaths",
   a."expressway.injured",
-  (a."expressway.accidents" - NULL) AS "expressway.d_accidents",
-  (a."expressway.deaths" - NULL) AS "expressway.d_deaths",
-  (a."expressway.injured" - NULL) AS "expressway.d_injured",
+  (a."expressway.accidents" - a1."expressway.accidents") AS "expressway.d_accidents",
+  (a."expressway.deaths" - a1."expressway.deaths") AS "expressway.d_deaths",
+  (a."expressway.injured" - a1."expressway.injured") AS "expressway.d_injured",
   a."rail.accidents",
   a."rail.deaths",
   a."rail.injured",
-  (a."rail.accidents" - NULL) AS "rail.d_accidents",
-  (a."rail.deaths" - NULL) AS "rail.d_deaths",
-  (a."rail.injured" - NULL) AS "rail.d_injured",
+  (a."rail.accidents" - a1."rail.accidents") AS "rail.d_accidents",
+  (a."rail.deaths" - a1."rail.deaths") AS "rail.d_deaths",
+  (a."rail.injured" - a1."rail.injured") AS "rail.d_injured",
   a."inland.accidents",
   a."inland.deaths",
   a."inland.injured",
-  (a."inland.accidents" - NULL) AS "inland.d_accidents",
-  (a."inland.deaths" - NULL) AS "inland.d_deaths",
-  (a."inland.injured" - NULL) AS "inland.d_injured",
+  (a."inland.accidents" - a1."inland.accidents") AS "inland.d_accidents",
+  (a."inland.deaths" - a1."inland.deaths") AS "inland.d_deaths",
+  (a."inland.injured" - a1."inland.injured") AS "inland.d_injured",
   a."maritime.accidents",
   a."maritime.deaths",
   a."maritime.injured",
-  (a."maritime.accidents" - NULL) AS "maritime.d_accidents",
-  (a."maritime.deaths" - NULL) AS "maritime.d_deaths",
-  (a."maritime.injured" - NULL) AS "maritime.d_injured"
+  (a."maritime.accidents" - a1."maritime.accidents") AS "maritime.d_accidents",
+  (a."maritime.deaths" - a1."maritime.deaths") AS "maritime.d_deaths",
+  (a."maritime.injured" - a1."maritime.injured") AS "maritime.d_injured"
 FROM
-  (
-    SELECT
-      b."frequency" AS "frequency",
-      b."period" AS "period",
-      b."edition" AS "edition",
-      c."ancestor" AS "unit",
-      u."level" AS "level",
-      COUNT(*) AS "reporters",
-      CAST(SUM(b."total.accidents") AS NUMERIC) AS "total.accidents",
-      CAST(SUM(b."total.deaths") AS NUMERIC) AS "total.deaths",
-      CAST(SUM(b."total.injured") AS NUMERIC) AS "total.injured",
-      CAST(SUM(b."road.accidents") AS NUMERIC) AS "road.accidents",
-      CAST(SUM(b."road.deaths") AS NUMERIC) AS "road.deaths",
-      CAST(SUM(b."road.injured") AS NUMERIC) AS "road.injured",
-      CAST(SUM(b."expressway.accidents") AS NUMERIC) AS "expressway.accidents",
-      CAST(SUM(b."expressway.deaths") AS NUMERIC) AS "expressway.deaths",
-      CAST(SUM(b."expressway.injured") AS NUMERIC) AS "expressway.injured",
-      CAST(SUM(b."rail.accidents") AS NUMERIC) AS "rail.accidents",
-      CAST(SUM(b."rail.deaths") AS NUMERIC) AS "rail.deaths",
-      CAST(SUM(b."rail.injured") AS NUMERIC) AS "rail.injured",
-      CAST(SUM(b."inland.accidents") AS NUMERIC) AS "inland.accidents",
-      CAST(SUM(b."inland.deaths") AS NUMERIC) AS "inland.deaths",
-      CAST(SUM(b."inland.injured") AS NUMERIC) AS "inland.injured",
-      CAST(SUM(b."maritime.accidents") AS NUMERIC) AS "maritime.accidents",
-      CAST(SUM(b."maritime.deaths") AS NUMERIC) AS "maritime.deaths",
-      CAST(SUM(b."maritime.injured") AS NUMERIC) AS "maritime.injured"
-    FROM
-      "transport.traffic_accidents.B01.by_reporter" AS b
-      JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit"
-      JOIN "regc_org_unit" AS u ON u."code" = c."ancestor"
-    GROUP BY
-      b."frequency", b."period", b."edition", c."ancestor", u."level"
-  ) AS a;
+  a
+  LEFT JOIN "regc_rollup_period" AS rp ON rp."regime" = 'transport.traffic_accidents' AND rp."frequency" = a."frequency" AND rp."code" = a."period"
+  LEFT JOIN "regc_rollup_period" AS rp1 ON rp1."regime" = 'transport.traffic_accidents' AND rp1."frequency" = a."frequency" AND rp1."code" = rp."previous"
+  LEFT JOIN a AS a1 ON a1."frequency" = a."frequency" AND a1."period" = rp1."code" AND a1."edition" = rp1."edition" AND a1."unit" = a."unit";
 
 -- Expected, received and on-time reports per unit, flow level and period.
 CREATE VIEW "transport.traffic_accidents.completeness" AS

@@ -6,6 +6,8 @@ DROP VIEW IF EXISTS "transport.traffic_accidents.completeness";
 
 DROP VIEW IF EXISTS "transport.traffic_accidents.B01.rollup";
 
+DROP VIEW IF EXISTS "transport.traffic_accidents.B01.ytd";
+
 DROP VIEW IF EXISTS "transport.traffic_accidents.B01.by_reporter";
 
 -- Form B01: each reporter's values over every roll-up period, then every unit's.
@@ -41,6 +43,39 @@ GROUP BY
   m."frequency", m."rollup", m."edition", t1."unit";
 
 CREATE VIEW "transport.traffic_accidents.B01.rollup" AS
+WITH a AS (
+  SELECT
+    b."frequency" AS "frequency",
+    b."period" AS "period",
+    b."edition" AS "edition",
+    c."ancestor" AS "unit",
+    u."level" AS "level",
+    COUNT(*) AS "reporters",
+    regc_dec(SUM(b."total.accidents"), 0) AS "total.accidents",
+    regc_dec(SUM(b."total.deaths"), 0) AS "total.deaths",
+    regc_dec(SUM(b."total.injured"), 0) AS "total.injured",
+    regc_dec(SUM(b."road.accidents"), 0) AS "road.accidents",
+    regc_dec(SUM(b."road.deaths"), 0) AS "road.deaths",
+    regc_dec(SUM(b."road.injured"), 0) AS "road.injured",
+    regc_dec(SUM(b."expressway.accidents"), 0) AS "expressway.accidents",
+    regc_dec(SUM(b."expressway.deaths"), 0) AS "expressway.deaths",
+    regc_dec(SUM(b."expressway.injured"), 0) AS "expressway.injured",
+    regc_dec(SUM(b."rail.accidents"), 0) AS "rail.accidents",
+    regc_dec(SUM(b."rail.deaths"), 0) AS "rail.deaths",
+    regc_dec(SUM(b."rail.injured"), 0) AS "rail.injured",
+    regc_dec(SUM(b."inland.accidents"), 0) AS "inland.accidents",
+    regc_dec(SUM(b."inland.deaths"), 0) AS "inland.deaths",
+    regc_dec(SUM(b."inland.injured"), 0) AS "inland.injured",
+    regc_dec(SUM(b."maritime.accidents"), 0) AS "maritime.accidents",
+    regc_dec(SUM(b."maritime.deaths"), 0) AS "maritime.deaths",
+    regc_dec(SUM(b."maritime.injured"), 0) AS "maritime.injured"
+  FROM
+    "transport.traffic_accidents.B01.by_reporter" AS b
+    JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit"
+    JOIN "regc_org_unit" AS u ON u."code" = c."ancestor"
+  GROUP BY
+    b."frequency", b."period", b."edition", c."ancestor", u."level"
+)
 SELECT
   a."frequency",
   a."period",
@@ -51,73 +86,44 @@ SELECT
   a."total.accidents",
   a."total.deaths",
   a."total.injured",
-  regc_sub(a."total.accidents", NULL) AS "total.d_accidents",
-  regc_sub(a."total.deaths", NULL) AS "total.d_deaths",
-  regc_sub(a."total.injured", NULL) AS "total.d_injured",
+  regc_sub(a."total.accidents", a1."total.accidents") AS "total.d_accidents",
+  regc_sub(a."total.deaths", a1."total.deaths") AS "total.d_deaths",
+  regc_sub(a."total.injured", a1."total.injured") AS "total.d_injured",
   a."road.accidents",
   a."road.deaths",
   a."road.injured",
-  regc_sub(a."road.accidents", NULL) AS "road.d_accidents",
-  regc_sub(a."road.deaths", NULL) AS "road.d_deaths",
-  regc_sub(a."road.injured", NULL) AS "road.d_injured",
+  regc_sub(a."road.accidents", a1."road.accidents") AS "road.d_accidents",
+  regc_sub(a."road.deaths", a1."road.deaths") AS "road.d_deaths",
+  regc_sub(a."road.injured", a1."road.injured") AS "road.d_injured",
   a."expressway.accidents",
   a."expressway.deaths",
   a."expressway.injured",
-  regc_sub(a."expressway.accidents", NULL) AS "expressway.d_accidents",
-  regc_sub(a."expressway.deaths", NULL) AS "expressway.d_deaths",
-  regc_sub(a."expressway.injured", NULL) AS "expressway.d_injured",
+  regc_sub(a."expressway.accidents", a1."expressway.accidents") AS "expressway.d_accidents",
+  regc_sub(a."expressway.deaths", a1."expressway.deaths") AS "expressway.d_deaths",
+  regc_sub(a."expressway.injured", a1."expressway.injured") AS "expressway.d_injured",
   a."rail.accidents",
   a."rail.deaths",
   a."rail.injured",
-  regc_sub(a."rail.accidents", NULL) AS "rail.d_accidents",
-  regc_sub(a."rail.deaths", NULL) AS "rail.d_deaths",
-  regc_sub(a."rail.injured", NULL) AS "rail.d_injured",
+  regc_sub(a."rail.accidents", a1."rail.accidents") AS "rail.d_accidents",
+  regc_sub(a."rail.deaths", a1."rail.deaths") AS "rail.d_deaths",
+  regc_sub(a."rail.injured", a1."rail.injured") AS "rail.d_injured",
   a."inland.accidents",
   a."inland.deaths",
   a."inland.injured",
-  regc_sub(a."inland.accidents", NULL) AS "inland.d_accidents",
-  regc_sub(a."inland.deaths", NULL) AS "inland.d_deaths",
-  regc_sub(a."inland.injured", NULL) AS "inland.d_injured",
+  regc_sub(a."inland.accidents", a1."inland.accidents") AS "inland.d_accidents",
+  regc_sub(a."inland.deaths", a1."inland.deaths") AS "inland.d_deaths",
+  regc_sub(a."inland.injured", a1."inland.injured") AS "inland.d_injured",
   a."maritime.accidents",
   a."maritime.deaths",
   a."maritime.injured",
-  regc_sub(a."maritime.accidents", NULL) AS "maritime.d_accidents",
-  regc_sub(a."maritime.deaths", NULL) AS "maritime.d_deaths",
-  regc_sub(a."maritime.injured", NULL) AS "maritime.d_injured"
+  regc_sub(a."maritime.accidents", a1."maritime.accidents") AS "maritime.d_accidents",
+  regc_sub(a."maritime.deaths", a1."maritime.deaths") AS "maritime.d_deaths",
+  regc_sub(a."maritime.injured", a1."maritime.injured") AS "maritime.d_injured"
 FROM
-  (
-    SELECT
-      b."frequency" AS "frequency",
-      b."period" AS "period",
-      b."edition" AS "edition",
-      c."ancestor" AS "unit",
-      u."level" AS "level",
-      COUNT(*) AS "reporters",
-      regc_dec(SUM(b."total.accidents"), 0) AS "total.accidents",
-      regc_dec(SUM(b."total.deaths"), 0) AS "total.deaths",
-      regc_dec(SUM(b."total.injured"), 0) AS "total.injured",
-      regc_dec(SUM(b."road.accidents"), 0) AS "road.accidents",
-      regc_dec(SUM(b."road.deaths"), 0) AS "road.deaths",
-      regc_dec(SUM(b."road.injured"), 0) AS "road.injured",
-      regc_dec(SUM(b."expressway.accidents"), 0) AS "expressway.accidents",
-      regc_dec(SUM(b."expressway.deaths"), 0) AS "expressway.deaths",
-      regc_dec(SUM(b."expressway.injured"), 0) AS "expressway.injured",
-      regc_dec(SUM(b."rail.accidents"), 0) AS "rail.accidents",
-      regc_dec(SUM(b."rail.deaths"), 0) AS "rail.deaths",
-      regc_dec(SUM(b."rail.injured"), 0) AS "rail.injured",
-      regc_dec(SUM(b."inland.accidents"), 0) AS "inland.accidents",
-      regc_dec(SUM(b."inland.deaths"), 0) AS "inland.deaths",
-      regc_dec(SUM(b."inland.injured"), 0) AS "inland.injured",
-      regc_dec(SUM(b."maritime.accidents"), 0) AS "maritime.accidents",
-      regc_dec(SUM(b."maritime.deaths"), 0) AS "maritime.deaths",
-      regc_dec(SUM(b."maritime.injured"), 0) AS "maritime.injured"
-    FROM
-      "transport.traffic_accidents.B01.by_reporter" AS b
-      JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit"
-      JOIN "regc_org_unit" AS u ON u."code" = c."ancestor"
-    GROUP BY
-      b."frequency", b."period", b."edition", c."ancestor", u."level"
-  ) AS a;
+  a
+  LEFT JOIN "regc_rollup_period" AS rp ON rp."regime" = 'transport.traffic_accidents' AND rp."frequency" = a."frequency" AND rp."code" = a."period"
+  LEFT JOIN "regc_rollup_period" AS rp1 ON rp1."regime" = 'transport.traffic_accidents' AND rp1."frequency" = a."frequency" AND rp1."code" = rp."previous"
+  LEFT JOIN a AS a1 ON a1."frequency" = a."frequency" AND a1."period" = rp1."code" AND a1."edition" = rp1."edition" AND a1."unit" = a."unit";
 
 -- Expected, received and on-time reports per unit, flow level and period.
 CREATE VIEW "transport.traffic_accidents.completeness" AS

@@ -145,9 +145,14 @@ fn write(
         .collect();
         if report.reference_data_loaded {
             tables.extend(
-                ["regc_org_unit", "regc_org_link", "regc_org_closure", "regc_org_mapping"]
-                    .iter()
-                    .map(|t| crate::sql::ident(t)),
+                [
+                    "regc_org_unit",
+                    "regc_org_link",
+                    "regc_org_closure",
+                    "regc_org_mapping",
+                ]
+                .iter()
+                .map(|t| crate::sql::ident(t)),
             );
         }
         tables.extend(layout.tables.iter().map(|t| crate::sql::ident(&t.name)));
@@ -641,7 +646,32 @@ fn load_rollups(
     };
     let mut targets: BTreeMap<(&str, String), Vec<SqlValue>> = BTreeMap::new();
     let mut members = Vec::new();
+    let mut ytd = Vec::new();
+    let mut frequencies = vec![r.frequency];
+    frequencies.extend_from_slice(calendar::rollup_frequencies(r.frequency));
+    let links: Vec<(ir::Frequency, crate::eval::Periods)> = frequencies
+        .iter()
+        .map(|f| (*f, crate::eval::Periods::of(*f, r.cutoff)))
+        .collect();
     for p in periods {
+        // The year to date of every roll-up period of the period's year
+        // that ends on or after it holds the period.
+        if let Some(year) = p.id.get(..4).and_then(|y| y.parse::<i32>().ok()) {
+            for f in &frequencies {
+                for (code, _, end) in calendar::period_bounds(*f, r.cutoff, year) {
+                    if end >= p.end {
+                        ytd.push(vec![
+                            r.code.as_str().into(),
+                            p.id.as_str().into(),
+                            f.name().into(),
+                            code.into(),
+                            date(Some(p.end)),
+                            edition(p.end)?.into(),
+                        ]);
+                    }
+                }
+            }
+        }
         let own = (p.id.clone(), p.start, p.end);
         let base = std::iter::once((r.frequency, Some(own)));
         let coarser = calendar::rollup_frequencies(r.frequency)
@@ -660,6 +690,12 @@ fn load_rollups(
                 edition(p.end)?.into(),
             ]);
             if let std::collections::btree_map::Entry::Vacant(v) = targets.entry((f.name(), code)) {
+                let shift = |by| {
+                    links
+                        .iter()
+                        .find(|(g, _)| *g == f)
+                        .and_then(|(_, l)| l.shift(&v.key().1, by))
+                };
                 let row = vec![
                     r.code.as_str().into(),
                     f.name().into(),
@@ -667,6 +703,8 @@ fn load_rollups(
                     date(Some(start)),
                     date(Some(end)),
                     edition(end)?.into(),
+                    shift(ir::PeriodRef::Previous).into(),
+                    shift(ir::PeriodRef::SamePeriodLastYear).into(),
                 ];
                 v.insert(row);
             }
@@ -682,9 +720,84 @@ fn load_rollups(
             "start_date",
             "end_date",
             "edition",
+            "previous",
+            "last_year",
         ],
         &targets,
         Conflict::Update(&["regime", "frequency", "code"]),
+    )?;
+    // Year-to-date spans reach into roll-up periods no loaded period
+    // belongs to (a year's quarters after the last reported month).
+    let known: std::collections::HashSet<(&str, &str)> = targets
+        .iter()
+        .filter_map(|t| match (t.get(1), t.get(2)) {
+            (Some(SqlValue::Text(f)), Some(SqlValue::Text(code))) => {
+                Some((f.as_str(), code.as_str()))
+            }
+            _ => None,
+        })
+        .collect();
+    let mut extra: BTreeMap<(String, String), Vec<SqlValue>> = BTreeMap::new();
+    for row in &ytd {
+        if let (Some(SqlValue::Text(f)), Some(SqlValue::Text(code))) = (row.get(2), row.get(3))
+            && !known.contains(&(f.as_str(), code.as_str()))
+        {
+            extra.entry((f.clone(), code.clone())).or_default();
+        }
+    }
+    let mut extra_rows = Vec::new();
+    for (f, code) in extra.into_keys() {
+        let Some(freq) = frequencies.iter().find(|x| x.name() == f) else {
+            continue;
+        };
+        let Some(year) = code.get(..4).and_then(|y| y.parse::<i32>().ok()) else {
+            continue;
+        };
+        let Some((_, start, end)) = calendar::period_bounds(*freq, r.cutoff, year)
+            .into_iter()
+            .find(|(c, _, _)| *c == code)
+        else {
+            continue;
+        };
+        let l = crate::eval::Periods::of(*freq, r.cutoff);
+        extra_rows.push(vec![
+            r.code.as_str().into(),
+            f.as_str().into(),
+            code.as_str().into(),
+            date(Some(start)),
+            date(Some(end)),
+            edition(end)?.into(),
+            l.shift(&code, ir::PeriodRef::Previous).into(),
+            l.shift(&code, ir::PeriodRef::SamePeriodLastYear).into(),
+        ]);
+    }
+    conn.write_rows(
+        "regc_rollup_period",
+        &[
+            "regime",
+            "frequency",
+            "code",
+            "start_date",
+            "end_date",
+            "edition",
+            "previous",
+            "last_year",
+        ],
+        &extra_rows,
+        Conflict::Update(&["regime", "frequency", "code"]),
+    )?;
+    conn.write_rows(
+        "regc_period_ytd",
+        &[
+            "regime",
+            "period",
+            "frequency",
+            "rollup",
+            "end_date",
+            "edition",
+        ],
+        &ytd,
+        Conflict::Update(&["regime", "period", "frequency", "rollup"]),
     )?;
     conn.write_rows(
         "regc_period_rollup",

@@ -22,7 +22,7 @@
 //! SQLite sums the scaled integers it stores and hands out decimal text
 //! through the `regc_*` functions regc registers (docs/rules.md).
 
-use crate::emit::rules_sql::rollup_formula;
+use crate::emit::rules_sql::{RollupRows, rollup_formula, ytd_column};
 use crate::ir::{self, TimeAgg, UnitsAgg};
 use crate::layout::{RegimeLayout, Storage, column_name};
 use crate::sql::{Dialect, Script, SqlError, fit, ident, literal};
@@ -35,6 +35,12 @@ pub fn by_reporter_view(r: &ir::Regime, form: &str) -> String {
 /// The view of every unit's aggregated values, as reported.
 pub fn rollup_view(r: &ir::Regime, form: &str) -> String {
     fit(&format!("{}.{form}.rollup", r.code))
+}
+
+/// The view of every unit's years to date of the cells computed cells
+/// sum (or otherwise aggregate) over the year.
+pub fn ytd_view(r: &ir::Regime, form: &str) -> String {
+    fit(&format!("{}.{form}.ytd", r.code))
 }
 
 /// The view of expected, received and on-time reports.
@@ -196,9 +202,68 @@ impl Gen<'_> {
         (from, cols)
     }
 
-    /// Each reporter's values over roll-up periods.
-    fn by_reporter(&self, form: &ir::Form) -> String {
-        let (from, cols) = self.entered(form);
+    /// The year-to-date aggregates the form's computed cells read
+    /// (`sum(x over year_to_date)` of an entered cell `x` of the form), as
+    /// columns: time-aggregated with the year-to-date function, then over
+    /// units like `x`.
+    fn ytd_columns(&self, form: &ir::Form, cols: &[Entered]) -> Vec<Entered> {
+        fn walk<'e>(e: &'e ir::Expr, out: &mut Vec<(TimeAgg, &'e str, &'e str)>) {
+            match &e.kind {
+                ir::ExprKind::YearToDate { func, arg } => {
+                    if let ir::ExprKind::Cell {
+                        regime: None,
+                        form,
+                        cell,
+                        period: ir::PeriodRef::Current,
+                    } = &arg.kind
+                    {
+                        out.push((*func, form, cell));
+                    }
+                }
+                ir::ExprKind::Neg { arg } | ir::ExprKind::Not { arg } => walk(arg, out),
+                ir::ExprKind::Binary { lhs, rhs, .. } => {
+                    walk(lhs, out);
+                    walk(rhs, out);
+                }
+                ir::ExprKind::Call { args, .. } => args.iter().for_each(|a| walk(a, out)),
+                _ => {}
+            }
+        }
+        let mut found = Vec::new();
+        for cell in &form.cells {
+            if let ir::Entry::Computed { formula } = &cell.entry {
+                walk(formula, &mut found);
+            }
+        }
+        let mut out: Vec<Entered> = Vec::new();
+        for (func, f, cell) in found {
+            let name = ytd_column(func, cell);
+            if f != form.code || out.iter().any(|e| e.name == name) {
+                continue;
+            }
+            let Some(base) = self
+                .layout
+                .column(f, cell)
+                .and_then(|(_, c)| cols.iter().find(|e| e.name == c.name))
+            else {
+                continue;
+            };
+            out.push(Entered {
+                source: base.source.clone(),
+                name,
+                numeric: base.numeric,
+                units: base.units,
+                time: func,
+                stored: base.stored,
+            });
+        }
+        out
+    }
+
+    /// Each reporter's values over roll-up periods: the periods of
+    /// `membership` (`regc_period_rollup`, or `regc_period_ytd` for years to
+    /// date) aggregated over time.
+    fn by_reporter(&self, from: &str, cols: &[Entered], membership: &str) -> String {
         let base = literal(self.r.frequency.name());
         let mut select = vec![
             "m.\"frequency\" AS \"frequency\"".to_string(),
@@ -207,7 +272,7 @@ impl Gen<'_> {
             "t1.\"unit\" AS \"unit\"".to_string(),
             "COUNT(*) AS \"reports\"".to_string(),
         ];
-        for c in &cols {
+        for c in cols {
             let v = &c.source;
             let expr = match c.time {
                 TimeAgg::Sum => self.sum(v, c.stored),
@@ -227,8 +292,9 @@ impl Gen<'_> {
             select.push(format!("{expr} AS {}", ident(&c.name)));
         }
         format!(
-            "SELECT {} FROM {from} JOIN \"regc_period_rollup\" AS m ON m.\"regime\" = {} AND m.\"period\" = t1.\"period\" GROUP BY m.\"frequency\", m.\"rollup\", m.\"edition\", t1.\"unit\"",
+            "SELECT {} FROM {from} JOIN {} AS m ON m.\"regime\" = {} AND m.\"period\" = t1.\"period\" GROUP BY m.\"frequency\", m.\"rollup\", m.\"edition\", t1.\"unit\"",
             select.join(", "),
+            ident(membership),
             self.regime()
         )
     }
@@ -241,13 +307,11 @@ impl Gen<'_> {
         }
     }
 
-    /// The aggregation over units of `by_reporter` rows `b` joined to their
-    /// ancestors `c` (closure) — one SELECT list — and the outer list with
-    /// computed cells recomputed over it.
-    fn units_columns(&self, form: &ir::Form) -> (Vec<String>, Vec<String>) {
-        let (_, cols) = self.entered(form);
+    /// The aggregation over units of by-reporter rows `b` joined to their
+    /// ancestors `c` (closure): one SELECT list.
+    fn units_columns(&self, cols: &[Entered]) -> Vec<String> {
         let mut inner = Vec::new();
-        for c in &cols {
+        for c in cols {
             let v = format!("b.{}", ident(&c.name));
             let held = self.after_time(c);
             let (expr, repr) = match c.units {
@@ -265,29 +329,128 @@ impl Gen<'_> {
                 ident(&c.name)
             ));
         }
-        let mut outer = Vec::new();
-        for cell in &form.cells {
-            let name = column_name(&cell.id);
-            match &cell.entry {
-                ir::Entry::Computed { formula } => {
-                    let v = rollup_formula(self.r, self.layout, self.d, &form.code, formula, "a");
-                    outer.push(format!("{v} AS {}", ident(&name)));
-                }
-                _ => outer.push(format!("a.{}", ident(&name))),
-            }
-        }
-        (inner, outer)
+        inner
     }
 
-    fn rollup(&self, form: &ir::Form) -> String {
-        let (inner, outer) = self.units_columns(form);
+    /// By-reporter rows `source` aggregated over the units above them.
+    fn over_units(&self, source: &str, cols: &[Entered], level: bool) -> String {
+        let inner = self.units_columns(cols);
+        let (level_col, level_join, level_group) = if level {
+            (
+                ", u.\"level\" AS \"level\", COUNT(*) AS \"reporters\"",
+                " JOIN \"regc_org_unit\" AS u ON u.\"code\" = c.\"ancestor\"",
+                ", u.\"level\"",
+            )
+        } else {
+            ("", "", "")
+        };
         format!(
-            "SELECT a.\"frequency\", a.\"period\", a.\"edition\", a.\"unit\", a.\"level\", a.\"reporters\"{}{} FROM (SELECT b.\"frequency\" AS \"frequency\", b.\"period\" AS \"period\", b.\"edition\" AS \"edition\", c.\"ancestor\" AS \"unit\", u.\"level\" AS \"level\", COUNT(*) AS \"reporters\"{}{} FROM {} AS b JOIN \"regc_org_closure\" AS c ON c.\"edition\" = b.\"edition\" AND c.\"descendant\" = b.\"unit\" JOIN \"regc_org_unit\" AS u ON u.\"code\" = c.\"ancestor\" GROUP BY b.\"frequency\", b.\"period\", b.\"edition\", c.\"ancestor\", u.\"level\") AS a",
-            if outer.is_empty() { "" } else { ", " },
-            outer.join(", "),
+            "SELECT b.\"frequency\" AS \"frequency\", b.\"period\" AS \"period\", b.\"edition\" AS \"edition\", c.\"ancestor\" AS \"unit\"{level_col}{}{} FROM {source} AS b JOIN \"regc_org_closure\" AS c ON c.\"edition\" = b.\"edition\" AND c.\"descendant\" = b.\"unit\"{level_join} GROUP BY b.\"frequency\", b.\"period\", b.\"edition\", c.\"ancestor\"{level_group}",
             if inner.is_empty() { "" } else { ", " },
             inner.join(", "),
-            ident(&by_reporter_view(self.r, &form.code)),
+        )
+    }
+
+    /// Which other periods the form's computed cells read: (previous,
+    /// same period last year).
+    fn shifts(form: &ir::Form) -> (bool, bool) {
+        fn walk(e: &ir::Expr, out: &mut (bool, bool)) {
+            match &e.kind {
+                ir::ExprKind::Cell { period, .. } => match period {
+                    ir::PeriodRef::Previous => out.0 = true,
+                    ir::PeriodRef::SamePeriodLastYear => out.1 = true,
+                    ir::PeriodRef::Current => {}
+                },
+                ir::ExprKind::Neg { arg }
+                | ir::ExprKind::Not { arg }
+                | ir::ExprKind::YearToDate { arg, .. } => walk(arg, out),
+                ir::ExprKind::Binary { lhs, rhs, .. } => {
+                    walk(lhs, out);
+                    walk(rhs, out);
+                }
+                ir::ExprKind::Call { args, .. } => args.iter().for_each(|a| walk(a, out)),
+                _ => {}
+            }
+        }
+        let mut out = (false, false);
+        for cell in &form.cells {
+            if let ir::Entry::Computed { formula } = &cell.entry {
+                walk(formula, &mut out);
+            }
+        }
+        out
+    }
+
+    /// The roll-up view: entered cells aggregated over units (`a`), the
+    /// rows of the previous period and of last year joined where a formula
+    /// reads them, the year-to-date rows likewise, and every computed cell
+    /// evaluated over them.
+    fn rollup(&self, form: &ir::Form, ytd: bool) -> String {
+        let (_, cols) = self.entered(form);
+        let inner = self.over_units(&ident(&by_reporter_view(self.r, &form.code)), &cols, true);
+        let (previous, last_year) = Self::shifts(form);
+        let regime = self.regime();
+        let mut ctes = vec![format!("a AS ({inner})")];
+        if ytd {
+            ctes.push(format!(
+                "y AS (SELECT * FROM {})",
+                ident(&ytd_view(self.r, &form.code))
+            ));
+        }
+        let mut joins = Vec::new();
+        let mut rows = RollupRows {
+            form: form.code.clone(),
+            rows: [Some("a".to_string()), None, None],
+            ytd: [None, None, None],
+        };
+        if ytd {
+            joins.push("LEFT JOIN y AS y0 ON y0.\"frequency\" = a.\"frequency\" AND y0.\"period\" = a.\"period\" AND y0.\"edition\" = a.\"edition\" AND y0.\"unit\" = a.\"unit\"".to_string());
+            rows.ytd[0] = Some("y0".into());
+        }
+        if previous || last_year {
+            joins.push(format!("LEFT JOIN \"regc_rollup_period\" AS rp ON rp.\"regime\" = {regime} AND rp.\"frequency\" = a.\"frequency\" AND rp.\"code\" = a.\"period\""));
+        }
+        for (on, column, k) in [(previous, "previous", 1usize), (last_year, "last_year", 2)] {
+            if !on {
+                continue;
+            }
+            let (rp, row, y) = (format!("rp{k}"), format!("a{k}"), format!("y{k}"));
+            joins.push(format!("LEFT JOIN \"regc_rollup_period\" AS {rp} ON {rp}.\"regime\" = {regime} AND {rp}.\"frequency\" = a.\"frequency\" AND {rp}.\"code\" = rp.\"{column}\""));
+            joins.push(format!("LEFT JOIN a AS {row} ON {row}.\"frequency\" = a.\"frequency\" AND {row}.\"period\" = {rp}.\"code\" AND {row}.\"edition\" = {rp}.\"edition\" AND {row}.\"unit\" = a.\"unit\""));
+            if let Some(slot) = rows.rows.get_mut(k) {
+                *slot = Some(row);
+            }
+            if ytd {
+                joins.push(format!("LEFT JOIN y AS {y} ON {y}.\"frequency\" = a.\"frequency\" AND {y}.\"period\" = {rp}.\"code\" AND {y}.\"edition\" = {rp}.\"edition\" AND {y}.\"unit\" = a.\"unit\""));
+                if let Some(slot) = rows.ytd.get_mut(k) {
+                    *slot = Some(y);
+                }
+            }
+        }
+        let mut outer = vec![
+            "a.\"frequency\"".to_string(),
+            "a.\"period\"".to_string(),
+            "a.\"edition\"".to_string(),
+            "a.\"unit\"".to_string(),
+            "a.\"level\"".to_string(),
+            "a.\"reporters\"".to_string(),
+        ];
+        for cell in &form.cells {
+            let name = ident(&column_name(&cell.id));
+            match &cell.entry {
+                ir::Entry::Computed { formula } => {
+                    let v = rollup_formula(self.r, self.layout, self.d, &rows, formula);
+                    outer.push(format!("{v} AS {name}"));
+                }
+                _ => outer.push(format!("a.{name}")),
+            }
+        }
+        format!(
+            "WITH {} SELECT {} FROM a{}{}",
+            ctes.join(", "),
+            outer.join(", "),
+            if joins.is_empty() { "" } else { " " },
+            joins.join(" ")
         )
     }
 
@@ -387,17 +550,37 @@ pub fn aggregate_sql(
         ))?;
         s.stmt(&format!(
             "DROP VIEW IF EXISTS {}",
+            ident(&ytd_view(r, &form.code))
+        ))?;
+        s.stmt(&format!(
+            "DROP VIEW IF EXISTS {}",
             ident(&by_reporter_view(r, &form.code))
         ))?;
     }
+    let view = |name: String, body: String| format!("CREATE VIEW {} AS {body}", ident(&name));
     for form in &grids {
         s.comment(format!(
             "Form {}: each reporter's values over every roll-up period, then every unit's.",
             form.code
         ));
-        let view = |name: String, body: String| format!("CREATE VIEW {} AS {body}", ident(&name));
-        s.stmt(&view(by_reporter_view(r, &form.code), g.by_reporter(form)))?;
-        s.stmt(&view(rollup_view(r, &form.code), g.rollup(form)))?;
+        let (from, cols) = g.entered(form);
+        s.stmt(&view(
+            by_reporter_view(r, &form.code),
+            g.by_reporter(&from, &cols, "regc_period_rollup"),
+        ))?;
+        let ytd = g.ytd_columns(form, &cols);
+        if !ytd.is_empty() {
+            s.comment("The years to date its computed cells read, per unit.");
+            let per_reporter = g.by_reporter(&from, &ytd, "regc_period_ytd");
+            s.stmt(&view(
+                ytd_view(r, &form.code),
+                g.over_units(&format!("({per_reporter})"), &ytd, false),
+            ))?;
+        }
+        s.stmt(&view(
+            rollup_view(r, &form.code),
+            g.rollup(form, !ytd.is_empty()),
+        ))?;
     }
     s.comment("Expected, received and on-time reports per unit, flow level and period.");
     s.stmt(&format!(

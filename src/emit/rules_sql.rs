@@ -68,9 +68,10 @@ struct Gen<'a> {
     alias: Counter<usize>,
     /// The index of the next read while translating a check.
     next_read: Counter<usize>,
-    /// Over a roll-up ([`rollup_formula`]): the alias of the aggregated row,
-    /// whose columns hold the current period's cells of one form.
-    rollup: Option<(String, String)>,
+    /// Over a roll-up ([`rollup_formula`]): the aggregated rows a formula
+    /// reads. `Ctx::period` then holds which of them is "current" (`0`,
+    /// `1` for the previous period's, `2` for last year's).
+    rollup: Option<RollupRows>,
 }
 
 impl<'a> Gen<'a> {
@@ -182,22 +183,8 @@ impl<'a> Gen<'a> {
             };
             return Sql::plain(self.column(alias, &c.name, &c.storage));
         }
-        if let Some((row, of)) = &self.rollup {
-            // A roll-up holds the current period's aggregated cells of its
-            // form only.
-            if form != of {
-                return Sql::plain("NULL".into());
-            }
-            return match (self.cells.get(&(form, cell)).map(|c| &c.entry), by) {
-                (Some(ir::Entry::Computed { formula }), PeriodRef::Current) => {
-                    self.eval(formula, ctx)
-                }
-                (Some(_), PeriodRef::Current) => Sql::plain(format!(
-                    "{row}.{}",
-                    ident(&crate::layout::column_name(cell))
-                )),
-                _ => Sql::plain("NULL".into()),
-            };
+        if let Some(rows) = &self.rollup {
+            return self.rollup_cell(rows, form, cell, by, ctx);
         }
         let period = self.shift(&ctx.period, by);
         let Some(def) = self.cells.get(&(form, cell)) else {
@@ -329,9 +316,24 @@ impl<'a> Gen<'a> {
             }
             ExprKind::Binary { bin, lhs, rhs } => self.binary(*bin, lhs, rhs, ctx),
             ExprKind::Call { func, args } => self.call(*func, args, ctx),
-            ExprKind::YearToDate { .. } | ExprKind::Records { .. } if self.rollup.is_some() => {
-                Sql::plain("NULL".into())
+            ExprKind::YearToDate { func, arg } if self.rollup.is_some() => {
+                let v = self.rollup.as_ref().and_then(|rows| {
+                    let ExprKind::Cell {
+                        regime: None,
+                        form,
+                        cell,
+                        period: PeriodRef::Current,
+                    } = &arg.kind
+                    else {
+                        return None;
+                    };
+                    let alias = rows.ytd.get(shift_index(&ctx.period))?.as_ref()?;
+                    (*form == rows.form && self.layout.column(form, cell).is_some())
+                        .then(|| format!("{alias}.{}", ident(&ytd_column(*func, cell))))
+                });
+                Sql::plain(v.unwrap_or_else(|| "NULL".into()))
             }
+            ExprKind::Records { .. } if self.rollup.is_some() => Sql::plain("NULL".into()),
             ExprKind::YearToDate { func, arg } => {
                 let s = self.year_to_date(*func, arg, ctx);
                 self.zero_if(e, s, ctx)
@@ -844,7 +846,7 @@ impl<'a> Gen<'a> {
         r: &'a ir::Regime,
         layout: &'a RegimeLayout,
         d: Dialect,
-        rollup: Option<(String, String)>,
+        rollup: Option<RollupRows>,
     ) -> Self {
         let mut cells = HashMap::new();
         for f in &r.forms {
@@ -864,22 +866,95 @@ impl<'a> Gen<'a> {
     }
 }
 
-/// A computed cell's formula over an aggregated row `row` whose columns
-/// (named [`crate::layout::column_name`]) hold the current period's cells:
-/// how roll-ups recompute ratios from aggregated components. References to
-/// other periods, year-to-date and record aggregates are `NULL` there.
+/// The aggregated rows a roll-up formula reads: the current period's,
+/// the previous period's and last year's (`None`: not joined), and the
+/// year-to-date row of each, all of one form.
+#[derive(Debug, Clone)]
+pub(crate) struct RollupRows {
+    pub form: String,
+    pub rows: [Option<String>; 3],
+    pub ytd: [Option<String>; 3],
+}
+
+/// Which of [`RollupRows`] a roll-up context reads (kept in `Ctx::period`).
+fn shift_index(period: &str) -> usize {
+    period.parse().unwrap_or(0)
+}
+
+/// The column of a roll-up's year-to-date row holding `func` of `cell`.
+pub(crate) fn ytd_column(func: TimeAgg, cell: &str) -> String {
+    let f = match func {
+        TimeAgg::Sum => "sum",
+        TimeAgg::Average => "average",
+        TimeAgg::Last => "last",
+        TimeAgg::First => "first",
+        TimeAgg::Min => "min",
+        TimeAgg::Max => "max",
+        TimeAgg::None => "none",
+    };
+    crate::sql::fit(&format!("ytd.{f}.{cell}"))
+}
+
+impl Gen<'_> {
+    /// A cell read over roll-up rows: an entered cell is its column in the
+    /// row of the period it names, a computed one its formula over that
+    /// row. Other forms, and a period shifted twice, are `NULL`.
+    fn rollup_cell(
+        &self,
+        rows: &RollupRows,
+        form: &str,
+        cell: &str,
+        by: PeriodRef,
+        ctx: &Ctx,
+    ) -> Sql {
+        let null = || Sql::plain("NULL".into());
+        if form != rows.form {
+            return null();
+        }
+        let at = match (shift_index(&ctx.period), by) {
+            (here, PeriodRef::Current) => here,
+            (0, PeriodRef::Previous) => 1,
+            (0, PeriodRef::SamePeriodLastYear) => 2,
+            _ => return null(),
+        };
+        match self.cells.get(&(form, cell)).map(|c| &c.entry) {
+            Some(ir::Entry::Computed { formula }) => {
+                let inner = Ctx {
+                    period: at.to_string(),
+                    record: None,
+                    zero: false,
+                    tolerance: None,
+                    reads: None,
+                    ..ctx.clone()
+                };
+                self.eval(formula, &inner)
+            }
+            Some(_) => match rows.rows.get(at).cloned().flatten() {
+                Some(alias) => Sql::plain(format!(
+                    "{alias}.{}",
+                    ident(&crate::layout::column_name(cell))
+                )),
+                None => null(),
+            },
+            None => null(),
+        }
+    }
+}
+
+/// A computed cell's formula over aggregated roll-up rows: how roll-ups
+/// recompute ratios from aggregated components (docs/aggregation.md).
+/// Record aggregates are `NULL` there.
 pub(crate) fn rollup_formula(
     r: &ir::Regime,
     layout: &RegimeLayout,
     d: Dialect,
-    form: &str,
+    rows: &RollupRows,
     formula: &ir::Expr,
-    row: &str,
 ) -> String {
-    let g = Gen::new(r, layout, d, Some((row.to_string(), form.to_string())));
+    let g = Gen::new(r, layout, d, Some(rows.clone()));
     let ctx = Ctx {
         unit: "NULL".into(),
-        period: "NULL".into(),
+        period: "0".into(),
         record: None,
         zero: false,
         tolerance: None,

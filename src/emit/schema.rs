@@ -145,10 +145,11 @@ pub fn core(lib: &ir::Library, d: Dialect) -> Result<String, SqlError> {
         "Roll-up periods: the regime's own periods and every coarser period they roll up into",
     );
     s.comment(
-        "(docs/aggregation.md); edition names the hierarchy in force on the period's cut-off day.",
+        "(docs/aggregation.md); edition names the hierarchy in force on the period's cut-off day;",
     );
+    s.comment("previous and last_year name the period before and the same period a year before.");
     s.stmt(&format!(
-        "CREATE TABLE IF NOT EXISTS \"regc_rollup_period\" (\"regime\" TEXT NOT NULL REFERENCES \"regc_regime\" (\"code\"), \"frequency\" TEXT NOT NULL, \"code\" TEXT NOT NULL, \"start_date\" {date} NOT NULL, \"end_date\" {date} NOT NULL, \"edition\" TEXT NOT NULL REFERENCES \"regc_org_edition\" (\"code\"), PRIMARY KEY (\"regime\", \"frequency\", \"code\")){opts}"
+        "CREATE TABLE IF NOT EXISTS \"regc_rollup_period\" (\"regime\" TEXT NOT NULL REFERENCES \"regc_regime\" (\"code\"), \"frequency\" TEXT NOT NULL, \"code\" TEXT NOT NULL, \"start_date\" {date} NOT NULL, \"end_date\" {date} NOT NULL, \"edition\" TEXT NOT NULL REFERENCES \"regc_org_edition\" (\"code\"), \"previous\" TEXT, \"last_year\" TEXT, PRIMARY KEY (\"regime\", \"frequency\", \"code\")){opts}"
     ))?;
     s.comment("Which roll-up period of each type a reporting period belongs to (the one holding its cut-off");
     s.comment(
@@ -156,6 +157,11 @@ pub fn core(lib: &ir::Library, d: Dialect) -> Result<String, SqlError> {
     );
     s.stmt(&format!(
         "CREATE TABLE IF NOT EXISTS \"regc_period_rollup\" (\"regime\" TEXT NOT NULL, \"period\" TEXT NOT NULL, \"frequency\" TEXT NOT NULL, \"rollup\" TEXT NOT NULL, \"end_date\" {date} NOT NULL, \"edition\" TEXT NOT NULL REFERENCES \"regc_org_edition\" (\"code\"), PRIMARY KEY (\"regime\", \"period\", \"frequency\"), FOREIGN KEY (\"regime\", \"period\") REFERENCES \"regc_period\" (\"regime\", \"code\"), FOREIGN KEY (\"regime\", \"frequency\", \"rollup\") REFERENCES \"regc_rollup_period\" (\"regime\", \"frequency\", \"code\")){opts}"
+    ))?;
+
+    s.comment("The reporting periods in each roll-up period's year to date: those of its year ending by its end.");
+    s.stmt(&format!(
+        "CREATE TABLE IF NOT EXISTS \"regc_period_ytd\" (\"regime\" TEXT NOT NULL, \"period\" TEXT NOT NULL, \"frequency\" TEXT NOT NULL, \"rollup\" TEXT NOT NULL, \"end_date\" {date} NOT NULL, \"edition\" TEXT NOT NULL REFERENCES \"regc_org_edition\" (\"code\"), PRIMARY KEY (\"regime\", \"period\", \"frequency\", \"rollup\"), FOREIGN KEY (\"regime\", \"period\") REFERENCES \"regc_period\" (\"regime\", \"code\"), FOREIGN KEY (\"regime\", \"frequency\", \"rollup\") REFERENCES \"regc_rollup_period\" (\"regime\", \"frequency\", \"code\")){opts}"
     ))?;
 
     s.comment("Submissions: one row per revision of one form of one unit for one period; never updated in place.");
