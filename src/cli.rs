@@ -202,8 +202,12 @@ pub enum Command {
         #[arg(long)]
         form: Option<String>,
         /// Expected, received and on-time reports instead of values.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "reconcile")]
         completeness: bool,
+        /// The units and periods where a reconciliation rule's two sources
+        /// disagree beyond its tolerance.
+        #[arg(long)]
+        reconcile: bool,
         /// The library folder.
         #[arg(long, default_value = "regimes")]
         lib: PathBuf,
@@ -343,6 +347,7 @@ pub fn run(cli: Cli) -> i32 {
             period,
             form,
             completeness,
+            reconcile,
             lib,
             format,
         } => rollup::rollup(
@@ -356,6 +361,7 @@ pub fn run(cli: Cli) -> i32 {
                     period,
                 },
                 completeness,
+                reconcile,
                 format,
             },
             color,
@@ -752,6 +758,9 @@ pub fn artifacts_with(
             let sql =
                 crate::emit::aggregate::aggregate_sql(r, &layout, d).map_err(|e| e.to_string())?;
             out.push((format!("{}/aggregate.{}.sql", r.code, d.name()), sql));
+            let sql =
+                crate::emit::aggregate::reconcile_sql(r, &layout, d).map_err(|e| e.to_string())?;
+            out.push((format!("{}/reconcile.{}.sql", r.code, d.name()), sql));
         }
         out.extend(crate::emit::forms::regime_files(lib, r, templates)?);
         binary.extend(crate::emit::xlsx::regime_files(lib, r)?);

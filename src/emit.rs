@@ -7,7 +7,7 @@
 //! | database schemas | [`schema`] | `generated/core.schema.{postgres,sqlite}.sql`, `generated/<regime>/schema.{postgres,sqlite}.sql` |
 //! | rule IR | [`rules`] | `generated/<regime>/rules.json`, `generated/rules.schema.json`, `generated/rules.js` |
 //! | SQL rules | [`rules_sql`] | `generated/<regime>/rules.{postgres,sqlite}.sql` |
-//! | aggregation SQL | [`aggregate`] | `generated/<regime>/aggregate.{postgres,sqlite}.sql` |
+//! | aggregation SQL | [`aggregate`] | `generated/<regime>/aggregate.{postgres,sqlite}.sql`, `generated/<regime>/reconcile.{postgres,sqlite}.sql` |
 //! | forms | [`forms`] | `generated/<regime>/forms/<FORM>.html`, `generated/<regime>/submission.schema.json`, `generated/forms.{css,js}` |
 //! | Excel templates | [`xlsx`] | `generated/<regime>/forms/<FORM>.xlsx` |
 //! | manifest | [`manifest`] | `generated/manifest.json` |
@@ -30,6 +30,8 @@ pub const REGIME_ARTIFACTS: &[&str] = &[
     "aggregate.sqlite.sql",
     "calendar.json",
     "ir.json",
+    "reconcile.postgres.sql",
+    "reconcile.sqlite.sql",
     "rules.json",
     "rules.postgres.sql",
     "rules.sqlite.sql",

@@ -745,3 +745,109 @@ fn golden_rollups_computed_by_hand() {
         }
     }
 }
+
+fn source2() -> &'static regc::ir::Regime {
+    lib()
+        .1
+        .regimes
+        .iter()
+        .find(|r| r.code == "test.source2")
+        .unwrap()
+}
+
+/// test.rollup's reconciliation C01 (the communes' total `ss` against the
+/// province's own report in test.source2, 10 % at province level): the
+/// failing (unit, period) pairs on both engines are exactly those where
+/// the oracle's province total and the second source differ by more than
+/// 10 % of the larger.
+#[test]
+fn reconciliations_equal_the_oracle_on_both_engines() {
+    let seed = 7;
+    let (reports, first) = generate(seed);
+    let want_rows = oracle_rollups(&reports);
+    let mut rng = Rng(seed * 31 + 1);
+    let mut csv = String::from("unit,period,form,record,cell,value\n");
+    let mut second: BTreeMap<(String, u32), BigInt> = BTreeMap::new();
+    for month in 1..=12u32 {
+        for (unit, _, level) in hierarchy(edition_of(month)) {
+            if level != "province" || rng.chance(20) {
+                continue;
+            }
+            let own = want_rows
+                .get(&(
+                    "monthly".to_string(),
+                    format!("2025-{month:02}"),
+                    edition_of(month).to_string(),
+                    unit.to_string(),
+                ))
+                .and_then(|(_, _, v)| v[0].clone())
+                .map(|v| v / ten(SCALE));
+            // Equal, 5 % apart (within), 12 % apart (just outside), far.
+            let v: BigInt = match (own, rng.below(5)) {
+                (Some(x), 0) => x,
+                (Some(x), 1) => x * 105 / 100,
+                (Some(x), 2) => x * 112 / 100,
+                (Some(x), 3) => x * 3 / 2 + 1,
+                _ => BigInt::from(rng.below(3000)),
+            };
+            writeln!(csv, "{unit},2025-{month:02},B01,,total,{v}").unwrap();
+            second.insert((unit.to_string(), month), v);
+        }
+    }
+    let mut want = BTreeSet::new();
+    for ((freq, period, edition, unit), (level, _, values)) in &want_rows {
+        if freq != "monthly" || level != "province" {
+            continue;
+        }
+        let month: u32 = period[5..].parse().unwrap();
+        let (Some(a), Some(b)) = (&values[0], second.get(&(unit.clone(), month))) else {
+            continue;
+        };
+        let b = b * ten(SCALE);
+        let larger = a.abs().max(b.abs());
+        if (a - &b).abs() * 10 > larger {
+            want.insert((unit.clone(), period.clone(), edition.clone()));
+        }
+    }
+    assert!(want.len() >= 3, "the data make some reconciliations fail");
+    let (_, lib) = lib();
+    let (conns, _pg) = engines("reconcile");
+    for (name, mut conn) in conns {
+        import(&mut conn, &reports, &first);
+        let mut ctx = Context::new(lib, source2());
+        let mut reader = Reader::default();
+        reader.read_csv(&mut ctx, "source2.csv", csv.as_bytes());
+        assert!(reader.errors.is_empty(), "{:?}", reader.errors);
+        let subs: Vec<&regc::submission::Submission> = reader.submissions.values().collect();
+        let opts = regc::db::import::Options {
+            status: "submitted".into(),
+            submitter: None,
+            now: "2026-01-20T00:00:00Z".into(),
+        };
+        regc::db::import::import(&mut conn, lib, source2(), &ctx.layout, &subs, &opts).unwrap();
+        let r = regime();
+        let layout = regc::layout::regime(r);
+        regc::db::rollup::apply_views(&mut conn, r, &layout).unwrap();
+        regc::db::rollup::apply_reconcile(&mut conn, lib, r, &layout).unwrap();
+        let rows = regc::db::rollup::reconciliations(&mut conn, r, &Default::default()).unwrap();
+        let got: BTreeSet<(String, String, String)> = rows
+            .iter()
+            .map(|x| (x.unit.clone(), x.period.clone(), x.edition.clone()))
+            .collect();
+        assert_eq!(got, want, "{name}");
+        for x in &rows {
+            let month: u32 = x.period[5..].parse().unwrap();
+            let b = &second[&(x.unit.clone(), month)];
+            assert!(
+                x.message
+                    .ends_with(&format!("khớp với báo cáo của tỉnh ({b})")),
+                "{name}: {}",
+                x.message
+            );
+            assert_eq!(
+                (x.rule.as_str(), x.severity.as_str(), x.level.as_str()),
+                ("C01", "warning", "province")
+            );
+        }
+    }
+}

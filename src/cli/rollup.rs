@@ -13,6 +13,7 @@ pub struct RollupArgs {
     pub lib: PathBuf,
     pub query: Query,
     pub completeness: bool,
+    pub reconcile: bool,
     pub format: RollupFormat,
 }
 
@@ -48,7 +49,17 @@ pub fn rollup(args: &RollupArgs, color: bool) -> i32 {
         errln!("error: {e}");
         return 1;
     }
-    if args.completeness {
+    if args.reconcile {
+        let rows = rollup::apply_reconcile(&mut conn, &c.library, regime, &layout)
+            .and_then(|()| rollup::reconciliations(&mut conn, regime, &args.query));
+        match rows {
+            Ok(rows) => print_reconciliations(&rows, args.format),
+            Err(e) => {
+                errln!("error: {e}");
+                return 1;
+            }
+        }
+    } else if args.completeness {
         match rollup::completeness(&mut conn, regime, &args.query) {
             Ok(rows) => print_completeness(&rows, args.format),
             Err(e) => {
@@ -214,6 +225,44 @@ fn print_completeness(rows: &[rollup::Completeness], format: RollupFormat) {
             let mut table = vec![header.iter().map(|s| (*s).to_string()).collect::<Vec<_>>()];
             table.extend(rows.iter().map(line));
             out!("{}", crate::calendar::text_table(&table));
+        }
+    }
+}
+
+fn print_reconciliations(rows: &[rollup::Reconciliation], format: RollupFormat) {
+    let header = [
+        "period", "unit", "name", "level", "rule", "severity", "message",
+    ];
+    let line = |r: &rollup::Reconciliation| {
+        vec![
+            r.period.clone(),
+            r.unit.clone(),
+            r.name.clone(),
+            r.level.clone(),
+            r.rule.clone(),
+            r.severity.clone(),
+            r.message.clone(),
+        ]
+    };
+    match format {
+        RollupFormat::Json => {
+            let json = serde_json::to_string_pretty(rows).unwrap_or_default();
+            outln!("{json}");
+        }
+        RollupFormat::Csv => {
+            outln!(
+                "{}",
+                csv_line(&header.iter().map(|s| (*s).to_string()).collect::<Vec<_>>())
+            );
+            for r in rows {
+                outln!("{}", csv_line(&line(r)));
+            }
+        }
+        RollupFormat::Table => {
+            let mut table = vec![header.iter().map(|s| (*s).to_string()).collect::<Vec<_>>()];
+            table.extend(rows.iter().map(line));
+            out!("{}", crate::calendar::text_table(&table));
+            errln!("{} reconciliation(s) failing", rows.len());
         }
     }
 }

@@ -73,6 +73,98 @@ pub fn normalize(text: &str) -> String {
     }
 }
 
+/// One failing reconciliation: the unit and period where the rule's two
+/// sources disagree, with the message naming both values.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Reconciliation {
+    pub rule: String,
+    pub severity: String,
+    pub unit: String,
+    pub name: String,
+    pub level: String,
+    pub period: String,
+    pub edition: String,
+    pub message: String,
+}
+
+/// Creates (or replaces) the reconciliation view of `regime`, and first
+/// the tables and roll-up views of every regime it reads (empty if the
+/// database holds none of their submissions).
+pub fn apply_reconcile(
+    conn: &mut Conn,
+    lib: &ir::Library,
+    regime: &ir::Regime,
+    layout: &RegimeLayout,
+) -> Result<(), String> {
+    let d = conn.dialect();
+    let mut sql = String::new();
+    for code in aggregate::reconciled_regimes(regime) {
+        let Some(other) = lib.regimes.iter().find(|r| r.code == code) else {
+            return Err(format!(
+                "{} reads {code}, which the library lacks",
+                regime.code
+            ));
+        };
+        let l = crate::layout::regime(other);
+        sql.push_str(&crate::emit::schema::regime(other, &l, d).map_err(|e| e.to_string())?);
+        sql.push_str(&aggregate::aggregate_sql(other, &l, d).map_err(|e| e.to_string())?);
+    }
+    sql.push_str(&aggregate::reconcile_sql(regime, layout, d).map_err(|e| e.to_string())?);
+    conn.begin()?;
+    match conn.exec(&sql) {
+        Ok(()) => conn.commit(),
+        Err(e) => {
+            conn.rollback();
+            Err(e)
+        }
+    }
+}
+
+/// Reads the failing reconciliations of `regime` (view applied by
+/// [`apply_reconcile`]).
+pub fn reconciliations(
+    conn: &mut Conn,
+    regime: &ir::Regime,
+    q: &Query,
+) -> Result<Vec<Reconciliation>, String> {
+    let d = conn.dialect();
+    let names = [
+        "rule", "severity", "unit", "level", "period", "edition", "message",
+    ];
+    let mut cols: Vec<String> = names
+        .iter()
+        .map(|c| text(d, &format!("v.{}", ident(c))))
+        .collect();
+    cols.push(text(d, "n.\"name\""));
+    let (wh, params) = filters(d, q, "level");
+    let sql = format!(
+        "SELECT {} FROM {} AS v LEFT JOIN \"regc_org_unit\" AS n ON n.\"code\" = v.\"unit\"{wh} ORDER BY v.\"period\", v.\"unit\", v.\"rule\"",
+        cols.join(", "),
+        ident(&aggregate::reconcile_view(regime))
+    );
+    let params: Vec<&str> = params.iter().map(String::as_str).collect();
+    let rows = conn.query_text(&sql, &params)?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let mut it = r.into_iter();
+            let mut next = || it.next().flatten().unwrap_or_default();
+            let (rule, severity, unit, level, period, edition, message) =
+                (next(), next(), next(), next(), next(), next(), next());
+            Reconciliation {
+                rule,
+                severity,
+                unit,
+                name: next(),
+                level,
+                period,
+                edition,
+                message,
+            }
+        })
+        .collect())
+}
+
 /// Creates (or replaces) the aggregation views of `regime`.
 pub fn apply_views(
     conn: &mut Conn,

@@ -72,6 +72,10 @@ struct Gen<'a> {
     /// reads. `Ctx::period` then holds which of them is "current" (`0`,
     /// `1` for the previous period's, `2` for last year's).
     rollup: Option<RollupRows>,
+    /// Over the roll-up views of a reconciliation ([`reconcile_queries`]):
+    /// the alias of each (regime, form) whose roll-up row is joined; every
+    /// cell, entered or computed, is a column there.
+    reconcile: Option<HashMap<(Option<String>, String), String>>,
 }
 
 impl<'a> Gen<'a> {
@@ -273,6 +277,25 @@ impl<'a> Gen<'a> {
                 .cloned()
                 .unwrap_or_else(|| ("NULL".into(), "FALSE".into()));
             return self.zero_if(e, Sql { v, dz }, ctx);
+        }
+        if let (
+            Some(aliases),
+            ExprKind::Cell {
+                regime,
+                form,
+                cell,
+                period,
+            },
+        ) = (&self.reconcile, &e.kind)
+        {
+            let alias = aliases.get(&(regime.clone(), form.clone()));
+            let v = match (alias, period) {
+                (Some(a), PeriodRef::Current) => {
+                    format!("{a}.{}", ident(&crate::layout::column_name(cell)))
+                }
+                _ => "NULL".into(),
+            };
+            return self.zero_if(e, Sql::plain(v), ctx);
         }
         match &e.kind {
             ExprKind::Number { value } => Sql::plain(self.number(value)),
@@ -862,6 +885,7 @@ impl<'a> Gen<'a> {
             alias: Counter::new(0),
             next_read: Counter::new(0),
             rollup,
+            reconcile: None,
         }
     }
 }
@@ -963,6 +987,124 @@ pub(crate) fn rollup_formula(
     g.eval(formula, &ctx).v
 }
 
+/// The (regime, form) pairs an expression reads (regime `None`: its own).
+fn sources(e: &ir::Expr, out: &mut Vec<(Option<String>, String)>) {
+    match &e.kind {
+        ExprKind::Cell { regime, form, .. } => {
+            let key = (regime.clone(), form.clone());
+            if !out.contains(&key) {
+                out.push(key);
+            }
+        }
+        ExprKind::Neg { arg } | ExprKind::Not { arg } | ExprKind::YearToDate { arg, .. } => {
+            sources(arg, out)
+        }
+        ExprKind::Binary { lhs, rhs, .. } => {
+            sources(lhs, out);
+            sources(rhs, out);
+        }
+        ExprKind::Call { args, .. } => args.iter().for_each(|a| sources(a, out)),
+        _ => {}
+    }
+}
+
+/// One query per reconciliation rule of `r`: the units of the rule's
+/// level and the periods where the two sources disagree beyond the
+/// tolerance, with columns rule, severity, unit, level, period, edition,
+/// message. Each source is the roll-up view (`rollup_view`) of its regime
+/// and form at the regime's own period type; `None` for a rule that reads
+/// no cell of its own regime.
+pub(crate) fn reconcile_queries(
+    r: &ir::Regime,
+    layout: &RegimeLayout,
+    d: Dialect,
+    rollup_view: &dyn Fn(&str, &str) -> String,
+) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for rule in r
+        .rules
+        .iter()
+        .filter(|x| x.origin == ir::RuleOrigin::Reconcile)
+    {
+        let mut pairs = Vec::new();
+        sources(&rule.check, &mut pairs);
+        for p in &rule.placeholders {
+            sources(p, &mut pairs);
+        }
+        // The rule's own regime first: its rows are the ones checked.
+        pairs.sort_by_key(|(regime, _)| regime.is_some());
+        let Some((None, own_form)) = pairs.first().cloned() else {
+            continue;
+        };
+        let mut aliases = HashMap::new();
+        let mut from = String::new();
+        let freq = literal(r.frequency.name());
+        for (i, (regime, form)) in pairs.iter().enumerate() {
+            let alias = format!("s{i}");
+            let code = regime.as_deref().unwrap_or(&r.code);
+            let view = ident(&rollup_view(code, form));
+            if i == 0 {
+                from = format!("{view} AS {alias}");
+            } else {
+                from.push_str(&format!(
+                    " LEFT JOIN {view} AS {alias} ON {alias}.\"frequency\" = s0.\"frequency\" AND {alias}.\"period\" = s0.\"period\" AND {alias}.\"edition\" = s0.\"edition\" AND {alias}.\"unit\" = s0.\"unit\""
+                ));
+            }
+            aliases.insert((regime.clone(), form.clone()), alias);
+        }
+        let _ = own_form;
+        let mut g = Gen::new(r, layout, d, None);
+        g.reconcile = Some(aliases);
+        let ctx = Ctx {
+            unit: "s0.\"unit\"".into(),
+            period: "s0.\"period\"".into(),
+            record: None,
+            zero: matches!(rule.missing, Missing::Zero | Missing::SkipIfAll),
+            tolerance: rule.tolerance.clone(),
+            reads: None,
+        };
+        let check = g.eval(&rule.check, &ctx).v;
+        let plain = Ctx {
+            zero: false,
+            ..ctx.clone()
+        };
+        let mut reads = Vec::new();
+        Gen::reads(&rule.check, &mut reads);
+        let read_values: Vec<String> = reads.iter().map(|e| g.eval(e, &plain).v).collect();
+        let failing = match rule.missing {
+            Missing::Never => format!("({check}) IS NOT TRUE"),
+            Missing::SkipIfAll if !read_values.is_empty() => format!(
+                "({check}) IS FALSE AND ({})",
+                read_values
+                    .iter()
+                    .map(|v| format!("{v} IS NOT NULL"))
+                    .collect::<Vec<_>>()
+                    .join(" OR ")
+            ),
+            _ => format!("({check}) IS FALSE"),
+        };
+        let mut wh = vec![format!("s0.\"frequency\" = {freq}"), failing];
+        if let Some(level) = &rule.at_level {
+            wh.insert(1, format!("s0.\"level\" = {}", literal(level)));
+        }
+        let message = g.message(rule, &plain);
+        let severity = match rule.severity {
+            ir::Severity::Error => "error",
+            ir::Severity::Warning => "warning",
+            ir::Severity::Info => "info",
+        };
+        out.push((
+            rule.code.clone(),
+            format!(
+                "SELECT {} AS \"rule\", '{severity}' AS \"severity\", s0.\"unit\" AS \"unit\", s0.\"level\" AS \"level\", s0.\"period\" AS \"period\", s0.\"edition\" AS \"edition\", {message} AS \"message\" FROM {from} WHERE {}",
+                literal(&rule.code),
+                wh.join(" AND ")
+            ),
+        ));
+    }
+    out
+}
+
 /// The name of the regime's view of violations.
 pub fn view_name(r: &ir::Regime) -> String {
     crate::sql::fit(&format!("{}.violations", r.code))
@@ -996,8 +1138,9 @@ pub fn rules_sql(r: &ir::Regime, layout: &RegimeLayout, d: Dialect) -> Result<St
     }
     if !skipped.is_empty() {
         s.comment(format!(
-            "Reconciliations ({}) compare roll-ups of two regimes: see the aggregation SQL.",
-            skipped.join(", ")
+            "Reconciliations ({}) compare roll-ups of two regimes: see reconcile.{}.sql.",
+            skipped.join(", "),
+            d.name()
         ));
     }
     let view = ident(&view_name(r));
