@@ -56,8 +56,9 @@ const REGIME: &str = "regime bench.rollup {
 ";
 
 /// The hand-written query: current revisions with DISTINCT ON, roll-up
-/// periods by date arithmetic instead of the membership table, the same
-/// aggregates.
+/// periods by date arithmetic instead of the membership tables, one
+/// edition (all the data are of 2025's), the same aggregates, and the
+/// same exact division for averages (`regc_div`, of the core schema).
 fn hand_written() -> String {
     let mut per = String::new();
     let mut up = String::new();
@@ -67,14 +68,14 @@ fn hand_written() -> String {
             11..=14 | 19 => {
                 format!("(array_agg({c} ORDER BY end_date DESC) FILTER (WHERE {c} IS NOT NULL))[1]")
             }
-            15 | 16 => format!("sum({c})::numeric / count({c})"),
+            15 | 16 => format!("regc_div(sum({c}), count({c}))"),
             17 => format!("max({c})"),
             18 => format!("min({c})"),
             20 => format!("(array_agg({c} ORDER BY end_date) FILTER (WHERE {c} IS NOT NULL))[1]"),
             _ => format!("sum({c})"),
         };
         let u = match i {
-            15 | 16 => format!("round(sum({c}) / count({c}), 20)"),
+            15 | 16 => format!("regc_div(sum({c}), count({c}))"),
             17 => format!("max({c})"),
             18 => format!("min({c})"),
             19 => format!("count({c})"),
@@ -89,7 +90,7 @@ fn hand_written() -> String {
   FROM regc_submission s WHERE s.regime = 'bench.rollup' AND s.form = 'B01'
   ORDER BY s.unit, s.period, (s.status = 'approved') DESC, s.revision DESC),
 base AS (
-  SELECT cur.unit, p.end_date, p.start_date, t.*
+  SELECT cur.unit, p.end_date, t.*
   FROM cur JOIN \"bench.rollup.B01\" t ON t.submission_id = cur.id
   JOIN regc_period p ON p.regime = 'bench.rollup' AND p.code = cur.period),
 periods AS (
@@ -102,9 +103,10 @@ periods AS (
   WHERE f.period IS NOT NULL),
 per AS (
   SELECT frequency, period, unit{per} FROM periods GROUP BY frequency, period, unit)
-SELECT per.frequency, per.period, c.ancestor AS unit, count(*) AS reporters{up}
+SELECT per.frequency, per.period, '2025' AS edition, c.ancestor AS unit, u.level, count(*) AS reporters{up}
 FROM per JOIN regc_org_closure c ON c.edition = '2025' AND c.descendant = per.unit
-GROUP BY per.frequency, per.period, c.ancestor"
+JOIN regc_org_unit u ON u.code = c.ancestor
+GROUP BY per.frequency, per.period, c.ancestor, u.level"
     )
 }
 
@@ -239,7 +241,9 @@ fn main() {
         let mut cols = vec![
             "frequency".to_string(),
             "period".into(),
+            "edition".into(),
             "unit".into(),
+            "level".into(),
             "reporters".into(),
         ];
         cols.extend((1..=20).map(|i| format!("c{i:02}")));

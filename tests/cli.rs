@@ -309,3 +309,112 @@ fn an_incremental_build_equals_a_full_build() {
             .contains("Tổng khối lượng hàng hóa")
     );
 }
+
+#[test]
+fn rollup_prints_the_aggregated_levels_of_a_period() {
+    let dir = tmp("rollup");
+    let csv = dir.join("cargo.csv");
+    std::fs::write(
+        &csv,
+        "unit,period,form,record,cell,value
+CVHH-HP,2025-01,B01,,cargo.plan,1000
+CVHH-HP,2025-01,B01,,cargo.month,100.50
+CVHH-HP,2025-01,B01,,berths.month,97
+CVHH-HP,2025-02,B01,,cargo.month,200.25
+CVHH-HP,2025-02,B01,,berths.month,98
+",
+    )
+    .unwrap();
+    let db = format!("sqlite:{}", dir.join("r.db").display());
+    let csv = csv.to_str().unwrap();
+    let o = common::regc(&["import", "transport.seaport_cargo", csv, "--db", &db]);
+    assert!(o.status.success(), "{}", common::text(&o));
+    let o = common::regc(&[
+        "rollup",
+        "transport.seaport_cargo",
+        "--db",
+        &db,
+        "--period",
+        "2025-Q1",
+        "--level",
+        "ministry",
+        "--format",
+        "json",
+    ]);
+    assert!(o.status.success(), "{}", common::text(&o));
+    let forms: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let b01 = &forms[0];
+    assert_eq!(b01["form"], "B01");
+    let rows = b01["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    let row = &rows[0];
+    assert_eq!(
+        (row["unit"].as_str(), row["level"].as_str()),
+        (Some("BGTVT"), Some("ministry"))
+    );
+    assert_eq!(row["frequency"], "quarterly");
+    let cells: Vec<&str> = b01["cells"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap())
+        .collect();
+    let value = |cell: &str| {
+        let i = cells.iter().position(|c| *c == cell).unwrap();
+        row["values"][i].as_str().map(str::to_string)
+    };
+    // Summed over the quarter; the berths (a stock) as last reported; the
+    // yearly plan carried; the percentages recomputed from the totals.
+    assert_eq!(value("cargo.month").as_deref(), Some("300.75"));
+    assert_eq!(value("berths.month").as_deref(), Some("98"));
+    assert_eq!(value("cargo.plan").as_deref(), Some("1000"));
+    assert_eq!(value("cargo.ytd").as_deref(), Some("300.75"));
+    assert_eq!(value("cargo.vs_plan").as_deref(), Some("30.075"));
+
+    // Completeness: one port authority expected below the ministry.
+    let o = common::regc(&[
+        "rollup",
+        "transport.seaport_cargo",
+        "--db",
+        &db,
+        "--completeness",
+        "--level",
+        "ministry",
+        "--format",
+        "csv",
+    ]);
+    assert!(o.status.success(), "{}", common::text(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.starts_with("period,unit,name,unit_level,level,due_date,expected,received,on_time"),
+        "{out}"
+    );
+    assert!(
+        out.contains("2025-01,BGTVT,Bộ Giao thông vận tải,ministry,port_authority,"),
+        "{out}"
+    );
+
+    // A record form is not rolled up; a database without the regime says so.
+    let o = common::regc(&[
+        "rollup",
+        "transport.seaport_cargo",
+        "--db",
+        &db,
+        "--form",
+        "B02",
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", common::text(&o));
+    assert!(
+        common::text(&o).contains("record forms are not rolled up"),
+        "{}",
+        common::text(&o)
+    );
+    let empty = format!("sqlite:{}", dir.join("empty.db").display());
+    let o = common::regc(&["rollup", "transport.seaport_cargo", "--db", &empty]);
+    assert_eq!(o.status.code(), Some(1), "{}", common::text(&o));
+    assert!(
+        common::text(&o).contains("import some first"),
+        "{}",
+        common::text(&o)
+    );
+}
