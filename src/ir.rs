@@ -646,6 +646,29 @@ pub enum BinOp {
     Or,
 }
 
+impl Expr {
+    /// Calls `f` on this node and every node below it, parents first.
+    pub fn walk<'e>(&'e self, f: &mut impl FnMut(&'e Expr)) {
+        f(self);
+        match &self.kind {
+            ExprKind::Neg { arg } | ExprKind::Not { arg } | ExprKind::YearToDate { arg, .. } => {
+                arg.walk(f)
+            }
+            ExprKind::Binary { lhs, rhs, .. } => {
+                lhs.walk(f);
+                rhs.walk(f);
+            }
+            ExprKind::Call { args, .. } => args.iter().for_each(|a| a.walk(f)),
+            ExprKind::Number { .. }
+            | ExprKind::Text { .. }
+            | ExprKind::Bool { .. }
+            | ExprKind::Date { .. }
+            | ExprKind::Cell { .. }
+            | ExprKind::Records { .. } => {}
+        }
+    }
+}
+
 impl BinOp {
     pub fn is_comparison(self) -> bool {
         matches!(

@@ -20,25 +20,7 @@ use regc::submission::{Context, Reader};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
-/// xorshift64*: deterministic test data.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        let mut x = self.0;
-        x ^= x >> 12;
-        x ^= x << 25;
-        x ^= x >> 27;
-        self.0 = x;
-        x.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
-    }
-    fn chance(&mut self, percent: u64) -> bool {
-        self.below(100) < percent
-    }
-}
+use common::Rng;
 
 /// Numbers in the oracle: exact, as integers × 10^20 (every regc division
 /// rounds to 20 digits after the point).

@@ -110,14 +110,7 @@ pub fn apply_reconcile(
         sql.push_str(&aggregate::aggregate_sql(other, &l, d).map_err(|e| e.to_string())?);
     }
     sql.push_str(&aggregate::reconcile_sql(regime, layout, d).map_err(|e| e.to_string())?);
-    conn.begin()?;
-    match conn.exec(&sql) {
-        Ok(()) => conn.commit(),
-        Err(e) => {
-            conn.rollback();
-            Err(e)
-        }
-    }
+    in_transaction(conn, &sql)
 }
 
 /// Reads the failing reconciliations of `regime` (view applied by
@@ -165,6 +158,18 @@ pub fn reconciliations(
         .collect())
 }
 
+/// Runs `sql` in one transaction: all of it or, on an error, none.
+fn in_transaction(conn: &mut Conn, sql: &str) -> Result<(), String> {
+    conn.begin()?;
+    match conn.exec(sql) {
+        Ok(()) => conn.commit(),
+        Err(e) => {
+            conn.rollback();
+            Err(e)
+        }
+    }
+}
+
 /// Creates (or replaces) the aggregation views of `regime`.
 pub fn apply_views(
     conn: &mut Conn,
@@ -179,14 +184,7 @@ pub fn apply_views(
     }
     let sql =
         aggregate::aggregate_sql(regime, layout, conn.dialect()).map_err(|e| e.to_string())?;
-    conn.begin()?;
-    match conn.exec(&sql) {
-        Ok(()) => conn.commit(),
-        Err(e) => {
-            conn.rollback();
-            Err(e)
-        }
-    }
+    in_transaction(conn, &sql)
 }
 
 fn layout_table(layout: &RegimeLayout) -> String {

@@ -207,32 +207,21 @@ impl Gen<'_> {
     /// columns: time-aggregated with the year-to-date function, then over
     /// units like `x`.
     fn ytd_columns(&self, form: &ir::Form, cols: &[Entered]) -> Vec<Entered> {
-        fn walk<'e>(e: &'e ir::Expr, out: &mut Vec<(TimeAgg, &'e str, &'e str)>) {
-            match &e.kind {
-                ir::ExprKind::YearToDate { func, arg } => {
-                    if let ir::ExprKind::Cell {
-                        regime: None,
-                        form,
-                        cell,
-                        period: ir::PeriodRef::Current,
-                    } = &arg.kind
-                    {
-                        out.push((*func, form, cell));
-                    }
-                }
-                ir::ExprKind::Neg { arg } | ir::ExprKind::Not { arg } => walk(arg, out),
-                ir::ExprKind::Binary { lhs, rhs, .. } => {
-                    walk(lhs, out);
-                    walk(rhs, out);
-                }
-                ir::ExprKind::Call { args, .. } => args.iter().for_each(|a| walk(a, out)),
-                _ => {}
-            }
-        }
-        let mut found = Vec::new();
+        let mut found: Vec<(TimeAgg, &str, &str)> = Vec::new();
         for cell in &form.cells {
             if let ir::Entry::Computed { formula } = &cell.entry {
-                walk(formula, &mut found);
+                formula.walk(&mut |e| {
+                    if let ir::ExprKind::YearToDate { func, arg } = &e.kind
+                        && let ir::ExprKind::Cell {
+                            regime: None,
+                            form,
+                            cell,
+                            period: ir::PeriodRef::Current,
+                        } = &arg.kind
+                    {
+                        found.push((*func, form, cell));
+                    }
+                });
             }
         }
         let mut out: Vec<Entered> = Vec::new();
@@ -354,28 +343,20 @@ impl Gen<'_> {
     /// Which other periods the form's computed cells read: (previous,
     /// same period last year).
     fn shifts(form: &ir::Form) -> (bool, bool) {
-        fn walk(e: &ir::Expr, out: &mut (bool, bool)) {
-            match &e.kind {
-                ir::ExprKind::Cell { period, .. } => match period {
-                    ir::PeriodRef::Previous => out.0 = true,
-                    ir::PeriodRef::SamePeriodLastYear => out.1 = true,
-                    ir::PeriodRef::Current => {}
-                },
-                ir::ExprKind::Neg { arg }
-                | ir::ExprKind::Not { arg }
-                | ir::ExprKind::YearToDate { arg, .. } => walk(arg, out),
-                ir::ExprKind::Binary { lhs, rhs, .. } => {
-                    walk(lhs, out);
-                    walk(rhs, out);
-                }
-                ir::ExprKind::Call { args, .. } => args.iter().for_each(|a| walk(a, out)),
-                _ => {}
-            }
-        }
         let mut out = (false, false);
         for cell in &form.cells {
             if let ir::Entry::Computed { formula } = &cell.entry {
-                walk(formula, &mut out);
+                formula.walk(&mut |e| match &e.kind {
+                    ir::ExprKind::Cell {
+                        period: ir::PeriodRef::Previous,
+                        ..
+                    } => out.0 = true,
+                    ir::ExprKind::Cell {
+                        period: ir::PeriodRef::SamePeriodLastYear,
+                        ..
+                    } => out.1 = true,
+                    _ => {}
+                });
             }
         }
         out
@@ -517,30 +498,23 @@ pub fn reconcile_view(r: &ir::Regime) -> String {
 
 /// The regimes a regime's reconciliations read, besides itself.
 pub fn reconciled_regimes(r: &ir::Regime) -> Vec<String> {
-    fn walk(e: &ir::Expr, out: &mut Vec<String>) {
-        match &e.kind {
-            ir::ExprKind::Cell {
-                regime: Some(code), ..
-            } if !out.contains(code) => out.push(code.clone()),
-            ir::ExprKind::Neg { arg }
-            | ir::ExprKind::Not { arg }
-            | ir::ExprKind::YearToDate { arg, .. } => walk(arg, out),
-            ir::ExprKind::Binary { lhs, rhs, .. } => {
-                walk(lhs, out);
-                walk(rhs, out);
-            }
-            ir::ExprKind::Call { args, .. } => args.iter().for_each(|a| walk(a, out)),
-            _ => {}
-        }
-    }
     let mut out = Vec::new();
     for rule in r
         .rules
         .iter()
         .filter(|x| x.origin == ir::RuleOrigin::Reconcile)
     {
-        walk(&rule.check, &mut out);
-        rule.placeholders.iter().for_each(|p| walk(p, &mut out));
+        for e in std::iter::once(&rule.check).chain(&rule.placeholders) {
+            e.walk(&mut |n| {
+                if let ir::ExprKind::Cell {
+                    regime: Some(code), ..
+                } = &n.kind
+                    && !out.contains(code)
+                {
+                    out.push(code.clone());
+                }
+            });
+        }
     }
     out.sort();
     out

@@ -182,27 +182,16 @@ impl Previous {
 
 /// The regimes a regime's rules read (reconciliations).
 fn other_regimes(r: &ir::Regime) -> BTreeSet<String> {
-    fn walk(e: &ir::Expr, out: &mut BTreeSet<String>) {
-        match &e.kind {
-            ir::ExprKind::Cell {
-                regime: Some(code), ..
-            } => {
-                out.insert(code.clone());
-            }
-            ir::ExprKind::Neg { arg }
-            | ir::ExprKind::Not { arg }
-            | ir::ExprKind::YearToDate { arg, .. } => walk(arg, out),
-            ir::ExprKind::Binary { lhs, rhs, .. } => {
-                walk(lhs, out);
-                walk(rhs, out);
-            }
-            ir::ExprKind::Call { args, .. } => args.iter().for_each(|a| walk(a, out)),
-            _ => {}
-        }
-    }
     let mut out = BTreeSet::new();
     for rule in &r.rules {
-        walk(&rule.check, &mut out);
+        rule.check.walk(&mut |e| {
+            if let ir::ExprKind::Cell {
+                regime: Some(code), ..
+            } = &e.kind
+            {
+                out.insert(code.clone());
+            }
+        });
     }
     out
 }

@@ -989,23 +989,14 @@ pub(crate) fn rollup_formula(
 
 /// The (regime, form) pairs an expression reads (regime `None`: its own).
 fn sources(e: &ir::Expr, out: &mut Vec<(Option<String>, String)>) {
-    match &e.kind {
-        ExprKind::Cell { regime, form, .. } => {
+    e.walk(&mut |n| {
+        if let ExprKind::Cell { regime, form, .. } = &n.kind {
             let key = (regime.clone(), form.clone());
             if !out.contains(&key) {
                 out.push(key);
             }
         }
-        ExprKind::Neg { arg } | ExprKind::Not { arg } | ExprKind::YearToDate { arg, .. } => {
-            sources(arg, out)
-        }
-        ExprKind::Binary { lhs, rhs, .. } => {
-            sources(lhs, out);
-            sources(rhs, out);
-        }
-        ExprKind::Call { args, .. } => args.iter().for_each(|a| sources(a, out)),
-        _ => {}
-    }
+    });
 }
 
 /// One query per reconciliation rule of `r`: the units of the rule's
