@@ -201,6 +201,11 @@ pub enum Command {
         /// Only this grid form.
         #[arg(long)]
         form: Option<String>,
+        /// Every period over the newest edition of the hierarchy, units of
+        /// older editions placed by the mapping (a series comparable across
+        /// a reform).
+        #[arg(long)]
+        comparable: bool,
         /// Expected, received and on-time reports instead of values.
         #[arg(long, conflicts_with = "reconcile")]
         completeness: bool,
@@ -346,6 +351,7 @@ pub fn run(cli: Cli) -> i32 {
             level,
             period,
             form,
+            comparable,
             completeness,
             reconcile,
             lib,
@@ -359,6 +365,7 @@ pub fn run(cli: Cli) -> i32 {
                     form,
                     level,
                     period,
+                    comparable,
                 },
                 completeness,
                 reconcile,

@@ -734,6 +734,8 @@ impl Reader {
                 self.add(ctx, file, line, item);
             }
         }
+        // The last group read is kept (or sent, when streaming).
+        self.close();
     }
 
     /// Reads a submission set (docs/rules.md): `{"regime", "submissions":

@@ -4,11 +4,15 @@
 -- Drop the views of an earlier version, dependent views first.
 DROP VIEW IF EXISTS "education.school_year_results.completeness";
 
+DROP VIEW IF EXISTS "education.school_year_results.B01.comparable";
+
 DROP VIEW IF EXISTS "education.school_year_results.B01.rollup";
 
 DROP VIEW IF EXISTS "education.school_year_results.B01.ytd";
 
 DROP VIEW IF EXISTS "education.school_year_results.B01.by_reporter";
+
+DROP VIEW IF EXISTS "education.school_year_results.B02.comparable";
 
 DROP VIEW IF EXISTS "education.school_year_results.B02.rollup";
 
@@ -145,6 +149,202 @@ SELECT
   regc_mul(regc_div(a."primary_completed.private", a."grade5.private"), '100') AS "completion_rate.private"
 FROM
   a;
+
+-- The same over the newest edition of the hierarchy: a series comparable across a reform.
+CREATE VIEW "education.school_year_results.B01.comparable" AS
+SELECT
+  a."frequency",
+  a."period",
+  a."edition",
+  a."unit",
+  a."level",
+  a."reporters",
+  regc_add(a."pupils_start.public", a."pupils_start.private") AS "pupils_start.total",
+  a."pupils_start.public",
+  a."pupils_start.private",
+  regc_add(a."pupils_end.public", a."pupils_end.private") AS "pupils_end.total",
+  a."pupils_end.public",
+  a."pupils_end.private",
+  regc_add(a."excellent.public", a."excellent.private") AS "excellent.total",
+  a."excellent.public",
+  a."excellent.private",
+  regc_add(a."good.public", a."good.private") AS "good.total",
+  a."good.public",
+  a."good.private",
+  regc_add(a."completed.public", a."completed.private") AS "completed.total",
+  a."completed.public",
+  a."completed.private",
+  regc_add(a."not_completed.public", a."not_completed.private") AS "not_completed.total",
+  a."not_completed.public",
+  a."not_completed.private",
+  regc_add(a."end_female.public", a."end_female.private") AS "end_female.total",
+  a."end_female.public",
+  a."end_female.private",
+  regc_add(a."end_ethnic.public", a."end_ethnic.private") AS "end_ethnic.total",
+  a."end_ethnic.public",
+  a."end_ethnic.private",
+  regc_add(a."grade5.public", a."grade5.private") AS "grade5.total",
+  a."grade5.public",
+  a."grade5.private",
+  regc_add(a."primary_completed.public", a."primary_completed.private") AS "primary_completed.total",
+  a."primary_completed.public",
+  a."primary_completed.private",
+  regc_add(a."repeaters.public", a."repeaters.private") AS "repeaters.total",
+  a."repeaters.public",
+  a."repeaters.private",
+  regc_add(a."dropouts.public", a."dropouts.private") AS "dropouts.total",
+  a."dropouts.public",
+  a."dropouts.private",
+  regc_mul(regc_div(regc_add(a."dropouts.public", a."dropouts.private"), regc_add(a."pupils_start.public", a."pupils_start.private")), '100') AS "dropout_rate.total",
+  regc_mul(regc_div(a."dropouts.public", a."pupils_start.public"), '100') AS "dropout_rate.public",
+  regc_mul(regc_div(a."dropouts.private", a."pupils_start.private"), '100') AS "dropout_rate.private",
+  regc_mul(regc_div(regc_add(a."primary_completed.public", a."primary_completed.private"), regc_add(a."grade5.public", a."grade5.private")), '100') AS "completion_rate.total",
+  regc_mul(regc_div(a."primary_completed.public", a."grade5.public"), '100') AS "completion_rate.public",
+  regc_mul(regc_div(a."primary_completed.private", a."grade5.private"), '100') AS "completion_rate.private"
+FROM
+  (
+    SELECT
+      b."frequency" AS "frequency",
+      b."period" AS "period",
+      b."edition" AS "edition",
+      c."ancestor" AS "unit",
+      u."level" AS "level",
+      COUNT(*) AS "reporters",
+      regc_dec(SUM(b."pupils_start.public"), 0) AS "pupils_start.public",
+      regc_dec(SUM(b."pupils_start.private"), 0) AS "pupils_start.private",
+      regc_dec(SUM(b."pupils_end.public"), 0) AS "pupils_end.public",
+      regc_dec(SUM(b."pupils_end.private"), 0) AS "pupils_end.private",
+      regc_dec(SUM(b."excellent.public"), 0) AS "excellent.public",
+      regc_dec(SUM(b."excellent.private"), 0) AS "excellent.private",
+      regc_dec(SUM(b."good.public"), 0) AS "good.public",
+      regc_dec(SUM(b."good.private"), 0) AS "good.private",
+      regc_dec(SUM(b."completed.public"), 0) AS "completed.public",
+      regc_dec(SUM(b."completed.private"), 0) AS "completed.private",
+      regc_dec(SUM(b."not_completed.public"), 0) AS "not_completed.public",
+      regc_dec(SUM(b."not_completed.private"), 0) AS "not_completed.private",
+      regc_dec(SUM(b."end_female.public"), 0) AS "end_female.public",
+      regc_dec(SUM(b."end_female.private"), 0) AS "end_female.private",
+      regc_dec(SUM(b."end_ethnic.public"), 0) AS "end_ethnic.public",
+      regc_dec(SUM(b."end_ethnic.private"), 0) AS "end_ethnic.private",
+      regc_dec(SUM(b."grade5.public"), 0) AS "grade5.public",
+      regc_dec(SUM(b."grade5.private"), 0) AS "grade5.private",
+      regc_dec(SUM(b."primary_completed.public"), 0) AS "primary_completed.public",
+      regc_dec(SUM(b."primary_completed.private"), 0) AS "primary_completed.private",
+      regc_dec(SUM(b."repeaters.public"), 0) AS "repeaters.public",
+      regc_dec(SUM(b."repeaters.private"), 0) AS "repeaters.private",
+      regc_dec(SUM(b."dropouts.public"), 0) AS "dropouts.public",
+      regc_dec(SUM(b."dropouts.private"), 0) AS "dropouts.private"
+    FROM
+      (
+        SELECT
+          m."frequency" AS "frequency",
+          m."rollup" AS "period",
+          (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AS "edition",
+          t1."unit" AS "unit",
+          COUNT(*) AS "reports",
+          CAST(SUBSTR(MAX(CASE WHEN t1."pupils_start.public" IS NOT NULL THEN m."end_date" || '|' || t1."pupils_start.public" END), 12) AS INTEGER) AS "pupils_start.public",
+          CAST(SUBSTR(MAX(CASE WHEN t1."pupils_start.private" IS NOT NULL THEN m."end_date" || '|' || t1."pupils_start.private" END), 12) AS INTEGER) AS "pupils_start.private",
+          CAST(SUBSTR(MAX(CASE WHEN t1."pupils_end.public" IS NOT NULL THEN m."end_date" || '|' || t1."pupils_end.public" END), 12) AS INTEGER) AS "pupils_end.public",
+          CAST(SUBSTR(MAX(CASE WHEN t1."pupils_end.private" IS NOT NULL THEN m."end_date" || '|' || t1."pupils_end.private" END), 12) AS INTEGER) AS "pupils_end.private",
+          CAST(SUBSTR(MAX(CASE WHEN t1."excellent.public" IS NOT NULL THEN m."end_date" || '|' || t1."excellent.public" END), 12) AS INTEGER) AS "excellent.public",
+          CAST(SUBSTR(MAX(CASE WHEN t1."excellent.private" IS NOT NULL THEN m."end_date" || '|' || t1."excellent.private" END), 12) AS INTEGER) AS "excellent.private",
+          CAST(SUBSTR(MAX(CASE WHEN t1."good.public" IS NOT NULL THEN m."end_date" || '|' || t1."good.public" END), 12) AS INTEGER) AS "good.public",
+          CAST(SUBSTR(MAX(CASE WHEN t1."good.private" IS NOT NULL THEN m."end_date" || '|' || t1."good.private" END), 12) AS INTEGER) AS "good.private",
+          CAST(SUBSTR(MAX(CASE WHEN t1."completed.public" IS NOT NULL THEN m."end_date" || '|' || t1."completed.public" END), 12) AS INTEGER) AS "completed.public",
+          CAST(SUBSTR(MAX(CASE WHEN t1."completed.private" IS NOT NULL THEN m."end_date" || '|' || t1."completed.private" END), 12) AS INTEGER) AS "completed.private",
+          CAST(SUBSTR(MAX(CASE WHEN t1."not_completed.public" IS NOT NULL THEN m."end_date" || '|' || t1."not_completed.public" END), 12) AS INTEGER) AS "not_completed.public",
+          CAST(SUBSTR(MAX(CASE WHEN t1."not_completed.private" IS NOT NULL THEN m."end_date" || '|' || t1."not_completed.private" END), 12) AS INTEGER) AS "not_completed.private",
+          CAST(SUBSTR(MAX(CASE WHEN t1."end_female.public" IS NOT NULL THEN m."end_date" || '|' || t1."end_female.public" END), 12) AS INTEGER) AS "end_female.public",
+          CAST(SUBSTR(MAX(CASE WHEN t1."end_female.private" IS NOT NULL THEN m."end_date" || '|' || t1."end_female.private" END), 12) AS INTEGER) AS "end_female.private",
+          CAST(SUBSTR(MAX(CASE WHEN t1."end_ethnic.public" IS NOT NULL THEN m."end_date" || '|' || t1."end_ethnic.public" END), 12) AS INTEGER) AS "end_ethnic.public",
+          CAST(SUBSTR(MAX(CASE WHEN t1."end_ethnic.private" IS NOT NULL THEN m."end_date" || '|' || t1."end_ethnic.private" END), 12) AS INTEGER) AS "end_ethnic.private",
+          CAST(SUBSTR(MAX(CASE WHEN t1."grade5.public" IS NOT NULL THEN m."end_date" || '|' || t1."grade5.public" END), 12) AS INTEGER) AS "grade5.public",
+          CAST(SUBSTR(MAX(CASE WHEN t1."grade5.private" IS NOT NULL THEN m."end_date" || '|' || t1."grade5.private" END), 12) AS INTEGER) AS "grade5.private",
+          CAST(SUBSTR(MAX(CASE WHEN t1."primary_completed.public" IS NOT NULL THEN m."end_date" || '|' || t1."primary_completed.public" END), 12) AS INTEGER) AS "primary_completed.public",
+          CAST(SUBSTR(MAX(CASE WHEN t1."primary_completed.private" IS NOT NULL THEN m."end_date" || '|' || t1."primary_completed.private" END), 12) AS INTEGER) AS "primary_completed.private",
+          CAST(SUBSTR(MAX(CASE WHEN t1."repeaters.public" IS NOT NULL THEN m."end_date" || '|' || t1."repeaters.public" END), 12) AS INTEGER) AS "repeaters.public",
+          CAST(SUBSTR(MAX(CASE WHEN t1."repeaters.private" IS NOT NULL THEN m."end_date" || '|' || t1."repeaters.private" END), 12) AS INTEGER) AS "repeaters.private",
+          CAST(SUBSTR(MAX(CASE WHEN t1."dropouts.public" IS NOT NULL THEN m."end_date" || '|' || t1."dropouts.public" END), 12) AS INTEGER) AS "dropouts.public",
+          CAST(SUBSTR(MAX(CASE WHEN t1."dropouts.private" IS NOT NULL THEN m."end_date" || '|' || t1."dropouts.private" END), 12) AS INTEGER) AS "dropouts.private"
+        FROM
+          (
+            SELECT
+              q."period" AS "period",
+              q."unit" AS "unit",
+              SUM(q."pupils_start.public") AS "pupils_start.public",
+              SUM(q."pupils_start.private") AS "pupils_start.private",
+              SUM(q."pupils_end.public") AS "pupils_end.public",
+              SUM(q."pupils_end.private") AS "pupils_end.private",
+              SUM(q."excellent.public") AS "excellent.public",
+              SUM(q."excellent.private") AS "excellent.private",
+              SUM(q."good.public") AS "good.public",
+              SUM(q."good.private") AS "good.private",
+              SUM(q."completed.public") AS "completed.public",
+              SUM(q."completed.private") AS "completed.private",
+              SUM(q."not_completed.public") AS "not_completed.public",
+              SUM(q."not_completed.private") AS "not_completed.private",
+              SUM(q."end_female.public") AS "end_female.public",
+              SUM(q."end_female.private") AS "end_female.private",
+              SUM(q."end_ethnic.public") AS "end_ethnic.public",
+              SUM(q."end_ethnic.private") AS "end_ethnic.private",
+              SUM(q."grade5.public") AS "grade5.public",
+              SUM(q."grade5.private") AS "grade5.private",
+              SUM(q."primary_completed.public") AS "primary_completed.public",
+              SUM(q."primary_completed.private") AS "primary_completed.private",
+              SUM(q."repeaters.public") AS "repeaters.public",
+              SUM(q."repeaters.private") AS "repeaters.private",
+              SUM(q."dropouts.public") AS "dropouts.public",
+              SUM(q."dropouts.private") AS "dropouts.private"
+            FROM
+              (
+                SELECT
+                  t1."period" AS "period",
+                  CASE
+                    WHEN EXISTS (SELECT 1 FROM "regc_org_closure" AS x WHERE x."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND x."descendant" = t1."unit" AND x."depth" = 0) THEN
+                      t1."unit"
+                    ELSE
+                      COALESCE(sc."successor", t1."unit")
+                  END AS "unit",
+                  t1."pupils_start.public" AS "pupils_start.public",
+                  t1."pupils_start.private" AS "pupils_start.private",
+                  t1."pupils_end.public" AS "pupils_end.public",
+                  t1."pupils_end.private" AS "pupils_end.private",
+                  t1."excellent.public" AS "excellent.public",
+                  t1."excellent.private" AS "excellent.private",
+                  t1."good.public" AS "good.public",
+                  t1."good.private" AS "good.private",
+                  t1."completed.public" AS "completed.public",
+                  t1."completed.private" AS "completed.private",
+                  t1."not_completed.public" AS "not_completed.public",
+                  t1."not_completed.private" AS "not_completed.private",
+                  t1."end_female.public" AS "end_female.public",
+                  t1."end_female.private" AS "end_female.private",
+                  t1."end_ethnic.public" AS "end_ethnic.public",
+                  t1."end_ethnic.private" AS "end_ethnic.private",
+                  t1."grade5.public" AS "grade5.public",
+                  t1."grade5.private" AS "grade5.private",
+                  t1."primary_completed.public" AS "primary_completed.public",
+                  t1."primary_completed.private" AS "primary_completed.private",
+                  t1."repeaters.public" AS "repeaters.public",
+                  t1."repeaters.private" AS "repeaters.private",
+                  t1."dropouts.public" AS "dropouts.public",
+                  t1."dropouts.private" AS "dropouts.private"
+                FROM
+                  "education.school_year_results.B01.current" AS t1
+                  LEFT JOIN (SELECT m."old_unit" AS "unit", MIN(m."new_unit") AS "successor" FROM "regc_org_mapping" AS m WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) GROUP BY m."old_unit" HAVING COUNT(*) = 1 AND MIN(m."kind") = 'full') AS sc ON sc."unit" = t1."unit"
+              ) AS q
+            GROUP BY
+              q."period", q."unit"
+          ) AS t1
+          JOIN "regc_period_rollup" AS m ON m."regime" = 'education.school_year_results' AND m."period" = t1."period"
+        GROUP BY
+          m."frequency", m."rollup", t1."unit"
+      ) AS b
+      JOIN (SELECT c."descendant" AS "unit", c."ancestor" AS "ancestor", c."depth" AS "depth" FROM "regc_org_closure" AS c WHERE c."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) UNION ALL SELECT m."old_unit" AS "unit", c."ancestor" AS "ancestor", -1 AS "depth" FROM "regc_org_mapping" AS m JOIN "regc_org_closure" AS c ON c."edition" = m."to_edition" AND c."descendant" = m."new_unit" WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND NOT EXISTS (SELECT 1 FROM "regc_org_closure" AS x WHERE x."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND x."descendant" = m."old_unit" AND x."depth" = 0) AND m."old_unit" NOT IN (SELECT s."unit" FROM (SELECT m."old_unit" AS "unit", MIN(m."new_unit") AS "successor" FROM "regc_org_mapping" AS m WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) GROUP BY m."old_unit" HAVING COUNT(*) = 1 AND MIN(m."kind") = 'full') AS s) GROUP BY m."old_unit", c."ancestor" HAVING COUNT(*) = (SELECT COUNT(*) FROM "regc_org_mapping" AS m2 WHERE m2."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND m2."old_unit" = m."old_unit")) AS c ON c."unit" = b."unit"
+      JOIN "regc_org_unit" AS u ON u."code" = c."ancestor"
+    GROUP BY
+      b."frequency", b."period", b."edition", c."ancestor", u."level"
+  ) AS a;
 
 -- Form B02: each reporter's values over every roll-up period, then every unit's.
 CREATE VIEW "education.school_year_results.B02.by_reporter" AS
@@ -313,6 +513,260 @@ SELECT
   regc_mul(regc_div(a."graduates.upper", a."candidates.upper"), '100') AS "graduation_rate.upper"
 FROM
   a;
+
+-- The same over the newest edition of the hierarchy: a series comparable across a reform.
+CREATE VIEW "education.school_year_results.B02.comparable" AS
+SELECT
+  a."frequency",
+  a."period",
+  a."edition",
+  a."unit",
+  a."level",
+  a."reporters",
+  regc_add(a."pupils_start.lower", a."pupils_start.upper") AS "pupils_start.total",
+  a."pupils_start.lower",
+  a."pupils_start.upper",
+  regc_add(a."assessed_learning.lower", a."assessed_learning.upper") AS "assessed_learning.total",
+  a."assessed_learning.lower",
+  a."assessed_learning.upper",
+  regc_add(a."learning_very_good.lower", a."learning_very_good.upper") AS "learning_very_good.total",
+  a."learning_very_good.lower",
+  a."learning_very_good.upper",
+  regc_add(a."learning_good.lower", a."learning_good.upper") AS "learning_good.total",
+  a."learning_good.lower",
+  a."learning_good.upper",
+  regc_add(a."learning_pass.lower", a."learning_pass.upper") AS "learning_pass.total",
+  a."learning_pass.lower",
+  a."learning_pass.upper",
+  regc_add(a."learning_fail.lower", a."learning_fail.upper") AS "learning_fail.total",
+  a."learning_fail.lower",
+  a."learning_fail.upper",
+  regc_add(a."end_female.lower", a."end_female.upper") AS "end_female.total",
+  a."end_female.lower",
+  a."end_female.upper",
+  regc_add(a."end_ethnic.lower", a."end_ethnic.upper") AS "end_ethnic.total",
+  a."end_ethnic.lower",
+  a."end_ethnic.upper",
+  regc_add(a."assessed_training.lower", a."assessed_training.upper") AS "assessed_training.total",
+  a."assessed_training.lower",
+  a."assessed_training.upper",
+  regc_add(a."training_very_good.lower", a."training_very_good.upper") AS "training_very_good.total",
+  a."training_very_good.lower",
+  a."training_very_good.upper",
+  regc_add(a."training_good.lower", a."training_good.upper") AS "training_good.total",
+  a."training_good.lower",
+  a."training_good.upper",
+  regc_add(a."training_pass.lower", a."training_pass.upper") AS "training_pass.total",
+  a."training_pass.lower",
+  a."training_pass.upper",
+  regc_add(a."training_fail.lower", a."training_fail.upper") AS "training_fail.total",
+  a."training_fail.lower",
+  a."training_fail.upper",
+  regc_add(a."repeaters.lower", a."repeaters.upper") AS "repeaters.total",
+  a."repeaters.lower",
+  a."repeaters.upper",
+  regc_add(a."dropouts.lower", a."dropouts.upper") AS "dropouts.total",
+  a."dropouts.lower",
+  a."dropouts.upper",
+  regc_add(a."candidates.lower", a."candidates.upper") AS "candidates.total",
+  a."candidates.lower",
+  a."candidates.upper",
+  regc_add(a."graduates.lower", a."graduates.upper") AS "graduates.total",
+  a."graduates.lower",
+  a."graduates.upper",
+  regc_mul(regc_div(regc_add(a."dropouts.lower", a."dropouts.upper"), regc_add(a."pupils_start.lower", a."pupils_start.upper")), '100') AS "dropout_rate.total",
+  regc_mul(regc_div(a."dropouts.lower", a."pupils_start.lower"), '100') AS "dropout_rate.lower",
+  regc_mul(regc_div(a."dropouts.upper", a."pupils_start.upper"), '100') AS "dropout_rate.upper",
+  regc_mul(regc_div(regc_add(regc_add(a."learning_very_good.lower", a."learning_very_good.upper"), regc_add(a."learning_good.lower", a."learning_good.upper")), regc_add(a."assessed_learning.lower", a."assessed_learning.upper")), '100') AS "good_rate.total",
+  regc_mul(regc_div(regc_add(a."learning_very_good.lower", a."learning_good.lower"), a."assessed_learning.lower"), '100') AS "good_rate.lower",
+  regc_mul(regc_div(regc_add(a."learning_very_good.upper", a."learning_good.upper"), a."assessed_learning.upper"), '100') AS "good_rate.upper",
+  regc_mul(regc_div(regc_add(a."graduates.lower", a."graduates.upper"), regc_add(a."candidates.lower", a."candidates.upper")), '100') AS "graduation_rate.total",
+  regc_mul(regc_div(a."graduates.lower", a."candidates.lower"), '100') AS "graduation_rate.lower",
+  regc_mul(regc_div(a."graduates.upper", a."candidates.upper"), '100') AS "graduation_rate.upper"
+FROM
+  (
+    SELECT
+      b."frequency" AS "frequency",
+      b."period" AS "period",
+      b."edition" AS "edition",
+      c."ancestor" AS "unit",
+      u."level" AS "level",
+      COUNT(*) AS "reporters",
+      regc_dec(SUM(b."pupils_start.lower"), 0) AS "pupils_start.lower",
+      regc_dec(SUM(b."pupils_start.upper"), 0) AS "pupils_start.upper",
+      regc_dec(SUM(b."assessed_learning.lower"), 0) AS "assessed_learning.lower",
+      regc_dec(SUM(b."assessed_learning.upper"), 0) AS "assessed_learning.upper",
+      regc_dec(SUM(b."learning_very_good.lower"), 0) AS "learning_very_good.lower",
+      regc_dec(SUM(b."learning_very_good.upper"), 0) AS "learning_very_good.upper",
+      regc_dec(SUM(b."learning_good.lower"), 0) AS "learning_good.lower",
+      regc_dec(SUM(b."learning_good.upper"), 0) AS "learning_good.upper",
+      regc_dec(SUM(b."learning_pass.lower"), 0) AS "learning_pass.lower",
+      regc_dec(SUM(b."learning_pass.upper"), 0) AS "learning_pass.upper",
+      regc_dec(SUM(b."learning_fail.lower"), 0) AS "learning_fail.lower",
+      regc_dec(SUM(b."learning_fail.upper"), 0) AS "learning_fail.upper",
+      regc_dec(SUM(b."end_female.lower"), 0) AS "end_female.lower",
+      regc_dec(SUM(b."end_female.upper"), 0) AS "end_female.upper",
+      regc_dec(SUM(b."end_ethnic.lower"), 0) AS "end_ethnic.lower",
+      regc_dec(SUM(b."end_ethnic.upper"), 0) AS "end_ethnic.upper",
+      regc_dec(SUM(b."assessed_training.lower"), 0) AS "assessed_training.lower",
+      regc_dec(SUM(b."assessed_training.upper"), 0) AS "assessed_training.upper",
+      regc_dec(SUM(b."training_very_good.lower"), 0) AS "training_very_good.lower",
+      regc_dec(SUM(b."training_very_good.upper"), 0) AS "training_very_good.upper",
+      regc_dec(SUM(b."training_good.lower"), 0) AS "training_good.lower",
+      regc_dec(SUM(b."training_good.upper"), 0) AS "training_good.upper",
+      regc_dec(SUM(b."training_pass.lower"), 0) AS "training_pass.lower",
+      regc_dec(SUM(b."training_pass.upper"), 0) AS "training_pass.upper",
+      regc_dec(SUM(b."training_fail.lower"), 0) AS "training_fail.lower",
+      regc_dec(SUM(b."training_fail.upper"), 0) AS "training_fail.upper",
+      regc_dec(SUM(b."repeaters.lower"), 0) AS "repeaters.lower",
+      regc_dec(SUM(b."repeaters.upper"), 0) AS "repeaters.upper",
+      regc_dec(SUM(b."dropouts.lower"), 0) AS "dropouts.lower",
+      regc_dec(SUM(b."dropouts.upper"), 0) AS "dropouts.upper",
+      regc_dec(SUM(b."candidates.lower"), 0) AS "candidates.lower",
+      regc_dec(SUM(b."candidates.upper"), 0) AS "candidates.upper",
+      regc_dec(SUM(b."graduates.lower"), 0) AS "graduates.lower",
+      regc_dec(SUM(b."graduates.upper"), 0) AS "graduates.upper"
+    FROM
+      (
+        SELECT
+          m."frequency" AS "frequency",
+          m."rollup" AS "period",
+          (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AS "edition",
+          t1."unit" AS "unit",
+          COUNT(*) AS "reports",
+          CAST(SUBSTR(MAX(CASE WHEN t1."pupils_start.lower" IS NOT NULL THEN m."end_date" || '|' || t1."pupils_start.lower" END), 12) AS INTEGER) AS "pupils_start.lower",
+          CAST(SUBSTR(MAX(CASE WHEN t1."pupils_start.upper" IS NOT NULL THEN m."end_date" || '|' || t1."pupils_start.upper" END), 12) AS INTEGER) AS "pupils_start.upper",
+          CAST(SUBSTR(MAX(CASE WHEN t1."assessed_learning.lower" IS NOT NULL THEN m."end_date" || '|' || t1."assessed_learning.lower" END), 12) AS INTEGER) AS "assessed_learning.lower",
+          CAST(SUBSTR(MAX(CASE WHEN t1."assessed_learning.upper" IS NOT NULL THEN m."end_date" || '|' || t1."assessed_learning.upper" END), 12) AS INTEGER) AS "assessed_learning.upper",
+          CAST(SUBSTR(MAX(CASE WHEN t1."learning_very_good.lower" IS NOT NULL THEN m."end_date" || '|' || t1."learning_very_good.lower" END), 12) AS INTEGER) AS "learning_very_good.lower",
+          CAST(SUBSTR(MAX(CASE WHEN t1."learning_very_good.upper" IS NOT NULL THEN m."end_date" || '|' || t1."learning_very_good.upper" END), 12) AS INTEGER) AS "learning_very_good.upper",
+          CAST(SUBSTR(MAX(CASE WHEN t1."learning_good.lower" IS NOT NULL THEN m."end_date" || '|' || t1."learning_good.lower" END), 12) AS INTEGER) AS "learning_good.lower",
+          CAST(SUBSTR(MAX(CASE WHEN t1."learning_good.upper" IS NOT NULL THEN m."end_date" || '|' || t1."learning_good.upper" END), 12) AS INTEGER) AS "learning_good.upper",
+          CAST(SUBSTR(MAX(CASE WHEN t1."learning_pass.lower" IS NOT NULL THEN m."end_date" || '|' || t1."learning_pass.lower" END), 12) AS INTEGER) AS "learning_pass.lower",
+          CAST(SUBSTR(MAX(CASE WHEN t1."learning_pass.upper" IS NOT NULL THEN m."end_date" || '|' || t1."learning_pass.upper" END), 12) AS INTEGER) AS "learning_pass.upper",
+          CAST(SUBSTR(MAX(CASE WHEN t1."learning_fail.lower" IS NOT NULL THEN m."end_date" || '|' || t1."learning_fail.lower" END), 12) AS INTEGER) AS "learning_fail.lower",
+          CAST(SUBSTR(MAX(CASE WHEN t1."learning_fail.upper" IS NOT NULL THEN m."end_date" || '|' || t1."learning_fail.upper" END), 12) AS INTEGER) AS "learning_fail.upper",
+          CAST(SUBSTR(MAX(CASE WHEN t1."end_female.lower" IS NOT NULL THEN m."end_date" || '|' || t1."end_female.lower" END), 12) AS INTEGER) AS "end_female.lower",
+          CAST(SUBSTR(MAX(CASE WHEN t1."end_female.upper" IS NOT NULL THEN m."end_date" || '|' || t1."end_female.upper" END), 12) AS INTEGER) AS "end_female.upper",
+          CAST(SUBSTR(MAX(CASE WHEN t1."end_ethnic.lower" IS NOT NULL THEN m."end_date" || '|' || t1."end_ethnic.lower" END), 12) AS INTEGER) AS "end_ethnic.lower",
+          CAST(SUBSTR(MAX(CASE WHEN t1."end_ethnic.upper" IS NOT NULL THEN m."end_date" || '|' || t1."end_ethnic.upper" END), 12) AS INTEGER) AS "end_ethnic.upper",
+          CAST(SUBSTR(MAX(CASE WHEN t1."assessed_training.lower" IS NOT NULL THEN m."end_date" || '|' || t1."assessed_training.lower" END), 12) AS INTEGER) AS "assessed_training.lower",
+          CAST(SUBSTR(MAX(CASE WHEN t1."assessed_training.upper" IS NOT NULL THEN m."end_date" || '|' || t1."assessed_training.upper" END), 12) AS INTEGER) AS "assessed_training.upper",
+          CAST(SUBSTR(MAX(CASE WHEN t1."training_very_good.lower" IS NOT NULL THEN m."end_date" || '|' || t1."training_very_good.lower" END), 12) AS INTEGER) AS "training_very_good.lower",
+          CAST(SUBSTR(MAX(CASE WHEN t1."training_very_good.upper" IS NOT NULL THEN m."end_date" || '|' || t1."training_very_good.upper" END), 12) AS INTEGER) AS "training_very_good.upper",
+          CAST(SUBSTR(MAX(CASE WHEN t1."training_good.lower" IS NOT NULL THEN m."end_date" || '|' || t1."training_good.lower" END), 12) AS INTEGER) AS "training_good.lower",
+          CAST(SUBSTR(MAX(CASE WHEN t1."training_good.upper" IS NOT NULL THEN m."end_date" || '|' || t1."training_good.upper" END), 12) AS INTEGER) AS "training_good.upper",
+          CAST(SUBSTR(MAX(CASE WHEN t1."training_pass.lower" IS NOT NULL THEN m."end_date" || '|' || t1."training_pass.lower" END), 12) AS INTEGER) AS "training_pass.lower",
+          CAST(SUBSTR(MAX(CASE WHEN t1."training_pass.upper" IS NOT NULL THEN m."end_date" || '|' || t1."training_pass.upper" END), 12) AS INTEGER) AS "training_pass.upper",
+          CAST(SUBSTR(MAX(CASE WHEN t1."training_fail.lower" IS NOT NULL THEN m."end_date" || '|' || t1."training_fail.lower" END), 12) AS INTEGER) AS "training_fail.lower",
+          CAST(SUBSTR(MAX(CASE WHEN t1."training_fail.upper" IS NOT NULL THEN m."end_date" || '|' || t1."training_fail.upper" END), 12) AS INTEGER) AS "training_fail.upper",
+          CAST(SUBSTR(MAX(CASE WHEN t1."repeaters.lower" IS NOT NULL THEN m."end_date" || '|' || t1."repeaters.lower" END), 12) AS INTEGER) AS "repeaters.lower",
+          CAST(SUBSTR(MAX(CASE WHEN t1."repeaters.upper" IS NOT NULL THEN m."end_date" || '|' || t1."repeaters.upper" END), 12) AS INTEGER) AS "repeaters.upper",
+          CAST(SUBSTR(MAX(CASE WHEN t1."dropouts.lower" IS NOT NULL THEN m."end_date" || '|' || t1."dropouts.lower" END), 12) AS INTEGER) AS "dropouts.lower",
+          CAST(SUBSTR(MAX(CASE WHEN t1."dropouts.upper" IS NOT NULL THEN m."end_date" || '|' || t1."dropouts.upper" END), 12) AS INTEGER) AS "dropouts.upper",
+          CAST(SUBSTR(MAX(CASE WHEN t1."candidates.lower" IS NOT NULL THEN m."end_date" || '|' || t1."candidates.lower" END), 12) AS INTEGER) AS "candidates.lower",
+          CAST(SUBSTR(MAX(CASE WHEN t1."candidates.upper" IS NOT NULL THEN m."end_date" || '|' || t1."candidates.upper" END), 12) AS INTEGER) AS "candidates.upper",
+          CAST(SUBSTR(MAX(CASE WHEN t1."graduates.lower" IS NOT NULL THEN m."end_date" || '|' || t1."graduates.lower" END), 12) AS INTEGER) AS "graduates.lower",
+          CAST(SUBSTR(MAX(CASE WHEN t1."graduates.upper" IS NOT NULL THEN m."end_date" || '|' || t1."graduates.upper" END), 12) AS INTEGER) AS "graduates.upper"
+        FROM
+          (
+            SELECT
+              q."period" AS "period",
+              q."unit" AS "unit",
+              SUM(q."pupils_start.lower") AS "pupils_start.lower",
+              SUM(q."pupils_start.upper") AS "pupils_start.upper",
+              SUM(q."assessed_learning.lower") AS "assessed_learning.lower",
+              SUM(q."assessed_learning.upper") AS "assessed_learning.upper",
+              SUM(q."learning_very_good.lower") AS "learning_very_good.lower",
+              SUM(q."learning_very_good.upper") AS "learning_very_good.upper",
+              SUM(q."learning_good.lower") AS "learning_good.lower",
+              SUM(q."learning_good.upper") AS "learning_good.upper",
+              SUM(q."learning_pass.lower") AS "learning_pass.lower",
+              SUM(q."learning_pass.upper") AS "learning_pass.upper",
+              SUM(q."learning_fail.lower") AS "learning_fail.lower",
+              SUM(q."learning_fail.upper") AS "learning_fail.upper",
+              SUM(q."end_female.lower") AS "end_female.lower",
+              SUM(q."end_female.upper") AS "end_female.upper",
+              SUM(q."end_ethnic.lower") AS "end_ethnic.lower",
+              SUM(q."end_ethnic.upper") AS "end_ethnic.upper",
+              SUM(q."assessed_training.lower") AS "assessed_training.lower",
+              SUM(q."assessed_training.upper") AS "assessed_training.upper",
+              SUM(q."training_very_good.lower") AS "training_very_good.lower",
+              SUM(q."training_very_good.upper") AS "training_very_good.upper",
+              SUM(q."training_good.lower") AS "training_good.lower",
+              SUM(q."training_good.upper") AS "training_good.upper",
+              SUM(q."training_pass.lower") AS "training_pass.lower",
+              SUM(q."training_pass.upper") AS "training_pass.upper",
+              SUM(q."training_fail.lower") AS "training_fail.lower",
+              SUM(q."training_fail.upper") AS "training_fail.upper",
+              SUM(q."repeaters.lower") AS "repeaters.lower",
+              SUM(q."repeaters.upper") AS "repeaters.upper",
+              SUM(q."dropouts.lower") AS "dropouts.lower",
+              SUM(q."dropouts.upper") AS "dropouts.upper",
+              SUM(q."candidates.lower") AS "candidates.lower",
+              SUM(q."candidates.upper") AS "candidates.upper",
+              SUM(q."graduates.lower") AS "graduates.lower",
+              SUM(q."graduates.upper") AS "graduates.upper"
+            FROM
+              (
+                SELECT
+                  t1."period" AS "period",
+                  CASE
+                    WHEN EXISTS (SELECT 1 FROM "regc_org_closure" AS x WHERE x."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND x."descendant" = t1."unit" AND x."depth" = 0) THEN
+                      t1."unit"
+                    ELSE
+                      COALESCE(sc."successor", t1."unit")
+                  END AS "unit",
+                  t1."pupils_start.lower" AS "pupils_start.lower",
+                  t1."pupils_start.upper" AS "pupils_start.upper",
+                  t1."assessed_learning.lower" AS "assessed_learning.lower",
+                  t1."assessed_learning.upper" AS "assessed_learning.upper",
+                  t1."learning_very_good.lower" AS "learning_very_good.lower",
+                  t1."learning_very_good.upper" AS "learning_very_good.upper",
+                  t1."learning_good.lower" AS "learning_good.lower",
+                  t1."learning_good.upper" AS "learning_good.upper",
+                  t1."learning_pass.lower" AS "learning_pass.lower",
+                  t1."learning_pass.upper" AS "learning_pass.upper",
+                  t1."learning_fail.lower" AS "learning_fail.lower",
+                  t1."learning_fail.upper" AS "learning_fail.upper",
+                  t1."end_female.lower" AS "end_female.lower",
+                  t1."end_female.upper" AS "end_female.upper",
+                  t1."end_ethnic.lower" AS "end_ethnic.lower",
+                  t1."end_ethnic.upper" AS "end_ethnic.upper",
+                  t1."assessed_training.lower" AS "assessed_training.lower",
+                  t1."assessed_training.upper" AS "assessed_training.upper",
+                  t1."training_very_good.lower" AS "training_very_good.lower",
+                  t1."training_very_good.upper" AS "training_very_good.upper",
+                  t1."training_good.lower" AS "training_good.lower",
+                  t1."training_good.upper" AS "training_good.upper",
+                  t1."training_pass.lower" AS "training_pass.lower",
+                  t1."training_pass.upper" AS "training_pass.upper",
+                  t1."training_fail.lower" AS "training_fail.lower",
+                  t1."training_fail.upper" AS "training_fail.upper",
+                  t1."repeaters.lower" AS "repeaters.lower",
+                  t1."repeaters.upper" AS "repeaters.upper",
+                  t1."dropouts.lower" AS "dropouts.lower",
+                  t1."dropouts.upper" AS "dropouts.upper",
+                  t1."candidates.lower" AS "candidates.lower",
+                  t1."candidates.upper" AS "candidates.upper",
+                  t1."graduates.lower" AS "graduates.lower",
+                  t1."graduates.upper" AS "graduates.upper"
+                FROM
+                  "education.school_year_results.B02.current" AS t1
+                  LEFT JOIN (SELECT m."old_unit" AS "unit", MIN(m."new_unit") AS "successor" FROM "regc_org_mapping" AS m WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) GROUP BY m."old_unit" HAVING COUNT(*) = 1 AND MIN(m."kind") = 'full') AS sc ON sc."unit" = t1."unit"
+              ) AS q
+            GROUP BY
+              q."period", q."unit"
+          ) AS t1
+          JOIN "regc_period_rollup" AS m ON m."regime" = 'education.school_year_results' AND m."period" = t1."period"
+        GROUP BY
+          m."frequency", m."rollup", t1."unit"
+      ) AS b
+      JOIN (SELECT c."descendant" AS "unit", c."ancestor" AS "ancestor", c."depth" AS "depth" FROM "regc_org_closure" AS c WHERE c."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) UNION ALL SELECT m."old_unit" AS "unit", c."ancestor" AS "ancestor", -1 AS "depth" FROM "regc_org_mapping" AS m JOIN "regc_org_closure" AS c ON c."edition" = m."to_edition" AND c."descendant" = m."new_unit" WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND NOT EXISTS (SELECT 1 FROM "regc_org_closure" AS x WHERE x."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND x."descendant" = m."old_unit" AND x."depth" = 0) AND m."old_unit" NOT IN (SELECT s."unit" FROM (SELECT m."old_unit" AS "unit", MIN(m."new_unit") AS "successor" FROM "regc_org_mapping" AS m WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) GROUP BY m."old_unit" HAVING COUNT(*) = 1 AND MIN(m."kind") = 'full') AS s) GROUP BY m."old_unit", c."ancestor" HAVING COUNT(*) = (SELECT COUNT(*) FROM "regc_org_mapping" AS m2 WHERE m2."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND m2."old_unit" = m."old_unit")) AS c ON c."unit" = b."unit"
+      JOIN "regc_org_unit" AS u ON u."code" = c."ancestor"
+    GROUP BY
+      b."frequency", b."period", b."edition", c."ancestor", u."level"
+  ) AS a;
 
 -- Expected, received and on-time reports per unit, flow level and period.
 CREATE VIEW "education.school_year_results.completeness" AS

@@ -3,11 +3,15 @@
 -- Drop the views of an earlier version, dependent views first.
 DROP VIEW IF EXISTS "finance.state_budget.completeness" CASCADE;
 
+DROP VIEW IF EXISTS "finance.state_budget.B01.comparable" CASCADE;
+
 DROP VIEW IF EXISTS "finance.state_budget.B01.rollup" CASCADE;
 
 DROP VIEW IF EXISTS "finance.state_budget.B01.ytd" CASCADE;
 
 DROP VIEW IF EXISTS "finance.state_budget.B01.by_reporter" CASCADE;
+
+DROP VIEW IF EXISTS "finance.state_budget.B02.comparable" CASCADE;
 
 DROP VIEW IF EXISTS "finance.state_budget.B02.rollup" CASCADE;
 
@@ -167,6 +171,155 @@ FROM
   LEFT JOIN a AS a2 ON a2."frequency" = a."frequency" AND a2."period" = rp2."code" AND a2."edition" = rp2."edition" AND a2."unit" = a."unit"
   LEFT JOIN y AS y2 ON y2."frequency" = a."frequency" AND y2."period" = rp2."code" AND y2."edition" = rp2."edition" AND y2."unit" = a."unit";
 
+-- The same over the newest edition of the hierarchy: a series comparable across a reform.
+CREATE VIEW "finance.state_budget.B01.comparable" AS
+SELECT
+  a."frequency",
+  a."period",
+  a."edition",
+  a."unit",
+  a."level",
+  a."reporters",
+  a."revenue.plan",
+  a."revenue.month",
+  NULL AS "revenue.ytd",
+  (regc_div(NULL, a."revenue.plan") * CAST(100 AS NUMERIC)) AS "revenue.vs_plan",
+  (regc_div(NULL, NULL) * CAST(100 AS NUMERIC)) AS "revenue.vs_ly",
+  a."domestic.plan",
+  a."domestic.month",
+  NULL AS "domestic.ytd",
+  (regc_div(NULL, a."domestic.plan") * CAST(100 AS NUMERIC)) AS "domestic.vs_plan",
+  (regc_div(NULL, NULL) * CAST(100 AS NUMERIC)) AS "domestic.vs_ly",
+  a."land_use.plan",
+  a."land_use.month",
+  NULL AS "land_use.ytd",
+  (regc_div(NULL, a."land_use.plan") * CAST(100 AS NUMERIC)) AS "land_use.vs_plan",
+  (regc_div(NULL, NULL) * CAST(100 AS NUMERIC)) AS "land_use.vs_ly",
+  a."lottery.plan",
+  a."lottery.month",
+  NULL AS "lottery.ytd",
+  (regc_div(NULL, a."lottery.plan") * CAST(100 AS NUMERIC)) AS "lottery.vs_plan",
+  (regc_div(NULL, NULL) * CAST(100 AS NUMERIC)) AS "lottery.vs_ly",
+  a."crude_oil.plan",
+  a."crude_oil.month",
+  NULL AS "crude_oil.ytd",
+  (regc_div(NULL, a."crude_oil.plan") * CAST(100 AS NUMERIC)) AS "crude_oil.vs_plan",
+  (regc_div(NULL, NULL) * CAST(100 AS NUMERIC)) AS "crude_oil.vs_ly",
+  a."import_export.plan",
+  a."import_export.month",
+  NULL AS "import_export.ytd",
+  (regc_div(NULL, a."import_export.plan") * CAST(100 AS NUMERIC)) AS "import_export.vs_plan",
+  (regc_div(NULL, NULL) * CAST(100 AS NUMERIC)) AS "import_export.vs_ly",
+  a."aid.plan",
+  a."aid.month",
+  NULL AS "aid.ytd",
+  (regc_div(NULL, a."aid.plan") * CAST(100 AS NUMERIC)) AS "aid.vs_plan",
+  (regc_div(NULL, NULL) * CAST(100 AS NUMERIC)) AS "aid.vs_ly"
+FROM
+  (
+    SELECT
+      b."frequency" AS "frequency",
+      b."period" AS "period",
+      b."edition" AS "edition",
+      c."ancestor" AS "unit",
+      u."level" AS "level",
+      COUNT(*) AS "reporters",
+      CAST(SUM(b."revenue.plan") AS NUMERIC) AS "revenue.plan",
+      CAST(SUM(b."revenue.month") AS NUMERIC) AS "revenue.month",
+      CAST(SUM(b."domestic.plan") AS NUMERIC) AS "domestic.plan",
+      CAST(SUM(b."domestic.month") AS NUMERIC) AS "domestic.month",
+      CAST(SUM(b."land_use.plan") AS NUMERIC) AS "land_use.plan",
+      CAST(SUM(b."land_use.month") AS NUMERIC) AS "land_use.month",
+      CAST(SUM(b."lottery.plan") AS NUMERIC) AS "lottery.plan",
+      CAST(SUM(b."lottery.month") AS NUMERIC) AS "lottery.month",
+      CAST(SUM(b."crude_oil.plan") AS NUMERIC) AS "crude_oil.plan",
+      CAST(SUM(b."crude_oil.month") AS NUMERIC) AS "crude_oil.month",
+      CAST(SUM(b."import_export.plan") AS NUMERIC) AS "import_export.plan",
+      CAST(SUM(b."import_export.month") AS NUMERIC) AS "import_export.month",
+      CAST(SUM(b."aid.plan") AS NUMERIC) AS "aid.plan",
+      CAST(SUM(b."aid.month") AS NUMERIC) AS "aid.month"
+    FROM
+      (
+        SELECT
+          m."frequency" AS "frequency",
+          m."rollup" AS "period",
+          (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AS "edition",
+          t1."unit" AS "unit",
+          COUNT(*) AS "reports",
+          (array_agg(t1."revenue.plan" ORDER BY m."end_date" DESC) FILTER (WHERE t1."revenue.plan" IS NOT NULL))[1] AS "revenue.plan",
+          SUM(t1."revenue.month") AS "revenue.month",
+          (array_agg(t1."domestic.plan" ORDER BY m."end_date" DESC) FILTER (WHERE t1."domestic.plan" IS NOT NULL))[1] AS "domestic.plan",
+          SUM(t1."domestic.month") AS "domestic.month",
+          (array_agg(t1."land_use.plan" ORDER BY m."end_date" DESC) FILTER (WHERE t1."land_use.plan" IS NOT NULL))[1] AS "land_use.plan",
+          SUM(t1."land_use.month") AS "land_use.month",
+          (array_agg(t1."lottery.plan" ORDER BY m."end_date" DESC) FILTER (WHERE t1."lottery.plan" IS NOT NULL))[1] AS "lottery.plan",
+          SUM(t1."lottery.month") AS "lottery.month",
+          (array_agg(t1."crude_oil.plan" ORDER BY m."end_date" DESC) FILTER (WHERE t1."crude_oil.plan" IS NOT NULL))[1] AS "crude_oil.plan",
+          SUM(t1."crude_oil.month") AS "crude_oil.month",
+          (array_agg(t1."import_export.plan" ORDER BY m."end_date" DESC) FILTER (WHERE t1."import_export.plan" IS NOT NULL))[1] AS "import_export.plan",
+          SUM(t1."import_export.month") AS "import_export.month",
+          (array_agg(t1."aid.plan" ORDER BY m."end_date" DESC) FILTER (WHERE t1."aid.plan" IS NOT NULL))[1] AS "aid.plan",
+          SUM(t1."aid.month") AS "aid.month"
+        FROM
+          (
+            SELECT
+              q."period" AS "period",
+              q."unit" AS "unit",
+              SUM(q."revenue.plan") AS "revenue.plan",
+              SUM(q."revenue.month") AS "revenue.month",
+              SUM(q."domestic.plan") AS "domestic.plan",
+              SUM(q."domestic.month") AS "domestic.month",
+              SUM(q."land_use.plan") AS "land_use.plan",
+              SUM(q."land_use.month") AS "land_use.month",
+              SUM(q."lottery.plan") AS "lottery.plan",
+              SUM(q."lottery.month") AS "lottery.month",
+              SUM(q."crude_oil.plan") AS "crude_oil.plan",
+              SUM(q."crude_oil.month") AS "crude_oil.month",
+              SUM(q."import_export.plan") AS "import_export.plan",
+              SUM(q."import_export.month") AS "import_export.month",
+              SUM(q."aid.plan") AS "aid.plan",
+              SUM(q."aid.month") AS "aid.month"
+            FROM
+              (
+                SELECT
+                  t1."period" AS "period",
+                  CASE
+                    WHEN EXISTS (SELECT 1 FROM "regc_org_closure" AS x WHERE x."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND x."descendant" = t1."unit" AND x."depth" = 0) THEN
+                      t1."unit"
+                    ELSE
+                      COALESCE(sc."successor", t1."unit")
+                  END AS "unit",
+                  t1."revenue.plan" AS "revenue.plan",
+                  t1."revenue.month" AS "revenue.month",
+                  t1."domestic.plan" AS "domestic.plan",
+                  t1."domestic.month" AS "domestic.month",
+                  t1."land_use.plan" AS "land_use.plan",
+                  t1."land_use.month" AS "land_use.month",
+                  t1."lottery.plan" AS "lottery.plan",
+                  t1."lottery.month" AS "lottery.month",
+                  t1."crude_oil.plan" AS "crude_oil.plan",
+                  t1."crude_oil.month" AS "crude_oil.month",
+                  t1."import_export.plan" AS "import_export.plan",
+                  t1."import_export.month" AS "import_export.month",
+                  t1."aid.plan" AS "aid.plan",
+                  t1."aid.month" AS "aid.month"
+                FROM
+                  "finance.state_budget.B01.current" AS t1
+                  LEFT JOIN (SELECT m."old_unit" AS "unit", MIN(m."new_unit") AS "successor" FROM "regc_org_mapping" AS m WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) GROUP BY m."old_unit" HAVING COUNT(*) = 1 AND MIN(m."kind") = 'full') AS sc ON sc."unit" = t1."unit"
+              ) AS q
+            GROUP BY
+              q."period", q."unit"
+          ) AS t1
+          JOIN "regc_period_rollup" AS m ON m."regime" = 'finance.state_budget' AND m."period" = t1."period"
+        GROUP BY
+          m."frequency", m."rollup", t1."unit"
+      ) AS b
+      JOIN (SELECT c."descendant" AS "unit", c."ancestor" AS "ancestor", c."depth" AS "depth" FROM "regc_org_closure" AS c WHERE c."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) UNION ALL SELECT m."old_unit" AS "unit", c."ancestor" AS "ancestor", -1 AS "depth" FROM "regc_org_mapping" AS m JOIN "regc_org_closure" AS c ON c."edition" = m."to_edition" AND c."descendant" = m."new_unit" WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND NOT EXISTS (SELECT 1 FROM "regc_org_closure" AS x WHERE x."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND x."descendant" = m."old_unit" AND x."depth" = 0) AND m."old_unit" NOT IN (SELECT s."unit" FROM (SELECT m."old_unit" AS "unit", MIN(m."new_unit") AS "successor" FROM "regc_org_mapping" AS m WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) GROUP BY m."old_unit" HAVING COUNT(*) = 1 AND MIN(m."kind") = 'full') AS s) GROUP BY m."old_unit", c."ancestor" HAVING COUNT(*) = (SELECT COUNT(*) FROM "regc_org_mapping" AS m2 WHERE m2."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND m2."old_unit" = m."old_unit")) AS c ON c."unit" = b."unit"
+      JOIN "regc_org_unit" AS u ON u."code" = c."ancestor"
+    GROUP BY
+      b."frequency", b."period", b."edition", c."ancestor", u."level"
+  ) AS a;
+
 -- Form B02: each reporter's values over every roll-up period, then every unit's.
 CREATE VIEW "finance.state_budget.B02.by_reporter" AS
 SELECT
@@ -321,6 +474,160 @@ FROM
   LEFT JOIN "regc_rollup_period" AS rp2 ON rp2."regime" = 'finance.state_budget' AND rp2."frequency" = a."frequency" AND rp2."code" = rp."last_year"
   LEFT JOIN a AS a2 ON a2."frequency" = a."frequency" AND a2."period" = rp2."code" AND a2."edition" = rp2."edition" AND a2."unit" = a."unit"
   LEFT JOIN y AS y2 ON y2."frequency" = a."frequency" AND y2."period" = rp2."code" AND y2."edition" = rp2."edition" AND y2."unit" = a."unit";
+
+-- The same over the newest edition of the hierarchy: a series comparable across a reform.
+CREATE VIEW "finance.state_budget.B02.comparable" AS
+SELECT
+  a."frequency",
+  a."period",
+  a."edition",
+  a."unit",
+  a."level",
+  a."reporters",
+  a."expenditure.plan",
+  a."expenditure.month",
+  NULL AS "expenditure.ytd",
+  (regc_div(NULL, a."expenditure.plan") * CAST(100 AS NUMERIC)) AS "expenditure.vs_plan",
+  (regc_div(NULL, NULL) * CAST(100 AS NUMERIC)) AS "expenditure.vs_ly",
+  a."dev_investment.plan",
+  a."dev_investment.month",
+  NULL AS "dev_investment.ytd",
+  (regc_div(NULL, a."dev_investment.plan") * CAST(100 AS NUMERIC)) AS "dev_investment.vs_plan",
+  (regc_div(NULL, NULL) * CAST(100 AS NUMERIC)) AS "dev_investment.vs_ly",
+  a."debt_interest.plan",
+  a."debt_interest.month",
+  NULL AS "debt_interest.ytd",
+  (regc_div(NULL, a."debt_interest.plan") * CAST(100 AS NUMERIC)) AS "debt_interest.vs_plan",
+  (regc_div(NULL, NULL) * CAST(100 AS NUMERIC)) AS "debt_interest.vs_ly",
+  a."recurrent.plan",
+  a."recurrent.month",
+  NULL AS "recurrent.ytd",
+  (regc_div(NULL, a."recurrent.plan") * CAST(100 AS NUMERIC)) AS "recurrent.vs_plan",
+  (regc_div(NULL, NULL) * CAST(100 AS NUMERIC)) AS "recurrent.vs_ly",
+  a."education.plan",
+  a."education.month",
+  NULL AS "education.ytd",
+  (regc_div(NULL, a."education.plan") * CAST(100 AS NUMERIC)) AS "education.vs_plan",
+  (regc_div(NULL, NULL) * CAST(100 AS NUMERIC)) AS "education.vs_ly",
+  a."science.plan",
+  a."science.month",
+  NULL AS "science.ytd",
+  (regc_div(NULL, a."science.plan") * CAST(100 AS NUMERIC)) AS "science.vs_plan",
+  (regc_div(NULL, NULL) * CAST(100 AS NUMERIC)) AS "science.vs_ly",
+  a."reserve_fund.plan",
+  a."reserve_fund.month",
+  NULL AS "reserve_fund.ytd",
+  (regc_div(NULL, a."reserve_fund.plan") * CAST(100 AS NUMERIC)) AS "reserve_fund.vs_plan",
+  (regc_div(NULL, NULL) * CAST(100 AS NUMERIC)) AS "reserve_fund.vs_ly",
+  a."contingency.plan"
+FROM
+  (
+    SELECT
+      b."frequency" AS "frequency",
+      b."period" AS "period",
+      b."edition" AS "edition",
+      c."ancestor" AS "unit",
+      u."level" AS "level",
+      COUNT(*) AS "reporters",
+      CAST(SUM(b."expenditure.plan") AS NUMERIC) AS "expenditure.plan",
+      CAST(SUM(b."expenditure.month") AS NUMERIC) AS "expenditure.month",
+      CAST(SUM(b."dev_investment.plan") AS NUMERIC) AS "dev_investment.plan",
+      CAST(SUM(b."dev_investment.month") AS NUMERIC) AS "dev_investment.month",
+      CAST(SUM(b."debt_interest.plan") AS NUMERIC) AS "debt_interest.plan",
+      CAST(SUM(b."debt_interest.month") AS NUMERIC) AS "debt_interest.month",
+      CAST(SUM(b."recurrent.plan") AS NUMERIC) AS "recurrent.plan",
+      CAST(SUM(b."recurrent.month") AS NUMERIC) AS "recurrent.month",
+      CAST(SUM(b."education.plan") AS NUMERIC) AS "education.plan",
+      CAST(SUM(b."education.month") AS NUMERIC) AS "education.month",
+      CAST(SUM(b."science.plan") AS NUMERIC) AS "science.plan",
+      CAST(SUM(b."science.month") AS NUMERIC) AS "science.month",
+      CAST(SUM(b."reserve_fund.plan") AS NUMERIC) AS "reserve_fund.plan",
+      CAST(SUM(b."reserve_fund.month") AS NUMERIC) AS "reserve_fund.month",
+      CAST(SUM(b."contingency.plan") AS NUMERIC) AS "contingency.plan"
+    FROM
+      (
+        SELECT
+          m."frequency" AS "frequency",
+          m."rollup" AS "period",
+          (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AS "edition",
+          t1."unit" AS "unit",
+          COUNT(*) AS "reports",
+          (array_agg(t1."expenditure.plan" ORDER BY m."end_date" DESC) FILTER (WHERE t1."expenditure.plan" IS NOT NULL))[1] AS "expenditure.plan",
+          SUM(t1."expenditure.month") AS "expenditure.month",
+          (array_agg(t1."dev_investment.plan" ORDER BY m."end_date" DESC) FILTER (WHERE t1."dev_investment.plan" IS NOT NULL))[1] AS "dev_investment.plan",
+          SUM(t1."dev_investment.month") AS "dev_investment.month",
+          (array_agg(t1."debt_interest.plan" ORDER BY m."end_date" DESC) FILTER (WHERE t1."debt_interest.plan" IS NOT NULL))[1] AS "debt_interest.plan",
+          SUM(t1."debt_interest.month") AS "debt_interest.month",
+          (array_agg(t1."recurrent.plan" ORDER BY m."end_date" DESC) FILTER (WHERE t1."recurrent.plan" IS NOT NULL))[1] AS "recurrent.plan",
+          SUM(t1."recurrent.month") AS "recurrent.month",
+          (array_agg(t1."education.plan" ORDER BY m."end_date" DESC) FILTER (WHERE t1."education.plan" IS NOT NULL))[1] AS "education.plan",
+          SUM(t1."education.month") AS "education.month",
+          (array_agg(t1."science.plan" ORDER BY m."end_date" DESC) FILTER (WHERE t1."science.plan" IS NOT NULL))[1] AS "science.plan",
+          SUM(t1."science.month") AS "science.month",
+          (array_agg(t1."reserve_fund.plan" ORDER BY m."end_date" DESC) FILTER (WHERE t1."reserve_fund.plan" IS NOT NULL))[1] AS "reserve_fund.plan",
+          SUM(t1."reserve_fund.month") AS "reserve_fund.month",
+          (array_agg(t1."contingency.plan" ORDER BY m."end_date" DESC) FILTER (WHERE t1."contingency.plan" IS NOT NULL))[1] AS "contingency.plan"
+        FROM
+          (
+            SELECT
+              q."period" AS "period",
+              q."unit" AS "unit",
+              SUM(q."expenditure.plan") AS "expenditure.plan",
+              SUM(q."expenditure.month") AS "expenditure.month",
+              SUM(q."dev_investment.plan") AS "dev_investment.plan",
+              SUM(q."dev_investment.month") AS "dev_investment.month",
+              SUM(q."debt_interest.plan") AS "debt_interest.plan",
+              SUM(q."debt_interest.month") AS "debt_interest.month",
+              SUM(q."recurrent.plan") AS "recurrent.plan",
+              SUM(q."recurrent.month") AS "recurrent.month",
+              SUM(q."education.plan") AS "education.plan",
+              SUM(q."education.month") AS "education.month",
+              SUM(q."science.plan") AS "science.plan",
+              SUM(q."science.month") AS "science.month",
+              SUM(q."reserve_fund.plan") AS "reserve_fund.plan",
+              SUM(q."reserve_fund.month") AS "reserve_fund.month",
+              SUM(q."contingency.plan") AS "contingency.plan"
+            FROM
+              (
+                SELECT
+                  t1."period" AS "period",
+                  CASE
+                    WHEN EXISTS (SELECT 1 FROM "regc_org_closure" AS x WHERE x."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND x."descendant" = t1."unit" AND x."depth" = 0) THEN
+                      t1."unit"
+                    ELSE
+                      COALESCE(sc."successor", t1."unit")
+                  END AS "unit",
+                  t1."expenditure.plan" AS "expenditure.plan",
+                  t1."expenditure.month" AS "expenditure.month",
+                  t1."dev_investment.plan" AS "dev_investment.plan",
+                  t1."dev_investment.month" AS "dev_investment.month",
+                  t1."debt_interest.plan" AS "debt_interest.plan",
+                  t1."debt_interest.month" AS "debt_interest.month",
+                  t1."recurrent.plan" AS "recurrent.plan",
+                  t1."recurrent.month" AS "recurrent.month",
+                  t1."education.plan" AS "education.plan",
+                  t1."education.month" AS "education.month",
+                  t1."science.plan" AS "science.plan",
+                  t1."science.month" AS "science.month",
+                  t1."reserve_fund.plan" AS "reserve_fund.plan",
+                  t1."reserve_fund.month" AS "reserve_fund.month",
+                  t1."contingency.plan" AS "contingency.plan"
+                FROM
+                  "finance.state_budget.B02.current" AS t1
+                  LEFT JOIN (SELECT m."old_unit" AS "unit", MIN(m."new_unit") AS "successor" FROM "regc_org_mapping" AS m WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) GROUP BY m."old_unit" HAVING COUNT(*) = 1 AND MIN(m."kind") = 'full') AS sc ON sc."unit" = t1."unit"
+              ) AS q
+            GROUP BY
+              q."period", q."unit"
+          ) AS t1
+          JOIN "regc_period_rollup" AS m ON m."regime" = 'finance.state_budget' AND m."period" = t1."period"
+        GROUP BY
+          m."frequency", m."rollup", t1."unit"
+      ) AS b
+      JOIN (SELECT c."descendant" AS "unit", c."ancestor" AS "ancestor", c."depth" AS "depth" FROM "regc_org_closure" AS c WHERE c."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) UNION ALL SELECT m."old_unit" AS "unit", c."ancestor" AS "ancestor", -1 AS "depth" FROM "regc_org_mapping" AS m JOIN "regc_org_closure" AS c ON c."edition" = m."to_edition" AND c."descendant" = m."new_unit" WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND NOT EXISTS (SELECT 1 FROM "regc_org_closure" AS x WHERE x."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND x."descendant" = m."old_unit" AND x."depth" = 0) AND m."old_unit" NOT IN (SELECT s."unit" FROM (SELECT m."old_unit" AS "unit", MIN(m."new_unit") AS "successor" FROM "regc_org_mapping" AS m WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) GROUP BY m."old_unit" HAVING COUNT(*) = 1 AND MIN(m."kind") = 'full') AS s) GROUP BY m."old_unit", c."ancestor" HAVING COUNT(*) = (SELECT COUNT(*) FROM "regc_org_mapping" AS m2 WHERE m2."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND m2."old_unit" = m."old_unit")) AS c ON c."unit" = b."unit"
+      JOIN "regc_org_unit" AS u ON u."code" = c."ancestor"
+    GROUP BY
+      b."frequency", b."period", b."edition", c."ancestor", u."level"
+  ) AS a;
 
 -- Expected, received and on-time reports per unit, flow level and period.
 CREATE VIEW "finance.state_budget.completeness" AS

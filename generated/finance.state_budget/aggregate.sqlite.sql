@@ -4,11 +4,15 @@
 -- Drop the views of an earlier version, dependent views first.
 DROP VIEW IF EXISTS "finance.state_budget.completeness";
 
+DROP VIEW IF EXISTS "finance.state_budget.B01.comparable";
+
 DROP VIEW IF EXISTS "finance.state_budget.B01.rollup";
 
 DROP VIEW IF EXISTS "finance.state_budget.B01.ytd";
 
 DROP VIEW IF EXISTS "finance.state_budget.B01.by_reporter";
+
+DROP VIEW IF EXISTS "finance.state_budget.B02.comparable";
 
 DROP VIEW IF EXISTS "finance.state_budget.B02.rollup";
 
@@ -168,6 +172,155 @@ FROM
   LEFT JOIN a AS a2 ON a2."frequency" = a."frequency" AND a2."period" = rp2."code" AND a2."edition" = rp2."edition" AND a2."unit" = a."unit"
   LEFT JOIN y AS y2 ON y2."frequency" = a."frequency" AND y2."period" = rp2."code" AND y2."edition" = rp2."edition" AND y2."unit" = a."unit";
 
+-- The same over the newest edition of the hierarchy: a series comparable across a reform.
+CREATE VIEW "finance.state_budget.B01.comparable" AS
+SELECT
+  a."frequency",
+  a."period",
+  a."edition",
+  a."unit",
+  a."level",
+  a."reporters",
+  a."revenue.plan",
+  a."revenue.month",
+  NULL AS "revenue.ytd",
+  regc_mul(regc_div(NULL, a."revenue.plan"), '100') AS "revenue.vs_plan",
+  regc_mul(regc_div(NULL, NULL), '100') AS "revenue.vs_ly",
+  a."domestic.plan",
+  a."domestic.month",
+  NULL AS "domestic.ytd",
+  regc_mul(regc_div(NULL, a."domestic.plan"), '100') AS "domestic.vs_plan",
+  regc_mul(regc_div(NULL, NULL), '100') AS "domestic.vs_ly",
+  a."land_use.plan",
+  a."land_use.month",
+  NULL AS "land_use.ytd",
+  regc_mul(regc_div(NULL, a."land_use.plan"), '100') AS "land_use.vs_plan",
+  regc_mul(regc_div(NULL, NULL), '100') AS "land_use.vs_ly",
+  a."lottery.plan",
+  a."lottery.month",
+  NULL AS "lottery.ytd",
+  regc_mul(regc_div(NULL, a."lottery.plan"), '100') AS "lottery.vs_plan",
+  regc_mul(regc_div(NULL, NULL), '100') AS "lottery.vs_ly",
+  a."crude_oil.plan",
+  a."crude_oil.month",
+  NULL AS "crude_oil.ytd",
+  regc_mul(regc_div(NULL, a."crude_oil.plan"), '100') AS "crude_oil.vs_plan",
+  regc_mul(regc_div(NULL, NULL), '100') AS "crude_oil.vs_ly",
+  a."import_export.plan",
+  a."import_export.month",
+  NULL AS "import_export.ytd",
+  regc_mul(regc_div(NULL, a."import_export.plan"), '100') AS "import_export.vs_plan",
+  regc_mul(regc_div(NULL, NULL), '100') AS "import_export.vs_ly",
+  a."aid.plan",
+  a."aid.month",
+  NULL AS "aid.ytd",
+  regc_mul(regc_div(NULL, a."aid.plan"), '100') AS "aid.vs_plan",
+  regc_mul(regc_div(NULL, NULL), '100') AS "aid.vs_ly"
+FROM
+  (
+    SELECT
+      b."frequency" AS "frequency",
+      b."period" AS "period",
+      b."edition" AS "edition",
+      c."ancestor" AS "unit",
+      u."level" AS "level",
+      COUNT(*) AS "reporters",
+      regc_dec(SUM(b."revenue.plan"), 1) AS "revenue.plan",
+      regc_dec(SUM(b."revenue.month"), 1) AS "revenue.month",
+      regc_dec(SUM(b."domestic.plan"), 1) AS "domestic.plan",
+      regc_dec(SUM(b."domestic.month"), 1) AS "domestic.month",
+      regc_dec(SUM(b."land_use.plan"), 1) AS "land_use.plan",
+      regc_dec(SUM(b."land_use.month"), 1) AS "land_use.month",
+      regc_dec(SUM(b."lottery.plan"), 1) AS "lottery.plan",
+      regc_dec(SUM(b."lottery.month"), 1) AS "lottery.month",
+      regc_dec(SUM(b."crude_oil.plan"), 1) AS "crude_oil.plan",
+      regc_dec(SUM(b."crude_oil.month"), 1) AS "crude_oil.month",
+      regc_dec(SUM(b."import_export.plan"), 1) AS "import_export.plan",
+      regc_dec(SUM(b."import_export.month"), 1) AS "import_export.month",
+      regc_dec(SUM(b."aid.plan"), 1) AS "aid.plan",
+      regc_dec(SUM(b."aid.month"), 1) AS "aid.month"
+    FROM
+      (
+        SELECT
+          m."frequency" AS "frequency",
+          m."rollup" AS "period",
+          (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AS "edition",
+          t1."unit" AS "unit",
+          COUNT(*) AS "reports",
+          CAST(SUBSTR(MAX(CASE WHEN t1."revenue.plan" IS NOT NULL THEN m."end_date" || '|' || t1."revenue.plan" END), 12) AS INTEGER) AS "revenue.plan",
+          SUM(t1."revenue.month") AS "revenue.month",
+          CAST(SUBSTR(MAX(CASE WHEN t1."domestic.plan" IS NOT NULL THEN m."end_date" || '|' || t1."domestic.plan" END), 12) AS INTEGER) AS "domestic.plan",
+          SUM(t1."domestic.month") AS "domestic.month",
+          CAST(SUBSTR(MAX(CASE WHEN t1."land_use.plan" IS NOT NULL THEN m."end_date" || '|' || t1."land_use.plan" END), 12) AS INTEGER) AS "land_use.plan",
+          SUM(t1."land_use.month") AS "land_use.month",
+          CAST(SUBSTR(MAX(CASE WHEN t1."lottery.plan" IS NOT NULL THEN m."end_date" || '|' || t1."lottery.plan" END), 12) AS INTEGER) AS "lottery.plan",
+          SUM(t1."lottery.month") AS "lottery.month",
+          CAST(SUBSTR(MAX(CASE WHEN t1."crude_oil.plan" IS NOT NULL THEN m."end_date" || '|' || t1."crude_oil.plan" END), 12) AS INTEGER) AS "crude_oil.plan",
+          SUM(t1."crude_oil.month") AS "crude_oil.month",
+          CAST(SUBSTR(MAX(CASE WHEN t1."import_export.plan" IS NOT NULL THEN m."end_date" || '|' || t1."import_export.plan" END), 12) AS INTEGER) AS "import_export.plan",
+          SUM(t1."import_export.month") AS "import_export.month",
+          CAST(SUBSTR(MAX(CASE WHEN t1."aid.plan" IS NOT NULL THEN m."end_date" || '|' || t1."aid.plan" END), 12) AS INTEGER) AS "aid.plan",
+          SUM(t1."aid.month") AS "aid.month"
+        FROM
+          (
+            SELECT
+              q."period" AS "period",
+              q."unit" AS "unit",
+              SUM(q."revenue.plan") AS "revenue.plan",
+              SUM(q."revenue.month") AS "revenue.month",
+              SUM(q."domestic.plan") AS "domestic.plan",
+              SUM(q."domestic.month") AS "domestic.month",
+              SUM(q."land_use.plan") AS "land_use.plan",
+              SUM(q."land_use.month") AS "land_use.month",
+              SUM(q."lottery.plan") AS "lottery.plan",
+              SUM(q."lottery.month") AS "lottery.month",
+              SUM(q."crude_oil.plan") AS "crude_oil.plan",
+              SUM(q."crude_oil.month") AS "crude_oil.month",
+              SUM(q."import_export.plan") AS "import_export.plan",
+              SUM(q."import_export.month") AS "import_export.month",
+              SUM(q."aid.plan") AS "aid.plan",
+              SUM(q."aid.month") AS "aid.month"
+            FROM
+              (
+                SELECT
+                  t1."period" AS "period",
+                  CASE
+                    WHEN EXISTS (SELECT 1 FROM "regc_org_closure" AS x WHERE x."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND x."descendant" = t1."unit" AND x."depth" = 0) THEN
+                      t1."unit"
+                    ELSE
+                      COALESCE(sc."successor", t1."unit")
+                  END AS "unit",
+                  t1."revenue.plan" AS "revenue.plan",
+                  t1."revenue.month" AS "revenue.month",
+                  t1."domestic.plan" AS "domestic.plan",
+                  t1."domestic.month" AS "domestic.month",
+                  t1."land_use.plan" AS "land_use.plan",
+                  t1."land_use.month" AS "land_use.month",
+                  t1."lottery.plan" AS "lottery.plan",
+                  t1."lottery.month" AS "lottery.month",
+                  t1."crude_oil.plan" AS "crude_oil.plan",
+                  t1."crude_oil.month" AS "crude_oil.month",
+                  t1."import_export.plan" AS "import_export.plan",
+                  t1."import_export.month" AS "import_export.month",
+                  t1."aid.plan" AS "aid.plan",
+                  t1."aid.month" AS "aid.month"
+                FROM
+                  "finance.state_budget.B01.current" AS t1
+                  LEFT JOIN (SELECT m."old_unit" AS "unit", MIN(m."new_unit") AS "successor" FROM "regc_org_mapping" AS m WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) GROUP BY m."old_unit" HAVING COUNT(*) = 1 AND MIN(m."kind") = 'full') AS sc ON sc."unit" = t1."unit"
+              ) AS q
+            GROUP BY
+              q."period", q."unit"
+          ) AS t1
+          JOIN "regc_period_rollup" AS m ON m."regime" = 'finance.state_budget' AND m."period" = t1."period"
+        GROUP BY
+          m."frequency", m."rollup", t1."unit"
+      ) AS b
+      JOIN (SELECT c."descendant" AS "unit", c."ancestor" AS "ancestor", c."depth" AS "depth" FROM "regc_org_closure" AS c WHERE c."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) UNION ALL SELECT m."old_unit" AS "unit", c."ancestor" AS "ancestor", -1 AS "depth" FROM "regc_org_mapping" AS m JOIN "regc_org_closure" AS c ON c."edition" = m."to_edition" AND c."descendant" = m."new_unit" WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND NOT EXISTS (SELECT 1 FROM "regc_org_closure" AS x WHERE x."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND x."descendant" = m."old_unit" AND x."depth" = 0) AND m."old_unit" NOT IN (SELECT s."unit" FROM (SELECT m."old_unit" AS "unit", MIN(m."new_unit") AS "successor" FROM "regc_org_mapping" AS m WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) GROUP BY m."old_unit" HAVING COUNT(*) = 1 AND MIN(m."kind") = 'full') AS s) GROUP BY m."old_unit", c."ancestor" HAVING COUNT(*) = (SELECT COUNT(*) FROM "regc_org_mapping" AS m2 WHERE m2."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND m2."old_unit" = m."old_unit")) AS c ON c."unit" = b."unit"
+      JOIN "regc_org_unit" AS u ON u."code" = c."ancestor"
+    GROUP BY
+      b."frequency", b."period", b."edition", c."ancestor", u."level"
+  ) AS a;
+
 -- Form B02: each reporter's values over every roll-up period, then every unit's.
 CREATE VIEW "finance.state_budget.B02.by_reporter" AS
 SELECT
@@ -322,6 +475,160 @@ FROM
   LEFT JOIN "regc_rollup_period" AS rp2 ON rp2."regime" = 'finance.state_budget' AND rp2."frequency" = a."frequency" AND rp2."code" = rp."last_year"
   LEFT JOIN a AS a2 ON a2."frequency" = a."frequency" AND a2."period" = rp2."code" AND a2."edition" = rp2."edition" AND a2."unit" = a."unit"
   LEFT JOIN y AS y2 ON y2."frequency" = a."frequency" AND y2."period" = rp2."code" AND y2."edition" = rp2."edition" AND y2."unit" = a."unit";
+
+-- The same over the newest edition of the hierarchy: a series comparable across a reform.
+CREATE VIEW "finance.state_budget.B02.comparable" AS
+SELECT
+  a."frequency",
+  a."period",
+  a."edition",
+  a."unit",
+  a."level",
+  a."reporters",
+  a."expenditure.plan",
+  a."expenditure.month",
+  NULL AS "expenditure.ytd",
+  regc_mul(regc_div(NULL, a."expenditure.plan"), '100') AS "expenditure.vs_plan",
+  regc_mul(regc_div(NULL, NULL), '100') AS "expenditure.vs_ly",
+  a."dev_investment.plan",
+  a."dev_investment.month",
+  NULL AS "dev_investment.ytd",
+  regc_mul(regc_div(NULL, a."dev_investment.plan"), '100') AS "dev_investment.vs_plan",
+  regc_mul(regc_div(NULL, NULL), '100') AS "dev_investment.vs_ly",
+  a."debt_interest.plan",
+  a."debt_interest.month",
+  NULL AS "debt_interest.ytd",
+  regc_mul(regc_div(NULL, a."debt_interest.plan"), '100') AS "debt_interest.vs_plan",
+  regc_mul(regc_div(NULL, NULL), '100') AS "debt_interest.vs_ly",
+  a."recurrent.plan",
+  a."recurrent.month",
+  NULL AS "recurrent.ytd",
+  regc_mul(regc_div(NULL, a."recurrent.plan"), '100') AS "recurrent.vs_plan",
+  regc_mul(regc_div(NULL, NULL), '100') AS "recurrent.vs_ly",
+  a."education.plan",
+  a."education.month",
+  NULL AS "education.ytd",
+  regc_mul(regc_div(NULL, a."education.plan"), '100') AS "education.vs_plan",
+  regc_mul(regc_div(NULL, NULL), '100') AS "education.vs_ly",
+  a."science.plan",
+  a."science.month",
+  NULL AS "science.ytd",
+  regc_mul(regc_div(NULL, a."science.plan"), '100') AS "science.vs_plan",
+  regc_mul(regc_div(NULL, NULL), '100') AS "science.vs_ly",
+  a."reserve_fund.plan",
+  a."reserve_fund.month",
+  NULL AS "reserve_fund.ytd",
+  regc_mul(regc_div(NULL, a."reserve_fund.plan"), '100') AS "reserve_fund.vs_plan",
+  regc_mul(regc_div(NULL, NULL), '100') AS "reserve_fund.vs_ly",
+  a."contingency.plan"
+FROM
+  (
+    SELECT
+      b."frequency" AS "frequency",
+      b."period" AS "period",
+      b."edition" AS "edition",
+      c."ancestor" AS "unit",
+      u."level" AS "level",
+      COUNT(*) AS "reporters",
+      regc_dec(SUM(b."expenditure.plan"), 1) AS "expenditure.plan",
+      regc_dec(SUM(b."expenditure.month"), 1) AS "expenditure.month",
+      regc_dec(SUM(b."dev_investment.plan"), 1) AS "dev_investment.plan",
+      regc_dec(SUM(b."dev_investment.month"), 1) AS "dev_investment.month",
+      regc_dec(SUM(b."debt_interest.plan"), 1) AS "debt_interest.plan",
+      regc_dec(SUM(b."debt_interest.month"), 1) AS "debt_interest.month",
+      regc_dec(SUM(b."recurrent.plan"), 1) AS "recurrent.plan",
+      regc_dec(SUM(b."recurrent.month"), 1) AS "recurrent.month",
+      regc_dec(SUM(b."education.plan"), 1) AS "education.plan",
+      regc_dec(SUM(b."education.month"), 1) AS "education.month",
+      regc_dec(SUM(b."science.plan"), 1) AS "science.plan",
+      regc_dec(SUM(b."science.month"), 1) AS "science.month",
+      regc_dec(SUM(b."reserve_fund.plan"), 1) AS "reserve_fund.plan",
+      regc_dec(SUM(b."reserve_fund.month"), 1) AS "reserve_fund.month",
+      regc_dec(SUM(b."contingency.plan"), 1) AS "contingency.plan"
+    FROM
+      (
+        SELECT
+          m."frequency" AS "frequency",
+          m."rollup" AS "period",
+          (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AS "edition",
+          t1."unit" AS "unit",
+          COUNT(*) AS "reports",
+          CAST(SUBSTR(MAX(CASE WHEN t1."expenditure.plan" IS NOT NULL THEN m."end_date" || '|' || t1."expenditure.plan" END), 12) AS INTEGER) AS "expenditure.plan",
+          SUM(t1."expenditure.month") AS "expenditure.month",
+          CAST(SUBSTR(MAX(CASE WHEN t1."dev_investment.plan" IS NOT NULL THEN m."end_date" || '|' || t1."dev_investment.plan" END), 12) AS INTEGER) AS "dev_investment.plan",
+          SUM(t1."dev_investment.month") AS "dev_investment.month",
+          CAST(SUBSTR(MAX(CASE WHEN t1."debt_interest.plan" IS NOT NULL THEN m."end_date" || '|' || t1."debt_interest.plan" END), 12) AS INTEGER) AS "debt_interest.plan",
+          SUM(t1."debt_interest.month") AS "debt_interest.month",
+          CAST(SUBSTR(MAX(CASE WHEN t1."recurrent.plan" IS NOT NULL THEN m."end_date" || '|' || t1."recurrent.plan" END), 12) AS INTEGER) AS "recurrent.plan",
+          SUM(t1."recurrent.month") AS "recurrent.month",
+          CAST(SUBSTR(MAX(CASE WHEN t1."education.plan" IS NOT NULL THEN m."end_date" || '|' || t1."education.plan" END), 12) AS INTEGER) AS "education.plan",
+          SUM(t1."education.month") AS "education.month",
+          CAST(SUBSTR(MAX(CASE WHEN t1."science.plan" IS NOT NULL THEN m."end_date" || '|' || t1."science.plan" END), 12) AS INTEGER) AS "science.plan",
+          SUM(t1."science.month") AS "science.month",
+          CAST(SUBSTR(MAX(CASE WHEN t1."reserve_fund.plan" IS NOT NULL THEN m."end_date" || '|' || t1."reserve_fund.plan" END), 12) AS INTEGER) AS "reserve_fund.plan",
+          SUM(t1."reserve_fund.month") AS "reserve_fund.month",
+          CAST(SUBSTR(MAX(CASE WHEN t1."contingency.plan" IS NOT NULL THEN m."end_date" || '|' || t1."contingency.plan" END), 12) AS INTEGER) AS "contingency.plan"
+        FROM
+          (
+            SELECT
+              q."period" AS "period",
+              q."unit" AS "unit",
+              SUM(q."expenditure.plan") AS "expenditure.plan",
+              SUM(q."expenditure.month") AS "expenditure.month",
+              SUM(q."dev_investment.plan") AS "dev_investment.plan",
+              SUM(q."dev_investment.month") AS "dev_investment.month",
+              SUM(q."debt_interest.plan") AS "debt_interest.plan",
+              SUM(q."debt_interest.month") AS "debt_interest.month",
+              SUM(q."recurrent.plan") AS "recurrent.plan",
+              SUM(q."recurrent.month") AS "recurrent.month",
+              SUM(q."education.plan") AS "education.plan",
+              SUM(q."education.month") AS "education.month",
+              SUM(q."science.plan") AS "science.plan",
+              SUM(q."science.month") AS "science.month",
+              SUM(q."reserve_fund.plan") AS "reserve_fund.plan",
+              SUM(q."reserve_fund.month") AS "reserve_fund.month",
+              SUM(q."contingency.plan") AS "contingency.plan"
+            FROM
+              (
+                SELECT
+                  t1."period" AS "period",
+                  CASE
+                    WHEN EXISTS (SELECT 1 FROM "regc_org_closure" AS x WHERE x."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND x."descendant" = t1."unit" AND x."depth" = 0) THEN
+                      t1."unit"
+                    ELSE
+                      COALESCE(sc."successor", t1."unit")
+                  END AS "unit",
+                  t1."expenditure.plan" AS "expenditure.plan",
+                  t1."expenditure.month" AS "expenditure.month",
+                  t1."dev_investment.plan" AS "dev_investment.plan",
+                  t1."dev_investment.month" AS "dev_investment.month",
+                  t1."debt_interest.plan" AS "debt_interest.plan",
+                  t1."debt_interest.month" AS "debt_interest.month",
+                  t1."recurrent.plan" AS "recurrent.plan",
+                  t1."recurrent.month" AS "recurrent.month",
+                  t1."education.plan" AS "education.plan",
+                  t1."education.month" AS "education.month",
+                  t1."science.plan" AS "science.plan",
+                  t1."science.month" AS "science.month",
+                  t1."reserve_fund.plan" AS "reserve_fund.plan",
+                  t1."reserve_fund.month" AS "reserve_fund.month",
+                  t1."contingency.plan" AS "contingency.plan"
+                FROM
+                  "finance.state_budget.B02.current" AS t1
+                  LEFT JOIN (SELECT m."old_unit" AS "unit", MIN(m."new_unit") AS "successor" FROM "regc_org_mapping" AS m WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) GROUP BY m."old_unit" HAVING COUNT(*) = 1 AND MIN(m."kind") = 'full') AS sc ON sc."unit" = t1."unit"
+              ) AS q
+            GROUP BY
+              q."period", q."unit"
+          ) AS t1
+          JOIN "regc_period_rollup" AS m ON m."regime" = 'finance.state_budget' AND m."period" = t1."period"
+        GROUP BY
+          m."frequency", m."rollup", t1."unit"
+      ) AS b
+      JOIN (SELECT c."descendant" AS "unit", c."ancestor" AS "ancestor", c."depth" AS "depth" FROM "regc_org_closure" AS c WHERE c."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) UNION ALL SELECT m."old_unit" AS "unit", c."ancestor" AS "ancestor", -1 AS "depth" FROM "regc_org_mapping" AS m JOIN "regc_org_closure" AS c ON c."edition" = m."to_edition" AND c."descendant" = m."new_unit" WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND NOT EXISTS (SELECT 1 FROM "regc_org_closure" AS x WHERE x."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND x."descendant" = m."old_unit" AND x."depth" = 0) AND m."old_unit" NOT IN (SELECT s."unit" FROM (SELECT m."old_unit" AS "unit", MIN(m."new_unit") AS "successor" FROM "regc_org_mapping" AS m WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) GROUP BY m."old_unit" HAVING COUNT(*) = 1 AND MIN(m."kind") = 'full') AS s) GROUP BY m."old_unit", c."ancestor" HAVING COUNT(*) = (SELECT COUNT(*) FROM "regc_org_mapping" AS m2 WHERE m2."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND m2."old_unit" = m."old_unit")) AS c ON c."unit" = b."unit"
+      JOIN "regc_org_unit" AS u ON u."code" = c."ancestor"
+    GROUP BY
+      b."frequency", b."period", b."edition", c."ancestor", u."level"
+  ) AS a;
 
 -- Expected, received and on-time reports per unit, flow level and period.
 CREATE VIEW "finance.state_budget.completeness" AS

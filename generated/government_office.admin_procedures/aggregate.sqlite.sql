@@ -4,6 +4,8 @@
 -- Drop the views of an earlier version, dependent views first.
 DROP VIEW IF EXISTS "government_office.admin_procedures.completeness";
 
+DROP VIEW IF EXISTS "government_office.admin_procedures.B01.comparable";
+
 DROP VIEW IF EXISTS "government_office.admin_procedures.B01.rollup";
 
 DROP VIEW IF EXISTS "government_office.admin_procedures.B01.ytd";
@@ -94,6 +96,137 @@ SELECT
   regc_mul(regc_div(a."dvc_full", a."procedures"), '100') AS "dvc_full_rate"
 FROM
   a;
+
+-- The same over the newest edition of the hierarchy: a series comparable across a reform.
+CREATE VIEW "government_office.admin_procedures.B01.comparable" AS
+SELECT
+  a."frequency",
+  a."period",
+  a."edition",
+  a."unit",
+  a."level",
+  a."reporters",
+  a."received",
+  a."carried",
+  a."online",
+  a."direct",
+  a."resolved",
+  a."ahead",
+  a."on_time",
+  a."late",
+  a."pending",
+  a."pending_in_time",
+  a."pending_overdue",
+  regc_mul(regc_div(regc_add(a."ahead", a."on_time"), a."resolved"), '100') AS "on_time_rate",
+  regc_mul(regc_div(a."online", regc_add(a."online", a."direct")), '100') AS "online_rate",
+  a."procedures",
+  a."dvc_full",
+  a."dvc_partial",
+  regc_mul(regc_div(a."dvc_full", a."procedures"), '100') AS "dvc_full_rate"
+FROM
+  (
+    SELECT
+      b."frequency" AS "frequency",
+      b."period" AS "period",
+      b."edition" AS "edition",
+      c."ancestor" AS "unit",
+      u."level" AS "level",
+      COUNT(*) AS "reporters",
+      regc_dec(SUM(b."received"), 0) AS "received",
+      regc_dec(SUM(b."carried"), 0) AS "carried",
+      regc_dec(SUM(b."online"), 0) AS "online",
+      regc_dec(SUM(b."direct"), 0) AS "direct",
+      regc_dec(SUM(b."resolved"), 0) AS "resolved",
+      regc_dec(SUM(b."ahead"), 0) AS "ahead",
+      regc_dec(SUM(b."on_time"), 0) AS "on_time",
+      regc_dec(SUM(b."late"), 0) AS "late",
+      regc_dec(SUM(b."pending"), 0) AS "pending",
+      regc_dec(SUM(b."pending_in_time"), 0) AS "pending_in_time",
+      regc_dec(SUM(b."pending_overdue"), 0) AS "pending_overdue",
+      regc_dec(SUM(b."procedures"), 0) AS "procedures",
+      regc_dec(SUM(b."dvc_full"), 0) AS "dvc_full",
+      regc_dec(SUM(b."dvc_partial"), 0) AS "dvc_partial"
+    FROM
+      (
+        SELECT
+          m."frequency" AS "frequency",
+          m."rollup" AS "period",
+          (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AS "edition",
+          t1."unit" AS "unit",
+          COUNT(*) AS "reports",
+          SUM(t1."received") AS "received",
+          SUM(t1."carried") AS "carried",
+          SUM(t1."online") AS "online",
+          SUM(t1."direct") AS "direct",
+          SUM(t1."resolved") AS "resolved",
+          SUM(t1."ahead") AS "ahead",
+          SUM(t1."on_time") AS "on_time",
+          SUM(t1."late") AS "late",
+          SUM(t1."pending") AS "pending",
+          SUM(t1."pending_in_time") AS "pending_in_time",
+          SUM(t1."pending_overdue") AS "pending_overdue",
+          CAST(SUBSTR(MAX(CASE WHEN t1."procedures" IS NOT NULL THEN m."end_date" || '|' || t1."procedures" END), 12) AS INTEGER) AS "procedures",
+          CAST(SUBSTR(MAX(CASE WHEN t1."dvc_full" IS NOT NULL THEN m."end_date" || '|' || t1."dvc_full" END), 12) AS INTEGER) AS "dvc_full",
+          CAST(SUBSTR(MAX(CASE WHEN t1."dvc_partial" IS NOT NULL THEN m."end_date" || '|' || t1."dvc_partial" END), 12) AS INTEGER) AS "dvc_partial"
+        FROM
+          (
+            SELECT
+              q."period" AS "period",
+              q."unit" AS "unit",
+              SUM(q."received") AS "received",
+              SUM(q."carried") AS "carried",
+              SUM(q."online") AS "online",
+              SUM(q."direct") AS "direct",
+              SUM(q."resolved") AS "resolved",
+              SUM(q."ahead") AS "ahead",
+              SUM(q."on_time") AS "on_time",
+              SUM(q."late") AS "late",
+              SUM(q."pending") AS "pending",
+              SUM(q."pending_in_time") AS "pending_in_time",
+              SUM(q."pending_overdue") AS "pending_overdue",
+              SUM(q."procedures") AS "procedures",
+              SUM(q."dvc_full") AS "dvc_full",
+              SUM(q."dvc_partial") AS "dvc_partial"
+            FROM
+              (
+                SELECT
+                  t1."period" AS "period",
+                  CASE
+                    WHEN EXISTS (SELECT 1 FROM "regc_org_closure" AS x WHERE x."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND x."descendant" = t1."unit" AND x."depth" = 0) THEN
+                      t1."unit"
+                    ELSE
+                      COALESCE(sc."successor", t1."unit")
+                  END AS "unit",
+                  t1."received" AS "received",
+                  t1."carried" AS "carried",
+                  t1."online" AS "online",
+                  t1."direct" AS "direct",
+                  t1."resolved" AS "resolved",
+                  t1."ahead" AS "ahead",
+                  t1."on_time" AS "on_time",
+                  t1."late" AS "late",
+                  t1."pending" AS "pending",
+                  t1."pending_in_time" AS "pending_in_time",
+                  t1."pending_overdue" AS "pending_overdue",
+                  t1."procedures" AS "procedures",
+                  t1."dvc_full" AS "dvc_full",
+                  t1."dvc_partial" AS "dvc_partial"
+                FROM
+                  "government_office.admin_procedures.B01.current" AS t1
+                  LEFT JOIN (SELECT m."old_unit" AS "unit", MIN(m."new_unit") AS "successor" FROM "regc_org_mapping" AS m WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) GROUP BY m."old_unit" HAVING COUNT(*) = 1 AND MIN(m."kind") = 'full') AS sc ON sc."unit" = t1."unit"
+              ) AS q
+            GROUP BY
+              q."period", q."unit"
+          ) AS t1
+          JOIN "regc_period_rollup" AS m ON m."regime" = 'government_office.admin_procedures' AND m."period" = t1."period"
+        GROUP BY
+          m."frequency", m."rollup", t1."unit"
+      ) AS b
+      JOIN (SELECT c."descendant" AS "unit", c."ancestor" AS "ancestor", c."depth" AS "depth" FROM "regc_org_closure" AS c WHERE c."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) UNION ALL SELECT m."old_unit" AS "unit", c."ancestor" AS "ancestor", -1 AS "depth" FROM "regc_org_mapping" AS m JOIN "regc_org_closure" AS c ON c."edition" = m."to_edition" AND c."descendant" = m."new_unit" WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND NOT EXISTS (SELECT 1 FROM "regc_org_closure" AS x WHERE x."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND x."descendant" = m."old_unit" AND x."depth" = 0) AND m."old_unit" NOT IN (SELECT s."unit" FROM (SELECT m."old_unit" AS "unit", MIN(m."new_unit") AS "successor" FROM "regc_org_mapping" AS m WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) GROUP BY m."old_unit" HAVING COUNT(*) = 1 AND MIN(m."kind") = 'full') AS s) GROUP BY m."old_unit", c."ancestor" HAVING COUNT(*) = (SELECT COUNT(*) FROM "regc_org_mapping" AS m2 WHERE m2."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND m2."old_unit" = m."old_unit")) AS c ON c."unit" = b."unit"
+      JOIN "regc_org_unit" AS u ON u."code" = c."ancestor"
+    GROUP BY
+      b."frequency", b."period", b."edition", c."ancestor", u."level"
+  ) AS a;
 
 -- Expected, received and on-time reports per unit, flow level and period.
 CREATE VIEW "government_office.admin_procedures.completeness" AS

@@ -3,11 +3,15 @@
 -- Drop the views of an earlier version, dependent views first.
 DROP VIEW IF EXISTS "government_office.socio_economic.completeness" CASCADE;
 
+DROP VIEW IF EXISTS "government_office.socio_economic.B01.comparable" CASCADE;
+
 DROP VIEW IF EXISTS "government_office.socio_economic.B01.rollup" CASCADE;
 
 DROP VIEW IF EXISTS "government_office.socio_economic.B01.ytd" CASCADE;
 
 DROP VIEW IF EXISTS "government_office.socio_economic.B01.by_reporter" CASCADE;
+
+DROP VIEW IF EXISTS "government_office.socio_economic.B02.comparable" CASCADE;
 
 DROP VIEW IF EXISTS "government_office.socio_economic.B02.rollup" CASCADE;
 
@@ -317,6 +321,325 @@ FROM
   LEFT JOIN a AS a2 ON a2."frequency" = a."frequency" AND a2."period" = rp2."code" AND a2."edition" = rp2."edition" AND a2."unit" = a."unit"
   LEFT JOIN y AS y2 ON y2."frequency" = a."frequency" AND y2."period" = rp2."code" AND y2."edition" = rp2."edition" AND y2."unit" = a."unit";
 
+-- The same over the newest edition of the hierarchy: a series comparable across a reform.
+CREATE VIEW "government_office.socio_economic.B01.comparable" AS
+SELECT
+  a."frequency",
+  a."period",
+  a."edition",
+  a."unit",
+  a."level",
+  a."reporters",
+  a."retail.plan",
+  a."retail.month",
+  NULL AS "retail.ytd",
+  (regc_div(NULL, NULL) * CAST(100 AS NUMERIC)) AS "retail.vs_ly",
+  (regc_div(NULL, a."retail.plan") * CAST(100 AS NUMERIC)) AS "retail.vs_plan",
+  a."exports.plan",
+  a."exports.month",
+  NULL AS "exports.ytd",
+  (regc_div(NULL, NULL) * CAST(100 AS NUMERIC)) AS "exports.vs_ly",
+  (regc_div(NULL, a."exports.plan") * CAST(100 AS NUMERIC)) AS "exports.vs_plan",
+  a."imports.month",
+  NULL AS "imports.ytd",
+  (regc_div(NULL, NULL) * CAST(100 AS NUMERIC)) AS "imports.vs_ly",
+  a."budget_revenue.plan",
+  a."budget_revenue.month",
+  NULL AS "budget_revenue.ytd",
+  (regc_div(NULL, NULL) * CAST(100 AS NUMERIC)) AS "budget_revenue.vs_ly",
+  (regc_div(NULL, a."budget_revenue.plan") * CAST(100 AS NUMERIC)) AS "budget_revenue.vs_plan",
+  a."revenue_domestic.plan",
+  a."revenue_domestic.month",
+  NULL AS "revenue_domestic.ytd",
+  (regc_div(NULL, NULL) * CAST(100 AS NUMERIC)) AS "revenue_domestic.vs_ly",
+  (regc_div(NULL, a."revenue_domestic.plan") * CAST(100 AS NUMERIC)) AS "revenue_domestic.vs_plan",
+  a."land_use.plan",
+  a."land_use.month",
+  NULL AS "land_use.ytd",
+  (regc_div(NULL, NULL) * CAST(100 AS NUMERIC)) AS "land_use.vs_ly",
+  (regc_div(NULL, a."land_use.plan") * CAST(100 AS NUMERIC)) AS "land_use.vs_plan",
+  a."revenue_oil.plan",
+  a."revenue_oil.month",
+  NULL AS "revenue_oil.ytd",
+  (regc_div(NULL, NULL) * CAST(100 AS NUMERIC)) AS "revenue_oil.vs_ly",
+  (regc_div(NULL, a."revenue_oil.plan") * CAST(100 AS NUMERIC)) AS "revenue_oil.vs_plan",
+  a."revenue_trade.plan",
+  a."revenue_trade.month",
+  NULL AS "revenue_trade.ytd",
+  (regc_div(NULL, NULL) * CAST(100 AS NUMERIC)) AS "revenue_trade.vs_ly",
+  (regc_div(NULL, a."revenue_trade.plan") * CAST(100 AS NUMERIC)) AS "revenue_trade.vs_plan",
+  a."revenue_aid.plan",
+  a."revenue_aid.month",
+  NULL AS "revenue_aid.ytd",
+  (regc_div(NULL, NULL) * CAST(100 AS NUMERIC)) AS "revenue_aid.vs_ly",
+  (regc_div(NULL, a."revenue_aid.plan") * CAST(100 AS NUMERIC)) AS "revenue_aid.vs_plan",
+  a."budget_spending.plan",
+  a."budget_spending.month",
+  NULL AS "budget_spending.ytd",
+  (regc_div(NULL, NULL) * CAST(100 AS NUMERIC)) AS "budget_spending.vs_ly",
+  (regc_div(NULL, a."budget_spending.plan") * CAST(100 AS NUMERIC)) AS "budget_spending.vs_plan",
+  a."spending_development.plan",
+  a."spending_development.month",
+  NULL AS "spending_development.ytd",
+  (regc_div(NULL, NULL) * CAST(100 AS NUMERIC)) AS "spending_development.vs_ly",
+  (regc_div(NULL, a."spending_development.plan") * CAST(100 AS NUMERIC)) AS "spending_development.vs_plan",
+  a."spending_recurrent.plan",
+  a."spending_recurrent.month",
+  NULL AS "spending_recurrent.ytd",
+  (regc_div(NULL, NULL) * CAST(100 AS NUMERIC)) AS "spending_recurrent.vs_ly",
+  (regc_div(NULL, a."spending_recurrent.plan") * CAST(100 AS NUMERIC)) AS "spending_recurrent.vs_plan",
+  a."public_investment.plan",
+  a."public_investment.month",
+  NULL AS "public_investment.ytd",
+  (regc_div(NULL, NULL) * CAST(100 AS NUMERIC)) AS "public_investment.vs_ly",
+  (regc_div(NULL, a."public_investment.plan") * CAST(100 AS NUMERIC)) AS "public_investment.vs_plan",
+  a."fdi.plan",
+  a."fdi.month",
+  NULL AS "fdi.ytd",
+  (regc_div(NULL, NULL) * CAST(100 AS NUMERIC)) AS "fdi.vs_ly",
+  (regc_div(NULL, a."fdi.plan") * CAST(100 AS NUMERIC)) AS "fdi.vs_plan",
+  a."fdi_new.month",
+  NULL AS "fdi_new.ytd",
+  (regc_div(NULL, NULL) * CAST(100 AS NUMERIC)) AS "fdi_new.vs_ly",
+  a."fdi_adjusted.month",
+  NULL AS "fdi_adjusted.ytd",
+  (regc_div(NULL, NULL) * CAST(100 AS NUMERIC)) AS "fdi_adjusted.vs_ly",
+  a."fdi_shares.month",
+  NULL AS "fdi_shares.ytd",
+  (regc_div(NULL, NULL) * CAST(100 AS NUMERIC)) AS "fdi_shares.vs_ly",
+  a."new_enterprises.plan",
+  a."new_enterprises.month",
+  NULL AS "new_enterprises.ytd",
+  (regc_div(NULL, NULL) * CAST(100 AS NUMERIC)) AS "new_enterprises.vs_ly",
+  (regc_div(NULL, a."new_enterprises.plan") * CAST(100 AS NUMERIC)) AS "new_enterprises.vs_plan",
+  a."new_capital.month",
+  NULL AS "new_capital.ytd",
+  (regc_div(NULL, NULL) * CAST(100 AS NUMERIC)) AS "new_capital.vs_ly",
+  a."containers.month",
+  NULL AS "containers.ytd",
+  (regc_div(NULL, NULL) * CAST(100 AS NUMERIC)) AS "containers.vs_ly",
+  a."beds.plan",
+  a."beds.month",
+  a."jobs.plan",
+  a."jobs.month",
+  NULL AS "jobs.ytd",
+  (regc_div(NULL, NULL) * CAST(100 AS NUMERIC)) AS "jobs.vs_ly",
+  (regc_div(NULL, a."jobs.plan") * CAST(100 AS NUMERIC)) AS "jobs.vs_plan",
+  a."accidents.month",
+  NULL AS "accidents.ytd",
+  (regc_div(NULL, NULL) * CAST(100 AS NUMERIC)) AS "accidents.vs_ly",
+  a."traffic_deaths.month",
+  NULL AS "traffic_deaths.ytd",
+  (regc_div(NULL, NULL) * CAST(100 AS NUMERIC)) AS "traffic_deaths.vs_ly"
+FROM
+  (
+    SELECT
+      b."frequency" AS "frequency",
+      b."period" AS "period",
+      b."edition" AS "edition",
+      c."ancestor" AS "unit",
+      u."level" AS "level",
+      COUNT(*) AS "reporters",
+      CAST(SUM(b."retail.plan") AS NUMERIC) AS "retail.plan",
+      CAST(SUM(b."retail.month") AS NUMERIC) AS "retail.month",
+      CAST(SUM(b."exports.plan") AS NUMERIC) AS "exports.plan",
+      CAST(SUM(b."exports.month") AS NUMERIC) AS "exports.month",
+      CAST(SUM(b."imports.month") AS NUMERIC) AS "imports.month",
+      CAST(SUM(b."budget_revenue.plan") AS NUMERIC) AS "budget_revenue.plan",
+      CAST(SUM(b."budget_revenue.month") AS NUMERIC) AS "budget_revenue.month",
+      CAST(SUM(b."revenue_domestic.plan") AS NUMERIC) AS "revenue_domestic.plan",
+      CAST(SUM(b."revenue_domestic.month") AS NUMERIC) AS "revenue_domestic.month",
+      CAST(SUM(b."land_use.plan") AS NUMERIC) AS "land_use.plan",
+      CAST(SUM(b."land_use.month") AS NUMERIC) AS "land_use.month",
+      CAST(SUM(b."revenue_oil.plan") AS NUMERIC) AS "revenue_oil.plan",
+      CAST(SUM(b."revenue_oil.month") AS NUMERIC) AS "revenue_oil.month",
+      CAST(SUM(b."revenue_trade.plan") AS NUMERIC) AS "revenue_trade.plan",
+      CAST(SUM(b."revenue_trade.month") AS NUMERIC) AS "revenue_trade.month",
+      CAST(SUM(b."revenue_aid.plan") AS NUMERIC) AS "revenue_aid.plan",
+      CAST(SUM(b."revenue_aid.month") AS NUMERIC) AS "revenue_aid.month",
+      CAST(SUM(b."budget_spending.plan") AS NUMERIC) AS "budget_spending.plan",
+      CAST(SUM(b."budget_spending.month") AS NUMERIC) AS "budget_spending.month",
+      CAST(SUM(b."spending_development.plan") AS NUMERIC) AS "spending_development.plan",
+      CAST(SUM(b."spending_development.month") AS NUMERIC) AS "spending_development.month",
+      CAST(SUM(b."spending_recurrent.plan") AS NUMERIC) AS "spending_recurrent.plan",
+      CAST(SUM(b."spending_recurrent.month") AS NUMERIC) AS "spending_recurrent.month",
+      CAST(SUM(b."public_investment.plan") AS NUMERIC) AS "public_investment.plan",
+      CAST(SUM(b."public_investment.month") AS NUMERIC) AS "public_investment.month",
+      CAST(SUM(b."fdi.plan") AS NUMERIC) AS "fdi.plan",
+      CAST(SUM(b."fdi.month") AS NUMERIC) AS "fdi.month",
+      CAST(SUM(b."fdi_new.month") AS NUMERIC) AS "fdi_new.month",
+      CAST(SUM(b."fdi_adjusted.month") AS NUMERIC) AS "fdi_adjusted.month",
+      CAST(SUM(b."fdi_shares.month") AS NUMERIC) AS "fdi_shares.month",
+      CAST(SUM(b."new_enterprises.plan") AS NUMERIC) AS "new_enterprises.plan",
+      CAST(SUM(b."new_enterprises.month") AS NUMERIC) AS "new_enterprises.month",
+      CAST(SUM(b."new_capital.month") AS NUMERIC) AS "new_capital.month",
+      CAST(SUM(b."containers.month") AS NUMERIC) AS "containers.month",
+      CAST(SUM(b."beds.plan") AS NUMERIC) AS "beds.plan",
+      CAST(SUM(b."beds.month") AS NUMERIC) AS "beds.month",
+      CAST(SUM(b."jobs.plan") AS NUMERIC) AS "jobs.plan",
+      CAST(SUM(b."jobs.month") AS NUMERIC) AS "jobs.month",
+      CAST(SUM(b."accidents.month") AS NUMERIC) AS "accidents.month",
+      CAST(SUM(b."traffic_deaths.month") AS NUMERIC) AS "traffic_deaths.month"
+    FROM
+      (
+        SELECT
+          m."frequency" AS "frequency",
+          m."rollup" AS "period",
+          (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AS "edition",
+          t1."unit" AS "unit",
+          COUNT(*) AS "reports",
+          (array_agg(t1."retail.plan" ORDER BY m."end_date" DESC) FILTER (WHERE t1."retail.plan" IS NOT NULL))[1] AS "retail.plan",
+          SUM(t1."retail.month") AS "retail.month",
+          (array_agg(t1."exports.plan" ORDER BY m."end_date" DESC) FILTER (WHERE t1."exports.plan" IS NOT NULL))[1] AS "exports.plan",
+          SUM(t1."exports.month") AS "exports.month",
+          SUM(t1."imports.month") AS "imports.month",
+          (array_agg(t1."budget_revenue.plan" ORDER BY m."end_date" DESC) FILTER (WHERE t1."budget_revenue.plan" IS NOT NULL))[1] AS "budget_revenue.plan",
+          SUM(t1."budget_revenue.month") AS "budget_revenue.month",
+          (array_agg(t1."revenue_domestic.plan" ORDER BY m."end_date" DESC) FILTER (WHERE t1."revenue_domestic.plan" IS NOT NULL))[1] AS "revenue_domestic.plan",
+          SUM(t1."revenue_domestic.month") AS "revenue_domestic.month",
+          (array_agg(t1."land_use.plan" ORDER BY m."end_date" DESC) FILTER (WHERE t1."land_use.plan" IS NOT NULL))[1] AS "land_use.plan",
+          SUM(t1."land_use.month") AS "land_use.month",
+          (array_agg(t1."revenue_oil.plan" ORDER BY m."end_date" DESC) FILTER (WHERE t1."revenue_oil.plan" IS NOT NULL))[1] AS "revenue_oil.plan",
+          SUM(t1."revenue_oil.month") AS "revenue_oil.month",
+          (array_agg(t1."revenue_trade.plan" ORDER BY m."end_date" DESC) FILTER (WHERE t1."revenue_trade.plan" IS NOT NULL))[1] AS "revenue_trade.plan",
+          SUM(t1."revenue_trade.month") AS "revenue_trade.month",
+          (array_agg(t1."revenue_aid.plan" ORDER BY m."end_date" DESC) FILTER (WHERE t1."revenue_aid.plan" IS NOT NULL))[1] AS "revenue_aid.plan",
+          SUM(t1."revenue_aid.month") AS "revenue_aid.month",
+          (array_agg(t1."budget_spending.plan" ORDER BY m."end_date" DESC) FILTER (WHERE t1."budget_spending.plan" IS NOT NULL))[1] AS "budget_spending.plan",
+          SUM(t1."budget_spending.month") AS "budget_spending.month",
+          (array_agg(t1."spending_development.plan" ORDER BY m."end_date" DESC) FILTER (WHERE t1."spending_development.plan" IS NOT NULL))[1] AS "spending_development.plan",
+          SUM(t1."spending_development.month") AS "spending_development.month",
+          (array_agg(t1."spending_recurrent.plan" ORDER BY m."end_date" DESC) FILTER (WHERE t1."spending_recurrent.plan" IS NOT NULL))[1] AS "spending_recurrent.plan",
+          SUM(t1."spending_recurrent.month") AS "spending_recurrent.month",
+          (array_agg(t1."public_investment.plan" ORDER BY m."end_date" DESC) FILTER (WHERE t1."public_investment.plan" IS NOT NULL))[1] AS "public_investment.plan",
+          SUM(t1."public_investment.month") AS "public_investment.month",
+          (array_agg(t1."fdi.plan" ORDER BY m."end_date" DESC) FILTER (WHERE t1."fdi.plan" IS NOT NULL))[1] AS "fdi.plan",
+          SUM(t1."fdi.month") AS "fdi.month",
+          SUM(t1."fdi_new.month") AS "fdi_new.month",
+          SUM(t1."fdi_adjusted.month") AS "fdi_adjusted.month",
+          SUM(t1."fdi_shares.month") AS "fdi_shares.month",
+          (array_agg(t1."new_enterprises.plan" ORDER BY m."end_date" DESC) FILTER (WHERE t1."new_enterprises.plan" IS NOT NULL))[1] AS "new_enterprises.plan",
+          SUM(t1."new_enterprises.month") AS "new_enterprises.month",
+          SUM(t1."new_capital.month") AS "new_capital.month",
+          SUM(t1."containers.month") AS "containers.month",
+          (array_agg(t1."beds.plan" ORDER BY m."end_date" DESC) FILTER (WHERE t1."beds.plan" IS NOT NULL))[1] AS "beds.plan",
+          (array_agg(t1."beds.month" ORDER BY m."end_date" DESC) FILTER (WHERE t1."beds.month" IS NOT NULL))[1] AS "beds.month",
+          (array_agg(t1."jobs.plan" ORDER BY m."end_date" DESC) FILTER (WHERE t1."jobs.plan" IS NOT NULL))[1] AS "jobs.plan",
+          SUM(t1."jobs.month") AS "jobs.month",
+          SUM(t1."accidents.month") AS "accidents.month",
+          SUM(t1."traffic_deaths.month") AS "traffic_deaths.month"
+        FROM
+          (
+            SELECT
+              q."period" AS "period",
+              q."unit" AS "unit",
+              SUM(q."retail.plan") AS "retail.plan",
+              SUM(q."retail.month") AS "retail.month",
+              SUM(q."exports.plan") AS "exports.plan",
+              SUM(q."exports.month") AS "exports.month",
+              SUM(q."imports.month") AS "imports.month",
+              SUM(q."budget_revenue.plan") AS "budget_revenue.plan",
+              SUM(q."budget_revenue.month") AS "budget_revenue.month",
+              SUM(q."revenue_domestic.plan") AS "revenue_domestic.plan",
+              SUM(q."revenue_domestic.month") AS "revenue_domestic.month",
+              SUM(q."land_use.plan") AS "land_use.plan",
+              SUM(q."land_use.month") AS "land_use.month",
+              SUM(q."revenue_oil.plan") AS "revenue_oil.plan",
+              SUM(q."revenue_oil.month") AS "revenue_oil.month",
+              SUM(q."revenue_trade.plan") AS "revenue_trade.plan",
+              SUM(q."revenue_trade.month") AS "revenue_trade.month",
+              SUM(q."revenue_aid.plan") AS "revenue_aid.plan",
+              SUM(q."revenue_aid.month") AS "revenue_aid.month",
+              SUM(q."budget_spending.plan") AS "budget_spending.plan",
+              SUM(q."budget_spending.month") AS "budget_spending.month",
+              SUM(q."spending_development.plan") AS "spending_development.plan",
+              SUM(q."spending_development.month") AS "spending_development.month",
+              SUM(q."spending_recurrent.plan") AS "spending_recurrent.plan",
+              SUM(q."spending_recurrent.month") AS "spending_recurrent.month",
+              SUM(q."public_investment.plan") AS "public_investment.plan",
+              SUM(q."public_investment.month") AS "public_investment.month",
+              SUM(q."fdi.plan") AS "fdi.plan",
+              SUM(q."fdi.month") AS "fdi.month",
+              SUM(q."fdi_new.month") AS "fdi_new.month",
+              SUM(q."fdi_adjusted.month") AS "fdi_adjusted.month",
+              SUM(q."fdi_shares.month") AS "fdi_shares.month",
+              SUM(q."new_enterprises.plan") AS "new_enterprises.plan",
+              SUM(q."new_enterprises.month") AS "new_enterprises.month",
+              SUM(q."new_capital.month") AS "new_capital.month",
+              SUM(q."containers.month") AS "containers.month",
+              SUM(q."beds.plan") AS "beds.plan",
+              SUM(q."beds.month") AS "beds.month",
+              SUM(q."jobs.plan") AS "jobs.plan",
+              SUM(q."jobs.month") AS "jobs.month",
+              SUM(q."accidents.month") AS "accidents.month",
+              SUM(q."traffic_deaths.month") AS "traffic_deaths.month"
+            FROM
+              (
+                SELECT
+                  t1."period" AS "period",
+                  CASE
+                    WHEN EXISTS (SELECT 1 FROM "regc_org_closure" AS x WHERE x."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND x."descendant" = t1."unit" AND x."depth" = 0) THEN
+                      t1."unit"
+                    ELSE
+                      COALESCE(sc."successor", t1."unit")
+                  END AS "unit",
+                  t1."retail.plan" AS "retail.plan",
+                  t1."retail.month" AS "retail.month",
+                  t1."exports.plan" AS "exports.plan",
+                  t1."exports.month" AS "exports.month",
+                  t1."imports.month" AS "imports.month",
+                  t1."budget_revenue.plan" AS "budget_revenue.plan",
+                  t1."budget_revenue.month" AS "budget_revenue.month",
+                  t1."revenue_domestic.plan" AS "revenue_domestic.plan",
+                  t1."revenue_domestic.month" AS "revenue_domestic.month",
+                  t1."land_use.plan" AS "land_use.plan",
+                  t1."land_use.month" AS "land_use.month",
+                  t1."revenue_oil.plan" AS "revenue_oil.plan",
+                  t1."revenue_oil.month" AS "revenue_oil.month",
+                  t1."revenue_trade.plan" AS "revenue_trade.plan",
+                  t1."revenue_trade.month" AS "revenue_trade.month",
+                  t1."revenue_aid.plan" AS "revenue_aid.plan",
+                  t1."revenue_aid.month" AS "revenue_aid.month",
+                  t1."budget_spending.plan" AS "budget_spending.plan",
+                  t1."budget_spending.month" AS "budget_spending.month",
+                  t1."spending_development.plan" AS "spending_development.plan",
+                  t1."spending_development.month" AS "spending_development.month",
+                  t1."spending_recurrent.plan" AS "spending_recurrent.plan",
+                  t1."spending_recurrent.month" AS "spending_recurrent.month",
+                  t1."public_investment.plan" AS "public_investment.plan",
+                  t1."public_investment.month" AS "public_investment.month",
+                  t1."fdi.plan" AS "fdi.plan",
+                  t1."fdi.month" AS "fdi.month",
+                  t1."fdi_new.month" AS "fdi_new.month",
+                  t1."fdi_adjusted.month" AS "fdi_adjusted.month",
+                  t1."fdi_shares.month" AS "fdi_shares.month",
+                  t1."new_enterprises.plan" AS "new_enterprises.plan",
+                  t1."new_enterprises.month" AS "new_enterprises.month",
+                  t1."new_capital.month" AS "new_capital.month",
+                  t1."containers.month" AS "containers.month",
+                  t1."beds.plan" AS "beds.plan",
+                  t1."beds.month" AS "beds.month",
+                  t1."jobs.plan" AS "jobs.plan",
+                  t1."jobs.month" AS "jobs.month",
+                  t1."accidents.month" AS "accidents.month",
+                  t1."traffic_deaths.month" AS "traffic_deaths.month"
+                FROM
+                  "government_office.socio_economic.B01.current" AS t1
+                  LEFT JOIN (SELECT m."old_unit" AS "unit", MIN(m."new_unit") AS "successor" FROM "regc_org_mapping" AS m WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) GROUP BY m."old_unit" HAVING COUNT(*) = 1 AND MIN(m."kind") = 'full') AS sc ON sc."unit" = t1."unit"
+              ) AS q
+            GROUP BY
+              q."period", q."unit"
+          ) AS t1
+          JOIN "regc_period_rollup" AS m ON m."regime" = 'government_office.socio_economic' AND m."period" = t1."period"
+        GROUP BY
+          m."frequency", m."rollup", t1."unit"
+      ) AS b
+      JOIN (SELECT c."descendant" AS "unit", c."ancestor" AS "ancestor", c."depth" AS "depth" FROM "regc_org_closure" AS c WHERE c."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) UNION ALL SELECT m."old_unit" AS "unit", c."ancestor" AS "ancestor", -1 AS "depth" FROM "regc_org_mapping" AS m JOIN "regc_org_closure" AS c ON c."edition" = m."to_edition" AND c."descendant" = m."new_unit" WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND NOT EXISTS (SELECT 1 FROM "regc_org_closure" AS x WHERE x."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND x."descendant" = m."old_unit" AND x."depth" = 0) AND m."old_unit" NOT IN (SELECT s."unit" FROM (SELECT m."old_unit" AS "unit", MIN(m."new_unit") AS "successor" FROM "regc_org_mapping" AS m WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) GROUP BY m."old_unit" HAVING COUNT(*) = 1 AND MIN(m."kind") = 'full') AS s) GROUP BY m."old_unit", c."ancestor" HAVING COUNT(*) = (SELECT COUNT(*) FROM "regc_org_mapping" AS m2 WHERE m2."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND m2."old_unit" = m."old_unit")) AS c ON c."unit" = b."unit"
+      JOIN "regc_org_unit" AS u ON u."code" = c."ancestor"
+    GROUP BY
+      b."frequency", b."period", b."edition", c."ancestor", u."level"
+  ) AS a;
+
 -- Form B02: each reporter's values over every roll-up period, then every unit's.
 CREATE VIEW "government_office.socio_economic.B02.by_reporter" AS
 SELECT
@@ -371,6 +694,89 @@ SELECT
   a."cpi.ytd"
 FROM
   a;
+
+-- The same over the newest edition of the hierarchy: a series comparable across a reform.
+CREATE VIEW "government_office.socio_economic.B02.comparable" AS
+SELECT
+  a."frequency",
+  a."period",
+  a."edition",
+  a."unit",
+  a."level",
+  a."reporters",
+  a."grdp.ytd",
+  a."iip.month",
+  a."iip.ytd",
+  a."cpi.month",
+  a."cpi.ytd"
+FROM
+  (
+    SELECT
+      b."frequency" AS "frequency",
+      b."period" AS "period",
+      b."edition" AS "edition",
+      c."ancestor" AS "unit",
+      u."level" AS "level",
+      COUNT(*) AS "reporters",
+      CAST((array_agg(b."grdp.ytd") FILTER (WHERE c."depth" = 0))[1] AS NUMERIC) AS "grdp.ytd",
+      CAST((array_agg(b."iip.month") FILTER (WHERE c."depth" = 0))[1] AS NUMERIC) AS "iip.month",
+      CAST((array_agg(b."iip.ytd") FILTER (WHERE c."depth" = 0))[1] AS NUMERIC) AS "iip.ytd",
+      CAST((array_agg(b."cpi.month") FILTER (WHERE c."depth" = 0))[1] AS NUMERIC) AS "cpi.month",
+      CAST((array_agg(b."cpi.ytd") FILTER (WHERE c."depth" = 0))[1] AS NUMERIC) AS "cpi.ytd"
+    FROM
+      (
+        SELECT
+          m."frequency" AS "frequency",
+          m."rollup" AS "period",
+          (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AS "edition",
+          t1."unit" AS "unit",
+          COUNT(*) AS "reports",
+          (array_agg(t1."grdp.ytd") FILTER (WHERE m."frequency" = 'monthly'))[1] AS "grdp.ytd",
+          (array_agg(t1."iip.month") FILTER (WHERE m."frequency" = 'monthly'))[1] AS "iip.month",
+          (array_agg(t1."iip.ytd") FILTER (WHERE m."frequency" = 'monthly'))[1] AS "iip.ytd",
+          (array_agg(t1."cpi.month") FILTER (WHERE m."frequency" = 'monthly'))[1] AS "cpi.month",
+          (array_agg(t1."cpi.ytd") FILTER (WHERE m."frequency" = 'monthly'))[1] AS "cpi.ytd"
+        FROM
+          (
+            SELECT
+              q."period" AS "period",
+              q."unit" AS "unit",
+              MAX(q."grdp.ytd") AS "grdp.ytd",
+              MAX(q."iip.month") AS "iip.month",
+              MAX(q."iip.ytd") AS "iip.ytd",
+              MAX(q."cpi.month") AS "cpi.month",
+              MAX(q."cpi.ytd") AS "cpi.ytd"
+            FROM
+              (
+                SELECT
+                  t1."period" AS "period",
+                  CASE
+                    WHEN EXISTS (SELECT 1 FROM "regc_org_closure" AS x WHERE x."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND x."descendant" = t1."unit" AND x."depth" = 0) THEN
+                      t1."unit"
+                    ELSE
+                      COALESCE(sc."successor", t1."unit")
+                  END AS "unit",
+                  t1."grdp.ytd" AS "grdp.ytd",
+                  t1."iip.month" AS "iip.month",
+                  t1."iip.ytd" AS "iip.ytd",
+                  t1."cpi.month" AS "cpi.month",
+                  t1."cpi.ytd" AS "cpi.ytd"
+                FROM
+                  "government_office.socio_economic.B02.current" AS t1
+                  LEFT JOIN (SELECT m."old_unit" AS "unit", MIN(m."new_unit") AS "successor" FROM "regc_org_mapping" AS m WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) GROUP BY m."old_unit" HAVING COUNT(*) = 1 AND MIN(m."kind") = 'full') AS sc ON sc."unit" = t1."unit"
+              ) AS q
+            GROUP BY
+              q."period", q."unit"
+          ) AS t1
+          JOIN "regc_period_rollup" AS m ON m."regime" = 'government_office.socio_economic' AND m."period" = t1."period"
+        GROUP BY
+          m."frequency", m."rollup", t1."unit"
+      ) AS b
+      JOIN (SELECT c."descendant" AS "unit", c."ancestor" AS "ancestor", c."depth" AS "depth" FROM "regc_org_closure" AS c WHERE c."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) UNION ALL SELECT m."old_unit" AS "unit", c."ancestor" AS "ancestor", -1 AS "depth" FROM "regc_org_mapping" AS m JOIN "regc_org_closure" AS c ON c."edition" = m."to_edition" AND c."descendant" = m."new_unit" WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND NOT EXISTS (SELECT 1 FROM "regc_org_closure" AS x WHERE x."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND x."descendant" = m."old_unit" AND x."depth" = 0) AND m."old_unit" NOT IN (SELECT s."unit" FROM (SELECT m."old_unit" AS "unit", MIN(m."new_unit") AS "successor" FROM "regc_org_mapping" AS m WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) GROUP BY m."old_unit" HAVING COUNT(*) = 1 AND MIN(m."kind") = 'full') AS s) GROUP BY m."old_unit", c."ancestor" HAVING COUNT(*) = (SELECT COUNT(*) FROM "regc_org_mapping" AS m2 WHERE m2."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND m2."old_unit" = m."old_unit")) AS c ON c."unit" = b."unit"
+      JOIN "regc_org_unit" AS u ON u."code" = c."ancestor"
+    GROUP BY
+      b."frequency", b."period", b."edition", c."ancestor", u."level"
+  ) AS a;
 
 -- Expected, received and on-time reports per unit, flow level and period.
 CREATE VIEW "government_office.socio_economic.completeness" AS

@@ -3,6 +3,8 @@
 -- Drop the views of an earlier version, dependent views first.
 DROP VIEW IF EXISTS "health.communicable_disease.completeness" CASCADE;
 
+DROP VIEW IF EXISTS "health.communicable_disease.B01.comparable" CASCADE;
+
 DROP VIEW IF EXISTS "health.communicable_disease.B01.rollup" CASCADE;
 
 DROP VIEW IF EXISTS "health.communicable_disease.B01.ytd" CASCADE;
@@ -153,6 +155,229 @@ SELECT
   (regc_div(a."other_b.deaths", a."other_b.cases") * CAST(100 AS NUMERIC)) AS "other_b.cfr"
 FROM
   a;
+
+-- The same over the newest edition of the hierarchy: a series comparable across a reform.
+CREATE VIEW "health.communicable_disease.B01.comparable" AS
+SELECT
+  a."frequency",
+  a."period",
+  a."edition",
+  a."unit",
+  a."level",
+  a."reporters",
+  a."total.cases",
+  a."total.deaths",
+  (regc_div(a."total.deaths", a."total.cases") * CAST(100 AS NUMERIC)) AS "total.cfr",
+  a."group_a.cases",
+  a."group_a.deaths",
+  (regc_div(a."group_a.deaths", a."group_a.cases") * CAST(100 AS NUMERIC)) AS "group_a.cfr",
+  a."cholera.cases",
+  a."cholera.deaths",
+  (regc_div(a."cholera.deaths", a."cholera.cases") * CAST(100 AS NUMERIC)) AS "cholera.cfr",
+  a."novel_flu.cases",
+  a."novel_flu.deaths",
+  (regc_div(a."novel_flu.deaths", a."novel_flu.cases") * CAST(100 AS NUMERIC)) AS "novel_flu.cfr",
+  a."group_b.cases",
+  a."group_b.deaths",
+  (regc_div(a."group_b.deaths", a."group_b.cases") * CAST(100 AS NUMERIC)) AS "group_b.cfr",
+  a."dengue.cases",
+  a."dengue.deaths",
+  (regc_div(a."dengue.deaths", a."dengue.cases") * CAST(100 AS NUMERIC)) AS "dengue.cfr",
+  a."hfmd.cases",
+  a."hfmd.deaths",
+  (regc_div(a."hfmd.deaths", a."hfmd.cases") * CAST(100 AS NUMERIC)) AS "hfmd.cfr",
+  a."measles.cases",
+  a."measles.deaths",
+  (regc_div(a."measles.deaths", a."measles.cases") * CAST(100 AS NUMERIC)) AS "measles.cfr",
+  a."diphtheria.cases",
+  a."diphtheria.deaths",
+  (regc_div(a."diphtheria.deaths", a."diphtheria.cases") * CAST(100 AS NUMERIC)) AS "diphtheria.cfr",
+  a."pertussis.cases",
+  a."pertussis.deaths",
+  (regc_div(a."pertussis.deaths", a."pertussis.cases") * CAST(100 AS NUMERIC)) AS "pertussis.cfr",
+  a."rabies.cases",
+  a."rabies.deaths",
+  (regc_div(a."rabies.deaths", a."rabies.cases") * CAST(100 AS NUMERIC)) AS "rabies.cfr",
+  a."meningococcal.cases",
+  a."meningococcal.deaths",
+  (regc_div(a."meningococcal.deaths", a."meningococcal.cases") * CAST(100 AS NUMERIC)) AS "meningococcal.cfr",
+  a."japanese_enc.cases",
+  a."japanese_enc.deaths",
+  (regc_div(a."japanese_enc.deaths", a."japanese_enc.cases") * CAST(100 AS NUMERIC)) AS "japanese_enc.cfr",
+  a."covid19.cases",
+  a."covid19.deaths",
+  (regc_div(a."covid19.deaths", a."covid19.cases") * CAST(100 AS NUMERIC)) AS "covid19.cfr",
+  a."other_b.cases",
+  a."other_b.deaths",
+  (regc_div(a."other_b.deaths", a."other_b.cases") * CAST(100 AS NUMERIC)) AS "other_b.cfr"
+FROM
+  (
+    SELECT
+      b."frequency" AS "frequency",
+      b."period" AS "period",
+      b."edition" AS "edition",
+      c."ancestor" AS "unit",
+      u."level" AS "level",
+      COUNT(*) AS "reporters",
+      CAST(SUM(b."total.cases") AS NUMERIC) AS "total.cases",
+      CAST(SUM(b."total.deaths") AS NUMERIC) AS "total.deaths",
+      CAST(SUM(b."group_a.cases") AS NUMERIC) AS "group_a.cases",
+      CAST(SUM(b."group_a.deaths") AS NUMERIC) AS "group_a.deaths",
+      CAST(SUM(b."cholera.cases") AS NUMERIC) AS "cholera.cases",
+      CAST(SUM(b."cholera.deaths") AS NUMERIC) AS "cholera.deaths",
+      CAST(SUM(b."novel_flu.cases") AS NUMERIC) AS "novel_flu.cases",
+      CAST(SUM(b."novel_flu.deaths") AS NUMERIC) AS "novel_flu.deaths",
+      CAST(SUM(b."group_b.cases") AS NUMERIC) AS "group_b.cases",
+      CAST(SUM(b."group_b.deaths") AS NUMERIC) AS "group_b.deaths",
+      CAST(SUM(b."dengue.cases") AS NUMERIC) AS "dengue.cases",
+      CAST(SUM(b."dengue.deaths") AS NUMERIC) AS "dengue.deaths",
+      CAST(SUM(b."hfmd.cases") AS NUMERIC) AS "hfmd.cases",
+      CAST(SUM(b."hfmd.deaths") AS NUMERIC) AS "hfmd.deaths",
+      CAST(SUM(b."measles.cases") AS NUMERIC) AS "measles.cases",
+      CAST(SUM(b."measles.deaths") AS NUMERIC) AS "measles.deaths",
+      CAST(SUM(b."diphtheria.cases") AS NUMERIC) AS "diphtheria.cases",
+      CAST(SUM(b."diphtheria.deaths") AS NUMERIC) AS "diphtheria.deaths",
+      CAST(SUM(b."pertussis.cases") AS NUMERIC) AS "pertussis.cases",
+      CAST(SUM(b."pertussis.deaths") AS NUMERIC) AS "pertussis.deaths",
+      CAST(SUM(b."rabies.cases") AS NUMERIC) AS "rabies.cases",
+      CAST(SUM(b."rabies.deaths") AS NUMERIC) AS "rabies.deaths",
+      CAST(SUM(b."meningococcal.cases") AS NUMERIC) AS "meningococcal.cases",
+      CAST(SUM(b."meningococcal.deaths") AS NUMERIC) AS "meningococcal.deaths",
+      CAST(SUM(b."japanese_enc.cases") AS NUMERIC) AS "japanese_enc.cases",
+      CAST(SUM(b."japanese_enc.deaths") AS NUMERIC) AS "japanese_enc.deaths",
+      CAST(SUM(b."covid19.cases") AS NUMERIC) AS "covid19.cases",
+      CAST(SUM(b."covid19.deaths") AS NUMERIC) AS "covid19.deaths",
+      CAST(SUM(b."other_b.cases") AS NUMERIC) AS "other_b.cases",
+      CAST(SUM(b."other_b.deaths") AS NUMERIC) AS "other_b.deaths"
+    FROM
+      (
+        SELECT
+          m."frequency" AS "frequency",
+          m."rollup" AS "period",
+          (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AS "edition",
+          t1."unit" AS "unit",
+          COUNT(*) AS "reports",
+          SUM(t1."total.cases") AS "total.cases",
+          SUM(t1."total.deaths") AS "total.deaths",
+          SUM(t1."group_a.cases") AS "group_a.cases",
+          SUM(t1."group_a.deaths") AS "group_a.deaths",
+          SUM(t1."cholera.cases") AS "cholera.cases",
+          SUM(t1."cholera.deaths") AS "cholera.deaths",
+          SUM(t1."novel_flu.cases") AS "novel_flu.cases",
+          SUM(t1."novel_flu.deaths") AS "novel_flu.deaths",
+          SUM(t1."group_b.cases") AS "group_b.cases",
+          SUM(t1."group_b.deaths") AS "group_b.deaths",
+          SUM(t1."dengue.cases") AS "dengue.cases",
+          SUM(t1."dengue.deaths") AS "dengue.deaths",
+          SUM(t1."hfmd.cases") AS "hfmd.cases",
+          SUM(t1."hfmd.deaths") AS "hfmd.deaths",
+          SUM(t1."measles.cases") AS "measles.cases",
+          SUM(t1."measles.deaths") AS "measles.deaths",
+          SUM(t1."diphtheria.cases") AS "diphtheria.cases",
+          SUM(t1."diphtheria.deaths") AS "diphtheria.deaths",
+          SUM(t1."pertussis.cases") AS "pertussis.cases",
+          SUM(t1."pertussis.deaths") AS "pertussis.deaths",
+          SUM(t1."rabies.cases") AS "rabies.cases",
+          SUM(t1."rabies.deaths") AS "rabies.deaths",
+          SUM(t1."meningococcal.cases") AS "meningococcal.cases",
+          SUM(t1."meningococcal.deaths") AS "meningococcal.deaths",
+          SUM(t1."japanese_enc.cases") AS "japanese_enc.cases",
+          SUM(t1."japanese_enc.deaths") AS "japanese_enc.deaths",
+          SUM(t1."covid19.cases") AS "covid19.cases",
+          SUM(t1."covid19.deaths") AS "covid19.deaths",
+          SUM(t1."other_b.cases") AS "other_b.cases",
+          SUM(t1."other_b.deaths") AS "other_b.deaths"
+        FROM
+          (
+            SELECT
+              q."period" AS "period",
+              q."unit" AS "unit",
+              SUM(q."total.cases") AS "total.cases",
+              SUM(q."total.deaths") AS "total.deaths",
+              SUM(q."group_a.cases") AS "group_a.cases",
+              SUM(q."group_a.deaths") AS "group_a.deaths",
+              SUM(q."cholera.cases") AS "cholera.cases",
+              SUM(q."cholera.deaths") AS "cholera.deaths",
+              SUM(q."novel_flu.cases") AS "novel_flu.cases",
+              SUM(q."novel_flu.deaths") AS "novel_flu.deaths",
+              SUM(q."group_b.cases") AS "group_b.cases",
+              SUM(q."group_b.deaths") AS "group_b.deaths",
+              SUM(q."dengue.cases") AS "dengue.cases",
+              SUM(q."dengue.deaths") AS "dengue.deaths",
+              SUM(q."hfmd.cases") AS "hfmd.cases",
+              SUM(q."hfmd.deaths") AS "hfmd.deaths",
+              SUM(q."measles.cases") AS "measles.cases",
+              SUM(q."measles.deaths") AS "measles.deaths",
+              SUM(q."diphtheria.cases") AS "diphtheria.cases",
+              SUM(q."diphtheria.deaths") AS "diphtheria.deaths",
+              SUM(q."pertussis.cases") AS "pertussis.cases",
+              SUM(q."pertussis.deaths") AS "pertussis.deaths",
+              SUM(q."rabies.cases") AS "rabies.cases",
+              SUM(q."rabies.deaths") AS "rabies.deaths",
+              SUM(q."meningococcal.cases") AS "meningococcal.cases",
+              SUM(q."meningococcal.deaths") AS "meningococcal.deaths",
+              SUM(q."japanese_enc.cases") AS "japanese_enc.cases",
+              SUM(q."japanese_enc.deaths") AS "japanese_enc.deaths",
+              SUM(q."covid19.cases") AS "covid19.cases",
+              SUM(q."covid19.deaths") AS "covid19.deaths",
+              SUM(q."other_b.cases") AS "other_b.cases",
+              SUM(q."other_b.deaths") AS "other_b.deaths"
+            FROM
+              (
+                SELECT
+                  t1."period" AS "period",
+                  CASE
+                    WHEN EXISTS (SELECT 1 FROM "regc_org_closure" AS x WHERE x."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND x."descendant" = t1."unit" AND x."depth" = 0) THEN
+                      t1."unit"
+                    ELSE
+                      COALESCE(sc."successor", t1."unit")
+                  END AS "unit",
+                  t1."total.cases" AS "total.cases",
+                  t1."total.deaths" AS "total.deaths",
+                  t1."group_a.cases" AS "group_a.cases",
+                  t1."group_a.deaths" AS "group_a.deaths",
+                  t1."cholera.cases" AS "cholera.cases",
+                  t1."cholera.deaths" AS "cholera.deaths",
+                  t1."novel_flu.cases" AS "novel_flu.cases",
+                  t1."novel_flu.deaths" AS "novel_flu.deaths",
+                  t1."group_b.cases" AS "group_b.cases",
+                  t1."group_b.deaths" AS "group_b.deaths",
+                  t1."dengue.cases" AS "dengue.cases",
+                  t1."dengue.deaths" AS "dengue.deaths",
+                  t1."hfmd.cases" AS "hfmd.cases",
+                  t1."hfmd.deaths" AS "hfmd.deaths",
+                  t1."measles.cases" AS "measles.cases",
+                  t1."measles.deaths" AS "measles.deaths",
+                  t1."diphtheria.cases" AS "diphtheria.cases",
+                  t1."diphtheria.deaths" AS "diphtheria.deaths",
+                  t1."pertussis.cases" AS "pertussis.cases",
+                  t1."pertussis.deaths" AS "pertussis.deaths",
+                  t1."rabies.cases" AS "rabies.cases",
+                  t1."rabies.deaths" AS "rabies.deaths",
+                  t1."meningococcal.cases" AS "meningococcal.cases",
+                  t1."meningococcal.deaths" AS "meningococcal.deaths",
+                  t1."japanese_enc.cases" AS "japanese_enc.cases",
+                  t1."japanese_enc.deaths" AS "japanese_enc.deaths",
+                  t1."covid19.cases" AS "covid19.cases",
+                  t1."covid19.deaths" AS "covid19.deaths",
+                  t1."other_b.cases" AS "other_b.cases",
+                  t1."other_b.deaths" AS "other_b.deaths"
+                FROM
+                  "health.communicable_disease.B01.current" AS t1
+                  LEFT JOIN (SELECT m."old_unit" AS "unit", MIN(m."new_unit") AS "successor" FROM "regc_org_mapping" AS m WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) GROUP BY m."old_unit" HAVING COUNT(*) = 1 AND MIN(m."kind") = 'full') AS sc ON sc."unit" = t1."unit"
+              ) AS q
+            GROUP BY
+              q."period", q."unit"
+          ) AS t1
+          JOIN "regc_period_rollup" AS m ON m."regime" = 'health.communicable_disease' AND m."period" = t1."period"
+        GROUP BY
+          m."frequency", m."rollup", t1."unit"
+      ) AS b
+      JOIN (SELECT c."descendant" AS "unit", c."ancestor" AS "ancestor", c."depth" AS "depth" FROM "regc_org_closure" AS c WHERE c."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) UNION ALL SELECT m."old_unit" AS "unit", c."ancestor" AS "ancestor", -1 AS "depth" FROM "regc_org_mapping" AS m JOIN "regc_org_closure" AS c ON c."edition" = m."to_edition" AND c."descendant" = m."new_unit" WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND NOT EXISTS (SELECT 1 FROM "regc_org_closure" AS x WHERE x."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND x."descendant" = m."old_unit" AND x."depth" = 0) AND m."old_unit" NOT IN (SELECT s."unit" FROM (SELECT m."old_unit" AS "unit", MIN(m."new_unit") AS "successor" FROM "regc_org_mapping" AS m WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) GROUP BY m."old_unit" HAVING COUNT(*) = 1 AND MIN(m."kind") = 'full') AS s) GROUP BY m."old_unit", c."ancestor" HAVING COUNT(*) = (SELECT COUNT(*) FROM "regc_org_mapping" AS m2 WHERE m2."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND m2."old_unit" = m."old_unit")) AS c ON c."unit" = b."unit"
+      JOIN "regc_org_unit" AS u ON u."code" = c."ancestor"
+    GROUP BY
+      b."frequency", b."period", b."edition", c."ancestor", u."level"
+  ) AS a;
 
 -- Expected, received and on-time reports per unit, flow level and period.
 CREATE VIEW "health.communicable_disease.completeness" AS

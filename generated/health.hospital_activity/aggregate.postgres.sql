@@ -3,6 +3,8 @@
 -- Drop the views of an earlier version, dependent views first.
 DROP VIEW IF EXISTS "health.hospital_activity.completeness" CASCADE;
 
+DROP VIEW IF EXISTS "health.hospital_activity.B01.comparable" CASCADE;
+
 DROP VIEW IF EXISTS "health.hospital_activity.B01.rollup" CASCADE;
 
 DROP VIEW IF EXISTS "health.hospital_activity.B01.ytd" CASCADE;
@@ -188,6 +190,187 @@ SELECT
 FROM
   a
   LEFT JOIN y AS y0 ON y0."frequency" = a."frequency" AND y0."period" = a."period" AND y0."edition" = a."edition" AND y0."unit" = a."unit";
+
+-- The same over the newest edition of the hierarchy: a series comparable across a reform.
+CREATE VIEW "health.hospital_activity.B01.comparable" AS
+SELECT
+  a."frequency",
+  a."period",
+  a."edition",
+  a."unit",
+  a."level",
+  a."reporters",
+  a."beds.planned",
+  a."beds.actual",
+  a."outpatient.planned",
+  a."outpatient.actual",
+  NULL AS "outpatient.ytd",
+  (regc_div(NULL, a."outpatient.planned") * CAST(100 AS NUMERIC)) AS "outpatient.vs_plan",
+  a."outpatient_insured.actual",
+  NULL AS "outpatient_insured.ytd",
+  a."outpatient_children.actual",
+  NULL AS "outpatient_children.ytd",
+  a."outpatient_treated.planned",
+  a."outpatient_treated.actual",
+  NULL AS "outpatient_treated.ytd",
+  (regc_div(NULL, a."outpatient_treated.planned") * CAST(100 AS NUMERIC)) AS "outpatient_treated.vs_plan",
+  a."inpatients.planned",
+  a."inpatients.actual",
+  NULL AS "inpatients.ytd",
+  (regc_div(NULL, a."inpatients.planned") * CAST(100 AS NUMERIC)) AS "inpatients.vs_plan",
+  a."inpatients_insured.actual",
+  NULL AS "inpatients_insured.ytd",
+  a."inpatients_children.actual",
+  NULL AS "inpatients_children.ytd",
+  a."treatment_days.planned",
+  a."treatment_days.actual",
+  NULL AS "treatment_days.ytd",
+  (regc_div(NULL, a."treatment_days.planned") * CAST(100 AS NUMERIC)) AS "treatment_days.vs_plan",
+  a."bed_days.actual",
+  NULL AS "bed_days.ytd",
+  (regc_div(a."treatment_days.actual", a."bed_days.actual") * CAST(100 AS NUMERIC)) AS "occupancy.actual",
+  (regc_div(NULL, NULL) * CAST(100 AS NUMERIC)) AS "occupancy.ytd",
+  regc_div(a."treatment_days.planned", a."inpatients.planned") AS "avg_stay.planned",
+  regc_div(a."treatment_days.actual", a."inpatients.actual") AS "avg_stay.actual",
+  regc_div(NULL, NULL) AS "avg_stay.ytd",
+  a."surgeries.planned",
+  a."surgeries.actual",
+  NULL AS "surgeries.ytd",
+  (regc_div(NULL, a."surgeries.planned") * CAST(100 AS NUMERIC)) AS "surgeries.vs_plan",
+  a."major_surgeries.actual",
+  NULL AS "major_surgeries.ytd",
+  a."deaths.actual",
+  NULL AS "deaths.ytd",
+  a."deaths_24h.actual",
+  NULL AS "deaths_24h.ytd"
+FROM
+  (
+    SELECT
+      b."frequency" AS "frequency",
+      b."period" AS "period",
+      b."edition" AS "edition",
+      c."ancestor" AS "unit",
+      u."level" AS "level",
+      COUNT(*) AS "reporters",
+      CAST(SUM(b."beds.planned") AS NUMERIC) AS "beds.planned",
+      CAST(SUM(b."beds.actual") AS NUMERIC) AS "beds.actual",
+      CAST(SUM(b."outpatient.planned") AS NUMERIC) AS "outpatient.planned",
+      CAST(SUM(b."outpatient.actual") AS NUMERIC) AS "outpatient.actual",
+      CAST(SUM(b."outpatient_insured.actual") AS NUMERIC) AS "outpatient_insured.actual",
+      CAST(SUM(b."outpatient_children.actual") AS NUMERIC) AS "outpatient_children.actual",
+      CAST(SUM(b."outpatient_treated.planned") AS NUMERIC) AS "outpatient_treated.planned",
+      CAST(SUM(b."outpatient_treated.actual") AS NUMERIC) AS "outpatient_treated.actual",
+      CAST(SUM(b."inpatients.planned") AS NUMERIC) AS "inpatients.planned",
+      CAST(SUM(b."inpatients.actual") AS NUMERIC) AS "inpatients.actual",
+      CAST(SUM(b."inpatients_insured.actual") AS NUMERIC) AS "inpatients_insured.actual",
+      CAST(SUM(b."inpatients_children.actual") AS NUMERIC) AS "inpatients_children.actual",
+      CAST(SUM(b."treatment_days.planned") AS NUMERIC) AS "treatment_days.planned",
+      CAST(SUM(b."treatment_days.actual") AS NUMERIC) AS "treatment_days.actual",
+      CAST(SUM(b."bed_days.actual") AS NUMERIC) AS "bed_days.actual",
+      CAST(SUM(b."surgeries.planned") AS NUMERIC) AS "surgeries.planned",
+      CAST(SUM(b."surgeries.actual") AS NUMERIC) AS "surgeries.actual",
+      CAST(SUM(b."major_surgeries.actual") AS NUMERIC) AS "major_surgeries.actual",
+      CAST(SUM(b."deaths.actual") AS NUMERIC) AS "deaths.actual",
+      CAST(SUM(b."deaths_24h.actual") AS NUMERIC) AS "deaths_24h.actual"
+    FROM
+      (
+        SELECT
+          m."frequency" AS "frequency",
+          m."rollup" AS "period",
+          (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AS "edition",
+          t1."unit" AS "unit",
+          COUNT(*) AS "reports",
+          (array_agg(t1."beds.planned" ORDER BY m."end_date" DESC) FILTER (WHERE t1."beds.planned" IS NOT NULL))[1] AS "beds.planned",
+          (array_agg(t1."beds.actual" ORDER BY m."end_date" DESC) FILTER (WHERE t1."beds.actual" IS NOT NULL))[1] AS "beds.actual",
+          (array_agg(t1."outpatient.planned" ORDER BY m."end_date" DESC) FILTER (WHERE t1."outpatient.planned" IS NOT NULL))[1] AS "outpatient.planned",
+          SUM(t1."outpatient.actual") AS "outpatient.actual",
+          SUM(t1."outpatient_insured.actual") AS "outpatient_insured.actual",
+          SUM(t1."outpatient_children.actual") AS "outpatient_children.actual",
+          (array_agg(t1."outpatient_treated.planned" ORDER BY m."end_date" DESC) FILTER (WHERE t1."outpatient_treated.planned" IS NOT NULL))[1] AS "outpatient_treated.planned",
+          SUM(t1."outpatient_treated.actual") AS "outpatient_treated.actual",
+          (array_agg(t1."inpatients.planned" ORDER BY m."end_date" DESC) FILTER (WHERE t1."inpatients.planned" IS NOT NULL))[1] AS "inpatients.planned",
+          SUM(t1."inpatients.actual") AS "inpatients.actual",
+          SUM(t1."inpatients_insured.actual") AS "inpatients_insured.actual",
+          SUM(t1."inpatients_children.actual") AS "inpatients_children.actual",
+          (array_agg(t1."treatment_days.planned" ORDER BY m."end_date" DESC) FILTER (WHERE t1."treatment_days.planned" IS NOT NULL))[1] AS "treatment_days.planned",
+          SUM(t1."treatment_days.actual") AS "treatment_days.actual",
+          SUM(t1."bed_days.actual") AS "bed_days.actual",
+          (array_agg(t1."surgeries.planned" ORDER BY m."end_date" DESC) FILTER (WHERE t1."surgeries.planned" IS NOT NULL))[1] AS "surgeries.planned",
+          SUM(t1."surgeries.actual") AS "surgeries.actual",
+          SUM(t1."major_surgeries.actual") AS "major_surgeries.actual",
+          SUM(t1."deaths.actual") AS "deaths.actual",
+          SUM(t1."deaths_24h.actual") AS "deaths_24h.actual"
+        FROM
+          (
+            SELECT
+              q."period" AS "period",
+              q."unit" AS "unit",
+              SUM(q."beds.planned") AS "beds.planned",
+              SUM(q."beds.actual") AS "beds.actual",
+              SUM(q."outpatient.planned") AS "outpatient.planned",
+              SUM(q."outpatient.actual") AS "outpatient.actual",
+              SUM(q."outpatient_insured.actual") AS "outpatient_insured.actual",
+              SUM(q."outpatient_children.actual") AS "outpatient_children.actual",
+              SUM(q."outpatient_treated.planned") AS "outpatient_treated.planned",
+              SUM(q."outpatient_treated.actual") AS "outpatient_treated.actual",
+              SUM(q."inpatients.planned") AS "inpatients.planned",
+              SUM(q."inpatients.actual") AS "inpatients.actual",
+              SUM(q."inpatients_insured.actual") AS "inpatients_insured.actual",
+              SUM(q."inpatients_children.actual") AS "inpatients_children.actual",
+              SUM(q."treatment_days.planned") AS "treatment_days.planned",
+              SUM(q."treatment_days.actual") AS "treatment_days.actual",
+              SUM(q."bed_days.actual") AS "bed_days.actual",
+              SUM(q."surgeries.planned") AS "surgeries.planned",
+              SUM(q."surgeries.actual") AS "surgeries.actual",
+              SUM(q."major_surgeries.actual") AS "major_surgeries.actual",
+              SUM(q."deaths.actual") AS "deaths.actual",
+              SUM(q."deaths_24h.actual") AS "deaths_24h.actual"
+            FROM
+              (
+                SELECT
+                  t1."period" AS "period",
+                  CASE
+                    WHEN EXISTS (SELECT 1 FROM "regc_org_closure" AS x WHERE x."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND x."descendant" = t1."unit" AND x."depth" = 0) THEN
+                      t1."unit"
+                    ELSE
+                      COALESCE(sc."successor", t1."unit")
+                  END AS "unit",
+                  t1."beds.planned" AS "beds.planned",
+                  t1."beds.actual" AS "beds.actual",
+                  t1."outpatient.planned" AS "outpatient.planned",
+                  t1."outpatient.actual" AS "outpatient.actual",
+                  t1."outpatient_insured.actual" AS "outpatient_insured.actual",
+                  t1."outpatient_children.actual" AS "outpatient_children.actual",
+                  t1."outpatient_treated.planned" AS "outpatient_treated.planned",
+                  t1."outpatient_treated.actual" AS "outpatient_treated.actual",
+                  t1."inpatients.planned" AS "inpatients.planned",
+                  t1."inpatients.actual" AS "inpatients.actual",
+                  t1."inpatients_insured.actual" AS "inpatients_insured.actual",
+                  t1."inpatients_children.actual" AS "inpatients_children.actual",
+                  t1."treatment_days.planned" AS "treatment_days.planned",
+                  t1."treatment_days.actual" AS "treatment_days.actual",
+                  t1."bed_days.actual" AS "bed_days.actual",
+                  t1."surgeries.planned" AS "surgeries.planned",
+                  t1."surgeries.actual" AS "surgeries.actual",
+                  t1."major_surgeries.actual" AS "major_surgeries.actual",
+                  t1."deaths.actual" AS "deaths.actual",
+                  t1."deaths_24h.actual" AS "deaths_24h.actual"
+                FROM
+                  "health.hospital_activity.B01.current" AS t1
+                  LEFT JOIN (SELECT m."old_unit" AS "unit", MIN(m."new_unit") AS "successor" FROM "regc_org_mapping" AS m WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) GROUP BY m."old_unit" HAVING COUNT(*) = 1 AND MIN(m."kind") = 'full') AS sc ON sc."unit" = t1."unit"
+              ) AS q
+            GROUP BY
+              q."period", q."unit"
+          ) AS t1
+          JOIN "regc_period_rollup" AS m ON m."regime" = 'health.hospital_activity' AND m."period" = t1."period"
+        GROUP BY
+          m."frequency", m."rollup", t1."unit"
+      ) AS b
+      JOIN (SELECT c."descendant" AS "unit", c."ancestor" AS "ancestor", c."depth" AS "depth" FROM "regc_org_closure" AS c WHERE c."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) UNION ALL SELECT m."old_unit" AS "unit", c."ancestor" AS "ancestor", -1 AS "depth" FROM "regc_org_mapping" AS m JOIN "regc_org_closure" AS c ON c."edition" = m."to_edition" AND c."descendant" = m."new_unit" WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND NOT EXISTS (SELECT 1 FROM "regc_org_closure" AS x WHERE x."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND x."descendant" = m."old_unit" AND x."depth" = 0) AND m."old_unit" NOT IN (SELECT s."unit" FROM (SELECT m."old_unit" AS "unit", MIN(m."new_unit") AS "successor" FROM "regc_org_mapping" AS m WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) GROUP BY m."old_unit" HAVING COUNT(*) = 1 AND MIN(m."kind") = 'full') AS s) GROUP BY m."old_unit", c."ancestor" HAVING COUNT(*) = (SELECT COUNT(*) FROM "regc_org_mapping" AS m2 WHERE m2."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND m2."old_unit" = m."old_unit")) AS c ON c."unit" = b."unit"
+      JOIN "regc_org_unit" AS u ON u."code" = c."ancestor"
+    GROUP BY
+      b."frequency", b."period", b."edition", c."ancestor", u."level"
+  ) AS a;
 
 -- Expected, received and on-time reports per unit, flow level and period.
 CREATE VIEW "health.hospital_activity.completeness" AS

@@ -4,11 +4,15 @@
 -- Drop the views of an earlier version, dependent views first.
 DROP VIEW IF EXISTS "industry_trade.industrial_production.completeness";
 
+DROP VIEW IF EXISTS "industry_trade.industrial_production.B01.comparable";
+
 DROP VIEW IF EXISTS "industry_trade.industrial_production.B01.rollup";
 
 DROP VIEW IF EXISTS "industry_trade.industrial_production.B01.ytd";
 
 DROP VIEW IF EXISTS "industry_trade.industrial_production.B01.by_reporter";
+
+DROP VIEW IF EXISTS "industry_trade.industrial_production.B02.comparable";
 
 DROP VIEW IF EXISTS "industry_trade.industrial_production.B02.rollup";
 
@@ -100,6 +104,139 @@ SELECT
   a."water.vs_ly_ytd"
 FROM
   a;
+
+-- The same over the newest edition of the hierarchy: a series comparable across a reform.
+CREATE VIEW "industry_trade.industrial_production.B01.comparable" AS
+SELECT
+  a."frequency",
+  a."period",
+  a."edition",
+  a."unit",
+  a."level",
+  a."reporters",
+  a."total.vs_prev",
+  a."total.vs_ly_month",
+  a."total.vs_ly_ytd",
+  a."mining.vs_prev",
+  a."mining.vs_ly_month",
+  a."mining.vs_ly_ytd",
+  a."manufacturing.vs_prev",
+  a."manufacturing.vs_ly_month",
+  a."manufacturing.vs_ly_ytd",
+  a."electricity.vs_prev",
+  a."electricity.vs_ly_month",
+  a."electricity.vs_ly_ytd",
+  a."water.vs_prev",
+  a."water.vs_ly_month",
+  a."water.vs_ly_ytd"
+FROM
+  (
+    SELECT
+      b."frequency" AS "frequency",
+      b."period" AS "period",
+      b."edition" AS "edition",
+      c."ancestor" AS "unit",
+      u."level" AS "level",
+      COUNT(*) AS "reporters",
+      regc_dec(MAX(CASE WHEN c."depth" = 0 THEN b."total.vs_prev" END), 4) AS "total.vs_prev",
+      regc_dec(MAX(CASE WHEN c."depth" = 0 THEN b."total.vs_ly_month" END), 4) AS "total.vs_ly_month",
+      regc_dec(MAX(CASE WHEN c."depth" = 0 THEN b."total.vs_ly_ytd" END), 4) AS "total.vs_ly_ytd",
+      regc_dec(MAX(CASE WHEN c."depth" = 0 THEN b."mining.vs_prev" END), 4) AS "mining.vs_prev",
+      regc_dec(MAX(CASE WHEN c."depth" = 0 THEN b."mining.vs_ly_month" END), 4) AS "mining.vs_ly_month",
+      regc_dec(MAX(CASE WHEN c."depth" = 0 THEN b."mining.vs_ly_ytd" END), 4) AS "mining.vs_ly_ytd",
+      regc_dec(MAX(CASE WHEN c."depth" = 0 THEN b."manufacturing.vs_prev" END), 4) AS "manufacturing.vs_prev",
+      regc_dec(MAX(CASE WHEN c."depth" = 0 THEN b."manufacturing.vs_ly_month" END), 4) AS "manufacturing.vs_ly_month",
+      regc_dec(MAX(CASE WHEN c."depth" = 0 THEN b."manufacturing.vs_ly_ytd" END), 4) AS "manufacturing.vs_ly_ytd",
+      regc_dec(MAX(CASE WHEN c."depth" = 0 THEN b."electricity.vs_prev" END), 4) AS "electricity.vs_prev",
+      regc_dec(MAX(CASE WHEN c."depth" = 0 THEN b."electricity.vs_ly_month" END), 4) AS "electricity.vs_ly_month",
+      regc_dec(MAX(CASE WHEN c."depth" = 0 THEN b."electricity.vs_ly_ytd" END), 4) AS "electricity.vs_ly_ytd",
+      regc_dec(MAX(CASE WHEN c."depth" = 0 THEN b."water.vs_prev" END), 4) AS "water.vs_prev",
+      regc_dec(MAX(CASE WHEN c."depth" = 0 THEN b."water.vs_ly_month" END), 4) AS "water.vs_ly_month",
+      regc_dec(MAX(CASE WHEN c."depth" = 0 THEN b."water.vs_ly_ytd" END), 4) AS "water.vs_ly_ytd"
+    FROM
+      (
+        SELECT
+          m."frequency" AS "frequency",
+          m."rollup" AS "period",
+          (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AS "edition",
+          t1."unit" AS "unit",
+          COUNT(*) AS "reports",
+          MAX(CASE WHEN m."frequency" = 'monthly' THEN t1."total.vs_prev" END) AS "total.vs_prev",
+          MAX(CASE WHEN m."frequency" = 'monthly' THEN t1."total.vs_ly_month" END) AS "total.vs_ly_month",
+          MAX(CASE WHEN m."frequency" = 'monthly' THEN t1."total.vs_ly_ytd" END) AS "total.vs_ly_ytd",
+          MAX(CASE WHEN m."frequency" = 'monthly' THEN t1."mining.vs_prev" END) AS "mining.vs_prev",
+          MAX(CASE WHEN m."frequency" = 'monthly' THEN t1."mining.vs_ly_month" END) AS "mining.vs_ly_month",
+          MAX(CASE WHEN m."frequency" = 'monthly' THEN t1."mining.vs_ly_ytd" END) AS "mining.vs_ly_ytd",
+          MAX(CASE WHEN m."frequency" = 'monthly' THEN t1."manufacturing.vs_prev" END) AS "manufacturing.vs_prev",
+          MAX(CASE WHEN m."frequency" = 'monthly' THEN t1."manufacturing.vs_ly_month" END) AS "manufacturing.vs_ly_month",
+          MAX(CASE WHEN m."frequency" = 'monthly' THEN t1."manufacturing.vs_ly_ytd" END) AS "manufacturing.vs_ly_ytd",
+          MAX(CASE WHEN m."frequency" = 'monthly' THEN t1."electricity.vs_prev" END) AS "electricity.vs_prev",
+          MAX(CASE WHEN m."frequency" = 'monthly' THEN t1."electricity.vs_ly_month" END) AS "electricity.vs_ly_month",
+          MAX(CASE WHEN m."frequency" = 'monthly' THEN t1."electricity.vs_ly_ytd" END) AS "electricity.vs_ly_ytd",
+          MAX(CASE WHEN m."frequency" = 'monthly' THEN t1."water.vs_prev" END) AS "water.vs_prev",
+          MAX(CASE WHEN m."frequency" = 'monthly' THEN t1."water.vs_ly_month" END) AS "water.vs_ly_month",
+          MAX(CASE WHEN m."frequency" = 'monthly' THEN t1."water.vs_ly_ytd" END) AS "water.vs_ly_ytd"
+        FROM
+          (
+            SELECT
+              q."period" AS "period",
+              q."unit" AS "unit",
+              MAX(q."total.vs_prev") AS "total.vs_prev",
+              MAX(q."total.vs_ly_month") AS "total.vs_ly_month",
+              MAX(q."total.vs_ly_ytd") AS "total.vs_ly_ytd",
+              MAX(q."mining.vs_prev") AS "mining.vs_prev",
+              MAX(q."mining.vs_ly_month") AS "mining.vs_ly_month",
+              MAX(q."mining.vs_ly_ytd") AS "mining.vs_ly_ytd",
+              MAX(q."manufacturing.vs_prev") AS "manufacturing.vs_prev",
+              MAX(q."manufacturing.vs_ly_month") AS "manufacturing.vs_ly_month",
+              MAX(q."manufacturing.vs_ly_ytd") AS "manufacturing.vs_ly_ytd",
+              MAX(q."electricity.vs_prev") AS "electricity.vs_prev",
+              MAX(q."electricity.vs_ly_month") AS "electricity.vs_ly_month",
+              MAX(q."electricity.vs_ly_ytd") AS "electricity.vs_ly_ytd",
+              MAX(q."water.vs_prev") AS "water.vs_prev",
+              MAX(q."water.vs_ly_month") AS "water.vs_ly_month",
+              MAX(q."water.vs_ly_ytd") AS "water.vs_ly_ytd"
+            FROM
+              (
+                SELECT
+                  t1."period" AS "period",
+                  CASE
+                    WHEN EXISTS (SELECT 1 FROM "regc_org_closure" AS x WHERE x."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND x."descendant" = t1."unit" AND x."depth" = 0) THEN
+                      t1."unit"
+                    ELSE
+                      COALESCE(sc."successor", t1."unit")
+                  END AS "unit",
+                  t1."total.vs_prev" AS "total.vs_prev",
+                  t1."total.vs_ly_month" AS "total.vs_ly_month",
+                  t1."total.vs_ly_ytd" AS "total.vs_ly_ytd",
+                  t1."mining.vs_prev" AS "mining.vs_prev",
+                  t1."mining.vs_ly_month" AS "mining.vs_ly_month",
+                  t1."mining.vs_ly_ytd" AS "mining.vs_ly_ytd",
+                  t1."manufacturing.vs_prev" AS "manufacturing.vs_prev",
+                  t1."manufacturing.vs_ly_month" AS "manufacturing.vs_ly_month",
+                  t1."manufacturing.vs_ly_ytd" AS "manufacturing.vs_ly_ytd",
+                  t1."electricity.vs_prev" AS "electricity.vs_prev",
+                  t1."electricity.vs_ly_month" AS "electricity.vs_ly_month",
+                  t1."electricity.vs_ly_ytd" AS "electricity.vs_ly_ytd",
+                  t1."water.vs_prev" AS "water.vs_prev",
+                  t1."water.vs_ly_month" AS "water.vs_ly_month",
+                  t1."water.vs_ly_ytd" AS "water.vs_ly_ytd"
+                FROM
+                  "industry_trade.industrial_production.B01.current" AS t1
+                  LEFT JOIN (SELECT m."old_unit" AS "unit", MIN(m."new_unit") AS "successor" FROM "regc_org_mapping" AS m WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) GROUP BY m."old_unit" HAVING COUNT(*) = 1 AND MIN(m."kind") = 'full') AS sc ON sc."unit" = t1."unit"
+              ) AS q
+            GROUP BY
+              q."period", q."unit"
+          ) AS t1
+          JOIN "regc_period_rollup" AS m ON m."regime" = 'industry_trade.industrial_production' AND m."period" = t1."period"
+        GROUP BY
+          m."frequency", m."rollup", t1."unit"
+      ) AS b
+      JOIN (SELECT c."descendant" AS "unit", c."ancestor" AS "ancestor", c."depth" AS "depth" FROM "regc_org_closure" AS c WHERE c."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) UNION ALL SELECT m."old_unit" AS "unit", c."ancestor" AS "ancestor", -1 AS "depth" FROM "regc_org_mapping" AS m JOIN "regc_org_closure" AS c ON c."edition" = m."to_edition" AND c."descendant" = m."new_unit" WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND NOT EXISTS (SELECT 1 FROM "regc_org_closure" AS x WHERE x."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND x."descendant" = m."old_unit" AND x."depth" = 0) AND m."old_unit" NOT IN (SELECT s."unit" FROM (SELECT m."old_unit" AS "unit", MIN(m."new_unit") AS "successor" FROM "regc_org_mapping" AS m WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) GROUP BY m."old_unit" HAVING COUNT(*) = 1 AND MIN(m."kind") = 'full') AS s) GROUP BY m."old_unit", c."ancestor" HAVING COUNT(*) = (SELECT COUNT(*) FROM "regc_org_mapping" AS m2 WHERE m2."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND m2."old_unit" = m."old_unit")) AS c ON c."unit" = b."unit"
+      JOIN "regc_org_unit" AS u ON u."code" = c."ancestor"
+    GROUP BY
+      b."frequency", b."period", b."edition", c."ancestor", u."level"
+  ) AS a;
 
 -- Form B02: each reporter's values over every roll-up period, then every unit's.
 CREATE VIEW "industry_trade.industrial_production.B02.by_reporter" AS
@@ -355,6 +492,280 @@ FROM
   LEFT JOIN "regc_rollup_period" AS rp2 ON rp2."regime" = 'industry_trade.industrial_production' AND rp2."frequency" = a."frequency" AND rp2."code" = rp."last_year"
   LEFT JOIN a AS a2 ON a2."frequency" = a."frequency" AND a2."period" = rp2."code" AND a2."edition" = rp2."edition" AND a2."unit" = a."unit"
   LEFT JOIN y AS y2 ON y2."frequency" = a."frequency" AND y2."period" = rp2."code" AND y2."edition" = rp2."edition" AND y2."unit" = a."unit";
+
+-- The same over the newest edition of the hierarchy: a series comparable across a reform.
+CREATE VIEW "industry_trade.industrial_production.B02.comparable" AS
+SELECT
+  a."frequency",
+  a."period",
+  a."edition",
+  a."unit",
+  a."level",
+  a."reporters",
+  a."coal.prev_month",
+  a."coal.month",
+  NULL AS "coal.ytd",
+  regc_mul(regc_div(NULL, NULL), '100') AS "coal.vs_ly",
+  a."crude_oil.prev_month",
+  a."crude_oil.month",
+  NULL AS "crude_oil.ytd",
+  regc_mul(regc_div(NULL, NULL), '100') AS "crude_oil.vs_ly",
+  a."natural_gas.prev_month",
+  a."natural_gas.month",
+  NULL AS "natural_gas.ytd",
+  regc_mul(regc_div(NULL, NULL), '100') AS "natural_gas.vs_ly",
+  a."power.prev_month",
+  a."power.month",
+  NULL AS "power.ytd",
+  regc_mul(regc_div(NULL, NULL), '100') AS "power.vs_ly",
+  a."power_sold.prev_month",
+  a."power_sold.month",
+  NULL AS "power_sold.ytd",
+  regc_mul(regc_div(NULL, NULL), '100') AS "power_sold.vs_ly",
+  a."cement.prev_month",
+  a."cement.month",
+  NULL AS "cement.ytd",
+  regc_mul(regc_div(NULL, NULL), '100') AS "cement.vs_ly",
+  a."crude_steel.prev_month",
+  a."crude_steel.month",
+  NULL AS "crude_steel.ytd",
+  regc_mul(regc_div(NULL, NULL), '100') AS "crude_steel.vs_ly",
+  a."rolled_steel.prev_month",
+  a."rolled_steel.month",
+  NULL AS "rolled_steel.ytd",
+  regc_mul(regc_div(NULL, NULL), '100') AS "rolled_steel.vs_ly",
+  a."urea.prev_month",
+  a."urea.month",
+  NULL AS "urea.ytd",
+  regc_mul(regc_div(NULL, NULL), '100') AS "urea.vs_ly",
+  a."seafood.prev_month",
+  a."seafood.month",
+  NULL AS "seafood.ytd",
+  regc_mul(regc_div(NULL, NULL), '100') AS "seafood.vs_ly",
+  a."milk.prev_month",
+  a."milk.month",
+  NULL AS "milk.ytd",
+  regc_mul(regc_div(NULL, NULL), '100') AS "milk.vs_ly",
+  a."beer.prev_month",
+  a."beer.month",
+  NULL AS "beer.ytd",
+  regc_mul(regc_div(NULL, NULL), '100') AS "beer.vs_ly",
+  a."garments.prev_month",
+  a."garments.month",
+  NULL AS "garments.ytd",
+  regc_mul(regc_div(NULL, NULL), '100') AS "garments.vs_ly",
+  a."footwear.prev_month",
+  a."footwear.month",
+  NULL AS "footwear.ytd",
+  regc_mul(regc_div(NULL, NULL), '100') AS "footwear.vs_ly",
+  a."phones.prev_month",
+  a."phones.month",
+  NULL AS "phones.ytd",
+  regc_mul(regc_div(NULL, NULL), '100') AS "phones.vs_ly",
+  a."televisions.prev_month",
+  a."televisions.month",
+  NULL AS "televisions.ytd",
+  regc_mul(regc_div(NULL, NULL), '100') AS "televisions.vs_ly",
+  a."cars.prev_month",
+  a."cars.month",
+  NULL AS "cars.ytd",
+  regc_mul(regc_div(NULL, NULL), '100') AS "cars.vs_ly",
+  a."motorcycles.prev_month",
+  a."motorcycles.month",
+  NULL AS "motorcycles.ytd",
+  regc_mul(regc_div(NULL, NULL), '100') AS "motorcycles.vs_ly"
+FROM
+  (
+    SELECT
+      b."frequency" AS "frequency",
+      b."period" AS "period",
+      b."edition" AS "edition",
+      c."ancestor" AS "unit",
+      u."level" AS "level",
+      COUNT(*) AS "reporters",
+      regc_dec(SUM(b."coal.prev_month"), 1) AS "coal.prev_month",
+      regc_dec(SUM(b."coal.month"), 1) AS "coal.month",
+      regc_dec(SUM(b."crude_oil.prev_month"), 1) AS "crude_oil.prev_month",
+      regc_dec(SUM(b."crude_oil.month"), 1) AS "crude_oil.month",
+      regc_dec(SUM(b."natural_gas.prev_month"), 1) AS "natural_gas.prev_month",
+      regc_dec(SUM(b."natural_gas.month"), 1) AS "natural_gas.month",
+      regc_dec(SUM(b."power.prev_month"), 1) AS "power.prev_month",
+      regc_dec(SUM(b."power.month"), 1) AS "power.month",
+      regc_dec(SUM(b."power_sold.prev_month"), 1) AS "power_sold.prev_month",
+      regc_dec(SUM(b."power_sold.month"), 1) AS "power_sold.month",
+      regc_dec(SUM(b."cement.prev_month"), 1) AS "cement.prev_month",
+      regc_dec(SUM(b."cement.month"), 1) AS "cement.month",
+      regc_dec(SUM(b."crude_steel.prev_month"), 1) AS "crude_steel.prev_month",
+      regc_dec(SUM(b."crude_steel.month"), 1) AS "crude_steel.month",
+      regc_dec(SUM(b."rolled_steel.prev_month"), 1) AS "rolled_steel.prev_month",
+      regc_dec(SUM(b."rolled_steel.month"), 1) AS "rolled_steel.month",
+      regc_dec(SUM(b."urea.prev_month"), 1) AS "urea.prev_month",
+      regc_dec(SUM(b."urea.month"), 1) AS "urea.month",
+      regc_dec(SUM(b."seafood.prev_month"), 1) AS "seafood.prev_month",
+      regc_dec(SUM(b."seafood.month"), 1) AS "seafood.month",
+      regc_dec(SUM(b."milk.prev_month"), 1) AS "milk.prev_month",
+      regc_dec(SUM(b."milk.month"), 1) AS "milk.month",
+      regc_dec(SUM(b."beer.prev_month"), 1) AS "beer.prev_month",
+      regc_dec(SUM(b."beer.month"), 1) AS "beer.month",
+      regc_dec(SUM(b."garments.prev_month"), 1) AS "garments.prev_month",
+      regc_dec(SUM(b."garments.month"), 1) AS "garments.month",
+      regc_dec(SUM(b."footwear.prev_month"), 1) AS "footwear.prev_month",
+      regc_dec(SUM(b."footwear.month"), 1) AS "footwear.month",
+      regc_dec(SUM(b."phones.prev_month"), 1) AS "phones.prev_month",
+      regc_dec(SUM(b."phones.month"), 1) AS "phones.month",
+      regc_dec(SUM(b."televisions.prev_month"), 1) AS "televisions.prev_month",
+      regc_dec(SUM(b."televisions.month"), 1) AS "televisions.month",
+      regc_dec(SUM(b."cars.prev_month"), 1) AS "cars.prev_month",
+      regc_dec(SUM(b."cars.month"), 1) AS "cars.month",
+      regc_dec(SUM(b."motorcycles.prev_month"), 1) AS "motorcycles.prev_month",
+      regc_dec(SUM(b."motorcycles.month"), 1) AS "motorcycles.month"
+    FROM
+      (
+        SELECT
+          m."frequency" AS "frequency",
+          m."rollup" AS "period",
+          (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AS "edition",
+          t1."unit" AS "unit",
+          COUNT(*) AS "reports",
+          SUM(t1."coal.prev_month") AS "coal.prev_month",
+          SUM(t1."coal.month") AS "coal.month",
+          SUM(t1."crude_oil.prev_month") AS "crude_oil.prev_month",
+          SUM(t1."crude_oil.month") AS "crude_oil.month",
+          SUM(t1."natural_gas.prev_month") AS "natural_gas.prev_month",
+          SUM(t1."natural_gas.month") AS "natural_gas.month",
+          SUM(t1."power.prev_month") AS "power.prev_month",
+          SUM(t1."power.month") AS "power.month",
+          SUM(t1."power_sold.prev_month") AS "power_sold.prev_month",
+          SUM(t1."power_sold.month") AS "power_sold.month",
+          SUM(t1."cement.prev_month") AS "cement.prev_month",
+          SUM(t1."cement.month") AS "cement.month",
+          SUM(t1."crude_steel.prev_month") AS "crude_steel.prev_month",
+          SUM(t1."crude_steel.month") AS "crude_steel.month",
+          SUM(t1."rolled_steel.prev_month") AS "rolled_steel.prev_month",
+          SUM(t1."rolled_steel.month") AS "rolled_steel.month",
+          SUM(t1."urea.prev_month") AS "urea.prev_month",
+          SUM(t1."urea.month") AS "urea.month",
+          SUM(t1."seafood.prev_month") AS "seafood.prev_month",
+          SUM(t1."seafood.month") AS "seafood.month",
+          SUM(t1."milk.prev_month") AS "milk.prev_month",
+          SUM(t1."milk.month") AS "milk.month",
+          SUM(t1."beer.prev_month") AS "beer.prev_month",
+          SUM(t1."beer.month") AS "beer.month",
+          SUM(t1."garments.prev_month") AS "garments.prev_month",
+          SUM(t1."garments.month") AS "garments.month",
+          SUM(t1."footwear.prev_month") AS "footwear.prev_month",
+          SUM(t1."footwear.month") AS "footwear.month",
+          SUM(t1."phones.prev_month") AS "phones.prev_month",
+          SUM(t1."phones.month") AS "phones.month",
+          SUM(t1."televisions.prev_month") AS "televisions.prev_month",
+          SUM(t1."televisions.month") AS "televisions.month",
+          SUM(t1."cars.prev_month") AS "cars.prev_month",
+          SUM(t1."cars.month") AS "cars.month",
+          SUM(t1."motorcycles.prev_month") AS "motorcycles.prev_month",
+          SUM(t1."motorcycles.month") AS "motorcycles.month"
+        FROM
+          (
+            SELECT
+              q."period" AS "period",
+              q."unit" AS "unit",
+              SUM(q."coal.prev_month") AS "coal.prev_month",
+              SUM(q."coal.month") AS "coal.month",
+              SUM(q."crude_oil.prev_month") AS "crude_oil.prev_month",
+              SUM(q."crude_oil.month") AS "crude_oil.month",
+              SUM(q."natural_gas.prev_month") AS "natural_gas.prev_month",
+              SUM(q."natural_gas.month") AS "natural_gas.month",
+              SUM(q."power.prev_month") AS "power.prev_month",
+              SUM(q."power.month") AS "power.month",
+              SUM(q."power_sold.prev_month") AS "power_sold.prev_month",
+              SUM(q."power_sold.month") AS "power_sold.month",
+              SUM(q."cement.prev_month") AS "cement.prev_month",
+              SUM(q."cement.month") AS "cement.month",
+              SUM(q."crude_steel.prev_month") AS "crude_steel.prev_month",
+              SUM(q."crude_steel.month") AS "crude_steel.month",
+              SUM(q."rolled_steel.prev_month") AS "rolled_steel.prev_month",
+              SUM(q."rolled_steel.month") AS "rolled_steel.month",
+              SUM(q."urea.prev_month") AS "urea.prev_month",
+              SUM(q."urea.month") AS "urea.month",
+              SUM(q."seafood.prev_month") AS "seafood.prev_month",
+              SUM(q."seafood.month") AS "seafood.month",
+              SUM(q."milk.prev_month") AS "milk.prev_month",
+              SUM(q."milk.month") AS "milk.month",
+              SUM(q."beer.prev_month") AS "beer.prev_month",
+              SUM(q."beer.month") AS "beer.month",
+              SUM(q."garments.prev_month") AS "garments.prev_month",
+              SUM(q."garments.month") AS "garments.month",
+              SUM(q."footwear.prev_month") AS "footwear.prev_month",
+              SUM(q."footwear.month") AS "footwear.month",
+              SUM(q."phones.prev_month") AS "phones.prev_month",
+              SUM(q."phones.month") AS "phones.month",
+              SUM(q."televisions.prev_month") AS "televisions.prev_month",
+              SUM(q."televisions.month") AS "televisions.month",
+              SUM(q."cars.prev_month") AS "cars.prev_month",
+              SUM(q."cars.month") AS "cars.month",
+              SUM(q."motorcycles.prev_month") AS "motorcycles.prev_month",
+              SUM(q."motorcycles.month") AS "motorcycles.month"
+            FROM
+              (
+                SELECT
+                  t1."period" AS "period",
+                  CASE
+                    WHEN EXISTS (SELECT 1 FROM "regc_org_closure" AS x WHERE x."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND x."descendant" = t1."unit" AND x."depth" = 0) THEN
+                      t1."unit"
+                    ELSE
+                      COALESCE(sc."successor", t1."unit")
+                  END AS "unit",
+                  t1."coal.prev_month" AS "coal.prev_month",
+                  t1."coal.month" AS "coal.month",
+                  t1."crude_oil.prev_month" AS "crude_oil.prev_month",
+                  t1."crude_oil.month" AS "crude_oil.month",
+                  t1."natural_gas.prev_month" AS "natural_gas.prev_month",
+                  t1."natural_gas.month" AS "natural_gas.month",
+                  t1."power.prev_month" AS "power.prev_month",
+                  t1."power.month" AS "power.month",
+                  t1."power_sold.prev_month" AS "power_sold.prev_month",
+                  t1."power_sold.month" AS "power_sold.month",
+                  t1."cement.prev_month" AS "cement.prev_month",
+                  t1."cement.month" AS "cement.month",
+                  t1."crude_steel.prev_month" AS "crude_steel.prev_month",
+                  t1."crude_steel.month" AS "crude_steel.month",
+                  t1."rolled_steel.prev_month" AS "rolled_steel.prev_month",
+                  t1."rolled_steel.month" AS "rolled_steel.month",
+                  t1."urea.prev_month" AS "urea.prev_month",
+                  t1."urea.month" AS "urea.month",
+                  t1."seafood.prev_month" AS "seafood.prev_month",
+                  t1."seafood.month" AS "seafood.month",
+                  t1."milk.prev_month" AS "milk.prev_month",
+                  t1."milk.month" AS "milk.month",
+                  t1."beer.prev_month" AS "beer.prev_month",
+                  t1."beer.month" AS "beer.month",
+                  t1."garments.prev_month" AS "garments.prev_month",
+                  t1."garments.month" AS "garments.month",
+                  t1."footwear.prev_month" AS "footwear.prev_month",
+                  t1."footwear.month" AS "footwear.month",
+                  t1."phones.prev_month" AS "phones.prev_month",
+                  t1."phones.month" AS "phones.month",
+                  t1."televisions.prev_month" AS "televisions.prev_month",
+                  t1."televisions.month" AS "televisions.month",
+                  t1."cars.prev_month" AS "cars.prev_month",
+                  t1."cars.month" AS "cars.month",
+                  t1."motorcycles.prev_month" AS "motorcycles.prev_month",
+                  t1."motorcycles.month" AS "motorcycles.month"
+                FROM
+                  "industry_trade.industrial_production.B02.current" AS t1
+                  LEFT JOIN (SELECT m."old_unit" AS "unit", MIN(m."new_unit") AS "successor" FROM "regc_org_mapping" AS m WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) GROUP BY m."old_unit" HAVING COUNT(*) = 1 AND MIN(m."kind") = 'full') AS sc ON sc."unit" = t1."unit"
+              ) AS q
+            GROUP BY
+              q."period", q."unit"
+          ) AS t1
+          JOIN "regc_period_rollup" AS m ON m."regime" = 'industry_trade.industrial_production' AND m."period" = t1."period"
+        GROUP BY
+          m."frequency", m."rollup", t1."unit"
+      ) AS b
+      JOIN (SELECT c."descendant" AS "unit", c."ancestor" AS "ancestor", c."depth" AS "depth" FROM "regc_org_closure" AS c WHERE c."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) UNION ALL SELECT m."old_unit" AS "unit", c."ancestor" AS "ancestor", -1 AS "depth" FROM "regc_org_mapping" AS m JOIN "regc_org_closure" AS c ON c."edition" = m."to_edition" AND c."descendant" = m."new_unit" WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND NOT EXISTS (SELECT 1 FROM "regc_org_closure" AS x WHERE x."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND x."descendant" = m."old_unit" AND x."depth" = 0) AND m."old_unit" NOT IN (SELECT s."unit" FROM (SELECT m."old_unit" AS "unit", MIN(m."new_unit") AS "successor" FROM "regc_org_mapping" AS m WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) GROUP BY m."old_unit" HAVING COUNT(*) = 1 AND MIN(m."kind") = 'full') AS s) GROUP BY m."old_unit", c."ancestor" HAVING COUNT(*) = (SELECT COUNT(*) FROM "regc_org_mapping" AS m2 WHERE m2."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND m2."old_unit" = m."old_unit")) AS c ON c."unit" = b."unit"
+      JOIN "regc_org_unit" AS u ON u."code" = c."ancestor"
+    GROUP BY
+      b."frequency", b."period", b."edition", c."ancestor", u."level"
+  ) AS a;
 
 -- Expected, received and on-time reports per unit, flow level and period.
 CREATE VIEW "industry_trade.industrial_production.completeness" AS

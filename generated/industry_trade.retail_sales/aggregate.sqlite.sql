@@ -4,11 +4,15 @@
 -- Drop the views of an earlier version, dependent views first.
 DROP VIEW IF EXISTS "industry_trade.retail_sales.completeness";
 
+DROP VIEW IF EXISTS "industry_trade.retail_sales.B01.comparable";
+
 DROP VIEW IF EXISTS "industry_trade.retail_sales.B01.rollup";
 
 DROP VIEW IF EXISTS "industry_trade.retail_sales.B01.ytd";
 
 DROP VIEW IF EXISTS "industry_trade.retail_sales.B01.by_reporter";
+
+DROP VIEW IF EXISTS "industry_trade.retail_sales.B02.comparable";
 
 DROP VIEW IF EXISTS "industry_trade.retail_sales.B02.rollup";
 
@@ -343,6 +347,358 @@ FROM
   LEFT JOIN a AS a2 ON a2."frequency" = a."frequency" AND a2."period" = rp2."code" AND a2."edition" = rp2."edition" AND a2."unit" = a."unit"
   LEFT JOIN y AS y2 ON y2."frequency" = a."frequency" AND y2."period" = rp2."code" AND y2."edition" = rp2."edition" AND y2."unit" = a."unit";
 
+-- The same over the newest edition of the hierarchy: a series comparable across a reform.
+CREATE VIEW "industry_trade.retail_sales.B01.comparable" AS
+SELECT
+  a."frequency",
+  a."period",
+  a."edition",
+  a."unit",
+  a."level",
+  a."reporters",
+  a."total.prev_month",
+  a."total.month",
+  NULL AS "total.ytd",
+  regc_mul(regc_div(a."total.month", a."total.prev_month"), '100') AS "total.vs_prev",
+  regc_mul(regc_div(a."total.month", NULL), '100') AS "total.vs_ly_month",
+  regc_mul(regc_div(NULL, NULL), '100') AS "total.vs_ly",
+  a."goods.prev_month",
+  a."goods.month",
+  NULL AS "goods.ytd",
+  regc_mul(regc_div(a."goods.month", a."goods.prev_month"), '100') AS "goods.vs_prev",
+  regc_mul(regc_div(a."goods.month", NULL), '100') AS "goods.vs_ly_month",
+  regc_mul(regc_div(NULL, NULL), '100') AS "goods.vs_ly",
+  a."food.prev_month",
+  a."food.month",
+  NULL AS "food.ytd",
+  regc_mul(regc_div(a."food.month", a."food.prev_month"), '100') AS "food.vs_prev",
+  regc_mul(regc_div(a."food.month", NULL), '100') AS "food.vs_ly_month",
+  regc_mul(regc_div(NULL, NULL), '100') AS "food.vs_ly",
+  a."garments.prev_month",
+  a."garments.month",
+  NULL AS "garments.ytd",
+  regc_mul(regc_div(a."garments.month", a."garments.prev_month"), '100') AS "garments.vs_prev",
+  regc_mul(regc_div(a."garments.month", NULL), '100') AS "garments.vs_ly_month",
+  regc_mul(regc_div(NULL, NULL), '100') AS "garments.vs_ly",
+  a."household.prev_month",
+  a."household.month",
+  NULL AS "household.ytd",
+  regc_mul(regc_div(a."household.month", a."household.prev_month"), '100') AS "household.vs_prev",
+  regc_mul(regc_div(a."household.month", NULL), '100') AS "household.vs_ly_month",
+  regc_mul(regc_div(NULL, NULL), '100') AS "household.vs_ly",
+  a."culture.prev_month",
+  a."culture.month",
+  NULL AS "culture.ytd",
+  regc_mul(regc_div(a."culture.month", a."culture.prev_month"), '100') AS "culture.vs_prev",
+  regc_mul(regc_div(a."culture.month", NULL), '100') AS "culture.vs_ly_month",
+  regc_mul(regc_div(NULL, NULL), '100') AS "culture.vs_ly",
+  a."building.prev_month",
+  a."building.month",
+  NULL AS "building.ytd",
+  regc_mul(regc_div(a."building.month", a."building.prev_month"), '100') AS "building.vs_prev",
+  regc_mul(regc_div(a."building.month", NULL), '100') AS "building.vs_ly_month",
+  regc_mul(regc_div(NULL, NULL), '100') AS "building.vs_ly",
+  a."cars.prev_month",
+  a."cars.month",
+  NULL AS "cars.ytd",
+  regc_mul(regc_div(a."cars.month", a."cars.prev_month"), '100') AS "cars.vs_prev",
+  regc_mul(regc_div(a."cars.month", NULL), '100') AS "cars.vs_ly_month",
+  regc_mul(regc_div(NULL, NULL), '100') AS "cars.vs_ly",
+  a."passenger_cars.prev_month",
+  a."passenger_cars.month",
+  NULL AS "passenger_cars.ytd",
+  regc_mul(regc_div(a."passenger_cars.month", a."passenger_cars.prev_month"), '100') AS "passenger_cars.vs_prev",
+  regc_mul(regc_div(a."passenger_cars.month", NULL), '100') AS "passenger_cars.vs_ly_month",
+  regc_mul(regc_div(NULL, NULL), '100') AS "passenger_cars.vs_ly",
+  a."vehicles.prev_month",
+  a."vehicles.month",
+  NULL AS "vehicles.ytd",
+  regc_mul(regc_div(a."vehicles.month", a."vehicles.prev_month"), '100') AS "vehicles.vs_prev",
+  regc_mul(regc_div(a."vehicles.month", NULL), '100') AS "vehicles.vs_ly_month",
+  regc_mul(regc_div(NULL, NULL), '100') AS "vehicles.vs_ly",
+  a."petrol.prev_month",
+  a."petrol.month",
+  NULL AS "petrol.ytd",
+  regc_mul(regc_div(a."petrol.month", a."petrol.prev_month"), '100') AS "petrol.vs_prev",
+  regc_mul(regc_div(a."petrol.month", NULL), '100') AS "petrol.vs_ly_month",
+  regc_mul(regc_div(NULL, NULL), '100') AS "petrol.vs_ly",
+  a."other_fuel.prev_month",
+  a."other_fuel.month",
+  NULL AS "other_fuel.ytd",
+  regc_mul(regc_div(a."other_fuel.month", a."other_fuel.prev_month"), '100') AS "other_fuel.vs_prev",
+  regc_mul(regc_div(a."other_fuel.month", NULL), '100') AS "other_fuel.vs_ly_month",
+  regc_mul(regc_div(NULL, NULL), '100') AS "other_fuel.vs_ly",
+  a."jewellery.prev_month",
+  a."jewellery.month",
+  NULL AS "jewellery.ytd",
+  regc_mul(regc_div(a."jewellery.month", a."jewellery.prev_month"), '100') AS "jewellery.vs_prev",
+  regc_mul(regc_div(a."jewellery.month", NULL), '100') AS "jewellery.vs_ly_month",
+  regc_mul(regc_div(NULL, NULL), '100') AS "jewellery.vs_ly",
+  a."other_goods.prev_month",
+  a."other_goods.month",
+  NULL AS "other_goods.ytd",
+  regc_mul(regc_div(a."other_goods.month", a."other_goods.prev_month"), '100') AS "other_goods.vs_prev",
+  regc_mul(regc_div(a."other_goods.month", NULL), '100') AS "other_goods.vs_ly_month",
+  regc_mul(regc_div(NULL, NULL), '100') AS "other_goods.vs_ly",
+  a."vehicle_repair.prev_month",
+  a."vehicle_repair.month",
+  NULL AS "vehicle_repair.ytd",
+  regc_mul(regc_div(a."vehicle_repair.month", a."vehicle_repair.prev_month"), '100') AS "vehicle_repair.vs_prev",
+  regc_mul(regc_div(a."vehicle_repair.month", NULL), '100') AS "vehicle_repair.vs_ly_month",
+  regc_mul(regc_div(NULL, NULL), '100') AS "vehicle_repair.vs_ly",
+  a."services.prev_month",
+  a."services.month",
+  NULL AS "services.ytd",
+  regc_mul(regc_div(a."services.month", a."services.prev_month"), '100') AS "services.vs_prev",
+  regc_mul(regc_div(a."services.month", NULL), '100') AS "services.vs_ly_month",
+  regc_mul(regc_div(NULL, NULL), '100') AS "services.vs_ly",
+  a."accommodation_food.prev_month",
+  a."accommodation_food.month",
+  NULL AS "accommodation_food.ytd",
+  regc_mul(regc_div(a."accommodation_food.month", a."accommodation_food.prev_month"), '100') AS "accommodation_food.vs_prev",
+  regc_mul(regc_div(a."accommodation_food.month", NULL), '100') AS "accommodation_food.vs_ly_month",
+  regc_mul(regc_div(NULL, NULL), '100') AS "accommodation_food.vs_ly",
+  a."accommodation.prev_month",
+  a."accommodation.month",
+  NULL AS "accommodation.ytd",
+  regc_mul(regc_div(a."accommodation.month", a."accommodation.prev_month"), '100') AS "accommodation.vs_prev",
+  regc_mul(regc_div(a."accommodation.month", NULL), '100') AS "accommodation.vs_ly_month",
+  regc_mul(regc_div(NULL, NULL), '100') AS "accommodation.vs_ly",
+  a."food_service.prev_month",
+  a."food_service.month",
+  NULL AS "food_service.ytd",
+  regc_mul(regc_div(a."food_service.month", a."food_service.prev_month"), '100') AS "food_service.vs_prev",
+  regc_mul(regc_div(a."food_service.month", NULL), '100') AS "food_service.vs_ly_month",
+  regc_mul(regc_div(NULL, NULL), '100') AS "food_service.vs_ly",
+  a."travel.prev_month",
+  a."travel.month",
+  NULL AS "travel.ytd",
+  regc_mul(regc_div(a."travel.month", a."travel.prev_month"), '100') AS "travel.vs_prev",
+  regc_mul(regc_div(a."travel.month", NULL), '100') AS "travel.vs_ly_month",
+  regc_mul(regc_div(NULL, NULL), '100') AS "travel.vs_ly",
+  a."other_services.prev_month",
+  a."other_services.month",
+  NULL AS "other_services.ytd",
+  regc_mul(regc_div(a."other_services.month", a."other_services.prev_month"), '100') AS "other_services.vs_prev",
+  regc_mul(regc_div(a."other_services.month", NULL), '100') AS "other_services.vs_ly_month",
+  regc_mul(regc_div(NULL, NULL), '100') AS "other_services.vs_ly"
+FROM
+  (
+    SELECT
+      b."frequency" AS "frequency",
+      b."period" AS "period",
+      b."edition" AS "edition",
+      c."ancestor" AS "unit",
+      u."level" AS "level",
+      COUNT(*) AS "reporters",
+      regc_dec(SUM(b."total.prev_month"), 1) AS "total.prev_month",
+      regc_dec(SUM(b."total.month"), 1) AS "total.month",
+      regc_dec(SUM(b."goods.prev_month"), 1) AS "goods.prev_month",
+      regc_dec(SUM(b."goods.month"), 1) AS "goods.month",
+      regc_dec(SUM(b."food.prev_month"), 1) AS "food.prev_month",
+      regc_dec(SUM(b."food.month"), 1) AS "food.month",
+      regc_dec(SUM(b."garments.prev_month"), 1) AS "garments.prev_month",
+      regc_dec(SUM(b."garments.month"), 1) AS "garments.month",
+      regc_dec(SUM(b."household.prev_month"), 1) AS "household.prev_month",
+      regc_dec(SUM(b."household.month"), 1) AS "household.month",
+      regc_dec(SUM(b."culture.prev_month"), 1) AS "culture.prev_month",
+      regc_dec(SUM(b."culture.month"), 1) AS "culture.month",
+      regc_dec(SUM(b."building.prev_month"), 1) AS "building.prev_month",
+      regc_dec(SUM(b."building.month"), 1) AS "building.month",
+      regc_dec(SUM(b."cars.prev_month"), 1) AS "cars.prev_month",
+      regc_dec(SUM(b."cars.month"), 1) AS "cars.month",
+      regc_dec(SUM(b."passenger_cars.prev_month"), 1) AS "passenger_cars.prev_month",
+      regc_dec(SUM(b."passenger_cars.month"), 1) AS "passenger_cars.month",
+      regc_dec(SUM(b."vehicles.prev_month"), 1) AS "vehicles.prev_month",
+      regc_dec(SUM(b."vehicles.month"), 1) AS "vehicles.month",
+      regc_dec(SUM(b."petrol.prev_month"), 1) AS "petrol.prev_month",
+      regc_dec(SUM(b."petrol.month"), 1) AS "petrol.month",
+      regc_dec(SUM(b."other_fuel.prev_month"), 1) AS "other_fuel.prev_month",
+      regc_dec(SUM(b."other_fuel.month"), 1) AS "other_fuel.month",
+      regc_dec(SUM(b."jewellery.prev_month"), 1) AS "jewellery.prev_month",
+      regc_dec(SUM(b."jewellery.month"), 1) AS "jewellery.month",
+      regc_dec(SUM(b."other_goods.prev_month"), 1) AS "other_goods.prev_month",
+      regc_dec(SUM(b."other_goods.month"), 1) AS "other_goods.month",
+      regc_dec(SUM(b."vehicle_repair.prev_month"), 1) AS "vehicle_repair.prev_month",
+      regc_dec(SUM(b."vehicle_repair.month"), 1) AS "vehicle_repair.month",
+      regc_dec(SUM(b."services.prev_month"), 1) AS "services.prev_month",
+      regc_dec(SUM(b."services.month"), 1) AS "services.month",
+      regc_dec(SUM(b."accommodation_food.prev_month"), 1) AS "accommodation_food.prev_month",
+      regc_dec(SUM(b."accommodation_food.month"), 1) AS "accommodation_food.month",
+      regc_dec(SUM(b."accommodation.prev_month"), 1) AS "accommodation.prev_month",
+      regc_dec(SUM(b."accommodation.month"), 1) AS "accommodation.month",
+      regc_dec(SUM(b."food_service.prev_month"), 1) AS "food_service.prev_month",
+      regc_dec(SUM(b."food_service.month"), 1) AS "food_service.month",
+      regc_dec(SUM(b."travel.prev_month"), 1) AS "travel.prev_month",
+      regc_dec(SUM(b."travel.month"), 1) AS "travel.month",
+      regc_dec(SUM(b."other_services.prev_month"), 1) AS "other_services.prev_month",
+      regc_dec(SUM(b."other_services.month"), 1) AS "other_services.month"
+    FROM
+      (
+        SELECT
+          m."frequency" AS "frequency",
+          m."rollup" AS "period",
+          (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AS "edition",
+          t1."unit" AS "unit",
+          COUNT(*) AS "reports",
+          SUM(t1."total.prev_month") AS "total.prev_month",
+          SUM(t1."total.month") AS "total.month",
+          SUM(t1."goods.prev_month") AS "goods.prev_month",
+          SUM(t1."goods.month") AS "goods.month",
+          SUM(t1."food.prev_month") AS "food.prev_month",
+          SUM(t1."food.month") AS "food.month",
+          SUM(t1."garments.prev_month") AS "garments.prev_month",
+          SUM(t1."garments.month") AS "garments.month",
+          SUM(t1."household.prev_month") AS "household.prev_month",
+          SUM(t1."household.month") AS "household.month",
+          SUM(t1."culture.prev_month") AS "culture.prev_month",
+          SUM(t1."culture.month") AS "culture.month",
+          SUM(t1."building.prev_month") AS "building.prev_month",
+          SUM(t1."building.month") AS "building.month",
+          SUM(t1."cars.prev_month") AS "cars.prev_month",
+          SUM(t1."cars.month") AS "cars.month",
+          SUM(t1."passenger_cars.prev_month") AS "passenger_cars.prev_month",
+          SUM(t1."passenger_cars.month") AS "passenger_cars.month",
+          SUM(t1."vehicles.prev_month") AS "vehicles.prev_month",
+          SUM(t1."vehicles.month") AS "vehicles.month",
+          SUM(t1."petrol.prev_month") AS "petrol.prev_month",
+          SUM(t1."petrol.month") AS "petrol.month",
+          SUM(t1."other_fuel.prev_month") AS "other_fuel.prev_month",
+          SUM(t1."other_fuel.month") AS "other_fuel.month",
+          SUM(t1."jewellery.prev_month") AS "jewellery.prev_month",
+          SUM(t1."jewellery.month") AS "jewellery.month",
+          SUM(t1."other_goods.prev_month") AS "other_goods.prev_month",
+          SUM(t1."other_goods.month") AS "other_goods.month",
+          SUM(t1."vehicle_repair.prev_month") AS "vehicle_repair.prev_month",
+          SUM(t1."vehicle_repair.month") AS "vehicle_repair.month",
+          SUM(t1."services.prev_month") AS "services.prev_month",
+          SUM(t1."services.month") AS "services.month",
+          SUM(t1."accommodation_food.prev_month") AS "accommodation_food.prev_month",
+          SUM(t1."accommodation_food.month") AS "accommodation_food.month",
+          SUM(t1."accommodation.prev_month") AS "accommodation.prev_month",
+          SUM(t1."accommodation.month") AS "accommodation.month",
+          SUM(t1."food_service.prev_month") AS "food_service.prev_month",
+          SUM(t1."food_service.month") AS "food_service.month",
+          SUM(t1."travel.prev_month") AS "travel.prev_month",
+          SUM(t1."travel.month") AS "travel.month",
+          SUM(t1."other_services.prev_month") AS "other_services.prev_month",
+          SUM(t1."other_services.month") AS "other_services.month"
+        FROM
+          (
+            SELECT
+              q."period" AS "period",
+              q."unit" AS "unit",
+              SUM(q."total.prev_month") AS "total.prev_month",
+              SUM(q."total.month") AS "total.month",
+              SUM(q."goods.prev_month") AS "goods.prev_month",
+              SUM(q."goods.month") AS "goods.month",
+              SUM(q."food.prev_month") AS "food.prev_month",
+              SUM(q."food.month") AS "food.month",
+              SUM(q."garments.prev_month") AS "garments.prev_month",
+              SUM(q."garments.month") AS "garments.month",
+              SUM(q."household.prev_month") AS "household.prev_month",
+              SUM(q."household.month") AS "household.month",
+              SUM(q."culture.prev_month") AS "culture.prev_month",
+              SUM(q."culture.month") AS "culture.month",
+              SUM(q."building.prev_month") AS "building.prev_month",
+              SUM(q."building.month") AS "building.month",
+              SUM(q."cars.prev_month") AS "cars.prev_month",
+              SUM(q."cars.month") AS "cars.month",
+              SUM(q."passenger_cars.prev_month") AS "passenger_cars.prev_month",
+              SUM(q."passenger_cars.month") AS "passenger_cars.month",
+              SUM(q."vehicles.prev_month") AS "vehicles.prev_month",
+              SUM(q."vehicles.month") AS "vehicles.month",
+              SUM(q."petrol.prev_month") AS "petrol.prev_month",
+              SUM(q."petrol.month") AS "petrol.month",
+              SUM(q."other_fuel.prev_month") AS "other_fuel.prev_month",
+              SUM(q."other_fuel.month") AS "other_fuel.month",
+              SUM(q."jewellery.prev_month") AS "jewellery.prev_month",
+              SUM(q."jewellery.month") AS "jewellery.month",
+              SUM(q."other_goods.prev_month") AS "other_goods.prev_month",
+              SUM(q."other_goods.month") AS "other_goods.month",
+              SUM(q."vehicle_repair.prev_month") AS "vehicle_repair.prev_month",
+              SUM(q."vehicle_repair.month") AS "vehicle_repair.month",
+              SUM(q."services.prev_month") AS "services.prev_month",
+              SUM(q."services.month") AS "services.month",
+              SUM(q."accommodation_food.prev_month") AS "accommodation_food.prev_month",
+              SUM(q."accommodation_food.month") AS "accommodation_food.month",
+              SUM(q."accommodation.prev_month") AS "accommodation.prev_month",
+              SUM(q."accommodation.month") AS "accommodation.month",
+              SUM(q."food_service.prev_month") AS "food_service.prev_month",
+              SUM(q."food_service.month") AS "food_service.month",
+              SUM(q."travel.prev_month") AS "travel.prev_month",
+              SUM(q."travel.month") AS "travel.month",
+              SUM(q."other_services.prev_month") AS "other_services.prev_month",
+              SUM(q."other_services.month") AS "other_services.month"
+            FROM
+              (
+                SELECT
+                  t1."period" AS "period",
+                  CASE
+                    WHEN EXISTS (SELECT 1 FROM "regc_org_closure" AS x WHERE x."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND x."descendant" = t1."unit" AND x."depth" = 0) THEN
+                      t1."unit"
+                    ELSE
+                      COALESCE(sc."successor", t1."unit")
+                  END AS "unit",
+                  t1."total.prev_month" AS "total.prev_month",
+                  t1."total.month" AS "total.month",
+                  t1."goods.prev_month" AS "goods.prev_month",
+                  t1."goods.month" AS "goods.month",
+                  t1."food.prev_month" AS "food.prev_month",
+                  t1."food.month" AS "food.month",
+                  t1."garments.prev_month" AS "garments.prev_month",
+                  t1."garments.month" AS "garments.month",
+                  t1."household.prev_month" AS "household.prev_month",
+                  t1."household.month" AS "household.month",
+                  t1."culture.prev_month" AS "culture.prev_month",
+                  t1."culture.month" AS "culture.month",
+                  t1."building.prev_month" AS "building.prev_month",
+                  t1."building.month" AS "building.month",
+                  t1."cars.prev_month" AS "cars.prev_month",
+                  t1."cars.month" AS "cars.month",
+                  t1."passenger_cars.prev_month" AS "passenger_cars.prev_month",
+                  t1."passenger_cars.month" AS "passenger_cars.month",
+                  t1."vehicles.prev_month" AS "vehicles.prev_month",
+                  t1."vehicles.month" AS "vehicles.month",
+                  t1."petrol.prev_month" AS "petrol.prev_month",
+                  t1."petrol.month" AS "petrol.month",
+                  t1."other_fuel.prev_month" AS "other_fuel.prev_month",
+                  t1."other_fuel.month" AS "other_fuel.month",
+                  t1."jewellery.prev_month" AS "jewellery.prev_month",
+                  t1."jewellery.month" AS "jewellery.month",
+                  t1."other_goods.prev_month" AS "other_goods.prev_month",
+                  t1."other_goods.month" AS "other_goods.month",
+                  t1."vehicle_repair.prev_month" AS "vehicle_repair.prev_month",
+                  t1."vehicle_repair.month" AS "vehicle_repair.month",
+                  t1."services.prev_month" AS "services.prev_month",
+                  t1."services.month" AS "services.month",
+                  t1."accommodation_food.prev_month" AS "accommodation_food.prev_month",
+                  t1."accommodation_food.month" AS "accommodation_food.month",
+                  t1."accommodation.prev_month" AS "accommodation.prev_month",
+                  t1."accommodation.month" AS "accommodation.month",
+                  t1."food_service.prev_month" AS "food_service.prev_month",
+                  t1."food_service.month" AS "food_service.month",
+                  t1."travel.prev_month" AS "travel.prev_month",
+                  t1."travel.month" AS "travel.month",
+                  t1."other_services.prev_month" AS "other_services.prev_month",
+                  t1."other_services.month" AS "other_services.month"
+                FROM
+                  "industry_trade.retail_sales.B01.current" AS t1
+                  LEFT JOIN (SELECT m."old_unit" AS "unit", MIN(m."new_unit") AS "successor" FROM "regc_org_mapping" AS m WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) GROUP BY m."old_unit" HAVING COUNT(*) = 1 AND MIN(m."kind") = 'full') AS sc ON sc."unit" = t1."unit"
+              ) AS q
+            GROUP BY
+              q."period", q."unit"
+          ) AS t1
+          JOIN "regc_period_rollup" AS m ON m."regime" = 'industry_trade.retail_sales' AND m."period" = t1."period"
+        GROUP BY
+          m."frequency", m."rollup", t1."unit"
+      ) AS b
+      JOIN (SELECT c."descendant" AS "unit", c."ancestor" AS "ancestor", c."depth" AS "depth" FROM "regc_org_closure" AS c WHERE c."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) UNION ALL SELECT m."old_unit" AS "unit", c."ancestor" AS "ancestor", -1 AS "depth" FROM "regc_org_mapping" AS m JOIN "regc_org_closure" AS c ON c."edition" = m."to_edition" AND c."descendant" = m."new_unit" WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND NOT EXISTS (SELECT 1 FROM "regc_org_closure" AS x WHERE x."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND x."descendant" = m."old_unit" AND x."depth" = 0) AND m."old_unit" NOT IN (SELECT s."unit" FROM (SELECT m."old_unit" AS "unit", MIN(m."new_unit") AS "successor" FROM "regc_org_mapping" AS m WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) GROUP BY m."old_unit" HAVING COUNT(*) = 1 AND MIN(m."kind") = 'full') AS s) GROUP BY m."old_unit", c."ancestor" HAVING COUNT(*) = (SELECT COUNT(*) FROM "regc_org_mapping" AS m2 WHERE m2."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND m2."old_unit" = m."old_unit")) AS c ON c."unit" = b."unit"
+      JOIN "regc_org_unit" AS u ON u."code" = c."ancestor"
+    GROUP BY
+      b."frequency", b."period", b."edition", c."ancestor", u."level"
+  ) AS a;
+
 -- Form B02: each reporter's values over every roll-up period, then every unit's.
 CREATE VIEW "industry_trade.retail_sales.B02.by_reporter" AS
 SELECT
@@ -494,6 +850,155 @@ FROM
   LEFT JOIN "regc_rollup_period" AS rp2 ON rp2."regime" = 'industry_trade.retail_sales' AND rp2."frequency" = a."frequency" AND rp2."code" = rp."last_year"
   LEFT JOIN a AS a2 ON a2."frequency" = a."frequency" AND a2."period" = rp2."code" AND a2."edition" = rp2."edition" AND a2."unit" = a."unit"
   LEFT JOIN y AS y2 ON y2."frequency" = a."frequency" AND y2."period" = rp2."code" AND y2."edition" = rp2."edition" AND y2."unit" = a."unit";
+
+-- The same over the newest edition of the hierarchy: a series comparable across a reform.
+CREATE VIEW "industry_trade.retail_sales.B02.comparable" AS
+SELECT
+  a."frequency",
+  a."period",
+  a."edition",
+  a."unit",
+  a."level",
+  a."reporters",
+  a."total.prev_month",
+  a."total.month",
+  NULL AS "total.ytd",
+  regc_mul(regc_div(a."total.month", NULL), '100') AS "total.vs_ly_month",
+  regc_mul(regc_div(NULL, NULL), '100') AS "total.vs_ly",
+  a."state.prev_month",
+  a."state.month",
+  NULL AS "state.ytd",
+  regc_mul(regc_div(a."state.month", NULL), '100') AS "state.vs_ly_month",
+  regc_mul(regc_div(NULL, NULL), '100') AS "state.vs_ly",
+  a."non_state.prev_month",
+  a."non_state.month",
+  NULL AS "non_state.ytd",
+  regc_mul(regc_div(a."non_state.month", NULL), '100') AS "non_state.vs_ly_month",
+  regc_mul(regc_div(NULL, NULL), '100') AS "non_state.vs_ly",
+  a."collective.prev_month",
+  a."collective.month",
+  NULL AS "collective.ytd",
+  regc_mul(regc_div(a."collective.month", NULL), '100') AS "collective.vs_ly_month",
+  regc_mul(regc_div(NULL, NULL), '100') AS "collective.vs_ly",
+  a."private.prev_month",
+  a."private.month",
+  NULL AS "private.ytd",
+  regc_mul(regc_div(a."private.month", NULL), '100') AS "private.vs_ly_month",
+  regc_mul(regc_div(NULL, NULL), '100') AS "private.vs_ly",
+  a."household.prev_month",
+  a."household.month",
+  NULL AS "household.ytd",
+  regc_mul(regc_div(a."household.month", NULL), '100') AS "household.vs_ly_month",
+  regc_mul(regc_div(NULL, NULL), '100') AS "household.vs_ly",
+  a."fdi.prev_month",
+  a."fdi.month",
+  NULL AS "fdi.ytd",
+  regc_mul(regc_div(a."fdi.month", NULL), '100') AS "fdi.vs_ly_month",
+  regc_mul(regc_div(NULL, NULL), '100') AS "fdi.vs_ly"
+FROM
+  (
+    SELECT
+      b."frequency" AS "frequency",
+      b."period" AS "period",
+      b."edition" AS "edition",
+      c."ancestor" AS "unit",
+      u."level" AS "level",
+      COUNT(*) AS "reporters",
+      regc_dec(SUM(b."total.prev_month"), 1) AS "total.prev_month",
+      regc_dec(SUM(b."total.month"), 1) AS "total.month",
+      regc_dec(SUM(b."state.prev_month"), 1) AS "state.prev_month",
+      regc_dec(SUM(b."state.month"), 1) AS "state.month",
+      regc_dec(SUM(b."non_state.prev_month"), 1) AS "non_state.prev_month",
+      regc_dec(SUM(b."non_state.month"), 1) AS "non_state.month",
+      regc_dec(SUM(b."collective.prev_month"), 1) AS "collective.prev_month",
+      regc_dec(SUM(b."collective.month"), 1) AS "collective.month",
+      regc_dec(SUM(b."private.prev_month"), 1) AS "private.prev_month",
+      regc_dec(SUM(b."private.month"), 1) AS "private.month",
+      regc_dec(SUM(b."household.prev_month"), 1) AS "household.prev_month",
+      regc_dec(SUM(b."household.month"), 1) AS "household.month",
+      regc_dec(SUM(b."fdi.prev_month"), 1) AS "fdi.prev_month",
+      regc_dec(SUM(b."fdi.month"), 1) AS "fdi.month"
+    FROM
+      (
+        SELECT
+          m."frequency" AS "frequency",
+          m."rollup" AS "period",
+          (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AS "edition",
+          t1."unit" AS "unit",
+          COUNT(*) AS "reports",
+          SUM(t1."total.prev_month") AS "total.prev_month",
+          SUM(t1."total.month") AS "total.month",
+          SUM(t1."state.prev_month") AS "state.prev_month",
+          SUM(t1."state.month") AS "state.month",
+          SUM(t1."non_state.prev_month") AS "non_state.prev_month",
+          SUM(t1."non_state.month") AS "non_state.month",
+          SUM(t1."collective.prev_month") AS "collective.prev_month",
+          SUM(t1."collective.month") AS "collective.month",
+          SUM(t1."private.prev_month") AS "private.prev_month",
+          SUM(t1."private.month") AS "private.month",
+          SUM(t1."household.prev_month") AS "household.prev_month",
+          SUM(t1."household.month") AS "household.month",
+          SUM(t1."fdi.prev_month") AS "fdi.prev_month",
+          SUM(t1."fdi.month") AS "fdi.month"
+        FROM
+          (
+            SELECT
+              q."period" AS "period",
+              q."unit" AS "unit",
+              SUM(q."total.prev_month") AS "total.prev_month",
+              SUM(q."total.month") AS "total.month",
+              SUM(q."state.prev_month") AS "state.prev_month",
+              SUM(q."state.month") AS "state.month",
+              SUM(q."non_state.prev_month") AS "non_state.prev_month",
+              SUM(q."non_state.month") AS "non_state.month",
+              SUM(q."collective.prev_month") AS "collective.prev_month",
+              SUM(q."collective.month") AS "collective.month",
+              SUM(q."private.prev_month") AS "private.prev_month",
+              SUM(q."private.month") AS "private.month",
+              SUM(q."household.prev_month") AS "household.prev_month",
+              SUM(q."household.month") AS "household.month",
+              SUM(q."fdi.prev_month") AS "fdi.prev_month",
+              SUM(q."fdi.month") AS "fdi.month"
+            FROM
+              (
+                SELECT
+                  t1."period" AS "period",
+                  CASE
+                    WHEN EXISTS (SELECT 1 FROM "regc_org_closure" AS x WHERE x."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND x."descendant" = t1."unit" AND x."depth" = 0) THEN
+                      t1."unit"
+                    ELSE
+                      COALESCE(sc."successor", t1."unit")
+                  END AS "unit",
+                  t1."total.prev_month" AS "total.prev_month",
+                  t1."total.month" AS "total.month",
+                  t1."state.prev_month" AS "state.prev_month",
+                  t1."state.month" AS "state.month",
+                  t1."non_state.prev_month" AS "non_state.prev_month",
+                  t1."non_state.month" AS "non_state.month",
+                  t1."collective.prev_month" AS "collective.prev_month",
+                  t1."collective.month" AS "collective.month",
+                  t1."private.prev_month" AS "private.prev_month",
+                  t1."private.month" AS "private.month",
+                  t1."household.prev_month" AS "household.prev_month",
+                  t1."household.month" AS "household.month",
+                  t1."fdi.prev_month" AS "fdi.prev_month",
+                  t1."fdi.month" AS "fdi.month"
+                FROM
+                  "industry_trade.retail_sales.B02.current" AS t1
+                  LEFT JOIN (SELECT m."old_unit" AS "unit", MIN(m."new_unit") AS "successor" FROM "regc_org_mapping" AS m WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) GROUP BY m."old_unit" HAVING COUNT(*) = 1 AND MIN(m."kind") = 'full') AS sc ON sc."unit" = t1."unit"
+              ) AS q
+            GROUP BY
+              q."period", q."unit"
+          ) AS t1
+          JOIN "regc_period_rollup" AS m ON m."regime" = 'industry_trade.retail_sales' AND m."period" = t1."period"
+        GROUP BY
+          m."frequency", m."rollup", t1."unit"
+      ) AS b
+      JOIN (SELECT c."descendant" AS "unit", c."ancestor" AS "ancestor", c."depth" AS "depth" FROM "regc_org_closure" AS c WHERE c."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) UNION ALL SELECT m."old_unit" AS "unit", c."ancestor" AS "ancestor", -1 AS "depth" FROM "regc_org_mapping" AS m JOIN "regc_org_closure" AS c ON c."edition" = m."to_edition" AND c."descendant" = m."new_unit" WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND NOT EXISTS (SELECT 1 FROM "regc_org_closure" AS x WHERE x."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND x."descendant" = m."old_unit" AND x."depth" = 0) AND m."old_unit" NOT IN (SELECT s."unit" FROM (SELECT m."old_unit" AS "unit", MIN(m."new_unit") AS "successor" FROM "regc_org_mapping" AS m WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) GROUP BY m."old_unit" HAVING COUNT(*) = 1 AND MIN(m."kind") = 'full') AS s) GROUP BY m."old_unit", c."ancestor" HAVING COUNT(*) = (SELECT COUNT(*) FROM "regc_org_mapping" AS m2 WHERE m2."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND m2."old_unit" = m."old_unit")) AS c ON c."unit" = b."unit"
+      JOIN "regc_org_unit" AS u ON u."code" = c."ancestor"
+    GROUP BY
+      b."frequency", b."period", b."edition", c."ancestor", u."level"
+  ) AS a;
 
 -- Expected, received and on-time reports per unit, flow level and period.
 CREATE VIEW "industry_trade.retail_sales.completeness" AS

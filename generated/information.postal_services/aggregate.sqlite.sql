@@ -4,6 +4,8 @@
 -- Drop the views of an earlier version, dependent views first.
 DROP VIEW IF EXISTS "information.postal_services.completeness";
 
+DROP VIEW IF EXISTS "information.postal_services.B01.comparable";
+
 DROP VIEW IF EXISTS "information.postal_services.B01.rollup";
 
 DROP VIEW IF EXISTS "information.postal_services.B01.ytd";
@@ -177,6 +179,165 @@ FROM
   LEFT JOIN "regc_rollup_period" AS rp2 ON rp2."regime" = 'information.postal_services' AND rp2."frequency" = a."frequency" AND rp2."code" = rp."last_year"
   LEFT JOIN a AS a2 ON a2."frequency" = a."frequency" AND a2."period" = rp2."code" AND a2."edition" = rp2."edition" AND a2."unit" = a."unit"
   LEFT JOIN y AS y2 ON y2."frequency" = a."frequency" AND y2."period" = rp2."code" AND y2."edition" = rp2."edition" AND y2."unit" = a."unit";
+
+-- The same over the newest edition of the hierarchy: a series comparable across a reform.
+CREATE VIEW "information.postal_services.B01.comparable" AS
+SELECT
+  a."frequency",
+  a."period",
+  a."edition",
+  a."unit",
+  a."level",
+  a."reporters",
+  a."items.current",
+  NULL AS "items.ytd",
+  regc_mul(regc_div(a."items.current", NULL), '100') AS "items.vs_ly",
+  a."domestic.current",
+  NULL AS "domestic.ytd",
+  regc_mul(regc_div(a."domestic.current", NULL), '100') AS "domestic.vs_ly",
+  a."international.current",
+  NULL AS "international.ytd",
+  regc_mul(regc_div(a."international.current", NULL), '100') AS "international.vs_ly",
+  a."outbound.current",
+  NULL AS "outbound.ytd",
+  regc_mul(regc_div(a."outbound.current", NULL), '100') AS "outbound.vs_ly",
+  a."inbound.current",
+  NULL AS "inbound.ytd",
+  regc_mul(regc_div(a."inbound.current", NULL), '100') AS "inbound.vs_ly",
+  a."universal.current",
+  NULL AS "universal.ytd",
+  regc_mul(regc_div(a."universal.current", NULL), '100') AS "universal.vs_ly",
+  a."express.current",
+  NULL AS "express.ytd",
+  regc_mul(regc_div(a."express.current", NULL), '100') AS "express.vs_ly",
+  a."revenue.current",
+  NULL AS "revenue.ytd",
+  regc_mul(regc_div(a."revenue.current", NULL), '100') AS "revenue.vs_ly",
+  a."revenue_domestic.current",
+  NULL AS "revenue_domestic.ytd",
+  regc_mul(regc_div(a."revenue_domestic.current", NULL), '100') AS "revenue_domestic.vs_ly",
+  a."revenue_international.current",
+  NULL AS "revenue_international.ytd",
+  regc_mul(regc_div(a."revenue_international.current", NULL), '100') AS "revenue_international.vs_ly",
+  a."revenue_universal.current",
+  NULL AS "revenue_universal.ytd",
+  regc_mul(regc_div(a."revenue_universal.current", NULL), '100') AS "revenue_universal.vs_ly",
+  a."points.current",
+  regc_mul(regc_div(a."points.current", NULL), '100') AS "points.vs_ly",
+  a."post_offices.current",
+  regc_mul(regc_div(a."post_offices.current", NULL), '100') AS "post_offices.vs_ly",
+  a."commune_points.current",
+  regc_mul(regc_div(a."commune_points.current", NULL), '100') AS "commune_points.vs_ly",
+  a."other_points.current",
+  regc_mul(regc_div(a."other_points.current", NULL), '100') AS "other_points.vs_ly"
+FROM
+  (
+    SELECT
+      b."frequency" AS "frequency",
+      b."period" AS "period",
+      b."edition" AS "edition",
+      c."ancestor" AS "unit",
+      u."level" AS "level",
+      COUNT(*) AS "reporters",
+      regc_dec(SUM(b."items.current"), 0) AS "items.current",
+      regc_dec(SUM(b."domestic.current"), 0) AS "domestic.current",
+      regc_dec(SUM(b."international.current"), 0) AS "international.current",
+      regc_dec(SUM(b."outbound.current"), 0) AS "outbound.current",
+      regc_dec(SUM(b."inbound.current"), 0) AS "inbound.current",
+      regc_dec(SUM(b."universal.current"), 0) AS "universal.current",
+      regc_dec(SUM(b."express.current"), 0) AS "express.current",
+      regc_dec(SUM(b."revenue.current"), 1) AS "revenue.current",
+      regc_dec(SUM(b."revenue_domestic.current"), 1) AS "revenue_domestic.current",
+      regc_dec(SUM(b."revenue_international.current"), 1) AS "revenue_international.current",
+      regc_dec(SUM(b."revenue_universal.current"), 1) AS "revenue_universal.current",
+      regc_dec(SUM(b."points.current"), 0) AS "points.current",
+      regc_dec(SUM(b."post_offices.current"), 0) AS "post_offices.current",
+      regc_dec(SUM(b."commune_points.current"), 0) AS "commune_points.current",
+      regc_dec(SUM(b."other_points.current"), 0) AS "other_points.current"
+    FROM
+      (
+        SELECT
+          m."frequency" AS "frequency",
+          m."rollup" AS "period",
+          (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AS "edition",
+          t1."unit" AS "unit",
+          COUNT(*) AS "reports",
+          SUM(t1."items.current") AS "items.current",
+          SUM(t1."domestic.current") AS "domestic.current",
+          SUM(t1."international.current") AS "international.current",
+          SUM(t1."outbound.current") AS "outbound.current",
+          SUM(t1."inbound.current") AS "inbound.current",
+          SUM(t1."universal.current") AS "universal.current",
+          SUM(t1."express.current") AS "express.current",
+          SUM(t1."revenue.current") AS "revenue.current",
+          SUM(t1."revenue_domestic.current") AS "revenue_domestic.current",
+          SUM(t1."revenue_international.current") AS "revenue_international.current",
+          SUM(t1."revenue_universal.current") AS "revenue_universal.current",
+          CAST(SUBSTR(MAX(CASE WHEN t1."points.current" IS NOT NULL THEN m."end_date" || '|' || t1."points.current" END), 12) AS INTEGER) AS "points.current",
+          CAST(SUBSTR(MAX(CASE WHEN t1."post_offices.current" IS NOT NULL THEN m."end_date" || '|' || t1."post_offices.current" END), 12) AS INTEGER) AS "post_offices.current",
+          CAST(SUBSTR(MAX(CASE WHEN t1."commune_points.current" IS NOT NULL THEN m."end_date" || '|' || t1."commune_points.current" END), 12) AS INTEGER) AS "commune_points.current",
+          CAST(SUBSTR(MAX(CASE WHEN t1."other_points.current" IS NOT NULL THEN m."end_date" || '|' || t1."other_points.current" END), 12) AS INTEGER) AS "other_points.current"
+        FROM
+          (
+            SELECT
+              q."period" AS "period",
+              q."unit" AS "unit",
+              SUM(q."items.current") AS "items.current",
+              SUM(q."domestic.current") AS "domestic.current",
+              SUM(q."international.current") AS "international.current",
+              SUM(q."outbound.current") AS "outbound.current",
+              SUM(q."inbound.current") AS "inbound.current",
+              SUM(q."universal.current") AS "universal.current",
+              SUM(q."express.current") AS "express.current",
+              SUM(q."revenue.current") AS "revenue.current",
+              SUM(q."revenue_domestic.current") AS "revenue_domestic.current",
+              SUM(q."revenue_international.current") AS "revenue_international.current",
+              SUM(q."revenue_universal.current") AS "revenue_universal.current",
+              SUM(q."points.current") AS "points.current",
+              SUM(q."post_offices.current") AS "post_offices.current",
+              SUM(q."commune_points.current") AS "commune_points.current",
+              SUM(q."other_points.current") AS "other_points.current"
+            FROM
+              (
+                SELECT
+                  t1."period" AS "period",
+                  CASE
+                    WHEN EXISTS (SELECT 1 FROM "regc_org_closure" AS x WHERE x."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND x."descendant" = t1."unit" AND x."depth" = 0) THEN
+                      t1."unit"
+                    ELSE
+                      COALESCE(sc."successor", t1."unit")
+                  END AS "unit",
+                  t1."items.current" AS "items.current",
+                  t1."domestic.current" AS "domestic.current",
+                  t1."international.current" AS "international.current",
+                  t1."outbound.current" AS "outbound.current",
+                  t1."inbound.current" AS "inbound.current",
+                  t1."universal.current" AS "universal.current",
+                  t1."express.current" AS "express.current",
+                  t1."revenue.current" AS "revenue.current",
+                  t1."revenue_domestic.current" AS "revenue_domestic.current",
+                  t1."revenue_international.current" AS "revenue_international.current",
+                  t1."revenue_universal.current" AS "revenue_universal.current",
+                  t1."points.current" AS "points.current",
+                  t1."post_offices.current" AS "post_offices.current",
+                  t1."commune_points.current" AS "commune_points.current",
+                  t1."other_points.current" AS "other_points.current"
+                FROM
+                  "information.postal_services.B01.current" AS t1
+                  LEFT JOIN (SELECT m."old_unit" AS "unit", MIN(m."new_unit") AS "successor" FROM "regc_org_mapping" AS m WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) GROUP BY m."old_unit" HAVING COUNT(*) = 1 AND MIN(m."kind") = 'full') AS sc ON sc."unit" = t1."unit"
+              ) AS q
+            GROUP BY
+              q."period", q."unit"
+          ) AS t1
+          JOIN "regc_period_rollup" AS m ON m."regime" = 'information.postal_services' AND m."period" = t1."period"
+        GROUP BY
+          m."frequency", m."rollup", t1."unit"
+      ) AS b
+      JOIN (SELECT c."descendant" AS "unit", c."ancestor" AS "ancestor", c."depth" AS "depth" FROM "regc_org_closure" AS c WHERE c."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) UNION ALL SELECT m."old_unit" AS "unit", c."ancestor" AS "ancestor", -1 AS "depth" FROM "regc_org_mapping" AS m JOIN "regc_org_closure" AS c ON c."edition" = m."to_edition" AND c."descendant" = m."new_unit" WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND NOT EXISTS (SELECT 1 FROM "regc_org_closure" AS x WHERE x."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND x."descendant" = m."old_unit" AND x."depth" = 0) AND m."old_unit" NOT IN (SELECT s."unit" FROM (SELECT m."old_unit" AS "unit", MIN(m."new_unit") AS "successor" FROM "regc_org_mapping" AS m WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) GROUP BY m."old_unit" HAVING COUNT(*) = 1 AND MIN(m."kind") = 'full') AS s) GROUP BY m."old_unit", c."ancestor" HAVING COUNT(*) = (SELECT COUNT(*) FROM "regc_org_mapping" AS m2 WHERE m2."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND m2."old_unit" = m."old_unit")) AS c ON c."unit" = b."unit"
+      JOIN "regc_org_unit" AS u ON u."code" = c."ancestor"
+    GROUP BY
+      b."frequency", b."period", b."edition", c."ancestor", u."level"
+  ) AS a;
 
 -- Expected, received and on-time reports per unit, flow level and period.
 CREATE VIEW "information.postal_services.completeness" AS

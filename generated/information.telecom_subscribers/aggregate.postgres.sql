@@ -3,6 +3,8 @@
 -- Drop the views of an earlier version, dependent views first.
 DROP VIEW IF EXISTS "information.telecom_subscribers.completeness" CASCADE;
 
+DROP VIEW IF EXISTS "information.telecom_subscribers.B01.comparable" CASCADE;
+
 DROP VIEW IF EXISTS "information.telecom_subscribers.B01.rollup" CASCADE;
 
 DROP VIEW IF EXISTS "information.telecom_subscribers.B01.ytd" CASCADE;
@@ -110,6 +112,141 @@ FROM
   LEFT JOIN a AS a1 ON a1."frequency" = a."frequency" AND a1."period" = rp1."code" AND a1."edition" = rp1."edition" AND a1."unit" = a."unit"
   LEFT JOIN "regc_rollup_period" AS rp2 ON rp2."regime" = 'information.telecom_subscribers' AND rp2."frequency" = a."frequency" AND rp2."code" = rp."last_year"
   LEFT JOIN a AS a2 ON a2."frequency" = a."frequency" AND a2."period" = rp2."code" AND a2."edition" = rp2."edition" AND a2."unit" = a."unit";
+
+-- The same over the newest edition of the hierarchy: a series comparable across a reform.
+CREATE VIEW "information.telecom_subscribers.B01.comparable" AS
+SELECT
+  a."frequency",
+  a."period",
+  a."edition",
+  a."unit",
+  a."level",
+  a."reporters",
+  a."fixed.q_end",
+  (a."fixed.q_end" - NULL) AS "fixed.change",
+  (regc_div(a."fixed.q_end", NULL) * CAST(100 AS NUMERIC)) AS "fixed.vs_ly",
+  a."mobile.q_end",
+  (a."mobile.q_end" - NULL) AS "mobile.change",
+  (regc_div(a."mobile.q_end", NULL) * CAST(100 AS NUMERIC)) AS "mobile.vs_ly",
+  a."prepaid.q_end",
+  (a."prepaid.q_end" - NULL) AS "prepaid.change",
+  (regc_div(a."prepaid.q_end", NULL) * CAST(100 AS NUMERIC)) AS "prepaid.vs_ly",
+  a."postpaid.q_end",
+  (a."postpaid.q_end" - NULL) AS "postpaid.change",
+  (regc_div(a."postpaid.q_end", NULL) * CAST(100 AS NUMERIC)) AS "postpaid.vs_ly",
+  a."fixed_bb.q_end",
+  (a."fixed_bb.q_end" - NULL) AS "fixed_bb.change",
+  (regc_div(a."fixed_bb.q_end", NULL) * CAST(100 AS NUMERIC)) AS "fixed_bb.vs_ly",
+  a."ftth.q_end",
+  (a."ftth.q_end" - NULL) AS "ftth.change",
+  (regc_div(a."ftth.q_end", NULL) * CAST(100 AS NUMERIC)) AS "ftth.vs_ly",
+  a."mobile_bb.q_end",
+  (a."mobile_bb.q_end" - NULL) AS "mobile_bb.change",
+  (regc_div(a."mobile_bb.q_end", NULL) * CAST(100 AS NUMERIC)) AS "mobile_bb.vs_ly",
+  a."bb_4g.q_end",
+  (a."bb_4g.q_end" - NULL) AS "bb_4g.change",
+  (regc_div(a."bb_4g.q_end", NULL) * CAST(100 AS NUMERIC)) AS "bb_4g.vs_ly",
+  a."bb_5g.q_end",
+  (a."bb_5g.q_end" - NULL) AS "bb_5g.change",
+  (regc_div(a."bb_5g.q_end", NULL) * CAST(100 AS NUMERIC)) AS "bb_5g.vs_ly",
+  a."population.q_end",
+  (regc_div(a."population.q_end", NULL) * CAST(100 AS NUMERIC)) AS "population.vs_ly",
+  regc_div((a."fixed.q_end" * CAST(100 AS NUMERIC)), a."population.q_end") AS "fixed_density.q_end",
+  (regc_div(regc_div((a."fixed.q_end" * CAST(100 AS NUMERIC)), a."population.q_end"), regc_div((NULL * CAST(100 AS NUMERIC)), NULL)) * CAST(100 AS NUMERIC)) AS "fixed_density.vs_ly",
+  regc_div((a."mobile.q_end" * CAST(100 AS NUMERIC)), a."population.q_end") AS "mobile_density.q_end",
+  (regc_div(regc_div((a."mobile.q_end" * CAST(100 AS NUMERIC)), a."population.q_end"), regc_div((NULL * CAST(100 AS NUMERIC)), NULL)) * CAST(100 AS NUMERIC)) AS "mobile_density.vs_ly",
+  regc_div((a."fixed_bb.q_end" * CAST(100 AS NUMERIC)), a."population.q_end") AS "fixed_bb_density.q_end",
+  (regc_div(regc_div((a."fixed_bb.q_end" * CAST(100 AS NUMERIC)), a."population.q_end"), regc_div((NULL * CAST(100 AS NUMERIC)), NULL)) * CAST(100 AS NUMERIC)) AS "fixed_bb_density.vs_ly",
+  regc_div((a."mobile_bb.q_end" * CAST(100 AS NUMERIC)), a."population.q_end") AS "mobile_bb_density.q_end",
+  (regc_div(regc_div((a."mobile_bb.q_end" * CAST(100 AS NUMERIC)), a."population.q_end"), regc_div((NULL * CAST(100 AS NUMERIC)), NULL)) * CAST(100 AS NUMERIC)) AS "mobile_bb_density.vs_ly"
+FROM
+  (
+    SELECT
+      b."frequency" AS "frequency",
+      b."period" AS "period",
+      b."edition" AS "edition",
+      c."ancestor" AS "unit",
+      u."level" AS "level",
+      COUNT(*) AS "reporters",
+      CAST(SUM(b."fixed.q_end") AS NUMERIC) AS "fixed.q_end",
+      CAST(SUM(b."mobile.q_end") AS NUMERIC) AS "mobile.q_end",
+      CAST(SUM(b."prepaid.q_end") AS NUMERIC) AS "prepaid.q_end",
+      CAST(SUM(b."postpaid.q_end") AS NUMERIC) AS "postpaid.q_end",
+      CAST(SUM(b."fixed_bb.q_end") AS NUMERIC) AS "fixed_bb.q_end",
+      CAST(SUM(b."ftth.q_end") AS NUMERIC) AS "ftth.q_end",
+      CAST(SUM(b."mobile_bb.q_end") AS NUMERIC) AS "mobile_bb.q_end",
+      CAST(SUM(b."bb_4g.q_end") AS NUMERIC) AS "bb_4g.q_end",
+      CAST(SUM(b."bb_5g.q_end") AS NUMERIC) AS "bb_5g.q_end",
+      CAST(SUM(b."population.q_end") AS NUMERIC) AS "population.q_end"
+    FROM
+      (
+        SELECT
+          m."frequency" AS "frequency",
+          m."rollup" AS "period",
+          (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AS "edition",
+          t1."unit" AS "unit",
+          COUNT(*) AS "reports",
+          (array_agg(t1."fixed.q_end" ORDER BY m."end_date" DESC) FILTER (WHERE t1."fixed.q_end" IS NOT NULL))[1] AS "fixed.q_end",
+          (array_agg(t1."mobile.q_end" ORDER BY m."end_date" DESC) FILTER (WHERE t1."mobile.q_end" IS NOT NULL))[1] AS "mobile.q_end",
+          (array_agg(t1."prepaid.q_end" ORDER BY m."end_date" DESC) FILTER (WHERE t1."prepaid.q_end" IS NOT NULL))[1] AS "prepaid.q_end",
+          (array_agg(t1."postpaid.q_end" ORDER BY m."end_date" DESC) FILTER (WHERE t1."postpaid.q_end" IS NOT NULL))[1] AS "postpaid.q_end",
+          (array_agg(t1."fixed_bb.q_end" ORDER BY m."end_date" DESC) FILTER (WHERE t1."fixed_bb.q_end" IS NOT NULL))[1] AS "fixed_bb.q_end",
+          (array_agg(t1."ftth.q_end" ORDER BY m."end_date" DESC) FILTER (WHERE t1."ftth.q_end" IS NOT NULL))[1] AS "ftth.q_end",
+          (array_agg(t1."mobile_bb.q_end" ORDER BY m."end_date" DESC) FILTER (WHERE t1."mobile_bb.q_end" IS NOT NULL))[1] AS "mobile_bb.q_end",
+          (array_agg(t1."bb_4g.q_end" ORDER BY m."end_date" DESC) FILTER (WHERE t1."bb_4g.q_end" IS NOT NULL))[1] AS "bb_4g.q_end",
+          (array_agg(t1."bb_5g.q_end" ORDER BY m."end_date" DESC) FILTER (WHERE t1."bb_5g.q_end" IS NOT NULL))[1] AS "bb_5g.q_end",
+          (array_agg(t1."population.q_end" ORDER BY m."end_date" DESC) FILTER (WHERE t1."population.q_end" IS NOT NULL))[1] AS "population.q_end"
+        FROM
+          (
+            SELECT
+              q."period" AS "period",
+              q."unit" AS "unit",
+              SUM(q."fixed.q_end") AS "fixed.q_end",
+              SUM(q."mobile.q_end") AS "mobile.q_end",
+              SUM(q."prepaid.q_end") AS "prepaid.q_end",
+              SUM(q."postpaid.q_end") AS "postpaid.q_end",
+              SUM(q."fixed_bb.q_end") AS "fixed_bb.q_end",
+              SUM(q."ftth.q_end") AS "ftth.q_end",
+              SUM(q."mobile_bb.q_end") AS "mobile_bb.q_end",
+              SUM(q."bb_4g.q_end") AS "bb_4g.q_end",
+              SUM(q."bb_5g.q_end") AS "bb_5g.q_end",
+              SUM(q."population.q_end") AS "population.q_end"
+            FROM
+              (
+                SELECT
+                  t1."period" AS "period",
+                  CASE
+                    WHEN EXISTS (SELECT 1 FROM "regc_org_closure" AS x WHERE x."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND x."descendant" = t1."unit" AND x."depth" = 0) THEN
+                      t1."unit"
+                    ELSE
+                      COALESCE(sc."successor", t1."unit")
+                  END AS "unit",
+                  t1."fixed.q_end" AS "fixed.q_end",
+                  t1."mobile.q_end" AS "mobile.q_end",
+                  t1."prepaid.q_end" AS "prepaid.q_end",
+                  t1."postpaid.q_end" AS "postpaid.q_end",
+                  t1."fixed_bb.q_end" AS "fixed_bb.q_end",
+                  t1."ftth.q_end" AS "ftth.q_end",
+                  t1."mobile_bb.q_end" AS "mobile_bb.q_end",
+                  t1."bb_4g.q_end" AS "bb_4g.q_end",
+                  t1."bb_5g.q_end" AS "bb_5g.q_end",
+                  t1."population.q_end" AS "population.q_end"
+                FROM
+                  "information.telecom_subscribers.B01.current" AS t1
+                  LEFT JOIN (SELECT m."old_unit" AS "unit", MIN(m."new_unit") AS "successor" FROM "regc_org_mapping" AS m WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) GROUP BY m."old_unit" HAVING COUNT(*) = 1 AND MIN(m."kind") = 'full') AS sc ON sc."unit" = t1."unit"
+              ) AS q
+            GROUP BY
+              q."period", q."unit"
+          ) AS t1
+          JOIN "regc_period_rollup" AS m ON m."regime" = 'information.telecom_subscribers' AND m."period" = t1."period"
+        GROUP BY
+          m."frequency", m."rollup", t1."unit"
+      ) AS b
+      JOIN (SELECT c."descendant" AS "unit", c."ancestor" AS "ancestor", c."depth" AS "depth" FROM "regc_org_closure" AS c WHERE c."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) UNION ALL SELECT m."old_unit" AS "unit", c."ancestor" AS "ancestor", -1 AS "depth" FROM "regc_org_mapping" AS m JOIN "regc_org_closure" AS c ON c."edition" = m."to_edition" AND c."descendant" = m."new_unit" WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND NOT EXISTS (SELECT 1 FROM "regc_org_closure" AS x WHERE x."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND x."descendant" = m."old_unit" AND x."depth" = 0) AND m."old_unit" NOT IN (SELECT s."unit" FROM (SELECT m."old_unit" AS "unit", MIN(m."new_unit") AS "successor" FROM "regc_org_mapping" AS m WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) GROUP BY m."old_unit" HAVING COUNT(*) = 1 AND MIN(m."kind") = 'full') AS s) GROUP BY m."old_unit", c."ancestor" HAVING COUNT(*) = (SELECT COUNT(*) FROM "regc_org_mapping" AS m2 WHERE m2."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND m2."old_unit" = m."old_unit")) AS c ON c."unit" = b."unit"
+      JOIN "regc_org_unit" AS u ON u."code" = c."ancestor"
+    GROUP BY
+      b."frequency", b."period", b."edition", c."ancestor", u."level"
+  ) AS a;
 
 -- Expected, received and on-time reports per unit, flow level and period.
 CREATE VIEW "information.telecom_subscribers.completeness" AS

@@ -3,6 +3,8 @@
 -- Drop the views of an earlier version, dependent views first.
 DROP VIEW IF EXISTS "planning.fdi.completeness" CASCADE;
 
+DROP VIEW IF EXISTS "planning.fdi.B01.comparable" CASCADE;
+
 DROP VIEW IF EXISTS "planning.fdi.B01.rollup" CASCADE;
 
 DROP VIEW IF EXISTS "planning.fdi.B01.ytd" CASCADE;
@@ -139,6 +141,120 @@ FROM
   LEFT JOIN "regc_rollup_period" AS rp2 ON rp2."regime" = 'planning.fdi' AND rp2."frequency" = a."frequency" AND rp2."code" = rp."last_year"
   LEFT JOIN a AS a2 ON a2."frequency" = a."frequency" AND a2."period" = rp2."code" AND a2."edition" = rp2."edition" AND a2."unit" = a."unit"
   LEFT JOIN y AS y2 ON y2."frequency" = a."frequency" AND y2."period" = rp2."code" AND y2."edition" = rp2."edition" AND y2."unit" = a."unit";
+
+-- The same over the newest edition of the hierarchy: a series comparable across a reform.
+CREATE VIEW "planning.fdi.B01.comparable" AS
+SELECT
+  a."frequency",
+  a."period",
+  a."edition",
+  a."unit",
+  a."level",
+  a."reporters",
+  a."total_capital.quarter",
+  NULL AS "total_capital.ytd",
+  (regc_div(NULL, NULL) * CAST(100 AS NUMERIC)) AS "total_capital.vs_ly",
+  a."new_capital.quarter",
+  NULL AS "new_capital.ytd",
+  (regc_div(NULL, NULL) * CAST(100 AS NUMERIC)) AS "new_capital.vs_ly",
+  a."adjusted_capital.quarter",
+  NULL AS "adjusted_capital.ytd",
+  (regc_div(NULL, NULL) * CAST(100 AS NUMERIC)) AS "adjusted_capital.vs_ly",
+  a."contribution_capital.quarter",
+  NULL AS "contribution_capital.ytd",
+  (regc_div(NULL, NULL) * CAST(100 AS NUMERIC)) AS "contribution_capital.vs_ly",
+  a."new_projects.quarter",
+  NULL AS "new_projects.ytd",
+  (regc_div(NULL, NULL) * CAST(100 AS NUMERIC)) AS "new_projects.vs_ly",
+  a."adjusted_projects.quarter",
+  NULL AS "adjusted_projects.ytd",
+  (regc_div(NULL, NULL) * CAST(100 AS NUMERIC)) AS "adjusted_projects.vs_ly",
+  a."contributions.quarter",
+  NULL AS "contributions.ytd",
+  (regc_div(NULL, NULL) * CAST(100 AS NUMERIC)) AS "contributions.vs_ly",
+  a."disbursed.quarter",
+  NULL AS "disbursed.ytd",
+  (regc_div(NULL, NULL) * CAST(100 AS NUMERIC)) AS "disbursed.vs_ly"
+FROM
+  (
+    SELECT
+      b."frequency" AS "frequency",
+      b."period" AS "period",
+      b."edition" AS "edition",
+      c."ancestor" AS "unit",
+      u."level" AS "level",
+      COUNT(*) AS "reporters",
+      CAST(SUM(b."total_capital.quarter") AS NUMERIC) AS "total_capital.quarter",
+      CAST(SUM(b."new_capital.quarter") AS NUMERIC) AS "new_capital.quarter",
+      CAST(SUM(b."adjusted_capital.quarter") AS NUMERIC) AS "adjusted_capital.quarter",
+      CAST(SUM(b."contribution_capital.quarter") AS NUMERIC) AS "contribution_capital.quarter",
+      CAST(SUM(b."new_projects.quarter") AS NUMERIC) AS "new_projects.quarter",
+      CAST(SUM(b."adjusted_projects.quarter") AS NUMERIC) AS "adjusted_projects.quarter",
+      CAST(SUM(b."contributions.quarter") AS NUMERIC) AS "contributions.quarter",
+      CAST(SUM(b."disbursed.quarter") AS NUMERIC) AS "disbursed.quarter"
+    FROM
+      (
+        SELECT
+          m."frequency" AS "frequency",
+          m."rollup" AS "period",
+          (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AS "edition",
+          t1."unit" AS "unit",
+          COUNT(*) AS "reports",
+          SUM(t1."total_capital.quarter") AS "total_capital.quarter",
+          SUM(t1."new_capital.quarter") AS "new_capital.quarter",
+          SUM(t1."adjusted_capital.quarter") AS "adjusted_capital.quarter",
+          SUM(t1."contribution_capital.quarter") AS "contribution_capital.quarter",
+          SUM(t1."new_projects.quarter") AS "new_projects.quarter",
+          SUM(t1."adjusted_projects.quarter") AS "adjusted_projects.quarter",
+          SUM(t1."contributions.quarter") AS "contributions.quarter",
+          SUM(t1."disbursed.quarter") AS "disbursed.quarter"
+        FROM
+          (
+            SELECT
+              q."period" AS "period",
+              q."unit" AS "unit",
+              SUM(q."total_capital.quarter") AS "total_capital.quarter",
+              SUM(q."new_capital.quarter") AS "new_capital.quarter",
+              SUM(q."adjusted_capital.quarter") AS "adjusted_capital.quarter",
+              SUM(q."contribution_capital.quarter") AS "contribution_capital.quarter",
+              SUM(q."new_projects.quarter") AS "new_projects.quarter",
+              SUM(q."adjusted_projects.quarter") AS "adjusted_projects.quarter",
+              SUM(q."contributions.quarter") AS "contributions.quarter",
+              SUM(q."disbursed.quarter") AS "disbursed.quarter"
+            FROM
+              (
+                SELECT
+                  t1."period" AS "period",
+                  CASE
+                    WHEN EXISTS (SELECT 1 FROM "regc_org_closure" AS x WHERE x."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND x."descendant" = t1."unit" AND x."depth" = 0) THEN
+                      t1."unit"
+                    ELSE
+                      COALESCE(sc."successor", t1."unit")
+                  END AS "unit",
+                  t1."total_capital.quarter" AS "total_capital.quarter",
+                  t1."new_capital.quarter" AS "new_capital.quarter",
+                  t1."adjusted_capital.quarter" AS "adjusted_capital.quarter",
+                  t1."contribution_capital.quarter" AS "contribution_capital.quarter",
+                  t1."new_projects.quarter" AS "new_projects.quarter",
+                  t1."adjusted_projects.quarter" AS "adjusted_projects.quarter",
+                  t1."contributions.quarter" AS "contributions.quarter",
+                  t1."disbursed.quarter" AS "disbursed.quarter"
+                FROM
+                  "planning.fdi.B01.current" AS t1
+                  LEFT JOIN (SELECT m."old_unit" AS "unit", MIN(m."new_unit") AS "successor" FROM "regc_org_mapping" AS m WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) GROUP BY m."old_unit" HAVING COUNT(*) = 1 AND MIN(m."kind") = 'full') AS sc ON sc."unit" = t1."unit"
+              ) AS q
+            GROUP BY
+              q."period", q."unit"
+          ) AS t1
+          JOIN "regc_period_rollup" AS m ON m."regime" = 'planning.fdi' AND m."period" = t1."period"
+        GROUP BY
+          m."frequency", m."rollup", t1."unit"
+      ) AS b
+      JOIN (SELECT c."descendant" AS "unit", c."ancestor" AS "ancestor", c."depth" AS "depth" FROM "regc_org_closure" AS c WHERE c."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) UNION ALL SELECT m."old_unit" AS "unit", c."ancestor" AS "ancestor", -1 AS "depth" FROM "regc_org_mapping" AS m JOIN "regc_org_closure" AS c ON c."edition" = m."to_edition" AND c."descendant" = m."new_unit" WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND NOT EXISTS (SELECT 1 FROM "regc_org_closure" AS x WHERE x."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND x."descendant" = m."old_unit" AND x."depth" = 0) AND m."old_unit" NOT IN (SELECT s."unit" FROM (SELECT m."old_unit" AS "unit", MIN(m."new_unit") AS "successor" FROM "regc_org_mapping" AS m WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) GROUP BY m."old_unit" HAVING COUNT(*) = 1 AND MIN(m."kind") = 'full') AS s) GROUP BY m."old_unit", c."ancestor" HAVING COUNT(*) = (SELECT COUNT(*) FROM "regc_org_mapping" AS m2 WHERE m2."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND m2."old_unit" = m."old_unit")) AS c ON c."unit" = b."unit"
+      JOIN "regc_org_unit" AS u ON u."code" = c."ancestor"
+    GROUP BY
+      b."frequency", b."period", b."edition", c."ancestor", u."level"
+  ) AS a;
 
 -- Expected, received and on-time reports per unit, flow level and period.
 CREATE VIEW "planning.fdi.completeness" AS

@@ -3,6 +3,8 @@
 -- Drop the views of an earlier version, dependent views first.
 DROP VIEW IF EXISTS "planning.public_investment.completeness" CASCADE;
 
+DROP VIEW IF EXISTS "planning.public_investment.B01.comparable" CASCADE;
+
 DROP VIEW IF EXISTS "planning.public_investment.B01.rollup" CASCADE;
 
 DROP VIEW IF EXISTS "planning.public_investment.B01.ytd" CASCADE;
@@ -187,6 +189,202 @@ SELECT
 FROM
   a
   LEFT JOIN y AS y0 ON y0."frequency" = a."frequency" AND y0."period" = a."period" AND y0."edition" = a."edition" AND y0."unit" = a."unit";
+
+-- The same over the newest edition of the hierarchy: a series comparable across a reform.
+CREATE VIEW "planning.public_investment.B01.comparable" AS
+SELECT
+  a."frequency",
+  a."period",
+  a."edition",
+  a."unit",
+  a."level",
+  a."reporters",
+  a."total.plan_ttg",
+  a."total.plan",
+  a."total.month",
+  NULL AS "total.ytd",
+  (regc_div(NULL, a."total.plan_ttg") * CAST(100 AS NUMERIC)) AS "total.rate",
+  (regc_div(NULL, a."total.plan") * CAST(100 AS NUMERIC)) AS "total.rate_assigned",
+  a."central.plan_ttg",
+  a."central.plan",
+  a."central.month",
+  NULL AS "central.ytd",
+  (regc_div(NULL, a."central.plan_ttg") * CAST(100 AS NUMERIC)) AS "central.rate",
+  (regc_div(NULL, a."central.plan") * CAST(100 AS NUMERIC)) AS "central.rate_assigned",
+  a."central_domestic.plan_ttg",
+  a."central_domestic.plan",
+  a."central_domestic.month",
+  NULL AS "central_domestic.ytd",
+  (regc_div(NULL, a."central_domestic.plan_ttg") * CAST(100 AS NUMERIC)) AS "central_domestic.rate",
+  (regc_div(NULL, a."central_domestic.plan") * CAST(100 AS NUMERIC)) AS "central_domestic.rate_assigned",
+  a."foreign.plan_ttg",
+  a."foreign.plan",
+  a."foreign.month",
+  NULL AS "foreign.ytd",
+  (regc_div(NULL, a."foreign.plan_ttg") * CAST(100 AS NUMERIC)) AS "foreign.rate",
+  (regc_div(NULL, a."foreign.plan") * CAST(100 AS NUMERIC)) AS "foreign.rate_assigned",
+  a."local.plan_ttg",
+  a."local.plan",
+  a."local.month",
+  NULL AS "local.ytd",
+  (regc_div(NULL, a."local.plan_ttg") * CAST(100 AS NUMERIC)) AS "local.rate",
+  (regc_div(NULL, a."local.plan") * CAST(100 AS NUMERIC)) AS "local.rate_assigned",
+  a."land_use.plan_ttg",
+  a."land_use.plan",
+  a."land_use.month",
+  NULL AS "land_use.ytd",
+  (regc_div(NULL, a."land_use.plan_ttg") * CAST(100 AS NUMERIC)) AS "land_use.rate",
+  (regc_div(NULL, a."land_use.plan") * CAST(100 AS NUMERIC)) AS "land_use.rate_assigned",
+  a."lottery.plan_ttg",
+  a."lottery.plan",
+  a."lottery.month",
+  NULL AS "lottery.ytd",
+  (regc_div(NULL, a."lottery.plan_ttg") * CAST(100 AS NUMERIC)) AS "lottery.rate",
+  (regc_div(NULL, a."lottery.plan") * CAST(100 AS NUMERIC)) AS "lottery.rate_assigned",
+  a."carried.plan",
+  a."carried.month",
+  NULL AS "carried.ytd",
+  (regc_div(NULL, a."carried.plan") * CAST(100 AS NUMERIC)) AS "carried.rate_assigned"
+FROM
+  (
+    SELECT
+      b."frequency" AS "frequency",
+      b."period" AS "period",
+      b."edition" AS "edition",
+      c."ancestor" AS "unit",
+      u."level" AS "level",
+      COUNT(*) AS "reporters",
+      CAST(SUM(b."total.plan_ttg") AS NUMERIC) AS "total.plan_ttg",
+      CAST(SUM(b."total.plan") AS NUMERIC) AS "total.plan",
+      CAST(SUM(b."total.month") AS NUMERIC) AS "total.month",
+      CAST(SUM(b."central.plan_ttg") AS NUMERIC) AS "central.plan_ttg",
+      CAST(SUM(b."central.plan") AS NUMERIC) AS "central.plan",
+      CAST(SUM(b."central.month") AS NUMERIC) AS "central.month",
+      CAST(SUM(b."central_domestic.plan_ttg") AS NUMERIC) AS "central_domestic.plan_ttg",
+      CAST(SUM(b."central_domestic.plan") AS NUMERIC) AS "central_domestic.plan",
+      CAST(SUM(b."central_domestic.month") AS NUMERIC) AS "central_domestic.month",
+      CAST(SUM(b."foreign.plan_ttg") AS NUMERIC) AS "foreign.plan_ttg",
+      CAST(SUM(b."foreign.plan") AS NUMERIC) AS "foreign.plan",
+      CAST(SUM(b."foreign.month") AS NUMERIC) AS "foreign.month",
+      CAST(SUM(b."local.plan_ttg") AS NUMERIC) AS "local.plan_ttg",
+      CAST(SUM(b."local.plan") AS NUMERIC) AS "local.plan",
+      CAST(SUM(b."local.month") AS NUMERIC) AS "local.month",
+      CAST(SUM(b."land_use.plan_ttg") AS NUMERIC) AS "land_use.plan_ttg",
+      CAST(SUM(b."land_use.plan") AS NUMERIC) AS "land_use.plan",
+      CAST(SUM(b."land_use.month") AS NUMERIC) AS "land_use.month",
+      CAST(SUM(b."lottery.plan_ttg") AS NUMERIC) AS "lottery.plan_ttg",
+      CAST(SUM(b."lottery.plan") AS NUMERIC) AS "lottery.plan",
+      CAST(SUM(b."lottery.month") AS NUMERIC) AS "lottery.month",
+      CAST(SUM(b."carried.plan") AS NUMERIC) AS "carried.plan",
+      CAST(SUM(b."carried.month") AS NUMERIC) AS "carried.month"
+    FROM
+      (
+        SELECT
+          m."frequency" AS "frequency",
+          m."rollup" AS "period",
+          (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AS "edition",
+          t1."unit" AS "unit",
+          COUNT(*) AS "reports",
+          (array_agg(t1."total.plan_ttg" ORDER BY m."end_date" DESC) FILTER (WHERE t1."total.plan_ttg" IS NOT NULL))[1] AS "total.plan_ttg",
+          (array_agg(t1."total.plan" ORDER BY m."end_date" DESC) FILTER (WHERE t1."total.plan" IS NOT NULL))[1] AS "total.plan",
+          SUM(t1."total.month") AS "total.month",
+          (array_agg(t1."central.plan_ttg" ORDER BY m."end_date" DESC) FILTER (WHERE t1."central.plan_ttg" IS NOT NULL))[1] AS "central.plan_ttg",
+          (array_agg(t1."central.plan" ORDER BY m."end_date" DESC) FILTER (WHERE t1."central.plan" IS NOT NULL))[1] AS "central.plan",
+          SUM(t1."central.month") AS "central.month",
+          (array_agg(t1."central_domestic.plan_ttg" ORDER BY m."end_date" DESC) FILTER (WHERE t1."central_domestic.plan_ttg" IS NOT NULL))[1] AS "central_domestic.plan_ttg",
+          (array_agg(t1."central_domestic.plan" ORDER BY m."end_date" DESC) FILTER (WHERE t1."central_domestic.plan" IS NOT NULL))[1] AS "central_domestic.plan",
+          SUM(t1."central_domestic.month") AS "central_domestic.month",
+          (array_agg(t1."foreign.plan_ttg" ORDER BY m."end_date" DESC) FILTER (WHERE t1."foreign.plan_ttg" IS NOT NULL))[1] AS "foreign.plan_ttg",
+          (array_agg(t1."foreign.plan" ORDER BY m."end_date" DESC) FILTER (WHERE t1."foreign.plan" IS NOT NULL))[1] AS "foreign.plan",
+          SUM(t1."foreign.month") AS "foreign.month",
+          (array_agg(t1."local.plan_ttg" ORDER BY m."end_date" DESC) FILTER (WHERE t1."local.plan_ttg" IS NOT NULL))[1] AS "local.plan_ttg",
+          (array_agg(t1."local.plan" ORDER BY m."end_date" DESC) FILTER (WHERE t1."local.plan" IS NOT NULL))[1] AS "local.plan",
+          SUM(t1."local.month") AS "local.month",
+          (array_agg(t1."land_use.plan_ttg" ORDER BY m."end_date" DESC) FILTER (WHERE t1."land_use.plan_ttg" IS NOT NULL))[1] AS "land_use.plan_ttg",
+          (array_agg(t1."land_use.plan" ORDER BY m."end_date" DESC) FILTER (WHERE t1."land_use.plan" IS NOT NULL))[1] AS "land_use.plan",
+          SUM(t1."land_use.month") AS "land_use.month",
+          (array_agg(t1."lottery.plan_ttg" ORDER BY m."end_date" DESC) FILTER (WHERE t1."lottery.plan_ttg" IS NOT NULL))[1] AS "lottery.plan_ttg",
+          (array_agg(t1."lottery.plan" ORDER BY m."end_date" DESC) FILTER (WHERE t1."lottery.plan" IS NOT NULL))[1] AS "lottery.plan",
+          SUM(t1."lottery.month") AS "lottery.month",
+          (array_agg(t1."carried.plan" ORDER BY m."end_date" DESC) FILTER (WHERE t1."carried.plan" IS NOT NULL))[1] AS "carried.plan",
+          SUM(t1."carried.month") AS "carried.month"
+        FROM
+          (
+            SELECT
+              q."period" AS "period",
+              q."unit" AS "unit",
+              SUM(q."total.plan_ttg") AS "total.plan_ttg",
+              SUM(q."total.plan") AS "total.plan",
+              SUM(q."total.month") AS "total.month",
+              SUM(q."central.plan_ttg") AS "central.plan_ttg",
+              SUM(q."central.plan") AS "central.plan",
+              SUM(q."central.month") AS "central.month",
+              SUM(q."central_domestic.plan_ttg") AS "central_domestic.plan_ttg",
+              SUM(q."central_domestic.plan") AS "central_domestic.plan",
+              SUM(q."central_domestic.month") AS "central_domestic.month",
+              SUM(q."foreign.plan_ttg") AS "foreign.plan_ttg",
+              SUM(q."foreign.plan") AS "foreign.plan",
+              SUM(q."foreign.month") AS "foreign.month",
+              SUM(q."local.plan_ttg") AS "local.plan_ttg",
+              SUM(q."local.plan") AS "local.plan",
+              SUM(q."local.month") AS "local.month",
+              SUM(q."land_use.plan_ttg") AS "land_use.plan_ttg",
+              SUM(q."land_use.plan") AS "land_use.plan",
+              SUM(q."land_use.month") AS "land_use.month",
+              SUM(q."lottery.plan_ttg") AS "lottery.plan_ttg",
+              SUM(q."lottery.plan") AS "lottery.plan",
+              SUM(q."lottery.month") AS "lottery.month",
+              SUM(q."carried.plan") AS "carried.plan",
+              SUM(q."carried.month") AS "carried.month"
+            FROM
+              (
+                SELECT
+                  t1."period" AS "period",
+                  CASE
+                    WHEN EXISTS (SELECT 1 FROM "regc_org_closure" AS x WHERE x."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND x."descendant" = t1."unit" AND x."depth" = 0) THEN
+                      t1."unit"
+                    ELSE
+                      COALESCE(sc."successor", t1."unit")
+                  END AS "unit",
+                  t1."total.plan_ttg" AS "total.plan_ttg",
+                  t1."total.plan" AS "total.plan",
+                  t1."total.month" AS "total.month",
+                  t1."central.plan_ttg" AS "central.plan_ttg",
+                  t1."central.plan" AS "central.plan",
+                  t1."central.month" AS "central.month",
+                  t1."central_domestic.plan_ttg" AS "central_domestic.plan_ttg",
+                  t1."central_domestic.plan" AS "central_domestic.plan",
+                  t1."central_domestic.month" AS "central_domestic.month",
+                  t1."foreign.plan_ttg" AS "foreign.plan_ttg",
+                  t1."foreign.plan" AS "foreign.plan",
+                  t1."foreign.month" AS "foreign.month",
+                  t1."local.plan_ttg" AS "local.plan_ttg",
+                  t1."local.plan" AS "local.plan",
+                  t1."local.month" AS "local.month",
+                  t1."land_use.plan_ttg" AS "land_use.plan_ttg",
+                  t1."land_use.plan" AS "land_use.plan",
+                  t1."land_use.month" AS "land_use.month",
+                  t1."lottery.plan_ttg" AS "lottery.plan_ttg",
+                  t1."lottery.plan" AS "lottery.plan",
+                  t1."lottery.month" AS "lottery.month",
+                  t1."carried.plan" AS "carried.plan",
+                  t1."carried.month" AS "carried.month"
+                FROM
+                  "planning.public_investment.B01.current" AS t1
+                  LEFT JOIN (SELECT m."old_unit" AS "unit", MIN(m."new_unit") AS "successor" FROM "regc_org_mapping" AS m WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) GROUP BY m."old_unit" HAVING COUNT(*) = 1 AND MIN(m."kind") = 'full') AS sc ON sc."unit" = t1."unit"
+              ) AS q
+            GROUP BY
+              q."period", q."unit"
+          ) AS t1
+          JOIN "regc_period_rollup" AS m ON m."regime" = 'planning.public_investment' AND m."period" = t1."period"
+        GROUP BY
+          m."frequency", m."rollup", t1."unit"
+      ) AS b
+      JOIN (SELECT c."descendant" AS "unit", c."ancestor" AS "ancestor", c."depth" AS "depth" FROM "regc_org_closure" AS c WHERE c."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) UNION ALL SELECT m."old_unit" AS "unit", c."ancestor" AS "ancestor", -1 AS "depth" FROM "regc_org_mapping" AS m JOIN "regc_org_closure" AS c ON c."edition" = m."to_edition" AND c."descendant" = m."new_unit" WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND NOT EXISTS (SELECT 1 FROM "regc_org_closure" AS x WHERE x."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND x."descendant" = m."old_unit" AND x."depth" = 0) AND m."old_unit" NOT IN (SELECT s."unit" FROM (SELECT m."old_unit" AS "unit", MIN(m."new_unit") AS "successor" FROM "regc_org_mapping" AS m WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) GROUP BY m."old_unit" HAVING COUNT(*) = 1 AND MIN(m."kind") = 'full') AS s) GROUP BY m."old_unit", c."ancestor" HAVING COUNT(*) = (SELECT COUNT(*) FROM "regc_org_mapping" AS m2 WHERE m2."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND m2."old_unit" = m."old_unit")) AS c ON c."unit" = b."unit"
+      JOIN "regc_org_unit" AS u ON u."code" = c."ancestor"
+    GROUP BY
+      b."frequency", b."period", b."edition", c."ancestor", u."level"
+  ) AS a;
 
 -- Expected, received and on-time reports per unit, flow level and period.
 CREATE VIEW "planning.public_investment.completeness" AS

@@ -3,6 +3,8 @@
 -- Drop the views of an earlier version, dependent views first.
 DROP VIEW IF EXISTS "social_security.health_insurance_costs.completeness" CASCADE;
 
+DROP VIEW IF EXISTS "social_security.health_insurance_costs.B01.comparable" CASCADE;
+
 DROP VIEW IF EXISTS "social_security.health_insurance_costs.B01.rollup" CASCADE;
 
 DROP VIEW IF EXISTS "social_security.health_insurance_costs.B01.ytd" CASCADE;
@@ -195,6 +197,176 @@ FROM
   LEFT JOIN "regc_rollup_period" AS rp2 ON rp2."regime" = 'social_security.health_insurance_costs' AND rp2."frequency" = a."frequency" AND rp2."code" = rp."last_year"
   LEFT JOIN a AS a2 ON a2."frequency" = a."frequency" AND a2."period" = rp2."code" AND a2."edition" = rp2."edition" AND a2."unit" = a."unit"
   LEFT JOIN y AS y2 ON y2."frequency" = a."frequency" AND y2."period" = rp2."code" AND y2."edition" = rp2."edition" AND y2."unit" = a."unit";
+
+-- The same over the newest edition of the hierarchy: a series comparable across a reform.
+CREATE VIEW "social_security.health_insurance_costs.B01.comparable" AS
+SELECT
+  a."frequency",
+  a."period",
+  a."edition",
+  a."unit",
+  a."level",
+  a."reporters",
+  a."visits.month",
+  NULL AS "visits.ytd",
+  (regc_div(NULL, NULL) * CAST(100 AS NUMERIC)) AS "visits.vs_ly",
+  a."visits_out.month",
+  NULL AS "visits_out.ytd",
+  (regc_div(NULL, NULL) * CAST(100 AS NUMERIC)) AS "visits_out.vs_ly",
+  a."visits_in.month",
+  NULL AS "visits_in.ytd",
+  (regc_div(NULL, NULL) * CAST(100 AS NUMERIC)) AS "visits_in.vs_ly",
+  a."treatment_days.month",
+  NULL AS "treatment_days.ytd",
+  (regc_div(NULL, NULL) * CAST(100 AS NUMERIC)) AS "treatment_days.vs_ly",
+  a."cost_total.month",
+  NULL AS "cost_total.ytd",
+  (regc_div(NULL, NULL) * CAST(100 AS NUMERIC)) AS "cost_total.vs_ly",
+  a."cost_out.month",
+  NULL AS "cost_out.ytd",
+  (regc_div(NULL, NULL) * CAST(100 AS NUMERIC)) AS "cost_out.vs_ly",
+  a."cost_in.month",
+  NULL AS "cost_in.ytd",
+  (regc_div(NULL, NULL) * CAST(100 AS NUMERIC)) AS "cost_in.vs_ly",
+  a."cost_drugs.month",
+  NULL AS "cost_drugs.ytd",
+  (regc_div(NULL, NULL) * CAST(100 AS NUMERIC)) AS "cost_drugs.vs_ly",
+  a."cost_supplies.month",
+  NULL AS "cost_supplies.ytd",
+  (regc_div(NULL, NULL) * CAST(100 AS NUMERIC)) AS "cost_supplies.vs_ly",
+  a."cost_tests.month",
+  NULL AS "cost_tests.ytd",
+  (regc_div(NULL, NULL) * CAST(100 AS NUMERIC)) AS "cost_tests.vs_ly",
+  a."cost_payers.month",
+  NULL AS "cost_payers.ytd",
+  (regc_div(NULL, NULL) * CAST(100 AS NUMERIC)) AS "cost_payers.vs_ly",
+  a."fund_paid.month",
+  NULL AS "fund_paid.ytd",
+  (regc_div(NULL, NULL) * CAST(100 AS NUMERIC)) AS "fund_paid.vs_ly",
+  a."copay.month",
+  NULL AS "copay.ytd",
+  (regc_div(NULL, NULL) * CAST(100 AS NUMERIC)) AS "copay.vs_ly",
+  a."other_sources.month",
+  NULL AS "other_sources.ytd",
+  (regc_div(NULL, NULL) * CAST(100 AS NUMERIC)) AS "other_sources.vs_ly",
+  regc_div(a."cost_total.month", a."visits.month") AS "avg_cost.month",
+  regc_div(NULL, NULL) AS "avg_cost.ytd",
+  (regc_div(regc_div(NULL, NULL), regc_div(NULL, NULL)) * CAST(100 AS NUMERIC)) AS "avg_cost.vs_ly",
+  regc_div(a."cost_out.month", a."visits_out.month") AS "avg_cost_out.month",
+  regc_div(NULL, NULL) AS "avg_cost_out.ytd",
+  (regc_div(regc_div(NULL, NULL), regc_div(NULL, NULL)) * CAST(100 AS NUMERIC)) AS "avg_cost_out.vs_ly",
+  regc_div(a."cost_in.month", a."visits_in.month") AS "avg_cost_in.month",
+  regc_div(NULL, NULL) AS "avg_cost_in.ytd",
+  (regc_div(regc_div(NULL, NULL), regc_div(NULL, NULL)) * CAST(100 AS NUMERIC)) AS "avg_cost_in.vs_ly",
+  regc_div(a."treatment_days.month", a."visits_in.month") AS "avg_stay.month",
+  regc_div(NULL, NULL) AS "avg_stay.ytd",
+  (regc_div(regc_div(NULL, NULL), regc_div(NULL, NULL)) * CAST(100 AS NUMERIC)) AS "avg_stay.vs_ly",
+  (regc_div(a."fund_paid.month", a."cost_payers.month") * CAST(100 AS NUMERIC)) AS "fund_share.month",
+  (regc_div(NULL, NULL) * CAST(100 AS NUMERIC)) AS "fund_share.ytd"
+FROM
+  (
+    SELECT
+      b."frequency" AS "frequency",
+      b."period" AS "period",
+      b."edition" AS "edition",
+      c."ancestor" AS "unit",
+      u."level" AS "level",
+      COUNT(*) AS "reporters",
+      CAST(SUM(b."visits.month") AS NUMERIC) AS "visits.month",
+      CAST(SUM(b."visits_out.month") AS NUMERIC) AS "visits_out.month",
+      CAST(SUM(b."visits_in.month") AS NUMERIC) AS "visits_in.month",
+      CAST(SUM(b."treatment_days.month") AS NUMERIC) AS "treatment_days.month",
+      CAST(SUM(b."cost_total.month") AS NUMERIC) AS "cost_total.month",
+      CAST(SUM(b."cost_out.month") AS NUMERIC) AS "cost_out.month",
+      CAST(SUM(b."cost_in.month") AS NUMERIC) AS "cost_in.month",
+      CAST(SUM(b."cost_drugs.month") AS NUMERIC) AS "cost_drugs.month",
+      CAST(SUM(b."cost_supplies.month") AS NUMERIC) AS "cost_supplies.month",
+      CAST(SUM(b."cost_tests.month") AS NUMERIC) AS "cost_tests.month",
+      CAST(SUM(b."cost_payers.month") AS NUMERIC) AS "cost_payers.month",
+      CAST(SUM(b."fund_paid.month") AS NUMERIC) AS "fund_paid.month",
+      CAST(SUM(b."copay.month") AS NUMERIC) AS "copay.month",
+      CAST(SUM(b."other_sources.month") AS NUMERIC) AS "other_sources.month"
+    FROM
+      (
+        SELECT
+          m."frequency" AS "frequency",
+          m."rollup" AS "period",
+          (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AS "edition",
+          t1."unit" AS "unit",
+          COUNT(*) AS "reports",
+          SUM(t1."visits.month") AS "visits.month",
+          SUM(t1."visits_out.month") AS "visits_out.month",
+          SUM(t1."visits_in.month") AS "visits_in.month",
+          SUM(t1."treatment_days.month") AS "treatment_days.month",
+          SUM(t1."cost_total.month") AS "cost_total.month",
+          SUM(t1."cost_out.month") AS "cost_out.month",
+          SUM(t1."cost_in.month") AS "cost_in.month",
+          SUM(t1."cost_drugs.month") AS "cost_drugs.month",
+          SUM(t1."cost_supplies.month") AS "cost_supplies.month",
+          SUM(t1."cost_tests.month") AS "cost_tests.month",
+          SUM(t1."cost_payers.month") AS "cost_payers.month",
+          SUM(t1."fund_paid.month") AS "fund_paid.month",
+          SUM(t1."copay.month") AS "copay.month",
+          SUM(t1."other_sources.month") AS "other_sources.month"
+        FROM
+          (
+            SELECT
+              q."period" AS "period",
+              q."unit" AS "unit",
+              SUM(q."visits.month") AS "visits.month",
+              SUM(q."visits_out.month") AS "visits_out.month",
+              SUM(q."visits_in.month") AS "visits_in.month",
+              SUM(q."treatment_days.month") AS "treatment_days.month",
+              SUM(q."cost_total.month") AS "cost_total.month",
+              SUM(q."cost_out.month") AS "cost_out.month",
+              SUM(q."cost_in.month") AS "cost_in.month",
+              SUM(q."cost_drugs.month") AS "cost_drugs.month",
+              SUM(q."cost_supplies.month") AS "cost_supplies.month",
+              SUM(q."cost_tests.month") AS "cost_tests.month",
+              SUM(q."cost_payers.month") AS "cost_payers.month",
+              SUM(q."fund_paid.month") AS "fund_paid.month",
+              SUM(q."copay.month") AS "copay.month",
+              SUM(q."other_sources.month") AS "other_sources.month"
+            FROM
+              (
+                SELECT
+                  t1."period" AS "period",
+                  CASE
+                    WHEN EXISTS (SELECT 1 FROM "regc_org_closure" AS x WHERE x."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND x."descendant" = t1."unit" AND x."depth" = 0) THEN
+                      t1."unit"
+                    ELSE
+                      COALESCE(sc."successor", t1."unit")
+                  END AS "unit",
+                  t1."visits.month" AS "visits.month",
+                  t1."visits_out.month" AS "visits_out.month",
+                  t1."visits_in.month" AS "visits_in.month",
+                  t1."treatment_days.month" AS "treatment_days.month",
+                  t1."cost_total.month" AS "cost_total.month",
+                  t1."cost_out.month" AS "cost_out.month",
+                  t1."cost_in.month" AS "cost_in.month",
+                  t1."cost_drugs.month" AS "cost_drugs.month",
+                  t1."cost_supplies.month" AS "cost_supplies.month",
+                  t1."cost_tests.month" AS "cost_tests.month",
+                  t1."cost_payers.month" AS "cost_payers.month",
+                  t1."fund_paid.month" AS "fund_paid.month",
+                  t1."copay.month" AS "copay.month",
+                  t1."other_sources.month" AS "other_sources.month"
+                FROM
+                  "social_security.health_insurance_costs.B01.current" AS t1
+                  LEFT JOIN (SELECT m."old_unit" AS "unit", MIN(m."new_unit") AS "successor" FROM "regc_org_mapping" AS m WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) GROUP BY m."old_unit" HAVING COUNT(*) = 1 AND MIN(m."kind") = 'full') AS sc ON sc."unit" = t1."unit"
+              ) AS q
+            GROUP BY
+              q."period", q."unit"
+          ) AS t1
+          JOIN "regc_period_rollup" AS m ON m."regime" = 'social_security.health_insurance_costs' AND m."period" = t1."period"
+        GROUP BY
+          m."frequency", m."rollup", t1."unit"
+      ) AS b
+      JOIN (SELECT c."descendant" AS "unit", c."ancestor" AS "ancestor", c."depth" AS "depth" FROM "regc_org_closure" AS c WHERE c."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) UNION ALL SELECT m."old_unit" AS "unit", c."ancestor" AS "ancestor", -1 AS "depth" FROM "regc_org_mapping" AS m JOIN "regc_org_closure" AS c ON c."edition" = m."to_edition" AND c."descendant" = m."new_unit" WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND NOT EXISTS (SELECT 1 FROM "regc_org_closure" AS x WHERE x."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND x."descendant" = m."old_unit" AND x."depth" = 0) AND m."old_unit" NOT IN (SELECT s."unit" FROM (SELECT m."old_unit" AS "unit", MIN(m."new_unit") AS "successor" FROM "regc_org_mapping" AS m WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) GROUP BY m."old_unit" HAVING COUNT(*) = 1 AND MIN(m."kind") = 'full') AS s) GROUP BY m."old_unit", c."ancestor" HAVING COUNT(*) = (SELECT COUNT(*) FROM "regc_org_mapping" AS m2 WHERE m2."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND m2."old_unit" = m."old_unit")) AS c ON c."unit" = b."unit"
+      JOIN "regc_org_unit" AS u ON u."code" = c."ancestor"
+    GROUP BY
+      b."frequency", b."period", b."edition", c."ancestor", u."level"
+  ) AS a;
 
 -- Expected, received and on-time reports per unit, flow level and period.
 CREATE VIEW "social_security.health_insurance_costs.completeness" AS

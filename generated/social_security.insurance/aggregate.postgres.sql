@@ -3,11 +3,15 @@
 -- Drop the views of an earlier version, dependent views first.
 DROP VIEW IF EXISTS "social_security.insurance.completeness" CASCADE;
 
+DROP VIEW IF EXISTS "social_security.insurance.B01.comparable" CASCADE;
+
 DROP VIEW IF EXISTS "social_security.insurance.B01.rollup" CASCADE;
 
 DROP VIEW IF EXISTS "social_security.insurance.B01.ytd" CASCADE;
 
 DROP VIEW IF EXISTS "social_security.insurance.B01.by_reporter" CASCADE;
+
+DROP VIEW IF EXISTS "social_security.insurance.B02.comparable" CASCADE;
 
 DROP VIEW IF EXISTS "social_security.insurance.B02.rollup" CASCADE;
 
@@ -141,6 +145,188 @@ FROM
   LEFT JOIN "regc_rollup_period" AS rp ON rp."regime" = 'social_security.insurance' AND rp."frequency" = a."frequency" AND rp."code" = a."period"
   LEFT JOIN "regc_rollup_period" AS rp2 ON rp2."regime" = 'social_security.insurance' AND rp2."frequency" = a."frequency" AND rp2."code" = rp."last_year"
   LEFT JOIN a AS a2 ON a2."frequency" = a."frequency" AND a2."period" = rp2."code" AND a2."edition" = rp2."edition" AND a2."unit" = a."unit";
+
+-- The same over the newest edition of the hierarchy: a series comparable across a reform.
+CREATE VIEW "social_security.insurance.B01.comparable" AS
+SELECT
+  a."frequency",
+  a."period",
+  a."edition",
+  a."unit",
+  a."level",
+  a."reporters",
+  a."si_participants.plan",
+  a."si_participants.actual",
+  (regc_div(a."si_participants.actual", a."si_participants.plan") * CAST(100 AS NUMERIC)) AS "si_participants.vs_plan",
+  (regc_div(a."si_participants.actual", NULL) * CAST(100 AS NUMERIC)) AS "si_participants.vs_ly",
+  a."si_voluntary.plan",
+  a."si_voluntary.actual",
+  (regc_div(a."si_voluntary.actual", a."si_voluntary.plan") * CAST(100 AS NUMERIC)) AS "si_voluntary.vs_plan",
+  (regc_div(a."si_voluntary.actual", NULL) * CAST(100 AS NUMERIC)) AS "si_voluntary.vs_ly",
+  a."ui_participants.plan",
+  a."ui_participants.actual",
+  (regc_div(a."ui_participants.actual", a."ui_participants.plan") * CAST(100 AS NUMERIC)) AS "ui_participants.vs_plan",
+  (regc_div(a."ui_participants.actual", NULL) * CAST(100 AS NUMERIC)) AS "ui_participants.vs_ly",
+  a."hi_participants.plan",
+  a."hi_participants.actual",
+  (regc_div(a."hi_participants.actual", a."hi_participants.plan") * CAST(100 AS NUMERIC)) AS "hi_participants.vs_plan",
+  (regc_div(a."hi_participants.actual", NULL) * CAST(100 AS NUMERIC)) AS "hi_participants.vs_ly",
+  a."hi_employment.plan",
+  a."hi_employment.actual",
+  (regc_div(a."hi_employment.actual", a."hi_employment.plan") * CAST(100 AS NUMERIC)) AS "hi_employment.vs_plan",
+  (regc_div(a."hi_employment.actual", NULL) * CAST(100 AS NUMERIC)) AS "hi_employment.vs_ly",
+  a."hi_si_paid.plan",
+  a."hi_si_paid.actual",
+  (regc_div(a."hi_si_paid.actual", a."hi_si_paid.plan") * CAST(100 AS NUMERIC)) AS "hi_si_paid.vs_plan",
+  (regc_div(a."hi_si_paid.actual", NULL) * CAST(100 AS NUMERIC)) AS "hi_si_paid.vs_ly",
+  a."hi_state_paid.plan",
+  a."hi_state_paid.actual",
+  (regc_div(a."hi_state_paid.actual", a."hi_state_paid.plan") * CAST(100 AS NUMERIC)) AS "hi_state_paid.vs_plan",
+  (regc_div(a."hi_state_paid.actual", NULL) * CAST(100 AS NUMERIC)) AS "hi_state_paid.vs_ly",
+  a."hi_state_supported.plan",
+  a."hi_state_supported.actual",
+  (regc_div(a."hi_state_supported.actual", a."hi_state_supported.plan") * CAST(100 AS NUMERIC)) AS "hi_state_supported.vs_plan",
+  (regc_div(a."hi_state_supported.actual", NULL) * CAST(100 AS NUMERIC)) AS "hi_state_supported.vs_ly",
+  a."hi_household.plan",
+  a."hi_household.actual",
+  (regc_div(a."hi_household.actual", a."hi_household.plan") * CAST(100 AS NUMERIC)) AS "hi_household.vs_plan",
+  (regc_div(a."hi_household.actual", NULL) * CAST(100 AS NUMERIC)) AS "hi_household.vs_ly",
+  a."population.actual",
+  (regc_div(a."population.actual", NULL) * CAST(100 AS NUMERIC)) AS "population.vs_ly",
+  a."labour_force.actual",
+  (regc_div(a."labour_force.actual", NULL) * CAST(100 AS NUMERIC)) AS "labour_force.vs_ly",
+  (regc_div(a."hi_participants.actual", a."population.actual") * CAST(100 AS NUMERIC)) AS "hi_coverage.actual",
+  (regc_div(regc_div((regc_div(a."hi_participants.actual", a."population.actual") * CAST(100 AS NUMERIC)), CAST(100 AS NUMERIC)), regc_div((regc_div(NULL, NULL) * CAST(100 AS NUMERIC)), CAST(100 AS NUMERIC))) * CAST(100 AS NUMERIC)) AS "hi_coverage.vs_ly",
+  (regc_div(a."si_participants.actual", a."labour_force.actual") * CAST(100 AS NUMERIC)) AS "si_coverage.actual",
+  (regc_div(regc_div((regc_div(a."si_participants.actual", a."labour_force.actual") * CAST(100 AS NUMERIC)), CAST(100 AS NUMERIC)), regc_div((regc_div(NULL, NULL) * CAST(100 AS NUMERIC)), CAST(100 AS NUMERIC))) * CAST(100 AS NUMERIC)) AS "si_coverage.vs_ly"
+FROM
+  (
+    SELECT
+      b."frequency" AS "frequency",
+      b."period" AS "period",
+      b."edition" AS "edition",
+      c."ancestor" AS "unit",
+      u."level" AS "level",
+      COUNT(*) AS "reporters",
+      CAST(SUM(b."si_participants.plan") AS NUMERIC) AS "si_participants.plan",
+      CAST(SUM(b."si_participants.actual") AS NUMERIC) AS "si_participants.actual",
+      CAST(SUM(b."si_voluntary.plan") AS NUMERIC) AS "si_voluntary.plan",
+      CAST(SUM(b."si_voluntary.actual") AS NUMERIC) AS "si_voluntary.actual",
+      CAST(SUM(b."ui_participants.plan") AS NUMERIC) AS "ui_participants.plan",
+      CAST(SUM(b."ui_participants.actual") AS NUMERIC) AS "ui_participants.actual",
+      CAST(SUM(b."hi_participants.plan") AS NUMERIC) AS "hi_participants.plan",
+      CAST(SUM(b."hi_participants.actual") AS NUMERIC) AS "hi_participants.actual",
+      CAST(SUM(b."hi_employment.plan") AS NUMERIC) AS "hi_employment.plan",
+      CAST(SUM(b."hi_employment.actual") AS NUMERIC) AS "hi_employment.actual",
+      CAST(SUM(b."hi_si_paid.plan") AS NUMERIC) AS "hi_si_paid.plan",
+      CAST(SUM(b."hi_si_paid.actual") AS NUMERIC) AS "hi_si_paid.actual",
+      CAST(SUM(b."hi_state_paid.plan") AS NUMERIC) AS "hi_state_paid.plan",
+      CAST(SUM(b."hi_state_paid.actual") AS NUMERIC) AS "hi_state_paid.actual",
+      CAST(SUM(b."hi_state_supported.plan") AS NUMERIC) AS "hi_state_supported.plan",
+      CAST(SUM(b."hi_state_supported.actual") AS NUMERIC) AS "hi_state_supported.actual",
+      CAST(SUM(b."hi_household.plan") AS NUMERIC) AS "hi_household.plan",
+      CAST(SUM(b."hi_household.actual") AS NUMERIC) AS "hi_household.actual",
+      CAST(SUM(b."population.actual") AS NUMERIC) AS "population.actual",
+      CAST(SUM(b."labour_force.actual") AS NUMERIC) AS "labour_force.actual"
+    FROM
+      (
+        SELECT
+          m."frequency" AS "frequency",
+          m."rollup" AS "period",
+          (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AS "edition",
+          t1."unit" AS "unit",
+          COUNT(*) AS "reports",
+          (array_agg(t1."si_participants.plan" ORDER BY m."end_date" DESC) FILTER (WHERE t1."si_participants.plan" IS NOT NULL))[1] AS "si_participants.plan",
+          (array_agg(t1."si_participants.actual" ORDER BY m."end_date" DESC) FILTER (WHERE t1."si_participants.actual" IS NOT NULL))[1] AS "si_participants.actual",
+          (array_agg(t1."si_voluntary.plan" ORDER BY m."end_date" DESC) FILTER (WHERE t1."si_voluntary.plan" IS NOT NULL))[1] AS "si_voluntary.plan",
+          (array_agg(t1."si_voluntary.actual" ORDER BY m."end_date" DESC) FILTER (WHERE t1."si_voluntary.actual" IS NOT NULL))[1] AS "si_voluntary.actual",
+          (array_agg(t1."ui_participants.plan" ORDER BY m."end_date" DESC) FILTER (WHERE t1."ui_participants.plan" IS NOT NULL))[1] AS "ui_participants.plan",
+          (array_agg(t1."ui_participants.actual" ORDER BY m."end_date" DESC) FILTER (WHERE t1."ui_participants.actual" IS NOT NULL))[1] AS "ui_participants.actual",
+          (array_agg(t1."hi_participants.plan" ORDER BY m."end_date" DESC) FILTER (WHERE t1."hi_participants.plan" IS NOT NULL))[1] AS "hi_participants.plan",
+          (array_agg(t1."hi_participants.actual" ORDER BY m."end_date" DESC) FILTER (WHERE t1."hi_participants.actual" IS NOT NULL))[1] AS "hi_participants.actual",
+          (array_agg(t1."hi_employment.plan" ORDER BY m."end_date" DESC) FILTER (WHERE t1."hi_employment.plan" IS NOT NULL))[1] AS "hi_employment.plan",
+          (array_agg(t1."hi_employment.actual" ORDER BY m."end_date" DESC) FILTER (WHERE t1."hi_employment.actual" IS NOT NULL))[1] AS "hi_employment.actual",
+          (array_agg(t1."hi_si_paid.plan" ORDER BY m."end_date" DESC) FILTER (WHERE t1."hi_si_paid.plan" IS NOT NULL))[1] AS "hi_si_paid.plan",
+          (array_agg(t1."hi_si_paid.actual" ORDER BY m."end_date" DESC) FILTER (WHERE t1."hi_si_paid.actual" IS NOT NULL))[1] AS "hi_si_paid.actual",
+          (array_agg(t1."hi_state_paid.plan" ORDER BY m."end_date" DESC) FILTER (WHERE t1."hi_state_paid.plan" IS NOT NULL))[1] AS "hi_state_paid.plan",
+          (array_agg(t1."hi_state_paid.actual" ORDER BY m."end_date" DESC) FILTER (WHERE t1."hi_state_paid.actual" IS NOT NULL))[1] AS "hi_state_paid.actual",
+          (array_agg(t1."hi_state_supported.plan" ORDER BY m."end_date" DESC) FILTER (WHERE t1."hi_state_supported.plan" IS NOT NULL))[1] AS "hi_state_supported.plan",
+          (array_agg(t1."hi_state_supported.actual" ORDER BY m."end_date" DESC) FILTER (WHERE t1."hi_state_supported.actual" IS NOT NULL))[1] AS "hi_state_supported.actual",
+          (array_agg(t1."hi_household.plan" ORDER BY m."end_date" DESC) FILTER (WHERE t1."hi_household.plan" IS NOT NULL))[1] AS "hi_household.plan",
+          (array_agg(t1."hi_household.actual" ORDER BY m."end_date" DESC) FILTER (WHERE t1."hi_household.actual" IS NOT NULL))[1] AS "hi_household.actual",
+          (array_agg(t1."population.actual" ORDER BY m."end_date" DESC) FILTER (WHERE t1."population.actual" IS NOT NULL))[1] AS "population.actual",
+          (array_agg(t1."labour_force.actual" ORDER BY m."end_date" DESC) FILTER (WHERE t1."labour_force.actual" IS NOT NULL))[1] AS "labour_force.actual"
+        FROM
+          (
+            SELECT
+              q."period" AS "period",
+              q."unit" AS "unit",
+              SUM(q."si_participants.plan") AS "si_participants.plan",
+              SUM(q."si_participants.actual") AS "si_participants.actual",
+              SUM(q."si_voluntary.plan") AS "si_voluntary.plan",
+              SUM(q."si_voluntary.actual") AS "si_voluntary.actual",
+              SUM(q."ui_participants.plan") AS "ui_participants.plan",
+              SUM(q."ui_participants.actual") AS "ui_participants.actual",
+              SUM(q."hi_participants.plan") AS "hi_participants.plan",
+              SUM(q."hi_participants.actual") AS "hi_participants.actual",
+              SUM(q."hi_employment.plan") AS "hi_employment.plan",
+              SUM(q."hi_employment.actual") AS "hi_employment.actual",
+              SUM(q."hi_si_paid.plan") AS "hi_si_paid.plan",
+              SUM(q."hi_si_paid.actual") AS "hi_si_paid.actual",
+              SUM(q."hi_state_paid.plan") AS "hi_state_paid.plan",
+              SUM(q."hi_state_paid.actual") AS "hi_state_paid.actual",
+              SUM(q."hi_state_supported.plan") AS "hi_state_supported.plan",
+              SUM(q."hi_state_supported.actual") AS "hi_state_supported.actual",
+              SUM(q."hi_household.plan") AS "hi_household.plan",
+              SUM(q."hi_household.actual") AS "hi_household.actual",
+              SUM(q."population.actual") AS "population.actual",
+              SUM(q."labour_force.actual") AS "labour_force.actual"
+            FROM
+              (
+                SELECT
+                  t1."period" AS "period",
+                  CASE
+                    WHEN EXISTS (SELECT 1 FROM "regc_org_closure" AS x WHERE x."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND x."descendant" = t1."unit" AND x."depth" = 0) THEN
+                      t1."unit"
+                    ELSE
+                      COALESCE(sc."successor", t1."unit")
+                  END AS "unit",
+                  t1."si_participants.plan" AS "si_participants.plan",
+                  t1."si_participants.actual" AS "si_participants.actual",
+                  t1."si_voluntary.plan" AS "si_voluntary.plan",
+                  t1."si_voluntary.actual" AS "si_voluntary.actual",
+                  t1."ui_participants.plan" AS "ui_participants.plan",
+                  t1."ui_participants.actual" AS "ui_participants.actual",
+                  t1."hi_participants.plan" AS "hi_participants.plan",
+                  t1."hi_participants.actual" AS "hi_participants.actual",
+                  t1."hi_employment.plan" AS "hi_employment.plan",
+                  t1."hi_employment.actual" AS "hi_employment.actual",
+                  t1."hi_si_paid.plan" AS "hi_si_paid.plan",
+                  t1."hi_si_paid.actual" AS "hi_si_paid.actual",
+                  t1."hi_state_paid.plan" AS "hi_state_paid.plan",
+                  t1."hi_state_paid.actual" AS "hi_state_paid.actual",
+                  t1."hi_state_supported.plan" AS "hi_state_supported.plan",
+                  t1."hi_state_supported.actual" AS "hi_state_supported.actual",
+                  t1."hi_household.plan" AS "hi_household.plan",
+                  t1."hi_household.actual" AS "hi_household.actual",
+                  t1."population.actual" AS "population.actual",
+                  t1."labour_force.actual" AS "labour_force.actual"
+                FROM
+                  "social_security.insurance.B01.current" AS t1
+                  LEFT JOIN (SELECT m."old_unit" AS "unit", MIN(m."new_unit") AS "successor" FROM "regc_org_mapping" AS m WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) GROUP BY m."old_unit" HAVING COUNT(*) = 1 AND MIN(m."kind") = 'full') AS sc ON sc."unit" = t1."unit"
+              ) AS q
+            GROUP BY
+              q."period", q."unit"
+          ) AS t1
+          JOIN "regc_period_rollup" AS m ON m."regime" = 'social_security.insurance' AND m."period" = t1."period"
+        GROUP BY
+          m."frequency", m."rollup", t1."unit"
+      ) AS b
+      JOIN (SELECT c."descendant" AS "unit", c."ancestor" AS "ancestor", c."depth" AS "depth" FROM "regc_org_closure" AS c WHERE c."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) UNION ALL SELECT m."old_unit" AS "unit", c."ancestor" AS "ancestor", -1 AS "depth" FROM "regc_org_mapping" AS m JOIN "regc_org_closure" AS c ON c."edition" = m."to_edition" AND c."descendant" = m."new_unit" WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND NOT EXISTS (SELECT 1 FROM "regc_org_closure" AS x WHERE x."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND x."descendant" = m."old_unit" AND x."depth" = 0) AND m."old_unit" NOT IN (SELECT s."unit" FROM (SELECT m."old_unit" AS "unit", MIN(m."new_unit") AS "successor" FROM "regc_org_mapping" AS m WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) GROUP BY m."old_unit" HAVING COUNT(*) = 1 AND MIN(m."kind") = 'full') AS s) GROUP BY m."old_unit", c."ancestor" HAVING COUNT(*) = (SELECT COUNT(*) FROM "regc_org_mapping" AS m2 WHERE m2."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND m2."old_unit" = m."old_unit")) AS c ON c."unit" = b."unit"
+      JOIN "regc_org_unit" AS u ON u."code" = c."ancestor"
+    GROUP BY
+      b."frequency", b."period", b."edition", c."ancestor", u."level"
+  ) AS a;
 
 -- Form B02: each reporter's values over every roll-up period, then every unit's.
 CREATE VIEW "social_security.insurance.B02.by_reporter" AS
@@ -329,6 +515,199 @@ FROM
   LEFT JOIN "regc_rollup_period" AS rp2 ON rp2."regime" = 'social_security.insurance' AND rp2."frequency" = a."frequency" AND rp2."code" = rp."last_year"
   LEFT JOIN a AS a2 ON a2."frequency" = a."frequency" AND a2."period" = rp2."code" AND a2."edition" = rp2."edition" AND a2."unit" = a."unit"
   LEFT JOIN y AS y2 ON y2."frequency" = a."frequency" AND y2."period" = rp2."code" AND y2."edition" = rp2."edition" AND y2."unit" = a."unit";
+
+-- The same over the newest edition of the hierarchy: a series comparable across a reform.
+CREATE VIEW "social_security.insurance.B02.comparable" AS
+SELECT
+  a."frequency",
+  a."period",
+  a."edition",
+  a."unit",
+  a."level",
+  a."reporters",
+  a."revenue.plan",
+  a."revenue.actual",
+  NULL AS "revenue.ytd",
+  (regc_div(NULL, a."revenue.plan") * CAST(100 AS NUMERIC)) AS "revenue.vs_plan",
+  (regc_div(NULL, NULL) * CAST(100 AS NUMERIC)) AS "revenue.vs_ly",
+  a."rev_si.plan",
+  a."rev_si.actual",
+  NULL AS "rev_si.ytd",
+  (regc_div(NULL, a."rev_si.plan") * CAST(100 AS NUMERIC)) AS "rev_si.vs_plan",
+  (regc_div(NULL, NULL) * CAST(100 AS NUMERIC)) AS "rev_si.vs_ly",
+  a."rev_si_voluntary.plan",
+  a."rev_si_voluntary.actual",
+  NULL AS "rev_si_voluntary.ytd",
+  (regc_div(NULL, a."rev_si_voluntary.plan") * CAST(100 AS NUMERIC)) AS "rev_si_voluntary.vs_plan",
+  (regc_div(NULL, NULL) * CAST(100 AS NUMERIC)) AS "rev_si_voluntary.vs_ly",
+  a."rev_hi.plan",
+  a."rev_hi.actual",
+  NULL AS "rev_hi.ytd",
+  (regc_div(NULL, a."rev_hi.plan") * CAST(100 AS NUMERIC)) AS "rev_hi.vs_plan",
+  (regc_div(NULL, NULL) * CAST(100 AS NUMERIC)) AS "rev_hi.vs_ly",
+  a."rev_ui.plan",
+  a."rev_ui.actual",
+  NULL AS "rev_ui.ytd",
+  (regc_div(NULL, a."rev_ui.plan") * CAST(100 AS NUMERIC)) AS "rev_ui.vs_plan",
+  (regc_div(NULL, NULL) * CAST(100 AS NUMERIC)) AS "rev_ui.vs_ly",
+  a."arrears.actual",
+  a."payments.plan",
+  a."payments.actual",
+  NULL AS "payments.ytd",
+  (regc_div(NULL, a."payments.plan") * CAST(100 AS NUMERIC)) AS "payments.vs_plan",
+  (regc_div(NULL, NULL) * CAST(100 AS NUMERIC)) AS "payments.vs_ly",
+  a."pay_si.plan",
+  a."pay_si.actual",
+  NULL AS "pay_si.ytd",
+  (regc_div(NULL, a."pay_si.plan") * CAST(100 AS NUMERIC)) AS "pay_si.vs_plan",
+  (regc_div(NULL, NULL) * CAST(100 AS NUMERIC)) AS "pay_si.vs_ly",
+  a."pay_pensions.plan",
+  a."pay_pensions.actual",
+  NULL AS "pay_pensions.ytd",
+  (regc_div(NULL, a."pay_pensions.plan") * CAST(100 AS NUMERIC)) AS "pay_pensions.vs_plan",
+  (regc_div(NULL, NULL) * CAST(100 AS NUMERIC)) AS "pay_pensions.vs_ly",
+  a."pay_hi.plan",
+  a."pay_hi.actual",
+  NULL AS "pay_hi.ytd",
+  (regc_div(NULL, a."pay_hi.plan") * CAST(100 AS NUMERIC)) AS "pay_hi.vs_plan",
+  (regc_div(NULL, NULL) * CAST(100 AS NUMERIC)) AS "pay_hi.vs_ly",
+  a."pay_ui.plan",
+  a."pay_ui.actual",
+  NULL AS "pay_ui.ytd",
+  (regc_div(NULL, a."pay_ui.plan") * CAST(100 AS NUMERIC)) AS "pay_ui.vs_plan",
+  (regc_div(NULL, NULL) * CAST(100 AS NUMERIC)) AS "pay_ui.vs_ly"
+FROM
+  (
+    SELECT
+      b."frequency" AS "frequency",
+      b."period" AS "period",
+      b."edition" AS "edition",
+      c."ancestor" AS "unit",
+      u."level" AS "level",
+      COUNT(*) AS "reporters",
+      CAST(SUM(b."revenue.plan") AS NUMERIC) AS "revenue.plan",
+      CAST(SUM(b."revenue.actual") AS NUMERIC) AS "revenue.actual",
+      CAST(SUM(b."rev_si.plan") AS NUMERIC) AS "rev_si.plan",
+      CAST(SUM(b."rev_si.actual") AS NUMERIC) AS "rev_si.actual",
+      CAST(SUM(b."rev_si_voluntary.plan") AS NUMERIC) AS "rev_si_voluntary.plan",
+      CAST(SUM(b."rev_si_voluntary.actual") AS NUMERIC) AS "rev_si_voluntary.actual",
+      CAST(SUM(b."rev_hi.plan") AS NUMERIC) AS "rev_hi.plan",
+      CAST(SUM(b."rev_hi.actual") AS NUMERIC) AS "rev_hi.actual",
+      CAST(SUM(b."rev_ui.plan") AS NUMERIC) AS "rev_ui.plan",
+      CAST(SUM(b."rev_ui.actual") AS NUMERIC) AS "rev_ui.actual",
+      CAST(SUM(b."arrears.actual") AS NUMERIC) AS "arrears.actual",
+      CAST(SUM(b."payments.plan") AS NUMERIC) AS "payments.plan",
+      CAST(SUM(b."payments.actual") AS NUMERIC) AS "payments.actual",
+      CAST(SUM(b."pay_si.plan") AS NUMERIC) AS "pay_si.plan",
+      CAST(SUM(b."pay_si.actual") AS NUMERIC) AS "pay_si.actual",
+      CAST(SUM(b."pay_pensions.plan") AS NUMERIC) AS "pay_pensions.plan",
+      CAST(SUM(b."pay_pensions.actual") AS NUMERIC) AS "pay_pensions.actual",
+      CAST(SUM(b."pay_hi.plan") AS NUMERIC) AS "pay_hi.plan",
+      CAST(SUM(b."pay_hi.actual") AS NUMERIC) AS "pay_hi.actual",
+      CAST(SUM(b."pay_ui.plan") AS NUMERIC) AS "pay_ui.plan",
+      CAST(SUM(b."pay_ui.actual") AS NUMERIC) AS "pay_ui.actual"
+    FROM
+      (
+        SELECT
+          m."frequency" AS "frequency",
+          m."rollup" AS "period",
+          (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AS "edition",
+          t1."unit" AS "unit",
+          COUNT(*) AS "reports",
+          (array_agg(t1."revenue.plan" ORDER BY m."end_date" DESC) FILTER (WHERE t1."revenue.plan" IS NOT NULL))[1] AS "revenue.plan",
+          SUM(t1."revenue.actual") AS "revenue.actual",
+          (array_agg(t1."rev_si.plan" ORDER BY m."end_date" DESC) FILTER (WHERE t1."rev_si.plan" IS NOT NULL))[1] AS "rev_si.plan",
+          SUM(t1."rev_si.actual") AS "rev_si.actual",
+          (array_agg(t1."rev_si_voluntary.plan" ORDER BY m."end_date" DESC) FILTER (WHERE t1."rev_si_voluntary.plan" IS NOT NULL))[1] AS "rev_si_voluntary.plan",
+          SUM(t1."rev_si_voluntary.actual") AS "rev_si_voluntary.actual",
+          (array_agg(t1."rev_hi.plan" ORDER BY m."end_date" DESC) FILTER (WHERE t1."rev_hi.plan" IS NOT NULL))[1] AS "rev_hi.plan",
+          SUM(t1."rev_hi.actual") AS "rev_hi.actual",
+          (array_agg(t1."rev_ui.plan" ORDER BY m."end_date" DESC) FILTER (WHERE t1."rev_ui.plan" IS NOT NULL))[1] AS "rev_ui.plan",
+          SUM(t1."rev_ui.actual") AS "rev_ui.actual",
+          (array_agg(t1."arrears.actual" ORDER BY m."end_date" DESC) FILTER (WHERE t1."arrears.actual" IS NOT NULL))[1] AS "arrears.actual",
+          (array_agg(t1."payments.plan" ORDER BY m."end_date" DESC) FILTER (WHERE t1."payments.plan" IS NOT NULL))[1] AS "payments.plan",
+          SUM(t1."payments.actual") AS "payments.actual",
+          (array_agg(t1."pay_si.plan" ORDER BY m."end_date" DESC) FILTER (WHERE t1."pay_si.plan" IS NOT NULL))[1] AS "pay_si.plan",
+          SUM(t1."pay_si.actual") AS "pay_si.actual",
+          (array_agg(t1."pay_pensions.plan" ORDER BY m."end_date" DESC) FILTER (WHERE t1."pay_pensions.plan" IS NOT NULL))[1] AS "pay_pensions.plan",
+          SUM(t1."pay_pensions.actual") AS "pay_pensions.actual",
+          (array_agg(t1."pay_hi.plan" ORDER BY m."end_date" DESC) FILTER (WHERE t1."pay_hi.plan" IS NOT NULL))[1] AS "pay_hi.plan",
+          SUM(t1."pay_hi.actual") AS "pay_hi.actual",
+          (array_agg(t1."pay_ui.plan" ORDER BY m."end_date" DESC) FILTER (WHERE t1."pay_ui.plan" IS NOT NULL))[1] AS "pay_ui.plan",
+          SUM(t1."pay_ui.actual") AS "pay_ui.actual"
+        FROM
+          (
+            SELECT
+              q."period" AS "period",
+              q."unit" AS "unit",
+              SUM(q."revenue.plan") AS "revenue.plan",
+              SUM(q."revenue.actual") AS "revenue.actual",
+              SUM(q."rev_si.plan") AS "rev_si.plan",
+              SUM(q."rev_si.actual") AS "rev_si.actual",
+              SUM(q."rev_si_voluntary.plan") AS "rev_si_voluntary.plan",
+              SUM(q."rev_si_voluntary.actual") AS "rev_si_voluntary.actual",
+              SUM(q."rev_hi.plan") AS "rev_hi.plan",
+              SUM(q."rev_hi.actual") AS "rev_hi.actual",
+              SUM(q."rev_ui.plan") AS "rev_ui.plan",
+              SUM(q."rev_ui.actual") AS "rev_ui.actual",
+              SUM(q."arrears.actual") AS "arrears.actual",
+              SUM(q."payments.plan") AS "payments.plan",
+              SUM(q."payments.actual") AS "payments.actual",
+              SUM(q."pay_si.plan") AS "pay_si.plan",
+              SUM(q."pay_si.actual") AS "pay_si.actual",
+              SUM(q."pay_pensions.plan") AS "pay_pensions.plan",
+              SUM(q."pay_pensions.actual") AS "pay_pensions.actual",
+              SUM(q."pay_hi.plan") AS "pay_hi.plan",
+              SUM(q."pay_hi.actual") AS "pay_hi.actual",
+              SUM(q."pay_ui.plan") AS "pay_ui.plan",
+              SUM(q."pay_ui.actual") AS "pay_ui.actual"
+            FROM
+              (
+                SELECT
+                  t1."period" AS "period",
+                  CASE
+                    WHEN EXISTS (SELECT 1 FROM "regc_org_closure" AS x WHERE x."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND x."descendant" = t1."unit" AND x."depth" = 0) THEN
+                      t1."unit"
+                    ELSE
+                      COALESCE(sc."successor", t1."unit")
+                  END AS "unit",
+                  t1."revenue.plan" AS "revenue.plan",
+                  t1."revenue.actual" AS "revenue.actual",
+                  t1."rev_si.plan" AS "rev_si.plan",
+                  t1."rev_si.actual" AS "rev_si.actual",
+                  t1."rev_si_voluntary.plan" AS "rev_si_voluntary.plan",
+                  t1."rev_si_voluntary.actual" AS "rev_si_voluntary.actual",
+                  t1."rev_hi.plan" AS "rev_hi.plan",
+                  t1."rev_hi.actual" AS "rev_hi.actual",
+                  t1."rev_ui.plan" AS "rev_ui.plan",
+                  t1."rev_ui.actual" AS "rev_ui.actual",
+                  t1."arrears.actual" AS "arrears.actual",
+                  t1."payments.plan" AS "payments.plan",
+                  t1."payments.actual" AS "payments.actual",
+                  t1."pay_si.plan" AS "pay_si.plan",
+                  t1."pay_si.actual" AS "pay_si.actual",
+                  t1."pay_pensions.plan" AS "pay_pensions.plan",
+                  t1."pay_pensions.actual" AS "pay_pensions.actual",
+                  t1."pay_hi.plan" AS "pay_hi.plan",
+                  t1."pay_hi.actual" AS "pay_hi.actual",
+                  t1."pay_ui.plan" AS "pay_ui.plan",
+                  t1."pay_ui.actual" AS "pay_ui.actual"
+                FROM
+                  "social_security.insurance.B02.current" AS t1
+                  LEFT JOIN (SELECT m."old_unit" AS "unit", MIN(m."new_unit") AS "successor" FROM "regc_org_mapping" AS m WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) GROUP BY m."old_unit" HAVING COUNT(*) = 1 AND MIN(m."kind") = 'full') AS sc ON sc."unit" = t1."unit"
+              ) AS q
+            GROUP BY
+              q."period", q."unit"
+          ) AS t1
+          JOIN "regc_period_rollup" AS m ON m."regime" = 'social_security.insurance' AND m."period" = t1."period"
+        GROUP BY
+          m."frequency", m."rollup", t1."unit"
+      ) AS b
+      JOIN (SELECT c."descendant" AS "unit", c."ancestor" AS "ancestor", c."depth" AS "depth" FROM "regc_org_closure" AS c WHERE c."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) UNION ALL SELECT m."old_unit" AS "unit", c."ancestor" AS "ancestor", -1 AS "depth" FROM "regc_org_mapping" AS m JOIN "regc_org_closure" AS c ON c."edition" = m."to_edition" AND c."descendant" = m."new_unit" WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND NOT EXISTS (SELECT 1 FROM "regc_org_closure" AS x WHERE x."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND x."descendant" = m."old_unit" AND x."depth" = 0) AND m."old_unit" NOT IN (SELECT s."unit" FROM (SELECT m."old_unit" AS "unit", MIN(m."new_unit") AS "successor" FROM "regc_org_mapping" AS m WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) GROUP BY m."old_unit" HAVING COUNT(*) = 1 AND MIN(m."kind") = 'full') AS s) GROUP BY m."old_unit", c."ancestor" HAVING COUNT(*) = (SELECT COUNT(*) FROM "regc_org_mapping" AS m2 WHERE m2."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND m2."old_unit" = m."old_unit")) AS c ON c."unit" = b."unit"
+      JOIN "regc_org_unit" AS u ON u."code" = c."ancestor"
+    GROUP BY
+      b."frequency", b."period", b."edition", c."ancestor", u."level"
+  ) AS a;
 
 -- Expected, received and on-time reports per unit, flow level and period.
 CREATE VIEW "social_security.insurance.completeness" AS

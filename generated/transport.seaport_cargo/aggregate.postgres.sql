@@ -3,6 +3,8 @@
 -- Drop the views of an earlier version, dependent views first.
 DROP VIEW IF EXISTS "transport.seaport_cargo.completeness" CASCADE;
 
+DROP VIEW IF EXISTS "transport.seaport_cargo.B01.comparable" CASCADE;
+
 DROP VIEW IF EXISTS "transport.seaport_cargo.B01.rollup" CASCADE;
 
 DROP VIEW IF EXISTS "transport.seaport_cargo.B01.ytd" CASCADE;
@@ -177,6 +179,178 @@ FROM
   LEFT JOIN "regc_rollup_period" AS rp2 ON rp2."regime" = 'transport.seaport_cargo' AND rp2."frequency" = a."frequency" AND rp2."code" = rp."last_year"
   LEFT JOIN a AS a2 ON a2."frequency" = a."frequency" AND a2."period" = rp2."code" AND a2."edition" = rp2."edition" AND a2."unit" = a."unit"
   LEFT JOIN y AS y2 ON y2."frequency" = a."frequency" AND y2."period" = rp2."code" AND y2."edition" = rp2."edition" AND y2."unit" = a."unit";
+
+-- The same over the newest edition of the hierarchy: a series comparable across a reform.
+CREATE VIEW "transport.seaport_cargo.B01.comparable" AS
+SELECT
+  a."frequency",
+  a."period",
+  a."edition",
+  a."unit",
+  a."level",
+  a."reporters",
+  a."cargo.plan",
+  a."cargo.month",
+  NULL AS "cargo.ytd",
+  (regc_div(NULL, a."cargo.plan") * CAST(100 AS NUMERIC)) AS "cargo.vs_plan",
+  (regc_div(NULL, NULL) * CAST(100 AS NUMERIC)) AS "cargo.vs_ly",
+  a."export.plan",
+  a."export.month",
+  NULL AS "export.ytd",
+  (regc_div(NULL, a."export.plan") * CAST(100 AS NUMERIC)) AS "export.vs_plan",
+  (regc_div(NULL, NULL) * CAST(100 AS NUMERIC)) AS "export.vs_ly",
+  a."import.plan",
+  a."import.month",
+  NULL AS "import.ytd",
+  (regc_div(NULL, a."import.plan") * CAST(100 AS NUMERIC)) AS "import.vs_plan",
+  (regc_div(NULL, NULL) * CAST(100 AS NUMERIC)) AS "import.vs_ly",
+  a."domestic.plan",
+  a."domestic.month",
+  NULL AS "domestic.ytd",
+  (regc_div(NULL, a."domestic.plan") * CAST(100 AS NUMERIC)) AS "domestic.vs_plan",
+  (regc_div(NULL, NULL) * CAST(100 AS NUMERIC)) AS "domestic.vs_ly",
+  a."transit.plan",
+  a."transit.month",
+  NULL AS "transit.ytd",
+  (regc_div(NULL, a."transit.plan") * CAST(100 AS NUMERIC)) AS "transit.vs_plan",
+  (regc_div(NULL, NULL) * CAST(100 AS NUMERIC)) AS "transit.vs_ly",
+  a."liquid.plan",
+  a."liquid.month",
+  NULL AS "liquid.ytd",
+  (regc_div(NULL, a."liquid.plan") * CAST(100 AS NUMERIC)) AS "liquid.vs_plan",
+  (regc_div(NULL, NULL) * CAST(100 AS NUMERIC)) AS "liquid.vs_ly",
+  a."containers.plan",
+  a."containers.month",
+  NULL AS "containers.ytd",
+  (regc_div(NULL, a."containers.plan") * CAST(100 AS NUMERIC)) AS "containers.vs_plan",
+  (regc_div(NULL, NULL) * CAST(100 AS NUMERIC)) AS "containers.vs_ly",
+  a."passengers.plan",
+  a."passengers.month",
+  NULL AS "passengers.ytd",
+  (regc_div(NULL, a."passengers.plan") * CAST(100 AS NUMERIC)) AS "passengers.vs_plan",
+  (regc_div(NULL, NULL) * CAST(100 AS NUMERIC)) AS "passengers.vs_ly",
+  a."berths.plan",
+  a."berths.month"
+FROM
+  (
+    SELECT
+      b."frequency" AS "frequency",
+      b."period" AS "period",
+      b."edition" AS "edition",
+      c."ancestor" AS "unit",
+      u."level" AS "level",
+      COUNT(*) AS "reporters",
+      CAST(SUM(b."cargo.plan") AS NUMERIC) AS "cargo.plan",
+      CAST(SUM(b."cargo.month") AS NUMERIC) AS "cargo.month",
+      CAST(SUM(b."export.plan") AS NUMERIC) AS "export.plan",
+      CAST(SUM(b."export.month") AS NUMERIC) AS "export.month",
+      CAST(SUM(b."import.plan") AS NUMERIC) AS "import.plan",
+      CAST(SUM(b."import.month") AS NUMERIC) AS "import.month",
+      CAST(SUM(b."domestic.plan") AS NUMERIC) AS "domestic.plan",
+      CAST(SUM(b."domestic.month") AS NUMERIC) AS "domestic.month",
+      CAST(SUM(b."transit.plan") AS NUMERIC) AS "transit.plan",
+      CAST(SUM(b."transit.month") AS NUMERIC) AS "transit.month",
+      CAST(SUM(b."liquid.plan") AS NUMERIC) AS "liquid.plan",
+      CAST(SUM(b."liquid.month") AS NUMERIC) AS "liquid.month",
+      CAST(SUM(b."containers.plan") AS NUMERIC) AS "containers.plan",
+      CAST(SUM(b."containers.month") AS NUMERIC) AS "containers.month",
+      CAST(SUM(b."passengers.plan") AS NUMERIC) AS "passengers.plan",
+      CAST(SUM(b."passengers.month") AS NUMERIC) AS "passengers.month",
+      CAST(SUM(b."berths.plan") AS NUMERIC) AS "berths.plan",
+      CAST(SUM(b."berths.month") AS NUMERIC) AS "berths.month"
+    FROM
+      (
+        SELECT
+          m."frequency" AS "frequency",
+          m."rollup" AS "period",
+          (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AS "edition",
+          t1."unit" AS "unit",
+          COUNT(*) AS "reports",
+          (array_agg(t1."cargo.plan" ORDER BY m."end_date" DESC) FILTER (WHERE t1."cargo.plan" IS NOT NULL))[1] AS "cargo.plan",
+          SUM(t1."cargo.month") AS "cargo.month",
+          (array_agg(t1."export.plan" ORDER BY m."end_date" DESC) FILTER (WHERE t1."export.plan" IS NOT NULL))[1] AS "export.plan",
+          SUM(t1."export.month") AS "export.month",
+          (array_agg(t1."import.plan" ORDER BY m."end_date" DESC) FILTER (WHERE t1."import.plan" IS NOT NULL))[1] AS "import.plan",
+          SUM(t1."import.month") AS "import.month",
+          (array_agg(t1."domestic.plan" ORDER BY m."end_date" DESC) FILTER (WHERE t1."domestic.plan" IS NOT NULL))[1] AS "domestic.plan",
+          SUM(t1."domestic.month") AS "domestic.month",
+          (array_agg(t1."transit.plan" ORDER BY m."end_date" DESC) FILTER (WHERE t1."transit.plan" IS NOT NULL))[1] AS "transit.plan",
+          SUM(t1."transit.month") AS "transit.month",
+          (array_agg(t1."liquid.plan" ORDER BY m."end_date" DESC) FILTER (WHERE t1."liquid.plan" IS NOT NULL))[1] AS "liquid.plan",
+          SUM(t1."liquid.month") AS "liquid.month",
+          (array_agg(t1."containers.plan" ORDER BY m."end_date" DESC) FILTER (WHERE t1."containers.plan" IS NOT NULL))[1] AS "containers.plan",
+          SUM(t1."containers.month") AS "containers.month",
+          (array_agg(t1."passengers.plan" ORDER BY m."end_date" DESC) FILTER (WHERE t1."passengers.plan" IS NOT NULL))[1] AS "passengers.plan",
+          SUM(t1."passengers.month") AS "passengers.month",
+          (array_agg(t1."berths.plan" ORDER BY m."end_date" DESC) FILTER (WHERE t1."berths.plan" IS NOT NULL))[1] AS "berths.plan",
+          (array_agg(t1."berths.month" ORDER BY m."end_date" DESC) FILTER (WHERE t1."berths.month" IS NOT NULL))[1] AS "berths.month"
+        FROM
+          (
+            SELECT
+              q."period" AS "period",
+              q."unit" AS "unit",
+              SUM(q."cargo.plan") AS "cargo.plan",
+              SUM(q."cargo.month") AS "cargo.month",
+              SUM(q."export.plan") AS "export.plan",
+              SUM(q."export.month") AS "export.month",
+              SUM(q."import.plan") AS "import.plan",
+              SUM(q."import.month") AS "import.month",
+              SUM(q."domestic.plan") AS "domestic.plan",
+              SUM(q."domestic.month") AS "domestic.month",
+              SUM(q."transit.plan") AS "transit.plan",
+              SUM(q."transit.month") AS "transit.month",
+              SUM(q."liquid.plan") AS "liquid.plan",
+              SUM(q."liquid.month") AS "liquid.month",
+              SUM(q."containers.plan") AS "containers.plan",
+              SUM(q."containers.month") AS "containers.month",
+              SUM(q."passengers.plan") AS "passengers.plan",
+              SUM(q."passengers.month") AS "passengers.month",
+              SUM(q."berths.plan") AS "berths.plan",
+              SUM(q."berths.month") AS "berths.month"
+            FROM
+              (
+                SELECT
+                  t1."period" AS "period",
+                  CASE
+                    WHEN EXISTS (SELECT 1 FROM "regc_org_closure" AS x WHERE x."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND x."descendant" = t1."unit" AND x."depth" = 0) THEN
+                      t1."unit"
+                    ELSE
+                      COALESCE(sc."successor", t1."unit")
+                  END AS "unit",
+                  t1."cargo.plan" AS "cargo.plan",
+                  t1."cargo.month" AS "cargo.month",
+                  t1."export.plan" AS "export.plan",
+                  t1."export.month" AS "export.month",
+                  t1."import.plan" AS "import.plan",
+                  t1."import.month" AS "import.month",
+                  t1."domestic.plan" AS "domestic.plan",
+                  t1."domestic.month" AS "domestic.month",
+                  t1."transit.plan" AS "transit.plan",
+                  t1."transit.month" AS "transit.month",
+                  t1."liquid.plan" AS "liquid.plan",
+                  t1."liquid.month" AS "liquid.month",
+                  t1."containers.plan" AS "containers.plan",
+                  t1."containers.month" AS "containers.month",
+                  t1."passengers.plan" AS "passengers.plan",
+                  t1."passengers.month" AS "passengers.month",
+                  t1."berths.plan" AS "berths.plan",
+                  t1."berths.month" AS "berths.month"
+                FROM
+                  "transport.seaport_cargo.B01.current" AS t1
+                  LEFT JOIN (SELECT m."old_unit" AS "unit", MIN(m."new_unit") AS "successor" FROM "regc_org_mapping" AS m WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) GROUP BY m."old_unit" HAVING COUNT(*) = 1 AND MIN(m."kind") = 'full') AS sc ON sc."unit" = t1."unit"
+              ) AS q
+            GROUP BY
+              q."period", q."unit"
+          ) AS t1
+          JOIN "regc_period_rollup" AS m ON m."regime" = 'transport.seaport_cargo' AND m."period" = t1."period"
+        GROUP BY
+          m."frequency", m."rollup", t1."unit"
+      ) AS b
+      JOIN (SELECT c."descendant" AS "unit", c."ancestor" AS "ancestor", c."depth" AS "depth" FROM "regc_org_closure" AS c WHERE c."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) UNION ALL SELECT m."old_unit" AS "unit", c."ancestor" AS "ancestor", -1 AS "depth" FROM "regc_org_mapping" AS m JOIN "regc_org_closure" AS c ON c."edition" = m."to_edition" AND c."descendant" = m."new_unit" WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND NOT EXISTS (SELECT 1 FROM "regc_org_closure" AS x WHERE x."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND x."descendant" = m."old_unit" AND x."depth" = 0) AND m."old_unit" NOT IN (SELECT s."unit" FROM (SELECT m."old_unit" AS "unit", MIN(m."new_unit") AS "successor" FROM "regc_org_mapping" AS m WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) GROUP BY m."old_unit" HAVING COUNT(*) = 1 AND MIN(m."kind") = 'full') AS s) GROUP BY m."old_unit", c."ancestor" HAVING COUNT(*) = (SELECT COUNT(*) FROM "regc_org_mapping" AS m2 WHERE m2."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND m2."old_unit" = m."old_unit")) AS c ON c."unit" = b."unit"
+      JOIN "regc_org_unit" AS u ON u."code" = c."ancestor"
+    GROUP BY
+      b."frequency", b."period", b."edition", c."ancestor", u."level"
+  ) AS a;
 
 -- Expected, received and on-time reports per unit, flow level and period.
 CREATE VIEW "transport.seaport_cargo.completeness" AS

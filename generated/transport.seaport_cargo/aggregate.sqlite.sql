@@ -4,6 +4,8 @@
 -- Drop the views of an earlier version, dependent views first.
 DROP VIEW IF EXISTS "transport.seaport_cargo.completeness";
 
+DROP VIEW IF EXISTS "transport.seaport_cargo.B01.comparable";
+
 DROP VIEW IF EXISTS "transport.seaport_cargo.B01.rollup";
 
 DROP VIEW IF EXISTS "transport.seaport_cargo.B01.ytd";
@@ -178,6 +180,178 @@ FROM
   LEFT JOIN "regc_rollup_period" AS rp2 ON rp2."regime" = 'transport.seaport_cargo' AND rp2."frequency" = a."frequency" AND rp2."code" = rp."last_year"
   LEFT JOIN a AS a2 ON a2."frequency" = a."frequency" AND a2."period" = rp2."code" AND a2."edition" = rp2."edition" AND a2."unit" = a."unit"
   LEFT JOIN y AS y2 ON y2."frequency" = a."frequency" AND y2."period" = rp2."code" AND y2."edition" = rp2."edition" AND y2."unit" = a."unit";
+
+-- The same over the newest edition of the hierarchy: a series comparable across a reform.
+CREATE VIEW "transport.seaport_cargo.B01.comparable" AS
+SELECT
+  a."frequency",
+  a."period",
+  a."edition",
+  a."unit",
+  a."level",
+  a."reporters",
+  a."cargo.plan",
+  a."cargo.month",
+  NULL AS "cargo.ytd",
+  regc_mul(regc_div(NULL, a."cargo.plan"), '100') AS "cargo.vs_plan",
+  regc_mul(regc_div(NULL, NULL), '100') AS "cargo.vs_ly",
+  a."export.plan",
+  a."export.month",
+  NULL AS "export.ytd",
+  regc_mul(regc_div(NULL, a."export.plan"), '100') AS "export.vs_plan",
+  regc_mul(regc_div(NULL, NULL), '100') AS "export.vs_ly",
+  a."import.plan",
+  a."import.month",
+  NULL AS "import.ytd",
+  regc_mul(regc_div(NULL, a."import.plan"), '100') AS "import.vs_plan",
+  regc_mul(regc_div(NULL, NULL), '100') AS "import.vs_ly",
+  a."domestic.plan",
+  a."domestic.month",
+  NULL AS "domestic.ytd",
+  regc_mul(regc_div(NULL, a."domestic.plan"), '100') AS "domestic.vs_plan",
+  regc_mul(regc_div(NULL, NULL), '100') AS "domestic.vs_ly",
+  a."transit.plan",
+  a."transit.month",
+  NULL AS "transit.ytd",
+  regc_mul(regc_div(NULL, a."transit.plan"), '100') AS "transit.vs_plan",
+  regc_mul(regc_div(NULL, NULL), '100') AS "transit.vs_ly",
+  a."liquid.plan",
+  a."liquid.month",
+  NULL AS "liquid.ytd",
+  regc_mul(regc_div(NULL, a."liquid.plan"), '100') AS "liquid.vs_plan",
+  regc_mul(regc_div(NULL, NULL), '100') AS "liquid.vs_ly",
+  a."containers.plan",
+  a."containers.month",
+  NULL AS "containers.ytd",
+  regc_mul(regc_div(NULL, a."containers.plan"), '100') AS "containers.vs_plan",
+  regc_mul(regc_div(NULL, NULL), '100') AS "containers.vs_ly",
+  a."passengers.plan",
+  a."passengers.month",
+  NULL AS "passengers.ytd",
+  regc_mul(regc_div(NULL, a."passengers.plan"), '100') AS "passengers.vs_plan",
+  regc_mul(regc_div(NULL, NULL), '100') AS "passengers.vs_ly",
+  a."berths.plan",
+  a."berths.month"
+FROM
+  (
+    SELECT
+      b."frequency" AS "frequency",
+      b."period" AS "period",
+      b."edition" AS "edition",
+      c."ancestor" AS "unit",
+      u."level" AS "level",
+      COUNT(*) AS "reporters",
+      regc_dec(SUM(b."cargo.plan"), 2) AS "cargo.plan",
+      regc_dec(SUM(b."cargo.month"), 2) AS "cargo.month",
+      regc_dec(SUM(b."export.plan"), 2) AS "export.plan",
+      regc_dec(SUM(b."export.month"), 2) AS "export.month",
+      regc_dec(SUM(b."import.plan"), 2) AS "import.plan",
+      regc_dec(SUM(b."import.month"), 2) AS "import.month",
+      regc_dec(SUM(b."domestic.plan"), 2) AS "domestic.plan",
+      regc_dec(SUM(b."domestic.month"), 2) AS "domestic.month",
+      regc_dec(SUM(b."transit.plan"), 2) AS "transit.plan",
+      regc_dec(SUM(b."transit.month"), 2) AS "transit.month",
+      regc_dec(SUM(b."liquid.plan"), 2) AS "liquid.plan",
+      regc_dec(SUM(b."liquid.month"), 2) AS "liquid.month",
+      regc_dec(SUM(b."containers.plan"), 0) AS "containers.plan",
+      regc_dec(SUM(b."containers.month"), 0) AS "containers.month",
+      regc_dec(SUM(b."passengers.plan"), 0) AS "passengers.plan",
+      regc_dec(SUM(b."passengers.month"), 0) AS "passengers.month",
+      regc_dec(SUM(b."berths.plan"), 0) AS "berths.plan",
+      regc_dec(SUM(b."berths.month"), 0) AS "berths.month"
+    FROM
+      (
+        SELECT
+          m."frequency" AS "frequency",
+          m."rollup" AS "period",
+          (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AS "edition",
+          t1."unit" AS "unit",
+          COUNT(*) AS "reports",
+          CAST(SUBSTR(MAX(CASE WHEN t1."cargo.plan" IS NOT NULL THEN m."end_date" || '|' || t1."cargo.plan" END), 12) AS INTEGER) AS "cargo.plan",
+          SUM(t1."cargo.month") AS "cargo.month",
+          CAST(SUBSTR(MAX(CASE WHEN t1."export.plan" IS NOT NULL THEN m."end_date" || '|' || t1."export.plan" END), 12) AS INTEGER) AS "export.plan",
+          SUM(t1."export.month") AS "export.month",
+          CAST(SUBSTR(MAX(CASE WHEN t1."import.plan" IS NOT NULL THEN m."end_date" || '|' || t1."import.plan" END), 12) AS INTEGER) AS "import.plan",
+          SUM(t1."import.month") AS "import.month",
+          CAST(SUBSTR(MAX(CASE WHEN t1."domestic.plan" IS NOT NULL THEN m."end_date" || '|' || t1."domestic.plan" END), 12) AS INTEGER) AS "domestic.plan",
+          SUM(t1."domestic.month") AS "domestic.month",
+          CAST(SUBSTR(MAX(CASE WHEN t1."transit.plan" IS NOT NULL THEN m."end_date" || '|' || t1."transit.plan" END), 12) AS INTEGER) AS "transit.plan",
+          SUM(t1."transit.month") AS "transit.month",
+          CAST(SUBSTR(MAX(CASE WHEN t1."liquid.plan" IS NOT NULL THEN m."end_date" || '|' || t1."liquid.plan" END), 12) AS INTEGER) AS "liquid.plan",
+          SUM(t1."liquid.month") AS "liquid.month",
+          CAST(SUBSTR(MAX(CASE WHEN t1."containers.plan" IS NOT NULL THEN m."end_date" || '|' || t1."containers.plan" END), 12) AS INTEGER) AS "containers.plan",
+          SUM(t1."containers.month") AS "containers.month",
+          CAST(SUBSTR(MAX(CASE WHEN t1."passengers.plan" IS NOT NULL THEN m."end_date" || '|' || t1."passengers.plan" END), 12) AS INTEGER) AS "passengers.plan",
+          SUM(t1."passengers.month") AS "passengers.month",
+          CAST(SUBSTR(MAX(CASE WHEN t1."berths.plan" IS NOT NULL THEN m."end_date" || '|' || t1."berths.plan" END), 12) AS INTEGER) AS "berths.plan",
+          CAST(SUBSTR(MAX(CASE WHEN t1."berths.month" IS NOT NULL THEN m."end_date" || '|' || t1."berths.month" END), 12) AS INTEGER) AS "berths.month"
+        FROM
+          (
+            SELECT
+              q."period" AS "period",
+              q."unit" AS "unit",
+              SUM(q."cargo.plan") AS "cargo.plan",
+              SUM(q."cargo.month") AS "cargo.month",
+              SUM(q."export.plan") AS "export.plan",
+              SUM(q."export.month") AS "export.month",
+              SUM(q."import.plan") AS "import.plan",
+              SUM(q."import.month") AS "import.month",
+              SUM(q."domestic.plan") AS "domestic.plan",
+              SUM(q."domestic.month") AS "domestic.month",
+              SUM(q."transit.plan") AS "transit.plan",
+              SUM(q."transit.month") AS "transit.month",
+              SUM(q."liquid.plan") AS "liquid.plan",
+              SUM(q."liquid.month") AS "liquid.month",
+              SUM(q."containers.plan") AS "containers.plan",
+              SUM(q."containers.month") AS "containers.month",
+              SUM(q."passengers.plan") AS "passengers.plan",
+              SUM(q."passengers.month") AS "passengers.month",
+              SUM(q."berths.plan") AS "berths.plan",
+              SUM(q."berths.month") AS "berths.month"
+            FROM
+              (
+                SELECT
+                  t1."period" AS "period",
+                  CASE
+                    WHEN EXISTS (SELECT 1 FROM "regc_org_closure" AS x WHERE x."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND x."descendant" = t1."unit" AND x."depth" = 0) THEN
+                      t1."unit"
+                    ELSE
+                      COALESCE(sc."successor", t1."unit")
+                  END AS "unit",
+                  t1."cargo.plan" AS "cargo.plan",
+                  t1."cargo.month" AS "cargo.month",
+                  t1."export.plan" AS "export.plan",
+                  t1."export.month" AS "export.month",
+                  t1."import.plan" AS "import.plan",
+                  t1."import.month" AS "import.month",
+                  t1."domestic.plan" AS "domestic.plan",
+                  t1."domestic.month" AS "domestic.month",
+                  t1."transit.plan" AS "transit.plan",
+                  t1."transit.month" AS "transit.month",
+                  t1."liquid.plan" AS "liquid.plan",
+                  t1."liquid.month" AS "liquid.month",
+                  t1."containers.plan" AS "containers.plan",
+                  t1."containers.month" AS "containers.month",
+                  t1."passengers.plan" AS "passengers.plan",
+                  t1."passengers.month" AS "passengers.month",
+                  t1."berths.plan" AS "berths.plan",
+                  t1."berths.month" AS "berths.month"
+                FROM
+                  "transport.seaport_cargo.B01.current" AS t1
+                  LEFT JOIN (SELECT m."old_unit" AS "unit", MIN(m."new_unit") AS "successor" FROM "regc_org_mapping" AS m WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) GROUP BY m."old_unit" HAVING COUNT(*) = 1 AND MIN(m."kind") = 'full') AS sc ON sc."unit" = t1."unit"
+              ) AS q
+            GROUP BY
+              q."period", q."unit"
+          ) AS t1
+          JOIN "regc_period_rollup" AS m ON m."regime" = 'transport.seaport_cargo' AND m."period" = t1."period"
+        GROUP BY
+          m."frequency", m."rollup", t1."unit"
+      ) AS b
+      JOIN (SELECT c."descendant" AS "unit", c."ancestor" AS "ancestor", c."depth" AS "depth" FROM "regc_org_closure" AS c WHERE c."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) UNION ALL SELECT m."old_unit" AS "unit", c."ancestor" AS "ancestor", -1 AS "depth" FROM "regc_org_mapping" AS m JOIN "regc_org_closure" AS c ON c."edition" = m."to_edition" AND c."descendant" = m."new_unit" WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND NOT EXISTS (SELECT 1 FROM "regc_org_closure" AS x WHERE x."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND x."descendant" = m."old_unit" AND x."depth" = 0) AND m."old_unit" NOT IN (SELECT s."unit" FROM (SELECT m."old_unit" AS "unit", MIN(m."new_unit") AS "successor" FROM "regc_org_mapping" AS m WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) GROUP BY m."old_unit" HAVING COUNT(*) = 1 AND MIN(m."kind") = 'full') AS s) GROUP BY m."old_unit", c."ancestor" HAVING COUNT(*) = (SELECT COUNT(*) FROM "regc_org_mapping" AS m2 WHERE m2."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND m2."old_unit" = m."old_unit")) AS c ON c."unit" = b."unit"
+      JOIN "regc_org_unit" AS u ON u."code" = c."ancestor"
+    GROUP BY
+      b."frequency", b."period", b."edition", c."ancestor", u."level"
+  ) AS a;
 
 -- Expected, received and on-time reports per unit, flow level and period.
 CREATE VIEW "transport.seaport_cargo.completeness" AS

@@ -4,6 +4,8 @@
 -- Drop the views of an earlier version, dependent views first.
 DROP VIEW IF EXISTS "transport.traffic_accidents.completeness";
 
+DROP VIEW IF EXISTS "transport.traffic_accidents.B01.comparable";
+
 DROP VIEW IF EXISTS "transport.traffic_accidents.B01.rollup";
 
 DROP VIEW IF EXISTS "transport.traffic_accidents.B01.ytd";
@@ -124,6 +126,172 @@ FROM
   LEFT JOIN "regc_rollup_period" AS rp ON rp."regime" = 'transport.traffic_accidents' AND rp."frequency" = a."frequency" AND rp."code" = a."period"
   LEFT JOIN "regc_rollup_period" AS rp1 ON rp1."regime" = 'transport.traffic_accidents' AND rp1."frequency" = a."frequency" AND rp1."code" = rp."previous"
   LEFT JOIN a AS a1 ON a1."frequency" = a."frequency" AND a1."period" = rp1."code" AND a1."edition" = rp1."edition" AND a1."unit" = a."unit";
+
+-- The same over the newest edition of the hierarchy: a series comparable across a reform.
+CREATE VIEW "transport.traffic_accidents.B01.comparable" AS
+SELECT
+  a."frequency",
+  a."period",
+  a."edition",
+  a."unit",
+  a."level",
+  a."reporters",
+  a."total.accidents",
+  a."total.deaths",
+  a."total.injured",
+  regc_sub(a."total.accidents", NULL) AS "total.d_accidents",
+  regc_sub(a."total.deaths", NULL) AS "total.d_deaths",
+  regc_sub(a."total.injured", NULL) AS "total.d_injured",
+  a."road.accidents",
+  a."road.deaths",
+  a."road.injured",
+  regc_sub(a."road.accidents", NULL) AS "road.d_accidents",
+  regc_sub(a."road.deaths", NULL) AS "road.d_deaths",
+  regc_sub(a."road.injured", NULL) AS "road.d_injured",
+  a."expressway.accidents",
+  a."expressway.deaths",
+  a."expressway.injured",
+  regc_sub(a."expressway.accidents", NULL) AS "expressway.d_accidents",
+  regc_sub(a."expressway.deaths", NULL) AS "expressway.d_deaths",
+  regc_sub(a."expressway.injured", NULL) AS "expressway.d_injured",
+  a."rail.accidents",
+  a."rail.deaths",
+  a."rail.injured",
+  regc_sub(a."rail.accidents", NULL) AS "rail.d_accidents",
+  regc_sub(a."rail.deaths", NULL) AS "rail.d_deaths",
+  regc_sub(a."rail.injured", NULL) AS "rail.d_injured",
+  a."inland.accidents",
+  a."inland.deaths",
+  a."inland.injured",
+  regc_sub(a."inland.accidents", NULL) AS "inland.d_accidents",
+  regc_sub(a."inland.deaths", NULL) AS "inland.d_deaths",
+  regc_sub(a."inland.injured", NULL) AS "inland.d_injured",
+  a."maritime.accidents",
+  a."maritime.deaths",
+  a."maritime.injured",
+  regc_sub(a."maritime.accidents", NULL) AS "maritime.d_accidents",
+  regc_sub(a."maritime.deaths", NULL) AS "maritime.d_deaths",
+  regc_sub(a."maritime.injured", NULL) AS "maritime.d_injured"
+FROM
+  (
+    SELECT
+      b."frequency" AS "frequency",
+      b."period" AS "period",
+      b."edition" AS "edition",
+      c."ancestor" AS "unit",
+      u."level" AS "level",
+      COUNT(*) AS "reporters",
+      regc_dec(SUM(b."total.accidents"), 0) AS "total.accidents",
+      regc_dec(SUM(b."total.deaths"), 0) AS "total.deaths",
+      regc_dec(SUM(b."total.injured"), 0) AS "total.injured",
+      regc_dec(SUM(b."road.accidents"), 0) AS "road.accidents",
+      regc_dec(SUM(b."road.deaths"), 0) AS "road.deaths",
+      regc_dec(SUM(b."road.injured"), 0) AS "road.injured",
+      regc_dec(SUM(b."expressway.accidents"), 0) AS "expressway.accidents",
+      regc_dec(SUM(b."expressway.deaths"), 0) AS "expressway.deaths",
+      regc_dec(SUM(b."expressway.injured"), 0) AS "expressway.injured",
+      regc_dec(SUM(b."rail.accidents"), 0) AS "rail.accidents",
+      regc_dec(SUM(b."rail.deaths"), 0) AS "rail.deaths",
+      regc_dec(SUM(b."rail.injured"), 0) AS "rail.injured",
+      regc_dec(SUM(b."inland.accidents"), 0) AS "inland.accidents",
+      regc_dec(SUM(b."inland.deaths"), 0) AS "inland.deaths",
+      regc_dec(SUM(b."inland.injured"), 0) AS "inland.injured",
+      regc_dec(SUM(b."maritime.accidents"), 0) AS "maritime.accidents",
+      regc_dec(SUM(b."maritime.deaths"), 0) AS "maritime.deaths",
+      regc_dec(SUM(b."maritime.injured"), 0) AS "maritime.injured"
+    FROM
+      (
+        SELECT
+          m."frequency" AS "frequency",
+          m."rollup" AS "period",
+          (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AS "edition",
+          t1."unit" AS "unit",
+          COUNT(*) AS "reports",
+          SUM(t1."total.accidents") AS "total.accidents",
+          SUM(t1."total.deaths") AS "total.deaths",
+          SUM(t1."total.injured") AS "total.injured",
+          SUM(t1."road.accidents") AS "road.accidents",
+          SUM(t1."road.deaths") AS "road.deaths",
+          SUM(t1."road.injured") AS "road.injured",
+          SUM(t1."expressway.accidents") AS "expressway.accidents",
+          SUM(t1."expressway.deaths") AS "expressway.deaths",
+          SUM(t1."expressway.injured") AS "expressway.injured",
+          SUM(t1."rail.accidents") AS "rail.accidents",
+          SUM(t1."rail.deaths") AS "rail.deaths",
+          SUM(t1."rail.injured") AS "rail.injured",
+          SUM(t1."inland.accidents") AS "inland.accidents",
+          SUM(t1."inland.deaths") AS "inland.deaths",
+          SUM(t1."inland.injured") AS "inland.injured",
+          SUM(t1."maritime.accidents") AS "maritime.accidents",
+          SUM(t1."maritime.deaths") AS "maritime.deaths",
+          SUM(t1."maritime.injured") AS "maritime.injured"
+        FROM
+          (
+            SELECT
+              q."period" AS "period",
+              q."unit" AS "unit",
+              SUM(q."total.accidents") AS "total.accidents",
+              SUM(q."total.deaths") AS "total.deaths",
+              SUM(q."total.injured") AS "total.injured",
+              SUM(q."road.accidents") AS "road.accidents",
+              SUM(q."road.deaths") AS "road.deaths",
+              SUM(q."road.injured") AS "road.injured",
+              SUM(q."expressway.accidents") AS "expressway.accidents",
+              SUM(q."expressway.deaths") AS "expressway.deaths",
+              SUM(q."expressway.injured") AS "expressway.injured",
+              SUM(q."rail.accidents") AS "rail.accidents",
+              SUM(q."rail.deaths") AS "rail.deaths",
+              SUM(q."rail.injured") AS "rail.injured",
+              SUM(q."inland.accidents") AS "inland.accidents",
+              SUM(q."inland.deaths") AS "inland.deaths",
+              SUM(q."inland.injured") AS "inland.injured",
+              SUM(q."maritime.accidents") AS "maritime.accidents",
+              SUM(q."maritime.deaths") AS "maritime.deaths",
+              SUM(q."maritime.injured") AS "maritime.injured"
+            FROM
+              (
+                SELECT
+                  t1."period" AS "period",
+                  CASE
+                    WHEN EXISTS (SELECT 1 FROM "regc_org_closure" AS x WHERE x."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND x."descendant" = t1."unit" AND x."depth" = 0) THEN
+                      t1."unit"
+                    ELSE
+                      COALESCE(sc."successor", t1."unit")
+                  END AS "unit",
+                  t1."total.accidents" AS "total.accidents",
+                  t1."total.deaths" AS "total.deaths",
+                  t1."total.injured" AS "total.injured",
+                  t1."road.accidents" AS "road.accidents",
+                  t1."road.deaths" AS "road.deaths",
+                  t1."road.injured" AS "road.injured",
+                  t1."expressway.accidents" AS "expressway.accidents",
+                  t1."expressway.deaths" AS "expressway.deaths",
+                  t1."expressway.injured" AS "expressway.injured",
+                  t1."rail.accidents" AS "rail.accidents",
+                  t1."rail.deaths" AS "rail.deaths",
+                  t1."rail.injured" AS "rail.injured",
+                  t1."inland.accidents" AS "inland.accidents",
+                  t1."inland.deaths" AS "inland.deaths",
+                  t1."inland.injured" AS "inland.injured",
+                  t1."maritime.accidents" AS "maritime.accidents",
+                  t1."maritime.deaths" AS "maritime.deaths",
+                  t1."maritime.injured" AS "maritime.injured"
+                FROM
+                  "transport.traffic_accidents.B01.current" AS t1
+                  LEFT JOIN (SELECT m."old_unit" AS "unit", MIN(m."new_unit") AS "successor" FROM "regc_org_mapping" AS m WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) GROUP BY m."old_unit" HAVING COUNT(*) = 1 AND MIN(m."kind") = 'full') AS sc ON sc."unit" = t1."unit"
+              ) AS q
+            GROUP BY
+              q."period", q."unit"
+          ) AS t1
+          JOIN "regc_period_rollup" AS m ON m."regime" = 'transport.traffic_accidents' AND m."period" = t1."period"
+        GROUP BY
+          m."frequency", m."rollup", t1."unit"
+      ) AS b
+      JOIN (SELECT c."descendant" AS "unit", c."ancestor" AS "ancestor", c."depth" AS "depth" FROM "regc_org_closure" AS c WHERE c."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) UNION ALL SELECT m."old_unit" AS "unit", c."ancestor" AS "ancestor", -1 AS "depth" FROM "regc_org_mapping" AS m JOIN "regc_org_closure" AS c ON c."edition" = m."to_edition" AND c."descendant" = m."new_unit" WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND NOT EXISTS (SELECT 1 FROM "regc_org_closure" AS x WHERE x."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND x."descendant" = m."old_unit" AND x."depth" = 0) AND m."old_unit" NOT IN (SELECT s."unit" FROM (SELECT m."old_unit" AS "unit", MIN(m."new_unit") AS "successor" FROM "regc_org_mapping" AS m WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) GROUP BY m."old_unit" HAVING COUNT(*) = 1 AND MIN(m."kind") = 'full') AS s) GROUP BY m."old_unit", c."ancestor" HAVING COUNT(*) = (SELECT COUNT(*) FROM "regc_org_mapping" AS m2 WHERE m2."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND m2."old_unit" = m."old_unit")) AS c ON c."unit" = b."unit"
+      JOIN "regc_org_unit" AS u ON u."code" = c."ancestor"
+    GROUP BY
+      b."frequency", b."period", b."edition", c."ancestor", u."level"
+  ) AS a;
 
 -- Expected, received and on-time reports per unit, flow level and period.
 CREATE VIEW "transport.traffic_accidents.completeness" AS

@@ -16,6 +16,8 @@ pub struct Query {
     pub level: Option<String>,
     /// Only this period (`2025-03`, `2025-Q1`, `2025`, …).
     pub period: Option<String>,
+    /// Over the newest edition of the hierarchy (the comparable series).
+    pub comparable: bool,
 }
 
 /// One form's roll-up: a row per (period, edition, unit).
@@ -240,7 +242,11 @@ pub fn rollups(conn: &mut Conn, regime: &ir::Regime, q: &Query) -> Result<Vec<Ro
     for form in regime.forms.iter().filter(|f| {
         f.kind == ir::FormKind::Grid && q.form.as_ref().is_none_or(|code| *code == f.code)
     }) {
-        let view = aggregate::rollup_view(regime, &form.code);
+        let view = if q.comparable {
+            aggregate::comparable_view(regime, &form.code)
+        } else {
+            aggregate::rollup_view(regime, &form.code)
+        };
         let mut cols = vec![
             text(d, "v.\"frequency\""),
             text(d, "v.\"period\""),

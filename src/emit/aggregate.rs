@@ -37,6 +37,12 @@ pub fn rollup_view(r: &ir::Regime, form: &str) -> String {
     fit(&format!("{}.{form}.rollup", r.code))
 }
 
+/// The view of every unit's aggregated values over the newest edition of
+/// the hierarchy (the comparable series across a reform).
+pub fn comparable_view(r: &ir::Regime, form: &str) -> String {
+    fit(&format!("{}.{form}.comparable", r.code))
+}
+
 /// The view of every unit's years to date of the cells computed cells
 /// sum (or otherwise aggregate) over the year.
 pub fn ytd_view(r: &ir::Regime, form: &str) -> String {
@@ -253,11 +259,23 @@ impl Gen<'_> {
     /// `membership` (`regc_period_rollup`, or `regc_period_ytd` for years to
     /// date) aggregated over time.
     fn by_reporter(&self, from: &str, cols: &[Entered], membership: &str) -> String {
+        self.by_reporter_in(from, cols, membership, None)
+    }
+
+    /// [`Self::by_reporter`], per edition or (`edition`: the SQL of one)
+    /// across editions.
+    fn by_reporter_in(
+        &self,
+        from: &str,
+        cols: &[Entered],
+        membership: &str,
+        edition: Option<&str>,
+    ) -> String {
         let base = literal(self.r.frequency.name());
         let mut select = vec![
             "m.\"frequency\" AS \"frequency\"".to_string(),
             "m.\"rollup\" AS \"period\"".to_string(),
-            "m.\"edition\" AS \"edition\"".to_string(),
+            format!("{} AS \"edition\"", edition.unwrap_or("m.\"edition\"")),
             "t1.\"unit\" AS \"unit\"".to_string(),
             "COUNT(*) AS \"reports\"".to_string(),
         ];
@@ -281,10 +299,15 @@ impl Gen<'_> {
             select.push(format!("{expr} AS {}", ident(&c.name)));
         }
         format!(
-            "SELECT {} FROM {from} JOIN {} AS m ON m.\"regime\" = {} AND m.\"period\" = t1.\"period\" GROUP BY m.\"frequency\", m.\"rollup\", m.\"edition\", t1.\"unit\"",
+            "SELECT {} FROM {from} JOIN {} AS m ON m.\"regime\" = {} AND m.\"period\" = t1.\"period\" GROUP BY m.\"frequency\", m.\"rollup\", {}t1.\"unit\"",
             select.join(", "),
             ident(membership),
-            self.regime()
+            self.regime(),
+            if edition.is_some() {
+                ""
+            } else {
+                "m.\"edition\", "
+            }
         )
     }
 
@@ -323,7 +346,17 @@ impl Gen<'_> {
 
     /// By-reporter rows `source` aggregated over the units above them.
     fn over_units(&self, source: &str, cols: &[Entered], level: bool) -> String {
+        self.over_tree(source, cols, level, None)
+    }
+
+    /// [`Self::over_units`] through the closure of each row's edition, or
+    /// through `tree` (the SQL of rows unit, ancestor, depth).
+    fn over_tree(&self, source: &str, cols: &[Entered], level: bool, tree: Option<&str>) -> String {
         let inner = self.units_columns(cols);
+        let tree = match tree {
+            None => "\"regc_org_closure\" AS c ON c.\"edition\" = b.\"edition\" AND c.\"descendant\" = b.\"unit\"".to_string(),
+            Some(t) => format!("({t}) AS c ON c.\"unit\" = b.\"unit\""),
+        };
         let (level_col, level_join, level_group) = if level {
             (
                 ", u.\"level\" AS \"level\", COUNT(*) AS \"reporters\"",
@@ -334,7 +367,7 @@ impl Gen<'_> {
             ("", "", "")
         };
         format!(
-            "SELECT b.\"frequency\" AS \"frequency\", b.\"period\" AS \"period\", b.\"edition\" AS \"edition\", c.\"ancestor\" AS \"unit\"{level_col}{}{} FROM {source} AS b JOIN \"regc_org_closure\" AS c ON c.\"edition\" = b.\"edition\" AND c.\"descendant\" = b.\"unit\"{level_join} GROUP BY b.\"frequency\", b.\"period\", b.\"edition\", c.\"ancestor\"{level_group}",
+            "SELECT b.\"frequency\" AS \"frequency\", b.\"period\" AS \"period\", b.\"edition\" AS \"edition\", c.\"ancestor\" AS \"unit\"{level_col}{}{} FROM {source} AS b JOIN {tree}{level_join} GROUP BY b.\"frequency\", b.\"period\", b.\"edition\", c.\"ancestor\"{level_group}",
             if inner.is_empty() { "" } else { ", " },
             inner.join(", "),
         )
@@ -433,6 +466,106 @@ impl Gen<'_> {
             if joins.is_empty() { "" } else { " " },
             joins.join(" ")
         )
+    }
+
+    /// The comparable series: every period's reports placed in the newest
+    /// edition of the hierarchy (docs/aggregation.md). A reporter of an
+    /// older edition that went whole into one unit of the newest is that
+    /// unit (its values and its successor's combined per period with the
+    /// cell's units aggregation); one split between several stays itself,
+    /// counted under the units that hold all of its successors.
+    fn comparable(&self, form: &ir::Form) -> String {
+        let (from, cols) = self.entered(form);
+        let newest = "SELECT COALESCE((SELECT e.\"code\" FROM \"regc_org_edition\" AS e WHERE e.\"valid_from\" IS NOT NULL ORDER BY e.\"valid_from\" DESC LIMIT 1), (SELECT e.\"code\" FROM \"regc_org_edition\" AS e ORDER BY e.\"code\" LIMIT 1)) AS \"code\"";
+        let in_newest = |unit: &str| {
+            format!(
+                "EXISTS (SELECT 1 FROM \"regc_org_closure\" AS x WHERE x.\"edition\" = (SELECT n.\"code\" FROM ({newest}) AS n) AND x.\"descendant\" = {unit} AND x.\"depth\" = 0)"
+            )
+        };
+        let succ = format!(
+            "SELECT m.\"old_unit\" AS \"unit\", MIN(m.\"new_unit\") AS \"successor\" FROM \"regc_org_mapping\" AS m WHERE m.\"to_edition\" = (SELECT n.\"code\" FROM ({newest}) AS n) GROUP BY m.\"old_unit\" HAVING COUNT(*) = 1 AND MIN(m.\"kind\") = 'full'"
+        );
+        // 1. Each current report under its unit in the newest edition,
+        //    combined per period.
+        let mut combined = Vec::new();
+        let mut after = Vec::new();
+        for c in &cols {
+            let v = &c.source;
+            let (expr, repr) = match c.units {
+                UnitsAgg::Sum => (self.sum(v, c.stored), c.stored),
+                UnitsAgg::Min => (self.least(v, c.stored, true), c.stored),
+                UnitsAgg::Max => (self.least(v, c.stored, false), c.stored),
+                UnitsAgg::Average => self.average(v, c.stored),
+                // Only whether there is a value counts (count), or the
+                // greatest of the predecessors' (none), deterministically.
+                UnitsAgg::Count | UnitsAgg::None => (self.least(v, c.stored, false), c.stored),
+            };
+            combined.push(format!("{expr} AS {}", ident(&c.name)));
+            after.push(Entered {
+                source: format!("t1.{}", ident(&c.name)),
+                name: c.name.clone(),
+                numeric: c.numeric,
+                units: c.units,
+                time: c.time,
+                stored: repr,
+            });
+        }
+        let identity = format!(
+            "CASE WHEN {} THEN t1.\"unit\" ELSE COALESCE(sc.\"successor\", t1.\"unit\") END",
+            in_newest("t1.\"unit\"")
+        );
+        let per_period = format!(
+            "(SELECT q.\"period\" AS \"period\", q.\"unit\" AS \"unit\"{}{} FROM (SELECT t1.\"period\" AS \"period\", {identity} AS \"unit\"{} FROM {from} LEFT JOIN ({succ}) AS sc ON sc.\"unit\" = t1.\"unit\") AS q GROUP BY q.\"period\", q.\"unit\") AS t1",
+            if combined.is_empty() { "" } else { ", " },
+            combined
+                .iter()
+                .zip(&cols)
+                .map(|(e, c)| e.replace(&c.source, &format!("q.{}", ident(&c.name))))
+                .collect::<Vec<_>>()
+                .join(", "),
+            cols.iter()
+                .map(|c| format!(", {} AS {}", c.source, ident(&c.name)))
+                .collect::<String>(),
+        );
+        // 2. Over time per unit, across editions.
+        let newest_code = format!("(SELECT n.\"code\" FROM ({newest}) AS n)");
+        let by_unit = self.by_reporter_in(
+            &per_period,
+            &after,
+            "regc_period_rollup",
+            Some(&newest_code),
+        );
+        // 3. Over the newest hierarchy: its closure, and each split unit
+        //    under the units that hold all of its successors.
+        let place = format!(
+            "SELECT c.\"descendant\" AS \"unit\", c.\"ancestor\" AS \"ancestor\", c.\"depth\" AS \"depth\" FROM \"regc_org_closure\" AS c WHERE c.\"edition\" = {newest_code} UNION ALL SELECT m.\"old_unit\" AS \"unit\", c.\"ancestor\" AS \"ancestor\", -1 AS \"depth\" FROM \"regc_org_mapping\" AS m JOIN \"regc_org_closure\" AS c ON c.\"edition\" = m.\"to_edition\" AND c.\"descendant\" = m.\"new_unit\" WHERE m.\"to_edition\" = {newest_code} AND NOT {} AND m.\"old_unit\" NOT IN (SELECT s.\"unit\" FROM ({succ}) AS s) GROUP BY m.\"old_unit\", c.\"ancestor\" HAVING COUNT(*) = (SELECT COUNT(*) FROM \"regc_org_mapping\" AS m2 WHERE m2.\"to_edition\" = {newest_code} AND m2.\"old_unit\" = m.\"old_unit\")",
+            in_newest("m.\"old_unit\"")
+        );
+        let inner = self.over_tree(&format!("({by_unit})"), &after, true, Some(&place));
+        let mut outer = vec![
+            "a.\"frequency\"".to_string(),
+            "a.\"period\"".to_string(),
+            "a.\"edition\"".to_string(),
+            "a.\"unit\"".to_string(),
+            "a.\"level\"".to_string(),
+            "a.\"reporters\"".to_string(),
+        ];
+        let rows = RollupRows {
+            form: form.code.clone(),
+            rows: [Some("a".to_string()), None, None],
+            ytd: [None, None, None],
+        };
+        for cell in &form.cells {
+            let name = ident(&column_name(&cell.id));
+            match &cell.entry {
+                ir::Entry::Computed { formula } => {
+                    let v = rollup_formula(self.r, self.layout, self.d, &rows, formula);
+                    outer.push(format!("{v} AS {name}"));
+                }
+                _ => outer.push(format!("a.{name}")),
+            }
+        }
+        format!("SELECT {} FROM ({inner}) AS a", outer.join(", "))
     }
 
     /// The received date of a submission: the day in Vietnam (UTC+7) of
@@ -613,6 +746,7 @@ pub fn aggregate_sql(
     };
     s.stmt(&drop(completeness_view(r)))?;
     for form in &grids {
+        s.stmt(&drop(comparable_view(r, &form.code)))?;
         s.stmt(&drop(rollup_view(r, &form.code)))?;
         s.stmt(&drop(ytd_view(r, &form.code)))?;
         s.stmt(&drop(by_reporter_view(r, &form.code)))?;
@@ -641,6 +775,8 @@ pub fn aggregate_sql(
             rollup_view(r, &form.code),
             g.rollup(form, !ytd.is_empty()),
         ))?;
+        s.comment("The same over the newest edition of the hierarchy: a series comparable across a reform.");
+        s.stmt(&view(comparable_view(r, &form.code), g.comparable(form)))?;
     }
     s.comment("Expected, received and on-time reports per unit, flow level and period.");
     s.stmt(&format!(
