@@ -226,7 +226,8 @@ impl<'a> Context<'a> {
         Some((s, e, i64::from(year) * 1000 + i64::from(i)))
     }
 
-    /// Checks that `unit` exists on `day` and reports this regime.
+    /// Checks that `unit` exists on `day` and reports this regime: as one
+    /// of its reporters, or as a level of its flow forwarding the report.
     fn check_unit(&self, unit: &str, day: NaiveDate) -> Result<(), String> {
         let Some(places) = self.units.get(unit) else {
             return Err(format!("unknown unit `{unit}`"));
@@ -239,11 +240,24 @@ impl<'a> Context<'a> {
                 "unit `{unit}` does not exist on {day} (the period's cut-off day)"
             ));
         };
-        if !self.regime.reporters.iter().any(|r| r == level) {
+        let forwards = self.regime.flow.iter().skip(1).any(|f| f == level);
+        if !forwards && !self.regime.reporters.iter().any(|r| r == level) {
+            let above: Vec<&str> = self
+                .regime
+                .flow
+                .iter()
+                .skip(1)
+                .map(String::as_str)
+                .collect();
             return Err(format!(
-                "unit `{unit}` is a {level}; {} is reported by {}",
+                "unit `{unit}` is a {level}; {} is reported by {}{}",
                 self.regime.code,
-                self.regime.reporters.join(", ")
+                self.regime.reporters.join(", "),
+                if above.is_empty() {
+                    String::new()
+                } else {
+                    format!(" and forwarded by {}", above.join(", "))
+                }
             ));
         }
         Ok(())

@@ -594,7 +594,62 @@ fn oracle_comparable(reports: &Reports) -> BTreeMap<Key, Row> {
 /// (period, edition, unit, level) → (expected, received, on time).
 type Done = BTreeMap<(String, String, String, String), (i64, i64, i64)>;
 
-fn oracle_completeness(reports: &Reports) -> Done {
+/// Reports forwarded by provinces (the flow's second level), each on time
+/// or a minute late against the province's own deadline: (province, month)
+/// → late.
+fn forwarded(seed: u64) -> BTreeMap<(String, u32), bool> {
+    let mut rng = Rng(seed * 7 + 3);
+    let mut out = BTreeMap::new();
+    for month in 1..=12u32 {
+        for (unit, _, level) in hierarchy(edition_of(month)) {
+            if level == "province" && rng.chance(70) {
+                out.insert((unit.to_string(), month), rng.chance(30));
+            }
+        }
+    }
+    out
+}
+
+/// Imports the forwarded reports (a total only), at 23:59 or 00:00 in
+/// Vietnam on the province's deadline, 10 days after the month's end.
+fn import_forwarded(conn: &mut Conn, fw: &BTreeMap<(String, u32), bool>) {
+    let (_, lib) = lib();
+    let r = regime();
+    for late in [false, true] {
+        for month in 1..=12u32 {
+            let mut csv = String::from("unit,period,form,record,cell,value\n");
+            let mut any = false;
+            for ((unit, m), l) in fw {
+                if *m == month && *l == late {
+                    writeln!(csv, "{unit},2025-{month:02},B01,,ss,{}", 1000 + month).unwrap();
+                    any = true;
+                }
+            }
+            if !any {
+                continue;
+            }
+            let mut ctx = Context::new(lib, r);
+            let mut reader = Reader::default();
+            reader.read_csv(&mut ctx, "forwarded.csv", csv.as_bytes());
+            assert!(reader.errors.is_empty(), "{:?}", reader.errors);
+            let due = commune_due(month) + chrono::Days::new(5);
+            let now = if late {
+                format!("{due}T17:00:00Z")
+            } else {
+                format!("{due}T16:59:00Z")
+            };
+            let subs: Vec<&regc::submission::Submission> = reader.submissions.values().collect();
+            let opts = regc::db::import::Options {
+                status: "submitted".into(),
+                submitter: None,
+                now,
+            };
+            regc::db::import::import(conn, lib, r, &ctx.layout, &subs, &opts).unwrap();
+        }
+    }
+}
+
+fn oracle_completeness(reports: &Reports, fw: &BTreeMap<(String, u32), bool>) -> Done {
     let mut out = Done::new();
     for month in 1..=12u32 {
         let e = edition_of(month);
@@ -602,7 +657,11 @@ fn oracle_completeness(reports: &Reports) -> Done {
             if level != "commune" && level != "province" {
                 continue;
             }
-            let rep = reports.get(&(unit.to_string(), month));
+            // Communes report; provinces forward, against their own deadline.
+            let late = match level {
+                "commune" => reports.get(&(unit.to_string(), month)).map(|r| r.late),
+                _ => fw.get(&(unit.to_string(), month)).copied(),
+            };
             for a in ancestors(e, unit) {
                 let entry = out
                     .entry((
@@ -613,9 +672,9 @@ fn oracle_completeness(reports: &Reports) -> Done {
                     ))
                     .or_insert((0, 0, 0));
                 entry.0 += 1;
-                if let Some(rep) = rep {
+                if let Some(late) = late {
                     entry.1 += 1;
-                    if !rep.late {
+                    if !late {
                         entry.2 += 1;
                     }
                 }
@@ -725,10 +784,13 @@ fn rollups_and_completeness_equal_the_oracle_on_both_engines() {
     for seed in seeds {
         let (reports, first) = generate(seed);
         let want = oracle_rollups(&reports);
-        let want_done = oracle_completeness(&reports);
+        let fw = forwarded(seed);
+        let want_done = oracle_completeness(&reports, &fw);
         let (conns, _pg) = engines("rollup");
         for (name, mut conn) in conns {
             import(&mut conn, &reports, &first);
+            // Forwarded reports count for completeness, never in roll-ups.
+            import_forwarded(&mut conn, &fw);
             let r = regime();
             regc::db::rollup::apply_views(&mut conn, r, &regc::layout::regime(r)).unwrap();
             let got = read_rollups(&mut conn);

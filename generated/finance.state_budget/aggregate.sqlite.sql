@@ -44,6 +44,7 @@ SELECT
   SUM(t1."aid.month") AS "aid.month"
 FROM
   "finance.state_budget.B01.current" AS t1
+  JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province')
   JOIN "regc_period_rollup" AS m ON m."regime" = 'finance.state_budget' AND m."period" = t1."period"
 GROUP BY
   m."frequency", m."rollup", m."edition", t1."unit";
@@ -79,6 +80,7 @@ FROM
       SUM(t1."aid.month") AS "ytd.sum.aid.month"
     FROM
       "finance.state_budget.B01.current" AS t1
+      JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province')
       JOIN "regc_period_ytd" AS m ON m."regime" = 'finance.state_budget' AND m."period" = t1."period"
     GROUP BY
       m."frequency", m."rollup", m."edition", t1."unit"
@@ -306,6 +308,7 @@ FROM
                   t1."aid.month" AS "aid.month"
                 FROM
                   "finance.state_budget.B01.current" AS t1
+                  JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province')
                   LEFT JOIN (SELECT m."old_unit" AS "unit", MIN(m."new_unit") AS "successor" FROM "regc_org_mapping" AS m WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) GROUP BY m."old_unit" HAVING COUNT(*) = 1 AND MIN(m."kind") = 'full') AS sc ON sc."unit" = t1."unit"
               ) AS q
             GROUP BY
@@ -346,6 +349,7 @@ SELECT
   CAST(SUBSTR(MAX(CASE WHEN t1."contingency.plan" IS NOT NULL THEN m."end_date" || '|' || t1."contingency.plan" END), 12) AS INTEGER) AS "contingency.plan"
 FROM
   "finance.state_budget.B02.current" AS t1
+  JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province')
   JOIN "regc_period_rollup" AS m ON m."regime" = 'finance.state_budget' AND m."period" = t1."period"
 GROUP BY
   m."frequency", m."rollup", m."edition", t1."unit";
@@ -381,6 +385,7 @@ FROM
       SUM(t1."reserve_fund.month") AS "ytd.sum.reserve_fund.month"
     FROM
       "finance.state_budget.B02.current" AS t1
+      JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province')
       JOIN "regc_period_ytd" AS m ON m."regime" = 'finance.state_budget' AND m."period" = t1."period"
     GROUP BY
       m."frequency", m."rollup", m."edition", t1."unit"
@@ -615,6 +620,7 @@ FROM
                   t1."contingency.plan" AS "contingency.plan"
                 FROM
                   "finance.state_budget.B02.current" AS t1
+                  JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province')
                   LEFT JOIN (SELECT m."old_unit" AS "unit", MIN(m."new_unit") AS "successor" FROM "regc_org_mapping" AS m WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) GROUP BY m."old_unit" HAVING COUNT(*) = 1 AND MIN(m."kind") = 'full') AS sc ON sc."unit" = t1."unit"
               ) AS q
             GROUP BY

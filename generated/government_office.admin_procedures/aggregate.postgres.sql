@@ -35,6 +35,7 @@ SELECT
   (array_agg(t1."dvc_partial" ORDER BY m."end_date" DESC) FILTER (WHERE t1."dvc_partial" IS NOT NULL))[1] AS "dvc_partial"
 FROM
   "government_office.admin_procedures.B01.current" AS t1
+  JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province', 'ministry')
   JOIN "regc_period_rollup" AS m ON m."regime" = 'government_office.admin_procedures' AND m."period" = t1."period"
 GROUP BY
   m."frequency", m."rollup", m."edition", t1."unit";
@@ -212,6 +213,7 @@ FROM
                   t1."dvc_partial" AS "dvc_partial"
                 FROM
                   "government_office.admin_procedures.B01.current" AS t1
+                  JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province', 'ministry')
                   LEFT JOIN (SELECT m."old_unit" AS "unit", MIN(m."new_unit") AS "successor" FROM "regc_org_mapping" AS m WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) GROUP BY m."old_unit" HAVING COUNT(*) = 1 AND MIN(m."kind") = 'full') AS sc ON sc."unit" = t1."unit"
               ) AS q
             GROUP BY

@@ -69,6 +69,7 @@ SELECT
   SUM(t1."traffic_deaths.month") AS "traffic_deaths.month"
 FROM
   "government_office.socio_economic.B01.current" AS t1
+  JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province')
   JOIN "regc_period_rollup" AS m ON m."regime" = 'government_office.socio_economic' AND m."period" = t1."period"
 GROUP BY
   m."frequency", m."rollup", m."edition", t1."unit";
@@ -136,6 +137,7 @@ FROM
       SUM(t1."traffic_deaths.month") AS "ytd.sum.traffic_deaths.month"
     FROM
       "government_office.socio_economic.B01.current" AS t1
+      JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province')
       JOIN "regc_period_ytd" AS m ON m."regime" = 'government_office.socio_economic' AND m."period" = t1."period"
     GROUP BY
       m."frequency", m."rollup", m."edition", t1."unit"
@@ -625,6 +627,7 @@ FROM
                   t1."traffic_deaths.month" AS "traffic_deaths.month"
                 FROM
                   "government_office.socio_economic.B01.current" AS t1
+                  JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province')
                   LEFT JOIN (SELECT m."old_unit" AS "unit", MIN(m."new_unit") AS "successor" FROM "regc_org_mapping" AS m WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) GROUP BY m."old_unit" HAVING COUNT(*) = 1 AND MIN(m."kind") = 'full') AS sc ON sc."unit" = t1."unit"
               ) AS q
             GROUP BY
@@ -655,6 +658,7 @@ SELECT
   (array_agg(t1."cpi.ytd") FILTER (WHERE m."frequency" = 'monthly'))[1] AS "cpi.ytd"
 FROM
   "government_office.socio_economic.B02.current" AS t1
+  JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province')
   JOIN "regc_period_rollup" AS m ON m."regime" = 'government_office.socio_economic' AND m."period" = t1."period"
 GROUP BY
   m."frequency", m."rollup", m."edition", t1."unit";
@@ -763,6 +767,7 @@ FROM
                   t1."cpi.ytd" AS "cpi.ytd"
                 FROM
                   "government_office.socio_economic.B02.current" AS t1
+                  JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province')
                   LEFT JOIN (SELECT m."old_unit" AS "unit", MIN(m."new_unit") AS "successor" FROM "regc_org_mapping" AS m WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) GROUP BY m."old_unit" HAVING COUNT(*) = 1 AND MIN(m."kind") = 'full') AS sc ON sc."unit" = t1."unit"
               ) AS q
             GROUP BY

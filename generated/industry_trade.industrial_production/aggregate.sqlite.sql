@@ -45,6 +45,7 @@ SELECT
   MAX(CASE WHEN m."frequency" = 'monthly' THEN t1."water.vs_ly_ytd" END) AS "water.vs_ly_ytd"
 FROM
   "industry_trade.industrial_production.B01.current" AS t1
+  JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province')
   JOIN "regc_period_rollup" AS m ON m."regime" = 'industry_trade.industrial_production' AND m."period" = t1."period"
 GROUP BY
   m."frequency", m."rollup", m."edition", t1."unit";
@@ -223,6 +224,7 @@ FROM
                   t1."water.vs_ly_ytd" AS "water.vs_ly_ytd"
                 FROM
                   "industry_trade.industrial_production.B01.current" AS t1
+                  JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province')
                   LEFT JOIN (SELECT m."old_unit" AS "unit", MIN(m."new_unit") AS "successor" FROM "regc_org_mapping" AS m WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) GROUP BY m."old_unit" HAVING COUNT(*) = 1 AND MIN(m."kind") = 'full') AS sc ON sc."unit" = t1."unit"
               ) AS q
             GROUP BY
@@ -284,6 +286,7 @@ SELECT
   SUM(t1."motorcycles.month") AS "motorcycles.month"
 FROM
   "industry_trade.industrial_production.B02.current" AS t1
+  JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province')
   JOIN "regc_period_rollup" AS m ON m."regime" = 'industry_trade.industrial_production' AND m."period" = t1."period"
 GROUP BY
   m."frequency", m."rollup", m."edition", t1."unit";
@@ -341,6 +344,7 @@ FROM
       SUM(t1."motorcycles.month") AS "ytd.sum.motorcycles.month"
     FROM
       "industry_trade.industrial_production.B02.current" AS t1
+      JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province')
       JOIN "regc_period_ytd" AS m ON m."regime" = 'industry_trade.industrial_production' AND m."period" = t1."period"
     GROUP BY
       m."frequency", m."rollup", m."edition", t1."unit"
@@ -752,6 +756,7 @@ FROM
                   t1."motorcycles.month" AS "motorcycles.month"
                 FROM
                   "industry_trade.industrial_production.B02.current" AS t1
+                  JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province')
                   LEFT JOIN (SELECT m."old_unit" AS "unit", MIN(m."new_unit") AS "successor" FROM "regc_org_mapping" AS m WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) GROUP BY m."old_unit" HAVING COUNT(*) = 1 AND MIN(m."kind") = 'full') AS sc ON sc."unit" = t1."unit"
               ) AS q
             GROUP BY

@@ -29,6 +29,7 @@ SELECT
   SUM(t1."disbursed.quarter") AS "disbursed.quarter"
 FROM
   "planning.fdi.B01.current" AS t1
+  JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province')
   JOIN "regc_period_rollup" AS m ON m."regime" = 'planning.fdi' AND m."period" = t1."period"
 GROUP BY
   m."frequency", m."rollup", m."edition", t1."unit";
@@ -66,6 +67,7 @@ FROM
       SUM(t1."disbursed.quarter") AS "ytd.sum.disbursed.quarter"
     FROM
       "planning.fdi.B01.current" AS t1
+      JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province')
       JOIN "regc_period_ytd" AS m ON m."regime" = 'planning.fdi' AND m."period" = t1."period"
     GROUP BY
       m."frequency", m."rollup", m."edition", t1."unit"
@@ -241,6 +243,7 @@ FROM
                   t1."disbursed.quarter" AS "disbursed.quarter"
                 FROM
                   "planning.fdi.B01.current" AS t1
+                  JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province')
                   LEFT JOIN (SELECT m."old_unit" AS "unit", MIN(m."new_unit") AS "successor" FROM "regc_org_mapping" AS m WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) GROUP BY m."old_unit" HAVING COUNT(*) = 1 AND MIN(m."kind") = 'full') AS sc ON sc."unit" = t1."unit"
               ) AS q
             GROUP BY

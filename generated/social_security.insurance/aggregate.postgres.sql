@@ -49,6 +49,7 @@ SELECT
   (array_agg(t1."labour_force.actual" ORDER BY m."end_date" DESC) FILTER (WHERE t1."labour_force.actual" IS NOT NULL))[1] AS "labour_force.actual"
 FROM
   "social_security.insurance.B01.current" AS t1
+  JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('social_security_office')
   JOIN "regc_period_rollup" AS m ON m."regime" = 'social_security.insurance' AND m."period" = t1."period"
 GROUP BY
   m."frequency", m."rollup", m."edition", t1."unit";
@@ -313,6 +314,7 @@ FROM
                   t1."labour_force.actual" AS "labour_force.actual"
                 FROM
                   "social_security.insurance.B01.current" AS t1
+                  JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('social_security_office')
                   LEFT JOIN (SELECT m."old_unit" AS "unit", MIN(m."new_unit") AS "successor" FROM "regc_org_mapping" AS m WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) GROUP BY m."old_unit" HAVING COUNT(*) = 1 AND MIN(m."kind") = 'full') AS sc ON sc."unit" = t1."unit"
               ) AS q
             GROUP BY
@@ -359,6 +361,7 @@ SELECT
   SUM(t1."pay_ui.actual") AS "pay_ui.actual"
 FROM
   "social_security.insurance.B02.current" AS t1
+  JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('social_security_office')
   JOIN "regc_period_rollup" AS m ON m."regime" = 'social_security.insurance' AND m."period" = t1."period"
 GROUP BY
   m."frequency", m."rollup", m."edition", t1."unit";
@@ -400,6 +403,7 @@ FROM
       SUM(t1."pay_ui.actual") AS "ytd.sum.pay_ui.actual"
     FROM
       "social_security.insurance.B02.current" AS t1
+      JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('social_security_office')
       JOIN "regc_period_ytd" AS m ON m."regime" = 'social_security.insurance' AND m."period" = t1."period"
     GROUP BY
       m."frequency", m."rollup", m."edition", t1."unit"
@@ -694,6 +698,7 @@ FROM
                   t1."pay_ui.actual" AS "pay_ui.actual"
                 FROM
                   "social_security.insurance.B02.current" AS t1
+                  JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('social_security_office')
                   LEFT JOIN (SELECT m."old_unit" AS "unit", MIN(m."new_unit") AS "successor" FROM "regc_org_mapping" AS m WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) GROUP BY m."old_unit" HAVING COUNT(*) = 1 AND MIN(m."kind") = 'full') AS sc ON sc."unit" = t1."unit"
               ) AS q
             GROUP BY

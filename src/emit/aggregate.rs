@@ -172,7 +172,14 @@ impl Gen<'_> {
         for (i, t) in self.layout.form_tables(&form.code).enumerate() {
             let alias = format!("t{}", i + 1);
             if i == 0 {
-                from = format!("{} AS {alias}", ident(&t.view));
+                // Reporters' reports only: a report forwarded by a level
+                // above (a province's) would count twice beside them.
+                let reporters: Vec<String> = self.r.reporters.iter().map(|l| literal(l)).collect();
+                from = format!(
+                    "{} AS {alias} JOIN \"regc_org_unit\" AS ru ON ru.\"code\" = {alias}.\"unit\" AND ru.\"level\" IN ({})",
+                    ident(&t.view),
+                    reporters.join(", ")
+                );
             } else {
                 from.push_str(&format!(
                     " LEFT JOIN {} AS {alias} ON {alias}.\"submission_id\" = t1.\"submission_id\"",
