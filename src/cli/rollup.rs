@@ -178,6 +178,34 @@ fn print_rollups(forms: &[rollup::Rollup], format: RollupFormat) {
     }
 }
 
+/// Rows of one kind, each a fixed list of fields: JSON (the rows as they
+/// serialize), CSV, or a plain-text table.
+fn print_records<T: serde::Serialize>(
+    rows: &[T],
+    header: &[&str],
+    line: impl Fn(&T) -> Vec<String>,
+    format: RollupFormat,
+) {
+    let header: Vec<String> = header.iter().map(|s| (*s).to_string()).collect();
+    match format {
+        RollupFormat::Json => {
+            let json = serde_json::to_string_pretty(rows).unwrap_or_default();
+            outln!("{json}");
+        }
+        RollupFormat::Csv => {
+            outln!("{}", csv_line(&header));
+            for r in rows {
+                outln!("{}", csv_line(&line(r)));
+            }
+        }
+        RollupFormat::Table => {
+            let mut table = vec![header];
+            table.extend(rows.iter().map(line));
+            out!("{}", crate::calendar::text_table(&table));
+        }
+    }
+}
+
 fn print_completeness(rows: &[rollup::Completeness], format: RollupFormat) {
     let header = [
         "period",
@@ -207,26 +235,7 @@ fn print_completeness(rows: &[rollup::Completeness], format: RollupFormat) {
             r.on_time_pct.clone(),
         ]
     };
-    match format {
-        RollupFormat::Json => {
-            let json = serde_json::to_string_pretty(rows).unwrap_or_default();
-            outln!("{json}");
-        }
-        RollupFormat::Csv => {
-            outln!(
-                "{}",
-                csv_line(&header.iter().map(|s| (*s).to_string()).collect::<Vec<_>>())
-            );
-            for r in rows {
-                outln!("{}", csv_line(&line(r)));
-            }
-        }
-        RollupFormat::Table => {
-            let mut table = vec![header.iter().map(|s| (*s).to_string()).collect::<Vec<_>>()];
-            table.extend(rows.iter().map(line));
-            out!("{}", crate::calendar::text_table(&table));
-        }
-    }
+    print_records(rows, &header, line, format);
 }
 
 fn print_reconciliations(rows: &[rollup::Reconciliation], format: RollupFormat) {
@@ -244,25 +253,8 @@ fn print_reconciliations(rows: &[rollup::Reconciliation], format: RollupFormat) 
             r.message.clone(),
         ]
     };
-    match format {
-        RollupFormat::Json => {
-            let json = serde_json::to_string_pretty(rows).unwrap_or_default();
-            outln!("{json}");
-        }
-        RollupFormat::Csv => {
-            outln!(
-                "{}",
-                csv_line(&header.iter().map(|s| (*s).to_string()).collect::<Vec<_>>())
-            );
-            for r in rows {
-                outln!("{}", csv_line(&line(r)));
-            }
-        }
-        RollupFormat::Table => {
-            let mut table = vec![header.iter().map(|s| (*s).to_string()).collect::<Vec<_>>()];
-            table.extend(rows.iter().map(line));
-            out!("{}", crate::calendar::text_table(&table));
-            errln!("{} reconciliation(s) failing", rows.len());
-        }
+    print_records(rows, &header, line, format);
+    if format == RollupFormat::Table {
+        errln!("{} reconciliation(s) failing", rows.len());
     }
 }

@@ -737,16 +737,16 @@ fn load_rollups(
             _ => None,
         })
         .collect();
-    let mut extra: BTreeMap<(String, String), Vec<SqlValue>> = BTreeMap::new();
+    let mut extra = std::collections::BTreeSet::new();
     for row in &ytd {
         if let (Some(SqlValue::Text(f)), Some(SqlValue::Text(code))) = (row.get(2), row.get(3))
             && !known.contains(&(f.as_str(), code.as_str()))
         {
-            extra.entry((f.clone(), code.clone())).or_default();
+            extra.insert((f.clone(), code.clone()));
         }
     }
     let mut extra_rows = Vec::new();
-    for (f, code) in extra.into_keys() {
+    for (f, code) in extra {
         let Some(freq) = frequencies.iter().find(|x| x.name() == f) else {
             continue;
         };

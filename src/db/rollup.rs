@@ -128,9 +128,9 @@ pub fn reconciliations(
     ];
     let mut cols: Vec<String> = names
         .iter()
-        .map(|c| text(d, &format!("v.{}", ident(c))))
+        .map(|c| text(&format!("v.{}", ident(c))))
         .collect();
-    cols.push(text(d, "n.\"name\""));
+    cols.push(text("n.\"name\""));
     let (wh, params) = filters(d, q, "level");
     let sql = format!(
         "SELECT {} FROM {} AS v LEFT JOIN \"regc_org_unit\" AS n ON n.\"code\" = v.\"unit\"{wh} ORDER BY v.\"period\", v.\"unit\", v.\"rule\"",
@@ -197,11 +197,9 @@ fn layout_table(layout: &RegimeLayout) -> String {
         .unwrap_or_default()
 }
 
-fn text(d: Dialect, expr: &str) -> String {
-    match d {
-        Dialect::Postgres => format!("CAST({expr} AS TEXT)"),
-        Dialect::Sqlite => format!("CAST({expr} AS TEXT)"),
-    }
+/// A column read as text (`Conn::query_text` reads text only).
+fn text(expr: &str) -> String {
+    format!("CAST({expr} AS TEXT)")
 }
 
 fn placeholder(d: Dialect, n: usize) -> String {
@@ -248,16 +246,16 @@ pub fn rollups(conn: &mut Conn, regime: &ir::Regime, q: &Query) -> Result<Vec<Ro
             aggregate::rollup_view(regime, &form.code)
         };
         let mut cols = vec![
-            text(d, "v.\"frequency\""),
-            text(d, "v.\"period\""),
-            text(d, "v.\"edition\""),
-            text(d, "v.\"unit\""),
-            text(d, "n.\"name\""),
-            text(d, "v.\"level\""),
-            text(d, "v.\"reporters\""),
+            text("v.\"frequency\""),
+            text("v.\"period\""),
+            text("v.\"edition\""),
+            text("v.\"unit\""),
+            text("n.\"name\""),
+            text("v.\"level\""),
+            text("v.\"reporters\""),
         ];
         for c in &form.cells {
-            cols.push(text(d, &format!("v.{}", ident(&column_name(&c.id)))));
+            cols.push(text(&format!("v.{}", ident(&column_name(&c.id)))));
         }
         let (wh, params) = filters(d, q, "level");
         let sql = format!(
@@ -319,9 +317,9 @@ pub fn completeness(
     ];
     let mut cols: Vec<String> = names
         .iter()
-        .map(|c| text(d, &format!("v.{}", ident(c))))
+        .map(|c| text(&format!("v.{}", ident(c))))
         .collect();
-    cols.push(text(d, "n.\"name\""));
+    cols.push(text("n.\"name\""));
     let (wh, params) = filters(d, q, "unit_level");
     let sql = format!(
         "SELECT {} FROM {} AS v LEFT JOIN \"regc_org_unit\" AS n ON n.\"code\" = v.\"unit\"{wh} ORDER BY v.\"period\", v.\"unit\", v.\"level\"",

@@ -448,24 +448,7 @@ impl Gen<'_> {
                 }
             }
         }
-        let mut outer = vec![
-            "a.\"frequency\"".to_string(),
-            "a.\"period\"".to_string(),
-            "a.\"edition\"".to_string(),
-            "a.\"unit\"".to_string(),
-            "a.\"level\"".to_string(),
-            "a.\"reporters\"".to_string(),
-        ];
-        for cell in &form.cells {
-            let name = ident(&column_name(&cell.id));
-            match &cell.entry {
-                ir::Entry::Computed { formula } => {
-                    let v = rollup_formula(self.r, self.layout, self.d, &rows, formula);
-                    outer.push(format!("{v} AS {name}"));
-                }
-                _ => outer.push(format!("a.{name}")),
-            }
-        }
+        let outer = self.row_columns(form, &rows);
         format!(
             "WITH {} SELECT {} FROM a{}{}",
             ctes.join(", "),
@@ -473,6 +456,33 @@ impl Gen<'_> {
             if joins.is_empty() { "" } else { " " },
             joins.join(" ")
         )
+    }
+
+    /// The columns of a roll-up row over the aggregated row `a`: its keys,
+    /// its entered cells, and every computed cell recomputed over `rows`.
+    fn row_columns(&self, form: &ir::Form, rows: &RollupRows) -> Vec<String> {
+        let mut out: Vec<String> = [
+            "frequency",
+            "period",
+            "edition",
+            "unit",
+            "level",
+            "reporters",
+        ]
+        .iter()
+        .map(|k| format!("a.{}", ident(k)))
+        .collect();
+        for cell in &form.cells {
+            let name = ident(&column_name(&cell.id));
+            match &cell.entry {
+                ir::Entry::Computed { formula } => {
+                    let v = rollup_formula(self.r, self.layout, self.d, rows, formula);
+                    out.push(format!("{v} AS {name}"));
+                }
+                _ => out.push(format!("a.{name}")),
+            }
+        }
+        out
     }
 
     /// The comparable series: every period's reports placed in the newest
@@ -549,29 +559,12 @@ impl Gen<'_> {
             in_newest("m.\"old_unit\"")
         );
         let inner = self.over_tree(&format!("({by_unit})"), &after, true, Some(&place));
-        let mut outer = vec![
-            "a.\"frequency\"".to_string(),
-            "a.\"period\"".to_string(),
-            "a.\"edition\"".to_string(),
-            "a.\"unit\"".to_string(),
-            "a.\"level\"".to_string(),
-            "a.\"reporters\"".to_string(),
-        ];
         let rows = RollupRows {
             form: form.code.clone(),
             rows: [Some("a".to_string()), None, None],
             ytd: [None, None, None],
         };
-        for cell in &form.cells {
-            let name = ident(&column_name(&cell.id));
-            match &cell.entry {
-                ir::Entry::Computed { formula } => {
-                    let v = rollup_formula(self.r, self.layout, self.d, &rows, formula);
-                    outer.push(format!("{v} AS {name}"));
-                }
-                _ => outer.push(format!("a.{name}")),
-            }
-        }
+        let outer = self.row_columns(form, &rows);
         format!("SELECT {} FROM ({inner}) AS a", outer.join(", "))
     }
 

@@ -1024,7 +1024,7 @@ pub(crate) fn reconcile_queries(
         }
         // The rule's own regime first: its rows are the ones checked.
         pairs.sort_by_key(|(regime, _)| regime.is_some());
-        let Some((None, own_form)) = pairs.first().cloned() else {
+        let Some((None, _)) = pairs.first() else {
             continue;
         };
         let mut aliases = HashMap::new();
@@ -1043,7 +1043,6 @@ pub(crate) fn reconcile_queries(
             }
             aliases.insert((regime.clone(), form.clone()), alias);
         }
-        let _ = own_form;
         let mut g = Gen::new(r, layout, d, None);
         g.reconcile = Some(aliases);
         let ctx = Ctx {
