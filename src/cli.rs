@@ -8,6 +8,7 @@ use crate::diagnostic::{Code, render};
 use crate::ir;
 use crate::source::{self, SourceFile, SourceMap};
 use clap::{Parser, Subcommand, ValueEnum};
+use rayon::prelude::*;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
@@ -713,65 +714,21 @@ pub fn artifacts_with(
     templates: &crate::emit::forms::Templates,
 ) -> Result<Vec<Artifact>, String> {
     let mut out = Vec::new();
-    let mut binary: Vec<Artifact> = Vec::new();
     let days = crate::calendar::WorkingDays::of_library(lib);
     let hashes = crate::emit::manifest::regime_input_hashes(lib, sources);
     let old: Option<crate::emit::manifest::Previous> = previous
         .and_then(|dir| std::fs::read_to_string(dir.join("manifest.json")).ok())
         .and_then(|text| serde_json::from_str(&text).ok());
-    for r in &lib.regimes {
-        let reused = old.as_ref().zip(previous).and_then(|(old, dir)| {
-            let files = old.reusable(r, hashes.get(&r.code)?)?;
-            files
-                .into_iter()
-                .map(|(path, hash)| {
-                    let bytes = std::fs::read(dir.join(path)).ok()?;
-                    (crate::emit::manifest::sha256(&bytes) == hash)
-                        .then(|| (path.to_string(), bytes))
-                })
-                .collect::<Option<Vec<_>>>()
-        });
-        if let Some(files) = reused {
-            for (path, bytes) in files {
-                if path.ends_with(".xlsx") {
-                    binary.push((path, bytes));
-                } else {
-                    out.push((path, String::from_utf8(bytes).map_err(|e| e.to_string())?));
-                }
-            }
-            continue;
-        }
-        out.push((format!("{}/ir.json", r.code), erased::Json::to_json(r)?));
-        let cal = crate::calendar::calendar_file(r, crate::calendar::JSON_YEARS, &days);
-        out.push((
-            format!("{}/calendar.json", r.code),
-            erased::Json::to_json(&cal)?,
-        ));
-        out.push((
-            format!("{}/README.md", r.code),
-            crate::emit::docs::regime_readme(lib, r),
-        ));
-        out.push((
-            format!("{}/rules.json", r.code),
-            erased::Json::to_json(&crate::emit::rules::rules_file(lib, r))?,
-        ));
-        let layout = crate::layout::regime(r);
-        for d in crate::sql::Dialect::ALL {
-            let sql = crate::emit::schema::regime(r, &layout, d).map_err(|e| e.to_string())?;
-            out.push((format!("{}/schema.{}.sql", r.code, d.name()), sql));
-            let sql =
-                crate::emit::rules_sql::rules_sql(r, &layout, d).map_err(|e| e.to_string())?;
-            out.push((format!("{}/rules.{}.sql", r.code, d.name()), sql));
-            let sql =
-                crate::emit::aggregate::aggregate_sql(r, &layout, d).map_err(|e| e.to_string())?;
-            out.push((format!("{}/aggregate.{}.sql", r.code, d.name()), sql));
-            let sql =
-                crate::emit::aggregate::reconcile_sql(r, &layout, d).map_err(|e| e.to_string())?;
-            out.push((format!("{}/reconcile.{}.sql", r.code, d.name()), sql));
-        }
-        out.extend(crate::emit::forms::regime_files(lib, r, templates)?);
-        binary.extend(crate::emit::xlsx::regime_files(lib, r)?);
-    }
+    // Regimes are independent: emitted in parallel, then sorted below, so
+    // the order of the work never shows in the output.
+    let emitted = lib
+        .regimes
+        .par_iter()
+        .map(|r| {
+            let reuse = old.as_ref().zip(previous);
+            regime_artifacts(lib, r, &days, reuse, hashes.get(&r.code), templates)
+        })
+        .collect::<Result<Vec<_>, String>>()?;
     out.push(("forms.css".to_string(), crate::emit::forms::CSS.to_string()));
     out.push(("forms.js".to_string(), crate::emit::forms::script()));
     out.push((
@@ -791,7 +748,7 @@ pub fn artifacts_with(
     let mut out: Vec<Artifact> = out
         .into_iter()
         .map(|(p, text)| (p, text.into_bytes()))
-        .chain(binary)
+        .chain(emitted.into_iter().flatten())
         .collect();
     out.sort();
     let manifest = crate::emit::manifest::manifest(lib, sources, &out);
@@ -801,6 +758,66 @@ pub fn artifacts_with(
     ));
     out.sort();
     Ok(out)
+}
+
+/// The artifacts of one regime: read back from the previous tree when its
+/// manifest says the regime's inputs are unchanged (and the files there are
+/// still the ones it lists), else emitted.
+fn regime_artifacts(
+    lib: &ir::Library,
+    r: &ir::Regime,
+    days: &crate::calendar::WorkingDays,
+    previous: Option<(&crate::emit::manifest::Previous, &Path)>,
+    hash: Option<&String>,
+    templates: &crate::emit::forms::Templates,
+) -> Result<Vec<Artifact>, String> {
+    let reused = previous.zip(hash).and_then(|((old, dir), hash)| {
+        let files = old.reusable(r, hash)?;
+        files
+            .into_iter()
+            .map(|(path, hash)| {
+                let bytes = std::fs::read(dir.join(path)).ok()?;
+                (crate::emit::manifest::sha256(&bytes) == hash).then(|| (path.to_string(), bytes))
+            })
+            .collect::<Option<Vec<_>>>()
+    });
+    if let Some(files) = reused {
+        return Ok(files);
+    }
+    let mut out = Vec::new();
+    out.push((format!("{}/ir.json", r.code), erased::Json::to_json(r)?));
+    let cal = crate::calendar::calendar_file(r, crate::calendar::JSON_YEARS, days);
+    out.push((
+        format!("{}/calendar.json", r.code),
+        erased::Json::to_json(&cal)?,
+    ));
+    out.push((
+        format!("{}/README.md", r.code),
+        crate::emit::docs::regime_readme(lib, r),
+    ));
+    out.push((
+        format!("{}/rules.json", r.code),
+        erased::Json::to_json(&crate::emit::rules::rules_file(lib, r))?,
+    ));
+    let layout = crate::layout::regime(r);
+    for d in crate::sql::Dialect::ALL {
+        let sql = crate::emit::schema::regime(r, &layout, d).map_err(|e| e.to_string())?;
+        out.push((format!("{}/schema.{}.sql", r.code, d.name()), sql));
+        let sql = crate::emit::rules_sql::rules_sql(r, &layout, d).map_err(|e| e.to_string())?;
+        out.push((format!("{}/rules.{}.sql", r.code, d.name()), sql));
+        let sql =
+            crate::emit::aggregate::aggregate_sql(r, &layout, d).map_err(|e| e.to_string())?;
+        out.push((format!("{}/aggregate.{}.sql", r.code, d.name()), sql));
+        let sql =
+            crate::emit::aggregate::reconcile_sql(r, &layout, d).map_err(|e| e.to_string())?;
+        out.push((format!("{}/reconcile.{}.sql", r.code, d.name()), sql));
+    }
+    out.extend(crate::emit::forms::regime_files(lib, r, templates)?);
+    Ok(out
+        .into_iter()
+        .map(|(p, text)| (p, text.into_bytes()))
+        .chain(crate::emit::xlsx::regime_files(lib, r)?)
+        .collect())
 }
 
 /// The IR dump of `regc build --ir`: one file per regime, the library

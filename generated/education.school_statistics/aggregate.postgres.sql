@@ -70,61 +70,60 @@ FROM
   JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province')
   JOIN "regc_period_rollup" AS m ON m."regime" = 'education.school_statistics' AND m."period" = t1."period"
 GROUP BY
-  m."frequency", m."rollup", m."edition", t1."unit";
+  m."frequency",
+  m."rollup",
+  m."edition",
+  t1."unit";
 
-CREATE VIEW "education.school_statistics.B01.rollup" AS
-WITH a AS (
-  SELECT
-    b."frequency" AS "frequency",
-    b."period" AS "period",
-    b."edition" AS "edition",
-    c."ancestor" AS "unit",
-    u."level" AS "level",
-    COUNT(*) AS "reporters",
-    CAST(SUM(b."schools.public") AS NUMERIC) AS "schools.public",
-    CAST(SUM(b."schools.private") AS NUMERIC) AS "schools.private",
-    CAST(SUM(b."nursery_schools.public") AS NUMERIC) AS "nursery_schools.public",
-    CAST(SUM(b."nursery_schools.private") AS NUMERIC) AS "nursery_schools.private",
-    CAST(SUM(b."kindergartens.public") AS NUMERIC) AS "kindergartens.public",
-    CAST(SUM(b."kindergartens.private") AS NUMERIC) AS "kindergartens.private",
-    CAST(SUM(b."preschools.public") AS NUMERIC) AS "preschools.public",
-    CAST(SUM(b."preschools.private") AS NUMERIC) AS "preschools.private",
-    CAST(SUM(b."classes.public") AS NUMERIC) AS "classes.public",
-    CAST(SUM(b."classes.private") AS NUMERIC) AS "classes.private",
-    CAST(SUM(b."nursery_groups.public") AS NUMERIC) AS "nursery_groups.public",
-    CAST(SUM(b."nursery_groups.private") AS NUMERIC) AS "nursery_groups.private",
-    CAST(SUM(b."kg_classes.public") AS NUMERIC) AS "kg_classes.public",
-    CAST(SUM(b."kg_classes.private") AS NUMERIC) AS "kg_classes.private",
-    CAST(SUM(b."kg5_classes.public") AS NUMERIC) AS "kg5_classes.public",
-    CAST(SUM(b."kg5_classes.private") AS NUMERIC) AS "kg5_classes.private",
-    CAST(SUM(b."children.public") AS NUMERIC) AS "children.public",
-    CAST(SUM(b."children.private") AS NUMERIC) AS "children.private",
-    CAST(SUM(b."nursery_children.public") AS NUMERIC) AS "nursery_children.public",
-    CAST(SUM(b."nursery_children.private") AS NUMERIC) AS "nursery_children.private",
-    CAST(SUM(b."kg_children.public") AS NUMERIC) AS "kg_children.public",
-    CAST(SUM(b."kg_children.private") AS NUMERIC) AS "kg_children.private",
-    CAST(SUM(b."kg5_children.public") AS NUMERIC) AS "kg5_children.public",
-    CAST(SUM(b."kg5_children.private") AS NUMERIC) AS "kg5_children.private",
-    CAST(SUM(b."children_female.public") AS NUMERIC) AS "children_female.public",
-    CAST(SUM(b."children_female.private") AS NUMERIC) AS "children_female.private",
-    CAST(SUM(b."children_ethnic.public") AS NUMERIC) AS "children_ethnic.public",
-    CAST(SUM(b."children_ethnic.private") AS NUMERIC) AS "children_ethnic.private",
-    CAST(SUM(b."children_disabled.public") AS NUMERIC) AS "children_disabled.public",
-    CAST(SUM(b."children_disabled.private") AS NUMERIC) AS "children_disabled.private",
-    CAST(SUM(b."teachers.public") AS NUMERIC) AS "teachers.public",
-    CAST(SUM(b."teachers.private") AS NUMERIC) AS "teachers.private",
-    CAST(SUM(b."teachers_female.public") AS NUMERIC) AS "teachers_female.public",
-    CAST(SUM(b."teachers_female.private") AS NUMERIC) AS "teachers_female.private",
-    CAST(SUM(b."teachers_ethnic.public") AS NUMERIC) AS "teachers_ethnic.public",
-    CAST(SUM(b."teachers_ethnic.private") AS NUMERIC) AS "teachers_ethnic.private",
-    CAST(SUM(b."teachers_qualified.public") AS NUMERIC) AS "teachers_qualified.public",
-    CAST(SUM(b."teachers_qualified.private") AS NUMERIC) AS "teachers_qualified.private"
-  FROM
-    "education.school_statistics.B01.by_reporter" AS b
-    JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit"
-    JOIN "regc_org_unit" AS u ON u."code" = c."ancestor"
-  GROUP BY
-    b."frequency", b."period", b."edition", c."ancestor", u."level"
+CREATE VIEW "education.school_statistics.B01.rollup" AS WITH a AS (
+  SELECT b."frequency" AS "frequency",
+  b."period" AS "period",
+  b."edition" AS "edition",
+  c."ancestor" AS "unit",
+  u."level" AS "level",
+  COUNT(*) AS "reporters",
+  CAST(SUM(b."schools.public") AS NUMERIC) AS "schools.public",
+  CAST(SUM(b."schools.private") AS NUMERIC) AS "schools.private",
+  CAST(SUM(b."nursery_schools.public") AS NUMERIC) AS "nursery_schools.public",
+  CAST(SUM(b."nursery_schools.private") AS NUMERIC) AS "nursery_schools.private",
+  CAST(SUM(b."kindergartens.public") AS NUMERIC) AS "kindergartens.public",
+  CAST(SUM(b."kindergartens.private") AS NUMERIC) AS "kindergartens.private",
+  CAST(SUM(b."preschools.public") AS NUMERIC) AS "preschools.public",
+  CAST(SUM(b."preschools.private") AS NUMERIC) AS "preschools.private",
+  CAST(SUM(b."classes.public") AS NUMERIC) AS "classes.public",
+  CAST(SUM(b."classes.private") AS NUMERIC) AS "classes.private",
+  CAST(SUM(b."nursery_groups.public") AS NUMERIC) AS "nursery_groups.public",
+  CAST(SUM(b."nursery_groups.private") AS NUMERIC) AS "nursery_groups.private",
+  CAST(SUM(b."kg_classes.public") AS NUMERIC) AS "kg_classes.public",
+  CAST(SUM(b."kg_classes.private") AS NUMERIC) AS "kg_classes.private",
+  CAST(SUM(b."kg5_classes.public") AS NUMERIC) AS "kg5_classes.public",
+  CAST(SUM(b."kg5_classes.private") AS NUMERIC) AS "kg5_classes.private",
+  CAST(SUM(b."children.public") AS NUMERIC) AS "children.public",
+  CAST(SUM(b."children.private") AS NUMERIC) AS "children.private",
+  CAST(SUM(b."nursery_children.public") AS NUMERIC) AS "nursery_children.public",
+  CAST(SUM(b."nursery_children.private") AS NUMERIC) AS "nursery_children.private",
+  CAST(SUM(b."kg_children.public") AS NUMERIC) AS "kg_children.public",
+  CAST(SUM(b."kg_children.private") AS NUMERIC) AS "kg_children.private",
+  CAST(SUM(b."kg5_children.public") AS NUMERIC) AS "kg5_children.public",
+  CAST(SUM(b."kg5_children.private") AS NUMERIC) AS "kg5_children.private",
+  CAST(SUM(b."children_female.public") AS NUMERIC) AS "children_female.public",
+  CAST(SUM(b."children_female.private") AS NUMERIC) AS "children_female.private",
+  CAST(SUM(b."children_ethnic.public") AS NUMERIC) AS "children_ethnic.public",
+  CAST(SUM(b."children_ethnic.private") AS NUMERIC) AS "children_ethnic.private",
+  CAST(SUM(b."children_disabled.public") AS NUMERIC) AS "children_disabled.public",
+  CAST(SUM(b."children_disabled.private") AS NUMERIC) AS "children_disabled.private",
+  CAST(SUM(b."teachers.public") AS NUMERIC) AS "teachers.public",
+  CAST(SUM(b."teachers.private") AS NUMERIC) AS "teachers.private",
+  CAST(SUM(b."teachers_female.public") AS NUMERIC) AS "teachers_female.public",
+  CAST(SUM(b."teachers_female.private") AS NUMERIC) AS "teachers_female.private",
+  CAST(SUM(b."teachers_ethnic.public") AS NUMERIC) AS "teachers_ethnic.public",
+  CAST(SUM(b."teachers_ethnic.private") AS NUMERIC) AS "teachers_ethnic.private",
+  CAST(SUM(b."teachers_qualified.public") AS NUMERIC) AS "teachers_qualified.public",
+  CAST(SUM(b."teachers_qualified.private") AS NUMERIC) AS "teachers_qualified.private" FROM "education.school_statistics.B01.by_reporter" AS b JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit" JOIN "regc_org_unit" AS u ON u."code" = c."ancestor" GROUP BY b."frequency",
+  b."period",
+  b."edition",
+  c."ancestor",
+  u."level"
 )
 SELECT
   a."frequency",
@@ -470,19 +469,62 @@ FROM
                 FROM
                   "education.school_statistics.B01.current" AS t1
                   JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province')
-                  LEFT JOIN (SELECT m."old_unit" AS "unit", MIN(m."new_unit") AS "successor" FROM "regc_org_mapping" AS m WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) GROUP BY m."old_unit" HAVING COUNT(*) = 1 AND MIN(m."kind") = 'full') AS sc ON sc."unit" = t1."unit"
+                  LEFT JOIN (
+                    SELECT
+                      m."old_unit" AS "unit",
+                      MIN(m."new_unit") AS "successor"
+                    FROM
+                      "regc_org_mapping" AS m
+                    WHERE
+                      m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n)
+                    GROUP BY
+                      m."old_unit"
+                    HAVING
+                      COUNT(*) = 1 AND MIN(m."kind") = 'full'
+                  ) AS sc ON sc."unit" = t1."unit"
               ) AS q
             GROUP BY
-              q."period", q."unit"
+              q."period",
+              q."unit"
           ) AS t1
           JOIN "regc_period_rollup" AS m ON m."regime" = 'education.school_statistics' AND m."period" = t1."period"
         GROUP BY
-          m."frequency", m."rollup", t1."unit"
+          m."frequency",
+          m."rollup",
+          t1."unit"
       ) AS b
-      JOIN (SELECT c."descendant" AS "unit", c."ancestor" AS "ancestor", c."depth" AS "depth" FROM "regc_org_closure" AS c WHERE c."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) UNION ALL SELECT m."old_unit" AS "unit", c."ancestor" AS "ancestor", -1 AS "depth" FROM "regc_org_mapping" AS m JOIN "regc_org_closure" AS c ON c."edition" = m."to_edition" AND c."descendant" = m."new_unit" WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND NOT EXISTS (SELECT 1 FROM "regc_org_closure" AS x WHERE x."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND x."descendant" = m."old_unit" AND x."depth" = 0) AND m."old_unit" NOT IN (SELECT s."unit" FROM (SELECT m."old_unit" AS "unit", MIN(m."new_unit") AS "successor" FROM "regc_org_mapping" AS m WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) GROUP BY m."old_unit" HAVING COUNT(*) = 1 AND MIN(m."kind") = 'full') AS s) GROUP BY m."old_unit", c."ancestor" HAVING COUNT(*) = (SELECT COUNT(*) FROM "regc_org_mapping" AS m2 WHERE m2."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND m2."old_unit" = m."old_unit")) AS c ON c."unit" = b."unit"
+      JOIN (
+        SELECT
+          c."descendant" AS "unit",
+          c."ancestor" AS "ancestor",
+          c."depth" AS "depth"
+        FROM
+          "regc_org_closure" AS c
+        WHERE
+          c."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n)
+        UNION ALL
+        SELECT
+          m."old_unit" AS "unit",
+          c."ancestor" AS "ancestor",
+          -1 AS "depth"
+        FROM
+          "regc_org_mapping" AS m
+          JOIN "regc_org_closure" AS c ON c."edition" = m."to_edition" AND c."descendant" = m."new_unit"
+        WHERE
+          m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND NOT EXISTS (SELECT 1 FROM "regc_org_closure" AS x WHERE x."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND x."descendant" = m."old_unit" AND x."depth" = 0) AND m."old_unit" NOT IN (SELECT s."unit" FROM (SELECT m."old_unit" AS "unit", MIN(m."new_unit") AS "successor" FROM "regc_org_mapping" AS m WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) GROUP BY m."old_unit" HAVING COUNT(*) = 1 AND MIN(m."kind") = 'full') AS s)
+        GROUP BY
+          m."old_unit",
+          c."ancestor"
+        HAVING
+          COUNT(*) = (SELECT COUNT(*) FROM "regc_org_mapping" AS m2 WHERE m2."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND m2."old_unit" = m."old_unit")
+      ) AS c ON c."unit" = b."unit"
       JOIN "regc_org_unit" AS u ON u."code" = c."ancestor"
     GROUP BY
-      b."frequency", b."period", b."edition", c."ancestor", u."level"
+      b."frequency",
+      b."period",
+      b."edition",
+      c."ancestor",
+      u."level"
   ) AS a;
 
 -- Form B02: each reporter's values over every roll-up period, then every unit's.
@@ -546,71 +588,70 @@ FROM
   JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province')
   JOIN "regc_period_rollup" AS m ON m."regime" = 'education.school_statistics' AND m."period" = t1."period"
 GROUP BY
-  m."frequency", m."rollup", m."edition", t1."unit";
+  m."frequency",
+  m."rollup",
+  m."edition",
+  t1."unit";
 
-CREATE VIEW "education.school_statistics.B02.rollup" AS
-WITH a AS (
-  SELECT
-    b."frequency" AS "frequency",
-    b."period" AS "period",
-    b."edition" AS "edition",
-    c."ancestor" AS "unit",
-    u."level" AS "level",
-    COUNT(*) AS "reporters",
-    CAST(SUM(b."schools.public") AS NUMERIC) AS "schools.public",
-    CAST(SUM(b."schools.private") AS NUMERIC) AS "schools.private",
-    CAST(SUM(b."schools_primary.public") AS NUMERIC) AS "schools_primary.public",
-    CAST(SUM(b."schools_primary.private") AS NUMERIC) AS "schools_primary.private",
-    CAST(SUM(b."schools_lower.public") AS NUMERIC) AS "schools_lower.public",
-    CAST(SUM(b."schools_lower.private") AS NUMERIC) AS "schools_lower.private",
-    CAST(SUM(b."schools_upper.public") AS NUMERIC) AS "schools_upper.public",
-    CAST(SUM(b."schools_upper.private") AS NUMERIC) AS "schools_upper.private",
-    CAST(SUM(b."schools_multi.public") AS NUMERIC) AS "schools_multi.public",
-    CAST(SUM(b."schools_multi.private") AS NUMERIC) AS "schools_multi.private",
-    CAST(SUM(b."classes.public") AS NUMERIC) AS "classes.public",
-    CAST(SUM(b."classes.private") AS NUMERIC) AS "classes.private",
-    CAST(SUM(b."classes_primary.public") AS NUMERIC) AS "classes_primary.public",
-    CAST(SUM(b."classes_primary.private") AS NUMERIC) AS "classes_primary.private",
-    CAST(SUM(b."classes_lower.public") AS NUMERIC) AS "classes_lower.public",
-    CAST(SUM(b."classes_lower.private") AS NUMERIC) AS "classes_lower.private",
-    CAST(SUM(b."classes_upper.public") AS NUMERIC) AS "classes_upper.public",
-    CAST(SUM(b."classes_upper.private") AS NUMERIC) AS "classes_upper.private",
-    CAST(SUM(b."pupils.public") AS NUMERIC) AS "pupils.public",
-    CAST(SUM(b."pupils.private") AS NUMERIC) AS "pupils.private",
-    CAST(SUM(b."pupils_primary.public") AS NUMERIC) AS "pupils_primary.public",
-    CAST(SUM(b."pupils_primary.private") AS NUMERIC) AS "pupils_primary.private",
-    CAST(SUM(b."grade1_pupils.public") AS NUMERIC) AS "grade1_pupils.public",
-    CAST(SUM(b."grade1_pupils.private") AS NUMERIC) AS "grade1_pupils.private",
-    CAST(SUM(b."pupils_lower.public") AS NUMERIC) AS "pupils_lower.public",
-    CAST(SUM(b."pupils_lower.private") AS NUMERIC) AS "pupils_lower.private",
-    CAST(SUM(b."pupils_upper.public") AS NUMERIC) AS "pupils_upper.public",
-    CAST(SUM(b."pupils_upper.private") AS NUMERIC) AS "pupils_upper.private",
-    CAST(SUM(b."pupils_female.public") AS NUMERIC) AS "pupils_female.public",
-    CAST(SUM(b."pupils_female.private") AS NUMERIC) AS "pupils_female.private",
-    CAST(SUM(b."pupils_ethnic.public") AS NUMERIC) AS "pupils_ethnic.public",
-    CAST(SUM(b."pupils_ethnic.private") AS NUMERIC) AS "pupils_ethnic.private",
-    CAST(SUM(b."pupils_disabled.public") AS NUMERIC) AS "pupils_disabled.public",
-    CAST(SUM(b."pupils_disabled.private") AS NUMERIC) AS "pupils_disabled.private",
-    CAST(SUM(b."teachers.public") AS NUMERIC) AS "teachers.public",
-    CAST(SUM(b."teachers.private") AS NUMERIC) AS "teachers.private",
-    CAST(SUM(b."teachers_primary.public") AS NUMERIC) AS "teachers_primary.public",
-    CAST(SUM(b."teachers_primary.private") AS NUMERIC) AS "teachers_primary.private",
-    CAST(SUM(b."teachers_lower.public") AS NUMERIC) AS "teachers_lower.public",
-    CAST(SUM(b."teachers_lower.private") AS NUMERIC) AS "teachers_lower.private",
-    CAST(SUM(b."teachers_upper.public") AS NUMERIC) AS "teachers_upper.public",
-    CAST(SUM(b."teachers_upper.private") AS NUMERIC) AS "teachers_upper.private",
-    CAST(SUM(b."teachers_female.public") AS NUMERIC) AS "teachers_female.public",
-    CAST(SUM(b."teachers_female.private") AS NUMERIC) AS "teachers_female.private",
-    CAST(SUM(b."teachers_ethnic.public") AS NUMERIC) AS "teachers_ethnic.public",
-    CAST(SUM(b."teachers_ethnic.private") AS NUMERIC) AS "teachers_ethnic.private",
-    CAST(SUM(b."teachers_qualified.public") AS NUMERIC) AS "teachers_qualified.public",
-    CAST(SUM(b."teachers_qualified.private") AS NUMERIC) AS "teachers_qualified.private"
-  FROM
-    "education.school_statistics.B02.by_reporter" AS b
-    JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit"
-    JOIN "regc_org_unit" AS u ON u."code" = c."ancestor"
-  GROUP BY
-    b."frequency", b."period", b."edition", c."ancestor", u."level"
+CREATE VIEW "education.school_statistics.B02.rollup" AS WITH a AS (
+  SELECT b."frequency" AS "frequency",
+  b."period" AS "period",
+  b."edition" AS "edition",
+  c."ancestor" AS "unit",
+  u."level" AS "level",
+  COUNT(*) AS "reporters",
+  CAST(SUM(b."schools.public") AS NUMERIC) AS "schools.public",
+  CAST(SUM(b."schools.private") AS NUMERIC) AS "schools.private",
+  CAST(SUM(b."schools_primary.public") AS NUMERIC) AS "schools_primary.public",
+  CAST(SUM(b."schools_primary.private") AS NUMERIC) AS "schools_primary.private",
+  CAST(SUM(b."schools_lower.public") AS NUMERIC) AS "schools_lower.public",
+  CAST(SUM(b."schools_lower.private") AS NUMERIC) AS "schools_lower.private",
+  CAST(SUM(b."schools_upper.public") AS NUMERIC) AS "schools_upper.public",
+  CAST(SUM(b."schools_upper.private") AS NUMERIC) AS "schools_upper.private",
+  CAST(SUM(b."schools_multi.public") AS NUMERIC) AS "schools_multi.public",
+  CAST(SUM(b."schools_multi.private") AS NUMERIC) AS "schools_multi.private",
+  CAST(SUM(b."classes.public") AS NUMERIC) AS "classes.public",
+  CAST(SUM(b."classes.private") AS NUMERIC) AS "classes.private",
+  CAST(SUM(b."classes_primary.public") AS NUMERIC) AS "classes_primary.public",
+  CAST(SUM(b."classes_primary.private") AS NUMERIC) AS "classes_primary.private",
+  CAST(SUM(b."classes_lower.public") AS NUMERIC) AS "classes_lower.public",
+  CAST(SUM(b."classes_lower.private") AS NUMERIC) AS "classes_lower.private",
+  CAST(SUM(b."classes_upper.public") AS NUMERIC) AS "classes_upper.public",
+  CAST(SUM(b."classes_upper.private") AS NUMERIC) AS "classes_upper.private",
+  CAST(SUM(b."pupils.public") AS NUMERIC) AS "pupils.public",
+  CAST(SUM(b."pupils.private") AS NUMERIC) AS "pupils.private",
+  CAST(SUM(b."pupils_primary.public") AS NUMERIC) AS "pupils_primary.public",
+  CAST(SUM(b."pupils_primary.private") AS NUMERIC) AS "pupils_primary.private",
+  CAST(SUM(b."grade1_pupils.public") AS NUMERIC) AS "grade1_pupils.public",
+  CAST(SUM(b."grade1_pupils.private") AS NUMERIC) AS "grade1_pupils.private",
+  CAST(SUM(b."pupils_lower.public") AS NUMERIC) AS "pupils_lower.public",
+  CAST(SUM(b."pupils_lower.private") AS NUMERIC) AS "pupils_lower.private",
+  CAST(SUM(b."pupils_upper.public") AS NUMERIC) AS "pupils_upper.public",
+  CAST(SUM(b."pupils_upper.private") AS NUMERIC) AS "pupils_upper.private",
+  CAST(SUM(b."pupils_female.public") AS NUMERIC) AS "pupils_female.public",
+  CAST(SUM(b."pupils_female.private") AS NUMERIC) AS "pupils_female.private",
+  CAST(SUM(b."pupils_ethnic.public") AS NUMERIC) AS "pupils_ethnic.public",
+  CAST(SUM(b."pupils_ethnic.private") AS NUMERIC) AS "pupils_ethnic.private",
+  CAST(SUM(b."pupils_disabled.public") AS NUMERIC) AS "pupils_disabled.public",
+  CAST(SUM(b."pupils_disabled.private") AS NUMERIC) AS "pupils_disabled.private",
+  CAST(SUM(b."teachers.public") AS NUMERIC) AS "teachers.public",
+  CAST(SUM(b."teachers.private") AS NUMERIC) AS "teachers.private",
+  CAST(SUM(b."teachers_primary.public") AS NUMERIC) AS "teachers_primary.public",
+  CAST(SUM(b."teachers_primary.private") AS NUMERIC) AS "teachers_primary.private",
+  CAST(SUM(b."teachers_lower.public") AS NUMERIC) AS "teachers_lower.public",
+  CAST(SUM(b."teachers_lower.private") AS NUMERIC) AS "teachers_lower.private",
+  CAST(SUM(b."teachers_upper.public") AS NUMERIC) AS "teachers_upper.public",
+  CAST(SUM(b."teachers_upper.private") AS NUMERIC) AS "teachers_upper.private",
+  CAST(SUM(b."teachers_female.public") AS NUMERIC) AS "teachers_female.public",
+  CAST(SUM(b."teachers_female.private") AS NUMERIC) AS "teachers_female.private",
+  CAST(SUM(b."teachers_ethnic.public") AS NUMERIC) AS "teachers_ethnic.public",
+  CAST(SUM(b."teachers_ethnic.private") AS NUMERIC) AS "teachers_ethnic.private",
+  CAST(SUM(b."teachers_qualified.public") AS NUMERIC) AS "teachers_qualified.public",
+  CAST(SUM(b."teachers_qualified.private") AS NUMERIC) AS "teachers_qualified.private" FROM "education.school_statistics.B02.by_reporter" AS b JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit" JOIN "regc_org_unit" AS u ON u."code" = c."ancestor" GROUP BY b."frequency",
+  b."period",
+  b."edition",
+  c."ancestor",
+  u."level"
 )
 SELECT
   a."frequency",
@@ -1044,19 +1085,62 @@ FROM
                 FROM
                   "education.school_statistics.B02.current" AS t1
                   JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province')
-                  LEFT JOIN (SELECT m."old_unit" AS "unit", MIN(m."new_unit") AS "successor" FROM "regc_org_mapping" AS m WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) GROUP BY m."old_unit" HAVING COUNT(*) = 1 AND MIN(m."kind") = 'full') AS sc ON sc."unit" = t1."unit"
+                  LEFT JOIN (
+                    SELECT
+                      m."old_unit" AS "unit",
+                      MIN(m."new_unit") AS "successor"
+                    FROM
+                      "regc_org_mapping" AS m
+                    WHERE
+                      m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n)
+                    GROUP BY
+                      m."old_unit"
+                    HAVING
+                      COUNT(*) = 1 AND MIN(m."kind") = 'full'
+                  ) AS sc ON sc."unit" = t1."unit"
               ) AS q
             GROUP BY
-              q."period", q."unit"
+              q."period",
+              q."unit"
           ) AS t1
           JOIN "regc_period_rollup" AS m ON m."regime" = 'education.school_statistics' AND m."period" = t1."period"
         GROUP BY
-          m."frequency", m."rollup", t1."unit"
+          m."frequency",
+          m."rollup",
+          t1."unit"
       ) AS b
-      JOIN (SELECT c."descendant" AS "unit", c."ancestor" AS "ancestor", c."depth" AS "depth" FROM "regc_org_closure" AS c WHERE c."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) UNION ALL SELECT m."old_unit" AS "unit", c."ancestor" AS "ancestor", -1 AS "depth" FROM "regc_org_mapping" AS m JOIN "regc_org_closure" AS c ON c."edition" = m."to_edition" AND c."descendant" = m."new_unit" WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND NOT EXISTS (SELECT 1 FROM "regc_org_closure" AS x WHERE x."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND x."descendant" = m."old_unit" AND x."depth" = 0) AND m."old_unit" NOT IN (SELECT s."unit" FROM (SELECT m."old_unit" AS "unit", MIN(m."new_unit") AS "successor" FROM "regc_org_mapping" AS m WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) GROUP BY m."old_unit" HAVING COUNT(*) = 1 AND MIN(m."kind") = 'full') AS s) GROUP BY m."old_unit", c."ancestor" HAVING COUNT(*) = (SELECT COUNT(*) FROM "regc_org_mapping" AS m2 WHERE m2."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND m2."old_unit" = m."old_unit")) AS c ON c."unit" = b."unit"
+      JOIN (
+        SELECT
+          c."descendant" AS "unit",
+          c."ancestor" AS "ancestor",
+          c."depth" AS "depth"
+        FROM
+          "regc_org_closure" AS c
+        WHERE
+          c."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n)
+        UNION ALL
+        SELECT
+          m."old_unit" AS "unit",
+          c."ancestor" AS "ancestor",
+          -1 AS "depth"
+        FROM
+          "regc_org_mapping" AS m
+          JOIN "regc_org_closure" AS c ON c."edition" = m."to_edition" AND c."descendant" = m."new_unit"
+        WHERE
+          m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND NOT EXISTS (SELECT 1 FROM "regc_org_closure" AS x WHERE x."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND x."descendant" = m."old_unit" AND x."depth" = 0) AND m."old_unit" NOT IN (SELECT s."unit" FROM (SELECT m."old_unit" AS "unit", MIN(m."new_unit") AS "successor" FROM "regc_org_mapping" AS m WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) GROUP BY m."old_unit" HAVING COUNT(*) = 1 AND MIN(m."kind") = 'full') AS s)
+        GROUP BY
+          m."old_unit",
+          c."ancestor"
+        HAVING
+          COUNT(*) = (SELECT COUNT(*) FROM "regc_org_mapping" AS m2 WHERE m2."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND m2."old_unit" = m."old_unit")
+      ) AS c ON c."unit" = b."unit"
       JOIN "regc_org_unit" AS u ON u."code" = c."ancestor"
     GROUP BY
-      b."frequency", b."period", b."edition", c."ancestor", u."level"
+      b."frequency",
+      b."period",
+      b."edition",
+      c."ancestor",
+      u."level"
   ) AS a;
 
 -- Expected, received and on-time reports per unit, flow level and period.
@@ -1079,8 +1163,39 @@ FROM
   JOIN "regc_org_closure" AS c ON c."edition" = m."edition"
   JOIN "regc_org_unit" AS du ON du."code" = c."descendant" AND du."level" = dl."level"
   JOIN "regc_org_unit" AS au ON au."code" = c."ancestor"
-  LEFT JOIN (SELECT x."unit" AS "unit", x."period" AS "period", MAX(x."received_on") AS "received_on" FROM (SELECT s."unit" AS "unit", s."period" AS "period", s."form" AS "form", MIN(CAST((s."submitted_at" AT TIME ZONE 'Asia/Ho_Chi_Minh') AS DATE)) AS "received_on" FROM "regc_submission" AS s WHERE s."regime" = 'education.school_statistics' AND s."status" <> 'draft' AND s."form" IN ('B01', 'B02') GROUP BY s."unit", s."period", s."form") AS x GROUP BY x."unit", x."period" HAVING COUNT(*) = 2) AS rc ON rc."unit" = c."descendant" AND rc."period" = m."period"
+  LEFT JOIN (
+    SELECT
+      x."unit" AS "unit",
+      x."period" AS "period",
+      MAX(x."received_on") AS "received_on"
+    FROM
+      (
+        SELECT
+          s."unit" AS "unit",
+          s."period" AS "period",
+          s."form" AS "form",
+          MIN(CAST((s."submitted_at" AT TIME ZONE 'Asia/Ho_Chi_Minh') AS DATE)) AS "received_on"
+        FROM
+          "regc_submission" AS s
+        WHERE
+          s."regime" = 'education.school_statistics' AND s."status" <> 'draft' AND s."form" IN ('B01', 'B02')
+        GROUP BY
+          s."unit",
+          s."period",
+          s."form"
+      ) AS x
+    GROUP BY
+      x."unit",
+      x."period"
+    HAVING
+      COUNT(*) = 2
+  ) AS rc ON rc."unit" = c."descendant" AND rc."period" = m."period"
 WHERE
   m."regime" = 'education.school_statistics' AND m."frequency" = 'annual'
 GROUP BY
-  m."period", m."edition", c."ancestor", au."level", dl."level", dl."due_date";
+  m."period",
+  m."edition",
+  c."ancestor",
+  au."level",
+  dl."level",
+  dl."due_date";

@@ -28,104 +28,103 @@ SELECT
   m."edition" AS "edition",
   t1."unit" AS "unit",
   COUNT(*) AS "reports",
-  CAST(SUBSTR(MAX(CASE WHEN t1."schools.public" IS NOT NULL THEN m."end_date" || '|' || t1."schools.public" END), 12) AS INTEGER) AS "schools.public",
-  CAST(SUBSTR(MAX(CASE WHEN t1."schools.private" IS NOT NULL THEN m."end_date" || '|' || t1."schools.private" END), 12) AS INTEGER) AS "schools.private",
-  CAST(SUBSTR(MAX(CASE WHEN t1."nursery_schools.public" IS NOT NULL THEN m."end_date" || '|' || t1."nursery_schools.public" END), 12) AS INTEGER) AS "nursery_schools.public",
-  CAST(SUBSTR(MAX(CASE WHEN t1."nursery_schools.private" IS NOT NULL THEN m."end_date" || '|' || t1."nursery_schools.private" END), 12) AS INTEGER) AS "nursery_schools.private",
-  CAST(SUBSTR(MAX(CASE WHEN t1."kindergartens.public" IS NOT NULL THEN m."end_date" || '|' || t1."kindergartens.public" END), 12) AS INTEGER) AS "kindergartens.public",
-  CAST(SUBSTR(MAX(CASE WHEN t1."kindergartens.private" IS NOT NULL THEN m."end_date" || '|' || t1."kindergartens.private" END), 12) AS INTEGER) AS "kindergartens.private",
-  CAST(SUBSTR(MAX(CASE WHEN t1."preschools.public" IS NOT NULL THEN m."end_date" || '|' || t1."preschools.public" END), 12) AS INTEGER) AS "preschools.public",
-  CAST(SUBSTR(MAX(CASE WHEN t1."preschools.private" IS NOT NULL THEN m."end_date" || '|' || t1."preschools.private" END), 12) AS INTEGER) AS "preschools.private",
-  CAST(SUBSTR(MAX(CASE WHEN t1."classes.public" IS NOT NULL THEN m."end_date" || '|' || t1."classes.public" END), 12) AS INTEGER) AS "classes.public",
-  CAST(SUBSTR(MAX(CASE WHEN t1."classes.private" IS NOT NULL THEN m."end_date" || '|' || t1."classes.private" END), 12) AS INTEGER) AS "classes.private",
-  CAST(SUBSTR(MAX(CASE WHEN t1."nursery_groups.public" IS NOT NULL THEN m."end_date" || '|' || t1."nursery_groups.public" END), 12) AS INTEGER) AS "nursery_groups.public",
-  CAST(SUBSTR(MAX(CASE WHEN t1."nursery_groups.private" IS NOT NULL THEN m."end_date" || '|' || t1."nursery_groups.private" END), 12) AS INTEGER) AS "nursery_groups.private",
-  CAST(SUBSTR(MAX(CASE WHEN t1."kg_classes.public" IS NOT NULL THEN m."end_date" || '|' || t1."kg_classes.public" END), 12) AS INTEGER) AS "kg_classes.public",
-  CAST(SUBSTR(MAX(CASE WHEN t1."kg_classes.private" IS NOT NULL THEN m."end_date" || '|' || t1."kg_classes.private" END), 12) AS INTEGER) AS "kg_classes.private",
-  CAST(SUBSTR(MAX(CASE WHEN t1."kg5_classes.public" IS NOT NULL THEN m."end_date" || '|' || t1."kg5_classes.public" END), 12) AS INTEGER) AS "kg5_classes.public",
-  CAST(SUBSTR(MAX(CASE WHEN t1."kg5_classes.private" IS NOT NULL THEN m."end_date" || '|' || t1."kg5_classes.private" END), 12) AS INTEGER) AS "kg5_classes.private",
-  CAST(SUBSTR(MAX(CASE WHEN t1."children.public" IS NOT NULL THEN m."end_date" || '|' || t1."children.public" END), 12) AS INTEGER) AS "children.public",
-  CAST(SUBSTR(MAX(CASE WHEN t1."children.private" IS NOT NULL THEN m."end_date" || '|' || t1."children.private" END), 12) AS INTEGER) AS "children.private",
-  CAST(SUBSTR(MAX(CASE WHEN t1."nursery_children.public" IS NOT NULL THEN m."end_date" || '|' || t1."nursery_children.public" END), 12) AS INTEGER) AS "nursery_children.public",
-  CAST(SUBSTR(MAX(CASE WHEN t1."nursery_children.private" IS NOT NULL THEN m."end_date" || '|' || t1."nursery_children.private" END), 12) AS INTEGER) AS "nursery_children.private",
-  CAST(SUBSTR(MAX(CASE WHEN t1."kg_children.public" IS NOT NULL THEN m."end_date" || '|' || t1."kg_children.public" END), 12) AS INTEGER) AS "kg_children.public",
-  CAST(SUBSTR(MAX(CASE WHEN t1."kg_children.private" IS NOT NULL THEN m."end_date" || '|' || t1."kg_children.private" END), 12) AS INTEGER) AS "kg_children.private",
-  CAST(SUBSTR(MAX(CASE WHEN t1."kg5_children.public" IS NOT NULL THEN m."end_date" || '|' || t1."kg5_children.public" END), 12) AS INTEGER) AS "kg5_children.public",
-  CAST(SUBSTR(MAX(CASE WHEN t1."kg5_children.private" IS NOT NULL THEN m."end_date" || '|' || t1."kg5_children.private" END), 12) AS INTEGER) AS "kg5_children.private",
-  CAST(SUBSTR(MAX(CASE WHEN t1."children_female.public" IS NOT NULL THEN m."end_date" || '|' || t1."children_female.public" END), 12) AS INTEGER) AS "children_female.public",
-  CAST(SUBSTR(MAX(CASE WHEN t1."children_female.private" IS NOT NULL THEN m."end_date" || '|' || t1."children_female.private" END), 12) AS INTEGER) AS "children_female.private",
-  CAST(SUBSTR(MAX(CASE WHEN t1."children_ethnic.public" IS NOT NULL THEN m."end_date" || '|' || t1."children_ethnic.public" END), 12) AS INTEGER) AS "children_ethnic.public",
-  CAST(SUBSTR(MAX(CASE WHEN t1."children_ethnic.private" IS NOT NULL THEN m."end_date" || '|' || t1."children_ethnic.private" END), 12) AS INTEGER) AS "children_ethnic.private",
-  CAST(SUBSTR(MAX(CASE WHEN t1."children_disabled.public" IS NOT NULL THEN m."end_date" || '|' || t1."children_disabled.public" END), 12) AS INTEGER) AS "children_disabled.public",
-  CAST(SUBSTR(MAX(CASE WHEN t1."children_disabled.private" IS NOT NULL THEN m."end_date" || '|' || t1."children_disabled.private" END), 12) AS INTEGER) AS "children_disabled.private",
-  CAST(SUBSTR(MAX(CASE WHEN t1."teachers.public" IS NOT NULL THEN m."end_date" || '|' || t1."teachers.public" END), 12) AS INTEGER) AS "teachers.public",
-  CAST(SUBSTR(MAX(CASE WHEN t1."teachers.private" IS NOT NULL THEN m."end_date" || '|' || t1."teachers.private" END), 12) AS INTEGER) AS "teachers.private",
-  CAST(SUBSTR(MAX(CASE WHEN t1."teachers_female.public" IS NOT NULL THEN m."end_date" || '|' || t1."teachers_female.public" END), 12) AS INTEGER) AS "teachers_female.public",
-  CAST(SUBSTR(MAX(CASE WHEN t1."teachers_female.private" IS NOT NULL THEN m."end_date" || '|' || t1."teachers_female.private" END), 12) AS INTEGER) AS "teachers_female.private",
-  CAST(SUBSTR(MAX(CASE WHEN t1."teachers_ethnic.public" IS NOT NULL THEN m."end_date" || '|' || t1."teachers_ethnic.public" END), 12) AS INTEGER) AS "teachers_ethnic.public",
-  CAST(SUBSTR(MAX(CASE WHEN t1."teachers_ethnic.private" IS NOT NULL THEN m."end_date" || '|' || t1."teachers_ethnic.private" END), 12) AS INTEGER) AS "teachers_ethnic.private",
-  CAST(SUBSTR(MAX(CASE WHEN t1."teachers_qualified.public" IS NOT NULL THEN m."end_date" || '|' || t1."teachers_qualified.public" END), 12) AS INTEGER) AS "teachers_qualified.public",
-  CAST(SUBSTR(MAX(CASE WHEN t1."teachers_qualified.private" IS NOT NULL THEN m."end_date" || '|' || t1."teachers_qualified.private" END), 12) AS INTEGER) AS "teachers_qualified.private"
+  CAST(substr(MAX(CASE WHEN t1."schools.public" IS NOT NULL THEN m."end_date" || '|' || t1."schools.public" END), 12) AS INTEGER) AS "schools.public",
+  CAST(substr(MAX(CASE WHEN t1."schools.private" IS NOT NULL THEN m."end_date" || '|' || t1."schools.private" END), 12) AS INTEGER) AS "schools.private",
+  CAST(substr(MAX(CASE WHEN t1."nursery_schools.public" IS NOT NULL THEN m."end_date" || '|' || t1."nursery_schools.public" END), 12) AS INTEGER) AS "nursery_schools.public",
+  CAST(substr(MAX(CASE WHEN t1."nursery_schools.private" IS NOT NULL THEN m."end_date" || '|' || t1."nursery_schools.private" END), 12) AS INTEGER) AS "nursery_schools.private",
+  CAST(substr(MAX(CASE WHEN t1."kindergartens.public" IS NOT NULL THEN m."end_date" || '|' || t1."kindergartens.public" END), 12) AS INTEGER) AS "kindergartens.public",
+  CAST(substr(MAX(CASE WHEN t1."kindergartens.private" IS NOT NULL THEN m."end_date" || '|' || t1."kindergartens.private" END), 12) AS INTEGER) AS "kindergartens.private",
+  CAST(substr(MAX(CASE WHEN t1."preschools.public" IS NOT NULL THEN m."end_date" || '|' || t1."preschools.public" END), 12) AS INTEGER) AS "preschools.public",
+  CAST(substr(MAX(CASE WHEN t1."preschools.private" IS NOT NULL THEN m."end_date" || '|' || t1."preschools.private" END), 12) AS INTEGER) AS "preschools.private",
+  CAST(substr(MAX(CASE WHEN t1."classes.public" IS NOT NULL THEN m."end_date" || '|' || t1."classes.public" END), 12) AS INTEGER) AS "classes.public",
+  CAST(substr(MAX(CASE WHEN t1."classes.private" IS NOT NULL THEN m."end_date" || '|' || t1."classes.private" END), 12) AS INTEGER) AS "classes.private",
+  CAST(substr(MAX(CASE WHEN t1."nursery_groups.public" IS NOT NULL THEN m."end_date" || '|' || t1."nursery_groups.public" END), 12) AS INTEGER) AS "nursery_groups.public",
+  CAST(substr(MAX(CASE WHEN t1."nursery_groups.private" IS NOT NULL THEN m."end_date" || '|' || t1."nursery_groups.private" END), 12) AS INTEGER) AS "nursery_groups.private",
+  CAST(substr(MAX(CASE WHEN t1."kg_classes.public" IS NOT NULL THEN m."end_date" || '|' || t1."kg_classes.public" END), 12) AS INTEGER) AS "kg_classes.public",
+  CAST(substr(MAX(CASE WHEN t1."kg_classes.private" IS NOT NULL THEN m."end_date" || '|' || t1."kg_classes.private" END), 12) AS INTEGER) AS "kg_classes.private",
+  CAST(substr(MAX(CASE WHEN t1."kg5_classes.public" IS NOT NULL THEN m."end_date" || '|' || t1."kg5_classes.public" END), 12) AS INTEGER) AS "kg5_classes.public",
+  CAST(substr(MAX(CASE WHEN t1."kg5_classes.private" IS NOT NULL THEN m."end_date" || '|' || t1."kg5_classes.private" END), 12) AS INTEGER) AS "kg5_classes.private",
+  CAST(substr(MAX(CASE WHEN t1."children.public" IS NOT NULL THEN m."end_date" || '|' || t1."children.public" END), 12) AS INTEGER) AS "children.public",
+  CAST(substr(MAX(CASE WHEN t1."children.private" IS NOT NULL THEN m."end_date" || '|' || t1."children.private" END), 12) AS INTEGER) AS "children.private",
+  CAST(substr(MAX(CASE WHEN t1."nursery_children.public" IS NOT NULL THEN m."end_date" || '|' || t1."nursery_children.public" END), 12) AS INTEGER) AS "nursery_children.public",
+  CAST(substr(MAX(CASE WHEN t1."nursery_children.private" IS NOT NULL THEN m."end_date" || '|' || t1."nursery_children.private" END), 12) AS INTEGER) AS "nursery_children.private",
+  CAST(substr(MAX(CASE WHEN t1."kg_children.public" IS NOT NULL THEN m."end_date" || '|' || t1."kg_children.public" END), 12) AS INTEGER) AS "kg_children.public",
+  CAST(substr(MAX(CASE WHEN t1."kg_children.private" IS NOT NULL THEN m."end_date" || '|' || t1."kg_children.private" END), 12) AS INTEGER) AS "kg_children.private",
+  CAST(substr(MAX(CASE WHEN t1."kg5_children.public" IS NOT NULL THEN m."end_date" || '|' || t1."kg5_children.public" END), 12) AS INTEGER) AS "kg5_children.public",
+  CAST(substr(MAX(CASE WHEN t1."kg5_children.private" IS NOT NULL THEN m."end_date" || '|' || t1."kg5_children.private" END), 12) AS INTEGER) AS "kg5_children.private",
+  CAST(substr(MAX(CASE WHEN t1."children_female.public" IS NOT NULL THEN m."end_date" || '|' || t1."children_female.public" END), 12) AS INTEGER) AS "children_female.public",
+  CAST(substr(MAX(CASE WHEN t1."children_female.private" IS NOT NULL THEN m."end_date" || '|' || t1."children_female.private" END), 12) AS INTEGER) AS "children_female.private",
+  CAST(substr(MAX(CASE WHEN t1."children_ethnic.public" IS NOT NULL THEN m."end_date" || '|' || t1."children_ethnic.public" END), 12) AS INTEGER) AS "children_ethnic.public",
+  CAST(substr(MAX(CASE WHEN t1."children_ethnic.private" IS NOT NULL THEN m."end_date" || '|' || t1."children_ethnic.private" END), 12) AS INTEGER) AS "children_ethnic.private",
+  CAST(substr(MAX(CASE WHEN t1."children_disabled.public" IS NOT NULL THEN m."end_date" || '|' || t1."children_disabled.public" END), 12) AS INTEGER) AS "children_disabled.public",
+  CAST(substr(MAX(CASE WHEN t1."children_disabled.private" IS NOT NULL THEN m."end_date" || '|' || t1."children_disabled.private" END), 12) AS INTEGER) AS "children_disabled.private",
+  CAST(substr(MAX(CASE WHEN t1."teachers.public" IS NOT NULL THEN m."end_date" || '|' || t1."teachers.public" END), 12) AS INTEGER) AS "teachers.public",
+  CAST(substr(MAX(CASE WHEN t1."teachers.private" IS NOT NULL THEN m."end_date" || '|' || t1."teachers.private" END), 12) AS INTEGER) AS "teachers.private",
+  CAST(substr(MAX(CASE WHEN t1."teachers_female.public" IS NOT NULL THEN m."end_date" || '|' || t1."teachers_female.public" END), 12) AS INTEGER) AS "teachers_female.public",
+  CAST(substr(MAX(CASE WHEN t1."teachers_female.private" IS NOT NULL THEN m."end_date" || '|' || t1."teachers_female.private" END), 12) AS INTEGER) AS "teachers_female.private",
+  CAST(substr(MAX(CASE WHEN t1."teachers_ethnic.public" IS NOT NULL THEN m."end_date" || '|' || t1."teachers_ethnic.public" END), 12) AS INTEGER) AS "teachers_ethnic.public",
+  CAST(substr(MAX(CASE WHEN t1."teachers_ethnic.private" IS NOT NULL THEN m."end_date" || '|' || t1."teachers_ethnic.private" END), 12) AS INTEGER) AS "teachers_ethnic.private",
+  CAST(substr(MAX(CASE WHEN t1."teachers_qualified.public" IS NOT NULL THEN m."end_date" || '|' || t1."teachers_qualified.public" END), 12) AS INTEGER) AS "teachers_qualified.public",
+  CAST(substr(MAX(CASE WHEN t1."teachers_qualified.private" IS NOT NULL THEN m."end_date" || '|' || t1."teachers_qualified.private" END), 12) AS INTEGER) AS "teachers_qualified.private"
 FROM
   "education.school_statistics.B01.current" AS t1
   JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province')
   JOIN "regc_period_rollup" AS m ON m."regime" = 'education.school_statistics' AND m."period" = t1."period"
 GROUP BY
-  m."frequency", m."rollup", m."edition", t1."unit";
+  m."frequency",
+  m."rollup",
+  m."edition",
+  t1."unit";
 
-CREATE VIEW "education.school_statistics.B01.rollup" AS
-WITH a AS (
-  SELECT
-    b."frequency" AS "frequency",
-    b."period" AS "period",
-    b."edition" AS "edition",
-    c."ancestor" AS "unit",
-    u."level" AS "level",
-    COUNT(*) AS "reporters",
-    regc_dec(SUM(b."schools.public"), 0) AS "schools.public",
-    regc_dec(SUM(b."schools.private"), 0) AS "schools.private",
-    regc_dec(SUM(b."nursery_schools.public"), 0) AS "nursery_schools.public",
-    regc_dec(SUM(b."nursery_schools.private"), 0) AS "nursery_schools.private",
-    regc_dec(SUM(b."kindergartens.public"), 0) AS "kindergartens.public",
-    regc_dec(SUM(b."kindergartens.private"), 0) AS "kindergartens.private",
-    regc_dec(SUM(b."preschools.public"), 0) AS "preschools.public",
-    regc_dec(SUM(b."preschools.private"), 0) AS "preschools.private",
-    regc_dec(SUM(b."classes.public"), 0) AS "classes.public",
-    regc_dec(SUM(b."classes.private"), 0) AS "classes.private",
-    regc_dec(SUM(b."nursery_groups.public"), 0) AS "nursery_groups.public",
-    regc_dec(SUM(b."nursery_groups.private"), 0) AS "nursery_groups.private",
-    regc_dec(SUM(b."kg_classes.public"), 0) AS "kg_classes.public",
-    regc_dec(SUM(b."kg_classes.private"), 0) AS "kg_classes.private",
-    regc_dec(SUM(b."kg5_classes.public"), 0) AS "kg5_classes.public",
-    regc_dec(SUM(b."kg5_classes.private"), 0) AS "kg5_classes.private",
-    regc_dec(SUM(b."children.public"), 0) AS "children.public",
-    regc_dec(SUM(b."children.private"), 0) AS "children.private",
-    regc_dec(SUM(b."nursery_children.public"), 0) AS "nursery_children.public",
-    regc_dec(SUM(b."nursery_children.private"), 0) AS "nursery_children.private",
-    regc_dec(SUM(b."kg_children.public"), 0) AS "kg_children.public",
-    regc_dec(SUM(b."kg_children.private"), 0) AS "kg_children.private",
-    regc_dec(SUM(b."kg5_children.public"), 0) AS "kg5_children.public",
-    regc_dec(SUM(b."kg5_children.private"), 0) AS "kg5_children.private",
-    regc_dec(SUM(b."children_female.public"), 0) AS "children_female.public",
-    regc_dec(SUM(b."children_female.private"), 0) AS "children_female.private",
-    regc_dec(SUM(b."children_ethnic.public"), 0) AS "children_ethnic.public",
-    regc_dec(SUM(b."children_ethnic.private"), 0) AS "children_ethnic.private",
-    regc_dec(SUM(b."children_disabled.public"), 0) AS "children_disabled.public",
-    regc_dec(SUM(b."children_disabled.private"), 0) AS "children_disabled.private",
-    regc_dec(SUM(b."teachers.public"), 0) AS "teachers.public",
-    regc_dec(SUM(b."teachers.private"), 0) AS "teachers.private",
-    regc_dec(SUM(b."teachers_female.public"), 0) AS "teachers_female.public",
-    regc_dec(SUM(b."teachers_female.private"), 0) AS "teachers_female.private",
-    regc_dec(SUM(b."teachers_ethnic.public"), 0) AS "teachers_ethnic.public",
-    regc_dec(SUM(b."teachers_ethnic.private"), 0) AS "teachers_ethnic.private",
-    regc_dec(SUM(b."teachers_qualified.public"), 0) AS "teachers_qualified.public",
-    regc_dec(SUM(b."teachers_qualified.private"), 0) AS "teachers_qualified.private"
-  FROM
-    "education.school_statistics.B01.by_reporter" AS b
-    JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit"
-    JOIN "regc_org_unit" AS u ON u."code" = c."ancestor"
-  GROUP BY
-    b."frequency", b."period", b."edition", c."ancestor", u."level"
+CREATE VIEW "education.school_statistics.B01.rollup" AS WITH a AS (
+  SELECT b."frequency" AS "frequency",
+  b."period" AS "period",
+  b."edition" AS "edition",
+  c."ancestor" AS "unit",
+  u."level" AS "level",
+  COUNT(*) AS "reporters",
+  regc_dec(SUM(b."schools.public"), 0) AS "schools.public",
+  regc_dec(SUM(b."schools.private"), 0) AS "schools.private",
+  regc_dec(SUM(b."nursery_schools.public"), 0) AS "nursery_schools.public",
+  regc_dec(SUM(b."nursery_schools.private"), 0) AS "nursery_schools.private",
+  regc_dec(SUM(b."kindergartens.public"), 0) AS "kindergartens.public",
+  regc_dec(SUM(b."kindergartens.private"), 0) AS "kindergartens.private",
+  regc_dec(SUM(b."preschools.public"), 0) AS "preschools.public",
+  regc_dec(SUM(b."preschools.private"), 0) AS "preschools.private",
+  regc_dec(SUM(b."classes.public"), 0) AS "classes.public",
+  regc_dec(SUM(b."classes.private"), 0) AS "classes.private",
+  regc_dec(SUM(b."nursery_groups.public"), 0) AS "nursery_groups.public",
+  regc_dec(SUM(b."nursery_groups.private"), 0) AS "nursery_groups.private",
+  regc_dec(SUM(b."kg_classes.public"), 0) AS "kg_classes.public",
+  regc_dec(SUM(b."kg_classes.private"), 0) AS "kg_classes.private",
+  regc_dec(SUM(b."kg5_classes.public"), 0) AS "kg5_classes.public",
+  regc_dec(SUM(b."kg5_classes.private"), 0) AS "kg5_classes.private",
+  regc_dec(SUM(b."children.public"), 0) AS "children.public",
+  regc_dec(SUM(b."children.private"), 0) AS "children.private",
+  regc_dec(SUM(b."nursery_children.public"), 0) AS "nursery_children.public",
+  regc_dec(SUM(b."nursery_children.private"), 0) AS "nursery_children.private",
+  regc_dec(SUM(b."kg_children.public"), 0) AS "kg_children.public",
+  regc_dec(SUM(b."kg_children.private"), 0) AS "kg_children.private",
+  regc_dec(SUM(b."kg5_children.public"), 0) AS "kg5_children.public",
+  regc_dec(SUM(b."kg5_children.private"), 0) AS "kg5_children.private",
+  regc_dec(SUM(b."children_female.public"), 0) AS "children_female.public",
+  regc_dec(SUM(b."children_female.private"), 0) AS "children_female.private",
+  regc_dec(SUM(b."children_ethnic.public"), 0) AS "children_ethnic.public",
+  regc_dec(SUM(b."children_ethnic.private"), 0) AS "children_ethnic.private",
+  regc_dec(SUM(b."children_disabled.public"), 0) AS "children_disabled.public",
+  regc_dec(SUM(b."children_disabled.private"), 0) AS "children_disabled.private",
+  regc_dec(SUM(b."teachers.public"), 0) AS "teachers.public",
+  regc_dec(SUM(b."teachers.private"), 0) AS "teachers.private",
+  regc_dec(SUM(b."teachers_female.public"), 0) AS "teachers_female.public",
+  regc_dec(SUM(b."teachers_female.private"), 0) AS "teachers_female.private",
+  regc_dec(SUM(b."teachers_ethnic.public"), 0) AS "teachers_ethnic.public",
+  regc_dec(SUM(b."teachers_ethnic.private"), 0) AS "teachers_ethnic.private",
+  regc_dec(SUM(b."teachers_qualified.public"), 0) AS "teachers_qualified.public",
+  regc_dec(SUM(b."teachers_qualified.private"), 0) AS "teachers_qualified.private" FROM "education.school_statistics.B01.by_reporter" AS b JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit" JOIN "regc_org_unit" AS u ON u."code" = c."ancestor" GROUP BY b."frequency",
+  b."period",
+  b."edition",
+  c."ancestor",
+  u."level"
 )
 SELECT
   a."frequency",
@@ -339,44 +338,44 @@ FROM
           (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AS "edition",
           t1."unit" AS "unit",
           COUNT(*) AS "reports",
-          CAST(SUBSTR(MAX(CASE WHEN t1."schools.public" IS NOT NULL THEN m."end_date" || '|' || t1."schools.public" END), 12) AS INTEGER) AS "schools.public",
-          CAST(SUBSTR(MAX(CASE WHEN t1."schools.private" IS NOT NULL THEN m."end_date" || '|' || t1."schools.private" END), 12) AS INTEGER) AS "schools.private",
-          CAST(SUBSTR(MAX(CASE WHEN t1."nursery_schools.public" IS NOT NULL THEN m."end_date" || '|' || t1."nursery_schools.public" END), 12) AS INTEGER) AS "nursery_schools.public",
-          CAST(SUBSTR(MAX(CASE WHEN t1."nursery_schools.private" IS NOT NULL THEN m."end_date" || '|' || t1."nursery_schools.private" END), 12) AS INTEGER) AS "nursery_schools.private",
-          CAST(SUBSTR(MAX(CASE WHEN t1."kindergartens.public" IS NOT NULL THEN m."end_date" || '|' || t1."kindergartens.public" END), 12) AS INTEGER) AS "kindergartens.public",
-          CAST(SUBSTR(MAX(CASE WHEN t1."kindergartens.private" IS NOT NULL THEN m."end_date" || '|' || t1."kindergartens.private" END), 12) AS INTEGER) AS "kindergartens.private",
-          CAST(SUBSTR(MAX(CASE WHEN t1."preschools.public" IS NOT NULL THEN m."end_date" || '|' || t1."preschools.public" END), 12) AS INTEGER) AS "preschools.public",
-          CAST(SUBSTR(MAX(CASE WHEN t1."preschools.private" IS NOT NULL THEN m."end_date" || '|' || t1."preschools.private" END), 12) AS INTEGER) AS "preschools.private",
-          CAST(SUBSTR(MAX(CASE WHEN t1."classes.public" IS NOT NULL THEN m."end_date" || '|' || t1."classes.public" END), 12) AS INTEGER) AS "classes.public",
-          CAST(SUBSTR(MAX(CASE WHEN t1."classes.private" IS NOT NULL THEN m."end_date" || '|' || t1."classes.private" END), 12) AS INTEGER) AS "classes.private",
-          CAST(SUBSTR(MAX(CASE WHEN t1."nursery_groups.public" IS NOT NULL THEN m."end_date" || '|' || t1."nursery_groups.public" END), 12) AS INTEGER) AS "nursery_groups.public",
-          CAST(SUBSTR(MAX(CASE WHEN t1."nursery_groups.private" IS NOT NULL THEN m."end_date" || '|' || t1."nursery_groups.private" END), 12) AS INTEGER) AS "nursery_groups.private",
-          CAST(SUBSTR(MAX(CASE WHEN t1."kg_classes.public" IS NOT NULL THEN m."end_date" || '|' || t1."kg_classes.public" END), 12) AS INTEGER) AS "kg_classes.public",
-          CAST(SUBSTR(MAX(CASE WHEN t1."kg_classes.private" IS NOT NULL THEN m."end_date" || '|' || t1."kg_classes.private" END), 12) AS INTEGER) AS "kg_classes.private",
-          CAST(SUBSTR(MAX(CASE WHEN t1."kg5_classes.public" IS NOT NULL THEN m."end_date" || '|' || t1."kg5_classes.public" END), 12) AS INTEGER) AS "kg5_classes.public",
-          CAST(SUBSTR(MAX(CASE WHEN t1."kg5_classes.private" IS NOT NULL THEN m."end_date" || '|' || t1."kg5_classes.private" END), 12) AS INTEGER) AS "kg5_classes.private",
-          CAST(SUBSTR(MAX(CASE WHEN t1."children.public" IS NOT NULL THEN m."end_date" || '|' || t1."children.public" END), 12) AS INTEGER) AS "children.public",
-          CAST(SUBSTR(MAX(CASE WHEN t1."children.private" IS NOT NULL THEN m."end_date" || '|' || t1."children.private" END), 12) AS INTEGER) AS "children.private",
-          CAST(SUBSTR(MAX(CASE WHEN t1."nursery_children.public" IS NOT NULL THEN m."end_date" || '|' || t1."nursery_children.public" END), 12) AS INTEGER) AS "nursery_children.public",
-          CAST(SUBSTR(MAX(CASE WHEN t1."nursery_children.private" IS NOT NULL THEN m."end_date" || '|' || t1."nursery_children.private" END), 12) AS INTEGER) AS "nursery_children.private",
-          CAST(SUBSTR(MAX(CASE WHEN t1."kg_children.public" IS NOT NULL THEN m."end_date" || '|' || t1."kg_children.public" END), 12) AS INTEGER) AS "kg_children.public",
-          CAST(SUBSTR(MAX(CASE WHEN t1."kg_children.private" IS NOT NULL THEN m."end_date" || '|' || t1."kg_children.private" END), 12) AS INTEGER) AS "kg_children.private",
-          CAST(SUBSTR(MAX(CASE WHEN t1."kg5_children.public" IS NOT NULL THEN m."end_date" || '|' || t1."kg5_children.public" END), 12) AS INTEGER) AS "kg5_children.public",
-          CAST(SUBSTR(MAX(CASE WHEN t1."kg5_children.private" IS NOT NULL THEN m."end_date" || '|' || t1."kg5_children.private" END), 12) AS INTEGER) AS "kg5_children.private",
-          CAST(SUBSTR(MAX(CASE WHEN t1."children_female.public" IS NOT NULL THEN m."end_date" || '|' || t1."children_female.public" END), 12) AS INTEGER) AS "children_female.public",
-          CAST(SUBSTR(MAX(CASE WHEN t1."children_female.private" IS NOT NULL THEN m."end_date" || '|' || t1."children_female.private" END), 12) AS INTEGER) AS "children_female.private",
-          CAST(SUBSTR(MAX(CASE WHEN t1."children_ethnic.public" IS NOT NULL THEN m."end_date" || '|' || t1."children_ethnic.public" END), 12) AS INTEGER) AS "children_ethnic.public",
-          CAST(SUBSTR(MAX(CASE WHEN t1."children_ethnic.private" IS NOT NULL THEN m."end_date" || '|' || t1."children_ethnic.private" END), 12) AS INTEGER) AS "children_ethnic.private",
-          CAST(SUBSTR(MAX(CASE WHEN t1."children_disabled.public" IS NOT NULL THEN m."end_date" || '|' || t1."children_disabled.public" END), 12) AS INTEGER) AS "children_disabled.public",
-          CAST(SUBSTR(MAX(CASE WHEN t1."children_disabled.private" IS NOT NULL THEN m."end_date" || '|' || t1."children_disabled.private" END), 12) AS INTEGER) AS "children_disabled.private",
-          CAST(SUBSTR(MAX(CASE WHEN t1."teachers.public" IS NOT NULL THEN m."end_date" || '|' || t1."teachers.public" END), 12) AS INTEGER) AS "teachers.public",
-          CAST(SUBSTR(MAX(CASE WHEN t1."teachers.private" IS NOT NULL THEN m."end_date" || '|' || t1."teachers.private" END), 12) AS INTEGER) AS "teachers.private",
-          CAST(SUBSTR(MAX(CASE WHEN t1."teachers_female.public" IS NOT NULL THEN m."end_date" || '|' || t1."teachers_female.public" END), 12) AS INTEGER) AS "teachers_female.public",
-          CAST(SUBSTR(MAX(CASE WHEN t1."teachers_female.private" IS NOT NULL THEN m."end_date" || '|' || t1."teachers_female.private" END), 12) AS INTEGER) AS "teachers_female.private",
-          CAST(SUBSTR(MAX(CASE WHEN t1."teachers_ethnic.public" IS NOT NULL THEN m."end_date" || '|' || t1."teachers_ethnic.public" END), 12) AS INTEGER) AS "teachers_ethnic.public",
-          CAST(SUBSTR(MAX(CASE WHEN t1."teachers_ethnic.private" IS NOT NULL THEN m."end_date" || '|' || t1."teachers_ethnic.private" END), 12) AS INTEGER) AS "teachers_ethnic.private",
-          CAST(SUBSTR(MAX(CASE WHEN t1."teachers_qualified.public" IS NOT NULL THEN m."end_date" || '|' || t1."teachers_qualified.public" END), 12) AS INTEGER) AS "teachers_qualified.public",
-          CAST(SUBSTR(MAX(CASE WHEN t1."teachers_qualified.private" IS NOT NULL THEN m."end_date" || '|' || t1."teachers_qualified.private" END), 12) AS INTEGER) AS "teachers_qualified.private"
+          CAST(substr(MAX(CASE WHEN t1."schools.public" IS NOT NULL THEN m."end_date" || '|' || t1."schools.public" END), 12) AS INTEGER) AS "schools.public",
+          CAST(substr(MAX(CASE WHEN t1."schools.private" IS NOT NULL THEN m."end_date" || '|' || t1."schools.private" END), 12) AS INTEGER) AS "schools.private",
+          CAST(substr(MAX(CASE WHEN t1."nursery_schools.public" IS NOT NULL THEN m."end_date" || '|' || t1."nursery_schools.public" END), 12) AS INTEGER) AS "nursery_schools.public",
+          CAST(substr(MAX(CASE WHEN t1."nursery_schools.private" IS NOT NULL THEN m."end_date" || '|' || t1."nursery_schools.private" END), 12) AS INTEGER) AS "nursery_schools.private",
+          CAST(substr(MAX(CASE WHEN t1."kindergartens.public" IS NOT NULL THEN m."end_date" || '|' || t1."kindergartens.public" END), 12) AS INTEGER) AS "kindergartens.public",
+          CAST(substr(MAX(CASE WHEN t1."kindergartens.private" IS NOT NULL THEN m."end_date" || '|' || t1."kindergartens.private" END), 12) AS INTEGER) AS "kindergartens.private",
+          CAST(substr(MAX(CASE WHEN t1."preschools.public" IS NOT NULL THEN m."end_date" || '|' || t1."preschools.public" END), 12) AS INTEGER) AS "preschools.public",
+          CAST(substr(MAX(CASE WHEN t1."preschools.private" IS NOT NULL THEN m."end_date" || '|' || t1."preschools.private" END), 12) AS INTEGER) AS "preschools.private",
+          CAST(substr(MAX(CASE WHEN t1."classes.public" IS NOT NULL THEN m."end_date" || '|' || t1."classes.public" END), 12) AS INTEGER) AS "classes.public",
+          CAST(substr(MAX(CASE WHEN t1."classes.private" IS NOT NULL THEN m."end_date" || '|' || t1."classes.private" END), 12) AS INTEGER) AS "classes.private",
+          CAST(substr(MAX(CASE WHEN t1."nursery_groups.public" IS NOT NULL THEN m."end_date" || '|' || t1."nursery_groups.public" END), 12) AS INTEGER) AS "nursery_groups.public",
+          CAST(substr(MAX(CASE WHEN t1."nursery_groups.private" IS NOT NULL THEN m."end_date" || '|' || t1."nursery_groups.private" END), 12) AS INTEGER) AS "nursery_groups.private",
+          CAST(substr(MAX(CASE WHEN t1."kg_classes.public" IS NOT NULL THEN m."end_date" || '|' || t1."kg_classes.public" END), 12) AS INTEGER) AS "kg_classes.public",
+          CAST(substr(MAX(CASE WHEN t1."kg_classes.private" IS NOT NULL THEN m."end_date" || '|' || t1."kg_classes.private" END), 12) AS INTEGER) AS "kg_classes.private",
+          CAST(substr(MAX(CASE WHEN t1."kg5_classes.public" IS NOT NULL THEN m."end_date" || '|' || t1."kg5_classes.public" END), 12) AS INTEGER) AS "kg5_classes.public",
+          CAST(substr(MAX(CASE WHEN t1."kg5_classes.private" IS NOT NULL THEN m."end_date" || '|' || t1."kg5_classes.private" END), 12) AS INTEGER) AS "kg5_classes.private",
+          CAST(substr(MAX(CASE WHEN t1."children.public" IS NOT NULL THEN m."end_date" || '|' || t1."children.public" END), 12) AS INTEGER) AS "children.public",
+          CAST(substr(MAX(CASE WHEN t1."children.private" IS NOT NULL THEN m."end_date" || '|' || t1."children.private" END), 12) AS INTEGER) AS "children.private",
+          CAST(substr(MAX(CASE WHEN t1."nursery_children.public" IS NOT NULL THEN m."end_date" || '|' || t1."nursery_children.public" END), 12) AS INTEGER) AS "nursery_children.public",
+          CAST(substr(MAX(CASE WHEN t1."nursery_children.private" IS NOT NULL THEN m."end_date" || '|' || t1."nursery_children.private" END), 12) AS INTEGER) AS "nursery_children.private",
+          CAST(substr(MAX(CASE WHEN t1."kg_children.public" IS NOT NULL THEN m."end_date" || '|' || t1."kg_children.public" END), 12) AS INTEGER) AS "kg_children.public",
+          CAST(substr(MAX(CASE WHEN t1."kg_children.private" IS NOT NULL THEN m."end_date" || '|' || t1."kg_children.private" END), 12) AS INTEGER) AS "kg_children.private",
+          CAST(substr(MAX(CASE WHEN t1."kg5_children.public" IS NOT NULL THEN m."end_date" || '|' || t1."kg5_children.public" END), 12) AS INTEGER) AS "kg5_children.public",
+          CAST(substr(MAX(CASE WHEN t1."kg5_children.private" IS NOT NULL THEN m."end_date" || '|' || t1."kg5_children.private" END), 12) AS INTEGER) AS "kg5_children.private",
+          CAST(substr(MAX(CASE WHEN t1."children_female.public" IS NOT NULL THEN m."end_date" || '|' || t1."children_female.public" END), 12) AS INTEGER) AS "children_female.public",
+          CAST(substr(MAX(CASE WHEN t1."children_female.private" IS NOT NULL THEN m."end_date" || '|' || t1."children_female.private" END), 12) AS INTEGER) AS "children_female.private",
+          CAST(substr(MAX(CASE WHEN t1."children_ethnic.public" IS NOT NULL THEN m."end_date" || '|' || t1."children_ethnic.public" END), 12) AS INTEGER) AS "children_ethnic.public",
+          CAST(substr(MAX(CASE WHEN t1."children_ethnic.private" IS NOT NULL THEN m."end_date" || '|' || t1."children_ethnic.private" END), 12) AS INTEGER) AS "children_ethnic.private",
+          CAST(substr(MAX(CASE WHEN t1."children_disabled.public" IS NOT NULL THEN m."end_date" || '|' || t1."children_disabled.public" END), 12) AS INTEGER) AS "children_disabled.public",
+          CAST(substr(MAX(CASE WHEN t1."children_disabled.private" IS NOT NULL THEN m."end_date" || '|' || t1."children_disabled.private" END), 12) AS INTEGER) AS "children_disabled.private",
+          CAST(substr(MAX(CASE WHEN t1."teachers.public" IS NOT NULL THEN m."end_date" || '|' || t1."teachers.public" END), 12) AS INTEGER) AS "teachers.public",
+          CAST(substr(MAX(CASE WHEN t1."teachers.private" IS NOT NULL THEN m."end_date" || '|' || t1."teachers.private" END), 12) AS INTEGER) AS "teachers.private",
+          CAST(substr(MAX(CASE WHEN t1."teachers_female.public" IS NOT NULL THEN m."end_date" || '|' || t1."teachers_female.public" END), 12) AS INTEGER) AS "teachers_female.public",
+          CAST(substr(MAX(CASE WHEN t1."teachers_female.private" IS NOT NULL THEN m."end_date" || '|' || t1."teachers_female.private" END), 12) AS INTEGER) AS "teachers_female.private",
+          CAST(substr(MAX(CASE WHEN t1."teachers_ethnic.public" IS NOT NULL THEN m."end_date" || '|' || t1."teachers_ethnic.public" END), 12) AS INTEGER) AS "teachers_ethnic.public",
+          CAST(substr(MAX(CASE WHEN t1."teachers_ethnic.private" IS NOT NULL THEN m."end_date" || '|' || t1."teachers_ethnic.private" END), 12) AS INTEGER) AS "teachers_ethnic.private",
+          CAST(substr(MAX(CASE WHEN t1."teachers_qualified.public" IS NOT NULL THEN m."end_date" || '|' || t1."teachers_qualified.public" END), 12) AS INTEGER) AS "teachers_qualified.public",
+          CAST(substr(MAX(CASE WHEN t1."teachers_qualified.private" IS NOT NULL THEN m."end_date" || '|' || t1."teachers_qualified.private" END), 12) AS INTEGER) AS "teachers_qualified.private"
         FROM
           (
             SELECT
@@ -471,19 +470,62 @@ FROM
                 FROM
                   "education.school_statistics.B01.current" AS t1
                   JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province')
-                  LEFT JOIN (SELECT m."old_unit" AS "unit", MIN(m."new_unit") AS "successor" FROM "regc_org_mapping" AS m WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) GROUP BY m."old_unit" HAVING COUNT(*) = 1 AND MIN(m."kind") = 'full') AS sc ON sc."unit" = t1."unit"
+                  LEFT JOIN (
+                    SELECT
+                      m."old_unit" AS "unit",
+                      MIN(m."new_unit") AS "successor"
+                    FROM
+                      "regc_org_mapping" AS m
+                    WHERE
+                      m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n)
+                    GROUP BY
+                      m."old_unit"
+                    HAVING
+                      COUNT(*) = 1 AND MIN(m."kind") = 'full'
+                  ) AS sc ON sc."unit" = t1."unit"
               ) AS q
             GROUP BY
-              q."period", q."unit"
+              q."period",
+              q."unit"
           ) AS t1
           JOIN "regc_period_rollup" AS m ON m."regime" = 'education.school_statistics' AND m."period" = t1."period"
         GROUP BY
-          m."frequency", m."rollup", t1."unit"
+          m."frequency",
+          m."rollup",
+          t1."unit"
       ) AS b
-      JOIN (SELECT c."descendant" AS "unit", c."ancestor" AS "ancestor", c."depth" AS "depth" FROM "regc_org_closure" AS c WHERE c."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) UNION ALL SELECT m."old_unit" AS "unit", c."ancestor" AS "ancestor", -1 AS "depth" FROM "regc_org_mapping" AS m JOIN "regc_org_closure" AS c ON c."edition" = m."to_edition" AND c."descendant" = m."new_unit" WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND NOT EXISTS (SELECT 1 FROM "regc_org_closure" AS x WHERE x."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND x."descendant" = m."old_unit" AND x."depth" = 0) AND m."old_unit" NOT IN (SELECT s."unit" FROM (SELECT m."old_unit" AS "unit", MIN(m."new_unit") AS "successor" FROM "regc_org_mapping" AS m WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) GROUP BY m."old_unit" HAVING COUNT(*) = 1 AND MIN(m."kind") = 'full') AS s) GROUP BY m."old_unit", c."ancestor" HAVING COUNT(*) = (SELECT COUNT(*) FROM "regc_org_mapping" AS m2 WHERE m2."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND m2."old_unit" = m."old_unit")) AS c ON c."unit" = b."unit"
+      JOIN (
+        SELECT
+          c."descendant" AS "unit",
+          c."ancestor" AS "ancestor",
+          c."depth" AS "depth"
+        FROM
+          "regc_org_closure" AS c
+        WHERE
+          c."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n)
+        UNION ALL
+        SELECT
+          m."old_unit" AS "unit",
+          c."ancestor" AS "ancestor",
+          -1 AS "depth"
+        FROM
+          "regc_org_mapping" AS m
+          JOIN "regc_org_closure" AS c ON c."edition" = m."to_edition" AND c."descendant" = m."new_unit"
+        WHERE
+          m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND NOT EXISTS (SELECT 1 FROM "regc_org_closure" AS x WHERE x."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND x."descendant" = m."old_unit" AND x."depth" = 0) AND m."old_unit" NOT IN (SELECT s."unit" FROM (SELECT m."old_unit" AS "unit", MIN(m."new_unit") AS "successor" FROM "regc_org_mapping" AS m WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) GROUP BY m."old_unit" HAVING COUNT(*) = 1 AND MIN(m."kind") = 'full') AS s)
+        GROUP BY
+          m."old_unit",
+          c."ancestor"
+        HAVING
+          COUNT(*) = (SELECT COUNT(*) FROM "regc_org_mapping" AS m2 WHERE m2."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND m2."old_unit" = m."old_unit")
+      ) AS c ON c."unit" = b."unit"
       JOIN "regc_org_unit" AS u ON u."code" = c."ancestor"
     GROUP BY
-      b."frequency", b."period", b."edition", c."ancestor", u."level"
+      b."frequency",
+      b."period",
+      b."edition",
+      c."ancestor",
+      u."level"
   ) AS a;
 
 -- Form B02: each reporter's values over every roll-up period, then every unit's.
@@ -494,124 +536,123 @@ SELECT
   m."edition" AS "edition",
   t1."unit" AS "unit",
   COUNT(*) AS "reports",
-  CAST(SUBSTR(MAX(CASE WHEN t1."schools.public" IS NOT NULL THEN m."end_date" || '|' || t1."schools.public" END), 12) AS INTEGER) AS "schools.public",
-  CAST(SUBSTR(MAX(CASE WHEN t1."schools.private" IS NOT NULL THEN m."end_date" || '|' || t1."schools.private" END), 12) AS INTEGER) AS "schools.private",
-  CAST(SUBSTR(MAX(CASE WHEN t1."schools_primary.public" IS NOT NULL THEN m."end_date" || '|' || t1."schools_primary.public" END), 12) AS INTEGER) AS "schools_primary.public",
-  CAST(SUBSTR(MAX(CASE WHEN t1."schools_primary.private" IS NOT NULL THEN m."end_date" || '|' || t1."schools_primary.private" END), 12) AS INTEGER) AS "schools_primary.private",
-  CAST(SUBSTR(MAX(CASE WHEN t1."schools_lower.public" IS NOT NULL THEN m."end_date" || '|' || t1."schools_lower.public" END), 12) AS INTEGER) AS "schools_lower.public",
-  CAST(SUBSTR(MAX(CASE WHEN t1."schools_lower.private" IS NOT NULL THEN m."end_date" || '|' || t1."schools_lower.private" END), 12) AS INTEGER) AS "schools_lower.private",
-  CAST(SUBSTR(MAX(CASE WHEN t1."schools_upper.public" IS NOT NULL THEN m."end_date" || '|' || t1."schools_upper.public" END), 12) AS INTEGER) AS "schools_upper.public",
-  CAST(SUBSTR(MAX(CASE WHEN t1."schools_upper.private" IS NOT NULL THEN m."end_date" || '|' || t1."schools_upper.private" END), 12) AS INTEGER) AS "schools_upper.private",
-  CAST(SUBSTR(MAX(CASE WHEN t1."schools_multi.public" IS NOT NULL THEN m."end_date" || '|' || t1."schools_multi.public" END), 12) AS INTEGER) AS "schools_multi.public",
-  CAST(SUBSTR(MAX(CASE WHEN t1."schools_multi.private" IS NOT NULL THEN m."end_date" || '|' || t1."schools_multi.private" END), 12) AS INTEGER) AS "schools_multi.private",
-  CAST(SUBSTR(MAX(CASE WHEN t1."classes.public" IS NOT NULL THEN m."end_date" || '|' || t1."classes.public" END), 12) AS INTEGER) AS "classes.public",
-  CAST(SUBSTR(MAX(CASE WHEN t1."classes.private" IS NOT NULL THEN m."end_date" || '|' || t1."classes.private" END), 12) AS INTEGER) AS "classes.private",
-  CAST(SUBSTR(MAX(CASE WHEN t1."classes_primary.public" IS NOT NULL THEN m."end_date" || '|' || t1."classes_primary.public" END), 12) AS INTEGER) AS "classes_primary.public",
-  CAST(SUBSTR(MAX(CASE WHEN t1."classes_primary.private" IS NOT NULL THEN m."end_date" || '|' || t1."classes_primary.private" END), 12) AS INTEGER) AS "classes_primary.private",
-  CAST(SUBSTR(MAX(CASE WHEN t1."classes_lower.public" IS NOT NULL THEN m."end_date" || '|' || t1."classes_lower.public" END), 12) AS INTEGER) AS "classes_lower.public",
-  CAST(SUBSTR(MAX(CASE WHEN t1."classes_lower.private" IS NOT NULL THEN m."end_date" || '|' || t1."classes_lower.private" END), 12) AS INTEGER) AS "classes_lower.private",
-  CAST(SUBSTR(MAX(CASE WHEN t1."classes_upper.public" IS NOT NULL THEN m."end_date" || '|' || t1."classes_upper.public" END), 12) AS INTEGER) AS "classes_upper.public",
-  CAST(SUBSTR(MAX(CASE WHEN t1."classes_upper.private" IS NOT NULL THEN m."end_date" || '|' || t1."classes_upper.private" END), 12) AS INTEGER) AS "classes_upper.private",
-  CAST(SUBSTR(MAX(CASE WHEN t1."pupils.public" IS NOT NULL THEN m."end_date" || '|' || t1."pupils.public" END), 12) AS INTEGER) AS "pupils.public",
-  CAST(SUBSTR(MAX(CASE WHEN t1."pupils.private" IS NOT NULL THEN m."end_date" || '|' || t1."pupils.private" END), 12) AS INTEGER) AS "pupils.private",
-  CAST(SUBSTR(MAX(CASE WHEN t1."pupils_primary.public" IS NOT NULL THEN m."end_date" || '|' || t1."pupils_primary.public" END), 12) AS INTEGER) AS "pupils_primary.public",
-  CAST(SUBSTR(MAX(CASE WHEN t1."pupils_primary.private" IS NOT NULL THEN m."end_date" || '|' || t1."pupils_primary.private" END), 12) AS INTEGER) AS "pupils_primary.private",
-  CAST(SUBSTR(MAX(CASE WHEN t1."grade1_pupils.public" IS NOT NULL THEN m."end_date" || '|' || t1."grade1_pupils.public" END), 12) AS INTEGER) AS "grade1_pupils.public",
-  CAST(SUBSTR(MAX(CASE WHEN t1."grade1_pupils.private" IS NOT NULL THEN m."end_date" || '|' || t1."grade1_pupils.private" END), 12) AS INTEGER) AS "grade1_pupils.private",
-  CAST(SUBSTR(MAX(CASE WHEN t1."pupils_lower.public" IS NOT NULL THEN m."end_date" || '|' || t1."pupils_lower.public" END), 12) AS INTEGER) AS "pupils_lower.public",
-  CAST(SUBSTR(MAX(CASE WHEN t1."pupils_lower.private" IS NOT NULL THEN m."end_date" || '|' || t1."pupils_lower.private" END), 12) AS INTEGER) AS "pupils_lower.private",
-  CAST(SUBSTR(MAX(CASE WHEN t1."pupils_upper.public" IS NOT NULL THEN m."end_date" || '|' || t1."pupils_upper.public" END), 12) AS INTEGER) AS "pupils_upper.public",
-  CAST(SUBSTR(MAX(CASE WHEN t1."pupils_upper.private" IS NOT NULL THEN m."end_date" || '|' || t1."pupils_upper.private" END), 12) AS INTEGER) AS "pupils_upper.private",
-  CAST(SUBSTR(MAX(CASE WHEN t1."pupils_female.public" IS NOT NULL THEN m."end_date" || '|' || t1."pupils_female.public" END), 12) AS INTEGER) AS "pupils_female.public",
-  CAST(SUBSTR(MAX(CASE WHEN t1."pupils_female.private" IS NOT NULL THEN m."end_date" || '|' || t1."pupils_female.private" END), 12) AS INTEGER) AS "pupils_female.private",
-  CAST(SUBSTR(MAX(CASE WHEN t1."pupils_ethnic.public" IS NOT NULL THEN m."end_date" || '|' || t1."pupils_ethnic.public" END), 12) AS INTEGER) AS "pupils_ethnic.public",
-  CAST(SUBSTR(MAX(CASE WHEN t1."pupils_ethnic.private" IS NOT NULL THEN m."end_date" || '|' || t1."pupils_ethnic.private" END), 12) AS INTEGER) AS "pupils_ethnic.private",
-  CAST(SUBSTR(MAX(CASE WHEN t1."pupils_disabled.public" IS NOT NULL THEN m."end_date" || '|' || t1."pupils_disabled.public" END), 12) AS INTEGER) AS "pupils_disabled.public",
-  CAST(SUBSTR(MAX(CASE WHEN t1."pupils_disabled.private" IS NOT NULL THEN m."end_date" || '|' || t1."pupils_disabled.private" END), 12) AS INTEGER) AS "pupils_disabled.private",
-  CAST(SUBSTR(MAX(CASE WHEN t1."teachers.public" IS NOT NULL THEN m."end_date" || '|' || t1."teachers.public" END), 12) AS INTEGER) AS "teachers.public",
-  CAST(SUBSTR(MAX(CASE WHEN t1."teachers.private" IS NOT NULL THEN m."end_date" || '|' || t1."teachers.private" END), 12) AS INTEGER) AS "teachers.private",
-  CAST(SUBSTR(MAX(CASE WHEN t1."teachers_primary.public" IS NOT NULL THEN m."end_date" || '|' || t1."teachers_primary.public" END), 12) AS INTEGER) AS "teachers_primary.public",
-  CAST(SUBSTR(MAX(CASE WHEN t1."teachers_primary.private" IS NOT NULL THEN m."end_date" || '|' || t1."teachers_primary.private" END), 12) AS INTEGER) AS "teachers_primary.private",
-  CAST(SUBSTR(MAX(CASE WHEN t1."teachers_lower.public" IS NOT NULL THEN m."end_date" || '|' || t1."teachers_lower.public" END), 12) AS INTEGER) AS "teachers_lower.public",
-  CAST(SUBSTR(MAX(CASE WHEN t1."teachers_lower.private" IS NOT NULL THEN m."end_date" || '|' || t1."teachers_lower.private" END), 12) AS INTEGER) AS "teachers_lower.private",
-  CAST(SUBSTR(MAX(CASE WHEN t1."teachers_upper.public" IS NOT NULL THEN m."end_date" || '|' || t1."teachers_upper.public" END), 12) AS INTEGER) AS "teachers_upper.public",
-  CAST(SUBSTR(MAX(CASE WHEN t1."teachers_upper.private" IS NOT NULL THEN m."end_date" || '|' || t1."teachers_upper.private" END), 12) AS INTEGER) AS "teachers_upper.private",
-  CAST(SUBSTR(MAX(CASE WHEN t1."teachers_female.public" IS NOT NULL THEN m."end_date" || '|' || t1."teachers_female.public" END), 12) AS INTEGER) AS "teachers_female.public",
-  CAST(SUBSTR(MAX(CASE WHEN t1."teachers_female.private" IS NOT NULL THEN m."end_date" || '|' || t1."teachers_female.private" END), 12) AS INTEGER) AS "teachers_female.private",
-  CAST(SUBSTR(MAX(CASE WHEN t1."teachers_ethnic.public" IS NOT NULL THEN m."end_date" || '|' || t1."teachers_ethnic.public" END), 12) AS INTEGER) AS "teachers_ethnic.public",
-  CAST(SUBSTR(MAX(CASE WHEN t1."teachers_ethnic.private" IS NOT NULL THEN m."end_date" || '|' || t1."teachers_ethnic.private" END), 12) AS INTEGER) AS "teachers_ethnic.private",
-  CAST(SUBSTR(MAX(CASE WHEN t1."teachers_qualified.public" IS NOT NULL THEN m."end_date" || '|' || t1."teachers_qualified.public" END), 12) AS INTEGER) AS "teachers_qualified.public",
-  CAST(SUBSTR(MAX(CASE WHEN t1."teachers_qualified.private" IS NOT NULL THEN m."end_date" || '|' || t1."teachers_qualified.private" END), 12) AS INTEGER) AS "teachers_qualified.private"
+  CAST(substr(MAX(CASE WHEN t1."schools.public" IS NOT NULL THEN m."end_date" || '|' || t1."schools.public" END), 12) AS INTEGER) AS "schools.public",
+  CAST(substr(MAX(CASE WHEN t1."schools.private" IS NOT NULL THEN m."end_date" || '|' || t1."schools.private" END), 12) AS INTEGER) AS "schools.private",
+  CAST(substr(MAX(CASE WHEN t1."schools_primary.public" IS NOT NULL THEN m."end_date" || '|' || t1."schools_primary.public" END), 12) AS INTEGER) AS "schools_primary.public",
+  CAST(substr(MAX(CASE WHEN t1."schools_primary.private" IS NOT NULL THEN m."end_date" || '|' || t1."schools_primary.private" END), 12) AS INTEGER) AS "schools_primary.private",
+  CAST(substr(MAX(CASE WHEN t1."schools_lower.public" IS NOT NULL THEN m."end_date" || '|' || t1."schools_lower.public" END), 12) AS INTEGER) AS "schools_lower.public",
+  CAST(substr(MAX(CASE WHEN t1."schools_lower.private" IS NOT NULL THEN m."end_date" || '|' || t1."schools_lower.private" END), 12) AS INTEGER) AS "schools_lower.private",
+  CAST(substr(MAX(CASE WHEN t1."schools_upper.public" IS NOT NULL THEN m."end_date" || '|' || t1."schools_upper.public" END), 12) AS INTEGER) AS "schools_upper.public",
+  CAST(substr(MAX(CASE WHEN t1."schools_upper.private" IS NOT NULL THEN m."end_date" || '|' || t1."schools_upper.private" END), 12) AS INTEGER) AS "schools_upper.private",
+  CAST(substr(MAX(CASE WHEN t1."schools_multi.public" IS NOT NULL THEN m."end_date" || '|' || t1."schools_multi.public" END), 12) AS INTEGER) AS "schools_multi.public",
+  CAST(substr(MAX(CASE WHEN t1."schools_multi.private" IS NOT NULL THEN m."end_date" || '|' || t1."schools_multi.private" END), 12) AS INTEGER) AS "schools_multi.private",
+  CAST(substr(MAX(CASE WHEN t1."classes.public" IS NOT NULL THEN m."end_date" || '|' || t1."classes.public" END), 12) AS INTEGER) AS "classes.public",
+  CAST(substr(MAX(CASE WHEN t1."classes.private" IS NOT NULL THEN m."end_date" || '|' || t1."classes.private" END), 12) AS INTEGER) AS "classes.private",
+  CAST(substr(MAX(CASE WHEN t1."classes_primary.public" IS NOT NULL THEN m."end_date" || '|' || t1."classes_primary.public" END), 12) AS INTEGER) AS "classes_primary.public",
+  CAST(substr(MAX(CASE WHEN t1."classes_primary.private" IS NOT NULL THEN m."end_date" || '|' || t1."classes_primary.private" END), 12) AS INTEGER) AS "classes_primary.private",
+  CAST(substr(MAX(CASE WHEN t1."classes_lower.public" IS NOT NULL THEN m."end_date" || '|' || t1."classes_lower.public" END), 12) AS INTEGER) AS "classes_lower.public",
+  CAST(substr(MAX(CASE WHEN t1."classes_lower.private" IS NOT NULL THEN m."end_date" || '|' || t1."classes_lower.private" END), 12) AS INTEGER) AS "classes_lower.private",
+  CAST(substr(MAX(CASE WHEN t1."classes_upper.public" IS NOT NULL THEN m."end_date" || '|' || t1."classes_upper.public" END), 12) AS INTEGER) AS "classes_upper.public",
+  CAST(substr(MAX(CASE WHEN t1."classes_upper.private" IS NOT NULL THEN m."end_date" || '|' || t1."classes_upper.private" END), 12) AS INTEGER) AS "classes_upper.private",
+  CAST(substr(MAX(CASE WHEN t1."pupils.public" IS NOT NULL THEN m."end_date" || '|' || t1."pupils.public" END), 12) AS INTEGER) AS "pupils.public",
+  CAST(substr(MAX(CASE WHEN t1."pupils.private" IS NOT NULL THEN m."end_date" || '|' || t1."pupils.private" END), 12) AS INTEGER) AS "pupils.private",
+  CAST(substr(MAX(CASE WHEN t1."pupils_primary.public" IS NOT NULL THEN m."end_date" || '|' || t1."pupils_primary.public" END), 12) AS INTEGER) AS "pupils_primary.public",
+  CAST(substr(MAX(CASE WHEN t1."pupils_primary.private" IS NOT NULL THEN m."end_date" || '|' || t1."pupils_primary.private" END), 12) AS INTEGER) AS "pupils_primary.private",
+  CAST(substr(MAX(CASE WHEN t1."grade1_pupils.public" IS NOT NULL THEN m."end_date" || '|' || t1."grade1_pupils.public" END), 12) AS INTEGER) AS "grade1_pupils.public",
+  CAST(substr(MAX(CASE WHEN t1."grade1_pupils.private" IS NOT NULL THEN m."end_date" || '|' || t1."grade1_pupils.private" END), 12) AS INTEGER) AS "grade1_pupils.private",
+  CAST(substr(MAX(CASE WHEN t1."pupils_lower.public" IS NOT NULL THEN m."end_date" || '|' || t1."pupils_lower.public" END), 12) AS INTEGER) AS "pupils_lower.public",
+  CAST(substr(MAX(CASE WHEN t1."pupils_lower.private" IS NOT NULL THEN m."end_date" || '|' || t1."pupils_lower.private" END), 12) AS INTEGER) AS "pupils_lower.private",
+  CAST(substr(MAX(CASE WHEN t1."pupils_upper.public" IS NOT NULL THEN m."end_date" || '|' || t1."pupils_upper.public" END), 12) AS INTEGER) AS "pupils_upper.public",
+  CAST(substr(MAX(CASE WHEN t1."pupils_upper.private" IS NOT NULL THEN m."end_date" || '|' || t1."pupils_upper.private" END), 12) AS INTEGER) AS "pupils_upper.private",
+  CAST(substr(MAX(CASE WHEN t1."pupils_female.public" IS NOT NULL THEN m."end_date" || '|' || t1."pupils_female.public" END), 12) AS INTEGER) AS "pupils_female.public",
+  CAST(substr(MAX(CASE WHEN t1."pupils_female.private" IS NOT NULL THEN m."end_date" || '|' || t1."pupils_female.private" END), 12) AS INTEGER) AS "pupils_female.private",
+  CAST(substr(MAX(CASE WHEN t1."pupils_ethnic.public" IS NOT NULL THEN m."end_date" || '|' || t1."pupils_ethnic.public" END), 12) AS INTEGER) AS "pupils_ethnic.public",
+  CAST(substr(MAX(CASE WHEN t1."pupils_ethnic.private" IS NOT NULL THEN m."end_date" || '|' || t1."pupils_ethnic.private" END), 12) AS INTEGER) AS "pupils_ethnic.private",
+  CAST(substr(MAX(CASE WHEN t1."pupils_disabled.public" IS NOT NULL THEN m."end_date" || '|' || t1."pupils_disabled.public" END), 12) AS INTEGER) AS "pupils_disabled.public",
+  CAST(substr(MAX(CASE WHEN t1."pupils_disabled.private" IS NOT NULL THEN m."end_date" || '|' || t1."pupils_disabled.private" END), 12) AS INTEGER) AS "pupils_disabled.private",
+  CAST(substr(MAX(CASE WHEN t1."teachers.public" IS NOT NULL THEN m."end_date" || '|' || t1."teachers.public" END), 12) AS INTEGER) AS "teachers.public",
+  CAST(substr(MAX(CASE WHEN t1."teachers.private" IS NOT NULL THEN m."end_date" || '|' || t1."teachers.private" END), 12) AS INTEGER) AS "teachers.private",
+  CAST(substr(MAX(CASE WHEN t1."teachers_primary.public" IS NOT NULL THEN m."end_date" || '|' || t1."teachers_primary.public" END), 12) AS INTEGER) AS "teachers_primary.public",
+  CAST(substr(MAX(CASE WHEN t1."teachers_primary.private" IS NOT NULL THEN m."end_date" || '|' || t1."teachers_primary.private" END), 12) AS INTEGER) AS "teachers_primary.private",
+  CAST(substr(MAX(CASE WHEN t1."teachers_lower.public" IS NOT NULL THEN m."end_date" || '|' || t1."teachers_lower.public" END), 12) AS INTEGER) AS "teachers_lower.public",
+  CAST(substr(MAX(CASE WHEN t1."teachers_lower.private" IS NOT NULL THEN m."end_date" || '|' || t1."teachers_lower.private" END), 12) AS INTEGER) AS "teachers_lower.private",
+  CAST(substr(MAX(CASE WHEN t1."teachers_upper.public" IS NOT NULL THEN m."end_date" || '|' || t1."teachers_upper.public" END), 12) AS INTEGER) AS "teachers_upper.public",
+  CAST(substr(MAX(CASE WHEN t1."teachers_upper.private" IS NOT NULL THEN m."end_date" || '|' || t1."teachers_upper.private" END), 12) AS INTEGER) AS "teachers_upper.private",
+  CAST(substr(MAX(CASE WHEN t1."teachers_female.public" IS NOT NULL THEN m."end_date" || '|' || t1."teachers_female.public" END), 12) AS INTEGER) AS "teachers_female.public",
+  CAST(substr(MAX(CASE WHEN t1."teachers_female.private" IS NOT NULL THEN m."end_date" || '|' || t1."teachers_female.private" END), 12) AS INTEGER) AS "teachers_female.private",
+  CAST(substr(MAX(CASE WHEN t1."teachers_ethnic.public" IS NOT NULL THEN m."end_date" || '|' || t1."teachers_ethnic.public" END), 12) AS INTEGER) AS "teachers_ethnic.public",
+  CAST(substr(MAX(CASE WHEN t1."teachers_ethnic.private" IS NOT NULL THEN m."end_date" || '|' || t1."teachers_ethnic.private" END), 12) AS INTEGER) AS "teachers_ethnic.private",
+  CAST(substr(MAX(CASE WHEN t1."teachers_qualified.public" IS NOT NULL THEN m."end_date" || '|' || t1."teachers_qualified.public" END), 12) AS INTEGER) AS "teachers_qualified.public",
+  CAST(substr(MAX(CASE WHEN t1."teachers_qualified.private" IS NOT NULL THEN m."end_date" || '|' || t1."teachers_qualified.private" END), 12) AS INTEGER) AS "teachers_qualified.private"
 FROM
   "education.school_statistics.B02.current" AS t1
   JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province')
   JOIN "regc_period_rollup" AS m ON m."regime" = 'education.school_statistics' AND m."period" = t1."period"
 GROUP BY
-  m."frequency", m."rollup", m."edition", t1."unit";
+  m."frequency",
+  m."rollup",
+  m."edition",
+  t1."unit";
 
-CREATE VIEW "education.school_statistics.B02.rollup" AS
-WITH a AS (
-  SELECT
-    b."frequency" AS "frequency",
-    b."period" AS "period",
-    b."edition" AS "edition",
-    c."ancestor" AS "unit",
-    u."level" AS "level",
-    COUNT(*) AS "reporters",
-    regc_dec(SUM(b."schools.public"), 0) AS "schools.public",
-    regc_dec(SUM(b."schools.private"), 0) AS "schools.private",
-    regc_dec(SUM(b."schools_primary.public"), 0) AS "schools_primary.public",
-    regc_dec(SUM(b."schools_primary.private"), 0) AS "schools_primary.private",
-    regc_dec(SUM(b."schools_lower.public"), 0) AS "schools_lower.public",
-    regc_dec(SUM(b."schools_lower.private"), 0) AS "schools_lower.private",
-    regc_dec(SUM(b."schools_upper.public"), 0) AS "schools_upper.public",
-    regc_dec(SUM(b."schools_upper.private"), 0) AS "schools_upper.private",
-    regc_dec(SUM(b."schools_multi.public"), 0) AS "schools_multi.public",
-    regc_dec(SUM(b."schools_multi.private"), 0) AS "schools_multi.private",
-    regc_dec(SUM(b."classes.public"), 0) AS "classes.public",
-    regc_dec(SUM(b."classes.private"), 0) AS "classes.private",
-    regc_dec(SUM(b."classes_primary.public"), 0) AS "classes_primary.public",
-    regc_dec(SUM(b."classes_primary.private"), 0) AS "classes_primary.private",
-    regc_dec(SUM(b."classes_lower.public"), 0) AS "classes_lower.public",
-    regc_dec(SUM(b."classes_lower.private"), 0) AS "classes_lower.private",
-    regc_dec(SUM(b."classes_upper.public"), 0) AS "classes_upper.public",
-    regc_dec(SUM(b."classes_upper.private"), 0) AS "classes_upper.private",
-    regc_dec(SUM(b."pupils.public"), 0) AS "pupils.public",
-    regc_dec(SUM(b."pupils.private"), 0) AS "pupils.private",
-    regc_dec(SUM(b."pupils_primary.public"), 0) AS "pupils_primary.public",
-    regc_dec(SUM(b."pupils_primary.private"), 0) AS "pupils_primary.private",
-    regc_dec(SUM(b."grade1_pupils.public"), 0) AS "grade1_pupils.public",
-    regc_dec(SUM(b."grade1_pupils.private"), 0) AS "grade1_pupils.private",
-    regc_dec(SUM(b."pupils_lower.public"), 0) AS "pupils_lower.public",
-    regc_dec(SUM(b."pupils_lower.private"), 0) AS "pupils_lower.private",
-    regc_dec(SUM(b."pupils_upper.public"), 0) AS "pupils_upper.public",
-    regc_dec(SUM(b."pupils_upper.private"), 0) AS "pupils_upper.private",
-    regc_dec(SUM(b."pupils_female.public"), 0) AS "pupils_female.public",
-    regc_dec(SUM(b."pupils_female.private"), 0) AS "pupils_female.private",
-    regc_dec(SUM(b."pupils_ethnic.public"), 0) AS "pupils_ethnic.public",
-    regc_dec(SUM(b."pupils_ethnic.private"), 0) AS "pupils_ethnic.private",
-    regc_dec(SUM(b."pupils_disabled.public"), 0) AS "pupils_disabled.public",
-    regc_dec(SUM(b."pupils_disabled.private"), 0) AS "pupils_disabled.private",
-    regc_dec(SUM(b."teachers.public"), 0) AS "teachers.public",
-    regc_dec(SUM(b."teachers.private"), 0) AS "teachers.private",
-    regc_dec(SUM(b."teachers_primary.public"), 0) AS "teachers_primary.public",
-    regc_dec(SUM(b."teachers_primary.private"), 0) AS "teachers_primary.private",
-    regc_dec(SUM(b."teachers_lower.public"), 0) AS "teachers_lower.public",
-    regc_dec(SUM(b."teachers_lower.private"), 0) AS "teachers_lower.private",
-    regc_dec(SUM(b."teachers_upper.public"), 0) AS "teachers_upper.public",
-    regc_dec(SUM(b."teachers_upper.private"), 0) AS "teachers_upper.private",
-    regc_dec(SUM(b."teachers_female.public"), 0) AS "teachers_female.public",
-    regc_dec(SUM(b."teachers_female.private"), 0) AS "teachers_female.private",
-    regc_dec(SUM(b."teachers_ethnic.public"), 0) AS "teachers_ethnic.public",
-    regc_dec(SUM(b."teachers_ethnic.private"), 0) AS "teachers_ethnic.private",
-    regc_dec(SUM(b."teachers_qualified.public"), 0) AS "teachers_qualified.public",
-    regc_dec(SUM(b."teachers_qualified.private"), 0) AS "teachers_qualified.private"
-  FROM
-    "education.school_statistics.B02.by_reporter" AS b
-    JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit"
-    JOIN "regc_org_unit" AS u ON u."code" = c."ancestor"
-  GROUP BY
-    b."frequency", b."period", b."edition", c."ancestor", u."level"
+CREATE VIEW "education.school_statistics.B02.rollup" AS WITH a AS (
+  SELECT b."frequency" AS "frequency",
+  b."period" AS "period",
+  b."edition" AS "edition",
+  c."ancestor" AS "unit",
+  u."level" AS "level",
+  COUNT(*) AS "reporters",
+  regc_dec(SUM(b."schools.public"), 0) AS "schools.public",
+  regc_dec(SUM(b."schools.private"), 0) AS "schools.private",
+  regc_dec(SUM(b."schools_primary.public"), 0) AS "schools_primary.public",
+  regc_dec(SUM(b."schools_primary.private"), 0) AS "schools_primary.private",
+  regc_dec(SUM(b."schools_lower.public"), 0) AS "schools_lower.public",
+  regc_dec(SUM(b."schools_lower.private"), 0) AS "schools_lower.private",
+  regc_dec(SUM(b."schools_upper.public"), 0) AS "schools_upper.public",
+  regc_dec(SUM(b."schools_upper.private"), 0) AS "schools_upper.private",
+  regc_dec(SUM(b."schools_multi.public"), 0) AS "schools_multi.public",
+  regc_dec(SUM(b."schools_multi.private"), 0) AS "schools_multi.private",
+  regc_dec(SUM(b."classes.public"), 0) AS "classes.public",
+  regc_dec(SUM(b."classes.private"), 0) AS "classes.private",
+  regc_dec(SUM(b."classes_primary.public"), 0) AS "classes_primary.public",
+  regc_dec(SUM(b."classes_primary.private"), 0) AS "classes_primary.private",
+  regc_dec(SUM(b."classes_lower.public"), 0) AS "classes_lower.public",
+  regc_dec(SUM(b."classes_lower.private"), 0) AS "classes_lower.private",
+  regc_dec(SUM(b."classes_upper.public"), 0) AS "classes_upper.public",
+  regc_dec(SUM(b."classes_upper.private"), 0) AS "classes_upper.private",
+  regc_dec(SUM(b."pupils.public"), 0) AS "pupils.public",
+  regc_dec(SUM(b."pupils.private"), 0) AS "pupils.private",
+  regc_dec(SUM(b."pupils_primary.public"), 0) AS "pupils_primary.public",
+  regc_dec(SUM(b."pupils_primary.private"), 0) AS "pupils_primary.private",
+  regc_dec(SUM(b."grade1_pupils.public"), 0) AS "grade1_pupils.public",
+  regc_dec(SUM(b."grade1_pupils.private"), 0) AS "grade1_pupils.private",
+  regc_dec(SUM(b."pupils_lower.public"), 0) AS "pupils_lower.public",
+  regc_dec(SUM(b."pupils_lower.private"), 0) AS "pupils_lower.private",
+  regc_dec(SUM(b."pupils_upper.public"), 0) AS "pupils_upper.public",
+  regc_dec(SUM(b."pupils_upper.private"), 0) AS "pupils_upper.private",
+  regc_dec(SUM(b."pupils_female.public"), 0) AS "pupils_female.public",
+  regc_dec(SUM(b."pupils_female.private"), 0) AS "pupils_female.private",
+  regc_dec(SUM(b."pupils_ethnic.public"), 0) AS "pupils_ethnic.public",
+  regc_dec(SUM(b."pupils_ethnic.private"), 0) AS "pupils_ethnic.private",
+  regc_dec(SUM(b."pupils_disabled.public"), 0) AS "pupils_disabled.public",
+  regc_dec(SUM(b."pupils_disabled.private"), 0) AS "pupils_disabled.private",
+  regc_dec(SUM(b."teachers.public"), 0) AS "teachers.public",
+  regc_dec(SUM(b."teachers.private"), 0) AS "teachers.private",
+  regc_dec(SUM(b."teachers_primary.public"), 0) AS "teachers_primary.public",
+  regc_dec(SUM(b."teachers_primary.private"), 0) AS "teachers_primary.private",
+  regc_dec(SUM(b."teachers_lower.public"), 0) AS "teachers_lower.public",
+  regc_dec(SUM(b."teachers_lower.private"), 0) AS "teachers_lower.private",
+  regc_dec(SUM(b."teachers_upper.public"), 0) AS "teachers_upper.public",
+  regc_dec(SUM(b."teachers_upper.private"), 0) AS "teachers_upper.private",
+  regc_dec(SUM(b."teachers_female.public"), 0) AS "teachers_female.public",
+  regc_dec(SUM(b."teachers_female.private"), 0) AS "teachers_female.private",
+  regc_dec(SUM(b."teachers_ethnic.public"), 0) AS "teachers_ethnic.public",
+  regc_dec(SUM(b."teachers_ethnic.private"), 0) AS "teachers_ethnic.private",
+  regc_dec(SUM(b."teachers_qualified.public"), 0) AS "teachers_qualified.public",
+  regc_dec(SUM(b."teachers_qualified.private"), 0) AS "teachers_qualified.private" FROM "education.school_statistics.B02.by_reporter" AS b JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit" JOIN "regc_org_unit" AS u ON u."code" = c."ancestor" GROUP BY b."frequency",
+  b."period",
+  b."edition",
+  c."ancestor",
+  u."level"
 )
 SELECT
   a."frequency",
@@ -883,54 +924,54 @@ FROM
           (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AS "edition",
           t1."unit" AS "unit",
           COUNT(*) AS "reports",
-          CAST(SUBSTR(MAX(CASE WHEN t1."schools.public" IS NOT NULL THEN m."end_date" || '|' || t1."schools.public" END), 12) AS INTEGER) AS "schools.public",
-          CAST(SUBSTR(MAX(CASE WHEN t1."schools.private" IS NOT NULL THEN m."end_date" || '|' || t1."schools.private" END), 12) AS INTEGER) AS "schools.private",
-          CAST(SUBSTR(MAX(CASE WHEN t1."schools_primary.public" IS NOT NULL THEN m."end_date" || '|' || t1."schools_primary.public" END), 12) AS INTEGER) AS "schools_primary.public",
-          CAST(SUBSTR(MAX(CASE WHEN t1."schools_primary.private" IS NOT NULL THEN m."end_date" || '|' || t1."schools_primary.private" END), 12) AS INTEGER) AS "schools_primary.private",
-          CAST(SUBSTR(MAX(CASE WHEN t1."schools_lower.public" IS NOT NULL THEN m."end_date" || '|' || t1."schools_lower.public" END), 12) AS INTEGER) AS "schools_lower.public",
-          CAST(SUBSTR(MAX(CASE WHEN t1."schools_lower.private" IS NOT NULL THEN m."end_date" || '|' || t1."schools_lower.private" END), 12) AS INTEGER) AS "schools_lower.private",
-          CAST(SUBSTR(MAX(CASE WHEN t1."schools_upper.public" IS NOT NULL THEN m."end_date" || '|' || t1."schools_upper.public" END), 12) AS INTEGER) AS "schools_upper.public",
-          CAST(SUBSTR(MAX(CASE WHEN t1."schools_upper.private" IS NOT NULL THEN m."end_date" || '|' || t1."schools_upper.private" END), 12) AS INTEGER) AS "schools_upper.private",
-          CAST(SUBSTR(MAX(CASE WHEN t1."schools_multi.public" IS NOT NULL THEN m."end_date" || '|' || t1."schools_multi.public" END), 12) AS INTEGER) AS "schools_multi.public",
-          CAST(SUBSTR(MAX(CASE WHEN t1."schools_multi.private" IS NOT NULL THEN m."end_date" || '|' || t1."schools_multi.private" END), 12) AS INTEGER) AS "schools_multi.private",
-          CAST(SUBSTR(MAX(CASE WHEN t1."classes.public" IS NOT NULL THEN m."end_date" || '|' || t1."classes.public" END), 12) AS INTEGER) AS "classes.public",
-          CAST(SUBSTR(MAX(CASE WHEN t1."classes.private" IS NOT NULL THEN m."end_date" || '|' || t1."classes.private" END), 12) AS INTEGER) AS "classes.private",
-          CAST(SUBSTR(MAX(CASE WHEN t1."classes_primary.public" IS NOT NULL THEN m."end_date" || '|' || t1."classes_primary.public" END), 12) AS INTEGER) AS "classes_primary.public",
-          CAST(SUBSTR(MAX(CASE WHEN t1."classes_primary.private" IS NOT NULL THEN m."end_date" || '|' || t1."classes_primary.private" END), 12) AS INTEGER) AS "classes_primary.private",
-          CAST(SUBSTR(MAX(CASE WHEN t1."classes_lower.public" IS NOT NULL THEN m."end_date" || '|' || t1."classes_lower.public" END), 12) AS INTEGER) AS "classes_lower.public",
-          CAST(SUBSTR(MAX(CASE WHEN t1."classes_lower.private" IS NOT NULL THEN m."end_date" || '|' || t1."classes_lower.private" END), 12) AS INTEGER) AS "classes_lower.private",
-          CAST(SUBSTR(MAX(CASE WHEN t1."classes_upper.public" IS NOT NULL THEN m."end_date" || '|' || t1."classes_upper.public" END), 12) AS INTEGER) AS "classes_upper.public",
-          CAST(SUBSTR(MAX(CASE WHEN t1."classes_upper.private" IS NOT NULL THEN m."end_date" || '|' || t1."classes_upper.private" END), 12) AS INTEGER) AS "classes_upper.private",
-          CAST(SUBSTR(MAX(CASE WHEN t1."pupils.public" IS NOT NULL THEN m."end_date" || '|' || t1."pupils.public" END), 12) AS INTEGER) AS "pupils.public",
-          CAST(SUBSTR(MAX(CASE WHEN t1."pupils.private" IS NOT NULL THEN m."end_date" || '|' || t1."pupils.private" END), 12) AS INTEGER) AS "pupils.private",
-          CAST(SUBSTR(MAX(CASE WHEN t1."pupils_primary.public" IS NOT NULL THEN m."end_date" || '|' || t1."pupils_primary.public" END), 12) AS INTEGER) AS "pupils_primary.public",
-          CAST(SUBSTR(MAX(CASE WHEN t1."pupils_primary.private" IS NOT NULL THEN m."end_date" || '|' || t1."pupils_primary.private" END), 12) AS INTEGER) AS "pupils_primary.private",
-          CAST(SUBSTR(MAX(CASE WHEN t1."grade1_pupils.public" IS NOT NULL THEN m."end_date" || '|' || t1."grade1_pupils.public" END), 12) AS INTEGER) AS "grade1_pupils.public",
-          CAST(SUBSTR(MAX(CASE WHEN t1."grade1_pupils.private" IS NOT NULL THEN m."end_date" || '|' || t1."grade1_pupils.private" END), 12) AS INTEGER) AS "grade1_pupils.private",
-          CAST(SUBSTR(MAX(CASE WHEN t1."pupils_lower.public" IS NOT NULL THEN m."end_date" || '|' || t1."pupils_lower.public" END), 12) AS INTEGER) AS "pupils_lower.public",
-          CAST(SUBSTR(MAX(CASE WHEN t1."pupils_lower.private" IS NOT NULL THEN m."end_date" || '|' || t1."pupils_lower.private" END), 12) AS INTEGER) AS "pupils_lower.private",
-          CAST(SUBSTR(MAX(CASE WHEN t1."pupils_upper.public" IS NOT NULL THEN m."end_date" || '|' || t1."pupils_upper.public" END), 12) AS INTEGER) AS "pupils_upper.public",
-          CAST(SUBSTR(MAX(CASE WHEN t1."pupils_upper.private" IS NOT NULL THEN m."end_date" || '|' || t1."pupils_upper.private" END), 12) AS INTEGER) AS "pupils_upper.private",
-          CAST(SUBSTR(MAX(CASE WHEN t1."pupils_female.public" IS NOT NULL THEN m."end_date" || '|' || t1."pupils_female.public" END), 12) AS INTEGER) AS "pupils_female.public",
-          CAST(SUBSTR(MAX(CASE WHEN t1."pupils_female.private" IS NOT NULL THEN m."end_date" || '|' || t1."pupils_female.private" END), 12) AS INTEGER) AS "pupils_female.private",
-          CAST(SUBSTR(MAX(CASE WHEN t1."pupils_ethnic.public" IS NOT NULL THEN m."end_date" || '|' || t1."pupils_ethnic.public" END), 12) AS INTEGER) AS "pupils_ethnic.public",
-          CAST(SUBSTR(MAX(CASE WHEN t1."pupils_ethnic.private" IS NOT NULL THEN m."end_date" || '|' || t1."pupils_ethnic.private" END), 12) AS INTEGER) AS "pupils_ethnic.private",
-          CAST(SUBSTR(MAX(CASE WHEN t1."pupils_disabled.public" IS NOT NULL THEN m."end_date" || '|' || t1."pupils_disabled.public" END), 12) AS INTEGER) AS "pupils_disabled.public",
-          CAST(SUBSTR(MAX(CASE WHEN t1."pupils_disabled.private" IS NOT NULL THEN m."end_date" || '|' || t1."pupils_disabled.private" END), 12) AS INTEGER) AS "pupils_disabled.private",
-          CAST(SUBSTR(MAX(CASE WHEN t1."teachers.public" IS NOT NULL THEN m."end_date" || '|' || t1."teachers.public" END), 12) AS INTEGER) AS "teachers.public",
-          CAST(SUBSTR(MAX(CASE WHEN t1."teachers.private" IS NOT NULL THEN m."end_date" || '|' || t1."teachers.private" END), 12) AS INTEGER) AS "teachers.private",
-          CAST(SUBSTR(MAX(CASE WHEN t1."teachers_primary.public" IS NOT NULL THEN m."end_date" || '|' || t1."teachers_primary.public" END), 12) AS INTEGER) AS "teachers_primary.public",
-          CAST(SUBSTR(MAX(CASE WHEN t1."teachers_primary.private" IS NOT NULL THEN m."end_date" || '|' || t1."teachers_primary.private" END), 12) AS INTEGER) AS "teachers_primary.private",
-          CAST(SUBSTR(MAX(CASE WHEN t1."teachers_lower.public" IS NOT NULL THEN m."end_date" || '|' || t1."teachers_lower.public" END), 12) AS INTEGER) AS "teachers_lower.public",
-          CAST(SUBSTR(MAX(CASE WHEN t1."teachers_lower.private" IS NOT NULL THEN m."end_date" || '|' || t1."teachers_lower.private" END), 12) AS INTEGER) AS "teachers_lower.private",
-          CAST(SUBSTR(MAX(CASE WHEN t1."teachers_upper.public" IS NOT NULL THEN m."end_date" || '|' || t1."teachers_upper.public" END), 12) AS INTEGER) AS "teachers_upper.public",
-          CAST(SUBSTR(MAX(CASE WHEN t1."teachers_upper.private" IS NOT NULL THEN m."end_date" || '|' || t1."teachers_upper.private" END), 12) AS INTEGER) AS "teachers_upper.private",
-          CAST(SUBSTR(MAX(CASE WHEN t1."teachers_female.public" IS NOT NULL THEN m."end_date" || '|' || t1."teachers_female.public" END), 12) AS INTEGER) AS "teachers_female.public",
-          CAST(SUBSTR(MAX(CASE WHEN t1."teachers_female.private" IS NOT NULL THEN m."end_date" || '|' || t1."teachers_female.private" END), 12) AS INTEGER) AS "teachers_female.private",
-          CAST(SUBSTR(MAX(CASE WHEN t1."teachers_ethnic.public" IS NOT NULL THEN m."end_date" || '|' || t1."teachers_ethnic.public" END), 12) AS INTEGER) AS "teachers_ethnic.public",
-          CAST(SUBSTR(MAX(CASE WHEN t1."teachers_ethnic.private" IS NOT NULL THEN m."end_date" || '|' || t1."teachers_ethnic.private" END), 12) AS INTEGER) AS "teachers_ethnic.private",
-          CAST(SUBSTR(MAX(CASE WHEN t1."teachers_qualified.public" IS NOT NULL THEN m."end_date" || '|' || t1."teachers_qualified.public" END), 12) AS INTEGER) AS "teachers_qualified.public",
-          CAST(SUBSTR(MAX(CASE WHEN t1."teachers_qualified.private" IS NOT NULL THEN m."end_date" || '|' || t1."teachers_qualified.private" END), 12) AS INTEGER) AS "teachers_qualified.private"
+          CAST(substr(MAX(CASE WHEN t1."schools.public" IS NOT NULL THEN m."end_date" || '|' || t1."schools.public" END), 12) AS INTEGER) AS "schools.public",
+          CAST(substr(MAX(CASE WHEN t1."schools.private" IS NOT NULL THEN m."end_date" || '|' || t1."schools.private" END), 12) AS INTEGER) AS "schools.private",
+          CAST(substr(MAX(CASE WHEN t1."schools_primary.public" IS NOT NULL THEN m."end_date" || '|' || t1."schools_primary.public" END), 12) AS INTEGER) AS "schools_primary.public",
+          CAST(substr(MAX(CASE WHEN t1."schools_primary.private" IS NOT NULL THEN m."end_date" || '|' || t1."schools_primary.private" END), 12) AS INTEGER) AS "schools_primary.private",
+          CAST(substr(MAX(CASE WHEN t1."schools_lower.public" IS NOT NULL THEN m."end_date" || '|' || t1."schools_lower.public" END), 12) AS INTEGER) AS "schools_lower.public",
+          CAST(substr(MAX(CASE WHEN t1."schools_lower.private" IS NOT NULL THEN m."end_date" || '|' || t1."schools_lower.private" END), 12) AS INTEGER) AS "schools_lower.private",
+          CAST(substr(MAX(CASE WHEN t1."schools_upper.public" IS NOT NULL THEN m."end_date" || '|' || t1."schools_upper.public" END), 12) AS INTEGER) AS "schools_upper.public",
+          CAST(substr(MAX(CASE WHEN t1."schools_upper.private" IS NOT NULL THEN m."end_date" || '|' || t1."schools_upper.private" END), 12) AS INTEGER) AS "schools_upper.private",
+          CAST(substr(MAX(CASE WHEN t1."schools_multi.public" IS NOT NULL THEN m."end_date" || '|' || t1."schools_multi.public" END), 12) AS INTEGER) AS "schools_multi.public",
+          CAST(substr(MAX(CASE WHEN t1."schools_multi.private" IS NOT NULL THEN m."end_date" || '|' || t1."schools_multi.private" END), 12) AS INTEGER) AS "schools_multi.private",
+          CAST(substr(MAX(CASE WHEN t1."classes.public" IS NOT NULL THEN m."end_date" || '|' || t1."classes.public" END), 12) AS INTEGER) AS "classes.public",
+          CAST(substr(MAX(CASE WHEN t1."classes.private" IS NOT NULL THEN m."end_date" || '|' || t1."classes.private" END), 12) AS INTEGER) AS "classes.private",
+          CAST(substr(MAX(CASE WHEN t1."classes_primary.public" IS NOT NULL THEN m."end_date" || '|' || t1."classes_primary.public" END), 12) AS INTEGER) AS "classes_primary.public",
+          CAST(substr(MAX(CASE WHEN t1."classes_primary.private" IS NOT NULL THEN m."end_date" || '|' || t1."classes_primary.private" END), 12) AS INTEGER) AS "classes_primary.private",
+          CAST(substr(MAX(CASE WHEN t1."classes_lower.public" IS NOT NULL THEN m."end_date" || '|' || t1."classes_lower.public" END), 12) AS INTEGER) AS "classes_lower.public",
+          CAST(substr(MAX(CASE WHEN t1."classes_lower.private" IS NOT NULL THEN m."end_date" || '|' || t1."classes_lower.private" END), 12) AS INTEGER) AS "classes_lower.private",
+          CAST(substr(MAX(CASE WHEN t1."classes_upper.public" IS NOT NULL THEN m."end_date" || '|' || t1."classes_upper.public" END), 12) AS INTEGER) AS "classes_upper.public",
+          CAST(substr(MAX(CASE WHEN t1."classes_upper.private" IS NOT NULL THEN m."end_date" || '|' || t1."classes_upper.private" END), 12) AS INTEGER) AS "classes_upper.private",
+          CAST(substr(MAX(CASE WHEN t1."pupils.public" IS NOT NULL THEN m."end_date" || '|' || t1."pupils.public" END), 12) AS INTEGER) AS "pupils.public",
+          CAST(substr(MAX(CASE WHEN t1."pupils.private" IS NOT NULL THEN m."end_date" || '|' || t1."pupils.private" END), 12) AS INTEGER) AS "pupils.private",
+          CAST(substr(MAX(CASE WHEN t1."pupils_primary.public" IS NOT NULL THEN m."end_date" || '|' || t1."pupils_primary.public" END), 12) AS INTEGER) AS "pupils_primary.public",
+          CAST(substr(MAX(CASE WHEN t1."pupils_primary.private" IS NOT NULL THEN m."end_date" || '|' || t1."pupils_primary.private" END), 12) AS INTEGER) AS "pupils_primary.private",
+          CAST(substr(MAX(CASE WHEN t1."grade1_pupils.public" IS NOT NULL THEN m."end_date" || '|' || t1."grade1_pupils.public" END), 12) AS INTEGER) AS "grade1_pupils.public",
+          CAST(substr(MAX(CASE WHEN t1."grade1_pupils.private" IS NOT NULL THEN m."end_date" || '|' || t1."grade1_pupils.private" END), 12) AS INTEGER) AS "grade1_pupils.private",
+          CAST(substr(MAX(CASE WHEN t1."pupils_lower.public" IS NOT NULL THEN m."end_date" || '|' || t1."pupils_lower.public" END), 12) AS INTEGER) AS "pupils_lower.public",
+          CAST(substr(MAX(CASE WHEN t1."pupils_lower.private" IS NOT NULL THEN m."end_date" || '|' || t1."pupils_lower.private" END), 12) AS INTEGER) AS "pupils_lower.private",
+          CAST(substr(MAX(CASE WHEN t1."pupils_upper.public" IS NOT NULL THEN m."end_date" || '|' || t1."pupils_upper.public" END), 12) AS INTEGER) AS "pupils_upper.public",
+          CAST(substr(MAX(CASE WHEN t1."pupils_upper.private" IS NOT NULL THEN m."end_date" || '|' || t1."pupils_upper.private" END), 12) AS INTEGER) AS "pupils_upper.private",
+          CAST(substr(MAX(CASE WHEN t1."pupils_female.public" IS NOT NULL THEN m."end_date" || '|' || t1."pupils_female.public" END), 12) AS INTEGER) AS "pupils_female.public",
+          CAST(substr(MAX(CASE WHEN t1."pupils_female.private" IS NOT NULL THEN m."end_date" || '|' || t1."pupils_female.private" END), 12) AS INTEGER) AS "pupils_female.private",
+          CAST(substr(MAX(CASE WHEN t1."pupils_ethnic.public" IS NOT NULL THEN m."end_date" || '|' || t1."pupils_ethnic.public" END), 12) AS INTEGER) AS "pupils_ethnic.public",
+          CAST(substr(MAX(CASE WHEN t1."pupils_ethnic.private" IS NOT NULL THEN m."end_date" || '|' || t1."pupils_ethnic.private" END), 12) AS INTEGER) AS "pupils_ethnic.private",
+          CAST(substr(MAX(CASE WHEN t1."pupils_disabled.public" IS NOT NULL THEN m."end_date" || '|' || t1."pupils_disabled.public" END), 12) AS INTEGER) AS "pupils_disabled.public",
+          CAST(substr(MAX(CASE WHEN t1."pupils_disabled.private" IS NOT NULL THEN m."end_date" || '|' || t1."pupils_disabled.private" END), 12) AS INTEGER) AS "pupils_disabled.private",
+          CAST(substr(MAX(CASE WHEN t1."teachers.public" IS NOT NULL THEN m."end_date" || '|' || t1."teachers.public" END), 12) AS INTEGER) AS "teachers.public",
+          CAST(substr(MAX(CASE WHEN t1."teachers.private" IS NOT NULL THEN m."end_date" || '|' || t1."teachers.private" END), 12) AS INTEGER) AS "teachers.private",
+          CAST(substr(MAX(CASE WHEN t1."teachers_primary.public" IS NOT NULL THEN m."end_date" || '|' || t1."teachers_primary.public" END), 12) AS INTEGER) AS "teachers_primary.public",
+          CAST(substr(MAX(CASE WHEN t1."teachers_primary.private" IS NOT NULL THEN m."end_date" || '|' || t1."teachers_primary.private" END), 12) AS INTEGER) AS "teachers_primary.private",
+          CAST(substr(MAX(CASE WHEN t1."teachers_lower.public" IS NOT NULL THEN m."end_date" || '|' || t1."teachers_lower.public" END), 12) AS INTEGER) AS "teachers_lower.public",
+          CAST(substr(MAX(CASE WHEN t1."teachers_lower.private" IS NOT NULL THEN m."end_date" || '|' || t1."teachers_lower.private" END), 12) AS INTEGER) AS "teachers_lower.private",
+          CAST(substr(MAX(CASE WHEN t1."teachers_upper.public" IS NOT NULL THEN m."end_date" || '|' || t1."teachers_upper.public" END), 12) AS INTEGER) AS "teachers_upper.public",
+          CAST(substr(MAX(CASE WHEN t1."teachers_upper.private" IS NOT NULL THEN m."end_date" || '|' || t1."teachers_upper.private" END), 12) AS INTEGER) AS "teachers_upper.private",
+          CAST(substr(MAX(CASE WHEN t1."teachers_female.public" IS NOT NULL THEN m."end_date" || '|' || t1."teachers_female.public" END), 12) AS INTEGER) AS "teachers_female.public",
+          CAST(substr(MAX(CASE WHEN t1."teachers_female.private" IS NOT NULL THEN m."end_date" || '|' || t1."teachers_female.private" END), 12) AS INTEGER) AS "teachers_female.private",
+          CAST(substr(MAX(CASE WHEN t1."teachers_ethnic.public" IS NOT NULL THEN m."end_date" || '|' || t1."teachers_ethnic.public" END), 12) AS INTEGER) AS "teachers_ethnic.public",
+          CAST(substr(MAX(CASE WHEN t1."teachers_ethnic.private" IS NOT NULL THEN m."end_date" || '|' || t1."teachers_ethnic.private" END), 12) AS INTEGER) AS "teachers_ethnic.private",
+          CAST(substr(MAX(CASE WHEN t1."teachers_qualified.public" IS NOT NULL THEN m."end_date" || '|' || t1."teachers_qualified.public" END), 12) AS INTEGER) AS "teachers_qualified.public",
+          CAST(substr(MAX(CASE WHEN t1."teachers_qualified.private" IS NOT NULL THEN m."end_date" || '|' || t1."teachers_qualified.private" END), 12) AS INTEGER) AS "teachers_qualified.private"
         FROM
           (
             SELECT
@@ -1045,19 +1086,62 @@ FROM
                 FROM
                   "education.school_statistics.B02.current" AS t1
                   JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province')
-                  LEFT JOIN (SELECT m."old_unit" AS "unit", MIN(m."new_unit") AS "successor" FROM "regc_org_mapping" AS m WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) GROUP BY m."old_unit" HAVING COUNT(*) = 1 AND MIN(m."kind") = 'full') AS sc ON sc."unit" = t1."unit"
+                  LEFT JOIN (
+                    SELECT
+                      m."old_unit" AS "unit",
+                      MIN(m."new_unit") AS "successor"
+                    FROM
+                      "regc_org_mapping" AS m
+                    WHERE
+                      m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n)
+                    GROUP BY
+                      m."old_unit"
+                    HAVING
+                      COUNT(*) = 1 AND MIN(m."kind") = 'full'
+                  ) AS sc ON sc."unit" = t1."unit"
               ) AS q
             GROUP BY
-              q."period", q."unit"
+              q."period",
+              q."unit"
           ) AS t1
           JOIN "regc_period_rollup" AS m ON m."regime" = 'education.school_statistics' AND m."period" = t1."period"
         GROUP BY
-          m."frequency", m."rollup", t1."unit"
+          m."frequency",
+          m."rollup",
+          t1."unit"
       ) AS b
-      JOIN (SELECT c."descendant" AS "unit", c."ancestor" AS "ancestor", c."depth" AS "depth" FROM "regc_org_closure" AS c WHERE c."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) UNION ALL SELECT m."old_unit" AS "unit", c."ancestor" AS "ancestor", -1 AS "depth" FROM "regc_org_mapping" AS m JOIN "regc_org_closure" AS c ON c."edition" = m."to_edition" AND c."descendant" = m."new_unit" WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND NOT EXISTS (SELECT 1 FROM "regc_org_closure" AS x WHERE x."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND x."descendant" = m."old_unit" AND x."depth" = 0) AND m."old_unit" NOT IN (SELECT s."unit" FROM (SELECT m."old_unit" AS "unit", MIN(m."new_unit") AS "successor" FROM "regc_org_mapping" AS m WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) GROUP BY m."old_unit" HAVING COUNT(*) = 1 AND MIN(m."kind") = 'full') AS s) GROUP BY m."old_unit", c."ancestor" HAVING COUNT(*) = (SELECT COUNT(*) FROM "regc_org_mapping" AS m2 WHERE m2."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND m2."old_unit" = m."old_unit")) AS c ON c."unit" = b."unit"
+      JOIN (
+        SELECT
+          c."descendant" AS "unit",
+          c."ancestor" AS "ancestor",
+          c."depth" AS "depth"
+        FROM
+          "regc_org_closure" AS c
+        WHERE
+          c."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n)
+        UNION ALL
+        SELECT
+          m."old_unit" AS "unit",
+          c."ancestor" AS "ancestor",
+          -1 AS "depth"
+        FROM
+          "regc_org_mapping" AS m
+          JOIN "regc_org_closure" AS c ON c."edition" = m."to_edition" AND c."descendant" = m."new_unit"
+        WHERE
+          m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND NOT EXISTS (SELECT 1 FROM "regc_org_closure" AS x WHERE x."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND x."descendant" = m."old_unit" AND x."depth" = 0) AND m."old_unit" NOT IN (SELECT s."unit" FROM (SELECT m."old_unit" AS "unit", MIN(m."new_unit") AS "successor" FROM "regc_org_mapping" AS m WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) GROUP BY m."old_unit" HAVING COUNT(*) = 1 AND MIN(m."kind") = 'full') AS s)
+        GROUP BY
+          m."old_unit",
+          c."ancestor"
+        HAVING
+          COUNT(*) = (SELECT COUNT(*) FROM "regc_org_mapping" AS m2 WHERE m2."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND m2."old_unit" = m."old_unit")
+      ) AS c ON c."unit" = b."unit"
       JOIN "regc_org_unit" AS u ON u."code" = c."ancestor"
     GROUP BY
-      b."frequency", b."period", b."edition", c."ancestor", u."level"
+      b."frequency",
+      b."period",
+      b."edition",
+      c."ancestor",
+      u."level"
   ) AS a;
 
 -- Expected, received and on-time reports per unit, flow level and period.
@@ -1080,8 +1164,39 @@ FROM
   JOIN "regc_org_closure" AS c ON c."edition" = m."edition"
   JOIN "regc_org_unit" AS du ON du."code" = c."descendant" AND du."level" = dl."level"
   JOIN "regc_org_unit" AS au ON au."code" = c."ancestor"
-  LEFT JOIN (SELECT x."unit" AS "unit", x."period" AS "period", MAX(x."received_on") AS "received_on" FROM (SELECT s."unit" AS "unit", s."period" AS "period", s."form" AS "form", MIN(date(s."submitted_at", '+7 hours')) AS "received_on" FROM "regc_submission" AS s WHERE s."regime" = 'education.school_statistics' AND s."status" <> 'draft' AND s."form" IN ('B01', 'B02') GROUP BY s."unit", s."period", s."form") AS x GROUP BY x."unit", x."period" HAVING COUNT(*) = 2) AS rc ON rc."unit" = c."descendant" AND rc."period" = m."period"
+  LEFT JOIN (
+    SELECT
+      x."unit" AS "unit",
+      x."period" AS "period",
+      MAX(x."received_on") AS "received_on"
+    FROM
+      (
+        SELECT
+          s."unit" AS "unit",
+          s."period" AS "period",
+          s."form" AS "form",
+          MIN(date(s."submitted_at", '+7 hours')) AS "received_on"
+        FROM
+          "regc_submission" AS s
+        WHERE
+          s."regime" = 'education.school_statistics' AND s."status" <> 'draft' AND s."form" IN ('B01', 'B02')
+        GROUP BY
+          s."unit",
+          s."period",
+          s."form"
+      ) AS x
+    GROUP BY
+      x."unit",
+      x."period"
+    HAVING
+      COUNT(*) = 2
+  ) AS rc ON rc."unit" = c."descendant" AND rc."period" = m."period"
 WHERE
   m."regime" = 'education.school_statistics' AND m."frequency" = 'annual'
 GROUP BY
-  m."period", m."edition", c."ancestor", au."level", dl."level", dl."due_date";
+  m."period",
+  m."edition",
+  c."ancestor",
+  au."level",
+  dl."level",
+  dl."due_date";

@@ -394,23 +394,13 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'ppc_primary.total' AS "cell",
   'R01' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'written'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'warning'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'written' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'warning' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc R01: phép chia cho 0 (division by zero)'
     ELSE
-      'Sĩ số bình quân lớp tiểu học (' || COALESCE(CAST(trim_scale((CASE WHEN (((SELECT CAST(t5."pupils_primary.public" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t5 WHERE t5."unit" = v."unit" AND t5."period" = v."period") + (SELECT CAST(t6."pupils_primary.private" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t6 WHERE t6."unit" = v."unit" AND t6."period" = v."period")) IS NOT NULL AND COALESCE((((SELECT CAST(t7."classes_primary.public" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t7 WHERE t7."unit" = v."unit" AND t7."period" = v."period") + (SELECT CAST(t8."classes_primary.private" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t8 WHERE t8."unit" = v."unit" AND t8."period" = v."period")) = CAST(0 AS NUMERIC)), false)) THEN NULL ELSE regc_div(((SELECT CAST(t5."pupils_primary.public" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t5 WHERE t5."unit" = v."unit" AND t5."period" = v."period") + (SELECT CAST(t6."pupils_primary.private" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t6 WHERE t6."unit" = v."unit" AND t6."period" = v."period")), ((SELECT CAST(t7."classes_primary.public" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t7 WHERE t7."unit" = v."unit" AND t7."period" = v."period") + (SELECT CAST(t8."classes_primary.private" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t8 WHERE t8."unit" = v."unit" AND t8."period" = v."period"))) END)) AS TEXT), '(trống)') || ') vượt quá 35 học sinh/lớp'
+      'Sĩ số bình quân lớp tiểu học (' || COALESCE(CAST(trim_scale((CASE WHEN (((SELECT CAST(t5."pupils_primary.public" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t5 WHERE t5."unit" = v."unit" AND t5."period" = v."period") + (SELECT CAST(t6."pupils_primary.private" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t6 WHERE t6."unit" = v."unit" AND t6."period" = v."period")) IS NOT NULL AND COALESCE((((SELECT CAST(t7."classes_primary.public" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t7 WHERE t7."unit" = v."unit" AND t7."period" = v."period") + (SELECT CAST(t8."classes_primary.private" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t8 WHERE t8."unit" = v."unit" AND t8."period" = v."period")) = CAST(0 AS NUMERIC)), FALSE)) THEN NULL ELSE regc_div(((SELECT CAST(t5."pupils_primary.public" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t5 WHERE t5."unit" = v."unit" AND t5."period" = v."period") + (SELECT CAST(t6."pupils_primary.private" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t6 WHERE t6."unit" = v."unit" AND t6."period" = v."period")), ((SELECT CAST(t7."classes_primary.public" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t7 WHERE t7."unit" = v."unit" AND t7."period" = v."period") + (SELECT CAST(t8."classes_primary.private" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t8 WHERE t8."unit" = v."unit" AND t8."period" = v."period"))) END)) AS TEXT), '(trống)') || ') vượt quá 35 học sinh/lớp'
   END AS "message"
 FROM
   (
@@ -437,7 +427,7 @@ FROM
           b."period" AS "period",
           CAST(NULL AS INTEGER) AS "record",
           regc_div(((SELECT CAST(t1."pupils_primary.public" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t1 WHERE t1."unit" = b."unit" AND t1."period" = b."period") + (SELECT CAST(t2."pupils_primary.private" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t2 WHERE t2."unit" = b."unit" AND t2."period" = b."period")), ((SELECT CAST(t3."classes_primary.public" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t3 WHERE t3."unit" = b."unit" AND t3."period" = b."period") + (SELECT CAST(t4."classes_primary.private" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t4 WHERE t4."unit" = b."unit" AND t4."period" = b."period"))) AS "r0",
-          COALESCE((((SELECT CAST(t1."pupils_primary.public" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t1 WHERE t1."unit" = b."unit" AND t1."period" = b."period") + (SELECT CAST(t2."pupils_primary.private" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t2 WHERE t2."unit" = b."unit" AND t2."period" = b."period")) IS NOT NULL AND COALESCE((((SELECT CAST(t3."classes_primary.public" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t3 WHERE t3."unit" = b."unit" AND t3."period" = b."period") + (SELECT CAST(t4."classes_primary.private" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t4 WHERE t4."unit" = b."unit" AND t4."period" = b."period")) = CAST(0 AS NUMERIC)), false)), false) AS "z0"
+          COALESCE((((SELECT CAST(t1."pupils_primary.public" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t1 WHERE t1."unit" = b."unit" AND t1."period" = b."period") + (SELECT CAST(t2."pupils_primary.private" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t2 WHERE t2."unit" = b."unit" AND t2."period" = b."period")) IS NOT NULL AND COALESCE((((SELECT CAST(t3."classes_primary.public" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t3 WHERE t3."unit" = b."unit" AND t3."period" = b."period") + (SELECT CAST(t4."classes_primary.private" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t4 WHERE t4."unit" = b."unit" AND t4."period" = b."period")) = CAST(0 AS NUMERIC)), FALSE)), FALSE) AS "z0"
         FROM
           (
             SELECT DISTINCT
@@ -460,23 +450,13 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'ppc_lower.total' AS "cell",
   'R02' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'written'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'warning'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'written' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'warning' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc R02: phép chia cho 0 (division by zero)'
     ELSE
-      'Sĩ số bình quân lớp trung học cơ sở (' || COALESCE(CAST(trim_scale((CASE WHEN (((SELECT CAST(t17."pupils_lower.public" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t17 WHERE t17."unit" = v."unit" AND t17."period" = v."period") + (SELECT CAST(t18."pupils_lower.private" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t18 WHERE t18."unit" = v."unit" AND t18."period" = v."period")) IS NOT NULL AND COALESCE((((SELECT CAST(t19."classes_lower.public" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t19 WHERE t19."unit" = v."unit" AND t19."period" = v."period") + (SELECT CAST(t20."classes_lower.private" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t20 WHERE t20."unit" = v."unit" AND t20."period" = v."period")) = CAST(0 AS NUMERIC)), false)) THEN NULL ELSE regc_div(((SELECT CAST(t17."pupils_lower.public" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t17 WHERE t17."unit" = v."unit" AND t17."period" = v."period") + (SELECT CAST(t18."pupils_lower.private" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t18 WHERE t18."unit" = v."unit" AND t18."period" = v."period")), ((SELECT CAST(t19."classes_lower.public" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t19 WHERE t19."unit" = v."unit" AND t19."period" = v."period") + (SELECT CAST(t20."classes_lower.private" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t20 WHERE t20."unit" = v."unit" AND t20."period" = v."period"))) END)) AS TEXT), '(trống)') || ') hoặc trung học phổ thông (' || COALESCE(CAST(trim_scale((CASE WHEN (((SELECT CAST(t21."pupils_upper.public" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t21 WHERE t21."unit" = v."unit" AND t21."period" = v."period") + (SELECT CAST(t22."pupils_upper.private" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t22 WHERE t22."unit" = v."unit" AND t22."period" = v."period")) IS NOT NULL AND COALESCE((((SELECT CAST(t23."classes_upper.public" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t23 WHERE t23."unit" = v."unit" AND t23."period" = v."period") + (SELECT CAST(t24."classes_upper.private" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t24 WHERE t24."unit" = v."unit" AND t24."period" = v."period")) = CAST(0 AS NUMERIC)), false)) THEN NULL ELSE regc_div(((SELECT CAST(t21."pupils_upper.public" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t21 WHERE t21."unit" = v."unit" AND t21."period" = v."period") + (SELECT CAST(t22."pupils_upper.private" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t22 WHERE t22."unit" = v."unit" AND t22."period" = v."period")), ((SELECT CAST(t23."classes_upper.public" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t23 WHERE t23."unit" = v."unit" AND t23."period" = v."period") + (SELECT CAST(t24."classes_upper.private" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t24 WHERE t24."unit" = v."unit" AND t24."period" = v."period"))) END)) AS TEXT), '(trống)') || ') vượt quá 45 học sinh/lớp'
+      'Sĩ số bình quân lớp trung học cơ sở (' || COALESCE(CAST(trim_scale((CASE WHEN (((SELECT CAST(t17."pupils_lower.public" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t17 WHERE t17."unit" = v."unit" AND t17."period" = v."period") + (SELECT CAST(t18."pupils_lower.private" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t18 WHERE t18."unit" = v."unit" AND t18."period" = v."period")) IS NOT NULL AND COALESCE((((SELECT CAST(t19."classes_lower.public" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t19 WHERE t19."unit" = v."unit" AND t19."period" = v."period") + (SELECT CAST(t20."classes_lower.private" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t20 WHERE t20."unit" = v."unit" AND t20."period" = v."period")) = CAST(0 AS NUMERIC)), FALSE)) THEN NULL ELSE regc_div(((SELECT CAST(t17."pupils_lower.public" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t17 WHERE t17."unit" = v."unit" AND t17."period" = v."period") + (SELECT CAST(t18."pupils_lower.private" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t18 WHERE t18."unit" = v."unit" AND t18."period" = v."period")), ((SELECT CAST(t19."classes_lower.public" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t19 WHERE t19."unit" = v."unit" AND t19."period" = v."period") + (SELECT CAST(t20."classes_lower.private" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t20 WHERE t20."unit" = v."unit" AND t20."period" = v."period"))) END)) AS TEXT), '(trống)') || ') hoặc trung học phổ thông (' || COALESCE(CAST(trim_scale((CASE WHEN (((SELECT CAST(t21."pupils_upper.public" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t21 WHERE t21."unit" = v."unit" AND t21."period" = v."period") + (SELECT CAST(t22."pupils_upper.private" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t22 WHERE t22."unit" = v."unit" AND t22."period" = v."period")) IS NOT NULL AND COALESCE((((SELECT CAST(t23."classes_upper.public" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t23 WHERE t23."unit" = v."unit" AND t23."period" = v."period") + (SELECT CAST(t24."classes_upper.private" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t24 WHERE t24."unit" = v."unit" AND t24."period" = v."period")) = CAST(0 AS NUMERIC)), FALSE)) THEN NULL ELSE regc_div(((SELECT CAST(t21."pupils_upper.public" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t21 WHERE t21."unit" = v."unit" AND t21."period" = v."period") + (SELECT CAST(t22."pupils_upper.private" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t22 WHERE t22."unit" = v."unit" AND t22."period" = v."period")), ((SELECT CAST(t23."classes_upper.public" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t23 WHERE t23."unit" = v."unit" AND t23."period" = v."period") + (SELECT CAST(t24."classes_upper.private" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t24 WHERE t24."unit" = v."unit" AND t24."period" = v."period"))) END)) AS TEXT), '(trống)') || ') vượt quá 45 học sinh/lớp'
   END AS "message"
 FROM
   (
@@ -503,9 +483,9 @@ FROM
           b."period" AS "period",
           CAST(NULL AS INTEGER) AS "record",
           regc_div(((SELECT CAST(t9."pupils_lower.public" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t9 WHERE t9."unit" = b."unit" AND t9."period" = b."period") + (SELECT CAST(t10."pupils_lower.private" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t10 WHERE t10."unit" = b."unit" AND t10."period" = b."period")), ((SELECT CAST(t11."classes_lower.public" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t11 WHERE t11."unit" = b."unit" AND t11."period" = b."period") + (SELECT CAST(t12."classes_lower.private" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t12 WHERE t12."unit" = b."unit" AND t12."period" = b."period"))) AS "r0",
-          COALESCE((((SELECT CAST(t9."pupils_lower.public" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t9 WHERE t9."unit" = b."unit" AND t9."period" = b."period") + (SELECT CAST(t10."pupils_lower.private" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t10 WHERE t10."unit" = b."unit" AND t10."period" = b."period")) IS NOT NULL AND COALESCE((((SELECT CAST(t11."classes_lower.public" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t11 WHERE t11."unit" = b."unit" AND t11."period" = b."period") + (SELECT CAST(t12."classes_lower.private" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t12 WHERE t12."unit" = b."unit" AND t12."period" = b."period")) = CAST(0 AS NUMERIC)), false)), false) AS "z0",
+          COALESCE((((SELECT CAST(t9."pupils_lower.public" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t9 WHERE t9."unit" = b."unit" AND t9."period" = b."period") + (SELECT CAST(t10."pupils_lower.private" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t10 WHERE t10."unit" = b."unit" AND t10."period" = b."period")) IS NOT NULL AND COALESCE((((SELECT CAST(t11."classes_lower.public" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t11 WHERE t11."unit" = b."unit" AND t11."period" = b."period") + (SELECT CAST(t12."classes_lower.private" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t12 WHERE t12."unit" = b."unit" AND t12."period" = b."period")) = CAST(0 AS NUMERIC)), FALSE)), FALSE) AS "z0",
           regc_div(((SELECT CAST(t13."pupils_upper.public" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t13 WHERE t13."unit" = b."unit" AND t13."period" = b."period") + (SELECT CAST(t14."pupils_upper.private" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t14 WHERE t14."unit" = b."unit" AND t14."period" = b."period")), ((SELECT CAST(t15."classes_upper.public" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t15 WHERE t15."unit" = b."unit" AND t15."period" = b."period") + (SELECT CAST(t16."classes_upper.private" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t16 WHERE t16."unit" = b."unit" AND t16."period" = b."period"))) AS "r1",
-          COALESCE((((SELECT CAST(t13."pupils_upper.public" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t13 WHERE t13."unit" = b."unit" AND t13."period" = b."period") + (SELECT CAST(t14."pupils_upper.private" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t14 WHERE t14."unit" = b."unit" AND t14."period" = b."period")) IS NOT NULL AND COALESCE((((SELECT CAST(t15."classes_upper.public" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t15 WHERE t15."unit" = b."unit" AND t15."period" = b."period") + (SELECT CAST(t16."classes_upper.private" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t16 WHERE t16."unit" = b."unit" AND t16."period" = b."period")) = CAST(0 AS NUMERIC)), false)), false) AS "z1"
+          COALESCE((((SELECT CAST(t13."pupils_upper.public" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t13 WHERE t13."unit" = b."unit" AND t13."period" = b."period") + (SELECT CAST(t14."pupils_upper.private" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t14 WHERE t14."unit" = b."unit" AND t14."period" = b."period")) IS NOT NULL AND COALESCE((((SELECT CAST(t15."classes_upper.public" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t15 WHERE t15."unit" = b."unit" AND t15."period" = b."period") + (SELECT CAST(t16."classes_upper.private" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t16 WHERE t16."unit" = b."unit" AND t16."period" = b."period")) = CAST(0 AS NUMERIC)), FALSE)), FALSE) AS "z1"
         FROM
           (
             SELECT DISTINCT
@@ -528,23 +508,13 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'kg_children_per_class.total' AS "cell",
   'R03' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'written'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'warning'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'written' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'warning' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc R03: phép chia cho 0 (division by zero)'
     ELSE
-      'Số trẻ em bình quân một lớp mẫu giáo (' || COALESCE(CAST(trim_scale((CASE WHEN (((SELECT CAST(t29."kg_children.public" AS NUMERIC) FROM "education.school_statistics.B01.current" AS t29 WHERE t29."unit" = v."unit" AND t29."period" = v."period") + (SELECT CAST(t30."kg_children.private" AS NUMERIC) FROM "education.school_statistics.B01.current" AS t30 WHERE t30."unit" = v."unit" AND t30."period" = v."period")) IS NOT NULL AND COALESCE((((SELECT CAST(t31."kg_classes.public" AS NUMERIC) FROM "education.school_statistics.B01.current" AS t31 WHERE t31."unit" = v."unit" AND t31."period" = v."period") + (SELECT CAST(t32."kg_classes.private" AS NUMERIC) FROM "education.school_statistics.B01.current" AS t32 WHERE t32."unit" = v."unit" AND t32."period" = v."period")) = CAST(0 AS NUMERIC)), false)) THEN NULL ELSE regc_div(((SELECT CAST(t29."kg_children.public" AS NUMERIC) FROM "education.school_statistics.B01.current" AS t29 WHERE t29."unit" = v."unit" AND t29."period" = v."period") + (SELECT CAST(t30."kg_children.private" AS NUMERIC) FROM "education.school_statistics.B01.current" AS t30 WHERE t30."unit" = v."unit" AND t30."period" = v."period")), ((SELECT CAST(t31."kg_classes.public" AS NUMERIC) FROM "education.school_statistics.B01.current" AS t31 WHERE t31."unit" = v."unit" AND t31."period" = v."period") + (SELECT CAST(t32."kg_classes.private" AS NUMERIC) FROM "education.school_statistics.B01.current" AS t32 WHERE t32."unit" = v."unit" AND t32."period" = v."period"))) END)) AS TEXT), '(trống)') || ') vượt quá 35 trẻ/lớp'
+      'Số trẻ em bình quân một lớp mẫu giáo (' || COALESCE(CAST(trim_scale((CASE WHEN (((SELECT CAST(t29."kg_children.public" AS NUMERIC) FROM "education.school_statistics.B01.current" AS t29 WHERE t29."unit" = v."unit" AND t29."period" = v."period") + (SELECT CAST(t30."kg_children.private" AS NUMERIC) FROM "education.school_statistics.B01.current" AS t30 WHERE t30."unit" = v."unit" AND t30."period" = v."period")) IS NOT NULL AND COALESCE((((SELECT CAST(t31."kg_classes.public" AS NUMERIC) FROM "education.school_statistics.B01.current" AS t31 WHERE t31."unit" = v."unit" AND t31."period" = v."period") + (SELECT CAST(t32."kg_classes.private" AS NUMERIC) FROM "education.school_statistics.B01.current" AS t32 WHERE t32."unit" = v."unit" AND t32."period" = v."period")) = CAST(0 AS NUMERIC)), FALSE)) THEN NULL ELSE regc_div(((SELECT CAST(t29."kg_children.public" AS NUMERIC) FROM "education.school_statistics.B01.current" AS t29 WHERE t29."unit" = v."unit" AND t29."period" = v."period") + (SELECT CAST(t30."kg_children.private" AS NUMERIC) FROM "education.school_statistics.B01.current" AS t30 WHERE t30."unit" = v."unit" AND t30."period" = v."period")), ((SELECT CAST(t31."kg_classes.public" AS NUMERIC) FROM "education.school_statistics.B01.current" AS t31 WHERE t31."unit" = v."unit" AND t31."period" = v."period") + (SELECT CAST(t32."kg_classes.private" AS NUMERIC) FROM "education.school_statistics.B01.current" AS t32 WHERE t32."unit" = v."unit" AND t32."period" = v."period"))) END)) AS TEXT), '(trống)') || ') vượt quá 35 trẻ/lớp'
   END AS "message"
 FROM
   (
@@ -571,7 +541,7 @@ FROM
           b."period" AS "period",
           CAST(NULL AS INTEGER) AS "record",
           regc_div(((SELECT CAST(t25."kg_children.public" AS NUMERIC) FROM "education.school_statistics.B01.current" AS t25 WHERE t25."unit" = b."unit" AND t25."period" = b."period") + (SELECT CAST(t26."kg_children.private" AS NUMERIC) FROM "education.school_statistics.B01.current" AS t26 WHERE t26."unit" = b."unit" AND t26."period" = b."period")), ((SELECT CAST(t27."kg_classes.public" AS NUMERIC) FROM "education.school_statistics.B01.current" AS t27 WHERE t27."unit" = b."unit" AND t27."period" = b."period") + (SELECT CAST(t28."kg_classes.private" AS NUMERIC) FROM "education.school_statistics.B01.current" AS t28 WHERE t28."unit" = b."unit" AND t28."period" = b."period"))) AS "r0",
-          COALESCE((((SELECT CAST(t25."kg_children.public" AS NUMERIC) FROM "education.school_statistics.B01.current" AS t25 WHERE t25."unit" = b."unit" AND t25."period" = b."period") + (SELECT CAST(t26."kg_children.private" AS NUMERIC) FROM "education.school_statistics.B01.current" AS t26 WHERE t26."unit" = b."unit" AND t26."period" = b."period")) IS NOT NULL AND COALESCE((((SELECT CAST(t27."kg_classes.public" AS NUMERIC) FROM "education.school_statistics.B01.current" AS t27 WHERE t27."unit" = b."unit" AND t27."period" = b."period") + (SELECT CAST(t28."kg_classes.private" AS NUMERIC) FROM "education.school_statistics.B01.current" AS t28 WHERE t28."unit" = b."unit" AND t28."period" = b."period")) = CAST(0 AS NUMERIC)), false)), false) AS "z0"
+          COALESCE((((SELECT CAST(t25."kg_children.public" AS NUMERIC) FROM "education.school_statistics.B01.current" AS t25 WHERE t25."unit" = b."unit" AND t25."period" = b."period") + (SELECT CAST(t26."kg_children.private" AS NUMERIC) FROM "education.school_statistics.B01.current" AS t26 WHERE t26."unit" = b."unit" AND t26."period" = b."period")) IS NOT NULL AND COALESCE((((SELECT CAST(t27."kg_classes.public" AS NUMERIC) FROM "education.school_statistics.B01.current" AS t27 WHERE t27."unit" = b."unit" AND t27."period" = b."period") + (SELECT CAST(t28."kg_classes.private" AS NUMERIC) FROM "education.school_statistics.B01.current" AS t28 WHERE t28."unit" = b."unit" AND t28."period" = b."period")) = CAST(0 AS NUMERIC)), FALSE)), FALSE) AS "z0"
         FROM
           (
             SELECT DISTINCT
@@ -594,23 +564,13 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'tpc_primary.total' AS "cell",
   'R04' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'written'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'warning'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'written' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'warning' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc R04: phép chia cho 0 (division by zero)'
     ELSE
-      'Số giáo viên ít hơn số lớp (' || COALESCE(CAST(trim_scale((CASE WHEN (((SELECT CAST(t45."teachers_primary.public" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t45 WHERE t45."unit" = v."unit" AND t45."period" = v."period") + (SELECT CAST(t46."teachers_primary.private" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t46 WHERE t46."unit" = v."unit" AND t46."period" = v."period")) IS NOT NULL AND COALESCE((((SELECT CAST(t47."classes_primary.public" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t47 WHERE t47."unit" = v."unit" AND t47."period" = v."period") + (SELECT CAST(t48."classes_primary.private" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t48 WHERE t48."unit" = v."unit" AND t48."period" = v."period")) = CAST(0 AS NUMERIC)), false)) THEN NULL ELSE regc_div(((SELECT CAST(t45."teachers_primary.public" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t45 WHERE t45."unit" = v."unit" AND t45."period" = v."period") + (SELECT CAST(t46."teachers_primary.private" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t46 WHERE t46."unit" = v."unit" AND t46."period" = v."period")), ((SELECT CAST(t47."classes_primary.public" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t47 WHERE t47."unit" = v."unit" AND t47."period" = v."period") + (SELECT CAST(t48."classes_primary.private" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t48 WHERE t48."unit" = v."unit" AND t48."period" = v."period"))) END)) AS TEXT), '(trống)') || ', ' || COALESCE(CAST(trim_scale((CASE WHEN (((SELECT CAST(t49."teachers_lower.public" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t49 WHERE t49."unit" = v."unit" AND t49."period" = v."period") + (SELECT CAST(t50."teachers_lower.private" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t50 WHERE t50."unit" = v."unit" AND t50."period" = v."period")) IS NOT NULL AND COALESCE((((SELECT CAST(t51."classes_lower.public" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t51 WHERE t51."unit" = v."unit" AND t51."period" = v."period") + (SELECT CAST(t52."classes_lower.private" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t52 WHERE t52."unit" = v."unit" AND t52."period" = v."period")) = CAST(0 AS NUMERIC)), false)) THEN NULL ELSE regc_div(((SELECT CAST(t49."teachers_lower.public" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t49 WHERE t49."unit" = v."unit" AND t49."period" = v."period") + (SELECT CAST(t50."teachers_lower.private" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t50 WHERE t50."unit" = v."unit" AND t50."period" = v."period")), ((SELECT CAST(t51."classes_lower.public" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t51 WHERE t51."unit" = v."unit" AND t51."period" = v."period") + (SELECT CAST(t52."classes_lower.private" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t52 WHERE t52."unit" = v."unit" AND t52."period" = v."period"))) END)) AS TEXT), '(trống)') || ', ' || COALESCE(CAST(trim_scale((CASE WHEN (((SELECT CAST(t53."teachers_upper.public" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t53 WHERE t53."unit" = v."unit" AND t53."period" = v."period") + (SELECT CAST(t54."teachers_upper.private" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t54 WHERE t54."unit" = v."unit" AND t54."period" = v."period")) IS NOT NULL AND COALESCE((((SELECT CAST(t55."classes_upper.public" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t55 WHERE t55."unit" = v."unit" AND t55."period" = v."period") + (SELECT CAST(t56."classes_upper.private" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t56 WHERE t56."unit" = v."unit" AND t56."period" = v."period")) = CAST(0 AS NUMERIC)), false)) THEN NULL ELSE regc_div(((SELECT CAST(t53."teachers_upper.public" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t53 WHERE t53."unit" = v."unit" AND t53."period" = v."period") + (SELECT CAST(t54."teachers_upper.private" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t54 WHERE t54."unit" = v."unit" AND t54."period" = v."period")), ((SELECT CAST(t55."classes_upper.public" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t55 WHERE t55."unit" = v."unit" AND t55."period" = v."period") + (SELECT CAST(t56."classes_upper.private" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t56 WHERE t56."unit" = v."unit" AND t56."period" = v."period"))) END)) AS TEXT), '(trống)') || ' giáo viên/lớp)'
+      'Số giáo viên ít hơn số lớp (' || COALESCE(CAST(trim_scale((CASE WHEN (((SELECT CAST(t45."teachers_primary.public" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t45 WHERE t45."unit" = v."unit" AND t45."period" = v."period") + (SELECT CAST(t46."teachers_primary.private" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t46 WHERE t46."unit" = v."unit" AND t46."period" = v."period")) IS NOT NULL AND COALESCE((((SELECT CAST(t47."classes_primary.public" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t47 WHERE t47."unit" = v."unit" AND t47."period" = v."period") + (SELECT CAST(t48."classes_primary.private" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t48 WHERE t48."unit" = v."unit" AND t48."period" = v."period")) = CAST(0 AS NUMERIC)), FALSE)) THEN NULL ELSE regc_div(((SELECT CAST(t45."teachers_primary.public" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t45 WHERE t45."unit" = v."unit" AND t45."period" = v."period") + (SELECT CAST(t46."teachers_primary.private" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t46 WHERE t46."unit" = v."unit" AND t46."period" = v."period")), ((SELECT CAST(t47."classes_primary.public" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t47 WHERE t47."unit" = v."unit" AND t47."period" = v."period") + (SELECT CAST(t48."classes_primary.private" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t48 WHERE t48."unit" = v."unit" AND t48."period" = v."period"))) END)) AS TEXT), '(trống)') || ', ' || COALESCE(CAST(trim_scale((CASE WHEN (((SELECT CAST(t49."teachers_lower.public" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t49 WHERE t49."unit" = v."unit" AND t49."period" = v."period") + (SELECT CAST(t50."teachers_lower.private" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t50 WHERE t50."unit" = v."unit" AND t50."period" = v."period")) IS NOT NULL AND COALESCE((((SELECT CAST(t51."classes_lower.public" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t51 WHERE t51."unit" = v."unit" AND t51."period" = v."period") + (SELECT CAST(t52."classes_lower.private" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t52 WHERE t52."unit" = v."unit" AND t52."period" = v."period")) = CAST(0 AS NUMERIC)), FALSE)) THEN NULL ELSE regc_div(((SELECT CAST(t49."teachers_lower.public" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t49 WHERE t49."unit" = v."unit" AND t49."period" = v."period") + (SELECT CAST(t50."teachers_lower.private" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t50 WHERE t50."unit" = v."unit" AND t50."period" = v."period")), ((SELECT CAST(t51."classes_lower.public" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t51 WHERE t51."unit" = v."unit" AND t51."period" = v."period") + (SELECT CAST(t52."classes_lower.private" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t52 WHERE t52."unit" = v."unit" AND t52."period" = v."period"))) END)) AS TEXT), '(trống)') || ', ' || COALESCE(CAST(trim_scale((CASE WHEN (((SELECT CAST(t53."teachers_upper.public" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t53 WHERE t53."unit" = v."unit" AND t53."period" = v."period") + (SELECT CAST(t54."teachers_upper.private" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t54 WHERE t54."unit" = v."unit" AND t54."period" = v."period")) IS NOT NULL AND COALESCE((((SELECT CAST(t55."classes_upper.public" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t55 WHERE t55."unit" = v."unit" AND t55."period" = v."period") + (SELECT CAST(t56."classes_upper.private" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t56 WHERE t56."unit" = v."unit" AND t56."period" = v."period")) = CAST(0 AS NUMERIC)), FALSE)) THEN NULL ELSE regc_div(((SELECT CAST(t53."teachers_upper.public" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t53 WHERE t53."unit" = v."unit" AND t53."period" = v."period") + (SELECT CAST(t54."teachers_upper.private" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t54 WHERE t54."unit" = v."unit" AND t54."period" = v."period")), ((SELECT CAST(t55."classes_upper.public" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t55 WHERE t55."unit" = v."unit" AND t55."period" = v."period") + (SELECT CAST(t56."classes_upper.private" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t56 WHERE t56."unit" = v."unit" AND t56."period" = v."period"))) END)) AS TEXT), '(trống)') || ' giáo viên/lớp)'
   END AS "message"
 FROM
   (
@@ -637,11 +597,11 @@ FROM
           b."period" AS "period",
           CAST(NULL AS INTEGER) AS "record",
           regc_div(((SELECT CAST(t33."teachers_primary.public" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t33 WHERE t33."unit" = b."unit" AND t33."period" = b."period") + (SELECT CAST(t34."teachers_primary.private" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t34 WHERE t34."unit" = b."unit" AND t34."period" = b."period")), ((SELECT CAST(t35."classes_primary.public" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t35 WHERE t35."unit" = b."unit" AND t35."period" = b."period") + (SELECT CAST(t36."classes_primary.private" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t36 WHERE t36."unit" = b."unit" AND t36."period" = b."period"))) AS "r0",
-          COALESCE((((SELECT CAST(t33."teachers_primary.public" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t33 WHERE t33."unit" = b."unit" AND t33."period" = b."period") + (SELECT CAST(t34."teachers_primary.private" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t34 WHERE t34."unit" = b."unit" AND t34."period" = b."period")) IS NOT NULL AND COALESCE((((SELECT CAST(t35."classes_primary.public" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t35 WHERE t35."unit" = b."unit" AND t35."period" = b."period") + (SELECT CAST(t36."classes_primary.private" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t36 WHERE t36."unit" = b."unit" AND t36."period" = b."period")) = CAST(0 AS NUMERIC)), false)), false) AS "z0",
+          COALESCE((((SELECT CAST(t33."teachers_primary.public" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t33 WHERE t33."unit" = b."unit" AND t33."period" = b."period") + (SELECT CAST(t34."teachers_primary.private" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t34 WHERE t34."unit" = b."unit" AND t34."period" = b."period")) IS NOT NULL AND COALESCE((((SELECT CAST(t35."classes_primary.public" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t35 WHERE t35."unit" = b."unit" AND t35."period" = b."period") + (SELECT CAST(t36."classes_primary.private" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t36 WHERE t36."unit" = b."unit" AND t36."period" = b."period")) = CAST(0 AS NUMERIC)), FALSE)), FALSE) AS "z0",
           regc_div(((SELECT CAST(t37."teachers_lower.public" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t37 WHERE t37."unit" = b."unit" AND t37."period" = b."period") + (SELECT CAST(t38."teachers_lower.private" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t38 WHERE t38."unit" = b."unit" AND t38."period" = b."period")), ((SELECT CAST(t39."classes_lower.public" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t39 WHERE t39."unit" = b."unit" AND t39."period" = b."period") + (SELECT CAST(t40."classes_lower.private" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t40 WHERE t40."unit" = b."unit" AND t40."period" = b."period"))) AS "r1",
-          COALESCE((((SELECT CAST(t37."teachers_lower.public" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t37 WHERE t37."unit" = b."unit" AND t37."period" = b."period") + (SELECT CAST(t38."teachers_lower.private" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t38 WHERE t38."unit" = b."unit" AND t38."period" = b."period")) IS NOT NULL AND COALESCE((((SELECT CAST(t39."classes_lower.public" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t39 WHERE t39."unit" = b."unit" AND t39."period" = b."period") + (SELECT CAST(t40."classes_lower.private" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t40 WHERE t40."unit" = b."unit" AND t40."period" = b."period")) = CAST(0 AS NUMERIC)), false)), false) AS "z1",
+          COALESCE((((SELECT CAST(t37."teachers_lower.public" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t37 WHERE t37."unit" = b."unit" AND t37."period" = b."period") + (SELECT CAST(t38."teachers_lower.private" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t38 WHERE t38."unit" = b."unit" AND t38."period" = b."period")) IS NOT NULL AND COALESCE((((SELECT CAST(t39."classes_lower.public" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t39 WHERE t39."unit" = b."unit" AND t39."period" = b."period") + (SELECT CAST(t40."classes_lower.private" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t40 WHERE t40."unit" = b."unit" AND t40."period" = b."period")) = CAST(0 AS NUMERIC)), FALSE)), FALSE) AS "z1",
           regc_div(((SELECT CAST(t41."teachers_upper.public" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t41 WHERE t41."unit" = b."unit" AND t41."period" = b."period") + (SELECT CAST(t42."teachers_upper.private" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t42 WHERE t42."unit" = b."unit" AND t42."period" = b."period")), ((SELECT CAST(t43."classes_upper.public" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t43 WHERE t43."unit" = b."unit" AND t43."period" = b."period") + (SELECT CAST(t44."classes_upper.private" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t44 WHERE t44."unit" = b."unit" AND t44."period" = b."period"))) AS "r2",
-          COALESCE((((SELECT CAST(t41."teachers_upper.public" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t41 WHERE t41."unit" = b."unit" AND t41."period" = b."period") + (SELECT CAST(t42."teachers_upper.private" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t42 WHERE t42."unit" = b."unit" AND t42."period" = b."period")) IS NOT NULL AND COALESCE((((SELECT CAST(t43."classes_upper.public" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t43 WHERE t43."unit" = b."unit" AND t43."period" = b."period") + (SELECT CAST(t44."classes_upper.private" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t44 WHERE t44."unit" = b."unit" AND t44."period" = b."period")) = CAST(0 AS NUMERIC)), false)), false) AS "z2"
+          COALESCE((((SELECT CAST(t41."teachers_upper.public" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t41 WHERE t41."unit" = b."unit" AND t41."period" = b."period") + (SELECT CAST(t42."teachers_upper.private" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t42 WHERE t42."unit" = b."unit" AND t42."period" = b."period")) IS NOT NULL AND COALESCE((((SELECT CAST(t43."classes_upper.public" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t43 WHERE t43."unit" = b."unit" AND t43."period" = b."period") + (SELECT CAST(t44."classes_upper.private" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t44 WHERE t44."unit" = b."unit" AND t44."period" = b."period")) = CAST(0 AS NUMERIC)), FALSE)), FALSE) AS "z2"
         FROM
           (
             SELECT DISTINCT
@@ -664,23 +624,13 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'tpc_primary.public' AS "cell",
   'R05' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'written'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'warning'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'written' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'warning' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc R05: phép chia cho 0 (division by zero)'
     ELSE
-      'Giáo viên công lập vượt định mức (' || COALESCE(CAST(trim_scale((CASE WHEN ((SELECT CAST(t63."teachers_primary.public" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t63 WHERE t63."unit" = v."unit" AND t63."period" = v."period") IS NOT NULL AND COALESCE(((SELECT CAST(t64."classes_primary.public" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t64 WHERE t64."unit" = v."unit" AND t64."period" = v."period") = CAST(0 AS NUMERIC)), false)) THEN NULL ELSE regc_div((SELECT CAST(t63."teachers_primary.public" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t63 WHERE t63."unit" = v."unit" AND t63."period" = v."period"), (SELECT CAST(t64."classes_primary.public" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t64 WHERE t64."unit" = v."unit" AND t64."period" = v."period")) END)) AS TEXT), '(trống)') || ', ' || COALESCE(CAST(trim_scale((CASE WHEN ((SELECT CAST(t65."teachers_lower.public" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t65 WHERE t65."unit" = v."unit" AND t65."period" = v."period") IS NOT NULL AND COALESCE(((SELECT CAST(t66."classes_lower.public" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t66 WHERE t66."unit" = v."unit" AND t66."period" = v."period") = CAST(0 AS NUMERIC)), false)) THEN NULL ELSE regc_div((SELECT CAST(t65."teachers_lower.public" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t65 WHERE t65."unit" = v."unit" AND t65."period" = v."period"), (SELECT CAST(t66."classes_lower.public" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t66 WHERE t66."unit" = v."unit" AND t66."period" = v."period")) END)) AS TEXT), '(trống)') || ', ' || COALESCE(CAST(trim_scale((CASE WHEN ((SELECT CAST(t67."teachers_upper.public" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t67 WHERE t67."unit" = v."unit" AND t67."period" = v."period") IS NOT NULL AND COALESCE(((SELECT CAST(t68."classes_upper.public" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t68 WHERE t68."unit" = v."unit" AND t68."period" = v."period") = CAST(0 AS NUMERIC)), false)) THEN NULL ELSE regc_div((SELECT CAST(t67."teachers_upper.public" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t67 WHERE t67."unit" = v."unit" AND t67."period" = v."period"), (SELECT CAST(t68."classes_upper.public" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t68 WHERE t68."unit" = v."unit" AND t68."period" = v."period")) END)) AS TEXT), '(trống)') || ' giáo viên/lớp)'
+      'Giáo viên công lập vượt định mức (' || COALESCE(CAST(trim_scale((CASE WHEN ((SELECT CAST(t63."teachers_primary.public" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t63 WHERE t63."unit" = v."unit" AND t63."period" = v."period") IS NOT NULL AND COALESCE(((SELECT CAST(t64."classes_primary.public" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t64 WHERE t64."unit" = v."unit" AND t64."period" = v."period") = CAST(0 AS NUMERIC)), FALSE)) THEN NULL ELSE regc_div((SELECT CAST(t63."teachers_primary.public" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t63 WHERE t63."unit" = v."unit" AND t63."period" = v."period"), (SELECT CAST(t64."classes_primary.public" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t64 WHERE t64."unit" = v."unit" AND t64."period" = v."period")) END)) AS TEXT), '(trống)') || ', ' || COALESCE(CAST(trim_scale((CASE WHEN ((SELECT CAST(t65."teachers_lower.public" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t65 WHERE t65."unit" = v."unit" AND t65."period" = v."period") IS NOT NULL AND COALESCE(((SELECT CAST(t66."classes_lower.public" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t66 WHERE t66."unit" = v."unit" AND t66."period" = v."period") = CAST(0 AS NUMERIC)), FALSE)) THEN NULL ELSE regc_div((SELECT CAST(t65."teachers_lower.public" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t65 WHERE t65."unit" = v."unit" AND t65."period" = v."period"), (SELECT CAST(t66."classes_lower.public" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t66 WHERE t66."unit" = v."unit" AND t66."period" = v."period")) END)) AS TEXT), '(trống)') || ', ' || COALESCE(CAST(trim_scale((CASE WHEN ((SELECT CAST(t67."teachers_upper.public" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t67 WHERE t67."unit" = v."unit" AND t67."period" = v."period") IS NOT NULL AND COALESCE(((SELECT CAST(t68."classes_upper.public" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t68 WHERE t68."unit" = v."unit" AND t68."period" = v."period") = CAST(0 AS NUMERIC)), FALSE)) THEN NULL ELSE regc_div((SELECT CAST(t67."teachers_upper.public" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t67 WHERE t67."unit" = v."unit" AND t67."period" = v."period"), (SELECT CAST(t68."classes_upper.public" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t68 WHERE t68."unit" = v."unit" AND t68."period" = v."period")) END)) AS TEXT), '(trống)') || ' giáo viên/lớp)'
   END AS "message"
 FROM
   (
@@ -707,11 +657,11 @@ FROM
           b."period" AS "period",
           CAST(NULL AS INTEGER) AS "record",
           regc_div((SELECT CAST(t57."teachers_primary.public" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t57 WHERE t57."unit" = b."unit" AND t57."period" = b."period"), (SELECT CAST(t58."classes_primary.public" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t58 WHERE t58."unit" = b."unit" AND t58."period" = b."period")) AS "r0",
-          COALESCE(((SELECT CAST(t57."teachers_primary.public" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t57 WHERE t57."unit" = b."unit" AND t57."period" = b."period") IS NOT NULL AND COALESCE(((SELECT CAST(t58."classes_primary.public" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t58 WHERE t58."unit" = b."unit" AND t58."period" = b."period") = CAST(0 AS NUMERIC)), false)), false) AS "z0",
+          COALESCE(((SELECT CAST(t57."teachers_primary.public" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t57 WHERE t57."unit" = b."unit" AND t57."period" = b."period") IS NOT NULL AND COALESCE(((SELECT CAST(t58."classes_primary.public" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t58 WHERE t58."unit" = b."unit" AND t58."period" = b."period") = CAST(0 AS NUMERIC)), FALSE)), FALSE) AS "z0",
           regc_div((SELECT CAST(t59."teachers_lower.public" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t59 WHERE t59."unit" = b."unit" AND t59."period" = b."period"), (SELECT CAST(t60."classes_lower.public" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t60 WHERE t60."unit" = b."unit" AND t60."period" = b."period")) AS "r1",
-          COALESCE(((SELECT CAST(t59."teachers_lower.public" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t59 WHERE t59."unit" = b."unit" AND t59."period" = b."period") IS NOT NULL AND COALESCE(((SELECT CAST(t60."classes_lower.public" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t60 WHERE t60."unit" = b."unit" AND t60."period" = b."period") = CAST(0 AS NUMERIC)), false)), false) AS "z1",
+          COALESCE(((SELECT CAST(t59."teachers_lower.public" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t59 WHERE t59."unit" = b."unit" AND t59."period" = b."period") IS NOT NULL AND COALESCE(((SELECT CAST(t60."classes_lower.public" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t60 WHERE t60."unit" = b."unit" AND t60."period" = b."period") = CAST(0 AS NUMERIC)), FALSE)), FALSE) AS "z1",
           regc_div((SELECT CAST(t61."teachers_upper.public" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t61 WHERE t61."unit" = b."unit" AND t61."period" = b."period"), (SELECT CAST(t62."classes_upper.public" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t62 WHERE t62."unit" = b."unit" AND t62."period" = b."period")) AS "r2",
-          COALESCE(((SELECT CAST(t61."teachers_upper.public" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t61 WHERE t61."unit" = b."unit" AND t61."period" = b."period") IS NOT NULL AND COALESCE(((SELECT CAST(t62."classes_upper.public" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t62 WHERE t62."unit" = b."unit" AND t62."period" = b."period") = CAST(0 AS NUMERIC)), false)), false) AS "z2"
+          COALESCE(((SELECT CAST(t61."teachers_upper.public" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t61 WHERE t61."unit" = b."unit" AND t61."period" = b."period") IS NOT NULL AND COALESCE(((SELECT CAST(t62."classes_upper.public" AS NUMERIC) FROM "education.school_statistics.B02.current" AS t62 WHERE t62."unit" = b."unit" AND t62."period" = b."period") = CAST(0 AS NUMERIC)), FALSE)), FALSE) AS "z2"
         FROM
           (
             SELECT DISTINCT
@@ -734,18 +684,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'pupils.total' AS "cell",
   'R06' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'written'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'warning'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'written' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'warning' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc R06: phép chia cho 0 (division by zero)'
@@ -799,18 +739,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'children.total' AS "cell",
   'R07' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'written'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'warning'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'written' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'warning' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc R07: phép chia cho 0 (division by zero)'
@@ -864,18 +794,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'pupils_primary.total' AS "cell",
   'R08' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'written'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'written' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc R08: phép chia cho 0 (division by zero)'
@@ -930,18 +850,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'nursery_children.total' AS "cell",
   'R09' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'written'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'written' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc R09: phép chia cho 0 (division by zero)'
@@ -994,18 +904,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'pupils_female.total' AS "cell",
   'R10' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'written'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'warning'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'written' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'warning' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc R10: phép chia cho 0 (division by zero)'
@@ -1060,18 +960,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'schools.public' AS "cell",
   'split.B01.schools.public' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'split'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'split' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc split.B01.schools.public: phép chia cho 0 (division by zero)'
@@ -1124,18 +1014,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'schools.private' AS "cell",
   'split.B01.schools.private' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'split'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'split' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc split.B01.schools.private: phép chia cho 0 (division by zero)'
@@ -1188,18 +1068,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'classes.public' AS "cell",
   'split.B01.classes.public' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'split'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'split' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc split.B01.classes.public: phép chia cho 0 (division by zero)'
@@ -1251,18 +1121,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'classes.private' AS "cell",
   'split.B01.classes.private' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'split'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'split' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc split.B01.classes.private: phép chia cho 0 (division by zero)'
@@ -1314,18 +1174,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'kg5_classes.public' AS "cell",
   'of_which.B01.kg5_classes.public' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'of_which'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'of_which' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc of_which.B01.kg5_classes.public: phép chia cho 0 (division by zero)'
@@ -1376,18 +1226,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'kg5_classes.private' AS "cell",
   'of_which.B01.kg5_classes.private' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'of_which'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'of_which' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc of_which.B01.kg5_classes.private: phép chia cho 0 (division by zero)'
@@ -1438,18 +1278,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'children.public' AS "cell",
   'split.B01.children.public' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'split'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'split' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc split.B01.children.public: phép chia cho 0 (division by zero)'
@@ -1501,18 +1331,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'children_female.public' AS "cell",
   'of_which.B01.children_female.public' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'of_which'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'of_which' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc of_which.B01.children_female.public: phép chia cho 0 (division by zero)'
@@ -1563,18 +1383,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'children_ethnic.public' AS "cell",
   'of_which.B01.children_ethnic.public' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'of_which'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'of_which' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc of_which.B01.children_ethnic.public: phép chia cho 0 (division by zero)'
@@ -1625,18 +1435,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'children_disabled.public' AS "cell",
   'of_which.B01.children_disabled.public' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'of_which'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'of_which' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc of_which.B01.children_disabled.public: phép chia cho 0 (division by zero)'
@@ -1687,18 +1487,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'children.private' AS "cell",
   'split.B01.children.private' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'split'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'split' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc split.B01.children.private: phép chia cho 0 (division by zero)'
@@ -1750,18 +1540,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'children_female.private' AS "cell",
   'of_which.B01.children_female.private' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'of_which'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'of_which' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc of_which.B01.children_female.private: phép chia cho 0 (division by zero)'
@@ -1812,18 +1592,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'children_ethnic.private' AS "cell",
   'of_which.B01.children_ethnic.private' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'of_which'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'of_which' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc of_which.B01.children_ethnic.private: phép chia cho 0 (division by zero)'
@@ -1874,18 +1644,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'children_disabled.private' AS "cell",
   'of_which.B01.children_disabled.private' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'of_which'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'of_which' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc of_which.B01.children_disabled.private: phép chia cho 0 (division by zero)'
@@ -1936,18 +1696,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'kg5_children.public' AS "cell",
   'of_which.B01.kg5_children.public' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'of_which'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'of_which' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc of_which.B01.kg5_children.public: phép chia cho 0 (division by zero)'
@@ -1998,18 +1748,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'kg5_children.private' AS "cell",
   'of_which.B01.kg5_children.private' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'of_which'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'of_which' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc of_which.B01.kg5_children.private: phép chia cho 0 (division by zero)'
@@ -2060,18 +1800,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'teachers_female.public' AS "cell",
   'of_which.B01.teachers_female.public' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'of_which'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'of_which' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc of_which.B01.teachers_female.public: phép chia cho 0 (division by zero)'
@@ -2122,18 +1852,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'teachers_ethnic.public' AS "cell",
   'of_which.B01.teachers_ethnic.public' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'of_which'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'of_which' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc of_which.B01.teachers_ethnic.public: phép chia cho 0 (division by zero)'
@@ -2184,18 +1904,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'teachers_qualified.public' AS "cell",
   'of_which.B01.teachers_qualified.public' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'of_which'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'of_which' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc of_which.B01.teachers_qualified.public: phép chia cho 0 (division by zero)'
@@ -2246,18 +1956,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'teachers_female.private' AS "cell",
   'of_which.B01.teachers_female.private' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'of_which'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'of_which' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc of_which.B01.teachers_female.private: phép chia cho 0 (division by zero)'
@@ -2308,18 +2008,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'teachers_ethnic.private' AS "cell",
   'of_which.B01.teachers_ethnic.private' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'of_which'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'of_which' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc of_which.B01.teachers_ethnic.private: phép chia cho 0 (division by zero)'
@@ -2370,18 +2060,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'teachers_qualified.private' AS "cell",
   'of_which.B01.teachers_qualified.private' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'of_which'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'of_which' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc of_which.B01.teachers_qualified.private: phép chia cho 0 (division by zero)'
@@ -2432,18 +2112,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'schools.public' AS "cell",
   'split.B02.schools.public' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'split'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'split' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc split.B02.schools.public: phép chia cho 0 (division by zero)'
@@ -2497,18 +2167,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'schools.private' AS "cell",
   'split.B02.schools.private' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'split'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'split' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc split.B02.schools.private: phép chia cho 0 (division by zero)'
@@ -2562,18 +2222,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'classes.public' AS "cell",
   'split.B02.classes.public' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'split'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'split' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc split.B02.classes.public: phép chia cho 0 (division by zero)'
@@ -2626,18 +2276,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'classes.private' AS "cell",
   'split.B02.classes.private' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'split'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'split' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc split.B02.classes.private: phép chia cho 0 (division by zero)'
@@ -2690,18 +2330,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'pupils.public' AS "cell",
   'split.B02.pupils.public' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'split'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'split' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc split.B02.pupils.public: phép chia cho 0 (division by zero)'
@@ -2754,18 +2384,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'pupils_female.public' AS "cell",
   'of_which.B02.pupils_female.public' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'of_which'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'of_which' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc of_which.B02.pupils_female.public: phép chia cho 0 (division by zero)'
@@ -2816,18 +2436,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'pupils_ethnic.public' AS "cell",
   'of_which.B02.pupils_ethnic.public' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'of_which'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'of_which' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc of_which.B02.pupils_ethnic.public: phép chia cho 0 (division by zero)'
@@ -2878,18 +2488,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'pupils_disabled.public' AS "cell",
   'of_which.B02.pupils_disabled.public' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'of_which'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'of_which' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc of_which.B02.pupils_disabled.public: phép chia cho 0 (division by zero)'
@@ -2940,18 +2540,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'pupils.private' AS "cell",
   'split.B02.pupils.private' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'split'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'split' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc split.B02.pupils.private: phép chia cho 0 (division by zero)'
@@ -3004,18 +2594,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'pupils_female.private' AS "cell",
   'of_which.B02.pupils_female.private' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'of_which'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'of_which' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc of_which.B02.pupils_female.private: phép chia cho 0 (division by zero)'
@@ -3066,18 +2646,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'pupils_ethnic.private' AS "cell",
   'of_which.B02.pupils_ethnic.private' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'of_which'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'of_which' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc of_which.B02.pupils_ethnic.private: phép chia cho 0 (division by zero)'
@@ -3128,18 +2698,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'pupils_disabled.private' AS "cell",
   'of_which.B02.pupils_disabled.private' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'of_which'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'of_which' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc of_which.B02.pupils_disabled.private: phép chia cho 0 (division by zero)'
@@ -3190,18 +2750,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'grade1_pupils.public' AS "cell",
   'of_which.B02.grade1_pupils.public' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'of_which'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'of_which' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc of_which.B02.grade1_pupils.public: phép chia cho 0 (division by zero)'
@@ -3252,18 +2802,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'grade1_pupils.private' AS "cell",
   'of_which.B02.grade1_pupils.private' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'of_which'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'of_which' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc of_which.B02.grade1_pupils.private: phép chia cho 0 (division by zero)'
@@ -3314,18 +2854,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'teachers.public' AS "cell",
   'split.B02.teachers.public' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'split'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'split' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc split.B02.teachers.public: phép chia cho 0 (division by zero)'
@@ -3378,18 +2908,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'teachers_female.public' AS "cell",
   'of_which.B02.teachers_female.public' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'of_which'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'of_which' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc of_which.B02.teachers_female.public: phép chia cho 0 (division by zero)'
@@ -3440,18 +2960,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'teachers_ethnic.public' AS "cell",
   'of_which.B02.teachers_ethnic.public' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'of_which'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'of_which' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc of_which.B02.teachers_ethnic.public: phép chia cho 0 (division by zero)'
@@ -3502,18 +3012,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'teachers_qualified.public' AS "cell",
   'of_which.B02.teachers_qualified.public' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'of_which'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'of_which' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc of_which.B02.teachers_qualified.public: phép chia cho 0 (division by zero)'
@@ -3564,18 +3064,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'teachers.private' AS "cell",
   'split.B02.teachers.private' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'split'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'split' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc split.B02.teachers.private: phép chia cho 0 (division by zero)'
@@ -3628,18 +3118,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'teachers_female.private' AS "cell",
   'of_which.B02.teachers_female.private' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'of_which'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'of_which' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc of_which.B02.teachers_female.private: phép chia cho 0 (division by zero)'
@@ -3690,18 +3170,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'teachers_ethnic.private' AS "cell",
   'of_which.B02.teachers_ethnic.private' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'of_which'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'of_which' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc of_which.B02.teachers_ethnic.private: phép chia cho 0 (division by zero)'
@@ -3752,18 +3222,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'teachers_qualified.private' AS "cell",
   'of_which.B02.teachers_qualified.private' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'of_which'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'of_which' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc of_which.B02.teachers_qualified.private: phép chia cho 0 (division by zero)'

@@ -395,23 +395,13 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'ppc_primary.total' AS "cell",
   'R01' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'written'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'warning'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'written' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'warning' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc R01: phép chia cho 0 (division by zero)'
     ELSE
-      'Sĩ số bình quân lớp tiểu học (' || COALESCE(regc_add((CASE WHEN (regc_add((SELECT regc_dec(t5."pupils_primary.public", 0) FROM "education.school_statistics.B02.current" AS t5 WHERE t5."unit" = v."unit" AND t5."period" = v."period"), (SELECT regc_dec(t6."pupils_primary.private", 0) FROM "education.school_statistics.B02.current" AS t6 WHERE t6."unit" = v."unit" AND t6."period" = v."period")) IS NOT NULL AND COALESCE((regc_cmp(regc_add((SELECT regc_dec(t7."classes_primary.public", 0) FROM "education.school_statistics.B02.current" AS t7 WHERE t7."unit" = v."unit" AND t7."period" = v."period"), (SELECT regc_dec(t8."classes_primary.private", 0) FROM "education.school_statistics.B02.current" AS t8 WHERE t8."unit" = v."unit" AND t8."period" = v."period")), '0') = 0), false)) THEN NULL ELSE regc_div(regc_add((SELECT regc_dec(t5."pupils_primary.public", 0) FROM "education.school_statistics.B02.current" AS t5 WHERE t5."unit" = v."unit" AND t5."period" = v."period"), (SELECT regc_dec(t6."pupils_primary.private", 0) FROM "education.school_statistics.B02.current" AS t6 WHERE t6."unit" = v."unit" AND t6."period" = v."period")), regc_add((SELECT regc_dec(t7."classes_primary.public", 0) FROM "education.school_statistics.B02.current" AS t7 WHERE t7."unit" = v."unit" AND t7."period" = v."period"), (SELECT regc_dec(t8."classes_primary.private", 0) FROM "education.school_statistics.B02.current" AS t8 WHERE t8."unit" = v."unit" AND t8."period" = v."period"))) END), '0'), '(trống)') || ') vượt quá 35 học sinh/lớp'
+      'Sĩ số bình quân lớp tiểu học (' || COALESCE(regc_add((CASE WHEN (regc_add((SELECT regc_dec(t5."pupils_primary.public", 0) FROM "education.school_statistics.B02.current" AS t5 WHERE t5."unit" = v."unit" AND t5."period" = v."period"), (SELECT regc_dec(t6."pupils_primary.private", 0) FROM "education.school_statistics.B02.current" AS t6 WHERE t6."unit" = v."unit" AND t6."period" = v."period")) IS NOT NULL AND COALESCE((regc_cmp(regc_add((SELECT regc_dec(t7."classes_primary.public", 0) FROM "education.school_statistics.B02.current" AS t7 WHERE t7."unit" = v."unit" AND t7."period" = v."period"), (SELECT regc_dec(t8."classes_primary.private", 0) FROM "education.school_statistics.B02.current" AS t8 WHERE t8."unit" = v."unit" AND t8."period" = v."period")), '0') = 0), FALSE)) THEN NULL ELSE regc_div(regc_add((SELECT regc_dec(t5."pupils_primary.public", 0) FROM "education.school_statistics.B02.current" AS t5 WHERE t5."unit" = v."unit" AND t5."period" = v."period"), (SELECT regc_dec(t6."pupils_primary.private", 0) FROM "education.school_statistics.B02.current" AS t6 WHERE t6."unit" = v."unit" AND t6."period" = v."period")), regc_add((SELECT regc_dec(t7."classes_primary.public", 0) FROM "education.school_statistics.B02.current" AS t7 WHERE t7."unit" = v."unit" AND t7."period" = v."period"), (SELECT regc_dec(t8."classes_primary.private", 0) FROM "education.school_statistics.B02.current" AS t8 WHERE t8."unit" = v."unit" AND t8."period" = v."period"))) END), '0'), '(trống)') || ') vượt quá 35 học sinh/lớp'
   END AS "message"
 FROM
   (
@@ -438,7 +428,7 @@ FROM
           b."period" AS "period",
           CAST(NULL AS INTEGER) AS "record",
           regc_div(regc_add((SELECT regc_dec(t1."pupils_primary.public", 0) FROM "education.school_statistics.B02.current" AS t1 WHERE t1."unit" = b."unit" AND t1."period" = b."period"), (SELECT regc_dec(t2."pupils_primary.private", 0) FROM "education.school_statistics.B02.current" AS t2 WHERE t2."unit" = b."unit" AND t2."period" = b."period")), regc_add((SELECT regc_dec(t3."classes_primary.public", 0) FROM "education.school_statistics.B02.current" AS t3 WHERE t3."unit" = b."unit" AND t3."period" = b."period"), (SELECT regc_dec(t4."classes_primary.private", 0) FROM "education.school_statistics.B02.current" AS t4 WHERE t4."unit" = b."unit" AND t4."period" = b."period"))) AS "r0",
-          COALESCE((regc_add((SELECT regc_dec(t1."pupils_primary.public", 0) FROM "education.school_statistics.B02.current" AS t1 WHERE t1."unit" = b."unit" AND t1."period" = b."period"), (SELECT regc_dec(t2."pupils_primary.private", 0) FROM "education.school_statistics.B02.current" AS t2 WHERE t2."unit" = b."unit" AND t2."period" = b."period")) IS NOT NULL AND COALESCE((regc_cmp(regc_add((SELECT regc_dec(t3."classes_primary.public", 0) FROM "education.school_statistics.B02.current" AS t3 WHERE t3."unit" = b."unit" AND t3."period" = b."period"), (SELECT regc_dec(t4."classes_primary.private", 0) FROM "education.school_statistics.B02.current" AS t4 WHERE t4."unit" = b."unit" AND t4."period" = b."period")), '0') = 0), false)), false) AS "z0"
+          COALESCE((regc_add((SELECT regc_dec(t1."pupils_primary.public", 0) FROM "education.school_statistics.B02.current" AS t1 WHERE t1."unit" = b."unit" AND t1."period" = b."period"), (SELECT regc_dec(t2."pupils_primary.private", 0) FROM "education.school_statistics.B02.current" AS t2 WHERE t2."unit" = b."unit" AND t2."period" = b."period")) IS NOT NULL AND COALESCE((regc_cmp(regc_add((SELECT regc_dec(t3."classes_primary.public", 0) FROM "education.school_statistics.B02.current" AS t3 WHERE t3."unit" = b."unit" AND t3."period" = b."period"), (SELECT regc_dec(t4."classes_primary.private", 0) FROM "education.school_statistics.B02.current" AS t4 WHERE t4."unit" = b."unit" AND t4."period" = b."period")), '0') = 0), FALSE)), FALSE) AS "z0"
         FROM
           (
             SELECT DISTINCT
@@ -461,23 +451,13 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'ppc_lower.total' AS "cell",
   'R02' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'written'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'warning'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'written' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'warning' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc R02: phép chia cho 0 (division by zero)'
     ELSE
-      'Sĩ số bình quân lớp trung học cơ sở (' || COALESCE(regc_add((CASE WHEN (regc_add((SELECT regc_dec(t17."pupils_lower.public", 0) FROM "education.school_statistics.B02.current" AS t17 WHERE t17."unit" = v."unit" AND t17."period" = v."period"), (SELECT regc_dec(t18."pupils_lower.private", 0) FROM "education.school_statistics.B02.current" AS t18 WHERE t18."unit" = v."unit" AND t18."period" = v."period")) IS NOT NULL AND COALESCE((regc_cmp(regc_add((SELECT regc_dec(t19."classes_lower.public", 0) FROM "education.school_statistics.B02.current" AS t19 WHERE t19."unit" = v."unit" AND t19."period" = v."period"), (SELECT regc_dec(t20."classes_lower.private", 0) FROM "education.school_statistics.B02.current" AS t20 WHERE t20."unit" = v."unit" AND t20."period" = v."period")), '0') = 0), false)) THEN NULL ELSE regc_div(regc_add((SELECT regc_dec(t17."pupils_lower.public", 0) FROM "education.school_statistics.B02.current" AS t17 WHERE t17."unit" = v."unit" AND t17."period" = v."period"), (SELECT regc_dec(t18."pupils_lower.private", 0) FROM "education.school_statistics.B02.current" AS t18 WHERE t18."unit" = v."unit" AND t18."period" = v."period")), regc_add((SELECT regc_dec(t19."classes_lower.public", 0) FROM "education.school_statistics.B02.current" AS t19 WHERE t19."unit" = v."unit" AND t19."period" = v."period"), (SELECT regc_dec(t20."classes_lower.private", 0) FROM "education.school_statistics.B02.current" AS t20 WHERE t20."unit" = v."unit" AND t20."period" = v."period"))) END), '0'), '(trống)') || ') hoặc trung học phổ thông (' || COALESCE(regc_add((CASE WHEN (regc_add((SELECT regc_dec(t21."pupils_upper.public", 0) FROM "education.school_statistics.B02.current" AS t21 WHERE t21."unit" = v."unit" AND t21."period" = v."period"), (SELECT regc_dec(t22."pupils_upper.private", 0) FROM "education.school_statistics.B02.current" AS t22 WHERE t22."unit" = v."unit" AND t22."period" = v."period")) IS NOT NULL AND COALESCE((regc_cmp(regc_add((SELECT regc_dec(t23."classes_upper.public", 0) FROM "education.school_statistics.B02.current" AS t23 WHERE t23."unit" = v."unit" AND t23."period" = v."period"), (SELECT regc_dec(t24."classes_upper.private", 0) FROM "education.school_statistics.B02.current" AS t24 WHERE t24."unit" = v."unit" AND t24."period" = v."period")), '0') = 0), false)) THEN NULL ELSE regc_div(regc_add((SELECT regc_dec(t21."pupils_upper.public", 0) FROM "education.school_statistics.B02.current" AS t21 WHERE t21."unit" = v."unit" AND t21."period" = v."period"), (SELECT regc_dec(t22."pupils_upper.private", 0) FROM "education.school_statistics.B02.current" AS t22 WHERE t22."unit" = v."unit" AND t22."period" = v."period")), regc_add((SELECT regc_dec(t23."classes_upper.public", 0) FROM "education.school_statistics.B02.current" AS t23 WHERE t23."unit" = v."unit" AND t23."period" = v."period"), (SELECT regc_dec(t24."classes_upper.private", 0) FROM "education.school_statistics.B02.current" AS t24 WHERE t24."unit" = v."unit" AND t24."period" = v."period"))) END), '0'), '(trống)') || ') vượt quá 45 học sinh/lớp'
+      'Sĩ số bình quân lớp trung học cơ sở (' || COALESCE(regc_add((CASE WHEN (regc_add((SELECT regc_dec(t17."pupils_lower.public", 0) FROM "education.school_statistics.B02.current" AS t17 WHERE t17."unit" = v."unit" AND t17."period" = v."period"), (SELECT regc_dec(t18."pupils_lower.private", 0) FROM "education.school_statistics.B02.current" AS t18 WHERE t18."unit" = v."unit" AND t18."period" = v."period")) IS NOT NULL AND COALESCE((regc_cmp(regc_add((SELECT regc_dec(t19."classes_lower.public", 0) FROM "education.school_statistics.B02.current" AS t19 WHERE t19."unit" = v."unit" AND t19."period" = v."period"), (SELECT regc_dec(t20."classes_lower.private", 0) FROM "education.school_statistics.B02.current" AS t20 WHERE t20."unit" = v."unit" AND t20."period" = v."period")), '0') = 0), FALSE)) THEN NULL ELSE regc_div(regc_add((SELECT regc_dec(t17."pupils_lower.public", 0) FROM "education.school_statistics.B02.current" AS t17 WHERE t17."unit" = v."unit" AND t17."period" = v."period"), (SELECT regc_dec(t18."pupils_lower.private", 0) FROM "education.school_statistics.B02.current" AS t18 WHERE t18."unit" = v."unit" AND t18."period" = v."period")), regc_add((SELECT regc_dec(t19."classes_lower.public", 0) FROM "education.school_statistics.B02.current" AS t19 WHERE t19."unit" = v."unit" AND t19."period" = v."period"), (SELECT regc_dec(t20."classes_lower.private", 0) FROM "education.school_statistics.B02.current" AS t20 WHERE t20."unit" = v."unit" AND t20."period" = v."period"))) END), '0'), '(trống)') || ') hoặc trung học phổ thông (' || COALESCE(regc_add((CASE WHEN (regc_add((SELECT regc_dec(t21."pupils_upper.public", 0) FROM "education.school_statistics.B02.current" AS t21 WHERE t21."unit" = v."unit" AND t21."period" = v."period"), (SELECT regc_dec(t22."pupils_upper.private", 0) FROM "education.school_statistics.B02.current" AS t22 WHERE t22."unit" = v."unit" AND t22."period" = v."period")) IS NOT NULL AND COALESCE((regc_cmp(regc_add((SELECT regc_dec(t23."classes_upper.public", 0) FROM "education.school_statistics.B02.current" AS t23 WHERE t23."unit" = v."unit" AND t23."period" = v."period"), (SELECT regc_dec(t24."classes_upper.private", 0) FROM "education.school_statistics.B02.current" AS t24 WHERE t24."unit" = v."unit" AND t24."period" = v."period")), '0') = 0), FALSE)) THEN NULL ELSE regc_div(regc_add((SELECT regc_dec(t21."pupils_upper.public", 0) FROM "education.school_statistics.B02.current" AS t21 WHERE t21."unit" = v."unit" AND t21."period" = v."period"), (SELECT regc_dec(t22."pupils_upper.private", 0) FROM "education.school_statistics.B02.current" AS t22 WHERE t22."unit" = v."unit" AND t22."period" = v."period")), regc_add((SELECT regc_dec(t23."classes_upper.public", 0) FROM "education.school_statistics.B02.current" AS t23 WHERE t23."unit" = v."unit" AND t23."period" = v."period"), (SELECT regc_dec(t24."classes_upper.private", 0) FROM "education.school_statistics.B02.current" AS t24 WHERE t24."unit" = v."unit" AND t24."period" = v."period"))) END), '0'), '(trống)') || ') vượt quá 45 học sinh/lớp'
   END AS "message"
 FROM
   (
@@ -504,9 +484,9 @@ FROM
           b."period" AS "period",
           CAST(NULL AS INTEGER) AS "record",
           regc_div(regc_add((SELECT regc_dec(t9."pupils_lower.public", 0) FROM "education.school_statistics.B02.current" AS t9 WHERE t9."unit" = b."unit" AND t9."period" = b."period"), (SELECT regc_dec(t10."pupils_lower.private", 0) FROM "education.school_statistics.B02.current" AS t10 WHERE t10."unit" = b."unit" AND t10."period" = b."period")), regc_add((SELECT regc_dec(t11."classes_lower.public", 0) FROM "education.school_statistics.B02.current" AS t11 WHERE t11."unit" = b."unit" AND t11."period" = b."period"), (SELECT regc_dec(t12."classes_lower.private", 0) FROM "education.school_statistics.B02.current" AS t12 WHERE t12."unit" = b."unit" AND t12."period" = b."period"))) AS "r0",
-          COALESCE((regc_add((SELECT regc_dec(t9."pupils_lower.public", 0) FROM "education.school_statistics.B02.current" AS t9 WHERE t9."unit" = b."unit" AND t9."period" = b."period"), (SELECT regc_dec(t10."pupils_lower.private", 0) FROM "education.school_statistics.B02.current" AS t10 WHERE t10."unit" = b."unit" AND t10."period" = b."period")) IS NOT NULL AND COALESCE((regc_cmp(regc_add((SELECT regc_dec(t11."classes_lower.public", 0) FROM "education.school_statistics.B02.current" AS t11 WHERE t11."unit" = b."unit" AND t11."period" = b."period"), (SELECT regc_dec(t12."classes_lower.private", 0) FROM "education.school_statistics.B02.current" AS t12 WHERE t12."unit" = b."unit" AND t12."period" = b."period")), '0') = 0), false)), false) AS "z0",
+          COALESCE((regc_add((SELECT regc_dec(t9."pupils_lower.public", 0) FROM "education.school_statistics.B02.current" AS t9 WHERE t9."unit" = b."unit" AND t9."period" = b."period"), (SELECT regc_dec(t10."pupils_lower.private", 0) FROM "education.school_statistics.B02.current" AS t10 WHERE t10."unit" = b."unit" AND t10."period" = b."period")) IS NOT NULL AND COALESCE((regc_cmp(regc_add((SELECT regc_dec(t11."classes_lower.public", 0) FROM "education.school_statistics.B02.current" AS t11 WHERE t11."unit" = b."unit" AND t11."period" = b."period"), (SELECT regc_dec(t12."classes_lower.private", 0) FROM "education.school_statistics.B02.current" AS t12 WHERE t12."unit" = b."unit" AND t12."period" = b."period")), '0') = 0), FALSE)), FALSE) AS "z0",
           regc_div(regc_add((SELECT regc_dec(t13."pupils_upper.public", 0) FROM "education.school_statistics.B02.current" AS t13 WHERE t13."unit" = b."unit" AND t13."period" = b."period"), (SELECT regc_dec(t14."pupils_upper.private", 0) FROM "education.school_statistics.B02.current" AS t14 WHERE t14."unit" = b."unit" AND t14."period" = b."period")), regc_add((SELECT regc_dec(t15."classes_upper.public", 0) FROM "education.school_statistics.B02.current" AS t15 WHERE t15."unit" = b."unit" AND t15."period" = b."period"), (SELECT regc_dec(t16."classes_upper.private", 0) FROM "education.school_statistics.B02.current" AS t16 WHERE t16."unit" = b."unit" AND t16."period" = b."period"))) AS "r1",
-          COALESCE((regc_add((SELECT regc_dec(t13."pupils_upper.public", 0) FROM "education.school_statistics.B02.current" AS t13 WHERE t13."unit" = b."unit" AND t13."period" = b."period"), (SELECT regc_dec(t14."pupils_upper.private", 0) FROM "education.school_statistics.B02.current" AS t14 WHERE t14."unit" = b."unit" AND t14."period" = b."period")) IS NOT NULL AND COALESCE((regc_cmp(regc_add((SELECT regc_dec(t15."classes_upper.public", 0) FROM "education.school_statistics.B02.current" AS t15 WHERE t15."unit" = b."unit" AND t15."period" = b."period"), (SELECT regc_dec(t16."classes_upper.private", 0) FROM "education.school_statistics.B02.current" AS t16 WHERE t16."unit" = b."unit" AND t16."period" = b."period")), '0') = 0), false)), false) AS "z1"
+          COALESCE((regc_add((SELECT regc_dec(t13."pupils_upper.public", 0) FROM "education.school_statistics.B02.current" AS t13 WHERE t13."unit" = b."unit" AND t13."period" = b."period"), (SELECT regc_dec(t14."pupils_upper.private", 0) FROM "education.school_statistics.B02.current" AS t14 WHERE t14."unit" = b."unit" AND t14."period" = b."period")) IS NOT NULL AND COALESCE((regc_cmp(regc_add((SELECT regc_dec(t15."classes_upper.public", 0) FROM "education.school_statistics.B02.current" AS t15 WHERE t15."unit" = b."unit" AND t15."period" = b."period"), (SELECT regc_dec(t16."classes_upper.private", 0) FROM "education.school_statistics.B02.current" AS t16 WHERE t16."unit" = b."unit" AND t16."period" = b."period")), '0') = 0), FALSE)), FALSE) AS "z1"
         FROM
           (
             SELECT DISTINCT
@@ -529,23 +509,13 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'kg_children_per_class.total' AS "cell",
   'R03' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'written'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'warning'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'written' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'warning' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc R03: phép chia cho 0 (division by zero)'
     ELSE
-      'Số trẻ em bình quân một lớp mẫu giáo (' || COALESCE(regc_add((CASE WHEN (regc_add((SELECT regc_dec(t29."kg_children.public", 0) FROM "education.school_statistics.B01.current" AS t29 WHERE t29."unit" = v."unit" AND t29."period" = v."period"), (SELECT regc_dec(t30."kg_children.private", 0) FROM "education.school_statistics.B01.current" AS t30 WHERE t30."unit" = v."unit" AND t30."period" = v."period")) IS NOT NULL AND COALESCE((regc_cmp(regc_add((SELECT regc_dec(t31."kg_classes.public", 0) FROM "education.school_statistics.B01.current" AS t31 WHERE t31."unit" = v."unit" AND t31."period" = v."period"), (SELECT regc_dec(t32."kg_classes.private", 0) FROM "education.school_statistics.B01.current" AS t32 WHERE t32."unit" = v."unit" AND t32."period" = v."period")), '0') = 0), false)) THEN NULL ELSE regc_div(regc_add((SELECT regc_dec(t29."kg_children.public", 0) FROM "education.school_statistics.B01.current" AS t29 WHERE t29."unit" = v."unit" AND t29."period" = v."period"), (SELECT regc_dec(t30."kg_children.private", 0) FROM "education.school_statistics.B01.current" AS t30 WHERE t30."unit" = v."unit" AND t30."period" = v."period")), regc_add((SELECT regc_dec(t31."kg_classes.public", 0) FROM "education.school_statistics.B01.current" AS t31 WHERE t31."unit" = v."unit" AND t31."period" = v."period"), (SELECT regc_dec(t32."kg_classes.private", 0) FROM "education.school_statistics.B01.current" AS t32 WHERE t32."unit" = v."unit" AND t32."period" = v."period"))) END), '0'), '(trống)') || ') vượt quá 35 trẻ/lớp'
+      'Số trẻ em bình quân một lớp mẫu giáo (' || COALESCE(regc_add((CASE WHEN (regc_add((SELECT regc_dec(t29."kg_children.public", 0) FROM "education.school_statistics.B01.current" AS t29 WHERE t29."unit" = v."unit" AND t29."period" = v."period"), (SELECT regc_dec(t30."kg_children.private", 0) FROM "education.school_statistics.B01.current" AS t30 WHERE t30."unit" = v."unit" AND t30."period" = v."period")) IS NOT NULL AND COALESCE((regc_cmp(regc_add((SELECT regc_dec(t31."kg_classes.public", 0) FROM "education.school_statistics.B01.current" AS t31 WHERE t31."unit" = v."unit" AND t31."period" = v."period"), (SELECT regc_dec(t32."kg_classes.private", 0) FROM "education.school_statistics.B01.current" AS t32 WHERE t32."unit" = v."unit" AND t32."period" = v."period")), '0') = 0), FALSE)) THEN NULL ELSE regc_div(regc_add((SELECT regc_dec(t29."kg_children.public", 0) FROM "education.school_statistics.B01.current" AS t29 WHERE t29."unit" = v."unit" AND t29."period" = v."period"), (SELECT regc_dec(t30."kg_children.private", 0) FROM "education.school_statistics.B01.current" AS t30 WHERE t30."unit" = v."unit" AND t30."period" = v."period")), regc_add((SELECT regc_dec(t31."kg_classes.public", 0) FROM "education.school_statistics.B01.current" AS t31 WHERE t31."unit" = v."unit" AND t31."period" = v."period"), (SELECT regc_dec(t32."kg_classes.private", 0) FROM "education.school_statistics.B01.current" AS t32 WHERE t32."unit" = v."unit" AND t32."period" = v."period"))) END), '0'), '(trống)') || ') vượt quá 35 trẻ/lớp'
   END AS "message"
 FROM
   (
@@ -572,7 +542,7 @@ FROM
           b."period" AS "period",
           CAST(NULL AS INTEGER) AS "record",
           regc_div(regc_add((SELECT regc_dec(t25."kg_children.public", 0) FROM "education.school_statistics.B01.current" AS t25 WHERE t25."unit" = b."unit" AND t25."period" = b."period"), (SELECT regc_dec(t26."kg_children.private", 0) FROM "education.school_statistics.B01.current" AS t26 WHERE t26."unit" = b."unit" AND t26."period" = b."period")), regc_add((SELECT regc_dec(t27."kg_classes.public", 0) FROM "education.school_statistics.B01.current" AS t27 WHERE t27."unit" = b."unit" AND t27."period" = b."period"), (SELECT regc_dec(t28."kg_classes.private", 0) FROM "education.school_statistics.B01.current" AS t28 WHERE t28."unit" = b."unit" AND t28."period" = b."period"))) AS "r0",
-          COALESCE((regc_add((SELECT regc_dec(t25."kg_children.public", 0) FROM "education.school_statistics.B01.current" AS t25 WHERE t25."unit" = b."unit" AND t25."period" = b."period"), (SELECT regc_dec(t26."kg_children.private", 0) FROM "education.school_statistics.B01.current" AS t26 WHERE t26."unit" = b."unit" AND t26."period" = b."period")) IS NOT NULL AND COALESCE((regc_cmp(regc_add((SELECT regc_dec(t27."kg_classes.public", 0) FROM "education.school_statistics.B01.current" AS t27 WHERE t27."unit" = b."unit" AND t27."period" = b."period"), (SELECT regc_dec(t28."kg_classes.private", 0) FROM "education.school_statistics.B01.current" AS t28 WHERE t28."unit" = b."unit" AND t28."period" = b."period")), '0') = 0), false)), false) AS "z0"
+          COALESCE((regc_add((SELECT regc_dec(t25."kg_children.public", 0) FROM "education.school_statistics.B01.current" AS t25 WHERE t25."unit" = b."unit" AND t25."period" = b."period"), (SELECT regc_dec(t26."kg_children.private", 0) FROM "education.school_statistics.B01.current" AS t26 WHERE t26."unit" = b."unit" AND t26."period" = b."period")) IS NOT NULL AND COALESCE((regc_cmp(regc_add((SELECT regc_dec(t27."kg_classes.public", 0) FROM "education.school_statistics.B01.current" AS t27 WHERE t27."unit" = b."unit" AND t27."period" = b."period"), (SELECT regc_dec(t28."kg_classes.private", 0) FROM "education.school_statistics.B01.current" AS t28 WHERE t28."unit" = b."unit" AND t28."period" = b."period")), '0') = 0), FALSE)), FALSE) AS "z0"
         FROM
           (
             SELECT DISTINCT
@@ -595,23 +565,13 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'tpc_primary.total' AS "cell",
   'R04' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'written'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'warning'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'written' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'warning' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc R04: phép chia cho 0 (division by zero)'
     ELSE
-      'Số giáo viên ít hơn số lớp (' || COALESCE(regc_add((CASE WHEN (regc_add((SELECT regc_dec(t45."teachers_primary.public", 0) FROM "education.school_statistics.B02.current" AS t45 WHERE t45."unit" = v."unit" AND t45."period" = v."period"), (SELECT regc_dec(t46."teachers_primary.private", 0) FROM "education.school_statistics.B02.current" AS t46 WHERE t46."unit" = v."unit" AND t46."period" = v."period")) IS NOT NULL AND COALESCE((regc_cmp(regc_add((SELECT regc_dec(t47."classes_primary.public", 0) FROM "education.school_statistics.B02.current" AS t47 WHERE t47."unit" = v."unit" AND t47."period" = v."period"), (SELECT regc_dec(t48."classes_primary.private", 0) FROM "education.school_statistics.B02.current" AS t48 WHERE t48."unit" = v."unit" AND t48."period" = v."period")), '0') = 0), false)) THEN NULL ELSE regc_div(regc_add((SELECT regc_dec(t45."teachers_primary.public", 0) FROM "education.school_statistics.B02.current" AS t45 WHERE t45."unit" = v."unit" AND t45."period" = v."period"), (SELECT regc_dec(t46."teachers_primary.private", 0) FROM "education.school_statistics.B02.current" AS t46 WHERE t46."unit" = v."unit" AND t46."period" = v."period")), regc_add((SELECT regc_dec(t47."classes_primary.public", 0) FROM "education.school_statistics.B02.current" AS t47 WHERE t47."unit" = v."unit" AND t47."period" = v."period"), (SELECT regc_dec(t48."classes_primary.private", 0) FROM "education.school_statistics.B02.current" AS t48 WHERE t48."unit" = v."unit" AND t48."period" = v."period"))) END), '0'), '(trống)') || ', ' || COALESCE(regc_add((CASE WHEN (regc_add((SELECT regc_dec(t49."teachers_lower.public", 0) FROM "education.school_statistics.B02.current" AS t49 WHERE t49."unit" = v."unit" AND t49."period" = v."period"), (SELECT regc_dec(t50."teachers_lower.private", 0) FROM "education.school_statistics.B02.current" AS t50 WHERE t50."unit" = v."unit" AND t50."period" = v."period")) IS NOT NULL AND COALESCE((regc_cmp(regc_add((SELECT regc_dec(t51."classes_lower.public", 0) FROM "education.school_statistics.B02.current" AS t51 WHERE t51."unit" = v."unit" AND t51."period" = v."period"), (SELECT regc_dec(t52."classes_lower.private", 0) FROM "education.school_statistics.B02.current" AS t52 WHERE t52."unit" = v."unit" AND t52."period" = v."period")), '0') = 0), false)) THEN NULL ELSE regc_div(regc_add((SELECT regc_dec(t49."teachers_lower.public", 0) FROM "education.school_statistics.B02.current" AS t49 WHERE t49."unit" = v."unit" AND t49."period" = v."period"), (SELECT regc_dec(t50."teachers_lower.private", 0) FROM "education.school_statistics.B02.current" AS t50 WHERE t50."unit" = v."unit" AND t50."period" = v."period")), regc_add((SELECT regc_dec(t51."classes_lower.public", 0) FROM "education.school_statistics.B02.current" AS t51 WHERE t51."unit" = v."unit" AND t51."period" = v."period"), (SELECT regc_dec(t52."classes_lower.private", 0) FROM "education.school_statistics.B02.current" AS t52 WHERE t52."unit" = v."unit" AND t52."period" = v."period"))) END), '0'), '(trống)') || ', ' || COALESCE(regc_add((CASE WHEN (regc_add((SELECT regc_dec(t53."teachers_upper.public", 0) FROM "education.school_statistics.B02.current" AS t53 WHERE t53."unit" = v."unit" AND t53."period" = v."period"), (SELECT regc_dec(t54."teachers_upper.private", 0) FROM "education.school_statistics.B02.current" AS t54 WHERE t54."unit" = v."unit" AND t54."period" = v."period")) IS NOT NULL AND COALESCE((regc_cmp(regc_add((SELECT regc_dec(t55."classes_upper.public", 0) FROM "education.school_statistics.B02.current" AS t55 WHERE t55."unit" = v."unit" AND t55."period" = v."period"), (SELECT regc_dec(t56."classes_upper.private", 0) FROM "education.school_statistics.B02.current" AS t56 WHERE t56."unit" = v."unit" AND t56."period" = v."period")), '0') = 0), false)) THEN NULL ELSE regc_div(regc_add((SELECT regc_dec(t53."teachers_upper.public", 0) FROM "education.school_statistics.B02.current" AS t53 WHERE t53."unit" = v."unit" AND t53."period" = v."period"), (SELECT regc_dec(t54."teachers_upper.private", 0) FROM "education.school_statistics.B02.current" AS t54 WHERE t54."unit" = v."unit" AND t54."period" = v."period")), regc_add((SELECT regc_dec(t55."classes_upper.public", 0) FROM "education.school_statistics.B02.current" AS t55 WHERE t55."unit" = v."unit" AND t55."period" = v."period"), (SELECT regc_dec(t56."classes_upper.private", 0) FROM "education.school_statistics.B02.current" AS t56 WHERE t56."unit" = v."unit" AND t56."period" = v."period"))) END), '0'), '(trống)') || ' giáo viên/lớp)'
+      'Số giáo viên ít hơn số lớp (' || COALESCE(regc_add((CASE WHEN (regc_add((SELECT regc_dec(t45."teachers_primary.public", 0) FROM "education.school_statistics.B02.current" AS t45 WHERE t45."unit" = v."unit" AND t45."period" = v."period"), (SELECT regc_dec(t46."teachers_primary.private", 0) FROM "education.school_statistics.B02.current" AS t46 WHERE t46."unit" = v."unit" AND t46."period" = v."period")) IS NOT NULL AND COALESCE((regc_cmp(regc_add((SELECT regc_dec(t47."classes_primary.public", 0) FROM "education.school_statistics.B02.current" AS t47 WHERE t47."unit" = v."unit" AND t47."period" = v."period"), (SELECT regc_dec(t48."classes_primary.private", 0) FROM "education.school_statistics.B02.current" AS t48 WHERE t48."unit" = v."unit" AND t48."period" = v."period")), '0') = 0), FALSE)) THEN NULL ELSE regc_div(regc_add((SELECT regc_dec(t45."teachers_primary.public", 0) FROM "education.school_statistics.B02.current" AS t45 WHERE t45."unit" = v."unit" AND t45."period" = v."period"), (SELECT regc_dec(t46."teachers_primary.private", 0) FROM "education.school_statistics.B02.current" AS t46 WHERE t46."unit" = v."unit" AND t46."period" = v."period")), regc_add((SELECT regc_dec(t47."classes_primary.public", 0) FROM "education.school_statistics.B02.current" AS t47 WHERE t47."unit" = v."unit" AND t47."period" = v."period"), (SELECT regc_dec(t48."classes_primary.private", 0) FROM "education.school_statistics.B02.current" AS t48 WHERE t48."unit" = v."unit" AND t48."period" = v."period"))) END), '0'), '(trống)') || ', ' || COALESCE(regc_add((CASE WHEN (regc_add((SELECT regc_dec(t49."teachers_lower.public", 0) FROM "education.school_statistics.B02.current" AS t49 WHERE t49."unit" = v."unit" AND t49."period" = v."period"), (SELECT regc_dec(t50."teachers_lower.private", 0) FROM "education.school_statistics.B02.current" AS t50 WHERE t50."unit" = v."unit" AND t50."period" = v."period")) IS NOT NULL AND COALESCE((regc_cmp(regc_add((SELECT regc_dec(t51."classes_lower.public", 0) FROM "education.school_statistics.B02.current" AS t51 WHERE t51."unit" = v."unit" AND t51."period" = v."period"), (SELECT regc_dec(t52."classes_lower.private", 0) FROM "education.school_statistics.B02.current" AS t52 WHERE t52."unit" = v."unit" AND t52."period" = v."period")), '0') = 0), FALSE)) THEN NULL ELSE regc_div(regc_add((SELECT regc_dec(t49."teachers_lower.public", 0) FROM "education.school_statistics.B02.current" AS t49 WHERE t49."unit" = v."unit" AND t49."period" = v."period"), (SELECT regc_dec(t50."teachers_lower.private", 0) FROM "education.school_statistics.B02.current" AS t50 WHERE t50."unit" = v."unit" AND t50."period" = v."period")), regc_add((SELECT regc_dec(t51."classes_lower.public", 0) FROM "education.school_statistics.B02.current" AS t51 WHERE t51."unit" = v."unit" AND t51."period" = v."period"), (SELECT regc_dec(t52."classes_lower.private", 0) FROM "education.school_statistics.B02.current" AS t52 WHERE t52."unit" = v."unit" AND t52."period" = v."period"))) END), '0'), '(trống)') || ', ' || COALESCE(regc_add((CASE WHEN (regc_add((SELECT regc_dec(t53."teachers_upper.public", 0) FROM "education.school_statistics.B02.current" AS t53 WHERE t53."unit" = v."unit" AND t53."period" = v."period"), (SELECT regc_dec(t54."teachers_upper.private", 0) FROM "education.school_statistics.B02.current" AS t54 WHERE t54."unit" = v."unit" AND t54."period" = v."period")) IS NOT NULL AND COALESCE((regc_cmp(regc_add((SELECT regc_dec(t55."classes_upper.public", 0) FROM "education.school_statistics.B02.current" AS t55 WHERE t55."unit" = v."unit" AND t55."period" = v."period"), (SELECT regc_dec(t56."classes_upper.private", 0) FROM "education.school_statistics.B02.current" AS t56 WHERE t56."unit" = v."unit" AND t56."period" = v."period")), '0') = 0), FALSE)) THEN NULL ELSE regc_div(regc_add((SELECT regc_dec(t53."teachers_upper.public", 0) FROM "education.school_statistics.B02.current" AS t53 WHERE t53."unit" = v."unit" AND t53."period" = v."period"), (SELECT regc_dec(t54."teachers_upper.private", 0) FROM "education.school_statistics.B02.current" AS t54 WHERE t54."unit" = v."unit" AND t54."period" = v."period")), regc_add((SELECT regc_dec(t55."classes_upper.public", 0) FROM "education.school_statistics.B02.current" AS t55 WHERE t55."unit" = v."unit" AND t55."period" = v."period"), (SELECT regc_dec(t56."classes_upper.private", 0) FROM "education.school_statistics.B02.current" AS t56 WHERE t56."unit" = v."unit" AND t56."period" = v."period"))) END), '0'), '(trống)') || ' giáo viên/lớp)'
   END AS "message"
 FROM
   (
@@ -638,11 +598,11 @@ FROM
           b."period" AS "period",
           CAST(NULL AS INTEGER) AS "record",
           regc_div(regc_add((SELECT regc_dec(t33."teachers_primary.public", 0) FROM "education.school_statistics.B02.current" AS t33 WHERE t33."unit" = b."unit" AND t33."period" = b."period"), (SELECT regc_dec(t34."teachers_primary.private", 0) FROM "education.school_statistics.B02.current" AS t34 WHERE t34."unit" = b."unit" AND t34."period" = b."period")), regc_add((SELECT regc_dec(t35."classes_primary.public", 0) FROM "education.school_statistics.B02.current" AS t35 WHERE t35."unit" = b."unit" AND t35."period" = b."period"), (SELECT regc_dec(t36."classes_primary.private", 0) FROM "education.school_statistics.B02.current" AS t36 WHERE t36."unit" = b."unit" AND t36."period" = b."period"))) AS "r0",
-          COALESCE((regc_add((SELECT regc_dec(t33."teachers_primary.public", 0) FROM "education.school_statistics.B02.current" AS t33 WHERE t33."unit" = b."unit" AND t33."period" = b."period"), (SELECT regc_dec(t34."teachers_primary.private", 0) FROM "education.school_statistics.B02.current" AS t34 WHERE t34."unit" = b."unit" AND t34."period" = b."period")) IS NOT NULL AND COALESCE((regc_cmp(regc_add((SELECT regc_dec(t35."classes_primary.public", 0) FROM "education.school_statistics.B02.current" AS t35 WHERE t35."unit" = b."unit" AND t35."period" = b."period"), (SELECT regc_dec(t36."classes_primary.private", 0) FROM "education.school_statistics.B02.current" AS t36 WHERE t36."unit" = b."unit" AND t36."period" = b."period")), '0') = 0), false)), false) AS "z0",
+          COALESCE((regc_add((SELECT regc_dec(t33."teachers_primary.public", 0) FROM "education.school_statistics.B02.current" AS t33 WHERE t33."unit" = b."unit" AND t33."period" = b."period"), (SELECT regc_dec(t34."teachers_primary.private", 0) FROM "education.school_statistics.B02.current" AS t34 WHERE t34."unit" = b."unit" AND t34."period" = b."period")) IS NOT NULL AND COALESCE((regc_cmp(regc_add((SELECT regc_dec(t35."classes_primary.public", 0) FROM "education.school_statistics.B02.current" AS t35 WHERE t35."unit" = b."unit" AND t35."period" = b."period"), (SELECT regc_dec(t36."classes_primary.private", 0) FROM "education.school_statistics.B02.current" AS t36 WHERE t36."unit" = b."unit" AND t36."period" = b."period")), '0') = 0), FALSE)), FALSE) AS "z0",
           regc_div(regc_add((SELECT regc_dec(t37."teachers_lower.public", 0) FROM "education.school_statistics.B02.current" AS t37 WHERE t37."unit" = b."unit" AND t37."period" = b."period"), (SELECT regc_dec(t38."teachers_lower.private", 0) FROM "education.school_statistics.B02.current" AS t38 WHERE t38."unit" = b."unit" AND t38."period" = b."period")), regc_add((SELECT regc_dec(t39."classes_lower.public", 0) FROM "education.school_statistics.B02.current" AS t39 WHERE t39."unit" = b."unit" AND t39."period" = b."period"), (SELECT regc_dec(t40."classes_lower.private", 0) FROM "education.school_statistics.B02.current" AS t40 WHERE t40."unit" = b."unit" AND t40."period" = b."period"))) AS "r1",
-          COALESCE((regc_add((SELECT regc_dec(t37."teachers_lower.public", 0) FROM "education.school_statistics.B02.current" AS t37 WHERE t37."unit" = b."unit" AND t37."period" = b."period"), (SELECT regc_dec(t38."teachers_lower.private", 0) FROM "education.school_statistics.B02.current" AS t38 WHERE t38."unit" = b."unit" AND t38."period" = b."period")) IS NOT NULL AND COALESCE((regc_cmp(regc_add((SELECT regc_dec(t39."classes_lower.public", 0) FROM "education.school_statistics.B02.current" AS t39 WHERE t39."unit" = b."unit" AND t39."period" = b."period"), (SELECT regc_dec(t40."classes_lower.private", 0) FROM "education.school_statistics.B02.current" AS t40 WHERE t40."unit" = b."unit" AND t40."period" = b."period")), '0') = 0), false)), false) AS "z1",
+          COALESCE((regc_add((SELECT regc_dec(t37."teachers_lower.public", 0) FROM "education.school_statistics.B02.current" AS t37 WHERE t37."unit" = b."unit" AND t37."period" = b."period"), (SELECT regc_dec(t38."teachers_lower.private", 0) FROM "education.school_statistics.B02.current" AS t38 WHERE t38."unit" = b."unit" AND t38."period" = b."period")) IS NOT NULL AND COALESCE((regc_cmp(regc_add((SELECT regc_dec(t39."classes_lower.public", 0) FROM "education.school_statistics.B02.current" AS t39 WHERE t39."unit" = b."unit" AND t39."period" = b."period"), (SELECT regc_dec(t40."classes_lower.private", 0) FROM "education.school_statistics.B02.current" AS t40 WHERE t40."unit" = b."unit" AND t40."period" = b."period")), '0') = 0), FALSE)), FALSE) AS "z1",
           regc_div(regc_add((SELECT regc_dec(t41."teachers_upper.public", 0) FROM "education.school_statistics.B02.current" AS t41 WHERE t41."unit" = b."unit" AND t41."period" = b."period"), (SELECT regc_dec(t42."teachers_upper.private", 0) FROM "education.school_statistics.B02.current" AS t42 WHERE t42."unit" = b."unit" AND t42."period" = b."period")), regc_add((SELECT regc_dec(t43."classes_upper.public", 0) FROM "education.school_statistics.B02.current" AS t43 WHERE t43."unit" = b."unit" AND t43."period" = b."period"), (SELECT regc_dec(t44."classes_upper.private", 0) FROM "education.school_statistics.B02.current" AS t44 WHERE t44."unit" = b."unit" AND t44."period" = b."period"))) AS "r2",
-          COALESCE((regc_add((SELECT regc_dec(t41."teachers_upper.public", 0) FROM "education.school_statistics.B02.current" AS t41 WHERE t41."unit" = b."unit" AND t41."period" = b."period"), (SELECT regc_dec(t42."teachers_upper.private", 0) FROM "education.school_statistics.B02.current" AS t42 WHERE t42."unit" = b."unit" AND t42."period" = b."period")) IS NOT NULL AND COALESCE((regc_cmp(regc_add((SELECT regc_dec(t43."classes_upper.public", 0) FROM "education.school_statistics.B02.current" AS t43 WHERE t43."unit" = b."unit" AND t43."period" = b."period"), (SELECT regc_dec(t44."classes_upper.private", 0) FROM "education.school_statistics.B02.current" AS t44 WHERE t44."unit" = b."unit" AND t44."period" = b."period")), '0') = 0), false)), false) AS "z2"
+          COALESCE((regc_add((SELECT regc_dec(t41."teachers_upper.public", 0) FROM "education.school_statistics.B02.current" AS t41 WHERE t41."unit" = b."unit" AND t41."period" = b."period"), (SELECT regc_dec(t42."teachers_upper.private", 0) FROM "education.school_statistics.B02.current" AS t42 WHERE t42."unit" = b."unit" AND t42."period" = b."period")) IS NOT NULL AND COALESCE((regc_cmp(regc_add((SELECT regc_dec(t43."classes_upper.public", 0) FROM "education.school_statistics.B02.current" AS t43 WHERE t43."unit" = b."unit" AND t43."period" = b."period"), (SELECT regc_dec(t44."classes_upper.private", 0) FROM "education.school_statistics.B02.current" AS t44 WHERE t44."unit" = b."unit" AND t44."period" = b."period")), '0') = 0), FALSE)), FALSE) AS "z2"
         FROM
           (
             SELECT DISTINCT
@@ -665,23 +625,13 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'tpc_primary.public' AS "cell",
   'R05' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'written'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'warning'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'written' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'warning' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc R05: phép chia cho 0 (division by zero)'
     ELSE
-      'Giáo viên công lập vượt định mức (' || COALESCE(regc_add((CASE WHEN ((SELECT regc_dec(t63."teachers_primary.public", 0) FROM "education.school_statistics.B02.current" AS t63 WHERE t63."unit" = v."unit" AND t63."period" = v."period") IS NOT NULL AND COALESCE((regc_cmp((SELECT regc_dec(t64."classes_primary.public", 0) FROM "education.school_statistics.B02.current" AS t64 WHERE t64."unit" = v."unit" AND t64."period" = v."period"), '0') = 0), false)) THEN NULL ELSE regc_div((SELECT regc_dec(t63."teachers_primary.public", 0) FROM "education.school_statistics.B02.current" AS t63 WHERE t63."unit" = v."unit" AND t63."period" = v."period"), (SELECT regc_dec(t64."classes_primary.public", 0) FROM "education.school_statistics.B02.current" AS t64 WHERE t64."unit" = v."unit" AND t64."period" = v."period")) END), '0'), '(trống)') || ', ' || COALESCE(regc_add((CASE WHEN ((SELECT regc_dec(t65."teachers_lower.public", 0) FROM "education.school_statistics.B02.current" AS t65 WHERE t65."unit" = v."unit" AND t65."period" = v."period") IS NOT NULL AND COALESCE((regc_cmp((SELECT regc_dec(t66."classes_lower.public", 0) FROM "education.school_statistics.B02.current" AS t66 WHERE t66."unit" = v."unit" AND t66."period" = v."period"), '0') = 0), false)) THEN NULL ELSE regc_div((SELECT regc_dec(t65."teachers_lower.public", 0) FROM "education.school_statistics.B02.current" AS t65 WHERE t65."unit" = v."unit" AND t65."period" = v."period"), (SELECT regc_dec(t66."classes_lower.public", 0) FROM "education.school_statistics.B02.current" AS t66 WHERE t66."unit" = v."unit" AND t66."period" = v."period")) END), '0'), '(trống)') || ', ' || COALESCE(regc_add((CASE WHEN ((SELECT regc_dec(t67."teachers_upper.public", 0) FROM "education.school_statistics.B02.current" AS t67 WHERE t67."unit" = v."unit" AND t67."period" = v."period") IS NOT NULL AND COALESCE((regc_cmp((SELECT regc_dec(t68."classes_upper.public", 0) FROM "education.school_statistics.B02.current" AS t68 WHERE t68."unit" = v."unit" AND t68."period" = v."period"), '0') = 0), false)) THEN NULL ELSE regc_div((SELECT regc_dec(t67."teachers_upper.public", 0) FROM "education.school_statistics.B02.current" AS t67 WHERE t67."unit" = v."unit" AND t67."period" = v."period"), (SELECT regc_dec(t68."classes_upper.public", 0) FROM "education.school_statistics.B02.current" AS t68 WHERE t68."unit" = v."unit" AND t68."period" = v."period")) END), '0'), '(trống)') || ' giáo viên/lớp)'
+      'Giáo viên công lập vượt định mức (' || COALESCE(regc_add((CASE WHEN ((SELECT regc_dec(t63."teachers_primary.public", 0) FROM "education.school_statistics.B02.current" AS t63 WHERE t63."unit" = v."unit" AND t63."period" = v."period") IS NOT NULL AND COALESCE((regc_cmp((SELECT regc_dec(t64."classes_primary.public", 0) FROM "education.school_statistics.B02.current" AS t64 WHERE t64."unit" = v."unit" AND t64."period" = v."period"), '0') = 0), FALSE)) THEN NULL ELSE regc_div((SELECT regc_dec(t63."teachers_primary.public", 0) FROM "education.school_statistics.B02.current" AS t63 WHERE t63."unit" = v."unit" AND t63."period" = v."period"), (SELECT regc_dec(t64."classes_primary.public", 0) FROM "education.school_statistics.B02.current" AS t64 WHERE t64."unit" = v."unit" AND t64."period" = v."period")) END), '0'), '(trống)') || ', ' || COALESCE(regc_add((CASE WHEN ((SELECT regc_dec(t65."teachers_lower.public", 0) FROM "education.school_statistics.B02.current" AS t65 WHERE t65."unit" = v."unit" AND t65."period" = v."period") IS NOT NULL AND COALESCE((regc_cmp((SELECT regc_dec(t66."classes_lower.public", 0) FROM "education.school_statistics.B02.current" AS t66 WHERE t66."unit" = v."unit" AND t66."period" = v."period"), '0') = 0), FALSE)) THEN NULL ELSE regc_div((SELECT regc_dec(t65."teachers_lower.public", 0) FROM "education.school_statistics.B02.current" AS t65 WHERE t65."unit" = v."unit" AND t65."period" = v."period"), (SELECT regc_dec(t66."classes_lower.public", 0) FROM "education.school_statistics.B02.current" AS t66 WHERE t66."unit" = v."unit" AND t66."period" = v."period")) END), '0'), '(trống)') || ', ' || COALESCE(regc_add((CASE WHEN ((SELECT regc_dec(t67."teachers_upper.public", 0) FROM "education.school_statistics.B02.current" AS t67 WHERE t67."unit" = v."unit" AND t67."period" = v."period") IS NOT NULL AND COALESCE((regc_cmp((SELECT regc_dec(t68."classes_upper.public", 0) FROM "education.school_statistics.B02.current" AS t68 WHERE t68."unit" = v."unit" AND t68."period" = v."period"), '0') = 0), FALSE)) THEN NULL ELSE regc_div((SELECT regc_dec(t67."teachers_upper.public", 0) FROM "education.school_statistics.B02.current" AS t67 WHERE t67."unit" = v."unit" AND t67."period" = v."period"), (SELECT regc_dec(t68."classes_upper.public", 0) FROM "education.school_statistics.B02.current" AS t68 WHERE t68."unit" = v."unit" AND t68."period" = v."period")) END), '0'), '(trống)') || ' giáo viên/lớp)'
   END AS "message"
 FROM
   (
@@ -708,11 +658,11 @@ FROM
           b."period" AS "period",
           CAST(NULL AS INTEGER) AS "record",
           regc_div((SELECT regc_dec(t57."teachers_primary.public", 0) FROM "education.school_statistics.B02.current" AS t57 WHERE t57."unit" = b."unit" AND t57."period" = b."period"), (SELECT regc_dec(t58."classes_primary.public", 0) FROM "education.school_statistics.B02.current" AS t58 WHERE t58."unit" = b."unit" AND t58."period" = b."period")) AS "r0",
-          COALESCE(((SELECT regc_dec(t57."teachers_primary.public", 0) FROM "education.school_statistics.B02.current" AS t57 WHERE t57."unit" = b."unit" AND t57."period" = b."period") IS NOT NULL AND COALESCE((regc_cmp((SELECT regc_dec(t58."classes_primary.public", 0) FROM "education.school_statistics.B02.current" AS t58 WHERE t58."unit" = b."unit" AND t58."period" = b."period"), '0') = 0), false)), false) AS "z0",
+          COALESCE(((SELECT regc_dec(t57."teachers_primary.public", 0) FROM "education.school_statistics.B02.current" AS t57 WHERE t57."unit" = b."unit" AND t57."period" = b."period") IS NOT NULL AND COALESCE((regc_cmp((SELECT regc_dec(t58."classes_primary.public", 0) FROM "education.school_statistics.B02.current" AS t58 WHERE t58."unit" = b."unit" AND t58."period" = b."period"), '0') = 0), FALSE)), FALSE) AS "z0",
           regc_div((SELECT regc_dec(t59."teachers_lower.public", 0) FROM "education.school_statistics.B02.current" AS t59 WHERE t59."unit" = b."unit" AND t59."period" = b."period"), (SELECT regc_dec(t60."classes_lower.public", 0) FROM "education.school_statistics.B02.current" AS t60 WHERE t60."unit" = b."unit" AND t60."period" = b."period")) AS "r1",
-          COALESCE(((SELECT regc_dec(t59."teachers_lower.public", 0) FROM "education.school_statistics.B02.current" AS t59 WHERE t59."unit" = b."unit" AND t59."period" = b."period") IS NOT NULL AND COALESCE((regc_cmp((SELECT regc_dec(t60."classes_lower.public", 0) FROM "education.school_statistics.B02.current" AS t60 WHERE t60."unit" = b."unit" AND t60."period" = b."period"), '0') = 0), false)), false) AS "z1",
+          COALESCE(((SELECT regc_dec(t59."teachers_lower.public", 0) FROM "education.school_statistics.B02.current" AS t59 WHERE t59."unit" = b."unit" AND t59."period" = b."period") IS NOT NULL AND COALESCE((regc_cmp((SELECT regc_dec(t60."classes_lower.public", 0) FROM "education.school_statistics.B02.current" AS t60 WHERE t60."unit" = b."unit" AND t60."period" = b."period"), '0') = 0), FALSE)), FALSE) AS "z1",
           regc_div((SELECT regc_dec(t61."teachers_upper.public", 0) FROM "education.school_statistics.B02.current" AS t61 WHERE t61."unit" = b."unit" AND t61."period" = b."period"), (SELECT regc_dec(t62."classes_upper.public", 0) FROM "education.school_statistics.B02.current" AS t62 WHERE t62."unit" = b."unit" AND t62."period" = b."period")) AS "r2",
-          COALESCE(((SELECT regc_dec(t61."teachers_upper.public", 0) FROM "education.school_statistics.B02.current" AS t61 WHERE t61."unit" = b."unit" AND t61."period" = b."period") IS NOT NULL AND COALESCE((regc_cmp((SELECT regc_dec(t62."classes_upper.public", 0) FROM "education.school_statistics.B02.current" AS t62 WHERE t62."unit" = b."unit" AND t62."period" = b."period"), '0') = 0), false)), false) AS "z2"
+          COALESCE(((SELECT regc_dec(t61."teachers_upper.public", 0) FROM "education.school_statistics.B02.current" AS t61 WHERE t61."unit" = b."unit" AND t61."period" = b."period") IS NOT NULL AND COALESCE((regc_cmp((SELECT regc_dec(t62."classes_upper.public", 0) FROM "education.school_statistics.B02.current" AS t62 WHERE t62."unit" = b."unit" AND t62."period" = b."period"), '0') = 0), FALSE)), FALSE) AS "z2"
         FROM
           (
             SELECT DISTINCT
@@ -735,18 +685,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'pupils.total' AS "cell",
   'R06' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'written'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'warning'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'written' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'warning' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc R06: phép chia cho 0 (division by zero)'
@@ -800,18 +740,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'children.total' AS "cell",
   'R07' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'written'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'warning'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'written' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'warning' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc R07: phép chia cho 0 (division by zero)'
@@ -865,18 +795,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'pupils_primary.total' AS "cell",
   'R08' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'written'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'written' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc R08: phép chia cho 0 (division by zero)'
@@ -931,18 +851,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'nursery_children.total' AS "cell",
   'R09' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'written'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'written' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc R09: phép chia cho 0 (division by zero)'
@@ -995,18 +905,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'pupils_female.total' AS "cell",
   'R10' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'written'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'warning'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'written' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'warning' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc R10: phép chia cho 0 (division by zero)'
@@ -1061,18 +961,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'schools.public' AS "cell",
   'split.B01.schools.public' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'split'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'split' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc split.B01.schools.public: phép chia cho 0 (division by zero)'
@@ -1125,18 +1015,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'schools.private' AS "cell",
   'split.B01.schools.private' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'split'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'split' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc split.B01.schools.private: phép chia cho 0 (division by zero)'
@@ -1189,18 +1069,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'classes.public' AS "cell",
   'split.B01.classes.public' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'split'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'split' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc split.B01.classes.public: phép chia cho 0 (division by zero)'
@@ -1252,18 +1122,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'classes.private' AS "cell",
   'split.B01.classes.private' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'split'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'split' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc split.B01.classes.private: phép chia cho 0 (division by zero)'
@@ -1315,18 +1175,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'kg5_classes.public' AS "cell",
   'of_which.B01.kg5_classes.public' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'of_which'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'of_which' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc of_which.B01.kg5_classes.public: phép chia cho 0 (division by zero)'
@@ -1377,18 +1227,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'kg5_classes.private' AS "cell",
   'of_which.B01.kg5_classes.private' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'of_which'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'of_which' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc of_which.B01.kg5_classes.private: phép chia cho 0 (division by zero)'
@@ -1439,18 +1279,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'children.public' AS "cell",
   'split.B01.children.public' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'split'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'split' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc split.B01.children.public: phép chia cho 0 (division by zero)'
@@ -1502,18 +1332,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'children_female.public' AS "cell",
   'of_which.B01.children_female.public' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'of_which'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'of_which' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc of_which.B01.children_female.public: phép chia cho 0 (division by zero)'
@@ -1564,18 +1384,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'children_ethnic.public' AS "cell",
   'of_which.B01.children_ethnic.public' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'of_which'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'of_which' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc of_which.B01.children_ethnic.public: phép chia cho 0 (division by zero)'
@@ -1626,18 +1436,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'children_disabled.public' AS "cell",
   'of_which.B01.children_disabled.public' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'of_which'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'of_which' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc of_which.B01.children_disabled.public: phép chia cho 0 (division by zero)'
@@ -1688,18 +1488,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'children.private' AS "cell",
   'split.B01.children.private' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'split'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'split' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc split.B01.children.private: phép chia cho 0 (division by zero)'
@@ -1751,18 +1541,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'children_female.private' AS "cell",
   'of_which.B01.children_female.private' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'of_which'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'of_which' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc of_which.B01.children_female.private: phép chia cho 0 (division by zero)'
@@ -1813,18 +1593,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'children_ethnic.private' AS "cell",
   'of_which.B01.children_ethnic.private' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'of_which'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'of_which' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc of_which.B01.children_ethnic.private: phép chia cho 0 (division by zero)'
@@ -1875,18 +1645,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'children_disabled.private' AS "cell",
   'of_which.B01.children_disabled.private' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'of_which'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'of_which' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc of_which.B01.children_disabled.private: phép chia cho 0 (division by zero)'
@@ -1937,18 +1697,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'kg5_children.public' AS "cell",
   'of_which.B01.kg5_children.public' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'of_which'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'of_which' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc of_which.B01.kg5_children.public: phép chia cho 0 (division by zero)'
@@ -1999,18 +1749,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'kg5_children.private' AS "cell",
   'of_which.B01.kg5_children.private' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'of_which'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'of_which' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc of_which.B01.kg5_children.private: phép chia cho 0 (division by zero)'
@@ -2061,18 +1801,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'teachers_female.public' AS "cell",
   'of_which.B01.teachers_female.public' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'of_which'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'of_which' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc of_which.B01.teachers_female.public: phép chia cho 0 (division by zero)'
@@ -2123,18 +1853,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'teachers_ethnic.public' AS "cell",
   'of_which.B01.teachers_ethnic.public' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'of_which'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'of_which' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc of_which.B01.teachers_ethnic.public: phép chia cho 0 (division by zero)'
@@ -2185,18 +1905,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'teachers_qualified.public' AS "cell",
   'of_which.B01.teachers_qualified.public' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'of_which'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'of_which' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc of_which.B01.teachers_qualified.public: phép chia cho 0 (division by zero)'
@@ -2247,18 +1957,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'teachers_female.private' AS "cell",
   'of_which.B01.teachers_female.private' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'of_which'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'of_which' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc of_which.B01.teachers_female.private: phép chia cho 0 (division by zero)'
@@ -2309,18 +2009,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'teachers_ethnic.private' AS "cell",
   'of_which.B01.teachers_ethnic.private' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'of_which'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'of_which' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc of_which.B01.teachers_ethnic.private: phép chia cho 0 (division by zero)'
@@ -2371,18 +2061,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'teachers_qualified.private' AS "cell",
   'of_which.B01.teachers_qualified.private' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'of_which'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'of_which' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc of_which.B01.teachers_qualified.private: phép chia cho 0 (division by zero)'
@@ -2433,18 +2113,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'schools.public' AS "cell",
   'split.B02.schools.public' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'split'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'split' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc split.B02.schools.public: phép chia cho 0 (division by zero)'
@@ -2498,18 +2168,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'schools.private' AS "cell",
   'split.B02.schools.private' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'split'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'split' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc split.B02.schools.private: phép chia cho 0 (division by zero)'
@@ -2563,18 +2223,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'classes.public' AS "cell",
   'split.B02.classes.public' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'split'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'split' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc split.B02.classes.public: phép chia cho 0 (division by zero)'
@@ -2627,18 +2277,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'classes.private' AS "cell",
   'split.B02.classes.private' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'split'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'split' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc split.B02.classes.private: phép chia cho 0 (division by zero)'
@@ -2691,18 +2331,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'pupils.public' AS "cell",
   'split.B02.pupils.public' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'split'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'split' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc split.B02.pupils.public: phép chia cho 0 (division by zero)'
@@ -2755,18 +2385,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'pupils_female.public' AS "cell",
   'of_which.B02.pupils_female.public' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'of_which'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'of_which' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc of_which.B02.pupils_female.public: phép chia cho 0 (division by zero)'
@@ -2817,18 +2437,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'pupils_ethnic.public' AS "cell",
   'of_which.B02.pupils_ethnic.public' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'of_which'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'of_which' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc of_which.B02.pupils_ethnic.public: phép chia cho 0 (division by zero)'
@@ -2879,18 +2489,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'pupils_disabled.public' AS "cell",
   'of_which.B02.pupils_disabled.public' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'of_which'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'of_which' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc of_which.B02.pupils_disabled.public: phép chia cho 0 (division by zero)'
@@ -2941,18 +2541,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'pupils.private' AS "cell",
   'split.B02.pupils.private' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'split'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'split' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc split.B02.pupils.private: phép chia cho 0 (division by zero)'
@@ -3005,18 +2595,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'pupils_female.private' AS "cell",
   'of_which.B02.pupils_female.private' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'of_which'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'of_which' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc of_which.B02.pupils_female.private: phép chia cho 0 (division by zero)'
@@ -3067,18 +2647,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'pupils_ethnic.private' AS "cell",
   'of_which.B02.pupils_ethnic.private' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'of_which'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'of_which' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc of_which.B02.pupils_ethnic.private: phép chia cho 0 (division by zero)'
@@ -3129,18 +2699,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'pupils_disabled.private' AS "cell",
   'of_which.B02.pupils_disabled.private' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'of_which'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'of_which' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc of_which.B02.pupils_disabled.private: phép chia cho 0 (division by zero)'
@@ -3191,18 +2751,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'grade1_pupils.public' AS "cell",
   'of_which.B02.grade1_pupils.public' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'of_which'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'of_which' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc of_which.B02.grade1_pupils.public: phép chia cho 0 (division by zero)'
@@ -3253,18 +2803,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'grade1_pupils.private' AS "cell",
   'of_which.B02.grade1_pupils.private' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'of_which'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'of_which' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc of_which.B02.grade1_pupils.private: phép chia cho 0 (division by zero)'
@@ -3315,18 +2855,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'teachers.public' AS "cell",
   'split.B02.teachers.public' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'split'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'split' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc split.B02.teachers.public: phép chia cho 0 (division by zero)'
@@ -3379,18 +2909,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'teachers_female.public' AS "cell",
   'of_which.B02.teachers_female.public' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'of_which'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'of_which' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc of_which.B02.teachers_female.public: phép chia cho 0 (division by zero)'
@@ -3441,18 +2961,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'teachers_ethnic.public' AS "cell",
   'of_which.B02.teachers_ethnic.public' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'of_which'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'of_which' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc of_which.B02.teachers_ethnic.public: phép chia cho 0 (division by zero)'
@@ -3503,18 +3013,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'teachers_qualified.public' AS "cell",
   'of_which.B02.teachers_qualified.public' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'of_which'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'of_which' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc of_which.B02.teachers_qualified.public: phép chia cho 0 (division by zero)'
@@ -3565,18 +3065,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'teachers.private' AS "cell",
   'split.B02.teachers.private' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'split'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'split' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc split.B02.teachers.private: phép chia cho 0 (division by zero)'
@@ -3629,18 +3119,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'teachers_female.private' AS "cell",
   'of_which.B02.teachers_female.private' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'of_which'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'of_which' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc of_which.B02.teachers_female.private: phép chia cho 0 (division by zero)'
@@ -3691,18 +3171,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'teachers_ethnic.private' AS "cell",
   'of_which.B02.teachers_ethnic.private' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'of_which'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'of_which' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc of_which.B02.teachers_ethnic.private: phép chia cho 0 (division by zero)'
@@ -3753,18 +3223,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'teachers_qualified.private' AS "cell",
   'of_which.B02.teachers_qualified.private' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'of_which'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'of_which' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc of_which.B02.teachers_qualified.private: phép chia cho 0 (division by zero)'

@@ -56,47 +56,46 @@ FROM
   JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province')
   JOIN "regc_period_rollup" AS m ON m."regime" = 'education.school_year_results' AND m."period" = t1."period"
 GROUP BY
-  m."frequency", m."rollup", m."edition", t1."unit";
+  m."frequency",
+  m."rollup",
+  m."edition",
+  t1."unit";
 
-CREATE VIEW "education.school_year_results.B01.rollup" AS
-WITH a AS (
-  SELECT
-    b."frequency" AS "frequency",
-    b."period" AS "period",
-    b."edition" AS "edition",
-    c."ancestor" AS "unit",
-    u."level" AS "level",
-    COUNT(*) AS "reporters",
-    CAST(SUM(b."pupils_start.public") AS NUMERIC) AS "pupils_start.public",
-    CAST(SUM(b."pupils_start.private") AS NUMERIC) AS "pupils_start.private",
-    CAST(SUM(b."pupils_end.public") AS NUMERIC) AS "pupils_end.public",
-    CAST(SUM(b."pupils_end.private") AS NUMERIC) AS "pupils_end.private",
-    CAST(SUM(b."excellent.public") AS NUMERIC) AS "excellent.public",
-    CAST(SUM(b."excellent.private") AS NUMERIC) AS "excellent.private",
-    CAST(SUM(b."good.public") AS NUMERIC) AS "good.public",
-    CAST(SUM(b."good.private") AS NUMERIC) AS "good.private",
-    CAST(SUM(b."completed.public") AS NUMERIC) AS "completed.public",
-    CAST(SUM(b."completed.private") AS NUMERIC) AS "completed.private",
-    CAST(SUM(b."not_completed.public") AS NUMERIC) AS "not_completed.public",
-    CAST(SUM(b."not_completed.private") AS NUMERIC) AS "not_completed.private",
-    CAST(SUM(b."end_female.public") AS NUMERIC) AS "end_female.public",
-    CAST(SUM(b."end_female.private") AS NUMERIC) AS "end_female.private",
-    CAST(SUM(b."end_ethnic.public") AS NUMERIC) AS "end_ethnic.public",
-    CAST(SUM(b."end_ethnic.private") AS NUMERIC) AS "end_ethnic.private",
-    CAST(SUM(b."grade5.public") AS NUMERIC) AS "grade5.public",
-    CAST(SUM(b."grade5.private") AS NUMERIC) AS "grade5.private",
-    CAST(SUM(b."primary_completed.public") AS NUMERIC) AS "primary_completed.public",
-    CAST(SUM(b."primary_completed.private") AS NUMERIC) AS "primary_completed.private",
-    CAST(SUM(b."repeaters.public") AS NUMERIC) AS "repeaters.public",
-    CAST(SUM(b."repeaters.private") AS NUMERIC) AS "repeaters.private",
-    CAST(SUM(b."dropouts.public") AS NUMERIC) AS "dropouts.public",
-    CAST(SUM(b."dropouts.private") AS NUMERIC) AS "dropouts.private"
-  FROM
-    "education.school_year_results.B01.by_reporter" AS b
-    JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit"
-    JOIN "regc_org_unit" AS u ON u."code" = c."ancestor"
-  GROUP BY
-    b."frequency", b."period", b."edition", c."ancestor", u."level"
+CREATE VIEW "education.school_year_results.B01.rollup" AS WITH a AS (
+  SELECT b."frequency" AS "frequency",
+  b."period" AS "period",
+  b."edition" AS "edition",
+  c."ancestor" AS "unit",
+  u."level" AS "level",
+  COUNT(*) AS "reporters",
+  CAST(SUM(b."pupils_start.public") AS NUMERIC) AS "pupils_start.public",
+  CAST(SUM(b."pupils_start.private") AS NUMERIC) AS "pupils_start.private",
+  CAST(SUM(b."pupils_end.public") AS NUMERIC) AS "pupils_end.public",
+  CAST(SUM(b."pupils_end.private") AS NUMERIC) AS "pupils_end.private",
+  CAST(SUM(b."excellent.public") AS NUMERIC) AS "excellent.public",
+  CAST(SUM(b."excellent.private") AS NUMERIC) AS "excellent.private",
+  CAST(SUM(b."good.public") AS NUMERIC) AS "good.public",
+  CAST(SUM(b."good.private") AS NUMERIC) AS "good.private",
+  CAST(SUM(b."completed.public") AS NUMERIC) AS "completed.public",
+  CAST(SUM(b."completed.private") AS NUMERIC) AS "completed.private",
+  CAST(SUM(b."not_completed.public") AS NUMERIC) AS "not_completed.public",
+  CAST(SUM(b."not_completed.private") AS NUMERIC) AS "not_completed.private",
+  CAST(SUM(b."end_female.public") AS NUMERIC) AS "end_female.public",
+  CAST(SUM(b."end_female.private") AS NUMERIC) AS "end_female.private",
+  CAST(SUM(b."end_ethnic.public") AS NUMERIC) AS "end_ethnic.public",
+  CAST(SUM(b."end_ethnic.private") AS NUMERIC) AS "end_ethnic.private",
+  CAST(SUM(b."grade5.public") AS NUMERIC) AS "grade5.public",
+  CAST(SUM(b."grade5.private") AS NUMERIC) AS "grade5.private",
+  CAST(SUM(b."primary_completed.public") AS NUMERIC) AS "primary_completed.public",
+  CAST(SUM(b."primary_completed.private") AS NUMERIC) AS "primary_completed.private",
+  CAST(SUM(b."repeaters.public") AS NUMERIC) AS "repeaters.public",
+  CAST(SUM(b."repeaters.private") AS NUMERIC) AS "repeaters.private",
+  CAST(SUM(b."dropouts.public") AS NUMERIC) AS "dropouts.public",
+  CAST(SUM(b."dropouts.private") AS NUMERIC) AS "dropouts.private" FROM "education.school_year_results.B01.by_reporter" AS b JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit" JOIN "regc_org_unit" AS u ON u."code" = c."ancestor" GROUP BY b."frequency",
+  b."period",
+  b."edition",
+  c."ancestor",
+  u."level"
 )
 SELECT
   a."frequency",
@@ -332,19 +331,62 @@ FROM
                 FROM
                   "education.school_year_results.B01.current" AS t1
                   JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province')
-                  LEFT JOIN (SELECT m."old_unit" AS "unit", MIN(m."new_unit") AS "successor" FROM "regc_org_mapping" AS m WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) GROUP BY m."old_unit" HAVING COUNT(*) = 1 AND MIN(m."kind") = 'full') AS sc ON sc."unit" = t1."unit"
+                  LEFT JOIN (
+                    SELECT
+                      m."old_unit" AS "unit",
+                      MIN(m."new_unit") AS "successor"
+                    FROM
+                      "regc_org_mapping" AS m
+                    WHERE
+                      m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n)
+                    GROUP BY
+                      m."old_unit"
+                    HAVING
+                      COUNT(*) = 1 AND MIN(m."kind") = 'full'
+                  ) AS sc ON sc."unit" = t1."unit"
               ) AS q
             GROUP BY
-              q."period", q."unit"
+              q."period",
+              q."unit"
           ) AS t1
           JOIN "regc_period_rollup" AS m ON m."regime" = 'education.school_year_results' AND m."period" = t1."period"
         GROUP BY
-          m."frequency", m."rollup", t1."unit"
+          m."frequency",
+          m."rollup",
+          t1."unit"
       ) AS b
-      JOIN (SELECT c."descendant" AS "unit", c."ancestor" AS "ancestor", c."depth" AS "depth" FROM "regc_org_closure" AS c WHERE c."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) UNION ALL SELECT m."old_unit" AS "unit", c."ancestor" AS "ancestor", -1 AS "depth" FROM "regc_org_mapping" AS m JOIN "regc_org_closure" AS c ON c."edition" = m."to_edition" AND c."descendant" = m."new_unit" WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND NOT EXISTS (SELECT 1 FROM "regc_org_closure" AS x WHERE x."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND x."descendant" = m."old_unit" AND x."depth" = 0) AND m."old_unit" NOT IN (SELECT s."unit" FROM (SELECT m."old_unit" AS "unit", MIN(m."new_unit") AS "successor" FROM "regc_org_mapping" AS m WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) GROUP BY m."old_unit" HAVING COUNT(*) = 1 AND MIN(m."kind") = 'full') AS s) GROUP BY m."old_unit", c."ancestor" HAVING COUNT(*) = (SELECT COUNT(*) FROM "regc_org_mapping" AS m2 WHERE m2."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND m2."old_unit" = m."old_unit")) AS c ON c."unit" = b."unit"
+      JOIN (
+        SELECT
+          c."descendant" AS "unit",
+          c."ancestor" AS "ancestor",
+          c."depth" AS "depth"
+        FROM
+          "regc_org_closure" AS c
+        WHERE
+          c."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n)
+        UNION ALL
+        SELECT
+          m."old_unit" AS "unit",
+          c."ancestor" AS "ancestor",
+          -1 AS "depth"
+        FROM
+          "regc_org_mapping" AS m
+          JOIN "regc_org_closure" AS c ON c."edition" = m."to_edition" AND c."descendant" = m."new_unit"
+        WHERE
+          m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND NOT EXISTS (SELECT 1 FROM "regc_org_closure" AS x WHERE x."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND x."descendant" = m."old_unit" AND x."depth" = 0) AND m."old_unit" NOT IN (SELECT s."unit" FROM (SELECT m."old_unit" AS "unit", MIN(m."new_unit") AS "successor" FROM "regc_org_mapping" AS m WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) GROUP BY m."old_unit" HAVING COUNT(*) = 1 AND MIN(m."kind") = 'full') AS s)
+        GROUP BY
+          m."old_unit",
+          c."ancestor"
+        HAVING
+          COUNT(*) = (SELECT COUNT(*) FROM "regc_org_mapping" AS m2 WHERE m2."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND m2."old_unit" = m."old_unit")
+      ) AS c ON c."unit" = b."unit"
       JOIN "regc_org_unit" AS u ON u."code" = c."ancestor"
     GROUP BY
-      b."frequency", b."period", b."edition", c."ancestor", u."level"
+      b."frequency",
+      b."period",
+      b."edition",
+      c."ancestor",
+      u."level"
   ) AS a;
 
 -- Form B02: each reporter's values over every roll-up period, then every unit's.
@@ -394,57 +436,56 @@ FROM
   JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province')
   JOIN "regc_period_rollup" AS m ON m."regime" = 'education.school_year_results' AND m."period" = t1."period"
 GROUP BY
-  m."frequency", m."rollup", m."edition", t1."unit";
+  m."frequency",
+  m."rollup",
+  m."edition",
+  t1."unit";
 
-CREATE VIEW "education.school_year_results.B02.rollup" AS
-WITH a AS (
-  SELECT
-    b."frequency" AS "frequency",
-    b."period" AS "period",
-    b."edition" AS "edition",
-    c."ancestor" AS "unit",
-    u."level" AS "level",
-    COUNT(*) AS "reporters",
-    CAST(SUM(b."pupils_start.lower") AS NUMERIC) AS "pupils_start.lower",
-    CAST(SUM(b."pupils_start.upper") AS NUMERIC) AS "pupils_start.upper",
-    CAST(SUM(b."assessed_learning.lower") AS NUMERIC) AS "assessed_learning.lower",
-    CAST(SUM(b."assessed_learning.upper") AS NUMERIC) AS "assessed_learning.upper",
-    CAST(SUM(b."learning_very_good.lower") AS NUMERIC) AS "learning_very_good.lower",
-    CAST(SUM(b."learning_very_good.upper") AS NUMERIC) AS "learning_very_good.upper",
-    CAST(SUM(b."learning_good.lower") AS NUMERIC) AS "learning_good.lower",
-    CAST(SUM(b."learning_good.upper") AS NUMERIC) AS "learning_good.upper",
-    CAST(SUM(b."learning_pass.lower") AS NUMERIC) AS "learning_pass.lower",
-    CAST(SUM(b."learning_pass.upper") AS NUMERIC) AS "learning_pass.upper",
-    CAST(SUM(b."learning_fail.lower") AS NUMERIC) AS "learning_fail.lower",
-    CAST(SUM(b."learning_fail.upper") AS NUMERIC) AS "learning_fail.upper",
-    CAST(SUM(b."end_female.lower") AS NUMERIC) AS "end_female.lower",
-    CAST(SUM(b."end_female.upper") AS NUMERIC) AS "end_female.upper",
-    CAST(SUM(b."end_ethnic.lower") AS NUMERIC) AS "end_ethnic.lower",
-    CAST(SUM(b."end_ethnic.upper") AS NUMERIC) AS "end_ethnic.upper",
-    CAST(SUM(b."assessed_training.lower") AS NUMERIC) AS "assessed_training.lower",
-    CAST(SUM(b."assessed_training.upper") AS NUMERIC) AS "assessed_training.upper",
-    CAST(SUM(b."training_very_good.lower") AS NUMERIC) AS "training_very_good.lower",
-    CAST(SUM(b."training_very_good.upper") AS NUMERIC) AS "training_very_good.upper",
-    CAST(SUM(b."training_good.lower") AS NUMERIC) AS "training_good.lower",
-    CAST(SUM(b."training_good.upper") AS NUMERIC) AS "training_good.upper",
-    CAST(SUM(b."training_pass.lower") AS NUMERIC) AS "training_pass.lower",
-    CAST(SUM(b."training_pass.upper") AS NUMERIC) AS "training_pass.upper",
-    CAST(SUM(b."training_fail.lower") AS NUMERIC) AS "training_fail.lower",
-    CAST(SUM(b."training_fail.upper") AS NUMERIC) AS "training_fail.upper",
-    CAST(SUM(b."repeaters.lower") AS NUMERIC) AS "repeaters.lower",
-    CAST(SUM(b."repeaters.upper") AS NUMERIC) AS "repeaters.upper",
-    CAST(SUM(b."dropouts.lower") AS NUMERIC) AS "dropouts.lower",
-    CAST(SUM(b."dropouts.upper") AS NUMERIC) AS "dropouts.upper",
-    CAST(SUM(b."candidates.lower") AS NUMERIC) AS "candidates.lower",
-    CAST(SUM(b."candidates.upper") AS NUMERIC) AS "candidates.upper",
-    CAST(SUM(b."graduates.lower") AS NUMERIC) AS "graduates.lower",
-    CAST(SUM(b."graduates.upper") AS NUMERIC) AS "graduates.upper"
-  FROM
-    "education.school_year_results.B02.by_reporter" AS b
-    JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit"
-    JOIN "regc_org_unit" AS u ON u."code" = c."ancestor"
-  GROUP BY
-    b."frequency", b."period", b."edition", c."ancestor", u."level"
+CREATE VIEW "education.school_year_results.B02.rollup" AS WITH a AS (
+  SELECT b."frequency" AS "frequency",
+  b."period" AS "period",
+  b."edition" AS "edition",
+  c."ancestor" AS "unit",
+  u."level" AS "level",
+  COUNT(*) AS "reporters",
+  CAST(SUM(b."pupils_start.lower") AS NUMERIC) AS "pupils_start.lower",
+  CAST(SUM(b."pupils_start.upper") AS NUMERIC) AS "pupils_start.upper",
+  CAST(SUM(b."assessed_learning.lower") AS NUMERIC) AS "assessed_learning.lower",
+  CAST(SUM(b."assessed_learning.upper") AS NUMERIC) AS "assessed_learning.upper",
+  CAST(SUM(b."learning_very_good.lower") AS NUMERIC) AS "learning_very_good.lower",
+  CAST(SUM(b."learning_very_good.upper") AS NUMERIC) AS "learning_very_good.upper",
+  CAST(SUM(b."learning_good.lower") AS NUMERIC) AS "learning_good.lower",
+  CAST(SUM(b."learning_good.upper") AS NUMERIC) AS "learning_good.upper",
+  CAST(SUM(b."learning_pass.lower") AS NUMERIC) AS "learning_pass.lower",
+  CAST(SUM(b."learning_pass.upper") AS NUMERIC) AS "learning_pass.upper",
+  CAST(SUM(b."learning_fail.lower") AS NUMERIC) AS "learning_fail.lower",
+  CAST(SUM(b."learning_fail.upper") AS NUMERIC) AS "learning_fail.upper",
+  CAST(SUM(b."end_female.lower") AS NUMERIC) AS "end_female.lower",
+  CAST(SUM(b."end_female.upper") AS NUMERIC) AS "end_female.upper",
+  CAST(SUM(b."end_ethnic.lower") AS NUMERIC) AS "end_ethnic.lower",
+  CAST(SUM(b."end_ethnic.upper") AS NUMERIC) AS "end_ethnic.upper",
+  CAST(SUM(b."assessed_training.lower") AS NUMERIC) AS "assessed_training.lower",
+  CAST(SUM(b."assessed_training.upper") AS NUMERIC) AS "assessed_training.upper",
+  CAST(SUM(b."training_very_good.lower") AS NUMERIC) AS "training_very_good.lower",
+  CAST(SUM(b."training_very_good.upper") AS NUMERIC) AS "training_very_good.upper",
+  CAST(SUM(b."training_good.lower") AS NUMERIC) AS "training_good.lower",
+  CAST(SUM(b."training_good.upper") AS NUMERIC) AS "training_good.upper",
+  CAST(SUM(b."training_pass.lower") AS NUMERIC) AS "training_pass.lower",
+  CAST(SUM(b."training_pass.upper") AS NUMERIC) AS "training_pass.upper",
+  CAST(SUM(b."training_fail.lower") AS NUMERIC) AS "training_fail.lower",
+  CAST(SUM(b."training_fail.upper") AS NUMERIC) AS "training_fail.upper",
+  CAST(SUM(b."repeaters.lower") AS NUMERIC) AS "repeaters.lower",
+  CAST(SUM(b."repeaters.upper") AS NUMERIC) AS "repeaters.upper",
+  CAST(SUM(b."dropouts.lower") AS NUMERIC) AS "dropouts.lower",
+  CAST(SUM(b."dropouts.upper") AS NUMERIC) AS "dropouts.upper",
+  CAST(SUM(b."candidates.lower") AS NUMERIC) AS "candidates.lower",
+  CAST(SUM(b."candidates.upper") AS NUMERIC) AS "candidates.upper",
+  CAST(SUM(b."graduates.lower") AS NUMERIC) AS "graduates.lower",
+  CAST(SUM(b."graduates.upper") AS NUMERIC) AS "graduates.upper" FROM "education.school_year_results.B02.by_reporter" AS b JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit" JOIN "regc_org_unit" AS u ON u."code" = c."ancestor" GROUP BY b."frequency",
+  b."period",
+  b."edition",
+  c."ancestor",
+  u."level"
 )
 SELECT
   a."frequency",
@@ -756,19 +797,62 @@ FROM
                 FROM
                   "education.school_year_results.B02.current" AS t1
                   JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province')
-                  LEFT JOIN (SELECT m."old_unit" AS "unit", MIN(m."new_unit") AS "successor" FROM "regc_org_mapping" AS m WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) GROUP BY m."old_unit" HAVING COUNT(*) = 1 AND MIN(m."kind") = 'full') AS sc ON sc."unit" = t1."unit"
+                  LEFT JOIN (
+                    SELECT
+                      m."old_unit" AS "unit",
+                      MIN(m."new_unit") AS "successor"
+                    FROM
+                      "regc_org_mapping" AS m
+                    WHERE
+                      m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n)
+                    GROUP BY
+                      m."old_unit"
+                    HAVING
+                      COUNT(*) = 1 AND MIN(m."kind") = 'full'
+                  ) AS sc ON sc."unit" = t1."unit"
               ) AS q
             GROUP BY
-              q."period", q."unit"
+              q."period",
+              q."unit"
           ) AS t1
           JOIN "regc_period_rollup" AS m ON m."regime" = 'education.school_year_results' AND m."period" = t1."period"
         GROUP BY
-          m."frequency", m."rollup", t1."unit"
+          m."frequency",
+          m."rollup",
+          t1."unit"
       ) AS b
-      JOIN (SELECT c."descendant" AS "unit", c."ancestor" AS "ancestor", c."depth" AS "depth" FROM "regc_org_closure" AS c WHERE c."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) UNION ALL SELECT m."old_unit" AS "unit", c."ancestor" AS "ancestor", -1 AS "depth" FROM "regc_org_mapping" AS m JOIN "regc_org_closure" AS c ON c."edition" = m."to_edition" AND c."descendant" = m."new_unit" WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND NOT EXISTS (SELECT 1 FROM "regc_org_closure" AS x WHERE x."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND x."descendant" = m."old_unit" AND x."depth" = 0) AND m."old_unit" NOT IN (SELECT s."unit" FROM (SELECT m."old_unit" AS "unit", MIN(m."new_unit") AS "successor" FROM "regc_org_mapping" AS m WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) GROUP BY m."old_unit" HAVING COUNT(*) = 1 AND MIN(m."kind") = 'full') AS s) GROUP BY m."old_unit", c."ancestor" HAVING COUNT(*) = (SELECT COUNT(*) FROM "regc_org_mapping" AS m2 WHERE m2."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND m2."old_unit" = m."old_unit")) AS c ON c."unit" = b."unit"
+      JOIN (
+        SELECT
+          c."descendant" AS "unit",
+          c."ancestor" AS "ancestor",
+          c."depth" AS "depth"
+        FROM
+          "regc_org_closure" AS c
+        WHERE
+          c."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n)
+        UNION ALL
+        SELECT
+          m."old_unit" AS "unit",
+          c."ancestor" AS "ancestor",
+          -1 AS "depth"
+        FROM
+          "regc_org_mapping" AS m
+          JOIN "regc_org_closure" AS c ON c."edition" = m."to_edition" AND c."descendant" = m."new_unit"
+        WHERE
+          m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND NOT EXISTS (SELECT 1 FROM "regc_org_closure" AS x WHERE x."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND x."descendant" = m."old_unit" AND x."depth" = 0) AND m."old_unit" NOT IN (SELECT s."unit" FROM (SELECT m."old_unit" AS "unit", MIN(m."new_unit") AS "successor" FROM "regc_org_mapping" AS m WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) GROUP BY m."old_unit" HAVING COUNT(*) = 1 AND MIN(m."kind") = 'full') AS s)
+        GROUP BY
+          m."old_unit",
+          c."ancestor"
+        HAVING
+          COUNT(*) = (SELECT COUNT(*) FROM "regc_org_mapping" AS m2 WHERE m2."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND m2."old_unit" = m."old_unit")
+      ) AS c ON c."unit" = b."unit"
       JOIN "regc_org_unit" AS u ON u."code" = c."ancestor"
     GROUP BY
-      b."frequency", b."period", b."edition", c."ancestor", u."level"
+      b."frequency",
+      b."period",
+      b."edition",
+      c."ancestor",
+      u."level"
   ) AS a;
 
 -- Expected, received and on-time reports per unit, flow level and period.
@@ -791,8 +875,39 @@ FROM
   JOIN "regc_org_closure" AS c ON c."edition" = m."edition"
   JOIN "regc_org_unit" AS du ON du."code" = c."descendant" AND du."level" = dl."level"
   JOIN "regc_org_unit" AS au ON au."code" = c."ancestor"
-  LEFT JOIN (SELECT x."unit" AS "unit", x."period" AS "period", MAX(x."received_on") AS "received_on" FROM (SELECT s."unit" AS "unit", s."period" AS "period", s."form" AS "form", MIN(CAST((s."submitted_at" AT TIME ZONE 'Asia/Ho_Chi_Minh') AS DATE)) AS "received_on" FROM "regc_submission" AS s WHERE s."regime" = 'education.school_year_results' AND s."status" <> 'draft' AND s."form" IN ('B01', 'B02') GROUP BY s."unit", s."period", s."form") AS x GROUP BY x."unit", x."period" HAVING COUNT(*) = 2) AS rc ON rc."unit" = c."descendant" AND rc."period" = m."period"
+  LEFT JOIN (
+    SELECT
+      x."unit" AS "unit",
+      x."period" AS "period",
+      MAX(x."received_on") AS "received_on"
+    FROM
+      (
+        SELECT
+          s."unit" AS "unit",
+          s."period" AS "period",
+          s."form" AS "form",
+          MIN(CAST((s."submitted_at" AT TIME ZONE 'Asia/Ho_Chi_Minh') AS DATE)) AS "received_on"
+        FROM
+          "regc_submission" AS s
+        WHERE
+          s."regime" = 'education.school_year_results' AND s."status" <> 'draft' AND s."form" IN ('B01', 'B02')
+        GROUP BY
+          s."unit",
+          s."period",
+          s."form"
+      ) AS x
+    GROUP BY
+      x."unit",
+      x."period"
+    HAVING
+      COUNT(*) = 2
+  ) AS rc ON rc."unit" = c."descendant" AND rc."period" = m."period"
 WHERE
   m."regime" = 'education.school_year_results' AND m."frequency" = 'annual'
 GROUP BY
-  m."period", m."edition", c."ancestor", au."level", dl."level", dl."due_date";
+  m."period",
+  m."edition",
+  c."ancestor",
+  au."level",
+  dl."level",
+  dl."due_date";

@@ -28,76 +28,75 @@ SELECT
   m."edition" AS "edition",
   t1."unit" AS "unit",
   COUNT(*) AS "reports",
-  CAST(SUBSTR(MAX(CASE WHEN t1."pupils_start.public" IS NOT NULL THEN m."end_date" || '|' || t1."pupils_start.public" END), 12) AS INTEGER) AS "pupils_start.public",
-  CAST(SUBSTR(MAX(CASE WHEN t1."pupils_start.private" IS NOT NULL THEN m."end_date" || '|' || t1."pupils_start.private" END), 12) AS INTEGER) AS "pupils_start.private",
-  CAST(SUBSTR(MAX(CASE WHEN t1."pupils_end.public" IS NOT NULL THEN m."end_date" || '|' || t1."pupils_end.public" END), 12) AS INTEGER) AS "pupils_end.public",
-  CAST(SUBSTR(MAX(CASE WHEN t1."pupils_end.private" IS NOT NULL THEN m."end_date" || '|' || t1."pupils_end.private" END), 12) AS INTEGER) AS "pupils_end.private",
-  CAST(SUBSTR(MAX(CASE WHEN t1."excellent.public" IS NOT NULL THEN m."end_date" || '|' || t1."excellent.public" END), 12) AS INTEGER) AS "excellent.public",
-  CAST(SUBSTR(MAX(CASE WHEN t1."excellent.private" IS NOT NULL THEN m."end_date" || '|' || t1."excellent.private" END), 12) AS INTEGER) AS "excellent.private",
-  CAST(SUBSTR(MAX(CASE WHEN t1."good.public" IS NOT NULL THEN m."end_date" || '|' || t1."good.public" END), 12) AS INTEGER) AS "good.public",
-  CAST(SUBSTR(MAX(CASE WHEN t1."good.private" IS NOT NULL THEN m."end_date" || '|' || t1."good.private" END), 12) AS INTEGER) AS "good.private",
-  CAST(SUBSTR(MAX(CASE WHEN t1."completed.public" IS NOT NULL THEN m."end_date" || '|' || t1."completed.public" END), 12) AS INTEGER) AS "completed.public",
-  CAST(SUBSTR(MAX(CASE WHEN t1."completed.private" IS NOT NULL THEN m."end_date" || '|' || t1."completed.private" END), 12) AS INTEGER) AS "completed.private",
-  CAST(SUBSTR(MAX(CASE WHEN t1."not_completed.public" IS NOT NULL THEN m."end_date" || '|' || t1."not_completed.public" END), 12) AS INTEGER) AS "not_completed.public",
-  CAST(SUBSTR(MAX(CASE WHEN t1."not_completed.private" IS NOT NULL THEN m."end_date" || '|' || t1."not_completed.private" END), 12) AS INTEGER) AS "not_completed.private",
-  CAST(SUBSTR(MAX(CASE WHEN t1."end_female.public" IS NOT NULL THEN m."end_date" || '|' || t1."end_female.public" END), 12) AS INTEGER) AS "end_female.public",
-  CAST(SUBSTR(MAX(CASE WHEN t1."end_female.private" IS NOT NULL THEN m."end_date" || '|' || t1."end_female.private" END), 12) AS INTEGER) AS "end_female.private",
-  CAST(SUBSTR(MAX(CASE WHEN t1."end_ethnic.public" IS NOT NULL THEN m."end_date" || '|' || t1."end_ethnic.public" END), 12) AS INTEGER) AS "end_ethnic.public",
-  CAST(SUBSTR(MAX(CASE WHEN t1."end_ethnic.private" IS NOT NULL THEN m."end_date" || '|' || t1."end_ethnic.private" END), 12) AS INTEGER) AS "end_ethnic.private",
-  CAST(SUBSTR(MAX(CASE WHEN t1."grade5.public" IS NOT NULL THEN m."end_date" || '|' || t1."grade5.public" END), 12) AS INTEGER) AS "grade5.public",
-  CAST(SUBSTR(MAX(CASE WHEN t1."grade5.private" IS NOT NULL THEN m."end_date" || '|' || t1."grade5.private" END), 12) AS INTEGER) AS "grade5.private",
-  CAST(SUBSTR(MAX(CASE WHEN t1."primary_completed.public" IS NOT NULL THEN m."end_date" || '|' || t1."primary_completed.public" END), 12) AS INTEGER) AS "primary_completed.public",
-  CAST(SUBSTR(MAX(CASE WHEN t1."primary_completed.private" IS NOT NULL THEN m."end_date" || '|' || t1."primary_completed.private" END), 12) AS INTEGER) AS "primary_completed.private",
-  CAST(SUBSTR(MAX(CASE WHEN t1."repeaters.public" IS NOT NULL THEN m."end_date" || '|' || t1."repeaters.public" END), 12) AS INTEGER) AS "repeaters.public",
-  CAST(SUBSTR(MAX(CASE WHEN t1."repeaters.private" IS NOT NULL THEN m."end_date" || '|' || t1."repeaters.private" END), 12) AS INTEGER) AS "repeaters.private",
-  CAST(SUBSTR(MAX(CASE WHEN t1."dropouts.public" IS NOT NULL THEN m."end_date" || '|' || t1."dropouts.public" END), 12) AS INTEGER) AS "dropouts.public",
-  CAST(SUBSTR(MAX(CASE WHEN t1."dropouts.private" IS NOT NULL THEN m."end_date" || '|' || t1."dropouts.private" END), 12) AS INTEGER) AS "dropouts.private"
+  CAST(substr(MAX(CASE WHEN t1."pupils_start.public" IS NOT NULL THEN m."end_date" || '|' || t1."pupils_start.public" END), 12) AS INTEGER) AS "pupils_start.public",
+  CAST(substr(MAX(CASE WHEN t1."pupils_start.private" IS NOT NULL THEN m."end_date" || '|' || t1."pupils_start.private" END), 12) AS INTEGER) AS "pupils_start.private",
+  CAST(substr(MAX(CASE WHEN t1."pupils_end.public" IS NOT NULL THEN m."end_date" || '|' || t1."pupils_end.public" END), 12) AS INTEGER) AS "pupils_end.public",
+  CAST(substr(MAX(CASE WHEN t1."pupils_end.private" IS NOT NULL THEN m."end_date" || '|' || t1."pupils_end.private" END), 12) AS INTEGER) AS "pupils_end.private",
+  CAST(substr(MAX(CASE WHEN t1."excellent.public" IS NOT NULL THEN m."end_date" || '|' || t1."excellent.public" END), 12) AS INTEGER) AS "excellent.public",
+  CAST(substr(MAX(CASE WHEN t1."excellent.private" IS NOT NULL THEN m."end_date" || '|' || t1."excellent.private" END), 12) AS INTEGER) AS "excellent.private",
+  CAST(substr(MAX(CASE WHEN t1."good.public" IS NOT NULL THEN m."end_date" || '|' || t1."good.public" END), 12) AS INTEGER) AS "good.public",
+  CAST(substr(MAX(CASE WHEN t1."good.private" IS NOT NULL THEN m."end_date" || '|' || t1."good.private" END), 12) AS INTEGER) AS "good.private",
+  CAST(substr(MAX(CASE WHEN t1."completed.public" IS NOT NULL THEN m."end_date" || '|' || t1."completed.public" END), 12) AS INTEGER) AS "completed.public",
+  CAST(substr(MAX(CASE WHEN t1."completed.private" IS NOT NULL THEN m."end_date" || '|' || t1."completed.private" END), 12) AS INTEGER) AS "completed.private",
+  CAST(substr(MAX(CASE WHEN t1."not_completed.public" IS NOT NULL THEN m."end_date" || '|' || t1."not_completed.public" END), 12) AS INTEGER) AS "not_completed.public",
+  CAST(substr(MAX(CASE WHEN t1."not_completed.private" IS NOT NULL THEN m."end_date" || '|' || t1."not_completed.private" END), 12) AS INTEGER) AS "not_completed.private",
+  CAST(substr(MAX(CASE WHEN t1."end_female.public" IS NOT NULL THEN m."end_date" || '|' || t1."end_female.public" END), 12) AS INTEGER) AS "end_female.public",
+  CAST(substr(MAX(CASE WHEN t1."end_female.private" IS NOT NULL THEN m."end_date" || '|' || t1."end_female.private" END), 12) AS INTEGER) AS "end_female.private",
+  CAST(substr(MAX(CASE WHEN t1."end_ethnic.public" IS NOT NULL THEN m."end_date" || '|' || t1."end_ethnic.public" END), 12) AS INTEGER) AS "end_ethnic.public",
+  CAST(substr(MAX(CASE WHEN t1."end_ethnic.private" IS NOT NULL THEN m."end_date" || '|' || t1."end_ethnic.private" END), 12) AS INTEGER) AS "end_ethnic.private",
+  CAST(substr(MAX(CASE WHEN t1."grade5.public" IS NOT NULL THEN m."end_date" || '|' || t1."grade5.public" END), 12) AS INTEGER) AS "grade5.public",
+  CAST(substr(MAX(CASE WHEN t1."grade5.private" IS NOT NULL THEN m."end_date" || '|' || t1."grade5.private" END), 12) AS INTEGER) AS "grade5.private",
+  CAST(substr(MAX(CASE WHEN t1."primary_completed.public" IS NOT NULL THEN m."end_date" || '|' || t1."primary_completed.public" END), 12) AS INTEGER) AS "primary_completed.public",
+  CAST(substr(MAX(CASE WHEN t1."primary_completed.private" IS NOT NULL THEN m."end_date" || '|' || t1."primary_completed.private" END), 12) AS INTEGER) AS "primary_completed.private",
+  CAST(substr(MAX(CASE WHEN t1."repeaters.public" IS NOT NULL THEN m."end_date" || '|' || t1."repeaters.public" END), 12) AS INTEGER) AS "repeaters.public",
+  CAST(substr(MAX(CASE WHEN t1."repeaters.private" IS NOT NULL THEN m."end_date" || '|' || t1."repeaters.private" END), 12) AS INTEGER) AS "repeaters.private",
+  CAST(substr(MAX(CASE WHEN t1."dropouts.public" IS NOT NULL THEN m."end_date" || '|' || t1."dropouts.public" END), 12) AS INTEGER) AS "dropouts.public",
+  CAST(substr(MAX(CASE WHEN t1."dropouts.private" IS NOT NULL THEN m."end_date" || '|' || t1."dropouts.private" END), 12) AS INTEGER) AS "dropouts.private"
 FROM
   "education.school_year_results.B01.current" AS t1
   JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province')
   JOIN "regc_period_rollup" AS m ON m."regime" = 'education.school_year_results' AND m."period" = t1."period"
 GROUP BY
-  m."frequency", m."rollup", m."edition", t1."unit";
+  m."frequency",
+  m."rollup",
+  m."edition",
+  t1."unit";
 
-CREATE VIEW "education.school_year_results.B01.rollup" AS
-WITH a AS (
-  SELECT
-    b."frequency" AS "frequency",
-    b."period" AS "period",
-    b."edition" AS "edition",
-    c."ancestor" AS "unit",
-    u."level" AS "level",
-    COUNT(*) AS "reporters",
-    regc_dec(SUM(b."pupils_start.public"), 0) AS "pupils_start.public",
-    regc_dec(SUM(b."pupils_start.private"), 0) AS "pupils_start.private",
-    regc_dec(SUM(b."pupils_end.public"), 0) AS "pupils_end.public",
-    regc_dec(SUM(b."pupils_end.private"), 0) AS "pupils_end.private",
-    regc_dec(SUM(b."excellent.public"), 0) AS "excellent.public",
-    regc_dec(SUM(b."excellent.private"), 0) AS "excellent.private",
-    regc_dec(SUM(b."good.public"), 0) AS "good.public",
-    regc_dec(SUM(b."good.private"), 0) AS "good.private",
-    regc_dec(SUM(b."completed.public"), 0) AS "completed.public",
-    regc_dec(SUM(b."completed.private"), 0) AS "completed.private",
-    regc_dec(SUM(b."not_completed.public"), 0) AS "not_completed.public",
-    regc_dec(SUM(b."not_completed.private"), 0) AS "not_completed.private",
-    regc_dec(SUM(b."end_female.public"), 0) AS "end_female.public",
-    regc_dec(SUM(b."end_female.private"), 0) AS "end_female.private",
-    regc_dec(SUM(b."end_ethnic.public"), 0) AS "end_ethnic.public",
-    regc_dec(SUM(b."end_ethnic.private"), 0) AS "end_ethnic.private",
-    regc_dec(SUM(b."grade5.public"), 0) AS "grade5.public",
-    regc_dec(SUM(b."grade5.private"), 0) AS "grade5.private",
-    regc_dec(SUM(b."primary_completed.public"), 0) AS "primary_completed.public",
-    regc_dec(SUM(b."primary_completed.private"), 0) AS "primary_completed.private",
-    regc_dec(SUM(b."repeaters.public"), 0) AS "repeaters.public",
-    regc_dec(SUM(b."repeaters.private"), 0) AS "repeaters.private",
-    regc_dec(SUM(b."dropouts.public"), 0) AS "dropouts.public",
-    regc_dec(SUM(b."dropouts.private"), 0) AS "dropouts.private"
-  FROM
-    "education.school_year_results.B01.by_reporter" AS b
-    JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit"
-    JOIN "regc_org_unit" AS u ON u."code" = c."ancestor"
-  GROUP BY
-    b."frequency", b."period", b."edition", c."ancestor", u."level"
+CREATE VIEW "education.school_year_results.B01.rollup" AS WITH a AS (
+  SELECT b."frequency" AS "frequency",
+  b."period" AS "period",
+  b."edition" AS "edition",
+  c."ancestor" AS "unit",
+  u."level" AS "level",
+  COUNT(*) AS "reporters",
+  regc_dec(SUM(b."pupils_start.public"), 0) AS "pupils_start.public",
+  regc_dec(SUM(b."pupils_start.private"), 0) AS "pupils_start.private",
+  regc_dec(SUM(b."pupils_end.public"), 0) AS "pupils_end.public",
+  regc_dec(SUM(b."pupils_end.private"), 0) AS "pupils_end.private",
+  regc_dec(SUM(b."excellent.public"), 0) AS "excellent.public",
+  regc_dec(SUM(b."excellent.private"), 0) AS "excellent.private",
+  regc_dec(SUM(b."good.public"), 0) AS "good.public",
+  regc_dec(SUM(b."good.private"), 0) AS "good.private",
+  regc_dec(SUM(b."completed.public"), 0) AS "completed.public",
+  regc_dec(SUM(b."completed.private"), 0) AS "completed.private",
+  regc_dec(SUM(b."not_completed.public"), 0) AS "not_completed.public",
+  regc_dec(SUM(b."not_completed.private"), 0) AS "not_completed.private",
+  regc_dec(SUM(b."end_female.public"), 0) AS "end_female.public",
+  regc_dec(SUM(b."end_female.private"), 0) AS "end_female.private",
+  regc_dec(SUM(b."end_ethnic.public"), 0) AS "end_ethnic.public",
+  regc_dec(SUM(b."end_ethnic.private"), 0) AS "end_ethnic.private",
+  regc_dec(SUM(b."grade5.public"), 0) AS "grade5.public",
+  regc_dec(SUM(b."grade5.private"), 0) AS "grade5.private",
+  regc_dec(SUM(b."primary_completed.public"), 0) AS "primary_completed.public",
+  regc_dec(SUM(b."primary_completed.private"), 0) AS "primary_completed.private",
+  regc_dec(SUM(b."repeaters.public"), 0) AS "repeaters.public",
+  regc_dec(SUM(b."repeaters.private"), 0) AS "repeaters.private",
+  regc_dec(SUM(b."dropouts.public"), 0) AS "dropouts.public",
+  regc_dec(SUM(b."dropouts.private"), 0) AS "dropouts.private" FROM "education.school_year_results.B01.by_reporter" AS b JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit" JOIN "regc_org_unit" AS u ON u."code" = c."ancestor" GROUP BY b."frequency",
+  b."period",
+  b."edition",
+  c."ancestor",
+  u."level"
 )
 SELECT
   a."frequency",
@@ -243,30 +242,30 @@ FROM
           (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AS "edition",
           t1."unit" AS "unit",
           COUNT(*) AS "reports",
-          CAST(SUBSTR(MAX(CASE WHEN t1."pupils_start.public" IS NOT NULL THEN m."end_date" || '|' || t1."pupils_start.public" END), 12) AS INTEGER) AS "pupils_start.public",
-          CAST(SUBSTR(MAX(CASE WHEN t1."pupils_start.private" IS NOT NULL THEN m."end_date" || '|' || t1."pupils_start.private" END), 12) AS INTEGER) AS "pupils_start.private",
-          CAST(SUBSTR(MAX(CASE WHEN t1."pupils_end.public" IS NOT NULL THEN m."end_date" || '|' || t1."pupils_end.public" END), 12) AS INTEGER) AS "pupils_end.public",
-          CAST(SUBSTR(MAX(CASE WHEN t1."pupils_end.private" IS NOT NULL THEN m."end_date" || '|' || t1."pupils_end.private" END), 12) AS INTEGER) AS "pupils_end.private",
-          CAST(SUBSTR(MAX(CASE WHEN t1."excellent.public" IS NOT NULL THEN m."end_date" || '|' || t1."excellent.public" END), 12) AS INTEGER) AS "excellent.public",
-          CAST(SUBSTR(MAX(CASE WHEN t1."excellent.private" IS NOT NULL THEN m."end_date" || '|' || t1."excellent.private" END), 12) AS INTEGER) AS "excellent.private",
-          CAST(SUBSTR(MAX(CASE WHEN t1."good.public" IS NOT NULL THEN m."end_date" || '|' || t1."good.public" END), 12) AS INTEGER) AS "good.public",
-          CAST(SUBSTR(MAX(CASE WHEN t1."good.private" IS NOT NULL THEN m."end_date" || '|' || t1."good.private" END), 12) AS INTEGER) AS "good.private",
-          CAST(SUBSTR(MAX(CASE WHEN t1."completed.public" IS NOT NULL THEN m."end_date" || '|' || t1."completed.public" END), 12) AS INTEGER) AS "completed.public",
-          CAST(SUBSTR(MAX(CASE WHEN t1."completed.private" IS NOT NULL THEN m."end_date" || '|' || t1."completed.private" END), 12) AS INTEGER) AS "completed.private",
-          CAST(SUBSTR(MAX(CASE WHEN t1."not_completed.public" IS NOT NULL THEN m."end_date" || '|' || t1."not_completed.public" END), 12) AS INTEGER) AS "not_completed.public",
-          CAST(SUBSTR(MAX(CASE WHEN t1."not_completed.private" IS NOT NULL THEN m."end_date" || '|' || t1."not_completed.private" END), 12) AS INTEGER) AS "not_completed.private",
-          CAST(SUBSTR(MAX(CASE WHEN t1."end_female.public" IS NOT NULL THEN m."end_date" || '|' || t1."end_female.public" END), 12) AS INTEGER) AS "end_female.public",
-          CAST(SUBSTR(MAX(CASE WHEN t1."end_female.private" IS NOT NULL THEN m."end_date" || '|' || t1."end_female.private" END), 12) AS INTEGER) AS "end_female.private",
-          CAST(SUBSTR(MAX(CASE WHEN t1."end_ethnic.public" IS NOT NULL THEN m."end_date" || '|' || t1."end_ethnic.public" END), 12) AS INTEGER) AS "end_ethnic.public",
-          CAST(SUBSTR(MAX(CASE WHEN t1."end_ethnic.private" IS NOT NULL THEN m."end_date" || '|' || t1."end_ethnic.private" END), 12) AS INTEGER) AS "end_ethnic.private",
-          CAST(SUBSTR(MAX(CASE WHEN t1."grade5.public" IS NOT NULL THEN m."end_date" || '|' || t1."grade5.public" END), 12) AS INTEGER) AS "grade5.public",
-          CAST(SUBSTR(MAX(CASE WHEN t1."grade5.private" IS NOT NULL THEN m."end_date" || '|' || t1."grade5.private" END), 12) AS INTEGER) AS "grade5.private",
-          CAST(SUBSTR(MAX(CASE WHEN t1."primary_completed.public" IS NOT NULL THEN m."end_date" || '|' || t1."primary_completed.public" END), 12) AS INTEGER) AS "primary_completed.public",
-          CAST(SUBSTR(MAX(CASE WHEN t1."primary_completed.private" IS NOT NULL THEN m."end_date" || '|' || t1."primary_completed.private" END), 12) AS INTEGER) AS "primary_completed.private",
-          CAST(SUBSTR(MAX(CASE WHEN t1."repeaters.public" IS NOT NULL THEN m."end_date" || '|' || t1."repeaters.public" END), 12) AS INTEGER) AS "repeaters.public",
-          CAST(SUBSTR(MAX(CASE WHEN t1."repeaters.private" IS NOT NULL THEN m."end_date" || '|' || t1."repeaters.private" END), 12) AS INTEGER) AS "repeaters.private",
-          CAST(SUBSTR(MAX(CASE WHEN t1."dropouts.public" IS NOT NULL THEN m."end_date" || '|' || t1."dropouts.public" END), 12) AS INTEGER) AS "dropouts.public",
-          CAST(SUBSTR(MAX(CASE WHEN t1."dropouts.private" IS NOT NULL THEN m."end_date" || '|' || t1."dropouts.private" END), 12) AS INTEGER) AS "dropouts.private"
+          CAST(substr(MAX(CASE WHEN t1."pupils_start.public" IS NOT NULL THEN m."end_date" || '|' || t1."pupils_start.public" END), 12) AS INTEGER) AS "pupils_start.public",
+          CAST(substr(MAX(CASE WHEN t1."pupils_start.private" IS NOT NULL THEN m."end_date" || '|' || t1."pupils_start.private" END), 12) AS INTEGER) AS "pupils_start.private",
+          CAST(substr(MAX(CASE WHEN t1."pupils_end.public" IS NOT NULL THEN m."end_date" || '|' || t1."pupils_end.public" END), 12) AS INTEGER) AS "pupils_end.public",
+          CAST(substr(MAX(CASE WHEN t1."pupils_end.private" IS NOT NULL THEN m."end_date" || '|' || t1."pupils_end.private" END), 12) AS INTEGER) AS "pupils_end.private",
+          CAST(substr(MAX(CASE WHEN t1."excellent.public" IS NOT NULL THEN m."end_date" || '|' || t1."excellent.public" END), 12) AS INTEGER) AS "excellent.public",
+          CAST(substr(MAX(CASE WHEN t1."excellent.private" IS NOT NULL THEN m."end_date" || '|' || t1."excellent.private" END), 12) AS INTEGER) AS "excellent.private",
+          CAST(substr(MAX(CASE WHEN t1."good.public" IS NOT NULL THEN m."end_date" || '|' || t1."good.public" END), 12) AS INTEGER) AS "good.public",
+          CAST(substr(MAX(CASE WHEN t1."good.private" IS NOT NULL THEN m."end_date" || '|' || t1."good.private" END), 12) AS INTEGER) AS "good.private",
+          CAST(substr(MAX(CASE WHEN t1."completed.public" IS NOT NULL THEN m."end_date" || '|' || t1."completed.public" END), 12) AS INTEGER) AS "completed.public",
+          CAST(substr(MAX(CASE WHEN t1."completed.private" IS NOT NULL THEN m."end_date" || '|' || t1."completed.private" END), 12) AS INTEGER) AS "completed.private",
+          CAST(substr(MAX(CASE WHEN t1."not_completed.public" IS NOT NULL THEN m."end_date" || '|' || t1."not_completed.public" END), 12) AS INTEGER) AS "not_completed.public",
+          CAST(substr(MAX(CASE WHEN t1."not_completed.private" IS NOT NULL THEN m."end_date" || '|' || t1."not_completed.private" END), 12) AS INTEGER) AS "not_completed.private",
+          CAST(substr(MAX(CASE WHEN t1."end_female.public" IS NOT NULL THEN m."end_date" || '|' || t1."end_female.public" END), 12) AS INTEGER) AS "end_female.public",
+          CAST(substr(MAX(CASE WHEN t1."end_female.private" IS NOT NULL THEN m."end_date" || '|' || t1."end_female.private" END), 12) AS INTEGER) AS "end_female.private",
+          CAST(substr(MAX(CASE WHEN t1."end_ethnic.public" IS NOT NULL THEN m."end_date" || '|' || t1."end_ethnic.public" END), 12) AS INTEGER) AS "end_ethnic.public",
+          CAST(substr(MAX(CASE WHEN t1."end_ethnic.private" IS NOT NULL THEN m."end_date" || '|' || t1."end_ethnic.private" END), 12) AS INTEGER) AS "end_ethnic.private",
+          CAST(substr(MAX(CASE WHEN t1."grade5.public" IS NOT NULL THEN m."end_date" || '|' || t1."grade5.public" END), 12) AS INTEGER) AS "grade5.public",
+          CAST(substr(MAX(CASE WHEN t1."grade5.private" IS NOT NULL THEN m."end_date" || '|' || t1."grade5.private" END), 12) AS INTEGER) AS "grade5.private",
+          CAST(substr(MAX(CASE WHEN t1."primary_completed.public" IS NOT NULL THEN m."end_date" || '|' || t1."primary_completed.public" END), 12) AS INTEGER) AS "primary_completed.public",
+          CAST(substr(MAX(CASE WHEN t1."primary_completed.private" IS NOT NULL THEN m."end_date" || '|' || t1."primary_completed.private" END), 12) AS INTEGER) AS "primary_completed.private",
+          CAST(substr(MAX(CASE WHEN t1."repeaters.public" IS NOT NULL THEN m."end_date" || '|' || t1."repeaters.public" END), 12) AS INTEGER) AS "repeaters.public",
+          CAST(substr(MAX(CASE WHEN t1."repeaters.private" IS NOT NULL THEN m."end_date" || '|' || t1."repeaters.private" END), 12) AS INTEGER) AS "repeaters.private",
+          CAST(substr(MAX(CASE WHEN t1."dropouts.public" IS NOT NULL THEN m."end_date" || '|' || t1."dropouts.public" END), 12) AS INTEGER) AS "dropouts.public",
+          CAST(substr(MAX(CASE WHEN t1."dropouts.private" IS NOT NULL THEN m."end_date" || '|' || t1."dropouts.private" END), 12) AS INTEGER) AS "dropouts.private"
         FROM
           (
             SELECT
@@ -333,19 +332,62 @@ FROM
                 FROM
                   "education.school_year_results.B01.current" AS t1
                   JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province')
-                  LEFT JOIN (SELECT m."old_unit" AS "unit", MIN(m."new_unit") AS "successor" FROM "regc_org_mapping" AS m WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) GROUP BY m."old_unit" HAVING COUNT(*) = 1 AND MIN(m."kind") = 'full') AS sc ON sc."unit" = t1."unit"
+                  LEFT JOIN (
+                    SELECT
+                      m."old_unit" AS "unit",
+                      MIN(m."new_unit") AS "successor"
+                    FROM
+                      "regc_org_mapping" AS m
+                    WHERE
+                      m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n)
+                    GROUP BY
+                      m."old_unit"
+                    HAVING
+                      COUNT(*) = 1 AND MIN(m."kind") = 'full'
+                  ) AS sc ON sc."unit" = t1."unit"
               ) AS q
             GROUP BY
-              q."period", q."unit"
+              q."period",
+              q."unit"
           ) AS t1
           JOIN "regc_period_rollup" AS m ON m."regime" = 'education.school_year_results' AND m."period" = t1."period"
         GROUP BY
-          m."frequency", m."rollup", t1."unit"
+          m."frequency",
+          m."rollup",
+          t1."unit"
       ) AS b
-      JOIN (SELECT c."descendant" AS "unit", c."ancestor" AS "ancestor", c."depth" AS "depth" FROM "regc_org_closure" AS c WHERE c."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) UNION ALL SELECT m."old_unit" AS "unit", c."ancestor" AS "ancestor", -1 AS "depth" FROM "regc_org_mapping" AS m JOIN "regc_org_closure" AS c ON c."edition" = m."to_edition" AND c."descendant" = m."new_unit" WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND NOT EXISTS (SELECT 1 FROM "regc_org_closure" AS x WHERE x."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND x."descendant" = m."old_unit" AND x."depth" = 0) AND m."old_unit" NOT IN (SELECT s."unit" FROM (SELECT m."old_unit" AS "unit", MIN(m."new_unit") AS "successor" FROM "regc_org_mapping" AS m WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) GROUP BY m."old_unit" HAVING COUNT(*) = 1 AND MIN(m."kind") = 'full') AS s) GROUP BY m."old_unit", c."ancestor" HAVING COUNT(*) = (SELECT COUNT(*) FROM "regc_org_mapping" AS m2 WHERE m2."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND m2."old_unit" = m."old_unit")) AS c ON c."unit" = b."unit"
+      JOIN (
+        SELECT
+          c."descendant" AS "unit",
+          c."ancestor" AS "ancestor",
+          c."depth" AS "depth"
+        FROM
+          "regc_org_closure" AS c
+        WHERE
+          c."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n)
+        UNION ALL
+        SELECT
+          m."old_unit" AS "unit",
+          c."ancestor" AS "ancestor",
+          -1 AS "depth"
+        FROM
+          "regc_org_mapping" AS m
+          JOIN "regc_org_closure" AS c ON c."edition" = m."to_edition" AND c."descendant" = m."new_unit"
+        WHERE
+          m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND NOT EXISTS (SELECT 1 FROM "regc_org_closure" AS x WHERE x."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND x."descendant" = m."old_unit" AND x."depth" = 0) AND m."old_unit" NOT IN (SELECT s."unit" FROM (SELECT m."old_unit" AS "unit", MIN(m."new_unit") AS "successor" FROM "regc_org_mapping" AS m WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) GROUP BY m."old_unit" HAVING COUNT(*) = 1 AND MIN(m."kind") = 'full') AS s)
+        GROUP BY
+          m."old_unit",
+          c."ancestor"
+        HAVING
+          COUNT(*) = (SELECT COUNT(*) FROM "regc_org_mapping" AS m2 WHERE m2."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND m2."old_unit" = m."old_unit")
+      ) AS c ON c."unit" = b."unit"
       JOIN "regc_org_unit" AS u ON u."code" = c."ancestor"
     GROUP BY
-      b."frequency", b."period", b."edition", c."ancestor", u."level"
+      b."frequency",
+      b."period",
+      b."edition",
+      c."ancestor",
+      u."level"
   ) AS a;
 
 -- Form B02: each reporter's values over every roll-up period, then every unit's.
@@ -356,96 +398,95 @@ SELECT
   m."edition" AS "edition",
   t1."unit" AS "unit",
   COUNT(*) AS "reports",
-  CAST(SUBSTR(MAX(CASE WHEN t1."pupils_start.lower" IS NOT NULL THEN m."end_date" || '|' || t1."pupils_start.lower" END), 12) AS INTEGER) AS "pupils_start.lower",
-  CAST(SUBSTR(MAX(CASE WHEN t1."pupils_start.upper" IS NOT NULL THEN m."end_date" || '|' || t1."pupils_start.upper" END), 12) AS INTEGER) AS "pupils_start.upper",
-  CAST(SUBSTR(MAX(CASE WHEN t1."assessed_learning.lower" IS NOT NULL THEN m."end_date" || '|' || t1."assessed_learning.lower" END), 12) AS INTEGER) AS "assessed_learning.lower",
-  CAST(SUBSTR(MAX(CASE WHEN t1."assessed_learning.upper" IS NOT NULL THEN m."end_date" || '|' || t1."assessed_learning.upper" END), 12) AS INTEGER) AS "assessed_learning.upper",
-  CAST(SUBSTR(MAX(CASE WHEN t1."learning_very_good.lower" IS NOT NULL THEN m."end_date" || '|' || t1."learning_very_good.lower" END), 12) AS INTEGER) AS "learning_very_good.lower",
-  CAST(SUBSTR(MAX(CASE WHEN t1."learning_very_good.upper" IS NOT NULL THEN m."end_date" || '|' || t1."learning_very_good.upper" END), 12) AS INTEGER) AS "learning_very_good.upper",
-  CAST(SUBSTR(MAX(CASE WHEN t1."learning_good.lower" IS NOT NULL THEN m."end_date" || '|' || t1."learning_good.lower" END), 12) AS INTEGER) AS "learning_good.lower",
-  CAST(SUBSTR(MAX(CASE WHEN t1."learning_good.upper" IS NOT NULL THEN m."end_date" || '|' || t1."learning_good.upper" END), 12) AS INTEGER) AS "learning_good.upper",
-  CAST(SUBSTR(MAX(CASE WHEN t1."learning_pass.lower" IS NOT NULL THEN m."end_date" || '|' || t1."learning_pass.lower" END), 12) AS INTEGER) AS "learning_pass.lower",
-  CAST(SUBSTR(MAX(CASE WHEN t1."learning_pass.upper" IS NOT NULL THEN m."end_date" || '|' || t1."learning_pass.upper" END), 12) AS INTEGER) AS "learning_pass.upper",
-  CAST(SUBSTR(MAX(CASE WHEN t1."learning_fail.lower" IS NOT NULL THEN m."end_date" || '|' || t1."learning_fail.lower" END), 12) AS INTEGER) AS "learning_fail.lower",
-  CAST(SUBSTR(MAX(CASE WHEN t1."learning_fail.upper" IS NOT NULL THEN m."end_date" || '|' || t1."learning_fail.upper" END), 12) AS INTEGER) AS "learning_fail.upper",
-  CAST(SUBSTR(MAX(CASE WHEN t1."end_female.lower" IS NOT NULL THEN m."end_date" || '|' || t1."end_female.lower" END), 12) AS INTEGER) AS "end_female.lower",
-  CAST(SUBSTR(MAX(CASE WHEN t1."end_female.upper" IS NOT NULL THEN m."end_date" || '|' || t1."end_female.upper" END), 12) AS INTEGER) AS "end_female.upper",
-  CAST(SUBSTR(MAX(CASE WHEN t1."end_ethnic.lower" IS NOT NULL THEN m."end_date" || '|' || t1."end_ethnic.lower" END), 12) AS INTEGER) AS "end_ethnic.lower",
-  CAST(SUBSTR(MAX(CASE WHEN t1."end_ethnic.upper" IS NOT NULL THEN m."end_date" || '|' || t1."end_ethnic.upper" END), 12) AS INTEGER) AS "end_ethnic.upper",
-  CAST(SUBSTR(MAX(CASE WHEN t1."assessed_training.lower" IS NOT NULL THEN m."end_date" || '|' || t1."assessed_training.lower" END), 12) AS INTEGER) AS "assessed_training.lower",
-  CAST(SUBSTR(MAX(CASE WHEN t1."assessed_training.upper" IS NOT NULL THEN m."end_date" || '|' || t1."assessed_training.upper" END), 12) AS INTEGER) AS "assessed_training.upper",
-  CAST(SUBSTR(MAX(CASE WHEN t1."training_very_good.lower" IS NOT NULL THEN m."end_date" || '|' || t1."training_very_good.lower" END), 12) AS INTEGER) AS "training_very_good.lower",
-  CAST(SUBSTR(MAX(CASE WHEN t1."training_very_good.upper" IS NOT NULL THEN m."end_date" || '|' || t1."training_very_good.upper" END), 12) AS INTEGER) AS "training_very_good.upper",
-  CAST(SUBSTR(MAX(CASE WHEN t1."training_good.lower" IS NOT NULL THEN m."end_date" || '|' || t1."training_good.lower" END), 12) AS INTEGER) AS "training_good.lower",
-  CAST(SUBSTR(MAX(CASE WHEN t1."training_good.upper" IS NOT NULL THEN m."end_date" || '|' || t1."training_good.upper" END), 12) AS INTEGER) AS "training_good.upper",
-  CAST(SUBSTR(MAX(CASE WHEN t1."training_pass.lower" IS NOT NULL THEN m."end_date" || '|' || t1."training_pass.lower" END), 12) AS INTEGER) AS "training_pass.lower",
-  CAST(SUBSTR(MAX(CASE WHEN t1."training_pass.upper" IS NOT NULL THEN m."end_date" || '|' || t1."training_pass.upper" END), 12) AS INTEGER) AS "training_pass.upper",
-  CAST(SUBSTR(MAX(CASE WHEN t1."training_fail.lower" IS NOT NULL THEN m."end_date" || '|' || t1."training_fail.lower" END), 12) AS INTEGER) AS "training_fail.lower",
-  CAST(SUBSTR(MAX(CASE WHEN t1."training_fail.upper" IS NOT NULL THEN m."end_date" || '|' || t1."training_fail.upper" END), 12) AS INTEGER) AS "training_fail.upper",
-  CAST(SUBSTR(MAX(CASE WHEN t1."repeaters.lower" IS NOT NULL THEN m."end_date" || '|' || t1."repeaters.lower" END), 12) AS INTEGER) AS "repeaters.lower",
-  CAST(SUBSTR(MAX(CASE WHEN t1."repeaters.upper" IS NOT NULL THEN m."end_date" || '|' || t1."repeaters.upper" END), 12) AS INTEGER) AS "repeaters.upper",
-  CAST(SUBSTR(MAX(CASE WHEN t1."dropouts.lower" IS NOT NULL THEN m."end_date" || '|' || t1."dropouts.lower" END), 12) AS INTEGER) AS "dropouts.lower",
-  CAST(SUBSTR(MAX(CASE WHEN t1."dropouts.upper" IS NOT NULL THEN m."end_date" || '|' || t1."dropouts.upper" END), 12) AS INTEGER) AS "dropouts.upper",
-  CAST(SUBSTR(MAX(CASE WHEN t1."candidates.lower" IS NOT NULL THEN m."end_date" || '|' || t1."candidates.lower" END), 12) AS INTEGER) AS "candidates.lower",
-  CAST(SUBSTR(MAX(CASE WHEN t1."candidates.upper" IS NOT NULL THEN m."end_date" || '|' || t1."candidates.upper" END), 12) AS INTEGER) AS "candidates.upper",
-  CAST(SUBSTR(MAX(CASE WHEN t1."graduates.lower" IS NOT NULL THEN m."end_date" || '|' || t1."graduates.lower" END), 12) AS INTEGER) AS "graduates.lower",
-  CAST(SUBSTR(MAX(CASE WHEN t1."graduates.upper" IS NOT NULL THEN m."end_date" || '|' || t1."graduates.upper" END), 12) AS INTEGER) AS "graduates.upper"
+  CAST(substr(MAX(CASE WHEN t1."pupils_start.lower" IS NOT NULL THEN m."end_date" || '|' || t1."pupils_start.lower" END), 12) AS INTEGER) AS "pupils_start.lower",
+  CAST(substr(MAX(CASE WHEN t1."pupils_start.upper" IS NOT NULL THEN m."end_date" || '|' || t1."pupils_start.upper" END), 12) AS INTEGER) AS "pupils_start.upper",
+  CAST(substr(MAX(CASE WHEN t1."assessed_learning.lower" IS NOT NULL THEN m."end_date" || '|' || t1."assessed_learning.lower" END), 12) AS INTEGER) AS "assessed_learning.lower",
+  CAST(substr(MAX(CASE WHEN t1."assessed_learning.upper" IS NOT NULL THEN m."end_date" || '|' || t1."assessed_learning.upper" END), 12) AS INTEGER) AS "assessed_learning.upper",
+  CAST(substr(MAX(CASE WHEN t1."learning_very_good.lower" IS NOT NULL THEN m."end_date" || '|' || t1."learning_very_good.lower" END), 12) AS INTEGER) AS "learning_very_good.lower",
+  CAST(substr(MAX(CASE WHEN t1."learning_very_good.upper" IS NOT NULL THEN m."end_date" || '|' || t1."learning_very_good.upper" END), 12) AS INTEGER) AS "learning_very_good.upper",
+  CAST(substr(MAX(CASE WHEN t1."learning_good.lower" IS NOT NULL THEN m."end_date" || '|' || t1."learning_good.lower" END), 12) AS INTEGER) AS "learning_good.lower",
+  CAST(substr(MAX(CASE WHEN t1."learning_good.upper" IS NOT NULL THEN m."end_date" || '|' || t1."learning_good.upper" END), 12) AS INTEGER) AS "learning_good.upper",
+  CAST(substr(MAX(CASE WHEN t1."learning_pass.lower" IS NOT NULL THEN m."end_date" || '|' || t1."learning_pass.lower" END), 12) AS INTEGER) AS "learning_pass.lower",
+  CAST(substr(MAX(CASE WHEN t1."learning_pass.upper" IS NOT NULL THEN m."end_date" || '|' || t1."learning_pass.upper" END), 12) AS INTEGER) AS "learning_pass.upper",
+  CAST(substr(MAX(CASE WHEN t1."learning_fail.lower" IS NOT NULL THEN m."end_date" || '|' || t1."learning_fail.lower" END), 12) AS INTEGER) AS "learning_fail.lower",
+  CAST(substr(MAX(CASE WHEN t1."learning_fail.upper" IS NOT NULL THEN m."end_date" || '|' || t1."learning_fail.upper" END), 12) AS INTEGER) AS "learning_fail.upper",
+  CAST(substr(MAX(CASE WHEN t1."end_female.lower" IS NOT NULL THEN m."end_date" || '|' || t1."end_female.lower" END), 12) AS INTEGER) AS "end_female.lower",
+  CAST(substr(MAX(CASE WHEN t1."end_female.upper" IS NOT NULL THEN m."end_date" || '|' || t1."end_female.upper" END), 12) AS INTEGER) AS "end_female.upper",
+  CAST(substr(MAX(CASE WHEN t1."end_ethnic.lower" IS NOT NULL THEN m."end_date" || '|' || t1."end_ethnic.lower" END), 12) AS INTEGER) AS "end_ethnic.lower",
+  CAST(substr(MAX(CASE WHEN t1."end_ethnic.upper" IS NOT NULL THEN m."end_date" || '|' || t1."end_ethnic.upper" END), 12) AS INTEGER) AS "end_ethnic.upper",
+  CAST(substr(MAX(CASE WHEN t1."assessed_training.lower" IS NOT NULL THEN m."end_date" || '|' || t1."assessed_training.lower" END), 12) AS INTEGER) AS "assessed_training.lower",
+  CAST(substr(MAX(CASE WHEN t1."assessed_training.upper" IS NOT NULL THEN m."end_date" || '|' || t1."assessed_training.upper" END), 12) AS INTEGER) AS "assessed_training.upper",
+  CAST(substr(MAX(CASE WHEN t1."training_very_good.lower" IS NOT NULL THEN m."end_date" || '|' || t1."training_very_good.lower" END), 12) AS INTEGER) AS "training_very_good.lower",
+  CAST(substr(MAX(CASE WHEN t1."training_very_good.upper" IS NOT NULL THEN m."end_date" || '|' || t1."training_very_good.upper" END), 12) AS INTEGER) AS "training_very_good.upper",
+  CAST(substr(MAX(CASE WHEN t1."training_good.lower" IS NOT NULL THEN m."end_date" || '|' || t1."training_good.lower" END), 12) AS INTEGER) AS "training_good.lower",
+  CAST(substr(MAX(CASE WHEN t1."training_good.upper" IS NOT NULL THEN m."end_date" || '|' || t1."training_good.upper" END), 12) AS INTEGER) AS "training_good.upper",
+  CAST(substr(MAX(CASE WHEN t1."training_pass.lower" IS NOT NULL THEN m."end_date" || '|' || t1."training_pass.lower" END), 12) AS INTEGER) AS "training_pass.lower",
+  CAST(substr(MAX(CASE WHEN t1."training_pass.upper" IS NOT NULL THEN m."end_date" || '|' || t1."training_pass.upper" END), 12) AS INTEGER) AS "training_pass.upper",
+  CAST(substr(MAX(CASE WHEN t1."training_fail.lower" IS NOT NULL THEN m."end_date" || '|' || t1."training_fail.lower" END), 12) AS INTEGER) AS "training_fail.lower",
+  CAST(substr(MAX(CASE WHEN t1."training_fail.upper" IS NOT NULL THEN m."end_date" || '|' || t1."training_fail.upper" END), 12) AS INTEGER) AS "training_fail.upper",
+  CAST(substr(MAX(CASE WHEN t1."repeaters.lower" IS NOT NULL THEN m."end_date" || '|' || t1."repeaters.lower" END), 12) AS INTEGER) AS "repeaters.lower",
+  CAST(substr(MAX(CASE WHEN t1."repeaters.upper" IS NOT NULL THEN m."end_date" || '|' || t1."repeaters.upper" END), 12) AS INTEGER) AS "repeaters.upper",
+  CAST(substr(MAX(CASE WHEN t1."dropouts.lower" IS NOT NULL THEN m."end_date" || '|' || t1."dropouts.lower" END), 12) AS INTEGER) AS "dropouts.lower",
+  CAST(substr(MAX(CASE WHEN t1."dropouts.upper" IS NOT NULL THEN m."end_date" || '|' || t1."dropouts.upper" END), 12) AS INTEGER) AS "dropouts.upper",
+  CAST(substr(MAX(CASE WHEN t1."candidates.lower" IS NOT NULL THEN m."end_date" || '|' || t1."candidates.lower" END), 12) AS INTEGER) AS "candidates.lower",
+  CAST(substr(MAX(CASE WHEN t1."candidates.upper" IS NOT NULL THEN m."end_date" || '|' || t1."candidates.upper" END), 12) AS INTEGER) AS "candidates.upper",
+  CAST(substr(MAX(CASE WHEN t1."graduates.lower" IS NOT NULL THEN m."end_date" || '|' || t1."graduates.lower" END), 12) AS INTEGER) AS "graduates.lower",
+  CAST(substr(MAX(CASE WHEN t1."graduates.upper" IS NOT NULL THEN m."end_date" || '|' || t1."graduates.upper" END), 12) AS INTEGER) AS "graduates.upper"
 FROM
   "education.school_year_results.B02.current" AS t1
   JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province')
   JOIN "regc_period_rollup" AS m ON m."regime" = 'education.school_year_results' AND m."period" = t1."period"
 GROUP BY
-  m."frequency", m."rollup", m."edition", t1."unit";
+  m."frequency",
+  m."rollup",
+  m."edition",
+  t1."unit";
 
-CREATE VIEW "education.school_year_results.B02.rollup" AS
-WITH a AS (
-  SELECT
-    b."frequency" AS "frequency",
-    b."period" AS "period",
-    b."edition" AS "edition",
-    c."ancestor" AS "unit",
-    u."level" AS "level",
-    COUNT(*) AS "reporters",
-    regc_dec(SUM(b."pupils_start.lower"), 0) AS "pupils_start.lower",
-    regc_dec(SUM(b."pupils_start.upper"), 0) AS "pupils_start.upper",
-    regc_dec(SUM(b."assessed_learning.lower"), 0) AS "assessed_learning.lower",
-    regc_dec(SUM(b."assessed_learning.upper"), 0) AS "assessed_learning.upper",
-    regc_dec(SUM(b."learning_very_good.lower"), 0) AS "learning_very_good.lower",
-    regc_dec(SUM(b."learning_very_good.upper"), 0) AS "learning_very_good.upper",
-    regc_dec(SUM(b."learning_good.lower"), 0) AS "learning_good.lower",
-    regc_dec(SUM(b."learning_good.upper"), 0) AS "learning_good.upper",
-    regc_dec(SUM(b."learning_pass.lower"), 0) AS "learning_pass.lower",
-    regc_dec(SUM(b."learning_pass.upper"), 0) AS "learning_pass.upper",
-    regc_dec(SUM(b."learning_fail.lower"), 0) AS "learning_fail.lower",
-    regc_dec(SUM(b."learning_fail.upper"), 0) AS "learning_fail.upper",
-    regc_dec(SUM(b."end_female.lower"), 0) AS "end_female.lower",
-    regc_dec(SUM(b."end_female.upper"), 0) AS "end_female.upper",
-    regc_dec(SUM(b."end_ethnic.lower"), 0) AS "end_ethnic.lower",
-    regc_dec(SUM(b."end_ethnic.upper"), 0) AS "end_ethnic.upper",
-    regc_dec(SUM(b."assessed_training.lower"), 0) AS "assessed_training.lower",
-    regc_dec(SUM(b."assessed_training.upper"), 0) AS "assessed_training.upper",
-    regc_dec(SUM(b."training_very_good.lower"), 0) AS "training_very_good.lower",
-    regc_dec(SUM(b."training_very_good.upper"), 0) AS "training_very_good.upper",
-    regc_dec(SUM(b."training_good.lower"), 0) AS "training_good.lower",
-    regc_dec(SUM(b."training_good.upper"), 0) AS "training_good.upper",
-    regc_dec(SUM(b."training_pass.lower"), 0) AS "training_pass.lower",
-    regc_dec(SUM(b."training_pass.upper"), 0) AS "training_pass.upper",
-    regc_dec(SUM(b."training_fail.lower"), 0) AS "training_fail.lower",
-    regc_dec(SUM(b."training_fail.upper"), 0) AS "training_fail.upper",
-    regc_dec(SUM(b."repeaters.lower"), 0) AS "repeaters.lower",
-    regc_dec(SUM(b."repeaters.upper"), 0) AS "repeaters.upper",
-    regc_dec(SUM(b."dropouts.lower"), 0) AS "dropouts.lower",
-    regc_dec(SUM(b."dropouts.upper"), 0) AS "dropouts.upper",
-    regc_dec(SUM(b."candidates.lower"), 0) AS "candidates.lower",
-    regc_dec(SUM(b."candidates.upper"), 0) AS "candidates.upper",
-    regc_dec(SUM(b."graduates.lower"), 0) AS "graduates.lower",
-    regc_dec(SUM(b."graduates.upper"), 0) AS "graduates.upper"
-  FROM
-    "education.school_year_results.B02.by_reporter" AS b
-    JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit"
-    JOIN "regc_org_unit" AS u ON u."code" = c."ancestor"
-  GROUP BY
-    b."frequency", b."period", b."edition", c."ancestor", u."level"
+CREATE VIEW "education.school_year_results.B02.rollup" AS WITH a AS (
+  SELECT b."frequency" AS "frequency",
+  b."period" AS "period",
+  b."edition" AS "edition",
+  c."ancestor" AS "unit",
+  u."level" AS "level",
+  COUNT(*) AS "reporters",
+  regc_dec(SUM(b."pupils_start.lower"), 0) AS "pupils_start.lower",
+  regc_dec(SUM(b."pupils_start.upper"), 0) AS "pupils_start.upper",
+  regc_dec(SUM(b."assessed_learning.lower"), 0) AS "assessed_learning.lower",
+  regc_dec(SUM(b."assessed_learning.upper"), 0) AS "assessed_learning.upper",
+  regc_dec(SUM(b."learning_very_good.lower"), 0) AS "learning_very_good.lower",
+  regc_dec(SUM(b."learning_very_good.upper"), 0) AS "learning_very_good.upper",
+  regc_dec(SUM(b."learning_good.lower"), 0) AS "learning_good.lower",
+  regc_dec(SUM(b."learning_good.upper"), 0) AS "learning_good.upper",
+  regc_dec(SUM(b."learning_pass.lower"), 0) AS "learning_pass.lower",
+  regc_dec(SUM(b."learning_pass.upper"), 0) AS "learning_pass.upper",
+  regc_dec(SUM(b."learning_fail.lower"), 0) AS "learning_fail.lower",
+  regc_dec(SUM(b."learning_fail.upper"), 0) AS "learning_fail.upper",
+  regc_dec(SUM(b."end_female.lower"), 0) AS "end_female.lower",
+  regc_dec(SUM(b."end_female.upper"), 0) AS "end_female.upper",
+  regc_dec(SUM(b."end_ethnic.lower"), 0) AS "end_ethnic.lower",
+  regc_dec(SUM(b."end_ethnic.upper"), 0) AS "end_ethnic.upper",
+  regc_dec(SUM(b."assessed_training.lower"), 0) AS "assessed_training.lower",
+  regc_dec(SUM(b."assessed_training.upper"), 0) AS "assessed_training.upper",
+  regc_dec(SUM(b."training_very_good.lower"), 0) AS "training_very_good.lower",
+  regc_dec(SUM(b."training_very_good.upper"), 0) AS "training_very_good.upper",
+  regc_dec(SUM(b."training_good.lower"), 0) AS "training_good.lower",
+  regc_dec(SUM(b."training_good.upper"), 0) AS "training_good.upper",
+  regc_dec(SUM(b."training_pass.lower"), 0) AS "training_pass.lower",
+  regc_dec(SUM(b."training_pass.upper"), 0) AS "training_pass.upper",
+  regc_dec(SUM(b."training_fail.lower"), 0) AS "training_fail.lower",
+  regc_dec(SUM(b."training_fail.upper"), 0) AS "training_fail.upper",
+  regc_dec(SUM(b."repeaters.lower"), 0) AS "repeaters.lower",
+  regc_dec(SUM(b."repeaters.upper"), 0) AS "repeaters.upper",
+  regc_dec(SUM(b."dropouts.lower"), 0) AS "dropouts.lower",
+  regc_dec(SUM(b."dropouts.upper"), 0) AS "dropouts.upper",
+  regc_dec(SUM(b."candidates.lower"), 0) AS "candidates.lower",
+  regc_dec(SUM(b."candidates.upper"), 0) AS "candidates.upper",
+  regc_dec(SUM(b."graduates.lower"), 0) AS "graduates.lower",
+  regc_dec(SUM(b."graduates.upper"), 0) AS "graduates.upper" FROM "education.school_year_results.B02.by_reporter" AS b JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit" JOIN "regc_org_unit" AS u ON u."code" = c."ancestor" GROUP BY b."frequency",
+  b."period",
+  b."edition",
+  c."ancestor",
+  u."level"
 )
 SELECT
   a."frequency",
@@ -637,40 +678,40 @@ FROM
           (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AS "edition",
           t1."unit" AS "unit",
           COUNT(*) AS "reports",
-          CAST(SUBSTR(MAX(CASE WHEN t1."pupils_start.lower" IS NOT NULL THEN m."end_date" || '|' || t1."pupils_start.lower" END), 12) AS INTEGER) AS "pupils_start.lower",
-          CAST(SUBSTR(MAX(CASE WHEN t1."pupils_start.upper" IS NOT NULL THEN m."end_date" || '|' || t1."pupils_start.upper" END), 12) AS INTEGER) AS "pupils_start.upper",
-          CAST(SUBSTR(MAX(CASE WHEN t1."assessed_learning.lower" IS NOT NULL THEN m."end_date" || '|' || t1."assessed_learning.lower" END), 12) AS INTEGER) AS "assessed_learning.lower",
-          CAST(SUBSTR(MAX(CASE WHEN t1."assessed_learning.upper" IS NOT NULL THEN m."end_date" || '|' || t1."assessed_learning.upper" END), 12) AS INTEGER) AS "assessed_learning.upper",
-          CAST(SUBSTR(MAX(CASE WHEN t1."learning_very_good.lower" IS NOT NULL THEN m."end_date" || '|' || t1."learning_very_good.lower" END), 12) AS INTEGER) AS "learning_very_good.lower",
-          CAST(SUBSTR(MAX(CASE WHEN t1."learning_very_good.upper" IS NOT NULL THEN m."end_date" || '|' || t1."learning_very_good.upper" END), 12) AS INTEGER) AS "learning_very_good.upper",
-          CAST(SUBSTR(MAX(CASE WHEN t1."learning_good.lower" IS NOT NULL THEN m."end_date" || '|' || t1."learning_good.lower" END), 12) AS INTEGER) AS "learning_good.lower",
-          CAST(SUBSTR(MAX(CASE WHEN t1."learning_good.upper" IS NOT NULL THEN m."end_date" || '|' || t1."learning_good.upper" END), 12) AS INTEGER) AS "learning_good.upper",
-          CAST(SUBSTR(MAX(CASE WHEN t1."learning_pass.lower" IS NOT NULL THEN m."end_date" || '|' || t1."learning_pass.lower" END), 12) AS INTEGER) AS "learning_pass.lower",
-          CAST(SUBSTR(MAX(CASE WHEN t1."learning_pass.upper" IS NOT NULL THEN m."end_date" || '|' || t1."learning_pass.upper" END), 12) AS INTEGER) AS "learning_pass.upper",
-          CAST(SUBSTR(MAX(CASE WHEN t1."learning_fail.lower" IS NOT NULL THEN m."end_date" || '|' || t1."learning_fail.lower" END), 12) AS INTEGER) AS "learning_fail.lower",
-          CAST(SUBSTR(MAX(CASE WHEN t1."learning_fail.upper" IS NOT NULL THEN m."end_date" || '|' || t1."learning_fail.upper" END), 12) AS INTEGER) AS "learning_fail.upper",
-          CAST(SUBSTR(MAX(CASE WHEN t1."end_female.lower" IS NOT NULL THEN m."end_date" || '|' || t1."end_female.lower" END), 12) AS INTEGER) AS "end_female.lower",
-          CAST(SUBSTR(MAX(CASE WHEN t1."end_female.upper" IS NOT NULL THEN m."end_date" || '|' || t1."end_female.upper" END), 12) AS INTEGER) AS "end_female.upper",
-          CAST(SUBSTR(MAX(CASE WHEN t1."end_ethnic.lower" IS NOT NULL THEN m."end_date" || '|' || t1."end_ethnic.lower" END), 12) AS INTEGER) AS "end_ethnic.lower",
-          CAST(SUBSTR(MAX(CASE WHEN t1."end_ethnic.upper" IS NOT NULL THEN m."end_date" || '|' || t1."end_ethnic.upper" END), 12) AS INTEGER) AS "end_ethnic.upper",
-          CAST(SUBSTR(MAX(CASE WHEN t1."assessed_training.lower" IS NOT NULL THEN m."end_date" || '|' || t1."assessed_training.lower" END), 12) AS INTEGER) AS "assessed_training.lower",
-          CAST(SUBSTR(MAX(CASE WHEN t1."assessed_training.upper" IS NOT NULL THEN m."end_date" || '|' || t1."assessed_training.upper" END), 12) AS INTEGER) AS "assessed_training.upper",
-          CAST(SUBSTR(MAX(CASE WHEN t1."training_very_good.lower" IS NOT NULL THEN m."end_date" || '|' || t1."training_very_good.lower" END), 12) AS INTEGER) AS "training_very_good.lower",
-          CAST(SUBSTR(MAX(CASE WHEN t1."training_very_good.upper" IS NOT NULL THEN m."end_date" || '|' || t1."training_very_good.upper" END), 12) AS INTEGER) AS "training_very_good.upper",
-          CAST(SUBSTR(MAX(CASE WHEN t1."training_good.lower" IS NOT NULL THEN m."end_date" || '|' || t1."training_good.lower" END), 12) AS INTEGER) AS "training_good.lower",
-          CAST(SUBSTR(MAX(CASE WHEN t1."training_good.upper" IS NOT NULL THEN m."end_date" || '|' || t1."training_good.upper" END), 12) AS INTEGER) AS "training_good.upper",
-          CAST(SUBSTR(MAX(CASE WHEN t1."training_pass.lower" IS NOT NULL THEN m."end_date" || '|' || t1."training_pass.lower" END), 12) AS INTEGER) AS "training_pass.lower",
-          CAST(SUBSTR(MAX(CASE WHEN t1."training_pass.upper" IS NOT NULL THEN m."end_date" || '|' || t1."training_pass.upper" END), 12) AS INTEGER) AS "training_pass.upper",
-          CAST(SUBSTR(MAX(CASE WHEN t1."training_fail.lower" IS NOT NULL THEN m."end_date" || '|' || t1."training_fail.lower" END), 12) AS INTEGER) AS "training_fail.lower",
-          CAST(SUBSTR(MAX(CASE WHEN t1."training_fail.upper" IS NOT NULL THEN m."end_date" || '|' || t1."training_fail.upper" END), 12) AS INTEGER) AS "training_fail.upper",
-          CAST(SUBSTR(MAX(CASE WHEN t1."repeaters.lower" IS NOT NULL THEN m."end_date" || '|' || t1."repeaters.lower" END), 12) AS INTEGER) AS "repeaters.lower",
-          CAST(SUBSTR(MAX(CASE WHEN t1."repeaters.upper" IS NOT NULL THEN m."end_date" || '|' || t1."repeaters.upper" END), 12) AS INTEGER) AS "repeaters.upper",
-          CAST(SUBSTR(MAX(CASE WHEN t1."dropouts.lower" IS NOT NULL THEN m."end_date" || '|' || t1."dropouts.lower" END), 12) AS INTEGER) AS "dropouts.lower",
-          CAST(SUBSTR(MAX(CASE WHEN t1."dropouts.upper" IS NOT NULL THEN m."end_date" || '|' || t1."dropouts.upper" END), 12) AS INTEGER) AS "dropouts.upper",
-          CAST(SUBSTR(MAX(CASE WHEN t1."candidates.lower" IS NOT NULL THEN m."end_date" || '|' || t1."candidates.lower" END), 12) AS INTEGER) AS "candidates.lower",
-          CAST(SUBSTR(MAX(CASE WHEN t1."candidates.upper" IS NOT NULL THEN m."end_date" || '|' || t1."candidates.upper" END), 12) AS INTEGER) AS "candidates.upper",
-          CAST(SUBSTR(MAX(CASE WHEN t1."graduates.lower" IS NOT NULL THEN m."end_date" || '|' || t1."graduates.lower" END), 12) AS INTEGER) AS "graduates.lower",
-          CAST(SUBSTR(MAX(CASE WHEN t1."graduates.upper" IS NOT NULL THEN m."end_date" || '|' || t1."graduates.upper" END), 12) AS INTEGER) AS "graduates.upper"
+          CAST(substr(MAX(CASE WHEN t1."pupils_start.lower" IS NOT NULL THEN m."end_date" || '|' || t1."pupils_start.lower" END), 12) AS INTEGER) AS "pupils_start.lower",
+          CAST(substr(MAX(CASE WHEN t1."pupils_start.upper" IS NOT NULL THEN m."end_date" || '|' || t1."pupils_start.upper" END), 12) AS INTEGER) AS "pupils_start.upper",
+          CAST(substr(MAX(CASE WHEN t1."assessed_learning.lower" IS NOT NULL THEN m."end_date" || '|' || t1."assessed_learning.lower" END), 12) AS INTEGER) AS "assessed_learning.lower",
+          CAST(substr(MAX(CASE WHEN t1."assessed_learning.upper" IS NOT NULL THEN m."end_date" || '|' || t1."assessed_learning.upper" END), 12) AS INTEGER) AS "assessed_learning.upper",
+          CAST(substr(MAX(CASE WHEN t1."learning_very_good.lower" IS NOT NULL THEN m."end_date" || '|' || t1."learning_very_good.lower" END), 12) AS INTEGER) AS "learning_very_good.lower",
+          CAST(substr(MAX(CASE WHEN t1."learning_very_good.upper" IS NOT NULL THEN m."end_date" || '|' || t1."learning_very_good.upper" END), 12) AS INTEGER) AS "learning_very_good.upper",
+          CAST(substr(MAX(CASE WHEN t1."learning_good.lower" IS NOT NULL THEN m."end_date" || '|' || t1."learning_good.lower" END), 12) AS INTEGER) AS "learning_good.lower",
+          CAST(substr(MAX(CASE WHEN t1."learning_good.upper" IS NOT NULL THEN m."end_date" || '|' || t1."learning_good.upper" END), 12) AS INTEGER) AS "learning_good.upper",
+          CAST(substr(MAX(CASE WHEN t1."learning_pass.lower" IS NOT NULL THEN m."end_date" || '|' || t1."learning_pass.lower" END), 12) AS INTEGER) AS "learning_pass.lower",
+          CAST(substr(MAX(CASE WHEN t1."learning_pass.upper" IS NOT NULL THEN m."end_date" || '|' || t1."learning_pass.upper" END), 12) AS INTEGER) AS "learning_pass.upper",
+          CAST(substr(MAX(CASE WHEN t1."learning_fail.lower" IS NOT NULL THEN m."end_date" || '|' || t1."learning_fail.lower" END), 12) AS INTEGER) AS "learning_fail.lower",
+          CAST(substr(MAX(CASE WHEN t1."learning_fail.upper" IS NOT NULL THEN m."end_date" || '|' || t1."learning_fail.upper" END), 12) AS INTEGER) AS "learning_fail.upper",
+          CAST(substr(MAX(CASE WHEN t1."end_female.lower" IS NOT NULL THEN m."end_date" || '|' || t1."end_female.lower" END), 12) AS INTEGER) AS "end_female.lower",
+          CAST(substr(MAX(CASE WHEN t1."end_female.upper" IS NOT NULL THEN m."end_date" || '|' || t1."end_female.upper" END), 12) AS INTEGER) AS "end_female.upper",
+          CAST(substr(MAX(CASE WHEN t1."end_ethnic.lower" IS NOT NULL THEN m."end_date" || '|' || t1."end_ethnic.lower" END), 12) AS INTEGER) AS "end_ethnic.lower",
+          CAST(substr(MAX(CASE WHEN t1."end_ethnic.upper" IS NOT NULL THEN m."end_date" || '|' || t1."end_ethnic.upper" END), 12) AS INTEGER) AS "end_ethnic.upper",
+          CAST(substr(MAX(CASE WHEN t1."assessed_training.lower" IS NOT NULL THEN m."end_date" || '|' || t1."assessed_training.lower" END), 12) AS INTEGER) AS "assessed_training.lower",
+          CAST(substr(MAX(CASE WHEN t1."assessed_training.upper" IS NOT NULL THEN m."end_date" || '|' || t1."assessed_training.upper" END), 12) AS INTEGER) AS "assessed_training.upper",
+          CAST(substr(MAX(CASE WHEN t1."training_very_good.lower" IS NOT NULL THEN m."end_date" || '|' || t1."training_very_good.lower" END), 12) AS INTEGER) AS "training_very_good.lower",
+          CAST(substr(MAX(CASE WHEN t1."training_very_good.upper" IS NOT NULL THEN m."end_date" || '|' || t1."training_very_good.upper" END), 12) AS INTEGER) AS "training_very_good.upper",
+          CAST(substr(MAX(CASE WHEN t1."training_good.lower" IS NOT NULL THEN m."end_date" || '|' || t1."training_good.lower" END), 12) AS INTEGER) AS "training_good.lower",
+          CAST(substr(MAX(CASE WHEN t1."training_good.upper" IS NOT NULL THEN m."end_date" || '|' || t1."training_good.upper" END), 12) AS INTEGER) AS "training_good.upper",
+          CAST(substr(MAX(CASE WHEN t1."training_pass.lower" IS NOT NULL THEN m."end_date" || '|' || t1."training_pass.lower" END), 12) AS INTEGER) AS "training_pass.lower",
+          CAST(substr(MAX(CASE WHEN t1."training_pass.upper" IS NOT NULL THEN m."end_date" || '|' || t1."training_pass.upper" END), 12) AS INTEGER) AS "training_pass.upper",
+          CAST(substr(MAX(CASE WHEN t1."training_fail.lower" IS NOT NULL THEN m."end_date" || '|' || t1."training_fail.lower" END), 12) AS INTEGER) AS "training_fail.lower",
+          CAST(substr(MAX(CASE WHEN t1."training_fail.upper" IS NOT NULL THEN m."end_date" || '|' || t1."training_fail.upper" END), 12) AS INTEGER) AS "training_fail.upper",
+          CAST(substr(MAX(CASE WHEN t1."repeaters.lower" IS NOT NULL THEN m."end_date" || '|' || t1."repeaters.lower" END), 12) AS INTEGER) AS "repeaters.lower",
+          CAST(substr(MAX(CASE WHEN t1."repeaters.upper" IS NOT NULL THEN m."end_date" || '|' || t1."repeaters.upper" END), 12) AS INTEGER) AS "repeaters.upper",
+          CAST(substr(MAX(CASE WHEN t1."dropouts.lower" IS NOT NULL THEN m."end_date" || '|' || t1."dropouts.lower" END), 12) AS INTEGER) AS "dropouts.lower",
+          CAST(substr(MAX(CASE WHEN t1."dropouts.upper" IS NOT NULL THEN m."end_date" || '|' || t1."dropouts.upper" END), 12) AS INTEGER) AS "dropouts.upper",
+          CAST(substr(MAX(CASE WHEN t1."candidates.lower" IS NOT NULL THEN m."end_date" || '|' || t1."candidates.lower" END), 12) AS INTEGER) AS "candidates.lower",
+          CAST(substr(MAX(CASE WHEN t1."candidates.upper" IS NOT NULL THEN m."end_date" || '|' || t1."candidates.upper" END), 12) AS INTEGER) AS "candidates.upper",
+          CAST(substr(MAX(CASE WHEN t1."graduates.lower" IS NOT NULL THEN m."end_date" || '|' || t1."graduates.lower" END), 12) AS INTEGER) AS "graduates.lower",
+          CAST(substr(MAX(CASE WHEN t1."graduates.upper" IS NOT NULL THEN m."end_date" || '|' || t1."graduates.upper" END), 12) AS INTEGER) AS "graduates.upper"
         FROM
           (
             SELECT
@@ -757,19 +798,62 @@ FROM
                 FROM
                   "education.school_year_results.B02.current" AS t1
                   JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province')
-                  LEFT JOIN (SELECT m."old_unit" AS "unit", MIN(m."new_unit") AS "successor" FROM "regc_org_mapping" AS m WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) GROUP BY m."old_unit" HAVING COUNT(*) = 1 AND MIN(m."kind") = 'full') AS sc ON sc."unit" = t1."unit"
+                  LEFT JOIN (
+                    SELECT
+                      m."old_unit" AS "unit",
+                      MIN(m."new_unit") AS "successor"
+                    FROM
+                      "regc_org_mapping" AS m
+                    WHERE
+                      m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n)
+                    GROUP BY
+                      m."old_unit"
+                    HAVING
+                      COUNT(*) = 1 AND MIN(m."kind") = 'full'
+                  ) AS sc ON sc."unit" = t1."unit"
               ) AS q
             GROUP BY
-              q."period", q."unit"
+              q."period",
+              q."unit"
           ) AS t1
           JOIN "regc_period_rollup" AS m ON m."regime" = 'education.school_year_results' AND m."period" = t1."period"
         GROUP BY
-          m."frequency", m."rollup", t1."unit"
+          m."frequency",
+          m."rollup",
+          t1."unit"
       ) AS b
-      JOIN (SELECT c."descendant" AS "unit", c."ancestor" AS "ancestor", c."depth" AS "depth" FROM "regc_org_closure" AS c WHERE c."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) UNION ALL SELECT m."old_unit" AS "unit", c."ancestor" AS "ancestor", -1 AS "depth" FROM "regc_org_mapping" AS m JOIN "regc_org_closure" AS c ON c."edition" = m."to_edition" AND c."descendant" = m."new_unit" WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND NOT EXISTS (SELECT 1 FROM "regc_org_closure" AS x WHERE x."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND x."descendant" = m."old_unit" AND x."depth" = 0) AND m."old_unit" NOT IN (SELECT s."unit" FROM (SELECT m."old_unit" AS "unit", MIN(m."new_unit") AS "successor" FROM "regc_org_mapping" AS m WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) GROUP BY m."old_unit" HAVING COUNT(*) = 1 AND MIN(m."kind") = 'full') AS s) GROUP BY m."old_unit", c."ancestor" HAVING COUNT(*) = (SELECT COUNT(*) FROM "regc_org_mapping" AS m2 WHERE m2."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND m2."old_unit" = m."old_unit")) AS c ON c."unit" = b."unit"
+      JOIN (
+        SELECT
+          c."descendant" AS "unit",
+          c."ancestor" AS "ancestor",
+          c."depth" AS "depth"
+        FROM
+          "regc_org_closure" AS c
+        WHERE
+          c."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n)
+        UNION ALL
+        SELECT
+          m."old_unit" AS "unit",
+          c."ancestor" AS "ancestor",
+          -1 AS "depth"
+        FROM
+          "regc_org_mapping" AS m
+          JOIN "regc_org_closure" AS c ON c."edition" = m."to_edition" AND c."descendant" = m."new_unit"
+        WHERE
+          m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND NOT EXISTS (SELECT 1 FROM "regc_org_closure" AS x WHERE x."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND x."descendant" = m."old_unit" AND x."depth" = 0) AND m."old_unit" NOT IN (SELECT s."unit" FROM (SELECT m."old_unit" AS "unit", MIN(m."new_unit") AS "successor" FROM "regc_org_mapping" AS m WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) GROUP BY m."old_unit" HAVING COUNT(*) = 1 AND MIN(m."kind") = 'full') AS s)
+        GROUP BY
+          m."old_unit",
+          c."ancestor"
+        HAVING
+          COUNT(*) = (SELECT COUNT(*) FROM "regc_org_mapping" AS m2 WHERE m2."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND m2."old_unit" = m."old_unit")
+      ) AS c ON c."unit" = b."unit"
       JOIN "regc_org_unit" AS u ON u."code" = c."ancestor"
     GROUP BY
-      b."frequency", b."period", b."edition", c."ancestor", u."level"
+      b."frequency",
+      b."period",
+      b."edition",
+      c."ancestor",
+      u."level"
   ) AS a;
 
 -- Expected, received and on-time reports per unit, flow level and period.
@@ -792,8 +876,39 @@ FROM
   JOIN "regc_org_closure" AS c ON c."edition" = m."edition"
   JOIN "regc_org_unit" AS du ON du."code" = c."descendant" AND du."level" = dl."level"
   JOIN "regc_org_unit" AS au ON au."code" = c."ancestor"
-  LEFT JOIN (SELECT x."unit" AS "unit", x."period" AS "period", MAX(x."received_on") AS "received_on" FROM (SELECT s."unit" AS "unit", s."period" AS "period", s."form" AS "form", MIN(date(s."submitted_at", '+7 hours')) AS "received_on" FROM "regc_submission" AS s WHERE s."regime" = 'education.school_year_results' AND s."status" <> 'draft' AND s."form" IN ('B01', 'B02') GROUP BY s."unit", s."period", s."form") AS x GROUP BY x."unit", x."period" HAVING COUNT(*) = 2) AS rc ON rc."unit" = c."descendant" AND rc."period" = m."period"
+  LEFT JOIN (
+    SELECT
+      x."unit" AS "unit",
+      x."period" AS "period",
+      MAX(x."received_on") AS "received_on"
+    FROM
+      (
+        SELECT
+          s."unit" AS "unit",
+          s."period" AS "period",
+          s."form" AS "form",
+          MIN(date(s."submitted_at", '+7 hours')) AS "received_on"
+        FROM
+          "regc_submission" AS s
+        WHERE
+          s."regime" = 'education.school_year_results' AND s."status" <> 'draft' AND s."form" IN ('B01', 'B02')
+        GROUP BY
+          s."unit",
+          s."period",
+          s."form"
+      ) AS x
+    GROUP BY
+      x."unit",
+      x."period"
+    HAVING
+      COUNT(*) = 2
+  ) AS rc ON rc."unit" = c."descendant" AND rc."period" = m."period"
 WHERE
   m."regime" = 'education.school_year_results' AND m."frequency" = 'annual'
 GROUP BY
-  m."period", m."edition", c."ancestor", au."level", dl."level", dl."due_date";
+  m."period",
+  m."edition",
+  c."ancestor",
+  au."level",
+  dl."level",
+  dl."due_date";

@@ -250,18 +250,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'assessed_training.lower' AS "cell",
   'R01' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'written'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'written' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc R01: phép chia cho 0 (division by zero)'
@@ -314,18 +304,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'repeaters.public' AS "cell",
   'R02' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'written'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'written' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc R02: phép chia cho 0 (division by zero)'
@@ -378,18 +358,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'repeaters.lower' AS "cell",
   'R03' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'written'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'written' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc R03: phép chia cho 0 (division by zero)'
@@ -444,18 +414,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'pupils_end.total' AS "cell",
   'R04' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'written'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'warning'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'written' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'warning' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc R04: phép chia cho 0 (division by zero)'
@@ -510,18 +470,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'assessed_learning.total' AS "cell",
   'R05' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'written'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'warning'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'written' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'warning' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc R05: phép chia cho 0 (division by zero)'
@@ -576,23 +526,13 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'dropout_rate.total' AS "cell",
   'R06' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'written'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'warning'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'written' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'warning' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc R06: phép chia cho 0 (division by zero)'
     ELSE
-      'Tỷ lệ học sinh bỏ học cao bất thường (tiểu học ' || COALESCE(CAST(trim_scale((CASE WHEN (((SELECT CAST(t59."dropouts.public" AS NUMERIC) FROM "education.school_year_results.B01.current" AS t59 WHERE t59."unit" = v."unit" AND t59."period" = v."period") + (SELECT CAST(t60."dropouts.private" AS NUMERIC) FROM "education.school_year_results.B01.current" AS t60 WHERE t60."unit" = v."unit" AND t60."period" = v."period")) IS NOT NULL AND COALESCE((((SELECT CAST(t61."pupils_start.public" AS NUMERIC) FROM "education.school_year_results.B01.current" AS t61 WHERE t61."unit" = v."unit" AND t61."period" = v."period") + (SELECT CAST(t62."pupils_start.private" AS NUMERIC) FROM "education.school_year_results.B01.current" AS t62 WHERE t62."unit" = v."unit" AND t62."period" = v."period")) = CAST(0 AS NUMERIC)), false)) THEN NULL ELSE (regc_div(((SELECT CAST(t59."dropouts.public" AS NUMERIC) FROM "education.school_year_results.B01.current" AS t59 WHERE t59."unit" = v."unit" AND t59."period" = v."period") + (SELECT CAST(t60."dropouts.private" AS NUMERIC) FROM "education.school_year_results.B01.current" AS t60 WHERE t60."unit" = v."unit" AND t60."period" = v."period")), ((SELECT CAST(t61."pupils_start.public" AS NUMERIC) FROM "education.school_year_results.B01.current" AS t61 WHERE t61."unit" = v."unit" AND t61."period" = v."period") + (SELECT CAST(t62."pupils_start.private" AS NUMERIC) FROM "education.school_year_results.B01.current" AS t62 WHERE t62."unit" = v."unit" AND t62."period" = v."period"))) * CAST(100 AS NUMERIC)) END)) AS TEXT), '(trống)') || '%, trung học cơ sở ' || COALESCE(CAST(trim_scale((CASE WHEN ((SELECT CAST(t63."dropouts.lower" AS NUMERIC) FROM "education.school_year_results.B02.current" AS t63 WHERE t63."unit" = v."unit" AND t63."period" = v."period") IS NOT NULL AND COALESCE(((SELECT CAST(t64."pupils_start.lower" AS NUMERIC) FROM "education.school_year_results.B02.current" AS t64 WHERE t64."unit" = v."unit" AND t64."period" = v."period") = CAST(0 AS NUMERIC)), false)) THEN NULL ELSE (regc_div((SELECT CAST(t63."dropouts.lower" AS NUMERIC) FROM "education.school_year_results.B02.current" AS t63 WHERE t63."unit" = v."unit" AND t63."period" = v."period"), (SELECT CAST(t64."pupils_start.lower" AS NUMERIC) FROM "education.school_year_results.B02.current" AS t64 WHERE t64."unit" = v."unit" AND t64."period" = v."period")) * CAST(100 AS NUMERIC)) END)) AS TEXT), '(trống)') || '%, trung học phổ thông ' || COALESCE(CAST(trim_scale((CASE WHEN ((SELECT CAST(t65."dropouts.upper" AS NUMERIC) FROM "education.school_year_results.B02.current" AS t65 WHERE t65."unit" = v."unit" AND t65."period" = v."period") IS NOT NULL AND COALESCE(((SELECT CAST(t66."pupils_start.upper" AS NUMERIC) FROM "education.school_year_results.B02.current" AS t66 WHERE t66."unit" = v."unit" AND t66."period" = v."period") = CAST(0 AS NUMERIC)), false)) THEN NULL ELSE (regc_div((SELECT CAST(t65."dropouts.upper" AS NUMERIC) FROM "education.school_year_results.B02.current" AS t65 WHERE t65."unit" = v."unit" AND t65."period" = v."period"), (SELECT CAST(t66."pupils_start.upper" AS NUMERIC) FROM "education.school_year_results.B02.current" AS t66 WHERE t66."unit" = v."unit" AND t66."period" = v."period")) * CAST(100 AS NUMERIC)) END)) AS TEXT), '(trống)') || '%)'
+      'Tỷ lệ học sinh bỏ học cao bất thường (tiểu học ' || COALESCE(CAST(trim_scale((CASE WHEN (((SELECT CAST(t59."dropouts.public" AS NUMERIC) FROM "education.school_year_results.B01.current" AS t59 WHERE t59."unit" = v."unit" AND t59."period" = v."period") + (SELECT CAST(t60."dropouts.private" AS NUMERIC) FROM "education.school_year_results.B01.current" AS t60 WHERE t60."unit" = v."unit" AND t60."period" = v."period")) IS NOT NULL AND COALESCE((((SELECT CAST(t61."pupils_start.public" AS NUMERIC) FROM "education.school_year_results.B01.current" AS t61 WHERE t61."unit" = v."unit" AND t61."period" = v."period") + (SELECT CAST(t62."pupils_start.private" AS NUMERIC) FROM "education.school_year_results.B01.current" AS t62 WHERE t62."unit" = v."unit" AND t62."period" = v."period")) = CAST(0 AS NUMERIC)), FALSE)) THEN NULL ELSE (regc_div(((SELECT CAST(t59."dropouts.public" AS NUMERIC) FROM "education.school_year_results.B01.current" AS t59 WHERE t59."unit" = v."unit" AND t59."period" = v."period") + (SELECT CAST(t60."dropouts.private" AS NUMERIC) FROM "education.school_year_results.B01.current" AS t60 WHERE t60."unit" = v."unit" AND t60."period" = v."period")), ((SELECT CAST(t61."pupils_start.public" AS NUMERIC) FROM "education.school_year_results.B01.current" AS t61 WHERE t61."unit" = v."unit" AND t61."period" = v."period") + (SELECT CAST(t62."pupils_start.private" AS NUMERIC) FROM "education.school_year_results.B01.current" AS t62 WHERE t62."unit" = v."unit" AND t62."period" = v."period"))) * CAST(100 AS NUMERIC)) END)) AS TEXT), '(trống)') || '%, trung học cơ sở ' || COALESCE(CAST(trim_scale((CASE WHEN ((SELECT CAST(t63."dropouts.lower" AS NUMERIC) FROM "education.school_year_results.B02.current" AS t63 WHERE t63."unit" = v."unit" AND t63."period" = v."period") IS NOT NULL AND COALESCE(((SELECT CAST(t64."pupils_start.lower" AS NUMERIC) FROM "education.school_year_results.B02.current" AS t64 WHERE t64."unit" = v."unit" AND t64."period" = v."period") = CAST(0 AS NUMERIC)), FALSE)) THEN NULL ELSE (regc_div((SELECT CAST(t63."dropouts.lower" AS NUMERIC) FROM "education.school_year_results.B02.current" AS t63 WHERE t63."unit" = v."unit" AND t63."period" = v."period"), (SELECT CAST(t64."pupils_start.lower" AS NUMERIC) FROM "education.school_year_results.B02.current" AS t64 WHERE t64."unit" = v."unit" AND t64."period" = v."period")) * CAST(100 AS NUMERIC)) END)) AS TEXT), '(trống)') || '%, trung học phổ thông ' || COALESCE(CAST(trim_scale((CASE WHEN ((SELECT CAST(t65."dropouts.upper" AS NUMERIC) FROM "education.school_year_results.B02.current" AS t65 WHERE t65."unit" = v."unit" AND t65."period" = v."period") IS NOT NULL AND COALESCE(((SELECT CAST(t66."pupils_start.upper" AS NUMERIC) FROM "education.school_year_results.B02.current" AS t66 WHERE t66."unit" = v."unit" AND t66."period" = v."period") = CAST(0 AS NUMERIC)), FALSE)) THEN NULL ELSE (regc_div((SELECT CAST(t65."dropouts.upper" AS NUMERIC) FROM "education.school_year_results.B02.current" AS t65 WHERE t65."unit" = v."unit" AND t65."period" = v."period"), (SELECT CAST(t66."pupils_start.upper" AS NUMERIC) FROM "education.school_year_results.B02.current" AS t66 WHERE t66."unit" = v."unit" AND t66."period" = v."period")) * CAST(100 AS NUMERIC)) END)) AS TEXT), '(trống)') || '%)'
   END AS "message"
 FROM
   (
@@ -603,7 +543,7 @@ FROM
       CASE
         WHEN (i."r0" IS NULL AND NOT i."z0") OR (i."r1" IS NULL AND NOT i."z1") OR (i."r2" IS NULL AND NOT i."z2") THEN
           'skipped'
-        WHEN (((i."z0" OR (i."r0" IS NOT NULL AND COALESCE((CAST(100 AS NUMERIC) = CAST(0 AS NUMERIC)), false))) OR (i."z1" OR (i."r1" IS NOT NULL AND COALESCE((CAST(100 AS NUMERIC) = CAST(0 AS NUMERIC)), false)))) OR (i."z2" OR (i."r2" IS NOT NULL AND COALESCE((CAST(100 AS NUMERIC) = CAST(0 AS NUMERIC)), false)))) THEN
+        WHEN (((i."z0" OR (i."r0" IS NOT NULL AND COALESCE((CAST(100 AS NUMERIC) = CAST(0 AS NUMERIC)), FALSE))) OR (i."z1" OR (i."r1" IS NOT NULL AND COALESCE((CAST(100 AS NUMERIC) = CAST(0 AS NUMERIC)), FALSE)))) OR (i."z2" OR (i."r2" IS NOT NULL AND COALESCE((CAST(100 AS NUMERIC) = CAST(0 AS NUMERIC)), FALSE)))) THEN
           'div_by_zero'
         WHEN regc_and(regc_and((regc_div(i."r0", CAST(100 AS NUMERIC)) <= CAST(0.02 AS NUMERIC)), (regc_div(i."r1", CAST(100 AS NUMERIC)) <= CAST(0.05 AS NUMERIC))), (regc_div(i."r2", CAST(100 AS NUMERIC)) <= CAST(0.05 AS NUMERIC))) THEN
           'pass'
@@ -619,11 +559,11 @@ FROM
           b."period" AS "period",
           CAST(NULL AS INTEGER) AS "record",
           (regc_div(((SELECT CAST(t51."dropouts.public" AS NUMERIC) FROM "education.school_year_results.B01.current" AS t51 WHERE t51."unit" = b."unit" AND t51."period" = b."period") + (SELECT CAST(t52."dropouts.private" AS NUMERIC) FROM "education.school_year_results.B01.current" AS t52 WHERE t52."unit" = b."unit" AND t52."period" = b."period")), ((SELECT CAST(t53."pupils_start.public" AS NUMERIC) FROM "education.school_year_results.B01.current" AS t53 WHERE t53."unit" = b."unit" AND t53."period" = b."period") + (SELECT CAST(t54."pupils_start.private" AS NUMERIC) FROM "education.school_year_results.B01.current" AS t54 WHERE t54."unit" = b."unit" AND t54."period" = b."period"))) * CAST(100 AS NUMERIC)) AS "r0",
-          COALESCE((((SELECT CAST(t51."dropouts.public" AS NUMERIC) FROM "education.school_year_results.B01.current" AS t51 WHERE t51."unit" = b."unit" AND t51."period" = b."period") + (SELECT CAST(t52."dropouts.private" AS NUMERIC) FROM "education.school_year_results.B01.current" AS t52 WHERE t52."unit" = b."unit" AND t52."period" = b."period")) IS NOT NULL AND COALESCE((((SELECT CAST(t53."pupils_start.public" AS NUMERIC) FROM "education.school_year_results.B01.current" AS t53 WHERE t53."unit" = b."unit" AND t53."period" = b."period") + (SELECT CAST(t54."pupils_start.private" AS NUMERIC) FROM "education.school_year_results.B01.current" AS t54 WHERE t54."unit" = b."unit" AND t54."period" = b."period")) = CAST(0 AS NUMERIC)), false)), false) AS "z0",
+          COALESCE((((SELECT CAST(t51."dropouts.public" AS NUMERIC) FROM "education.school_year_results.B01.current" AS t51 WHERE t51."unit" = b."unit" AND t51."period" = b."period") + (SELECT CAST(t52."dropouts.private" AS NUMERIC) FROM "education.school_year_results.B01.current" AS t52 WHERE t52."unit" = b."unit" AND t52."period" = b."period")) IS NOT NULL AND COALESCE((((SELECT CAST(t53."pupils_start.public" AS NUMERIC) FROM "education.school_year_results.B01.current" AS t53 WHERE t53."unit" = b."unit" AND t53."period" = b."period") + (SELECT CAST(t54."pupils_start.private" AS NUMERIC) FROM "education.school_year_results.B01.current" AS t54 WHERE t54."unit" = b."unit" AND t54."period" = b."period")) = CAST(0 AS NUMERIC)), FALSE)), FALSE) AS "z0",
           (regc_div((SELECT CAST(t55."dropouts.lower" AS NUMERIC) FROM "education.school_year_results.B02.current" AS t55 WHERE t55."unit" = b."unit" AND t55."period" = b."period"), (SELECT CAST(t56."pupils_start.lower" AS NUMERIC) FROM "education.school_year_results.B02.current" AS t56 WHERE t56."unit" = b."unit" AND t56."period" = b."period")) * CAST(100 AS NUMERIC)) AS "r1",
-          COALESCE(((SELECT CAST(t55."dropouts.lower" AS NUMERIC) FROM "education.school_year_results.B02.current" AS t55 WHERE t55."unit" = b."unit" AND t55."period" = b."period") IS NOT NULL AND COALESCE(((SELECT CAST(t56."pupils_start.lower" AS NUMERIC) FROM "education.school_year_results.B02.current" AS t56 WHERE t56."unit" = b."unit" AND t56."period" = b."period") = CAST(0 AS NUMERIC)), false)), false) AS "z1",
+          COALESCE(((SELECT CAST(t55."dropouts.lower" AS NUMERIC) FROM "education.school_year_results.B02.current" AS t55 WHERE t55."unit" = b."unit" AND t55."period" = b."period") IS NOT NULL AND COALESCE(((SELECT CAST(t56."pupils_start.lower" AS NUMERIC) FROM "education.school_year_results.B02.current" AS t56 WHERE t56."unit" = b."unit" AND t56."period" = b."period") = CAST(0 AS NUMERIC)), FALSE)), FALSE) AS "z1",
           (regc_div((SELECT CAST(t57."dropouts.upper" AS NUMERIC) FROM "education.school_year_results.B02.current" AS t57 WHERE t57."unit" = b."unit" AND t57."period" = b."period"), (SELECT CAST(t58."pupils_start.upper" AS NUMERIC) FROM "education.school_year_results.B02.current" AS t58 WHERE t58."unit" = b."unit" AND t58."period" = b."period")) * CAST(100 AS NUMERIC)) AS "r2",
-          COALESCE(((SELECT CAST(t57."dropouts.upper" AS NUMERIC) FROM "education.school_year_results.B02.current" AS t57 WHERE t57."unit" = b."unit" AND t57."period" = b."period") IS NOT NULL AND COALESCE(((SELECT CAST(t58."pupils_start.upper" AS NUMERIC) FROM "education.school_year_results.B02.current" AS t58 WHERE t58."unit" = b."unit" AND t58."period" = b."period") = CAST(0 AS NUMERIC)), false)), false) AS "z2"
+          COALESCE(((SELECT CAST(t57."dropouts.upper" AS NUMERIC) FROM "education.school_year_results.B02.current" AS t57 WHERE t57."unit" = b."unit" AND t57."period" = b."period") IS NOT NULL AND COALESCE(((SELECT CAST(t58."pupils_start.upper" AS NUMERIC) FROM "education.school_year_results.B02.current" AS t58 WHERE t58."unit" = b."unit" AND t58."period" = b."period") = CAST(0 AS NUMERIC)), FALSE)), FALSE) AS "z2"
         FROM
           (
             SELECT DISTINCT
@@ -646,23 +586,13 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'graduation_rate.upper' AS "cell",
   'R07' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'written'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'warning'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'written' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'warning' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc R07: phép chia cho 0 (division by zero)'
     ELSE
-      'Tỷ lệ tốt nghiệp trung học phổ thông (' || COALESCE(CAST(trim_scale((CASE WHEN ((SELECT CAST(t72."graduates.upper" AS NUMERIC) FROM "education.school_year_results.B02.current" AS t72 WHERE t72."unit" = v."unit" AND t72."period" = v."period") IS NOT NULL AND COALESCE(((SELECT CAST(t73."candidates.upper" AS NUMERIC) FROM "education.school_year_results.B02.current" AS t73 WHERE t73."unit" = v."unit" AND t73."period" = v."period") = CAST(0 AS NUMERIC)), false)) THEN NULL ELSE (regc_div((SELECT CAST(t72."graduates.upper" AS NUMERIC) FROM "education.school_year_results.B02.current" AS t72 WHERE t72."unit" = v."unit" AND t72."period" = v."period"), (SELECT CAST(t73."candidates.upper" AS NUMERIC) FROM "education.school_year_results.B02.current" AS t73 WHERE t73."unit" = v."unit" AND t73."period" = v."period")) * CAST(100 AS NUMERIC)) END)) AS TEXT), '(trống)') || '%) giảm quá 5 điểm phần trăm so với năm học trước (' || COALESCE(CAST(trim_scale((CASE WHEN ((SELECT CAST(t75."graduates.upper" AS NUMERIC) FROM "education.school_year_results.B02.current" AS t75 WHERE t75."unit" = v."unit" AND t75."period" = (SELECT p74."previous" FROM "regc_period" AS p74 WHERE p74."regime" = 'education.school_year_results' AND p74."code" = v."period")) IS NOT NULL AND COALESCE(((SELECT CAST(t76."candidates.upper" AS NUMERIC) FROM "education.school_year_results.B02.current" AS t76 WHERE t76."unit" = v."unit" AND t76."period" = (SELECT p74."previous" FROM "regc_period" AS p74 WHERE p74."regime" = 'education.school_year_results' AND p74."code" = v."period")) = CAST(0 AS NUMERIC)), false)) THEN NULL ELSE (regc_div((SELECT CAST(t75."graduates.upper" AS NUMERIC) FROM "education.school_year_results.B02.current" AS t75 WHERE t75."unit" = v."unit" AND t75."period" = (SELECT p74."previous" FROM "regc_period" AS p74 WHERE p74."regime" = 'education.school_year_results' AND p74."code" = v."period")), (SELECT CAST(t76."candidates.upper" AS NUMERIC) FROM "education.school_year_results.B02.current" AS t76 WHERE t76."unit" = v."unit" AND t76."period" = (SELECT p74."previous" FROM "regc_period" AS p74 WHERE p74."regime" = 'education.school_year_results' AND p74."code" = v."period"))) * CAST(100 AS NUMERIC)) END)) AS TEXT), '(trống)') || '%)'
+      'Tỷ lệ tốt nghiệp trung học phổ thông (' || COALESCE(CAST(trim_scale((CASE WHEN ((SELECT CAST(t72."graduates.upper" AS NUMERIC) FROM "education.school_year_results.B02.current" AS t72 WHERE t72."unit" = v."unit" AND t72."period" = v."period") IS NOT NULL AND COALESCE(((SELECT CAST(t73."candidates.upper" AS NUMERIC) FROM "education.school_year_results.B02.current" AS t73 WHERE t73."unit" = v."unit" AND t73."period" = v."period") = CAST(0 AS NUMERIC)), FALSE)) THEN NULL ELSE (regc_div((SELECT CAST(t72."graduates.upper" AS NUMERIC) FROM "education.school_year_results.B02.current" AS t72 WHERE t72."unit" = v."unit" AND t72."period" = v."period"), (SELECT CAST(t73."candidates.upper" AS NUMERIC) FROM "education.school_year_results.B02.current" AS t73 WHERE t73."unit" = v."unit" AND t73."period" = v."period")) * CAST(100 AS NUMERIC)) END)) AS TEXT), '(trống)') || '%) giảm quá 5 điểm phần trăm so với năm học trước (' || COALESCE(CAST(trim_scale((CASE WHEN ((SELECT CAST(t75."graduates.upper" AS NUMERIC) FROM "education.school_year_results.B02.current" AS t75 WHERE t75."unit" = v."unit" AND t75."period" = (SELECT p74."previous" FROM "regc_period" AS p74 WHERE p74."regime" = 'education.school_year_results' AND p74."code" = v."period")) IS NOT NULL AND COALESCE(((SELECT CAST(t76."candidates.upper" AS NUMERIC) FROM "education.school_year_results.B02.current" AS t76 WHERE t76."unit" = v."unit" AND t76."period" = (SELECT p74."previous" FROM "regc_period" AS p74 WHERE p74."regime" = 'education.school_year_results' AND p74."code" = v."period")) = CAST(0 AS NUMERIC)), FALSE)) THEN NULL ELSE (regc_div((SELECT CAST(t75."graduates.upper" AS NUMERIC) FROM "education.school_year_results.B02.current" AS t75 WHERE t75."unit" = v."unit" AND t75."period" = (SELECT p74."previous" FROM "regc_period" AS p74 WHERE p74."regime" = 'education.school_year_results' AND p74."code" = v."period")), (SELECT CAST(t76."candidates.upper" AS NUMERIC) FROM "education.school_year_results.B02.current" AS t76 WHERE t76."unit" = v."unit" AND t76."period" = (SELECT p74."previous" FROM "regc_period" AS p74 WHERE p74."regime" = 'education.school_year_results' AND p74."code" = v."period"))) * CAST(100 AS NUMERIC)) END)) AS TEXT), '(trống)') || '%)'
   END AS "message"
 FROM
   (
@@ -673,7 +603,7 @@ FROM
       CASE
         WHEN (i."r0" IS NULL AND NOT i."z0") OR (i."r1" IS NULL AND NOT i."z1") THEN
           'skipped'
-        WHEN ((i."z0" OR (i."r0" IS NOT NULL AND COALESCE((CAST(100 AS NUMERIC) = CAST(0 AS NUMERIC)), false))) OR (i."z1" OR (i."r1" IS NOT NULL AND COALESCE((CAST(100 AS NUMERIC) = CAST(0 AS NUMERIC)), false)))) THEN
+        WHEN ((i."z0" OR (i."r0" IS NOT NULL AND COALESCE((CAST(100 AS NUMERIC) = CAST(0 AS NUMERIC)), FALSE))) OR (i."z1" OR (i."r1" IS NOT NULL AND COALESCE((CAST(100 AS NUMERIC) = CAST(0 AS NUMERIC)), FALSE)))) THEN
           'div_by_zero'
         WHEN (regc_div(i."r0", CAST(100 AS NUMERIC)) >= (regc_div(i."r1", CAST(100 AS NUMERIC)) - CAST(0.05 AS NUMERIC))) THEN
           'pass'
@@ -689,9 +619,9 @@ FROM
           b."period" AS "period",
           CAST(NULL AS INTEGER) AS "record",
           (regc_div((SELECT CAST(t67."graduates.upper" AS NUMERIC) FROM "education.school_year_results.B02.current" AS t67 WHERE t67."unit" = b."unit" AND t67."period" = b."period"), (SELECT CAST(t68."candidates.upper" AS NUMERIC) FROM "education.school_year_results.B02.current" AS t68 WHERE t68."unit" = b."unit" AND t68."period" = b."period")) * CAST(100 AS NUMERIC)) AS "r0",
-          COALESCE(((SELECT CAST(t67."graduates.upper" AS NUMERIC) FROM "education.school_year_results.B02.current" AS t67 WHERE t67."unit" = b."unit" AND t67."period" = b."period") IS NOT NULL AND COALESCE(((SELECT CAST(t68."candidates.upper" AS NUMERIC) FROM "education.school_year_results.B02.current" AS t68 WHERE t68."unit" = b."unit" AND t68."period" = b."period") = CAST(0 AS NUMERIC)), false)), false) AS "z0",
+          COALESCE(((SELECT CAST(t67."graduates.upper" AS NUMERIC) FROM "education.school_year_results.B02.current" AS t67 WHERE t67."unit" = b."unit" AND t67."period" = b."period") IS NOT NULL AND COALESCE(((SELECT CAST(t68."candidates.upper" AS NUMERIC) FROM "education.school_year_results.B02.current" AS t68 WHERE t68."unit" = b."unit" AND t68."period" = b."period") = CAST(0 AS NUMERIC)), FALSE)), FALSE) AS "z0",
           (regc_div((SELECT CAST(t70."graduates.upper" AS NUMERIC) FROM "education.school_year_results.B02.current" AS t70 WHERE t70."unit" = b."unit" AND t70."period" = (SELECT p69."previous" FROM "regc_period" AS p69 WHERE p69."regime" = 'education.school_year_results' AND p69."code" = b."period")), (SELECT CAST(t71."candidates.upper" AS NUMERIC) FROM "education.school_year_results.B02.current" AS t71 WHERE t71."unit" = b."unit" AND t71."period" = (SELECT p69."previous" FROM "regc_period" AS p69 WHERE p69."regime" = 'education.school_year_results' AND p69."code" = b."period"))) * CAST(100 AS NUMERIC)) AS "r1",
-          COALESCE(((SELECT CAST(t70."graduates.upper" AS NUMERIC) FROM "education.school_year_results.B02.current" AS t70 WHERE t70."unit" = b."unit" AND t70."period" = (SELECT p69."previous" FROM "regc_period" AS p69 WHERE p69."regime" = 'education.school_year_results' AND p69."code" = b."period")) IS NOT NULL AND COALESCE(((SELECT CAST(t71."candidates.upper" AS NUMERIC) FROM "education.school_year_results.B02.current" AS t71 WHERE t71."unit" = b."unit" AND t71."period" = (SELECT p69."previous" FROM "regc_period" AS p69 WHERE p69."regime" = 'education.school_year_results' AND p69."code" = b."period")) = CAST(0 AS NUMERIC)), false)), false) AS "z1"
+          COALESCE(((SELECT CAST(t70."graduates.upper" AS NUMERIC) FROM "education.school_year_results.B02.current" AS t70 WHERE t70."unit" = b."unit" AND t70."period" = (SELECT p69."previous" FROM "regc_period" AS p69 WHERE p69."regime" = 'education.school_year_results' AND p69."code" = b."period")) IS NOT NULL AND COALESCE(((SELECT CAST(t71."candidates.upper" AS NUMERIC) FROM "education.school_year_results.B02.current" AS t71 WHERE t71."unit" = b."unit" AND t71."period" = (SELECT p69."previous" FROM "regc_period" AS p69 WHERE p69."regime" = 'education.school_year_results' AND p69."code" = b."period")) = CAST(0 AS NUMERIC)), FALSE)), FALSE) AS "z1"
         FROM
           (
             SELECT DISTINCT
@@ -714,18 +644,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'pupils_end.public' AS "cell",
   'split.B01.pupils_end.public' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'split'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'split' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc split.B01.pupils_end.public: phép chia cho 0 (division by zero)'
@@ -779,18 +699,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'end_female.public' AS "cell",
   'of_which.B01.end_female.public' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'of_which'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'of_which' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc of_which.B01.end_female.public: phép chia cho 0 (division by zero)'
@@ -841,18 +751,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'end_ethnic.public' AS "cell",
   'of_which.B01.end_ethnic.public' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'of_which'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'of_which' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc of_which.B01.end_ethnic.public: phép chia cho 0 (division by zero)'
@@ -903,18 +803,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'grade5.public' AS "cell",
   'of_which.B01.grade5.public' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'of_which'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'of_which' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc of_which.B01.grade5.public: phép chia cho 0 (division by zero)'
@@ -965,18 +855,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'pupils_end.private' AS "cell",
   'split.B01.pupils_end.private' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'split'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'split' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc split.B01.pupils_end.private: phép chia cho 0 (division by zero)'
@@ -1030,18 +910,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'end_female.private' AS "cell",
   'of_which.B01.end_female.private' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'of_which'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'of_which' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc of_which.B01.end_female.private: phép chia cho 0 (division by zero)'
@@ -1092,18 +962,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'end_ethnic.private' AS "cell",
   'of_which.B01.end_ethnic.private' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'of_which'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'of_which' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc of_which.B01.end_ethnic.private: phép chia cho 0 (division by zero)'
@@ -1154,18 +1014,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'grade5.private' AS "cell",
   'of_which.B01.grade5.private' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'of_which'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'of_which' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc of_which.B01.grade5.private: phép chia cho 0 (division by zero)'
@@ -1216,18 +1066,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'primary_completed.public' AS "cell",
   'of_which.B01.primary_completed.public' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'of_which'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'of_which' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc of_which.B01.primary_completed.public: phép chia cho 0 (division by zero)'
@@ -1278,18 +1118,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'primary_completed.private' AS "cell",
   'of_which.B01.primary_completed.private' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'of_which'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'of_which' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc of_which.B01.primary_completed.private: phép chia cho 0 (division by zero)'
@@ -1340,18 +1170,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'assessed_learning.lower' AS "cell",
   'split.B02.assessed_learning.lower' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'split'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'split' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc split.B02.assessed_learning.lower: phép chia cho 0 (division by zero)'
@@ -1405,18 +1225,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'end_female.lower' AS "cell",
   'of_which.B02.end_female.lower' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'of_which'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'of_which' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc of_which.B02.end_female.lower: phép chia cho 0 (division by zero)'
@@ -1467,18 +1277,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'end_ethnic.lower' AS "cell",
   'of_which.B02.end_ethnic.lower' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'of_which'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'of_which' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc of_which.B02.end_ethnic.lower: phép chia cho 0 (division by zero)'
@@ -1529,18 +1329,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'assessed_learning.upper' AS "cell",
   'split.B02.assessed_learning.upper' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'split'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'split' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc split.B02.assessed_learning.upper: phép chia cho 0 (division by zero)'
@@ -1594,18 +1384,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'end_female.upper' AS "cell",
   'of_which.B02.end_female.upper' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'of_which'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'of_which' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc of_which.B02.end_female.upper: phép chia cho 0 (division by zero)'
@@ -1656,18 +1436,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'end_ethnic.upper' AS "cell",
   'of_which.B02.end_ethnic.upper' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'of_which'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'of_which' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc of_which.B02.end_ethnic.upper: phép chia cho 0 (division by zero)'
@@ -1718,18 +1488,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'assessed_training.lower' AS "cell",
   'split.B02.assessed_training.lower' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'split'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'split' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc split.B02.assessed_training.lower: phép chia cho 0 (division by zero)'
@@ -1783,18 +1543,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'assessed_training.upper' AS "cell",
   'split.B02.assessed_training.upper' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'split'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'split' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc split.B02.assessed_training.upper: phép chia cho 0 (division by zero)'
@@ -1848,18 +1598,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'graduates.lower' AS "cell",
   'of_which.B02.graduates.lower' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'of_which'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'of_which' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc of_which.B02.graduates.lower: phép chia cho 0 (division by zero)'
@@ -1910,18 +1650,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'graduates.upper' AS "cell",
   'of_which.B02.graduates.upper' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'of_which'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'of_which' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc of_which.B02.graduates.upper: phép chia cho 0 (division by zero)'

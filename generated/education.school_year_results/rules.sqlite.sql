@@ -251,18 +251,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'assessed_training.lower' AS "cell",
   'R01' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'written'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'written' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc R01: phép chia cho 0 (division by zero)'
@@ -315,18 +305,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'repeaters.public' AS "cell",
   'R02' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'written'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'written' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc R02: phép chia cho 0 (division by zero)'
@@ -379,18 +359,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'repeaters.lower' AS "cell",
   'R03' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'written'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'written' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc R03: phép chia cho 0 (division by zero)'
@@ -445,18 +415,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'pupils_end.total' AS "cell",
   'R04' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'written'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'warning'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'written' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'warning' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc R04: phép chia cho 0 (division by zero)'
@@ -511,18 +471,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'assessed_learning.total' AS "cell",
   'R05' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'written'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'warning'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'written' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'warning' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc R05: phép chia cho 0 (division by zero)'
@@ -577,23 +527,13 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'dropout_rate.total' AS "cell",
   'R06' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'written'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'warning'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'written' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'warning' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc R06: phép chia cho 0 (division by zero)'
     ELSE
-      'Tỷ lệ học sinh bỏ học cao bất thường (tiểu học ' || COALESCE(regc_add((CASE WHEN (regc_add((SELECT regc_dec(t59."dropouts.public", 0) FROM "education.school_year_results.B01.current" AS t59 WHERE t59."unit" = v."unit" AND t59."period" = v."period"), (SELECT regc_dec(t60."dropouts.private", 0) FROM "education.school_year_results.B01.current" AS t60 WHERE t60."unit" = v."unit" AND t60."period" = v."period")) IS NOT NULL AND COALESCE((regc_cmp(regc_add((SELECT regc_dec(t61."pupils_start.public", 0) FROM "education.school_year_results.B01.current" AS t61 WHERE t61."unit" = v."unit" AND t61."period" = v."period"), (SELECT regc_dec(t62."pupils_start.private", 0) FROM "education.school_year_results.B01.current" AS t62 WHERE t62."unit" = v."unit" AND t62."period" = v."period")), '0') = 0), false)) THEN NULL ELSE regc_mul(regc_div(regc_add((SELECT regc_dec(t59."dropouts.public", 0) FROM "education.school_year_results.B01.current" AS t59 WHERE t59."unit" = v."unit" AND t59."period" = v."period"), (SELECT regc_dec(t60."dropouts.private", 0) FROM "education.school_year_results.B01.current" AS t60 WHERE t60."unit" = v."unit" AND t60."period" = v."period")), regc_add((SELECT regc_dec(t61."pupils_start.public", 0) FROM "education.school_year_results.B01.current" AS t61 WHERE t61."unit" = v."unit" AND t61."period" = v."period"), (SELECT regc_dec(t62."pupils_start.private", 0) FROM "education.school_year_results.B01.current" AS t62 WHERE t62."unit" = v."unit" AND t62."period" = v."period"))), '100') END), '0'), '(trống)') || '%, trung học cơ sở ' || COALESCE(regc_add((CASE WHEN ((SELECT regc_dec(t63."dropouts.lower", 0) FROM "education.school_year_results.B02.current" AS t63 WHERE t63."unit" = v."unit" AND t63."period" = v."period") IS NOT NULL AND COALESCE((regc_cmp((SELECT regc_dec(t64."pupils_start.lower", 0) FROM "education.school_year_results.B02.current" AS t64 WHERE t64."unit" = v."unit" AND t64."period" = v."period"), '0') = 0), false)) THEN NULL ELSE regc_mul(regc_div((SELECT regc_dec(t63."dropouts.lower", 0) FROM "education.school_year_results.B02.current" AS t63 WHERE t63."unit" = v."unit" AND t63."period" = v."period"), (SELECT regc_dec(t64."pupils_start.lower", 0) FROM "education.school_year_results.B02.current" AS t64 WHERE t64."unit" = v."unit" AND t64."period" = v."period")), '100') END), '0'), '(trống)') || '%, trung học phổ thông ' || COALESCE(regc_add((CASE WHEN ((SELECT regc_dec(t65."dropouts.upper", 0) FROM "education.school_year_results.B02.current" AS t65 WHERE t65."unit" = v."unit" AND t65."period" = v."period") IS NOT NULL AND COALESCE((regc_cmp((SELECT regc_dec(t66."pupils_start.upper", 0) FROM "education.school_year_results.B02.current" AS t66 WHERE t66."unit" = v."unit" AND t66."period" = v."period"), '0') = 0), false)) THEN NULL ELSE regc_mul(regc_div((SELECT regc_dec(t65."dropouts.upper", 0) FROM "education.school_year_results.B02.current" AS t65 WHERE t65."unit" = v."unit" AND t65."period" = v."period"), (SELECT regc_dec(t66."pupils_start.upper", 0) FROM "education.school_year_results.B02.current" AS t66 WHERE t66."unit" = v."unit" AND t66."period" = v."period")), '100') END), '0'), '(trống)') || '%)'
+      'Tỷ lệ học sinh bỏ học cao bất thường (tiểu học ' || COALESCE(regc_add((CASE WHEN (regc_add((SELECT regc_dec(t59."dropouts.public", 0) FROM "education.school_year_results.B01.current" AS t59 WHERE t59."unit" = v."unit" AND t59."period" = v."period"), (SELECT regc_dec(t60."dropouts.private", 0) FROM "education.school_year_results.B01.current" AS t60 WHERE t60."unit" = v."unit" AND t60."period" = v."period")) IS NOT NULL AND COALESCE((regc_cmp(regc_add((SELECT regc_dec(t61."pupils_start.public", 0) FROM "education.school_year_results.B01.current" AS t61 WHERE t61."unit" = v."unit" AND t61."period" = v."period"), (SELECT regc_dec(t62."pupils_start.private", 0) FROM "education.school_year_results.B01.current" AS t62 WHERE t62."unit" = v."unit" AND t62."period" = v."period")), '0') = 0), FALSE)) THEN NULL ELSE regc_mul(regc_div(regc_add((SELECT regc_dec(t59."dropouts.public", 0) FROM "education.school_year_results.B01.current" AS t59 WHERE t59."unit" = v."unit" AND t59."period" = v."period"), (SELECT regc_dec(t60."dropouts.private", 0) FROM "education.school_year_results.B01.current" AS t60 WHERE t60."unit" = v."unit" AND t60."period" = v."period")), regc_add((SELECT regc_dec(t61."pupils_start.public", 0) FROM "education.school_year_results.B01.current" AS t61 WHERE t61."unit" = v."unit" AND t61."period" = v."period"), (SELECT regc_dec(t62."pupils_start.private", 0) FROM "education.school_year_results.B01.current" AS t62 WHERE t62."unit" = v."unit" AND t62."period" = v."period"))), '100') END), '0'), '(trống)') || '%, trung học cơ sở ' || COALESCE(regc_add((CASE WHEN ((SELECT regc_dec(t63."dropouts.lower", 0) FROM "education.school_year_results.B02.current" AS t63 WHERE t63."unit" = v."unit" AND t63."period" = v."period") IS NOT NULL AND COALESCE((regc_cmp((SELECT regc_dec(t64."pupils_start.lower", 0) FROM "education.school_year_results.B02.current" AS t64 WHERE t64."unit" = v."unit" AND t64."period" = v."period"), '0') = 0), FALSE)) THEN NULL ELSE regc_mul(regc_div((SELECT regc_dec(t63."dropouts.lower", 0) FROM "education.school_year_results.B02.current" AS t63 WHERE t63."unit" = v."unit" AND t63."period" = v."period"), (SELECT regc_dec(t64."pupils_start.lower", 0) FROM "education.school_year_results.B02.current" AS t64 WHERE t64."unit" = v."unit" AND t64."period" = v."period")), '100') END), '0'), '(trống)') || '%, trung học phổ thông ' || COALESCE(regc_add((CASE WHEN ((SELECT regc_dec(t65."dropouts.upper", 0) FROM "education.school_year_results.B02.current" AS t65 WHERE t65."unit" = v."unit" AND t65."period" = v."period") IS NOT NULL AND COALESCE((regc_cmp((SELECT regc_dec(t66."pupils_start.upper", 0) FROM "education.school_year_results.B02.current" AS t66 WHERE t66."unit" = v."unit" AND t66."period" = v."period"), '0') = 0), FALSE)) THEN NULL ELSE regc_mul(regc_div((SELECT regc_dec(t65."dropouts.upper", 0) FROM "education.school_year_results.B02.current" AS t65 WHERE t65."unit" = v."unit" AND t65."period" = v."period"), (SELECT regc_dec(t66."pupils_start.upper", 0) FROM "education.school_year_results.B02.current" AS t66 WHERE t66."unit" = v."unit" AND t66."period" = v."period")), '100') END), '0'), '(trống)') || '%)'
   END AS "message"
 FROM
   (
@@ -604,7 +544,7 @@ FROM
       CASE
         WHEN (i."r0" IS NULL AND NOT i."z0") OR (i."r1" IS NULL AND NOT i."z1") OR (i."r2" IS NULL AND NOT i."z2") THEN
           'skipped'
-        WHEN (((i."z0" OR (i."r0" IS NOT NULL AND COALESCE((regc_cmp('100', '0') = 0), false))) OR (i."z1" OR (i."r1" IS NOT NULL AND COALESCE((regc_cmp('100', '0') = 0), false)))) OR (i."z2" OR (i."r2" IS NOT NULL AND COALESCE((regc_cmp('100', '0') = 0), false)))) THEN
+        WHEN (((i."z0" OR (i."r0" IS NOT NULL AND COALESCE((regc_cmp('100', '0') = 0), FALSE))) OR (i."z1" OR (i."r1" IS NOT NULL AND COALESCE((regc_cmp('100', '0') = 0), FALSE)))) OR (i."z2" OR (i."r2" IS NOT NULL AND COALESCE((regc_cmp('100', '0') = 0), FALSE)))) THEN
           'div_by_zero'
         WHEN regc_and(regc_and((regc_cmp(regc_div(i."r0", '100'), '0.02') <= 0), (regc_cmp(regc_div(i."r1", '100'), '0.05') <= 0)), (regc_cmp(regc_div(i."r2", '100'), '0.05') <= 0)) THEN
           'pass'
@@ -620,11 +560,11 @@ FROM
           b."period" AS "period",
           CAST(NULL AS INTEGER) AS "record",
           regc_mul(regc_div(regc_add((SELECT regc_dec(t51."dropouts.public", 0) FROM "education.school_year_results.B01.current" AS t51 WHERE t51."unit" = b."unit" AND t51."period" = b."period"), (SELECT regc_dec(t52."dropouts.private", 0) FROM "education.school_year_results.B01.current" AS t52 WHERE t52."unit" = b."unit" AND t52."period" = b."period")), regc_add((SELECT regc_dec(t53."pupils_start.public", 0) FROM "education.school_year_results.B01.current" AS t53 WHERE t53."unit" = b."unit" AND t53."period" = b."period"), (SELECT regc_dec(t54."pupils_start.private", 0) FROM "education.school_year_results.B01.current" AS t54 WHERE t54."unit" = b."unit" AND t54."period" = b."period"))), '100') AS "r0",
-          COALESCE((regc_add((SELECT regc_dec(t51."dropouts.public", 0) FROM "education.school_year_results.B01.current" AS t51 WHERE t51."unit" = b."unit" AND t51."period" = b."period"), (SELECT regc_dec(t52."dropouts.private", 0) FROM "education.school_year_results.B01.current" AS t52 WHERE t52."unit" = b."unit" AND t52."period" = b."period")) IS NOT NULL AND COALESCE((regc_cmp(regc_add((SELECT regc_dec(t53."pupils_start.public", 0) FROM "education.school_year_results.B01.current" AS t53 WHERE t53."unit" = b."unit" AND t53."period" = b."period"), (SELECT regc_dec(t54."pupils_start.private", 0) FROM "education.school_year_results.B01.current" AS t54 WHERE t54."unit" = b."unit" AND t54."period" = b."period")), '0') = 0), false)), false) AS "z0",
+          COALESCE((regc_add((SELECT regc_dec(t51."dropouts.public", 0) FROM "education.school_year_results.B01.current" AS t51 WHERE t51."unit" = b."unit" AND t51."period" = b."period"), (SELECT regc_dec(t52."dropouts.private", 0) FROM "education.school_year_results.B01.current" AS t52 WHERE t52."unit" = b."unit" AND t52."period" = b."period")) IS NOT NULL AND COALESCE((regc_cmp(regc_add((SELECT regc_dec(t53."pupils_start.public", 0) FROM "education.school_year_results.B01.current" AS t53 WHERE t53."unit" = b."unit" AND t53."period" = b."period"), (SELECT regc_dec(t54."pupils_start.private", 0) FROM "education.school_year_results.B01.current" AS t54 WHERE t54."unit" = b."unit" AND t54."period" = b."period")), '0') = 0), FALSE)), FALSE) AS "z0",
           regc_mul(regc_div((SELECT regc_dec(t55."dropouts.lower", 0) FROM "education.school_year_results.B02.current" AS t55 WHERE t55."unit" = b."unit" AND t55."period" = b."period"), (SELECT regc_dec(t56."pupils_start.lower", 0) FROM "education.school_year_results.B02.current" AS t56 WHERE t56."unit" = b."unit" AND t56."period" = b."period")), '100') AS "r1",
-          COALESCE(((SELECT regc_dec(t55."dropouts.lower", 0) FROM "education.school_year_results.B02.current" AS t55 WHERE t55."unit" = b."unit" AND t55."period" = b."period") IS NOT NULL AND COALESCE((regc_cmp((SELECT regc_dec(t56."pupils_start.lower", 0) FROM "education.school_year_results.B02.current" AS t56 WHERE t56."unit" = b."unit" AND t56."period" = b."period"), '0') = 0), false)), false) AS "z1",
+          COALESCE(((SELECT regc_dec(t55."dropouts.lower", 0) FROM "education.school_year_results.B02.current" AS t55 WHERE t55."unit" = b."unit" AND t55."period" = b."period") IS NOT NULL AND COALESCE((regc_cmp((SELECT regc_dec(t56."pupils_start.lower", 0) FROM "education.school_year_results.B02.current" AS t56 WHERE t56."unit" = b."unit" AND t56."period" = b."period"), '0') = 0), FALSE)), FALSE) AS "z1",
           regc_mul(regc_div((SELECT regc_dec(t57."dropouts.upper", 0) FROM "education.school_year_results.B02.current" AS t57 WHERE t57."unit" = b."unit" AND t57."period" = b."period"), (SELECT regc_dec(t58."pupils_start.upper", 0) FROM "education.school_year_results.B02.current" AS t58 WHERE t58."unit" = b."unit" AND t58."period" = b."period")), '100') AS "r2",
-          COALESCE(((SELECT regc_dec(t57."dropouts.upper", 0) FROM "education.school_year_results.B02.current" AS t57 WHERE t57."unit" = b."unit" AND t57."period" = b."period") IS NOT NULL AND COALESCE((regc_cmp((SELECT regc_dec(t58."pupils_start.upper", 0) FROM "education.school_year_results.B02.current" AS t58 WHERE t58."unit" = b."unit" AND t58."period" = b."period"), '0') = 0), false)), false) AS "z2"
+          COALESCE(((SELECT regc_dec(t57."dropouts.upper", 0) FROM "education.school_year_results.B02.current" AS t57 WHERE t57."unit" = b."unit" AND t57."period" = b."period") IS NOT NULL AND COALESCE((regc_cmp((SELECT regc_dec(t58."pupils_start.upper", 0) FROM "education.school_year_results.B02.current" AS t58 WHERE t58."unit" = b."unit" AND t58."period" = b."period"), '0') = 0), FALSE)), FALSE) AS "z2"
         FROM
           (
             SELECT DISTINCT
@@ -647,23 +587,13 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'graduation_rate.upper' AS "cell",
   'R07' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'written'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'warning'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'written' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'warning' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc R07: phép chia cho 0 (division by zero)'
     ELSE
-      'Tỷ lệ tốt nghiệp trung học phổ thông (' || COALESCE(regc_add((CASE WHEN ((SELECT regc_dec(t72."graduates.upper", 0) FROM "education.school_year_results.B02.current" AS t72 WHERE t72."unit" = v."unit" AND t72."period" = v."period") IS NOT NULL AND COALESCE((regc_cmp((SELECT regc_dec(t73."candidates.upper", 0) FROM "education.school_year_results.B02.current" AS t73 WHERE t73."unit" = v."unit" AND t73."period" = v."period"), '0') = 0), false)) THEN NULL ELSE regc_mul(regc_div((SELECT regc_dec(t72."graduates.upper", 0) FROM "education.school_year_results.B02.current" AS t72 WHERE t72."unit" = v."unit" AND t72."period" = v."period"), (SELECT regc_dec(t73."candidates.upper", 0) FROM "education.school_year_results.B02.current" AS t73 WHERE t73."unit" = v."unit" AND t73."period" = v."period")), '100') END), '0'), '(trống)') || '%) giảm quá 5 điểm phần trăm so với năm học trước (' || COALESCE(regc_add((CASE WHEN ((SELECT regc_dec(t75."graduates.upper", 0) FROM "education.school_year_results.B02.current" AS t75 WHERE t75."unit" = v."unit" AND t75."period" = (SELECT p74."previous" FROM "regc_period" AS p74 WHERE p74."regime" = 'education.school_year_results' AND p74."code" = v."period")) IS NOT NULL AND COALESCE((regc_cmp((SELECT regc_dec(t76."candidates.upper", 0) FROM "education.school_year_results.B02.current" AS t76 WHERE t76."unit" = v."unit" AND t76."period" = (SELECT p74."previous" FROM "regc_period" AS p74 WHERE p74."regime" = 'education.school_year_results' AND p74."code" = v."period")), '0') = 0), false)) THEN NULL ELSE regc_mul(regc_div((SELECT regc_dec(t75."graduates.upper", 0) FROM "education.school_year_results.B02.current" AS t75 WHERE t75."unit" = v."unit" AND t75."period" = (SELECT p74."previous" FROM "regc_period" AS p74 WHERE p74."regime" = 'education.school_year_results' AND p74."code" = v."period")), (SELECT regc_dec(t76."candidates.upper", 0) FROM "education.school_year_results.B02.current" AS t76 WHERE t76."unit" = v."unit" AND t76."period" = (SELECT p74."previous" FROM "regc_period" AS p74 WHERE p74."regime" = 'education.school_year_results' AND p74."code" = v."period"))), '100') END), '0'), '(trống)') || '%)'
+      'Tỷ lệ tốt nghiệp trung học phổ thông (' || COALESCE(regc_add((CASE WHEN ((SELECT regc_dec(t72."graduates.upper", 0) FROM "education.school_year_results.B02.current" AS t72 WHERE t72."unit" = v."unit" AND t72."period" = v."period") IS NOT NULL AND COALESCE((regc_cmp((SELECT regc_dec(t73."candidates.upper", 0) FROM "education.school_year_results.B02.current" AS t73 WHERE t73."unit" = v."unit" AND t73."period" = v."period"), '0') = 0), FALSE)) THEN NULL ELSE regc_mul(regc_div((SELECT regc_dec(t72."graduates.upper", 0) FROM "education.school_year_results.B02.current" AS t72 WHERE t72."unit" = v."unit" AND t72."period" = v."period"), (SELECT regc_dec(t73."candidates.upper", 0) FROM "education.school_year_results.B02.current" AS t73 WHERE t73."unit" = v."unit" AND t73."period" = v."period")), '100') END), '0'), '(trống)') || '%) giảm quá 5 điểm phần trăm so với năm học trước (' || COALESCE(regc_add((CASE WHEN ((SELECT regc_dec(t75."graduates.upper", 0) FROM "education.school_year_results.B02.current" AS t75 WHERE t75."unit" = v."unit" AND t75."period" = (SELECT p74."previous" FROM "regc_period" AS p74 WHERE p74."regime" = 'education.school_year_results' AND p74."code" = v."period")) IS NOT NULL AND COALESCE((regc_cmp((SELECT regc_dec(t76."candidates.upper", 0) FROM "education.school_year_results.B02.current" AS t76 WHERE t76."unit" = v."unit" AND t76."period" = (SELECT p74."previous" FROM "regc_period" AS p74 WHERE p74."regime" = 'education.school_year_results' AND p74."code" = v."period")), '0') = 0), FALSE)) THEN NULL ELSE regc_mul(regc_div((SELECT regc_dec(t75."graduates.upper", 0) FROM "education.school_year_results.B02.current" AS t75 WHERE t75."unit" = v."unit" AND t75."period" = (SELECT p74."previous" FROM "regc_period" AS p74 WHERE p74."regime" = 'education.school_year_results' AND p74."code" = v."period")), (SELECT regc_dec(t76."candidates.upper", 0) FROM "education.school_year_results.B02.current" AS t76 WHERE t76."unit" = v."unit" AND t76."period" = (SELECT p74."previous" FROM "regc_period" AS p74 WHERE p74."regime" = 'education.school_year_results' AND p74."code" = v."period"))), '100') END), '0'), '(trống)') || '%)'
   END AS "message"
 FROM
   (
@@ -674,7 +604,7 @@ FROM
       CASE
         WHEN (i."r0" IS NULL AND NOT i."z0") OR (i."r1" IS NULL AND NOT i."z1") THEN
           'skipped'
-        WHEN ((i."z0" OR (i."r0" IS NOT NULL AND COALESCE((regc_cmp('100', '0') = 0), false))) OR (i."z1" OR (i."r1" IS NOT NULL AND COALESCE((regc_cmp('100', '0') = 0), false)))) THEN
+        WHEN ((i."z0" OR (i."r0" IS NOT NULL AND COALESCE((regc_cmp('100', '0') = 0), FALSE))) OR (i."z1" OR (i."r1" IS NOT NULL AND COALESCE((regc_cmp('100', '0') = 0), FALSE)))) THEN
           'div_by_zero'
         WHEN (regc_cmp(regc_div(i."r0", '100'), regc_sub(regc_div(i."r1", '100'), '0.05')) >= 0) THEN
           'pass'
@@ -690,9 +620,9 @@ FROM
           b."period" AS "period",
           CAST(NULL AS INTEGER) AS "record",
           regc_mul(regc_div((SELECT regc_dec(t67."graduates.upper", 0) FROM "education.school_year_results.B02.current" AS t67 WHERE t67."unit" = b."unit" AND t67."period" = b."period"), (SELECT regc_dec(t68."candidates.upper", 0) FROM "education.school_year_results.B02.current" AS t68 WHERE t68."unit" = b."unit" AND t68."period" = b."period")), '100') AS "r0",
-          COALESCE(((SELECT regc_dec(t67."graduates.upper", 0) FROM "education.school_year_results.B02.current" AS t67 WHERE t67."unit" = b."unit" AND t67."period" = b."period") IS NOT NULL AND COALESCE((regc_cmp((SELECT regc_dec(t68."candidates.upper", 0) FROM "education.school_year_results.B02.current" AS t68 WHERE t68."unit" = b."unit" AND t68."period" = b."period"), '0') = 0), false)), false) AS "z0",
+          COALESCE(((SELECT regc_dec(t67."graduates.upper", 0) FROM "education.school_year_results.B02.current" AS t67 WHERE t67."unit" = b."unit" AND t67."period" = b."period") IS NOT NULL AND COALESCE((regc_cmp((SELECT regc_dec(t68."candidates.upper", 0) FROM "education.school_year_results.B02.current" AS t68 WHERE t68."unit" = b."unit" AND t68."period" = b."period"), '0') = 0), FALSE)), FALSE) AS "z0",
           regc_mul(regc_div((SELECT regc_dec(t70."graduates.upper", 0) FROM "education.school_year_results.B02.current" AS t70 WHERE t70."unit" = b."unit" AND t70."period" = (SELECT p69."previous" FROM "regc_period" AS p69 WHERE p69."regime" = 'education.school_year_results' AND p69."code" = b."period")), (SELECT regc_dec(t71."candidates.upper", 0) FROM "education.school_year_results.B02.current" AS t71 WHERE t71."unit" = b."unit" AND t71."period" = (SELECT p69."previous" FROM "regc_period" AS p69 WHERE p69."regime" = 'education.school_year_results' AND p69."code" = b."period"))), '100') AS "r1",
-          COALESCE(((SELECT regc_dec(t70."graduates.upper", 0) FROM "education.school_year_results.B02.current" AS t70 WHERE t70."unit" = b."unit" AND t70."period" = (SELECT p69."previous" FROM "regc_period" AS p69 WHERE p69."regime" = 'education.school_year_results' AND p69."code" = b."period")) IS NOT NULL AND COALESCE((regc_cmp((SELECT regc_dec(t71."candidates.upper", 0) FROM "education.school_year_results.B02.current" AS t71 WHERE t71."unit" = b."unit" AND t71."period" = (SELECT p69."previous" FROM "regc_period" AS p69 WHERE p69."regime" = 'education.school_year_results' AND p69."code" = b."period")), '0') = 0), false)), false) AS "z1"
+          COALESCE(((SELECT regc_dec(t70."graduates.upper", 0) FROM "education.school_year_results.B02.current" AS t70 WHERE t70."unit" = b."unit" AND t70."period" = (SELECT p69."previous" FROM "regc_period" AS p69 WHERE p69."regime" = 'education.school_year_results' AND p69."code" = b."period")) IS NOT NULL AND COALESCE((regc_cmp((SELECT regc_dec(t71."candidates.upper", 0) FROM "education.school_year_results.B02.current" AS t71 WHERE t71."unit" = b."unit" AND t71."period" = (SELECT p69."previous" FROM "regc_period" AS p69 WHERE p69."regime" = 'education.school_year_results' AND p69."code" = b."period")), '0') = 0), FALSE)), FALSE) AS "z1"
         FROM
           (
             SELECT DISTINCT
@@ -715,18 +645,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'pupils_end.public' AS "cell",
   'split.B01.pupils_end.public' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'split'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'split' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc split.B01.pupils_end.public: phép chia cho 0 (division by zero)'
@@ -780,18 +700,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'end_female.public' AS "cell",
   'of_which.B01.end_female.public' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'of_which'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'of_which' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc of_which.B01.end_female.public: phép chia cho 0 (division by zero)'
@@ -842,18 +752,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'end_ethnic.public' AS "cell",
   'of_which.B01.end_ethnic.public' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'of_which'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'of_which' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc of_which.B01.end_ethnic.public: phép chia cho 0 (division by zero)'
@@ -904,18 +804,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'grade5.public' AS "cell",
   'of_which.B01.grade5.public' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'of_which'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'of_which' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc of_which.B01.grade5.public: phép chia cho 0 (division by zero)'
@@ -966,18 +856,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'pupils_end.private' AS "cell",
   'split.B01.pupils_end.private' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'split'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'split' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc split.B01.pupils_end.private: phép chia cho 0 (division by zero)'
@@ -1031,18 +911,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'end_female.private' AS "cell",
   'of_which.B01.end_female.private' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'of_which'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'of_which' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc of_which.B01.end_female.private: phép chia cho 0 (division by zero)'
@@ -1093,18 +963,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'end_ethnic.private' AS "cell",
   'of_which.B01.end_ethnic.private' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'of_which'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'of_which' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc of_which.B01.end_ethnic.private: phép chia cho 0 (division by zero)'
@@ -1155,18 +1015,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'grade5.private' AS "cell",
   'of_which.B01.grade5.private' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'of_which'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'of_which' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc of_which.B01.grade5.private: phép chia cho 0 (division by zero)'
@@ -1217,18 +1067,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'primary_completed.public' AS "cell",
   'of_which.B01.primary_completed.public' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'of_which'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'of_which' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc of_which.B01.primary_completed.public: phép chia cho 0 (division by zero)'
@@ -1279,18 +1119,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'primary_completed.private' AS "cell",
   'of_which.B01.primary_completed.private' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'of_which'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'of_which' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc of_which.B01.primary_completed.private: phép chia cho 0 (division by zero)'
@@ -1341,18 +1171,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'assessed_learning.lower' AS "cell",
   'split.B02.assessed_learning.lower' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'split'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'split' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc split.B02.assessed_learning.lower: phép chia cho 0 (division by zero)'
@@ -1406,18 +1226,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'end_female.lower' AS "cell",
   'of_which.B02.end_female.lower' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'of_which'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'of_which' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc of_which.B02.end_female.lower: phép chia cho 0 (division by zero)'
@@ -1468,18 +1278,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'end_ethnic.lower' AS "cell",
   'of_which.B02.end_ethnic.lower' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'of_which'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'of_which' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc of_which.B02.end_ethnic.lower: phép chia cho 0 (division by zero)'
@@ -1530,18 +1330,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'assessed_learning.upper' AS "cell",
   'split.B02.assessed_learning.upper' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'split'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'split' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc split.B02.assessed_learning.upper: phép chia cho 0 (division by zero)'
@@ -1595,18 +1385,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'end_female.upper' AS "cell",
   'of_which.B02.end_female.upper' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'of_which'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'of_which' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc of_which.B02.end_female.upper: phép chia cho 0 (division by zero)'
@@ -1657,18 +1437,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'end_ethnic.upper' AS "cell",
   'of_which.B02.end_ethnic.upper' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'of_which'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'of_which' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc of_which.B02.end_ethnic.upper: phép chia cho 0 (division by zero)'
@@ -1719,18 +1489,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'assessed_training.lower' AS "cell",
   'split.B02.assessed_training.lower' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'split'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'split' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc split.B02.assessed_training.lower: phép chia cho 0 (division by zero)'
@@ -1784,18 +1544,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'assessed_training.upper' AS "cell",
   'split.B02.assessed_training.upper' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'split'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'split' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc split.B02.assessed_training.upper: phép chia cho 0 (division by zero)'
@@ -1849,18 +1599,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'graduates.lower' AS "cell",
   'of_which.B02.graduates.lower' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'of_which'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'of_which' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc of_which.B02.graduates.lower: phép chia cho 0 (division by zero)'
@@ -1911,18 +1651,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'graduates.upper' AS "cell",
   'of_which.B02.graduates.upper' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'of_which'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'of_which' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc of_which.B02.graduates.upper: phép chia cho 0 (division by zero)'

@@ -28,26 +28,29 @@ SELECT
   m."edition" AS "edition",
   t1."unit" AS "unit",
   COUNT(*) AS "reports",
-  CAST(SUBSTR(MAX(CASE WHEN t1."revenue.plan" IS NOT NULL THEN m."end_date" || '|' || t1."revenue.plan" END), 12) AS INTEGER) AS "revenue.plan",
+  CAST(substr(MAX(CASE WHEN t1."revenue.plan" IS NOT NULL THEN m."end_date" || '|' || t1."revenue.plan" END), 12) AS INTEGER) AS "revenue.plan",
   SUM(t1."revenue.month") AS "revenue.month",
-  CAST(SUBSTR(MAX(CASE WHEN t1."domestic.plan" IS NOT NULL THEN m."end_date" || '|' || t1."domestic.plan" END), 12) AS INTEGER) AS "domestic.plan",
+  CAST(substr(MAX(CASE WHEN t1."domestic.plan" IS NOT NULL THEN m."end_date" || '|' || t1."domestic.plan" END), 12) AS INTEGER) AS "domestic.plan",
   SUM(t1."domestic.month") AS "domestic.month",
-  CAST(SUBSTR(MAX(CASE WHEN t1."land_use.plan" IS NOT NULL THEN m."end_date" || '|' || t1."land_use.plan" END), 12) AS INTEGER) AS "land_use.plan",
+  CAST(substr(MAX(CASE WHEN t1."land_use.plan" IS NOT NULL THEN m."end_date" || '|' || t1."land_use.plan" END), 12) AS INTEGER) AS "land_use.plan",
   SUM(t1."land_use.month") AS "land_use.month",
-  CAST(SUBSTR(MAX(CASE WHEN t1."lottery.plan" IS NOT NULL THEN m."end_date" || '|' || t1."lottery.plan" END), 12) AS INTEGER) AS "lottery.plan",
+  CAST(substr(MAX(CASE WHEN t1."lottery.plan" IS NOT NULL THEN m."end_date" || '|' || t1."lottery.plan" END), 12) AS INTEGER) AS "lottery.plan",
   SUM(t1."lottery.month") AS "lottery.month",
-  CAST(SUBSTR(MAX(CASE WHEN t1."crude_oil.plan" IS NOT NULL THEN m."end_date" || '|' || t1."crude_oil.plan" END), 12) AS INTEGER) AS "crude_oil.plan",
+  CAST(substr(MAX(CASE WHEN t1."crude_oil.plan" IS NOT NULL THEN m."end_date" || '|' || t1."crude_oil.plan" END), 12) AS INTEGER) AS "crude_oil.plan",
   SUM(t1."crude_oil.month") AS "crude_oil.month",
-  CAST(SUBSTR(MAX(CASE WHEN t1."import_export.plan" IS NOT NULL THEN m."end_date" || '|' || t1."import_export.plan" END), 12) AS INTEGER) AS "import_export.plan",
+  CAST(substr(MAX(CASE WHEN t1."import_export.plan" IS NOT NULL THEN m."end_date" || '|' || t1."import_export.plan" END), 12) AS INTEGER) AS "import_export.plan",
   SUM(t1."import_export.month") AS "import_export.month",
-  CAST(SUBSTR(MAX(CASE WHEN t1."aid.plan" IS NOT NULL THEN m."end_date" || '|' || t1."aid.plan" END), 12) AS INTEGER) AS "aid.plan",
+  CAST(substr(MAX(CASE WHEN t1."aid.plan" IS NOT NULL THEN m."end_date" || '|' || t1."aid.plan" END), 12) AS INTEGER) AS "aid.plan",
   SUM(t1."aid.month") AS "aid.month"
 FROM
   "finance.state_budget.B01.current" AS t1
   JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province')
   JOIN "regc_period_rollup" AS m ON m."regime" = 'finance.state_budget' AND m."period" = t1."period"
 GROUP BY
-  m."frequency", m."rollup", m."edition", t1."unit";
+  m."frequency",
+  m."rollup",
+  m."edition",
+  t1."unit";
 
 -- The years to date its computed cells read, per unit.
 CREATE VIEW "finance.state_budget.B01.ytd" AS
@@ -83,47 +86,45 @@ FROM
       JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province')
       JOIN "regc_period_ytd" AS m ON m."regime" = 'finance.state_budget' AND m."period" = t1."period"
     GROUP BY
-      m."frequency", m."rollup", m."edition", t1."unit"
+      m."frequency",
+      m."rollup",
+      m."edition",
+      t1."unit"
   ) AS b
   JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit"
 GROUP BY
-  b."frequency", b."period", b."edition", c."ancestor";
+  b."frequency",
+  b."period",
+  b."edition",
+  c."ancestor";
 
-CREATE VIEW "finance.state_budget.B01.rollup" AS
-WITH a AS (
-  SELECT
-    b."frequency" AS "frequency",
-    b."period" AS "period",
-    b."edition" AS "edition",
-    c."ancestor" AS "unit",
-    u."level" AS "level",
-    COUNT(*) AS "reporters",
-    regc_dec(SUM(b."revenue.plan"), 1) AS "revenue.plan",
-    regc_dec(SUM(b."revenue.month"), 1) AS "revenue.month",
-    regc_dec(SUM(b."domestic.plan"), 1) AS "domestic.plan",
-    regc_dec(SUM(b."domestic.month"), 1) AS "domestic.month",
-    regc_dec(SUM(b."land_use.plan"), 1) AS "land_use.plan",
-    regc_dec(SUM(b."land_use.month"), 1) AS "land_use.month",
-    regc_dec(SUM(b."lottery.plan"), 1) AS "lottery.plan",
-    regc_dec(SUM(b."lottery.month"), 1) AS "lottery.month",
-    regc_dec(SUM(b."crude_oil.plan"), 1) AS "crude_oil.plan",
-    regc_dec(SUM(b."crude_oil.month"), 1) AS "crude_oil.month",
-    regc_dec(SUM(b."import_export.plan"), 1) AS "import_export.plan",
-    regc_dec(SUM(b."import_export.month"), 1) AS "import_export.month",
-    regc_dec(SUM(b."aid.plan"), 1) AS "aid.plan",
-    regc_dec(SUM(b."aid.month"), 1) AS "aid.month"
-  FROM
-    "finance.state_budget.B01.by_reporter" AS b
-    JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit"
-    JOIN "regc_org_unit" AS u ON u."code" = c."ancestor"
-  GROUP BY
-    b."frequency", b."period", b."edition", c."ancestor", u."level"
-), y AS (
-  SELECT
-    *
-  FROM
-    "finance.state_budget.B01.ytd"
-)
+CREATE VIEW "finance.state_budget.B01.rollup" AS WITH a AS (
+  SELECT b."frequency" AS "frequency",
+  b."period" AS "period",
+  b."edition" AS "edition",
+  c."ancestor" AS "unit",
+  u."level" AS "level",
+  COUNT(*) AS "reporters",
+  regc_dec(SUM(b."revenue.plan"), 1) AS "revenue.plan",
+  regc_dec(SUM(b."revenue.month"), 1) AS "revenue.month",
+  regc_dec(SUM(b."domestic.plan"), 1) AS "domestic.plan",
+  regc_dec(SUM(b."domestic.month"), 1) AS "domestic.month",
+  regc_dec(SUM(b."land_use.plan"), 1) AS "land_use.plan",
+  regc_dec(SUM(b."land_use.month"), 1) AS "land_use.month",
+  regc_dec(SUM(b."lottery.plan"), 1) AS "lottery.plan",
+  regc_dec(SUM(b."lottery.month"), 1) AS "lottery.month",
+  regc_dec(SUM(b."crude_oil.plan"), 1) AS "crude_oil.plan",
+  regc_dec(SUM(b."crude_oil.month"), 1) AS "crude_oil.month",
+  regc_dec(SUM(b."import_export.plan"), 1) AS "import_export.plan",
+  regc_dec(SUM(b."import_export.month"), 1) AS "import_export.month",
+  regc_dec(SUM(b."aid.plan"), 1) AS "aid.plan",
+  regc_dec(SUM(b."aid.month"), 1) AS "aid.month" FROM "finance.state_budget.B01.by_reporter" AS b JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit" JOIN "regc_org_unit" AS u ON u."code" = c."ancestor" GROUP BY b."frequency",
+  b."period",
+  b."edition",
+  c."ancestor",
+  u."level"
+),
+  y AS (SELECT * FROM "finance.state_budget.B01.ytd")
 SELECT
   a."frequency",
   a."period",
@@ -249,19 +250,19 @@ FROM
           (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AS "edition",
           t1."unit" AS "unit",
           COUNT(*) AS "reports",
-          CAST(SUBSTR(MAX(CASE WHEN t1."revenue.plan" IS NOT NULL THEN m."end_date" || '|' || t1."revenue.plan" END), 12) AS INTEGER) AS "revenue.plan",
+          CAST(substr(MAX(CASE WHEN t1."revenue.plan" IS NOT NULL THEN m."end_date" || '|' || t1."revenue.plan" END), 12) AS INTEGER) AS "revenue.plan",
           SUM(t1."revenue.month") AS "revenue.month",
-          CAST(SUBSTR(MAX(CASE WHEN t1."domestic.plan" IS NOT NULL THEN m."end_date" || '|' || t1."domestic.plan" END), 12) AS INTEGER) AS "domestic.plan",
+          CAST(substr(MAX(CASE WHEN t1."domestic.plan" IS NOT NULL THEN m."end_date" || '|' || t1."domestic.plan" END), 12) AS INTEGER) AS "domestic.plan",
           SUM(t1."domestic.month") AS "domestic.month",
-          CAST(SUBSTR(MAX(CASE WHEN t1."land_use.plan" IS NOT NULL THEN m."end_date" || '|' || t1."land_use.plan" END), 12) AS INTEGER) AS "land_use.plan",
+          CAST(substr(MAX(CASE WHEN t1."land_use.plan" IS NOT NULL THEN m."end_date" || '|' || t1."land_use.plan" END), 12) AS INTEGER) AS "land_use.plan",
           SUM(t1."land_use.month") AS "land_use.month",
-          CAST(SUBSTR(MAX(CASE WHEN t1."lottery.plan" IS NOT NULL THEN m."end_date" || '|' || t1."lottery.plan" END), 12) AS INTEGER) AS "lottery.plan",
+          CAST(substr(MAX(CASE WHEN t1."lottery.plan" IS NOT NULL THEN m."end_date" || '|' || t1."lottery.plan" END), 12) AS INTEGER) AS "lottery.plan",
           SUM(t1."lottery.month") AS "lottery.month",
-          CAST(SUBSTR(MAX(CASE WHEN t1."crude_oil.plan" IS NOT NULL THEN m."end_date" || '|' || t1."crude_oil.plan" END), 12) AS INTEGER) AS "crude_oil.plan",
+          CAST(substr(MAX(CASE WHEN t1."crude_oil.plan" IS NOT NULL THEN m."end_date" || '|' || t1."crude_oil.plan" END), 12) AS INTEGER) AS "crude_oil.plan",
           SUM(t1."crude_oil.month") AS "crude_oil.month",
-          CAST(SUBSTR(MAX(CASE WHEN t1."import_export.plan" IS NOT NULL THEN m."end_date" || '|' || t1."import_export.plan" END), 12) AS INTEGER) AS "import_export.plan",
+          CAST(substr(MAX(CASE WHEN t1."import_export.plan" IS NOT NULL THEN m."end_date" || '|' || t1."import_export.plan" END), 12) AS INTEGER) AS "import_export.plan",
           SUM(t1."import_export.month") AS "import_export.month",
-          CAST(SUBSTR(MAX(CASE WHEN t1."aid.plan" IS NOT NULL THEN m."end_date" || '|' || t1."aid.plan" END), 12) AS INTEGER) AS "aid.plan",
+          CAST(substr(MAX(CASE WHEN t1."aid.plan" IS NOT NULL THEN m."end_date" || '|' || t1."aid.plan" END), 12) AS INTEGER) AS "aid.plan",
           SUM(t1."aid.month") AS "aid.month"
         FROM
           (
@@ -309,19 +310,62 @@ FROM
                 FROM
                   "finance.state_budget.B01.current" AS t1
                   JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province')
-                  LEFT JOIN (SELECT m."old_unit" AS "unit", MIN(m."new_unit") AS "successor" FROM "regc_org_mapping" AS m WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) GROUP BY m."old_unit" HAVING COUNT(*) = 1 AND MIN(m."kind") = 'full') AS sc ON sc."unit" = t1."unit"
+                  LEFT JOIN (
+                    SELECT
+                      m."old_unit" AS "unit",
+                      MIN(m."new_unit") AS "successor"
+                    FROM
+                      "regc_org_mapping" AS m
+                    WHERE
+                      m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n)
+                    GROUP BY
+                      m."old_unit"
+                    HAVING
+                      COUNT(*) = 1 AND MIN(m."kind") = 'full'
+                  ) AS sc ON sc."unit" = t1."unit"
               ) AS q
             GROUP BY
-              q."period", q."unit"
+              q."period",
+              q."unit"
           ) AS t1
           JOIN "regc_period_rollup" AS m ON m."regime" = 'finance.state_budget' AND m."period" = t1."period"
         GROUP BY
-          m."frequency", m."rollup", t1."unit"
+          m."frequency",
+          m."rollup",
+          t1."unit"
       ) AS b
-      JOIN (SELECT c."descendant" AS "unit", c."ancestor" AS "ancestor", c."depth" AS "depth" FROM "regc_org_closure" AS c WHERE c."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) UNION ALL SELECT m."old_unit" AS "unit", c."ancestor" AS "ancestor", -1 AS "depth" FROM "regc_org_mapping" AS m JOIN "regc_org_closure" AS c ON c."edition" = m."to_edition" AND c."descendant" = m."new_unit" WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND NOT EXISTS (SELECT 1 FROM "regc_org_closure" AS x WHERE x."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND x."descendant" = m."old_unit" AND x."depth" = 0) AND m."old_unit" NOT IN (SELECT s."unit" FROM (SELECT m."old_unit" AS "unit", MIN(m."new_unit") AS "successor" FROM "regc_org_mapping" AS m WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) GROUP BY m."old_unit" HAVING COUNT(*) = 1 AND MIN(m."kind") = 'full') AS s) GROUP BY m."old_unit", c."ancestor" HAVING COUNT(*) = (SELECT COUNT(*) FROM "regc_org_mapping" AS m2 WHERE m2."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND m2."old_unit" = m."old_unit")) AS c ON c."unit" = b."unit"
+      JOIN (
+        SELECT
+          c."descendant" AS "unit",
+          c."ancestor" AS "ancestor",
+          c."depth" AS "depth"
+        FROM
+          "regc_org_closure" AS c
+        WHERE
+          c."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n)
+        UNION ALL
+        SELECT
+          m."old_unit" AS "unit",
+          c."ancestor" AS "ancestor",
+          -1 AS "depth"
+        FROM
+          "regc_org_mapping" AS m
+          JOIN "regc_org_closure" AS c ON c."edition" = m."to_edition" AND c."descendant" = m."new_unit"
+        WHERE
+          m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND NOT EXISTS (SELECT 1 FROM "regc_org_closure" AS x WHERE x."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND x."descendant" = m."old_unit" AND x."depth" = 0) AND m."old_unit" NOT IN (SELECT s."unit" FROM (SELECT m."old_unit" AS "unit", MIN(m."new_unit") AS "successor" FROM "regc_org_mapping" AS m WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) GROUP BY m."old_unit" HAVING COUNT(*) = 1 AND MIN(m."kind") = 'full') AS s)
+        GROUP BY
+          m."old_unit",
+          c."ancestor"
+        HAVING
+          COUNT(*) = (SELECT COUNT(*) FROM "regc_org_mapping" AS m2 WHERE m2."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND m2."old_unit" = m."old_unit")
+      ) AS c ON c."unit" = b."unit"
       JOIN "regc_org_unit" AS u ON u."code" = c."ancestor"
     GROUP BY
-      b."frequency", b."period", b."edition", c."ancestor", u."level"
+      b."frequency",
+      b."period",
+      b."edition",
+      c."ancestor",
+      u."level"
   ) AS a;
 
 -- Form B02: each reporter's values over every roll-up period, then every unit's.
@@ -332,27 +376,30 @@ SELECT
   m."edition" AS "edition",
   t1."unit" AS "unit",
   COUNT(*) AS "reports",
-  CAST(SUBSTR(MAX(CASE WHEN t1."expenditure.plan" IS NOT NULL THEN m."end_date" || '|' || t1."expenditure.plan" END), 12) AS INTEGER) AS "expenditure.plan",
+  CAST(substr(MAX(CASE WHEN t1."expenditure.plan" IS NOT NULL THEN m."end_date" || '|' || t1."expenditure.plan" END), 12) AS INTEGER) AS "expenditure.plan",
   SUM(t1."expenditure.month") AS "expenditure.month",
-  CAST(SUBSTR(MAX(CASE WHEN t1."dev_investment.plan" IS NOT NULL THEN m."end_date" || '|' || t1."dev_investment.plan" END), 12) AS INTEGER) AS "dev_investment.plan",
+  CAST(substr(MAX(CASE WHEN t1."dev_investment.plan" IS NOT NULL THEN m."end_date" || '|' || t1."dev_investment.plan" END), 12) AS INTEGER) AS "dev_investment.plan",
   SUM(t1."dev_investment.month") AS "dev_investment.month",
-  CAST(SUBSTR(MAX(CASE WHEN t1."debt_interest.plan" IS NOT NULL THEN m."end_date" || '|' || t1."debt_interest.plan" END), 12) AS INTEGER) AS "debt_interest.plan",
+  CAST(substr(MAX(CASE WHEN t1."debt_interest.plan" IS NOT NULL THEN m."end_date" || '|' || t1."debt_interest.plan" END), 12) AS INTEGER) AS "debt_interest.plan",
   SUM(t1."debt_interest.month") AS "debt_interest.month",
-  CAST(SUBSTR(MAX(CASE WHEN t1."recurrent.plan" IS NOT NULL THEN m."end_date" || '|' || t1."recurrent.plan" END), 12) AS INTEGER) AS "recurrent.plan",
+  CAST(substr(MAX(CASE WHEN t1."recurrent.plan" IS NOT NULL THEN m."end_date" || '|' || t1."recurrent.plan" END), 12) AS INTEGER) AS "recurrent.plan",
   SUM(t1."recurrent.month") AS "recurrent.month",
-  CAST(SUBSTR(MAX(CASE WHEN t1."education.plan" IS NOT NULL THEN m."end_date" || '|' || t1."education.plan" END), 12) AS INTEGER) AS "education.plan",
+  CAST(substr(MAX(CASE WHEN t1."education.plan" IS NOT NULL THEN m."end_date" || '|' || t1."education.plan" END), 12) AS INTEGER) AS "education.plan",
   SUM(t1."education.month") AS "education.month",
-  CAST(SUBSTR(MAX(CASE WHEN t1."science.plan" IS NOT NULL THEN m."end_date" || '|' || t1."science.plan" END), 12) AS INTEGER) AS "science.plan",
+  CAST(substr(MAX(CASE WHEN t1."science.plan" IS NOT NULL THEN m."end_date" || '|' || t1."science.plan" END), 12) AS INTEGER) AS "science.plan",
   SUM(t1."science.month") AS "science.month",
-  CAST(SUBSTR(MAX(CASE WHEN t1."reserve_fund.plan" IS NOT NULL THEN m."end_date" || '|' || t1."reserve_fund.plan" END), 12) AS INTEGER) AS "reserve_fund.plan",
+  CAST(substr(MAX(CASE WHEN t1."reserve_fund.plan" IS NOT NULL THEN m."end_date" || '|' || t1."reserve_fund.plan" END), 12) AS INTEGER) AS "reserve_fund.plan",
   SUM(t1."reserve_fund.month") AS "reserve_fund.month",
-  CAST(SUBSTR(MAX(CASE WHEN t1."contingency.plan" IS NOT NULL THEN m."end_date" || '|' || t1."contingency.plan" END), 12) AS INTEGER) AS "contingency.plan"
+  CAST(substr(MAX(CASE WHEN t1."contingency.plan" IS NOT NULL THEN m."end_date" || '|' || t1."contingency.plan" END), 12) AS INTEGER) AS "contingency.plan"
 FROM
   "finance.state_budget.B02.current" AS t1
   JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province')
   JOIN "regc_period_rollup" AS m ON m."regime" = 'finance.state_budget' AND m."period" = t1."period"
 GROUP BY
-  m."frequency", m."rollup", m."edition", t1."unit";
+  m."frequency",
+  m."rollup",
+  m."edition",
+  t1."unit";
 
 -- The years to date its computed cells read, per unit.
 CREATE VIEW "finance.state_budget.B02.ytd" AS
@@ -388,48 +435,46 @@ FROM
       JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province')
       JOIN "regc_period_ytd" AS m ON m."regime" = 'finance.state_budget' AND m."period" = t1."period"
     GROUP BY
-      m."frequency", m."rollup", m."edition", t1."unit"
+      m."frequency",
+      m."rollup",
+      m."edition",
+      t1."unit"
   ) AS b
   JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit"
 GROUP BY
-  b."frequency", b."period", b."edition", c."ancestor";
+  b."frequency",
+  b."period",
+  b."edition",
+  c."ancestor";
 
-CREATE VIEW "finance.state_budget.B02.rollup" AS
-WITH a AS (
-  SELECT
-    b."frequency" AS "frequency",
-    b."period" AS "period",
-    b."edition" AS "edition",
-    c."ancestor" AS "unit",
-    u."level" AS "level",
-    COUNT(*) AS "reporters",
-    regc_dec(SUM(b."expenditure.plan"), 1) AS "expenditure.plan",
-    regc_dec(SUM(b."expenditure.month"), 1) AS "expenditure.month",
-    regc_dec(SUM(b."dev_investment.plan"), 1) AS "dev_investment.plan",
-    regc_dec(SUM(b."dev_investment.month"), 1) AS "dev_investment.month",
-    regc_dec(SUM(b."debt_interest.plan"), 1) AS "debt_interest.plan",
-    regc_dec(SUM(b."debt_interest.month"), 1) AS "debt_interest.month",
-    regc_dec(SUM(b."recurrent.plan"), 1) AS "recurrent.plan",
-    regc_dec(SUM(b."recurrent.month"), 1) AS "recurrent.month",
-    regc_dec(SUM(b."education.plan"), 1) AS "education.plan",
-    regc_dec(SUM(b."education.month"), 1) AS "education.month",
-    regc_dec(SUM(b."science.plan"), 1) AS "science.plan",
-    regc_dec(SUM(b."science.month"), 1) AS "science.month",
-    regc_dec(SUM(b."reserve_fund.plan"), 1) AS "reserve_fund.plan",
-    regc_dec(SUM(b."reserve_fund.month"), 1) AS "reserve_fund.month",
-    regc_dec(SUM(b."contingency.plan"), 1) AS "contingency.plan"
-  FROM
-    "finance.state_budget.B02.by_reporter" AS b
-    JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit"
-    JOIN "regc_org_unit" AS u ON u."code" = c."ancestor"
-  GROUP BY
-    b."frequency", b."period", b."edition", c."ancestor", u."level"
-), y AS (
-  SELECT
-    *
-  FROM
-    "finance.state_budget.B02.ytd"
-)
+CREATE VIEW "finance.state_budget.B02.rollup" AS WITH a AS (
+  SELECT b."frequency" AS "frequency",
+  b."period" AS "period",
+  b."edition" AS "edition",
+  c."ancestor" AS "unit",
+  u."level" AS "level",
+  COUNT(*) AS "reporters",
+  regc_dec(SUM(b."expenditure.plan"), 1) AS "expenditure.plan",
+  regc_dec(SUM(b."expenditure.month"), 1) AS "expenditure.month",
+  regc_dec(SUM(b."dev_investment.plan"), 1) AS "dev_investment.plan",
+  regc_dec(SUM(b."dev_investment.month"), 1) AS "dev_investment.month",
+  regc_dec(SUM(b."debt_interest.plan"), 1) AS "debt_interest.plan",
+  regc_dec(SUM(b."debt_interest.month"), 1) AS "debt_interest.month",
+  regc_dec(SUM(b."recurrent.plan"), 1) AS "recurrent.plan",
+  regc_dec(SUM(b."recurrent.month"), 1) AS "recurrent.month",
+  regc_dec(SUM(b."education.plan"), 1) AS "education.plan",
+  regc_dec(SUM(b."education.month"), 1) AS "education.month",
+  regc_dec(SUM(b."science.plan"), 1) AS "science.plan",
+  regc_dec(SUM(b."science.month"), 1) AS "science.month",
+  regc_dec(SUM(b."reserve_fund.plan"), 1) AS "reserve_fund.plan",
+  regc_dec(SUM(b."reserve_fund.month"), 1) AS "reserve_fund.month",
+  regc_dec(SUM(b."contingency.plan"), 1) AS "contingency.plan" FROM "finance.state_budget.B02.by_reporter" AS b JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit" JOIN "regc_org_unit" AS u ON u."code" = c."ancestor" GROUP BY b."frequency",
+  b."period",
+  b."edition",
+  c."ancestor",
+  u."level"
+),
+  y AS (SELECT * FROM "finance.state_budget.B02.ytd")
 SELECT
   a."frequency",
   a."period",
@@ -558,21 +603,21 @@ FROM
           (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AS "edition",
           t1."unit" AS "unit",
           COUNT(*) AS "reports",
-          CAST(SUBSTR(MAX(CASE WHEN t1."expenditure.plan" IS NOT NULL THEN m."end_date" || '|' || t1."expenditure.plan" END), 12) AS INTEGER) AS "expenditure.plan",
+          CAST(substr(MAX(CASE WHEN t1."expenditure.plan" IS NOT NULL THEN m."end_date" || '|' || t1."expenditure.plan" END), 12) AS INTEGER) AS "expenditure.plan",
           SUM(t1."expenditure.month") AS "expenditure.month",
-          CAST(SUBSTR(MAX(CASE WHEN t1."dev_investment.plan" IS NOT NULL THEN m."end_date" || '|' || t1."dev_investment.plan" END), 12) AS INTEGER) AS "dev_investment.plan",
+          CAST(substr(MAX(CASE WHEN t1."dev_investment.plan" IS NOT NULL THEN m."end_date" || '|' || t1."dev_investment.plan" END), 12) AS INTEGER) AS "dev_investment.plan",
           SUM(t1."dev_investment.month") AS "dev_investment.month",
-          CAST(SUBSTR(MAX(CASE WHEN t1."debt_interest.plan" IS NOT NULL THEN m."end_date" || '|' || t1."debt_interest.plan" END), 12) AS INTEGER) AS "debt_interest.plan",
+          CAST(substr(MAX(CASE WHEN t1."debt_interest.plan" IS NOT NULL THEN m."end_date" || '|' || t1."debt_interest.plan" END), 12) AS INTEGER) AS "debt_interest.plan",
           SUM(t1."debt_interest.month") AS "debt_interest.month",
-          CAST(SUBSTR(MAX(CASE WHEN t1."recurrent.plan" IS NOT NULL THEN m."end_date" || '|' || t1."recurrent.plan" END), 12) AS INTEGER) AS "recurrent.plan",
+          CAST(substr(MAX(CASE WHEN t1."recurrent.plan" IS NOT NULL THEN m."end_date" || '|' || t1."recurrent.plan" END), 12) AS INTEGER) AS "recurrent.plan",
           SUM(t1."recurrent.month") AS "recurrent.month",
-          CAST(SUBSTR(MAX(CASE WHEN t1."education.plan" IS NOT NULL THEN m."end_date" || '|' || t1."education.plan" END), 12) AS INTEGER) AS "education.plan",
+          CAST(substr(MAX(CASE WHEN t1."education.plan" IS NOT NULL THEN m."end_date" || '|' || t1."education.plan" END), 12) AS INTEGER) AS "education.plan",
           SUM(t1."education.month") AS "education.month",
-          CAST(SUBSTR(MAX(CASE WHEN t1."science.plan" IS NOT NULL THEN m."end_date" || '|' || t1."science.plan" END), 12) AS INTEGER) AS "science.plan",
+          CAST(substr(MAX(CASE WHEN t1."science.plan" IS NOT NULL THEN m."end_date" || '|' || t1."science.plan" END), 12) AS INTEGER) AS "science.plan",
           SUM(t1."science.month") AS "science.month",
-          CAST(SUBSTR(MAX(CASE WHEN t1."reserve_fund.plan" IS NOT NULL THEN m."end_date" || '|' || t1."reserve_fund.plan" END), 12) AS INTEGER) AS "reserve_fund.plan",
+          CAST(substr(MAX(CASE WHEN t1."reserve_fund.plan" IS NOT NULL THEN m."end_date" || '|' || t1."reserve_fund.plan" END), 12) AS INTEGER) AS "reserve_fund.plan",
           SUM(t1."reserve_fund.month") AS "reserve_fund.month",
-          CAST(SUBSTR(MAX(CASE WHEN t1."contingency.plan" IS NOT NULL THEN m."end_date" || '|' || t1."contingency.plan" END), 12) AS INTEGER) AS "contingency.plan"
+          CAST(substr(MAX(CASE WHEN t1."contingency.plan" IS NOT NULL THEN m."end_date" || '|' || t1."contingency.plan" END), 12) AS INTEGER) AS "contingency.plan"
         FROM
           (
             SELECT
@@ -621,19 +666,62 @@ FROM
                 FROM
                   "finance.state_budget.B02.current" AS t1
                   JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province')
-                  LEFT JOIN (SELECT m."old_unit" AS "unit", MIN(m."new_unit") AS "successor" FROM "regc_org_mapping" AS m WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) GROUP BY m."old_unit" HAVING COUNT(*) = 1 AND MIN(m."kind") = 'full') AS sc ON sc."unit" = t1."unit"
+                  LEFT JOIN (
+                    SELECT
+                      m."old_unit" AS "unit",
+                      MIN(m."new_unit") AS "successor"
+                    FROM
+                      "regc_org_mapping" AS m
+                    WHERE
+                      m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n)
+                    GROUP BY
+                      m."old_unit"
+                    HAVING
+                      COUNT(*) = 1 AND MIN(m."kind") = 'full'
+                  ) AS sc ON sc."unit" = t1."unit"
               ) AS q
             GROUP BY
-              q."period", q."unit"
+              q."period",
+              q."unit"
           ) AS t1
           JOIN "regc_period_rollup" AS m ON m."regime" = 'finance.state_budget' AND m."period" = t1."period"
         GROUP BY
-          m."frequency", m."rollup", t1."unit"
+          m."frequency",
+          m."rollup",
+          t1."unit"
       ) AS b
-      JOIN (SELECT c."descendant" AS "unit", c."ancestor" AS "ancestor", c."depth" AS "depth" FROM "regc_org_closure" AS c WHERE c."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) UNION ALL SELECT m."old_unit" AS "unit", c."ancestor" AS "ancestor", -1 AS "depth" FROM "regc_org_mapping" AS m JOIN "regc_org_closure" AS c ON c."edition" = m."to_edition" AND c."descendant" = m."new_unit" WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND NOT EXISTS (SELECT 1 FROM "regc_org_closure" AS x WHERE x."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND x."descendant" = m."old_unit" AND x."depth" = 0) AND m."old_unit" NOT IN (SELECT s."unit" FROM (SELECT m."old_unit" AS "unit", MIN(m."new_unit") AS "successor" FROM "regc_org_mapping" AS m WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) GROUP BY m."old_unit" HAVING COUNT(*) = 1 AND MIN(m."kind") = 'full') AS s) GROUP BY m."old_unit", c."ancestor" HAVING COUNT(*) = (SELECT COUNT(*) FROM "regc_org_mapping" AS m2 WHERE m2."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND m2."old_unit" = m."old_unit")) AS c ON c."unit" = b."unit"
+      JOIN (
+        SELECT
+          c."descendant" AS "unit",
+          c."ancestor" AS "ancestor",
+          c."depth" AS "depth"
+        FROM
+          "regc_org_closure" AS c
+        WHERE
+          c."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n)
+        UNION ALL
+        SELECT
+          m."old_unit" AS "unit",
+          c."ancestor" AS "ancestor",
+          -1 AS "depth"
+        FROM
+          "regc_org_mapping" AS m
+          JOIN "regc_org_closure" AS c ON c."edition" = m."to_edition" AND c."descendant" = m."new_unit"
+        WHERE
+          m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND NOT EXISTS (SELECT 1 FROM "regc_org_closure" AS x WHERE x."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND x."descendant" = m."old_unit" AND x."depth" = 0) AND m."old_unit" NOT IN (SELECT s."unit" FROM (SELECT m."old_unit" AS "unit", MIN(m."new_unit") AS "successor" FROM "regc_org_mapping" AS m WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) GROUP BY m."old_unit" HAVING COUNT(*) = 1 AND MIN(m."kind") = 'full') AS s)
+        GROUP BY
+          m."old_unit",
+          c."ancestor"
+        HAVING
+          COUNT(*) = (SELECT COUNT(*) FROM "regc_org_mapping" AS m2 WHERE m2."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND m2."old_unit" = m."old_unit")
+      ) AS c ON c."unit" = b."unit"
       JOIN "regc_org_unit" AS u ON u."code" = c."ancestor"
     GROUP BY
-      b."frequency", b."period", b."edition", c."ancestor", u."level"
+      b."frequency",
+      b."period",
+      b."edition",
+      c."ancestor",
+      u."level"
   ) AS a;
 
 -- Expected, received and on-time reports per unit, flow level and period.
@@ -656,8 +744,39 @@ FROM
   JOIN "regc_org_closure" AS c ON c."edition" = m."edition"
   JOIN "regc_org_unit" AS du ON du."code" = c."descendant" AND du."level" = dl."level"
   JOIN "regc_org_unit" AS au ON au."code" = c."ancestor"
-  LEFT JOIN (SELECT x."unit" AS "unit", x."period" AS "period", MAX(x."received_on") AS "received_on" FROM (SELECT s."unit" AS "unit", s."period" AS "period", s."form" AS "form", MIN(date(s."submitted_at", '+7 hours')) AS "received_on" FROM "regc_submission" AS s WHERE s."regime" = 'finance.state_budget' AND s."status" <> 'draft' AND s."form" IN ('B01', 'B02') GROUP BY s."unit", s."period", s."form") AS x GROUP BY x."unit", x."period" HAVING COUNT(*) = 2) AS rc ON rc."unit" = c."descendant" AND rc."period" = m."period"
+  LEFT JOIN (
+    SELECT
+      x."unit" AS "unit",
+      x."period" AS "period",
+      MAX(x."received_on") AS "received_on"
+    FROM
+      (
+        SELECT
+          s."unit" AS "unit",
+          s."period" AS "period",
+          s."form" AS "form",
+          MIN(date(s."submitted_at", '+7 hours')) AS "received_on"
+        FROM
+          "regc_submission" AS s
+        WHERE
+          s."regime" = 'finance.state_budget' AND s."status" <> 'draft' AND s."form" IN ('B01', 'B02')
+        GROUP BY
+          s."unit",
+          s."period",
+          s."form"
+      ) AS x
+    GROUP BY
+      x."unit",
+      x."period"
+    HAVING
+      COUNT(*) = 2
+  ) AS rc ON rc."unit" = c."descendant" AND rc."period" = m."period"
 WHERE
   m."regime" = 'finance.state_budget' AND m."frequency" = 'monthly'
 GROUP BY
-  m."period", m."edition", c."ancestor", au."level", dl."level", dl."due_date";
+  m."period",
+  m."edition",
+  c."ancestor",
+  au."level",
+  dl."level",
+  dl."due_date";

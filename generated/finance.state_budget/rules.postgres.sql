@@ -11,23 +11,13 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'revenue.ytd' AS "cell",
   'R01' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'written'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'warning'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'written' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'warning' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc R01: phép chia cho 0 (division by zero)'
     ELSE
-      'Lũy kế thu ngân sách (' || COALESCE(CAST(trim_scale((SELECT SUM(y10."v") FROM (SELECT q9."seq" AS "seq", (SELECT CAST(t11."revenue.month" AS NUMERIC) FROM "finance.state_budget.B01.current" AS t11 WHERE t11."unit" = v."unit" AND t11."period" = q9."code") AS "v", false AS "dz" FROM "regc_period" AS q9 WHERE q9."regime" = 'finance.state_budget' AND q9."year" = (SELECT p12."year" FROM "regc_period" AS p12 WHERE p12."regime" = 'finance.state_budget' AND p12."code" = v."period") AND q9."seq" <= (SELECT p13."seq" FROM "regc_period" AS p13 WHERE p13."regime" = 'finance.state_budget' AND p13."code" = v."period")) AS y10)) AS TEXT), '(trống)') || ' tỷ đồng) vượt quá 150% dự toán năm (' || COALESCE(CAST(trim_scale(COALESCE((SELECT CAST(t15."revenue.plan" AS NUMERIC) FROM "finance.state_budget.B01.current" AS t15 WHERE t15."unit" = v."unit" AND t15."period" = v."period"), (SELECT CAST(t16."revenue.plan" AS NUMERIC) FROM "finance.state_budget.B01.current" AS t16 WHERE t16."unit" = v."unit" AND t16."period" = (SELECT p14."first" FROM "regc_period" AS p14 WHERE p14."regime" = 'finance.state_budget' AND p14."code" = v."period")))) AS TEXT), '(trống)') || ' tỷ đồng): kiểm tra số liệu'
+      'Lũy kế thu ngân sách (' || COALESCE(CAST(trim_scale((SELECT SUM(y10."v") FROM (SELECT q9."seq" AS "seq", (SELECT CAST(t11."revenue.month" AS NUMERIC) FROM "finance.state_budget.B01.current" AS t11 WHERE t11."unit" = v."unit" AND t11."period" = q9."code") AS "v", FALSE AS "dz" FROM "regc_period" AS q9 WHERE q9."regime" = 'finance.state_budget' AND q9."year" = (SELECT p12."year" FROM "regc_period" AS p12 WHERE p12."regime" = 'finance.state_budget' AND p12."code" = v."period") AND q9."seq" <= (SELECT p13."seq" FROM "regc_period" AS p13 WHERE p13."regime" = 'finance.state_budget' AND p13."code" = v."period")) AS y10)) AS TEXT), '(trống)') || ' tỷ đồng) vượt quá 150% dự toán năm (' || COALESCE(CAST(trim_scale(COALESCE((SELECT CAST(t15."revenue.plan" AS NUMERIC) FROM "finance.state_budget.B01.current" AS t15 WHERE t15."unit" = v."unit" AND t15."period" = v."period"), (SELECT CAST(t16."revenue.plan" AS NUMERIC) FROM "finance.state_budget.B01.current" AS t16 WHERE t16."unit" = v."unit" AND t16."period" = (SELECT p14."first" FROM "regc_period" AS p14 WHERE p14."regime" = 'finance.state_budget' AND p14."code" = v."period")))) AS TEXT), '(trống)') || ' tỷ đồng): kiểm tra số liệu'
   END AS "message"
 FROM
   (
@@ -51,7 +41,7 @@ FROM
           b."unit" AS "unit",
           b."period" AS "period",
           CAST(NULL AS INTEGER) AS "record",
-          (SELECT SUM(y2."v") FROM (SELECT q1."seq" AS "seq", (SELECT CAST(t3."revenue.month" AS NUMERIC) FROM "finance.state_budget.B01.current" AS t3 WHERE t3."unit" = b."unit" AND t3."period" = q1."code") AS "v", false AS "dz" FROM "regc_period" AS q1 WHERE q1."regime" = 'finance.state_budget' AND q1."year" = (SELECT p4."year" FROM "regc_period" AS p4 WHERE p4."regime" = 'finance.state_budget' AND p4."code" = b."period") AND q1."seq" <= (SELECT p5."seq" FROM "regc_period" AS p5 WHERE p5."regime" = 'finance.state_budget' AND p5."code" = b."period")) AS y2) AS "r0",
+          (SELECT SUM(y2."v") FROM (SELECT q1."seq" AS "seq", (SELECT CAST(t3."revenue.month" AS NUMERIC) FROM "finance.state_budget.B01.current" AS t3 WHERE t3."unit" = b."unit" AND t3."period" = q1."code") AS "v", FALSE AS "dz" FROM "regc_period" AS q1 WHERE q1."regime" = 'finance.state_budget' AND q1."year" = (SELECT p4."year" FROM "regc_period" AS p4 WHERE p4."regime" = 'finance.state_budget' AND p4."code" = b."period") AND q1."seq" <= (SELECT p5."seq" FROM "regc_period" AS p5 WHERE p5."regime" = 'finance.state_budget' AND p5."code" = b."period")) AS y2) AS "r0",
           COALESCE((SELECT CAST(t7."revenue.plan" AS NUMERIC) FROM "finance.state_budget.B01.current" AS t7 WHERE t7."unit" = b."unit" AND t7."period" = b."period"), (SELECT CAST(t8."revenue.plan" AS NUMERIC) FROM "finance.state_budget.B01.current" AS t8 WHERE t8."unit" = b."unit" AND t8."period" = (SELECT p6."first" FROM "regc_period" AS p6 WHERE p6."regime" = 'finance.state_budget' AND p6."code" = b."period"))) AS "r1"
         FROM
           (
@@ -75,23 +65,13 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'expenditure.ytd' AS "cell",
   'R02' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'written'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'warning'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'written' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'warning' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc R02: phép chia cho 0 (division by zero)'
     ELSE
-      'Lũy kế chi ngân sách địa phương (' || COALESCE(CAST(trim_scale((SELECT SUM(y26."v") FROM (SELECT q25."seq" AS "seq", (SELECT CAST(t27."expenditure.month" AS NUMERIC) FROM "finance.state_budget.B02.current" AS t27 WHERE t27."unit" = v."unit" AND t27."period" = q25."code") AS "v", false AS "dz" FROM "regc_period" AS q25 WHERE q25."regime" = 'finance.state_budget' AND q25."year" = (SELECT p28."year" FROM "regc_period" AS p28 WHERE p28."regime" = 'finance.state_budget' AND p28."code" = v."period") AND q25."seq" <= (SELECT p29."seq" FROM "regc_period" AS p29 WHERE p29."regime" = 'finance.state_budget' AND p29."code" = v."period")) AS y26)) AS TEXT), '(trống)') || ' tỷ đồng) vượt dự toán năm (' || COALESCE(CAST(trim_scale(COALESCE((SELECT CAST(t31."expenditure.plan" AS NUMERIC) FROM "finance.state_budget.B02.current" AS t31 WHERE t31."unit" = v."unit" AND t31."period" = v."period"), (SELECT CAST(t32."expenditure.plan" AS NUMERIC) FROM "finance.state_budget.B02.current" AS t32 WHERE t32."unit" = v."unit" AND t32."period" = (SELECT p30."first" FROM "regc_period" AS p30 WHERE p30."regime" = 'finance.state_budget' AND p30."code" = v."period")))) AS TEXT), '(trống)') || ' tỷ đồng): giải trình nguồn chi (chuyển nguồn, bổ sung dự toán)'
+      'Lũy kế chi ngân sách địa phương (' || COALESCE(CAST(trim_scale((SELECT SUM(y26."v") FROM (SELECT q25."seq" AS "seq", (SELECT CAST(t27."expenditure.month" AS NUMERIC) FROM "finance.state_budget.B02.current" AS t27 WHERE t27."unit" = v."unit" AND t27."period" = q25."code") AS "v", FALSE AS "dz" FROM "regc_period" AS q25 WHERE q25."regime" = 'finance.state_budget' AND q25."year" = (SELECT p28."year" FROM "regc_period" AS p28 WHERE p28."regime" = 'finance.state_budget' AND p28."code" = v."period") AND q25."seq" <= (SELECT p29."seq" FROM "regc_period" AS p29 WHERE p29."regime" = 'finance.state_budget' AND p29."code" = v."period")) AS y26)) AS TEXT), '(trống)') || ' tỷ đồng) vượt dự toán năm (' || COALESCE(CAST(trim_scale(COALESCE((SELECT CAST(t31."expenditure.plan" AS NUMERIC) FROM "finance.state_budget.B02.current" AS t31 WHERE t31."unit" = v."unit" AND t31."period" = v."period"), (SELECT CAST(t32."expenditure.plan" AS NUMERIC) FROM "finance.state_budget.B02.current" AS t32 WHERE t32."unit" = v."unit" AND t32."period" = (SELECT p30."first" FROM "regc_period" AS p30 WHERE p30."regime" = 'finance.state_budget' AND p30."code" = v."period")))) AS TEXT), '(trống)') || ' tỷ đồng): giải trình nguồn chi (chuyển nguồn, bổ sung dự toán)'
   END AS "message"
 FROM
   (
@@ -115,7 +95,7 @@ FROM
           b."unit" AS "unit",
           b."period" AS "period",
           CAST(NULL AS INTEGER) AS "record",
-          (SELECT SUM(y18."v") FROM (SELECT q17."seq" AS "seq", (SELECT CAST(t19."expenditure.month" AS NUMERIC) FROM "finance.state_budget.B02.current" AS t19 WHERE t19."unit" = b."unit" AND t19."period" = q17."code") AS "v", false AS "dz" FROM "regc_period" AS q17 WHERE q17."regime" = 'finance.state_budget' AND q17."year" = (SELECT p20."year" FROM "regc_period" AS p20 WHERE p20."regime" = 'finance.state_budget' AND p20."code" = b."period") AND q17."seq" <= (SELECT p21."seq" FROM "regc_period" AS p21 WHERE p21."regime" = 'finance.state_budget' AND p21."code" = b."period")) AS y18) AS "r0",
+          (SELECT SUM(y18."v") FROM (SELECT q17."seq" AS "seq", (SELECT CAST(t19."expenditure.month" AS NUMERIC) FROM "finance.state_budget.B02.current" AS t19 WHERE t19."unit" = b."unit" AND t19."period" = q17."code") AS "v", FALSE AS "dz" FROM "regc_period" AS q17 WHERE q17."regime" = 'finance.state_budget' AND q17."year" = (SELECT p20."year" FROM "regc_period" AS p20 WHERE p20."regime" = 'finance.state_budget' AND p20."code" = b."period") AND q17."seq" <= (SELECT p21."seq" FROM "regc_period" AS p21 WHERE p21."regime" = 'finance.state_budget' AND p21."code" = b."period")) AS y18) AS "r0",
           COALESCE((SELECT CAST(t23."expenditure.plan" AS NUMERIC) FROM "finance.state_budget.B02.current" AS t23 WHERE t23."unit" = b."unit" AND t23."period" = b."period"), (SELECT CAST(t24."expenditure.plan" AS NUMERIC) FROM "finance.state_budget.B02.current" AS t24 WHERE t24."unit" = b."unit" AND t24."period" = (SELECT p22."first" FROM "regc_period" AS p22 WHERE p22."regime" = 'finance.state_budget' AND p22."code" = b."period"))) AS "r1"
         FROM
           (
@@ -139,18 +119,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'revenue.month' AS "cell",
   'R03' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'written'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'warning'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'written' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'warning' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc R03: phép chia cho 0 (division by zero)'
@@ -204,18 +174,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'expenditure.month' AS "cell",
   'R04' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'written'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'written' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc R04: phép chia cho 0 (division by zero)'
@@ -279,18 +239,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'revenue.month' AS "cell",
   'R05' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'written'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'written' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc R05: phép chia cho 0 (division by zero)'
@@ -343,18 +293,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'revenue.plan' AS "cell",
   'split.B01.revenue.plan' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'split'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'split' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc split.B01.revenue.plan: phép chia cho 0 (division by zero)'
@@ -408,18 +348,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'revenue.month' AS "cell",
   'split.B01.revenue.month' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'split'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'split' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc split.B01.revenue.month: phép chia cho 0 (division by zero)'
@@ -473,18 +403,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'land_use.plan' AS "cell",
   'of_which.B01.land_use.plan' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'of_which'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'of_which' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc of_which.B01.land_use.plan: phép chia cho 0 (division by zero)'
@@ -535,18 +455,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'lottery.plan' AS "cell",
   'of_which.B01.lottery.plan' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'of_which'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'of_which' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc of_which.B01.lottery.plan: phép chia cho 0 (division by zero)'
@@ -597,18 +507,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'land_use.month' AS "cell",
   'of_which.B01.land_use.month' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'of_which'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'of_which' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc of_which.B01.land_use.month: phép chia cho 0 (division by zero)'
@@ -659,18 +559,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'lottery.month' AS "cell",
   'of_which.B01.lottery.month' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'of_which'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'of_which' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc of_which.B01.lottery.month: phép chia cho 0 (division by zero)'
@@ -721,18 +611,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'expenditure.plan' AS "cell",
   'split.B02.expenditure.plan' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'split'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'split' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc split.B02.expenditure.plan: phép chia cho 0 (division by zero)'
@@ -787,18 +667,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'expenditure.month' AS "cell",
   'split.B02.expenditure.month' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'split'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'split' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc split.B02.expenditure.month: phép chia cho 0 (division by zero)'
@@ -852,18 +722,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'education.plan' AS "cell",
   'of_which.B02.education.plan' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'of_which'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'of_which' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc of_which.B02.education.plan: phép chia cho 0 (division by zero)'
@@ -914,18 +774,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'science.plan' AS "cell",
   'of_which.B02.science.plan' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'of_which'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'of_which' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc of_which.B02.science.plan: phép chia cho 0 (division by zero)'
@@ -976,18 +826,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'education.month' AS "cell",
   'of_which.B02.education.month' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'of_which'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'of_which' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc of_which.B02.education.month: phép chia cho 0 (division by zero)'
@@ -1038,18 +878,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'science.month' AS "cell",
   'of_which.B02.science.month' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'of_which'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'of_which' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc of_which.B02.science.month: phép chia cho 0 (division by zero)'

@@ -12,23 +12,13 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'revenue.ytd' AS "cell",
   'R01' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'written'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'warning'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'written' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'warning' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc R01: phép chia cho 0 (division by zero)'
     ELSE
-      'Lũy kế thu ngân sách (' || COALESCE(regc_add((SELECT regc_total(y10."v") FROM (SELECT q9."seq" AS "seq", (SELECT regc_dec(t11."revenue.month", 1) FROM "finance.state_budget.B01.current" AS t11 WHERE t11."unit" = v."unit" AND t11."period" = q9."code") AS "v", false AS "dz" FROM "regc_period" AS q9 WHERE q9."regime" = 'finance.state_budget' AND q9."year" = (SELECT p12."year" FROM "regc_period" AS p12 WHERE p12."regime" = 'finance.state_budget' AND p12."code" = v."period") AND q9."seq" <= (SELECT p13."seq" FROM "regc_period" AS p13 WHERE p13."regime" = 'finance.state_budget' AND p13."code" = v."period")) AS y10), '0'), '(trống)') || ' tỷ đồng) vượt quá 150% dự toán năm (' || COALESCE(regc_add(COALESCE((SELECT regc_dec(t15."revenue.plan", 1) FROM "finance.state_budget.B01.current" AS t15 WHERE t15."unit" = v."unit" AND t15."period" = v."period"), (SELECT regc_dec(t16."revenue.plan", 1) FROM "finance.state_budget.B01.current" AS t16 WHERE t16."unit" = v."unit" AND t16."period" = (SELECT p14."first" FROM "regc_period" AS p14 WHERE p14."regime" = 'finance.state_budget' AND p14."code" = v."period"))), '0'), '(trống)') || ' tỷ đồng): kiểm tra số liệu'
+      'Lũy kế thu ngân sách (' || COALESCE(regc_add((SELECT regc_total(y10."v") FROM (SELECT q9."seq" AS "seq", (SELECT regc_dec(t11."revenue.month", 1) FROM "finance.state_budget.B01.current" AS t11 WHERE t11."unit" = v."unit" AND t11."period" = q9."code") AS "v", FALSE AS "dz" FROM "regc_period" AS q9 WHERE q9."regime" = 'finance.state_budget' AND q9."year" = (SELECT p12."year" FROM "regc_period" AS p12 WHERE p12."regime" = 'finance.state_budget' AND p12."code" = v."period") AND q9."seq" <= (SELECT p13."seq" FROM "regc_period" AS p13 WHERE p13."regime" = 'finance.state_budget' AND p13."code" = v."period")) AS y10), '0'), '(trống)') || ' tỷ đồng) vượt quá 150% dự toán năm (' || COALESCE(regc_add(COALESCE((SELECT regc_dec(t15."revenue.plan", 1) FROM "finance.state_budget.B01.current" AS t15 WHERE t15."unit" = v."unit" AND t15."period" = v."period"), (SELECT regc_dec(t16."revenue.plan", 1) FROM "finance.state_budget.B01.current" AS t16 WHERE t16."unit" = v."unit" AND t16."period" = (SELECT p14."first" FROM "regc_period" AS p14 WHERE p14."regime" = 'finance.state_budget' AND p14."code" = v."period"))), '0'), '(trống)') || ' tỷ đồng): kiểm tra số liệu'
   END AS "message"
 FROM
   (
@@ -52,7 +42,7 @@ FROM
           b."unit" AS "unit",
           b."period" AS "period",
           CAST(NULL AS INTEGER) AS "record",
-          (SELECT regc_total(y2."v") FROM (SELECT q1."seq" AS "seq", (SELECT regc_dec(t3."revenue.month", 1) FROM "finance.state_budget.B01.current" AS t3 WHERE t3."unit" = b."unit" AND t3."period" = q1."code") AS "v", false AS "dz" FROM "regc_period" AS q1 WHERE q1."regime" = 'finance.state_budget' AND q1."year" = (SELECT p4."year" FROM "regc_period" AS p4 WHERE p4."regime" = 'finance.state_budget' AND p4."code" = b."period") AND q1."seq" <= (SELECT p5."seq" FROM "regc_period" AS p5 WHERE p5."regime" = 'finance.state_budget' AND p5."code" = b."period")) AS y2) AS "r0",
+          (SELECT regc_total(y2."v") FROM (SELECT q1."seq" AS "seq", (SELECT regc_dec(t3."revenue.month", 1) FROM "finance.state_budget.B01.current" AS t3 WHERE t3."unit" = b."unit" AND t3."period" = q1."code") AS "v", FALSE AS "dz" FROM "regc_period" AS q1 WHERE q1."regime" = 'finance.state_budget' AND q1."year" = (SELECT p4."year" FROM "regc_period" AS p4 WHERE p4."regime" = 'finance.state_budget' AND p4."code" = b."period") AND q1."seq" <= (SELECT p5."seq" FROM "regc_period" AS p5 WHERE p5."regime" = 'finance.state_budget' AND p5."code" = b."period")) AS y2) AS "r0",
           COALESCE((SELECT regc_dec(t7."revenue.plan", 1) FROM "finance.state_budget.B01.current" AS t7 WHERE t7."unit" = b."unit" AND t7."period" = b."period"), (SELECT regc_dec(t8."revenue.plan", 1) FROM "finance.state_budget.B01.current" AS t8 WHERE t8."unit" = b."unit" AND t8."period" = (SELECT p6."first" FROM "regc_period" AS p6 WHERE p6."regime" = 'finance.state_budget' AND p6."code" = b."period"))) AS "r1"
         FROM
           (
@@ -76,23 +66,13 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'expenditure.ytd' AS "cell",
   'R02' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'written'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'warning'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'written' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'warning' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc R02: phép chia cho 0 (division by zero)'
     ELSE
-      'Lũy kế chi ngân sách địa phương (' || COALESCE(regc_add((SELECT regc_total(y26."v") FROM (SELECT q25."seq" AS "seq", (SELECT regc_dec(t27."expenditure.month", 1) FROM "finance.state_budget.B02.current" AS t27 WHERE t27."unit" = v."unit" AND t27."period" = q25."code") AS "v", false AS "dz" FROM "regc_period" AS q25 WHERE q25."regime" = 'finance.state_budget' AND q25."year" = (SELECT p28."year" FROM "regc_period" AS p28 WHERE p28."regime" = 'finance.state_budget' AND p28."code" = v."period") AND q25."seq" <= (SELECT p29."seq" FROM "regc_period" AS p29 WHERE p29."regime" = 'finance.state_budget' AND p29."code" = v."period")) AS y26), '0'), '(trống)') || ' tỷ đồng) vượt dự toán năm (' || COALESCE(regc_add(COALESCE((SELECT regc_dec(t31."expenditure.plan", 1) FROM "finance.state_budget.B02.current" AS t31 WHERE t31."unit" = v."unit" AND t31."period" = v."period"), (SELECT regc_dec(t32."expenditure.plan", 1) FROM "finance.state_budget.B02.current" AS t32 WHERE t32."unit" = v."unit" AND t32."period" = (SELECT p30."first" FROM "regc_period" AS p30 WHERE p30."regime" = 'finance.state_budget' AND p30."code" = v."period"))), '0'), '(trống)') || ' tỷ đồng): giải trình nguồn chi (chuyển nguồn, bổ sung dự toán)'
+      'Lũy kế chi ngân sách địa phương (' || COALESCE(regc_add((SELECT regc_total(y26."v") FROM (SELECT q25."seq" AS "seq", (SELECT regc_dec(t27."expenditure.month", 1) FROM "finance.state_budget.B02.current" AS t27 WHERE t27."unit" = v."unit" AND t27."period" = q25."code") AS "v", FALSE AS "dz" FROM "regc_period" AS q25 WHERE q25."regime" = 'finance.state_budget' AND q25."year" = (SELECT p28."year" FROM "regc_period" AS p28 WHERE p28."regime" = 'finance.state_budget' AND p28."code" = v."period") AND q25."seq" <= (SELECT p29."seq" FROM "regc_period" AS p29 WHERE p29."regime" = 'finance.state_budget' AND p29."code" = v."period")) AS y26), '0'), '(trống)') || ' tỷ đồng) vượt dự toán năm (' || COALESCE(regc_add(COALESCE((SELECT regc_dec(t31."expenditure.plan", 1) FROM "finance.state_budget.B02.current" AS t31 WHERE t31."unit" = v."unit" AND t31."period" = v."period"), (SELECT regc_dec(t32."expenditure.plan", 1) FROM "finance.state_budget.B02.current" AS t32 WHERE t32."unit" = v."unit" AND t32."period" = (SELECT p30."first" FROM "regc_period" AS p30 WHERE p30."regime" = 'finance.state_budget' AND p30."code" = v."period"))), '0'), '(trống)') || ' tỷ đồng): giải trình nguồn chi (chuyển nguồn, bổ sung dự toán)'
   END AS "message"
 FROM
   (
@@ -116,7 +96,7 @@ FROM
           b."unit" AS "unit",
           b."period" AS "period",
           CAST(NULL AS INTEGER) AS "record",
-          (SELECT regc_total(y18."v") FROM (SELECT q17."seq" AS "seq", (SELECT regc_dec(t19."expenditure.month", 1) FROM "finance.state_budget.B02.current" AS t19 WHERE t19."unit" = b."unit" AND t19."period" = q17."code") AS "v", false AS "dz" FROM "regc_period" AS q17 WHERE q17."regime" = 'finance.state_budget' AND q17."year" = (SELECT p20."year" FROM "regc_period" AS p20 WHERE p20."regime" = 'finance.state_budget' AND p20."code" = b."period") AND q17."seq" <= (SELECT p21."seq" FROM "regc_period" AS p21 WHERE p21."regime" = 'finance.state_budget' AND p21."code" = b."period")) AS y18) AS "r0",
+          (SELECT regc_total(y18."v") FROM (SELECT q17."seq" AS "seq", (SELECT regc_dec(t19."expenditure.month", 1) FROM "finance.state_budget.B02.current" AS t19 WHERE t19."unit" = b."unit" AND t19."period" = q17."code") AS "v", FALSE AS "dz" FROM "regc_period" AS q17 WHERE q17."regime" = 'finance.state_budget' AND q17."year" = (SELECT p20."year" FROM "regc_period" AS p20 WHERE p20."regime" = 'finance.state_budget' AND p20."code" = b."period") AND q17."seq" <= (SELECT p21."seq" FROM "regc_period" AS p21 WHERE p21."regime" = 'finance.state_budget' AND p21."code" = b."period")) AS y18) AS "r0",
           COALESCE((SELECT regc_dec(t23."expenditure.plan", 1) FROM "finance.state_budget.B02.current" AS t23 WHERE t23."unit" = b."unit" AND t23."period" = b."period"), (SELECT regc_dec(t24."expenditure.plan", 1) FROM "finance.state_budget.B02.current" AS t24 WHERE t24."unit" = b."unit" AND t24."period" = (SELECT p22."first" FROM "regc_period" AS p22 WHERE p22."regime" = 'finance.state_budget' AND p22."code" = b."period"))) AS "r1"
         FROM
           (
@@ -140,18 +120,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'revenue.month' AS "cell",
   'R03' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'written'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'warning'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'written' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'warning' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc R03: phép chia cho 0 (division by zero)'
@@ -205,18 +175,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'expenditure.month' AS "cell",
   'R04' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'written'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'written' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc R04: phép chia cho 0 (division by zero)'
@@ -280,18 +240,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'revenue.month' AS "cell",
   'R05' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'written'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'written' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc R05: phép chia cho 0 (division by zero)'
@@ -344,18 +294,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'revenue.plan' AS "cell",
   'split.B01.revenue.plan' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'split'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'split' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc split.B01.revenue.plan: phép chia cho 0 (division by zero)'
@@ -409,18 +349,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'revenue.month' AS "cell",
   'split.B01.revenue.month' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'split'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'split' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc split.B01.revenue.month: phép chia cho 0 (division by zero)'
@@ -474,18 +404,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'land_use.plan' AS "cell",
   'of_which.B01.land_use.plan' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'of_which'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'of_which' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc of_which.B01.land_use.plan: phép chia cho 0 (division by zero)'
@@ -536,18 +456,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'lottery.plan' AS "cell",
   'of_which.B01.lottery.plan' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'of_which'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'of_which' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc of_which.B01.lottery.plan: phép chia cho 0 (division by zero)'
@@ -598,18 +508,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'land_use.month' AS "cell",
   'of_which.B01.land_use.month' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'of_which'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'of_which' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc of_which.B01.land_use.month: phép chia cho 0 (division by zero)'
@@ -660,18 +560,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'lottery.month' AS "cell",
   'of_which.B01.lottery.month' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'of_which'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'of_which' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc of_which.B01.lottery.month: phép chia cho 0 (division by zero)'
@@ -722,18 +612,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'expenditure.plan' AS "cell",
   'split.B02.expenditure.plan' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'split'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'split' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc split.B02.expenditure.plan: phép chia cho 0 (division by zero)'
@@ -788,18 +668,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'expenditure.month' AS "cell",
   'split.B02.expenditure.month' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'split'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'split' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc split.B02.expenditure.month: phép chia cho 0 (division by zero)'
@@ -853,18 +723,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'education.plan' AS "cell",
   'of_which.B02.education.plan' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'of_which'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'of_which' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc of_which.B02.education.plan: phép chia cho 0 (division by zero)'
@@ -915,18 +775,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'science.plan' AS "cell",
   'of_which.B02.science.plan' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'of_which'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'of_which' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc of_which.B02.science.plan: phép chia cho 0 (division by zero)'
@@ -977,18 +827,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'education.month' AS "cell",
   'of_which.B02.education.month' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'of_which'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'of_which' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc of_which.B02.education.month: phép chia cho 0 (division by zero)'
@@ -1039,18 +879,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'science.month' AS "cell",
   'of_which.B02.science.month' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'of_which'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'of_which' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc of_which.B02.science.month: phép chia cho 0 (division by zero)'

@@ -3,20 +3,20 @@
 -- Form B01: Thu ngân sách nhà nước trên địa bàn
 CREATE TABLE IF NOT EXISTS "finance.state_budget.B01" (
   "submission_id" BIGINT PRIMARY KEY REFERENCES "regc_submission" ("id"),
-  "revenue.plan" NUMERIC(18,1),
-  "revenue.month" NUMERIC(18,1),
-  "domestic.plan" NUMERIC(18,1),
-  "domestic.month" NUMERIC(18,1),
-  "land_use.plan" NUMERIC(18,1),
-  "land_use.month" NUMERIC(18,1),
-  "lottery.plan" NUMERIC(18,1),
-  "lottery.month" NUMERIC(18,1),
-  "crude_oil.plan" NUMERIC(18,1),
-  "crude_oil.month" NUMERIC(18,1),
-  "import_export.plan" NUMERIC(18,1),
-  "import_export.month" NUMERIC(18,1),
-  "aid.plan" NUMERIC(18,1),
-  "aid.month" NUMERIC(18,1)
+  "revenue.plan" NUMERIC(18, 1),
+  "revenue.month" NUMERIC(18, 1),
+  "domestic.plan" NUMERIC(18, 1),
+  "domestic.month" NUMERIC(18, 1),
+  "land_use.plan" NUMERIC(18, 1),
+  "land_use.month" NUMERIC(18, 1),
+  "lottery.plan" NUMERIC(18, 1),
+  "lottery.month" NUMERIC(18, 1),
+  "crude_oil.plan" NUMERIC(18, 1),
+  "crude_oil.month" NUMERIC(18, 1),
+  "import_export.plan" NUMERIC(18, 1),
+  "import_export.month" NUMERIC(18, 1),
+  "aid.plan" NUMERIC(18, 1),
+  "aid.month" NUMERIC(18, 1)
 );
 
 CREATE OR REPLACE VIEW "finance.state_budget.B01.current" AS
@@ -35,21 +35,21 @@ WHERE
 -- Form B02: Chi ngân sách địa phương
 CREATE TABLE IF NOT EXISTS "finance.state_budget.B02" (
   "submission_id" BIGINT PRIMARY KEY REFERENCES "regc_submission" ("id"),
-  "expenditure.plan" NUMERIC(18,1),
-  "expenditure.month" NUMERIC(18,1),
-  "dev_investment.plan" NUMERIC(18,1),
-  "dev_investment.month" NUMERIC(18,1),
-  "debt_interest.plan" NUMERIC(18,1),
-  "debt_interest.month" NUMERIC(18,1),
-  "recurrent.plan" NUMERIC(18,1),
-  "recurrent.month" NUMERIC(18,1),
-  "education.plan" NUMERIC(18,1),
-  "education.month" NUMERIC(18,1),
-  "science.plan" NUMERIC(18,1),
-  "science.month" NUMERIC(18,1),
-  "reserve_fund.plan" NUMERIC(18,1),
-  "reserve_fund.month" NUMERIC(18,1),
-  "contingency.plan" NUMERIC(18,1)
+  "expenditure.plan" NUMERIC(18, 1),
+  "expenditure.month" NUMERIC(18, 1),
+  "dev_investment.plan" NUMERIC(18, 1),
+  "dev_investment.month" NUMERIC(18, 1),
+  "debt_interest.plan" NUMERIC(18, 1),
+  "debt_interest.month" NUMERIC(18, 1),
+  "recurrent.plan" NUMERIC(18, 1),
+  "recurrent.month" NUMERIC(18, 1),
+  "education.plan" NUMERIC(18, 1),
+  "education.month" NUMERIC(18, 1),
+  "science.plan" NUMERIC(18, 1),
+  "science.month" NUMERIC(18, 1),
+  "reserve_fund.plan" NUMERIC(18, 1),
+  "reserve_fund.month" NUMERIC(18, 1),
+  "contingency.plan" NUMERIC(18, 1)
 );
 
 CREATE OR REPLACE VIEW "finance.state_budget.B02.current" AS

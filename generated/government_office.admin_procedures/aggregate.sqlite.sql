@@ -31,45 +31,44 @@ SELECT
   SUM(t1."pending") AS "pending",
   SUM(t1."pending_in_time") AS "pending_in_time",
   SUM(t1."pending_overdue") AS "pending_overdue",
-  CAST(SUBSTR(MAX(CASE WHEN t1."procedures" IS NOT NULL THEN m."end_date" || '|' || t1."procedures" END), 12) AS INTEGER) AS "procedures",
-  CAST(SUBSTR(MAX(CASE WHEN t1."dvc_full" IS NOT NULL THEN m."end_date" || '|' || t1."dvc_full" END), 12) AS INTEGER) AS "dvc_full",
-  CAST(SUBSTR(MAX(CASE WHEN t1."dvc_partial" IS NOT NULL THEN m."end_date" || '|' || t1."dvc_partial" END), 12) AS INTEGER) AS "dvc_partial"
+  CAST(substr(MAX(CASE WHEN t1."procedures" IS NOT NULL THEN m."end_date" || '|' || t1."procedures" END), 12) AS INTEGER) AS "procedures",
+  CAST(substr(MAX(CASE WHEN t1."dvc_full" IS NOT NULL THEN m."end_date" || '|' || t1."dvc_full" END), 12) AS INTEGER) AS "dvc_full",
+  CAST(substr(MAX(CASE WHEN t1."dvc_partial" IS NOT NULL THEN m."end_date" || '|' || t1."dvc_partial" END), 12) AS INTEGER) AS "dvc_partial"
 FROM
   "government_office.admin_procedures.B01.current" AS t1
   JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province', 'ministry')
   JOIN "regc_period_rollup" AS m ON m."regime" = 'government_office.admin_procedures' AND m."period" = t1."period"
 GROUP BY
-  m."frequency", m."rollup", m."edition", t1."unit";
+  m."frequency",
+  m."rollup",
+  m."edition",
+  t1."unit";
 
-CREATE VIEW "government_office.admin_procedures.B01.rollup" AS
-WITH a AS (
-  SELECT
-    b."frequency" AS "frequency",
-    b."period" AS "period",
-    b."edition" AS "edition",
-    c."ancestor" AS "unit",
-    u."level" AS "level",
-    COUNT(*) AS "reporters",
-    regc_dec(SUM(b."received"), 0) AS "received",
-    regc_dec(SUM(b."carried"), 0) AS "carried",
-    regc_dec(SUM(b."online"), 0) AS "online",
-    regc_dec(SUM(b."direct"), 0) AS "direct",
-    regc_dec(SUM(b."resolved"), 0) AS "resolved",
-    regc_dec(SUM(b."ahead"), 0) AS "ahead",
-    regc_dec(SUM(b."on_time"), 0) AS "on_time",
-    regc_dec(SUM(b."late"), 0) AS "late",
-    regc_dec(SUM(b."pending"), 0) AS "pending",
-    regc_dec(SUM(b."pending_in_time"), 0) AS "pending_in_time",
-    regc_dec(SUM(b."pending_overdue"), 0) AS "pending_overdue",
-    regc_dec(SUM(b."procedures"), 0) AS "procedures",
-    regc_dec(SUM(b."dvc_full"), 0) AS "dvc_full",
-    regc_dec(SUM(b."dvc_partial"), 0) AS "dvc_partial"
-  FROM
-    "government_office.admin_procedures.B01.by_reporter" AS b
-    JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit"
-    JOIN "regc_org_unit" AS u ON u."code" = c."ancestor"
-  GROUP BY
-    b."frequency", b."period", b."edition", c."ancestor", u."level"
+CREATE VIEW "government_office.admin_procedures.B01.rollup" AS WITH a AS (
+  SELECT b."frequency" AS "frequency",
+  b."period" AS "period",
+  b."edition" AS "edition",
+  c."ancestor" AS "unit",
+  u."level" AS "level",
+  COUNT(*) AS "reporters",
+  regc_dec(SUM(b."received"), 0) AS "received",
+  regc_dec(SUM(b."carried"), 0) AS "carried",
+  regc_dec(SUM(b."online"), 0) AS "online",
+  regc_dec(SUM(b."direct"), 0) AS "direct",
+  regc_dec(SUM(b."resolved"), 0) AS "resolved",
+  regc_dec(SUM(b."ahead"), 0) AS "ahead",
+  regc_dec(SUM(b."on_time"), 0) AS "on_time",
+  regc_dec(SUM(b."late"), 0) AS "late",
+  regc_dec(SUM(b."pending"), 0) AS "pending",
+  regc_dec(SUM(b."pending_in_time"), 0) AS "pending_in_time",
+  regc_dec(SUM(b."pending_overdue"), 0) AS "pending_overdue",
+  regc_dec(SUM(b."procedures"), 0) AS "procedures",
+  regc_dec(SUM(b."dvc_full"), 0) AS "dvc_full",
+  regc_dec(SUM(b."dvc_partial"), 0) AS "dvc_partial" FROM "government_office.admin_procedures.B01.by_reporter" AS b JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit" JOIN "regc_org_unit" AS u ON u."code" = c."ancestor" GROUP BY b."frequency",
+  b."period",
+  b."edition",
+  c."ancestor",
+  u."level"
 )
 SELECT
   a."frequency",
@@ -166,9 +165,9 @@ FROM
           SUM(t1."pending") AS "pending",
           SUM(t1."pending_in_time") AS "pending_in_time",
           SUM(t1."pending_overdue") AS "pending_overdue",
-          CAST(SUBSTR(MAX(CASE WHEN t1."procedures" IS NOT NULL THEN m."end_date" || '|' || t1."procedures" END), 12) AS INTEGER) AS "procedures",
-          CAST(SUBSTR(MAX(CASE WHEN t1."dvc_full" IS NOT NULL THEN m."end_date" || '|' || t1."dvc_full" END), 12) AS INTEGER) AS "dvc_full",
-          CAST(SUBSTR(MAX(CASE WHEN t1."dvc_partial" IS NOT NULL THEN m."end_date" || '|' || t1."dvc_partial" END), 12) AS INTEGER) AS "dvc_partial"
+          CAST(substr(MAX(CASE WHEN t1."procedures" IS NOT NULL THEN m."end_date" || '|' || t1."procedures" END), 12) AS INTEGER) AS "procedures",
+          CAST(substr(MAX(CASE WHEN t1."dvc_full" IS NOT NULL THEN m."end_date" || '|' || t1."dvc_full" END), 12) AS INTEGER) AS "dvc_full",
+          CAST(substr(MAX(CASE WHEN t1."dvc_partial" IS NOT NULL THEN m."end_date" || '|' || t1."dvc_partial" END), 12) AS INTEGER) AS "dvc_partial"
         FROM
           (
             SELECT
@@ -215,19 +214,62 @@ FROM
                 FROM
                   "government_office.admin_procedures.B01.current" AS t1
                   JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province', 'ministry')
-                  LEFT JOIN (SELECT m."old_unit" AS "unit", MIN(m."new_unit") AS "successor" FROM "regc_org_mapping" AS m WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) GROUP BY m."old_unit" HAVING COUNT(*) = 1 AND MIN(m."kind") = 'full') AS sc ON sc."unit" = t1."unit"
+                  LEFT JOIN (
+                    SELECT
+                      m."old_unit" AS "unit",
+                      MIN(m."new_unit") AS "successor"
+                    FROM
+                      "regc_org_mapping" AS m
+                    WHERE
+                      m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n)
+                    GROUP BY
+                      m."old_unit"
+                    HAVING
+                      COUNT(*) = 1 AND MIN(m."kind") = 'full'
+                  ) AS sc ON sc."unit" = t1."unit"
               ) AS q
             GROUP BY
-              q."period", q."unit"
+              q."period",
+              q."unit"
           ) AS t1
           JOIN "regc_period_rollup" AS m ON m."regime" = 'government_office.admin_procedures' AND m."period" = t1."period"
         GROUP BY
-          m."frequency", m."rollup", t1."unit"
+          m."frequency",
+          m."rollup",
+          t1."unit"
       ) AS b
-      JOIN (SELECT c."descendant" AS "unit", c."ancestor" AS "ancestor", c."depth" AS "depth" FROM "regc_org_closure" AS c WHERE c."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) UNION ALL SELECT m."old_unit" AS "unit", c."ancestor" AS "ancestor", -1 AS "depth" FROM "regc_org_mapping" AS m JOIN "regc_org_closure" AS c ON c."edition" = m."to_edition" AND c."descendant" = m."new_unit" WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND NOT EXISTS (SELECT 1 FROM "regc_org_closure" AS x WHERE x."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND x."descendant" = m."old_unit" AND x."depth" = 0) AND m."old_unit" NOT IN (SELECT s."unit" FROM (SELECT m."old_unit" AS "unit", MIN(m."new_unit") AS "successor" FROM "regc_org_mapping" AS m WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) GROUP BY m."old_unit" HAVING COUNT(*) = 1 AND MIN(m."kind") = 'full') AS s) GROUP BY m."old_unit", c."ancestor" HAVING COUNT(*) = (SELECT COUNT(*) FROM "regc_org_mapping" AS m2 WHERE m2."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND m2."old_unit" = m."old_unit")) AS c ON c."unit" = b."unit"
+      JOIN (
+        SELECT
+          c."descendant" AS "unit",
+          c."ancestor" AS "ancestor",
+          c."depth" AS "depth"
+        FROM
+          "regc_org_closure" AS c
+        WHERE
+          c."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n)
+        UNION ALL
+        SELECT
+          m."old_unit" AS "unit",
+          c."ancestor" AS "ancestor",
+          -1 AS "depth"
+        FROM
+          "regc_org_mapping" AS m
+          JOIN "regc_org_closure" AS c ON c."edition" = m."to_edition" AND c."descendant" = m."new_unit"
+        WHERE
+          m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND NOT EXISTS (SELECT 1 FROM "regc_org_closure" AS x WHERE x."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND x."descendant" = m."old_unit" AND x."depth" = 0) AND m."old_unit" NOT IN (SELECT s."unit" FROM (SELECT m."old_unit" AS "unit", MIN(m."new_unit") AS "successor" FROM "regc_org_mapping" AS m WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) GROUP BY m."old_unit" HAVING COUNT(*) = 1 AND MIN(m."kind") = 'full') AS s)
+        GROUP BY
+          m."old_unit",
+          c."ancestor"
+        HAVING
+          COUNT(*) = (SELECT COUNT(*) FROM "regc_org_mapping" AS m2 WHERE m2."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND m2."old_unit" = m."old_unit")
+      ) AS c ON c."unit" = b."unit"
       JOIN "regc_org_unit" AS u ON u."code" = c."ancestor"
     GROUP BY
-      b."frequency", b."period", b."edition", c."ancestor", u."level"
+      b."frequency",
+      b."period",
+      b."edition",
+      c."ancestor",
+      u."level"
   ) AS a;
 
 -- Expected, received and on-time reports per unit, flow level and period.
@@ -250,8 +292,39 @@ FROM
   JOIN "regc_org_closure" AS c ON c."edition" = m."edition"
   JOIN "regc_org_unit" AS du ON du."code" = c."descendant" AND du."level" = dl."level"
   JOIN "regc_org_unit" AS au ON au."code" = c."ancestor"
-  LEFT JOIN (SELECT x."unit" AS "unit", x."period" AS "period", MAX(x."received_on") AS "received_on" FROM (SELECT s."unit" AS "unit", s."period" AS "period", s."form" AS "form", MIN(date(s."submitted_at", '+7 hours')) AS "received_on" FROM "regc_submission" AS s WHERE s."regime" = 'government_office.admin_procedures' AND s."status" <> 'draft' AND s."form" IN ('B01') GROUP BY s."unit", s."period", s."form") AS x GROUP BY x."unit", x."period" HAVING COUNT(*) = 1) AS rc ON rc."unit" = c."descendant" AND rc."period" = m."period"
+  LEFT JOIN (
+    SELECT
+      x."unit" AS "unit",
+      x."period" AS "period",
+      MAX(x."received_on") AS "received_on"
+    FROM
+      (
+        SELECT
+          s."unit" AS "unit",
+          s."period" AS "period",
+          s."form" AS "form",
+          MIN(date(s."submitted_at", '+7 hours')) AS "received_on"
+        FROM
+          "regc_submission" AS s
+        WHERE
+          s."regime" = 'government_office.admin_procedures' AND s."status" <> 'draft' AND s."form" IN ('B01')
+        GROUP BY
+          s."unit",
+          s."period",
+          s."form"
+      ) AS x
+    GROUP BY
+      x."unit",
+      x."period"
+    HAVING
+      COUNT(*) = 1
+  ) AS rc ON rc."unit" = c."descendant" AND rc."period" = m."period"
 WHERE
   m."regime" = 'government_office.admin_procedures' AND m."frequency" = 'quarterly'
 GROUP BY
-  m."period", m."edition", c."ancestor", au."level", dl."level", dl."due_date";
+  m."period",
+  m."edition",
+  c."ancestor",
+  au."level",
+  dl."level",
+  dl."due_date";

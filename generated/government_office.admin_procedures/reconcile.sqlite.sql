@@ -12,4 +12,4 @@ SELECT
   CAST(NULL AS TEXT) AS "edition",
   CAST(NULL AS TEXT) AS "message"
 WHERE
-  false;
+  FALSE;

@@ -136,18 +136,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'received' AS "cell",
   'R01' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'written'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'written' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc R01: phép chia cho 0 (division by zero)'
@@ -199,18 +189,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'carried' AS "cell",
   'R02' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'written'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'warning'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'written' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'warning' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc R02: phép chia cho 0 (division by zero)'
@@ -263,18 +243,8 @@ SELECT
   v."record" AS "record",
   'overdue' AS "cell",
   'R03' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'written'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'written' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc R03: phép chia cho 0 (division by zero)'
@@ -319,18 +289,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'late' AS "cell",
   'R04' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'written'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'written' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc R04: phép chia cho 0 (division by zero)'
@@ -382,18 +342,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'late' AS "cell",
   'R05' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'written'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'warning'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'written' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'warning' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc R05: phép chia cho 0 (division by zero)'
@@ -444,18 +394,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'dvc_full' AS "cell",
   'R06' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'written'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'written' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc R06: phép chia cho 0 (division by zero)'
@@ -507,23 +447,13 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'on_time_rate' AS "cell",
   'R07' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'written'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'warning'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'written' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'warning' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc R07: phép chia cho 0 (division by zero)'
     ELSE
-      'Tỷ lệ hồ sơ giải quyết trước hạn và đúng hạn (' || COALESCE(CAST(trim_scale((CASE WHEN (((SELECT CAST(t30."ahead" AS NUMERIC) FROM "government_office.admin_procedures.B01.current" AS t30 WHERE t30."unit" = v."unit" AND t30."period" = v."period") + (SELECT CAST(t31."on_time" AS NUMERIC) FROM "government_office.admin_procedures.B01.current" AS t31 WHERE t31."unit" = v."unit" AND t31."period" = v."period")) IS NOT NULL AND COALESCE(((SELECT CAST(t32."resolved" AS NUMERIC) FROM "government_office.admin_procedures.B01.current" AS t32 WHERE t32."unit" = v."unit" AND t32."period" = v."period") = CAST(0 AS NUMERIC)), false)) THEN NULL ELSE (regc_div(((SELECT CAST(t30."ahead" AS NUMERIC) FROM "government_office.admin_procedures.B01.current" AS t30 WHERE t30."unit" = v."unit" AND t30."period" = v."period") + (SELECT CAST(t31."on_time" AS NUMERIC) FROM "government_office.admin_procedures.B01.current" AS t31 WHERE t31."unit" = v."unit" AND t31."period" = v."period")), (SELECT CAST(t32."resolved" AS NUMERIC) FROM "government_office.admin_procedures.B01.current" AS t32 WHERE t32."unit" = v."unit" AND t32."period" = v."period")) * CAST(100 AS NUMERIC)) END)) AS TEXT), '(trống)') || '%) dưới 90%'
+      'Tỷ lệ hồ sơ giải quyết trước hạn và đúng hạn (' || COALESCE(CAST(trim_scale((CASE WHEN (((SELECT CAST(t30."ahead" AS NUMERIC) FROM "government_office.admin_procedures.B01.current" AS t30 WHERE t30."unit" = v."unit" AND t30."period" = v."period") + (SELECT CAST(t31."on_time" AS NUMERIC) FROM "government_office.admin_procedures.B01.current" AS t31 WHERE t31."unit" = v."unit" AND t31."period" = v."period")) IS NOT NULL AND COALESCE(((SELECT CAST(t32."resolved" AS NUMERIC) FROM "government_office.admin_procedures.B01.current" AS t32 WHERE t32."unit" = v."unit" AND t32."period" = v."period") = CAST(0 AS NUMERIC)), FALSE)) THEN NULL ELSE (regc_div(((SELECT CAST(t30."ahead" AS NUMERIC) FROM "government_office.admin_procedures.B01.current" AS t30 WHERE t30."unit" = v."unit" AND t30."period" = v."period") + (SELECT CAST(t31."on_time" AS NUMERIC) FROM "government_office.admin_procedures.B01.current" AS t31 WHERE t31."unit" = v."unit" AND t31."period" = v."period")), (SELECT CAST(t32."resolved" AS NUMERIC) FROM "government_office.admin_procedures.B01.current" AS t32 WHERE t32."unit" = v."unit" AND t32."period" = v."period")) * CAST(100 AS NUMERIC)) END)) AS TEXT), '(trống)') || '%) dưới 90%'
   END AS "message"
 FROM
   (
@@ -534,7 +464,7 @@ FROM
       CASE
         WHEN (i."r0" IS NULL AND NOT i."z0") THEN
           'skipped'
-        WHEN (i."z0" OR (i."r0" IS NOT NULL AND COALESCE((CAST(100 AS NUMERIC) = CAST(0 AS NUMERIC)), false))) THEN
+        WHEN (i."z0" OR (i."r0" IS NOT NULL AND COALESCE((CAST(100 AS NUMERIC) = CAST(0 AS NUMERIC)), FALSE))) THEN
           'div_by_zero'
         WHEN (regc_div(i."r0", CAST(100 AS NUMERIC)) >= CAST(0.9 AS NUMERIC)) THEN
           'pass'
@@ -550,7 +480,7 @@ FROM
           b."period" AS "period",
           CAST(NULL AS INTEGER) AS "record",
           (regc_div(((SELECT CAST(t27."ahead" AS NUMERIC) FROM "government_office.admin_procedures.B01.current" AS t27 WHERE t27."unit" = b."unit" AND t27."period" = b."period") + (SELECT CAST(t28."on_time" AS NUMERIC) FROM "government_office.admin_procedures.B01.current" AS t28 WHERE t28."unit" = b."unit" AND t28."period" = b."period")), (SELECT CAST(t29."resolved" AS NUMERIC) FROM "government_office.admin_procedures.B01.current" AS t29 WHERE t29."unit" = b."unit" AND t29."period" = b."period")) * CAST(100 AS NUMERIC)) AS "r0",
-          COALESCE((((SELECT CAST(t27."ahead" AS NUMERIC) FROM "government_office.admin_procedures.B01.current" AS t27 WHERE t27."unit" = b."unit" AND t27."period" = b."period") + (SELECT CAST(t28."on_time" AS NUMERIC) FROM "government_office.admin_procedures.B01.current" AS t28 WHERE t28."unit" = b."unit" AND t28."period" = b."period")) IS NOT NULL AND COALESCE(((SELECT CAST(t29."resolved" AS NUMERIC) FROM "government_office.admin_procedures.B01.current" AS t29 WHERE t29."unit" = b."unit" AND t29."period" = b."period") = CAST(0 AS NUMERIC)), false)), false) AS "z0"
+          COALESCE((((SELECT CAST(t27."ahead" AS NUMERIC) FROM "government_office.admin_procedures.B01.current" AS t27 WHERE t27."unit" = b."unit" AND t27."period" = b."period") + (SELECT CAST(t28."on_time" AS NUMERIC) FROM "government_office.admin_procedures.B01.current" AS t28 WHERE t28."unit" = b."unit" AND t28."period" = b."period")) IS NOT NULL AND COALESCE(((SELECT CAST(t29."resolved" AS NUMERIC) FROM "government_office.admin_procedures.B01.current" AS t29 WHERE t29."unit" = b."unit" AND t29."period" = b."period") = CAST(0 AS NUMERIC)), FALSE)), FALSE) AS "z0"
         FROM
           (
             SELECT DISTINCT
@@ -573,18 +503,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'received' AS "cell",
   'split.B01.received' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'split'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'split' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc split.B01.received: phép chia cho 0 (division by zero)'
@@ -637,18 +557,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'resolved' AS "cell",
   'split.B01.resolved' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'split'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'split' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc split.B01.resolved: phép chia cho 0 (division by zero)'
@@ -701,18 +611,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'pending' AS "cell",
   'split.B01.pending' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'split'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'split' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc split.B01.pending: phép chia cho 0 (division by zero)'
@@ -764,18 +664,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'dvc_full' AS "cell",
   'of_which.B01.dvc_full' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'of_which'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'of_which' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc of_which.B01.dvc_full: phép chia cho 0 (division by zero)'
@@ -826,18 +716,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'dvc_partial' AS "cell",
   'of_which.B01.dvc_partial' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'of_which'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'of_which' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc of_which.B01.dvc_partial: phép chia cho 0 (division by zero)'

@@ -137,18 +137,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'received' AS "cell",
   'R01' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'written'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'written' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc R01: phép chia cho 0 (division by zero)'
@@ -200,18 +190,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'carried' AS "cell",
   'R02' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'written'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'warning'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'written' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'warning' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc R02: phép chia cho 0 (division by zero)'
@@ -264,18 +244,8 @@ SELECT
   v."record" AS "record",
   'overdue' AS "cell",
   'R03' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'written'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'written' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc R03: phép chia cho 0 (division by zero)'
@@ -320,18 +290,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'late' AS "cell",
   'R04' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'written'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'written' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc R04: phép chia cho 0 (division by zero)'
@@ -383,18 +343,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'late' AS "cell",
   'R05' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'written'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'warning'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'written' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'warning' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc R05: phép chia cho 0 (division by zero)'
@@ -445,18 +395,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'dvc_full' AS "cell",
   'R06' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'written'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'written' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc R06: phép chia cho 0 (division by zero)'
@@ -508,23 +448,13 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'on_time_rate' AS "cell",
   'R07' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'written'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'warning'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'written' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'warning' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc R07: phép chia cho 0 (division by zero)'
     ELSE
-      'Tỷ lệ hồ sơ giải quyết trước hạn và đúng hạn (' || COALESCE(regc_add((CASE WHEN (regc_add((SELECT regc_dec(t30."ahead", 0) FROM "government_office.admin_procedures.B01.current" AS t30 WHERE t30."unit" = v."unit" AND t30."period" = v."period"), (SELECT regc_dec(t31."on_time", 0) FROM "government_office.admin_procedures.B01.current" AS t31 WHERE t31."unit" = v."unit" AND t31."period" = v."period")) IS NOT NULL AND COALESCE((regc_cmp((SELECT regc_dec(t32."resolved", 0) FROM "government_office.admin_procedures.B01.current" AS t32 WHERE t32."unit" = v."unit" AND t32."period" = v."period"), '0') = 0), false)) THEN NULL ELSE regc_mul(regc_div(regc_add((SELECT regc_dec(t30."ahead", 0) FROM "government_office.admin_procedures.B01.current" AS t30 WHERE t30."unit" = v."unit" AND t30."period" = v."period"), (SELECT regc_dec(t31."on_time", 0) FROM "government_office.admin_procedures.B01.current" AS t31 WHERE t31."unit" = v."unit" AND t31."period" = v."period")), (SELECT regc_dec(t32."resolved", 0) FROM "government_office.admin_procedures.B01.current" AS t32 WHERE t32."unit" = v."unit" AND t32."period" = v."period")), '100') END), '0'), '(trống)') || '%) dưới 90%'
+      'Tỷ lệ hồ sơ giải quyết trước hạn và đúng hạn (' || COALESCE(regc_add((CASE WHEN (regc_add((SELECT regc_dec(t30."ahead", 0) FROM "government_office.admin_procedures.B01.current" AS t30 WHERE t30."unit" = v."unit" AND t30."period" = v."period"), (SELECT regc_dec(t31."on_time", 0) FROM "government_office.admin_procedures.B01.current" AS t31 WHERE t31."unit" = v."unit" AND t31."period" = v."period")) IS NOT NULL AND COALESCE((regc_cmp((SELECT regc_dec(t32."resolved", 0) FROM "government_office.admin_procedures.B01.current" AS t32 WHERE t32."unit" = v."unit" AND t32."period" = v."period"), '0') = 0), FALSE)) THEN NULL ELSE regc_mul(regc_div(regc_add((SELECT regc_dec(t30."ahead", 0) FROM "government_office.admin_procedures.B01.current" AS t30 WHERE t30."unit" = v."unit" AND t30."period" = v."period"), (SELECT regc_dec(t31."on_time", 0) FROM "government_office.admin_procedures.B01.current" AS t31 WHERE t31."unit" = v."unit" AND t31."period" = v."period")), (SELECT regc_dec(t32."resolved", 0) FROM "government_office.admin_procedures.B01.current" AS t32 WHERE t32."unit" = v."unit" AND t32."period" = v."period")), '100') END), '0'), '(trống)') || '%) dưới 90%'
   END AS "message"
 FROM
   (
@@ -535,7 +465,7 @@ FROM
       CASE
         WHEN (i."r0" IS NULL AND NOT i."z0") THEN
           'skipped'
-        WHEN (i."z0" OR (i."r0" IS NOT NULL AND COALESCE((regc_cmp('100', '0') = 0), false))) THEN
+        WHEN (i."z0" OR (i."r0" IS NOT NULL AND COALESCE((regc_cmp('100', '0') = 0), FALSE))) THEN
           'div_by_zero'
         WHEN (regc_cmp(regc_div(i."r0", '100'), '0.9') >= 0) THEN
           'pass'
@@ -551,7 +481,7 @@ FROM
           b."period" AS "period",
           CAST(NULL AS INTEGER) AS "record",
           regc_mul(regc_div(regc_add((SELECT regc_dec(t27."ahead", 0) FROM "government_office.admin_procedures.B01.current" AS t27 WHERE t27."unit" = b."unit" AND t27."period" = b."period"), (SELECT regc_dec(t28."on_time", 0) FROM "government_office.admin_procedures.B01.current" AS t28 WHERE t28."unit" = b."unit" AND t28."period" = b."period")), (SELECT regc_dec(t29."resolved", 0) FROM "government_office.admin_procedures.B01.current" AS t29 WHERE t29."unit" = b."unit" AND t29."period" = b."period")), '100') AS "r0",
-          COALESCE((regc_add((SELECT regc_dec(t27."ahead", 0) FROM "government_office.admin_procedures.B01.current" AS t27 WHERE t27."unit" = b."unit" AND t27."period" = b."period"), (SELECT regc_dec(t28."on_time", 0) FROM "government_office.admin_procedures.B01.current" AS t28 WHERE t28."unit" = b."unit" AND t28."period" = b."period")) IS NOT NULL AND COALESCE((regc_cmp((SELECT regc_dec(t29."resolved", 0) FROM "government_office.admin_procedures.B01.current" AS t29 WHERE t29."unit" = b."unit" AND t29."period" = b."period"), '0') = 0), false)), false) AS "z0"
+          COALESCE((regc_add((SELECT regc_dec(t27."ahead", 0) FROM "government_office.admin_procedures.B01.current" AS t27 WHERE t27."unit" = b."unit" AND t27."period" = b."period"), (SELECT regc_dec(t28."on_time", 0) FROM "government_office.admin_procedures.B01.current" AS t28 WHERE t28."unit" = b."unit" AND t28."period" = b."period")) IS NOT NULL AND COALESCE((regc_cmp((SELECT regc_dec(t29."resolved", 0) FROM "government_office.admin_procedures.B01.current" AS t29 WHERE t29."unit" = b."unit" AND t29."period" = b."period"), '0') = 0), FALSE)), FALSE) AS "z0"
         FROM
           (
             SELECT DISTINCT
@@ -574,18 +504,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'received' AS "cell",
   'split.B01.received' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'split'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'split' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc split.B01.received: phép chia cho 0 (division by zero)'
@@ -638,18 +558,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'resolved' AS "cell",
   'split.B01.resolved' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'split'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'split' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc split.B01.resolved: phép chia cho 0 (division by zero)'
@@ -702,18 +612,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'pending' AS "cell",
   'split.B01.pending' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'split'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'split' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc split.B01.pending: phép chia cho 0 (division by zero)'
@@ -765,18 +665,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'dvc_full' AS "cell",
   'of_which.B01.dvc_full' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'of_which'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'of_which' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc of_which.B01.dvc_full: phép chia cho 0 (division by zero)'
@@ -827,18 +717,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'dvc_partial' AS "cell",
   'of_which.B01.dvc_partial' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'of_which'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'of_which' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc of_which.B01.dvc_partial: phép chia cho 0 (division by zero)'

@@ -72,7 +72,10 @@ FROM
   JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province')
   JOIN "regc_period_rollup" AS m ON m."regime" = 'government_office.socio_economic' AND m."period" = t1."period"
 GROUP BY
-  m."frequency", m."rollup", m."edition", t1."unit";
+  m."frequency",
+  m."rollup",
+  m."edition",
+  t1."unit";
 
 -- The years to date its computed cells read, per unit.
 CREATE VIEW "government_office.socio_economic.B01.ytd" AS
@@ -140,73 +143,71 @@ FROM
       JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province')
       JOIN "regc_period_ytd" AS m ON m."regime" = 'government_office.socio_economic' AND m."period" = t1."period"
     GROUP BY
-      m."frequency", m."rollup", m."edition", t1."unit"
+      m."frequency",
+      m."rollup",
+      m."edition",
+      t1."unit"
   ) AS b
   JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit"
 GROUP BY
-  b."frequency", b."period", b."edition", c."ancestor";
+  b."frequency",
+  b."period",
+  b."edition",
+  c."ancestor";
 
-CREATE VIEW "government_office.socio_economic.B01.rollup" AS
-WITH a AS (
-  SELECT
-    b."frequency" AS "frequency",
-    b."period" AS "period",
-    b."edition" AS "edition",
-    c."ancestor" AS "unit",
-    u."level" AS "level",
-    COUNT(*) AS "reporters",
-    CAST(SUM(b."retail.plan") AS NUMERIC) AS "retail.plan",
-    CAST(SUM(b."retail.month") AS NUMERIC) AS "retail.month",
-    CAST(SUM(b."exports.plan") AS NUMERIC) AS "exports.plan",
-    CAST(SUM(b."exports.month") AS NUMERIC) AS "exports.month",
-    CAST(SUM(b."imports.month") AS NUMERIC) AS "imports.month",
-    CAST(SUM(b."budget_revenue.plan") AS NUMERIC) AS "budget_revenue.plan",
-    CAST(SUM(b."budget_revenue.month") AS NUMERIC) AS "budget_revenue.month",
-    CAST(SUM(b."revenue_domestic.plan") AS NUMERIC) AS "revenue_domestic.plan",
-    CAST(SUM(b."revenue_domestic.month") AS NUMERIC) AS "revenue_domestic.month",
-    CAST(SUM(b."land_use.plan") AS NUMERIC) AS "land_use.plan",
-    CAST(SUM(b."land_use.month") AS NUMERIC) AS "land_use.month",
-    CAST(SUM(b."revenue_oil.plan") AS NUMERIC) AS "revenue_oil.plan",
-    CAST(SUM(b."revenue_oil.month") AS NUMERIC) AS "revenue_oil.month",
-    CAST(SUM(b."revenue_trade.plan") AS NUMERIC) AS "revenue_trade.plan",
-    CAST(SUM(b."revenue_trade.month") AS NUMERIC) AS "revenue_trade.month",
-    CAST(SUM(b."revenue_aid.plan") AS NUMERIC) AS "revenue_aid.plan",
-    CAST(SUM(b."revenue_aid.month") AS NUMERIC) AS "revenue_aid.month",
-    CAST(SUM(b."budget_spending.plan") AS NUMERIC) AS "budget_spending.plan",
-    CAST(SUM(b."budget_spending.month") AS NUMERIC) AS "budget_spending.month",
-    CAST(SUM(b."spending_development.plan") AS NUMERIC) AS "spending_development.plan",
-    CAST(SUM(b."spending_development.month") AS NUMERIC) AS "spending_development.month",
-    CAST(SUM(b."spending_recurrent.plan") AS NUMERIC) AS "spending_recurrent.plan",
-    CAST(SUM(b."spending_recurrent.month") AS NUMERIC) AS "spending_recurrent.month",
-    CAST(SUM(b."public_investment.plan") AS NUMERIC) AS "public_investment.plan",
-    CAST(SUM(b."public_investment.month") AS NUMERIC) AS "public_investment.month",
-    CAST(SUM(b."fdi.plan") AS NUMERIC) AS "fdi.plan",
-    CAST(SUM(b."fdi.month") AS NUMERIC) AS "fdi.month",
-    CAST(SUM(b."fdi_new.month") AS NUMERIC) AS "fdi_new.month",
-    CAST(SUM(b."fdi_adjusted.month") AS NUMERIC) AS "fdi_adjusted.month",
-    CAST(SUM(b."fdi_shares.month") AS NUMERIC) AS "fdi_shares.month",
-    CAST(SUM(b."new_enterprises.plan") AS NUMERIC) AS "new_enterprises.plan",
-    CAST(SUM(b."new_enterprises.month") AS NUMERIC) AS "new_enterprises.month",
-    CAST(SUM(b."new_capital.month") AS NUMERIC) AS "new_capital.month",
-    CAST(SUM(b."containers.month") AS NUMERIC) AS "containers.month",
-    CAST(SUM(b."beds.plan") AS NUMERIC) AS "beds.plan",
-    CAST(SUM(b."beds.month") AS NUMERIC) AS "beds.month",
-    CAST(SUM(b."jobs.plan") AS NUMERIC) AS "jobs.plan",
-    CAST(SUM(b."jobs.month") AS NUMERIC) AS "jobs.month",
-    CAST(SUM(b."accidents.month") AS NUMERIC) AS "accidents.month",
-    CAST(SUM(b."traffic_deaths.month") AS NUMERIC) AS "traffic_deaths.month"
-  FROM
-    "government_office.socio_economic.B01.by_reporter" AS b
-    JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit"
-    JOIN "regc_org_unit" AS u ON u."code" = c."ancestor"
-  GROUP BY
-    b."frequency", b."period", b."edition", c."ancestor", u."level"
-), y AS (
-  SELECT
-    *
-  FROM
-    "government_office.socio_economic.B01.ytd"
-)
+CREATE VIEW "government_office.socio_economic.B01.rollup" AS WITH a AS (
+  SELECT b."frequency" AS "frequency",
+  b."period" AS "period",
+  b."edition" AS "edition",
+  c."ancestor" AS "unit",
+  u."level" AS "level",
+  COUNT(*) AS "reporters",
+  CAST(SUM(b."retail.plan") AS NUMERIC) AS "retail.plan",
+  CAST(SUM(b."retail.month") AS NUMERIC) AS "retail.month",
+  CAST(SUM(b."exports.plan") AS NUMERIC) AS "exports.plan",
+  CAST(SUM(b."exports.month") AS NUMERIC) AS "exports.month",
+  CAST(SUM(b."imports.month") AS NUMERIC) AS "imports.month",
+  CAST(SUM(b."budget_revenue.plan") AS NUMERIC) AS "budget_revenue.plan",
+  CAST(SUM(b."budget_revenue.month") AS NUMERIC) AS "budget_revenue.month",
+  CAST(SUM(b."revenue_domestic.plan") AS NUMERIC) AS "revenue_domestic.plan",
+  CAST(SUM(b."revenue_domestic.month") AS NUMERIC) AS "revenue_domestic.month",
+  CAST(SUM(b."land_use.plan") AS NUMERIC) AS "land_use.plan",
+  CAST(SUM(b."land_use.month") AS NUMERIC) AS "land_use.month",
+  CAST(SUM(b."revenue_oil.plan") AS NUMERIC) AS "revenue_oil.plan",
+  CAST(SUM(b."revenue_oil.month") AS NUMERIC) AS "revenue_oil.month",
+  CAST(SUM(b."revenue_trade.plan") AS NUMERIC) AS "revenue_trade.plan",
+  CAST(SUM(b."revenue_trade.month") AS NUMERIC) AS "revenue_trade.month",
+  CAST(SUM(b."revenue_aid.plan") AS NUMERIC) AS "revenue_aid.plan",
+  CAST(SUM(b."revenue_aid.month") AS NUMERIC) AS "revenue_aid.month",
+  CAST(SUM(b."budget_spending.plan") AS NUMERIC) AS "budget_spending.plan",
+  CAST(SUM(b."budget_spending.month") AS NUMERIC) AS "budget_spending.month",
+  CAST(SUM(b."spending_development.plan") AS NUMERIC) AS "spending_development.plan",
+  CAST(SUM(b."spending_development.month") AS NUMERIC) AS "spending_development.month",
+  CAST(SUM(b."spending_recurrent.plan") AS NUMERIC) AS "spending_recurrent.plan",
+  CAST(SUM(b."spending_recurrent.month") AS NUMERIC) AS "spending_recurrent.month",
+  CAST(SUM(b."public_investment.plan") AS NUMERIC) AS "public_investment.plan",
+  CAST(SUM(b."public_investment.month") AS NUMERIC) AS "public_investment.month",
+  CAST(SUM(b."fdi.plan") AS NUMERIC) AS "fdi.plan",
+  CAST(SUM(b."fdi.month") AS NUMERIC) AS "fdi.month",
+  CAST(SUM(b."fdi_new.month") AS NUMERIC) AS "fdi_new.month",
+  CAST(SUM(b."fdi_adjusted.month") AS NUMERIC) AS "fdi_adjusted.month",
+  CAST(SUM(b."fdi_shares.month") AS NUMERIC) AS "fdi_shares.month",
+  CAST(SUM(b."new_enterprises.plan") AS NUMERIC) AS "new_enterprises.plan",
+  CAST(SUM(b."new_enterprises.month") AS NUMERIC) AS "new_enterprises.month",
+  CAST(SUM(b."new_capital.month") AS NUMERIC) AS "new_capital.month",
+  CAST(SUM(b."containers.month") AS NUMERIC) AS "containers.month",
+  CAST(SUM(b."beds.plan") AS NUMERIC) AS "beds.plan",
+  CAST(SUM(b."beds.month") AS NUMERIC) AS "beds.month",
+  CAST(SUM(b."jobs.plan") AS NUMERIC) AS "jobs.plan",
+  CAST(SUM(b."jobs.month") AS NUMERIC) AS "jobs.month",
+  CAST(SUM(b."accidents.month") AS NUMERIC) AS "accidents.month",
+  CAST(SUM(b."traffic_deaths.month") AS NUMERIC) AS "traffic_deaths.month" FROM "government_office.socio_economic.B01.by_reporter" AS b JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit" JOIN "regc_org_unit" AS u ON u."code" = c."ancestor" GROUP BY b."frequency",
+  b."period",
+  b."edition",
+  c."ancestor",
+  u."level"
+),
+  y AS (SELECT * FROM "government_office.socio_economic.B01.ytd")
 SELECT
   a."frequency",
   a."period",
@@ -628,19 +629,62 @@ FROM
                 FROM
                   "government_office.socio_economic.B01.current" AS t1
                   JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province')
-                  LEFT JOIN (SELECT m."old_unit" AS "unit", MIN(m."new_unit") AS "successor" FROM "regc_org_mapping" AS m WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) GROUP BY m."old_unit" HAVING COUNT(*) = 1 AND MIN(m."kind") = 'full') AS sc ON sc."unit" = t1."unit"
+                  LEFT JOIN (
+                    SELECT
+                      m."old_unit" AS "unit",
+                      MIN(m."new_unit") AS "successor"
+                    FROM
+                      "regc_org_mapping" AS m
+                    WHERE
+                      m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n)
+                    GROUP BY
+                      m."old_unit"
+                    HAVING
+                      COUNT(*) = 1 AND MIN(m."kind") = 'full'
+                  ) AS sc ON sc."unit" = t1."unit"
               ) AS q
             GROUP BY
-              q."period", q."unit"
+              q."period",
+              q."unit"
           ) AS t1
           JOIN "regc_period_rollup" AS m ON m."regime" = 'government_office.socio_economic' AND m."period" = t1."period"
         GROUP BY
-          m."frequency", m."rollup", t1."unit"
+          m."frequency",
+          m."rollup",
+          t1."unit"
       ) AS b
-      JOIN (SELECT c."descendant" AS "unit", c."ancestor" AS "ancestor", c."depth" AS "depth" FROM "regc_org_closure" AS c WHERE c."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) UNION ALL SELECT m."old_unit" AS "unit", c."ancestor" AS "ancestor", -1 AS "depth" FROM "regc_org_mapping" AS m JOIN "regc_org_closure" AS c ON c."edition" = m."to_edition" AND c."descendant" = m."new_unit" WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND NOT EXISTS (SELECT 1 FROM "regc_org_closure" AS x WHERE x."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND x."descendant" = m."old_unit" AND x."depth" = 0) AND m."old_unit" NOT IN (SELECT s."unit" FROM (SELECT m."old_unit" AS "unit", MIN(m."new_unit") AS "successor" FROM "regc_org_mapping" AS m WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) GROUP BY m."old_unit" HAVING COUNT(*) = 1 AND MIN(m."kind") = 'full') AS s) GROUP BY m."old_unit", c."ancestor" HAVING COUNT(*) = (SELECT COUNT(*) FROM "regc_org_mapping" AS m2 WHERE m2."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND m2."old_unit" = m."old_unit")) AS c ON c."unit" = b."unit"
+      JOIN (
+        SELECT
+          c."descendant" AS "unit",
+          c."ancestor" AS "ancestor",
+          c."depth" AS "depth"
+        FROM
+          "regc_org_closure" AS c
+        WHERE
+          c."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n)
+        UNION ALL
+        SELECT
+          m."old_unit" AS "unit",
+          c."ancestor" AS "ancestor",
+          -1 AS "depth"
+        FROM
+          "regc_org_mapping" AS m
+          JOIN "regc_org_closure" AS c ON c."edition" = m."to_edition" AND c."descendant" = m."new_unit"
+        WHERE
+          m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND NOT EXISTS (SELECT 1 FROM "regc_org_closure" AS x WHERE x."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND x."descendant" = m."old_unit" AND x."depth" = 0) AND m."old_unit" NOT IN (SELECT s."unit" FROM (SELECT m."old_unit" AS "unit", MIN(m."new_unit") AS "successor" FROM "regc_org_mapping" AS m WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) GROUP BY m."old_unit" HAVING COUNT(*) = 1 AND MIN(m."kind") = 'full') AS s)
+        GROUP BY
+          m."old_unit",
+          c."ancestor"
+        HAVING
+          COUNT(*) = (SELECT COUNT(*) FROM "regc_org_mapping" AS m2 WHERE m2."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND m2."old_unit" = m."old_unit")
+      ) AS c ON c."unit" = b."unit"
       JOIN "regc_org_unit" AS u ON u."code" = c."ancestor"
     GROUP BY
-      b."frequency", b."period", b."edition", c."ancestor", u."level"
+      b."frequency",
+      b."period",
+      b."edition",
+      c."ancestor",
+      u."level"
   ) AS a;
 
 -- Form B02: each reporter's values over every roll-up period, then every unit's.
@@ -661,28 +705,27 @@ FROM
   JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province')
   JOIN "regc_period_rollup" AS m ON m."regime" = 'government_office.socio_economic' AND m."period" = t1."period"
 GROUP BY
-  m."frequency", m."rollup", m."edition", t1."unit";
+  m."frequency",
+  m."rollup",
+  m."edition",
+  t1."unit";
 
-CREATE VIEW "government_office.socio_economic.B02.rollup" AS
-WITH a AS (
-  SELECT
-    b."frequency" AS "frequency",
-    b."period" AS "period",
-    b."edition" AS "edition",
-    c."ancestor" AS "unit",
-    u."level" AS "level",
-    COUNT(*) AS "reporters",
-    CAST((array_agg(b."grdp.ytd") FILTER (WHERE c."depth" = 0))[1] AS NUMERIC) AS "grdp.ytd",
-    CAST((array_agg(b."iip.month") FILTER (WHERE c."depth" = 0))[1] AS NUMERIC) AS "iip.month",
-    CAST((array_agg(b."iip.ytd") FILTER (WHERE c."depth" = 0))[1] AS NUMERIC) AS "iip.ytd",
-    CAST((array_agg(b."cpi.month") FILTER (WHERE c."depth" = 0))[1] AS NUMERIC) AS "cpi.month",
-    CAST((array_agg(b."cpi.ytd") FILTER (WHERE c."depth" = 0))[1] AS NUMERIC) AS "cpi.ytd"
-  FROM
-    "government_office.socio_economic.B02.by_reporter" AS b
-    JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit"
-    JOIN "regc_org_unit" AS u ON u."code" = c."ancestor"
-  GROUP BY
-    b."frequency", b."period", b."edition", c."ancestor", u."level"
+CREATE VIEW "government_office.socio_economic.B02.rollup" AS WITH a AS (
+  SELECT b."frequency" AS "frequency",
+  b."period" AS "period",
+  b."edition" AS "edition",
+  c."ancestor" AS "unit",
+  u."level" AS "level",
+  COUNT(*) AS "reporters",
+  CAST((array_agg(b."grdp.ytd") FILTER (WHERE c."depth" = 0))[1] AS NUMERIC) AS "grdp.ytd",
+  CAST((array_agg(b."iip.month") FILTER (WHERE c."depth" = 0))[1] AS NUMERIC) AS "iip.month",
+  CAST((array_agg(b."iip.ytd") FILTER (WHERE c."depth" = 0))[1] AS NUMERIC) AS "iip.ytd",
+  CAST((array_agg(b."cpi.month") FILTER (WHERE c."depth" = 0))[1] AS NUMERIC) AS "cpi.month",
+  CAST((array_agg(b."cpi.ytd") FILTER (WHERE c."depth" = 0))[1] AS NUMERIC) AS "cpi.ytd" FROM "government_office.socio_economic.B02.by_reporter" AS b JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit" JOIN "regc_org_unit" AS u ON u."code" = c."ancestor" GROUP BY b."frequency",
+  b."period",
+  b."edition",
+  c."ancestor",
+  u."level"
 )
 SELECT
   a."frequency",
@@ -768,19 +811,62 @@ FROM
                 FROM
                   "government_office.socio_economic.B02.current" AS t1
                   JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province')
-                  LEFT JOIN (SELECT m."old_unit" AS "unit", MIN(m."new_unit") AS "successor" FROM "regc_org_mapping" AS m WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) GROUP BY m."old_unit" HAVING COUNT(*) = 1 AND MIN(m."kind") = 'full') AS sc ON sc."unit" = t1."unit"
+                  LEFT JOIN (
+                    SELECT
+                      m."old_unit" AS "unit",
+                      MIN(m."new_unit") AS "successor"
+                    FROM
+                      "regc_org_mapping" AS m
+                    WHERE
+                      m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n)
+                    GROUP BY
+                      m."old_unit"
+                    HAVING
+                      COUNT(*) = 1 AND MIN(m."kind") = 'full'
+                  ) AS sc ON sc."unit" = t1."unit"
               ) AS q
             GROUP BY
-              q."period", q."unit"
+              q."period",
+              q."unit"
           ) AS t1
           JOIN "regc_period_rollup" AS m ON m."regime" = 'government_office.socio_economic' AND m."period" = t1."period"
         GROUP BY
-          m."frequency", m."rollup", t1."unit"
+          m."frequency",
+          m."rollup",
+          t1."unit"
       ) AS b
-      JOIN (SELECT c."descendant" AS "unit", c."ancestor" AS "ancestor", c."depth" AS "depth" FROM "regc_org_closure" AS c WHERE c."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) UNION ALL SELECT m."old_unit" AS "unit", c."ancestor" AS "ancestor", -1 AS "depth" FROM "regc_org_mapping" AS m JOIN "regc_org_closure" AS c ON c."edition" = m."to_edition" AND c."descendant" = m."new_unit" WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND NOT EXISTS (SELECT 1 FROM "regc_org_closure" AS x WHERE x."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND x."descendant" = m."old_unit" AND x."depth" = 0) AND m."old_unit" NOT IN (SELECT s."unit" FROM (SELECT m."old_unit" AS "unit", MIN(m."new_unit") AS "successor" FROM "regc_org_mapping" AS m WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) GROUP BY m."old_unit" HAVING COUNT(*) = 1 AND MIN(m."kind") = 'full') AS s) GROUP BY m."old_unit", c."ancestor" HAVING COUNT(*) = (SELECT COUNT(*) FROM "regc_org_mapping" AS m2 WHERE m2."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND m2."old_unit" = m."old_unit")) AS c ON c."unit" = b."unit"
+      JOIN (
+        SELECT
+          c."descendant" AS "unit",
+          c."ancestor" AS "ancestor",
+          c."depth" AS "depth"
+        FROM
+          "regc_org_closure" AS c
+        WHERE
+          c."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n)
+        UNION ALL
+        SELECT
+          m."old_unit" AS "unit",
+          c."ancestor" AS "ancestor",
+          -1 AS "depth"
+        FROM
+          "regc_org_mapping" AS m
+          JOIN "regc_org_closure" AS c ON c."edition" = m."to_edition" AND c."descendant" = m."new_unit"
+        WHERE
+          m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND NOT EXISTS (SELECT 1 FROM "regc_org_closure" AS x WHERE x."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND x."descendant" = m."old_unit" AND x."depth" = 0) AND m."old_unit" NOT IN (SELECT s."unit" FROM (SELECT m."old_unit" AS "unit", MIN(m."new_unit") AS "successor" FROM "regc_org_mapping" AS m WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) GROUP BY m."old_unit" HAVING COUNT(*) = 1 AND MIN(m."kind") = 'full') AS s)
+        GROUP BY
+          m."old_unit",
+          c."ancestor"
+        HAVING
+          COUNT(*) = (SELECT COUNT(*) FROM "regc_org_mapping" AS m2 WHERE m2."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND m2."old_unit" = m."old_unit")
+      ) AS c ON c."unit" = b."unit"
       JOIN "regc_org_unit" AS u ON u."code" = c."ancestor"
     GROUP BY
-      b."frequency", b."period", b."edition", c."ancestor", u."level"
+      b."frequency",
+      b."period",
+      b."edition",
+      c."ancestor",
+      u."level"
   ) AS a;
 
 -- Expected, received and on-time reports per unit, flow level and period.
@@ -803,8 +889,39 @@ FROM
   JOIN "regc_org_closure" AS c ON c."edition" = m."edition"
   JOIN "regc_org_unit" AS du ON du."code" = c."descendant" AND du."level" = dl."level"
   JOIN "regc_org_unit" AS au ON au."code" = c."ancestor"
-  LEFT JOIN (SELECT x."unit" AS "unit", x."period" AS "period", MAX(x."received_on") AS "received_on" FROM (SELECT s."unit" AS "unit", s."period" AS "period", s."form" AS "form", MIN(CAST((s."submitted_at" AT TIME ZONE 'Asia/Ho_Chi_Minh') AS DATE)) AS "received_on" FROM "regc_submission" AS s WHERE s."regime" = 'government_office.socio_economic' AND s."status" <> 'draft' AND s."form" IN ('B01', 'B02') GROUP BY s."unit", s."period", s."form") AS x GROUP BY x."unit", x."period" HAVING COUNT(*) = 2) AS rc ON rc."unit" = c."descendant" AND rc."period" = m."period"
+  LEFT JOIN (
+    SELECT
+      x."unit" AS "unit",
+      x."period" AS "period",
+      MAX(x."received_on") AS "received_on"
+    FROM
+      (
+        SELECT
+          s."unit" AS "unit",
+          s."period" AS "period",
+          s."form" AS "form",
+          MIN(CAST((s."submitted_at" AT TIME ZONE 'Asia/Ho_Chi_Minh') AS DATE)) AS "received_on"
+        FROM
+          "regc_submission" AS s
+        WHERE
+          s."regime" = 'government_office.socio_economic' AND s."status" <> 'draft' AND s."form" IN ('B01', 'B02')
+        GROUP BY
+          s."unit",
+          s."period",
+          s."form"
+      ) AS x
+    GROUP BY
+      x."unit",
+      x."period"
+    HAVING
+      COUNT(*) = 2
+  ) AS rc ON rc."unit" = c."descendant" AND rc."period" = m."period"
 WHERE
   m."regime" = 'government_office.socio_economic' AND m."frequency" = 'monthly'
 GROUP BY
-  m."period", m."edition", c."ancestor", au."level", dl."level", dl."due_date";
+  m."period",
+  m."edition",
+  c."ancestor",
+  au."level",
+  dl."level",
+  dl."due_date";

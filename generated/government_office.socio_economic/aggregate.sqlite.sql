@@ -28,43 +28,43 @@ SELECT
   m."edition" AS "edition",
   t1."unit" AS "unit",
   COUNT(*) AS "reports",
-  CAST(SUBSTR(MAX(CASE WHEN t1."retail.plan" IS NOT NULL THEN m."end_date" || '|' || t1."retail.plan" END), 12) AS INTEGER) AS "retail.plan",
+  CAST(substr(MAX(CASE WHEN t1."retail.plan" IS NOT NULL THEN m."end_date" || '|' || t1."retail.plan" END), 12) AS INTEGER) AS "retail.plan",
   SUM(t1."retail.month") AS "retail.month",
-  CAST(SUBSTR(MAX(CASE WHEN t1."exports.plan" IS NOT NULL THEN m."end_date" || '|' || t1."exports.plan" END), 12) AS INTEGER) AS "exports.plan",
+  CAST(substr(MAX(CASE WHEN t1."exports.plan" IS NOT NULL THEN m."end_date" || '|' || t1."exports.plan" END), 12) AS INTEGER) AS "exports.plan",
   SUM(t1."exports.month") AS "exports.month",
   SUM(t1."imports.month") AS "imports.month",
-  CAST(SUBSTR(MAX(CASE WHEN t1."budget_revenue.plan" IS NOT NULL THEN m."end_date" || '|' || t1."budget_revenue.plan" END), 12) AS INTEGER) AS "budget_revenue.plan",
+  CAST(substr(MAX(CASE WHEN t1."budget_revenue.plan" IS NOT NULL THEN m."end_date" || '|' || t1."budget_revenue.plan" END), 12) AS INTEGER) AS "budget_revenue.plan",
   SUM(t1."budget_revenue.month") AS "budget_revenue.month",
-  CAST(SUBSTR(MAX(CASE WHEN t1."revenue_domestic.plan" IS NOT NULL THEN m."end_date" || '|' || t1."revenue_domestic.plan" END), 12) AS INTEGER) AS "revenue_domestic.plan",
+  CAST(substr(MAX(CASE WHEN t1."revenue_domestic.plan" IS NOT NULL THEN m."end_date" || '|' || t1."revenue_domestic.plan" END), 12) AS INTEGER) AS "revenue_domestic.plan",
   SUM(t1."revenue_domestic.month") AS "revenue_domestic.month",
-  CAST(SUBSTR(MAX(CASE WHEN t1."land_use.plan" IS NOT NULL THEN m."end_date" || '|' || t1."land_use.plan" END), 12) AS INTEGER) AS "land_use.plan",
+  CAST(substr(MAX(CASE WHEN t1."land_use.plan" IS NOT NULL THEN m."end_date" || '|' || t1."land_use.plan" END), 12) AS INTEGER) AS "land_use.plan",
   SUM(t1."land_use.month") AS "land_use.month",
-  CAST(SUBSTR(MAX(CASE WHEN t1."revenue_oil.plan" IS NOT NULL THEN m."end_date" || '|' || t1."revenue_oil.plan" END), 12) AS INTEGER) AS "revenue_oil.plan",
+  CAST(substr(MAX(CASE WHEN t1."revenue_oil.plan" IS NOT NULL THEN m."end_date" || '|' || t1."revenue_oil.plan" END), 12) AS INTEGER) AS "revenue_oil.plan",
   SUM(t1."revenue_oil.month") AS "revenue_oil.month",
-  CAST(SUBSTR(MAX(CASE WHEN t1."revenue_trade.plan" IS NOT NULL THEN m."end_date" || '|' || t1."revenue_trade.plan" END), 12) AS INTEGER) AS "revenue_trade.plan",
+  CAST(substr(MAX(CASE WHEN t1."revenue_trade.plan" IS NOT NULL THEN m."end_date" || '|' || t1."revenue_trade.plan" END), 12) AS INTEGER) AS "revenue_trade.plan",
   SUM(t1."revenue_trade.month") AS "revenue_trade.month",
-  CAST(SUBSTR(MAX(CASE WHEN t1."revenue_aid.plan" IS NOT NULL THEN m."end_date" || '|' || t1."revenue_aid.plan" END), 12) AS INTEGER) AS "revenue_aid.plan",
+  CAST(substr(MAX(CASE WHEN t1."revenue_aid.plan" IS NOT NULL THEN m."end_date" || '|' || t1."revenue_aid.plan" END), 12) AS INTEGER) AS "revenue_aid.plan",
   SUM(t1."revenue_aid.month") AS "revenue_aid.month",
-  CAST(SUBSTR(MAX(CASE WHEN t1."budget_spending.plan" IS NOT NULL THEN m."end_date" || '|' || t1."budget_spending.plan" END), 12) AS INTEGER) AS "budget_spending.plan",
+  CAST(substr(MAX(CASE WHEN t1."budget_spending.plan" IS NOT NULL THEN m."end_date" || '|' || t1."budget_spending.plan" END), 12) AS INTEGER) AS "budget_spending.plan",
   SUM(t1."budget_spending.month") AS "budget_spending.month",
-  CAST(SUBSTR(MAX(CASE WHEN t1."spending_development.plan" IS NOT NULL THEN m."end_date" || '|' || t1."spending_development.plan" END), 12) AS INTEGER) AS "spending_development.plan",
+  CAST(substr(MAX(CASE WHEN t1."spending_development.plan" IS NOT NULL THEN m."end_date" || '|' || t1."spending_development.plan" END), 12) AS INTEGER) AS "spending_development.plan",
   SUM(t1."spending_development.month") AS "spending_development.month",
-  CAST(SUBSTR(MAX(CASE WHEN t1."spending_recurrent.plan" IS NOT NULL THEN m."end_date" || '|' || t1."spending_recurrent.plan" END), 12) AS INTEGER) AS "spending_recurrent.plan",
+  CAST(substr(MAX(CASE WHEN t1."spending_recurrent.plan" IS NOT NULL THEN m."end_date" || '|' || t1."spending_recurrent.plan" END), 12) AS INTEGER) AS "spending_recurrent.plan",
   SUM(t1."spending_recurrent.month") AS "spending_recurrent.month",
-  CAST(SUBSTR(MAX(CASE WHEN t1."public_investment.plan" IS NOT NULL THEN m."end_date" || '|' || t1."public_investment.plan" END), 12) AS INTEGER) AS "public_investment.plan",
+  CAST(substr(MAX(CASE WHEN t1."public_investment.plan" IS NOT NULL THEN m."end_date" || '|' || t1."public_investment.plan" END), 12) AS INTEGER) AS "public_investment.plan",
   SUM(t1."public_investment.month") AS "public_investment.month",
-  CAST(SUBSTR(MAX(CASE WHEN t1."fdi.plan" IS NOT NULL THEN m."end_date" || '|' || t1."fdi.plan" END), 12) AS INTEGER) AS "fdi.plan",
+  CAST(substr(MAX(CASE WHEN t1."fdi.plan" IS NOT NULL THEN m."end_date" || '|' || t1."fdi.plan" END), 12) AS INTEGER) AS "fdi.plan",
   SUM(t1."fdi.month") AS "fdi.month",
   SUM(t1."fdi_new.month") AS "fdi_new.month",
   SUM(t1."fdi_adjusted.month") AS "fdi_adjusted.month",
   SUM(t1."fdi_shares.month") AS "fdi_shares.month",
-  CAST(SUBSTR(MAX(CASE WHEN t1."new_enterprises.plan" IS NOT NULL THEN m."end_date" || '|' || t1."new_enterprises.plan" END), 12) AS INTEGER) AS "new_enterprises.plan",
+  CAST(substr(MAX(CASE WHEN t1."new_enterprises.plan" IS NOT NULL THEN m."end_date" || '|' || t1."new_enterprises.plan" END), 12) AS INTEGER) AS "new_enterprises.plan",
   SUM(t1."new_enterprises.month") AS "new_enterprises.month",
   SUM(t1."new_capital.month") AS "new_capital.month",
   SUM(t1."containers.month") AS "containers.month",
-  CAST(SUBSTR(MAX(CASE WHEN t1."beds.plan" IS NOT NULL THEN m."end_date" || '|' || t1."beds.plan" END), 12) AS INTEGER) AS "beds.plan",
-  CAST(SUBSTR(MAX(CASE WHEN t1."beds.month" IS NOT NULL THEN m."end_date" || '|' || t1."beds.month" END), 12) AS INTEGER) AS "beds.month",
-  CAST(SUBSTR(MAX(CASE WHEN t1."jobs.plan" IS NOT NULL THEN m."end_date" || '|' || t1."jobs.plan" END), 12) AS INTEGER) AS "jobs.plan",
+  CAST(substr(MAX(CASE WHEN t1."beds.plan" IS NOT NULL THEN m."end_date" || '|' || t1."beds.plan" END), 12) AS INTEGER) AS "beds.plan",
+  CAST(substr(MAX(CASE WHEN t1."beds.month" IS NOT NULL THEN m."end_date" || '|' || t1."beds.month" END), 12) AS INTEGER) AS "beds.month",
+  CAST(substr(MAX(CASE WHEN t1."jobs.plan" IS NOT NULL THEN m."end_date" || '|' || t1."jobs.plan" END), 12) AS INTEGER) AS "jobs.plan",
   SUM(t1."jobs.month") AS "jobs.month",
   SUM(t1."accidents.month") AS "accidents.month",
   SUM(t1."traffic_deaths.month") AS "traffic_deaths.month"
@@ -73,7 +73,10 @@ FROM
   JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province')
   JOIN "regc_period_rollup" AS m ON m."regime" = 'government_office.socio_economic' AND m."period" = t1."period"
 GROUP BY
-  m."frequency", m."rollup", m."edition", t1."unit";
+  m."frequency",
+  m."rollup",
+  m."edition",
+  t1."unit";
 
 -- The years to date its computed cells read, per unit.
 CREATE VIEW "government_office.socio_economic.B01.ytd" AS
@@ -141,73 +144,71 @@ FROM
       JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province')
       JOIN "regc_period_ytd" AS m ON m."regime" = 'government_office.socio_economic' AND m."period" = t1."period"
     GROUP BY
-      m."frequency", m."rollup", m."edition", t1."unit"
+      m."frequency",
+      m."rollup",
+      m."edition",
+      t1."unit"
   ) AS b
   JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit"
 GROUP BY
-  b."frequency", b."period", b."edition", c."ancestor";
+  b."frequency",
+  b."period",
+  b."edition",
+  c."ancestor";
 
-CREATE VIEW "government_office.socio_economic.B01.rollup" AS
-WITH a AS (
-  SELECT
-    b."frequency" AS "frequency",
-    b."period" AS "period",
-    b."edition" AS "edition",
-    c."ancestor" AS "unit",
-    u."level" AS "level",
-    COUNT(*) AS "reporters",
-    regc_dec(SUM(b."retail.plan"), 1) AS "retail.plan",
-    regc_dec(SUM(b."retail.month"), 1) AS "retail.month",
-    regc_dec(SUM(b."exports.plan"), 1) AS "exports.plan",
-    regc_dec(SUM(b."exports.month"), 1) AS "exports.month",
-    regc_dec(SUM(b."imports.month"), 1) AS "imports.month",
-    regc_dec(SUM(b."budget_revenue.plan"), 1) AS "budget_revenue.plan",
-    regc_dec(SUM(b."budget_revenue.month"), 1) AS "budget_revenue.month",
-    regc_dec(SUM(b."revenue_domestic.plan"), 1) AS "revenue_domestic.plan",
-    regc_dec(SUM(b."revenue_domestic.month"), 1) AS "revenue_domestic.month",
-    regc_dec(SUM(b."land_use.plan"), 1) AS "land_use.plan",
-    regc_dec(SUM(b."land_use.month"), 1) AS "land_use.month",
-    regc_dec(SUM(b."revenue_oil.plan"), 1) AS "revenue_oil.plan",
-    regc_dec(SUM(b."revenue_oil.month"), 1) AS "revenue_oil.month",
-    regc_dec(SUM(b."revenue_trade.plan"), 1) AS "revenue_trade.plan",
-    regc_dec(SUM(b."revenue_trade.month"), 1) AS "revenue_trade.month",
-    regc_dec(SUM(b."revenue_aid.plan"), 1) AS "revenue_aid.plan",
-    regc_dec(SUM(b."revenue_aid.month"), 1) AS "revenue_aid.month",
-    regc_dec(SUM(b."budget_spending.plan"), 1) AS "budget_spending.plan",
-    regc_dec(SUM(b."budget_spending.month"), 1) AS "budget_spending.month",
-    regc_dec(SUM(b."spending_development.plan"), 1) AS "spending_development.plan",
-    regc_dec(SUM(b."spending_development.month"), 1) AS "spending_development.month",
-    regc_dec(SUM(b."spending_recurrent.plan"), 1) AS "spending_recurrent.plan",
-    regc_dec(SUM(b."spending_recurrent.month"), 1) AS "spending_recurrent.month",
-    regc_dec(SUM(b."public_investment.plan"), 1) AS "public_investment.plan",
-    regc_dec(SUM(b."public_investment.month"), 1) AS "public_investment.month",
-    regc_dec(SUM(b."fdi.plan"), 1) AS "fdi.plan",
-    regc_dec(SUM(b."fdi.month"), 1) AS "fdi.month",
-    regc_dec(SUM(b."fdi_new.month"), 1) AS "fdi_new.month",
-    regc_dec(SUM(b."fdi_adjusted.month"), 1) AS "fdi_adjusted.month",
-    regc_dec(SUM(b."fdi_shares.month"), 1) AS "fdi_shares.month",
-    regc_dec(SUM(b."new_enterprises.plan"), 0) AS "new_enterprises.plan",
-    regc_dec(SUM(b."new_enterprises.month"), 0) AS "new_enterprises.month",
-    regc_dec(SUM(b."new_capital.month"), 1) AS "new_capital.month",
-    regc_dec(SUM(b."containers.month"), 0) AS "containers.month",
-    regc_dec(SUM(b."beds.plan"), 0) AS "beds.plan",
-    regc_dec(SUM(b."beds.month"), 0) AS "beds.month",
-    regc_dec(SUM(b."jobs.plan"), 0) AS "jobs.plan",
-    regc_dec(SUM(b."jobs.month"), 0) AS "jobs.month",
-    regc_dec(SUM(b."accidents.month"), 0) AS "accidents.month",
-    regc_dec(SUM(b."traffic_deaths.month"), 0) AS "traffic_deaths.month"
-  FROM
-    "government_office.socio_economic.B01.by_reporter" AS b
-    JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit"
-    JOIN "regc_org_unit" AS u ON u."code" = c."ancestor"
-  GROUP BY
-    b."frequency", b."period", b."edition", c."ancestor", u."level"
-), y AS (
-  SELECT
-    *
-  FROM
-    "government_office.socio_economic.B01.ytd"
-)
+CREATE VIEW "government_office.socio_economic.B01.rollup" AS WITH a AS (
+  SELECT b."frequency" AS "frequency",
+  b."period" AS "period",
+  b."edition" AS "edition",
+  c."ancestor" AS "unit",
+  u."level" AS "level",
+  COUNT(*) AS "reporters",
+  regc_dec(SUM(b."retail.plan"), 1) AS "retail.plan",
+  regc_dec(SUM(b."retail.month"), 1) AS "retail.month",
+  regc_dec(SUM(b."exports.plan"), 1) AS "exports.plan",
+  regc_dec(SUM(b."exports.month"), 1) AS "exports.month",
+  regc_dec(SUM(b."imports.month"), 1) AS "imports.month",
+  regc_dec(SUM(b."budget_revenue.plan"), 1) AS "budget_revenue.plan",
+  regc_dec(SUM(b."budget_revenue.month"), 1) AS "budget_revenue.month",
+  regc_dec(SUM(b."revenue_domestic.plan"), 1) AS "revenue_domestic.plan",
+  regc_dec(SUM(b."revenue_domestic.month"), 1) AS "revenue_domestic.month",
+  regc_dec(SUM(b."land_use.plan"), 1) AS "land_use.plan",
+  regc_dec(SUM(b."land_use.month"), 1) AS "land_use.month",
+  regc_dec(SUM(b."revenue_oil.plan"), 1) AS "revenue_oil.plan",
+  regc_dec(SUM(b."revenue_oil.month"), 1) AS "revenue_oil.month",
+  regc_dec(SUM(b."revenue_trade.plan"), 1) AS "revenue_trade.plan",
+  regc_dec(SUM(b."revenue_trade.month"), 1) AS "revenue_trade.month",
+  regc_dec(SUM(b."revenue_aid.plan"), 1) AS "revenue_aid.plan",
+  regc_dec(SUM(b."revenue_aid.month"), 1) AS "revenue_aid.month",
+  regc_dec(SUM(b."budget_spending.plan"), 1) AS "budget_spending.plan",
+  regc_dec(SUM(b."budget_spending.month"), 1) AS "budget_spending.month",
+  regc_dec(SUM(b."spending_development.plan"), 1) AS "spending_development.plan",
+  regc_dec(SUM(b."spending_development.month"), 1) AS "spending_development.month",
+  regc_dec(SUM(b."spending_recurrent.plan"), 1) AS "spending_recurrent.plan",
+  regc_dec(SUM(b."spending_recurrent.month"), 1) AS "spending_recurrent.month",
+  regc_dec(SUM(b."public_investment.plan"), 1) AS "public_investment.plan",
+  regc_dec(SUM(b."public_investment.month"), 1) AS "public_investment.month",
+  regc_dec(SUM(b."fdi.plan"), 1) AS "fdi.plan",
+  regc_dec(SUM(b."fdi.month"), 1) AS "fdi.month",
+  regc_dec(SUM(b."fdi_new.month"), 1) AS "fdi_new.month",
+  regc_dec(SUM(b."fdi_adjusted.month"), 1) AS "fdi_adjusted.month",
+  regc_dec(SUM(b."fdi_shares.month"), 1) AS "fdi_shares.month",
+  regc_dec(SUM(b."new_enterprises.plan"), 0) AS "new_enterprises.plan",
+  regc_dec(SUM(b."new_enterprises.month"), 0) AS "new_enterprises.month",
+  regc_dec(SUM(b."new_capital.month"), 1) AS "new_capital.month",
+  regc_dec(SUM(b."containers.month"), 0) AS "containers.month",
+  regc_dec(SUM(b."beds.plan"), 0) AS "beds.plan",
+  regc_dec(SUM(b."beds.month"), 0) AS "beds.month",
+  regc_dec(SUM(b."jobs.plan"), 0) AS "jobs.plan",
+  regc_dec(SUM(b."jobs.month"), 0) AS "jobs.month",
+  regc_dec(SUM(b."accidents.month"), 0) AS "accidents.month",
+  regc_dec(SUM(b."traffic_deaths.month"), 0) AS "traffic_deaths.month" FROM "government_office.socio_economic.B01.by_reporter" AS b JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit" JOIN "regc_org_unit" AS u ON u."code" = c."ancestor" GROUP BY b."frequency",
+  b."period",
+  b."edition",
+  c."ancestor",
+  u."level"
+),
+  y AS (SELECT * FROM "government_office.socio_economic.B01.ytd")
 SELECT
   a."frequency",
   a."period",
@@ -491,43 +492,43 @@ FROM
           (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AS "edition",
           t1."unit" AS "unit",
           COUNT(*) AS "reports",
-          CAST(SUBSTR(MAX(CASE WHEN t1."retail.plan" IS NOT NULL THEN m."end_date" || '|' || t1."retail.plan" END), 12) AS INTEGER) AS "retail.plan",
+          CAST(substr(MAX(CASE WHEN t1."retail.plan" IS NOT NULL THEN m."end_date" || '|' || t1."retail.plan" END), 12) AS INTEGER) AS "retail.plan",
           SUM(t1."retail.month") AS "retail.month",
-          CAST(SUBSTR(MAX(CASE WHEN t1."exports.plan" IS NOT NULL THEN m."end_date" || '|' || t1."exports.plan" END), 12) AS INTEGER) AS "exports.plan",
+          CAST(substr(MAX(CASE WHEN t1."exports.plan" IS NOT NULL THEN m."end_date" || '|' || t1."exports.plan" END), 12) AS INTEGER) AS "exports.plan",
           SUM(t1."exports.month") AS "exports.month",
           SUM(t1."imports.month") AS "imports.month",
-          CAST(SUBSTR(MAX(CASE WHEN t1."budget_revenue.plan" IS NOT NULL THEN m."end_date" || '|' || t1."budget_revenue.plan" END), 12) AS INTEGER) AS "budget_revenue.plan",
+          CAST(substr(MAX(CASE WHEN t1."budget_revenue.plan" IS NOT NULL THEN m."end_date" || '|' || t1."budget_revenue.plan" END), 12) AS INTEGER) AS "budget_revenue.plan",
           SUM(t1."budget_revenue.month") AS "budget_revenue.month",
-          CAST(SUBSTR(MAX(CASE WHEN t1."revenue_domestic.plan" IS NOT NULL THEN m."end_date" || '|' || t1."revenue_domestic.plan" END), 12) AS INTEGER) AS "revenue_domestic.plan",
+          CAST(substr(MAX(CASE WHEN t1."revenue_domestic.plan" IS NOT NULL THEN m."end_date" || '|' || t1."revenue_domestic.plan" END), 12) AS INTEGER) AS "revenue_domestic.plan",
           SUM(t1."revenue_domestic.month") AS "revenue_domestic.month",
-          CAST(SUBSTR(MAX(CASE WHEN t1."land_use.plan" IS NOT NULL THEN m."end_date" || '|' || t1."land_use.plan" END), 12) AS INTEGER) AS "land_use.plan",
+          CAST(substr(MAX(CASE WHEN t1."land_use.plan" IS NOT NULL THEN m."end_date" || '|' || t1."land_use.plan" END), 12) AS INTEGER) AS "land_use.plan",
           SUM(t1."land_use.month") AS "land_use.month",
-          CAST(SUBSTR(MAX(CASE WHEN t1."revenue_oil.plan" IS NOT NULL THEN m."end_date" || '|' || t1."revenue_oil.plan" END), 12) AS INTEGER) AS "revenue_oil.plan",
+          CAST(substr(MAX(CASE WHEN t1."revenue_oil.plan" IS NOT NULL THEN m."end_date" || '|' || t1."revenue_oil.plan" END), 12) AS INTEGER) AS "revenue_oil.plan",
           SUM(t1."revenue_oil.month") AS "revenue_oil.month",
-          CAST(SUBSTR(MAX(CASE WHEN t1."revenue_trade.plan" IS NOT NULL THEN m."end_date" || '|' || t1."revenue_trade.plan" END), 12) AS INTEGER) AS "revenue_trade.plan",
+          CAST(substr(MAX(CASE WHEN t1."revenue_trade.plan" IS NOT NULL THEN m."end_date" || '|' || t1."revenue_trade.plan" END), 12) AS INTEGER) AS "revenue_trade.plan",
           SUM(t1."revenue_trade.month") AS "revenue_trade.month",
-          CAST(SUBSTR(MAX(CASE WHEN t1."revenue_aid.plan" IS NOT NULL THEN m."end_date" || '|' || t1."revenue_aid.plan" END), 12) AS INTEGER) AS "revenue_aid.plan",
+          CAST(substr(MAX(CASE WHEN t1."revenue_aid.plan" IS NOT NULL THEN m."end_date" || '|' || t1."revenue_aid.plan" END), 12) AS INTEGER) AS "revenue_aid.plan",
           SUM(t1."revenue_aid.month") AS "revenue_aid.month",
-          CAST(SUBSTR(MAX(CASE WHEN t1."budget_spending.plan" IS NOT NULL THEN m."end_date" || '|' || t1."budget_spending.plan" END), 12) AS INTEGER) AS "budget_spending.plan",
+          CAST(substr(MAX(CASE WHEN t1."budget_spending.plan" IS NOT NULL THEN m."end_date" || '|' || t1."budget_spending.plan" END), 12) AS INTEGER) AS "budget_spending.plan",
           SUM(t1."budget_spending.month") AS "budget_spending.month",
-          CAST(SUBSTR(MAX(CASE WHEN t1."spending_development.plan" IS NOT NULL THEN m."end_date" || '|' || t1."spending_development.plan" END), 12) AS INTEGER) AS "spending_development.plan",
+          CAST(substr(MAX(CASE WHEN t1."spending_development.plan" IS NOT NULL THEN m."end_date" || '|' || t1."spending_development.plan" END), 12) AS INTEGER) AS "spending_development.plan",
           SUM(t1."spending_development.month") AS "spending_development.month",
-          CAST(SUBSTR(MAX(CASE WHEN t1."spending_recurrent.plan" IS NOT NULL THEN m."end_date" || '|' || t1."spending_recurrent.plan" END), 12) AS INTEGER) AS "spending_recurrent.plan",
+          CAST(substr(MAX(CASE WHEN t1."spending_recurrent.plan" IS NOT NULL THEN m."end_date" || '|' || t1."spending_recurrent.plan" END), 12) AS INTEGER) AS "spending_recurrent.plan",
           SUM(t1."spending_recurrent.month") AS "spending_recurrent.month",
-          CAST(SUBSTR(MAX(CASE WHEN t1."public_investment.plan" IS NOT NULL THEN m."end_date" || '|' || t1."public_investment.plan" END), 12) AS INTEGER) AS "public_investment.plan",
+          CAST(substr(MAX(CASE WHEN t1."public_investment.plan" IS NOT NULL THEN m."end_date" || '|' || t1."public_investment.plan" END), 12) AS INTEGER) AS "public_investment.plan",
           SUM(t1."public_investment.month") AS "public_investment.month",
-          CAST(SUBSTR(MAX(CASE WHEN t1."fdi.plan" IS NOT NULL THEN m."end_date" || '|' || t1."fdi.plan" END), 12) AS INTEGER) AS "fdi.plan",
+          CAST(substr(MAX(CASE WHEN t1."fdi.plan" IS NOT NULL THEN m."end_date" || '|' || t1."fdi.plan" END), 12) AS INTEGER) AS "fdi.plan",
           SUM(t1."fdi.month") AS "fdi.month",
           SUM(t1."fdi_new.month") AS "fdi_new.month",
           SUM(t1."fdi_adjusted.month") AS "fdi_adjusted.month",
           SUM(t1."fdi_shares.month") AS "fdi_shares.month",
-          CAST(SUBSTR(MAX(CASE WHEN t1."new_enterprises.plan" IS NOT NULL THEN m."end_date" || '|' || t1."new_enterprises.plan" END), 12) AS INTEGER) AS "new_enterprises.plan",
+          CAST(substr(MAX(CASE WHEN t1."new_enterprises.plan" IS NOT NULL THEN m."end_date" || '|' || t1."new_enterprises.plan" END), 12) AS INTEGER) AS "new_enterprises.plan",
           SUM(t1."new_enterprises.month") AS "new_enterprises.month",
           SUM(t1."new_capital.month") AS "new_capital.month",
           SUM(t1."containers.month") AS "containers.month",
-          CAST(SUBSTR(MAX(CASE WHEN t1."beds.plan" IS NOT NULL THEN m."end_date" || '|' || t1."beds.plan" END), 12) AS INTEGER) AS "beds.plan",
-          CAST(SUBSTR(MAX(CASE WHEN t1."beds.month" IS NOT NULL THEN m."end_date" || '|' || t1."beds.month" END), 12) AS INTEGER) AS "beds.month",
-          CAST(SUBSTR(MAX(CASE WHEN t1."jobs.plan" IS NOT NULL THEN m."end_date" || '|' || t1."jobs.plan" END), 12) AS INTEGER) AS "jobs.plan",
+          CAST(substr(MAX(CASE WHEN t1."beds.plan" IS NOT NULL THEN m."end_date" || '|' || t1."beds.plan" END), 12) AS INTEGER) AS "beds.plan",
+          CAST(substr(MAX(CASE WHEN t1."beds.month" IS NOT NULL THEN m."end_date" || '|' || t1."beds.month" END), 12) AS INTEGER) AS "beds.month",
+          CAST(substr(MAX(CASE WHEN t1."jobs.plan" IS NOT NULL THEN m."end_date" || '|' || t1."jobs.plan" END), 12) AS INTEGER) AS "jobs.plan",
           SUM(t1."jobs.month") AS "jobs.month",
           SUM(t1."accidents.month") AS "accidents.month",
           SUM(t1."traffic_deaths.month") AS "traffic_deaths.month"
@@ -629,19 +630,62 @@ FROM
                 FROM
                   "government_office.socio_economic.B01.current" AS t1
                   JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province')
-                  LEFT JOIN (SELECT m."old_unit" AS "unit", MIN(m."new_unit") AS "successor" FROM "regc_org_mapping" AS m WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) GROUP BY m."old_unit" HAVING COUNT(*) = 1 AND MIN(m."kind") = 'full') AS sc ON sc."unit" = t1."unit"
+                  LEFT JOIN (
+                    SELECT
+                      m."old_unit" AS "unit",
+                      MIN(m."new_unit") AS "successor"
+                    FROM
+                      "regc_org_mapping" AS m
+                    WHERE
+                      m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n)
+                    GROUP BY
+                      m."old_unit"
+                    HAVING
+                      COUNT(*) = 1 AND MIN(m."kind") = 'full'
+                  ) AS sc ON sc."unit" = t1."unit"
               ) AS q
             GROUP BY
-              q."period", q."unit"
+              q."period",
+              q."unit"
           ) AS t1
           JOIN "regc_period_rollup" AS m ON m."regime" = 'government_office.socio_economic' AND m."period" = t1."period"
         GROUP BY
-          m."frequency", m."rollup", t1."unit"
+          m."frequency",
+          m."rollup",
+          t1."unit"
       ) AS b
-      JOIN (SELECT c."descendant" AS "unit", c."ancestor" AS "ancestor", c."depth" AS "depth" FROM "regc_org_closure" AS c WHERE c."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) UNION ALL SELECT m."old_unit" AS "unit", c."ancestor" AS "ancestor", -1 AS "depth" FROM "regc_org_mapping" AS m JOIN "regc_org_closure" AS c ON c."edition" = m."to_edition" AND c."descendant" = m."new_unit" WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND NOT EXISTS (SELECT 1 FROM "regc_org_closure" AS x WHERE x."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND x."descendant" = m."old_unit" AND x."depth" = 0) AND m."old_unit" NOT IN (SELECT s."unit" FROM (SELECT m."old_unit" AS "unit", MIN(m."new_unit") AS "successor" FROM "regc_org_mapping" AS m WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) GROUP BY m."old_unit" HAVING COUNT(*) = 1 AND MIN(m."kind") = 'full') AS s) GROUP BY m."old_unit", c."ancestor" HAVING COUNT(*) = (SELECT COUNT(*) FROM "regc_org_mapping" AS m2 WHERE m2."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND m2."old_unit" = m."old_unit")) AS c ON c."unit" = b."unit"
+      JOIN (
+        SELECT
+          c."descendant" AS "unit",
+          c."ancestor" AS "ancestor",
+          c."depth" AS "depth"
+        FROM
+          "regc_org_closure" AS c
+        WHERE
+          c."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n)
+        UNION ALL
+        SELECT
+          m."old_unit" AS "unit",
+          c."ancestor" AS "ancestor",
+          -1 AS "depth"
+        FROM
+          "regc_org_mapping" AS m
+          JOIN "regc_org_closure" AS c ON c."edition" = m."to_edition" AND c."descendant" = m."new_unit"
+        WHERE
+          m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND NOT EXISTS (SELECT 1 FROM "regc_org_closure" AS x WHERE x."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND x."descendant" = m."old_unit" AND x."depth" = 0) AND m."old_unit" NOT IN (SELECT s."unit" FROM (SELECT m."old_unit" AS "unit", MIN(m."new_unit") AS "successor" FROM "regc_org_mapping" AS m WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) GROUP BY m."old_unit" HAVING COUNT(*) = 1 AND MIN(m."kind") = 'full') AS s)
+        GROUP BY
+          m."old_unit",
+          c."ancestor"
+        HAVING
+          COUNT(*) = (SELECT COUNT(*) FROM "regc_org_mapping" AS m2 WHERE m2."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND m2."old_unit" = m."old_unit")
+      ) AS c ON c."unit" = b."unit"
       JOIN "regc_org_unit" AS u ON u."code" = c."ancestor"
     GROUP BY
-      b."frequency", b."period", b."edition", c."ancestor", u."level"
+      b."frequency",
+      b."period",
+      b."edition",
+      c."ancestor",
+      u."level"
   ) AS a;
 
 -- Form B02: each reporter's values over every roll-up period, then every unit's.
@@ -662,28 +706,27 @@ FROM
   JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province')
   JOIN "regc_period_rollup" AS m ON m."regime" = 'government_office.socio_economic' AND m."period" = t1."period"
 GROUP BY
-  m."frequency", m."rollup", m."edition", t1."unit";
+  m."frequency",
+  m."rollup",
+  m."edition",
+  t1."unit";
 
-CREATE VIEW "government_office.socio_economic.B02.rollup" AS
-WITH a AS (
-  SELECT
-    b."frequency" AS "frequency",
-    b."period" AS "period",
-    b."edition" AS "edition",
-    c."ancestor" AS "unit",
-    u."level" AS "level",
-    COUNT(*) AS "reporters",
-    regc_dec(MAX(CASE WHEN c."depth" = 0 THEN b."grdp.ytd" END), 4) AS "grdp.ytd",
-    regc_dec(MAX(CASE WHEN c."depth" = 0 THEN b."iip.month" END), 4) AS "iip.month",
-    regc_dec(MAX(CASE WHEN c."depth" = 0 THEN b."iip.ytd" END), 4) AS "iip.ytd",
-    regc_dec(MAX(CASE WHEN c."depth" = 0 THEN b."cpi.month" END), 4) AS "cpi.month",
-    regc_dec(MAX(CASE WHEN c."depth" = 0 THEN b."cpi.ytd" END), 4) AS "cpi.ytd"
-  FROM
-    "government_office.socio_economic.B02.by_reporter" AS b
-    JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit"
-    JOIN "regc_org_unit" AS u ON u."code" = c."ancestor"
-  GROUP BY
-    b."frequency", b."period", b."edition", c."ancestor", u."level"
+CREATE VIEW "government_office.socio_economic.B02.rollup" AS WITH a AS (
+  SELECT b."frequency" AS "frequency",
+  b."period" AS "period",
+  b."edition" AS "edition",
+  c."ancestor" AS "unit",
+  u."level" AS "level",
+  COUNT(*) AS "reporters",
+  regc_dec(MAX(CASE WHEN c."depth" = 0 THEN b."grdp.ytd" END), 4) AS "grdp.ytd",
+  regc_dec(MAX(CASE WHEN c."depth" = 0 THEN b."iip.month" END), 4) AS "iip.month",
+  regc_dec(MAX(CASE WHEN c."depth" = 0 THEN b."iip.ytd" END), 4) AS "iip.ytd",
+  regc_dec(MAX(CASE WHEN c."depth" = 0 THEN b."cpi.month" END), 4) AS "cpi.month",
+  regc_dec(MAX(CASE WHEN c."depth" = 0 THEN b."cpi.ytd" END), 4) AS "cpi.ytd" FROM "government_office.socio_economic.B02.by_reporter" AS b JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit" JOIN "regc_org_unit" AS u ON u."code" = c."ancestor" GROUP BY b."frequency",
+  b."period",
+  b."edition",
+  c."ancestor",
+  u."level"
 )
 SELECT
   a."frequency",
@@ -769,19 +812,62 @@ FROM
                 FROM
                   "government_office.socio_economic.B02.current" AS t1
                   JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province')
-                  LEFT JOIN (SELECT m."old_unit" AS "unit", MIN(m."new_unit") AS "successor" FROM "regc_org_mapping" AS m WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) GROUP BY m."old_unit" HAVING COUNT(*) = 1 AND MIN(m."kind") = 'full') AS sc ON sc."unit" = t1."unit"
+                  LEFT JOIN (
+                    SELECT
+                      m."old_unit" AS "unit",
+                      MIN(m."new_unit") AS "successor"
+                    FROM
+                      "regc_org_mapping" AS m
+                    WHERE
+                      m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n)
+                    GROUP BY
+                      m."old_unit"
+                    HAVING
+                      COUNT(*) = 1 AND MIN(m."kind") = 'full'
+                  ) AS sc ON sc."unit" = t1."unit"
               ) AS q
             GROUP BY
-              q."period", q."unit"
+              q."period",
+              q."unit"
           ) AS t1
           JOIN "regc_period_rollup" AS m ON m."regime" = 'government_office.socio_economic' AND m."period" = t1."period"
         GROUP BY
-          m."frequency", m."rollup", t1."unit"
+          m."frequency",
+          m."rollup",
+          t1."unit"
       ) AS b
-      JOIN (SELECT c."descendant" AS "unit", c."ancestor" AS "ancestor", c."depth" AS "depth" FROM "regc_org_closure" AS c WHERE c."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) UNION ALL SELECT m."old_unit" AS "unit", c."ancestor" AS "ancestor", -1 AS "depth" FROM "regc_org_mapping" AS m JOIN "regc_org_closure" AS c ON c."edition" = m."to_edition" AND c."descendant" = m."new_unit" WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND NOT EXISTS (SELECT 1 FROM "regc_org_closure" AS x WHERE x."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND x."descendant" = m."old_unit" AND x."depth" = 0) AND m."old_unit" NOT IN (SELECT s."unit" FROM (SELECT m."old_unit" AS "unit", MIN(m."new_unit") AS "successor" FROM "regc_org_mapping" AS m WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) GROUP BY m."old_unit" HAVING COUNT(*) = 1 AND MIN(m."kind") = 'full') AS s) GROUP BY m."old_unit", c."ancestor" HAVING COUNT(*) = (SELECT COUNT(*) FROM "regc_org_mapping" AS m2 WHERE m2."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND m2."old_unit" = m."old_unit")) AS c ON c."unit" = b."unit"
+      JOIN (
+        SELECT
+          c."descendant" AS "unit",
+          c."ancestor" AS "ancestor",
+          c."depth" AS "depth"
+        FROM
+          "regc_org_closure" AS c
+        WHERE
+          c."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n)
+        UNION ALL
+        SELECT
+          m."old_unit" AS "unit",
+          c."ancestor" AS "ancestor",
+          -1 AS "depth"
+        FROM
+          "regc_org_mapping" AS m
+          JOIN "regc_org_closure" AS c ON c."edition" = m."to_edition" AND c."descendant" = m."new_unit"
+        WHERE
+          m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND NOT EXISTS (SELECT 1 FROM "regc_org_closure" AS x WHERE x."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND x."descendant" = m."old_unit" AND x."depth" = 0) AND m."old_unit" NOT IN (SELECT s."unit" FROM (SELECT m."old_unit" AS "unit", MIN(m."new_unit") AS "successor" FROM "regc_org_mapping" AS m WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) GROUP BY m."old_unit" HAVING COUNT(*) = 1 AND MIN(m."kind") = 'full') AS s)
+        GROUP BY
+          m."old_unit",
+          c."ancestor"
+        HAVING
+          COUNT(*) = (SELECT COUNT(*) FROM "regc_org_mapping" AS m2 WHERE m2."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND m2."old_unit" = m."old_unit")
+      ) AS c ON c."unit" = b."unit"
       JOIN "regc_org_unit" AS u ON u."code" = c."ancestor"
     GROUP BY
-      b."frequency", b."period", b."edition", c."ancestor", u."level"
+      b."frequency",
+      b."period",
+      b."edition",
+      c."ancestor",
+      u."level"
   ) AS a;
 
 -- Expected, received and on-time reports per unit, flow level and period.
@@ -804,8 +890,39 @@ FROM
   JOIN "regc_org_closure" AS c ON c."edition" = m."edition"
   JOIN "regc_org_unit" AS du ON du."code" = c."descendant" AND du."level" = dl."level"
   JOIN "regc_org_unit" AS au ON au."code" = c."ancestor"
-  LEFT JOIN (SELECT x."unit" AS "unit", x."period" AS "period", MAX(x."received_on") AS "received_on" FROM (SELECT s."unit" AS "unit", s."period" AS "period", s."form" AS "form", MIN(date(s."submitted_at", '+7 hours')) AS "received_on" FROM "regc_submission" AS s WHERE s."regime" = 'government_office.socio_economic' AND s."status" <> 'draft' AND s."form" IN ('B01', 'B02') GROUP BY s."unit", s."period", s."form") AS x GROUP BY x."unit", x."period" HAVING COUNT(*) = 2) AS rc ON rc."unit" = c."descendant" AND rc."period" = m."period"
+  LEFT JOIN (
+    SELECT
+      x."unit" AS "unit",
+      x."period" AS "period",
+      MAX(x."received_on") AS "received_on"
+    FROM
+      (
+        SELECT
+          s."unit" AS "unit",
+          s."period" AS "period",
+          s."form" AS "form",
+          MIN(date(s."submitted_at", '+7 hours')) AS "received_on"
+        FROM
+          "regc_submission" AS s
+        WHERE
+          s."regime" = 'government_office.socio_economic' AND s."status" <> 'draft' AND s."form" IN ('B01', 'B02')
+        GROUP BY
+          s."unit",
+          s."period",
+          s."form"
+      ) AS x
+    GROUP BY
+      x."unit",
+      x."period"
+    HAVING
+      COUNT(*) = 2
+  ) AS rc ON rc."unit" = c."descendant" AND rc."period" = m."period"
 WHERE
   m."regime" = 'government_office.socio_economic' AND m."frequency" = 'monthly'
 GROUP BY
-  m."period", m."edition", c."ancestor", au."level", dl."level", dl."due_date";
+  m."period",
+  m."edition",
+  c."ancestor",
+  au."level",
+  dl."level",
+  dl."due_date";

@@ -347,18 +347,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'retail.month' AS "cell",
   'R01' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'written'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'warning'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'written' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'warning' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc R01: phép chia cho 0 (division by zero)'
@@ -412,23 +402,13 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'public_investment.ytd' AS "cell",
   'R02' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'written'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'warning'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'written' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'warning' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc R02: phép chia cho 0 (division by zero)'
     ELSE
-      'Giải ngân vốn đầu tư công từ đầu năm (' || COALESCE(CAST(trim_scale((SELECT SUM(y18."v") FROM (SELECT q17."seq" AS "seq", (SELECT CAST(t19."public_investment.month" AS NUMERIC) FROM "government_office.socio_economic.B01.current" AS t19 WHERE t19."unit" = v."unit" AND t19."period" = q17."code") AS "v", false AS "dz" FROM "regc_period" AS q17 WHERE q17."regime" = 'government_office.socio_economic' AND q17."year" = (SELECT p20."year" FROM "regc_period" AS p20 WHERE p20."regime" = 'government_office.socio_economic' AND p20."code" = v."period") AND q17."seq" <= (SELECT p21."seq" FROM "regc_period" AS p21 WHERE p21."regime" = 'government_office.socio_economic' AND p21."code" = v."period")) AS y18)) AS TEXT), '(trống)') || ') vượt kế hoạch vốn được giao (' || COALESCE(CAST(trim_scale(COALESCE((SELECT CAST(t23."public_investment.plan" AS NUMERIC) FROM "government_office.socio_economic.B01.current" AS t23 WHERE t23."unit" = v."unit" AND t23."period" = v."period"), (SELECT CAST(t24."public_investment.plan" AS NUMERIC) FROM "government_office.socio_economic.B01.current" AS t24 WHERE t24."unit" = v."unit" AND t24."period" = (SELECT p22."first" FROM "regc_period" AS p22 WHERE p22."regime" = 'government_office.socio_economic' AND p22."code" = v."period")))) AS TEXT), '(trống)') || ')'
+      'Giải ngân vốn đầu tư công từ đầu năm (' || COALESCE(CAST(trim_scale((SELECT SUM(y18."v") FROM (SELECT q17."seq" AS "seq", (SELECT CAST(t19."public_investment.month" AS NUMERIC) FROM "government_office.socio_economic.B01.current" AS t19 WHERE t19."unit" = v."unit" AND t19."period" = q17."code") AS "v", FALSE AS "dz" FROM "regc_period" AS q17 WHERE q17."regime" = 'government_office.socio_economic' AND q17."year" = (SELECT p20."year" FROM "regc_period" AS p20 WHERE p20."regime" = 'government_office.socio_economic' AND p20."code" = v."period") AND q17."seq" <= (SELECT p21."seq" FROM "regc_period" AS p21 WHERE p21."regime" = 'government_office.socio_economic' AND p21."code" = v."period")) AS y18)) AS TEXT), '(trống)') || ') vượt kế hoạch vốn được giao (' || COALESCE(CAST(trim_scale(COALESCE((SELECT CAST(t23."public_investment.plan" AS NUMERIC) FROM "government_office.socio_economic.B01.current" AS t23 WHERE t23."unit" = v."unit" AND t23."period" = v."period"), (SELECT CAST(t24."public_investment.plan" AS NUMERIC) FROM "government_office.socio_economic.B01.current" AS t24 WHERE t24."unit" = v."unit" AND t24."period" = (SELECT p22."first" FROM "regc_period" AS p22 WHERE p22."regime" = 'government_office.socio_economic' AND p22."code" = v."period")))) AS TEXT), '(trống)') || ')'
   END AS "message"
 FROM
   (
@@ -452,7 +432,7 @@ FROM
           b."unit" AS "unit",
           b."period" AS "period",
           CAST(NULL AS INTEGER) AS "record",
-          (SELECT SUM(y10."v") FROM (SELECT q9."seq" AS "seq", (SELECT CAST(t11."public_investment.month" AS NUMERIC) FROM "government_office.socio_economic.B01.current" AS t11 WHERE t11."unit" = b."unit" AND t11."period" = q9."code") AS "v", false AS "dz" FROM "regc_period" AS q9 WHERE q9."regime" = 'government_office.socio_economic' AND q9."year" = (SELECT p12."year" FROM "regc_period" AS p12 WHERE p12."regime" = 'government_office.socio_economic' AND p12."code" = b."period") AND q9."seq" <= (SELECT p13."seq" FROM "regc_period" AS p13 WHERE p13."regime" = 'government_office.socio_economic' AND p13."code" = b."period")) AS y10) AS "r0",
+          (SELECT SUM(y10."v") FROM (SELECT q9."seq" AS "seq", (SELECT CAST(t11."public_investment.month" AS NUMERIC) FROM "government_office.socio_economic.B01.current" AS t11 WHERE t11."unit" = b."unit" AND t11."period" = q9."code") AS "v", FALSE AS "dz" FROM "regc_period" AS q9 WHERE q9."regime" = 'government_office.socio_economic' AND q9."year" = (SELECT p12."year" FROM "regc_period" AS p12 WHERE p12."regime" = 'government_office.socio_economic' AND p12."code" = b."period") AND q9."seq" <= (SELECT p13."seq" FROM "regc_period" AS p13 WHERE p13."regime" = 'government_office.socio_economic' AND p13."code" = b."period")) AS y10) AS "r0",
           COALESCE((SELECT CAST(t15."public_investment.plan" AS NUMERIC) FROM "government_office.socio_economic.B01.current" AS t15 WHERE t15."unit" = b."unit" AND t15."period" = b."period"), (SELECT CAST(t16."public_investment.plan" AS NUMERIC) FROM "government_office.socio_economic.B01.current" AS t16 WHERE t16."unit" = b."unit" AND t16."period" = (SELECT p14."first" FROM "regc_period" AS p14 WHERE p14."regime" = 'government_office.socio_economic' AND p14."code" = b."period"))) AS "r1"
         FROM
           (
@@ -476,18 +456,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'spending_development.month' AS "cell",
   'R03' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'written'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'written' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc R03: phép chia cho 0 (division by zero)'
@@ -539,18 +509,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'traffic_deaths.month' AS "cell",
   'R04' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'written'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'written' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc R04: phép chia cho 0 (division by zero)'
@@ -601,18 +561,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'iip.month' AS "cell",
   'R05' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'written'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'warning'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'written' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'warning' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc R05: phép chia cho 0 (division by zero)'
@@ -628,7 +578,7 @@ FROM
       CASE
         WHEN i."r0" IS NULL OR i."r1" IS NULL THEN
           'skipped'
-        WHEN ((i."r0" IS NOT NULL AND COALESCE((CAST(100 AS NUMERIC) = CAST(0 AS NUMERIC)), false)) OR (i."r1" IS NOT NULL AND COALESCE((CAST(100 AS NUMERIC) = CAST(0 AS NUMERIC)), false))) THEN
+        WHEN ((i."r0" IS NOT NULL AND COALESCE((CAST(100 AS NUMERIC) = CAST(0 AS NUMERIC)), FALSE)) OR (i."r1" IS NOT NULL AND COALESCE((CAST(100 AS NUMERIC) = CAST(0 AS NUMERIC)), FALSE))) THEN
           'div_by_zero'
         WHEN regc_and((regc_div(i."r0", CAST(100 AS NUMERIC)) >= CAST(0.7 AS NUMERIC)), (regc_div(i."r1", CAST(100 AS NUMERIC)) <= CAST(1.5 AS NUMERIC))) THEN
           'pass'
@@ -667,18 +617,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'cpi.month' AS "cell",
   'R06' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'written'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'warning'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'written' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'warning' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc R06: phép chia cho 0 (division by zero)'
@@ -694,7 +634,7 @@ FROM
       CASE
         WHEN i."r0" IS NULL OR i."r1" IS NULL THEN
           'skipped'
-        WHEN ((i."r0" IS NOT NULL AND COALESCE((CAST(100 AS NUMERIC) = CAST(0 AS NUMERIC)), false)) OR (i."r1" IS NOT NULL AND COALESCE((CAST(100 AS NUMERIC) = CAST(0 AS NUMERIC)), false))) THEN
+        WHEN ((i."r0" IS NOT NULL AND COALESCE((CAST(100 AS NUMERIC) = CAST(0 AS NUMERIC)), FALSE)) OR (i."r1" IS NOT NULL AND COALESCE((CAST(100 AS NUMERIC) = CAST(0 AS NUMERIC)), FALSE))) THEN
           'div_by_zero'
         WHEN regc_and((regc_div(i."r0", CAST(100 AS NUMERIC)) >= CAST(0.95 AS NUMERIC)), (regc_div(i."r1", CAST(100 AS NUMERIC)) <= CAST(1.15 AS NUMERIC))) THEN
           'pass'
@@ -733,18 +673,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'beds.month' AS "cell",
   'R07' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'written'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'warning'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'written' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'warning' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc R07: phép chia cho 0 (division by zero)'
@@ -798,18 +728,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'retail.month' AS "cell",
   'R08' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'written'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'written' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc R08: phép chia cho 0 (division by zero)'
@@ -876,18 +796,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'budget_revenue.plan' AS "cell",
   'split.B01.budget_revenue.plan' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'split'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'split' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc split.B01.budget_revenue.plan: phép chia cho 0 (division by zero)'
@@ -941,18 +851,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'budget_revenue.month' AS "cell",
   'split.B01.budget_revenue.month' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'split'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'split' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc split.B01.budget_revenue.month: phép chia cho 0 (division by zero)'
@@ -1006,18 +906,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'land_use.plan' AS "cell",
   'of_which.B01.land_use.plan' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'of_which'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'of_which' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc of_which.B01.land_use.plan: phép chia cho 0 (division by zero)'
@@ -1068,18 +958,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'land_use.month' AS "cell",
   'of_which.B01.land_use.month' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'of_which'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'of_which' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc of_which.B01.land_use.month: phép chia cho 0 (division by zero)'
@@ -1130,18 +1010,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'spending_development.plan' AS "cell",
   'of_which.B01.spending_development.plan' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'of_which'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'of_which' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc of_which.B01.spending_development.plan: phép chia cho 0 (division by zero)'
@@ -1192,18 +1062,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'spending_recurrent.plan' AS "cell",
   'of_which.B01.spending_recurrent.plan' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'of_which'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'of_which' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc of_which.B01.spending_recurrent.plan: phép chia cho 0 (division by zero)'
@@ -1254,18 +1114,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'spending_development.month' AS "cell",
   'of_which.B01.spending_development.month' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'of_which'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'of_which' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc of_which.B01.spending_development.month: phép chia cho 0 (division by zero)'
@@ -1316,18 +1166,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'spending_recurrent.month' AS "cell",
   'of_which.B01.spending_recurrent.month' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'of_which'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'of_which' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc of_which.B01.spending_recurrent.month: phép chia cho 0 (division by zero)'
@@ -1378,18 +1218,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'fdi.month' AS "cell",
   'split.B01.fdi.month' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'split'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'split' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc split.B01.fdi.month: phép chia cho 0 (division by zero)'

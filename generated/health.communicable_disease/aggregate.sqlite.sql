@@ -55,53 +55,52 @@ FROM
   JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province')
   JOIN "regc_period_rollup" AS m ON m."regime" = 'health.communicable_disease' AND m."period" = t1."period"
 GROUP BY
-  m."frequency", m."rollup", m."edition", t1."unit";
+  m."frequency",
+  m."rollup",
+  m."edition",
+  t1."unit";
 
-CREATE VIEW "health.communicable_disease.B01.rollup" AS
-WITH a AS (
-  SELECT
-    b."frequency" AS "frequency",
-    b."period" AS "period",
-    b."edition" AS "edition",
-    c."ancestor" AS "unit",
-    u."level" AS "level",
-    COUNT(*) AS "reporters",
-    regc_dec(SUM(b."total.cases"), 0) AS "total.cases",
-    regc_dec(SUM(b."total.deaths"), 0) AS "total.deaths",
-    regc_dec(SUM(b."group_a.cases"), 0) AS "group_a.cases",
-    regc_dec(SUM(b."group_a.deaths"), 0) AS "group_a.deaths",
-    regc_dec(SUM(b."cholera.cases"), 0) AS "cholera.cases",
-    regc_dec(SUM(b."cholera.deaths"), 0) AS "cholera.deaths",
-    regc_dec(SUM(b."novel_flu.cases"), 0) AS "novel_flu.cases",
-    regc_dec(SUM(b."novel_flu.deaths"), 0) AS "novel_flu.deaths",
-    regc_dec(SUM(b."group_b.cases"), 0) AS "group_b.cases",
-    regc_dec(SUM(b."group_b.deaths"), 0) AS "group_b.deaths",
-    regc_dec(SUM(b."dengue.cases"), 0) AS "dengue.cases",
-    regc_dec(SUM(b."dengue.deaths"), 0) AS "dengue.deaths",
-    regc_dec(SUM(b."hfmd.cases"), 0) AS "hfmd.cases",
-    regc_dec(SUM(b."hfmd.deaths"), 0) AS "hfmd.deaths",
-    regc_dec(SUM(b."measles.cases"), 0) AS "measles.cases",
-    regc_dec(SUM(b."measles.deaths"), 0) AS "measles.deaths",
-    regc_dec(SUM(b."diphtheria.cases"), 0) AS "diphtheria.cases",
-    regc_dec(SUM(b."diphtheria.deaths"), 0) AS "diphtheria.deaths",
-    regc_dec(SUM(b."pertussis.cases"), 0) AS "pertussis.cases",
-    regc_dec(SUM(b."pertussis.deaths"), 0) AS "pertussis.deaths",
-    regc_dec(SUM(b."rabies.cases"), 0) AS "rabies.cases",
-    regc_dec(SUM(b."rabies.deaths"), 0) AS "rabies.deaths",
-    regc_dec(SUM(b."meningococcal.cases"), 0) AS "meningococcal.cases",
-    regc_dec(SUM(b."meningococcal.deaths"), 0) AS "meningococcal.deaths",
-    regc_dec(SUM(b."japanese_enc.cases"), 0) AS "japanese_enc.cases",
-    regc_dec(SUM(b."japanese_enc.deaths"), 0) AS "japanese_enc.deaths",
-    regc_dec(SUM(b."covid19.cases"), 0) AS "covid19.cases",
-    regc_dec(SUM(b."covid19.deaths"), 0) AS "covid19.deaths",
-    regc_dec(SUM(b."other_b.cases"), 0) AS "other_b.cases",
-    regc_dec(SUM(b."other_b.deaths"), 0) AS "other_b.deaths"
-  FROM
-    "health.communicable_disease.B01.by_reporter" AS b
-    JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit"
-    JOIN "regc_org_unit" AS u ON u."code" = c."ancestor"
-  GROUP BY
-    b."frequency", b."period", b."edition", c."ancestor", u."level"
+CREATE VIEW "health.communicable_disease.B01.rollup" AS WITH a AS (
+  SELECT b."frequency" AS "frequency",
+  b."period" AS "period",
+  b."edition" AS "edition",
+  c."ancestor" AS "unit",
+  u."level" AS "level",
+  COUNT(*) AS "reporters",
+  regc_dec(SUM(b."total.cases"), 0) AS "total.cases",
+  regc_dec(SUM(b."total.deaths"), 0) AS "total.deaths",
+  regc_dec(SUM(b."group_a.cases"), 0) AS "group_a.cases",
+  regc_dec(SUM(b."group_a.deaths"), 0) AS "group_a.deaths",
+  regc_dec(SUM(b."cholera.cases"), 0) AS "cholera.cases",
+  regc_dec(SUM(b."cholera.deaths"), 0) AS "cholera.deaths",
+  regc_dec(SUM(b."novel_flu.cases"), 0) AS "novel_flu.cases",
+  regc_dec(SUM(b."novel_flu.deaths"), 0) AS "novel_flu.deaths",
+  regc_dec(SUM(b."group_b.cases"), 0) AS "group_b.cases",
+  regc_dec(SUM(b."group_b.deaths"), 0) AS "group_b.deaths",
+  regc_dec(SUM(b."dengue.cases"), 0) AS "dengue.cases",
+  regc_dec(SUM(b."dengue.deaths"), 0) AS "dengue.deaths",
+  regc_dec(SUM(b."hfmd.cases"), 0) AS "hfmd.cases",
+  regc_dec(SUM(b."hfmd.deaths"), 0) AS "hfmd.deaths",
+  regc_dec(SUM(b."measles.cases"), 0) AS "measles.cases",
+  regc_dec(SUM(b."measles.deaths"), 0) AS "measles.deaths",
+  regc_dec(SUM(b."diphtheria.cases"), 0) AS "diphtheria.cases",
+  regc_dec(SUM(b."diphtheria.deaths"), 0) AS "diphtheria.deaths",
+  regc_dec(SUM(b."pertussis.cases"), 0) AS "pertussis.cases",
+  regc_dec(SUM(b."pertussis.deaths"), 0) AS "pertussis.deaths",
+  regc_dec(SUM(b."rabies.cases"), 0) AS "rabies.cases",
+  regc_dec(SUM(b."rabies.deaths"), 0) AS "rabies.deaths",
+  regc_dec(SUM(b."meningococcal.cases"), 0) AS "meningococcal.cases",
+  regc_dec(SUM(b."meningococcal.deaths"), 0) AS "meningococcal.deaths",
+  regc_dec(SUM(b."japanese_enc.cases"), 0) AS "japanese_enc.cases",
+  regc_dec(SUM(b."japanese_enc.deaths"), 0) AS "japanese_enc.deaths",
+  regc_dec(SUM(b."covid19.cases"), 0) AS "covid19.cases",
+  regc_dec(SUM(b."covid19.deaths"), 0) AS "covid19.deaths",
+  regc_dec(SUM(b."other_b.cases"), 0) AS "other_b.cases",
+  regc_dec(SUM(b."other_b.deaths"), 0) AS "other_b.deaths" FROM "health.communicable_disease.B01.by_reporter" AS b JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit" JOIN "regc_org_unit" AS u ON u."code" = c."ancestor" GROUP BY b."frequency",
+  b."period",
+  b."edition",
+  c."ancestor",
+  u."level"
 )
 SELECT
   a."frequency",
@@ -367,19 +366,62 @@ FROM
                 FROM
                   "health.communicable_disease.B01.current" AS t1
                   JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province')
-                  LEFT JOIN (SELECT m."old_unit" AS "unit", MIN(m."new_unit") AS "successor" FROM "regc_org_mapping" AS m WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) GROUP BY m."old_unit" HAVING COUNT(*) = 1 AND MIN(m."kind") = 'full') AS sc ON sc."unit" = t1."unit"
+                  LEFT JOIN (
+                    SELECT
+                      m."old_unit" AS "unit",
+                      MIN(m."new_unit") AS "successor"
+                    FROM
+                      "regc_org_mapping" AS m
+                    WHERE
+                      m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n)
+                    GROUP BY
+                      m."old_unit"
+                    HAVING
+                      COUNT(*) = 1 AND MIN(m."kind") = 'full'
+                  ) AS sc ON sc."unit" = t1."unit"
               ) AS q
             GROUP BY
-              q."period", q."unit"
+              q."period",
+              q."unit"
           ) AS t1
           JOIN "regc_period_rollup" AS m ON m."regime" = 'health.communicable_disease' AND m."period" = t1."period"
         GROUP BY
-          m."frequency", m."rollup", t1."unit"
+          m."frequency",
+          m."rollup",
+          t1."unit"
       ) AS b
-      JOIN (SELECT c."descendant" AS "unit", c."ancestor" AS "ancestor", c."depth" AS "depth" FROM "regc_org_closure" AS c WHERE c."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) UNION ALL SELECT m."old_unit" AS "unit", c."ancestor" AS "ancestor", -1 AS "depth" FROM "regc_org_mapping" AS m JOIN "regc_org_closure" AS c ON c."edition" = m."to_edition" AND c."descendant" = m."new_unit" WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND NOT EXISTS (SELECT 1 FROM "regc_org_closure" AS x WHERE x."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND x."descendant" = m."old_unit" AND x."depth" = 0) AND m."old_unit" NOT IN (SELECT s."unit" FROM (SELECT m."old_unit" AS "unit", MIN(m."new_unit") AS "successor" FROM "regc_org_mapping" AS m WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) GROUP BY m."old_unit" HAVING COUNT(*) = 1 AND MIN(m."kind") = 'full') AS s) GROUP BY m."old_unit", c."ancestor" HAVING COUNT(*) = (SELECT COUNT(*) FROM "regc_org_mapping" AS m2 WHERE m2."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND m2."old_unit" = m."old_unit")) AS c ON c."unit" = b."unit"
+      JOIN (
+        SELECT
+          c."descendant" AS "unit",
+          c."ancestor" AS "ancestor",
+          c."depth" AS "depth"
+        FROM
+          "regc_org_closure" AS c
+        WHERE
+          c."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n)
+        UNION ALL
+        SELECT
+          m."old_unit" AS "unit",
+          c."ancestor" AS "ancestor",
+          -1 AS "depth"
+        FROM
+          "regc_org_mapping" AS m
+          JOIN "regc_org_closure" AS c ON c."edition" = m."to_edition" AND c."descendant" = m."new_unit"
+        WHERE
+          m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND NOT EXISTS (SELECT 1 FROM "regc_org_closure" AS x WHERE x."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND x."descendant" = m."old_unit" AND x."depth" = 0) AND m."old_unit" NOT IN (SELECT s."unit" FROM (SELECT m."old_unit" AS "unit", MIN(m."new_unit") AS "successor" FROM "regc_org_mapping" AS m WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) GROUP BY m."old_unit" HAVING COUNT(*) = 1 AND MIN(m."kind") = 'full') AS s)
+        GROUP BY
+          m."old_unit",
+          c."ancestor"
+        HAVING
+          COUNT(*) = (SELECT COUNT(*) FROM "regc_org_mapping" AS m2 WHERE m2."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND m2."old_unit" = m."old_unit")
+      ) AS c ON c."unit" = b."unit"
       JOIN "regc_org_unit" AS u ON u."code" = c."ancestor"
     GROUP BY
-      b."frequency", b."period", b."edition", c."ancestor", u."level"
+      b."frequency",
+      b."period",
+      b."edition",
+      c."ancestor",
+      u."level"
   ) AS a;
 
 -- Expected, received and on-time reports per unit, flow level and period.
@@ -402,8 +444,39 @@ FROM
   JOIN "regc_org_closure" AS c ON c."edition" = m."edition"
   JOIN "regc_org_unit" AS du ON du."code" = c."descendant" AND du."level" = dl."level"
   JOIN "regc_org_unit" AS au ON au."code" = c."ancestor"
-  LEFT JOIN (SELECT x."unit" AS "unit", x."period" AS "period", MAX(x."received_on") AS "received_on" FROM (SELECT s."unit" AS "unit", s."period" AS "period", s."form" AS "form", MIN(date(s."submitted_at", '+7 hours')) AS "received_on" FROM "regc_submission" AS s WHERE s."regime" = 'health.communicable_disease' AND s."status" <> 'draft' AND s."form" IN ('B01') GROUP BY s."unit", s."period", s."form") AS x GROUP BY x."unit", x."period" HAVING COUNT(*) = 1) AS rc ON rc."unit" = c."descendant" AND rc."period" = m."period"
+  LEFT JOIN (
+    SELECT
+      x."unit" AS "unit",
+      x."period" AS "period",
+      MAX(x."received_on") AS "received_on"
+    FROM
+      (
+        SELECT
+          s."unit" AS "unit",
+          s."period" AS "period",
+          s."form" AS "form",
+          MIN(date(s."submitted_at", '+7 hours')) AS "received_on"
+        FROM
+          "regc_submission" AS s
+        WHERE
+          s."regime" = 'health.communicable_disease' AND s."status" <> 'draft' AND s."form" IN ('B01')
+        GROUP BY
+          s."unit",
+          s."period",
+          s."form"
+      ) AS x
+    GROUP BY
+      x."unit",
+      x."period"
+    HAVING
+      COUNT(*) = 1
+  ) AS rc ON rc."unit" = c."descendant" AND rc."period" = m."period"
 WHERE
   m."regime" = 'health.communicable_disease' AND m."frequency" = 'weekly'
 GROUP BY
-  m."period", m."edition", c."ancestor", au."level", dl."level", dl."due_date";
+  m."period",
+  m."edition",
+  c."ancestor",
+  au."level",
+  dl."level",
+  dl."due_date";

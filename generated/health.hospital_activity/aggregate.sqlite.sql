@@ -20,22 +20,22 @@ SELECT
   m."edition" AS "edition",
   t1."unit" AS "unit",
   COUNT(*) AS "reports",
-  CAST(SUBSTR(MAX(CASE WHEN t1."beds.planned" IS NOT NULL THEN m."end_date" || '|' || t1."beds.planned" END), 12) AS INTEGER) AS "beds.planned",
-  CAST(SUBSTR(MAX(CASE WHEN t1."beds.actual" IS NOT NULL THEN m."end_date" || '|' || t1."beds.actual" END), 12) AS INTEGER) AS "beds.actual",
-  CAST(SUBSTR(MAX(CASE WHEN t1."outpatient.planned" IS NOT NULL THEN m."end_date" || '|' || t1."outpatient.planned" END), 12) AS INTEGER) AS "outpatient.planned",
+  CAST(substr(MAX(CASE WHEN t1."beds.planned" IS NOT NULL THEN m."end_date" || '|' || t1."beds.planned" END), 12) AS INTEGER) AS "beds.planned",
+  CAST(substr(MAX(CASE WHEN t1."beds.actual" IS NOT NULL THEN m."end_date" || '|' || t1."beds.actual" END), 12) AS INTEGER) AS "beds.actual",
+  CAST(substr(MAX(CASE WHEN t1."outpatient.planned" IS NOT NULL THEN m."end_date" || '|' || t1."outpatient.planned" END), 12) AS INTEGER) AS "outpatient.planned",
   SUM(t1."outpatient.actual") AS "outpatient.actual",
   SUM(t1."outpatient_insured.actual") AS "outpatient_insured.actual",
   SUM(t1."outpatient_children.actual") AS "outpatient_children.actual",
-  CAST(SUBSTR(MAX(CASE WHEN t1."outpatient_treated.planned" IS NOT NULL THEN m."end_date" || '|' || t1."outpatient_treated.planned" END), 12) AS INTEGER) AS "outpatient_treated.planned",
+  CAST(substr(MAX(CASE WHEN t1."outpatient_treated.planned" IS NOT NULL THEN m."end_date" || '|' || t1."outpatient_treated.planned" END), 12) AS INTEGER) AS "outpatient_treated.planned",
   SUM(t1."outpatient_treated.actual") AS "outpatient_treated.actual",
-  CAST(SUBSTR(MAX(CASE WHEN t1."inpatients.planned" IS NOT NULL THEN m."end_date" || '|' || t1."inpatients.planned" END), 12) AS INTEGER) AS "inpatients.planned",
+  CAST(substr(MAX(CASE WHEN t1."inpatients.planned" IS NOT NULL THEN m."end_date" || '|' || t1."inpatients.planned" END), 12) AS INTEGER) AS "inpatients.planned",
   SUM(t1."inpatients.actual") AS "inpatients.actual",
   SUM(t1."inpatients_insured.actual") AS "inpatients_insured.actual",
   SUM(t1."inpatients_children.actual") AS "inpatients_children.actual",
-  CAST(SUBSTR(MAX(CASE WHEN t1."treatment_days.planned" IS NOT NULL THEN m."end_date" || '|' || t1."treatment_days.planned" END), 12) AS INTEGER) AS "treatment_days.planned",
+  CAST(substr(MAX(CASE WHEN t1."treatment_days.planned" IS NOT NULL THEN m."end_date" || '|' || t1."treatment_days.planned" END), 12) AS INTEGER) AS "treatment_days.planned",
   SUM(t1."treatment_days.actual") AS "treatment_days.actual",
   SUM(t1."bed_days.actual") AS "bed_days.actual",
-  CAST(SUBSTR(MAX(CASE WHEN t1."surgeries.planned" IS NOT NULL THEN m."end_date" || '|' || t1."surgeries.planned" END), 12) AS INTEGER) AS "surgeries.planned",
+  CAST(substr(MAX(CASE WHEN t1."surgeries.planned" IS NOT NULL THEN m."end_date" || '|' || t1."surgeries.planned" END), 12) AS INTEGER) AS "surgeries.planned",
   SUM(t1."surgeries.actual") AS "surgeries.actual",
   SUM(t1."major_surgeries.actual") AS "major_surgeries.actual",
   SUM(t1."deaths.actual") AS "deaths.actual",
@@ -45,7 +45,10 @@ FROM
   JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province')
   JOIN "regc_period_rollup" AS m ON m."regime" = 'health.hospital_activity' AND m."period" = t1."period"
 GROUP BY
-  m."frequency", m."rollup", m."edition", t1."unit";
+  m."frequency",
+  m."rollup",
+  m."edition",
+  t1."unit";
 
 -- The years to date its computed cells read, per unit.
 CREATE VIEW "health.hospital_activity.B01.ytd" AS
@@ -93,53 +96,51 @@ FROM
       JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province')
       JOIN "regc_period_ytd" AS m ON m."regime" = 'health.hospital_activity' AND m."period" = t1."period"
     GROUP BY
-      m."frequency", m."rollup", m."edition", t1."unit"
+      m."frequency",
+      m."rollup",
+      m."edition",
+      t1."unit"
   ) AS b
   JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit"
 GROUP BY
-  b."frequency", b."period", b."edition", c."ancestor";
+  b."frequency",
+  b."period",
+  b."edition",
+  c."ancestor";
 
-CREATE VIEW "health.hospital_activity.B01.rollup" AS
-WITH a AS (
-  SELECT
-    b."frequency" AS "frequency",
-    b."period" AS "period",
-    b."edition" AS "edition",
-    c."ancestor" AS "unit",
-    u."level" AS "level",
-    COUNT(*) AS "reporters",
-    regc_dec(SUM(b."beds.planned"), 0) AS "beds.planned",
-    regc_dec(SUM(b."beds.actual"), 0) AS "beds.actual",
-    regc_dec(SUM(b."outpatient.planned"), 0) AS "outpatient.planned",
-    regc_dec(SUM(b."outpatient.actual"), 0) AS "outpatient.actual",
-    regc_dec(SUM(b."outpatient_insured.actual"), 0) AS "outpatient_insured.actual",
-    regc_dec(SUM(b."outpatient_children.actual"), 0) AS "outpatient_children.actual",
-    regc_dec(SUM(b."outpatient_treated.planned"), 0) AS "outpatient_treated.planned",
-    regc_dec(SUM(b."outpatient_treated.actual"), 0) AS "outpatient_treated.actual",
-    regc_dec(SUM(b."inpatients.planned"), 0) AS "inpatients.planned",
-    regc_dec(SUM(b."inpatients.actual"), 0) AS "inpatients.actual",
-    regc_dec(SUM(b."inpatients_insured.actual"), 0) AS "inpatients_insured.actual",
-    regc_dec(SUM(b."inpatients_children.actual"), 0) AS "inpatients_children.actual",
-    regc_dec(SUM(b."treatment_days.planned"), 0) AS "treatment_days.planned",
-    regc_dec(SUM(b."treatment_days.actual"), 0) AS "treatment_days.actual",
-    regc_dec(SUM(b."bed_days.actual"), 0) AS "bed_days.actual",
-    regc_dec(SUM(b."surgeries.planned"), 0) AS "surgeries.planned",
-    regc_dec(SUM(b."surgeries.actual"), 0) AS "surgeries.actual",
-    regc_dec(SUM(b."major_surgeries.actual"), 0) AS "major_surgeries.actual",
-    regc_dec(SUM(b."deaths.actual"), 0) AS "deaths.actual",
-    regc_dec(SUM(b."deaths_24h.actual"), 0) AS "deaths_24h.actual"
-  FROM
-    "health.hospital_activity.B01.by_reporter" AS b
-    JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit"
-    JOIN "regc_org_unit" AS u ON u."code" = c."ancestor"
-  GROUP BY
-    b."frequency", b."period", b."edition", c."ancestor", u."level"
-), y AS (
-  SELECT
-    *
-  FROM
-    "health.hospital_activity.B01.ytd"
-)
+CREATE VIEW "health.hospital_activity.B01.rollup" AS WITH a AS (
+  SELECT b."frequency" AS "frequency",
+  b."period" AS "period",
+  b."edition" AS "edition",
+  c."ancestor" AS "unit",
+  u."level" AS "level",
+  COUNT(*) AS "reporters",
+  regc_dec(SUM(b."beds.planned"), 0) AS "beds.planned",
+  regc_dec(SUM(b."beds.actual"), 0) AS "beds.actual",
+  regc_dec(SUM(b."outpatient.planned"), 0) AS "outpatient.planned",
+  regc_dec(SUM(b."outpatient.actual"), 0) AS "outpatient.actual",
+  regc_dec(SUM(b."outpatient_insured.actual"), 0) AS "outpatient_insured.actual",
+  regc_dec(SUM(b."outpatient_children.actual"), 0) AS "outpatient_children.actual",
+  regc_dec(SUM(b."outpatient_treated.planned"), 0) AS "outpatient_treated.planned",
+  regc_dec(SUM(b."outpatient_treated.actual"), 0) AS "outpatient_treated.actual",
+  regc_dec(SUM(b."inpatients.planned"), 0) AS "inpatients.planned",
+  regc_dec(SUM(b."inpatients.actual"), 0) AS "inpatients.actual",
+  regc_dec(SUM(b."inpatients_insured.actual"), 0) AS "inpatients_insured.actual",
+  regc_dec(SUM(b."inpatients_children.actual"), 0) AS "inpatients_children.actual",
+  regc_dec(SUM(b."treatment_days.planned"), 0) AS "treatment_days.planned",
+  regc_dec(SUM(b."treatment_days.actual"), 0) AS "treatment_days.actual",
+  regc_dec(SUM(b."bed_days.actual"), 0) AS "bed_days.actual",
+  regc_dec(SUM(b."surgeries.planned"), 0) AS "surgeries.planned",
+  regc_dec(SUM(b."surgeries.actual"), 0) AS "surgeries.actual",
+  regc_dec(SUM(b."major_surgeries.actual"), 0) AS "major_surgeries.actual",
+  regc_dec(SUM(b."deaths.actual"), 0) AS "deaths.actual",
+  regc_dec(SUM(b."deaths_24h.actual"), 0) AS "deaths_24h.actual" FROM "health.hospital_activity.B01.by_reporter" AS b JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit" JOIN "regc_org_unit" AS u ON u."code" = c."ancestor" GROUP BY b."frequency",
+  b."period",
+  b."edition",
+  c."ancestor",
+  u."level"
+),
+  y AS (SELECT * FROM "health.hospital_activity.B01.ytd")
 SELECT
   a."frequency",
   a."period",
@@ -283,22 +284,22 @@ FROM
           (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AS "edition",
           t1."unit" AS "unit",
           COUNT(*) AS "reports",
-          CAST(SUBSTR(MAX(CASE WHEN t1."beds.planned" IS NOT NULL THEN m."end_date" || '|' || t1."beds.planned" END), 12) AS INTEGER) AS "beds.planned",
-          CAST(SUBSTR(MAX(CASE WHEN t1."beds.actual" IS NOT NULL THEN m."end_date" || '|' || t1."beds.actual" END), 12) AS INTEGER) AS "beds.actual",
-          CAST(SUBSTR(MAX(CASE WHEN t1."outpatient.planned" IS NOT NULL THEN m."end_date" || '|' || t1."outpatient.planned" END), 12) AS INTEGER) AS "outpatient.planned",
+          CAST(substr(MAX(CASE WHEN t1."beds.planned" IS NOT NULL THEN m."end_date" || '|' || t1."beds.planned" END), 12) AS INTEGER) AS "beds.planned",
+          CAST(substr(MAX(CASE WHEN t1."beds.actual" IS NOT NULL THEN m."end_date" || '|' || t1."beds.actual" END), 12) AS INTEGER) AS "beds.actual",
+          CAST(substr(MAX(CASE WHEN t1."outpatient.planned" IS NOT NULL THEN m."end_date" || '|' || t1."outpatient.planned" END), 12) AS INTEGER) AS "outpatient.planned",
           SUM(t1."outpatient.actual") AS "outpatient.actual",
           SUM(t1."outpatient_insured.actual") AS "outpatient_insured.actual",
           SUM(t1."outpatient_children.actual") AS "outpatient_children.actual",
-          CAST(SUBSTR(MAX(CASE WHEN t1."outpatient_treated.planned" IS NOT NULL THEN m."end_date" || '|' || t1."outpatient_treated.planned" END), 12) AS INTEGER) AS "outpatient_treated.planned",
+          CAST(substr(MAX(CASE WHEN t1."outpatient_treated.planned" IS NOT NULL THEN m."end_date" || '|' || t1."outpatient_treated.planned" END), 12) AS INTEGER) AS "outpatient_treated.planned",
           SUM(t1."outpatient_treated.actual") AS "outpatient_treated.actual",
-          CAST(SUBSTR(MAX(CASE WHEN t1."inpatients.planned" IS NOT NULL THEN m."end_date" || '|' || t1."inpatients.planned" END), 12) AS INTEGER) AS "inpatients.planned",
+          CAST(substr(MAX(CASE WHEN t1."inpatients.planned" IS NOT NULL THEN m."end_date" || '|' || t1."inpatients.planned" END), 12) AS INTEGER) AS "inpatients.planned",
           SUM(t1."inpatients.actual") AS "inpatients.actual",
           SUM(t1."inpatients_insured.actual") AS "inpatients_insured.actual",
           SUM(t1."inpatients_children.actual") AS "inpatients_children.actual",
-          CAST(SUBSTR(MAX(CASE WHEN t1."treatment_days.planned" IS NOT NULL THEN m."end_date" || '|' || t1."treatment_days.planned" END), 12) AS INTEGER) AS "treatment_days.planned",
+          CAST(substr(MAX(CASE WHEN t1."treatment_days.planned" IS NOT NULL THEN m."end_date" || '|' || t1."treatment_days.planned" END), 12) AS INTEGER) AS "treatment_days.planned",
           SUM(t1."treatment_days.actual") AS "treatment_days.actual",
           SUM(t1."bed_days.actual") AS "bed_days.actual",
-          CAST(SUBSTR(MAX(CASE WHEN t1."surgeries.planned" IS NOT NULL THEN m."end_date" || '|' || t1."surgeries.planned" END), 12) AS INTEGER) AS "surgeries.planned",
+          CAST(substr(MAX(CASE WHEN t1."surgeries.planned" IS NOT NULL THEN m."end_date" || '|' || t1."surgeries.planned" END), 12) AS INTEGER) AS "surgeries.planned",
           SUM(t1."surgeries.actual") AS "surgeries.actual",
           SUM(t1."major_surgeries.actual") AS "major_surgeries.actual",
           SUM(t1."deaths.actual") AS "deaths.actual",
@@ -361,19 +362,62 @@ FROM
                 FROM
                   "health.hospital_activity.B01.current" AS t1
                   JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province')
-                  LEFT JOIN (SELECT m."old_unit" AS "unit", MIN(m."new_unit") AS "successor" FROM "regc_org_mapping" AS m WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) GROUP BY m."old_unit" HAVING COUNT(*) = 1 AND MIN(m."kind") = 'full') AS sc ON sc."unit" = t1."unit"
+                  LEFT JOIN (
+                    SELECT
+                      m."old_unit" AS "unit",
+                      MIN(m."new_unit") AS "successor"
+                    FROM
+                      "regc_org_mapping" AS m
+                    WHERE
+                      m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n)
+                    GROUP BY
+                      m."old_unit"
+                    HAVING
+                      COUNT(*) = 1 AND MIN(m."kind") = 'full'
+                  ) AS sc ON sc."unit" = t1."unit"
               ) AS q
             GROUP BY
-              q."period", q."unit"
+              q."period",
+              q."unit"
           ) AS t1
           JOIN "regc_period_rollup" AS m ON m."regime" = 'health.hospital_activity' AND m."period" = t1."period"
         GROUP BY
-          m."frequency", m."rollup", t1."unit"
+          m."frequency",
+          m."rollup",
+          t1."unit"
       ) AS b
-      JOIN (SELECT c."descendant" AS "unit", c."ancestor" AS "ancestor", c."depth" AS "depth" FROM "regc_org_closure" AS c WHERE c."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) UNION ALL SELECT m."old_unit" AS "unit", c."ancestor" AS "ancestor", -1 AS "depth" FROM "regc_org_mapping" AS m JOIN "regc_org_closure" AS c ON c."edition" = m."to_edition" AND c."descendant" = m."new_unit" WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND NOT EXISTS (SELECT 1 FROM "regc_org_closure" AS x WHERE x."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND x."descendant" = m."old_unit" AND x."depth" = 0) AND m."old_unit" NOT IN (SELECT s."unit" FROM (SELECT m."old_unit" AS "unit", MIN(m."new_unit") AS "successor" FROM "regc_org_mapping" AS m WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) GROUP BY m."old_unit" HAVING COUNT(*) = 1 AND MIN(m."kind") = 'full') AS s) GROUP BY m."old_unit", c."ancestor" HAVING COUNT(*) = (SELECT COUNT(*) FROM "regc_org_mapping" AS m2 WHERE m2."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND m2."old_unit" = m."old_unit")) AS c ON c."unit" = b."unit"
+      JOIN (
+        SELECT
+          c."descendant" AS "unit",
+          c."ancestor" AS "ancestor",
+          c."depth" AS "depth"
+        FROM
+          "regc_org_closure" AS c
+        WHERE
+          c."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n)
+        UNION ALL
+        SELECT
+          m."old_unit" AS "unit",
+          c."ancestor" AS "ancestor",
+          -1 AS "depth"
+        FROM
+          "regc_org_mapping" AS m
+          JOIN "regc_org_closure" AS c ON c."edition" = m."to_edition" AND c."descendant" = m."new_unit"
+        WHERE
+          m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND NOT EXISTS (SELECT 1 FROM "regc_org_closure" AS x WHERE x."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND x."descendant" = m."old_unit" AND x."depth" = 0) AND m."old_unit" NOT IN (SELECT s."unit" FROM (SELECT m."old_unit" AS "unit", MIN(m."new_unit") AS "successor" FROM "regc_org_mapping" AS m WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) GROUP BY m."old_unit" HAVING COUNT(*) = 1 AND MIN(m."kind") = 'full') AS s)
+        GROUP BY
+          m."old_unit",
+          c."ancestor"
+        HAVING
+          COUNT(*) = (SELECT COUNT(*) FROM "regc_org_mapping" AS m2 WHERE m2."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND m2."old_unit" = m."old_unit")
+      ) AS c ON c."unit" = b."unit"
       JOIN "regc_org_unit" AS u ON u."code" = c."ancestor"
     GROUP BY
-      b."frequency", b."period", b."edition", c."ancestor", u."level"
+      b."frequency",
+      b."period",
+      b."edition",
+      c."ancestor",
+      u."level"
   ) AS a;
 
 -- Expected, received and on-time reports per unit, flow level and period.
@@ -396,8 +440,39 @@ FROM
   JOIN "regc_org_closure" AS c ON c."edition" = m."edition"
   JOIN "regc_org_unit" AS du ON du."code" = c."descendant" AND du."level" = dl."level"
   JOIN "regc_org_unit" AS au ON au."code" = c."ancestor"
-  LEFT JOIN (SELECT x."unit" AS "unit", x."period" AS "period", MAX(x."received_on") AS "received_on" FROM (SELECT s."unit" AS "unit", s."period" AS "period", s."form" AS "form", MIN(date(s."submitted_at", '+7 hours')) AS "received_on" FROM "regc_submission" AS s WHERE s."regime" = 'health.hospital_activity' AND s."status" <> 'draft' AND s."form" IN ('B01') GROUP BY s."unit", s."period", s."form") AS x GROUP BY x."unit", x."period" HAVING COUNT(*) = 1) AS rc ON rc."unit" = c."descendant" AND rc."period" = m."period"
+  LEFT JOIN (
+    SELECT
+      x."unit" AS "unit",
+      x."period" AS "period",
+      MAX(x."received_on") AS "received_on"
+    FROM
+      (
+        SELECT
+          s."unit" AS "unit",
+          s."period" AS "period",
+          s."form" AS "form",
+          MIN(date(s."submitted_at", '+7 hours')) AS "received_on"
+        FROM
+          "regc_submission" AS s
+        WHERE
+          s."regime" = 'health.hospital_activity' AND s."status" <> 'draft' AND s."form" IN ('B01')
+        GROUP BY
+          s."unit",
+          s."period",
+          s."form"
+      ) AS x
+    GROUP BY
+      x."unit",
+      x."period"
+    HAVING
+      COUNT(*) = 1
+  ) AS rc ON rc."unit" = c."descendant" AND rc."period" = m."period"
 WHERE
   m."regime" = 'health.hospital_activity' AND m."frequency" = 'monthly'
 GROUP BY
-  m."period", m."edition", c."ancestor", au."level", dl."level", dl."due_date";
+  m."period",
+  m."edition",
+  c."ancestor",
+  au."level",
+  dl."level",
+  dl."due_date";

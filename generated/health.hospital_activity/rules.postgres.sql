@@ -226,23 +226,13 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'occupancy.actual' AS "cell",
   'R01' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'written'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'warning'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'written' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'warning' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc R01: phép chia cho 0 (division by zero)'
     ELSE
-      'Công suất sử dụng giường bệnh (' || COALESCE(CAST(trim_scale((CASE WHEN ((SELECT CAST(t3."treatment_days.actual" AS NUMERIC) FROM "health.hospital_activity.B01.current" AS t3 WHERE t3."unit" = v."unit" AND t3."period" = v."period") IS NOT NULL AND COALESCE(((SELECT CAST(t4."bed_days.actual" AS NUMERIC) FROM "health.hospital_activity.B01.current" AS t4 WHERE t4."unit" = v."unit" AND t4."period" = v."period") = CAST(0 AS NUMERIC)), false)) THEN NULL ELSE (regc_div((SELECT CAST(t3."treatment_days.actual" AS NUMERIC) FROM "health.hospital_activity.B01.current" AS t3 WHERE t3."unit" = v."unit" AND t3."period" = v."period"), (SELECT CAST(t4."bed_days.actual" AS NUMERIC) FROM "health.hospital_activity.B01.current" AS t4 WHERE t4."unit" = v."unit" AND t4."period" = v."period")) * CAST(100 AS NUMERIC)) END)) AS TEXT), '(trống)') || '%) vượt quá 120%'
+      'Công suất sử dụng giường bệnh (' || COALESCE(CAST(trim_scale((CASE WHEN ((SELECT CAST(t3."treatment_days.actual" AS NUMERIC) FROM "health.hospital_activity.B01.current" AS t3 WHERE t3."unit" = v."unit" AND t3."period" = v."period") IS NOT NULL AND COALESCE(((SELECT CAST(t4."bed_days.actual" AS NUMERIC) FROM "health.hospital_activity.B01.current" AS t4 WHERE t4."unit" = v."unit" AND t4."period" = v."period") = CAST(0 AS NUMERIC)), FALSE)) THEN NULL ELSE (regc_div((SELECT CAST(t3."treatment_days.actual" AS NUMERIC) FROM "health.hospital_activity.B01.current" AS t3 WHERE t3."unit" = v."unit" AND t3."period" = v."period"), (SELECT CAST(t4."bed_days.actual" AS NUMERIC) FROM "health.hospital_activity.B01.current" AS t4 WHERE t4."unit" = v."unit" AND t4."period" = v."period")) * CAST(100 AS NUMERIC)) END)) AS TEXT), '(trống)') || '%) vượt quá 120%'
   END AS "message"
 FROM
   (
@@ -253,7 +243,7 @@ FROM
       CASE
         WHEN (i."r0" IS NULL AND NOT i."z0") THEN
           'skipped'
-        WHEN (i."z0" OR (i."r0" IS NOT NULL AND COALESCE((CAST(100 AS NUMERIC) = CAST(0 AS NUMERIC)), false))) THEN
+        WHEN (i."z0" OR (i."r0" IS NOT NULL AND COALESCE((CAST(100 AS NUMERIC) = CAST(0 AS NUMERIC)), FALSE))) THEN
           'div_by_zero'
         WHEN (regc_div(i."r0", CAST(100 AS NUMERIC)) <= CAST(1.2 AS NUMERIC)) THEN
           'pass'
@@ -269,7 +259,7 @@ FROM
           b."period" AS "period",
           CAST(NULL AS INTEGER) AS "record",
           (regc_div((SELECT CAST(t1."treatment_days.actual" AS NUMERIC) FROM "health.hospital_activity.B01.current" AS t1 WHERE t1."unit" = b."unit" AND t1."period" = b."period"), (SELECT CAST(t2."bed_days.actual" AS NUMERIC) FROM "health.hospital_activity.B01.current" AS t2 WHERE t2."unit" = b."unit" AND t2."period" = b."period")) * CAST(100 AS NUMERIC)) AS "r0",
-          COALESCE(((SELECT CAST(t1."treatment_days.actual" AS NUMERIC) FROM "health.hospital_activity.B01.current" AS t1 WHERE t1."unit" = b."unit" AND t1."period" = b."period") IS NOT NULL AND COALESCE(((SELECT CAST(t2."bed_days.actual" AS NUMERIC) FROM "health.hospital_activity.B01.current" AS t2 WHERE t2."unit" = b."unit" AND t2."period" = b."period") = CAST(0 AS NUMERIC)), false)), false) AS "z0"
+          COALESCE(((SELECT CAST(t1."treatment_days.actual" AS NUMERIC) FROM "health.hospital_activity.B01.current" AS t1 WHERE t1."unit" = b."unit" AND t1."period" = b."period") IS NOT NULL AND COALESCE(((SELECT CAST(t2."bed_days.actual" AS NUMERIC) FROM "health.hospital_activity.B01.current" AS t2 WHERE t2."unit" = b."unit" AND t2."period" = b."period") = CAST(0 AS NUMERIC)), FALSE)), FALSE) AS "z0"
         FROM
           (
             SELECT DISTINCT
@@ -292,23 +282,13 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'avg_stay.actual' AS "cell",
   'R02' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'written'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'warning'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'written' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'warning' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc R02: phép chia cho 0 (division by zero)'
     ELSE
-      'Số ngày điều trị trung bình (' || COALESCE(CAST(trim_scale((CASE WHEN ((SELECT CAST(t9."treatment_days.actual" AS NUMERIC) FROM "health.hospital_activity.B01.current" AS t9 WHERE t9."unit" = v."unit" AND t9."period" = v."period") IS NOT NULL AND COALESCE(((SELECT CAST(t10."inpatients.actual" AS NUMERIC) FROM "health.hospital_activity.B01.current" AS t10 WHERE t10."unit" = v."unit" AND t10."period" = v."period") = CAST(0 AS NUMERIC)), false)) THEN NULL ELSE regc_div((SELECT CAST(t9."treatment_days.actual" AS NUMERIC) FROM "health.hospital_activity.B01.current" AS t9 WHERE t9."unit" = v."unit" AND t9."period" = v."period"), (SELECT CAST(t10."inpatients.actual" AS NUMERIC) FROM "health.hospital_activity.B01.current" AS t10 WHERE t10."unit" = v."unit" AND t10."period" = v."period")) END)) AS TEXT), '(trống)') || ' ngày) nằm ngoài khoảng 2 - 15 ngày'
+      'Số ngày điều trị trung bình (' || COALESCE(CAST(trim_scale((CASE WHEN ((SELECT CAST(t9."treatment_days.actual" AS NUMERIC) FROM "health.hospital_activity.B01.current" AS t9 WHERE t9."unit" = v."unit" AND t9."period" = v."period") IS NOT NULL AND COALESCE(((SELECT CAST(t10."inpatients.actual" AS NUMERIC) FROM "health.hospital_activity.B01.current" AS t10 WHERE t10."unit" = v."unit" AND t10."period" = v."period") = CAST(0 AS NUMERIC)), FALSE)) THEN NULL ELSE regc_div((SELECT CAST(t9."treatment_days.actual" AS NUMERIC) FROM "health.hospital_activity.B01.current" AS t9 WHERE t9."unit" = v."unit" AND t9."period" = v."period"), (SELECT CAST(t10."inpatients.actual" AS NUMERIC) FROM "health.hospital_activity.B01.current" AS t10 WHERE t10."unit" = v."unit" AND t10."period" = v."period")) END)) AS TEXT), '(trống)') || ' ngày) nằm ngoài khoảng 2 - 15 ngày'
   END AS "message"
 FROM
   (
@@ -335,9 +315,9 @@ FROM
           b."period" AS "period",
           CAST(NULL AS INTEGER) AS "record",
           regc_div((SELECT CAST(t5."treatment_days.actual" AS NUMERIC) FROM "health.hospital_activity.B01.current" AS t5 WHERE t5."unit" = b."unit" AND t5."period" = b."period"), (SELECT CAST(t6."inpatients.actual" AS NUMERIC) FROM "health.hospital_activity.B01.current" AS t6 WHERE t6."unit" = b."unit" AND t6."period" = b."period")) AS "r0",
-          COALESCE(((SELECT CAST(t5."treatment_days.actual" AS NUMERIC) FROM "health.hospital_activity.B01.current" AS t5 WHERE t5."unit" = b."unit" AND t5."period" = b."period") IS NOT NULL AND COALESCE(((SELECT CAST(t6."inpatients.actual" AS NUMERIC) FROM "health.hospital_activity.B01.current" AS t6 WHERE t6."unit" = b."unit" AND t6."period" = b."period") = CAST(0 AS NUMERIC)), false)), false) AS "z0",
+          COALESCE(((SELECT CAST(t5."treatment_days.actual" AS NUMERIC) FROM "health.hospital_activity.B01.current" AS t5 WHERE t5."unit" = b."unit" AND t5."period" = b."period") IS NOT NULL AND COALESCE(((SELECT CAST(t6."inpatients.actual" AS NUMERIC) FROM "health.hospital_activity.B01.current" AS t6 WHERE t6."unit" = b."unit" AND t6."period" = b."period") = CAST(0 AS NUMERIC)), FALSE)), FALSE) AS "z0",
           regc_div((SELECT CAST(t7."treatment_days.actual" AS NUMERIC) FROM "health.hospital_activity.B01.current" AS t7 WHERE t7."unit" = b."unit" AND t7."period" = b."period"), (SELECT CAST(t8."inpatients.actual" AS NUMERIC) FROM "health.hospital_activity.B01.current" AS t8 WHERE t8."unit" = b."unit" AND t8."period" = b."period")) AS "r1",
-          COALESCE(((SELECT CAST(t7."treatment_days.actual" AS NUMERIC) FROM "health.hospital_activity.B01.current" AS t7 WHERE t7."unit" = b."unit" AND t7."period" = b."period") IS NOT NULL AND COALESCE(((SELECT CAST(t8."inpatients.actual" AS NUMERIC) FROM "health.hospital_activity.B01.current" AS t8 WHERE t8."unit" = b."unit" AND t8."period" = b."period") = CAST(0 AS NUMERIC)), false)), false) AS "z1"
+          COALESCE(((SELECT CAST(t7."treatment_days.actual" AS NUMERIC) FROM "health.hospital_activity.B01.current" AS t7 WHERE t7."unit" = b."unit" AND t7."period" = b."period") IS NOT NULL AND COALESCE(((SELECT CAST(t8."inpatients.actual" AS NUMERIC) FROM "health.hospital_activity.B01.current" AS t8 WHERE t8."unit" = b."unit" AND t8."period" = b."period") = CAST(0 AS NUMERIC)), FALSE)), FALSE) AS "z1"
         FROM
           (
             SELECT DISTINCT
@@ -360,18 +340,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'outpatient.actual' AS "cell",
   'R03' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'written'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'warning'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'written' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'warning' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc R03: phép chia cho 0 (division by zero)'
@@ -425,18 +395,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'beds.actual' AS "cell",
   'R04' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'written'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'warning'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'written' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'warning' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc R04: phép chia cho 0 (division by zero)'
@@ -490,18 +450,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'inpatients.actual' AS "cell",
   'R05' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'written'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'written' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc R05: phép chia cho 0 (division by zero)'
@@ -552,18 +502,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'beds.actual' AS "cell",
   'R06' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'written'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'written' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc R06: phép chia cho 0 (division by zero)'
@@ -614,18 +554,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'deaths.actual' AS "cell",
   'R07' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'written'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'warning'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'written' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'warning' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc R07: phép chia cho 0 (division by zero)'
@@ -678,18 +608,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'beds.actual' AS "cell",
   'R08' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'written'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'written' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc R08: phép chia cho 0 (division by zero)'
@@ -752,18 +672,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'outpatient_insured.actual' AS "cell",
   'of_which.B01.outpatient_insured.actual' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'of_which'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'of_which' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc of_which.B01.outpatient_insured.actual: phép chia cho 0 (division by zero)'
@@ -814,18 +724,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'outpatient_children.actual' AS "cell",
   'of_which.B01.outpatient_children.actual' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'of_which'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'of_which' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc of_which.B01.outpatient_children.actual: phép chia cho 0 (division by zero)'
@@ -876,18 +776,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'inpatients_insured.actual' AS "cell",
   'of_which.B01.inpatients_insured.actual' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'of_which'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'of_which' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc of_which.B01.inpatients_insured.actual: phép chia cho 0 (division by zero)'
@@ -938,18 +828,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'inpatients_children.actual' AS "cell",
   'of_which.B01.inpatients_children.actual' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'of_which'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'of_which' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc of_which.B01.inpatients_children.actual: phép chia cho 0 (division by zero)'
@@ -1000,18 +880,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'major_surgeries.actual' AS "cell",
   'of_which.B01.major_surgeries.actual' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'of_which'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'of_which' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc of_which.B01.major_surgeries.actual: phép chia cho 0 (division by zero)'
@@ -1062,18 +932,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'deaths_24h.actual' AS "cell",
   'of_which.B01.deaths_24h.actual' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'of_which'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'of_which' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc of_which.B01.deaths_24h.actual: phép chia cho 0 (division by zero)'

@@ -227,23 +227,13 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'occupancy.actual' AS "cell",
   'R01' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'written'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'warning'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'written' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'warning' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc R01: phép chia cho 0 (division by zero)'
     ELSE
-      'Công suất sử dụng giường bệnh (' || COALESCE(regc_add((CASE WHEN ((SELECT regc_dec(t3."treatment_days.actual", 0) FROM "health.hospital_activity.B01.current" AS t3 WHERE t3."unit" = v."unit" AND t3."period" = v."period") IS NOT NULL AND COALESCE((regc_cmp((SELECT regc_dec(t4."bed_days.actual", 0) FROM "health.hospital_activity.B01.current" AS t4 WHERE t4."unit" = v."unit" AND t4."period" = v."period"), '0') = 0), false)) THEN NULL ELSE regc_mul(regc_div((SELECT regc_dec(t3."treatment_days.actual", 0) FROM "health.hospital_activity.B01.current" AS t3 WHERE t3."unit" = v."unit" AND t3."period" = v."period"), (SELECT regc_dec(t4."bed_days.actual", 0) FROM "health.hospital_activity.B01.current" AS t4 WHERE t4."unit" = v."unit" AND t4."period" = v."period")), '100') END), '0'), '(trống)') || '%) vượt quá 120%'
+      'Công suất sử dụng giường bệnh (' || COALESCE(regc_add((CASE WHEN ((SELECT regc_dec(t3."treatment_days.actual", 0) FROM "health.hospital_activity.B01.current" AS t3 WHERE t3."unit" = v."unit" AND t3."period" = v."period") IS NOT NULL AND COALESCE((regc_cmp((SELECT regc_dec(t4."bed_days.actual", 0) FROM "health.hospital_activity.B01.current" AS t4 WHERE t4."unit" = v."unit" AND t4."period" = v."period"), '0') = 0), FALSE)) THEN NULL ELSE regc_mul(regc_div((SELECT regc_dec(t3."treatment_days.actual", 0) FROM "health.hospital_activity.B01.current" AS t3 WHERE t3."unit" = v."unit" AND t3."period" = v."period"), (SELECT regc_dec(t4."bed_days.actual", 0) FROM "health.hospital_activity.B01.current" AS t4 WHERE t4."unit" = v."unit" AND t4."period" = v."period")), '100') END), '0'), '(trống)') || '%) vượt quá 120%'
   END AS "message"
 FROM
   (
@@ -254,7 +244,7 @@ FROM
       CASE
         WHEN (i."r0" IS NULL AND NOT i."z0") THEN
           'skipped'
-        WHEN (i."z0" OR (i."r0" IS NOT NULL AND COALESCE((regc_cmp('100', '0') = 0), false))) THEN
+        WHEN (i."z0" OR (i."r0" IS NOT NULL AND COALESCE((regc_cmp('100', '0') = 0), FALSE))) THEN
           'div_by_zero'
         WHEN (regc_cmp(regc_div(i."r0", '100'), '1.2') <= 0) THEN
           'pass'
@@ -270,7 +260,7 @@ FROM
           b."period" AS "period",
           CAST(NULL AS INTEGER) AS "record",
           regc_mul(regc_div((SELECT regc_dec(t1."treatment_days.actual", 0) FROM "health.hospital_activity.B01.current" AS t1 WHERE t1."unit" = b."unit" AND t1."period" = b."period"), (SELECT regc_dec(t2."bed_days.actual", 0) FROM "health.hospital_activity.B01.current" AS t2 WHERE t2."unit" = b."unit" AND t2."period" = b."period")), '100') AS "r0",
-          COALESCE(((SELECT regc_dec(t1."treatment_days.actual", 0) FROM "health.hospital_activity.B01.current" AS t1 WHERE t1."unit" = b."unit" AND t1."period" = b."period") IS NOT NULL AND COALESCE((regc_cmp((SELECT regc_dec(t2."bed_days.actual", 0) FROM "health.hospital_activity.B01.current" AS t2 WHERE t2."unit" = b."unit" AND t2."period" = b."period"), '0') = 0), false)), false) AS "z0"
+          COALESCE(((SELECT regc_dec(t1."treatment_days.actual", 0) FROM "health.hospital_activity.B01.current" AS t1 WHERE t1."unit" = b."unit" AND t1."period" = b."period") IS NOT NULL AND COALESCE((regc_cmp((SELECT regc_dec(t2."bed_days.actual", 0) FROM "health.hospital_activity.B01.current" AS t2 WHERE t2."unit" = b."unit" AND t2."period" = b."period"), '0') = 0), FALSE)), FALSE) AS "z0"
         FROM
           (
             SELECT DISTINCT
@@ -293,23 +283,13 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'avg_stay.actual' AS "cell",
   'R02' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'written'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'warning'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'written' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'warning' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc R02: phép chia cho 0 (division by zero)'
     ELSE
-      'Số ngày điều trị trung bình (' || COALESCE(regc_add((CASE WHEN ((SELECT regc_dec(t9."treatment_days.actual", 0) FROM "health.hospital_activity.B01.current" AS t9 WHERE t9."unit" = v."unit" AND t9."period" = v."period") IS NOT NULL AND COALESCE((regc_cmp((SELECT regc_dec(t10."inpatients.actual", 0) FROM "health.hospital_activity.B01.current" AS t10 WHERE t10."unit" = v."unit" AND t10."period" = v."period"), '0') = 0), false)) THEN NULL ELSE regc_div((SELECT regc_dec(t9."treatment_days.actual", 0) FROM "health.hospital_activity.B01.current" AS t9 WHERE t9."unit" = v."unit" AND t9."period" = v."period"), (SELECT regc_dec(t10."inpatients.actual", 0) FROM "health.hospital_activity.B01.current" AS t10 WHERE t10."unit" = v."unit" AND t10."period" = v."period")) END), '0'), '(trống)') || ' ngày) nằm ngoài khoảng 2 - 15 ngày'
+      'Số ngày điều trị trung bình (' || COALESCE(regc_add((CASE WHEN ((SELECT regc_dec(t9."treatment_days.actual", 0) FROM "health.hospital_activity.B01.current" AS t9 WHERE t9."unit" = v."unit" AND t9."period" = v."period") IS NOT NULL AND COALESCE((regc_cmp((SELECT regc_dec(t10."inpatients.actual", 0) FROM "health.hospital_activity.B01.current" AS t10 WHERE t10."unit" = v."unit" AND t10."period" = v."period"), '0') = 0), FALSE)) THEN NULL ELSE regc_div((SELECT regc_dec(t9."treatment_days.actual", 0) FROM "health.hospital_activity.B01.current" AS t9 WHERE t9."unit" = v."unit" AND t9."period" = v."period"), (SELECT regc_dec(t10."inpatients.actual", 0) FROM "health.hospital_activity.B01.current" AS t10 WHERE t10."unit" = v."unit" AND t10."period" = v."period")) END), '0'), '(trống)') || ' ngày) nằm ngoài khoảng 2 - 15 ngày'
   END AS "message"
 FROM
   (
@@ -336,9 +316,9 @@ FROM
           b."period" AS "period",
           CAST(NULL AS INTEGER) AS "record",
           regc_div((SELECT regc_dec(t5."treatment_days.actual", 0) FROM "health.hospital_activity.B01.current" AS t5 WHERE t5."unit" = b."unit" AND t5."period" = b."period"), (SELECT regc_dec(t6."inpatients.actual", 0) FROM "health.hospital_activity.B01.current" AS t6 WHERE t6."unit" = b."unit" AND t6."period" = b."period")) AS "r0",
-          COALESCE(((SELECT regc_dec(t5."treatment_days.actual", 0) FROM "health.hospital_activity.B01.current" AS t5 WHERE t5."unit" = b."unit" AND t5."period" = b."period") IS NOT NULL AND COALESCE((regc_cmp((SELECT regc_dec(t6."inpatients.actual", 0) FROM "health.hospital_activity.B01.current" AS t6 WHERE t6."unit" = b."unit" AND t6."period" = b."period"), '0') = 0), false)), false) AS "z0",
+          COALESCE(((SELECT regc_dec(t5."treatment_days.actual", 0) FROM "health.hospital_activity.B01.current" AS t5 WHERE t5."unit" = b."unit" AND t5."period" = b."period") IS NOT NULL AND COALESCE((regc_cmp((SELECT regc_dec(t6."inpatients.actual", 0) FROM "health.hospital_activity.B01.current" AS t6 WHERE t6."unit" = b."unit" AND t6."period" = b."period"), '0') = 0), FALSE)), FALSE) AS "z0",
           regc_div((SELECT regc_dec(t7."treatment_days.actual", 0) FROM "health.hospital_activity.B01.current" AS t7 WHERE t7."unit" = b."unit" AND t7."period" = b."period"), (SELECT regc_dec(t8."inpatients.actual", 0) FROM "health.hospital_activity.B01.current" AS t8 WHERE t8."unit" = b."unit" AND t8."period" = b."period")) AS "r1",
-          COALESCE(((SELECT regc_dec(t7."treatment_days.actual", 0) FROM "health.hospital_activity.B01.current" AS t7 WHERE t7."unit" = b."unit" AND t7."period" = b."period") IS NOT NULL AND COALESCE((regc_cmp((SELECT regc_dec(t8."inpatients.actual", 0) FROM "health.hospital_activity.B01.current" AS t8 WHERE t8."unit" = b."unit" AND t8."period" = b."period"), '0') = 0), false)), false) AS "z1"
+          COALESCE(((SELECT regc_dec(t7."treatment_days.actual", 0) FROM "health.hospital_activity.B01.current" AS t7 WHERE t7."unit" = b."unit" AND t7."period" = b."period") IS NOT NULL AND COALESCE((regc_cmp((SELECT regc_dec(t8."inpatients.actual", 0) FROM "health.hospital_activity.B01.current" AS t8 WHERE t8."unit" = b."unit" AND t8."period" = b."period"), '0') = 0), FALSE)), FALSE) AS "z1"
         FROM
           (
             SELECT DISTINCT
@@ -361,18 +341,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'outpatient.actual' AS "cell",
   'R03' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'written'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'warning'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'written' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'warning' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc R03: phép chia cho 0 (division by zero)'
@@ -426,18 +396,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'beds.actual' AS "cell",
   'R04' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'written'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'warning'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'written' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'warning' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc R04: phép chia cho 0 (division by zero)'
@@ -491,18 +451,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'inpatients.actual' AS "cell",
   'R05' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'written'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'written' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc R05: phép chia cho 0 (division by zero)'
@@ -553,18 +503,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'beds.actual' AS "cell",
   'R06' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'written'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'written' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc R06: phép chia cho 0 (division by zero)'
@@ -615,18 +555,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'deaths.actual' AS "cell",
   'R07' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'written'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'warning'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'written' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'warning' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc R07: phép chia cho 0 (division by zero)'
@@ -679,18 +609,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'beds.actual' AS "cell",
   'R08' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'written'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'written' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc R08: phép chia cho 0 (division by zero)'
@@ -753,18 +673,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'outpatient_insured.actual' AS "cell",
   'of_which.B01.outpatient_insured.actual' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'of_which'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'of_which' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc of_which.B01.outpatient_insured.actual: phép chia cho 0 (division by zero)'
@@ -815,18 +725,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'outpatient_children.actual' AS "cell",
   'of_which.B01.outpatient_children.actual' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'of_which'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'of_which' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc of_which.B01.outpatient_children.actual: phép chia cho 0 (division by zero)'
@@ -877,18 +777,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'inpatients_insured.actual' AS "cell",
   'of_which.B01.inpatients_insured.actual' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'of_which'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'of_which' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc of_which.B01.inpatients_insured.actual: phép chia cho 0 (division by zero)'
@@ -939,18 +829,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'inpatients_children.actual' AS "cell",
   'of_which.B01.inpatients_children.actual' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'of_which'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'of_which' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc of_which.B01.inpatients_children.actual: phép chia cho 0 (division by zero)'
@@ -1001,18 +881,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'major_surgeries.actual' AS "cell",
   'of_which.B01.major_surgeries.actual' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'of_which'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'of_which' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc of_which.B01.major_surgeries.actual: phép chia cho 0 (division by zero)'
@@ -1063,18 +933,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'deaths_24h.actual' AS "cell",
   'of_which.B01.deaths_24h.actual' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'of_which'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'of_which' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc of_which.B01.deaths_24h.actual: phép chia cho 0 (division by zero)'

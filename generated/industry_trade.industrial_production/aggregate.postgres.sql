@@ -47,38 +47,37 @@ FROM
   JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province')
   JOIN "regc_period_rollup" AS m ON m."regime" = 'industry_trade.industrial_production' AND m."period" = t1."period"
 GROUP BY
-  m."frequency", m."rollup", m."edition", t1."unit";
+  m."frequency",
+  m."rollup",
+  m."edition",
+  t1."unit";
 
-CREATE VIEW "industry_trade.industrial_production.B01.rollup" AS
-WITH a AS (
-  SELECT
-    b."frequency" AS "frequency",
-    b."period" AS "period",
-    b."edition" AS "edition",
-    c."ancestor" AS "unit",
-    u."level" AS "level",
-    COUNT(*) AS "reporters",
-    CAST((array_agg(b."total.vs_prev") FILTER (WHERE c."depth" = 0))[1] AS NUMERIC) AS "total.vs_prev",
-    CAST((array_agg(b."total.vs_ly_month") FILTER (WHERE c."depth" = 0))[1] AS NUMERIC) AS "total.vs_ly_month",
-    CAST((array_agg(b."total.vs_ly_ytd") FILTER (WHERE c."depth" = 0))[1] AS NUMERIC) AS "total.vs_ly_ytd",
-    CAST((array_agg(b."mining.vs_prev") FILTER (WHERE c."depth" = 0))[1] AS NUMERIC) AS "mining.vs_prev",
-    CAST((array_agg(b."mining.vs_ly_month") FILTER (WHERE c."depth" = 0))[1] AS NUMERIC) AS "mining.vs_ly_month",
-    CAST((array_agg(b."mining.vs_ly_ytd") FILTER (WHERE c."depth" = 0))[1] AS NUMERIC) AS "mining.vs_ly_ytd",
-    CAST((array_agg(b."manufacturing.vs_prev") FILTER (WHERE c."depth" = 0))[1] AS NUMERIC) AS "manufacturing.vs_prev",
-    CAST((array_agg(b."manufacturing.vs_ly_month") FILTER (WHERE c."depth" = 0))[1] AS NUMERIC) AS "manufacturing.vs_ly_month",
-    CAST((array_agg(b."manufacturing.vs_ly_ytd") FILTER (WHERE c."depth" = 0))[1] AS NUMERIC) AS "manufacturing.vs_ly_ytd",
-    CAST((array_agg(b."electricity.vs_prev") FILTER (WHERE c."depth" = 0))[1] AS NUMERIC) AS "electricity.vs_prev",
-    CAST((array_agg(b."electricity.vs_ly_month") FILTER (WHERE c."depth" = 0))[1] AS NUMERIC) AS "electricity.vs_ly_month",
-    CAST((array_agg(b."electricity.vs_ly_ytd") FILTER (WHERE c."depth" = 0))[1] AS NUMERIC) AS "electricity.vs_ly_ytd",
-    CAST((array_agg(b."water.vs_prev") FILTER (WHERE c."depth" = 0))[1] AS NUMERIC) AS "water.vs_prev",
-    CAST((array_agg(b."water.vs_ly_month") FILTER (WHERE c."depth" = 0))[1] AS NUMERIC) AS "water.vs_ly_month",
-    CAST((array_agg(b."water.vs_ly_ytd") FILTER (WHERE c."depth" = 0))[1] AS NUMERIC) AS "water.vs_ly_ytd"
-  FROM
-    "industry_trade.industrial_production.B01.by_reporter" AS b
-    JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit"
-    JOIN "regc_org_unit" AS u ON u."code" = c."ancestor"
-  GROUP BY
-    b."frequency", b."period", b."edition", c."ancestor", u."level"
+CREATE VIEW "industry_trade.industrial_production.B01.rollup" AS WITH a AS (
+  SELECT b."frequency" AS "frequency",
+  b."period" AS "period",
+  b."edition" AS "edition",
+  c."ancestor" AS "unit",
+  u."level" AS "level",
+  COUNT(*) AS "reporters",
+  CAST((array_agg(b."total.vs_prev") FILTER (WHERE c."depth" = 0))[1] AS NUMERIC) AS "total.vs_prev",
+  CAST((array_agg(b."total.vs_ly_month") FILTER (WHERE c."depth" = 0))[1] AS NUMERIC) AS "total.vs_ly_month",
+  CAST((array_agg(b."total.vs_ly_ytd") FILTER (WHERE c."depth" = 0))[1] AS NUMERIC) AS "total.vs_ly_ytd",
+  CAST((array_agg(b."mining.vs_prev") FILTER (WHERE c."depth" = 0))[1] AS NUMERIC) AS "mining.vs_prev",
+  CAST((array_agg(b."mining.vs_ly_month") FILTER (WHERE c."depth" = 0))[1] AS NUMERIC) AS "mining.vs_ly_month",
+  CAST((array_agg(b."mining.vs_ly_ytd") FILTER (WHERE c."depth" = 0))[1] AS NUMERIC) AS "mining.vs_ly_ytd",
+  CAST((array_agg(b."manufacturing.vs_prev") FILTER (WHERE c."depth" = 0))[1] AS NUMERIC) AS "manufacturing.vs_prev",
+  CAST((array_agg(b."manufacturing.vs_ly_month") FILTER (WHERE c."depth" = 0))[1] AS NUMERIC) AS "manufacturing.vs_ly_month",
+  CAST((array_agg(b."manufacturing.vs_ly_ytd") FILTER (WHERE c."depth" = 0))[1] AS NUMERIC) AS "manufacturing.vs_ly_ytd",
+  CAST((array_agg(b."electricity.vs_prev") FILTER (WHERE c."depth" = 0))[1] AS NUMERIC) AS "electricity.vs_prev",
+  CAST((array_agg(b."electricity.vs_ly_month") FILTER (WHERE c."depth" = 0))[1] AS NUMERIC) AS "electricity.vs_ly_month",
+  CAST((array_agg(b."electricity.vs_ly_ytd") FILTER (WHERE c."depth" = 0))[1] AS NUMERIC) AS "electricity.vs_ly_ytd",
+  CAST((array_agg(b."water.vs_prev") FILTER (WHERE c."depth" = 0))[1] AS NUMERIC) AS "water.vs_prev",
+  CAST((array_agg(b."water.vs_ly_month") FILTER (WHERE c."depth" = 0))[1] AS NUMERIC) AS "water.vs_ly_month",
+  CAST((array_agg(b."water.vs_ly_ytd") FILTER (WHERE c."depth" = 0))[1] AS NUMERIC) AS "water.vs_ly_ytd" FROM "industry_trade.industrial_production.B01.by_reporter" AS b JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit" JOIN "regc_org_unit" AS u ON u."code" = c."ancestor" GROUP BY b."frequency",
+  b."period",
+  b."edition",
+  c."ancestor",
+  u."level"
 )
 SELECT
   a."frequency",
@@ -224,19 +223,62 @@ FROM
                 FROM
                   "industry_trade.industrial_production.B01.current" AS t1
                   JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province')
-                  LEFT JOIN (SELECT m."old_unit" AS "unit", MIN(m."new_unit") AS "successor" FROM "regc_org_mapping" AS m WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) GROUP BY m."old_unit" HAVING COUNT(*) = 1 AND MIN(m."kind") = 'full') AS sc ON sc."unit" = t1."unit"
+                  LEFT JOIN (
+                    SELECT
+                      m."old_unit" AS "unit",
+                      MIN(m."new_unit") AS "successor"
+                    FROM
+                      "regc_org_mapping" AS m
+                    WHERE
+                      m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n)
+                    GROUP BY
+                      m."old_unit"
+                    HAVING
+                      COUNT(*) = 1 AND MIN(m."kind") = 'full'
+                  ) AS sc ON sc."unit" = t1."unit"
               ) AS q
             GROUP BY
-              q."period", q."unit"
+              q."period",
+              q."unit"
           ) AS t1
           JOIN "regc_period_rollup" AS m ON m."regime" = 'industry_trade.industrial_production' AND m."period" = t1."period"
         GROUP BY
-          m."frequency", m."rollup", t1."unit"
+          m."frequency",
+          m."rollup",
+          t1."unit"
       ) AS b
-      JOIN (SELECT c."descendant" AS "unit", c."ancestor" AS "ancestor", c."depth" AS "depth" FROM "regc_org_closure" AS c WHERE c."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) UNION ALL SELECT m."old_unit" AS "unit", c."ancestor" AS "ancestor", -1 AS "depth" FROM "regc_org_mapping" AS m JOIN "regc_org_closure" AS c ON c."edition" = m."to_edition" AND c."descendant" = m."new_unit" WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND NOT EXISTS (SELECT 1 FROM "regc_org_closure" AS x WHERE x."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND x."descendant" = m."old_unit" AND x."depth" = 0) AND m."old_unit" NOT IN (SELECT s."unit" FROM (SELECT m."old_unit" AS "unit", MIN(m."new_unit") AS "successor" FROM "regc_org_mapping" AS m WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) GROUP BY m."old_unit" HAVING COUNT(*) = 1 AND MIN(m."kind") = 'full') AS s) GROUP BY m."old_unit", c."ancestor" HAVING COUNT(*) = (SELECT COUNT(*) FROM "regc_org_mapping" AS m2 WHERE m2."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND m2."old_unit" = m."old_unit")) AS c ON c."unit" = b."unit"
+      JOIN (
+        SELECT
+          c."descendant" AS "unit",
+          c."ancestor" AS "ancestor",
+          c."depth" AS "depth"
+        FROM
+          "regc_org_closure" AS c
+        WHERE
+          c."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n)
+        UNION ALL
+        SELECT
+          m."old_unit" AS "unit",
+          c."ancestor" AS "ancestor",
+          -1 AS "depth"
+        FROM
+          "regc_org_mapping" AS m
+          JOIN "regc_org_closure" AS c ON c."edition" = m."to_edition" AND c."descendant" = m."new_unit"
+        WHERE
+          m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND NOT EXISTS (SELECT 1 FROM "regc_org_closure" AS x WHERE x."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND x."descendant" = m."old_unit" AND x."depth" = 0) AND m."old_unit" NOT IN (SELECT s."unit" FROM (SELECT m."old_unit" AS "unit", MIN(m."new_unit") AS "successor" FROM "regc_org_mapping" AS m WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) GROUP BY m."old_unit" HAVING COUNT(*) = 1 AND MIN(m."kind") = 'full') AS s)
+        GROUP BY
+          m."old_unit",
+          c."ancestor"
+        HAVING
+          COUNT(*) = (SELECT COUNT(*) FROM "regc_org_mapping" AS m2 WHERE m2."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND m2."old_unit" = m."old_unit")
+      ) AS c ON c."unit" = b."unit"
       JOIN "regc_org_unit" AS u ON u."code" = c."ancestor"
     GROUP BY
-      b."frequency", b."period", b."edition", c."ancestor", u."level"
+      b."frequency",
+      b."period",
+      b."edition",
+      c."ancestor",
+      u."level"
   ) AS a;
 
 -- Form B02: each reporter's values over every roll-up period, then every unit's.
@@ -288,7 +330,10 @@ FROM
   JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province')
   JOIN "regc_period_rollup" AS m ON m."regime" = 'industry_trade.industrial_production' AND m."period" = t1."period"
 GROUP BY
-  m."frequency", m."rollup", m."edition", t1."unit";
+  m."frequency",
+  m."rollup",
+  m."edition",
+  t1."unit";
 
 -- The years to date its computed cells read, per unit.
 CREATE VIEW "industry_trade.industrial_production.B02.ytd" AS
@@ -346,69 +391,67 @@ FROM
       JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province')
       JOIN "regc_period_ytd" AS m ON m."regime" = 'industry_trade.industrial_production' AND m."period" = t1."period"
     GROUP BY
-      m."frequency", m."rollup", m."edition", t1."unit"
+      m."frequency",
+      m."rollup",
+      m."edition",
+      t1."unit"
   ) AS b
   JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit"
 GROUP BY
-  b."frequency", b."period", b."edition", c."ancestor";
+  b."frequency",
+  b."period",
+  b."edition",
+  c."ancestor";
 
-CREATE VIEW "industry_trade.industrial_production.B02.rollup" AS
-WITH a AS (
-  SELECT
-    b."frequency" AS "frequency",
-    b."period" AS "period",
-    b."edition" AS "edition",
-    c."ancestor" AS "unit",
-    u."level" AS "level",
-    COUNT(*) AS "reporters",
-    CAST(SUM(b."coal.prev_month") AS NUMERIC) AS "coal.prev_month",
-    CAST(SUM(b."coal.month") AS NUMERIC) AS "coal.month",
-    CAST(SUM(b."crude_oil.prev_month") AS NUMERIC) AS "crude_oil.prev_month",
-    CAST(SUM(b."crude_oil.month") AS NUMERIC) AS "crude_oil.month",
-    CAST(SUM(b."natural_gas.prev_month") AS NUMERIC) AS "natural_gas.prev_month",
-    CAST(SUM(b."natural_gas.month") AS NUMERIC) AS "natural_gas.month",
-    CAST(SUM(b."power.prev_month") AS NUMERIC) AS "power.prev_month",
-    CAST(SUM(b."power.month") AS NUMERIC) AS "power.month",
-    CAST(SUM(b."power_sold.prev_month") AS NUMERIC) AS "power_sold.prev_month",
-    CAST(SUM(b."power_sold.month") AS NUMERIC) AS "power_sold.month",
-    CAST(SUM(b."cement.prev_month") AS NUMERIC) AS "cement.prev_month",
-    CAST(SUM(b."cement.month") AS NUMERIC) AS "cement.month",
-    CAST(SUM(b."crude_steel.prev_month") AS NUMERIC) AS "crude_steel.prev_month",
-    CAST(SUM(b."crude_steel.month") AS NUMERIC) AS "crude_steel.month",
-    CAST(SUM(b."rolled_steel.prev_month") AS NUMERIC) AS "rolled_steel.prev_month",
-    CAST(SUM(b."rolled_steel.month") AS NUMERIC) AS "rolled_steel.month",
-    CAST(SUM(b."urea.prev_month") AS NUMERIC) AS "urea.prev_month",
-    CAST(SUM(b."urea.month") AS NUMERIC) AS "urea.month",
-    CAST(SUM(b."seafood.prev_month") AS NUMERIC) AS "seafood.prev_month",
-    CAST(SUM(b."seafood.month") AS NUMERIC) AS "seafood.month",
-    CAST(SUM(b."milk.prev_month") AS NUMERIC) AS "milk.prev_month",
-    CAST(SUM(b."milk.month") AS NUMERIC) AS "milk.month",
-    CAST(SUM(b."beer.prev_month") AS NUMERIC) AS "beer.prev_month",
-    CAST(SUM(b."beer.month") AS NUMERIC) AS "beer.month",
-    CAST(SUM(b."garments.prev_month") AS NUMERIC) AS "garments.prev_month",
-    CAST(SUM(b."garments.month") AS NUMERIC) AS "garments.month",
-    CAST(SUM(b."footwear.prev_month") AS NUMERIC) AS "footwear.prev_month",
-    CAST(SUM(b."footwear.month") AS NUMERIC) AS "footwear.month",
-    CAST(SUM(b."phones.prev_month") AS NUMERIC) AS "phones.prev_month",
-    CAST(SUM(b."phones.month") AS NUMERIC) AS "phones.month",
-    CAST(SUM(b."televisions.prev_month") AS NUMERIC) AS "televisions.prev_month",
-    CAST(SUM(b."televisions.month") AS NUMERIC) AS "televisions.month",
-    CAST(SUM(b."cars.prev_month") AS NUMERIC) AS "cars.prev_month",
-    CAST(SUM(b."cars.month") AS NUMERIC) AS "cars.month",
-    CAST(SUM(b."motorcycles.prev_month") AS NUMERIC) AS "motorcycles.prev_month",
-    CAST(SUM(b."motorcycles.month") AS NUMERIC) AS "motorcycles.month"
-  FROM
-    "industry_trade.industrial_production.B02.by_reporter" AS b
-    JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit"
-    JOIN "regc_org_unit" AS u ON u."code" = c."ancestor"
-  GROUP BY
-    b."frequency", b."period", b."edition", c."ancestor", u."level"
-), y AS (
-  SELECT
-    *
-  FROM
-    "industry_trade.industrial_production.B02.ytd"
-)
+CREATE VIEW "industry_trade.industrial_production.B02.rollup" AS WITH a AS (
+  SELECT b."frequency" AS "frequency",
+  b."period" AS "period",
+  b."edition" AS "edition",
+  c."ancestor" AS "unit",
+  u."level" AS "level",
+  COUNT(*) AS "reporters",
+  CAST(SUM(b."coal.prev_month") AS NUMERIC) AS "coal.prev_month",
+  CAST(SUM(b."coal.month") AS NUMERIC) AS "coal.month",
+  CAST(SUM(b."crude_oil.prev_month") AS NUMERIC) AS "crude_oil.prev_month",
+  CAST(SUM(b."crude_oil.month") AS NUMERIC) AS "crude_oil.month",
+  CAST(SUM(b."natural_gas.prev_month") AS NUMERIC) AS "natural_gas.prev_month",
+  CAST(SUM(b."natural_gas.month") AS NUMERIC) AS "natural_gas.month",
+  CAST(SUM(b."power.prev_month") AS NUMERIC) AS "power.prev_month",
+  CAST(SUM(b."power.month") AS NUMERIC) AS "power.month",
+  CAST(SUM(b."power_sold.prev_month") AS NUMERIC) AS "power_sold.prev_month",
+  CAST(SUM(b."power_sold.month") AS NUMERIC) AS "power_sold.month",
+  CAST(SUM(b."cement.prev_month") AS NUMERIC) AS "cement.prev_month",
+  CAST(SUM(b."cement.month") AS NUMERIC) AS "cement.month",
+  CAST(SUM(b."crude_steel.prev_month") AS NUMERIC) AS "crude_steel.prev_month",
+  CAST(SUM(b."crude_steel.month") AS NUMERIC) AS "crude_steel.month",
+  CAST(SUM(b."rolled_steel.prev_month") AS NUMERIC) AS "rolled_steel.prev_month",
+  CAST(SUM(b."rolled_steel.month") AS NUMERIC) AS "rolled_steel.month",
+  CAST(SUM(b."urea.prev_month") AS NUMERIC) AS "urea.prev_month",
+  CAST(SUM(b."urea.month") AS NUMERIC) AS "urea.month",
+  CAST(SUM(b."seafood.prev_month") AS NUMERIC) AS "seafood.prev_month",
+  CAST(SUM(b."seafood.month") AS NUMERIC) AS "seafood.month",
+  CAST(SUM(b."milk.prev_month") AS NUMERIC) AS "milk.prev_month",
+  CAST(SUM(b."milk.month") AS NUMERIC) AS "milk.month",
+  CAST(SUM(b."beer.prev_month") AS NUMERIC) AS "beer.prev_month",
+  CAST(SUM(b."beer.month") AS NUMERIC) AS "beer.month",
+  CAST(SUM(b."garments.prev_month") AS NUMERIC) AS "garments.prev_month",
+  CAST(SUM(b."garments.month") AS NUMERIC) AS "garments.month",
+  CAST(SUM(b."footwear.prev_month") AS NUMERIC) AS "footwear.prev_month",
+  CAST(SUM(b."footwear.month") AS NUMERIC) AS "footwear.month",
+  CAST(SUM(b."phones.prev_month") AS NUMERIC) AS "phones.prev_month",
+  CAST(SUM(b."phones.month") AS NUMERIC) AS "phones.month",
+  CAST(SUM(b."televisions.prev_month") AS NUMERIC) AS "televisions.prev_month",
+  CAST(SUM(b."televisions.month") AS NUMERIC) AS "televisions.month",
+  CAST(SUM(b."cars.prev_month") AS NUMERIC) AS "cars.prev_month",
+  CAST(SUM(b."cars.month") AS NUMERIC) AS "cars.month",
+  CAST(SUM(b."motorcycles.prev_month") AS NUMERIC) AS "motorcycles.prev_month",
+  CAST(SUM(b."motorcycles.month") AS NUMERIC) AS "motorcycles.month" FROM "industry_trade.industrial_production.B02.by_reporter" AS b JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit" JOIN "regc_org_unit" AS u ON u."code" = c."ancestor" GROUP BY b."frequency",
+  b."period",
+  b."edition",
+  c."ancestor",
+  u."level"
+),
+  y AS (SELECT * FROM "industry_trade.industrial_production.B02.ytd")
 SELECT
   a."frequency",
   a."period",
@@ -756,19 +799,62 @@ FROM
                 FROM
                   "industry_trade.industrial_production.B02.current" AS t1
                   JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province')
-                  LEFT JOIN (SELECT m."old_unit" AS "unit", MIN(m."new_unit") AS "successor" FROM "regc_org_mapping" AS m WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) GROUP BY m."old_unit" HAVING COUNT(*) = 1 AND MIN(m."kind") = 'full') AS sc ON sc."unit" = t1."unit"
+                  LEFT JOIN (
+                    SELECT
+                      m."old_unit" AS "unit",
+                      MIN(m."new_unit") AS "successor"
+                    FROM
+                      "regc_org_mapping" AS m
+                    WHERE
+                      m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n)
+                    GROUP BY
+                      m."old_unit"
+                    HAVING
+                      COUNT(*) = 1 AND MIN(m."kind") = 'full'
+                  ) AS sc ON sc."unit" = t1."unit"
               ) AS q
             GROUP BY
-              q."period", q."unit"
+              q."period",
+              q."unit"
           ) AS t1
           JOIN "regc_period_rollup" AS m ON m."regime" = 'industry_trade.industrial_production' AND m."period" = t1."period"
         GROUP BY
-          m."frequency", m."rollup", t1."unit"
+          m."frequency",
+          m."rollup",
+          t1."unit"
       ) AS b
-      JOIN (SELECT c."descendant" AS "unit", c."ancestor" AS "ancestor", c."depth" AS "depth" FROM "regc_org_closure" AS c WHERE c."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) UNION ALL SELECT m."old_unit" AS "unit", c."ancestor" AS "ancestor", -1 AS "depth" FROM "regc_org_mapping" AS m JOIN "regc_org_closure" AS c ON c."edition" = m."to_edition" AND c."descendant" = m."new_unit" WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND NOT EXISTS (SELECT 1 FROM "regc_org_closure" AS x WHERE x."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND x."descendant" = m."old_unit" AND x."depth" = 0) AND m."old_unit" NOT IN (SELECT s."unit" FROM (SELECT m."old_unit" AS "unit", MIN(m."new_unit") AS "successor" FROM "regc_org_mapping" AS m WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) GROUP BY m."old_unit" HAVING COUNT(*) = 1 AND MIN(m."kind") = 'full') AS s) GROUP BY m."old_unit", c."ancestor" HAVING COUNT(*) = (SELECT COUNT(*) FROM "regc_org_mapping" AS m2 WHERE m2."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND m2."old_unit" = m."old_unit")) AS c ON c."unit" = b."unit"
+      JOIN (
+        SELECT
+          c."descendant" AS "unit",
+          c."ancestor" AS "ancestor",
+          c."depth" AS "depth"
+        FROM
+          "regc_org_closure" AS c
+        WHERE
+          c."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n)
+        UNION ALL
+        SELECT
+          m."old_unit" AS "unit",
+          c."ancestor" AS "ancestor",
+          -1 AS "depth"
+        FROM
+          "regc_org_mapping" AS m
+          JOIN "regc_org_closure" AS c ON c."edition" = m."to_edition" AND c."descendant" = m."new_unit"
+        WHERE
+          m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND NOT EXISTS (SELECT 1 FROM "regc_org_closure" AS x WHERE x."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND x."descendant" = m."old_unit" AND x."depth" = 0) AND m."old_unit" NOT IN (SELECT s."unit" FROM (SELECT m."old_unit" AS "unit", MIN(m."new_unit") AS "successor" FROM "regc_org_mapping" AS m WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) GROUP BY m."old_unit" HAVING COUNT(*) = 1 AND MIN(m."kind") = 'full') AS s)
+        GROUP BY
+          m."old_unit",
+          c."ancestor"
+        HAVING
+          COUNT(*) = (SELECT COUNT(*) FROM "regc_org_mapping" AS m2 WHERE m2."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND m2."old_unit" = m."old_unit")
+      ) AS c ON c."unit" = b."unit"
       JOIN "regc_org_unit" AS u ON u."code" = c."ancestor"
     GROUP BY
-      b."frequency", b."period", b."edition", c."ancestor", u."level"
+      b."frequency",
+      b."period",
+      b."edition",
+      c."ancestor",
+      u."level"
   ) AS a;
 
 -- Expected, received and on-time reports per unit, flow level and period.
@@ -791,8 +877,39 @@ FROM
   JOIN "regc_org_closure" AS c ON c."edition" = m."edition"
   JOIN "regc_org_unit" AS du ON du."code" = c."descendant" AND du."level" = dl."level"
   JOIN "regc_org_unit" AS au ON au."code" = c."ancestor"
-  LEFT JOIN (SELECT x."unit" AS "unit", x."period" AS "period", MAX(x."received_on") AS "received_on" FROM (SELECT s."unit" AS "unit", s."period" AS "period", s."form" AS "form", MIN(CAST((s."submitted_at" AT TIME ZONE 'Asia/Ho_Chi_Minh') AS DATE)) AS "received_on" FROM "regc_submission" AS s WHERE s."regime" = 'industry_trade.industrial_production' AND s."status" <> 'draft' AND s."form" IN ('B01', 'B02') GROUP BY s."unit", s."period", s."form") AS x GROUP BY x."unit", x."period" HAVING COUNT(*) = 2) AS rc ON rc."unit" = c."descendant" AND rc."period" = m."period"
+  LEFT JOIN (
+    SELECT
+      x."unit" AS "unit",
+      x."period" AS "period",
+      MAX(x."received_on") AS "received_on"
+    FROM
+      (
+        SELECT
+          s."unit" AS "unit",
+          s."period" AS "period",
+          s."form" AS "form",
+          MIN(CAST((s."submitted_at" AT TIME ZONE 'Asia/Ho_Chi_Minh') AS DATE)) AS "received_on"
+        FROM
+          "regc_submission" AS s
+        WHERE
+          s."regime" = 'industry_trade.industrial_production' AND s."status" <> 'draft' AND s."form" IN ('B01', 'B02')
+        GROUP BY
+          s."unit",
+          s."period",
+          s."form"
+      ) AS x
+    GROUP BY
+      x."unit",
+      x."period"
+    HAVING
+      COUNT(*) = 2
+  ) AS rc ON rc."unit" = c."descendant" AND rc."period" = m."period"
 WHERE
   m."regime" = 'industry_trade.industrial_production' AND m."frequency" = 'monthly'
 GROUP BY
-  m."period", m."edition", c."ancestor", au."level", dl."level", dl."due_date";
+  m."period",
+  m."edition",
+  c."ancestor",
+  au."level",
+  dl."level",
+  dl."due_date";

@@ -48,38 +48,37 @@ FROM
   JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province')
   JOIN "regc_period_rollup" AS m ON m."regime" = 'industry_trade.industrial_production' AND m."period" = t1."period"
 GROUP BY
-  m."frequency", m."rollup", m."edition", t1."unit";
+  m."frequency",
+  m."rollup",
+  m."edition",
+  t1."unit";
 
-CREATE VIEW "industry_trade.industrial_production.B01.rollup" AS
-WITH a AS (
-  SELECT
-    b."frequency" AS "frequency",
-    b."period" AS "period",
-    b."edition" AS "edition",
-    c."ancestor" AS "unit",
-    u."level" AS "level",
-    COUNT(*) AS "reporters",
-    regc_dec(MAX(CASE WHEN c."depth" = 0 THEN b."total.vs_prev" END), 4) AS "total.vs_prev",
-    regc_dec(MAX(CASE WHEN c."depth" = 0 THEN b."total.vs_ly_month" END), 4) AS "total.vs_ly_month",
-    regc_dec(MAX(CASE WHEN c."depth" = 0 THEN b."total.vs_ly_ytd" END), 4) AS "total.vs_ly_ytd",
-    regc_dec(MAX(CASE WHEN c."depth" = 0 THEN b."mining.vs_prev" END), 4) AS "mining.vs_prev",
-    regc_dec(MAX(CASE WHEN c."depth" = 0 THEN b."mining.vs_ly_month" END), 4) AS "mining.vs_ly_month",
-    regc_dec(MAX(CASE WHEN c."depth" = 0 THEN b."mining.vs_ly_ytd" END), 4) AS "mining.vs_ly_ytd",
-    regc_dec(MAX(CASE WHEN c."depth" = 0 THEN b."manufacturing.vs_prev" END), 4) AS "manufacturing.vs_prev",
-    regc_dec(MAX(CASE WHEN c."depth" = 0 THEN b."manufacturing.vs_ly_month" END), 4) AS "manufacturing.vs_ly_month",
-    regc_dec(MAX(CASE WHEN c."depth" = 0 THEN b."manufacturing.vs_ly_ytd" END), 4) AS "manufacturing.vs_ly_ytd",
-    regc_dec(MAX(CASE WHEN c."depth" = 0 THEN b."electricity.vs_prev" END), 4) AS "electricity.vs_prev",
-    regc_dec(MAX(CASE WHEN c."depth" = 0 THEN b."electricity.vs_ly_month" END), 4) AS "electricity.vs_ly_month",
-    regc_dec(MAX(CASE WHEN c."depth" = 0 THEN b."electricity.vs_ly_ytd" END), 4) AS "electricity.vs_ly_ytd",
-    regc_dec(MAX(CASE WHEN c."depth" = 0 THEN b."water.vs_prev" END), 4) AS "water.vs_prev",
-    regc_dec(MAX(CASE WHEN c."depth" = 0 THEN b."water.vs_ly_month" END), 4) AS "water.vs_ly_month",
-    regc_dec(MAX(CASE WHEN c."depth" = 0 THEN b."water.vs_ly_ytd" END), 4) AS "water.vs_ly_ytd"
-  FROM
-    "industry_trade.industrial_production.B01.by_reporter" AS b
-    JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit"
-    JOIN "regc_org_unit" AS u ON u."code" = c."ancestor"
-  GROUP BY
-    b."frequency", b."period", b."edition", c."ancestor", u."level"
+CREATE VIEW "industry_trade.industrial_production.B01.rollup" AS WITH a AS (
+  SELECT b."frequency" AS "frequency",
+  b."period" AS "period",
+  b."edition" AS "edition",
+  c."ancestor" AS "unit",
+  u."level" AS "level",
+  COUNT(*) AS "reporters",
+  regc_dec(MAX(CASE WHEN c."depth" = 0 THEN b."total.vs_prev" END), 4) AS "total.vs_prev",
+  regc_dec(MAX(CASE WHEN c."depth" = 0 THEN b."total.vs_ly_month" END), 4) AS "total.vs_ly_month",
+  regc_dec(MAX(CASE WHEN c."depth" = 0 THEN b."total.vs_ly_ytd" END), 4) AS "total.vs_ly_ytd",
+  regc_dec(MAX(CASE WHEN c."depth" = 0 THEN b."mining.vs_prev" END), 4) AS "mining.vs_prev",
+  regc_dec(MAX(CASE WHEN c."depth" = 0 THEN b."mining.vs_ly_month" END), 4) AS "mining.vs_ly_month",
+  regc_dec(MAX(CASE WHEN c."depth" = 0 THEN b."mining.vs_ly_ytd" END), 4) AS "mining.vs_ly_ytd",
+  regc_dec(MAX(CASE WHEN c."depth" = 0 THEN b."manufacturing.vs_prev" END), 4) AS "manufacturing.vs_prev",
+  regc_dec(MAX(CASE WHEN c."depth" = 0 THEN b."manufacturing.vs_ly_month" END), 4) AS "manufacturing.vs_ly_month",
+  regc_dec(MAX(CASE WHEN c."depth" = 0 THEN b."manufacturing.vs_ly_ytd" END), 4) AS "manufacturing.vs_ly_ytd",
+  regc_dec(MAX(CASE WHEN c."depth" = 0 THEN b."electricity.vs_prev" END), 4) AS "electricity.vs_prev",
+  regc_dec(MAX(CASE WHEN c."depth" = 0 THEN b."electricity.vs_ly_month" END), 4) AS "electricity.vs_ly_month",
+  regc_dec(MAX(CASE WHEN c."depth" = 0 THEN b."electricity.vs_ly_ytd" END), 4) AS "electricity.vs_ly_ytd",
+  regc_dec(MAX(CASE WHEN c."depth" = 0 THEN b."water.vs_prev" END), 4) AS "water.vs_prev",
+  regc_dec(MAX(CASE WHEN c."depth" = 0 THEN b."water.vs_ly_month" END), 4) AS "water.vs_ly_month",
+  regc_dec(MAX(CASE WHEN c."depth" = 0 THEN b."water.vs_ly_ytd" END), 4) AS "water.vs_ly_ytd" FROM "industry_trade.industrial_production.B01.by_reporter" AS b JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit" JOIN "regc_org_unit" AS u ON u."code" = c."ancestor" GROUP BY b."frequency",
+  b."period",
+  b."edition",
+  c."ancestor",
+  u."level"
 )
 SELECT
   a."frequency",
@@ -225,19 +224,62 @@ FROM
                 FROM
                   "industry_trade.industrial_production.B01.current" AS t1
                   JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province')
-                  LEFT JOIN (SELECT m."old_unit" AS "unit", MIN(m."new_unit") AS "successor" FROM "regc_org_mapping" AS m WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) GROUP BY m."old_unit" HAVING COUNT(*) = 1 AND MIN(m."kind") = 'full') AS sc ON sc."unit" = t1."unit"
+                  LEFT JOIN (
+                    SELECT
+                      m."old_unit" AS "unit",
+                      MIN(m."new_unit") AS "successor"
+                    FROM
+                      "regc_org_mapping" AS m
+                    WHERE
+                      m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n)
+                    GROUP BY
+                      m."old_unit"
+                    HAVING
+                      COUNT(*) = 1 AND MIN(m."kind") = 'full'
+                  ) AS sc ON sc."unit" = t1."unit"
               ) AS q
             GROUP BY
-              q."period", q."unit"
+              q."period",
+              q."unit"
           ) AS t1
           JOIN "regc_period_rollup" AS m ON m."regime" = 'industry_trade.industrial_production' AND m."period" = t1."period"
         GROUP BY
-          m."frequency", m."rollup", t1."unit"
+          m."frequency",
+          m."rollup",
+          t1."unit"
       ) AS b
-      JOIN (SELECT c."descendant" AS "unit", c."ancestor" AS "ancestor", c."depth" AS "depth" FROM "regc_org_closure" AS c WHERE c."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) UNION ALL SELECT m."old_unit" AS "unit", c."ancestor" AS "ancestor", -1 AS "depth" FROM "regc_org_mapping" AS m JOIN "regc_org_closure" AS c ON c."edition" = m."to_edition" AND c."descendant" = m."new_unit" WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND NOT EXISTS (SELECT 1 FROM "regc_org_closure" AS x WHERE x."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND x."descendant" = m."old_unit" AND x."depth" = 0) AND m."old_unit" NOT IN (SELECT s."unit" FROM (SELECT m."old_unit" AS "unit", MIN(m."new_unit") AS "successor" FROM "regc_org_mapping" AS m WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) GROUP BY m."old_unit" HAVING COUNT(*) = 1 AND MIN(m."kind") = 'full') AS s) GROUP BY m."old_unit", c."ancestor" HAVING COUNT(*) = (SELECT COUNT(*) FROM "regc_org_mapping" AS m2 WHERE m2."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND m2."old_unit" = m."old_unit")) AS c ON c."unit" = b."unit"
+      JOIN (
+        SELECT
+          c."descendant" AS "unit",
+          c."ancestor" AS "ancestor",
+          c."depth" AS "depth"
+        FROM
+          "regc_org_closure" AS c
+        WHERE
+          c."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n)
+        UNION ALL
+        SELECT
+          m."old_unit" AS "unit",
+          c."ancestor" AS "ancestor",
+          -1 AS "depth"
+        FROM
+          "regc_org_mapping" AS m
+          JOIN "regc_org_closure" AS c ON c."edition" = m."to_edition" AND c."descendant" = m."new_unit"
+        WHERE
+          m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND NOT EXISTS (SELECT 1 FROM "regc_org_closure" AS x WHERE x."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND x."descendant" = m."old_unit" AND x."depth" = 0) AND m."old_unit" NOT IN (SELECT s."unit" FROM (SELECT m."old_unit" AS "unit", MIN(m."new_unit") AS "successor" FROM "regc_org_mapping" AS m WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) GROUP BY m."old_unit" HAVING COUNT(*) = 1 AND MIN(m."kind") = 'full') AS s)
+        GROUP BY
+          m."old_unit",
+          c."ancestor"
+        HAVING
+          COUNT(*) = (SELECT COUNT(*) FROM "regc_org_mapping" AS m2 WHERE m2."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND m2."old_unit" = m."old_unit")
+      ) AS c ON c."unit" = b."unit"
       JOIN "regc_org_unit" AS u ON u."code" = c."ancestor"
     GROUP BY
-      b."frequency", b."period", b."edition", c."ancestor", u."level"
+      b."frequency",
+      b."period",
+      b."edition",
+      c."ancestor",
+      u."level"
   ) AS a;
 
 -- Form B02: each reporter's values over every roll-up period, then every unit's.
@@ -289,7 +331,10 @@ FROM
   JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province')
   JOIN "regc_period_rollup" AS m ON m."regime" = 'industry_trade.industrial_production' AND m."period" = t1."period"
 GROUP BY
-  m."frequency", m."rollup", m."edition", t1."unit";
+  m."frequency",
+  m."rollup",
+  m."edition",
+  t1."unit";
 
 -- The years to date its computed cells read, per unit.
 CREATE VIEW "industry_trade.industrial_production.B02.ytd" AS
@@ -347,69 +392,67 @@ FROM
       JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province')
       JOIN "regc_period_ytd" AS m ON m."regime" = 'industry_trade.industrial_production' AND m."period" = t1."period"
     GROUP BY
-      m."frequency", m."rollup", m."edition", t1."unit"
+      m."frequency",
+      m."rollup",
+      m."edition",
+      t1."unit"
   ) AS b
   JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit"
 GROUP BY
-  b."frequency", b."period", b."edition", c."ancestor";
+  b."frequency",
+  b."period",
+  b."edition",
+  c."ancestor";
 
-CREATE VIEW "industry_trade.industrial_production.B02.rollup" AS
-WITH a AS (
-  SELECT
-    b."frequency" AS "frequency",
-    b."period" AS "period",
-    b."edition" AS "edition",
-    c."ancestor" AS "unit",
-    u."level" AS "level",
-    COUNT(*) AS "reporters",
-    regc_dec(SUM(b."coal.prev_month"), 1) AS "coal.prev_month",
-    regc_dec(SUM(b."coal.month"), 1) AS "coal.month",
-    regc_dec(SUM(b."crude_oil.prev_month"), 1) AS "crude_oil.prev_month",
-    regc_dec(SUM(b."crude_oil.month"), 1) AS "crude_oil.month",
-    regc_dec(SUM(b."natural_gas.prev_month"), 1) AS "natural_gas.prev_month",
-    regc_dec(SUM(b."natural_gas.month"), 1) AS "natural_gas.month",
-    regc_dec(SUM(b."power.prev_month"), 1) AS "power.prev_month",
-    regc_dec(SUM(b."power.month"), 1) AS "power.month",
-    regc_dec(SUM(b."power_sold.prev_month"), 1) AS "power_sold.prev_month",
-    regc_dec(SUM(b."power_sold.month"), 1) AS "power_sold.month",
-    regc_dec(SUM(b."cement.prev_month"), 1) AS "cement.prev_month",
-    regc_dec(SUM(b."cement.month"), 1) AS "cement.month",
-    regc_dec(SUM(b."crude_steel.prev_month"), 1) AS "crude_steel.prev_month",
-    regc_dec(SUM(b."crude_steel.month"), 1) AS "crude_steel.month",
-    regc_dec(SUM(b."rolled_steel.prev_month"), 1) AS "rolled_steel.prev_month",
-    regc_dec(SUM(b."rolled_steel.month"), 1) AS "rolled_steel.month",
-    regc_dec(SUM(b."urea.prev_month"), 1) AS "urea.prev_month",
-    regc_dec(SUM(b."urea.month"), 1) AS "urea.month",
-    regc_dec(SUM(b."seafood.prev_month"), 1) AS "seafood.prev_month",
-    regc_dec(SUM(b."seafood.month"), 1) AS "seafood.month",
-    regc_dec(SUM(b."milk.prev_month"), 1) AS "milk.prev_month",
-    regc_dec(SUM(b."milk.month"), 1) AS "milk.month",
-    regc_dec(SUM(b."beer.prev_month"), 1) AS "beer.prev_month",
-    regc_dec(SUM(b."beer.month"), 1) AS "beer.month",
-    regc_dec(SUM(b."garments.prev_month"), 1) AS "garments.prev_month",
-    regc_dec(SUM(b."garments.month"), 1) AS "garments.month",
-    regc_dec(SUM(b."footwear.prev_month"), 1) AS "footwear.prev_month",
-    regc_dec(SUM(b."footwear.month"), 1) AS "footwear.month",
-    regc_dec(SUM(b."phones.prev_month"), 1) AS "phones.prev_month",
-    regc_dec(SUM(b."phones.month"), 1) AS "phones.month",
-    regc_dec(SUM(b."televisions.prev_month"), 1) AS "televisions.prev_month",
-    regc_dec(SUM(b."televisions.month"), 1) AS "televisions.month",
-    regc_dec(SUM(b."cars.prev_month"), 1) AS "cars.prev_month",
-    regc_dec(SUM(b."cars.month"), 1) AS "cars.month",
-    regc_dec(SUM(b."motorcycles.prev_month"), 1) AS "motorcycles.prev_month",
-    regc_dec(SUM(b."motorcycles.month"), 1) AS "motorcycles.month"
-  FROM
-    "industry_trade.industrial_production.B02.by_reporter" AS b
-    JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit"
-    JOIN "regc_org_unit" AS u ON u."code" = c."ancestor"
-  GROUP BY
-    b."frequency", b."period", b."edition", c."ancestor", u."level"
-), y AS (
-  SELECT
-    *
-  FROM
-    "industry_trade.industrial_production.B02.ytd"
-)
+CREATE VIEW "industry_trade.industrial_production.B02.rollup" AS WITH a AS (
+  SELECT b."frequency" AS "frequency",
+  b."period" AS "period",
+  b."edition" AS "edition",
+  c."ancestor" AS "unit",
+  u."level" AS "level",
+  COUNT(*) AS "reporters",
+  regc_dec(SUM(b."coal.prev_month"), 1) AS "coal.prev_month",
+  regc_dec(SUM(b."coal.month"), 1) AS "coal.month",
+  regc_dec(SUM(b."crude_oil.prev_month"), 1) AS "crude_oil.prev_month",
+  regc_dec(SUM(b."crude_oil.month"), 1) AS "crude_oil.month",
+  regc_dec(SUM(b."natural_gas.prev_month"), 1) AS "natural_gas.prev_month",
+  regc_dec(SUM(b."natural_gas.month"), 1) AS "natural_gas.month",
+  regc_dec(SUM(b."power.prev_month"), 1) AS "power.prev_month",
+  regc_dec(SUM(b."power.month"), 1) AS "power.month",
+  regc_dec(SUM(b."power_sold.prev_month"), 1) AS "power_sold.prev_month",
+  regc_dec(SUM(b."power_sold.month"), 1) AS "power_sold.month",
+  regc_dec(SUM(b."cement.prev_month"), 1) AS "cement.prev_month",
+  regc_dec(SUM(b."cement.month"), 1) AS "cement.month",
+  regc_dec(SUM(b."crude_steel.prev_month"), 1) AS "crude_steel.prev_month",
+  regc_dec(SUM(b."crude_steel.month"), 1) AS "crude_steel.month",
+  regc_dec(SUM(b."rolled_steel.prev_month"), 1) AS "rolled_steel.prev_month",
+  regc_dec(SUM(b."rolled_steel.month"), 1) AS "rolled_steel.month",
+  regc_dec(SUM(b."urea.prev_month"), 1) AS "urea.prev_month",
+  regc_dec(SUM(b."urea.month"), 1) AS "urea.month",
+  regc_dec(SUM(b."seafood.prev_month"), 1) AS "seafood.prev_month",
+  regc_dec(SUM(b."seafood.month"), 1) AS "seafood.month",
+  regc_dec(SUM(b."milk.prev_month"), 1) AS "milk.prev_month",
+  regc_dec(SUM(b."milk.month"), 1) AS "milk.month",
+  regc_dec(SUM(b."beer.prev_month"), 1) AS "beer.prev_month",
+  regc_dec(SUM(b."beer.month"), 1) AS "beer.month",
+  regc_dec(SUM(b."garments.prev_month"), 1) AS "garments.prev_month",
+  regc_dec(SUM(b."garments.month"), 1) AS "garments.month",
+  regc_dec(SUM(b."footwear.prev_month"), 1) AS "footwear.prev_month",
+  regc_dec(SUM(b."footwear.month"), 1) AS "footwear.month",
+  regc_dec(SUM(b."phones.prev_month"), 1) AS "phones.prev_month",
+  regc_dec(SUM(b."phones.month"), 1) AS "phones.month",
+  regc_dec(SUM(b."televisions.prev_month"), 1) AS "televisions.prev_month",
+  regc_dec(SUM(b."televisions.month"), 1) AS "televisions.month",
+  regc_dec(SUM(b."cars.prev_month"), 1) AS "cars.prev_month",
+  regc_dec(SUM(b."cars.month"), 1) AS "cars.month",
+  regc_dec(SUM(b."motorcycles.prev_month"), 1) AS "motorcycles.prev_month",
+  regc_dec(SUM(b."motorcycles.month"), 1) AS "motorcycles.month" FROM "industry_trade.industrial_production.B02.by_reporter" AS b JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit" JOIN "regc_org_unit" AS u ON u."code" = c."ancestor" GROUP BY b."frequency",
+  b."period",
+  b."edition",
+  c."ancestor",
+  u."level"
+),
+  y AS (SELECT * FROM "industry_trade.industrial_production.B02.ytd")
 SELECT
   a."frequency",
   a."period",
@@ -757,19 +800,62 @@ FROM
                 FROM
                   "industry_trade.industrial_production.B02.current" AS t1
                   JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province')
-                  LEFT JOIN (SELECT m."old_unit" AS "unit", MIN(m."new_unit") AS "successor" FROM "regc_org_mapping" AS m WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) GROUP BY m."old_unit" HAVING COUNT(*) = 1 AND MIN(m."kind") = 'full') AS sc ON sc."unit" = t1."unit"
+                  LEFT JOIN (
+                    SELECT
+                      m."old_unit" AS "unit",
+                      MIN(m."new_unit") AS "successor"
+                    FROM
+                      "regc_org_mapping" AS m
+                    WHERE
+                      m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n)
+                    GROUP BY
+                      m."old_unit"
+                    HAVING
+                      COUNT(*) = 1 AND MIN(m."kind") = 'full'
+                  ) AS sc ON sc."unit" = t1."unit"
               ) AS q
             GROUP BY
-              q."period", q."unit"
+              q."period",
+              q."unit"
           ) AS t1
           JOIN "regc_period_rollup" AS m ON m."regime" = 'industry_trade.industrial_production' AND m."period" = t1."period"
         GROUP BY
-          m."frequency", m."rollup", t1."unit"
+          m."frequency",
+          m."rollup",
+          t1."unit"
       ) AS b
-      JOIN (SELECT c."descendant" AS "unit", c."ancestor" AS "ancestor", c."depth" AS "depth" FROM "regc_org_closure" AS c WHERE c."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) UNION ALL SELECT m."old_unit" AS "unit", c."ancestor" AS "ancestor", -1 AS "depth" FROM "regc_org_mapping" AS m JOIN "regc_org_closure" AS c ON c."edition" = m."to_edition" AND c."descendant" = m."new_unit" WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND NOT EXISTS (SELECT 1 FROM "regc_org_closure" AS x WHERE x."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND x."descendant" = m."old_unit" AND x."depth" = 0) AND m."old_unit" NOT IN (SELECT s."unit" FROM (SELECT m."old_unit" AS "unit", MIN(m."new_unit") AS "successor" FROM "regc_org_mapping" AS m WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) GROUP BY m."old_unit" HAVING COUNT(*) = 1 AND MIN(m."kind") = 'full') AS s) GROUP BY m."old_unit", c."ancestor" HAVING COUNT(*) = (SELECT COUNT(*) FROM "regc_org_mapping" AS m2 WHERE m2."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND m2."old_unit" = m."old_unit")) AS c ON c."unit" = b."unit"
+      JOIN (
+        SELECT
+          c."descendant" AS "unit",
+          c."ancestor" AS "ancestor",
+          c."depth" AS "depth"
+        FROM
+          "regc_org_closure" AS c
+        WHERE
+          c."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n)
+        UNION ALL
+        SELECT
+          m."old_unit" AS "unit",
+          c."ancestor" AS "ancestor",
+          -1 AS "depth"
+        FROM
+          "regc_org_mapping" AS m
+          JOIN "regc_org_closure" AS c ON c."edition" = m."to_edition" AND c."descendant" = m."new_unit"
+        WHERE
+          m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND NOT EXISTS (SELECT 1 FROM "regc_org_closure" AS x WHERE x."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND x."descendant" = m."old_unit" AND x."depth" = 0) AND m."old_unit" NOT IN (SELECT s."unit" FROM (SELECT m."old_unit" AS "unit", MIN(m."new_unit") AS "successor" FROM "regc_org_mapping" AS m WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) GROUP BY m."old_unit" HAVING COUNT(*) = 1 AND MIN(m."kind") = 'full') AS s)
+        GROUP BY
+          m."old_unit",
+          c."ancestor"
+        HAVING
+          COUNT(*) = (SELECT COUNT(*) FROM "regc_org_mapping" AS m2 WHERE m2."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND m2."old_unit" = m."old_unit")
+      ) AS c ON c."unit" = b."unit"
       JOIN "regc_org_unit" AS u ON u."code" = c."ancestor"
     GROUP BY
-      b."frequency", b."period", b."edition", c."ancestor", u."level"
+      b."frequency",
+      b."period",
+      b."edition",
+      c."ancestor",
+      u."level"
   ) AS a;
 
 -- Expected, received and on-time reports per unit, flow level and period.
@@ -792,8 +878,39 @@ FROM
   JOIN "regc_org_closure" AS c ON c."edition" = m."edition"
   JOIN "regc_org_unit" AS du ON du."code" = c."descendant" AND du."level" = dl."level"
   JOIN "regc_org_unit" AS au ON au."code" = c."ancestor"
-  LEFT JOIN (SELECT x."unit" AS "unit", x."period" AS "period", MAX(x."received_on") AS "received_on" FROM (SELECT s."unit" AS "unit", s."period" AS "period", s."form" AS "form", MIN(date(s."submitted_at", '+7 hours')) AS "received_on" FROM "regc_submission" AS s WHERE s."regime" = 'industry_trade.industrial_production' AND s."status" <> 'draft' AND s."form" IN ('B01', 'B02') GROUP BY s."unit", s."period", s."form") AS x GROUP BY x."unit", x."period" HAVING COUNT(*) = 2) AS rc ON rc."unit" = c."descendant" AND rc."period" = m."period"
+  LEFT JOIN (
+    SELECT
+      x."unit" AS "unit",
+      x."period" AS "period",
+      MAX(x."received_on") AS "received_on"
+    FROM
+      (
+        SELECT
+          s."unit" AS "unit",
+          s."period" AS "period",
+          s."form" AS "form",
+          MIN(date(s."submitted_at", '+7 hours')) AS "received_on"
+        FROM
+          "regc_submission" AS s
+        WHERE
+          s."regime" = 'industry_trade.industrial_production' AND s."status" <> 'draft' AND s."form" IN ('B01', 'B02')
+        GROUP BY
+          s."unit",
+          s."period",
+          s."form"
+      ) AS x
+    GROUP BY
+      x."unit",
+      x."period"
+    HAVING
+      COUNT(*) = 2
+  ) AS rc ON rc."unit" = c."descendant" AND rc."period" = m."period"
 WHERE
   m."regime" = 'industry_trade.industrial_production' AND m."frequency" = 'monthly'
 GROUP BY
-  m."period", m."edition", c."ancestor", au."level", dl."level", dl."due_date";
+  m."period",
+  m."edition",
+  c."ancestor",
+  au."level",
+  dl."level",
+  dl."due_date";

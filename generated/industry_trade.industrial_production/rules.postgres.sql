@@ -155,18 +155,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'total.vs_ly_month' AS "cell",
   'R01' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'written'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'warning'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'written' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'warning' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc R01: phép chia cho 0 (division by zero)'
@@ -182,7 +172,7 @@ FROM
       CASE
         WHEN i."r0" IS NULL OR i."r1" IS NULL THEN
           'skipped'
-        WHEN ((i."r0" IS NOT NULL AND COALESCE((CAST(100 AS NUMERIC) = CAST(0 AS NUMERIC)), false)) OR (i."r1" IS NOT NULL AND COALESCE((CAST(100 AS NUMERIC) = CAST(0 AS NUMERIC)), false))) THEN
+        WHEN ((i."r0" IS NOT NULL AND COALESCE((CAST(100 AS NUMERIC) = CAST(0 AS NUMERIC)), FALSE)) OR (i."r1" IS NOT NULL AND COALESCE((CAST(100 AS NUMERIC) = CAST(0 AS NUMERIC)), FALSE))) THEN
           'div_by_zero'
         WHEN regc_and((regc_div(i."r0", CAST(100 AS NUMERIC)) >= CAST(0.7 AS NUMERIC)), (regc_div(i."r1", CAST(100 AS NUMERIC)) <= CAST(1.5 AS NUMERIC))) THEN
           'pass'
@@ -221,18 +211,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'total.vs_prev' AS "cell",
   'R02' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'written'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'warning'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'written' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'warning' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc R02: phép chia cho 0 (division by zero)'
@@ -248,7 +228,7 @@ FROM
       CASE
         WHEN i."r0" IS NULL OR i."r1" IS NULL THEN
           'skipped'
-        WHEN ((i."r0" IS NOT NULL AND COALESCE((CAST(100 AS NUMERIC) = CAST(0 AS NUMERIC)), false)) OR (i."r1" IS NOT NULL AND COALESCE((CAST(100 AS NUMERIC) = CAST(0 AS NUMERIC)), false))) THEN
+        WHEN ((i."r0" IS NOT NULL AND COALESCE((CAST(100 AS NUMERIC) = CAST(0 AS NUMERIC)), FALSE)) OR (i."r1" IS NOT NULL AND COALESCE((CAST(100 AS NUMERIC) = CAST(0 AS NUMERIC)), FALSE))) THEN
           'div_by_zero'
         WHEN regc_and((regc_div(i."r0", CAST(100 AS NUMERIC)) >= CAST(0.6 AS NUMERIC)), (regc_div(i."r1", CAST(100 AS NUMERIC)) <= CAST(1.6 AS NUMERIC))) THEN
           'pass'
@@ -287,18 +267,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'coal.month' AS "cell",
   'R03' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'written'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'written' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc R03: phép chia cho 0 (division by zero)'
@@ -383,18 +353,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'power.month' AS "cell",
   'R04' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'written'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'warning'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'written' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'warning' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc R04: phép chia cho 0 (division by zero)'
@@ -448,18 +408,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'rolled_steel.month' AS "cell",
   'R05' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'written'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'warning'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'written' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'warning' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc R05: phép chia cho 0 (division by zero)'
@@ -516,18 +466,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'power.prev_month' AS "cell",
   'R06' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'written'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'warning'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'written' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'warning' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc R06: phép chia cho 0 (division by zero)'

@@ -156,18 +156,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'total.vs_ly_month' AS "cell",
   'R01' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'written'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'warning'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'written' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'warning' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc R01: phép chia cho 0 (division by zero)'
@@ -183,7 +173,7 @@ FROM
       CASE
         WHEN i."r0" IS NULL OR i."r1" IS NULL THEN
           'skipped'
-        WHEN ((i."r0" IS NOT NULL AND COALESCE((regc_cmp('100', '0') = 0), false)) OR (i."r1" IS NOT NULL AND COALESCE((regc_cmp('100', '0') = 0), false))) THEN
+        WHEN ((i."r0" IS NOT NULL AND COALESCE((regc_cmp('100', '0') = 0), FALSE)) OR (i."r1" IS NOT NULL AND COALESCE((regc_cmp('100', '0') = 0), FALSE))) THEN
           'div_by_zero'
         WHEN regc_and((regc_cmp(regc_div(i."r0", '100'), '0.7') >= 0), (regc_cmp(regc_div(i."r1", '100'), '1.5') <= 0)) THEN
           'pass'
@@ -222,18 +212,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'total.vs_prev' AS "cell",
   'R02' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'written'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'warning'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'written' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'warning' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc R02: phép chia cho 0 (division by zero)'
@@ -249,7 +229,7 @@ FROM
       CASE
         WHEN i."r0" IS NULL OR i."r1" IS NULL THEN
           'skipped'
-        WHEN ((i."r0" IS NOT NULL AND COALESCE((regc_cmp('100', '0') = 0), false)) OR (i."r1" IS NOT NULL AND COALESCE((regc_cmp('100', '0') = 0), false))) THEN
+        WHEN ((i."r0" IS NOT NULL AND COALESCE((regc_cmp('100', '0') = 0), FALSE)) OR (i."r1" IS NOT NULL AND COALESCE((regc_cmp('100', '0') = 0), FALSE))) THEN
           'div_by_zero'
         WHEN regc_and((regc_cmp(regc_div(i."r0", '100'), '0.6') >= 0), (regc_cmp(regc_div(i."r1", '100'), '1.6') <= 0)) THEN
           'pass'
@@ -288,18 +268,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'coal.month' AS "cell",
   'R03' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'written'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'written' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc R03: phép chia cho 0 (division by zero)'
@@ -384,18 +354,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'power.month' AS "cell",
   'R04' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'written'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'warning'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'written' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'warning' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc R04: phép chia cho 0 (division by zero)'
@@ -449,18 +409,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'rolled_steel.month' AS "cell",
   'R05' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'written'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'warning'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'written' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'warning' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc R05: phép chia cho 0 (division by zero)'
@@ -517,18 +467,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'power.prev_month' AS "cell",
   'R06' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'written'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'warning'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'written' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'warning' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc R06: phép chia cho 0 (division by zero)'

@@ -74,7 +74,10 @@ FROM
   JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province')
   JOIN "regc_period_rollup" AS m ON m."regime" = 'industry_trade.retail_sales' AND m."period" = t1."period"
 GROUP BY
-  m."frequency", m."rollup", m."edition", t1."unit";
+  m."frequency",
+  m."rollup",
+  m."edition",
+  t1."unit";
 
 -- The years to date its computed cells read, per unit.
 CREATE VIEW "industry_trade.retail_sales.B01.ytd" AS
@@ -138,75 +141,73 @@ FROM
       JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province')
       JOIN "regc_period_ytd" AS m ON m."regime" = 'industry_trade.retail_sales' AND m."period" = t1."period"
     GROUP BY
-      m."frequency", m."rollup", m."edition", t1."unit"
+      m."frequency",
+      m."rollup",
+      m."edition",
+      t1."unit"
   ) AS b
   JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit"
 GROUP BY
-  b."frequency", b."period", b."edition", c."ancestor";
+  b."frequency",
+  b."period",
+  b."edition",
+  c."ancestor";
 
-CREATE VIEW "industry_trade.retail_sales.B01.rollup" AS
-WITH a AS (
-  SELECT
-    b."frequency" AS "frequency",
-    b."period" AS "period",
-    b."edition" AS "edition",
-    c."ancestor" AS "unit",
-    u."level" AS "level",
-    COUNT(*) AS "reporters",
-    CAST(SUM(b."total.prev_month") AS NUMERIC) AS "total.prev_month",
-    CAST(SUM(b."total.month") AS NUMERIC) AS "total.month",
-    CAST(SUM(b."goods.prev_month") AS NUMERIC) AS "goods.prev_month",
-    CAST(SUM(b."goods.month") AS NUMERIC) AS "goods.month",
-    CAST(SUM(b."food.prev_month") AS NUMERIC) AS "food.prev_month",
-    CAST(SUM(b."food.month") AS NUMERIC) AS "food.month",
-    CAST(SUM(b."garments.prev_month") AS NUMERIC) AS "garments.prev_month",
-    CAST(SUM(b."garments.month") AS NUMERIC) AS "garments.month",
-    CAST(SUM(b."household.prev_month") AS NUMERIC) AS "household.prev_month",
-    CAST(SUM(b."household.month") AS NUMERIC) AS "household.month",
-    CAST(SUM(b."culture.prev_month") AS NUMERIC) AS "culture.prev_month",
-    CAST(SUM(b."culture.month") AS NUMERIC) AS "culture.month",
-    CAST(SUM(b."building.prev_month") AS NUMERIC) AS "building.prev_month",
-    CAST(SUM(b."building.month") AS NUMERIC) AS "building.month",
-    CAST(SUM(b."cars.prev_month") AS NUMERIC) AS "cars.prev_month",
-    CAST(SUM(b."cars.month") AS NUMERIC) AS "cars.month",
-    CAST(SUM(b."passenger_cars.prev_month") AS NUMERIC) AS "passenger_cars.prev_month",
-    CAST(SUM(b."passenger_cars.month") AS NUMERIC) AS "passenger_cars.month",
-    CAST(SUM(b."vehicles.prev_month") AS NUMERIC) AS "vehicles.prev_month",
-    CAST(SUM(b."vehicles.month") AS NUMERIC) AS "vehicles.month",
-    CAST(SUM(b."petrol.prev_month") AS NUMERIC) AS "petrol.prev_month",
-    CAST(SUM(b."petrol.month") AS NUMERIC) AS "petrol.month",
-    CAST(SUM(b."other_fuel.prev_month") AS NUMERIC) AS "other_fuel.prev_month",
-    CAST(SUM(b."other_fuel.month") AS NUMERIC) AS "other_fuel.month",
-    CAST(SUM(b."jewellery.prev_month") AS NUMERIC) AS "jewellery.prev_month",
-    CAST(SUM(b."jewellery.month") AS NUMERIC) AS "jewellery.month",
-    CAST(SUM(b."other_goods.prev_month") AS NUMERIC) AS "other_goods.prev_month",
-    CAST(SUM(b."other_goods.month") AS NUMERIC) AS "other_goods.month",
-    CAST(SUM(b."vehicle_repair.prev_month") AS NUMERIC) AS "vehicle_repair.prev_month",
-    CAST(SUM(b."vehicle_repair.month") AS NUMERIC) AS "vehicle_repair.month",
-    CAST(SUM(b."services.prev_month") AS NUMERIC) AS "services.prev_month",
-    CAST(SUM(b."services.month") AS NUMERIC) AS "services.month",
-    CAST(SUM(b."accommodation_food.prev_month") AS NUMERIC) AS "accommodation_food.prev_month",
-    CAST(SUM(b."accommodation_food.month") AS NUMERIC) AS "accommodation_food.month",
-    CAST(SUM(b."accommodation.prev_month") AS NUMERIC) AS "accommodation.prev_month",
-    CAST(SUM(b."accommodation.month") AS NUMERIC) AS "accommodation.month",
-    CAST(SUM(b."food_service.prev_month") AS NUMERIC) AS "food_service.prev_month",
-    CAST(SUM(b."food_service.month") AS NUMERIC) AS "food_service.month",
-    CAST(SUM(b."travel.prev_month") AS NUMERIC) AS "travel.prev_month",
-    CAST(SUM(b."travel.month") AS NUMERIC) AS "travel.month",
-    CAST(SUM(b."other_services.prev_month") AS NUMERIC) AS "other_services.prev_month",
-    CAST(SUM(b."other_services.month") AS NUMERIC) AS "other_services.month"
-  FROM
-    "industry_trade.retail_sales.B01.by_reporter" AS b
-    JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit"
-    JOIN "regc_org_unit" AS u ON u."code" = c."ancestor"
-  GROUP BY
-    b."frequency", b."period", b."edition", c."ancestor", u."level"
-), y AS (
-  SELECT
-    *
-  FROM
-    "industry_trade.retail_sales.B01.ytd"
-)
+CREATE VIEW "industry_trade.retail_sales.B01.rollup" AS WITH a AS (
+  SELECT b."frequency" AS "frequency",
+  b."period" AS "period",
+  b."edition" AS "edition",
+  c."ancestor" AS "unit",
+  u."level" AS "level",
+  COUNT(*) AS "reporters",
+  CAST(SUM(b."total.prev_month") AS NUMERIC) AS "total.prev_month",
+  CAST(SUM(b."total.month") AS NUMERIC) AS "total.month",
+  CAST(SUM(b."goods.prev_month") AS NUMERIC) AS "goods.prev_month",
+  CAST(SUM(b."goods.month") AS NUMERIC) AS "goods.month",
+  CAST(SUM(b."food.prev_month") AS NUMERIC) AS "food.prev_month",
+  CAST(SUM(b."food.month") AS NUMERIC) AS "food.month",
+  CAST(SUM(b."garments.prev_month") AS NUMERIC) AS "garments.prev_month",
+  CAST(SUM(b."garments.month") AS NUMERIC) AS "garments.month",
+  CAST(SUM(b."household.prev_month") AS NUMERIC) AS "household.prev_month",
+  CAST(SUM(b."household.month") AS NUMERIC) AS "household.month",
+  CAST(SUM(b."culture.prev_month") AS NUMERIC) AS "culture.prev_month",
+  CAST(SUM(b."culture.month") AS NUMERIC) AS "culture.month",
+  CAST(SUM(b."building.prev_month") AS NUMERIC) AS "building.prev_month",
+  CAST(SUM(b."building.month") AS NUMERIC) AS "building.month",
+  CAST(SUM(b."cars.prev_month") AS NUMERIC) AS "cars.prev_month",
+  CAST(SUM(b."cars.month") AS NUMERIC) AS "cars.month",
+  CAST(SUM(b."passenger_cars.prev_month") AS NUMERIC) AS "passenger_cars.prev_month",
+  CAST(SUM(b."passenger_cars.month") AS NUMERIC) AS "passenger_cars.month",
+  CAST(SUM(b."vehicles.prev_month") AS NUMERIC) AS "vehicles.prev_month",
+  CAST(SUM(b."vehicles.month") AS NUMERIC) AS "vehicles.month",
+  CAST(SUM(b."petrol.prev_month") AS NUMERIC) AS "petrol.prev_month",
+  CAST(SUM(b."petrol.month") AS NUMERIC) AS "petrol.month",
+  CAST(SUM(b."other_fuel.prev_month") AS NUMERIC) AS "other_fuel.prev_month",
+  CAST(SUM(b."other_fuel.month") AS NUMERIC) AS "other_fuel.month",
+  CAST(SUM(b."jewellery.prev_month") AS NUMERIC) AS "jewellery.prev_month",
+  CAST(SUM(b."jewellery.month") AS NUMERIC) AS "jewellery.month",
+  CAST(SUM(b."other_goods.prev_month") AS NUMERIC) AS "other_goods.prev_month",
+  CAST(SUM(b."other_goods.month") AS NUMERIC) AS "other_goods.month",
+  CAST(SUM(b."vehicle_repair.prev_month") AS NUMERIC) AS "vehicle_repair.prev_month",
+  CAST(SUM(b."vehicle_repair.month") AS NUMERIC) AS "vehicle_repair.month",
+  CAST(SUM(b."services.prev_month") AS NUMERIC) AS "services.prev_month",
+  CAST(SUM(b."services.month") AS NUMERIC) AS "services.month",
+  CAST(SUM(b."accommodation_food.prev_month") AS NUMERIC) AS "accommodation_food.prev_month",
+  CAST(SUM(b."accommodation_food.month") AS NUMERIC) AS "accommodation_food.month",
+  CAST(SUM(b."accommodation.prev_month") AS NUMERIC) AS "accommodation.prev_month",
+  CAST(SUM(b."accommodation.month") AS NUMERIC) AS "accommodation.month",
+  CAST(SUM(b."food_service.prev_month") AS NUMERIC) AS "food_service.prev_month",
+  CAST(SUM(b."food_service.month") AS NUMERIC) AS "food_service.month",
+  CAST(SUM(b."travel.prev_month") AS NUMERIC) AS "travel.prev_month",
+  CAST(SUM(b."travel.month") AS NUMERIC) AS "travel.month",
+  CAST(SUM(b."other_services.prev_month") AS NUMERIC) AS "other_services.prev_month",
+  CAST(SUM(b."other_services.month") AS NUMERIC) AS "other_services.month" FROM "industry_trade.retail_sales.B01.by_reporter" AS b JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit" JOIN "regc_org_unit" AS u ON u."code" = c."ancestor" GROUP BY b."frequency",
+  b."period",
+  b."edition",
+  c."ancestor",
+  u."level"
+),
+  y AS (SELECT * FROM "industry_trade.retail_sales.B01.ytd")
 SELECT
   a."frequency",
   a."period",
@@ -686,19 +687,62 @@ FROM
                 FROM
                   "industry_trade.retail_sales.B01.current" AS t1
                   JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province')
-                  LEFT JOIN (SELECT m."old_unit" AS "unit", MIN(m."new_unit") AS "successor" FROM "regc_org_mapping" AS m WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) GROUP BY m."old_unit" HAVING COUNT(*) = 1 AND MIN(m."kind") = 'full') AS sc ON sc."unit" = t1."unit"
+                  LEFT JOIN (
+                    SELECT
+                      m."old_unit" AS "unit",
+                      MIN(m."new_unit") AS "successor"
+                    FROM
+                      "regc_org_mapping" AS m
+                    WHERE
+                      m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n)
+                    GROUP BY
+                      m."old_unit"
+                    HAVING
+                      COUNT(*) = 1 AND MIN(m."kind") = 'full'
+                  ) AS sc ON sc."unit" = t1."unit"
               ) AS q
             GROUP BY
-              q."period", q."unit"
+              q."period",
+              q."unit"
           ) AS t1
           JOIN "regc_period_rollup" AS m ON m."regime" = 'industry_trade.retail_sales' AND m."period" = t1."period"
         GROUP BY
-          m."frequency", m."rollup", t1."unit"
+          m."frequency",
+          m."rollup",
+          t1."unit"
       ) AS b
-      JOIN (SELECT c."descendant" AS "unit", c."ancestor" AS "ancestor", c."depth" AS "depth" FROM "regc_org_closure" AS c WHERE c."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) UNION ALL SELECT m."old_unit" AS "unit", c."ancestor" AS "ancestor", -1 AS "depth" FROM "regc_org_mapping" AS m JOIN "regc_org_closure" AS c ON c."edition" = m."to_edition" AND c."descendant" = m."new_unit" WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND NOT EXISTS (SELECT 1 FROM "regc_org_closure" AS x WHERE x."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND x."descendant" = m."old_unit" AND x."depth" = 0) AND m."old_unit" NOT IN (SELECT s."unit" FROM (SELECT m."old_unit" AS "unit", MIN(m."new_unit") AS "successor" FROM "regc_org_mapping" AS m WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) GROUP BY m."old_unit" HAVING COUNT(*) = 1 AND MIN(m."kind") = 'full') AS s) GROUP BY m."old_unit", c."ancestor" HAVING COUNT(*) = (SELECT COUNT(*) FROM "regc_org_mapping" AS m2 WHERE m2."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND m2."old_unit" = m."old_unit")) AS c ON c."unit" = b."unit"
+      JOIN (
+        SELECT
+          c."descendant" AS "unit",
+          c."ancestor" AS "ancestor",
+          c."depth" AS "depth"
+        FROM
+          "regc_org_closure" AS c
+        WHERE
+          c."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n)
+        UNION ALL
+        SELECT
+          m."old_unit" AS "unit",
+          c."ancestor" AS "ancestor",
+          -1 AS "depth"
+        FROM
+          "regc_org_mapping" AS m
+          JOIN "regc_org_closure" AS c ON c."edition" = m."to_edition" AND c."descendant" = m."new_unit"
+        WHERE
+          m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND NOT EXISTS (SELECT 1 FROM "regc_org_closure" AS x WHERE x."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND x."descendant" = m."old_unit" AND x."depth" = 0) AND m."old_unit" NOT IN (SELECT s."unit" FROM (SELECT m."old_unit" AS "unit", MIN(m."new_unit") AS "successor" FROM "regc_org_mapping" AS m WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) GROUP BY m."old_unit" HAVING COUNT(*) = 1 AND MIN(m."kind") = 'full') AS s)
+        GROUP BY
+          m."old_unit",
+          c."ancestor"
+        HAVING
+          COUNT(*) = (SELECT COUNT(*) FROM "regc_org_mapping" AS m2 WHERE m2."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND m2."old_unit" = m."old_unit")
+      ) AS c ON c."unit" = b."unit"
       JOIN "regc_org_unit" AS u ON u."code" = c."ancestor"
     GROUP BY
-      b."frequency", b."period", b."edition", c."ancestor", u."level"
+      b."frequency",
+      b."period",
+      b."edition",
+      c."ancestor",
+      u."level"
   ) AS a;
 
 -- Form B02: each reporter's values over every roll-up period, then every unit's.
@@ -728,7 +772,10 @@ FROM
   JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province')
   JOIN "regc_period_rollup" AS m ON m."regime" = 'industry_trade.retail_sales' AND m."period" = t1."period"
 GROUP BY
-  m."frequency", m."rollup", m."edition", t1."unit";
+  m."frequency",
+  m."rollup",
+  m."edition",
+  t1."unit";
 
 -- The years to date its computed cells read, per unit.
 CREATE VIEW "industry_trade.retail_sales.B02.ytd" AS
@@ -764,47 +811,45 @@ FROM
       JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province')
       JOIN "regc_period_ytd" AS m ON m."regime" = 'industry_trade.retail_sales' AND m."period" = t1."period"
     GROUP BY
-      m."frequency", m."rollup", m."edition", t1."unit"
+      m."frequency",
+      m."rollup",
+      m."edition",
+      t1."unit"
   ) AS b
   JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit"
 GROUP BY
-  b."frequency", b."period", b."edition", c."ancestor";
+  b."frequency",
+  b."period",
+  b."edition",
+  c."ancestor";
 
-CREATE VIEW "industry_trade.retail_sales.B02.rollup" AS
-WITH a AS (
-  SELECT
-    b."frequency" AS "frequency",
-    b."period" AS "period",
-    b."edition" AS "edition",
-    c."ancestor" AS "unit",
-    u."level" AS "level",
-    COUNT(*) AS "reporters",
-    CAST(SUM(b."total.prev_month") AS NUMERIC) AS "total.prev_month",
-    CAST(SUM(b."total.month") AS NUMERIC) AS "total.month",
-    CAST(SUM(b."state.prev_month") AS NUMERIC) AS "state.prev_month",
-    CAST(SUM(b."state.month") AS NUMERIC) AS "state.month",
-    CAST(SUM(b."non_state.prev_month") AS NUMERIC) AS "non_state.prev_month",
-    CAST(SUM(b."non_state.month") AS NUMERIC) AS "non_state.month",
-    CAST(SUM(b."collective.prev_month") AS NUMERIC) AS "collective.prev_month",
-    CAST(SUM(b."collective.month") AS NUMERIC) AS "collective.month",
-    CAST(SUM(b."private.prev_month") AS NUMERIC) AS "private.prev_month",
-    CAST(SUM(b."private.month") AS NUMERIC) AS "private.month",
-    CAST(SUM(b."household.prev_month") AS NUMERIC) AS "household.prev_month",
-    CAST(SUM(b."household.month") AS NUMERIC) AS "household.month",
-    CAST(SUM(b."fdi.prev_month") AS NUMERIC) AS "fdi.prev_month",
-    CAST(SUM(b."fdi.month") AS NUMERIC) AS "fdi.month"
-  FROM
-    "industry_trade.retail_sales.B02.by_reporter" AS b
-    JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit"
-    JOIN "regc_org_unit" AS u ON u."code" = c."ancestor"
-  GROUP BY
-    b."frequency", b."period", b."edition", c."ancestor", u."level"
-), y AS (
-  SELECT
-    *
-  FROM
-    "industry_trade.retail_sales.B02.ytd"
-)
+CREATE VIEW "industry_trade.retail_sales.B02.rollup" AS WITH a AS (
+  SELECT b."frequency" AS "frequency",
+  b."period" AS "period",
+  b."edition" AS "edition",
+  c."ancestor" AS "unit",
+  u."level" AS "level",
+  COUNT(*) AS "reporters",
+  CAST(SUM(b."total.prev_month") AS NUMERIC) AS "total.prev_month",
+  CAST(SUM(b."total.month") AS NUMERIC) AS "total.month",
+  CAST(SUM(b."state.prev_month") AS NUMERIC) AS "state.prev_month",
+  CAST(SUM(b."state.month") AS NUMERIC) AS "state.month",
+  CAST(SUM(b."non_state.prev_month") AS NUMERIC) AS "non_state.prev_month",
+  CAST(SUM(b."non_state.month") AS NUMERIC) AS "non_state.month",
+  CAST(SUM(b."collective.prev_month") AS NUMERIC) AS "collective.prev_month",
+  CAST(SUM(b."collective.month") AS NUMERIC) AS "collective.month",
+  CAST(SUM(b."private.prev_month") AS NUMERIC) AS "private.prev_month",
+  CAST(SUM(b."private.month") AS NUMERIC) AS "private.month",
+  CAST(SUM(b."household.prev_month") AS NUMERIC) AS "household.prev_month",
+  CAST(SUM(b."household.month") AS NUMERIC) AS "household.month",
+  CAST(SUM(b."fdi.prev_month") AS NUMERIC) AS "fdi.prev_month",
+  CAST(SUM(b."fdi.month") AS NUMERIC) AS "fdi.month" FROM "industry_trade.retail_sales.B02.by_reporter" AS b JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit" JOIN "regc_org_unit" AS u ON u."code" = c."ancestor" GROUP BY b."frequency",
+  b."period",
+  b."edition",
+  c."ancestor",
+  u."level"
+),
+  y AS (SELECT * FROM "industry_trade.retail_sales.B02.ytd")
 SELECT
   a."frequency",
   a."period",
@@ -990,19 +1035,62 @@ FROM
                 FROM
                   "industry_trade.retail_sales.B02.current" AS t1
                   JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province')
-                  LEFT JOIN (SELECT m."old_unit" AS "unit", MIN(m."new_unit") AS "successor" FROM "regc_org_mapping" AS m WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) GROUP BY m."old_unit" HAVING COUNT(*) = 1 AND MIN(m."kind") = 'full') AS sc ON sc."unit" = t1."unit"
+                  LEFT JOIN (
+                    SELECT
+                      m."old_unit" AS "unit",
+                      MIN(m."new_unit") AS "successor"
+                    FROM
+                      "regc_org_mapping" AS m
+                    WHERE
+                      m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n)
+                    GROUP BY
+                      m."old_unit"
+                    HAVING
+                      COUNT(*) = 1 AND MIN(m."kind") = 'full'
+                  ) AS sc ON sc."unit" = t1."unit"
               ) AS q
             GROUP BY
-              q."period", q."unit"
+              q."period",
+              q."unit"
           ) AS t1
           JOIN "regc_period_rollup" AS m ON m."regime" = 'industry_trade.retail_sales' AND m."period" = t1."period"
         GROUP BY
-          m."frequency", m."rollup", t1."unit"
+          m."frequency",
+          m."rollup",
+          t1."unit"
       ) AS b
-      JOIN (SELECT c."descendant" AS "unit", c."ancestor" AS "ancestor", c."depth" AS "depth" FROM "regc_org_closure" AS c WHERE c."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) UNION ALL SELECT m."old_unit" AS "unit", c."ancestor" AS "ancestor", -1 AS "depth" FROM "regc_org_mapping" AS m JOIN "regc_org_closure" AS c ON c."edition" = m."to_edition" AND c."descendant" = m."new_unit" WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND NOT EXISTS (SELECT 1 FROM "regc_org_closure" AS x WHERE x."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND x."descendant" = m."old_unit" AND x."depth" = 0) AND m."old_unit" NOT IN (SELECT s."unit" FROM (SELECT m."old_unit" AS "unit", MIN(m."new_unit") AS "successor" FROM "regc_org_mapping" AS m WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) GROUP BY m."old_unit" HAVING COUNT(*) = 1 AND MIN(m."kind") = 'full') AS s) GROUP BY m."old_unit", c."ancestor" HAVING COUNT(*) = (SELECT COUNT(*) FROM "regc_org_mapping" AS m2 WHERE m2."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND m2."old_unit" = m."old_unit")) AS c ON c."unit" = b."unit"
+      JOIN (
+        SELECT
+          c."descendant" AS "unit",
+          c."ancestor" AS "ancestor",
+          c."depth" AS "depth"
+        FROM
+          "regc_org_closure" AS c
+        WHERE
+          c."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n)
+        UNION ALL
+        SELECT
+          m."old_unit" AS "unit",
+          c."ancestor" AS "ancestor",
+          -1 AS "depth"
+        FROM
+          "regc_org_mapping" AS m
+          JOIN "regc_org_closure" AS c ON c."edition" = m."to_edition" AND c."descendant" = m."new_unit"
+        WHERE
+          m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND NOT EXISTS (SELECT 1 FROM "regc_org_closure" AS x WHERE x."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND x."descendant" = m."old_unit" AND x."depth" = 0) AND m."old_unit" NOT IN (SELECT s."unit" FROM (SELECT m."old_unit" AS "unit", MIN(m."new_unit") AS "successor" FROM "regc_org_mapping" AS m WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) GROUP BY m."old_unit" HAVING COUNT(*) = 1 AND MIN(m."kind") = 'full') AS s)
+        GROUP BY
+          m."old_unit",
+          c."ancestor"
+        HAVING
+          COUNT(*) = (SELECT COUNT(*) FROM "regc_org_mapping" AS m2 WHERE m2."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND m2."old_unit" = m."old_unit")
+      ) AS c ON c."unit" = b."unit"
       JOIN "regc_org_unit" AS u ON u."code" = c."ancestor"
     GROUP BY
-      b."frequency", b."period", b."edition", c."ancestor", u."level"
+      b."frequency",
+      b."period",
+      b."edition",
+      c."ancestor",
+      u."level"
   ) AS a;
 
 -- Expected, received and on-time reports per unit, flow level and period.
@@ -1025,8 +1113,39 @@ FROM
   JOIN "regc_org_closure" AS c ON c."edition" = m."edition"
   JOIN "regc_org_unit" AS du ON du."code" = c."descendant" AND du."level" = dl."level"
   JOIN "regc_org_unit" AS au ON au."code" = c."ancestor"
-  LEFT JOIN (SELECT x."unit" AS "unit", x."period" AS "period", MAX(x."received_on") AS "received_on" FROM (SELECT s."unit" AS "unit", s."period" AS "period", s."form" AS "form", MIN(CAST((s."submitted_at" AT TIME ZONE 'Asia/Ho_Chi_Minh') AS DATE)) AS "received_on" FROM "regc_submission" AS s WHERE s."regime" = 'industry_trade.retail_sales' AND s."status" <> 'draft' AND s."form" IN ('B01', 'B02') GROUP BY s."unit", s."period", s."form") AS x GROUP BY x."unit", x."period" HAVING COUNT(*) = 2) AS rc ON rc."unit" = c."descendant" AND rc."period" = m."period"
+  LEFT JOIN (
+    SELECT
+      x."unit" AS "unit",
+      x."period" AS "period",
+      MAX(x."received_on") AS "received_on"
+    FROM
+      (
+        SELECT
+          s."unit" AS "unit",
+          s."period" AS "period",
+          s."form" AS "form",
+          MIN(CAST((s."submitted_at" AT TIME ZONE 'Asia/Ho_Chi_Minh') AS DATE)) AS "received_on"
+        FROM
+          "regc_submission" AS s
+        WHERE
+          s."regime" = 'industry_trade.retail_sales' AND s."status" <> 'draft' AND s."form" IN ('B01', 'B02')
+        GROUP BY
+          s."unit",
+          s."period",
+          s."form"
+      ) AS x
+    GROUP BY
+      x."unit",
+      x."period"
+    HAVING
+      COUNT(*) = 2
+  ) AS rc ON rc."unit" = c."descendant" AND rc."period" = m."period"
 WHERE
   m."regime" = 'industry_trade.retail_sales' AND m."frequency" = 'monthly'
 GROUP BY
-  m."period", m."edition", c."ancestor", au."level", dl."level", dl."due_date";
+  m."period",
+  m."edition",
+  c."ancestor",
+  au."level",
+  dl."level",
+  dl."due_date";

@@ -75,7 +75,10 @@ FROM
   JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province')
   JOIN "regc_period_rollup" AS m ON m."regime" = 'industry_trade.retail_sales' AND m."period" = t1."period"
 GROUP BY
-  m."frequency", m."rollup", m."edition", t1."unit";
+  m."frequency",
+  m."rollup",
+  m."edition",
+  t1."unit";
 
 -- The years to date its computed cells read, per unit.
 CREATE VIEW "industry_trade.retail_sales.B01.ytd" AS
@@ -139,75 +142,73 @@ FROM
       JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province')
       JOIN "regc_period_ytd" AS m ON m."regime" = 'industry_trade.retail_sales' AND m."period" = t1."period"
     GROUP BY
-      m."frequency", m."rollup", m."edition", t1."unit"
+      m."frequency",
+      m."rollup",
+      m."edition",
+      t1."unit"
   ) AS b
   JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit"
 GROUP BY
-  b."frequency", b."period", b."edition", c."ancestor";
+  b."frequency",
+  b."period",
+  b."edition",
+  c."ancestor";
 
-CREATE VIEW "industry_trade.retail_sales.B01.rollup" AS
-WITH a AS (
-  SELECT
-    b."frequency" AS "frequency",
-    b."period" AS "period",
-    b."edition" AS "edition",
-    c."ancestor" AS "unit",
-    u."level" AS "level",
-    COUNT(*) AS "reporters",
-    regc_dec(SUM(b."total.prev_month"), 1) AS "total.prev_month",
-    regc_dec(SUM(b."total.month"), 1) AS "total.month",
-    regc_dec(SUM(b."goods.prev_month"), 1) AS "goods.prev_month",
-    regc_dec(SUM(b."goods.month"), 1) AS "goods.month",
-    regc_dec(SUM(b."food.prev_month"), 1) AS "food.prev_month",
-    regc_dec(SUM(b."food.month"), 1) AS "food.month",
-    regc_dec(SUM(b."garments.prev_month"), 1) AS "garments.prev_month",
-    regc_dec(SUM(b."garments.month"), 1) AS "garments.month",
-    regc_dec(SUM(b."household.prev_month"), 1) AS "household.prev_month",
-    regc_dec(SUM(b."household.month"), 1) AS "household.month",
-    regc_dec(SUM(b."culture.prev_month"), 1) AS "culture.prev_month",
-    regc_dec(SUM(b."culture.month"), 1) AS "culture.month",
-    regc_dec(SUM(b."building.prev_month"), 1) AS "building.prev_month",
-    regc_dec(SUM(b."building.month"), 1) AS "building.month",
-    regc_dec(SUM(b."cars.prev_month"), 1) AS "cars.prev_month",
-    regc_dec(SUM(b."cars.month"), 1) AS "cars.month",
-    regc_dec(SUM(b."passenger_cars.prev_month"), 1) AS "passenger_cars.prev_month",
-    regc_dec(SUM(b."passenger_cars.month"), 1) AS "passenger_cars.month",
-    regc_dec(SUM(b."vehicles.prev_month"), 1) AS "vehicles.prev_month",
-    regc_dec(SUM(b."vehicles.month"), 1) AS "vehicles.month",
-    regc_dec(SUM(b."petrol.prev_month"), 1) AS "petrol.prev_month",
-    regc_dec(SUM(b."petrol.month"), 1) AS "petrol.month",
-    regc_dec(SUM(b."other_fuel.prev_month"), 1) AS "other_fuel.prev_month",
-    regc_dec(SUM(b."other_fuel.month"), 1) AS "other_fuel.month",
-    regc_dec(SUM(b."jewellery.prev_month"), 1) AS "jewellery.prev_month",
-    regc_dec(SUM(b."jewellery.month"), 1) AS "jewellery.month",
-    regc_dec(SUM(b."other_goods.prev_month"), 1) AS "other_goods.prev_month",
-    regc_dec(SUM(b."other_goods.month"), 1) AS "other_goods.month",
-    regc_dec(SUM(b."vehicle_repair.prev_month"), 1) AS "vehicle_repair.prev_month",
-    regc_dec(SUM(b."vehicle_repair.month"), 1) AS "vehicle_repair.month",
-    regc_dec(SUM(b."services.prev_month"), 1) AS "services.prev_month",
-    regc_dec(SUM(b."services.month"), 1) AS "services.month",
-    regc_dec(SUM(b."accommodation_food.prev_month"), 1) AS "accommodation_food.prev_month",
-    regc_dec(SUM(b."accommodation_food.month"), 1) AS "accommodation_food.month",
-    regc_dec(SUM(b."accommodation.prev_month"), 1) AS "accommodation.prev_month",
-    regc_dec(SUM(b."accommodation.month"), 1) AS "accommodation.month",
-    regc_dec(SUM(b."food_service.prev_month"), 1) AS "food_service.prev_month",
-    regc_dec(SUM(b."food_service.month"), 1) AS "food_service.month",
-    regc_dec(SUM(b."travel.prev_month"), 1) AS "travel.prev_month",
-    regc_dec(SUM(b."travel.month"), 1) AS "travel.month",
-    regc_dec(SUM(b."other_services.prev_month"), 1) AS "other_services.prev_month",
-    regc_dec(SUM(b."other_services.month"), 1) AS "other_services.month"
-  FROM
-    "industry_trade.retail_sales.B01.by_reporter" AS b
-    JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit"
-    JOIN "regc_org_unit" AS u ON u."code" = c."ancestor"
-  GROUP BY
-    b."frequency", b."period", b."edition", c."ancestor", u."level"
-), y AS (
-  SELECT
-    *
-  FROM
-    "industry_trade.retail_sales.B01.ytd"
-)
+CREATE VIEW "industry_trade.retail_sales.B01.rollup" AS WITH a AS (
+  SELECT b."frequency" AS "frequency",
+  b."period" AS "period",
+  b."edition" AS "edition",
+  c."ancestor" AS "unit",
+  u."level" AS "level",
+  COUNT(*) AS "reporters",
+  regc_dec(SUM(b."total.prev_month"), 1) AS "total.prev_month",
+  regc_dec(SUM(b."total.month"), 1) AS "total.month",
+  regc_dec(SUM(b."goods.prev_month"), 1) AS "goods.prev_month",
+  regc_dec(SUM(b."goods.month"), 1) AS "goods.month",
+  regc_dec(SUM(b."food.prev_month"), 1) AS "food.prev_month",
+  regc_dec(SUM(b."food.month"), 1) AS "food.month",
+  regc_dec(SUM(b."garments.prev_month"), 1) AS "garments.prev_month",
+  regc_dec(SUM(b."garments.month"), 1) AS "garments.month",
+  regc_dec(SUM(b."household.prev_month"), 1) AS "household.prev_month",
+  regc_dec(SUM(b."household.month"), 1) AS "household.month",
+  regc_dec(SUM(b."culture.prev_month"), 1) AS "culture.prev_month",
+  regc_dec(SUM(b."culture.month"), 1) AS "culture.month",
+  regc_dec(SUM(b."building.prev_month"), 1) AS "building.prev_month",
+  regc_dec(SUM(b."building.month"), 1) AS "building.month",
+  regc_dec(SUM(b."cars.prev_month"), 1) AS "cars.prev_month",
+  regc_dec(SUM(b."cars.month"), 1) AS "cars.month",
+  regc_dec(SUM(b."passenger_cars.prev_month"), 1) AS "passenger_cars.prev_month",
+  regc_dec(SUM(b."passenger_cars.month"), 1) AS "passenger_cars.month",
+  regc_dec(SUM(b."vehicles.prev_month"), 1) AS "vehicles.prev_month",
+  regc_dec(SUM(b."vehicles.month"), 1) AS "vehicles.month",
+  regc_dec(SUM(b."petrol.prev_month"), 1) AS "petrol.prev_month",
+  regc_dec(SUM(b."petrol.month"), 1) AS "petrol.month",
+  regc_dec(SUM(b."other_fuel.prev_month"), 1) AS "other_fuel.prev_month",
+  regc_dec(SUM(b."other_fuel.month"), 1) AS "other_fuel.month",
+  regc_dec(SUM(b."jewellery.prev_month"), 1) AS "jewellery.prev_month",
+  regc_dec(SUM(b."jewellery.month"), 1) AS "jewellery.month",
+  regc_dec(SUM(b."other_goods.prev_month"), 1) AS "other_goods.prev_month",
+  regc_dec(SUM(b."other_goods.month"), 1) AS "other_goods.month",
+  regc_dec(SUM(b."vehicle_repair.prev_month"), 1) AS "vehicle_repair.prev_month",
+  regc_dec(SUM(b."vehicle_repair.month"), 1) AS "vehicle_repair.month",
+  regc_dec(SUM(b."services.prev_month"), 1) AS "services.prev_month",
+  regc_dec(SUM(b."services.month"), 1) AS "services.month",
+  regc_dec(SUM(b."accommodation_food.prev_month"), 1) AS "accommodation_food.prev_month",
+  regc_dec(SUM(b."accommodation_food.month"), 1) AS "accommodation_food.month",
+  regc_dec(SUM(b."accommodation.prev_month"), 1) AS "accommodation.prev_month",
+  regc_dec(SUM(b."accommodation.month"), 1) AS "accommodation.month",
+  regc_dec(SUM(b."food_service.prev_month"), 1) AS "food_service.prev_month",
+  regc_dec(SUM(b."food_service.month"), 1) AS "food_service.month",
+  regc_dec(SUM(b."travel.prev_month"), 1) AS "travel.prev_month",
+  regc_dec(SUM(b."travel.month"), 1) AS "travel.month",
+  regc_dec(SUM(b."other_services.prev_month"), 1) AS "other_services.prev_month",
+  regc_dec(SUM(b."other_services.month"), 1) AS "other_services.month" FROM "industry_trade.retail_sales.B01.by_reporter" AS b JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit" JOIN "regc_org_unit" AS u ON u."code" = c."ancestor" GROUP BY b."frequency",
+  b."period",
+  b."edition",
+  c."ancestor",
+  u."level"
+),
+  y AS (SELECT * FROM "industry_trade.retail_sales.B01.ytd")
 SELECT
   a."frequency",
   a."period",
@@ -687,19 +688,62 @@ FROM
                 FROM
                   "industry_trade.retail_sales.B01.current" AS t1
                   JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province')
-                  LEFT JOIN (SELECT m."old_unit" AS "unit", MIN(m."new_unit") AS "successor" FROM "regc_org_mapping" AS m WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) GROUP BY m."old_unit" HAVING COUNT(*) = 1 AND MIN(m."kind") = 'full') AS sc ON sc."unit" = t1."unit"
+                  LEFT JOIN (
+                    SELECT
+                      m."old_unit" AS "unit",
+                      MIN(m."new_unit") AS "successor"
+                    FROM
+                      "regc_org_mapping" AS m
+                    WHERE
+                      m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n)
+                    GROUP BY
+                      m."old_unit"
+                    HAVING
+                      COUNT(*) = 1 AND MIN(m."kind") = 'full'
+                  ) AS sc ON sc."unit" = t1."unit"
               ) AS q
             GROUP BY
-              q."period", q."unit"
+              q."period",
+              q."unit"
           ) AS t1
           JOIN "regc_period_rollup" AS m ON m."regime" = 'industry_trade.retail_sales' AND m."period" = t1."period"
         GROUP BY
-          m."frequency", m."rollup", t1."unit"
+          m."frequency",
+          m."rollup",
+          t1."unit"
       ) AS b
-      JOIN (SELECT c."descendant" AS "unit", c."ancestor" AS "ancestor", c."depth" AS "depth" FROM "regc_org_closure" AS c WHERE c."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) UNION ALL SELECT m."old_unit" AS "unit", c."ancestor" AS "ancestor", -1 AS "depth" FROM "regc_org_mapping" AS m JOIN "regc_org_closure" AS c ON c."edition" = m."to_edition" AND c."descendant" = m."new_unit" WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND NOT EXISTS (SELECT 1 FROM "regc_org_closure" AS x WHERE x."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND x."descendant" = m."old_unit" AND x."depth" = 0) AND m."old_unit" NOT IN (SELECT s."unit" FROM (SELECT m."old_unit" AS "unit", MIN(m."new_unit") AS "successor" FROM "regc_org_mapping" AS m WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) GROUP BY m."old_unit" HAVING COUNT(*) = 1 AND MIN(m."kind") = 'full') AS s) GROUP BY m."old_unit", c."ancestor" HAVING COUNT(*) = (SELECT COUNT(*) FROM "regc_org_mapping" AS m2 WHERE m2."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND m2."old_unit" = m."old_unit")) AS c ON c."unit" = b."unit"
+      JOIN (
+        SELECT
+          c."descendant" AS "unit",
+          c."ancestor" AS "ancestor",
+          c."depth" AS "depth"
+        FROM
+          "regc_org_closure" AS c
+        WHERE
+          c."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n)
+        UNION ALL
+        SELECT
+          m."old_unit" AS "unit",
+          c."ancestor" AS "ancestor",
+          -1 AS "depth"
+        FROM
+          "regc_org_mapping" AS m
+          JOIN "regc_org_closure" AS c ON c."edition" = m."to_edition" AND c."descendant" = m."new_unit"
+        WHERE
+          m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND NOT EXISTS (SELECT 1 FROM "regc_org_closure" AS x WHERE x."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND x."descendant" = m."old_unit" AND x."depth" = 0) AND m."old_unit" NOT IN (SELECT s."unit" FROM (SELECT m."old_unit" AS "unit", MIN(m."new_unit") AS "successor" FROM "regc_org_mapping" AS m WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) GROUP BY m."old_unit" HAVING COUNT(*) = 1 AND MIN(m."kind") = 'full') AS s)
+        GROUP BY
+          m."old_unit",
+          c."ancestor"
+        HAVING
+          COUNT(*) = (SELECT COUNT(*) FROM "regc_org_mapping" AS m2 WHERE m2."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND m2."old_unit" = m."old_unit")
+      ) AS c ON c."unit" = b."unit"
       JOIN "regc_org_unit" AS u ON u."code" = c."ancestor"
     GROUP BY
-      b."frequency", b."period", b."edition", c."ancestor", u."level"
+      b."frequency",
+      b."period",
+      b."edition",
+      c."ancestor",
+      u."level"
   ) AS a;
 
 -- Form B02: each reporter's values over every roll-up period, then every unit's.
@@ -729,7 +773,10 @@ FROM
   JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province')
   JOIN "regc_period_rollup" AS m ON m."regime" = 'industry_trade.retail_sales' AND m."period" = t1."period"
 GROUP BY
-  m."frequency", m."rollup", m."edition", t1."unit";
+  m."frequency",
+  m."rollup",
+  m."edition",
+  t1."unit";
 
 -- The years to date its computed cells read, per unit.
 CREATE VIEW "industry_trade.retail_sales.B02.ytd" AS
@@ -765,47 +812,45 @@ FROM
       JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province')
       JOIN "regc_period_ytd" AS m ON m."regime" = 'industry_trade.retail_sales' AND m."period" = t1."period"
     GROUP BY
-      m."frequency", m."rollup", m."edition", t1."unit"
+      m."frequency",
+      m."rollup",
+      m."edition",
+      t1."unit"
   ) AS b
   JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit"
 GROUP BY
-  b."frequency", b."period", b."edition", c."ancestor";
+  b."frequency",
+  b."period",
+  b."edition",
+  c."ancestor";
 
-CREATE VIEW "industry_trade.retail_sales.B02.rollup" AS
-WITH a AS (
-  SELECT
-    b."frequency" AS "frequency",
-    b."period" AS "period",
-    b."edition" AS "edition",
-    c."ancestor" AS "unit",
-    u."level" AS "level",
-    COUNT(*) AS "reporters",
-    regc_dec(SUM(b."total.prev_month"), 1) AS "total.prev_month",
-    regc_dec(SUM(b."total.month"), 1) AS "total.month",
-    regc_dec(SUM(b."state.prev_month"), 1) AS "state.prev_month",
-    regc_dec(SUM(b."state.month"), 1) AS "state.month",
-    regc_dec(SUM(b."non_state.prev_month"), 1) AS "non_state.prev_month",
-    regc_dec(SUM(b."non_state.month"), 1) AS "non_state.month",
-    regc_dec(SUM(b."collective.prev_month"), 1) AS "collective.prev_month",
-    regc_dec(SUM(b."collective.month"), 1) AS "collective.month",
-    regc_dec(SUM(b."private.prev_month"), 1) AS "private.prev_month",
-    regc_dec(SUM(b."private.month"), 1) AS "private.month",
-    regc_dec(SUM(b."household.prev_month"), 1) AS "household.prev_month",
-    regc_dec(SUM(b."household.month"), 1) AS "household.month",
-    regc_dec(SUM(b."fdi.prev_month"), 1) AS "fdi.prev_month",
-    regc_dec(SUM(b."fdi.month"), 1) AS "fdi.month"
-  FROM
-    "industry_trade.retail_sales.B02.by_reporter" AS b
-    JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit"
-    JOIN "regc_org_unit" AS u ON u."code" = c."ancestor"
-  GROUP BY
-    b."frequency", b."period", b."edition", c."ancestor", u."level"
-), y AS (
-  SELECT
-    *
-  FROM
-    "industry_trade.retail_sales.B02.ytd"
-)
+CREATE VIEW "industry_trade.retail_sales.B02.rollup" AS WITH a AS (
+  SELECT b."frequency" AS "frequency",
+  b."period" AS "period",
+  b."edition" AS "edition",
+  c."ancestor" AS "unit",
+  u."level" AS "level",
+  COUNT(*) AS "reporters",
+  regc_dec(SUM(b."total.prev_month"), 1) AS "total.prev_month",
+  regc_dec(SUM(b."total.month"), 1) AS "total.month",
+  regc_dec(SUM(b."state.prev_month"), 1) AS "state.prev_month",
+  regc_dec(SUM(b."state.month"), 1) AS "state.month",
+  regc_dec(SUM(b."non_state.prev_month"), 1) AS "non_state.prev_month",
+  regc_dec(SUM(b."non_state.month"), 1) AS "non_state.month",
+  regc_dec(SUM(b."collective.prev_month"), 1) AS "collective.prev_month",
+  regc_dec(SUM(b."collective.month"), 1) AS "collective.month",
+  regc_dec(SUM(b."private.prev_month"), 1) AS "private.prev_month",
+  regc_dec(SUM(b."private.month"), 1) AS "private.month",
+  regc_dec(SUM(b."household.prev_month"), 1) AS "household.prev_month",
+  regc_dec(SUM(b."household.month"), 1) AS "household.month",
+  regc_dec(SUM(b."fdi.prev_month"), 1) AS "fdi.prev_month",
+  regc_dec(SUM(b."fdi.month"), 1) AS "fdi.month" FROM "industry_trade.retail_sales.B02.by_reporter" AS b JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit" JOIN "regc_org_unit" AS u ON u."code" = c."ancestor" GROUP BY b."frequency",
+  b."period",
+  b."edition",
+  c."ancestor",
+  u."level"
+),
+  y AS (SELECT * FROM "industry_trade.retail_sales.B02.ytd")
 SELECT
   a."frequency",
   a."period",
@@ -991,19 +1036,62 @@ FROM
                 FROM
                   "industry_trade.retail_sales.B02.current" AS t1
                   JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province')
-                  LEFT JOIN (SELECT m."old_unit" AS "unit", MIN(m."new_unit") AS "successor" FROM "regc_org_mapping" AS m WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) GROUP BY m."old_unit" HAVING COUNT(*) = 1 AND MIN(m."kind") = 'full') AS sc ON sc."unit" = t1."unit"
+                  LEFT JOIN (
+                    SELECT
+                      m."old_unit" AS "unit",
+                      MIN(m."new_unit") AS "successor"
+                    FROM
+                      "regc_org_mapping" AS m
+                    WHERE
+                      m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n)
+                    GROUP BY
+                      m."old_unit"
+                    HAVING
+                      COUNT(*) = 1 AND MIN(m."kind") = 'full'
+                  ) AS sc ON sc."unit" = t1."unit"
               ) AS q
             GROUP BY
-              q."period", q."unit"
+              q."period",
+              q."unit"
           ) AS t1
           JOIN "regc_period_rollup" AS m ON m."regime" = 'industry_trade.retail_sales' AND m."period" = t1."period"
         GROUP BY
-          m."frequency", m."rollup", t1."unit"
+          m."frequency",
+          m."rollup",
+          t1."unit"
       ) AS b
-      JOIN (SELECT c."descendant" AS "unit", c."ancestor" AS "ancestor", c."depth" AS "depth" FROM "regc_org_closure" AS c WHERE c."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) UNION ALL SELECT m."old_unit" AS "unit", c."ancestor" AS "ancestor", -1 AS "depth" FROM "regc_org_mapping" AS m JOIN "regc_org_closure" AS c ON c."edition" = m."to_edition" AND c."descendant" = m."new_unit" WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND NOT EXISTS (SELECT 1 FROM "regc_org_closure" AS x WHERE x."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND x."descendant" = m."old_unit" AND x."depth" = 0) AND m."old_unit" NOT IN (SELECT s."unit" FROM (SELECT m."old_unit" AS "unit", MIN(m."new_unit") AS "successor" FROM "regc_org_mapping" AS m WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) GROUP BY m."old_unit" HAVING COUNT(*) = 1 AND MIN(m."kind") = 'full') AS s) GROUP BY m."old_unit", c."ancestor" HAVING COUNT(*) = (SELECT COUNT(*) FROM "regc_org_mapping" AS m2 WHERE m2."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND m2."old_unit" = m."old_unit")) AS c ON c."unit" = b."unit"
+      JOIN (
+        SELECT
+          c."descendant" AS "unit",
+          c."ancestor" AS "ancestor",
+          c."depth" AS "depth"
+        FROM
+          "regc_org_closure" AS c
+        WHERE
+          c."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n)
+        UNION ALL
+        SELECT
+          m."old_unit" AS "unit",
+          c."ancestor" AS "ancestor",
+          -1 AS "depth"
+        FROM
+          "regc_org_mapping" AS m
+          JOIN "regc_org_closure" AS c ON c."edition" = m."to_edition" AND c."descendant" = m."new_unit"
+        WHERE
+          m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND NOT EXISTS (SELECT 1 FROM "regc_org_closure" AS x WHERE x."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND x."descendant" = m."old_unit" AND x."depth" = 0) AND m."old_unit" NOT IN (SELECT s."unit" FROM (SELECT m."old_unit" AS "unit", MIN(m."new_unit") AS "successor" FROM "regc_org_mapping" AS m WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) GROUP BY m."old_unit" HAVING COUNT(*) = 1 AND MIN(m."kind") = 'full') AS s)
+        GROUP BY
+          m."old_unit",
+          c."ancestor"
+        HAVING
+          COUNT(*) = (SELECT COUNT(*) FROM "regc_org_mapping" AS m2 WHERE m2."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND m2."old_unit" = m."old_unit")
+      ) AS c ON c."unit" = b."unit"
       JOIN "regc_org_unit" AS u ON u."code" = c."ancestor"
     GROUP BY
-      b."frequency", b."period", b."edition", c."ancestor", u."level"
+      b."frequency",
+      b."period",
+      b."edition",
+      c."ancestor",
+      u."level"
   ) AS a;
 
 -- Expected, received and on-time reports per unit, flow level and period.
@@ -1026,8 +1114,39 @@ FROM
   JOIN "regc_org_closure" AS c ON c."edition" = m."edition"
   JOIN "regc_org_unit" AS du ON du."code" = c."descendant" AND du."level" = dl."level"
   JOIN "regc_org_unit" AS au ON au."code" = c."ancestor"
-  LEFT JOIN (SELECT x."unit" AS "unit", x."period" AS "period", MAX(x."received_on") AS "received_on" FROM (SELECT s."unit" AS "unit", s."period" AS "period", s."form" AS "form", MIN(date(s."submitted_at", '+7 hours')) AS "received_on" FROM "regc_submission" AS s WHERE s."regime" = 'industry_trade.retail_sales' AND s."status" <> 'draft' AND s."form" IN ('B01', 'B02') GROUP BY s."unit", s."period", s."form") AS x GROUP BY x."unit", x."period" HAVING COUNT(*) = 2) AS rc ON rc."unit" = c."descendant" AND rc."period" = m."period"
+  LEFT JOIN (
+    SELECT
+      x."unit" AS "unit",
+      x."period" AS "period",
+      MAX(x."received_on") AS "received_on"
+    FROM
+      (
+        SELECT
+          s."unit" AS "unit",
+          s."period" AS "period",
+          s."form" AS "form",
+          MIN(date(s."submitted_at", '+7 hours')) AS "received_on"
+        FROM
+          "regc_submission" AS s
+        WHERE
+          s."regime" = 'industry_trade.retail_sales' AND s."status" <> 'draft' AND s."form" IN ('B01', 'B02')
+        GROUP BY
+          s."unit",
+          s."period",
+          s."form"
+      ) AS x
+    GROUP BY
+      x."unit",
+      x."period"
+    HAVING
+      COUNT(*) = 2
+  ) AS rc ON rc."unit" = c."descendant" AND rc."period" = m."period"
 WHERE
   m."regime" = 'industry_trade.retail_sales' AND m."frequency" = 'monthly'
 GROUP BY
-  m."period", m."edition", c."ancestor", au."level", dl."level", dl."due_date";
+  m."period",
+  m."edition",
+  c."ancestor",
+  au."level",
+  dl."level",
+  dl."due_date";

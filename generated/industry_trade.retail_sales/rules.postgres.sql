@@ -202,18 +202,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'total.month' AS "cell",
   'R01' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'written'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'warning'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'written' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'warning' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc R01: phép chia cho 0 (division by zero)'
@@ -267,18 +257,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'goods.month' AS "cell",
   'R02' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'written'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'warning'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'written' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'warning' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc R02: phép chia cho 0 (division by zero)'
@@ -332,18 +312,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'total.prev_month' AS "cell",
   'R03' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'written'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'warning'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'written' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'warning' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc R03: phép chia cho 0 (division by zero)'
@@ -397,23 +367,13 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'total.vs_ly_month' AS "cell",
   'R04' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'written'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'warning'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'written' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'warning' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc R04: phép chia cho 0 (division by zero)'
     ELSE
-      'Tổng mức tháng báo cáo so với cùng kỳ năm trước (' || COALESCE(CAST(trim_scale((CASE WHEN ((SELECT CAST(t31."total.month" AS NUMERIC) FROM "industry_trade.retail_sales.B01.current" AS t31 WHERE t31."unit" = v."unit" AND t31."period" = v."period") IS NOT NULL AND COALESCE(((SELECT CAST(t33."total.month" AS NUMERIC) FROM "industry_trade.retail_sales.B01.current" AS t33 WHERE t33."unit" = v."unit" AND t33."period" = (SELECT p32."last_year" FROM "regc_period" AS p32 WHERE p32."regime" = 'industry_trade.retail_sales' AND p32."code" = v."period")) = CAST(0 AS NUMERIC)), false)) THEN NULL ELSE (regc_div((SELECT CAST(t31."total.month" AS NUMERIC) FROM "industry_trade.retail_sales.B01.current" AS t31 WHERE t31."unit" = v."unit" AND t31."period" = v."period"), (SELECT CAST(t33."total.month" AS NUMERIC) FROM "industry_trade.retail_sales.B01.current" AS t33 WHERE t33."unit" = v."unit" AND t33."period" = (SELECT p32."last_year" FROM "regc_period" AS p32 WHERE p32."regime" = 'industry_trade.retail_sales' AND p32."code" = v."period"))) * CAST(100 AS NUMERIC)) END)) AS TEXT), '(trống)') || '%) nằm ngoài khoảng 80% - 130%'
+      'Tổng mức tháng báo cáo so với cùng kỳ năm trước (' || COALESCE(CAST(trim_scale((CASE WHEN ((SELECT CAST(t31."total.month" AS NUMERIC) FROM "industry_trade.retail_sales.B01.current" AS t31 WHERE t31."unit" = v."unit" AND t31."period" = v."period") IS NOT NULL AND COALESCE(((SELECT CAST(t33."total.month" AS NUMERIC) FROM "industry_trade.retail_sales.B01.current" AS t33 WHERE t33."unit" = v."unit" AND t33."period" = (SELECT p32."last_year" FROM "regc_period" AS p32 WHERE p32."regime" = 'industry_trade.retail_sales' AND p32."code" = v."period")) = CAST(0 AS NUMERIC)), FALSE)) THEN NULL ELSE (regc_div((SELECT CAST(t31."total.month" AS NUMERIC) FROM "industry_trade.retail_sales.B01.current" AS t31 WHERE t31."unit" = v."unit" AND t31."period" = v."period"), (SELECT CAST(t33."total.month" AS NUMERIC) FROM "industry_trade.retail_sales.B01.current" AS t33 WHERE t33."unit" = v."unit" AND t33."period" = (SELECT p32."last_year" FROM "regc_period" AS p32 WHERE p32."regime" = 'industry_trade.retail_sales' AND p32."code" = v."period"))) * CAST(100 AS NUMERIC)) END)) AS TEXT), '(trống)') || '%) nằm ngoài khoảng 80% - 130%'
   END AS "message"
 FROM
   (
@@ -424,7 +384,7 @@ FROM
       CASE
         WHEN (i."r0" IS NULL AND NOT i."z0") OR (i."r1" IS NULL AND NOT i."z1") THEN
           'skipped'
-        WHEN ((i."z0" OR (i."r0" IS NOT NULL AND COALESCE((CAST(100 AS NUMERIC) = CAST(0 AS NUMERIC)), false))) OR (i."z1" OR (i."r1" IS NOT NULL AND COALESCE((CAST(100 AS NUMERIC) = CAST(0 AS NUMERIC)), false)))) THEN
+        WHEN ((i."z0" OR (i."r0" IS NOT NULL AND COALESCE((CAST(100 AS NUMERIC) = CAST(0 AS NUMERIC)), FALSE))) OR (i."z1" OR (i."r1" IS NOT NULL AND COALESCE((CAST(100 AS NUMERIC) = CAST(0 AS NUMERIC)), FALSE)))) THEN
           'div_by_zero'
         WHEN regc_and((regc_div(i."r0", CAST(100 AS NUMERIC)) >= CAST(0.8 AS NUMERIC)), (regc_div(i."r1", CAST(100 AS NUMERIC)) <= CAST(1.3 AS NUMERIC))) THEN
           'pass'
@@ -440,9 +400,9 @@ FROM
           b."period" AS "period",
           CAST(NULL AS INTEGER) AS "record",
           (regc_div((SELECT CAST(t25."total.month" AS NUMERIC) FROM "industry_trade.retail_sales.B01.current" AS t25 WHERE t25."unit" = b."unit" AND t25."period" = b."period"), (SELECT CAST(t27."total.month" AS NUMERIC) FROM "industry_trade.retail_sales.B01.current" AS t27 WHERE t27."unit" = b."unit" AND t27."period" = (SELECT p26."last_year" FROM "regc_period" AS p26 WHERE p26."regime" = 'industry_trade.retail_sales' AND p26."code" = b."period"))) * CAST(100 AS NUMERIC)) AS "r0",
-          COALESCE(((SELECT CAST(t25."total.month" AS NUMERIC) FROM "industry_trade.retail_sales.B01.current" AS t25 WHERE t25."unit" = b."unit" AND t25."period" = b."period") IS NOT NULL AND COALESCE(((SELECT CAST(t27."total.month" AS NUMERIC) FROM "industry_trade.retail_sales.B01.current" AS t27 WHERE t27."unit" = b."unit" AND t27."period" = (SELECT p26."last_year" FROM "regc_period" AS p26 WHERE p26."regime" = 'industry_trade.retail_sales' AND p26."code" = b."period")) = CAST(0 AS NUMERIC)), false)), false) AS "z0",
+          COALESCE(((SELECT CAST(t25."total.month" AS NUMERIC) FROM "industry_trade.retail_sales.B01.current" AS t25 WHERE t25."unit" = b."unit" AND t25."period" = b."period") IS NOT NULL AND COALESCE(((SELECT CAST(t27."total.month" AS NUMERIC) FROM "industry_trade.retail_sales.B01.current" AS t27 WHERE t27."unit" = b."unit" AND t27."period" = (SELECT p26."last_year" FROM "regc_period" AS p26 WHERE p26."regime" = 'industry_trade.retail_sales' AND p26."code" = b."period")) = CAST(0 AS NUMERIC)), FALSE)), FALSE) AS "z0",
           (regc_div((SELECT CAST(t28."total.month" AS NUMERIC) FROM "industry_trade.retail_sales.B01.current" AS t28 WHERE t28."unit" = b."unit" AND t28."period" = b."period"), (SELECT CAST(t30."total.month" AS NUMERIC) FROM "industry_trade.retail_sales.B01.current" AS t30 WHERE t30."unit" = b."unit" AND t30."period" = (SELECT p29."last_year" FROM "regc_period" AS p29 WHERE p29."regime" = 'industry_trade.retail_sales' AND p29."code" = b."period"))) * CAST(100 AS NUMERIC)) AS "r1",
-          COALESCE(((SELECT CAST(t28."total.month" AS NUMERIC) FROM "industry_trade.retail_sales.B01.current" AS t28 WHERE t28."unit" = b."unit" AND t28."period" = b."period") IS NOT NULL AND COALESCE(((SELECT CAST(t30."total.month" AS NUMERIC) FROM "industry_trade.retail_sales.B01.current" AS t30 WHERE t30."unit" = b."unit" AND t30."period" = (SELECT p29."last_year" FROM "regc_period" AS p29 WHERE p29."regime" = 'industry_trade.retail_sales' AND p29."code" = b."period")) = CAST(0 AS NUMERIC)), false)), false) AS "z1"
+          COALESCE(((SELECT CAST(t28."total.month" AS NUMERIC) FROM "industry_trade.retail_sales.B01.current" AS t28 WHERE t28."unit" = b."unit" AND t28."period" = b."period") IS NOT NULL AND COALESCE(((SELECT CAST(t30."total.month" AS NUMERIC) FROM "industry_trade.retail_sales.B01.current" AS t30 WHERE t30."unit" = b."unit" AND t30."period" = (SELECT p29."last_year" FROM "regc_period" AS p29 WHERE p29."regime" = 'industry_trade.retail_sales' AND p29."code" = b."period")) = CAST(0 AS NUMERIC)), FALSE)), FALSE) AS "z1"
         FROM
           (
             SELECT DISTINCT
@@ -465,18 +425,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'total.month' AS "cell",
   'R05' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'written'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'written' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc R05: phép chia cho 0 (division by zero)'
@@ -567,18 +517,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'total.month' AS "cell",
   'R06' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'written'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'written' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc R06: phép chia cho 0 (division by zero)'
@@ -641,18 +581,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'total.month' AS "cell",
   'R07' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'written'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'written' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc R07: phép chia cho 0 (division by zero)'
@@ -707,18 +637,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'total.prev_month' AS "cell",
   'split.B01.total.prev_month' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'split'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'split' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc split.B01.total.prev_month: phép chia cho 0 (division by zero)'
@@ -770,18 +690,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'total.month' AS "cell",
   'split.B01.total.month' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'split'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'split' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc split.B01.total.month: phép chia cho 0 (division by zero)'
@@ -833,18 +743,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'goods.prev_month' AS "cell",
   'split.B01.goods.prev_month' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'split'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'split' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc split.B01.goods.prev_month: phép chia cho 0 (division by zero)'
@@ -906,18 +806,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'goods.month' AS "cell",
   'split.B01.goods.month' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'split'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'split' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc split.B01.goods.month: phép chia cho 0 (division by zero)'
@@ -979,18 +869,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'passenger_cars.prev_month' AS "cell",
   'of_which.B01.passenger_cars.prev_month' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'of_which'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'of_which' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc of_which.B01.passenger_cars.prev_month: phép chia cho 0 (division by zero)'
@@ -1041,18 +921,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'passenger_cars.month' AS "cell",
   'of_which.B01.passenger_cars.month' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'of_which'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'of_which' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc of_which.B01.passenger_cars.month: phép chia cho 0 (division by zero)'
@@ -1103,18 +973,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'services.prev_month' AS "cell",
   'split.B01.services.prev_month' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'split'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'split' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc split.B01.services.prev_month: phép chia cho 0 (division by zero)'
@@ -1167,18 +1027,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'services.month' AS "cell",
   'split.B01.services.month' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'split'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'split' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc split.B01.services.month: phép chia cho 0 (division by zero)'
@@ -1231,18 +1081,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'accommodation_food.prev_month' AS "cell",
   'split.B01.accommodation_food.prev_month' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'split'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'split' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc split.B01.accommodation_food.prev_month: phép chia cho 0 (division by zero)'
@@ -1294,18 +1134,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'accommodation_food.month' AS "cell",
   'split.B01.accommodation_food.month' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'split'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'split' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc split.B01.accommodation_food.month: phép chia cho 0 (division by zero)'
@@ -1357,18 +1187,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'total.prev_month' AS "cell",
   'split.B02.total.prev_month' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'split'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'split' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc split.B02.total.prev_month: phép chia cho 0 (division by zero)'
@@ -1421,18 +1241,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'total.month' AS "cell",
   'split.B02.total.month' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'split'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'split' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc split.B02.total.month: phép chia cho 0 (division by zero)'
@@ -1485,18 +1295,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'non_state.prev_month' AS "cell",
   'split.B02.non_state.prev_month' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'split'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'split' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc split.B02.non_state.prev_month: phép chia cho 0 (division by zero)'
@@ -1549,18 +1349,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'non_state.month' AS "cell",
   'split.B02.non_state.month' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'split'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'split' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc split.B02.non_state.month: phép chia cho 0 (division by zero)'

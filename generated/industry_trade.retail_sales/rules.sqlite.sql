@@ -203,18 +203,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'total.month' AS "cell",
   'R01' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'written'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'warning'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'written' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'warning' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc R01: phép chia cho 0 (division by zero)'
@@ -268,18 +258,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'goods.month' AS "cell",
   'R02' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'written'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'warning'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'written' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'warning' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc R02: phép chia cho 0 (division by zero)'
@@ -333,18 +313,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'total.prev_month' AS "cell",
   'R03' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'written'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'warning'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'written' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'warning' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc R03: phép chia cho 0 (division by zero)'
@@ -398,23 +368,13 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'total.vs_ly_month' AS "cell",
   'R04' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'written'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'warning'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'written' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'warning' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc R04: phép chia cho 0 (division by zero)'
     ELSE
-      'Tổng mức tháng báo cáo so với cùng kỳ năm trước (' || COALESCE(regc_add((CASE WHEN ((SELECT regc_dec(t31."total.month", 1) FROM "industry_trade.retail_sales.B01.current" AS t31 WHERE t31."unit" = v."unit" AND t31."period" = v."period") IS NOT NULL AND COALESCE((regc_cmp((SELECT regc_dec(t33."total.month", 1) FROM "industry_trade.retail_sales.B01.current" AS t33 WHERE t33."unit" = v."unit" AND t33."period" = (SELECT p32."last_year" FROM "regc_period" AS p32 WHERE p32."regime" = 'industry_trade.retail_sales' AND p32."code" = v."period")), '0') = 0), false)) THEN NULL ELSE regc_mul(regc_div((SELECT regc_dec(t31."total.month", 1) FROM "industry_trade.retail_sales.B01.current" AS t31 WHERE t31."unit" = v."unit" AND t31."period" = v."period"), (SELECT regc_dec(t33."total.month", 1) FROM "industry_trade.retail_sales.B01.current" AS t33 WHERE t33."unit" = v."unit" AND t33."period" = (SELECT p32."last_year" FROM "regc_period" AS p32 WHERE p32."regime" = 'industry_trade.retail_sales' AND p32."code" = v."period"))), '100') END), '0'), '(trống)') || '%) nằm ngoài khoảng 80% - 130%'
+      'Tổng mức tháng báo cáo so với cùng kỳ năm trước (' || COALESCE(regc_add((CASE WHEN ((SELECT regc_dec(t31."total.month", 1) FROM "industry_trade.retail_sales.B01.current" AS t31 WHERE t31."unit" = v."unit" AND t31."period" = v."period") IS NOT NULL AND COALESCE((regc_cmp((SELECT regc_dec(t33."total.month", 1) FROM "industry_trade.retail_sales.B01.current" AS t33 WHERE t33."unit" = v."unit" AND t33."period" = (SELECT p32."last_year" FROM "regc_period" AS p32 WHERE p32."regime" = 'industry_trade.retail_sales' AND p32."code" = v."period")), '0') = 0), FALSE)) THEN NULL ELSE regc_mul(regc_div((SELECT regc_dec(t31."total.month", 1) FROM "industry_trade.retail_sales.B01.current" AS t31 WHERE t31."unit" = v."unit" AND t31."period" = v."period"), (SELECT regc_dec(t33."total.month", 1) FROM "industry_trade.retail_sales.B01.current" AS t33 WHERE t33."unit" = v."unit" AND t33."period" = (SELECT p32."last_year" FROM "regc_period" AS p32 WHERE p32."regime" = 'industry_trade.retail_sales' AND p32."code" = v."period"))), '100') END), '0'), '(trống)') || '%) nằm ngoài khoảng 80% - 130%'
   END AS "message"
 FROM
   (
@@ -425,7 +385,7 @@ FROM
       CASE
         WHEN (i."r0" IS NULL AND NOT i."z0") OR (i."r1" IS NULL AND NOT i."z1") THEN
           'skipped'
-        WHEN ((i."z0" OR (i."r0" IS NOT NULL AND COALESCE((regc_cmp('100', '0') = 0), false))) OR (i."z1" OR (i."r1" IS NOT NULL AND COALESCE((regc_cmp('100', '0') = 0), false)))) THEN
+        WHEN ((i."z0" OR (i."r0" IS NOT NULL AND COALESCE((regc_cmp('100', '0') = 0), FALSE))) OR (i."z1" OR (i."r1" IS NOT NULL AND COALESCE((regc_cmp('100', '0') = 0), FALSE)))) THEN
           'div_by_zero'
         WHEN regc_and((regc_cmp(regc_div(i."r0", '100'), '0.8') >= 0), (regc_cmp(regc_div(i."r1", '100'), '1.3') <= 0)) THEN
           'pass'
@@ -441,9 +401,9 @@ FROM
           b."period" AS "period",
           CAST(NULL AS INTEGER) AS "record",
           regc_mul(regc_div((SELECT regc_dec(t25."total.month", 1) FROM "industry_trade.retail_sales.B01.current" AS t25 WHERE t25."unit" = b."unit" AND t25."period" = b."period"), (SELECT regc_dec(t27."total.month", 1) FROM "industry_trade.retail_sales.B01.current" AS t27 WHERE t27."unit" = b."unit" AND t27."period" = (SELECT p26."last_year" FROM "regc_period" AS p26 WHERE p26."regime" = 'industry_trade.retail_sales' AND p26."code" = b."period"))), '100') AS "r0",
-          COALESCE(((SELECT regc_dec(t25."total.month", 1) FROM "industry_trade.retail_sales.B01.current" AS t25 WHERE t25."unit" = b."unit" AND t25."period" = b."period") IS NOT NULL AND COALESCE((regc_cmp((SELECT regc_dec(t27."total.month", 1) FROM "industry_trade.retail_sales.B01.current" AS t27 WHERE t27."unit" = b."unit" AND t27."period" = (SELECT p26."last_year" FROM "regc_period" AS p26 WHERE p26."regime" = 'industry_trade.retail_sales' AND p26."code" = b."period")), '0') = 0), false)), false) AS "z0",
+          COALESCE(((SELECT regc_dec(t25."total.month", 1) FROM "industry_trade.retail_sales.B01.current" AS t25 WHERE t25."unit" = b."unit" AND t25."period" = b."period") IS NOT NULL AND COALESCE((regc_cmp((SELECT regc_dec(t27."total.month", 1) FROM "industry_trade.retail_sales.B01.current" AS t27 WHERE t27."unit" = b."unit" AND t27."period" = (SELECT p26."last_year" FROM "regc_period" AS p26 WHERE p26."regime" = 'industry_trade.retail_sales' AND p26."code" = b."period")), '0') = 0), FALSE)), FALSE) AS "z0",
           regc_mul(regc_div((SELECT regc_dec(t28."total.month", 1) FROM "industry_trade.retail_sales.B01.current" AS t28 WHERE t28."unit" = b."unit" AND t28."period" = b."period"), (SELECT regc_dec(t30."total.month", 1) FROM "industry_trade.retail_sales.B01.current" AS t30 WHERE t30."unit" = b."unit" AND t30."period" = (SELECT p29."last_year" FROM "regc_period" AS p29 WHERE p29."regime" = 'industry_trade.retail_sales' AND p29."code" = b."period"))), '100') AS "r1",
-          COALESCE(((SELECT regc_dec(t28."total.month", 1) FROM "industry_trade.retail_sales.B01.current" AS t28 WHERE t28."unit" = b."unit" AND t28."period" = b."period") IS NOT NULL AND COALESCE((regc_cmp((SELECT regc_dec(t30."total.month", 1) FROM "industry_trade.retail_sales.B01.current" AS t30 WHERE t30."unit" = b."unit" AND t30."period" = (SELECT p29."last_year" FROM "regc_period" AS p29 WHERE p29."regime" = 'industry_trade.retail_sales' AND p29."code" = b."period")), '0') = 0), false)), false) AS "z1"
+          COALESCE(((SELECT regc_dec(t28."total.month", 1) FROM "industry_trade.retail_sales.B01.current" AS t28 WHERE t28."unit" = b."unit" AND t28."period" = b."period") IS NOT NULL AND COALESCE((regc_cmp((SELECT regc_dec(t30."total.month", 1) FROM "industry_trade.retail_sales.B01.current" AS t30 WHERE t30."unit" = b."unit" AND t30."period" = (SELECT p29."last_year" FROM "regc_period" AS p29 WHERE p29."regime" = 'industry_trade.retail_sales' AND p29."code" = b."period")), '0') = 0), FALSE)), FALSE) AS "z1"
         FROM
           (
             SELECT DISTINCT
@@ -466,18 +426,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'total.month' AS "cell",
   'R05' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'written'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'written' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc R05: phép chia cho 0 (division by zero)'
@@ -568,18 +518,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'total.month' AS "cell",
   'R06' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'written'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'written' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc R06: phép chia cho 0 (division by zero)'
@@ -642,18 +582,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'total.month' AS "cell",
   'R07' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'written'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'written' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc R07: phép chia cho 0 (division by zero)'
@@ -708,18 +638,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'total.prev_month' AS "cell",
   'split.B01.total.prev_month' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'split'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'split' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc split.B01.total.prev_month: phép chia cho 0 (division by zero)'
@@ -771,18 +691,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'total.month' AS "cell",
   'split.B01.total.month' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'split'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'split' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc split.B01.total.month: phép chia cho 0 (division by zero)'
@@ -834,18 +744,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'goods.prev_month' AS "cell",
   'split.B01.goods.prev_month' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'split'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'split' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc split.B01.goods.prev_month: phép chia cho 0 (division by zero)'
@@ -907,18 +807,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'goods.month' AS "cell",
   'split.B01.goods.month' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'split'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'split' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc split.B01.goods.month: phép chia cho 0 (division by zero)'
@@ -980,18 +870,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'passenger_cars.prev_month' AS "cell",
   'of_which.B01.passenger_cars.prev_month' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'of_which'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'of_which' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc of_which.B01.passenger_cars.prev_month: phép chia cho 0 (division by zero)'
@@ -1042,18 +922,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'passenger_cars.month' AS "cell",
   'of_which.B01.passenger_cars.month' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'of_which'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'of_which' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc of_which.B01.passenger_cars.month: phép chia cho 0 (division by zero)'
@@ -1104,18 +974,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'services.prev_month' AS "cell",
   'split.B01.services.prev_month' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'split'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'split' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc split.B01.services.prev_month: phép chia cho 0 (division by zero)'
@@ -1168,18 +1028,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'services.month' AS "cell",
   'split.B01.services.month' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'split'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'split' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc split.B01.services.month: phép chia cho 0 (division by zero)'
@@ -1232,18 +1082,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'accommodation_food.prev_month' AS "cell",
   'split.B01.accommodation_food.prev_month' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'split'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'split' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc split.B01.accommodation_food.prev_month: phép chia cho 0 (division by zero)'
@@ -1295,18 +1135,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'accommodation_food.month' AS "cell",
   'split.B01.accommodation_food.month' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'split'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'split' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc split.B01.accommodation_food.month: phép chia cho 0 (division by zero)'
@@ -1358,18 +1188,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'total.prev_month' AS "cell",
   'split.B02.total.prev_month' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'split'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'split' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc split.B02.total.prev_month: phép chia cho 0 (division by zero)'
@@ -1422,18 +1242,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'total.month' AS "cell",
   'split.B02.total.month' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'split'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'split' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc split.B02.total.month: phép chia cho 0 (division by zero)'
@@ -1486,18 +1296,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'non_state.prev_month' AS "cell",
   'split.B02.non_state.prev_month' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'split'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'split' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc split.B02.non_state.prev_month: phép chia cho 0 (division by zero)'
@@ -1550,18 +1350,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'non_state.month' AS "cell",
   'split.B02.non_state.month' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'split'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'split' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc split.B02.non_state.month: phép chia cho 0 (division by zero)'

@@ -39,7 +39,10 @@ FROM
   JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province')
   JOIN "regc_period_rollup" AS m ON m."regime" = 'information.postal_services' AND m."period" = t1."period"
 GROUP BY
-  m."frequency", m."rollup", m."edition", t1."unit";
+  m."frequency",
+  m."rollup",
+  m."edition",
+  t1."unit";
 
 -- The years to date its computed cells read, per unit.
 CREATE VIEW "information.postal_services.B01.ytd" AS
@@ -83,48 +86,46 @@ FROM
       JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province')
       JOIN "regc_period_ytd" AS m ON m."regime" = 'information.postal_services' AND m."period" = t1."period"
     GROUP BY
-      m."frequency", m."rollup", m."edition", t1."unit"
+      m."frequency",
+      m."rollup",
+      m."edition",
+      t1."unit"
   ) AS b
   JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit"
 GROUP BY
-  b."frequency", b."period", b."edition", c."ancestor";
+  b."frequency",
+  b."period",
+  b."edition",
+  c."ancestor";
 
-CREATE VIEW "information.postal_services.B01.rollup" AS
-WITH a AS (
-  SELECT
-    b."frequency" AS "frequency",
-    b."period" AS "period",
-    b."edition" AS "edition",
-    c."ancestor" AS "unit",
-    u."level" AS "level",
-    COUNT(*) AS "reporters",
-    CAST(SUM(b."items.current") AS NUMERIC) AS "items.current",
-    CAST(SUM(b."domestic.current") AS NUMERIC) AS "domestic.current",
-    CAST(SUM(b."international.current") AS NUMERIC) AS "international.current",
-    CAST(SUM(b."outbound.current") AS NUMERIC) AS "outbound.current",
-    CAST(SUM(b."inbound.current") AS NUMERIC) AS "inbound.current",
-    CAST(SUM(b."universal.current") AS NUMERIC) AS "universal.current",
-    CAST(SUM(b."express.current") AS NUMERIC) AS "express.current",
-    CAST(SUM(b."revenue.current") AS NUMERIC) AS "revenue.current",
-    CAST(SUM(b."revenue_domestic.current") AS NUMERIC) AS "revenue_domestic.current",
-    CAST(SUM(b."revenue_international.current") AS NUMERIC) AS "revenue_international.current",
-    CAST(SUM(b."revenue_universal.current") AS NUMERIC) AS "revenue_universal.current",
-    CAST(SUM(b."points.current") AS NUMERIC) AS "points.current",
-    CAST(SUM(b."post_offices.current") AS NUMERIC) AS "post_offices.current",
-    CAST(SUM(b."commune_points.current") AS NUMERIC) AS "commune_points.current",
-    CAST(SUM(b."other_points.current") AS NUMERIC) AS "other_points.current"
-  FROM
-    "information.postal_services.B01.by_reporter" AS b
-    JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit"
-    JOIN "regc_org_unit" AS u ON u."code" = c."ancestor"
-  GROUP BY
-    b."frequency", b."period", b."edition", c."ancestor", u."level"
-), y AS (
-  SELECT
-    *
-  FROM
-    "information.postal_services.B01.ytd"
-)
+CREATE VIEW "information.postal_services.B01.rollup" AS WITH a AS (
+  SELECT b."frequency" AS "frequency",
+  b."period" AS "period",
+  b."edition" AS "edition",
+  c."ancestor" AS "unit",
+  u."level" AS "level",
+  COUNT(*) AS "reporters",
+  CAST(SUM(b."items.current") AS NUMERIC) AS "items.current",
+  CAST(SUM(b."domestic.current") AS NUMERIC) AS "domestic.current",
+  CAST(SUM(b."international.current") AS NUMERIC) AS "international.current",
+  CAST(SUM(b."outbound.current") AS NUMERIC) AS "outbound.current",
+  CAST(SUM(b."inbound.current") AS NUMERIC) AS "inbound.current",
+  CAST(SUM(b."universal.current") AS NUMERIC) AS "universal.current",
+  CAST(SUM(b."express.current") AS NUMERIC) AS "express.current",
+  CAST(SUM(b."revenue.current") AS NUMERIC) AS "revenue.current",
+  CAST(SUM(b."revenue_domestic.current") AS NUMERIC) AS "revenue_domestic.current",
+  CAST(SUM(b."revenue_international.current") AS NUMERIC) AS "revenue_international.current",
+  CAST(SUM(b."revenue_universal.current") AS NUMERIC) AS "revenue_universal.current",
+  CAST(SUM(b."points.current") AS NUMERIC) AS "points.current",
+  CAST(SUM(b."post_offices.current") AS NUMERIC) AS "post_offices.current",
+  CAST(SUM(b."commune_points.current") AS NUMERIC) AS "commune_points.current",
+  CAST(SUM(b."other_points.current") AS NUMERIC) AS "other_points.current" FROM "information.postal_services.B01.by_reporter" AS b JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit" JOIN "regc_org_unit" AS u ON u."code" = c."ancestor" GROUP BY b."frequency",
+  b."period",
+  b."edition",
+  c."ancestor",
+  u."level"
+),
+  y AS (SELECT * FROM "information.postal_services.B01.ytd")
 SELECT
   a."frequency",
   a."period",
@@ -326,19 +327,62 @@ FROM
                 FROM
                   "information.postal_services.B01.current" AS t1
                   JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province')
-                  LEFT JOIN (SELECT m."old_unit" AS "unit", MIN(m."new_unit") AS "successor" FROM "regc_org_mapping" AS m WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) GROUP BY m."old_unit" HAVING COUNT(*) = 1 AND MIN(m."kind") = 'full') AS sc ON sc."unit" = t1."unit"
+                  LEFT JOIN (
+                    SELECT
+                      m."old_unit" AS "unit",
+                      MIN(m."new_unit") AS "successor"
+                    FROM
+                      "regc_org_mapping" AS m
+                    WHERE
+                      m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n)
+                    GROUP BY
+                      m."old_unit"
+                    HAVING
+                      COUNT(*) = 1 AND MIN(m."kind") = 'full'
+                  ) AS sc ON sc."unit" = t1."unit"
               ) AS q
             GROUP BY
-              q."period", q."unit"
+              q."period",
+              q."unit"
           ) AS t1
           JOIN "regc_period_rollup" AS m ON m."regime" = 'information.postal_services' AND m."period" = t1."period"
         GROUP BY
-          m."frequency", m."rollup", t1."unit"
+          m."frequency",
+          m."rollup",
+          t1."unit"
       ) AS b
-      JOIN (SELECT c."descendant" AS "unit", c."ancestor" AS "ancestor", c."depth" AS "depth" FROM "regc_org_closure" AS c WHERE c."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) UNION ALL SELECT m."old_unit" AS "unit", c."ancestor" AS "ancestor", -1 AS "depth" FROM "regc_org_mapping" AS m JOIN "regc_org_closure" AS c ON c."edition" = m."to_edition" AND c."descendant" = m."new_unit" WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND NOT EXISTS (SELECT 1 FROM "regc_org_closure" AS x WHERE x."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND x."descendant" = m."old_unit" AND x."depth" = 0) AND m."old_unit" NOT IN (SELECT s."unit" FROM (SELECT m."old_unit" AS "unit", MIN(m."new_unit") AS "successor" FROM "regc_org_mapping" AS m WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) GROUP BY m."old_unit" HAVING COUNT(*) = 1 AND MIN(m."kind") = 'full') AS s) GROUP BY m."old_unit", c."ancestor" HAVING COUNT(*) = (SELECT COUNT(*) FROM "regc_org_mapping" AS m2 WHERE m2."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND m2."old_unit" = m."old_unit")) AS c ON c."unit" = b."unit"
+      JOIN (
+        SELECT
+          c."descendant" AS "unit",
+          c."ancestor" AS "ancestor",
+          c."depth" AS "depth"
+        FROM
+          "regc_org_closure" AS c
+        WHERE
+          c."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n)
+        UNION ALL
+        SELECT
+          m."old_unit" AS "unit",
+          c."ancestor" AS "ancestor",
+          -1 AS "depth"
+        FROM
+          "regc_org_mapping" AS m
+          JOIN "regc_org_closure" AS c ON c."edition" = m."to_edition" AND c."descendant" = m."new_unit"
+        WHERE
+          m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND NOT EXISTS (SELECT 1 FROM "regc_org_closure" AS x WHERE x."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND x."descendant" = m."old_unit" AND x."depth" = 0) AND m."old_unit" NOT IN (SELECT s."unit" FROM (SELECT m."old_unit" AS "unit", MIN(m."new_unit") AS "successor" FROM "regc_org_mapping" AS m WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) GROUP BY m."old_unit" HAVING COUNT(*) = 1 AND MIN(m."kind") = 'full') AS s)
+        GROUP BY
+          m."old_unit",
+          c."ancestor"
+        HAVING
+          COUNT(*) = (SELECT COUNT(*) FROM "regc_org_mapping" AS m2 WHERE m2."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND m2."old_unit" = m."old_unit")
+      ) AS c ON c."unit" = b."unit"
       JOIN "regc_org_unit" AS u ON u."code" = c."ancestor"
     GROUP BY
-      b."frequency", b."period", b."edition", c."ancestor", u."level"
+      b."frequency",
+      b."period",
+      b."edition",
+      c."ancestor",
+      u."level"
   ) AS a;
 
 -- Expected, received and on-time reports per unit, flow level and period.
@@ -361,8 +405,39 @@ FROM
   JOIN "regc_org_closure" AS c ON c."edition" = m."edition"
   JOIN "regc_org_unit" AS du ON du."code" = c."descendant" AND du."level" = dl."level"
   JOIN "regc_org_unit" AS au ON au."code" = c."ancestor"
-  LEFT JOIN (SELECT x."unit" AS "unit", x."period" AS "period", MAX(x."received_on") AS "received_on" FROM (SELECT s."unit" AS "unit", s."period" AS "period", s."form" AS "form", MIN(CAST((s."submitted_at" AT TIME ZONE 'Asia/Ho_Chi_Minh') AS DATE)) AS "received_on" FROM "regc_submission" AS s WHERE s."regime" = 'information.postal_services' AND s."status" <> 'draft' AND s."form" IN ('B01') GROUP BY s."unit", s."period", s."form") AS x GROUP BY x."unit", x."period" HAVING COUNT(*) = 1) AS rc ON rc."unit" = c."descendant" AND rc."period" = m."period"
+  LEFT JOIN (
+    SELECT
+      x."unit" AS "unit",
+      x."period" AS "period",
+      MAX(x."received_on") AS "received_on"
+    FROM
+      (
+        SELECT
+          s."unit" AS "unit",
+          s."period" AS "period",
+          s."form" AS "form",
+          MIN(CAST((s."submitted_at" AT TIME ZONE 'Asia/Ho_Chi_Minh') AS DATE)) AS "received_on"
+        FROM
+          "regc_submission" AS s
+        WHERE
+          s."regime" = 'information.postal_services' AND s."status" <> 'draft' AND s."form" IN ('B01')
+        GROUP BY
+          s."unit",
+          s."period",
+          s."form"
+      ) AS x
+    GROUP BY
+      x."unit",
+      x."period"
+    HAVING
+      COUNT(*) = 1
+  ) AS rc ON rc."unit" = c."descendant" AND rc."period" = m."period"
 WHERE
   m."regime" = 'information.postal_services' AND m."frequency" = 'six_monthly'
 GROUP BY
-  m."period", m."edition", c."ancestor", au."level", dl."level", dl."due_date";
+  m."period",
+  m."edition",
+  c."ancestor",
+  au."level",
+  dl."level",
+  dl."due_date";

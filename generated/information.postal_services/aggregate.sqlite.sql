@@ -31,16 +31,19 @@ SELECT
   SUM(t1."revenue_domestic.current") AS "revenue_domestic.current",
   SUM(t1."revenue_international.current") AS "revenue_international.current",
   SUM(t1."revenue_universal.current") AS "revenue_universal.current",
-  CAST(SUBSTR(MAX(CASE WHEN t1."points.current" IS NOT NULL THEN m."end_date" || '|' || t1."points.current" END), 12) AS INTEGER) AS "points.current",
-  CAST(SUBSTR(MAX(CASE WHEN t1."post_offices.current" IS NOT NULL THEN m."end_date" || '|' || t1."post_offices.current" END), 12) AS INTEGER) AS "post_offices.current",
-  CAST(SUBSTR(MAX(CASE WHEN t1."commune_points.current" IS NOT NULL THEN m."end_date" || '|' || t1."commune_points.current" END), 12) AS INTEGER) AS "commune_points.current",
-  CAST(SUBSTR(MAX(CASE WHEN t1."other_points.current" IS NOT NULL THEN m."end_date" || '|' || t1."other_points.current" END), 12) AS INTEGER) AS "other_points.current"
+  CAST(substr(MAX(CASE WHEN t1."points.current" IS NOT NULL THEN m."end_date" || '|' || t1."points.current" END), 12) AS INTEGER) AS "points.current",
+  CAST(substr(MAX(CASE WHEN t1."post_offices.current" IS NOT NULL THEN m."end_date" || '|' || t1."post_offices.current" END), 12) AS INTEGER) AS "post_offices.current",
+  CAST(substr(MAX(CASE WHEN t1."commune_points.current" IS NOT NULL THEN m."end_date" || '|' || t1."commune_points.current" END), 12) AS INTEGER) AS "commune_points.current",
+  CAST(substr(MAX(CASE WHEN t1."other_points.current" IS NOT NULL THEN m."end_date" || '|' || t1."other_points.current" END), 12) AS INTEGER) AS "other_points.current"
 FROM
   "information.postal_services.B01.current" AS t1
   JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province')
   JOIN "regc_period_rollup" AS m ON m."regime" = 'information.postal_services' AND m."period" = t1."period"
 GROUP BY
-  m."frequency", m."rollup", m."edition", t1."unit";
+  m."frequency",
+  m."rollup",
+  m."edition",
+  t1."unit";
 
 -- The years to date its computed cells read, per unit.
 CREATE VIEW "information.postal_services.B01.ytd" AS
@@ -84,48 +87,46 @@ FROM
       JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province')
       JOIN "regc_period_ytd" AS m ON m."regime" = 'information.postal_services' AND m."period" = t1."period"
     GROUP BY
-      m."frequency", m."rollup", m."edition", t1."unit"
+      m."frequency",
+      m."rollup",
+      m."edition",
+      t1."unit"
   ) AS b
   JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit"
 GROUP BY
-  b."frequency", b."period", b."edition", c."ancestor";
+  b."frequency",
+  b."period",
+  b."edition",
+  c."ancestor";
 
-CREATE VIEW "information.postal_services.B01.rollup" AS
-WITH a AS (
-  SELECT
-    b."frequency" AS "frequency",
-    b."period" AS "period",
-    b."edition" AS "edition",
-    c."ancestor" AS "unit",
-    u."level" AS "level",
-    COUNT(*) AS "reporters",
-    regc_dec(SUM(b."items.current"), 0) AS "items.current",
-    regc_dec(SUM(b."domestic.current"), 0) AS "domestic.current",
-    regc_dec(SUM(b."international.current"), 0) AS "international.current",
-    regc_dec(SUM(b."outbound.current"), 0) AS "outbound.current",
-    regc_dec(SUM(b."inbound.current"), 0) AS "inbound.current",
-    regc_dec(SUM(b."universal.current"), 0) AS "universal.current",
-    regc_dec(SUM(b."express.current"), 0) AS "express.current",
-    regc_dec(SUM(b."revenue.current"), 1) AS "revenue.current",
-    regc_dec(SUM(b."revenue_domestic.current"), 1) AS "revenue_domestic.current",
-    regc_dec(SUM(b."revenue_international.current"), 1) AS "revenue_international.current",
-    regc_dec(SUM(b."revenue_universal.current"), 1) AS "revenue_universal.current",
-    regc_dec(SUM(b."points.current"), 0) AS "points.current",
-    regc_dec(SUM(b."post_offices.current"), 0) AS "post_offices.current",
-    regc_dec(SUM(b."commune_points.current"), 0) AS "commune_points.current",
-    regc_dec(SUM(b."other_points.current"), 0) AS "other_points.current"
-  FROM
-    "information.postal_services.B01.by_reporter" AS b
-    JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit"
-    JOIN "regc_org_unit" AS u ON u."code" = c."ancestor"
-  GROUP BY
-    b."frequency", b."period", b."edition", c."ancestor", u."level"
-), y AS (
-  SELECT
-    *
-  FROM
-    "information.postal_services.B01.ytd"
-)
+CREATE VIEW "information.postal_services.B01.rollup" AS WITH a AS (
+  SELECT b."frequency" AS "frequency",
+  b."period" AS "period",
+  b."edition" AS "edition",
+  c."ancestor" AS "unit",
+  u."level" AS "level",
+  COUNT(*) AS "reporters",
+  regc_dec(SUM(b."items.current"), 0) AS "items.current",
+  regc_dec(SUM(b."domestic.current"), 0) AS "domestic.current",
+  regc_dec(SUM(b."international.current"), 0) AS "international.current",
+  regc_dec(SUM(b."outbound.current"), 0) AS "outbound.current",
+  regc_dec(SUM(b."inbound.current"), 0) AS "inbound.current",
+  regc_dec(SUM(b."universal.current"), 0) AS "universal.current",
+  regc_dec(SUM(b."express.current"), 0) AS "express.current",
+  regc_dec(SUM(b."revenue.current"), 1) AS "revenue.current",
+  regc_dec(SUM(b."revenue_domestic.current"), 1) AS "revenue_domestic.current",
+  regc_dec(SUM(b."revenue_international.current"), 1) AS "revenue_international.current",
+  regc_dec(SUM(b."revenue_universal.current"), 1) AS "revenue_universal.current",
+  regc_dec(SUM(b."points.current"), 0) AS "points.current",
+  regc_dec(SUM(b."post_offices.current"), 0) AS "post_offices.current",
+  regc_dec(SUM(b."commune_points.current"), 0) AS "commune_points.current",
+  regc_dec(SUM(b."other_points.current"), 0) AS "other_points.current" FROM "information.postal_services.B01.by_reporter" AS b JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit" JOIN "regc_org_unit" AS u ON u."code" = c."ancestor" GROUP BY b."frequency",
+  b."period",
+  b."edition",
+  c."ancestor",
+  u."level"
+),
+  y AS (SELECT * FROM "information.postal_services.B01.ytd")
 SELECT
   a."frequency",
   a."period",
@@ -275,10 +276,10 @@ FROM
           SUM(t1."revenue_domestic.current") AS "revenue_domestic.current",
           SUM(t1."revenue_international.current") AS "revenue_international.current",
           SUM(t1."revenue_universal.current") AS "revenue_universal.current",
-          CAST(SUBSTR(MAX(CASE WHEN t1."points.current" IS NOT NULL THEN m."end_date" || '|' || t1."points.current" END), 12) AS INTEGER) AS "points.current",
-          CAST(SUBSTR(MAX(CASE WHEN t1."post_offices.current" IS NOT NULL THEN m."end_date" || '|' || t1."post_offices.current" END), 12) AS INTEGER) AS "post_offices.current",
-          CAST(SUBSTR(MAX(CASE WHEN t1."commune_points.current" IS NOT NULL THEN m."end_date" || '|' || t1."commune_points.current" END), 12) AS INTEGER) AS "commune_points.current",
-          CAST(SUBSTR(MAX(CASE WHEN t1."other_points.current" IS NOT NULL THEN m."end_date" || '|' || t1."other_points.current" END), 12) AS INTEGER) AS "other_points.current"
+          CAST(substr(MAX(CASE WHEN t1."points.current" IS NOT NULL THEN m."end_date" || '|' || t1."points.current" END), 12) AS INTEGER) AS "points.current",
+          CAST(substr(MAX(CASE WHEN t1."post_offices.current" IS NOT NULL THEN m."end_date" || '|' || t1."post_offices.current" END), 12) AS INTEGER) AS "post_offices.current",
+          CAST(substr(MAX(CASE WHEN t1."commune_points.current" IS NOT NULL THEN m."end_date" || '|' || t1."commune_points.current" END), 12) AS INTEGER) AS "commune_points.current",
+          CAST(substr(MAX(CASE WHEN t1."other_points.current" IS NOT NULL THEN m."end_date" || '|' || t1."other_points.current" END), 12) AS INTEGER) AS "other_points.current"
         FROM
           (
             SELECT
@@ -327,19 +328,62 @@ FROM
                 FROM
                   "information.postal_services.B01.current" AS t1
                   JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province')
-                  LEFT JOIN (SELECT m."old_unit" AS "unit", MIN(m."new_unit") AS "successor" FROM "regc_org_mapping" AS m WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) GROUP BY m."old_unit" HAVING COUNT(*) = 1 AND MIN(m."kind") = 'full') AS sc ON sc."unit" = t1."unit"
+                  LEFT JOIN (
+                    SELECT
+                      m."old_unit" AS "unit",
+                      MIN(m."new_unit") AS "successor"
+                    FROM
+                      "regc_org_mapping" AS m
+                    WHERE
+                      m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n)
+                    GROUP BY
+                      m."old_unit"
+                    HAVING
+                      COUNT(*) = 1 AND MIN(m."kind") = 'full'
+                  ) AS sc ON sc."unit" = t1."unit"
               ) AS q
             GROUP BY
-              q."period", q."unit"
+              q."period",
+              q."unit"
           ) AS t1
           JOIN "regc_period_rollup" AS m ON m."regime" = 'information.postal_services' AND m."period" = t1."period"
         GROUP BY
-          m."frequency", m."rollup", t1."unit"
+          m."frequency",
+          m."rollup",
+          t1."unit"
       ) AS b
-      JOIN (SELECT c."descendant" AS "unit", c."ancestor" AS "ancestor", c."depth" AS "depth" FROM "regc_org_closure" AS c WHERE c."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) UNION ALL SELECT m."old_unit" AS "unit", c."ancestor" AS "ancestor", -1 AS "depth" FROM "regc_org_mapping" AS m JOIN "regc_org_closure" AS c ON c."edition" = m."to_edition" AND c."descendant" = m."new_unit" WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND NOT EXISTS (SELECT 1 FROM "regc_org_closure" AS x WHERE x."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND x."descendant" = m."old_unit" AND x."depth" = 0) AND m."old_unit" NOT IN (SELECT s."unit" FROM (SELECT m."old_unit" AS "unit", MIN(m."new_unit") AS "successor" FROM "regc_org_mapping" AS m WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) GROUP BY m."old_unit" HAVING COUNT(*) = 1 AND MIN(m."kind") = 'full') AS s) GROUP BY m."old_unit", c."ancestor" HAVING COUNT(*) = (SELECT COUNT(*) FROM "regc_org_mapping" AS m2 WHERE m2."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND m2."old_unit" = m."old_unit")) AS c ON c."unit" = b."unit"
+      JOIN (
+        SELECT
+          c."descendant" AS "unit",
+          c."ancestor" AS "ancestor",
+          c."depth" AS "depth"
+        FROM
+          "regc_org_closure" AS c
+        WHERE
+          c."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n)
+        UNION ALL
+        SELECT
+          m."old_unit" AS "unit",
+          c."ancestor" AS "ancestor",
+          -1 AS "depth"
+        FROM
+          "regc_org_mapping" AS m
+          JOIN "regc_org_closure" AS c ON c."edition" = m."to_edition" AND c."descendant" = m."new_unit"
+        WHERE
+          m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND NOT EXISTS (SELECT 1 FROM "regc_org_closure" AS x WHERE x."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND x."descendant" = m."old_unit" AND x."depth" = 0) AND m."old_unit" NOT IN (SELECT s."unit" FROM (SELECT m."old_unit" AS "unit", MIN(m."new_unit") AS "successor" FROM "regc_org_mapping" AS m WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) GROUP BY m."old_unit" HAVING COUNT(*) = 1 AND MIN(m."kind") = 'full') AS s)
+        GROUP BY
+          m."old_unit",
+          c."ancestor"
+        HAVING
+          COUNT(*) = (SELECT COUNT(*) FROM "regc_org_mapping" AS m2 WHERE m2."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND m2."old_unit" = m."old_unit")
+      ) AS c ON c."unit" = b."unit"
       JOIN "regc_org_unit" AS u ON u."code" = c."ancestor"
     GROUP BY
-      b."frequency", b."period", b."edition", c."ancestor", u."level"
+      b."frequency",
+      b."period",
+      b."edition",
+      c."ancestor",
+      u."level"
   ) AS a;
 
 -- Expected, received and on-time reports per unit, flow level and period.
@@ -362,8 +406,39 @@ FROM
   JOIN "regc_org_closure" AS c ON c."edition" = m."edition"
   JOIN "regc_org_unit" AS du ON du."code" = c."descendant" AND du."level" = dl."level"
   JOIN "regc_org_unit" AS au ON au."code" = c."ancestor"
-  LEFT JOIN (SELECT x."unit" AS "unit", x."period" AS "period", MAX(x."received_on") AS "received_on" FROM (SELECT s."unit" AS "unit", s."period" AS "period", s."form" AS "form", MIN(date(s."submitted_at", '+7 hours')) AS "received_on" FROM "regc_submission" AS s WHERE s."regime" = 'information.postal_services' AND s."status" <> 'draft' AND s."form" IN ('B01') GROUP BY s."unit", s."period", s."form") AS x GROUP BY x."unit", x."period" HAVING COUNT(*) = 1) AS rc ON rc."unit" = c."descendant" AND rc."period" = m."period"
+  LEFT JOIN (
+    SELECT
+      x."unit" AS "unit",
+      x."period" AS "period",
+      MAX(x."received_on") AS "received_on"
+    FROM
+      (
+        SELECT
+          s."unit" AS "unit",
+          s."period" AS "period",
+          s."form" AS "form",
+          MIN(date(s."submitted_at", '+7 hours')) AS "received_on"
+        FROM
+          "regc_submission" AS s
+        WHERE
+          s."regime" = 'information.postal_services' AND s."status" <> 'draft' AND s."form" IN ('B01')
+        GROUP BY
+          s."unit",
+          s."period",
+          s."form"
+      ) AS x
+    GROUP BY
+      x."unit",
+      x."period"
+    HAVING
+      COUNT(*) = 1
+  ) AS rc ON rc."unit" = c."descendant" AND rc."period" = m."period"
 WHERE
   m."regime" = 'information.postal_services' AND m."frequency" = 'six_monthly'
 GROUP BY
-  m."period", m."edition", c."ancestor", au."level", dl."level", dl."due_date";
+  m."period",
+  m."edition",
+  c."ancestor",
+  au."level",
+  dl."level",
+  dl."due_date";

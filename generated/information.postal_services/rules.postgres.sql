@@ -82,18 +82,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'items.current' AS "cell",
   'R01' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'written'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'written' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc R01: phép chia cho 0 (division by zero)'
@@ -157,18 +147,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'items.current' AS "cell",
   'R02' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'written'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'written' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc R02: phép chia cho 0 (division by zero)'
@@ -219,23 +199,13 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'items.vs_ly' AS "cell",
   'R03' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'written'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'warning'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'written' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'warning' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc R03: phép chia cho 0 (division by zero)'
     ELSE
-      'Sản lượng bưu gửi so với cùng kỳ năm trước (' || COALESCE(CAST(trim_scale((CASE WHEN ((SELECT CAST(t25."items.current" AS NUMERIC) FROM "information.postal_services.B01.current" AS t25 WHERE t25."unit" = v."unit" AND t25."period" = v."period") IS NOT NULL AND COALESCE(((SELECT CAST(t27."items.current" AS NUMERIC) FROM "information.postal_services.B01.current" AS t27 WHERE t27."unit" = v."unit" AND t27."period" = (SELECT p26."last_year" FROM "regc_period" AS p26 WHERE p26."regime" = 'information.postal_services' AND p26."code" = v."period")) = CAST(0 AS NUMERIC)), false)) THEN NULL ELSE (regc_div((SELECT CAST(t25."items.current" AS NUMERIC) FROM "information.postal_services.B01.current" AS t25 WHERE t25."unit" = v."unit" AND t25."period" = v."period"), (SELECT CAST(t27."items.current" AS NUMERIC) FROM "information.postal_services.B01.current" AS t27 WHERE t27."unit" = v."unit" AND t27."period" = (SELECT p26."last_year" FROM "regc_period" AS p26 WHERE p26."regime" = 'information.postal_services' AND p26."code" = v."period"))) * CAST(100 AS NUMERIC)) END)) AS TEXT), '(trống)') || '%) nằm ngoài khoảng 50% - 200%'
+      'Sản lượng bưu gửi so với cùng kỳ năm trước (' || COALESCE(CAST(trim_scale((CASE WHEN ((SELECT CAST(t25."items.current" AS NUMERIC) FROM "information.postal_services.B01.current" AS t25 WHERE t25."unit" = v."unit" AND t25."period" = v."period") IS NOT NULL AND COALESCE(((SELECT CAST(t27."items.current" AS NUMERIC) FROM "information.postal_services.B01.current" AS t27 WHERE t27."unit" = v."unit" AND t27."period" = (SELECT p26."last_year" FROM "regc_period" AS p26 WHERE p26."regime" = 'information.postal_services' AND p26."code" = v."period")) = CAST(0 AS NUMERIC)), FALSE)) THEN NULL ELSE (regc_div((SELECT CAST(t25."items.current" AS NUMERIC) FROM "information.postal_services.B01.current" AS t25 WHERE t25."unit" = v."unit" AND t25."period" = v."period"), (SELECT CAST(t27."items.current" AS NUMERIC) FROM "information.postal_services.B01.current" AS t27 WHERE t27."unit" = v."unit" AND t27."period" = (SELECT p26."last_year" FROM "regc_period" AS p26 WHERE p26."regime" = 'information.postal_services' AND p26."code" = v."period"))) * CAST(100 AS NUMERIC)) END)) AS TEXT), '(trống)') || '%) nằm ngoài khoảng 50% - 200%'
   END AS "message"
 FROM
   (
@@ -246,7 +216,7 @@ FROM
       CASE
         WHEN (i."r0" IS NULL AND NOT i."z0") OR (i."r1" IS NULL AND NOT i."z1") THEN
           'skipped'
-        WHEN ((i."z0" OR (i."r0" IS NOT NULL AND COALESCE((CAST(100 AS NUMERIC) = CAST(0 AS NUMERIC)), false))) OR (i."z1" OR (i."r1" IS NOT NULL AND COALESCE((CAST(100 AS NUMERIC) = CAST(0 AS NUMERIC)), false)))) THEN
+        WHEN ((i."z0" OR (i."r0" IS NOT NULL AND COALESCE((CAST(100 AS NUMERIC) = CAST(0 AS NUMERIC)), FALSE))) OR (i."z1" OR (i."r1" IS NOT NULL AND COALESCE((CAST(100 AS NUMERIC) = CAST(0 AS NUMERIC)), FALSE)))) THEN
           'div_by_zero'
         WHEN regc_and((regc_div(i."r0", CAST(100 AS NUMERIC)) >= CAST(0.5 AS NUMERIC)), (regc_div(i."r1", CAST(100 AS NUMERIC)) <= CAST(2 AS NUMERIC))) THEN
           'pass'
@@ -262,9 +232,9 @@ FROM
           b."period" AS "period",
           CAST(NULL AS INTEGER) AS "record",
           (regc_div((SELECT CAST(t19."items.current" AS NUMERIC) FROM "information.postal_services.B01.current" AS t19 WHERE t19."unit" = b."unit" AND t19."period" = b."period"), (SELECT CAST(t21."items.current" AS NUMERIC) FROM "information.postal_services.B01.current" AS t21 WHERE t21."unit" = b."unit" AND t21."period" = (SELECT p20."last_year" FROM "regc_period" AS p20 WHERE p20."regime" = 'information.postal_services' AND p20."code" = b."period"))) * CAST(100 AS NUMERIC)) AS "r0",
-          COALESCE(((SELECT CAST(t19."items.current" AS NUMERIC) FROM "information.postal_services.B01.current" AS t19 WHERE t19."unit" = b."unit" AND t19."period" = b."period") IS NOT NULL AND COALESCE(((SELECT CAST(t21."items.current" AS NUMERIC) FROM "information.postal_services.B01.current" AS t21 WHERE t21."unit" = b."unit" AND t21."period" = (SELECT p20."last_year" FROM "regc_period" AS p20 WHERE p20."regime" = 'information.postal_services' AND p20."code" = b."period")) = CAST(0 AS NUMERIC)), false)), false) AS "z0",
+          COALESCE(((SELECT CAST(t19."items.current" AS NUMERIC) FROM "information.postal_services.B01.current" AS t19 WHERE t19."unit" = b."unit" AND t19."period" = b."period") IS NOT NULL AND COALESCE(((SELECT CAST(t21."items.current" AS NUMERIC) FROM "information.postal_services.B01.current" AS t21 WHERE t21."unit" = b."unit" AND t21."period" = (SELECT p20."last_year" FROM "regc_period" AS p20 WHERE p20."regime" = 'information.postal_services' AND p20."code" = b."period")) = CAST(0 AS NUMERIC)), FALSE)), FALSE) AS "z0",
           (regc_div((SELECT CAST(t22."items.current" AS NUMERIC) FROM "information.postal_services.B01.current" AS t22 WHERE t22."unit" = b."unit" AND t22."period" = b."period"), (SELECT CAST(t24."items.current" AS NUMERIC) FROM "information.postal_services.B01.current" AS t24 WHERE t24."unit" = b."unit" AND t24."period" = (SELECT p23."last_year" FROM "regc_period" AS p23 WHERE p23."regime" = 'information.postal_services' AND p23."code" = b."period"))) * CAST(100 AS NUMERIC)) AS "r1",
-          COALESCE(((SELECT CAST(t22."items.current" AS NUMERIC) FROM "information.postal_services.B01.current" AS t22 WHERE t22."unit" = b."unit" AND t22."period" = b."period") IS NOT NULL AND COALESCE(((SELECT CAST(t24."items.current" AS NUMERIC) FROM "information.postal_services.B01.current" AS t24 WHERE t24."unit" = b."unit" AND t24."period" = (SELECT p23."last_year" FROM "regc_period" AS p23 WHERE p23."regime" = 'information.postal_services' AND p23."code" = b."period")) = CAST(0 AS NUMERIC)), false)), false) AS "z1"
+          COALESCE(((SELECT CAST(t22."items.current" AS NUMERIC) FROM "information.postal_services.B01.current" AS t22 WHERE t22."unit" = b."unit" AND t22."period" = b."period") IS NOT NULL AND COALESCE(((SELECT CAST(t24."items.current" AS NUMERIC) FROM "information.postal_services.B01.current" AS t24 WHERE t24."unit" = b."unit" AND t24."period" = (SELECT p23."last_year" FROM "regc_period" AS p23 WHERE p23."regime" = 'information.postal_services' AND p23."code" = b."period")) = CAST(0 AS NUMERIC)), FALSE)), FALSE) AS "z1"
         FROM
           (
             SELECT DISTINCT
@@ -287,18 +257,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'points.current' AS "cell",
   'R04' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'written'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'warning'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'written' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'warning' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc R04: phép chia cho 0 (division by zero)'
@@ -351,18 +311,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'items.current' AS "cell",
   'split.B01.items.current' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'split'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'split' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc split.B01.items.current: phép chia cho 0 (division by zero)'
@@ -414,18 +364,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'universal.current' AS "cell",
   'of_which.B01.universal.current' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'of_which'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'of_which' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc of_which.B01.universal.current: phép chia cho 0 (division by zero)'
@@ -476,18 +416,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'express.current' AS "cell",
   'of_which.B01.express.current' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'of_which'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'of_which' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc of_which.B01.express.current: phép chia cho 0 (division by zero)'
@@ -538,18 +468,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'international.current' AS "cell",
   'split.B01.international.current' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'split'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'split' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc split.B01.international.current: phép chia cho 0 (division by zero)'
@@ -601,18 +521,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'revenue.current' AS "cell",
   'split.B01.revenue.current' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'split'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'split' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc split.B01.revenue.current: phép chia cho 0 (division by zero)'
@@ -664,18 +574,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'revenue_universal.current' AS "cell",
   'of_which.B01.revenue_universal.current' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'of_which'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'of_which' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc of_which.B01.revenue_universal.current: phép chia cho 0 (division by zero)'
@@ -726,18 +626,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'points.current' AS "cell",
   'split.B01.points.current' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'split'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'split' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc split.B01.points.current: phép chia cho 0 (division by zero)'

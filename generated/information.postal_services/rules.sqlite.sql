@@ -83,18 +83,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'items.current' AS "cell",
   'R01' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'written'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'written' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc R01: phép chia cho 0 (division by zero)'
@@ -158,18 +148,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'items.current' AS "cell",
   'R02' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'written'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'written' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc R02: phép chia cho 0 (division by zero)'
@@ -220,23 +200,13 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'items.vs_ly' AS "cell",
   'R03' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'written'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'warning'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'written' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'warning' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc R03: phép chia cho 0 (division by zero)'
     ELSE
-      'Sản lượng bưu gửi so với cùng kỳ năm trước (' || COALESCE(regc_add((CASE WHEN ((SELECT regc_dec(t25."items.current", 0) FROM "information.postal_services.B01.current" AS t25 WHERE t25."unit" = v."unit" AND t25."period" = v."period") IS NOT NULL AND COALESCE((regc_cmp((SELECT regc_dec(t27."items.current", 0) FROM "information.postal_services.B01.current" AS t27 WHERE t27."unit" = v."unit" AND t27."period" = (SELECT p26."last_year" FROM "regc_period" AS p26 WHERE p26."regime" = 'information.postal_services' AND p26."code" = v."period")), '0') = 0), false)) THEN NULL ELSE regc_mul(regc_div((SELECT regc_dec(t25."items.current", 0) FROM "information.postal_services.B01.current" AS t25 WHERE t25."unit" = v."unit" AND t25."period" = v."period"), (SELECT regc_dec(t27."items.current", 0) FROM "information.postal_services.B01.current" AS t27 WHERE t27."unit" = v."unit" AND t27."period" = (SELECT p26."last_year" FROM "regc_period" AS p26 WHERE p26."regime" = 'information.postal_services' AND p26."code" = v."period"))), '100') END), '0'), '(trống)') || '%) nằm ngoài khoảng 50% - 200%'
+      'Sản lượng bưu gửi so với cùng kỳ năm trước (' || COALESCE(regc_add((CASE WHEN ((SELECT regc_dec(t25."items.current", 0) FROM "information.postal_services.B01.current" AS t25 WHERE t25."unit" = v."unit" AND t25."period" = v."period") IS NOT NULL AND COALESCE((regc_cmp((SELECT regc_dec(t27."items.current", 0) FROM "information.postal_services.B01.current" AS t27 WHERE t27."unit" = v."unit" AND t27."period" = (SELECT p26."last_year" FROM "regc_period" AS p26 WHERE p26."regime" = 'information.postal_services' AND p26."code" = v."period")), '0') = 0), FALSE)) THEN NULL ELSE regc_mul(regc_div((SELECT regc_dec(t25."items.current", 0) FROM "information.postal_services.B01.current" AS t25 WHERE t25."unit" = v."unit" AND t25."period" = v."period"), (SELECT regc_dec(t27."items.current", 0) FROM "information.postal_services.B01.current" AS t27 WHERE t27."unit" = v."unit" AND t27."period" = (SELECT p26."last_year" FROM "regc_period" AS p26 WHERE p26."regime" = 'information.postal_services' AND p26."code" = v."period"))), '100') END), '0'), '(trống)') || '%) nằm ngoài khoảng 50% - 200%'
   END AS "message"
 FROM
   (
@@ -247,7 +217,7 @@ FROM
       CASE
         WHEN (i."r0" IS NULL AND NOT i."z0") OR (i."r1" IS NULL AND NOT i."z1") THEN
           'skipped'
-        WHEN ((i."z0" OR (i."r0" IS NOT NULL AND COALESCE((regc_cmp('100', '0') = 0), false))) OR (i."z1" OR (i."r1" IS NOT NULL AND COALESCE((regc_cmp('100', '0') = 0), false)))) THEN
+        WHEN ((i."z0" OR (i."r0" IS NOT NULL AND COALESCE((regc_cmp('100', '0') = 0), FALSE))) OR (i."z1" OR (i."r1" IS NOT NULL AND COALESCE((regc_cmp('100', '0') = 0), FALSE)))) THEN
           'div_by_zero'
         WHEN regc_and((regc_cmp(regc_div(i."r0", '100'), '0.5') >= 0), (regc_cmp(regc_div(i."r1", '100'), '2') <= 0)) THEN
           'pass'
@@ -263,9 +233,9 @@ FROM
           b."period" AS "period",
           CAST(NULL AS INTEGER) AS "record",
           regc_mul(regc_div((SELECT regc_dec(t19."items.current", 0) FROM "information.postal_services.B01.current" AS t19 WHERE t19."unit" = b."unit" AND t19."period" = b."period"), (SELECT regc_dec(t21."items.current", 0) FROM "information.postal_services.B01.current" AS t21 WHERE t21."unit" = b."unit" AND t21."period" = (SELECT p20."last_year" FROM "regc_period" AS p20 WHERE p20."regime" = 'information.postal_services' AND p20."code" = b."period"))), '100') AS "r0",
-          COALESCE(((SELECT regc_dec(t19."items.current", 0) FROM "information.postal_services.B01.current" AS t19 WHERE t19."unit" = b."unit" AND t19."period" = b."period") IS NOT NULL AND COALESCE((regc_cmp((SELECT regc_dec(t21."items.current", 0) FROM "information.postal_services.B01.current" AS t21 WHERE t21."unit" = b."unit" AND t21."period" = (SELECT p20."last_year" FROM "regc_period" AS p20 WHERE p20."regime" = 'information.postal_services' AND p20."code" = b."period")), '0') = 0), false)), false) AS "z0",
+          COALESCE(((SELECT regc_dec(t19."items.current", 0) FROM "information.postal_services.B01.current" AS t19 WHERE t19."unit" = b."unit" AND t19."period" = b."period") IS NOT NULL AND COALESCE((regc_cmp((SELECT regc_dec(t21."items.current", 0) FROM "information.postal_services.B01.current" AS t21 WHERE t21."unit" = b."unit" AND t21."period" = (SELECT p20."last_year" FROM "regc_period" AS p20 WHERE p20."regime" = 'information.postal_services' AND p20."code" = b."period")), '0') = 0), FALSE)), FALSE) AS "z0",
           regc_mul(regc_div((SELECT regc_dec(t22."items.current", 0) FROM "information.postal_services.B01.current" AS t22 WHERE t22."unit" = b."unit" AND t22."period" = b."period"), (SELECT regc_dec(t24."items.current", 0) FROM "information.postal_services.B01.current" AS t24 WHERE t24."unit" = b."unit" AND t24."period" = (SELECT p23."last_year" FROM "regc_period" AS p23 WHERE p23."regime" = 'information.postal_services' AND p23."code" = b."period"))), '100') AS "r1",
-          COALESCE(((SELECT regc_dec(t22."items.current", 0) FROM "information.postal_services.B01.current" AS t22 WHERE t22."unit" = b."unit" AND t22."period" = b."period") IS NOT NULL AND COALESCE((regc_cmp((SELECT regc_dec(t24."items.current", 0) FROM "information.postal_services.B01.current" AS t24 WHERE t24."unit" = b."unit" AND t24."period" = (SELECT p23."last_year" FROM "regc_period" AS p23 WHERE p23."regime" = 'information.postal_services' AND p23."code" = b."period")), '0') = 0), false)), false) AS "z1"
+          COALESCE(((SELECT regc_dec(t22."items.current", 0) FROM "information.postal_services.B01.current" AS t22 WHERE t22."unit" = b."unit" AND t22."period" = b."period") IS NOT NULL AND COALESCE((regc_cmp((SELECT regc_dec(t24."items.current", 0) FROM "information.postal_services.B01.current" AS t24 WHERE t24."unit" = b."unit" AND t24."period" = (SELECT p23."last_year" FROM "regc_period" AS p23 WHERE p23."regime" = 'information.postal_services' AND p23."code" = b."period")), '0') = 0), FALSE)), FALSE) AS "z1"
         FROM
           (
             SELECT DISTINCT
@@ -288,18 +258,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'points.current' AS "cell",
   'R04' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'written'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'warning'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'written' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'warning' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc R04: phép chia cho 0 (division by zero)'
@@ -352,18 +312,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'items.current' AS "cell",
   'split.B01.items.current' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'split'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'split' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc split.B01.items.current: phép chia cho 0 (division by zero)'
@@ -415,18 +365,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'universal.current' AS "cell",
   'of_which.B01.universal.current' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'of_which'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'of_which' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc of_which.B01.universal.current: phép chia cho 0 (division by zero)'
@@ -477,18 +417,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'express.current' AS "cell",
   'of_which.B01.express.current' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'of_which'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'of_which' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc of_which.B01.express.current: phép chia cho 0 (division by zero)'
@@ -539,18 +469,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'international.current' AS "cell",
   'split.B01.international.current' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'split'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'split' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc split.B01.international.current: phép chia cho 0 (division by zero)'
@@ -602,18 +522,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'revenue.current' AS "cell",
   'split.B01.revenue.current' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'split'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'split' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc split.B01.revenue.current: phép chia cho 0 (division by zero)'
@@ -665,18 +575,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'revenue_universal.current' AS "cell",
   'of_which.B01.revenue_universal.current' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'of_which'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'of_which' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc of_which.B01.revenue_universal.current: phép chia cho 0 (division by zero)'
@@ -727,18 +627,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'points.current' AS "cell",
   'split.B01.points.current' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'split'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'split' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc split.B01.points.current: phép chia cho 0 (division by zero)'

@@ -20,48 +20,47 @@ SELECT
   m."edition" AS "edition",
   t1."unit" AS "unit",
   COUNT(*) AS "reports",
-  CAST(SUBSTR(MAX(CASE WHEN t1."fixed.q_end" IS NOT NULL THEN m."end_date" || '|' || t1."fixed.q_end" END), 12) AS INTEGER) AS "fixed.q_end",
-  CAST(SUBSTR(MAX(CASE WHEN t1."mobile.q_end" IS NOT NULL THEN m."end_date" || '|' || t1."mobile.q_end" END), 12) AS INTEGER) AS "mobile.q_end",
-  CAST(SUBSTR(MAX(CASE WHEN t1."prepaid.q_end" IS NOT NULL THEN m."end_date" || '|' || t1."prepaid.q_end" END), 12) AS INTEGER) AS "prepaid.q_end",
-  CAST(SUBSTR(MAX(CASE WHEN t1."postpaid.q_end" IS NOT NULL THEN m."end_date" || '|' || t1."postpaid.q_end" END), 12) AS INTEGER) AS "postpaid.q_end",
-  CAST(SUBSTR(MAX(CASE WHEN t1."fixed_bb.q_end" IS NOT NULL THEN m."end_date" || '|' || t1."fixed_bb.q_end" END), 12) AS INTEGER) AS "fixed_bb.q_end",
-  CAST(SUBSTR(MAX(CASE WHEN t1."ftth.q_end" IS NOT NULL THEN m."end_date" || '|' || t1."ftth.q_end" END), 12) AS INTEGER) AS "ftth.q_end",
-  CAST(SUBSTR(MAX(CASE WHEN t1."mobile_bb.q_end" IS NOT NULL THEN m."end_date" || '|' || t1."mobile_bb.q_end" END), 12) AS INTEGER) AS "mobile_bb.q_end",
-  CAST(SUBSTR(MAX(CASE WHEN t1."bb_4g.q_end" IS NOT NULL THEN m."end_date" || '|' || t1."bb_4g.q_end" END), 12) AS INTEGER) AS "bb_4g.q_end",
-  CAST(SUBSTR(MAX(CASE WHEN t1."bb_5g.q_end" IS NOT NULL THEN m."end_date" || '|' || t1."bb_5g.q_end" END), 12) AS INTEGER) AS "bb_5g.q_end",
-  CAST(SUBSTR(MAX(CASE WHEN t1."population.q_end" IS NOT NULL THEN m."end_date" || '|' || t1."population.q_end" END), 12) AS INTEGER) AS "population.q_end"
+  CAST(substr(MAX(CASE WHEN t1."fixed.q_end" IS NOT NULL THEN m."end_date" || '|' || t1."fixed.q_end" END), 12) AS INTEGER) AS "fixed.q_end",
+  CAST(substr(MAX(CASE WHEN t1."mobile.q_end" IS NOT NULL THEN m."end_date" || '|' || t1."mobile.q_end" END), 12) AS INTEGER) AS "mobile.q_end",
+  CAST(substr(MAX(CASE WHEN t1."prepaid.q_end" IS NOT NULL THEN m."end_date" || '|' || t1."prepaid.q_end" END), 12) AS INTEGER) AS "prepaid.q_end",
+  CAST(substr(MAX(CASE WHEN t1."postpaid.q_end" IS NOT NULL THEN m."end_date" || '|' || t1."postpaid.q_end" END), 12) AS INTEGER) AS "postpaid.q_end",
+  CAST(substr(MAX(CASE WHEN t1."fixed_bb.q_end" IS NOT NULL THEN m."end_date" || '|' || t1."fixed_bb.q_end" END), 12) AS INTEGER) AS "fixed_bb.q_end",
+  CAST(substr(MAX(CASE WHEN t1."ftth.q_end" IS NOT NULL THEN m."end_date" || '|' || t1."ftth.q_end" END), 12) AS INTEGER) AS "ftth.q_end",
+  CAST(substr(MAX(CASE WHEN t1."mobile_bb.q_end" IS NOT NULL THEN m."end_date" || '|' || t1."mobile_bb.q_end" END), 12) AS INTEGER) AS "mobile_bb.q_end",
+  CAST(substr(MAX(CASE WHEN t1."bb_4g.q_end" IS NOT NULL THEN m."end_date" || '|' || t1."bb_4g.q_end" END), 12) AS INTEGER) AS "bb_4g.q_end",
+  CAST(substr(MAX(CASE WHEN t1."bb_5g.q_end" IS NOT NULL THEN m."end_date" || '|' || t1."bb_5g.q_end" END), 12) AS INTEGER) AS "bb_5g.q_end",
+  CAST(substr(MAX(CASE WHEN t1."population.q_end" IS NOT NULL THEN m."end_date" || '|' || t1."population.q_end" END), 12) AS INTEGER) AS "population.q_end"
 FROM
   "information.telecom_subscribers.B01.current" AS t1
   JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province')
   JOIN "regc_period_rollup" AS m ON m."regime" = 'information.telecom_subscribers' AND m."period" = t1."period"
 GROUP BY
-  m."frequency", m."rollup", m."edition", t1."unit";
+  m."frequency",
+  m."rollup",
+  m."edition",
+  t1."unit";
 
-CREATE VIEW "information.telecom_subscribers.B01.rollup" AS
-WITH a AS (
-  SELECT
-    b."frequency" AS "frequency",
-    b."period" AS "period",
-    b."edition" AS "edition",
-    c."ancestor" AS "unit",
-    u."level" AS "level",
-    COUNT(*) AS "reporters",
-    regc_dec(SUM(b."fixed.q_end"), 0) AS "fixed.q_end",
-    regc_dec(SUM(b."mobile.q_end"), 0) AS "mobile.q_end",
-    regc_dec(SUM(b."prepaid.q_end"), 0) AS "prepaid.q_end",
-    regc_dec(SUM(b."postpaid.q_end"), 0) AS "postpaid.q_end",
-    regc_dec(SUM(b."fixed_bb.q_end"), 0) AS "fixed_bb.q_end",
-    regc_dec(SUM(b."ftth.q_end"), 0) AS "ftth.q_end",
-    regc_dec(SUM(b."mobile_bb.q_end"), 0) AS "mobile_bb.q_end",
-    regc_dec(SUM(b."bb_4g.q_end"), 0) AS "bb_4g.q_end",
-    regc_dec(SUM(b."bb_5g.q_end"), 0) AS "bb_5g.q_end",
-    regc_dec(SUM(b."population.q_end"), 0) AS "population.q_end"
-  FROM
-    "information.telecom_subscribers.B01.by_reporter" AS b
-    JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit"
-    JOIN "regc_org_unit" AS u ON u."code" = c."ancestor"
-  GROUP BY
-    b."frequency", b."period", b."edition", c."ancestor", u."level"
+CREATE VIEW "information.telecom_subscribers.B01.rollup" AS WITH a AS (
+  SELECT b."frequency" AS "frequency",
+  b."period" AS "period",
+  b."edition" AS "edition",
+  c."ancestor" AS "unit",
+  u."level" AS "level",
+  COUNT(*) AS "reporters",
+  regc_dec(SUM(b."fixed.q_end"), 0) AS "fixed.q_end",
+  regc_dec(SUM(b."mobile.q_end"), 0) AS "mobile.q_end",
+  regc_dec(SUM(b."prepaid.q_end"), 0) AS "prepaid.q_end",
+  regc_dec(SUM(b."postpaid.q_end"), 0) AS "postpaid.q_end",
+  regc_dec(SUM(b."fixed_bb.q_end"), 0) AS "fixed_bb.q_end",
+  regc_dec(SUM(b."ftth.q_end"), 0) AS "ftth.q_end",
+  regc_dec(SUM(b."mobile_bb.q_end"), 0) AS "mobile_bb.q_end",
+  regc_dec(SUM(b."bb_4g.q_end"), 0) AS "bb_4g.q_end",
+  regc_dec(SUM(b."bb_5g.q_end"), 0) AS "bb_5g.q_end",
+  regc_dec(SUM(b."population.q_end"), 0) AS "population.q_end" FROM "information.telecom_subscribers.B01.by_reporter" AS b JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit" JOIN "regc_org_unit" AS u ON u."code" = c."ancestor" GROUP BY b."frequency",
+  b."period",
+  b."edition",
+  c."ancestor",
+  u."level"
 )
 SELECT
   a."frequency",
@@ -188,16 +187,16 @@ FROM
           (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AS "edition",
           t1."unit" AS "unit",
           COUNT(*) AS "reports",
-          CAST(SUBSTR(MAX(CASE WHEN t1."fixed.q_end" IS NOT NULL THEN m."end_date" || '|' || t1."fixed.q_end" END), 12) AS INTEGER) AS "fixed.q_end",
-          CAST(SUBSTR(MAX(CASE WHEN t1."mobile.q_end" IS NOT NULL THEN m."end_date" || '|' || t1."mobile.q_end" END), 12) AS INTEGER) AS "mobile.q_end",
-          CAST(SUBSTR(MAX(CASE WHEN t1."prepaid.q_end" IS NOT NULL THEN m."end_date" || '|' || t1."prepaid.q_end" END), 12) AS INTEGER) AS "prepaid.q_end",
-          CAST(SUBSTR(MAX(CASE WHEN t1."postpaid.q_end" IS NOT NULL THEN m."end_date" || '|' || t1."postpaid.q_end" END), 12) AS INTEGER) AS "postpaid.q_end",
-          CAST(SUBSTR(MAX(CASE WHEN t1."fixed_bb.q_end" IS NOT NULL THEN m."end_date" || '|' || t1."fixed_bb.q_end" END), 12) AS INTEGER) AS "fixed_bb.q_end",
-          CAST(SUBSTR(MAX(CASE WHEN t1."ftth.q_end" IS NOT NULL THEN m."end_date" || '|' || t1."ftth.q_end" END), 12) AS INTEGER) AS "ftth.q_end",
-          CAST(SUBSTR(MAX(CASE WHEN t1."mobile_bb.q_end" IS NOT NULL THEN m."end_date" || '|' || t1."mobile_bb.q_end" END), 12) AS INTEGER) AS "mobile_bb.q_end",
-          CAST(SUBSTR(MAX(CASE WHEN t1."bb_4g.q_end" IS NOT NULL THEN m."end_date" || '|' || t1."bb_4g.q_end" END), 12) AS INTEGER) AS "bb_4g.q_end",
-          CAST(SUBSTR(MAX(CASE WHEN t1."bb_5g.q_end" IS NOT NULL THEN m."end_date" || '|' || t1."bb_5g.q_end" END), 12) AS INTEGER) AS "bb_5g.q_end",
-          CAST(SUBSTR(MAX(CASE WHEN t1."population.q_end" IS NOT NULL THEN m."end_date" || '|' || t1."population.q_end" END), 12) AS INTEGER) AS "population.q_end"
+          CAST(substr(MAX(CASE WHEN t1."fixed.q_end" IS NOT NULL THEN m."end_date" || '|' || t1."fixed.q_end" END), 12) AS INTEGER) AS "fixed.q_end",
+          CAST(substr(MAX(CASE WHEN t1."mobile.q_end" IS NOT NULL THEN m."end_date" || '|' || t1."mobile.q_end" END), 12) AS INTEGER) AS "mobile.q_end",
+          CAST(substr(MAX(CASE WHEN t1."prepaid.q_end" IS NOT NULL THEN m."end_date" || '|' || t1."prepaid.q_end" END), 12) AS INTEGER) AS "prepaid.q_end",
+          CAST(substr(MAX(CASE WHEN t1."postpaid.q_end" IS NOT NULL THEN m."end_date" || '|' || t1."postpaid.q_end" END), 12) AS INTEGER) AS "postpaid.q_end",
+          CAST(substr(MAX(CASE WHEN t1."fixed_bb.q_end" IS NOT NULL THEN m."end_date" || '|' || t1."fixed_bb.q_end" END), 12) AS INTEGER) AS "fixed_bb.q_end",
+          CAST(substr(MAX(CASE WHEN t1."ftth.q_end" IS NOT NULL THEN m."end_date" || '|' || t1."ftth.q_end" END), 12) AS INTEGER) AS "ftth.q_end",
+          CAST(substr(MAX(CASE WHEN t1."mobile_bb.q_end" IS NOT NULL THEN m."end_date" || '|' || t1."mobile_bb.q_end" END), 12) AS INTEGER) AS "mobile_bb.q_end",
+          CAST(substr(MAX(CASE WHEN t1."bb_4g.q_end" IS NOT NULL THEN m."end_date" || '|' || t1."bb_4g.q_end" END), 12) AS INTEGER) AS "bb_4g.q_end",
+          CAST(substr(MAX(CASE WHEN t1."bb_5g.q_end" IS NOT NULL THEN m."end_date" || '|' || t1."bb_5g.q_end" END), 12) AS INTEGER) AS "bb_5g.q_end",
+          CAST(substr(MAX(CASE WHEN t1."population.q_end" IS NOT NULL THEN m."end_date" || '|' || t1."population.q_end" END), 12) AS INTEGER) AS "population.q_end"
         FROM
           (
             SELECT
@@ -236,19 +235,62 @@ FROM
                 FROM
                   "information.telecom_subscribers.B01.current" AS t1
                   JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province')
-                  LEFT JOIN (SELECT m."old_unit" AS "unit", MIN(m."new_unit") AS "successor" FROM "regc_org_mapping" AS m WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) GROUP BY m."old_unit" HAVING COUNT(*) = 1 AND MIN(m."kind") = 'full') AS sc ON sc."unit" = t1."unit"
+                  LEFT JOIN (
+                    SELECT
+                      m."old_unit" AS "unit",
+                      MIN(m."new_unit") AS "successor"
+                    FROM
+                      "regc_org_mapping" AS m
+                    WHERE
+                      m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n)
+                    GROUP BY
+                      m."old_unit"
+                    HAVING
+                      COUNT(*) = 1 AND MIN(m."kind") = 'full'
+                  ) AS sc ON sc."unit" = t1."unit"
               ) AS q
             GROUP BY
-              q."period", q."unit"
+              q."period",
+              q."unit"
           ) AS t1
           JOIN "regc_period_rollup" AS m ON m."regime" = 'information.telecom_subscribers' AND m."period" = t1."period"
         GROUP BY
-          m."frequency", m."rollup", t1."unit"
+          m."frequency",
+          m."rollup",
+          t1."unit"
       ) AS b
-      JOIN (SELECT c."descendant" AS "unit", c."ancestor" AS "ancestor", c."depth" AS "depth" FROM "regc_org_closure" AS c WHERE c."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) UNION ALL SELECT m."old_unit" AS "unit", c."ancestor" AS "ancestor", -1 AS "depth" FROM "regc_org_mapping" AS m JOIN "regc_org_closure" AS c ON c."edition" = m."to_edition" AND c."descendant" = m."new_unit" WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND NOT EXISTS (SELECT 1 FROM "regc_org_closure" AS x WHERE x."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND x."descendant" = m."old_unit" AND x."depth" = 0) AND m."old_unit" NOT IN (SELECT s."unit" FROM (SELECT m."old_unit" AS "unit", MIN(m."new_unit") AS "successor" FROM "regc_org_mapping" AS m WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) GROUP BY m."old_unit" HAVING COUNT(*) = 1 AND MIN(m."kind") = 'full') AS s) GROUP BY m."old_unit", c."ancestor" HAVING COUNT(*) = (SELECT COUNT(*) FROM "regc_org_mapping" AS m2 WHERE m2."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND m2."old_unit" = m."old_unit")) AS c ON c."unit" = b."unit"
+      JOIN (
+        SELECT
+          c."descendant" AS "unit",
+          c."ancestor" AS "ancestor",
+          c."depth" AS "depth"
+        FROM
+          "regc_org_closure" AS c
+        WHERE
+          c."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n)
+        UNION ALL
+        SELECT
+          m."old_unit" AS "unit",
+          c."ancestor" AS "ancestor",
+          -1 AS "depth"
+        FROM
+          "regc_org_mapping" AS m
+          JOIN "regc_org_closure" AS c ON c."edition" = m."to_edition" AND c."descendant" = m."new_unit"
+        WHERE
+          m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND NOT EXISTS (SELECT 1 FROM "regc_org_closure" AS x WHERE x."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND x."descendant" = m."old_unit" AND x."depth" = 0) AND m."old_unit" NOT IN (SELECT s."unit" FROM (SELECT m."old_unit" AS "unit", MIN(m."new_unit") AS "successor" FROM "regc_org_mapping" AS m WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) GROUP BY m."old_unit" HAVING COUNT(*) = 1 AND MIN(m."kind") = 'full') AS s)
+        GROUP BY
+          m."old_unit",
+          c."ancestor"
+        HAVING
+          COUNT(*) = (SELECT COUNT(*) FROM "regc_org_mapping" AS m2 WHERE m2."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND m2."old_unit" = m."old_unit")
+      ) AS c ON c."unit" = b."unit"
       JOIN "regc_org_unit" AS u ON u."code" = c."ancestor"
     GROUP BY
-      b."frequency", b."period", b."edition", c."ancestor", u."level"
+      b."frequency",
+      b."period",
+      b."edition",
+      c."ancestor",
+      u."level"
   ) AS a;
 
 -- Expected, received and on-time reports per unit, flow level and period.
@@ -271,8 +313,39 @@ FROM
   JOIN "regc_org_closure" AS c ON c."edition" = m."edition"
   JOIN "regc_org_unit" AS du ON du."code" = c."descendant" AND du."level" = dl."level"
   JOIN "regc_org_unit" AS au ON au."code" = c."ancestor"
-  LEFT JOIN (SELECT x."unit" AS "unit", x."period" AS "period", MAX(x."received_on") AS "received_on" FROM (SELECT s."unit" AS "unit", s."period" AS "period", s."form" AS "form", MIN(date(s."submitted_at", '+7 hours')) AS "received_on" FROM "regc_submission" AS s WHERE s."regime" = 'information.telecom_subscribers' AND s."status" <> 'draft' AND s."form" IN ('B01') GROUP BY s."unit", s."period", s."form") AS x GROUP BY x."unit", x."period" HAVING COUNT(*) = 1) AS rc ON rc."unit" = c."descendant" AND rc."period" = m."period"
+  LEFT JOIN (
+    SELECT
+      x."unit" AS "unit",
+      x."period" AS "period",
+      MAX(x."received_on") AS "received_on"
+    FROM
+      (
+        SELECT
+          s."unit" AS "unit",
+          s."period" AS "period",
+          s."form" AS "form",
+          MIN(date(s."submitted_at", '+7 hours')) AS "received_on"
+        FROM
+          "regc_submission" AS s
+        WHERE
+          s."regime" = 'information.telecom_subscribers' AND s."status" <> 'draft' AND s."form" IN ('B01')
+        GROUP BY
+          s."unit",
+          s."period",
+          s."form"
+      ) AS x
+    GROUP BY
+      x."unit",
+      x."period"
+    HAVING
+      COUNT(*) = 1
+  ) AS rc ON rc."unit" = c."descendant" AND rc."period" = m."period"
 WHERE
   m."regime" = 'information.telecom_subscribers' AND m."frequency" = 'quarterly'
 GROUP BY
-  m."period", m."edition", c."ancestor", au."level", dl."level", dl."due_date";
+  m."period",
+  m."edition",
+  c."ancestor",
+  au."level",
+  dl."level",
+  dl."due_date";

@@ -145,18 +145,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'fixed.q_end' AS "cell",
   'R01' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'written'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'written' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc R01: phép chia cho 0 (division by zero)'
@@ -214,18 +204,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'mobile_bb.q_end' AS "cell",
   'R02' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'written'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'warning'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'written' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'warning' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc R02: phép chia cho 0 (division by zero)'
@@ -278,18 +258,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'mobile.q_end' AS "cell",
   'R03' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'written'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'written' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc R03: phép chia cho 0 (division by zero)'
@@ -344,23 +314,13 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'mobile_density.q_end' AS "cell",
   'R04' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'written'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'warning'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'written' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'warning' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc R04: phép chia cho 0 (division by zero)'
     ELSE
-      'Số thuê bao điện thoại di động trên 100 dân (' || COALESCE(CAST(trim_scale((CASE WHEN (((SELECT CAST(t31."mobile.q_end" AS NUMERIC) FROM "information.telecom_subscribers.B01.current" AS t31 WHERE t31."unit" = v."unit" AND t31."period" = v."period") * CAST(100 AS NUMERIC)) IS NOT NULL AND COALESCE((COALESCE((SELECT CAST(t33."population.q_end" AS NUMERIC) FROM "information.telecom_subscribers.B01.current" AS t33 WHERE t33."unit" = v."unit" AND t33."period" = v."period"), (SELECT CAST(t34."population.q_end" AS NUMERIC) FROM "information.telecom_subscribers.B01.current" AS t34 WHERE t34."unit" = v."unit" AND t34."period" = (SELECT p32."first" FROM "regc_period" AS p32 WHERE p32."regime" = 'information.telecom_subscribers' AND p32."code" = v."period"))) = CAST(0 AS NUMERIC)), false)) THEN NULL ELSE regc_div(((SELECT CAST(t31."mobile.q_end" AS NUMERIC) FROM "information.telecom_subscribers.B01.current" AS t31 WHERE t31."unit" = v."unit" AND t31."period" = v."period") * CAST(100 AS NUMERIC)), COALESCE((SELECT CAST(t33."population.q_end" AS NUMERIC) FROM "information.telecom_subscribers.B01.current" AS t33 WHERE t33."unit" = v."unit" AND t33."period" = v."period"), (SELECT CAST(t34."population.q_end" AS NUMERIC) FROM "information.telecom_subscribers.B01.current" AS t34 WHERE t34."unit" = v."unit" AND t34."period" = (SELECT p32."first" FROM "regc_period" AS p32 WHERE p32."regime" = 'information.telecom_subscribers' AND p32."code" = v."period")))) END)) AS TEXT), '(trống)') || ') nằm ngoài khoảng 50 - 250'
+      'Số thuê bao điện thoại di động trên 100 dân (' || COALESCE(CAST(trim_scale((CASE WHEN (((SELECT CAST(t31."mobile.q_end" AS NUMERIC) FROM "information.telecom_subscribers.B01.current" AS t31 WHERE t31."unit" = v."unit" AND t31."period" = v."period") * CAST(100 AS NUMERIC)) IS NOT NULL AND COALESCE((COALESCE((SELECT CAST(t33."population.q_end" AS NUMERIC) FROM "information.telecom_subscribers.B01.current" AS t33 WHERE t33."unit" = v."unit" AND t33."period" = v."period"), (SELECT CAST(t34."population.q_end" AS NUMERIC) FROM "information.telecom_subscribers.B01.current" AS t34 WHERE t34."unit" = v."unit" AND t34."period" = (SELECT p32."first" FROM "regc_period" AS p32 WHERE p32."regime" = 'information.telecom_subscribers' AND p32."code" = v."period"))) = CAST(0 AS NUMERIC)), FALSE)) THEN NULL ELSE regc_div(((SELECT CAST(t31."mobile.q_end" AS NUMERIC) FROM "information.telecom_subscribers.B01.current" AS t31 WHERE t31."unit" = v."unit" AND t31."period" = v."period") * CAST(100 AS NUMERIC)), COALESCE((SELECT CAST(t33."population.q_end" AS NUMERIC) FROM "information.telecom_subscribers.B01.current" AS t33 WHERE t33."unit" = v."unit" AND t33."period" = v."period"), (SELECT CAST(t34."population.q_end" AS NUMERIC) FROM "information.telecom_subscribers.B01.current" AS t34 WHERE t34."unit" = v."unit" AND t34."period" = (SELECT p32."first" FROM "regc_period" AS p32 WHERE p32."regime" = 'information.telecom_subscribers' AND p32."code" = v."period")))) END)) AS TEXT), '(trống)') || ') nằm ngoài khoảng 50 - 250'
   END AS "message"
 FROM
   (
@@ -387,9 +347,9 @@ FROM
           b."period" AS "period",
           CAST(NULL AS INTEGER) AS "record",
           regc_div(((SELECT CAST(t23."mobile.q_end" AS NUMERIC) FROM "information.telecom_subscribers.B01.current" AS t23 WHERE t23."unit" = b."unit" AND t23."period" = b."period") * CAST(100 AS NUMERIC)), COALESCE((SELECT CAST(t25."population.q_end" AS NUMERIC) FROM "information.telecom_subscribers.B01.current" AS t25 WHERE t25."unit" = b."unit" AND t25."period" = b."period"), (SELECT CAST(t26."population.q_end" AS NUMERIC) FROM "information.telecom_subscribers.B01.current" AS t26 WHERE t26."unit" = b."unit" AND t26."period" = (SELECT p24."first" FROM "regc_period" AS p24 WHERE p24."regime" = 'information.telecom_subscribers' AND p24."code" = b."period")))) AS "r0",
-          COALESCE((((SELECT CAST(t23."mobile.q_end" AS NUMERIC) FROM "information.telecom_subscribers.B01.current" AS t23 WHERE t23."unit" = b."unit" AND t23."period" = b."period") * CAST(100 AS NUMERIC)) IS NOT NULL AND COALESCE((COALESCE((SELECT CAST(t25."population.q_end" AS NUMERIC) FROM "information.telecom_subscribers.B01.current" AS t25 WHERE t25."unit" = b."unit" AND t25."period" = b."period"), (SELECT CAST(t26."population.q_end" AS NUMERIC) FROM "information.telecom_subscribers.B01.current" AS t26 WHERE t26."unit" = b."unit" AND t26."period" = (SELECT p24."first" FROM "regc_period" AS p24 WHERE p24."regime" = 'information.telecom_subscribers' AND p24."code" = b."period"))) = CAST(0 AS NUMERIC)), false)), false) AS "z0",
+          COALESCE((((SELECT CAST(t23."mobile.q_end" AS NUMERIC) FROM "information.telecom_subscribers.B01.current" AS t23 WHERE t23."unit" = b."unit" AND t23."period" = b."period") * CAST(100 AS NUMERIC)) IS NOT NULL AND COALESCE((COALESCE((SELECT CAST(t25."population.q_end" AS NUMERIC) FROM "information.telecom_subscribers.B01.current" AS t25 WHERE t25."unit" = b."unit" AND t25."period" = b."period"), (SELECT CAST(t26."population.q_end" AS NUMERIC) FROM "information.telecom_subscribers.B01.current" AS t26 WHERE t26."unit" = b."unit" AND t26."period" = (SELECT p24."first" FROM "regc_period" AS p24 WHERE p24."regime" = 'information.telecom_subscribers' AND p24."code" = b."period"))) = CAST(0 AS NUMERIC)), FALSE)), FALSE) AS "z0",
           regc_div(((SELECT CAST(t27."mobile.q_end" AS NUMERIC) FROM "information.telecom_subscribers.B01.current" AS t27 WHERE t27."unit" = b."unit" AND t27."period" = b."period") * CAST(100 AS NUMERIC)), COALESCE((SELECT CAST(t29."population.q_end" AS NUMERIC) FROM "information.telecom_subscribers.B01.current" AS t29 WHERE t29."unit" = b."unit" AND t29."period" = b."period"), (SELECT CAST(t30."population.q_end" AS NUMERIC) FROM "information.telecom_subscribers.B01.current" AS t30 WHERE t30."unit" = b."unit" AND t30."period" = (SELECT p28."first" FROM "regc_period" AS p28 WHERE p28."regime" = 'information.telecom_subscribers' AND p28."code" = b."period")))) AS "r1",
-          COALESCE((((SELECT CAST(t27."mobile.q_end" AS NUMERIC) FROM "information.telecom_subscribers.B01.current" AS t27 WHERE t27."unit" = b."unit" AND t27."period" = b."period") * CAST(100 AS NUMERIC)) IS NOT NULL AND COALESCE((COALESCE((SELECT CAST(t29."population.q_end" AS NUMERIC) FROM "information.telecom_subscribers.B01.current" AS t29 WHERE t29."unit" = b."unit" AND t29."period" = b."period"), (SELECT CAST(t30."population.q_end" AS NUMERIC) FROM "information.telecom_subscribers.B01.current" AS t30 WHERE t30."unit" = b."unit" AND t30."period" = (SELECT p28."first" FROM "regc_period" AS p28 WHERE p28."regime" = 'information.telecom_subscribers' AND p28."code" = b."period"))) = CAST(0 AS NUMERIC)), false)), false) AS "z1"
+          COALESCE((((SELECT CAST(t27."mobile.q_end" AS NUMERIC) FROM "information.telecom_subscribers.B01.current" AS t27 WHERE t27."unit" = b."unit" AND t27."period" = b."period") * CAST(100 AS NUMERIC)) IS NOT NULL AND COALESCE((COALESCE((SELECT CAST(t29."population.q_end" AS NUMERIC) FROM "information.telecom_subscribers.B01.current" AS t29 WHERE t29."unit" = b."unit" AND t29."period" = b."period"), (SELECT CAST(t30."population.q_end" AS NUMERIC) FROM "information.telecom_subscribers.B01.current" AS t30 WHERE t30."unit" = b."unit" AND t30."period" = (SELECT p28."first" FROM "regc_period" AS p28 WHERE p28."regime" = 'information.telecom_subscribers' AND p28."code" = b."period"))) = CAST(0 AS NUMERIC)), FALSE)), FALSE) AS "z1"
         FROM
           (
             SELECT DISTINCT
@@ -412,18 +372,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'fixed_bb.change' AS "cell",
   'R05' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'written'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'warning'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'written' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'warning' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc R05: phép chia cho 0 (division by zero)'
@@ -476,18 +426,8 @@ SELECT
   v."record" AS "record",
   'mobile' AS "cell",
   'R06' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'written'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'written' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc R06: phép chia cho 0 (division by zero)'
@@ -532,18 +472,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'mobile.q_end' AS "cell",
   'split.B01.mobile.q_end' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'split'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'split' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc split.B01.mobile.q_end: phép chia cho 0 (division by zero)'
@@ -595,18 +525,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'ftth.q_end' AS "cell",
   'of_which.B01.ftth.q_end' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'of_which'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'of_which' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc of_which.B01.ftth.q_end: phép chia cho 0 (division by zero)'
@@ -657,18 +577,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'bb_4g.q_end' AS "cell",
   'of_which.B01.bb_4g.q_end' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'of_which'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'of_which' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc of_which.B01.bb_4g.q_end: phép chia cho 0 (division by zero)'
@@ -719,18 +629,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'bb_5g.q_end' AS "cell",
   'of_which.B01.bb_5g.q_end' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'of_which'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'of_which' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc of_which.B01.bb_5g.q_end: phép chia cho 0 (division by zero)'

@@ -116,18 +116,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   CAST(NULL AS TEXT) AS "cell",
   'R01' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'written'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'written' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc R01: phép chia cho 0 (division by zero)'
@@ -176,18 +166,8 @@ SELECT
   v."record" AS "record",
   'detected' AS "cell",
   'R02' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'written'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'written' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc R02: phép chia cho 0 (division by zero)'
@@ -233,18 +213,8 @@ SELECT
   v."record" AS "record",
   'ended' AS "cell",
   'R03' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'written'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'written' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc R03: phép chia cho 0 (division by zero)'
@@ -290,18 +260,8 @@ SELECT
   v."record" AS "record",
   'affected_area' AS "cell",
   'R04' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'written'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'written' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc R04: phép chia cho 0 (division by zero)'
@@ -349,18 +309,8 @@ SELECT
   v."record" AS "record",
   'incident_type' AS "cell",
   'R05' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'written'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'warning'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'written' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'warning' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc R05: phép chia cho 0 (division by zero)'
@@ -405,18 +355,8 @@ SELECT
   v."record" AS "record",
   'deaths' AS "cell",
   'R06' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'written'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'warning'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'written' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'warning' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc R06: phép chia cho 0 (division by zero)'

@@ -209,208 +209,207 @@ FROM
   JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('commune', 'province')
   JOIN "regc_period_rollup" AS m ON m."regime" = 'natural_resources.land_use' AND m."period" = t1."period"
 GROUP BY
-  m."frequency", m."rollup", m."edition", t1."unit";
+  m."frequency",
+  m."rollup",
+  m."edition",
+  t1."unit";
 
-CREATE VIEW "natural_resources.land_use.B01.rollup" AS
-WITH a AS (
-  SELECT
-    b."frequency" AS "frequency",
-    b."period" AS "period",
-    b."edition" AS "edition",
-    c."ancestor" AS "unit",
-    u."level" AS "level",
-    COUNT(*) AS "reporters",
-    CAST(SUM(b."total_area.households") AS NUMERIC) AS "total_area.households",
-    CAST(SUM(b."total_area.organizations") AS NUMERIC) AS "total_area.organizations",
-    CAST(SUM(b."total_area.foreign") AS NUMERIC) AS "total_area.foreign",
-    CAST(SUM(b."total_area.communities") AS NUMERIC) AS "total_area.communities",
-    CAST(SUM(b."total_area.managed") AS NUMERIC) AS "total_area.managed",
-    CAST(SUM(b."agricultural.households") AS NUMERIC) AS "agricultural.households",
-    CAST(SUM(b."agricultural.organizations") AS NUMERIC) AS "agricultural.organizations",
-    CAST(SUM(b."agricultural.foreign") AS NUMERIC) AS "agricultural.foreign",
-    CAST(SUM(b."agricultural.communities") AS NUMERIC) AS "agricultural.communities",
-    CAST(SUM(b."agricultural.managed") AS NUMERIC) AS "agricultural.managed",
-    CAST(SUM(b."annual_crops.households") AS NUMERIC) AS "annual_crops.households",
-    CAST(SUM(b."annual_crops.organizations") AS NUMERIC) AS "annual_crops.organizations",
-    CAST(SUM(b."annual_crops.foreign") AS NUMERIC) AS "annual_crops.foreign",
-    CAST(SUM(b."annual_crops.communities") AS NUMERIC) AS "annual_crops.communities",
-    CAST(SUM(b."annual_crops.managed") AS NUMERIC) AS "annual_crops.managed",
-    CAST(SUM(b."rice.households") AS NUMERIC) AS "rice.households",
-    CAST(SUM(b."rice.organizations") AS NUMERIC) AS "rice.organizations",
-    CAST(SUM(b."rice.foreign") AS NUMERIC) AS "rice.foreign",
-    CAST(SUM(b."rice.communities") AS NUMERIC) AS "rice.communities",
-    CAST(SUM(b."rice.managed") AS NUMERIC) AS "rice.managed",
-    CAST(SUM(b."rice_specialised.households") AS NUMERIC) AS "rice_specialised.households",
-    CAST(SUM(b."rice_specialised.organizations") AS NUMERIC) AS "rice_specialised.organizations",
-    CAST(SUM(b."rice_specialised.foreign") AS NUMERIC) AS "rice_specialised.foreign",
-    CAST(SUM(b."rice_specialised.communities") AS NUMERIC) AS "rice_specialised.communities",
-    CAST(SUM(b."rice_specialised.managed") AS NUMERIC) AS "rice_specialised.managed",
-    CAST(SUM(b."rice_other.households") AS NUMERIC) AS "rice_other.households",
-    CAST(SUM(b."rice_other.organizations") AS NUMERIC) AS "rice_other.organizations",
-    CAST(SUM(b."rice_other.foreign") AS NUMERIC) AS "rice_other.foreign",
-    CAST(SUM(b."rice_other.communities") AS NUMERIC) AS "rice_other.communities",
-    CAST(SUM(b."rice_other.managed") AS NUMERIC) AS "rice_other.managed",
-    CAST(SUM(b."other_annual.households") AS NUMERIC) AS "other_annual.households",
-    CAST(SUM(b."other_annual.organizations") AS NUMERIC) AS "other_annual.organizations",
-    CAST(SUM(b."other_annual.foreign") AS NUMERIC) AS "other_annual.foreign",
-    CAST(SUM(b."other_annual.communities") AS NUMERIC) AS "other_annual.communities",
-    CAST(SUM(b."other_annual.managed") AS NUMERIC) AS "other_annual.managed",
-    CAST(SUM(b."perennial.households") AS NUMERIC) AS "perennial.households",
-    CAST(SUM(b."perennial.organizations") AS NUMERIC) AS "perennial.organizations",
-    CAST(SUM(b."perennial.foreign") AS NUMERIC) AS "perennial.foreign",
-    CAST(SUM(b."perennial.communities") AS NUMERIC) AS "perennial.communities",
-    CAST(SUM(b."perennial.managed") AS NUMERIC) AS "perennial.managed",
-    CAST(SUM(b."forestry.households") AS NUMERIC) AS "forestry.households",
-    CAST(SUM(b."forestry.organizations") AS NUMERIC) AS "forestry.organizations",
-    CAST(SUM(b."forestry.foreign") AS NUMERIC) AS "forestry.foreign",
-    CAST(SUM(b."forestry.communities") AS NUMERIC) AS "forestry.communities",
-    CAST(SUM(b."forestry.managed") AS NUMERIC) AS "forestry.managed",
-    CAST(SUM(b."special_use_forest.households") AS NUMERIC) AS "special_use_forest.households",
-    CAST(SUM(b."special_use_forest.organizations") AS NUMERIC) AS "special_use_forest.organizations",
-    CAST(SUM(b."special_use_forest.foreign") AS NUMERIC) AS "special_use_forest.foreign",
-    CAST(SUM(b."special_use_forest.communities") AS NUMERIC) AS "special_use_forest.communities",
-    CAST(SUM(b."special_use_forest.managed") AS NUMERIC) AS "special_use_forest.managed",
-    CAST(SUM(b."protection_forest.households") AS NUMERIC) AS "protection_forest.households",
-    CAST(SUM(b."protection_forest.organizations") AS NUMERIC) AS "protection_forest.organizations",
-    CAST(SUM(b."protection_forest.foreign") AS NUMERIC) AS "protection_forest.foreign",
-    CAST(SUM(b."protection_forest.communities") AS NUMERIC) AS "protection_forest.communities",
-    CAST(SUM(b."protection_forest.managed") AS NUMERIC) AS "protection_forest.managed",
-    CAST(SUM(b."production_forest.households") AS NUMERIC) AS "production_forest.households",
-    CAST(SUM(b."production_forest.organizations") AS NUMERIC) AS "production_forest.organizations",
-    CAST(SUM(b."production_forest.foreign") AS NUMERIC) AS "production_forest.foreign",
-    CAST(SUM(b."production_forest.communities") AS NUMERIC) AS "production_forest.communities",
-    CAST(SUM(b."production_forest.managed") AS NUMERIC) AS "production_forest.managed",
-    CAST(SUM(b."natural_production_forest.households") AS NUMERIC) AS "natural_production_forest.households",
-    CAST(SUM(b."natural_production_forest.organizations") AS NUMERIC) AS "natural_production_forest.organizations",
-    CAST(SUM(b."natural_production_forest.foreign") AS NUMERIC) AS "natural_production_forest.foreign",
-    CAST(SUM(b."natural_production_forest.communities") AS NUMERIC) AS "natural_production_forest.communities",
-    CAST(SUM(b."natural_production_forest.managed") AS NUMERIC) AS "natural_production_forest.managed",
-    CAST(SUM(b."aquaculture.households") AS NUMERIC) AS "aquaculture.households",
-    CAST(SUM(b."aquaculture.organizations") AS NUMERIC) AS "aquaculture.organizations",
-    CAST(SUM(b."aquaculture.foreign") AS NUMERIC) AS "aquaculture.foreign",
-    CAST(SUM(b."aquaculture.communities") AS NUMERIC) AS "aquaculture.communities",
-    CAST(SUM(b."aquaculture.managed") AS NUMERIC) AS "aquaculture.managed",
-    CAST(SUM(b."livestock.households") AS NUMERIC) AS "livestock.households",
-    CAST(SUM(b."livestock.organizations") AS NUMERIC) AS "livestock.organizations",
-    CAST(SUM(b."livestock.foreign") AS NUMERIC) AS "livestock.foreign",
-    CAST(SUM(b."livestock.communities") AS NUMERIC) AS "livestock.communities",
-    CAST(SUM(b."livestock.managed") AS NUMERIC) AS "livestock.managed",
-    CAST(SUM(b."salt.households") AS NUMERIC) AS "salt.households",
-    CAST(SUM(b."salt.organizations") AS NUMERIC) AS "salt.organizations",
-    CAST(SUM(b."salt.foreign") AS NUMERIC) AS "salt.foreign",
-    CAST(SUM(b."salt.communities") AS NUMERIC) AS "salt.communities",
-    CAST(SUM(b."salt.managed") AS NUMERIC) AS "salt.managed",
-    CAST(SUM(b."other_agricultural.households") AS NUMERIC) AS "other_agricultural.households",
-    CAST(SUM(b."other_agricultural.organizations") AS NUMERIC) AS "other_agricultural.organizations",
-    CAST(SUM(b."other_agricultural.foreign") AS NUMERIC) AS "other_agricultural.foreign",
-    CAST(SUM(b."other_agricultural.communities") AS NUMERIC) AS "other_agricultural.communities",
-    CAST(SUM(b."other_agricultural.managed") AS NUMERIC) AS "other_agricultural.managed",
-    CAST(SUM(b."non_agricultural.households") AS NUMERIC) AS "non_agricultural.households",
-    CAST(SUM(b."non_agricultural.organizations") AS NUMERIC) AS "non_agricultural.organizations",
-    CAST(SUM(b."non_agricultural.foreign") AS NUMERIC) AS "non_agricultural.foreign",
-    CAST(SUM(b."non_agricultural.communities") AS NUMERIC) AS "non_agricultural.communities",
-    CAST(SUM(b."non_agricultural.managed") AS NUMERIC) AS "non_agricultural.managed",
-    CAST(SUM(b."residential.households") AS NUMERIC) AS "residential.households",
-    CAST(SUM(b."residential.organizations") AS NUMERIC) AS "residential.organizations",
-    CAST(SUM(b."residential.foreign") AS NUMERIC) AS "residential.foreign",
-    CAST(SUM(b."residential.communities") AS NUMERIC) AS "residential.communities",
-    CAST(SUM(b."residential.managed") AS NUMERIC) AS "residential.managed",
-    CAST(SUM(b."rural_residential.households") AS NUMERIC) AS "rural_residential.households",
-    CAST(SUM(b."rural_residential.organizations") AS NUMERIC) AS "rural_residential.organizations",
-    CAST(SUM(b."rural_residential.foreign") AS NUMERIC) AS "rural_residential.foreign",
-    CAST(SUM(b."rural_residential.communities") AS NUMERIC) AS "rural_residential.communities",
-    CAST(SUM(b."rural_residential.managed") AS NUMERIC) AS "rural_residential.managed",
-    CAST(SUM(b."urban_residential.households") AS NUMERIC) AS "urban_residential.households",
-    CAST(SUM(b."urban_residential.organizations") AS NUMERIC) AS "urban_residential.organizations",
-    CAST(SUM(b."urban_residential.foreign") AS NUMERIC) AS "urban_residential.foreign",
-    CAST(SUM(b."urban_residential.communities") AS NUMERIC) AS "urban_residential.communities",
-    CAST(SUM(b."urban_residential.managed") AS NUMERIC) AS "urban_residential.managed",
-    CAST(SUM(b."offices.households") AS NUMERIC) AS "offices.households",
-    CAST(SUM(b."offices.organizations") AS NUMERIC) AS "offices.organizations",
-    CAST(SUM(b."offices.foreign") AS NUMERIC) AS "offices.foreign",
-    CAST(SUM(b."offices.communities") AS NUMERIC) AS "offices.communities",
-    CAST(SUM(b."offices.managed") AS NUMERIC) AS "offices.managed",
-    CAST(SUM(b."defence.households") AS NUMERIC) AS "defence.households",
-    CAST(SUM(b."defence.organizations") AS NUMERIC) AS "defence.organizations",
-    CAST(SUM(b."defence.foreign") AS NUMERIC) AS "defence.foreign",
-    CAST(SUM(b."defence.communities") AS NUMERIC) AS "defence.communities",
-    CAST(SUM(b."defence.managed") AS NUMERIC) AS "defence.managed",
-    CAST(SUM(b."security.households") AS NUMERIC) AS "security.households",
-    CAST(SUM(b."security.organizations") AS NUMERIC) AS "security.organizations",
-    CAST(SUM(b."security.foreign") AS NUMERIC) AS "security.foreign",
-    CAST(SUM(b."security.communities") AS NUMERIC) AS "security.communities",
-    CAST(SUM(b."security.managed") AS NUMERIC) AS "security.managed",
-    CAST(SUM(b."public_service.households") AS NUMERIC) AS "public_service.households",
-    CAST(SUM(b."public_service.organizations") AS NUMERIC) AS "public_service.organizations",
-    CAST(SUM(b."public_service.foreign") AS NUMERIC) AS "public_service.foreign",
-    CAST(SUM(b."public_service.communities") AS NUMERIC) AS "public_service.communities",
-    CAST(SUM(b."public_service.managed") AS NUMERIC) AS "public_service.managed",
-    CAST(SUM(b."business.households") AS NUMERIC) AS "business.households",
-    CAST(SUM(b."business.organizations") AS NUMERIC) AS "business.organizations",
-    CAST(SUM(b."business.foreign") AS NUMERIC) AS "business.foreign",
-    CAST(SUM(b."business.communities") AS NUMERIC) AS "business.communities",
-    CAST(SUM(b."business.managed") AS NUMERIC) AS "business.managed",
-    CAST(SUM(b."public_purpose.households") AS NUMERIC) AS "public_purpose.households",
-    CAST(SUM(b."public_purpose.organizations") AS NUMERIC) AS "public_purpose.organizations",
-    CAST(SUM(b."public_purpose.foreign") AS NUMERIC) AS "public_purpose.foreign",
-    CAST(SUM(b."public_purpose.communities") AS NUMERIC) AS "public_purpose.communities",
-    CAST(SUM(b."public_purpose.managed") AS NUMERIC) AS "public_purpose.managed",
-    CAST(SUM(b."religious.households") AS NUMERIC) AS "religious.households",
-    CAST(SUM(b."religious.organizations") AS NUMERIC) AS "religious.organizations",
-    CAST(SUM(b."religious.foreign") AS NUMERIC) AS "religious.foreign",
-    CAST(SUM(b."religious.communities") AS NUMERIC) AS "religious.communities",
-    CAST(SUM(b."religious.managed") AS NUMERIC) AS "religious.managed",
-    CAST(SUM(b."belief.households") AS NUMERIC) AS "belief.households",
-    CAST(SUM(b."belief.organizations") AS NUMERIC) AS "belief.organizations",
-    CAST(SUM(b."belief.foreign") AS NUMERIC) AS "belief.foreign",
-    CAST(SUM(b."belief.communities") AS NUMERIC) AS "belief.communities",
-    CAST(SUM(b."belief.managed") AS NUMERIC) AS "belief.managed",
-    CAST(SUM(b."cemeteries.households") AS NUMERIC) AS "cemeteries.households",
-    CAST(SUM(b."cemeteries.organizations") AS NUMERIC) AS "cemeteries.organizations",
-    CAST(SUM(b."cemeteries.foreign") AS NUMERIC) AS "cemeteries.foreign",
-    CAST(SUM(b."cemeteries.communities") AS NUMERIC) AS "cemeteries.communities",
-    CAST(SUM(b."cemeteries.managed") AS NUMERIC) AS "cemeteries.managed",
-    CAST(SUM(b."rivers.households") AS NUMERIC) AS "rivers.households",
-    CAST(SUM(b."rivers.organizations") AS NUMERIC) AS "rivers.organizations",
-    CAST(SUM(b."rivers.foreign") AS NUMERIC) AS "rivers.foreign",
-    CAST(SUM(b."rivers.communities") AS NUMERIC) AS "rivers.communities",
-    CAST(SUM(b."rivers.managed") AS NUMERIC) AS "rivers.managed",
-    CAST(SUM(b."water_surface.households") AS NUMERIC) AS "water_surface.households",
-    CAST(SUM(b."water_surface.organizations") AS NUMERIC) AS "water_surface.organizations",
-    CAST(SUM(b."water_surface.foreign") AS NUMERIC) AS "water_surface.foreign",
-    CAST(SUM(b."water_surface.communities") AS NUMERIC) AS "water_surface.communities",
-    CAST(SUM(b."water_surface.managed") AS NUMERIC) AS "water_surface.managed",
-    CAST(SUM(b."other_non_agricultural.households") AS NUMERIC) AS "other_non_agricultural.households",
-    CAST(SUM(b."other_non_agricultural.organizations") AS NUMERIC) AS "other_non_agricultural.organizations",
-    CAST(SUM(b."other_non_agricultural.foreign") AS NUMERIC) AS "other_non_agricultural.foreign",
-    CAST(SUM(b."other_non_agricultural.communities") AS NUMERIC) AS "other_non_agricultural.communities",
-    CAST(SUM(b."other_non_agricultural.managed") AS NUMERIC) AS "other_non_agricultural.managed",
-    CAST(SUM(b."unused.households") AS NUMERIC) AS "unused.households",
-    CAST(SUM(b."unused.organizations") AS NUMERIC) AS "unused.organizations",
-    CAST(SUM(b."unused.foreign") AS NUMERIC) AS "unused.foreign",
-    CAST(SUM(b."unused.communities") AS NUMERIC) AS "unused.communities",
-    CAST(SUM(b."unused.managed") AS NUMERIC) AS "unused.managed",
-    CAST(SUM(b."flat_unused.households") AS NUMERIC) AS "flat_unused.households",
-    CAST(SUM(b."flat_unused.organizations") AS NUMERIC) AS "flat_unused.organizations",
-    CAST(SUM(b."flat_unused.foreign") AS NUMERIC) AS "flat_unused.foreign",
-    CAST(SUM(b."flat_unused.communities") AS NUMERIC) AS "flat_unused.communities",
-    CAST(SUM(b."flat_unused.managed") AS NUMERIC) AS "flat_unused.managed",
-    CAST(SUM(b."hilly_unused.households") AS NUMERIC) AS "hilly_unused.households",
-    CAST(SUM(b."hilly_unused.organizations") AS NUMERIC) AS "hilly_unused.organizations",
-    CAST(SUM(b."hilly_unused.foreign") AS NUMERIC) AS "hilly_unused.foreign",
-    CAST(SUM(b."hilly_unused.communities") AS NUMERIC) AS "hilly_unused.communities",
-    CAST(SUM(b."hilly_unused.managed") AS NUMERIC) AS "hilly_unused.managed",
-    CAST(SUM(b."rocky_unused.households") AS NUMERIC) AS "rocky_unused.households",
-    CAST(SUM(b."rocky_unused.organizations") AS NUMERIC) AS "rocky_unused.organizations",
-    CAST(SUM(b."rocky_unused.foreign") AS NUMERIC) AS "rocky_unused.foreign",
-    CAST(SUM(b."rocky_unused.communities") AS NUMERIC) AS "rocky_unused.communities",
-    CAST(SUM(b."rocky_unused.managed") AS NUMERIC) AS "rocky_unused.managed"
-  FROM
-    "natural_resources.land_use.B01.by_reporter" AS b
-    JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit"
-    JOIN "regc_org_unit" AS u ON u."code" = c."ancestor"
-  GROUP BY
-    b."frequency", b."period", b."edition", c."ancestor", u."level"
+CREATE VIEW "natural_resources.land_use.B01.rollup" AS WITH a AS (
+  SELECT b."frequency" AS "frequency",
+  b."period" AS "period",
+  b."edition" AS "edition",
+  c."ancestor" AS "unit",
+  u."level" AS "level",
+  COUNT(*) AS "reporters",
+  CAST(SUM(b."total_area.households") AS NUMERIC) AS "total_area.households",
+  CAST(SUM(b."total_area.organizations") AS NUMERIC) AS "total_area.organizations",
+  CAST(SUM(b."total_area.foreign") AS NUMERIC) AS "total_area.foreign",
+  CAST(SUM(b."total_area.communities") AS NUMERIC) AS "total_area.communities",
+  CAST(SUM(b."total_area.managed") AS NUMERIC) AS "total_area.managed",
+  CAST(SUM(b."agricultural.households") AS NUMERIC) AS "agricultural.households",
+  CAST(SUM(b."agricultural.organizations") AS NUMERIC) AS "agricultural.organizations",
+  CAST(SUM(b."agricultural.foreign") AS NUMERIC) AS "agricultural.foreign",
+  CAST(SUM(b."agricultural.communities") AS NUMERIC) AS "agricultural.communities",
+  CAST(SUM(b."agricultural.managed") AS NUMERIC) AS "agricultural.managed",
+  CAST(SUM(b."annual_crops.households") AS NUMERIC) AS "annual_crops.households",
+  CAST(SUM(b."annual_crops.organizations") AS NUMERIC) AS "annual_crops.organizations",
+  CAST(SUM(b."annual_crops.foreign") AS NUMERIC) AS "annual_crops.foreign",
+  CAST(SUM(b."annual_crops.communities") AS NUMERIC) AS "annual_crops.communities",
+  CAST(SUM(b."annual_crops.managed") AS NUMERIC) AS "annual_crops.managed",
+  CAST(SUM(b."rice.households") AS NUMERIC) AS "rice.households",
+  CAST(SUM(b."rice.organizations") AS NUMERIC) AS "rice.organizations",
+  CAST(SUM(b."rice.foreign") AS NUMERIC) AS "rice.foreign",
+  CAST(SUM(b."rice.communities") AS NUMERIC) AS "rice.communities",
+  CAST(SUM(b."rice.managed") AS NUMERIC) AS "rice.managed",
+  CAST(SUM(b."rice_specialised.households") AS NUMERIC) AS "rice_specialised.households",
+  CAST(SUM(b."rice_specialised.organizations") AS NUMERIC) AS "rice_specialised.organizations",
+  CAST(SUM(b."rice_specialised.foreign") AS NUMERIC) AS "rice_specialised.foreign",
+  CAST(SUM(b."rice_specialised.communities") AS NUMERIC) AS "rice_specialised.communities",
+  CAST(SUM(b."rice_specialised.managed") AS NUMERIC) AS "rice_specialised.managed",
+  CAST(SUM(b."rice_other.households") AS NUMERIC) AS "rice_other.households",
+  CAST(SUM(b."rice_other.organizations") AS NUMERIC) AS "rice_other.organizations",
+  CAST(SUM(b."rice_other.foreign") AS NUMERIC) AS "rice_other.foreign",
+  CAST(SUM(b."rice_other.communities") AS NUMERIC) AS "rice_other.communities",
+  CAST(SUM(b."rice_other.managed") AS NUMERIC) AS "rice_other.managed",
+  CAST(SUM(b."other_annual.households") AS NUMERIC) AS "other_annual.households",
+  CAST(SUM(b."other_annual.organizations") AS NUMERIC) AS "other_annual.organizations",
+  CAST(SUM(b."other_annual.foreign") AS NUMERIC) AS "other_annual.foreign",
+  CAST(SUM(b."other_annual.communities") AS NUMERIC) AS "other_annual.communities",
+  CAST(SUM(b."other_annual.managed") AS NUMERIC) AS "other_annual.managed",
+  CAST(SUM(b."perennial.households") AS NUMERIC) AS "perennial.households",
+  CAST(SUM(b."perennial.organizations") AS NUMERIC) AS "perennial.organizations",
+  CAST(SUM(b."perennial.foreign") AS NUMERIC) AS "perennial.foreign",
+  CAST(SUM(b."perennial.communities") AS NUMERIC) AS "perennial.communities",
+  CAST(SUM(b."perennial.managed") AS NUMERIC) AS "perennial.managed",
+  CAST(SUM(b."forestry.households") AS NUMERIC) AS "forestry.households",
+  CAST(SUM(b."forestry.organizations") AS NUMERIC) AS "forestry.organizations",
+  CAST(SUM(b."forestry.foreign") AS NUMERIC) AS "forestry.foreign",
+  CAST(SUM(b."forestry.communities") AS NUMERIC) AS "forestry.communities",
+  CAST(SUM(b."forestry.managed") AS NUMERIC) AS "forestry.managed",
+  CAST(SUM(b."special_use_forest.households") AS NUMERIC) AS "special_use_forest.households",
+  CAST(SUM(b."special_use_forest.organizations") AS NUMERIC) AS "special_use_forest.organizations",
+  CAST(SUM(b."special_use_forest.foreign") AS NUMERIC) AS "special_use_forest.foreign",
+  CAST(SUM(b."special_use_forest.communities") AS NUMERIC) AS "special_use_forest.communities",
+  CAST(SUM(b."special_use_forest.managed") AS NUMERIC) AS "special_use_forest.managed",
+  CAST(SUM(b."protection_forest.households") AS NUMERIC) AS "protection_forest.households",
+  CAST(SUM(b."protection_forest.organizations") AS NUMERIC) AS "protection_forest.organizations",
+  CAST(SUM(b."protection_forest.foreign") AS NUMERIC) AS "protection_forest.foreign",
+  CAST(SUM(b."protection_forest.communities") AS NUMERIC) AS "protection_forest.communities",
+  CAST(SUM(b."protection_forest.managed") AS NUMERIC) AS "protection_forest.managed",
+  CAST(SUM(b."production_forest.households") AS NUMERIC) AS "production_forest.households",
+  CAST(SUM(b."production_forest.organizations") AS NUMERIC) AS "production_forest.organizations",
+  CAST(SUM(b."production_forest.foreign") AS NUMERIC) AS "production_forest.foreign",
+  CAST(SUM(b."production_forest.communities") AS NUMERIC) AS "production_forest.communities",
+  CAST(SUM(b."production_forest.managed") AS NUMERIC) AS "production_forest.managed",
+  CAST(SUM(b."natural_production_forest.households") AS NUMERIC) AS "natural_production_forest.households",
+  CAST(SUM(b."natural_production_forest.organizations") AS NUMERIC) AS "natural_production_forest.organizations",
+  CAST(SUM(b."natural_production_forest.foreign") AS NUMERIC) AS "natural_production_forest.foreign",
+  CAST(SUM(b."natural_production_forest.communities") AS NUMERIC) AS "natural_production_forest.communities",
+  CAST(SUM(b."natural_production_forest.managed") AS NUMERIC) AS "natural_production_forest.managed",
+  CAST(SUM(b."aquaculture.households") AS NUMERIC) AS "aquaculture.households",
+  CAST(SUM(b."aquaculture.organizations") AS NUMERIC) AS "aquaculture.organizations",
+  CAST(SUM(b."aquaculture.foreign") AS NUMERIC) AS "aquaculture.foreign",
+  CAST(SUM(b."aquaculture.communities") AS NUMERIC) AS "aquaculture.communities",
+  CAST(SUM(b."aquaculture.managed") AS NUMERIC) AS "aquaculture.managed",
+  CAST(SUM(b."livestock.households") AS NUMERIC) AS "livestock.households",
+  CAST(SUM(b."livestock.organizations") AS NUMERIC) AS "livestock.organizations",
+  CAST(SUM(b."livestock.foreign") AS NUMERIC) AS "livestock.foreign",
+  CAST(SUM(b."livestock.communities") AS NUMERIC) AS "livestock.communities",
+  CAST(SUM(b."livestock.managed") AS NUMERIC) AS "livestock.managed",
+  CAST(SUM(b."salt.households") AS NUMERIC) AS "salt.households",
+  CAST(SUM(b."salt.organizations") AS NUMERIC) AS "salt.organizations",
+  CAST(SUM(b."salt.foreign") AS NUMERIC) AS "salt.foreign",
+  CAST(SUM(b."salt.communities") AS NUMERIC) AS "salt.communities",
+  CAST(SUM(b."salt.managed") AS NUMERIC) AS "salt.managed",
+  CAST(SUM(b."other_agricultural.households") AS NUMERIC) AS "other_agricultural.households",
+  CAST(SUM(b."other_agricultural.organizations") AS NUMERIC) AS "other_agricultural.organizations",
+  CAST(SUM(b."other_agricultural.foreign") AS NUMERIC) AS "other_agricultural.foreign",
+  CAST(SUM(b."other_agricultural.communities") AS NUMERIC) AS "other_agricultural.communities",
+  CAST(SUM(b."other_agricultural.managed") AS NUMERIC) AS "other_agricultural.managed",
+  CAST(SUM(b."non_agricultural.households") AS NUMERIC) AS "non_agricultural.households",
+  CAST(SUM(b."non_agricultural.organizations") AS NUMERIC) AS "non_agricultural.organizations",
+  CAST(SUM(b."non_agricultural.foreign") AS NUMERIC) AS "non_agricultural.foreign",
+  CAST(SUM(b."non_agricultural.communities") AS NUMERIC) AS "non_agricultural.communities",
+  CAST(SUM(b."non_agricultural.managed") AS NUMERIC) AS "non_agricultural.managed",
+  CAST(SUM(b."residential.households") AS NUMERIC) AS "residential.households",
+  CAST(SUM(b."residential.organizations") AS NUMERIC) AS "residential.organizations",
+  CAST(SUM(b."residential.foreign") AS NUMERIC) AS "residential.foreign",
+  CAST(SUM(b."residential.communities") AS NUMERIC) AS "residential.communities",
+  CAST(SUM(b."residential.managed") AS NUMERIC) AS "residential.managed",
+  CAST(SUM(b."rural_residential.households") AS NUMERIC) AS "rural_residential.households",
+  CAST(SUM(b."rural_residential.organizations") AS NUMERIC) AS "rural_residential.organizations",
+  CAST(SUM(b."rural_residential.foreign") AS NUMERIC) AS "rural_residential.foreign",
+  CAST(SUM(b."rural_residential.communities") AS NUMERIC) AS "rural_residential.communities",
+  CAST(SUM(b."rural_residential.managed") AS NUMERIC) AS "rural_residential.managed",
+  CAST(SUM(b."urban_residential.households") AS NUMERIC) AS "urban_residential.households",
+  CAST(SUM(b."urban_residential.organizations") AS NUMERIC) AS "urban_residential.organizations",
+  CAST(SUM(b."urban_residential.foreign") AS NUMERIC) AS "urban_residential.foreign",
+  CAST(SUM(b."urban_residential.communities") AS NUMERIC) AS "urban_residential.communities",
+  CAST(SUM(b."urban_residential.managed") AS NUMERIC) AS "urban_residential.managed",
+  CAST(SUM(b."offices.households") AS NUMERIC) AS "offices.households",
+  CAST(SUM(b."offices.organizations") AS NUMERIC) AS "offices.organizations",
+  CAST(SUM(b."offices.foreign") AS NUMERIC) AS "offices.foreign",
+  CAST(SUM(b."offices.communities") AS NUMERIC) AS "offices.communities",
+  CAST(SUM(b."offices.managed") AS NUMERIC) AS "offices.managed",
+  CAST(SUM(b."defence.households") AS NUMERIC) AS "defence.households",
+  CAST(SUM(b."defence.organizations") AS NUMERIC) AS "defence.organizations",
+  CAST(SUM(b."defence.foreign") AS NUMERIC) AS "defence.foreign",
+  CAST(SUM(b."defence.communities") AS NUMERIC) AS "defence.communities",
+  CAST(SUM(b."defence.managed") AS NUMERIC) AS "defence.managed",
+  CAST(SUM(b."security.households") AS NUMERIC) AS "security.households",
+  CAST(SUM(b."security.organizations") AS NUMERIC) AS "security.organizations",
+  CAST(SUM(b."security.foreign") AS NUMERIC) AS "security.foreign",
+  CAST(SUM(b."security.communities") AS NUMERIC) AS "security.communities",
+  CAST(SUM(b."security.managed") AS NUMERIC) AS "security.managed",
+  CAST(SUM(b."public_service.households") AS NUMERIC) AS "public_service.households",
+  CAST(SUM(b."public_service.organizations") AS NUMERIC) AS "public_service.organizations",
+  CAST(SUM(b."public_service.foreign") AS NUMERIC) AS "public_service.foreign",
+  CAST(SUM(b."public_service.communities") AS NUMERIC) AS "public_service.communities",
+  CAST(SUM(b."public_service.managed") AS NUMERIC) AS "public_service.managed",
+  CAST(SUM(b."business.households") AS NUMERIC) AS "business.households",
+  CAST(SUM(b."business.organizations") AS NUMERIC) AS "business.organizations",
+  CAST(SUM(b."business.foreign") AS NUMERIC) AS "business.foreign",
+  CAST(SUM(b."business.communities") AS NUMERIC) AS "business.communities",
+  CAST(SUM(b."business.managed") AS NUMERIC) AS "business.managed",
+  CAST(SUM(b."public_purpose.households") AS NUMERIC) AS "public_purpose.households",
+  CAST(SUM(b."public_purpose.organizations") AS NUMERIC) AS "public_purpose.organizations",
+  CAST(SUM(b."public_purpose.foreign") AS NUMERIC) AS "public_purpose.foreign",
+  CAST(SUM(b."public_purpose.communities") AS NUMERIC) AS "public_purpose.communities",
+  CAST(SUM(b."public_purpose.managed") AS NUMERIC) AS "public_purpose.managed",
+  CAST(SUM(b."religious.households") AS NUMERIC) AS "religious.households",
+  CAST(SUM(b."religious.organizations") AS NUMERIC) AS "religious.organizations",
+  CAST(SUM(b."religious.foreign") AS NUMERIC) AS "religious.foreign",
+  CAST(SUM(b."religious.communities") AS NUMERIC) AS "religious.communities",
+  CAST(SUM(b."religious.managed") AS NUMERIC) AS "religious.managed",
+  CAST(SUM(b."belief.households") AS NUMERIC) AS "belief.households",
+  CAST(SUM(b."belief.organizations") AS NUMERIC) AS "belief.organizations",
+  CAST(SUM(b."belief.foreign") AS NUMERIC) AS "belief.foreign",
+  CAST(SUM(b."belief.communities") AS NUMERIC) AS "belief.communities",
+  CAST(SUM(b."belief.managed") AS NUMERIC) AS "belief.managed",
+  CAST(SUM(b."cemeteries.households") AS NUMERIC) AS "cemeteries.households",
+  CAST(SUM(b."cemeteries.organizations") AS NUMERIC) AS "cemeteries.organizations",
+  CAST(SUM(b."cemeteries.foreign") AS NUMERIC) AS "cemeteries.foreign",
+  CAST(SUM(b."cemeteries.communities") AS NUMERIC) AS "cemeteries.communities",
+  CAST(SUM(b."cemeteries.managed") AS NUMERIC) AS "cemeteries.managed",
+  CAST(SUM(b."rivers.households") AS NUMERIC) AS "rivers.households",
+  CAST(SUM(b."rivers.organizations") AS NUMERIC) AS "rivers.organizations",
+  CAST(SUM(b."rivers.foreign") AS NUMERIC) AS "rivers.foreign",
+  CAST(SUM(b."rivers.communities") AS NUMERIC) AS "rivers.communities",
+  CAST(SUM(b."rivers.managed") AS NUMERIC) AS "rivers.managed",
+  CAST(SUM(b."water_surface.households") AS NUMERIC) AS "water_surface.households",
+  CAST(SUM(b."water_surface.organizations") AS NUMERIC) AS "water_surface.organizations",
+  CAST(SUM(b."water_surface.foreign") AS NUMERIC) AS "water_surface.foreign",
+  CAST(SUM(b."water_surface.communities") AS NUMERIC) AS "water_surface.communities",
+  CAST(SUM(b."water_surface.managed") AS NUMERIC) AS "water_surface.managed",
+  CAST(SUM(b."other_non_agricultural.households") AS NUMERIC) AS "other_non_agricultural.households",
+  CAST(SUM(b."other_non_agricultural.organizations") AS NUMERIC) AS "other_non_agricultural.organizations",
+  CAST(SUM(b."other_non_agricultural.foreign") AS NUMERIC) AS "other_non_agricultural.foreign",
+  CAST(SUM(b."other_non_agricultural.communities") AS NUMERIC) AS "other_non_agricultural.communities",
+  CAST(SUM(b."other_non_agricultural.managed") AS NUMERIC) AS "other_non_agricultural.managed",
+  CAST(SUM(b."unused.households") AS NUMERIC) AS "unused.households",
+  CAST(SUM(b."unused.organizations") AS NUMERIC) AS "unused.organizations",
+  CAST(SUM(b."unused.foreign") AS NUMERIC) AS "unused.foreign",
+  CAST(SUM(b."unused.communities") AS NUMERIC) AS "unused.communities",
+  CAST(SUM(b."unused.managed") AS NUMERIC) AS "unused.managed",
+  CAST(SUM(b."flat_unused.households") AS NUMERIC) AS "flat_unused.households",
+  CAST(SUM(b."flat_unused.organizations") AS NUMERIC) AS "flat_unused.organizations",
+  CAST(SUM(b."flat_unused.foreign") AS NUMERIC) AS "flat_unused.foreign",
+  CAST(SUM(b."flat_unused.communities") AS NUMERIC) AS "flat_unused.communities",
+  CAST(SUM(b."flat_unused.managed") AS NUMERIC) AS "flat_unused.managed",
+  CAST(SUM(b."hilly_unused.households") AS NUMERIC) AS "hilly_unused.households",
+  CAST(SUM(b."hilly_unused.organizations") AS NUMERIC) AS "hilly_unused.organizations",
+  CAST(SUM(b."hilly_unused.foreign") AS NUMERIC) AS "hilly_unused.foreign",
+  CAST(SUM(b."hilly_unused.communities") AS NUMERIC) AS "hilly_unused.communities",
+  CAST(SUM(b."hilly_unused.managed") AS NUMERIC) AS "hilly_unused.managed",
+  CAST(SUM(b."rocky_unused.households") AS NUMERIC) AS "rocky_unused.households",
+  CAST(SUM(b."rocky_unused.organizations") AS NUMERIC) AS "rocky_unused.organizations",
+  CAST(SUM(b."rocky_unused.foreign") AS NUMERIC) AS "rocky_unused.foreign",
+  CAST(SUM(b."rocky_unused.communities") AS NUMERIC) AS "rocky_unused.communities",
+  CAST(SUM(b."rocky_unused.managed") AS NUMERIC) AS "rocky_unused.managed" FROM "natural_resources.land_use.B01.by_reporter" AS b JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit" JOIN "regc_org_unit" AS u ON u."code" = c."ancestor" GROUP BY b."frequency",
+  b."period",
+  b."edition",
+  c."ancestor",
+  u."level"
 )
 SELECT
   a."frequency",
@@ -1652,19 +1651,62 @@ FROM
                 FROM
                   "natural_resources.land_use.B01.current" AS t1
                   JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('commune', 'province')
-                  LEFT JOIN (SELECT m."old_unit" AS "unit", MIN(m."new_unit") AS "successor" FROM "regc_org_mapping" AS m WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) GROUP BY m."old_unit" HAVING COUNT(*) = 1 AND MIN(m."kind") = 'full') AS sc ON sc."unit" = t1."unit"
+                  LEFT JOIN (
+                    SELECT
+                      m."old_unit" AS "unit",
+                      MIN(m."new_unit") AS "successor"
+                    FROM
+                      "regc_org_mapping" AS m
+                    WHERE
+                      m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n)
+                    GROUP BY
+                      m."old_unit"
+                    HAVING
+                      COUNT(*) = 1 AND MIN(m."kind") = 'full'
+                  ) AS sc ON sc."unit" = t1."unit"
               ) AS q
             GROUP BY
-              q."period", q."unit"
+              q."period",
+              q."unit"
           ) AS t1
           JOIN "regc_period_rollup" AS m ON m."regime" = 'natural_resources.land_use' AND m."period" = t1."period"
         GROUP BY
-          m."frequency", m."rollup", t1."unit"
+          m."frequency",
+          m."rollup",
+          t1."unit"
       ) AS b
-      JOIN (SELECT c."descendant" AS "unit", c."ancestor" AS "ancestor", c."depth" AS "depth" FROM "regc_org_closure" AS c WHERE c."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) UNION ALL SELECT m."old_unit" AS "unit", c."ancestor" AS "ancestor", -1 AS "depth" FROM "regc_org_mapping" AS m JOIN "regc_org_closure" AS c ON c."edition" = m."to_edition" AND c."descendant" = m."new_unit" WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND NOT EXISTS (SELECT 1 FROM "regc_org_closure" AS x WHERE x."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND x."descendant" = m."old_unit" AND x."depth" = 0) AND m."old_unit" NOT IN (SELECT s."unit" FROM (SELECT m."old_unit" AS "unit", MIN(m."new_unit") AS "successor" FROM "regc_org_mapping" AS m WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) GROUP BY m."old_unit" HAVING COUNT(*) = 1 AND MIN(m."kind") = 'full') AS s) GROUP BY m."old_unit", c."ancestor" HAVING COUNT(*) = (SELECT COUNT(*) FROM "regc_org_mapping" AS m2 WHERE m2."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND m2."old_unit" = m."old_unit")) AS c ON c."unit" = b."unit"
+      JOIN (
+        SELECT
+          c."descendant" AS "unit",
+          c."ancestor" AS "ancestor",
+          c."depth" AS "depth"
+        FROM
+          "regc_org_closure" AS c
+        WHERE
+          c."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n)
+        UNION ALL
+        SELECT
+          m."old_unit" AS "unit",
+          c."ancestor" AS "ancestor",
+          -1 AS "depth"
+        FROM
+          "regc_org_mapping" AS m
+          JOIN "regc_org_closure" AS c ON c."edition" = m."to_edition" AND c."descendant" = m."new_unit"
+        WHERE
+          m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND NOT EXISTS (SELECT 1 FROM "regc_org_closure" AS x WHERE x."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND x."descendant" = m."old_unit" AND x."depth" = 0) AND m."old_unit" NOT IN (SELECT s."unit" FROM (SELECT m."old_unit" AS "unit", MIN(m."new_unit") AS "successor" FROM "regc_org_mapping" AS m WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) GROUP BY m."old_unit" HAVING COUNT(*) = 1 AND MIN(m."kind") = 'full') AS s)
+        GROUP BY
+          m."old_unit",
+          c."ancestor"
+        HAVING
+          COUNT(*) = (SELECT COUNT(*) FROM "regc_org_mapping" AS m2 WHERE m2."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND m2."old_unit" = m."old_unit")
+      ) AS c ON c."unit" = b."unit"
       JOIN "regc_org_unit" AS u ON u."code" = c."ancestor"
     GROUP BY
-      b."frequency", b."period", b."edition", c."ancestor", u."level"
+      b."frequency",
+      b."period",
+      b."edition",
+      c."ancestor",
+      u."level"
   ) AS a;
 
 -- Expected, received and on-time reports per unit, flow level and period.
@@ -1687,8 +1729,39 @@ FROM
   JOIN "regc_org_closure" AS c ON c."edition" = m."edition"
   JOIN "regc_org_unit" AS du ON du."code" = c."descendant" AND du."level" = dl."level"
   JOIN "regc_org_unit" AS au ON au."code" = c."ancestor"
-  LEFT JOIN (SELECT x."unit" AS "unit", x."period" AS "period", MAX(x."received_on") AS "received_on" FROM (SELECT s."unit" AS "unit", s."period" AS "period", s."form" AS "form", MIN(CAST((s."submitted_at" AT TIME ZONE 'Asia/Ho_Chi_Minh') AS DATE)) AS "received_on" FROM "regc_submission" AS s WHERE s."regime" = 'natural_resources.land_use' AND s."status" <> 'draft' AND s."form" IN ('B01') GROUP BY s."unit", s."period", s."form") AS x GROUP BY x."unit", x."period" HAVING COUNT(*) = 1) AS rc ON rc."unit" = c."descendant" AND rc."period" = m."period"
+  LEFT JOIN (
+    SELECT
+      x."unit" AS "unit",
+      x."period" AS "period",
+      MAX(x."received_on") AS "received_on"
+    FROM
+      (
+        SELECT
+          s."unit" AS "unit",
+          s."period" AS "period",
+          s."form" AS "form",
+          MIN(CAST((s."submitted_at" AT TIME ZONE 'Asia/Ho_Chi_Minh') AS DATE)) AS "received_on"
+        FROM
+          "regc_submission" AS s
+        WHERE
+          s."regime" = 'natural_resources.land_use' AND s."status" <> 'draft' AND s."form" IN ('B01')
+        GROUP BY
+          s."unit",
+          s."period",
+          s."form"
+      ) AS x
+    GROUP BY
+      x."unit",
+      x."period"
+    HAVING
+      COUNT(*) = 1
+  ) AS rc ON rc."unit" = c."descendant" AND rc."period" = m."period"
 WHERE
   m."regime" = 'natural_resources.land_use' AND m."frequency" = 'annual'
 GROUP BY
-  m."period", m."edition", c."ancestor", au."level", dl."level", dl."due_date";
+  m."period",
+  m."edition",
+  c."ancestor",
+  au."level",
+  dl."level",
+  dl."due_date";

@@ -3,14 +3,14 @@
 -- Form B01: Tổng hợp tình hình đầu tư trực tiếp nước ngoài trên địa bàn
 CREATE TABLE IF NOT EXISTS "planning.fdi.B01" (
   "submission_id" BIGINT PRIMARY KEY REFERENCES "regc_submission" ("id"),
-  "total_capital.quarter" NUMERIC(14,3),
-  "new_capital.quarter" NUMERIC(14,3),
-  "adjusted_capital.quarter" NUMERIC(14,3),
-  "contribution_capital.quarter" NUMERIC(14,3),
+  "total_capital.quarter" NUMERIC(14, 3),
+  "new_capital.quarter" NUMERIC(14, 3),
+  "adjusted_capital.quarter" NUMERIC(14, 3),
+  "contribution_capital.quarter" NUMERIC(14, 3),
   "new_projects.quarter" BIGINT,
   "adjusted_projects.quarter" BIGINT,
   "contributions.quarter" BIGINT,
-  "disbursed.quarter" NUMERIC(14,3)
+  "disbursed.quarter" NUMERIC(14, 3)
 );
 
 CREATE OR REPLACE VIEW "planning.fdi.B01.current" AS
@@ -35,7 +35,7 @@ CREATE TABLE IF NOT EXISTS "planning.fdi.B02" (
   "investor" VARCHAR(255),
   "country" TEXT CONSTRAINT "country.code" REFERENCES "regc_code.countries" ("code"),
   "sector" TEXT CONSTRAINT "sector.code" REFERENCES "regc_code.vsic_sections" ("code"),
-  "capital" NUMERIC(14,3),
+  "capital" NUMERIC(14, 3),
   "licensed" DATE,
   PRIMARY KEY ("submission_id", "record")
 );
@@ -61,7 +61,7 @@ CREATE TABLE IF NOT EXISTS "planning.fdi.B03" (
   "project_id" VARCHAR(20),
   "country" TEXT CONSTRAINT "country.code" REFERENCES "regc_code.countries" ("code"),
   "sector" TEXT CONSTRAINT "sector.code" REFERENCES "regc_code.vsic_sections" ("code"),
-  "added" NUMERIC(14,3),
+  "added" NUMERIC(14, 3),
   "licensed" DATE,
   "adjusted" DATE,
   PRIMARY KEY ("submission_id", "record")

@@ -20,35 +20,38 @@ SELECT
   m."edition" AS "edition",
   t1."unit" AS "unit",
   COUNT(*) AS "reports",
-  CAST(SUBSTR(MAX(CASE WHEN t1."total.plan_ttg" IS NOT NULL THEN m."end_date" || '|' || t1."total.plan_ttg" END), 12) AS INTEGER) AS "total.plan_ttg",
-  CAST(SUBSTR(MAX(CASE WHEN t1."total.plan" IS NOT NULL THEN m."end_date" || '|' || t1."total.plan" END), 12) AS INTEGER) AS "total.plan",
+  CAST(substr(MAX(CASE WHEN t1."total.plan_ttg" IS NOT NULL THEN m."end_date" || '|' || t1."total.plan_ttg" END), 12) AS INTEGER) AS "total.plan_ttg",
+  CAST(substr(MAX(CASE WHEN t1."total.plan" IS NOT NULL THEN m."end_date" || '|' || t1."total.plan" END), 12) AS INTEGER) AS "total.plan",
   SUM(t1."total.month") AS "total.month",
-  CAST(SUBSTR(MAX(CASE WHEN t1."central.plan_ttg" IS NOT NULL THEN m."end_date" || '|' || t1."central.plan_ttg" END), 12) AS INTEGER) AS "central.plan_ttg",
-  CAST(SUBSTR(MAX(CASE WHEN t1."central.plan" IS NOT NULL THEN m."end_date" || '|' || t1."central.plan" END), 12) AS INTEGER) AS "central.plan",
+  CAST(substr(MAX(CASE WHEN t1."central.plan_ttg" IS NOT NULL THEN m."end_date" || '|' || t1."central.plan_ttg" END), 12) AS INTEGER) AS "central.plan_ttg",
+  CAST(substr(MAX(CASE WHEN t1."central.plan" IS NOT NULL THEN m."end_date" || '|' || t1."central.plan" END), 12) AS INTEGER) AS "central.plan",
   SUM(t1."central.month") AS "central.month",
-  CAST(SUBSTR(MAX(CASE WHEN t1."central_domestic.plan_ttg" IS NOT NULL THEN m."end_date" || '|' || t1."central_domestic.plan_ttg" END), 12) AS INTEGER) AS "central_domestic.plan_ttg",
-  CAST(SUBSTR(MAX(CASE WHEN t1."central_domestic.plan" IS NOT NULL THEN m."end_date" || '|' || t1."central_domestic.plan" END), 12) AS INTEGER) AS "central_domestic.plan",
+  CAST(substr(MAX(CASE WHEN t1."central_domestic.plan_ttg" IS NOT NULL THEN m."end_date" || '|' || t1."central_domestic.plan_ttg" END), 12) AS INTEGER) AS "central_domestic.plan_ttg",
+  CAST(substr(MAX(CASE WHEN t1."central_domestic.plan" IS NOT NULL THEN m."end_date" || '|' || t1."central_domestic.plan" END), 12) AS INTEGER) AS "central_domestic.plan",
   SUM(t1."central_domestic.month") AS "central_domestic.month",
-  CAST(SUBSTR(MAX(CASE WHEN t1."foreign.plan_ttg" IS NOT NULL THEN m."end_date" || '|' || t1."foreign.plan_ttg" END), 12) AS INTEGER) AS "foreign.plan_ttg",
-  CAST(SUBSTR(MAX(CASE WHEN t1."foreign.plan" IS NOT NULL THEN m."end_date" || '|' || t1."foreign.plan" END), 12) AS INTEGER) AS "foreign.plan",
+  CAST(substr(MAX(CASE WHEN t1."foreign.plan_ttg" IS NOT NULL THEN m."end_date" || '|' || t1."foreign.plan_ttg" END), 12) AS INTEGER) AS "foreign.plan_ttg",
+  CAST(substr(MAX(CASE WHEN t1."foreign.plan" IS NOT NULL THEN m."end_date" || '|' || t1."foreign.plan" END), 12) AS INTEGER) AS "foreign.plan",
   SUM(t1."foreign.month") AS "foreign.month",
-  CAST(SUBSTR(MAX(CASE WHEN t1."local.plan_ttg" IS NOT NULL THEN m."end_date" || '|' || t1."local.plan_ttg" END), 12) AS INTEGER) AS "local.plan_ttg",
-  CAST(SUBSTR(MAX(CASE WHEN t1."local.plan" IS NOT NULL THEN m."end_date" || '|' || t1."local.plan" END), 12) AS INTEGER) AS "local.plan",
+  CAST(substr(MAX(CASE WHEN t1."local.plan_ttg" IS NOT NULL THEN m."end_date" || '|' || t1."local.plan_ttg" END), 12) AS INTEGER) AS "local.plan_ttg",
+  CAST(substr(MAX(CASE WHEN t1."local.plan" IS NOT NULL THEN m."end_date" || '|' || t1."local.plan" END), 12) AS INTEGER) AS "local.plan",
   SUM(t1."local.month") AS "local.month",
-  CAST(SUBSTR(MAX(CASE WHEN t1."land_use.plan_ttg" IS NOT NULL THEN m."end_date" || '|' || t1."land_use.plan_ttg" END), 12) AS INTEGER) AS "land_use.plan_ttg",
-  CAST(SUBSTR(MAX(CASE WHEN t1."land_use.plan" IS NOT NULL THEN m."end_date" || '|' || t1."land_use.plan" END), 12) AS INTEGER) AS "land_use.plan",
+  CAST(substr(MAX(CASE WHEN t1."land_use.plan_ttg" IS NOT NULL THEN m."end_date" || '|' || t1."land_use.plan_ttg" END), 12) AS INTEGER) AS "land_use.plan_ttg",
+  CAST(substr(MAX(CASE WHEN t1."land_use.plan" IS NOT NULL THEN m."end_date" || '|' || t1."land_use.plan" END), 12) AS INTEGER) AS "land_use.plan",
   SUM(t1."land_use.month") AS "land_use.month",
-  CAST(SUBSTR(MAX(CASE WHEN t1."lottery.plan_ttg" IS NOT NULL THEN m."end_date" || '|' || t1."lottery.plan_ttg" END), 12) AS INTEGER) AS "lottery.plan_ttg",
-  CAST(SUBSTR(MAX(CASE WHEN t1."lottery.plan" IS NOT NULL THEN m."end_date" || '|' || t1."lottery.plan" END), 12) AS INTEGER) AS "lottery.plan",
+  CAST(substr(MAX(CASE WHEN t1."lottery.plan_ttg" IS NOT NULL THEN m."end_date" || '|' || t1."lottery.plan_ttg" END), 12) AS INTEGER) AS "lottery.plan_ttg",
+  CAST(substr(MAX(CASE WHEN t1."lottery.plan" IS NOT NULL THEN m."end_date" || '|' || t1."lottery.plan" END), 12) AS INTEGER) AS "lottery.plan",
   SUM(t1."lottery.month") AS "lottery.month",
-  CAST(SUBSTR(MAX(CASE WHEN t1."carried.plan" IS NOT NULL THEN m."end_date" || '|' || t1."carried.plan" END), 12) AS INTEGER) AS "carried.plan",
+  CAST(substr(MAX(CASE WHEN t1."carried.plan" IS NOT NULL THEN m."end_date" || '|' || t1."carried.plan" END), 12) AS INTEGER) AS "carried.plan",
   SUM(t1."carried.month") AS "carried.month"
 FROM
   "planning.public_investment.B01.current" AS t1
   JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province', 'ministry')
   JOIN "regc_period_rollup" AS m ON m."regime" = 'planning.public_investment' AND m."period" = t1."period"
 GROUP BY
-  m."frequency", m."rollup", m."edition", t1."unit";
+  m."frequency",
+  m."rollup",
+  m."edition",
+  t1."unit";
 
 -- The years to date its computed cells read, per unit.
 CREATE VIEW "planning.public_investment.B01.ytd" AS
@@ -86,56 +89,54 @@ FROM
       JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province', 'ministry')
       JOIN "regc_period_ytd" AS m ON m."regime" = 'planning.public_investment' AND m."period" = t1."period"
     GROUP BY
-      m."frequency", m."rollup", m."edition", t1."unit"
+      m."frequency",
+      m."rollup",
+      m."edition",
+      t1."unit"
   ) AS b
   JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit"
 GROUP BY
-  b."frequency", b."period", b."edition", c."ancestor";
+  b."frequency",
+  b."period",
+  b."edition",
+  c."ancestor";
 
-CREATE VIEW "planning.public_investment.B01.rollup" AS
-WITH a AS (
-  SELECT
-    b."frequency" AS "frequency",
-    b."period" AS "period",
-    b."edition" AS "edition",
-    c."ancestor" AS "unit",
-    u."level" AS "level",
-    COUNT(*) AS "reporters",
-    regc_dec(SUM(b."total.plan_ttg"), 1) AS "total.plan_ttg",
-    regc_dec(SUM(b."total.plan"), 1) AS "total.plan",
-    regc_dec(SUM(b."total.month"), 1) AS "total.month",
-    regc_dec(SUM(b."central.plan_ttg"), 1) AS "central.plan_ttg",
-    regc_dec(SUM(b."central.plan"), 1) AS "central.plan",
-    regc_dec(SUM(b."central.month"), 1) AS "central.month",
-    regc_dec(SUM(b."central_domestic.plan_ttg"), 1) AS "central_domestic.plan_ttg",
-    regc_dec(SUM(b."central_domestic.plan"), 1) AS "central_domestic.plan",
-    regc_dec(SUM(b."central_domestic.month"), 1) AS "central_domestic.month",
-    regc_dec(SUM(b."foreign.plan_ttg"), 1) AS "foreign.plan_ttg",
-    regc_dec(SUM(b."foreign.plan"), 1) AS "foreign.plan",
-    regc_dec(SUM(b."foreign.month"), 1) AS "foreign.month",
-    regc_dec(SUM(b."local.plan_ttg"), 1) AS "local.plan_ttg",
-    regc_dec(SUM(b."local.plan"), 1) AS "local.plan",
-    regc_dec(SUM(b."local.month"), 1) AS "local.month",
-    regc_dec(SUM(b."land_use.plan_ttg"), 1) AS "land_use.plan_ttg",
-    regc_dec(SUM(b."land_use.plan"), 1) AS "land_use.plan",
-    regc_dec(SUM(b."land_use.month"), 1) AS "land_use.month",
-    regc_dec(SUM(b."lottery.plan_ttg"), 1) AS "lottery.plan_ttg",
-    regc_dec(SUM(b."lottery.plan"), 1) AS "lottery.plan",
-    regc_dec(SUM(b."lottery.month"), 1) AS "lottery.month",
-    regc_dec(SUM(b."carried.plan"), 1) AS "carried.plan",
-    regc_dec(SUM(b."carried.month"), 1) AS "carried.month"
-  FROM
-    "planning.public_investment.B01.by_reporter" AS b
-    JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit"
-    JOIN "regc_org_unit" AS u ON u."code" = c."ancestor"
-  GROUP BY
-    b."frequency", b."period", b."edition", c."ancestor", u."level"
-), y AS (
-  SELECT
-    *
-  FROM
-    "planning.public_investment.B01.ytd"
-)
+CREATE VIEW "planning.public_investment.B01.rollup" AS WITH a AS (
+  SELECT b."frequency" AS "frequency",
+  b."period" AS "period",
+  b."edition" AS "edition",
+  c."ancestor" AS "unit",
+  u."level" AS "level",
+  COUNT(*) AS "reporters",
+  regc_dec(SUM(b."total.plan_ttg"), 1) AS "total.plan_ttg",
+  regc_dec(SUM(b."total.plan"), 1) AS "total.plan",
+  regc_dec(SUM(b."total.month"), 1) AS "total.month",
+  regc_dec(SUM(b."central.plan_ttg"), 1) AS "central.plan_ttg",
+  regc_dec(SUM(b."central.plan"), 1) AS "central.plan",
+  regc_dec(SUM(b."central.month"), 1) AS "central.month",
+  regc_dec(SUM(b."central_domestic.plan_ttg"), 1) AS "central_domestic.plan_ttg",
+  regc_dec(SUM(b."central_domestic.plan"), 1) AS "central_domestic.plan",
+  regc_dec(SUM(b."central_domestic.month"), 1) AS "central_domestic.month",
+  regc_dec(SUM(b."foreign.plan_ttg"), 1) AS "foreign.plan_ttg",
+  regc_dec(SUM(b."foreign.plan"), 1) AS "foreign.plan",
+  regc_dec(SUM(b."foreign.month"), 1) AS "foreign.month",
+  regc_dec(SUM(b."local.plan_ttg"), 1) AS "local.plan_ttg",
+  regc_dec(SUM(b."local.plan"), 1) AS "local.plan",
+  regc_dec(SUM(b."local.month"), 1) AS "local.month",
+  regc_dec(SUM(b."land_use.plan_ttg"), 1) AS "land_use.plan_ttg",
+  regc_dec(SUM(b."land_use.plan"), 1) AS "land_use.plan",
+  regc_dec(SUM(b."land_use.month"), 1) AS "land_use.month",
+  regc_dec(SUM(b."lottery.plan_ttg"), 1) AS "lottery.plan_ttg",
+  regc_dec(SUM(b."lottery.plan"), 1) AS "lottery.plan",
+  regc_dec(SUM(b."lottery.month"), 1) AS "lottery.month",
+  regc_dec(SUM(b."carried.plan"), 1) AS "carried.plan",
+  regc_dec(SUM(b."carried.month"), 1) AS "carried.month" FROM "planning.public_investment.B01.by_reporter" AS b JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit" JOIN "regc_org_unit" AS u ON u."code" = c."ancestor" GROUP BY b."frequency",
+  b."period",
+  b."edition",
+  c."ancestor",
+  u."level"
+),
+  y AS (SELECT * FROM "planning.public_investment.B01.ytd")
 SELECT
   a."frequency",
   a."period",
@@ -288,28 +289,28 @@ FROM
           (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AS "edition",
           t1."unit" AS "unit",
           COUNT(*) AS "reports",
-          CAST(SUBSTR(MAX(CASE WHEN t1."total.plan_ttg" IS NOT NULL THEN m."end_date" || '|' || t1."total.plan_ttg" END), 12) AS INTEGER) AS "total.plan_ttg",
-          CAST(SUBSTR(MAX(CASE WHEN t1."total.plan" IS NOT NULL THEN m."end_date" || '|' || t1."total.plan" END), 12) AS INTEGER) AS "total.plan",
+          CAST(substr(MAX(CASE WHEN t1."total.plan_ttg" IS NOT NULL THEN m."end_date" || '|' || t1."total.plan_ttg" END), 12) AS INTEGER) AS "total.plan_ttg",
+          CAST(substr(MAX(CASE WHEN t1."total.plan" IS NOT NULL THEN m."end_date" || '|' || t1."total.plan" END), 12) AS INTEGER) AS "total.plan",
           SUM(t1."total.month") AS "total.month",
-          CAST(SUBSTR(MAX(CASE WHEN t1."central.plan_ttg" IS NOT NULL THEN m."end_date" || '|' || t1."central.plan_ttg" END), 12) AS INTEGER) AS "central.plan_ttg",
-          CAST(SUBSTR(MAX(CASE WHEN t1."central.plan" IS NOT NULL THEN m."end_date" || '|' || t1."central.plan" END), 12) AS INTEGER) AS "central.plan",
+          CAST(substr(MAX(CASE WHEN t1."central.plan_ttg" IS NOT NULL THEN m."end_date" || '|' || t1."central.plan_ttg" END), 12) AS INTEGER) AS "central.plan_ttg",
+          CAST(substr(MAX(CASE WHEN t1."central.plan" IS NOT NULL THEN m."end_date" || '|' || t1."central.plan" END), 12) AS INTEGER) AS "central.plan",
           SUM(t1."central.month") AS "central.month",
-          CAST(SUBSTR(MAX(CASE WHEN t1."central_domestic.plan_ttg" IS NOT NULL THEN m."end_date" || '|' || t1."central_domestic.plan_ttg" END), 12) AS INTEGER) AS "central_domestic.plan_ttg",
-          CAST(SUBSTR(MAX(CASE WHEN t1."central_domestic.plan" IS NOT NULL THEN m."end_date" || '|' || t1."central_domestic.plan" END), 12) AS INTEGER) AS "central_domestic.plan",
+          CAST(substr(MAX(CASE WHEN t1."central_domestic.plan_ttg" IS NOT NULL THEN m."end_date" || '|' || t1."central_domestic.plan_ttg" END), 12) AS INTEGER) AS "central_domestic.plan_ttg",
+          CAST(substr(MAX(CASE WHEN t1."central_domestic.plan" IS NOT NULL THEN m."end_date" || '|' || t1."central_domestic.plan" END), 12) AS INTEGER) AS "central_domestic.plan",
           SUM(t1."central_domestic.month") AS "central_domestic.month",
-          CAST(SUBSTR(MAX(CASE WHEN t1."foreign.plan_ttg" IS NOT NULL THEN m."end_date" || '|' || t1."foreign.plan_ttg" END), 12) AS INTEGER) AS "foreign.plan_ttg",
-          CAST(SUBSTR(MAX(CASE WHEN t1."foreign.plan" IS NOT NULL THEN m."end_date" || '|' || t1."foreign.plan" END), 12) AS INTEGER) AS "foreign.plan",
+          CAST(substr(MAX(CASE WHEN t1."foreign.plan_ttg" IS NOT NULL THEN m."end_date" || '|' || t1."foreign.plan_ttg" END), 12) AS INTEGER) AS "foreign.plan_ttg",
+          CAST(substr(MAX(CASE WHEN t1."foreign.plan" IS NOT NULL THEN m."end_date" || '|' || t1."foreign.plan" END), 12) AS INTEGER) AS "foreign.plan",
           SUM(t1."foreign.month") AS "foreign.month",
-          CAST(SUBSTR(MAX(CASE WHEN t1."local.plan_ttg" IS NOT NULL THEN m."end_date" || '|' || t1."local.plan_ttg" END), 12) AS INTEGER) AS "local.plan_ttg",
-          CAST(SUBSTR(MAX(CASE WHEN t1."local.plan" IS NOT NULL THEN m."end_date" || '|' || t1."local.plan" END), 12) AS INTEGER) AS "local.plan",
+          CAST(substr(MAX(CASE WHEN t1."local.plan_ttg" IS NOT NULL THEN m."end_date" || '|' || t1."local.plan_ttg" END), 12) AS INTEGER) AS "local.plan_ttg",
+          CAST(substr(MAX(CASE WHEN t1."local.plan" IS NOT NULL THEN m."end_date" || '|' || t1."local.plan" END), 12) AS INTEGER) AS "local.plan",
           SUM(t1."local.month") AS "local.month",
-          CAST(SUBSTR(MAX(CASE WHEN t1."land_use.plan_ttg" IS NOT NULL THEN m."end_date" || '|' || t1."land_use.plan_ttg" END), 12) AS INTEGER) AS "land_use.plan_ttg",
-          CAST(SUBSTR(MAX(CASE WHEN t1."land_use.plan" IS NOT NULL THEN m."end_date" || '|' || t1."land_use.plan" END), 12) AS INTEGER) AS "land_use.plan",
+          CAST(substr(MAX(CASE WHEN t1."land_use.plan_ttg" IS NOT NULL THEN m."end_date" || '|' || t1."land_use.plan_ttg" END), 12) AS INTEGER) AS "land_use.plan_ttg",
+          CAST(substr(MAX(CASE WHEN t1."land_use.plan" IS NOT NULL THEN m."end_date" || '|' || t1."land_use.plan" END), 12) AS INTEGER) AS "land_use.plan",
           SUM(t1."land_use.month") AS "land_use.month",
-          CAST(SUBSTR(MAX(CASE WHEN t1."lottery.plan_ttg" IS NOT NULL THEN m."end_date" || '|' || t1."lottery.plan_ttg" END), 12) AS INTEGER) AS "lottery.plan_ttg",
-          CAST(SUBSTR(MAX(CASE WHEN t1."lottery.plan" IS NOT NULL THEN m."end_date" || '|' || t1."lottery.plan" END), 12) AS INTEGER) AS "lottery.plan",
+          CAST(substr(MAX(CASE WHEN t1."lottery.plan_ttg" IS NOT NULL THEN m."end_date" || '|' || t1."lottery.plan_ttg" END), 12) AS INTEGER) AS "lottery.plan_ttg",
+          CAST(substr(MAX(CASE WHEN t1."lottery.plan" IS NOT NULL THEN m."end_date" || '|' || t1."lottery.plan" END), 12) AS INTEGER) AS "lottery.plan",
           SUM(t1."lottery.month") AS "lottery.month",
-          CAST(SUBSTR(MAX(CASE WHEN t1."carried.plan" IS NOT NULL THEN m."end_date" || '|' || t1."carried.plan" END), 12) AS INTEGER) AS "carried.plan",
+          CAST(substr(MAX(CASE WHEN t1."carried.plan" IS NOT NULL THEN m."end_date" || '|' || t1."carried.plan" END), 12) AS INTEGER) AS "carried.plan",
           SUM(t1."carried.month") AS "carried.month"
         FROM
           (
@@ -375,19 +376,62 @@ FROM
                 FROM
                   "planning.public_investment.B01.current" AS t1
                   JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province', 'ministry')
-                  LEFT JOIN (SELECT m."old_unit" AS "unit", MIN(m."new_unit") AS "successor" FROM "regc_org_mapping" AS m WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) GROUP BY m."old_unit" HAVING COUNT(*) = 1 AND MIN(m."kind") = 'full') AS sc ON sc."unit" = t1."unit"
+                  LEFT JOIN (
+                    SELECT
+                      m."old_unit" AS "unit",
+                      MIN(m."new_unit") AS "successor"
+                    FROM
+                      "regc_org_mapping" AS m
+                    WHERE
+                      m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n)
+                    GROUP BY
+                      m."old_unit"
+                    HAVING
+                      COUNT(*) = 1 AND MIN(m."kind") = 'full'
+                  ) AS sc ON sc."unit" = t1."unit"
               ) AS q
             GROUP BY
-              q."period", q."unit"
+              q."period",
+              q."unit"
           ) AS t1
           JOIN "regc_period_rollup" AS m ON m."regime" = 'planning.public_investment' AND m."period" = t1."period"
         GROUP BY
-          m."frequency", m."rollup", t1."unit"
+          m."frequency",
+          m."rollup",
+          t1."unit"
       ) AS b
-      JOIN (SELECT c."descendant" AS "unit", c."ancestor" AS "ancestor", c."depth" AS "depth" FROM "regc_org_closure" AS c WHERE c."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) UNION ALL SELECT m."old_unit" AS "unit", c."ancestor" AS "ancestor", -1 AS "depth" FROM "regc_org_mapping" AS m JOIN "regc_org_closure" AS c ON c."edition" = m."to_edition" AND c."descendant" = m."new_unit" WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND NOT EXISTS (SELECT 1 FROM "regc_org_closure" AS x WHERE x."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND x."descendant" = m."old_unit" AND x."depth" = 0) AND m."old_unit" NOT IN (SELECT s."unit" FROM (SELECT m."old_unit" AS "unit", MIN(m."new_unit") AS "successor" FROM "regc_org_mapping" AS m WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) GROUP BY m."old_unit" HAVING COUNT(*) = 1 AND MIN(m."kind") = 'full') AS s) GROUP BY m."old_unit", c."ancestor" HAVING COUNT(*) = (SELECT COUNT(*) FROM "regc_org_mapping" AS m2 WHERE m2."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND m2."old_unit" = m."old_unit")) AS c ON c."unit" = b."unit"
+      JOIN (
+        SELECT
+          c."descendant" AS "unit",
+          c."ancestor" AS "ancestor",
+          c."depth" AS "depth"
+        FROM
+          "regc_org_closure" AS c
+        WHERE
+          c."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n)
+        UNION ALL
+        SELECT
+          m."old_unit" AS "unit",
+          c."ancestor" AS "ancestor",
+          -1 AS "depth"
+        FROM
+          "regc_org_mapping" AS m
+          JOIN "regc_org_closure" AS c ON c."edition" = m."to_edition" AND c."descendant" = m."new_unit"
+        WHERE
+          m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND NOT EXISTS (SELECT 1 FROM "regc_org_closure" AS x WHERE x."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND x."descendant" = m."old_unit" AND x."depth" = 0) AND m."old_unit" NOT IN (SELECT s."unit" FROM (SELECT m."old_unit" AS "unit", MIN(m."new_unit") AS "successor" FROM "regc_org_mapping" AS m WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) GROUP BY m."old_unit" HAVING COUNT(*) = 1 AND MIN(m."kind") = 'full') AS s)
+        GROUP BY
+          m."old_unit",
+          c."ancestor"
+        HAVING
+          COUNT(*) = (SELECT COUNT(*) FROM "regc_org_mapping" AS m2 WHERE m2."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND m2."old_unit" = m."old_unit")
+      ) AS c ON c."unit" = b."unit"
       JOIN "regc_org_unit" AS u ON u."code" = c."ancestor"
     GROUP BY
-      b."frequency", b."period", b."edition", c."ancestor", u."level"
+      b."frequency",
+      b."period",
+      b."edition",
+      c."ancestor",
+      u."level"
   ) AS a;
 
 -- Expected, received and on-time reports per unit, flow level and period.
@@ -410,8 +454,39 @@ FROM
   JOIN "regc_org_closure" AS c ON c."edition" = m."edition"
   JOIN "regc_org_unit" AS du ON du."code" = c."descendant" AND du."level" = dl."level"
   JOIN "regc_org_unit" AS au ON au."code" = c."ancestor"
-  LEFT JOIN (SELECT x."unit" AS "unit", x."period" AS "period", MAX(x."received_on") AS "received_on" FROM (SELECT s."unit" AS "unit", s."period" AS "period", s."form" AS "form", MIN(date(s."submitted_at", '+7 hours')) AS "received_on" FROM "regc_submission" AS s WHERE s."regime" = 'planning.public_investment' AND s."status" <> 'draft' AND s."form" IN ('B01') GROUP BY s."unit", s."period", s."form") AS x GROUP BY x."unit", x."period" HAVING COUNT(*) = 1) AS rc ON rc."unit" = c."descendant" AND rc."period" = m."period"
+  LEFT JOIN (
+    SELECT
+      x."unit" AS "unit",
+      x."period" AS "period",
+      MAX(x."received_on") AS "received_on"
+    FROM
+      (
+        SELECT
+          s."unit" AS "unit",
+          s."period" AS "period",
+          s."form" AS "form",
+          MIN(date(s."submitted_at", '+7 hours')) AS "received_on"
+        FROM
+          "regc_submission" AS s
+        WHERE
+          s."regime" = 'planning.public_investment' AND s."status" <> 'draft' AND s."form" IN ('B01')
+        GROUP BY
+          s."unit",
+          s."period",
+          s."form"
+      ) AS x
+    GROUP BY
+      x."unit",
+      x."period"
+    HAVING
+      COUNT(*) = 1
+  ) AS rc ON rc."unit" = c."descendant" AND rc."period" = m."period"
 WHERE
   m."regime" = 'planning.public_investment' AND m."frequency" = 'monthly'
 GROUP BY
-  m."period", m."edition", c."ancestor", au."level", dl."level", dl."due_date";
+  m."period",
+  m."edition",
+  c."ancestor",
+  au."level",
+  dl."level",
+  dl."due_date";

@@ -10,23 +10,13 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'total.ytd' AS "cell",
   'R01' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'written'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'written' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc R01: phép chia cho 0 (division by zero)'
     ELSE
-      'Lũy kế giải ngân vượt kế hoạch vốn đã phân bổ (tổng số ' || COALESCE(CAST(trim_scale((SELECT SUM(y26."v") FROM (SELECT q25."seq" AS "seq", (SELECT CAST(t27."total.month" AS NUMERIC) FROM "planning.public_investment.B01.current" AS t27 WHERE t27."unit" = v."unit" AND t27."period" = q25."code") AS "v", false AS "dz" FROM "regc_period" AS q25 WHERE q25."regime" = 'planning.public_investment' AND q25."year" = (SELECT p28."year" FROM "regc_period" AS p28 WHERE p28."regime" = 'planning.public_investment' AND p28."code" = v."period") AND q25."seq" <= (SELECT p29."seq" FROM "regc_period" AS p29 WHERE p29."regime" = 'planning.public_investment' AND p29."code" = v."period")) AS y26)) AS TEXT), '(trống)') || '/' || COALESCE(CAST(trim_scale((SELECT CAST(t30."total.plan" AS NUMERIC) FROM "planning.public_investment.B01.current" AS t30 WHERE t30."unit" = v."unit" AND t30."period" = v."period")) AS TEXT), '(trống)') || ', ngân sách trung ương ' || COALESCE(CAST(trim_scale((SELECT SUM(y32."v") FROM (SELECT q31."seq" AS "seq", (SELECT CAST(t33."central.month" AS NUMERIC) FROM "planning.public_investment.B01.current" AS t33 WHERE t33."unit" = v."unit" AND t33."period" = q31."code") AS "v", false AS "dz" FROM "regc_period" AS q31 WHERE q31."regime" = 'planning.public_investment' AND q31."year" = (SELECT p34."year" FROM "regc_period" AS p34 WHERE p34."regime" = 'planning.public_investment' AND p34."code" = v."period") AND q31."seq" <= (SELECT p35."seq" FROM "regc_period" AS p35 WHERE p35."regime" = 'planning.public_investment' AND p35."code" = v."period")) AS y32)) AS TEXT), '(trống)') || '/' || COALESCE(CAST(trim_scale((SELECT CAST(t36."central.plan" AS NUMERIC) FROM "planning.public_investment.B01.current" AS t36 WHERE t36."unit" = v."unit" AND t36."period" = v."period")) AS TEXT), '(trống)') || ', ngân sách địa phương ' || COALESCE(CAST(trim_scale((SELECT SUM(y38."v") FROM (SELECT q37."seq" AS "seq", (SELECT CAST(t39."local.month" AS NUMERIC) FROM "planning.public_investment.B01.current" AS t39 WHERE t39."unit" = v."unit" AND t39."period" = q37."code") AS "v", false AS "dz" FROM "regc_period" AS q37 WHERE q37."regime" = 'planning.public_investment' AND q37."year" = (SELECT p40."year" FROM "regc_period" AS p40 WHERE p40."regime" = 'planning.public_investment' AND p40."code" = v."period") AND q37."seq" <= (SELECT p41."seq" FROM "regc_period" AS p41 WHERE p41."regime" = 'planning.public_investment' AND p41."code" = v."period")) AS y38)) AS TEXT), '(trống)') || '/' || COALESCE(CAST(trim_scale((SELECT CAST(t42."local.plan" AS NUMERIC) FROM "planning.public_investment.B01.current" AS t42 WHERE t42."unit" = v."unit" AND t42."period" = v."period")) AS TEXT), '(trống)') || ', vốn kéo dài ' || COALESCE(CAST(trim_scale((SELECT SUM(y44."v") FROM (SELECT q43."seq" AS "seq", (SELECT CAST(t45."carried.month" AS NUMERIC) FROM "planning.public_investment.B01.current" AS t45 WHERE t45."unit" = v."unit" AND t45."period" = q43."code") AS "v", false AS "dz" FROM "regc_period" AS q43 WHERE q43."regime" = 'planning.public_investment' AND q43."year" = (SELECT p46."year" FROM "regc_period" AS p46 WHERE p46."regime" = 'planning.public_investment' AND p46."code" = v."period") AND q43."seq" <= (SELECT p47."seq" FROM "regc_period" AS p47 WHERE p47."regime" = 'planning.public_investment' AND p47."code" = v."period")) AS y44)) AS TEXT), '(trống)') || '/' || COALESCE(CAST(trim_scale((SELECT CAST(t48."carried.plan" AS NUMERIC) FROM "planning.public_investment.B01.current" AS t48 WHERE t48."unit" = v."unit" AND t48."period" = v."period")) AS TEXT), '(trống)') || ')'
+      'Lũy kế giải ngân vượt kế hoạch vốn đã phân bổ (tổng số ' || COALESCE(CAST(trim_scale((SELECT SUM(y26."v") FROM (SELECT q25."seq" AS "seq", (SELECT CAST(t27."total.month" AS NUMERIC) FROM "planning.public_investment.B01.current" AS t27 WHERE t27."unit" = v."unit" AND t27."period" = q25."code") AS "v", FALSE AS "dz" FROM "regc_period" AS q25 WHERE q25."regime" = 'planning.public_investment' AND q25."year" = (SELECT p28."year" FROM "regc_period" AS p28 WHERE p28."regime" = 'planning.public_investment' AND p28."code" = v."period") AND q25."seq" <= (SELECT p29."seq" FROM "regc_period" AS p29 WHERE p29."regime" = 'planning.public_investment' AND p29."code" = v."period")) AS y26)) AS TEXT), '(trống)') || '/' || COALESCE(CAST(trim_scale((SELECT CAST(t30."total.plan" AS NUMERIC) FROM "planning.public_investment.B01.current" AS t30 WHERE t30."unit" = v."unit" AND t30."period" = v."period")) AS TEXT), '(trống)') || ', ngân sách trung ương ' || COALESCE(CAST(trim_scale((SELECT SUM(y32."v") FROM (SELECT q31."seq" AS "seq", (SELECT CAST(t33."central.month" AS NUMERIC) FROM "planning.public_investment.B01.current" AS t33 WHERE t33."unit" = v."unit" AND t33."period" = q31."code") AS "v", FALSE AS "dz" FROM "regc_period" AS q31 WHERE q31."regime" = 'planning.public_investment' AND q31."year" = (SELECT p34."year" FROM "regc_period" AS p34 WHERE p34."regime" = 'planning.public_investment' AND p34."code" = v."period") AND q31."seq" <= (SELECT p35."seq" FROM "regc_period" AS p35 WHERE p35."regime" = 'planning.public_investment' AND p35."code" = v."period")) AS y32)) AS TEXT), '(trống)') || '/' || COALESCE(CAST(trim_scale((SELECT CAST(t36."central.plan" AS NUMERIC) FROM "planning.public_investment.B01.current" AS t36 WHERE t36."unit" = v."unit" AND t36."period" = v."period")) AS TEXT), '(trống)') || ', ngân sách địa phương ' || COALESCE(CAST(trim_scale((SELECT SUM(y38."v") FROM (SELECT q37."seq" AS "seq", (SELECT CAST(t39."local.month" AS NUMERIC) FROM "planning.public_investment.B01.current" AS t39 WHERE t39."unit" = v."unit" AND t39."period" = q37."code") AS "v", FALSE AS "dz" FROM "regc_period" AS q37 WHERE q37."regime" = 'planning.public_investment' AND q37."year" = (SELECT p40."year" FROM "regc_period" AS p40 WHERE p40."regime" = 'planning.public_investment' AND p40."code" = v."period") AND q37."seq" <= (SELECT p41."seq" FROM "regc_period" AS p41 WHERE p41."regime" = 'planning.public_investment' AND p41."code" = v."period")) AS y38)) AS TEXT), '(trống)') || '/' || COALESCE(CAST(trim_scale((SELECT CAST(t42."local.plan" AS NUMERIC) FROM "planning.public_investment.B01.current" AS t42 WHERE t42."unit" = v."unit" AND t42."period" = v."period")) AS TEXT), '(trống)') || ', vốn kéo dài ' || COALESCE(CAST(trim_scale((SELECT SUM(y44."v") FROM (SELECT q43."seq" AS "seq", (SELECT CAST(t45."carried.month" AS NUMERIC) FROM "planning.public_investment.B01.current" AS t45 WHERE t45."unit" = v."unit" AND t45."period" = q43."code") AS "v", FALSE AS "dz" FROM "regc_period" AS q43 WHERE q43."regime" = 'planning.public_investment' AND q43."year" = (SELECT p46."year" FROM "regc_period" AS p46 WHERE p46."regime" = 'planning.public_investment' AND p46."code" = v."period") AND q43."seq" <= (SELECT p47."seq" FROM "regc_period" AS p47 WHERE p47."regime" = 'planning.public_investment' AND p47."code" = v."period")) AS y44)) AS TEXT), '(trống)') || '/' || COALESCE(CAST(trim_scale((SELECT CAST(t48."carried.plan" AS NUMERIC) FROM "planning.public_investment.B01.current" AS t48 WHERE t48."unit" = v."unit" AND t48."period" = v."period")) AS TEXT), '(trống)') || ')'
   END AS "message"
 FROM
   (
@@ -48,13 +38,13 @@ FROM
           b."unit" AS "unit",
           b."period" AS "period",
           CAST(NULL AS INTEGER) AS "record",
-          (SELECT SUM(y2."v") FROM (SELECT q1."seq" AS "seq", (SELECT CAST(t3."total.month" AS NUMERIC) FROM "planning.public_investment.B01.current" AS t3 WHERE t3."unit" = b."unit" AND t3."period" = q1."code") AS "v", false AS "dz" FROM "regc_period" AS q1 WHERE q1."regime" = 'planning.public_investment' AND q1."year" = (SELECT p4."year" FROM "regc_period" AS p4 WHERE p4."regime" = 'planning.public_investment' AND p4."code" = b."period") AND q1."seq" <= (SELECT p5."seq" FROM "regc_period" AS p5 WHERE p5."regime" = 'planning.public_investment' AND p5."code" = b."period")) AS y2) AS "r0",
+          (SELECT SUM(y2."v") FROM (SELECT q1."seq" AS "seq", (SELECT CAST(t3."total.month" AS NUMERIC) FROM "planning.public_investment.B01.current" AS t3 WHERE t3."unit" = b."unit" AND t3."period" = q1."code") AS "v", FALSE AS "dz" FROM "regc_period" AS q1 WHERE q1."regime" = 'planning.public_investment' AND q1."year" = (SELECT p4."year" FROM "regc_period" AS p4 WHERE p4."regime" = 'planning.public_investment' AND p4."code" = b."period") AND q1."seq" <= (SELECT p5."seq" FROM "regc_period" AS p5 WHERE p5."regime" = 'planning.public_investment' AND p5."code" = b."period")) AS y2) AS "r0",
           (SELECT CAST(t6."total.plan" AS NUMERIC) FROM "planning.public_investment.B01.current" AS t6 WHERE t6."unit" = b."unit" AND t6."period" = b."period") AS "r1",
-          (SELECT SUM(y8."v") FROM (SELECT q7."seq" AS "seq", (SELECT CAST(t9."central.month" AS NUMERIC) FROM "planning.public_investment.B01.current" AS t9 WHERE t9."unit" = b."unit" AND t9."period" = q7."code") AS "v", false AS "dz" FROM "regc_period" AS q7 WHERE q7."regime" = 'planning.public_investment' AND q7."year" = (SELECT p10."year" FROM "regc_period" AS p10 WHERE p10."regime" = 'planning.public_investment' AND p10."code" = b."period") AND q7."seq" <= (SELECT p11."seq" FROM "regc_period" AS p11 WHERE p11."regime" = 'planning.public_investment' AND p11."code" = b."period")) AS y8) AS "r2",
+          (SELECT SUM(y8."v") FROM (SELECT q7."seq" AS "seq", (SELECT CAST(t9."central.month" AS NUMERIC) FROM "planning.public_investment.B01.current" AS t9 WHERE t9."unit" = b."unit" AND t9."period" = q7."code") AS "v", FALSE AS "dz" FROM "regc_period" AS q7 WHERE q7."regime" = 'planning.public_investment' AND q7."year" = (SELECT p10."year" FROM "regc_period" AS p10 WHERE p10."regime" = 'planning.public_investment' AND p10."code" = b."period") AND q7."seq" <= (SELECT p11."seq" FROM "regc_period" AS p11 WHERE p11."regime" = 'planning.public_investment' AND p11."code" = b."period")) AS y8) AS "r2",
           (SELECT CAST(t12."central.plan" AS NUMERIC) FROM "planning.public_investment.B01.current" AS t12 WHERE t12."unit" = b."unit" AND t12."period" = b."period") AS "r3",
-          (SELECT SUM(y14."v") FROM (SELECT q13."seq" AS "seq", (SELECT CAST(t15."local.month" AS NUMERIC) FROM "planning.public_investment.B01.current" AS t15 WHERE t15."unit" = b."unit" AND t15."period" = q13."code") AS "v", false AS "dz" FROM "regc_period" AS q13 WHERE q13."regime" = 'planning.public_investment' AND q13."year" = (SELECT p16."year" FROM "regc_period" AS p16 WHERE p16."regime" = 'planning.public_investment' AND p16."code" = b."period") AND q13."seq" <= (SELECT p17."seq" FROM "regc_period" AS p17 WHERE p17."regime" = 'planning.public_investment' AND p17."code" = b."period")) AS y14) AS "r4",
+          (SELECT SUM(y14."v") FROM (SELECT q13."seq" AS "seq", (SELECT CAST(t15."local.month" AS NUMERIC) FROM "planning.public_investment.B01.current" AS t15 WHERE t15."unit" = b."unit" AND t15."period" = q13."code") AS "v", FALSE AS "dz" FROM "regc_period" AS q13 WHERE q13."regime" = 'planning.public_investment' AND q13."year" = (SELECT p16."year" FROM "regc_period" AS p16 WHERE p16."regime" = 'planning.public_investment' AND p16."code" = b."period") AND q13."seq" <= (SELECT p17."seq" FROM "regc_period" AS p17 WHERE p17."regime" = 'planning.public_investment' AND p17."code" = b."period")) AS y14) AS "r4",
           (SELECT CAST(t18."local.plan" AS NUMERIC) FROM "planning.public_investment.B01.current" AS t18 WHERE t18."unit" = b."unit" AND t18."period" = b."period") AS "r5",
-          (SELECT SUM(y20."v") FROM (SELECT q19."seq" AS "seq", (SELECT CAST(t21."carried.month" AS NUMERIC) FROM "planning.public_investment.B01.current" AS t21 WHERE t21."unit" = b."unit" AND t21."period" = q19."code") AS "v", false AS "dz" FROM "regc_period" AS q19 WHERE q19."regime" = 'planning.public_investment' AND q19."year" = (SELECT p22."year" FROM "regc_period" AS p22 WHERE p22."regime" = 'planning.public_investment' AND p22."code" = b."period") AND q19."seq" <= (SELECT p23."seq" FROM "regc_period" AS p23 WHERE p23."regime" = 'planning.public_investment' AND p23."code" = b."period")) AS y20) AS "r6",
+          (SELECT SUM(y20."v") FROM (SELECT q19."seq" AS "seq", (SELECT CAST(t21."carried.month" AS NUMERIC) FROM "planning.public_investment.B01.current" AS t21 WHERE t21."unit" = b."unit" AND t21."period" = q19."code") AS "v", FALSE AS "dz" FROM "regc_period" AS q19 WHERE q19."regime" = 'planning.public_investment' AND q19."year" = (SELECT p22."year" FROM "regc_period" AS p22 WHERE p22."regime" = 'planning.public_investment' AND p22."code" = b."period") AND q19."seq" <= (SELECT p23."seq" FROM "regc_period" AS p23 WHERE p23."regime" = 'planning.public_investment' AND p23."code" = b."period")) AS y20) AS "r6",
           (SELECT CAST(t24."carried.plan" AS NUMERIC) FROM "planning.public_investment.B01.current" AS t24 WHERE t24."unit" = b."unit" AND t24."period" = b."period") AS "r7"
         FROM
           (
@@ -78,18 +68,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'total.plan' AS "cell",
   'R02' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'written'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'warning'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'written' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'warning' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc R02: phép chia cho 0 (division by zero)'
@@ -142,23 +122,13 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'total.rate' AS "cell",
   'R03' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'written'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'warning'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'written' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'warning' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc R03: phép chia cho 0 (division by zero)'
     ELSE
-      'Tỷ lệ giải ngân (' || COALESCE(CAST(trim_scale((CASE WHEN ((SELECT SUM(y75."v") FROM (SELECT q74."seq" AS "seq", (SELECT CAST(t76."total.month" AS NUMERIC) FROM "planning.public_investment.B01.current" AS t76 WHERE t76."unit" = v."unit" AND t76."period" = q74."code") AS "v", false AS "dz" FROM "regc_period" AS q74 WHERE q74."regime" = 'planning.public_investment' AND q74."year" = (SELECT p77."year" FROM "regc_period" AS p77 WHERE p77."regime" = 'planning.public_investment' AND p77."code" = v."period") AND q74."seq" <= (SELECT p78."seq" FROM "regc_period" AS p78 WHERE p78."regime" = 'planning.public_investment' AND p78."code" = v."period")) AS y75) IS NOT NULL AND COALESCE((COALESCE((SELECT CAST(t80."total.plan_ttg" AS NUMERIC) FROM "planning.public_investment.B01.current" AS t80 WHERE t80."unit" = v."unit" AND t80."period" = v."period"), (SELECT CAST(t81."total.plan_ttg" AS NUMERIC) FROM "planning.public_investment.B01.current" AS t81 WHERE t81."unit" = v."unit" AND t81."period" = (SELECT p79."first" FROM "regc_period" AS p79 WHERE p79."regime" = 'planning.public_investment' AND p79."code" = v."period"))) = CAST(0 AS NUMERIC)), false)) THEN NULL ELSE (regc_div((SELECT SUM(y75."v") FROM (SELECT q74."seq" AS "seq", (SELECT CAST(t76."total.month" AS NUMERIC) FROM "planning.public_investment.B01.current" AS t76 WHERE t76."unit" = v."unit" AND t76."period" = q74."code") AS "v", false AS "dz" FROM "regc_period" AS q74 WHERE q74."regime" = 'planning.public_investment' AND q74."year" = (SELECT p77."year" FROM "regc_period" AS p77 WHERE p77."regime" = 'planning.public_investment' AND p77."code" = v."period") AND q74."seq" <= (SELECT p78."seq" FROM "regc_period" AS p78 WHERE p78."regime" = 'planning.public_investment' AND p78."code" = v."period")) AS y75), COALESCE((SELECT CAST(t80."total.plan_ttg" AS NUMERIC) FROM "planning.public_investment.B01.current" AS t80 WHERE t80."unit" = v."unit" AND t80."period" = v."period"), (SELECT CAST(t81."total.plan_ttg" AS NUMERIC) FROM "planning.public_investment.B01.current" AS t81 WHERE t81."unit" = v."unit" AND t81."period" = (SELECT p79."first" FROM "regc_period" AS p79 WHERE p79."regime" = 'planning.public_investment' AND p79."code" = v."period")))) * CAST(100 AS NUMERIC)) END)) AS TEXT), '(trống)') || '%) thấp hơn cùng kỳ năm trước (' || COALESCE(CAST(trim_scale((CASE WHEN ((SELECT SUM(y84."v") FROM (SELECT q83."seq" AS "seq", (SELECT CAST(t85."total.month" AS NUMERIC) FROM "planning.public_investment.B01.current" AS t85 WHERE t85."unit" = v."unit" AND t85."period" = q83."code") AS "v", false AS "dz" FROM "regc_period" AS q83 WHERE q83."regime" = 'planning.public_investment' AND q83."year" = (SELECT p86."year" FROM "regc_period" AS p86 WHERE p86."regime" = 'planning.public_investment' AND p86."code" = (SELECT p82."last_year" FROM "regc_period" AS p82 WHERE p82."regime" = 'planning.public_investment' AND p82."code" = v."period")) AND q83."seq" <= (SELECT p87."seq" FROM "regc_period" AS p87 WHERE p87."regime" = 'planning.public_investment' AND p87."code" = (SELECT p82."last_year" FROM "regc_period" AS p82 WHERE p82."regime" = 'planning.public_investment' AND p82."code" = v."period"))) AS y84) IS NOT NULL AND COALESCE((COALESCE((SELECT CAST(t89."total.plan_ttg" AS NUMERIC) FROM "planning.public_investment.B01.current" AS t89 WHERE t89."unit" = v."unit" AND t89."period" = (SELECT p82."last_year" FROM "regc_period" AS p82 WHERE p82."regime" = 'planning.public_investment' AND p82."code" = v."period")), (SELECT CAST(t90."total.plan_ttg" AS NUMERIC) FROM "planning.public_investment.B01.current" AS t90 WHERE t90."unit" = v."unit" AND t90."period" = (SELECT p88."first" FROM "regc_period" AS p88 WHERE p88."regime" = 'planning.public_investment' AND p88."code" = (SELECT p82."last_year" FROM "regc_period" AS p82 WHERE p82."regime" = 'planning.public_investment' AND p82."code" = v."period")))) = CAST(0 AS NUMERIC)), false)) THEN NULL ELSE (regc_div((SELECT SUM(y84."v") FROM (SELECT q83."seq" AS "seq", (SELECT CAST(t85."total.month" AS NUMERIC) FROM "planning.public_investment.B01.current" AS t85 WHERE t85."unit" = v."unit" AND t85."period" = q83."code") AS "v", false AS "dz" FROM "regc_period" AS q83 WHERE q83."regime" = 'planning.public_investment' AND q83."year" = (SELECT p86."year" FROM "regc_period" AS p86 WHERE p86."regime" = 'planning.public_investment' AND p86."code" = (SELECT p82."last_year" FROM "regc_period" AS p82 WHERE p82."regime" = 'planning.public_investment' AND p82."code" = v."period")) AND q83."seq" <= (SELECT p87."seq" FROM "regc_period" AS p87 WHERE p87."regime" = 'planning.public_investment' AND p87."code" = (SELECT p82."last_year" FROM "regc_period" AS p82 WHERE p82."regime" = 'planning.public_investment' AND p82."code" = v."period"))) AS y84), COALESCE((SELECT CAST(t89."total.plan_ttg" AS NUMERIC) FROM "planning.public_investment.B01.current" AS t89 WHERE t89."unit" = v."unit" AND t89."period" = (SELECT p82."last_year" FROM "regc_period" AS p82 WHERE p82."regime" = 'planning.public_investment' AND p82."code" = v."period")), (SELECT CAST(t90."total.plan_ttg" AS NUMERIC) FROM "planning.public_investment.B01.current" AS t90 WHERE t90."unit" = v."unit" AND t90."period" = (SELECT p88."first" FROM "regc_period" AS p88 WHERE p88."regime" = 'planning.public_investment' AND p88."code" = (SELECT p82."last_year" FROM "regc_period" AS p82 WHERE p82."regime" = 'planning.public_investment' AND p82."code" = v."period"))))) * CAST(100 AS NUMERIC)) END)) AS TEXT), '(trống)') || '%) quá 10 điểm phần trăm'
+      'Tỷ lệ giải ngân (' || COALESCE(CAST(trim_scale((CASE WHEN ((SELECT SUM(y75."v") FROM (SELECT q74."seq" AS "seq", (SELECT CAST(t76."total.month" AS NUMERIC) FROM "planning.public_investment.B01.current" AS t76 WHERE t76."unit" = v."unit" AND t76."period" = q74."code") AS "v", FALSE AS "dz" FROM "regc_period" AS q74 WHERE q74."regime" = 'planning.public_investment' AND q74."year" = (SELECT p77."year" FROM "regc_period" AS p77 WHERE p77."regime" = 'planning.public_investment' AND p77."code" = v."period") AND q74."seq" <= (SELECT p78."seq" FROM "regc_period" AS p78 WHERE p78."regime" = 'planning.public_investment' AND p78."code" = v."period")) AS y75) IS NOT NULL AND COALESCE((COALESCE((SELECT CAST(t80."total.plan_ttg" AS NUMERIC) FROM "planning.public_investment.B01.current" AS t80 WHERE t80."unit" = v."unit" AND t80."period" = v."period"), (SELECT CAST(t81."total.plan_ttg" AS NUMERIC) FROM "planning.public_investment.B01.current" AS t81 WHERE t81."unit" = v."unit" AND t81."period" = (SELECT p79."first" FROM "regc_period" AS p79 WHERE p79."regime" = 'planning.public_investment' AND p79."code" = v."period"))) = CAST(0 AS NUMERIC)), FALSE)) THEN NULL ELSE (regc_div((SELECT SUM(y75."v") FROM (SELECT q74."seq" AS "seq", (SELECT CAST(t76."total.month" AS NUMERIC) FROM "planning.public_investment.B01.current" AS t76 WHERE t76."unit" = v."unit" AND t76."period" = q74."code") AS "v", FALSE AS "dz" FROM "regc_period" AS q74 WHERE q74."regime" = 'planning.public_investment' AND q74."year" = (SELECT p77."year" FROM "regc_period" AS p77 WHERE p77."regime" = 'planning.public_investment' AND p77."code" = v."period") AND q74."seq" <= (SELECT p78."seq" FROM "regc_period" AS p78 WHERE p78."regime" = 'planning.public_investment' AND p78."code" = v."period")) AS y75), COALESCE((SELECT CAST(t80."total.plan_ttg" AS NUMERIC) FROM "planning.public_investment.B01.current" AS t80 WHERE t80."unit" = v."unit" AND t80."period" = v."period"), (SELECT CAST(t81."total.plan_ttg" AS NUMERIC) FROM "planning.public_investment.B01.current" AS t81 WHERE t81."unit" = v."unit" AND t81."period" = (SELECT p79."first" FROM "regc_period" AS p79 WHERE p79."regime" = 'planning.public_investment' AND p79."code" = v."period")))) * CAST(100 AS NUMERIC)) END)) AS TEXT), '(trống)') || '%) thấp hơn cùng kỳ năm trước (' || COALESCE(CAST(trim_scale((CASE WHEN ((SELECT SUM(y84."v") FROM (SELECT q83."seq" AS "seq", (SELECT CAST(t85."total.month" AS NUMERIC) FROM "planning.public_investment.B01.current" AS t85 WHERE t85."unit" = v."unit" AND t85."period" = q83."code") AS "v", FALSE AS "dz" FROM "regc_period" AS q83 WHERE q83."regime" = 'planning.public_investment' AND q83."year" = (SELECT p86."year" FROM "regc_period" AS p86 WHERE p86."regime" = 'planning.public_investment' AND p86."code" = (SELECT p82."last_year" FROM "regc_period" AS p82 WHERE p82."regime" = 'planning.public_investment' AND p82."code" = v."period")) AND q83."seq" <= (SELECT p87."seq" FROM "regc_period" AS p87 WHERE p87."regime" = 'planning.public_investment' AND p87."code" = (SELECT p82."last_year" FROM "regc_period" AS p82 WHERE p82."regime" = 'planning.public_investment' AND p82."code" = v."period"))) AS y84) IS NOT NULL AND COALESCE((COALESCE((SELECT CAST(t89."total.plan_ttg" AS NUMERIC) FROM "planning.public_investment.B01.current" AS t89 WHERE t89."unit" = v."unit" AND t89."period" = (SELECT p82."last_year" FROM "regc_period" AS p82 WHERE p82."regime" = 'planning.public_investment' AND p82."code" = v."period")), (SELECT CAST(t90."total.plan_ttg" AS NUMERIC) FROM "planning.public_investment.B01.current" AS t90 WHERE t90."unit" = v."unit" AND t90."period" = (SELECT p88."first" FROM "regc_period" AS p88 WHERE p88."regime" = 'planning.public_investment' AND p88."code" = (SELECT p82."last_year" FROM "regc_period" AS p82 WHERE p82."regime" = 'planning.public_investment' AND p82."code" = v."period")))) = CAST(0 AS NUMERIC)), FALSE)) THEN NULL ELSE (regc_div((SELECT SUM(y84."v") FROM (SELECT q83."seq" AS "seq", (SELECT CAST(t85."total.month" AS NUMERIC) FROM "planning.public_investment.B01.current" AS t85 WHERE t85."unit" = v."unit" AND t85."period" = q83."code") AS "v", FALSE AS "dz" FROM "regc_period" AS q83 WHERE q83."regime" = 'planning.public_investment' AND q83."year" = (SELECT p86."year" FROM "regc_period" AS p86 WHERE p86."regime" = 'planning.public_investment' AND p86."code" = (SELECT p82."last_year" FROM "regc_period" AS p82 WHERE p82."regime" = 'planning.public_investment' AND p82."code" = v."period")) AND q83."seq" <= (SELECT p87."seq" FROM "regc_period" AS p87 WHERE p87."regime" = 'planning.public_investment' AND p87."code" = (SELECT p82."last_year" FROM "regc_period" AS p82 WHERE p82."regime" = 'planning.public_investment' AND p82."code" = v."period"))) AS y84), COALESCE((SELECT CAST(t89."total.plan_ttg" AS NUMERIC) FROM "planning.public_investment.B01.current" AS t89 WHERE t89."unit" = v."unit" AND t89."period" = (SELECT p82."last_year" FROM "regc_period" AS p82 WHERE p82."regime" = 'planning.public_investment' AND p82."code" = v."period")), (SELECT CAST(t90."total.plan_ttg" AS NUMERIC) FROM "planning.public_investment.B01.current" AS t90 WHERE t90."unit" = v."unit" AND t90."period" = (SELECT p88."first" FROM "regc_period" AS p88 WHERE p88."regime" = 'planning.public_investment' AND p88."code" = (SELECT p82."last_year" FROM "regc_period" AS p82 WHERE p82."regime" = 'planning.public_investment' AND p82."code" = v."period"))))) * CAST(100 AS NUMERIC)) END)) AS TEXT), '(trống)') || '%) quá 10 điểm phần trăm'
   END AS "message"
 FROM
   (
@@ -169,7 +139,7 @@ FROM
       CASE
         WHEN (i."r0" IS NULL AND NOT i."z0") OR (i."r1" IS NULL AND NOT i."z1") THEN
           'skipped'
-        WHEN ((i."z0" OR (i."r0" IS NOT NULL AND COALESCE((CAST(100 AS NUMERIC) = CAST(0 AS NUMERIC)), false))) OR (i."z1" OR (i."r1" IS NOT NULL AND COALESCE((CAST(100 AS NUMERIC) = CAST(0 AS NUMERIC)), false)))) THEN
+        WHEN ((i."z0" OR (i."r0" IS NOT NULL AND COALESCE((CAST(100 AS NUMERIC) = CAST(0 AS NUMERIC)), FALSE))) OR (i."z1" OR (i."r1" IS NOT NULL AND COALESCE((CAST(100 AS NUMERIC) = CAST(0 AS NUMERIC)), FALSE)))) THEN
           'div_by_zero'
         WHEN (regc_div(i."r0", CAST(100 AS NUMERIC)) >= (regc_div(i."r1", CAST(100 AS NUMERIC)) - CAST(0.1 AS NUMERIC))) THEN
           'pass'
@@ -184,10 +154,10 @@ FROM
           b."unit" AS "unit",
           b."period" AS "period",
           CAST(NULL AS INTEGER) AS "record",
-          (regc_div((SELECT SUM(y58."v") FROM (SELECT q57."seq" AS "seq", (SELECT CAST(t59."total.month" AS NUMERIC) FROM "planning.public_investment.B01.current" AS t59 WHERE t59."unit" = b."unit" AND t59."period" = q57."code") AS "v", false AS "dz" FROM "regc_period" AS q57 WHERE q57."regime" = 'planning.public_investment' AND q57."year" = (SELECT p60."year" FROM "regc_period" AS p60 WHERE p60."regime" = 'planning.public_investment' AND p60."code" = b."period") AND q57."seq" <= (SELECT p61."seq" FROM "regc_period" AS p61 WHERE p61."regime" = 'planning.public_investment' AND p61."code" = b."period")) AS y58), COALESCE((SELECT CAST(t63."total.plan_ttg" AS NUMERIC) FROM "planning.public_investment.B01.current" AS t63 WHERE t63."unit" = b."unit" AND t63."period" = b."period"), (SELECT CAST(t64."total.plan_ttg" AS NUMERIC) FROM "planning.public_investment.B01.current" AS t64 WHERE t64."unit" = b."unit" AND t64."period" = (SELECT p62."first" FROM "regc_period" AS p62 WHERE p62."regime" = 'planning.public_investment' AND p62."code" = b."period")))) * CAST(100 AS NUMERIC)) AS "r0",
-          COALESCE(((SELECT SUM(y58."v") FROM (SELECT q57."seq" AS "seq", (SELECT CAST(t59."total.month" AS NUMERIC) FROM "planning.public_investment.B01.current" AS t59 WHERE t59."unit" = b."unit" AND t59."period" = q57."code") AS "v", false AS "dz" FROM "regc_period" AS q57 WHERE q57."regime" = 'planning.public_investment' AND q57."year" = (SELECT p60."year" FROM "regc_period" AS p60 WHERE p60."regime" = 'planning.public_investment' AND p60."code" = b."period") AND q57."seq" <= (SELECT p61."seq" FROM "regc_period" AS p61 WHERE p61."regime" = 'planning.public_investment' AND p61."code" = b."period")) AS y58) IS NOT NULL AND COALESCE((COALESCE((SELECT CAST(t63."total.plan_ttg" AS NUMERIC) FROM "planning.public_investment.B01.current" AS t63 WHERE t63."unit" = b."unit" AND t63."period" = b."period"), (SELECT CAST(t64."total.plan_ttg" AS NUMERIC) FROM "planning.public_investment.B01.current" AS t64 WHERE t64."unit" = b."unit" AND t64."period" = (SELECT p62."first" FROM "regc_period" AS p62 WHERE p62."regime" = 'planning.public_investment' AND p62."code" = b."period"))) = CAST(0 AS NUMERIC)), false)), false) AS "z0",
-          (regc_div((SELECT SUM(y67."v") FROM (SELECT q66."seq" AS "seq", (SELECT CAST(t68."total.month" AS NUMERIC) FROM "planning.public_investment.B01.current" AS t68 WHERE t68."unit" = b."unit" AND t68."period" = q66."code") AS "v", false AS "dz" FROM "regc_period" AS q66 WHERE q66."regime" = 'planning.public_investment' AND q66."year" = (SELECT p69."year" FROM "regc_period" AS p69 WHERE p69."regime" = 'planning.public_investment' AND p69."code" = (SELECT p65."last_year" FROM "regc_period" AS p65 WHERE p65."regime" = 'planning.public_investment' AND p65."code" = b."period")) AND q66."seq" <= (SELECT p70."seq" FROM "regc_period" AS p70 WHERE p70."regime" = 'planning.public_investment' AND p70."code" = (SELECT p65."last_year" FROM "regc_period" AS p65 WHERE p65."regime" = 'planning.public_investment' AND p65."code" = b."period"))) AS y67), COALESCE((SELECT CAST(t72."total.plan_ttg" AS NUMERIC) FROM "planning.public_investment.B01.current" AS t72 WHERE t72."unit" = b."unit" AND t72."period" = (SELECT p65."last_year" FROM "regc_period" AS p65 WHERE p65."regime" = 'planning.public_investment' AND p65."code" = b."period")), (SELECT CAST(t73."total.plan_ttg" AS NUMERIC) FROM "planning.public_investment.B01.current" AS t73 WHERE t73."unit" = b."unit" AND t73."period" = (SELECT p71."first" FROM "regc_period" AS p71 WHERE p71."regime" = 'planning.public_investment' AND p71."code" = (SELECT p65."last_year" FROM "regc_period" AS p65 WHERE p65."regime" = 'planning.public_investment' AND p65."code" = b."period"))))) * CAST(100 AS NUMERIC)) AS "r1",
-          COALESCE(((SELECT SUM(y67."v") FROM (SELECT q66."seq" AS "seq", (SELECT CAST(t68."total.month" AS NUMERIC) FROM "planning.public_investment.B01.current" AS t68 WHERE t68."unit" = b."unit" AND t68."period" = q66."code") AS "v", false AS "dz" FROM "regc_period" AS q66 WHERE q66."regime" = 'planning.public_investment' AND q66."year" = (SELECT p69."year" FROM "regc_period" AS p69 WHERE p69."regime" = 'planning.public_investment' AND p69."code" = (SELECT p65."last_year" FROM "regc_period" AS p65 WHERE p65."regime" = 'planning.public_investment' AND p65."code" = b."period")) AND q66."seq" <= (SELECT p70."seq" FROM "regc_period" AS p70 WHERE p70."regime" = 'planning.public_investment' AND p70."code" = (SELECT p65."last_year" FROM "regc_period" AS p65 WHERE p65."regime" = 'planning.public_investment' AND p65."code" = b."period"))) AS y67) IS NOT NULL AND COALESCE((COALESCE((SELECT CAST(t72."total.plan_ttg" AS NUMERIC) FROM "planning.public_investment.B01.current" AS t72 WHERE t72."unit" = b."unit" AND t72."period" = (SELECT p65."last_year" FROM "regc_period" AS p65 WHERE p65."regime" = 'planning.public_investment' AND p65."code" = b."period")), (SELECT CAST(t73."total.plan_ttg" AS NUMERIC) FROM "planning.public_investment.B01.current" AS t73 WHERE t73."unit" = b."unit" AND t73."period" = (SELECT p71."first" FROM "regc_period" AS p71 WHERE p71."regime" = 'planning.public_investment' AND p71."code" = (SELECT p65."last_year" FROM "regc_period" AS p65 WHERE p65."regime" = 'planning.public_investment' AND p65."code" = b."period")))) = CAST(0 AS NUMERIC)), false)), false) AS "z1"
+          (regc_div((SELECT SUM(y58."v") FROM (SELECT q57."seq" AS "seq", (SELECT CAST(t59."total.month" AS NUMERIC) FROM "planning.public_investment.B01.current" AS t59 WHERE t59."unit" = b."unit" AND t59."period" = q57."code") AS "v", FALSE AS "dz" FROM "regc_period" AS q57 WHERE q57."regime" = 'planning.public_investment' AND q57."year" = (SELECT p60."year" FROM "regc_period" AS p60 WHERE p60."regime" = 'planning.public_investment' AND p60."code" = b."period") AND q57."seq" <= (SELECT p61."seq" FROM "regc_period" AS p61 WHERE p61."regime" = 'planning.public_investment' AND p61."code" = b."period")) AS y58), COALESCE((SELECT CAST(t63."total.plan_ttg" AS NUMERIC) FROM "planning.public_investment.B01.current" AS t63 WHERE t63."unit" = b."unit" AND t63."period" = b."period"), (SELECT CAST(t64."total.plan_ttg" AS NUMERIC) FROM "planning.public_investment.B01.current" AS t64 WHERE t64."unit" = b."unit" AND t64."period" = (SELECT p62."first" FROM "regc_period" AS p62 WHERE p62."regime" = 'planning.public_investment' AND p62."code" = b."period")))) * CAST(100 AS NUMERIC)) AS "r0",
+          COALESCE(((SELECT SUM(y58."v") FROM (SELECT q57."seq" AS "seq", (SELECT CAST(t59."total.month" AS NUMERIC) FROM "planning.public_investment.B01.current" AS t59 WHERE t59."unit" = b."unit" AND t59."period" = q57."code") AS "v", FALSE AS "dz" FROM "regc_period" AS q57 WHERE q57."regime" = 'planning.public_investment' AND q57."year" = (SELECT p60."year" FROM "regc_period" AS p60 WHERE p60."regime" = 'planning.public_investment' AND p60."code" = b."period") AND q57."seq" <= (SELECT p61."seq" FROM "regc_period" AS p61 WHERE p61."regime" = 'planning.public_investment' AND p61."code" = b."period")) AS y58) IS NOT NULL AND COALESCE((COALESCE((SELECT CAST(t63."total.plan_ttg" AS NUMERIC) FROM "planning.public_investment.B01.current" AS t63 WHERE t63."unit" = b."unit" AND t63."period" = b."period"), (SELECT CAST(t64."total.plan_ttg" AS NUMERIC) FROM "planning.public_investment.B01.current" AS t64 WHERE t64."unit" = b."unit" AND t64."period" = (SELECT p62."first" FROM "regc_period" AS p62 WHERE p62."regime" = 'planning.public_investment' AND p62."code" = b."period"))) = CAST(0 AS NUMERIC)), FALSE)), FALSE) AS "z0",
+          (regc_div((SELECT SUM(y67."v") FROM (SELECT q66."seq" AS "seq", (SELECT CAST(t68."total.month" AS NUMERIC) FROM "planning.public_investment.B01.current" AS t68 WHERE t68."unit" = b."unit" AND t68."period" = q66."code") AS "v", FALSE AS "dz" FROM "regc_period" AS q66 WHERE q66."regime" = 'planning.public_investment' AND q66."year" = (SELECT p69."year" FROM "regc_period" AS p69 WHERE p69."regime" = 'planning.public_investment' AND p69."code" = (SELECT p65."last_year" FROM "regc_period" AS p65 WHERE p65."regime" = 'planning.public_investment' AND p65."code" = b."period")) AND q66."seq" <= (SELECT p70."seq" FROM "regc_period" AS p70 WHERE p70."regime" = 'planning.public_investment' AND p70."code" = (SELECT p65."last_year" FROM "regc_period" AS p65 WHERE p65."regime" = 'planning.public_investment' AND p65."code" = b."period"))) AS y67), COALESCE((SELECT CAST(t72."total.plan_ttg" AS NUMERIC) FROM "planning.public_investment.B01.current" AS t72 WHERE t72."unit" = b."unit" AND t72."period" = (SELECT p65."last_year" FROM "regc_period" AS p65 WHERE p65."regime" = 'planning.public_investment' AND p65."code" = b."period")), (SELECT CAST(t73."total.plan_ttg" AS NUMERIC) FROM "planning.public_investment.B01.current" AS t73 WHERE t73."unit" = b."unit" AND t73."period" = (SELECT p71."first" FROM "regc_period" AS p71 WHERE p71."regime" = 'planning.public_investment' AND p71."code" = (SELECT p65."last_year" FROM "regc_period" AS p65 WHERE p65."regime" = 'planning.public_investment' AND p65."code" = b."period"))))) * CAST(100 AS NUMERIC)) AS "r1",
+          COALESCE(((SELECT SUM(y67."v") FROM (SELECT q66."seq" AS "seq", (SELECT CAST(t68."total.month" AS NUMERIC) FROM "planning.public_investment.B01.current" AS t68 WHERE t68."unit" = b."unit" AND t68."period" = q66."code") AS "v", FALSE AS "dz" FROM "regc_period" AS q66 WHERE q66."regime" = 'planning.public_investment' AND q66."year" = (SELECT p69."year" FROM "regc_period" AS p69 WHERE p69."regime" = 'planning.public_investment' AND p69."code" = (SELECT p65."last_year" FROM "regc_period" AS p65 WHERE p65."regime" = 'planning.public_investment' AND p65."code" = b."period")) AND q66."seq" <= (SELECT p70."seq" FROM "regc_period" AS p70 WHERE p70."regime" = 'planning.public_investment' AND p70."code" = (SELECT p65."last_year" FROM "regc_period" AS p65 WHERE p65."regime" = 'planning.public_investment' AND p65."code" = b."period"))) AS y67) IS NOT NULL AND COALESCE((COALESCE((SELECT CAST(t72."total.plan_ttg" AS NUMERIC) FROM "planning.public_investment.B01.current" AS t72 WHERE t72."unit" = b."unit" AND t72."period" = (SELECT p65."last_year" FROM "regc_period" AS p65 WHERE p65."regime" = 'planning.public_investment' AND p65."code" = b."period")), (SELECT CAST(t73."total.plan_ttg" AS NUMERIC) FROM "planning.public_investment.B01.current" AS t73 WHERE t73."unit" = b."unit" AND t73."period" = (SELECT p71."first" FROM "regc_period" AS p71 WHERE p71."regime" = 'planning.public_investment' AND p71."code" = (SELECT p65."last_year" FROM "regc_period" AS p65 WHERE p65."regime" = 'planning.public_investment' AND p65."code" = b."period")))) = CAST(0 AS NUMERIC)), FALSE)), FALSE) AS "z1"
         FROM
           (
             SELECT DISTINCT
@@ -210,18 +180,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'total.month' AS "cell",
   'R04' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'written'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'warning'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'written' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'warning' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc R04: phép chia cho 0 (division by zero)'
@@ -278,18 +238,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'total.plan_ttg' AS "cell",
   'R05' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'written'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'written' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc R05: phép chia cho 0 (division by zero)'
@@ -353,18 +303,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'total.plan_ttg' AS "cell",
   'split.B01.total.plan_ttg' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'split'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'split' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc split.B01.total.plan_ttg: phép chia cho 0 (division by zero)'
@@ -416,18 +356,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'total.plan' AS "cell",
   'split.B01.total.plan' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'split'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'split' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc split.B01.total.plan: phép chia cho 0 (division by zero)'
@@ -479,18 +409,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'total.month' AS "cell",
   'split.B01.total.month' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'split'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'split' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc split.B01.total.month: phép chia cho 0 (division by zero)'
@@ -542,18 +462,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'central.plan_ttg' AS "cell",
   'split.B01.central.plan_ttg' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'split'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'split' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc split.B01.central.plan_ttg: phép chia cho 0 (division by zero)'
@@ -605,18 +515,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'central.plan' AS "cell",
   'split.B01.central.plan' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'split'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'split' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc split.B01.central.plan: phép chia cho 0 (division by zero)'
@@ -668,18 +568,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'central.month' AS "cell",
   'split.B01.central.month' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'split'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'split' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc split.B01.central.month: phép chia cho 0 (division by zero)'
@@ -731,18 +621,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'land_use.plan_ttg' AS "cell",
   'of_which.B01.land_use.plan_ttg' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'of_which'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'of_which' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc of_which.B01.land_use.plan_ttg: phép chia cho 0 (division by zero)'
@@ -793,18 +673,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'lottery.plan_ttg' AS "cell",
   'of_which.B01.lottery.plan_ttg' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'of_which'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'of_which' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc of_which.B01.lottery.plan_ttg: phép chia cho 0 (division by zero)'
@@ -855,18 +725,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'land_use.plan' AS "cell",
   'of_which.B01.land_use.plan' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'of_which'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'of_which' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc of_which.B01.land_use.plan: phép chia cho 0 (division by zero)'
@@ -917,18 +777,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'lottery.plan' AS "cell",
   'of_which.B01.lottery.plan' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'of_which'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'of_which' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc of_which.B01.lottery.plan: phép chia cho 0 (division by zero)'
@@ -979,18 +829,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'land_use.month' AS "cell",
   'of_which.B01.land_use.month' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'of_which'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'of_which' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc of_which.B01.land_use.month: phép chia cho 0 (division by zero)'
@@ -1041,18 +881,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'lottery.month' AS "cell",
   'of_which.B01.lottery.month' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'of_which'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'of_which' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc of_which.B01.lottery.month: phép chia cho 0 (division by zero)'

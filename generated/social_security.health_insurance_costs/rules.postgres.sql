@@ -202,18 +202,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'visits.month' AS "cell",
   'R01' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'written'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'written' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc R01: phép chia cho 0 (division by zero)'
@@ -276,23 +266,13 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'avg_cost_in.month' AS "cell",
   'R02' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'written'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'warning'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'written' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'warning' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc R02: phép chia cho 0 (division by zero)'
     ELSE
-      'Chi phí bình quân một lượt điều trị nội trú (' || COALESCE(CAST(trim_scale((CASE WHEN ((SELECT CAST(t20."cost_in.month" AS NUMERIC) FROM "social_security.health_insurance_costs.B01.current" AS t20 WHERE t20."unit" = v."unit" AND t20."period" = v."period") IS NOT NULL AND COALESCE(((SELECT CAST(t21."visits_in.month" AS NUMERIC) FROM "social_security.health_insurance_costs.B01.current" AS t21 WHERE t21."unit" = v."unit" AND t21."period" = v."period") = CAST(0 AS NUMERIC)), false)) THEN NULL ELSE regc_div((SELECT CAST(t20."cost_in.month" AS NUMERIC) FROM "social_security.health_insurance_costs.B01.current" AS t20 WHERE t20."unit" = v."unit" AND t20."period" = v."period"), (SELECT CAST(t21."visits_in.month" AS NUMERIC) FROM "social_security.health_insurance_costs.B01.current" AS t21 WHERE t21."unit" = v."unit" AND t21."period" = v."period")) END)) AS TEXT), '(trống)') || ' đồng) tăng quá 20% so với tháng trước (' || COALESCE(CAST(trim_scale((CASE WHEN ((SELECT CAST(t23."cost_in.month" AS NUMERIC) FROM "social_security.health_insurance_costs.B01.current" AS t23 WHERE t23."unit" = v."unit" AND t23."period" = (SELECT p22."previous" FROM "regc_period" AS p22 WHERE p22."regime" = 'social_security.health_insurance_costs' AND p22."code" = v."period")) IS NOT NULL AND COALESCE(((SELECT CAST(t24."visits_in.month" AS NUMERIC) FROM "social_security.health_insurance_costs.B01.current" AS t24 WHERE t24."unit" = v."unit" AND t24."period" = (SELECT p22."previous" FROM "regc_period" AS p22 WHERE p22."regime" = 'social_security.health_insurance_costs' AND p22."code" = v."period")) = CAST(0 AS NUMERIC)), false)) THEN NULL ELSE regc_div((SELECT CAST(t23."cost_in.month" AS NUMERIC) FROM "social_security.health_insurance_costs.B01.current" AS t23 WHERE t23."unit" = v."unit" AND t23."period" = (SELECT p22."previous" FROM "regc_period" AS p22 WHERE p22."regime" = 'social_security.health_insurance_costs' AND p22."code" = v."period")), (SELECT CAST(t24."visits_in.month" AS NUMERIC) FROM "social_security.health_insurance_costs.B01.current" AS t24 WHERE t24."unit" = v."unit" AND t24."period" = (SELECT p22."previous" FROM "regc_period" AS p22 WHERE p22."regime" = 'social_security.health_insurance_costs' AND p22."code" = v."period"))) END)) AS TEXT), '(trống)') || ' đồng)'
+      'Chi phí bình quân một lượt điều trị nội trú (' || COALESCE(CAST(trim_scale((CASE WHEN ((SELECT CAST(t20."cost_in.month" AS NUMERIC) FROM "social_security.health_insurance_costs.B01.current" AS t20 WHERE t20."unit" = v."unit" AND t20."period" = v."period") IS NOT NULL AND COALESCE(((SELECT CAST(t21."visits_in.month" AS NUMERIC) FROM "social_security.health_insurance_costs.B01.current" AS t21 WHERE t21."unit" = v."unit" AND t21."period" = v."period") = CAST(0 AS NUMERIC)), FALSE)) THEN NULL ELSE regc_div((SELECT CAST(t20."cost_in.month" AS NUMERIC) FROM "social_security.health_insurance_costs.B01.current" AS t20 WHERE t20."unit" = v."unit" AND t20."period" = v."period"), (SELECT CAST(t21."visits_in.month" AS NUMERIC) FROM "social_security.health_insurance_costs.B01.current" AS t21 WHERE t21."unit" = v."unit" AND t21."period" = v."period")) END)) AS TEXT), '(trống)') || ' đồng) tăng quá 20% so với tháng trước (' || COALESCE(CAST(trim_scale((CASE WHEN ((SELECT CAST(t23."cost_in.month" AS NUMERIC) FROM "social_security.health_insurance_costs.B01.current" AS t23 WHERE t23."unit" = v."unit" AND t23."period" = (SELECT p22."previous" FROM "regc_period" AS p22 WHERE p22."regime" = 'social_security.health_insurance_costs' AND p22."code" = v."period")) IS NOT NULL AND COALESCE(((SELECT CAST(t24."visits_in.month" AS NUMERIC) FROM "social_security.health_insurance_costs.B01.current" AS t24 WHERE t24."unit" = v."unit" AND t24."period" = (SELECT p22."previous" FROM "regc_period" AS p22 WHERE p22."regime" = 'social_security.health_insurance_costs' AND p22."code" = v."period")) = CAST(0 AS NUMERIC)), FALSE)) THEN NULL ELSE regc_div((SELECT CAST(t23."cost_in.month" AS NUMERIC) FROM "social_security.health_insurance_costs.B01.current" AS t23 WHERE t23."unit" = v."unit" AND t23."period" = (SELECT p22."previous" FROM "regc_period" AS p22 WHERE p22."regime" = 'social_security.health_insurance_costs' AND p22."code" = v."period")), (SELECT CAST(t24."visits_in.month" AS NUMERIC) FROM "social_security.health_insurance_costs.B01.current" AS t24 WHERE t24."unit" = v."unit" AND t24."period" = (SELECT p22."previous" FROM "regc_period" AS p22 WHERE p22."regime" = 'social_security.health_insurance_costs' AND p22."code" = v."period"))) END)) AS TEXT), '(trống)') || ' đồng)'
   END AS "message"
 FROM
   (
@@ -319,9 +299,9 @@ FROM
           b."period" AS "period",
           CAST(NULL AS INTEGER) AS "record",
           regc_div((SELECT CAST(t15."cost_in.month" AS NUMERIC) FROM "social_security.health_insurance_costs.B01.current" AS t15 WHERE t15."unit" = b."unit" AND t15."period" = b."period"), (SELECT CAST(t16."visits_in.month" AS NUMERIC) FROM "social_security.health_insurance_costs.B01.current" AS t16 WHERE t16."unit" = b."unit" AND t16."period" = b."period")) AS "r0",
-          COALESCE(((SELECT CAST(t15."cost_in.month" AS NUMERIC) FROM "social_security.health_insurance_costs.B01.current" AS t15 WHERE t15."unit" = b."unit" AND t15."period" = b."period") IS NOT NULL AND COALESCE(((SELECT CAST(t16."visits_in.month" AS NUMERIC) FROM "social_security.health_insurance_costs.B01.current" AS t16 WHERE t16."unit" = b."unit" AND t16."period" = b."period") = CAST(0 AS NUMERIC)), false)), false) AS "z0",
+          COALESCE(((SELECT CAST(t15."cost_in.month" AS NUMERIC) FROM "social_security.health_insurance_costs.B01.current" AS t15 WHERE t15."unit" = b."unit" AND t15."period" = b."period") IS NOT NULL AND COALESCE(((SELECT CAST(t16."visits_in.month" AS NUMERIC) FROM "social_security.health_insurance_costs.B01.current" AS t16 WHERE t16."unit" = b."unit" AND t16."period" = b."period") = CAST(0 AS NUMERIC)), FALSE)), FALSE) AS "z0",
           regc_div((SELECT CAST(t18."cost_in.month" AS NUMERIC) FROM "social_security.health_insurance_costs.B01.current" AS t18 WHERE t18."unit" = b."unit" AND t18."period" = (SELECT p17."previous" FROM "regc_period" AS p17 WHERE p17."regime" = 'social_security.health_insurance_costs' AND p17."code" = b."period")), (SELECT CAST(t19."visits_in.month" AS NUMERIC) FROM "social_security.health_insurance_costs.B01.current" AS t19 WHERE t19."unit" = b."unit" AND t19."period" = (SELECT p17."previous" FROM "regc_period" AS p17 WHERE p17."regime" = 'social_security.health_insurance_costs' AND p17."code" = b."period"))) AS "r1",
-          COALESCE(((SELECT CAST(t18."cost_in.month" AS NUMERIC) FROM "social_security.health_insurance_costs.B01.current" AS t18 WHERE t18."unit" = b."unit" AND t18."period" = (SELECT p17."previous" FROM "regc_period" AS p17 WHERE p17."regime" = 'social_security.health_insurance_costs' AND p17."code" = b."period")) IS NOT NULL AND COALESCE(((SELECT CAST(t19."visits_in.month" AS NUMERIC) FROM "social_security.health_insurance_costs.B01.current" AS t19 WHERE t19."unit" = b."unit" AND t19."period" = (SELECT p17."previous" FROM "regc_period" AS p17 WHERE p17."regime" = 'social_security.health_insurance_costs' AND p17."code" = b."period")) = CAST(0 AS NUMERIC)), false)), false) AS "z1"
+          COALESCE(((SELECT CAST(t18."cost_in.month" AS NUMERIC) FROM "social_security.health_insurance_costs.B01.current" AS t18 WHERE t18."unit" = b."unit" AND t18."period" = (SELECT p17."previous" FROM "regc_period" AS p17 WHERE p17."regime" = 'social_security.health_insurance_costs' AND p17."code" = b."period")) IS NOT NULL AND COALESCE(((SELECT CAST(t19."visits_in.month" AS NUMERIC) FROM "social_security.health_insurance_costs.B01.current" AS t19 WHERE t19."unit" = b."unit" AND t19."period" = (SELECT p17."previous" FROM "regc_period" AS p17 WHERE p17."regime" = 'social_security.health_insurance_costs' AND p17."code" = b."period")) = CAST(0 AS NUMERIC)), FALSE)), FALSE) AS "z1"
         FROM
           (
             SELECT DISTINCT
@@ -344,18 +324,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'cost_payers.month' AS "cell",
   'R03' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'written'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'written' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc R03: phép chia cho 0 (division by zero)'
@@ -408,18 +378,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'visits_in.month' AS "cell",
   'R04' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'written'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'written' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc R04: phép chia cho 0 (division by zero)'
@@ -474,18 +434,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'cost_drugs.month' AS "cell",
   'R05' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'written'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'written' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc R05: phép chia cho 0 (division by zero)'
@@ -538,18 +488,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'cost_total.month' AS "cell",
   'R06' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'written'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'written' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc R06: phép chia cho 0 (division by zero)'
@@ -600,18 +540,8 @@ SELECT
   v."record" AS "record",
   'total_cost' AS "cell",
   'R07' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'written'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'written' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc R07: phép chia cho 0 (division by zero)'
@@ -656,18 +586,8 @@ SELECT
   v."record" AS "record",
   'fund_paid' AS "cell",
   'R08' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'written'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'written' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc R08: phép chia cho 0 (division by zero)'
@@ -714,18 +634,8 @@ SELECT
   v."record" AS "record",
   'discharged' AS "cell",
   'R09' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'written'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'written' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc R09: phép chia cho 0 (division by zero)'
@@ -771,18 +681,8 @@ SELECT
   v."record" AS "record",
   'drugs' AS "cell",
   'R10' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'written'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'written' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc R10: phép chia cho 0 (division by zero)'
@@ -827,18 +727,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'visits.month' AS "cell",
   'split.B01.visits.month' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'split'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'split' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc split.B01.visits.month: phép chia cho 0 (division by zero)'
@@ -890,18 +780,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'cost_total.month' AS "cell",
   'split.B01.cost_total.month' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'split'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'split' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc split.B01.cost_total.month: phép chia cho 0 (division by zero)'
@@ -953,18 +833,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'cost_drugs.month' AS "cell",
   'of_which.B01.cost_drugs.month' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'of_which'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'of_which' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc of_which.B01.cost_drugs.month: phép chia cho 0 (division by zero)'
@@ -1015,18 +885,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'cost_supplies.month' AS "cell",
   'of_which.B01.cost_supplies.month' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'of_which'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'of_which' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc of_which.B01.cost_supplies.month: phép chia cho 0 (division by zero)'
@@ -1077,18 +937,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'cost_tests.month' AS "cell",
   'of_which.B01.cost_tests.month' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'of_which'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'of_which' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc of_which.B01.cost_tests.month: phép chia cho 0 (division by zero)'
@@ -1139,18 +989,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'cost_payers.month' AS "cell",
   'split.B01.cost_payers.month' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'split'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'split' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc split.B01.cost_payers.month: phép chia cho 0 (division by zero)'

@@ -203,18 +203,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'visits.month' AS "cell",
   'R01' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'written'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'written' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc R01: phép chia cho 0 (division by zero)'
@@ -277,23 +267,13 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'avg_cost_in.month' AS "cell",
   'R02' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'written'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'warning'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'written' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'warning' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc R02: phép chia cho 0 (division by zero)'
     ELSE
-      'Chi phí bình quân một lượt điều trị nội trú (' || COALESCE(regc_add((CASE WHEN ((SELECT regc_dec(t20."cost_in.month", 0) FROM "social_security.health_insurance_costs.B01.current" AS t20 WHERE t20."unit" = v."unit" AND t20."period" = v."period") IS NOT NULL AND COALESCE((regc_cmp((SELECT regc_dec(t21."visits_in.month", 0) FROM "social_security.health_insurance_costs.B01.current" AS t21 WHERE t21."unit" = v."unit" AND t21."period" = v."period"), '0') = 0), false)) THEN NULL ELSE regc_div((SELECT regc_dec(t20."cost_in.month", 0) FROM "social_security.health_insurance_costs.B01.current" AS t20 WHERE t20."unit" = v."unit" AND t20."period" = v."period"), (SELECT regc_dec(t21."visits_in.month", 0) FROM "social_security.health_insurance_costs.B01.current" AS t21 WHERE t21."unit" = v."unit" AND t21."period" = v."period")) END), '0'), '(trống)') || ' đồng) tăng quá 20% so với tháng trước (' || COALESCE(regc_add((CASE WHEN ((SELECT regc_dec(t23."cost_in.month", 0) FROM "social_security.health_insurance_costs.B01.current" AS t23 WHERE t23."unit" = v."unit" AND t23."period" = (SELECT p22."previous" FROM "regc_period" AS p22 WHERE p22."regime" = 'social_security.health_insurance_costs' AND p22."code" = v."period")) IS NOT NULL AND COALESCE((regc_cmp((SELECT regc_dec(t24."visits_in.month", 0) FROM "social_security.health_insurance_costs.B01.current" AS t24 WHERE t24."unit" = v."unit" AND t24."period" = (SELECT p22."previous" FROM "regc_period" AS p22 WHERE p22."regime" = 'social_security.health_insurance_costs' AND p22."code" = v."period")), '0') = 0), false)) THEN NULL ELSE regc_div((SELECT regc_dec(t23."cost_in.month", 0) FROM "social_security.health_insurance_costs.B01.current" AS t23 WHERE t23."unit" = v."unit" AND t23."period" = (SELECT p22."previous" FROM "regc_period" AS p22 WHERE p22."regime" = 'social_security.health_insurance_costs' AND p22."code" = v."period")), (SELECT regc_dec(t24."visits_in.month", 0) FROM "social_security.health_insurance_costs.B01.current" AS t24 WHERE t24."unit" = v."unit" AND t24."period" = (SELECT p22."previous" FROM "regc_period" AS p22 WHERE p22."regime" = 'social_security.health_insurance_costs' AND p22."code" = v."period"))) END), '0'), '(trống)') || ' đồng)'
+      'Chi phí bình quân một lượt điều trị nội trú (' || COALESCE(regc_add((CASE WHEN ((SELECT regc_dec(t20."cost_in.month", 0) FROM "social_security.health_insurance_costs.B01.current" AS t20 WHERE t20."unit" = v."unit" AND t20."period" = v."period") IS NOT NULL AND COALESCE((regc_cmp((SELECT regc_dec(t21."visits_in.month", 0) FROM "social_security.health_insurance_costs.B01.current" AS t21 WHERE t21."unit" = v."unit" AND t21."period" = v."period"), '0') = 0), FALSE)) THEN NULL ELSE regc_div((SELECT regc_dec(t20."cost_in.month", 0) FROM "social_security.health_insurance_costs.B01.current" AS t20 WHERE t20."unit" = v."unit" AND t20."period" = v."period"), (SELECT regc_dec(t21."visits_in.month", 0) FROM "social_security.health_insurance_costs.B01.current" AS t21 WHERE t21."unit" = v."unit" AND t21."period" = v."period")) END), '0'), '(trống)') || ' đồng) tăng quá 20% so với tháng trước (' || COALESCE(regc_add((CASE WHEN ((SELECT regc_dec(t23."cost_in.month", 0) FROM "social_security.health_insurance_costs.B01.current" AS t23 WHERE t23."unit" = v."unit" AND t23."period" = (SELECT p22."previous" FROM "regc_period" AS p22 WHERE p22."regime" = 'social_security.health_insurance_costs' AND p22."code" = v."period")) IS NOT NULL AND COALESCE((regc_cmp((SELECT regc_dec(t24."visits_in.month", 0) FROM "social_security.health_insurance_costs.B01.current" AS t24 WHERE t24."unit" = v."unit" AND t24."period" = (SELECT p22."previous" FROM "regc_period" AS p22 WHERE p22."regime" = 'social_security.health_insurance_costs' AND p22."code" = v."period")), '0') = 0), FALSE)) THEN NULL ELSE regc_div((SELECT regc_dec(t23."cost_in.month", 0) FROM "social_security.health_insurance_costs.B01.current" AS t23 WHERE t23."unit" = v."unit" AND t23."period" = (SELECT p22."previous" FROM "regc_period" AS p22 WHERE p22."regime" = 'social_security.health_insurance_costs' AND p22."code" = v."period")), (SELECT regc_dec(t24."visits_in.month", 0) FROM "social_security.health_insurance_costs.B01.current" AS t24 WHERE t24."unit" = v."unit" AND t24."period" = (SELECT p22."previous" FROM "regc_period" AS p22 WHERE p22."regime" = 'social_security.health_insurance_costs' AND p22."code" = v."period"))) END), '0'), '(trống)') || ' đồng)'
   END AS "message"
 FROM
   (
@@ -320,9 +300,9 @@ FROM
           b."period" AS "period",
           CAST(NULL AS INTEGER) AS "record",
           regc_div((SELECT regc_dec(t15."cost_in.month", 0) FROM "social_security.health_insurance_costs.B01.current" AS t15 WHERE t15."unit" = b."unit" AND t15."period" = b."period"), (SELECT regc_dec(t16."visits_in.month", 0) FROM "social_security.health_insurance_costs.B01.current" AS t16 WHERE t16."unit" = b."unit" AND t16."period" = b."period")) AS "r0",
-          COALESCE(((SELECT regc_dec(t15."cost_in.month", 0) FROM "social_security.health_insurance_costs.B01.current" AS t15 WHERE t15."unit" = b."unit" AND t15."period" = b."period") IS NOT NULL AND COALESCE((regc_cmp((SELECT regc_dec(t16."visits_in.month", 0) FROM "social_security.health_insurance_costs.B01.current" AS t16 WHERE t16."unit" = b."unit" AND t16."period" = b."period"), '0') = 0), false)), false) AS "z0",
+          COALESCE(((SELECT regc_dec(t15."cost_in.month", 0) FROM "social_security.health_insurance_costs.B01.current" AS t15 WHERE t15."unit" = b."unit" AND t15."period" = b."period") IS NOT NULL AND COALESCE((regc_cmp((SELECT regc_dec(t16."visits_in.month", 0) FROM "social_security.health_insurance_costs.B01.current" AS t16 WHERE t16."unit" = b."unit" AND t16."period" = b."period"), '0') = 0), FALSE)), FALSE) AS "z0",
           regc_div((SELECT regc_dec(t18."cost_in.month", 0) FROM "social_security.health_insurance_costs.B01.current" AS t18 WHERE t18."unit" = b."unit" AND t18."period" = (SELECT p17."previous" FROM "regc_period" AS p17 WHERE p17."regime" = 'social_security.health_insurance_costs' AND p17."code" = b."period")), (SELECT regc_dec(t19."visits_in.month", 0) FROM "social_security.health_insurance_costs.B01.current" AS t19 WHERE t19."unit" = b."unit" AND t19."period" = (SELECT p17."previous" FROM "regc_period" AS p17 WHERE p17."regime" = 'social_security.health_insurance_costs' AND p17."code" = b."period"))) AS "r1",
-          COALESCE(((SELECT regc_dec(t18."cost_in.month", 0) FROM "social_security.health_insurance_costs.B01.current" AS t18 WHERE t18."unit" = b."unit" AND t18."period" = (SELECT p17."previous" FROM "regc_period" AS p17 WHERE p17."regime" = 'social_security.health_insurance_costs' AND p17."code" = b."period")) IS NOT NULL AND COALESCE((regc_cmp((SELECT regc_dec(t19."visits_in.month", 0) FROM "social_security.health_insurance_costs.B01.current" AS t19 WHERE t19."unit" = b."unit" AND t19."period" = (SELECT p17."previous" FROM "regc_period" AS p17 WHERE p17."regime" = 'social_security.health_insurance_costs' AND p17."code" = b."period")), '0') = 0), false)), false) AS "z1"
+          COALESCE(((SELECT regc_dec(t18."cost_in.month", 0) FROM "social_security.health_insurance_costs.B01.current" AS t18 WHERE t18."unit" = b."unit" AND t18."period" = (SELECT p17."previous" FROM "regc_period" AS p17 WHERE p17."regime" = 'social_security.health_insurance_costs' AND p17."code" = b."period")) IS NOT NULL AND COALESCE((regc_cmp((SELECT regc_dec(t19."visits_in.month", 0) FROM "social_security.health_insurance_costs.B01.current" AS t19 WHERE t19."unit" = b."unit" AND t19."period" = (SELECT p17."previous" FROM "regc_period" AS p17 WHERE p17."regime" = 'social_security.health_insurance_costs' AND p17."code" = b."period")), '0') = 0), FALSE)), FALSE) AS "z1"
         FROM
           (
             SELECT DISTINCT
@@ -345,18 +325,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'cost_payers.month' AS "cell",
   'R03' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'written'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'written' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc R03: phép chia cho 0 (division by zero)'
@@ -409,18 +379,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'visits_in.month' AS "cell",
   'R04' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'written'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'written' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc R04: phép chia cho 0 (division by zero)'
@@ -475,18 +435,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'cost_drugs.month' AS "cell",
   'R05' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'written'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'written' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc R05: phép chia cho 0 (division by zero)'
@@ -539,18 +489,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'cost_total.month' AS "cell",
   'R06' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'written'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'written' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc R06: phép chia cho 0 (division by zero)'
@@ -601,18 +541,8 @@ SELECT
   v."record" AS "record",
   'total_cost' AS "cell",
   'R07' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'written'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'written' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc R07: phép chia cho 0 (division by zero)'
@@ -657,18 +587,8 @@ SELECT
   v."record" AS "record",
   'fund_paid' AS "cell",
   'R08' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'written'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'written' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc R08: phép chia cho 0 (division by zero)'
@@ -715,18 +635,8 @@ SELECT
   v."record" AS "record",
   'discharged' AS "cell",
   'R09' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'written'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'written' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc R09: phép chia cho 0 (division by zero)'
@@ -772,18 +682,8 @@ SELECT
   v."record" AS "record",
   'drugs' AS "cell",
   'R10' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'written'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'written' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc R10: phép chia cho 0 (division by zero)'
@@ -828,18 +728,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'visits.month' AS "cell",
   'split.B01.visits.month' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'split'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'split' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc split.B01.visits.month: phép chia cho 0 (division by zero)'
@@ -891,18 +781,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'cost_total.month' AS "cell",
   'split.B01.cost_total.month' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'split'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'split' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc split.B01.cost_total.month: phép chia cho 0 (division by zero)'
@@ -954,18 +834,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'cost_drugs.month' AS "cell",
   'of_which.B01.cost_drugs.month' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'of_which'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'of_which' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc of_which.B01.cost_drugs.month: phép chia cho 0 (division by zero)'
@@ -1016,18 +886,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'cost_supplies.month' AS "cell",
   'of_which.B01.cost_supplies.month' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'of_which'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'of_which' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc of_which.B01.cost_supplies.month: phép chia cho 0 (division by zero)'
@@ -1078,18 +938,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'cost_tests.month' AS "cell",
   'of_which.B01.cost_tests.month' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'of_which'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'of_which' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc of_which.B01.cost_tests.month: phép chia cho 0 (division by zero)'
@@ -1140,18 +990,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'cost_payers.month' AS "cell",
   'split.B01.cost_payers.month' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'split'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'split' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc split.B01.cost_payers.month: phép chia cho 0 (division by zero)'

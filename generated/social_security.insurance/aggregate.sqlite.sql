@@ -28,68 +28,67 @@ SELECT
   m."edition" AS "edition",
   t1."unit" AS "unit",
   COUNT(*) AS "reports",
-  CAST(SUBSTR(MAX(CASE WHEN t1."si_participants.plan" IS NOT NULL THEN m."end_date" || '|' || t1."si_participants.plan" END), 12) AS INTEGER) AS "si_participants.plan",
-  CAST(SUBSTR(MAX(CASE WHEN t1."si_participants.actual" IS NOT NULL THEN m."end_date" || '|' || t1."si_participants.actual" END), 12) AS INTEGER) AS "si_participants.actual",
-  CAST(SUBSTR(MAX(CASE WHEN t1."si_voluntary.plan" IS NOT NULL THEN m."end_date" || '|' || t1."si_voluntary.plan" END), 12) AS INTEGER) AS "si_voluntary.plan",
-  CAST(SUBSTR(MAX(CASE WHEN t1."si_voluntary.actual" IS NOT NULL THEN m."end_date" || '|' || t1."si_voluntary.actual" END), 12) AS INTEGER) AS "si_voluntary.actual",
-  CAST(SUBSTR(MAX(CASE WHEN t1."ui_participants.plan" IS NOT NULL THEN m."end_date" || '|' || t1."ui_participants.plan" END), 12) AS INTEGER) AS "ui_participants.plan",
-  CAST(SUBSTR(MAX(CASE WHEN t1."ui_participants.actual" IS NOT NULL THEN m."end_date" || '|' || t1."ui_participants.actual" END), 12) AS INTEGER) AS "ui_participants.actual",
-  CAST(SUBSTR(MAX(CASE WHEN t1."hi_participants.plan" IS NOT NULL THEN m."end_date" || '|' || t1."hi_participants.plan" END), 12) AS INTEGER) AS "hi_participants.plan",
-  CAST(SUBSTR(MAX(CASE WHEN t1."hi_participants.actual" IS NOT NULL THEN m."end_date" || '|' || t1."hi_participants.actual" END), 12) AS INTEGER) AS "hi_participants.actual",
-  CAST(SUBSTR(MAX(CASE WHEN t1."hi_employment.plan" IS NOT NULL THEN m."end_date" || '|' || t1."hi_employment.plan" END), 12) AS INTEGER) AS "hi_employment.plan",
-  CAST(SUBSTR(MAX(CASE WHEN t1."hi_employment.actual" IS NOT NULL THEN m."end_date" || '|' || t1."hi_employment.actual" END), 12) AS INTEGER) AS "hi_employment.actual",
-  CAST(SUBSTR(MAX(CASE WHEN t1."hi_si_paid.plan" IS NOT NULL THEN m."end_date" || '|' || t1."hi_si_paid.plan" END), 12) AS INTEGER) AS "hi_si_paid.plan",
-  CAST(SUBSTR(MAX(CASE WHEN t1."hi_si_paid.actual" IS NOT NULL THEN m."end_date" || '|' || t1."hi_si_paid.actual" END), 12) AS INTEGER) AS "hi_si_paid.actual",
-  CAST(SUBSTR(MAX(CASE WHEN t1."hi_state_paid.plan" IS NOT NULL THEN m."end_date" || '|' || t1."hi_state_paid.plan" END), 12) AS INTEGER) AS "hi_state_paid.plan",
-  CAST(SUBSTR(MAX(CASE WHEN t1."hi_state_paid.actual" IS NOT NULL THEN m."end_date" || '|' || t1."hi_state_paid.actual" END), 12) AS INTEGER) AS "hi_state_paid.actual",
-  CAST(SUBSTR(MAX(CASE WHEN t1."hi_state_supported.plan" IS NOT NULL THEN m."end_date" || '|' || t1."hi_state_supported.plan" END), 12) AS INTEGER) AS "hi_state_supported.plan",
-  CAST(SUBSTR(MAX(CASE WHEN t1."hi_state_supported.actual" IS NOT NULL THEN m."end_date" || '|' || t1."hi_state_supported.actual" END), 12) AS INTEGER) AS "hi_state_supported.actual",
-  CAST(SUBSTR(MAX(CASE WHEN t1."hi_household.plan" IS NOT NULL THEN m."end_date" || '|' || t1."hi_household.plan" END), 12) AS INTEGER) AS "hi_household.plan",
-  CAST(SUBSTR(MAX(CASE WHEN t1."hi_household.actual" IS NOT NULL THEN m."end_date" || '|' || t1."hi_household.actual" END), 12) AS INTEGER) AS "hi_household.actual",
-  CAST(SUBSTR(MAX(CASE WHEN t1."population.actual" IS NOT NULL THEN m."end_date" || '|' || t1."population.actual" END), 12) AS INTEGER) AS "population.actual",
-  CAST(SUBSTR(MAX(CASE WHEN t1."labour_force.actual" IS NOT NULL THEN m."end_date" || '|' || t1."labour_force.actual" END), 12) AS INTEGER) AS "labour_force.actual"
+  CAST(substr(MAX(CASE WHEN t1."si_participants.plan" IS NOT NULL THEN m."end_date" || '|' || t1."si_participants.plan" END), 12) AS INTEGER) AS "si_participants.plan",
+  CAST(substr(MAX(CASE WHEN t1."si_participants.actual" IS NOT NULL THEN m."end_date" || '|' || t1."si_participants.actual" END), 12) AS INTEGER) AS "si_participants.actual",
+  CAST(substr(MAX(CASE WHEN t1."si_voluntary.plan" IS NOT NULL THEN m."end_date" || '|' || t1."si_voluntary.plan" END), 12) AS INTEGER) AS "si_voluntary.plan",
+  CAST(substr(MAX(CASE WHEN t1."si_voluntary.actual" IS NOT NULL THEN m."end_date" || '|' || t1."si_voluntary.actual" END), 12) AS INTEGER) AS "si_voluntary.actual",
+  CAST(substr(MAX(CASE WHEN t1."ui_participants.plan" IS NOT NULL THEN m."end_date" || '|' || t1."ui_participants.plan" END), 12) AS INTEGER) AS "ui_participants.plan",
+  CAST(substr(MAX(CASE WHEN t1."ui_participants.actual" IS NOT NULL THEN m."end_date" || '|' || t1."ui_participants.actual" END), 12) AS INTEGER) AS "ui_participants.actual",
+  CAST(substr(MAX(CASE WHEN t1."hi_participants.plan" IS NOT NULL THEN m."end_date" || '|' || t1."hi_participants.plan" END), 12) AS INTEGER) AS "hi_participants.plan",
+  CAST(substr(MAX(CASE WHEN t1."hi_participants.actual" IS NOT NULL THEN m."end_date" || '|' || t1."hi_participants.actual" END), 12) AS INTEGER) AS "hi_participants.actual",
+  CAST(substr(MAX(CASE WHEN t1."hi_employment.plan" IS NOT NULL THEN m."end_date" || '|' || t1."hi_employment.plan" END), 12) AS INTEGER) AS "hi_employment.plan",
+  CAST(substr(MAX(CASE WHEN t1."hi_employment.actual" IS NOT NULL THEN m."end_date" || '|' || t1."hi_employment.actual" END), 12) AS INTEGER) AS "hi_employment.actual",
+  CAST(substr(MAX(CASE WHEN t1."hi_si_paid.plan" IS NOT NULL THEN m."end_date" || '|' || t1."hi_si_paid.plan" END), 12) AS INTEGER) AS "hi_si_paid.plan",
+  CAST(substr(MAX(CASE WHEN t1."hi_si_paid.actual" IS NOT NULL THEN m."end_date" || '|' || t1."hi_si_paid.actual" END), 12) AS INTEGER) AS "hi_si_paid.actual",
+  CAST(substr(MAX(CASE WHEN t1."hi_state_paid.plan" IS NOT NULL THEN m."end_date" || '|' || t1."hi_state_paid.plan" END), 12) AS INTEGER) AS "hi_state_paid.plan",
+  CAST(substr(MAX(CASE WHEN t1."hi_state_paid.actual" IS NOT NULL THEN m."end_date" || '|' || t1."hi_state_paid.actual" END), 12) AS INTEGER) AS "hi_state_paid.actual",
+  CAST(substr(MAX(CASE WHEN t1."hi_state_supported.plan" IS NOT NULL THEN m."end_date" || '|' || t1."hi_state_supported.plan" END), 12) AS INTEGER) AS "hi_state_supported.plan",
+  CAST(substr(MAX(CASE WHEN t1."hi_state_supported.actual" IS NOT NULL THEN m."end_date" || '|' || t1."hi_state_supported.actual" END), 12) AS INTEGER) AS "hi_state_supported.actual",
+  CAST(substr(MAX(CASE WHEN t1."hi_household.plan" IS NOT NULL THEN m."end_date" || '|' || t1."hi_household.plan" END), 12) AS INTEGER) AS "hi_household.plan",
+  CAST(substr(MAX(CASE WHEN t1."hi_household.actual" IS NOT NULL THEN m."end_date" || '|' || t1."hi_household.actual" END), 12) AS INTEGER) AS "hi_household.actual",
+  CAST(substr(MAX(CASE WHEN t1."population.actual" IS NOT NULL THEN m."end_date" || '|' || t1."population.actual" END), 12) AS INTEGER) AS "population.actual",
+  CAST(substr(MAX(CASE WHEN t1."labour_force.actual" IS NOT NULL THEN m."end_date" || '|' || t1."labour_force.actual" END), 12) AS INTEGER) AS "labour_force.actual"
 FROM
   "social_security.insurance.B01.current" AS t1
   JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('social_security_office')
   JOIN "regc_period_rollup" AS m ON m."regime" = 'social_security.insurance' AND m."period" = t1."period"
 GROUP BY
-  m."frequency", m."rollup", m."edition", t1."unit";
+  m."frequency",
+  m."rollup",
+  m."edition",
+  t1."unit";
 
-CREATE VIEW "social_security.insurance.B01.rollup" AS
-WITH a AS (
-  SELECT
-    b."frequency" AS "frequency",
-    b."period" AS "period",
-    b."edition" AS "edition",
-    c."ancestor" AS "unit",
-    u."level" AS "level",
-    COUNT(*) AS "reporters",
-    regc_dec(SUM(b."si_participants.plan"), 0) AS "si_participants.plan",
-    regc_dec(SUM(b."si_participants.actual"), 0) AS "si_participants.actual",
-    regc_dec(SUM(b."si_voluntary.plan"), 0) AS "si_voluntary.plan",
-    regc_dec(SUM(b."si_voluntary.actual"), 0) AS "si_voluntary.actual",
-    regc_dec(SUM(b."ui_participants.plan"), 0) AS "ui_participants.plan",
-    regc_dec(SUM(b."ui_participants.actual"), 0) AS "ui_participants.actual",
-    regc_dec(SUM(b."hi_participants.plan"), 0) AS "hi_participants.plan",
-    regc_dec(SUM(b."hi_participants.actual"), 0) AS "hi_participants.actual",
-    regc_dec(SUM(b."hi_employment.plan"), 0) AS "hi_employment.plan",
-    regc_dec(SUM(b."hi_employment.actual"), 0) AS "hi_employment.actual",
-    regc_dec(SUM(b."hi_si_paid.plan"), 0) AS "hi_si_paid.plan",
-    regc_dec(SUM(b."hi_si_paid.actual"), 0) AS "hi_si_paid.actual",
-    regc_dec(SUM(b."hi_state_paid.plan"), 0) AS "hi_state_paid.plan",
-    regc_dec(SUM(b."hi_state_paid.actual"), 0) AS "hi_state_paid.actual",
-    regc_dec(SUM(b."hi_state_supported.plan"), 0) AS "hi_state_supported.plan",
-    regc_dec(SUM(b."hi_state_supported.actual"), 0) AS "hi_state_supported.actual",
-    regc_dec(SUM(b."hi_household.plan"), 0) AS "hi_household.plan",
-    regc_dec(SUM(b."hi_household.actual"), 0) AS "hi_household.actual",
-    regc_dec(SUM(b."population.actual"), 0) AS "population.actual",
-    regc_dec(SUM(b."labour_force.actual"), 0) AS "labour_force.actual"
-  FROM
-    "social_security.insurance.B01.by_reporter" AS b
-    JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit"
-    JOIN "regc_org_unit" AS u ON u."code" = c."ancestor"
-  GROUP BY
-    b."frequency", b."period", b."edition", c."ancestor", u."level"
+CREATE VIEW "social_security.insurance.B01.rollup" AS WITH a AS (
+  SELECT b."frequency" AS "frequency",
+  b."period" AS "period",
+  b."edition" AS "edition",
+  c."ancestor" AS "unit",
+  u."level" AS "level",
+  COUNT(*) AS "reporters",
+  regc_dec(SUM(b."si_participants.plan"), 0) AS "si_participants.plan",
+  regc_dec(SUM(b."si_participants.actual"), 0) AS "si_participants.actual",
+  regc_dec(SUM(b."si_voluntary.plan"), 0) AS "si_voluntary.plan",
+  regc_dec(SUM(b."si_voluntary.actual"), 0) AS "si_voluntary.actual",
+  regc_dec(SUM(b."ui_participants.plan"), 0) AS "ui_participants.plan",
+  regc_dec(SUM(b."ui_participants.actual"), 0) AS "ui_participants.actual",
+  regc_dec(SUM(b."hi_participants.plan"), 0) AS "hi_participants.plan",
+  regc_dec(SUM(b."hi_participants.actual"), 0) AS "hi_participants.actual",
+  regc_dec(SUM(b."hi_employment.plan"), 0) AS "hi_employment.plan",
+  regc_dec(SUM(b."hi_employment.actual"), 0) AS "hi_employment.actual",
+  regc_dec(SUM(b."hi_si_paid.plan"), 0) AS "hi_si_paid.plan",
+  regc_dec(SUM(b."hi_si_paid.actual"), 0) AS "hi_si_paid.actual",
+  regc_dec(SUM(b."hi_state_paid.plan"), 0) AS "hi_state_paid.plan",
+  regc_dec(SUM(b."hi_state_paid.actual"), 0) AS "hi_state_paid.actual",
+  regc_dec(SUM(b."hi_state_supported.plan"), 0) AS "hi_state_supported.plan",
+  regc_dec(SUM(b."hi_state_supported.actual"), 0) AS "hi_state_supported.actual",
+  regc_dec(SUM(b."hi_household.plan"), 0) AS "hi_household.plan",
+  regc_dec(SUM(b."hi_household.actual"), 0) AS "hi_household.actual",
+  regc_dec(SUM(b."population.actual"), 0) AS "population.actual",
+  regc_dec(SUM(b."labour_force.actual"), 0) AS "labour_force.actual" FROM "social_security.insurance.B01.by_reporter" AS b JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit" JOIN "regc_org_unit" AS u ON u."code" = c."ancestor" GROUP BY b."frequency",
+  b."period",
+  b."edition",
+  c."ancestor",
+  u."level"
 )
 SELECT
   a."frequency",
@@ -238,26 +237,26 @@ FROM
           (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AS "edition",
           t1."unit" AS "unit",
           COUNT(*) AS "reports",
-          CAST(SUBSTR(MAX(CASE WHEN t1."si_participants.plan" IS NOT NULL THEN m."end_date" || '|' || t1."si_participants.plan" END), 12) AS INTEGER) AS "si_participants.plan",
-          CAST(SUBSTR(MAX(CASE WHEN t1."si_participants.actual" IS NOT NULL THEN m."end_date" || '|' || t1."si_participants.actual" END), 12) AS INTEGER) AS "si_participants.actual",
-          CAST(SUBSTR(MAX(CASE WHEN t1."si_voluntary.plan" IS NOT NULL THEN m."end_date" || '|' || t1."si_voluntary.plan" END), 12) AS INTEGER) AS "si_voluntary.plan",
-          CAST(SUBSTR(MAX(CASE WHEN t1."si_voluntary.actual" IS NOT NULL THEN m."end_date" || '|' || t1."si_voluntary.actual" END), 12) AS INTEGER) AS "si_voluntary.actual",
-          CAST(SUBSTR(MAX(CASE WHEN t1."ui_participants.plan" IS NOT NULL THEN m."end_date" || '|' || t1."ui_participants.plan" END), 12) AS INTEGER) AS "ui_participants.plan",
-          CAST(SUBSTR(MAX(CASE WHEN t1."ui_participants.actual" IS NOT NULL THEN m."end_date" || '|' || t1."ui_participants.actual" END), 12) AS INTEGER) AS "ui_participants.actual",
-          CAST(SUBSTR(MAX(CASE WHEN t1."hi_participants.plan" IS NOT NULL THEN m."end_date" || '|' || t1."hi_participants.plan" END), 12) AS INTEGER) AS "hi_participants.plan",
-          CAST(SUBSTR(MAX(CASE WHEN t1."hi_participants.actual" IS NOT NULL THEN m."end_date" || '|' || t1."hi_participants.actual" END), 12) AS INTEGER) AS "hi_participants.actual",
-          CAST(SUBSTR(MAX(CASE WHEN t1."hi_employment.plan" IS NOT NULL THEN m."end_date" || '|' || t1."hi_employment.plan" END), 12) AS INTEGER) AS "hi_employment.plan",
-          CAST(SUBSTR(MAX(CASE WHEN t1."hi_employment.actual" IS NOT NULL THEN m."end_date" || '|' || t1."hi_employment.actual" END), 12) AS INTEGER) AS "hi_employment.actual",
-          CAST(SUBSTR(MAX(CASE WHEN t1."hi_si_paid.plan" IS NOT NULL THEN m."end_date" || '|' || t1."hi_si_paid.plan" END), 12) AS INTEGER) AS "hi_si_paid.plan",
-          CAST(SUBSTR(MAX(CASE WHEN t1."hi_si_paid.actual" IS NOT NULL THEN m."end_date" || '|' || t1."hi_si_paid.actual" END), 12) AS INTEGER) AS "hi_si_paid.actual",
-          CAST(SUBSTR(MAX(CASE WHEN t1."hi_state_paid.plan" IS NOT NULL THEN m."end_date" || '|' || t1."hi_state_paid.plan" END), 12) AS INTEGER) AS "hi_state_paid.plan",
-          CAST(SUBSTR(MAX(CASE WHEN t1."hi_state_paid.actual" IS NOT NULL THEN m."end_date" || '|' || t1."hi_state_paid.actual" END), 12) AS INTEGER) AS "hi_state_paid.actual",
-          CAST(SUBSTR(MAX(CASE WHEN t1."hi_state_supported.plan" IS NOT NULL THEN m."end_date" || '|' || t1."hi_state_supported.plan" END), 12) AS INTEGER) AS "hi_state_supported.plan",
-          CAST(SUBSTR(MAX(CASE WHEN t1."hi_state_supported.actual" IS NOT NULL THEN m."end_date" || '|' || t1."hi_state_supported.actual" END), 12) AS INTEGER) AS "hi_state_supported.actual",
-          CAST(SUBSTR(MAX(CASE WHEN t1."hi_household.plan" IS NOT NULL THEN m."end_date" || '|' || t1."hi_household.plan" END), 12) AS INTEGER) AS "hi_household.plan",
-          CAST(SUBSTR(MAX(CASE WHEN t1."hi_household.actual" IS NOT NULL THEN m."end_date" || '|' || t1."hi_household.actual" END), 12) AS INTEGER) AS "hi_household.actual",
-          CAST(SUBSTR(MAX(CASE WHEN t1."population.actual" IS NOT NULL THEN m."end_date" || '|' || t1."population.actual" END), 12) AS INTEGER) AS "population.actual",
-          CAST(SUBSTR(MAX(CASE WHEN t1."labour_force.actual" IS NOT NULL THEN m."end_date" || '|' || t1."labour_force.actual" END), 12) AS INTEGER) AS "labour_force.actual"
+          CAST(substr(MAX(CASE WHEN t1."si_participants.plan" IS NOT NULL THEN m."end_date" || '|' || t1."si_participants.plan" END), 12) AS INTEGER) AS "si_participants.plan",
+          CAST(substr(MAX(CASE WHEN t1."si_participants.actual" IS NOT NULL THEN m."end_date" || '|' || t1."si_participants.actual" END), 12) AS INTEGER) AS "si_participants.actual",
+          CAST(substr(MAX(CASE WHEN t1."si_voluntary.plan" IS NOT NULL THEN m."end_date" || '|' || t1."si_voluntary.plan" END), 12) AS INTEGER) AS "si_voluntary.plan",
+          CAST(substr(MAX(CASE WHEN t1."si_voluntary.actual" IS NOT NULL THEN m."end_date" || '|' || t1."si_voluntary.actual" END), 12) AS INTEGER) AS "si_voluntary.actual",
+          CAST(substr(MAX(CASE WHEN t1."ui_participants.plan" IS NOT NULL THEN m."end_date" || '|' || t1."ui_participants.plan" END), 12) AS INTEGER) AS "ui_participants.plan",
+          CAST(substr(MAX(CASE WHEN t1."ui_participants.actual" IS NOT NULL THEN m."end_date" || '|' || t1."ui_participants.actual" END), 12) AS INTEGER) AS "ui_participants.actual",
+          CAST(substr(MAX(CASE WHEN t1."hi_participants.plan" IS NOT NULL THEN m."end_date" || '|' || t1."hi_participants.plan" END), 12) AS INTEGER) AS "hi_participants.plan",
+          CAST(substr(MAX(CASE WHEN t1."hi_participants.actual" IS NOT NULL THEN m."end_date" || '|' || t1."hi_participants.actual" END), 12) AS INTEGER) AS "hi_participants.actual",
+          CAST(substr(MAX(CASE WHEN t1."hi_employment.plan" IS NOT NULL THEN m."end_date" || '|' || t1."hi_employment.plan" END), 12) AS INTEGER) AS "hi_employment.plan",
+          CAST(substr(MAX(CASE WHEN t1."hi_employment.actual" IS NOT NULL THEN m."end_date" || '|' || t1."hi_employment.actual" END), 12) AS INTEGER) AS "hi_employment.actual",
+          CAST(substr(MAX(CASE WHEN t1."hi_si_paid.plan" IS NOT NULL THEN m."end_date" || '|' || t1."hi_si_paid.plan" END), 12) AS INTEGER) AS "hi_si_paid.plan",
+          CAST(substr(MAX(CASE WHEN t1."hi_si_paid.actual" IS NOT NULL THEN m."end_date" || '|' || t1."hi_si_paid.actual" END), 12) AS INTEGER) AS "hi_si_paid.actual",
+          CAST(substr(MAX(CASE WHEN t1."hi_state_paid.plan" IS NOT NULL THEN m."end_date" || '|' || t1."hi_state_paid.plan" END), 12) AS INTEGER) AS "hi_state_paid.plan",
+          CAST(substr(MAX(CASE WHEN t1."hi_state_paid.actual" IS NOT NULL THEN m."end_date" || '|' || t1."hi_state_paid.actual" END), 12) AS INTEGER) AS "hi_state_paid.actual",
+          CAST(substr(MAX(CASE WHEN t1."hi_state_supported.plan" IS NOT NULL THEN m."end_date" || '|' || t1."hi_state_supported.plan" END), 12) AS INTEGER) AS "hi_state_supported.plan",
+          CAST(substr(MAX(CASE WHEN t1."hi_state_supported.actual" IS NOT NULL THEN m."end_date" || '|' || t1."hi_state_supported.actual" END), 12) AS INTEGER) AS "hi_state_supported.actual",
+          CAST(substr(MAX(CASE WHEN t1."hi_household.plan" IS NOT NULL THEN m."end_date" || '|' || t1."hi_household.plan" END), 12) AS INTEGER) AS "hi_household.plan",
+          CAST(substr(MAX(CASE WHEN t1."hi_household.actual" IS NOT NULL THEN m."end_date" || '|' || t1."hi_household.actual" END), 12) AS INTEGER) AS "hi_household.actual",
+          CAST(substr(MAX(CASE WHEN t1."population.actual" IS NOT NULL THEN m."end_date" || '|' || t1."population.actual" END), 12) AS INTEGER) AS "population.actual",
+          CAST(substr(MAX(CASE WHEN t1."labour_force.actual" IS NOT NULL THEN m."end_date" || '|' || t1."labour_force.actual" END), 12) AS INTEGER) AS "labour_force.actual"
         FROM
           (
             SELECT
@@ -316,19 +315,62 @@ FROM
                 FROM
                   "social_security.insurance.B01.current" AS t1
                   JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('social_security_office')
-                  LEFT JOIN (SELECT m."old_unit" AS "unit", MIN(m."new_unit") AS "successor" FROM "regc_org_mapping" AS m WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) GROUP BY m."old_unit" HAVING COUNT(*) = 1 AND MIN(m."kind") = 'full') AS sc ON sc."unit" = t1."unit"
+                  LEFT JOIN (
+                    SELECT
+                      m."old_unit" AS "unit",
+                      MIN(m."new_unit") AS "successor"
+                    FROM
+                      "regc_org_mapping" AS m
+                    WHERE
+                      m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n)
+                    GROUP BY
+                      m."old_unit"
+                    HAVING
+                      COUNT(*) = 1 AND MIN(m."kind") = 'full'
+                  ) AS sc ON sc."unit" = t1."unit"
               ) AS q
             GROUP BY
-              q."period", q."unit"
+              q."period",
+              q."unit"
           ) AS t1
           JOIN "regc_period_rollup" AS m ON m."regime" = 'social_security.insurance' AND m."period" = t1."period"
         GROUP BY
-          m."frequency", m."rollup", t1."unit"
+          m."frequency",
+          m."rollup",
+          t1."unit"
       ) AS b
-      JOIN (SELECT c."descendant" AS "unit", c."ancestor" AS "ancestor", c."depth" AS "depth" FROM "regc_org_closure" AS c WHERE c."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) UNION ALL SELECT m."old_unit" AS "unit", c."ancestor" AS "ancestor", -1 AS "depth" FROM "regc_org_mapping" AS m JOIN "regc_org_closure" AS c ON c."edition" = m."to_edition" AND c."descendant" = m."new_unit" WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND NOT EXISTS (SELECT 1 FROM "regc_org_closure" AS x WHERE x."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND x."descendant" = m."old_unit" AND x."depth" = 0) AND m."old_unit" NOT IN (SELECT s."unit" FROM (SELECT m."old_unit" AS "unit", MIN(m."new_unit") AS "successor" FROM "regc_org_mapping" AS m WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) GROUP BY m."old_unit" HAVING COUNT(*) = 1 AND MIN(m."kind") = 'full') AS s) GROUP BY m."old_unit", c."ancestor" HAVING COUNT(*) = (SELECT COUNT(*) FROM "regc_org_mapping" AS m2 WHERE m2."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND m2."old_unit" = m."old_unit")) AS c ON c."unit" = b."unit"
+      JOIN (
+        SELECT
+          c."descendant" AS "unit",
+          c."ancestor" AS "ancestor",
+          c."depth" AS "depth"
+        FROM
+          "regc_org_closure" AS c
+        WHERE
+          c."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n)
+        UNION ALL
+        SELECT
+          m."old_unit" AS "unit",
+          c."ancestor" AS "ancestor",
+          -1 AS "depth"
+        FROM
+          "regc_org_mapping" AS m
+          JOIN "regc_org_closure" AS c ON c."edition" = m."to_edition" AND c."descendant" = m."new_unit"
+        WHERE
+          m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND NOT EXISTS (SELECT 1 FROM "regc_org_closure" AS x WHERE x."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND x."descendant" = m."old_unit" AND x."depth" = 0) AND m."old_unit" NOT IN (SELECT s."unit" FROM (SELECT m."old_unit" AS "unit", MIN(m."new_unit") AS "successor" FROM "regc_org_mapping" AS m WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) GROUP BY m."old_unit" HAVING COUNT(*) = 1 AND MIN(m."kind") = 'full') AS s)
+        GROUP BY
+          m."old_unit",
+          c."ancestor"
+        HAVING
+          COUNT(*) = (SELECT COUNT(*) FROM "regc_org_mapping" AS m2 WHERE m2."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND m2."old_unit" = m."old_unit")
+      ) AS c ON c."unit" = b."unit"
       JOIN "regc_org_unit" AS u ON u."code" = c."ancestor"
     GROUP BY
-      b."frequency", b."period", b."edition", c."ancestor", u."level"
+      b."frequency",
+      b."period",
+      b."edition",
+      c."ancestor",
+      u."level"
   ) AS a;
 
 -- Form B02: each reporter's values over every roll-up period, then every unit's.
@@ -339,33 +381,36 @@ SELECT
   m."edition" AS "edition",
   t1."unit" AS "unit",
   COUNT(*) AS "reports",
-  CAST(SUBSTR(MAX(CASE WHEN t1."revenue.plan" IS NOT NULL THEN m."end_date" || '|' || t1."revenue.plan" END), 12) AS INTEGER) AS "revenue.plan",
+  CAST(substr(MAX(CASE WHEN t1."revenue.plan" IS NOT NULL THEN m."end_date" || '|' || t1."revenue.plan" END), 12) AS INTEGER) AS "revenue.plan",
   SUM(t1."revenue.actual") AS "revenue.actual",
-  CAST(SUBSTR(MAX(CASE WHEN t1."rev_si.plan" IS NOT NULL THEN m."end_date" || '|' || t1."rev_si.plan" END), 12) AS INTEGER) AS "rev_si.plan",
+  CAST(substr(MAX(CASE WHEN t1."rev_si.plan" IS NOT NULL THEN m."end_date" || '|' || t1."rev_si.plan" END), 12) AS INTEGER) AS "rev_si.plan",
   SUM(t1."rev_si.actual") AS "rev_si.actual",
-  CAST(SUBSTR(MAX(CASE WHEN t1."rev_si_voluntary.plan" IS NOT NULL THEN m."end_date" || '|' || t1."rev_si_voluntary.plan" END), 12) AS INTEGER) AS "rev_si_voluntary.plan",
+  CAST(substr(MAX(CASE WHEN t1."rev_si_voluntary.plan" IS NOT NULL THEN m."end_date" || '|' || t1."rev_si_voluntary.plan" END), 12) AS INTEGER) AS "rev_si_voluntary.plan",
   SUM(t1."rev_si_voluntary.actual") AS "rev_si_voluntary.actual",
-  CAST(SUBSTR(MAX(CASE WHEN t1."rev_hi.plan" IS NOT NULL THEN m."end_date" || '|' || t1."rev_hi.plan" END), 12) AS INTEGER) AS "rev_hi.plan",
+  CAST(substr(MAX(CASE WHEN t1."rev_hi.plan" IS NOT NULL THEN m."end_date" || '|' || t1."rev_hi.plan" END), 12) AS INTEGER) AS "rev_hi.plan",
   SUM(t1."rev_hi.actual") AS "rev_hi.actual",
-  CAST(SUBSTR(MAX(CASE WHEN t1."rev_ui.plan" IS NOT NULL THEN m."end_date" || '|' || t1."rev_ui.plan" END), 12) AS INTEGER) AS "rev_ui.plan",
+  CAST(substr(MAX(CASE WHEN t1."rev_ui.plan" IS NOT NULL THEN m."end_date" || '|' || t1."rev_ui.plan" END), 12) AS INTEGER) AS "rev_ui.plan",
   SUM(t1."rev_ui.actual") AS "rev_ui.actual",
-  CAST(SUBSTR(MAX(CASE WHEN t1."arrears.actual" IS NOT NULL THEN m."end_date" || '|' || t1."arrears.actual" END), 12) AS INTEGER) AS "arrears.actual",
-  CAST(SUBSTR(MAX(CASE WHEN t1."payments.plan" IS NOT NULL THEN m."end_date" || '|' || t1."payments.plan" END), 12) AS INTEGER) AS "payments.plan",
+  CAST(substr(MAX(CASE WHEN t1."arrears.actual" IS NOT NULL THEN m."end_date" || '|' || t1."arrears.actual" END), 12) AS INTEGER) AS "arrears.actual",
+  CAST(substr(MAX(CASE WHEN t1."payments.plan" IS NOT NULL THEN m."end_date" || '|' || t1."payments.plan" END), 12) AS INTEGER) AS "payments.plan",
   SUM(t1."payments.actual") AS "payments.actual",
-  CAST(SUBSTR(MAX(CASE WHEN t1."pay_si.plan" IS NOT NULL THEN m."end_date" || '|' || t1."pay_si.plan" END), 12) AS INTEGER) AS "pay_si.plan",
+  CAST(substr(MAX(CASE WHEN t1."pay_si.plan" IS NOT NULL THEN m."end_date" || '|' || t1."pay_si.plan" END), 12) AS INTEGER) AS "pay_si.plan",
   SUM(t1."pay_si.actual") AS "pay_si.actual",
-  CAST(SUBSTR(MAX(CASE WHEN t1."pay_pensions.plan" IS NOT NULL THEN m."end_date" || '|' || t1."pay_pensions.plan" END), 12) AS INTEGER) AS "pay_pensions.plan",
+  CAST(substr(MAX(CASE WHEN t1."pay_pensions.plan" IS NOT NULL THEN m."end_date" || '|' || t1."pay_pensions.plan" END), 12) AS INTEGER) AS "pay_pensions.plan",
   SUM(t1."pay_pensions.actual") AS "pay_pensions.actual",
-  CAST(SUBSTR(MAX(CASE WHEN t1."pay_hi.plan" IS NOT NULL THEN m."end_date" || '|' || t1."pay_hi.plan" END), 12) AS INTEGER) AS "pay_hi.plan",
+  CAST(substr(MAX(CASE WHEN t1."pay_hi.plan" IS NOT NULL THEN m."end_date" || '|' || t1."pay_hi.plan" END), 12) AS INTEGER) AS "pay_hi.plan",
   SUM(t1."pay_hi.actual") AS "pay_hi.actual",
-  CAST(SUBSTR(MAX(CASE WHEN t1."pay_ui.plan" IS NOT NULL THEN m."end_date" || '|' || t1."pay_ui.plan" END), 12) AS INTEGER) AS "pay_ui.plan",
+  CAST(substr(MAX(CASE WHEN t1."pay_ui.plan" IS NOT NULL THEN m."end_date" || '|' || t1."pay_ui.plan" END), 12) AS INTEGER) AS "pay_ui.plan",
   SUM(t1."pay_ui.actual") AS "pay_ui.actual"
 FROM
   "social_security.insurance.B02.current" AS t1
   JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('social_security_office')
   JOIN "regc_period_rollup" AS m ON m."regime" = 'social_security.insurance' AND m."period" = t1."period"
 GROUP BY
-  m."frequency", m."rollup", m."edition", t1."unit";
+  m."frequency",
+  m."rollup",
+  m."edition",
+  t1."unit";
 
 -- The years to date its computed cells read, per unit.
 CREATE VIEW "social_security.insurance.B02.ytd" AS
@@ -407,54 +452,52 @@ FROM
       JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('social_security_office')
       JOIN "regc_period_ytd" AS m ON m."regime" = 'social_security.insurance' AND m."period" = t1."period"
     GROUP BY
-      m."frequency", m."rollup", m."edition", t1."unit"
+      m."frequency",
+      m."rollup",
+      m."edition",
+      t1."unit"
   ) AS b
   JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit"
 GROUP BY
-  b."frequency", b."period", b."edition", c."ancestor";
+  b."frequency",
+  b."period",
+  b."edition",
+  c."ancestor";
 
-CREATE VIEW "social_security.insurance.B02.rollup" AS
-WITH a AS (
-  SELECT
-    b."frequency" AS "frequency",
-    b."period" AS "period",
-    b."edition" AS "edition",
-    c."ancestor" AS "unit",
-    u."level" AS "level",
-    COUNT(*) AS "reporters",
-    regc_dec(SUM(b."revenue.plan"), 1) AS "revenue.plan",
-    regc_dec(SUM(b."revenue.actual"), 1) AS "revenue.actual",
-    regc_dec(SUM(b."rev_si.plan"), 1) AS "rev_si.plan",
-    regc_dec(SUM(b."rev_si.actual"), 1) AS "rev_si.actual",
-    regc_dec(SUM(b."rev_si_voluntary.plan"), 1) AS "rev_si_voluntary.plan",
-    regc_dec(SUM(b."rev_si_voluntary.actual"), 1) AS "rev_si_voluntary.actual",
-    regc_dec(SUM(b."rev_hi.plan"), 1) AS "rev_hi.plan",
-    regc_dec(SUM(b."rev_hi.actual"), 1) AS "rev_hi.actual",
-    regc_dec(SUM(b."rev_ui.plan"), 1) AS "rev_ui.plan",
-    regc_dec(SUM(b."rev_ui.actual"), 1) AS "rev_ui.actual",
-    regc_dec(SUM(b."arrears.actual"), 1) AS "arrears.actual",
-    regc_dec(SUM(b."payments.plan"), 1) AS "payments.plan",
-    regc_dec(SUM(b."payments.actual"), 1) AS "payments.actual",
-    regc_dec(SUM(b."pay_si.plan"), 1) AS "pay_si.plan",
-    regc_dec(SUM(b."pay_si.actual"), 1) AS "pay_si.actual",
-    regc_dec(SUM(b."pay_pensions.plan"), 1) AS "pay_pensions.plan",
-    regc_dec(SUM(b."pay_pensions.actual"), 1) AS "pay_pensions.actual",
-    regc_dec(SUM(b."pay_hi.plan"), 1) AS "pay_hi.plan",
-    regc_dec(SUM(b."pay_hi.actual"), 1) AS "pay_hi.actual",
-    regc_dec(SUM(b."pay_ui.plan"), 1) AS "pay_ui.plan",
-    regc_dec(SUM(b."pay_ui.actual"), 1) AS "pay_ui.actual"
-  FROM
-    "social_security.insurance.B02.by_reporter" AS b
-    JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit"
-    JOIN "regc_org_unit" AS u ON u."code" = c."ancestor"
-  GROUP BY
-    b."frequency", b."period", b."edition", c."ancestor", u."level"
-), y AS (
-  SELECT
-    *
-  FROM
-    "social_security.insurance.B02.ytd"
-)
+CREATE VIEW "social_security.insurance.B02.rollup" AS WITH a AS (
+  SELECT b."frequency" AS "frequency",
+  b."period" AS "period",
+  b."edition" AS "edition",
+  c."ancestor" AS "unit",
+  u."level" AS "level",
+  COUNT(*) AS "reporters",
+  regc_dec(SUM(b."revenue.plan"), 1) AS "revenue.plan",
+  regc_dec(SUM(b."revenue.actual"), 1) AS "revenue.actual",
+  regc_dec(SUM(b."rev_si.plan"), 1) AS "rev_si.plan",
+  regc_dec(SUM(b."rev_si.actual"), 1) AS "rev_si.actual",
+  regc_dec(SUM(b."rev_si_voluntary.plan"), 1) AS "rev_si_voluntary.plan",
+  regc_dec(SUM(b."rev_si_voluntary.actual"), 1) AS "rev_si_voluntary.actual",
+  regc_dec(SUM(b."rev_hi.plan"), 1) AS "rev_hi.plan",
+  regc_dec(SUM(b."rev_hi.actual"), 1) AS "rev_hi.actual",
+  regc_dec(SUM(b."rev_ui.plan"), 1) AS "rev_ui.plan",
+  regc_dec(SUM(b."rev_ui.actual"), 1) AS "rev_ui.actual",
+  regc_dec(SUM(b."arrears.actual"), 1) AS "arrears.actual",
+  regc_dec(SUM(b."payments.plan"), 1) AS "payments.plan",
+  regc_dec(SUM(b."payments.actual"), 1) AS "payments.actual",
+  regc_dec(SUM(b."pay_si.plan"), 1) AS "pay_si.plan",
+  regc_dec(SUM(b."pay_si.actual"), 1) AS "pay_si.actual",
+  regc_dec(SUM(b."pay_pensions.plan"), 1) AS "pay_pensions.plan",
+  regc_dec(SUM(b."pay_pensions.actual"), 1) AS "pay_pensions.actual",
+  regc_dec(SUM(b."pay_hi.plan"), 1) AS "pay_hi.plan",
+  regc_dec(SUM(b."pay_hi.actual"), 1) AS "pay_hi.actual",
+  regc_dec(SUM(b."pay_ui.plan"), 1) AS "pay_ui.plan",
+  regc_dec(SUM(b."pay_ui.actual"), 1) AS "pay_ui.actual" FROM "social_security.insurance.B02.by_reporter" AS b JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit" JOIN "regc_org_unit" AS u ON u."code" = c."ancestor" GROUP BY b."frequency",
+  b."period",
+  b."edition",
+  c."ancestor",
+  u."level"
+),
+  y AS (SELECT * FROM "social_security.insurance.B02.ytd")
 SELECT
   a."frequency",
   a."period",
@@ -619,26 +662,26 @@ FROM
           (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AS "edition",
           t1."unit" AS "unit",
           COUNT(*) AS "reports",
-          CAST(SUBSTR(MAX(CASE WHEN t1."revenue.plan" IS NOT NULL THEN m."end_date" || '|' || t1."revenue.plan" END), 12) AS INTEGER) AS "revenue.plan",
+          CAST(substr(MAX(CASE WHEN t1."revenue.plan" IS NOT NULL THEN m."end_date" || '|' || t1."revenue.plan" END), 12) AS INTEGER) AS "revenue.plan",
           SUM(t1."revenue.actual") AS "revenue.actual",
-          CAST(SUBSTR(MAX(CASE WHEN t1."rev_si.plan" IS NOT NULL THEN m."end_date" || '|' || t1."rev_si.plan" END), 12) AS INTEGER) AS "rev_si.plan",
+          CAST(substr(MAX(CASE WHEN t1."rev_si.plan" IS NOT NULL THEN m."end_date" || '|' || t1."rev_si.plan" END), 12) AS INTEGER) AS "rev_si.plan",
           SUM(t1."rev_si.actual") AS "rev_si.actual",
-          CAST(SUBSTR(MAX(CASE WHEN t1."rev_si_voluntary.plan" IS NOT NULL THEN m."end_date" || '|' || t1."rev_si_voluntary.plan" END), 12) AS INTEGER) AS "rev_si_voluntary.plan",
+          CAST(substr(MAX(CASE WHEN t1."rev_si_voluntary.plan" IS NOT NULL THEN m."end_date" || '|' || t1."rev_si_voluntary.plan" END), 12) AS INTEGER) AS "rev_si_voluntary.plan",
           SUM(t1."rev_si_voluntary.actual") AS "rev_si_voluntary.actual",
-          CAST(SUBSTR(MAX(CASE WHEN t1."rev_hi.plan" IS NOT NULL THEN m."end_date" || '|' || t1."rev_hi.plan" END), 12) AS INTEGER) AS "rev_hi.plan",
+          CAST(substr(MAX(CASE WHEN t1."rev_hi.plan" IS NOT NULL THEN m."end_date" || '|' || t1."rev_hi.plan" END), 12) AS INTEGER) AS "rev_hi.plan",
           SUM(t1."rev_hi.actual") AS "rev_hi.actual",
-          CAST(SUBSTR(MAX(CASE WHEN t1."rev_ui.plan" IS NOT NULL THEN m."end_date" || '|' || t1."rev_ui.plan" END), 12) AS INTEGER) AS "rev_ui.plan",
+          CAST(substr(MAX(CASE WHEN t1."rev_ui.plan" IS NOT NULL THEN m."end_date" || '|' || t1."rev_ui.plan" END), 12) AS INTEGER) AS "rev_ui.plan",
           SUM(t1."rev_ui.actual") AS "rev_ui.actual",
-          CAST(SUBSTR(MAX(CASE WHEN t1."arrears.actual" IS NOT NULL THEN m."end_date" || '|' || t1."arrears.actual" END), 12) AS INTEGER) AS "arrears.actual",
-          CAST(SUBSTR(MAX(CASE WHEN t1."payments.plan" IS NOT NULL THEN m."end_date" || '|' || t1."payments.plan" END), 12) AS INTEGER) AS "payments.plan",
+          CAST(substr(MAX(CASE WHEN t1."arrears.actual" IS NOT NULL THEN m."end_date" || '|' || t1."arrears.actual" END), 12) AS INTEGER) AS "arrears.actual",
+          CAST(substr(MAX(CASE WHEN t1."payments.plan" IS NOT NULL THEN m."end_date" || '|' || t1."payments.plan" END), 12) AS INTEGER) AS "payments.plan",
           SUM(t1."payments.actual") AS "payments.actual",
-          CAST(SUBSTR(MAX(CASE WHEN t1."pay_si.plan" IS NOT NULL THEN m."end_date" || '|' || t1."pay_si.plan" END), 12) AS INTEGER) AS "pay_si.plan",
+          CAST(substr(MAX(CASE WHEN t1."pay_si.plan" IS NOT NULL THEN m."end_date" || '|' || t1."pay_si.plan" END), 12) AS INTEGER) AS "pay_si.plan",
           SUM(t1."pay_si.actual") AS "pay_si.actual",
-          CAST(SUBSTR(MAX(CASE WHEN t1."pay_pensions.plan" IS NOT NULL THEN m."end_date" || '|' || t1."pay_pensions.plan" END), 12) AS INTEGER) AS "pay_pensions.plan",
+          CAST(substr(MAX(CASE WHEN t1."pay_pensions.plan" IS NOT NULL THEN m."end_date" || '|' || t1."pay_pensions.plan" END), 12) AS INTEGER) AS "pay_pensions.plan",
           SUM(t1."pay_pensions.actual") AS "pay_pensions.actual",
-          CAST(SUBSTR(MAX(CASE WHEN t1."pay_hi.plan" IS NOT NULL THEN m."end_date" || '|' || t1."pay_hi.plan" END), 12) AS INTEGER) AS "pay_hi.plan",
+          CAST(substr(MAX(CASE WHEN t1."pay_hi.plan" IS NOT NULL THEN m."end_date" || '|' || t1."pay_hi.plan" END), 12) AS INTEGER) AS "pay_hi.plan",
           SUM(t1."pay_hi.actual") AS "pay_hi.actual",
-          CAST(SUBSTR(MAX(CASE WHEN t1."pay_ui.plan" IS NOT NULL THEN m."end_date" || '|' || t1."pay_ui.plan" END), 12) AS INTEGER) AS "pay_ui.plan",
+          CAST(substr(MAX(CASE WHEN t1."pay_ui.plan" IS NOT NULL THEN m."end_date" || '|' || t1."pay_ui.plan" END), 12) AS INTEGER) AS "pay_ui.plan",
           SUM(t1."pay_ui.actual") AS "pay_ui.actual"
         FROM
           (
@@ -700,19 +743,62 @@ FROM
                 FROM
                   "social_security.insurance.B02.current" AS t1
                   JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('social_security_office')
-                  LEFT JOIN (SELECT m."old_unit" AS "unit", MIN(m."new_unit") AS "successor" FROM "regc_org_mapping" AS m WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) GROUP BY m."old_unit" HAVING COUNT(*) = 1 AND MIN(m."kind") = 'full') AS sc ON sc."unit" = t1."unit"
+                  LEFT JOIN (
+                    SELECT
+                      m."old_unit" AS "unit",
+                      MIN(m."new_unit") AS "successor"
+                    FROM
+                      "regc_org_mapping" AS m
+                    WHERE
+                      m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n)
+                    GROUP BY
+                      m."old_unit"
+                    HAVING
+                      COUNT(*) = 1 AND MIN(m."kind") = 'full'
+                  ) AS sc ON sc."unit" = t1."unit"
               ) AS q
             GROUP BY
-              q."period", q."unit"
+              q."period",
+              q."unit"
           ) AS t1
           JOIN "regc_period_rollup" AS m ON m."regime" = 'social_security.insurance' AND m."period" = t1."period"
         GROUP BY
-          m."frequency", m."rollup", t1."unit"
+          m."frequency",
+          m."rollup",
+          t1."unit"
       ) AS b
-      JOIN (SELECT c."descendant" AS "unit", c."ancestor" AS "ancestor", c."depth" AS "depth" FROM "regc_org_closure" AS c WHERE c."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) UNION ALL SELECT m."old_unit" AS "unit", c."ancestor" AS "ancestor", -1 AS "depth" FROM "regc_org_mapping" AS m JOIN "regc_org_closure" AS c ON c."edition" = m."to_edition" AND c."descendant" = m."new_unit" WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND NOT EXISTS (SELECT 1 FROM "regc_org_closure" AS x WHERE x."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND x."descendant" = m."old_unit" AND x."depth" = 0) AND m."old_unit" NOT IN (SELECT s."unit" FROM (SELECT m."old_unit" AS "unit", MIN(m."new_unit") AS "successor" FROM "regc_org_mapping" AS m WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) GROUP BY m."old_unit" HAVING COUNT(*) = 1 AND MIN(m."kind") = 'full') AS s) GROUP BY m."old_unit", c."ancestor" HAVING COUNT(*) = (SELECT COUNT(*) FROM "regc_org_mapping" AS m2 WHERE m2."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND m2."old_unit" = m."old_unit")) AS c ON c."unit" = b."unit"
+      JOIN (
+        SELECT
+          c."descendant" AS "unit",
+          c."ancestor" AS "ancestor",
+          c."depth" AS "depth"
+        FROM
+          "regc_org_closure" AS c
+        WHERE
+          c."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n)
+        UNION ALL
+        SELECT
+          m."old_unit" AS "unit",
+          c."ancestor" AS "ancestor",
+          -1 AS "depth"
+        FROM
+          "regc_org_mapping" AS m
+          JOIN "regc_org_closure" AS c ON c."edition" = m."to_edition" AND c."descendant" = m."new_unit"
+        WHERE
+          m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND NOT EXISTS (SELECT 1 FROM "regc_org_closure" AS x WHERE x."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND x."descendant" = m."old_unit" AND x."depth" = 0) AND m."old_unit" NOT IN (SELECT s."unit" FROM (SELECT m."old_unit" AS "unit", MIN(m."new_unit") AS "successor" FROM "regc_org_mapping" AS m WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) GROUP BY m."old_unit" HAVING COUNT(*) = 1 AND MIN(m."kind") = 'full') AS s)
+        GROUP BY
+          m."old_unit",
+          c."ancestor"
+        HAVING
+          COUNT(*) = (SELECT COUNT(*) FROM "regc_org_mapping" AS m2 WHERE m2."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND m2."old_unit" = m."old_unit")
+      ) AS c ON c."unit" = b."unit"
       JOIN "regc_org_unit" AS u ON u."code" = c."ancestor"
     GROUP BY
-      b."frequency", b."period", b."edition", c."ancestor", u."level"
+      b."frequency",
+      b."period",
+      b."edition",
+      c."ancestor",
+      u."level"
   ) AS a;
 
 -- Expected, received and on-time reports per unit, flow level and period.
@@ -735,8 +821,39 @@ FROM
   JOIN "regc_org_closure" AS c ON c."edition" = m."edition"
   JOIN "regc_org_unit" AS du ON du."code" = c."descendant" AND du."level" = dl."level"
   JOIN "regc_org_unit" AS au ON au."code" = c."ancestor"
-  LEFT JOIN (SELECT x."unit" AS "unit", x."period" AS "period", MAX(x."received_on") AS "received_on" FROM (SELECT s."unit" AS "unit", s."period" AS "period", s."form" AS "form", MIN(date(s."submitted_at", '+7 hours')) AS "received_on" FROM "regc_submission" AS s WHERE s."regime" = 'social_security.insurance' AND s."status" <> 'draft' AND s."form" IN ('B01', 'B02') GROUP BY s."unit", s."period", s."form") AS x GROUP BY x."unit", x."period" HAVING COUNT(*) = 2) AS rc ON rc."unit" = c."descendant" AND rc."period" = m."period"
+  LEFT JOIN (
+    SELECT
+      x."unit" AS "unit",
+      x."period" AS "period",
+      MAX(x."received_on") AS "received_on"
+    FROM
+      (
+        SELECT
+          s."unit" AS "unit",
+          s."period" AS "period",
+          s."form" AS "form",
+          MIN(date(s."submitted_at", '+7 hours')) AS "received_on"
+        FROM
+          "regc_submission" AS s
+        WHERE
+          s."regime" = 'social_security.insurance' AND s."status" <> 'draft' AND s."form" IN ('B01', 'B02')
+        GROUP BY
+          s."unit",
+          s."period",
+          s."form"
+      ) AS x
+    GROUP BY
+      x."unit",
+      x."period"
+    HAVING
+      COUNT(*) = 2
+  ) AS rc ON rc."unit" = c."descendant" AND rc."period" = m."period"
 WHERE
   m."regime" = 'social_security.insurance' AND m."frequency" = 'six_monthly'
 GROUP BY
-  m."period", m."edition", c."ancestor", au."level", dl."level", dl."due_date";
+  m."period",
+  m."edition",
+  c."ancestor",
+  au."level",
+  dl."level",
+  dl."due_date";

@@ -10,18 +10,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'ui_participants.actual' AS "cell",
   'R01' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'written'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'written' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc R01: phép chia cho 0 (division by zero)'
@@ -75,23 +65,13 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'hi_coverage.actual' AS "cell",
   'R02' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'written'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'warning'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'written' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'warning' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc R02: phép chia cho 0 (division by zero)'
     ELSE
-      'Tỷ lệ dân số tham gia bảo hiểm y tế (' || COALESCE(CAST(trim_scale((CASE WHEN ((SELECT CAST(t9."hi_participants.actual" AS NUMERIC) FROM "social_security.insurance.B01.current" AS t9 WHERE t9."unit" = v."unit" AND t9."period" = v."period") IS NOT NULL AND COALESCE(((SELECT CAST(t10."population.actual" AS NUMERIC) FROM "social_security.insurance.B01.current" AS t10 WHERE t10."unit" = v."unit" AND t10."period" = v."period") = CAST(0 AS NUMERIC)), false)) THEN NULL ELSE (regc_div((SELECT CAST(t9."hi_participants.actual" AS NUMERIC) FROM "social_security.insurance.B01.current" AS t9 WHERE t9."unit" = v."unit" AND t9."period" = v."period"), (SELECT CAST(t10."population.actual" AS NUMERIC) FROM "social_security.insurance.B01.current" AS t10 WHERE t10."unit" = v."unit" AND t10."period" = v."period")) * CAST(100 AS NUMERIC)) END)) AS TEXT), '(trống)') || '%) trên 100%: kiểm tra số dân hoặc số người tham gia'
+      'Tỷ lệ dân số tham gia bảo hiểm y tế (' || COALESCE(CAST(trim_scale((CASE WHEN ((SELECT CAST(t9."hi_participants.actual" AS NUMERIC) FROM "social_security.insurance.B01.current" AS t9 WHERE t9."unit" = v."unit" AND t9."period" = v."period") IS NOT NULL AND COALESCE(((SELECT CAST(t10."population.actual" AS NUMERIC) FROM "social_security.insurance.B01.current" AS t10 WHERE t10."unit" = v."unit" AND t10."period" = v."period") = CAST(0 AS NUMERIC)), FALSE)) THEN NULL ELSE (regc_div((SELECT CAST(t9."hi_participants.actual" AS NUMERIC) FROM "social_security.insurance.B01.current" AS t9 WHERE t9."unit" = v."unit" AND t9."period" = v."period"), (SELECT CAST(t10."population.actual" AS NUMERIC) FROM "social_security.insurance.B01.current" AS t10 WHERE t10."unit" = v."unit" AND t10."period" = v."period")) * CAST(100 AS NUMERIC)) END)) AS TEXT), '(trống)') || '%) trên 100%: kiểm tra số dân hoặc số người tham gia'
   END AS "message"
 FROM
   (
@@ -102,7 +82,7 @@ FROM
       CASE
         WHEN (i."r0" IS NULL AND NOT i."z0") THEN
           'skipped'
-        WHEN (i."z0" OR (i."r0" IS NOT NULL AND COALESCE((CAST(100 AS NUMERIC) = CAST(0 AS NUMERIC)), false))) THEN
+        WHEN (i."z0" OR (i."r0" IS NOT NULL AND COALESCE((CAST(100 AS NUMERIC) = CAST(0 AS NUMERIC)), FALSE))) THEN
           'div_by_zero'
         WHEN (regc_div(i."r0", CAST(100 AS NUMERIC)) <= CAST(1 AS NUMERIC)) THEN
           'pass'
@@ -118,7 +98,7 @@ FROM
           b."period" AS "period",
           CAST(NULL AS INTEGER) AS "record",
           (regc_div((SELECT CAST(t7."hi_participants.actual" AS NUMERIC) FROM "social_security.insurance.B01.current" AS t7 WHERE t7."unit" = b."unit" AND t7."period" = b."period"), (SELECT CAST(t8."population.actual" AS NUMERIC) FROM "social_security.insurance.B01.current" AS t8 WHERE t8."unit" = b."unit" AND t8."period" = b."period")) * CAST(100 AS NUMERIC)) AS "r0",
-          COALESCE(((SELECT CAST(t7."hi_participants.actual" AS NUMERIC) FROM "social_security.insurance.B01.current" AS t7 WHERE t7."unit" = b."unit" AND t7."period" = b."period") IS NOT NULL AND COALESCE(((SELECT CAST(t8."population.actual" AS NUMERIC) FROM "social_security.insurance.B01.current" AS t8 WHERE t8."unit" = b."unit" AND t8."period" = b."period") = CAST(0 AS NUMERIC)), false)), false) AS "z0"
+          COALESCE(((SELECT CAST(t7."hi_participants.actual" AS NUMERIC) FROM "social_security.insurance.B01.current" AS t7 WHERE t7."unit" = b."unit" AND t7."period" = b."period") IS NOT NULL AND COALESCE(((SELECT CAST(t8."population.actual" AS NUMERIC) FROM "social_security.insurance.B01.current" AS t8 WHERE t8."unit" = b."unit" AND t8."period" = b."period") = CAST(0 AS NUMERIC)), FALSE)), FALSE) AS "z0"
         FROM
           (
             SELECT DISTINCT
@@ -141,18 +121,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'si_participants.actual' AS "cell",
   'R03' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'written'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'warning'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'written' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'warning' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc R03: phép chia cho 0 (division by zero)'
@@ -205,18 +175,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'si_participants.actual' AS "cell",
   'R04' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'written'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'written' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc R04: phép chia cho 0 (division by zero)'
@@ -285,18 +245,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'hi_participants.actual' AS "cell",
   'R05' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'written'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'warning'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'written' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'warning' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc R05: phép chia cho 0 (division by zero)'
@@ -350,18 +300,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'rev_ui.actual' AS "cell",
   'R06' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'written'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'written' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc R06: phép chia cho 0 (division by zero)'
@@ -412,23 +352,13 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'arrears.actual' AS "cell",
   'R07' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'written'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'warning'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'written' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'warning' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc R07: phép chia cho 0 (division by zero)'
     ELSE
-      'Số tiền chậm đóng (' || COALESCE(CAST(trim_scale((SELECT CAST(t49."arrears.actual" AS NUMERIC) FROM "social_security.insurance.B02.current" AS t49 WHERE t49."unit" = v."unit" AND t49."period" = v."period")) AS TEXT), '(trống)') || ' tỷ đồng) vượt 10% số thu lũy kế từ đầu năm (' || COALESCE(CAST(trim_scale((SELECT SUM(y51."v") FROM (SELECT q50."seq" AS "seq", (SELECT CAST(t52."revenue.actual" AS NUMERIC) FROM "social_security.insurance.B02.current" AS t52 WHERE t52."unit" = v."unit" AND t52."period" = q50."code") AS "v", false AS "dz" FROM "regc_period" AS q50 WHERE q50."regime" = 'social_security.insurance' AND q50."year" = (SELECT p53."year" FROM "regc_period" AS p53 WHERE p53."regime" = 'social_security.insurance' AND p53."code" = v."period") AND q50."seq" <= (SELECT p54."seq" FROM "regc_period" AS p54 WHERE p54."regime" = 'social_security.insurance' AND p54."code" = v."period")) AS y51)) AS TEXT), '(trống)') || ' tỷ đồng)'
+      'Số tiền chậm đóng (' || COALESCE(CAST(trim_scale((SELECT CAST(t49."arrears.actual" AS NUMERIC) FROM "social_security.insurance.B02.current" AS t49 WHERE t49."unit" = v."unit" AND t49."period" = v."period")) AS TEXT), '(trống)') || ' tỷ đồng) vượt 10% số thu lũy kế từ đầu năm (' || COALESCE(CAST(trim_scale((SELECT SUM(y51."v") FROM (SELECT q50."seq" AS "seq", (SELECT CAST(t52."revenue.actual" AS NUMERIC) FROM "social_security.insurance.B02.current" AS t52 WHERE t52."unit" = v."unit" AND t52."period" = q50."code") AS "v", FALSE AS "dz" FROM "regc_period" AS q50 WHERE q50."regime" = 'social_security.insurance' AND q50."year" = (SELECT p53."year" FROM "regc_period" AS p53 WHERE p53."regime" = 'social_security.insurance' AND p53."code" = v."period") AND q50."seq" <= (SELECT p54."seq" FROM "regc_period" AS p54 WHERE p54."regime" = 'social_security.insurance' AND p54."code" = v."period")) AS y51)) AS TEXT), '(trống)') || ' tỷ đồng)'
   END AS "message"
 FROM
   (
@@ -453,7 +383,7 @@ FROM
           b."period" AS "period",
           CAST(NULL AS INTEGER) AS "record",
           (SELECT CAST(t43."arrears.actual" AS NUMERIC) FROM "social_security.insurance.B02.current" AS t43 WHERE t43."unit" = b."unit" AND t43."period" = b."period") AS "r0",
-          (SELECT SUM(y45."v") FROM (SELECT q44."seq" AS "seq", (SELECT CAST(t46."revenue.actual" AS NUMERIC) FROM "social_security.insurance.B02.current" AS t46 WHERE t46."unit" = b."unit" AND t46."period" = q44."code") AS "v", false AS "dz" FROM "regc_period" AS q44 WHERE q44."regime" = 'social_security.insurance' AND q44."year" = (SELECT p47."year" FROM "regc_period" AS p47 WHERE p47."regime" = 'social_security.insurance' AND p47."code" = b."period") AND q44."seq" <= (SELECT p48."seq" FROM "regc_period" AS p48 WHERE p48."regime" = 'social_security.insurance' AND p48."code" = b."period")) AS y45) AS "r1"
+          (SELECT SUM(y45."v") FROM (SELECT q44."seq" AS "seq", (SELECT CAST(t46."revenue.actual" AS NUMERIC) FROM "social_security.insurance.B02.current" AS t46 WHERE t46."unit" = b."unit" AND t46."period" = q44."code") AS "v", FALSE AS "dz" FROM "regc_period" AS q44 WHERE q44."regime" = 'social_security.insurance' AND q44."year" = (SELECT p47."year" FROM "regc_period" AS p47 WHERE p47."regime" = 'social_security.insurance' AND p47."code" = b."period") AND q44."seq" <= (SELECT p48."seq" FROM "regc_period" AS p48 WHERE p48."regime" = 'social_security.insurance' AND p48."code" = b."period")) AS y45) AS "r1"
         FROM
           (
             SELECT DISTINCT
@@ -476,18 +406,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'si_participants.actual' AS "cell",
   'R08' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'written'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'written' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc R08: phép chia cho 0 (division by zero)'
@@ -542,18 +462,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'si_voluntary.plan' AS "cell",
   'of_which.B01.si_voluntary.plan' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'of_which'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'of_which' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc of_which.B01.si_voluntary.plan: phép chia cho 0 (division by zero)'
@@ -604,18 +514,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'si_voluntary.actual' AS "cell",
   'of_which.B01.si_voluntary.actual' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'of_which'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'of_which' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc of_which.B01.si_voluntary.actual: phép chia cho 0 (division by zero)'
@@ -666,18 +566,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'hi_participants.plan' AS "cell",
   'split.B01.hi_participants.plan' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'split'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'split' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc split.B01.hi_participants.plan: phép chia cho 0 (division by zero)'
@@ -732,18 +622,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'hi_participants.actual' AS "cell",
   'split.B01.hi_participants.actual' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'split'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'split' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc split.B01.hi_participants.actual: phép chia cho 0 (division by zero)'
@@ -798,18 +678,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'revenue.plan' AS "cell",
   'split.B02.revenue.plan' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'split'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'split' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc split.B02.revenue.plan: phép chia cho 0 (division by zero)'
@@ -862,18 +732,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'revenue.actual' AS "cell",
   'split.B02.revenue.actual' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'split'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'split' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc split.B02.revenue.actual: phép chia cho 0 (division by zero)'
@@ -926,18 +786,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'rev_si_voluntary.plan' AS "cell",
   'of_which.B02.rev_si_voluntary.plan' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'of_which'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'of_which' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc of_which.B02.rev_si_voluntary.plan: phép chia cho 0 (division by zero)'
@@ -988,18 +838,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'rev_si_voluntary.actual' AS "cell",
   'of_which.B02.rev_si_voluntary.actual' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'of_which'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'of_which' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc of_which.B02.rev_si_voluntary.actual: phép chia cho 0 (division by zero)'
@@ -1050,18 +890,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'payments.plan' AS "cell",
   'split.B02.payments.plan' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'split'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'split' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc split.B02.payments.plan: phép chia cho 0 (division by zero)'
@@ -1114,18 +944,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'payments.actual' AS "cell",
   'split.B02.payments.actual' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'split'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'split' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc split.B02.payments.actual: phép chia cho 0 (division by zero)'
@@ -1178,18 +998,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'pay_pensions.plan' AS "cell",
   'of_which.B02.pay_pensions.plan' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'of_which'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'of_which' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc of_which.B02.pay_pensions.plan: phép chia cho 0 (division by zero)'
@@ -1240,18 +1050,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'pay_pensions.actual' AS "cell",
   'of_which.B02.pay_pensions.actual' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'of_which'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'of_which' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc of_which.B02.pay_pensions.actual: phép chia cho 0 (division by zero)'

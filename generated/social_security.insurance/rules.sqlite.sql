@@ -11,18 +11,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'ui_participants.actual' AS "cell",
   'R01' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'written'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'written' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc R01: phép chia cho 0 (division by zero)'
@@ -76,23 +66,13 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'hi_coverage.actual' AS "cell",
   'R02' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'written'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'warning'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'written' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'warning' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc R02: phép chia cho 0 (division by zero)'
     ELSE
-      'Tỷ lệ dân số tham gia bảo hiểm y tế (' || COALESCE(regc_add((CASE WHEN ((SELECT regc_dec(t9."hi_participants.actual", 0) FROM "social_security.insurance.B01.current" AS t9 WHERE t9."unit" = v."unit" AND t9."period" = v."period") IS NOT NULL AND COALESCE((regc_cmp((SELECT regc_dec(t10."population.actual", 0) FROM "social_security.insurance.B01.current" AS t10 WHERE t10."unit" = v."unit" AND t10."period" = v."period"), '0') = 0), false)) THEN NULL ELSE regc_mul(regc_div((SELECT regc_dec(t9."hi_participants.actual", 0) FROM "social_security.insurance.B01.current" AS t9 WHERE t9."unit" = v."unit" AND t9."period" = v."period"), (SELECT regc_dec(t10."population.actual", 0) FROM "social_security.insurance.B01.current" AS t10 WHERE t10."unit" = v."unit" AND t10."period" = v."period")), '100') END), '0'), '(trống)') || '%) trên 100%: kiểm tra số dân hoặc số người tham gia'
+      'Tỷ lệ dân số tham gia bảo hiểm y tế (' || COALESCE(regc_add((CASE WHEN ((SELECT regc_dec(t9."hi_participants.actual", 0) FROM "social_security.insurance.B01.current" AS t9 WHERE t9."unit" = v."unit" AND t9."period" = v."period") IS NOT NULL AND COALESCE((regc_cmp((SELECT regc_dec(t10."population.actual", 0) FROM "social_security.insurance.B01.current" AS t10 WHERE t10."unit" = v."unit" AND t10."period" = v."period"), '0') = 0), FALSE)) THEN NULL ELSE regc_mul(regc_div((SELECT regc_dec(t9."hi_participants.actual", 0) FROM "social_security.insurance.B01.current" AS t9 WHERE t9."unit" = v."unit" AND t9."period" = v."period"), (SELECT regc_dec(t10."population.actual", 0) FROM "social_security.insurance.B01.current" AS t10 WHERE t10."unit" = v."unit" AND t10."period" = v."period")), '100') END), '0'), '(trống)') || '%) trên 100%: kiểm tra số dân hoặc số người tham gia'
   END AS "message"
 FROM
   (
@@ -103,7 +83,7 @@ FROM
       CASE
         WHEN (i."r0" IS NULL AND NOT i."z0") THEN
           'skipped'
-        WHEN (i."z0" OR (i."r0" IS NOT NULL AND COALESCE((regc_cmp('100', '0') = 0), false))) THEN
+        WHEN (i."z0" OR (i."r0" IS NOT NULL AND COALESCE((regc_cmp('100', '0') = 0), FALSE))) THEN
           'div_by_zero'
         WHEN (regc_cmp(regc_div(i."r0", '100'), '1') <= 0) THEN
           'pass'
@@ -119,7 +99,7 @@ FROM
           b."period" AS "period",
           CAST(NULL AS INTEGER) AS "record",
           regc_mul(regc_div((SELECT regc_dec(t7."hi_participants.actual", 0) FROM "social_security.insurance.B01.current" AS t7 WHERE t7."unit" = b."unit" AND t7."period" = b."period"), (SELECT regc_dec(t8."population.actual", 0) FROM "social_security.insurance.B01.current" AS t8 WHERE t8."unit" = b."unit" AND t8."period" = b."period")), '100') AS "r0",
-          COALESCE(((SELECT regc_dec(t7."hi_participants.actual", 0) FROM "social_security.insurance.B01.current" AS t7 WHERE t7."unit" = b."unit" AND t7."period" = b."period") IS NOT NULL AND COALESCE((regc_cmp((SELECT regc_dec(t8."population.actual", 0) FROM "social_security.insurance.B01.current" AS t8 WHERE t8."unit" = b."unit" AND t8."period" = b."period"), '0') = 0), false)), false) AS "z0"
+          COALESCE(((SELECT regc_dec(t7."hi_participants.actual", 0) FROM "social_security.insurance.B01.current" AS t7 WHERE t7."unit" = b."unit" AND t7."period" = b."period") IS NOT NULL AND COALESCE((regc_cmp((SELECT regc_dec(t8."population.actual", 0) FROM "social_security.insurance.B01.current" AS t8 WHERE t8."unit" = b."unit" AND t8."period" = b."period"), '0') = 0), FALSE)), FALSE) AS "z0"
         FROM
           (
             SELECT DISTINCT
@@ -142,18 +122,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'si_participants.actual' AS "cell",
   'R03' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'written'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'warning'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'written' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'warning' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc R03: phép chia cho 0 (division by zero)'
@@ -206,18 +176,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'si_participants.actual' AS "cell",
   'R04' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'written'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'written' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc R04: phép chia cho 0 (division by zero)'
@@ -286,18 +246,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'hi_participants.actual' AS "cell",
   'R05' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'written'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'warning'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'written' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'warning' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc R05: phép chia cho 0 (division by zero)'
@@ -351,18 +301,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'rev_ui.actual' AS "cell",
   'R06' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'written'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'written' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc R06: phép chia cho 0 (division by zero)'
@@ -413,23 +353,13 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'arrears.actual' AS "cell",
   'R07' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'written'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'warning'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'written' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'warning' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc R07: phép chia cho 0 (division by zero)'
     ELSE
-      'Số tiền chậm đóng (' || COALESCE(regc_add((SELECT regc_dec(t49."arrears.actual", 1) FROM "social_security.insurance.B02.current" AS t49 WHERE t49."unit" = v."unit" AND t49."period" = v."period"), '0'), '(trống)') || ' tỷ đồng) vượt 10% số thu lũy kế từ đầu năm (' || COALESCE(regc_add((SELECT regc_total(y51."v") FROM (SELECT q50."seq" AS "seq", (SELECT regc_dec(t52."revenue.actual", 1) FROM "social_security.insurance.B02.current" AS t52 WHERE t52."unit" = v."unit" AND t52."period" = q50."code") AS "v", false AS "dz" FROM "regc_period" AS q50 WHERE q50."regime" = 'social_security.insurance' AND q50."year" = (SELECT p53."year" FROM "regc_period" AS p53 WHERE p53."regime" = 'social_security.insurance' AND p53."code" = v."period") AND q50."seq" <= (SELECT p54."seq" FROM "regc_period" AS p54 WHERE p54."regime" = 'social_security.insurance' AND p54."code" = v."period")) AS y51), '0'), '(trống)') || ' tỷ đồng)'
+      'Số tiền chậm đóng (' || COALESCE(regc_add((SELECT regc_dec(t49."arrears.actual", 1) FROM "social_security.insurance.B02.current" AS t49 WHERE t49."unit" = v."unit" AND t49."period" = v."period"), '0'), '(trống)') || ' tỷ đồng) vượt 10% số thu lũy kế từ đầu năm (' || COALESCE(regc_add((SELECT regc_total(y51."v") FROM (SELECT q50."seq" AS "seq", (SELECT regc_dec(t52."revenue.actual", 1) FROM "social_security.insurance.B02.current" AS t52 WHERE t52."unit" = v."unit" AND t52."period" = q50."code") AS "v", FALSE AS "dz" FROM "regc_period" AS q50 WHERE q50."regime" = 'social_security.insurance' AND q50."year" = (SELECT p53."year" FROM "regc_period" AS p53 WHERE p53."regime" = 'social_security.insurance' AND p53."code" = v."period") AND q50."seq" <= (SELECT p54."seq" FROM "regc_period" AS p54 WHERE p54."regime" = 'social_security.insurance' AND p54."code" = v."period")) AS y51), '0'), '(trống)') || ' tỷ đồng)'
   END AS "message"
 FROM
   (
@@ -454,7 +384,7 @@ FROM
           b."period" AS "period",
           CAST(NULL AS INTEGER) AS "record",
           (SELECT regc_dec(t43."arrears.actual", 1) FROM "social_security.insurance.B02.current" AS t43 WHERE t43."unit" = b."unit" AND t43."period" = b."period") AS "r0",
-          (SELECT regc_total(y45."v") FROM (SELECT q44."seq" AS "seq", (SELECT regc_dec(t46."revenue.actual", 1) FROM "social_security.insurance.B02.current" AS t46 WHERE t46."unit" = b."unit" AND t46."period" = q44."code") AS "v", false AS "dz" FROM "regc_period" AS q44 WHERE q44."regime" = 'social_security.insurance' AND q44."year" = (SELECT p47."year" FROM "regc_period" AS p47 WHERE p47."regime" = 'social_security.insurance' AND p47."code" = b."period") AND q44."seq" <= (SELECT p48."seq" FROM "regc_period" AS p48 WHERE p48."regime" = 'social_security.insurance' AND p48."code" = b."period")) AS y45) AS "r1"
+          (SELECT regc_total(y45."v") FROM (SELECT q44."seq" AS "seq", (SELECT regc_dec(t46."revenue.actual", 1) FROM "social_security.insurance.B02.current" AS t46 WHERE t46."unit" = b."unit" AND t46."period" = q44."code") AS "v", FALSE AS "dz" FROM "regc_period" AS q44 WHERE q44."regime" = 'social_security.insurance' AND q44."year" = (SELECT p47."year" FROM "regc_period" AS p47 WHERE p47."regime" = 'social_security.insurance' AND p47."code" = b."period") AND q44."seq" <= (SELECT p48."seq" FROM "regc_period" AS p48 WHERE p48."regime" = 'social_security.insurance' AND p48."code" = b."period")) AS y45) AS "r1"
         FROM
           (
             SELECT DISTINCT
@@ -477,18 +407,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'si_participants.actual' AS "cell",
   'R08' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'written'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'written' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc R08: phép chia cho 0 (division by zero)'
@@ -543,18 +463,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'si_voluntary.plan' AS "cell",
   'of_which.B01.si_voluntary.plan' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'of_which'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'of_which' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc of_which.B01.si_voluntary.plan: phép chia cho 0 (division by zero)'
@@ -605,18 +515,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'si_voluntary.actual' AS "cell",
   'of_which.B01.si_voluntary.actual' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'of_which'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'of_which' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc of_which.B01.si_voluntary.actual: phép chia cho 0 (division by zero)'
@@ -667,18 +567,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'hi_participants.plan' AS "cell",
   'split.B01.hi_participants.plan' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'split'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'split' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc split.B01.hi_participants.plan: phép chia cho 0 (division by zero)'
@@ -733,18 +623,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'hi_participants.actual' AS "cell",
   'split.B01.hi_participants.actual' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'split'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'split' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc split.B01.hi_participants.actual: phép chia cho 0 (division by zero)'
@@ -799,18 +679,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'revenue.plan' AS "cell",
   'split.B02.revenue.plan' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'split'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'split' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc split.B02.revenue.plan: phép chia cho 0 (division by zero)'
@@ -863,18 +733,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'revenue.actual' AS "cell",
   'split.B02.revenue.actual' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'split'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'split' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc split.B02.revenue.actual: phép chia cho 0 (division by zero)'
@@ -927,18 +787,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'rev_si_voluntary.plan' AS "cell",
   'of_which.B02.rev_si_voluntary.plan' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'of_which'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'of_which' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc of_which.B02.rev_si_voluntary.plan: phép chia cho 0 (division by zero)'
@@ -989,18 +839,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'rev_si_voluntary.actual' AS "cell",
   'of_which.B02.rev_si_voluntary.actual' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'of_which'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'of_which' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc of_which.B02.rev_si_voluntary.actual: phép chia cho 0 (division by zero)'
@@ -1051,18 +891,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'payments.plan' AS "cell",
   'split.B02.payments.plan' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'split'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'split' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc split.B02.payments.plan: phép chia cho 0 (division by zero)'
@@ -1115,18 +945,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'payments.actual' AS "cell",
   'split.B02.payments.actual' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'split'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'split' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc split.B02.payments.actual: phép chia cho 0 (division by zero)'
@@ -1179,18 +999,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'pay_pensions.plan' AS "cell",
   'of_which.B02.pay_pensions.plan' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'of_which'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'of_which' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc of_which.B02.pay_pensions.plan: phép chia cho 0 (division by zero)'
@@ -1241,18 +1051,8 @@ SELECT
   CAST(NULL AS INTEGER) AS "record",
   'pay_pensions.actual' AS "cell",
   'of_which.B02.pay_pensions.actual' AS "rule",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'div_by_zero'
-    ELSE
-      'of_which'
-  END AS "kind",
-  CASE
-    WHEN v."verdict" = 'div_by_zero' THEN
-      'error'
-    ELSE
-      'error'
-  END AS "severity",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'div_by_zero' ELSE 'of_which' END AS "kind",
+  CASE WHEN v."verdict" = 'div_by_zero' THEN 'error' ELSE 'error' END AS "severity",
   CASE
     WHEN v."verdict" = 'div_by_zero' THEN
       'Không kiểm tra được quy tắc of_which.B02.pay_pensions.actual: phép chia cho 0 (division by zero)'

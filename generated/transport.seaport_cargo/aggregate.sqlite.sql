@@ -20,30 +20,33 @@ SELECT
   m."edition" AS "edition",
   t1."unit" AS "unit",
   COUNT(*) AS "reports",
-  CAST(SUBSTR(MAX(CASE WHEN t1."cargo.plan" IS NOT NULL THEN m."end_date" || '|' || t1."cargo.plan" END), 12) AS INTEGER) AS "cargo.plan",
+  CAST(substr(MAX(CASE WHEN t1."cargo.plan" IS NOT NULL THEN m."end_date" || '|' || t1."cargo.plan" END), 12) AS INTEGER) AS "cargo.plan",
   SUM(t1."cargo.month") AS "cargo.month",
-  CAST(SUBSTR(MAX(CASE WHEN t1."export.plan" IS NOT NULL THEN m."end_date" || '|' || t1."export.plan" END), 12) AS INTEGER) AS "export.plan",
+  CAST(substr(MAX(CASE WHEN t1."export.plan" IS NOT NULL THEN m."end_date" || '|' || t1."export.plan" END), 12) AS INTEGER) AS "export.plan",
   SUM(t1."export.month") AS "export.month",
-  CAST(SUBSTR(MAX(CASE WHEN t1."import.plan" IS NOT NULL THEN m."end_date" || '|' || t1."import.plan" END), 12) AS INTEGER) AS "import.plan",
+  CAST(substr(MAX(CASE WHEN t1."import.plan" IS NOT NULL THEN m."end_date" || '|' || t1."import.plan" END), 12) AS INTEGER) AS "import.plan",
   SUM(t1."import.month") AS "import.month",
-  CAST(SUBSTR(MAX(CASE WHEN t1."domestic.plan" IS NOT NULL THEN m."end_date" || '|' || t1."domestic.plan" END), 12) AS INTEGER) AS "domestic.plan",
+  CAST(substr(MAX(CASE WHEN t1."domestic.plan" IS NOT NULL THEN m."end_date" || '|' || t1."domestic.plan" END), 12) AS INTEGER) AS "domestic.plan",
   SUM(t1."domestic.month") AS "domestic.month",
-  CAST(SUBSTR(MAX(CASE WHEN t1."transit.plan" IS NOT NULL THEN m."end_date" || '|' || t1."transit.plan" END), 12) AS INTEGER) AS "transit.plan",
+  CAST(substr(MAX(CASE WHEN t1."transit.plan" IS NOT NULL THEN m."end_date" || '|' || t1."transit.plan" END), 12) AS INTEGER) AS "transit.plan",
   SUM(t1."transit.month") AS "transit.month",
-  CAST(SUBSTR(MAX(CASE WHEN t1."liquid.plan" IS NOT NULL THEN m."end_date" || '|' || t1."liquid.plan" END), 12) AS INTEGER) AS "liquid.plan",
+  CAST(substr(MAX(CASE WHEN t1."liquid.plan" IS NOT NULL THEN m."end_date" || '|' || t1."liquid.plan" END), 12) AS INTEGER) AS "liquid.plan",
   SUM(t1."liquid.month") AS "liquid.month",
-  CAST(SUBSTR(MAX(CASE WHEN t1."containers.plan" IS NOT NULL THEN m."end_date" || '|' || t1."containers.plan" END), 12) AS INTEGER) AS "containers.plan",
+  CAST(substr(MAX(CASE WHEN t1."containers.plan" IS NOT NULL THEN m."end_date" || '|' || t1."containers.plan" END), 12) AS INTEGER) AS "containers.plan",
   SUM(t1."containers.month") AS "containers.month",
-  CAST(SUBSTR(MAX(CASE WHEN t1."passengers.plan" IS NOT NULL THEN m."end_date" || '|' || t1."passengers.plan" END), 12) AS INTEGER) AS "passengers.plan",
+  CAST(substr(MAX(CASE WHEN t1."passengers.plan" IS NOT NULL THEN m."end_date" || '|' || t1."passengers.plan" END), 12) AS INTEGER) AS "passengers.plan",
   SUM(t1."passengers.month") AS "passengers.month",
-  CAST(SUBSTR(MAX(CASE WHEN t1."berths.plan" IS NOT NULL THEN m."end_date" || '|' || t1."berths.plan" END), 12) AS INTEGER) AS "berths.plan",
-  CAST(SUBSTR(MAX(CASE WHEN t1."berths.month" IS NOT NULL THEN m."end_date" || '|' || t1."berths.month" END), 12) AS INTEGER) AS "berths.month"
+  CAST(substr(MAX(CASE WHEN t1."berths.plan" IS NOT NULL THEN m."end_date" || '|' || t1."berths.plan" END), 12) AS INTEGER) AS "berths.plan",
+  CAST(substr(MAX(CASE WHEN t1."berths.month" IS NOT NULL THEN m."end_date" || '|' || t1."berths.month" END), 12) AS INTEGER) AS "berths.month"
 FROM
   "transport.seaport_cargo.B01.current" AS t1
   JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('port_authority')
   JOIN "regc_period_rollup" AS m ON m."regime" = 'transport.seaport_cargo' AND m."period" = t1."period"
 GROUP BY
-  m."frequency", m."rollup", m."edition", t1."unit";
+  m."frequency",
+  m."rollup",
+  m."edition",
+  t1."unit";
 
 -- The years to date its computed cells read, per unit.
 CREATE VIEW "transport.seaport_cargo.B01.ytd" AS
@@ -81,51 +84,49 @@ FROM
       JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('port_authority')
       JOIN "regc_period_ytd" AS m ON m."regime" = 'transport.seaport_cargo' AND m."period" = t1."period"
     GROUP BY
-      m."frequency", m."rollup", m."edition", t1."unit"
+      m."frequency",
+      m."rollup",
+      m."edition",
+      t1."unit"
   ) AS b
   JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit"
 GROUP BY
-  b."frequency", b."period", b."edition", c."ancestor";
+  b."frequency",
+  b."period",
+  b."edition",
+  c."ancestor";
 
-CREATE VIEW "transport.seaport_cargo.B01.rollup" AS
-WITH a AS (
-  SELECT
-    b."frequency" AS "frequency",
-    b."period" AS "period",
-    b."edition" AS "edition",
-    c."ancestor" AS "unit",
-    u."level" AS "level",
-    COUNT(*) AS "reporters",
-    regc_dec(SUM(b."cargo.plan"), 2) AS "cargo.plan",
-    regc_dec(SUM(b."cargo.month"), 2) AS "cargo.month",
-    regc_dec(SUM(b."export.plan"), 2) AS "export.plan",
-    regc_dec(SUM(b."export.month"), 2) AS "export.month",
-    regc_dec(SUM(b."import.plan"), 2) AS "import.plan",
-    regc_dec(SUM(b."import.month"), 2) AS "import.month",
-    regc_dec(SUM(b."domestic.plan"), 2) AS "domestic.plan",
-    regc_dec(SUM(b."domestic.month"), 2) AS "domestic.month",
-    regc_dec(SUM(b."transit.plan"), 2) AS "transit.plan",
-    regc_dec(SUM(b."transit.month"), 2) AS "transit.month",
-    regc_dec(SUM(b."liquid.plan"), 2) AS "liquid.plan",
-    regc_dec(SUM(b."liquid.month"), 2) AS "liquid.month",
-    regc_dec(SUM(b."containers.plan"), 0) AS "containers.plan",
-    regc_dec(SUM(b."containers.month"), 0) AS "containers.month",
-    regc_dec(SUM(b."passengers.plan"), 0) AS "passengers.plan",
-    regc_dec(SUM(b."passengers.month"), 0) AS "passengers.month",
-    regc_dec(SUM(b."berths.plan"), 0) AS "berths.plan",
-    regc_dec(SUM(b."berths.month"), 0) AS "berths.month"
-  FROM
-    "transport.seaport_cargo.B01.by_reporter" AS b
-    JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit"
-    JOIN "regc_org_unit" AS u ON u."code" = c."ancestor"
-  GROUP BY
-    b."frequency", b."period", b."edition", c."ancestor", u."level"
-), y AS (
-  SELECT
-    *
-  FROM
-    "transport.seaport_cargo.B01.ytd"
-)
+CREATE VIEW "transport.seaport_cargo.B01.rollup" AS WITH a AS (
+  SELECT b."frequency" AS "frequency",
+  b."period" AS "period",
+  b."edition" AS "edition",
+  c."ancestor" AS "unit",
+  u."level" AS "level",
+  COUNT(*) AS "reporters",
+  regc_dec(SUM(b."cargo.plan"), 2) AS "cargo.plan",
+  regc_dec(SUM(b."cargo.month"), 2) AS "cargo.month",
+  regc_dec(SUM(b."export.plan"), 2) AS "export.plan",
+  regc_dec(SUM(b."export.month"), 2) AS "export.month",
+  regc_dec(SUM(b."import.plan"), 2) AS "import.plan",
+  regc_dec(SUM(b."import.month"), 2) AS "import.month",
+  regc_dec(SUM(b."domestic.plan"), 2) AS "domestic.plan",
+  regc_dec(SUM(b."domestic.month"), 2) AS "domestic.month",
+  regc_dec(SUM(b."transit.plan"), 2) AS "transit.plan",
+  regc_dec(SUM(b."transit.month"), 2) AS "transit.month",
+  regc_dec(SUM(b."liquid.plan"), 2) AS "liquid.plan",
+  regc_dec(SUM(b."liquid.month"), 2) AS "liquid.month",
+  regc_dec(SUM(b."containers.plan"), 0) AS "containers.plan",
+  regc_dec(SUM(b."containers.month"), 0) AS "containers.month",
+  regc_dec(SUM(b."passengers.plan"), 0) AS "passengers.plan",
+  regc_dec(SUM(b."passengers.month"), 0) AS "passengers.month",
+  regc_dec(SUM(b."berths.plan"), 0) AS "berths.plan",
+  regc_dec(SUM(b."berths.month"), 0) AS "berths.month" FROM "transport.seaport_cargo.B01.by_reporter" AS b JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit" JOIN "regc_org_unit" AS u ON u."code" = c."ancestor" GROUP BY b."frequency",
+  b."period",
+  b."edition",
+  c."ancestor",
+  u."level"
+),
+  y AS (SELECT * FROM "transport.seaport_cargo.B01.ytd")
 SELECT
   a."frequency",
   a."period",
@@ -269,24 +270,24 @@ FROM
           (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AS "edition",
           t1."unit" AS "unit",
           COUNT(*) AS "reports",
-          CAST(SUBSTR(MAX(CASE WHEN t1."cargo.plan" IS NOT NULL THEN m."end_date" || '|' || t1."cargo.plan" END), 12) AS INTEGER) AS "cargo.plan",
+          CAST(substr(MAX(CASE WHEN t1."cargo.plan" IS NOT NULL THEN m."end_date" || '|' || t1."cargo.plan" END), 12) AS INTEGER) AS "cargo.plan",
           SUM(t1."cargo.month") AS "cargo.month",
-          CAST(SUBSTR(MAX(CASE WHEN t1."export.plan" IS NOT NULL THEN m."end_date" || '|' || t1."export.plan" END), 12) AS INTEGER) AS "export.plan",
+          CAST(substr(MAX(CASE WHEN t1."export.plan" IS NOT NULL THEN m."end_date" || '|' || t1."export.plan" END), 12) AS INTEGER) AS "export.plan",
           SUM(t1."export.month") AS "export.month",
-          CAST(SUBSTR(MAX(CASE WHEN t1."import.plan" IS NOT NULL THEN m."end_date" || '|' || t1."import.plan" END), 12) AS INTEGER) AS "import.plan",
+          CAST(substr(MAX(CASE WHEN t1."import.plan" IS NOT NULL THEN m."end_date" || '|' || t1."import.plan" END), 12) AS INTEGER) AS "import.plan",
           SUM(t1."import.month") AS "import.month",
-          CAST(SUBSTR(MAX(CASE WHEN t1."domestic.plan" IS NOT NULL THEN m."end_date" || '|' || t1."domestic.plan" END), 12) AS INTEGER) AS "domestic.plan",
+          CAST(substr(MAX(CASE WHEN t1."domestic.plan" IS NOT NULL THEN m."end_date" || '|' || t1."domestic.plan" END), 12) AS INTEGER) AS "domestic.plan",
           SUM(t1."domestic.month") AS "domestic.month",
-          CAST(SUBSTR(MAX(CASE WHEN t1."transit.plan" IS NOT NULL THEN m."end_date" || '|' || t1."transit.plan" END), 12) AS INTEGER) AS "transit.plan",
+          CAST(substr(MAX(CASE WHEN t1."transit.plan" IS NOT NULL THEN m."end_date" || '|' || t1."transit.plan" END), 12) AS INTEGER) AS "transit.plan",
           SUM(t1."transit.month") AS "transit.month",
-          CAST(SUBSTR(MAX(CASE WHEN t1."liquid.plan" IS NOT NULL THEN m."end_date" || '|' || t1."liquid.plan" END), 12) AS INTEGER) AS "liquid.plan",
+          CAST(substr(MAX(CASE WHEN t1."liquid.plan" IS NOT NULL THEN m."end_date" || '|' || t1."liquid.plan" END), 12) AS INTEGER) AS "liquid.plan",
           SUM(t1."liquid.month") AS "liquid.month",
-          CAST(SUBSTR(MAX(CASE WHEN t1."containers.plan" IS NOT NULL THEN m."end_date" || '|' || t1."containers.plan" END), 12) AS INTEGER) AS "containers.plan",
+          CAST(substr(MAX(CASE WHEN t1."containers.plan" IS NOT NULL THEN m."end_date" || '|' || t1."containers.plan" END), 12) AS INTEGER) AS "containers.plan",
           SUM(t1."containers.month") AS "containers.month",
-          CAST(SUBSTR(MAX(CASE WHEN t1."passengers.plan" IS NOT NULL THEN m."end_date" || '|' || t1."passengers.plan" END), 12) AS INTEGER) AS "passengers.plan",
+          CAST(substr(MAX(CASE WHEN t1."passengers.plan" IS NOT NULL THEN m."end_date" || '|' || t1."passengers.plan" END), 12) AS INTEGER) AS "passengers.plan",
           SUM(t1."passengers.month") AS "passengers.month",
-          CAST(SUBSTR(MAX(CASE WHEN t1."berths.plan" IS NOT NULL THEN m."end_date" || '|' || t1."berths.plan" END), 12) AS INTEGER) AS "berths.plan",
-          CAST(SUBSTR(MAX(CASE WHEN t1."berths.month" IS NOT NULL THEN m."end_date" || '|' || t1."berths.month" END), 12) AS INTEGER) AS "berths.month"
+          CAST(substr(MAX(CASE WHEN t1."berths.plan" IS NOT NULL THEN m."end_date" || '|' || t1."berths.plan" END), 12) AS INTEGER) AS "berths.plan",
+          CAST(substr(MAX(CASE WHEN t1."berths.month" IS NOT NULL THEN m."end_date" || '|' || t1."berths.month" END), 12) AS INTEGER) AS "berths.month"
         FROM
           (
             SELECT
@@ -341,19 +342,62 @@ FROM
                 FROM
                   "transport.seaport_cargo.B01.current" AS t1
                   JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('port_authority')
-                  LEFT JOIN (SELECT m."old_unit" AS "unit", MIN(m."new_unit") AS "successor" FROM "regc_org_mapping" AS m WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) GROUP BY m."old_unit" HAVING COUNT(*) = 1 AND MIN(m."kind") = 'full') AS sc ON sc."unit" = t1."unit"
+                  LEFT JOIN (
+                    SELECT
+                      m."old_unit" AS "unit",
+                      MIN(m."new_unit") AS "successor"
+                    FROM
+                      "regc_org_mapping" AS m
+                    WHERE
+                      m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n)
+                    GROUP BY
+                      m."old_unit"
+                    HAVING
+                      COUNT(*) = 1 AND MIN(m."kind") = 'full'
+                  ) AS sc ON sc."unit" = t1."unit"
               ) AS q
             GROUP BY
-              q."period", q."unit"
+              q."period",
+              q."unit"
           ) AS t1
           JOIN "regc_period_rollup" AS m ON m."regime" = 'transport.seaport_cargo' AND m."period" = t1."period"
         GROUP BY
-          m."frequency", m."rollup", t1."unit"
+          m."frequency",
+          m."rollup",
+          t1."unit"
       ) AS b
-      JOIN (SELECT c."descendant" AS "unit", c."ancestor" AS "ancestor", c."depth" AS "depth" FROM "regc_org_closure" AS c WHERE c."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) UNION ALL SELECT m."old_unit" AS "unit", c."ancestor" AS "ancestor", -1 AS "depth" FROM "regc_org_mapping" AS m JOIN "regc_org_closure" AS c ON c."edition" = m."to_edition" AND c."descendant" = m."new_unit" WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND NOT EXISTS (SELECT 1 FROM "regc_org_closure" AS x WHERE x."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND x."descendant" = m."old_unit" AND x."depth" = 0) AND m."old_unit" NOT IN (SELECT s."unit" FROM (SELECT m."old_unit" AS "unit", MIN(m."new_unit") AS "successor" FROM "regc_org_mapping" AS m WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) GROUP BY m."old_unit" HAVING COUNT(*) = 1 AND MIN(m."kind") = 'full') AS s) GROUP BY m."old_unit", c."ancestor" HAVING COUNT(*) = (SELECT COUNT(*) FROM "regc_org_mapping" AS m2 WHERE m2."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND m2."old_unit" = m."old_unit")) AS c ON c."unit" = b."unit"
+      JOIN (
+        SELECT
+          c."descendant" AS "unit",
+          c."ancestor" AS "ancestor",
+          c."depth" AS "depth"
+        FROM
+          "regc_org_closure" AS c
+        WHERE
+          c."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n)
+        UNION ALL
+        SELECT
+          m."old_unit" AS "unit",
+          c."ancestor" AS "ancestor",
+          -1 AS "depth"
+        FROM
+          "regc_org_mapping" AS m
+          JOIN "regc_org_closure" AS c ON c."edition" = m."to_edition" AND c."descendant" = m."new_unit"
+        WHERE
+          m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND NOT EXISTS (SELECT 1 FROM "regc_org_closure" AS x WHERE x."edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND x."descendant" = m."old_unit" AND x."depth" = 0) AND m."old_unit" NOT IN (SELECT s."unit" FROM (SELECT m."old_unit" AS "unit", MIN(m."new_unit") AS "successor" FROM "regc_org_mapping" AS m WHERE m."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) GROUP BY m."old_unit" HAVING COUNT(*) = 1 AND MIN(m."kind") = 'full') AS s)
+        GROUP BY
+          m."old_unit",
+          c."ancestor"
+        HAVING
+          COUNT(*) = (SELECT COUNT(*) FROM "regc_org_mapping" AS m2 WHERE m2."to_edition" = (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AND m2."old_unit" = m."old_unit")
+      ) AS c ON c."unit" = b."unit"
       JOIN "regc_org_unit" AS u ON u."code" = c."ancestor"
     GROUP BY
-      b."frequency", b."period", b."edition", c."ancestor", u."level"
+      b."frequency",
+      b."period",
+      b."edition",
+      c."ancestor",
+      u."level"
   ) AS a;
 
 -- Expected, received and on-time reports per unit, flow level and period.
@@ -376,8 +420,39 @@ FROM
   JOIN "regc_org_closure" AS c ON c."edition" = m."edition"
   JOIN "regc_org_unit" AS du ON du."code" = c."descendant" AND du."level" = dl."level"
   JOIN "regc_org_unit" AS au ON au."code" = c."ancestor"
-  LEFT JOIN (SELECT x."unit" AS "unit", x."period" AS "period", MAX(x."received_on") AS "received_on" FROM (SELECT s."unit" AS "unit", s."period" AS "period", s."form" AS "form", MIN(date(s."submitted_at", '+7 hours')) AS "received_on" FROM "regc_submission" AS s WHERE s."regime" = 'transport.seaport_cargo' AND s."status" <> 'draft' AND s."form" IN ('B01') GROUP BY s."unit", s."period", s."form") AS x GROUP BY x."unit", x."period" HAVING COUNT(*) = 1) AS rc ON rc."unit" = c."descendant" AND rc."period" = m."period"
+  LEFT JOIN (
+    SELECT
+      x."unit" AS "unit",
+      x."period" AS "period",
+      MAX(x."received_on") AS "received_on"
+    FROM
+      (
+        SELECT
+          s."unit" AS "unit",
+          s."period" AS "period",
+          s."form" AS "form",
+          MIN(date(s."submitted_at", '+7 hours')) AS "received_on"
+        FROM
+          "regc_submission" AS s
+        WHERE
+          s."regime" = 'transport.seaport_cargo' AND s."status" <> 'draft' AND s."form" IN ('B01')
+        GROUP BY
+          s."unit",
+          s."period",
+          s."form"
+      ) AS x
+    GROUP BY
+      x."unit",
+      x."period"
+    HAVING
+      COUNT(*) = 1
+  ) AS rc ON rc."unit" = c."descendant" AND rc."period" = m."period"
 WHERE
   m."regime" = 'transport.seaport_cargo' AND m."frequency" = 'monthly'
 GROUP BY
-  m."period", m."edition", c."ancestor", au."level", dl."level", dl."due_date";
+  m."period",
+  m."edition",
+  c."ancestor",
+  au."level",
+  dl."level",
+  dl."due_date";
