@@ -1048,15 +1048,22 @@ fn write_tree(dir: &Path, files: &[Artifact]) -> Result<(), String> {
     let io = |e: std::io::Error, p: &Path| format!("{}: {e}", p.display());
     let _ = std::fs::remove_dir_all(&tmp);
     std::fs::create_dir_all(&tmp).map_err(|e| io(e, &tmp))?;
-    for (path, text) in files {
+    let mut folders: Vec<PathBuf> = files
+        .iter()
+        .filter_map(|(path, _)| tmp.join(path).parent().map(Path::to_path_buf))
+        .collect();
+    folders.dedup();
+    for folder in &folders {
+        std::fs::create_dir_all(folder).map_err(|e| io(e, folder))?;
+    }
+    // Thousands of files for a large library: written on every core.
+    let written = files.par_iter().try_for_each(|(path, text)| {
         let target = tmp.join(path);
-        if let Some(p) = target.parent() {
-            std::fs::create_dir_all(p).map_err(|e| io(e, p))?;
-        }
-        if let Err(e) = std::fs::write(&target, text) {
-            let _ = std::fs::remove_dir_all(&tmp);
-            return Err(io(e, &target));
-        }
+        std::fs::write(&target, text).map_err(|e| io(e, &target))
+    });
+    if let Err(e) = written {
+        let _ = std::fs::remove_dir_all(&tmp);
+        return Err(e);
     }
     if dir.exists() {
         std::fs::rename(dir, &old).map_err(|e| io(e, dir))?;

@@ -22,7 +22,7 @@
 //! SQLite sums the scaled integers it stores and hands out decimal text
 //! through the `regc_*` functions regc registers (docs/rules.md).
 
-use crate::emit::rules_sql::{RollupRows, rollup_formula, ytd_column};
+use crate::emit::rules_sql::{RollupFormulas, RollupRows, ytd_column};
 use crate::ir::{self, TimeAgg, UnitsAgg};
 use crate::layout::{RegimeLayout, Storage, column_name};
 use crate::sql::{Dialect, Script, SqlError, fit, ident, literal};
@@ -472,11 +472,12 @@ impl Gen<'_> {
         .iter()
         .map(|k| format!("a.{}", ident(k)))
         .collect();
+        let formulas = RollupFormulas::new(self.r, self.layout, self.d, rows);
         for cell in &form.cells {
             let name = ident(&column_name(&cell.id));
             match &cell.entry {
                 ir::Entry::Computed { formula } => {
-                    let v = rollup_formula(self.r, self.layout, self.d, rows, formula);
+                    let v = formulas.sql(formula);
                     out.push(format!("{v} AS {name}"));
                 }
                 _ => out.push(format!("a.{name}")),

@@ -17,8 +17,8 @@ use crate::eval::{MessagePart, message_parts};
 use crate::ir::{self, BinOp, ExprKind, Func, Missing, PeriodRef, RecordFunc, TimeAgg};
 use crate::layout::{RegimeLayout, Storage};
 use crate::sql::{Dialect, Script, SqlError, ident, literal};
+use rustc_hash::FxHashMap as HashMap;
 use std::cell::Cell as Counter;
-use std::collections::HashMap;
 
 /// A translated expression: its value and when evaluating it divides by
 /// zero (`FALSE` when it never can).
@@ -871,7 +871,7 @@ impl<'a> Gen<'a> {
         d: Dialect,
         rollup: Option<RollupRows>,
     ) -> Self {
-        let mut cells = HashMap::new();
+        let mut cells = HashMap::default();
         for f in &r.forms {
             for c in &f.cells {
                 cells.insert((f.code.as_str(), c.id.as_str()), c);
@@ -965,26 +965,41 @@ impl Gen<'_> {
     }
 }
 
-/// A computed cell's formula over aggregated roll-up rows: how roll-ups
+/// Computed cells' formulas over aggregated roll-up rows: how roll-ups
 /// recompute ratios from aggregated components (docs/aggregation.md).
-/// Record aggregates are `NULL` there.
-pub(crate) fn rollup_formula(
-    r: &ir::Regime,
-    layout: &RegimeLayout,
-    d: Dialect,
-    rows: &RollupRows,
-    formula: &ir::Expr,
-) -> String {
-    let g = Gen::new(r, layout, d, Some(rows.clone()));
-    let ctx = Ctx {
-        unit: "NULL".into(),
-        period: "0".into(),
-        record: None,
-        zero: false,
-        tolerance: None,
-        reads: None,
-    };
-    g.eval(formula, &ctx).v
+/// Record aggregates are `NULL` there. One per form and rows, for all of
+/// its computed cells (building the generator's cell index once).
+pub(crate) struct RollupFormulas<'a> {
+    g: Gen<'a>,
+}
+
+impl<'a> RollupFormulas<'a> {
+    pub(crate) fn new(
+        r: &'a ir::Regime,
+        layout: &'a RegimeLayout,
+        d: Dialect,
+        rows: &RollupRows,
+    ) -> Self {
+        RollupFormulas {
+            g: Gen::new(r, layout, d, Some(rows.clone())),
+        }
+    }
+
+    /// `formula` as SQL over the rows.
+    pub(crate) fn sql(&self, formula: &ir::Expr) -> String {
+        // Each formula numbers its aliases from zero, as if alone.
+        self.g.alias.set(0);
+        self.g.next_read.set(0);
+        let ctx = Ctx {
+            unit: "NULL".into(),
+            period: "0".into(),
+            record: None,
+            zero: false,
+            tolerance: None,
+            reads: None,
+        };
+        self.g.eval(formula, &ctx).v
+    }
 }
 
 /// The (regime, form) pairs an expression reads (regime `None`: its own).
@@ -1027,7 +1042,7 @@ pub(crate) fn reconcile_queries(
         let Some((None, _)) = pairs.first() else {
             continue;
         };
-        let mut aliases = HashMap::new();
+        let mut aliases = HashMap::default();
         let mut from = String::new();
         let freq = literal(r.frequency.name());
         for (i, (regime, form)) in pairs.iter().enumerate() {
