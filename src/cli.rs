@@ -1056,9 +1056,17 @@ fn write_tree(dir: &Path, files: &[Artifact]) -> Result<(), String> {
     for folder in &folders {
         std::fs::create_dir_all(folder).map_err(|e| io(e, folder))?;
     }
-    // Thousands of files for a large library: written on every core.
+    // Thousands of files for a large library: written on every core. A
+    // file whose bytes are those of the tree being replaced is linked, not
+    // written again (most of an incremental build's files).
     let written = files.par_iter().try_for_each(|(path, text)| {
         let target = tmp.join(path);
+        let existing = dir.join(path);
+        let unchanged = std::fs::metadata(&existing).is_ok_and(|m| m.len() == text.len() as u64)
+            && std::fs::read(&existing).is_ok_and(|old| old == *text);
+        if unchanged && std::fs::hard_link(&existing, &target).is_ok() {
+            return Ok(());
+        }
         std::fs::write(&target, text).map_err(|e| io(e, &target))
     });
     if let Err(e) = written {

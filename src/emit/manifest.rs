@@ -6,6 +6,7 @@
 
 use crate::ir;
 use crate::source::{FileKind, SourceMap};
+use rayon::prelude::*;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, BTreeSet};
@@ -91,7 +92,7 @@ pub fn regime_input_hashes(lib: &ir::Library, sources: &SourceMap) -> BTreeMap<S
 }
 
 /// The manifest of a build of `lib` from `sources` that writes `outputs`.
-pub fn manifest<T: AsRef<[u8]>>(
+pub fn manifest<T: AsRef<[u8]> + Sync>(
     lib: &ir::Library,
     sources: &SourceMap,
     outputs: &[(String, T)],
@@ -120,7 +121,7 @@ pub fn manifest<T: AsRef<[u8]>>(
         inputs,
         regimes,
         outputs: outputs
-            .iter()
+            .par_iter()
             .map(|(p, bytes)| (p.clone(), sha256(bytes.as_ref())))
             .collect(),
     }
