@@ -3,6 +3,7 @@
 //! arithmetic, periods) are those of `docs/rules.md`, which the SQL and
 //! JavaScript evaluators share.
 
+pub mod compiled;
 pub mod num;
 
 use crate::calendar;
@@ -187,7 +188,7 @@ pub struct Here<'s> {
 }
 
 impl<'s> Here<'s> {
-    fn form(&self, form: &str) -> Option<&'s Submission> {
+    pub(crate) fn form(&self, form: &str) -> Option<&'s Submission> {
         self.forms.iter().find(|s| s.form == form).copied()
     }
 }
@@ -437,6 +438,20 @@ impl<'a> Evaluator<'a> {
                 }
             }
         }
+    }
+
+    /// The values of `rule`'s placeholders for the unit and period of
+    /// `here` (a submission rule's failure found by [`compiled`]).
+    pub fn placeholder_values(&self, rule: &ir::Rule, here: &Here) -> Vec<Option<V>> {
+        let at = At {
+            unit: here.unit,
+            period: here.period,
+            here,
+            record: None,
+            zero: false,
+            tolerance: rule.tolerance.as_ref(),
+        };
+        self.placeholders(rule, at)
     }
 
     fn outcome(&self, rule: &ir::Rule, at: At) -> Outcome {

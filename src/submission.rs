@@ -121,6 +121,20 @@ type Place<'a> = (&'a str, Option<NaiveDate>, Option<NaiveDate>);
 /// A wide file's column: its index and the (form, cell) it names.
 type WideColumn = (usize, Result<(String, String), String>);
 
+/// A column of a wide file that names its form: what each of its values
+/// needs, found once per file instead of once per value.
+struct Resolved<'c> {
+    form: &'c str,
+    cell: &'c str,
+    kind: FormKind,
+    slot: usize,
+    names: Arc<Vec<String>>,
+    storage: crate::layout::Storage,
+    bounds: Option<value::Bounds>,
+    /// The file's number in `Reader::files`.
+    file_no: u64,
+}
+
 /// What a regime accepts: its units, periods, forms and codes.
 pub struct Context<'a> {
     pub regime: &'a ir::Regime,
@@ -344,6 +358,40 @@ impl<'a> Context<'a> {
             .map(|(_, id)| format!(" (did you mean `{id}`?)"))
             .unwrap_or_default();
         format!("form {} has no cell `{cell}`{near}", f.code)
+    }
+
+    /// What a value of `form`.`cell` read from file number `file_no`
+    /// needs (`None` if not an entered cell of a known form).
+    fn resolve<'c>(&self, form: &'c str, cell: &'c str, file_no: u64) -> Option<Resolved<'c>> {
+        let slots = self.slots.get(form)?;
+        let slot = *slots.index.get(cell)?;
+        Some(Resolved {
+            form,
+            cell,
+            kind: self.form(form).ok()?.kind,
+            slot,
+            names: slots.names.clone(),
+            storage: slots.columns.get(slot)?.storage.clone(),
+            bounds: slots.bounds.get(slot)?.clone(),
+            file_no,
+        })
+    }
+
+    /// A value of a resolved column, parsed.
+    fn parse_resolved(
+        &self,
+        r: &Resolved,
+        text: &str,
+    ) -> Result<Value, (Option<value::Problem>, String)> {
+        let codes = |code: &str| match &r.storage {
+            crate::layout::Storage::Code { codelist } => self
+                .codes
+                .get(codelist.as_str())
+                .is_some_and(|set| set.contains(code)),
+            _ => false,
+        };
+        value::parse_within(text, &r.storage, r.bounds.as_ref(), &codes)
+            .map_err(|(p, e)| (Some(p), e))
     }
 
     /// The slot of an entered cell and its parsed value.
@@ -993,6 +1041,14 @@ impl Reader {
                 return;
             }
         }
+        let file_no = self.file_no(file);
+        let fast: Vec<Option<Resolved>> = wide_columns
+            .iter()
+            .map(|(_, r)| match r {
+                Ok((rf, cell)) if !rf.is_empty() => ctx.resolve(rf, cell, file_no),
+                _ => None,
+            })
+            .collect();
         loop {
             if self.stopped() {
                 return;
@@ -1038,7 +1094,7 @@ impl Reader {
                     self.add(ctx, file, line, item);
                 }
                 None => {
-                    for (i, resolved) in &wide_columns {
+                    for ((i, resolved), fast) in wide_columns.iter().zip(&fast) {
                         let Ok((rf, cell)) = resolved else { continue };
                         let text = table.field(*i).unwrap_or("");
                         if text.trim().is_empty() {
@@ -1055,8 +1111,10 @@ impl Reader {
                         };
                         // Columns named without a form column were
                         // resolved from the header, once.
-                        let resolved = (!rf.is_empty()).then_some((rf.as_str(), cell.as_str()));
-                        self.add_to(ctx, file, line, item, resolved);
+                        match fast {
+                            Some(r) => self.add_to(ctx, file, line, item, Some(r)),
+                            None => self.add(ctx, file, line, item),
+                        }
                     }
                 }
             }
@@ -1077,15 +1135,26 @@ impl Reader {
         self.add_to(ctx, file, line, item, None);
     }
 
-    /// Adds a value; `resolved` is its (form, cell) when the column named
-    /// them already (a wide file's header).
+    /// The number of `file` in `files`.
+    fn file_no(&mut self, file: &str) -> u64 {
+        (match self.files.iter().position(|f| f == file) {
+            Some(n) => n,
+            None => {
+                self.files.push(file.to_string());
+                self.files.len() - 1
+            }
+        }) as u64
+    }
+
+    /// Adds a value; `resolved` is what its column names, when the column
+    /// named its form and cell already (a wide file's header).
     fn add_to(
         &mut self,
         ctx: &mut Context,
         file: &str,
         line: u64,
         item: Item,
-        resolved: Option<(&str, &str)>,
+        resolved: Option<&Resolved>,
     ) {
         let at = |column: &str| Some(column.to_string());
         if self.stopped() {
@@ -1116,14 +1185,25 @@ impl Reader {
             if let Err(e) = ctx.check_unit(item.unit, cutoff) {
                 return self.error(file, line, at("unit"), e);
             }
-            self.last_checked = Some((item.unit.to_string(), item.period.to_string()));
+            // The strings are reused: most lines start a new unit.
+            match &mut self.last_checked {
+                Some((u, p)) => {
+                    u.clear();
+                    u.push_str(item.unit);
+                    p.clear();
+                    p.push_str(item.period);
+                }
+                None => {
+                    self.last_checked = Some((item.unit.to_string(), item.period.to_string()));
+                }
+            }
         }
         self.open(ctx, file, line, item.unit, item.period);
         if self.stopped() {
             return;
         }
         let (form, cell): (Cow<str>, Cow<str>) = match resolved {
-            Some((f, c)) => (Cow::Borrowed(f), Cow::Borrowed(c)),
+            Some(r) => (Cow::Borrowed(r.form), Cow::Borrowed(r.cell)),
             None => match ctx.resolve_cell(item.form.filter(|f| !f.is_empty()), item.cell) {
                 Ok((f, c)) => (Cow::Owned(f), Cow::Owned(c)),
                 Err(e) => {
@@ -1136,7 +1216,10 @@ impl Reader {
                 }
             },
         };
-        let kind = ctx.form(&form).map(|f| f.kind).unwrap_or(FormKind::Grid);
+        let kind = match resolved {
+            Some(r) => r.kind,
+            None => ctx.form(&form).map(|f| f.kind).unwrap_or(FormKind::Grid),
+        };
         let record = match (kind, item.record) {
             (FormKind::Grid, "") => 0,
             (FormKind::Grid, r) => {
@@ -1164,7 +1247,11 @@ impl Reader {
         if item.value.trim().is_empty() {
             return;
         }
-        let (slot, value) = match ctx.parse_value(&form, &cell, item.value) {
+        let parsed = match resolved {
+            Some(r) => ctx.parse_resolved(r, item.value).map(|v| (r.slot, v)),
+            None => ctx.parse_value(&form, &cell, item.value),
+        };
+        let (slot, value) = match parsed {
             Ok(v) => v,
             Err((problem, e)) => {
                 self.error(file, line, at(item.column), format!("{form}.{cell}: {e}"));
@@ -1181,17 +1268,14 @@ impl Reader {
                 return;
             }
         };
-        let Some(slots) = ctx.slots.get(form.as_ref()) else {
-            return;
+        let (names, file_no) = match resolved {
+            Some(r) => (&r.names, r.file_no),
+            None => match ctx.slots.get(form.as_ref()) {
+                Some(slots) => (&slots.names, self.file_no(file)),
+                None => return,
+            },
         };
-        let width = slots.names.len();
-        let file_no = match self.files.iter().position(|f| f == file) {
-            Some(n) => n,
-            None => {
-                self.files.push(file.to_string());
-                self.files.len() - 1
-            }
-        } as u64;
+        let width = names.len();
         let Some(open) = self.open.as_mut() else {
             return;
         };
@@ -1205,7 +1289,7 @@ impl Reader {
                         period: open.period.clone(),
                         file: file.to_string(),
                         line,
-                        cells: slots.names.clone(),
+                        cells: names.clone(),
                         records: BTreeMap::new(),
                     },
                     HashMap::default(),

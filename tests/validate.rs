@@ -392,6 +392,51 @@ fn the_command_reports_what_the_evaluator_reports_on_every_sample() {
     assert!(streamed >= 1, "no sample takes the streaming path");
 }
 
+/// The compiled rules (`src/eval/compiled.rs`) report what the general
+/// evaluator reports, on every sample, valid and invalid.
+#[test]
+fn compiled_rules_report_what_the_general_evaluator_reports() {
+    let (_, lib) = common::library();
+    let dir = common::repo().join("tests/samples");
+    let mut compared = 0;
+    for r in &lib.regimes {
+        let files: Vec<std::path::PathBuf> = ["valid.csv", "invalid.csv"]
+            .iter()
+            .map(|f| dir.join(&r.code).join(f))
+            .filter(|p| p.exists())
+            .collect();
+        for file in &files {
+            let mut ctx = Context::new(lib, r);
+            let mut reader = Reader::default();
+            reader.read_path(&mut ctx, file).unwrap();
+            let mut store = regc::eval::Store::default();
+            let mut targets = Vec::new();
+            for s in reader.submissions.into_values() {
+                targets.push((s.unit.clone(), s.period.clone()));
+                store.insert(&r.code, s);
+            }
+            targets.sort();
+            targets.dedup();
+            let eval = regc::eval::Evaluator::new(r, &store);
+            let (fast, slow) = (
+                regc::validate::Validator::new(r),
+                regc::validate::Validator::uncompiled(r),
+            );
+            let (mut a, mut b) = (fast.report(), slow.report());
+            for (unit, period) in &targets {
+                let here = store.here(&r.code, unit, period);
+                fast.check(&eval, &here, &mut a);
+                slow.check(&eval, &here, &mut b);
+            }
+            regc::validate::sort(&mut a.violations);
+            regc::validate::sort(&mut b.violations);
+            assert_eq!(a, b, "{}", file.display());
+            compared += 1;
+        }
+    }
+    assert!(compared >= 38, "only {compared} sample files");
+}
+
 /// A file whose lines of one submission are not together (the first line
 /// moved to the end, after other submissions) gives the same report: the
 /// command notices, says so and reads the files whole.

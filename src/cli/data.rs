@@ -424,6 +424,9 @@ fn refuse(code: &str, problems: &[&crate::submission::InputError]) -> i32 {
     2
 }
 
+/// The fewest submissions a thread checks at a time (of a batch of 512).
+const BATCH_PART: usize = 64;
+
 /// Validates the files as they are read: one thread reads and sends the
 /// submissions of each unit and period as soon as its lines end, the
 /// others check them, and only the violations are kept. `Ok(None)` when
@@ -477,8 +480,10 @@ fn validate_streaming(
         let mut submissions = 0;
         for batch in receive {
             submissions += batch.len();
+            // At most 8 parts a batch: an evaluator is made per part.
             let part = batch
                 .par_iter()
+                .with_min_len(BATCH_PART)
                 .map_init(
                     || crate::eval::Evaluator::new(regime, history),
                     |eval, group| check(eval, group),

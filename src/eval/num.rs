@@ -69,6 +69,19 @@ impl Num {
         }
     }
 
+    /// `mantissa × 10^-scale`, normalized.
+    pub fn from_parts(mantissa: i128, scale: u32) -> Num {
+        Num::small(mantissa, scale)
+    }
+
+    /// `(mantissa, scale)` if the mantissa fits 64 bits.
+    pub fn parts_i64(&self) -> Option<(i64, u32)> {
+        match self.mantissa {
+            Mantissa::Small(m) => Some((i64::try_from(m).ok()?, self.scale)),
+            Mantissa::Big(_) => None,
+        }
+    }
+
     /// A normalized number from an `i128` mantissa.
     fn small(mut m: i128, mut scale: u32) -> Num {
         if m == 0 {
