@@ -469,11 +469,10 @@ fn shorten_cells(all: &mut Json, form: &ir::Form) {
 /// The part of a regime's rules IR (`rules.json`) a form's page needs: the
 /// form's cells, the rules that read this form only (written, split,
 /// of-which: the others are left to `regc validate`), and the bounds and
-/// codes of its cells (checkValue); without units of measure and defaults
-/// (`compact`). As JSON text
-/// safe inside `<script>`: every `<` (only ever inside a string) written
-/// `\u003c`.
-pub fn rules_data(lib: &ir::Library, r: &ir::Regime, form: &ir::Form) -> Result<String, String> {
+/// codes of its cells (checkValue), without units of measure (the
+/// evaluators never read them). This is what the page's script holds once
+/// it has unpacked its data block (`rules_data`, `expandRules` in forms.js).
+pub fn page_rules(lib: &ir::Library, r: &ir::Regime, form: &ir::Form) -> Result<Json, String> {
     let mut all =
         serde_json::to_value(super::rules::rules_file(lib, r)).map_err(|e| e.to_string())?;
     let code = form.code.as_str();
@@ -509,8 +508,214 @@ pub fn rules_data(lib: &ir::Library, r: &ir::Regime, form: &ir::Form) -> Result<
             }
         }
     }
+    drop_units(&mut all);
+    Ok(all)
+}
+
+fn drop_units(v: &mut Json) {
+    match v {
+        Json::Object(map) => {
+            map.remove("unit");
+            map.values_mut().for_each(drop_units);
+        }
+        Json::Array(items) => items.iter_mut().for_each(drop_units),
+        _ => {}
+    }
+}
+
+/// An expression of the page's data block, packed (after `compact`): a
+/// reference to a cell of the page's form in the current period is its id
+/// (`"r1.c1"`), a binary operation `[bin, lhs, rhs]` (`[bin, lhs, rhs, ty]`
+/// when its type is not a number); `unpack` in forms.js reverses it.
+fn pack_expr(e: &mut Json) {
+    let Json::Object(map) = e else {
+        return;
+    };
+    for key in ["arg", "lhs", "rhs"] {
+        if let Some(x) = map.get_mut(key) {
+            pack_expr(x);
+        }
+    }
+    if let Some(Json::Array(args)) = map.get_mut("args") {
+        args.iter_mut().for_each(pack_expr);
+    }
+    let packed = match map.get("op").and_then(Json::as_str) {
+        Some("cell") if map.len() == 2 && map.get("cell").is_some_and(Json::is_string) => {
+            map.get("cell").cloned()
+        }
+        Some("binary")
+            if map
+                .keys()
+                .all(|k| matches!(k.as_str(), "op" | "bin" | "lhs" | "rhs" | "ty"))
+                && map.get("bin").is_some_and(Json::is_string)
+                && map.get("ty").is_none_or(Json::is_string) =>
+        {
+            let mut items = vec![
+                map.get("bin").cloned().unwrap_or(Json::Null),
+                map.get("lhs").cloned().unwrap_or(Json::Null),
+                map.get("rhs").cloned().unwrap_or(Json::Null),
+            ];
+            if let Some(ty) = map.get("ty") {
+                items.push(ty.clone());
+            }
+            Some(Json::Array(items))
+        }
+        _ => None,
+    };
+    if let Some(p) = packed {
+        *e = p;
+    }
+}
+
+/// A formula of a grid cell of row `row` with the references to cells of
+/// the same row (`row.x`, own form) written `.x`: the formulas of a computed
+/// column are then the same text on every row, given once.
+fn row_relative(e: &mut Json, row: &str) {
+    let Json::Object(map) = e else {
+        return;
+    };
+    if map.get("op").and_then(Json::as_str) == Some("cell")
+        && map.get("form").is_none()
+        && map.get("regime").is_none_or(Json::is_null)
+        && let Some(Json::String(cell)) = map.get_mut("cell")
+        && let Some(rest) = cell.strip_prefix(row)
+        && rest.starts_with('.')
+    {
+        *cell = rest.to_string();
+    }
+    for key in ["arg", "lhs", "rhs"] {
+        if let Some(x) = map.get_mut(key) {
+            row_relative(x, row);
+        }
+    }
+    if let Some(Json::Array(args)) = map.get_mut("args") {
+        args.iter_mut().for_each(|a| row_relative(a, row));
+    }
+}
+
+/// Drops the defaults of rules (`expandRules` in forms.js puts them back):
+/// kind `written`, severity `error`, missing `skip_if_any`, scope
+/// `submission`.
+fn compact_rule(map: &mut serde_json::Map<String, Json>) {
+    let defaults = [
+        ("kind", json!("written")),
+        ("severity", json!("error")),
+        ("missing", json!("skip_if_any")),
+        ("scope", json!({"type": "submission"})),
+    ];
+    for (key, value) in defaults {
+        if map.get(key) == Some(&value) {
+            map.remove(key);
+        }
+    }
+}
+
+/// The grid cells of the data block given by their column (`columns`, in
+/// the form): a cell equal to its column's most common cell, but for its
+/// id, is written as its id alone (`"r1.c1"`).
+fn cells_by_column(f: &mut serde_json::Map<String, Json>, form: &ir::Form) {
+    let Some(Json::Array(cells)) = f.get_mut("cells") else {
+        return;
+    };
+    // The column of each cell whose id is `row.column`.
+    let column_of: BTreeMap<&str, &str> = form
+        .cells
+        .iter()
+        .filter_map(|c| {
+            let (row, col) = (c.row.as_deref()?, c.column.as_deref()?);
+            (c.id == format!("{row}.{col}") && !row.contains('.')).then_some((c.id.as_str(), col))
+        })
+        .collect();
+    let rest = |cell: &Json| -> Option<(String, Json)> {
+        let mut map = cell.as_object()?.clone();
+        let id = map.remove("id")?;
+        let col = column_of.get(id.as_str()?)?;
+        Some((col.to_string(), Json::Object(map)))
+    };
+    let mut counts: BTreeMap<(String, String), (usize, Json)> = BTreeMap::new();
+    for cell in cells.iter() {
+        if let Some((col, r)) = rest(cell) {
+            let key = (col, r.to_string());
+            counts.entry(key).or_insert((0, r)).0 += 1;
+        }
+    }
+    let mut defaults: BTreeMap<String, (usize, Json)> = BTreeMap::new();
+    for ((col, _), (n, r)) in counts {
+        if n >= 2 && defaults.get(&col).is_none_or(|(m, _)| n > *m) {
+            defaults.insert(col, (n, r));
+        }
+    }
+    if defaults.is_empty() {
+        return;
+    }
+    for cell in cells.iter_mut() {
+        if let Some((col, r)) = rest(cell)
+            && defaults.get(&col).is_some_and(|(_, d)| *d == r)
+            && let Some(id) = cell.get("id").cloned()
+        {
+            *cell = id;
+        }
+    }
+    let columns: serde_json::Map<String, Json> =
+        defaults.into_iter().map(|(c, (_, d))| (c, d)).collect();
+    f.insert("columns".into(), Json::Object(columns));
+}
+
+/// The page's data block: `page_rules` packed, as JSON text safe inside
+/// `<script>` (every `<`, only ever inside a string, written `\u003c`).
+/// Packed: without defaults (`compact`, `compact_rule`), cell types as
+/// indexes into `types`, derived labels left out (`shorten_cells`),
+/// expressions packed (`pack_expr`), formulas relative to their row and
+/// grid cells given by column (`cells_by_column`).
+pub fn rules_data(lib: &ir::Library, r: &ir::Regime, form: &ir::Form) -> Result<String, String> {
+    let mut all = page_rules(lib, r, form)?;
+    let code = form.code.as_str();
     compact(&mut all, code);
     shorten_cells(&mut all, form);
+    let rows: BTreeMap<&str, &str> = form
+        .cells
+        .iter()
+        .filter_map(|c| {
+            let (row, col) = (c.row.as_deref()?, c.column.as_deref()?);
+            (c.id == format!("{row}.{col}") && !row.contains('.')).then_some((c.id.as_str(), row))
+        })
+        .collect();
+    if let Some(Json::Array(forms)) = all.get_mut("forms") {
+        for f in forms.iter_mut() {
+            let Json::Object(fmap) = f else {
+                continue;
+            };
+            if let Some(Json::Array(cells)) = fmap.get_mut("cells") {
+                for cell in cells.iter_mut() {
+                    let row = cell
+                        .get("id")
+                        .and_then(Json::as_str)
+                        .and_then(|id| rows.get(id))
+                        .copied();
+                    if let Some(formula) = cell.get_mut("formula") {
+                        if let Some(row) = row {
+                            row_relative(formula, row);
+                        }
+                        pack_expr(formula);
+                    }
+                }
+            }
+            cells_by_column(fmap, form);
+        }
+    }
+    if let Some(Json::Array(rules)) = all.get_mut("rules") {
+        for rule in rules.iter_mut() {
+            if let Json::Object(map) = rule {
+                compact_rule(map);
+                if let Some(check) = map.get_mut("check") {
+                    pack_expr(check);
+                }
+                if let Some(Json::Array(ps)) = map.get_mut("placeholders") {
+                    ps.iter_mut().for_each(pack_expr);
+                }
+            }
+        }
+    }
     let text = serde_json::to_string(&all).map_err(|e| e.to_string())?;
     Ok(text.replace('<', "\\u003c"))
 }
