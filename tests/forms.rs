@@ -1279,3 +1279,23 @@ fn browser_incremental_updates_match_a_full_pass() {
     assert!(messages > rounds && differed > 0, "{messages} {differed}");
 }
 
+/// generated/forms.js drops comment lines and indentation (`lean` in
+/// src/emit/forms.rs), which is safe only while no string or template
+/// literal of its sources spans lines.
+#[test]
+fn no_string_of_the_page_script_spans_lines() {
+    for file in ["src/emit/rules.js", "src/emit/forms/forms.js"] {
+        let text = common::read(&common::repo().join(file));
+        for (i, line) in text.lines().enumerate() {
+            let code = line.trim_start();
+            if code.starts_with("//") || code.starts_with('*') || code.starts_with("/*") {
+                continue;
+            }
+            assert!(
+                code.matches('`').count() % 2 == 0 && !code.ends_with('\\'),
+                "{file}:{}: a literal spans lines: {line}",
+                i + 1
+            );
+        }
+    }
+}
