@@ -111,8 +111,9 @@ function expandRules(rules, form, doc) {
 // that read the same records (they all take the page's rules), instead of
 // at each read. The results are those of the evaluator above (values are
 // never mutated; a division by zero is remembered and thrown again). A
-// full pass builds new records, hence new memos; a keystroke changes one
-// value of the records in place and forgets what depends on it (`forget`).
+// full pass builds new records, hence new memos; a keystroke changes the
+// changed values of the records in place and forgets what depends on
+// them (`forget`).
 const parsedValues = new WeakMap(); // a record's cells object → Map "form\0cell" → value
 const baseValue = Evaluator.prototype.value;
 Evaluator.prototype.value = function (sub, n, form, cell) {
