@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Benchmark of the generated forms in headless Chromium (docs/forms.md): a
 # form of 1,000 cells (800 entered, 200 computed) with 100 rules; the time
-# of each keystroke (recompute and recheck everything, update the page) and
-# the page weight. Usage: bash scripts/bench-forms.sh [KEYSTROKES]
+# of each keystroke (recompute and recheck what it reaches, update the
+# page), of a full pass (everything), and the page weight. Usage: bash scripts/bench-forms.sh [KEYSTROKES]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --release --quiet

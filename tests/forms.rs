@@ -1031,3 +1031,271 @@ fn browser_hostile_text_warnings_records_and_keyboard() {
     let (ok, report) = regc_validate(&lib_dir, "test.hostile", &file);
     assert!(ok, "{report:#}");
 }
+
+/// Whether Node runs here (the unpacking test needs it, not Chromium).
+fn node() -> bool {
+    let ok = Command::new("node")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ok && std::env::var("CI").is_ok_and(|v| v == "true") {
+        panic!("CI=true and node is missing");
+    }
+    if !ok {
+        eprintln!("skipped: node is missing");
+    }
+    ok
+}
+
+/// The data block of every page of the library, unpacked by the page's own
+/// script (`expandRules` of forms.js, under Node), is exactly the
+/// cut of rules.json the page works on (`forms::page_rules`): packing loses
+/// nothing.
+#[test]
+fn every_data_block_unpacks_to_the_rules_of_its_page() {
+    if !node() {
+        return;
+    }
+    let (_, lib) = common::library();
+    let tmp = TempDir::new("unpack");
+    let mut cases = Vec::new();
+    let mut expected = Vec::new();
+    for r in &lib.regimes {
+        for form in &r.forms {
+            let mut headers = serde_json::Map::new();
+            for row in &form.rows {
+                headers.insert(format!("row-{}", row.name), json!(row.label));
+            }
+            for col in &form.columns {
+                headers.insert(format!("col-{}", col.name), json!(col.label));
+            }
+            cases.push(json!({
+                "form": form.code,
+                "data": forms::rules_data(lib, r, form).unwrap(),
+                "headers": headers,
+            }));
+            expected.push((
+                format!("{} {}", r.code, form.code),
+                forms::page_rules(lib, r, form).unwrap(),
+            ));
+        }
+    }
+    let file = tmp.write("cases.json", &Json::Array(cases));
+    let script = tmp.path("forms.js");
+    std::fs::write(&script, forms::script()).unwrap();
+    let o = Command::new("node")
+        .arg(common::repo().join("tests/browser/unpack.mjs"))
+        .arg(&script)
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let got: Vec<Json> = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(got.len(), expected.len());
+    for (g, (at, e)) in got.iter().zip(&expected) {
+        if let Some(d) = first_difference(g, e, String::new()) {
+            panic!("{at}: the unpacked data block differs at {d}");
+        }
+    }
+}
+
+/// Where two JSON values first differ: a path and both values.
+fn first_difference(a: &Json, b: &Json, path: String) -> Option<String> {
+    match (a, b) {
+        (Json::Object(x), Json::Object(y)) => {
+            let keys: std::collections::BTreeSet<&String> = x.keys().chain(y.keys()).collect();
+            keys.into_iter().find_map(|k| {
+                first_difference(
+                    x.get(k).unwrap_or(&Json::Null),
+                    y.get(k).unwrap_or(&Json::Null),
+                    format!("{path}.{k}"),
+                )
+                .or_else(|| {
+                    (x.contains_key(k) != y.contains_key(k))
+                        .then(|| format!("{path}.{k}: present on one side"))
+                })
+            })
+        }
+        (Json::Array(x), Json::Array(y)) if x.len() == y.len() => x
+            .iter()
+            .zip(y)
+            .enumerate()
+            .find_map(|(i, (p, q))| first_difference(p, q, format!("{path}[{i}]"))),
+        _ => (a != b).then(|| format!("{path}: {a} / {b}")),
+    }
+}
+
+/// A regime whose computed cells feed rules on other rows: a total per
+/// row, its year to date, a difference, and rules across rows (one that
+/// divides, one counting missing values as 0, a warning).
+const CHAIN: &str = r#"use common.units
+regime test.chain {
+  title "Chuỗi phụ thuộc"
+  basis "-"
+  owner "-"
+  version 1
+  frequency monthly
+  cutoff calendar
+  reporters province
+  flow province -> ministry
+  deadline province 5 days after cutoff, ministry 10 days after cutoff
+  form B01 "Chuỗi" {
+    columns {
+      a     "A" entered
+      b     "B" entered
+      total "Tổng" = a + b
+      ytd   "Lũy kế" = sum(total over year_to_date)
+      diff  "Hiệu" = total - b
+    }
+    rows {
+      1 r1 "Một" : int [person]
+      2 r2 "Hai" : int [person]
+      3 r3 "Ba" : int [person]
+      4 r4 "Bốn" : int [person]
+    }
+  }
+  rule R1 error "Tổng dòng 1 ({r1.total}) không lớn hơn tổng dòng 2 ({r2.total})": r1.total <= r2.total
+  rule R2 error "Dòng 4: A/B ({r4.a}, {r4.b}) không quá 10": r4.a / r4.b <= 10
+  rule R3 error "Hiệu dòng 2 ({r2.diff}) không âm": r2.diff >= 0
+    missing zero
+  rule W1 warning "Dòng 3 cột A ({r3.a}) không quá hai lần lũy kế dòng 1 ({r1.ytd})": r3.a <= r1.ytd * 2
+}
+"#;
+
+/// The page updates only what a keystroke changes (docs/forms.md): a cell
+/// whose total feeds a rule on another row makes that rule's message appear
+/// and clear, and after random keystrokes the page shows exactly what a
+/// full pass over every cell shows.
+#[test]
+fn browser_incremental_updates_match_a_full_pass() {
+    if !browser() {
+        return;
+    }
+    let tmp = TempDir::new("browser-chain");
+    let lib_dir = tmp.path("lib");
+    copy_dir(&common::repo().join("tests/fixtures/lib"), &lib_dir);
+    std::fs::create_dir_all(lib_dir.join("cases")).unwrap();
+    std::fs::write(lib_dir.join("cases/chain.regime"), CHAIN).unwrap();
+    let out = tmp.path("out");
+    let o = Command::new(env!("CARGO_BIN_EXE_regc"))
+        .arg("build")
+        .arg(&lib_dir)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let b01 = out.join("test.chain/forms/B01.html").display().to_string();
+    let mut steps = vec![
+        json!({"fill": "regc-unit", "value": "01"}),
+        json!({"fill": "regc-period", "value": "2025-03"}),
+        json!({"fill": "f-r1.a", "value": "5"}),
+        json!({"fill": "f-r1.b", "value": "5"}),
+        json!({"fill": "f-r2.b", "value": "0"}),
+        json!({"fill": "f-r2.a", "value": "1"}),
+        json!({"look": true}),
+        // Row 2's total (a computed cell) is what rule R1 of row 1 reads.
+        json!({"fill": "f-r2.a", "value": "20"}),
+        json!({"look": true}),
+        json!({"fill": "f-r2.a", "value": "2"}),
+        json!({"look": true}),
+    ];
+    // Random keystrokes: digits added and removed, blanks, words, zeros
+    // (R2 divides by r4.b); after each round, what the page shows, then
+    // the same after a full pass.
+    let cells: Vec<String> = ["r1", "r2", "r3", "r4"]
+        .iter()
+        .flat_map(|r| ["a", "b"].map(|c| format!("f-{r}.{c}")))
+        .collect();
+    let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
+    let mut next = |n: u64| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed % n
+    };
+    let mut texts: std::collections::BTreeMap<String, String> = Default::default();
+    let rounds = 12;
+    for _ in 0..rounds {
+        let mut keys = Vec::new();
+        for _ in 0..15 {
+            let id = cells[usize::try_from(next(cells.len() as u64)).unwrap()].clone();
+            let text = texts.entry(id.clone()).or_default();
+            match next(10) {
+                0 => text.clear(),
+                1 => *text = "nhiều".into(),
+                2 => *text = "0".into(),
+                3 => {
+                    text.pop();
+                }
+                _ => text.push(char::from(b'0' + u8::try_from(next(10)).unwrap())),
+            }
+            keys.push(json!([id, text.clone()]));
+        }
+        steps.push(json!({"keys": keys}));
+        steps.push(json!({"look": true}));
+        steps.push(json!({"full_pass": true}));
+        steps.push(json!({"look": true}));
+    }
+    let reports = drive(&tmp, vec![json!({"page": b01, "steps": steps})]);
+    let results = reports[0]["results"].as_array().unwrap();
+    let rule = |look: &Json| {
+        look["messages"]
+            .as_object()
+            .unwrap()
+            .iter()
+            .filter(|(_, m)| m.as_str().unwrap().contains("Tổng dòng 1"))
+            .map(|(id, m)| (id.clone(), m.as_str().unwrap().to_string()))
+            .collect::<Vec<_>>()
+    };
+    let (broken, fixed, again) = (&results[0], &results[1], &results[2]);
+    assert_eq!(broken["outputs"]["r2.total"], "1");
+    let shown = rule(broken);
+    assert_eq!(shown.len(), 1, "{broken:#}");
+    assert!(
+        shown[0].1.contains("(10)") && shown[0].1.contains("(1)"),
+        "{shown:?}"
+    );
+    assert!(
+        broken["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e.as_str() == Some(shown[0].1.as_str()))
+    );
+    assert_eq!(fixed["outputs"]["r2.total"], "20");
+    assert_eq!(rule(fixed), vec![], "{fixed:#}");
+    assert_eq!(fixed["summary_hidden"], true, "{fixed:#}");
+    assert_eq!(rule(again).len(), 1, "{again:#}");
+    let mut differed = 0;
+    let mut messages = 0;
+    for round in results[3..].chunks(2) {
+        let (incremental, full) = (&round[0], &round[1]);
+        assert_eq!(incremental, full, "the page differs from a full pass");
+        messages += incremental["messages"].as_object().unwrap().len();
+        differed += usize::from(incremental["errors"] != results[0]["errors"]);
+    }
+    // The random keystrokes did break and fix rules.
+    assert!(messages > rounds && differed > 0, "{messages} {differed}");
+}
+
+/// generated/forms.js drops comment lines and indentation (`lean` in
+/// src/emit/forms.rs), which is safe only while no string or template
+/// literal of its sources spans lines.
+#[test]
+fn no_string_of_the_page_script_spans_lines() {
+    for file in ["src/emit/rules.js", "src/emit/forms/forms.js"] {
+        let text = common::read(&common::repo().join(file));
+        for (i, line) in text.lines().enumerate() {
+            let code = line.trim_start();
+            if code.starts_with("//") || code.starts_with('*') || code.starts_with("/*") {
+                continue;
+            }
+            assert!(
+                code.matches('`').count() % 2 == 0 && !code.ends_with('\\'),
+                "{file}:{}: a literal spans lines: {line}",
+                i + 1
+            );
+        }
+    }
+}

@@ -16,10 +16,14 @@
 //   {"tab_from": ID, "count": N}         focuses #ID, presses Tab N times → {"focused": id}
 //   {"look": true}                       → {"outputs": {cell: shown}, "messages": {id: text},
 //                                           "errors": [summary lines], "warnings": [rule codes],
-//                                           "summary_hidden": bool, "status": text}
+//                                           "summary_hidden": bool, "status": text, "invalid": [ids],
+//                                           "warned": [ids], "titles": {cell: exact value},
+//                                           "message_classes": {id: class}, "summary_title": text}
 //   {"submit": true}                     → {"status": text, "json": parsed document or null}
 //   {"a11y": true}                       → {"controls": n, "unlabelled": [ids], "describedby_missing": [ids],
 //                                           "invalid_unexplained": [ids], "invalid": n}
+//   {"keys": [[ID, TEXT], …]}           sets each control's text and fires its input event, in the page
+//   {"full_pass": true}                  fires an input event on the unit: the page recomputes everything
 //   {"bench": ID, "values": [TEXT, …]}   → {"ms": [per keystroke]}: the time of the input
 //                                           event's handler plus layout, measured in the page
 // The report: {"sessions": [{"results": [...], "dialogs": [...], "csp": [violations],
@@ -80,6 +84,16 @@ async function session(plan) {
       await control(step.tab_from).focus();
       for (let i = 0; i < step.count; i++) await page.keyboard.press("Tab");
       report.results.push({ focused: await page.evaluate(() => document.activeElement?.id ?? null) });
+    } else if (step.keys !== undefined) {
+      await page.evaluate((keys) => {
+        for (const [id, text] of keys) {
+          const el = document.getElementById(id);
+          el.value = text;
+          el.dispatchEvent(new Event("input", { bubbles: true }));
+        }
+      }, step.keys);
+    } else if (step.full_pass) {
+      await page.evaluate(() => document.getElementById("regc-unit").dispatchEvent(new Event("input", { bubbles: true })));
     } else if (step.look) {
       report.results.push(
         await page.evaluate(() => {
@@ -95,6 +109,10 @@ async function session(plan) {
             summary_hidden: document.getElementById("regc-summary").hidden,
             status: document.getElementById("regc-status").textContent,
             invalid: [...document.querySelectorAll('[aria-invalid="true"]')].map((e) => e.id),
+            warned: [...document.querySelectorAll(".regc-warn-cell")].map((e) => e.id),
+            titles: Object.fromEntries([...document.querySelectorAll('output[id^="f-"]')].map((o) => [o.id.slice(2), o.title])),
+            message_classes: Object.fromEntries([...document.querySelectorAll(".regc-msg")].map((m) => [m.id, m.className])),
+            summary_title: document.getElementById("regc-summary-title").textContent,
           };
         }),
       );

@@ -45,50 +45,76 @@ function display(ty, text) {
   return `${int}.${frac.padEnd(digits, "0")}`;
 }
 
-// The page's copy of rules.json leaves out defaults (src/emit/forms.rs
-// rules_data): an expression's type "number", a cell's own form and the
-// current period, a cell's entry "entered" and required false.
-function expand(e, form) {
-  if (!e || typeof e !== "object") return;
+// The page's copy of rules.json is packed (src/emit/forms.rs rules_data):
+// an expression leaves out its type "number", a cell its own form and the
+// current period; a cell of the form in the current period is its id
+// ("r1.c1"), a binary operation [bin, lhs, rhs, ty?]; in the formula of a
+// grid cell, ".x" is the cell x of the same row. The glue unpacks it into
+// the objects of rules.json.
+function unpack(e, form, row) {
+  if (typeof e === "string") e = { op: "cell", cell: e };
+  else if (Array.isArray(e)) {
+    const [bin, lhs, rhs, ty] = e;
+    e = { op: "binary", bin, lhs, rhs };
+    if (ty !== undefined) e.ty = ty;
+  } else if (!e || typeof e !== "object") return e;
+  else e = { ...e };
   if (e.ty === undefined) e.ty = "number";
   if ((e.op === "cell" || e.op === "records") && e.form === undefined) e.form = form;
-  if (e.op === "cell" && e.period === undefined) e.period = "current";
-  expand(e.arg, form);
-  expand(e.lhs, form);
-  expand(e.rhs, form);
-  if (e.args) for (const a of e.args) expand(a, form);
+  if (e.op === "cell") {
+    if (e.period === undefined) e.period = "current";
+    if (row !== null && typeof e.cell === "string" && e.cell.startsWith(".")) e.cell = row + e.cell;
+  }
+  if (e.arg !== undefined) e.arg = unpack(e.arg, form, row);
+  if (e.lhs !== undefined) e.lhs = unpack(e.lhs, form, row);
+  if (e.rhs !== undefined) e.rhs = unpack(e.rhs, form, row);
+  if (e.args) e.args = e.args.map((a) => unpack(a, form, row));
+  return e;
 }
 
-// Cell types are indexes into `types`; a grid cell without a label is
-// labelled "<row label> — <column label>", read from the page's headers.
+// Cell types are indexes into `types`; a grid cell equal to its column's
+// usual cell is its id alone (the column's cell is in `columns`); a grid
+// cell without a label is labelled "<row label> — <column label>", read
+// from the page's headers. Rules leave out kind "written", severity
+// "error", missing "skip_if_any" and scope "submission".
 function expandRules(rules, form, doc) {
   const header = (id) => doc.getElementById(id)?.textContent ?? "";
   for (const f of rules.forms) {
-    for (const c of f.cells) {
+    const columns = f.columns || {};
+    delete f.columns;
+    f.cells = f.cells.map((given) => {
+      const c = typeof given === "string" ? { ...columns[given.slice(given.indexOf(".") + 1)], id: given } : given;
+      const dot = c.id.indexOf(".");
+      const row = dot > 0 ? c.id.slice(0, dot) : null;
       if (typeof c.type === "number") c.type = rules.types[c.type];
-      if (c.label === undefined) {
-        const [row, col] = c.id.split(".");
-        c.label = `${header(`row-${row}`)} — ${header(`col-${col}`)}`;
-      }
+      if (c.label === undefined) c.label = `${header(`row-${row}`)} — ${header(`col-${c.id.slice(dot + 1)}`)}`;
       if (c.entry === undefined) c.entry = "entered";
       if (c.required === undefined) c.required = false;
-      if (c.formula) expand(c.formula, form);
-    }
+      if (c.formula) c.formula = unpack(c.formula, form, row);
+      return c;
+    });
   }
+  delete rules.types;
   for (const r of rules.rules) {
-    if (r.check) expand(r.check, form);
-    for (const p of r.placeholders || []) expand(p, form);
+    if (r.kind === undefined) r.kind = "written";
+    if (r.severity === undefined && r.kind !== "range" && r.kind !== "codelist") r.severity = "error";
+    if (r.missing === undefined && r.kind !== "range" && r.kind !== "codelist") r.missing = "skip_if_any";
+    if (r.scope === undefined && r.kind !== "range" && r.kind !== "codelist") r.scope = { type: "submission" };
+    if (r.check) r.check = unpack(r.check, form, null);
+    if (r.placeholders) r.placeholders = r.placeholders.map((p) => unpack(p, form, null));
   }
   return rules;
 }
 
-// Memoization for one pass of a page (one keystroke): every stored value
-// is parsed once per record object and every computed cell evaluated once
-// per (unit, period) for the evaluators of a pass (they read the same
-// records, and all take the page's rules), instead of at each read. The results
-// are those of the evaluator above (values are never mutated; a division
-// by zero is remembered and thrown again).
-const parsedValues = new WeakMap(); // a record's cells object → Map key → value
+// Memoization: every stored value is parsed once per record object and
+// every computed cell evaluated once per (unit, period) for the evaluators
+// that read the same records (they all take the page's rules), instead of
+// at each read. The results are those of the evaluator above (values are
+// never mutated; a division by zero is remembered and thrown again). A
+// full pass builds new records, hence new memos; a keystroke changes the
+// changed values of the records in place and forgets what depends on
+// them (`forget`).
+const parsedValues = new WeakMap(); // a record's cells object → Map "form\0cell" → value
 const baseValue = Evaluator.prototype.value;
 Evaluator.prototype.value = function (sub, n, form, cell) {
   const rec = sub && sub.records.get(n);
@@ -101,34 +127,76 @@ Evaluator.prototype.value = function (sub, n, form, cell) {
   memo.set(key, v);
   return v;
 };
-const computedValues = new WeakMap(); // the first record's cells object → Map key → value
+// The first record's cells object → Map "form\0cell" → Map "unit\0period" → {value} | {error}.
+const computedValues = new WeakMap();
 const baseCell = Evaluator.prototype.cell;
 Evaluator.prototype.cell = function (form, cell, by, at) {
   if (at.record && at.record.form === form) return baseCell.call(this, form, cell, by, at);
   const def = this.cells.get(`${form}\u0000${cell}`);
   if (!def || def.entry !== "computed") return baseCell.call(this, form, cell, by, at);
-  const key = `${form}\u0000${cell}\u0000${at.unit}\u0000${this.periods.shift(at.period, by)}`;
   if (!this.computed) {
-    // Shared by the evaluators of one pass: they index the same records.
+    // Shared by the evaluators of the same records.
     const first = this.subs.values().next().value;
     const owner = first && first.records.get(first.numbers[0]);
     if (owner && !computedValues.has(owner)) computedValues.set(owner, new Map());
     this.computed = owner ? computedValues.get(owner) : new Map();
   }
-  const known = this.computed.get(key);
+  const name = `${form}\u0000${cell}`;
+  let byPeriod = this.computed.get(name);
+  if (!byPeriod) this.computed.set(name, (byPeriod = new Map()));
+  const key = `${at.unit}\u0000${this.periods.shift(at.period, by)}`;
+  const known = byPeriod.get(key);
   if (known) {
     if (known.error) throw known.error;
     return known.value;
   }
   try {
     const value = baseCell.call(this, form, cell, by, at);
-    this.computed.set(key, { value });
+    byPeriod.set(key, { value });
     return value;
   } catch (error) {
-    if (error instanceof DivByZero) this.computed.set(key, { error });
+    if (error instanceof DivByZero) byPeriod.set(key, { error });
     throw error;
   }
 };
+
+// Forgets the memos of `cells` (names of cells of `form`) of a records object.
+function forget(rec, form, entered, computed) {
+  const parsed = parsedValues.get(rec);
+  if (parsed) for (const c of entered) parsed.delete(`${form}\u0000${c}`);
+  const values = computedValues.get(rec);
+  if (values) for (const c of computed) values.delete(`${form}\u0000${c}`);
+}
+
+// The cells of `form` an expression reads (any period), into `out`; false
+// when it reads what this index cannot follow (records of a form).
+function cellsRead(e, form, out) {
+  if (!e || typeof e !== "object") return true;
+  switch (e.op) {
+    case "cell":
+      if (e.regime == null && e.form === form) out.add(e.cell);
+      return true;
+    case "records":
+      return false;
+    case "neg":
+    case "not":
+    case "year_to_date":
+      return cellsRead(e.arg, form, out);
+    case "binary":
+      return cellsRead(e.lhs, form, out) && cellsRead(e.rhs, form, out);
+    case "call":
+      return e.args.every((a) => cellsRead(a, form, out));
+    default:
+      return true;
+  }
+}
+
+// Validate's order of violations (rules.js `validate`).
+function byViolation(a, b) {
+  const opt = (x, y, cmp) => (x === undefined ? (y === undefined ? 0 : -1) : y === undefined ? 1 : cmp(x, y));
+  return cmpStr(a.unit, b.unit) || cmpStr(a.period, b.period) || cmpStr(a.form, b.form) ||
+    opt(a.record, b.record, (x, y) => x - y) || cmpStr(a.rule, b.rule) || opt(a.cell, b.cell, cmpStr);
+}
 
 function formPage(doc) {
   const form = doc.getElementById("regc-form");
@@ -161,7 +229,6 @@ function formPage(doc) {
   const template = $("regc-record");
   const explanations = new Map(); // warning rule code → its item (with a textarea)
   let submitted = false;
-  let marked = [];
   let blobUrl = null;
 
   // ---- records: add, remove, renumber
@@ -296,18 +363,15 @@ function formPage(doc) {
     return { el, msg };
   }
 
-  function clear() {
-    for (const { el, msg } of marked) {
-      if (msg) {
-        msg.textContent = "";
-        msg.className = "regc-msg";
-      }
-      if (el) {
-        el.removeAttribute("aria-invalid");
-        el.classList.remove("regc-warn-cell");
-      }
+  function unmark({ el, msg }) {
+    if (msg) {
+      msg.textContent = "";
+      msg.className = "regc-msg";
     }
-    marked = [];
+    if (el) {
+      el.removeAttribute("aria-invalid");
+      el.classList.remove("regc-warn-cell");
+    }
   }
 
   function mark(where, severity, message) {
@@ -326,12 +390,168 @@ function formPage(doc) {
       if (severity === "error") el.setAttribute("aria-invalid", "true");
       else el.classList.add("regc-warn-cell");
     }
-    marked.push(where);
   }
 
-  // ---- one pass: recompute, recheck, show
+  // ---- what the page shows: computed cells, messages at the cells, summary
+  // The state of the last pass: the record of a grid (changed in place by a
+  // keystroke), its set and evaluator, the values that break their cell's
+  // type, the violations of each rule, the messages shown at each control.
+  let state = null;
+  // Messages shown, by control (or message) id → {where, sig}; the summary's signature.
+  let shown = new Map();
+  let summarySig = null;
+
+  // Which computed cells and rules read a cell (grid forms): on a
+  // keystroke, only the computed cells that depend on the changed cell
+  // (transitively) are recomputed and only the rules that read the changed
+  // values rechecked; rules whose reads cannot be followed are rechecked
+  // on every keystroke.
+  const depIndex = grid ? buildIndex() : null;
+  function buildIndex() {
+    const dependents = new Map(); // cell → computed cells whose formula reads it
+    const readers = new Map(); // cell → page rules that read it
+    const always = [];
+    const add = (map, key, value) => {
+      if (!map.has(key)) map.set(key, []);
+      map.get(key).push(value);
+    };
+    for (const c of spec.cells) {
+      if (c.entry !== "computed") continue;
+      const read = new Set();
+      if (!cellsRead(c.formula, code, read)) return null;
+      for (const x of read) add(dependents, x, c.id);
+    }
+    for (const r of own) {
+      const read = new Set();
+      const ok = cellsRead(r.check, code, read) && (r.placeholders || []).every((p) => cellsRead(p, code, read));
+      if (!ok || r.scope.type === "each_record") always.push(r);
+      else for (const x of read) add(readers, x, r);
+    }
+    return { dependents, readers, always };
+  }
+
+  // The computed cells that depend on `cell`, transitively.
+  function dependentsOf(cell) {
+    const out = new Set();
+    const todo = [cell];
+    while (todo.length) {
+      for (const d of depIndex.dependents.get(todo.pop()) || []) {
+        if (!out.has(d)) {
+          out.add(d);
+          todo.push(d);
+        }
+      }
+    }
+    return out;
+  }
+
+  const outputOf = new Map(gridOutputs.map((o) => [o.id.slice(2), o]));
+  const controlIndex = new Map(gridControls.map((el, i) => [el, i]));
+  function showComputed(ev, at, cell) {
+    const out = outputOf.get(cell);
+    if (!out) return;
+    let text;
+    try {
+      text = canonical(ev.cell(code, cell, "current", at));
+    } catch (e) {
+      if (!(e instanceof DivByZero)) throw e;
+      text = null;
+    }
+    const shownText = display(defs.get(cell).type, text);
+    if (out.value !== shownText) {
+      out.value = shownText;
+      out.title = text ?? "";
+    }
+  }
+
+  // The issues to show, in order: unit and period, values that break their
+  // type, then violations in validate's order.
+  function issuesOf(st, violations) {
+    const issues = [...st.head];
+    for (const b of st.bad) {
+      issues.push({ where: target(b.cell, b.record), id: b.el.id, severity: "error", message: b.problem.message });
+    }
+    for (const v of violations) {
+      if (v.kind === "required" && !submitted) continue;
+      if (v.severity === "info") continue;
+      const where = v.cell != null ? target(v.cell, v.record) : { el: null, msg: null };
+      issues.push({ where, id: where.el ? where.el.id : null, severity: v.severity, message: v.message, rule: v.rule });
+    }
+    return issues;
+  }
+
+  // Shows the issues: at the controls (only those whose messages changed,
+  // unless `all`) and in the summary.
+  function render(issues, all) {
+    const next = new Map();
+    for (const i of issues) {
+      const key = i.where.msg ? i.where.msg.id : i.where.el ? i.where.el.id : null;
+      if (key === null) continue;
+      let entry = next.get(key);
+      if (!entry) next.set(key, (entry = { where: i.where, lines: [] }));
+      entry.lines.push(i);
+      entry.sig = (entry.sig ?? "") + `${i.severity}\u0000${i.message}\u0001`;
+    }
+    for (const [key, old] of shown) {
+      if (all || next.get(key)?.sig !== old.sig) unmark(old.where);
+    }
+    for (const [key, entry] of next) {
+      if (!all && shown.get(key)?.sig === entry.sig) continue;
+      for (const i of entry.lines) mark(i.where, i.severity, i.message);
+    }
+    shown = next;
+    // The summary.
+    const errors = issues.filter((i) => i.severity === "error");
+    const warnings = new Map();
+    for (const i of issues) if (i.severity === "warning" && !warnings.has(i.rule)) warnings.set(i.rule, i);
+    const sig = JSON.stringify([errors.map((i) => [i.id, i.message]), [...warnings.values()].map((w) => [w.rule, w.message])]);
+    if (all || sig !== summarySig) {
+      summarySig = sig;
+      errorsEl.replaceChildren(
+        ...errors.map((i) => {
+          const li = doc.createElement("li");
+          if (i.id) {
+            const a = doc.createElement("a");
+            a.href = `#${i.id}`;
+            a.textContent = i.message;
+            li.appendChild(a);
+          } else {
+            li.textContent = i.message;
+          }
+          return li;
+        }),
+      );
+      for (const [rule] of explanations) if (!warnings.has(rule)) explanations.delete(rule);
+      warningsEl.replaceChildren(
+        ...[...warnings.values()].map((w) => {
+          let item = explanations.get(w.rule);
+          if (!item) {
+            item = doc.createElement("div");
+            item.className = "regc-warning-item";
+            const label = doc.createElement("label");
+            const area = doc.createElement("textarea");
+            area.id = `x-${w.rule}`;
+            area.dataset.rule = w.rule;
+            label.htmlFor = area.id;
+            item.append(label, area);
+            explanations.set(w.rule, item);
+          }
+          item.querySelector("label").textContent = `Cảnh báo ${w.rule}: ${w.message} — giải trình:`;
+          return item;
+        }),
+      );
+      const title = $("regc-summary-title");
+      title.textContent = errors.length
+        ? `${errors.length} lỗi cần sửa trước khi gửi${warnings.size ? `, ${warnings.size} cảnh báo cần giải trình` : ""}`
+        : `${warnings.size} cảnh báo cần giải trình`;
+      summary.classList.toggle("regc-only-warnings", errors.length === 0);
+      summary.hidden = errors.length === 0 && warnings.size === 0;
+    }
+    return { errors, warnings };
+  }
+
+  // ---- a full pass: read every control, recompute, recheck, show all
   function refresh() {
-    clear();
     const unit = unitEl.value.trim();
     const period = periodEl.value.trim();
     const { records, bad } = read();
@@ -339,80 +559,75 @@ function formPage(doc) {
     // Computed cells.
     const ev = new Evaluator(pageRules, set);
     const at = { unit: unit || "-", period, record: null, zero: false, tolerance: null };
-    for (const out of gridOutputs) {
-      const cell = out.id.slice(2);
-      let text;
-      try {
-        text = canonical(ev.cell(code, cell, "current", at));
-      } catch (e) {
-        if (!(e instanceof DivByZero)) throw e;
-        text = null;
-      }
-      const shown = display(defs.get(cell).type, text);
-      if (out.value !== shown) {
-        out.value = shown;
-        out.title = text ?? "";
-      }
-    }
-    const issues = [];
+    for (const out of gridOutputs) showComputed(ev, at, out.id.slice(2));
+    const head = [];
     const unitProblem = unit === "" && submitted ? "Đơn vị báo cáo: bắt buộc phải nhập" : null;
-    if (unitProblem) issues.push({ where: { el: unitEl, msg: $("m-regc-unit") }, id: "regc-unit", severity: "error", message: unitProblem });
+    if (unitProblem) head.push({ where: { el: unitEl, msg: $("m-regc-unit") }, id: "regc-unit", severity: "error", message: unitProblem });
     const pp = periodProblem(period);
-    if (pp) issues.push({ where: { el: periodEl, msg: $("m-regc-period") }, id: "regc-period", severity: "error", message: pp });
-    for (const b of bad) {
-      issues.push({ where: target(b.cell, b.record), id: b.el.id, severity: "error", message: b.problem.message });
-    }
-    for (const v of validate(pageRules, set).violations) {
-      if (v.kind === "required" && !submitted) continue;
-      if (v.severity === "info") continue;
-      const where = v.cell != null ? target(v.cell, v.record) : { el: null, msg: null };
-      issues.push({ where, id: where.el ? where.el.id : null, severity: v.severity, message: v.message, rule: v.rule });
-    }
-    for (const i of issues) mark(i.where, i.severity, i.message);
-    // The summary.
-    const errors = issues.filter((i) => i.severity === "error");
-    const warnings = new Map();
-    for (const i of issues) if (i.severity === "warning" && !warnings.has(i.rule)) warnings.set(i.rule, i);
-    errorsEl.replaceChildren(
-      ...errors.map((i) => {
-        const li = doc.createElement("li");
-        if (i.id) {
-          const a = doc.createElement("a");
-          a.href = `#${i.id}`;
-          a.textContent = i.message;
-          li.appendChild(a);
-        } else {
-          li.textContent = i.message;
+    if (pp) head.push({ where: { el: periodEl, msg: $("m-regc-period") }, id: "regc-period", severity: "error", message: pp });
+    const violations = validate(pageRules, set).violations;
+    state = { unit, period, records, set, ev, at, head, bad };
+    if (grid && depIndex) {
+      state.texts = gridControls.map((el) => el.value.trim());
+      state.byRule = new Map();
+      state.required = [];
+      for (const v of violations) {
+        if (v.kind === "required") state.required.push(v);
+        else {
+          if (!state.byRule.has(v.rule)) state.byRule.set(v.rule, []);
+          state.byRule.get(v.rule).push(v);
         }
-        return li;
-      }),
-    );
-    for (const [rule, item] of explanations) if (!warnings.has(rule)) explanations.delete(rule);
-    warningsEl.replaceChildren(
-      ...[...warnings.values()].map((w) => {
-        let item = explanations.get(w.rule);
-        if (!item) {
-          item = doc.createElement("div");
-          item.className = "regc-warning-item";
-          const label = doc.createElement("label");
-          const area = doc.createElement("textarea");
-          area.id = `x-${w.rule}`;
-          area.dataset.rule = w.rule;
-          label.htmlFor = area.id;
-          item.append(label, area);
-          explanations.set(w.rule, item);
-        }
-        item.querySelector("label").textContent = `Cảnh báo ${w.rule}: ${w.message} — giải trình:`;
-        return item;
-      }),
-    );
-    const title = $("regc-summary-title");
-    title.textContent = errors.length
-      ? `${errors.length} lỗi cần sửa trước khi gửi${warnings.size ? `, ${warnings.size} cảnh báo cần giải trình` : ""}`
-      : `${warnings.size} cảnh báo cần giải trình`;
-    summary.classList.toggle("regc-only-warnings", errors.length === 0);
-    summary.hidden = errors.length === 0 && warnings.size === 0;
+      }
+    }
+    const { errors, warnings } = render(issuesOf(state, violations), true);
     return { errors, warnings, unit, period, records };
+  }
+
+  // ---- a keystroke in a grid cell: the cells whose text changed since the
+  // last pass (the one typed into; any other changed without an event is
+  // caught too), what depends on them
+  function keystroke() {
+    const st = state;
+    const cells = st.records["0"];
+    const changed = new Set(); // cells whose stored value changed
+    let badChanged = false;
+    gridControls.forEach((el, i) => {
+      const text = el.value.trim();
+      if (text === st.texts[i]) return;
+      st.texts[i] = text;
+      const cell = el.id.slice(2);
+      const v = text === "" ? null : check(el, cell, text);
+      const before = st.bad.length;
+      st.bad = st.bad.filter((b) => b.el !== el);
+      if (v && v.problem) st.bad.push({ el, cell, record: 0, problem: v.problem });
+      if (before || st.bad.length) badChanged = true;
+      const canon = v && !v.problem ? v.canon : undefined;
+      if (cells[cell] === canon) return;
+      if (canon === undefined) delete cells[cell];
+      else cells[cell] = canon;
+      changed.add(cell);
+    });
+    if (badChanged) st.bad.sort((a, b) => controlIndex.get(a.el) - controlIndex.get(b.el));
+    if (changed.size) {
+      const computed = new Set();
+      for (const c of changed) for (const d of dependentsOf(c)) computed.add(d);
+      forget(cells, code, changed, computed);
+      for (const c of computed) showComputed(st.ev, st.at, c);
+      const recheck = new Set(depIndex.always);
+      for (const c of [...changed, ...computed]) for (const r of depIndex.readers.get(c) || []) recheck.add(r);
+      const found = validate({ ...pageRules, rules: [...recheck] }, st.set).violations;
+      for (const r of recheck) st.byRule.delete(r.code);
+      st.required = [];
+      for (const f of found) {
+        if (f.kind === "required") st.required.push(f);
+        else {
+          if (!st.byRule.has(f.rule)) st.byRule.set(f.rule, []);
+          st.byRule.get(f.rule).push(f);
+        }
+      }
+    }
+    const violations = [...st.required, ...[...st.byRule.values()].flat()].sort(byViolation);
+    render(issuesOf(st, violations), false);
   }
 
   function submit() {
@@ -440,9 +655,11 @@ function formPage(doc) {
     status.textContent = "Dữ liệu hợp lệ: đã tạo tệp gửi.";
   }
 
-  form.addEventListener("input", () => {
+  form.addEventListener("input", (e) => {
     status.textContent = "";
-    refresh();
+    // A grid cell: incremental; the unit, the period, records: a full pass.
+    if (state && state.byRule && controlIndex.has(e.target)) keystroke();
+    else refresh();
   });
   form.addEventListener("submit", (e) => {
     e.preventDefault();
@@ -455,3 +672,6 @@ if (typeof document !== "undefined") {
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", () => formPage(document));
   else formPage(document);
 }
+
+// Under Node, for tests/forms.rs: the unpacking of the data block.
+if (typeof module === "object" && module && module.exports) module.exports.expandRules = expandRules;
