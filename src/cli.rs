@@ -695,6 +695,7 @@ pub fn artifacts(
         sources,
         previous,
         &crate::emit::forms::Templates::new()?,
+        &indicatif::ProgressBar::hidden(),
     )?;
     Ok(files
         .into_iter()
@@ -706,12 +707,14 @@ pub fn artifacts(
 /// A file of `generated/`: its path and bytes.
 pub type Artifact = (String, Vec<u8>);
 
-/// [`artifacts`] with the forms rendered from `templates`.
+/// [`artifacts`] with the forms rendered from `templates`; `progress`
+/// advances by one as each regime is done.
 pub fn artifacts_with(
     lib: &ir::Library,
     sources: &SourceMap,
     previous: Option<&Path>,
     templates: &crate::emit::forms::Templates,
+    progress: &indicatif::ProgressBar,
 ) -> Result<Vec<Artifact>, String> {
     let mut out = Vec::new();
     let days = crate::calendar::WorkingDays::of_library(lib);
@@ -726,7 +729,9 @@ pub fn artifacts_with(
         .par_iter()
         .map(|r| {
             let reuse = old.as_ref().zip(previous);
-            regime_artifacts(lib, r, &days, reuse, hashes.get(&r.code), templates)
+            let files = regime_artifacts(lib, r, &days, reuse, hashes.get(&r.code), templates);
+            progress.inc(1);
+            files
         })
         .collect::<Result<Vec<_>, String>>()?;
     out.push(("forms.css".to_string(), crate::emit::forms::CSS.to_string()));
@@ -928,10 +933,21 @@ fn build(
         // of a tree the same compiler wrote.
         None => {
             let reuse = !check && !custom && build_id_matches(out);
-            (
-                out,
-                artifacts_with(&c.library, &sources, reuse.then_some(out), &templates),
-            )
+            let progress = indicatif::ProgressBar::new(c.library.regimes.len() as u64);
+            progress.set_style(
+                indicatif::ProgressStyle::with_template("{spinner} emitting regimes {pos}/{len}")
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+            );
+            progress.enable_steady_tick(std::time::Duration::from_millis(100));
+            let files = artifacts_with(
+                &c.library,
+                &sources,
+                reuse.then_some(out),
+                &templates,
+                &progress,
+            );
+            progress.finish_and_clear();
+            (out, files)
         }
     };
     let files = match files {
