@@ -756,7 +756,7 @@ pub fn artifacts_with(
         .chain(emitted.into_iter().flatten())
         .collect();
     out.sort();
-    let manifest = crate::emit::manifest::manifest(lib, sources, &out);
+    let manifest = crate::emit::manifest::manifest(lib, sources, &hashes, &out);
     out.push((
         "manifest.json".to_string(),
         erased::Json::to_json(&manifest)?.into_bytes(),
@@ -1064,11 +1064,10 @@ fn write_tree(dir: &Path, files: &[Artifact]) -> Result<(), String> {
     let io = |e: std::io::Error, p: &Path| format!("{}: {e}", p.display());
     let _ = std::fs::remove_dir_all(&tmp);
     std::fs::create_dir_all(&tmp).map_err(|e| io(e, &tmp))?;
-    let mut folders: Vec<PathBuf> = files
+    let folders: std::collections::BTreeSet<PathBuf> = files
         .iter()
         .filter_map(|(path, _)| tmp.join(path).parent().map(Path::to_path_buf))
         .collect();
-    folders.dedup();
     for folder in &folders {
         std::fs::create_dir_all(folder).map_err(|e| io(e, folder))?;
     }

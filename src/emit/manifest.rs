@@ -91,17 +91,19 @@ pub fn regime_input_hashes(lib: &ir::Library, sources: &SourceMap) -> BTreeMap<S
         .collect()
 }
 
-/// The manifest of a build of `lib` from `sources` that writes `outputs`.
+/// The manifest of a build of `lib` from `sources` that writes `outputs`;
+/// `hashes`: [`regime_input_hashes`] of the same, which the build computed
+/// first to decide what it could reuse.
 pub fn manifest<T: AsRef<[u8]> + Sync>(
     lib: &ir::Library,
     sources: &SourceMap,
+    hashes: &BTreeMap<String, String>,
     outputs: &[(String, T)],
 ) -> Manifest {
     let inputs: BTreeMap<String, String> = sources
         .iter()
         .map(|(_, f)| (f.rel.clone(), sha256(f.text.as_bytes())))
         .collect();
-    let hashes = regime_input_hashes(lib, sources);
     let regimes = lib
         .regimes
         .iter()
