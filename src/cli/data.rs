@@ -373,6 +373,14 @@ pub fn validate(
     // A period is checked as soon as its lines are read, unless a rule
     // reads other periods of the files.
     if !crate::eval::reads_other_periods(regime) {
+        // Wide CSV files of number cells, every rule compiled: checked
+        // without building submissions.
+        let validator = crate::validate::Validator::new(regime);
+        if let Some(c) =
+            crate::validate::bulk::validate(library, &mut ctx, &validator, &store, files)
+        {
+            return print_report(code, &c.report, c.submissions, format);
+        }
         match validate_streaming(&mut ctx, &store, files) {
             Ok(Some((report, submissions))) => {
                 return print_report(code, &report, submissions, format);
