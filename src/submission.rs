@@ -137,6 +137,25 @@ struct Resolved<'c> {
     file_no: u64,
 }
 
+/// The place a unit holds on `day`: the first edition holding it then.
+fn live<'p, 'a>(places: &'p [Place<'a>], day: NaiveDate) -> Option<&'p Place<'a>> {
+    places
+        .iter()
+        .find(|(_, from, to, _)| from.is_none_or(|f| f <= day) && to.is_none_or(|t| day <= t))
+}
+
+/// Where a unit is in the editions ([`Context::places`]).
+#[derive(Debug, Clone)]
+pub struct Places<'a>(Vec<Place<'a>>);
+
+impl Places<'_> {
+    /// Whether the unit exists on `cutoff` and reports the regime: the
+    /// reader's check of a unit.
+    pub fn accept(&self, cutoff: NaiveDate) -> bool {
+        live(&self.0, cutoff).is_some_and(|p| p.3)
+    }
+}
+
 /// A wide file's column that names an entered number cell of a grid
 /// form ([`Context::number_column`]).
 #[derive(Debug, Clone)]
@@ -266,10 +285,7 @@ impl<'a> Context<'a> {
         let Some(places) = self.units.get(unit) else {
             return Err(format!("unknown unit `{unit}`"));
         };
-        let live = places
-            .iter()
-            .find(|(_, from, to, _)| from.is_none_or(|f| f <= day) && to.is_none_or(|t| day <= t));
-        let Some((level, _, _, reports)) = live else {
+        let Some((level, _, _, reports)) = live(places, day) else {
             return Err(format!(
                 "unit `{unit}` does not exist on {day} (the period's cut-off day)"
             ));
@@ -296,18 +312,15 @@ impl<'a> Context<'a> {
         Ok(())
     }
 
-    /// Whether lines of `unit` for `period` pass the checks the reader
-    /// makes before it reads their values (a unit is given, the period is
-    /// one of the regime's, the unit exists on its cut-off day and reports
-    /// the regime): the period's number if so (consecutive periods of a
-    /// year have consecutive numbers).
-    pub fn accepts(&mut self, unit: &str, period: &str) -> Option<i64> {
-        if unit.is_empty() {
-            return None;
-        }
-        let (_, cutoff, n) = self.period_at(period)?;
-        self.check_unit(unit, cutoff).ok()?;
-        Some(n)
+    /// Where `unit` is in the editions (for [`Places::accept`]): what
+    /// the reader looks up per line, for a caller that keeps it per unit.
+    pub fn places(&self, unit: &str) -> Option<Places<'a>> {
+        self.units.get(unit).map(|p| Places(p.clone()))
+    }
+
+    /// The cut-off day and number of a period of the regime.
+    pub fn cutoff(&mut self, period: &str) -> Option<(NaiveDate, i64)> {
+        self.period_at(period).map(|(_, cutoff, n)| (cutoff, n))
     }
 
     /// What a wide file's column named `name` (without a `form` column)

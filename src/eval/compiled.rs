@@ -292,7 +292,7 @@ pub enum F {
 }
 
 /// `10^n` for n ≤ 18.
-const POW10: [i64; 19] = [
+pub const POW10: [i64; 19] = [
     1,
     10,
     100,

@@ -5,7 +5,8 @@
 //!
 //! One thread reads the files (`csv::ByteRecord`s, their buffers reused)
 //! and checks each line's unit and period as the general reader would
-//! ([`Context::accepts`]); the rayon pool parses each line's values
+//! (keeping each unit's [`Places`] and the last period's cut-off); the
+//! rayon pool parses each line's values
 //! straight into the table of the compiled rules ([`compiled`]) and
 //! checks types, ranges, required cells and rules. A line that breaks
 //! anything, or whose values are not plain numbers, is handed as it is to
@@ -22,10 +23,10 @@
 //! lines.
 
 use super::{Report, Validator};
-use crate::eval::compiled::{F, Val};
+use crate::eval::compiled::{POW10, Val};
 use crate::eval::{Evaluator, Here, Store};
 use crate::ir;
-use crate::submission::{Context, Reader, mark};
+use crate::submission::{Context, Places, Reader, mark};
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::path::PathBuf;
 use std::sync::Mutex;
@@ -48,13 +49,20 @@ struct Plan {
 struct Column {
     /// The field's index in a line.
     field: usize,
-    /// The value's index in the compiled rules' table, if a rule reads
-    /// it, and the scale numbers have there.
-    table: Option<(usize, u32)>,
+    /// The value's index in the compiled rules' table, if a rule reads it
+    /// (numbers are there at the cell's scale, as here).
+    table: Option<usize>,
     /// `None`: a whole number; else (precision, scale).
     decimal: Option<(u32, u32)>,
-    bounds: Option<(F, F)>,
+    /// The range's bounds as mantissas at the cell's scale.
+    bounds: Option<(i128, i128)>,
     required: bool,
+}
+
+/// A bound as a mantissa at `scale`, if it has no more digits.
+fn at_scale(d: &crate::value::Decimal, scale: u32) -> Option<i128> {
+    let (m, s) = d.parts();
+    m.checked_mul(10i128.checked_pow(scale.checked_sub(s)?)?)
 }
 
 impl Plan {
@@ -84,15 +92,19 @@ impl Plan {
             if !cells.insert((c.form.clone(), c.slot)) {
                 return None;
             }
-            let bounds = c
-                .bounds
-                .map(|(lo, hi)| (F::from_decimal(&lo), F::from_decimal(&hi)));
+            let scale = c.decimal.map_or(0, |(_, s)| s);
+            let bounds = match &c.bounds {
+                Some((lo, hi)) => Some((at_scale(lo, scale)?, at_scale(hi, scale)?)),
+                None => None,
+            };
+            let table = match validator.program().index(&c.form, c.slot) {
+                Some(t) if validator.program().scale(t) == Some(scale) => Some(t),
+                Some(_) => return None,
+                None => None,
+            };
             columns.push(Column {
                 field,
-                table: validator
-                    .program()
-                    .index(&c.form, c.slot)
-                    .and_then(|t| Some((t, validator.program().scale(t)?))),
+                table,
                 decimal: c.decimal,
                 bounds,
                 required: false,
@@ -253,8 +265,11 @@ fn read(
     recycled: &std::sync::mpsc::Receiver<Batch>,
     general: &AtomicBool,
 ) -> Option<()> {
-    // Unit → the periods seen, as intervals of period numbers.
-    let mut done: HashMap<String, Vec<(i64, i64)>> = HashMap::default();
+    // Unit → where it is, and the periods seen, as intervals of period
+    // numbers (one lookup per line for both).
+    let mut units: HashMap<String, (Places, Vec<(i64, i64)>)> = HashMap::default();
+    // The last period read: its id, cut-off day and number.
+    let mut last_period: Option<(String, chrono::NaiveDate, i64)> = None;
     let mut last: (String, String) = Default::default();
     let fresh = |plan| Batch {
         plan,
@@ -292,16 +307,29 @@ fn read(
             if last.0 == unit && last.1 == period {
                 return None;
             }
-            let number = ctx.accepts(unit, period)?;
-            match done.get_mut(unit) {
-                // Lines of a unit and period seen before, apart.
-                Some(list) => {
-                    if mark(list, number) {
+            // What the general reader checks of a line's unit and period,
+            // with the period and the unit's places kept.
+            let (cutoff, number) = match &last_period {
+                Some((id, cutoff, number)) if id == period => (*cutoff, *number),
+                _ => {
+                    let (cutoff, number) = ctx.cutoff(period)?;
+                    last_period = Some((period.to_string(), cutoff, number));
+                    (cutoff, number)
+                }
+            };
+            match units.get_mut(unit) {
+                Some((places, seen)) => {
+                    // Lines of a unit and period seen before, apart.
+                    if !places.accept(cutoff) || mark(seen, number) {
                         return None;
                     }
                 }
                 None => {
-                    done.insert(unit.to_string(), vec![(number, number)]);
+                    let places = ctx.places(unit)?;
+                    if unit.is_empty() || !places.accept(cutoff) {
+                        return None;
+                    }
+                    units.insert(unit.to_string(), (places, vec![(number, number)]));
                 }
             }
             last.0.clear();
@@ -395,26 +423,25 @@ impl<'a> Worker<'a> {
                 continue;
             }
             let (mantissa, scale, int_digits) = plain_number(field)?;
-            let fits = match c.decimal {
-                None => scale == 0,
-                Some((precision, max_scale)) => {
-                    scale <= max_scale && int_digits <= precision.saturating_sub(max_scale)
+            let at = match c.decimal {
+                None if scale == 0 => 0,
+                Some((precision, at))
+                    if scale <= at && int_digits <= precision.saturating_sub(at) =>
+                {
+                    at
                 }
+                _ => return None,
             };
-            if !fits {
-                return None;
-            }
-            let v = F::S(mantissa, scale);
-            if let Some((lo, hi)) = &c.bounds
-                && (v.compare(lo).is_lt() || v.compare(hi).is_gt())
+            // At most 18 digits times at most 10^38: within 128 bits.
+            let up = *POW10.get(usize::try_from(at - scale).ok()?)?;
+            let v = i128::from(mantissa) * i128::from(up);
+            if let Some((lo, hi)) = c.bounds
+                && (v < lo || v > hi)
             {
                 return None;
             }
-            if let Some((t, at)) = c.table {
-                let up = 10i128.checked_pow(at.checked_sub(scale)?)?;
-                if let Some(slot) = self.table.get_mut(t) {
-                    *slot = Some(i128::from(mantissa) * up);
-                }
+            if let Some(slot) = c.table.and_then(|t| self.table.get_mut(t)) {
+                *slot = Some(v);
             }
         }
         validator.passes(&self.table, &mut self.values)
