@@ -798,6 +798,29 @@ fn bulk_files_report_what_the_general_path_reports() {
         "{handed_over} handed over, {fast} fast"
     );
 
+    // Two files, the second going on with the first's units and days.
+    let whole = std::fs::read_to_string(dir.join("seed2.csv")).unwrap();
+    let lines: Vec<&str> = whole.lines().collect();
+    let (a, b) = (dir.join("part-a.csv"), dir.join("part-b.csv"));
+    std::fs::write(&a, lines[..400].join("\n") + "\n").unwrap();
+    std::fs::write(&b, format!("{}\n{}\n", header, lines[400..].join("\n"))).unwrap();
+    let mut ctx = Context::new(lib, regime);
+    let validator = regc::validate::Validator::new(regime);
+    let history = regc::eval::Store::default();
+    let checked = regc::validate::bulk::validate(
+        lib,
+        &mut ctx,
+        &validator,
+        &history,
+        &[a.clone(), b.clone()],
+    )
+    .unwrap();
+    assert_eq!(checked.report, run(lib, "bulk.daily", &[&a, &b]));
+    assert_eq!(
+        checked.report,
+        run(lib, "bulk.daily", &[&dir.join("seed2.csv")])
+    );
+
     // Files the bulk path leaves to the general one.
     let line = |unit: &str, day: u32| format!("{unit},2025-07-{day:02},5,1.5,2,5,10,3,4");
     let cases: Vec<(&str, Vec<String>)> = vec![
@@ -835,6 +858,17 @@ fn bulk_files_report_what_the_general_path_reports() {
             vec![header.clone(), format!("{},2025-07-01,5", communes[0])],
         ),
     ];
+    let not_utf8 = dir.join("latin1.csv");
+    let mut bytes = format!("{header}\n{},2025-07-01,5,1.5,2,5,10,3,", communes[0]).into_bytes();
+    bytes.extend(b"\xe9\n");
+    std::fs::write(&not_utf8, bytes).unwrap();
+    let mut ctx = Context::new(lib, regime);
+    let validator = regc::validate::Validator::new(regime);
+    let history = regc::eval::Store::default();
+    assert!(
+        regc::validate::bulk::validate(lib, &mut ctx, &validator, &history, &[not_utf8]).is_none(),
+        "text that is not UTF-8: taken in bulk"
+    );
     for (what, lines) in cases {
         let (_, checked) = bulk(&lines, "case.csv");
         assert!(checked.is_none(), "{what}: taken in bulk");
