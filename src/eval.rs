@@ -736,14 +736,7 @@ impl<'a> Evaluator<'a> {
             (V::Bool(a), V::Bool(b)) => a.cmp(b),
             _ => return Ok(None),
         };
-        Ok(Some(V::Bool(match bin {
-            BinOp::Eq => ord == Ordering::Equal,
-            BinOp::Ne => ord != Ordering::Equal,
-            BinOp::Lt => ord == Ordering::Less,
-            BinOp::Le => ord != Ordering::Greater,
-            BinOp::Gt => ord == Ordering::Greater,
-            _ => ord != Ordering::Less,
-        })))
+        Ok(Some(V::Bool(holds(bin, ord))))
     }
 
     fn call(&self, func: Func, args: &[ir::Expr], at: At) -> Eval {
@@ -807,6 +800,20 @@ impl<'a> Evaluator<'a> {
 /// Whether evaluating the rules of `regime` for one unit and period may
 /// read another period (`@previous`, year to date, a yearly cell left
 /// blank): then a period cannot be checked on its own.
+/// Whether a comparison holds, given how its sides compare (`bin`: one
+/// of `==`, `!=`, `<`, `<=`, `>`, `>=`).
+pub(crate) fn holds(bin: BinOp, ord: std::cmp::Ordering) -> bool {
+    use std::cmp::Ordering;
+    match bin {
+        BinOp::Eq => ord == Ordering::Equal,
+        BinOp::Ne => ord != Ordering::Equal,
+        BinOp::Lt => ord == Ordering::Less,
+        BinOp::Le => ord != Ordering::Greater,
+        BinOp::Gt => ord == Ordering::Greater,
+        _ => ord != Ordering::Less,
+    }
+}
+
 pub fn reads_other_periods(regime: &ir::Regime) -> bool {
     fn walk(e: &ir::Expr, yearly: &dyn Fn(&str, &str) -> bool) -> bool {
         match &e.kind {

@@ -330,7 +330,7 @@ regime test.hostile {
 /// validate --lib`) and built (pages, schemas, templates) under `out/`.
 fn hostile_library(tmp: &TempDir) -> (PathBuf, PathBuf) {
     let lib_dir = tmp.path("lib");
-    copy_dir(&common::repo().join("tests/fixtures/lib"), &lib_dir);
+    common::copy_dir(&common::repo().join("tests/fixtures/lib"), &lib_dir);
     std::fs::create_dir_all(lib_dir.join("cases")).unwrap();
     std::fs::write(lib_dir.join("cases/hostile.regime"), HOSTILE).unwrap();
     let out = tmp.path("out");
@@ -343,19 +343,6 @@ fn hostile_library(tmp: &TempDir) -> (PathBuf, PathBuf) {
         .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     (lib_dir, out)
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let path = entry.unwrap().path();
-        let target = to.join(path.file_name().unwrap());
-        if path.is_dir() {
-            copy_dir(&path, &target);
-        } else {
-            std::fs::copy(&path, &target).unwrap();
-        }
-    }
 }
 
 #[test]
@@ -1173,7 +1160,7 @@ fn browser_incremental_updates_match_a_full_pass() {
     }
     let tmp = TempDir::new("browser-chain");
     let lib_dir = tmp.path("lib");
-    copy_dir(&common::repo().join("tests/fixtures/lib"), &lib_dir);
+    common::copy_dir(&common::repo().join("tests/fixtures/lib"), &lib_dir);
     std::fs::create_dir_all(lib_dir.join("cases")).unwrap();
     std::fs::write(lib_dir.join("cases/chain.regime"), CHAIN).unwrap();
     let out = tmp.path("out");

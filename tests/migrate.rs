@@ -60,22 +60,9 @@ fn same_version_twice_has_nothing_to_migrate() {
 fn library_with(tag: &str, text: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("regc-migrate-{tag}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    copy_dir(&common::repo().join("regimes"), &dir);
+    common::copy_dir(&common::repo().join("regimes"), &dir);
     std::fs::write(dir.join("transport/seaport_cargo.regime"), text).unwrap();
     dir
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let p = e.unwrap().path();
-        let target = to.join(p.file_name().unwrap());
-        if p.is_dir() {
-            copy_dir(&p, &target);
-        } else {
-            std::fs::copy(&p, &target).unwrap();
-        }
-    }
 }
 
 /// Version 4: wider ship names, a new IMO number, more decimals for the

@@ -754,19 +754,16 @@ fn bulk_files_report_what_the_general_path_reports() {
         .collect();
     let dir = std::env::temp_dir().join(format!("regc-bulk-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let bulk = |lines: &[String], name: &str| {
-        let path = dir.join(name);
-        std::fs::write(&path, lines.join("\n") + "\n").unwrap();
+    let bulk_files = |paths: &[std::path::PathBuf]| {
         let mut ctx = Context::new(lib, regime);
         let validator = regc::validate::Validator::new(regime);
         let history = regc::eval::Store::default();
-        let checked = regc::validate::bulk::validate(
-            lib,
-            &mut ctx,
-            &validator,
-            &history,
-            std::slice::from_ref(&path),
-        );
+        regc::validate::bulk::validate(lib, &mut ctx, &validator, &history, paths)
+    };
+    let bulk = |lines: &[String], name: &str| {
+        let path = dir.join(name);
+        std::fs::write(&path, lines.join("\n") + "\n").unwrap();
+        let checked = bulk_files(std::slice::from_ref(&path));
         (path, checked)
     };
     let header = "unit,period,a,b,c,d,e,f,g".to_string();
@@ -804,17 +801,7 @@ fn bulk_files_report_what_the_general_path_reports() {
     let (a, b) = (dir.join("part-a.csv"), dir.join("part-b.csv"));
     std::fs::write(&a, lines[..400].join("\n") + "\n").unwrap();
     std::fs::write(&b, format!("{}\n{}\n", header, lines[400..].join("\n"))).unwrap();
-    let mut ctx = Context::new(lib, regime);
-    let validator = regc::validate::Validator::new(regime);
-    let history = regc::eval::Store::default();
-    let checked = regc::validate::bulk::validate(
-        lib,
-        &mut ctx,
-        &validator,
-        &history,
-        &[a.clone(), b.clone()],
-    )
-    .unwrap();
+    let checked = bulk_files(&[a.clone(), b.clone()]).unwrap();
     assert_eq!(checked.report, run(lib, "bulk.daily", &[&a, &b]));
     assert_eq!(
         checked.report,
@@ -862,11 +849,8 @@ fn bulk_files_report_what_the_general_path_reports() {
     let mut bytes = format!("{header}\n{},2025-07-01,5,1.5,2,5,10,3,", communes[0]).into_bytes();
     bytes.extend(b"\xe9\n");
     std::fs::write(&not_utf8, bytes).unwrap();
-    let mut ctx = Context::new(lib, regime);
-    let validator = regc::validate::Validator::new(regime);
-    let history = regc::eval::Store::default();
     assert!(
-        regc::validate::bulk::validate(lib, &mut ctx, &validator, &history, &[not_utf8]).is_none(),
+        bulk_files(&[not_utf8]).is_none(),
         "text that is not UTF-8: taken in bulk"
     );
     for (what, lines) in cases {
@@ -876,7 +860,7 @@ fn bulk_files_report_what_the_general_path_reports() {
 
     // The command: a library folder with the test regime.
     let lib_dir = dir.join("lib");
-    copy_dir(&common::repo().join("regimes"), &lib_dir);
+    common::copy_dir(&common::repo().join("regimes"), &lib_dir);
     std::fs::create_dir_all(lib_dir.join("bulk")).unwrap();
     std::fs::write(lib_dir.join("bulk/daily.regime"), BULK_REGIME).unwrap();
     let path = dir.join("seed1.csv");
@@ -898,17 +882,4 @@ fn bulk_files_report_what_the_general_path_reports() {
     assert_eq!(got["summary"]["evaluated"], want.evaluated);
     assert_eq!(got["summary"]["skipped_for_missing_values"], want.skipped);
     let _ = std::fs::remove_dir_all(&dir);
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let p = e.unwrap().path();
-        let target = to.join(p.file_name().unwrap());
-        if p.is_dir() {
-            copy_dir(&p, &target);
-        } else {
-            std::fs::copy(&p, &target).unwrap();
-        }
-    }
 }

@@ -557,14 +557,7 @@ impl Cx<'_> {
             Ok(o) => o,
             Err(close) => return Ok(Some(Val::B(close))),
         };
-        Ok(Some(Val::B(match bin {
-            BinOp::Eq => ord == Ordering::Equal,
-            BinOp::Ne => ord != Ordering::Equal,
-            BinOp::Lt => ord == Ordering::Less,
-            BinOp::Le => ord != Ordering::Greater,
-            BinOp::Gt => ord == Ordering::Greater,
-            _ => ord != Ordering::Less,
-        })))
+        Ok(Some(Val::B(super::holds(bin, ord))))
     }
 
     fn call(&self, func: Func, args: &[Node]) -> Eval {

@@ -22,11 +22,11 @@
 //! digits are left to the tree.
 
 use super::{F, Kind, Node, Val};
+use crate::eval::holds;
 use crate::eval::num::DIV_SCALE;
 #[cfg(test)]
 use crate::eval::num::Num;
 use crate::ir::{BinOp, Func};
-use std::cmp::Ordering;
 
 /// Why a check stopped.
 #[derive(Debug, PartialEq, Eq)]
@@ -365,17 +365,6 @@ impl Cx<'_> {
                 }
             }
         })
-    }
-}
-
-fn holds(op: BinOp, ord: Ordering) -> bool {
-    match op {
-        BinOp::Eq => ord == Ordering::Equal,
-        BinOp::Ne => ord != Ordering::Equal,
-        BinOp::Lt => ord == Ordering::Less,
-        BinOp::Le => ord != Ordering::Greater,
-        BinOp::Gt => ord == Ordering::Greater,
-        _ => ord != Ordering::Less,
     }
 }
 
