@@ -498,30 +498,44 @@ fn plain_number(text: &[u8]) -> Option<(i64, u32, u32)> {
         Some((b'-', rest)) => (true, rest),
         _ => (false, text),
     };
-    let (int, frac) = match digits.iter().position(|b| *b == b'.') {
-        Some(i) => (digits.get(..i)?, digits.get(i + 1..)?),
-        None => (digits, &[][..]),
-    };
-    if int.is_empty() || digits.last() == Some(&b'.') {
+    // One pass: the mantissa of the significant digits so far, how many
+    // digits before the point (leading zeros dropped), after it, and the
+    // zeros after the point not yet known to be significant.
+    let (mut mantissa, mut int, mut frac, mut zeros) = (0i64, 0u32, 0u32, 0u32);
+    let (mut point, mut any) = (false, false);
+    for &b in digits {
+        match b {
+            b'0'..=b'9' if point => {
+                frac += 1;
+                if b == b'0' {
+                    zeros += 1;
+                    continue;
+                }
+                // Zeros before a significant digit are digits of it.
+                for _ in 0..zeros {
+                    mantissa = mantissa.checked_mul(10)?;
+                }
+                zeros = 0;
+                mantissa = mantissa.checked_mul(10)?.checked_add(i64::from(b - b'0'))?;
+            }
+            b'0'..=b'9' => {
+                any = true;
+                if b == b'0' && int == 0 {
+                    continue;
+                }
+                int += 1;
+                mantissa = mantissa.checked_mul(10)?.checked_add(i64::from(b - b'0'))?;
+            }
+            b'.' if !point && any => point = true,
+            _ => return None,
+        }
+    }
+    // `5.` and `-` are not numbers; at most 18 significant digits.
+    let scale = frac - zeros;
+    if !any || (point && frac == 0) || int + scale > 18 {
         return None;
     }
-    if !int.iter().chain(frac).all(u8::is_ascii_digit) {
-        return None;
-    }
-    let int = int.get(int.iter().position(|b| *b != b'0').unwrap_or(int.len())..)?;
-    let frac = frac.get(..frac.iter().rposition(|b| *b != b'0').map_or(0, |i| i + 1))?;
-    if int.len() + frac.len() > 18 {
-        return None;
-    }
-    let mut mantissa: i64 = 0;
-    for b in int.iter().chain(frac) {
-        mantissa = mantissa * 10 + i64::from(b - b'0');
-    }
-    Some((
-        if negative { -mantissa } else { mantissa },
-        u32::try_from(frac.len()).ok()?,
-        u32::try_from(int.len()).ok()?,
-    ))
+    Some((if negative { -mantissa } else { mantissa }, scale, int))
 }
 
 #[cfg(test)]
@@ -529,6 +543,23 @@ mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
     use crate::value::Decimal;
+
+    proptest::proptest! {
+        /// On any text of digits, points and minus signs, `plain_number`
+        /// agrees with `Decimal::parse` wherever it reads a number.
+        #[test]
+        fn plain_numbers_are_decimals_on_any_text(t in "-?[0-9.]{0,22}|-?0*[0-9]{0,19}(\\.[0-9]{0,19}0*)?") {
+            let d = Decimal::parse(&t);
+            match plain_number(t.as_bytes()) {
+                Some((m, s, digits)) => {
+                    let d = d.unwrap();
+                    proptest::prop_assert_eq!(d.parts(), (i128::from(m), s));
+                    proptest::prop_assert_eq!(d.int_digits(), digits);
+                }
+                None => proptest::prop_assert!(d.is_none_or(|d| d.int_digits() + d.scale() > 18)),
+            }
+        }
+    }
 
     /// `plain_number` reads what `Decimal::parse` reads, to the same
     /// value, and gives up on nothing it could read within 18 digits.
