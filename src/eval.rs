@@ -14,6 +14,7 @@ use chrono::NaiveDate;
 use num::Num;
 use rustc_hash::FxHashMap as HashMap;
 use std::borrow::Cow;
+use std::sync::Arc;
 
 /// A value during evaluation.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -114,6 +115,7 @@ impl Store {
             unit,
             period,
             forms,
+            earlier: &[],
         }
     }
 
@@ -185,11 +187,25 @@ pub struct Here<'s> {
     pub unit: &'s str,
     pub period: &'s str,
     pub forms: Vec<&'s Submission>,
+    /// Submissions of the same unit for earlier periods that stand in for
+    /// the store's (streaming: the window the reader kept), sorted by
+    /// (period, form). A period and form not here is looked up in the
+    /// store.
+    pub earlier: &'s [Arc<Submission>],
 }
 
 impl<'s> Here<'s> {
     pub(crate) fn form(&self, form: &str) -> Option<&'s Submission> {
         self.forms.iter().find(|s| s.form == form).copied()
+    }
+
+    /// The submission of `form` for `period` among `earlier`.
+    fn earlier(&self, period: &str, form: &str) -> Option<&'s Submission> {
+        let list = self.earlier;
+        let i = list.partition_point(|s| (s.period.as_str(), s.form.as_str()) < (period, form));
+        list.get(i)
+            .filter(|s| s.period == period && s.form == form)
+            .map(|s| &**s)
     }
 }
 
@@ -570,10 +586,16 @@ impl<'a> Evaluator<'a> {
     }
 
     /// The submission of `form` for the unit of `at` and `period`: the
-    /// one at hand when it is that period, else the store's.
+    /// one at hand when it is that period, else one of the earlier ones at
+    /// hand, else the store's.
     fn submission<'s>(&'s self, form: &str, period: &str, at: At<'s>) -> Option<&'s Submission> {
-        if same(period, at.here.period) && same(at.unit, at.here.unit) {
-            return at.here.form(form);
+        if same(at.unit, at.here.unit) {
+            if same(period, at.here.period) {
+                return at.here.form(form);
+            }
+            if let Some(s) = at.here.earlier(period, form) {
+                return Some(s);
+            }
         }
         self.store.get(&self.regime.code, form, at.unit, period)
     }
@@ -846,6 +868,102 @@ pub fn reads_other_periods(regime: &ir::Regime) -> bool {
         .flat_map(|r| std::iter::once(&r.check).chain(&r.placeholders))
         .chain(formulas)
         .any(|e| walk(e, &yearly))
+}
+
+/// The most periods of `frequency` in a year (a year of days, of ISO
+/// weeks…): how far back `@same_period_last_year` reaches, and one more
+/// than year to date or a yearly cell's fallback.
+pub fn periods_per_year(frequency: ir::Frequency) -> usize {
+    match frequency {
+        ir::Frequency::Daily | ir::Frequency::AdHoc => 366,
+        ir::Frequency::Weekly => 53,
+        ir::Frequency::Monthly => 12,
+        ir::Frequency::Quarterly => 4,
+        ir::Frequency::SixMonthly => 2,
+        ir::Frequency::NineMonthly | ir::Frequency::Annual => 1,
+    }
+}
+
+/// How many periods back evaluating the rules of `regime` for one unit
+/// and period may read, at most, counting every period of the calendar
+/// (the unit may skip some): 0 when only the period itself, `None` when
+/// without bound (a computed cell that reads itself in an earlier period).
+/// `@previous` is 1, `@same_period_last_year` a year of periods, year to
+/// date and a yearly cell's fallback a year of periods but one; a computed
+/// cell read in another period adds its formula's reach.
+pub fn periods_back(regime: &ir::Regime) -> Option<usize> {
+    fn back<'r>(
+        e: &'r ir::Expr,
+        regime: &'r ir::Regime,
+        year: usize,
+        stack: &mut Vec<(&'r str, &'r str)>,
+    ) -> Option<usize> {
+        Some(match &e.kind {
+            ExprKind::Cell {
+                regime: None,
+                form,
+                cell,
+                period,
+            } => {
+                let shift = match period {
+                    PeriodRef::Current => 0,
+                    PeriodRef::Previous => 1,
+                    PeriodRef::SamePeriodLastYear => year,
+                };
+                let def = regime
+                    .forms
+                    .iter()
+                    .filter(|f| f.code == *form)
+                    .flat_map(|f| &f.cells)
+                    .find(|c| c.id == *cell);
+                let inner = match def.map(|c| &c.entry) {
+                    Some(ir::Entry::Computed { formula }) => {
+                        let key = (form.as_str(), cell.as_str());
+                        if stack.contains(&key) {
+                            return None;
+                        }
+                        stack.push(key);
+                        let inner = back(formula, regime, year, stack);
+                        stack.pop();
+                        inner?
+                    }
+                    Some(ir::Entry::EnteredYearly) => year.saturating_sub(1),
+                    Some(ir::Entry::Entered) | None => 0,
+                };
+                shift.checked_add(inner)?
+            }
+            ExprKind::YearToDate { arg, .. } => year
+                .saturating_sub(1)
+                .checked_add(back(arg, regime, year, stack)?)?,
+            ExprKind::Neg { arg } | ExprKind::Not { arg } => back(arg, regime, year, stack)?,
+            ExprKind::Binary { lhs, rhs, .. } => {
+                back(lhs, regime, year, stack)?.max(back(rhs, regime, year, stack)?)
+            }
+            ExprKind::Call { args, .. } => {
+                let mut most = 0;
+                for a in args {
+                    most = most.max(back(a, regime, year, stack)?);
+                }
+                most
+            }
+            ExprKind::Cell { .. }
+            | ExprKind::Number { .. }
+            | ExprKind::Text { .. }
+            | ExprKind::Bool { .. }
+            | ExprKind::Date { .. }
+            | ExprKind::Records { .. } => 0,
+        })
+    }
+    let year = periods_per_year(regime.frequency);
+    let mut most = 0;
+    for e in regime
+        .rules
+        .iter()
+        .flat_map(|r| std::iter::once(&r.check).chain(&r.placeholders))
+    {
+        most = most.max(back(e, regime, year, &mut Vec::new())?);
+    }
+    Some(most)
 }
 
 /// Whether `a` and `b` agree within the tolerance: |a − b| ≤ t, or
