@@ -86,10 +86,13 @@ fn samples_give_the_same_report_with_the_window() {
     assert!(compared >= 30, "only {compared} samples");
 }
 
+/// A line of a generated file: its unit, its period's index, its text.
+type Line = (String, usize, String);
+
 /// A sample's lines, spread over several units and the 40 periods up to
 /// the sample's: values scaled by a factor per unit and period, some lines
 /// and some periods left out. Each line is (unit, period index, text).
-fn spread(r: &regc::ir::Regime, seed: u64) -> Option<(String, Vec<(String, usize, String)>)> {
+fn spread(r: &regc::ir::Regime, seed: u64) -> Option<(String, Vec<Line>)> {
     let (_, lib) = common::library();
     let text = std::fs::read_to_string(
         common::repo()
@@ -187,7 +190,7 @@ fn scale(v: &str, factor: f64) -> String {
     format!("{:.*}", frac.len(), x * factor)
 }
 
-fn write(path: &Path, header: &str, lines: &[&(String, usize, String)]) {
+fn write(path: &Path, header: &str, lines: &[&Line]) {
     let mut text = format!("{header}\n");
     for (_, _, l) in lines {
         text.push_str(l);
@@ -215,7 +218,7 @@ fn multi_period_files_give_the_same_report_with_the_window() {
         let Some((header, lines)) = spread(r, 0x5EED + n as u64) else {
             continue;
         };
-        let mut unit_major: Vec<&(String, usize, String)> = lines.iter().collect();
+        let mut unit_major: Vec<&Line> = lines.iter().collect();
         unit_major.sort_by(|a, b| (&a.0, a.1).cmp(&(&b.0, b.1)));
         let mut period_major = unit_major.clone();
         period_major.sort_by(|a, b| (a.1, &a.0).cmp(&(b.1, &b.0)));
@@ -262,7 +265,7 @@ fn periods_out_of_order_fall_back_with_a_note() {
         let Some((header, lines)) = spread(r, 0xBAD + n as u64) else {
             continue;
         };
-        let mut sorted: Vec<&(String, usize, String)> = lines.iter().collect();
+        let mut sorted: Vec<&Line> = lines.iter().collect();
         sorted.sort_by(|a, b| (&a.0, a.1).cmp(&(&b.0, b.1)));
         // The first unit's first period moved after its last one.
         let (unit, first) = (sorted[0].0.clone(), sorted[0].1);
@@ -365,7 +368,7 @@ fn the_reader_attaches_each_unit_its_periods_in_reach() {
         .unwrap();
     let back = regc::eval::periods_back(r).unwrap();
     let (header, lines) = spread(r, 7).unwrap();
-    let mut sorted: Vec<&(String, usize, String)> = lines.iter().collect();
+    let mut sorted: Vec<&Line> = lines.iter().collect();
     sorted.sort_by(|a, b| (a.1, &a.0).cmp(&(b.1, &b.0)));
     let path = temp(&format!("{}-reader.csv", r.code));
     write(&path, &header, &sorted);
