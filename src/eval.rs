@@ -202,9 +202,24 @@ impl<'s> Here<'s> {
     /// The submission of `form` for `period` among `earlier`.
     fn earlier(&self, period: &str, form: &str) -> Option<&'s Submission> {
         let list = self.earlier;
-        let i = list.partition_point(|s| (s.period.as_str(), s.form.as_str()) < (period, form));
-        list.get(i)
-            .filter(|s| s.period == period && s.form == form)
+        // Periods of one regime differ at their end: compared from there,
+        // most are told apart by one byte. A short list is read from its
+        // latest period back, a long one searched by halves.
+        let eq = |a: &str, b: &str| {
+            a.len() == b.len() && a.bytes().rev().zip(b.bytes().rev()).all(|(x, y)| x == y)
+        };
+        if list.len() > 32 {
+            let i = list.partition_point(|s| s.period.as_str() < period);
+            return list
+                .get(i..)?
+                .iter()
+                .take_while(|s| s.period == period)
+                .find(|s| s.form == form)
+                .map(|s| &**s);
+        }
+        list.iter()
+            .rev()
+            .find(|s| eq(&s.period, period) && s.form == form)
             .map(|s| &**s)
     }
 }
