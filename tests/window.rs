@@ -410,3 +410,78 @@ fn the_reader_attaches_each_unit_its_periods_in_reach() {
     }
     assert!(groups.len() > 100, "{} groups", groups.len());
 }
+
+/// With `--history`: a period the files do not have is read from the
+/// database, one they have from the files (the window), as reading whole
+/// does.
+#[test]
+fn the_window_goes_with_the_history_database() {
+    let code = "transport.seaport_cargo";
+    let jan = common::repo().join("tests/samples/transport.seaport_cargo/valid.csv");
+    let dir = temp("history");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let db = format!("sqlite:{}", dir.join("h.db").display());
+    let o = regc(&["import", code, jan.to_str().unwrap(), "--db", &db]);
+    assert_eq!(o.status.code(), Some(0), "{}", common::text(&o));
+    let head = "unit,period,form,record,cell,value\n";
+    let month = |p: &str, v: &str| {
+        format!("CVHH-HP,{p},B01,,cargo.month,{v}\nCVHH-HP,{p},B01,,export.month,{v}\n")
+    };
+    // January from the database (15852147.55): February's rise is a
+    // warning. January in the file (31000000): it is not.
+    let cases = [
+        (
+            "feb-mar",
+            format!(
+                "{head}{}{}",
+                month("2025-02", "31704295.10"),
+                month("2025-03", "31704295.10")
+            ),
+            true,
+        ),
+        (
+            "jan-feb",
+            format!(
+                "{head}{}{}",
+                month("2025-01", "31000000.00"),
+                month("2025-02", "31704295.10")
+            ),
+            false,
+        ),
+    ];
+    for (name, text, warned) in cases {
+        let path = dir.join(format!("{name}.csv"));
+        std::fs::write(&path, text).unwrap();
+        let args = [
+            "validate",
+            code,
+            path.to_str().unwrap(),
+            "--history",
+            &db,
+            "--format",
+            "csv",
+        ];
+        let window = regc(&args);
+        let whole = std::process::Command::new(env!("CARGO_BIN_EXE_regc"))
+            .args(args)
+            .current_dir(common::repo())
+            .env("NO_COLOR", "1")
+            .env("REGC_VALIDATE_WHOLE", "1")
+            .output()
+            .unwrap();
+        same_report(name, &window, &whole);
+        assert!(
+            !stderr(&window).contains("reading the files whole"),
+            "{name}"
+        );
+        let out = String::from_utf8_lossy(&window.stdout).into_owned();
+        assert_eq!(
+            out.lines()
+                .any(|l| l.starts_with("CVHH-HP,2025-02,") && l.contains(",R01,")),
+            warned,
+            "{name}: {out}"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
