@@ -498,6 +498,8 @@ pub struct Window {
     /// Unit → its last periods with data (oldest first), each period's
     /// submissions sorted by form.
     units: HashMap<String, std::collections::VecDeque<Vec<Arc<Submission>>>>,
+    /// A period whose id sorts before its unit's previous one was pushed.
+    unsorted: bool,
 }
 
 impl Window {
@@ -506,6 +508,7 @@ impl Window {
         Window {
             periods,
             units: HashMap::default(),
+            unsorted: false,
         }
     }
 
@@ -516,11 +519,10 @@ impl Window {
             .get(unit)
             .map(|periods| periods.iter().flatten().cloned().collect())
             .unwrap_or_default();
-        // Periods come in order; their ids sort the same way, but the
-        // lookup must not depend on it.
-        let key = |s: &Arc<Submission>| (s.period.clone(), s.form.clone());
-        if !list.is_sorted_by(|a, b| (&a.period, &a.form) <= (&b.period, &b.form)) {
-            list.sort_by_key(key);
+        // Periods come in order and their ids sort the same way (checked
+        // as they are pushed), but the lookup must not depend on it.
+        if self.unsorted {
+            list.sort_by(|a, b| (&a.period, &a.form).cmp(&(&b.period, &b.form)));
         }
         list
     }
@@ -536,6 +538,11 @@ impl Window {
             Some(list) => list,
             None => self.units.entry(unit.to_string()).or_default(),
         };
+        if let (Some(last), Some(new)) = (list.back().and_then(|p| p.first()), period.first())
+            && last.period >= new.period
+        {
+            self.unsorted = true;
+        }
         list.push_back(period);
         while list.len() > self.periods {
             list.pop_front();
