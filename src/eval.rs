@@ -228,7 +228,8 @@ impl<'s> Here<'s> {
 pub struct Periods {
     frequency: ir::Frequency,
     cutoff: ir::Cutoff,
-    years: std::cell::RefCell<HashMap<i32, Vec<String>>>,
+    /// Each year's periods, made once and shared (not copied per read).
+    years: std::cell::RefCell<HashMap<i32, Arc<Vec<String>>>>,
 }
 
 impl Periods {
@@ -249,15 +250,17 @@ impl Periods {
         id.get(..4)?.parse().ok()
     }
 
-    fn of_year(&self, year: i32) -> Vec<String> {
+    fn of_year(&self, year: i32) -> Arc<Vec<String>> {
         self.years
             .borrow_mut()
             .entry(year)
             .or_insert_with(|| {
-                calendar::period_bounds(self.frequency, self.cutoff, year)
-                    .into_iter()
-                    .map(|(id, _, _)| id)
-                    .collect()
+                Arc::new(
+                    calendar::period_bounds(self.frequency, self.cutoff, year)
+                        .into_iter()
+                        .map(|(id, _, _)| id)
+                        .collect(),
+                )
             })
             .clone()
     }
@@ -276,20 +279,30 @@ impl Periods {
             PeriodRef::SamePeriodLastYear => {
                 let y = Self::year_of(id)?;
                 let candidate = format!("{}{}", y - 1, id.get(4..)?);
-                self.of_year(y - 1).into_iter().find(|p| *p == candidate)
+                self.of_year(y - 1)
+                    .iter()
+                    .find(|p| **p == candidate)
+                    .cloned()
             }
         }
     }
 
     /// The periods of `id`'s year up to and including it.
     pub fn year_to_date(&self, id: &str) -> Vec<String> {
+        let (list, n) = self.year_to_date_shared(id);
+        list.iter().take(n).cloned().collect()
+    }
+
+    /// [`Periods::year_to_date`] without copying: the year's periods and
+    /// how many of them.
+    fn year_to_date_shared(&self, id: &str) -> (Arc<Vec<String>>, usize) {
         let Some(y) = Self::year_of(id) else {
-            return Vec::new();
+            return (Arc::default(), 0);
         };
         let list = self.of_year(y);
         match list.iter().position(|p| p == id) {
-            Some(i) => list.into_iter().take(i + 1).collect(),
-            None => Vec::new(),
+            Some(i) => (list, i + 1),
+            None => (list, 0),
         }
     }
 
@@ -678,9 +691,10 @@ impl<'a> Evaluator<'a> {
             ExprKind::Call { func, args } => self.call(*func, args, at)?,
             ExprKind::YearToDate { func, arg } => {
                 let mut values = Vec::new();
-                for p in self.periods.year_to_date(at.period) {
+                let (year, n) = self.periods.year_to_date_shared(at.period);
+                for p in year.iter().take(n) {
                     let at = At {
-                        period: &p,
+                        period: p,
                         zero: false,
                         ..at
                     };
