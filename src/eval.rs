@@ -87,6 +87,10 @@ pub struct Store {
 }
 
 impl Store {
+    pub fn is_empty(&self) -> bool {
+        self.subs.values().all(HashMap::is_empty)
+    }
+
     pub fn insert(&mut self, regime: &str, s: Submission) {
         self.subs
             .entry(regime.to_string())

@@ -115,8 +115,10 @@ impl std::fmt::Display for InputError {
     }
 }
 
-/// Where a unit is: its level, and the validity of the edition holding it.
-type Place<'a> = (&'a str, Option<NaiveDate>, Option<NaiveDate>);
+/// Where a unit is: its level, the validity of the edition holding it,
+/// and whether units of that level report the regime (as reporters or
+/// forwarding it up the flow).
+type Place<'a> = (&'a str, Option<NaiveDate>, Option<NaiveDate>, bool);
 
 /// A wide file's column: its index and the (form, cell) it names.
 type WideColumn = (usize, Result<(String, String), String>);
@@ -133,6 +135,19 @@ struct Resolved<'c> {
     bounds: Option<value::Bounds>,
     /// The file's number in `Reader::files`.
     file_no: u64,
+}
+
+/// A wide file's column that names an entered number cell of a grid
+/// form ([`Context::number_column`]).
+#[derive(Debug, Clone)]
+pub struct NumberColumn {
+    pub form: String,
+    /// The cell's slot among the form's entered cells.
+    pub slot: usize,
+    /// `None` for a whole number; (precision, scale) of a decimal.
+    pub decimal: Option<(u32, u32)>,
+    /// The range's bounds, when the cell has a range of numbers.
+    pub bounds: Option<(value::Decimal, value::Decimal)>,
 }
 
 /// What a regime accepts: its units, periods, forms and codes.
@@ -159,6 +174,10 @@ struct FormSlots {
 
 impl<'a> Context<'a> {
     pub fn new(lib: &'a ir::Library, regime: &'a ir::Regime) -> Context<'a> {
+        let reports = |level: &str| {
+            regime.flow.iter().skip(1).any(|f| f == level)
+                || regime.reporters.iter().any(|r| r == level)
+        };
         let mut units: HashMap<&str, Vec<_>> = HashMap::default();
         for e in &lib.org.editions {
             for u in &e.units {
@@ -166,6 +185,7 @@ impl<'a> Context<'a> {
                     u.level.as_str(),
                     e.valid_from,
                     e.valid_to,
+                    reports(&u.level),
                 ));
             }
         }
@@ -248,14 +268,13 @@ impl<'a> Context<'a> {
         };
         let live = places
             .iter()
-            .find(|(_, from, to)| from.is_none_or(|f| f <= day) && to.is_none_or(|t| day <= t));
-        let Some((level, _, _)) = live else {
+            .find(|(_, from, to, _)| from.is_none_or(|f| f <= day) && to.is_none_or(|t| day <= t));
+        let Some((level, _, _, reports)) = live else {
             return Err(format!(
                 "unit `{unit}` does not exist on {day} (the period's cut-off day)"
             ));
         };
-        let forwards = self.regime.flow.iter().skip(1).any(|f| f == level);
-        if !forwards && !self.regime.reporters.iter().any(|r| r == level) {
+        if !reports {
             let above: Vec<&str> = self
                 .regime
                 .flow
@@ -275,6 +294,49 @@ impl<'a> Context<'a> {
             ));
         }
         Ok(())
+    }
+
+    /// Whether lines of `unit` for `period` pass the checks the reader
+    /// makes before it reads their values (a unit is given, the period is
+    /// one of the regime's, the unit exists on its cut-off day and reports
+    /// the regime): the period's number if so (consecutive periods of a
+    /// year have consecutive numbers).
+    pub fn accepts(&mut self, unit: &str, period: &str) -> Option<i64> {
+        if unit.is_empty() {
+            return None;
+        }
+        let (_, cutoff, n) = self.period_at(period)?;
+        self.check_unit(unit, cutoff).ok()?;
+        Some(n)
+    }
+
+    /// What a wide file's column named `name` (without a `form` column)
+    /// holds, when it is an entered number cell of a grid form: enough
+    /// to parse and check its values without the reader
+    /// (`crate::validate::bulk`). `None` for anything else.
+    pub fn number_column(&self, name: &str) -> Option<NumberColumn> {
+        let (form, cell) = self.resolve_cell(None, name).ok()?;
+        if self.form(&form).ok()?.kind != FormKind::Grid {
+            return None;
+        }
+        let slots = self.slots.get(&form)?;
+        let slot = *slots.index.get(&cell)?;
+        let decimal = match slots.columns.get(slot)?.storage {
+            crate::layout::Storage::Integer => None,
+            crate::layout::Storage::Decimal { precision, scale } => Some((precision, scale)),
+            _ => return None,
+        };
+        let bounds = slots
+            .bounds
+            .get(slot)?
+            .as_ref()
+            .and_then(value::Bounds::numbers);
+        Some(NumberColumn {
+            form,
+            slot,
+            decimal,
+            bounds,
+        })
     }
 
     /// The form and cell a column or `cell` value names.
@@ -445,6 +507,10 @@ pub struct Reader {
     open: Option<Open>,
     /// Set by [`Reader::streaming`]: groups are sent, not kept.
     stream: Option<Stream>,
+    /// How many errors so far are problems of the files, not bad values
+    /// (only those count towards [`MAX_ERRORS`]: bad values are
+    /// violations, however many).
+    problems: usize,
 }
 
 /// The submissions of one unit and period, as read from one file.
@@ -556,7 +622,7 @@ impl Window {
 }
 
 /// Adds `x` to a sorted list of disjoint intervals; whether it was in.
-fn mark(list: &mut Vec<(i64, i64)>, x: i64) -> bool {
+pub(crate) fn mark(list: &mut Vec<(i64, i64)>, x: i64) -> bool {
     let i = list.partition_point(|&(_, hi)| hi < x);
     let next = list.get(i).copied();
     if next.is_some_and(|(lo, _)| lo <= x) {
@@ -784,6 +850,23 @@ impl Reader {
             record: csv::StringRecord::new(),
         };
         self.read_table(ctx, file, header, &mut table);
+    }
+
+    /// Reads lines already split into fields (by `crate::validate::bulk`,
+    /// which hands over the lines it does not check itself), under the
+    /// header `names`, as [`Reader::read_csv`] reads a file's lines.
+    pub fn read_records(
+        &mut self,
+        ctx: &mut Context,
+        file: &str,
+        names: Vec<String>,
+        rows: Vec<(u64, csv::StringRecord)>,
+    ) {
+        let mut table = RecordsTable {
+            rows: rows.into_iter(),
+            record: csv::StringRecord::new(),
+        };
+        self.read_table(ctx, file, names, &mut table);
     }
 
     /// Reads the first worksheet of an Excel workbook (`.xlsx`, `.xls`,
@@ -1075,6 +1158,7 @@ impl Reader {
         table: &mut dyn Table,
     ) {
         let errors_before = self.errors.len();
+        let problems_before = self.problems;
         if names.is_empty() || names.iter().all(|h| h.is_empty()) {
             self.error(
                 file,
@@ -1165,7 +1249,7 @@ impl Reader {
             if self.stopped() {
                 return;
             }
-            if self.errors.len().saturating_sub(errors_before) >= MAX_ERRORS {
+            if self.problems.saturating_sub(problems_before) >= MAX_ERRORS {
                 self.error(
                     file,
                     0,
@@ -1234,6 +1318,7 @@ impl Reader {
     }
 
     fn error(&mut self, file: &str, line: u64, column: Option<String>, message: String) {
+        self.problems += 1;
         self.errors.push(InputError {
             file: file.to_string(),
             line,
@@ -1368,6 +1453,7 @@ impl Reader {
             Err((problem, e)) => {
                 self.error(file, line, at(item.column), format!("{form}.{cell}: {e}"));
                 if let (Some(problem), Some(last)) = (problem, self.errors.last_mut()) {
+                    self.problems = self.problems.saturating_sub(1);
                     last.value = Some(BadValue {
                         problem,
                         form: form.into_owned(),
@@ -1461,6 +1547,25 @@ impl<R: std::io::Read> Table for CsvTable<R> {
             Ok(true) => Ok(Some(self.record.position().map_or(0, |p| p.line()))),
             Err(e) => Err((csv_line(&e), csv_message(&e))),
         }
+    }
+
+    fn field(&self, i: usize) -> Option<&str> {
+        self.record.get(i)
+    }
+}
+
+/// Lines already split into fields, with their line numbers.
+struct RecordsTable {
+    rows: std::vec::IntoIter<(u64, csv::StringRecord)>,
+    record: csv::StringRecord,
+}
+
+impl Table for RecordsTable {
+    fn next_row(&mut self) -> Result<Option<u64>, (u64, String)> {
+        Ok(self.rows.next().map(|(line, record)| {
+            self.record = record;
+            line
+        }))
     }
 
     fn field(&self, i: usize) -> Option<&str> {

@@ -8,6 +8,8 @@ use crate::ir::{self, ExprKind, RuleOrigin, Severity};
 use crate::submission::BadValue;
 use serde::Serialize;
 
+pub mod bulk;
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Violation {
     pub unit: String,
@@ -156,18 +158,25 @@ struct RequiredCells<'a> {
 
 impl<'a> Validator<'a> {
     pub fn new(regime: &'a ir::Regime) -> Validator<'a> {
-        // The slot of an entered (not yearly, not computed) cell.
-        let entered = |form: &str, cell: &str| -> Option<usize> {
+        // The slot of an entered (not yearly, not computed) cell, and the
+        // scale of its values if they are numbers.
+        let entered = |form: &str, cell: &str| -> Option<(usize, Option<u32>)> {
             let f = regime.forms.iter().find(|f| f.code == form)?;
-            f.cells
+            let slot = f
+                .cells
                 .iter()
                 .filter(|c| !matches!(c.entry, ir::Entry::Computed { .. }))
-                .position(|c| c.id == cell)
-                .filter(|_| {
-                    f.cells
-                        .iter()
-                        .any(|c| c.id == cell && c.entry == ir::Entry::Entered)
-                })
+                .position(|c| c.id == cell)?;
+            let c = f
+                .cells
+                .iter()
+                .find(|c| c.id == cell && c.entry == ir::Entry::Entered)?;
+            let scale = match crate::layout::Storage::of(&c.ty) {
+                crate::layout::Storage::Integer => Some(0),
+                crate::layout::Storage::Decimal { scale, .. } => Some(scale),
+                _ => None,
+            };
+            Some((slot, scale))
         };
         let mut program = compiled::Program::default();
         let rules = regime
@@ -222,6 +231,65 @@ impl<'a> Validator<'a> {
         v
     }
 
+    /// Whether every rule this evaluator runs is compiled (then a
+    /// submission's verdict needs only the table of [`Validator::program`]
+    /// and its required cells).
+    pub fn all_compiled(&self) -> bool {
+        self.rules.iter().all(|p| p.compiled.is_some())
+    }
+
+    /// The cells the compiled rules read.
+    pub fn program(&self) -> &compiled::Program {
+        &self.program
+    }
+
+    /// The required entered cells of grid forms: (form, slot).
+    pub fn required_grid_cells(&self) -> Vec<(&str, usize)> {
+        self.required
+            .iter()
+            .filter(|r| r.form.kind == ir::FormKind::Grid)
+            .flat_map(|r| {
+                r.cells
+                    .iter()
+                    .map(|(_, slot)| (r.form.code.as_str(), *slot))
+            })
+            .collect()
+    }
+
+    /// The compiled rules over `table` (numbers at the scales of
+    /// [`compiled::Program::scale`]; `values`: scratch space for the rules
+    /// that need their values built): (evaluated, skipped for missing
+    /// values) when no rule fails, `None` as soon as one fails or divides
+    /// by zero (its violation needs the general path's message). Only for
+    /// a validator whose rules are all compiled.
+    pub fn passes(
+        &self,
+        table: &[Option<i128>],
+        values: &mut Vec<Option<compiled::Val>>,
+    ) -> Option<(usize, usize)> {
+        let (mut evaluated, mut skipped) = (0, 0);
+        let mut built = false;
+        for p in &self.rules {
+            let c = p.compiled.as_ref()?;
+            let outcome = match c.outcome_fixed(table) {
+                Some(o) => o,
+                None => {
+                    if !built {
+                        self.program.values(table, values);
+                        built = true;
+                    }
+                    c.outcome(values, p.rule.tolerance.as_ref())
+                }
+            };
+            match outcome {
+                Outcome::Pass => evaluated += 1,
+                Outcome::Skipped => skipped += 1,
+                Outcome::Fail(_) | Outcome::DivByZero => return None,
+            }
+        }
+        Some((evaluated, skipped))
+    }
+
     /// An empty report, with the rules this evaluator does not run.
     pub fn report(&self) -> Report {
         let mut report = Report::default();
@@ -242,11 +310,17 @@ impl<'a> Validator<'a> {
         self.required(here, report);
         let mut table: Vec<Option<compiled::Val>> = Vec::new();
         self.program.table(here, &mut table);
+        let mut fixed = Vec::new();
+        let fixed_ok = self.program.fixed(&table, &mut fixed);
         for p in &self.rules {
             let rule = p.rule;
             match &p.compiled {
                 Some(c) => {
-                    let outcome = match c.outcome(&table, rule.tolerance.as_ref()) {
+                    let outcome = fixed_ok
+                        .then(|| c.outcome_fixed(&fixed))
+                        .flatten()
+                        .unwrap_or_else(|| c.outcome(&table, rule.tolerance.as_ref()));
+                    let outcome = match outcome {
                         Outcome::Fail(_) => Outcome::Fail(eval.placeholder_values(rule, here)),
                         o => o,
                     };

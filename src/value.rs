@@ -225,6 +225,11 @@ impl Bounds {
             numbers: Decimal::parse(&r.min).zip(Decimal::parse(&r.max)),
         }
     }
+
+    /// The bounds as numbers, when both are.
+    pub fn numbers(&self) -> Option<(Decimal, Decimal)> {
+        self.numbers
+    }
 }
 
 /// [`parse`], the range's bounds read beforehand.

@@ -622,3 +622,259 @@ fn bad_files_are_located_by_file_line_and_column() {
         );
     }
 }
+
+/// A daily regime of number cells of every storage, with rules under
+/// every missing-value strategy, a division (by zero too), rounding, a
+/// tolerance, `if`, `min`/`max`/`sum` and products that overflow 64 and
+/// 128 bits, and a cell with a range that no rule reads: the bulk path's
+/// ground.
+const BULK_REGIME: &str = r#"use common.units
+
+regime bulk.daily {
+  title "Báo cáo ngày (kiểm thử)"
+  basis "-"
+  owner "-"
+  version 1
+  kind periodic
+  frequency daily
+  cutoff calendar
+  reporters commune
+  flow commune -> province
+  deadline commune 1 working days after cutoff, province 2 working days after cutoff
+  method electronic
+
+  form B01 "Chỉ tiêu" {
+    rows {
+      1 a "A" : int required range 0..1000000
+      2 b "B" : decimal(10,2) range -500..500
+      3 c "C" : decimal(12,4)
+      4 d "D" : int
+      5 e "E" : percent
+      6 f "F" : decimal(30,2)
+      7 g "G" : int range 0..100
+    }
+  }
+
+  rule R01 "a + b ({a}, {b})":
+    a + b <= 999000
+
+  rule R02 warning "b / c ({b}, {c})":
+    b / c <= 1000
+    missing skip_if_any
+
+  rule R03 "a − d":
+    a - d >= -999000
+    missing zero
+
+  rule R04 info "c hoặc e":
+    c >= 0 or e <= 50%
+    missing skip_if_all
+
+  rule R05 "round(b, 1)":
+    round(b, 1) <= 440
+    missing never
+
+  rule R06 warning "a + 1 ≈ a":
+    a + 1 == a
+    tolerance 5%
+
+  rule R07 "f × f × f":
+    f * f * f >= -1
+    missing skip_if_any
+
+  rule R08 "if":
+    if(a > 500000, max(b, c) < 450, sum(b, c, e) < 1000)
+    missing zero
+}
+"#;
+
+/// One random value of a bulk file's cell: mostly plain, sometimes blank,
+/// out of range, badly written, over its digits, zero or at a bound.
+fn bulk_value(state: &mut u64, cell: usize) -> String {
+    *state = state
+        .wrapping_mul(6_364_136_223_846_793_005)
+        .wrapping_add(1_442_695_040_888_963_407);
+    let r = *state >> 33;
+    let pick = r % 100;
+    let n = (r / 100) % 1_000_000;
+    let plain = match cell {
+        0 => format!("{}", n),
+        1 => format!("{}.{:02}", n % 450, n % 100),
+        2 => format!("{}.{:04}", n % 300, n % 10_000),
+        3 => format!("{}", n + n % 3 * 7),
+        4 => format!("{}.{}", n % 100, n % 10),
+        5 => format!("{}.{:02}", n, n % 100),
+        _ => format!("{}", n % 102),
+    };
+    match pick {
+        0..=86 => plain,
+        87..=89 => String::new(),
+        90 => "0".into(),
+        91 => "-0.00".into(),
+        92 => ["x", "1e3", "5.", "+5", "1.23456"][(n % 5) as usize].into(),
+        93 => format!(" {plain}"),
+        94 => ["1000001", "-500.001", "99999999999999999999.99"][(n % 3) as usize].into(),
+        95 => "500".into(),
+        96 => "-500".into(),
+        // 18 digits: read in bulk, its cube overflows 128 bits.
+        97 => "1234567890123456.78".into(),
+        98 => "0.0000".into(),
+        _ => "007.50".into(),
+    }
+}
+
+/// Wide files of number cells take the bulk path (`src/validate/bulk.rs`),
+/// which checks most lines without building submissions and hands the
+/// others to the general reader: its report is the general path's, on
+/// random files full of blanks, bad values, failures, divisions by zero
+/// and overflows; files it must not take are left to the general path;
+/// and the command reports what it finds.
+#[test]
+fn bulk_files_report_what_the_general_path_reports() {
+    let mut sources = regc::source::load_library(&common::repo().join("regimes")).unwrap();
+    sources.add(regc::source::SourceFile::new(
+        "bulk/daily.regime",
+        "bulk/daily.regime",
+        BULK_REGIME,
+    ));
+    let c = regc::compile(&sources);
+    assert!(!c.has_errors(), "the test regime compiles");
+    let lib = &c.library;
+    let regime = lib.regimes.iter().find(|r| r.code == "bulk.daily").unwrap();
+    assert!(!regc::eval::reads_other_periods(regime));
+    let communes: Vec<&str> = lib
+        .org
+        .editions
+        .iter()
+        .filter(|e| e.edition == "2025")
+        .flat_map(|e| &e.units)
+        .filter(|u| u.level == "commune")
+        .map(|u| u.code.as_str())
+        .take(40)
+        .collect();
+    let dir = std::env::temp_dir().join(format!("regc-bulk-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let bulk = |lines: &[String], name: &str| {
+        let path = dir.join(name);
+        std::fs::write(&path, lines.join("\n") + "\n").unwrap();
+        let mut ctx = Context::new(lib, regime);
+        let validator = regc::validate::Validator::new(regime);
+        let history = regc::eval::Store::default();
+        let checked = regc::validate::bulk::validate(
+            lib,
+            &mut ctx,
+            &validator,
+            &history,
+            std::slice::from_ref(&path),
+        );
+        (path, checked)
+    };
+    let header = "unit,period,a,b,c,d,e,f,g".to_string();
+    let mut handed_over = 0;
+    let mut fast = 0;
+    for seed in 1..=6u64 {
+        let mut state = seed;
+        let mut lines = vec![header.clone()];
+        let mut submissions = 0;
+        for day in 1..=20 {
+            for unit in &communes {
+                let values: Vec<String> = (0..7).map(|i| bulk_value(&mut state, i)).collect();
+                if values.iter().any(|v| !v.trim().is_empty()) {
+                    submissions += 1;
+                }
+                lines.push(format!("{unit},2025-07-{day:02},{}", values.join(",")));
+            }
+        }
+        let (path, checked) = bulk(&lines, &format!("seed{seed}.csv"));
+        let checked = checked.unwrap_or_else(|| panic!("seed {seed}: not taken in bulk"));
+        let want = run(lib, "bulk.daily", &[&path]);
+        assert_eq!(checked.report, want, "seed {seed}");
+        assert_eq!(checked.submissions, submissions, "seed {seed}");
+        handed_over += checked.handed_over;
+        fast += checked.submissions - checked.handed_over;
+    }
+    assert!(
+        handed_over > 1000 && fast > 1000,
+        "{handed_over} handed over, {fast} fast"
+    );
+
+    // Files the bulk path leaves to the general one.
+    let line = |unit: &str, day: u32| format!("{unit},2025-07-{day:02},5,1.5,2,5,10,3,4");
+    let cases: Vec<(&str, Vec<String>)> = vec![
+        ("an unknown unit", vec![header.clone(), line("99999", 1)]),
+        ("a bad period", vec![header.clone(), line(communes[0], 32)]),
+        (
+            "one submission on two lines",
+            vec![header.clone(), line(communes[0], 1), line(communes[0], 1)],
+        ),
+        (
+            "a submission's lines apart",
+            vec![
+                header.clone(),
+                line(communes[0], 1),
+                line(communes[1], 1),
+                line(communes[0], 1),
+            ],
+        ),
+        (
+            "a form column",
+            vec![
+                format!("form,{header}"),
+                format!("B01,{}", line(communes[0], 1)),
+            ],
+        ),
+        (
+            "a long file",
+            vec![
+                "unit,period,cell,value".into(),
+                format!("{},2025-07-01,a,5", communes[0]),
+            ],
+        ),
+        (
+            "a malformed line",
+            vec![header.clone(), format!("{},2025-07-01,5", communes[0])],
+        ),
+    ];
+    for (what, lines) in cases {
+        let (_, checked) = bulk(&lines, "case.csv");
+        assert!(checked.is_none(), "{what}: taken in bulk");
+    }
+
+    // The command: a library folder with the test regime.
+    let lib_dir = dir.join("lib");
+    copy_dir(&common::repo().join("regimes"), &lib_dir);
+    std::fs::create_dir_all(lib_dir.join("bulk")).unwrap();
+    std::fs::write(lib_dir.join("bulk/daily.regime"), BULK_REGIME).unwrap();
+    let path = dir.join("seed1.csv");
+    let want = run(lib, "bulk.daily", &[&path]);
+    let o = regc(&[
+        "validate",
+        "bulk.daily",
+        path.to_str().unwrap(),
+        "--lib",
+        lib_dir.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    let got: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(
+        got["violations"],
+        serde_json::to_value(&want.violations).unwrap()
+    );
+    assert_eq!(got["summary"]["evaluated"], want.evaluated);
+    assert_eq!(got["summary"]["skipped_for_missing_values"], want.skipped);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let p = e.unwrap().path();
+        let target = to.join(p.file_name().unwrap());
+        if p.is_dir() {
+            copy_dir(&p, &target);
+        } else {
+            std::fs::copy(&p, &target).unwrap();
+        }
+    }
+}

@@ -373,13 +373,25 @@ pub fn validate(
     // A period is checked as soon as its lines are read, with the unit's
     // earlier periods that the rules may read (none when no rule reads
     // other periods). `REGC_VALIDATE_WHOLE` (tests) reads the files whole.
-    let back = if crate::eval::reads_other_periods(regime) {
+    let other_periods = crate::eval::reads_other_periods(regime);
+    let whole = std::env::var_os("REGC_VALIDATE_WHOLE").is_some();
+    if !other_periods && !whole {
+        // Wide CSV files of number cells, every rule compiled: checked
+        // without building submissions.
+        let validator = crate::validate::Validator::new(regime);
+        if let Some(c) =
+            crate::validate::bulk::validate(library, &mut ctx, &validator, &store, files)
+        {
+            return print_report(code, &c.report, c.submissions, format);
+        }
+    }
+    let back = if other_periods {
         crate::eval::periods_back(regime)
     } else {
         Some(0)
     };
     match back {
-        _ if std::env::var_os("REGC_VALIDATE_WHOLE").is_some() => {}
+        _ if whole => {}
         None => errln!(
             "note: a computed cell of {code} reads itself in earlier periods: reading the files whole"
         ),

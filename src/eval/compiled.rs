@@ -10,15 +10,17 @@
 use super::{Here, Outcome, Stop, V, num::Num, within};
 use crate::ir::{self, BinOp, ExprKind, Func, Missing, PeriodRef};
 
+mod fixed;
+
 /// A node of a compiled expression; `number`: its type is a number (a
 /// missing value of it counts as zero where missing values do).
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct Node {
     kind: Kind,
     number: bool,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 enum Kind {
     Const(Option<Val>),
     /// An entered cell of the period checked: its index in the table.
@@ -40,40 +42,48 @@ pub struct Rule {
     /// Reads of values that are always missing (other regimes).
     missing_reads: usize,
     missing: Missing,
+    /// The check over numbers of fixed scales, when it is one
+    /// ([`Rule::outcome_fixed`]).
+    fixed: Option<fixed::Truth>,
 }
+
+/// Where an entered cell of the period checked is: its slot among its
+/// form's entered cells, and the scale of its values if they are numbers
+/// (`None` when it is not such a cell).
+pub type Entered<'e> = dyn Fn(&str, &str) -> Option<(usize, Option<u32>)> + 'e;
 
 /// The compiled rules of a regime and the cells they read.
 #[derive(Debug, Default)]
 pub struct Program {
     /// (form, slot) of each table entry.
     cells: Vec<(String, usize)>,
+    /// The scale of each entry's values, when they are numbers.
+    scales: Vec<Option<u32>>,
 }
 
 impl Program {
     /// Compiles `rule` if it is in the subset; its cells join the table.
-    pub fn compile(
-        &mut self,
-        rule: &ir::Rule,
-        entered: &dyn Fn(&str, &str) -> Option<usize>,
-    ) -> Option<Rule> {
+    pub fn compile(&mut self, rule: &ir::Rule, entered: &Entered) -> Option<Rule> {
         if !matches!(rule.scope, ir::RuleScope::Submission) {
             return None;
         }
         let mut reads = Vec::new();
         let mut missing_reads = 0;
         let check = self.node(&rule.check, entered, &mut reads, &mut missing_reads)?;
+        let fixed = fixed::Truth::of(&check, &self.scales, rule.tolerance.is_some());
         Some(Rule {
             check,
             reads,
             missing_reads,
             missing: rule.missing,
+            fixed,
         })
     }
 
     fn node(
         &mut self,
         e: &ir::Expr,
-        entered: &dyn Fn(&str, &str) -> Option<usize>,
+        entered: &Entered,
         reads: &mut Vec<usize>,
         missing_reads: &mut usize,
     ) -> Option<Node> {
@@ -99,11 +109,12 @@ impl Program {
                 cell,
                 period: PeriodRef::Current,
             } => {
-                let slot = entered(form, cell)?;
+                let (slot, scale) = entered(form, cell)?;
                 let i = match self.cells.iter().position(|(f, s)| f == form && *s == slot) {
                     Some(i) => i,
                     None => {
                         self.cells.push((form.clone(), slot));
+                        self.scales.push(scale);
                         self.cells.len() - 1
                     }
                 };
@@ -134,6 +145,59 @@ impl Program {
         })
     }
 
+    /// The number of values in a table.
+    pub fn len(&self) -> usize {
+        self.cells.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.cells.is_empty()
+    }
+
+    /// The scale of the numbers at `index` of a table, if numbers.
+    pub fn scale(&self, index: usize) -> Option<u32> {
+        self.scales.get(index).copied().flatten()
+    }
+
+    /// A table of values from a table of numbers at their fixed scales
+    /// (for the rules [`Rule::outcome_fixed`] leaves to [`Rule::outcome`]).
+    pub fn values(&self, fixed: &[Option<i128>], out: &mut Vec<Option<Val>>) {
+        out.clear();
+        out.extend(fixed.iter().zip(&self.scales).map(|(v, s)| {
+            let (m, s) = ((*v)?, (*s)?);
+            Some(Val::N(match i64::try_from(m) {
+                Ok(m) => F::S(m, s),
+                Err(_) => F::B(Box::new(Num::from_parts(m, s))),
+            }))
+        }));
+    }
+
+    /// The table of numbers at their fixed scales from a table of values,
+    /// for [`Rule::outcome_fixed`]; `false` if a value present is not a
+    /// number that its scale holds (then only [`Rule::outcome`] may run).
+    pub fn fixed(&self, values: &[Option<Val>], out: &mut Vec<Option<i128>>) -> bool {
+        out.clear();
+        for (v, scale) in values.iter().zip(&self.scales) {
+            out.push(match (v, scale) {
+                (None, _) => None,
+                (Some(Val::N(F::S(m, s))), Some(at)) if s <= at => {
+                    let Some(up) = 10i128.checked_pow(at - s) else {
+                        return false;
+                    };
+                    Some(i128::from(*m) * up)
+                }
+                _ => return false,
+            });
+        }
+        true
+    }
+
+    /// The table index of an entered cell (`form`, `slot`), if a compiled
+    /// rule reads it.
+    pub fn index(&self, form: &str, slot: usize) -> Option<usize> {
+        self.cells.iter().position(|(f, s)| f == form && *s == slot)
+    }
+
     /// The table of `here`: each cell the compiled rules read, once.
     pub fn table(&self, here: &Here, out: &mut Vec<Option<Val>>) {
         out.clear();
@@ -161,20 +225,9 @@ impl Rule {
     /// The rule's outcome over `table`; `Fail` with no placeholder values
     /// (the caller fills them: only failures need them).
     pub fn outcome(&self, table: &[Option<Val>], tolerance: Option<&ir::Tolerance>) -> Outcome {
-        let all = self.reads.len() + self.missing_reads;
-        let missing = self.missing_reads
-            + self
-                .reads
-                .iter()
-                .filter(|i| table.get(**i).is_none_or(Option::is_none))
-                .count();
-        let all_missing = all > 0 && missing == all;
-        let zero = match self.missing {
-            Missing::SkipIfAny if missing > 0 => return Outcome::Skipped,
-            Missing::SkipIfAll if all_missing => return Outcome::Skipped,
-            Missing::Never if missing > 0 => return Outcome::Fail(Vec::new()),
-            Missing::SkipIfAll | Missing::Zero => true,
-            Missing::SkipIfAny | Missing::Never => false,
+        let zero = match self.missing_values(|i| table.get(i).is_some_and(Option::is_some)) {
+            Ok(zero) => zero,
+            Err(o) => return o,
         };
         let cx = Cx {
             table,
@@ -186,6 +239,42 @@ impl Rule {
             Ok(Some(Val::B(false))) => Outcome::Fail(Vec::new()),
             Ok(_) => Outcome::Skipped,
             Err(Stop::DivByZero) => Outcome::DivByZero,
+        }
+    }
+}
+
+impl Rule {
+    /// What the rule's missing-value strategy makes of the values present
+    /// (`present` by table index): the outcome if that decides it, else
+    /// whether missing numbers count as zero.
+    fn missing_values(&self, present: impl Fn(usize) -> bool) -> Result<bool, Outcome> {
+        let all = self.reads.len() + self.missing_reads;
+        let missing = self.missing_reads + self.reads.iter().filter(|i| !present(**i)).count();
+        let all_missing = all > 0 && missing == all;
+        match self.missing {
+            Missing::SkipIfAny if missing > 0 => Err(Outcome::Skipped),
+            Missing::SkipIfAll if all_missing => Err(Outcome::Skipped),
+            Missing::Never if missing > 0 => Err(Outcome::Fail(Vec::new())),
+            Missing::SkipIfAll | Missing::Zero => Ok(true),
+            Missing::SkipIfAny | Missing::Never => Ok(false),
+        }
+    }
+
+    /// [`Rule::outcome`] over a table of numbers at the scales of
+    /// [`Program::scale`], when the check is one over numbers of fixed
+    /// scales and nothing overflows 128 bits; `None` otherwise (then ask
+    /// [`Rule::outcome`]). The same outcome, faster: no value is built.
+    pub fn outcome_fixed(&self, table: &[Option<i128>]) -> Option<Outcome> {
+        let fixed = self.fixed.as_ref()?;
+        let zero = match self.missing_values(|i| table.get(i).is_some_and(Option::is_some)) {
+            Ok(zero) => zero,
+            Err(o) => return Some(o),
+        };
+        match fixed.eval(table, zero) {
+            Ok(true) => Some(Outcome::Pass),
+            Ok(false) => Some(Outcome::Fail(Vec::new())),
+            Err(fixed::Stop::DivByZero) => Some(Outcome::DivByZero),
+            Err(fixed::Stop::Overflow) => None,
         }
     }
 }
@@ -240,6 +329,15 @@ fn align(a: i64, sa: u32, b: i64, sb: u32) -> Option<(i64, i64, u32)> {
 }
 
 impl F {
+    /// A decimal as the evaluator holds it.
+    pub fn from_decimal(d: &crate::value::Decimal) -> F {
+        let (m, s) = d.parts();
+        match i64::try_from(m) {
+            Ok(m) => F::S(m, s),
+            Err(_) => F::B(Box::new(Num::from(d))),
+        }
+    }
+
     fn from_num(n: Num) -> F {
         match n.parts_i64() {
             Some((m, s)) => F::S(m, s),
@@ -314,7 +412,7 @@ impl F {
         F::from_num(self.to_num().round(digits))
     }
 
-    fn cmp(&self, o: &F) -> std::cmp::Ordering {
+    pub fn compare(&self, o: &F) -> std::cmp::Ordering {
         if let (F::S(a, sa), F::S(b, sb)) = (self, o)
             && let Some((x, y, _)) = align(*a, *sa, *b, *sb)
         {
@@ -338,13 +436,7 @@ impl Val {
         use crate::value::Value;
         match v {
             Value::Integer(n) => Val::N(F::S(*n, 0)),
-            Value::Decimal(d) => {
-                let (m, s) = d.parts();
-                match i64::try_from(m) {
-                    Ok(m) => Val::N(F::S(m, s)),
-                    Err(_) => Val::N(F::B(Box::new(Num::from(d)))),
-                }
-            }
+            Value::Decimal(d) => Val::N(F::from_decimal(d)),
             Value::Bool(b) => Val::B(*b),
             other => Val::O(V::from_value(other)),
         }
@@ -442,7 +534,7 @@ impl Cx<'_> {
             if let (Some(t), BinOp::Eq | BinOp::Ne) = (self.tolerance, bin) {
                 return Err(within(&a.to_num(), &b.to_num(), t) == (bin == BinOp::Eq));
             }
-            Ok(a.cmp(b))
+            Ok(a.compare(b))
         };
         let ord = if lhs.number {
             let (Some(a), Some(b)) = (self.num(lhs)?, self.num(rhs)?) else {
@@ -503,14 +595,14 @@ impl Cx<'_> {
             acc = Some(match (func, acc) {
                 (Func::Sum, s) => s.unwrap_or_else(F::zero).add(&x),
                 (Func::Min, Some(m)) => {
-                    if x.cmp(&m) == Ordering::Less {
+                    if x.compare(&m) == Ordering::Less {
                         x
                     } else {
                         m
                     }
                 }
                 (Func::Max, Some(m)) => {
-                    if x.cmp(&m) == Ordering::Greater {
+                    if x.compare(&m) == Ordering::Greater {
                         x
                     } else {
                         m
@@ -543,6 +635,168 @@ impl Cx<'_> {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+
+    use proptest::prelude::*;
+    use proptest::strategy::ValueTree;
+
+    /// Scales of the three cells of the random checks below.
+    const SCALES: [u32; 3] = [0, 2, 4];
+
+    fn number_node() -> BoxedStrategy<Node> {
+        let n = |kind| Node { kind, number: true };
+        let leaf = prop_oneof![
+            (
+                prop_oneof![-1000i64..1000, Just(0), Just(i64::MAX), Just(i64::MIN)],
+                0u32..5
+            )
+                .prop_map(move |(m, s)| n(Kind::Const(Some(Val::N(F::S(m, s)))))),
+            (0usize..3).prop_map(move |i| n(Kind::Cell(i))),
+        ];
+        leaf.prop_recursive(4, 24, 3, move |inner| {
+            let ops = prop_oneof![
+                Just(BinOp::Add),
+                Just(BinOp::Sub),
+                Just(BinOp::Mul),
+                Just(BinOp::Div)
+            ];
+            let folds = prop_oneof![Just(Func::Min), Just(Func::Max), Just(Func::Sum)];
+            let digits = (0i64..4).prop_map(move |d| n(Kind::Const(Some(Val::N(F::S(d, 0))))));
+            prop_oneof![
+                inner.clone().prop_map(move |a| n(Kind::Neg(Box::new(a)))),
+                (ops, inner.clone(), inner.clone()).prop_map(move |(op, a, b)| n(Kind::Binary(
+                    op,
+                    Box::new(a),
+                    Box::new(b)
+                ))),
+                (folds, prop::collection::vec(inner.clone(), 1..3))
+                    .prop_map(move |(f, args)| n(Kind::Call(f, args))),
+                inner
+                    .clone()
+                    .prop_map(move |a| n(Kind::Call(Func::Abs, vec![a]))),
+                (inner.clone(), prop::option::of(digits)).prop_map(move |(a, d)| n(Kind::Call(
+                    Func::Round,
+                    std::iter::once(a).chain(d).collect()
+                ))),
+                (truth_leaf(inner.clone()), inner.clone(), inner)
+                    .prop_map(move |(c, a, b)| n(Kind::Call(Func::If, vec![c, a, b]))),
+            ]
+        })
+        .boxed()
+    }
+
+    fn truth_leaf(num: BoxedStrategy<Node>) -> BoxedStrategy<Node> {
+        let ops = prop_oneof![
+            Just(BinOp::Eq),
+            Just(BinOp::Ne),
+            Just(BinOp::Lt),
+            Just(BinOp::Le),
+            Just(BinOp::Gt),
+            Just(BinOp::Ge)
+        ];
+        (ops, num.clone(), num)
+            .prop_map(|(op, a, b)| Node {
+                kind: Kind::Binary(op, Box::new(a), Box::new(b)),
+                number: false,
+            })
+            .boxed()
+    }
+
+    fn truth_node() -> BoxedStrategy<Node> {
+        let t = |kind| Node {
+            kind,
+            number: false,
+        };
+        truth_leaf(number_node())
+            .prop_recursive(2, 6, 2, move |inner| {
+                prop_oneof![
+                    inner.clone().prop_map(move |a| t(Kind::Not(Box::new(a)))),
+                    (inner.clone(), inner.clone(), any::<bool>()).prop_map(move |(a, b, and)| t(
+                        Kind::Binary(
+                            if and { BinOp::And } else { BinOp::Or },
+                            Box::new(a),
+                            Box::new(b)
+                        )
+                    )),
+                ]
+            })
+            .boxed()
+    }
+
+    fn cell_reads(n: &Node, out: &mut Vec<usize>) {
+        match &n.kind {
+            Kind::Cell(i) => out.push(*i),
+            Kind::Neg(a) | Kind::Not(a) => cell_reads(a, out),
+            Kind::Binary(_, a, b) => {
+                cell_reads(a, out);
+                cell_reads(b, out);
+            }
+            Kind::Call(_, args) => args.iter().for_each(|a| cell_reads(a, out)),
+            Kind::Const(_) | Kind::Missing => {}
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(3000))]
+
+        /// Over numbers of fixed scales, a check gives the tree's outcome
+        /// whenever it gives one (it stops on overflow, for the tree).
+        #[test]
+        fn fixed_scale_checks_agree_with_the_tree(
+            check in truth_node(),
+            values in prop::collection::vec(
+                prop::option::weighted(0.85, prop_oneof![
+                    -100_000i64..100_000,
+                    Just(0),
+                    Just(i64::MAX / 7),
+                    Just(-(i64::MAX / 3)),
+                ]),
+                3,
+            ),
+            missing in prop_oneof![
+                Just(Missing::SkipIfAny),
+                Just(Missing::SkipIfAll),
+                Just(Missing::Zero),
+                Just(Missing::Never)
+            ],
+        ) {
+            let scales = SCALES.map(Some).to_vec();
+            let mut reads = Vec::new();
+            cell_reads(&check, &mut reads);
+            // (Not of the fixed kind: quotients of quotients, products of
+            // many decimals; left to the tree.)
+            let fixed = fixed::Truth::of(&check, &scales, false);
+            let rule = Rule { check, reads, missing_reads: 0, missing, fixed };
+            let table: Vec<Option<Val>> = values
+                .iter()
+                .zip(SCALES)
+                .map(|(v, s)| v.map(|m| Val::N(F::S(m, s))))
+                .collect();
+            let numbers: Vec<Option<i128>> = values.iter().map(|v| v.map(i128::from)).collect();
+            if let Some(o) = rule.outcome_fixed(&numbers) {
+                prop_assert_eq!(o, rule.outcome(&table, None));
+            }
+        }
+    }
+
+    /// The checks above are mostly of the fixed kind and decided without
+    /// the tree (else the test above would test little).
+    #[test]
+    fn fixed_scale_checks_mostly_decide() {
+        let mut runner = proptest::test_runner::TestRunner::deterministic();
+        let (mut decided, mut all) = (0, 0);
+        for _ in 0..500 {
+            let check = truth_node().new_tree(&mut runner).unwrap().current();
+            let scales = SCALES.map(Some).to_vec();
+            let numbers = [Some(12_345), Some(-700), Some(5)];
+            all += 1;
+            if let Some(fixed) = fixed::Truth::of(&check, &scales, false)
+                && fixed.eval(&numbers, false) != Err(fixed::Stop::Overflow)
+            {
+                decided += 1;
+            }
+        }
+        assert!(decided * 2 > all, "only {decided} of {all} decided");
+    }
 
     /// The 64-bit fast path gives [`Num`]'s results, on both sides of the
     /// boundary where it hands over to [`Num`].
@@ -587,7 +841,7 @@ mod tests {
                 assert_eq!(a.sub(b).to_num(), na.sub(nb), "{na} - {nb}");
                 assert_eq!(a.mul(b).to_num(), na.mul(nb), "{na} * {nb}");
                 assert_eq!(a.div(b).map(|q| q.to_num()), na.div(nb), "{na} / {nb}");
-                assert_eq!(a.cmp(b), na.cmp(nb), "{na} <> {nb}");
+                assert_eq!(a.compare(b), na.cmp(nb), "{na} <> {nb}");
             }
         }
     }
