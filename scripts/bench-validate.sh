@@ -7,18 +7,23 @@
 # target/ by this script. Prints rows/s and peak memory of both.
 # With BIG_ROWS (e.g. 3000000), regc alone also runs on a file that many
 # rows long, to show that its memory does not grow with the file.
-# Usage: bash scripts/bench-validate.sh [ROWS] [BIG_ROWS]
+# With WINDOW_ROWS (e.g. 2000000), regc also runs on a file that many rows
+# long of a monthly regime whose rules read earlier periods (the window
+# path; examples/validate_window_bench.rs), then on the same file read
+# whole (REGC_VALIDATE_WHOLE=1, several GB: only with memory to spare).
+# Usage: bash scripts/bench-validate.sh [ROWS] [BIG_ROWS] [WINDOW_ROWS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rows="${1:-1000000}"
 big="${2:-}"
+window="${3:-}"
 work="target/bench-validate"
 venv="target/frictionless-venv"
 if [ ! -x "$venv/bin/python" ]; then
   python3 -m venv "$venv"
   "$venv/bin/pip" install --quiet frictionless
 fi
-cargo build --release --quiet --bin regc --example validate_bench
+cargo build --release --quiet --bin regc --example validate_bench --example validate_window_bench
 rm -rf "$work"
 target/release/examples/validate_bench "$work" "$rows"
 
@@ -59,4 +64,19 @@ if [ -n "$big" ]; then
   python3 -c "import sys; r, a, m = int(sys.argv[1]), float(sys.argv[3]) - float(sys.argv[2]), int(sys.argv[4]); print(f'regc validate  {r:>9} rows in {a:7.2f} s = {r / a:>10,.0f} rows/s, peak {m / 1024:6.0f} MB')" \
     "$big" "$t0" "$t1" "$(tail -1 "$work/big.mem")"
   rm -rf "$work/big"
+fi
+if [ -n "$window" ]; then
+  target/release/examples/validate_window_bench "$work/window" "$window"
+  for how in window whole; do
+    load="$(cut -d' ' -f1-3 /proc/loadavg)"
+    t0=$(date +%s.%N)
+    if [ "$how" = whole ]; then export REGC_VALIDATE_WHOLE=1; fi
+    /usr/bin/time -f "%M %U %S" -o "$work/window.mem" target/release/regc validate bench.monthly \
+      "$work/window/rows.csv" --lib "$work/window/lib" --format csv >/dev/null 2>"$work/window.err" || true
+    unset REGC_VALIDATE_WHOLE
+    t1=$(date +%s.%N)
+    python3 -c "import sys; r, a = int(sys.argv[1]), float(sys.argv[3]) - float(sys.argv[2]); m, u, s = sys.argv[4].split(); print(f'regc validate  {r:>9} rows, rules on earlier periods, {sys.argv[5]:>6}: {a:7.2f} s = {r / a:>10,.0f} rows/s, peak {int(m) / 1024:6.0f} MB, CPU {float(u) + float(s):6.2f} s (load before: {sys.argv[6]})')" \
+      "$window" "$t0" "$t1" "$(tail -1 "$work/window.mem")" "$how" "$load"
+  done
+  rm -rf "$work/window"
 fi

@@ -14,6 +14,7 @@ use chrono::NaiveDate;
 use num::Num;
 use rustc_hash::FxHashMap as HashMap;
 use std::borrow::Cow;
+use std::sync::Arc;
 
 /// A value during evaluation.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -118,6 +119,7 @@ impl Store {
             unit,
             period,
             forms,
+            earlier: &[],
         }
     }
 
@@ -189,11 +191,40 @@ pub struct Here<'s> {
     pub unit: &'s str,
     pub period: &'s str,
     pub forms: Vec<&'s Submission>,
+    /// Submissions of the same unit for earlier periods that stand in for
+    /// the store's (streaming: the window the reader kept), sorted by
+    /// (period, form). A period and form not here is looked up in the
+    /// store.
+    pub earlier: &'s [Arc<Submission>],
 }
 
 impl<'s> Here<'s> {
     pub(crate) fn form(&self, form: &str) -> Option<&'s Submission> {
         self.forms.iter().find(|s| s.form == form).copied()
+    }
+
+    /// The submission of `form` for `period` among `earlier`.
+    fn earlier(&self, period: &str, form: &str) -> Option<&'s Submission> {
+        let list = self.earlier;
+        // Periods of one regime differ at their end: compared from there,
+        // most are told apart by one byte. A short list is read from its
+        // latest period back, a long one searched by halves.
+        let eq = |a: &str, b: &str| {
+            a.len() == b.len() && a.bytes().rev().zip(b.bytes().rev()).all(|(x, y)| x == y)
+        };
+        if list.len() > 32 {
+            let i = list.partition_point(|s| s.period.as_str() < period);
+            return list
+                .get(i..)?
+                .iter()
+                .take_while(|s| s.period == period)
+                .find(|s| s.form == form)
+                .map(|s| &**s);
+        }
+        list.iter()
+            .rev()
+            .find(|s| eq(&s.period, period) && s.form == form)
+            .map(|s| &**s)
     }
 }
 
@@ -201,7 +232,8 @@ impl<'s> Here<'s> {
 pub struct Periods {
     frequency: ir::Frequency,
     cutoff: ir::Cutoff,
-    years: std::cell::RefCell<HashMap<i32, Vec<String>>>,
+    /// Each year's periods, made once and shared (not copied per read).
+    years: std::cell::RefCell<HashMap<i32, Arc<Vec<String>>>>,
 }
 
 impl Periods {
@@ -222,15 +254,17 @@ impl Periods {
         id.get(..4)?.parse().ok()
     }
 
-    fn of_year(&self, year: i32) -> Vec<String> {
+    fn of_year(&self, year: i32) -> Arc<Vec<String>> {
         self.years
             .borrow_mut()
             .entry(year)
             .or_insert_with(|| {
-                calendar::period_bounds(self.frequency, self.cutoff, year)
-                    .into_iter()
-                    .map(|(id, _, _)| id)
-                    .collect()
+                Arc::new(
+                    calendar::period_bounds(self.frequency, self.cutoff, year)
+                        .into_iter()
+                        .map(|(id, _, _)| id)
+                        .collect(),
+                )
             })
             .clone()
     }
@@ -249,20 +283,30 @@ impl Periods {
             PeriodRef::SamePeriodLastYear => {
                 let y = Self::year_of(id)?;
                 let candidate = format!("{}{}", y - 1, id.get(4..)?);
-                self.of_year(y - 1).into_iter().find(|p| *p == candidate)
+                self.of_year(y - 1)
+                    .iter()
+                    .find(|p| **p == candidate)
+                    .cloned()
             }
         }
     }
 
     /// The periods of `id`'s year up to and including it.
     pub fn year_to_date(&self, id: &str) -> Vec<String> {
+        let (list, n) = self.year_to_date_shared(id);
+        list.iter().take(n).cloned().collect()
+    }
+
+    /// [`Periods::year_to_date`] without copying: the year's periods and
+    /// how many of them.
+    fn year_to_date_shared(&self, id: &str) -> (Arc<Vec<String>>, usize) {
         let Some(y) = Self::year_of(id) else {
-            return Vec::new();
+            return (Arc::default(), 0);
         };
         let list = self.of_year(y);
         match list.iter().position(|p| p == id) {
-            Some(i) => list.into_iter().take(i + 1).collect(),
-            None => Vec::new(),
+            Some(i) => (list, i + 1),
+            None => (list, 0),
         }
     }
 
@@ -574,10 +618,16 @@ impl<'a> Evaluator<'a> {
     }
 
     /// The submission of `form` for the unit of `at` and `period`: the
-    /// one at hand when it is that period, else the store's.
+    /// one at hand when it is that period, else one of the earlier ones at
+    /// hand, else the store's.
     fn submission<'s>(&'s self, form: &str, period: &str, at: At<'s>) -> Option<&'s Submission> {
-        if same(period, at.here.period) && same(at.unit, at.here.unit) {
-            return at.here.form(form);
+        if same(at.unit, at.here.unit) {
+            if same(period, at.here.period) {
+                return at.here.form(form);
+            }
+            if let Some(s) = at.here.earlier(period, form) {
+                return Some(s);
+            }
         }
         self.store.get(&self.regime.code, form, at.unit, period)
     }
@@ -645,9 +695,10 @@ impl<'a> Evaluator<'a> {
             ExprKind::Call { func, args } => self.call(*func, args, at)?,
             ExprKind::YearToDate { func, arg } => {
                 let mut values = Vec::new();
-                for p in self.periods.year_to_date(at.period) {
+                let (year, n) = self.periods.year_to_date_shared(at.period);
+                for p in year.iter().take(n) {
                     let at = At {
-                        period: &p,
+                        period: p,
                         zero: false,
                         ..at
                     };
@@ -857,6 +908,102 @@ pub fn reads_other_periods(regime: &ir::Regime) -> bool {
         .flat_map(|r| std::iter::once(&r.check).chain(&r.placeholders))
         .chain(formulas)
         .any(|e| walk(e, &yearly))
+}
+
+/// The most periods of `frequency` in a year (a year of days, of ISO
+/// weeks…): how far back `@same_period_last_year` reaches, and one more
+/// than year to date or a yearly cell's fallback.
+pub fn periods_per_year(frequency: ir::Frequency) -> usize {
+    match frequency {
+        ir::Frequency::Daily | ir::Frequency::AdHoc => 366,
+        ir::Frequency::Weekly => 53,
+        ir::Frequency::Monthly => 12,
+        ir::Frequency::Quarterly => 4,
+        ir::Frequency::SixMonthly => 2,
+        ir::Frequency::NineMonthly | ir::Frequency::Annual => 1,
+    }
+}
+
+/// How many periods back evaluating the rules of `regime` for one unit
+/// and period may read, at most, counting every period of the calendar
+/// (the unit may skip some): 0 when only the period itself, `None` when
+/// without bound (a computed cell that reads itself in an earlier period).
+/// `@previous` is 1, `@same_period_last_year` a year of periods, year to
+/// date and a yearly cell's fallback a year of periods but one; a computed
+/// cell read in another period adds its formula's reach.
+pub fn periods_back(regime: &ir::Regime) -> Option<usize> {
+    fn back<'r>(
+        e: &'r ir::Expr,
+        regime: &'r ir::Regime,
+        year: usize,
+        stack: &mut Vec<(&'r str, &'r str)>,
+    ) -> Option<usize> {
+        Some(match &e.kind {
+            ExprKind::Cell {
+                regime: None,
+                form,
+                cell,
+                period,
+            } => {
+                let shift = match period {
+                    PeriodRef::Current => 0,
+                    PeriodRef::Previous => 1,
+                    PeriodRef::SamePeriodLastYear => year,
+                };
+                let def = regime
+                    .forms
+                    .iter()
+                    .filter(|f| f.code == *form)
+                    .flat_map(|f| &f.cells)
+                    .find(|c| c.id == *cell);
+                let inner = match def.map(|c| &c.entry) {
+                    Some(ir::Entry::Computed { formula }) => {
+                        let key = (form.as_str(), cell.as_str());
+                        if stack.contains(&key) {
+                            return None;
+                        }
+                        stack.push(key);
+                        let inner = back(formula, regime, year, stack);
+                        stack.pop();
+                        inner?
+                    }
+                    Some(ir::Entry::EnteredYearly) => year.saturating_sub(1),
+                    Some(ir::Entry::Entered) | None => 0,
+                };
+                shift.checked_add(inner)?
+            }
+            ExprKind::YearToDate { arg, .. } => year
+                .saturating_sub(1)
+                .checked_add(back(arg, regime, year, stack)?)?,
+            ExprKind::Neg { arg } | ExprKind::Not { arg } => back(arg, regime, year, stack)?,
+            ExprKind::Binary { lhs, rhs, .. } => {
+                back(lhs, regime, year, stack)?.max(back(rhs, regime, year, stack)?)
+            }
+            ExprKind::Call { args, .. } => {
+                let mut most = 0;
+                for a in args {
+                    most = most.max(back(a, regime, year, stack)?);
+                }
+                most
+            }
+            ExprKind::Cell { .. }
+            | ExprKind::Number { .. }
+            | ExprKind::Text { .. }
+            | ExprKind::Bool { .. }
+            | ExprKind::Date { .. }
+            | ExprKind::Records { .. } => 0,
+        })
+    }
+    let year = periods_per_year(regime.frequency);
+    let mut most = 0;
+    for e in regime
+        .rules
+        .iter()
+        .flat_map(|r| std::iter::once(&r.check).chain(&r.placeholders))
+    {
+        most = most.max(back(e, regime, year, &mut Vec::new())?);
+    }
+    Some(most)
 }
 
 /// Whether `a` and `b` agree within the tolerance: |a − b| ≤ t, or

@@ -531,9 +531,13 @@ pub struct Reader {
 pub struct Group {
     pub unit: String,
     pub period: String,
-    pub submissions: Vec<Submission>,
+    pub submissions: Vec<Arc<Submission>>,
     /// Values that break their cell's type, range or codelist.
     pub bad_values: Vec<BadValue>,
+    /// The unit's submissions for the earlier periods a rule may read,
+    /// sorted by (period, form) (see [`Reader::keep_earlier`]); empty
+    /// unless asked for.
+    pub earlier: Vec<Arc<Submission>>,
 }
 
 /// The group being read, with where each of its values was given (by
@@ -560,6 +564,74 @@ struct Stream {
     done: HashMap<String, Vec<(i64, i64)>>,
     /// Where a group's lines started again after it was sent.
     scattered: Option<String>,
+    /// Set by [`Reader::keep_earlier`].
+    window: Option<Window>,
+}
+
+/// Per unit, the submissions of its last periods sent, that the groups of
+/// its later periods carry along (rules that read earlier periods).
+#[derive(Debug, Default)]
+pub struct Window {
+    /// How many of a unit's last periods are kept.
+    periods: usize,
+    /// Unit → its last periods with data (oldest first), each period's
+    /// submissions sorted by form.
+    units: HashMap<String, std::collections::VecDeque<Vec<Arc<Submission>>>>,
+    /// A period whose id sorts before its unit's previous one was pushed.
+    unsorted: bool,
+}
+
+impl Window {
+    /// A window of each unit's last `periods` periods.
+    pub fn new(periods: usize) -> Window {
+        Window {
+            periods,
+            units: HashMap::default(),
+            unsorted: false,
+        }
+    }
+
+    /// The submissions kept for `unit`, sorted by (period, form).
+    pub fn earlier(&self, unit: &str) -> Vec<Arc<Submission>> {
+        let mut list: Vec<Arc<Submission>> = self
+            .units
+            .get(unit)
+            .map(|periods| periods.iter().flatten().cloned().collect())
+            .unwrap_or_default();
+        // Periods come in order and their ids sort the same way (checked
+        // as they are pushed), but the lookup must not depend on it.
+        if self.unsorted {
+            list.sort_by(|a, b| (&a.period, &a.form).cmp(&(&b.period, &b.form)));
+        }
+        list
+    }
+
+    /// Adds the submissions of `unit`'s latest period (later than those
+    /// kept) and drops its periods out of reach.
+    pub fn push(&mut self, unit: &str, mut period: Vec<Arc<Submission>>) {
+        if self.periods == 0 || period.is_empty() {
+            return;
+        }
+        period.sort_by(|a, b| a.form.cmp(&b.form));
+        let list = match self.units.get_mut(unit) {
+            Some(list) => list,
+            None => self.units.entry(unit.to_string()).or_default(),
+        };
+        if let (Some(last), Some(new)) = (list.back().and_then(|p| p.first()), period.first())
+            && last.period >= new.period
+        {
+            self.unsorted = true;
+        }
+        list.push_back(period);
+        while list.len() > self.periods {
+            list.pop_front();
+        }
+    }
+
+    /// How many submissions are kept, all units together.
+    pub fn held(&self) -> usize {
+        self.units.values().flatten().map(Vec::len).sum()
+    }
 }
 
 /// Adds `x` to a sorted list of disjoint intervals; whether it was in.
@@ -621,9 +693,28 @@ impl Reader {
                 batch: Vec::new(),
                 done: HashMap::default(),
                 scattered: None,
+                window: None,
             }),
             ..Reader::default()
         }
+    }
+
+    /// Streaming: each group also carries its unit's submissions of its
+    /// last `periods` periods before it (those the rules may read), and a
+    /// unit's periods must come in order (else the reader stops, as for
+    /// scattered lines: [`Reader::scattered`]). 0 keeps nothing.
+    pub fn keep_earlier(&mut self, periods: usize) {
+        if let Some(st) = &mut self.stream {
+            st.window = (periods > 0).then(|| Window::new(periods));
+        }
+    }
+
+    /// Streaming: how many submissions the window holds (all units).
+    pub fn window_held(&self) -> usize {
+        self.stream
+            .as_ref()
+            .and_then(|st| st.window.as_ref())
+            .map_or(0, Window::held)
     }
 
     /// Streaming: where the lines of a group already sent started again.
@@ -666,12 +757,22 @@ impl Reader {
             Some(st) => {
                 let n = ctx.period_at(period).map_or(0, |(_, _, n)| n);
                 open.number = n;
-                if st.done.get(unit).is_some_and(|l| {
+                let done = st.done.get(unit);
+                if done.is_some_and(|l| {
                     let i = l.partition_point(|&(_, hi)| hi < n);
                     l.get(i).is_some_and(|(lo, _)| *lo <= n)
                 }) {
                     st.scattered = Some(format!(
                         "{file}:{line}: the lines of {unit} for {period} start again after other submissions"
+                    ));
+                } else if st.window.is_some()
+                    && let Some(&(_, last)) = done.and_then(|l| l.last())
+                    && n < last
+                {
+                    // The window holds the unit's last periods: an earlier
+                    // one now would be checked without its own earlier ones.
+                    st.scattered = Some(format!(
+                        "{file}:{line}: {unit} for {period} comes after a later period of {unit}, and rules read earlier periods"
                     ));
                 }
             }
@@ -724,11 +825,22 @@ impl Reader {
                     .insert(open.unit.clone(), vec![(open.number, open.number)]);
             }
         }
+        let submissions: Vec<Arc<Submission>> =
+            open.subs.into_iter().map(|(s, _)| Arc::new(s)).collect();
+        let earlier = match &mut st.window {
+            Some(w) => {
+                let earlier = w.earlier(&open.unit);
+                w.push(&open.unit, submissions.clone());
+                earlier
+            }
+            None => Vec::new(),
+        };
         let group = Group {
-            submissions: open.subs.into_iter().map(|(s, _)| s).collect(),
+            submissions,
             unit: open.unit,
             period: open.period,
             bad_values,
+            earlier,
         };
         st.batch.push(group);
         if st.batch.len() >= BATCH && st.send.send(std::mem::take(&mut st.batch)).is_err() {

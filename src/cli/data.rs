@@ -370,9 +370,12 @@ pub fn validate(
             Err(e) => return usage_error(&format!("{target}: {e}")),
         }
     }
-    // A period is checked as soon as its lines are read, unless a rule
-    // reads other periods of the files.
-    if !crate::eval::reads_other_periods(regime) {
+    // A period is checked as soon as its lines are read, with the unit's
+    // earlier periods that the rules may read (none when no rule reads
+    // other periods). `REGC_VALIDATE_WHOLE` (tests) reads the files whole.
+    let other_periods = crate::eval::reads_other_periods(regime);
+    let whole = std::env::var_os("REGC_VALIDATE_WHOLE").is_some();
+    if !other_periods && !whole {
         // Wide CSV files of number cells, every rule compiled: checked
         // without building submissions.
         let validator = crate::validate::Validator::new(regime);
@@ -381,13 +384,24 @@ pub fn validate(
         {
             return print_report(code, &c.report, c.submissions, format);
         }
-        match validate_streaming(&mut ctx, &store, files) {
+    }
+    let back = if other_periods {
+        crate::eval::periods_back(regime)
+    } else {
+        Some(0)
+    };
+    match back {
+        _ if whole => {}
+        None => errln!(
+            "note: a computed cell of {code} reads itself in earlier periods: reading the files whole"
+        ),
+        Some(back) => match validate_streaming(&mut ctx, &store, files, back) {
             Ok(Some((report, submissions))) => {
                 return print_report(code, &report, submissions, format);
             }
             Ok(None) => {}
             Err(exit) => return exit,
-        }
+        },
     }
     let reader = match read_files(&mut ctx, files) {
         Ok(r) => r,
@@ -436,14 +450,17 @@ fn refuse(code: &str, problems: &[&crate::submission::InputError]) -> i32 {
 const BATCH_PART: usize = 64;
 
 /// Validates the files as they are read: one thread reads and sends the
-/// submissions of each unit and period as soon as its lines end, the
-/// others check them, and only the violations are kept. `Ok(None)` when
-/// a file does not keep the lines of a submission together: read them
-/// whole instead.
+/// submissions of each unit and period as soon as its lines end, with the
+/// unit's submissions of its last `back` periods (those the rules may
+/// read), the others check them, and only the violations are kept.
+/// `Ok(None)` when a file does not keep the lines of a submission
+/// together, or (`back` > 0) gives a unit's periods out of order: read
+/// them whole instead.
 fn validate_streaming(
     ctx: &mut Context,
     history: &crate::eval::Store,
     files: &[PathBuf],
+    back: usize,
 ) -> Result<Option<(crate::validate::Report, usize)>, i32> {
     use crate::submission::{Group, InputError};
     use crate::validate::{Report, Validator};
@@ -463,7 +480,9 @@ fn validate_streaming(
         // The files' submissions replace the stored ones.
         here.forms
             .retain(|h| !group.submissions.iter().any(|s| s.form == h.form));
-        here.forms.extend(group.submissions.iter());
+        here.forms.extend(group.submissions.iter().map(|s| &**s));
+        // The files' earlier periods, as the store would hold them.
+        here.earlier = &group.earlier;
         validator.check(eval, &here, &mut report);
         report
     };
@@ -471,6 +490,7 @@ fn validate_streaming(
         let reading = scope.spawn(
             move || -> Result<(Vec<InputError>, Option<String>), String> {
                 let mut reader = crate::submission::Reader::streaming(send);
+                reader.keep_earlier(back);
                 for path in files {
                     reader
                         .read_path(ctx, path)

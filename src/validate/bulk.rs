@@ -480,6 +480,8 @@ impl<'a> Worker<'a> {
             unit: &unit,
             period: &period,
             forms: submissions.iter().collect(),
+            // Only regimes whose rules read no other period come here.
+            earlier: &[],
         };
         let eval = self
             .eval
