@@ -536,7 +536,7 @@ fn cycles(deps: &rustc_hash::FxHashMap<CellKey, (Span, Vec<CellKey>)>, diags: &m
                             format!("computed cells depend on each other in a cycle: {} → {}", names.join(" → "), names.first().cloned().unwrap_or_default()),
                             format!("`{}` is computed from itself", first.cell),
                         )
-                        .with_help("break the cycle: one of these cells must be entered, or computed from other cells");
+                        .with_help("break the cycle: one of these cells must be entered, or computed from other cells; a read of another period (`@previous`, year to date) counts too: a running total is `sum(month over year_to_date)`, not `month + total@previous`");
                         for p in &path {
                             if *p != first
                                 && let Some((sp, _)) = deps.get(*p)

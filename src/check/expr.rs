@@ -449,8 +449,10 @@ impl<'c, 'a> ExprCx<'c, 'a> {
             cell: cell.clone(),
         };
         // Recorded before the type is known, so that a cycle among computed
-        // cells whose types are all inferred is still found.
-        if period == PeriodRef::Current && regime.is_none() {
+        // cells whose types are all inferred is still found. A read of
+        // another period counts: `x = y + x@previous` has no end either
+        // (each period's value needs the one before, back forever).
+        if regime.is_none() {
             self.deps.push(key.clone());
         }
         let Some(sig) = self
