@@ -298,7 +298,22 @@ impl Cx<'_> {
     }
 
     fn scaled(&self, (n, factor): &(Number, i128)) -> Result<i128, Stop> {
-        times(self.number(n)?, *factor)
+        times(self.operand(n)?, *factor)
+    }
+
+    /// [`Cx::number`], with cells and constants (most operands) read here
+    /// rather than through a call.
+    #[inline(always)]
+    fn operand(&self, n: &Number) -> Result<i128, Stop> {
+        match n {
+            Number::Const(m) => Ok(*m),
+            Number::Cell(i) => match self.table.get(*i).copied().flatten() {
+                Some(m) => Ok(m),
+                None if self.zero => Ok(0),
+                None => Err(Stop::Overflow),
+            },
+            _ => self.number(n),
+        }
     }
 
     fn number(&self, n: &Number) -> Result<i128, Stop> {
@@ -312,8 +327,8 @@ impl Cx<'_> {
             },
             Number::Missing if self.zero => 0,
             Number::Missing => return Err(overflow),
-            Number::Neg(a) => self.number(a)?.checked_neg().ok_or(overflow)?,
-            Number::Abs(a) => self.number(a)?.checked_abs().ok_or(overflow)?,
+            Number::Neg(a) => self.operand(a)?.checked_neg().ok_or(overflow)?,
+            Number::Abs(a) => self.operand(a)?.checked_abs().ok_or(overflow)?,
             Number::Sum(args) => {
                 let mut sum: i128 = 0;
                 for a in args {
@@ -326,11 +341,11 @@ impl Cx<'_> {
                 a.checked_sub(self.scaled(r)?).ok_or(overflow)?
             }
             Number::Mul(l, r) => {
-                let a = self.number(l)?;
-                a.checked_mul(self.number(r)?).ok_or(overflow)?
+                let a = self.operand(l)?;
+                a.checked_mul(self.operand(r)?).ok_or(overflow)?
             }
             Number::Div { n, d, up_n, up_d } => {
-                let (a, b) = (self.number(n)?, self.number(d)?);
+                let (a, b) = (self.operand(n)?, self.operand(d)?);
                 if b == 0 {
                     return Err(Stop::DivByZero);
                 }
@@ -341,7 +356,7 @@ impl Cx<'_> {
                 if negative { -q } else { q }
             }
             Number::Round(a, unit) => {
-                let a = self.number(a)?;
+                let a = self.operand(a)?;
                 let q = divide_rounded(a.checked_abs().ok_or(overflow)?, *unit);
                 if a < 0 { -q } else { q }
             }
