@@ -496,6 +496,31 @@ impl<'a> Context<'a> {
     }
 }
 
+/// How a submission file is read, told by its extension.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileKind {
+    /// `.xlsx`, `.xlsm`, `.xls`, `.ods`: the first worksheet.
+    Workbook,
+    /// `.json`: the forms' submission document.
+    Json,
+    /// Anything else.
+    Csv,
+}
+
+impl FileKind {
+    pub fn of(path: &std::path::Path) -> FileKind {
+        let ext = path
+            .extension()
+            .map(|e| e.to_string_lossy().to_ascii_lowercase())
+            .unwrap_or_default();
+        match ext.as_str() {
+            "xlsx" | "xlsm" | "xls" | "ods" => FileKind::Workbook,
+            "json" => FileKind::Json,
+            _ => FileKind::Csv,
+        }
+    }
+}
+
 /// The most problems reported per file before giving up on it.
 pub const MAX_ERRORS: usize = 200;
 
@@ -1125,25 +1150,20 @@ impl Reader {
         self.close();
     }
 
-    /// Reads a file by its extension: `.json`, `.xlsx`/`.xls`/`.ods`, else
-    /// CSV.
+    /// Reads a file by its extension ([`FileKind::of`]).
     pub fn read_path(&mut self, ctx: &mut Context, path: &std::path::Path) -> std::io::Result<()> {
         let name = crate::source::display_path(path);
-        let ext = path
-            .extension()
-            .map(|e| e.to_string_lossy().to_ascii_lowercase())
-            .unwrap_or_default();
-        match ext.as_str() {
-            "xlsx" | "xlsm" | "xls" | "ods" => {
+        match FileKind::of(path) {
+            FileKind::Workbook => {
                 std::fs::metadata(path)?;
                 self.read_workbook(ctx, &name, path);
             }
-            "json" => self.read_json(
+            FileKind::Json => self.read_json(
                 ctx,
                 &name,
                 std::io::BufReader::new(std::fs::File::open(path)?),
             ),
-            _ => self.read_csv(
+            FileKind::Csv => self.read_csv(
                 ctx,
                 &name,
                 std::io::BufReader::new(std::fs::File::open(path)?),

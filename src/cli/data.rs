@@ -375,10 +375,10 @@ pub fn validate(
     // other periods). `REGC_VALIDATE_WHOLE` (tests) reads the files whole.
     let other_periods = crate::eval::reads_other_periods(regime);
     let whole = std::env::var_os("REGC_VALIDATE_WHOLE").is_some();
+    let validator = crate::validate::Validator::new(regime);
     if !other_periods && !whole {
         // Wide CSV files of number cells, every rule compiled: checked
         // without building submissions.
-        let validator = crate::validate::Validator::new(regime);
         if let Some(c) =
             crate::validate::bulk::validate(library, &mut ctx, &validator, &store, files)
         {
@@ -395,7 +395,7 @@ pub fn validate(
         None => errln!(
             "note: a computed cell of {code} reads itself in earlier periods: reading the files whole"
         ),
-        Some(back) => match validate_streaming(&mut ctx, &store, files, back) {
+        Some(back) => match validate_streaming(&mut ctx, &validator, &store, files, back) {
             Ok(Some((report, submissions))) => {
                 return print_report(code, &report, submissions, format);
             }
@@ -458,17 +458,17 @@ const BATCH_PART: usize = 64;
 /// them whole instead.
 fn validate_streaming(
     ctx: &mut Context,
+    validator: &crate::validate::Validator,
     history: &crate::eval::Store,
     files: &[PathBuf],
     back: usize,
 ) -> Result<Option<(crate::validate::Report, usize)>, i32> {
     use crate::submission::{Group, InputError};
-    use crate::validate::{Report, Validator};
+    use crate::validate::Report;
     use rayon::prelude::*;
     let regime = ctx.regime;
     let code = regime.code.as_str();
     let (send, receive) = std::sync::mpsc::sync_channel::<Vec<Group>>(4);
-    let validator = Validator::new(regime);
     let check = |eval: &mut crate::eval::Evaluator, group: &Group| -> Report {
         let mut report = Report::default();
         for b in &group.bad_values {
@@ -536,7 +536,7 @@ fn validate_streaming(
     if !problems.is_empty() {
         return Err(refuse(code, &problems));
     }
-    let mut full = Validator::new(regime).report();
+    let mut full = validator.report();
     full.merge(report);
     crate::validate::sort(&mut full.violations);
     Ok(Some((full, submissions)))

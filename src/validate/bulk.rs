@@ -82,14 +82,18 @@ impl Plan {
             return None;
         }
         let mut columns = Vec::new();
-        let mut cells = HashSet::default();
+        // The cell of each column: (form, slot).
+        let mut cells: HashMap<(String, usize), usize> = HashMap::default();
         for (field, name) in header.iter().enumerate() {
             if field == unit || field == period {
                 continue;
             }
             let c = ctx.number_column(name)?;
             // Two columns naming one cell: the general reader says so.
-            if !cells.insert((c.form.clone(), c.slot)) {
+            if cells
+                .insert((c.form.clone(), c.slot), columns.len())
+                .is_some()
+            {
                 return None;
             }
             let scale = c.decimal.map_or(0, |(_, s)| s);
@@ -112,15 +116,8 @@ impl Plan {
         }
         // A required cell without a column would fail on every line.
         for (form, slot) in validator.required_grid_cells() {
-            let i = header.iter().enumerate().position(|(field, name)| {
-                field != unit
-                    && field != period
-                    && ctx
-                        .number_column(name)
-                        .is_some_and(|c| c.form == form && c.slot == slot)
-            })?;
-            let column = columns.iter_mut().find(|c| c.field == i)?;
-            column.required = true;
+            let i = *cells.get(&(form.to_string(), slot))?;
+            columns.get_mut(i)?.required = true;
         }
         Some(Plan {
             header,
@@ -194,11 +191,7 @@ pub fn validate(
     let mut plans = Vec::new();
     let mut files = Vec::new();
     for path in paths {
-        let ext = path.extension().map(|e| e.to_string_lossy().to_lowercase());
-        if matches!(
-            ext.as_deref(),
-            Some("xlsx" | "xlsm" | "xls" | "ods" | "json")
-        ) {
+        if crate::submission::FileKind::of(path) != crate::submission::FileKind::Csv {
             return None;
         }
         let mut csv = csv::Reader::from_reader(std::fs::File::open(path).ok()?);
