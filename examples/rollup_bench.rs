@@ -181,6 +181,7 @@ fn main() {
         status: "submitted".into(),
         submitter: None,
         now: "2026-01-01T00:00:00Z".into(),
+        ..Default::default()
     };
     println!(
         "{} communes × {months} months = {reports} reports × 20 cells",

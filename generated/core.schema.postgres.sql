@@ -284,6 +284,19 @@ CREATE TABLE IF NOT EXISTS "regc_submission" (
   FOREIGN KEY ("regime", "period") REFERENCES "regc_period" ("regime", "code")
 );
 
+-- The rules a submission broke when it was stored: warnings with the explanation given, and
+-- errors only when the import was forced (`regc import --force`); such a submission is flagged.
+CREATE TABLE IF NOT EXISTS "regc_submission_violation" (
+  "submission_id" BIGINT NOT NULL REFERENCES "regc_submission" ("id"),
+  "rule" TEXT NOT NULL,
+  "severity" TEXT NOT NULL CHECK ("severity" IN ('error', 'warning', 'info')),
+  "record" INTEGER,
+  "cell" TEXT,
+  "message" TEXT NOT NULL,
+  "explanation" TEXT,
+  "forced" BOOLEAN NOT NULL
+);
+
 -- Division as every regc evaluator does it: the exact quotient rounded half away from zero to
 -- 20 digits after the point; NULL for a division by zero (rules test for it first). SQLite's is
 -- registered by regc (docs/rules.md).

@@ -284,6 +284,19 @@ CREATE TABLE IF NOT EXISTS "regc_submission" (
   FOREIGN KEY ("regime", "period") REFERENCES "regc_period" ("regime", "code")
 ) STRICT;
 
+-- The rules a submission broke when it was stored: warnings with the explanation given, and
+-- errors only when the import was forced (`regc import --force`); such a submission is flagged.
+CREATE TABLE IF NOT EXISTS "regc_submission_violation" (
+  "submission_id" INTEGER NOT NULL REFERENCES "regc_submission" ("id"),
+  "rule" TEXT NOT NULL,
+  "severity" TEXT NOT NULL CHECK ("severity" IN ('error', 'warning', 'info')),
+  "record" INTEGER,
+  "cell" TEXT,
+  "message" TEXT NOT NULL,
+  "explanation" TEXT,
+  "forced" INTEGER NOT NULL
+) STRICT;
+
 -- The current revision of each (regime, form, unit, period): the latest approved, else the latest.
 -- (Written with NOT EXISTS rather than a window function, so that a query on one unit and period
 -- reaches its rows through the unique index instead of ranking every submission.)

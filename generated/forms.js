@@ -723,15 +723,87 @@ break;
 }
 return out;
 }
+const allDigits = (s) => /^[0-9]+$/.test(s);
+function readVietnamese(text) {
+const comma = text.indexOf(",");
+let int = text;
+let frac = "";
+if (comma >= 0) {
+int = text.slice(0, comma);
+frac = text.slice(comma + 1);
+if (!allDigits(frac)) return null;
+}
+if (allDigits(int)) return { int, frac };
+const sep = [...int].find((c) => c === "." || c === " " || c === "\u00a0" || c === "\u202f");
+if (sep === undefined) return null;
+const groups = int.split(sep);
+const first = groups[0];
+if (!allDigits(first) || first.length > 3 || first.startsWith("0")) return null;
+if (!groups.slice(1).every((g) => g.length === 3 && allDigits(g))) return null;
+return { int: groups.join(""), frac };
+}
+function readPlain(text) {
+const dot = text.indexOf(".");
+const [int, frac] = dot >= 0 ? [text.slice(0, dot), text.slice(dot + 1)] : [text, ""];
+if (!allDigits(int) || (dot >= 0 && !allDigits(frac))) return null;
+return { int, frac };
+}
+function canonicalOf(r, negative) {
+const int = r.int.replace(/^0+/, "") || "0";
+const frac = r.frac.replace(/0+$/, "");
+const sign = negative && (int !== "0" || frac !== "") ? "-" : "";
+return frac ? `${sign}${int}.${frac}` : `${sign}${int}`;
+}
+function scaleOf(ty) {
+return ty.type === "int" || ty.type === "money" ? 0 : ty.type === "decimal" ? ty.scale : ty.type === "percent" ? 4 : null;
+}
+function readEntry(ty, text) {
+const scale = scaleOf(ty);
+let t = text.trim();
+if (ty.type === "percent" && t.endsWith("%")) t = t.slice(0, -1).trimEnd();
+let negative = false;
+if (t.startsWith("-") || t.startsWith("\u2212")) {
+negative = true;
+t = t.slice(1);
+}
+const vi = readVietnamese(t);
+const pl = readPlain(t);
+const fits = (r) => r !== null && r.frac.length <= scale;
+const [v, p] = [fits(vi) ? canonicalOf(vi, negative) : null, fits(pl) ? canonicalOf(pl, negative) : null];
+if (v !== null && p !== null && v !== p) {
+return {
+error: "ambiguous",
+message: `“${text.trim()}” có hai cách hiểu: ${v} nếu dấu chấm ngăn cách hàng nghìn, ${p.replace(".", ",")} nếu dấu chấm là dấu thập phân; hãy viết ${v} hoặc ${p.replace(".", ",")}`,
+};
+}
+if (v !== null || p !== null) return { text: v ?? p };
+const r = vi ?? pl;
+if (r === null) {
+return { error: "not_a_number", message: "không phải là số (viết 1.000.000 cho một triệu, 12,5 cho mười hai phẩy năm)" };
+}
+return {
+error: "too_many_decimals",
+message:
+scale === 0
+? `ô này nhận số nguyên; “${text.trim()}” có ${r.frac.length} chữ số sau dấu thập phân (một nghìn viết là 1000 hoặc 1.000)`
+: `“${text.trim()}” có ${r.frac.length} chữ số sau dấu thập phân; ô này giữ ${scale} chữ số`,
+};
+}
+function formatVietnamese(text, digits) {
+let n = Num.parse(text);
+if (n === null) return text;
+let shown = digits === null ? n.toString() : n.round(BigInt(digits)).toString();
+const negative = shown.startsWith("-");
+if (negative) shown = shown.slice(1);
+let [int, frac = ""] = shown.split(".");
+if (digits !== null) frac = frac.padEnd(digits, "0");
+int = int.replace(/\B(?=(\d{3})+(?!\d))/g, ".");
+return `${negative ? "-" : ""}${int}${frac ? `,${frac}` : ""}`;
+}
 function display(ty, text) {
-const n = text === null ? null : Num.parse(text);
-if (n === null) return text ?? "";
-const digits = ty.type === "decimal" ? ty.scale : ty.type === "percent" ? 2 : ty.type === "int" || ty.type === "money" ? 0 : null;
-if (digits === null) return text;
-const shown = n.round(BigInt(digits)).toString();
-if (digits === 0) return shown;
-const [int, frac = ""] = shown.split(".");
-return `${int}.${frac.padEnd(digits, "0")}`;
+if (text === null) return "";
+const digits = ty.type === "percent" ? 2 : scaleOf(ty);
+return digits === null ? text : formatVietnamese(text, digits);
 }
 function unpack(e, form, row) {
 if (typeof e === "string") e = { op: "cell", cell: e };
@@ -941,16 +1013,20 @@ return;
 }
 }
 });
-function canonicalText(ty, text) {
-if (["int", "money", "decimal", "percent"].includes(ty.type)) return Num.parse(text).toString();
-return text;
-}
 const checked = new WeakMap();
 function check(el, cell, text) {
 const last = checked.get(el);
 if (last && last.cell === cell && last.text === text) return last;
-const problem = checkValue(rules, code, cell, text);
-const v = { cell, text, problem, canon: problem ? null : canonicalText(defs.get(cell).type, text) };
+const ty = defs.get(cell).type;
+let canon = text;
+let problem = null;
+if (scaleOf(ty) !== null) {
+const read = readEntry(ty, text);
+if (read.error) problem = { rule: `type.${code}.${cell}`, kind: "type", message: `${defs.get(cell).label}: ${read.message}` };
+else canon = read.text;
+}
+if (!problem) problem = checkValue(rules, code, cell, canon);
+const v = { cell, text, problem, canon: problem ? null : canon };
 checked.set(el, v);
 return v;
 }
@@ -1249,7 +1325,13 @@ status.textContent = state.errors.length
 summary.focus();
 return;
 }
-const sub = { unit: state.unit, period: state.period, form: code, records: state.records };
+const sub = {
+unit: state.unit,
+period: state.period,
+form: code,
+records: state.records,
+submitted_at: new Date().toISOString().replace(/\.[0-9]{3}Z$/, "Z"),
+};
 const given = [...state.warnings.keys()].map((r) => [r, explanations.get(r).querySelector("textarea").value.trim()]);
 if (given.length) sub.explanations = Object.fromEntries(given);
 const text = JSON.stringify({ regime: rules.regime, submissions: [sub] }, null, 2) + "\n";
@@ -1260,6 +1342,12 @@ download.href = blobUrl;
 download.download = `${rules.regime}.${code}.${state.unit}.${state.period}.json`;
 result.hidden = false;
 status.textContent = "Dữ liệu hợp lệ: đã tạo tệp gửi.";
+}
+for (const el of gridControls) {
+const v = el.dataset.value;
+if (v === undefined) continue;
+const def = defs.get(el.id.slice(2));
+el.value = def && scaleOf(def.type) !== null && Num.parse(v) !== null ? v.replace(".", ",") : v;
 }
 form.addEventListener("input", (e) => {
 status.textContent = "";
@@ -1276,5 +1364,9 @@ if (typeof document !== "undefined") {
 if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", () => formPage(document));
 else formPage(document);
 }
-if (typeof module === "object" && module && module.exports) module.exports.expandRules = expandRules;
+if (typeof module === "object" && module && module.exports) {
+module.exports.expandRules = expandRules;
+module.exports.readEntry = readEntry;
+module.exports.formatVietnamese = formatVietnamese;
+}
 })();

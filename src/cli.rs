@@ -67,6 +67,14 @@ pub enum Command {
         paths: Vec<PathBuf>,
         #[arg(long, default_value = "human")]
         format: DiagFormat,
+        /// Fail (exit 1) on warnings too, as CI gates often want.
+        #[arg(long)]
+        deny_warnings: bool,
+        /// Where the diagnostics' explanations are published (SARIF
+        /// `helpUri`: URL/CODE.md); default: docs/diagnostics of this regc's
+        /// sources.
+        #[arg(long, value_name = "URL")]
+        docs_url: Option<String>,
     },
     /// List the regimes of a library.
     List {
@@ -101,6 +109,9 @@ pub enum Command {
         /// replaces it (docs/forms.md).
         #[arg(long, value_name = "DIR")]
         templates: Option<PathBuf>,
+        /// Fail (exit 1, writing nothing) on warnings too.
+        #[arg(long)]
+        deny_warnings: bool,
     },
     /// Print a regime's reporting periods and the deadline of each level.
     Schedule {
@@ -136,6 +147,11 @@ pub enum Command {
         /// Who submitted them, recorded with each revision.
         #[arg(long)]
         submitter: Option<String>,
+        /// Store submissions that break error-severity rules anyway
+        /// (flagged, with the rules they break); without it such a file is
+        /// refused unless `--status draft`.
+        #[arg(long)]
+        force: bool,
         #[arg(long, default_value = "human")]
         format: ReportFormat,
     },
@@ -318,7 +334,15 @@ pub fn run(cli: Cli) -> i32 {
         }
     };
     match cli.command {
-        Command::Check { paths, format } => check(&paths, format, color),
+        Command::Check {
+            paths,
+            format,
+            deny_warnings,
+            docs_url,
+        } => {
+            let docs = docs_url.unwrap_or_else(default_docs_url);
+            check(&paths, format, deny_warnings, &docs, color)
+        }
         Command::List { paths, format } => list(&paths, format, color),
         Command::Explain { code } => explain(&code),
         Command::Build {
@@ -328,6 +352,7 @@ pub fn run(cli: Cli) -> i32 {
             check,
             format,
             templates,
+            deny_warnings,
         } => build(
             &paths,
             &out,
@@ -335,6 +360,7 @@ pub fn run(cli: Cli) -> i32 {
                 ir_dir: ir.as_deref(),
                 check,
                 templates: templates.as_deref(),
+                deny_warnings,
             },
             format,
             color,
@@ -411,6 +437,7 @@ pub fn run(cli: Cli) -> i32 {
             lib,
             status,
             submitter,
+            force,
             format,
         } => data::import(
             &data::ImportArgs {
@@ -425,6 +452,7 @@ pub fn run(cli: Cli) -> i32 {
                 }
                 .to_string(),
                 submitter,
+                force,
                 json: format == ReportFormat::Json,
             },
             color,
@@ -498,7 +526,10 @@ fn print_diagnostics(c: &crate::Compilation, sources: &SourceMap, format: DiagFo
     print_timings(c);
     match format {
         DiagFormat::Json => outln!("{}", render::json_all(&c.diagnostics, sources)),
-        DiagFormat::Sarif => outln!("{}", render::sarif_all(&c.diagnostics, sources)),
+        DiagFormat::Sarif => outln!(
+            "{}",
+            render::sarif_all(&c.diagnostics, sources, &default_docs_url())
+        ),
         DiagFormat::Human => {
             let text = render::human_all(&c.diagnostics, sources, color);
             if !text.is_empty() {
@@ -508,13 +539,31 @@ fn print_diagnostics(c: &crate::Compilation, sources: &SourceMap, format: DiagFo
     }
 }
 
-fn check(paths: &[PathBuf], format: DiagFormat, color: bool) -> i32 {
+/// The explanations of the codes in this regc's own sources (a `file:`
+/// URL), for SARIF viewers when no published address is given.
+fn default_docs_url() -> String {
+    format!(
+        "file://{}/docs/diagnostics",
+        env!("CARGO_MANIFEST_DIR").replace('\\', "/")
+    )
+}
+
+fn check(
+    paths: &[PathBuf],
+    format: DiagFormat,
+    deny_warnings: bool,
+    docs_url: &str,
+    color: bool,
+) -> i32 {
     let sources = match load(paths) {
         Ok(s) => s,
         Err(e) => return usage_error(&e),
     };
     let c = crate::compile(&sources);
-    print_diagnostics(&c, &sources, format, color);
+    match format {
+        DiagFormat::Sarif => outln!("{}", render::sarif_all(&c.diagnostics, &sources, docs_url)),
+        _ => print_diagnostics(&c, &sources, format, color),
+    }
     if format == DiagFormat::Human {
         let files = sources
             .iter()
@@ -527,7 +576,11 @@ fn check(paths: &[PathBuf], format: DiagFormat, color: bool) -> i32 {
             c.diagnostics.warning_count()
         );
     }
-    let code = i32::from(c.has_errors());
+    let denied = deny_warnings && c.diagnostics.warning_count() > 0;
+    if denied && format == DiagFormat::Human {
+        errln!("error: warnings are denied (--deny-warnings)");
+    }
+    let code = i32::from(c.has_errors() || denied);
     // The process ends now: freeing thousands of org units one by one would
     // only delay the exit.
     std::mem::forget(c);
@@ -871,6 +924,7 @@ struct BuildOptions<'a> {
     ir_dir: Option<&'a Path>,
     check: bool,
     templates: Option<&'a Path>,
+    deny_warnings: bool,
 }
 
 fn build(
@@ -884,6 +938,7 @@ fn build(
         ir_dir,
         check,
         templates,
+        deny_warnings,
     } = options;
     // Templates of a folder are not among the hashed inputs: no reuse, and
     // the next build may not reuse this one's forms either.
@@ -916,6 +971,13 @@ fn build(
         errln!(
             "build failed: {} error(s); nothing was written",
             c.diagnostics.error_count()
+        );
+        return 1;
+    }
+    if deny_warnings && c.diagnostics.warning_count() > 0 {
+        errln!(
+            "build failed: {} warning(s), denied by --deny-warnings; nothing was written",
+            c.diagnostics.warning_count()
         );
         return 1;
     }
@@ -965,8 +1027,17 @@ fn build(
                     "{} is not up to date with the sources; run `regc build`:",
                     dir.display()
                 );
-                for d in diff {
+                for d in &diff {
                     errln!("  {d}");
+                }
+                // What changed in each text file, as a unified diff.
+                for d in &diff {
+                    if let Some(path) = d.strip_prefix("changed: ")
+                        && let Some((_, new)) = files.iter().find(|(p, _)| p == path)
+                    {
+                        let old = std::fs::read(dir.join(path)).unwrap_or_default();
+                        err!("{}", text_diff(path, &old, new));
+                    }
                 }
                 1
             }
@@ -1034,6 +1105,38 @@ fn stale(dir: &Path, files: &[Artifact]) -> Result<Vec<String>, String> {
     }
     diff.sort();
     Ok(diff)
+}
+
+/// The most lines of a unified diff printed for one file.
+const DIFF_LINES: usize = 200;
+
+/// A unified diff of a file as it is (`old`) and as a build writes it
+/// (`new`), at most [`DIFF_LINES`] lines; a line for a binary file.
+fn text_diff(path: &str, old: &[u8], new: &[u8]) -> String {
+    let (Ok(old), Ok(new)) = (std::str::from_utf8(old), std::str::from_utf8(new)) else {
+        return format!("binary file {path} differs\n");
+    };
+    let diff = similar::TextDiff::from_lines(old, new);
+    let text = diff
+        .unified_diff()
+        .context_radius(3)
+        .header(&format!("a/{path}"), &format!("b/{path}"))
+        .to_string();
+    let lines: Vec<&str> = text.lines().collect();
+    if lines.len() <= DIFF_LINES {
+        return text;
+    }
+    let mut out = lines
+        .iter()
+        .take(DIFF_LINES)
+        .copied()
+        .collect::<Vec<_>>()
+        .join("\n");
+    out.push_str(&format!(
+        "\n… {} more line(s) of the diff of {path}\n",
+        lines.len() - DIFF_LINES
+    ));
+    out
 }
 
 fn walk(root: &Path, dir: &Path, out: &mut Vec<String>) -> std::io::Result<()> {

@@ -470,6 +470,36 @@ impl<'a> Context<'a> {
     }
 
     /// The slot of an entered cell and its parsed value.
+    /// A number typed by a person, read as docs/forms.md says (Entering
+    /// numbers) into the canonical text; any other value as it is.
+    fn read_typed(
+        &self,
+        form: &str,
+        cell: &str,
+        text: &str,
+    ) -> Result<String, (Option<value::Problem>, String)> {
+        let scale = self.form(form).ok().and_then(|f| {
+            let c = f.cells.iter().find(|c| c.id == cell)?;
+            Some(match c.ty {
+                ir::Type::Int | ir::Type::Money => (0, false),
+                ir::Type::Decimal { scale, .. } => (scale, false),
+                ir::Type::Percent => (crate::layout::PERCENT_SCALE, true),
+                _ => return None,
+            })
+        });
+        match scale {
+            Some((scale, percent)) => {
+                value::entry::read_number(text, scale, percent).map_err(|e| {
+                    (
+                        Some(value::Problem::Type),
+                        format!("`{}`: {e}", text.trim()),
+                    )
+                })
+            }
+            None => Ok(text.to_string()),
+        }
+    }
+
     fn parse_value(
         &self,
         form: &str,
@@ -531,6 +561,9 @@ pub struct Reader {
     pub submissions: BTreeMap<(String, String, String), Submission>,
     pub errors: Vec<InputError>,
     pub rows: u64,
+    /// The moment each unit submitted its report for a period, when the
+    /// files say it (`submitted_at`): (unit, period) → RFC 3339, in UTC.
+    pub submitted_at: BTreeMap<(String, String), String>,
     /// The explanations a JSON submission gives for warnings: (form, unit,
     /// period) → rule code → text (docs/forms.md).
     pub explanations: BTreeMap<(String, String, String), BTreeMap<String, String>>,
@@ -701,6 +734,9 @@ struct Item<'l> {
     value: &'l str,
     /// The column the value came from (wide layout) or `value`.
     column: &'l str,
+    /// Typed by a person (a text cell of an Excel template): a number is
+    /// read as people write it (`crate::value::entry`), not as a file's.
+    typed: bool,
 }
 
 impl Reader {
@@ -1014,6 +1050,11 @@ impl Reader {
                 if value.is_empty() {
                     continue;
                 }
+                // A number cell holding text: typed by a person (the cell
+                // formatted as text, or a paste), read as people write.
+                let value_typed = crate::emit::xlsx::parse_a1(&address)
+                    .and_then(|(r, c)| sheet.get_value((r, u32::from(c))))
+                    .is_some_and(|d| matches!(d, calamine::Data::String(_)));
                 self.rows += 1;
                 let line =
                     crate::emit::xlsx::parse_a1(&address).map_or(0, |(r, _)| u64::from(r) + 1);
@@ -1025,6 +1066,7 @@ impl Reader {
                     cell,
                     value: &value,
                     column: &address,
+                    typed: value_typed,
                 };
                 self.add(ctx, file, line, item);
             }
@@ -1077,6 +1119,19 @@ impl Reader {
                     .to_string()
             };
             let (unit, period, form) = (text("unit"), text("period"), text("form"));
+            match sub.get(SUBMITTED_AT) {
+                None | Some(serde_json::Value::Null) => {}
+                Some(serde_json::Value::String(when)) => {
+                    let column = format!("submissions[{i}].{SUBMITTED_AT}");
+                    self.submitted_at_given(file, 0, &column, unit.clone(), period.clone(), when);
+                }
+                Some(_) => self.error(
+                    file,
+                    0,
+                    Some(format!("submissions[{i}].{SUBMITTED_AT}")),
+                    "expected the time of submission as text (2025-02-03T09:30:00+07:00)".into(),
+                ),
+            }
             match sub.get("explanations") {
                 None | Some(serde_json::Value::Null) => {}
                 Some(serde_json::Value::Object(given)) => {
@@ -1142,6 +1197,7 @@ impl Reader {
                         cell,
                         value: &value,
                         column: &column,
+                        typed: false,
                     };
                     self.add(ctx, file, 0, item);
                 }
@@ -1213,6 +1269,7 @@ impl Reader {
             return;
         };
         let (form, record) = (col("form"), col("record"));
+        let submitted = col(SUBMITTED_AT);
         let long = match (col("cell"), col("value")) {
             (Some(c), Some(v)) => Some((c, v)),
             _ => None,
@@ -1232,6 +1289,7 @@ impl Reader {
                 Some(period),
                 form,
                 record,
+                submitted,
                 long.map(|l| l.0),
                 long.map(|l| l.1),
             ];
@@ -1240,7 +1298,7 @@ impl Reader {
                     file,
                     1,
                     Some(n.clone()),
-                    format!("unknown column `{n}`: a long file has unit, period, form, record, cell and value"),
+                    format!("unknown column `{n}`: a long file has unit, period, form, record, submitted_at, cell and value"),
                 );
             }
         }
@@ -1251,7 +1309,7 @@ impl Reader {
         let mut wide_columns: Vec<WideColumn> = Vec::new();
         if long.is_none() {
             for (i, n) in names.iter().enumerate() {
-                if [Some(unit), Some(period), form, record].contains(&Some(i)) {
+                if [Some(unit), Some(period), form, record, submitted].contains(&Some(i)) {
                     continue;
                 }
                 if form.is_some() {
@@ -1309,6 +1367,11 @@ impl Reader {
                 form.map(|i| get(Some(i))),
                 get(record),
             );
+            let when = get(submitted);
+            if !when.is_empty() {
+                let (u, p) = (u.to_string(), p.to_string());
+                self.submitted_at_given(file, line, SUBMITTED_AT, u, p, when);
+            }
             match long {
                 Some((c, v)) => {
                     let item = Item {
@@ -1319,6 +1382,7 @@ impl Reader {
                         cell: get(Some(c)),
                         value: table.field(v).unwrap_or(""),
                         column: "value",
+                        typed: false,
                     };
                     self.add(ctx, file, line, item);
                 }
@@ -1337,6 +1401,7 @@ impl Reader {
                             cell,
                             value: text,
                             column: names.get(*i).map_or("", String::as_str),
+                            typed: false,
                         };
                         // Columns named without a form column were
                         // resolved from the header, once.
@@ -1346,6 +1411,34 @@ impl Reader {
                         }
                     }
                 }
+            }
+        }
+    }
+
+    /// Records when `unit` submitted its report for `period`; a time that
+    /// is not one, or differs from one given before, is a problem.
+    fn submitted_at_given(
+        &mut self,
+        file: &str,
+        line: u64,
+        column: &str,
+        unit: String,
+        period: String,
+        text: &str,
+    ) {
+        let when = match parse_submitted_at(text) {
+            Ok(w) => w,
+            Err(e) => return self.error(file, line, Some(column.to_string()), e),
+        };
+        match self.submitted_at.get(&(unit.clone(), period.clone())) {
+            Some(before) if *before != when => {
+                let message =
+                    format!("two submission times for {unit} in {period}: {before} and {when}");
+                self.error(file, line, Some(column.to_string()), message);
+            }
+            Some(_) => {}
+            None => {
+                self.submitted_at.insert((unit, period), when);
             }
         }
     }
@@ -1479,6 +1572,9 @@ impl Reader {
         }
         let parsed = match resolved {
             Some(r) => ctx.parse_resolved(r, item.value).map(|v| (r.slot, v)),
+            None if item.typed => ctx
+                .read_typed(&form, &cell, item.value)
+                .and_then(|text| ctx.parse_value(&form, &cell, &text)),
             None => ctx.parse_value(&form, &cell, item.value),
         };
         let (slot, value) = match parsed {
@@ -1629,17 +1725,15 @@ impl Table for SheetTable {
     }
 }
 
-/// A worksheet cell as the text a CSV file would hold: whole numbers
-/// without a point, other numbers in their shortest exact form, dates as
-/// YYYY-MM-DD.
+/// A worksheet cell as the text a CSV file would hold: numbers as Excel
+/// shows them ([`excel_number`]), dates as YYYY-MM-DD.
 fn sheet_text(d: &calamine::Data) -> String {
     use calamine::Data;
     match d {
         Data::Empty => String::new(),
         Data::String(s) => s.clone(),
         Data::Int(n) => n.to_string(),
-        Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{f:.0}"),
-        Data::Float(f) => format!("{f}"),
+        Data::Float(f) => excel_number(*f),
         Data::Bool(b) => b.to_string(),
         // An Excel date is a count of days from 30 December 1899.
         Data::DateTime(dt) => NaiveDate::from_ymd_opt(1899, 12, 30)
@@ -1656,6 +1750,81 @@ fn sheet_text(d: &calamine::Data) -> String {
         Data::DurationIso(s) => s.clone(),
         Data::Error(e) => format!("#{e:?}"),
     }
+}
+
+/// The column (CSV) or key (JSON) giving when a report was submitted.
+pub const SUBMITTED_AT: &str = "submitted_at";
+
+/// A time of submission as regc stores it (RFC 3339 in UTC, to the
+/// second) from RFC 3339 (`2025-02-03T09:30:00+07:00`), or a day alone
+/// (`2025-02-03`, `03/02/2025`) or a day and time in Vietnam's time
+/// (`03/02/2025 09:30`, UTC+7).
+pub fn parse_submitted_at(text: &str) -> Result<String, String> {
+    use chrono::{DateTime, FixedOffset, NaiveDateTime, NaiveTime, Utc};
+    let t = text.trim();
+    let utc = |d: DateTime<FixedOffset>| {
+        d.with_timezone(&Utc)
+            .format("%Y-%m-%dT%H:%M:%SZ")
+            .to_string()
+    };
+    if let Ok(d) = DateTime::parse_from_rfc3339(t) {
+        return Ok(utc(d));
+    }
+    let vietnam = FixedOffset::east_opt(7 * 3600).ok_or("UTC+7")?;
+    let local = NaiveDateTime::parse_from_str(t, "%d/%m/%Y %H:%M")
+        .or_else(|_| NaiveDateTime::parse_from_str(t, "%d/%m/%Y %H:%M:%S"))
+        .ok()
+        .or_else(|| {
+            let day = NaiveDate::parse_from_str(t, "%d/%m/%Y").ok().or_else(|| {
+                Some(t)
+                    .filter(|t| value::is_iso_date_shape(t))
+                    .and_then(|t| NaiveDate::parse_from_str(t, "%Y-%m-%d").ok())
+            })?;
+            Some(day.and_time(NaiveTime::MIN))
+        });
+    match local.and_then(|l| l.and_local_timezone(vietnam).single()) {
+        Some(d) => Ok(utc(d)),
+        None => Err(format!(
+            "`{t}` is not a time of submission (write 2025-02-03T09:30:00+07:00, 03/02/2025 09:30 or 03/02/2025)"
+        )),
+    }
+}
+
+/// A number of a spreadsheet as Excel shows it: 15 significant digits
+/// (Excel keeps no more), without trailing zeros, never an exponent. So
+/// `0.1 + 0.2` is `0.3`, as the officer saw it, not
+/// `0.30000000000000004`.
+fn excel_number(f: f64) -> String {
+    if !f.is_finite() {
+        return f.to_string();
+    }
+    if f == 0.0 {
+        return "0".into();
+    }
+    // d.dddddddddddddde±x: 15 significant digits, rounded by the formatter.
+    let sci = format!("{:.14e}", f.abs());
+    let Some((mantissa, exp)) = sci.split_once('e') else {
+        return f.to_string();
+    };
+    let Ok(exp) = exp.parse::<i32>() else {
+        return f.to_string();
+    };
+    let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
+    let point = exp + 1; // digits before the decimal point
+    let text = if point <= 0 {
+        format!("0.{}{digits}", "0".repeat(point.unsigned_abs() as usize))
+    } else if point as usize >= digits.len() {
+        format!("{digits}{}", "0".repeat(point as usize - digits.len()))
+    } else {
+        let (int, frac) = digits.split_at(point as usize);
+        format!("{int}.{frac}")
+    };
+    let text = if text.contains('.') {
+        text.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        text
+    };
+    if f < 0.0 { format!("-{text}") } else { text }
 }
 
 fn period_example(f: ir::Frequency) -> &'static str {
@@ -1686,5 +1855,49 @@ fn csv_message(e: &csv::Error) -> String {
         } => format!("{len} fields where the header has {expected_len}"),
         csv::ErrorKind::Io(e) => format!("cannot read: {e}"),
         _ => e.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{excel_number, parse_submitted_at};
+
+    #[test]
+    fn times_of_submission() {
+        for (text, utc) in [
+            ("2025-02-03T09:30:00+07:00", "2025-02-03T02:30:00Z"),
+            ("2025-02-03T02:30:00Z", "2025-02-03T02:30:00Z"),
+            ("03/02/2025 09:30", "2025-02-03T02:30:00Z"),
+            ("03/02/2025", "2025-02-02T17:00:00Z"),
+            ("2025-02-03", "2025-02-02T17:00:00Z"),
+        ] {
+            assert_eq!(parse_submitted_at(text).as_deref(), Ok(utc), "{text}");
+        }
+        for bad in [
+            "",
+            "hôm qua",
+            "31/02/2025",
+            "2025-2-3",
+            "2025-02-03T25:00:00Z",
+        ] {
+            assert!(parse_submitted_at(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn numbers_as_excel_shows_them() {
+        for (f, text) in [
+            (0.1 + 0.2, "0.3"),
+            (15852147.55, "15852147.55"),
+            (1000.0, "1000"),
+            (-2.5, "-2.5"),
+            (0.000123, "0.000123"),
+            (1e20, "100000000000000000000"),
+            (123456789012345678.0, "123456789012346000"),
+            (-0.0, "0"),
+            (1.0 / 3.0, "0.333333333333333"),
+        ] {
+            assert_eq!(excel_number(f), text, "{f}");
+        }
     }
 }

@@ -3,6 +3,8 @@
 //! floating point anywhere: a decimal is an `i128` mantissa and a scale,
 //! which holds every number of up to 38 digits (the language's limit).
 
+pub mod entry;
+
 use crate::layout::Storage;
 use chrono::NaiveDate;
 use std::cmp::Ordering;
@@ -281,8 +283,16 @@ fn parse_typed(
     let value = match storage {
         Storage::Integer => {
             let d = Decimal::parse(text)
-                .filter(|d| d.scale() == 0)
                 .ok_or_else(|| format!("`{}` is not a whole number", shorten(text)))?;
+            // Any digit after the point, even a zero, is refused: `1.000`
+            // is one thousand to a Vietnamese reader and 1 to a machine.
+            let written = written_decimals(text);
+            if written > 0 {
+                return Err(format!(
+                    "`{}` is not a whole number: it has {written} digit(s) after the point (one thousand is written 1000)",
+                    shorten(text)
+                ));
+            }
             Value::Integer(d.to_i64().ok_or_else(|| {
                 format!("{text} is too large (at most 9223372036854775807 in absolute value)")
             })?)
@@ -290,10 +300,12 @@ fn parse_typed(
         Storage::Decimal { precision, scale } => {
             let d = Decimal::parse(text)
                 .ok_or_else(|| format!("`{}` is not a decimal number", shorten(text)))?;
-            if d.scale() > *scale {
+            // Written digits count, zeros too: `1.000` in a cell of two
+            // decimals is refused, not read as 1 (it may mean a thousand).
+            let written = written_decimals(text);
+            if written > *scale as usize {
                 return Err(format!(
-                    "{text} has {} digits after the point; this cell keeps {scale}",
-                    d.scale()
+                    "{text} has {written} digits after the point; this cell keeps {scale}"
                 ));
             }
             if d.int_digits() > precision - scale {
@@ -331,6 +343,11 @@ fn parse_typed(
         Storage::Code { .. } => return Ok((Value::Code(text.to_string()), codes(text))),
     };
     Ok((value, true))
+}
+
+/// The digits written after the point of a number's text.
+fn written_decimals(text: &str) -> usize {
+    text.split_once('.').map_or(0, |(_, f)| f.len())
 }
 
 /// `YYYY-MM-DD` exactly: chrono alone would also take ` 2025-1-3` or a

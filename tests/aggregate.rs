@@ -278,6 +278,7 @@ fn import(conn: &mut Conn, reports: &Reports, first: &[(String, u32, Vec<Option<
             status: "submitted".into(),
             submitter: None,
             now,
+            ..Default::default()
         };
         regc::db::import::import(conn, lib, r, &ctx.layout, &subs, &opts).unwrap();
     }
@@ -643,6 +644,7 @@ fn import_forwarded(conn: &mut Conn, fw: &BTreeMap<(String, u32), bool>) {
                 status: "submitted".into(),
                 submitter: None,
                 now,
+                ..Default::default()
             };
             regc::db::import::import(conn, lib, r, &ctx.layout, &subs, &opts).unwrap();
         }
@@ -879,6 +881,7 @@ fn golden_rollups_computed_by_hand() {
             status: "approved".into(),
             submitter: None,
             now: "2025-09-01T00:00:00Z".into(),
+            ..Default::default()
         };
         regc::db::import::import(&mut conn, lib, r, &ctx.layout, &subs, &opts).unwrap();
         regc::db::rollup::apply_views(&mut conn, r, &ctx.layout).unwrap();
@@ -978,6 +981,7 @@ fn reconciliations_equal_the_oracle_on_both_engines() {
             status: "submitted".into(),
             submitter: None,
             now: "2026-01-20T00:00:00Z".into(),
+            ..Default::default()
         };
         regc::db::import::import(&mut conn, lib, source2(), &ctx.layout, &subs, &opts).unwrap();
         let r = regime();

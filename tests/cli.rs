@@ -31,6 +31,32 @@ fn tmp(name: &str) -> std::path::PathBuf {
     dir
 }
 
+/// `--deny-warnings` fails on a library whose only diagnostics are
+/// warnings; without it the same library passes.
+#[test]
+fn warnings_can_be_denied() {
+    let dir = tmp("deny");
+    let lib = dir.join("lib");
+    common::copy_dir(&common::repo().join("tests/fixtures/lib"), &lib);
+    std::fs::copy(
+        common::repo().join("tests/cases/diagnostics/E0330_stock_summed.regime"),
+        lib.join("stock.regime"),
+    )
+    .unwrap();
+    let lib_s = lib.to_string_lossy().into_owned();
+    let o = regc(&["check", &lib_s], &dir);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(text(&o).contains("1 warning(s)"), "{}", text(&o));
+    let o = regc(&["check", &lib_s, "--deny-warnings"], &dir);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(text(&o).contains("warnings are denied"), "{}", text(&o));
+    let o = regc(&["build", &lib_s, "--out", "out", "--deny-warnings"], &dir);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(!dir.join("out").exists(), "a denied build wrote files");
+    let o = regc(&["build", &lib_s, "--out", "out"], &dir);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+}
+
 #[test]
 fn check_of_the_library_succeeds() {
     let o = regc(&["check"], &common::repo());
@@ -219,6 +245,13 @@ fn builds_are_deterministic_atomic_and_checked() {
     let o = regc(&["build", &lib_s, "--out", "a", "--check"], &dir);
     assert_eq!(o.status.code(), Some(1));
     assert!(text(&o).contains("changed: index.md"), "{}", text(&o));
+    // … and shows what changed, as a unified diff of the text file.
+    assert!(
+        text(&o).contains("--- a/index.md\n+++ b/index.md\n"),
+        "{}",
+        text(&o)
+    );
+    assert!(text(&o).contains("\n-edited"), "{}", text(&o));
     assert_eq!(
         std::fs::read_to_string(dir.join("a/index.md")).unwrap(),
         "edited"
@@ -327,7 +360,15 @@ CVHH-HP,2025-02,B01,,berths.month,98
     .unwrap();
     let db = format!("sqlite:{}", dir.join("r.db").display());
     let csv = csv.to_str().unwrap();
-    let o = common::regc(&["import", "transport.seaport_cargo", csv, "--db", &db]);
+    // Parts of reports (no split rows): stored despite the split rules.
+    let o = common::regc(&[
+        "import",
+        "transport.seaport_cargo",
+        csv,
+        "--db",
+        &db,
+        "--force",
+    ]);
     assert!(o.status.success(), "{}", common::text(&o));
     let o = common::regc(&[
         "rollup",

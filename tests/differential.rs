@@ -291,6 +291,7 @@ fn rust_postgres_sqlite_and_node_agree_on_random_rules() {
             status: "submitted".into(),
             submitter: None,
             now: "2025-01-01T00:00:00Z".into(),
+            ..Default::default()
         };
         let mut engines = vec![("sqlite", Target::Sqlite(":memory:".into()))];
         if let Some(pg) = &pg_schema {

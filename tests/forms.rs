@@ -489,6 +489,256 @@ fn place_of(rows: &[Vec<String>], key: &str) -> String {
     rows.iter().find(|r| r[0] == key).unwrap()[1].clone()
 }
 
+/// The data validations of a worksheet of an .xlsx file (calamine does
+/// not read them): (cells, type, formula1, formula2) per rule, read from
+/// the sheet's XML.
+fn validations(xlsx: &[u8], sheet: usize) -> Vec<(String, String, String, String)> {
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(xlsx)).unwrap();
+    let mut xml = String::new();
+    std::io::Read::read_to_string(
+        &mut zip
+            .by_name(&format!("xl/worksheets/sheet{sheet}.xml"))
+            .unwrap(),
+        &mut xml,
+    )
+    .unwrap();
+    let unescape = |t: &str| {
+        t.replace("&lt;", "<")
+            .replace("&gt;", ">")
+            .replace("&quot;", "\"")
+            .replace("&apos;", "'")
+            .replace("&amp;", "&")
+    };
+    let between = |t: &str, open: &str, close: &str| -> String {
+        t.split_once(open)
+            .and_then(|(_, rest)| rest.split_once(close))
+            .map(|(inside, _)| unescape(inside))
+            .unwrap_or_default()
+    };
+    xml.split("<dataValidation ")
+        .skip(1)
+        .map(|v| {
+            let v = v.split("</dataValidation>").next().unwrap();
+            // The attributes, each after a space.
+            let head = format!(" {}", v.split('>').next().unwrap());
+            let attr = |k: &str| between(&head, &format!(" {k}=\""), "\"");
+            (
+                attr("sqref"),
+                attr("type"),
+                between(v, "<formula1>", "</formula1>"),
+                between(v, "<formula2>", "</formula2>"),
+            )
+        })
+        .collect()
+}
+
+/// Excel templates check what the cells take: whole numbers as whole
+/// numbers within the range Excel holds, decimals within their type's
+/// bounds and decimals, the unit and the period from lists of the
+/// regime's units and periods; numbers are formatted per cell; computed
+/// cells stay blank instead of `#DIV/0!` or a false 0.
+#[test]
+fn excel_templates_validate_what_the_cells_take() {
+    use calamine::Reader as _;
+    let (_, lib) = common::library();
+    let r = regime(lib, "transport.seaport_cargo");
+    let form = r.forms.iter().find(|f| f.code == "B01").unwrap();
+    let xlsx = regc::emit::xlsx::template(lib, r, form).unwrap();
+    let tmp = TempDir::new("xlsx-validation");
+    let path = tmp.path("B01.xlsx");
+    std::fs::write(&path, &xlsx).unwrap();
+    let mut book = calamine::open_workbook_auto(&path).unwrap();
+    let meta = book.worksheet_range("regc").unwrap();
+    let rows: Vec<Vec<String>> = meta
+        .rows()
+        .map(|r| r.iter().map(|d| d.to_string()).collect())
+        .collect();
+    let at = |id: &str| {
+        rows.iter()
+            .find(|r| r[0] == "cell" && r[1] == id)
+            .map(|r| r[2].clone())
+            .unwrap()
+    };
+    let rules = validations(&xlsx, 1);
+    let rule = |address: &str| {
+        rules
+            .iter()
+            .find(|v| v.0 == address)
+            .cloned()
+            .unwrap_or_else(|| panic!("no validation at {address}: {rules:?}"))
+    };
+    // int [TEU]: whole numbers, within what Excel holds exactly.
+    let containers = rule(&at("containers.month"));
+    assert_eq!(
+        (
+            containers.1.as_str(),
+            containers.2.as_str(),
+            containers.3.as_str()
+        ),
+        ("whole", "-999999999999999", "999999999999999")
+    );
+    // decimal(12,2): its real bounds and two decimals at most.
+    let cargo = at("cargo.month");
+    assert_eq!(rule(&cargo).1, "custom");
+    assert_eq!(
+        rule(&cargo).2,
+        format!(
+            "AND(ISNUMBER({cargo}),{cargo}>=-9999999999.99,{cargo}<=9999999999.99,ROUND({cargo},2)={cargo})"
+        )
+    );
+    // The unit and the period: lists on the hidden sheet.
+    let unit = rule(&place_of(&rows, "unit"));
+    let period = rule(&place_of(&rows, "period"));
+    assert_eq!(unit.1, "list");
+    assert_eq!(period.1, "list");
+    let lists = book.worksheet_range("lists").unwrap();
+    let column = |i: usize| -> Vec<String> {
+        lists
+            .rows()
+            .skip(1)
+            .filter_map(|r| r.get(i).map(|d| d.to_string()))
+            .filter(|t| !t.is_empty())
+            .collect()
+    };
+    let units = column(0);
+    let periods = column(1);
+    assert_eq!(unit.2, format!("lists!$A$2:$A${}", units.len() + 1));
+    assert_eq!(period.2, format!("lists!$B$2:$B${}", periods.len() + 1));
+    assert!(units.contains(&"CVHH-HP".to_string()), "{units:?}");
+    let mut expected_units: Vec<String> = lib
+        .org
+        .editions
+        .iter()
+        .flat_map(|e| &e.units)
+        .filter(|u| u.level == "port_authority")
+        .map(|u| u.code.clone())
+        .collect();
+    expected_units.sort();
+    expected_units.dedup();
+    assert_eq!(units, expected_units);
+    assert_eq!(periods.first().map(String::as_str), Some("2024-01"));
+    assert_eq!(periods.last().map(String::as_str), Some("2027-12"));
+    assert_eq!(periods.len(), 48);
+    // Number formats: thousands grouped, the cell's decimals.
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(&xlsx)).unwrap();
+    let mut styles = String::new();
+    std::io::Read::read_to_string(&mut zip.by_name("xl/styles.xml").unwrap(), &mut styles).unwrap();
+    assert!(styles.contains("formatCode=\"#,##0.00\""), "{styles}");
+    // % of plan = ytd / plan: blank while either is blank, blank on a 0
+    // plan (regc's missing values; no #DIV/0!).
+    let sheet = book.worksheet_formula("B01").unwrap();
+    let (y, x) = regc::emit::xlsx::parse_a1(&at("cargo.plan")).unwrap();
+    let plan = regc::emit::xlsx::a1(y, x);
+    let vs = (y, x + 3);
+    let f = sheet.get_value((vs.0, u32::from(vs.1))).unwrap();
+    let ytd = regc::emit::xlsx::a1(y, x + 2);
+    assert_eq!(
+        f,
+        &format!("IF(COUNT({ytd},{plan})<2,\"\",IFERROR((({ytd}/{plan})*100),\"\"))")
+    );
+}
+
+/// A template whose number cells hold text (a cell formatted as text, a
+/// paste) is read as people write numbers; numbers are read as Excel
+/// shows them (15 digits), not as their binary value.
+#[test]
+fn excel_text_numbers_are_read_as_typed() {
+    let (_, lib) = common::library();
+    let tmp = TempDir::new("xlsx-typed");
+    let fill = |r: &ir::Regime,
+                form: &str,
+                cells: &[(&str, Result<&str, f64>)],
+                unit: &str,
+                period: &str| {
+        let form = r.forms.iter().find(|f| f.code == form).unwrap();
+        let xlsx = regc::emit::xlsx::template(lib, r, form).unwrap();
+        let path = tmp.path(&format!("{}.t.xlsx", r.code));
+        std::fs::write(&path, &xlsx).unwrap();
+        use calamine::Reader as _;
+        let mut book = calamine::open_workbook_auto(&path).unwrap();
+        let rows: Vec<Vec<String>> = book
+            .worksheet_range("regc")
+            .unwrap()
+            .rows()
+            .map(|r| r.iter().map(|d| d.to_string()).collect())
+            .collect();
+        let mut out = rust_xlsxwriter::Workbook::new();
+        let ws = out.add_worksheet();
+        ws.set_name(&form.code).unwrap();
+        let put = |ws: &mut rust_xlsxwriter::Worksheet, a: &str, v: Result<&str, f64>| {
+            let (row, col) = regc::emit::xlsx::parse_a1(a).unwrap();
+            match v {
+                Ok(t) => ws.write_string(row, col, t).unwrap(),
+                Err(x) => ws.write_number(row, col, x).unwrap(),
+            };
+        };
+        put(ws, &place_of(&rows, "unit"), Ok(unit));
+        put(ws, &place_of(&rows, "period"), Ok(period));
+        for (id, v) in cells {
+            let a = rows.iter().find(|r| r[0] == "cell" && r[1] == *id).unwrap()[2].clone();
+            put(ws, &a, *v);
+        }
+        let ws = out.add_worksheet();
+        ws.set_name("regc").unwrap();
+        for (i, row) in rows.iter().enumerate() {
+            for (j, text) in row.iter().enumerate() {
+                ws.write_string(i as u32, j as u16, text).unwrap();
+            }
+        }
+        let filled = tmp.path(&format!("{}.{}.filled.xlsx", r.code, form.code));
+        out.save(&filled).unwrap();
+        filled
+    };
+    let seaport = regime(lib, "transport.seaport_cargo");
+    let file = fill(
+        seaport,
+        "B01",
+        &[
+            ("containers.month", Ok("1.000")),
+            ("cargo.month", Ok("1.000,5")),
+            ("export.month", Err(0.1 + 0.2)),
+            ("liquid.month", Ok("12,5")),
+        ],
+        "CVHH-HP",
+        "2025-01",
+    );
+    let mut ctx = regc::submission::Context::new(lib, seaport);
+    let mut reader = regc::submission::Reader::default();
+    reader.read_path(&mut ctx, &file).unwrap();
+    assert!(reader.errors.is_empty(), "{:?}", reader.errors);
+    let sub = reader.submissions.values().next().unwrap();
+    let got = |c: &str| sub.get(0, c).map(|v| v.canonical());
+    assert_eq!(got("containers.month").as_deref(), Some("1000"));
+    assert_eq!(got("cargo.month").as_deref(), Some("1000.5"));
+    assert_eq!(got("export.month").as_deref(), Some("0.3"));
+    assert_eq!(got("liquid.month").as_deref(), Some("12.5"));
+    // Three decimals kept: "1.000" is refused as ambiguous, "1,000" is one.
+    let fdi = regime(lib, "planning.fdi");
+    let file = fill(
+        fdi,
+        "B01",
+        &[
+            ("total_capital.quarter", Ok("1.000")),
+            ("disbursed.quarter", Ok("1,000")),
+        ],
+        "01",
+        "2025-Q1",
+    );
+    let mut ctx = regc::submission::Context::new(lib, fdi);
+    let mut reader = regc::submission::Reader::default();
+    reader.read_path(&mut ctx, &file).unwrap();
+    let messages: Vec<String> = reader.errors.iter().map(|e| e.to_string()).collect();
+    assert_eq!(messages.len(), 1, "{messages:?}");
+    assert!(
+        messages[0].contains("total_capital.quarter") && messages[0].contains("ambiguous"),
+        "{messages:?}"
+    );
+    assert_eq!(
+        reader.errors[0].value.as_ref().map(|v| v.problem),
+        Some(regc::value::Problem::Type)
+    );
+}
+
 #[test]
 fn excel_templates_are_read_back_into_the_same_values() {
     let (_, lib) = common::library();
@@ -748,6 +998,13 @@ fn browser_every_form_submits_its_valid_sample() {
         assert_eq!(doc["regime"], r.code.as_str());
         let mut got = doc["submissions"][0].clone();
         let warned = got.as_object_mut().unwrap().remove("explanations");
+        // The moment of submission, which regc import records.
+        let when = got.as_object_mut().unwrap().remove("submitted_at");
+        let when = when.as_ref().and_then(Json::as_str).unwrap_or_default();
+        assert!(
+            regc::submission::parse_submitted_at(when).is_ok(),
+            "{at}: submitted_at {when:?}"
+        );
         assert_eq!(got, *sub, "{at}: the document is not the typed values");
         if let Some(w) = warned {
             let shown: Vec<&str> = look["warnings"]
@@ -824,8 +1081,8 @@ fn browser_computed_cells_rules_and_submit() {
         &results[4],
     );
     // Year to date in January is the month; % of plan rounded to 2 digits.
-    assert_eq!(first["outputs"]["cargo.ytd"], "15852147.55");
-    assert_eq!(first["outputs"]["cargo.vs_plan"], "8.13");
+    assert_eq!(first["outputs"]["cargo.ytd"], "15.852.147,55");
+    assert_eq!(first["outputs"]["cargo.vs_plan"], "8,13");
     // The split rule (children must sum to the parent) fails until the
     // children are typed; its message sits at the parent cell.
     assert!(
@@ -852,7 +1109,7 @@ fn browser_computed_cells_rules_and_submit() {
             .unwrap()
             .contains(&json!("f-liquid.month"))
     );
-    assert_eq!(broken["outputs"]["liquid.ytd"], "16000000.00");
+    assert_eq!(broken["outputs"]["liquid.ytd"], "16.000.000,00");
     assert!(
         fixed["messages"].get("m-liquid.month").is_none(),
         "{fixed:#}"
@@ -861,7 +1118,7 @@ fn browser_computed_cells_rules_and_submit() {
         fixed["messages"]["m-containers.month"]
             .as_str()
             .unwrap()
-            .contains("không đúng kiểu")
+            .contains("không phải là số")
     );
     assert!(!fixed["summary_hidden"].as_bool().unwrap());
     assert_eq!(
@@ -1084,6 +1341,155 @@ fn every_data_block_unpacks_to_the_rules_of_its_page() {
             panic!("{at}: the unpacked data block differs at {d}");
         }
     }
+}
+
+/// The page script reads typed numbers as the shared table says, and as
+/// regc's own reader (src/value/entry.rs) does; it shows numbers in
+/// Vietnamese as `format_vietnamese` does.
+#[test]
+fn the_page_reads_numbers_as_regc_does() {
+    use regc::value::entry::{EntryError, format_vietnamese, read_number};
+    if !node() {
+        return;
+    }
+    let tmp = TempDir::new("entry");
+    let script = tmp.path("forms.js");
+    std::fs::write(&script, forms::script()).unwrap();
+    let table = common::repo().join("tests/fixtures/entry.json");
+    let o = Command::new("node")
+        .arg(common::repo().join("tests/browser/entry.mjs"))
+        .arg(&script)
+        .arg(&table)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let got: Json = serde_json::from_slice(&o.stdout).unwrap();
+    let doc: Json = serde_json::from_str(&std::fs::read_to_string(&table).unwrap()).unwrap();
+    let cases = doc["cases"].as_array().unwrap();
+    let answers = got["answers"].as_array().unwrap();
+    assert_eq!(answers.len(), cases.len());
+    for (c, a) in cases.iter().zip(answers) {
+        let text = c["text"].as_str().unwrap();
+        let scale = u32::try_from(c["scale"].as_u64().unwrap()).unwrap();
+        let percent = c["percent"].as_bool().unwrap_or(false);
+        let rust = match read_number(text, scale, percent) {
+            Ok(v) => json!({"value": v}),
+            Err(EntryError::NotANumber) => json!({"error": "not_a_number"}),
+            Err(EntryError::TooManyDecimals { .. }) => json!({"error": "too_many_decimals"}),
+            Err(EntryError::Ambiguous { .. }) => json!({"error": "ambiguous"}),
+        };
+        let page = match a.get("value") {
+            Some(v) => json!({"value": v}),
+            None => json!({"error": a["error"]}),
+        };
+        assert_eq!(page, rust, "{text:?} at scale {scale}");
+        if let Some(v) = c.get("value") {
+            assert_eq!(page["value"], *v, "{text:?}");
+        } else {
+            assert_eq!(page["error"], c["error"], "{text:?}");
+            // The refusal says something the officer can act on.
+            assert!(a["message"].as_str().unwrap().len() > 20, "{a}");
+        }
+    }
+    let shown: Vec<String> = [
+        ("1234567.891", None),
+        ("-1000", Some(2)),
+        ("2.345", Some(2)),
+        ("-2.345", Some(2)),
+        ("999.5", Some(0)),
+        ("12", None),
+    ]
+    .iter()
+    .map(|(t, d)| format_vietnamese(t, *d))
+    .collect();
+    assert_eq!(got["shown"], json!(shown));
+}
+
+/// Numbers typed as Vietnamese officers write them are read as meant, a
+/// text the two conventions read differently is refused with both
+/// readings, and the document holds the canonical numbers.
+#[test]
+fn browser_numbers_typed_the_vietnamese_way() {
+    if !browser() {
+        return;
+    }
+    let (_, lib) = common::library();
+    let seaport = regime(lib, "transport.seaport_cargo");
+    let fdi = regime(lib, "planning.fdi");
+    let tmp = TempDir::new("browser-entry");
+    let seaport_steps = vec![
+        json!({"fill": "regc-unit", "value": "CVHH-HP"}),
+        json!({"fill": "regc-period", "value": "2025-01"}),
+        json!({"fill": "f-cargo.plan", "value": "195.000.000"}),
+        json!({"fill": "f-export.plan", "value": "195000000"}),
+        json!({"fill": "f-cargo.month", "value": "1.000,5"}),
+        json!({"fill": "f-export.month", "value": "1000.5"}),
+        json!({"fill": "f-containers.month", "value": "1.000"}),
+        json!({"fill": "f-liquid.month", "value": "12,5"}),
+        json!({"look": true}),
+        // English thousands in a whole-number cell: refused, not read as 1.
+        json!({"fill": "f-containers.month", "value": "1,000"}),
+        json!({"look": true}),
+        json!({"submit": true}),
+        json!({"fill": "f-containers.month", "value": "1.000"}),
+        json!({"submit": true}),
+    ];
+    let fdi_steps = vec![
+        json!({"fill": "regc-unit", "value": "01"}),
+        json!({"fill": "regc-period", "value": "2025-Q1"}),
+        // Three decimals kept: "1.000" is a thousand or one.
+        json!({"fill": "f-total_capital.quarter", "value": "1.000"}),
+        json!({"fill": "f-disbursed.quarter", "value": "1,000"}),
+        json!({"look": true}),
+    ];
+    let reports = drive(
+        &tmp,
+        vec![
+            json!({"page": page(&seaport.code, "B01"), "steps": seaport_steps}),
+            json!({"page": page(&fdi.code, "B01"), "steps": fdi_steps}),
+        ],
+    );
+    let results = reports[0]["results"].as_array().unwrap();
+    let (read, english, refused, sent) = (&results[0], &results[1], &results[2], &results[3]);
+    // Year to date in January is the month, shown the Vietnamese way at
+    // the cell's scale.
+    assert_eq!(read["outputs"]["cargo.ytd"], "1.000,50");
+    assert_eq!(read["outputs"]["liquid.ytd"], "12,50");
+    assert_eq!(read["outputs"]["containers.ytd"], "1.000");
+    assert!(
+        read["messages"].get("m-containers.month").is_none(),
+        "{read:#}"
+    );
+    let msg = english["messages"]["m-containers.month"].as_str().unwrap();
+    assert!(msg.contains("số nguyên") && msg.contains("1000"), "{msg}");
+    assert!(
+        english["invalid"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("f-containers.month"))
+    );
+    assert_eq!(refused["json"], Json::Null);
+    let doc = &sent["json"];
+    assert_eq!(
+        doc["submissions"][0]["records"]["0"],
+        json!({"cargo.plan": "195000000", "export.plan": "195000000", "cargo.month": "1000.5",
+               "export.month": "1000.5", "containers.month": "1000", "liquid.month": "12.5"}),
+        "{sent:#}"
+    );
+    assert!(validator(lib, seaport).is_valid(doc));
+    let look = &reports[1]["results"][0];
+    let msg = look["messages"]["m-total_capital.quarter"]
+        .as_str()
+        .unwrap();
+    assert!(
+        msg.contains("hai cách hiểu") && msg.ends_with("hãy viết 1000 hoặc 1"),
+        "{msg}"
+    );
+    assert!(
+        look["messages"].get("m-disbursed.quarter").is_none(),
+        "{look:#}"
+    );
+    assert_eq!(look["outputs"]["disbursed.ytd"], "1,000");
 }
 
 /// Where two JSON values first differ: a path and both values.

@@ -162,7 +162,10 @@ fn a_correction_is_a_new_revision_and_becomes_current() {
         let valid = std::fs::read_to_string(dir.join("valid.csv")).unwrap();
         std::fs::write(
             &fixed,
-            valid.replace("cargo.month,15852147.55", "cargo.month,15852148.55"),
+            // A correction that still adds up (the split rule holds).
+            valid
+                .replace("cargo.month,15852147.55", "cargo.month,15852148.55")
+                .replace("export.month,4215380.50", "export.month,4215381.50"),
         )
         .unwrap();
         let o = db.import("transport.seaport_cargo", &[&fixed]);
@@ -355,7 +358,7 @@ fn a_database_of_another_regime_version_is_refused() {
         db.conn()
             .exec("UPDATE \"regc_regime\" SET \"version\" = 1 WHERE \"code\" = 'transport.seaport_cargo'")
             .unwrap();
-        let o = db.import("transport.seaport_cargo", &[&dir.join("invalid.csv")]);
+        let o = db.import("transport.seaport_cargo", &[&dir.join("valid.csv")]);
         assert_eq!(o.status.code(), Some(1), "{}", text(&o));
         assert!(
             text(&o).contains("holds version 1 of transport.seaport_cargo"),
@@ -374,7 +377,9 @@ fn wide_files_import_like_long_ones() {
             "unit,period,B01.cargo.plan,B01.cargo.month,B01.containers.month\nCVHH-HP,2025-02,100.5,20,7\nCVHH-QNINH,2025-02,,3.25,\n",
         )
         .unwrap();
-        let o = db.import("transport.seaport_cargo", &[&wide]);
+        // Parts of a report (no split rows, no ship calls): drafts, which
+        // the rules do not gate.
+        let o = db.import_with("transport.seaport_cargo", &[&wide], &["--status", "draft"]);
         let _ = std::fs::remove_file(&wide);
         assert_eq!(o.status.code(), Some(0), "{}", text(&o));
         let rows = db
@@ -388,4 +393,130 @@ fn wide_files_import_like_long_ones() {
         assert_eq!(rows[1][0].as_deref(), Some("CVHH-QNINH"));
         assert_eq!(rows[1][2], None, "an empty cell is missing");
     }
+}
+
+impl Db {
+    fn import_with(&self, regime: &str, files: &[&Path], extra: &[&str]) -> std::process::Output {
+        let mut args = vec!["import", regime, "--db", &self.url];
+        args.extend_from_slice(extra);
+        let files: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
+        args.extend(files.iter().map(String::as_str));
+        regc(&args)
+    }
+
+    fn rows(&self, sql: &str) -> Vec<Vec<Option<String>>> {
+        self.conn().query_text(sql, &[]).unwrap()
+    }
+}
+
+/// A file whose submissions break error rules is refused as a whole
+/// (nothing written); with `--force` it is stored, flagged, with the rules
+/// it breaks; as drafts it is stored without the gate.
+#[test]
+fn submissions_breaking_error_rules_are_refused_unless_forced() {
+    let dir = common::repo().join("tests/samples/transport.seaport_cargo");
+    let invalid = dir.join("invalid.csv");
+    for db in databases("gate") {
+        let o = db.import("transport.seaport_cargo", &[&dir.join("valid.csv")]);
+        assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+        let before = (
+            db.count("regc_submission"),
+            db.count("transport.seaport_cargo.B01"),
+        );
+        let o = db.import("transport.seaport_cargo", &[&invalid]);
+        let out = text(&o);
+        assert_eq!(o.status.code(), Some(1), "{out}");
+        assert!(out.contains("split.B01.cargo.plan"), "{out}");
+        assert!(out.contains("import refused: nothing was written"), "{out}");
+        assert_eq!(
+            (
+                db.count("regc_submission"),
+                db.count("transport.seaport_cargo.B01")
+            ),
+            before,
+            "a refused file changed the database"
+        );
+        // Forced: stored as corrections, flagged with each broken rule.
+        let o = db.import_with("transport.seaport_cargo", &[&invalid], &["--force"]);
+        let out = text(&o);
+        assert_eq!(o.status.code(), Some(0), "{out}");
+        assert!(out.contains("flagged"), "{out}");
+        let flagged = db.rows(
+            "SELECT v.\"rule\", CAST(s.\"revision\" AS TEXT) FROM \"regc_submission_violation\" AS v JOIN \"regc_submission\" AS s ON s.\"id\" = v.\"submission_id\" WHERE v.\"forced\" AND v.\"severity\" = 'error' ORDER BY v.\"rule\"",
+        );
+        let rules: Vec<&str> = flagged.iter().map(|r| r[0].as_deref().unwrap()).collect();
+        for rule in ["R03", "split.B01.cargo.month", "split.B01.cargo.plan"] {
+            assert!(rules.contains(&rule), "{rule} not flagged: {rules:?}");
+        }
+        assert!(flagged.iter().all(|r| r[1].as_deref() == Some("2")));
+    }
+    // Drafts: no gate, nothing flagged.
+    for db in databases("gate-draft") {
+        let o = db.import_with(
+            "transport.seaport_cargo",
+            &[&invalid],
+            &["--status", "draft"],
+        );
+        assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+        assert_eq!(db.count("regc_submission_violation"), 0);
+        assert_eq!(
+            db.rows("SELECT DISTINCT \"status\" FROM \"regc_submission\""),
+            vec![vec![Some("draft".to_string())]]
+        );
+    }
+}
+
+/// The time a file says a report was submitted is the one recorded; the
+/// import time only stands in when the file says none; a time in the
+/// future is refused.
+#[test]
+fn the_time_of_submission_comes_from_the_file() {
+    let dir = std::env::temp_dir().join(format!("regc-submitted-at-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let valid =
+        common::read(&common::repo().join("tests/samples/transport.seaport_cargo/valid.csv"));
+    // The long sample with a submitted_at column: 20 January 2025, 09:30 in Hà Nội.
+    let mut lines = valid.lines();
+    let mut timed = format!("{},submitted_at\n", lines.next().unwrap());
+    for l in lines {
+        timed.push_str(&format!("{l},20/01/2025 09:30\n"));
+    }
+    let file = dir.join("timed.csv");
+    std::fs::write(&file, &timed).unwrap();
+    let json = dir.join("timed.json");
+    std::fs::write(
+        &json,
+        r#"{"regime": "transport.seaport_cargo", "submissions": [{"unit": "CVHH-HP", "period": "2025-02", "form": "B01", "submitted_at": "2025-02-17T08:00:00+07:00", "records": {"0": {"containers.month": "1200"}}}]}"#,
+    )
+    .unwrap();
+    let future = dir.join("future.json");
+    std::fs::write(
+        &future,
+        r#"{"regime": "transport.seaport_cargo", "submissions": [{"unit": "CVHH-HP", "period": "2025-03", "form": "B01", "submitted_at": "2999-01-01T00:00:00Z", "records": {"0": {"containers.month": "1"}}}]}"#,
+    )
+    .unwrap();
+    for db in databases("time") {
+        let o = db.import("transport.seaport_cargo", &[&file, &json]);
+        assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+        let times = db.rows(
+            "SELECT DISTINCT \"period\", CAST(\"submitted_at\" AS TEXT) FROM \"regc_submission\" ORDER BY 1",
+        );
+        assert_eq!(times.len(), 2, "{times:?}");
+        let jan = times[0][1].as_deref().unwrap();
+        let feb = times[1][1].as_deref().unwrap();
+        assert!(
+            jan.starts_with("2025-01-20") && jan.contains("02:30:00"),
+            "{jan}"
+        );
+        assert!(
+            feb.starts_with("2025-02-17") && feb.contains("01:00:00"),
+            "{feb}"
+        );
+        let before = db.count("regc_submission");
+        let o = db.import("transport.seaport_cargo", &[&future]);
+        assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+        assert!(text(&o).contains("after now"), "{}", text(&o));
+        assert_eq!(db.count("regc_submission"), before);
+    }
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -94,6 +94,7 @@ fn compare(conn: &mut Conn, lib: &regc::ir::Library, regime: &str, files: &[std:
         status: "submitted".into(),
         submitter: None,
         now: "2025-01-01T00:00:00Z".into(),
+        ..Default::default()
     };
     regc::db::import::import(conn, lib, r, &ctx.layout, &subs, &opts).unwrap();
     let d = conn.dialect();

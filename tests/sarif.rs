@@ -113,6 +113,37 @@ fn sarif_output_validates_against_the_published_schema() {
                 .unwrap()
                 .starts_with("# E0104")
     }));
+    // Each rule links to its explanation: by default the file in regc's
+    // sources, which exists.
+    for r in rules {
+        let uri = r["helpUri"].as_str().unwrap();
+        let path = uri.strip_prefix("file://").unwrap();
+        assert!(std::path::Path::new(path).is_file(), "{uri} is not a file");
+        assert!(uri.ends_with(&format!("/{}.md", r["id"].as_str().unwrap())));
+    }
+    // Or where the team publishes them.
+    let out = Command::new(env!("CARGO_BIN_EXE_regc"))
+        .args([
+            "check",
+            "x.regime",
+            "--format",
+            "sarif",
+            "--docs-url",
+            "https://docs.example.org/regc/diagnostics/",
+        ])
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    let log: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        log["runs"][0]["tool"]["driver"]["rules"][0]["helpUri"],
+        format!(
+            "https://docs.example.org/regc/diagnostics/{}.md",
+            log["runs"][0]["tool"]["driver"]["rules"][0]["id"]
+                .as_str()
+                .unwrap()
+        )
+    );
 }
 
 #[test]

@@ -12,6 +12,8 @@ pub struct ImportArgs {
     pub lib: PathBuf,
     pub status: String,
     pub submitter: Option<String>,
+    /// Store submissions that break error-severity rules (flagged).
+    pub force: bool,
     pub json: bool,
 }
 
@@ -96,16 +98,78 @@ pub fn import(args: &ImportArgs, color: bool) -> i32 {
         }
         return 1;
     }
+    let now = chrono::DateTime::<chrono::Utc>::from(std::time::SystemTime::now());
+    let now_text = now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    // A time of submission after now is a mistake in the file (a clock, a
+    // typo), never a report of the future. A minute of clock skew is fine.
+    let late = (now + chrono::Duration::minutes(1))
+        .format("%Y-%m-%dT%H:%M:%SZ")
+        .to_string();
+    if let Some(((unit, period), when)) = reader.submitted_at.iter().find(|(_, w)| **w > late) {
+        return refuse_import(
+            args.json,
+            &target,
+            &[format!(
+                "the report of {unit} for {period} is said to be submitted at {when}, after now ({now_text})"
+            )],
+        );
+    }
     let mut conn = match Conn::open(&target) {
         Ok(c) => c,
         Err(e) => return usage_error(&e),
     };
+    // The rules, as `regc validate` checks them (earlier periods from the
+    // database): errors keep the file out unless forced; what is stored
+    // keeps the rules it breaks.
+    let violations = if args.status == "draft" {
+        Vec::new()
+    } else {
+        match gate(&mut conn, regime, &ctx, &reader) {
+            Ok(v) => v,
+            Err(e) => return usage_error(&format!("{target}: {e}")),
+        }
+    };
+    let errors: Vec<&crate::validate::Violation> = violations
+        .iter()
+        .filter(|v| v.severity == crate::ir::Severity::Error)
+        .collect();
+    if !errors.is_empty() && !args.force {
+        let lines: Vec<String> = errors
+            .iter()
+            .map(|v| {
+                format!(
+                    "{} {} {}: {} ({})",
+                    v.unit, v.period, v.form, v.message, v.rule
+                )
+            })
+            .collect();
+        return refuse_import(args.json, &target, &lines);
+    }
+    let mut flags: std::collections::BTreeMap<_, Vec<db::import::Flag>> = Default::default();
+    for v in violations {
+        let key = (v.form.clone(), v.unit.clone(), v.period.clone());
+        let explanation = reader
+            .explanations
+            .get(&key)
+            .and_then(|e| e.get(&v.rule))
+            .cloned();
+        flags.entry(key).or_default().push(db::import::Flag {
+            forced: v.severity == crate::ir::Severity::Error,
+            rule: v.rule,
+            severity: v.severity,
+            record: v.record,
+            cell: v.cell,
+            message: v.message,
+            explanation,
+        });
+    }
     let subs: Vec<&crate::submission::Submission> = reader.submissions.values().collect();
     let opts = db::import::Options {
         status: args.status.clone(),
         submitter: args.submitter.clone(),
-        now: chrono::DateTime::<chrono::Utc>::from(std::time::SystemTime::now())
-            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        now: now_text,
+        submitted_at: reader.submitted_at.clone(),
+        violations: flags,
     };
     let started = std::time::Instant::now();
     match db::import::import(&mut conn, lib, regime, &ctx.layout, &subs, &opts) {
@@ -130,6 +194,12 @@ pub fn import(args: &ImportArgs, color: bool) -> i32 {
                     report.rows,
                     secs
                 );
+                if report.flagged > 0 {
+                    errln!(
+                        "warning: {} submission(s) break error rules and were stored because of --force; they are flagged (regc_submission_violation)",
+                        report.flagged
+                    );
+                }
             }
             0
         }
@@ -146,6 +216,54 @@ pub fn import(args: &ImportArgs, color: bool) -> i32 {
             1
         }
     }
+}
+
+/// Prints why an import is refused (nothing was written); exit 1.
+fn refuse_import(json: bool, target: &Target, problems: &[String]) -> i32 {
+    if json {
+        outln!(
+            "{}",
+            serde_json::json!({"imported": false, "refused": problems})
+        );
+    } else {
+        for p in problems.iter().take(SHOWN_ERRORS) {
+            errln!("error: {p}");
+        }
+        if problems.len() > SHOWN_ERRORS {
+            errln!("… and {} more", problems.len() - SHOWN_ERRORS);
+        }
+        errln!(
+            "import refused: nothing was written to {target} (store the submissions as drafts with --status draft, or with their errors flagged with --force)"
+        );
+    }
+    1
+}
+
+/// The violations of the rules by the submissions read, as `regc
+/// validate` finds them, earlier periods read from the database when a
+/// rule reads them.
+fn gate(
+    conn: &mut Conn,
+    regime: &crate::ir::Regime,
+    ctx: &Context,
+    reader: &Reader,
+) -> Result<Vec<crate::validate::Violation>, String> {
+    let mut store = crate::eval::Store::default();
+    if crate::eval::reads_other_periods(regime) && conn.has_table("regc_submission")? {
+        db::history::load(conn, regime, &ctx.layout, &mut store)?;
+    }
+    let mut targets: Vec<(String, String)> = Vec::new();
+    for s in reader.submissions.values() {
+        targets.push((s.unit.clone(), s.period.clone()));
+        store.insert(&regime.code, s.clone());
+    }
+    targets.sort();
+    targets.dedup();
+    let mut report = crate::validate::validate(regime, &store, &targets, &[]);
+    report
+        .violations
+        .retain(|v| v.severity != crate::ir::Severity::Info);
+    Ok(report.violations)
 }
 
 pub struct MigrateArgs {

@@ -26,13 +26,33 @@ use crate::submission::Submission;
 use crate::value::Value;
 use std::collections::{BTreeMap, HashMap};
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Options {
     /// `submitted` (the default), `draft` or `approved`.
     pub status: String,
     pub submitter: Option<String>,
-    /// The moment recorded as submitted (and approved) at, RFC 3339.
+    /// The moment recorded as submitted (and approved) at, RFC 3339, for
+    /// the submissions whose files do not say when they were submitted.
     pub now: String,
+    /// When the files say each unit submitted its report for a period:
+    /// (unit, period) → RFC 3339.
+    pub submitted_at: BTreeMap<(String, String), String>,
+    /// The rules each submission breaks, kept with it
+    /// (`regc_submission_violation`): (form, unit, period) → violations.
+    pub violations: BTreeMap<(String, String, String), Vec<Flag>>,
+}
+
+/// A rule a stored submission breaks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Flag {
+    pub rule: String,
+    pub severity: ir::Severity,
+    pub record: Option<u32>,
+    pub cell: Option<String>,
+    pub message: String,
+    pub explanation: Option<String>,
+    /// An error stored anyway (`regc import --force`).
+    pub forced: bool,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
@@ -43,6 +63,8 @@ pub struct Report {
     pub corrections: usize,
     /// Submissions whose latest revision already holds the same values.
     pub unchanged: usize,
+    /// Of the written, those stored despite errors (`--force`): flagged.
+    pub flagged: usize,
     /// Rows written into form tables.
     pub rows: usize,
     pub reference_data_loaded: bool,
@@ -912,6 +934,7 @@ fn write_submissions(
         .unwrap_or(0);
     let approved = opts.status == "approved";
     let mut headers = Vec::new();
+    let mut violation_rows = Vec::new();
     let mut tables: BTreeMap<&str, (Vec<&str>, Vec<Vec<SqlValue>>)> = BTreeMap::new();
     for t in &layout.tables {
         let mut cols = vec!["submission_id"];
@@ -937,6 +960,35 @@ fn write_submissions(
         };
         next_id += 1;
         report.written += 1;
+        let flags = opts
+            .violations
+            .get(&(s.form.clone(), s.unit.clone(), s.period.clone()))
+            .map_or(&[][..], Vec::as_slice);
+        if flags.iter().any(|f| f.forced) {
+            report.flagged += 1;
+        }
+        for f in flags {
+            violation_rows.push(vec![
+                SqlValue::Int(next_id),
+                f.rule.as_str().into(),
+                match f.severity {
+                    ir::Severity::Error => "error",
+                    ir::Severity::Warning => "warning",
+                    ir::Severity::Info => "info",
+                }
+                .into(),
+                f.record
+                    .map_or(SqlValue::Null, |n| SqlValue::Int(i64::from(n))),
+                f.cell.clone().into(),
+                f.message.as_str().into(),
+                f.explanation.clone().into(),
+                SqlValue::Bool(f.forced),
+            ]);
+        }
+        let when = opts
+            .submitted_at
+            .get(&(s.unit.clone(), s.period.clone()))
+            .unwrap_or(&opts.now);
         headers.push(vec![
             SqlValue::Int(next_id),
             r.code.as_str().into(),
@@ -949,7 +1001,7 @@ fn write_submissions(
             if opts.status == "draft" {
                 SqlValue::Null
             } else {
-                opts.now.as_str().into()
+                when.as_str().into()
             },
             if approved {
                 opts.now.as_str().into()
@@ -1015,5 +1067,20 @@ fn write_submissions(
         report.rows += rows.len();
         conn.write_rows(table, cols, rows, Conflict::Fail)?;
     }
+    conn.write_rows(
+        "regc_submission_violation",
+        &[
+            "submission_id",
+            "rule",
+            "severity",
+            "record",
+            "cell",
+            "message",
+            "explanation",
+            "forced",
+        ],
+        &violation_rows,
+        Conflict::Fail,
+    )?;
     Ok(())
 }

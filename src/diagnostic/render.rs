@@ -336,7 +336,9 @@ pub fn json_all(diags: &Diagnostics, sources: &SourceMap) -> String {
 /// show regime errors inline. Columns are counted in Unicode code points
 /// (`columnKind`), as in the other formats; every code used has a rule
 /// with its title and its long explanation as help.
-pub fn sarif_all(diags: &Diagnostics, sources: &SourceMap) -> String {
+/// `docs_url`: where the explanations are, `docs_url/CODE.md` (each rule's
+/// `helpUri`).
+pub fn sarif_all(diags: &Diagnostics, sources: &SourceMap, docs_url: &str) -> String {
     use serde_json::json;
     let sorted = diags.sorted();
     let mut codes: Vec<super::Code> = sorted.iter().map(|d| d.code).collect();
@@ -351,6 +353,7 @@ pub fn sarif_all(diags: &Diagnostics, sources: &SourceMap) -> String {
                 "shortDescription": { "text": c.title() },
                 "fullDescription": { "text": c.explanation() },
                 "help": { "text": format!("regc explain {}", c.as_str()), "markdown": c.explanation() },
+                "helpUri": format!("{}/{}.md", docs_url.trim_end_matches('/'), c.as_str()),
                 "defaultConfiguration": { "level": sarif_level(c.severity()) },
             })
         })

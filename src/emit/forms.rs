@@ -172,6 +172,9 @@ struct FormCtx<'a> {
     fields: Vec<CellCtx<'a>>,
     /// Rules of this form, for the legend under the grid.
     rules: Vec<RuleCtx<'a>>,
+    /// Whether any entered cell takes a number (the page then says how
+    /// numbers are written).
+    numbers: bool,
 }
 
 #[derive(Serialize)]
@@ -296,17 +299,25 @@ pub fn unit_text(lib: &ir::Library, ty: &Type, unit: &ir::Unit) -> String {
 fn cell_ctx<'a>(lib: &'a ir::Library, c: &'a ir::Cell) -> CellCtx<'a> {
     let computed = matches!(c.entry, ir::Entry::Computed { .. });
     let (control, inputmode, hint) = match &c.ty {
-        Type::Int => ("text", "numeric", "Số nguyên".to_string()),
-        Type::Money => ("text", "numeric", "Số tiền (đồng), số nguyên".to_string()),
+        Type::Int => (
+            "text",
+            "numeric",
+            "Số nguyên (1.000 là một nghìn)".to_string(),
+        ),
+        Type::Money => (
+            "text",
+            "numeric",
+            "Số tiền (đồng), số nguyên (1.000.000 là một triệu)".to_string(),
+        ),
         Type::Decimal { scale, .. } => (
             "text",
             "decimal",
-            format!("Số thập phân, tối đa {scale} chữ số sau dấu chấm"),
+            format!("Số thập phân, tối đa {scale} chữ số sau dấu phẩy (1.234,5)"),
         ),
         Type::Percent => (
             "text",
             "decimal",
-            "Phần trăm (80 là 80 %), tối đa 4 chữ số sau dấu chấm".to_string(),
+            "Phần trăm (80 là 80 %), tối đa 4 chữ số sau dấu phẩy".to_string(),
         ),
         Type::Text { max_len } => ("text", "text", format!("Văn bản, tối đa {max_len} ký tự")),
         Type::Date => ("date", "text", "Ngày (năm-tháng-ngày)".to_string()),
@@ -854,6 +865,10 @@ pub fn form_page(
             rows,
             fields,
             rules,
+            numbers: form
+                .cells
+                .iter()
+                .any(|c| c.ty.is_numeric() && !matches!(c.entry, ir::Entry::Computed { .. })),
         },
         rules_json: minijinja::Value::from_safe_string(rules_json.to_string()),
     };
@@ -1063,7 +1078,12 @@ pub fn submission_schema(lib: &ir::Library, r: &ir::Regime) -> Json {
                     "period": {"$ref": "#/$defs/period"},
                     "form": {"const": form.code},
                     "records": records,
-                    "explanations": {"$ref": "#/$defs/explanations"}
+                    "explanations": {"$ref": "#/$defs/explanations"},
+                    "submitted_at": {
+                        "description": "When the report was submitted (RFC 3339); regc import records it.",
+                        "type": "string",
+                        "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$"
+                    }
                 },
                 "required": ["unit", "period", "form", "records"],
                 "additionalProperties": false

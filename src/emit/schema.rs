@@ -168,6 +168,13 @@ pub fn core(lib: &ir::Library, d: Dialect) -> Result<String, SqlError> {
     s.stmt(&format!(
         "CREATE TABLE IF NOT EXISTS \"regc_submission\" (\"id\" {id} PRIMARY KEY, \"regime\" TEXT NOT NULL, \"regime_version\" INTEGER NOT NULL, \"form\" TEXT NOT NULL, \"unit\" TEXT NOT NULL REFERENCES \"regc_org_unit\" (\"code\"), \"period\" TEXT NOT NULL, \"revision\" INTEGER NOT NULL CHECK (\"revision\" >= 1), \"status\" TEXT NOT NULL CHECK (\"status\" IN ('draft', 'submitted', 'approved', 'returned')), \"submitted_at\" {ts}, \"approved_at\" {ts}, \"submitter\" TEXT, \"signer\" TEXT, \"checksum\" TEXT NOT NULL, \"source\" TEXT, UNIQUE (\"regime\", \"form\", \"unit\", \"period\", \"revision\"), FOREIGN KEY (\"regime\", \"form\") REFERENCES \"regc_form\" (\"regime\", \"code\"), FOREIGN KEY (\"regime\", \"period\") REFERENCES \"regc_period\" (\"regime\", \"code\")){opts}"
     ))?;
+    s.comment(
+        "The rules a submission broke when it was stored: warnings with the explanation given, and",
+    );
+    s.comment("errors only when the import was forced (`regc import --force`); such a submission is flagged.");
+    s.stmt(&format!(
+        "CREATE TABLE IF NOT EXISTS \"regc_submission_violation\" (\"submission_id\" {id} NOT NULL REFERENCES \"regc_submission\" (\"id\"), \"rule\" TEXT NOT NULL, \"severity\" TEXT NOT NULL CHECK (\"severity\" IN ('error', 'warning', 'info')), \"record\" INTEGER, \"cell\" TEXT, \"message\" TEXT NOT NULL, \"explanation\" TEXT, \"forced\" {boolean} NOT NULL){opts}"
+    ))?;
     if d == Dialect::Postgres {
         s.comment("Division as every regc evaluator does it: the exact quotient rounded half away from zero to");
         s.comment("20 digits after the point; NULL for a division by zero (rules test for it first). SQLite's is");

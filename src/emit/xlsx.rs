@@ -133,6 +133,26 @@ struct Formats {
     none: Format,
 }
 
+/// The number format of a cell's type: thousands grouped, the cell's
+/// decimals shown (Excel shows the separators of the reader's locale:
+/// `1.234,50` in Vietnamese), percents as percentage points with two
+/// decimals, dates day/month/year. `None` for texts and codes.
+fn number_format(ty: &Type) -> Option<String> {
+    Some(match ty {
+        Type::Int | Type::Money => "#,##0".to_string(),
+        Type::Decimal { scale: 0, .. } => "#,##0".to_string(),
+        Type::Decimal { scale, .. } => format!("#,##0.{}", "0".repeat(*scale as usize)),
+        Type::Percent => "#,##0.00".to_string(),
+        Type::Date => "dd/mm/yyyy".to_string(),
+        Type::Text { .. } | Type::Code { .. } | Type::Bool => return None,
+    })
+}
+
+/// Excel keeps 15 significant digits: the largest whole number it holds
+/// exactly enough to be checked (a whole-number cell without a range is
+/// bounded by it; regc itself checks the cell's full type on import).
+const EXCEL_WHOLE_MAX: &str = "999999999999999";
+
 fn formats() -> Formats {
     let border = |f: Format| f.set_border(FormatBorder::Thin);
     Formats {
@@ -160,71 +180,156 @@ fn formats() -> Formats {
     }
 }
 
-/// Data validation of an entered cell (`None` for free text without limit).
-fn validation(
-    c: &ir::Cell,
-    lists: &BTreeMap<String, String>,
-) -> Result<Option<DataValidation>, XlsxError> {
-    let range = c.range.as_ref();
-    let bounds = |lo: f64, hi: f64| -> (f64, f64) {
-        match range {
-            Some(r) => (
-                r.min.parse().unwrap_or(lo).max(lo),
-                r.max.parse().unwrap_or(hi).min(hi),
-            ),
-            None => (lo, hi),
-        }
-    };
-    let v = DataValidation::new().set_error_style(DataValidationErrorStyle::Stop);
-    let v = match &c.ty {
-        Type::Int | Type::Money => {
-            let (lo, hi) = bounds(f64::from(i32::MIN), f64::from(i32::MAX));
-            if range.is_some() && lo >= f64::from(i32::MIN) && hi <= f64::from(i32::MAX) {
-                v.allow_whole_number(DataValidationRule::Between(lo as i32, hi as i32))
-            } else {
-                // Beyond Excel's whole-number rule: a decimal rule with the
-                // bounds, whole numbers checked by regc on import.
-                let (lo, hi) = bounds(-1e18, 1e18);
-                v.allow_decimal_number(DataValidationRule::Between(lo, hi))
+/// The bounds of a number cell: its range, else what its type holds
+/// (`decimal(5,2)`: ±999.99), within what Excel holds exactly.
+fn number_bounds(c: &ir::Cell) -> (String, String) {
+    if let Some(r) = &c.range {
+        return (r.min.clone(), r.max.clone());
+    }
+    let top = match crate::layout::Storage::of(&c.ty) {
+        crate::layout::Storage::Decimal { precision, scale } => {
+            let int = match precision.saturating_sub(scale) {
+                0 => "0".to_string(),
+                n => "9".repeat(n.min(15) as usize),
+            };
+            match scale {
+                0 => int,
+                s => format!("{int}.{}", "9".repeat(s as usize)),
             }
         }
-        Type::Decimal { precision, scale } => {
-            let top = 10f64.powi(i32::try_from(precision.saturating_sub(*scale)).unwrap_or(15));
-            let (lo, hi) = bounds(-top, top);
-            v.allow_decimal_number(DataValidationRule::Between(lo, hi))
+        _ => EXCEL_WHOLE_MAX.to_string(),
+    };
+    (format!("-{top}"), top)
+}
+
+/// The decimals a number cell keeps.
+fn scale_of(ty: &Type) -> u32 {
+    match ty {
+        Type::Decimal { scale, .. } => *scale,
+        Type::Percent => crate::layout::PERCENT_SCALE,
+        _ => 0,
+    }
+}
+
+/// Data validation of an entered cell whose first (top-left) address is
+/// `anchor` (`None` for free text without limit): whole numbers within
+/// their real range; decimals and percents within their range and with
+/// no more decimals than the cell keeps; dates; text lengths; codelists
+/// and truth values as lists. Each also tells, on entering the cell, what
+/// it takes.
+fn validation(
+    c: &ir::Cell,
+    anchor: &str,
+    lists: &BTreeMap<String, String>,
+) -> Result<Option<DataValidation>, XlsxError> {
+    let v = DataValidation::new().set_error_style(DataValidationErrorStyle::Stop);
+    let shown = |t: &str| crate::value::entry::format_vietnamese(t, None);
+    let (v, prompt) = match &c.ty {
+        Type::Int | Type::Money => {
+            let (lo, hi) = number_bounds(c);
+            let v = v.allow_whole_number_formula(DataValidationRule::Between(
+                Formula::new(&lo),
+                Formula::new(&hi),
+            ));
+            (v, format!("Số nguyên từ {} đến {}", shown(&lo), shown(&hi)))
         }
-        Type::Percent => {
-            let (lo, hi) = bounds(-1e8, 1e8);
-            v.allow_decimal_number(DataValidationRule::Between(lo, hi))
+        Type::Decimal { .. } | Type::Percent => {
+            let (lo, hi) = number_bounds(c);
+            let scale = scale_of(&c.ty);
+            let v = v.allow_custom(Formula::new(format!(
+                "AND(ISNUMBER({anchor}),{anchor}>={lo},{anchor}<={hi},ROUND({anchor},{scale})={anchor})"
+            )));
+            (
+                v,
+                format!(
+                    "Số từ {} đến {}, tối đa {scale} chữ số thập phân",
+                    shown(&lo),
+                    shown(&hi)
+                ),
+            )
         }
-        Type::Text { max_len } => {
-            v.allow_text_length(DataValidationRule::LessThanOrEqualTo(*max_len))
-        }
-        Type::Date => v.allow_date(DataValidationRule::Between(
-            ExcelDateTime::from_ymd(1900, 1, 1)?,
-            ExcelDateTime::from_ymd(9999, 12, 31)?,
-        )),
-        Type::Bool => v.allow_list_strings(&["true", "false"])?,
+        Type::Text { max_len } => (
+            v.allow_text_length(DataValidationRule::LessThanOrEqualTo(*max_len)),
+            format!("Văn bản, tối đa {max_len} ký tự"),
+        ),
+        Type::Date => (
+            v.allow_date(DataValidationRule::Between(
+                ExcelDateTime::from_ymd(1900, 1, 1)?,
+                ExcelDateTime::from_ymd(9999, 12, 31)?,
+            )),
+            "Ngày (ngày/tháng/năm)".to_string(),
+        ),
+        Type::Bool => (
+            v.allow_list_strings(&["true", "false"])?,
+            "true (có) hoặc false (không)".to_string(),
+        ),
         Type::Code { codelist } => match lists.get(codelist) {
-            Some(range) => v.allow_list_formula(Formula::new(range)),
+            Some(range) => (
+                v.allow_list_formula(Formula::new(range)),
+                "Chọn một mã trong danh mục".to_string(),
+            ),
             None => return Ok(None),
         },
     };
     let v = v
         .set_error_title("Giá trị không hợp lệ")?
-        .set_error_message(format!(
-            "{}: giá trị không đúng kiểu dữ liệu hoặc ngoài khoảng cho phép",
-            truncate(&c.label, 180)
-        ))?;
+        .set_error_message(truncate(
+            &format!("{}: {prompt}", truncate(&c.label, 120)),
+            250,
+        ))?
+        .set_input_title(truncate(&c.label, 32))?
+        .set_input_message(truncate(&prompt, 250))?;
     Ok(Some(v))
 }
 
-/// Text and codes are kept as typed (Excel would read `01` as 1).
-fn open_format<'f>(fm: &'f Formats, ty: &Type) -> &'f Format {
-    match ty {
-        Type::Text { .. } | Type::Code { .. } => &fm.open_text,
-        _ => &fm.open,
+/// The format of an entered cell: open, text and codes kept as typed
+/// (Excel would read `01` as 1), numbers and dates in their format.
+fn open_format(fm: &Formats, ty: &Type) -> Format {
+    match (ty, number_format(ty)) {
+        (Type::Text { .. } | Type::Code { .. }, _) => fm.open_text.clone(),
+        (_, Some(f)) => fm.open.clone().set_num_format(f),
+        (_, None) => fm.open.clone(),
     }
+}
+
+/// The format of a computed cell: locked, shaded, in its type's format.
+fn computed_format(fm: &Formats, ty: &Type) -> Format {
+    match number_format(ty) {
+        Some(f) => fm.computed.clone().set_num_format(f),
+        None => fm.computed.clone(),
+    }
+}
+
+/// A computed cell's Excel formula as regc computes it: blank while a
+/// number it reads is blank (regc's missing values; Excel would take
+/// blanks for zeros), blank instead of an error (`#DIV/0!` when a
+/// denominator is 0). `None` when the formula reads what the sheet does
+/// not hold.
+fn computed_formula(f: &Expr, form: &ir::Form, at: &BTreeMap<&str, String>) -> Option<String> {
+    let text = formula(f, &form.code, at)?;
+    let mut reads: Vec<&str> = Vec::new();
+    let mut branches = false;
+    f.walk(&mut |e| match &e.kind {
+        ExprKind::Cell { cell, .. } => {
+            if let Some(a) = at.get(cell.as_str())
+                && !reads.contains(&a.as_str())
+            {
+                reads.push(a);
+            }
+        }
+        ExprKind::Call { func: Func::If, .. } => branches = true,
+        _ => {}
+    });
+    let numbers = reads.len();
+    // `if` reads only one branch: a blank in the other does not blank it.
+    Some(if branches || numbers == 0 {
+        format!("IFERROR({text},\"\")")
+    } else {
+        format!(
+            "IF(COUNT({})<{numbers},\"\",IFERROR({text},\"\"))",
+            reads.join(",")
+        )
+    })
 }
 
 fn truncate(text: &str, n: usize) -> String {
@@ -259,7 +364,17 @@ fn build(lib: &ir::Library, r: &ir::Regime, form: &ir::Form) -> Result<Vec<u8>, 
                 .any(|c| matches!(&c.ty, Type::Code { codelist } if *codelist == l.code))
         })
         .collect();
+    let (units, periods) = (reporting_units(lib, r), period_ids(lib, r));
     let mut lists = BTreeMap::new();
+    if !units.is_empty() {
+        lists.insert(UNIT_LIST.to_string(), list_range(0, units.len()));
+    }
+    if !periods.is_empty() {
+        lists.insert(PERIOD_LIST.to_string(), list_range(1, periods.len()));
+    }
+    for (i, l) in used.iter().enumerate() {
+        lists.insert(l.code.clone(), list_range(i + 2, l.values.len()));
+    }
     let mut meta: Vec<Vec<String>> = vec![
         vec!["regime".into(), r.code.clone()],
         vec!["version".into(), r.version.to_string()],
@@ -271,16 +386,26 @@ fn build(lib: &ir::Library, r: &ir::Regime, form: &ir::Form) -> Result<Vec<u8>, 
     {
         let ws = book.add_worksheet();
         ws.set_name(&form.code)?;
-        sheet(ws, lib, r, form, &fm, &mut lists, &used, &mut meta)?;
+        sheet(ws, lib, r, form, &fm, &lists, &mut meta)?;
     }
-    if !used.is_empty() {
+    {
+        // The lists the open cells choose from: the reporting units, the
+        // periods, then each codelist, a column each.
         let ws = book.add_worksheet();
         ws.set_name("lists")?;
-        for (i, l) in used.iter().enumerate() {
+        let columns = [("unit", units), ("period", periods)]
+            .into_iter()
+            .chain(used.iter().map(|l| {
+                (
+                    l.code.as_str(),
+                    l.values.iter().map(|v| v.code.clone()).collect(),
+                )
+            }));
+        for (i, (head, values)) in columns.enumerate() {
             let col = u16::try_from(i).unwrap_or(u16::MAX);
-            ws.write_string(0, col, &l.code)?;
-            for (j, v) in l.values.iter().enumerate() {
-                ws.write_string(u32::try_from(j + 1).unwrap_or(u32::MAX), col, &v.code)?;
+            ws.write_string(0, col, head)?;
+            for (j, v) in values.iter().enumerate() {
+                ws.write_string(u32::try_from(j + 1).unwrap_or(u32::MAX), col, v)?;
             }
         }
         ws.set_hidden(true);
@@ -302,26 +427,68 @@ fn build(lib: &ir::Library, r: &ir::Regime, form: &ir::Form) -> Result<Vec<u8>, 
     book.save_to_buffer()
 }
 
-#[allow(clippy::too_many_arguments)]
+/// Keys of the unit and period lists among the codelists' (codelist
+/// codes are identifiers: they never hold a space).
+const UNIT_LIST: &str = "reporting units";
+const PERIOD_LIST: &str = "periods";
+
+/// The range of column `col` of the hidden sheet `lists` holding `n` values.
+fn list_range(col: usize, n: usize) -> String {
+    let letters = a1(0, u16::try_from(col).unwrap_or(u16::MAX))
+        .trim_end_matches('1')
+        .to_string();
+    format!("=lists!${letters}$2:${letters}${}", n.max(1) + 1)
+}
+
+/// The codes of the units that report the regime, in every edition of the
+/// hierarchy (before and after a reform), sorted.
+fn reporting_units(lib: &ir::Library, r: &ir::Regime) -> Vec<String> {
+    let mut codes: Vec<String> = lib
+        .org
+        .editions
+        .iter()
+        .flat_map(|e| &e.units)
+        .filter(|u| r.reporters.contains(&u.level))
+        .map(|u| u.code.clone())
+        .collect();
+    codes.sort();
+    codes.dedup();
+    codes
+}
+
+/// The ids of the regime's periods in the years of calendar.json (none
+/// for an ad hoc regime, whose periods are the days reported on).
+fn period_ids(lib: &ir::Library, r: &ir::Regime) -> Vec<String> {
+    let days = crate::calendar::WorkingDays::of_library(lib);
+    crate::calendar::JSON_YEARS
+        .flat_map(|y| crate::calendar::periods(r, y, &days))
+        .map(|p| p.id)
+        .collect()
+}
+
+/// A list validation of the unit or period cell.
+fn choice(list: Option<&String>, what: &str) -> Result<Option<DataValidation>, XlsxError> {
+    let Some(range) = list else { return Ok(None) };
+    Ok(Some(
+        DataValidation::new()
+            .allow_list_formula(Formula::new(range))
+            .set_error_style(DataValidationErrorStyle::Stop)
+            .set_error_title("Giá trị không hợp lệ")?
+            .set_error_message(format!("{what}: chọn một giá trị trong danh sách"))?
+            .set_input_title(what)?
+            .set_input_message("Chọn trong danh sách")?,
+    ))
+}
+
 fn sheet(
     ws: &mut Worksheet,
     lib: &ir::Library,
     r: &ir::Regime,
     form: &ir::Form,
     fm: &Formats,
-    lists: &mut BTreeMap<String, String>,
-    used: &[&ir::Codelist],
+    lists: &BTreeMap<String, String>,
     meta: &mut Vec<Vec<String>>,
 ) -> Result<(), XlsxError> {
-    for (i, l) in used.iter().enumerate() {
-        let col = u16::try_from(i).unwrap_or(u16::MAX);
-        let last = u32::try_from(l.values.len()).unwrap_or(u32::MAX);
-        let letters = a1(0, col).trim_end_matches('1').to_string();
-        lists.insert(
-            l.code.clone(),
-            format!("=lists!${letters}$2:${letters}${}", last + 1),
-        );
-    }
     let title = r.titles.get("vi").map(String::as_str).unwrap_or(&r.code);
     ws.write_string_with_format(
         0,
@@ -332,8 +499,14 @@ fn sheet(
     ws.write_string(1, 0, format!("{title} ({}) — {}", r.code, r.basis))?;
     ws.write_string_with_format(UNIT_ROW, 0, "Đơn vị báo cáo (mã)", &fm.locked)?;
     ws.write_blank(UNIT_ROW, INPUT_COL, &fm.open_text)?;
+    if let Some(v) = choice(lists.get(UNIT_LIST), "Đơn vị báo cáo")? {
+        ws.add_data_validation(UNIT_ROW, INPUT_COL, UNIT_ROW, INPUT_COL, &v)?;
+    }
     ws.write_string_with_format(PERIOD_ROW, 0, "Kỳ báo cáo", &fm.locked)?;
     ws.write_blank(PERIOD_ROW, INPUT_COL, &fm.open_text)?;
+    if let Some(v) = choice(lists.get(PERIOD_LIST), "Kỳ báo cáo")? {
+        ws.add_data_validation(PERIOD_ROW, INPUT_COL, PERIOD_ROW, INPUT_COL, &v)?;
+    }
     ws.write_string(
         PERIOD_ROW,
         INPUT_COL + 1,
@@ -428,22 +601,25 @@ fn grid(
                     ws.write_string_with_format(y, x, "x", &fm.none)?;
                 }
                 Some(c) => match &c.entry {
-                    ir::Entry::Computed { formula: f } => match formula(f, &form.code, &at) {
-                        Some(text) => {
-                            ws.write_formula_with_format(
-                                y,
-                                x,
-                                Formula::new(format!("={text}")),
-                                &fm.computed,
-                            )?;
+                    ir::Entry::Computed { formula: f } => {
+                        let format = computed_format(fm, &c.ty);
+                        match computed_formula(f, form, &at) {
+                            Some(text) => {
+                                ws.write_formula_with_format(
+                                    y,
+                                    x,
+                                    Formula::new(format!("={text}")),
+                                    &format,
+                                )?;
+                            }
+                            None => {
+                                ws.write_blank(y, x, &format)?;
+                            }
                         }
-                        None => {
-                            ws.write_blank(y, x, &fm.computed)?;
-                        }
-                    },
+                    }
                     _ => {
-                        ws.write_blank(y, x, open_format(fm, &c.ty))?;
-                        if let Some(v) = validation(c, lists)? {
+                        ws.write_blank(y, x, &open_format(fm, &c.ty))?;
+                        if let Some(v) = validation(c, &a1(y, x), lists)? {
                             ws.add_data_validation(y, x, y, x, &v)?;
                         }
                         meta.push(vec!["cell".into(), c.id.clone(), a1(y, x)]);
@@ -485,10 +661,11 @@ fn records(
         ws.set_column_width(x, 18)?;
         ws.write_string_with_format(HEADER_ROW, x, head, &fm.header)?;
         ws.write_string_with_format(HEADER_ROW + 1, x, (i + 1).to_string(), &fm.header)?;
+        let format = open_format(fm, &c.ty);
         for n in 0..RECORD_ROWS {
-            ws.write_blank(FIRST_ROW + n, x, open_format(fm, &c.ty))?;
+            ws.write_blank(FIRST_ROW + n, x, &format)?;
         }
-        if let Some(v) = validation(c, lists)? {
+        if let Some(v) = validation(c, &a1(FIRST_ROW, x), lists)? {
             ws.add_data_validation(FIRST_ROW, x, last, x, &v)?;
         }
         let letters = a1(0, x).trim_end_matches('1').to_string();

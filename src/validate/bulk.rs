@@ -416,10 +416,13 @@ impl<'a> Worker<'a> {
                 continue;
             }
             let (mantissa, scale, int_digits) = plain_number(field)?;
+            // Digits written after the point, zeros too, as the general
+            // reader counts them (`1.000` is refused in a whole number).
+            let written = written_decimals(field);
             let at = match c.decimal {
-                None if scale == 0 => 0,
+                None if written == 0 => 0,
                 Some((precision, at))
-                    if scale <= at && int_digits <= precision.saturating_sub(at) =>
+                    if written <= at as usize && int_digits <= precision.saturating_sub(at) =>
                 {
                     at
                 }
@@ -482,6 +485,13 @@ impl<'a> Worker<'a> {
         shared.validator.check(eval, &here, report);
         Some(())
     }
+}
+
+/// The digits after the point of a number's text.
+fn written_decimals(text: &[u8]) -> usize {
+    text.iter()
+        .position(|b| *b == b'.')
+        .map_or(0, |p| text.len() - p - 1)
 }
 
 /// A plain number as the general reader parses it (`-?digits(.digits)?`):
