@@ -149,7 +149,7 @@ fn declare<'a>(
             .with_help("a regime reports its data on forms: add `form B01 \"…\" { rows { … } }`"),
         );
     }
-    let forms = table
+    let forms: Vec<Vec<CellDecl<'a>>> = table
         .forms
         .iter()
         .map(|f| forms::cells(env, f, table.file, diags))
@@ -159,6 +159,10 @@ fn declare<'a>(
         && !freq.is_sub_annual()
     {
         yearly_warnings(table.regime, freq, diags);
+    }
+    // Stocks summed over the months of a quarter or a year.
+    if header.frequency.is_some_and(|f| f.is_sub_annual()) {
+        stock_warnings(env, table, &forms, diags);
     }
     RegimeWork {
         code,
@@ -552,6 +556,64 @@ fn cycles(deps: &rustc_hash::FxHashMap<CellKey, (Span, Vec<CellKey>)>, diags: &m
                 colour.insert(node, 2);
                 stack.pop();
             }
+        }
+    }
+}
+
+/// A cell counting what exists at a moment (its unit is declared `stock`:
+/// beds, schools, subscribers) that would be summed over time by default:
+/// a quarter's "number of schools" would be three months' schools added up.
+/// Warned once per row; an explicit `aggregate time sum` is taken as meant.
+fn stock_warnings(
+    env: &Env<'_>,
+    table: &RegimeTable<'_>,
+    forms: &[Vec<CellDecl<'_>>],
+    diags: &mut Diagnostics,
+) {
+    for (form, cells) in table.forms.iter().zip(forms) {
+        let FormShape::Grid { rows, .. } = &form.shape else {
+            continue;
+        };
+        let mut warned = std::collections::BTreeSet::new();
+        for c in cells {
+            let (Some(ri), Some(sig), Some(agg)) = (c.row, &c.sig, &c.aggregation) else {
+                continue;
+            };
+            if c.formula.is_some() || c.agg.time.is_some() || agg.time != ir::TimeAgg::Sum {
+                continue;
+            }
+            let Some(row) = rows.get(ri) else { continue };
+            let Some((unit, 1)) = sig.unit.single() else {
+                continue;
+            };
+            let stock = env
+                .scopes
+                .iter()
+                .filter_map(|s| s.units.get(unit))
+                .any(|u| u.stock);
+            if !stock || !warned.insert(ri) {
+                continue;
+            }
+            let label = env
+                .scopes
+                .iter()
+                .filter_map(|s| s.units.get(unit))
+                .find_map(|u| u.label.as_ref().map(|l| l.value.clone()))
+                .unwrap_or_else(|| unit.to_string());
+            diags.push(
+                Diagnostic::new(
+                    Code::StockSummedOverTime,
+                    row.row.name.span,
+                    format!(
+                        "`{}` counts {label} ({unit}), a stock, and would be summed over time: a quarter would add up its months",
+                        row.row.name.text
+                    ),
+                    "a stock summed over time",
+                )
+                .with_help(
+                    "write `aggregate time last` on the row (the value at the end of the period), or `aggregate time sum` if adding up is really meant",
+                ),
+            );
         }
     }
 }

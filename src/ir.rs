@@ -405,6 +405,14 @@ impl Unit {
     }
 
     /// A ratio has some unit in the denominator (`tonne/person`).
+    /// The one unit it is, with its power (`tonne` is `("tonne", 1)`).
+    pub fn single(&self) -> Option<(&str, i32)> {
+        match self.0.as_slice() {
+            [(u, p)] => Some((u.as_str(), *p)),
+            _ => None,
+        }
+    }
+
     pub fn is_ratio(&self) -> bool {
         self.0.iter().any(|(_, p)| *p < 0)
     }

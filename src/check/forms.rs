@@ -376,6 +376,26 @@ fn apply_attr(
         ast::Attr::Note(s) => decl.note = Some(s.value.clone()),
         ast::Attr::Without(_) => {}
         ast::Attr::Range { min, max, span } => {
+            if decl.formula.is_some() {
+                // A range on an entered row does not apply to its computed
+                // columns; on a computed row or column it would never be
+                // checked: refused rather than silently ignored.
+                if owner_computed {
+                    report(
+                        Diagnostic::new(
+                            Code::BadRange,
+                            *span,
+                            "a range on a computed cell: it is never entered, so no value would be checked against it",
+                            "on a computed cell",
+                        )
+                        .with_help(format!(
+                            "check the computed value with a rule instead: `rule R.. \"…\": {} >= {} and {} <= {}`",
+                            decl.id, min.text, decl.id, max.text
+                        )),
+                    );
+                }
+                return;
+            }
             if let Some(sig) = &decl.sig
                 && !sig.ty.is_numeric()
             {

@@ -110,6 +110,7 @@ codes! {
     FieldOutsideRecord = "E0318", Error, "a record field used outside a record rule";
     DivisionByZero = "E0319", Error, "a division by the constant zero";
     BadTolerance = "E0320", Error, "an invalid tolerance";
+    StockSummedOverTime = "E0330", Warning, "a stock (a count of what exists) summed over time";
 
     // Regime semantics: E04xx
     DeadlineTooEarly = "E0401", Error, "a deadline less than one working day after the cut-off";

@@ -43,6 +43,9 @@ pub struct UnitDecl {
     pub label: Option<Str>,
     /// `= 0.001 tonne`: a unit defined as a multiple of another.
     pub alias: Option<(Number, UnitExpr)>,
+    /// `stock`: it counts what exists at a moment (beds, schools, staff),
+    /// so a cell in it is not summed over time.
+    pub stock: bool,
     pub span: Span,
 }
 

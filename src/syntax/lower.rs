@@ -325,14 +325,16 @@ impl<'d> Lower<'d> {
         file
     }
 
-    /// `unit_decl = { k_unit ~ ident ~ string? ~ unit_alias? }`
+    /// `unit_decl = { k_unit ~ ident ~ string? ~ unit_alias? ~ unit_stock? }`
     fn unit_decl(&mut self, p: P<'_>) -> UnitDecl {
         let span = self.span(&p);
         let mut name = None;
         let mut label = None;
         let mut alias = None;
+        let mut stock = false;
         for part in inner(p) {
             match part.as_rule() {
+                Rule::unit_stock => stock = true,
                 Rule::ident => name = Some(self.name(part)),
                 Rule::string => label = Some(self.string(part)),
                 Rule::unit_alias => {
@@ -359,6 +361,7 @@ impl<'d> Lower<'d> {
             }),
             label,
             alias,
+            stock,
             span,
         }
     }
@@ -1439,7 +1442,15 @@ type Rule_ = super::ast::Rule;
 /// (non-zero for placeholders parsed out of a message).
 pub(crate) fn reference_at(file: FileId, p: P<'_>, offset: usize) -> Reference {
     let s = p.as_span();
-    let span = Span::new(file, s.start() + offset, s.end() + offset);
+    // The reference ends with its last part: `path ~ period_ref?` also
+    // holds the blanks (a line break, a comment) before a period that is
+    // not there.
+    let end = p
+        .clone()
+        .into_inner()
+        .last()
+        .map_or(s.end(), |last| last.as_span().end());
+    let span = Span::new(file, s.start() + offset, end + offset);
     let mut segments = Vec::new();
     let mut period = None;
     for part in p.into_inner() {
