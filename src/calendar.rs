@@ -131,6 +131,20 @@ impl WorkingDays {
         }
         Some(day)
     }
+
+    /// `date` if it is a working day, else the first working day after it
+    /// (a week of Tết holidays is the longest run of days off; a year
+    /// without one working day would be data no calendar has).
+    pub fn this_or_next_working_day(&self, date: NaiveDate) -> Option<NaiveDate> {
+        let mut day = date;
+        for _ in 0..366 {
+            if self.is_working_day(day) {
+                return Some(day);
+            }
+            day = day.succ_opt()?;
+        }
+        None
+    }
 }
 
 /// One reporting period and its deadlines.
@@ -248,15 +262,42 @@ pub fn deadline(rule: &DeadlineRule, cutoff: NaiveDate, days: &WorkingDays) -> O
             days: n,
             working: false,
         } => cutoff.checked_add_days(Days::new(u64::from(n))),
-        DeadlineRule::DayOfNextMonth { day } => {
+        DeadlineRule::DayOfNextMonth {
+            day,
+            next_working_day,
+        } => {
             let (y, m) = if cutoff.month() == 12 {
                 (cutoff.year() + 1, 1)
             } else {
                 (cutoff.year(), cutoff.month() + 1)
             };
-            ymd(y, m, day)
+            let date = ymd(y, m, day)?;
+            if next_working_day {
+                days.this_or_next_working_day(date)
+            } else {
+                Some(date)
+            }
         }
     }
+}
+
+/// The periods, in the years the holiday data covers, whose deadline under
+/// `rule` falls on a day off: (period id, that day).
+pub fn deadlines_on_days_off(
+    frequency: Frequency,
+    cutoff: Cutoff,
+    rule: &DeadlineRule,
+    days: &WorkingDays,
+) -> Vec<(String, NaiveDate)> {
+    let years: Vec<i32> = days.known_years().collect();
+    years
+        .iter()
+        .flat_map(|&year| period_bounds(frequency, cutoff, year))
+        .filter_map(|(id, _, end)| {
+            let date = deadline(rule, end, days)?;
+            (years.contains(&date.year()) && !days.is_working_day(date)).then_some((id, date))
+        })
+        .collect()
 }
 
 /// Every period of `regime` in `year`, with the deadline of each level. A
@@ -273,8 +314,14 @@ pub fn periods(regime: &ir::Regime, year: i32, days: &WorkingDays) -> Vec<Period
                 .iter()
                 .filter_map(|d| {
                     let date = deadline(&d.rule, end, days)?;
-                    let counts_working_days =
-                        matches!(d.rule, DeadlineRule::DaysAfterCutoff { working: true, .. });
+                    let counts_working_days = matches!(
+                        d.rule,
+                        DeadlineRule::DaysAfterCutoff { working: true, .. }
+                            | DeadlineRule::DayOfNextMonth {
+                                next_working_day: true,
+                                ..
+                            }
+                    );
                     Some(LevelDeadline {
                         level: d.level.clone(),
                         date,

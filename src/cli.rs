@@ -235,6 +235,10 @@ pub enum Command {
         lib: PathBuf,
         #[arg(long, default_value = "table")]
         format: RollupFormat,
+        /// Write to this file instead of the standard output (required by
+        /// `--format xlsx`).
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
     /// Format regime files in place (indentation and whitespace only).
     Fmt {
@@ -254,6 +258,9 @@ pub enum RollupFormat {
     /// One row per unit and period, a column per cell.
     Csv,
     Json,
+    /// An Excel workbook: a sheet per form, period and unit in the form's
+    /// paper layout (needs `--out`).
+    Xlsx,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -383,6 +390,7 @@ pub fn run(cli: Cli) -> i32 {
             reconcile,
             lib,
             format,
+            out,
         } => rollup::rollup(
             &rollup::RollupArgs {
                 regime,
@@ -397,6 +405,7 @@ pub fn run(cli: Cli) -> i32 {
                 completeness,
                 reconcile,
                 format,
+                out,
             },
             color,
         ),

@@ -187,8 +187,14 @@ pub struct Deadline {
 pub enum DeadlineRule {
     /// N days after the cut-off day; working days skip weekends and holidays.
     DaysAfterCutoff { days: u32, working: bool },
-    /// A fixed day of the month after the period's cut-off.
-    DayOfNextMonth { day: u32 },
+    /// A fixed day of the month after the period's cut-off; with
+    /// `next_working_day`, a weekend or holiday moves it to the next
+    /// working day (`day 20 of next month or next working day`).
+    DayOfNextMonth {
+        day: u32,
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        next_working_day: bool,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

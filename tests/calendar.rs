@@ -60,7 +60,10 @@ fn calendar_days(level: &str, n: u32) -> Deadline {
 fn next_month(level: &str, day: u32) -> Deadline {
     Deadline {
         level: level.into(),
-        rule: DeadlineRule::DayOfNextMonth { day },
+        rule: DeadlineRule::DayOfNextMonth {
+            day,
+            next_working_day: false,
+        },
     }
 }
 
@@ -845,4 +848,68 @@ fn schedule_of_an_ad_hoc_regime_says_it_has_no_periods() {
     let ics = String::from_utf8(o.stdout).unwrap();
     assert!(!ics.contains("BEGIN:VEVENT"));
     assert!(ics.ends_with("END:VCALENDAR\r\n"));
+}
+
+/// `day N of next month or next working day` moves a deadline that falls
+/// on a weekend or holiday to the next working day; without it the day
+/// stays where it falls (and `regc check` warns, E0331).
+#[test]
+fn a_fixed_day_moves_off_days_only_when_the_regime_says_so() {
+    let fixed = |day, next_working_day| Deadline {
+        level: "port_authority".into(),
+        rule: DeadlineRule::DayOfNextMonth {
+            day,
+            next_working_day,
+        },
+    };
+    let moved = regime(Frequency::Monthly, Cutoff::Calendar, vec![fixed(20, true)]);
+    let kept = regime(Frequency::Monthly, Cutoff::Calendar, vec![fixed(20, false)]);
+    // 20 April 2025 is a Sunday.
+    check(
+        &period(&moved, 2025, "2025-03"),
+        "2025-03-01",
+        "2025-03-31",
+        &["2025-04-21"],
+    );
+    check(
+        &period(&kept, 2025, "2025-03"),
+        "2025-03-01",
+        "2025-03-31",
+        &["2025-04-20"],
+    );
+    // A working day stays.
+    check(
+        &period(&moved, 2025, "2025-05"),
+        "2025-05-01",
+        "2025-05-31",
+        &["2025-06-20"],
+    );
+    // 28 January 2025 is in the Tết holidays (25 January to 2 February).
+    let tet = regime(Frequency::Monthly, Cutoff::Calendar, vec![fixed(28, true)]);
+    check(
+        &period(&tet, 2024, "2024-12"),
+        "2024-12-01",
+        "2024-12-31",
+        &["2025-02-03"],
+    );
+    let off = calendar::deadlines_on_days_off(
+        Frequency::Monthly,
+        Cutoff::Calendar,
+        &kept.deadlines[0].rule,
+        &days(),
+    );
+    assert!(
+        off.contains(&("2025-03".to_string(), d("2025-04-20"))),
+        "{off:?}"
+    );
+    assert!(off.iter().all(|(_, day)| !days().is_working_day(*day)));
+    assert!(
+        calendar::deadlines_on_days_off(
+            Frequency::Monthly,
+            Cutoff::Calendar,
+            &moved.deadlines[0].rule,
+            &days()
+        )
+        .is_empty()
+    );
 }

@@ -412,6 +412,58 @@ CVHH-HP,2025-02,B01,,berths.month,98
     assert_eq!(value("cargo.ytd").as_deref(), Some("300.75"));
     assert_eq!(value("cargo.vs_plan").as_deref(), Some("30.075"));
 
+    // The same roll-up as a workbook in the form's paper layout.
+    let book = dir.join("rollup.xlsx");
+    let args = [
+        "rollup",
+        "transport.seaport_cargo",
+        "--db",
+        &db,
+        "--period",
+        "2025-Q1",
+        "--level",
+        "ministry",
+        "--format",
+        "xlsx",
+    ];
+    let o = common::regc(&args);
+    assert_eq!(o.status.code(), Some(2), "{}", common::text(&o));
+    assert!(common::text(&o).contains("--out"), "{}", common::text(&o));
+    let mut with_out = args.to_vec();
+    with_out.extend(["--out", book.to_str().unwrap()]);
+    let o = common::regc(&with_out);
+    assert!(o.status.success(), "{}", common::text(&o));
+    {
+        use calamine::Reader as _;
+        let mut wb = calamine::open_workbook_auto(&book).unwrap();
+        assert_eq!(wb.sheet_names(), vec!["B01 2025-Q1 BGTVT".to_string()]);
+        let sheet = wb.worksheet_range("B01 2025-Q1 BGTVT").unwrap();
+        let at = |y: u32, x: u32| {
+            sheet
+                .get_value((y, x))
+                .map(|d| d.to_string())
+                .unwrap_or_default()
+        };
+        assert_eq!(at(0, 0), "Biểu số: B01");
+        let row = (0..sheet.height() as u32)
+            .find(|&y| at(y, 1) == "Tổng hàng hóa")
+            .unwrap();
+        assert_eq!(at(row, 0), "1");
+        assert_eq!(at(row, 2), "tấn");
+        // Columns: plan, month, ytd, % of plan (rounded to 2 digits).
+        let header = (0..sheet.height() as u32)
+            .find(|&y| at(y, 0) == "STT")
+            .unwrap();
+        let col = |label: &str| {
+            (3..sheet.width() as u32)
+                .find(|&x| at(header, x) == label)
+                .unwrap_or_else(|| panic!("no column {label}"))
+        };
+        assert_eq!(at(row, col("Thực hiện tháng")), "300.75");
+        assert_eq!(at(row, col("Kế hoạch năm")), "1000");
+        assert_eq!(at(row, col("% kế hoạch")), "30.08");
+    }
+
     // Completeness: one port authority expected below the ministry.
     let o = common::regc(&[
         "rollup",

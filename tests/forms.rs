@@ -636,6 +636,28 @@ fn excel_templates_validate_what_the_cells_take() {
         f,
         &format!("IF(COUNT({ytd},{plan})<2,\"\",IFERROR((({ytd}/{plan})*100),\"\"))")
     );
+    // The official heading and the signatures, as on the HTML page.
+    let page = book.worksheet_range("B01").unwrap();
+    let texts: Vec<String> = page
+        .rows()
+        .flat_map(|r| r.iter().map(|d| d.to_string()))
+        .filter(|t| !t.is_empty())
+        .collect();
+    let official = regc::emit::forms::official(lib, r, form);
+    assert_eq!(page.get_value((0, 0)).unwrap().to_string(), "Biểu số: B01");
+    for want in [
+        official.nation,
+        official.motto,
+        "Ban hành kèm theo Thông tư 48/2019/TT-BGTVT",
+        "Ngày nhận báo cáo: 3 ngày làm việc sau ngày chốt số liệu",
+        "Đơn vị báo cáo: Cảng vụ hàng hải",
+        "Đơn vị nhận báo cáo: Bộ, cơ quan ngang bộ",
+        "Người lập biểu",
+        "Thủ trưởng đơn vị",
+        "(Ký, đóng dấu, ghi rõ họ tên)",
+    ] {
+        assert!(texts.iter().any(|t| t == want), "{want:?} not in {texts:?}");
+    }
 }
 
 /// A template whose number cells hold text (a cell formatted as text, a
@@ -1403,6 +1425,48 @@ fn the_page_reads_numbers_as_regc_does() {
     .map(|(t, d)| format_vietnamese(t, *d))
     .collect();
     assert_eq!(got["shown"], json!(shown));
+}
+
+/// A form printed for signing carries the official heading (national
+/// header, "Biểu số", the act, units, "Ngày nhận báo cáo") and the
+/// signature block, and shows neither rule codes nor raw `{cell}`
+/// placeholders.
+#[test]
+fn browser_printed_forms_have_the_official_layout() {
+    if !browser() {
+        return;
+    }
+    let (_, lib) = common::library();
+    let seaport = regime(lib, "transport.seaport_cargo");
+    let html = std::fs::read_to_string(page(&seaport.code, "B01")).unwrap();
+    // On screen the legend names the rules and the cells they read.
+    assert!(html.contains("<code>R01</code>"), "{html}");
+    assert!(html.contains(r#"<span class="regc-ph">{B01.cargo.month}</span>"#));
+    let tmp = TempDir::new("browser-print");
+    let reports = drive(
+        &tmp,
+        vec![json!({"page": page(&seaport.code, "B01"), "steps": [{"print": true}]})],
+    );
+    let printed = &reports[0]["results"][0];
+    let text = printed["text"].as_str().unwrap();
+    for want in [
+        "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
+        "Độc lập - Tự do - Hạnh phúc",
+        "Biểu số: B01",
+        "Ban hành kèm theo Thông tư 48/2019/TT-BGTVT",
+        "Ngày nhận báo cáo: 3 ngày làm việc sau ngày chốt số liệu",
+        "Đơn vị báo cáo: Cảng vụ hàng hải",
+        "Đơn vị nhận báo cáo: Bộ, cơ quan ngang bộ",
+        "Người lập biểu",
+        "Thủ trưởng đơn vị",
+        "(Ký, đóng dấu, ghi rõ họ tên)",
+    ] {
+        assert!(text.contains(want), "{want:?} not printed:\n{text}");
+    }
+    // Rule codes and placeholders are on screen only.
+    assert!(!text.contains("R01") && !text.contains('{'), "{text}");
+    assert!(text.contains("(… so với …)"), "{text}");
+    assert!(!text.contains("Kiểm tra và tạo tệp gửi"), "{text}");
 }
 
 /// Numbers typed as Vietnamese officers write them are read as meant, a

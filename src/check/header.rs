@@ -346,7 +346,78 @@ pub(crate) fn check(regime: &ast::Regime, data: &DataSet, diags: &mut Diagnostic
         flow_names.clone()
     };
     deadlines(&mut h, &deadline_items, &flow_or_reporters, regime, diags);
+    days_off(&h, &deadline_items, data, diags);
     h
+}
+
+/// A fixed day of the next month that falls on a weekend or a holiday in
+/// some periods: the law does not move it unless the regime says so
+/// (`or next working day`), so the reporters lose the day without being
+/// told. Checked over the years the holiday data covers.
+fn days_off(h: &Header, items: &[&ast::Deadline], data: &DataSet, diags: &mut Diagnostics) {
+    let Some(frequency) = h.frequency.filter(|f| *f != Frequency::AdHoc) else {
+        return;
+    };
+    let days = crate::calendar::WorkingDays::new(
+        data.holidays.iter().map(|d| d.date),
+        data.working_weekends.iter().copied(),
+    );
+    for d in items {
+        let ast::DeadlineRule::DayOfNextMonth {
+            day,
+            next_working_day: false,
+        } = &d.rule
+        else {
+            continue;
+        };
+        let Some(rule) = h
+            .deadlines
+            .iter()
+            .find(|x| x.level == d.level.text)
+            .map(|x| &x.rule)
+            .filter(|r| matches!(r, ir::DeadlineRule::DayOfNextMonth { day: 1..=28, .. }))
+        else {
+            continue;
+        };
+        // A day already refused as too early (E0401) is not warned again.
+        if h.cutoff == Cutoff::Calendar && day.as_u32().is_some_and(|n| n < 3) {
+            continue;
+        }
+        let off = crate::calendar::deadlines_on_days_off(frequency, h.cutoff, rule, &days);
+        if off.is_empty() {
+            continue;
+        }
+        let (first, last) = (days.known_years().next(), days.known_years().last());
+        let years = match (first, last) {
+            (Some(a), Some(b)) if a != b => format!("{a}–{b}"),
+            (Some(a), _) => a.to_string(),
+            _ => String::new(),
+        };
+        let n = day.as_u32().unwrap_or(0);
+        let mut examples: Vec<String> = off
+            .iter()
+            .take(3)
+            .map(|(p, d)| format!("{p} ({})", d.format("%a %d/%m/%Y")))
+            .collect();
+        if off.len() > 3 {
+            examples.push("…".into());
+        }
+        diags.push(
+            Diagnostic::new(
+                Code::DeadlineOnDayOff,
+                day.span,
+                format!(
+                    "day {n} of next month falls on a weekend or holiday in {} period(s) of {years}: {}",
+                    off.len(),
+                    examples.join(", ")
+                ),
+                "falls on a day off",
+            )
+            .with_help(format!(
+                "if the regime moves such a deadline to the next working day (as Civil Code 2015 Art. 148 does for time limits), write `day {n} of next month or next working day`; otherwise reporters lose the day: consider `N working days after cutoff`"
+            )),
+        );
+    }
 }
 
 fn kind_name(k: RegimeKind) -> &'static str {
@@ -420,7 +491,10 @@ fn deadlines(
                     working: *working,
                 }
             }
-            ast::DeadlineRule::DayOfNextMonth { day } => {
+            ast::DeadlineRule::DayOfNextMonth {
+                day,
+                next_working_day,
+            } => {
                 let n = day.as_u32().unwrap_or(0);
                 if n == 0 || n > 28 {
                     diags.push(
@@ -443,7 +517,10 @@ fn deadlines(
                         .with_help("Decree 09/2019/NĐ-CP Art. 8: at least one working day after the cut-off; choose day 3 or later"),
                     );
                 }
-                ir::DeadlineRule::DayOfNextMonth { day: n }
+                ir::DeadlineRule::DayOfNextMonth {
+                    day: n,
+                    next_working_day: *next_working_day,
+                }
             }
         };
         by_level.insert(&d.level.text, (d, rule));
@@ -505,7 +582,7 @@ fn earlier(a: &ir::DeadlineRule, b: &ir::DeadlineRule) -> Option<bool> {
                 working: w2,
             },
         ) if w1 == w2 => Some(x < y),
-        (DayOfNextMonth { day: x }, DayOfNextMonth { day: y }) => Some(x < y),
+        (DayOfNextMonth { day: x, .. }, DayOfNextMonth { day: y, .. }) => Some(x < y),
         _ => None,
     }
 }

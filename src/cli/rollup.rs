@@ -15,9 +15,25 @@ pub struct RollupArgs {
     pub completeness: bool,
     pub reconcile: bool,
     pub format: RollupFormat,
+    /// The workbook's file (`--format xlsx`).
+    pub out: Option<PathBuf>,
 }
 
 pub fn rollup(args: &RollupArgs, color: bool) -> i32 {
+    let xlsx = args.format == RollupFormat::Xlsx;
+    if xlsx && args.out.is_none() {
+        return usage_error("--format xlsx writes a workbook: name its file with --out FILE.xlsx");
+    }
+    if !xlsx && args.out.is_some() {
+        return usage_error(
+            "--out is for --format xlsx; other formats are written to the standard output",
+        );
+    }
+    if xlsx && (args.completeness || args.reconcile) {
+        return usage_error(
+            "--format xlsx lays out a form's roll-ups; completeness and reconciliations come as table, csv or json",
+        );
+    }
     let target = match Target::parse(&args.db) {
         Ok(t) => t,
         Err(e) => return usage_error(&e),
@@ -69,13 +85,81 @@ pub fn rollup(args: &RollupArgs, color: bool) -> i32 {
         }
     } else {
         match rollup::rollups(&mut conn, regime, &args.query) {
-            Ok(forms) => print_rollups(&forms, args.format),
+            Ok(forms) => match &args.out {
+                Some(path) if xlsx => return write_workbook(&c.library, regime, &forms, path),
+                _ => print_rollups(&forms, args.format),
+            },
             Err(e) => {
                 errln!("error: {e}");
                 return 1;
             }
         }
     }
+    0
+}
+
+/// The roll-ups as a workbook in the forms' paper layout, a sheet per
+/// form, period and unit, written through a temporary file and a rename.
+fn write_workbook(
+    lib: &crate::ir::Library,
+    regime: &crate::ir::Regime,
+    forms: &[rollup::Rollup],
+    path: &std::path::Path,
+) -> i32 {
+    use crate::emit::xlsx::{ROLLUP_SHEETS, RolledUp, rollup_workbook};
+    let mut sheets = Vec::new();
+    for f in forms {
+        let Some(form) = regime.forms.iter().find(|x| x.code == f.form) else {
+            continue;
+        };
+        for r in &f.rows {
+            let values = f
+                .cells
+                .iter()
+                .zip(&r.values)
+                .filter_map(|(c, v)| Some((c.as_str(), v.as_deref()?)))
+                .collect();
+            sheets.push(RolledUp {
+                form,
+                period: &r.period,
+                unit: &r.unit,
+                name: &r.name,
+                level: &r.level,
+                reporters: r.reporters,
+                values,
+            });
+        }
+    }
+    if sheets.is_empty() {
+        errln!("error: no roll-up rows to write (nothing imported for these filters?)");
+        return 1;
+    }
+    if sheets.len() > ROLLUP_SHEETS {
+        return usage_error(&format!(
+            "{} units and periods would be {} sheets (at most {ROLLUP_SHEETS}): choose with --period, --level or --form",
+            sheets.len(),
+            sheets.len()
+        ));
+    }
+    let bytes = match rollup_workbook(lib, regime, &sheets) {
+        Ok(b) => b,
+        Err(e) => {
+            errln!("error: {e}");
+            return 1;
+        }
+    };
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = path.with_file_name(format!(".{name}.regc-{}", std::process::id()));
+    let written = std::fs::write(&tmp, &bytes).and_then(|()| std::fs::rename(&tmp, path));
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&tmp);
+        errln!("error: {}: {e}", path.display());
+        return 1;
+    }
+    errln!("wrote {} ({} sheet(s))", path.display(), sheets.len());
     0
 }
 
@@ -147,7 +231,7 @@ fn print_rollups(forms: &[rollup::Rollup], format: RollupFormat) {
                 offset += f.cells.len();
             }
         }
-        RollupFormat::Table => {
+        RollupFormat::Table | RollupFormat::Xlsx => {
             // Long: one line per value, so that wide forms stay readable.
             let mut rows = vec![
                 ["period", "unit", "name", "level", "form", "cell", "value"]
@@ -198,7 +282,7 @@ fn print_records<T: serde::Serialize>(
                 outln!("{}", csv_line(&line(r)));
             }
         }
-        RollupFormat::Table => {
+        RollupFormat::Table | RollupFormat::Xlsx => {
             let mut table = vec![header];
             table.extend(rows.iter().map(line));
             out!("{}", crate::calendar::text_table(&table));

@@ -111,6 +111,7 @@ codes! {
     DivisionByZero = "E0319", Error, "a division by the constant zero";
     BadTolerance = "E0320", Error, "an invalid tolerance";
     StockSummedOverTime = "E0330", Warning, "a stock (a count of what exists) summed over time";
+    DeadlineOnDayOff = "E0331", Warning, "a fixed deadline day that falls on a weekend or holiday";
 
     // Regime semantics: E04xx
     DeadlineTooEarly = "E0401", Error, "a deadline less than one working day after the cut-off";

@@ -87,9 +87,17 @@ pub fn regime_readme(lib: &ir::Library, r: &Regime) -> String {
                     days,
                     working: false,
                 } => format!("{days} day(s) after the cut-off"),
-                ir::DeadlineRule::DayOfNextMonth { day } => {
-                    format!("day {day} of the month after the cut-off")
-                }
+                ir::DeadlineRule::DayOfNextMonth {
+                    day,
+                    next_working_day,
+                } => format!(
+                    "day {day} of the month after the cut-off{}",
+                    if *next_working_day {
+                        ", or the next working day if it is a day off"
+                    } else {
+                        ""
+                    }
+                ),
             };
             let _ = writeln!(out, "| {} | {when} |", level_name(lib, &d.level));
         }
@@ -156,9 +164,10 @@ fn form_section(out: &mut String, r: &Regime, form: &ir::Form) {
                     }
                 );
             }
+            grid(out, form, &cols);
             let _ = writeln!(
                 out,
-                "\n| no. | row | label | cell | type | entry | aggregation |\n|---|---|---|---|---|---|---|"
+                "\nEvery cell:\n\n| no. | row | label | cell | type | entry | aggregation |\n|---|---|---|---|---|---|---|"
             );
             for row in &form.rows {
                 let indent = "↳ ".repeat(row.depth as usize);
@@ -174,7 +183,9 @@ fn form_section(out: &mut String, r: &Regime, form: &ir::Form) {
                     let entry = match &c.entry {
                         ir::Entry::Entered => "entered".to_string(),
                         ir::Entry::EnteredYearly => "entered once per year".to_string(),
-                        ir::Entry::Computed { formula } => format!("= `{}`", expr_text(r, formula)),
+                        ir::Entry::Computed { formula } => {
+                            format!("= {}", code(&expr_text(r, formula)))
+                        }
                     };
                     let agg = c
                         .aggregation
@@ -193,11 +204,48 @@ fn form_section(out: &mut String, r: &Regime, form: &ir::Form) {
                         row.name,
                         c.id,
                         type_text(c),
-                        md(&entry)
+                        entry
                     );
                 }
             }
         }
+    }
+}
+
+/// The form as it is printed: one line per row, one column per column;
+/// an entered cell shows its type, a computed one its formula, a shaded
+/// (absent) cell stays empty.
+fn grid(out: &mut String, form: &ir::Form, cols: &[&ir::Column]) {
+    let _ = write!(out, "\nThe form as printed:\n\n| no. | indicator |");
+    for c in cols {
+        let head = if c.implicit {
+            "value"
+        } else {
+            c.label.as_str()
+        };
+        let _ = write!(out, " {} |", md(head));
+    }
+    let _ = write!(out, "\n|---|---|");
+    for _ in cols {
+        out.push_str("---|");
+    }
+    out.push('\n');
+    for row in &form.rows {
+        let indent = "\u{a0}\u{a0}".repeat(row.depth as usize);
+        let _ = write!(out, "| {} | {indent}{} |", md(&row.number), md(&row.label));
+        for col in cols {
+            let cell = form.cells.iter().find(|c| {
+                c.row.as_deref() == Some(row.name.as_str())
+                    && c.column.as_deref() == Some(col.name.as_str())
+            });
+            let text = match cell.map(|c| &c.entry) {
+                None => String::new(),
+                Some(ir::Entry::Computed { .. }) => "computed".to_string(),
+                Some(ir::Entry::Entered | ir::Entry::EnteredYearly) => "entered".to_string(),
+            };
+            let _ = write!(out, " {text} |");
+        }
+        out.push('\n');
     }
 }
 
@@ -261,11 +309,11 @@ fn rules_section(out: &mut String, r: &Regime) {
         let message = fill_message(r, rule);
         let _ = writeln!(
             out,
-            "| `{}` | {} | {} | `{}` | {missing} |",
+            "| `{}` | {} | {} | {} | {missing} |",
             rule.code,
             format!("{:?}", rule.severity).to_lowercase(),
             md(&message),
-            md(&cond)
+            code(&cond)
         );
     }
 }
@@ -381,13 +429,44 @@ fn paren(r: &Regime, e: &ir::Expr) -> String {
 }
 
 /// Markdown-safe text for a table cell: `|` and newlines would break the
-/// table, and HTML in a label must show as text.
+/// table, HTML in a label must show as text, and Markdown in a label
+/// (links, emphasis, code) must show as written, never as markup.
 fn md(s: &str) -> String {
-    s.replace('\\', "\\\\")
-        .replace('|', "\\|")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace(['\n', '\r'], " ")
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '\\' | '|' | '`' | '*' | '_' | '[' | ']' | '#' | '!' | '~' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '\n' | '\r' => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A code span in a table cell. Inside a code span Markdown and HTML are
+/// literal (no entities: `<=` stays `<=`); only the table's `|` needs its
+/// backslash, and the fence is longer than any run of backticks inside.
+fn code(s: &str) -> String {
+    let text = s.replace(['\n', '\r'], " ").replace('|', "\\|");
+    let mut longest = 0;
+    let mut run = 0;
+    for c in text.chars() {
+        run = if c == '`' { run + 1 } else { 0 };
+        longest = longest.max(run);
+    }
+    let fence = "`".repeat(longest + 1);
+    let pad = if text.starts_with('`') || text.ends_with('`') {
+        " "
+    } else {
+        ""
+    };
+    format!("{fence}{pad}{text}{pad}{fence}")
 }
 
 /// `generated/index.md`: every regime with its owner, frequency and forms.

@@ -146,6 +146,7 @@ struct Page<'a> {
     /// Relative path from the page to `generated/`.
     root: &'static str,
     regime: RegimeCtx<'a>,
+    official: Official,
     form: FormCtx<'a>,
     /// The rules IR as JSON with `<` escaped, safe inside a `<script>`.
     rules_json: minijinja::Value,
@@ -229,19 +230,175 @@ struct OptionCtx<'a> {
 struct RuleCtx<'a> {
     code: &'a str,
     severity: &'static str,
-    message: String,
+    /// The message, its placeholders apart (`{cargo.month}`): the page
+    /// shows them, a printed form does not.
+    parts: Vec<MessagePart>,
 }
 
-/// A rule's message with each placeholder shown as what it reads.
-fn placeholders_shown(r: &ir::Regime, rule: &ir::Rule) -> String {
-    let mut m = rule.message.clone();
-    for (i, p) in rule.placeholders.iter().enumerate() {
-        m = m.replace(
-            &format!("{{{i}}}"),
-            &format!("{{{}}}", super::docs::expr_text(r, p)),
-        );
+#[derive(Serialize)]
+struct MessagePart {
+    text: String,
+    placeholder: bool,
+}
+
+/// A rule's message in parts, each placeholder shown as what it reads.
+fn message_parts(r: &ir::Regime, rule: &ir::Rule) -> Vec<MessagePart> {
+    let mut parts = Vec::new();
+    let mut rest = rule.message.as_str();
+    while let Some(open) = rest.find('{') {
+        let (before, after) = rest.split_at(open);
+        let Some(close) = after.find('}') else { break };
+        let inner = after.get(1..close).unwrap_or("");
+        let Some(p) = inner
+            .parse::<usize>()
+            .ok()
+            .and_then(|i| rule.placeholders.get(i))
+        else {
+            parts.push(MessagePart {
+                text: format!("{before}{{"),
+                placeholder: false,
+            });
+            rest = after.get(1..).unwrap_or("");
+            continue;
+        };
+        if !before.is_empty() {
+            parts.push(MessagePart {
+                text: before.to_string(),
+                placeholder: false,
+            });
+        }
+        let text = format!("{{{}}}", super::docs::expr_text(r, p));
+        parts.push(MessagePart {
+            text,
+            placeholder: true,
+        });
+        rest = after.get(close + 1..).unwrap_or("");
     }
-    m
+    if !rest.is_empty() {
+        parts.push(MessagePart {
+            text: rest.to_string(),
+            placeholder: false,
+        });
+    }
+    parts
+}
+
+/// The heading and the signature block of a form as Vietnamese reporting
+/// forms print them (the templates annexed to Decree 09/2019/NĐ-CP and to
+/// the ministries' circulars): the same text on the HTML page and in the
+/// Excel template.
+#[derive(Serialize)]
+pub struct Official {
+    /// Quốc hiệu.
+    pub nation: &'static str,
+    /// Tiêu ngữ.
+    pub motto: &'static str,
+    /// `Biểu số: B01`.
+    pub number: String,
+    /// `Ban hành kèm theo Thông tư 48/2019/TT-BGTVT`; `None` when the
+    /// regime gives no basis.
+    pub issued: Option<String>,
+    /// `Ngày nhận báo cáo: …`, the reporters' deadline in words.
+    pub due: Option<String>,
+    /// `Đơn vị báo cáo: …`, the reporting level.
+    pub reporter: String,
+    /// `Đơn vị nhận báo cáo: …`, the next level of the flow (else the
+    /// regime's receiver).
+    pub receiver: Option<String>,
+    /// Who signs: the preparer, then the head of the unit under the date.
+    pub signatures: [Signature; 2],
+}
+
+#[derive(Serialize)]
+pub struct Signature {
+    /// `…, ngày … tháng … năm …` above the head's title; `None` for the
+    /// preparer.
+    pub date: Option<&'static str>,
+    pub role: &'static str,
+    pub note: &'static str,
+}
+
+/// The title of a level or unit type, else its code.
+fn level_title<'a>(lib: &'a ir::Library, code: &'a str) -> &'a str {
+    lib.org
+        .levels
+        .iter()
+        .find(|l| l.code == code)
+        .map(|l| l.title.as_str())
+        .or_else(|| {
+            lib.org
+                .unit_types
+                .iter()
+                .find(|t| t.code == code)
+                .map(|t| t.title.as_str())
+        })
+        .unwrap_or(code)
+}
+
+/// A deadline rule in the words of a form's heading.
+pub fn deadline_words(rule: &ir::DeadlineRule) -> String {
+    match rule {
+        ir::DeadlineRule::DaysAfterCutoff {
+            days,
+            working: true,
+        } => {
+            format!("{days} ngày làm việc sau ngày chốt số liệu")
+        }
+        ir::DeadlineRule::DaysAfterCutoff {
+            days,
+            working: false,
+        } => {
+            format!("{days} ngày sau ngày chốt số liệu")
+        }
+        ir::DeadlineRule::DayOfNextMonth {
+            day,
+            next_working_day,
+        } => format!(
+            "ngày {day} của tháng sau ngày chốt số liệu{}",
+            if *next_working_day {
+                " (trùng ngày nghỉ thì ngày làm việc tiếp theo)"
+            } else {
+                ""
+            }
+        ),
+    }
+}
+
+pub fn official(lib: &ir::Library, r: &ir::Regime, form: &ir::Form) -> Official {
+    let reporters: Vec<&str> = r.reporters.iter().map(|c| level_title(lib, c)).collect();
+    let first = r.reporters.first().map(String::as_str);
+    let due = first
+        .and_then(|l| r.deadlines.iter().find(|d| d.level == l))
+        .map(|d| format!("Ngày nhận báo cáo: {}", deadline_words(&d.rule)));
+    // The level that receives the reporters' reports: the next one of the
+    // flow, else the regime's receiver.
+    let next = first
+        .and_then(|l| r.flow.iter().position(|f| f == l))
+        .and_then(|i| r.flow.get(i + 1))
+        .map(|c| level_title(lib, c).to_string())
+        .or_else(|| r.receiver.clone());
+    let basis = r.basis.trim();
+    Official {
+        nation: "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
+        motto: "Độc lập - Tự do - Hạnh phúc",
+        number: format!("Biểu số: {}", form.code),
+        issued: (!basis.is_empty() && basis != "-").then(|| format!("Ban hành kèm theo {basis}")),
+        due,
+        reporter: format!("Đơn vị báo cáo: {}", reporters.join(", ")),
+        receiver: next.map(|n| format!("Đơn vị nhận báo cáo: {n}")),
+        signatures: [
+            Signature {
+                date: None,
+                role: "Người lập biểu",
+                note: "(Ký, ghi rõ họ tên)",
+            },
+            Signature {
+                date: Some("……, ngày … tháng … năm ……"),
+                role: "Thủ trưởng đơn vị",
+                note: "(Ký, đóng dấu, ghi rõ họ tên)",
+            },
+        ],
+    }
 }
 
 fn type_name(ty: &Type) -> &'static str {
@@ -831,12 +988,13 @@ pub fn form_page(
                 ir::Severity::Warning => "warning",
                 ir::Severity::Info => "info",
             },
-            message: placeholders_shown(r, rule),
+            parts: message_parts(r, rule),
         })
         .collect();
     let page = Page {
         csp: CSP,
         root: "../../",
+        official: official(lib, r, form),
         regime: RegimeCtx {
             code: &r.code,
             title: r.titles.get("vi").map(String::as_str).unwrap_or(&r.code),

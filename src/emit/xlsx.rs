@@ -22,7 +22,9 @@ pub const RECORD_ROWS: u32 = 200;
 /// The name of the hidden sheet that maps cells to addresses.
 pub const META_SHEET: &str = "regc";
 
-/// Where things are on the form's sheet (0-based rows and columns).
+/// Where things are on the form's sheet (0-based rows and columns): rows
+/// 0–2 the heading (form number, act, due date; national header, title),
+/// 3–4 the unit and period typed in, 5 the regime.
 const UNIT_ROW: u32 = 3;
 const PERIOD_ROW: u32 = 4;
 const INPUT_COL: u16 = 2;
@@ -124,6 +126,10 @@ fn formula(e: &Expr, form: &str, at: &BTreeMap<&str, String>) -> Option<String> 
 
 struct Formats {
     title: Format,
+    bold: Format,
+    nation: Format,
+    sign_role: Format,
+    sign_note: Format,
     header: Format,
     label: Vec<Format>,
     locked: Format,
@@ -156,7 +162,14 @@ const EXCEL_WHOLE_MAX: &str = "999999999999999";
 fn formats() -> Formats {
     let border = |f: Format| f.set_border(FormatBorder::Thin);
     Formats {
-        title: Format::new().set_bold().set_font_size(13),
+        title: Format::new()
+            .set_bold()
+            .set_font_size(13)
+            .set_align(FormatAlign::Center),
+        bold: Format::new().set_bold(),
+        nation: Format::new().set_bold().set_align(FormatAlign::Center),
+        sign_role: Format::new().set_bold().set_align(FormatAlign::Center),
+        sign_note: Format::new().set_italic().set_align(FormatAlign::Center),
         header: border(
             Format::new()
                 .set_bold()
@@ -490,13 +503,41 @@ fn sheet(
     meta: &mut Vec<Vec<String>>,
 ) -> Result<(), XlsxError> {
     let title = r.titles.get("vi").map(String::as_str).unwrap_or(&r.code);
-    ws.write_string_with_format(
-        0,
-        0,
-        format!("Biểu {}: {}", form.code, form.title),
+    let official = super::forms::official(lib, r, form);
+    // The last column of the sheet: STT, label, unit and the columns of a
+    // grid; STT and the fields of a record form.
+    let last = match form.kind {
+        FormKind::Grid => FIRST_VALUE_COL + u16::try_from(form.columns.len()).unwrap_or(0) - 1,
+        FormKind::Records => u16::try_from(form.cells.len()).unwrap_or(0),
+    }
+    .max(FIRST_VALUE_COL);
+    // Left: which form, under which act, due when. Centre: the national
+    // header and the form's title. Right (rows 3–4): who reports to whom.
+    ws.write_string_with_format(0, 0, &official.number, &fm.bold)?;
+    if let Some(issued) = &official.issued {
+        ws.write_string(1, 0, issued)?;
+    }
+    if let Some(due) = &official.due {
+        ws.write_string(2, 0, due)?;
+    }
+    centred(ws, 0, last, official.nation, &fm.nation)?;
+    centred(ws, 1, last, official.motto, &fm.nation)?;
+    centred(
+        ws,
+        2,
+        last,
+        &format!("{}: {}", form.code, form.title),
         &fm.title,
     )?;
-    ws.write_string(1, 0, format!("{title} ({}) — {}", r.code, r.basis))?;
+    ws.write_string(UNIT_ROW, FIRST_VALUE_COL, &official.reporter)?;
+    if let Some(receiver) = &official.receiver {
+        ws.write_string(PERIOD_ROW, FIRST_VALUE_COL, receiver)?;
+    }
+    ws.write_string(
+        HEADER_ROW - 1,
+        0,
+        format!("{title} ({}), tần suất: {}", r.code, r.frequency.name()),
+    )?;
     ws.write_string_with_format(UNIT_ROW, 0, "Đơn vị báo cáo (mã)", &fm.locked)?;
     ws.write_blank(UNIT_ROW, INPUT_COL, &fm.open_text)?;
     if let Some(v) = choice(lists.get(UNIT_LIST), "Đơn vị báo cáo")? {
@@ -507,16 +548,32 @@ fn sheet(
     if let Some(v) = choice(lists.get(PERIOD_LIST), "Kỳ báo cáo")? {
         ws.add_data_validation(PERIOD_ROW, INPUT_COL, PERIOD_ROW, INPUT_COL, &v)?;
     }
-    ws.write_string(
-        PERIOD_ROW,
-        INPUT_COL + 1,
-        format!("tần suất: {}", r.frequency.name()),
-    )?;
-    match form.kind {
+    let end = match form.kind {
         FormKind::Grid => grid(ws, lib, form, fm, lists, meta)?,
         FormKind::Records => records(ws, lib, form, fm, lists, meta)?,
+    };
+    // The signatures under the form: the preparer on the left, the head of
+    // the unit under the date on the right.
+    let y = end + 2;
+    let [preparer, head] = &official.signatures;
+    ws.write_string_with_format(y + 1, 1, preparer.role, &fm.sign_role)?;
+    ws.write_string_with_format(y + 2, 1, preparer.note, &fm.sign_note)?;
+    if let Some(date) = head.date {
+        centred(ws, y, last, date, &fm.sign_note)?;
     }
+    centred(ws, y + 1, last, head.role, &fm.sign_role)?;
+    centred(ws, y + 2, last, head.note, &fm.sign_note)?;
     ws.protect();
+    Ok(())
+}
+
+/// Text centred over the columns from the first value column to `last`.
+fn centred(ws: &mut Worksheet, y: u32, last: u16, text: &str, f: &Format) -> Result<(), XlsxError> {
+    if last > FIRST_VALUE_COL {
+        ws.merge_range(y, FIRST_VALUE_COL, y, last, text, f)?;
+    } else {
+        ws.write_string_with_format(y, FIRST_VALUE_COL, text, f)?;
+    }
     Ok(())
 }
 
@@ -527,7 +584,7 @@ fn grid(
     fm: &Formats,
     lists: &BTreeMap<String, String>,
     meta: &mut Vec<Vec<String>>,
-) -> Result<(), XlsxError> {
+) -> Result<u32, XlsxError> {
     ws.set_column_width(0, 7)?;
     ws.set_column_width(1, 44)?;
     ws.set_column_width(2, 12)?;
@@ -628,7 +685,7 @@ fn grid(
             }
         }
     }
-    Ok(())
+    Ok(FIRST_ROW + u32::try_from(form.rows.len()).unwrap_or(0).max(1) - 1)
 }
 
 fn records(
@@ -638,7 +695,7 @@ fn records(
     fm: &Formats,
     lists: &BTreeMap<String, String>,
     meta: &mut Vec<Vec<String>>,
-) -> Result<(), XlsxError> {
+) -> Result<u32, XlsxError> {
     ws.set_column_width(0, 7)?;
     ws.write_string_with_format(HEADER_ROW, 0, "STT", &fm.header)?;
     let last = FIRST_ROW + RECORD_ROWS - 1;
@@ -672,6 +729,198 @@ fn records(
         meta.push(vec!["field".into(), c.id.clone(), letters]);
     }
     ws.write_string_with_format(HEADER_ROW + 1, 0, "A", &fm.header)?;
+    Ok(last)
+}
+
+/// One unit's roll-up of a form for one period: what a roll-up workbook
+/// shows on one sheet.
+pub struct RolledUp<'a> {
+    pub form: &'a ir::Form,
+    pub period: &'a str,
+    pub unit: &'a str,
+    pub name: &'a str,
+    pub level: &'a str,
+    pub reporters: i64,
+    /// Cell id → exact decimal text.
+    pub values: BTreeMap<&'a str, &'a str>,
+}
+
+/// Sheets a roll-up workbook holds at most: past that, a filter
+/// (`--period`, `--level`, `--form`) is the readable answer.
+pub const ROLLUP_SHEETS: usize = 250;
+
+/// `regc rollup --format xlsx`: each unit's roll-up of each period on a
+/// sheet of its own, in the form's paper layout (the heading, row numbers,
+/// labels, units of measure and column headers of the template), numbers
+/// rounded to their cell's scale and formatted per cell.
+pub fn rollup_workbook(
+    lib: &ir::Library,
+    r: &ir::Regime,
+    sheets: &[RolledUp<'_>],
+) -> Result<Vec<u8>, String> {
+    rollup_book(lib, r, sheets).map_err(|e| format!("roll-up workbook: {e}"))
+}
+
+fn rollup_book(
+    lib: &ir::Library,
+    r: &ir::Regime,
+    sheets: &[RolledUp<'_>],
+) -> Result<Vec<u8>, XlsxError> {
+    let mut book = Workbook::new();
+    let when = ExcelDateTime::from_ymd(2024, 1, 1)?;
+    book.set_properties(
+        &DocProperties::new()
+            .set_creation_datetime(&when)
+            .set_author("regc")
+            .set_title(format!("{} roll-up", r.code)),
+    );
+    let fm = formats();
+    let mut names = std::collections::BTreeSet::new();
+    for s in sheets {
+        let ws = book.add_worksheet();
+        ws.set_name(sheet_name(s, &mut names))?;
+        rollup_sheet(ws, lib, r, s, &fm)?;
+    }
+    book.save_to_buffer()
+}
+
+/// A sheet name Excel takes (31 characters at most, none of `[]:*?/\`),
+/// unique in the book.
+fn sheet_name(s: &RolledUp<'_>, taken: &mut std::collections::BTreeSet<String>) -> String {
+    let clean: String = format!("{} {} {}", s.form.code, s.period, s.unit)
+        .chars()
+        .map(|c| if "[]:*?/\\'".contains(c) { '_' } else { c })
+        .collect();
+    let base: String = clean.chars().take(31).collect();
+    let mut name = base.clone();
+    let mut n = 2;
+    while !taken.insert(name.clone()) {
+        let suffix = format!(" ({n})");
+        let keep = 31usize.saturating_sub(suffix.chars().count());
+        name = format!("{}{suffix}", base.chars().take(keep).collect::<String>());
+        n += 1;
+    }
+    name
+}
+
+fn rollup_sheet(
+    ws: &mut Worksheet,
+    lib: &ir::Library,
+    r: &ir::Regime,
+    s: &RolledUp<'_>,
+    fm: &Formats,
+) -> Result<(), XlsxError> {
+    let form = s.form;
+    let official = super::forms::official(lib, r, form);
+    let last = (FIRST_VALUE_COL + u16::try_from(form.columns.len()).unwrap_or(0))
+        .saturating_sub(1)
+        .max(FIRST_VALUE_COL);
+    ws.write_string_with_format(0, 0, &official.number, &fm.bold)?;
+    if let Some(issued) = &official.issued {
+        ws.write_string(1, 0, issued)?;
+    }
+    centred(ws, 0, last, official.nation, &fm.nation)?;
+    centred(ws, 1, last, official.motto, &fm.nation)?;
+    centred(
+        ws,
+        2,
+        last,
+        &format!("{}: {}", form.code, form.title),
+        &fm.title,
+    )?;
+    let level = lib
+        .org
+        .levels
+        .iter()
+        .find(|l| l.code == s.level)
+        .map_or(s.level, |l| l.title.as_str());
+    ws.write_string(
+        UNIT_ROW,
+        0,
+        format!("Đơn vị: {} ({}), {level}", s.name, s.unit),
+    )?;
+    ws.write_string(
+        PERIOD_ROW,
+        0,
+        format!(
+            "Kỳ báo cáo: {} · Số đơn vị đã báo cáo: {}",
+            s.period, s.reporters
+        ),
+    )?;
+    ws.write_string(
+        HEADER_ROW - 1,
+        0,
+        "Số liệu tổng hợp (regc rollup), làm tròn theo số chữ số thập phân của từng ô",
+    )?;
+    ws.set_column_width(0, 7)?;
+    ws.set_column_width(1, 44)?;
+    ws.set_column_width(2, 12)?;
+    for (col, (text, letter)) in [
+        (0, ("STT", "A")),
+        (1, ("Chỉ tiêu", "B")),
+        (2, ("Đơn vị tính", "C")),
+    ] {
+        ws.write_string_with_format(HEADER_ROW, col, text, &fm.header)?;
+        ws.write_string_with_format(HEADER_ROW + 1, col, letter, &fm.header)?;
+    }
+    for (i, c) in form.columns.iter().enumerate() {
+        let col = FIRST_VALUE_COL + u16::try_from(i).unwrap_or(0);
+        ws.set_column_width(col, 16)?;
+        let head = if c.implicit {
+            "Giá trị"
+        } else {
+            c.label.as_str()
+        };
+        ws.write_string_with_format(HEADER_ROW, col, head, &fm.header)?;
+        ws.write_string_with_format(HEADER_ROW + 1, col, (i + 1).to_string(), &fm.header)?;
+    }
+    for (i, row) in form.rows.iter().enumerate() {
+        let y = FIRST_ROW + u32::try_from(i).unwrap_or(0);
+        let label_fmt = fm
+            .label
+            .get(usize::try_from(row.depth).unwrap_or(0).min(3))
+            .unwrap_or(&fm.locked);
+        ws.write_string_with_format(y, 0, &row.number, &fm.locked)?;
+        ws.write_string_with_format(y, 1, &row.label, label_fmt)?;
+        let unit = form
+            .cells
+            .iter()
+            .find(|c| c.row.as_deref() == Some(row.name.as_str()))
+            .map(|c| super::forms::unit_text(lib, &c.ty, &c.unit))
+            .unwrap_or_default();
+        ws.write_string_with_format(y, 2, unit, &fm.locked)?;
+        for (j, col) in form.columns.iter().enumerate() {
+            let x = FIRST_VALUE_COL + u16::try_from(j).unwrap_or(0);
+            let cell = form.cells.iter().find(|c| {
+                c.row.as_deref() == Some(row.name.as_str())
+                    && c.column.as_deref() == Some(col.name.as_str())
+            });
+            let Some(cell) = cell else {
+                ws.write_string_with_format(y, x, "x", &fm.none)?;
+                continue;
+            };
+            let format = match number_format(&cell.ty) {
+                Some(f) => fm.locked.clone().set_num_format(f),
+                None => fm.locked.clone(),
+            };
+            let value = s.values.get(cell.id.as_str()).copied();
+            let scale = match &cell.ty {
+                Type::Percent => Some(2),
+                t if t.is_numeric() => Some(scale_of(t)),
+                _ => None,
+            };
+            let shown = match (value, scale) {
+                (Some(v), Some(scale)) => crate::value::entry::round_canonical(v, scale)
+                    .and_then(|t| t.parse::<f64>().ok()),
+                _ => None,
+            };
+            match (value, shown) {
+                (_, Some(n)) => ws.write_number_with_format(y, x, n, &format)?,
+                (Some(v), None) => ws.write_string_with_format(y, x, v, &format)?,
+                (None, _) => ws.write_blank(y, x, &format)?,
+            };
+        }
+    }
     Ok(())
 }
 

@@ -147,8 +147,9 @@ pub struct Deadline {
 pub enum DeadlineRule {
     /// `3 working days after cutoff` / `10 days after cutoff`
     DaysAfter { days: Number, working: bool },
-    /// `day 20 of next month`
-    DayOfNextMonth { day: Number },
+    /// `day 20 of next month`, with `or next working day` when a day off
+    /// moves it.
+    DayOfNextMonth { day: Number, next_working_day: bool },
 }
 
 /// A non-negative integer or decimal literal, kept as written so that no

@@ -590,9 +590,11 @@ impl<'d> Lower<'d> {
                 }
             }
             Rule::fixed_day => {
-                let day = inner(spec).find(|p| p.as_rule() == Rule::int)?;
+                let parts: Vec<P<'_>> = inner(spec).collect();
+                let day = parts.iter().find(|p| p.as_rule() == Rule::int)?.clone();
                 DeadlineRule::DayOfNextMonth {
                     day: self.number(day),
+                    next_working_day: parts.iter().any(|p| p.as_rule() == Rule::next_working),
                 }
             }
             _ => return None,

@@ -222,6 +222,12 @@ pub fn format_vietnamese(canonical: &str, scale: Option<u32>) -> String {
     out
 }
 
+/// Canonical decimal text rounded half away from zero to `scale`
+/// decimals (`None` if it is not a number regc writes).
+pub fn round_canonical(canonical: &str, scale: u32) -> Option<String> {
+    super::Decimal::parse(canonical).map(|d| round_text(&d, scale))
+}
+
 /// `d` rounded half away from zero to `scale` decimals, written with
 /// exactly that many.
 fn round_text(d: &super::Decimal, scale: u32) -> String {

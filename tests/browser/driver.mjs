@@ -24,6 +24,8 @@
 //                                           "invalid_unexplained": [ids], "invalid": n}
 //   {"keys": [[ID, TEXT], …]}           sets each control's text and fires its input event, in the page
 //   {"full_pass": true}                  fires an input event on the unit: the page recomputes everything
+//   {"print": true}                      → {"text": the page's visible text as printed, "heading": [texts of
+//                                           .regc-official and .regc-sign]}; the screen media comes back after
 //   {"bench": ID, "values": [TEXT, …]}   → {"ms": [per keystroke]}: the time of the input
 //                                           event's handler plus layout, measured in the page
 // The report: {"sessions": [{"results": [...], "dialogs": [...], "csp": [violations],
@@ -94,6 +96,15 @@ async function session(plan) {
       }, step.keys);
     } else if (step.full_pass) {
       await page.evaluate(() => document.getElementById("regc-unit").dispatchEvent(new Event("input", { bubbles: true })));
+    } else if (step.print) {
+      await page.emulateMedia({ media: "print" });
+      report.results.push(
+        await page.evaluate(() => ({
+          text: document.body.innerText,
+          heading: [...document.querySelectorAll(".regc-official, .regc-sign")].map((e) => e.innerText),
+        })),
+      );
+      await page.emulateMedia({ media: "screen" });
     } else if (step.look) {
       report.results.push(
         await page.evaluate(() => {
