@@ -29,6 +29,7 @@ pub mod emit;
 pub mod eval;
 pub mod fmt;
 pub mod ir;
+pub mod lang;
 pub mod layout;
 pub mod migrate;
 pub mod resolve;
