@@ -1086,13 +1086,27 @@ fn build(
     if check {
         return match stale(dir, &files) {
             Ok(diff) if diff.is_empty() => {
-                errln!("{} is up to date ({} files)", dir.display(), files.len());
+                errln!(
+                    "{}",
+                    tr!(
+                        "{} is up to date ({} files)",
+                        "{} đã khớp với nguồn ({} tệp)",
+                        dir.display(),
+                        files.len()
+                    )
+                    .get(lang())
+                );
                 0
             }
             Ok(diff) => {
                 errln!(
-                    "{} is not up to date with the sources; run `regc build`:",
-                    dir.display()
+                    "{}",
+                    tr!(
+                        "{} is not up to date with the sources; run `regc build`:",
+                        "{} chưa khớp với nguồn; hãy chạy `regc build`:",
+                        dir.display()
+                    )
+                    .get(lang())
                 );
                 for d in &diff {
                     errln!("  {d}");
@@ -1121,7 +1135,16 @@ fn build(
                     let _ = std::fs::write(build_id_file(out), env!("REGC_BUILD_ID"));
                 }
             }
-            outln!("wrote {} files to {}:", files.len(), dir.display());
+            outln!(
+                "{}",
+                tr!(
+                    "wrote {} files to {}:",
+                    "đã ghi {} tệp vào {}:",
+                    files.len(),
+                    dir.display()
+                )
+                .get(lang())
+            );
             for (path, text) in &files {
                 outln!("  {path} ({} bytes)", text.len());
             }
@@ -1335,18 +1358,38 @@ fn fmt(paths: &[PathBuf], check: bool, color: bool) -> i32 {
             }
             Err(crate::fmt::FmtError::Syntax(diags)) => {
                 err!("{}", render::human_all(&diags, &map, lang(), color));
-                errln!("{name}: not formatted: it has syntax errors");
+                errln!(
+                    "{}",
+                    tr!(
+                        "{name}: not formatted: it has syntax errors",
+                        "{name}: không định dạng được: tệp có lỗi cú pháp"
+                    )
+                    .get(lang())
+                );
                 broken += 1;
             }
         }
     }
     if check {
         if changed.is_empty() {
-            errln!("{} file(s) are formatted", files.len() - broken);
+            errln!(
+                "{}",
+                tr!(
+                    "{} file(s) are formatted",
+                    "{} tệp đã được định dạng",
+                    files.len() - broken
+                )
+                .get(lang())
+            );
         } else {
             errln!(
-                "{} file(s) are not formatted; run `regc fmt`:",
-                changed.len()
+                "{}",
+                tr!(
+                    "{} file(s) are not formatted; run `regc fmt`:",
+                    "{} tệp chưa được định dạng; hãy chạy `regc fmt`:",
+                    changed.len()
+                )
+                .get(lang())
             );
             for name in &changed {
                 outln!("{name}");
@@ -1355,12 +1398,20 @@ fn fmt(paths: &[PathBuf], check: bool, color: bool) -> i32 {
         return i32::from(!changed.is_empty() || broken > 0);
     }
     for name in &changed {
-        outln!("formatted {name}");
+        outln!(
+            "{}",
+            tr!("formatted {name}", "đã định dạng {name}").get(lang())
+        );
     }
     errln!(
-        "{} file(s) checked, {} reformatted",
-        files.len(),
-        changed.len()
+        "{}",
+        tr!(
+            "{} file(s) checked, {} reformatted",
+            "đã kiểm tra {} tệp, định dạng lại {} tệp",
+            files.len(),
+            changed.len()
+        )
+        .get(lang())
     );
     i32::from(broken > 0)
 }

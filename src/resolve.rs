@@ -37,6 +37,9 @@ pub struct Scope<'a> {
     pub units: BTreeMap<&'a str, &'a ast::UnitDecl>,
     pub codelists: BTreeMap<&'a str, CodelistRef<'a>>,
     pub groups: BTreeMap<&'a str, &'a ast::GroupDecl>,
+    /// Units declared in modules of the library this file does not `use`,
+    /// with the module (so that E0208 can name the `use` line to add).
+    pub units_elsewhere: BTreeMap<&'a str, &'a str>,
 }
 
 /// A row of a grid form after groups are included and children flattened.
@@ -203,6 +206,24 @@ pub fn resolve<'a>(files: &'a [ast::File], data: &'a DataSet, diags: &mut Diagno
             match modules.get(u.path.text.as_str()) {
                 Some(&m) if m == i => {}
                 Some(&m) => merge(&mut scope, own.get(m), Some(u.path.span), diags),
+                // Outside a library (no library.yaml above the file) no
+                // module can be found: say so rather than "no such module".
+                None if data.library_name.is_none() => diags.push(
+                    Diagnostic::new(
+                        Code::UnknownModule,
+                        u.path.span,
+                        tr!(
+                            "`use {}` finds nothing: this file is not in a library",
+                            "`use {}` không tìm thấy gì: tệp này không nằm trong một thư viện",
+                            u.path.text
+                        ),
+                        tr!("no library to look in", "không có thư viện để tìm"),
+                    )
+                    .with_help(tr!(
+                        "modules are found from the library root, the folder with `library.yaml`: put the file in a library (e.g. under `regimes/`) and check it there, `regc check regimes/`",
+                        "mô-đun được tìm từ thư mục gốc của thư viện, thư mục có `library.yaml`: hãy đặt tệp vào một thư viện (ví dụ trong `regimes/`) rồi kiểm tra ở đó, `regc check regimes/`"
+                    )),
+                ),
                 None => diags.push(
                     Diagnostic::new(
                         Code::UnknownModule,
@@ -220,6 +241,16 @@ pub fn resolve<'a>(files: &'a [ast::File], data: &'a DataSet, diags: &mut Diagno
                         did_you_mean(&u.path.text, tr!("module", "mô-đun"), modules.keys().copied())
                     )),
                 ),
+            }
+        }
+        for other in files.iter() {
+            for u in &other.units {
+                if !scope.units.contains_key(u.name.text.as_str()) {
+                    scope
+                        .units_elsewhere
+                        .entry(&u.name.text)
+                        .or_insert(&other.module);
+                }
             }
         }
         scopes.push(scope);

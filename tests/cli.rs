@@ -77,6 +77,31 @@ fn check_reports_errors_with_code_and_location_and_exits_1() {
     let out = text(&o);
     assert!(out.contains("E0201"), "{out}");
     assert!(out.contains("bad.regime:2:5"), "{out}");
+    // It says why: there is no library, rather than "no such module".
+    assert!(
+        out.contains("`use common.units` finds nothing: this file is not in a library"),
+        "{out}"
+    );
+    assert!(out.contains("library.yaml"), "{out}");
+}
+
+/// A file named by a relative path from inside a library (`t/x.regime`
+/// run in the library folder) is checked with its library.
+#[test]
+fn a_relative_file_inside_a_library_is_checked_with_it() {
+    let dir = tmp("relative");
+    common::copy_dir(&common::repo().join("tests/fixtures/lib"), &dir);
+    std::fs::create_dir_all(dir.join("t")).expect("mkdir");
+    std::fs::copy(
+        common::repo().join("tests/cases/diagnostics/E0304_unit_mismatch.regime"),
+        dir.join("t/x.regime"),
+    )
+    .expect("copy");
+    let o = regc(&["check", "t/x.regime"], &dir);
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    assert!(out.contains("E0304"), "{out}");
+    assert!(!out.contains("E0201"), "{out}");
 }
 
 #[test]

@@ -882,6 +882,28 @@ pub(crate) fn resolve_unit(
             let names: Vec<&str> = scope
                 .map(|s| s.units.keys().copied().collect())
                 .unwrap_or_default();
+            // Declared in a module this file does not bring in: name the
+            // `use` line that is missing.
+            if let Some(module) = scope.and_then(|s| s.units_elsewhere.get(term.name.text.as_str()))
+            {
+                diags.push(
+                    Diagnostic::new(
+                        Code::UnknownUnit,
+                        term.name.span,
+                        tr!(
+                            "the unit of measure `{}` is declared in module `{module}`, which this file does not `use`",
+                            "đơn vị đo `{}` được khai báo trong mô-đun `{module}`, nhưng tệp này không nạp mô-đun đó bằng `use`",
+                            term.name.text
+                        ),
+                        tr!("not brought in with `use`", "chưa được nạp bằng `use`"),
+                    )
+                    .with_help(tr!(
+                        "add the line `use {module}` at the top of this file",
+                        "hãy thêm dòng `use {module}` ở đầu tệp này"
+                    )),
+                );
+                continue;
+            }
             diags.push(
                 Diagnostic::new(
                     Code::UnknownUnit,

@@ -584,7 +584,9 @@ fn deadlines(
                 });
                 previous = Some((d, rule.clone()));
             }
-            None if !ad_hoc => diags.push(
+            // Not when a line could not be read: it may hold this deadline
+            // (`deadline a 3 working days after cutoff b 6 …` without a comma).
+            None if !ad_hoc && !regime.incomplete => diags.push(
                 Diagnostic::new(
                     Code::MissingDeadline,
                     level.span,

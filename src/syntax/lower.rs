@@ -1306,6 +1306,51 @@ impl<'d> Lower<'d> {
     fn broken_rule(&mut self, rule: &super::ast::Rule, rest: P<'_>) {
         let span = span_first_line(self.span(&rest), rest.as_str());
         let line = rest.as_str().lines().next().unwrap_or("");
+        // Reading may stop inside a word or number (`hàng_hóa` after its
+        // `h`, `10,5` after `10,`): look at the whole source line.
+        let input = rest.get_input();
+        let at = (span.start as usize).min(input.len());
+        let whole_start = input
+            .get(..at)
+            .and_then(|t| t.rfind('\n'))
+            .map_or(0, |n| n + 1);
+        let whole_end = input
+            .get(at..)
+            .and_then(|t| t.find('\n'))
+            .map_or(input.len(), |n| at + n);
+        let whole = input.get(whole_start..whole_end).unwrap_or("");
+        // A cell named with Vietnamese letters (`hàng_hóa`): E0012 on that
+        // word, not a parse error at its first accented letter.
+        if let Some((offset, word)) = non_ascii_word(whole) {
+            let start = whole_start + offset;
+            self.diags.push(non_ascii_name(
+                Span::new(self.file, start, start + word.len()),
+                word,
+            ));
+            return;
+        }
+        // `10,5` or `10,5%`: a Vietnamese decimal comma.
+        if let Some((offset, number)) = decimal_comma(whole) {
+            let start = whole_start + offset;
+            let fixed = number.replace(',', ".");
+            self.diags.push(
+                Diagnostic::new(
+                    Code::BadNumber,
+                    Span::new(self.file, start, start + number.len()),
+                    tr!(
+                        "`{number}` is written with a decimal comma; numbers in a regime use a decimal point",
+                        "`{number}` được viết với dấu phẩy thập phân; số trong chế độ báo cáo dùng dấu chấm thập phân"
+                    ),
+                    tr!("decimal comma", "dấu phẩy thập phân"),
+                )
+                .with_label(rule.code.span, tr!("in this rule", "trong quy tắc này"))
+                .with_help(tr!(
+                    "write `{fixed}`: in formulas a comma separates the arguments of a function, as in `round(x, 2)` (forms still show and accept numbers the Vietnamese way)",
+                    "hãy viết `{fixed}`: trong công thức dấu phẩy phân cách các đối số của hàm, như `round(x, 2)` (biểu mẫu vẫn hiển thị và nhận số theo cách viết Việt Nam)"
+                )),
+            );
+            return;
+        }
         let opened = line.matches('(').count();
         let closed = line.matches(')').count();
         let help = if opened > closed {
@@ -1365,6 +1410,71 @@ impl<'d> Lower<'d> {
         };
 
         let line_start = span.start as usize + (text.len() - text.trim_start().len());
+        // A date written day/month/year (`effective 01/07/2025`).
+        if let Some((offset, date, iso)) = slash_date(first_line) {
+            let start = line_start + offset;
+            self.diags.push(
+                Diagnostic::new(
+                    Code::BadDate,
+                    Span::new(self.file, start, start + date.len()),
+                    tr!(
+                        "`{date}` is written day/month/year; dates in a regime are written year-month-day",
+                        "`{date}` được viết theo ngày/tháng/năm; ngày trong chế độ báo cáo được viết năm-tháng-ngày"
+                    ),
+                    tr!("not YYYY-MM-DD", "không theo dạng YYYY-MM-DD"),
+                )
+                .with_help(tr!(
+                    "write `{iso}` (YYYY-MM-DD)",
+                    "hãy viết `{iso}` (YYYY-MM-DD)"
+                )),
+            );
+            return;
+        }
+        // A rule whose message is not followed by `:`.
+        if matches!(ctx, Context::Regime)
+            && matches!(first_word.as_str(), "rule" | "reconcile")
+            && let Some(close) = first_string_end(first_line)
+            && !first_line
+                .get(close..)
+                .is_some_and(|r| r.trim_start().starts_with(':'))
+        {
+            let at = line_start + close;
+            self.diags.push(
+                Diagnostic::new(
+                    Code::SyntaxError,
+                    Span::new(self.file, at.saturating_sub(1), at),
+                    tr!(
+                        "the message of this rule is not followed by `:`",
+                        "thông báo của quy tắc này không có dấu `:` theo sau"
+                    ),
+                    tr!("`:` expected after the message", "cần dấu `:` sau thông báo"),
+                )
+                .with_help(tr!(
+                    "write `:` between the message and the condition: `{first_word} R01 error \"…\": condition`",
+                    "hãy viết dấu `:` giữa thông báo và điều kiện: `{first_word} R01 error \"…\": điều_kiện`"
+                )),
+            );
+            return;
+        }
+        // The next deadline of a `deadline` line without the comma before it.
+        if matches!(ctx, Context::Regime) && looks_like_deadline(&words) {
+            self.diags.push(
+                Diagnostic::new(
+                    Code::SyntaxError,
+                    word_span,
+                    tr!(
+                        "the deadline of `{first}` is not separated from the one before it by a comma",
+                        "hạn báo cáo của `{first}` không được phân cách với hạn trước bằng dấu phẩy"
+                    ),
+                    tr!("`,` expected before this deadline", "cần dấu `,` trước hạn báo cáo này"),
+                )
+                .with_help(tr!(
+                    "separate deadlines with commas: `deadline province 3 working days after cutoff, ministry 6 working days after cutoff`",
+                    "hãy phân cách các hạn báo cáo bằng dấu phẩy: `deadline province 3 working days after cutoff, ministry 6 working days after cutoff`"
+                )),
+            );
+            return;
+        }
         // A string that runs to the end of the line.
         if let Some(q) = unclosed_quote(first_line) {
             let at = line_start + q;
@@ -1386,22 +1496,10 @@ impl<'d> Lower<'d> {
         // needed: the first word outside strings with such letters.
         if let Some((offset, word)) = non_ascii_word(first_line) {
             let start = line_start + offset;
-            self.diags.push(
-                Diagnostic::new(
-                    Code::NonAsciiName,
-                    Span::new(self.file, start, start + word.len()),
-                    tr!(
-                        "`{word}` is not a valid name: names use ASCII letters, digits and `_`",
-                        "`{word}` không phải là tên hợp lệ: tên chỉ dùng chữ cái ASCII, chữ số và `_`"
-                    ),
-                    tr!("not an ASCII name", "không phải tên ASCII"),
-                )
-                .with_help(tr!(
-                    "write the name without accents (e.g. `{}`) and put the Vietnamese text in the label",
-                    "hãy viết tên không dấu (ví dụ `{}`) và để chữ tiếng Việt trong nhãn",
-                    strip_accents(word)
-                )),
-            );
+            self.diags.push(non_ascii_name(
+                Span::new(self.file, start, start + word.len()),
+                word,
+            ));
             return;
         }
 
@@ -1664,6 +1762,152 @@ fn non_ascii_word(line: &str) -> Option<(usize, &str)> {
     let s = start?;
     let w = line.get(s..)?;
     (!w.is_ascii()).then_some((s, w))
+}
+
+/// E0012 for `word`, a name with letters outside ASCII.
+fn non_ascii_name(span: Span, word: &str) -> Diagnostic {
+    Diagnostic::new(
+        Code::NonAsciiName,
+        span,
+        tr!(
+            "`{word}` is not a valid name: names use ASCII letters, digits and `_`",
+            "`{word}` không phải là tên hợp lệ: tên chỉ dùng chữ cái ASCII, chữ số và `_`"
+        ),
+        tr!("not an ASCII name", "không phải tên ASCII"),
+    )
+    .with_help(tr!(
+        "write the name without accents (e.g. `{}`) and put the Vietnamese text in the label",
+        "hãy viết tên không dấu (ví dụ `{}`) và để chữ tiếng Việt trong nhãn",
+        strip_accents(word)
+    ))
+}
+
+/// The parts of `line` outside strings and comments, with their offsets.
+fn code_parts(line: &str) -> Vec<(usize, &str)> {
+    let mut parts = Vec::new();
+    let mut in_string = false;
+    let mut escaped = false;
+    let mut start = 0;
+    for (i, c) in line.char_indices() {
+        if in_string {
+            if escaped {
+                escaped = false;
+            } else if c == '\\' {
+                escaped = true;
+            } else if c == '"' {
+                in_string = false;
+                start = i + 1;
+            }
+            continue;
+        }
+        if c == '"' {
+            parts.push((start, line.get(start..i).unwrap_or("")));
+            in_string = true;
+        } else if c == '/' && line.get(i..).is_some_and(|r| r.starts_with("//")) {
+            parts.push((start, line.get(start..i).unwrap_or("")));
+            return parts;
+        }
+    }
+    if !in_string {
+        parts.push((start, line.get(start..).unwrap_or("")));
+    }
+    parts
+}
+
+/// A number written with a decimal comma (`10,5`, `10,5%`) outside strings:
+/// digits, a comma, digits, with no space around the comma.
+fn decimal_comma(line: &str) -> Option<(usize, &str)> {
+    for (base, part) in code_parts(line) {
+        let b = part.as_bytes();
+        for (i, &c) in b.iter().enumerate() {
+            if c != b','
+                || i == 0
+                || !b.get(i - 1).is_some_and(u8::is_ascii_digit)
+                || !b.get(i + 1).is_some_and(u8::is_ascii_digit)
+            {
+                continue;
+            }
+            let mut s = i - 1;
+            while s > 0
+                && b.get(s - 1)
+                    .is_some_and(|c| c.is_ascii_digit() || *c == b'.')
+            {
+                s -= 1;
+            }
+            let mut e = i + 1;
+            while b.get(e).is_some_and(u8::is_ascii_digit) {
+                e += 1;
+            }
+            if b.get(e) == Some(&b'%') {
+                e += 1;
+            }
+            // Not the end of a name (`x1,2` is two arguments).
+            if s > 0
+                && b.get(s - 1)
+                    .is_some_and(|c| c.is_ascii_alphabetic() || *c == b'_')
+            {
+                continue;
+            }
+            return Some((base + s, part.get(s..e)?));
+        }
+    }
+    None
+}
+
+/// A date written `dd/mm/yyyy` (or `d/m/yyyy`) outside strings, with its
+/// offset and the same date as `yyyy-mm-dd`.
+fn slash_date(line: &str) -> Option<(usize, &str, String)> {
+    for (base, part) in code_parts(line) {
+        let mut offset = 0;
+        for word in part.split(|c: char| c.is_whitespace() || c == ',') {
+            let here = offset;
+            offset += word.len() + 1;
+            let mut it = word.split('/');
+            let (Some(d), Some(m), Some(y), None) = (it.next(), it.next(), it.next(), it.next())
+            else {
+                continue;
+            };
+            let digits = |s: &str, n: std::ops::RangeInclusive<usize>| {
+                n.contains(&s.len()) && s.bytes().all(|c| c.is_ascii_digit())
+            };
+            if digits(d, 1..=2) && digits(m, 1..=2) && digits(y, 4..=4) {
+                return Some((base + here, word, format!("{y}-{m:0>2}-{d:0>2}")));
+            }
+        }
+    }
+    None
+}
+
+/// The byte offset just after the first string of `line`, if it has one.
+fn first_string_end(line: &str) -> Option<usize> {
+    let open = line.find('"')?;
+    let mut escaped = false;
+    for (i, c) in line.get(open + 1..)?.char_indices() {
+        match c {
+            _ if escaped => escaped = false,
+            '\\' => escaped = true,
+            '"' => return Some(open + 1 + i + 1),
+            _ => {}
+        }
+    }
+    None
+}
+
+/// Whether the words of a line read as one deadline of a `deadline` line
+/// (`ministry 6 working days after cutoff`, `government day 20 of next
+/// month`): the line left over when a comma between deadlines is missing.
+fn looks_like_deadline(words: &[&str]) -> bool {
+    let is_name = |w: &str| w.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    let is_num = |w: &str| !w.is_empty() && w.bytes().all(|c| c.is_ascii_digit());
+    match words {
+        [level, n, rest @ ..] if is_name(level) && is_num(n) => {
+            rest.first()
+                .is_some_and(|w| matches!(*w, "working" | "days" | "day"))
+                && rest.contains(&"after")
+        }
+        [level, "day", n, "of", ..] => is_name(level) && is_num(n),
+        _ => false,
+    }
 }
 
 /// Vietnamese letters without their marks, for a suggested ASCII name.
