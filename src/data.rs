@@ -312,6 +312,28 @@ impl DataSet {
         self.unit_types.iter().any(|t| t.code == code)
     }
 
+    /// The level or unit type a Vietnamese name stands for, with its title:
+    /// `tinh`, `tỉnh` or `Tỉnh` is the level whose title names "Tỉnh"
+    /// (`province`), `xa`/`xã`/`phuong` is `commune`, `bo`/`bộ` is
+    /// `ministry`, `chinh_phu` is `government`. Each comma-separated part of
+    /// a title counts; case, accents, spaces and `_` are ignored.
+    pub fn level_from_vietnamese(&self, name: &str) -> Option<(&str, &str)> {
+        let key = |s: &str| crate::lang::strip_accents(&s.to_lowercase()).replace('_', "");
+        let wanted = key(name);
+        if wanted.is_empty() {
+            return None;
+        }
+        self.levels
+            .iter()
+            .map(|l| (l.code.as_str(), l.title.as_str()))
+            .chain(
+                self.unit_types
+                    .iter()
+                    .map(|t| (t.code.as_str(), t.title.as_str())),
+            )
+            .find(|(_, title)| title.split(',').any(|part| key(part) == wanted))
+    }
+
     /// The rank of a level (0 = top), or of a unit type (its parent level's
     /// rank plus one half, i.e. just below it: returned as rank*2+1; levels
     /// are rank*2).
@@ -1080,5 +1102,37 @@ fn read_csv(
                 break;
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn levels_are_found_by_their_vietnamese_names() {
+        let level = |code: &str, title: &str| Level {
+            code: code.into(),
+            title: title.into(),
+            title_en: None,
+        };
+        let set = DataSet {
+            levels: vec![
+                level("ministry", "Bộ, cơ quan ngang bộ"),
+                level("province", "Tỉnh, thành phố trực thuộc trung ương"),
+                level("commune", "Xã, phường, thị trấn, đặc khu"),
+            ],
+            ..DataSet::default()
+        };
+        let code = |n: &str| set.level_from_vietnamese(n).map(|(c, _)| c);
+        assert_eq!(code("tinh"), Some("province"));
+        assert_eq!(code("tỉnh"), Some("province"));
+        assert_eq!(code("Tỉnh"), Some("province"));
+        assert_eq!(code("xã"), Some("commune"));
+        assert_eq!(code("phuong"), Some("commune"));
+        assert_eq!(code("bộ"), Some("ministry"));
+        assert_eq!(code("thanh_pho_truc_thuoc_trung_uong"), Some("province"));
+        assert_eq!(code("huyen"), None);
+        assert_eq!(code(""), None);
     }
 }

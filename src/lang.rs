@@ -88,6 +88,19 @@ impl Text {
     }
 }
 
+/// Vietnamese letters without their marks, for a suggested ASCII name.
+pub fn strip_accents(s: &str) -> String {
+    const FROM: &str = "àáảãạăằắẳẵặâầấẩẫậèéẻẽẹêềếểễệìíỉĩịòóỏõọôồốổỗộơờớởỡợùúủũụưừứửữựỳýỷỹỵđÀÁẢÃẠĂẰẮẲẴẶÂẦẤẨẪẬÈÉẺẼẸÊỀẾỂỄỆÌÍỈĨỊÒÓỎÕỌÔỒỐỔỖỘƠỜỚỞỠỢÙÚỦŨỤƯỪỨỬỮỰỲÝỶỸỴĐ";
+    const TO: &str = "aaaaaaaaaaaaaaaaaeeeeeeeeeeeiiiiiooooooooooooooooouuuuuuuuuuuyyyyydAAAAAAAAAAAAAAAAAEEEEEEEEEEEIIIIIOOOOOOOOOOOOOOOOOUUUUUUUUUUUYYYYYD";
+    s.chars()
+        .map(|c| match FROM.chars().position(|f| f == c) {
+            Some(i) => TO.chars().nth(i).unwrap_or(c),
+            None => c,
+        })
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .collect()
+}
+
 /// An argument of [`tr!`]: anything displayable is the same in both
 /// languages; a [`Text`] gives the language being written.
 pub trait Arg {

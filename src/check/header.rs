@@ -357,11 +357,13 @@ pub(crate) fn check(regime: &ast::Regime, data: &DataSet, diags: &mut Diagnostic
                 ),
                 tr!("unknown level", "cấp không biết"),
             )
-            .with_help(tr!(
-                "levels and unit types are declared in the library's org data (kind: org_levels); {}",
-                "các cấp và loại đơn vị được khai báo trong dữ liệu tổ chức của thư viện (kind: org_levels); {}",
-                did_you_mean(&n.text, tr!("level", "cấp"), all.iter().copied())
-            )),
+            .with_help(vietnamese_level(data, &n.text).unwrap_or_else(|| {
+                tr!(
+                    "levels and unit types are declared in the library's org data (kind: org_levels); {}",
+                    "các cấp và loại đơn vị được khai báo trong dữ liệu tổ chức của thư viện (kind: org_levels); {}",
+                    did_you_mean(&n.text, tr!("level", "cấp"), all.iter().copied())
+                )
+            })),
         );
         false
     };
@@ -408,6 +410,16 @@ pub(crate) fn check(regime: &ast::Regime, data: &DataSet, diags: &mut Diagnostic
     };
     deadlines(&mut h, &deadline_items, &flow_or_reporters, regime, diags);
     h
+}
+
+/// The help for a level written in Vietnamese (`tinh`, `xã`): the level's
+/// code, which is what regimes name.
+pub(crate) fn vietnamese_level(data: &DataSet, name: &str) -> Option<Text> {
+    let (code, title) = data.level_from_vietnamese(name)?;
+    Some(tr!(
+        "`{name}` is Vietnamese for the level `{code}` ({title}); levels are named by their code: write `{code}`",
+        "`{name}` là tên tiếng Việt của cấp `{code}` ({title}); các cấp được gọi bằng mã: hãy viết `{code}`"
+    ))
 }
 
 /// "a periodic" (before "regime") / "định kỳ" (after "chế độ báo cáo").

@@ -292,11 +292,15 @@ pub(crate) fn written(
                         ),
                         tr!("unknown level", "cấp không biết"),
                     )
-                    .with_help(did_you_mean(
-                        &l.text,
-                        tr!("level", "cấp"),
-                        env.data.levels.iter().map(|l| l.code.as_str()),
-                    )),
+                    .with_help(
+                        super::header::vietnamese_level(env.data, &l.text).unwrap_or_else(|| {
+                            did_you_mean(
+                                &l.text,
+                                tr!("level", "cấp"),
+                                env.data.levels.iter().map(|l| l.code.as_str()),
+                            )
+                        }),
+                    ),
                 );
                 None
             }

@@ -1778,7 +1778,7 @@ fn non_ascii_name(span: Span, word: &str) -> Diagnostic {
     .with_help(tr!(
         "write the name without accents (e.g. `{}`) and put the Vietnamese text in the label",
         "hãy viết tên không dấu (ví dụ `{}`) và để chữ tiếng Việt trong nhãn",
-        strip_accents(word)
+        crate::lang::strip_accents(word)
     ))
 }
 
@@ -1908,19 +1908,6 @@ fn looks_like_deadline(words: &[&str]) -> bool {
         [level, "day", n, "of", ..] => is_name(level) && is_num(n),
         _ => false,
     }
-}
-
-/// Vietnamese letters without their marks, for a suggested ASCII name.
-fn strip_accents(s: &str) -> String {
-    const FROM: &str = "àáảãạăằắẳẵặâầấẩẫậèéẻẽẹêềếểễệìíỉĩịòóỏõọôồốổỗộơờớởỡợùúủũụưừứửữựỳýỷỹỵđÀÁẢÃẠĂẰẮẲẴẶÂẦẤẨẪẬÈÉẺẼẸÊỀẾỂỄỆÌÍỈĨỊÒÓỎÕỌÔỒỐỔỖỘƠỜỚỞỠỢÙÚỦŨỤƯỪỨỬỮỰỲÝỶỸỴĐ";
-    const TO: &str = "aaaaaaaaaaaaaaaaaeeeeeeeeeeeiiiiiooooooooooooooooouuuuuuuuuuuyyyyydAAAAAAAAAAAAAAAAAEEEEEEEEEEEIIIIIOOOOOOOOOOOOOOOOOUUUUUUUUUUUYYYYYD";
-    s.chars()
-        .map(|c| match FROM.chars().position(|f| f == c) {
-            Some(i) => TO.chars().nth(i).unwrap_or(c),
-            None => c,
-        })
-        .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
-        .collect()
 }
 
 /// A whole-file parse failure (the grammar's recovery could not absorb it,
