@@ -816,11 +816,14 @@ fn check_editions(
                             "cấp hoặc loại đơn vị không biết"
                         ),
                     )
-                    .with_help(did_you_mean(
-                        &u.level,
-                        tr!("level", "cấp"),
-                        kinds.iter().copied(),
-                    )),
+                    .with_help(match set.level_from_vietnamese(&u.level) {
+                        Some((code, title)) => tr!(
+                            "`{}` is Vietnamese for the level `{code}` ({title}); write its code, `{code}`",
+                            "`{}` là tên tiếng Việt của cấp `{code}` ({title}); hãy ghi mã của cấp, `{code}`",
+                            u.level
+                        ),
+                        None => did_you_mean(&u.level, tr!("level", "cấp"), kinds.iter().copied()),
+                    }),
                 );
             }
             if let Some(parent) = &u.parent

@@ -135,6 +135,29 @@ impl Diagnostics {
         v
     }
 
+    /// A name with Vietnamese letters (`bộ`, `hàng_hóa`) is read by the
+    /// grammar up to its first accent (`b`, `h`): the E0012 on the whole
+    /// word says what is wrong, and what later stages found about the
+    /// ASCII half (an unknown level `b`) is dropped.
+    pub fn drop_inside_non_ascii_names(&mut self) {
+        let names: Vec<Span> = self
+            .items
+            .iter()
+            .filter(|d| d.code == Code::NonAsciiName)
+            .map(|d| d.primary.span)
+            .collect();
+        if names.is_empty() {
+            return;
+        }
+        self.items.retain(|d| {
+            let s = d.primary.span;
+            d.code == Code::NonAsciiName
+                || !names
+                    .iter()
+                    .any(|n| n.file == s.file && n.start <= s.start && s.end <= n.end)
+        });
+    }
+
     pub fn into_vec(self) -> Vec<Diagnostic> {
         self.items
     }

@@ -1495,11 +1495,36 @@ impl<'d> Lower<'d> {
         // A name with Vietnamese letters (`hàng_hóa`) where an ASCII name is
         // needed: the first word outside strings with such letters.
         if let Some((offset, word)) = non_ascii_word(first_line) {
-            let start = line_start + offset;
-            self.diags.push(non_ascii_name(
-                Span::new(self.file, start, start + word.len()),
-                word,
-            ));
+            let mut start = line_start + offset;
+            // The line may start inside the word (`flow a -> bộ` read up
+            // to `b`): report the whole word.
+            let input = p.get_input();
+            while let Some(c) = input.get(..start).and_then(|t| t.chars().next_back()) {
+                if !(c.is_alphanumeric() || c == '_') {
+                    break;
+                }
+                start -= c.len_utf8();
+            }
+            let end = line_start + offset + word.len();
+            let word = input.get(start..end).unwrap_or(word);
+            let mut d = non_ascii_name(Span::new(self.file, start, end), word);
+            // `reporters tỉnh`, `flow xã -> tỉnh`: a level written in
+            // Vietnamese; levels are named by the codes of the org data.
+            let source_line = input
+                .get(..start)
+                .map(|t| t.rfind('\n').map_or(0, |n| n + 1))
+                .and_then(|s| input.get(s..start))
+                .unwrap_or("");
+            let keyword = source_line.split_whitespace().next().unwrap_or("");
+            if matches!(ctx, Context::Regime)
+                && matches!(keyword, "reporters" | "flow" | "deadline" | "at")
+            {
+                d = d.with_help(tr!(
+                    "levels are named by their code in the org data, not in Vietnamese: `province` (tỉnh), `district` (huyện), `commune` (xã), `ministry` (bộ), `government` (Chính phủ)",
+                    "các cấp được gọi bằng mã trong dữ liệu tổ chức, không bằng tiếng Việt: `province` (tỉnh), `district` (huyện), `commune` (xã), `ministry` (bộ), `government` (Chính phủ)"
+                ));
+            }
+            self.diags.push(d);
             return;
         }
 
