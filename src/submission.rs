@@ -562,8 +562,10 @@ pub struct Reader {
     pub errors: Vec<InputError>,
     pub rows: u64,
     /// The moment each unit submitted its report for a period, when the
-    /// files say it (`submitted_at`): (unit, period) → RFC 3339, in UTC.
-    pub submitted_at: BTreeMap<(String, String), String>,
+    /// files say it (`submitted_at`): (unit, period, form) → RFC 3339, in
+    /// UTC. The form is empty when the line did not name one: the time
+    /// then holds for every form of that unit and period on the line.
+    pub submitted_at: BTreeMap<(String, String, String), String>,
     /// The explanations a JSON submission gives for warnings: (form, unit,
     /// period) → rule code → text (docs/forms.md).
     pub explanations: BTreeMap<(String, String, String), BTreeMap<String, String>>,
@@ -1123,7 +1125,8 @@ impl Reader {
                 None | Some(serde_json::Value::Null) => {}
                 Some(serde_json::Value::String(when)) => {
                     let column = format!("submissions[{i}].{SUBMITTED_AT}");
-                    self.submitted_at_given(file, 0, &column, unit.clone(), period.clone(), when);
+                    let key = (unit.clone(), period.clone(), form.clone());
+                    self.submitted_at_given(file, 0, &column, key, when);
                 }
                 Some(_) => self.error(
                     file,
@@ -1369,8 +1372,8 @@ impl Reader {
             );
             let when = get(submitted);
             if !when.is_empty() {
-                let (u, p) = (u.to_string(), p.to_string());
-                self.submitted_at_given(file, line, SUBMITTED_AT, u, p, when);
+                let key = (u.to_string(), p.to_string(), f.unwrap_or("").to_string());
+                self.submitted_at_given(file, line, SUBMITTED_AT, key, when);
             }
             match long {
                 Some((c, v)) => {
@@ -1415,30 +1418,37 @@ impl Reader {
         }
     }
 
-    /// Records when `unit` submitted its report for `period`; a time that
-    /// is not one, or differs from one given before, is a problem.
+    /// Records when a unit submitted a form (or, with no form named, its
+    /// report) for a period; a time that is not one, or differs from one
+    /// given before for the same form, is a problem.
     fn submitted_at_given(
         &mut self,
         file: &str,
         line: u64,
         column: &str,
-        unit: String,
-        period: String,
+        key: (String, String, String),
         text: &str,
     ) {
         let when = match parse_submitted_at(text) {
             Ok(w) => w,
             Err(e) => return self.error(file, line, Some(column.to_string()), e),
         };
-        match self.submitted_at.get(&(unit.clone(), period.clone())) {
+        match self.submitted_at.get(&key) {
             Some(before) if *before != when => {
-                let message =
-                    format!("two submission times for {unit} in {period}: {before} and {when}");
+                let (unit, period, form) = &key;
+                let what = if form.is_empty() {
+                    String::new()
+                } else {
+                    format!(" {form} of")
+                };
+                let message = format!(
+                    "two submission times for{what} {unit} in {period}: {before} and {when}"
+                );
                 self.error(file, line, Some(column.to_string()), message);
             }
             Some(_) => {}
             None => {
-                self.submitted_at.insert((unit, period), when);
+                self.submitted_at.insert(key, when);
             }
         }
     }

@@ -105,7 +105,7 @@ pub fn import(args: &ImportArgs, color: bool) -> i32 {
     let late = (now + chrono::Duration::minutes(1))
         .format("%Y-%m-%dT%H:%M:%SZ")
         .to_string();
-    if let Some(((unit, period), when)) = reader.submitted_at.iter().find(|(_, w)| **w > late) {
+    if let Some(((unit, period, _), when)) = reader.submitted_at.iter().find(|(_, w)| **w > late) {
         return refuse_import(
             args.json,
             &target,

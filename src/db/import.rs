@@ -34,9 +34,10 @@ pub struct Options {
     /// The moment recorded as submitted (and approved) at, RFC 3339, for
     /// the submissions whose files do not say when they were submitted.
     pub now: String,
-    /// When the files say each unit submitted its report for a period:
-    /// (unit, period) → RFC 3339.
-    pub submitted_at: BTreeMap<(String, String), String>,
+    /// When the files say each unit submitted a form for a period:
+    /// (unit, period, form) → RFC 3339; an empty form stands for every form
+    /// of that unit and period.
+    pub submitted_at: BTreeMap<(String, String, String), String>,
     /// The rules each submission breaks, kept with it
     /// (`regc_submission_violation`): (form, unit, period) → violations.
     pub violations: BTreeMap<(String, String, String), Vec<Flag>>,
@@ -985,9 +986,11 @@ fn write_submissions(
                 SqlValue::Bool(f.forced),
             ]);
         }
+        let key = |form: &str| (s.unit.clone(), s.period.clone(), form.to_string());
         let when = opts
             .submitted_at
-            .get(&(s.unit.clone(), s.period.clone()))
+            .get(&key(&s.form))
+            .or_else(|| opts.submitted_at.get(&key("")))
             .unwrap_or(&opts.now);
         headers.push(vec![
             SqlValue::Int(next_id),
