@@ -19,6 +19,7 @@ use crate::ir::{self, Unit, ValueType};
 use crate::resolve::{CodelistRef, Env, FormShape, RefCtx, RegimeTable};
 use crate::source::{SourceMap, Span};
 use crate::syntax::ast;
+use crate::tr;
 use expr::{CellSig, ExprCx};
 use forms::CellDecl;
 use std::collections::{BTreeMap, HashMap};
@@ -143,10 +144,16 @@ fn declare<'a>(
             Diagnostic::new(
                 Code::NoForms,
                 table.regime.code.span,
-                format!("the regime `{code}` has no forms"),
-                "no forms",
+                tr!(
+                    "the regime `{code}` has no forms",
+                    "chế độ báo cáo `{code}` không có biểu mẫu nào"
+                ),
+                tr!("no forms", "không có biểu mẫu"),
             )
-            .with_help("a regime reports its data on forms: add `form B01 \"…\" { rows { … } }`"),
+            .with_help(tr!(
+                "a regime reports its data on forms: add `form B01 \"…\" {{ rows {{ … }} }}`",
+                "chế độ báo cáo thu số liệu qua các biểu mẫu: hãy thêm `form B01 \"…\" {{ rows {{ … }} }}`"
+            )),
         );
     }
     let forms: Vec<Vec<CellDecl<'a>>> = table
@@ -357,14 +364,18 @@ fn conform(
             Diagnostic::new(
                 Code::DeclaredTypeMismatch,
                 span,
-                format!(
+                tr!(
                     "the formula of `{id}` gives a {}, but the cell is a {}",
+                    "công thức của `{id}` cho ra {}, nhưng ô này là {}",
                     expr::ty_name(&typed.expr.ty),
                     expr::ty_name(&want)
                 ),
-                format!("gives a {}", expr::ty_name(&typed.expr.ty)),
+                tr!("gives a {}", "cho ra {}", expr::ty_name(&typed.expr.ty)),
             )
-            .with_help("change the formula or the cell's declared type"),
+            .with_help(tr!(
+                "change the formula or the cell's declared type",
+                "hãy sửa công thức hoặc kiểu đã khai báo của ô"
+            )),
         );
         return typed.expr;
     }
@@ -374,15 +385,17 @@ fn conform(
                 Diagnostic::new(
                     Code::DeclaredTypeMismatch,
                     span,
-                    format!(
+                    tr!(
                         "`{id}` is a percent, but its formula gives a quantity in {}",
+                        "`{id}` là tỷ lệ phần trăm, nhưng công thức của nó cho ra một đại lượng tính bằng {}",
                         typed.expr.unit
                     ),
-                    format!("in {}", typed.expr.unit),
+                    tr!("in {}", "tính bằng {}", typed.expr.unit),
                 )
-                .with_help(
+                .with_help(tr!(
                     "a percent is a ratio of two quantities in the same unit, e.g. `= ytd / plan`",
-                ),
+                    "tỷ lệ phần trăm là thương của hai đại lượng cùng đơn vị đo, ví dụ `= ytd / plan`"
+                )),
             );
             return typed.expr;
         }
@@ -393,10 +406,18 @@ fn conform(
             Diagnostic::new(
                 Code::DeclaredTypeMismatch,
                 span,
-                format!("`{id}` is in {}, but its formula gives {}", sig.unit, typed.expr.unit),
-                format!("in {}", typed.expr.unit),
+                tr!(
+                    "`{id}` is in {}, but its formula gives {}",
+                    "`{id}` tính bằng {}, nhưng công thức của nó cho ra {}",
+                    sig.unit,
+                    typed.expr.unit
+                ),
+                tr!("in {}", "tính bằng {}", typed.expr.unit),
             )
-            .with_help("make the formula's unit match the cell's, or declare the cell with the formula's unit"),
+            .with_help(tr!(
+                "make the formula's unit match the cell's, or declare the cell with the formula's unit",
+                "hãy sửa công thức cho cùng đơn vị đo với ô, hoặc khai báo ô theo đơn vị đo của công thức"
+            )),
         );
     }
     typed.expr
@@ -537,15 +558,26 @@ fn cycles(deps: &rustc_hash::FxHashMap<CellKey, (Span, Vec<CellKey>)>, diags: &m
                         let mut d = Diagnostic::new(
                             Code::ComputedCycle,
                             *span,
-                            format!("computed cells depend on each other in a cycle: {} → {}", names.join(" → "), names.first().cloned().unwrap_or_default()),
-                            format!("`{}` is computed from itself", first.cell),
+                            tr!(
+                                "computed cells depend on each other in a cycle: {} → {}",
+                                "các ô tính toán phụ thuộc lẫn nhau thành vòng: {} → {}",
+                                names.join(" → "),
+                                names.first().cloned().unwrap_or_default()
+                            ),
+                            tr!("`{}` is computed from itself", "`{}` được tính từ chính nó", first.cell),
                         )
-                        .with_help("break the cycle: one of these cells must be entered, or computed from other cells; a read of another period (`@previous`, year to date) counts too: a running total is `sum(month over year_to_date)`, not `month + total@previous`");
+                        .with_help(tr!(
+                            "break the cycle: one of these cells must be entered, or computed from other cells; a read of another period (`@previous`, year to date) counts too: a running total is `sum(month over year_to_date)`, not `month + total@previous`",
+                            "hãy phá vòng: một trong các ô này phải là ô nhập liệu, hoặc được tính từ các ô khác; việc đọc kỳ khác (`@previous`, lũy kế từ đầu năm) cũng tính: lũy kế là `sum(month over year_to_date)`, không phải `month + total@previous`"
+                        ));
                         for p in &path {
                             if *p != first
                                 && let Some((sp, _)) = deps.get(*p)
                             {
-                                d = d.with_label(*sp, format!("`{}` is computed here", p.cell));
+                                d = d.with_label(
+                                    *sp,
+                                    tr!("`{}` is computed here", "`{}` được tính ở đây", p.cell),
+                                );
                             }
                         }
                         diags.push(d);
@@ -604,15 +636,17 @@ fn stock_warnings(
                 Diagnostic::new(
                     Code::StockSummedOverTime,
                     row.row.name.span,
-                    format!(
+                    tr!(
                         "`{}` counts {label} ({unit}), a stock, and would be summed over time: a quarter would add up its months",
+                        "`{}` đếm {label} ({unit}), là chỉ tiêu thời điểm, nhưng sẽ bị cộng dồn theo thời gian: số của quý sẽ bằng tổng các tháng",
                         row.row.name.text
                     ),
-                    "a stock summed over time",
+                    tr!("a stock summed over time", "chỉ tiêu thời điểm bị cộng dồn theo thời gian"),
                 )
-                .with_help(
+                .with_help(tr!(
                     "write `aggregate time last` on the row (the value at the end of the period), or `aggregate time sum` if adding up is really meant",
-                ),
+                    "hãy ghi `aggregate time last` trên dòng (lấy giá trị cuối kỳ), hoặc `aggregate time sum` nếu thật sự muốn cộng dồn"
+                )),
             );
         }
     }
@@ -637,10 +671,16 @@ fn yearly_warnings(regime: &ast::Regime, freq: ir::Frequency, diags: &mut Diagno
                     Diagnostic::new(
                         Code::YearlyInYearly,
                         *span,
-                        format!("`entered once per year` in {} {} regime", crate::diagnostic::article(freq.name()), freq.name().replace('_', " ")),
-                        "has no effect here",
+                        crate::lang::Text::new(
+                            format!("`entered once per year` in {} {} regime", crate::diagnostic::article(freq.name()), freq.name().replace('_', " ")),
+                            format!("`entered once per year` trong chế độ báo cáo {}", frequency_vi(freq)),
+                        ),
+                        tr!("has no effect here", "không có tác dụng ở đây"),
                     )
-                    .with_help("this regime has at most one period a year, so every value is entered once per year already; write `entered`"),
+                    .with_help(tr!(
+                        "this regime has at most one period a year, so every value is entered once per year already; write `entered`",
+                        "chế độ báo cáo này có nhiều nhất một kỳ mỗi năm, nên mọi giá trị vốn đã chỉ nhập một lần mỗi năm; hãy ghi `entered`"
+                    )),
                 );
             }
         }
@@ -847,4 +887,18 @@ fn declared_units(env: &Env<'_>, diags: &mut Diagnostics) -> Vec<ir::UnitOfMeasu
         }
     }
     out.into_values().collect()
+}
+
+/// A frequency as Vietnamese staff name it ("hằng tháng", "6 tháng").
+pub(crate) fn frequency_vi(f: ir::Frequency) -> &'static str {
+    match f {
+        ir::Frequency::Daily => "hằng ngày",
+        ir::Frequency::Weekly => "hằng tuần",
+        ir::Frequency::Monthly => "hằng tháng",
+        ir::Frequency::Quarterly => "hằng quý",
+        ir::Frequency::SixMonthly => "6 tháng",
+        ir::Frequency::NineMonthly => "9 tháng",
+        ir::Frequency::Annual => "hằng năm",
+        ir::Frequency::AdHoc => "đột xuất",
+    }
 }

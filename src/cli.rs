@@ -4,9 +4,10 @@
 //! Exit codes: 0 success (warnings allowed), 1 the regimes have errors,
 //! 2 usage or IO errors. A panic is a bug in regc and says so.
 
-use crate::diagnostic::{Code, render};
+use crate::diagnostic::{Code, Lang, Text, render};
 use crate::ir;
 use crate::source::{self, SourceFile, SourceMap};
+use crate::tr;
 use clap::{Parser, Subcommand, ValueEnum};
 use rayon::prelude::*;
 use std::io::IsTerminal;
@@ -57,6 +58,16 @@ pub struct Cli {
     /// Print how long each compiler stage took.
     #[arg(long, global = true)]
     pub timings: bool,
+    /// The language of messages: vi (Vietnamese, the default) or en;
+    /// without it, the environment variable REGC_LANG.
+    #[arg(long, global = true, value_name = "LANG")]
+    pub lang: Option<LangChoice>,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LangChoice {
+    Vi,
+    En,
 }
 
 #[derive(Subcommand, Debug)]
@@ -333,6 +344,15 @@ pub fn main() -> i32 {
 
 pub fn run(cli: Cli) -> i32 {
     TIMINGS.store(cli.timings, std::sync::atomic::Ordering::Relaxed);
+    let lang = match cli.lang {
+        Some(LangChoice::Vi) => Lang::Vi,
+        Some(LangChoice::En) => Lang::En,
+        None => std::env::var("REGC_LANG")
+            .ok()
+            .and_then(|v| Lang::parse(&v))
+            .unwrap_or_default(),
+    };
+    LANG_EN.store(lang == Lang::En, std::sync::atomic::Ordering::Relaxed);
     let color = match cli.color {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
@@ -531,16 +551,28 @@ fn print_timings(c: &crate::Compilation) {
 
 static TIMINGS: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
+/// English was asked for (`--lang en`, `REGC_LANG=en`); Vietnamese otherwise.
+static LANG_EN: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// The language messages are printed in.
+pub(crate) fn lang() -> Lang {
+    if LANG_EN.load(std::sync::atomic::Ordering::Relaxed) {
+        Lang::En
+    } else {
+        Lang::Vi
+    }
+}
+
 fn print_diagnostics(c: &crate::Compilation, sources: &SourceMap, format: DiagFormat, color: bool) {
     print_timings(c);
     match format {
-        DiagFormat::Json => outln!("{}", render::json_all(&c.diagnostics, sources)),
+        DiagFormat::Json => outln!("{}", render::json_all(&c.diagnostics, sources, lang())),
         DiagFormat::Sarif => outln!(
             "{}",
-            render::sarif_all(&c.diagnostics, sources, &default_docs_url())
+            render::sarif_all(&c.diagnostics, sources, &default_docs_url(), lang())
         ),
         DiagFormat::Human => {
-            let text = render::human_all(&c.diagnostics, sources, color);
+            let text = render::human_all(&c.diagnostics, sources, lang(), color);
             if !text.is_empty() {
                 err!("{text}");
             }
@@ -570,7 +602,10 @@ fn check(
     };
     let c = crate::compile(&sources);
     match format {
-        DiagFormat::Sarif => outln!("{}", render::sarif_all(&c.diagnostics, &sources, docs_url)),
+        DiagFormat::Sarif => outln!(
+            "{}",
+            render::sarif_all(&c.diagnostics, &sources, docs_url, lang())
+        ),
         _ => print_diagnostics(&c, &sources, format, color),
     }
     if format == DiagFormat::Human {
@@ -579,15 +614,26 @@ fn check(
             .filter(|(_, f)| f.kind == source::FileKind::Regime)
             .count();
         errln!(
-            "checked {} regime(s) in {files} file(s): {} error(s), {} warning(s)",
-            c.library.regimes.len(),
-            c.diagnostics.error_count(),
-            c.diagnostics.warning_count()
+            "{}",
+            summary(
+                c.library.regimes.len(),
+                files,
+                c.diagnostics.error_count(),
+                c.diagnostics.warning_count()
+            )
+            .get(lang())
         );
     }
     let denied = deny_warnings && c.diagnostics.warning_count() > 0;
     if denied && format == DiagFormat::Human {
-        errln!("error: warnings are denied (--deny-warnings)");
+        errln!(
+            "{}",
+            tr!(
+                "error: warnings are denied (--deny-warnings)",
+                "lỗi: không chấp nhận cảnh báo (--deny-warnings)"
+            )
+            .get(lang())
+        );
     }
     let code = i32::from(c.has_errors() || denied);
     // The process ends now: freeing thousands of org units one by one would
@@ -596,18 +642,35 @@ fn check(
     code
 }
 
+/// The last line of `regc check`.
+pub(crate) fn summary(regimes: usize, files: usize, errors: usize, warnings: usize) -> Text {
+    tr!(
+        "checked {} regime(s) in {} file(s): {} error(s), {} warning(s)",
+        "đã kiểm tra {} chế độ báo cáo trong {} tệp: {} lỗi, {} cảnh báo",
+        regimes,
+        files,
+        errors,
+        warnings
+    )
+}
+
 /// The regime `code` of `lib`; if there is none, says so (with the
 /// nearest code) and gives `None`.
 fn find_regime<'a>(lib: &'a ir::Library, code: &str) -> Option<&'a ir::Regime> {
     let found = lib.regimes.iter().find(|r| r.code == code);
     if found.is_none() {
         errln!(
-            "error: there is no regime `{code}`; {}",
-            crate::diagnostic::did_you_mean(
-                code,
-                "regime",
-                lib.regimes.iter().map(|r| r.code.as_str())
+            "{}",
+            tr!(
+                "error: there is no regime `{code}`; {}",
+                "lỗi: không có chế độ báo cáo `{code}`; {}",
+                crate::diagnostic::did_you_mean(
+                    code,
+                    tr!("regime", "chế độ báo cáo"),
+                    lib.regimes.iter().map(|r| r.code.as_str())
+                )
             )
+            .get(lang())
         );
     }
     found
@@ -694,25 +757,29 @@ fn list(paths: &[PathBuf], format: ListFormat, color: bool) -> i32 {
 fn explain(code: &str) -> i32 {
     match Code::parse(code) {
         Some(c) => {
-            outln!("{} ({}): {}\n", c.as_str(), severity_name(c), c.title());
-            out!("{}", c.explanation());
+            let lang = lang();
+            outln!(
+                "{} ({}): {}\n",
+                c.as_str(),
+                render::severity_word(c.severity(), lang),
+                c.title_in(lang)
+            );
+            out!("{}", c.explanation_in(lang));
             0
         }
         None => {
             let all: Vec<&str> = Code::ALL.iter().map(|c| c.as_str()).collect();
             errln!(
-                "error: `{code}` is not a regc diagnostic code; {}",
-                crate::diagnostic::did_you_mean(code, "code", all.iter().copied())
+                "{}",
+                tr!(
+                    "error: `{code}` is not a regc diagnostic code; {}",
+                    "lỗi: `{code}` không phải là mã chẩn đoán của regc; {}",
+                    crate::diagnostic::did_you_mean(code, tr!("code", "mã"), all.iter().copied())
+                )
+                .get(lang())
             );
             2
         }
-    }
-}
-
-fn severity_name(c: Code) -> &'static str {
-    match c.severity() {
-        crate::diagnostic::Severity::Error => "error",
-        crate::diagnostic::Severity::Warning => "warning",
     }
 }
 
@@ -1028,13 +1095,27 @@ fn build(
     if check {
         return match stale(dir, &files) {
             Ok(diff) if diff.is_empty() => {
-                errln!("{} is up to date ({} files)", dir.display(), files.len());
+                errln!(
+                    "{}",
+                    tr!(
+                        "{} is up to date ({} files)",
+                        "{} đã khớp với nguồn ({} tệp)",
+                        dir.display(),
+                        files.len()
+                    )
+                    .get(lang())
+                );
                 0
             }
             Ok(diff) => {
                 errln!(
-                    "{} is not up to date with the sources; run `regc build`:",
-                    dir.display()
+                    "{}",
+                    tr!(
+                        "{} is not up to date with the sources; run `regc build`:",
+                        "{} chưa khớp với nguồn; hãy chạy `regc build`:",
+                        dir.display()
+                    )
+                    .get(lang())
                 );
                 for d in &diff {
                     errln!("  {d}");
@@ -1063,7 +1144,16 @@ fn build(
                     let _ = std::fs::write(build_id_file(out), env!("REGC_BUILD_ID"));
                 }
             }
-            outln!("wrote {} files to {}:", files.len(), dir.display());
+            outln!(
+                "{}",
+                tr!(
+                    "wrote {} files to {}:",
+                    "đã ghi {} tệp vào {}:",
+                    files.len(),
+                    dir.display()
+                )
+                .get(lang())
+            );
             for (path, text) in &files {
                 outln!("  {path} ({} bytes)", text.len());
             }
@@ -1276,19 +1366,39 @@ fn fmt(paths: &[PathBuf], check: bool, color: bool) -> i32 {
                 changed.push(name);
             }
             Err(crate::fmt::FmtError::Syntax(diags)) => {
-                err!("{}", render::human_all(&diags, &map, color));
-                errln!("{name}: not formatted: it has syntax errors");
+                err!("{}", render::human_all(&diags, &map, lang(), color));
+                errln!(
+                    "{}",
+                    tr!(
+                        "{name}: not formatted: it has syntax errors",
+                        "{name}: không định dạng được: tệp có lỗi cú pháp"
+                    )
+                    .get(lang())
+                );
                 broken += 1;
             }
         }
     }
     if check {
         if changed.is_empty() {
-            errln!("{} file(s) are formatted", files.len() - broken);
+            errln!(
+                "{}",
+                tr!(
+                    "{} file(s) are formatted",
+                    "{} tệp đã được định dạng",
+                    files.len() - broken
+                )
+                .get(lang())
+            );
         } else {
             errln!(
-                "{} file(s) are not formatted; run `regc fmt`:",
-                changed.len()
+                "{}",
+                tr!(
+                    "{} file(s) are not formatted; run `regc fmt`:",
+                    "{} tệp chưa được định dạng; hãy chạy `regc fmt`:",
+                    changed.len()
+                )
+                .get(lang())
             );
             for name in &changed {
                 outln!("{name}");
@@ -1297,12 +1407,20 @@ fn fmt(paths: &[PathBuf], check: bool, color: bool) -> i32 {
         return i32::from(!changed.is_empty() || broken > 0);
     }
     for name in &changed {
-        outln!("formatted {name}");
+        outln!(
+            "{}",
+            tr!("formatted {name}", "đã định dạng {name}").get(lang())
+        );
     }
     errln!(
-        "{} file(s) checked, {} reformatted",
-        files.len(),
-        changed.len()
+        "{}",
+        tr!(
+            "{} file(s) checked, {} reformatted",
+            "đã kiểm tra {} tệp, định dạng lại {} tệp",
+            files.len(),
+            changed.len()
+        )
+        .get(lang())
     );
     i32::from(broken > 0)
 }

@@ -6,7 +6,9 @@
 //! The formats are documented in `docs/data.md`.
 
 use crate::diagnostic::{Code, Diagnostic, Diagnostics, did_you_mean};
+use crate::lang::Text;
 use crate::source::{FileId, FileKind, SourceMap, Span};
+use crate::tr;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -73,8 +75,8 @@ struct HolidaysFile {
 /// Why a data file could not be read.
 struct ReadError {
     location: Option<(usize, usize)>,
-    message: String,
-    help: String,
+    message: Text,
+    help: Text,
 }
 
 fn read_error(e: serde_yaml::Error, kind: &str) -> ReadError {
@@ -86,8 +88,11 @@ fn read_error(e: serde_yaml::Error, kind: &str) -> ReadError {
         .to_string();
     ReadError {
         location: e.location().map(|l| (l.line(), l.column())),
-        message,
-        help: format!("see the format of `kind: {kind}` files in docs/data.md"),
+        message: Text::new(message.clone(), message),
+        help: tr!(
+            "see the format of `kind: {kind}` files in docs/data.md",
+            "xem định dạng của các tệp `kind: {kind}` trong docs/data.md"
+        ),
     }
 }
 
@@ -98,9 +103,10 @@ fn parse_data_file(text: &str) -> Result<DataFile, ReadError> {
         _ => {
             return Err(ReadError {
                 location: None,
-                message: "it has no `kind:`".into(),
-                help: format!(
+                message: tr!("it has no `kind:`", "tệp không có `kind:`"),
+                help: tr!(
                     "every data file starts with `kind:`, one of {}",
+                    "mỗi tệp dữ liệu bắt đầu bằng `kind:`, là một trong {}",
                     KINDS.join(", ")
                 ),
             });
@@ -133,7 +139,10 @@ fn parse_data_file(text: &str) -> Result<DataFile, ReadError> {
             };
             return Err(ReadError {
                 location: Some((line, column)),
-                message: format!("`{other}` is not a kind of data file"),
+                message: tr!(
+                    "`{other}` is not a kind of data file",
+                    "`{other}` không phải là một loại tệp dữ liệu"
+                ),
                 help: crate::diagnostic::choices(other, KINDS),
             });
         }
@@ -303,6 +312,28 @@ impl DataSet {
         self.unit_types.iter().any(|t| t.code == code)
     }
 
+    /// The level or unit type a Vietnamese name stands for, with its title:
+    /// `tinh`, `tỉnh` or `Tỉnh` is the level whose title names "Tỉnh"
+    /// (`province`), `xa`/`xã`/`phuong` is `commune`, `bo`/`bộ` is
+    /// `ministry`, `chinh_phu` is `government`. Each comma-separated part of
+    /// a title counts; case, accents, spaces and `_` are ignored.
+    pub fn level_from_vietnamese(&self, name: &str) -> Option<(&str, &str)> {
+        let key = |s: &str| crate::lang::strip_accents(&s.to_lowercase()).replace('_', "");
+        let wanted = key(name);
+        if wanted.is_empty() {
+            return None;
+        }
+        self.levels
+            .iter()
+            .map(|l| (l.code.as_str(), l.title.as_str()))
+            .chain(
+                self.unit_types
+                    .iter()
+                    .map(|t| (t.code.as_str(), t.title.as_str())),
+            )
+            .find(|(_, title)| title.split(',').any(|part| key(part) == wanted))
+    }
+
     /// The rank of a level (0 = top), or of a unit type (its parent level's
     /// rank plus one half, i.e. just below it: returned as rank*2+1; levels
     /// are rank*2).
@@ -345,8 +376,12 @@ pub fn load(sources: &SourceMap, diags: &mut Diagnostics) -> DataSet {
                     Diagnostic::new(
                         Code::YamlError,
                         Span::new(id, start, end),
-                        format!("this data file cannot be read: {}", e.message),
-                        "here",
+                        tr!(
+                            "this data file cannot be read: {}",
+                            "không đọc được tệp dữ liệu này: {}",
+                            e.message
+                        ),
+                        tr!("here", "ở đây"),
                     )
                     .with_help(e.help),
                 );
@@ -362,7 +397,12 @@ pub fn load(sources: &SourceMap, diags: &mut Diagnostics) -> DataSet {
                 let mut seen = HashSet::new();
                 for v in &c.values {
                     if !seen.insert(v.code.as_str()) {
-                        diags.push(duplicate(id, &file.text, &v.code, "codelist value"));
+                        diags.push(duplicate(
+                            id,
+                            &file.text,
+                            &v.code,
+                            tr!("codelist value", "giá trị danh mục"),
+                        ));
                     }
                 }
                 set.codelist_files.insert(file.rel.clone(), (id, c));
@@ -377,17 +417,28 @@ pub fn load(sources: &SourceMap, diags: &mut Diagnostics) -> DataSet {
                     .chain(unit_types.iter().map(|t| &t.code))
                 {
                     if !seen.insert(code.clone()) {
-                        diags.push(duplicate(id, &file.text, code, "level or unit type"));
+                        diags.push(duplicate(
+                            id,
+                            &file.text,
+                            code,
+                            tr!("level or unit type", "cấp hoặc loại đơn vị"),
+                        ));
                     } else if let Some(first) = level_spans.get(code) {
                         diags.push(
                             Diagnostic::new(
                                 Code::DuplicateDataCode,
                                 find(id, &file.text, code, 0),
-                                format!("the level or unit type `{code}` is already declared in another file"),
-                                "declared again here",
+                                tr!(
+                                    "the level or unit type `{code}` is already declared in another file",
+                                    "cấp hoặc loại đơn vị `{code}` đã được khai báo trong một tệp khác"
+                                ),
+                                tr!("declared again here", "khai báo lại ở đây"),
                             )
-                            .with_label(*first, "first declared here")
-                            .with_help("levels and unit types are declared once for the whole library; keep one declaration"),
+                            .with_label(*first, tr!("first declared here", "khai báo lần đầu ở đây"))
+                            .with_help(tr!(
+                                "levels and unit types are declared once for the whole library; keep one declaration",
+                                "các cấp và loại đơn vị chỉ khai báo một lần cho cả thư viện; hãy giữ một khai báo"
+                            )),
                         );
                     }
                 }
@@ -413,15 +464,17 @@ pub fn load(sources: &SourceMap, diags: &mut Diagnostics) -> DataSet {
                             Diagnostic::new(
                                 Code::UnknownUnitLevel,
                                 find(id, &file.text, &t.parent_level, 0),
-                                format!(
+                                tr!(
                                     "unit type `{}` hangs under `{}`, which is not a level",
-                                    t.code, t.parent_level
+                                    "loại đơn vị `{}` trực thuộc `{}`, nhưng đó không phải là một cấp",
+                                    t.code,
+                                    t.parent_level
                                 ),
-                                "unknown level",
+                                tr!("unknown level", "cấp không biết"),
                             )
                             .with_help(did_you_mean(
                                 &t.parent_level,
-                                "level",
+                                tr!("level", "cấp"),
                                 names.iter().copied(),
                             )),
                         );
@@ -439,10 +492,17 @@ pub fn load(sources: &SourceMap, diags: &mut Diagnostics) -> DataSet {
                         Diagnostic::new(
                             Code::BadValidity,
                             find(id, &file.text, "valid_to", 0),
-                            format!("edition `{}` ends on {to}, before it starts on {from}", e.edition),
-                            "ends before it starts",
+                            tr!(
+                                "edition `{}` ends on {to}, before it starts on {from}",
+                                "phiên bản `{}` kết thúc ngày {to}, trước ngày bắt đầu {from}",
+                                e.edition
+                            ),
+                            tr!("ends before it starts", "kết thúc trước khi bắt đầu"),
                         )
-                        .with_help("`valid_to` is the last day the edition applies; it must not be before `valid_from`"),
+                        .with_help(tr!(
+                            "`valid_to` is the last day the edition applies; it must not be before `valid_from`",
+                            "`valid_to` là ngày cuối cùng phiên bản có hiệu lực; không được trước `valid_from`"
+                        )),
                     );
                 }
                 let rows = item_spans(id, &file.text, "units");
@@ -510,8 +570,19 @@ pub fn load(sources: &SourceMap, diags: &mut Diagnostics) -> DataSet {
                                 "partial" => MapType::Partial,
                                 other => {
                                     diags.push(
-                                        Diagnostic::new(Code::YamlError, at, format!("`{other}` is not a mapping type"), "expected full or partial")
-                                            .with_help("the type column says whether the whole old unit (`full`) or only part of it (`partial`) went into the new unit"),
+                                        Diagnostic::new(
+                                            Code::YamlError,
+                                            at,
+                                            tr!(
+                                                "`{other}` is not a mapping type",
+                                                "`{other}` không phải là kiểu ánh xạ"
+                                            ),
+                                            tr!("expected full or partial", "cần `full` hoặc `partial`"),
+                                        )
+                                        .with_help(tr!(
+                                            "the type column says whether the whole old unit (`full`) or only part of it (`partial`) went into the new unit",
+                                            "cột type cho biết toàn bộ đơn vị cũ (`full`) hay chỉ một phần (`partial`) được nhập vào đơn vị mới"
+                                        )),
                                     );
                                     return;
                                 }
@@ -545,17 +616,37 @@ pub fn load(sources: &SourceMap, diags: &mut Diagnostics) -> DataSet {
                                 Diagnostic::new(
                                     Code::YamlError,
                                     span,
-                                    format!("this holiday ends on {t}, before it starts on {f}"),
-                                    "ends before it starts",
+                                    tr!(
+                                        "this holiday ends on {t}, before it starts on {f}",
+                                        "kỳ nghỉ này kết thúc ngày {t}, trước ngày bắt đầu {f}"
+                                    ),
+                                    tr!("ends before it starts", "kết thúc trước khi bắt đầu"),
                                 )
-                                .with_help("write the first day in `from` and the last in `to`"),
+                                .with_help(tr!(
+                                    "write the first day in `from` and the last in `to`",
+                                    "hãy ghi ngày đầu tiên vào `from` và ngày cuối cùng vào `to`"
+                                )),
                             );
                             continue;
                         }
                         _ => {
                             diags.push(
-                                Diagnostic::new(Code::YamlError, span, "a holiday has either a `date`, or a `from` and a `to`", "neither one day nor a range")
-                                    .with_help("write `{date: 2026-01-01, name: …}` for one day or `{from: …, to: …, name: …}` for a break"),
+                                Diagnostic::new(
+                                    Code::YamlError,
+                                    span,
+                                    tr!(
+                                        "a holiday has either a `date`, or a `from` and a `to`",
+                                        "ngày nghỉ phải có `date`, hoặc có `from` và `to`"
+                                    ),
+                                    tr!(
+                                        "neither one day nor a range",
+                                        "không phải một ngày cũng không phải một khoảng"
+                                    ),
+                                )
+                                .with_help(tr!(
+                                    "write `{{date: 2026-01-01, name: …}}` for one day or `{{from: …, to: …, name: …}}` for a break",
+                                    "hãy ghi `{{date: 2026-01-01, name: …}}` cho một ngày hoặc `{{from: …, to: …, name: …}}` cho một kỳ nghỉ"
+                                )),
                             );
                             continue;
                         }
@@ -571,11 +662,20 @@ pub fn load(sources: &SourceMap, diags: &mut Diagnostics) -> DataSet {
                                     Diagnostic::new(
                                         Code::DuplicateHoliday,
                                         span,
-                                        format!("{d} is listed as a holiday twice"),
-                                        "listed again here",
+                                        tr!(
+                                            "{d} is listed as a holiday twice",
+                                            "ngày {d} được ghi là ngày nghỉ hai lần"
+                                        ),
+                                        tr!("listed again here", "ghi lại ở đây"),
                                     )
-                                    .with_label(*first, "first listed here")
-                                    .with_help("remove the day from one of the two entries"),
+                                    .with_label(
+                                        *first,
+                                        tr!("first listed here", "ghi lần đầu ở đây"),
+                                    )
+                                    .with_help(tr!(
+                                        "remove the day from one of the two entries",
+                                        "hãy bỏ ngày này khỏi một trong hai mục"
+                                    )),
                                 );
                             }
                             Some(_) => {}
@@ -602,18 +702,36 @@ pub fn load(sources: &SourceMap, diags: &mut Diagnostics) -> DataSet {
                         .unwrap_or_else(|| find(id, &file.text, &d.to_string(), 0));
                     if !matches!(d.weekday(), chrono::Weekday::Sat | chrono::Weekday::Sun) {
                         diags.push(
-                            Diagnostic::new(Code::YamlError, span, format!("{d} is a {}, not a weekend day", d.weekday()), "not a Saturday or Sunday")
-                                .with_help("`working_weekends` lists the Saturdays and Sundays worked to make up a bridge holiday"),
+                            Diagnostic::new(
+                                Code::YamlError,
+                                span,
+                                tr!(
+                                    "{d} is a {}, not a weekend day",
+                                    "ngày {d} là {}, không phải ngày cuối tuần",
+                                    Text::new(d.weekday().to_string(), weekday_vi(d.weekday()))
+                                ),
+                                tr!("not a Saturday or Sunday", "không phải thứ Bảy hay Chủ nhật"),
+                            )
+                            .with_help(tr!(
+                                "`working_weekends` lists the Saturdays and Sundays worked to make up a bridge holiday",
+                                "`working_weekends` liệt kê các ngày thứ Bảy, Chủ nhật phải đi làm bù cho kỳ nghỉ"
+                            )),
                         );
                     } else if set.working_weekends.contains(&d) {
                         diags.push(
                             Diagnostic::new(
                                 Code::DuplicateHoliday,
                                 span,
-                                format!("{d} is listed twice as a working weekend day"),
-                                "listed again",
+                                tr!(
+                                    "{d} is listed twice as a working weekend day",
+                                    "ngày {d} được ghi hai lần là ngày cuối tuần đi làm"
+                                ),
+                                tr!("listed again", "ghi lại"),
                             )
-                            .with_help("remove one of the two entries"),
+                            .with_help(tr!(
+                                "remove one of the two entries",
+                                "hãy bỏ một trong hai mục"
+                            )),
                         );
                     } else {
                         set.working_weekends.push(d);
@@ -665,16 +783,19 @@ fn check_editions(
                     Diagnostic::new(
                         Code::DuplicateDataCode,
                         u.at,
-                        format!(
+                        tr!(
                             "the org unit `{}` is given twice in edition `{}`",
-                            u.code, edition.edition
+                            "đơn vị `{}` được khai báo hai lần trong phiên bản `{}`",
+                            u.code,
+                            edition.edition
                         ),
-                        "given again here",
+                        tr!("given again here", "khai báo lại ở đây"),
                     )
-                    .with_label(first, "first given here")
-                    .with_help(
+                    .with_label(first, tr!("first given here", "khai báo lần đầu ở đây"))
+                    .with_help(tr!(
                         "codes must be unique within an edition; remove or renumber one of them",
-                    ),
+                        "mã phải là duy nhất trong một phiên bản; hãy bỏ hoặc đánh số lại một trong hai"
+                    )),
                 );
             }
         }
@@ -684,17 +805,25 @@ fn check_editions(
                     Diagnostic::new(
                         Code::UnknownUnitLevel,
                         span_in(text_of(u.at), u.at, &u.level),
-                        format!(
+                        tr!(
                             "unit `{}` has level `{}`, which is not declared",
-                            u.code, u.level
+                            "đơn vị `{}` có cấp `{}`, nhưng cấp này chưa được khai báo",
+                            u.code,
+                            u.level
                         ),
-                        "unknown level or unit type",
+                        tr!(
+                            "unknown level or unit type",
+                            "cấp hoặc loại đơn vị không biết"
+                        ),
                     )
-                    .with_help(did_you_mean(
-                        &u.level,
-                        "level",
-                        kinds.iter().copied(),
-                    )),
+                    .with_help(match set.level_from_vietnamese(&u.level) {
+                        Some((code, title)) => tr!(
+                            "`{}` is Vietnamese for the level `{code}` ({title}); write its code, `{code}`",
+                            "`{}` là tên tiếng Việt của cấp `{code}` ({title}); hãy ghi mã của cấp, `{code}`",
+                            u.level
+                        ),
+                        None => did_you_mean(&u.level, tr!("level", "cấp"), kinds.iter().copied()),
+                    }),
                 );
             }
             if let Some(parent) = &u.parent
@@ -706,15 +835,18 @@ fn check_editions(
                     Diagnostic::new(
                         Code::UnknownParent,
                         span_in(text_of(u.at), u.at, parent),
-                        format!(
+                        tr!(
                             "unit `{}` has parent `{parent}`, which is not a unit of edition `{}`",
-                            u.code, edition.edition
+                            "đơn vị `{}` có đơn vị cấp trên `{parent}`, nhưng đó không phải là đơn vị của phiên bản `{}`",
+                            u.code,
+                            edition.edition
                         ),
-                        "no such unit",
+                        tr!("no such unit", "không có đơn vị này"),
                     )
-                    .with_help(
+                    .with_help(tr!(
                         "parents must be units of the same edition, or of an edition without dates",
-                    ),
+                        "đơn vị cấp trên phải thuộc cùng phiên bản, hoặc thuộc một phiên bản không có ngày hiệu lực"
+                    )),
                 );
             }
         }
@@ -730,25 +862,51 @@ fn check_editions(
             Diagnostic::new(
                 Code::MissingDataFile,
                 Span::new(at, 0, 0),
-                "org units are given but no `kind: org_levels` file declares their levels",
-                "units declared here",
+                tr!(
+                    "org units are given but no `kind: org_levels` file declares their levels",
+                    "có khai báo đơn vị nhưng không có tệp `kind: org_levels` nào khai báo các cấp của chúng"
+                ),
+                tr!("units declared here", "các đơn vị được khai báo ở đây"),
             )
-            .with_help("add a data file with `kind: org_levels` listing the levels, top first"),
+            .with_help(tr!(
+                "add a data file with `kind: org_levels` listing the levels, top first",
+                "hãy thêm một tệp dữ liệu `kind: org_levels` liệt kê các cấp, từ cấp cao nhất"
+            )),
         );
     }
 }
 
-fn duplicate(id: FileId, text: &str, code: &str, what: &str) -> Diagnostic {
+fn duplicate(id: FileId, text: &str, code: &str, what: Text) -> Diagnostic {
     let first = find(id, text, code, 0);
     let second = find(id, text, code, 1);
     Diagnostic::new(
         Code::DuplicateDataCode,
         second,
-        format!("the {what} `{code}` is given twice"),
-        "given again here",
+        tr!(
+            "the {} `{code}` is given twice",
+            "{} `{code}` được khai báo hai lần",
+            what
+        ),
+        tr!("given again here", "khai báo lại ở đây"),
     )
-    .with_label(first, "first given here")
-    .with_help("codes must be unique; remove or renumber one of them")
+    .with_label(first, tr!("first given here", "khai báo lần đầu ở đây"))
+    .with_help(tr!(
+        "codes must be unique; remove or renumber one of them",
+        "mã phải là duy nhất; hãy bỏ hoặc đánh số lại một trong hai"
+    ))
+}
+
+/// A day of the week as written in Vietnamese.
+fn weekday_vi(d: chrono::Weekday) -> &'static str {
+    match d {
+        chrono::Weekday::Mon => "thứ Hai",
+        chrono::Weekday::Tue => "thứ Ba",
+        chrono::Weekday::Wed => "thứ Tư",
+        chrono::Weekday::Thu => "thứ Năm",
+        chrono::Weekday::Fri => "thứ Sáu",
+        chrono::Weekday::Sat => "thứ Bảy",
+        chrono::Weekday::Sun => "Chủ nhật",
+    }
 }
 
 /// The span of the `nth` (0-based) occurrence of `needle` as a whole YAML
@@ -846,10 +1004,16 @@ fn read_csv(
             Diagnostic::new(
                 Code::MissingDataFile,
                 find(yaml, yaml_text, name, 0),
-                format!("there is no file `{rel}` in this library"),
-                "file not found",
+                tr!(
+                    "there is no file `{rel}` in this library",
+                    "thư viện này không có tệp `{rel}`"
+                ),
+                tr!("file not found", "không tìm thấy tệp"),
             )
-            .with_help("the CSV file is named relative to the folder of this YAML file"),
+            .with_help(tr!(
+                "the CSV file is named relative to the folder of this YAML file",
+                "tên tệp CSV được ghi tương đối so với thư mục của tệp YAML này"
+            )),
         );
         return;
     };
@@ -876,14 +1040,16 @@ fn read_csv(
                 Diagnostic::new(
                     Code::YamlError,
                     line_span(0),
-                    format!(
+                    tr!(
                         "this CSV file does not start with the header `{}`",
+                        "tệp CSV này không bắt đầu bằng dòng tiêu đề `{}`",
                         header.join(",")
                     ),
-                    "unexpected header",
+                    tr!("unexpected header", "dòng tiêu đề không đúng"),
                 )
-                .with_help(format!(
+                .with_help(tr!(
                     "the first line names the columns: {}",
+                    "dòng đầu tiên nêu tên các cột: {}",
                     header.join(",")
                 )),
             );
@@ -901,11 +1067,17 @@ fn read_csv(
                         Diagnostic::new(
                             Code::YamlError,
                             at,
-                            format!("this row has {} fields, not {}", record.len(), header.len()),
-                            "wrong number of fields",
+                            tr!(
+                                "this row has {} fields, not {}",
+                                "dòng này có {} trường, không phải {}",
+                                record.len(),
+                                header.len()
+                            ),
+                            tr!("wrong number of fields", "sai số trường"),
                         )
-                        .with_help(format!(
+                        .with_help(tr!(
                             "each row has the columns {}; quote a field that contains a comma",
+                            "mỗi dòng có các cột {}; hãy đặt trong dấu ngoặc kép trường nào có dấu phẩy",
                             header.join(",")
                         )),
                     );
@@ -919,13 +1091,51 @@ fn read_csv(
                     Diagnostic::new(
                         Code::YamlError,
                         line_span(at),
-                        format!("this CSV row cannot be read: {e}"),
-                        "here",
+                        tr!(
+                            "this CSV row cannot be read: {e}",
+                            "không đọc được dòng CSV này: {e}"
+                        ),
+                        tr!("here", "ở đây"),
                     )
-                    .with_help("check the quotes on this line"),
+                    .with_help(tr!(
+                        "check the quotes on this line",
+                        "hãy kiểm tra các dấu ngoặc kép trên dòng này"
+                    )),
                 );
                 break;
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn levels_are_found_by_their_vietnamese_names() {
+        let level = |code: &str, title: &str| Level {
+            code: code.into(),
+            title: title.into(),
+            title_en: None,
+        };
+        let set = DataSet {
+            levels: vec![
+                level("ministry", "Bộ, cơ quan ngang bộ"),
+                level("province", "Tỉnh, thành phố trực thuộc trung ương"),
+                level("commune", "Xã, phường, thị trấn, đặc khu"),
+            ],
+            ..DataSet::default()
+        };
+        let code = |n: &str| set.level_from_vietnamese(n).map(|(c, _)| c);
+        assert_eq!(code("tinh"), Some("province"));
+        assert_eq!(code("tỉnh"), Some("province"));
+        assert_eq!(code("Tỉnh"), Some("province"));
+        assert_eq!(code("xã"), Some("commune"));
+        assert_eq!(code("phuong"), Some("commune"));
+        assert_eq!(code("bộ"), Some("ministry"));
+        assert_eq!(code("thanh_pho_truc_thuoc_trung_uong"), Some("province"));
+        assert_eq!(code("huyen"), None);
+        assert_eq!(code(""), None);
     }
 }

@@ -9,7 +9,9 @@
 pub mod codes;
 pub mod render;
 
+pub use crate::lang::{Lang, Text};
 use crate::source::Span;
+use crate::tr;
 pub use codes::Code;
 use serde::Serialize;
 
@@ -23,52 +25,43 @@ pub enum Severity {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Label {
     pub span: Span,
-    pub text: String,
+    pub text: Text,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Diagnostic {
     pub code: Code,
     pub severity: Severity,
-    pub message: String,
+    pub message: Text,
     /// Where the problem is. Always a real location in a loaded file.
     pub primary: Label,
     pub secondary: Vec<Label>,
     /// What to do about it. Every diagnostic has one.
-    pub help: String,
+    pub help: Text,
 }
 
 impl Diagnostic {
     /// A diagnostic of the code's default severity.
-    pub fn new(
-        code: Code,
-        span: Span,
-        message: impl Into<String>,
-        label: impl Into<String>,
-    ) -> Self {
+    /// Message and label are [`Text`]s: both languages, or it does not
+    /// compile (see [`crate::lang`]).
+    pub fn new(code: Code, span: Span, message: Text, label: Text) -> Self {
         Diagnostic {
             severity: code.severity(),
             code,
-            message: message.into(),
-            primary: Label {
-                span,
-                text: label.into(),
-            },
+            message,
+            primary: Label { span, text: label },
             secondary: Vec::new(),
-            help: String::new(),
+            help: Text::new("", ""),
         }
     }
 
-    pub fn with_label(mut self, span: Span, text: impl Into<String>) -> Self {
-        self.secondary.push(Label {
-            span,
-            text: text.into(),
-        });
+    pub fn with_label(mut self, span: Span, text: Text) -> Self {
+        self.secondary.push(Label { span, text });
         self
     }
 
-    pub fn with_help(mut self, help: impl Into<String>) -> Self {
-        self.help = help.into();
+    pub fn with_help(mut self, help: Text) -> Self {
+        self.help = help;
         self
     }
 
@@ -83,7 +76,7 @@ pub struct Diagnostics {
     items: Vec<Diagnostic>,
     /// What was reported already: the same problem found twice (a column
     /// formula checked for every row) is reported once.
-    seen: std::collections::HashSet<(Code, Span, String)>,
+    seen: std::collections::HashSet<(Code, Span, Text)>,
 }
 
 impl Diagnostics {
@@ -142,6 +135,29 @@ impl Diagnostics {
         v
     }
 
+    /// A name with Vietnamese letters (`bộ`, `hàng_hóa`) is read by the
+    /// grammar up to its first accent (`b`, `h`): the E0012 on the whole
+    /// word says what is wrong, and what later stages found about the
+    /// ASCII half (an unknown level `b`) is dropped.
+    pub fn drop_inside_non_ascii_names(&mut self) {
+        let names: Vec<Span> = self
+            .items
+            .iter()
+            .filter(|d| d.code == Code::NonAsciiName)
+            .map(|d| d.primary.span)
+            .collect();
+        if names.is_empty() {
+            return;
+        }
+        self.items.retain(|d| {
+            let s = d.primary.span;
+            d.code == Code::NonAsciiName
+                || !names
+                    .iter()
+                    .any(|n| n.file == s.file && n.start <= s.start && s.end <= n.end)
+        });
+    }
+
     pub fn into_vec(self) -> Vec<Diagnostic> {
         self.items
     }
@@ -170,14 +186,15 @@ pub fn suggest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) ->
 }
 
 /// The help line for an unknown name: a suggestion if there is a close one,
-/// else the list of what exists (up to a handful).
+/// else the list of what exists (up to a handful). `what` names the kind of
+/// thing, in both languages (`tr!("level", "cấp")`).
 pub fn did_you_mean<'a>(
     name: &str,
-    what: &str,
+    what: Text,
     candidates: impl IntoIterator<Item = &'a str> + Clone,
-) -> String {
+) -> Text {
     if let Some(s) = suggest(name, candidates.clone()) {
-        return format!("did you mean `{s}`?");
+        return tr!("did you mean `{}`?", "có phải ý là `{}`?", s);
     }
     let mut all: Vec<&str> = candidates.into_iter().collect();
     all.sort_unstable();
@@ -190,25 +207,36 @@ pub fn did_you_mean<'a>(
             .join(", ")
     };
     match all.len() {
-        0 => format!("there is no {what} here to refer to; declare it first"),
-        1..=10 => format!("choose one of: {}", list(&all)),
-        n => format!(
-            "there are {n} to choose from, e.g. {}",
+        0 => tr!(
+            "there is no {} here to refer to; declare it first",
+            "ở đây không có {} nào để tham chiếu; hãy khai báo trước",
+            what
+        ),
+        1..=10 => tr!("choose one of: {}", "chọn một trong: {}", list(&all)),
+        n => tr!(
+            "there are {} to choose from, e.g. {}",
+            "có {} lựa chọn, ví dụ {}",
+            n,
             list(all.get(..6).unwrap_or(&all))
         ),
     }
 }
 
 /// The help for a word from a closed set: a suggestion and the whole set.
-pub fn choices(name: &str, choices: &[&str]) -> String {
+pub fn choices(name: &str, choices: &[&str]) -> Text {
     let list = choices
         .iter()
         .map(|c| format!("`{c}`"))
         .collect::<Vec<_>>()
         .join(", ");
     match suggest(name, choices.iter().copied()) {
-        Some(s) => format!("did you mean `{s}`? (the choices are {list})"),
-        None => format!("choose one of: {list}"),
+        Some(s) => tr!(
+            "did you mean `{}`? (the choices are {})",
+            "có phải ý là `{}`? (các lựa chọn: {})",
+            s,
+            list
+        ),
+        None => tr!("choose one of: {}", "chọn một trong: {}", list),
     }
 }
 

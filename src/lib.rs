@@ -29,6 +29,7 @@ pub mod emit;
 pub mod eval;
 pub mod fmt;
 pub mod ir;
+pub mod lang;
 pub mod layout;
 pub mod migrate;
 pub mod resolve;
@@ -119,6 +120,7 @@ fn compile_here(sources: &SourceMap) -> Compilation {
     // The org hierarchy is large (≈ 14,000 units): moved, not copied.
     library.org.editions = std::mem::take(&mut data.editions);
     library.org.mappings = std::mem::take(&mut data.mappings);
+    diags.drop_inside_non_ascii_names();
     Compilation {
         library,
         diagnostics: diags,

@@ -18,12 +18,13 @@
 //! checks every stored value against the new constraints, so a migration
 //! either applies whole or not at all.
 
-use crate::diagnostic::{Code, Diagnostic, Diagnostics, Severity};
+use crate::diagnostic::{Code, Diagnostic, Diagnostics, Severity, Text};
 use crate::emit::schema;
 use crate::ir::{self, FormKind};
 use crate::layout::{self, Column, RegimeLayout, Storage, Table};
 use crate::source::{SourceMap, Span};
 use crate::sql::{Dialect, Script, SqlError, ident, literal};
+use crate::tr;
 use std::collections::BTreeSet;
 
 /// One version of a regime, with the sources it was compiled from (for
@@ -111,7 +112,7 @@ enum Fit {
     Same,
     Widened,
     /// Why not every old value fits.
-    Narrowed(String),
+    Narrowed(Text),
 }
 
 pub fn migrate(
@@ -160,10 +161,16 @@ pub fn migrate(
                     Diagnostic::new(
                         Code::DropsData,
                         locate(old, form, None),
-                        format!("form {form} is not in the new version: its table and the {cells} cell(s) reported in it would be dropped"),
-                        "this form is gone in the new version",
+                        tr!(
+                            "form {form} is not in the new version: its table and the {cells} cell(s) reported in it would be dropped",
+                            "biểu mẫu {form} không còn trong phiên bản mới: bảng của nó và {cells} ô đã báo cáo trong đó sẽ bị xóa"
+                        ),
+                        tr!("this form is gone in the new version", "biểu mẫu này không còn trong phiên bản mới"),
                     )
-                    .with_help("keep the form, or export its data and migrate with --allow-destructive"),
+                    .with_help(tr!(
+                        "keep the form, or export its data and migrate with --allow-destructive",
+                        "giữ lại biểu mẫu, hoặc xuất dữ liệu của nó ra rồi chuyển đổi với --allow-destructive"
+                    )),
                     &mut problems,
                 );
                 changes.push(format!("drop form {form}"));
@@ -173,22 +180,27 @@ pub fn migrate(
                 let moved = columns_moved(&lo, &ln, form);
                 if of.kind != nf.kind || moved.is_some() {
                     let why = if of.kind != nf.kind {
-                        format!(
+                        tr!(
                             "form {form} changes from {} to {}: its rows would mean something else",
+                            "biểu mẫu {form} đổi từ {} sang {}: các dòng của nó sẽ mang nghĩa khác",
                             kind_name(of.kind),
                             kind_name(nf.kind)
                         )
                     } else {
-                        format!(
+                        tr!(
                             "cell `{}` of form {form} moves to another part table (the form passed {} entered cells)",
-                            moved.unwrap_or_default(),
+                            "ô `{}` của biểu mẫu {form} chuyển sang một bảng phần khác (biểu mẫu đã vượt quá {} ô nhập liệu)",
+                            moved.clone().unwrap_or_default(),
                             layout::PART_COLUMNS
                         )
                     };
                     refuse(
                         Side::New,
-                        Diagnostic::new(Code::CannotMigrate, locate(new, form, None), why, "changed here")
-                            .with_help("give the new form another code and move the data with your own SQL, or migrate with --allow-destructive to drop and recreate it"),
+                        Diagnostic::new(Code::CannotMigrate, locate(new, form, None), why, tr!("changed here", "thay đổi ở đây"))
+                            .with_help(tr!(
+                                "give the new form another code and move the data with your own SQL, or migrate with --allow-destructive to drop and recreate it",
+                                "đặt mã khác cho biểu mẫu mới và tự chuyển dữ liệu bằng SQL, hoặc chuyển đổi với --allow-destructive để xóa và tạo lại biểu mẫu"
+                            )),
                         &mut problems,
                     );
                     changes.push(format!("recreate form {form} (its data is dropped)"));
@@ -227,10 +239,17 @@ pub fn migrate(
                                         Diagnostic::new(
                                             Code::NarrowsType,
                                             locate(new, form, Some(&nc.cell)),
-                                            format!("cell {form}.{} narrows from {} to {}: {why}", nc.cell, describe(oc), describe(nc)),
-                                            "narrower than before",
+                                            tr!(
+                                                "cell {form}.{} narrows from {} to {}: {}",
+                                                "ô {form}.{} bị thu hẹp từ {} xuống {}: {}",
+                                                nc.cell, describe_t(oc), describe_t(nc), why
+                                            ),
+                                            tr!("narrower than before", "hẹp hơn trước"),
                                         )
-                                        .with_help("widen the type instead, or check the stored values and migrate with --allow-destructive"),
+                                        .with_help(tr!(
+                                            "widen the type instead, or check the stored values and migrate with --allow-destructive",
+                                            "hãy mở rộng kiểu thay vì thu hẹp, hoặc kiểm tra các giá trị đã lưu rồi chuyển đổi với --allow-destructive"
+                                        )),
                                         &mut problems,
                                     );
                                     changes.push(format!(
@@ -252,10 +271,17 @@ pub fn migrate(
                                 Diagnostic::new(
                                     Code::DropsData,
                                     locate(old, form, Some(&oc.cell)),
-                                    format!("cell {form}.{} is not entered in the new version: its column and the values reported in it would be dropped", oc.cell),
-                                    "this cell is gone in the new version",
+                                    tr!(
+                                        "cell {form}.{} is not entered in the new version: its column and the values reported in it would be dropped",
+                                        "ô {form}.{} không còn được nhập trong phiên bản mới: cột của nó và các giá trị đã báo cáo trong đó sẽ bị xóa",
+                                        oc.cell
+                                    ),
+                                    tr!("this cell is gone in the new version", "ô này không còn trong phiên bản mới"),
                                 )
-                                .with_help("keep the cell, or export its data and migrate with --allow-destructive"),
+                                .with_help(tr!(
+                                    "keep the cell, or export its data and migrate with --allow-destructive",
+                                    "giữ lại ô, hoặc xuất dữ liệu của nó ra rồi chuyển đổi với --allow-destructive"
+                                )),
                                 &mut problems,
                             );
                             changes.push(format!("drop cell {form}.{}", oc.cell));
@@ -287,13 +313,20 @@ pub fn migrate(
             Diagnostic::new(
                 Code::VersionNotRaised,
                 locate(new, "", None),
-                format!(
+                tr!(
                     "the tables of {} change, but its version goes from {} to {}",
-                    new.regime.code, old.regime.version, new.regime.version
+                    "các bảng của {} thay đổi, nhưng phiên bản chỉ đi từ {} đến {}",
+                    new.regime.code,
+                    old.regime.version,
+                    new.regime.version
                 ),
-                "this regime's version",
+                tr!("this regime's version", "phiên bản của chế độ báo cáo này"),
             )
-            .with_help(format!("write `version {}`", old.regime.version + 1)),
+            .with_help(tr!(
+                "write `version {}`",
+                "hãy ghi `version {}`",
+                old.regime.version + 1
+            )),
         );
     }
     if problems.has_errors() {
@@ -306,10 +339,16 @@ pub fn migrate(
             Diagnostic::new(
                 Code::CannotMigrate,
                 locate(new, "", None),
-                e.to_string(),
-                "while migrating this regime",
+                tr!("{}", "lỗi khi tạo lệnh SQL chuyển đổi: {}", e.to_string()),
+                tr!(
+                    "while migrating this regime",
+                    "khi chuyển đổi chế độ báo cáo này"
+                ),
             )
-            .with_help("this is a bug in regc: please report it with both versions"),
+            .with_help(tr!(
+                "this is a bug in regc: please report it with both versions",
+                "đây là lỗi của regc: xin báo lại kèm cả hai phiên bản"
+            )),
         );
         Box::new(ds)
     };
@@ -324,10 +363,10 @@ pub fn migrate(
     })
 }
 
-fn kind_name(k: FormKind) -> &'static str {
+fn kind_name(k: FormKind) -> Text {
     match k {
-        FormKind::Grid => "a grid",
-        FormKind::Records => "a record form",
+        FormKind::Grid => tr!("a grid", "biểu dạng bảng"),
+        FormKind::Records => tr!("a record form", "biểu danh sách"),
     }
 }
 
@@ -349,6 +388,15 @@ fn describe(c: &Column) -> String {
     s
 }
 
+/// [`describe`] for people, in both languages.
+fn describe_t(c: &Column) -> Text {
+    let t = c.storage.type_name();
+    match &c.range {
+        Some(r) => tr!("{} range {}..{}", "{} khoảng {}..{}", t, r.min, r.max),
+        None => Text::new(t.clone(), t),
+    }
+}
+
 /// Whether every value of `old` fits `new`.
 fn fit(old: &Column, new: &Column) -> Fit {
     use crate::value::Decimal;
@@ -358,8 +406,9 @@ fn fit(old: &Column, new: &Column) -> Fit {
             if precision - scale >= 19 {
                 Fit::Widened
             } else {
-                Fit::Narrowed(format!(
+                Fit::Narrowed(tr!(
                     "a whole number may have 19 digits, {} keeps {} before the point",
+                    "một số nguyên có thể có 19 chữ số, {} chỉ giữ {} chữ số phần nguyên",
                     new.storage.type_name(),
                     precision - scale
                 ))
@@ -376,10 +425,14 @@ fn fit(old: &Column, new: &Column) -> Fit {
             },
         ) => {
             if s1 < s0 {
-                Fit::Narrowed(format!("{s0} digits after the point become {s1}"))
+                Fit::Narrowed(tr!(
+                    "{s0} digits after the point become {s1}",
+                    "{s0} chữ số phần thập phân giảm còn {s1}"
+                ))
             } else if p1 - s1 < p0 - s0 {
-                Fit::Narrowed(format!(
+                Fit::Narrowed(tr!(
                     "{} digits before the point become {}",
+                    "{} chữ số phần nguyên giảm còn {}",
                     p0 - s0,
                     p1 - s1
                 ))
@@ -391,11 +444,15 @@ fn fit(old: &Column, new: &Column) -> Fit {
             if b >= a {
                 Fit::Widened
             } else {
-                Fit::Narrowed(format!("texts of up to {a} characters become {b}"))
+                Fit::Narrowed(tr!(
+                    "texts of up to {a} characters become {b}",
+                    "văn bản tối đa {a} ký tự giảm còn {b}"
+                ))
             }
         }
-        (a, b) => Fit::Narrowed(format!(
+        (a, b) => Fit::Narrowed(tr!(
             "{} values are not {} values",
+            "giá trị {} không phải là giá trị {}",
             a.type_name(),
             b.type_name()
         )),
@@ -403,14 +460,23 @@ fn fit(old: &Column, new: &Column) -> Fit {
     let range = match (&old.range, &new.range) {
         (a, b) if a == b => Fit::Same,
         (_, None) => Fit::Widened,
-        (None, Some(r)) => Fit::Narrowed(format!("the new range {}..{} is new", r.min, r.max)),
+        (None, Some(r)) => Fit::Narrowed(tr!(
+            "the new range {}..{} is new",
+            "khoảng giá trị {}..{} là mới",
+            r.min,
+            r.max
+        )),
         (Some(a), Some(b)) => {
             let d = |s: &str| Decimal::parse(s);
             match (d(&a.min), d(&a.max), d(&b.min), d(&b.max)) {
                 (Some(a0), Some(a1), Some(b0), Some(b1)) if b0 <= a0 && a1 <= b1 => Fit::Widened,
-                _ => Fit::Narrowed(format!(
+                _ => Fit::Narrowed(tr!(
                     "the range {}..{} becomes {}..{}",
-                    a.min, a.max, b.min, b.max
+                    "khoảng giá trị {}..{} trở thành {}..{}",
+                    a.min,
+                    a.max,
+                    b.min,
+                    b.max
                 )),
             }
         }

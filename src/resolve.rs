@@ -10,8 +10,10 @@
 
 use crate::data::{CodelistFile, DataSet};
 use crate::diagnostic::{Code, Diagnostic, Diagnostics, did_you_mean};
+use crate::lang::Text;
 use crate::source::Span;
 use crate::syntax::ast;
+use crate::tr;
 use std::collections::{BTreeMap, HashMap};
 
 /// A codelist visible in a scope: declared inline or read from a YAML file.
@@ -35,6 +37,9 @@ pub struct Scope<'a> {
     pub units: BTreeMap<&'a str, &'a ast::UnitDecl>,
     pub codelists: BTreeMap<&'a str, CodelistRef<'a>>,
     pub groups: BTreeMap<&'a str, &'a ast::GroupDecl>,
+    /// Units declared in modules of the library this file does not `use`,
+    /// with the module (so that E0208 can name the `use` line to add).
+    pub units_elsewhere: BTreeMap<&'a str, &'a str>,
 }
 
 /// A row of a grid form after groups are included and children flattened.
@@ -201,18 +206,51 @@ pub fn resolve<'a>(files: &'a [ast::File], data: &'a DataSet, diags: &mut Diagno
             match modules.get(u.path.text.as_str()) {
                 Some(&m) if m == i => {}
                 Some(&m) => merge(&mut scope, own.get(m), Some(u.path.span), diags),
+                // Outside a library (no library.yaml above the file) no
+                // module can be found: say so rather than "no such module".
+                None if data.library_name.is_none() => diags.push(
+                    Diagnostic::new(
+                        Code::UnknownModule,
+                        u.path.span,
+                        tr!(
+                            "`use {}` finds nothing: this file is not in a library",
+                            "`use {}` không tìm thấy gì: tệp này không nằm trong một thư viện",
+                            u.path.text
+                        ),
+                        tr!("no library to look in", "không có thư viện để tìm"),
+                    )
+                    .with_help(tr!(
+                        "modules are found from the library root, the folder with `library.yaml`: put the file in a library (e.g. under `regimes/`) and check it there, `regc check regimes/`",
+                        "mô-đun được tìm từ thư mục gốc của thư viện, thư mục có `library.yaml`: hãy đặt tệp vào một thư viện (ví dụ trong `regimes/`) rồi kiểm tra ở đó, `regc check regimes/`"
+                    )),
+                ),
                 None => diags.push(
                     Diagnostic::new(
                         Code::UnknownModule,
                         u.path.span,
-                        format!("there is no module `{}` in this library", u.path.text),
-                        "unknown module",
+                        tr!(
+                            "there is no module `{}` in this library",
+                            "thư viện này không có mô-đun `{}`",
+                            u.path.text
+                        ),
+                        tr!("unknown module", "mô-đun không biết"),
                     )
-                    .with_help(format!(
+                    .with_help(tr!(
                         "a module is a .regime file named by its path from the library root (`common.units` is `common/units.regime`); {}",
-                        did_you_mean(&u.path.text, "module", modules.keys().copied())
+                        "mô-đun là một tệp .regime được gọi theo đường dẫn từ thư mục gốc của thư viện (`common.units` là `common/units.regime`); {}",
+                        did_you_mean(&u.path.text, tr!("module", "mô-đun"), modules.keys().copied())
                     )),
                 ),
+            }
+        }
+        for other in files.iter() {
+            for u in &other.units {
+                if !scope.units.contains_key(u.name.text.as_str()) {
+                    scope
+                        .units_elsewhere
+                        .entry(&u.name.text)
+                        .or_insert(&other.module);
+                }
             }
         }
         scopes.push(scope);
@@ -232,11 +270,18 @@ pub fn resolve<'a>(files: &'a [ast::File], data: &'a DataSet, diags: &mut Diagno
                     Diagnostic::new(
                         Code::DuplicateRegime,
                         regime.code.span,
-                        format!("the regime `{}` is declared twice", regime.code.text),
-                        "declared again here",
+                        tr!(
+                            "the regime `{}` is declared twice",
+                            "chế độ báo cáo `{}` được khai báo hai lần",
+                            regime.code.text
+                        ),
+                        tr!("declared again here", "khai báo lại ở đây"),
                     )
-                    .with_label(prev.regime.code.span, "first declared here")
-                    .with_help("regime codes are unique in a library; rename one, or raise its `version` instead of copying it"),
+                    .with_label(prev.regime.code.span, tr!("first declared here", "khai báo lần đầu ở đây"))
+                    .with_help(tr!(
+                        "regime codes are unique in a library; rename one, or raise its `version` instead of copying it",
+                        "mã chế độ báo cáo là duy nhất trong thư viện; hãy đổi tên một chế độ, hoặc tăng `version` thay vì sao chép"
+                    )),
                 );
                 continue;
             }
@@ -256,11 +301,18 @@ fn own_scope<'a>(f: &'a ast::File, data: &'a DataSet, diags: &mut Diagnostics) -
                 Diagnostic::new(
                     Code::DuplicateDecl,
                     name.span,
-                    format!("`{}` is declared twice in this module", name.text),
-                    format!("second {what} `{}`", name.text),
+                    tr!(
+                        "`{}` is declared twice in this module",
+                        "`{}` được khai báo hai lần trong mô-đun này",
+                        name.text
+                    ),
+                    tr!("second {} `{}`", "{} thứ hai `{}`", noun(what), name.text),
                 )
-                .with_label(*first, "first declared here")
-                .with_help("units, codelists and groups of one module share one namespace; rename one of them"),
+                .with_label(*first, tr!("first declared here", "khai báo lần đầu ở đây"))
+                .with_help(tr!(
+                    "units, codelists and groups of one module share one namespace; rename one of them",
+                    "đơn vị đo, danh mục và nhóm dòng của một mô-đun dùng chung một không gian tên; hãy đổi tên một trong số đó"
+                )),
             );
             true
         } else {
@@ -286,14 +338,19 @@ fn own_scope<'a>(f: &'a ast::File, data: &'a DataSet, diags: &mut Diagnostics) -
                             Diagnostic::new(
                                 Code::DuplicateDataCode,
                                 code.span,
-                                format!(
+                                tr!(
                                     "the code `{}` is given twice in codelist `{}`",
-                                    code.text, c.name.text
+                                    "mã `{}` được khai báo hai lần trong danh mục `{}`",
+                                    code.text,
+                                    c.name.text
                                 ),
-                                "given again here",
+                                tr!("given again here", "khai báo lại ở đây"),
                             )
-                            .with_label(first, "first given here")
-                            .with_help("each value of a codelist has its own code"),
+                            .with_label(first, tr!("first given here", "khai báo lần đầu ở đây"))
+                            .with_help(tr!(
+                                "each value of a codelist has its own code",
+                                "mỗi giá trị của danh mục có mã riêng"
+                            )),
                         );
                     }
                 }
@@ -311,14 +368,19 @@ fn own_scope<'a>(f: &'a ast::File, data: &'a DataSet, diags: &mut Diagnostics) -
                             Diagnostic::new(
                                 Code::MissingDataFile,
                                 path.span,
-                                format!("there is no codelist file `{}` in this library", path.value),
-                                "file not found",
+                                tr!(
+                                    "there is no codelist file `{}` in this library",
+                                    "thư viện này không có tệp danh mục `{}`",
+                                    path.value
+                                ),
+                                tr!("file not found", "không tìm thấy tệp"),
                             )
-                            .with_help(format!(
+                            .with_help(tr!(
                                 "paths are relative to the library root (the folder with library.yaml); {}",
+                                "đường dẫn tính từ thư mục gốc của thư viện (thư mục có library.yaml); {}",
                                 did_you_mean(
                                     &path.value,
-                                    "codelist file",
+                                    tr!("codelist file", "tệp danh mục"),
                                     data.codelist_files.keys().map(String::as_str)
                                 )
                             )),
@@ -352,13 +414,17 @@ fn merge<'a>(
                 Diagnostic::new(
                     Code::DuplicateDecl,
                     at,
-                    format!(
-                        "this `use` brings in `{name}`, which is already declared in this scope"
+                    tr!(
+                        "this `use` brings in `{name}`, which is already declared in this scope",
+                        "`use` này nạp `{name}`, vốn đã được khai báo trong phạm vi này"
                     ),
-                    format!("second `{name}`"),
+                    tr!("second `{name}`", "`{name}` thứ hai"),
                 )
-                .with_label(first, "the one already visible")
-                .with_help("rename one of the declarations; the one declared in this file is used"),
+                .with_label(first, tr!("the one already visible", "khai báo đã có sẵn"))
+                .with_help(tr!(
+                    "rename one of the declarations; the one declared in this file is used",
+                    "hãy đổi tên một trong các khai báo; khai báo trong tệp này được dùng"
+                )),
             );
         }
     };
@@ -407,14 +473,21 @@ impl<'a> Env<'a> {
                     Diagnostic::new(
                         Code::DuplicateForm,
                         form.code.span,
-                        format!(
+                        tr!(
                             "the form `{}` is declared twice in this regime",
+                            "biểu mẫu `{}` được khai báo hai lần trong chế độ báo cáo này",
                             form.code.text
                         ),
-                        "declared again here",
+                        tr!("declared again here", "khai báo lại ở đây"),
                     )
-                    .with_label(prev.form.code.span, "first declared here")
-                    .with_help("form codes are unique within a regime (B01, B02, …)"),
+                    .with_label(
+                        prev.form.code.span,
+                        tr!("first declared here", "khai báo lần đầu ở đây"),
+                    )
+                    .with_help(tr!(
+                        "form codes are unique within a regime (B01, B02, …)",
+                        "mã biểu mẫu là duy nhất trong một chế độ báo cáo (B01, B02, …)"
+                    )),
                 );
                 continue;
             }
@@ -514,12 +587,17 @@ impl<'a> Env<'a> {
                             Diagnostic::new(
                                 Code::UnknownGroup,
                                 name.span,
-                                format!("there is no row group `{}` here", name.text),
-                                "unknown group",
+                                tr!(
+                                    "there is no row group `{}` here",
+                                    "ở đây không có nhóm dòng `{}`",
+                                    name.text
+                                ),
+                                tr!("unknown group", "nhóm dòng không biết"),
                             )
-                            .with_help(format!(
+                            .with_help(tr!(
                                 "groups come from this file or from a module brought in with `use`; {}",
-                                did_you_mean(&name.text, "group", names.iter().copied())
+                                "nhóm dòng lấy từ chính tệp này hoặc từ một mô-đun được nạp bằng `use`; {}",
+                                did_you_mean(&name.text, tr!("group", "nhóm dòng"), names.iter().copied())
                             )),
                         );
                         continue;
@@ -529,13 +607,18 @@ impl<'a> Env<'a> {
                             Diagnostic::new(
                                 Code::UnknownGroup,
                                 name.span,
-                                format!("the row group `{}` includes itself", name.text),
-                                "included again here",
+                                tr!(
+                                    "the row group `{}` includes itself",
+                                    "nhóm dòng `{}` tự bao gồm chính nó",
+                                    name.text
+                                ),
+                                tr!("included again here", "bao gồm lại ở đây"),
                             )
-                            .with_label(group.name.span, "group declared here")
-                            .with_help(
+                            .with_label(group.name.span, tr!("group declared here", "nhóm dòng được khai báo ở đây"))
+                            .with_help(tr!(
                                 "a group cannot include itself, directly or through another group",
-                            ),
+                                "một nhóm dòng không thể bao gồm chính nó, trực tiếp hay qua một nhóm khác"
+                            )),
                         );
                         continue;
                     }
@@ -588,12 +671,20 @@ impl<'a> Env<'a> {
                 return Err(Diagnostic::new(
                     Code::UnknownRegime,
                     span,
-                    format!("there is no regime `{code}` in this library"),
-                    "unknown regime",
+                    tr!(
+                        "there is no regime `{code}` in this library",
+                        "thư viện này không có chế độ báo cáo `{code}`"
+                    ),
+                    tr!("unknown regime", "chế độ báo cáo không biết"),
                 )
-                .with_help(format!(
+                .with_help(tr!(
                     "a cell of another regime is written `agency.name.FORM.row.column`; {}",
-                    did_you_mean(&code, "regime", self.regimes.keys().copied())
+                    "ô của chế độ báo cáo khác được viết `cơ_quan.tên.BIỂU.dòng.cột`; {}",
+                    did_you_mean(
+                        &code,
+                        tr!("regime", "chế độ báo cáo"),
+                        self.regimes.keys().copied()
+                    )
                 )));
             }
         }
@@ -610,10 +701,17 @@ impl<'a> Env<'a> {
                         return Err(Diagnostic::new(
                             Code::CrossRegimeInRule,
                             r.span,
-                            format!("`{}` is a cell of another regime (`{code}`)", segs.join(".")),
-                            "another regime's cell",
+                            tr!(
+                                "`{}` is a cell of another regime (`{code}`)",
+                                "`{}` là một ô của chế độ báo cáo khác (`{code}`)",
+                                segs.join(".")
+                            ),
+                            tr!("another regime's cell", "ô của chế độ báo cáo khác"),
                         )
-                        .with_help("values of other regimes can only be compared in a `reconcile` rule, which says at which level and with which tolerance"));
+                        .with_help(tr!(
+                            "values of other regimes can only be compared in a `reconcile` rule, which says at which level and with which tolerance",
+                            "giá trị của chế độ báo cáo khác chỉ so sánh được trong quy tắc `reconcile`, nơi nêu rõ cấp và dung sai"
+                        )));
                     }
                     let rest = r.segments.get(2..).unwrap_or(&[]);
                     return self
@@ -664,10 +762,17 @@ impl<'a> Env<'a> {
                 _ => Err(Diagnostic::new(
                     Code::UnknownName,
                     r.span,
-                    format!("the cell `{}` does not exist: its row leaves out the column `{column}`", texts.join(".")),
-                    "no such cell",
+                    tr!(
+                        "the cell `{}` does not exist: its row leaves out the column `{column}`",
+                        "ô `{}` không tồn tại: dòng của nó bỏ cột `{column}`",
+                        texts.join(".")
+                    ),
+                    tr!("no such cell", "không có ô này"),
                 )
-                .with_help("the row has `without` for this column (a shaded cell on the paper form); refer to another column")),
+                .with_help(tr!(
+                    "the row has `without` for this column (a shaded cell on the paper form); refer to another column",
+                    "dòng này có `without` cho cột này (ô gạch chéo trên biểu giấy); hãy tham chiếu cột khác"
+                ))),
             }
         };
         match texts.as_slice() {
@@ -811,14 +916,19 @@ impl<'a> Env<'a> {
                 Err(Diagnostic::new(
                     Code::AmbiguousName,
                     r.span,
-                    format!(
+                    tr!(
                         "`{text}` is a cell of more than one form ({} and {})",
+                        "`{text}` là ô của nhiều biểu mẫu ({} và {})",
                         name(&first),
                         name(&second)
                     ),
-                    "ambiguous",
+                    tr!("ambiguous", "không rõ ràng"),
                 )
-                .with_help(format!("name the form first: `{}.{text}`", name(&first))))
+                .with_help(tr!(
+                    "name the form first: `{}.{text}`",
+                    "hãy ghi tên biểu mẫu trước: `{}.{text}`",
+                    name(&first)
+                )))
             }
             (None, _) => {
                 // A field of a record form, used outside `for each`.
@@ -828,11 +938,17 @@ impl<'a> Env<'a> {
                             return Err(Diagnostic::new(
                                 Code::FieldOutsideRecord,
                                 r.span,
-                                format!("`{}` is a field of the record form {}, which has one value per record", name.text, form.code()),
-                                "a field of each record",
+                                tr!(
+                                    "`{}` is a field of the record form {}, which has one value per record",
+                                    "`{}` là một trường của biểu danh sách {}, mỗi bản ghi có một giá trị",
+                                    name.text,
+                                    form.code()
+                                ),
+                                tr!("a field of each record", "trường của từng bản ghi"),
                             )
-                            .with_help(format!(
+                            .with_help(tr!(
                                 "for a rule about each record add `for each {0}` after the message; for all records together use `sum({0}.{1})` or `count({0})`",
+                                "với quy tắc cho từng bản ghi hãy thêm `for each {0}` sau thông báo; cho tất cả bản ghi cùng lúc dùng `sum({0}.{1})` hoặc `count({0})`",
                                 form.code(),
                                 name.text
                             )));
@@ -879,10 +995,35 @@ fn unknown(r: &ast::Reference, what: &str, cands: Vec<String>) -> Diagnostic {
     Diagnostic::new(
         Code::UnknownName,
         r.span,
-        format!("there is no {what} `{text}` in this regime"),
-        format!("unknown {what}"),
+        tr!(
+            "there is no {} `{text}` in this regime",
+            "chế độ báo cáo này không có {} `{text}`",
+            noun(what)
+        ),
+        tr!("unknown {}", "{} không biết", noun(what)),
     )
-    .with_help(did_you_mean(&text, what, cands.iter().map(String::as_str)))
+    .with_help(did_you_mean(
+        &text,
+        noun(what),
+        cands.iter().map(String::as_str),
+    ))
+}
+
+/// The name of a kind of thing in both languages (`row` → `dòng`).
+fn noun(what: &str) -> Text {
+    let vi = match what {
+        "regime" => "chế độ báo cáo",
+        "form" => "biểu mẫu",
+        "row" => "dòng",
+        "column" => "cột",
+        "cell" => "ô",
+        "field" => "trường",
+        "unit" => "đơn vị đo",
+        "codelist" => "danh mục",
+        "group" => "nhóm dòng",
+        other => other,
+    };
+    Text::new(what, vi)
 }
 
 fn unknown_in(
@@ -897,12 +1038,17 @@ fn unknown_in(
     Diagnostic::new(
         Code::UnknownName,
         seg.span,
-        format!("there is no {what} `{}` here", seg.text),
-        format!("unknown {what}"),
+        tr!(
+            "there is no {} `{}` here",
+            "ở đây không có {} `{}`",
+            noun(what),
+            seg.text
+        ),
+        tr!("unknown {}", "{} không biết", noun(what)),
     )
     .with_help(did_you_mean(
         &seg.text,
-        what,
+        noun(what),
         cands.iter().map(String::as_str),
     ))
 }
@@ -934,12 +1080,19 @@ fn check_unique<'n>(
             Diagnostic::new(
                 Code::DuplicateName,
                 n.span,
-                format!("the {what} `{}` is declared twice in this form", n.text),
-                "declared again here",
+                tr!(
+                    "the {} `{}` is declared twice in this form",
+                    "{} `{}` được khai báo hai lần trong biểu mẫu này",
+                    noun(what),
+                    n.text
+                ),
+                tr!("declared again here", "khai báo lại ở đây"),
             )
-            .with_label(first, "first declared here")
-            .with_help(format!(
-                "each {what} of a form needs its own name; cells are named `row.column`"
+            .with_label(first, tr!("first declared here", "khai báo lần đầu ở đây"))
+            .with_help(tr!(
+                "each {} of a form needs its own name; cells are named `row.column`",
+                "mỗi {} của biểu mẫu cần một tên riêng; ô được gọi là `dòng.cột`",
+                noun(what)
             )),
         );
     }
@@ -951,13 +1104,18 @@ fn check_row_numbers(rows: &[FlatRow<'_>], diags: &mut Diagnostics) {
             Diagnostic::new(
                 Code::DuplicateRowNumber,
                 n.span,
-                format!("row number {} is used twice in this form", n.text),
-                "used again here",
+                tr!(
+                    "row number {} is used twice in this form",
+                    "số thứ tự dòng {} được dùng hai lần trong biểu mẫu này",
+                    n.text
+                ),
+                tr!("used again here", "dùng lại ở đây"),
             )
-            .with_label(first, "first used here")
-            .with_help(
+            .with_label(first, tr!("first used here", "dùng lần đầu ở đây"))
+            .with_help(tr!(
                 "row numbers are printed on the paper form and must be unique (1, 1.1, 1.2, 2, …)",
-            ),
+                "số thứ tự dòng được in trên biểu giấy và phải là duy nhất (1, 1.1, 1.2, 2, …)"
+            )),
         );
     }
 }

@@ -203,15 +203,26 @@ impl std::fmt::Display for IoError {
 /// path itself, that holds a `library.yaml`. Without one the path (or the
 /// file's directory) is the root, and the library has no data files.
 pub fn find_root(path: &Path) -> PathBuf {
+    // The parent of `x.regime` or `t` is the empty path, which names no
+    // folder to read: it is the current one.
+    let here = |d: &Path| {
+        if d.as_os_str().is_empty() {
+            PathBuf::from(".")
+        } else {
+            d.to_path_buf()
+        }
+    };
     let start = if path.is_dir() {
         path.to_path_buf()
     } else {
-        path.parent().map(Path::to_path_buf).unwrap_or_default()
+        path.parent()
+            .map(here)
+            .unwrap_or_else(|| PathBuf::from("."))
     };
     let mut dir = Some(start.as_path());
     while let Some(d) = dir {
         if d.join(LIBRARY_MANIFEST).is_file() {
-            return d.to_path_buf();
+            return here(d);
         }
         dir = d.parent();
     }

@@ -11,6 +11,7 @@ mod lower;
 
 use crate::diagnostic::{Code, Diagnostic, Diagnostics};
 use crate::source::{FileId, SourceFile, Span};
+use crate::tr;
 use pest::Parser;
 
 #[derive(pest_derive::Parser)]
@@ -47,14 +48,18 @@ pub fn parse_file(id: FileId, source: &SourceFile, diags: &mut Diagnostics) -> a
             Diagnostic::new(
                 Code::FileTooLarge,
                 Span::new(id, 0, 0),
-                format!(
+                tr!(
                     "this file has {} bytes; regime files may have at most {} bytes",
+                    "tệp này có {} byte; tệp chế độ báo cáo chỉ được có tối đa {} byte",
                     text.len(),
                     MAX_FILE_BYTES
                 ),
-                "file starts here",
+                tr!("file starts here", "tệp bắt đầu ở đây"),
             )
-            .with_help("split the regime into several files and share declarations with `use`"),
+            .with_help(tr!(
+                "split the regime into several files and share declarations with `use`",
+                "chia chế độ báo cáo thành nhiều tệp và dùng chung các khai báo bằng `use`"
+            )),
         );
         return empty;
     }
@@ -63,10 +68,16 @@ pub fn parse_file(id: FileId, source: &SourceFile, diags: &mut Diagnostics) -> a
             Diagnostic::new(
                 Code::TooDeep,
                 Span::new(id, start, end),
-                format!("brackets are nested more than {MAX_NESTING} levels deep here"),
-                "nested too deeply",
+                tr!(
+                    "brackets are nested more than {MAX_NESTING} levels deep here",
+                    "ở đây các dấu ngoặc lồng nhau sâu quá {MAX_NESTING} mức"
+                ),
+                tr!("nested too deeply", "lồng quá sâu"),
             )
-            .with_help("split the expression into computed cells, or remove the extra brackets"),
+            .with_help(tr!(
+                "split the expression into computed cells, or remove the extra brackets",
+                "tách biểu thức thành các ô tính toán, hoặc bỏ bớt các dấu ngoặc thừa"
+            )),
         );
         return empty;
     }

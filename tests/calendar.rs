@@ -661,6 +661,7 @@ fn ics_is_a_valid_icalendar() {
 
 fn regc(args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_regc"))
+        .env("REGC_LANG", "en")
         .args(args)
         .current_dir(common::repo())
         .env("NO_COLOR", "1")

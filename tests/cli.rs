@@ -9,6 +9,7 @@ use std::process::{Command, Output};
 
 fn regc(args: &[&str], dir: &Path) -> Output {
     Command::new(env!("CARGO_BIN_EXE_regc"))
+        .env("REGC_LANG", "en")
         .args(args)
         .current_dir(dir)
         .env("NO_COLOR", "1")
@@ -76,6 +77,31 @@ fn check_reports_errors_with_code_and_location_and_exits_1() {
     let out = text(&o);
     assert!(out.contains("E0201"), "{out}");
     assert!(out.contains("bad.regime:2:5"), "{out}");
+    // It says why: there is no library, rather than "no such module".
+    assert!(
+        out.contains("`use common.units` finds nothing: this file is not in a library"),
+        "{out}"
+    );
+    assert!(out.contains("library.yaml"), "{out}");
+}
+
+/// A file named by a relative path from inside a library (`t/x.regime`
+/// run in the library folder) is checked with its library.
+#[test]
+fn a_relative_file_inside_a_library_is_checked_with_it() {
+    let dir = tmp("relative");
+    common::copy_dir(&common::repo().join("tests/fixtures/lib"), &dir);
+    std::fs::create_dir_all(dir.join("t")).expect("mkdir");
+    std::fs::copy(
+        common::repo().join("tests/cases/diagnostics/E0304_unit_mismatch.regime"),
+        dir.join("t/x.regime"),
+    )
+    .expect("copy");
+    let o = regc(&["check", "t/x.regime"], &dir);
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    assert!(out.contains("E0304"), "{out}");
+    assert!(!out.contains("E0201"), "{out}");
 }
 
 #[test]
@@ -120,6 +146,52 @@ fn io_and_usage_errors_exit_2() {
     let o = regc(&["check", "latin1.regime"], &dir);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     assert!(text(&o).contains("latin1.regime"));
+}
+
+/// Vietnamese by default; English with `--lang en` or `REGC_LANG=en`; the
+/// flag wins over the variable.
+#[test]
+fn messages_are_vietnamese_unless_english_is_asked_for() {
+    let dir = tmp("lang");
+    std::fs::write(
+        dir.join("x.regime"),
+        "regime a.b {\n  frequency montly\n}\n",
+    )
+    .expect("write");
+    let run = |env: Option<&str>, args: &[&str]| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_regc"));
+        c.args(args).current_dir(&dir).env("NO_COLOR", "1");
+        match env {
+            Some(v) => c.env("REGC_LANG", v),
+            None => c.env_remove("REGC_LANG"),
+        };
+        text(&c.output().expect("regc runs"))
+    };
+    let vi = run(None, &["check", "x.regime"]);
+    assert!(vi.contains("không phải là tần suất báo cáo"), "{vi}");
+    assert!(vi.contains("gợi ý: có phải ý là `monthly`?"), "{vi}");
+    assert!(
+        vi.contains("đã kiểm tra 1 chế độ báo cáo trong 1 tệp:"),
+        "{vi}"
+    );
+    assert!(!vi.contains("help:"), "{vi}");
+    let en = run(None, &["check", "x.regime", "--lang", "en"]);
+    assert!(en.contains("is not a frequency"), "{en}");
+    assert!(en.contains("checked 1 regime(s) in 1 file(s):"), "{en}");
+    assert_eq!(run(Some("en_US.UTF-8"), &["check", "x.regime"]), en);
+    assert_eq!(run(Some("en"), &["--lang", "vi", "check", "x.regime"]), vi);
+    // JSON says which language its texts are in.
+    let json = run(None, &["check", "x.regime", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&json).expect("JSON");
+    assert_eq!(v["lang"], "vi");
+    // `explain` has a Vietnamese page for every code.
+    let ex = run(None, &["explain", "E0304"]);
+    assert!(
+        ex.starts_with("E0304 (lỗi): cộng hoặc so sánh các đại lượng khác đơn vị đo"),
+        "{ex}"
+    );
+    let ex = run(None, &["explain", "E0304", "--lang", "en"]);
+    assert!(ex.starts_with("E0304 (error)"), "{ex}");
 }
 
 #[test]

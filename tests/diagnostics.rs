@@ -105,10 +105,38 @@ fn every_code_is_explained() {
     }
 }
 
+/// Every code has a Vietnamese title and page (`docs/diagnostics/vi/`),
+/// headed by that title, with the English page's examples, and neither is
+/// a copy of the English.
+#[test]
+fn every_code_is_explained_in_vietnamese() {
+    use regc::lang::Lang;
+    for code in Code::ALL {
+        let (title, text) = (code.title_in(Lang::Vi), code.explanation_in(Lang::Vi));
+        assert_ne!(title, code.title(), "{code}: the title is not translated");
+        assert!(
+            text.starts_with(&format!("# {}: {title}\n", code.as_str())),
+            "{code}: the Vietnamese page starts with its code and title"
+        );
+        assert_ne!(
+            text,
+            code.explanation(),
+            "{code}: the page is not translated"
+        );
+        let blocks = |t: &str| t.matches("```").count();
+        assert_eq!(
+            blocks(text),
+            blocks(code.explanation()),
+            "{code}: the Vietnamese page shows the same examples"
+        );
+    }
+}
+
 #[test]
 fn the_fixture_library_is_clean() {
     let sources = common::fixture();
     let c = regc::compile(&sources);
-    let rendered = regc::diagnostic::render::human_all(&c.diagnostics, &sources, false);
+    let rendered =
+        regc::diagnostic::render::human_all(&c.diagnostics, &sources, regc::lang::Lang::En, false);
     assert!(c.diagnostics.is_empty(), "{rendered}");
 }

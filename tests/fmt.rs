@@ -348,6 +348,7 @@ fn a_file_with_syntax_errors_is_not_formatted() {
 
 fn regc(args: &[&str], dir: &std::path::Path) -> (i32, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_regc"))
+        .env("REGC_LANG", "en")
         .args(args)
         .current_dir(dir)
         .output()

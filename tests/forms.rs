@@ -335,6 +335,7 @@ fn hostile_library(tmp: &TempDir) -> (PathBuf, PathBuf) {
     std::fs::write(lib_dir.join("cases/hostile.regime"), HOSTILE).unwrap();
     let out = tmp.path("out");
     let o = Command::new(env!("CARGO_BIN_EXE_regc"))
+        .env("REGC_LANG", "en")
         .args(["build"])
         .arg(&lib_dir)
         .arg("--out")
@@ -381,6 +382,7 @@ fn templates_can_be_replaced_and_still_escape() {
     std::fs::create_dir_all(tmp.path("t")).unwrap();
     std::fs::write(tmp.path("t/grid.html"), "<p id=mine>{{ form.code }}</p>").unwrap();
     let o = Command::new(env!("CARGO_BIN_EXE_regc"))
+        .env("REGC_LANG", "en")
         .arg("build")
         .arg(common::repo().join("regimes"))
         .arg("--out")
@@ -834,6 +836,7 @@ fn a_filled_template_passes_regc_validate() {
         files.push(fill_template(&tmp, r, form, &xlsx, sub));
     }
     let o = Command::new(env!("CARGO_BIN_EXE_regc"))
+        .env("REGC_LANG", "en")
         .current_dir(common::repo())
         .args(["validate", "transport.seaport_cargo"])
         .args(&files)
@@ -962,6 +965,7 @@ fn renumbered(sub: &Json) -> Json {
 
 fn regc_validate(lib_dir: &Path, code: &str, file: &Path) -> (bool, Json) {
     let o = Command::new(env!("CARGO_BIN_EXE_regc"))
+        .env("REGC_LANG", "en")
         .current_dir(common::repo())
         .args(["validate", code])
         .arg(file)
@@ -1635,6 +1639,7 @@ fn browser_incremental_updates_match_a_full_pass() {
     std::fs::write(lib_dir.join("cases/chain.regime"), CHAIN).unwrap();
     let out = tmp.path("out");
     let o = Command::new(env!("CARGO_BIN_EXE_regc"))
+        .env("REGC_LANG", "en")
         .arg("build")
         .arg(&lib_dir)
         .arg("--out")

@@ -12,7 +12,8 @@ use regc::source::load_library;
 fn library_is_clean_and_its_ir_is_pinned() {
     let sources = load_library(&common::repo().join("regimes")).expect("regimes/ is readable");
     let c = regc::compile(&sources);
-    let rendered = regc::diagnostic::render::human_all(&c.diagnostics, &sources, false);
+    let rendered =
+        regc::diagnostic::render::human_all(&c.diagnostics, &sources, regc::lang::Lang::En, false);
     assert!(
         c.diagnostics.is_empty(),
         "regimes/ must check clean:\n{rendered}"
@@ -36,7 +37,12 @@ fn valid_cases_check_clean_and_their_ir_is_pinned() {
             .unwrap_or_default();
         let sources = common::with_case(name, &common::read(path));
         let c = regc::compile(&sources);
-        let rendered = regc::diagnostic::render::human_all(&c.diagnostics, &sources, false);
+        let rendered = regc::diagnostic::render::human_all(
+            &c.diagnostics,
+            &sources,
+            regc::lang::Lang::En,
+            false,
+        );
         assert!(
             c.diagnostics.is_empty(),
             "{name} must check clean:\n{rendered}"

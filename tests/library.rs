@@ -18,7 +18,12 @@ fn library() -> &'static ir::Library {
         let sources = regc::source::load_library(&common::repo().join("regimes"))
             .expect("regimes/ is readable");
         let c = regc::compile(&sources);
-        let rendered = regc::diagnostic::render::human_all(&c.diagnostics, &sources, false);
+        let rendered = regc::diagnostic::render::human_all(
+            &c.diagnostics,
+            &sources,
+            regc::lang::Lang::En,
+            false,
+        );
         assert!(
             c.diagnostics.is_empty(),
             "regimes/ must check clean:\n{rendered}"

@@ -37,6 +37,15 @@ fn refused_changes_report_their_codes() {
             "{name}: SQL printed for a refused migration"
         );
         insta::assert_snapshot!(format!("migrate_{name}"), out);
+        // The same refusal in Vietnamese, the default language.
+        let o = common::regc_lang("vi", &["migrate", OLD, &rel]);
+        let out = text(&o);
+        assert_eq!(o.status.code(), Some(1), "{name}: {out}");
+        assert!(
+            out.contains("từ chối chuyển đổi: không có gì được ghi"),
+            "{out}"
+        );
+        insta::assert_snapshot!(format!("migrate_{name}_vi"), out);
         // Allowed on purpose, destructive changes go through (as warnings);
         // an unraised version never does.
         let o = regc(&["migrate", OLD, &rel, "--allow-destructive"]);

@@ -5,9 +5,11 @@
 use super::{CellKey, SigMap};
 use crate::diagnostic::{Code, Diagnostic, Diagnostics, did_you_mean};
 use crate::ir::{self, Frequency, PeriodRef, Unit, ValueType};
+use crate::lang::Text;
 use crate::resolve::{Env, FormShape, RefCtx, Target};
 use crate::source::Span;
 use crate::syntax::ast;
+use crate::tr;
 
 /// The type and unit of a cell as far as expressions are concerned.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -137,7 +139,11 @@ impl<'c, 'a> ExprCx<'c, 'a> {
             ast::ExprKind::Neg(a) => {
                 let a = self.expr(a);
                 if !a.poisoned && a.expr.ty != ValueType::Number {
-                    self.err(type_mismatch(e.span, "`-` needs a number", &a.expr.ty));
+                    self.err(type_mismatch(
+                        e.span,
+                        tr!("`-` needs a number", "`-` cần một số"),
+                        &a.expr.ty,
+                    ));
                     return Self::poisoned(e.span);
                 }
                 let unit = a.expr.unit.clone();
@@ -158,7 +164,10 @@ impl<'c, 'a> ExprCx<'c, 'a> {
                 if !a.poisoned && a.expr.ty != ValueType::Bool {
                     self.err(type_mismatch(
                         e.span,
-                        "`not` needs a condition (true/false)",
+                        tr!(
+                            "`not` needs a condition (true/false)",
+                            "`not` cần một điều kiện (đúng/sai)"
+                        ),
                         &a.expr.ty,
                     ));
                     return Self::poisoned(e.span);
@@ -227,7 +236,11 @@ impl<'c, 'a> ExprCx<'c, 'a> {
                     if t.expr.ty != ValueType::Bool {
                         self.err(type_mismatch(
                             side.span,
-                            &format!("`{}` joins conditions (true/false)", op.symbol()),
+                            tr!(
+                                "`{}` joins conditions (true/false)",
+                                "`{}` nối các điều kiện (đúng/sai)",
+                                op.symbol()
+                            ),
                             &t.expr.ty,
                         ));
                         return Self::poisoned(span);
@@ -240,7 +253,7 @@ impl<'c, 'a> ExprCx<'c, 'a> {
                     if t.expr.ty != ValueType::Number {
                         self.err(type_mismatch(
                             side.span,
-                            &format!("`{}` needs numbers", op.symbol()),
+                            tr!("`{}` needs numbers", "`{}` cần các số", op.symbol()),
                             &t.expr.ty,
                         ));
                         return Self::poisoned(span);
@@ -254,8 +267,11 @@ impl<'c, 'a> ExprCx<'c, 'a> {
                             && rt.literal
                         {
                             self.err(
-                                Diagnostic::new(Code::DivisionByZero, r.span, "division by zero", "this is zero")
-                                    .with_help("a division by zero can never give a value; divide by a cell, and let the rules' missing-value strategy handle zeros"),
+                                Diagnostic::new(Code::DivisionByZero, r.span, tr!("division by zero", "chia cho không"), tr!("this is zero", "số này bằng không"))
+                                    .with_help(tr!(
+                                        "a division by zero can never give a value; divide by a cell, and let the rules' missing-value strategy handle zeros",
+                                        "chia cho không không bao giờ cho ra giá trị; hãy chia cho một ô, và để cách xử lý giá trị thiếu của quy tắc lo trường hợp bằng không"
+                                    )),
                             );
                             return Self::poisoned(span);
                         }
@@ -276,16 +292,20 @@ impl<'c, 'a> ExprCx<'c, 'a> {
                         Diagnostic::new(
                             Code::TypeMismatch,
                             l.span,
-                            format!(
+                            tr!(
                                 "`{}` compares a {} with a {}",
+                                "`{}` so sánh {} với {}",
                                 op.symbol(),
                                 ty_name(&lt.expr.ty),
                                 ty_name(&rt.expr.ty)
                             ),
-                            format!("a {}", ty_name(&lt.expr.ty)),
+                            a_ty(&lt.expr.ty),
                         )
-                        .with_label(r.span, format!("a {}", ty_name(&rt.expr.ty)))
-                        .with_help("compare values of the same type: numbers with numbers, dates with dates, codes and texts with texts in quotes"),
+                        .with_label(r.span, a_ty(&rt.expr.ty))
+                        .with_help(tr!(
+                            "compare values of the same type: numbers with numbers, dates with dates, codes and texts with texts in quotes",
+                            "hãy so sánh các giá trị cùng kiểu: số với số, ngày với ngày, mã và văn bản với văn bản trong dấu ngoặc kép"
+                        )),
                     );
                     return Self::poisoned(span);
                 }
@@ -295,16 +315,18 @@ impl<'c, 'a> ExprCx<'c, 'a> {
                         Diagnostic::new(
                             Code::TypeMismatch,
                             span,
-                            format!(
+                            tr!(
                                 "`{}` cannot order {} values",
+                                "`{}` không thể so sánh hơn kém các giá trị {}",
                                 op.symbol(),
                                 ty_name(&lt.expr.ty)
                             ),
-                            "not ordered",
+                            tr!("not ordered", "không có thứ tự"),
                         )
-                        .with_help(
+                        .with_help(tr!(
                             "texts, codes and true/false can only be compared with `==` or `!=`",
-                        ),
+                            "văn bản, mã và giá trị đúng/sai chỉ so sánh được bằng `==` hoặc `!=`"
+                        )),
                     );
                     return Self::poisoned(span);
                 }
@@ -407,10 +429,19 @@ impl<'c, 'a> ExprCx<'c, 'a> {
                         Diagnostic::new(
                             Code::PeriodNotAvailable,
                             r.period.as_ref().map(|p| p.span).unwrap_or(span),
-                            "a record field has no value in another period",
-                            "records are not matched across periods",
+                            tr!(
+                                "a record field has no value in another period",
+                                "trường của biểu danh sách không có giá trị ở kỳ khác"
+                            ),
+                            tr!(
+                                "records are not matched across periods",
+                                "các bản ghi không được ghép giữa các kỳ"
+                            ),
                         )
-                        .with_help("records are not matched from one period to the next; compare a total instead, e.g. a grid cell that holds the period's total"),
+                        .with_help(tr!(
+                            "records are not matched from one period to the next; compare a total instead, e.g. a grid cell that holds the period's total",
+                            "các bản ghi không được ghép từ kỳ này sang kỳ sau; hãy so sánh một số tổng, ví dụ một ô của biểu dạng bảng chứa tổng của kỳ"
+                        )),
                     );
                     return Self::poisoned(span);
                 }
@@ -433,11 +464,15 @@ impl<'c, 'a> ExprCx<'c, 'a> {
                     Diagnostic::new(
                         Code::FieldOutsideRecord,
                         span,
-                        format!("`{text}` stands for all the records of form {code}, not one value"),
-                        "a whole record form",
+                        tr!(
+                            "`{text}` stands for all the records of form {code}, not one value",
+                            "`{text}` là toàn bộ bản ghi của biểu mẫu {code}, không phải một giá trị"
+                        ),
+                        tr!("a whole record form", "cả một biểu danh sách"),
                     )
-                    .with_help(format!(
-                        "inside a rule about each record write `for each {code}` and name the field alone; to total the records use `count({code})` or `sum({code}.field)`"
+                    .with_help(tr!(
+                        "inside a rule about each record write `for each {code}` and name the field alone; to total the records use `count({code})` or `sum({code}.field)`",
+                        "trong quy tắc áp dụng cho từng bản ghi, hãy ghi `for each {code}` và chỉ nêu tên trường; để tính tổng các bản ghi dùng `count({code})` hoặc `sum({code}.field)`"
                     )),
                 );
                 return Self::poisoned(span);
@@ -506,14 +541,18 @@ impl<'c, 'a> ExprCx<'c, 'a> {
                     Diagnostic::new(
                         Code::UnknownPeriod,
                         p.span,
-                        format!("`@{other}` is not a period reference"),
-                        "unknown period",
+                        tr!(
+                            "`@{other}` is not a period reference",
+                            "`@{other}` không phải là tham chiếu kỳ"
+                        ),
+                        tr!("unknown period", "kỳ không biết"),
                     )
-                    .with_help(format!(
+                    .with_help(tr!(
                         "{}; for year to date write `sum(x over year_to_date)`",
+                        "{}; để lấy lũy kế từ đầu năm hãy ghi `sum(x over year_to_date)`",
                         did_you_mean(
                             other,
-                            "period reference",
+                            tr!("period reference", "tham chiếu kỳ"),
                             ["previous", "same_period_last_year"]
                         )
                     )),
@@ -526,10 +565,20 @@ impl<'c, 'a> ExprCx<'c, 'a> {
                 Diagnostic::new(
                     Code::PeriodNotAvailable,
                     p.span,
-                    format!("an ad hoc regime has no `@{}` period", p.text),
-                    "no periods in an ad hoc regime",
+                    tr!(
+                        "an ad hoc regime has no `@{}` period",
+                        "chế độ báo cáo đột xuất không có kỳ `@{}`",
+                        p.text
+                    ),
+                    tr!(
+                        "no periods in an ad hoc regime",
+                        "chế độ báo cáo đột xuất không có kỳ"
+                    ),
                 )
-                .with_help("ad hoc reports are not periodic, so there is no previous period to compare with; remove the reference"),
+                .with_help(tr!(
+                    "ad hoc reports are not periodic, so there is no previous period to compare with; remove the reference",
+                    "báo cáo đột xuất không định kỳ, nên không có kỳ trước để so sánh; hãy bỏ tham chiếu này"
+                )),
             );
             return None;
         }
@@ -549,10 +598,16 @@ impl<'c, 'a> ExprCx<'c, 'a> {
                 Diagnostic::new(
                     Code::BadWindow,
                     a.span,
-                    "`over` applies to a single argument",
-                    "misplaced `over`",
+                    tr!(
+                        "`over` applies to a single argument",
+                        "`over` chỉ áp dụng cho một đối số duy nhất"
+                    ),
+                    tr!("misplaced `over`", "`over` đặt sai chỗ"),
                 )
-                .with_help("write `sum(x over year_to_date)` with one argument"),
+                .with_help(tr!(
+                    "write `sum(x over year_to_date)` with one argument",
+                    "hãy ghi `sum(x over year_to_date)` với một đối số"
+                )),
             );
             return Self::poisoned(span);
         }
@@ -577,16 +632,28 @@ impl<'c, 'a> ExprCx<'c, 'a> {
                         Code::WrongArity,
                         func.span,
                         if name == "count" {
-                            "`count` counts the records of a record form: `count(B02)`".to_string()
+                            tr!(
+                                "`count` counts the records of a record form: `count(B02)`",
+                                "`count` đếm số bản ghi của một biểu danh sách: `count(B02)`"
+                            )
                         } else {
-                            format!("`{name}` takes a value over a time window: `{name}(x over year_to_date)`")
+                            tr!(
+                                "`{name}` takes a value over a time window: `{name}(x over year_to_date)`",
+                                "`{name}` lấy một giá trị trên một khoảng thời gian: `{name}(x over year_to_date)`"
+                            )
                         },
-                        "missing what to take it over",
+                        tr!("missing what to take it over", "thiếu khoảng thời gian cần lấy"),
                     )
                     .with_help(if name == "count" {
-                        "name a record form: `count(B02)` is the number of records reported on form B02".to_string()
+                        tr!(
+                            "name a record form: `count(B02)` is the number of records reported on form B02",
+                            "hãy nêu một biểu danh sách: `count(B02)` là số bản ghi được báo cáo trong biểu B02"
+                        )
                     } else {
-                        format!("write `{name}(x over year_to_date)`; for several cells of the same period use `min`, `max` or `sum`")
+                        tr!(
+                            "write `{name}(x over year_to_date)`; for several cells of the same period use `min`, `max` or `sum`",
+                            "hãy ghi `{name}(x over year_to_date)`; với nhiều ô của cùng một kỳ dùng `min`, `max` hoặc `sum`"
+                        )
                     }),
                 );
                 return Self::poisoned(span);
@@ -596,12 +663,12 @@ impl<'c, 'a> ExprCx<'c, 'a> {
                     Diagnostic::new(
                         Code::UnknownFunction,
                         func.span,
-                        format!("there is no function `{name}`"),
-                        "unknown function",
+                        tr!("there is no function `{name}`", "không có hàm `{name}`"),
+                        tr!("unknown function", "hàm không biết"),
                     )
                     .with_help(did_you_mean(
                         name,
-                        "function",
+                        tr!("function", "hàm"),
                         FUNCTIONS.iter().copied(),
                     )),
                 );
@@ -610,24 +677,32 @@ impl<'c, 'a> ExprCx<'c, 'a> {
         };
         if args.len() < arity.0 || args.len() > arity.1 {
             let expect = match arity {
-                (a, b) if a == b => format!("{a}"),
-                (a, usize::MAX) => format!("at least {a}"),
-                (a, b) => format!("{a} or {b}"),
+                (a, b) if a == b => tr!("{a}", "{a}"),
+                (a, usize::MAX) => tr!("at least {a}", "ít nhất {a}"),
+                (a, b) => tr!("{a} or {b}", "{a} hoặc {b}"),
             };
             self.err(
                 Diagnostic::new(
                     Code::WrongArity,
                     span,
-                    format!(
-                        "`{name}` takes {expect} argument(s), but {} were given",
+                    tr!(
+                        "`{name}` takes {} argument(s), but {} were given",
+                        "`{name}` nhận {} đối số, nhưng đã truyền {}",
+                        expect,
                         args.len()
                     ),
-                    "wrong number of arguments",
+                    tr!("wrong number of arguments", "sai số đối số"),
                 )
                 .with_help(match name {
-                    "if" => "write `if(condition, value_if_true, value_if_false)`".to_string(),
-                    "round" => "write `round(x)` or `round(x, digits)`".to_string(),
-                    _ => format!("write `{name}(a, b, …)`"),
+                    "if" => tr!(
+                        "write `if(condition, value_if_true, value_if_false)`",
+                        "hãy ghi `if(điều_kiện, giá_trị_nếu_đúng, giá_trị_nếu_sai)`"
+                    ),
+                    "round" => tr!(
+                        "write `round(x)` or `round(x, digits)`",
+                        "hãy ghi `round(x)` hoặc `round(x, số_chữ_số)`"
+                    ),
+                    _ => tr!("write `{name}(a, b, …)`", "hãy ghi `{name}(a, b, …)`"),
                 }),
             );
             return Self::poisoned(span);
@@ -666,7 +741,10 @@ impl<'c, 'a> ExprCx<'c, 'a> {
                 if c.expr.ty != ValueType::Bool {
                     self.err(type_mismatch(
                         ca.expr.span,
-                        "the first argument of `if` is a condition",
+                        tr!(
+                            "the first argument of `if` is a condition",
+                            "đối số đầu tiên của `if` là một điều kiện"
+                        ),
                         &c.expr.ty,
                     ));
                     return Self::poisoned(span);
@@ -676,15 +754,19 @@ impl<'c, 'a> ExprCx<'c, 'a> {
                         Diagnostic::new(
                             Code::TypeMismatch,
                             aa.expr.span,
-                            format!(
+                            tr!(
                                 "the two branches of `if` give a {} and a {}",
+                                "hai nhánh của `if` cho ra {} và {}",
                                 ty_name(&a.expr.ty),
                                 ty_name(&b.expr.ty)
                             ),
-                            format!("a {}", ty_name(&a.expr.ty)),
+                            a_ty(&a.expr.ty),
                         )
-                        .with_label(ba.expr.span, format!("a {}", ty_name(&b.expr.ty)))
-                        .with_help("both branches must give the same type of value"),
+                        .with_label(ba.expr.span, a_ty(&b.expr.ty))
+                        .with_help(tr!(
+                            "both branches must give the same type of value",
+                            "cả hai nhánh phải cho ra giá trị cùng kiểu"
+                        )),
                     );
                     return Self::poisoned(span);
                 }
@@ -703,7 +785,7 @@ impl<'c, 'a> ExprCx<'c, 'a> {
                     if t.expr.ty != ValueType::Number {
                         self.err(type_mismatch(
                             a.expr.span,
-                            &format!("`{name}` needs numbers"),
+                            tr!("`{name}` needs numbers", "`{name}` cần các số"),
                             &t.expr.ty,
                         ));
                         return Self::poisoned(span);
@@ -716,8 +798,16 @@ impl<'c, 'a> ExprCx<'c, 'a> {
                                 if value.parse::<u32>().is_ok_and(|n| n <= crate::value::MAX_DIGITS)))
                     {
                         self.err(
-                            Diagnostic::new(Code::TypeMismatch, da.expr.span, "the number of digits of `round` must be a whole number from 0 to 38, written out", "not a whole number from 0 to 38")
-                                .with_help("write e.g. `round(x, 2)`"),
+                            Diagnostic::new(
+                                Code::TypeMismatch,
+                                da.expr.span,
+                                tr!(
+                                    "the number of digits of `round` must be a whole number from 0 to 38, written out",
+                                    "số chữ số của `round` phải là một số nguyên từ 0 đến 38, viết trực tiếp"
+                                ),
+                                tr!("not a whole number from 0 to 38", "không phải số nguyên từ 0 đến 38"),
+                            )
+                            .with_help(tr!("write e.g. `round(x, 2)`", "hãy ghi ví dụ `round(x, 2)`")),
                         );
                         return Self::poisoned(span);
                     }
@@ -817,12 +907,16 @@ impl<'c, 'a> ExprCx<'c, 'a> {
                         Diagnostic::new(
                             Code::UnknownName,
                             seg.span,
-                            format!("form {code} has no field `{}`", seg.text),
-                            "unknown field",
+                            tr!(
+                                "form {code} has no field `{}`",
+                                "biểu mẫu {code} không có trường `{}`",
+                                seg.text
+                            ),
+                            tr!("unknown field", "trường không biết"),
                         )
                         .with_help(did_you_mean(
                             &seg.text,
-                            "field",
+                            tr!("field", "trường"),
                             fields.iter().map(|f| f.name.text.as_str()),
                         )),
                     );
@@ -843,7 +937,10 @@ impl<'c, 'a> ExprCx<'c, 'a> {
                 if !is_count && sig.value_type() != ValueType::Number {
                     self.err(type_mismatch(
                         seg.span,
-                        &format!("`{name}` over records needs a numeric field"),
+                        tr!(
+                            "`{name}` over records needs a numeric field",
+                            "`{name}` trên các bản ghi cần một trường kiểu số"
+                        ),
                         &sig.value_type(),
                     ));
                     return Some(Self::poisoned(r.span));
@@ -873,10 +970,18 @@ impl<'c, 'a> ExprCx<'c, 'a> {
                 Diagnostic::new(
                     Code::BadWindow,
                     over.span,
-                    format!("`over {}` is not a time window", over.text),
-                    "unknown window",
+                    tr!(
+                        "`over {}` is not a time window",
+                        "`over {}` không phải là một khoảng thời gian",
+                        over.text
+                    ),
+                    tr!("unknown window", "khoảng thời gian không biết"),
                 )
-                .with_help(did_you_mean(&over.text, "window", ["year_to_date"])),
+                .with_help(did_you_mean(
+                    &over.text,
+                    tr!("window", "khoảng thời gian"),
+                    ["year_to_date"],
+                )),
             );
             return Self::poisoned(span);
         }
@@ -892,14 +997,15 @@ impl<'c, 'a> ExprCx<'c, 'a> {
                     Diagnostic::new(
                         Code::UnknownFunction,
                         func.span,
-                        format!("there is no function `{other}`"),
-                        "unknown function",
+                        tr!("there is no function `{other}`", "không có hàm `{other}`"),
+                        tr!("unknown function", "hàm không biết"),
                     )
-                    .with_help(format!(
+                    .with_help(tr!(
                         "over a time window use sum, average, min, max, last or first; {}",
+                        "trên một khoảng thời gian hãy dùng sum, average, min, max, last hoặc first; {}",
                         did_you_mean(
                             other,
-                            "function",
+                            tr!("function", "hàm"),
                             ["sum", "average", "min", "max", "last", "first"]
                         )
                     )),
@@ -908,8 +1014,19 @@ impl<'c, 'a> ExprCx<'c, 'a> {
             }
             other => {
                 self.err(
-                    Diagnostic::new(Code::BadWindow, func.span, format!("`{other}` cannot be taken over a time window"), "not a time aggregation")
-                        .with_help("use one of sum, average, min, max, last, first: `sum(x over year_to_date)`"),
+                    Diagnostic::new(
+                        Code::BadWindow,
+                        func.span,
+                        tr!(
+                            "`{other}` cannot be taken over a time window",
+                            "không thể lấy `{other}` trên một khoảng thời gian"
+                        ),
+                        tr!("not a time aggregation", "không phải phép tổng hợp theo thời gian"),
+                    )
+                    .with_help(tr!(
+                        "use one of sum, average, min, max, last, first: `sum(x over year_to_date)`",
+                        "hãy dùng một trong sum, average, min, max, last, first: `sum(x over year_to_date)`"
+                    )),
                 );
                 return Self::poisoned(span);
             }
@@ -921,10 +1038,16 @@ impl<'c, 'a> ExprCx<'c, 'a> {
                 Diagnostic::new(
                     Code::PeriodNotAvailable,
                     over.span,
-                    format!("{} {} regime has no year-to-date total", crate::diagnostic::article(freq.name()), freq.name().replace('_', " ")),
-                    "only one period per year",
+                    Text::new(
+                        format!("{} {} regime has no year-to-date total", crate::diagnostic::article(freq.name()), freq.name().replace('_', " ")),
+                        format!("chế độ báo cáo {} không có số lũy kế từ đầu năm", super::frequency_vi(freq)),
+                    ),
+                    tr!("only one period per year", "mỗi năm chỉ có một kỳ"),
                 )
-                .with_help("year to date needs several periods in a year (daily … nine-monthly); use the value itself"),
+                .with_help(tr!(
+                    "year to date needs several periods in a year (daily … nine-monthly); use the value itself",
+                    "lũy kế từ đầu năm cần nhiều kỳ trong một năm (hằng ngày … 9 tháng); hãy dùng chính giá trị đó"
+                )),
             );
             return Self::poisoned(span);
         }
@@ -935,7 +1058,7 @@ impl<'c, 'a> ExprCx<'c, 'a> {
         if t.expr.ty != ValueType::Number {
             self.err(type_mismatch(
                 arg.expr.span,
-                "a time window needs numbers",
+                tr!("a time window needs numbers", "khoảng thời gian cần các số"),
                 &t.expr.ty,
             ));
             return Self::poisoned(span);
@@ -1028,32 +1151,51 @@ pub(crate) fn percent_value(text: &str) -> String {
     normalize(&s)
 }
 
-pub(crate) fn ty_name(t: &ValueType) -> &'static str {
+pub(crate) fn ty_name(t: &ValueType) -> Text {
     match t {
-        ValueType::Number => "number",
-        ValueType::Text => "text",
-        ValueType::Bool => "true/false value",
-        ValueType::Date => "date",
+        ValueType::Number => tr!("number", "số"),
+        ValueType::Text => tr!("text", "văn bản"),
+        ValueType::Bool => tr!("true/false value", "giá trị đúng/sai"),
+        ValueType::Date => tr!("date", "ngày"),
     }
 }
 
-fn type_mismatch(span: Span, what: &str, found: &ValueType) -> Diagnostic {
+/// "a number" (a label naming what a value is).
+pub(crate) fn a_ty(t: &ValueType) -> Text {
+    tr!("a {}", "là {}", ty_name(t))
+}
+
+fn type_mismatch(span: Span, what: Text, found: &ValueType) -> Diagnostic {
     Diagnostic::new(
         Code::TypeMismatch,
         span,
-        format!("{what}, but this is a {}", ty_name(found)),
-        format!("a {}", ty_name(found)),
+        tr!(
+            "{}, but this is a {}",
+            "{}, nhưng đây là {}",
+            what,
+            ty_name(found)
+        ),
+        a_ty(found),
     )
-    .with_help("check which cell this refers to; codes and texts are compared with `==` only")
+    .with_help(tr!(
+        "check which cell this refers to; codes and texts are compared with `==` only",
+        "hãy kiểm tra xem đây là ô nào; mã và văn bản chỉ so sánh bằng `==`"
+    ))
 }
 
 pub(crate) fn unit_mismatch(what: &str, ls: Span, lu: &Unit, rs: Span, ru: &Unit) -> Diagnostic {
     Diagnostic::new(
         Code::UnitMismatch,
         ls,
-        format!("`{what}` mixes quantities in {lu} and in {ru}"),
-        format!("in {lu}"),
+        tr!(
+            "`{what}` mixes quantities in {lu} and in {ru}",
+            "`{what}` trộn lẫn đại lượng tính bằng {lu} và tính bằng {ru}"
+        ),
+        tr!("in {lu}", "tính bằng {lu}"),
     )
-    .with_label(rs, format!("in {ru}"))
-    .with_help("only quantities in the same unit can be added or compared: report both cells in one unit, or divide them if a ratio is meant (tonne / TEU)")
+    .with_label(rs, tr!("in {ru}", "tính bằng {ru}"))
+    .with_help(tr!(
+        "only quantities in the same unit can be added or compared: report both cells in one unit, or divide them if a ratio is meant (tonne / TEU)",
+        "chỉ cộng hoặc so sánh được các đại lượng cùng đơn vị đo: hãy báo cáo hai ô theo cùng một đơn vị, hoặc chia chúng nếu muốn một tỷ số (tonne / TEU)"
+    ))
 }

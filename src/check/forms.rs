@@ -4,9 +4,11 @@
 use super::expr::CellSig;
 use crate::diagnostic::{Code, Diagnostic, Diagnostics, did_you_mean};
 use crate::ir::{self, Aggregation, TimeAgg, Unit, UnitsAgg};
+use crate::lang::Text;
 use crate::resolve::{Env, FlatRow, FormShape, FormTable, IMPLICIT_COLUMN, Scope};
 use crate::source::Span;
 use crate::syntax::ast;
+use crate::tr;
 
 /// A cell as declared, before its formula (if any) is typed.
 #[derive(Debug, Clone)]
@@ -82,10 +84,17 @@ pub(crate) fn cells<'a>(
                     Diagnostic::new(
                         Code::EmptyForm,
                         form.form.code.span,
-                        format!("form {} has no fields", form.code()),
-                        "no fields",
+                        tr!(
+                            "form {} has no fields",
+                            "biểu mẫu {} không có trường nào",
+                            form.code()
+                        ),
+                        tr!("no fields", "không có trường"),
                     )
-                    .with_help("list the fields of each record: `name \"Label\" : text(120)`"),
+                    .with_help(tr!(
+                        "list the fields of each record: `name \"Label\" : text(120)`",
+                        "hãy liệt kê các trường của mỗi bản ghi: `name \"Nhãn\" : text(120)`"
+                    )),
                 );
             }
             fields
@@ -99,10 +108,17 @@ pub(crate) fn cells<'a>(
                     Diagnostic::new(
                         Code::EmptyForm,
                         form.form.code.span,
-                        format!("form {} has no rows", form.code()),
-                        "no rows",
+                        tr!(
+                            "form {} has no rows",
+                            "biểu mẫu {} không có dòng nào",
+                            form.code()
+                        ),
+                        tr!("no rows", "không có dòng"),
                     )
-                    .with_help("add a `rows { 1 name \"Label\" : int }` block"),
+                    .with_help(tr!(
+                        "add a `rows {{ 1 name \"Label\" : int }}` block",
+                        "hãy thêm một khối `rows {{ 1 name \"Nhãn\" : int }}`"
+                    )),
                 );
             }
             if columns.is_empty()
@@ -112,8 +128,20 @@ pub(crate) fn cells<'a>(
                 } = &form.form.body
             {
                 diags.push(
-                    Diagnostic::new(Code::EmptyForm, *span, format!("form {} has an empty `columns` block", form.code()), "no columns")
-                        .with_help("list the columns, or remove the block: a form without columns has one value per row"),
+                    Diagnostic::new(
+                        Code::EmptyForm,
+                        *span,
+                        tr!(
+                            "form {} has an empty `columns` block",
+                            "biểu mẫu {} có khối `columns` trống",
+                            form.code()
+                        ),
+                        tr!("no columns", "không có cột"),
+                    )
+                    .with_help(tr!(
+                        "list the columns, or remove the block: a form without columns has one value per row",
+                        "hãy liệt kê các cột, hoặc bỏ khối này: biểu mẫu không có cột thì mỗi dòng có một giá trị"
+                    )),
                 );
             }
             let names = form.column_names();
@@ -128,12 +156,17 @@ pub(crate) fn cells<'a>(
                                     Diagnostic::new(
                                         Code::UnknownColumn,
                                         c.span,
-                                        format!("form {} has no column `{}`", form.code(), c.text),
-                                        "unknown column",
+                                        tr!(
+                                            "form {} has no column `{}`",
+                                            "biểu mẫu {} không có cột `{}`",
+                                            form.code(),
+                                            c.text
+                                        ),
+                                        tr!("unknown column", "cột không biết"),
                                     )
                                     .with_help(did_you_mean(
                                         &c.text,
-                                        "column",
+                                        tr!("column", "cột"),
                                         names.iter().copied(),
                                     )),
                                 );
@@ -202,8 +235,19 @@ fn field<'a>(
             _ => None,
         }) {
             diags.push(
-                Diagnostic::new(Code::BadAggregation, span, "fields of a record form have no aggregation of their own", "not for record fields")
-                    .with_help("records are totalled in rules with `count(FORM)` or `sum(FORM.field)`; roll-ups count and sum them"),
+                Diagnostic::new(
+                    Code::BadAggregation,
+                    span,
+                    tr!(
+                        "fields of a record form have no aggregation of their own",
+                        "các trường của biểu danh sách không có cách tổng hợp riêng"
+                    ),
+                    tr!("not for record fields", "không dùng cho trường của biểu danh sách"),
+                )
+                .with_help(tr!(
+                    "records are totalled in rules with `count(FORM)` or `sum(FORM.field)`; roll-ups count and sum them",
+                    "các bản ghi được tính tổng trong quy tắc bằng `count(BIỂU)` hoặc `sum(BIỂU.trường)`; khi tổng hợp, regc đếm và cộng chúng"
+                )),
             );
         }
     }
@@ -262,12 +306,16 @@ fn grid_cell<'a>(
                 Diagnostic::new(
                     Code::EnteredComputed,
                     span,
-                    "a computed value cannot also be entered",
-                    "marked as entered",
+                    tr!(
+                        "a computed value cannot also be entered",
+                        "giá trị tính toán không thể đồng thời là giá trị nhập"
+                    ),
+                    tr!("marked as entered", "được đánh dấu là nhập liệu"),
                 )
-                .with_help(
+                .with_help(tr!(
                     "remove `entered`, or remove the formula `= …` if reporters type this value",
-                ),
+                    "hãy bỏ `entered`, hoặc bỏ công thức `= …` nếu đơn vị báo cáo tự nhập giá trị này"
+                )),
             );
         }
     }
@@ -385,12 +433,16 @@ fn apply_attr(
                         Diagnostic::new(
                             Code::BadRange,
                             *span,
-                            "a range on a computed cell: it is never entered, so no value would be checked against it",
-                            "on a computed cell",
+                            tr!(
+                                "a range on a computed cell: it is never entered, so no value would be checked against it",
+                                "khoảng giá trị trên một ô tính toán: ô này không bao giờ được nhập, nên không có giá trị nào được kiểm tra theo nó"
+                            ),
+                            tr!("on a computed cell", "trên một ô tính toán"),
                         )
-                        .with_help(format!(
-                            "check the computed value with a rule instead: `rule R.. \"…\": {} >= {} and {} <= {}`",
-                            decl.id, min.text, decl.id, max.text
+                        .with_help(tr!(
+                            "check the computed value with a rule instead: `rule R.. \"…\": {0} >= {1} and {0} <= {2}`",
+                            "hãy kiểm tra giá trị tính toán bằng một quy tắc: `rule R.. \"…\": {0} >= {1} and {0} <= {2}`",
+                            decl.id, min.text, max.text
                         )),
                     );
                 }
@@ -400,8 +452,16 @@ fn apply_attr(
                 && !sig.ty.is_numeric()
             {
                 report(
-                    Diagnostic::new(Code::BadRange, *span, "a range applies to numbers only", "not a number")
-                        .with_help("for texts use `text(n)` to limit the length; for codes the codelist limits the values"),
+                    Diagnostic::new(
+                        Code::BadRange,
+                        *span,
+                        tr!("a range applies to numbers only", "khoảng giá trị chỉ áp dụng cho số"),
+                        tr!("not a number", "không phải số"),
+                    )
+                    .with_help(tr!(
+                        "for texts use `text(n)` to limit the length; for codes the codelist limits the values",
+                        "với văn bản hãy dùng `text(n)` để giới hạn độ dài; với mã thì danh mục giới hạn các giá trị"
+                    )),
                 );
                 return;
             }
@@ -410,15 +470,20 @@ fn apply_attr(
                     Diagnostic::new(
                         Code::BadRange,
                         *span,
-                        format!(
+                        tr!(
                             "the range {}..{} is empty: the minimum is above the maximum",
-                            min.text, max.text
+                            "khoảng giá trị {}..{} rỗng: giá trị nhỏ nhất lớn hơn giá trị lớn nhất",
+                            min.text,
+                            max.text
                         ),
-                        "empty range",
+                        tr!("empty range", "khoảng rỗng"),
                     )
-                    .with_label(min.span, "minimum")
-                    .with_label(max.span, "maximum")
-                    .with_help("write the smaller bound first: `range 0..100`"),
+                    .with_label(min.span, tr!("minimum", "nhỏ nhất"))
+                    .with_label(max.span, tr!("maximum", "lớn nhất"))
+                    .with_help(tr!(
+                        "write the smaller bound first: `range 0..100`",
+                        "hãy ghi cận nhỏ hơn trước: `range 0..100`"
+                    )),
                 );
                 return;
             }
@@ -433,8 +498,19 @@ fn apply_attr(
                     return;
                 }
                 report(
-                    Diagnostic::new(Code::AggregateOnComputed, *span, "a computed cell is recomputed at every level, not aggregated", "on a computed cell")
-                        .with_help("remove `aggregate`: the cells the formula reads are aggregated, and the formula is applied to their totals"),
+                    Diagnostic::new(
+                        Code::AggregateOnComputed,
+                        *span,
+                        tr!(
+                            "a computed cell is recomputed at every level, not aggregated",
+                            "ô tính toán được tính lại ở mọi cấp, không được tổng hợp"
+                        ),
+                        tr!("on a computed cell", "trên một ô tính toán"),
+                    )
+                    .with_help(tr!(
+                        "remove `aggregate`: the cells the formula reads are aggregated, and the formula is applied to their totals",
+                        "hãy bỏ `aggregate`: các ô mà công thức đọc được tổng hợp, rồi công thức được áp dụng trên các số tổng đó"
+                    )),
                 );
                 return;
             }
@@ -448,7 +524,7 @@ fn apply_attr(
                         Some((_, u)) => decl.agg.units = Some(*u),
                         None => report(bad_agg(
                             f,
-                            "over org units",
+                            tr!("over org units", "theo đơn vị"),
                             &["sum", "average", "min", "max", "count", "none"],
                         )),
                     }
@@ -457,7 +533,7 @@ fn apply_attr(
                         Some((_, t)) => decl.agg.time = Some(*t),
                         None => report(bad_agg(
                             f,
-                            "over time",
+                            tr!("over time", "theo thời gian"),
                             &["sum", "average", "last", "first", "min", "max", "none"],
                         )),
                     }
@@ -499,8 +575,19 @@ fn finalize_aggregation(decl: &mut CellDecl<'_>, diags: &mut Diagnostics) {
             || !matches!(agg.time, TimeAgg::Last | TimeAgg::First | TimeAgg::None))
     {
         report(
-            Diagnostic::new(Code::BadAggregation, span, "only numbers can be summed, averaged or compared for a minimum or maximum", "not a number")
-                .with_help("for texts, codes, dates and true/false values use `units count` (how many units reported one) and `time last` or `time first`"),
+            Diagnostic::new(
+                Code::BadAggregation,
+                span,
+                tr!(
+                    "only numbers can be summed, averaged or compared for a minimum or maximum",
+                    "chỉ các số mới cộng được, lấy trung bình được hoặc so sánh để lấy nhỏ nhất, lớn nhất"
+                ),
+                tr!("not a number", "không phải số"),
+            )
+            .with_help(tr!(
+                "for texts, codes, dates and true/false values use `units count` (how many units reported one) and `time last` or `time first`",
+                "với văn bản, mã, ngày và giá trị đúng/sai hãy dùng `units count` (số đơn vị đã báo cáo) và `time last` hoặc `time first`"
+            )),
         );
         decl.aggregation = Some(default);
         return;
@@ -510,24 +597,37 @@ fn finalize_aggregation(decl: &mut CellDecl<'_>, diags: &mut Diagnostics) {
         && (agg.units == UnitsAgg::Sum || agg.time == TimeAgg::Sum)
     {
         let what = if sig.ty == ir::Type::Percent {
-            "a percent".to_string()
+            tr!("a percent", "một tỷ lệ phần trăm")
         } else {
-            format!("a ratio ({})", sig.unit)
+            tr!("a ratio ({})", "một tỷ số ({})", sig.unit)
         };
         report(
-            Diagnostic::new(Code::SummedRatio, span, format!("this would sum {what}"), "summed")
-                .with_help("a sum of percentages or ratios means nothing; use `average`, or make the cell computed (`= a / b`) so it is recomputed from summed parts"),
+            Diagnostic::new(
+                Code::SummedRatio,
+                span,
+                tr!("this would sum {}", "cách này sẽ cộng dồn {}", what),
+                tr!("summed", "bị cộng dồn"),
+            )
+            .with_help(tr!(
+                "a sum of percentages or ratios means nothing; use `average`, or make the cell computed (`= a / b`) so it is recomputed from summed parts",
+                "tổng của các tỷ lệ phần trăm hay tỷ số không có ý nghĩa; hãy dùng `average`, hoặc đặt ô là ô tính toán (`= a / b`) để được tính lại từ các phần đã cộng"
+            )),
         );
     }
     decl.aggregation = Some(agg);
 }
 
-fn bad_agg(f: &ast::Name, axis: &str, choices: &[&str]) -> Diagnostic {
+fn bad_agg(f: &ast::Name, axis: Text, choices: &[&str]) -> Diagnostic {
     Diagnostic::new(
         Code::BadAggregation,
         f.span,
-        format!("`{}` is not an aggregation {axis}", f.text),
-        "unknown aggregation",
+        tr!(
+            "`{}` is not an aggregation {}",
+            "`{}` không phải là cách tổng hợp {}",
+            f.text,
+            axis
+        ),
+        tr!("unknown aggregation", "cách tổng hợp không biết"),
     )
     .with_help(crate::diagnostic::choices(&f.text, choices))
 }
@@ -556,8 +656,19 @@ pub(crate) fn default_aggregation(sig: &CellSig, yearly: bool) -> Aggregation {
 }
 
 fn missing_type(span: Span, name: &str) -> Diagnostic {
-    Diagnostic::new(Code::MissingType, span, format!("`{name}` is entered but has no data type"), "no type")
-        .with_help("give it a type after `:`, e.g. `: int [person]`, `: decimal(12,2) [tonne]`, `: money`, `: percent`")
+    Diagnostic::new(
+        Code::MissingType,
+        span,
+        tr!(
+            "`{name}` is entered but has no data type",
+            "`{name}` là ô nhập liệu nhưng không có kiểu dữ liệu"
+        ),
+        tr!("no type", "không có kiểu"),
+    )
+    .with_help(tr!(
+        "give it a type after `:`, e.g. `: int [person]`, `: decimal(12,2) [tonne]`, `: money`, `: percent`",
+        "hãy ghi kiểu sau dấu `:`, ví dụ `: int [person]`, `: decimal(12,2) [tonne]`, `: money`, `: percent`"
+    ))
 }
 
 /// Whether a column type keeps the row's unit of measure.
@@ -587,12 +698,21 @@ pub(crate) fn resolve_type(
                     Diagnostic::new(
                         Code::UnknownCodelist,
                         codelist.span,
-                        format!("there is no codelist `{}` here", codelist.text),
-                        "unknown codelist",
+                        tr!(
+                            "there is no codelist `{}` here",
+                            "ở đây không có danh mục `{}`",
+                            codelist.text
+                        ),
+                        tr!("unknown codelist", "danh mục không biết"),
                     )
-                    .with_help(format!(
+                    .with_help(tr!(
                         "codelists come from this file or a module brought in with `use`; {}",
-                        did_you_mean(&codelist.text, "codelist", names.iter().copied())
+                        "danh mục lấy từ chính tệp này hoặc từ một mô-đun được nạp bằng `use`; {}",
+                        did_you_mean(
+                            &codelist.text,
+                            tr!("codelist", "danh mục"),
+                            names.iter().copied()
+                        )
                     )),
                 );
                 return None;
@@ -600,10 +720,15 @@ pub(crate) fn resolve_type(
         }
         ast::TypeExpr::Simple { name, params, span } => {
             let p: Vec<Option<u32>> = params.iter().map(|n| n.as_u32()).collect();
-            let bad = |msg: String, help: &str, diags: &mut Diagnostics| {
+            let bad = |msg: Text, help: Text, diags: &mut Diagnostics| {
                 diags.push(
-                    Diagnostic::new(Code::BadTypeParams, *span, msg, "invalid parameters")
-                        .with_help(help.to_string()),
+                    Diagnostic::new(
+                        Code::BadTypeParams,
+                        *span,
+                        msg,
+                        tr!("invalid parameters", "tham số không hợp lệ"),
+                    )
+                    .with_help(help),
                 );
             };
             match (name.text.as_str(), p.as_slice()) {
@@ -628,9 +753,14 @@ pub(crate) fn resolve_type(
                 }
                 ("decimal", _) => {
                     bad(
-                        "`decimal(p, s)` needs 1 ≤ p ≤ 38 digits in all and s ≤ p after the point"
-                            .into(),
-                        "e.g. `decimal(12,2)`: 12 digits, 2 after the point",
+                        tr!(
+                            "`decimal(p, s)` needs 1 ≤ p ≤ 38 digits in all and s ≤ p after the point",
+                            "`decimal(p, s)` cần tổng số chữ số 1 ≤ p ≤ 38 và s ≤ p chữ số phần thập phân"
+                        ),
+                        tr!(
+                            "e.g. `decimal(12,2)`: 12 digits, 2 after the point",
+                            "ví dụ `decimal(12,2)`: 12 chữ số, 2 chữ số sau dấu thập phân"
+                        ),
                         diags,
                     );
                     return None;
@@ -639,16 +769,23 @@ pub(crate) fn resolve_type(
                 ("text", [Some(n)]) if (1..=100_000).contains(n) => ir::Type::Text { max_len: *n },
                 ("text", _) => {
                     bad(
-                        "`text(n)` needs a length from 1 to 100000".into(),
-                        "e.g. `text(120)`",
+                        tr!(
+                            "`text(n)` needs a length from 1 to 100000",
+                            "`text(n)` cần độ dài từ 1 đến 100000"
+                        ),
+                        tr!("e.g. `text(120)`", "ví dụ `text(120)`"),
                         diags,
                     );
                     return None;
                 }
                 ("int" | "integer" | "money" | "percent" | "date" | "bool", _) => {
                     bad(
-                        format!("`{}` takes no parameters", name.text),
-                        "remove the parentheses",
+                        tr!(
+                            "`{}` takes no parameters",
+                            "`{}` không nhận tham số",
+                            name.text
+                        ),
+                        tr!("remove the parentheses", "hãy bỏ cặp ngoặc"),
                         diags,
                     );
                     return None;
@@ -658,11 +795,15 @@ pub(crate) fn resolve_type(
                         Diagnostic::new(
                             Code::UnknownType,
                             name.span,
-                            format!("`{other}` is not a data type"),
-                            "unknown type",
+                            tr!(
+                                "`{other}` is not a data type",
+                                "`{other}` không phải là kiểu dữ liệu"
+                            ),
+                            tr!("unknown type", "kiểu không biết"),
                         )
-                        .with_help(format!(
+                        .with_help(tr!(
                             "{} (a text is `text(n)`, a code from a list `code LIST`)",
+                            "{} (văn bản là `text(n)`, mã thuộc danh mục là `code DANH_MỤC`)",
                             crate::diagnostic::choices(
                                 if other == "string" { "text" } else { other },
                                 TYPES
@@ -684,23 +825,41 @@ pub(crate) fn resolve_type(
         (other, Some((u, _))) => {
             let (what, help) = match other {
                 ir::Type::Money => (
-                    "money is always in đồng (VND)",
-                    "remove the unit; for amounts in millions of đồng use `decimal(18,2) [million_vnd]`",
+                    tr!(
+                        "money is always in đồng (VND)",
+                        "tiền luôn tính bằng đồng (VND)"
+                    ),
+                    tr!(
+                        "remove the unit; for amounts in millions of đồng use `decimal(18,2) [million_vnd]`",
+                        "hãy bỏ đơn vị đo; với số tiền tính bằng triệu đồng dùng `decimal(18,2) [million_vnd]`"
+                    ),
                 ),
                 ir::Type::Percent => (
-                    "a percent has no unit",
-                    "remove the unit: a percent is a ratio of two quantities of the same unit",
+                    tr!(
+                        "a percent has no unit",
+                        "tỷ lệ phần trăm không có đơn vị đo"
+                    ),
+                    tr!(
+                        "remove the unit: a percent is a ratio of two quantities of the same unit",
+                        "hãy bỏ đơn vị đo: tỷ lệ phần trăm là thương của hai đại lượng cùng đơn vị đo"
+                    ),
                 ),
-                _ => ("only numbers have a unit of measure", "remove the unit"),
+                _ => (
+                    tr!(
+                        "only numbers have a unit of measure",
+                        "chỉ các số mới có đơn vị đo"
+                    ),
+                    tr!("remove the unit", "hãy bỏ đơn vị đo"),
+                ),
             };
             diags.push(
                 Diagnostic::new(
                     Code::BadTypeParams,
                     u.span,
-                    what.to_string(),
-                    "unit not allowed here",
+                    what,
+                    tr!("unit not allowed here", "không được ghi đơn vị đo ở đây"),
                 )
-                .with_help(help.to_string()),
+                .with_help(help),
             );
             return None;
         }
@@ -723,16 +882,43 @@ pub(crate) fn resolve_unit(
             let names: Vec<&str> = scope
                 .map(|s| s.units.keys().copied().collect())
                 .unwrap_or_default();
+            // Declared in a module this file does not bring in: name the
+            // `use` line that is missing.
+            if let Some(module) = scope.and_then(|s| s.units_elsewhere.get(term.name.text.as_str()))
+            {
+                diags.push(
+                    Diagnostic::new(
+                        Code::UnknownUnit,
+                        term.name.span,
+                        tr!(
+                            "the unit of measure `{}` is declared in module `{module}`, which this file does not `use`",
+                            "đơn vị đo `{}` được khai báo trong mô-đun `{module}`, nhưng tệp này không nạp mô-đun đó bằng `use`",
+                            term.name.text
+                        ),
+                        tr!("not brought in with `use`", "chưa được nạp bằng `use`"),
+                    )
+                    .with_help(tr!(
+                        "add the line `use {module}` at the top of this file",
+                        "hãy thêm dòng `use {module}` ở đầu tệp này"
+                    )),
+                );
+                continue;
+            }
             diags.push(
                 Diagnostic::new(
                     Code::UnknownUnit,
                     term.name.span,
-                    format!("there is no unit of measure `{}` here", term.name.text),
-                    "unknown unit",
+                    tr!(
+                        "there is no unit of measure `{}` here",
+                        "ở đây không có đơn vị đo `{}`",
+                        term.name.text
+                    ),
+                    tr!("unknown unit", "đơn vị đo không biết"),
                 )
-                .with_help(format!(
+                .with_help(tr!(
                     "{}; declare it with `unit {} \"…\"` in a shared module and `use` it",
-                    did_you_mean(&term.name.text, "unit", names.iter().copied()),
+                    "{}; hãy khai báo nó bằng `unit {} \"…\"` trong một mô-đun dùng chung rồi nạp bằng `use`",
+                    did_you_mean(&term.name.text, tr!("unit", "đơn vị đo"), names.iter().copied()),
                     term.name.text
                 )),
             );
@@ -756,9 +942,9 @@ fn split_checks(rows: &[FlatRow<'_>], cells: &[CellDecl<'_>], diags: &mut Diagno
             continue;
         };
         let block = if row.relation == Some(ast::ChildKind::Split) {
-            "split (Chia ra)"
+            tr!("split (Chia ra)", "Chia ra")
         } else {
-            "of-which (Trong đó)"
+            tr!("of-which (Trong đó)", "Trong đó")
         };
         if !ps.ty.is_numeric() {
             // Reported once per parent: on its first child.
@@ -767,41 +953,74 @@ fn split_checks(rows: &[FlatRow<'_>], cells: &[CellDecl<'_>], diags: &mut Diagno
                     Diagnostic::new(
                         Code::SplitNotNumeric,
                         parent.row.name.span,
-                        format!(
-                            "`{}` has {block} rows but is not a number",
-                            parent.row.name.text
+                        tr!(
+                            "`{}` has {} rows but is not a number",
+                            "`{}` có các dòng \"{}\" nhưng không phải là số",
+                            parent.row.name.text,
+                            block
                         ),
-                        "not a number",
+                        tr!("not a number", "không phải số"),
                     )
-                    .with_label(row.row.name.span, "child row")
-                    .with_help(
+                    .with_label(row.row.name.span, tr!("child row", "dòng con"))
+                    .with_help(tr!(
                         "only numeric rows can be broken down; give the parent a numeric type",
-                    ),
+                        "chỉ dòng kiểu số mới chia nhỏ được; hãy cho dòng cha một kiểu số"
+                    )),
                 );
             }
             continue;
         }
         if !cs.ty.is_numeric() {
             diags.push(
-                Diagnostic::new(Code::SplitNotNumeric, row.row.name.span, format!("the {block} row `{}` is not a number", row.row.name.text), "not a number")
-                    .with_label(parent.row.name.span, "a number")
-                    .with_help("the rows of a breakdown count parts of their parent: give them the parent's numeric type"),
+                Diagnostic::new(
+                    Code::SplitNotNumeric,
+                    row.row.name.span,
+                    tr!(
+                        "the {} row `{}` is not a number",
+                        "dòng \"{}\" `{}` không phải là số",
+                        block,
+                        row.row.name.text
+                    ),
+                    tr!("not a number", "không phải số"),
+                )
+                .with_label(parent.row.name.span, tr!("a number", "là số"))
+                .with_help(tr!(
+                    "the rows of a breakdown count parts of their parent: give them the parent's numeric type",
+                    "các dòng chia nhỏ đếm các phần của dòng cha: hãy cho chúng kiểu số của dòng cha"
+                )),
             );
             continue;
         }
         let kind = |s: &CellSig| {
             if s.ty == ir::Type::Percent {
-                "percent".to_string()
+                tr!("percent", "phần trăm")
             } else {
-                s.unit.to_string()
+                let u = s.unit.to_string();
+                Text::new(u.clone(), u)
             }
         };
         if ps.unit != cs.unit || (ps.ty == ir::Type::Percent) != (cs.ty == ir::Type::Percent) {
             let (cu, pu) = (kind(&cs), kind(&ps));
             diags.push(
-                Diagnostic::new(Code::SplitUnitMismatch, row.row.name.span, format!("the {block} row `{}` is in {cu}, its parent `{}` in {pu}", row.row.name.text, parent.row.name.text), "different unit")
-                    .with_label(parent.row.name.span, format!("parent in {pu}"))
-                    .with_help("children of a split or of-which row count the same quantity as their parent: give them the parent's unit"),
+                Diagnostic::new(
+                    Code::SplitUnitMismatch,
+                    row.row.name.span,
+                    tr!(
+                        "the {} row `{}` is in {}, its parent `{}` in {}",
+                        "dòng \"{}\" `{}` tính bằng {}, còn dòng cha `{}` tính bằng {}",
+                        block,
+                        row.row.name.text,
+                        cu,
+                        parent.row.name.text,
+                        pu
+                    ),
+                    tr!("different unit", "khác đơn vị đo"),
+                )
+                .with_label(parent.row.name.span, tr!("parent in {}", "dòng cha tính bằng {}", pu))
+                .with_help(tr!(
+                    "children of a split or of-which row count the same quantity as their parent: give them the parent's unit",
+                    "các dòng con của \"Chia ra\" hoặc \"Trong đó\" đếm cùng đại lượng với dòng cha: hãy cho chúng đơn vị đo của dòng cha"
+                )),
             );
         }
     }

@@ -2,10 +2,12 @@
 //! flow, deadlines (Decree 09/2019/NĐ-CP Art. 7, 8 and 12), method, version.
 
 use crate::data::DataSet;
-use crate::diagnostic::{Code, Diagnostic, Diagnostics, article, did_you_mean};
+use crate::diagnostic::{Code, Diagnostic, Diagnostics, did_you_mean};
 use crate::ir::{self, Cutoff, Frequency, Method, RegimeKind};
+use crate::lang::Text;
 use crate::source::Span;
 use crate::syntax::ast::{self, HeaderKind};
+use crate::tr;
 use std::collections::BTreeMap;
 
 pub(crate) struct Header {
@@ -51,12 +53,21 @@ fn lookup<T: Copy>(table: &[(&str, T)], name: &ast::Name) -> Option<T> {
     table.iter().find(|(n, _)| *n == name.text).map(|(_, v)| *v)
 }
 
-fn unknown_value(code: Code, name: &ast::Name, what: &str, choices: &[&str]) -> Diagnostic {
+/// `what` in both languages: ("a regime kind", "loại chế độ báo cáo").
+fn unknown_value(code: Code, name: &ast::Name, what: Text, choices: &[&str]) -> Diagnostic {
+    let bare = what.map(|lang, s| match lang {
+        crate::lang::Lang::En => s
+            .strip_prefix("an ")
+            .or_else(|| s.strip_prefix("a "))
+            .unwrap_or(s)
+            .to_string(),
+        crate::lang::Lang::Vi => s.to_string(),
+    });
     Diagnostic::new(
         code,
         name.span,
-        format!("`{}` is not {} {what}", name.text, article(what)),
-        format!("unknown {what}"),
+        tr!("`{}` is not {}", "`{}` không phải là {}", name.text, what),
+        tr!("unknown {}", "{} không biết", bare),
     )
     .with_help(crate::diagnostic::choices(&name.text, choices))
 }
@@ -68,13 +79,17 @@ pub(crate) fn check(regime: &ast::Regime, data: &DataSet, diags: &mut Diagnostic
             Diagnostic::new(
                 Code::BadRegimeCode,
                 regime.code.span,
-                format!(
+                tr!(
                     "the regime code `{}` is not of the form `agency.name`",
+                    "mã chế độ báo cáo `{}` không có dạng `cơ_quan.tên`",
                     regime.code.text
                 ),
-                "expected two parts",
+                tr!("expected two parts", "cần đúng hai phần"),
             )
-            .with_help("write the owning agency and a short name, e.g. `transport.seaport_cargo`"),
+            .with_help(tr!(
+                "write the owning agency and a short name, e.g. `transport.seaport_cargo`",
+                "hãy ghi cơ quan chủ quản và một tên ngắn, ví dụ `transport.seaport_cargo`"
+            )),
         );
     }
 
@@ -114,15 +129,17 @@ pub(crate) fn check(regime: &ast::Regime, data: &DataSet, diags: &mut Diagnostic
                     Diagnostic::new(
                         code,
                         line.keyword,
-                        format!("`{key}` is given twice"),
-                        "given again here",
+                        tr!("`{key}` is given twice", "`{key}` được khai báo hai lần"),
+                        tr!("given again here", "khai báo lại ở đây"),
                     )
-                    .with_label(*first, "first given here")
+                    .with_label(*first, tr!("first given here", "khai báo lần đầu ở đây"))
                     .with_help(if code == Code::DuplicateLanguage {
-                        "each language has one title: `title` (Vietnamese), `title.en`, …"
-                            .to_string()
+                        tr!(
+                            "each language has one title: `title` (Vietnamese), `title.en`, …",
+                            "mỗi ngôn ngữ có một tiêu đề: `title` (tiếng Việt), `title.en`, …"
+                        )
                     } else {
-                        format!("keep one `{key}` line")
+                        tr!("keep one `{key}` line", "chỉ giữ một dòng `{key}`")
                     }),
                 );
                 continue;
@@ -140,12 +157,16 @@ pub(crate) fn check(regime: &ast::Regime, data: &DataSet, diags: &mut Diagnostic
                         Diagnostic::new(
                             Code::DuplicateLanguage,
                             line.keyword,
-                            format!("a title in `{l}` is given twice"),
-                            "given again here",
+                            tr!(
+                                "a title in `{l}` is given twice",
+                                "tiêu đề bằng `{l}` được khai báo hai lần"
+                            ),
+                            tr!("given again here", "khai báo lại ở đây"),
                         )
-                        .with_help(
+                        .with_help(tr!(
                             "`title` is the Vietnamese title; `title.vi` says the same again",
-                        ),
+                            "`title` là tiêu đề tiếng Việt; `title.vi` lặp lại đúng điều đó"
+                        )),
                     );
                 }
                 h.titles.insert(l, text.value.clone());
@@ -157,8 +178,20 @@ pub(crate) fn check(regime: &ast::Regime, data: &DataSet, diags: &mut Diagnostic
                 match number.as_u32() {
                     Some(v) if v >= 1 => h.version = v,
                     _ => diags.push(
-                        Diagnostic::new(Code::BadVersion, number.span, format!("`{}` is not a valid version", number.text), "invalid version")
-                            .with_help("versions are whole numbers starting at 1, raised by one with each change"),
+                        Diagnostic::new(
+                            Code::BadVersion,
+                            number.span,
+                            tr!(
+                                "`{}` is not a valid version",
+                                "`{}` không phải là phiên bản hợp lệ",
+                                number.text
+                            ),
+                            tr!("invalid version", "phiên bản không hợp lệ"),
+                        )
+                        .with_help(tr!(
+                            "versions are whole numbers starting at 1, raised by one with each change",
+                            "phiên bản là số nguyên bắt đầu từ 1, tăng thêm một sau mỗi lần thay đổi"
+                        )),
                     ),
                 }
                 h.effective =
@@ -169,7 +202,7 @@ pub(crate) fn check(regime: &ast::Regime, data: &DataSet, diags: &mut Diagnostic
                 None => diags.push(unknown_value(
                     Code::UnknownKind,
                     n,
-                    "regime kind",
+                    tr!("a regime kind", "loại chế độ báo cáo"),
                     &["periodic", "thematic", "ad_hoc"],
                 )),
             },
@@ -189,7 +222,7 @@ pub(crate) fn check(regime: &ast::Regime, data: &DataSet, diags: &mut Diagnostic
                         diags.push(unknown_value(
                             Code::UnknownFrequency,
                             n,
-                            "frequency",
+                            tr!("a frequency", "tần suất báo cáo"),
                             &names,
                         ));
                     }
@@ -200,7 +233,7 @@ pub(crate) fn check(regime: &ast::Regime, data: &DataSet, diags: &mut Diagnostic
                 None => diags.push(unknown_value(
                     Code::UnknownCutoff,
                     n,
-                    "cut-off rule",
+                    tr!("a cut-off rule", "quy tắc chốt số liệu"),
                     &["decree09", "calendar"],
                 )),
             },
@@ -214,7 +247,7 @@ pub(crate) fn check(regime: &ast::Regime, data: &DataSet, diags: &mut Diagnostic
                         None => diags.push(unknown_value(
                             Code::UnknownMethod,
                             n,
-                            "reporting method",
+                            tr!("a reporting method", "phương thức báo cáo"),
                             &["electronic", "paper", "signed", "email"],
                         )),
                     }
@@ -233,11 +266,19 @@ pub(crate) fn check(regime: &ast::Regime, data: &DataSet, diags: &mut Diagnostic
             Diagnostic::new(
                 Code::MissingHeader,
                 regime.code.span,
-                format!("the regime `{}` has no `{key}` line", regime.code.text),
-                format!("`{key}` missing in this regime"),
+                tr!(
+                    "the regime `{}` has no `{key}` line",
+                    "chế độ báo cáo `{}` thiếu dòng `{key}`",
+                    regime.code.text
+                ),
+                tr!(
+                    "`{key}` missing in this regime",
+                    "chế độ báo cáo này thiếu `{key}`"
+                ),
             )
-            .with_help(format!(
-                "add a line such as `{example}` (Decree 09/2019/NĐ-CP Art. 7 requires it)"
+            .with_help(tr!(
+                "add a line such as `{example}` (Decree 09/2019/NĐ-CP Art. 7 requires it)",
+                "hãy thêm một dòng như `{example}` (Điều 7 Nghị định 09/2019/NĐ-CP yêu cầu)"
             )),
         );
     };
@@ -273,11 +314,19 @@ pub(crate) fn check(regime: &ast::Regime, data: &DataSet, diags: &mut Diagnostic
                     Diagnostic::new(
                         Code::KindFrequencyMismatch,
                         span,
-                        format!("{} {} regime cannot have the frequency `{}`", article(kind_name(k)), kind_name(k), f.name()),
-                        "kind",
+                        tr!(
+                            "{} regime cannot have the frequency `{}`",
+                            "chế độ báo cáo {} không thể có tần suất `{}`",
+                            kind_name(k),
+                            f.name()
+                        ),
+                        tr!("kind", "loại"),
                     )
-                    .with_label(freq_span.unwrap_or(span), "frequency")
-                    .with_help("ad hoc regimes have `frequency ad_hoc`; periodic and thematic regimes have a real frequency"),
+                    .with_label(freq_span.unwrap_or(span), tr!("frequency", "tần suất"))
+                    .with_help(tr!(
+                        "ad hoc regimes have `frequency ad_hoc`; periodic and thematic regimes have a real frequency",
+                        "chế độ báo cáo đột xuất có `frequency ad_hoc`; chế độ báo cáo định kỳ và chuyên đề có một tần suất thật"
+                    )),
                 );
             }
         }
@@ -298,11 +347,23 @@ pub(crate) fn check(regime: &ast::Regime, data: &DataSet, diags: &mut Diagnostic
             .chain(data.unit_types.iter().map(|t| t.code.as_str()))
             .collect();
         diags.push(
-            Diagnostic::new(Code::UnknownLevel, n.span, format!("`{}` is not an org level or unit type", n.text), "unknown level")
-                .with_help(format!(
+            Diagnostic::new(
+                Code::UnknownLevel,
+                n.span,
+                tr!(
+                    "`{}` is not an org level or unit type",
+                    "`{}` không phải là cấp hành chính hay loại đơn vị báo cáo",
+                    n.text
+                ),
+                tr!("unknown level", "cấp không biết"),
+            )
+            .with_help(vietnamese_level(data, &n.text).unwrap_or_else(|| {
+                tr!(
                     "levels and unit types are declared in the library's org data (kind: org_levels); {}",
-                    did_you_mean(&n.text, "level", all.iter().copied())
-                )),
+                    "các cấp và loại đơn vị được khai báo trong dữ liệu tổ chức của thư viện (kind: org_levels); {}",
+                    did_you_mean(&n.text, tr!("level", "cấp"), all.iter().copied())
+                )
+            })),
         );
         false
     };
@@ -322,14 +383,16 @@ pub(crate) fn check(regime: &ast::Regime, data: &DataSet, diags: &mut Diagnostic
             Diagnostic::new(
                 Code::FlowStart,
                 first.span,
-                format!(
+                tr!(
                     "the flow starts at `{}`, which is not a reporter",
+                    "luồng báo cáo bắt đầu từ `{}`, không phải đơn vị báo cáo",
                     first.text
                 ),
-                "flow starts here",
+                tr!("flow starts here", "luồng báo cáo bắt đầu ở đây"),
             )
-            .with_help(format!(
+            .with_help(tr!(
                 "start the flow at the reporters: `flow {} -> …`",
+                "hãy bắt đầu luồng báo cáo từ đơn vị báo cáo: `flow {} -> …`",
                 h.reporters.join(", ")
             )),
         );
@@ -354,6 +417,19 @@ pub(crate) fn check(regime: &ast::Regime, data: &DataSet, diags: &mut Diagnostic
 /// some periods: the law does not move it unless the regime says so
 /// (`or next working day`), so the reporters lose the day without being
 /// told. Checked over the years the holiday data covers.
+/// The day of the week as a Vietnamese calendar writes it.
+fn weekday_vi(w: chrono::Weekday) -> &'static str {
+    match w {
+        chrono::Weekday::Mon => "Thứ Hai",
+        chrono::Weekday::Tue => "Thứ Ba",
+        chrono::Weekday::Wed => "Thứ Tư",
+        chrono::Weekday::Thu => "Thứ Năm",
+        chrono::Weekday::Fri => "Thứ Sáu",
+        chrono::Weekday::Sat => "Thứ Bảy",
+        chrono::Weekday::Sun => "Chủ nhật",
+    }
+}
+
 fn days_off(h: &Header, items: &[&ast::Deadline], data: &DataSet, diags: &mut Diagnostics) {
     let Some(frequency) = h.frequency.filter(|f| *f != Frequency::AdHoc) else {
         return;
@@ -394,37 +470,60 @@ fn days_off(h: &Header, items: &[&ast::Deadline], data: &DataSet, diags: &mut Di
             _ => String::new(),
         };
         let n = day.as_u32().unwrap_or(0);
-        let mut examples: Vec<String> = off
-            .iter()
-            .take(3)
-            .map(|(p, d)| format!("{p} ({})", d.format("%a %d/%m/%Y")))
-            .collect();
-        if off.len() > 3 {
-            examples.push("…".into());
-        }
+        let list = |vi: bool| {
+            let mut items: Vec<String> = off
+                .iter()
+                .take(3)
+                .map(|(p, d)| {
+                    let weekday = if vi {
+                        weekday_vi(chrono::Datelike::weekday(d)).to_string()
+                    } else {
+                        d.format("%a").to_string()
+                    };
+                    format!("{p} ({weekday} {})", d.format("%d/%m/%Y"))
+                })
+                .collect();
+            if off.len() > 3 {
+                items.push("…".into());
+            }
+            items.join(", ")
+        };
+        let (examples_en, examples_vi) = (list(false), list(true));
         diags.push(
             Diagnostic::new(
                 Code::DeadlineOnDayOff,
                 day.span,
-                format!(
-                    "day {n} of next month falls on a weekend or holiday in {} period(s) of {years}: {}",
-                    off.len(),
-                    examples.join(", ")
+                tr!(
+                    "day {n} of next month falls on a weekend or holiday in {} period(s) of {years}: {examples_en}",
+                    "ngày {n} của tháng sau trùng ngày nghỉ cuối tuần hoặc ngày lễ ở {} kỳ báo cáo của năm {years}: {examples_vi}",
+                    off.len()
                 ),
-                "falls on a day off",
+                tr!("falls on a day off", "trùng ngày nghỉ"),
             )
-            .with_help(format!(
-                "if the regime moves such a deadline to the next working day (as Civil Code 2015 Art. 148 does for time limits), write `day {n} of next month or next working day`; otherwise reporters lose the day: consider `N working days after cutoff`"
+            .with_help(tr!(
+                "if the regime moves such a deadline to the next working day (as Civil Code 2015 Art. 148 does for time limits), write `day {n} of next month or next working day`; otherwise reporters lose the day: consider `N working days after cutoff`",
+                "nếu chế độ báo cáo lùi thời hạn này sang ngày làm việc tiếp theo (như Điều 148 Bộ luật Dân sự 2015 quy định cho thời hạn), hãy viết `day {n} of next month or next working day`; nếu không, đơn vị báo cáo mất ngày đó: cân nhắc `N working days after cutoff`"
             )),
         );
     }
 }
 
-fn kind_name(k: RegimeKind) -> &'static str {
+/// The help for a level written in Vietnamese (`tinh`, `xã`): the level's
+/// code, which is what regimes name.
+pub(crate) fn vietnamese_level(data: &DataSet, name: &str) -> Option<Text> {
+    let (code, title) = data.level_from_vietnamese(name)?;
+    Some(tr!(
+        "`{name}` is Vietnamese for the level `{code}` ({title}); levels are named by their code: write `{code}`",
+        "`{name}` là tên tiếng Việt của cấp `{code}` ({title}); các cấp được gọi bằng mã: hãy viết `{code}`"
+    ))
+}
+
+/// "a periodic" (before "regime") / "định kỳ" (after "chế độ báo cáo").
+fn kind_name(k: RegimeKind) -> Text {
     match k {
-        RegimeKind::Periodic => "periodic",
-        RegimeKind::Thematic => "thematic",
-        RegimeKind::AdHoc => "ad hoc",
+        RegimeKind::Periodic => tr!("a periodic", "định kỳ"),
+        RegimeKind::Thematic => tr!("a thematic", "chuyên đề"),
+        RegimeKind::AdHoc => tr!("an ad hoc", "đột xuất"),
     }
 }
 
@@ -440,17 +539,30 @@ fn deadlines(
     let mut by_level: BTreeMap<&str, (&ast::Deadline, ir::DeadlineRule)> = BTreeMap::new();
     for d in items {
         if !flow.is_empty() && !flow.iter().any(|f| f.text == d.level.text) {
+            // Not when a line could not be read: it may be the flow's end.
+            if regime.incomplete {
+                continue;
+            }
             diags.push(
                 Diagnostic::new(
                     Code::DeadlineNotInFlow,
                     d.level.span,
-                    format!("`{}` has a deadline but is not in the flow", d.level.text),
-                    "not in the flow",
+                    tr!(
+                        "`{}` has a deadline but is not in the flow",
+                        "`{}` có hạn báo cáo nhưng không có trong luồng báo cáo",
+                        d.level.text
+                    ),
+                    tr!("not in the flow", "không có trong luồng báo cáo"),
                 )
-                .with_help(format!(
+                .with_help(tr!(
                     "deadlines are given for the levels of `flow` (add `{}` to the flow if it forwards the report); {}",
+                    "hạn báo cáo được đặt cho các cấp của `flow` (hãy thêm `{}` vào luồng nếu cấp này chuyển tiếp báo cáo); {}",
                     d.level.text,
-                    did_you_mean(&d.level.text, "level", flow.iter().map(|f| f.text.as_str()))
+                    did_you_mean(
+                        &d.level.text,
+                        tr!("level", "cấp"),
+                        flow.iter().map(|f| f.text.as_str())
+                    )
                 )),
             );
             continue;
@@ -460,11 +572,21 @@ fn deadlines(
                 Diagnostic::new(
                     Code::DuplicateHeader,
                     d.level.span,
-                    format!("`{}` has two deadlines", d.level.text),
-                    "second deadline",
+                    tr!(
+                        "`{}` has two deadlines",
+                        "`{}` có hai hạn báo cáo",
+                        d.level.text
+                    ),
+                    tr!("second deadline", "hạn báo cáo thứ hai"),
                 )
-                .with_label(first.level.span, "first deadline")
-                .with_help("each level has one deadline"),
+                .with_label(
+                    first.level.span,
+                    tr!("first deadline", "hạn báo cáo thứ nhất"),
+                )
+                .with_help(tr!(
+                    "each level has one deadline",
+                    "mỗi cấp có một hạn báo cáo"
+                )),
             );
             continue;
         }
@@ -477,13 +599,23 @@ fn deadlines(
                         Diagnostic::new(
                             Code::DeadlineTooEarly,
                             d.span,
-                            format!(
-                                "a deadline of {n} {}day(s) after the cut-off can leave less than one working day",
-                                if *working { "working " } else { "" }
-                            ),
-                            "too early",
+                            if *working {
+                                tr!(
+                                    "a deadline of {n} working day(s) after the cut-off can leave less than one working day",
+                                    "hạn báo cáo {n} ngày làm việc sau ngày chốt số liệu có thể còn chưa đủ một ngày làm việc"
+                                )
+                            } else {
+                                tr!(
+                                    "a deadline of {n} day(s) after the cut-off can leave less than one working day",
+                                    "hạn báo cáo {n} ngày sau ngày chốt số liệu có thể còn chưa đủ một ngày làm việc"
+                                )
+                            },
+                            tr!("too early", "quá sớm"),
                         )
-                        .with_help("Decree 09/2019/NĐ-CP Art. 8: each level has at least one working day after the cut-off; write e.g. `1 working days after cutoff`"),
+                        .with_help(tr!(
+                            "Decree 09/2019/NĐ-CP Art. 8: each level has at least one working day after the cut-off; write e.g. `1 working days after cutoff`",
+                            "Điều 8 Nghị định 09/2019/NĐ-CP: mỗi cấp có ít nhất một ngày làm việc sau ngày chốt số liệu; hãy ghi ví dụ `1 working days after cutoff`"
+                        )),
                     );
                 }
                 ir::DeadlineRule::DaysAfterCutoff {
@@ -501,20 +633,32 @@ fn deadlines(
                         Diagnostic::new(
                             Code::BadFixedDay,
                             day.span,
-                            format!("day {n} does not exist in every month"),
-                            "not in every month",
+                            tr!(
+                                "day {n} does not exist in every month",
+                                "không phải tháng nào cũng có ngày {n}"
+                            ),
+                            tr!("not in every month", "không phải tháng nào cũng có"),
                         )
-                        .with_help("choose a day from 1 to 28, so that February has it too"),
+                        .with_help(tr!(
+                            "choose a day from 1 to 28, so that February has it too",
+                            "hãy chọn một ngày từ 1 đến 28, để tháng Hai cũng có"
+                        )),
                     );
                 } else if h.cutoff == Cutoff::Calendar && n < 3 {
                     diags.push(
                         Diagnostic::new(
                             Code::DeadlineTooEarly,
                             d.span,
-                            format!("day {n} of the next month can come less than one working day after a calendar cut-off"),
-                            "too early",
+                            tr!(
+                                "day {n} of the next month can come less than one working day after a calendar cut-off",
+                                "ngày {n} của tháng sau có thể đến chưa đủ một ngày làm việc sau ngày chốt số liệu theo lịch"
+                            ),
+                            tr!("too early", "quá sớm"),
                         )
-                        .with_help("Decree 09/2019/NĐ-CP Art. 8: at least one working day after the cut-off; choose day 3 or later"),
+                        .with_help(tr!(
+                            "Decree 09/2019/NĐ-CP Art. 8: at least one working day after the cut-off; choose day 3 or later",
+                            "Điều 8 Nghị định 09/2019/NĐ-CP: ít nhất một ngày làm việc sau ngày chốt số liệu; hãy chọn ngày 3 trở đi"
+                        )),
                     );
                 }
                 ir::DeadlineRule::DayOfNextMonth {
@@ -537,11 +681,19 @@ fn deadlines(
                         Diagnostic::new(
                             Code::DeadlineOrder,
                             d.span,
-                            format!("`{}` is due before `{}`, which reports to it", d.level.text, pd.level.text),
-                            "earlier than the level below",
+                            tr!(
+                                "`{}` is due before `{}`, which reports to it",
+                                "hạn của `{}` sớm hơn hạn của `{}`, cấp báo cáo lên nó",
+                                d.level.text,
+                                pd.level.text
+                            ),
+                            tr!("earlier than the level below", "sớm hơn cấp dưới"),
                         )
-                        .with_label(pd.span, "the lower level's deadline")
-                        .with_help("a level can only forward what it has received; give it a later deadline"),
+                        .with_label(pd.span, tr!("the lower level's deadline", "hạn báo cáo của cấp dưới"))
+                        .with_help(tr!(
+                            "a level can only forward what it has received; give it a later deadline",
+                            "một cấp chỉ chuyển tiếp được những gì đã nhận; hãy cho nó hạn muộn hơn"
+                        )),
                     );
                 }
                 h.deadlines.push(ir::Deadline {
@@ -550,16 +702,23 @@ fn deadlines(
                 });
                 previous = Some((d, rule.clone()));
             }
-            None if !ad_hoc => diags.push(
+            // Not when a line could not be read: it may hold this deadline
+            // (`deadline a 3 working days after cutoff b 6 …` without a comma).
+            None if !ad_hoc && !regime.incomplete => diags.push(
                 Diagnostic::new(
                     Code::MissingDeadline,
                     level.span,
-                    format!("the level `{}` of the flow has no deadline", level.text),
-                    "no deadline",
+                    tr!(
+                        "the level `{}` of the flow has no deadline",
+                        "cấp `{}` của luồng báo cáo không có hạn báo cáo",
+                        level.text
+                    ),
+                    tr!("no deadline", "không có hạn báo cáo"),
                 )
-                .with_label(regime.code.span, "in this regime")
-                .with_help(format!(
+                .with_label(regime.code.span, tr!("in this regime", "trong chế độ báo cáo này"))
+                .with_help(tr!(
                     "add e.g. `deadline {} 5 working days after cutoff` (Decree 09 Art. 8: each level has its own deadline)",
+                    "hãy thêm ví dụ `deadline {} 5 working days after cutoff` (Điều 8 Nghị định 09: mỗi cấp có hạn báo cáo riêng)",
                     level.text
                 )),
             ),

@@ -7,6 +7,7 @@ use crate::diagnostic::{Code, Diagnostic, Diagnostics, did_you_mean};
 use crate::ir::{self, Frequency, Unit, ValueType};
 use crate::resolve::{Env, RefCtx, RegimeTable};
 use crate::source::Span;
+use crate::tr;
 use std::collections::HashMap;
 
 const SEVERITIES: &[(&str, ir::Severity)] = &[
@@ -39,9 +40,21 @@ pub(crate) fn written(
     for rule in &table.regime.rules {
         if let Some(first) = seen.get(rule.code.text.as_str()) {
             diags.push(
-                Diagnostic::new(Code::DuplicateRule, rule.code.span, format!("the rule `{}` is declared twice", rule.code.text), "declared again here")
-                    .with_label(*first, "first declared here")
-                    .with_help("rule codes are unique within a regime (R01, R02, …; C01 … for reconciliations)"),
+                Diagnostic::new(
+                    Code::DuplicateRule,
+                    rule.code.span,
+                    tr!(
+                        "the rule `{}` is declared twice",
+                        "quy tắc `{}` được khai báo hai lần",
+                        rule.code.text
+                    ),
+                    tr!("declared again here", "khai báo lại ở đây"),
+                )
+                .with_label(*first, tr!("first declared here", "khai báo lần đầu ở đây"))
+                .with_help(tr!(
+                    "rule codes are unique within a regime (R01, R02, …; C01 … for reconciliations)",
+                    "mã quy tắc là duy nhất trong một chế độ báo cáo (R01, R02, …; C01 … cho các quy tắc đối chiếu)"
+                )),
             );
             continue;
         }
@@ -53,8 +66,21 @@ pub(crate) fn written(
                 Some((_, s)) => *s,
                 None => {
                     diags.push(
-                        Diagnostic::new(Code::UnknownSeverity, n.span, format!("`{}` is not a rule severity", n.text), "unknown severity")
-                            .with_help(format!("{}; an error blocks the submission, a warning asks for an explanation, info only informs", crate::diagnostic::choices(&n.text, &["error", "warning", "info"]))),
+                        Diagnostic::new(
+                            Code::UnknownSeverity,
+                            n.span,
+                            tr!(
+                                "`{}` is not a rule severity",
+                                "`{}` không phải là mức độ của quy tắc",
+                                n.text
+                            ),
+                            tr!("unknown severity", "mức độ không biết"),
+                        )
+                        .with_help(tr!(
+                            "{}; an error blocks the submission, a warning asks for an explanation, info only informs",
+                            "{}; `error` (lỗi) chặn việc nộp báo cáo, `warning` (cảnh báo) yêu cầu giải trình, `info` chỉ để thông tin",
+                            crate::diagnostic::choices(&n.text, &["error", "warning", "info"])
+                        )),
                     );
                     ir::Severity::Error
                 }
@@ -66,9 +92,19 @@ pub(crate) fn written(
                 Some((_, m)) => *m,
                 None => {
                     diags.push(
-                        Diagnostic::new(Code::UnknownMissing, n.span, format!("`{}` is not a missing-value strategy", n.text), "unknown strategy")
-                            .with_help(format!(
+                        Diagnostic::new(
+                            Code::UnknownMissing,
+                            n.span,
+                            tr!(
+                                "`{}` is not a missing-value strategy",
+                                "`{}` không phải là cách xử lý giá trị thiếu",
+                                n.text
+                            ),
+                            tr!("unknown strategy", "cách xử lý không biết"),
+                        )
+                            .with_help(tr!(
                                 "{}; skip_if_any skips the rule if any value is blank, skip_if_all only if all are, zero counts blanks as 0, never makes a blank fail the rule",
+                                "{}; skip_if_any bỏ qua quy tắc nếu có giá trị nào để trống, skip_if_all chỉ khi tất cả để trống, zero coi ô trống là 0, never coi ô trống là vi phạm quy tắc",
                                 crate::diagnostic::choices(&n.text, &["skip_if_any", "skip_if_all", "zero", "never"])
                             )),
                     );
@@ -88,12 +124,37 @@ pub(crate) fn written(
                     scope = ir::RuleScope::EachRecord { form: f.text.clone() };
                 }
                 Some(_) => diags.push(
-                    Diagnostic::new(Code::UnknownForm, f.span, format!("form {} is a grid form, not a record form", f.text), "not a record form")
-                        .with_help("`for each` applies to record forms (`form B02 \"…\" records { … }`); rules on grid cells need no `for each`"),
+                    Diagnostic::new(
+                        Code::UnknownForm,
+                        f.span,
+                        tr!(
+                            "form {} is a grid form, not a record form",
+                            "biểu mẫu {} là biểu dạng bảng, không phải biểu danh sách",
+                            f.text
+                        ),
+                        tr!("not a record form", "không phải biểu danh sách"),
+                    )
+                    .with_help(tr!(
+                        "`for each` applies to record forms (`form B02 \"…\" records {{ … }}`); rules on grid cells need no `for each`",
+                        "`for each` áp dụng cho biểu danh sách (`form B02 \"…\" records {{ … }}`); quy tắc trên các ô của biểu dạng bảng không cần `for each`"
+                    )),
                 ),
                 None => diags.push(
-                    Diagnostic::new(Code::UnknownForm, f.span, format!("there is no form `{}` in this regime", f.text), "unknown form")
-                        .with_help(did_you_mean(&f.text, "form", table.forms.iter().map(|t| t.code()))),
+                    Diagnostic::new(
+                        Code::UnknownForm,
+                        f.span,
+                        tr!(
+                            "there is no form `{}` in this regime",
+                            "chế độ báo cáo này không có biểu mẫu `{}`",
+                            f.text
+                        ),
+                        tr!("unknown form", "biểu mẫu không biết"),
+                    )
+                    .with_help(did_you_mean(
+                        &f.text,
+                        tr!("form", "biểu mẫu"),
+                        table.forms.iter().map(|t| t.code()),
+                    )),
                 ),
             }
         }
@@ -140,37 +201,74 @@ pub(crate) fn written(
                 Diagnostic::new(
                     Code::NotBoolean,
                     rule.expr.span,
-                    format!(
+                    tr!(
                         "the condition of rule {} gives a {}, not true or false",
+                        "điều kiện của quy tắc {} cho ra {}, không phải đúng hoặc sai",
                         rule.code.text,
                         super::expr::ty_name(&check.expr.ty)
                     ),
-                    "not a condition",
+                    tr!("not a condition", "không phải điều kiện"),
                 )
-                .with_help(
+                .with_help(tr!(
                     "a rule states what must hold, e.g. `cargo.month >= 0` or `total == a + b`",
-                ),
+                    "quy tắc nêu điều phải đúng, ví dụ `cargo.month >= 0` hoặc `total == a + b`"
+                )),
             );
         }
         if rule.is_reconcile && other == 0 && !check.poisoned {
             diags.push(
-                Diagnostic::new(Code::ReconcileWithoutOther, rule.code.span, format!("reconciliation {} compares nothing from another regime", rule.code.text), "no other regime")
-                    .with_help("a reconciliation compares this regime's value with another regime's, e.g. `beds.total == health.hospital_activity.B01.beds.total`; use `rule` for checks inside one regime"),
+                Diagnostic::new(
+                    Code::ReconcileWithoutOther,
+                    rule.code.span,
+                    tr!(
+                        "reconciliation {} compares nothing from another regime",
+                        "quy tắc đối chiếu {} không so sánh gì với chế độ báo cáo khác",
+                        rule.code.text
+                    ),
+                    tr!("no other regime", "không có chế độ báo cáo khác"),
+                )
+                .with_help(tr!(
+                    "a reconciliation compares this regime's value with another regime's, e.g. `beds.total == health.hospital_activity.B01.beds.total`; use `rule` for checks inside one regime",
+                    "quy tắc đối chiếu so sánh giá trị của chế độ báo cáo này với giá trị của chế độ báo cáo khác, ví dụ `beds.total == health.hospital_activity.B01.beds.total`; hãy dùng `rule` cho các kiểm tra trong cùng một chế độ báo cáo"
+                )),
             );
         }
         let tolerance = rule.tolerance.as_ref().and_then(|t| {
             let is_eq = matches!(&check.expr.kind, ir::ExprKind::Binary { bin: ir::BinOp::Eq, .. });
             if !is_eq && !check.poisoned {
                 diags.push(
-                    Diagnostic::new(Code::BadTolerance, t.span, "a tolerance applies to a rule of the form `a == b`", "no equality to relax")
-                        .with_help("write the rule as an equality (`a == b`); the tolerance says how far apart a and b may be"),
+                    Diagnostic::new(
+                        Code::BadTolerance,
+                        t.span,
+                        tr!(
+                            "a tolerance applies to a rule of the form `a == b`",
+                            "dung sai chỉ áp dụng cho quy tắc dạng `a == b`"
+                        ),
+                        tr!("no equality to relax", "không có đẳng thức để nới lỏng"),
+                    )
+                    .with_help(tr!(
+                        "write the rule as an equality (`a == b`); the tolerance says how far apart a and b may be",
+                        "hãy viết quy tắc dưới dạng đẳng thức (`a == b`); dung sai cho biết a và b được chênh nhau bao nhiêu"
+                    )),
                 );
                 return None;
             }
             if t.percent && super::forms::compare_decimal(&t.value.text, "100") == std::cmp::Ordering::Greater {
                 diags.push(
-                    Diagnostic::new(Code::BadTolerance, t.span, format!("a tolerance of {}% accepts any value", t.value.text), "too large")
-                        .with_help("relative tolerances are between 0% and 100%; typical values are 0.5% to 5%"),
+                    Diagnostic::new(
+                        Code::BadTolerance,
+                        t.span,
+                        tr!(
+                            "a tolerance of {}% accepts any value",
+                            "dung sai {}% chấp nhận mọi giá trị",
+                            t.value.text
+                        ),
+                        tr!("too large", "quá lớn"),
+                    )
+                    .with_help(tr!(
+                        "relative tolerances are between 0% and 100%; typical values are 0.5% to 5%",
+                        "dung sai tương đối nằm trong khoảng 0% đến 100%; giá trị thường dùng là 0.5% đến 5%"
+                    )),
                 );
                 return None;
             }
@@ -187,14 +285,22 @@ pub(crate) fn written(
                     Diagnostic::new(
                         Code::UnknownLevel,
                         l.span,
-                        format!("`{}` is not an org level", l.text),
-                        "unknown level",
+                        tr!(
+                            "`{}` is not an org level",
+                            "`{}` không phải là một cấp hành chính",
+                            l.text
+                        ),
+                        tr!("unknown level", "cấp không biết"),
                     )
-                    .with_help(did_you_mean(
-                        &l.text,
-                        "level",
-                        env.data.levels.iter().map(|l| l.code.as_str()),
-                    )),
+                    .with_help(
+                        super::header::vietnamese_level(env.data, &l.text).unwrap_or_else(|| {
+                            did_you_mean(
+                                &l.text,
+                                tr!("level", "cấp"),
+                                env.data.levels.iter().map(|l| l.code.as_str()),
+                            )
+                        }),
+                    ),
                 );
                 None
             }

@@ -410,8 +410,8 @@ pub fn migrate(args: &MigrateArgs, color: bool) -> i32 {
     let show = |f: &crate::migrate::Findings| {
         let text = format!(
             "{}{}",
-            render::human_all(&f.old, old_src, color),
-            render::human_all(&f.new, new_src, color)
+            render::human_all(&f.old, old_src, super::lang(), color),
+            render::human_all(&f.new, new_src, super::lang(), color)
         );
         if !text.is_empty() {
             err!("{text}");
@@ -421,7 +421,14 @@ pub fn migrate(args: &MigrateArgs, color: bool) -> i32 {
         Ok(m) => m,
         Err(findings) => {
             show(&findings);
-            errln!("migration refused: nothing was written");
+            errln!(
+                "{}",
+                crate::tr!(
+                    "migration refused: nothing was written",
+                    "từ chối chuyển đổi: không có gì được ghi"
+                )
+                .get(super::lang())
+            );
             return 1;
         }
     };

@@ -2,7 +2,7 @@
 //! against the whole source file (Unicode-aware, so Vietnamese text and wide
 //! characters are underlined correctly), and as JSON for tools.
 
-use super::{Diagnostic, Diagnostics, Severity};
+use super::{Diagnostic, Diagnostics, Lang, Severity};
 use crate::source::{SourceMap, Span};
 use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource};
 use serde::Serialize;
@@ -49,19 +49,20 @@ impl miette::SourceCode for CharColumns {
 /// One diagnostic with its source, in the shape miette renders.
 struct Report<'a> {
     diag: &'a Diagnostic,
+    lang: Lang,
     source: CharColumns,
     labels: Vec<LabeledSpan>,
 }
 
 impl std::fmt::Debug for Report<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.diag.message)
+        f.write_str(self.diag.message.get(self.lang))
     }
 }
 
 impl std::fmt::Display for Report<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.diag.message)
+        f.write_str(self.diag.message.get(self.lang))
     }
 }
 
@@ -79,11 +80,6 @@ impl miette::Diagnostic for Report<'_> {
         })
     }
 
-    fn help<'b>(&'b self) -> Option<Box<dyn std::fmt::Display + 'b>> {
-        (!self.diag.help.is_empty())
-            .then(|| Box::new(&self.diag.help) as Box<dyn std::fmt::Display>)
-    }
-
     fn source_code(&self) -> Option<&dyn miette::SourceCode> {
         Some(&self.source)
     }
@@ -99,8 +95,8 @@ fn clamp(span: Span, len: usize) -> (usize, usize) {
     (start, end - start)
 }
 
-/// Renders one diagnostic; `color` selects ANSI colours.
-pub fn human(diag: &Diagnostic, sources: &SourceMap, color: bool) -> String {
+/// Renders one diagnostic in `lang`; `color` selects ANSI colours.
+pub fn human(diag: &Diagnostic, sources: &SourceMap, lang: Lang, color: bool) -> String {
     let file = sources.get(diag.primary.span.file);
     let (name, text) = file
         .map(|f| (f.name.clone(), f.text.clone()))
@@ -118,23 +114,24 @@ pub fn human(diag: &Diagnostic, sources: &SourceMap, color: bool) -> String {
         s
     };
     let mut labels = vec![LabeledSpan::new_primary_with_span(
-        Some(diag.primary.text.clone()),
+        Some(diag.primary.text.get(lang).to_string()),
         clamp(fix(diag.primary.span), text.len()),
     )];
     let mut elsewhere = Vec::new();
     for l in &diag.secondary {
         if l.span.file == diag.primary.span.file {
             labels.push(LabeledSpan::new_with_span(
-                Some(l.text.clone()),
+                Some(l.text.get(lang).to_string()),
                 clamp(fix(l.span), text.len()),
             ));
         } else if let Some(f) = sources.get(l.span.file) {
             let (line, col) = f.line_col(l.span.start as usize);
-            elsewhere.push(format!("  = {}: {}:{line}:{col}", l.text, f.name));
+            elsewhere.push(format!("  = {}: {}:{line}:{col}", l.text.get(lang), f.name));
         }
     }
     let report = Report {
         diag,
+        lang,
         source: CharColumns(NamedSource::new(name, text)),
         labels,
     };
@@ -153,7 +150,7 @@ pub fn human(diag: &Diagnostic, sources: &SourceMap, color: bool) -> String {
         .max()
         .unwrap_or(0);
     if longest > MAX_DRAWN_LINE {
-        return plain(diag, sources);
+        return plain(diag, sources, lang);
     }
     let theme = if color {
         GraphicalTheme::unicode()
@@ -167,15 +164,59 @@ pub fn human(diag: &Diagnostic, sources: &SourceMap, color: bool) -> String {
     if handler.render_report(&mut out, &report).is_err() {
         out = format!(
             "{}[{}]: {}\n",
-            severity_word(diag.severity),
+            severity_word(diag.severity, lang),
             diag.code,
-            diag.message
+            diag.message.get(lang)
         );
+    }
+    // The help line is drawn here rather than by miette, whose `help:` is
+    // English only; it is wrapped the same way.
+    if !diag.help.get(lang).is_empty() {
+        out.push_str(&wrap_help(diag.help.get(lang), help_word(lang), 98));
     }
     for e in elsewhere {
         out.push_str(&e);
         out.push('\n');
     }
+    out
+}
+
+/// `help:` in each language.
+fn help_word(lang: Lang) -> &'static str {
+    match lang {
+        Lang::Vi => "gợi ý",
+        Lang::En => "help",
+    }
+}
+
+/// `  help: text…` wrapped at spaces to `width` characters, continuation
+/// lines indented under the text.
+fn wrap_help(text: &str, word: &str, width: usize) -> String {
+    let head = format!("  {word}: ");
+    let indent = " ".repeat(head.chars().count());
+    let mut out = String::new();
+    let mut line = head.clone();
+    let mut line_len = head.chars().count();
+    let mut empty = true;
+    for w in text.split_whitespace() {
+        let n = w.chars().count();
+        if !empty && line_len + 1 + n > width {
+            out.push_str(line.trim_end());
+            out.push('\n');
+            line = indent.clone();
+            line_len = indent.chars().count();
+            empty = true;
+        }
+        if !empty {
+            line.push(' ');
+            line_len += 1;
+        }
+        line.push_str(w);
+        line_len += n;
+        empty = false;
+    }
+    out.push_str(line.trim_end());
+    out.push('\n');
     out
 }
 
@@ -199,43 +240,49 @@ fn line_len(source: &NamedSource<String>, at: usize) -> usize {
 }
 
 /// A rendering without source excerpt: code, message, location, label, help.
-pub fn plain(diag: &Diagnostic, sources: &SourceMap) -> String {
+pub fn plain(diag: &Diagnostic, sources: &SourceMap, lang: Lang) -> String {
     let loc = location(diag.primary.span, sources);
     let mut out = format!(
         "{}[{}]: {}\n  --> {}:{}:{}: {}\n",
-        severity_word(diag.severity),
+        severity_word(diag.severity, lang),
         diag.code,
-        diag.message,
+        diag.message.get(lang),
         loc.file,
         loc.line,
         loc.column,
-        diag.primary.text
+        diag.primary.text.get(lang)
     );
     for l in &diag.secondary {
         let at = location(l.span, sources);
         out.push_str(&format!(
             "  --> {}:{}:{}: {}\n",
-            at.file, at.line, at.column, l.text
+            at.file,
+            at.line,
+            at.column,
+            l.text.get(lang)
         ));
     }
-    if !diag.help.is_empty() {
-        out.push_str(&format!("  help: {}\n", diag.help));
+    if !diag.help.get(lang).is_empty() {
+        out.push_str(&format!("  {}: {}\n", help_word(lang), diag.help.get(lang)));
     }
     out
 }
 
-fn severity_word(s: Severity) -> &'static str {
-    match s {
-        Severity::Error => "error",
-        Severity::Warning => "warning",
+/// `error`/`warning` in each language.
+pub fn severity_word(s: Severity, lang: Lang) -> &'static str {
+    match (s, lang) {
+        (Severity::Error, Lang::En) => "error",
+        (Severity::Warning, Lang::En) => "warning",
+        (Severity::Error, Lang::Vi) => "lỗi",
+        (Severity::Warning, Lang::Vi) => "cảnh báo",
     }
 }
 
-/// All diagnostics, sorted, for a terminal, followed by a summary line.
-pub fn human_all(diags: &Diagnostics, sources: &SourceMap, color: bool) -> String {
+/// All diagnostics, sorted, for a terminal, in `lang`.
+pub fn human_all(diags: &Diagnostics, sources: &SourceMap, lang: Lang, color: bool) -> String {
     let mut out = String::new();
     for d in diags.sorted() {
-        out.push_str(&human(d, sources, color));
+        out.push_str(&human(d, sources, lang, color));
         out.push('\n');
     }
     out
@@ -263,6 +310,8 @@ pub struct JsonLabel {
 #[derive(Serialize)]
 pub struct JsonDiagnostic {
     pub code: &'static str,
+    /// The code's one-line title, in the report's language.
+    pub title: &'static str,
     pub severity: Severity,
     pub message: String,
     #[serde(flatten)]
@@ -292,39 +341,45 @@ pub fn location(span: Span, sources: &SourceMap) -> JsonLocation {
     }
 }
 
-pub fn json_diagnostic(d: &Diagnostic, sources: &SourceMap) -> JsonDiagnostic {
+/// One diagnostic as data, its texts in `lang`.
+pub fn json_diagnostic(d: &Diagnostic, sources: &SourceMap, lang: Lang) -> JsonDiagnostic {
     JsonDiagnostic {
         code: d.code.as_str(),
+        title: d.code.title_in(lang),
         severity: d.severity,
-        message: d.message.clone(),
+        message: d.message.get(lang).to_string(),
         location: location(d.primary.span, sources),
-        label: d.primary.text.clone(),
+        label: d.primary.text.get(lang).to_string(),
         labels: d
             .secondary
             .iter()
             .map(|l| JsonLabel {
                 location: location(l.span, sources),
-                text: l.text.clone(),
+                text: l.text.get(lang).to_string(),
             })
             .collect(),
-        help: d.help.clone(),
+        help: d.help.get(lang).to_string(),
     }
 }
 
 #[derive(Serialize)]
 pub struct JsonReport {
+    /// The language of every text of the report (`vi`, `en`): tools should
+    /// match on `code`, never on the words.
+    pub lang: &'static str,
     pub diagnostics: Vec<JsonDiagnostic>,
     pub errors: usize,
     pub warnings: usize,
 }
 
-/// All diagnostics as one JSON document.
-pub fn json_all(diags: &Diagnostics, sources: &SourceMap) -> String {
+/// All diagnostics as one JSON document, their texts in `lang`.
+pub fn json_all(diags: &Diagnostics, sources: &SourceMap, lang: Lang) -> String {
     let report = JsonReport {
+        lang: lang.tag(),
         diagnostics: diags
             .sorted()
             .into_iter()
-            .map(|d| json_diagnostic(d, sources))
+            .map(|d| json_diagnostic(d, sources, lang))
             .collect(),
         errors: diags.error_count(),
         warnings: diags.warning_count(),
@@ -338,7 +393,8 @@ pub fn json_all(diags: &Diagnostics, sources: &SourceMap) -> String {
 /// with its title and its long explanation as help.
 /// `docs_url`: where the explanations are, `docs_url/CODE.md` (each rule's
 /// `helpUri`).
-pub fn sarif_all(diags: &Diagnostics, sources: &SourceMap, docs_url: &str) -> String {
+/// Texts are in `lang`, which the run records as its `language`.
+pub fn sarif_all(diags: &Diagnostics, sources: &SourceMap, docs_url: &str, lang: Lang) -> String {
     use serde_json::json;
     let sorted = diags.sorted();
     let mut codes: Vec<super::Code> = sorted.iter().map(|d| d.code).collect();
@@ -349,10 +405,10 @@ pub fn sarif_all(diags: &Diagnostics, sources: &SourceMap, docs_url: &str) -> St
         .map(|c| {
             json!({
                 "id": c.as_str(),
-                "name": c.title(),
-                "shortDescription": { "text": c.title() },
-                "fullDescription": { "text": c.explanation() },
-                "help": { "text": format!("regc explain {}", c.as_str()), "markdown": c.explanation() },
+                "name": c.title_in(lang),
+                "shortDescription": { "text": c.title_in(lang) },
+                "fullDescription": { "text": c.explanation_in(lang) },
+                "help": { "text": format!("regc explain {}", c.as_str()), "markdown": c.explanation_in(lang) },
                 "helpUri": format!("{}/{}.md", docs_url.trim_end_matches('/'), c.as_str()),
                 "defaultConfiguration": { "level": sarif_level(c.severity()) },
             })
@@ -387,20 +443,20 @@ pub fn sarif_all(diags: &Diagnostics, sources: &SourceMap, docs_url: &str) -> St
                     let mut p = place(l.span);
                     if let Some(obj) = p.as_object_mut() {
                         obj.insert("id".into(), json!(i));
-                        obj.insert("message".into(), json!({ "text": l.text }));
+                        obj.insert("message".into(), json!({ "text": l.text.get(lang) }));
                     }
                     p
                 })
                 .collect();
             let mut loc = place(d.primary.span);
             if let Some(obj) = loc.as_object_mut() {
-                obj.insert("message".into(), json!({ "text": d.primary.text }));
+                obj.insert("message".into(), json!({ "text": d.primary.text.get(lang) }));
             }
             json!({
                 "ruleId": d.code.as_str(),
                 "ruleIndex": rule_index,
                 "level": sarif_level(d.severity),
-                "message": { "text": format!("{} (help: {})", d.message, d.help) },
+                "message": { "text": format!("{} ({}: {})", d.message.get(lang), help_word(lang), d.help.get(lang)) },
                 "locations": [loc],
                 "relatedLocations": related,
             })
@@ -418,6 +474,7 @@ pub fn sarif_all(diags: &Diagnostics, sources: &SourceMap, docs_url: &str) -> St
                 }
             },
             "columnKind": "unicodeCodePoints",
+            "language": lang.tag(),
             "results": results,
         }]
     });

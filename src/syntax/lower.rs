@@ -3,7 +3,9 @@
 use super::ast::*;
 use super::{MAX_NESTING, MAX_TREE_HEIGHT, Rule};
 use crate::diagnostic::{Code, Diagnostic, Diagnostics, did_you_mean, suggest};
+use crate::lang::Text;
 use crate::source::{FileId, Span};
+use crate::tr;
 use pest::iterators::Pair;
 
 type P<'i> = Pair<'i, Rule>;
@@ -185,10 +187,16 @@ impl<'d> Lower<'d> {
                 Diagnostic::new(
                     Code::BadNumber,
                     span,
-                    format!("this number has {digits} digits; at most 38 are supported"),
-                    "too many digits",
+                    tr!(
+                        "this number has {digits} digits; at most 38 are supported",
+                        "số này có {digits} chữ số; chỉ hỗ trợ tối đa 38 chữ số"
+                    ),
+                    tr!("too many digits", "quá nhiều chữ số"),
                 )
-                .with_help("numbers are exact decimals of up to 38 digits (like NUMERIC(38))"),
+                .with_help(tr!(
+                    "numbers are exact decimals of up to 38 digits (like NUMERIC(38))",
+                    "các số là số thập phân chính xác, tối đa 38 chữ số (như NUMERIC(38))"
+                )),
             );
         }
         Number { text, span }
@@ -217,10 +225,16 @@ impl<'d> Lower<'d> {
             Diagnostic::new(
                 Code::BadNumber,
                 n.span,
-                "this number has more than 38 digits",
-                "too many digits",
+                tr!(
+                    "this number has more than 38 digits",
+                    "số này có hơn 38 chữ số"
+                ),
+                tr!("too many digits", "quá nhiều chữ số"),
             )
-            .with_help("numbers are exact decimals of up to 38 digits (like NUMERIC(38))"),
+            .with_help(tr!(
+                "numbers are exact decimals of up to 38 digits (like NUMERIC(38))",
+                "các số là số thập phân chính xác, tối đa 38 chữ số (như NUMERIC(38))"
+            )),
         );
         n
     }
@@ -252,10 +266,16 @@ impl<'d> Lower<'d> {
                         Diagnostic::new(
                             Code::BadEscape,
                             Span::new(self.file, start, start + len),
-                            "unknown escape sequence in a string",
-                            "not a known escape",
+                            tr!(
+                                "unknown escape sequence in a string",
+                                "chuỗi thoát không biết trong chuỗi ký tự"
+                            ),
+                            tr!("not a known escape", "không phải chuỗi thoát đã biết"),
                         )
-                        .with_help(r#"the escapes are \" \\ \n \t; write \\ for a backslash"#),
+                        .with_help(tr!(
+                            r#"the escapes are \" \\ \n \t; write \\ for a backslash"#,
+                            r#"các chuỗi thoát là \" \\ \n \t; hãy viết \\ cho một dấu gạch chéo ngược"#
+                        )),
                     );
                     if let Some((_, c)) = other {
                         value.push(c);
@@ -277,10 +297,16 @@ impl<'d> Lower<'d> {
                 Diagnostic::new(
                     Code::BadDate,
                     span,
-                    format!("{text} is not a date in the calendar"),
-                    "no such date",
+                    tr!(
+                        "{text} is not a date in the calendar",
+                        "{text} không phải là một ngày có trong lịch"
+                    ),
+                    tr!("no such date", "không có ngày này"),
                 )
-                .with_help("write dates as YYYY-MM-DD, e.g. 2025-07-01"),
+                .with_help(tr!(
+                    "write dates as YYYY-MM-DD, e.g. 2025-07-01",
+                    "hãy viết ngày theo dạng YYYY-MM-DD (năm-tháng-ngày), ví dụ 2025-07-01"
+                )),
             );
         }
         DateLit {
@@ -995,10 +1021,16 @@ impl<'d> Lower<'d> {
                         Diagnostic::new(
                             Code::BadPlaceholder,
                             Span::new(self.file, base + i, base + i + 1),
-                            "this `{` opens a placeholder that is never closed",
-                            "unclosed placeholder",
+                            tr!(
+                                "this `{{` opens a placeholder that is never closed",
+                                "dấu `{{` này mở một chỗ giữ chỗ nhưng không bao giờ được đóng"
+                            ),
+                            tr!("unclosed placeholder", "chỗ giữ chỗ chưa đóng"),
                         )
-                        .with_help("close it with `}`, or write `{{` for a literal brace"),
+                        .with_help(tr!(
+                            "close it with `}}`, or write `{{{{` for a literal brace",
+                            "hãy đóng bằng `}}`, hoặc viết `{{{{` để có dấu ngoặc nhọn thường"
+                        )),
                     );
                     break;
                 };
@@ -1010,12 +1042,19 @@ impl<'d> Lower<'d> {
                         Diagnostic::new(
                             Code::BadPlaceholder,
                             Span::new(self.file, base + i, base + i + close + 2),
-                            format!("`{{{content}}}` is not a cell reference"),
-                            "expected a cell such as `{cargo.month}`",
+                            tr!(
+                                "`{{{content}}}` is not a cell reference",
+                                "`{{{content}}}` không phải là tham chiếu ô"
+                            ),
+                            tr!(
+                                "expected a cell such as `{{cargo.month}}`",
+                                "cần một ô, ví dụ `{{cargo.month}}`"
+                            ),
                         )
-                        .with_help(
-                            "a placeholder names a cell, optionally with a period: `{cargo.month@previous}`; write `{{` for a literal brace",
-                        ),
+                        .with_help(tr!(
+                            "a placeholder names a cell, optionally with a period: `{{cargo.month@previous}}`; write `{{{{` for a literal brace",
+                            "chỗ giữ chỗ nêu tên một ô, có thể kèm kỳ: `{{cargo.month@previous}}`; hãy viết `{{{{` để có dấu ngoặc nhọn thường"
+                        )),
                     ),
                 }
                 i += close + 2;
@@ -1040,8 +1079,14 @@ impl<'d> Lower<'d> {
             self.height = 1;
             self.report_too_deep(
                 span,
-                format!("this expression is nested more than {MAX_NESTING} levels deep"),
-                "split it into computed cells or simpler rules",
+                tr!(
+                    "this expression is nested more than {MAX_NESTING} levels deep",
+                    "biểu thức này lồng nhau sâu quá {MAX_NESTING} mức"
+                ),
+                tr!(
+                    "split it into computed cells or simpler rules",
+                    "hãy tách nó thành các ô tính toán hoặc các quy tắc đơn giản hơn"
+                ),
             );
             return Expr {
                 kind: ExprKind::Error,
@@ -1055,8 +1100,14 @@ impl<'d> Lower<'d> {
             self.height = 1;
             self.report_too_deep(
                 span,
-                format!("this expression chains more than {MAX_TREE_HEIGHT} operations"),
-                "split it into computed cells (e.g. subtotals), each with a shorter formula",
+                tr!(
+                    "this expression chains more than {MAX_TREE_HEIGHT} operations",
+                    "biểu thức này nối liền hơn {MAX_TREE_HEIGHT} phép tính"
+                ),
+                tr!(
+                    "split it into computed cells (e.g. subtotals), each with a shorter formula",
+                    "hãy tách nó thành các ô tính toán (ví dụ các tổng phụ), mỗi ô một công thức ngắn hơn"
+                ),
             );
             return Expr {
                 kind: ExprKind::Error,
@@ -1067,11 +1118,13 @@ impl<'d> Lower<'d> {
     }
 
     /// E0005, once per top-level expression.
-    fn report_too_deep(&mut self, span: Span, message: String, help: &str) {
+    fn report_too_deep(&mut self, span: Span, message: Text, help: Text) {
         if !self.too_deep {
             self.too_deep = true;
-            self.diags
-                .push(Diagnostic::new(Code::TooDeep, span, message, "too deep").with_help(help));
+            self.diags.push(
+                Diagnostic::new(Code::TooDeep, span, message, tr!("too deep", "quá sâu"))
+                    .with_help(help),
+            );
         }
     }
 
@@ -1255,30 +1308,88 @@ impl<'d> Lower<'d> {
     fn broken_rule(&mut self, rule: &super::ast::Rule, rest: P<'_>) {
         let span = span_first_line(self.span(&rest), rest.as_str());
         let line = rest.as_str().lines().next().unwrap_or("");
+        // Reading may stop inside a word or number (`hàng_hóa` after its
+        // `h`, `10,5` after `10,`): look at the whole source line.
+        let input = rest.get_input();
+        let at = (span.start as usize).min(input.len());
+        let whole_start = input
+            .get(..at)
+            .and_then(|t| t.rfind('\n'))
+            .map_or(0, |n| n + 1);
+        let whole_end = input
+            .get(at..)
+            .and_then(|t| t.find('\n'))
+            .map_or(input.len(), |n| at + n);
+        let whole = input.get(whole_start..whole_end).unwrap_or("");
+        // A cell named with Vietnamese letters (`hàng_hóa`): E0012 on that
+        // word, not a parse error at its first accented letter.
+        if let Some((offset, word)) = non_ascii_word(whole) {
+            let start = whole_start + offset;
+            self.diags.push(non_ascii_name(
+                Span::new(self.file, start, start + word.len()),
+                word,
+            ));
+            return;
+        }
+        // `10,5` or `10,5%`: a Vietnamese decimal comma.
+        if let Some((offset, number)) = decimal_comma(whole) {
+            let start = whole_start + offset;
+            let fixed = number.replace(',', ".");
+            self.diags.push(
+                Diagnostic::new(
+                    Code::BadNumber,
+                    Span::new(self.file, start, start + number.len()),
+                    tr!(
+                        "`{number}` is written with a decimal comma; numbers in a regime use a decimal point",
+                        "`{number}` được viết với dấu phẩy thập phân; số trong chế độ báo cáo dùng dấu chấm thập phân"
+                    ),
+                    tr!("decimal comma", "dấu phẩy thập phân"),
+                )
+                .with_label(rule.code.span, tr!("in this rule", "trong quy tắc này"))
+                .with_help(tr!(
+                    "write `{fixed}`: in formulas a comma separates the arguments of a function, as in `round(x, 2)` (forms still show and accept numbers the Vietnamese way)",
+                    "hãy viết `{fixed}`: trong công thức dấu phẩy phân cách các đối số của hàm, như `round(x, 2)` (biểu mẫu vẫn hiển thị và nhận số theo cách viết Việt Nam)"
+                )),
+            );
+            return;
+        }
         let opened = line.matches('(').count();
         let closed = line.matches(')').count();
         let help = if opened > closed {
-            format!(
-                "{} `(` {} never closed: add the missing `)`",
-                opened - closed,
-                if opened - closed == 1 { "is" } else { "are" }
+            Text::new(
+                format!(
+                    "{} `(` {} never closed: add the missing `)`",
+                    opened - closed,
+                    if opened - closed == 1 { "is" } else { "are" }
+                ),
+                format!(
+                    "có {} dấu `(` không bao giờ được đóng: hãy thêm dấu `)` còn thiếu",
+                    opened - closed
+                ),
             )
         } else if closed > opened {
-            "there is a `)` without its `(`".to_string()
+            tr!(
+                "there is a `)` without its `(`",
+                "có một dấu `)` không có dấu `(` tương ứng"
+            )
         } else {
-            "a condition is built from cells, numbers, `+ - * /`, comparisons, `and`/`or`/`not` and functions such as `abs(x)`".to_string()
+            tr!(
+                "a condition is built from cells, numbers, `+ - * /`, comparisons, `and`/`or`/`not` and functions such as `abs(x)`",
+                "điều kiện được tạo từ các ô, các số, `+ - * /`, các phép so sánh, `and`/`or`/`not` và các hàm như `abs(x)`"
+            )
         };
         self.diags.push(
             Diagnostic::new(
                 Code::SyntaxError,
                 span,
-                format!(
+                tr!(
                     "the condition of rule {} cannot be read from here",
+                    "không đọc được điều kiện của quy tắc {} từ chỗ này",
                     rule.code.text
                 ),
-                "not understood",
+                tr!("not understood", "không hiểu được"),
             )
-            .with_label(rule.code.span, "in this rule")
+            .with_label(rule.code.span, tr!("in this rule", "trong quy tắc này"))
             .with_help(help),
         );
     }
@@ -1301,6 +1412,71 @@ impl<'d> Lower<'d> {
         };
 
         let line_start = span.start as usize + (text.len() - text.trim_start().len());
+        // A date written day/month/year (`effective 01/07/2025`).
+        if let Some((offset, date, iso)) = slash_date(first_line) {
+            let start = line_start + offset;
+            self.diags.push(
+                Diagnostic::new(
+                    Code::BadDate,
+                    Span::new(self.file, start, start + date.len()),
+                    tr!(
+                        "`{date}` is written day/month/year; dates in a regime are written year-month-day",
+                        "`{date}` được viết theo ngày/tháng/năm; ngày trong chế độ báo cáo được viết năm-tháng-ngày"
+                    ),
+                    tr!("not YYYY-MM-DD", "không theo dạng YYYY-MM-DD"),
+                )
+                .with_help(tr!(
+                    "write `{iso}` (YYYY-MM-DD)",
+                    "hãy viết `{iso}` (YYYY-MM-DD)"
+                )),
+            );
+            return;
+        }
+        // A rule whose message is not followed by `:`.
+        if matches!(ctx, Context::Regime)
+            && matches!(first_word.as_str(), "rule" | "reconcile")
+            && let Some(close) = first_string_end(first_line)
+            && !first_line
+                .get(close..)
+                .is_some_and(|r| r.trim_start().starts_with(':'))
+        {
+            let at = line_start + close;
+            self.diags.push(
+                Diagnostic::new(
+                    Code::SyntaxError,
+                    Span::new(self.file, at.saturating_sub(1), at),
+                    tr!(
+                        "the message of this rule is not followed by `:`",
+                        "thông báo của quy tắc này không có dấu `:` theo sau"
+                    ),
+                    tr!("`:` expected after the message", "cần dấu `:` sau thông báo"),
+                )
+                .with_help(tr!(
+                    "write `:` between the message and the condition: `{first_word} R01 error \"…\": condition`",
+                    "hãy viết dấu `:` giữa thông báo và điều kiện: `{first_word} R01 error \"…\": điều_kiện`"
+                )),
+            );
+            return;
+        }
+        // The next deadline of a `deadline` line without the comma before it.
+        if matches!(ctx, Context::Regime) && looks_like_deadline(&words) {
+            self.diags.push(
+                Diagnostic::new(
+                    Code::SyntaxError,
+                    word_span,
+                    tr!(
+                        "the deadline of `{first}` is not separated from the one before it by a comma",
+                        "hạn báo cáo của `{first}` không được phân cách với hạn trước bằng dấu phẩy"
+                    ),
+                    tr!("`,` expected before this deadline", "cần dấu `,` trước hạn báo cáo này"),
+                )
+                .with_help(tr!(
+                    "separate deadlines with commas: `deadline province 3 working days after cutoff, ministry 6 working days after cutoff`",
+                    "hãy phân cách các hạn báo cáo bằng dấu phẩy: `deadline province 3 working days after cutoff, ministry 6 working days after cutoff`"
+                )),
+            );
+            return;
+        }
         // A string that runs to the end of the line.
         if let Some(q) = unclosed_quote(first_line) {
             let at = line_start + q;
@@ -1308,31 +1484,49 @@ impl<'d> Lower<'d> {
                 Diagnostic::new(
                     Code::UnclosedBlock,
                     Span::new(self.file, at, at + 1),
-                    "this string is never closed",
-                    "string starts here",
+                    tr!("this string is never closed", "chuỗi ký tự này không bao giờ được đóng"),
+                    tr!("string starts here", "chuỗi bắt đầu ở đây"),
                 )
-                .with_help(
+                .with_help(tr!(
                     "close it with `\"` on the same line; a `\"` inside a text is written `\\\"`",
-                ),
+                    "hãy đóng bằng `\"` trên cùng dòng; dấu `\"` bên trong văn bản được viết là `\\\"`"
+                )),
             );
             return;
         }
         // A name with Vietnamese letters (`hàng_hóa`) where an ASCII name is
         // needed: the first word outside strings with such letters.
         if let Some((offset, word)) = non_ascii_word(first_line) {
-            let start = line_start + offset;
-            self.diags.push(
-                Diagnostic::new(
-                    Code::NonAsciiName,
-                    Span::new(self.file, start, start + word.len()),
-                    format!("`{word}` is not a valid name: names use ASCII letters, digits and `_`"),
-                    "not an ASCII name",
-                )
-                .with_help(format!(
-                    "write the name without accents (e.g. `{}`) and put the Vietnamese text in the label",
-                    strip_accents(word)
-                )),
-            );
+            let mut start = line_start + offset;
+            // The line may start inside the word (`flow a -> bộ` read up
+            // to `b`): report the whole word.
+            let input = p.get_input();
+            while let Some(c) = input.get(..start).and_then(|t| t.chars().next_back()) {
+                if !(c.is_alphanumeric() || c == '_') {
+                    break;
+                }
+                start -= c.len_utf8();
+            }
+            let end = line_start + offset + word.len();
+            let word = input.get(start..end).unwrap_or(word);
+            let mut d = non_ascii_name(Span::new(self.file, start, end), word);
+            // `reporters tỉnh`, `flow xã -> tỉnh`: a level written in
+            // Vietnamese; levels are named by the codes of the org data.
+            let source_line = input
+                .get(..start)
+                .map(|t| t.rfind('\n').map_or(0, |n| n + 1))
+                .and_then(|s| input.get(s..start))
+                .unwrap_or("");
+            let keyword = source_line.split_whitespace().next().unwrap_or("");
+            if matches!(ctx, Context::Regime)
+                && matches!(keyword, "reporters" | "flow" | "deadline" | "at")
+            {
+                d = d.with_help(tr!(
+                    "levels are named by their code in the org data, not in Vietnamese: `province` (tỉnh), `district` (huyện), `commune` (xã), `ministry` (bộ), `government` (Chính phủ)",
+                    "các cấp được gọi bằng mã trong dữ liệu tổ chức, không bằng tiếng Việt: `province` (tỉnh), `district` (huyện), `commune` (xã), `ministry` (bộ), `government` (Chính phủ)"
+                ));
+            }
+            self.diags.push(d);
             return;
         }
 
@@ -1350,10 +1544,14 @@ impl<'d> Lower<'d> {
             {
                 (
                     Code::ReservedName,
-                    format!("`{first_word}` is a reserved word and cannot name a column or field"),
-                    "reserved word".to_string(),
-                    format!(
-                        "choose another name, e.g. `{first_word}_value`; the label can still read as you like"
+                    tr!(
+                        "`{first_word}` is a reserved word and cannot name a column or field",
+                        "`{first_word}` là từ dành riêng, không dùng làm tên cột hay trường được"
+                    ),
+                    tr!("reserved word", "từ dành riêng"),
+                    tr!(
+                        "choose another name, e.g. `{first_word}_value`; the label can still read as you like",
+                        "hãy chọn tên khác, ví dụ `{first_word}_value`; nhãn vẫn ghi tùy ý"
                     ),
                 )
             }
@@ -1363,46 +1561,93 @@ impl<'d> Lower<'d> {
             {
                 (
                     Code::MissingRowNumber,
-                    format!("the row `{first}` has no row number"),
-                    "row number expected before the name".to_string(),
-                    format!(
-                        "write the number printed on the paper form first, e.g. `1 {first} …` or `1.2 {first} …`"
+                    tr!(
+                        "the row `{first}` has no row number",
+                        "dòng `{first}` không có số thứ tự"
+                    ),
+                    tr!(
+                        "row number expected before the name",
+                        "cần số thứ tự dòng trước tên"
+                    ),
+                    tr!(
+                        "write the number printed on the paper form first, e.g. `1 {first} …` or `1.2 {first} …`",
+                        "hãy ghi trước số thứ tự in trên biểu giấy, ví dụ `1 {first} …` hoặc `1.2 {first} …`"
                     ),
                 )
             }
             _ => {
-                let (what, words_here): (&str, &[&str]) = match ctx {
+                let (what, words_here): (Text, &[&str]) = match ctx {
                     Context::Top => (
-                        "a declaration (`use`, `unit`, `codelist`, `group` or `regime`)",
+                        tr!(
+                            "a declaration (`use`, `unit`, `codelist`, `group` or `regime`)",
+                            "một khai báo (`use`, `unit`, `codelist`, `group` hoặc `regime`)"
+                        ),
                         TOP_WORDS,
                     ),
-                    Context::Regime => ("a regime header line, a `form` or a `rule`", REGIME_WORDS),
+                    Context::Regime => (
+                        tr!(
+                            "a regime header line, a `form` or a `rule`",
+                            "một dòng tiêu đề của chế độ báo cáo, một `form` hoặc một `rule`"
+                        ),
+                        REGIME_WORDS,
+                    ),
                     Context::Grid => (
-                        "a `columns { … }` or `rows { … }` block",
+                        tr!(
+                            "a `columns {{ … }}` or `rows {{ … }}` block",
+                            "một khối `columns {{ … }}` hoặc `rows {{ … }}`"
+                        ),
                         &["columns", "rows"],
                     ),
-                    Context::Columns => ("a column: `name \"Label\" …`", ATTR_WORDS),
-                    Context::Rows => ("a row: `1 name \"Label\" : type [unit]`", ATTR_WORDS),
-                    Context::Records => ("a field: `name \"Label\" : type`", ATTR_WORDS),
-                    Context::Codelist => ("a code and its label: `01 \"Label\"`", &[]),
+                    Context::Columns => (
+                        tr!("a column: `name \"Label\" …`", "một cột: `tên \"Nhãn\" …`"),
+                        ATTR_WORDS,
+                    ),
+                    Context::Rows => (
+                        tr!(
+                            "a row: `1 name \"Label\" : type [unit]`",
+                            "một dòng: `1 tên \"Nhãn\" : kiểu [đơn_vị]`"
+                        ),
+                        ATTR_WORDS,
+                    ),
+                    Context::Records => (
+                        tr!(
+                            "a field: `name \"Label\" : type`",
+                            "một trường: `tên \"Nhãn\" : kiểu`"
+                        ),
+                        ATTR_WORDS,
+                    ),
+                    Context::Codelist => (
+                        tr!(
+                            "a code and its label: `01 \"Label\"`",
+                            "một mã và nhãn của nó: `01 \"Nhãn\"`"
+                        ),
+                        &[],
+                    ),
                 };
                 let help = match suggest(&first_word, words_here.iter().copied()) {
-                    Some(s) if s != first_word => format!("did you mean `{s}`?"),
+                    Some(s) if s != first_word => {
+                        tr!("did you mean `{s}`?", "có phải ý là `{s}`?")
+                    }
                     _ => match ctx {
                         Context::Regime => did_you_mean(
                             &first_word,
-                            "header keyword",
+                            tr!("header keyword", "từ khóa tiêu đề"),
                             REGIME_WORDS.iter().copied(),
                         ),
-                        _ => format!(
-                            "expected {what}; see `regc explain E0002` for the shapes of each block"
+                        _ => tr!(
+                            "expected {}; see `regc explain E0002` for the shapes of each block",
+                            "cần {}; xem `regc explain E0002` để biết dạng của từng khối",
+                            what
                         ),
                     },
                 };
                 (
                     Code::UnexpectedLine,
-                    format!("this line is not understood here: `{shown}`"),
-                    format!("expected {what}"),
+                    tr!(
+                        "this line is not understood here: `{shown}`",
+                        "không hiểu được dòng này ở đây: `{shown}`"
+                    ),
+                    tr!("expected {}", "cần {}", what),
                     help,
                 )
             }
@@ -1546,17 +1791,150 @@ fn non_ascii_word(line: &str) -> Option<(usize, &str)> {
     (!w.is_ascii()).then_some((s, w))
 }
 
-/// Vietnamese letters without their marks, for a suggested ASCII name.
-fn strip_accents(s: &str) -> String {
-    const FROM: &str = "àáảãạăằắẳẵặâầấẩẫậèéẻẽẹêềếểễệìíỉĩịòóỏõọôồốổỗộơờớởỡợùúủũụưừứửữựỳýỷỹỵđÀÁẢÃẠĂẰẮẲẴẶÂẦẤẨẪẬÈÉẺẼẸÊỀẾỂỄỆÌÍỈĨỊÒÓỎÕỌÔỒỐỔỖỘƠỜỚỞỠỢÙÚỦŨỤƯỪỨỬỮỰỲÝỶỸỴĐ";
-    const TO: &str = "aaaaaaaaaaaaaaaaaeeeeeeeeeeeiiiiiooooooooooooooooouuuuuuuuuuuyyyyydAAAAAAAAAAAAAAAAAEEEEEEEEEEEIIIIIOOOOOOOOOOOOOOOOOUUUUUUUUUUUYYYYYD";
-    s.chars()
-        .map(|c| match FROM.chars().position(|f| f == c) {
-            Some(i) => TO.chars().nth(i).unwrap_or(c),
-            None => c,
-        })
-        .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
-        .collect()
+/// E0012 for `word`, a name with letters outside ASCII.
+fn non_ascii_name(span: Span, word: &str) -> Diagnostic {
+    Diagnostic::new(
+        Code::NonAsciiName,
+        span,
+        tr!(
+            "`{word}` is not a valid name: names use ASCII letters, digits and `_`",
+            "`{word}` không phải là tên hợp lệ: tên chỉ dùng chữ cái ASCII, chữ số và `_`"
+        ),
+        tr!("not an ASCII name", "không phải tên ASCII"),
+    )
+    .with_help(tr!(
+        "write the name without accents (e.g. `{}`) and put the Vietnamese text in the label",
+        "hãy viết tên không dấu (ví dụ `{}`) và để chữ tiếng Việt trong nhãn",
+        crate::lang::strip_accents(word)
+    ))
+}
+
+/// The parts of `line` outside strings and comments, with their offsets.
+fn code_parts(line: &str) -> Vec<(usize, &str)> {
+    let mut parts = Vec::new();
+    let mut in_string = false;
+    let mut escaped = false;
+    let mut start = 0;
+    for (i, c) in line.char_indices() {
+        if in_string {
+            if escaped {
+                escaped = false;
+            } else if c == '\\' {
+                escaped = true;
+            } else if c == '"' {
+                in_string = false;
+                start = i + 1;
+            }
+            continue;
+        }
+        if c == '"' {
+            parts.push((start, line.get(start..i).unwrap_or("")));
+            in_string = true;
+        } else if c == '/' && line.get(i..).is_some_and(|r| r.starts_with("//")) {
+            parts.push((start, line.get(start..i).unwrap_or("")));
+            return parts;
+        }
+    }
+    if !in_string {
+        parts.push((start, line.get(start..).unwrap_or("")));
+    }
+    parts
+}
+
+/// A number written with a decimal comma (`10,5`, `10,5%`) outside strings:
+/// digits, a comma, digits, with no space around the comma.
+fn decimal_comma(line: &str) -> Option<(usize, &str)> {
+    for (base, part) in code_parts(line) {
+        let b = part.as_bytes();
+        for (i, &c) in b.iter().enumerate() {
+            if c != b','
+                || i == 0
+                || !b.get(i - 1).is_some_and(u8::is_ascii_digit)
+                || !b.get(i + 1).is_some_and(u8::is_ascii_digit)
+            {
+                continue;
+            }
+            let mut s = i - 1;
+            while s > 0
+                && b.get(s - 1)
+                    .is_some_and(|c| c.is_ascii_digit() || *c == b'.')
+            {
+                s -= 1;
+            }
+            let mut e = i + 1;
+            while b.get(e).is_some_and(u8::is_ascii_digit) {
+                e += 1;
+            }
+            if b.get(e) == Some(&b'%') {
+                e += 1;
+            }
+            // Not the end of a name (`x1,2` is two arguments).
+            if s > 0
+                && b.get(s - 1)
+                    .is_some_and(|c| c.is_ascii_alphabetic() || *c == b'_')
+            {
+                continue;
+            }
+            return Some((base + s, part.get(s..e)?));
+        }
+    }
+    None
+}
+
+/// A date written `dd/mm/yyyy` (or `d/m/yyyy`) outside strings, with its
+/// offset and the same date as `yyyy-mm-dd`.
+fn slash_date(line: &str) -> Option<(usize, &str, String)> {
+    for (base, part) in code_parts(line) {
+        let mut offset = 0;
+        for word in part.split(|c: char| c.is_whitespace() || c == ',') {
+            let here = offset;
+            offset += word.len() + 1;
+            let mut it = word.split('/');
+            let (Some(d), Some(m), Some(y), None) = (it.next(), it.next(), it.next(), it.next())
+            else {
+                continue;
+            };
+            let digits = |s: &str, n: std::ops::RangeInclusive<usize>| {
+                n.contains(&s.len()) && s.bytes().all(|c| c.is_ascii_digit())
+            };
+            if digits(d, 1..=2) && digits(m, 1..=2) && digits(y, 4..=4) {
+                return Some((base + here, word, format!("{y}-{m:0>2}-{d:0>2}")));
+            }
+        }
+    }
+    None
+}
+
+/// The byte offset just after the first string of `line`, if it has one.
+fn first_string_end(line: &str) -> Option<usize> {
+    let open = line.find('"')?;
+    let mut escaped = false;
+    for (i, c) in line.get(open + 1..)?.char_indices() {
+        match c {
+            _ if escaped => escaped = false,
+            '\\' => escaped = true,
+            '"' => return Some(open + 1 + i + 1),
+            _ => {}
+        }
+    }
+    None
+}
+
+/// Whether the words of a line read as one deadline of a `deadline` line
+/// (`ministry 6 working days after cutoff`, `government day 20 of next
+/// month`): the line left over when a comma between deadlines is missing.
+fn looks_like_deadline(words: &[&str]) -> bool {
+    let is_name = |w: &str| w.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    let is_num = |w: &str| !w.is_empty() && w.bytes().all(|c| c.is_ascii_digit());
+    match words {
+        [level, n, rest @ ..] if is_name(level) && is_num(n) => {
+            rest.first()
+                .is_some_and(|w| matches!(*w, "working" | "days" | "day"))
+                && rest.contains(&"after")
+        }
+        [level, "day", n, "of", ..] => is_name(level) && is_num(n),
+        _ => false,
+    }
 }
 
 /// A whole-file parse failure (the grammar's recovery could not absorb it,
@@ -1574,10 +1952,16 @@ pub(super) fn parse_error(file: FileId, text: &str, err: pest::error::Error<Rule
         return Diagnostic::new(
             Code::TooDeep,
             Span::new(file, pos, (pos + 1).min(text.len())),
-            "the file nests too deeply here to be read",
-            "reading stopped here",
+            tr!(
+                "the file nests too deeply here to be read",
+                "tệp lồng nhau quá sâu ở đây nên không đọc được"
+            ),
+            tr!("reading stopped here", "dừng đọc ở đây"),
         )
-        .with_help("long chains of `not` or `-`, or deeply nested brackets, cannot be read; simplify the expression or split it into computed cells");
+        .with_help(tr!(
+            "long chains of `not` or `-`, or deeply nested brackets, cannot be read; simplify the expression or split it into computed cells",
+            "không đọc được chuỗi dài các `not` hay `-`, hoặc các dấu ngoặc lồng quá sâu; hãy đơn giản hóa biểu thức hoặc tách thành các ô tính toán"
+        ));
     }
     let braces = scan_braces(text);
     if let Some(open) = braces.unclosed {
@@ -1590,33 +1974,52 @@ pub(super) fn parse_error(file: FileId, text: &str, err: pest::error::Error<Rule
         return Diagnostic::new(
             Code::UnclosedBlock,
             Span::new(file, open, open + 1),
-            "this `{` is never closed",
-            "block opened here",
+            tr!("this `{{` is never closed", "dấu `{{` này không bao giờ được đóng"),
+            tr!("block opened here", "khối mở ở đây"),
         )
-        .with_label(Span::new(file, last_start, last), "the file ends before its `}`")
-        .with_help("add the missing `}` (each `form`, `rows`, `columns`, `split` and `regime` block needs one); the indentation suggests it belongs to the block marked here");
+        .with_label(
+            Span::new(file, last_start, last),
+            tr!("the file ends before its `}}`", "tệp kết thúc trước dấu `}}` của nó"),
+        )
+        .with_help(tr!(
+            "add the missing `}}` (each `form`, `rows`, `columns`, `split` and `regime` block needs one); the indentation suggests it belongs to the block marked here",
+            "hãy thêm dấu `}}` còn thiếu (mỗi khối `form`, `rows`, `columns`, `split` và `regime` cần một dấu); cách thụt lề cho thấy nó thuộc khối được đánh dấu ở đây"
+        ));
     }
     if let Some(close) = braces.stray {
         return Diagnostic::new(
             Code::SyntaxError,
             Span::new(file, close, close + 1),
-            "this `}` closes a block that is already closed",
-            "one `}` too many",
+            tr!(
+                "this `}}` closes a block that is already closed",
+                "dấu `}}` này đóng một khối đã được đóng"
+            ),
+            tr!("one `}}` too many", "thừa một dấu `}}`"),
         )
-        .with_help("remove this `}`, or the one before it that closes its block too early; everything after the extra `}` is outside the regime");
+        .with_help(tr!(
+            "remove this `}}`, or the one before it that closes its block too early; everything after the extra `}}` is outside the regime",
+            "hãy bỏ dấu `}}` này, hoặc dấu trước nó đã đóng khối quá sớm; mọi thứ sau dấu `}}` thừa đều nằm ngoài chế độ báo cáo"
+        ));
     }
     if let Some(open) = unclosed_string(text) {
         return Diagnostic::new(
             Code::UnclosedBlock,
             Span::new(file, open, open + 1),
-            "this string is never closed",
-            "string starts here",
+            tr!(
+                "this string is never closed",
+                "chuỗi ký tự này không bao giờ được đóng"
+            ),
+            tr!("string starts here", "chuỗi bắt đầu ở đây"),
         )
-        .with_help("close the string with `\"` on the same line");
+        .with_help(tr!(
+            "close the string with `\"` on the same line",
+            "hãy đóng chuỗi bằng `\"` trên cùng dòng"
+        ));
     }
     let expected = match &err.variant {
         ErrorVariant::ParsingError { positives, .. } => {
-            let mut words: Vec<&str> = positives.iter().filter_map(|r| friendly(*r)).collect();
+            let mut words: Vec<(&str, &str)> =
+                positives.iter().filter_map(|r| friendly(*r)).collect();
             words.sort_unstable();
             words.dedup();
             words
@@ -1629,17 +2032,28 @@ pub(super) fn parse_error(file: FileId, text: &str, err: pest::error::Error<Rule
         .map(|n| pos + n.max(1))
         .unwrap_or(text.len());
     let label = if expected.is_empty() {
-        "unexpected here".to_string()
+        tr!("unexpected here", "không mong đợi ở đây")
     } else {
-        format!("expected {}", expected.join(" or "))
+        let en: Vec<&str> = expected.iter().map(|w| w.0).collect();
+        let vi: Vec<&str> = expected.iter().map(|w| w.1).collect();
+        Text::new(
+            format!("expected {}", en.join(" or ")),
+            format!("cần {}", vi.join(" hoặc ")),
+        )
     };
     Diagnostic::new(
         Code::SyntaxError,
         Span::new(file, pos, end.min(text.len())),
-        "the file cannot be read past this point",
+        tr!(
+            "the file cannot be read past this point",
+            "không đọc được tệp quá chỗ này"
+        ),
         label,
     )
-    .with_help("check the brackets and quotes around this place; `regc explain E0001` shows the shape of a regime file")
+    .with_help(tr!(
+        "check the brackets and quotes around this place; `regc explain E0001` shows the shape of a regime file",
+        "hãy kiểm tra các dấu ngoặc và dấu ngoặc kép quanh chỗ này; `regc explain E0001` cho thấy dạng của một tệp chế độ báo cáo"
+    ))
 }
 
 /// What the braces of a file say when it cannot be parsed.
@@ -1734,12 +2148,13 @@ fn unclosed_string(text: &str) -> Option<usize> {
 }
 
 /// Grammar rules as users know them; `None` for rules never worth naming.
-fn friendly(r: Rule) -> Option<&'static str> {
+/// What a grammar rule is, for people: (English, Vietnamese).
+fn friendly(r: Rule) -> Option<(&'static str, &'static str)> {
     Some(match r {
-        Rule::ident | Rule::path => "a name",
-        Rule::string => "a text in double quotes",
-        Rule::int | Rule::number | Rule::signed_number => "a number",
-        Rule::date_lit => "a date (YYYY-MM-DD)",
+        Rule::ident | Rule::path => ("a name", "một tên"),
+        Rule::string => ("a text in double quotes", "một văn bản trong dấu ngoặc kép"),
+        Rule::int | Rule::number | Rule::signed_number => ("a number", "một số"),
+        Rule::date_lit => ("a date (YYYY-MM-DD)", "một ngày (YYYY-MM-DD)"),
         Rule::expr
         | Rule::disj
         | Rule::conj
@@ -1747,12 +2162,12 @@ fn friendly(r: Rule) -> Option<&'static str> {
         | Rule::cmp
         | Rule::sum
         | Rule::product
-        | Rule::unary => "an expression",
-        Rule::cmp_op => "a comparison",
-        Rule::type_expr | Rule::type_ann => "a type",
-        Rule::unit_expr | Rule::unit_term => "a unit",
-        Rule::row_no => "a row number",
-        Rule::EOI => "the end of the file",
+        | Rule::unary => ("an expression", "một biểu thức"),
+        Rule::cmp_op => ("a comparison", "một phép so sánh"),
+        Rule::type_expr | Rule::type_ann => ("a type", "một kiểu"),
+        Rule::unit_expr | Rule::unit_term => ("a unit", "một đơn vị đo"),
+        Rule::row_no => ("a row number", "một số thứ tự dòng"),
+        Rule::EOI => ("the end of the file", "cuối tệp"),
         _ => return None,
     })
 }

@@ -28,11 +28,19 @@ pub fn with_case(name: &str, text: &str) -> SourceMap {
     map
 }
 
-/// Every diagnostic, rendered for people (no colour) and as JSON.
+/// Every diagnostic, rendered for people (no colour) in Vietnamese (the
+/// default) and in English, and as JSON (Vietnamese).
 pub fn render_all(c: &regc::Compilation, sources: &SourceMap) -> String {
-    let human = render::human_all(&c.diagnostics, sources, false);
-    let json = render::json_all(&c.diagnostics, sources);
-    format!("{human}\n--- json ---\n{json}\n")
+    use regc::lang::Lang;
+    let vi = render::human_all(&c.diagnostics, sources, Lang::Vi, false);
+    let en = render::human_all(&c.diagnostics, sources, Lang::En, false);
+    let json = render::json_all(&c.diagnostics, sources, Lang::Vi);
+    format!("{vi}\n--- en ---\n{en}\n--- json ---\n{json}\n")
+}
+
+/// Diagnostics rendered in English, for assertion messages.
+pub fn render_en(c: &regc::Compilation, sources: &SourceMap) -> String {
+    render::human_all(&c.diagnostics, sources, regc::lang::Lang::En, false)
 }
 
 /// The codes a case file says it expects: a first line `// expect: E0304 E0201`
@@ -71,6 +79,19 @@ pub fn assert_well_formed(c: &regc::Compilation, sources: &SourceMap) {
         assert!(!d.primary.text.is_empty(), "{:?}: empty label", d.code);
         assert!(!d.help.is_empty(), "{:?}: no help", d.code);
         assert!(!d.message.is_empty(), "{:?}: no message", d.code);
+        // Both languages are written, not one copied into the other.
+        for (what, t) in [
+            ("message", &d.message),
+            ("label", &d.primary.text),
+            ("help", &d.help),
+        ] {
+            assert_ne!(
+                t.en(),
+                t.vi(),
+                "{:?}: the {what} is not translated into Vietnamese",
+                d.code
+            );
+        }
         for l in &d.secondary {
             let f = sources.get(l.span.file).expect("label file exists");
             assert!(l.span.end as usize <= f.text.len());
@@ -147,9 +168,17 @@ impl Drop for PgSchema {
     }
 }
 
-/// Runs the `regc` binary in the repository root, without colour.
+/// Runs the `regc` binary in the repository root, without colour, in
+/// English (tests of the Vietnamese default use [`regc_lang`]).
 pub fn regc(args: &[&str]) -> std::process::Output {
+    regc_lang("en", args)
+}
+
+/// Runs the `regc` binary in the repository root, without colour, with
+/// `REGC_LANG` set to `lang`.
+pub fn regc_lang(lang: &str, args: &[&str]) -> std::process::Output {
     std::process::Command::new(env!("CARGO_BIN_EXE_regc"))
+        .env("REGC_LANG", lang)
         .args(args)
         .current_dir(repo())
         .env("NO_COLOR", "1")
