@@ -30,9 +30,9 @@ SELECT
   SUM(t1."pending") AS "pending",
   SUM(t1."pending_in_time") AS "pending_in_time",
   SUM(t1."pending_overdue") AS "pending_overdue",
-  (array_agg(t1."procedures" ORDER BY m."end_date" DESC) FILTER (WHERE t1."procedures" IS NOT NULL))[1] AS "procedures",
-  (array_agg(t1."dvc_full" ORDER BY m."end_date" DESC) FILTER (WHERE t1."dvc_full" IS NOT NULL))[1] AS "dvc_full",
-  (array_agg(t1."dvc_partial" ORDER BY m."end_date" DESC) FILTER (WHERE t1."dvc_partial" IS NOT NULL))[1] AS "dvc_partial"
+  (MAX(ARRAY[CAST(m."end_date" - DATE '1970-01-01' AS NUMERIC), CAST(t1."procedures" AS NUMERIC)]) FILTER (WHERE t1."procedures" IS NOT NULL))[2] AS "procedures",
+  (MAX(ARRAY[CAST(m."end_date" - DATE '1970-01-01' AS NUMERIC), CAST(t1."dvc_full" AS NUMERIC)]) FILTER (WHERE t1."dvc_full" IS NOT NULL))[2] AS "dvc_full",
+  (MAX(ARRAY[CAST(m."end_date" - DATE '1970-01-01' AS NUMERIC), CAST(t1."dvc_partial" AS NUMERIC)]) FILTER (WHERE t1."dvc_partial" IS NOT NULL))[2] AS "dvc_partial"
 FROM
   "government_office.admin_procedures.B01.current" AS t1
   JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province', 'ministry')
@@ -164,9 +164,9 @@ FROM
           SUM(t1."pending") AS "pending",
           SUM(t1."pending_in_time") AS "pending_in_time",
           SUM(t1."pending_overdue") AS "pending_overdue",
-          (array_agg(t1."procedures" ORDER BY m."end_date" DESC) FILTER (WHERE t1."procedures" IS NOT NULL))[1] AS "procedures",
-          (array_agg(t1."dvc_full" ORDER BY m."end_date" DESC) FILTER (WHERE t1."dvc_full" IS NOT NULL))[1] AS "dvc_full",
-          (array_agg(t1."dvc_partial" ORDER BY m."end_date" DESC) FILTER (WHERE t1."dvc_partial" IS NOT NULL))[1] AS "dvc_partial"
+          (MAX(ARRAY[CAST(m."end_date" - DATE '1970-01-01' AS NUMERIC), CAST(t1."procedures" AS NUMERIC)]) FILTER (WHERE t1."procedures" IS NOT NULL))[2] AS "procedures",
+          (MAX(ARRAY[CAST(m."end_date" - DATE '1970-01-01' AS NUMERIC), CAST(t1."dvc_full" AS NUMERIC)]) FILTER (WHERE t1."dvc_full" IS NOT NULL))[2] AS "dvc_full",
+          (MAX(ARRAY[CAST(m."end_date" - DATE '1970-01-01' AS NUMERIC), CAST(t1."dvc_partial" AS NUMERIC)]) FILTER (WHERE t1."dvc_partial" IS NOT NULL))[2] AS "dvc_partial"
         FROM
           (
             SELECT
