@@ -2,7 +2,8 @@
 //! commune of the 2025 hierarchy reports a monthly regime of 20 cells for
 //! MONTHS months (2026 on); the reports are imported into PostgreSQL (and
 //! SQLite), then the generated roll-up view (all units and levels, months,
-//! quarters, halves, nine months and years) is materialized and timed
+//! quarters, halves, nine months and years; also the provinces and the
+//! country only, and completeness) is materialized and timed
 //! against a hand-written query for the same result, which must give the
 //! same rows.
 //!
