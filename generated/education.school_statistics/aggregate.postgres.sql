@@ -26,6 +26,55 @@ SELECT
   m."rollup" AS "period",
   m."edition" AS "edition",
   t1."unit" AS "unit",
+  1 AS "reports",
+  CAST(t1."schools.public" AS NUMERIC) AS "schools.public",
+  CAST(t1."schools.private" AS NUMERIC) AS "schools.private",
+  CAST(t1."nursery_schools.public" AS NUMERIC) AS "nursery_schools.public",
+  CAST(t1."nursery_schools.private" AS NUMERIC) AS "nursery_schools.private",
+  CAST(t1."kindergartens.public" AS NUMERIC) AS "kindergartens.public",
+  CAST(t1."kindergartens.private" AS NUMERIC) AS "kindergartens.private",
+  CAST(t1."preschools.public" AS NUMERIC) AS "preschools.public",
+  CAST(t1."preschools.private" AS NUMERIC) AS "preschools.private",
+  CAST(t1."classes.public" AS NUMERIC) AS "classes.public",
+  CAST(t1."classes.private" AS NUMERIC) AS "classes.private",
+  CAST(t1."nursery_groups.public" AS NUMERIC) AS "nursery_groups.public",
+  CAST(t1."nursery_groups.private" AS NUMERIC) AS "nursery_groups.private",
+  CAST(t1."kg_classes.public" AS NUMERIC) AS "kg_classes.public",
+  CAST(t1."kg_classes.private" AS NUMERIC) AS "kg_classes.private",
+  CAST(t1."kg5_classes.public" AS NUMERIC) AS "kg5_classes.public",
+  CAST(t1."kg5_classes.private" AS NUMERIC) AS "kg5_classes.private",
+  CAST(t1."children.public" AS NUMERIC) AS "children.public",
+  CAST(t1."children.private" AS NUMERIC) AS "children.private",
+  CAST(t1."nursery_children.public" AS NUMERIC) AS "nursery_children.public",
+  CAST(t1."nursery_children.private" AS NUMERIC) AS "nursery_children.private",
+  CAST(t1."kg_children.public" AS NUMERIC) AS "kg_children.public",
+  CAST(t1."kg_children.private" AS NUMERIC) AS "kg_children.private",
+  CAST(t1."kg5_children.public" AS NUMERIC) AS "kg5_children.public",
+  CAST(t1."kg5_children.private" AS NUMERIC) AS "kg5_children.private",
+  CAST(t1."children_female.public" AS NUMERIC) AS "children_female.public",
+  CAST(t1."children_female.private" AS NUMERIC) AS "children_female.private",
+  CAST(t1."children_ethnic.public" AS NUMERIC) AS "children_ethnic.public",
+  CAST(t1."children_ethnic.private" AS NUMERIC) AS "children_ethnic.private",
+  CAST(t1."children_disabled.public" AS NUMERIC) AS "children_disabled.public",
+  CAST(t1."children_disabled.private" AS NUMERIC) AS "children_disabled.private",
+  CAST(t1."teachers.public" AS NUMERIC) AS "teachers.public",
+  CAST(t1."teachers.private" AS NUMERIC) AS "teachers.private",
+  CAST(t1."teachers_female.public" AS NUMERIC) AS "teachers_female.public",
+  CAST(t1."teachers_female.private" AS NUMERIC) AS "teachers_female.private",
+  CAST(t1."teachers_ethnic.public" AS NUMERIC) AS "teachers_ethnic.public",
+  CAST(t1."teachers_ethnic.private" AS NUMERIC) AS "teachers_ethnic.private",
+  CAST(t1."teachers_qualified.public" AS NUMERIC) AS "teachers_qualified.public",
+  CAST(t1."teachers_qualified.private" AS NUMERIC) AS "teachers_qualified.private"
+FROM
+  "education.school_statistics.B01.current" AS t1
+  JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province')
+  JOIN "regc_period_rollup" AS m ON m."regime" = 'education.school_statistics' AND m."period" = t1."period" AND m."frequency" = 'annual'
+UNION ALL
+SELECT
+  m."frequency" AS "frequency",
+  m."rollup" AS "period",
+  m."edition" AS "edition",
+  t1."unit" AS "unit",
   COUNT(*) AS "reports",
   (MAX(ARRAY[CAST(m."end_date" - DATE '1970-01-01' AS NUMERIC), CAST(t1."schools.public" AS NUMERIC)]) FILTER (WHERE t1."schools.public" IS NOT NULL))[2] AS "schools.public",
   (MAX(ARRAY[CAST(m."end_date" - DATE '1970-01-01' AS NUMERIC), CAST(t1."schools.private" AS NUMERIC)]) FILTER (WHERE t1."schools.private" IS NOT NULL))[2] AS "schools.private",
@@ -68,7 +117,7 @@ SELECT
 FROM
   "education.school_statistics.B01.current" AS t1
   JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province')
-  JOIN "regc_period_rollup" AS m ON m."regime" = 'education.school_statistics' AND m."period" = t1."period"
+  JOIN "regc_period_rollup" AS m ON m."regime" = 'education.school_statistics' AND m."period" = t1."period" AND m."frequency" <> 'annual'
 GROUP BY
   m."frequency",
   m."rollup",
@@ -578,6 +627,65 @@ SELECT
   m."rollup" AS "period",
   m."edition" AS "edition",
   t1."unit" AS "unit",
+  1 AS "reports",
+  CAST(t1."schools.public" AS NUMERIC) AS "schools.public",
+  CAST(t1."schools.private" AS NUMERIC) AS "schools.private",
+  CAST(t1."schools_primary.public" AS NUMERIC) AS "schools_primary.public",
+  CAST(t1."schools_primary.private" AS NUMERIC) AS "schools_primary.private",
+  CAST(t1."schools_lower.public" AS NUMERIC) AS "schools_lower.public",
+  CAST(t1."schools_lower.private" AS NUMERIC) AS "schools_lower.private",
+  CAST(t1."schools_upper.public" AS NUMERIC) AS "schools_upper.public",
+  CAST(t1."schools_upper.private" AS NUMERIC) AS "schools_upper.private",
+  CAST(t1."schools_multi.public" AS NUMERIC) AS "schools_multi.public",
+  CAST(t1."schools_multi.private" AS NUMERIC) AS "schools_multi.private",
+  CAST(t1."classes.public" AS NUMERIC) AS "classes.public",
+  CAST(t1."classes.private" AS NUMERIC) AS "classes.private",
+  CAST(t1."classes_primary.public" AS NUMERIC) AS "classes_primary.public",
+  CAST(t1."classes_primary.private" AS NUMERIC) AS "classes_primary.private",
+  CAST(t1."classes_lower.public" AS NUMERIC) AS "classes_lower.public",
+  CAST(t1."classes_lower.private" AS NUMERIC) AS "classes_lower.private",
+  CAST(t1."classes_upper.public" AS NUMERIC) AS "classes_upper.public",
+  CAST(t1."classes_upper.private" AS NUMERIC) AS "classes_upper.private",
+  CAST(t1."pupils.public" AS NUMERIC) AS "pupils.public",
+  CAST(t1."pupils.private" AS NUMERIC) AS "pupils.private",
+  CAST(t1."pupils_primary.public" AS NUMERIC) AS "pupils_primary.public",
+  CAST(t1."pupils_primary.private" AS NUMERIC) AS "pupils_primary.private",
+  CAST(t1."grade1_pupils.public" AS NUMERIC) AS "grade1_pupils.public",
+  CAST(t1."grade1_pupils.private" AS NUMERIC) AS "grade1_pupils.private",
+  CAST(t1."pupils_lower.public" AS NUMERIC) AS "pupils_lower.public",
+  CAST(t1."pupils_lower.private" AS NUMERIC) AS "pupils_lower.private",
+  CAST(t1."pupils_upper.public" AS NUMERIC) AS "pupils_upper.public",
+  CAST(t1."pupils_upper.private" AS NUMERIC) AS "pupils_upper.private",
+  CAST(t1."pupils_female.public" AS NUMERIC) AS "pupils_female.public",
+  CAST(t1."pupils_female.private" AS NUMERIC) AS "pupils_female.private",
+  CAST(t1."pupils_ethnic.public" AS NUMERIC) AS "pupils_ethnic.public",
+  CAST(t1."pupils_ethnic.private" AS NUMERIC) AS "pupils_ethnic.private",
+  CAST(t1."pupils_disabled.public" AS NUMERIC) AS "pupils_disabled.public",
+  CAST(t1."pupils_disabled.private" AS NUMERIC) AS "pupils_disabled.private",
+  CAST(t1."teachers.public" AS NUMERIC) AS "teachers.public",
+  CAST(t1."teachers.private" AS NUMERIC) AS "teachers.private",
+  CAST(t1."teachers_primary.public" AS NUMERIC) AS "teachers_primary.public",
+  CAST(t1."teachers_primary.private" AS NUMERIC) AS "teachers_primary.private",
+  CAST(t1."teachers_lower.public" AS NUMERIC) AS "teachers_lower.public",
+  CAST(t1."teachers_lower.private" AS NUMERIC) AS "teachers_lower.private",
+  CAST(t1."teachers_upper.public" AS NUMERIC) AS "teachers_upper.public",
+  CAST(t1."teachers_upper.private" AS NUMERIC) AS "teachers_upper.private",
+  CAST(t1."teachers_female.public" AS NUMERIC) AS "teachers_female.public",
+  CAST(t1."teachers_female.private" AS NUMERIC) AS "teachers_female.private",
+  CAST(t1."teachers_ethnic.public" AS NUMERIC) AS "teachers_ethnic.public",
+  CAST(t1."teachers_ethnic.private" AS NUMERIC) AS "teachers_ethnic.private",
+  CAST(t1."teachers_qualified.public" AS NUMERIC) AS "teachers_qualified.public",
+  CAST(t1."teachers_qualified.private" AS NUMERIC) AS "teachers_qualified.private"
+FROM
+  "education.school_statistics.B02.current" AS t1
+  JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province')
+  JOIN "regc_period_rollup" AS m ON m."regime" = 'education.school_statistics' AND m."period" = t1."period" AND m."frequency" = 'annual'
+UNION ALL
+SELECT
+  m."frequency" AS "frequency",
+  m."rollup" AS "period",
+  m."edition" AS "edition",
+  t1."unit" AS "unit",
   COUNT(*) AS "reports",
   (MAX(ARRAY[CAST(m."end_date" - DATE '1970-01-01' AS NUMERIC), CAST(t1."schools.public" AS NUMERIC)]) FILTER (WHERE t1."schools.public" IS NOT NULL))[2] AS "schools.public",
   (MAX(ARRAY[CAST(m."end_date" - DATE '1970-01-01' AS NUMERIC), CAST(t1."schools.private" AS NUMERIC)]) FILTER (WHERE t1."schools.private" IS NOT NULL))[2] AS "schools.private",
@@ -630,7 +738,7 @@ SELECT
 FROM
   "education.school_statistics.B02.current" AS t1
   JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province')
-  JOIN "regc_period_rollup" AS m ON m."regime" = 'education.school_statistics' AND m."period" = t1."period"
+  JOIN "regc_period_rollup" AS m ON m."regime" = 'education.school_statistics' AND m."period" = t1."period" AND m."frequency" <> 'annual'
 GROUP BY
   m."frequency",
   m."rollup",

@@ -27,6 +27,55 @@ SELECT
   m."rollup" AS "period",
   m."edition" AS "edition",
   t1."unit" AS "unit",
+  1 AS "reports",
+  t1."schools.public" AS "schools.public",
+  t1."schools.private" AS "schools.private",
+  t1."nursery_schools.public" AS "nursery_schools.public",
+  t1."nursery_schools.private" AS "nursery_schools.private",
+  t1."kindergartens.public" AS "kindergartens.public",
+  t1."kindergartens.private" AS "kindergartens.private",
+  t1."preschools.public" AS "preschools.public",
+  t1."preschools.private" AS "preschools.private",
+  t1."classes.public" AS "classes.public",
+  t1."classes.private" AS "classes.private",
+  t1."nursery_groups.public" AS "nursery_groups.public",
+  t1."nursery_groups.private" AS "nursery_groups.private",
+  t1."kg_classes.public" AS "kg_classes.public",
+  t1."kg_classes.private" AS "kg_classes.private",
+  t1."kg5_classes.public" AS "kg5_classes.public",
+  t1."kg5_classes.private" AS "kg5_classes.private",
+  t1."children.public" AS "children.public",
+  t1."children.private" AS "children.private",
+  t1."nursery_children.public" AS "nursery_children.public",
+  t1."nursery_children.private" AS "nursery_children.private",
+  t1."kg_children.public" AS "kg_children.public",
+  t1."kg_children.private" AS "kg_children.private",
+  t1."kg5_children.public" AS "kg5_children.public",
+  t1."kg5_children.private" AS "kg5_children.private",
+  t1."children_female.public" AS "children_female.public",
+  t1."children_female.private" AS "children_female.private",
+  t1."children_ethnic.public" AS "children_ethnic.public",
+  t1."children_ethnic.private" AS "children_ethnic.private",
+  t1."children_disabled.public" AS "children_disabled.public",
+  t1."children_disabled.private" AS "children_disabled.private",
+  t1."teachers.public" AS "teachers.public",
+  t1."teachers.private" AS "teachers.private",
+  t1."teachers_female.public" AS "teachers_female.public",
+  t1."teachers_female.private" AS "teachers_female.private",
+  t1."teachers_ethnic.public" AS "teachers_ethnic.public",
+  t1."teachers_ethnic.private" AS "teachers_ethnic.private",
+  t1."teachers_qualified.public" AS "teachers_qualified.public",
+  t1."teachers_qualified.private" AS "teachers_qualified.private"
+FROM
+  "education.school_statistics.B01.current" AS t1
+  JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province')
+  JOIN "regc_period_rollup" AS m ON m."regime" = 'education.school_statistics' AND m."period" = t1."period" AND m."frequency" = 'annual'
+UNION ALL
+SELECT
+  m."frequency" AS "frequency",
+  m."rollup" AS "period",
+  m."edition" AS "edition",
+  t1."unit" AS "unit",
   COUNT(*) AS "reports",
   CAST(substr(MAX(CASE WHEN t1."schools.public" IS NOT NULL THEN m."end_date" || '|' || t1."schools.public" END), 12) AS INTEGER) AS "schools.public",
   CAST(substr(MAX(CASE WHEN t1."schools.private" IS NOT NULL THEN m."end_date" || '|' || t1."schools.private" END), 12) AS INTEGER) AS "schools.private",
@@ -69,7 +118,7 @@ SELECT
 FROM
   "education.school_statistics.B01.current" AS t1
   JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province')
-  JOIN "regc_period_rollup" AS m ON m."regime" = 'education.school_statistics' AND m."period" = t1."period"
+  JOIN "regc_period_rollup" AS m ON m."regime" = 'education.school_statistics' AND m."period" = t1."period" AND m."frequency" <> 'annual'
 GROUP BY
   m."frequency",
   m."rollup",
@@ -579,6 +628,65 @@ SELECT
   m."rollup" AS "period",
   m."edition" AS "edition",
   t1."unit" AS "unit",
+  1 AS "reports",
+  t1."schools.public" AS "schools.public",
+  t1."schools.private" AS "schools.private",
+  t1."schools_primary.public" AS "schools_primary.public",
+  t1."schools_primary.private" AS "schools_primary.private",
+  t1."schools_lower.public" AS "schools_lower.public",
+  t1."schools_lower.private" AS "schools_lower.private",
+  t1."schools_upper.public" AS "schools_upper.public",
+  t1."schools_upper.private" AS "schools_upper.private",
+  t1."schools_multi.public" AS "schools_multi.public",
+  t1."schools_multi.private" AS "schools_multi.private",
+  t1."classes.public" AS "classes.public",
+  t1."classes.private" AS "classes.private",
+  t1."classes_primary.public" AS "classes_primary.public",
+  t1."classes_primary.private" AS "classes_primary.private",
+  t1."classes_lower.public" AS "classes_lower.public",
+  t1."classes_lower.private" AS "classes_lower.private",
+  t1."classes_upper.public" AS "classes_upper.public",
+  t1."classes_upper.private" AS "classes_upper.private",
+  t1."pupils.public" AS "pupils.public",
+  t1."pupils.private" AS "pupils.private",
+  t1."pupils_primary.public" AS "pupils_primary.public",
+  t1."pupils_primary.private" AS "pupils_primary.private",
+  t1."grade1_pupils.public" AS "grade1_pupils.public",
+  t1."grade1_pupils.private" AS "grade1_pupils.private",
+  t1."pupils_lower.public" AS "pupils_lower.public",
+  t1."pupils_lower.private" AS "pupils_lower.private",
+  t1."pupils_upper.public" AS "pupils_upper.public",
+  t1."pupils_upper.private" AS "pupils_upper.private",
+  t1."pupils_female.public" AS "pupils_female.public",
+  t1."pupils_female.private" AS "pupils_female.private",
+  t1."pupils_ethnic.public" AS "pupils_ethnic.public",
+  t1."pupils_ethnic.private" AS "pupils_ethnic.private",
+  t1."pupils_disabled.public" AS "pupils_disabled.public",
+  t1."pupils_disabled.private" AS "pupils_disabled.private",
+  t1."teachers.public" AS "teachers.public",
+  t1."teachers.private" AS "teachers.private",
+  t1."teachers_primary.public" AS "teachers_primary.public",
+  t1."teachers_primary.private" AS "teachers_primary.private",
+  t1."teachers_lower.public" AS "teachers_lower.public",
+  t1."teachers_lower.private" AS "teachers_lower.private",
+  t1."teachers_upper.public" AS "teachers_upper.public",
+  t1."teachers_upper.private" AS "teachers_upper.private",
+  t1."teachers_female.public" AS "teachers_female.public",
+  t1."teachers_female.private" AS "teachers_female.private",
+  t1."teachers_ethnic.public" AS "teachers_ethnic.public",
+  t1."teachers_ethnic.private" AS "teachers_ethnic.private",
+  t1."teachers_qualified.public" AS "teachers_qualified.public",
+  t1."teachers_qualified.private" AS "teachers_qualified.private"
+FROM
+  "education.school_statistics.B02.current" AS t1
+  JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province')
+  JOIN "regc_period_rollup" AS m ON m."regime" = 'education.school_statistics' AND m."period" = t1."period" AND m."frequency" = 'annual'
+UNION ALL
+SELECT
+  m."frequency" AS "frequency",
+  m."rollup" AS "period",
+  m."edition" AS "edition",
+  t1."unit" AS "unit",
   COUNT(*) AS "reports",
   CAST(substr(MAX(CASE WHEN t1."schools.public" IS NOT NULL THEN m."end_date" || '|' || t1."schools.public" END), 12) AS INTEGER) AS "schools.public",
   CAST(substr(MAX(CASE WHEN t1."schools.private" IS NOT NULL THEN m."end_date" || '|' || t1."schools.private" END), 12) AS INTEGER) AS "schools.private",
@@ -631,7 +739,7 @@ SELECT
 FROM
   "education.school_statistics.B02.current" AS t1
   JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province')
-  JOIN "regc_period_rollup" AS m ON m."regime" = 'education.school_statistics' AND m."period" = t1."period"
+  JOIN "regc_period_rollup" AS m ON m."regime" = 'education.school_statistics' AND m."period" = t1."period" AND m."frequency" <> 'annual'
 GROUP BY
   m."frequency",
   m."rollup",

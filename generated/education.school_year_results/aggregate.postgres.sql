@@ -26,6 +26,41 @@ SELECT
   m."rollup" AS "period",
   m."edition" AS "edition",
   t1."unit" AS "unit",
+  1 AS "reports",
+  CAST(t1."pupils_start.public" AS NUMERIC) AS "pupils_start.public",
+  CAST(t1."pupils_start.private" AS NUMERIC) AS "pupils_start.private",
+  CAST(t1."pupils_end.public" AS NUMERIC) AS "pupils_end.public",
+  CAST(t1."pupils_end.private" AS NUMERIC) AS "pupils_end.private",
+  CAST(t1."excellent.public" AS NUMERIC) AS "excellent.public",
+  CAST(t1."excellent.private" AS NUMERIC) AS "excellent.private",
+  CAST(t1."good.public" AS NUMERIC) AS "good.public",
+  CAST(t1."good.private" AS NUMERIC) AS "good.private",
+  CAST(t1."completed.public" AS NUMERIC) AS "completed.public",
+  CAST(t1."completed.private" AS NUMERIC) AS "completed.private",
+  CAST(t1."not_completed.public" AS NUMERIC) AS "not_completed.public",
+  CAST(t1."not_completed.private" AS NUMERIC) AS "not_completed.private",
+  CAST(t1."end_female.public" AS NUMERIC) AS "end_female.public",
+  CAST(t1."end_female.private" AS NUMERIC) AS "end_female.private",
+  CAST(t1."end_ethnic.public" AS NUMERIC) AS "end_ethnic.public",
+  CAST(t1."end_ethnic.private" AS NUMERIC) AS "end_ethnic.private",
+  CAST(t1."grade5.public" AS NUMERIC) AS "grade5.public",
+  CAST(t1."grade5.private" AS NUMERIC) AS "grade5.private",
+  CAST(t1."primary_completed.public" AS NUMERIC) AS "primary_completed.public",
+  CAST(t1."primary_completed.private" AS NUMERIC) AS "primary_completed.private",
+  CAST(t1."repeaters.public" AS NUMERIC) AS "repeaters.public",
+  CAST(t1."repeaters.private" AS NUMERIC) AS "repeaters.private",
+  CAST(t1."dropouts.public" AS NUMERIC) AS "dropouts.public",
+  CAST(t1."dropouts.private" AS NUMERIC) AS "dropouts.private"
+FROM
+  "education.school_year_results.B01.current" AS t1
+  JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province')
+  JOIN "regc_period_rollup" AS m ON m."regime" = 'education.school_year_results' AND m."period" = t1."period" AND m."frequency" = 'annual'
+UNION ALL
+SELECT
+  m."frequency" AS "frequency",
+  m."rollup" AS "period",
+  m."edition" AS "edition",
+  t1."unit" AS "unit",
   COUNT(*) AS "reports",
   (MAX(ARRAY[CAST(m."end_date" - DATE '1970-01-01' AS NUMERIC), CAST(t1."pupils_start.public" AS NUMERIC)]) FILTER (WHERE t1."pupils_start.public" IS NOT NULL))[2] AS "pupils_start.public",
   (MAX(ARRAY[CAST(m."end_date" - DATE '1970-01-01' AS NUMERIC), CAST(t1."pupils_start.private" AS NUMERIC)]) FILTER (WHERE t1."pupils_start.private" IS NOT NULL))[2] AS "pupils_start.private",
@@ -54,7 +89,7 @@ SELECT
 FROM
   "education.school_year_results.B01.current" AS t1
   JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province')
-  JOIN "regc_period_rollup" AS m ON m."regime" = 'education.school_year_results' AND m."period" = t1."period"
+  JOIN "regc_period_rollup" AS m ON m."regime" = 'education.school_year_results' AND m."period" = t1."period" AND m."frequency" <> 'annual'
 GROUP BY
   m."frequency",
   m."rollup",
@@ -426,6 +461,51 @@ SELECT
   m."rollup" AS "period",
   m."edition" AS "edition",
   t1."unit" AS "unit",
+  1 AS "reports",
+  CAST(t1."pupils_start.lower" AS NUMERIC) AS "pupils_start.lower",
+  CAST(t1."pupils_start.upper" AS NUMERIC) AS "pupils_start.upper",
+  CAST(t1."assessed_learning.lower" AS NUMERIC) AS "assessed_learning.lower",
+  CAST(t1."assessed_learning.upper" AS NUMERIC) AS "assessed_learning.upper",
+  CAST(t1."learning_very_good.lower" AS NUMERIC) AS "learning_very_good.lower",
+  CAST(t1."learning_very_good.upper" AS NUMERIC) AS "learning_very_good.upper",
+  CAST(t1."learning_good.lower" AS NUMERIC) AS "learning_good.lower",
+  CAST(t1."learning_good.upper" AS NUMERIC) AS "learning_good.upper",
+  CAST(t1."learning_pass.lower" AS NUMERIC) AS "learning_pass.lower",
+  CAST(t1."learning_pass.upper" AS NUMERIC) AS "learning_pass.upper",
+  CAST(t1."learning_fail.lower" AS NUMERIC) AS "learning_fail.lower",
+  CAST(t1."learning_fail.upper" AS NUMERIC) AS "learning_fail.upper",
+  CAST(t1."end_female.lower" AS NUMERIC) AS "end_female.lower",
+  CAST(t1."end_female.upper" AS NUMERIC) AS "end_female.upper",
+  CAST(t1."end_ethnic.lower" AS NUMERIC) AS "end_ethnic.lower",
+  CAST(t1."end_ethnic.upper" AS NUMERIC) AS "end_ethnic.upper",
+  CAST(t1."assessed_training.lower" AS NUMERIC) AS "assessed_training.lower",
+  CAST(t1."assessed_training.upper" AS NUMERIC) AS "assessed_training.upper",
+  CAST(t1."training_very_good.lower" AS NUMERIC) AS "training_very_good.lower",
+  CAST(t1."training_very_good.upper" AS NUMERIC) AS "training_very_good.upper",
+  CAST(t1."training_good.lower" AS NUMERIC) AS "training_good.lower",
+  CAST(t1."training_good.upper" AS NUMERIC) AS "training_good.upper",
+  CAST(t1."training_pass.lower" AS NUMERIC) AS "training_pass.lower",
+  CAST(t1."training_pass.upper" AS NUMERIC) AS "training_pass.upper",
+  CAST(t1."training_fail.lower" AS NUMERIC) AS "training_fail.lower",
+  CAST(t1."training_fail.upper" AS NUMERIC) AS "training_fail.upper",
+  CAST(t1."repeaters.lower" AS NUMERIC) AS "repeaters.lower",
+  CAST(t1."repeaters.upper" AS NUMERIC) AS "repeaters.upper",
+  CAST(t1."dropouts.lower" AS NUMERIC) AS "dropouts.lower",
+  CAST(t1."dropouts.upper" AS NUMERIC) AS "dropouts.upper",
+  CAST(t1."candidates.lower" AS NUMERIC) AS "candidates.lower",
+  CAST(t1."candidates.upper" AS NUMERIC) AS "candidates.upper",
+  CAST(t1."graduates.lower" AS NUMERIC) AS "graduates.lower",
+  CAST(t1."graduates.upper" AS NUMERIC) AS "graduates.upper"
+FROM
+  "education.school_year_results.B02.current" AS t1
+  JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province')
+  JOIN "regc_period_rollup" AS m ON m."regime" = 'education.school_year_results' AND m."period" = t1."period" AND m."frequency" = 'annual'
+UNION ALL
+SELECT
+  m."frequency" AS "frequency",
+  m."rollup" AS "period",
+  m."edition" AS "edition",
+  t1."unit" AS "unit",
   COUNT(*) AS "reports",
   (MAX(ARRAY[CAST(m."end_date" - DATE '1970-01-01' AS NUMERIC), CAST(t1."pupils_start.lower" AS NUMERIC)]) FILTER (WHERE t1."pupils_start.lower" IS NOT NULL))[2] AS "pupils_start.lower",
   (MAX(ARRAY[CAST(m."end_date" - DATE '1970-01-01' AS NUMERIC), CAST(t1."pupils_start.upper" AS NUMERIC)]) FILTER (WHERE t1."pupils_start.upper" IS NOT NULL))[2] AS "pupils_start.upper",
@@ -464,7 +544,7 @@ SELECT
 FROM
   "education.school_year_results.B02.current" AS t1
   JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province')
-  JOIN "regc_period_rollup" AS m ON m."regime" = 'education.school_year_results' AND m."period" = t1."period"
+  JOIN "regc_period_rollup" AS m ON m."regime" = 'education.school_year_results' AND m."period" = t1."period" AND m."frequency" <> 'annual'
 GROUP BY
   m."frequency",
   m."rollup",

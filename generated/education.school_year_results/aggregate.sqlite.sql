@@ -27,6 +27,41 @@ SELECT
   m."rollup" AS "period",
   m."edition" AS "edition",
   t1."unit" AS "unit",
+  1 AS "reports",
+  t1."pupils_start.public" AS "pupils_start.public",
+  t1."pupils_start.private" AS "pupils_start.private",
+  t1."pupils_end.public" AS "pupils_end.public",
+  t1."pupils_end.private" AS "pupils_end.private",
+  t1."excellent.public" AS "excellent.public",
+  t1."excellent.private" AS "excellent.private",
+  t1."good.public" AS "good.public",
+  t1."good.private" AS "good.private",
+  t1."completed.public" AS "completed.public",
+  t1."completed.private" AS "completed.private",
+  t1."not_completed.public" AS "not_completed.public",
+  t1."not_completed.private" AS "not_completed.private",
+  t1."end_female.public" AS "end_female.public",
+  t1."end_female.private" AS "end_female.private",
+  t1."end_ethnic.public" AS "end_ethnic.public",
+  t1."end_ethnic.private" AS "end_ethnic.private",
+  t1."grade5.public" AS "grade5.public",
+  t1."grade5.private" AS "grade5.private",
+  t1."primary_completed.public" AS "primary_completed.public",
+  t1."primary_completed.private" AS "primary_completed.private",
+  t1."repeaters.public" AS "repeaters.public",
+  t1."repeaters.private" AS "repeaters.private",
+  t1."dropouts.public" AS "dropouts.public",
+  t1."dropouts.private" AS "dropouts.private"
+FROM
+  "education.school_year_results.B01.current" AS t1
+  JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province')
+  JOIN "regc_period_rollup" AS m ON m."regime" = 'education.school_year_results' AND m."period" = t1."period" AND m."frequency" = 'annual'
+UNION ALL
+SELECT
+  m."frequency" AS "frequency",
+  m."rollup" AS "period",
+  m."edition" AS "edition",
+  t1."unit" AS "unit",
   COUNT(*) AS "reports",
   CAST(substr(MAX(CASE WHEN t1."pupils_start.public" IS NOT NULL THEN m."end_date" || '|' || t1."pupils_start.public" END), 12) AS INTEGER) AS "pupils_start.public",
   CAST(substr(MAX(CASE WHEN t1."pupils_start.private" IS NOT NULL THEN m."end_date" || '|' || t1."pupils_start.private" END), 12) AS INTEGER) AS "pupils_start.private",
@@ -55,7 +90,7 @@ SELECT
 FROM
   "education.school_year_results.B01.current" AS t1
   JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province')
-  JOIN "regc_period_rollup" AS m ON m."regime" = 'education.school_year_results' AND m."period" = t1."period"
+  JOIN "regc_period_rollup" AS m ON m."regime" = 'education.school_year_results' AND m."period" = t1."period" AND m."frequency" <> 'annual'
 GROUP BY
   m."frequency",
   m."rollup",
@@ -427,6 +462,51 @@ SELECT
   m."rollup" AS "period",
   m."edition" AS "edition",
   t1."unit" AS "unit",
+  1 AS "reports",
+  t1."pupils_start.lower" AS "pupils_start.lower",
+  t1."pupils_start.upper" AS "pupils_start.upper",
+  t1."assessed_learning.lower" AS "assessed_learning.lower",
+  t1."assessed_learning.upper" AS "assessed_learning.upper",
+  t1."learning_very_good.lower" AS "learning_very_good.lower",
+  t1."learning_very_good.upper" AS "learning_very_good.upper",
+  t1."learning_good.lower" AS "learning_good.lower",
+  t1."learning_good.upper" AS "learning_good.upper",
+  t1."learning_pass.lower" AS "learning_pass.lower",
+  t1."learning_pass.upper" AS "learning_pass.upper",
+  t1."learning_fail.lower" AS "learning_fail.lower",
+  t1."learning_fail.upper" AS "learning_fail.upper",
+  t1."end_female.lower" AS "end_female.lower",
+  t1."end_female.upper" AS "end_female.upper",
+  t1."end_ethnic.lower" AS "end_ethnic.lower",
+  t1."end_ethnic.upper" AS "end_ethnic.upper",
+  t1."assessed_training.lower" AS "assessed_training.lower",
+  t1."assessed_training.upper" AS "assessed_training.upper",
+  t1."training_very_good.lower" AS "training_very_good.lower",
+  t1."training_very_good.upper" AS "training_very_good.upper",
+  t1."training_good.lower" AS "training_good.lower",
+  t1."training_good.upper" AS "training_good.upper",
+  t1."training_pass.lower" AS "training_pass.lower",
+  t1."training_pass.upper" AS "training_pass.upper",
+  t1."training_fail.lower" AS "training_fail.lower",
+  t1."training_fail.upper" AS "training_fail.upper",
+  t1."repeaters.lower" AS "repeaters.lower",
+  t1."repeaters.upper" AS "repeaters.upper",
+  t1."dropouts.lower" AS "dropouts.lower",
+  t1."dropouts.upper" AS "dropouts.upper",
+  t1."candidates.lower" AS "candidates.lower",
+  t1."candidates.upper" AS "candidates.upper",
+  t1."graduates.lower" AS "graduates.lower",
+  t1."graduates.upper" AS "graduates.upper"
+FROM
+  "education.school_year_results.B02.current" AS t1
+  JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province')
+  JOIN "regc_period_rollup" AS m ON m."regime" = 'education.school_year_results' AND m."period" = t1."period" AND m."frequency" = 'annual'
+UNION ALL
+SELECT
+  m."frequency" AS "frequency",
+  m."rollup" AS "period",
+  m."edition" AS "edition",
+  t1."unit" AS "unit",
   COUNT(*) AS "reports",
   CAST(substr(MAX(CASE WHEN t1."pupils_start.lower" IS NOT NULL THEN m."end_date" || '|' || t1."pupils_start.lower" END), 12) AS INTEGER) AS "pupils_start.lower",
   CAST(substr(MAX(CASE WHEN t1."pupils_start.upper" IS NOT NULL THEN m."end_date" || '|' || t1."pupils_start.upper" END), 12) AS INTEGER) AS "pupils_start.upper",
@@ -465,7 +545,7 @@ SELECT
 FROM
   "education.school_year_results.B02.current" AS t1
   JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province')
-  JOIN "regc_period_rollup" AS m ON m."regime" = 'education.school_year_results' AND m."period" = t1."period"
+  JOIN "regc_period_rollup" AS m ON m."regime" = 'education.school_year_results' AND m."period" = t1."period" AND m."frequency" <> 'annual'
 GROUP BY
   m."frequency",
   m."rollup",

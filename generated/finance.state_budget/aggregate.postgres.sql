@@ -26,6 +26,31 @@ SELECT
   m."rollup" AS "period",
   m."edition" AS "edition",
   t1."unit" AS "unit",
+  1 AS "reports",
+  CAST(t1."revenue.plan" AS NUMERIC) AS "revenue.plan",
+  t1."revenue.month" AS "revenue.month",
+  CAST(t1."domestic.plan" AS NUMERIC) AS "domestic.plan",
+  t1."domestic.month" AS "domestic.month",
+  CAST(t1."land_use.plan" AS NUMERIC) AS "land_use.plan",
+  t1."land_use.month" AS "land_use.month",
+  CAST(t1."lottery.plan" AS NUMERIC) AS "lottery.plan",
+  t1."lottery.month" AS "lottery.month",
+  CAST(t1."crude_oil.plan" AS NUMERIC) AS "crude_oil.plan",
+  t1."crude_oil.month" AS "crude_oil.month",
+  CAST(t1."import_export.plan" AS NUMERIC) AS "import_export.plan",
+  t1."import_export.month" AS "import_export.month",
+  CAST(t1."aid.plan" AS NUMERIC) AS "aid.plan",
+  t1."aid.month" AS "aid.month"
+FROM
+  "finance.state_budget.B01.current" AS t1
+  JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province')
+  JOIN "regc_period_rollup" AS m ON m."regime" = 'finance.state_budget' AND m."period" = t1."period" AND m."frequency" = 'monthly'
+UNION ALL
+SELECT
+  m."frequency" AS "frequency",
+  m."rollup" AS "period",
+  m."edition" AS "edition",
+  t1."unit" AS "unit",
   COUNT(*) AS "reports",
   (MAX(ARRAY[CAST(m."end_date" - DATE '1970-01-01' AS NUMERIC), CAST(t1."revenue.plan" AS NUMERIC)]) FILTER (WHERE t1."revenue.plan" IS NOT NULL))[2] AS "revenue.plan",
   SUM(t1."revenue.month") AS "revenue.month",
@@ -44,7 +69,7 @@ SELECT
 FROM
   "finance.state_budget.B01.current" AS t1
   JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province')
-  JOIN "regc_period_rollup" AS m ON m."regime" = 'finance.state_budget' AND m."period" = t1."period"
+  JOIN "regc_period_rollup" AS m ON m."regime" = 'finance.state_budget' AND m."period" = t1."period" AND m."frequency" <> 'monthly'
 GROUP BY
   m."frequency",
   m."rollup",
@@ -409,6 +434,32 @@ SELECT
   m."rollup" AS "period",
   m."edition" AS "edition",
   t1."unit" AS "unit",
+  1 AS "reports",
+  CAST(t1."expenditure.plan" AS NUMERIC) AS "expenditure.plan",
+  t1."expenditure.month" AS "expenditure.month",
+  CAST(t1."dev_investment.plan" AS NUMERIC) AS "dev_investment.plan",
+  t1."dev_investment.month" AS "dev_investment.month",
+  CAST(t1."debt_interest.plan" AS NUMERIC) AS "debt_interest.plan",
+  t1."debt_interest.month" AS "debt_interest.month",
+  CAST(t1."recurrent.plan" AS NUMERIC) AS "recurrent.plan",
+  t1."recurrent.month" AS "recurrent.month",
+  CAST(t1."education.plan" AS NUMERIC) AS "education.plan",
+  t1."education.month" AS "education.month",
+  CAST(t1."science.plan" AS NUMERIC) AS "science.plan",
+  t1."science.month" AS "science.month",
+  CAST(t1."reserve_fund.plan" AS NUMERIC) AS "reserve_fund.plan",
+  t1."reserve_fund.month" AS "reserve_fund.month",
+  CAST(t1."contingency.plan" AS NUMERIC) AS "contingency.plan"
+FROM
+  "finance.state_budget.B02.current" AS t1
+  JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province')
+  JOIN "regc_period_rollup" AS m ON m."regime" = 'finance.state_budget' AND m."period" = t1."period" AND m."frequency" = 'monthly'
+UNION ALL
+SELECT
+  m."frequency" AS "frequency",
+  m."rollup" AS "period",
+  m."edition" AS "edition",
+  t1."unit" AS "unit",
   COUNT(*) AS "reports",
   (MAX(ARRAY[CAST(m."end_date" - DATE '1970-01-01' AS NUMERIC), CAST(t1."expenditure.plan" AS NUMERIC)]) FILTER (WHERE t1."expenditure.plan" IS NOT NULL))[2] AS "expenditure.plan",
   SUM(t1."expenditure.month") AS "expenditure.month",
@@ -428,7 +479,7 @@ SELECT
 FROM
   "finance.state_budget.B02.current" AS t1
   JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province')
-  JOIN "regc_period_rollup" AS m ON m."regime" = 'finance.state_budget' AND m."period" = t1."period"
+  JOIN "regc_period_rollup" AS m ON m."regime" = 'finance.state_budget' AND m."period" = t1."period" AND m."frequency" <> 'monthly'
 GROUP BY
   m."frequency",
   m."rollup",

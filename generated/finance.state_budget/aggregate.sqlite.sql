@@ -27,6 +27,31 @@ SELECT
   m."rollup" AS "period",
   m."edition" AS "edition",
   t1."unit" AS "unit",
+  1 AS "reports",
+  t1."revenue.plan" AS "revenue.plan",
+  t1."revenue.month" AS "revenue.month",
+  t1."domestic.plan" AS "domestic.plan",
+  t1."domestic.month" AS "domestic.month",
+  t1."land_use.plan" AS "land_use.plan",
+  t1."land_use.month" AS "land_use.month",
+  t1."lottery.plan" AS "lottery.plan",
+  t1."lottery.month" AS "lottery.month",
+  t1."crude_oil.plan" AS "crude_oil.plan",
+  t1."crude_oil.month" AS "crude_oil.month",
+  t1."import_export.plan" AS "import_export.plan",
+  t1."import_export.month" AS "import_export.month",
+  t1."aid.plan" AS "aid.plan",
+  t1."aid.month" AS "aid.month"
+FROM
+  "finance.state_budget.B01.current" AS t1
+  JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province')
+  JOIN "regc_period_rollup" AS m ON m."regime" = 'finance.state_budget' AND m."period" = t1."period" AND m."frequency" = 'monthly'
+UNION ALL
+SELECT
+  m."frequency" AS "frequency",
+  m."rollup" AS "period",
+  m."edition" AS "edition",
+  t1."unit" AS "unit",
   COUNT(*) AS "reports",
   CAST(substr(MAX(CASE WHEN t1."revenue.plan" IS NOT NULL THEN m."end_date" || '|' || t1."revenue.plan" END), 12) AS INTEGER) AS "revenue.plan",
   SUM(t1."revenue.month") AS "revenue.month",
@@ -45,7 +70,7 @@ SELECT
 FROM
   "finance.state_budget.B01.current" AS t1
   JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province')
-  JOIN "regc_period_rollup" AS m ON m."regime" = 'finance.state_budget' AND m."period" = t1."period"
+  JOIN "regc_period_rollup" AS m ON m."regime" = 'finance.state_budget' AND m."period" = t1."period" AND m."frequency" <> 'monthly'
 GROUP BY
   m."frequency",
   m."rollup",
@@ -410,6 +435,32 @@ SELECT
   m."rollup" AS "period",
   m."edition" AS "edition",
   t1."unit" AS "unit",
+  1 AS "reports",
+  t1."expenditure.plan" AS "expenditure.plan",
+  t1."expenditure.month" AS "expenditure.month",
+  t1."dev_investment.plan" AS "dev_investment.plan",
+  t1."dev_investment.month" AS "dev_investment.month",
+  t1."debt_interest.plan" AS "debt_interest.plan",
+  t1."debt_interest.month" AS "debt_interest.month",
+  t1."recurrent.plan" AS "recurrent.plan",
+  t1."recurrent.month" AS "recurrent.month",
+  t1."education.plan" AS "education.plan",
+  t1."education.month" AS "education.month",
+  t1."science.plan" AS "science.plan",
+  t1."science.month" AS "science.month",
+  t1."reserve_fund.plan" AS "reserve_fund.plan",
+  t1."reserve_fund.month" AS "reserve_fund.month",
+  t1."contingency.plan" AS "contingency.plan"
+FROM
+  "finance.state_budget.B02.current" AS t1
+  JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province')
+  JOIN "regc_period_rollup" AS m ON m."regime" = 'finance.state_budget' AND m."period" = t1."period" AND m."frequency" = 'monthly'
+UNION ALL
+SELECT
+  m."frequency" AS "frequency",
+  m."rollup" AS "period",
+  m."edition" AS "edition",
+  t1."unit" AS "unit",
   COUNT(*) AS "reports",
   CAST(substr(MAX(CASE WHEN t1."expenditure.plan" IS NOT NULL THEN m."end_date" || '|' || t1."expenditure.plan" END), 12) AS INTEGER) AS "expenditure.plan",
   SUM(t1."expenditure.month") AS "expenditure.month",
@@ -429,7 +480,7 @@ SELECT
 FROM
   "finance.state_budget.B02.current" AS t1
   JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province')
-  JOIN "regc_period_rollup" AS m ON m."regime" = 'finance.state_budget' AND m."period" = t1."period"
+  JOIN "regc_period_rollup" AS m ON m."regime" = 'finance.state_budget' AND m."period" = t1."period" AND m."frequency" <> 'monthly'
 GROUP BY
   m."frequency",
   m."rollup",

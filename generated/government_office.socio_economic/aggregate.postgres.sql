@@ -26,6 +26,57 @@ SELECT
   m."rollup" AS "period",
   m."edition" AS "edition",
   t1."unit" AS "unit",
+  1 AS "reports",
+  CAST(t1."retail.plan" AS NUMERIC) AS "retail.plan",
+  t1."retail.month" AS "retail.month",
+  CAST(t1."exports.plan" AS NUMERIC) AS "exports.plan",
+  t1."exports.month" AS "exports.month",
+  t1."imports.month" AS "imports.month",
+  CAST(t1."budget_revenue.plan" AS NUMERIC) AS "budget_revenue.plan",
+  t1."budget_revenue.month" AS "budget_revenue.month",
+  CAST(t1."revenue_domestic.plan" AS NUMERIC) AS "revenue_domestic.plan",
+  t1."revenue_domestic.month" AS "revenue_domestic.month",
+  CAST(t1."land_use.plan" AS NUMERIC) AS "land_use.plan",
+  t1."land_use.month" AS "land_use.month",
+  CAST(t1."revenue_oil.plan" AS NUMERIC) AS "revenue_oil.plan",
+  t1."revenue_oil.month" AS "revenue_oil.month",
+  CAST(t1."revenue_trade.plan" AS NUMERIC) AS "revenue_trade.plan",
+  t1."revenue_trade.month" AS "revenue_trade.month",
+  CAST(t1."revenue_aid.plan" AS NUMERIC) AS "revenue_aid.plan",
+  t1."revenue_aid.month" AS "revenue_aid.month",
+  CAST(t1."budget_spending.plan" AS NUMERIC) AS "budget_spending.plan",
+  t1."budget_spending.month" AS "budget_spending.month",
+  CAST(t1."spending_development.plan" AS NUMERIC) AS "spending_development.plan",
+  t1."spending_development.month" AS "spending_development.month",
+  CAST(t1."spending_recurrent.plan" AS NUMERIC) AS "spending_recurrent.plan",
+  t1."spending_recurrent.month" AS "spending_recurrent.month",
+  CAST(t1."public_investment.plan" AS NUMERIC) AS "public_investment.plan",
+  t1."public_investment.month" AS "public_investment.month",
+  CAST(t1."fdi.plan" AS NUMERIC) AS "fdi.plan",
+  t1."fdi.month" AS "fdi.month",
+  t1."fdi_new.month" AS "fdi_new.month",
+  t1."fdi_adjusted.month" AS "fdi_adjusted.month",
+  t1."fdi_shares.month" AS "fdi_shares.month",
+  CAST(t1."new_enterprises.plan" AS NUMERIC) AS "new_enterprises.plan",
+  t1."new_enterprises.month" AS "new_enterprises.month",
+  t1."new_capital.month" AS "new_capital.month",
+  t1."containers.month" AS "containers.month",
+  CAST(t1."beds.plan" AS NUMERIC) AS "beds.plan",
+  CAST(t1."beds.month" AS NUMERIC) AS "beds.month",
+  CAST(t1."jobs.plan" AS NUMERIC) AS "jobs.plan",
+  t1."jobs.month" AS "jobs.month",
+  t1."accidents.month" AS "accidents.month",
+  t1."traffic_deaths.month" AS "traffic_deaths.month"
+FROM
+  "government_office.socio_economic.B01.current" AS t1
+  JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province')
+  JOIN "regc_period_rollup" AS m ON m."regime" = 'government_office.socio_economic' AND m."period" = t1."period" AND m."frequency" = 'monthly'
+UNION ALL
+SELECT
+  m."frequency" AS "frequency",
+  m."rollup" AS "period",
+  m."edition" AS "edition",
+  t1."unit" AS "unit",
   COUNT(*) AS "reports",
   (MAX(ARRAY[CAST(m."end_date" - DATE '1970-01-01' AS NUMERIC), CAST(t1."retail.plan" AS NUMERIC)]) FILTER (WHERE t1."retail.plan" IS NOT NULL))[2] AS "retail.plan",
   SUM(t1."retail.month") AS "retail.month",
@@ -70,7 +121,7 @@ SELECT
 FROM
   "government_office.socio_economic.B01.current" AS t1
   JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province')
-  JOIN "regc_period_rollup" AS m ON m."regime" = 'government_office.socio_economic' AND m."period" = t1."period"
+  JOIN "regc_period_rollup" AS m ON m."regime" = 'government_office.socio_economic' AND m."period" = t1."period" AND m."frequency" <> 'monthly'
 GROUP BY
   m."frequency",
   m."rollup",
@@ -771,6 +822,22 @@ SELECT
   m."rollup" AS "period",
   m."edition" AS "edition",
   t1."unit" AS "unit",
+  1 AS "reports",
+  t1."grdp.ytd" AS "grdp.ytd",
+  t1."iip.month" AS "iip.month",
+  t1."iip.ytd" AS "iip.ytd",
+  t1."cpi.month" AS "cpi.month",
+  t1."cpi.ytd" AS "cpi.ytd"
+FROM
+  "government_office.socio_economic.B02.current" AS t1
+  JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province')
+  JOIN "regc_period_rollup" AS m ON m."regime" = 'government_office.socio_economic' AND m."period" = t1."period" AND m."frequency" = 'monthly'
+UNION ALL
+SELECT
+  m."frequency" AS "frequency",
+  m."rollup" AS "period",
+  m."edition" AS "edition",
+  t1."unit" AS "unit",
   COUNT(*) AS "reports",
   (array_agg(t1."grdp.ytd") FILTER (WHERE m."frequency" = 'monthly'))[1] AS "grdp.ytd",
   (array_agg(t1."iip.month") FILTER (WHERE m."frequency" = 'monthly'))[1] AS "iip.month",
@@ -780,7 +847,7 @@ SELECT
 FROM
   "government_office.socio_economic.B02.current" AS t1
   JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province')
-  JOIN "regc_period_rollup" AS m ON m."regime" = 'government_office.socio_economic' AND m."period" = t1."period"
+  JOIN "regc_period_rollup" AS m ON m."regime" = 'government_office.socio_economic' AND m."period" = t1."period" AND m."frequency" <> 'monthly'
 GROUP BY
   m."frequency",
   m."rollup",

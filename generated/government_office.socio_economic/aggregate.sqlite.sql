@@ -27,6 +27,57 @@ SELECT
   m."rollup" AS "period",
   m."edition" AS "edition",
   t1."unit" AS "unit",
+  1 AS "reports",
+  t1."retail.plan" AS "retail.plan",
+  t1."retail.month" AS "retail.month",
+  t1."exports.plan" AS "exports.plan",
+  t1."exports.month" AS "exports.month",
+  t1."imports.month" AS "imports.month",
+  t1."budget_revenue.plan" AS "budget_revenue.plan",
+  t1."budget_revenue.month" AS "budget_revenue.month",
+  t1."revenue_domestic.plan" AS "revenue_domestic.plan",
+  t1."revenue_domestic.month" AS "revenue_domestic.month",
+  t1."land_use.plan" AS "land_use.plan",
+  t1."land_use.month" AS "land_use.month",
+  t1."revenue_oil.plan" AS "revenue_oil.plan",
+  t1."revenue_oil.month" AS "revenue_oil.month",
+  t1."revenue_trade.plan" AS "revenue_trade.plan",
+  t1."revenue_trade.month" AS "revenue_trade.month",
+  t1."revenue_aid.plan" AS "revenue_aid.plan",
+  t1."revenue_aid.month" AS "revenue_aid.month",
+  t1."budget_spending.plan" AS "budget_spending.plan",
+  t1."budget_spending.month" AS "budget_spending.month",
+  t1."spending_development.plan" AS "spending_development.plan",
+  t1."spending_development.month" AS "spending_development.month",
+  t1."spending_recurrent.plan" AS "spending_recurrent.plan",
+  t1."spending_recurrent.month" AS "spending_recurrent.month",
+  t1."public_investment.plan" AS "public_investment.plan",
+  t1."public_investment.month" AS "public_investment.month",
+  t1."fdi.plan" AS "fdi.plan",
+  t1."fdi.month" AS "fdi.month",
+  t1."fdi_new.month" AS "fdi_new.month",
+  t1."fdi_adjusted.month" AS "fdi_adjusted.month",
+  t1."fdi_shares.month" AS "fdi_shares.month",
+  t1."new_enterprises.plan" AS "new_enterprises.plan",
+  t1."new_enterprises.month" AS "new_enterprises.month",
+  t1."new_capital.month" AS "new_capital.month",
+  t1."containers.month" AS "containers.month",
+  t1."beds.plan" AS "beds.plan",
+  t1."beds.month" AS "beds.month",
+  t1."jobs.plan" AS "jobs.plan",
+  t1."jobs.month" AS "jobs.month",
+  t1."accidents.month" AS "accidents.month",
+  t1."traffic_deaths.month" AS "traffic_deaths.month"
+FROM
+  "government_office.socio_economic.B01.current" AS t1
+  JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province')
+  JOIN "regc_period_rollup" AS m ON m."regime" = 'government_office.socio_economic' AND m."period" = t1."period" AND m."frequency" = 'monthly'
+UNION ALL
+SELECT
+  m."frequency" AS "frequency",
+  m."rollup" AS "period",
+  m."edition" AS "edition",
+  t1."unit" AS "unit",
   COUNT(*) AS "reports",
   CAST(substr(MAX(CASE WHEN t1."retail.plan" IS NOT NULL THEN m."end_date" || '|' || t1."retail.plan" END), 12) AS INTEGER) AS "retail.plan",
   SUM(t1."retail.month") AS "retail.month",
@@ -71,7 +122,7 @@ SELECT
 FROM
   "government_office.socio_economic.B01.current" AS t1
   JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province')
-  JOIN "regc_period_rollup" AS m ON m."regime" = 'government_office.socio_economic' AND m."period" = t1."period"
+  JOIN "regc_period_rollup" AS m ON m."regime" = 'government_office.socio_economic' AND m."period" = t1."period" AND m."frequency" <> 'monthly'
 GROUP BY
   m."frequency",
   m."rollup",
@@ -772,6 +823,22 @@ SELECT
   m."rollup" AS "period",
   m."edition" AS "edition",
   t1."unit" AS "unit",
+  1 AS "reports",
+  t1."grdp.ytd" AS "grdp.ytd",
+  t1."iip.month" AS "iip.month",
+  t1."iip.ytd" AS "iip.ytd",
+  t1."cpi.month" AS "cpi.month",
+  t1."cpi.ytd" AS "cpi.ytd"
+FROM
+  "government_office.socio_economic.B02.current" AS t1
+  JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province')
+  JOIN "regc_period_rollup" AS m ON m."regime" = 'government_office.socio_economic' AND m."period" = t1."period" AND m."frequency" = 'monthly'
+UNION ALL
+SELECT
+  m."frequency" AS "frequency",
+  m."rollup" AS "period",
+  m."edition" AS "edition",
+  t1."unit" AS "unit",
   COUNT(*) AS "reports",
   MAX(CASE WHEN m."frequency" = 'monthly' THEN t1."grdp.ytd" END) AS "grdp.ytd",
   MAX(CASE WHEN m."frequency" = 'monthly' THEN t1."iip.month" END) AS "iip.month",
@@ -781,7 +848,7 @@ SELECT
 FROM
   "government_office.socio_economic.B02.current" AS t1
   JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province')
-  JOIN "regc_period_rollup" AS m ON m."regime" = 'government_office.socio_economic' AND m."period" = t1."period"
+  JOIN "regc_period_rollup" AS m ON m."regime" = 'government_office.socio_economic' AND m."period" = t1."period" AND m."frequency" <> 'monthly'
 GROUP BY
   m."frequency",
   m."rollup",

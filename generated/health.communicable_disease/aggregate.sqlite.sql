@@ -19,6 +19,47 @@ SELECT
   m."rollup" AS "period",
   m."edition" AS "edition",
   t1."unit" AS "unit",
+  1 AS "reports",
+  t1."total.cases" AS "total.cases",
+  t1."total.deaths" AS "total.deaths",
+  t1."group_a.cases" AS "group_a.cases",
+  t1."group_a.deaths" AS "group_a.deaths",
+  t1."cholera.cases" AS "cholera.cases",
+  t1."cholera.deaths" AS "cholera.deaths",
+  t1."novel_flu.cases" AS "novel_flu.cases",
+  t1."novel_flu.deaths" AS "novel_flu.deaths",
+  t1."group_b.cases" AS "group_b.cases",
+  t1."group_b.deaths" AS "group_b.deaths",
+  t1."dengue.cases" AS "dengue.cases",
+  t1."dengue.deaths" AS "dengue.deaths",
+  t1."hfmd.cases" AS "hfmd.cases",
+  t1."hfmd.deaths" AS "hfmd.deaths",
+  t1."measles.cases" AS "measles.cases",
+  t1."measles.deaths" AS "measles.deaths",
+  t1."diphtheria.cases" AS "diphtheria.cases",
+  t1."diphtheria.deaths" AS "diphtheria.deaths",
+  t1."pertussis.cases" AS "pertussis.cases",
+  t1."pertussis.deaths" AS "pertussis.deaths",
+  t1."rabies.cases" AS "rabies.cases",
+  t1."rabies.deaths" AS "rabies.deaths",
+  t1."meningococcal.cases" AS "meningococcal.cases",
+  t1."meningococcal.deaths" AS "meningococcal.deaths",
+  t1."japanese_enc.cases" AS "japanese_enc.cases",
+  t1."japanese_enc.deaths" AS "japanese_enc.deaths",
+  t1."covid19.cases" AS "covid19.cases",
+  t1."covid19.deaths" AS "covid19.deaths",
+  t1."other_b.cases" AS "other_b.cases",
+  t1."other_b.deaths" AS "other_b.deaths"
+FROM
+  "health.communicable_disease.B01.current" AS t1
+  JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province')
+  JOIN "regc_period_rollup" AS m ON m."regime" = 'health.communicable_disease' AND m."period" = t1."period" AND m."frequency" = 'weekly'
+UNION ALL
+SELECT
+  m."frequency" AS "frequency",
+  m."rollup" AS "period",
+  m."edition" AS "edition",
+  t1."unit" AS "unit",
   COUNT(*) AS "reports",
   SUM(t1."total.cases") AS "total.cases",
   SUM(t1."total.deaths") AS "total.deaths",
@@ -53,7 +94,7 @@ SELECT
 FROM
   "health.communicable_disease.B01.current" AS t1
   JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province')
-  JOIN "regc_period_rollup" AS m ON m."regime" = 'health.communicable_disease' AND m."period" = t1."period"
+  JOIN "regc_period_rollup" AS m ON m."regime" = 'health.communicable_disease' AND m."period" = t1."period" AND m."frequency" <> 'weekly'
 GROUP BY
   m."frequency",
   m."rollup",

@@ -18,6 +18,37 @@ SELECT
   m."rollup" AS "period",
   m."edition" AS "edition",
   t1."unit" AS "unit",
+  1 AS "reports",
+  CAST(t1."beds.planned" AS NUMERIC) AS "beds.planned",
+  CAST(t1."beds.actual" AS NUMERIC) AS "beds.actual",
+  CAST(t1."outpatient.planned" AS NUMERIC) AS "outpatient.planned",
+  t1."outpatient.actual" AS "outpatient.actual",
+  t1."outpatient_insured.actual" AS "outpatient_insured.actual",
+  t1."outpatient_children.actual" AS "outpatient_children.actual",
+  CAST(t1."outpatient_treated.planned" AS NUMERIC) AS "outpatient_treated.planned",
+  t1."outpatient_treated.actual" AS "outpatient_treated.actual",
+  CAST(t1."inpatients.planned" AS NUMERIC) AS "inpatients.planned",
+  t1."inpatients.actual" AS "inpatients.actual",
+  t1."inpatients_insured.actual" AS "inpatients_insured.actual",
+  t1."inpatients_children.actual" AS "inpatients_children.actual",
+  CAST(t1."treatment_days.planned" AS NUMERIC) AS "treatment_days.planned",
+  t1."treatment_days.actual" AS "treatment_days.actual",
+  t1."bed_days.actual" AS "bed_days.actual",
+  CAST(t1."surgeries.planned" AS NUMERIC) AS "surgeries.planned",
+  t1."surgeries.actual" AS "surgeries.actual",
+  t1."major_surgeries.actual" AS "major_surgeries.actual",
+  t1."deaths.actual" AS "deaths.actual",
+  t1."deaths_24h.actual" AS "deaths_24h.actual"
+FROM
+  "health.hospital_activity.B01.current" AS t1
+  JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province')
+  JOIN "regc_period_rollup" AS m ON m."regime" = 'health.hospital_activity' AND m."period" = t1."period" AND m."frequency" = 'monthly'
+UNION ALL
+SELECT
+  m."frequency" AS "frequency",
+  m."rollup" AS "period",
+  m."edition" AS "edition",
+  t1."unit" AS "unit",
   COUNT(*) AS "reports",
   (MAX(ARRAY[CAST(m."end_date" - DATE '1970-01-01' AS NUMERIC), CAST(t1."beds.planned" AS NUMERIC)]) FILTER (WHERE t1."beds.planned" IS NOT NULL))[2] AS "beds.planned",
   (MAX(ARRAY[CAST(m."end_date" - DATE '1970-01-01' AS NUMERIC), CAST(t1."beds.actual" AS NUMERIC)]) FILTER (WHERE t1."beds.actual" IS NOT NULL))[2] AS "beds.actual",
@@ -42,7 +73,7 @@ SELECT
 FROM
   "health.hospital_activity.B01.current" AS t1
   JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province')
-  JOIN "regc_period_rollup" AS m ON m."regime" = 'health.hospital_activity' AND m."period" = t1."period"
+  JOIN "regc_period_rollup" AS m ON m."regime" = 'health.hospital_activity' AND m."period" = t1."period" AND m."frequency" <> 'monthly'
 GROUP BY
   m."frequency",
   m."rollup",

@@ -19,6 +19,37 @@ SELECT
   m."rollup" AS "period",
   m."edition" AS "edition",
   t1."unit" AS "unit",
+  1 AS "reports",
+  t1."beds.planned" AS "beds.planned",
+  t1."beds.actual" AS "beds.actual",
+  t1."outpatient.planned" AS "outpatient.planned",
+  t1."outpatient.actual" AS "outpatient.actual",
+  t1."outpatient_insured.actual" AS "outpatient_insured.actual",
+  t1."outpatient_children.actual" AS "outpatient_children.actual",
+  t1."outpatient_treated.planned" AS "outpatient_treated.planned",
+  t1."outpatient_treated.actual" AS "outpatient_treated.actual",
+  t1."inpatients.planned" AS "inpatients.planned",
+  t1."inpatients.actual" AS "inpatients.actual",
+  t1."inpatients_insured.actual" AS "inpatients_insured.actual",
+  t1."inpatients_children.actual" AS "inpatients_children.actual",
+  t1."treatment_days.planned" AS "treatment_days.planned",
+  t1."treatment_days.actual" AS "treatment_days.actual",
+  t1."bed_days.actual" AS "bed_days.actual",
+  t1."surgeries.planned" AS "surgeries.planned",
+  t1."surgeries.actual" AS "surgeries.actual",
+  t1."major_surgeries.actual" AS "major_surgeries.actual",
+  t1."deaths.actual" AS "deaths.actual",
+  t1."deaths_24h.actual" AS "deaths_24h.actual"
+FROM
+  "health.hospital_activity.B01.current" AS t1
+  JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province')
+  JOIN "regc_period_rollup" AS m ON m."regime" = 'health.hospital_activity' AND m."period" = t1."period" AND m."frequency" = 'monthly'
+UNION ALL
+SELECT
+  m."frequency" AS "frequency",
+  m."rollup" AS "period",
+  m."edition" AS "edition",
+  t1."unit" AS "unit",
   COUNT(*) AS "reports",
   CAST(substr(MAX(CASE WHEN t1."beds.planned" IS NOT NULL THEN m."end_date" || '|' || t1."beds.planned" END), 12) AS INTEGER) AS "beds.planned",
   CAST(substr(MAX(CASE WHEN t1."beds.actual" IS NOT NULL THEN m."end_date" || '|' || t1."beds.actual" END), 12) AS INTEGER) AS "beds.actual",
@@ -43,7 +74,7 @@ SELECT
 FROM
   "health.hospital_activity.B01.current" AS t1
   JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province')
-  JOIN "regc_period_rollup" AS m ON m."regime" = 'health.hospital_activity' AND m."period" = t1."period"
+  JOIN "regc_period_rollup" AS m ON m."regime" = 'health.hospital_activity' AND m."period" = t1."period" AND m."frequency" <> 'monthly'
 GROUP BY
   m."frequency",
   m."rollup",

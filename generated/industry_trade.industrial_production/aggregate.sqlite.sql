@@ -27,6 +27,32 @@ SELECT
   m."rollup" AS "period",
   m."edition" AS "edition",
   t1."unit" AS "unit",
+  1 AS "reports",
+  t1."total.vs_prev" AS "total.vs_prev",
+  t1."total.vs_ly_month" AS "total.vs_ly_month",
+  t1."total.vs_ly_ytd" AS "total.vs_ly_ytd",
+  t1."mining.vs_prev" AS "mining.vs_prev",
+  t1."mining.vs_ly_month" AS "mining.vs_ly_month",
+  t1."mining.vs_ly_ytd" AS "mining.vs_ly_ytd",
+  t1."manufacturing.vs_prev" AS "manufacturing.vs_prev",
+  t1."manufacturing.vs_ly_month" AS "manufacturing.vs_ly_month",
+  t1."manufacturing.vs_ly_ytd" AS "manufacturing.vs_ly_ytd",
+  t1."electricity.vs_prev" AS "electricity.vs_prev",
+  t1."electricity.vs_ly_month" AS "electricity.vs_ly_month",
+  t1."electricity.vs_ly_ytd" AS "electricity.vs_ly_ytd",
+  t1."water.vs_prev" AS "water.vs_prev",
+  t1."water.vs_ly_month" AS "water.vs_ly_month",
+  t1."water.vs_ly_ytd" AS "water.vs_ly_ytd"
+FROM
+  "industry_trade.industrial_production.B01.current" AS t1
+  JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province')
+  JOIN "regc_period_rollup" AS m ON m."regime" = 'industry_trade.industrial_production' AND m."period" = t1."period" AND m."frequency" = 'monthly'
+UNION ALL
+SELECT
+  m."frequency" AS "frequency",
+  m."rollup" AS "period",
+  m."edition" AS "edition",
+  t1."unit" AS "unit",
   COUNT(*) AS "reports",
   MAX(CASE WHEN m."frequency" = 'monthly' THEN t1."total.vs_prev" END) AS "total.vs_prev",
   MAX(CASE WHEN m."frequency" = 'monthly' THEN t1."total.vs_ly_month" END) AS "total.vs_ly_month",
@@ -46,7 +72,7 @@ SELECT
 FROM
   "industry_trade.industrial_production.B01.current" AS t1
   JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province')
-  JOIN "regc_period_rollup" AS m ON m."regime" = 'industry_trade.industrial_production' AND m."period" = t1."period"
+  JOIN "regc_period_rollup" AS m ON m."regime" = 'industry_trade.industrial_production' AND m."period" = t1."period" AND m."frequency" <> 'monthly'
 GROUP BY
   m."frequency",
   m."rollup",
@@ -310,6 +336,53 @@ SELECT
   m."rollup" AS "period",
   m."edition" AS "edition",
   t1."unit" AS "unit",
+  1 AS "reports",
+  t1."coal.prev_month" AS "coal.prev_month",
+  t1."coal.month" AS "coal.month",
+  t1."crude_oil.prev_month" AS "crude_oil.prev_month",
+  t1."crude_oil.month" AS "crude_oil.month",
+  t1."natural_gas.prev_month" AS "natural_gas.prev_month",
+  t1."natural_gas.month" AS "natural_gas.month",
+  t1."power.prev_month" AS "power.prev_month",
+  t1."power.month" AS "power.month",
+  t1."power_sold.prev_month" AS "power_sold.prev_month",
+  t1."power_sold.month" AS "power_sold.month",
+  t1."cement.prev_month" AS "cement.prev_month",
+  t1."cement.month" AS "cement.month",
+  t1."crude_steel.prev_month" AS "crude_steel.prev_month",
+  t1."crude_steel.month" AS "crude_steel.month",
+  t1."rolled_steel.prev_month" AS "rolled_steel.prev_month",
+  t1."rolled_steel.month" AS "rolled_steel.month",
+  t1."urea.prev_month" AS "urea.prev_month",
+  t1."urea.month" AS "urea.month",
+  t1."seafood.prev_month" AS "seafood.prev_month",
+  t1."seafood.month" AS "seafood.month",
+  t1."milk.prev_month" AS "milk.prev_month",
+  t1."milk.month" AS "milk.month",
+  t1."beer.prev_month" AS "beer.prev_month",
+  t1."beer.month" AS "beer.month",
+  t1."garments.prev_month" AS "garments.prev_month",
+  t1."garments.month" AS "garments.month",
+  t1."footwear.prev_month" AS "footwear.prev_month",
+  t1."footwear.month" AS "footwear.month",
+  t1."phones.prev_month" AS "phones.prev_month",
+  t1."phones.month" AS "phones.month",
+  t1."televisions.prev_month" AS "televisions.prev_month",
+  t1."televisions.month" AS "televisions.month",
+  t1."cars.prev_month" AS "cars.prev_month",
+  t1."cars.month" AS "cars.month",
+  t1."motorcycles.prev_month" AS "motorcycles.prev_month",
+  t1."motorcycles.month" AS "motorcycles.month"
+FROM
+  "industry_trade.industrial_production.B02.current" AS t1
+  JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province')
+  JOIN "regc_period_rollup" AS m ON m."regime" = 'industry_trade.industrial_production' AND m."period" = t1."period" AND m."frequency" = 'monthly'
+UNION ALL
+SELECT
+  m."frequency" AS "frequency",
+  m."rollup" AS "period",
+  m."edition" AS "edition",
+  t1."unit" AS "unit",
   COUNT(*) AS "reports",
   SUM(t1."coal.prev_month") AS "coal.prev_month",
   SUM(t1."coal.month") AS "coal.month",
@@ -350,7 +423,7 @@ SELECT
 FROM
   "industry_trade.industrial_production.B02.current" AS t1
   JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province')
-  JOIN "regc_period_rollup" AS m ON m."regime" = 'industry_trade.industrial_production' AND m."period" = t1."period"
+  JOIN "regc_period_rollup" AS m ON m."regime" = 'industry_trade.industrial_production' AND m."period" = t1."period" AND m."frequency" <> 'monthly'
 GROUP BY
   m."frequency",
   m."rollup",

@@ -27,6 +27,59 @@ SELECT
   m."rollup" AS "period",
   m."edition" AS "edition",
   t1."unit" AS "unit",
+  1 AS "reports",
+  t1."total.prev_month" AS "total.prev_month",
+  t1."total.month" AS "total.month",
+  t1."goods.prev_month" AS "goods.prev_month",
+  t1."goods.month" AS "goods.month",
+  t1."food.prev_month" AS "food.prev_month",
+  t1."food.month" AS "food.month",
+  t1."garments.prev_month" AS "garments.prev_month",
+  t1."garments.month" AS "garments.month",
+  t1."household.prev_month" AS "household.prev_month",
+  t1."household.month" AS "household.month",
+  t1."culture.prev_month" AS "culture.prev_month",
+  t1."culture.month" AS "culture.month",
+  t1."building.prev_month" AS "building.prev_month",
+  t1."building.month" AS "building.month",
+  t1."cars.prev_month" AS "cars.prev_month",
+  t1."cars.month" AS "cars.month",
+  t1."passenger_cars.prev_month" AS "passenger_cars.prev_month",
+  t1."passenger_cars.month" AS "passenger_cars.month",
+  t1."vehicles.prev_month" AS "vehicles.prev_month",
+  t1."vehicles.month" AS "vehicles.month",
+  t1."petrol.prev_month" AS "petrol.prev_month",
+  t1."petrol.month" AS "petrol.month",
+  t1."other_fuel.prev_month" AS "other_fuel.prev_month",
+  t1."other_fuel.month" AS "other_fuel.month",
+  t1."jewellery.prev_month" AS "jewellery.prev_month",
+  t1."jewellery.month" AS "jewellery.month",
+  t1."other_goods.prev_month" AS "other_goods.prev_month",
+  t1."other_goods.month" AS "other_goods.month",
+  t1."vehicle_repair.prev_month" AS "vehicle_repair.prev_month",
+  t1."vehicle_repair.month" AS "vehicle_repair.month",
+  t1."services.prev_month" AS "services.prev_month",
+  t1."services.month" AS "services.month",
+  t1."accommodation_food.prev_month" AS "accommodation_food.prev_month",
+  t1."accommodation_food.month" AS "accommodation_food.month",
+  t1."accommodation.prev_month" AS "accommodation.prev_month",
+  t1."accommodation.month" AS "accommodation.month",
+  t1."food_service.prev_month" AS "food_service.prev_month",
+  t1."food_service.month" AS "food_service.month",
+  t1."travel.prev_month" AS "travel.prev_month",
+  t1."travel.month" AS "travel.month",
+  t1."other_services.prev_month" AS "other_services.prev_month",
+  t1."other_services.month" AS "other_services.month"
+FROM
+  "industry_trade.retail_sales.B01.current" AS t1
+  JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province')
+  JOIN "regc_period_rollup" AS m ON m."regime" = 'industry_trade.retail_sales' AND m."period" = t1."period" AND m."frequency" = 'monthly'
+UNION ALL
+SELECT
+  m."frequency" AS "frequency",
+  m."rollup" AS "period",
+  m."edition" AS "edition",
+  t1."unit" AS "unit",
   COUNT(*) AS "reports",
   SUM(t1."total.prev_month") AS "total.prev_month",
   SUM(t1."total.month") AS "total.month",
@@ -73,7 +126,7 @@ SELECT
 FROM
   "industry_trade.retail_sales.B01.current" AS t1
   JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province')
-  JOIN "regc_period_rollup" AS m ON m."regime" = 'industry_trade.retail_sales' AND m."period" = t1."period"
+  JOIN "regc_period_rollup" AS m ON m."regime" = 'industry_trade.retail_sales' AND m."period" = t1."period" AND m."frequency" <> 'monthly'
 GROUP BY
   m."frequency",
   m."rollup",
@@ -830,6 +883,31 @@ SELECT
   m."rollup" AS "period",
   m."edition" AS "edition",
   t1."unit" AS "unit",
+  1 AS "reports",
+  t1."total.prev_month" AS "total.prev_month",
+  t1."total.month" AS "total.month",
+  t1."state.prev_month" AS "state.prev_month",
+  t1."state.month" AS "state.month",
+  t1."non_state.prev_month" AS "non_state.prev_month",
+  t1."non_state.month" AS "non_state.month",
+  t1."collective.prev_month" AS "collective.prev_month",
+  t1."collective.month" AS "collective.month",
+  t1."private.prev_month" AS "private.prev_month",
+  t1."private.month" AS "private.month",
+  t1."household.prev_month" AS "household.prev_month",
+  t1."household.month" AS "household.month",
+  t1."fdi.prev_month" AS "fdi.prev_month",
+  t1."fdi.month" AS "fdi.month"
+FROM
+  "industry_trade.retail_sales.B02.current" AS t1
+  JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province')
+  JOIN "regc_period_rollup" AS m ON m."regime" = 'industry_trade.retail_sales' AND m."period" = t1."period" AND m."frequency" = 'monthly'
+UNION ALL
+SELECT
+  m."frequency" AS "frequency",
+  m."rollup" AS "period",
+  m."edition" AS "edition",
+  t1."unit" AS "unit",
   COUNT(*) AS "reports",
   SUM(t1."total.prev_month") AS "total.prev_month",
   SUM(t1."total.month") AS "total.month",
@@ -848,7 +926,7 @@ SELECT
 FROM
   "industry_trade.retail_sales.B02.current" AS t1
   JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province')
-  JOIN "regc_period_rollup" AS m ON m."regime" = 'industry_trade.retail_sales' AND m."period" = t1."period"
+  JOIN "regc_period_rollup" AS m ON m."regime" = 'industry_trade.retail_sales' AND m."period" = t1."period" AND m."frequency" <> 'monthly'
 GROUP BY
   m."frequency",
   m."rollup",

@@ -19,6 +19,32 @@ SELECT
   m."rollup" AS "period",
   m."edition" AS "edition",
   t1."unit" AS "unit",
+  1 AS "reports",
+  t1."items.current" AS "items.current",
+  t1."domestic.current" AS "domestic.current",
+  t1."international.current" AS "international.current",
+  t1."outbound.current" AS "outbound.current",
+  t1."inbound.current" AS "inbound.current",
+  t1."universal.current" AS "universal.current",
+  t1."express.current" AS "express.current",
+  t1."revenue.current" AS "revenue.current",
+  t1."revenue_domestic.current" AS "revenue_domestic.current",
+  t1."revenue_international.current" AS "revenue_international.current",
+  t1."revenue_universal.current" AS "revenue_universal.current",
+  t1."points.current" AS "points.current",
+  t1."post_offices.current" AS "post_offices.current",
+  t1."commune_points.current" AS "commune_points.current",
+  t1."other_points.current" AS "other_points.current"
+FROM
+  "information.postal_services.B01.current" AS t1
+  JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province')
+  JOIN "regc_period_rollup" AS m ON m."regime" = 'information.postal_services' AND m."period" = t1."period" AND m."frequency" = 'six_monthly'
+UNION ALL
+SELECT
+  m."frequency" AS "frequency",
+  m."rollup" AS "period",
+  m."edition" AS "edition",
+  t1."unit" AS "unit",
   COUNT(*) AS "reports",
   SUM(t1."items.current") AS "items.current",
   SUM(t1."domestic.current") AS "domestic.current",
@@ -38,7 +64,7 @@ SELECT
 FROM
   "information.postal_services.B01.current" AS t1
   JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province')
-  JOIN "regc_period_rollup" AS m ON m."regime" = 'information.postal_services' AND m."period" = t1."period"
+  JOIN "regc_period_rollup" AS m ON m."regime" = 'information.postal_services' AND m."period" = t1."period" AND m."frequency" <> 'six_monthly'
 GROUP BY
   m."frequency",
   m."rollup",

@@ -18,6 +18,27 @@ SELECT
   m."rollup" AS "period",
   m."edition" AS "edition",
   t1."unit" AS "unit",
+  1 AS "reports",
+  CAST(t1."fixed.q_end" AS NUMERIC) AS "fixed.q_end",
+  CAST(t1."mobile.q_end" AS NUMERIC) AS "mobile.q_end",
+  CAST(t1."prepaid.q_end" AS NUMERIC) AS "prepaid.q_end",
+  CAST(t1."postpaid.q_end" AS NUMERIC) AS "postpaid.q_end",
+  CAST(t1."fixed_bb.q_end" AS NUMERIC) AS "fixed_bb.q_end",
+  CAST(t1."ftth.q_end" AS NUMERIC) AS "ftth.q_end",
+  CAST(t1."mobile_bb.q_end" AS NUMERIC) AS "mobile_bb.q_end",
+  CAST(t1."bb_4g.q_end" AS NUMERIC) AS "bb_4g.q_end",
+  CAST(t1."bb_5g.q_end" AS NUMERIC) AS "bb_5g.q_end",
+  CAST(t1."population.q_end" AS NUMERIC) AS "population.q_end"
+FROM
+  "information.telecom_subscribers.B01.current" AS t1
+  JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province')
+  JOIN "regc_period_rollup" AS m ON m."regime" = 'information.telecom_subscribers' AND m."period" = t1."period" AND m."frequency" = 'quarterly'
+UNION ALL
+SELECT
+  m."frequency" AS "frequency",
+  m."rollup" AS "period",
+  m."edition" AS "edition",
+  t1."unit" AS "unit",
   COUNT(*) AS "reports",
   (MAX(ARRAY[CAST(m."end_date" - DATE '1970-01-01' AS NUMERIC), CAST(t1."fixed.q_end" AS NUMERIC)]) FILTER (WHERE t1."fixed.q_end" IS NOT NULL))[2] AS "fixed.q_end",
   (MAX(ARRAY[CAST(m."end_date" - DATE '1970-01-01' AS NUMERIC), CAST(t1."mobile.q_end" AS NUMERIC)]) FILTER (WHERE t1."mobile.q_end" IS NOT NULL))[2] AS "mobile.q_end",
@@ -32,7 +53,7 @@ SELECT
 FROM
   "information.telecom_subscribers.B01.current" AS t1
   JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province')
-  JOIN "regc_period_rollup" AS m ON m."regime" = 'information.telecom_subscribers' AND m."period" = t1."period"
+  JOIN "regc_period_rollup" AS m ON m."regime" = 'information.telecom_subscribers' AND m."period" = t1."period" AND m."frequency" <> 'quarterly'
 GROUP BY
   m."frequency",
   m."rollup",

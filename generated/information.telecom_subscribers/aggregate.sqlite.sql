@@ -19,6 +19,27 @@ SELECT
   m."rollup" AS "period",
   m."edition" AS "edition",
   t1."unit" AS "unit",
+  1 AS "reports",
+  t1."fixed.q_end" AS "fixed.q_end",
+  t1."mobile.q_end" AS "mobile.q_end",
+  t1."prepaid.q_end" AS "prepaid.q_end",
+  t1."postpaid.q_end" AS "postpaid.q_end",
+  t1."fixed_bb.q_end" AS "fixed_bb.q_end",
+  t1."ftth.q_end" AS "ftth.q_end",
+  t1."mobile_bb.q_end" AS "mobile_bb.q_end",
+  t1."bb_4g.q_end" AS "bb_4g.q_end",
+  t1."bb_5g.q_end" AS "bb_5g.q_end",
+  t1."population.q_end" AS "population.q_end"
+FROM
+  "information.telecom_subscribers.B01.current" AS t1
+  JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province')
+  JOIN "regc_period_rollup" AS m ON m."regime" = 'information.telecom_subscribers' AND m."period" = t1."period" AND m."frequency" = 'quarterly'
+UNION ALL
+SELECT
+  m."frequency" AS "frequency",
+  m."rollup" AS "period",
+  m."edition" AS "edition",
+  t1."unit" AS "unit",
   COUNT(*) AS "reports",
   CAST(substr(MAX(CASE WHEN t1."fixed.q_end" IS NOT NULL THEN m."end_date" || '|' || t1."fixed.q_end" END), 12) AS INTEGER) AS "fixed.q_end",
   CAST(substr(MAX(CASE WHEN t1."mobile.q_end" IS NOT NULL THEN m."end_date" || '|' || t1."mobile.q_end" END), 12) AS INTEGER) AS "mobile.q_end",
@@ -33,7 +54,7 @@ SELECT
 FROM
   "information.telecom_subscribers.B01.current" AS t1
   JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province')
-  JOIN "regc_period_rollup" AS m ON m."regime" = 'information.telecom_subscribers' AND m."period" = t1."period"
+  JOIN "regc_period_rollup" AS m ON m."regime" = 'information.telecom_subscribers' AND m."period" = t1."period" AND m."frequency" <> 'quarterly'
 GROUP BY
   m."frequency",
   m."rollup",

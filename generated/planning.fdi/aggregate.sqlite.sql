@@ -19,6 +19,25 @@ SELECT
   m."rollup" AS "period",
   m."edition" AS "edition",
   t1."unit" AS "unit",
+  1 AS "reports",
+  t1."total_capital.quarter" AS "total_capital.quarter",
+  t1."new_capital.quarter" AS "new_capital.quarter",
+  t1."adjusted_capital.quarter" AS "adjusted_capital.quarter",
+  t1."contribution_capital.quarter" AS "contribution_capital.quarter",
+  t1."new_projects.quarter" AS "new_projects.quarter",
+  t1."adjusted_projects.quarter" AS "adjusted_projects.quarter",
+  t1."contributions.quarter" AS "contributions.quarter",
+  t1."disbursed.quarter" AS "disbursed.quarter"
+FROM
+  "planning.fdi.B01.current" AS t1
+  JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province')
+  JOIN "regc_period_rollup" AS m ON m."regime" = 'planning.fdi' AND m."period" = t1."period" AND m."frequency" = 'quarterly'
+UNION ALL
+SELECT
+  m."frequency" AS "frequency",
+  m."rollup" AS "period",
+  m."edition" AS "edition",
+  t1."unit" AS "unit",
   COUNT(*) AS "reports",
   SUM(t1."total_capital.quarter") AS "total_capital.quarter",
   SUM(t1."new_capital.quarter") AS "new_capital.quarter",
@@ -31,7 +50,7 @@ SELECT
 FROM
   "planning.fdi.B01.current" AS t1
   JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province')
-  JOIN "regc_period_rollup" AS m ON m."regime" = 'planning.fdi' AND m."period" = t1."period"
+  JOIN "regc_period_rollup" AS m ON m."regime" = 'planning.fdi' AND m."period" = t1."period" AND m."frequency" <> 'quarterly'
 GROUP BY
   m."frequency",
   m."rollup",

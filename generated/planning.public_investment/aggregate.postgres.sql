@@ -18,6 +18,40 @@ SELECT
   m."rollup" AS "period",
   m."edition" AS "edition",
   t1."unit" AS "unit",
+  1 AS "reports",
+  CAST(t1."total.plan_ttg" AS NUMERIC) AS "total.plan_ttg",
+  CAST(t1."total.plan" AS NUMERIC) AS "total.plan",
+  t1."total.month" AS "total.month",
+  CAST(t1."central.plan_ttg" AS NUMERIC) AS "central.plan_ttg",
+  CAST(t1."central.plan" AS NUMERIC) AS "central.plan",
+  t1."central.month" AS "central.month",
+  CAST(t1."central_domestic.plan_ttg" AS NUMERIC) AS "central_domestic.plan_ttg",
+  CAST(t1."central_domestic.plan" AS NUMERIC) AS "central_domestic.plan",
+  t1."central_domestic.month" AS "central_domestic.month",
+  CAST(t1."foreign.plan_ttg" AS NUMERIC) AS "foreign.plan_ttg",
+  CAST(t1."foreign.plan" AS NUMERIC) AS "foreign.plan",
+  t1."foreign.month" AS "foreign.month",
+  CAST(t1."local.plan_ttg" AS NUMERIC) AS "local.plan_ttg",
+  CAST(t1."local.plan" AS NUMERIC) AS "local.plan",
+  t1."local.month" AS "local.month",
+  CAST(t1."land_use.plan_ttg" AS NUMERIC) AS "land_use.plan_ttg",
+  CAST(t1."land_use.plan" AS NUMERIC) AS "land_use.plan",
+  t1."land_use.month" AS "land_use.month",
+  CAST(t1."lottery.plan_ttg" AS NUMERIC) AS "lottery.plan_ttg",
+  CAST(t1."lottery.plan" AS NUMERIC) AS "lottery.plan",
+  t1."lottery.month" AS "lottery.month",
+  CAST(t1."carried.plan" AS NUMERIC) AS "carried.plan",
+  t1."carried.month" AS "carried.month"
+FROM
+  "planning.public_investment.B01.current" AS t1
+  JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province', 'ministry')
+  JOIN "regc_period_rollup" AS m ON m."regime" = 'planning.public_investment' AND m."period" = t1."period" AND m."frequency" = 'monthly'
+UNION ALL
+SELECT
+  m."frequency" AS "frequency",
+  m."rollup" AS "period",
+  m."edition" AS "edition",
+  t1."unit" AS "unit",
   COUNT(*) AS "reports",
   (MAX(ARRAY[CAST(m."end_date" - DATE '1970-01-01' AS NUMERIC), CAST(t1."total.plan_ttg" AS NUMERIC)]) FILTER (WHERE t1."total.plan_ttg" IS NOT NULL))[2] AS "total.plan_ttg",
   (MAX(ARRAY[CAST(m."end_date" - DATE '1970-01-01' AS NUMERIC), CAST(t1."total.plan" AS NUMERIC)]) FILTER (WHERE t1."total.plan" IS NOT NULL))[2] AS "total.plan",
@@ -45,7 +79,7 @@ SELECT
 FROM
   "planning.public_investment.B01.current" AS t1
   JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province', 'ministry')
-  JOIN "regc_period_rollup" AS m ON m."regime" = 'planning.public_investment' AND m."period" = t1."period"
+  JOIN "regc_period_rollup" AS m ON m."regime" = 'planning.public_investment' AND m."period" = t1."period" AND m."frequency" <> 'monthly'
 GROUP BY
   m."frequency",
   m."rollup",

@@ -26,6 +26,37 @@ SELECT
   m."rollup" AS "period",
   m."edition" AS "edition",
   t1."unit" AS "unit",
+  1 AS "reports",
+  CAST(t1."si_participants.plan" AS NUMERIC) AS "si_participants.plan",
+  CAST(t1."si_participants.actual" AS NUMERIC) AS "si_participants.actual",
+  CAST(t1."si_voluntary.plan" AS NUMERIC) AS "si_voluntary.plan",
+  CAST(t1."si_voluntary.actual" AS NUMERIC) AS "si_voluntary.actual",
+  CAST(t1."ui_participants.plan" AS NUMERIC) AS "ui_participants.plan",
+  CAST(t1."ui_participants.actual" AS NUMERIC) AS "ui_participants.actual",
+  CAST(t1."hi_participants.plan" AS NUMERIC) AS "hi_participants.plan",
+  CAST(t1."hi_participants.actual" AS NUMERIC) AS "hi_participants.actual",
+  CAST(t1."hi_employment.plan" AS NUMERIC) AS "hi_employment.plan",
+  CAST(t1."hi_employment.actual" AS NUMERIC) AS "hi_employment.actual",
+  CAST(t1."hi_si_paid.plan" AS NUMERIC) AS "hi_si_paid.plan",
+  CAST(t1."hi_si_paid.actual" AS NUMERIC) AS "hi_si_paid.actual",
+  CAST(t1."hi_state_paid.plan" AS NUMERIC) AS "hi_state_paid.plan",
+  CAST(t1."hi_state_paid.actual" AS NUMERIC) AS "hi_state_paid.actual",
+  CAST(t1."hi_state_supported.plan" AS NUMERIC) AS "hi_state_supported.plan",
+  CAST(t1."hi_state_supported.actual" AS NUMERIC) AS "hi_state_supported.actual",
+  CAST(t1."hi_household.plan" AS NUMERIC) AS "hi_household.plan",
+  CAST(t1."hi_household.actual" AS NUMERIC) AS "hi_household.actual",
+  CAST(t1."population.actual" AS NUMERIC) AS "population.actual",
+  CAST(t1."labour_force.actual" AS NUMERIC) AS "labour_force.actual"
+FROM
+  "social_security.insurance.B01.current" AS t1
+  JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('social_security_office')
+  JOIN "regc_period_rollup" AS m ON m."regime" = 'social_security.insurance' AND m."period" = t1."period" AND m."frequency" = 'six_monthly'
+UNION ALL
+SELECT
+  m."frequency" AS "frequency",
+  m."rollup" AS "period",
+  m."edition" AS "edition",
+  t1."unit" AS "unit",
   COUNT(*) AS "reports",
   (MAX(ARRAY[CAST(m."end_date" - DATE '1970-01-01' AS NUMERIC), CAST(t1."si_participants.plan" AS NUMERIC)]) FILTER (WHERE t1."si_participants.plan" IS NOT NULL))[2] AS "si_participants.plan",
   (MAX(ARRAY[CAST(m."end_date" - DATE '1970-01-01' AS NUMERIC), CAST(t1."si_participants.actual" AS NUMERIC)]) FILTER (WHERE t1."si_participants.actual" IS NOT NULL))[2] AS "si_participants.actual",
@@ -50,7 +81,7 @@ SELECT
 FROM
   "social_security.insurance.B01.current" AS t1
   JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('social_security_office')
-  JOIN "regc_period_rollup" AS m ON m."regime" = 'social_security.insurance' AND m."period" = t1."period"
+  JOIN "regc_period_rollup" AS m ON m."regime" = 'social_security.insurance' AND m."period" = t1."period" AND m."frequency" <> 'six_monthly'
 GROUP BY
   m."frequency",
   m."rollup",
@@ -405,6 +436,38 @@ SELECT
   m."rollup" AS "period",
   m."edition" AS "edition",
   t1."unit" AS "unit",
+  1 AS "reports",
+  CAST(t1."revenue.plan" AS NUMERIC) AS "revenue.plan",
+  t1."revenue.actual" AS "revenue.actual",
+  CAST(t1."rev_si.plan" AS NUMERIC) AS "rev_si.plan",
+  t1."rev_si.actual" AS "rev_si.actual",
+  CAST(t1."rev_si_voluntary.plan" AS NUMERIC) AS "rev_si_voluntary.plan",
+  t1."rev_si_voluntary.actual" AS "rev_si_voluntary.actual",
+  CAST(t1."rev_hi.plan" AS NUMERIC) AS "rev_hi.plan",
+  t1."rev_hi.actual" AS "rev_hi.actual",
+  CAST(t1."rev_ui.plan" AS NUMERIC) AS "rev_ui.plan",
+  t1."rev_ui.actual" AS "rev_ui.actual",
+  CAST(t1."arrears.actual" AS NUMERIC) AS "arrears.actual",
+  CAST(t1."payments.plan" AS NUMERIC) AS "payments.plan",
+  t1."payments.actual" AS "payments.actual",
+  CAST(t1."pay_si.plan" AS NUMERIC) AS "pay_si.plan",
+  t1."pay_si.actual" AS "pay_si.actual",
+  CAST(t1."pay_pensions.plan" AS NUMERIC) AS "pay_pensions.plan",
+  t1."pay_pensions.actual" AS "pay_pensions.actual",
+  CAST(t1."pay_hi.plan" AS NUMERIC) AS "pay_hi.plan",
+  t1."pay_hi.actual" AS "pay_hi.actual",
+  CAST(t1."pay_ui.plan" AS NUMERIC) AS "pay_ui.plan",
+  t1."pay_ui.actual" AS "pay_ui.actual"
+FROM
+  "social_security.insurance.B02.current" AS t1
+  JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('social_security_office')
+  JOIN "regc_period_rollup" AS m ON m."regime" = 'social_security.insurance' AND m."period" = t1."period" AND m."frequency" = 'six_monthly'
+UNION ALL
+SELECT
+  m."frequency" AS "frequency",
+  m."rollup" AS "period",
+  m."edition" AS "edition",
+  t1."unit" AS "unit",
   COUNT(*) AS "reports",
   (MAX(ARRAY[CAST(m."end_date" - DATE '1970-01-01' AS NUMERIC), CAST(t1."revenue.plan" AS NUMERIC)]) FILTER (WHERE t1."revenue.plan" IS NOT NULL))[2] AS "revenue.plan",
   SUM(t1."revenue.actual") AS "revenue.actual",
@@ -430,7 +493,7 @@ SELECT
 FROM
   "social_security.insurance.B02.current" AS t1
   JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('social_security_office')
-  JOIN "regc_period_rollup" AS m ON m."regime" = 'social_security.insurance' AND m."period" = t1."period"
+  JOIN "regc_period_rollup" AS m ON m."regime" = 'social_security.insurance' AND m."period" = t1."period" AND m."frequency" <> 'six_monthly'
 GROUP BY
   m."frequency",
   m."rollup",

@@ -27,6 +27,37 @@ SELECT
   m."rollup" AS "period",
   m."edition" AS "edition",
   t1."unit" AS "unit",
+  1 AS "reports",
+  t1."si_participants.plan" AS "si_participants.plan",
+  t1."si_participants.actual" AS "si_participants.actual",
+  t1."si_voluntary.plan" AS "si_voluntary.plan",
+  t1."si_voluntary.actual" AS "si_voluntary.actual",
+  t1."ui_participants.plan" AS "ui_participants.plan",
+  t1."ui_participants.actual" AS "ui_participants.actual",
+  t1."hi_participants.plan" AS "hi_participants.plan",
+  t1."hi_participants.actual" AS "hi_participants.actual",
+  t1."hi_employment.plan" AS "hi_employment.plan",
+  t1."hi_employment.actual" AS "hi_employment.actual",
+  t1."hi_si_paid.plan" AS "hi_si_paid.plan",
+  t1."hi_si_paid.actual" AS "hi_si_paid.actual",
+  t1."hi_state_paid.plan" AS "hi_state_paid.plan",
+  t1."hi_state_paid.actual" AS "hi_state_paid.actual",
+  t1."hi_state_supported.plan" AS "hi_state_supported.plan",
+  t1."hi_state_supported.actual" AS "hi_state_supported.actual",
+  t1."hi_household.plan" AS "hi_household.plan",
+  t1."hi_household.actual" AS "hi_household.actual",
+  t1."population.actual" AS "population.actual",
+  t1."labour_force.actual" AS "labour_force.actual"
+FROM
+  "social_security.insurance.B01.current" AS t1
+  JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('social_security_office')
+  JOIN "regc_period_rollup" AS m ON m."regime" = 'social_security.insurance' AND m."period" = t1."period" AND m."frequency" = 'six_monthly'
+UNION ALL
+SELECT
+  m."frequency" AS "frequency",
+  m."rollup" AS "period",
+  m."edition" AS "edition",
+  t1."unit" AS "unit",
   COUNT(*) AS "reports",
   CAST(substr(MAX(CASE WHEN t1."si_participants.plan" IS NOT NULL THEN m."end_date" || '|' || t1."si_participants.plan" END), 12) AS INTEGER) AS "si_participants.plan",
   CAST(substr(MAX(CASE WHEN t1."si_participants.actual" IS NOT NULL THEN m."end_date" || '|' || t1."si_participants.actual" END), 12) AS INTEGER) AS "si_participants.actual",
@@ -51,7 +82,7 @@ SELECT
 FROM
   "social_security.insurance.B01.current" AS t1
   JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('social_security_office')
-  JOIN "regc_period_rollup" AS m ON m."regime" = 'social_security.insurance' AND m."period" = t1."period"
+  JOIN "regc_period_rollup" AS m ON m."regime" = 'social_security.insurance' AND m."period" = t1."period" AND m."frequency" <> 'six_monthly'
 GROUP BY
   m."frequency",
   m."rollup",
@@ -406,6 +437,38 @@ SELECT
   m."rollup" AS "period",
   m."edition" AS "edition",
   t1."unit" AS "unit",
+  1 AS "reports",
+  t1."revenue.plan" AS "revenue.plan",
+  t1."revenue.actual" AS "revenue.actual",
+  t1."rev_si.plan" AS "rev_si.plan",
+  t1."rev_si.actual" AS "rev_si.actual",
+  t1."rev_si_voluntary.plan" AS "rev_si_voluntary.plan",
+  t1."rev_si_voluntary.actual" AS "rev_si_voluntary.actual",
+  t1."rev_hi.plan" AS "rev_hi.plan",
+  t1."rev_hi.actual" AS "rev_hi.actual",
+  t1."rev_ui.plan" AS "rev_ui.plan",
+  t1."rev_ui.actual" AS "rev_ui.actual",
+  t1."arrears.actual" AS "arrears.actual",
+  t1."payments.plan" AS "payments.plan",
+  t1."payments.actual" AS "payments.actual",
+  t1."pay_si.plan" AS "pay_si.plan",
+  t1."pay_si.actual" AS "pay_si.actual",
+  t1."pay_pensions.plan" AS "pay_pensions.plan",
+  t1."pay_pensions.actual" AS "pay_pensions.actual",
+  t1."pay_hi.plan" AS "pay_hi.plan",
+  t1."pay_hi.actual" AS "pay_hi.actual",
+  t1."pay_ui.plan" AS "pay_ui.plan",
+  t1."pay_ui.actual" AS "pay_ui.actual"
+FROM
+  "social_security.insurance.B02.current" AS t1
+  JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('social_security_office')
+  JOIN "regc_period_rollup" AS m ON m."regime" = 'social_security.insurance' AND m."period" = t1."period" AND m."frequency" = 'six_monthly'
+UNION ALL
+SELECT
+  m."frequency" AS "frequency",
+  m."rollup" AS "period",
+  m."edition" AS "edition",
+  t1."unit" AS "unit",
   COUNT(*) AS "reports",
   CAST(substr(MAX(CASE WHEN t1."revenue.plan" IS NOT NULL THEN m."end_date" || '|' || t1."revenue.plan" END), 12) AS INTEGER) AS "revenue.plan",
   SUM(t1."revenue.actual") AS "revenue.actual",
@@ -431,7 +494,7 @@ SELECT
 FROM
   "social_security.insurance.B02.current" AS t1
   JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('social_security_office')
-  JOIN "regc_period_rollup" AS m ON m."regime" = 'social_security.insurance' AND m."period" = t1."period"
+  JOIN "regc_period_rollup" AS m ON m."regime" = 'social_security.insurance' AND m."period" = t1."period" AND m."frequency" <> 'six_monthly'
 GROUP BY
   m."frequency",
   m."rollup",

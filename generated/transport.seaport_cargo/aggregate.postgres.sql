@@ -18,6 +18,35 @@ SELECT
   m."rollup" AS "period",
   m."edition" AS "edition",
   t1."unit" AS "unit",
+  1 AS "reports",
+  CAST(t1."cargo.plan" AS NUMERIC) AS "cargo.plan",
+  t1."cargo.month" AS "cargo.month",
+  CAST(t1."export.plan" AS NUMERIC) AS "export.plan",
+  t1."export.month" AS "export.month",
+  CAST(t1."import.plan" AS NUMERIC) AS "import.plan",
+  t1."import.month" AS "import.month",
+  CAST(t1."domestic.plan" AS NUMERIC) AS "domestic.plan",
+  t1."domestic.month" AS "domestic.month",
+  CAST(t1."transit.plan" AS NUMERIC) AS "transit.plan",
+  t1."transit.month" AS "transit.month",
+  CAST(t1."liquid.plan" AS NUMERIC) AS "liquid.plan",
+  t1."liquid.month" AS "liquid.month",
+  CAST(t1."containers.plan" AS NUMERIC) AS "containers.plan",
+  t1."containers.month" AS "containers.month",
+  CAST(t1."passengers.plan" AS NUMERIC) AS "passengers.plan",
+  t1."passengers.month" AS "passengers.month",
+  CAST(t1."berths.plan" AS NUMERIC) AS "berths.plan",
+  CAST(t1."berths.month" AS NUMERIC) AS "berths.month"
+FROM
+  "transport.seaport_cargo.B01.current" AS t1
+  JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('port_authority')
+  JOIN "regc_period_rollup" AS m ON m."regime" = 'transport.seaport_cargo' AND m."period" = t1."period" AND m."frequency" = 'monthly'
+UNION ALL
+SELECT
+  m."frequency" AS "frequency",
+  m."rollup" AS "period",
+  m."edition" AS "edition",
+  t1."unit" AS "unit",
   COUNT(*) AS "reports",
   (MAX(ARRAY[CAST(m."end_date" - DATE '1970-01-01' AS NUMERIC), CAST(t1."cargo.plan" AS NUMERIC)]) FILTER (WHERE t1."cargo.plan" IS NOT NULL))[2] AS "cargo.plan",
   SUM(t1."cargo.month") AS "cargo.month",
@@ -40,7 +69,7 @@ SELECT
 FROM
   "transport.seaport_cargo.B01.current" AS t1
   JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('port_authority')
-  JOIN "regc_period_rollup" AS m ON m."regime" = 'transport.seaport_cargo' AND m."period" = t1."period"
+  JOIN "regc_period_rollup" AS m ON m."regime" = 'transport.seaport_cargo' AND m."period" = t1."period" AND m."frequency" <> 'monthly'
 GROUP BY
   m."frequency",
   m."rollup",

@@ -19,6 +19,35 @@ SELECT
   m."rollup" AS "period",
   m."edition" AS "edition",
   t1."unit" AS "unit",
+  1 AS "reports",
+  t1."cargo.plan" AS "cargo.plan",
+  t1."cargo.month" AS "cargo.month",
+  t1."export.plan" AS "export.plan",
+  t1."export.month" AS "export.month",
+  t1."import.plan" AS "import.plan",
+  t1."import.month" AS "import.month",
+  t1."domestic.plan" AS "domestic.plan",
+  t1."domestic.month" AS "domestic.month",
+  t1."transit.plan" AS "transit.plan",
+  t1."transit.month" AS "transit.month",
+  t1."liquid.plan" AS "liquid.plan",
+  t1."liquid.month" AS "liquid.month",
+  t1."containers.plan" AS "containers.plan",
+  t1."containers.month" AS "containers.month",
+  t1."passengers.plan" AS "passengers.plan",
+  t1."passengers.month" AS "passengers.month",
+  t1."berths.plan" AS "berths.plan",
+  t1."berths.month" AS "berths.month"
+FROM
+  "transport.seaport_cargo.B01.current" AS t1
+  JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('port_authority')
+  JOIN "regc_period_rollup" AS m ON m."regime" = 'transport.seaport_cargo' AND m."period" = t1."period" AND m."frequency" = 'monthly'
+UNION ALL
+SELECT
+  m."frequency" AS "frequency",
+  m."rollup" AS "period",
+  m."edition" AS "edition",
+  t1."unit" AS "unit",
   COUNT(*) AS "reports",
   CAST(substr(MAX(CASE WHEN t1."cargo.plan" IS NOT NULL THEN m."end_date" || '|' || t1."cargo.plan" END), 12) AS INTEGER) AS "cargo.plan",
   SUM(t1."cargo.month") AS "cargo.month",
@@ -41,7 +70,7 @@ SELECT
 FROM
   "transport.seaport_cargo.B01.current" AS t1
   JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('port_authority')
-  JOIN "regc_period_rollup" AS m ON m."regime" = 'transport.seaport_cargo' AND m."period" = t1."period"
+  JOIN "regc_period_rollup" AS m ON m."regime" = 'transport.seaport_cargo' AND m."period" = t1."period" AND m."frequency" <> 'monthly'
 GROUP BY
   m."frequency",
   m."rollup",

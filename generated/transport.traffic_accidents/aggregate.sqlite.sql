@@ -19,6 +19,35 @@ SELECT
   m."rollup" AS "period",
   m."edition" AS "edition",
   t1."unit" AS "unit",
+  1 AS "reports",
+  t1."total.accidents" AS "total.accidents",
+  t1."total.deaths" AS "total.deaths",
+  t1."total.injured" AS "total.injured",
+  t1."road.accidents" AS "road.accidents",
+  t1."road.deaths" AS "road.deaths",
+  t1."road.injured" AS "road.injured",
+  t1."expressway.accidents" AS "expressway.accidents",
+  t1."expressway.deaths" AS "expressway.deaths",
+  t1."expressway.injured" AS "expressway.injured",
+  t1."rail.accidents" AS "rail.accidents",
+  t1."rail.deaths" AS "rail.deaths",
+  t1."rail.injured" AS "rail.injured",
+  t1."inland.accidents" AS "inland.accidents",
+  t1."inland.deaths" AS "inland.deaths",
+  t1."inland.injured" AS "inland.injured",
+  t1."maritime.accidents" AS "maritime.accidents",
+  t1."maritime.deaths" AS "maritime.deaths",
+  t1."maritime.injured" AS "maritime.injured"
+FROM
+  "transport.traffic_accidents.B01.current" AS t1
+  JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province')
+  JOIN "regc_period_rollup" AS m ON m."regime" = 'transport.traffic_accidents' AND m."period" = t1."period" AND m."frequency" = 'daily'
+UNION ALL
+SELECT
+  m."frequency" AS "frequency",
+  m."rollup" AS "period",
+  m."edition" AS "edition",
+  t1."unit" AS "unit",
   COUNT(*) AS "reports",
   SUM(t1."total.accidents") AS "total.accidents",
   SUM(t1."total.deaths") AS "total.deaths",
@@ -41,7 +70,7 @@ SELECT
 FROM
   "transport.traffic_accidents.B01.current" AS t1
   JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province')
-  JOIN "regc_period_rollup" AS m ON m."regime" = 'transport.traffic_accidents' AND m."period" = t1."period"
+  JOIN "regc_period_rollup" AS m ON m."regime" = 'transport.traffic_accidents' AND m."period" = t1."period" AND m."frequency" <> 'daily'
 GROUP BY
   m."frequency",
   m."rollup",
