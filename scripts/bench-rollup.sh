@@ -2,9 +2,10 @@
 # Benchmark of the generated roll-ups at national scale: the 3,321 communes
 # of the 2025 hierarchy report 20 cells a month for MONTHS months (default
 # 36); the reports go into a fresh PostgreSQL schema and a fresh SQLite
-# file, and the generated roll-up view (every unit and level; months,
-# quarters, halves, nine months, years) is materialized and timed against a
-# hand-written PostgreSQL query for the same rows (checked equal).
+# file; the generated roll-up view is materialized for (b) every unit and
+# level (months, quarters, halves, nine months, years), (a) the provinces
+# and the country only, and (c) completeness, medians of 3; (b) is timed
+# against a hand-written PostgreSQL query for the same rows (checked equal).
 # Usage: bash scripts/bench-rollup.sh [MONTHS]
 set -euo pipefail
 cd "$(dirname "$0")/.."

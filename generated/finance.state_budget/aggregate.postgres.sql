@@ -26,25 +26,50 @@ SELECT
   m."rollup" AS "period",
   m."edition" AS "edition",
   t1."unit" AS "unit",
+  1 AS "reports",
+  CAST(t1."revenue.plan" AS NUMERIC) AS "revenue.plan",
+  t1."revenue.month" AS "revenue.month",
+  CAST(t1."domestic.plan" AS NUMERIC) AS "domestic.plan",
+  t1."domestic.month" AS "domestic.month",
+  CAST(t1."land_use.plan" AS NUMERIC) AS "land_use.plan",
+  t1."land_use.month" AS "land_use.month",
+  CAST(t1."lottery.plan" AS NUMERIC) AS "lottery.plan",
+  t1."lottery.month" AS "lottery.month",
+  CAST(t1."crude_oil.plan" AS NUMERIC) AS "crude_oil.plan",
+  t1."crude_oil.month" AS "crude_oil.month",
+  CAST(t1."import_export.plan" AS NUMERIC) AS "import_export.plan",
+  t1."import_export.month" AS "import_export.month",
+  CAST(t1."aid.plan" AS NUMERIC) AS "aid.plan",
+  t1."aid.month" AS "aid.month"
+FROM
+  "finance.state_budget.B01.current" AS t1
+  JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province')
+  JOIN "regc_period_rollup" AS m ON m."regime" = 'finance.state_budget' AND m."period" = t1."period" AND m."frequency" = 'monthly'
+UNION ALL
+SELECT
+  m."frequency" AS "frequency",
+  m."rollup" AS "period",
+  m."edition" AS "edition",
+  t1."unit" AS "unit",
   COUNT(*) AS "reports",
-  (array_agg(t1."revenue.plan" ORDER BY m."end_date" DESC) FILTER (WHERE t1."revenue.plan" IS NOT NULL))[1] AS "revenue.plan",
+  (MAX(ARRAY[CAST(m."end_date" - DATE '1970-01-01' AS NUMERIC), CAST(t1."revenue.plan" AS NUMERIC)]) FILTER (WHERE t1."revenue.plan" IS NOT NULL))[2] AS "revenue.plan",
   SUM(t1."revenue.month") AS "revenue.month",
-  (array_agg(t1."domestic.plan" ORDER BY m."end_date" DESC) FILTER (WHERE t1."domestic.plan" IS NOT NULL))[1] AS "domestic.plan",
+  (MAX(ARRAY[CAST(m."end_date" - DATE '1970-01-01' AS NUMERIC), CAST(t1."domestic.plan" AS NUMERIC)]) FILTER (WHERE t1."domestic.plan" IS NOT NULL))[2] AS "domestic.plan",
   SUM(t1."domestic.month") AS "domestic.month",
-  (array_agg(t1."land_use.plan" ORDER BY m."end_date" DESC) FILTER (WHERE t1."land_use.plan" IS NOT NULL))[1] AS "land_use.plan",
+  (MAX(ARRAY[CAST(m."end_date" - DATE '1970-01-01' AS NUMERIC), CAST(t1."land_use.plan" AS NUMERIC)]) FILTER (WHERE t1."land_use.plan" IS NOT NULL))[2] AS "land_use.plan",
   SUM(t1."land_use.month") AS "land_use.month",
-  (array_agg(t1."lottery.plan" ORDER BY m."end_date" DESC) FILTER (WHERE t1."lottery.plan" IS NOT NULL))[1] AS "lottery.plan",
+  (MAX(ARRAY[CAST(m."end_date" - DATE '1970-01-01' AS NUMERIC), CAST(t1."lottery.plan" AS NUMERIC)]) FILTER (WHERE t1."lottery.plan" IS NOT NULL))[2] AS "lottery.plan",
   SUM(t1."lottery.month") AS "lottery.month",
-  (array_agg(t1."crude_oil.plan" ORDER BY m."end_date" DESC) FILTER (WHERE t1."crude_oil.plan" IS NOT NULL))[1] AS "crude_oil.plan",
+  (MAX(ARRAY[CAST(m."end_date" - DATE '1970-01-01' AS NUMERIC), CAST(t1."crude_oil.plan" AS NUMERIC)]) FILTER (WHERE t1."crude_oil.plan" IS NOT NULL))[2] AS "crude_oil.plan",
   SUM(t1."crude_oil.month") AS "crude_oil.month",
-  (array_agg(t1."import_export.plan" ORDER BY m."end_date" DESC) FILTER (WHERE t1."import_export.plan" IS NOT NULL))[1] AS "import_export.plan",
+  (MAX(ARRAY[CAST(m."end_date" - DATE '1970-01-01' AS NUMERIC), CAST(t1."import_export.plan" AS NUMERIC)]) FILTER (WHERE t1."import_export.plan" IS NOT NULL))[2] AS "import_export.plan",
   SUM(t1."import_export.month") AS "import_export.month",
-  (array_agg(t1."aid.plan" ORDER BY m."end_date" DESC) FILTER (WHERE t1."aid.plan" IS NOT NULL))[1] AS "aid.plan",
+  (MAX(ARRAY[CAST(m."end_date" - DATE '1970-01-01' AS NUMERIC), CAST(t1."aid.plan" AS NUMERIC)]) FILTER (WHERE t1."aid.plan" IS NOT NULL))[2] AS "aid.plan",
   SUM(t1."aid.month") AS "aid.month"
 FROM
   "finance.state_budget.B01.current" AS t1
   JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province')
-  JOIN "regc_period_rollup" AS m ON m."regime" = 'finance.state_budget' AND m."period" = t1."period"
+  JOIN "regc_period_rollup" AS m ON m."regime" = 'finance.state_budget' AND m."period" = t1."period" AND m."frequency" <> 'monthly'
 GROUP BY
   m."frequency",
   m."rollup",
@@ -52,74 +77,109 @@ GROUP BY
   t1."unit";
 
 -- The years to date its computed cells read, per unit.
-CREATE VIEW "finance.state_budget.B01.ytd" AS
+CREATE VIEW "finance.state_budget.B01.ytd" AS WITH b AS (SELECT * FROM (SELECT m."frequency" AS "frequency", m."rollup" AS "period", m."edition" AS "edition", t1."unit" AS "unit", COUNT(*) AS "reports", SUM(t1."revenue.month") AS "ytd.sum.revenue.month", SUM(t1."domestic.month") AS "ytd.sum.domestic.month", SUM(t1."land_use.month") AS "ytd.sum.land_use.month", SUM(t1."lottery.month") AS "ytd.sum.lottery.month", SUM(t1."crude_oil.month") AS "ytd.sum.crude_oil.month", SUM(t1."import_export.month") AS "ytd.sum.import_export.month", SUM(t1."aid.month") AS "ytd.sum.aid.month" FROM "finance.state_budget.B01.current" AS t1 JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province') JOIN "regc_period_ytd" AS m ON m."regime" = 'finance.state_budget' AND m."period" = t1."period" GROUP BY m."frequency", m."rollup", m."edition", t1."unit") AS r0)
 SELECT
   b."frequency" AS "frequency",
   b."period" AS "period",
   b."edition" AS "edition",
+  b."unit" AS "unit",
+  CAST(b."ytd.sum.revenue.month" AS NUMERIC) AS "ytd.sum.revenue.month",
+  CAST(b."ytd.sum.domestic.month" AS NUMERIC) AS "ytd.sum.domestic.month",
+  CAST(b."ytd.sum.land_use.month" AS NUMERIC) AS "ytd.sum.land_use.month",
+  CAST(b."ytd.sum.lottery.month" AS NUMERIC) AS "ytd.sum.lottery.month",
+  CAST(b."ytd.sum.crude_oil.month" AS NUMERIC) AS "ytd.sum.crude_oil.month",
+  CAST(b."ytd.sum.import_export.month" AS NUMERIC) AS "ytd.sum.import_export.month",
+  CAST(b."ytd.sum.aid.month" AS NUMERIC) AS "ytd.sum.aid.month"
+FROM
+  b
+  JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit" AND c."ancestor" = b."unit"
+UNION ALL
+SELECT
+  p."frequency" AS "frequency",
+  p."period" AS "period",
+  p."edition" AS "edition",
   c."ancestor" AS "unit",
-  CAST(SUM(b."ytd.sum.revenue.month") AS NUMERIC) AS "ytd.sum.revenue.month",
-  CAST(SUM(b."ytd.sum.domestic.month") AS NUMERIC) AS "ytd.sum.domestic.month",
-  CAST(SUM(b."ytd.sum.land_use.month") AS NUMERIC) AS "ytd.sum.land_use.month",
-  CAST(SUM(b."ytd.sum.lottery.month") AS NUMERIC) AS "ytd.sum.lottery.month",
-  CAST(SUM(b."ytd.sum.crude_oil.month") AS NUMERIC) AS "ytd.sum.crude_oil.month",
-  CAST(SUM(b."ytd.sum.import_export.month") AS NUMERIC) AS "ytd.sum.import_export.month",
-  CAST(SUM(b."ytd.sum.aid.month") AS NUMERIC) AS "ytd.sum.aid.month"
+  CAST(SUM(p.p0) AS NUMERIC) AS "ytd.sum.revenue.month",
+  CAST(SUM(p.p1) AS NUMERIC) AS "ytd.sum.domestic.month",
+  CAST(SUM(p.p2) AS NUMERIC) AS "ytd.sum.land_use.month",
+  CAST(SUM(p.p3) AS NUMERIC) AS "ytd.sum.lottery.month",
+  CAST(SUM(p.p4) AS NUMERIC) AS "ytd.sum.crude_oil.month",
+  CAST(SUM(p.p5) AS NUMERIC) AS "ytd.sum.import_export.month",
+  CAST(SUM(p.p6) AS NUMERIC) AS "ytd.sum.aid.month"
 FROM
   (
     SELECT
-      m."frequency" AS "frequency",
-      m."rollup" AS "period",
-      m."edition" AS "edition",
-      t1."unit" AS "unit",
-      COUNT(*) AS "reports",
-      SUM(t1."revenue.month") AS "ytd.sum.revenue.month",
-      SUM(t1."domestic.month") AS "ytd.sum.domestic.month",
-      SUM(t1."land_use.month") AS "ytd.sum.land_use.month",
-      SUM(t1."lottery.month") AS "ytd.sum.lottery.month",
-      SUM(t1."crude_oil.month") AS "ytd.sum.crude_oil.month",
-      SUM(t1."import_export.month") AS "ytd.sum.import_export.month",
-      SUM(t1."aid.month") AS "ytd.sum.aid.month"
+      b."frequency" AS "frequency",
+      b."period" AS "period",
+      b."edition" AS "edition",
+      c."ancestor" AS "parent",
+      COUNT(*) AS "n",
+      SUM(b."ytd.sum.revenue.month") AS p0,
+      SUM(b."ytd.sum.domestic.month") AS p1,
+      SUM(b."ytd.sum.land_use.month") AS p2,
+      SUM(b."ytd.sum.lottery.month") AS p3,
+      SUM(b."ytd.sum.crude_oil.month") AS p4,
+      SUM(b."ytd.sum.import_export.month") AS p5,
+      SUM(b."ytd.sum.aid.month") AS p6
     FROM
-      "finance.state_budget.B01.current" AS t1
-      JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province')
-      JOIN "regc_period_ytd" AS m ON m."regime" = 'finance.state_budget' AND m."period" = t1."period"
+      b
+      JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit" AND c."depth" = 1
     GROUP BY
-      m."frequency",
-      m."rollup",
-      m."edition",
-      t1."unit"
-  ) AS b
-  JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit"
+      b."frequency",
+      b."period",
+      b."edition",
+      c."ancestor"
+  ) AS p
+  JOIN "regc_org_closure" AS c ON c."edition" = p."edition" AND c."descendant" = p."parent"
 GROUP BY
-  b."frequency",
-  b."period",
-  b."edition",
+  p."frequency",
+  p."period",
+  p."edition",
   c."ancestor";
 
-CREATE VIEW "finance.state_budget.B01.rollup" AS WITH a AS (
+CREATE VIEW "finance.state_budget.B01.rollup" AS WITH b AS (SELECT * FROM "finance.state_budget.B01.by_reporter" AS r0),
+  a AS (
   SELECT b."frequency" AS "frequency",
   b."period" AS "period",
   b."edition" AS "edition",
+  b."unit" AS "unit",
+  u."level" AS "level",
+  CAST(1 AS BIGINT) AS "reporters",
+  CAST(b."revenue.plan" AS NUMERIC) AS "revenue.plan",
+  CAST(b."revenue.month" AS NUMERIC) AS "revenue.month",
+  CAST(b."domestic.plan" AS NUMERIC) AS "domestic.plan",
+  CAST(b."domestic.month" AS NUMERIC) AS "domestic.month",
+  CAST(b."land_use.plan" AS NUMERIC) AS "land_use.plan",
+  CAST(b."land_use.month" AS NUMERIC) AS "land_use.month",
+  CAST(b."lottery.plan" AS NUMERIC) AS "lottery.plan",
+  CAST(b."lottery.month" AS NUMERIC) AS "lottery.month",
+  CAST(b."crude_oil.plan" AS NUMERIC) AS "crude_oil.plan",
+  CAST(b."crude_oil.month" AS NUMERIC) AS "crude_oil.month",
+  CAST(b."import_export.plan" AS NUMERIC) AS "import_export.plan",
+  CAST(b."import_export.month" AS NUMERIC) AS "import_export.month",
+  CAST(b."aid.plan" AS NUMERIC) AS "aid.plan",
+  CAST(b."aid.month" AS NUMERIC) AS "aid.month" FROM b JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit" AND c."ancestor" = b."unit" JOIN "regc_org_unit" AS u ON u."code" = b."unit" UNION ALL SELECT p."frequency" AS "frequency",
+  p."period" AS "period",
+  p."edition" AS "edition",
   c."ancestor" AS "unit",
   u."level" AS "level",
-  COUNT(*) AS "reporters",
-  CAST(SUM(b."revenue.plan") AS NUMERIC) AS "revenue.plan",
-  CAST(SUM(b."revenue.month") AS NUMERIC) AS "revenue.month",
-  CAST(SUM(b."domestic.plan") AS NUMERIC) AS "domestic.plan",
-  CAST(SUM(b."domestic.month") AS NUMERIC) AS "domestic.month",
-  CAST(SUM(b."land_use.plan") AS NUMERIC) AS "land_use.plan",
-  CAST(SUM(b."land_use.month") AS NUMERIC) AS "land_use.month",
-  CAST(SUM(b."lottery.plan") AS NUMERIC) AS "lottery.plan",
-  CAST(SUM(b."lottery.month") AS NUMERIC) AS "lottery.month",
-  CAST(SUM(b."crude_oil.plan") AS NUMERIC) AS "crude_oil.plan",
-  CAST(SUM(b."crude_oil.month") AS NUMERIC) AS "crude_oil.month",
-  CAST(SUM(b."import_export.plan") AS NUMERIC) AS "import_export.plan",
-  CAST(SUM(b."import_export.month") AS NUMERIC) AS "import_export.month",
-  CAST(SUM(b."aid.plan") AS NUMERIC) AS "aid.plan",
-  CAST(SUM(b."aid.month") AS NUMERIC) AS "aid.month" FROM "finance.state_budget.B01.by_reporter" AS b JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit" JOIN "regc_org_unit" AS u ON u."code" = c."ancestor" GROUP BY b."frequency",
-  b."period",
-  b."edition",
+  CAST(SUM(p."n") AS BIGINT) AS "reporters",
+  CAST(SUM(p.p0) AS NUMERIC) AS "revenue.plan",
+  CAST(SUM(p.p1) AS NUMERIC) AS "revenue.month",
+  CAST(SUM(p.p2) AS NUMERIC) AS "domestic.plan",
+  CAST(SUM(p.p3) AS NUMERIC) AS "domestic.month",
+  CAST(SUM(p.p4) AS NUMERIC) AS "land_use.plan",
+  CAST(SUM(p.p5) AS NUMERIC) AS "land_use.month",
+  CAST(SUM(p.p6) AS NUMERIC) AS "lottery.plan",
+  CAST(SUM(p.p7) AS NUMERIC) AS "lottery.month",
+  CAST(SUM(p.p8) AS NUMERIC) AS "crude_oil.plan",
+  CAST(SUM(p.p9) AS NUMERIC) AS "crude_oil.month",
+  CAST(SUM(p.p10) AS NUMERIC) AS "import_export.plan",
+  CAST(SUM(p.p11) AS NUMERIC) AS "import_export.month",
+  CAST(SUM(p.p12) AS NUMERIC) AS "aid.plan",
+  CAST(SUM(p.p13) AS NUMERIC) AS "aid.month" FROM (SELECT b."frequency" AS "frequency", b."period" AS "period", b."edition" AS "edition", c."ancestor" AS "parent", COUNT(*) AS "n", SUM(b."revenue.plan") AS p0, SUM(b."revenue.month") AS p1, SUM(b."domestic.plan") AS p2, SUM(b."domestic.month") AS p3, SUM(b."land_use.plan") AS p4, SUM(b."land_use.month") AS p5, SUM(b."lottery.plan") AS p6, SUM(b."lottery.month") AS p7, SUM(b."crude_oil.plan") AS p8, SUM(b."crude_oil.month") AS p9, SUM(b."import_export.plan") AS p10, SUM(b."import_export.month") AS p11, SUM(b."aid.plan") AS p12, SUM(b."aid.month") AS p13 FROM b JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit" AND c."depth" = 1 GROUP BY b."frequency", b."period", b."edition", c."ancestor") AS p JOIN "regc_org_closure" AS c ON c."edition" = p."edition" AND c."descendant" = p."parent" JOIN "regc_org_unit" AS u ON u."code" = c."ancestor" GROUP BY p."frequency",
+  p."period",
+  p."edition",
   c."ancestor",
   u."level"
 ),
@@ -249,19 +309,19 @@ FROM
           (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AS "edition",
           t1."unit" AS "unit",
           COUNT(*) AS "reports",
-          (array_agg(t1."revenue.plan" ORDER BY m."end_date" DESC) FILTER (WHERE t1."revenue.plan" IS NOT NULL))[1] AS "revenue.plan",
+          (MAX(ARRAY[CAST(m."end_date" - DATE '1970-01-01' AS NUMERIC), CAST(t1."revenue.plan" AS NUMERIC)]) FILTER (WHERE t1."revenue.plan" IS NOT NULL))[2] AS "revenue.plan",
           SUM(t1."revenue.month") AS "revenue.month",
-          (array_agg(t1."domestic.plan" ORDER BY m."end_date" DESC) FILTER (WHERE t1."domestic.plan" IS NOT NULL))[1] AS "domestic.plan",
+          (MAX(ARRAY[CAST(m."end_date" - DATE '1970-01-01' AS NUMERIC), CAST(t1."domestic.plan" AS NUMERIC)]) FILTER (WHERE t1."domestic.plan" IS NOT NULL))[2] AS "domestic.plan",
           SUM(t1."domestic.month") AS "domestic.month",
-          (array_agg(t1."land_use.plan" ORDER BY m."end_date" DESC) FILTER (WHERE t1."land_use.plan" IS NOT NULL))[1] AS "land_use.plan",
+          (MAX(ARRAY[CAST(m."end_date" - DATE '1970-01-01' AS NUMERIC), CAST(t1."land_use.plan" AS NUMERIC)]) FILTER (WHERE t1."land_use.plan" IS NOT NULL))[2] AS "land_use.plan",
           SUM(t1."land_use.month") AS "land_use.month",
-          (array_agg(t1."lottery.plan" ORDER BY m."end_date" DESC) FILTER (WHERE t1."lottery.plan" IS NOT NULL))[1] AS "lottery.plan",
+          (MAX(ARRAY[CAST(m."end_date" - DATE '1970-01-01' AS NUMERIC), CAST(t1."lottery.plan" AS NUMERIC)]) FILTER (WHERE t1."lottery.plan" IS NOT NULL))[2] AS "lottery.plan",
           SUM(t1."lottery.month") AS "lottery.month",
-          (array_agg(t1."crude_oil.plan" ORDER BY m."end_date" DESC) FILTER (WHERE t1."crude_oil.plan" IS NOT NULL))[1] AS "crude_oil.plan",
+          (MAX(ARRAY[CAST(m."end_date" - DATE '1970-01-01' AS NUMERIC), CAST(t1."crude_oil.plan" AS NUMERIC)]) FILTER (WHERE t1."crude_oil.plan" IS NOT NULL))[2] AS "crude_oil.plan",
           SUM(t1."crude_oil.month") AS "crude_oil.month",
-          (array_agg(t1."import_export.plan" ORDER BY m."end_date" DESC) FILTER (WHERE t1."import_export.plan" IS NOT NULL))[1] AS "import_export.plan",
+          (MAX(ARRAY[CAST(m."end_date" - DATE '1970-01-01' AS NUMERIC), CAST(t1."import_export.plan" AS NUMERIC)]) FILTER (WHERE t1."import_export.plan" IS NOT NULL))[2] AS "import_export.plan",
           SUM(t1."import_export.month") AS "import_export.month",
-          (array_agg(t1."aid.plan" ORDER BY m."end_date" DESC) FILTER (WHERE t1."aid.plan" IS NOT NULL))[1] AS "aid.plan",
+          (MAX(ARRAY[CAST(m."end_date" - DATE '1970-01-01' AS NUMERIC), CAST(t1."aid.plan" AS NUMERIC)]) FILTER (WHERE t1."aid.plan" IS NOT NULL))[2] AS "aid.plan",
           SUM(t1."aid.month") AS "aid.month"
         FROM
           (
@@ -374,26 +434,52 @@ SELECT
   m."rollup" AS "period",
   m."edition" AS "edition",
   t1."unit" AS "unit",
-  COUNT(*) AS "reports",
-  (array_agg(t1."expenditure.plan" ORDER BY m."end_date" DESC) FILTER (WHERE t1."expenditure.plan" IS NOT NULL))[1] AS "expenditure.plan",
-  SUM(t1."expenditure.month") AS "expenditure.month",
-  (array_agg(t1."dev_investment.plan" ORDER BY m."end_date" DESC) FILTER (WHERE t1."dev_investment.plan" IS NOT NULL))[1] AS "dev_investment.plan",
-  SUM(t1."dev_investment.month") AS "dev_investment.month",
-  (array_agg(t1."debt_interest.plan" ORDER BY m."end_date" DESC) FILTER (WHERE t1."debt_interest.plan" IS NOT NULL))[1] AS "debt_interest.plan",
-  SUM(t1."debt_interest.month") AS "debt_interest.month",
-  (array_agg(t1."recurrent.plan" ORDER BY m."end_date" DESC) FILTER (WHERE t1."recurrent.plan" IS NOT NULL))[1] AS "recurrent.plan",
-  SUM(t1."recurrent.month") AS "recurrent.month",
-  (array_agg(t1."education.plan" ORDER BY m."end_date" DESC) FILTER (WHERE t1."education.plan" IS NOT NULL))[1] AS "education.plan",
-  SUM(t1."education.month") AS "education.month",
-  (array_agg(t1."science.plan" ORDER BY m."end_date" DESC) FILTER (WHERE t1."science.plan" IS NOT NULL))[1] AS "science.plan",
-  SUM(t1."science.month") AS "science.month",
-  (array_agg(t1."reserve_fund.plan" ORDER BY m."end_date" DESC) FILTER (WHERE t1."reserve_fund.plan" IS NOT NULL))[1] AS "reserve_fund.plan",
-  SUM(t1."reserve_fund.month") AS "reserve_fund.month",
-  (array_agg(t1."contingency.plan" ORDER BY m."end_date" DESC) FILTER (WHERE t1."contingency.plan" IS NOT NULL))[1] AS "contingency.plan"
+  1 AS "reports",
+  CAST(t1."expenditure.plan" AS NUMERIC) AS "expenditure.plan",
+  t1."expenditure.month" AS "expenditure.month",
+  CAST(t1."dev_investment.plan" AS NUMERIC) AS "dev_investment.plan",
+  t1."dev_investment.month" AS "dev_investment.month",
+  CAST(t1."debt_interest.plan" AS NUMERIC) AS "debt_interest.plan",
+  t1."debt_interest.month" AS "debt_interest.month",
+  CAST(t1."recurrent.plan" AS NUMERIC) AS "recurrent.plan",
+  t1."recurrent.month" AS "recurrent.month",
+  CAST(t1."education.plan" AS NUMERIC) AS "education.plan",
+  t1."education.month" AS "education.month",
+  CAST(t1."science.plan" AS NUMERIC) AS "science.plan",
+  t1."science.month" AS "science.month",
+  CAST(t1."reserve_fund.plan" AS NUMERIC) AS "reserve_fund.plan",
+  t1."reserve_fund.month" AS "reserve_fund.month",
+  CAST(t1."contingency.plan" AS NUMERIC) AS "contingency.plan"
 FROM
   "finance.state_budget.B02.current" AS t1
   JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province')
-  JOIN "regc_period_rollup" AS m ON m."regime" = 'finance.state_budget' AND m."period" = t1."period"
+  JOIN "regc_period_rollup" AS m ON m."regime" = 'finance.state_budget' AND m."period" = t1."period" AND m."frequency" = 'monthly'
+UNION ALL
+SELECT
+  m."frequency" AS "frequency",
+  m."rollup" AS "period",
+  m."edition" AS "edition",
+  t1."unit" AS "unit",
+  COUNT(*) AS "reports",
+  (MAX(ARRAY[CAST(m."end_date" - DATE '1970-01-01' AS NUMERIC), CAST(t1."expenditure.plan" AS NUMERIC)]) FILTER (WHERE t1."expenditure.plan" IS NOT NULL))[2] AS "expenditure.plan",
+  SUM(t1."expenditure.month") AS "expenditure.month",
+  (MAX(ARRAY[CAST(m."end_date" - DATE '1970-01-01' AS NUMERIC), CAST(t1."dev_investment.plan" AS NUMERIC)]) FILTER (WHERE t1."dev_investment.plan" IS NOT NULL))[2] AS "dev_investment.plan",
+  SUM(t1."dev_investment.month") AS "dev_investment.month",
+  (MAX(ARRAY[CAST(m."end_date" - DATE '1970-01-01' AS NUMERIC), CAST(t1."debt_interest.plan" AS NUMERIC)]) FILTER (WHERE t1."debt_interest.plan" IS NOT NULL))[2] AS "debt_interest.plan",
+  SUM(t1."debt_interest.month") AS "debt_interest.month",
+  (MAX(ARRAY[CAST(m."end_date" - DATE '1970-01-01' AS NUMERIC), CAST(t1."recurrent.plan" AS NUMERIC)]) FILTER (WHERE t1."recurrent.plan" IS NOT NULL))[2] AS "recurrent.plan",
+  SUM(t1."recurrent.month") AS "recurrent.month",
+  (MAX(ARRAY[CAST(m."end_date" - DATE '1970-01-01' AS NUMERIC), CAST(t1."education.plan" AS NUMERIC)]) FILTER (WHERE t1."education.plan" IS NOT NULL))[2] AS "education.plan",
+  SUM(t1."education.month") AS "education.month",
+  (MAX(ARRAY[CAST(m."end_date" - DATE '1970-01-01' AS NUMERIC), CAST(t1."science.plan" AS NUMERIC)]) FILTER (WHERE t1."science.plan" IS NOT NULL))[2] AS "science.plan",
+  SUM(t1."science.month") AS "science.month",
+  (MAX(ARRAY[CAST(m."end_date" - DATE '1970-01-01' AS NUMERIC), CAST(t1."reserve_fund.plan" AS NUMERIC)]) FILTER (WHERE t1."reserve_fund.plan" IS NOT NULL))[2] AS "reserve_fund.plan",
+  SUM(t1."reserve_fund.month") AS "reserve_fund.month",
+  (MAX(ARRAY[CAST(m."end_date" - DATE '1970-01-01' AS NUMERIC), CAST(t1."contingency.plan" AS NUMERIC)]) FILTER (WHERE t1."contingency.plan" IS NOT NULL))[2] AS "contingency.plan"
+FROM
+  "finance.state_budget.B02.current" AS t1
+  JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province')
+  JOIN "regc_period_rollup" AS m ON m."regime" = 'finance.state_budget' AND m."period" = t1."period" AND m."frequency" <> 'monthly'
 GROUP BY
   m."frequency",
   m."rollup",
@@ -401,75 +487,111 @@ GROUP BY
   t1."unit";
 
 -- The years to date its computed cells read, per unit.
-CREATE VIEW "finance.state_budget.B02.ytd" AS
+CREATE VIEW "finance.state_budget.B02.ytd" AS WITH b AS (SELECT * FROM (SELECT m."frequency" AS "frequency", m."rollup" AS "period", m."edition" AS "edition", t1."unit" AS "unit", COUNT(*) AS "reports", SUM(t1."expenditure.month") AS "ytd.sum.expenditure.month", SUM(t1."dev_investment.month") AS "ytd.sum.dev_investment.month", SUM(t1."debt_interest.month") AS "ytd.sum.debt_interest.month", SUM(t1."recurrent.month") AS "ytd.sum.recurrent.month", SUM(t1."education.month") AS "ytd.sum.education.month", SUM(t1."science.month") AS "ytd.sum.science.month", SUM(t1."reserve_fund.month") AS "ytd.sum.reserve_fund.month" FROM "finance.state_budget.B02.current" AS t1 JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province') JOIN "regc_period_ytd" AS m ON m."regime" = 'finance.state_budget' AND m."period" = t1."period" GROUP BY m."frequency", m."rollup", m."edition", t1."unit") AS r0)
 SELECT
   b."frequency" AS "frequency",
   b."period" AS "period",
   b."edition" AS "edition",
+  b."unit" AS "unit",
+  CAST(b."ytd.sum.expenditure.month" AS NUMERIC) AS "ytd.sum.expenditure.month",
+  CAST(b."ytd.sum.dev_investment.month" AS NUMERIC) AS "ytd.sum.dev_investment.month",
+  CAST(b."ytd.sum.debt_interest.month" AS NUMERIC) AS "ytd.sum.debt_interest.month",
+  CAST(b."ytd.sum.recurrent.month" AS NUMERIC) AS "ytd.sum.recurrent.month",
+  CAST(b."ytd.sum.education.month" AS NUMERIC) AS "ytd.sum.education.month",
+  CAST(b."ytd.sum.science.month" AS NUMERIC) AS "ytd.sum.science.month",
+  CAST(b."ytd.sum.reserve_fund.month" AS NUMERIC) AS "ytd.sum.reserve_fund.month"
+FROM
+  b
+  JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit" AND c."ancestor" = b."unit"
+UNION ALL
+SELECT
+  p."frequency" AS "frequency",
+  p."period" AS "period",
+  p."edition" AS "edition",
   c."ancestor" AS "unit",
-  CAST(SUM(b."ytd.sum.expenditure.month") AS NUMERIC) AS "ytd.sum.expenditure.month",
-  CAST(SUM(b."ytd.sum.dev_investment.month") AS NUMERIC) AS "ytd.sum.dev_investment.month",
-  CAST(SUM(b."ytd.sum.debt_interest.month") AS NUMERIC) AS "ytd.sum.debt_interest.month",
-  CAST(SUM(b."ytd.sum.recurrent.month") AS NUMERIC) AS "ytd.sum.recurrent.month",
-  CAST(SUM(b."ytd.sum.education.month") AS NUMERIC) AS "ytd.sum.education.month",
-  CAST(SUM(b."ytd.sum.science.month") AS NUMERIC) AS "ytd.sum.science.month",
-  CAST(SUM(b."ytd.sum.reserve_fund.month") AS NUMERIC) AS "ytd.sum.reserve_fund.month"
+  CAST(SUM(p.p0) AS NUMERIC) AS "ytd.sum.expenditure.month",
+  CAST(SUM(p.p1) AS NUMERIC) AS "ytd.sum.dev_investment.month",
+  CAST(SUM(p.p2) AS NUMERIC) AS "ytd.sum.debt_interest.month",
+  CAST(SUM(p.p3) AS NUMERIC) AS "ytd.sum.recurrent.month",
+  CAST(SUM(p.p4) AS NUMERIC) AS "ytd.sum.education.month",
+  CAST(SUM(p.p5) AS NUMERIC) AS "ytd.sum.science.month",
+  CAST(SUM(p.p6) AS NUMERIC) AS "ytd.sum.reserve_fund.month"
 FROM
   (
     SELECT
-      m."frequency" AS "frequency",
-      m."rollup" AS "period",
-      m."edition" AS "edition",
-      t1."unit" AS "unit",
-      COUNT(*) AS "reports",
-      SUM(t1."expenditure.month") AS "ytd.sum.expenditure.month",
-      SUM(t1."dev_investment.month") AS "ytd.sum.dev_investment.month",
-      SUM(t1."debt_interest.month") AS "ytd.sum.debt_interest.month",
-      SUM(t1."recurrent.month") AS "ytd.sum.recurrent.month",
-      SUM(t1."education.month") AS "ytd.sum.education.month",
-      SUM(t1."science.month") AS "ytd.sum.science.month",
-      SUM(t1."reserve_fund.month") AS "ytd.sum.reserve_fund.month"
+      b."frequency" AS "frequency",
+      b."period" AS "period",
+      b."edition" AS "edition",
+      c."ancestor" AS "parent",
+      COUNT(*) AS "n",
+      SUM(b."ytd.sum.expenditure.month") AS p0,
+      SUM(b."ytd.sum.dev_investment.month") AS p1,
+      SUM(b."ytd.sum.debt_interest.month") AS p2,
+      SUM(b."ytd.sum.recurrent.month") AS p3,
+      SUM(b."ytd.sum.education.month") AS p4,
+      SUM(b."ytd.sum.science.month") AS p5,
+      SUM(b."ytd.sum.reserve_fund.month") AS p6
     FROM
-      "finance.state_budget.B02.current" AS t1
-      JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province')
-      JOIN "regc_period_ytd" AS m ON m."regime" = 'finance.state_budget' AND m."period" = t1."period"
+      b
+      JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit" AND c."depth" = 1
     GROUP BY
-      m."frequency",
-      m."rollup",
-      m."edition",
-      t1."unit"
-  ) AS b
-  JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit"
+      b."frequency",
+      b."period",
+      b."edition",
+      c."ancestor"
+  ) AS p
+  JOIN "regc_org_closure" AS c ON c."edition" = p."edition" AND c."descendant" = p."parent"
 GROUP BY
-  b."frequency",
-  b."period",
-  b."edition",
+  p."frequency",
+  p."period",
+  p."edition",
   c."ancestor";
 
-CREATE VIEW "finance.state_budget.B02.rollup" AS WITH a AS (
+CREATE VIEW "finance.state_budget.B02.rollup" AS WITH b AS (SELECT * FROM "finance.state_budget.B02.by_reporter" AS r0),
+  a AS (
   SELECT b."frequency" AS "frequency",
   b."period" AS "period",
   b."edition" AS "edition",
+  b."unit" AS "unit",
+  u."level" AS "level",
+  CAST(1 AS BIGINT) AS "reporters",
+  CAST(b."expenditure.plan" AS NUMERIC) AS "expenditure.plan",
+  CAST(b."expenditure.month" AS NUMERIC) AS "expenditure.month",
+  CAST(b."dev_investment.plan" AS NUMERIC) AS "dev_investment.plan",
+  CAST(b."dev_investment.month" AS NUMERIC) AS "dev_investment.month",
+  CAST(b."debt_interest.plan" AS NUMERIC) AS "debt_interest.plan",
+  CAST(b."debt_interest.month" AS NUMERIC) AS "debt_interest.month",
+  CAST(b."recurrent.plan" AS NUMERIC) AS "recurrent.plan",
+  CAST(b."recurrent.month" AS NUMERIC) AS "recurrent.month",
+  CAST(b."education.plan" AS NUMERIC) AS "education.plan",
+  CAST(b."education.month" AS NUMERIC) AS "education.month",
+  CAST(b."science.plan" AS NUMERIC) AS "science.plan",
+  CAST(b."science.month" AS NUMERIC) AS "science.month",
+  CAST(b."reserve_fund.plan" AS NUMERIC) AS "reserve_fund.plan",
+  CAST(b."reserve_fund.month" AS NUMERIC) AS "reserve_fund.month",
+  CAST(b."contingency.plan" AS NUMERIC) AS "contingency.plan" FROM b JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit" AND c."ancestor" = b."unit" JOIN "regc_org_unit" AS u ON u."code" = b."unit" UNION ALL SELECT p."frequency" AS "frequency",
+  p."period" AS "period",
+  p."edition" AS "edition",
   c."ancestor" AS "unit",
   u."level" AS "level",
-  COUNT(*) AS "reporters",
-  CAST(SUM(b."expenditure.plan") AS NUMERIC) AS "expenditure.plan",
-  CAST(SUM(b."expenditure.month") AS NUMERIC) AS "expenditure.month",
-  CAST(SUM(b."dev_investment.plan") AS NUMERIC) AS "dev_investment.plan",
-  CAST(SUM(b."dev_investment.month") AS NUMERIC) AS "dev_investment.month",
-  CAST(SUM(b."debt_interest.plan") AS NUMERIC) AS "debt_interest.plan",
-  CAST(SUM(b."debt_interest.month") AS NUMERIC) AS "debt_interest.month",
-  CAST(SUM(b."recurrent.plan") AS NUMERIC) AS "recurrent.plan",
-  CAST(SUM(b."recurrent.month") AS NUMERIC) AS "recurrent.month",
-  CAST(SUM(b."education.plan") AS NUMERIC) AS "education.plan",
-  CAST(SUM(b."education.month") AS NUMERIC) AS "education.month",
-  CAST(SUM(b."science.plan") AS NUMERIC) AS "science.plan",
-  CAST(SUM(b."science.month") AS NUMERIC) AS "science.month",
-  CAST(SUM(b."reserve_fund.plan") AS NUMERIC) AS "reserve_fund.plan",
-  CAST(SUM(b."reserve_fund.month") AS NUMERIC) AS "reserve_fund.month",
-  CAST(SUM(b."contingency.plan") AS NUMERIC) AS "contingency.plan" FROM "finance.state_budget.B02.by_reporter" AS b JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit" JOIN "regc_org_unit" AS u ON u."code" = c."ancestor" GROUP BY b."frequency",
-  b."period",
-  b."edition",
+  CAST(SUM(p."n") AS BIGINT) AS "reporters",
+  CAST(SUM(p.p0) AS NUMERIC) AS "expenditure.plan",
+  CAST(SUM(p.p1) AS NUMERIC) AS "expenditure.month",
+  CAST(SUM(p.p2) AS NUMERIC) AS "dev_investment.plan",
+  CAST(SUM(p.p3) AS NUMERIC) AS "dev_investment.month",
+  CAST(SUM(p.p4) AS NUMERIC) AS "debt_interest.plan",
+  CAST(SUM(p.p5) AS NUMERIC) AS "debt_interest.month",
+  CAST(SUM(p.p6) AS NUMERIC) AS "recurrent.plan",
+  CAST(SUM(p.p7) AS NUMERIC) AS "recurrent.month",
+  CAST(SUM(p.p8) AS NUMERIC) AS "education.plan",
+  CAST(SUM(p.p9) AS NUMERIC) AS "education.month",
+  CAST(SUM(p.p10) AS NUMERIC) AS "science.plan",
+  CAST(SUM(p.p11) AS NUMERIC) AS "science.month",
+  CAST(SUM(p.p12) AS NUMERIC) AS "reserve_fund.plan",
+  CAST(SUM(p.p13) AS NUMERIC) AS "reserve_fund.month",
+  CAST(SUM(p.p14) AS NUMERIC) AS "contingency.plan" FROM (SELECT b."frequency" AS "frequency", b."period" AS "period", b."edition" AS "edition", c."ancestor" AS "parent", COUNT(*) AS "n", SUM(b."expenditure.plan") AS p0, SUM(b."expenditure.month") AS p1, SUM(b."dev_investment.plan") AS p2, SUM(b."dev_investment.month") AS p3, SUM(b."debt_interest.plan") AS p4, SUM(b."debt_interest.month") AS p5, SUM(b."recurrent.plan") AS p6, SUM(b."recurrent.month") AS p7, SUM(b."education.plan") AS p8, SUM(b."education.month") AS p9, SUM(b."science.plan") AS p10, SUM(b."science.month") AS p11, SUM(b."reserve_fund.plan") AS p12, SUM(b."reserve_fund.month") AS p13, SUM(b."contingency.plan") AS p14 FROM b JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit" AND c."depth" = 1 GROUP BY b."frequency", b."period", b."edition", c."ancestor") AS p JOIN "regc_org_closure" AS c ON c."edition" = p."edition" AND c."descendant" = p."parent" JOIN "regc_org_unit" AS u ON u."code" = c."ancestor" GROUP BY p."frequency",
+  p."period",
+  p."edition",
   c."ancestor",
   u."level"
 ),
@@ -602,21 +724,21 @@ FROM
           (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AS "edition",
           t1."unit" AS "unit",
           COUNT(*) AS "reports",
-          (array_agg(t1."expenditure.plan" ORDER BY m."end_date" DESC) FILTER (WHERE t1."expenditure.plan" IS NOT NULL))[1] AS "expenditure.plan",
+          (MAX(ARRAY[CAST(m."end_date" - DATE '1970-01-01' AS NUMERIC), CAST(t1."expenditure.plan" AS NUMERIC)]) FILTER (WHERE t1."expenditure.plan" IS NOT NULL))[2] AS "expenditure.plan",
           SUM(t1."expenditure.month") AS "expenditure.month",
-          (array_agg(t1."dev_investment.plan" ORDER BY m."end_date" DESC) FILTER (WHERE t1."dev_investment.plan" IS NOT NULL))[1] AS "dev_investment.plan",
+          (MAX(ARRAY[CAST(m."end_date" - DATE '1970-01-01' AS NUMERIC), CAST(t1."dev_investment.plan" AS NUMERIC)]) FILTER (WHERE t1."dev_investment.plan" IS NOT NULL))[2] AS "dev_investment.plan",
           SUM(t1."dev_investment.month") AS "dev_investment.month",
-          (array_agg(t1."debt_interest.plan" ORDER BY m."end_date" DESC) FILTER (WHERE t1."debt_interest.plan" IS NOT NULL))[1] AS "debt_interest.plan",
+          (MAX(ARRAY[CAST(m."end_date" - DATE '1970-01-01' AS NUMERIC), CAST(t1."debt_interest.plan" AS NUMERIC)]) FILTER (WHERE t1."debt_interest.plan" IS NOT NULL))[2] AS "debt_interest.plan",
           SUM(t1."debt_interest.month") AS "debt_interest.month",
-          (array_agg(t1."recurrent.plan" ORDER BY m."end_date" DESC) FILTER (WHERE t1."recurrent.plan" IS NOT NULL))[1] AS "recurrent.plan",
+          (MAX(ARRAY[CAST(m."end_date" - DATE '1970-01-01' AS NUMERIC), CAST(t1."recurrent.plan" AS NUMERIC)]) FILTER (WHERE t1."recurrent.plan" IS NOT NULL))[2] AS "recurrent.plan",
           SUM(t1."recurrent.month") AS "recurrent.month",
-          (array_agg(t1."education.plan" ORDER BY m."end_date" DESC) FILTER (WHERE t1."education.plan" IS NOT NULL))[1] AS "education.plan",
+          (MAX(ARRAY[CAST(m."end_date" - DATE '1970-01-01' AS NUMERIC), CAST(t1."education.plan" AS NUMERIC)]) FILTER (WHERE t1."education.plan" IS NOT NULL))[2] AS "education.plan",
           SUM(t1."education.month") AS "education.month",
-          (array_agg(t1."science.plan" ORDER BY m."end_date" DESC) FILTER (WHERE t1."science.plan" IS NOT NULL))[1] AS "science.plan",
+          (MAX(ARRAY[CAST(m."end_date" - DATE '1970-01-01' AS NUMERIC), CAST(t1."science.plan" AS NUMERIC)]) FILTER (WHERE t1."science.plan" IS NOT NULL))[2] AS "science.plan",
           SUM(t1."science.month") AS "science.month",
-          (array_agg(t1."reserve_fund.plan" ORDER BY m."end_date" DESC) FILTER (WHERE t1."reserve_fund.plan" IS NOT NULL))[1] AS "reserve_fund.plan",
+          (MAX(ARRAY[CAST(m."end_date" - DATE '1970-01-01' AS NUMERIC), CAST(t1."reserve_fund.plan" AS NUMERIC)]) FILTER (WHERE t1."reserve_fund.plan" IS NOT NULL))[2] AS "reserve_fund.plan",
           SUM(t1."reserve_fund.month") AS "reserve_fund.month",
-          (array_agg(t1."contingency.plan" ORDER BY m."end_date" DESC) FILTER (WHERE t1."contingency.plan" IS NOT NULL))[1] AS "contingency.plan"
+          (MAX(ARRAY[CAST(m."end_date" - DATE '1970-01-01' AS NUMERIC), CAST(t1."contingency.plan" AS NUMERIC)]) FILTER (WHERE t1."contingency.plan" IS NOT NULL))[2] AS "contingency.plan"
         FROM
           (
             SELECT

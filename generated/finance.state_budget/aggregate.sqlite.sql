@@ -27,6 +27,31 @@ SELECT
   m."rollup" AS "period",
   m."edition" AS "edition",
   t1."unit" AS "unit",
+  1 AS "reports",
+  t1."revenue.plan" AS "revenue.plan",
+  t1."revenue.month" AS "revenue.month",
+  t1."domestic.plan" AS "domestic.plan",
+  t1."domestic.month" AS "domestic.month",
+  t1."land_use.plan" AS "land_use.plan",
+  t1."land_use.month" AS "land_use.month",
+  t1."lottery.plan" AS "lottery.plan",
+  t1."lottery.month" AS "lottery.month",
+  t1."crude_oil.plan" AS "crude_oil.plan",
+  t1."crude_oil.month" AS "crude_oil.month",
+  t1."import_export.plan" AS "import_export.plan",
+  t1."import_export.month" AS "import_export.month",
+  t1."aid.plan" AS "aid.plan",
+  t1."aid.month" AS "aid.month"
+FROM
+  "finance.state_budget.B01.current" AS t1
+  JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province')
+  JOIN "regc_period_rollup" AS m ON m."regime" = 'finance.state_budget' AND m."period" = t1."period" AND m."frequency" = 'monthly'
+UNION ALL
+SELECT
+  m."frequency" AS "frequency",
+  m."rollup" AS "period",
+  m."edition" AS "edition",
+  t1."unit" AS "unit",
   COUNT(*) AS "reports",
   CAST(substr(MAX(CASE WHEN t1."revenue.plan" IS NOT NULL THEN m."end_date" || '|' || t1."revenue.plan" END), 12) AS INTEGER) AS "revenue.plan",
   SUM(t1."revenue.month") AS "revenue.month",
@@ -45,7 +70,7 @@ SELECT
 FROM
   "finance.state_budget.B01.current" AS t1
   JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province')
-  JOIN "regc_period_rollup" AS m ON m."regime" = 'finance.state_budget' AND m."period" = t1."period"
+  JOIN "regc_period_rollup" AS m ON m."regime" = 'finance.state_budget' AND m."period" = t1."period" AND m."frequency" <> 'monthly'
 GROUP BY
   m."frequency",
   m."rollup",
@@ -53,74 +78,109 @@ GROUP BY
   t1."unit";
 
 -- The years to date its computed cells read, per unit.
-CREATE VIEW "finance.state_budget.B01.ytd" AS
+CREATE VIEW "finance.state_budget.B01.ytd" AS WITH b AS (SELECT * FROM (SELECT m."frequency" AS "frequency", m."rollup" AS "period", m."edition" AS "edition", t1."unit" AS "unit", COUNT(*) AS "reports", SUM(t1."revenue.month") AS "ytd.sum.revenue.month", SUM(t1."domestic.month") AS "ytd.sum.domestic.month", SUM(t1."land_use.month") AS "ytd.sum.land_use.month", SUM(t1."lottery.month") AS "ytd.sum.lottery.month", SUM(t1."crude_oil.month") AS "ytd.sum.crude_oil.month", SUM(t1."import_export.month") AS "ytd.sum.import_export.month", SUM(t1."aid.month") AS "ytd.sum.aid.month" FROM "finance.state_budget.B01.current" AS t1 JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province') JOIN "regc_period_ytd" AS m ON m."regime" = 'finance.state_budget' AND m."period" = t1."period" GROUP BY m."frequency", m."rollup", m."edition", t1."unit") AS r0)
 SELECT
   b."frequency" AS "frequency",
   b."period" AS "period",
   b."edition" AS "edition",
+  b."unit" AS "unit",
+  regc_dec(b."ytd.sum.revenue.month", 1) AS "ytd.sum.revenue.month",
+  regc_dec(b."ytd.sum.domestic.month", 1) AS "ytd.sum.domestic.month",
+  regc_dec(b."ytd.sum.land_use.month", 1) AS "ytd.sum.land_use.month",
+  regc_dec(b."ytd.sum.lottery.month", 1) AS "ytd.sum.lottery.month",
+  regc_dec(b."ytd.sum.crude_oil.month", 1) AS "ytd.sum.crude_oil.month",
+  regc_dec(b."ytd.sum.import_export.month", 1) AS "ytd.sum.import_export.month",
+  regc_dec(b."ytd.sum.aid.month", 1) AS "ytd.sum.aid.month"
+FROM
+  b
+  JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit" AND c."ancestor" = b."unit"
+UNION ALL
+SELECT
+  p."frequency" AS "frequency",
+  p."period" AS "period",
+  p."edition" AS "edition",
   c."ancestor" AS "unit",
-  regc_dec(SUM(b."ytd.sum.revenue.month"), 1) AS "ytd.sum.revenue.month",
-  regc_dec(SUM(b."ytd.sum.domestic.month"), 1) AS "ytd.sum.domestic.month",
-  regc_dec(SUM(b."ytd.sum.land_use.month"), 1) AS "ytd.sum.land_use.month",
-  regc_dec(SUM(b."ytd.sum.lottery.month"), 1) AS "ytd.sum.lottery.month",
-  regc_dec(SUM(b."ytd.sum.crude_oil.month"), 1) AS "ytd.sum.crude_oil.month",
-  regc_dec(SUM(b."ytd.sum.import_export.month"), 1) AS "ytd.sum.import_export.month",
-  regc_dec(SUM(b."ytd.sum.aid.month"), 1) AS "ytd.sum.aid.month"
+  regc_dec(SUM(p.p0), 1) AS "ytd.sum.revenue.month",
+  regc_dec(SUM(p.p1), 1) AS "ytd.sum.domestic.month",
+  regc_dec(SUM(p.p2), 1) AS "ytd.sum.land_use.month",
+  regc_dec(SUM(p.p3), 1) AS "ytd.sum.lottery.month",
+  regc_dec(SUM(p.p4), 1) AS "ytd.sum.crude_oil.month",
+  regc_dec(SUM(p.p5), 1) AS "ytd.sum.import_export.month",
+  regc_dec(SUM(p.p6), 1) AS "ytd.sum.aid.month"
 FROM
   (
     SELECT
-      m."frequency" AS "frequency",
-      m."rollup" AS "period",
-      m."edition" AS "edition",
-      t1."unit" AS "unit",
-      COUNT(*) AS "reports",
-      SUM(t1."revenue.month") AS "ytd.sum.revenue.month",
-      SUM(t1."domestic.month") AS "ytd.sum.domestic.month",
-      SUM(t1."land_use.month") AS "ytd.sum.land_use.month",
-      SUM(t1."lottery.month") AS "ytd.sum.lottery.month",
-      SUM(t1."crude_oil.month") AS "ytd.sum.crude_oil.month",
-      SUM(t1."import_export.month") AS "ytd.sum.import_export.month",
-      SUM(t1."aid.month") AS "ytd.sum.aid.month"
+      b."frequency" AS "frequency",
+      b."period" AS "period",
+      b."edition" AS "edition",
+      c."ancestor" AS "parent",
+      COUNT(*) AS "n",
+      SUM(b."ytd.sum.revenue.month") AS p0,
+      SUM(b."ytd.sum.domestic.month") AS p1,
+      SUM(b."ytd.sum.land_use.month") AS p2,
+      SUM(b."ytd.sum.lottery.month") AS p3,
+      SUM(b."ytd.sum.crude_oil.month") AS p4,
+      SUM(b."ytd.sum.import_export.month") AS p5,
+      SUM(b."ytd.sum.aid.month") AS p6
     FROM
-      "finance.state_budget.B01.current" AS t1
-      JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province')
-      JOIN "regc_period_ytd" AS m ON m."regime" = 'finance.state_budget' AND m."period" = t1."period"
+      b
+      JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit" AND c."depth" = 1
     GROUP BY
-      m."frequency",
-      m."rollup",
-      m."edition",
-      t1."unit"
-  ) AS b
-  JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit"
+      b."frequency",
+      b."period",
+      b."edition",
+      c."ancestor"
+  ) AS p
+  JOIN "regc_org_closure" AS c ON c."edition" = p."edition" AND c."descendant" = p."parent"
 GROUP BY
-  b."frequency",
-  b."period",
-  b."edition",
+  p."frequency",
+  p."period",
+  p."edition",
   c."ancestor";
 
-CREATE VIEW "finance.state_budget.B01.rollup" AS WITH a AS (
+CREATE VIEW "finance.state_budget.B01.rollup" AS WITH b AS (SELECT * FROM "finance.state_budget.B01.by_reporter" AS r0),
+  a AS (
   SELECT b."frequency" AS "frequency",
   b."period" AS "period",
   b."edition" AS "edition",
+  b."unit" AS "unit",
+  u."level" AS "level",
+  CAST(1 AS BIGINT) AS "reporters",
+  regc_dec(b."revenue.plan", 1) AS "revenue.plan",
+  regc_dec(b."revenue.month", 1) AS "revenue.month",
+  regc_dec(b."domestic.plan", 1) AS "domestic.plan",
+  regc_dec(b."domestic.month", 1) AS "domestic.month",
+  regc_dec(b."land_use.plan", 1) AS "land_use.plan",
+  regc_dec(b."land_use.month", 1) AS "land_use.month",
+  regc_dec(b."lottery.plan", 1) AS "lottery.plan",
+  regc_dec(b."lottery.month", 1) AS "lottery.month",
+  regc_dec(b."crude_oil.plan", 1) AS "crude_oil.plan",
+  regc_dec(b."crude_oil.month", 1) AS "crude_oil.month",
+  regc_dec(b."import_export.plan", 1) AS "import_export.plan",
+  regc_dec(b."import_export.month", 1) AS "import_export.month",
+  regc_dec(b."aid.plan", 1) AS "aid.plan",
+  regc_dec(b."aid.month", 1) AS "aid.month" FROM b JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit" AND c."ancestor" = b."unit" JOIN "regc_org_unit" AS u ON u."code" = b."unit" UNION ALL SELECT p."frequency" AS "frequency",
+  p."period" AS "period",
+  p."edition" AS "edition",
   c."ancestor" AS "unit",
   u."level" AS "level",
-  COUNT(*) AS "reporters",
-  regc_dec(SUM(b."revenue.plan"), 1) AS "revenue.plan",
-  regc_dec(SUM(b."revenue.month"), 1) AS "revenue.month",
-  regc_dec(SUM(b."domestic.plan"), 1) AS "domestic.plan",
-  regc_dec(SUM(b."domestic.month"), 1) AS "domestic.month",
-  regc_dec(SUM(b."land_use.plan"), 1) AS "land_use.plan",
-  regc_dec(SUM(b."land_use.month"), 1) AS "land_use.month",
-  regc_dec(SUM(b."lottery.plan"), 1) AS "lottery.plan",
-  regc_dec(SUM(b."lottery.month"), 1) AS "lottery.month",
-  regc_dec(SUM(b."crude_oil.plan"), 1) AS "crude_oil.plan",
-  regc_dec(SUM(b."crude_oil.month"), 1) AS "crude_oil.month",
-  regc_dec(SUM(b."import_export.plan"), 1) AS "import_export.plan",
-  regc_dec(SUM(b."import_export.month"), 1) AS "import_export.month",
-  regc_dec(SUM(b."aid.plan"), 1) AS "aid.plan",
-  regc_dec(SUM(b."aid.month"), 1) AS "aid.month" FROM "finance.state_budget.B01.by_reporter" AS b JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit" JOIN "regc_org_unit" AS u ON u."code" = c."ancestor" GROUP BY b."frequency",
-  b."period",
-  b."edition",
+  CAST(SUM(p."n") AS BIGINT) AS "reporters",
+  regc_dec(SUM(p.p0), 1) AS "revenue.plan",
+  regc_dec(SUM(p.p1), 1) AS "revenue.month",
+  regc_dec(SUM(p.p2), 1) AS "domestic.plan",
+  regc_dec(SUM(p.p3), 1) AS "domestic.month",
+  regc_dec(SUM(p.p4), 1) AS "land_use.plan",
+  regc_dec(SUM(p.p5), 1) AS "land_use.month",
+  regc_dec(SUM(p.p6), 1) AS "lottery.plan",
+  regc_dec(SUM(p.p7), 1) AS "lottery.month",
+  regc_dec(SUM(p.p8), 1) AS "crude_oil.plan",
+  regc_dec(SUM(p.p9), 1) AS "crude_oil.month",
+  regc_dec(SUM(p.p10), 1) AS "import_export.plan",
+  regc_dec(SUM(p.p11), 1) AS "import_export.month",
+  regc_dec(SUM(p.p12), 1) AS "aid.plan",
+  regc_dec(SUM(p.p13), 1) AS "aid.month" FROM (SELECT b."frequency" AS "frequency", b."period" AS "period", b."edition" AS "edition", c."ancestor" AS "parent", COUNT(*) AS "n", SUM(b."revenue.plan") AS p0, SUM(b."revenue.month") AS p1, SUM(b."domestic.plan") AS p2, SUM(b."domestic.month") AS p3, SUM(b."land_use.plan") AS p4, SUM(b."land_use.month") AS p5, SUM(b."lottery.plan") AS p6, SUM(b."lottery.month") AS p7, SUM(b."crude_oil.plan") AS p8, SUM(b."crude_oil.month") AS p9, SUM(b."import_export.plan") AS p10, SUM(b."import_export.month") AS p11, SUM(b."aid.plan") AS p12, SUM(b."aid.month") AS p13 FROM b JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit" AND c."depth" = 1 GROUP BY b."frequency", b."period", b."edition", c."ancestor") AS p JOIN "regc_org_closure" AS c ON c."edition" = p."edition" AND c."descendant" = p."parent" JOIN "regc_org_unit" AS u ON u."code" = c."ancestor" GROUP BY p."frequency",
+  p."period",
+  p."edition",
   c."ancestor",
   u."level"
 ),
@@ -375,6 +435,32 @@ SELECT
   m."rollup" AS "period",
   m."edition" AS "edition",
   t1."unit" AS "unit",
+  1 AS "reports",
+  t1."expenditure.plan" AS "expenditure.plan",
+  t1."expenditure.month" AS "expenditure.month",
+  t1."dev_investment.plan" AS "dev_investment.plan",
+  t1."dev_investment.month" AS "dev_investment.month",
+  t1."debt_interest.plan" AS "debt_interest.plan",
+  t1."debt_interest.month" AS "debt_interest.month",
+  t1."recurrent.plan" AS "recurrent.plan",
+  t1."recurrent.month" AS "recurrent.month",
+  t1."education.plan" AS "education.plan",
+  t1."education.month" AS "education.month",
+  t1."science.plan" AS "science.plan",
+  t1."science.month" AS "science.month",
+  t1."reserve_fund.plan" AS "reserve_fund.plan",
+  t1."reserve_fund.month" AS "reserve_fund.month",
+  t1."contingency.plan" AS "contingency.plan"
+FROM
+  "finance.state_budget.B02.current" AS t1
+  JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province')
+  JOIN "regc_period_rollup" AS m ON m."regime" = 'finance.state_budget' AND m."period" = t1."period" AND m."frequency" = 'monthly'
+UNION ALL
+SELECT
+  m."frequency" AS "frequency",
+  m."rollup" AS "period",
+  m."edition" AS "edition",
+  t1."unit" AS "unit",
   COUNT(*) AS "reports",
   CAST(substr(MAX(CASE WHEN t1."expenditure.plan" IS NOT NULL THEN m."end_date" || '|' || t1."expenditure.plan" END), 12) AS INTEGER) AS "expenditure.plan",
   SUM(t1."expenditure.month") AS "expenditure.month",
@@ -394,7 +480,7 @@ SELECT
 FROM
   "finance.state_budget.B02.current" AS t1
   JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province')
-  JOIN "regc_period_rollup" AS m ON m."regime" = 'finance.state_budget' AND m."period" = t1."period"
+  JOIN "regc_period_rollup" AS m ON m."regime" = 'finance.state_budget' AND m."period" = t1."period" AND m."frequency" <> 'monthly'
 GROUP BY
   m."frequency",
   m."rollup",
@@ -402,75 +488,111 @@ GROUP BY
   t1."unit";
 
 -- The years to date its computed cells read, per unit.
-CREATE VIEW "finance.state_budget.B02.ytd" AS
+CREATE VIEW "finance.state_budget.B02.ytd" AS WITH b AS (SELECT * FROM (SELECT m."frequency" AS "frequency", m."rollup" AS "period", m."edition" AS "edition", t1."unit" AS "unit", COUNT(*) AS "reports", SUM(t1."expenditure.month") AS "ytd.sum.expenditure.month", SUM(t1."dev_investment.month") AS "ytd.sum.dev_investment.month", SUM(t1."debt_interest.month") AS "ytd.sum.debt_interest.month", SUM(t1."recurrent.month") AS "ytd.sum.recurrent.month", SUM(t1."education.month") AS "ytd.sum.education.month", SUM(t1."science.month") AS "ytd.sum.science.month", SUM(t1."reserve_fund.month") AS "ytd.sum.reserve_fund.month" FROM "finance.state_budget.B02.current" AS t1 JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province') JOIN "regc_period_ytd" AS m ON m."regime" = 'finance.state_budget' AND m."period" = t1."period" GROUP BY m."frequency", m."rollup", m."edition", t1."unit") AS r0)
 SELECT
   b."frequency" AS "frequency",
   b."period" AS "period",
   b."edition" AS "edition",
+  b."unit" AS "unit",
+  regc_dec(b."ytd.sum.expenditure.month", 1) AS "ytd.sum.expenditure.month",
+  regc_dec(b."ytd.sum.dev_investment.month", 1) AS "ytd.sum.dev_investment.month",
+  regc_dec(b."ytd.sum.debt_interest.month", 1) AS "ytd.sum.debt_interest.month",
+  regc_dec(b."ytd.sum.recurrent.month", 1) AS "ytd.sum.recurrent.month",
+  regc_dec(b."ytd.sum.education.month", 1) AS "ytd.sum.education.month",
+  regc_dec(b."ytd.sum.science.month", 1) AS "ytd.sum.science.month",
+  regc_dec(b."ytd.sum.reserve_fund.month", 1) AS "ytd.sum.reserve_fund.month"
+FROM
+  b
+  JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit" AND c."ancestor" = b."unit"
+UNION ALL
+SELECT
+  p."frequency" AS "frequency",
+  p."period" AS "period",
+  p."edition" AS "edition",
   c."ancestor" AS "unit",
-  regc_dec(SUM(b."ytd.sum.expenditure.month"), 1) AS "ytd.sum.expenditure.month",
-  regc_dec(SUM(b."ytd.sum.dev_investment.month"), 1) AS "ytd.sum.dev_investment.month",
-  regc_dec(SUM(b."ytd.sum.debt_interest.month"), 1) AS "ytd.sum.debt_interest.month",
-  regc_dec(SUM(b."ytd.sum.recurrent.month"), 1) AS "ytd.sum.recurrent.month",
-  regc_dec(SUM(b."ytd.sum.education.month"), 1) AS "ytd.sum.education.month",
-  regc_dec(SUM(b."ytd.sum.science.month"), 1) AS "ytd.sum.science.month",
-  regc_dec(SUM(b."ytd.sum.reserve_fund.month"), 1) AS "ytd.sum.reserve_fund.month"
+  regc_dec(SUM(p.p0), 1) AS "ytd.sum.expenditure.month",
+  regc_dec(SUM(p.p1), 1) AS "ytd.sum.dev_investment.month",
+  regc_dec(SUM(p.p2), 1) AS "ytd.sum.debt_interest.month",
+  regc_dec(SUM(p.p3), 1) AS "ytd.sum.recurrent.month",
+  regc_dec(SUM(p.p4), 1) AS "ytd.sum.education.month",
+  regc_dec(SUM(p.p5), 1) AS "ytd.sum.science.month",
+  regc_dec(SUM(p.p6), 1) AS "ytd.sum.reserve_fund.month"
 FROM
   (
     SELECT
-      m."frequency" AS "frequency",
-      m."rollup" AS "period",
-      m."edition" AS "edition",
-      t1."unit" AS "unit",
-      COUNT(*) AS "reports",
-      SUM(t1."expenditure.month") AS "ytd.sum.expenditure.month",
-      SUM(t1."dev_investment.month") AS "ytd.sum.dev_investment.month",
-      SUM(t1."debt_interest.month") AS "ytd.sum.debt_interest.month",
-      SUM(t1."recurrent.month") AS "ytd.sum.recurrent.month",
-      SUM(t1."education.month") AS "ytd.sum.education.month",
-      SUM(t1."science.month") AS "ytd.sum.science.month",
-      SUM(t1."reserve_fund.month") AS "ytd.sum.reserve_fund.month"
+      b."frequency" AS "frequency",
+      b."period" AS "period",
+      b."edition" AS "edition",
+      c."ancestor" AS "parent",
+      COUNT(*) AS "n",
+      SUM(b."ytd.sum.expenditure.month") AS p0,
+      SUM(b."ytd.sum.dev_investment.month") AS p1,
+      SUM(b."ytd.sum.debt_interest.month") AS p2,
+      SUM(b."ytd.sum.recurrent.month") AS p3,
+      SUM(b."ytd.sum.education.month") AS p4,
+      SUM(b."ytd.sum.science.month") AS p5,
+      SUM(b."ytd.sum.reserve_fund.month") AS p6
     FROM
-      "finance.state_budget.B02.current" AS t1
-      JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province')
-      JOIN "regc_period_ytd" AS m ON m."regime" = 'finance.state_budget' AND m."period" = t1."period"
+      b
+      JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit" AND c."depth" = 1
     GROUP BY
-      m."frequency",
-      m."rollup",
-      m."edition",
-      t1."unit"
-  ) AS b
-  JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit"
+      b."frequency",
+      b."period",
+      b."edition",
+      c."ancestor"
+  ) AS p
+  JOIN "regc_org_closure" AS c ON c."edition" = p."edition" AND c."descendant" = p."parent"
 GROUP BY
-  b."frequency",
-  b."period",
-  b."edition",
+  p."frequency",
+  p."period",
+  p."edition",
   c."ancestor";
 
-CREATE VIEW "finance.state_budget.B02.rollup" AS WITH a AS (
+CREATE VIEW "finance.state_budget.B02.rollup" AS WITH b AS (SELECT * FROM "finance.state_budget.B02.by_reporter" AS r0),
+  a AS (
   SELECT b."frequency" AS "frequency",
   b."period" AS "period",
   b."edition" AS "edition",
+  b."unit" AS "unit",
+  u."level" AS "level",
+  CAST(1 AS BIGINT) AS "reporters",
+  regc_dec(b."expenditure.plan", 1) AS "expenditure.plan",
+  regc_dec(b."expenditure.month", 1) AS "expenditure.month",
+  regc_dec(b."dev_investment.plan", 1) AS "dev_investment.plan",
+  regc_dec(b."dev_investment.month", 1) AS "dev_investment.month",
+  regc_dec(b."debt_interest.plan", 1) AS "debt_interest.plan",
+  regc_dec(b."debt_interest.month", 1) AS "debt_interest.month",
+  regc_dec(b."recurrent.plan", 1) AS "recurrent.plan",
+  regc_dec(b."recurrent.month", 1) AS "recurrent.month",
+  regc_dec(b."education.plan", 1) AS "education.plan",
+  regc_dec(b."education.month", 1) AS "education.month",
+  regc_dec(b."science.plan", 1) AS "science.plan",
+  regc_dec(b."science.month", 1) AS "science.month",
+  regc_dec(b."reserve_fund.plan", 1) AS "reserve_fund.plan",
+  regc_dec(b."reserve_fund.month", 1) AS "reserve_fund.month",
+  regc_dec(b."contingency.plan", 1) AS "contingency.plan" FROM b JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit" AND c."ancestor" = b."unit" JOIN "regc_org_unit" AS u ON u."code" = b."unit" UNION ALL SELECT p."frequency" AS "frequency",
+  p."period" AS "period",
+  p."edition" AS "edition",
   c."ancestor" AS "unit",
   u."level" AS "level",
-  COUNT(*) AS "reporters",
-  regc_dec(SUM(b."expenditure.plan"), 1) AS "expenditure.plan",
-  regc_dec(SUM(b."expenditure.month"), 1) AS "expenditure.month",
-  regc_dec(SUM(b."dev_investment.plan"), 1) AS "dev_investment.plan",
-  regc_dec(SUM(b."dev_investment.month"), 1) AS "dev_investment.month",
-  regc_dec(SUM(b."debt_interest.plan"), 1) AS "debt_interest.plan",
-  regc_dec(SUM(b."debt_interest.month"), 1) AS "debt_interest.month",
-  regc_dec(SUM(b."recurrent.plan"), 1) AS "recurrent.plan",
-  regc_dec(SUM(b."recurrent.month"), 1) AS "recurrent.month",
-  regc_dec(SUM(b."education.plan"), 1) AS "education.plan",
-  regc_dec(SUM(b."education.month"), 1) AS "education.month",
-  regc_dec(SUM(b."science.plan"), 1) AS "science.plan",
-  regc_dec(SUM(b."science.month"), 1) AS "science.month",
-  regc_dec(SUM(b."reserve_fund.plan"), 1) AS "reserve_fund.plan",
-  regc_dec(SUM(b."reserve_fund.month"), 1) AS "reserve_fund.month",
-  regc_dec(SUM(b."contingency.plan"), 1) AS "contingency.plan" FROM "finance.state_budget.B02.by_reporter" AS b JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit" JOIN "regc_org_unit" AS u ON u."code" = c."ancestor" GROUP BY b."frequency",
-  b."period",
-  b."edition",
+  CAST(SUM(p."n") AS BIGINT) AS "reporters",
+  regc_dec(SUM(p.p0), 1) AS "expenditure.plan",
+  regc_dec(SUM(p.p1), 1) AS "expenditure.month",
+  regc_dec(SUM(p.p2), 1) AS "dev_investment.plan",
+  regc_dec(SUM(p.p3), 1) AS "dev_investment.month",
+  regc_dec(SUM(p.p4), 1) AS "debt_interest.plan",
+  regc_dec(SUM(p.p5), 1) AS "debt_interest.month",
+  regc_dec(SUM(p.p6), 1) AS "recurrent.plan",
+  regc_dec(SUM(p.p7), 1) AS "recurrent.month",
+  regc_dec(SUM(p.p8), 1) AS "education.plan",
+  regc_dec(SUM(p.p9), 1) AS "education.month",
+  regc_dec(SUM(p.p10), 1) AS "science.plan",
+  regc_dec(SUM(p.p11), 1) AS "science.month",
+  regc_dec(SUM(p.p12), 1) AS "reserve_fund.plan",
+  regc_dec(SUM(p.p13), 1) AS "reserve_fund.month",
+  regc_dec(SUM(p.p14), 1) AS "contingency.plan" FROM (SELECT b."frequency" AS "frequency", b."period" AS "period", b."edition" AS "edition", c."ancestor" AS "parent", COUNT(*) AS "n", SUM(b."expenditure.plan") AS p0, SUM(b."expenditure.month") AS p1, SUM(b."dev_investment.plan") AS p2, SUM(b."dev_investment.month") AS p3, SUM(b."debt_interest.plan") AS p4, SUM(b."debt_interest.month") AS p5, SUM(b."recurrent.plan") AS p6, SUM(b."recurrent.month") AS p7, SUM(b."education.plan") AS p8, SUM(b."education.month") AS p9, SUM(b."science.plan") AS p10, SUM(b."science.month") AS p11, SUM(b."reserve_fund.plan") AS p12, SUM(b."reserve_fund.month") AS p13, SUM(b."contingency.plan") AS p14 FROM b JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit" AND c."depth" = 1 GROUP BY b."frequency", b."period", b."edition", c."ancestor") AS p JOIN "regc_org_closure" AS c ON c."edition" = p."edition" AND c."descendant" = p."parent" JOIN "regc_org_unit" AS u ON u."code" = c."ancestor" GROUP BY p."frequency",
+  p."period",
+  p."edition",
   c."ancestor",
   u."level"
 ),

@@ -18,6 +18,31 @@ SELECT
   m."rollup" AS "period",
   m."edition" AS "edition",
   t1."unit" AS "unit",
+  1 AS "reports",
+  t1."received" AS "received",
+  t1."carried" AS "carried",
+  t1."online" AS "online",
+  t1."direct" AS "direct",
+  t1."resolved" AS "resolved",
+  t1."ahead" AS "ahead",
+  t1."on_time" AS "on_time",
+  t1."late" AS "late",
+  t1."pending" AS "pending",
+  t1."pending_in_time" AS "pending_in_time",
+  t1."pending_overdue" AS "pending_overdue",
+  CAST(t1."procedures" AS NUMERIC) AS "procedures",
+  CAST(t1."dvc_full" AS NUMERIC) AS "dvc_full",
+  CAST(t1."dvc_partial" AS NUMERIC) AS "dvc_partial"
+FROM
+  "government_office.admin_procedures.B01.current" AS t1
+  JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province', 'ministry')
+  JOIN "regc_period_rollup" AS m ON m."regime" = 'government_office.admin_procedures' AND m."period" = t1."period" AND m."frequency" = 'quarterly'
+UNION ALL
+SELECT
+  m."frequency" AS "frequency",
+  m."rollup" AS "period",
+  m."edition" AS "edition",
+  t1."unit" AS "unit",
   COUNT(*) AS "reports",
   SUM(t1."received") AS "received",
   SUM(t1."carried") AS "carried",
@@ -30,13 +55,13 @@ SELECT
   SUM(t1."pending") AS "pending",
   SUM(t1."pending_in_time") AS "pending_in_time",
   SUM(t1."pending_overdue") AS "pending_overdue",
-  (array_agg(t1."procedures" ORDER BY m."end_date" DESC) FILTER (WHERE t1."procedures" IS NOT NULL))[1] AS "procedures",
-  (array_agg(t1."dvc_full" ORDER BY m."end_date" DESC) FILTER (WHERE t1."dvc_full" IS NOT NULL))[1] AS "dvc_full",
-  (array_agg(t1."dvc_partial" ORDER BY m."end_date" DESC) FILTER (WHERE t1."dvc_partial" IS NOT NULL))[1] AS "dvc_partial"
+  (MAX(ARRAY[CAST(m."end_date" - DATE '1970-01-01' AS NUMERIC), CAST(t1."procedures" AS NUMERIC)]) FILTER (WHERE t1."procedures" IS NOT NULL))[2] AS "procedures",
+  (MAX(ARRAY[CAST(m."end_date" - DATE '1970-01-01' AS NUMERIC), CAST(t1."dvc_full" AS NUMERIC)]) FILTER (WHERE t1."dvc_full" IS NOT NULL))[2] AS "dvc_full",
+  (MAX(ARRAY[CAST(m."end_date" - DATE '1970-01-01' AS NUMERIC), CAST(t1."dvc_partial" AS NUMERIC)]) FILTER (WHERE t1."dvc_partial" IS NOT NULL))[2] AS "dvc_partial"
 FROM
   "government_office.admin_procedures.B01.current" AS t1
   JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province', 'ministry')
-  JOIN "regc_period_rollup" AS m ON m."regime" = 'government_office.admin_procedures' AND m."period" = t1."period"
+  JOIN "regc_period_rollup" AS m ON m."regime" = 'government_office.admin_procedures' AND m."period" = t1."period" AND m."frequency" <> 'quarterly'
 GROUP BY
   m."frequency",
   m."rollup",
@@ -164,9 +189,9 @@ FROM
           SUM(t1."pending") AS "pending",
           SUM(t1."pending_in_time") AS "pending_in_time",
           SUM(t1."pending_overdue") AS "pending_overdue",
-          (array_agg(t1."procedures" ORDER BY m."end_date" DESC) FILTER (WHERE t1."procedures" IS NOT NULL))[1] AS "procedures",
-          (array_agg(t1."dvc_full" ORDER BY m."end_date" DESC) FILTER (WHERE t1."dvc_full" IS NOT NULL))[1] AS "dvc_full",
-          (array_agg(t1."dvc_partial" ORDER BY m."end_date" DESC) FILTER (WHERE t1."dvc_partial" IS NOT NULL))[1] AS "dvc_partial"
+          (MAX(ARRAY[CAST(m."end_date" - DATE '1970-01-01' AS NUMERIC), CAST(t1."procedures" AS NUMERIC)]) FILTER (WHERE t1."procedures" IS NOT NULL))[2] AS "procedures",
+          (MAX(ARRAY[CAST(m."end_date" - DATE '1970-01-01' AS NUMERIC), CAST(t1."dvc_full" AS NUMERIC)]) FILTER (WHERE t1."dvc_full" IS NOT NULL))[2] AS "dvc_full",
+          (MAX(ARRAY[CAST(m."end_date" - DATE '1970-01-01' AS NUMERIC), CAST(t1."dvc_partial" AS NUMERIC)]) FILTER (WHERE t1."dvc_partial" IS NOT NULL))[2] AS "dvc_partial"
         FROM
           (
             SELECT

@@ -19,6 +19,31 @@ SELECT
   m."rollup" AS "period",
   m."edition" AS "edition",
   t1."unit" AS "unit",
+  1 AS "reports",
+  t1."received" AS "received",
+  t1."carried" AS "carried",
+  t1."online" AS "online",
+  t1."direct" AS "direct",
+  t1."resolved" AS "resolved",
+  t1."ahead" AS "ahead",
+  t1."on_time" AS "on_time",
+  t1."late" AS "late",
+  t1."pending" AS "pending",
+  t1."pending_in_time" AS "pending_in_time",
+  t1."pending_overdue" AS "pending_overdue",
+  t1."procedures" AS "procedures",
+  t1."dvc_full" AS "dvc_full",
+  t1."dvc_partial" AS "dvc_partial"
+FROM
+  "government_office.admin_procedures.B01.current" AS t1
+  JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province', 'ministry')
+  JOIN "regc_period_rollup" AS m ON m."regime" = 'government_office.admin_procedures' AND m."period" = t1."period" AND m."frequency" = 'quarterly'
+UNION ALL
+SELECT
+  m."frequency" AS "frequency",
+  m."rollup" AS "period",
+  m."edition" AS "edition",
+  t1."unit" AS "unit",
   COUNT(*) AS "reports",
   SUM(t1."received") AS "received",
   SUM(t1."carried") AS "carried",
@@ -37,7 +62,7 @@ SELECT
 FROM
   "government_office.admin_procedures.B01.current" AS t1
   JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province', 'ministry')
-  JOIN "regc_period_rollup" AS m ON m."regime" = 'government_office.admin_procedures' AND m."period" = t1."period"
+  JOIN "regc_period_rollup" AS m ON m."regime" = 'government_office.admin_procedures' AND m."period" = t1."period" AND m."frequency" <> 'quarterly'
 GROUP BY
   m."frequency",
   m."rollup",

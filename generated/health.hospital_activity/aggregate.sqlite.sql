@@ -19,6 +19,37 @@ SELECT
   m."rollup" AS "period",
   m."edition" AS "edition",
   t1."unit" AS "unit",
+  1 AS "reports",
+  t1."beds.planned" AS "beds.planned",
+  t1."beds.actual" AS "beds.actual",
+  t1."outpatient.planned" AS "outpatient.planned",
+  t1."outpatient.actual" AS "outpatient.actual",
+  t1."outpatient_insured.actual" AS "outpatient_insured.actual",
+  t1."outpatient_children.actual" AS "outpatient_children.actual",
+  t1."outpatient_treated.planned" AS "outpatient_treated.planned",
+  t1."outpatient_treated.actual" AS "outpatient_treated.actual",
+  t1."inpatients.planned" AS "inpatients.planned",
+  t1."inpatients.actual" AS "inpatients.actual",
+  t1."inpatients_insured.actual" AS "inpatients_insured.actual",
+  t1."inpatients_children.actual" AS "inpatients_children.actual",
+  t1."treatment_days.planned" AS "treatment_days.planned",
+  t1."treatment_days.actual" AS "treatment_days.actual",
+  t1."bed_days.actual" AS "bed_days.actual",
+  t1."surgeries.planned" AS "surgeries.planned",
+  t1."surgeries.actual" AS "surgeries.actual",
+  t1."major_surgeries.actual" AS "major_surgeries.actual",
+  t1."deaths.actual" AS "deaths.actual",
+  t1."deaths_24h.actual" AS "deaths_24h.actual"
+FROM
+  "health.hospital_activity.B01.current" AS t1
+  JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province')
+  JOIN "regc_period_rollup" AS m ON m."regime" = 'health.hospital_activity' AND m."period" = t1."period" AND m."frequency" = 'monthly'
+UNION ALL
+SELECT
+  m."frequency" AS "frequency",
+  m."rollup" AS "period",
+  m."edition" AS "edition",
+  t1."unit" AS "unit",
   COUNT(*) AS "reports",
   CAST(substr(MAX(CASE WHEN t1."beds.planned" IS NOT NULL THEN m."end_date" || '|' || t1."beds.planned" END), 12) AS INTEGER) AS "beds.planned",
   CAST(substr(MAX(CASE WHEN t1."beds.actual" IS NOT NULL THEN m."end_date" || '|' || t1."beds.actual" END), 12) AS INTEGER) AS "beds.actual",
@@ -43,7 +74,7 @@ SELECT
 FROM
   "health.hospital_activity.B01.current" AS t1
   JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province')
-  JOIN "regc_period_rollup" AS m ON m."regime" = 'health.hospital_activity' AND m."period" = t1."period"
+  JOIN "regc_period_rollup" AS m ON m."regime" = 'health.hospital_activity' AND m."period" = t1."period" AND m."frequency" <> 'monthly'
 GROUP BY
   m."frequency",
   m."rollup",
@@ -51,92 +82,139 @@ GROUP BY
   t1."unit";
 
 -- The years to date its computed cells read, per unit.
-CREATE VIEW "health.hospital_activity.B01.ytd" AS
+CREATE VIEW "health.hospital_activity.B01.ytd" AS WITH b AS (SELECT * FROM (SELECT m."frequency" AS "frequency", m."rollup" AS "period", m."edition" AS "edition", t1."unit" AS "unit", COUNT(*) AS "reports", SUM(t1."outpatient.actual") AS "ytd.sum.outpatient.actual", SUM(t1."outpatient_insured.actual") AS "ytd.sum.outpatient_insured.actual", SUM(t1."outpatient_children.actual") AS "ytd.sum.outpatient_children.actual", SUM(t1."outpatient_treated.actual") AS "ytd.sum.outpatient_treated.actual", SUM(t1."inpatients.actual") AS "ytd.sum.inpatients.actual", SUM(t1."inpatients_insured.actual") AS "ytd.sum.inpatients_insured.actual", SUM(t1."inpatients_children.actual") AS "ytd.sum.inpatients_children.actual", SUM(t1."treatment_days.actual") AS "ytd.sum.treatment_days.actual", SUM(t1."bed_days.actual") AS "ytd.sum.bed_days.actual", SUM(t1."surgeries.actual") AS "ytd.sum.surgeries.actual", SUM(t1."major_surgeries.actual") AS "ytd.sum.major_surgeries.actual", SUM(t1."deaths.actual") AS "ytd.sum.deaths.actual", SUM(t1."deaths_24h.actual") AS "ytd.sum.deaths_24h.actual" FROM "health.hospital_activity.B01.current" AS t1 JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province') JOIN "regc_period_ytd" AS m ON m."regime" = 'health.hospital_activity' AND m."period" = t1."period" GROUP BY m."frequency", m."rollup", m."edition", t1."unit") AS r0)
 SELECT
   b."frequency" AS "frequency",
   b."period" AS "period",
   b."edition" AS "edition",
+  b."unit" AS "unit",
+  regc_dec(b."ytd.sum.outpatient.actual", 0) AS "ytd.sum.outpatient.actual",
+  regc_dec(b."ytd.sum.outpatient_insured.actual", 0) AS "ytd.sum.outpatient_insured.actual",
+  regc_dec(b."ytd.sum.outpatient_children.actual", 0) AS "ytd.sum.outpatient_children.actual",
+  regc_dec(b."ytd.sum.outpatient_treated.actual", 0) AS "ytd.sum.outpatient_treated.actual",
+  regc_dec(b."ytd.sum.inpatients.actual", 0) AS "ytd.sum.inpatients.actual",
+  regc_dec(b."ytd.sum.inpatients_insured.actual", 0) AS "ytd.sum.inpatients_insured.actual",
+  regc_dec(b."ytd.sum.inpatients_children.actual", 0) AS "ytd.sum.inpatients_children.actual",
+  regc_dec(b."ytd.sum.treatment_days.actual", 0) AS "ytd.sum.treatment_days.actual",
+  regc_dec(b."ytd.sum.bed_days.actual", 0) AS "ytd.sum.bed_days.actual",
+  regc_dec(b."ytd.sum.surgeries.actual", 0) AS "ytd.sum.surgeries.actual",
+  regc_dec(b."ytd.sum.major_surgeries.actual", 0) AS "ytd.sum.major_surgeries.actual",
+  regc_dec(b."ytd.sum.deaths.actual", 0) AS "ytd.sum.deaths.actual",
+  regc_dec(b."ytd.sum.deaths_24h.actual", 0) AS "ytd.sum.deaths_24h.actual"
+FROM
+  b
+  JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit" AND c."ancestor" = b."unit"
+UNION ALL
+SELECT
+  p."frequency" AS "frequency",
+  p."period" AS "period",
+  p."edition" AS "edition",
   c."ancestor" AS "unit",
-  regc_dec(SUM(b."ytd.sum.outpatient.actual"), 0) AS "ytd.sum.outpatient.actual",
-  regc_dec(SUM(b."ytd.sum.outpatient_insured.actual"), 0) AS "ytd.sum.outpatient_insured.actual",
-  regc_dec(SUM(b."ytd.sum.outpatient_children.actual"), 0) AS "ytd.sum.outpatient_children.actual",
-  regc_dec(SUM(b."ytd.sum.outpatient_treated.actual"), 0) AS "ytd.sum.outpatient_treated.actual",
-  regc_dec(SUM(b."ytd.sum.inpatients.actual"), 0) AS "ytd.sum.inpatients.actual",
-  regc_dec(SUM(b."ytd.sum.inpatients_insured.actual"), 0) AS "ytd.sum.inpatients_insured.actual",
-  regc_dec(SUM(b."ytd.sum.inpatients_children.actual"), 0) AS "ytd.sum.inpatients_children.actual",
-  regc_dec(SUM(b."ytd.sum.treatment_days.actual"), 0) AS "ytd.sum.treatment_days.actual",
-  regc_dec(SUM(b."ytd.sum.bed_days.actual"), 0) AS "ytd.sum.bed_days.actual",
-  regc_dec(SUM(b."ytd.sum.surgeries.actual"), 0) AS "ytd.sum.surgeries.actual",
-  regc_dec(SUM(b."ytd.sum.major_surgeries.actual"), 0) AS "ytd.sum.major_surgeries.actual",
-  regc_dec(SUM(b."ytd.sum.deaths.actual"), 0) AS "ytd.sum.deaths.actual",
-  regc_dec(SUM(b."ytd.sum.deaths_24h.actual"), 0) AS "ytd.sum.deaths_24h.actual"
+  regc_dec(SUM(p.p0), 0) AS "ytd.sum.outpatient.actual",
+  regc_dec(SUM(p.p1), 0) AS "ytd.sum.outpatient_insured.actual",
+  regc_dec(SUM(p.p2), 0) AS "ytd.sum.outpatient_children.actual",
+  regc_dec(SUM(p.p3), 0) AS "ytd.sum.outpatient_treated.actual",
+  regc_dec(SUM(p.p4), 0) AS "ytd.sum.inpatients.actual",
+  regc_dec(SUM(p.p5), 0) AS "ytd.sum.inpatients_insured.actual",
+  regc_dec(SUM(p.p6), 0) AS "ytd.sum.inpatients_children.actual",
+  regc_dec(SUM(p.p7), 0) AS "ytd.sum.treatment_days.actual",
+  regc_dec(SUM(p.p8), 0) AS "ytd.sum.bed_days.actual",
+  regc_dec(SUM(p.p9), 0) AS "ytd.sum.surgeries.actual",
+  regc_dec(SUM(p.p10), 0) AS "ytd.sum.major_surgeries.actual",
+  regc_dec(SUM(p.p11), 0) AS "ytd.sum.deaths.actual",
+  regc_dec(SUM(p.p12), 0) AS "ytd.sum.deaths_24h.actual"
 FROM
   (
     SELECT
-      m."frequency" AS "frequency",
-      m."rollup" AS "period",
-      m."edition" AS "edition",
-      t1."unit" AS "unit",
-      COUNT(*) AS "reports",
-      SUM(t1."outpatient.actual") AS "ytd.sum.outpatient.actual",
-      SUM(t1."outpatient_insured.actual") AS "ytd.sum.outpatient_insured.actual",
-      SUM(t1."outpatient_children.actual") AS "ytd.sum.outpatient_children.actual",
-      SUM(t1."outpatient_treated.actual") AS "ytd.sum.outpatient_treated.actual",
-      SUM(t1."inpatients.actual") AS "ytd.sum.inpatients.actual",
-      SUM(t1."inpatients_insured.actual") AS "ytd.sum.inpatients_insured.actual",
-      SUM(t1."inpatients_children.actual") AS "ytd.sum.inpatients_children.actual",
-      SUM(t1."treatment_days.actual") AS "ytd.sum.treatment_days.actual",
-      SUM(t1."bed_days.actual") AS "ytd.sum.bed_days.actual",
-      SUM(t1."surgeries.actual") AS "ytd.sum.surgeries.actual",
-      SUM(t1."major_surgeries.actual") AS "ytd.sum.major_surgeries.actual",
-      SUM(t1."deaths.actual") AS "ytd.sum.deaths.actual",
-      SUM(t1."deaths_24h.actual") AS "ytd.sum.deaths_24h.actual"
+      b."frequency" AS "frequency",
+      b."period" AS "period",
+      b."edition" AS "edition",
+      c."ancestor" AS "parent",
+      COUNT(*) AS "n",
+      SUM(b."ytd.sum.outpatient.actual") AS p0,
+      SUM(b."ytd.sum.outpatient_insured.actual") AS p1,
+      SUM(b."ytd.sum.outpatient_children.actual") AS p2,
+      SUM(b."ytd.sum.outpatient_treated.actual") AS p3,
+      SUM(b."ytd.sum.inpatients.actual") AS p4,
+      SUM(b."ytd.sum.inpatients_insured.actual") AS p5,
+      SUM(b."ytd.sum.inpatients_children.actual") AS p6,
+      SUM(b."ytd.sum.treatment_days.actual") AS p7,
+      SUM(b."ytd.sum.bed_days.actual") AS p8,
+      SUM(b."ytd.sum.surgeries.actual") AS p9,
+      SUM(b."ytd.sum.major_surgeries.actual") AS p10,
+      SUM(b."ytd.sum.deaths.actual") AS p11,
+      SUM(b."ytd.sum.deaths_24h.actual") AS p12
     FROM
-      "health.hospital_activity.B01.current" AS t1
-      JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province')
-      JOIN "regc_period_ytd" AS m ON m."regime" = 'health.hospital_activity' AND m."period" = t1."period"
+      b
+      JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit" AND c."depth" = 1
     GROUP BY
-      m."frequency",
-      m."rollup",
-      m."edition",
-      t1."unit"
-  ) AS b
-  JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit"
+      b."frequency",
+      b."period",
+      b."edition",
+      c."ancestor"
+  ) AS p
+  JOIN "regc_org_closure" AS c ON c."edition" = p."edition" AND c."descendant" = p."parent"
 GROUP BY
-  b."frequency",
-  b."period",
-  b."edition",
+  p."frequency",
+  p."period",
+  p."edition",
   c."ancestor";
 
-CREATE VIEW "health.hospital_activity.B01.rollup" AS WITH a AS (
+CREATE VIEW "health.hospital_activity.B01.rollup" AS WITH b AS (SELECT * FROM "health.hospital_activity.B01.by_reporter" AS r0),
+  a AS (
   SELECT b."frequency" AS "frequency",
   b."period" AS "period",
   b."edition" AS "edition",
+  b."unit" AS "unit",
+  u."level" AS "level",
+  CAST(1 AS BIGINT) AS "reporters",
+  regc_dec(b."beds.planned", 0) AS "beds.planned",
+  regc_dec(b."beds.actual", 0) AS "beds.actual",
+  regc_dec(b."outpatient.planned", 0) AS "outpatient.planned",
+  regc_dec(b."outpatient.actual", 0) AS "outpatient.actual",
+  regc_dec(b."outpatient_insured.actual", 0) AS "outpatient_insured.actual",
+  regc_dec(b."outpatient_children.actual", 0) AS "outpatient_children.actual",
+  regc_dec(b."outpatient_treated.planned", 0) AS "outpatient_treated.planned",
+  regc_dec(b."outpatient_treated.actual", 0) AS "outpatient_treated.actual",
+  regc_dec(b."inpatients.planned", 0) AS "inpatients.planned",
+  regc_dec(b."inpatients.actual", 0) AS "inpatients.actual",
+  regc_dec(b."inpatients_insured.actual", 0) AS "inpatients_insured.actual",
+  regc_dec(b."inpatients_children.actual", 0) AS "inpatients_children.actual",
+  regc_dec(b."treatment_days.planned", 0) AS "treatment_days.planned",
+  regc_dec(b."treatment_days.actual", 0) AS "treatment_days.actual",
+  regc_dec(b."bed_days.actual", 0) AS "bed_days.actual",
+  regc_dec(b."surgeries.planned", 0) AS "surgeries.planned",
+  regc_dec(b."surgeries.actual", 0) AS "surgeries.actual",
+  regc_dec(b."major_surgeries.actual", 0) AS "major_surgeries.actual",
+  regc_dec(b."deaths.actual", 0) AS "deaths.actual",
+  regc_dec(b."deaths_24h.actual", 0) AS "deaths_24h.actual" FROM b JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit" AND c."ancestor" = b."unit" JOIN "regc_org_unit" AS u ON u."code" = b."unit" UNION ALL SELECT p."frequency" AS "frequency",
+  p."period" AS "period",
+  p."edition" AS "edition",
   c."ancestor" AS "unit",
   u."level" AS "level",
-  COUNT(*) AS "reporters",
-  regc_dec(SUM(b."beds.planned"), 0) AS "beds.planned",
-  regc_dec(SUM(b."beds.actual"), 0) AS "beds.actual",
-  regc_dec(SUM(b."outpatient.planned"), 0) AS "outpatient.planned",
-  regc_dec(SUM(b."outpatient.actual"), 0) AS "outpatient.actual",
-  regc_dec(SUM(b."outpatient_insured.actual"), 0) AS "outpatient_insured.actual",
-  regc_dec(SUM(b."outpatient_children.actual"), 0) AS "outpatient_children.actual",
-  regc_dec(SUM(b."outpatient_treated.planned"), 0) AS "outpatient_treated.planned",
-  regc_dec(SUM(b."outpatient_treated.actual"), 0) AS "outpatient_treated.actual",
-  regc_dec(SUM(b."inpatients.planned"), 0) AS "inpatients.planned",
-  regc_dec(SUM(b."inpatients.actual"), 0) AS "inpatients.actual",
-  regc_dec(SUM(b."inpatients_insured.actual"), 0) AS "inpatients_insured.actual",
-  regc_dec(SUM(b."inpatients_children.actual"), 0) AS "inpatients_children.actual",
-  regc_dec(SUM(b."treatment_days.planned"), 0) AS "treatment_days.planned",
-  regc_dec(SUM(b."treatment_days.actual"), 0) AS "treatment_days.actual",
-  regc_dec(SUM(b."bed_days.actual"), 0) AS "bed_days.actual",
-  regc_dec(SUM(b."surgeries.planned"), 0) AS "surgeries.planned",
-  regc_dec(SUM(b."surgeries.actual"), 0) AS "surgeries.actual",
-  regc_dec(SUM(b."major_surgeries.actual"), 0) AS "major_surgeries.actual",
-  regc_dec(SUM(b."deaths.actual"), 0) AS "deaths.actual",
-  regc_dec(SUM(b."deaths_24h.actual"), 0) AS "deaths_24h.actual" FROM "health.hospital_activity.B01.by_reporter" AS b JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit" JOIN "regc_org_unit" AS u ON u."code" = c."ancestor" GROUP BY b."frequency",
-  b."period",
-  b."edition",
+  CAST(SUM(p."n") AS BIGINT) AS "reporters",
+  regc_dec(SUM(p.p0), 0) AS "beds.planned",
+  regc_dec(SUM(p.p1), 0) AS "beds.actual",
+  regc_dec(SUM(p.p2), 0) AS "outpatient.planned",
+  regc_dec(SUM(p.p3), 0) AS "outpatient.actual",
+  regc_dec(SUM(p.p4), 0) AS "outpatient_insured.actual",
+  regc_dec(SUM(p.p5), 0) AS "outpatient_children.actual",
+  regc_dec(SUM(p.p6), 0) AS "outpatient_treated.planned",
+  regc_dec(SUM(p.p7), 0) AS "outpatient_treated.actual",
+  regc_dec(SUM(p.p8), 0) AS "inpatients.planned",
+  regc_dec(SUM(p.p9), 0) AS "inpatients.actual",
+  regc_dec(SUM(p.p10), 0) AS "inpatients_insured.actual",
+  regc_dec(SUM(p.p11), 0) AS "inpatients_children.actual",
+  regc_dec(SUM(p.p12), 0) AS "treatment_days.planned",
+  regc_dec(SUM(p.p13), 0) AS "treatment_days.actual",
+  regc_dec(SUM(p.p14), 0) AS "bed_days.actual",
+  regc_dec(SUM(p.p15), 0) AS "surgeries.planned",
+  regc_dec(SUM(p.p16), 0) AS "surgeries.actual",
+  regc_dec(SUM(p.p17), 0) AS "major_surgeries.actual",
+  regc_dec(SUM(p.p18), 0) AS "deaths.actual",
+  regc_dec(SUM(p.p19), 0) AS "deaths_24h.actual" FROM (SELECT b."frequency" AS "frequency", b."period" AS "period", b."edition" AS "edition", c."ancestor" AS "parent", COUNT(*) AS "n", SUM(b."beds.planned") AS p0, SUM(b."beds.actual") AS p1, SUM(b."outpatient.planned") AS p2, SUM(b."outpatient.actual") AS p3, SUM(b."outpatient_insured.actual") AS p4, SUM(b."outpatient_children.actual") AS p5, SUM(b."outpatient_treated.planned") AS p6, SUM(b."outpatient_treated.actual") AS p7, SUM(b."inpatients.planned") AS p8, SUM(b."inpatients.actual") AS p9, SUM(b."inpatients_insured.actual") AS p10, SUM(b."inpatients_children.actual") AS p11, SUM(b."treatment_days.planned") AS p12, SUM(b."treatment_days.actual") AS p13, SUM(b."bed_days.actual") AS p14, SUM(b."surgeries.planned") AS p15, SUM(b."surgeries.actual") AS p16, SUM(b."major_surgeries.actual") AS p17, SUM(b."deaths.actual") AS p18, SUM(b."deaths_24h.actual") AS p19 FROM b JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit" AND c."depth" = 1 GROUP BY b."frequency", b."period", b."edition", c."ancestor") AS p JOIN "regc_org_closure" AS c ON c."edition" = p."edition" AND c."descendant" = p."parent" JOIN "regc_org_unit" AS u ON u."code" = c."ancestor" GROUP BY p."frequency",
+  p."period",
+  p."edition",
   c."ancestor",
   u."level"
 ),

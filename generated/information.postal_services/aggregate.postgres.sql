@@ -18,6 +18,32 @@ SELECT
   m."rollup" AS "period",
   m."edition" AS "edition",
   t1."unit" AS "unit",
+  1 AS "reports",
+  t1."items.current" AS "items.current",
+  t1."domestic.current" AS "domestic.current",
+  t1."international.current" AS "international.current",
+  t1."outbound.current" AS "outbound.current",
+  t1."inbound.current" AS "inbound.current",
+  t1."universal.current" AS "universal.current",
+  t1."express.current" AS "express.current",
+  t1."revenue.current" AS "revenue.current",
+  t1."revenue_domestic.current" AS "revenue_domestic.current",
+  t1."revenue_international.current" AS "revenue_international.current",
+  t1."revenue_universal.current" AS "revenue_universal.current",
+  CAST(t1."points.current" AS NUMERIC) AS "points.current",
+  CAST(t1."post_offices.current" AS NUMERIC) AS "post_offices.current",
+  CAST(t1."commune_points.current" AS NUMERIC) AS "commune_points.current",
+  CAST(t1."other_points.current" AS NUMERIC) AS "other_points.current"
+FROM
+  "information.postal_services.B01.current" AS t1
+  JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province')
+  JOIN "regc_period_rollup" AS m ON m."regime" = 'information.postal_services' AND m."period" = t1."period" AND m."frequency" = 'six_monthly'
+UNION ALL
+SELECT
+  m."frequency" AS "frequency",
+  m."rollup" AS "period",
+  m."edition" AS "edition",
+  t1."unit" AS "unit",
   COUNT(*) AS "reports",
   SUM(t1."items.current") AS "items.current",
   SUM(t1."domestic.current") AS "domestic.current",
@@ -30,14 +56,14 @@ SELECT
   SUM(t1."revenue_domestic.current") AS "revenue_domestic.current",
   SUM(t1."revenue_international.current") AS "revenue_international.current",
   SUM(t1."revenue_universal.current") AS "revenue_universal.current",
-  (array_agg(t1."points.current" ORDER BY m."end_date" DESC) FILTER (WHERE t1."points.current" IS NOT NULL))[1] AS "points.current",
-  (array_agg(t1."post_offices.current" ORDER BY m."end_date" DESC) FILTER (WHERE t1."post_offices.current" IS NOT NULL))[1] AS "post_offices.current",
-  (array_agg(t1."commune_points.current" ORDER BY m."end_date" DESC) FILTER (WHERE t1."commune_points.current" IS NOT NULL))[1] AS "commune_points.current",
-  (array_agg(t1."other_points.current" ORDER BY m."end_date" DESC) FILTER (WHERE t1."other_points.current" IS NOT NULL))[1] AS "other_points.current"
+  (MAX(ARRAY[CAST(m."end_date" - DATE '1970-01-01' AS NUMERIC), CAST(t1."points.current" AS NUMERIC)]) FILTER (WHERE t1."points.current" IS NOT NULL))[2] AS "points.current",
+  (MAX(ARRAY[CAST(m."end_date" - DATE '1970-01-01' AS NUMERIC), CAST(t1."post_offices.current" AS NUMERIC)]) FILTER (WHERE t1."post_offices.current" IS NOT NULL))[2] AS "post_offices.current",
+  (MAX(ARRAY[CAST(m."end_date" - DATE '1970-01-01' AS NUMERIC), CAST(t1."commune_points.current" AS NUMERIC)]) FILTER (WHERE t1."commune_points.current" IS NOT NULL))[2] AS "commune_points.current",
+  (MAX(ARRAY[CAST(m."end_date" - DATE '1970-01-01' AS NUMERIC), CAST(t1."other_points.current" AS NUMERIC)]) FILTER (WHERE t1."other_points.current" IS NOT NULL))[2] AS "other_points.current"
 FROM
   "information.postal_services.B01.current" AS t1
   JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province')
-  JOIN "regc_period_rollup" AS m ON m."regime" = 'information.postal_services' AND m."period" = t1."period"
+  JOIN "regc_period_rollup" AS m ON m."regime" = 'information.postal_services' AND m."period" = t1."period" AND m."frequency" <> 'six_monthly'
 GROUP BY
   m."frequency",
   m."rollup",
@@ -45,83 +71,123 @@ GROUP BY
   t1."unit";
 
 -- The years to date its computed cells read, per unit.
-CREATE VIEW "information.postal_services.B01.ytd" AS
+CREATE VIEW "information.postal_services.B01.ytd" AS WITH b AS (SELECT * FROM (SELECT m."frequency" AS "frequency", m."rollup" AS "period", m."edition" AS "edition", t1."unit" AS "unit", COUNT(*) AS "reports", SUM(t1."items.current") AS "ytd.sum.items.current", SUM(t1."domestic.current") AS "ytd.sum.domestic.current", SUM(t1."international.current") AS "ytd.sum.international.current", SUM(t1."outbound.current") AS "ytd.sum.outbound.current", SUM(t1."inbound.current") AS "ytd.sum.inbound.current", SUM(t1."universal.current") AS "ytd.sum.universal.current", SUM(t1."express.current") AS "ytd.sum.express.current", SUM(t1."revenue.current") AS "ytd.sum.revenue.current", SUM(t1."revenue_domestic.current") AS "ytd.sum.revenue_domestic.current", SUM(t1."revenue_international.current") AS "ytd.sum.revenue_international.current", SUM(t1."revenue_universal.current") AS "ytd.sum.revenue_universal.current" FROM "information.postal_services.B01.current" AS t1 JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province') JOIN "regc_period_ytd" AS m ON m."regime" = 'information.postal_services' AND m."period" = t1."period" GROUP BY m."frequency", m."rollup", m."edition", t1."unit") AS r0)
 SELECT
   b."frequency" AS "frequency",
   b."period" AS "period",
   b."edition" AS "edition",
+  b."unit" AS "unit",
+  CAST(b."ytd.sum.items.current" AS NUMERIC) AS "ytd.sum.items.current",
+  CAST(b."ytd.sum.domestic.current" AS NUMERIC) AS "ytd.sum.domestic.current",
+  CAST(b."ytd.sum.international.current" AS NUMERIC) AS "ytd.sum.international.current",
+  CAST(b."ytd.sum.outbound.current" AS NUMERIC) AS "ytd.sum.outbound.current",
+  CAST(b."ytd.sum.inbound.current" AS NUMERIC) AS "ytd.sum.inbound.current",
+  CAST(b."ytd.sum.universal.current" AS NUMERIC) AS "ytd.sum.universal.current",
+  CAST(b."ytd.sum.express.current" AS NUMERIC) AS "ytd.sum.express.current",
+  CAST(b."ytd.sum.revenue.current" AS NUMERIC) AS "ytd.sum.revenue.current",
+  CAST(b."ytd.sum.revenue_domestic.current" AS NUMERIC) AS "ytd.sum.revenue_domestic.current",
+  CAST(b."ytd.sum.revenue_international.current" AS NUMERIC) AS "ytd.sum.revenue_international.current",
+  CAST(b."ytd.sum.revenue_universal.current" AS NUMERIC) AS "ytd.sum.revenue_universal.current"
+FROM
+  b
+  JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit" AND c."ancestor" = b."unit"
+UNION ALL
+SELECT
+  p."frequency" AS "frequency",
+  p."period" AS "period",
+  p."edition" AS "edition",
   c."ancestor" AS "unit",
-  CAST(SUM(b."ytd.sum.items.current") AS NUMERIC) AS "ytd.sum.items.current",
-  CAST(SUM(b."ytd.sum.domestic.current") AS NUMERIC) AS "ytd.sum.domestic.current",
-  CAST(SUM(b."ytd.sum.international.current") AS NUMERIC) AS "ytd.sum.international.current",
-  CAST(SUM(b."ytd.sum.outbound.current") AS NUMERIC) AS "ytd.sum.outbound.current",
-  CAST(SUM(b."ytd.sum.inbound.current") AS NUMERIC) AS "ytd.sum.inbound.current",
-  CAST(SUM(b."ytd.sum.universal.current") AS NUMERIC) AS "ytd.sum.universal.current",
-  CAST(SUM(b."ytd.sum.express.current") AS NUMERIC) AS "ytd.sum.express.current",
-  CAST(SUM(b."ytd.sum.revenue.current") AS NUMERIC) AS "ytd.sum.revenue.current",
-  CAST(SUM(b."ytd.sum.revenue_domestic.current") AS NUMERIC) AS "ytd.sum.revenue_domestic.current",
-  CAST(SUM(b."ytd.sum.revenue_international.current") AS NUMERIC) AS "ytd.sum.revenue_international.current",
-  CAST(SUM(b."ytd.sum.revenue_universal.current") AS NUMERIC) AS "ytd.sum.revenue_universal.current"
+  CAST(SUM(p.p0) AS NUMERIC) AS "ytd.sum.items.current",
+  CAST(SUM(p.p1) AS NUMERIC) AS "ytd.sum.domestic.current",
+  CAST(SUM(p.p2) AS NUMERIC) AS "ytd.sum.international.current",
+  CAST(SUM(p.p3) AS NUMERIC) AS "ytd.sum.outbound.current",
+  CAST(SUM(p.p4) AS NUMERIC) AS "ytd.sum.inbound.current",
+  CAST(SUM(p.p5) AS NUMERIC) AS "ytd.sum.universal.current",
+  CAST(SUM(p.p6) AS NUMERIC) AS "ytd.sum.express.current",
+  CAST(SUM(p.p7) AS NUMERIC) AS "ytd.sum.revenue.current",
+  CAST(SUM(p.p8) AS NUMERIC) AS "ytd.sum.revenue_domestic.current",
+  CAST(SUM(p.p9) AS NUMERIC) AS "ytd.sum.revenue_international.current",
+  CAST(SUM(p.p10) AS NUMERIC) AS "ytd.sum.revenue_universal.current"
 FROM
   (
     SELECT
-      m."frequency" AS "frequency",
-      m."rollup" AS "period",
-      m."edition" AS "edition",
-      t1."unit" AS "unit",
-      COUNT(*) AS "reports",
-      SUM(t1."items.current") AS "ytd.sum.items.current",
-      SUM(t1."domestic.current") AS "ytd.sum.domestic.current",
-      SUM(t1."international.current") AS "ytd.sum.international.current",
-      SUM(t1."outbound.current") AS "ytd.sum.outbound.current",
-      SUM(t1."inbound.current") AS "ytd.sum.inbound.current",
-      SUM(t1."universal.current") AS "ytd.sum.universal.current",
-      SUM(t1."express.current") AS "ytd.sum.express.current",
-      SUM(t1."revenue.current") AS "ytd.sum.revenue.current",
-      SUM(t1."revenue_domestic.current") AS "ytd.sum.revenue_domestic.current",
-      SUM(t1."revenue_international.current") AS "ytd.sum.revenue_international.current",
-      SUM(t1."revenue_universal.current") AS "ytd.sum.revenue_universal.current"
+      b."frequency" AS "frequency",
+      b."period" AS "period",
+      b."edition" AS "edition",
+      c."ancestor" AS "parent",
+      COUNT(*) AS "n",
+      SUM(b."ytd.sum.items.current") AS p0,
+      SUM(b."ytd.sum.domestic.current") AS p1,
+      SUM(b."ytd.sum.international.current") AS p2,
+      SUM(b."ytd.sum.outbound.current") AS p3,
+      SUM(b."ytd.sum.inbound.current") AS p4,
+      SUM(b."ytd.sum.universal.current") AS p5,
+      SUM(b."ytd.sum.express.current") AS p6,
+      SUM(b."ytd.sum.revenue.current") AS p7,
+      SUM(b."ytd.sum.revenue_domestic.current") AS p8,
+      SUM(b."ytd.sum.revenue_international.current") AS p9,
+      SUM(b."ytd.sum.revenue_universal.current") AS p10
     FROM
-      "information.postal_services.B01.current" AS t1
-      JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province')
-      JOIN "regc_period_ytd" AS m ON m."regime" = 'information.postal_services' AND m."period" = t1."period"
+      b
+      JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit" AND c."depth" = 1
     GROUP BY
-      m."frequency",
-      m."rollup",
-      m."edition",
-      t1."unit"
-  ) AS b
-  JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit"
+      b."frequency",
+      b."period",
+      b."edition",
+      c."ancestor"
+  ) AS p
+  JOIN "regc_org_closure" AS c ON c."edition" = p."edition" AND c."descendant" = p."parent"
 GROUP BY
-  b."frequency",
-  b."period",
-  b."edition",
+  p."frequency",
+  p."period",
+  p."edition",
   c."ancestor";
 
-CREATE VIEW "information.postal_services.B01.rollup" AS WITH a AS (
+CREATE VIEW "information.postal_services.B01.rollup" AS WITH b AS (SELECT * FROM "information.postal_services.B01.by_reporter" AS r0),
+  a AS (
   SELECT b."frequency" AS "frequency",
   b."period" AS "period",
   b."edition" AS "edition",
+  b."unit" AS "unit",
+  u."level" AS "level",
+  CAST(1 AS BIGINT) AS "reporters",
+  CAST(b."items.current" AS NUMERIC) AS "items.current",
+  CAST(b."domestic.current" AS NUMERIC) AS "domestic.current",
+  CAST(b."international.current" AS NUMERIC) AS "international.current",
+  CAST(b."outbound.current" AS NUMERIC) AS "outbound.current",
+  CAST(b."inbound.current" AS NUMERIC) AS "inbound.current",
+  CAST(b."universal.current" AS NUMERIC) AS "universal.current",
+  CAST(b."express.current" AS NUMERIC) AS "express.current",
+  CAST(b."revenue.current" AS NUMERIC) AS "revenue.current",
+  CAST(b."revenue_domestic.current" AS NUMERIC) AS "revenue_domestic.current",
+  CAST(b."revenue_international.current" AS NUMERIC) AS "revenue_international.current",
+  CAST(b."revenue_universal.current" AS NUMERIC) AS "revenue_universal.current",
+  CAST(b."points.current" AS NUMERIC) AS "points.current",
+  CAST(b."post_offices.current" AS NUMERIC) AS "post_offices.current",
+  CAST(b."commune_points.current" AS NUMERIC) AS "commune_points.current",
+  CAST(b."other_points.current" AS NUMERIC) AS "other_points.current" FROM b JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit" AND c."ancestor" = b."unit" JOIN "regc_org_unit" AS u ON u."code" = b."unit" UNION ALL SELECT p."frequency" AS "frequency",
+  p."period" AS "period",
+  p."edition" AS "edition",
   c."ancestor" AS "unit",
   u."level" AS "level",
-  COUNT(*) AS "reporters",
-  CAST(SUM(b."items.current") AS NUMERIC) AS "items.current",
-  CAST(SUM(b."domestic.current") AS NUMERIC) AS "domestic.current",
-  CAST(SUM(b."international.current") AS NUMERIC) AS "international.current",
-  CAST(SUM(b."outbound.current") AS NUMERIC) AS "outbound.current",
-  CAST(SUM(b."inbound.current") AS NUMERIC) AS "inbound.current",
-  CAST(SUM(b."universal.current") AS NUMERIC) AS "universal.current",
-  CAST(SUM(b."express.current") AS NUMERIC) AS "express.current",
-  CAST(SUM(b."revenue.current") AS NUMERIC) AS "revenue.current",
-  CAST(SUM(b."revenue_domestic.current") AS NUMERIC) AS "revenue_domestic.current",
-  CAST(SUM(b."revenue_international.current") AS NUMERIC) AS "revenue_international.current",
-  CAST(SUM(b."revenue_universal.current") AS NUMERIC) AS "revenue_universal.current",
-  CAST(SUM(b."points.current") AS NUMERIC) AS "points.current",
-  CAST(SUM(b."post_offices.current") AS NUMERIC) AS "post_offices.current",
-  CAST(SUM(b."commune_points.current") AS NUMERIC) AS "commune_points.current",
-  CAST(SUM(b."other_points.current") AS NUMERIC) AS "other_points.current" FROM "information.postal_services.B01.by_reporter" AS b JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit" JOIN "regc_org_unit" AS u ON u."code" = c."ancestor" GROUP BY b."frequency",
-  b."period",
-  b."edition",
+  CAST(SUM(p."n") AS BIGINT) AS "reporters",
+  CAST(SUM(p.p0) AS NUMERIC) AS "items.current",
+  CAST(SUM(p.p1) AS NUMERIC) AS "domestic.current",
+  CAST(SUM(p.p2) AS NUMERIC) AS "international.current",
+  CAST(SUM(p.p3) AS NUMERIC) AS "outbound.current",
+  CAST(SUM(p.p4) AS NUMERIC) AS "inbound.current",
+  CAST(SUM(p.p5) AS NUMERIC) AS "universal.current",
+  CAST(SUM(p.p6) AS NUMERIC) AS "express.current",
+  CAST(SUM(p.p7) AS NUMERIC) AS "revenue.current",
+  CAST(SUM(p.p8) AS NUMERIC) AS "revenue_domestic.current",
+  CAST(SUM(p.p9) AS NUMERIC) AS "revenue_international.current",
+  CAST(SUM(p.p10) AS NUMERIC) AS "revenue_universal.current",
+  CAST(SUM(p.p11) AS NUMERIC) AS "points.current",
+  CAST(SUM(p.p12) AS NUMERIC) AS "post_offices.current",
+  CAST(SUM(p.p13) AS NUMERIC) AS "commune_points.current",
+  CAST(SUM(p.p14) AS NUMERIC) AS "other_points.current" FROM (SELECT b."frequency" AS "frequency", b."period" AS "period", b."edition" AS "edition", c."ancestor" AS "parent", COUNT(*) AS "n", SUM(b."items.current") AS p0, SUM(b."domestic.current") AS p1, SUM(b."international.current") AS p2, SUM(b."outbound.current") AS p3, SUM(b."inbound.current") AS p4, SUM(b."universal.current") AS p5, SUM(b."express.current") AS p6, SUM(b."revenue.current") AS p7, SUM(b."revenue_domestic.current") AS p8, SUM(b."revenue_international.current") AS p9, SUM(b."revenue_universal.current") AS p10, SUM(b."points.current") AS p11, SUM(b."post_offices.current") AS p12, SUM(b."commune_points.current") AS p13, SUM(b."other_points.current") AS p14 FROM b JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit" AND c."depth" = 1 GROUP BY b."frequency", b."period", b."edition", c."ancestor") AS p JOIN "regc_org_closure" AS c ON c."edition" = p."edition" AND c."descendant" = p."parent" JOIN "regc_org_unit" AS u ON u."code" = c."ancestor" GROUP BY p."frequency",
+  p."period",
+  p."edition",
   c."ancestor",
   u."level"
 ),
@@ -275,10 +341,10 @@ FROM
           SUM(t1."revenue_domestic.current") AS "revenue_domestic.current",
           SUM(t1."revenue_international.current") AS "revenue_international.current",
           SUM(t1."revenue_universal.current") AS "revenue_universal.current",
-          (array_agg(t1."points.current" ORDER BY m."end_date" DESC) FILTER (WHERE t1."points.current" IS NOT NULL))[1] AS "points.current",
-          (array_agg(t1."post_offices.current" ORDER BY m."end_date" DESC) FILTER (WHERE t1."post_offices.current" IS NOT NULL))[1] AS "post_offices.current",
-          (array_agg(t1."commune_points.current" ORDER BY m."end_date" DESC) FILTER (WHERE t1."commune_points.current" IS NOT NULL))[1] AS "commune_points.current",
-          (array_agg(t1."other_points.current" ORDER BY m."end_date" DESC) FILTER (WHERE t1."other_points.current" IS NOT NULL))[1] AS "other_points.current"
+          (MAX(ARRAY[CAST(m."end_date" - DATE '1970-01-01' AS NUMERIC), CAST(t1."points.current" AS NUMERIC)]) FILTER (WHERE t1."points.current" IS NOT NULL))[2] AS "points.current",
+          (MAX(ARRAY[CAST(m."end_date" - DATE '1970-01-01' AS NUMERIC), CAST(t1."post_offices.current" AS NUMERIC)]) FILTER (WHERE t1."post_offices.current" IS NOT NULL))[2] AS "post_offices.current",
+          (MAX(ARRAY[CAST(m."end_date" - DATE '1970-01-01' AS NUMERIC), CAST(t1."commune_points.current" AS NUMERIC)]) FILTER (WHERE t1."commune_points.current" IS NOT NULL))[2] AS "commune_points.current",
+          (MAX(ARRAY[CAST(m."end_date" - DATE '1970-01-01' AS NUMERIC), CAST(t1."other_points.current" AS NUMERIC)]) FILTER (WHERE t1."other_points.current" IS NOT NULL))[2] AS "other_points.current"
         FROM
           (
             SELECT

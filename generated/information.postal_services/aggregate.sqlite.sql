@@ -19,6 +19,32 @@ SELECT
   m."rollup" AS "period",
   m."edition" AS "edition",
   t1."unit" AS "unit",
+  1 AS "reports",
+  t1."items.current" AS "items.current",
+  t1."domestic.current" AS "domestic.current",
+  t1."international.current" AS "international.current",
+  t1."outbound.current" AS "outbound.current",
+  t1."inbound.current" AS "inbound.current",
+  t1."universal.current" AS "universal.current",
+  t1."express.current" AS "express.current",
+  t1."revenue.current" AS "revenue.current",
+  t1."revenue_domestic.current" AS "revenue_domestic.current",
+  t1."revenue_international.current" AS "revenue_international.current",
+  t1."revenue_universal.current" AS "revenue_universal.current",
+  t1."points.current" AS "points.current",
+  t1."post_offices.current" AS "post_offices.current",
+  t1."commune_points.current" AS "commune_points.current",
+  t1."other_points.current" AS "other_points.current"
+FROM
+  "information.postal_services.B01.current" AS t1
+  JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province')
+  JOIN "regc_period_rollup" AS m ON m."regime" = 'information.postal_services' AND m."period" = t1."period" AND m."frequency" = 'six_monthly'
+UNION ALL
+SELECT
+  m."frequency" AS "frequency",
+  m."rollup" AS "period",
+  m."edition" AS "edition",
+  t1."unit" AS "unit",
   COUNT(*) AS "reports",
   SUM(t1."items.current") AS "items.current",
   SUM(t1."domestic.current") AS "domestic.current",
@@ -38,7 +64,7 @@ SELECT
 FROM
   "information.postal_services.B01.current" AS t1
   JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province')
-  JOIN "regc_period_rollup" AS m ON m."regime" = 'information.postal_services' AND m."period" = t1."period"
+  JOIN "regc_period_rollup" AS m ON m."regime" = 'information.postal_services' AND m."period" = t1."period" AND m."frequency" <> 'six_monthly'
 GROUP BY
   m."frequency",
   m."rollup",
@@ -46,83 +72,123 @@ GROUP BY
   t1."unit";
 
 -- The years to date its computed cells read, per unit.
-CREATE VIEW "information.postal_services.B01.ytd" AS
+CREATE VIEW "information.postal_services.B01.ytd" AS WITH b AS (SELECT * FROM (SELECT m."frequency" AS "frequency", m."rollup" AS "period", m."edition" AS "edition", t1."unit" AS "unit", COUNT(*) AS "reports", SUM(t1."items.current") AS "ytd.sum.items.current", SUM(t1."domestic.current") AS "ytd.sum.domestic.current", SUM(t1."international.current") AS "ytd.sum.international.current", SUM(t1."outbound.current") AS "ytd.sum.outbound.current", SUM(t1."inbound.current") AS "ytd.sum.inbound.current", SUM(t1."universal.current") AS "ytd.sum.universal.current", SUM(t1."express.current") AS "ytd.sum.express.current", SUM(t1."revenue.current") AS "ytd.sum.revenue.current", SUM(t1."revenue_domestic.current") AS "ytd.sum.revenue_domestic.current", SUM(t1."revenue_international.current") AS "ytd.sum.revenue_international.current", SUM(t1."revenue_universal.current") AS "ytd.sum.revenue_universal.current" FROM "information.postal_services.B01.current" AS t1 JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province') JOIN "regc_period_ytd" AS m ON m."regime" = 'information.postal_services' AND m."period" = t1."period" GROUP BY m."frequency", m."rollup", m."edition", t1."unit") AS r0)
 SELECT
   b."frequency" AS "frequency",
   b."period" AS "period",
   b."edition" AS "edition",
+  b."unit" AS "unit",
+  regc_dec(b."ytd.sum.items.current", 0) AS "ytd.sum.items.current",
+  regc_dec(b."ytd.sum.domestic.current", 0) AS "ytd.sum.domestic.current",
+  regc_dec(b."ytd.sum.international.current", 0) AS "ytd.sum.international.current",
+  regc_dec(b."ytd.sum.outbound.current", 0) AS "ytd.sum.outbound.current",
+  regc_dec(b."ytd.sum.inbound.current", 0) AS "ytd.sum.inbound.current",
+  regc_dec(b."ytd.sum.universal.current", 0) AS "ytd.sum.universal.current",
+  regc_dec(b."ytd.sum.express.current", 0) AS "ytd.sum.express.current",
+  regc_dec(b."ytd.sum.revenue.current", 1) AS "ytd.sum.revenue.current",
+  regc_dec(b."ytd.sum.revenue_domestic.current", 1) AS "ytd.sum.revenue_domestic.current",
+  regc_dec(b."ytd.sum.revenue_international.current", 1) AS "ytd.sum.revenue_international.current",
+  regc_dec(b."ytd.sum.revenue_universal.current", 1) AS "ytd.sum.revenue_universal.current"
+FROM
+  b
+  JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit" AND c."ancestor" = b."unit"
+UNION ALL
+SELECT
+  p."frequency" AS "frequency",
+  p."period" AS "period",
+  p."edition" AS "edition",
   c."ancestor" AS "unit",
-  regc_dec(SUM(b."ytd.sum.items.current"), 0) AS "ytd.sum.items.current",
-  regc_dec(SUM(b."ytd.sum.domestic.current"), 0) AS "ytd.sum.domestic.current",
-  regc_dec(SUM(b."ytd.sum.international.current"), 0) AS "ytd.sum.international.current",
-  regc_dec(SUM(b."ytd.sum.outbound.current"), 0) AS "ytd.sum.outbound.current",
-  regc_dec(SUM(b."ytd.sum.inbound.current"), 0) AS "ytd.sum.inbound.current",
-  regc_dec(SUM(b."ytd.sum.universal.current"), 0) AS "ytd.sum.universal.current",
-  regc_dec(SUM(b."ytd.sum.express.current"), 0) AS "ytd.sum.express.current",
-  regc_dec(SUM(b."ytd.sum.revenue.current"), 1) AS "ytd.sum.revenue.current",
-  regc_dec(SUM(b."ytd.sum.revenue_domestic.current"), 1) AS "ytd.sum.revenue_domestic.current",
-  regc_dec(SUM(b."ytd.sum.revenue_international.current"), 1) AS "ytd.sum.revenue_international.current",
-  regc_dec(SUM(b."ytd.sum.revenue_universal.current"), 1) AS "ytd.sum.revenue_universal.current"
+  regc_dec(SUM(p.p0), 0) AS "ytd.sum.items.current",
+  regc_dec(SUM(p.p1), 0) AS "ytd.sum.domestic.current",
+  regc_dec(SUM(p.p2), 0) AS "ytd.sum.international.current",
+  regc_dec(SUM(p.p3), 0) AS "ytd.sum.outbound.current",
+  regc_dec(SUM(p.p4), 0) AS "ytd.sum.inbound.current",
+  regc_dec(SUM(p.p5), 0) AS "ytd.sum.universal.current",
+  regc_dec(SUM(p.p6), 0) AS "ytd.sum.express.current",
+  regc_dec(SUM(p.p7), 1) AS "ytd.sum.revenue.current",
+  regc_dec(SUM(p.p8), 1) AS "ytd.sum.revenue_domestic.current",
+  regc_dec(SUM(p.p9), 1) AS "ytd.sum.revenue_international.current",
+  regc_dec(SUM(p.p10), 1) AS "ytd.sum.revenue_universal.current"
 FROM
   (
     SELECT
-      m."frequency" AS "frequency",
-      m."rollup" AS "period",
-      m."edition" AS "edition",
-      t1."unit" AS "unit",
-      COUNT(*) AS "reports",
-      SUM(t1."items.current") AS "ytd.sum.items.current",
-      SUM(t1."domestic.current") AS "ytd.sum.domestic.current",
-      SUM(t1."international.current") AS "ytd.sum.international.current",
-      SUM(t1."outbound.current") AS "ytd.sum.outbound.current",
-      SUM(t1."inbound.current") AS "ytd.sum.inbound.current",
-      SUM(t1."universal.current") AS "ytd.sum.universal.current",
-      SUM(t1."express.current") AS "ytd.sum.express.current",
-      SUM(t1."revenue.current") AS "ytd.sum.revenue.current",
-      SUM(t1."revenue_domestic.current") AS "ytd.sum.revenue_domestic.current",
-      SUM(t1."revenue_international.current") AS "ytd.sum.revenue_international.current",
-      SUM(t1."revenue_universal.current") AS "ytd.sum.revenue_universal.current"
+      b."frequency" AS "frequency",
+      b."period" AS "period",
+      b."edition" AS "edition",
+      c."ancestor" AS "parent",
+      COUNT(*) AS "n",
+      SUM(b."ytd.sum.items.current") AS p0,
+      SUM(b."ytd.sum.domestic.current") AS p1,
+      SUM(b."ytd.sum.international.current") AS p2,
+      SUM(b."ytd.sum.outbound.current") AS p3,
+      SUM(b."ytd.sum.inbound.current") AS p4,
+      SUM(b."ytd.sum.universal.current") AS p5,
+      SUM(b."ytd.sum.express.current") AS p6,
+      SUM(b."ytd.sum.revenue.current") AS p7,
+      SUM(b."ytd.sum.revenue_domestic.current") AS p8,
+      SUM(b."ytd.sum.revenue_international.current") AS p9,
+      SUM(b."ytd.sum.revenue_universal.current") AS p10
     FROM
-      "information.postal_services.B01.current" AS t1
-      JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province')
-      JOIN "regc_period_ytd" AS m ON m."regime" = 'information.postal_services' AND m."period" = t1."period"
+      b
+      JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit" AND c."depth" = 1
     GROUP BY
-      m."frequency",
-      m."rollup",
-      m."edition",
-      t1."unit"
-  ) AS b
-  JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit"
+      b."frequency",
+      b."period",
+      b."edition",
+      c."ancestor"
+  ) AS p
+  JOIN "regc_org_closure" AS c ON c."edition" = p."edition" AND c."descendant" = p."parent"
 GROUP BY
-  b."frequency",
-  b."period",
-  b."edition",
+  p."frequency",
+  p."period",
+  p."edition",
   c."ancestor";
 
-CREATE VIEW "information.postal_services.B01.rollup" AS WITH a AS (
+CREATE VIEW "information.postal_services.B01.rollup" AS WITH b AS (SELECT * FROM "information.postal_services.B01.by_reporter" AS r0),
+  a AS (
   SELECT b."frequency" AS "frequency",
   b."period" AS "period",
   b."edition" AS "edition",
+  b."unit" AS "unit",
+  u."level" AS "level",
+  CAST(1 AS BIGINT) AS "reporters",
+  regc_dec(b."items.current", 0) AS "items.current",
+  regc_dec(b."domestic.current", 0) AS "domestic.current",
+  regc_dec(b."international.current", 0) AS "international.current",
+  regc_dec(b."outbound.current", 0) AS "outbound.current",
+  regc_dec(b."inbound.current", 0) AS "inbound.current",
+  regc_dec(b."universal.current", 0) AS "universal.current",
+  regc_dec(b."express.current", 0) AS "express.current",
+  regc_dec(b."revenue.current", 1) AS "revenue.current",
+  regc_dec(b."revenue_domestic.current", 1) AS "revenue_domestic.current",
+  regc_dec(b."revenue_international.current", 1) AS "revenue_international.current",
+  regc_dec(b."revenue_universal.current", 1) AS "revenue_universal.current",
+  regc_dec(b."points.current", 0) AS "points.current",
+  regc_dec(b."post_offices.current", 0) AS "post_offices.current",
+  regc_dec(b."commune_points.current", 0) AS "commune_points.current",
+  regc_dec(b."other_points.current", 0) AS "other_points.current" FROM b JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit" AND c."ancestor" = b."unit" JOIN "regc_org_unit" AS u ON u."code" = b."unit" UNION ALL SELECT p."frequency" AS "frequency",
+  p."period" AS "period",
+  p."edition" AS "edition",
   c."ancestor" AS "unit",
   u."level" AS "level",
-  COUNT(*) AS "reporters",
-  regc_dec(SUM(b."items.current"), 0) AS "items.current",
-  regc_dec(SUM(b."domestic.current"), 0) AS "domestic.current",
-  regc_dec(SUM(b."international.current"), 0) AS "international.current",
-  regc_dec(SUM(b."outbound.current"), 0) AS "outbound.current",
-  regc_dec(SUM(b."inbound.current"), 0) AS "inbound.current",
-  regc_dec(SUM(b."universal.current"), 0) AS "universal.current",
-  regc_dec(SUM(b."express.current"), 0) AS "express.current",
-  regc_dec(SUM(b."revenue.current"), 1) AS "revenue.current",
-  regc_dec(SUM(b."revenue_domestic.current"), 1) AS "revenue_domestic.current",
-  regc_dec(SUM(b."revenue_international.current"), 1) AS "revenue_international.current",
-  regc_dec(SUM(b."revenue_universal.current"), 1) AS "revenue_universal.current",
-  regc_dec(SUM(b."points.current"), 0) AS "points.current",
-  regc_dec(SUM(b."post_offices.current"), 0) AS "post_offices.current",
-  regc_dec(SUM(b."commune_points.current"), 0) AS "commune_points.current",
-  regc_dec(SUM(b."other_points.current"), 0) AS "other_points.current" FROM "information.postal_services.B01.by_reporter" AS b JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit" JOIN "regc_org_unit" AS u ON u."code" = c."ancestor" GROUP BY b."frequency",
-  b."period",
-  b."edition",
+  CAST(SUM(p."n") AS BIGINT) AS "reporters",
+  regc_dec(SUM(p.p0), 0) AS "items.current",
+  regc_dec(SUM(p.p1), 0) AS "domestic.current",
+  regc_dec(SUM(p.p2), 0) AS "international.current",
+  regc_dec(SUM(p.p3), 0) AS "outbound.current",
+  regc_dec(SUM(p.p4), 0) AS "inbound.current",
+  regc_dec(SUM(p.p5), 0) AS "universal.current",
+  regc_dec(SUM(p.p6), 0) AS "express.current",
+  regc_dec(SUM(p.p7), 1) AS "revenue.current",
+  regc_dec(SUM(p.p8), 1) AS "revenue_domestic.current",
+  regc_dec(SUM(p.p9), 1) AS "revenue_international.current",
+  regc_dec(SUM(p.p10), 1) AS "revenue_universal.current",
+  regc_dec(SUM(p.p11), 0) AS "points.current",
+  regc_dec(SUM(p.p12), 0) AS "post_offices.current",
+  regc_dec(SUM(p.p13), 0) AS "commune_points.current",
+  regc_dec(SUM(p.p14), 0) AS "other_points.current" FROM (SELECT b."frequency" AS "frequency", b."period" AS "period", b."edition" AS "edition", c."ancestor" AS "parent", COUNT(*) AS "n", SUM(b."items.current") AS p0, SUM(b."domestic.current") AS p1, SUM(b."international.current") AS p2, SUM(b."outbound.current") AS p3, SUM(b."inbound.current") AS p4, SUM(b."universal.current") AS p5, SUM(b."express.current") AS p6, SUM(b."revenue.current") AS p7, SUM(b."revenue_domestic.current") AS p8, SUM(b."revenue_international.current") AS p9, SUM(b."revenue_universal.current") AS p10, SUM(b."points.current") AS p11, SUM(b."post_offices.current") AS p12, SUM(b."commune_points.current") AS p13, SUM(b."other_points.current") AS p14 FROM b JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit" AND c."depth" = 1 GROUP BY b."frequency", b."period", b."edition", c."ancestor") AS p JOIN "regc_org_closure" AS c ON c."edition" = p."edition" AND c."descendant" = p."parent" JOIN "regc_org_unit" AS u ON u."code" = c."ancestor" GROUP BY p."frequency",
+  p."period",
+  p."edition",
   c."ancestor",
   u."level"
 ),

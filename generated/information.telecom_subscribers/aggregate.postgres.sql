@@ -18,46 +18,83 @@ SELECT
   m."rollup" AS "period",
   m."edition" AS "edition",
   t1."unit" AS "unit",
-  COUNT(*) AS "reports",
-  (array_agg(t1."fixed.q_end" ORDER BY m."end_date" DESC) FILTER (WHERE t1."fixed.q_end" IS NOT NULL))[1] AS "fixed.q_end",
-  (array_agg(t1."mobile.q_end" ORDER BY m."end_date" DESC) FILTER (WHERE t1."mobile.q_end" IS NOT NULL))[1] AS "mobile.q_end",
-  (array_agg(t1."prepaid.q_end" ORDER BY m."end_date" DESC) FILTER (WHERE t1."prepaid.q_end" IS NOT NULL))[1] AS "prepaid.q_end",
-  (array_agg(t1."postpaid.q_end" ORDER BY m."end_date" DESC) FILTER (WHERE t1."postpaid.q_end" IS NOT NULL))[1] AS "postpaid.q_end",
-  (array_agg(t1."fixed_bb.q_end" ORDER BY m."end_date" DESC) FILTER (WHERE t1."fixed_bb.q_end" IS NOT NULL))[1] AS "fixed_bb.q_end",
-  (array_agg(t1."ftth.q_end" ORDER BY m."end_date" DESC) FILTER (WHERE t1."ftth.q_end" IS NOT NULL))[1] AS "ftth.q_end",
-  (array_agg(t1."mobile_bb.q_end" ORDER BY m."end_date" DESC) FILTER (WHERE t1."mobile_bb.q_end" IS NOT NULL))[1] AS "mobile_bb.q_end",
-  (array_agg(t1."bb_4g.q_end" ORDER BY m."end_date" DESC) FILTER (WHERE t1."bb_4g.q_end" IS NOT NULL))[1] AS "bb_4g.q_end",
-  (array_agg(t1."bb_5g.q_end" ORDER BY m."end_date" DESC) FILTER (WHERE t1."bb_5g.q_end" IS NOT NULL))[1] AS "bb_5g.q_end",
-  (array_agg(t1."population.q_end" ORDER BY m."end_date" DESC) FILTER (WHERE t1."population.q_end" IS NOT NULL))[1] AS "population.q_end"
+  1 AS "reports",
+  CAST(t1."fixed.q_end" AS NUMERIC) AS "fixed.q_end",
+  CAST(t1."mobile.q_end" AS NUMERIC) AS "mobile.q_end",
+  CAST(t1."prepaid.q_end" AS NUMERIC) AS "prepaid.q_end",
+  CAST(t1."postpaid.q_end" AS NUMERIC) AS "postpaid.q_end",
+  CAST(t1."fixed_bb.q_end" AS NUMERIC) AS "fixed_bb.q_end",
+  CAST(t1."ftth.q_end" AS NUMERIC) AS "ftth.q_end",
+  CAST(t1."mobile_bb.q_end" AS NUMERIC) AS "mobile_bb.q_end",
+  CAST(t1."bb_4g.q_end" AS NUMERIC) AS "bb_4g.q_end",
+  CAST(t1."bb_5g.q_end" AS NUMERIC) AS "bb_5g.q_end",
+  CAST(t1."population.q_end" AS NUMERIC) AS "population.q_end"
 FROM
   "information.telecom_subscribers.B01.current" AS t1
   JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province')
-  JOIN "regc_period_rollup" AS m ON m."regime" = 'information.telecom_subscribers' AND m."period" = t1."period"
+  JOIN "regc_period_rollup" AS m ON m."regime" = 'information.telecom_subscribers' AND m."period" = t1."period" AND m."frequency" = 'quarterly'
+UNION ALL
+SELECT
+  m."frequency" AS "frequency",
+  m."rollup" AS "period",
+  m."edition" AS "edition",
+  t1."unit" AS "unit",
+  COUNT(*) AS "reports",
+  (MAX(ARRAY[CAST(m."end_date" - DATE '1970-01-01' AS NUMERIC), CAST(t1."fixed.q_end" AS NUMERIC)]) FILTER (WHERE t1."fixed.q_end" IS NOT NULL))[2] AS "fixed.q_end",
+  (MAX(ARRAY[CAST(m."end_date" - DATE '1970-01-01' AS NUMERIC), CAST(t1."mobile.q_end" AS NUMERIC)]) FILTER (WHERE t1."mobile.q_end" IS NOT NULL))[2] AS "mobile.q_end",
+  (MAX(ARRAY[CAST(m."end_date" - DATE '1970-01-01' AS NUMERIC), CAST(t1."prepaid.q_end" AS NUMERIC)]) FILTER (WHERE t1."prepaid.q_end" IS NOT NULL))[2] AS "prepaid.q_end",
+  (MAX(ARRAY[CAST(m."end_date" - DATE '1970-01-01' AS NUMERIC), CAST(t1."postpaid.q_end" AS NUMERIC)]) FILTER (WHERE t1."postpaid.q_end" IS NOT NULL))[2] AS "postpaid.q_end",
+  (MAX(ARRAY[CAST(m."end_date" - DATE '1970-01-01' AS NUMERIC), CAST(t1."fixed_bb.q_end" AS NUMERIC)]) FILTER (WHERE t1."fixed_bb.q_end" IS NOT NULL))[2] AS "fixed_bb.q_end",
+  (MAX(ARRAY[CAST(m."end_date" - DATE '1970-01-01' AS NUMERIC), CAST(t1."ftth.q_end" AS NUMERIC)]) FILTER (WHERE t1."ftth.q_end" IS NOT NULL))[2] AS "ftth.q_end",
+  (MAX(ARRAY[CAST(m."end_date" - DATE '1970-01-01' AS NUMERIC), CAST(t1."mobile_bb.q_end" AS NUMERIC)]) FILTER (WHERE t1."mobile_bb.q_end" IS NOT NULL))[2] AS "mobile_bb.q_end",
+  (MAX(ARRAY[CAST(m."end_date" - DATE '1970-01-01' AS NUMERIC), CAST(t1."bb_4g.q_end" AS NUMERIC)]) FILTER (WHERE t1."bb_4g.q_end" IS NOT NULL))[2] AS "bb_4g.q_end",
+  (MAX(ARRAY[CAST(m."end_date" - DATE '1970-01-01' AS NUMERIC), CAST(t1."bb_5g.q_end" AS NUMERIC)]) FILTER (WHERE t1."bb_5g.q_end" IS NOT NULL))[2] AS "bb_5g.q_end",
+  (MAX(ARRAY[CAST(m."end_date" - DATE '1970-01-01' AS NUMERIC), CAST(t1."population.q_end" AS NUMERIC)]) FILTER (WHERE t1."population.q_end" IS NOT NULL))[2] AS "population.q_end"
+FROM
+  "information.telecom_subscribers.B01.current" AS t1
+  JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province')
+  JOIN "regc_period_rollup" AS m ON m."regime" = 'information.telecom_subscribers' AND m."period" = t1."period" AND m."frequency" <> 'quarterly'
 GROUP BY
   m."frequency",
   m."rollup",
   m."edition",
   t1."unit";
 
-CREATE VIEW "information.telecom_subscribers.B01.rollup" AS WITH a AS (
+CREATE VIEW "information.telecom_subscribers.B01.rollup" AS WITH b AS (SELECT * FROM "information.telecom_subscribers.B01.by_reporter" AS r0),
+  a AS (
   SELECT b."frequency" AS "frequency",
   b."period" AS "period",
   b."edition" AS "edition",
+  b."unit" AS "unit",
+  u."level" AS "level",
+  CAST(1 AS BIGINT) AS "reporters",
+  CAST(b."fixed.q_end" AS NUMERIC) AS "fixed.q_end",
+  CAST(b."mobile.q_end" AS NUMERIC) AS "mobile.q_end",
+  CAST(b."prepaid.q_end" AS NUMERIC) AS "prepaid.q_end",
+  CAST(b."postpaid.q_end" AS NUMERIC) AS "postpaid.q_end",
+  CAST(b."fixed_bb.q_end" AS NUMERIC) AS "fixed_bb.q_end",
+  CAST(b."ftth.q_end" AS NUMERIC) AS "ftth.q_end",
+  CAST(b."mobile_bb.q_end" AS NUMERIC) AS "mobile_bb.q_end",
+  CAST(b."bb_4g.q_end" AS NUMERIC) AS "bb_4g.q_end",
+  CAST(b."bb_5g.q_end" AS NUMERIC) AS "bb_5g.q_end",
+  CAST(b."population.q_end" AS NUMERIC) AS "population.q_end" FROM b JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit" AND c."ancestor" = b."unit" JOIN "regc_org_unit" AS u ON u."code" = b."unit" UNION ALL SELECT p."frequency" AS "frequency",
+  p."period" AS "period",
+  p."edition" AS "edition",
   c."ancestor" AS "unit",
   u."level" AS "level",
-  COUNT(*) AS "reporters",
-  CAST(SUM(b."fixed.q_end") AS NUMERIC) AS "fixed.q_end",
-  CAST(SUM(b."mobile.q_end") AS NUMERIC) AS "mobile.q_end",
-  CAST(SUM(b."prepaid.q_end") AS NUMERIC) AS "prepaid.q_end",
-  CAST(SUM(b."postpaid.q_end") AS NUMERIC) AS "postpaid.q_end",
-  CAST(SUM(b."fixed_bb.q_end") AS NUMERIC) AS "fixed_bb.q_end",
-  CAST(SUM(b."ftth.q_end") AS NUMERIC) AS "ftth.q_end",
-  CAST(SUM(b."mobile_bb.q_end") AS NUMERIC) AS "mobile_bb.q_end",
-  CAST(SUM(b."bb_4g.q_end") AS NUMERIC) AS "bb_4g.q_end",
-  CAST(SUM(b."bb_5g.q_end") AS NUMERIC) AS "bb_5g.q_end",
-  CAST(SUM(b."population.q_end") AS NUMERIC) AS "population.q_end" FROM "information.telecom_subscribers.B01.by_reporter" AS b JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit" JOIN "regc_org_unit" AS u ON u."code" = c."ancestor" GROUP BY b."frequency",
-  b."period",
-  b."edition",
+  CAST(SUM(p."n") AS BIGINT) AS "reporters",
+  CAST(SUM(p.p0) AS NUMERIC) AS "fixed.q_end",
+  CAST(SUM(p.p1) AS NUMERIC) AS "mobile.q_end",
+  CAST(SUM(p.p2) AS NUMERIC) AS "prepaid.q_end",
+  CAST(SUM(p.p3) AS NUMERIC) AS "postpaid.q_end",
+  CAST(SUM(p.p4) AS NUMERIC) AS "fixed_bb.q_end",
+  CAST(SUM(p.p5) AS NUMERIC) AS "ftth.q_end",
+  CAST(SUM(p.p6) AS NUMERIC) AS "mobile_bb.q_end",
+  CAST(SUM(p.p7) AS NUMERIC) AS "bb_4g.q_end",
+  CAST(SUM(p.p8) AS NUMERIC) AS "bb_5g.q_end",
+  CAST(SUM(p.p9) AS NUMERIC) AS "population.q_end" FROM (SELECT b."frequency" AS "frequency", b."period" AS "period", b."edition" AS "edition", c."ancestor" AS "parent", COUNT(*) AS "n", SUM(b."fixed.q_end") AS p0, SUM(b."mobile.q_end") AS p1, SUM(b."prepaid.q_end") AS p2, SUM(b."postpaid.q_end") AS p3, SUM(b."fixed_bb.q_end") AS p4, SUM(b."ftth.q_end") AS p5, SUM(b."mobile_bb.q_end") AS p6, SUM(b."bb_4g.q_end") AS p7, SUM(b."bb_5g.q_end") AS p8, SUM(b."population.q_end") AS p9 FROM b JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit" AND c."depth" = 1 GROUP BY b."frequency", b."period", b."edition", c."ancestor") AS p JOIN "regc_org_closure" AS c ON c."edition" = p."edition" AND c."descendant" = p."parent" JOIN "regc_org_unit" AS u ON u."code" = c."ancestor" GROUP BY p."frequency",
+  p."period",
+  p."edition",
   c."ancestor",
   u."level"
 )
@@ -186,16 +223,16 @@ FROM
           (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AS "edition",
           t1."unit" AS "unit",
           COUNT(*) AS "reports",
-          (array_agg(t1."fixed.q_end" ORDER BY m."end_date" DESC) FILTER (WHERE t1."fixed.q_end" IS NOT NULL))[1] AS "fixed.q_end",
-          (array_agg(t1."mobile.q_end" ORDER BY m."end_date" DESC) FILTER (WHERE t1."mobile.q_end" IS NOT NULL))[1] AS "mobile.q_end",
-          (array_agg(t1."prepaid.q_end" ORDER BY m."end_date" DESC) FILTER (WHERE t1."prepaid.q_end" IS NOT NULL))[1] AS "prepaid.q_end",
-          (array_agg(t1."postpaid.q_end" ORDER BY m."end_date" DESC) FILTER (WHERE t1."postpaid.q_end" IS NOT NULL))[1] AS "postpaid.q_end",
-          (array_agg(t1."fixed_bb.q_end" ORDER BY m."end_date" DESC) FILTER (WHERE t1."fixed_bb.q_end" IS NOT NULL))[1] AS "fixed_bb.q_end",
-          (array_agg(t1."ftth.q_end" ORDER BY m."end_date" DESC) FILTER (WHERE t1."ftth.q_end" IS NOT NULL))[1] AS "ftth.q_end",
-          (array_agg(t1."mobile_bb.q_end" ORDER BY m."end_date" DESC) FILTER (WHERE t1."mobile_bb.q_end" IS NOT NULL))[1] AS "mobile_bb.q_end",
-          (array_agg(t1."bb_4g.q_end" ORDER BY m."end_date" DESC) FILTER (WHERE t1."bb_4g.q_end" IS NOT NULL))[1] AS "bb_4g.q_end",
-          (array_agg(t1."bb_5g.q_end" ORDER BY m."end_date" DESC) FILTER (WHERE t1."bb_5g.q_end" IS NOT NULL))[1] AS "bb_5g.q_end",
-          (array_agg(t1."population.q_end" ORDER BY m."end_date" DESC) FILTER (WHERE t1."population.q_end" IS NOT NULL))[1] AS "population.q_end"
+          (MAX(ARRAY[CAST(m."end_date" - DATE '1970-01-01' AS NUMERIC), CAST(t1."fixed.q_end" AS NUMERIC)]) FILTER (WHERE t1."fixed.q_end" IS NOT NULL))[2] AS "fixed.q_end",
+          (MAX(ARRAY[CAST(m."end_date" - DATE '1970-01-01' AS NUMERIC), CAST(t1."mobile.q_end" AS NUMERIC)]) FILTER (WHERE t1."mobile.q_end" IS NOT NULL))[2] AS "mobile.q_end",
+          (MAX(ARRAY[CAST(m."end_date" - DATE '1970-01-01' AS NUMERIC), CAST(t1."prepaid.q_end" AS NUMERIC)]) FILTER (WHERE t1."prepaid.q_end" IS NOT NULL))[2] AS "prepaid.q_end",
+          (MAX(ARRAY[CAST(m."end_date" - DATE '1970-01-01' AS NUMERIC), CAST(t1."postpaid.q_end" AS NUMERIC)]) FILTER (WHERE t1."postpaid.q_end" IS NOT NULL))[2] AS "postpaid.q_end",
+          (MAX(ARRAY[CAST(m."end_date" - DATE '1970-01-01' AS NUMERIC), CAST(t1."fixed_bb.q_end" AS NUMERIC)]) FILTER (WHERE t1."fixed_bb.q_end" IS NOT NULL))[2] AS "fixed_bb.q_end",
+          (MAX(ARRAY[CAST(m."end_date" - DATE '1970-01-01' AS NUMERIC), CAST(t1."ftth.q_end" AS NUMERIC)]) FILTER (WHERE t1."ftth.q_end" IS NOT NULL))[2] AS "ftth.q_end",
+          (MAX(ARRAY[CAST(m."end_date" - DATE '1970-01-01' AS NUMERIC), CAST(t1."mobile_bb.q_end" AS NUMERIC)]) FILTER (WHERE t1."mobile_bb.q_end" IS NOT NULL))[2] AS "mobile_bb.q_end",
+          (MAX(ARRAY[CAST(m."end_date" - DATE '1970-01-01' AS NUMERIC), CAST(t1."bb_4g.q_end" AS NUMERIC)]) FILTER (WHERE t1."bb_4g.q_end" IS NOT NULL))[2] AS "bb_4g.q_end",
+          (MAX(ARRAY[CAST(m."end_date" - DATE '1970-01-01' AS NUMERIC), CAST(t1."bb_5g.q_end" AS NUMERIC)]) FILTER (WHERE t1."bb_5g.q_end" IS NOT NULL))[2] AS "bb_5g.q_end",
+          (MAX(ARRAY[CAST(m."end_date" - DATE '1970-01-01' AS NUMERIC), CAST(t1."population.q_end" AS NUMERIC)]) FILTER (WHERE t1."population.q_end" IS NOT NULL))[2] AS "population.q_end"
         FROM
           (
             SELECT

@@ -19,6 +19,27 @@ SELECT
   m."rollup" AS "period",
   m."edition" AS "edition",
   t1."unit" AS "unit",
+  1 AS "reports",
+  t1."fixed.q_end" AS "fixed.q_end",
+  t1."mobile.q_end" AS "mobile.q_end",
+  t1."prepaid.q_end" AS "prepaid.q_end",
+  t1."postpaid.q_end" AS "postpaid.q_end",
+  t1."fixed_bb.q_end" AS "fixed_bb.q_end",
+  t1."ftth.q_end" AS "ftth.q_end",
+  t1."mobile_bb.q_end" AS "mobile_bb.q_end",
+  t1."bb_4g.q_end" AS "bb_4g.q_end",
+  t1."bb_5g.q_end" AS "bb_5g.q_end",
+  t1."population.q_end" AS "population.q_end"
+FROM
+  "information.telecom_subscribers.B01.current" AS t1
+  JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province')
+  JOIN "regc_period_rollup" AS m ON m."regime" = 'information.telecom_subscribers' AND m."period" = t1."period" AND m."frequency" = 'quarterly'
+UNION ALL
+SELECT
+  m."frequency" AS "frequency",
+  m."rollup" AS "period",
+  m."edition" AS "edition",
+  t1."unit" AS "unit",
   COUNT(*) AS "reports",
   CAST(substr(MAX(CASE WHEN t1."fixed.q_end" IS NOT NULL THEN m."end_date" || '|' || t1."fixed.q_end" END), 12) AS INTEGER) AS "fixed.q_end",
   CAST(substr(MAX(CASE WHEN t1."mobile.q_end" IS NOT NULL THEN m."end_date" || '|' || t1."mobile.q_end" END), 12) AS INTEGER) AS "mobile.q_end",
@@ -33,32 +54,48 @@ SELECT
 FROM
   "information.telecom_subscribers.B01.current" AS t1
   JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province')
-  JOIN "regc_period_rollup" AS m ON m."regime" = 'information.telecom_subscribers' AND m."period" = t1."period"
+  JOIN "regc_period_rollup" AS m ON m."regime" = 'information.telecom_subscribers' AND m."period" = t1."period" AND m."frequency" <> 'quarterly'
 GROUP BY
   m."frequency",
   m."rollup",
   m."edition",
   t1."unit";
 
-CREATE VIEW "information.telecom_subscribers.B01.rollup" AS WITH a AS (
+CREATE VIEW "information.telecom_subscribers.B01.rollup" AS WITH b AS (SELECT * FROM "information.telecom_subscribers.B01.by_reporter" AS r0),
+  a AS (
   SELECT b."frequency" AS "frequency",
   b."period" AS "period",
   b."edition" AS "edition",
+  b."unit" AS "unit",
+  u."level" AS "level",
+  CAST(1 AS BIGINT) AS "reporters",
+  regc_dec(b."fixed.q_end", 0) AS "fixed.q_end",
+  regc_dec(b."mobile.q_end", 0) AS "mobile.q_end",
+  regc_dec(b."prepaid.q_end", 0) AS "prepaid.q_end",
+  regc_dec(b."postpaid.q_end", 0) AS "postpaid.q_end",
+  regc_dec(b."fixed_bb.q_end", 0) AS "fixed_bb.q_end",
+  regc_dec(b."ftth.q_end", 0) AS "ftth.q_end",
+  regc_dec(b."mobile_bb.q_end", 0) AS "mobile_bb.q_end",
+  regc_dec(b."bb_4g.q_end", 0) AS "bb_4g.q_end",
+  regc_dec(b."bb_5g.q_end", 0) AS "bb_5g.q_end",
+  regc_dec(b."population.q_end", 0) AS "population.q_end" FROM b JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit" AND c."ancestor" = b."unit" JOIN "regc_org_unit" AS u ON u."code" = b."unit" UNION ALL SELECT p."frequency" AS "frequency",
+  p."period" AS "period",
+  p."edition" AS "edition",
   c."ancestor" AS "unit",
   u."level" AS "level",
-  COUNT(*) AS "reporters",
-  regc_dec(SUM(b."fixed.q_end"), 0) AS "fixed.q_end",
-  regc_dec(SUM(b."mobile.q_end"), 0) AS "mobile.q_end",
-  regc_dec(SUM(b."prepaid.q_end"), 0) AS "prepaid.q_end",
-  regc_dec(SUM(b."postpaid.q_end"), 0) AS "postpaid.q_end",
-  regc_dec(SUM(b."fixed_bb.q_end"), 0) AS "fixed_bb.q_end",
-  regc_dec(SUM(b."ftth.q_end"), 0) AS "ftth.q_end",
-  regc_dec(SUM(b."mobile_bb.q_end"), 0) AS "mobile_bb.q_end",
-  regc_dec(SUM(b."bb_4g.q_end"), 0) AS "bb_4g.q_end",
-  regc_dec(SUM(b."bb_5g.q_end"), 0) AS "bb_5g.q_end",
-  regc_dec(SUM(b."population.q_end"), 0) AS "population.q_end" FROM "information.telecom_subscribers.B01.by_reporter" AS b JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit" JOIN "regc_org_unit" AS u ON u."code" = c."ancestor" GROUP BY b."frequency",
-  b."period",
-  b."edition",
+  CAST(SUM(p."n") AS BIGINT) AS "reporters",
+  regc_dec(SUM(p.p0), 0) AS "fixed.q_end",
+  regc_dec(SUM(p.p1), 0) AS "mobile.q_end",
+  regc_dec(SUM(p.p2), 0) AS "prepaid.q_end",
+  regc_dec(SUM(p.p3), 0) AS "postpaid.q_end",
+  regc_dec(SUM(p.p4), 0) AS "fixed_bb.q_end",
+  regc_dec(SUM(p.p5), 0) AS "ftth.q_end",
+  regc_dec(SUM(p.p6), 0) AS "mobile_bb.q_end",
+  regc_dec(SUM(p.p7), 0) AS "bb_4g.q_end",
+  regc_dec(SUM(p.p8), 0) AS "bb_5g.q_end",
+  regc_dec(SUM(p.p9), 0) AS "population.q_end" FROM (SELECT b."frequency" AS "frequency", b."period" AS "period", b."edition" AS "edition", c."ancestor" AS "parent", COUNT(*) AS "n", SUM(b."fixed.q_end") AS p0, SUM(b."mobile.q_end") AS p1, SUM(b."prepaid.q_end") AS p2, SUM(b."postpaid.q_end") AS p3, SUM(b."fixed_bb.q_end") AS p4, SUM(b."ftth.q_end") AS p5, SUM(b."mobile_bb.q_end") AS p6, SUM(b."bb_4g.q_end") AS p7, SUM(b."bb_5g.q_end") AS p8, SUM(b."population.q_end") AS p9 FROM b JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit" AND c."depth" = 1 GROUP BY b."frequency", b."period", b."edition", c."ancestor") AS p JOIN "regc_org_closure" AS c ON c."edition" = p."edition" AND c."descendant" = p."parent" JOIN "regc_org_unit" AS u ON u."code" = c."ancestor" GROUP BY p."frequency",
+  p."period",
+  p."edition",
   c."ancestor",
   u."level"
 )

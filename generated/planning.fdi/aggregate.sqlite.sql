@@ -19,6 +19,25 @@ SELECT
   m."rollup" AS "period",
   m."edition" AS "edition",
   t1."unit" AS "unit",
+  1 AS "reports",
+  t1."total_capital.quarter" AS "total_capital.quarter",
+  t1."new_capital.quarter" AS "new_capital.quarter",
+  t1."adjusted_capital.quarter" AS "adjusted_capital.quarter",
+  t1."contribution_capital.quarter" AS "contribution_capital.quarter",
+  t1."new_projects.quarter" AS "new_projects.quarter",
+  t1."adjusted_projects.quarter" AS "adjusted_projects.quarter",
+  t1."contributions.quarter" AS "contributions.quarter",
+  t1."disbursed.quarter" AS "disbursed.quarter"
+FROM
+  "planning.fdi.B01.current" AS t1
+  JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province')
+  JOIN "regc_period_rollup" AS m ON m."regime" = 'planning.fdi' AND m."period" = t1."period" AND m."frequency" = 'quarterly'
+UNION ALL
+SELECT
+  m."frequency" AS "frequency",
+  m."rollup" AS "period",
+  m."edition" AS "edition",
+  t1."unit" AS "unit",
   COUNT(*) AS "reports",
   SUM(t1."total_capital.quarter") AS "total_capital.quarter",
   SUM(t1."new_capital.quarter") AS "new_capital.quarter",
@@ -31,7 +50,7 @@ SELECT
 FROM
   "planning.fdi.B01.current" AS t1
   JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province')
-  JOIN "regc_period_rollup" AS m ON m."regime" = 'planning.fdi' AND m."period" = t1."period"
+  JOIN "regc_period_rollup" AS m ON m."regime" = 'planning.fdi' AND m."period" = t1."period" AND m."frequency" <> 'quarterly'
 GROUP BY
   m."frequency",
   m."rollup",
@@ -39,70 +58,100 @@ GROUP BY
   t1."unit";
 
 -- The years to date its computed cells read, per unit.
-CREATE VIEW "planning.fdi.B01.ytd" AS
+CREATE VIEW "planning.fdi.B01.ytd" AS WITH b AS (SELECT * FROM (SELECT m."frequency" AS "frequency", m."rollup" AS "period", m."edition" AS "edition", t1."unit" AS "unit", COUNT(*) AS "reports", SUM(t1."total_capital.quarter") AS "ytd.sum.total_capital.quarter", SUM(t1."new_capital.quarter") AS "ytd.sum.new_capital.quarter", SUM(t1."adjusted_capital.quarter") AS "ytd.sum.adjusted_capital.quarter", SUM(t1."contribution_capital.quarter") AS "ytd.sum.contribution_capital.quarter", SUM(t1."new_projects.quarter") AS "ytd.sum.new_projects.quarter", SUM(t1."adjusted_projects.quarter") AS "ytd.sum.adjusted_projects.quarter", SUM(t1."contributions.quarter") AS "ytd.sum.contributions.quarter", SUM(t1."disbursed.quarter") AS "ytd.sum.disbursed.quarter" FROM "planning.fdi.B01.current" AS t1 JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province') JOIN "regc_period_ytd" AS m ON m."regime" = 'planning.fdi' AND m."period" = t1."period" GROUP BY m."frequency", m."rollup", m."edition", t1."unit") AS r0)
 SELECT
   b."frequency" AS "frequency",
   b."period" AS "period",
   b."edition" AS "edition",
+  b."unit" AS "unit",
+  regc_dec(b."ytd.sum.total_capital.quarter", 3) AS "ytd.sum.total_capital.quarter",
+  regc_dec(b."ytd.sum.new_capital.quarter", 3) AS "ytd.sum.new_capital.quarter",
+  regc_dec(b."ytd.sum.adjusted_capital.quarter", 3) AS "ytd.sum.adjusted_capital.quarter",
+  regc_dec(b."ytd.sum.contribution_capital.quarter", 3) AS "ytd.sum.contribution_capital.quarter",
+  regc_dec(b."ytd.sum.new_projects.quarter", 0) AS "ytd.sum.new_projects.quarter",
+  regc_dec(b."ytd.sum.adjusted_projects.quarter", 0) AS "ytd.sum.adjusted_projects.quarter",
+  regc_dec(b."ytd.sum.contributions.quarter", 0) AS "ytd.sum.contributions.quarter",
+  regc_dec(b."ytd.sum.disbursed.quarter", 3) AS "ytd.sum.disbursed.quarter"
+FROM
+  b
+  JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit" AND c."ancestor" = b."unit"
+UNION ALL
+SELECT
+  p."frequency" AS "frequency",
+  p."period" AS "period",
+  p."edition" AS "edition",
   c."ancestor" AS "unit",
-  regc_dec(SUM(b."ytd.sum.total_capital.quarter"), 3) AS "ytd.sum.total_capital.quarter",
-  regc_dec(SUM(b."ytd.sum.new_capital.quarter"), 3) AS "ytd.sum.new_capital.quarter",
-  regc_dec(SUM(b."ytd.sum.adjusted_capital.quarter"), 3) AS "ytd.sum.adjusted_capital.quarter",
-  regc_dec(SUM(b."ytd.sum.contribution_capital.quarter"), 3) AS "ytd.sum.contribution_capital.quarter",
-  regc_dec(SUM(b."ytd.sum.new_projects.quarter"), 0) AS "ytd.sum.new_projects.quarter",
-  regc_dec(SUM(b."ytd.sum.adjusted_projects.quarter"), 0) AS "ytd.sum.adjusted_projects.quarter",
-  regc_dec(SUM(b."ytd.sum.contributions.quarter"), 0) AS "ytd.sum.contributions.quarter",
-  regc_dec(SUM(b."ytd.sum.disbursed.quarter"), 3) AS "ytd.sum.disbursed.quarter"
+  regc_dec(SUM(p.p0), 3) AS "ytd.sum.total_capital.quarter",
+  regc_dec(SUM(p.p1), 3) AS "ytd.sum.new_capital.quarter",
+  regc_dec(SUM(p.p2), 3) AS "ytd.sum.adjusted_capital.quarter",
+  regc_dec(SUM(p.p3), 3) AS "ytd.sum.contribution_capital.quarter",
+  regc_dec(SUM(p.p4), 0) AS "ytd.sum.new_projects.quarter",
+  regc_dec(SUM(p.p5), 0) AS "ytd.sum.adjusted_projects.quarter",
+  regc_dec(SUM(p.p6), 0) AS "ytd.sum.contributions.quarter",
+  regc_dec(SUM(p.p7), 3) AS "ytd.sum.disbursed.quarter"
 FROM
   (
     SELECT
-      m."frequency" AS "frequency",
-      m."rollup" AS "period",
-      m."edition" AS "edition",
-      t1."unit" AS "unit",
-      COUNT(*) AS "reports",
-      SUM(t1."total_capital.quarter") AS "ytd.sum.total_capital.quarter",
-      SUM(t1."new_capital.quarter") AS "ytd.sum.new_capital.quarter",
-      SUM(t1."adjusted_capital.quarter") AS "ytd.sum.adjusted_capital.quarter",
-      SUM(t1."contribution_capital.quarter") AS "ytd.sum.contribution_capital.quarter",
-      SUM(t1."new_projects.quarter") AS "ytd.sum.new_projects.quarter",
-      SUM(t1."adjusted_projects.quarter") AS "ytd.sum.adjusted_projects.quarter",
-      SUM(t1."contributions.quarter") AS "ytd.sum.contributions.quarter",
-      SUM(t1."disbursed.quarter") AS "ytd.sum.disbursed.quarter"
+      b."frequency" AS "frequency",
+      b."period" AS "period",
+      b."edition" AS "edition",
+      c."ancestor" AS "parent",
+      COUNT(*) AS "n",
+      SUM(b."ytd.sum.total_capital.quarter") AS p0,
+      SUM(b."ytd.sum.new_capital.quarter") AS p1,
+      SUM(b."ytd.sum.adjusted_capital.quarter") AS p2,
+      SUM(b."ytd.sum.contribution_capital.quarter") AS p3,
+      SUM(b."ytd.sum.new_projects.quarter") AS p4,
+      SUM(b."ytd.sum.adjusted_projects.quarter") AS p5,
+      SUM(b."ytd.sum.contributions.quarter") AS p6,
+      SUM(b."ytd.sum.disbursed.quarter") AS p7
     FROM
-      "planning.fdi.B01.current" AS t1
-      JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province')
-      JOIN "regc_period_ytd" AS m ON m."regime" = 'planning.fdi' AND m."period" = t1."period"
+      b
+      JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit" AND c."depth" = 1
     GROUP BY
-      m."frequency",
-      m."rollup",
-      m."edition",
-      t1."unit"
-  ) AS b
-  JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit"
+      b."frequency",
+      b."period",
+      b."edition",
+      c."ancestor"
+  ) AS p
+  JOIN "regc_org_closure" AS c ON c."edition" = p."edition" AND c."descendant" = p."parent"
 GROUP BY
-  b."frequency",
-  b."period",
-  b."edition",
+  p."frequency",
+  p."period",
+  p."edition",
   c."ancestor";
 
-CREATE VIEW "planning.fdi.B01.rollup" AS WITH a AS (
+CREATE VIEW "planning.fdi.B01.rollup" AS WITH b AS (SELECT * FROM "planning.fdi.B01.by_reporter" AS r0),
+  a AS (
   SELECT b."frequency" AS "frequency",
   b."period" AS "period",
   b."edition" AS "edition",
+  b."unit" AS "unit",
+  u."level" AS "level",
+  CAST(1 AS BIGINT) AS "reporters",
+  regc_dec(b."total_capital.quarter", 3) AS "total_capital.quarter",
+  regc_dec(b."new_capital.quarter", 3) AS "new_capital.quarter",
+  regc_dec(b."adjusted_capital.quarter", 3) AS "adjusted_capital.quarter",
+  regc_dec(b."contribution_capital.quarter", 3) AS "contribution_capital.quarter",
+  regc_dec(b."new_projects.quarter", 0) AS "new_projects.quarter",
+  regc_dec(b."adjusted_projects.quarter", 0) AS "adjusted_projects.quarter",
+  regc_dec(b."contributions.quarter", 0) AS "contributions.quarter",
+  regc_dec(b."disbursed.quarter", 3) AS "disbursed.quarter" FROM b JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit" AND c."ancestor" = b."unit" JOIN "regc_org_unit" AS u ON u."code" = b."unit" UNION ALL SELECT p."frequency" AS "frequency",
+  p."period" AS "period",
+  p."edition" AS "edition",
   c."ancestor" AS "unit",
   u."level" AS "level",
-  COUNT(*) AS "reporters",
-  regc_dec(SUM(b."total_capital.quarter"), 3) AS "total_capital.quarter",
-  regc_dec(SUM(b."new_capital.quarter"), 3) AS "new_capital.quarter",
-  regc_dec(SUM(b."adjusted_capital.quarter"), 3) AS "adjusted_capital.quarter",
-  regc_dec(SUM(b."contribution_capital.quarter"), 3) AS "contribution_capital.quarter",
-  regc_dec(SUM(b."new_projects.quarter"), 0) AS "new_projects.quarter",
-  regc_dec(SUM(b."adjusted_projects.quarter"), 0) AS "adjusted_projects.quarter",
-  regc_dec(SUM(b."contributions.quarter"), 0) AS "contributions.quarter",
-  regc_dec(SUM(b."disbursed.quarter"), 3) AS "disbursed.quarter" FROM "planning.fdi.B01.by_reporter" AS b JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit" JOIN "regc_org_unit" AS u ON u."code" = c."ancestor" GROUP BY b."frequency",
-  b."period",
-  b."edition",
+  CAST(SUM(p."n") AS BIGINT) AS "reporters",
+  regc_dec(SUM(p.p0), 3) AS "total_capital.quarter",
+  regc_dec(SUM(p.p1), 3) AS "new_capital.quarter",
+  regc_dec(SUM(p.p2), 3) AS "adjusted_capital.quarter",
+  regc_dec(SUM(p.p3), 3) AS "contribution_capital.quarter",
+  regc_dec(SUM(p.p4), 0) AS "new_projects.quarter",
+  regc_dec(SUM(p.p5), 0) AS "adjusted_projects.quarter",
+  regc_dec(SUM(p.p6), 0) AS "contributions.quarter",
+  regc_dec(SUM(p.p7), 3) AS "disbursed.quarter" FROM (SELECT b."frequency" AS "frequency", b."period" AS "period", b."edition" AS "edition", c."ancestor" AS "parent", COUNT(*) AS "n", SUM(b."total_capital.quarter") AS p0, SUM(b."new_capital.quarter") AS p1, SUM(b."adjusted_capital.quarter") AS p2, SUM(b."contribution_capital.quarter") AS p3, SUM(b."new_projects.quarter") AS p4, SUM(b."adjusted_projects.quarter") AS p5, SUM(b."contributions.quarter") AS p6, SUM(b."disbursed.quarter") AS p7 FROM b JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit" AND c."depth" = 1 GROUP BY b."frequency", b."period", b."edition", c."ancestor") AS p JOIN "regc_org_closure" AS c ON c."edition" = p."edition" AND c."descendant" = p."parent" JOIN "regc_org_unit" AS u ON u."code" = c."ancestor" GROUP BY p."frequency",
+  p."period",
+  p."edition",
   c."ancestor",
   u."level"
 ),

@@ -19,6 +19,40 @@ SELECT
   m."rollup" AS "period",
   m."edition" AS "edition",
   t1."unit" AS "unit",
+  1 AS "reports",
+  t1."total.plan_ttg" AS "total.plan_ttg",
+  t1."total.plan" AS "total.plan",
+  t1."total.month" AS "total.month",
+  t1."central.plan_ttg" AS "central.plan_ttg",
+  t1."central.plan" AS "central.plan",
+  t1."central.month" AS "central.month",
+  t1."central_domestic.plan_ttg" AS "central_domestic.plan_ttg",
+  t1."central_domestic.plan" AS "central_domestic.plan",
+  t1."central_domestic.month" AS "central_domestic.month",
+  t1."foreign.plan_ttg" AS "foreign.plan_ttg",
+  t1."foreign.plan" AS "foreign.plan",
+  t1."foreign.month" AS "foreign.month",
+  t1."local.plan_ttg" AS "local.plan_ttg",
+  t1."local.plan" AS "local.plan",
+  t1."local.month" AS "local.month",
+  t1."land_use.plan_ttg" AS "land_use.plan_ttg",
+  t1."land_use.plan" AS "land_use.plan",
+  t1."land_use.month" AS "land_use.month",
+  t1."lottery.plan_ttg" AS "lottery.plan_ttg",
+  t1."lottery.plan" AS "lottery.plan",
+  t1."lottery.month" AS "lottery.month",
+  t1."carried.plan" AS "carried.plan",
+  t1."carried.month" AS "carried.month"
+FROM
+  "planning.public_investment.B01.current" AS t1
+  JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province', 'ministry')
+  JOIN "regc_period_rollup" AS m ON m."regime" = 'planning.public_investment' AND m."period" = t1."period" AND m."frequency" = 'monthly'
+UNION ALL
+SELECT
+  m."frequency" AS "frequency",
+  m."rollup" AS "period",
+  m."edition" AS "edition",
+  t1."unit" AS "unit",
   COUNT(*) AS "reports",
   CAST(substr(MAX(CASE WHEN t1."total.plan_ttg" IS NOT NULL THEN m."end_date" || '|' || t1."total.plan_ttg" END), 12) AS INTEGER) AS "total.plan_ttg",
   CAST(substr(MAX(CASE WHEN t1."total.plan" IS NOT NULL THEN m."end_date" || '|' || t1."total.plan" END), 12) AS INTEGER) AS "total.plan",
@@ -46,7 +80,7 @@ SELECT
 FROM
   "planning.public_investment.B01.current" AS t1
   JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('province', 'ministry')
-  JOIN "regc_period_rollup" AS m ON m."regime" = 'planning.public_investment' AND m."period" = t1."period"
+  JOIN "regc_period_rollup" AS m ON m."regime" = 'planning.public_investment' AND m."period" = t1."period" AND m."frequency" <> 'monthly'
 GROUP BY
   m."frequency",
   m."rollup",

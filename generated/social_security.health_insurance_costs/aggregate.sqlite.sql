@@ -19,6 +19,31 @@ SELECT
   m."rollup" AS "period",
   m."edition" AS "edition",
   t1."unit" AS "unit",
+  1 AS "reports",
+  t1."visits.month" AS "visits.month",
+  t1."visits_out.month" AS "visits_out.month",
+  t1."visits_in.month" AS "visits_in.month",
+  t1."treatment_days.month" AS "treatment_days.month",
+  t1."cost_total.month" AS "cost_total.month",
+  t1."cost_out.month" AS "cost_out.month",
+  t1."cost_in.month" AS "cost_in.month",
+  t1."cost_drugs.month" AS "cost_drugs.month",
+  t1."cost_supplies.month" AS "cost_supplies.month",
+  t1."cost_tests.month" AS "cost_tests.month",
+  t1."cost_payers.month" AS "cost_payers.month",
+  t1."fund_paid.month" AS "fund_paid.month",
+  t1."copay.month" AS "copay.month",
+  t1."other_sources.month" AS "other_sources.month"
+FROM
+  "social_security.health_insurance_costs.B01.current" AS t1
+  JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('hospital', 'central_hospital')
+  JOIN "regc_period_rollup" AS m ON m."regime" = 'social_security.health_insurance_costs' AND m."period" = t1."period" AND m."frequency" = 'monthly'
+UNION ALL
+SELECT
+  m."frequency" AS "frequency",
+  m."rollup" AS "period",
+  m."edition" AS "edition",
+  t1."unit" AS "unit",
   COUNT(*) AS "reports",
   SUM(t1."visits.month") AS "visits.month",
   SUM(t1."visits_out.month") AS "visits_out.month",
@@ -37,7 +62,7 @@ SELECT
 FROM
   "social_security.health_insurance_costs.B01.current" AS t1
   JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('hospital', 'central_hospital')
-  JOIN "regc_period_rollup" AS m ON m."regime" = 'social_security.health_insurance_costs' AND m."period" = t1."period"
+  JOIN "regc_period_rollup" AS m ON m."regime" = 'social_security.health_insurance_costs' AND m."period" = t1."period" AND m."frequency" <> 'monthly'
 GROUP BY
   m."frequency",
   m."rollup",

@@ -27,6 +27,37 @@ SELECT
   m."rollup" AS "period",
   m."edition" AS "edition",
   t1."unit" AS "unit",
+  1 AS "reports",
+  t1."si_participants.plan" AS "si_participants.plan",
+  t1."si_participants.actual" AS "si_participants.actual",
+  t1."si_voluntary.plan" AS "si_voluntary.plan",
+  t1."si_voluntary.actual" AS "si_voluntary.actual",
+  t1."ui_participants.plan" AS "ui_participants.plan",
+  t1."ui_participants.actual" AS "ui_participants.actual",
+  t1."hi_participants.plan" AS "hi_participants.plan",
+  t1."hi_participants.actual" AS "hi_participants.actual",
+  t1."hi_employment.plan" AS "hi_employment.plan",
+  t1."hi_employment.actual" AS "hi_employment.actual",
+  t1."hi_si_paid.plan" AS "hi_si_paid.plan",
+  t1."hi_si_paid.actual" AS "hi_si_paid.actual",
+  t1."hi_state_paid.plan" AS "hi_state_paid.plan",
+  t1."hi_state_paid.actual" AS "hi_state_paid.actual",
+  t1."hi_state_supported.plan" AS "hi_state_supported.plan",
+  t1."hi_state_supported.actual" AS "hi_state_supported.actual",
+  t1."hi_household.plan" AS "hi_household.plan",
+  t1."hi_household.actual" AS "hi_household.actual",
+  t1."population.actual" AS "population.actual",
+  t1."labour_force.actual" AS "labour_force.actual"
+FROM
+  "social_security.insurance.B01.current" AS t1
+  JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('social_security_office')
+  JOIN "regc_period_rollup" AS m ON m."regime" = 'social_security.insurance' AND m."period" = t1."period" AND m."frequency" = 'six_monthly'
+UNION ALL
+SELECT
+  m."frequency" AS "frequency",
+  m."rollup" AS "period",
+  m."edition" AS "edition",
+  t1."unit" AS "unit",
   COUNT(*) AS "reports",
   CAST(substr(MAX(CASE WHEN t1."si_participants.plan" IS NOT NULL THEN m."end_date" || '|' || t1."si_participants.plan" END), 12) AS INTEGER) AS "si_participants.plan",
   CAST(substr(MAX(CASE WHEN t1."si_participants.actual" IS NOT NULL THEN m."end_date" || '|' || t1."si_participants.actual" END), 12) AS INTEGER) AS "si_participants.actual",
@@ -51,42 +82,68 @@ SELECT
 FROM
   "social_security.insurance.B01.current" AS t1
   JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('social_security_office')
-  JOIN "regc_period_rollup" AS m ON m."regime" = 'social_security.insurance' AND m."period" = t1."period"
+  JOIN "regc_period_rollup" AS m ON m."regime" = 'social_security.insurance' AND m."period" = t1."period" AND m."frequency" <> 'six_monthly'
 GROUP BY
   m."frequency",
   m."rollup",
   m."edition",
   t1."unit";
 
-CREATE VIEW "social_security.insurance.B01.rollup" AS WITH a AS (
+CREATE VIEW "social_security.insurance.B01.rollup" AS WITH b AS (SELECT * FROM "social_security.insurance.B01.by_reporter" AS r0),
+  a AS (
   SELECT b."frequency" AS "frequency",
   b."period" AS "period",
   b."edition" AS "edition",
+  b."unit" AS "unit",
+  u."level" AS "level",
+  CAST(1 AS BIGINT) AS "reporters",
+  regc_dec(b."si_participants.plan", 0) AS "si_participants.plan",
+  regc_dec(b."si_participants.actual", 0) AS "si_participants.actual",
+  regc_dec(b."si_voluntary.plan", 0) AS "si_voluntary.plan",
+  regc_dec(b."si_voluntary.actual", 0) AS "si_voluntary.actual",
+  regc_dec(b."ui_participants.plan", 0) AS "ui_participants.plan",
+  regc_dec(b."ui_participants.actual", 0) AS "ui_participants.actual",
+  regc_dec(b."hi_participants.plan", 0) AS "hi_participants.plan",
+  regc_dec(b."hi_participants.actual", 0) AS "hi_participants.actual",
+  regc_dec(b."hi_employment.plan", 0) AS "hi_employment.plan",
+  regc_dec(b."hi_employment.actual", 0) AS "hi_employment.actual",
+  regc_dec(b."hi_si_paid.plan", 0) AS "hi_si_paid.plan",
+  regc_dec(b."hi_si_paid.actual", 0) AS "hi_si_paid.actual",
+  regc_dec(b."hi_state_paid.plan", 0) AS "hi_state_paid.plan",
+  regc_dec(b."hi_state_paid.actual", 0) AS "hi_state_paid.actual",
+  regc_dec(b."hi_state_supported.plan", 0) AS "hi_state_supported.plan",
+  regc_dec(b."hi_state_supported.actual", 0) AS "hi_state_supported.actual",
+  regc_dec(b."hi_household.plan", 0) AS "hi_household.plan",
+  regc_dec(b."hi_household.actual", 0) AS "hi_household.actual",
+  regc_dec(b."population.actual", 0) AS "population.actual",
+  regc_dec(b."labour_force.actual", 0) AS "labour_force.actual" FROM b JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit" AND c."ancestor" = b."unit" JOIN "regc_org_unit" AS u ON u."code" = b."unit" UNION ALL SELECT p."frequency" AS "frequency",
+  p."period" AS "period",
+  p."edition" AS "edition",
   c."ancestor" AS "unit",
   u."level" AS "level",
-  COUNT(*) AS "reporters",
-  regc_dec(SUM(b."si_participants.plan"), 0) AS "si_participants.plan",
-  regc_dec(SUM(b."si_participants.actual"), 0) AS "si_participants.actual",
-  regc_dec(SUM(b."si_voluntary.plan"), 0) AS "si_voluntary.plan",
-  regc_dec(SUM(b."si_voluntary.actual"), 0) AS "si_voluntary.actual",
-  regc_dec(SUM(b."ui_participants.plan"), 0) AS "ui_participants.plan",
-  regc_dec(SUM(b."ui_participants.actual"), 0) AS "ui_participants.actual",
-  regc_dec(SUM(b."hi_participants.plan"), 0) AS "hi_participants.plan",
-  regc_dec(SUM(b."hi_participants.actual"), 0) AS "hi_participants.actual",
-  regc_dec(SUM(b."hi_employment.plan"), 0) AS "hi_employment.plan",
-  regc_dec(SUM(b."hi_employment.actual"), 0) AS "hi_employment.actual",
-  regc_dec(SUM(b."hi_si_paid.plan"), 0) AS "hi_si_paid.plan",
-  regc_dec(SUM(b."hi_si_paid.actual"), 0) AS "hi_si_paid.actual",
-  regc_dec(SUM(b."hi_state_paid.plan"), 0) AS "hi_state_paid.plan",
-  regc_dec(SUM(b."hi_state_paid.actual"), 0) AS "hi_state_paid.actual",
-  regc_dec(SUM(b."hi_state_supported.plan"), 0) AS "hi_state_supported.plan",
-  regc_dec(SUM(b."hi_state_supported.actual"), 0) AS "hi_state_supported.actual",
-  regc_dec(SUM(b."hi_household.plan"), 0) AS "hi_household.plan",
-  regc_dec(SUM(b."hi_household.actual"), 0) AS "hi_household.actual",
-  regc_dec(SUM(b."population.actual"), 0) AS "population.actual",
-  regc_dec(SUM(b."labour_force.actual"), 0) AS "labour_force.actual" FROM "social_security.insurance.B01.by_reporter" AS b JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit" JOIN "regc_org_unit" AS u ON u."code" = c."ancestor" GROUP BY b."frequency",
-  b."period",
-  b."edition",
+  CAST(SUM(p."n") AS BIGINT) AS "reporters",
+  regc_dec(SUM(p.p0), 0) AS "si_participants.plan",
+  regc_dec(SUM(p.p1), 0) AS "si_participants.actual",
+  regc_dec(SUM(p.p2), 0) AS "si_voluntary.plan",
+  regc_dec(SUM(p.p3), 0) AS "si_voluntary.actual",
+  regc_dec(SUM(p.p4), 0) AS "ui_participants.plan",
+  regc_dec(SUM(p.p5), 0) AS "ui_participants.actual",
+  regc_dec(SUM(p.p6), 0) AS "hi_participants.plan",
+  regc_dec(SUM(p.p7), 0) AS "hi_participants.actual",
+  regc_dec(SUM(p.p8), 0) AS "hi_employment.plan",
+  regc_dec(SUM(p.p9), 0) AS "hi_employment.actual",
+  regc_dec(SUM(p.p10), 0) AS "hi_si_paid.plan",
+  regc_dec(SUM(p.p11), 0) AS "hi_si_paid.actual",
+  regc_dec(SUM(p.p12), 0) AS "hi_state_paid.plan",
+  regc_dec(SUM(p.p13), 0) AS "hi_state_paid.actual",
+  regc_dec(SUM(p.p14), 0) AS "hi_state_supported.plan",
+  regc_dec(SUM(p.p15), 0) AS "hi_state_supported.actual",
+  regc_dec(SUM(p.p16), 0) AS "hi_household.plan",
+  regc_dec(SUM(p.p17), 0) AS "hi_household.actual",
+  regc_dec(SUM(p.p18), 0) AS "population.actual",
+  regc_dec(SUM(p.p19), 0) AS "labour_force.actual" FROM (SELECT b."frequency" AS "frequency", b."period" AS "period", b."edition" AS "edition", c."ancestor" AS "parent", COUNT(*) AS "n", SUM(b."si_participants.plan") AS p0, SUM(b."si_participants.actual") AS p1, SUM(b."si_voluntary.plan") AS p2, SUM(b."si_voluntary.actual") AS p3, SUM(b."ui_participants.plan") AS p4, SUM(b."ui_participants.actual") AS p5, SUM(b."hi_participants.plan") AS p6, SUM(b."hi_participants.actual") AS p7, SUM(b."hi_employment.plan") AS p8, SUM(b."hi_employment.actual") AS p9, SUM(b."hi_si_paid.plan") AS p10, SUM(b."hi_si_paid.actual") AS p11, SUM(b."hi_state_paid.plan") AS p12, SUM(b."hi_state_paid.actual") AS p13, SUM(b."hi_state_supported.plan") AS p14, SUM(b."hi_state_supported.actual") AS p15, SUM(b."hi_household.plan") AS p16, SUM(b."hi_household.actual") AS p17, SUM(b."population.actual") AS p18, SUM(b."labour_force.actual") AS p19 FROM b JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit" AND c."depth" = 1 GROUP BY b."frequency", b."period", b."edition", c."ancestor") AS p JOIN "regc_org_closure" AS c ON c."edition" = p."edition" AND c."descendant" = p."parent" JOIN "regc_org_unit" AS u ON u."code" = c."ancestor" GROUP BY p."frequency",
+  p."period",
+  p."edition",
   c."ancestor",
   u."level"
 )
@@ -380,6 +437,38 @@ SELECT
   m."rollup" AS "period",
   m."edition" AS "edition",
   t1."unit" AS "unit",
+  1 AS "reports",
+  t1."revenue.plan" AS "revenue.plan",
+  t1."revenue.actual" AS "revenue.actual",
+  t1."rev_si.plan" AS "rev_si.plan",
+  t1."rev_si.actual" AS "rev_si.actual",
+  t1."rev_si_voluntary.plan" AS "rev_si_voluntary.plan",
+  t1."rev_si_voluntary.actual" AS "rev_si_voluntary.actual",
+  t1."rev_hi.plan" AS "rev_hi.plan",
+  t1."rev_hi.actual" AS "rev_hi.actual",
+  t1."rev_ui.plan" AS "rev_ui.plan",
+  t1."rev_ui.actual" AS "rev_ui.actual",
+  t1."arrears.actual" AS "arrears.actual",
+  t1."payments.plan" AS "payments.plan",
+  t1."payments.actual" AS "payments.actual",
+  t1."pay_si.plan" AS "pay_si.plan",
+  t1."pay_si.actual" AS "pay_si.actual",
+  t1."pay_pensions.plan" AS "pay_pensions.plan",
+  t1."pay_pensions.actual" AS "pay_pensions.actual",
+  t1."pay_hi.plan" AS "pay_hi.plan",
+  t1."pay_hi.actual" AS "pay_hi.actual",
+  t1."pay_ui.plan" AS "pay_ui.plan",
+  t1."pay_ui.actual" AS "pay_ui.actual"
+FROM
+  "social_security.insurance.B02.current" AS t1
+  JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('social_security_office')
+  JOIN "regc_period_rollup" AS m ON m."regime" = 'social_security.insurance' AND m."period" = t1."period" AND m."frequency" = 'six_monthly'
+UNION ALL
+SELECT
+  m."frequency" AS "frequency",
+  m."rollup" AS "period",
+  m."edition" AS "edition",
+  t1."unit" AS "unit",
   COUNT(*) AS "reports",
   CAST(substr(MAX(CASE WHEN t1."revenue.plan" IS NOT NULL THEN m."end_date" || '|' || t1."revenue.plan" END), 12) AS INTEGER) AS "revenue.plan",
   SUM(t1."revenue.actual") AS "revenue.actual",
@@ -405,7 +494,7 @@ SELECT
 FROM
   "social_security.insurance.B02.current" AS t1
   JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('social_security_office')
-  JOIN "regc_period_rollup" AS m ON m."regime" = 'social_security.insurance' AND m."period" = t1."period"
+  JOIN "regc_period_rollup" AS m ON m."regime" = 'social_security.insurance' AND m."period" = t1."period" AND m."frequency" <> 'six_monthly'
 GROUP BY
   m."frequency",
   m."rollup",
@@ -413,87 +502,132 @@ GROUP BY
   t1."unit";
 
 -- The years to date its computed cells read, per unit.
-CREATE VIEW "social_security.insurance.B02.ytd" AS
+CREATE VIEW "social_security.insurance.B02.ytd" AS WITH b AS (SELECT * FROM (SELECT m."frequency" AS "frequency", m."rollup" AS "period", m."edition" AS "edition", t1."unit" AS "unit", COUNT(*) AS "reports", SUM(t1."revenue.actual") AS "ytd.sum.revenue.actual", SUM(t1."rev_si.actual") AS "ytd.sum.rev_si.actual", SUM(t1."rev_si_voluntary.actual") AS "ytd.sum.rev_si_voluntary.actual", SUM(t1."rev_hi.actual") AS "ytd.sum.rev_hi.actual", SUM(t1."rev_ui.actual") AS "ytd.sum.rev_ui.actual", SUM(t1."payments.actual") AS "ytd.sum.payments.actual", SUM(t1."pay_si.actual") AS "ytd.sum.pay_si.actual", SUM(t1."pay_pensions.actual") AS "ytd.sum.pay_pensions.actual", SUM(t1."pay_hi.actual") AS "ytd.sum.pay_hi.actual", SUM(t1."pay_ui.actual") AS "ytd.sum.pay_ui.actual" FROM "social_security.insurance.B02.current" AS t1 JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('social_security_office') JOIN "regc_period_ytd" AS m ON m."regime" = 'social_security.insurance' AND m."period" = t1."period" GROUP BY m."frequency", m."rollup", m."edition", t1."unit") AS r0)
 SELECT
   b."frequency" AS "frequency",
   b."period" AS "period",
   b."edition" AS "edition",
+  b."unit" AS "unit",
+  regc_dec(b."ytd.sum.revenue.actual", 1) AS "ytd.sum.revenue.actual",
+  regc_dec(b."ytd.sum.rev_si.actual", 1) AS "ytd.sum.rev_si.actual",
+  regc_dec(b."ytd.sum.rev_si_voluntary.actual", 1) AS "ytd.sum.rev_si_voluntary.actual",
+  regc_dec(b."ytd.sum.rev_hi.actual", 1) AS "ytd.sum.rev_hi.actual",
+  regc_dec(b."ytd.sum.rev_ui.actual", 1) AS "ytd.sum.rev_ui.actual",
+  regc_dec(b."ytd.sum.payments.actual", 1) AS "ytd.sum.payments.actual",
+  regc_dec(b."ytd.sum.pay_si.actual", 1) AS "ytd.sum.pay_si.actual",
+  regc_dec(b."ytd.sum.pay_pensions.actual", 1) AS "ytd.sum.pay_pensions.actual",
+  regc_dec(b."ytd.sum.pay_hi.actual", 1) AS "ytd.sum.pay_hi.actual",
+  regc_dec(b."ytd.sum.pay_ui.actual", 1) AS "ytd.sum.pay_ui.actual"
+FROM
+  b
+  JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit" AND c."ancestor" = b."unit"
+UNION ALL
+SELECT
+  p."frequency" AS "frequency",
+  p."period" AS "period",
+  p."edition" AS "edition",
   c."ancestor" AS "unit",
-  regc_dec(SUM(b."ytd.sum.revenue.actual"), 1) AS "ytd.sum.revenue.actual",
-  regc_dec(SUM(b."ytd.sum.rev_si.actual"), 1) AS "ytd.sum.rev_si.actual",
-  regc_dec(SUM(b."ytd.sum.rev_si_voluntary.actual"), 1) AS "ytd.sum.rev_si_voluntary.actual",
-  regc_dec(SUM(b."ytd.sum.rev_hi.actual"), 1) AS "ytd.sum.rev_hi.actual",
-  regc_dec(SUM(b."ytd.sum.rev_ui.actual"), 1) AS "ytd.sum.rev_ui.actual",
-  regc_dec(SUM(b."ytd.sum.payments.actual"), 1) AS "ytd.sum.payments.actual",
-  regc_dec(SUM(b."ytd.sum.pay_si.actual"), 1) AS "ytd.sum.pay_si.actual",
-  regc_dec(SUM(b."ytd.sum.pay_pensions.actual"), 1) AS "ytd.sum.pay_pensions.actual",
-  regc_dec(SUM(b."ytd.sum.pay_hi.actual"), 1) AS "ytd.sum.pay_hi.actual",
-  regc_dec(SUM(b."ytd.sum.pay_ui.actual"), 1) AS "ytd.sum.pay_ui.actual"
+  regc_dec(SUM(p.p0), 1) AS "ytd.sum.revenue.actual",
+  regc_dec(SUM(p.p1), 1) AS "ytd.sum.rev_si.actual",
+  regc_dec(SUM(p.p2), 1) AS "ytd.sum.rev_si_voluntary.actual",
+  regc_dec(SUM(p.p3), 1) AS "ytd.sum.rev_hi.actual",
+  regc_dec(SUM(p.p4), 1) AS "ytd.sum.rev_ui.actual",
+  regc_dec(SUM(p.p5), 1) AS "ytd.sum.payments.actual",
+  regc_dec(SUM(p.p6), 1) AS "ytd.sum.pay_si.actual",
+  regc_dec(SUM(p.p7), 1) AS "ytd.sum.pay_pensions.actual",
+  regc_dec(SUM(p.p8), 1) AS "ytd.sum.pay_hi.actual",
+  regc_dec(SUM(p.p9), 1) AS "ytd.sum.pay_ui.actual"
 FROM
   (
     SELECT
-      m."frequency" AS "frequency",
-      m."rollup" AS "period",
-      m."edition" AS "edition",
-      t1."unit" AS "unit",
-      COUNT(*) AS "reports",
-      SUM(t1."revenue.actual") AS "ytd.sum.revenue.actual",
-      SUM(t1."rev_si.actual") AS "ytd.sum.rev_si.actual",
-      SUM(t1."rev_si_voluntary.actual") AS "ytd.sum.rev_si_voluntary.actual",
-      SUM(t1."rev_hi.actual") AS "ytd.sum.rev_hi.actual",
-      SUM(t1."rev_ui.actual") AS "ytd.sum.rev_ui.actual",
-      SUM(t1."payments.actual") AS "ytd.sum.payments.actual",
-      SUM(t1."pay_si.actual") AS "ytd.sum.pay_si.actual",
-      SUM(t1."pay_pensions.actual") AS "ytd.sum.pay_pensions.actual",
-      SUM(t1."pay_hi.actual") AS "ytd.sum.pay_hi.actual",
-      SUM(t1."pay_ui.actual") AS "ytd.sum.pay_ui.actual"
+      b."frequency" AS "frequency",
+      b."period" AS "period",
+      b."edition" AS "edition",
+      c."ancestor" AS "parent",
+      COUNT(*) AS "n",
+      SUM(b."ytd.sum.revenue.actual") AS p0,
+      SUM(b."ytd.sum.rev_si.actual") AS p1,
+      SUM(b."ytd.sum.rev_si_voluntary.actual") AS p2,
+      SUM(b."ytd.sum.rev_hi.actual") AS p3,
+      SUM(b."ytd.sum.rev_ui.actual") AS p4,
+      SUM(b."ytd.sum.payments.actual") AS p5,
+      SUM(b."ytd.sum.pay_si.actual") AS p6,
+      SUM(b."ytd.sum.pay_pensions.actual") AS p7,
+      SUM(b."ytd.sum.pay_hi.actual") AS p8,
+      SUM(b."ytd.sum.pay_ui.actual") AS p9
     FROM
-      "social_security.insurance.B02.current" AS t1
-      JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('social_security_office')
-      JOIN "regc_period_ytd" AS m ON m."regime" = 'social_security.insurance' AND m."period" = t1."period"
+      b
+      JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit" AND c."depth" = 1
     GROUP BY
-      m."frequency",
-      m."rollup",
-      m."edition",
-      t1."unit"
-  ) AS b
-  JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit"
+      b."frequency",
+      b."period",
+      b."edition",
+      c."ancestor"
+  ) AS p
+  JOIN "regc_org_closure" AS c ON c."edition" = p."edition" AND c."descendant" = p."parent"
 GROUP BY
-  b."frequency",
-  b."period",
-  b."edition",
+  p."frequency",
+  p."period",
+  p."edition",
   c."ancestor";
 
-CREATE VIEW "social_security.insurance.B02.rollup" AS WITH a AS (
+CREATE VIEW "social_security.insurance.B02.rollup" AS WITH b AS (SELECT * FROM "social_security.insurance.B02.by_reporter" AS r0),
+  a AS (
   SELECT b."frequency" AS "frequency",
   b."period" AS "period",
   b."edition" AS "edition",
+  b."unit" AS "unit",
+  u."level" AS "level",
+  CAST(1 AS BIGINT) AS "reporters",
+  regc_dec(b."revenue.plan", 1) AS "revenue.plan",
+  regc_dec(b."revenue.actual", 1) AS "revenue.actual",
+  regc_dec(b."rev_si.plan", 1) AS "rev_si.plan",
+  regc_dec(b."rev_si.actual", 1) AS "rev_si.actual",
+  regc_dec(b."rev_si_voluntary.plan", 1) AS "rev_si_voluntary.plan",
+  regc_dec(b."rev_si_voluntary.actual", 1) AS "rev_si_voluntary.actual",
+  regc_dec(b."rev_hi.plan", 1) AS "rev_hi.plan",
+  regc_dec(b."rev_hi.actual", 1) AS "rev_hi.actual",
+  regc_dec(b."rev_ui.plan", 1) AS "rev_ui.plan",
+  regc_dec(b."rev_ui.actual", 1) AS "rev_ui.actual",
+  regc_dec(b."arrears.actual", 1) AS "arrears.actual",
+  regc_dec(b."payments.plan", 1) AS "payments.plan",
+  regc_dec(b."payments.actual", 1) AS "payments.actual",
+  regc_dec(b."pay_si.plan", 1) AS "pay_si.plan",
+  regc_dec(b."pay_si.actual", 1) AS "pay_si.actual",
+  regc_dec(b."pay_pensions.plan", 1) AS "pay_pensions.plan",
+  regc_dec(b."pay_pensions.actual", 1) AS "pay_pensions.actual",
+  regc_dec(b."pay_hi.plan", 1) AS "pay_hi.plan",
+  regc_dec(b."pay_hi.actual", 1) AS "pay_hi.actual",
+  regc_dec(b."pay_ui.plan", 1) AS "pay_ui.plan",
+  regc_dec(b."pay_ui.actual", 1) AS "pay_ui.actual" FROM b JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit" AND c."ancestor" = b."unit" JOIN "regc_org_unit" AS u ON u."code" = b."unit" UNION ALL SELECT p."frequency" AS "frequency",
+  p."period" AS "period",
+  p."edition" AS "edition",
   c."ancestor" AS "unit",
   u."level" AS "level",
-  COUNT(*) AS "reporters",
-  regc_dec(SUM(b."revenue.plan"), 1) AS "revenue.plan",
-  regc_dec(SUM(b."revenue.actual"), 1) AS "revenue.actual",
-  regc_dec(SUM(b."rev_si.plan"), 1) AS "rev_si.plan",
-  regc_dec(SUM(b."rev_si.actual"), 1) AS "rev_si.actual",
-  regc_dec(SUM(b."rev_si_voluntary.plan"), 1) AS "rev_si_voluntary.plan",
-  regc_dec(SUM(b."rev_si_voluntary.actual"), 1) AS "rev_si_voluntary.actual",
-  regc_dec(SUM(b."rev_hi.plan"), 1) AS "rev_hi.plan",
-  regc_dec(SUM(b."rev_hi.actual"), 1) AS "rev_hi.actual",
-  regc_dec(SUM(b."rev_ui.plan"), 1) AS "rev_ui.plan",
-  regc_dec(SUM(b."rev_ui.actual"), 1) AS "rev_ui.actual",
-  regc_dec(SUM(b."arrears.actual"), 1) AS "arrears.actual",
-  regc_dec(SUM(b."payments.plan"), 1) AS "payments.plan",
-  regc_dec(SUM(b."payments.actual"), 1) AS "payments.actual",
-  regc_dec(SUM(b."pay_si.plan"), 1) AS "pay_si.plan",
-  regc_dec(SUM(b."pay_si.actual"), 1) AS "pay_si.actual",
-  regc_dec(SUM(b."pay_pensions.plan"), 1) AS "pay_pensions.plan",
-  regc_dec(SUM(b."pay_pensions.actual"), 1) AS "pay_pensions.actual",
-  regc_dec(SUM(b."pay_hi.plan"), 1) AS "pay_hi.plan",
-  regc_dec(SUM(b."pay_hi.actual"), 1) AS "pay_hi.actual",
-  regc_dec(SUM(b."pay_ui.plan"), 1) AS "pay_ui.plan",
-  regc_dec(SUM(b."pay_ui.actual"), 1) AS "pay_ui.actual" FROM "social_security.insurance.B02.by_reporter" AS b JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit" JOIN "regc_org_unit" AS u ON u."code" = c."ancestor" GROUP BY b."frequency",
-  b."period",
-  b."edition",
+  CAST(SUM(p."n") AS BIGINT) AS "reporters",
+  regc_dec(SUM(p.p0), 1) AS "revenue.plan",
+  regc_dec(SUM(p.p1), 1) AS "revenue.actual",
+  regc_dec(SUM(p.p2), 1) AS "rev_si.plan",
+  regc_dec(SUM(p.p3), 1) AS "rev_si.actual",
+  regc_dec(SUM(p.p4), 1) AS "rev_si_voluntary.plan",
+  regc_dec(SUM(p.p5), 1) AS "rev_si_voluntary.actual",
+  regc_dec(SUM(p.p6), 1) AS "rev_hi.plan",
+  regc_dec(SUM(p.p7), 1) AS "rev_hi.actual",
+  regc_dec(SUM(p.p8), 1) AS "rev_ui.plan",
+  regc_dec(SUM(p.p9), 1) AS "rev_ui.actual",
+  regc_dec(SUM(p.p10), 1) AS "arrears.actual",
+  regc_dec(SUM(p.p11), 1) AS "payments.plan",
+  regc_dec(SUM(p.p12), 1) AS "payments.actual",
+  regc_dec(SUM(p.p13), 1) AS "pay_si.plan",
+  regc_dec(SUM(p.p14), 1) AS "pay_si.actual",
+  regc_dec(SUM(p.p15), 1) AS "pay_pensions.plan",
+  regc_dec(SUM(p.p16), 1) AS "pay_pensions.actual",
+  regc_dec(SUM(p.p17), 1) AS "pay_hi.plan",
+  regc_dec(SUM(p.p18), 1) AS "pay_hi.actual",
+  regc_dec(SUM(p.p19), 1) AS "pay_ui.plan",
+  regc_dec(SUM(p.p20), 1) AS "pay_ui.actual" FROM (SELECT b."frequency" AS "frequency", b."period" AS "period", b."edition" AS "edition", c."ancestor" AS "parent", COUNT(*) AS "n", SUM(b."revenue.plan") AS p0, SUM(b."revenue.actual") AS p1, SUM(b."rev_si.plan") AS p2, SUM(b."rev_si.actual") AS p3, SUM(b."rev_si_voluntary.plan") AS p4, SUM(b."rev_si_voluntary.actual") AS p5, SUM(b."rev_hi.plan") AS p6, SUM(b."rev_hi.actual") AS p7, SUM(b."rev_ui.plan") AS p8, SUM(b."rev_ui.actual") AS p9, SUM(b."arrears.actual") AS p10, SUM(b."payments.plan") AS p11, SUM(b."payments.actual") AS p12, SUM(b."pay_si.plan") AS p13, SUM(b."pay_si.actual") AS p14, SUM(b."pay_pensions.plan") AS p15, SUM(b."pay_pensions.actual") AS p16, SUM(b."pay_hi.plan") AS p17, SUM(b."pay_hi.actual") AS p18, SUM(b."pay_ui.plan") AS p19, SUM(b."pay_ui.actual") AS p20 FROM b JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit" AND c."depth" = 1 GROUP BY b."frequency", b."period", b."edition", c."ancestor") AS p JOIN "regc_org_closure" AS c ON c."edition" = p."edition" AND c."descendant" = p."parent" JOIN "regc_org_unit" AS u ON u."code" = c."ancestor" GROUP BY p."frequency",
+  p."period",
+  p."edition",
   c."ancestor",
   u."level"
 ),

@@ -18,29 +18,58 @@ SELECT
   m."rollup" AS "period",
   m."edition" AS "edition",
   t1."unit" AS "unit",
-  COUNT(*) AS "reports",
-  (array_agg(t1."cargo.plan" ORDER BY m."end_date" DESC) FILTER (WHERE t1."cargo.plan" IS NOT NULL))[1] AS "cargo.plan",
-  SUM(t1."cargo.month") AS "cargo.month",
-  (array_agg(t1."export.plan" ORDER BY m."end_date" DESC) FILTER (WHERE t1."export.plan" IS NOT NULL))[1] AS "export.plan",
-  SUM(t1."export.month") AS "export.month",
-  (array_agg(t1."import.plan" ORDER BY m."end_date" DESC) FILTER (WHERE t1."import.plan" IS NOT NULL))[1] AS "import.plan",
-  SUM(t1."import.month") AS "import.month",
-  (array_agg(t1."domestic.plan" ORDER BY m."end_date" DESC) FILTER (WHERE t1."domestic.plan" IS NOT NULL))[1] AS "domestic.plan",
-  SUM(t1."domestic.month") AS "domestic.month",
-  (array_agg(t1."transit.plan" ORDER BY m."end_date" DESC) FILTER (WHERE t1."transit.plan" IS NOT NULL))[1] AS "transit.plan",
-  SUM(t1."transit.month") AS "transit.month",
-  (array_agg(t1."liquid.plan" ORDER BY m."end_date" DESC) FILTER (WHERE t1."liquid.plan" IS NOT NULL))[1] AS "liquid.plan",
-  SUM(t1."liquid.month") AS "liquid.month",
-  (array_agg(t1."containers.plan" ORDER BY m."end_date" DESC) FILTER (WHERE t1."containers.plan" IS NOT NULL))[1] AS "containers.plan",
-  SUM(t1."containers.month") AS "containers.month",
-  (array_agg(t1."passengers.plan" ORDER BY m."end_date" DESC) FILTER (WHERE t1."passengers.plan" IS NOT NULL))[1] AS "passengers.plan",
-  SUM(t1."passengers.month") AS "passengers.month",
-  (array_agg(t1."berths.plan" ORDER BY m."end_date" DESC) FILTER (WHERE t1."berths.plan" IS NOT NULL))[1] AS "berths.plan",
-  (array_agg(t1."berths.month" ORDER BY m."end_date" DESC) FILTER (WHERE t1."berths.month" IS NOT NULL))[1] AS "berths.month"
+  1 AS "reports",
+  CAST(t1."cargo.plan" AS NUMERIC) AS "cargo.plan",
+  t1."cargo.month" AS "cargo.month",
+  CAST(t1."export.plan" AS NUMERIC) AS "export.plan",
+  t1."export.month" AS "export.month",
+  CAST(t1."import.plan" AS NUMERIC) AS "import.plan",
+  t1."import.month" AS "import.month",
+  CAST(t1."domestic.plan" AS NUMERIC) AS "domestic.plan",
+  t1."domestic.month" AS "domestic.month",
+  CAST(t1."transit.plan" AS NUMERIC) AS "transit.plan",
+  t1."transit.month" AS "transit.month",
+  CAST(t1."liquid.plan" AS NUMERIC) AS "liquid.plan",
+  t1."liquid.month" AS "liquid.month",
+  CAST(t1."containers.plan" AS NUMERIC) AS "containers.plan",
+  t1."containers.month" AS "containers.month",
+  CAST(t1."passengers.plan" AS NUMERIC) AS "passengers.plan",
+  t1."passengers.month" AS "passengers.month",
+  CAST(t1."berths.plan" AS NUMERIC) AS "berths.plan",
+  CAST(t1."berths.month" AS NUMERIC) AS "berths.month"
 FROM
   "transport.seaport_cargo.B01.current" AS t1
   JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('port_authority')
-  JOIN "regc_period_rollup" AS m ON m."regime" = 'transport.seaport_cargo' AND m."period" = t1."period"
+  JOIN "regc_period_rollup" AS m ON m."regime" = 'transport.seaport_cargo' AND m."period" = t1."period" AND m."frequency" = 'monthly'
+UNION ALL
+SELECT
+  m."frequency" AS "frequency",
+  m."rollup" AS "period",
+  m."edition" AS "edition",
+  t1."unit" AS "unit",
+  COUNT(*) AS "reports",
+  (MAX(ARRAY[CAST(m."end_date" - DATE '1970-01-01' AS NUMERIC), CAST(t1."cargo.plan" AS NUMERIC)]) FILTER (WHERE t1."cargo.plan" IS NOT NULL))[2] AS "cargo.plan",
+  SUM(t1."cargo.month") AS "cargo.month",
+  (MAX(ARRAY[CAST(m."end_date" - DATE '1970-01-01' AS NUMERIC), CAST(t1."export.plan" AS NUMERIC)]) FILTER (WHERE t1."export.plan" IS NOT NULL))[2] AS "export.plan",
+  SUM(t1."export.month") AS "export.month",
+  (MAX(ARRAY[CAST(m."end_date" - DATE '1970-01-01' AS NUMERIC), CAST(t1."import.plan" AS NUMERIC)]) FILTER (WHERE t1."import.plan" IS NOT NULL))[2] AS "import.plan",
+  SUM(t1."import.month") AS "import.month",
+  (MAX(ARRAY[CAST(m."end_date" - DATE '1970-01-01' AS NUMERIC), CAST(t1."domestic.plan" AS NUMERIC)]) FILTER (WHERE t1."domestic.plan" IS NOT NULL))[2] AS "domestic.plan",
+  SUM(t1."domestic.month") AS "domestic.month",
+  (MAX(ARRAY[CAST(m."end_date" - DATE '1970-01-01' AS NUMERIC), CAST(t1."transit.plan" AS NUMERIC)]) FILTER (WHERE t1."transit.plan" IS NOT NULL))[2] AS "transit.plan",
+  SUM(t1."transit.month") AS "transit.month",
+  (MAX(ARRAY[CAST(m."end_date" - DATE '1970-01-01' AS NUMERIC), CAST(t1."liquid.plan" AS NUMERIC)]) FILTER (WHERE t1."liquid.plan" IS NOT NULL))[2] AS "liquid.plan",
+  SUM(t1."liquid.month") AS "liquid.month",
+  (MAX(ARRAY[CAST(m."end_date" - DATE '1970-01-01' AS NUMERIC), CAST(t1."containers.plan" AS NUMERIC)]) FILTER (WHERE t1."containers.plan" IS NOT NULL))[2] AS "containers.plan",
+  SUM(t1."containers.month") AS "containers.month",
+  (MAX(ARRAY[CAST(m."end_date" - DATE '1970-01-01' AS NUMERIC), CAST(t1."passengers.plan" AS NUMERIC)]) FILTER (WHERE t1."passengers.plan" IS NOT NULL))[2] AS "passengers.plan",
+  SUM(t1."passengers.month") AS "passengers.month",
+  (MAX(ARRAY[CAST(m."end_date" - DATE '1970-01-01' AS NUMERIC), CAST(t1."berths.plan" AS NUMERIC)]) FILTER (WHERE t1."berths.plan" IS NOT NULL))[2] AS "berths.plan",
+  (MAX(ARRAY[CAST(m."end_date" - DATE '1970-01-01' AS NUMERIC), CAST(t1."berths.month" AS NUMERIC)]) FILTER (WHERE t1."berths.month" IS NOT NULL))[2] AS "berths.month"
+FROM
+  "transport.seaport_cargo.B01.current" AS t1
+  JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('port_authority')
+  JOIN "regc_period_rollup" AS m ON m."regime" = 'transport.seaport_cargo' AND m."period" = t1."period" AND m."frequency" <> 'monthly'
 GROUP BY
   m."frequency",
   m."rollup",
@@ -48,80 +77,120 @@ GROUP BY
   t1."unit";
 
 -- The years to date its computed cells read, per unit.
-CREATE VIEW "transport.seaport_cargo.B01.ytd" AS
+CREATE VIEW "transport.seaport_cargo.B01.ytd" AS WITH b AS (SELECT * FROM (SELECT m."frequency" AS "frequency", m."rollup" AS "period", m."edition" AS "edition", t1."unit" AS "unit", COUNT(*) AS "reports", SUM(t1."cargo.month") AS "ytd.sum.cargo.month", SUM(t1."export.month") AS "ytd.sum.export.month", SUM(t1."import.month") AS "ytd.sum.import.month", SUM(t1."domestic.month") AS "ytd.sum.domestic.month", SUM(t1."transit.month") AS "ytd.sum.transit.month", SUM(t1."liquid.month") AS "ytd.sum.liquid.month", SUM(t1."containers.month") AS "ytd.sum.containers.month", SUM(t1."passengers.month") AS "ytd.sum.passengers.month" FROM "transport.seaport_cargo.B01.current" AS t1 JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('port_authority') JOIN "regc_period_ytd" AS m ON m."regime" = 'transport.seaport_cargo' AND m."period" = t1."period" GROUP BY m."frequency", m."rollup", m."edition", t1."unit") AS r0)
 SELECT
   b."frequency" AS "frequency",
   b."period" AS "period",
   b."edition" AS "edition",
+  b."unit" AS "unit",
+  CAST(b."ytd.sum.cargo.month" AS NUMERIC) AS "ytd.sum.cargo.month",
+  CAST(b."ytd.sum.export.month" AS NUMERIC) AS "ytd.sum.export.month",
+  CAST(b."ytd.sum.import.month" AS NUMERIC) AS "ytd.sum.import.month",
+  CAST(b."ytd.sum.domestic.month" AS NUMERIC) AS "ytd.sum.domestic.month",
+  CAST(b."ytd.sum.transit.month" AS NUMERIC) AS "ytd.sum.transit.month",
+  CAST(b."ytd.sum.liquid.month" AS NUMERIC) AS "ytd.sum.liquid.month",
+  CAST(b."ytd.sum.containers.month" AS NUMERIC) AS "ytd.sum.containers.month",
+  CAST(b."ytd.sum.passengers.month" AS NUMERIC) AS "ytd.sum.passengers.month"
+FROM
+  b
+  JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit" AND c."ancestor" = b."unit"
+UNION ALL
+SELECT
+  p."frequency" AS "frequency",
+  p."period" AS "period",
+  p."edition" AS "edition",
   c."ancestor" AS "unit",
-  CAST(SUM(b."ytd.sum.cargo.month") AS NUMERIC) AS "ytd.sum.cargo.month",
-  CAST(SUM(b."ytd.sum.export.month") AS NUMERIC) AS "ytd.sum.export.month",
-  CAST(SUM(b."ytd.sum.import.month") AS NUMERIC) AS "ytd.sum.import.month",
-  CAST(SUM(b."ytd.sum.domestic.month") AS NUMERIC) AS "ytd.sum.domestic.month",
-  CAST(SUM(b."ytd.sum.transit.month") AS NUMERIC) AS "ytd.sum.transit.month",
-  CAST(SUM(b."ytd.sum.liquid.month") AS NUMERIC) AS "ytd.sum.liquid.month",
-  CAST(SUM(b."ytd.sum.containers.month") AS NUMERIC) AS "ytd.sum.containers.month",
-  CAST(SUM(b."ytd.sum.passengers.month") AS NUMERIC) AS "ytd.sum.passengers.month"
+  CAST(SUM(p.p0) AS NUMERIC) AS "ytd.sum.cargo.month",
+  CAST(SUM(p.p1) AS NUMERIC) AS "ytd.sum.export.month",
+  CAST(SUM(p.p2) AS NUMERIC) AS "ytd.sum.import.month",
+  CAST(SUM(p.p3) AS NUMERIC) AS "ytd.sum.domestic.month",
+  CAST(SUM(p.p4) AS NUMERIC) AS "ytd.sum.transit.month",
+  CAST(SUM(p.p5) AS NUMERIC) AS "ytd.sum.liquid.month",
+  CAST(SUM(p.p6) AS NUMERIC) AS "ytd.sum.containers.month",
+  CAST(SUM(p.p7) AS NUMERIC) AS "ytd.sum.passengers.month"
 FROM
   (
     SELECT
-      m."frequency" AS "frequency",
-      m."rollup" AS "period",
-      m."edition" AS "edition",
-      t1."unit" AS "unit",
-      COUNT(*) AS "reports",
-      SUM(t1."cargo.month") AS "ytd.sum.cargo.month",
-      SUM(t1."export.month") AS "ytd.sum.export.month",
-      SUM(t1."import.month") AS "ytd.sum.import.month",
-      SUM(t1."domestic.month") AS "ytd.sum.domestic.month",
-      SUM(t1."transit.month") AS "ytd.sum.transit.month",
-      SUM(t1."liquid.month") AS "ytd.sum.liquid.month",
-      SUM(t1."containers.month") AS "ytd.sum.containers.month",
-      SUM(t1."passengers.month") AS "ytd.sum.passengers.month"
+      b."frequency" AS "frequency",
+      b."period" AS "period",
+      b."edition" AS "edition",
+      c."ancestor" AS "parent",
+      COUNT(*) AS "n",
+      SUM(b."ytd.sum.cargo.month") AS p0,
+      SUM(b."ytd.sum.export.month") AS p1,
+      SUM(b."ytd.sum.import.month") AS p2,
+      SUM(b."ytd.sum.domestic.month") AS p3,
+      SUM(b."ytd.sum.transit.month") AS p4,
+      SUM(b."ytd.sum.liquid.month") AS p5,
+      SUM(b."ytd.sum.containers.month") AS p6,
+      SUM(b."ytd.sum.passengers.month") AS p7
     FROM
-      "transport.seaport_cargo.B01.current" AS t1
-      JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('port_authority')
-      JOIN "regc_period_ytd" AS m ON m."regime" = 'transport.seaport_cargo' AND m."period" = t1."period"
+      b
+      JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit" AND c."depth" = 1
     GROUP BY
-      m."frequency",
-      m."rollup",
-      m."edition",
-      t1."unit"
-  ) AS b
-  JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit"
+      b."frequency",
+      b."period",
+      b."edition",
+      c."ancestor"
+  ) AS p
+  JOIN "regc_org_closure" AS c ON c."edition" = p."edition" AND c."descendant" = p."parent"
 GROUP BY
-  b."frequency",
-  b."period",
-  b."edition",
+  p."frequency",
+  p."period",
+  p."edition",
   c."ancestor";
 
-CREATE VIEW "transport.seaport_cargo.B01.rollup" AS WITH a AS (
+CREATE VIEW "transport.seaport_cargo.B01.rollup" AS WITH b AS (SELECT * FROM "transport.seaport_cargo.B01.by_reporter" AS r0),
+  a AS (
   SELECT b."frequency" AS "frequency",
   b."period" AS "period",
   b."edition" AS "edition",
+  b."unit" AS "unit",
+  u."level" AS "level",
+  CAST(1 AS BIGINT) AS "reporters",
+  CAST(b."cargo.plan" AS NUMERIC) AS "cargo.plan",
+  CAST(b."cargo.month" AS NUMERIC) AS "cargo.month",
+  CAST(b."export.plan" AS NUMERIC) AS "export.plan",
+  CAST(b."export.month" AS NUMERIC) AS "export.month",
+  CAST(b."import.plan" AS NUMERIC) AS "import.plan",
+  CAST(b."import.month" AS NUMERIC) AS "import.month",
+  CAST(b."domestic.plan" AS NUMERIC) AS "domestic.plan",
+  CAST(b."domestic.month" AS NUMERIC) AS "domestic.month",
+  CAST(b."transit.plan" AS NUMERIC) AS "transit.plan",
+  CAST(b."transit.month" AS NUMERIC) AS "transit.month",
+  CAST(b."liquid.plan" AS NUMERIC) AS "liquid.plan",
+  CAST(b."liquid.month" AS NUMERIC) AS "liquid.month",
+  CAST(b."containers.plan" AS NUMERIC) AS "containers.plan",
+  CAST(b."containers.month" AS NUMERIC) AS "containers.month",
+  CAST(b."passengers.plan" AS NUMERIC) AS "passengers.plan",
+  CAST(b."passengers.month" AS NUMERIC) AS "passengers.month",
+  CAST(b."berths.plan" AS NUMERIC) AS "berths.plan",
+  CAST(b."berths.month" AS NUMERIC) AS "berths.month" FROM b JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit" AND c."ancestor" = b."unit" JOIN "regc_org_unit" AS u ON u."code" = b."unit" UNION ALL SELECT p."frequency" AS "frequency",
+  p."period" AS "period",
+  p."edition" AS "edition",
   c."ancestor" AS "unit",
   u."level" AS "level",
-  COUNT(*) AS "reporters",
-  CAST(SUM(b."cargo.plan") AS NUMERIC) AS "cargo.plan",
-  CAST(SUM(b."cargo.month") AS NUMERIC) AS "cargo.month",
-  CAST(SUM(b."export.plan") AS NUMERIC) AS "export.plan",
-  CAST(SUM(b."export.month") AS NUMERIC) AS "export.month",
-  CAST(SUM(b."import.plan") AS NUMERIC) AS "import.plan",
-  CAST(SUM(b."import.month") AS NUMERIC) AS "import.month",
-  CAST(SUM(b."domestic.plan") AS NUMERIC) AS "domestic.plan",
-  CAST(SUM(b."domestic.month") AS NUMERIC) AS "domestic.month",
-  CAST(SUM(b."transit.plan") AS NUMERIC) AS "transit.plan",
-  CAST(SUM(b."transit.month") AS NUMERIC) AS "transit.month",
-  CAST(SUM(b."liquid.plan") AS NUMERIC) AS "liquid.plan",
-  CAST(SUM(b."liquid.month") AS NUMERIC) AS "liquid.month",
-  CAST(SUM(b."containers.plan") AS NUMERIC) AS "containers.plan",
-  CAST(SUM(b."containers.month") AS NUMERIC) AS "containers.month",
-  CAST(SUM(b."passengers.plan") AS NUMERIC) AS "passengers.plan",
-  CAST(SUM(b."passengers.month") AS NUMERIC) AS "passengers.month",
-  CAST(SUM(b."berths.plan") AS NUMERIC) AS "berths.plan",
-  CAST(SUM(b."berths.month") AS NUMERIC) AS "berths.month" FROM "transport.seaport_cargo.B01.by_reporter" AS b JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit" JOIN "regc_org_unit" AS u ON u."code" = c."ancestor" GROUP BY b."frequency",
-  b."period",
-  b."edition",
+  CAST(SUM(p."n") AS BIGINT) AS "reporters",
+  CAST(SUM(p.p0) AS NUMERIC) AS "cargo.plan",
+  CAST(SUM(p.p1) AS NUMERIC) AS "cargo.month",
+  CAST(SUM(p.p2) AS NUMERIC) AS "export.plan",
+  CAST(SUM(p.p3) AS NUMERIC) AS "export.month",
+  CAST(SUM(p.p4) AS NUMERIC) AS "import.plan",
+  CAST(SUM(p.p5) AS NUMERIC) AS "import.month",
+  CAST(SUM(p.p6) AS NUMERIC) AS "domestic.plan",
+  CAST(SUM(p.p7) AS NUMERIC) AS "domestic.month",
+  CAST(SUM(p.p8) AS NUMERIC) AS "transit.plan",
+  CAST(SUM(p.p9) AS NUMERIC) AS "transit.month",
+  CAST(SUM(p.p10) AS NUMERIC) AS "liquid.plan",
+  CAST(SUM(p.p11) AS NUMERIC) AS "liquid.month",
+  CAST(SUM(p.p12) AS NUMERIC) AS "containers.plan",
+  CAST(SUM(p.p13) AS NUMERIC) AS "containers.month",
+  CAST(SUM(p.p14) AS NUMERIC) AS "passengers.plan",
+  CAST(SUM(p.p15) AS NUMERIC) AS "passengers.month",
+  CAST(SUM(p.p16) AS NUMERIC) AS "berths.plan",
+  CAST(SUM(p.p17) AS NUMERIC) AS "berths.month" FROM (SELECT b."frequency" AS "frequency", b."period" AS "period", b."edition" AS "edition", c."ancestor" AS "parent", COUNT(*) AS "n", SUM(b."cargo.plan") AS p0, SUM(b."cargo.month") AS p1, SUM(b."export.plan") AS p2, SUM(b."export.month") AS p3, SUM(b."import.plan") AS p4, SUM(b."import.month") AS p5, SUM(b."domestic.plan") AS p6, SUM(b."domestic.month") AS p7, SUM(b."transit.plan") AS p8, SUM(b."transit.month") AS p9, SUM(b."liquid.plan") AS p10, SUM(b."liquid.month") AS p11, SUM(b."containers.plan") AS p12, SUM(b."containers.month") AS p13, SUM(b."passengers.plan") AS p14, SUM(b."passengers.month") AS p15, SUM(b."berths.plan") AS p16, SUM(b."berths.month") AS p17 FROM b JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit" AND c."depth" = 1 GROUP BY b."frequency", b."period", b."edition", c."ancestor") AS p JOIN "regc_org_closure" AS c ON c."edition" = p."edition" AND c."descendant" = p."parent" JOIN "regc_org_unit" AS u ON u."code" = c."ancestor" GROUP BY p."frequency",
+  p."period",
+  p."edition",
   c."ancestor",
   u."level"
 ),
@@ -269,24 +338,24 @@ FROM
           (SELECT n."code" FROM (SELECT COALESCE((SELECT e."code" FROM "regc_org_edition" AS e WHERE e."valid_from" IS NOT NULL ORDER BY e."valid_from" DESC LIMIT 1), (SELECT e."code" FROM "regc_org_edition" AS e ORDER BY e."code" LIMIT 1)) AS "code") AS n) AS "edition",
           t1."unit" AS "unit",
           COUNT(*) AS "reports",
-          (array_agg(t1."cargo.plan" ORDER BY m."end_date" DESC) FILTER (WHERE t1."cargo.plan" IS NOT NULL))[1] AS "cargo.plan",
+          (MAX(ARRAY[CAST(m."end_date" - DATE '1970-01-01' AS NUMERIC), CAST(t1."cargo.plan" AS NUMERIC)]) FILTER (WHERE t1."cargo.plan" IS NOT NULL))[2] AS "cargo.plan",
           SUM(t1."cargo.month") AS "cargo.month",
-          (array_agg(t1."export.plan" ORDER BY m."end_date" DESC) FILTER (WHERE t1."export.plan" IS NOT NULL))[1] AS "export.plan",
+          (MAX(ARRAY[CAST(m."end_date" - DATE '1970-01-01' AS NUMERIC), CAST(t1."export.plan" AS NUMERIC)]) FILTER (WHERE t1."export.plan" IS NOT NULL))[2] AS "export.plan",
           SUM(t1."export.month") AS "export.month",
-          (array_agg(t1."import.plan" ORDER BY m."end_date" DESC) FILTER (WHERE t1."import.plan" IS NOT NULL))[1] AS "import.plan",
+          (MAX(ARRAY[CAST(m."end_date" - DATE '1970-01-01' AS NUMERIC), CAST(t1."import.plan" AS NUMERIC)]) FILTER (WHERE t1."import.plan" IS NOT NULL))[2] AS "import.plan",
           SUM(t1."import.month") AS "import.month",
-          (array_agg(t1."domestic.plan" ORDER BY m."end_date" DESC) FILTER (WHERE t1."domestic.plan" IS NOT NULL))[1] AS "domestic.plan",
+          (MAX(ARRAY[CAST(m."end_date" - DATE '1970-01-01' AS NUMERIC), CAST(t1."domestic.plan" AS NUMERIC)]) FILTER (WHERE t1."domestic.plan" IS NOT NULL))[2] AS "domestic.plan",
           SUM(t1."domestic.month") AS "domestic.month",
-          (array_agg(t1."transit.plan" ORDER BY m."end_date" DESC) FILTER (WHERE t1."transit.plan" IS NOT NULL))[1] AS "transit.plan",
+          (MAX(ARRAY[CAST(m."end_date" - DATE '1970-01-01' AS NUMERIC), CAST(t1."transit.plan" AS NUMERIC)]) FILTER (WHERE t1."transit.plan" IS NOT NULL))[2] AS "transit.plan",
           SUM(t1."transit.month") AS "transit.month",
-          (array_agg(t1."liquid.plan" ORDER BY m."end_date" DESC) FILTER (WHERE t1."liquid.plan" IS NOT NULL))[1] AS "liquid.plan",
+          (MAX(ARRAY[CAST(m."end_date" - DATE '1970-01-01' AS NUMERIC), CAST(t1."liquid.plan" AS NUMERIC)]) FILTER (WHERE t1."liquid.plan" IS NOT NULL))[2] AS "liquid.plan",
           SUM(t1."liquid.month") AS "liquid.month",
-          (array_agg(t1."containers.plan" ORDER BY m."end_date" DESC) FILTER (WHERE t1."containers.plan" IS NOT NULL))[1] AS "containers.plan",
+          (MAX(ARRAY[CAST(m."end_date" - DATE '1970-01-01' AS NUMERIC), CAST(t1."containers.plan" AS NUMERIC)]) FILTER (WHERE t1."containers.plan" IS NOT NULL))[2] AS "containers.plan",
           SUM(t1."containers.month") AS "containers.month",
-          (array_agg(t1."passengers.plan" ORDER BY m."end_date" DESC) FILTER (WHERE t1."passengers.plan" IS NOT NULL))[1] AS "passengers.plan",
+          (MAX(ARRAY[CAST(m."end_date" - DATE '1970-01-01' AS NUMERIC), CAST(t1."passengers.plan" AS NUMERIC)]) FILTER (WHERE t1."passengers.plan" IS NOT NULL))[2] AS "passengers.plan",
           SUM(t1."passengers.month") AS "passengers.month",
-          (array_agg(t1."berths.plan" ORDER BY m."end_date" DESC) FILTER (WHERE t1."berths.plan" IS NOT NULL))[1] AS "berths.plan",
-          (array_agg(t1."berths.month" ORDER BY m."end_date" DESC) FILTER (WHERE t1."berths.month" IS NOT NULL))[1] AS "berths.month"
+          (MAX(ARRAY[CAST(m."end_date" - DATE '1970-01-01' AS NUMERIC), CAST(t1."berths.plan" AS NUMERIC)]) FILTER (WHERE t1."berths.plan" IS NOT NULL))[2] AS "berths.plan",
+          (MAX(ARRAY[CAST(m."end_date" - DATE '1970-01-01' AS NUMERIC), CAST(t1."berths.month" AS NUMERIC)]) FILTER (WHERE t1."berths.month" IS NOT NULL))[2] AS "berths.month"
         FROM
           (
             SELECT

@@ -19,6 +19,35 @@ SELECT
   m."rollup" AS "period",
   m."edition" AS "edition",
   t1."unit" AS "unit",
+  1 AS "reports",
+  t1."cargo.plan" AS "cargo.plan",
+  t1."cargo.month" AS "cargo.month",
+  t1."export.plan" AS "export.plan",
+  t1."export.month" AS "export.month",
+  t1."import.plan" AS "import.plan",
+  t1."import.month" AS "import.month",
+  t1."domestic.plan" AS "domestic.plan",
+  t1."domestic.month" AS "domestic.month",
+  t1."transit.plan" AS "transit.plan",
+  t1."transit.month" AS "transit.month",
+  t1."liquid.plan" AS "liquid.plan",
+  t1."liquid.month" AS "liquid.month",
+  t1."containers.plan" AS "containers.plan",
+  t1."containers.month" AS "containers.month",
+  t1."passengers.plan" AS "passengers.plan",
+  t1."passengers.month" AS "passengers.month",
+  t1."berths.plan" AS "berths.plan",
+  t1."berths.month" AS "berths.month"
+FROM
+  "transport.seaport_cargo.B01.current" AS t1
+  JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('port_authority')
+  JOIN "regc_period_rollup" AS m ON m."regime" = 'transport.seaport_cargo' AND m."period" = t1."period" AND m."frequency" = 'monthly'
+UNION ALL
+SELECT
+  m."frequency" AS "frequency",
+  m."rollup" AS "period",
+  m."edition" AS "edition",
+  t1."unit" AS "unit",
   COUNT(*) AS "reports",
   CAST(substr(MAX(CASE WHEN t1."cargo.plan" IS NOT NULL THEN m."end_date" || '|' || t1."cargo.plan" END), 12) AS INTEGER) AS "cargo.plan",
   SUM(t1."cargo.month") AS "cargo.month",
@@ -41,7 +70,7 @@ SELECT
 FROM
   "transport.seaport_cargo.B01.current" AS t1
   JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('port_authority')
-  JOIN "regc_period_rollup" AS m ON m."regime" = 'transport.seaport_cargo' AND m."period" = t1."period"
+  JOIN "regc_period_rollup" AS m ON m."regime" = 'transport.seaport_cargo' AND m."period" = t1."period" AND m."frequency" <> 'monthly'
 GROUP BY
   m."frequency",
   m."rollup",
@@ -49,80 +78,120 @@ GROUP BY
   t1."unit";
 
 -- The years to date its computed cells read, per unit.
-CREATE VIEW "transport.seaport_cargo.B01.ytd" AS
+CREATE VIEW "transport.seaport_cargo.B01.ytd" AS WITH b AS (SELECT * FROM (SELECT m."frequency" AS "frequency", m."rollup" AS "period", m."edition" AS "edition", t1."unit" AS "unit", COUNT(*) AS "reports", SUM(t1."cargo.month") AS "ytd.sum.cargo.month", SUM(t1."export.month") AS "ytd.sum.export.month", SUM(t1."import.month") AS "ytd.sum.import.month", SUM(t1."domestic.month") AS "ytd.sum.domestic.month", SUM(t1."transit.month") AS "ytd.sum.transit.month", SUM(t1."liquid.month") AS "ytd.sum.liquid.month", SUM(t1."containers.month") AS "ytd.sum.containers.month", SUM(t1."passengers.month") AS "ytd.sum.passengers.month" FROM "transport.seaport_cargo.B01.current" AS t1 JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('port_authority') JOIN "regc_period_ytd" AS m ON m."regime" = 'transport.seaport_cargo' AND m."period" = t1."period" GROUP BY m."frequency", m."rollup", m."edition", t1."unit") AS r0)
 SELECT
   b."frequency" AS "frequency",
   b."period" AS "period",
   b."edition" AS "edition",
+  b."unit" AS "unit",
+  regc_dec(b."ytd.sum.cargo.month", 2) AS "ytd.sum.cargo.month",
+  regc_dec(b."ytd.sum.export.month", 2) AS "ytd.sum.export.month",
+  regc_dec(b."ytd.sum.import.month", 2) AS "ytd.sum.import.month",
+  regc_dec(b."ytd.sum.domestic.month", 2) AS "ytd.sum.domestic.month",
+  regc_dec(b."ytd.sum.transit.month", 2) AS "ytd.sum.transit.month",
+  regc_dec(b."ytd.sum.liquid.month", 2) AS "ytd.sum.liquid.month",
+  regc_dec(b."ytd.sum.containers.month", 0) AS "ytd.sum.containers.month",
+  regc_dec(b."ytd.sum.passengers.month", 0) AS "ytd.sum.passengers.month"
+FROM
+  b
+  JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit" AND c."ancestor" = b."unit"
+UNION ALL
+SELECT
+  p."frequency" AS "frequency",
+  p."period" AS "period",
+  p."edition" AS "edition",
   c."ancestor" AS "unit",
-  regc_dec(SUM(b."ytd.sum.cargo.month"), 2) AS "ytd.sum.cargo.month",
-  regc_dec(SUM(b."ytd.sum.export.month"), 2) AS "ytd.sum.export.month",
-  regc_dec(SUM(b."ytd.sum.import.month"), 2) AS "ytd.sum.import.month",
-  regc_dec(SUM(b."ytd.sum.domestic.month"), 2) AS "ytd.sum.domestic.month",
-  regc_dec(SUM(b."ytd.sum.transit.month"), 2) AS "ytd.sum.transit.month",
-  regc_dec(SUM(b."ytd.sum.liquid.month"), 2) AS "ytd.sum.liquid.month",
-  regc_dec(SUM(b."ytd.sum.containers.month"), 0) AS "ytd.sum.containers.month",
-  regc_dec(SUM(b."ytd.sum.passengers.month"), 0) AS "ytd.sum.passengers.month"
+  regc_dec(SUM(p.p0), 2) AS "ytd.sum.cargo.month",
+  regc_dec(SUM(p.p1), 2) AS "ytd.sum.export.month",
+  regc_dec(SUM(p.p2), 2) AS "ytd.sum.import.month",
+  regc_dec(SUM(p.p3), 2) AS "ytd.sum.domestic.month",
+  regc_dec(SUM(p.p4), 2) AS "ytd.sum.transit.month",
+  regc_dec(SUM(p.p5), 2) AS "ytd.sum.liquid.month",
+  regc_dec(SUM(p.p6), 0) AS "ytd.sum.containers.month",
+  regc_dec(SUM(p.p7), 0) AS "ytd.sum.passengers.month"
 FROM
   (
     SELECT
-      m."frequency" AS "frequency",
-      m."rollup" AS "period",
-      m."edition" AS "edition",
-      t1."unit" AS "unit",
-      COUNT(*) AS "reports",
-      SUM(t1."cargo.month") AS "ytd.sum.cargo.month",
-      SUM(t1."export.month") AS "ytd.sum.export.month",
-      SUM(t1."import.month") AS "ytd.sum.import.month",
-      SUM(t1."domestic.month") AS "ytd.sum.domestic.month",
-      SUM(t1."transit.month") AS "ytd.sum.transit.month",
-      SUM(t1."liquid.month") AS "ytd.sum.liquid.month",
-      SUM(t1."containers.month") AS "ytd.sum.containers.month",
-      SUM(t1."passengers.month") AS "ytd.sum.passengers.month"
+      b."frequency" AS "frequency",
+      b."period" AS "period",
+      b."edition" AS "edition",
+      c."ancestor" AS "parent",
+      COUNT(*) AS "n",
+      SUM(b."ytd.sum.cargo.month") AS p0,
+      SUM(b."ytd.sum.export.month") AS p1,
+      SUM(b."ytd.sum.import.month") AS p2,
+      SUM(b."ytd.sum.domestic.month") AS p3,
+      SUM(b."ytd.sum.transit.month") AS p4,
+      SUM(b."ytd.sum.liquid.month") AS p5,
+      SUM(b."ytd.sum.containers.month") AS p6,
+      SUM(b."ytd.sum.passengers.month") AS p7
     FROM
-      "transport.seaport_cargo.B01.current" AS t1
-      JOIN "regc_org_unit" AS ru ON ru."code" = t1."unit" AND ru."level" IN ('port_authority')
-      JOIN "regc_period_ytd" AS m ON m."regime" = 'transport.seaport_cargo' AND m."period" = t1."period"
+      b
+      JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit" AND c."depth" = 1
     GROUP BY
-      m."frequency",
-      m."rollup",
-      m."edition",
-      t1."unit"
-  ) AS b
-  JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit"
+      b."frequency",
+      b."period",
+      b."edition",
+      c."ancestor"
+  ) AS p
+  JOIN "regc_org_closure" AS c ON c."edition" = p."edition" AND c."descendant" = p."parent"
 GROUP BY
-  b."frequency",
-  b."period",
-  b."edition",
+  p."frequency",
+  p."period",
+  p."edition",
   c."ancestor";
 
-CREATE VIEW "transport.seaport_cargo.B01.rollup" AS WITH a AS (
+CREATE VIEW "transport.seaport_cargo.B01.rollup" AS WITH b AS (SELECT * FROM "transport.seaport_cargo.B01.by_reporter" AS r0),
+  a AS (
   SELECT b."frequency" AS "frequency",
   b."period" AS "period",
   b."edition" AS "edition",
+  b."unit" AS "unit",
+  u."level" AS "level",
+  CAST(1 AS BIGINT) AS "reporters",
+  regc_dec(b."cargo.plan", 2) AS "cargo.plan",
+  regc_dec(b."cargo.month", 2) AS "cargo.month",
+  regc_dec(b."export.plan", 2) AS "export.plan",
+  regc_dec(b."export.month", 2) AS "export.month",
+  regc_dec(b."import.plan", 2) AS "import.plan",
+  regc_dec(b."import.month", 2) AS "import.month",
+  regc_dec(b."domestic.plan", 2) AS "domestic.plan",
+  regc_dec(b."domestic.month", 2) AS "domestic.month",
+  regc_dec(b."transit.plan", 2) AS "transit.plan",
+  regc_dec(b."transit.month", 2) AS "transit.month",
+  regc_dec(b."liquid.plan", 2) AS "liquid.plan",
+  regc_dec(b."liquid.month", 2) AS "liquid.month",
+  regc_dec(b."containers.plan", 0) AS "containers.plan",
+  regc_dec(b."containers.month", 0) AS "containers.month",
+  regc_dec(b."passengers.plan", 0) AS "passengers.plan",
+  regc_dec(b."passengers.month", 0) AS "passengers.month",
+  regc_dec(b."berths.plan", 0) AS "berths.plan",
+  regc_dec(b."berths.month", 0) AS "berths.month" FROM b JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit" AND c."ancestor" = b."unit" JOIN "regc_org_unit" AS u ON u."code" = b."unit" UNION ALL SELECT p."frequency" AS "frequency",
+  p."period" AS "period",
+  p."edition" AS "edition",
   c."ancestor" AS "unit",
   u."level" AS "level",
-  COUNT(*) AS "reporters",
-  regc_dec(SUM(b."cargo.plan"), 2) AS "cargo.plan",
-  regc_dec(SUM(b."cargo.month"), 2) AS "cargo.month",
-  regc_dec(SUM(b."export.plan"), 2) AS "export.plan",
-  regc_dec(SUM(b."export.month"), 2) AS "export.month",
-  regc_dec(SUM(b."import.plan"), 2) AS "import.plan",
-  regc_dec(SUM(b."import.month"), 2) AS "import.month",
-  regc_dec(SUM(b."domestic.plan"), 2) AS "domestic.plan",
-  regc_dec(SUM(b."domestic.month"), 2) AS "domestic.month",
-  regc_dec(SUM(b."transit.plan"), 2) AS "transit.plan",
-  regc_dec(SUM(b."transit.month"), 2) AS "transit.month",
-  regc_dec(SUM(b."liquid.plan"), 2) AS "liquid.plan",
-  regc_dec(SUM(b."liquid.month"), 2) AS "liquid.month",
-  regc_dec(SUM(b."containers.plan"), 0) AS "containers.plan",
-  regc_dec(SUM(b."containers.month"), 0) AS "containers.month",
-  regc_dec(SUM(b."passengers.plan"), 0) AS "passengers.plan",
-  regc_dec(SUM(b."passengers.month"), 0) AS "passengers.month",
-  regc_dec(SUM(b."berths.plan"), 0) AS "berths.plan",
-  regc_dec(SUM(b."berths.month"), 0) AS "berths.month" FROM "transport.seaport_cargo.B01.by_reporter" AS b JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit" JOIN "regc_org_unit" AS u ON u."code" = c."ancestor" GROUP BY b."frequency",
-  b."period",
-  b."edition",
+  CAST(SUM(p."n") AS BIGINT) AS "reporters",
+  regc_dec(SUM(p.p0), 2) AS "cargo.plan",
+  regc_dec(SUM(p.p1), 2) AS "cargo.month",
+  regc_dec(SUM(p.p2), 2) AS "export.plan",
+  regc_dec(SUM(p.p3), 2) AS "export.month",
+  regc_dec(SUM(p.p4), 2) AS "import.plan",
+  regc_dec(SUM(p.p5), 2) AS "import.month",
+  regc_dec(SUM(p.p6), 2) AS "domestic.plan",
+  regc_dec(SUM(p.p7), 2) AS "domestic.month",
+  regc_dec(SUM(p.p8), 2) AS "transit.plan",
+  regc_dec(SUM(p.p9), 2) AS "transit.month",
+  regc_dec(SUM(p.p10), 2) AS "liquid.plan",
+  regc_dec(SUM(p.p11), 2) AS "liquid.month",
+  regc_dec(SUM(p.p12), 0) AS "containers.plan",
+  regc_dec(SUM(p.p13), 0) AS "containers.month",
+  regc_dec(SUM(p.p14), 0) AS "passengers.plan",
+  regc_dec(SUM(p.p15), 0) AS "passengers.month",
+  regc_dec(SUM(p.p16), 0) AS "berths.plan",
+  regc_dec(SUM(p.p17), 0) AS "berths.month" FROM (SELECT b."frequency" AS "frequency", b."period" AS "period", b."edition" AS "edition", c."ancestor" AS "parent", COUNT(*) AS "n", SUM(b."cargo.plan") AS p0, SUM(b."cargo.month") AS p1, SUM(b."export.plan") AS p2, SUM(b."export.month") AS p3, SUM(b."import.plan") AS p4, SUM(b."import.month") AS p5, SUM(b."domestic.plan") AS p6, SUM(b."domestic.month") AS p7, SUM(b."transit.plan") AS p8, SUM(b."transit.month") AS p9, SUM(b."liquid.plan") AS p10, SUM(b."liquid.month") AS p11, SUM(b."containers.plan") AS p12, SUM(b."containers.month") AS p13, SUM(b."passengers.plan") AS p14, SUM(b."passengers.month") AS p15, SUM(b."berths.plan") AS p16, SUM(b."berths.month") AS p17 FROM b JOIN "regc_org_closure" AS c ON c."edition" = b."edition" AND c."descendant" = b."unit" AND c."depth" = 1 GROUP BY b."frequency", b."period", b."edition", c."ancestor") AS p JOIN "regc_org_closure" AS c ON c."edition" = p."edition" AND c."descendant" = p."parent" JOIN "regc_org_unit" AS u ON u."code" = c."ancestor" GROUP BY p."frequency",
+  p."period",
+  p."edition",
   c."ancestor",
   u."level"
 ),

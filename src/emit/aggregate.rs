@@ -13,7 +13,11 @@
 //!   with each cell's units aggregation, straight from the reporters
 //!   (through the closure table, so averages are true averages over
 //!   reporters, never averages of averages); computed cells recomputed from
-//!   the aggregated cells of the same row;
+//!   the aggregated cells of the same row. With one reporting level this is
+//!   done in two stages: a reporter's row is its own unit's as it is, and
+//!   the rows are first grouped by their parent into a few partial rows
+//!   (sums, counts, extremes; averages as sum and count) which then fan out
+//!   over the parent's ancestors;
 //!
 //! and for the regime, `"<regime>.completeness"`: expected, received and
 //! on-time reports per unit, flow level and period.
@@ -95,10 +99,18 @@ impl Gen<'_> {
     /// holds; `None` order: any (the rows hold one value).
     fn pick(&self, v: &str, order: Option<(&str, bool)>, cond: &str) -> String {
         if self.pg() {
-            let order = order
-                .map(|(key, desc)| format!(" ORDER BY {key}{}", if desc { " DESC" } else { "" }))
-                .unwrap_or_default();
-            format!("(array_agg({v}{order}) FILTER (WHERE {cond}))[1]")
+            match order {
+                // The key is a date: the greatest or least (days, value)
+                // holds the value of the latest or earliest row. A plain
+                // aggregate, unlike `array_agg(… ORDER BY …)`, which sorts
+                // every group and keeps the planner from hashing groups.
+                // Only numbers are picked in order (time last / first).
+                Some((key, desc)) => format!(
+                    "({}(ARRAY[CAST({key} - DATE '1970-01-01' AS NUMERIC), CAST({v} AS NUMERIC)]) FILTER (WHERE {cond}))[2]",
+                    if desc { "MAX" } else { "MIN" }
+                ),
+                None => format!("(array_agg({v}) FILTER (WHERE {cond}))[1]"),
+            }
         } else {
             match order {
                 // The key is an ISO date (10 characters): the greatest or
@@ -305,16 +317,55 @@ impl Gen<'_> {
             };
             select.push(format!("{expr} AS {}", ident(&c.name)));
         }
+        let grouped = |cond: &str| {
+            format!(
+                "SELECT {} FROM {from} JOIN {} AS m ON m.\"regime\" = {} AND m.\"period\" = t1.\"period\"{cond} GROUP BY m.\"frequency\", m.\"rollup\", {}t1.\"unit\"",
+                select.join(", "),
+                ident(membership),
+                self.regime(),
+                if edition.is_some() {
+                    ""
+                } else {
+                    "m.\"edition\", "
+                }
+            )
+        };
+        if membership != "regc_period_rollup" || edition.is_some() {
+            return grouped("");
+        }
+        // The regime's own periods hold one report each: its row as it is,
+        // without grouping (a fifth or more of the rows the grouping would
+        // sort); the coarser periods grouped.
+        let mut alone = vec![
+            "m.\"frequency\" AS \"frequency\"".to_string(),
+            "m.\"rollup\" AS \"period\"".to_string(),
+            "m.\"edition\" AS \"edition\"".to_string(),
+            "t1.\"unit\" AS \"unit\"".to_string(),
+            "1 AS \"reports\"".to_string(),
+        ];
+        for c in cols {
+            let v = &c.source;
+            let expr = match (c.time, c.stored) {
+                (TimeAgg::Sum | TimeAgg::Min | TimeAgg::Max, Repr::Text) => {
+                    format!("regc_add({v}, 0)")
+                }
+                (TimeAgg::Average, Repr::Plain) => {
+                    format!("regc_div(CAST({v} AS NUMERIC), CAST(1 AS NUMERIC))")
+                }
+                (TimeAgg::Average, Repr::Scaled(s)) => format!("regc_div(regc_dec({v}, {s}), 1)"),
+                (TimeAgg::Average, Repr::Text) => format!("regc_div({v}, 1)"),
+                (TimeAgg::Last | TimeAgg::First, _) if self.pg() => {
+                    format!("CAST({v} AS NUMERIC)")
+                }
+                _ => v.clone(),
+            };
+            alone.push(format!("{expr} AS {}", ident(&c.name)));
+        }
         format!(
-            "SELECT {} FROM {from} JOIN {} AS m ON m.\"regime\" = {} AND m.\"period\" = t1.\"period\" GROUP BY m.\"frequency\", m.\"rollup\", {}t1.\"unit\"",
-            select.join(", "),
-            ident(membership),
+            "SELECT {} FROM {from} JOIN \"regc_period_rollup\" AS m ON m.\"regime\" = {} AND m.\"period\" = t1.\"period\" AND m.\"frequency\" = {base} UNION ALL {}",
+            alone.join(", "),
             self.regime(),
-            if edition.is_some() {
-                ""
-            } else {
-                "m.\"edition\", "
-            }
+            grouped(&format!(" AND m.\"frequency\" <> {base}"))
         )
     }
 
@@ -351,13 +402,112 @@ impl Gen<'_> {
         inner
     }
 
-    /// By-reporter rows `source` aggregated over the units above them.
-    fn over_units(&self, source: &str, cols: &[Entered], level: bool) -> String {
-        self.over_tree(source, cols, level, None)
+    /// By-reporter rows `source` aggregated over the units above them: the
+    /// CTEs it needs (`name AS (…)`) and the query.
+    ///
+    /// With one reporting level (no reporter is above another), in two
+    /// stages: every reporter's row is its own unit's (no grouping), and
+    /// the rows are grouped once by their parent (a few partial rows: sums,
+    /// counts, extremes; averages as sum and count) before they fan out over
+    /// the parent's ancestors. Otherwise every row is joined with every
+    /// ancestor and grouped there.
+    fn over_units(&self, source: &str, cols: &[Entered], level: bool) -> (Vec<String>, String) {
+        if self.r.reporters.len() != 1 {
+            return (Vec::new(), self.over_tree(source, cols, level, None));
+        }
+        let ctes = vec![format!("b AS (SELECT * FROM {source} AS r0)")];
+        let mut own = Vec::new();
+        let mut partial = Vec::new();
+        let mut up = Vec::new();
+        for (i, c) in cols.iter().enumerate() {
+            let v = format!("b.{}", ident(&c.name));
+            let held = self.after_time(c);
+            let (p, q) = (format!("p{i}"), format!("q{i}"));
+            let pv = format!("p.{p}");
+            // The one value of a group of one row, as the aggregate gives it.
+            let alone = match held {
+                Repr::Text => format!("regc_add({v}, 0)"),
+                _ => v.clone(),
+            };
+            let (one, many, repr) = match c.units {
+                UnitsAgg::Sum => {
+                    partial.push(format!("{} AS {p}", self.sum(&v, held)));
+                    (alone, self.sum(&pv, held), held)
+                }
+                UnitsAgg::Min | UnitsAgg::Max => {
+                    let min = c.units == UnitsAgg::Min;
+                    partial.push(format!("{} AS {p}", self.least(&v, held, min)));
+                    (alone, self.least(&pv, held, min), held)
+                }
+                UnitsAgg::Average => {
+                    partial.push(format!("{} AS {p}", self.sum(&v, held)));
+                    partial.push(format!("COUNT({v}) AS {q}"));
+                    let n = format!("SUM(p.{q})");
+                    match held {
+                        Repr::Plain => (
+                            format!("regc_div(CAST({v} AS NUMERIC), CAST(1 AS NUMERIC))"),
+                            format!("regc_div(CAST(SUM({pv}) AS NUMERIC), CAST({n} AS NUMERIC))"),
+                            Repr::Plain,
+                        ),
+                        Repr::Scaled(s) => (
+                            format!("regc_div(regc_dec({v}, {s}), 1)"),
+                            format!("regc_div(regc_dec(SUM({pv}), {s}), {n})"),
+                            Repr::Text,
+                        ),
+                        Repr::Text => (
+                            format!("regc_div({v}, 1)"),
+                            format!("regc_div(regc_total({pv}), {n})"),
+                            Repr::Text,
+                        ),
+                    }
+                }
+                UnitsAgg::Count => {
+                    partial.push(format!("COUNT({v}) AS {p}"));
+                    (
+                        format!("CAST(CASE WHEN {v} IS NULL THEN 0 ELSE 1 END AS BIGINT)"),
+                        format!("CAST(SUM({pv}) AS BIGINT)"),
+                        Repr::Plain,
+                    )
+                }
+                // The unit's own value: no unit above a reporter has one.
+                UnitsAgg::None => (v.clone(), "NULL".to_string(), held),
+            };
+            let numeric = c.numeric && c.units != UnitsAgg::Count;
+            let name = ident(&c.name);
+            own.push(format!("{} AS {name}", self.out(one, repr, numeric)));
+            up.push(format!("{} AS {name}", self.out(many, repr, numeric)));
+        }
+        let list = |v: &[String]| v.iter().map(|x| format!(", {x}")).collect::<String>();
+        let (own_level, own_join, up_level, up_join, up_group) = if level {
+            (
+                ", u.\"level\" AS \"level\", CAST(1 AS BIGINT) AS \"reporters\"",
+                " JOIN \"regc_org_unit\" AS u ON u.\"code\" = b.\"unit\"",
+                ", u.\"level\" AS \"level\", CAST(SUM(p.\"n\") AS BIGINT) AS \"reporters\"",
+                " JOIN \"regc_org_unit\" AS u ON u.\"code\" = c.\"ancestor\"",
+                ", u.\"level\"",
+            )
+        } else {
+            ("", "", "", "", "")
+        };
+        let keys = "b.\"frequency\" AS \"frequency\", b.\"period\" AS \"period\", b.\"edition\" AS \"edition\"";
+        let own_rows = format!(
+            "SELECT {keys}, b.\"unit\" AS \"unit\"{own_level}{} FROM b JOIN \"regc_org_closure\" AS c ON c.\"edition\" = b.\"edition\" AND c.\"descendant\" = b.\"unit\" AND c.\"ancestor\" = b.\"unit\"{own_join}",
+            list(&own)
+        );
+        let parents = format!(
+            "SELECT {keys}, c.\"ancestor\" AS \"parent\", COUNT(*) AS \"n\"{} FROM b JOIN \"regc_org_closure\" AS c ON c.\"edition\" = b.\"edition\" AND c.\"descendant\" = b.\"unit\" AND c.\"depth\" = 1 GROUP BY b.\"frequency\", b.\"period\", b.\"edition\", c.\"ancestor\"",
+            list(&partial)
+        );
+        let up_rows = format!(
+            "SELECT p.\"frequency\" AS \"frequency\", p.\"period\" AS \"period\", p.\"edition\" AS \"edition\", c.\"ancestor\" AS \"unit\"{up_level}{} FROM ({parents}) AS p JOIN \"regc_org_closure\" AS c ON c.\"edition\" = p.\"edition\" AND c.\"descendant\" = p.\"parent\"{up_join} GROUP BY p.\"frequency\", p.\"period\", p.\"edition\", c.\"ancestor\"{up_group}",
+            list(&up)
+        );
+        (ctes, format!("{own_rows} UNION ALL {up_rows}"))
     }
 
-    /// [`Self::over_units`] through the closure of each row's edition, or
-    /// through `tree` (the SQL of rows unit, ancestor, depth).
+    /// By-reporter rows `source` joined with every ancestor of each row's
+    /// unit, through the closure of each row's edition or through `tree`
+    /// (the SQL of rows unit, ancestor, depth), and aggregated there.
     fn over_tree(&self, source: &str, cols: &[Entered], level: bool, tree: Option<&str>) -> String {
         let inner = self.units_columns(cols);
         let tree = match tree {
@@ -408,10 +558,11 @@ impl Gen<'_> {
     /// evaluated over them.
     fn rollup(&self, form: &ir::Form, ytd: bool) -> String {
         let (_, cols) = self.entered(form);
-        let inner = self.over_units(&ident(&by_reporter_view(self.r, &form.code)), &cols, true);
+        let (mut ctes, inner) =
+            self.over_units(&ident(&by_reporter_view(self.r, &form.code)), &cols, true);
         let (previous, last_year) = Self::shifts(form);
         let regime = self.regime();
-        let mut ctes = vec![format!("a AS ({inner})")];
+        ctes.push(format!("a AS ({inner})"));
         if ytd {
             ctes.push(format!(
                 "y AS (SELECT * FROM {})",
@@ -767,10 +918,13 @@ pub fn aggregate_sql(
         if !ytd.is_empty() {
             s.comment("The years to date its computed cells read, per unit.");
             let per_reporter = g.by_reporter(&from, &ytd, "regc_period_ytd");
-            s.stmt(&view(
-                ytd_view(r, &form.code),
-                g.over_units(&format!("({per_reporter})"), &ytd, false),
-            ))?;
+            let (ctes, body) = g.over_units(&format!("({per_reporter})"), &ytd, false);
+            let body = if ctes.is_empty() {
+                body
+            } else {
+                format!("WITH {} {body}", ctes.join(", "))
+            };
+            s.stmt(&view(ytd_view(r, &form.code), body))?;
         }
         s.stmt(&view(
             rollup_view(r, &form.code),
