@@ -32,6 +32,7 @@ pub mod ir;
 pub mod layout;
 pub mod migrate;
 pub mod resolve;
+pub mod serve;
 pub mod source;
 pub mod sql;
 pub mod submission;

@@ -1,0 +1,508 @@
+//! The HTTP endpoints. Every handler runs its work on tokio's blocking
+//! pool (the database calls block); every response carries the security
+//! headers; every POST checks the session's CSRF token first.
+//!
+//! Refusals say as little as they can: a missing or expired session is 401
+//! (a page redirects to /login), a bad CSRF token 403, and a report the
+//! user may not see is 404, as if it did not exist.
+
+use super::App;
+use super::auth;
+use super::pages;
+use super::store::Session;
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{ConnectInfo, Form, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use minijinja::context;
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+type Shared = State<Arc<App>>;
+
+pub fn router(app: Arc<App>) -> Router {
+    Router::new()
+        .route("/", get(home))
+        .route("/login", get(login_page).post(login))
+        .route("/logout", post(logout))
+        .route("/static/serve.css", get(css))
+        .route("/api/login", post(api_login))
+        .route("/api/session", get(api_session))
+        .route("/api/logout", post(api_logout))
+        .fallback(not_found)
+        .layer(axum::middleware::map_response(security_headers))
+        .with_state(app)
+}
+
+async fn security_headers(mut r: Response) -> Response {
+    let h = r.headers_mut();
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(pages::CSP),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    if !h.contains_key(header::CACHE_CONTROL) {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    r
+}
+
+/// Runs `f` on the blocking pool.
+pub async fn blocking<F>(f: F) -> Response
+where
+    F: FnOnce() -> Response + Send + 'static,
+{
+    tokio::task::spawn_blocking(f)
+        .await
+        .unwrap_or_else(|_| internal("the request failed"))
+}
+
+// ------------------------------------------------------------ responses
+
+/// A failure of the server itself: logged to stderr, not shown.
+pub fn internal(what: &str) -> Response {
+    eprintln!("regc serve: {what}");
+    (
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "Lỗi máy chủ (server error)\n",
+    )
+        .into_response()
+}
+
+pub fn html(status: StatusCode, body: String) -> Response {
+    (
+        status,
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        body,
+    )
+        .into_response()
+}
+
+pub fn json(status: StatusCode, body: &serde_json::Value) -> Response {
+    (
+        status,
+        [(header::CONTENT_TYPE, "application/json")],
+        body.to_string(),
+    )
+        .into_response()
+}
+
+pub fn redirect(to: &str) -> Response {
+    Response::builder()
+        .status(StatusCode::SEE_OTHER)
+        .header(header::LOCATION, to)
+        .body(Body::empty())
+        .unwrap_or_else(|_| internal("a redirect could not be built"))
+}
+
+/// A page saying why, with a status.
+pub fn message(
+    app: &App,
+    status: StatusCode,
+    session: Option<&Session>,
+    title: &str,
+    text: &str,
+) -> Response {
+    match pages::render(
+        &app.pages,
+        "message.html",
+        context! { title, message => text, user => session.map(|s| user_ctx(app, s)), csrf => session.map(|s| s.csrf.clone()) },
+    ) {
+        Ok(body) => html(status, body),
+        Err(e) => internal(&e),
+    }
+}
+
+pub fn user_ctx(app: &App, s: &Session) -> minijinja::Value {
+    let unit_name = super::access::unit_of(&app.lib, &s.user.unit)
+        .map(|u| u.name.clone())
+        .unwrap_or_default();
+    context! { name => s.user.name, unit => s.user.unit, unit_name, role => s.user.role }
+}
+
+/// Why a request is refused.
+#[derive(Debug)]
+pub enum Refusal {
+    /// No session, or an expired one.
+    NotLoggedIn,
+    /// A POST without the session's CSRF token.
+    Csrf,
+    /// Nothing the user may see (or nothing at all).
+    NotFound,
+    /// The user may see it but not do this.
+    Forbidden,
+    /// The server failed.
+    Internal(String),
+}
+
+impl Refusal {
+    pub fn page(self, app: &App, session: Option<&Session>) -> Response {
+        match self {
+            Refusal::NotLoggedIn => redirect("/login"),
+            Refusal::Csrf => message(
+                app,
+                StatusCode::FORBIDDEN,
+                session,
+                "Yêu cầu bị từ chối (Refused)",
+                "Phiên làm việc không hợp lệ: tải lại trang và thử lại. (The form's token is missing or wrong: reload the page.)",
+            ),
+            Refusal::NotFound => message(
+                app,
+                StatusCode::NOT_FOUND,
+                session,
+                "Không tìm thấy (Not found)",
+                "Không có trang này. (There is no such page.)",
+            ),
+            Refusal::Forbidden => message(
+                app,
+                StatusCode::FORBIDDEN,
+                session,
+                "Không được phép (Forbidden)",
+                "Tài khoản của bạn không được làm việc này. (Your account may not do this.)",
+            ),
+            Refusal::Internal(e) => internal(&e),
+        }
+    }
+
+    pub fn api(self) -> Response {
+        let (status, text) = match self {
+            Refusal::NotLoggedIn => (StatusCode::UNAUTHORIZED, "not logged in"),
+            Refusal::Csrf => (StatusCode::FORBIDDEN, "missing or wrong CSRF token"),
+            Refusal::NotFound => (StatusCode::NOT_FOUND, "not found"),
+            Refusal::Forbidden => (StatusCode::FORBIDDEN, "forbidden"),
+            Refusal::Internal(e) => return internal(&e),
+        };
+        json(status, &serde_json::json!({ "error": text }))
+    }
+}
+
+impl From<String> for Refusal {
+    fn from(e: String) -> Self {
+        Refusal::Internal(e)
+    }
+}
+
+// ------------------------------------------------------------ sessions
+
+/// The request's session, if its cookie names a live one.
+pub fn session(app: &App, headers: &HeaderMap) -> Result<Option<Session>, Refusal> {
+    let Some(token) = cookie(headers, auth::COOKIE) else {
+        return Ok(None);
+    };
+    Ok(app.store.session(&auth::token_hash(&token))?)
+}
+
+/// The session, required.
+pub fn logged_in(app: &App, headers: &HeaderMap) -> Result<Session, Refusal> {
+    session(app, headers)?.ok_or(Refusal::NotLoggedIn)
+}
+
+/// The session, required, with its CSRF token given as `given` (a form
+/// field) or in the `X-CSRF-Token` header.
+pub fn posted(app: &App, headers: &HeaderMap, given: Option<&str>) -> Result<Session, Refusal> {
+    let s = logged_in(app, headers)?;
+    let header = headers.get("x-csrf-token").and_then(|v| v.to_str().ok());
+    match given.or(header) {
+        Some(t) if auth::same(t, &s.csrf) => Ok(s),
+        _ => Err(Refusal::Csrf),
+    }
+}
+
+fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|h| auth::cookie(h, name).map(str::to_string))
+}
+
+fn secure(app: &App) -> bool {
+    app.config.secure_cookies
+}
+
+// ------------------------------------------------------------ handlers
+
+async fn css() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "max-age=3600"),
+        ],
+        pages::CSS,
+    )
+        .into_response()
+}
+
+async fn not_found(State(app): Shared, headers: HeaderMap) -> Response {
+    blocking(move || {
+        let s = session(&app, &headers).ok().flatten();
+        Refusal::NotFound.page(&app, s.as_ref())
+    })
+    .await
+}
+
+async fn home(State(app): Shared, headers: HeaderMap) -> Response {
+    blocking(move || {
+        let s = match logged_in(&app, &headers) {
+            Ok(s) => s,
+            Err(r) => return r.page(&app, None),
+        };
+        let regimes: Vec<minijinja::Value> = app
+            .lib
+            .regimes
+            .iter()
+            .filter(|r| super::access::takes_part(&app.lib, r, &s.user))
+            .map(|r| {
+                context! {
+                    code => r.code,
+                    title => r.titles.get("vi").cloned().unwrap_or_else(|| r.code.clone()),
+                    frequency => r.frequency.name(),
+                    flow => r.flow.join(" → "),
+                }
+            })
+            .collect();
+        match pages::render(
+            &app.pages,
+            "home.html",
+            context! { title => "Trang chủ", user => user_ctx(&app, &s), csrf => s.csrf, regimes },
+        ) {
+            Ok(body) => html(StatusCode::OK, body),
+            Err(e) => internal(&e),
+        }
+    })
+    .await
+}
+
+fn login_form(app: &App, status: StatusCode, name: &str, error: Option<&str>) -> Response {
+    let token = match auth::token() {
+        Ok(t) => t,
+        Err(e) => return internal(&e),
+    };
+    let body = match pages::render(
+        &app.pages,
+        "login.html",
+        context! { title => "Đăng nhập", login_csrf => token, name, error },
+    ) {
+        Ok(b) => b,
+        Err(e) => return internal(&e),
+    };
+    let mut r = html(status, body);
+    if let Ok(v) = HeaderValue::from_str(&auth::set_cookie(
+        auth::LOGIN_COOKIE,
+        &token,
+        3600,
+        secure(app),
+    )) {
+        r.headers_mut().append(header::SET_COOKIE, v);
+    }
+    r
+}
+
+async fn login_page(State(app): Shared, headers: HeaderMap) -> Response {
+    blocking(move || match session(&app, &headers) {
+        Ok(Some(_)) => redirect("/"),
+        Ok(None) => login_form(&app, StatusCode::OK, "", None),
+        Err(r) => r.page(&app, None),
+    })
+    .await
+}
+
+#[derive(Deserialize)]
+struct LoginForm {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    csrf: String,
+}
+
+/// What a login attempt came to.
+enum Login {
+    Ok { token: String, csrf: String },
+    Wrong,
+    Limited,
+}
+
+/// Checks a name and password under the rate limiter; on success opens a
+/// session.
+fn attempt(app: &App, name: &str, password: &str, peer: &SocketAddr) -> Result<Login, String> {
+    let by_name = format!("user:{name}");
+    let by_peer = format!("peer:{}", peer.ip());
+    if !app.limiter.allows(&by_name) || !app.limiter.allows(&by_peer) {
+        return Ok(Login::Limited);
+    }
+    let user = app.store.user(name)?;
+    let hash = user
+        .as_ref()
+        .map_or(auth::decoy_hash(), |u| u.password_hash.as_str());
+    let ok = auth::verify_password(password, hash);
+    let Some(user) = user.filter(|_| ok) else {
+        app.limiter.failed(&by_name);
+        app.limiter.failed(&by_peer);
+        return Ok(Login::Wrong);
+    };
+    app.limiter.succeeded(&by_name);
+    let (token, csrf) = (auth::token()?, auth::token()?);
+    let expires = super::store::at(std::time::SystemTime::now() + app.config.session);
+    app.store
+        .create_session(&auth::token_hash(&token), &user.name, &csrf, &expires)?;
+    Ok(Login::Ok { token, csrf })
+}
+
+fn session_cookie(app: &App, token: &str) -> Option<HeaderValue> {
+    HeaderValue::from_str(&auth::set_cookie(
+        auth::COOKIE,
+        token,
+        app.config.session.as_secs(),
+        secure(app),
+    ))
+    .ok()
+}
+
+async fn login(
+    State(app): Shared,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Form(form): Form<LoginForm>,
+) -> Response {
+    blocking(move || {
+        // The login form's own token (no session yet): the cookie set with
+        // the form must come back with it, which another site cannot do.
+        let expected = cookie(&headers, auth::LOGIN_COOKIE).unwrap_or_default();
+        if expected.is_empty() || !auth::same(&expected, &form.csrf) {
+            return Refusal::Csrf.page(&app, None);
+        }
+        match attempt(&app, &form.name, &form.password, &peer) {
+            Ok(Login::Ok { token, .. }) => {
+                let mut r = redirect("/");
+                if let Some(v) = session_cookie(&app, &token) {
+                    r.headers_mut().append(header::SET_COOKIE, v);
+                }
+                if let Ok(v) = HeaderValue::from_str(&auth::set_cookie(
+                    auth::LOGIN_COOKIE,
+                    "",
+                    0,
+                    secure(&app),
+                )) {
+                    r.headers_mut().append(header::SET_COOKIE, v);
+                }
+                r
+            }
+            Ok(Login::Wrong) => login_form(
+                &app,
+                StatusCode::UNAUTHORIZED,
+                &form.name,
+                Some("Sai tên đăng nhập hoặc mật khẩu. (Wrong user name or password.)"),
+            ),
+            Ok(Login::Limited) => login_form(
+                &app,
+                StatusCode::TOO_MANY_REQUESTS,
+                &form.name,
+                Some("Quá nhiều lần đăng nhập sai: hãy thử lại sau. (Too many failed logins: try again later.)"),
+            ),
+            Err(e) => internal(&e),
+        }
+    })
+    .await
+}
+
+#[derive(Deserialize)]
+struct CsrfForm {
+    #[serde(default)]
+    csrf: String,
+}
+
+async fn logout(State(app): Shared, headers: HeaderMap, Form(form): Form<CsrfForm>) -> Response {
+    blocking(move || {
+        let s = match posted(&app, &headers, Some(&form.csrf)) {
+            Ok(s) => s,
+            Err(r) => {
+                let s = session(&app, &headers).ok().flatten();
+                return r.page(&app, s.as_ref());
+            }
+        };
+        if let Err(e) = app.store.delete_session(&s.token_sha256) {
+            return internal(&e);
+        }
+        let mut r = redirect("/login");
+        if let Ok(v) = HeaderValue::from_str(&auth::set_cookie(auth::COOKIE, "", 0, secure(&app))) {
+            r.headers_mut().append(header::SET_COOKIE, v);
+        }
+        r
+    })
+    .await
+}
+
+#[derive(Deserialize)]
+struct ApiLogin {
+    name: String,
+    password: String,
+}
+
+/// `POST /api/login` `{"name", "password"}`: sets the session cookie and
+/// answers the CSRF token to send as `X-CSRF-Token` with every POST.
+async fn api_login(
+    State(app): Shared,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    axum::Json(body): axum::Json<ApiLogin>,
+) -> Response {
+    blocking(
+        move || match attempt(&app, &body.name, &body.password, &peer) {
+            Ok(Login::Ok { token, csrf }) => {
+                let mut r = json(StatusCode::OK, &serde_json::json!({ "csrf": csrf }));
+                if let Some(v) = session_cookie(&app, &token) {
+                    r.headers_mut().append(header::SET_COOKIE, v);
+                }
+                r
+            }
+            Ok(Login::Wrong) => json(
+                StatusCode::UNAUTHORIZED,
+                &serde_json::json!({ "error": "wrong user name or password" }),
+            ),
+            Ok(Login::Limited) => json(
+                StatusCode::TOO_MANY_REQUESTS,
+                &serde_json::json!({ "error": "too many failed logins; try again later" }),
+            ),
+            Err(e) => internal(&e),
+        },
+    )
+    .await
+}
+
+/// `GET /api/session`: who is logged in, and the CSRF token.
+async fn api_session(State(app): Shared, headers: HeaderMap) -> Response {
+    blocking(move || match logged_in(&app, &headers) {
+        Ok(s) => json(
+            StatusCode::OK,
+            &serde_json::json!({
+                "user": s.user.name, "unit": s.user.unit, "role": s.user.role,
+                "csrf": s.csrf, "expires_at": s.expires_at,
+            }),
+        ),
+        Err(r) => r.api(),
+    })
+    .await
+}
+
+async fn api_logout(State(app): Shared, headers: HeaderMap) -> Response {
+    blocking(move || match posted(&app, &headers, None) {
+        Ok(s) => match app.store.delete_session(&s.token_sha256) {
+            Ok(()) => json(StatusCode::OK, &serde_json::json!({ "logged_out": true })),
+            Err(e) => internal(&e),
+        },
+        Err(r) => r.api(),
+    })
+    .await
+}

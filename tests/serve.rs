@@ -1,0 +1,508 @@
+//! `regc serve` driven over HTTP: each test starts the real server on a free
+//! port with a fresh SQLite database and a small library (the fixture data
+//! and one commune regime), and talks to it with a plain HTTP client.
+#![allow(clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+/// A regime reported by communes, forwarded by provinces to a ministry.
+const REGIME: &str = r#"use common.units
+
+regime test.commune_pupils {
+  title     "Báo cáo học sinh cấp xã"
+  title.en  "Commune pupils"
+  basis     "Thông tư thử nghiệm"
+  owner     "Bộ Giáo dục và Đào tạo"
+  version   1 effective 2025-01-01
+  frequency monthly
+  cutoff    calendar
+  reporters commune
+  flow      commune -> province -> ministry
+  deadline  commune 5 working days after cutoff,
+            province 10 working days after cutoff,
+            ministry day 25 of next month
+
+  form B01 "Học sinh" {
+    columns {
+      count "Số lượng" entered
+    }
+    rows {
+      1 pupils "Tổng số học sinh" : int [person]
+          split "Chia ra" {
+            1.1 boys  "Nam" : int [person]
+            1.2 girls "Nữ"  : int [person]
+          }
+      2 classes "Số lớp" : int [class]
+    }
+  }
+
+  rule R01 warning "Số học sinh nữ gấp hơn hai lần số nam ({girls.count} nữ, {boys.count} nam)":
+    girls.count <= boys.count * 2
+    missing skip_if_any
+}
+"#;
+
+const PASSWORD: &str = "mật khẩu đủ dài";
+
+/// A library folder: the fixture library plus [`REGIME`].
+fn library(dir: &Path) -> PathBuf {
+    let lib = dir.join("lib");
+    copy_dir(&common::repo().join("tests/fixtures/lib"), &lib);
+    std::fs::write(lib.join("pupils.regime"), REGIME).unwrap();
+    lib
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let target = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &target);
+        } else {
+            std::fs::copy(e.path(), target).unwrap();
+        }
+    }
+}
+
+fn regc() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_regc"))
+}
+
+/// A running server; killed when dropped.
+struct Server {
+    child: Child,
+    base: String,
+    db: PathBuf,
+    lib: PathBuf,
+    _dir: tempfile_dir::Dir,
+}
+
+mod tempfile_dir {
+    /// A temporary folder removed on drop.
+    pub struct Dir(pub std::path::PathBuf);
+    impl Drop for Dir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+    pub fn new(name: &str) -> Dir {
+        let p = std::env::temp_dir().join(format!(
+            "regc-serve-{name}-{}-{:?}",
+            std::process::id(),
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_nanos()
+        ));
+        std::fs::create_dir_all(&p).unwrap();
+        Dir(p)
+    }
+}
+
+impl Server {
+    /// Creates the users (name, unit, role), then starts the server.
+    fn start(name: &str, users: &[(&str, &str, &str)], extra: &[&str]) -> Server {
+        let dir = tempfile_dir::new(name);
+        let lib = library(&dir.0);
+        let db = dir.0.join("regc.db");
+        let db_arg = format!("sqlite:{}", db.display());
+        for (user, unit, role) in users {
+            let out = regc()
+                .args(["serve", lib.to_str().unwrap(), "--db", &db_arg])
+                .args(["--create-user", user, "--unit", unit, "--role", role])
+                .env("REGC_PASSWORD", PASSWORD)
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "create-user {user}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        let mut child = regc()
+            .args(["serve", lib.to_str().unwrap(), "--db", &db_arg])
+            .args(["--listen", "127.0.0.1:0"])
+            .args(extra)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let mut line = String::new();
+        BufReader::new(stdout).read_line(&mut line).unwrap();
+        let base = line
+            .trim()
+            .rsplit_once("listening on ")
+            .map(|(_, a)| a.to_string())
+            .unwrap_or_else(|| panic!("the server said {line:?}"));
+        Server {
+            child,
+            base,
+            db,
+            lib,
+            _dir: dir,
+        }
+    }
+
+    fn client(&self) -> Client {
+        Client {
+            base: self.base.clone(),
+            agent: ureq::Agent::config_builder()
+                .http_status_as_error(false)
+                .max_redirects(0)
+                .build()
+                .into(),
+            cookies: BTreeMap::new(),
+            csrf: String::new(),
+        }
+    }
+
+    /// Runs SQL on the server's database, as an operator (or a clock) would.
+    fn sql(&self, sql: &str) {
+        let c = rusqlite::Connection::open(&self.db).unwrap();
+        c.busy_timeout(std::time::Duration::from_secs(5)).unwrap();
+        c.execute_batch(sql).unwrap();
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// An HTTP client with a cookie jar, following no redirect.
+struct Client {
+    base: String,
+    agent: ureq::Agent,
+    cookies: BTreeMap<String, String>,
+    csrf: String,
+}
+
+struct Reply {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: String,
+}
+
+impl Reply {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
+    }
+}
+
+impl Client {
+    fn cookie_header(&self) -> String {
+        self.cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    fn reply(&mut self, r: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> Reply {
+        let mut r = r.unwrap();
+        let headers: Vec<(String, String)> = r
+            .headers()
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or("").to_string()))
+            .collect();
+        for (k, v) in &headers {
+            if k.eq_ignore_ascii_case("set-cookie") {
+                let first = v.split(';').next().unwrap();
+                let (name, value) = first.split_once('=').unwrap();
+                if value.is_empty() || v.contains("Max-Age=0") {
+                    self.cookies.remove(name);
+                } else {
+                    self.cookies.insert(name.to_string(), value.to_string());
+                }
+            }
+        }
+        Reply {
+            status: r.status().as_u16(),
+            body: r.body_mut().read_to_string().unwrap_or_default(),
+            headers,
+        }
+    }
+
+    fn get(&mut self, path: &str) -> Reply {
+        let r = self
+            .agent
+            .get(format!("{}{path}", self.base))
+            .header("Cookie", self.cookie_header())
+            .call();
+        self.reply(r)
+    }
+
+    fn post_form(&mut self, path: &str, fields: &[(&str, &str)]) -> Reply {
+        let r = self
+            .agent
+            .post(format!("{}{path}", self.base))
+            .header("Cookie", self.cookie_header())
+            .send_form(fields.iter().copied());
+        self.reply(r)
+    }
+
+    /// POSTs JSON with `csrf` as the `X-CSRF-Token` header (none if `None`).
+    fn post_json(&mut self, path: &str, body: &serde_json::Value, csrf: Option<&str>) -> Reply {
+        let mut req = self
+            .agent
+            .post(format!("{}{path}", self.base))
+            .header("Cookie", self.cookie_header())
+            .header("Content-Type", "application/json");
+        if let Some(t) = csrf {
+            req = req.header("X-CSRF-Token", t);
+        }
+        let r = req.send(body.to_string());
+        self.reply(r)
+    }
+
+    /// Logs in through the HTML form, as a browser does.
+    fn login_form(&mut self, name: &str, password: &str) -> Reply {
+        let page = self.get("/login");
+        assert_eq!(page.status, 200);
+        let token = hidden(&page.body, "csrf");
+        self.post_form(
+            "/login",
+            &[("name", name), ("password", password), ("csrf", &token)],
+        )
+    }
+
+    /// Logs in through the API; keeps the CSRF token.
+    fn login(&mut self, name: &str) {
+        let r = self.post_json(
+            "/api/login",
+            &serde_json::json!({"name": name, "password": PASSWORD}),
+            None,
+        );
+        assert_eq!(r.status, 200, "{}", r.body);
+        self.csrf = r.json()["csrf"].as_str().unwrap().to_string();
+    }
+}
+
+/// The value of the hidden input `name` in a page.
+fn hidden(page: &str, name: &str) -> String {
+    let at = page
+        .find(&format!("name=\"{name}\" value=\""))
+        .unwrap_or_else(|| panic!("no hidden {name} in {page}"));
+    let rest = &page[at + name.len() + 15..];
+    rest[..rest.find('"').unwrap()].to_string()
+}
+
+const COMMUNE: (&str, &str, &str) = ("ba_dinh", "00004", "reporter");
+
+#[test]
+fn login_sets_a_strict_http_only_session_and_logout_ends_it() {
+    let s = Server::start("login", &[COMMUNE], &[]);
+    let mut c = s.client();
+    // Not logged in: the home page sends to the login page.
+    let r = c.get("/");
+    assert_eq!(r.status, 303);
+    assert_eq!(r.header("location"), Some("/login"));
+
+    let r = c.login_form("ba_dinh", PASSWORD);
+    assert_eq!(r.status, 303, "{}", r.body);
+    let set: Vec<&str> = r
+        .headers
+        .iter()
+        .filter(|(k, _)| k == "set-cookie")
+        .map(|(_, v)| v.as_str())
+        .collect();
+    let session = set
+        .iter()
+        .find(|v| v.starts_with("regc_session="))
+        .expect("a session cookie");
+    for flag in ["HttpOnly", "SameSite=Strict", "Secure", "Path=/"] {
+        assert!(session.contains(flag), "{session} lacks {flag}");
+    }
+    assert!(
+        !c.cookies.contains_key("regc_login"),
+        "the login cookie is cleared"
+    );
+
+    let home = c.get("/");
+    assert_eq!(home.status, 200);
+    assert!(home.body.contains("test.commune_pupils"));
+    assert!(home.body.contains("Phường Ba Đình"));
+    let csp = home.header("content-security-policy").unwrap();
+    assert!(csp.contains("default-src 'none'") && csp.contains("frame-ancestors 'none'"));
+    let csrf = hidden(&home.body, "csrf");
+
+    // Logging out needs the session's CSRF token.
+    let r = c.post_form("/logout", &[]);
+    assert_eq!(r.status, 403);
+    let r = c.post_form("/logout", &[("csrf", "0".repeat(64).as_str())]);
+    assert_eq!(r.status, 403);
+    assert_eq!(
+        c.get("/").status,
+        200,
+        "a refused logout leaves the session"
+    );
+    let r = c.post_form("/logout", &[("csrf", csrf.as_str())]);
+    assert_eq!(r.status, 303);
+    assert_eq!(r.header("location"), Some("/login"));
+    assert!(!c.cookies.contains_key("regc_session"));
+    // The old cookie no longer opens anything, even if kept.
+    let mut stale = s.client();
+    stale
+        .cookies
+        .insert("regc_session".into(), session[13..77].to_string());
+    assert_eq!(stale.get("/").status, 303);
+    assert_eq!(stale.get("/api/session").status, 401);
+}
+
+#[test]
+fn login_refuses_wrong_passwords_forged_forms_and_floods() {
+    let s = Server::start("limit", &[COMMUNE], &[]);
+    let mut c = s.client();
+    // The login form's token must come back with the cookie set with it.
+    let r = c.post_form(
+        "/login",
+        &[("name", "ba_dinh"), ("password", PASSWORD), ("csrf", "x")],
+    );
+    assert_eq!(r.status, 403);
+    c.get("/login");
+    let r = c.post_form(
+        "/login",
+        &[
+            ("name", "ba_dinh"),
+            ("password", PASSWORD),
+            ("csrf", "forged"),
+        ],
+    );
+    assert_eq!(r.status, 403);
+    assert!(!c.cookies.contains_key("regc_session"));
+
+    // A wrong password and an unknown name read alike.
+    let wrong = c.login_form("ba_dinh", "not the password");
+    let unknown = c.login_form("nobody", "not the password");
+    assert_eq!((wrong.status, unknown.status), (401, 401));
+    assert!(wrong.body.contains("Sai tên đăng nhập hoặc mật khẩu"));
+    assert!(unknown.body.contains("Sai tên đăng nhập hoặc mật khẩu"));
+    assert!(!c.cookies.contains_key("regc_session"));
+
+    // A name is shown back as text.
+    let r = c.login_form("<script>alert(1)</script>", "x");
+    assert!(!r.body.contains("<script>alert(1)"));
+    assert!(r.body.contains("&lt;script&gt;alert(1)&lt;"));
+
+    // Five failures from this address: the right password is refused too.
+    for _ in 0..2 {
+        assert_eq!(c.login_form("ba_dinh", "still wrong").status, 401);
+    }
+    let r = c.login_form("ba_dinh", PASSWORD);
+    assert_eq!(r.status, 429, "{}", r.body);
+    assert!(!c.cookies.contains_key("regc_session"));
+    let mut api = s.client();
+    let r = api.post_json(
+        "/api/login",
+        &serde_json::json!({"name": "ba_dinh", "password": PASSWORD}),
+        None,
+    );
+    assert_eq!(r.status, 429);
+}
+
+#[test]
+fn the_api_needs_the_csrf_token_and_a_live_session() {
+    let s = Server::start("api", &[COMMUNE], &["--session-minutes", "30"]);
+    let mut c = s.client();
+    assert_eq!(c.get("/api/session").status, 401);
+    c.login("ba_dinh");
+    let me = c.get("/api/session");
+    assert_eq!(me.status, 200);
+    let me = me.json();
+    assert_eq!(me["unit"], "00004");
+    assert_eq!(me["role"], "reporter");
+    assert_eq!(me["csrf"], c.csrf.as_str());
+
+    let body = serde_json::json!({});
+    let r = c.post_json("/api/logout", &body, None);
+    assert_eq!(r.status, 403);
+    assert_eq!(r.json()["error"], "missing or wrong CSRF token");
+    let forged = "f".repeat(64);
+    assert_eq!(c.post_json("/api/logout", &body, Some(&forged)).status, 403);
+    // Another session's token is no good either.
+    let mut other = s.client();
+    other.login("ba_dinh");
+    assert_ne!(other.csrf, c.csrf);
+    let theirs = other.csrf.clone();
+    assert_eq!(c.post_json("/api/logout", &body, Some(&theirs)).status, 403);
+    assert_eq!(c.get("/api/session").status, 200);
+
+    // An expired session is refused (and forgotten).
+    s.sql(r#"UPDATE "regc_session" SET "expires_at" = '2000-01-01T00:00:00Z'"#);
+    let r = c.get("/api/session");
+    assert_eq!(r.status, 401);
+    assert!(!r.body.contains("ba_dinh"));
+    assert_eq!(c.get("/").status, 303);
+    let csrf = c.csrf.clone();
+    assert_eq!(c.post_json("/api/logout", &body, Some(&csrf)).status, 401);
+    let c2 = rusqlite::Connection::open(&s.db).unwrap();
+    let n: i64 = c2
+        .query_row(r#"SELECT count(*) FROM "regc_session""#, [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(n, 1, "the expired session was deleted; the other remains");
+    let _ = &s.lib;
+}
+
+#[test]
+fn create_user_checks_unit_role_password_and_duplicates() {
+    let dir = tempfile_dir::new("users");
+    let lib = library(&dir.0);
+    let db = format!("sqlite:{}", dir.0.join("u.db").display());
+    let run = |user: &str, unit: &str, role: &str, password: &str| {
+        regc()
+            .args(["serve", lib.to_str().unwrap(), "--db", &db])
+            .args(["--create-user", user, "--unit", unit, "--role", role])
+            .env("REGC_PASSWORD", password)
+            .output()
+            .unwrap()
+    };
+    let ok = run("hp", "31", "approver", PASSWORD);
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    assert!(String::from_utf8_lossy(&ok.stdout).contains("created user hp"));
+    for (user, unit, role, password, why) in [
+        ("hp", "31", "approver", PASSWORD, "already a user"),
+        ("x", "99999", "reporter", PASSWORD, "no org unit"),
+        ("x", "31", "king", PASSWORD, "unknown role"),
+        ("x", "31", "viewer", "short", "at least 8"),
+    ] {
+        let out = run(user, unit, role, password);
+        assert_eq!(out.status.code(), Some(2), "{why}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(why), "{why}: {err}");
+    }
+    // The password is stored hashed with argon2id, never as given.
+    let c = rusqlite::Connection::open(dir.0.join("u.db")).unwrap();
+    let hash: String = c
+        .query_row(
+            r#"SELECT "password_hash" FROM "regc_user" WHERE "name" = 'hp'"#,
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(hash.starts_with("$argon2id$") && !hash.contains(PASSWORD));
+    // The database is in WAL mode.
+    let mode: String = c
+        .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(mode, "wal");
+}
