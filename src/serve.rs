@@ -11,11 +11,13 @@
 //! | [`auth`] | passwords (argon2id), tokens, cookies, the login rate limiter |
 //! | [`access`] | who sees and changes what, from the flow and the closure table |
 //! | [`pages`] | the templates |
+//! | [`reports`] | receiving submissions, listing reports, one report's revisions and values |
 //! | [`routes`] | the HTTP endpoints |
 
 pub mod access;
 pub mod auth;
 pub mod pages;
+pub mod reports;
 pub mod routes;
 pub mod store;
 

@@ -506,3 +506,250 @@ fn create_user_checks_unit_role_password_and_duplicates() {
         .unwrap();
     assert_eq!(mode, "wal");
 }
+
+/// A submission document of B01, as the form page writes it.
+fn doc(unit: &str, values: [i64; 4], why: Option<&str>) -> serde_json::Value {
+    let [pupils, boys, girls, classes] = values;
+    let mut sub = serde_json::json!({
+        "unit": unit, "period": "2025-08", "form": "B01",
+        "records": {"0": {
+            "pupils.count": pupils.to_string(), "boys.count": boys.to_string(),
+            "girls.count": girls.to_string(), "classes.count": classes.to_string(),
+        }},
+    });
+    if let Some(why) = why {
+        sub["explanations"] = serde_json::json!({ "R01": why });
+    }
+    serde_json::json!({"regime": "test.commune_pupils", "submissions": [sub]})
+}
+
+const API: &str = "/api/r/test.commune_pupils";
+const REPORT: &str = "/api/r/test.commune_pupils/report/B01/00004/2025-08";
+
+fn count(s: &Server, sql: &str) -> i64 {
+    let c = rusqlite::Connection::open(&s.db).unwrap();
+    c.query_row(sql, [], |r| r.get(0)).unwrap()
+}
+
+#[test]
+fn a_commune_saves_a_draft_submits_after_the_checks_and_corrects() {
+    let s = Server::start("submit", &[COMMUNE], &[]);
+    let mut c = s.client();
+    c.login("ba_dinh");
+    let csrf = c.csrf.clone();
+
+    // A draft is stored without the checks, even with an error.
+    let r = c.post_json(
+        &format!("{API}/draft"),
+        &doc("00004", [100, 50, 40, 4], None),
+        Some(&csrf),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.json()["status"], "draft");
+    let rep = c.get(REPORT);
+    assert_eq!(rep.status, 200, "{}", rep.body);
+    let rep = rep.json();
+    assert_eq!(rep["status"], "draft");
+    assert_eq!(rep["records"]["0"]["pupils.count"], "100");
+    assert_eq!(rep["records"]["0"]["girls.count"], "40");
+
+    // Submitting: the split rule (50 + 40 ≠ 100) blocks it; nothing is written.
+    let r = c.post_json(
+        &format!("{API}/submit"),
+        &doc("00004", [100, 50, 40, 4], None),
+        Some(&csrf),
+    );
+    assert_eq!(r.status, 422, "{}", r.body);
+    let errors = r.json()["errors"].as_array().unwrap().clone();
+    assert!(
+        errors
+            .iter()
+            .any(|e| e["rule"].as_str().unwrap().starts_with("split.")),
+        "{errors:?}"
+    );
+    assert_eq!(count(&s, r#"SELECT count(*) FROM "regc_submission""#), 1);
+
+    // A warning (girls more than twice the boys) needs an explanation.
+    let r = c.post_json(
+        &format!("{API}/submit"),
+        &doc("00004", [100, 30, 70, 4], None),
+        Some(&csrf),
+    );
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert_eq!(r.json()["unexplained"][0]["rule"], "R01");
+    assert_eq!(count(&s, r#"SELECT count(*) FROM "regc_submission""#), 1);
+    let r = c.post_json(
+        &format!("{API}/submit"),
+        &doc("00004", [100, 30, 70, 4], Some("Trường nữ sinh mới mở")),
+        Some(&csrf),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.json()["status"], "submitted");
+    assert_eq!(r.json()["warnings"][0]["rule"], "R01");
+
+    // A correction is a new revision; the old ones stay as they were.
+    let r = c.post_json(
+        &format!("{API}/submit"),
+        &doc("00004", [100, 50, 50, 4], None),
+        Some(&csrf),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.json()["corrections"], 1);
+    let rep = c.get(REPORT).json();
+    assert_eq!(rep["revision"], 3);
+    assert_eq!(rep["status"], "submitted");
+    assert_eq!(rep["records"]["0"]["girls.count"], "50");
+    let revs = rep["revisions"].as_array().unwrap();
+    assert_eq!(
+        revs.iter()
+            .map(|r| r["status"].as_str().unwrap())
+            .collect::<Vec<_>>(),
+        ["draft", "submitted", "submitted"]
+    );
+    assert_eq!(revs[1]["submitter"], "ba_dinh");
+    assert_eq!(
+        revs[1]["violations"][0]["explanation"],
+        "Trường nữ sinh mới mở"
+    );
+    assert_eq!(
+        count(&s, r#"SELECT count(*) FROM "test.commune_pupils.B01""#),
+        3,
+        "every revision keeps its row"
+    );
+    let girls: Vec<i64> = {
+        let db = rusqlite::Connection::open(&s.db).unwrap();
+        let mut st = db
+            .prepare(
+                r#"SELECT "girls.count" FROM "test.commune_pupils.B01" ORDER BY "submission_id""#,
+            )
+            .unwrap();
+        st.query_map([], |r| r.get(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect()
+    };
+    assert_eq!(girls, [40, 70, 50]);
+
+    // The same values as a draft, then submitted: the draft becomes a
+    // submitted revision (same values are otherwise unchanged).
+    let d = doc("00004", [90, 45, 45, 3], None);
+    assert_eq!(
+        c.post_json(&format!("{API}/draft"), &d, Some(&csrf)).status,
+        200
+    );
+    let r = c.post_json(&format!("{API}/submit"), &d, Some(&csrf));
+    assert_eq!(r.json()["written"], 1, "{}", r.body);
+    let r = c.post_json(&format!("{API}/submit"), &d, Some(&csrf));
+    assert_eq!(r.json()["unchanged"], 1, "{}", r.body);
+    assert_eq!(c.get(REPORT).json()["revision"], 5);
+
+    // Input that is not a submission says why, and stores nothing.
+    let r = c.post_json(
+        &format!("{API}/submit"),
+        &serde_json::json!({"submissions": 3}),
+        Some(&csrf),
+    );
+    assert_eq!(r.status, 422);
+    let mut bad = doc("00004", [1, 1, 0, 1], None);
+    bad["submissions"][0]["records"]["0"]["pupils.count"] = "nhiều".into();
+    assert_eq!(
+        c.post_json(&format!("{API}/submit"), &bad, Some(&csrf))
+            .status,
+        422
+    );
+    assert_eq!(count(&s, r#"SELECT count(*) FROM "regc_submission""#), 5);
+}
+
+#[test]
+fn every_report_endpoint_refuses_the_wrong_unit_and_leaks_nothing() {
+    let users = [
+        COMMUNE,
+        ("hong_bang", "11311", "reporter"),
+        ("hanoi", "01", "approver"),
+        ("haiphong", "31", "approver"),
+        ("bgddt", "BGDDT", "viewer"),
+        ("port", "CVHH-HP", "viewer"),
+    ];
+    let s = Server::start("access", &users, &[]);
+    let mut ba_dinh = s.client();
+    ba_dinh.login("ba_dinh");
+    let csrf = ba_dinh.csrf.clone();
+    let secret = doc("00004", [4242, 2121, 2121, 99], None);
+    let r = ba_dinh.post_json(&format!("{API}/submit"), &secret, Some(&csrf));
+    assert_eq!(r.status, 200, "{}", r.body);
+
+    // The same report seen by each user: its unit, the province above it,
+    // the ministry owning the regime; not another commune, not another
+    // province, not a unit outside the regime.
+    for (user, sees) in [
+        ("ba_dinh", true),
+        ("hanoi", true),
+        ("bgddt", true),
+        ("hong_bang", false),
+        ("haiphong", false),
+        ("port", false),
+    ] {
+        let mut c = s.client();
+        c.login(user);
+        let r = c.get(REPORT);
+        let list = c.get(&format!("{API}/reports?period=2025-08"));
+        if sees {
+            assert_eq!(r.status, 200, "{user}: {}", r.body);
+            assert!(r.body.contains("4242"));
+            assert_eq!(list.status, 200);
+            assert_eq!(list.json()["reports"][0]["unit"], "00004", "{user}");
+        } else {
+            assert_eq!(r.status, 404, "{user}: {}", r.body);
+            assert!(
+                !r.body.contains("4242") && !r.body.contains("ba_dinh"),
+                "{user}: {}",
+                r.body
+            );
+            assert!(!list.body.contains("00004"), "{user}: {}", list.body);
+            assert!(list.status == 200 || list.status == 404, "{user}");
+        }
+        // Nobody but the commune's reporter submits for it.
+        if user != "ba_dinh" {
+            let csrf = c.csrf.clone();
+            let forged = doc("00004", [1, 1, 0, 1], None);
+            for path in ["submit", "draft"] {
+                let r = c.post_json(&format!("{API}/{path}"), &forged, Some(&csrf));
+                assert_eq!(r.status, 403, "{user} {path}: {}", r.body);
+            }
+        }
+    }
+    // The unit outside the regime does not see it at all.
+    let mut port = s.client();
+    port.login("port");
+    assert_eq!(port.get(&format!("{API}/reports")).status, 404);
+    // An unknown regime, form or period is 404 for everyone.
+    for path in [
+        "/api/r/no.such/reports",
+        "/api/r/test.commune_pupils/report/B09/00004/2025-08",
+        "/api/r/test.commune_pupils/report/B01/00004/2031-01",
+    ] {
+        assert_eq!(ba_dinh.get(path).status, 404, "{path}");
+    }
+    // Without a session, or without the CSRF token: refused, nothing stored.
+    let mut anon = s.client();
+    assert_eq!(anon.get(REPORT).status, 401);
+    assert_eq!(
+        anon.post_json(&format!("{API}/submit"), &secret, None)
+            .status,
+        401
+    );
+    let changed = doc("00004", [10, 5, 5, 1], None);
+    assert_eq!(
+        ba_dinh
+            .post_json(&format!("{API}/submit"), &changed, None)
+            .status,
+        403
+    );
+    assert_eq!(
+        ba_dinh
+            .post_json(&format!("{API}/submit"), &changed, Some(&"0".repeat(64)))
+            .status,
+        403
+    );
+    assert_eq!(count(&s, r#"SELECT count(*) FROM "regc_submission""#), 1);
+}

@@ -12,7 +12,7 @@ use super::pages;
 use super::store::Session;
 use axum::Router;
 use axum::body::Body;
-use axum::extract::{ConnectInfo, Form, State};
+use axum::extract::{ConnectInfo, Form, Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -32,6 +32,13 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/api/login", post(api_login))
         .route("/api/session", get(api_session))
         .route("/api/logout", post(api_logout))
+        .route("/api/r/{regime}/draft", post(api_draft))
+        .route("/api/r/{regime}/submit", post(api_submit))
+        .route("/api/r/{regime}/reports", get(api_reports))
+        .route(
+            "/api/r/{regime}/report/{form}/{unit}/{period}",
+            get(api_report),
+        )
         .fallback(not_found)
         .layer(axum::middleware::map_response(security_headers))
         .with_state(app)
@@ -503,6 +510,101 @@ async fn api_logout(State(app): Shared, headers: HeaderMap) -> Response {
             Err(e) => internal(&e),
         },
         Err(r) => r.api(),
+    })
+    .await
+}
+
+// ------------------------------------------------------------ reports
+
+fn regime<'a>(app: &'a App, code: &str) -> Result<&'a crate::ir::Regime, Refusal> {
+    app.lib
+        .regimes
+        .iter()
+        .find(|r| r.code == code)
+        .ok_or(Refusal::NotFound)
+}
+
+fn answer(a: super::reports::Answer) -> Response {
+    json(
+        StatusCode::from_u16(a.status).unwrap_or(StatusCode::OK),
+        &a.body,
+    )
+}
+
+fn receive(app: &App, headers: &HeaderMap, code: &str, body: &[u8], draft: bool) -> Response {
+    let result = posted(app, headers, None).and_then(|s| {
+        let r = regime(app, code)?;
+        super::reports::receive(app, &s.user, r, body, draft)
+    });
+    match result {
+        Ok(a) => answer(a),
+        Err(r) => r.api(),
+    }
+}
+
+/// `POST /api/r/{regime}/draft`: a submission document stored as drafts.
+async fn api_draft(
+    State(app): Shared,
+    Path(code): Path<String>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    blocking(move || receive(&app, &headers, &code, &body, true)).await
+}
+
+/// `POST /api/r/{regime}/submit`: a submission document, checked and
+/// stored as submitted.
+async fn api_submit(
+    State(app): Shared,
+    Path(code): Path<String>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    blocking(move || receive(&app, &headers, &code, &body, false)).await
+}
+
+#[derive(Deserialize)]
+struct PeriodQuery {
+    period: Option<String>,
+}
+
+/// `GET /api/r/{regime}/reports[?period=P]`: the latest revision of each
+/// report the user may see.
+async fn api_reports(
+    State(app): Shared,
+    Path(code): Path<String>,
+    Query(q): Query<PeriodQuery>,
+    headers: HeaderMap,
+) -> Response {
+    blocking(move || {
+        let result = logged_in(&app, &headers).and_then(|s| {
+            let r = regime(&app, &code)?;
+            super::reports::list(&app, &s.user, r, q.period.as_deref())
+        });
+        match result {
+            Ok(list) => json(StatusCode::OK, &serde_json::json!({ "reports": list })),
+            Err(r) => r.api(),
+        }
+    })
+    .await
+}
+
+/// `GET /api/r/{regime}/report/{form}/{unit}/{period}`: one report, its
+/// revisions and the values of the latest.
+async fn api_report(
+    State(app): Shared,
+    Path((code, form, unit, period)): Path<(String, String, String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    blocking(move || {
+        let result = logged_in(&app, &headers).and_then(|s| {
+            let r = regime(&app, &code)?;
+            super::reports::report(&app, &s.user, r, &form, &unit, &period)
+        });
+        match result {
+            Ok(j) => json(StatusCode::OK, &j),
+            Err(r) => r.api(),
+        }
     })
     .await
 }

@@ -182,7 +182,7 @@ WHERE s."token_sha256" = $1"#,
     /// hierarchy (the closure table holds each unit as its own ancestor).
     pub fn is_within(&self, ancestor: &str, unit: &str) -> Result<bool, String> {
         let rows = self.query(
-            r#"SELECT 1 FROM "regc_org_closure" WHERE "ancestor" = $1 AND "descendant" = $2 LIMIT 1"#,
+            r#"SELECT 'y' FROM "regc_org_closure" WHERE "ancestor" = $1 AND "descendant" = $2 LIMIT 1"#,
             &[ancestor, unit],
         )?;
         Ok(!rows.is_empty())
