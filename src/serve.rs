@@ -12,6 +12,7 @@
 //! | [`access`] | who sees and changes what, from the flow and the closure table |
 //! | [`pages`] | the templates |
 //! | [`reports`] | receiving submissions, listing reports, one report's revisions and values |
+//! | [`workflow`] | approving and returning, the decisions' history, late and missing reporters |
 //! | [`routes`] | the HTTP endpoints |
 
 pub mod access;
@@ -20,6 +21,7 @@ pub mod pages;
 pub mod reports;
 pub mod routes;
 pub mod store;
+pub mod workflow;
 
 use crate::db::Target;
 use crate::ir::Library;

@@ -753,3 +753,155 @@ fn every_report_endpoint_refuses_the_wrong_unit_and_leaks_nothing() {
     );
     assert_eq!(count(&s, r#"SELECT count(*) FROM "regc_submission""#), 1);
 }
+
+#[test]
+fn the_province_returns_then_approves_and_two_approvers_do_not_both_win() {
+    let users = [
+        COMMUNE,
+        ("hong_bang", "11311", "reporter"),
+        ("hanoi", "01", "approver"),
+        ("hanoi2", "01", "approver"),
+        ("haiphong", "31", "approver"),
+        ("bgddt", "BGDDT", "viewer"),
+        ("port", "CVHH-HP", "viewer"),
+    ];
+    let s = Server::start("workflow", &users, &[]);
+    let mut ba_dinh = s.client();
+    ba_dinh.login("ba_dinh");
+    let csrf = ba_dinh.csrf.clone();
+    let r = ba_dinh.post_json(
+        &format!("{API}/submit"),
+        &doc("00004", [10, 5, 5, 1], None),
+        Some(&csrf),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    let approve = format!("{REPORT}/approve");
+    let ret = format!("{REPORT}/return");
+    let rev = |n: i64| serde_json::json!({ "revision": n });
+
+    // Those who may not decide: another commune and another province (who
+    // do not see it), the commune itself, the ministry's viewer.
+    for (user, status) in [
+        ("hong_bang", 404),
+        ("haiphong", 404),
+        ("ba_dinh", 403),
+        ("bgddt", 403),
+        ("port", 404),
+    ] {
+        let mut c = s.client();
+        c.login(user);
+        let t = c.csrf.clone();
+        for path in [&approve, &ret] {
+            let body = serde_json::json!({"revision": 1, "reason": "x"});
+            let r = c.post_json(path, &body, Some(&t));
+            assert_eq!(r.status, status, "{user} {path}: {}", r.body);
+        }
+    }
+    let mut hanoi = s.client();
+    hanoi.login("hanoi");
+    let t = hanoi.csrf.clone();
+    assert_eq!(
+        hanoi.post_json(&approve, &rev(1), None).status,
+        403,
+        "no CSRF token"
+    );
+    // Returning needs a reason.
+    assert_eq!(hanoi.post_json(&ret, &rev(1), Some(&t)).status, 422);
+    let r = hanoi.post_json(
+        &ret,
+        &serde_json::json!({"revision": 1, "reason": "Thiếu số lớp"}),
+        Some(&t),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(ba_dinh.get(REPORT).json()["status"], "returned");
+    // A returned revision cannot be approved; the commune corrects it.
+    assert_eq!(hanoi.post_json(&approve, &rev(1), Some(&t)).status, 409);
+    let r = ba_dinh.post_json(
+        &format!("{API}/submit"),
+        &doc("00004", [10, 5, 5, 2], None),
+        Some(&csrf),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    // Approving the old revision is refused: the approver has not seen the new one.
+    let r = hanoi.post_json(&approve, &rev(1), Some(&t));
+    assert_eq!(r.status, 409);
+    assert_eq!(r.json()["revision"], 2);
+
+    // Two approvers at once: exactly one wins.
+    let mut hanoi2 = s.client();
+    hanoi2.login("hanoi2");
+    let t2 = hanoi2.csrf.clone();
+    let (a, b) = std::thread::scope(|sc| {
+        let a = sc.spawn(|| hanoi.post_json(&approve, &rev(2), Some(&t)).status);
+        let b = sc.spawn(|| hanoi2.post_json(&approve, &rev(2), Some(&t2)).status);
+        (a.join().unwrap(), b.join().unwrap())
+    });
+    let mut both = [a, b];
+    both.sort();
+    assert_eq!(both, [200, 409]);
+    let rep = ba_dinh.get(REPORT).json();
+    assert_eq!(rep["status"], "approved");
+    let decisions = rep["decisions"].as_array().unwrap();
+    assert_eq!(decisions.len(), 2, "{decisions:?}");
+    assert_eq!(decisions[0]["action"], "returned");
+    assert_eq!(decisions[0]["actor"], "hanoi");
+    assert_eq!(decisions[0]["reason"], "Thiếu số lớp");
+    assert_eq!(decisions[0]["revision"], 1);
+    assert_eq!(decisions[1]["action"], "approved");
+    assert_eq!(decisions[1]["revision"], 2);
+    assert_eq!(
+        count(&s, r#"SELECT count(*) FROM "regc_submission_event""#),
+        2
+    );
+
+    // The chase list: the ministry sees both communes, Hải Phòng's missing
+    // and late (its deadline in 2025 has passed); Hà Nội sees its own only.
+    let mut bgddt = s.client();
+    bgddt.login("bgddt");
+    let all = bgddt.get(&format!("{API}/expected?period=2025-08"));
+    assert_eq!(all.status, 200, "{}", all.body);
+    let rows = all.json()["expected"].as_array().unwrap().clone();
+    let by_unit: BTreeMap<String, serde_json::Value> = rows
+        .iter()
+        .map(|r| (r["unit"].as_str().unwrap().to_string(), r.clone()))
+        .collect();
+    assert_eq!(by_unit.len(), 2, "{rows:?}");
+    assert_eq!(by_unit["00004"]["status"], "approved");
+    assert_eq!(by_unit["11311"]["status"], "missing");
+    assert_eq!(by_unit["11311"]["late"], true);
+    assert!(
+        by_unit["11311"]["deadline"]
+            .as_str()
+            .unwrap()
+            .starts_with("2025-09")
+    );
+    let mine = hanoi.get(&format!("{API}/expected?period=2025-08")).json();
+    let units: Vec<&str> = mine["expected"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["unit"].as_str().unwrap())
+        .collect();
+    assert_eq!(units, ["00004"]);
+    let csv = bgddt.get(&format!("{API}/expected?period=2025-08&format=csv"));
+    assert_eq!(csv.status, 200);
+    assert!(csv.header("content-type").unwrap().starts_with("text/csv"));
+    assert!(
+        csv.body
+            .starts_with("unit,name,level,form,status,submitted_at,deadline,late\n")
+    );
+    assert!(
+        csv.body
+            .contains("11311,Phường Hồng Bàng,commune,B01,missing,,2025-09")
+    );
+    let mut port = s.client();
+    port.login("port");
+    assert_eq!(
+        port.get(&format!("{API}/expected?period=2025-08")).status,
+        404
+    );
+    assert_eq!(
+        bgddt.get(&format!("{API}/expected?period=2025-13")).status,
+        404
+    );
+}

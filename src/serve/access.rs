@@ -79,3 +79,57 @@ pub fn can_submit(lib: &ir::Library, regime: &ir::Regime, user: &User, unit: &st
     });
     reports && (user.role == "admin" || (user.role == "reporter" && user.unit == unit))
 }
+
+/// The units whose reports `user` may see in `regime`: `None` for all.
+pub fn scope(
+    store: &Store,
+    lib: &ir::Library,
+    regime: &ir::Regime,
+    user: &User,
+) -> Result<Option<std::collections::HashSet<String>>, String> {
+    if user.role == "admin" || receives_all(lib, regime, user) {
+        return Ok(None);
+    }
+    if !takes_part(lib, regime, user) {
+        return Ok(Some(Default::default()));
+    }
+    let mut units = store.descendants(&user.unit)?;
+    units.insert(user.unit.clone());
+    Ok(Some(units))
+}
+
+/// The flow level that receives (approves) the reports of a unit of
+/// `level`: the next one in the flow (a reporter type outside the flow
+/// reports to the flow's second level).
+pub fn receiver_of<'a>(regime: &'a ir::Regime, level: &str) -> Option<&'a str> {
+    let next = match regime.flow.iter().position(|f| f == level) {
+        Some(i) => i + 1,
+        None if regime.reporters.iter().any(|r| r == level) => 1,
+        None => return None,
+    };
+    regime.flow.get(next).map(String::as_str)
+}
+
+/// Whether `user` may approve or return the reports of `unit`: an
+/// approver (or administrator) of the receiving level who sees the unit.
+pub fn can_decide(
+    store: &Store,
+    lib: &ir::Library,
+    regime: &ir::Regime,
+    user: &User,
+    unit: &str,
+) -> Result<bool, String> {
+    if user.role == "admin" {
+        return Ok(true);
+    }
+    if user.role != "approver" {
+        return Ok(false);
+    }
+    let (Some(mine), Some(theirs)) = (level_of(lib, &user.unit), level_of(lib, unit)) else {
+        return Ok(false);
+    };
+    if receiver_of(regime, theirs) != Some(mine) {
+        return Ok(false);
+    }
+    can_see(store, lib, regime, user, unit)
+}

@@ -278,10 +278,11 @@ WHERE s."regime" = $1 AND s."form" = $2 AND s."unit" = $3 AND s."period" = $4"#,
             j
         })
         .collect();
+    let decisions = super::workflow::events(&mut conn, &regime.code, form, unit, period)?;
     Ok(json!({
         "regime": regime.code, "form": form, "unit": unit, "period": period,
         "status": last.status, "revision": last.revision,
-        "records": records, "revisions": history,
+        "records": records, "revisions": history, "decisions": decisions,
     }))
 }
 

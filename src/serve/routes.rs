@@ -39,6 +39,15 @@ pub fn router(app: Arc<App>) -> Router {
             "/api/r/{regime}/report/{form}/{unit}/{period}",
             get(api_report),
         )
+        .route(
+            "/api/r/{regime}/report/{form}/{unit}/{period}/approve",
+            post(api_approve),
+        )
+        .route(
+            "/api/r/{regime}/report/{form}/{unit}/{period}/return",
+            post(api_return),
+        )
+        .route("/api/r/{regime}/expected", get(api_expected))
         .fallback(not_found)
         .layer(axum::middleware::map_response(security_headers))
         .with_state(app)
@@ -603,6 +612,134 @@ async fn api_report(
         });
         match result {
             Ok(j) => json(StatusCode::OK, &j),
+            Err(r) => r.api(),
+        }
+    })
+    .await
+}
+
+// ------------------------------------------------------------ workflow
+
+#[derive(Deserialize)]
+struct DecisionBody {
+    revision: i64,
+    #[serde(default)]
+    reason: Option<String>,
+}
+
+fn decide(
+    app: &App,
+    headers: &HeaderMap,
+    (code, form, unit, period): (String, String, String, String),
+    body: &[u8],
+    decision: super::workflow::Decision,
+) -> Response {
+    let result = posted(app, headers, None).and_then(|s| {
+        let r = regime(app, &code)?;
+        let Ok(b) = serde_json::from_slice::<DecisionBody>(body) else {
+            return Ok(super::reports::Answer {
+                status: 422,
+                body: serde_json::json!({"error": "expected {\"revision\": N, \"reason\": \"…\"}"}),
+            });
+        };
+        super::workflow::decide(
+            app,
+            &s.user,
+            r,
+            &form,
+            &unit,
+            &period,
+            decision,
+            b.revision,
+            b.reason.as_deref(),
+        )
+    });
+    match result {
+        Ok(a) => answer(a),
+        Err(r) => r.api(),
+    }
+}
+
+/// `POST …/report/{form}/{unit}/{period}/approve` `{"revision": N}`.
+async fn api_approve(
+    State(app): Shared,
+    Path(key): Path<(String, String, String, String)>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    blocking(move || {
+        decide(
+            &app,
+            &headers,
+            key,
+            &body,
+            super::workflow::Decision::Approve,
+        )
+    })
+    .await
+}
+
+/// `POST …/report/{form}/{unit}/{period}/return` `{"revision": N, "reason": "…"}`.
+async fn api_return(
+    State(app): Shared,
+    Path(key): Path<(String, String, String, String)>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    blocking(move || {
+        decide(
+            &app,
+            &headers,
+            key,
+            &body,
+            super::workflow::Decision::Return,
+        )
+    })
+    .await
+}
+
+#[derive(Deserialize)]
+struct ExpectedQuery {
+    period: String,
+    #[serde(default)]
+    format: Option<String>,
+}
+
+/// `GET /api/r/{regime}/expected?period=P[&format=csv]`: every report
+/// expected from the reporters the user sees, with status and lateness.
+async fn api_expected(
+    State(app): Shared,
+    Path(code): Path<String>,
+    Query(q): Query<ExpectedQuery>,
+    headers: HeaderMap,
+) -> Response {
+    blocking(move || {
+        let result = logged_in(&app, &headers).and_then(|s| {
+            let r = regime(&app, &code)?;
+            super::workflow::expected(&app, &s.user, r, &q.period)
+        });
+        match result {
+            Ok(rows) if q.format.as_deref() == Some("csv") => {
+                match super::workflow::expected_csv(&rows) {
+                    Ok(text) => (
+                        [
+                            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+                            (
+                                header::CONTENT_DISPOSITION,
+                                format!(
+                                    "attachment; filename=\"{code}.{}.expected.csv\"",
+                                    q.period
+                                )
+                                .replace(|c: char| !c.is_ascii_graphic() && c != ' ', "_"),
+                            ),
+                        ],
+                        text,
+                    )
+                        .into_response(),
+                    Err(e) => internal(&e),
+                }
+            }
+            Ok(rows) => json(StatusCode::OK, &serde_json::json!({ "expected": rows })),
             Err(r) => r.api(),
         }
     })

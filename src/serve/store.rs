@@ -27,6 +27,14 @@ CREATE TABLE IF NOT EXISTS "regc_session" (
   "expires_at" TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS "regc_session.user" ON "regc_session" ("user_name");
+CREATE TABLE IF NOT EXISTS "regc_submission_event" (
+  "submission_id" INTEGER NOT NULL REFERENCES "regc_submission" ("id"),
+  "action" TEXT NOT NULL CHECK ("action" IN ('approved', 'returned')),
+  "actor" TEXT NOT NULL,
+  "at" TEXT NOT NULL,
+  "reason" TEXT
+);
+CREATE INDEX IF NOT EXISTS "regc_submission_event.submission" ON "regc_submission_event" ("submission_id");
 "#;
 
 pub struct Store {
@@ -176,6 +184,18 @@ WHERE s."token_sha256" = $1"#,
             &[token_sha256],
         )
         .map(|_| ())
+    }
+
+    /// Every unit at or below `unit` in some edition of the hierarchy.
+    pub fn descendants(&self, unit: &str) -> Result<std::collections::HashSet<String>, String> {
+        Ok(self
+            .query(
+                r#"SELECT DISTINCT "descendant" FROM "regc_org_closure" WHERE "ancestor" = $1"#,
+                &[unit],
+            )?
+            .into_iter()
+            .filter_map(|r| r.into_iter().next().flatten())
+            .collect())
     }
 
     /// Whether `ancestor` is `unit` or above it in some edition of the
