@@ -13,6 +13,7 @@
 //! | [`pages`] | the templates |
 //! | [`reports`] | receiving submissions, listing reports, one report's revisions and values |
 //! | [`workflow`] | approving and returning, the decisions' history, late and missing reporters |
+//! | [`seeing`] | roll-ups for a unit and period, CSV |
 //! | [`routes`] | the HTTP endpoints |
 
 pub mod access;
@@ -20,6 +21,7 @@ pub mod auth;
 pub mod pages;
 pub mod reports;
 pub mod routes;
+pub mod seeing;
 pub mod store;
 pub mod workflow;
 

@@ -905,3 +905,120 @@ fn the_province_returns_then_approves_and_two_approvers_do_not_both_win() {
         404
     );
 }
+
+#[test]
+fn the_roll_up_sums_what_each_level_sees_as_json_csv_and_a_page() {
+    let users = [
+        COMMUNE,
+        ("hong_bang", "11311", "reporter"),
+        ("hanoi", "01", "viewer"),
+        ("bgddt", "BGDDT", "viewer"),
+        ("port", "CVHH-HP", "viewer"),
+    ];
+    let s = Server::start("rollup", &users, &[]);
+    for (user, unit, values) in [
+        ("ba_dinh", "00004", [30, 20, 10, 2]),
+        ("hong_bang", "11311", [12, 6, 6, 1]),
+    ] {
+        let mut c = s.client();
+        c.login(user);
+        let t = c.csrf.clone();
+        let r = c.post_json(&format!("{API}/submit"), &doc(unit, values, None), Some(&t));
+        assert_eq!(r.status, 200, "{}", r.body);
+    }
+    let pupils = |j: &serde_json::Value, unit: &str, period: &str| -> Option<String> {
+        let f = &j["rollups"][0];
+        let col = f["cells"]
+            .as_array()?
+            .iter()
+            .position(|c| c == "pupils.count")?;
+        f["rows"]
+            .as_array()?
+            .iter()
+            .find(|r| r["unit"] == unit && r["period"] == period)
+            .and_then(|r| r["values"][col].as_str().map(str::to_string))
+    };
+    let mut bgddt = s.client();
+    bgddt.login("bgddt");
+    let all = bgddt.get(&format!("{API}/rollup?period=2025-08"));
+    assert_eq!(all.status, 200, "{}", all.body);
+    let all = all.json();
+    assert_eq!(pupils(&all, "00004", "2025-08").as_deref(), Some("30"));
+    assert_eq!(pupils(&all, "01", "2025-08").as_deref(), Some("30"));
+    assert_eq!(pupils(&all, "31", "2025-08").as_deref(), Some("12"));
+    assert_eq!(
+        pupils(&all, "VN", "2025-08").as_deref(),
+        Some("42"),
+        "{all}"
+    );
+    // The quarter holds the month.
+    let q = bgddt.get(&format!("{API}/rollup?period=2025-Q3")).json();
+    assert_eq!(pupils(&q, "VN", "2025-Q3").as_deref(), Some("42"));
+
+    // The province sees its own subtree only: not the other province, not
+    // the national total that includes it.
+    let mut hanoi = s.client();
+    hanoi.login("hanoi");
+    let mine = hanoi.get(&format!("{API}/rollup?period=2025-08")).json();
+    let units: std::collections::BTreeSet<&str> = mine["rollups"][0]["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["unit"].as_str().unwrap())
+        .collect();
+    assert_eq!(units.into_iter().collect::<Vec<_>>(), ["00004", "01"]);
+    assert_eq!(
+        hanoi
+            .get(&format!("{API}/rollup?period=2025-08&unit=31"))
+            .status,
+        404
+    );
+    assert_eq!(
+        hanoi
+            .get(&format!("{API}/rollup?period=2025-08&unit=VN"))
+            .status,
+        404
+    );
+    let one = hanoi
+        .get(&format!("{API}/rollup?period=2025-08&unit=01"))
+        .json();
+    assert_eq!(one["rollups"][0]["rows"].as_array().unwrap().len(), 1);
+    let mut port = s.client();
+    port.login("port");
+    assert_eq!(
+        port.get(&format!("{API}/rollup?period=2025-08")).status,
+        404
+    );
+    assert_eq!(port.get("/r/test.commune_pupils").status, 404);
+
+    // CSV, and the regime's page with the roll-up and who has reported.
+    let csv = bgddt.get(&format!("{API}/rollup?period=2025-08&format=csv"));
+    assert_eq!(csv.status, 200);
+    assert!(
+        csv.header("content-disposition")
+            .unwrap()
+            .contains("test.commune_pupils.2025-08.rollup.csv")
+    );
+    let head = csv.body.lines().next().unwrap();
+    assert!(
+        head.starts_with("form,frequency,period,unit,name,level,reporters,"),
+        "{head}"
+    );
+    assert!(head.contains("pupils.count"));
+    assert!(
+        csv.body
+            .lines()
+            .any(|l| l.starts_with("B01,monthly,2025-08,VN,") && l.contains(",42")),
+        "{}",
+        csv.body
+    );
+    let page = hanoi.get("/r/test.commune_pupils?period=2025-08");
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains("Tổng số học sinh"));
+    assert!(page.body.contains("Phường Ba Đình"));
+    assert!(
+        !page.body.contains("Hồng Bàng"),
+        "another province's commune on the page"
+    );
+    assert!(page.body.contains("<td class=\"num\">30</td>"));
+}

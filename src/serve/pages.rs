@@ -11,6 +11,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("login.html", include_str!("templates/login.html")),
     ("home.html", include_str!("templates/home.html")),
     ("message.html", include_str!("templates/message.html")),
+    ("regime.html", include_str!("templates/regime.html")),
 ];
 
 /// The stylesheet of the server's pages.

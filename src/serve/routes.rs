@@ -48,6 +48,8 @@ pub fn router(app: Arc<App>) -> Router {
             post(api_return),
         )
         .route("/api/r/{regime}/expected", get(api_expected))
+        .route("/api/r/{regime}/rollup", get(api_rollup))
+        .route("/r/{regime}", get(regime_page))
         .fallback(not_found)
         .layer(axum::middleware::map_response(security_headers))
         .with_state(app)
@@ -744,4 +746,164 @@ async fn api_expected(
         }
     })
     .await
+}
+
+// ------------------------------------------------------------ seeing
+
+#[derive(Deserialize)]
+struct RollupQuery {
+    period: String,
+    #[serde(default)]
+    unit: Option<String>,
+    #[serde(default)]
+    form: Option<String>,
+    #[serde(default)]
+    format: Option<String>,
+}
+
+fn csv_download(name: &str, text: String) -> Response {
+    let name: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || ".-_".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    (
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}.csv\""),
+            ),
+        ],
+        text,
+    )
+        .into_response()
+}
+
+/// `GET /api/r/{regime}/rollup?period=P[&unit=U][&form=F][&format=csv]`.
+async fn api_rollup(
+    State(app): Shared,
+    Path(code): Path<String>,
+    Query(q): Query<RollupQuery>,
+    headers: HeaderMap,
+) -> Response {
+    blocking(move || {
+        let result = logged_in(&app, &headers).and_then(|s| {
+            let r = regime(&app, &code)?;
+            super::seeing::rollups(
+                &app,
+                &s.user,
+                r,
+                &q.period,
+                q.unit.as_deref(),
+                q.form.as_deref(),
+            )
+        });
+        match result {
+            Ok(forms) if q.format.as_deref() == Some("csv") => match super::seeing::csv(&forms) {
+                Ok(text) => csv_download(&format!("{code}.{}.rollup", q.period), text),
+                Err(e) => internal(&e),
+            },
+            Ok(forms) => json(StatusCode::OK, &serde_json::json!({ "rollups": forms })),
+            Err(r) => r.api(),
+        }
+    })
+    .await
+}
+
+#[derive(Deserialize)]
+struct PageQuery {
+    #[serde(default)]
+    period: Option<String>,
+}
+
+/// `GET /r/{regime}[?period=P]`: the regime's page: the reports the user
+/// sees; for a period, who has reported and the roll-up.
+async fn regime_page(
+    State(app): Shared,
+    Path(code): Path<String>,
+    Query(q): Query<PageQuery>,
+    headers: HeaderMap,
+) -> Response {
+    blocking(move || {
+        let s = match logged_in(&app, &headers) {
+            Ok(s) => s,
+            Err(r) => return r.page(&app, None),
+        };
+        match regime_body(
+            &app,
+            &s,
+            &code,
+            q.period.as_deref().filter(|p| !p.is_empty()),
+        ) {
+            Ok(body) => html(StatusCode::OK, body),
+            Err(r) => r.page(&app, Some(&s)),
+        }
+    })
+    .await
+}
+
+fn regime_body(
+    app: &App,
+    s: &Session,
+    code: &str,
+    period: Option<&str>,
+) -> Result<String, Refusal> {
+    let r = regime(app, code)?;
+    let reports = super::reports::list(app, &s.user, r, None)?;
+    let period = period
+        .map(str::to_string)
+        .or_else(|| reports.iter().map(|x| x.period.clone()).max());
+    let (expected, rollups) = match &period {
+        Some(p) => {
+            let expected = match super::workflow::expected(app, &s.user, r, p) {
+                Ok(e) => e,
+                Err(Refusal::NotFound) => Vec::new(),
+                Err(e) => return Err(e),
+            };
+            let forms = super::seeing::rollups(app, &s.user, r, p, None, None)?;
+            let forms: Vec<minijinja::Value> = forms
+                .iter()
+                .map(|f| {
+                    let form = r.forms.iter().find(|x| x.code == f.form);
+                    let labels: Vec<String> = f
+                        .cells
+                        .iter()
+                        .map(|c| {
+                            form.and_then(|x| x.cells.iter().find(|y| y.id == *c))
+                                .map_or_else(|| c.clone(), |y| y.label.clone())
+                        })
+                        .collect();
+                    context! {
+                        form => f.form,
+                        title => form.map(|x| x.title.clone()).unwrap_or_default(),
+                        cells => labels,
+                        rows => f.rows,
+                    }
+                })
+                .collect();
+            (expected, forms)
+        }
+        None => (Vec::new(), Vec::new()),
+    };
+    let ctx = context! {
+        title => r.titles.get("vi").cloned().unwrap_or_else(|| r.code.clone()),
+        user => user_ctx(app, s),
+        csrf => s.csrf,
+        regime => context! {
+            code => r.code,
+            title => r.titles.get("vi").cloned().unwrap_or_else(|| r.code.clone()),
+            basis => r.basis, owner => r.owner, frequency => r.frequency.name(),
+        },
+        period,
+        reports,
+        expected,
+        rollups,
+    };
+    Ok(pages::render(&app.pages, "regime.html", ctx)?)
 }

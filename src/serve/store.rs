@@ -81,6 +81,8 @@ impl Store {
             };
             import::import(&mut conn, lib, regime, &layout, &[], &opts)
                 .map_err(|e| format!("{target}: {}: {e}", regime.code))?;
+            crate::db::rollup::apply_views(&mut conn, regime, &layout)
+                .map_err(|e| format!("{target}: {}: {e}", regime.code))?;
         }
         conn.exec(SCHEMA).map_err(|e| format!("{target}: {e}"))?;
         let dialect = conn.dialect();
