@@ -11,6 +11,7 @@
 //! | [`auth`] | passwords (argon2id), tokens, cookies, the login rate limiter |
 //! | [`access`] | who sees and changes what, from the flow and the closure table |
 //! | [`pages`] | the templates |
+//! | [`forms`] | the generated form pages served for a unit and period, prefilled |
 //! | [`reports`] | receiving submissions, listing reports, one report's revisions and values |
 //! | [`workflow`] | approving and returning, the decisions' history, late and missing reporters |
 //! | [`seeing`] | roll-ups for a unit and period, CSV |
@@ -18,6 +19,7 @@
 
 pub mod access;
 pub mod auth;
+pub mod forms;
 pub mod pages;
 pub mod reports;
 pub mod routes;

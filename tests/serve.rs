@@ -1022,3 +1022,93 @@ fn the_roll_up_sums_what_each_level_sees_as_json_csv_and_a_page() {
     );
     assert!(page.body.contains("<td class=\"num\">30</td>"));
 }
+
+#[test]
+fn the_form_page_is_served_for_the_reporters_own_unit_prefilled_with_its_draft() {
+    let users = [
+        COMMUNE,
+        ("hong_bang", "11311", "reporter"),
+        ("hanoi", "01", "approver"),
+    ];
+    let s = Server::start("form", &users, &[]);
+    let mut c = s.client();
+    c.login("ba_dinh");
+    let t = c.csrf.clone();
+    let r = c.post_json(
+        &format!("{API}/draft"),
+        &doc("00004", [100, 50, 40, 4], None),
+        Some(&t),
+    );
+    assert_eq!(r.status, 200);
+    let page = c.get("/f/test.commune_pupils/B01/00004/2025-08");
+    assert_eq!(page.status, 200, "{}", page.body);
+    let b = &page.body;
+    assert!(b.contains(r#"<input id="regc-unit" name="unit" required readonly value="00004""#));
+    assert!(b.contains(r#"value="2025-08""#));
+    assert!(b.contains(&format!(r#"<meta name="regc-csrf" content="{t}">"#)));
+    let draft = b
+        .split(r#"<script type="application/json" id="regc-draft">"#)
+        .nth(1)
+        .unwrap();
+    let draft: serde_json::Value =
+        serde_json::from_str(&draft[..draft.find("</script>").unwrap()]).unwrap();
+    assert_eq!(draft["pupils.count"], "100");
+    assert_eq!(draft["girls.count"], "40");
+    assert!(b.contains(r#"id="regc-rules""#) && b.contains(r#"id="f-pupils.count""#));
+    assert!(!b.contains("__REGC_"), "every placeholder is filled");
+    // The page's scripts and style are served, from this server only.
+    for (path, kind) in [
+        ("/f/test.commune_pupils/forms.js", "text/javascript"),
+        ("/f/test.commune_pupils/forms.css", "text/css"),
+        ("/static/serve-form.js", "text/javascript"),
+    ] {
+        let r = c.get(path);
+        assert_eq!(r.status, 200, "{path}");
+        assert!(
+            r.header("content-type").unwrap().starts_with(kind),
+            "{path}"
+        );
+    }
+    assert!(
+        c.get("/f/test.commune_pupils/forms.js")
+            .body
+            .contains("function formPage")
+    );
+    // The regime's page links the forms for the user's unit.
+    let home = c.get("/r/test.commune_pupils?period=2025-08");
+    assert!(
+        home.body.contains(
+            r#"href="&#x2f;f&#x2f;test.commune_pupils&#x2f;B01&#x2f;00004&#x2f;2025-08""#
+        ),
+        "minijinja writes / in attributes as &#x2f;, read back as /: {}",
+        home.body
+    );
+
+    // Another commune's form: not found; the province sees it but may not fill it in.
+    let mut other = s.client();
+    other.login("hong_bang");
+    let r = other.get("/f/test.commune_pupils/B01/00004/2025-08");
+    assert_eq!(r.status, 404);
+    assert!(!r.body.contains("100"));
+    let mut hanoi = s.client();
+    hanoi.login("hanoi");
+    assert_eq!(
+        hanoi.get("/f/test.commune_pupils/B01/00004/2025-08").status,
+        403
+    );
+    // No such form or period.
+    assert_eq!(
+        c.get("/f/test.commune_pupils/B09/00004/2025-08").status,
+        404
+    );
+    assert_eq!(
+        c.get("/f/test.commune_pupils/B01/00004/2025-13").status,
+        404
+    );
+    // Not logged in: to the login page.
+    let mut anon = s.client();
+    assert_eq!(
+        anon.get("/f/test.commune_pupils/B01/00004/2025-08").status,
+        303
+    );
+}

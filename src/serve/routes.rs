@@ -50,6 +50,10 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/api/r/{regime}/expected", get(api_expected))
         .route("/api/r/{regime}/rollup", get(api_rollup))
         .route("/r/{regime}", get(regime_page))
+        .route("/f/{regime}/forms.js", get(forms_js))
+        .route("/f/{regime}/forms.css", get(forms_css))
+        .route("/f/{regime}/{form}/{unit}/{period}", get(form_page))
+        .route("/static/serve-form.js", get(serve_form_js))
         .fallback(not_found)
         .layer(axum::middleware::map_response(security_headers))
         .with_state(app)
@@ -891,7 +895,23 @@ fn regime_body(
         }
         None => (Vec::new(), Vec::new()),
     };
+    // The forms the user fills in for its own unit, for the period.
+    let entry: Vec<minijinja::Value> = match &period {
+        Some(p) if super::access::can_submit(&app.lib, r, &s.user, &s.user.unit) => r
+            .forms
+            .iter()
+            .map(|f| {
+                context! {
+                    form => f.code,
+                    title => f.title,
+                    href => format!("/f/{}/{}/{}/{}", r.code, f.code, s.user.unit, p),
+                }
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
     let ctx = context! {
+        entry,
         title => r.titles.get("vi").cloned().unwrap_or_else(|| r.code.clone()),
         user => user_ctx(app, s),
         csrf => s.csrf,
@@ -906,4 +926,59 @@ fn regime_body(
         rollups,
     };
     Ok(pages::render(&app.pages, "regime.html", ctx)?)
+}
+
+// ------------------------------------------------------------ forms
+
+fn asset(kind: &'static str, text: String) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, kind),
+            (header::CACHE_CONTROL, "max-age=3600"),
+        ],
+        text,
+    )
+        .into_response()
+}
+
+async fn forms_js() -> Response {
+    asset(
+        "text/javascript; charset=utf-8",
+        crate::emit::forms::script(),
+    )
+}
+
+async fn forms_css() -> Response {
+    asset(
+        "text/css; charset=utf-8",
+        crate::emit::forms::CSS.to_string(),
+    )
+}
+
+async fn serve_form_js() -> Response {
+    asset(
+        "text/javascript; charset=utf-8",
+        super::forms::SCRIPT.to_string(),
+    )
+}
+
+/// `GET /f/{regime}/{form}/{unit}/{period}`: the form to fill in.
+async fn form_page(
+    State(app): Shared,
+    Path((code, form, unit, period)): Path<(String, String, String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    blocking(move || {
+        let s = match logged_in(&app, &headers) {
+            Ok(s) => s,
+            Err(r) => return r.page(&app, None),
+        };
+        let page = regime(&app, &code)
+            .and_then(|r| super::forms::page(&app, &s, r, &form, &unit, &period));
+        match page {
+            Ok(body) => html(StatusCode::OK, body),
+            Err(r) => r.page(&app, Some(&s)),
+        }
+    })
+    .await
 }
