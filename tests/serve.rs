@@ -1112,3 +1112,162 @@ fn the_form_page_is_served_for_the_reporters_own_unit_prefilled_with_its_draft()
         303
     );
 }
+
+// ---------------------------------------------------------------- browser
+
+/// Whether the browser test can run: the system Chromium and playwright-core
+/// (scripts/test.sh installs both). Skipped without them, except under
+/// `CI=true`, where it fails.
+fn browser() -> bool {
+    let chromium = std::env::var("REGC_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    let driver = common::repo().join("tests/browser/node_modules/playwright-core");
+    let node = Command::new("node")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if Path::new(&chromium).exists() && driver.is_dir() && node {
+        return true;
+    }
+    let why = format!(
+        "chromium at {chromium}: {}, playwright-core: {}, node: {node} (run scripts/test.sh, which installs them)",
+        Path::new(&chromium).exists(),
+        driver.is_dir()
+    );
+    assert!(
+        !std::env::var("CI").is_ok_and(|v| v == "true"),
+        "CI=true and the browser test cannot run: {why}"
+    );
+    eprintln!("skipped: {why}");
+    false
+}
+
+/// Runs tests/browser/serve.mjs over sessions against the server; checks
+/// that no page broke its CSP, opened a dialog or asked another server
+/// (console errors are the caller's: refusals log failed loads).
+fn drive(s: &Server, sessions: Vec<serde_json::Value>) -> Vec<serde_json::Value> {
+    let plan = s._dir.0.join("plan.json");
+    std::fs::write(
+        &plan,
+        serde_json::json!({"base": s.base, "sessions": sessions}).to_string(),
+    )
+    .unwrap();
+    let o = Command::new("node")
+        .arg(common::repo().join("tests/browser/serve.mjs"))
+        .arg(&plan)
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success(),
+        "driver failed: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let sessions = report["sessions"].as_array().unwrap().clone();
+    for r in &sessions {
+        assert_eq!(
+            r["csp"],
+            serde_json::json!([]),
+            "Content-Security-Policy violations"
+        );
+        assert_eq!(
+            r["requests"],
+            serde_json::json!([]),
+            "requests to another server"
+        );
+        assert_eq!(r["dialogs"], serde_json::json!([]), "dialogs opened");
+    }
+    sessions
+}
+
+#[test]
+fn in_chromium_a_commune_logs_in_sees_its_error_fixes_it_and_submits() {
+    if !browser() {
+        return;
+    }
+    let s = Server::start("browser", &[COMMUNE, ("hanoi", "01", "viewer")], &[]);
+    // A draft with an error (50 + 40 ≠ 100), saved earlier.
+    let mut api = s.client();
+    api.login("ba_dinh");
+    let t = api.csrf.clone();
+    let r = api.post_json(
+        &format!("{API}/draft"),
+        &doc("00004", [100, 50, 40, 4], None),
+        Some(&t),
+    );
+    assert_eq!(r.status, 200);
+    let form = "/f/test.commune_pupils/B01/00004/2025-08";
+    let sessions = drive(
+        &s,
+        vec![
+            serde_json::json!({"steps": [
+                {"login": "ba_dinh", "password": PASSWORD},
+                {"goto": form},
+                {"value": "f-pupils.count"},
+                {"value": "f-girls.count"},
+                {"submit": true},
+                {"fill": "f-girls.count", "value": "50"},
+                {"submit": true},
+                {"goto": "/r/test.commune_pupils?period=2025-08"},
+            ]}),
+            serde_json::json!({"steps": [
+                {"login": "hanoi", "password": "wrong password"},
+                {"login": "hanoi", "password": PASSWORD},
+                {"goto": form},
+                {"goto": "/r/test.commune_pupils?period=2025-08"},
+            ]}),
+        ],
+    );
+    let r = sessions[0]["results"].as_array().unwrap();
+    assert_eq!(r[0]["url"], format!("{}/", s.base), "logged in, at home");
+    assert_eq!(r[1]["status"], 200);
+    assert_eq!(r[2]["value"], "100", "the draft is in the form");
+    assert_eq!(r[3]["value"], "40");
+    // The page refuses the error itself; nothing reaches the server.
+    assert_eq!(r[4]["status"], "Chưa gửi được: còn lỗi.", "{:?}", r[4]);
+    assert_eq!(r[4]["server"], "");
+    assert!(!r[4]["errors"].as_array().unwrap().is_empty());
+    // Fixed: the server stores it.
+    assert!(
+        r[5]["server"]
+            .as_str()
+            .unwrap()
+            .starts_with("Đã gửi báo cáo"),
+        "{:?}",
+        r[5]
+    );
+    assert!(r[6]["text"].as_str().unwrap().contains("submitted"));
+    let rep = api.get(REPORT).json();
+    assert_eq!(rep["status"], "submitted");
+    assert_eq!(rep["revision"], 2);
+    assert_eq!(rep["records"]["0"]["girls.count"], "50");
+    assert_eq!(rep["revisions"][1]["submitter"], "ba_dinh");
+
+    assert_eq!(
+        sessions[0]["console_errors"],
+        serde_json::json!([]),
+        "errors in the page"
+    );
+    // The province's refused login and form are the only failed loads.
+    assert_eq!(
+        sessions[1]["console_errors"],
+        serde_json::json!([
+            "Failed to load resource: the server responded with a status of 401 (Unauthorized)",
+            "Failed to load resource: the server responded with a status of 403 (Forbidden)"
+        ])
+    );
+    let p = sessions[1]["results"].as_array().unwrap();
+    assert!(
+        p[0]["url"].as_str().unwrap().ends_with("/login"),
+        "a wrong password stays on the login page"
+    );
+    assert_eq!(p[1]["url"], format!("{}/", s.base));
+    assert_eq!(
+        p[2]["status"], 403,
+        "the province does not fill in the commune's form"
+    );
+    let page = p[3]["text"].as_str().unwrap();
+    assert!(
+        page.contains("Phường Ba Đình") && page.contains("submitted"),
+        "{page}"
+    );
+}

@@ -29,6 +29,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/login", get(login_page).post(login))
         .route("/logout", post(logout))
         .route("/static/serve.css", get(css))
+        .route("/favicon.ico", get(|| async { StatusCode::NO_CONTENT }))
         .route("/api/login", post(api_login))
         .route("/api/session", get(api_session))
         .route("/api/logout", post(api_logout))
