@@ -1180,11 +1180,19 @@ fn drive(s: &Server, sessions: Vec<serde_json::Value>) -> Vec<serde_json::Value>
 }
 
 #[test]
-fn in_chromium_a_commune_logs_in_sees_its_error_fixes_it_and_submits() {
+fn in_chromium_a_commune_submits_the_province_returns_then_approves_the_ministry_sees() {
     if !browser() {
         return;
     }
-    let s = Server::start("browser", &[COMMUNE, ("hanoi", "01", "viewer")], &[]);
+    let s = Server::start(
+        "browser",
+        &[
+            COMMUNE,
+            ("hanoi", "01", "approver"),
+            ("bgddt", "BGDDT", "viewer"),
+        ],
+        &[],
+    );
     // A draft with an error (50 + 40 ≠ 100), saved earlier.
     let mut api = s.client();
     api.login("ba_dinh");
@@ -1214,6 +1222,28 @@ fn in_chromium_a_commune_logs_in_sees_its_error_fixes_it_and_submits() {
                 {"login": "hanoi", "password": PASSWORD},
                 {"goto": form},
                 {"goto": "/r/test.commune_pupils?period=2025-08"},
+                // The province returns the report with a reason.
+                {"fill": "reason-00004-B01", "value": "Thiếu số lớp <b>chuyên</b>"},
+                {"click": "return-00004-B01"},
+            ]}),
+            // The commune corrects it.
+            serde_json::json!({"steps": [
+                {"login": "ba_dinh", "password": PASSWORD},
+                {"goto": form},
+                {"value": "f-girls.count"},
+                {"fill": "f-classes.count", "value": "5"},
+                {"submit": true},
+            ]}),
+            // The province approves the correction.
+            serde_json::json!({"steps": [
+                {"login": "hanoi", "password": PASSWORD},
+                {"goto": "/r/test.commune_pupils?period=2025-08"},
+                {"click": "approve-00004-B01"},
+            ]}),
+            // The ministry sees the roll-up and who is late.
+            serde_json::json!({"steps": [
+                {"login": "bgddt", "password": PASSWORD},
+                {"goto": "/r/test.commune_pupils?period=2025-08"},
             ]}),
         ],
     );
@@ -1236,11 +1266,6 @@ fn in_chromium_a_commune_logs_in_sees_its_error_fixes_it_and_submits() {
         r[5]
     );
     assert!(r[6]["text"].as_str().unwrap().contains("submitted"));
-    let rep = api.get(REPORT).json();
-    assert_eq!(rep["status"], "submitted");
-    assert_eq!(rep["revision"], 2);
-    assert_eq!(rep["records"]["0"]["girls.count"], "50");
-    assert_eq!(rep["revisions"][1]["submitter"], "ba_dinh");
 
     assert_eq!(
         sessions[0]["console_errors"],
@@ -1270,4 +1295,63 @@ fn in_chromium_a_commune_logs_in_sees_its_error_fixes_it_and_submits() {
         page.contains("Phường Ba Đình") && page.contains("submitted"),
         "{page}"
     );
+    assert_eq!(p[4]["status"], 200);
+    assert!(
+        p[4]["url"]
+            .as_str()
+            .unwrap()
+            .ends_with("/r/test.commune_pupils?period=2025-08")
+    );
+    assert!(p[4]["text"].as_str().unwrap().contains("returned"));
+
+    let c = sessions[2]["results"].as_array().unwrap();
+    assert_eq!(c[2]["value"], "50", "the returned revision is in the form");
+    assert!(
+        c[3]["server"]
+            .as_str()
+            .unwrap()
+            .starts_with("Đã gửi báo cáo"),
+        "{:?}",
+        c[3]
+    );
+
+    let a = sessions[3]["results"].as_array().unwrap();
+    assert!(
+        a[2]["text"].as_str().unwrap().contains("approved"),
+        "{:?}",
+        a[2]
+    );
+
+    let m = sessions[4]["results"].as_array().unwrap();
+    let page = m[1]["text"].as_str().unwrap();
+    assert!(page.contains("approved"), "{page}");
+    assert!(
+        page.contains("Phường Hồng Bàng") && page.contains("missing"),
+        "{page}"
+    );
+    assert!(page.contains("trễ (late)"), "{page}");
+    assert!(!page.contains("Duyệt"), "a viewer has no approve button");
+    for s in &sessions[2..] {
+        assert_eq!(s["console_errors"], serde_json::json!([]));
+    }
+    let rep = api.get(REPORT).json();
+    assert_eq!(rep["status"], "approved");
+    assert_eq!(rep["revision"], 3);
+    assert_eq!(rep["records"]["0"]["classes.count"], "5");
+    assert_eq!(rep["records"]["0"]["girls.count"], "50");
+    let statuses: Vec<&str> = rep["revisions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(statuses, ["draft", "returned", "approved"]);
+    assert_eq!(rep["revisions"][1]["submitter"], "ba_dinh");
+    assert_eq!(rep["decisions"][0]["action"], "returned");
+    assert_eq!(
+        rep["decisions"][0]["reason"], "Thiếu số lớp <b>chuyên</b>",
+        "kept as typed"
+    );
+    assert_eq!(rep["decisions"][1]["action"], "approved");
+    assert_eq!(rep["decisions"][1]["actor"], "hanoi");
 }

@@ -51,6 +51,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/api/r/{regime}/expected", get(api_expected))
         .route("/api/r/{regime}/rollup", get(api_rollup))
         .route("/r/{regime}", get(regime_page))
+        .route("/r/{regime}/decide", post(decide_form))
         .route("/f/{regime}/forms.js", get(forms_js))
         .route("/f/{regime}/forms.css", get(forms_css))
         .route("/f/{regime}/{form}/{unit}/{period}", get(form_page))
@@ -896,6 +897,24 @@ fn regime_body(
         }
         None => (Vec::new(), Vec::new()),
     };
+    // Each report, with whether the user may decide on it now.
+    let mut deciders: std::collections::HashMap<String, bool> = Default::default();
+    let mut rows = Vec::new();
+    for x in &reports {
+        let may = match deciders.get(&x.unit) {
+            Some(m) => *m,
+            None => {
+                let m = super::access::can_decide(&app.store, &app.lib, r, &s.user, &x.unit)?;
+                deciders.insert(x.unit.clone(), m);
+                m
+            }
+        };
+        rows.push(context! {
+            form => x.form, unit => x.unit, period => x.period, revision => x.revision,
+            status => x.status, submitted_at => x.submitted_at, submitter => x.submitter,
+            decide => may && x.status == "submitted",
+        });
+    }
     // The forms the user fills in for its own unit, for the period.
     let entry: Vec<minijinja::Value> = match &period {
         Some(p) if super::access::can_submit(&app.lib, r, &s.user, &s.user.unit) => r
@@ -922,7 +941,7 @@ fn regime_body(
             basis => r.basis, owner => r.owner, frequency => r.frequency.name(),
         },
         period,
-        reports,
+        reports => rows,
         expected,
         rollups,
     };
@@ -978,6 +997,78 @@ async fn form_page(
             .and_then(|r| super::forms::page(&app, &s, r, &form, &unit, &period));
         match page {
             Ok(body) => html(StatusCode::OK, body),
+            Err(r) => r.page(&app, Some(&s)),
+        }
+    })
+    .await
+}
+
+#[derive(Deserialize)]
+struct DecideForm {
+    #[serde(default)]
+    csrf: String,
+    form: String,
+    unit: String,
+    period: String,
+    revision: i64,
+    action: String,
+    #[serde(default)]
+    reason: String,
+}
+
+/// `POST /r/{regime}/decide`: the approve and return buttons of the
+/// regime's page.
+async fn decide_form(
+    State(app): Shared,
+    Path(code): Path<String>,
+    headers: HeaderMap,
+    Form(f): Form<DecideForm>,
+) -> Response {
+    blocking(move || {
+        let s = match posted(&app, &headers, Some(&f.csrf)) {
+            Ok(s) => s,
+            Err(r) => {
+                let s = session(&app, &headers).ok().flatten();
+                return r.page(&app, s.as_ref());
+            }
+        };
+        let decision = match f.action.as_str() {
+            "approve" => super::workflow::Decision::Approve,
+            "return" => super::workflow::Decision::Return,
+            _ => return Refusal::NotFound.page(&app, Some(&s)),
+        };
+        let result = regime(&app, &code).and_then(|r| {
+            super::workflow::decide(
+                &app,
+                &s.user,
+                r,
+                &f.form,
+                &f.unit,
+                &f.period,
+                decision,
+                f.revision,
+                Some(&f.reason),
+            )
+        });
+        match result {
+            Ok(a) if a.status == 200 => redirect(&format!(
+                "/r/{}?period={}",
+                code,
+                f.period
+                    .chars()
+                    .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
+                    .collect::<String>()
+            )),
+            Ok(a) => message(
+                &app,
+                StatusCode::from_u16(a.status).unwrap_or(StatusCode::CONFLICT),
+                Some(&s),
+                "Không thực hiện được (Not done)",
+                a.body
+                    .get("error")
+                    .and_then(|e| e.as_str())
+                    .unwrap_or("refused"),
+            ),
             Err(r) => r.page(&app, Some(&s)),
         }
     })

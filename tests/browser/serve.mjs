@@ -17,6 +17,7 @@
 //                                       → {"status": page status, "server": server answer text,
 //                                          "errors": [summary lines]}
 //   {"value": ID}                       → {"value": the control's text}
+//   {"click": ID}                       clicks #ID, waits for the next page → {"url", "status", "text"}
 // The report: {"sessions": [{"results": [...], "dialogs": [...], "csp": [violations],
 //              "console_errors": [...], "requests": [URLs not on the server]}, …]}
 
@@ -85,6 +86,9 @@ async function session(s) {
           errors: [...document.querySelectorAll("#regc-errors li")].map((li) => li.textContent),
         }))
       );
+    } else if (step.click !== undefined) {
+      const [r] = await Promise.all([page.waitForNavigation(), control(step.click).click()]);
+      report.results.push({ url: page.url(), status: r ? r.status() : 0, text: await page.locator("body").innerText() });
     } else if (step.value !== undefined) {
       report.results.push({ value: await control(step.value).inputValue() });
     }
