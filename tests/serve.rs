@@ -1355,3 +1355,108 @@ fn in_chromium_a_commune_submits_the_province_returns_then_approves_the_ministry
     assert_eq!(rep["decisions"][1]["action"], "approved");
     assert_eq!(rep["decisions"][1]["actor"], "hanoi");
 }
+
+#[test]
+fn a_server_killed_during_submissions_leaves_no_half_written_report() {
+    let users: Vec<(&str, &str, &str)> = vec![COMMUNE, ("hong_bang", "11311", "reporter")];
+    let mut s = Server::start("kill", &users, &[]);
+    let mut clients: Vec<(Client, &str)> = ["ba_dinh", "hong_bang"]
+        .iter()
+        .zip(["00004", "11311"])
+        .map(|(u, unit)| {
+            let mut c = s.client();
+            c.login(u);
+            (c, unit)
+        })
+        .collect();
+    // Two communes correct their report again and again; the server is
+    // killed (SIGKILL) while they do.
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    let stored = std::thread::scope(|sc| {
+        let handles: Vec<_> = clients
+            .iter_mut()
+            .map(|(c, unit)| {
+                let stop = &stop;
+                sc.spawn(move || {
+                    let t = c.csrf.clone();
+                    let mut ok = 0;
+                    for i in 1..10_000i64 {
+                        if stop.load(std::sync::atomic::Ordering::Relaxed) {
+                            break;
+                        }
+                        let body = doc(unit, [2 * i, i, i, 1], None).to_string();
+                        let r = c
+                            .agent
+                            .post(format!("{}{API}/submit", c.base))
+                            .header("Cookie", c.cookie_header())
+                            .header("Content-Type", "application/json")
+                            .header("X-CSRF-Token", &t)
+                            .send(body);
+                        match r {
+                            Ok(r) if r.status() == 200 => ok += 1,
+                            _ => break,
+                        }
+                    }
+                    ok
+                })
+            })
+            .collect();
+        std::thread::sleep(std::time::Duration::from_millis(1500));
+        let _ = s.child.kill();
+        let _ = s.child.wait();
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        handles.into_iter().map(|h| h.join().unwrap()).sum::<i64>()
+    });
+    assert!(stored > 0, "some submissions went through before the kill");
+    let db = rusqlite::Connection::open(&s.db).unwrap();
+    let check: String = db
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(check, "ok");
+    let n = |sql: &str| -> i64 { db.query_row(sql, [], |r| r.get(0)).unwrap() };
+    let subs = n(r#"SELECT count(*) FROM "regc_submission""#);
+    assert!(
+        subs >= stored,
+        "every answered submission is stored ({subs} < {stored})"
+    );
+    // Every revision has its values, and every value row its revision.
+    assert_eq!(n(r#"SELECT count(*) FROM "test.commune_pupils.B01""#), subs);
+    assert_eq!(
+        n(
+            r#"SELECT count(*) FROM "regc_submission" s WHERE NOT EXISTS (SELECT 1 FROM "test.commune_pupils.B01" t WHERE t."submission_id" = s."id")"#
+        ),
+        0
+    );
+    // Revisions are numbered 1..n without a gap, per commune.
+    assert_eq!(
+        n(
+            r#"SELECT count(*) FROM (SELECT "unit" FROM "regc_submission" GROUP BY "unit" HAVING max("revision") <> count(*))"#
+        ),
+        0
+    );
+    // The values of each revision are the ones sent together (2i = i + i).
+    assert_eq!(
+        n(
+            r#"SELECT count(*) FROM "test.commune_pupils.B01" WHERE "pupils.count" <> "boys.count" + "girls.count""#
+        ),
+        0
+    );
+    // A restarted server serves the same database.
+    let mut child = regc()
+        .args([
+            "serve",
+            s.lib.to_str().unwrap(),
+            "--db",
+            &format!("sqlite:{}", s.db.display()),
+        ])
+        .args(["--listen", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    assert!(line.contains("listening on"), "{line}");
+    s.child = child;
+}
