@@ -108,10 +108,20 @@ mod tempfile_dir {
 impl Server {
     /// Creates the users (name, unit, role), then starts the server.
     fn start(name: &str, users: &[(&str, &str, &str)], extra: &[&str]) -> Server {
+        Server::start_on(name, users, extra, None)
+    }
+
+    /// As [`Server::start`], on the database `url` (default: a fresh SQLite file).
+    fn start_on(
+        name: &str,
+        users: &[(&str, &str, &str)],
+        extra: &[&str],
+        url: Option<&str>,
+    ) -> Server {
         let dir = tempfile_dir::new(name);
         let lib = library(&dir.0);
         let db = dir.0.join("regc.db");
-        let db_arg = format!("sqlite:{}", db.display());
+        let db_arg = url.map_or_else(|| format!("sqlite:{}", db.display()), str::to_string);
         for (user, unit, role) in users {
             let out = regc()
                 .args(["serve", lib.to_str().unwrap(), "--db", &db_arg])
@@ -1459,4 +1469,71 @@ fn a_server_killed_during_submissions_leaves_no_half_written_report() {
         .unwrap();
     assert!(line.contains("listening on"), "{line}");
     s.child = child;
+}
+
+#[test]
+fn on_postgresql_the_same_campaign_works() {
+    let Some(pg) = common::PgSchema::new("serve") else {
+        return;
+    };
+    let users = [
+        COMMUNE,
+        ("hanoi", "01", "approver"),
+        ("haiphong", "31", "approver"),
+        ("bgddt", "BGDDT", "viewer"),
+    ];
+    let s = Server::start_on("pg", &users, &[], Some(&pg.url));
+    let mut c = s.client();
+    c.login("ba_dinh");
+    let t = c.csrf.clone();
+    let r = c.post_json(
+        &format!("{API}/draft"),
+        &doc("00004", [100, 50, 40, 4], None),
+        Some(&t),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(c.get(REPORT).json()["records"]["0"]["girls.count"], "40");
+    let r = c.post_json(
+        &format!("{API}/submit"),
+        &doc("00004", [100, 50, 40, 4], None),
+        Some(&t),
+    );
+    assert_eq!(r.status, 422, "{}", r.body);
+    let r = c.post_json(
+        &format!("{API}/submit"),
+        &doc("00004", [100, 30, 70, 4], Some("Trường nữ sinh")),
+        Some(&t),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    let mut other = s.client();
+    other.login("haiphong");
+    assert_eq!(other.get(REPORT).status, 404);
+    let mut hanoi = s.client();
+    hanoi.login("hanoi");
+    let th = hanoi.csrf.clone();
+    let r = hanoi.post_json(
+        &format!("{REPORT}/approve"),
+        &serde_json::json!({"revision": 2}),
+        Some(&th),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    let rep = c.get(REPORT).json();
+    assert_eq!(rep["status"], "approved");
+    assert_eq!(rep["decisions"][0]["actor"], "hanoi");
+    assert_eq!(
+        rep["revisions"][1]["violations"][0]["explanation"],
+        "Trường nữ sinh"
+    );
+    let mut bgddt = s.client();
+    bgddt.login("bgddt");
+    let roll = bgddt.get(&format!("{API}/rollup?period=2025-08"));
+    assert_eq!(roll.status, 200, "{}", roll.body);
+    assert!(roll.body.contains("\"VN\""), "{}", roll.body);
+    let exp = bgddt.get(&format!("{API}/expected?period=2025-08")).json();
+    assert_eq!(exp["expected"].as_array().unwrap().len(), 2);
+    // The sessions are in PostgreSQL: an expired one is refused.
+    pg.client()
+        .batch_execute(r#"UPDATE "regc_session" SET "expires_at" = '2000-01-01T00:00:00Z'"#)
+        .unwrap();
+    assert_eq!(c.get("/api/session").status, 401);
 }
