@@ -102,7 +102,12 @@ pub fn violations(
     reader: &crate::submission::Reader,
 ) -> Result<Vec<crate::validate::Violation>, String> {
     let mut store = crate::eval::Store::default();
-    if crate::eval::reads_other_periods(regime) && conn.has_table("regc_submission")? {
+    // Earlier periods for the rules that read them, and the other forms of
+    // the same period already stored (a rule of one form may read another:
+    // a document that sends one form is checked against the stored rest;
+    // the forms it sends replace the stored ones).
+    let reads_stored = crate::eval::reads_other_periods(regime) || regime.forms.len() > 1;
+    if reads_stored && conn.has_table("regc_submission")? {
         super::history::load(conn, regime, &ctx.layout, &mut store)?;
     }
     let mut targets: Vec<(String, String)> = Vec::new();
