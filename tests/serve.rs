@@ -1411,7 +1411,21 @@ fn a_server_killed_during_submissions_leaves_no_half_written_report() {
                 })
             })
             .collect();
-        std::thread::sleep(std::time::Duration::from_millis(1500));
+        // Kill once a few revisions are in (however slow the machine), while
+        // both communes are still sending.
+        let started = std::time::Instant::now();
+        while started.elapsed() < std::time::Duration::from_secs(60) {
+            let db = rusqlite::Connection::open(&s.db).unwrap();
+            let n: i64 = db
+                .query_row(r#"SELECT count(*) FROM "regc_submission""#, [], |r| {
+                    r.get(0)
+                })
+                .unwrap_or(0);
+            if n >= 6 {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
         let _ = s.child.kill();
         let _ = s.child.wait();
         stop.store(true, std::sync::atomic::Ordering::Relaxed);
