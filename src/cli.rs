@@ -251,6 +251,38 @@ pub enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Run the reporting portal: an HTTP server where units log in,
+    /// submit their reports, approve the level below and see roll-ups
+    /// (docs/serve.md). With --create-user, add a user and exit.
+    Serve {
+        /// Library folders (default: regimes/).
+        paths: Vec<PathBuf>,
+        /// sqlite:PATH or postgres://USER@HOST/DB.
+        #[arg(long, default_value = crate::db::DEFAULT_DB)]
+        db: String,
+        /// The address to listen on (port 0: any free port).
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: String,
+        /// Add a user with this name (the password is read from the
+        /// REGC_PASSWORD variable, else from the first line of standard
+        /// input) and exit.
+        #[arg(long, value_name = "NAME", requires_all = ["unit", "role"])]
+        create_user: Option<String>,
+        /// The new user's org unit (a code of the library's org data).
+        #[arg(long, requires = "create_user")]
+        unit: Option<String>,
+        /// The new user's role: reporter, approver, viewer or admin.
+        #[arg(long, requires = "create_user")]
+        role: Option<String>,
+        /// How long a session lasts, in minutes.
+        #[arg(long, default_value_t = 480)]
+        session_minutes: u64,
+        /// Send cookies without `Secure`, for a server reached over plain
+        /// HTTP from another machine (browsers keep `Secure` cookies over
+        /// HTTP on localhost only). Put TLS in front instead where you can.
+        #[arg(long)]
+        insecure_cookies: bool,
+    },
     /// Format regime files in place (indentation and whitespace only).
     Fmt {
         /// Regime files or folders, searched recursively for `.regime`
@@ -459,6 +491,24 @@ pub fn run(cli: Cli) -> i32 {
             },
             color,
         ),
+        Command::Serve {
+            paths,
+            db,
+            listen,
+            create_user,
+            unit,
+            role,
+            session_minutes,
+            insecure_cookies,
+        } => serve(
+            &paths,
+            &db,
+            listen,
+            create_user.zip(unit).zip(role),
+            session_minutes,
+            insecure_cookies,
+            color,
+        ),
         Command::Import {
             regime,
             files,
@@ -486,6 +536,64 @@ pub fn run(cli: Cli) -> i32 {
             },
             color,
         ),
+    }
+}
+
+/// `regc serve`, and `regc serve --create-user`.
+fn serve(
+    paths: &[PathBuf],
+    db: &str,
+    listen: String,
+    create: Option<((String, String), String)>,
+    session_minutes: u64,
+    insecure_cookies: bool,
+    color: bool,
+) -> i32 {
+    let target = match crate::db::Target::parse(db) {
+        Ok(t) => t,
+        Err(e) => return usage_error(&e),
+    };
+    let sources = match load(paths) {
+        Ok(s) => s,
+        Err(e) => return usage_error(&e),
+    };
+    let c = crate::compile(&sources);
+    if c.has_errors() {
+        print_diagnostics(&c, &sources, DiagFormat::Human, color);
+        errln!(
+            "error: the library has {} error(s); fix them first",
+            c.diagnostics.error_count()
+        );
+        return 1;
+    }
+    if let Some(((name, unit), role)) = create {
+        let password = match std::env::var("REGC_PASSWORD") {
+            Ok(p) => p,
+            Err(_) => {
+                let mut line = String::new();
+                if let Err(e) = std::io::stdin().read_line(&mut line) {
+                    return usage_error(&format!("cannot read the password: {e}"));
+                }
+                line.trim_end_matches(['\r', '\n']).to_string()
+            }
+        };
+        return match crate::serve::create_user(c.library, &target, &name, &unit, &role, &password) {
+            Ok(()) => {
+                outln!("created user {name} ({role} of {unit}) in {target}");
+                0
+            }
+            Err(e) => usage_error(&e),
+        };
+    }
+    let mut config = crate::serve::Config::new(target.clone(), listen);
+    config.session = std::time::Duration::from_secs(session_minutes.saturating_mul(60));
+    config.secure_cookies = !insecure_cookies;
+    let regimes = c.library.regimes.len();
+    match crate::serve::run(c.library, config, |addr| {
+        outln!("regc serve: {regimes} regime(s), {target}, listening on http://{addr}");
+    }) {
+        Ok(()) => 0,
+        Err(e) => usage_error(&e),
     }
 }
 

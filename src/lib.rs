@@ -33,6 +33,7 @@ pub mod lang;
 pub mod layout;
 pub mod migrate;
 pub mod resolve;
+pub mod serve;
 pub mod source;
 pub mod sql;
 pub mod submission;

@@ -124,7 +124,7 @@ pub fn import(args: &ImportArgs, color: bool) -> i32 {
     let violations = if args.status == "draft" {
         Vec::new()
     } else {
-        match gate(&mut conn, regime, &ctx, &reader) {
+        match db::import::violations(&mut conn, regime, &ctx, &reader) {
             Ok(v) => v,
             Err(e) => return usage_error(&format!("{target}: {e}")),
         }
@@ -145,24 +145,7 @@ pub fn import(args: &ImportArgs, color: bool) -> i32 {
             .collect();
         return refuse_import(args.json, &target, &lines);
     }
-    let mut flags: std::collections::BTreeMap<_, Vec<db::import::Flag>> = Default::default();
-    for v in violations {
-        let key = (v.form.clone(), v.unit.clone(), v.period.clone());
-        let explanation = reader
-            .explanations
-            .get(&key)
-            .and_then(|e| e.get(&v.rule))
-            .cloned();
-        flags.entry(key).or_default().push(db::import::Flag {
-            forced: v.severity == crate::ir::Severity::Error,
-            rule: v.rule,
-            severity: v.severity,
-            record: v.record,
-            cell: v.cell,
-            message: v.message,
-            explanation,
-        });
-    }
+    let flags = db::import::flags(violations, &reader.explanations);
     let subs: Vec<&crate::submission::Submission> = reader.submissions.values().collect();
     let opts = db::import::Options {
         status: args.status.clone(),
@@ -237,33 +220,6 @@ fn refuse_import(json: bool, target: &Target, problems: &[String]) -> i32 {
         );
     }
     1
-}
-
-/// The violations of the rules by the submissions read, as `regc
-/// validate` finds them, earlier periods read from the database when a
-/// rule reads them.
-fn gate(
-    conn: &mut Conn,
-    regime: &crate::ir::Regime,
-    ctx: &Context,
-    reader: &Reader,
-) -> Result<Vec<crate::validate::Violation>, String> {
-    let mut store = crate::eval::Store::default();
-    if crate::eval::reads_other_periods(regime) && conn.has_table("regc_submission")? {
-        db::history::load(conn, regime, &ctx.layout, &mut store)?;
-    }
-    let mut targets: Vec<(String, String)> = Vec::new();
-    for s in reader.submissions.values() {
-        targets.push((s.unit.clone(), s.period.clone()));
-        store.insert(&regime.code, s.clone());
-    }
-    targets.sort();
-    targets.dedup();
-    let mut report = crate::validate::validate(regime, &store, &targets, &[]);
-    report
-        .violations
-        .retain(|v| v.severity != crate::ir::Severity::Info);
-    Ok(report.violations)
 }
 
 pub struct MigrateArgs {

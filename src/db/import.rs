@@ -93,6 +93,62 @@ pub fn import(
     }
 }
 
+/// The violations of the rules by the submissions read, as `regc
+/// validate` finds them, earlier periods read from the database when a
+/// rule reads them.
+pub fn violations(
+    conn: &mut Conn,
+    regime: &crate::ir::Regime,
+    ctx: &crate::submission::Context,
+    reader: &crate::submission::Reader,
+) -> Result<Vec<crate::validate::Violation>, String> {
+    let mut store = crate::eval::Store::default();
+    // Earlier periods for the rules that read them, and the other forms of
+    // the same period already stored (a rule of one form may read another:
+    // a document that sends one form is checked against the stored rest;
+    // the forms it sends replace the stored ones).
+    let reads_stored = crate::eval::reads_other_periods(regime) || regime.forms.len() > 1;
+    if reads_stored && conn.has_table("regc_submission")? {
+        super::history::load(conn, regime, &ctx.layout, &mut store)?;
+    }
+    let mut targets: Vec<(String, String)> = Vec::new();
+    for s in reader.submissions.values() {
+        targets.push((s.unit.clone(), s.period.clone()));
+        store.insert(&regime.code, s.clone());
+    }
+    targets.sort();
+    targets.dedup();
+    let mut report = crate::validate::validate(regime, &store, &targets, &[]);
+    report
+        .violations
+        .retain(|v| v.severity != crate::ir::Severity::Info);
+    Ok(report.violations)
+}
+
+/// The violations to keep with each stored submission, keyed by (form,
+/// unit, period), with the explanations the file gives for warnings; an
+/// error kept is `forced`.
+pub fn flags(
+    violations: Vec<crate::validate::Violation>,
+    explanations: &BTreeMap<(String, String, String), BTreeMap<String, String>>,
+) -> BTreeMap<(String, String, String), Vec<Flag>> {
+    let mut flags: BTreeMap<_, Vec<Flag>> = BTreeMap::new();
+    for v in violations {
+        let key = (v.form.clone(), v.unit.clone(), v.period.clone());
+        let explanation = explanations.get(&key).and_then(|e| e.get(&v.rule)).cloned();
+        flags.entry(key).or_default().push(Flag {
+            forced: v.severity == ir::Severity::Error,
+            rule: v.rule,
+            severity: v.severity,
+            record: v.record,
+            cell: v.cell,
+            message: v.message,
+            explanation,
+        });
+    }
+    flags
+}
+
 fn write(
     conn: &mut Conn,
     lib: &Library,
@@ -904,24 +960,33 @@ fn write_submissions(
     }
     let latest_sql = match d {
         Dialect::Sqlite => {
-            "SELECT \"form\", \"unit\", \"period\", CAST(\"revision\" AS TEXT), \"checksum\" FROM \"regc_submission\" WHERE \"regime\" = ?1"
+            "SELECT \"form\", \"unit\", \"period\", CAST(\"revision\" AS TEXT), \"checksum\", \"status\" FROM \"regc_submission\" WHERE \"regime\" = ?1"
         }
         Dialect::Postgres => {
-            "SELECT \"form\", \"unit\", \"period\", CAST(\"revision\" AS TEXT), \"checksum\" FROM \"regc_submission\" WHERE \"regime\" = $1"
+            "SELECT \"form\", \"unit\", \"period\", CAST(\"revision\" AS TEXT), \"checksum\", \"status\" FROM \"regc_submission\" WHERE \"regime\" = $1"
         }
     };
-    let mut latest: HashMap<(String, String, String), (i64, String)> = HashMap::new();
+    // The latest revision of each submission: (revision, checksum, status).
+    let mut latest: HashMap<(String, String, String), (i64, String, String)> = HashMap::new();
     for row in conn.query_text(latest_sql, &[&r.code])? {
-        let [Some(f), Some(u), Some(p), Some(rev), Some(sum)] =
-            <[Option<String>; 5]>::try_from(row)
-                .map_err(|_| "unexpected columns from regc_submission".to_string())?
+        let [
+            Some(f),
+            Some(u),
+            Some(p),
+            Some(rev),
+            Some(sum),
+            Some(status),
+        ] = <[Option<String>; 6]>::try_from(row)
+            .map_err(|_| "unexpected columns from regc_submission".to_string())?
         else {
             continue;
         };
         let rev: i64 = rev.parse().unwrap_or(0);
-        let e = latest.entry((f, u, p)).or_insert((0, String::new()));
+        let e = latest
+            .entry((f, u, p))
+            .or_insert((0, String::new(), String::new()));
         if rev > e.0 {
-            *e = (rev, sum);
+            *e = (rev, sum, status);
         }
     }
     let max = conn.query_text(
@@ -948,12 +1013,16 @@ fn write_submissions(
     for s in subs {
         let checksum = s.checksum();
         let key = (s.form.clone(), s.unit.clone(), s.period.clone());
+        // The same values are unchanged, except a draft now submitted (or
+        // approved): that is a new revision with the new status.
         let revision = match latest.get(&key) {
-            Some((_, sum)) if *sum == checksum => {
+            Some((_, sum, status))
+                if *sum == checksum && (status != "draft" || opts.status == "draft") =>
+            {
                 report.unchanged += 1;
                 continue;
             }
-            Some((rev, _)) => {
+            Some((rev, _, _)) => {
                 report.corrections += 1;
                 rev + 1
             }
