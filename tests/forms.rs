@@ -375,7 +375,7 @@ fn templates_can_be_replaced_and_still_escape() {
     let html = forms::form_page(lib, r, form, "{}", &t).unwrap();
     assert!(html.contains("<p class=custom>Sản lượng hàng hóa thông qua cảng &lt;b&gt;</p>"));
     assert!(!html.contains("<table class=\"regc-grid\">"));
-    let unknown = std::collections::BTreeMap::from([("page.html".to_string(), String::new())]);
+    let unknown = std::collections::BTreeMap::from([("base.html".to_string(), String::new())]);
     assert!(forms::Templates::with_overrides(&unknown).is_err());
     // From a folder, through the command line.
     let tmp = TempDir::new("templates");

@@ -21,6 +21,7 @@ use std::collections::BTreeMap;
 /// any of them by a file of the same name in DIR.
 pub const TEMPLATES: &[(&str, &str)] = &[
     ("form.html", include_str!("forms/form.html")),
+    ("page.html", include_str!("forms/page.html")),
     ("grid.html", include_str!("forms/grid.html")),
     ("records.html", include_str!("forms/records.html")),
 ];

@@ -64,6 +64,11 @@ async function session(s) {
       await page.waitForLoadState("load");
       report.results.push({ status: r ? r.status() : 0, text: await page.locator("body").innerText() });
     } else if (step.fill !== undefined) {
+      if (!(await control(step.fill).count())) {
+        // Say what the page shows instead of waiting for what is not there.
+        throw new Error(`no control #${step.fill} on ${page.url()}:\n${await page.locator("body").innerText()}\n` +
+          JSON.stringify(report.results, null, 1));
+      }
       await control(step.fill).fill(step.value);
     } else if (step.explain_all !== undefined) {
       for (const area of await page.locator("#regc-warnings textarea").all()) await area.fill(step.explain_all);
@@ -98,6 +103,12 @@ async function session(s) {
   return report;
 }
 const sessions = [];
-for (const s of plan.sessions) sessions.push(await session(s));
+try {
+  for (const s of plan.sessions) sessions.push(await session(s));
+} catch (e) {
+  // What the sessions before saw, to tell why this one failed.
+  process.stderr.write(JSON.stringify({ sessions }, null, 1) + "\n");
+  throw e;
+}
 await browser.close();
 process.stdout.write(JSON.stringify({ sessions }) + "\n");
