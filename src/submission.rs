@@ -28,6 +28,8 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::mpsc::SyncSender;
 
+pub mod workbook;
+
 /// The values of one form of one unit for one period.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Submission {
@@ -947,23 +949,33 @@ impl Reader {
     /// `.ods`) laid out like a CSV file: a header row, then one row per
     /// value (long) or per unit and period (wide).
     pub fn read_workbook(&mut self, ctx: &mut Context, file: &str, path: &std::path::Path) {
-        use calamine::Reader as _;
+        if let Err(e) = workbook::check_inflated_size(path) {
+            return self.error(file, 0, None, e);
+        }
         let mut book = match calamine::open_workbook_auto(path) {
             Ok(b) => b,
             Err(e) => {
                 return self.error(file, 0, None, format!("not a workbook regc can read: {e}"));
             }
         };
-        if let Ok(meta) = book.worksheet_range(crate::emit::xlsx::META_SHEET) {
-            return self.read_template(ctx, file, &mut book, &meta);
+        let meta_name = crate::emit::xlsx::META_SHEET;
+        if calamine::Reader::sheet_names(&book)
+            .iter()
+            .any(|n| n == meta_name)
+        {
+            return match workbook::read_sheet(&mut book, meta_name) {
+                Ok(meta) => self.read_template(ctx, file, &mut book, &meta),
+                Err(e) => self.error(file, 0, None, e),
+            };
         }
-        let Some(Ok(range)) = book.worksheet_range_at(0) else {
+        let Some(first) = workbook::first_sheet(&book) else {
             return self.error(file, 0, None, "the workbook has no worksheet".into());
         };
-        let mut rows = range
-            .rows()
-            .map(|r| r.iter().map(sheet_text).collect::<Vec<String>>());
-        let Some(header) = rows.next() else {
+        let sheet = match workbook::read_sheet(&mut book, &first) {
+            Ok(s) => s,
+            Err(e) => return self.error(file, 0, None, e),
+        };
+        let Some((top, left)) = sheet.start() else {
             return self.error(
                 file,
                 1,
@@ -971,12 +983,39 @@ impl Reader {
                 "the worksheet is empty: expected a header row".into(),
             );
         };
-        let header = header.into_iter().map(|h| h.trim().to_string()).collect();
+        let header = sheet
+            .row(top)
+            .iter()
+            .filter_map(|((_, c), d)| {
+                Some((c.checked_sub(left)?, sheet_text(d).trim().to_string()))
+            })
+            .collect::<Vec<_>>();
+        // The header row as a dense list: its width is that of the cells
+        // it names, and a hostile far-off cell in it is one more column.
+        let width = header.last().map_or(0, |(c, _)| *c as usize + 1);
+        if width > workbook::MAX_SHEET_CELLS {
+            return self.error(
+                file,
+                1,
+                None,
+                "the header row is wider than regc reads".into(),
+            );
+        }
+        let mut names = vec![String::new(); width];
+        for (c, h) in header {
+            if let Some(slot) = names.get_mut(c as usize) {
+                *slot = h;
+            }
+        }
+        let last = sheet.last_row().unwrap_or(top);
         let mut table = SheetTable {
-            rows: rows.collect(),
-            at: 0,
+            sheet,
+            left,
+            next: u64::from(top) + 1,
+            last: u64::from(last),
+            row: Vec::new(),
         };
-        self.read_table(ctx, file, header, &mut table);
+        self.read_table(ctx, file, names, &mut table);
     }
 
     /// Reads a filled Excel template of a form (`regc build` writes them,
@@ -987,13 +1026,19 @@ impl Reader {
         ctx: &mut Context,
         file: &str,
         book: &mut calamine::Sheets<R>,
-        meta: &calamine::Range<calamine::Data>,
+        meta: &workbook::Sheet,
     ) {
-        use calamine::Reader as _;
-        let rows: Vec<Vec<String>> = meta
-            .rows()
-            .map(|r| r.iter().map(sheet_text).collect())
-            .collect();
+        let rows: Vec<Vec<String>> = match meta.start() {
+            None => Vec::new(),
+            Some((top, _)) => (top..=meta.last_row().unwrap_or(top))
+                .map(|r| {
+                    // The hidden sheet's rows start in column A: kind, cell, place.
+                    (0..3)
+                        .map(|c| meta.get((r, c)).map(sheet_text).unwrap_or_default())
+                        .collect()
+                })
+                .collect(),
+        };
         let get = |key: &str| {
             rows.iter()
                 .find(|r| r.first().map(String::as_str) == Some(key))
@@ -1010,7 +1055,7 @@ impl Reader {
                 format!("a template of {regime}, not of {}", ctx.regime.code),
             );
         }
-        let sheet = match book.worksheet_range(&form) {
+        let sheet = match workbook::read_sheet(book, &form) {
             Ok(s) => s,
             Err(e) => {
                 return self.error(file, 0, None, format!("no sheet {form}: {e}"));
@@ -1018,7 +1063,7 @@ impl Reader {
         };
         let at = |address: &str| -> String {
             crate::emit::xlsx::parse_a1(address)
-                .and_then(|(r, c)| sheet.get_value((r, u32::from(c))))
+                .and_then(|(r, c)| sheet.get((r, u32::from(c))))
                 .map(sheet_text)
                 .unwrap_or_default()
                 .trim()
@@ -1053,7 +1098,7 @@ impl Reader {
                 // A number cell holding text: typed by a person (the cell
                 // formatted as text, or a paste), read as people write.
                 let value_typed = crate::emit::xlsx::parse_a1(&address)
-                    .and_then(|(r, c)| sheet.get_value((r, u32::from(c))))
+                    .and_then(|(r, c)| sheet.get((r, u32::from(c))))
                     .is_some_and(|d| matches!(d, calamine::Data::String(_)));
                 self.rows += 1;
                 let line =
@@ -1702,26 +1747,44 @@ impl Table for RecordsTable {
     }
 }
 
+/// The rows of a worksheet below its header, read from its sparse cells:
+/// a row no cell is in is an empty line, and only the cells a row holds
+/// are turned into text.
 struct SheetTable {
-    rows: Vec<Vec<String>>,
-    /// The next row's index (the header was row 1).
-    at: usize,
+    sheet: workbook::Sheet,
+    /// The first column holding anything: the header's first.
+    left: u32,
+    /// The next row's index (0-based).
+    next: u64,
+    last: u64,
+    /// The current row's fields by index from `left`.
+    row: Vec<(usize, String)>,
 }
 
 impl Table for SheetTable {
     fn next_row(&mut self) -> Result<Option<u64>, (u64, String)> {
-        if self.at >= self.rows.len() {
+        if self.next > self.last {
             return Ok(None);
         }
-        self.at += 1;
-        Ok(Some(u64::try_from(self.at + 1).unwrap_or(0)))
+        let r = self.next;
+        self.next = r + 1;
+        let left = self.left;
+        self.row = self
+            .sheet
+            .row(u32::try_from(r).unwrap_or(u32::MAX))
+            .iter()
+            .filter_map(|((_, c), d)| Some((c.checked_sub(left)? as usize, sheet_text(d))))
+            .collect();
+        // Lines are the sheet's row numbers.
+        Ok(Some(r + 1))
     }
 
     fn field(&self, i: usize) -> Option<&str> {
-        self.rows
-            .get(self.at.checked_sub(1)?)?
-            .get(i)
-            .map(String::as_str)
+        self.row
+            .binary_search_by_key(&i, |(c, _)| *c)
+            .ok()
+            .and_then(|k| self.row.get(k))
+            .map(|(_, t)| t.as_str())
     }
 }
 

@@ -1,0 +1,164 @@
+//! Regression tests of hostile and clumsy input (issue 21, "Nothing lost,
+//! nothing exhausted"): each failed before its fix.
+
+#![allow(clippy::indexing_slicing, clippy::unwrap_used)]
+
+mod common;
+
+use common::text;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// A scratch folder of this test process, removed at the end.
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new(name: &str) -> Scratch {
+        let dir = std::env::temp_dir().join(format!("regc-hostile-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        Scratch(dir)
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.0.join(name)
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Runs regc under a cap on its address space (`ulimit -v`, in kB), so a
+/// run that tries to allocate gigabytes fails instead of taking the
+/// machine.
+fn regc_capped(cap_kb: u64, args: &[&str]) -> std::process::Output {
+    let quoted: Vec<String> = args
+        .iter()
+        .map(|a| format!("'{}'", a.replace('\'', r"'\''")))
+        .collect();
+    std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "ulimit -v {cap_kb}; exec '{}' {}",
+            env!("CARGO_BIN_EXE_regc"),
+            quoted.join(" ")
+        ))
+        .current_dir(common::repo())
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("sh runs")
+}
+
+/// 1.5 GB of address space: regc compiles the library and reads a file in
+/// far less; a dense grid of a whole sheet needs 23 GB.
+const CAP_KB: u64 = 1_500_000;
+
+fn validate_capped(file: &Path) -> std::process::Output {
+    regc_capped(
+        CAP_KB,
+        &[
+            "validate",
+            "transport.seaport_cargo",
+            file.to_str().unwrap(),
+        ],
+    )
+}
+
+/// Item 1: a workbook of a few kilobytes with cells A1 and XFD1048576 is
+/// read cell by cell, not as a grid of 17 billion cells.
+#[test]
+fn a_workbook_with_a_far_cell_is_read_sparsely() {
+    let tmp = Scratch::new("far-cell");
+    let path = tmp.path("far.xlsx");
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    for (c, h) in ["unit", "period", "form", "record", "cell", "value"]
+        .iter()
+        .enumerate()
+    {
+        sheet.write_string(0, c as u16, *h).unwrap();
+    }
+    for (c, v) in ["CVHH-HP", "2025-01", "B01", "", "cargo.month", "12"]
+        .iter()
+        .enumerate()
+    {
+        sheet.write_string(1, c as u16, *v).unwrap();
+    }
+    sheet.write_string(1_048_575, 16_383, "x").unwrap();
+    book.save(&path).unwrap();
+    assert!(std::fs::metadata(&path).unwrap().len() < 20_000);
+    let o = validate_capped(&path);
+    let out = text(&o);
+    // Read to its end: the empty rows between are lines without a unit,
+    // and the reader stops after its most problems.
+    assert_eq!(o.status.code(), Some(2), "{out}");
+    assert!(out.contains("far.xlsx:3 [unit]: no unit"), "{out}");
+    assert!(out.contains("201 problem(s) in the files"), "{out}");
+}
+
+/// Writes a zip-based workbook whose shared strings inflate to `bytes`
+/// bytes of one string.
+fn zip_bomb(path: &Path, bytes: usize) {
+    let file = std::fs::File::create(path).unwrap();
+    let mut zip = zip::ZipWriter::new(file);
+    let opts = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated)
+        .compression_level(Some(6))
+        .large_file(true);
+    let parts: [(&str, &str); 4] = [
+        (
+            "[Content_Types].xml",
+            r#"<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/><Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/></Types>"#,
+        ),
+        (
+            "_rels/.rels",
+            r#"<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>"#,
+        ),
+        (
+            "xl/workbook.xml",
+            r#"<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets><sheet name="Sheet1" sheetId="1" r:id="rId1"/></sheets></workbook>"#,
+        ),
+        (
+            "xl/_rels/workbook.xml.rels",
+            r#"<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/><Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings" Target="sharedStrings.xml"/></Relationships>"#,
+        ),
+    ];
+    for (name, body) in parts {
+        zip.start_file(name, opts).unwrap();
+        zip.write_all(body.as_bytes()).unwrap();
+    }
+    zip.start_file("xl/worksheets/sheet1.xml", opts).unwrap();
+    zip.write_all(br#"<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData><row r="1"><c r="A1" t="s"><v>0</v></c></row></sheetData></worksheet>"#).unwrap();
+    zip.start_file("xl/sharedStrings.xml", opts).unwrap();
+    zip.write_all(br#"<?xml version="1.0" encoding="UTF-8"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="1" uniqueCount="1"><si><t>"#).unwrap();
+    let chunk = vec![b'A'; 1 << 20];
+    for _ in 0..bytes / chunk.len() {
+        zip.write_all(&chunk).unwrap();
+    }
+    zip.write_all(b"</t></si></sst>").unwrap();
+    zip.finish().unwrap();
+}
+
+/// Item 1: a zip bomb is refused by what it inflates to, before calamine
+/// loads it.
+#[test]
+fn a_zip_bomb_workbook_is_refused_before_it_is_loaded() {
+    let tmp = Scratch::new("bomb");
+    let path = tmp.path("bomb.xlsx");
+    zip_bomb(&path, 300 << 20);
+    assert!(std::fs::metadata(&path).unwrap().len() < 2 << 20);
+    let o = validate_capped(&path);
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(2), "{out}");
+    assert!(
+        out.contains("bomb.xlsx: the workbook inflates to more than 256 MB"),
+        "{out}"
+    );
+    // A small workbook of the same making is read (and named its cells).
+    zip_bomb(&path, 1 << 20);
+    let out = text(&validate_capped(&path));
+    assert!(!out.contains("inflates"), "{out}");
+}
