@@ -943,6 +943,7 @@ fn build(
     // Templates of a folder are not among the hashed inputs: no reuse, and
     // the next build may not reuse this one's forms either.
     let custom = templates.is_some();
+    let templates_dir = templates;
     let templates = match templates {
         Some(dir) => crate::emit::forms::Templates::from_dir(dir),
         None => crate::emit::forms::Templates::new(),
@@ -951,6 +952,18 @@ fn build(
         Ok(t) => t,
         Err(e) => return usage_error(&e),
     };
+    if !check {
+        let target = ir_dir.unwrap_or(out);
+        let mut inputs: Vec<PathBuf> = if paths.is_empty() {
+            vec![PathBuf::from("regimes")]
+        } else {
+            paths.to_vec()
+        };
+        inputs.extend(templates_dir.map(Path::to_path_buf));
+        if let Err(e) = may_replace(target, &inputs, ir_dir.is_some()) {
+            return usage_error(&e);
+        }
+    }
     // A spinner on a terminal (indicatif draws nothing when stderr is not
     // one, so CI logs stay clean).
     let progress = indicatif::ProgressBar::new_spinner();
@@ -1062,6 +1075,86 @@ fn build(
         }
         Err(e) => usage_error(&e),
     }
+}
+
+/// Whether a build may replace the folder `dir` (a build swaps in a new
+/// tree and deletes the old one): only a folder that does not exist, is
+/// empty, or that regc wrote (a `manifest.json` of regc's, or the build's
+/// record beside it; for `--ir`, only `.json` files with `org.json`), and
+/// never one that holds an input.
+fn may_replace(dir: &Path, inputs: &[PathBuf], ir: bool) -> Result<(), String> {
+    let Ok(canonical) = dir.canonicalize() else {
+        return Ok(());
+    };
+    for input in inputs {
+        if let Ok(i) = input.canonicalize()
+            && i.starts_with(&canonical)
+        {
+            return Err(format!(
+                "refusing to write the build into {}: it holds the input {}, and a build \
+                 replaces its whole folder; choose another --out",
+                dir.display(),
+                input.display()
+            ));
+        }
+    }
+    if !canonical.is_dir() {
+        return Err(format!(
+            "refusing to write the build into {}: it is not a folder",
+            dir.display()
+        ));
+    }
+    let entries: Vec<PathBuf> = std::fs::read_dir(&canonical)
+        .map_err(|e| format!("{}: {e}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
+    if entries.is_empty() {
+        return Ok(());
+    }
+    let ours = if ir {
+        canonical.join("org.json").is_file()
+            && entries
+                .iter()
+                .all(|p| p.is_file() && p.extension().is_some_and(|e| e == "json"))
+    } else {
+        build_id_file(dir).is_file() || regc_manifest(&canonical.join("manifest.json"))
+    };
+    if ours {
+        return Ok(());
+    }
+    Err(format!(
+        "refusing to replace {}: it is not a folder regc wrote ({}), and a build replaces \
+         its whole folder; remove it yourself or choose another {}",
+        dir.display(),
+        if ir {
+            "not only .json files with org.json"
+        } else {
+            "no manifest.json of regc's and no build record beside it"
+        },
+        if ir { "--ir" } else { "--out" }
+    ))
+}
+
+/// Whether `path` is a manifest a regc build wrote.
+fn regc_manifest(path: &Path) -> bool {
+    use std::io::Read as _;
+    let Ok(file) = std::fs::File::open(path) else {
+        return false;
+    };
+    let mut text = Vec::new();
+    // A manifest lists every input and output: a few MB at most.
+    if file.take(64 << 20).read_to_end(&mut text).is_err() {
+        return false;
+    }
+    serde_json::from_slice::<serde_json::Value>(&text)
+        .ok()
+        .and_then(|v| {
+            v.get("compiler")?
+                .get("name")?
+                .as_str()
+                .map(|n| n == "regc")
+        })
+        .unwrap_or(false)
 }
 
 /// Where a build records which compiler wrote `out`: beside it, as

@@ -162,3 +162,54 @@ fn a_zip_bomb_workbook_is_refused_before_it_is_loaded() {
     let out = text(&validate_capped(&path));
     assert!(!out.contains("inflates"), "{out}");
 }
+
+/// Item 3: `regc build --out DIR` replaces DIR whole, so it refuses a
+/// folder that regc did not write, and one that holds the inputs.
+#[test]
+fn build_never_replaces_a_folder_it_did_not_write() {
+    let tmp = Scratch::new("build-out");
+    let lib = tmp.path("lib");
+    common::copy_dir(&common::repo().join("tests/fixtures/lib"), &lib);
+    let lib_s = lib.to_str().unwrap();
+    let count = |dir: &Path| std::fs::read_dir(dir).map_or(0, |d| d.count());
+    let inputs = count(&lib);
+    assert!(inputs > 0);
+    // The library itself, and a folder holding it.
+    for out in [lib.clone(), tmp.0.clone()] {
+        let o = common::regc(&["build", lib_s, "--out", out.to_str().unwrap()]);
+        assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+        assert!(text(&o).contains("it holds the input"), "{}", text(&o));
+        assert_eq!(count(&lib), inputs, "the sources are still there");
+    }
+    // A folder of someone's files, even with a manifest.json of another tool.
+    let theirs = tmp.path("theirs");
+    std::fs::create_dir_all(&theirs).unwrap();
+    std::fs::write(theirs.join("notes.txt"), "mine").unwrap();
+    std::fs::write(theirs.join("manifest.json"), r#"{"name": "an extension"}"#).unwrap();
+    let o = common::regc(&["build", lib_s, "--out", theirs.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("not a folder regc wrote"), "{}", text(&o));
+    assert_eq!(
+        std::fs::read_to_string(theirs.join("notes.txt")).unwrap(),
+        "mine"
+    );
+    let o = common::regc(&["build", lib_s, "--ir", theirs.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(theirs.join("notes.txt").exists());
+    // A new or empty folder, and then the build's own, are written.
+    let built = tmp.path("gen");
+    for _ in 0..2 {
+        let o = common::regc(&["build", lib_s, "--out", built.to_str().unwrap()]);
+        assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+        assert!(built.join("manifest.json").is_file());
+    }
+    // Without its record beside it, the manifest still says regc wrote it.
+    std::fs::remove_file(tmp.path(".gen.regc-build")).unwrap();
+    let o = common::regc(&["build", lib_s, "--out", built.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let ir = tmp.path("ir");
+    for _ in 0..2 {
+        let o = common::regc(&["build", lib_s, "--ir", ir.to_str().unwrap()]);
+        assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    }
+}
