@@ -28,6 +28,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::mpsc::SyncSender;
 
+pub mod json;
 pub mod workbook;
 
 /// The values of one form of one unit for one period.
@@ -1126,8 +1127,13 @@ impl Reader {
     /// docs/forms.md), values as text (numbers and true/false are taken as
     /// written).
     /// Problems are located by their JSON path.
-    pub fn read_json(&mut self, ctx: &mut Context, file: &str, input: impl std::io::Read) {
-        let doc: serde_json::Value = match serde_json::from_reader(input) {
+    pub fn read_json(&mut self, ctx: &mut Context, file: &str, mut input: impl std::io::Read) {
+        use json::Json;
+        let mut text = String::new();
+        if let Err(e) = input.read_to_string(&mut text) {
+            return self.error(file, 0, None, format!("cannot read the file: {e}"));
+        }
+        let doc = match Json::parse(&text) {
             Ok(v) => v,
             Err(e) => {
                 return self.error(
@@ -1138,6 +1144,21 @@ impl Reader {
                 );
             }
         };
+        drop(text);
+        // A key given twice would silently take one of its values.
+        let twice = |j: &Json, at: &str| {
+            j.duplicate_key().map(|k| {
+                let path = if at.is_empty() {
+                    k.to_string()
+                } else {
+                    format!("{at}.{k}")
+                };
+                (path, format!("`{k}` is given twice"))
+            })
+        };
+        if let Some((path, message)) = twice(&doc, "") {
+            return self.error(file, 0, Some(path), message);
+        }
         if let Some(code) = doc.get("regime").and_then(|r| r.as_str())
             && code != ctx.regime.code
         {
@@ -1148,7 +1169,7 @@ impl Reader {
                 format!("a submission of {code}, not of {}", ctx.regime.code),
             );
         }
-        let Some(subs) = doc.get("submissions").and_then(|s| s.as_array()) else {
+        let Some(Json::Array(subs)) = doc.get("submissions") else {
             return self.error(
                 file,
                 0,
@@ -1156,7 +1177,13 @@ impl Reader {
                 "expected a list `submissions`".into(),
             );
         };
+        // (unit, period, form) → the submission that gave it first.
+        let mut first: HashMap<(String, String, String), usize> = HashMap::default();
         for (i, sub) in subs.iter().enumerate() {
+            if let Some((path, message)) = twice(sub, &format!("submissions[{i}]")) {
+                self.error(file, 0, Some(path), message);
+                continue;
+            }
             let text = |k: &str| {
                 sub.get(k)
                     .and_then(|v| v.as_str())
@@ -1164,9 +1191,22 @@ impl Reader {
                     .to_string()
             };
             let (unit, period, form) = (text("unit"), text("period"), text("form"));
+            if let Some(j) = first.get(&(unit.clone(), period.clone(), form.clone())) {
+                self.error(
+                    file,
+                    0,
+                    Some(format!("submissions[{i}]")),
+                    format!(
+                        "a second submission of form {form} of {unit} for {period} \
+                         (the first is submissions[{j}]): send one, with every record"
+                    ),
+                );
+                continue;
+            }
+            first.insert((unit.clone(), period.clone(), form.clone()), i);
             match sub.get(SUBMITTED_AT) {
-                None | Some(serde_json::Value::Null) => {}
-                Some(serde_json::Value::String(when)) => {
+                None | Some(Json::Null) => {}
+                Some(Json::String(when)) => {
                     let column = format!("submissions[{i}].{SUBMITTED_AT}");
                     self.submitted_at_given(file, 0, &column, unit.clone(), period.clone(), when);
                 }
@@ -1178,9 +1218,14 @@ impl Reader {
                 ),
             }
             match sub.get("explanations") {
-                None | Some(serde_json::Value::Null) => {}
-                Some(serde_json::Value::Object(given)) => {
-                    for (rule, why) in given {
+                None | Some(Json::Null) => {}
+                Some(given @ Json::Object(entries)) => {
+                    if let Some((path, message)) =
+                        twice(given, &format!("submissions[{i}].explanations"))
+                    {
+                        self.error(file, 0, Some(path), message);
+                    }
+                    for (rule, why) in entries {
                         match why.as_str() {
                             Some(why) if !why.trim().is_empty() => {
                                 self.explanations
@@ -1204,17 +1249,26 @@ impl Reader {
                     "expected an object: rule code → explanation".into(),
                 ),
             }
-            let Some(records) = sub.get("records").and_then(|r| r.as_object()) else {
-                self.error(
-                    file,
-                    0,
-                    Some(format!("submissions[{i}].records")),
-                    "expected an object of records".into(),
-                );
-                continue;
+            let records = match sub.get("records") {
+                Some(r @ Json::Object(entries)) => {
+                    if let Some((path, message)) = twice(r, &format!("submissions[{i}].records")) {
+                        self.error(file, 0, Some(path), message);
+                        continue;
+                    }
+                    entries
+                }
+                _ => {
+                    self.error(
+                        file,
+                        0,
+                        Some(format!("submissions[{i}].records")),
+                        "expected an object of records".into(),
+                    );
+                    continue;
+                }
             };
             for (n, cells) in records {
-                let Some(cells) = cells.as_object() else {
+                let Json::Object(entries) = cells else {
                     self.error(
                         file,
                         0,
@@ -1223,15 +1277,16 @@ impl Reader {
                     );
                     continue;
                 };
+                if let Some((path, message)) =
+                    twice(cells, &format!("submissions[{i}].records.{n}"))
+                {
+                    self.error(file, 0, Some(path), message);
+                    continue;
+                }
                 let record = if n == "0" { "" } else { n.as_str() };
-                for (cell, value) in cells {
-                    let value = match value {
-                        serde_json::Value::String(s) => s.clone(),
-                        serde_json::Value::Null => String::new(),
-                        serde_json::Value::Bool(b) => b.to_string(),
-                        serde_json::Value::Number(x) => x.to_string(),
-                        other => other.to_string(),
-                    };
+                for (cell, value) in entries {
+                    // Numbers as written: never through binary floating point.
+                    let value = value.text();
                     self.rows += 1;
                     let column = format!("submissions[{i}].records.{n}.{cell}");
                     let item = Item {

@@ -213,3 +213,78 @@ fn build_never_replaces_a_folder_it_did_not_write() {
         assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     }
 }
+
+/// Reads one JSON submission set of the seaport regime in process.
+fn read_json_set(name: &str, doc: &str) -> regc::submission::Reader {
+    let (_, lib) = common::library();
+    let r = lib
+        .regimes
+        .iter()
+        .find(|r| r.code == "transport.seaport_cargo")
+        .unwrap();
+    let tmp = Scratch::new(name);
+    let path = tmp.path("set.json");
+    std::fs::write(&path, doc).unwrap();
+    let mut ctx = regc::submission::Context::new(lib, r);
+    let mut reader = regc::submission::Reader::default();
+    reader.read_path(&mut ctx, &path).unwrap();
+    reader
+}
+
+/// Item 6: a JSON submission set gives numbers exactly as written, and
+/// refuses two submissions of one form, unit and period, and a key given
+/// twice, instead of merging them or keeping the last.
+#[test]
+fn json_sets_are_read_exactly_and_refuse_what_is_given_twice() {
+    let sub = |cells: &str| {
+        format!(
+            r#"{{"unit": "CVHH-HP", "period": "2025-01", "form": "B01", "records": {{"0": {{{cells}}}}}}}"#
+        )
+    };
+    // 9007199254740993 is 2^53 + 1: through f64 it becomes …992.
+    let doc = format!(
+        "\u{feff}{{\"regime\": \"transport.seaport_cargo\", \"submissions\": [{}]}}",
+        sub(r#""containers.month": 9007199254740993, "cargo.month": 15852147.50"#)
+    );
+    let reader = read_json_set("json-exact", &doc);
+    assert!(reader.errors.is_empty(), "{:?}", reader.errors);
+    let s = reader.submissions.values().next().unwrap();
+    assert_eq!(
+        s.get(0, "containers.month")
+            .map(|v| v.canonical())
+            .as_deref(),
+        Some("9007199254740993")
+    );
+
+    let doc = format!(
+        r#"{{"submissions": [{}, {}]}}"#,
+        sub(r#""containers.month": 1"#),
+        sub(r#""cargo.month": 2"#)
+    );
+    let errors: Vec<String> = read_json_set("json-twice", &doc)
+        .errors
+        .iter()
+        .map(|e| e.to_string())
+        .collect();
+    assert!(
+        errors.iter().any(|e| e
+            .contains("[submissions[1]]: a second submission of form B01 of CVHH-HP for 2025-01")),
+        "{errors:?}"
+    );
+
+    let doc = format!(
+        r#"{{"submissions": [{}]}}"#,
+        sub(r#""containers.month": 1, "containers.month": 2"#)
+    );
+    let errors: Vec<String> = read_json_set("json-key-twice", &doc)
+        .errors
+        .iter()
+        .map(|e| e.to_string())
+        .collect();
+    assert!(
+        errors.iter().any(|e| e.contains(
+            "[submissions[0].records.0.containers.month]: `containers.month` is given twice"
+        )),
+        "{errors:?}"
+    );
+}
