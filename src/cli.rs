@@ -604,6 +604,26 @@ fn find_regime<'a>(lib: &'a ir::Library, code: &str) -> Option<&'a ir::Regime> {
     found
 }
 
+/// A field of a CSV file regc writes, safe to open in a spreadsheet: one
+/// starting with `=`, `+`, `-`, `@`, a tab or a carriage return would be
+/// read as a formula (CSV injection), so it gets a leading `'`, as OWASP
+/// recommends; a plain number (`-12.5`) is no formula and stays as it is.
+pub(crate) fn csv_field(field: &str) -> std::borrow::Cow<'_, str> {
+    let risky = field.starts_with(['=', '+', '-', '@', '\t', '\r']);
+    let number = field.strip_prefix('-').is_some_and(|rest| {
+        let (int, frac) = rest.split_once('.').unwrap_or((rest, "0"));
+        !int.is_empty()
+            && !frac.is_empty()
+            && int.bytes().all(|b| b.is_ascii_digit())
+            && frac.bytes().all(|b| b.is_ascii_digit())
+    });
+    if risky && !number {
+        std::borrow::Cow::Owned(format!("'{field}"))
+    } else {
+        std::borrow::Cow::Borrowed(field)
+    }
+}
+
 fn usage_error(message: &str) -> i32 {
     errln!("error: {message}");
     2
@@ -1467,4 +1487,25 @@ fn schedule(
         }
     }
     0
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn csv_fields_that_would_be_formulas_are_quoted() {
+        for (field, want) in [
+            ("=1+2", "'=1+2"),
+            ("+1-2", "'+1-2"),
+            ("-2+3", "'-2+3"),
+            ("@SUM(A1)", "'@SUM(A1)"),
+            ("\tx", "'\tx"),
+            ("-12.5", "-12.5"),
+            ("-3", "-3"),
+            ("12", "12"),
+            ("-", "'-"),
+            ("a=b", "a=b"),
+        ] {
+            assert_eq!(super::csv_field(field), want, "{field:?}");
+        }
+    }
 }

@@ -288,3 +288,46 @@ fn json_sets_are_read_exactly_and_refuse_what_is_given_twice() {
         "{errors:?}"
     );
 }
+
+/// Item 8: CSV that regc writes opens in a spreadsheet without running
+/// formulas from the files: a field starting with `=`, `+`, `-` or `@`
+/// gets a leading `'` (OWASP); plain negative numbers stay numbers.
+#[test]
+fn csv_output_carries_no_formulas() {
+    let tmp = Scratch::new("csv-injection");
+    let lib = tmp.path("lib");
+    common::copy_dir(&common::repo().join("regimes"), &lib);
+    let regime = lib.join("transport/seaport_cargo.regime");
+    let source = std::fs::read_to_string(&regime).unwrap().replace(
+        "rule R03 error \"Tổng dung tích phải dương\" for each B02:",
+        "rule R03 error \"{ship}: tổng dung tích phải dương\" for each B02:",
+    );
+    std::fs::write(&regime, source).unwrap();
+    let sample = std::fs::read_to_string(
+        common::repo().join("tests/samples/transport.seaport_cargo/valid.csv"),
+    )
+    .unwrap()
+    .replace(
+        "B02,5,ship,DONG DO 09",
+        "B02,5,ship,\"=HYPERLINK(\"\"http://evil\"\")\"",
+    )
+    .replace("B02,5,gross_t,4987.5", "B02,5,gross_t,-3.0");
+    let file = tmp.path("sent.csv");
+    std::fs::write(&file, sample).unwrap();
+    let o = common::regc(&[
+        "validate",
+        "transport.seaport_cargo",
+        file.to_str().unwrap(),
+        "--lib",
+        lib.to_str().unwrap(),
+        "--format",
+        "csv",
+    ]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.contains(r#",error,"'=HYPERLINK(""http://evil""): tổng dung tích phải dương""#),
+        "{}",
+        text(&o)
+    );
+    assert!(!out.contains(",\"=") && !out.contains(",="), "{out}");
+}
