@@ -57,6 +57,7 @@ codes! {
     FileTooLarge = "E0010", Error, "a source file larger than regc accepts";
     BadPlaceholder = "E0011", Error, "a message placeholder that is not a cell reference";
     NonAsciiName = "E0012", Error, "a name with letters outside ASCII";
+    ControlCharacter = "E0013", Error, "a control or bidirectional formatting character in a text";
 
     // Regime header: E01xx
     MissingHeader = "E0101", Error, "a required regime header line is missing";

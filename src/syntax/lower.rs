@@ -237,6 +237,26 @@ impl<'d> Lower<'d> {
         let mut chars = body.char_indices();
         while let Some((i, c)) = chars.next() {
             if c != '\\' {
+                if forbidden_in_text(c) {
+                    let start = span.start as usize + 1 + i;
+                    self.diags.push(
+                        Diagnostic::new(
+                            Code::ControlCharacter,
+                            Span::new(self.file, start, start + c.len_utf8()),
+                            format!(
+                                "the text holds the invisible character U+{:04X}",
+                                u32::from(c)
+                            ),
+                            "a control or bidirectional formatting character",
+                        )
+                        .with_help(
+                            "delete it (it often comes with a paste); a database refuses NUL in \
+                             text, and others reorder or hide what is shown; write \\n or \\t \
+                             for a line break or a tab",
+                        ),
+                    );
+                    continue;
+                }
                 value.push(c);
                 continue;
             }
@@ -1753,4 +1773,13 @@ fn friendly(r: Rule) -> Option<&'static str> {
         Rule::EOI => "the end of the file",
         _ => return None,
     })
+}
+
+/// Characters a text in a `.regime` file may not hold as they are: control
+/// characters (NUL breaks every PostgreSQL import of the catalog; `\t`
+/// and `\n` are written as escapes) and the bidirectional formatting
+/// characters that make a text show other than it reads (U+202A–U+202E,
+/// U+2066–U+2069).
+pub fn forbidden_in_text(c: char) -> bool {
+    c.is_control() || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
