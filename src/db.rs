@@ -106,6 +106,10 @@ pub enum Conflict<'a> {
     Update(&'a [&'a str]),
 }
 
+/// The first key of regc's PostgreSQL advisory locks ("regc" in ASCII);
+/// the second is a hash of the schema written to.
+pub const PG_LOCK_CLASS: i32 = 0x7265_6763;
+
 pub enum Conn {
     Sqlite(rusqlite::Connection),
     Postgres(Box<postgres::Client>),
@@ -148,13 +152,20 @@ impl Conn {
         }
     }
 
-    /// Starts the import's one transaction: on SQLite it takes the write
-    /// lock at once; on PostgreSQL submissions are locked against other
-    /// writers (ids are numbered by the importer).
+    /// Starts the import's (or roll-up's) one transaction: on SQLite it
+    /// takes the write lock at once; on PostgreSQL it first takes regc's
+    /// advisory lock of the schema, held to the end of the transaction, so
+    /// that two imports into one schema never apply its DDL at the same
+    /// time (which PostgreSQL refuses with "tuple concurrently updated" or
+    /// a duplicate `pg_type` row): the second waits, then finds the schema
+    /// there. Submissions are locked against other writers as well (ids are
+    /// numbered by the importer).
     pub fn begin(&mut self) -> Result<(), String> {
         match self {
             Conn::Sqlite(_) => self.exec("BEGIN IMMEDIATE"),
-            Conn::Postgres(_) => self.exec("BEGIN"),
+            Conn::Postgres(_) => self.exec(&format!(
+                "BEGIN; SELECT pg_advisory_xact_lock({PG_LOCK_CLASS}, hashtext(coalesce(current_schema(), '')))"
+            )),
         }
     }
 

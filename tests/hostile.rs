@@ -331,3 +331,53 @@ fn csv_output_carries_no_formulas() {
     );
     assert!(!out.contains(",\"=") && !out.contains(",="), "{out}");
 }
+
+/// Item 4: eight `regc import`s started at once into one fresh PostgreSQL
+/// schema all succeed (the schema is applied under a lock), and every
+/// submission is stored once.
+#[test]
+fn concurrent_imports_into_one_postgres_schema_all_succeed() {
+    let Some(pg) = common::PgSchema::new("concurrent") else {
+        return;
+    };
+    let tmp = Scratch::new("concurrent");
+    let valid = std::fs::read_to_string(
+        common::repo().join("tests/samples/transport.seaport_cargo/valid.csv"),
+    )
+    .unwrap();
+    let files: Vec<PathBuf> = (1..=8)
+        .map(|m| {
+            let path = tmp.path(&format!("m{m}.csv"));
+            std::fs::write(&path, valid.replace(",2025-01,", &format!(",2025-{m:02},"))).unwrap();
+            path
+        })
+        .collect();
+    let children: Vec<std::process::Child> = files
+        .iter()
+        .map(|f| {
+            std::process::Command::new(env!("CARGO_BIN_EXE_regc"))
+                .args(["import", "transport.seaport_cargo"])
+                .arg(f)
+                .args(["--db", &pg.url])
+                .current_dir(common::repo())
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for child in children {
+        let o = child.wait_with_output().unwrap();
+        assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    }
+    let mut c = pg.client();
+    let n: i64 = c
+        .query_one(
+            "SELECT count(*) FROM regc_submission WHERE regime = 'transport.seaport_cargo'",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    // Two forms a month, eight months.
+    assert_eq!(n, 16);
+}
