@@ -357,6 +357,11 @@ fn kind_name(k: RegimeKind) -> &'static str {
     }
 }
 
+/// The latest a deadline may come after the cut-off: a year (Decree 09's
+/// are days or weeks; an unbounded count made the calendar run for minutes).
+pub const MAX_WORKING_DAYS: u32 = 260;
+pub const MAX_CALENDAR_DAYS: u32 = 366;
+
 /// Deadlines: one per level of the flow, each at least one working day
 /// after the cut-off (Decree 09 Art. 8), in flow order.
 fn deadlines(
@@ -399,7 +404,8 @@ fn deadlines(
         }
         let rule = match &d.rule {
             ast::DeadlineRule::DaysAfter { days, working } => {
-                let n = days.as_u32().unwrap_or(0);
+                // A count past u32 is too late, not too early.
+                let n = days.as_u32().unwrap_or(u32::MAX);
                 let too_early = if *working { n < 1 } else { n < 3 };
                 if too_early {
                     diags.push(
@@ -413,6 +419,28 @@ fn deadlines(
                             "too early",
                         )
                         .with_help("Decree 09/2019/NĐ-CP Art. 8: each level has at least one working day after the cut-off; write e.g. `1 working days after cutoff`"),
+                    );
+                }
+                let most = if *working {
+                    MAX_WORKING_DAYS
+                } else {
+                    MAX_CALENDAR_DAYS
+                };
+                if n > most {
+                    diags.push(
+                        Diagnostic::new(
+                            Code::DeadlineTooLate,
+                            days.span,
+                            format!(
+                                "a deadline of {} {}days after the cut-off is more than a year after it",
+                                days.text,
+                                if *working { "working " } else { "" }
+                            ),
+                            "too late",
+                        )
+                        .with_help(format!(
+                            "a deadline comes at most {MAX_WORKING_DAYS} working days or {MAX_CALENDAR_DAYS} days after the cut-off (Decree 09 deadlines are days or weeks)"
+                        )),
                     );
                 }
                 ir::DeadlineRule::DaysAfterCutoff {

@@ -144,6 +144,9 @@ codes! {
     NarrowsType = "E0602", Error, "a new version that narrows a cell's type or range";
     CannotMigrate = "E0603", Error, "a change of a form that cannot be made in place";
     VersionNotRaised = "E0604", Error, "a regime whose tables changed but whose version did not";
+
+    // Limits on what a regime may ask for (hostile input): E07xx
+    DeadlineTooLate = "E0701", Error, "a deadline more than a year after the cut-off";
 }
 
 impl Serialize for Code {
