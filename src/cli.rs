@@ -492,12 +492,11 @@ fn load(paths: &[PathBuf]) -> Result<SourceMap, String> {
         let root = source::find_root(p);
         let in_library = root.join(source::LIBRARY_MANIFEST).is_file();
         if p.is_file() && !in_library {
-            let text = std::fs::read_to_string(p).map_err(|e| format!("{}: {e}", p.display()))?;
             let rel = p
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_default();
-            map.add(SourceFile::new(source::display_path(p), rel, text));
+            map.add(source::read_file(p, rel).map_err(|e| e.to_string())?);
             continue;
         }
         if roots.contains(&root) {

@@ -327,7 +327,25 @@ pub fn load(sources: &SourceMap, diags: &mut Diagnostics) -> DataSet {
     let mut holiday_seen: HashMap<NaiveDate, Span> = HashMap::new();
     let mut level_spans: HashMap<String, Span> = HashMap::new();
     for (id, file) in sources.iter() {
-        if file.kind != FileKind::Yaml {
+        if let (Some(size), FileKind::Yaml | FileKind::Csv) = (file.too_large, file.kind) {
+            // Not read (source::read_file): refused before it took memory.
+            set.failed.insert(file.rel.clone());
+            diags.push(
+                Diagnostic::new(
+                    Code::FileTooLarge,
+                    Span::new(id, 0, 0),
+                    format!(
+                        "this file has {size} bytes; data files may have at most {} bytes",
+                        crate::source::MAX_DATA_FILE_BYTES
+                    ),
+                    "file starts here",
+                )
+                .with_help("split the data into several files, or keep the units in CSV"),
+            );
+        }
+    }
+    for (id, file) in sources.iter() {
+        if file.kind != FileKind::Yaml || file.too_large.is_some() {
             continue;
         }
         let parsed = match parse_data_file(&file.text) {
@@ -853,7 +871,8 @@ fn read_csv(
         );
         return;
     };
-    let Some(file) = sources.get(id) else {
+    let Some(file) = sources.get(id).filter(|f| f.too_large.is_none()) else {
+        // (A file too large is reported once, by `load`.)
         return;
     };
     let text = file.text.as_str();

@@ -69,6 +69,10 @@ pub struct SourceFile {
     pub rel: String,
     pub text: String,
     pub kind: FileKind,
+    /// The file's size on disk when it was too large to be read
+    /// ([`max_bytes`]): its text is then empty, and the stage that reads
+    /// its kind reports E0010.
+    pub too_large: Option<u64>,
     /// Byte offsets where lines start (for line/column reporting).
     line_starts: Vec<usize>,
 }
@@ -94,7 +98,17 @@ impl SourceFile {
             rel,
             text,
             kind,
+            too_large: None,
             line_starts,
+        }
+    }
+
+    /// A file not read because it has `size` bytes, more than its kind may
+    /// have ([`max_bytes`]).
+    pub fn too_large(name: impl Into<String>, rel: impl Into<String>, size: u64) -> Self {
+        SourceFile {
+            too_large: Some(size),
+            ..SourceFile::new(name, rel, "")
         }
     }
 
@@ -226,18 +240,43 @@ pub fn load_library(root: &Path) -> Result<SourceMap, IoError> {
     paths.sort();
     let mut map = SourceMap::new();
     for path in paths {
-        let text = std::fs::read_to_string(&path).map_err(|error| IoError {
-            path: path.clone(),
-            error,
-        })?;
         let rel = path
             .strip_prefix(root)
             .unwrap_or(&path)
             .to_string_lossy()
             .replace('\\', "/");
-        map.add(SourceFile::new(display_path(&path), rel, text));
+        map.add(read_file(&path, rel)?);
     }
     Ok(map)
+}
+
+/// The most bytes a source file of the kind of `rel` may have: 4 MiB for
+/// a `.regime` file ([`crate::syntax::MAX_FILE_BYTES`]), 64 MiB for a data
+/// file (the 14,000 units of a country's hierarchy take a few MB as CSV).
+pub fn max_bytes(rel: &str) -> u64 {
+    if rel.ends_with(".regime") {
+        crate::syntax::MAX_FILE_BYTES as u64
+    } else {
+        MAX_DATA_FILE_BYTES
+    }
+}
+
+/// The most bytes a YAML or CSV file of a library may have.
+pub const MAX_DATA_FILE_BYTES: u64 = 64 << 20;
+
+/// Reads one source file, unless its size on disk is past [`max_bytes`]
+/// (then it is not read at all, and marked [`SourceFile::too_large`]).
+pub fn read_file(path: &Path, rel: String) -> Result<SourceFile, IoError> {
+    let io = |error| IoError {
+        path: path.to_path_buf(),
+        error,
+    };
+    let size = std::fs::metadata(path).map_err(io)?.len();
+    if size > max_bytes(&rel) {
+        return Ok(SourceFile::too_large(display_path(path), rel, size));
+    }
+    let text = std::fs::read_to_string(path).map_err(io)?;
+    Ok(SourceFile::new(display_path(path), rel, text))
 }
 
 fn collect(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), IoError> {

@@ -42,14 +42,15 @@ pub fn parse_file(id: FileId, source: &SourceFile, diags: &mut Diagnostics) -> a
         module: source.module_path(),
         ..Default::default()
     };
-    if text.len() > MAX_FILE_BYTES {
+    // A file too large was not even read (source::read_file).
+    let size = source.too_large.unwrap_or(text.len() as u64);
+    if size > MAX_FILE_BYTES as u64 {
         diags.push(
             Diagnostic::new(
                 Code::FileTooLarge,
                 Span::new(id, 0, 0),
                 format!(
-                    "this file has {} bytes; regime files may have at most {} bytes",
-                    text.len(),
+                    "this file has {size} bytes; regime files may have at most {} bytes",
                     MAX_FILE_BYTES
                 ),
                 "file starts here",

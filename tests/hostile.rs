@@ -381,3 +381,31 @@ fn concurrent_imports_into_one_postgres_schema_all_succeed() {
     // Two forms a month, eight months.
     assert_eq!(n, 16);
 }
+
+/// Item 10: a source file past its limit is refused by its size on disk,
+/// before it is read: a 2 GB `.regime` or YAML file (sparse, so it takes
+/// no disk) is E0010 under a cap of 1.5 GB of address space.
+#[test]
+fn huge_source_files_are_refused_before_they_are_read() {
+    for (name, what) in [
+        ("cases/huge.regime", "regime files may have at most"),
+        ("data/huge.yaml", "data files may have at most"),
+    ] {
+        let tmp = Scratch::new("huge-source");
+        let lib = tmp.path("lib");
+        common::copy_dir(&common::repo().join("tests/fixtures/lib"), &lib);
+        let path = lib.join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        let f = std::fs::File::create(&path).unwrap();
+        f.set_len(2 << 30).unwrap();
+        drop(f);
+        let o = regc_capped(CAP_KB, &["check", lib.to_str().unwrap()]);
+        let out = text(&o);
+        assert_eq!(o.status.code(), Some(1), "{name}: {out}");
+        assert!(out.contains("E0010"), "{name}: {out}");
+        assert!(
+            out.contains(&format!("this file has 2147483648 bytes; {what}")),
+            "{name}: {out}"
+        );
+    }
+}
