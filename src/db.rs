@@ -116,6 +116,21 @@ pub enum Conn {
 }
 
 impl Conn {
+    /// Opens a database that must exist already (one only read, `validate
+    /// --history`): SQLite would otherwise create an empty file for a
+    /// mistyped path, and the rules would silently find no earlier period.
+    pub fn open_existing(target: &Target) -> Result<Conn, String> {
+        if let Target::Sqlite(path) = target
+            && !path.is_file()
+        {
+            return Err(format!(
+                "there is no database at {} (regc import creates one; is the path right?)",
+                path.display()
+            ));
+        }
+        Conn::open(target)
+    }
+
     pub fn open(target: &Target) -> Result<Conn, String> {
         match target {
             Target::Sqlite(path) => {

@@ -409,3 +409,21 @@ fn huge_source_files_are_refused_before_they_are_read() {
         );
     }
 }
+
+/// Low: `validate --history sqlite:typo.db` refuses a database that does
+/// not exist instead of creating an empty one and finding nothing.
+#[test]
+fn a_history_database_that_does_not_exist_is_refused() {
+    let tmp = Scratch::new("history-typo");
+    let typo = tmp.path("typo.db");
+    let o = common::regc(&[
+        "validate",
+        "transport.seaport_cargo",
+        "tests/samples/transport.seaport_cargo/valid.csv",
+        "--history",
+        &format!("sqlite:{}", typo.display()),
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("there is no database at"), "{}", text(&o));
+    assert!(!typo.exists(), "no empty database was created");
+}

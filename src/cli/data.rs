@@ -479,7 +479,7 @@ pub fn validate(
             Ok(t) => t,
             Err(e) => return usage_error(&e),
         };
-        let mut conn = match Conn::open(&target) {
+        let mut conn = match Conn::open_existing(&target) {
             Ok(c) => c,
             Err(e) => return usage_error(&e),
         };
