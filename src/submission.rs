@@ -554,6 +554,10 @@ impl FileKind {
     }
 }
 
+/// The most bytes of a JSON submission set, which is read whole (a CSV
+/// file is streamed, a workbook bounded by `workbook`).
+pub const MAX_JSON_BYTES: u64 = 256 << 20;
+
 /// The most problems reported per file before giving up on it.
 pub const MAX_ERRORS: usize = 200;
 
@@ -1314,11 +1318,28 @@ impl Reader {
                 std::fs::metadata(path)?;
                 self.read_workbook(ctx, &name, path);
             }
-            FileKind::Json => self.read_json(
-                ctx,
-                &name,
-                std::io::BufReader::new(std::fs::File::open(path)?),
-            ),
+            FileKind::Json => {
+                // A JSON document is read whole: its size is checked first.
+                let size = std::fs::metadata(path)?.len();
+                if size > MAX_JSON_BYTES {
+                    self.error(
+                        &name,
+                        0,
+                        None,
+                        format!(
+                            "the file has {size} bytes; a JSON submission set may have at most {} MB \
+                             (split it, or send CSV, which is read as a stream)",
+                            MAX_JSON_BYTES >> 20
+                        ),
+                    );
+                    return Ok(());
+                }
+                self.read_json(
+                    ctx,
+                    &name,
+                    std::io::BufReader::new(std::fs::File::open(path)?),
+                )
+            }
             FileKind::Csv => self.read_csv(
                 ctx,
                 &name,

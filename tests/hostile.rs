@@ -427,3 +427,21 @@ fn a_history_database_that_does_not_exist_is_refused() {
     assert!(text(&o).contains("there is no database at"), "{}", text(&o));
     assert!(!typo.exists(), "no empty database was created");
 }
+
+/// Item 10: a JSON submission set, read whole, is refused by its size
+/// before it is read.
+#[test]
+fn a_huge_json_set_is_refused_before_it_is_read() {
+    let tmp = Scratch::new("huge-json");
+    let path = tmp.path("huge.json");
+    let f = std::fs::File::create(&path).unwrap();
+    f.set_len(2 << 30).unwrap();
+    drop(f);
+    let o = validate_capped(&path);
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(2), "{out}");
+    assert!(
+        out.contains("huge.json: the file has 2147483648 bytes; a JSON submission set may have at most 256 MB"),
+        "{out}"
+    );
+}
