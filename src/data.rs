@@ -345,7 +345,15 @@ pub fn load(sources: &SourceMap, diags: &mut Diagnostics) -> DataSet {
         }
     }
     for (id, file) in sources.iter() {
-        if file.kind != FileKind::Yaml || file.too_large.is_some() {
+        if matches!(file.kind, FileKind::Yaml | FileKind::Csv)
+            && let Some(d) = crate::diagnostic::not_utf8(id, file)
+        {
+            set.failed.insert(file.rel.clone());
+            diags.push(d);
+        }
+    }
+    for (id, file) in sources.iter() {
+        if file.kind != FileKind::Yaml || file.too_large.is_some() || file.not_utf8.is_some() {
             continue;
         }
         let parsed = match parse_data_file(&file.text) {
@@ -871,7 +879,10 @@ fn read_csv(
         );
         return;
     };
-    let Some(file) = sources.get(id).filter(|f| f.too_large.is_none()) else {
+    let Some(file) = sources
+        .get(id)
+        .filter(|f| f.too_large.is_none() && f.not_utf8.is_none())
+    else {
         // (A file too large is reported once, by `load`.)
         return;
     };

@@ -219,3 +219,26 @@ pub fn article(word: &str) -> &'static str {
         _ => "a",
     }
 }
+
+/// E0014 for a source file that is not UTF-8 (`source::SourceFile::not_utf8`),
+/// pointing at its first bad byte.
+pub fn not_utf8(
+    file: crate::source::FileId,
+    source: &crate::source::SourceFile,
+) -> Option<Diagnostic> {
+    let at = source.not_utf8?;
+    // The bad bytes became U+FFFD (3 bytes) in the text.
+    let end = (at + '\u{FFFD}'.len_utf8()).min(source.text.len());
+    Some(
+        Diagnostic::new(
+            Code::NotUtf8,
+            crate::source::Span::new(file, at, end),
+            "this file is not UTF-8 text",
+            "not UTF-8",
+        )
+        .with_help(
+            "save the file as UTF-8 (an editor's \"Save with encoding\"; files written in TCVN3 or \
+             Windows-1258 must be converted, e.g. with iconv -f CP1258 -t UTF-8)",
+        ),
+    )
+}

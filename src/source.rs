@@ -73,6 +73,11 @@ pub struct SourceFile {
     /// ([`max_bytes`]): its text is then empty, and the stage that reads
     /// its kind reports E0010.
     pub too_large: Option<u64>,
+    /// The byte offset of the first byte that is not UTF-8, when the file
+    /// is not: its text is then read lossily (U+FFFD for each bad
+    /// sequence, the text before it as it is), and the stage that reads
+    /// its kind reports E0014 there.
+    pub not_utf8: Option<usize>,
     /// Byte offsets where lines start (for line/column reporting).
     line_starts: Vec<usize>,
 }
@@ -99,6 +104,7 @@ impl SourceFile {
             text,
             kind,
             too_large: None,
+            not_utf8: None,
             line_starts,
         }
     }
@@ -232,8 +238,10 @@ pub fn find_root(path: &Path) -> PathBuf {
     start
 }
 
-/// Reads every `.regime`, `.yaml` and `.csv` file under `root`, sorted by path. Files
-/// that are not valid UTF-8 are reported as IO errors.
+/// Reads every `.regime`, `.yaml` and `.csv` file under `root`, sorted by
+/// path. A file that is too large is not read, and one that is not UTF-8
+/// is read lossily; both are marked, for the stage reading them to report
+/// (E0010, E0014), so that the rest of the library is still checked.
 pub fn load_library(root: &Path) -> Result<SourceMap, IoError> {
     let mut paths = Vec::new();
     collect(root, &mut paths)?;
@@ -275,8 +283,18 @@ pub fn read_file(path: &Path, rel: String) -> Result<SourceFile, IoError> {
     if size > max_bytes(&rel) {
         return Ok(SourceFile::too_large(display_path(path), rel, size));
     }
-    let text = std::fs::read_to_string(path).map_err(io)?;
-    Ok(SourceFile::new(display_path(path), rel, text))
+    let bytes = std::fs::read(path).map_err(io)?;
+    Ok(match String::from_utf8(bytes) {
+        Ok(text) => SourceFile::new(display_path(path), rel, text),
+        Err(e) => {
+            let at = e.utf8_error().valid_up_to();
+            let text = String::from_utf8_lossy(e.as_bytes()).into_owned();
+            SourceFile {
+                not_utf8: Some(at),
+                ..SourceFile::new(display_path(path), rel, text)
+            }
+        }
+    })
 }
 
 fn collect(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), IoError> {

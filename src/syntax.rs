@@ -42,6 +42,10 @@ pub fn parse_file(id: FileId, source: &SourceFile, diags: &mut Diagnostics) -> a
         module: source.module_path(),
         ..Default::default()
     };
+    if let Some(d) = crate::diagnostic::not_utf8(id, source) {
+        diags.push(d);
+        return empty;
+    }
     // A file too large was not even read (source::read_file).
     let size = source.too_large.unwrap_or(text.len() as u64);
     if size > MAX_FILE_BYTES as u64 {

@@ -445,3 +445,32 @@ fn a_huge_json_set_is_refused_before_it_is_read() {
         "{out}"
     );
 }
+
+/// Low: a `.regime` file that is not UTF-8 is E0014 at its first bad byte,
+/// and the rest of the library is still checked (it stopped the whole
+/// check with an IO error before).
+#[test]
+fn a_file_that_is_not_utf8_is_located_and_the_rest_is_checked() {
+    let tmp = Scratch::new("not-utf8");
+    let lib = tmp.path("lib");
+    common::copy_dir(&common::repo().join("tests/fixtures/lib"), &lib);
+    std::fs::create_dir_all(lib.join("cases")).unwrap();
+    // "Báo cáo" in Latin-1: 0xE1 is no UTF-8 here.
+    std::fs::write(
+        lib.join("cases/latin1.regime"),
+        b"// a regime saved in Latin-1\n// B\xe1o c\xe1o\n",
+    )
+    .unwrap();
+    // Another file's own error is still found.
+    std::fs::write(
+        lib.join("cases/other.regime"),
+        "regime x.y {\n  titel \"a\"\n}\n",
+    )
+    .unwrap();
+    let o = common::regc(&["check", lib.to_str().unwrap()]);
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    assert!(out.contains("E0014"), "{out}");
+    assert!(out.contains("latin1.regime:2:5"), "{out}");
+    assert!(out.contains("other.regime"), "{out}");
+}

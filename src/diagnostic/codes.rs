@@ -58,6 +58,7 @@ codes! {
     BadPlaceholder = "E0011", Error, "a message placeholder that is not a cell reference";
     NonAsciiName = "E0012", Error, "a name with letters outside ASCII";
     ControlCharacter = "E0013", Error, "a control or bidirectional formatting character in a text";
+    NotUtf8 = "E0014", Error, "a source file that is not UTF-8 text";
 
     // Regime header: E01xx
     MissingHeader = "E0101", Error, "a required regime header line is missing";
