@@ -242,3 +242,23 @@ pub fn not_utf8(
         ),
     )
 }
+
+/// Text from input, made safe to print on a terminal: control characters
+/// (an escape sequence could recolour, move or clear the screen) and the
+/// bidirectional formatting characters (U+202E shows text reversed) are
+/// written as `\u{…}`; everything else is kept.
+pub fn terminal_safe(text: &str) -> std::borrow::Cow<'_, str> {
+    let bad = crate::syntax::forbidden_in_text;
+    if !text.chars().any(bad) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if bad(c) {
+            out.push_str(&format!("\\u{{{:04x}}}", u32::from(c)));
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}

@@ -107,14 +107,16 @@ pub struct BadValue {
 
 impl std::fmt::Display for InputError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}", self.file)?;
+        // Printed on terminals: text from the files is escaped.
+        let safe = crate::diagnostic::terminal_safe;
+        write!(f, "{}", safe(&self.file))?;
         if self.line > 0 {
             write!(f, ":{}", self.line)?;
         }
         if let Some(c) = &self.column {
-            write!(f, " [{c}]")?;
+            write!(f, " [{}]", safe(c))?;
         }
-        write!(f, ": {}", self.message)
+        write!(f, ": {}", safe(&self.message))
     }
 }
 

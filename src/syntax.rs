@@ -8,6 +8,7 @@
 
 pub mod ast;
 mod lower;
+pub use lower::forbidden_in_text;
 
 use crate::diagnostic::{Code, Diagnostic, Diagnostics};
 use crate::source::{FileId, SourceFile, Span};

@@ -474,3 +474,32 @@ fn a_file_that_is_not_utf8_is_located_and_the_rest_is_checked() {
     assert!(out.contains("latin1.regime:2:5"), "{out}");
     assert!(out.contains("other.regime"), "{out}");
 }
+
+/// Low: text from a file reaches the terminal escaped: no escape sequence
+/// (ESC [2J clears the screen) and no U+202E (shows text reversed) is
+/// printed raw.
+#[test]
+fn input_text_is_printed_escaped() {
+    let tmp = Scratch::new("escapes");
+    let file = tmp.path("esc.csv");
+    std::fs::write(
+        &file,
+        "unit,period,form,record,cell,value\n\u{1b}[2J\u{1b}[31mEVIL\u{202e},2025-01,B01,,cargo.month,1\n",
+    )
+    .unwrap();
+    let o = common::regc(&[
+        "validate",
+        "transport.seaport_cargo",
+        file.to_str().unwrap(),
+    ]);
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(2), "{out}");
+    assert!(
+        !out.contains('\u{1b}') && !out.contains('\u{202e}'),
+        "{out:?}"
+    );
+    assert!(
+        out.contains(r"unknown unit `\u{001b}[2J\u{001b}[31mEVIL\u{202e}`"),
+        "{out}"
+    );
+}
