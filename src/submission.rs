@@ -260,6 +260,10 @@ impl<'a> Context<'a> {
     /// The bounds of a period and a number that orders the periods:
     /// consecutive periods of a year have consecutive numbers.
     fn period_at(&mut self, id: &str) -> Option<(NaiveDate, NaiveDate, i64)> {
+        let year: i32 = id.get(..4)?.parse().ok()?;
+        if !PERIOD_YEARS.contains(&year) {
+            return None;
+        }
         if self.regime.frequency == ir::Frequency::AdHoc {
             let day = NaiveDate::parse_from_str(id, "%Y-%m-%d")
                 .ok()
@@ -267,7 +271,6 @@ impl<'a> Context<'a> {
             let n = i64::from(chrono::Datelike::num_days_from_ce(&day));
             return Some((day, day, n));
         }
-        let year: i32 = id.get(..4)?.parse().ok()?;
         let (freq, cutoff) = (self.regime.frequency, self.regime.cutoff);
         let (s, e, i) = self
             .periods
@@ -555,6 +558,10 @@ impl FileKind {
         }
     }
 }
+
+/// The years whose periods a submission may name: a period of 1900 or
+/// 9999 is a typing slip, not a report.
+pub const PERIOD_YEARS: std::ops::RangeInclusive<i32> = 1990..=2100;
 
 /// The most bytes of a JSON submission set, which is read whole (a CSV
 /// file is streamed, a workbook bounded by `workbook`).
@@ -1615,6 +1622,20 @@ impl Reader {
             .is_some_and(|(u, p)| u == item.unit && p == item.period);
         if !cached {
             let Some((_, cutoff)) = ctx.period(item.period) else {
+                let year = item.period.get(..4).and_then(|y| y.parse::<i32>().ok());
+                if let Some(y) = year.filter(|y| !PERIOD_YEARS.contains(y)) {
+                    return self.error(
+                        file,
+                        line,
+                        at("period"),
+                        format!(
+                            "`{}` is a period of the year {y}; regc takes periods of the years {} to {}",
+                            item.period,
+                            PERIOD_YEARS.start(),
+                            PERIOD_YEARS.end()
+                        ),
+                    );
+                }
                 return self.error(
                     file,
                     line,

@@ -503,3 +503,31 @@ fn input_text_is_printed_escaped() {
         "{out}"
     );
 }
+
+/// Low: periods of the years 9999 and 1900 are typing slips, refused
+/// with the years regc takes.
+#[test]
+fn periods_of_absurd_years_are_refused() {
+    let tmp = Scratch::new("absurd-periods");
+    let file = tmp.path("years.csv");
+    std::fs::write(
+        &file,
+        "unit,period,form,record,cell,value\nCVHH-HP,9999-01,B01,,cargo.month,1\nCVHH-HP,1900-01,B01,,cargo.month,1\n",
+    )
+    .unwrap();
+    let o = common::regc(&[
+        "validate",
+        "transport.seaport_cargo",
+        file.to_str().unwrap(),
+    ]);
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(2), "{out}");
+    for (line, year) in [(2, 9999), (3, 1900)] {
+        assert!(
+            out.contains(&format!(
+                "years.csv:{line} [period]: `{year}-01` is a period of the year {year}; regc takes periods of the years 1990 to 2100"
+            )),
+            "{out}"
+        );
+    }
+}
