@@ -96,8 +96,14 @@ impl SourceFile {
         } else {
             FileKind::Other
         };
+        // Lines end at `\n`, `\r\n` or a lone `\r` (old Mac files), as the
+        // grammar's NEWLINE.
         let mut line_starts = vec![0];
-        line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+        let bytes = text.as_bytes();
+        line_starts.extend(bytes.iter().enumerate().filter_map(|(i, b)| {
+            let ends = *b == b'\n' || (*b == b'\r' && bytes.get(i + 1) != Some(&b'\n'));
+            ends.then_some(i + 1)
+        }));
         SourceFile {
             name,
             rel,

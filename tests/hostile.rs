@@ -531,3 +531,20 @@ fn periods_of_absurd_years_are_refused() {
         );
     }
 }
+
+/// Low: a file with old Mac line ends (a lone CR) is reported at the line
+/// and column a reader sees, in both renderings.
+#[test]
+fn lone_carriage_returns_end_lines() {
+    let tmp = Scratch::new("cr");
+    let file = tmp.path("cr.regime");
+    std::fs::write(&file, "regime x.y {\r  title \"a\"\r  titel \"b\"\r}\r").unwrap();
+    let o = common::regc(&["check", file.to_str().unwrap()]);
+    let out = text(&o);
+    assert!(out.contains("cr.regime:3:3]"), "{out}");
+    assert!(out.contains(" 3 │   titel \"b\""), "{out}");
+    let o = common::regc(&["check", file.to_str().unwrap(), "--format", "json"]);
+    let json: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(json["diagnostics"][0]["line"], 3, "{}", text(&o));
+    assert_eq!(json["diagnostics"][0]["column"], 3, "{}", text(&o));
+}
