@@ -78,6 +78,9 @@ fn every_code_has_a_case() {
     // Nor can a case file that is not UTF-8 be read as one: E0014 is
     // asserted in tests/hostile.rs.
     covered.insert("E0014".to_string());
+    // A text of 32,768 characters would be a case file of one huge line:
+    // E0702 is asserted in tests/hostile.rs.
+    covered.insert("E0702".to_string());
     let missing: Vec<&str> = Code::ALL
         .iter()
         .map(|c| c.as_str())

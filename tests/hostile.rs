@@ -548,3 +548,33 @@ fn lone_carriage_returns_end_lines() {
     assert_eq!(json["diagnostics"][0]["line"], 3, "{}", text(&o));
     assert_eq!(json["diagnostics"][0]["column"], 3, "{}", text(&o));
 }
+
+/// Low: a label longer than an Excel cell holds is E0702 when checking,
+/// not a build that fails without a code.
+#[test]
+fn a_label_longer_than_an_excel_cell_is_refused_with_a_code() {
+    let tmp = Scratch::new("long-label");
+    let lib = tmp.path("lib");
+    common::copy_dir(&common::repo().join("regimes"), &lib);
+    let regime = lib.join("transport/seaport_cargo.regime");
+    let long = "ă".repeat(32_768);
+    let source = std::fs::read_to_string(&regime)
+        .unwrap()
+        .replace("\"Tổng hàng hóa\"", &format!("\"{long}\""));
+    std::fs::write(&regime, source).unwrap();
+    let out_dir = tmp.path("out");
+    let o = common::regc(&[
+        "build",
+        lib.to_str().unwrap(),
+        "--out",
+        out_dir.to_str().unwrap(),
+    ]);
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    assert!(out.contains("E0702"), "{out}");
+    assert!(
+        out.contains("this text has 32768 characters; a text may have at most 32767"),
+        "{out}"
+    );
+    assert!(!out_dir.exists(), "nothing was written");
+}

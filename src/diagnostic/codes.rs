@@ -148,6 +148,7 @@ codes! {
 
     // Limits on what a regime may ask for (hostile input): E07xx
     DeadlineTooLate = "E0701", Error, "a deadline more than a year after the cut-off";
+    TextTooLong = "E0702", Error, "a text longer than a spreadsheet cell holds";
 }
 
 impl Serialize for Code {

@@ -283,6 +283,23 @@ impl<'d> Lower<'d> {
                 }
             }
         }
+        let chars = value.chars().count();
+        if chars > MAX_TEXT_CHARS {
+            self.diags.push(
+                Diagnostic::new(
+                    Code::TextTooLong,
+                    Span::new(self.file, span.start as usize, span.start as usize + 1),
+                    format!(
+                        "this text has {chars} characters; a text may have at most {MAX_TEXT_CHARS}"
+                    ),
+                    "text starts here",
+                )
+                .with_help(
+                    "an Excel cell holds at most 32,767 characters, and the Excel templates hold \
+                     every label and title; shorten it, or keep long guidance in a note document",
+                ),
+            );
+        }
         Str { value, span }
     }
 
@@ -1783,3 +1800,7 @@ fn friendly(r: Rule) -> Option<&'static str> {
 pub fn forbidden_in_text(c: char) -> bool {
     c.is_control() || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
+
+/// The most characters of a text: what an Excel cell holds (the templates
+/// hold every title and label).
+pub const MAX_TEXT_CHARS: usize = 32_767;
