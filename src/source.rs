@@ -250,7 +250,8 @@ pub fn find_root(path: &Path) -> PathBuf {
 /// (E0010, E0014), so that the rest of the library is still checked.
 pub fn load_library(root: &Path) -> Result<SourceMap, IoError> {
     let mut paths = Vec::new();
-    collect(root, &mut paths)?;
+    let mut seen = std::collections::HashSet::new();
+    collect(root, &mut paths, &mut seen)?;
     paths.sort();
     let mut map = SourceMap::new();
     for path in paths {
@@ -303,7 +304,19 @@ pub fn read_file(path: &Path, rel: String) -> Result<SourceFile, IoError> {
     })
 }
 
-fn collect(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), IoError> {
+/// Every source file under `dir`. A folder is read once, however many
+/// links lead to it, so a symbolic link back up the tree (a loop) is not
+/// followed round.
+fn collect(
+    dir: &Path,
+    out: &mut Vec<PathBuf>,
+    seen: &mut std::collections::HashSet<PathBuf>,
+) -> Result<(), IoError> {
+    if let Ok(real) = dir.canonicalize()
+        && !seen.insert(real)
+    {
+        return Ok(());
+    }
     let entries = std::fs::read_dir(dir).map_err(|error| IoError {
         path: dir.to_path_buf(),
         error,
@@ -319,7 +332,7 @@ fn collect(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), IoError> {
             continue;
         }
         if path.is_dir() {
-            collect(&path, out)?;
+            collect(&path, out, seen)?;
         } else if matches!(
             path.extension().and_then(|e| e.to_str()),
             Some("regime" | "yaml" | "yml" | "csv")

@@ -578,3 +578,16 @@ fn a_label_longer_than_an_excel_cell_is_refused_with_a_code() {
     );
     assert!(!out_dir.exists(), "nothing was written");
 }
+
+/// Low: a symbolic link that loops back up the library is not followed
+/// round: the library is read once and checked.
+#[cfg(unix)]
+#[test]
+fn a_symlink_loop_in_the_library_is_read_once() {
+    let tmp = Scratch::new("symlink-loop");
+    let lib = tmp.path("lib");
+    common::copy_dir(&common::repo().join("tests/fixtures/lib"), &lib);
+    std::os::unix::fs::symlink(&lib, lib.join("common/loop")).unwrap();
+    let o = common::regc(&["check", lib.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+}
