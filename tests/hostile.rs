@@ -591,3 +591,28 @@ fn a_symlink_loop_in_the_library_is_read_once() {
     let o = common::regc(&["check", lib.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
 }
+
+/// Low: a label written as a Markdown link or image shows as written in
+/// the regime's README.md, and is no link.
+#[test]
+fn markdown_links_in_labels_are_not_links_in_the_readme() {
+    let (_, lib) = common::library();
+    let mut lib = lib.clone();
+    let r = lib
+        .regimes
+        .iter_mut()
+        .find(|r| r.code == "transport.seaport_cargo")
+        .unwrap();
+    r.forms[0].title = "[bấm vào đây](http://evil.example) ![x](http://evil.example/x.png)".into();
+    let r = lib
+        .regimes
+        .iter()
+        .find(|r| r.code == "transport.seaport_cargo")
+        .unwrap();
+    let readme = regc::emit::docs::regime_readme(&lib, r);
+    assert!(
+        readme.contains(r"\[bấm vào đây\](http://evil.example) !\[x\](http://evil.example/x.png)"),
+        "{readme}"
+    );
+    assert!(!readme.contains("[bấm vào đây]("), "{readme}");
+}

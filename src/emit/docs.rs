@@ -381,10 +381,14 @@ fn paren(r: &Regime, e: &ir::Expr) -> String {
 }
 
 /// Markdown-safe text for a table cell: `|` and newlines would break the
-/// table, and HTML in a label must show as text.
+/// table, HTML in a label must show as text, and a label written as a
+/// link or an image (`[text](url)`, `![x](url)`) must show as written,
+/// not become one.
 fn md(s: &str) -> String {
     s.replace('\\', "\\\\")
         .replace('|', "\\|")
+        .replace('[', "\\[")
+        .replace(']', "\\]")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
         .replace(['\n', '\r'], " ")
