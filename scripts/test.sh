@@ -30,6 +30,22 @@ if ! command -v chromium >/dev/null 2>&1; then
     echo "scripts/test.sh: chromium is missing and cannot be installed here (the browser tests will say so)" >&2
   fi
 fi
+# tests/migrate.rs pipes migration scripts into the engines' own shells,
+# as docs/database.md tells users to: sqlite3 and psql.
+missing=""
+command -v sqlite3 >/dev/null 2>&1 || missing="$missing sqlite3"
+command -v psql >/dev/null 2>&1 || missing="$missing postgresql-client"
+if [ -n "$missing" ]; then
+  apt=""
+  if [ "$(id -u)" = 0 ]; then apt="apt-get"; elif sudo -n true 2>/dev/null; then apt="sudo apt-get"; fi
+  if [ -n "$apt" ] && command -v apt-get >/dev/null 2>&1; then
+    $apt update -qq
+    # shellcheck disable=SC2086
+    DEBIAN_FRONTEND=noninteractive $apt install -y -qq $missing >/dev/null
+  else
+    echo "scripts/test.sh:$missing missing and cannot be installed here (tests/migrate.rs will fail)" >&2
+  fi
+fi
 if [ ! -d tests/browser/node_modules/playwright-core ] && command -v npm >/dev/null 2>&1; then
   (cd tests/browser && npm ci --no-audit --no-fund --loglevel=error)
 fi

@@ -120,10 +120,26 @@ impl WorkingDays {
 
     /// The `n`-th working day after `date` (`date` itself not counted;
     /// `n = 0` gives `date`). `None` past the end of chrono's calendar.
+    ///
+    /// Whole weeks are skipped at once (five weekdays each, less the
+    /// weekday holidays and plus the make-up days in them, counted in the
+    /// sorted sets), so the cost grows with the holidays passed, not with
+    /// `n`.
     pub fn add_working_days(&self, date: NaiveDate, n: u32) -> Option<NaiveDate> {
         let mut day = date;
         let mut left = n;
         while left > 0 {
+            // Leave the last two weeks to the day-by-day count below.
+            let weeks = left.saturating_sub(10) / 5;
+            if weeks > 0 {
+                let end = day.checked_add_days(chrono::Days::new(u64::from(weeks) * 7))?;
+                let working = self.working_days_in(day, end);
+                if working <= u64::from(left) {
+                    day = end;
+                    left -= u32::try_from(working).unwrap_or(left);
+                    continue;
+                }
+            }
             day = day.succ_opt()?;
             if self.is_working_day(day) {
                 left -= 1;
@@ -144,6 +160,28 @@ impl WorkingDays {
             day = day.succ_opt()?;
         }
         None
+    }
+
+    /// The working days after `from` up to `to` (included), where `to` is
+    /// `from` plus whole weeks.
+    fn working_days_in(&self, from: NaiveDate, to: NaiveDate) -> u64 {
+        let weeks = u64::try_from((to - from).num_days() / 7).unwrap_or(0);
+        let range = (
+            std::ops::Bound::Excluded(from),
+            std::ops::Bound::Included(to),
+        );
+        let weekend = |d: &NaiveDate| matches!(d.weekday(), Weekday::Sat | Weekday::Sun);
+        let off = self
+            .holidays
+            .range(range)
+            .filter(|d| !weekend(d) && !self.working_weekends.contains(d))
+            .count() as u64;
+        let made_up = self
+            .working_weekends
+            .range(range)
+            .filter(|d| weekend(d))
+            .count() as u64;
+        (weeks * 5 + made_up).saturating_sub(off)
     }
 }
 

@@ -629,12 +629,11 @@ fn load(paths: &[PathBuf]) -> Result<SourceMap, String> {
         let root = source::find_root(p);
         let in_library = root.join(source::LIBRARY_MANIFEST).is_file();
         if p.is_file() && !in_library {
-            let text = std::fs::read_to_string(p).map_err(|e| format!("{}: {e}", p.display()))?;
             let rel = p
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_default();
-            map.add(SourceFile::new(source::display_path(p), rel, text));
+            map.add(source::read_file(p, rel).map_err(|e| e.to_string())?);
             continue;
         }
         if roots.contains(&root) {
@@ -782,6 +781,26 @@ fn find_regime<'a>(lib: &'a ir::Library, code: &str) -> Option<&'a ir::Regime> {
         );
     }
     found
+}
+
+/// A field of a CSV file regc writes, safe to open in a spreadsheet: one
+/// starting with `=`, `+`, `-`, `@`, a tab or a carriage return would be
+/// read as a formula (CSV injection), so it gets a leading `'`, as OWASP
+/// recommends; a plain number (`-12.5`) is no formula and stays as it is.
+pub(crate) fn csv_field(field: &str) -> std::borrow::Cow<'_, str> {
+    let risky = field.starts_with(['=', '+', '-', '@', '\t', '\r']);
+    let number = field.strip_prefix('-').is_some_and(|rest| {
+        let (int, frac) = rest.split_once('.').unwrap_or((rest, "0"));
+        !int.is_empty()
+            && !frac.is_empty()
+            && int.bytes().all(|b| b.is_ascii_digit())
+            && frac.bytes().all(|b| b.is_ascii_digit())
+    });
+    if risky && !number {
+        std::borrow::Cow::Owned(format!("'{field}"))
+    } else {
+        std::borrow::Cow::Borrowed(field)
+    }
 }
 
 fn usage_error(message: &str) -> i32 {
@@ -1127,6 +1146,7 @@ fn build(
     // Templates of a folder are not among the hashed inputs: no reuse, and
     // the next build may not reuse this one's forms either.
     let custom = templates.is_some();
+    let templates_dir = templates;
     let templates = match templates {
         Some(dir) => crate::emit::forms::Templates::from_dir(dir),
         None => crate::emit::forms::Templates::new(),
@@ -1135,6 +1155,18 @@ fn build(
         Ok(t) => t,
         Err(e) => return usage_error(&e),
     };
+    if !check {
+        let target = ir_dir.unwrap_or(out);
+        let mut inputs: Vec<PathBuf> = if paths.is_empty() {
+            vec![PathBuf::from("regimes")]
+        } else {
+            paths.to_vec()
+        };
+        inputs.extend(templates_dir.map(Path::to_path_buf));
+        if let Err(e) = may_replace(target, &inputs, ir_dir.is_some()) {
+            return usage_error(&e);
+        }
+    }
     // A spinner on a terminal (indicatif draws nothing when stderr is not
     // one, so CI logs stay clean).
     let progress = indicatif::ProgressBar::new_spinner();
@@ -1269,6 +1301,86 @@ fn build(
         }
         Err(e) => usage_error(&e),
     }
+}
+
+/// Whether a build may replace the folder `dir` (a build swaps in a new
+/// tree and deletes the old one): only a folder that does not exist, is
+/// empty, or that regc wrote (a `manifest.json` of regc's, or the build's
+/// record beside it; for `--ir`, only `.json` files with `org.json`), and
+/// never one that holds an input.
+fn may_replace(dir: &Path, inputs: &[PathBuf], ir: bool) -> Result<(), String> {
+    let Ok(canonical) = dir.canonicalize() else {
+        return Ok(());
+    };
+    for input in inputs {
+        if let Ok(i) = input.canonicalize()
+            && i.starts_with(&canonical)
+        {
+            return Err(format!(
+                "refusing to write the build into {}: it holds the input {}, and a build \
+                 replaces its whole folder; choose another --out",
+                dir.display(),
+                input.display()
+            ));
+        }
+    }
+    if !canonical.is_dir() {
+        return Err(format!(
+            "refusing to write the build into {}: it is not a folder",
+            dir.display()
+        ));
+    }
+    let entries: Vec<PathBuf> = std::fs::read_dir(&canonical)
+        .map_err(|e| format!("{}: {e}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
+    if entries.is_empty() {
+        return Ok(());
+    }
+    let ours = if ir {
+        canonical.join("org.json").is_file()
+            && entries
+                .iter()
+                .all(|p| p.is_file() && p.extension().is_some_and(|e| e == "json"))
+    } else {
+        build_id_file(dir).is_file() || regc_manifest(&canonical.join("manifest.json"))
+    };
+    if ours {
+        return Ok(());
+    }
+    Err(format!(
+        "refusing to replace {}: it is not a folder regc wrote ({}), and a build replaces \
+         its whole folder; remove it yourself or choose another {}",
+        dir.display(),
+        if ir {
+            "not only .json files with org.json"
+        } else {
+            "no manifest.json of regc's and no build record beside it"
+        },
+        if ir { "--ir" } else { "--out" }
+    ))
+}
+
+/// Whether `path` is a manifest a regc build wrote.
+fn regc_manifest(path: &Path) -> bool {
+    use std::io::Read as _;
+    let Ok(file) = std::fs::File::open(path) else {
+        return false;
+    };
+    let mut text = Vec::new();
+    // A manifest lists every input and output: a few MB at most.
+    if file.take(64 << 20).read_to_end(&mut text).is_err() {
+        return false;
+    }
+    serde_json::from_slice::<serde_json::Value>(&text)
+        .ok()
+        .and_then(|v| {
+            v.get("compiler")?
+                .get("name")?
+                .as_str()
+                .map(|n| n == "regc")
+        })
+        .unwrap_or(false)
 }
 
 /// Where a build records which compiler wrote `out`: beside it, as
@@ -1609,4 +1721,25 @@ fn schedule(
         }
     }
     0
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn csv_fields_that_would_be_formulas_are_quoted() {
+        for (field, want) in [
+            ("=1+2", "'=1+2"),
+            ("+1-2", "'+1-2"),
+            ("-2+3", "'-2+3"),
+            ("@SUM(A1)", "'@SUM(A1)"),
+            ("\tx", "'\tx"),
+            ("-12.5", "-12.5"),
+            ("-3", "-3"),
+            ("12", "12"),
+            ("-", "'-"),
+            ("a=b", "a=b"),
+        ] {
+            assert_eq!(super::csv_field(field), want, "{field:?}");
+        }
+    }
 }

@@ -358,7 +358,37 @@ pub fn load(sources: &SourceMap, diags: &mut Diagnostics) -> DataSet {
     let mut holiday_seen: HashMap<NaiveDate, Span> = HashMap::new();
     let mut level_spans: HashMap<String, Span> = HashMap::new();
     for (id, file) in sources.iter() {
-        if file.kind != FileKind::Yaml {
+        if let (Some(size), FileKind::Yaml | FileKind::Csv) = (file.too_large, file.kind) {
+            // Not read (source::read_file): refused before it took memory.
+            set.failed.insert(file.rel.clone());
+            diags.push(
+                Diagnostic::new(
+                    Code::FileTooLarge,
+                    Span::new(id, 0, 0),
+                    tr!(
+                        "this file has {size} bytes; data files may have at most {} bytes",
+                        "tệp này có {size} byte; tệp dữ liệu chỉ được có tối đa {} byte",
+                        crate::source::MAX_DATA_FILE_BYTES
+                    ),
+                    tr!("file starts here", "tệp bắt đầu ở đây"),
+                )
+                .with_help(tr!(
+                    "split the data into several files, or keep the units in CSV",
+                    "chia dữ liệu thành nhiều tệp, hoặc giữ danh mục đơn vị ở dạng CSV"
+                )),
+            );
+        }
+    }
+    for (id, file) in sources.iter() {
+        if matches!(file.kind, FileKind::Yaml | FileKind::Csv)
+            && let Some(d) = crate::diagnostic::not_utf8(id, file)
+        {
+            set.failed.insert(file.rel.clone());
+            diags.push(d);
+        }
+    }
+    for (id, file) in sources.iter() {
+        if file.kind != FileKind::Yaml || file.too_large.is_some() || file.not_utf8.is_some() {
             continue;
         }
         let parsed = match parse_data_file(&file.text) {
@@ -1017,7 +1047,11 @@ fn read_csv(
         );
         return;
     };
-    let Some(file) = sources.get(id) else {
+    let Some(file) = sources
+        .get(id)
+        .filter(|f| f.too_large.is_none() && f.not_utf8.is_none())
+    else {
+        // (A file too large is reported once, by `load`.)
         return;
     };
     let text = file.text.as_str();

@@ -106,12 +106,31 @@ pub enum Conflict<'a> {
     Update(&'a [&'a str]),
 }
 
+/// The first key of regc's PostgreSQL advisory locks ("regc" in ASCII);
+/// the second is a hash of the schema written to.
+pub const PG_LOCK_CLASS: i32 = 0x7265_6763;
+
 pub enum Conn {
     Sqlite(rusqlite::Connection),
     Postgres(Box<postgres::Client>),
 }
 
 impl Conn {
+    /// Opens a database that must exist already (one only read, `validate
+    /// --history`): SQLite would otherwise create an empty file for a
+    /// mistyped path, and the rules would silently find no earlier period.
+    pub fn open_existing(target: &Target) -> Result<Conn, String> {
+        if let Target::Sqlite(path) = target
+            && !path.is_file()
+        {
+            return Err(format!(
+                "there is no database at {} (regc import creates one; is the path right?)",
+                path.display()
+            ));
+        }
+        Conn::open(target)
+    }
+
     pub fn open(target: &Target) -> Result<Conn, String> {
         match target {
             Target::Sqlite(path) => {
@@ -148,13 +167,20 @@ impl Conn {
         }
     }
 
-    /// Starts the import's one transaction: on SQLite it takes the write
-    /// lock at once; on PostgreSQL submissions are locked against other
-    /// writers (ids are numbered by the importer).
+    /// Starts the import's (or roll-up's) one transaction: on SQLite it
+    /// takes the write lock at once; on PostgreSQL it first takes regc's
+    /// advisory lock of the schema, held to the end of the transaction, so
+    /// that two imports into one schema never apply its DDL at the same
+    /// time (which PostgreSQL refuses with "tuple concurrently updated" or
+    /// a duplicate `pg_type` row): the second waits, then finds the schema
+    /// there. Submissions are locked against other writers as well (ids are
+    /// numbered by the importer).
     pub fn begin(&mut self) -> Result<(), String> {
         match self {
             Conn::Sqlite(_) => self.exec("BEGIN IMMEDIATE"),
-            Conn::Postgres(_) => self.exec("BEGIN"),
+            Conn::Postgres(_) => self.exec(&format!(
+                "BEGIN; SELECT pg_advisory_xact_lock({PG_LOCK_CLASS}, hashtext(coalesce(current_schema(), '')))"
+            )),
         }
     }
 

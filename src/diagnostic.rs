@@ -247,3 +247,46 @@ pub fn article(word: &str) -> &'static str {
         _ => "a",
     }
 }
+
+/// E0014 for a source file that is not UTF-8 (`source::SourceFile::not_utf8`),
+/// pointing at its first bad byte.
+pub fn not_utf8(
+    file: crate::source::FileId,
+    source: &crate::source::SourceFile,
+) -> Option<Diagnostic> {
+    let at = source.not_utf8?;
+    // The bad bytes became U+FFFD (3 bytes) in the text.
+    let end = (at + '\u{FFFD}'.len_utf8()).min(source.text.len());
+    Some(
+        Diagnostic::new(
+            Code::NotUtf8,
+            crate::source::Span::new(file, at, end),
+            tr!("this file is not UTF-8 text", "tệp này không phải văn bản UTF-8"),
+            tr!("not UTF-8", "không phải UTF-8"),
+        )
+        .with_help(tr!(
+            "save the file as UTF-8 (an editor's \"Save with encoding\"; files written in TCVN3 or Windows-1258 must be converted, e.g. with iconv -f CP1258 -t UTF-8)",
+            "hãy lưu tệp ở dạng UTF-8 (\"Save with encoding\" của trình soạn thảo); tệp gõ bằng TCVN3 hoặc Windows-1258 phải được chuyển đổi, ví dụ bằng iconv -f CP1258 -t UTF-8"
+        )),
+    )
+}
+
+/// Text from input, made safe to print on a terminal: control characters
+/// (an escape sequence could recolour, move or clear the screen) and the
+/// bidirectional formatting characters (U+202E shows text reversed) are
+/// written as `\u{…}`; everything else is kept.
+pub fn terminal_safe(text: &str) -> std::borrow::Cow<'_, str> {
+    let bad = crate::syntax::forbidden_in_text;
+    if !text.chars().any(bad) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if bad(c) {
+            out.push_str(&format!("\\u{{{:04x}}}", u32::from(c)));
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}

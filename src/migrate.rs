@@ -15,8 +15,13 @@
 //!
 //! Every script runs in one transaction, drops and recreates the views of
 //! the tables it changes, and sets `regc_regime.version`; the database
-//! checks every stored value against the new constraints, so a migration
-//! either applies whole or not at all.
+//! checks every stored value against the new constraints, and no value is
+//! cut or rounded to fit, so a migration either applies whole or not at
+//! all. The scripts stop at their first error by themselves, even in a
+//! shell that goes on after errors (docs/database.md): PostgreSQL refuses
+//! everything after an error in a transaction; on SQLite a failing copy
+//! rolls the transaction back (`INSERT OR ROLLBACK`) and every later
+//! statement reads a table only the transaction had made.
 
 use crate::diagnostic::{Code, Diagnostic, Diagnostics, Severity, Text};
 use crate::emit::schema;
@@ -542,12 +547,34 @@ fn script(
         env!("CARGO_PKG_VERSION")
     ));
     s.comment("Runs in one transaction: it applies whole or not at all.");
-    if d == Dialect::Sqlite {
+    let sqlite = d == Dialect::Sqlite;
+    // SQLite tables whose columns change are rebuilt (it cannot alter them).
+    let rebuilt = |a: &Action| {
+        sqlite
+            && matches!(a, Action::Alter { change, drop, .. } if !(change.is_empty() && drop.is_empty()))
+    };
+    if sqlite {
         // Rebuilding a table must not trip foreign keys half-way; SQLite
         // ignores this pragma inside a transaction, so it comes first.
         s.stmt("PRAGMA foreign_keys = 0")?;
+        // A renamed table keeps its name in the views of other tables
+        // (the roll-ups), which then read the rebuilt table.
+        s.stmt("PRAGMA legacy_alter_table = 1")?;
+        s.comment(
+            "The sqlite3 shell goes on after an error. So every copy rolls the whole \
+             transaction back when a value does not fit, and everything after it then fails: \
+             it reads tables (\"….old\", \"regc_migration\") that only the transaction made.",
+        );
     }
     s.stmt("BEGIN")?;
+    s.stmt(&format!(
+        "CREATE TABLE \"regc_migration\" (\"version\" INTEGER NOT NULL){}",
+        if sqlite { " STRICT" } else { "" }
+    ))?;
+    s.stmt(&format!(
+        "INSERT INTO \"regc_migration\" (\"version\") VALUES ({})",
+        new.version
+    ))?;
     for a in actions {
         match a {
             Action::Drop(t) | Action::Alter { old: t, .. } => {
@@ -578,8 +605,19 @@ fn script(
         s.stmt(&format!(
             "CREATE TABLE IF NOT EXISTS {} (\"code\" TEXT PRIMARY KEY, \"label\" TEXT NOT NULL, \"label_en\" TEXT){}",
             ident(&layout::codelist_table(l)),
-            if d == Dialect::Sqlite { " STRICT" } else { "" }
+            if sqlite { " STRICT" } else { "" }
         ))?;
+    }
+    // SQLite: every table to rebuild is moved aside first, so that after a
+    // rolled-back copy no later statement finds a table to drop or fill.
+    for a in actions {
+        if let (true, Action::Alter { old: ot, .. }) = (rebuilt(a), a) {
+            s.stmt(&format!(
+                "ALTER TABLE {} RENAME TO {}",
+                ident(&ot.name),
+                ident(&old_name(ot))
+            ))?;
+        }
     }
     for a in actions {
         match a {
@@ -589,32 +627,48 @@ fn script(
             }
             Action::Create(t) => schema::table_statements(&mut s, new, t, d)?,
             Action::Alter {
-                old: ot,
                 new: nt,
                 add,
                 change,
                 drop,
+                ..
             } => {
-                let rebuild = d == Dialect::Sqlite && !(change.is_empty() && drop.is_empty());
-                if rebuild {
-                    sqlite_rebuild(&mut s, ot, nt)?;
-                } else {
+                if !rebuilt(a) {
                     alter(&mut s, nt, add, change, drop, d)?;
+                    schema::view_statement(&mut s, new, nt, d)?;
                 }
-                schema::view_statement(&mut s, new, nt, d)?;
             }
         }
     }
+    // The copies, the only statements that can fail on the data, last.
+    for a in actions {
+        if let (
+            true,
+            Action::Alter {
+                old: ot, new: nt, ..
+            },
+        ) = (rebuilt(a), a)
+        {
+            sqlite_rebuild(&mut s, ot, nt)?;
+            schema::view_statement(&mut s, new, nt, d)?;
+        }
+    }
     s.stmt(&format!(
-        "UPDATE \"regc_regime\" SET \"version\" = {} WHERE \"code\" = {}",
-        new.version,
+        "UPDATE \"regc_regime\" SET \"version\" = (SELECT \"version\" FROM \"regc_migration\") WHERE \"code\" = {}",
         literal(&new.code)
     ))?;
+    s.stmt("DROP TABLE \"regc_migration\"")?;
     s.stmt("COMMIT")?;
-    if d == Dialect::Sqlite {
+    if sqlite {
+        s.stmt("PRAGMA legacy_alter_table = 0")?;
         s.stmt("PRAGMA foreign_keys = 1")?;
     }
     Ok(s.finish())
+}
+
+/// Where SQLite keeps a table while it is rebuilt.
+fn old_name(t: &Table) -> String {
+    crate::sql::fit(&format!("{}.old", t.name))
 }
 
 /// `ALTER TABLE` statements (PostgreSQL; SQLite for added columns only).
@@ -646,8 +700,9 @@ fn alter(
         }
         let ty = n.storage.sql_type(d);
         s.stmt(&format!(
-            "ALTER TABLE {table} ALTER COLUMN {0} TYPE {ty} USING CAST({0} AS {ty})",
-            ident(&n.name)
+            "ALTER TABLE {table} ALTER COLUMN {} TYPE {ty} USING {}",
+            ident(&n.name),
+            postgres_convert(t, o, n)
         ))?;
         if let Some(cond) = n.check(d) {
             s.stmt(&format!(
@@ -673,44 +728,124 @@ fn alter(
     Ok(())
 }
 
-/// SQLite cannot change a column's type or constraints: a new table is
-/// created, the rows copied (rescaled where the stored scale changes), the
-/// old table dropped and the new one renamed.
+/// SQLite cannot change a column's type or constraints: the old table was
+/// renamed aside ([`old_name`]); the new one is created, every converted
+/// value checked to fit (a rolled-back transaction if one does not), the
+/// rows copied and the old table dropped.
 fn sqlite_rebuild(s: &mut Script, old: &Table, new: &Table) -> Result<(), SqlError> {
     let d = Dialect::Sqlite;
-    let temp = Table {
-        name: crate::sql::fit(&format!("{}.new", new.name)),
-        ..new.clone()
-    };
+    let aside = ident(&old_name(old));
     s.comment(format!(
         "Rebuild {}: SQLite cannot alter a column's type or checks.",
         new.name
     ));
-    s.stmt(&schema::create_table(&temp, d).replace(" IF NOT EXISTS", ""))?;
+    s.stmt(&schema::create_table(new, d).replace(" IF NOT EXISTS", ""))?;
     let mut cols = vec!["\"submission_id\"".to_string()];
     if new.kind == FormKind::Records {
         cols.push("\"record\"".to_string());
     }
     let mut exprs = cols.clone();
+    let mut checks = Vec::new();
     for nc in &new.columns {
         if let Some(oc) = old.columns.iter().find(|c| c.cell == nc.cell) {
             cols.push(ident(&nc.name));
-            exprs.push(sqlite_convert(oc, nc));
+            let value = sqlite_convert(oc, nc);
+            if oc.storage != nc.storage {
+                checks.push((nc, value.clone()));
+            }
+            exprs.push(value);
         }
     }
+    if !checks.is_empty() {
+        // The STRICT table would refuse a value of the wrong type without
+        // rolling back (only CHECKs honour OR ROLLBACK): each converted
+        // value is checked first, into a scratch table whose CHECKs say
+        // what a value must be.
+        let mut defs: Vec<String> = (1..=checks.len()).map(|i| format!("\"v{i}\"")).collect();
+        for (i, (nc, _)) in checks.iter().enumerate() {
+            let v = format!("\"v{}\"", i + 1);
+            let kind = if matches!(nc.storage.sql_type(d).as_str(), "INTEGER") {
+                format!(
+                    "typeof({v}) = 'integer' OR (typeof({v}) = 'text' AND CAST(CAST({v} AS INTEGER) AS TEXT) = {v})"
+                )
+            } else {
+                // (A number given to a TEXT column is kept as its text.)
+                format!("typeof({v}) IN ('text', 'integer')")
+            };
+            defs.push(format!(
+                "CONSTRAINT {} CHECK ({v} IS NULL OR {kind})",
+                ident(&format!(
+                    "{}.{}: a value does not fit {}",
+                    new.name,
+                    nc.name,
+                    nc.storage.type_name()
+                ))
+            ));
+        }
+        s.stmt(&format!(
+            "CREATE TEMP TABLE \"regc_fits\" ({})",
+            defs.join(", ")
+        ))?;
+        s.stmt(&format!(
+            "INSERT OR ROLLBACK INTO \"regc_fits\" SELECT {} FROM {aside}",
+            checks
+                .iter()
+                .map(|(_, e)| e.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))?;
+        s.stmt("DROP TABLE \"regc_fits\"")?;
+    }
     s.stmt(&format!(
-        "INSERT INTO {} ({}) SELECT {} FROM {}",
-        ident(&temp.name),
+        "INSERT OR ROLLBACK INTO {} ({}) SELECT {} FROM {aside}",
+        ident(&new.name),
         cols.join(", "),
         exprs.join(", "),
-        ident(&old.name)
     ))?;
-    s.stmt(&format!("DROP TABLE {}", ident(&old.name)))?;
-    s.stmt(&format!(
-        "ALTER TABLE {} RENAME TO {}",
-        ident(&temp.name),
-        ident(&new.name)
-    ))
+    s.stmt(&format!("DROP TABLE {aside}"))
+}
+
+/// A PostgreSQL text that is no value of `ty`: casting it fails, with a
+/// message naming the column and the value that does not fit.
+fn postgres_refuse(t: &Table, n: &Column, c: &str, ty: &str) -> String {
+    let what = literal(&format!("regc: {}.{} cannot keep ", t.name, n.name));
+    let fits = literal(&format!(" as {ty}"));
+    format!("CAST({what} || CAST({c} AS TEXT) || {fits} AS {ty})")
+}
+
+/// The `USING` expression of a PostgreSQL column whose type changes: never
+/// a truncating or rounding cast. A text is assigned (PostgreSQL refuses
+/// one too long for `VARCHAR(n)`, where an explicit cast would cut it); a
+/// number that the new scale would round, or that is not 0 or 1 for a
+/// boolean, fails the migration with its value.
+fn postgres_convert(t: &Table, o: &Column, n: &Column) -> String {
+    let d = Dialect::Postgres;
+    let c = ident(&n.name);
+    let ty = n.storage.sql_type(d);
+    let numeric = |s: &Storage| matches!(s, Storage::Integer | Storage::Decimal { .. });
+    match &n.storage {
+        Storage::Text { .. } | Storage::Code { .. } => format!("CAST({c} AS TEXT)"),
+        Storage::Integer | Storage::Decimal { .. } if o.storage != Storage::Bool => {
+            let scale = match n.storage {
+                Storage::Decimal { scale, .. } => scale,
+                _ => 0,
+            };
+            let x = if numeric(&o.storage) {
+                c.clone()
+            } else {
+                format!("CAST({c} AS NUMERIC)")
+            };
+            format!(
+                "CASE WHEN {c} IS NULL THEN NULL WHEN {x} = round({x}, {scale}) THEN CAST({x} AS {ty}) ELSE {} END",
+                postgres_refuse(t, n, &c, &ty)
+            )
+        }
+        Storage::Bool if numeric(&o.storage) => format!(
+            "CASE WHEN {c} IS NULL THEN NULL WHEN {c} IN (0, 1) THEN {c} <> 0 ELSE {} END",
+            postgres_refuse(t, n, &c, &ty)
+        ),
+        _ => format!("CAST({c} AS {ty})"),
+    }
 }
 
 /// The expression that turns an old SQLite value into the new column's.
@@ -733,10 +868,12 @@ fn sqlite_convert(old: &Column, new: &Column) -> String {
             }
         }
         (false, false) => {
-            // Fewer decimals (allowed as destructive): round half away from zero.
+            // Fewer decimals (allowed as destructive): exact or refused,
+            // never rounded (0.5, a REAL, is what the check refuses).
             let p = format!("1{}", "0".repeat((s0 - s1) as usize));
-            let half = format!("5{}", "0".repeat((s0 - s1 - 1) as usize));
-            format!("({c} + CASE WHEN {c} < 0 THEN -{half} ELSE {half} END) / {p}")
+            format!(
+                "CASE WHEN {c} IS NULL THEN NULL WHEN {c} % {p} = 0 THEN {c} / {p} ELSE 0.5 END"
+            )
         }
         (false, true) => {
             // A scaled integer becomes the exact decimal text.
@@ -749,14 +886,38 @@ fn sqlite_convert(old: &Column, new: &Column) -> String {
                 "CASE WHEN {c} IS NULL THEN NULL WHEN {c} < 0 THEN '-' || CAST(-{c} / {p} AS TEXT) || '.' || substr('{zeros}' || CAST(-{c} % {p} AS TEXT), -{s0}) ELSE CAST({c} / {p} AS TEXT) || '.' || substr('{zeros}' || CAST({c} % {p} AS TEXT), -{s0}) END"
             )
         }
-        (true, true) => c,
+        (true, true) => {
+            // Exact decimal text: refused (0.5, a REAL, which the check
+            // refuses) when the new scale or digits cannot hold it.
+            let (p1, s1) = match new.storage {
+                Storage::Decimal { precision, scale } => (precision, scale),
+                _ => (0, 0),
+            };
+            let (int, frac) = text_parts(&c);
+            format!(
+                "CASE WHEN {c} IS NULL THEN NULL WHEN length(rtrim({frac}, '0')) <= {s1} AND length(ltrim(ltrim({int}, '-'), '0')) <= {} THEN {c} ELSE 0.5 END",
+                p1 - s1
+            )
+        }
         (true, false) => {
             // Text decimals to a scaled integer (a narrowing, allowed as
-            // destructive): through REAL, then checked by the new column.
+            // destructive): digit by digit, exact, or 0.5 that the check refuses.
+            let (int, frac) = text_parts(&c);
+            let zeros = "0".repeat(s1 as usize);
+            let digits = format!("ltrim({int}, '-') || substr({frac} || '{zeros}', 1, {s1})");
             format!(
-                "CAST(round(CAST({c} AS REAL) * 1{}) AS INTEGER)",
-                "0".repeat(s1 as usize)
+                "CASE WHEN {c} IS NULL THEN NULL WHEN length(rtrim({frac}, '0')) <= {s1} AND length(ltrim({digits}, '0')) <= 18 THEN CAST(CASE WHEN {c} LIKE '-%' THEN '-' || {digits} ELSE {digits} END AS INTEGER) ELSE 0.5 END"
             )
         }
     }
+}
+
+/// The digits before and after the point of SQLite's decimal text `c`.
+fn text_parts(c: &str) -> (String, String) {
+    (
+        format!(
+            "CASE WHEN instr({c}, '.') > 0 THEN substr({c}, 1, instr({c}, '.') - 1) ELSE {c} END"
+        ),
+        format!("CASE WHEN instr({c}, '.') > 0 THEN substr({c}, instr({c}, '.') + 1) ELSE '' END"),
+    )
 }

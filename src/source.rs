@@ -69,6 +69,15 @@ pub struct SourceFile {
     pub rel: String,
     pub text: String,
     pub kind: FileKind,
+    /// The file's size on disk when it was too large to be read
+    /// ([`max_bytes`]): its text is then empty, and the stage that reads
+    /// its kind reports E0010.
+    pub too_large: Option<u64>,
+    /// The byte offset of the first byte that is not UTF-8, when the file
+    /// is not: its text is then read lossily (U+FFFD for each bad
+    /// sequence, the text before it as it is), and the stage that reads
+    /// its kind reports E0014 there.
+    pub not_utf8: Option<usize>,
     /// Byte offsets where lines start (for line/column reporting).
     line_starts: Vec<usize>,
 }
@@ -87,14 +96,31 @@ impl SourceFile {
         } else {
             FileKind::Other
         };
+        // Lines end at `\n`, `\r\n` or a lone `\r` (old Mac files), as the
+        // grammar's NEWLINE.
         let mut line_starts = vec![0];
-        line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+        let bytes = text.as_bytes();
+        line_starts.extend(bytes.iter().enumerate().filter_map(|(i, b)| {
+            let ends = *b == b'\n' || (*b == b'\r' && bytes.get(i + 1) != Some(&b'\n'));
+            ends.then_some(i + 1)
+        }));
         SourceFile {
             name,
             rel,
             text,
             kind,
+            too_large: None,
+            not_utf8: None,
             line_starts,
+        }
+    }
+
+    /// A file not read because it has `size` bytes, more than its kind may
+    /// have ([`max_bytes`]).
+    pub fn too_large(name: impl Into<String>, rel: impl Into<String>, size: u64) -> Self {
+        SourceFile {
+            too_large: Some(size),
+            ..SourceFile::new(name, rel, "")
         }
     }
 
@@ -229,29 +255,79 @@ pub fn find_root(path: &Path) -> PathBuf {
     start
 }
 
-/// Reads every `.regime`, `.yaml` and `.csv` file under `root`, sorted by path. Files
-/// that are not valid UTF-8 are reported as IO errors.
+/// Reads every `.regime`, `.yaml` and `.csv` file under `root`, sorted by
+/// path. A file that is too large is not read, and one that is not UTF-8
+/// is read lossily; both are marked, for the stage reading them to report
+/// (E0010, E0014), so that the rest of the library is still checked.
 pub fn load_library(root: &Path) -> Result<SourceMap, IoError> {
     let mut paths = Vec::new();
-    collect(root, &mut paths)?;
+    let mut seen = std::collections::HashSet::new();
+    collect(root, &mut paths, &mut seen)?;
     paths.sort();
     let mut map = SourceMap::new();
     for path in paths {
-        let text = std::fs::read_to_string(&path).map_err(|error| IoError {
-            path: path.clone(),
-            error,
-        })?;
         let rel = path
             .strip_prefix(root)
             .unwrap_or(&path)
             .to_string_lossy()
             .replace('\\', "/");
-        map.add(SourceFile::new(display_path(&path), rel, text));
+        map.add(read_file(&path, rel)?);
     }
     Ok(map)
 }
 
-fn collect(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), IoError> {
+/// The most bytes a source file of the kind of `rel` may have: 4 MiB for
+/// a `.regime` file ([`crate::syntax::MAX_FILE_BYTES`]), 64 MiB for a data
+/// file (the 14,000 units of a country's hierarchy take a few MB as CSV).
+pub fn max_bytes(rel: &str) -> u64 {
+    if rel.ends_with(".regime") {
+        crate::syntax::MAX_FILE_BYTES as u64
+    } else {
+        MAX_DATA_FILE_BYTES
+    }
+}
+
+/// The most bytes a YAML or CSV file of a library may have.
+pub const MAX_DATA_FILE_BYTES: u64 = 64 << 20;
+
+/// Reads one source file, unless its size on disk is past [`max_bytes`]
+/// (then it is not read at all, and marked [`SourceFile::too_large`]).
+pub fn read_file(path: &Path, rel: String) -> Result<SourceFile, IoError> {
+    let io = |error| IoError {
+        path: path.to_path_buf(),
+        error,
+    };
+    let size = std::fs::metadata(path).map_err(io)?.len();
+    if size > max_bytes(&rel) {
+        return Ok(SourceFile::too_large(display_path(path), rel, size));
+    }
+    let bytes = std::fs::read(path).map_err(io)?;
+    Ok(match String::from_utf8(bytes) {
+        Ok(text) => SourceFile::new(display_path(path), rel, text),
+        Err(e) => {
+            let at = e.utf8_error().valid_up_to();
+            let text = String::from_utf8_lossy(e.as_bytes()).into_owned();
+            SourceFile {
+                not_utf8: Some(at),
+                ..SourceFile::new(display_path(path), rel, text)
+            }
+        }
+    })
+}
+
+/// Every source file under `dir`. A folder is read once, however many
+/// links lead to it, so a symbolic link back up the tree (a loop) is not
+/// followed round.
+fn collect(
+    dir: &Path,
+    out: &mut Vec<PathBuf>,
+    seen: &mut std::collections::HashSet<PathBuf>,
+) -> Result<(), IoError> {
+    if let Ok(real) = dir.canonicalize()
+        && !seen.insert(real)
+    {
+        return Ok(());
+    }
     let entries = std::fs::read_dir(dir).map_err(|error| IoError {
         path: dir.to_path_buf(),
         error,
@@ -267,7 +343,7 @@ fn collect(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), IoError> {
             continue;
         }
         if path.is_dir() {
-            collect(&path, out)?;
+            collect(&path, out, seen)?;
         } else if matches!(
             path.extension().and_then(|e| e.to_str()),
             Some("regime" | "yaml" | "yml" | "csv")

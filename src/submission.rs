@@ -28,6 +28,9 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::mpsc::SyncSender;
 
+pub mod json;
+pub mod workbook;
+
 /// The values of one form of one unit for one period.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Submission {
@@ -104,14 +107,16 @@ pub struct BadValue {
 
 impl std::fmt::Display for InputError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}", self.file)?;
+        // Printed on terminals: text from the files is escaped.
+        let safe = crate::diagnostic::terminal_safe;
+        write!(f, "{}", safe(&self.file))?;
         if self.line > 0 {
             write!(f, ":{}", self.line)?;
         }
         if let Some(c) = &self.column {
-            write!(f, " [{c}]")?;
+            write!(f, " [{}]", safe(c))?;
         }
-        write!(f, ": {}", self.message)
+        write!(f, ": {}", safe(&self.message))
     }
 }
 
@@ -255,6 +260,10 @@ impl<'a> Context<'a> {
     /// The bounds of a period and a number that orders the periods:
     /// consecutive periods of a year have consecutive numbers.
     fn period_at(&mut self, id: &str) -> Option<(NaiveDate, NaiveDate, i64)> {
+        let year: i32 = id.get(..4)?.parse().ok()?;
+        if !PERIOD_YEARS.contains(&year) {
+            return None;
+        }
         if self.regime.frequency == ir::Frequency::AdHoc {
             let day = NaiveDate::parse_from_str(id, "%Y-%m-%d")
                 .ok()
@@ -262,7 +271,6 @@ impl<'a> Context<'a> {
             let n = i64::from(chrono::Datelike::num_days_from_ce(&day));
             return Some((day, day, n));
         }
-        let year: i32 = id.get(..4)?.parse().ok()?;
         let (freq, cutoff) = (self.regime.frequency, self.regime.cutoff);
         let (s, e, i) = self
             .periods
@@ -550,6 +558,14 @@ impl FileKind {
         }
     }
 }
+
+/// The years whose periods a submission may name: a period of 1900 or
+/// 9999 is a typing slip, not a report.
+pub const PERIOD_YEARS: std::ops::RangeInclusive<i32> = 1990..=2100;
+
+/// The most bytes of a JSON submission set, which is read whole (a CSV
+/// file is streamed, a workbook bounded by `workbook`).
+pub const MAX_JSON_BYTES: u64 = 256 << 20;
 
 /// The most problems reported per file before giving up on it.
 pub const MAX_ERRORS: usize = 200;
@@ -949,23 +965,33 @@ impl Reader {
     /// `.ods`) laid out like a CSV file: a header row, then one row per
     /// value (long) or per unit and period (wide).
     pub fn read_workbook(&mut self, ctx: &mut Context, file: &str, path: &std::path::Path) {
-        use calamine::Reader as _;
+        if let Err(e) = workbook::check_inflated_size(path) {
+            return self.error(file, 0, None, e);
+        }
         let mut book = match calamine::open_workbook_auto(path) {
             Ok(b) => b,
             Err(e) => {
                 return self.error(file, 0, None, format!("not a workbook regc can read: {e}"));
             }
         };
-        if let Ok(meta) = book.worksheet_range(crate::emit::xlsx::META_SHEET) {
-            return self.read_template(ctx, file, &mut book, &meta);
+        let meta_name = crate::emit::xlsx::META_SHEET;
+        if calamine::Reader::sheet_names(&book)
+            .iter()
+            .any(|n| n == meta_name)
+        {
+            return match workbook::read_sheet(&mut book, meta_name) {
+                Ok(meta) => self.read_template(ctx, file, &mut book, &meta),
+                Err(e) => self.error(file, 0, None, e),
+            };
         }
-        let Some(Ok(range)) = book.worksheet_range_at(0) else {
+        let Some(first) = workbook::first_sheet(&book) else {
             return self.error(file, 0, None, "the workbook has no worksheet".into());
         };
-        let mut rows = range
-            .rows()
-            .map(|r| r.iter().map(sheet_text).collect::<Vec<String>>());
-        let Some(header) = rows.next() else {
+        let sheet = match workbook::read_sheet(&mut book, &first) {
+            Ok(s) => s,
+            Err(e) => return self.error(file, 0, None, e),
+        };
+        let Some((top, left)) = sheet.start() else {
             return self.error(
                 file,
                 1,
@@ -973,12 +999,39 @@ impl Reader {
                 "the worksheet is empty: expected a header row".into(),
             );
         };
-        let header = header.into_iter().map(|h| h.trim().to_string()).collect();
+        let header = sheet
+            .row(top)
+            .iter()
+            .filter_map(|((_, c), d)| {
+                Some((c.checked_sub(left)?, sheet_text(d).trim().to_string()))
+            })
+            .collect::<Vec<_>>();
+        // The header row as a dense list: its width is that of the cells
+        // it names, and a hostile far-off cell in it is one more column.
+        let width = header.last().map_or(0, |(c, _)| *c as usize + 1);
+        if width > workbook::MAX_SHEET_CELLS {
+            return self.error(
+                file,
+                1,
+                None,
+                "the header row is wider than regc reads".into(),
+            );
+        }
+        let mut names = vec![String::new(); width];
+        for (c, h) in header {
+            if let Some(slot) = names.get_mut(c as usize) {
+                *slot = h;
+            }
+        }
+        let last = sheet.last_row().unwrap_or(top);
         let mut table = SheetTable {
-            rows: rows.collect(),
-            at: 0,
+            sheet,
+            left,
+            next: u64::from(top) + 1,
+            last: u64::from(last),
+            row: Vec::new(),
         };
-        self.read_table(ctx, file, header, &mut table);
+        self.read_table(ctx, file, names, &mut table);
     }
 
     /// Reads a filled Excel template of a form (`regc build` writes them,
@@ -989,13 +1042,19 @@ impl Reader {
         ctx: &mut Context,
         file: &str,
         book: &mut calamine::Sheets<R>,
-        meta: &calamine::Range<calamine::Data>,
+        meta: &workbook::Sheet,
     ) {
-        use calamine::Reader as _;
-        let rows: Vec<Vec<String>> = meta
-            .rows()
-            .map(|r| r.iter().map(sheet_text).collect())
-            .collect();
+        let rows: Vec<Vec<String>> = match meta.start() {
+            None => Vec::new(),
+            Some((top, _)) => (top..=meta.last_row().unwrap_or(top))
+                .map(|r| {
+                    // The hidden sheet's rows start in column A: kind, cell, place.
+                    (0..3)
+                        .map(|c| meta.get((r, c)).map(sheet_text).unwrap_or_default())
+                        .collect()
+                })
+                .collect(),
+        };
         let get = |key: &str| {
             rows.iter()
                 .find(|r| r.first().map(String::as_str) == Some(key))
@@ -1012,7 +1071,7 @@ impl Reader {
                 format!("a template of {regime}, not of {}", ctx.regime.code),
             );
         }
-        let sheet = match book.worksheet_range(&form) {
+        let sheet = match workbook::read_sheet(book, &form) {
             Ok(s) => s,
             Err(e) => {
                 return self.error(file, 0, None, format!("no sheet {form}: {e}"));
@@ -1020,7 +1079,7 @@ impl Reader {
         };
         let at = |address: &str| -> String {
             crate::emit::xlsx::parse_a1(address)
-                .and_then(|(r, c)| sheet.get_value((r, u32::from(c))))
+                .and_then(|(r, c)| sheet.get((r, u32::from(c))))
                 .map(sheet_text)
                 .unwrap_or_default()
                 .trim()
@@ -1055,7 +1114,7 @@ impl Reader {
                 // A number cell holding text: typed by a person (the cell
                 // formatted as text, or a paste), read as people write.
                 let value_typed = crate::emit::xlsx::parse_a1(&address)
-                    .and_then(|(r, c)| sheet.get_value((r, u32::from(c))))
+                    .and_then(|(r, c)| sheet.get((r, u32::from(c))))
                     .is_some_and(|d| matches!(d, calamine::Data::String(_)));
                 self.rows += 1;
                 let line =
@@ -1083,8 +1142,13 @@ impl Reader {
     /// docs/forms.md), values as text (numbers and true/false are taken as
     /// written).
     /// Problems are located by their JSON path.
-    pub fn read_json(&mut self, ctx: &mut Context, file: &str, input: impl std::io::Read) {
-        let doc: serde_json::Value = match serde_json::from_reader(input) {
+    pub fn read_json(&mut self, ctx: &mut Context, file: &str, mut input: impl std::io::Read) {
+        use json::Json;
+        let mut text = String::new();
+        if let Err(e) = input.read_to_string(&mut text) {
+            return self.error(file, 0, None, format!("cannot read the file: {e}"));
+        }
+        let doc = match Json::parse(&text) {
             Ok(v) => v,
             Err(e) => {
                 return self.error(
@@ -1095,6 +1159,21 @@ impl Reader {
                 );
             }
         };
+        drop(text);
+        // A key given twice would silently take one of its values.
+        let twice = |j: &Json, at: &str| {
+            j.duplicate_key().map(|k| {
+                let path = if at.is_empty() {
+                    k.to_string()
+                } else {
+                    format!("{at}.{k}")
+                };
+                (path, format!("`{k}` is given twice"))
+            })
+        };
+        if let Some((path, message)) = twice(&doc, "") {
+            return self.error(file, 0, Some(path), message);
+        }
         if let Some(code) = doc.get("regime").and_then(|r| r.as_str())
             && code != ctx.regime.code
         {
@@ -1105,7 +1184,7 @@ impl Reader {
                 format!("a submission of {code}, not of {}", ctx.regime.code),
             );
         }
-        let Some(subs) = doc.get("submissions").and_then(|s| s.as_array()) else {
+        let Some(Json::Array(subs)) = doc.get("submissions") else {
             return self.error(
                 file,
                 0,
@@ -1113,7 +1192,13 @@ impl Reader {
                 "expected a list `submissions`".into(),
             );
         };
+        // (unit, period, form) → the submission that gave it first.
+        let mut first: HashMap<(String, String, String), usize> = HashMap::default();
         for (i, sub) in subs.iter().enumerate() {
+            if let Some((path, message)) = twice(sub, &format!("submissions[{i}]")) {
+                self.error(file, 0, Some(path), message);
+                continue;
+            }
             let text = |k: &str| {
                 sub.get(k)
                     .and_then(|v| v.as_str())
@@ -1121,9 +1206,22 @@ impl Reader {
                     .to_string()
             };
             let (unit, period, form) = (text("unit"), text("period"), text("form"));
+            if let Some(j) = first.get(&(unit.clone(), period.clone(), form.clone())) {
+                self.error(
+                    file,
+                    0,
+                    Some(format!("submissions[{i}]")),
+                    format!(
+                        "a second submission of form {form} of {unit} for {period} \
+                         (the first is submissions[{j}]): send one, with every record"
+                    ),
+                );
+                continue;
+            }
+            first.insert((unit.clone(), period.clone(), form.clone()), i);
             match sub.get(SUBMITTED_AT) {
-                None | Some(serde_json::Value::Null) => {}
-                Some(serde_json::Value::String(when)) => {
+                None | Some(Json::Null) => {}
+                Some(Json::String(when)) => {
                     let column = format!("submissions[{i}].{SUBMITTED_AT}");
                     let key = (unit.clone(), period.clone(), form.clone());
                     self.submitted_at_given(file, 0, &column, key, when);
@@ -1136,9 +1234,14 @@ impl Reader {
                 ),
             }
             match sub.get("explanations") {
-                None | Some(serde_json::Value::Null) => {}
-                Some(serde_json::Value::Object(given)) => {
-                    for (rule, why) in given {
+                None | Some(Json::Null) => {}
+                Some(given @ Json::Object(entries)) => {
+                    if let Some((path, message)) =
+                        twice(given, &format!("submissions[{i}].explanations"))
+                    {
+                        self.error(file, 0, Some(path), message);
+                    }
+                    for (rule, why) in entries {
                         match why.as_str() {
                             Some(why) if !why.trim().is_empty() => {
                                 self.explanations
@@ -1162,17 +1265,26 @@ impl Reader {
                     "expected an object: rule code → explanation".into(),
                 ),
             }
-            let Some(records) = sub.get("records").and_then(|r| r.as_object()) else {
-                self.error(
-                    file,
-                    0,
-                    Some(format!("submissions[{i}].records")),
-                    "expected an object of records".into(),
-                );
-                continue;
+            let records = match sub.get("records") {
+                Some(r @ Json::Object(entries)) => {
+                    if let Some((path, message)) = twice(r, &format!("submissions[{i}].records")) {
+                        self.error(file, 0, Some(path), message);
+                        continue;
+                    }
+                    entries
+                }
+                _ => {
+                    self.error(
+                        file,
+                        0,
+                        Some(format!("submissions[{i}].records")),
+                        "expected an object of records".into(),
+                    );
+                    continue;
+                }
             };
             for (n, cells) in records {
-                let Some(cells) = cells.as_object() else {
+                let Json::Object(entries) = cells else {
                     self.error(
                         file,
                         0,
@@ -1181,15 +1293,16 @@ impl Reader {
                     );
                     continue;
                 };
+                if let Some((path, message)) =
+                    twice(cells, &format!("submissions[{i}].records.{n}"))
+                {
+                    self.error(file, 0, Some(path), message);
+                    continue;
+                }
                 let record = if n == "0" { "" } else { n.as_str() };
-                for (cell, value) in cells {
-                    let value = match value {
-                        serde_json::Value::String(s) => s.clone(),
-                        serde_json::Value::Null => String::new(),
-                        serde_json::Value::Bool(b) => b.to_string(),
-                        serde_json::Value::Number(x) => x.to_string(),
-                        other => other.to_string(),
-                    };
+                for (cell, value) in entries {
+                    // Numbers as written: never through binary floating point.
+                    let value = value.text();
                     self.rows += 1;
                     let column = format!("submissions[{i}].records.{n}.{cell}");
                     let item = Item {
@@ -1217,11 +1330,28 @@ impl Reader {
                 std::fs::metadata(path)?;
                 self.read_workbook(ctx, &name, path);
             }
-            FileKind::Json => self.read_json(
-                ctx,
-                &name,
-                std::io::BufReader::new(std::fs::File::open(path)?),
-            ),
+            FileKind::Json => {
+                // A JSON document is read whole: its size is checked first.
+                let size = std::fs::metadata(path)?.len();
+                if size > MAX_JSON_BYTES {
+                    self.error(
+                        &name,
+                        0,
+                        None,
+                        format!(
+                            "the file has {size} bytes; a JSON submission set may have at most {} MB \
+                             (split it, or send CSV, which is read as a stream)",
+                            MAX_JSON_BYTES >> 20
+                        ),
+                    );
+                    return Ok(());
+                }
+                self.read_json(
+                    ctx,
+                    &name,
+                    std::io::BufReader::new(std::fs::File::open(path)?),
+                )
+            }
             FileKind::Csv => self.read_csv(
                 ctx,
                 &name,
@@ -1502,6 +1632,20 @@ impl Reader {
             .is_some_and(|(u, p)| u == item.unit && p == item.period);
         if !cached {
             let Some((_, cutoff)) = ctx.period(item.period) else {
+                let year = item.period.get(..4).and_then(|y| y.parse::<i32>().ok());
+                if let Some(y) = year.filter(|y| !PERIOD_YEARS.contains(y)) {
+                    return self.error(
+                        file,
+                        line,
+                        at("period"),
+                        format!(
+                            "`{}` is a period of the year {y}; regc takes periods of the years {} to {}",
+                            item.period,
+                            PERIOD_YEARS.start(),
+                            PERIOD_YEARS.end()
+                        ),
+                    );
+                }
                 return self.error(
                     file,
                     line,
@@ -1712,26 +1856,44 @@ impl Table for RecordsTable {
     }
 }
 
+/// The rows of a worksheet below its header, read from its sparse cells:
+/// a row no cell is in is an empty line, and only the cells a row holds
+/// are turned into text.
 struct SheetTable {
-    rows: Vec<Vec<String>>,
-    /// The next row's index (the header was row 1).
-    at: usize,
+    sheet: workbook::Sheet,
+    /// The first column holding anything: the header's first.
+    left: u32,
+    /// The next row's index (0-based).
+    next: u64,
+    last: u64,
+    /// The current row's fields by index from `left`.
+    row: Vec<(usize, String)>,
 }
 
 impl Table for SheetTable {
     fn next_row(&mut self) -> Result<Option<u64>, (u64, String)> {
-        if self.at >= self.rows.len() {
+        if self.next > self.last {
             return Ok(None);
         }
-        self.at += 1;
-        Ok(Some(u64::try_from(self.at + 1).unwrap_or(0)))
+        let r = self.next;
+        self.next = r + 1;
+        let left = self.left;
+        self.row = self
+            .sheet
+            .row(u32::try_from(r).unwrap_or(u32::MAX))
+            .iter()
+            .filter_map(|((_, c), d)| Some((c.checked_sub(left)? as usize, sheet_text(d))))
+            .collect();
+        // Lines are the sheet's row numbers.
+        Ok(Some(r + 1))
     }
 
     fn field(&self, i: usize) -> Option<&str> {
-        self.rows
-            .get(self.at.checked_sub(1)?)?
-            .get(i)
-            .map(String::as_str)
+        self.row
+            .binary_search_by_key(&i, |(c, _)| *c)
+            .ok()
+            .and_then(|k| self.row.get(k))
+            .map(|(_, t)| t.as_str())
     }
 }
 

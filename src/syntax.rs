@@ -8,6 +8,7 @@
 
 pub mod ast;
 mod lower;
+pub use lower::forbidden_in_text;
 
 use crate::diagnostic::{Code, Diagnostic, Diagnostics};
 use crate::source::{FileId, SourceFile, Span};
@@ -43,15 +44,20 @@ pub fn parse_file(id: FileId, source: &SourceFile, diags: &mut Diagnostics) -> a
         module: source.module_path(),
         ..Default::default()
     };
-    if text.len() > MAX_FILE_BYTES {
+    if let Some(d) = crate::diagnostic::not_utf8(id, source) {
+        diags.push(d);
+        return empty;
+    }
+    // A file too large was not even read (source::read_file).
+    let size = source.too_large.unwrap_or(text.len() as u64);
+    if size > MAX_FILE_BYTES as u64 {
         diags.push(
             Diagnostic::new(
                 Code::FileTooLarge,
                 Span::new(id, 0, 0),
                 tr!(
-                    "this file has {} bytes; regime files may have at most {} bytes",
-                    "tệp này có {} byte; tệp chế độ báo cáo chỉ được có tối đa {} byte",
-                    text.len(),
+                    "this file has {size} bytes; regime files may have at most {} bytes",
+                    "tệp này có {size} byte; tệp chế độ báo cáo chỉ được có tối đa {} byte",
                     MAX_FILE_BYTES
                 ),
                 tr!("file starts here", "tệp bắt đầu ở đây"),

@@ -914,3 +914,38 @@ fn a_fixed_day_moves_off_days_only_when_the_regime_says_so() {
         .is_empty()
     );
 }
+
+/// Counting working days skips whole weeks (issue 21): it gives the day
+/// the day-by-day count gives, across Tết, make-up Saturdays and years
+/// without holidays in the data, and a count of millions is immediate.
+#[test]
+fn working_days_are_counted_by_weeks_as_day_by_day() {
+    let w = days();
+    let by_day = |from: NaiveDate, n: u32| {
+        let (mut day, mut left) = (from, n);
+        while left > 0 {
+            day = day.succ_opt().unwrap();
+            if w.is_working_day(day) {
+                left -= 1;
+            }
+        }
+        day
+    };
+    for from in [
+        "2024-12-31",
+        "2025-01-14",
+        "2025-01-24",
+        "2025-04-25",
+        "2026-02-10",
+    ] {
+        for n in [0, 1, 4, 5, 11, 12, 15, 16, 30, 61, 250, 777] {
+            assert_eq!(
+                w.add_working_days(d(from), n),
+                Some(by_day(d(from), n)),
+                "{n} working days after {from}"
+            );
+        }
+    }
+    // Day by day this would take minutes; by weeks it returns at once.
+    assert!(w.add_working_days(d("2025-01-14"), 50_000_000).is_some());
+}

@@ -143,9 +143,12 @@ fn io_and_usage_errors_exit_2() {
         b"regime a.b { title \"B\xe1o c\xe1o\" }\n",
     )
     .expect("write");
+    // A file that is not UTF-8 is no IO error: it is E0014 at its first
+    // bad byte (issue 21), and the check fails like any other.
     let o = regc(&["check", "latin1.regime"], &dir);
-    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
-    assert!(text(&o).contains("latin1.regime"));
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(text(&o).contains("E0014"), "{}", text(&o));
+    assert!(text(&o).contains("latin1.regime:1:22"), "{}", text(&o));
 }
 
 /// Vietnamese by default; English with `--lang en` or `REGC_LANG=en`; the

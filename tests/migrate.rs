@@ -279,3 +279,134 @@ fn an_allowed_destructive_migration_drops_only_what_it_says() {
     }
     let _ = std::fs::remove_dir_all(&lib);
 }
+
+/// Pipes `script` into the engine's own shell as docs/database.md shows
+/// (`… | sqlite3 regc.db`, `psql URL`), with no option that stops on the
+/// first error: the script must stop by itself.
+fn pipe_into_shell(url: &str, script: &str) -> std::process::Output {
+    use std::io::Write;
+    let mut cmd = match url.strip_prefix("sqlite:") {
+        Some(path) => {
+            let mut c = std::process::Command::new("sqlite3");
+            c.arg(path);
+            c
+        }
+        None => {
+            let mut c = std::process::Command::new("psql");
+            c.args(["-X", "-q", url]);
+            c
+        }
+    };
+    let mut child = cmd
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("the shell of {url} runs (install sqlite3 and psql): {e}"));
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(script.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+/// Version 4 with ship names of at most 14 characters ("PACIFIC HARMONY"
+/// has 15), or gross tonnage in whole tonnes (4987.5 is stored): an
+/// allowed destructive migration that the data does not fit fails whole,
+/// piped into `sqlite3` or `psql`, and nothing is lost, cut or rounded.
+#[test]
+fn a_narrowing_the_data_does_not_fit_changes_nothing_in_either_shell() {
+    let narrowings = [
+        (
+            "text",
+            "ship     \"Tên tàu\"          : text(14)  required",
+            "decimal(10,1) [gt]",
+            true,
+        ),
+        (
+            "scale",
+            "ship     \"Tên tàu\"          : text(120)  required",
+            "decimal(10,0) [gt]",
+            true,
+        ),
+        (
+            "fits",
+            "ship     \"Tên tàu\"          : text(15)  required",
+            "decimal(10,1) [gt]",
+            false,
+        ),
+    ];
+    let sample = common::repo().join("tests/samples/transport.seaport_cargo/valid.csv");
+    for (tag, ship, gross, refused) in narrowings {
+        let v4 = std::fs::read_to_string(common::repo().join(OLD))
+            .unwrap()
+            .replace("version   3", "version   4")
+            .replace("ship     \"Tên tàu\"          : text(120)  required", ship)
+            .replace("decimal(10,1) [gt]", gross);
+        let lib = library_with(&format!("narrow-{tag}"), &v4);
+        let new_file = lib.join("transport/seaport_cargo.regime");
+        let out = lib.join("out");
+        let o = regc(&[
+            "migrate",
+            OLD,
+            new_file.to_str().unwrap(),
+            "--allow-destructive",
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+        for e in engines(&format!("narrow_{tag}"), &lib) {
+            let sqlite = e.url.starts_with("sqlite:");
+            let o = regc(&[
+                "import",
+                "transport.seaport_cargo",
+                sample.to_str().unwrap(),
+                "--db",
+                &e.url,
+            ]);
+            assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+            let rows = "SELECT CAST(\"ship\" AS TEXT), CAST(\"gross_t\" AS TEXT) FROM \"transport.seaport_cargo.B02\" ORDER BY \"record\"";
+            let before = query(&e.url, rows);
+            assert_eq!(before.len(), 5);
+            let script = std::fs::read_to_string(out.join(if sqlite {
+                "migrate.sqlite.sql"
+            } else {
+                "migrate.postgres.sql"
+            }))
+            .unwrap();
+            let shell = pipe_into_shell(&e.url, &script);
+            let said = text(&shell);
+            let version = query(
+                &e.url,
+                "SELECT CAST(\"version\" AS TEXT) FROM \"regc_regime\" WHERE \"code\" = 'transport.seaport_cargo'",
+            );
+            let after = query(&e.url, rows);
+            if refused {
+                assert_eq!(after, before, "{tag} {}: nothing changed\n{said}", e.url);
+                assert_eq!(version[0][0].as_deref(), Some("3"), "{tag}: {said}");
+                assert!(
+                    said.contains("transport.seaport_cargo.B02"),
+                    "{tag}: {said}"
+                );
+            } else {
+                assert_eq!(
+                    after, before,
+                    "{tag} {}: the values are kept\n{said}",
+                    e.url
+                );
+                assert_eq!(version[0][0].as_deref(), Some("4"), "{tag}: {said}");
+                assert!(!said.contains("rror"), "{tag}: {said}");
+            }
+            // Nothing of the migration's own is left behind.
+            let leftovers = if sqlite {
+                "SELECT name FROM sqlite_master WHERE name LIKE '%.old' OR name = 'regc_migration'"
+            } else {
+                "SELECT table_name::text FROM information_schema.tables WHERE table_schema = current_schema() AND (table_name LIKE '%.old' OR table_name = 'regc_migration')"
+            };
+            assert!(query(&e.url, leftovers).is_empty(), "{tag}: {said}");
+        }
+        let _ = std::fs::remove_dir_all(&lib);
+    }
+}

@@ -527,6 +527,11 @@ fn kind_name(k: RegimeKind) -> Text {
     }
 }
 
+/// The latest a deadline may come after the cut-off: a year (Decree 09's
+/// are days or weeks; an unbounded count made the calendar run for minutes).
+pub const MAX_WORKING_DAYS: u32 = 260;
+pub const MAX_CALENDAR_DAYS: u32 = 366;
+
 /// Deadlines: one per level of the flow, each at least one working day
 /// after the cut-off (Decree 09 Art. 8), in flow order.
 fn deadlines(
@@ -592,7 +597,8 @@ fn deadlines(
         }
         let rule = match &d.rule {
             ast::DeadlineRule::DaysAfter { days, working } => {
-                let n = days.as_u32().unwrap_or(0);
+                // A count past u32 is too late, not too early.
+                let n = days.as_u32().unwrap_or(u32::MAX);
                 let too_early = if *working { n < 1 } else { n < 3 };
                 if too_early {
                     diags.push(
@@ -615,6 +621,34 @@ fn deadlines(
                         .with_help(tr!(
                             "Decree 09/2019/NĐ-CP Art. 8: each level has at least one working day after the cut-off; write e.g. `1 working days after cutoff`",
                             "Điều 8 Nghị định 09/2019/NĐ-CP: mỗi cấp có ít nhất một ngày làm việc sau ngày chốt số liệu; hãy ghi ví dụ `1 working days after cutoff`"
+                        )),
+                    );
+                }
+                let most = if *working {
+                    MAX_WORKING_DAYS
+                } else {
+                    MAX_CALENDAR_DAYS
+                };
+                if n > most {
+                    diags.push(
+                        Diagnostic::new(
+                            Code::DeadlineTooLate,
+                            days.span,
+                            tr!(
+                                "a deadline of {} {}days after the cut-off is more than a year after it",
+                                "thời hạn {} ngày {}sau ngày chốt số liệu là hơn một năm sau ngày đó",
+                                days.text,
+                                if *working {
+                                    tr!("working ", "làm việc ")
+                                } else {
+                                    tr!("", "")
+                                }
+                            ),
+                            tr!("too late", "quá muộn"),
+                        )
+                        .with_help(tr!(
+                            "a deadline comes at most {MAX_WORKING_DAYS} working days or {MAX_CALENDAR_DAYS} days after the cut-off (Decree 09 deadlines are days or weeks)",
+                            "thời hạn tối đa là {MAX_WORKING_DAYS} ngày làm việc hoặc {MAX_CALENDAR_DAYS} ngày sau ngày chốt số liệu (thời hạn theo Nghị định 09 tính bằng ngày hoặc tuần)"
                         )),
                     );
                 }

@@ -442,7 +442,7 @@ pub fn validate(
             Ok(t) => t,
             Err(e) => return usage_error(&e),
         };
-        let mut conn = match Conn::open(&target) {
+        let mut conn = match Conn::open_existing(&target) {
             Ok(c) => c,
             Err(e) => return usage_error(&e),
         };
@@ -662,17 +662,20 @@ fn print_report(
                 "unit", "period", "form", "record", "cell", "rule", "kind", "severity", "message",
             ]);
             for v in &report.violations {
-                let _ = w.write_record([
+                let record = v.record.map(|r| r.to_string()).unwrap_or_default();
+                let fields = [
                     v.unit.as_str(),
                     &v.period,
                     &v.form,
-                    &v.record.map(|r| r.to_string()).unwrap_or_default(),
+                    &record,
                     v.cell.as_deref().unwrap_or_default(),
                     &v.rule,
                     v.kind,
                     severity(v),
                     &v.message,
-                ]);
+                ];
+                // Values and messages come from the files: no formulas.
+                let _ = w.write_record(fields.map(super::csv_field).iter().map(|f| f.as_bytes()));
             }
             let _ = w.flush();
         }

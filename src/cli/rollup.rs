@@ -168,7 +168,7 @@ fn csv_line(fields: &[String]) -> String {
         .terminator(csv::Terminator::Any(b'\n'))
         .from_writer(Vec::new());
     // Writing into memory cannot fail.
-    let _ = w.write_record(fields);
+    let _ = w.write_record(fields.iter().map(|f| super::csv_field(f).into_owned()));
     let bytes = w.into_inner().unwrap_or_default();
     String::from_utf8_lossy(&bytes).trim_end().to_string()
 }

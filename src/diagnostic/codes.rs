@@ -70,6 +70,8 @@ codes! {
     FileTooLarge = "E0010", Error, "a source file larger than regc accepts", "một tệp nguồn lớn hơn mức regc chấp nhận";
     BadPlaceholder = "E0011", Error, "a message placeholder that is not a cell reference", "một chỗ giữ chỗ trong thông báo không phải là tham chiếu ô";
     NonAsciiName = "E0012", Error, "a name with letters outside ASCII", "một tên có chữ ngoài bảng mã ASCII";
+    ControlCharacter = "E0013", Error, "a control or bidirectional formatting character in a text", "một ký tự điều khiển hoặc ký tự định dạng hai chiều trong văn bản";
+    NotUtf8 = "E0014", Error, "a source file that is not UTF-8 text", "một tệp nguồn không phải văn bản UTF-8";
 
     // Regime header: E01xx
     MissingHeader = "E0101", Error, "a required regime header line is missing", "thiếu một dòng tiêu đề bắt buộc của chế độ báo cáo";
@@ -157,6 +159,10 @@ codes! {
     NarrowsType = "E0602", Error, "a new version that narrows a cell's type or range", "phiên bản mới thu hẹp kiểu hoặc khoảng giá trị của một ô";
     CannotMigrate = "E0603", Error, "a change of a form that cannot be made in place", "thay đổi biểu mẫu không thực hiện tại chỗ được";
     VersionNotRaised = "E0604", Error, "a regime whose tables changed but whose version did not", "chế độ báo cáo có bảng thay đổi nhưng không tăng phiên bản";
+
+    // Limits on what a regime may ask for (hostile input): E07xx
+    DeadlineTooLate = "E0701", Error, "a deadline more than a year after the cut-off", "một thời hạn quá một năm sau ngày chốt số liệu";
+    TextTooLong = "E0702", Error, "a text longer than a spreadsheet cell holds", "một văn bản dài hơn sức chứa của một ô bảng tính";
 }
 
 impl Code {

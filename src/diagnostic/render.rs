@@ -89,6 +89,25 @@ impl miette::Diagnostic for Report<'_> {
     }
 }
 
+/// The text with each lone `\r` (an old Mac line end) made `\n`, byte for
+/// byte, so that the renderer, which splits lines at `\n`, shows the lines
+/// `SourceFile::line_col` counts (spans stay where they are).
+fn lone_cr_as_lf(text: &str) -> String {
+    if !text.contains('\r') {
+        return text.to_string();
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\r' && chars.peek() != Some(&'\n') {
+            out.push('\n');
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 fn clamp(span: Span, len: usize) -> (usize, usize) {
     let start = (span.start as usize).min(len);
     let end = (span.end as usize).clamp(start, len);
@@ -99,7 +118,7 @@ fn clamp(span: Span, len: usize) -> (usize, usize) {
 pub fn human(diag: &Diagnostic, sources: &SourceMap, lang: Lang, color: bool) -> String {
     let file = sources.get(diag.primary.span.file);
     let (name, text) = file
-        .map(|f| (f.name.clone(), f.text.clone()))
+        .map(|f| (f.name.clone(), lone_cr_as_lf(&f.text)))
         .unwrap_or_default();
     // Keep spans on character boundaries (a span inside a multi-byte
     // character would otherwise confuse the renderer).

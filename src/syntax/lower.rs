@@ -251,6 +251,29 @@ impl<'d> Lower<'d> {
         let mut chars = body.char_indices();
         while let Some((i, c)) = chars.next() {
             if c != '\\' {
+                if forbidden_in_text(c) {
+                    let start = span.start as usize + 1 + i;
+                    self.diags.push(
+                        Diagnostic::new(
+                            Code::ControlCharacter,
+                            Span::new(self.file, start, start + c.len_utf8()),
+                            tr!(
+                                "the text holds the invisible character U+{}",
+                                "văn bản chứa ký tự ẩn U+{}",
+                                format!("{:04X}", u32::from(c))
+                            ),
+                            tr!(
+                                "a control or bidirectional formatting character",
+                                "ký tự điều khiển hoặc ký tự định dạng hai chiều"
+                            ),
+                        )
+                        .with_help(tr!(
+                            "delete it (it often comes with a paste); a database refuses NUL in text, and others reorder or hide what is shown; write \\n or \\t for a line break or a tab",
+                            "hãy xóa ký tự này (thường đi kèm khi dán văn bản); cơ sở dữ liệu không nhận NUL trong văn bản, các ký tự khác làm đảo hoặc ẩn nội dung hiển thị; viết \\n hoặc \\t cho xuống dòng hoặc tab"
+                        )),
+                    );
+                    continue;
+                }
                 value.push(c);
                 continue;
             }
@@ -282,6 +305,24 @@ impl<'d> Lower<'d> {
                     }
                 }
             }
+        }
+        let chars = value.chars().count();
+        if chars > MAX_TEXT_CHARS {
+            self.diags.push(
+                Diagnostic::new(
+                    Code::TextTooLong,
+                    Span::new(self.file, span.start as usize, span.start as usize + 1),
+                    tr!(
+                        "this text has {chars} characters; a text may have at most {MAX_TEXT_CHARS}",
+                        "văn bản này có {chars} ký tự; một văn bản chỉ được có tối đa {MAX_TEXT_CHARS} ký tự"
+                    ),
+                    tr!("text starts here", "văn bản bắt đầu ở đây"),
+                )
+                .with_help(tr!(
+                    "an Excel cell holds at most 32,767 characters, and the Excel templates hold every label and title; shorten it, or keep long guidance in a note document",
+                    "một ô Excel chứa tối đa 32.767 ký tự, và mẫu Excel chứa mọi nhãn và tiêu đề; hãy rút gọn, hoặc đưa hướng dẫn dài vào một văn bản ghi chú"
+                )),
+            );
         }
         Str { value, span }
     }
@@ -2171,3 +2212,16 @@ fn friendly(r: Rule) -> Option<(&'static str, &'static str)> {
         _ => return None,
     })
 }
+
+/// Characters a text in a `.regime` file may not hold as they are: control
+/// characters (NUL breaks every PostgreSQL import of the catalog; `\t`
+/// and `\n` are written as escapes) and the bidirectional formatting
+/// characters that make a text show other than it reads (U+202A–U+202E,
+/// U+2066–U+2069).
+pub fn forbidden_in_text(c: char) -> bool {
+    c.is_control() || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// The most characters of a text: what an Excel cell holds (the templates
+/// hold every title and label).
+pub const MAX_TEXT_CHARS: usize = 32_767;
