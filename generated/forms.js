@@ -642,7 +642,7 @@ const t = /^-?([0-9]+)(?:\.([0-9]+))?$/.exec(text);
 if (!t) return null;
 const int = t[1].replace(/^0+/, "");
 const frac = (t[2] || "").replace(/0+$/, "");
-return int.length + frac.length > 38 ? null : { int, frac, n: Num.parse(text) };
+return int.length + frac.length > 38 ? null : { int, frac, written: (t[2] || "").length, n: Num.parse(text) };
 }
 /**
 * Checks one submitted text for an entered cell against the `type`, `range`
@@ -663,7 +663,7 @@ switch (ty.type) {
 case "int":
 case "money": {
 const d = parseDecimal(text);
-if (!d || d.frac !== "" || d.n.m < I64_MIN || d.n.m > I64_MAX) return typeError;
+if (!d || d.written > 0 || d.n.m < I64_MIN || d.n.m > I64_MAX) return typeError;
 number = d.n;
 break;
 }
@@ -671,7 +671,7 @@ case "decimal":
 case "percent": {
 const [precision, scale] = ty.type === "percent" ? [12, 4] : [ty.precision, ty.scale];
 const d = parseDecimal(text);
-if (!d || d.frac.length > scale || d.int.length > precision - scale) return typeError;
+if (!d || d.written > scale || d.int.length > precision - scale) return typeError;
 number = d.n;
 break;
 }

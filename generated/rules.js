@@ -766,7 +766,9 @@ function parseDecimal(text) {
   if (!t) return null;
   const int = t[1].replace(/^0+/, "");
   const frac = (t[2] || "").replace(/0+$/, "");
-  return int.length + frac.length > 38 ? null : { int, frac, n: Num.parse(text) };
+  // `written`: the decimals as typed, zeros included ("5.00" has two): a
+  // cell keeps no more than its scale, as the reader says (value.rs).
+  return int.length + frac.length > 38 ? null : { int, frac, written: (t[2] || "").length, n: Num.parse(text) };
 }
 
 /**
@@ -788,7 +790,7 @@ export function checkValue(rules, form, cell, text) {
     case "int":
     case "money": {
       const d = parseDecimal(text);
-      if (!d || d.frac !== "" || d.n.m < I64_MIN || d.n.m > I64_MAX) return typeError;
+      if (!d || d.written > 0 || d.n.m < I64_MIN || d.n.m > I64_MAX) return typeError;
       number = d.n;
       break;
     }
@@ -796,7 +798,7 @@ export function checkValue(rules, form, cell, text) {
     case "percent": {
       const [precision, scale] = ty.type === "percent" ? [12, 4] : [ty.precision, ty.scale];
       const d = parseDecimal(text);
-      if (!d || d.frac.length > scale || d.int.length > precision - scale) return typeError;
+      if (!d || d.written > scale || d.int.length > precision - scale) return typeError;
       number = d.n;
       break;
     }

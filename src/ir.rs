@@ -50,6 +50,21 @@ pub struct Org {
 }
 
 impl Org {
+    /// The title of a level or unit type (`province` → "Tỉnh, thành phố
+    /// trực thuộc trung ương").
+    pub fn title_of(&self, code: &str) -> Option<&str> {
+        self.levels
+            .iter()
+            .find(|l| l.code == code)
+            .map(|l| l.title.as_str())
+            .or_else(|| {
+                self.unit_types
+                    .iter()
+                    .find(|t| t.code == code)
+                    .map(|t| t.title.as_str())
+            })
+    }
+
     /// The edition of the hierarchy in force on `day`: the dated edition
     /// whose validity holds it (dated editions include the permanent
     /// units), else the first edition without dates.

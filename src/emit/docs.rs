@@ -110,20 +110,7 @@ pub fn regime_readme(lib: &ir::Library, r: &Regime) -> String {
 }
 
 fn level_name(lib: &ir::Library, code: &str) -> String {
-    let title = lib
-        .org
-        .levels
-        .iter()
-        .find(|l| l.code == code)
-        .map(|l| l.title.as_str())
-        .or_else(|| {
-            lib.org
-                .unit_types
-                .iter()
-                .find(|t| t.code == code)
-                .map(|t| t.title.as_str())
-        });
-    match title {
+    match lib.org.title_of(code) {
         Some(t) => format!("{} (`{code}`)", md(t)),
         None => format!("`{code}`"),
     }

@@ -321,19 +321,7 @@ pub struct Signature {
 
 /// The title of a level or unit type, else its code.
 fn level_title<'a>(lib: &'a ir::Library, code: &'a str) -> &'a str {
-    lib.org
-        .levels
-        .iter()
-        .find(|l| l.code == code)
-        .map(|l| l.title.as_str())
-        .or_else(|| {
-            lib.org
-                .unit_types
-                .iter()
-                .find(|t| t.code == code)
-                .map(|t| t.title.as_str())
-        })
-        .unwrap_or(code)
+    lib.org.title_of(code).unwrap_or(code)
 }
 
 /// A deadline rule in the words of a form's heading.

@@ -577,14 +577,15 @@ fn centred(ws: &mut Worksheet, y: u32, last: u16, text: &str, f: &Format) -> Res
     Ok(())
 }
 
-fn grid(
+/// What a grid sheet prints around its values: the widths, the header
+/// rows (STT, Chỉ tiêu, Đơn vị tính, the columns and their numbers) and,
+/// on each row, its number, label (indented by depth) and unit.
+fn grid_frame(
     ws: &mut Worksheet,
     lib: &ir::Library,
     form: &ir::Form,
     fm: &Formats,
-    lists: &BTreeMap<String, String>,
-    meta: &mut Vec<Vec<String>>,
-) -> Result<u32, XlsxError> {
+) -> Result<(), XlsxError> {
     ws.set_column_width(0, 7)?;
     ws.set_column_width(1, 44)?;
     ws.set_column_width(2, 12)?;
@@ -596,6 +597,40 @@ fn grid(
         ws.write_string_with_format(HEADER_ROW, col, text, &fm.header)?;
         ws.write_string_with_format(HEADER_ROW + 1, col, letter, &fm.header)?;
     }
+    for (i, c) in form.columns.iter().enumerate() {
+        let col = FIRST_VALUE_COL + u16::try_from(i).unwrap_or(0);
+        ws.set_column_width(col, 16)?;
+        ws.write_string_with_format(HEADER_ROW, col, &c.label, &fm.header)?;
+        ws.write_string_with_format(HEADER_ROW + 1, col, (i + 1).to_string(), &fm.header)?;
+    }
+    for (i, row) in form.rows.iter().enumerate() {
+        let y = FIRST_ROW + u32::try_from(i).unwrap_or(0);
+        let label_fmt = fm
+            .label
+            .get(usize::try_from(row.depth).unwrap_or(0).min(3))
+            .unwrap_or(&fm.locked);
+        ws.write_string_with_format(y, 0, &row.number, &fm.locked)?;
+        ws.write_string_with_format(y, 1, &row.label, label_fmt)?;
+        let unit = form
+            .cells
+            .iter()
+            .find(|c| c.row.as_deref() == Some(row.name.as_str()))
+            .map(|c| super::forms::unit_text(lib, &c.ty, &c.unit))
+            .unwrap_or_default();
+        ws.write_string_with_format(y, 2, unit, &fm.locked)?;
+    }
+    Ok(())
+}
+
+fn grid(
+    ws: &mut Worksheet,
+    lib: &ir::Library,
+    form: &ir::Form,
+    fm: &Formats,
+    lists: &BTreeMap<String, String>,
+    meta: &mut Vec<Vec<String>>,
+) -> Result<u32, XlsxError> {
+    grid_frame(ws, lib, form, fm)?;
     let col_of: BTreeMap<&str, u16> = form
         .columns
         .iter()
@@ -607,12 +642,6 @@ fn grid(
             )
         })
         .collect();
-    for (i, c) in form.columns.iter().enumerate() {
-        let col = FIRST_VALUE_COL + u16::try_from(i).unwrap_or(0);
-        ws.set_column_width(col, 16)?;
-        ws.write_string_with_format(HEADER_ROW, col, &c.label, &fm.header)?;
-        ws.write_string_with_format(HEADER_ROW + 1, col, (i + 1).to_string(), &fm.header)?;
-    }
     let row_of: BTreeMap<&str, u32> = form
         .rows
         .iter()
@@ -632,19 +661,6 @@ fn grid(
         let Some(&y) = row_of.get(row.name.as_str()) else {
             continue;
         };
-        let label_fmt = fm
-            .label
-            .get(usize::try_from(row.depth).unwrap_or(0).min(3))
-            .unwrap_or(&fm.locked);
-        ws.write_string_with_format(y, 0, &row.number, &fm.locked)?;
-        ws.write_string_with_format(y, 1, &row.label, label_fmt)?;
-        let unit = form
-            .cells
-            .iter()
-            .find(|c| c.row.as_deref() == Some(row.name.as_str()))
-            .map(|c| super::forms::unit_text(lib, &c.ty, &c.unit))
-            .unwrap_or_default();
-        ws.write_string_with_format(y, 2, unit, &fm.locked)?;
         for col in &form.columns {
             let Some(&x) = col_of.get(col.name.as_str()) else {
                 continue;
@@ -828,12 +844,7 @@ fn rollup_sheet(
         &format!("{}: {}", form.code, form.title),
         &fm.title,
     )?;
-    let level = lib
-        .org
-        .levels
-        .iter()
-        .find(|l| l.code == s.level)
-        .map_or(s.level, |l| l.title.as_str());
+    let level = lib.org.title_of(s.level).unwrap_or(s.level);
     ws.write_string(
         UNIT_ROW,
         0,
@@ -852,43 +863,9 @@ fn rollup_sheet(
         0,
         "Số liệu tổng hợp (regc rollup), làm tròn theo số chữ số thập phân của từng ô",
     )?;
-    ws.set_column_width(0, 7)?;
-    ws.set_column_width(1, 44)?;
-    ws.set_column_width(2, 12)?;
-    for (col, (text, letter)) in [
-        (0, ("STT", "A")),
-        (1, ("Chỉ tiêu", "B")),
-        (2, ("Đơn vị tính", "C")),
-    ] {
-        ws.write_string_with_format(HEADER_ROW, col, text, &fm.header)?;
-        ws.write_string_with_format(HEADER_ROW + 1, col, letter, &fm.header)?;
-    }
-    for (i, c) in form.columns.iter().enumerate() {
-        let col = FIRST_VALUE_COL + u16::try_from(i).unwrap_or(0);
-        ws.set_column_width(col, 16)?;
-        let head = if c.implicit {
-            "Giá trị"
-        } else {
-            c.label.as_str()
-        };
-        ws.write_string_with_format(HEADER_ROW, col, head, &fm.header)?;
-        ws.write_string_with_format(HEADER_ROW + 1, col, (i + 1).to_string(), &fm.header)?;
-    }
+    grid_frame(ws, lib, form, fm)?;
     for (i, row) in form.rows.iter().enumerate() {
         let y = FIRST_ROW + u32::try_from(i).unwrap_or(0);
-        let label_fmt = fm
-            .label
-            .get(usize::try_from(row.depth).unwrap_or(0).min(3))
-            .unwrap_or(&fm.locked);
-        ws.write_string_with_format(y, 0, &row.number, &fm.locked)?;
-        ws.write_string_with_format(y, 1, &row.label, label_fmt)?;
-        let unit = form
-            .cells
-            .iter()
-            .find(|c| c.row.as_deref() == Some(row.name.as_str()))
-            .map(|c| super::forms::unit_text(lib, &c.ty, &c.unit))
-            .unwrap_or_default();
-        ws.write_string_with_format(y, 2, unit, &fm.locked)?;
         for (j, col) in form.columns.iter().enumerate() {
             let x = FIRST_VALUE_COL + u16::try_from(j).unwrap_or(0);
             let cell = form.cells.iter().find(|c| {
